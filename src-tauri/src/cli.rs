@@ -1,0 +1,159 @@
+//! The command line: `lookback [--db FILE] <command>`. Each subcommand parses its arguments,
+//! calls one library function, and prints the result; errors become one line on stderr and a
+//! non-zero exit (see `main`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::workspace;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lookback",
+    version,
+    about = "Attribution, ROAS and CAC for creators and the teams who sell through them.",
+    long_about = "Lookback keeps a local workspace (one SQLite file) of touches, orders, refunds and ad spend, \
+                  runs attribution models on this machine, and reports ROAS and CAC.\n\n\
+                  With no command, opens the desktop window (on --db FILE if given)."
+)]
+pub struct Cli {
+    /// The workspace file to work on.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a new demo workspace: creators, campaigns, 90 days of spend, touches and orders.
+    Demo {
+        /// Seed of the generator; the same seed, size and end date give the same workspace.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// How many orders to generate.
+        #[arg(long, default_value_t = 5_000)]
+        orders: usize,
+        /// Last day of the demo data (YYYY-MM-DD, UTC); default: today.
+        #[arg(long, value_name = "DATE")]
+        end: Option<String>,
+    },
+    /// Create a new, empty workspace.
+    Init {
+        /// The workspace's display name.
+        #[arg(long, default_value = "My workspace")]
+        name: String,
+    },
+    /// Show what the workspace holds: orders, revenue, spend, touches, creators, sources.
+    Overview {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+/// Help and version go to stdout as clap renders them; a usage error becomes one line on stderr
+/// ("error: unrecognized subcommand 'x' (see lookback --help)") and exit code 2.
+pub fn exit_on_usage_error(err: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("error: {first} (see lookback --help)");
+    std::process::exit(2);
+}
+
+/// Joins an error and its causes into one line: "what failed: why: deeper why".
+pub fn one_line(err: &anyhow::Error) -> String {
+    err.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+fn require_db(db: Option<&Path>) -> Result<&Path> {
+    db.context("this command needs a workspace: pass --db FILE")
+}
+
+/// Runs one subcommand against the workspace named by `--db`.
+pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
+    match command {
+        Command::Demo { seed, orders, end } => {
+            let path = require_db(db)?;
+            let end_at_ms = match end {
+                Some(day) => end_of_day_ms(&day)?,
+                None => chrono::Utc::now().timestamp_millis(),
+            };
+            let summary = workspace::create_demo(path, &workspace::DemoOptions { seed, orders, end_at_ms })?;
+            println!(
+                "wrote demo workspace {}: {} orders, {} touches, {} creators, {} campaigns, {} spend rows, {} refunds, {} chargebacks",
+                path.display(),
+                summary.orders,
+                summary.touches,
+                summary.creators,
+                summary.campaigns,
+                summary.spend_rows,
+                summary.refunds,
+                summary.chargebacks
+            );
+        }
+        Command::Init { name } => {
+            let path = require_db(db)?;
+            workspace::create_empty(path, &name)?;
+            println!("created empty workspace {}", path.display());
+        }
+        Command::Overview { format } => {
+            let path = require_db(db)?;
+            let store = workspace::open(path)?;
+            let overview = workspace::overview(&store, path)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&overview)?),
+                OutputFormat::Table => print_overview(&overview),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last millisecond of a UTC calendar day given as YYYY-MM-DD.
+fn end_of_day_ms(day: &str) -> Result<i64> {
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .with_context(|| format!("--end {day:?} is not a date of the form YYYY-MM-DD"))?;
+    let next = date.succ_opt().context("--end is out of range")?;
+    Ok(next.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis() - 1)
+}
+
+fn print_overview(o: &crate::ipc::Overview) {
+    let when = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    println!("workspace   {} ({})", o.workspace.name, o.workspace.path);
+    println!("orders      {}", o.orders);
+    for r in &o.revenue {
+        println!(
+            "revenue     {} gross {}  refunds {}  chargebacks {}  net {}  ({} orders)",
+            r.currency, r.gross.amount, r.refunds.amount, r.chargebacks.amount, r.net.amount, r.orders
+        );
+    }
+    for s in &o.spend {
+        println!("ad spend    {} {}", s.currency, s.amount);
+    }
+    println!("touches     {}", o.touches);
+    println!("creators    {}", o.creators);
+    println!("campaigns   {}", o.campaigns);
+    println!("span        {} → {}", when(o.first_activity_at_ms), when(o.last_activity_at_ms));
+    println!("dead letters {}", o.dead_letters);
+    for s in &o.sources {
+        println!("source      {} [{}] last success {} · {} records", s.name, s.kind, when(s.last_success_at_ms), s.records);
+    }
+}

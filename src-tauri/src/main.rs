@@ -1,0 +1,32 @@
+//! The `lookback` binary: with no subcommand it opens the desktop window, with one it runs that
+//! job headless and exits. Both paths call the same library functions, so every job the window
+//! can do, the CLI (and so a test) can do too.
+
+// Keep a console window from appearing next to the app on Windows release builds.
+#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+
+mod app_state;
+mod cli;
+mod commands;
+mod ipc;
+mod window;
+mod workspace;
+
+use clap::Parser;
+
+fn main() {
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(err) => cli::exit_on_usage_error(err),
+    };
+    match args.command {
+        None => window::run(args.db),
+        Some(command) => {
+            if let Err(err) = cli::run(args.db.as_deref(), command) {
+                // One clear line and a non-zero exit: the causes are joined, never a backtrace.
+                eprintln!("error: {}", cli::one_line(&err));
+                std::process::exit(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The desktop window: builds the Tauri app, registers the commands and the shared state, and
+//! opens the workspace named on the command line (or the most recent one) before the UI asks.
+
+use std::path::PathBuf;
+
+use crate::app_state::{self, WindowState};
+use crate::commands;
+
+/// Opens the window and blocks until it is closed.
+pub fn run(db: Option<PathBuf>) {
+    let state = WindowState::default();
+    // A workspace named with --db wins; otherwise reopen the last one used. A failure here is
+    // not fatal: the welcome screen shows the error and offers the demo or a new workspace.
+    let initial = db.or_else(|| app_state::recent_workspaces().into_iter().next());
+    let startup_error = initial.and_then(|path| commands::workspace::open_into(&state, &path).err());
+
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .manage(commands::workspace::StartupError(startup_error))
+        .invoke_handler(tauri::generate_handler![
+            commands::workspace::startup_state,
+            commands::workspace::open_workspace,
+            commands::workspace::open_demo_workspace,
+            commands::workspace::create_workspace,
+            commands::overview::workspace_overview,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(err) = result {
+        eprintln!("error: the window could not start: {err}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,123 @@
+//! Workspace jobs shared by the CLI and the window: open a workspace file, create an empty one,
+//! write the demo, and read the overview as wire types. No tauri here, so a test can drive it.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use lookback_core::money::{Currency, format_minor};
+use lookback_store::Store;
+
+use crate::ipc;
+
+/// Opens an existing workspace. Missing, foreign, damaged and newer files are refused with a
+/// clear error and left untouched.
+pub fn open(path: &Path) -> Result<Store> {
+    Ok(Store::open(path)?)
+}
+
+/// Creates a new, empty workspace. Refuses to reuse a file that already exists, so an existing
+/// workspace can never be overwritten by mistake.
+pub fn create_empty(path: &Path, name: &str) -> Result<Store> {
+    refuse_existing(path)?;
+    let mut store = Store::create(path)?;
+    store.set_workspace_name(name)?;
+    Ok(store)
+}
+
+/// What `demo` writes: a seed, a size, and the last day of the 90 days of data.
+pub struct DemoOptions {
+    pub seed: u64,
+    pub orders: usize,
+    /// UTC milliseconds of the demo's "now"; the data ends here.
+    pub end_at_ms: i64,
+}
+
+/// Writes a new demo workspace at `path`. Refuses an existing file.
+pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::DemoSummary> {
+    refuse_existing(path)?;
+    let mut store = Store::create(path)?;
+    let config = lookback_demo::DemoConfig {
+        seed: options.seed,
+        orders: options.orders,
+        end_at_ms: options.end_at_ms,
+    };
+    let summary = lookback_demo::generate(&mut store, &config).context("writing the demo workspace")?;
+    Ok(summary)
+}
+
+fn refuse_existing(path: &Path) -> Result<()> {
+    if path.exists() {
+        bail!(
+            "{} already exists; choose a new file name (an existing workspace is never overwritten)",
+            path.display()
+        );
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// The workspace's name and the settings that shape its numbers.
+pub fn info(store: &Store, path: &Path) -> Result<ipc::WorkspaceInfo> {
+    let settings = store.settings()?;
+    Ok(ipc::WorkspaceInfo {
+        path: path.display().to_string(),
+        name: settings.name,
+        reporting_currency: settings.reporting_currency,
+        reporting_timezone: settings.reporting_timezone,
+    })
+}
+
+/// An amount as it crosses to the UI: exact decimal string plus minor units.
+pub fn money(minor: i64, currency: &str) -> Result<ipc::MoneyAmount> {
+    let parsed: Currency = currency
+        .parse()
+        .with_context(|| format!("unknown currency {currency:?} in the store"))?;
+    Ok(ipc::MoneyAmount { currency: parsed.code().to_string(), amount: format_minor(minor, parsed), minor })
+}
+
+/// The overview screen's numbers, read from the store.
+pub fn overview(store: &Store, path: &Path) -> Result<ipc::Overview> {
+    let o = store.overview()?;
+    let revenue = o
+        .revenue
+        .iter()
+        .map(|r| {
+            Ok(ipc::RevenueByCurrency {
+                currency: r.currency.clone(),
+                orders: r.orders,
+                gross: money(r.gross_minor, &r.currency)?,
+                refunds: money(r.refunds_minor, &r.currency)?,
+                chargebacks: money(r.chargebacks_minor, &r.currency)?,
+                net: money(r.net_minor, &r.currency)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let spend = o.spend.iter().map(|s| money(s.amount_minor, &s.currency)).collect::<Result<Vec<_>>>()?;
+    let sources = o
+        .sources
+        .iter()
+        .map(|s| ipc::SourceFreshness {
+            source_id: s.source_id.clone(),
+            kind: s.kind.clone(),
+            name: s.name.clone(),
+            last_success_at_ms: s.last_success_at_ms,
+            last_error: s.last_error.clone(),
+            records: s.records,
+        })
+        .collect();
+    Ok(ipc::Overview {
+        workspace: info(store, path)?,
+        orders: o.orders,
+        revenue,
+        spend,
+        touches: o.touches,
+        creators: o.creators,
+        campaigns: o.campaigns,
+        first_activity_at_ms: o.first_activity_at_ms,
+        last_activity_at_ms: o.last_activity_at_ms,
+        dead_letters: o.dead_letters,
+        sources,
+    })
+}

@@ -1,0 +1,94 @@
+//! Test support shared by the acceptance and end-to-end tests: finding the built `lookback`
+//! binary, a temporary home for each test (its own `XDG_DATA_HOME`), and — for the window —
+//! an Xvfb display, a tauri-driver process and a small W3C WebDriver client.
+
+pub mod webdriver;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root (the directory holding the top-level Cargo.toml).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The `lookback` binary under test. `cargo test` does not build another package's binary, so
+/// `.ci/test` runs `cargo build --workspace` first; `LOOKBACK_BIN` overrides the path.
+pub fn lookback_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("LOOKBACK_BIN") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"));
+    let bin = target.join("debug").join("lookback");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build --workspace` (the README's test command does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A temporary home for one test: its own data and config directories, removed at the end.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    pub fn new() -> TestHome {
+        let dir = tempfile::Builder::new().prefix("lookback-test-").tempdir().expect("create temp dir");
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        TestHome { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn data_home(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Applies this home's environment to a command, so runs never see each other's data.
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("XDG_DATA_HOME", self.data_home())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("HOME", self.dir.path());
+    }
+
+    /// Runs `lookback` with these arguments in this home.
+    pub fn lookback(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(lookback_bin());
+        cmd.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        self.apply(&mut cmd);
+        cmd.output().expect("run lookback")
+    }
+
+    /// Runs `lookback` and asserts it succeeded, returning stdout.
+    pub fn lookback_ok(&self, args: &[&str]) -> String {
+        let out = self.lookback(args);
+        assert!(
+            out.status.success(),
+            "lookback {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Opens a workspace file directly with SQLite, read-only: the tests' independent view of the store.
+pub fn open_sqlite(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open workspace file")
+}
+
+/// One integer from a query.
+pub fn query_i64(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}

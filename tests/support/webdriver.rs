@@ -1,0 +1,205 @@
+//! Driving the real window: an Xvfb display, tauri-driver on port 4444 in front of
+//! WebKitWebDriver, and the few W3C WebDriver calls the end-to-end tests need.
+//!
+//! tauri-driver listens on 4444 and talks to WebKitWebDriver on its native port 4445; asking
+//! tauri-driver to listen on 4445 makes the two collide, so 4444 is fixed here.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::TestHome;
+
+const DRIVER_PORT: u16 = 4444;
+
+/// A child process killed when dropped.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A virtual X display. Uses an existing `DISPLAY` if the caller has one, else starts Xvfb.
+pub struct Display {
+    pub name: String,
+    _xvfb: Option<ChildGuard>,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        if let Ok(name) = std::env::var("LOOKBACK_TEST_DISPLAY") {
+            return Display { name, _xvfb: None };
+        }
+        // Pick a display number nobody holds: X keeps a lock file per display.
+        let number = (99..160)
+            .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .expect("a free X display number");
+        let name = format!(":{number}");
+        let child = Command::new("Xvfb")
+            .args([name.as_str(), "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb (install the xvfb package; the README's test command does)");
+        let guard = ChildGuard(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+            assert!(Instant::now() < deadline, "Xvfb did not come up on {name}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Display { name, _xvfb: Some(guard) }
+    }
+}
+
+/// tauri-driver running on port 4444 with the test's display and home.
+pub struct TauriDriver {
+    _child: ChildGuard,
+}
+
+impl TauriDriver {
+    pub fn start(display: &Display, home: &TestHome) -> TauriDriver {
+        assert!(
+            TcpStream::connect(("127.0.0.1", DRIVER_PORT)).is_err(),
+            "port {DRIVER_PORT} is already taken; is another tauri-driver running?"
+        );
+        let mut cmd = Command::new(tauri_driver_bin());
+        cmd.args(["--port", &DRIVER_PORT.to_string()])
+            .env("DISPLAY", &display.name)
+            .env_remove("WAYLAND_DISPLAY")
+            // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer fails there.
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        home.apply(&mut cmd);
+        let child = ChildGuard(cmd.spawn().expect("start tauri-driver (cargo install tauri-driver --locked)"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", DRIVER_PORT)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen on {DRIVER_PORT}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        TauriDriver { _child: child }
+    }
+}
+
+fn tauri_driver_bin() -> String {
+    if let Ok(path) = std::env::var("TAURI_DRIVER") {
+        return path;
+    }
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .map(|p| p.join("bin/tauri-driver"));
+    match cargo_bin {
+        Some(p) if p.exists() => p.display().to_string(),
+        _ => "tauri-driver".to_string(),
+    }
+}
+
+/// One WebDriver session: the app launched by tauri-driver.
+pub struct Session {
+    http: reqwest::blocking::Client,
+    base: String,
+}
+
+/// How long to wait for the UI to show something before failing.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Session {
+    /// Launches `application` with `args` through tauri-driver and returns the session.
+    pub fn launch(application: &Path, args: &[&str]) -> Session {
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+        let caps = json!({
+            "capabilities": {
+                "alwaysMatch": {
+                    "tauri:options": { "application": application.display().to_string(), "args": args }
+                }
+            }
+        });
+        let resp: Value = http
+            .post(format!("http://127.0.0.1:{DRIVER_PORT}/session"))
+            .json(&caps)
+            .send()
+            .expect("create WebDriver session")
+            .json()
+            .expect("session JSON");
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session id in {resp}"))
+            .to_string();
+        Session { http, base: format!("http://127.0.0.1:{DRIVER_PORT}/session/{id}") }
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp: Value = req.send().expect("WebDriver request").json().expect("WebDriver JSON");
+        resp["value"].clone()
+    }
+
+    /// Finds an element by CSS selector now; `None` if absent.
+    pub fn find(&self, css: &str) -> Option<String> {
+        let value = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
+        value.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).map(str::to_string)
+    }
+
+    /// Waits until an element matching `css` exists and returns it.
+    pub fn wait_for(&self, css: &str) -> String {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Some(id) = self.find(css) {
+                return id;
+            }
+            if Instant::now() > deadline {
+                let body = self.eval("return document.body ? document.body.innerText : ''");
+                panic!("no element {css} after {UI_TIMEOUT:?}; the page shows:\n{body}");
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// The rendered text of an element.
+    pub fn text(&self, element: &str) -> String {
+        self.call(reqwest::Method::GET, &format!("/element/{element}/text"), None).as_str().unwrap_or_default().to_string()
+    }
+
+    /// An attribute of an element.
+    pub fn attr(&self, element: &str, name: &str) -> Option<String> {
+        self.call(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None).as_str().map(str::to_string)
+    }
+
+    pub fn click(&self, element: &str) {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({})));
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn eval(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
+    /// The window's title.
+    pub fn title(&self) -> String {
+        self.call(reqwest::Method::GET, "/title", None).as_str().unwrap_or_default().to_string()
+    }
+
+    /// A PNG screenshot of the window's content.
+    pub fn screenshot_png(&self) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = self.call(reqwest::Method::GET, "/screenshot", None);
+        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("screenshot base64")
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.http.delete(&self.base).send();
+    }
+}

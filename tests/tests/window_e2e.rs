@@ -1,0 +1,94 @@
+//! End-to-end tests of the real window: the built `lookback` binary launched by tauri-driver
+//! under Xvfb, read through WebKitWebDriver, and checked against the workspace file itself.
+
+use std::sync::Mutex;
+
+use lookback_tests::webdriver::{Display, Session, TauriDriver};
+use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
+
+/// tauri-driver owns port 4444, so the window tests take turns.
+static ONE_WINDOW_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn digits(text: &str) -> String {
+    text.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+/// Checks the overview the window shows against the workspace file, number by number.
+fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
+    let conn = open_sqlite(db);
+    let kpi_orders = session.wait_for("[data-testid=kpi-orders] .kpi-value");
+    let orders_text = session.text(&kpi_orders);
+    assert_eq!(digits(&orders_text), query_i64(&conn, "SELECT COUNT(*) FROM orders").to_string(), "orders shown: {orders_text}");
+
+    let touches = session.find("[data-testid=kpi-touches] .kpi-value").expect("touches KPI");
+    assert_eq!(digits(&session.text(&touches)), query_i64(&conn, "SELECT COUNT(*) FROM touches").to_string());
+    let creators = session.find("[data-testid=kpi-creators] .kpi-value").expect("creators KPI");
+    assert_eq!(digits(&session.text(&creators)), query_i64(&conn, "SELECT COUNT(*) FROM creators").to_string());
+
+    // Net revenue per currency: gross minus refunds minus chargebacks that were not won.
+    let mut stmt = conn.prepare("SELECT DISTINCT currency FROM orders ORDER BY currency").unwrap();
+    let currencies: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert!(!currencies.is_empty(), "the demo has orders in some currency");
+    for currency in currencies {
+        let gross = query_i64(&conn, &format!("SELECT COALESCE(SUM(gross_minor),0) FROM orders WHERE currency='{currency}'"));
+        let deducted = query_i64(
+            &conn,
+            &format!(
+                "SELECT COALESCE(SUM(a.amount_minor),0) FROM order_adjustments a JOIN orders o ON o.order_id = a.order_id \
+                 WHERE o.currency='{currency}' AND NOT (a.kind = 'chargeback' AND a.status = 'won') \
+                 AND NOT (a.kind = 'refund' AND a.status IN ('failed','canceled','pending'))"
+            ),
+        );
+        let cell = session
+            .find(&format!("[data-testid=revenue-table] tr[data-currency={currency}] td[data-col=net]"))
+            .unwrap_or_else(|| panic!("no net revenue cell for {currency}"));
+        let shown_minor: i64 = session.attr(&cell, "data-minor").expect("data-minor").parse().unwrap();
+        assert_eq!(shown_minor, gross - deducted, "net revenue in {currency}");
+        // What a person reads is the same number: the digits of the formatted amount.
+        assert_eq!(digits(&session.text(&cell)), (gross - deducted).to_string(), "net revenue text in {currency}");
+    }
+
+    let spend_total: i64 = query_i64(&conn, "SELECT COALESCE(SUM(spend_minor),0) FROM ad_spend");
+    let shown_spend: i64 = session
+        .eval("return [...document.querySelectorAll('[data-testid=kpi-spend] [data-minor]')].reduce((s, e) => s + Number(e.dataset.minor), 0)")
+        .as_i64()
+        .expect("spend sum");
+    assert_eq!(shown_spend, spend_total, "ad spend across currencies");
+}
+
+#[test]
+fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
+    let _turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let home = TestHome::new();
+    let db = home.path("demo.lookback");
+    home.lookback_ok(&["--db", db.to_str().unwrap(), "demo", "--seed", "7", "--end", "2026-10-31"]);
+
+    let display = Display::start();
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+
+    assert_overview_matches_store(&session, &db);
+    assert!(session.title().contains("Lookback"), "window title: {}", session.title());
+
+    if let Some(out) = std::env::var_os("LOOKBACK_SCREENSHOT_OUT") {
+        std::fs::write(out, session.screenshot_png()).expect("write screenshot");
+    }
+}
+
+#[test]
+fn first_launch_offers_the_demo_and_opens_it() {
+    let _turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let home = TestHome::new();
+    let display = Display::start();
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &[]);
+
+    // No workspace yet: the welcome screen offers the demo and an empty workspace.
+    let open_demo = session.wait_for("[data-testid=open-demo]");
+    assert!(session.find("[data-testid=create-empty]").is_some(), "offers an empty workspace too");
+    session.click(&open_demo);
+
+    let demo = home.data_home().join("lookback").join("demo.lookback");
+    assert_overview_matches_store(&session, &demo);
+    assert!(demo.exists(), "the demo was written to {}", demo.display());
+}

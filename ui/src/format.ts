@@ -1,0 +1,51 @@
+// Presentation only: turns the exact values Rust computed into text for this locale.
+// Nothing here computes a number that matters; amounts arrive as exact decimal strings.
+
+import type { MoneyAmount } from "./bindings";
+
+/** The locale numbers are shown in: the system's, as WebKit reports it. */
+export function userLocale(): string {
+  return (typeof navigator !== "undefined" && navigator.language) || "en-US";
+}
+
+/** A count, grouped per locale: 12345 → "12,345". */
+export function formatCount(n: number, locale = userLocale()): string {
+  return new Intl.NumberFormat(locale).format(n);
+}
+
+/**
+ * Money per locale with its currency symbol. The decimal string is exact; the fraction digits
+ * shown are the currency's own, so JPY shows none and KWD shows three.
+ */
+export function formatMoney(m: MoneyAmount, locale = userLocale()): string {
+  const digits = fractionDigits(m.amount);
+  return new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency: m.currency,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(Number(m.amount));
+}
+
+function fractionDigits(decimal: string): number {
+  const dot = decimal.indexOf(".");
+  return dot < 0 ? 0 : decimal.length - dot - 1;
+}
+
+/** A UTC instant as a calendar date in the user's zone: "Mar 14, 2026". */
+export function formatDate(ms: number | null, locale = userLocale()): string {
+  if (ms === null) return "—";
+  return new Intl.DateTimeFormat(locale, { year: "numeric", month: "short", day: "numeric" }).format(new Date(ms));
+}
+
+/** How long ago an instant was, in words: "4 min ago", "3 h ago", "2 days ago". */
+export function formatAgo(ms: number | null, nowMs: number): string {
+  if (ms === null) return "never";
+  const seconds = Math.max(0, Math.round((nowMs - ms) / 1000));
+  if (seconds < 60) return "just now";
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}

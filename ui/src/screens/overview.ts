@@ -1,0 +1,86 @@
+// The overview screen: what the workspace holds and how fresh each source is.
+
+import { api } from "../api";
+import type { Overview } from "../bindings";
+import { h, replaceChildren } from "../dom";
+import { formatAgo, formatCount, formatDate, formatMoney } from "../format";
+
+function kpi(label: string, testid: string, ...values: (string | HTMLElement)[]): HTMLElement {
+  return h("div", { class: "kpi", "data-testid": testid }, h("div", { class: "kpi-label" }, label), ...values.map((v) => h("div", { class: "kpi-value" }, v)));
+}
+
+export async function renderOverview(content: HTMLElement): Promise<void> {
+  const o: Overview = await api.overview();
+  const now = Date.now();
+  const empty = o.orders === 0 && o.touches === 0;
+  replaceChildren(
+    content,
+    h("header", { class: "page-head" }, h("h1", {}, "Overview"), h("span", { class: "muted" }, `Reporting in ${o.workspace.reporting_currency} · ${o.workspace.reporting_timezone}`)),
+    empty &&
+      h("div", { class: "empty-state", "data-testid": "empty-state" }, h("h2", {}, "This workspace is empty"), h("p", {}, "Import orders and touches from CSV (lookback import), or connect a source, and the numbers appear here.")),
+    h(
+      "div",
+      { class: "kpis" },
+      kpi("Orders", "kpi-orders", formatCount(o.orders)),
+      kpi("Net revenue", "kpi-net-revenue", ...(o.revenue.length ? o.revenue.map((r) => h("span", { "data-currency": r.currency, "data-minor": String(r.net.minor) }, formatMoney(r.net))) : ["—"])),
+      kpi("Ad spend", "kpi-spend", ...(o.spend.length ? o.spend.map((s) => h("span", { "data-currency": s.currency, "data-minor": String(s.minor) }, formatMoney(s))) : ["—"])),
+      kpi("Touches", "kpi-touches", formatCount(o.touches)),
+      kpi("Creators", "kpi-creators", formatCount(o.creators)),
+      kpi("Date span", "kpi-span", `${formatDate(o.first_activity_at_ms)} – ${formatDate(o.last_activity_at_ms)}`),
+    ),
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", {}, "Revenue by currency"),
+      h(
+        "table",
+        { class: "data", "data-testid": "revenue-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Currency"), h("th", { class: "num" }, "Orders"), h("th", { class: "num" }, "Gross"), h("th", { class: "num" }, "Refunds"), h("th", { class: "num" }, "Chargebacks"), h("th", { class: "num" }, "Net"))),
+        h(
+          "tbody",
+          {},
+          ...o.revenue.map((r) =>
+            h(
+              "tr",
+              { "data-currency": r.currency },
+              h("td", {}, r.currency),
+              h("td", { class: "num", "data-col": "orders" }, formatCount(r.orders)),
+              h("td", { class: "num", "data-col": "gross", "data-minor": String(r.gross.minor) }, formatMoney(r.gross)),
+              h("td", { class: "num", "data-col": "refunds", "data-minor": String(r.refunds.minor) }, formatMoney(r.refunds)),
+              h("td", { class: "num", "data-col": "chargebacks", "data-minor": String(r.chargebacks.minor) }, formatMoney(r.chargebacks)),
+              h("td", { class: "num", "data-col": "net", "data-minor": String(r.net.minor) }, formatMoney(r.net)),
+            ),
+          ),
+        ),
+      ),
+    ),
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", {}, "Sources"),
+      o.sources.length === 0
+        ? h("p", { class: "muted" }, "No sources yet. Connect an ad platform, a payment provider or an attribution API, or import CSV.")
+        : h(
+            "table",
+            { class: "data", "data-testid": "sources-table" },
+            h("thead", {}, h("tr", {}, h("th", {}, "Source"), h("th", {}, "Kind"), h("th", {}, "Last sync"), h("th", { class: "num" }, "Records"), h("th", {}, "Status"))),
+            h(
+              "tbody",
+              {},
+              ...o.sources.map((s) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, s.name),
+                  h("td", {}, s.kind),
+                  h("td", { title: s.last_success_at_ms ? new Date(s.last_success_at_ms).toISOString() : "" }, formatAgo(s.last_success_at_ms, now)),
+                  h("td", { class: "num" }, formatCount(s.records)),
+                  h("td", {}, s.last_error ? h("span", { class: "pill bad", title: s.last_error }, "failing") : h("span", { class: "pill ok" }, "ok")),
+                ),
+              ),
+            ),
+          ),
+    ),
+    o.dead_letters > 0 && h("p", { class: "muted" }, `${formatCount(o.dead_letters)} records are waiting in dead letters with the reason they could not be used.`),
+  );
+}
