@@ -47,6 +47,27 @@ pub enum Command {
         #[arg(long, default_value = "My workspace")]
         name: String,
     },
+    /// Import a CSV file of touches, orders, refunds, spend, creator costs or identity links.
+    ///
+    /// Bad rows go to dead letters with FILE:LINE and the reason; the rest imports. Importing the
+    /// same file again changes nothing. Exits non-zero only if nothing could be read.
+    Import {
+        /// What the file holds: touches, orders, refunds, spend, creator-costs or identities.
+        #[arg(value_name = "KIND", value_parser = parse_import_kind)]
+        kind: lookback_ingest::ImportKind,
+        /// The CSV file (UTF-8, header row; see README for the columns).
+        file: PathBuf,
+    },
+    /// Show or change the attribution model; show the model log.
+    Model {
+        #[command(subcommand)]
+        cmd: crate::cli_attribution::ModelCommand,
+    },
+    /// Attribution reports: credits by channel, creator, campaign, content or order; learned weights.
+    Report {
+        #[command(subcommand)]
+        cmd: crate::cli_attribution::ReportCommand,
+    },
     /// Show what the workspace holds: orders, revenue, spend, touches, creators, sources.
     Overview {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -72,6 +93,10 @@ pub fn exit_on_usage_error(err: clap::Error) -> ! {
     let first = first.strip_prefix("error: ").unwrap_or(first);
     eprintln!("error: {first} (see lookback --help)");
     std::process::exit(2);
+}
+
+fn parse_import_kind(text: &str) -> Result<lookback_ingest::ImportKind, String> {
+    lookback_ingest::ImportKind::parse(text).map_err(|e| e.to_string())
 }
 
 /// Joins an error and its causes into one line: "what failed: why: deeper why".
@@ -100,7 +125,7 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
                 summary.touches,
                 summary.creators,
                 summary.campaigns,
-                summary.spend_rows,
+                summary.ad_spend_rows,
                 summary.refunds,
                 summary.chargebacks
             );
@@ -110,6 +135,24 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
             workspace::create_empty(path, &name)?;
             println!("created empty workspace {}", path.display());
         }
+        Command::Import { kind, file } => {
+            let path = require_db(db)?;
+            let mut store = workspace::open(path)?;
+            let summary = lookback_ingest::import_csv(&mut store, kind, &file, chrono::Utc::now().timestamp_millis())?;
+            println!(
+                "{}: {} imported / {} duplicates / {} rejected{}",
+                summary.file,
+                summary.imported,
+                summary.duplicates,
+                summary.rejected,
+                if summary.updated > 0 { format!(" ({} updated)", summary.updated) } else { String::new() }
+            );
+            if summary.rejected > 0 {
+                println!("rejected rows are in dead letters with their line and reason");
+            }
+        }
+        Command::Model { cmd } => crate::cli_attribution::run_model_command(require_db(db)?, cmd)?,
+        Command::Report { cmd } => crate::cli_attribution::run_report_command(require_db(db)?, cmd)?,
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;
@@ -123,12 +166,12 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
     Ok(())
 }
 
-/// The last millisecond of a UTC calendar day given as YYYY-MM-DD.
+/// The end (exclusive) of a UTC calendar day given as YYYY-MM-DD: the next midnight.
 fn end_of_day_ms(day: &str) -> Result<i64> {
     let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .with_context(|| format!("--end {day:?} is not a date of the form YYYY-MM-DD"))?;
     let next = date.succ_opt().context("--end is out of range")?;
-    Ok(next.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis() - 1)
+    Ok(next.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis())
 }
 
 fn print_overview(o: &crate::ipc::Overview) {
@@ -141,8 +184,8 @@ fn print_overview(o: &crate::ipc::Overview) {
     println!("orders      {}", o.orders);
     for r in &o.revenue {
         println!(
-            "revenue     {} gross {}  refunds {}  chargebacks {}  net {}  ({} orders)",
-            r.currency, r.gross.amount, r.refunds.amount, r.chargebacks.amount, r.net.amount, r.orders
+            "revenue     {} gross {}  refunds {}  chargebacks {}  net {}",
+            r.currency, r.gross.amount, r.refunds.amount, r.chargebacks.amount, r.net.amount
         );
     }
     for s in &o.spend {

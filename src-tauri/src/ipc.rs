@@ -16,8 +16,12 @@ pub enum ErrorKind {
     NoWorkspace,
     /// The named workspace file does not exist.
     NotFound,
-    /// The file exists but is not a Lookback workspace, or is damaged.
+    /// The file exists but is not a Lookback workspace.
     NotAWorkspace,
+    /// The file is a Lookback workspace but damaged (e.g. truncated); it is left untouched.
+    Damaged,
+    /// The file already exists, and creating a workspace never overwrites one.
+    AlreadyExists,
     /// The workspace was written by a newer Lookback and is left untouched.
     NewerVersion,
     /// Something the user typed or chose cannot be used.
@@ -45,6 +49,8 @@ impl From<lookback_store::StoreError> for IpcError {
         let kind = match &err {
             E::NotFound { .. } => ErrorKind::NotFound,
             E::NotAWorkspace { .. } => ErrorKind::NotAWorkspace,
+            E::Damaged { .. } => ErrorKind::Damaged,
+            E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             E::NewerVersion { .. } => ErrorKind::NewerVersion,
             _ => ErrorKind::Internal,
         };
@@ -98,8 +104,6 @@ pub struct MoneyAmount {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RevenueByCurrency {
     pub currency: String,
-    #[ts(type = "number")]
-    pub orders: i64,
     pub gross: MoneyAmount,
     pub refunds: MoneyAmount,
     pub chargebacks: MoneyAmount,
@@ -143,6 +147,7 @@ pub struct Overview {
 }
 
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
+#[cfg(test)]
 pub fn typescript_bindings() -> String {
     let decls = [
         ErrorKind::decl(),

@@ -7,6 +7,7 @@
 
 mod app_state;
 mod cli;
+mod cli_attribution;
 mod commands;
 mod ipc;
 mod window;

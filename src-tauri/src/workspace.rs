@@ -20,7 +20,7 @@ pub fn open(path: &Path) -> Result<Store> {
 pub fn create_empty(path: &Path, name: &str) -> Result<Store> {
     refuse_existing(path)?;
     let mut store = Store::create(path)?;
-    store.set_workspace_name(name)?;
+    store.set_name(name)?;
     Ok(store)
 }
 
@@ -28,7 +28,7 @@ pub fn create_empty(path: &Path, name: &str) -> Result<Store> {
 pub struct DemoOptions {
     pub seed: u64,
     pub orders: usize,
-    /// UTC milliseconds of the demo's "now"; the data ends here.
+    /// UTC milliseconds of the demo's "now"; the data ends here (exclusive).
     pub end_at_ms: i64,
 }
 
@@ -36,6 +36,7 @@ pub struct DemoOptions {
 pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::DemoSummary> {
     refuse_existing(path)?;
     let mut store = Store::create(path)?;
+    store.set_name("Demo workspace")?;
     let config = lookback_demo::DemoConfig {
         seed: options.seed,
         orders: options.orders,
@@ -86,7 +87,6 @@ pub fn overview(store: &Store, path: &Path) -> Result<ipc::Overview> {
         .map(|r| {
             Ok(ipc::RevenueByCurrency {
                 currency: r.currency.clone(),
-                orders: r.orders,
                 gross: money(r.gross_minor, &r.currency)?,
                 refunds: money(r.refunds_minor, &r.currency)?,
                 chargebacks: money(r.chargebacks_minor, &r.currency)?,
@@ -94,30 +94,35 @@ pub fn overview(store: &Store, path: &Path) -> Result<ipc::Overview> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let spend = o.spend.iter().map(|s| money(s.amount_minor, &s.currency)).collect::<Result<Vec<_>>>()?;
+    let spend = o.ad_spend.iter().map(|s| money(s.amount_minor, &s.currency)).collect::<Result<Vec<_>>>()?;
     let sources = o
         .sources
         .iter()
         .map(|s| ipc::SourceFreshness {
             source_id: s.source_id.clone(),
-            kind: s.kind.clone(),
-            name: s.name.clone(),
-            last_success_at_ms: s.last_success_at_ms,
+            kind: s.kind.clone().unwrap_or_else(|| "unregistered".into()),
+            name: s.name.clone().unwrap_or_else(|| s.source_id.clone()),
+            last_success_at_ms: s.last_success_at_ms.or(s.last_received_at_ms),
             last_error: s.last_error.clone(),
-            records: s.records,
+            records: count(s.raw_event_count),
         })
         .collect();
     Ok(ipc::Overview {
         workspace: info(store, path)?,
-        orders: o.orders,
+        orders: count(o.order_count),
         revenue,
         spend,
-        touches: o.touches,
-        creators: o.creators,
-        campaigns: o.campaigns,
+        touches: count(o.touch_count),
+        creators: count(o.creator_count),
+        campaigns: count(o.campaign_count),
         first_activity_at_ms: o.first_activity_at_ms,
         last_activity_at_ms: o.last_activity_at_ms,
-        dead_letters: o.dead_letters,
+        dead_letters: count(o.unresolved_dead_letters),
         sources,
     })
+}
+
+/// Row counts cross the bridge as JavaScript-safe numbers.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -15,6 +15,9 @@ use crate::TestHome;
 
 const DRIVER_PORT: u16 = 4444;
 
+/// The key under which W3C WebDriver returns an element reference.
+const W3C_ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
 /// A child process killed when dropped.
 pub struct ChildGuard(pub Child);
 
@@ -148,7 +151,8 @@ impl Session {
     /// Finds an element by CSS selector now; `None` if absent.
     pub fn find(&self, css: &str) -> Option<String> {
         let value = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
-        value.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).map(str::to_string)
+        // A found element is {"element-6066-…": id}; "no such element" is an error object.
+        value.get(W3C_ELEMENT_KEY).and_then(|v| v.as_str()).map(str::to_string)
     }
 
     /// Waits until an element matching `css` exists and returns it.

@@ -36,7 +36,7 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
             &format!(
                 "SELECT COALESCE(SUM(a.amount_minor),0) FROM order_adjustments a JOIN orders o ON o.order_id = a.order_id \
                  WHERE o.currency='{currency}' AND NOT (a.kind = 'chargeback' AND a.status = 'won') \
-                 AND NOT (a.kind = 'refund' AND a.status IN ('failed','canceled','pending'))"
+                 AND a.status NOT IN ('failed','canceled','cancelled')"
             ),
         );
         let cell = session

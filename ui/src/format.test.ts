@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatCount, formatMoney } from "./format";
+import { formatAgo, formatCount, formatMoney, safeLocale } from "./format";
 
 describe("formatMoney", () => {
   it("shows the currency's own fraction digits", () => {
@@ -30,5 +30,16 @@ describe("formatAgo", () => {
     expect(formatAgo(now - 4 * 60_000, now)).toBe("4 min ago");
     expect(formatAgo(now - 3 * 3_600_000, now)).toBe("3 h ago");
     expect(formatAgo(now - 3 * 86_400_000, now)).toBe("3 days ago");
+  });
+});
+
+describe("safeLocale", () => {
+  it("falls back to en-US for POSIX locales that Intl rejects", () => {
+    expect(safeLocale("C")).toBe("en-US");
+    expect(safeLocale("")).toBe("en-US");
+  });
+  it("accepts POSIX-style tags with a region and an encoding", () => {
+    expect(safeLocale("de_DE.UTF-8")).toBe("de-DE");
+    expect(safeLocale("fr-FR")).toBe("fr-FR");
   });
 });

@@ -3,9 +3,24 @@
 
 import type { MoneyAmount } from "./bindings";
 
-/** The locale numbers are shown in: the system's, as WebKit reports it. */
+/**
+ * The locale numbers are shown in: the system's, as WebKit reports it. Under a POSIX locale
+ * WebKit reports "C", which is not a BCP 47 tag, so anything Intl rejects falls back to en-US.
+ */
 export function userLocale(): string {
-  return (typeof navigator !== "undefined" && navigator.language) || "en-US";
+  const reported = typeof navigator !== "undefined" ? navigator.language : "";
+  return safeLocale(reported);
+}
+
+/** `tag` if Intl accepts it as a locale, else "en-US". */
+export function safeLocale(tag: string | undefined | null): string {
+  if (!tag) return "en-US";
+  try {
+    const [canonical] = Intl.getCanonicalLocales(tag.replace("_", "-").split(".")[0]);
+    return canonical ?? "en-US";
+  } catch {
+    return "en-US";
+  }
 }
 
 /** A count, grouped per locale: 12345 → "12,345". */

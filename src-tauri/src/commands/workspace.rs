@@ -69,8 +69,11 @@ pub async fn open_demo_workspace(app: AppHandle, state: State<'_, WindowState>) 
 /// Creates a new, empty workspace at `path` and opens it.
 #[tauri::command]
 pub async fn create_workspace(app: AppHandle, state: State<'_, WindowState>, path: String, name: String) -> Result<WorkspaceInfo, IpcError> {
+    if name.trim().is_empty() {
+        return Err(IpcError::new(ErrorKind::InvalidInput, "Give the workspace a name."));
+    }
     let path = PathBuf::from(path);
-    drop(workspace::create_empty(&path, &name)?);
+    drop(workspace::create_empty(&path, name.trim())?);
     let info = open_into(&state, &path)?;
     set_title(&app, &info);
     Ok(info)

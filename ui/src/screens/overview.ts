@@ -35,7 +35,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
       h(
         "table",
         { class: "data", "data-testid": "revenue-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Currency"), h("th", { class: "num" }, "Orders"), h("th", { class: "num" }, "Gross"), h("th", { class: "num" }, "Refunds"), h("th", { class: "num" }, "Chargebacks"), h("th", { class: "num" }, "Net"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "Currency"), h("th", { class: "num" }, "Gross"), h("th", { class: "num" }, "Refunds"), h("th", { class: "num" }, "Chargebacks"), h("th", { class: "num" }, "Net"))),
         h(
           "tbody",
           {},
@@ -44,7 +44,6 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
               "tr",
               { "data-currency": r.currency },
               h("td", {}, r.currency),
-              h("td", { class: "num", "data-col": "orders" }, formatCount(r.orders)),
               h("td", { class: "num", "data-col": "gross", "data-minor": String(r.gross.minor) }, formatMoney(r.gross)),
               h("td", { class: "num", "data-col": "refunds", "data-minor": String(r.refunds.minor) }, formatMoney(r.refunds)),
               h("td", { class: "num", "data-col": "chargebacks", "data-minor": String(r.chargebacks.minor) }, formatMoney(r.chargebacks)),

@@ -1,2 +1,29 @@
-//! lookback-core: domain types and all the math — money, time, journeys and attribution models.
-//! Pure functions of their inputs (`now` included); no IO, no clock, no SQL, no HTTP.
+//! lookback-core: domain types and all the math — money, time, identity, journeys and attribution models.
+//!
+//! Architecture Invariant: everything here is a pure function of its inputs, `now` included.
+//! There is no IO, no clock, no SQL, no HTTP and no tauri in this crate, so every number the app
+//! shows can be reproduced in a unit test from plain values.
+//!
+//! Architecture Invariant: money is `i64` minor units plus a [`money::Currency`]. `f64` appears
+//! only for model weights and shares, and every split of an amount rounds exactly once, with the
+//! parts summing to the whole (largest remainder).
+//!
+//! Code map:
+//! - [`money`]: currencies, minor units, exact decimal parsing, largest-remainder splits.
+//! - [`fx`]: exact decimal exchange rates and currency conversion with one rounding.
+//! - [`time`]: RFC 3339 instants, IANA zones, day/week/month buckets.
+//! - [`identity`]: email normalization and hashing, identity key types, the union–find graph.
+//! - [`journey`]: resolving who touched what before each order, and the non-converting paths.
+//! - [`attribution`]: the eight models and the credits they produce.
+//! - [`settlement`]: provisional vs settled orders, and net revenue.
+
+pub mod attribution;
+pub mod error;
+pub mod fx;
+pub mod identity;
+pub mod journey;
+pub mod money;
+pub mod settlement;
+pub mod time;
+
+pub use error::{CoreError, Result};

@@ -35,8 +35,11 @@ CREATE TABLE sync_checkpoints (
     PRIMARY KEY (source_id, stream)
 ) STRICT;
 
--- Append-only log of every record as it arrived. A record seen again with the same payload is a
--- duplicate and is ignored; a restated record (same id, new payload) is appended as a new version.
+-- Append-only log of every record as it arrived. A record seen again with the same payload as its
+-- latest version is a duplicate and is ignored; a restated record (same id, new payload) is appended
+-- as a new version. The store compares against the *latest* version rather than any version, so a
+-- record restated A -> B -> A ends with A as its latest version; that is why there is no UNIQUE
+-- constraint over the payload hash (it would refuse the second A and leave B as the truth).
 CREATE TABLE raw_events (
     raw_event_id       INTEGER PRIMARY KEY,
     source             TEXT NOT NULL,
@@ -45,8 +48,7 @@ CREATE TABLE raw_events (
     received_at_ms     INTEGER NOT NULL,
     payload            TEXT NOT NULL,
     payload_sha256     TEXT NOT NULL,
-    normalizer_version INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (source, stream, external_id, payload_sha256)
+    normalizer_version INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 CREATE INDEX raw_events_by_id ON raw_events (source, stream, external_id);
 

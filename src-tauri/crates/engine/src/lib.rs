@@ -1,0 +1,72 @@
+//! lookback-engine: attribution runs over the store — load the inputs, resolve journeys, run a
+//! model, persist credits — and the one way to change the workspace's model.
+//!
+//! Code map:
+//! - [`inputs`]: reading touches, orders (net revenue converted to the reporting currency at the
+//!   order day's rate), identity links and settings out of the store into core's records.
+//! - [`fx`]: the exchange-rate table of a run: which rate converts an order, and when none does.
+//! - [`run`]: [`run_model`] — reuse a complete run for the same model, parameters and input
+//!   watermark, or compute, check and persist a new one in one transaction.
+//! - [`model_settings`]: [`set_model`] and [`current_model`], the workspace's model setting and its log.
+//!
+//! Architecture Invariants:
+//! - The engine never reads the clock: `now_ms` is a parameter of every function that needs it.
+//! - A run is written whole or not at all, and only after every order's credits passed the
+//!   conservation check (Σ revenue = the order's net, Σ shares = 1e9).
+//! - A missing exchange rate is never a silent 1.0: the order is `missing_fx`, credited to no
+//!   touch, and counted in the run summary.
+//! - The model setting changes only through [`set_model`], which always appends to the model log.
+//!   Previews ([`run_model`] with any model) never touch the setting or the log.
+
+pub mod fx;
+pub mod inputs;
+pub mod model_settings;
+pub mod run;
+
+pub use inputs::{DIRECT_CHANNELS, Inputs, is_direct_channel, load_inputs};
+pub use model_settings::{changed_by, current_model, set_model};
+pub use run::{MissingFx, RunSummary, compute_run, resolve, run_model};
+
+use lookback_core::CoreError;
+use lookback_store::StoreError;
+
+/// Everything that can go wrong running attribution or changing the model.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// A computation of the core crate refused its input (bad parameters, an overflow, too many
+    /// channels for a data-driven model).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+
+    /// A stored workspace setting cannot be used (an unknown reporting currency or zone, an
+    /// unreadable model name or parameters).
+    #[error("the workspace setting {field} is unusable: {detail}")]
+    InvalidSetting {
+        /// The setting's key.
+        field: &'static str,
+        /// What is wrong with its value.
+        detail: String,
+    },
+
+    /// A model change was refused before anything was written (for example a lookback window
+    /// outside what the workspace setting allows, or an empty reason).
+    #[error("cannot change the model: {reason}")]
+    InvalidModelChange {
+        /// Why, in words for the person making the change.
+        reason: String,
+    },
+
+    /// The credits of an order do not add up to its net revenue or to a whole share. This is a
+    /// bug, never a data problem; the run is recorded as failed and nothing of it is kept.
+    #[error("credit conservation violated for order {order_id}: {detail}")]
+    ConservationViolated {
+        /// The order whose credits do not add up.
+        order_id: String,
+        /// Which sum is off, and by how much.
+        detail: String,
+    },
+}

@@ -1,0 +1,377 @@
+//! The import itself: one file, one transaction. Reads the header, checks it, then for each
+//! row logs the raw payload, normalizes it and writes the canonical record, or writes a dead
+//! letter; registers the `csv` source and commits once at the end.
+//!
+//! Architecture Invariant: a file is imported in exactly one [`lookback_store::WriteTx`]. The
+//! good rows, the dead letters and the source's `last_success_at_ms` commit together, so a
+//! crash at any instant leaves either the whole file or none of it.
+//!
+//! Architecture Invariant: no raw email reaches the store. Emails are replaced by their
+//! SHA-256 (or withheld) before a payload is built, and the payload is the only text of a
+//! row that is stored.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use csv::{ByteRecord, ReaderBuilder};
+use lookback_store::{
+    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, WriteTx,
+};
+
+use crate::columns::Columns;
+use crate::normalize::{Record, RowContext, SOURCE, WITHHELD, normalize, protect_pii};
+use crate::payload::write_payload;
+use crate::{ImportKind, IngestError};
+
+/// The version of this crate's row normalization, stored with every raw event. Bump it when
+/// a row would normalize differently, so reprocessing can tell old payloads from new.
+pub const NORMALIZER_VERSION: i64 = 1;
+
+/// The id, kind and name of the `sources` row every CSV import is recorded under.
+pub const CSV_SOURCE_ID: &str = "csv";
+const CSV_SOURCE_NAME: &str = "CSV import";
+
+/// What importing one file did. Every data row of the file is counted exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// The file's display name, as used in dead-letter locations (`FILE:LINE`).
+    pub file: String,
+    /// What the file held.
+    pub kind: ImportKind,
+    /// Rows whose record was new and is now stored.
+    pub imported: u64,
+    /// Rows already stored with the same content: nothing changed.
+    pub duplicates: u64,
+    /// Rows restating a known record with different content, applied to the stored record: a
+    /// spend row replaces the stored day, an order or refund row with a `status` applies it.
+    /// A restated touch, creator cost or identity link (or an order or refund without a
+    /// status) counts as a duplicate: its new version is appended to the raw-event log, and
+    /// the canonical row keeps its first version, since the store has no update for them.
+    pub updated: u64,
+    /// Rows that could not be used and went to `dead_letters` with their `FILE:LINE`.
+    pub rejected: u64,
+}
+
+impl ImportSummary {
+    /// All data rows read from the file.
+    pub fn rows(&self) -> u64 {
+        self.imported + self.duplicates + self.updated + self.rejected
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    /// `orders.csv (orders): 10 imported, 2 duplicates, 0 updated, 1 rejected`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {} imported, {} duplicates, {} updated, {} rejected",
+            self.file, self.kind, self.imported, self.duplicates, self.updated, self.rejected
+        )
+    }
+}
+
+/// Imports the CSV file at `path` as `kind` into `store`, in one transaction.
+///
+/// The file is RFC 4180 CSV in UTF-8 (a leading byte-order mark is skipped) with a header row;
+/// see `CSV_FORMATS.md` for each kind's columns. Dead letters are located as `NAME:LINE`, with
+/// NAME the file name without its directory and LINE the physical line the row starts on
+/// (the header is line 1; a quoted newline inside a field moves the following rows down).
+///
+/// Returns `Err` only when nothing of the file could be used: it cannot be read, it is empty,
+/// or its header lacks a required column (the error names the file and the columns). In that
+/// case nothing was written. Bad rows are not errors: they are counted in
+/// [`ImportSummary::rejected`] and stored in `dead_letters`. A CLI built on this should print
+/// the imported / duplicates / rejected counts and exit non-zero only on `Err`.
+pub fn import_csv(
+    store: &mut Store,
+    kind: ImportKind,
+    path: &Path,
+    now_ms: i64,
+) -> Result<ImportSummary, IngestError> {
+    let file = File::open(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    import_csv_reader(store, kind, file, &name, now_ms)
+}
+
+/// Like [`import_csv`], reading the CSV text from `reader`; `file` is the name used in
+/// dead-letter locations, errors and the summary.
+pub fn import_csv_reader<R: Read>(
+    store: &mut Store,
+    kind: ImportKind,
+    reader: R,
+    file: &str,
+    now_ms: i64,
+) -> Result<ImportSummary, IngestError> {
+    let csv_error = |source: csv::Error| IngestError::Csv {
+        file: file.to_owned(),
+        source,
+    };
+    let reader = skip_bom(reader).map_err(|e| csv_error(e.into()))?;
+    let mut csv = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = ByteRecord::new();
+    if !csv.read_byte_record(&mut record).map_err(csv_error)? {
+        return Err(IngestError::EmptyFile {
+            file: file.to_owned(),
+            kind,
+        });
+    }
+    let header: Vec<&str> = record
+        .iter()
+        .map(std::str::from_utf8)
+        .collect::<Result<_, _>>()
+        .map_err(|_| IngestError::BadHeader {
+            file: file.to_owned(),
+            detail: "it is not valid UTF-8".to_owned(),
+        })?;
+    let columns = Columns::resolve(kind, file, &header)?;
+
+    // Reads happen before the write transaction, which holds the store exclusively.
+    let default_timezone = if kind == ImportKind::Spend {
+        store.reporting_timezone()?
+    } else {
+        String::new()
+    };
+    let has_source = store
+        .sources()?
+        .iter()
+        .any(|s| s.source_id == CSV_SOURCE_ID);
+    // Dead letters this file already left (same place, reason and payload) are not written
+    // again, so importing the same file twice changes nothing.
+    let known_letters: HashSet<(String, String, String)> = store
+        .dead_letters(false)?
+        .into_iter()
+        .filter(|d| d.source == SOURCE && d.stream == kind.as_str())
+        .map(|d| (d.location, d.reason, d.payload))
+        .collect();
+
+    let mut summary = ImportSummary {
+        file: file.to_owned(),
+        kind,
+        imported: 0,
+        duplicates: 0,
+        updated: 0,
+        rejected: 0,
+    };
+    let ctx = RowContext {
+        columns: &columns,
+        default_timezone: &default_timezone,
+        now_ms,
+    };
+    let mut tx = store.begin()?;
+    if !has_source {
+        tx.upsert_source(&Source {
+            source_id: CSV_SOURCE_ID.to_owned(),
+            kind: "csv".to_owned(),
+            name: CSV_SOURCE_NAME.to_owned(),
+            base_url: None,
+            account: None,
+            credential_ref: None,
+            created_at_ms: now_ms,
+            last_attempt_at_ms: None,
+            last_success_at_ms: None,
+            last_error: None,
+        })?;
+    }
+    let mut rows = RowWriter {
+        tx: &mut tx,
+        kind,
+        file,
+        now_ms,
+        known_letters: &known_letters,
+        summary: &mut summary,
+    };
+    let mut payload = String::with_capacity(256);
+    while csv.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        rows.row(&ctx, &record, line, &mut payload)?;
+    }
+    tx.record_sync_success(CSV_SOURCE_ID, now_ms)?;
+    tx.commit()?;
+    Ok(summary)
+}
+
+/// Writes rows into the import's transaction and counts what happened to each.
+struct RowWriter<'a, 't> {
+    tx: &'a mut WriteTx<'t>,
+    kind: ImportKind,
+    file: &'a str,
+    now_ms: i64,
+    known_letters: &'a HashSet<(String, String, String)>,
+    summary: &'a mut ImportSummary,
+}
+
+impl RowWriter<'_, '_> {
+    fn row(
+        &mut self,
+        ctx: &RowContext<'_>,
+        record: &ByteRecord,
+        line: u64,
+        payload: &mut String,
+    ) -> Result<(), IngestError> {
+        let columns = ctx.columns;
+        let utf8: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+        let Ok(fields) = utf8 else {
+            // Keep what can be read, with the email hidden, so the letter shows which row it was.
+            let lossy: Vec<String> = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            let fields: Vec<&str> = lossy.iter().map(String::as_str).collect();
+            let pii = protect_pii(columns, &fields, true);
+            let mut hidden: Vec<(usize, &str)> = pii
+                .overrides
+                .iter()
+                .map(|(i, v)| (*i, v.as_str()))
+                .collect();
+            hidden.extend(columns.email.map(|e| (e, WITHHELD)));
+            write_payload(payload, &columns.payload_keys, &fields, &hidden);
+            return self.reject(
+                line,
+                "the row is not valid UTF-8; save the file as UTF-8".to_owned(),
+                payload,
+            );
+        };
+        let misaligned = fields.len() != columns.width;
+        let mut pii = protect_pii(columns, &fields, misaligned);
+        let overrides: Vec<(usize, &str)> = pii
+            .overrides
+            .iter()
+            .map(|(i, v)| (*i, v.as_str()))
+            .collect();
+        write_payload(payload, &columns.payload_keys, &fields, &overrides);
+        if misaligned {
+            let reason = format!(
+                "the row has {} fields but the header has {}; check for an unquoted comma or a missing field",
+                fields.len(),
+                columns.width
+            );
+            return self.reject(line, reason, payload);
+        }
+        if let Some(reason) = pii.error.take() {
+            return self.reject(line, reason, payload);
+        }
+        match normalize(ctx, &fields, &mut pii) {
+            Ok(normalized) => self.write(normalized.external_id, normalized.record, payload),
+            Err(reason) => self.reject(line, reason, payload),
+        }
+    }
+
+    fn reject(&mut self, line: u64, reason: String, payload: &str) -> Result<(), IngestError> {
+        self.summary.rejected += 1;
+        let location = format!("{}:{line}", self.file);
+        let key = (location, reason, payload.to_owned());
+        if self.known_letters.contains(&key) {
+            return Ok(());
+        }
+        let (location, reason, payload) = key;
+        self.tx.insert_dead_letter(&NewDeadLetter {
+            source: SOURCE.to_owned(),
+            stream: self.kind.as_str().to_owned(),
+            location,
+            reason,
+            payload,
+            created_at_ms: self.now_ms,
+        })?;
+        Ok(())
+    }
+
+    fn write(
+        &mut self,
+        external_id: String,
+        record: Record,
+        payload: &str,
+    ) -> Result<(), IngestError> {
+        let raw = self.tx.insert_raw_event(&NewRawEvent {
+            source: SOURCE,
+            stream: self.kind.as_str(),
+            external_id: &external_id,
+            received_at_ms: self.now_ms,
+            payload,
+            normalizer_version: NORMALIZER_VERSION,
+        })?;
+        let raw_event_id = Some(raw.raw_event_id());
+        let restated = matches!(raw, RawEventOutcome::NewVersion(_));
+        // Whether a known record was restated in a way the canonical row takes up.
+        let mut applied = false;
+        let inserted = match record {
+            Record::Spend(mut spend) => {
+                // A spend day is keyed, not identified: a restated day replaces the stored one,
+                // and a duplicate payload leaves the row (and its updated_at_ms) alone.
+                match raw {
+                    RawEventOutcome::Duplicate(_) => self.summary.duplicates += 1,
+                    RawEventOutcome::Inserted(_) => self.summary.imported += 1,
+                    RawEventOutcome::NewVersion(_) => self.summary.updated += 1,
+                }
+                if !matches!(raw, RawEventOutcome::Duplicate(_)) {
+                    spend.raw_event_id = raw_event_id;
+                    self.tx.upsert_ad_spend(&spend)?;
+                }
+                return Ok(());
+            }
+            Record::Touch(mut touch) => {
+                touch.raw_event_id = raw_event_id;
+                self.tx.insert_touch(&touch)?
+            }
+            Record::Order {
+                mut order,
+                explicit_status,
+            } => {
+                order.raw_event_id = raw_event_id;
+                let outcome = self.tx.insert_order(&order)?;
+                if outcome == InsertOutcome::Duplicate && restated && explicit_status {
+                    applied = self
+                        .tx
+                        .update_order_status(&order.order_id, &order.status)?;
+                }
+                outcome
+            }
+            Record::Adjustment {
+                mut adjustment,
+                explicit_status,
+            } => {
+                adjustment.raw_event_id = raw_event_id;
+                let outcome = self.tx.insert_adjustment(&adjustment)?;
+                if outcome == InsertOutcome::Duplicate && restated && explicit_status {
+                    applied = self
+                        .tx
+                        .update_adjustment_status(&adjustment.adjustment_id, &adjustment.status)?;
+                }
+                outcome
+            }
+            Record::Cost(mut cost) => {
+                cost.raw_event_id = raw_event_id;
+                self.tx.insert_creator_cost(&cost)?
+            }
+            Record::Link(link) => self.tx.insert_identity_link(&link)?,
+        };
+        match (inserted, applied) {
+            (InsertOutcome::Inserted, _) => self.summary.imported += 1,
+            (InsertOutcome::Duplicate, true) => self.summary.updated += 1,
+            (InsertOutcome::Duplicate, false) => self.summary.duplicates += 1,
+        }
+        Ok(())
+    }
+}
+
+/// Skips a UTF-8 byte-order mark at the start of `reader`, which spreadsheet programs write
+/// and which would otherwise stick to the first column's name.
+fn skip_bom<R: Read>(mut reader: R) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, R>> {
+    let mut start = Vec::with_capacity(3);
+    (&mut reader).take(3).read_to_end(&mut start)?;
+    if start == b"\xEF\xBB\xBF" {
+        start.clear();
+    }
+    Ok(io::Cursor::new(start).chain(reader))
+}

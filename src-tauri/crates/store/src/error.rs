@@ -1,0 +1,68 @@
+//! The one error type of lookback-store. Every variant says what went wrong in terms a caller
+//! can act on; the CLI and the window map variants to their own `{kind, message}` without
+//! reading message text.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong opening, reading or writing a workspace file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `open` was given a path where no file exists.
+    #[error("no workspace at {path}")]
+    NotFound { path: PathBuf },
+
+    /// `create` was given a path that already holds a non-empty file; it never overwrites.
+    #[error("{path} already exists and is not empty")]
+    AlreadyExists { path: PathBuf },
+
+    /// The file is not SQLite at all, or is an SQLite file of another application.
+    /// The file was only read, never written.
+    #[error("{path} is not a Lookback workspace: {detail}")]
+    NotAWorkspace { path: PathBuf, detail: String },
+
+    /// The file is a Lookback workspace but SQLite's integrity check fails (for example a
+    /// truncated copy). The file was only read, never written.
+    #[error("the workspace {path} is damaged: {detail}")]
+    Damaged { path: PathBuf, detail: String },
+
+    /// The workspace was written by a newer Lookback whose schema this binary does not know.
+    /// The file was left untouched.
+    #[error("the workspace has schema version {found}; this Lookback supports up to {supported}")]
+    NewerVersion { found: i64, supported: i64 },
+
+    /// A read-only open found a workspace with an older schema; it has to be opened read-write
+    /// once so its migrations can run.
+    #[error(
+        "the workspace has schema version {found} and needs upgrading to {supported}, which a read-only open cannot do"
+    )]
+    NeedsUpgrade { found: i64, supported: i64 },
+
+    /// A write was attempted through a store opened with `open_read_only`.
+    #[error("the workspace was opened read-only")]
+    ReadOnly,
+
+    /// A value handed to the store, or found in it, is not acceptable for the named field
+    /// (a currency that is not an ISO code, a malformed day, an unparsable setting).
+    #[error("invalid {field}: {detail}")]
+    InvalidValue { field: &'static str, detail: String },
+
+    /// No attribution run has this id.
+    #[error("no attribution run with id {run_id}")]
+    RunNotFound { run_id: i64 },
+
+    /// The file system refused an operation on the workspace path.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// SQLite reported an error (a constraint, a busy database, a full disk, an append-only
+    /// trigger of `model_changes`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// The result type of every fallible function in this crate.
+pub type StoreResult<T> = Result<T, StoreError>;

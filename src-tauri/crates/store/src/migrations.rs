@@ -1,0 +1,85 @@
+//! The schema's numbered migrations, embedded in the binary, and the one place that applies them.
+//!
+//! Architecture Invariant: a migration that has shipped is never edited; the schema changes only
+//! by appending a new `migrations/NNNN_name.sql` file to [`MIGRATIONS`]. `PRAGMA user_version`
+//! records how many have been applied, and all pending ones are applied in one transaction, so a
+//! crash mid-upgrade leaves the previous version intact.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::{StoreError, StoreResult};
+
+/// One numbered schema change.
+#[derive(Debug)]
+pub struct Migration {
+    /// The `user_version` the workspace has once this migration is applied (1, 2, 3, ...).
+    pub version: i64,
+    /// The file name without extension, e.g. `0001_init`.
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration in order. Versions are consecutive from 1; a test checks it.
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_run_weights",
+        sql: include_str!("../migrations/0002_run_weights.sql"),
+    },
+];
+
+/// The schema version this binary writes and understands: the last migration's version.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
+/// `PRAGMA application_id` of every Lookback workspace: the ASCII bytes `LBK1`. SQLite stores it
+/// at offset 68 of the file header, so a foreign SQLite file is recognized without reading a
+/// single table.
+pub const APPLICATION_ID: i32 = i32::from_be_bytes(*b"LBK1");
+
+/// Applies every migration newer than the file's `user_version`, in one immediate transaction,
+/// and stamps the application id in the same transaction.
+pub(crate) fn apply_pending(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read the version again inside the write lock: another process may have migrated between
+    // our checks and now, and a newer binary may have done so too.
+    let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerVersion {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        tx.execute_batch(migration.sql)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_and_match_file_names() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let expected = index as i64 + 1;
+            assert_eq!(migration.version, expected);
+            assert!(
+                migration.name.starts_with(&format!("{expected:04}_")),
+                "{} does not start with {expected:04}_",
+                migration.name
+            );
+        }
+    }
+}

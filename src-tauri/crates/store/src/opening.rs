@@ -1,0 +1,279 @@
+//! Creating and opening workspace files, and the checks that keep Lookback from writing into a
+//! file that is not its own.
+//!
+//! Architecture Invariant: opening never writes into a foreign, damaged or newer file. Before
+//! the first read-write connection exists, `open` reads the 100-byte SQLite header itself
+//! (magic string and application id), then uses a *read-only* SQLite connection for the schema
+//! version and `PRAGMA quick_check`. Only a file that passes every check is opened read-write,
+//! switched to WAL and migrated.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::migrations::{APPLICATION_ID, SCHEMA_VERSION, apply_pending};
+use crate::{StoreError, StoreResult};
+
+/// How long a writer waits for another connection's lock before reporting `SQLITE_BUSY`. Long
+/// enough for a sync batch to commit, short enough that the window can report a stuck lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The 16 bytes every SQLite 3 database file starts with.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// An open workspace file. All SQL of Lookback goes through this type and the [`crate::WriteTx`]
+/// it hands out.
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+    read_only: bool,
+}
+
+impl Store {
+    /// Creates a new workspace at `path`. The file must not exist, or be empty (a file the
+    /// caller just created, e.g. by a save dialog); anything else is `AlreadyExists`, so a
+    /// workspace is never overwritten.
+    pub fn create(path: impl AsRef<Path>) -> StoreResult<Store> {
+        let path = path.as_ref();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > 0 || meta.is_dir() => {
+                return Err(StoreError::AlreadyExists {
+                    path: path.to_path_buf(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // The application id is written first, outside any transaction and before WAL is on,
+        // so it lands in the main file's header at once. `open` reads it from the header bytes,
+        // and a crash during the first migration must not leave a file it would call foreign.
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        configure_read_write(&conn)?;
+        apply_pending(&mut conn)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: false,
+        })
+    }
+
+    /// Opens an existing workspace read-write, applying pending migrations in one transaction.
+    ///
+    /// A missing file is `NotFound`; a file that is not SQLite or belongs to another
+    /// application is `NotAWorkspace`; a workspace failing `PRAGMA quick_check` is `Damaged`;
+    /// one from a newer Lookback is `NewerVersion`. In all these cases the file's bytes are
+    /// unchanged. The integrity check reads the whole file, which is the price of that promise.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Store> {
+        let path = path.as_ref();
+        let found = check_workspace(path)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerVersion {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure_read_write(&conn)?;
+        apply_pending(&mut conn)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: false,
+        })
+    }
+
+    /// Creates the workspace if `path` is missing or empty, otherwise opens it. Convenient for
+    /// the demo generator and tests; the window uses `create` and `open` explicitly.
+    pub fn open_or_create(path: impl AsRef<Path>) -> StoreResult<Store> {
+        let path = path.as_ref();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > 0 => Store::open(path),
+            _ => Store::create(path),
+        }
+    }
+
+    /// Opens an existing, up-to-date workspace for reading only (exports, a second window).
+    /// The same checks as `open` run first; a workspace with pending migrations is
+    /// `NeedsUpgrade`, because migrating is a write.
+    pub fn open_read_only(path: impl AsRef<Path>) -> StoreResult<Store> {
+        let path = path.as_ref();
+        let found = check_workspace(path)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerVersion {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::NeedsUpgrade {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let conn = open_read_only_connection(path)?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: true,
+        })
+    }
+
+    /// The file this store was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether this store was opened with `open_read_only`.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The schema version of the open file (always [`SCHEMA_VERSION`] once opened read-write).
+    pub fn schema_version(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    pub(crate) fn ensure_writable(&self) -> StoreResult<()> {
+        if self.read_only {
+            Err(StoreError::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Settings of every read-write connection. `foreign_keys` must be set outside a transaction,
+/// which is why this runs before migrating.
+fn configure_read_write(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // Some file systems (network shares) cannot do WAL; SQLite then keeps the rollback
+        // journal, which is slower but just as safe, so this is not an error.
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    set_cache_size(conn)
+}
+
+/// A 64 MiB page cache instead of SQLite's default 2 MiB: bulk imports and a million credits
+/// touch far more index pages than 2 MiB holds, and re-reading them dominated the write time.
+fn set_cache_size(conn: &Connection) -> StoreResult<()> {
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(())
+}
+
+fn open_read_only_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    set_cache_size(&conn)?;
+    Ok(conn)
+}
+
+/// Every check `open` makes before writing anything. Returns the file's schema version.
+fn check_workspace(path: &Path) -> StoreResult<i64> {
+    let not_a_workspace = |detail: &str| StoreError::NotAWorkspace {
+        path: path.to_path_buf(),
+        detail: detail.to_string(),
+    };
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(not_a_workspace("it is a directory"));
+    }
+    let mut header = [0u8; 100];
+    let mut filled = 0;
+    while filled < header.len() {
+        match file.read(&mut header[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
+    drop(file);
+    if filled == 0 {
+        return Err(not_a_workspace("the file is empty"));
+    }
+    if filled < header.len() || &header[..16] != SQLITE_MAGIC {
+        return Err(not_a_workspace("it is not an SQLite database"));
+    }
+    let application_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+    if application_id != APPLICATION_ID {
+        return Err(not_a_workspace(&format!(
+            "it is an SQLite database of another application (application id {application_id:#010x})"
+        )));
+    }
+
+    // From here on the file claims to be ours; anything SQLite cannot read is damage.
+    let damaged = |detail: String| StoreError::Damaged {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let conn = open_read_only_connection(path).map_err(|e| damaged(e.to_string()))?;
+    // The version is read through SQLite rather than from the header bytes, because in WAL
+    // mode the newest header may still be in the -wal file.
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| damaged(e.to_string()))?;
+    if found > SCHEMA_VERSION {
+        // A newer schema may use features this SQLite's check would misreport; stop here.
+        return Ok(found);
+    }
+    let problems = quick_check(&conn).map_err(|e| damaged(e.to_string()))?;
+    if !problems.is_empty() {
+        return Err(damaged(problems.join("; ")));
+    }
+    Ok(found)
+}
+
+/// Runs `PRAGMA quick_check` and returns its complaints (empty when the file is sound).
+fn quick_check(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare("PRAGMA quick_check(20)")?;
+    let lines = statement
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lines.into_iter().filter(|line| line != "ok").collect())
+}

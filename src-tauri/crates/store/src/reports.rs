@@ -1,0 +1,149 @@
+//! Aggregate queries behind the report views: a run's credits summed by channel, creator,
+//! campaign, content or order, and its orders summed by outcome — with the same order filter
+//! (order time range, settled only) applied to both, so the parts of a report add up.
+//!
+//! Sums are exact integers computed by SQLite; a sum that overflows `i64` is an SQLite error,
+//! never a wrapped number.
+
+use rusqlite::params;
+
+use crate::{RunOrderOutcome, Store, StoreResult};
+
+/// What a credits report is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreditGrouping {
+    /// The touch's channel.
+    Channel,
+    /// The touch's creator id.
+    Creator,
+    /// The touch's campaign id.
+    Campaign,
+    /// The touch's content id.
+    Content,
+    /// The credited order.
+    Order,
+}
+
+impl CreditGrouping {
+    /// The SQL expression of the key over `credits c JOIN touches t`.
+    fn key_sql(self) -> &'static str {
+        match self {
+            CreditGrouping::Channel => "t.channel",
+            CreditGrouping::Creator => "t.creator_id",
+            CreditGrouping::Campaign => "t.campaign_id",
+            CreditGrouping::Content => "t.content_id",
+            CreditGrouping::Order => "c.order_id",
+        }
+    }
+}
+
+/// Which orders a report covers. Every bound is optional; the range is half-open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOrderFilter {
+    /// Orders placed at or after this instant.
+    pub from_at_ms: Option<i64>,
+    /// Orders placed strictly before this instant.
+    pub until_at_ms: Option<i64>,
+    /// Only orders the run marked settled (`provisional = 0`).
+    pub settled_only: bool,
+}
+
+/// One group of a run's credits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditGroup {
+    /// The key; `None` when the touches carry no value for it (no creator, say).
+    pub key: Option<String>,
+    /// Σ share_ppb over the group: conversions in parts per billion. `i128` because a large
+    /// workspace's total exceeds nothing in `i64` today, but the sum of ppb grows fast.
+    pub share_ppb: i128,
+    /// Σ revenue_minor, in the run's reporting currency.
+    pub revenue_minor: i64,
+    /// The part of `revenue_minor` on provisional orders.
+    pub provisional_revenue_minor: i64,
+}
+
+/// A run's orders of one outcome (and, for `missing_fx`, one order currency).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOrderTotal {
+    pub outcome: RunOrderOutcome,
+    /// `Some(order currency)` for `missing_fx` totals, whose `net_minor` is in that currency
+    /// because it could not be converted; `None` otherwise (reporting currency).
+    pub currency: Option<String>,
+    pub orders: u64,
+    pub net_minor: i64,
+    /// How many of `orders` are provisional, and their net revenue.
+    pub provisional_orders: u64,
+    pub provisional_net_minor: i64,
+}
+
+const ORDER_FILTER_SQL: &str = "(?2 IS NULL OR o.occurred_at_ms >= ?2) AND (?3 IS NULL OR o.occurred_at_ms < ?3) \
+     AND (?4 = 0 OR ro.provisional = 0)";
+
+impl Store {
+    /// A run's credits summed by `grouping` over the orders `filter` selects, sorted by key
+    /// (missing keys first).
+    pub fn credit_groups(
+        &self,
+        run_id: i64,
+        grouping: CreditGrouping,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Vec<CreditGroup>> {
+        let sql = format!(
+            "SELECT {key} AS k, SUM(c.share_ppb), SUM(c.revenue_minor),
+                    SUM(CASE WHEN ro.provisional = 1 THEN c.revenue_minor ELSE 0 END)
+             FROM credits c
+             JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
+             JOIN orders o ON o.order_id = c.order_id
+             JOIN touches t ON t.touch_id = c.touch_id
+             WHERE c.run_id = ?1 AND {ORDER_FILTER_SQL}
+             GROUP BY k ORDER BY k",
+            key = grouping.key_sql()
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(
+            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
+            |row| {
+                Ok(CreditGroup {
+                    key: row.get(0)?,
+                    share_ppb: i128::from(row.get::<_, i64>(1)?),
+                    revenue_minor: row.get(2)?,
+                    provisional_revenue_minor: row.get(3)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A run's orders selected by `filter`, counted and summed by outcome (and by order
+    /// currency for `missing_fx`), sorted by outcome then currency.
+    pub fn run_order_totals(
+        &self,
+        run_id: i64,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Vec<RunOrderTotal>> {
+        let sql = format!(
+            "SELECT ro.outcome, CASE WHEN ro.outcome = 'missing_fx' THEN o.currency END AS cur, COUNT(*),
+                    COALESCE(SUM(ro.net_minor), 0),
+                    COALESCE(SUM(CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END), 0),
+                    COALESCE(SUM(ro.provisional), 0)
+             FROM run_orders ro JOIN orders o ON o.order_id = ro.order_id
+             WHERE ro.run_id = ?1 AND {ORDER_FILTER_SQL}
+             GROUP BY ro.outcome, cur ORDER BY ro.outcome, cur"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(
+            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
+            |row| {
+                Ok(RunOrderTotal {
+                    outcome: row.get(0)?,
+                    currency: row.get(1)?,
+                    orders: row.get::<_, i64>(2)? as u64,
+                    net_minor: row.get(3)?,
+                    provisional_net_minor: row.get(4)?,
+                    provisional_orders: row.get::<_, i64>(5)? as u64,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

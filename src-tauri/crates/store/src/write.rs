@@ -1,0 +1,516 @@
+//! Writes to the canonical tables, always inside one [`WriteTx`]: a sync page, its raw events,
+//! the canonical rows normalized from them and the checkpoint commit together or not at all.
+//!
+//! Every statement goes through `prepare_cached`, so an import of a million rows parses each
+//! statement once. Idempotency lives here, on the source's own ids: inserting a touch, order,
+//! adjustment, creator cost or identity link that exists is a reported no-op, never a second row.
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+
+use crate::records::{check_currency, check_day};
+use crate::settings::bump_input_version;
+use crate::{
+    AdSpend, Campaign, Content, Creator, CreatorCost, FxRate, IdentityLink, InsertOutcome,
+    NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEventOutcome, Source, Store, StoreError,
+    StoreResult, SyncCheckpoint, Touch,
+};
+
+/// An open write transaction. Dropping it without [`WriteTx::commit`] rolls everything back,
+/// which is what makes a crash or an early `?` harmless.
+pub struct WriteTx<'s> {
+    tx: Transaction<'s>,
+    /// Whether a row the attribution reads (touches, orders, adjustments, identity links, fx
+    /// rates) changed. If so, commit bumps the input version that `input_watermark` reports.
+    inputs_changed: bool,
+}
+
+impl Store {
+    /// Starts a write transaction. `IMMEDIATE` takes the write lock now, so a long batch never
+    /// fails halfway with `SQLITE_BUSY` when it upgrades from reading to writing.
+    pub fn begin(&mut self) -> StoreResult<WriteTx<'_>> {
+        self.ensure_writable()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(WriteTx {
+            tx,
+            inputs_changed: false,
+        })
+    }
+
+    /// Runs `work` in one write transaction and commits if it returns `Ok`; on `Err` nothing
+    /// it wrote is kept.
+    pub fn write<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut tx = self.begin()?;
+        let value = work(&mut tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn outcome(changed: usize) -> InsertOutcome {
+    if changed == 0 {
+        InsertOutcome::Duplicate
+    } else {
+        InsertOutcome::Inserted
+    }
+}
+
+impl WriteTx<'_> {
+    /// Commits everything written through this transaction.
+    pub fn commit(mut self) -> StoreResult<()> {
+        if self.inputs_changed {
+            bump_input_version(&self.tx)?;
+            self.inputs_changed = false;
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Inserts a source, or updates its descriptive fields if it exists. Sync state
+    /// (last attempt, success, error) of an existing source is kept.
+    pub fn upsert_source(&mut self, source: &Source) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sources (source_id, kind, name, base_url, account, credential_ref, created_at_ms,
+                                      last_attempt_at_ms, last_success_at_ms, last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (source_id) DO UPDATE SET
+                     kind = excluded.kind, name = excluded.name, base_url = excluded.base_url,
+                     account = excluded.account, credential_ref = excluded.credential_ref",
+            )?
+            .execute(params![
+                source.source_id,
+                source.kind,
+                source.name,
+                source.base_url,
+                source.account,
+                source.credential_ref,
+                source.created_at_ms,
+                source.last_attempt_at_ms,
+                source.last_success_at_ms,
+                source.last_error,
+            ])?;
+        Ok(())
+    }
+
+    /// Records that a sync of `source_id` started at `at_ms`.
+    pub fn record_sync_attempt(&mut self, source_id: &str, at_ms: i64) -> StoreResult<bool> {
+        let changed = self
+            .tx
+            .prepare_cached("UPDATE sources SET last_attempt_at_ms = ?2 WHERE source_id = ?1")?
+            .execute(params![source_id, at_ms])?;
+        Ok(changed > 0)
+    }
+
+    /// Records a successful sync at `at_ms` and clears the last error.
+    pub fn record_sync_success(&mut self, source_id: &str, at_ms: i64) -> StoreResult<bool> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE sources SET last_attempt_at_ms = ?2, last_success_at_ms = ?2, last_error = NULL
+                 WHERE source_id = ?1",
+            )?
+            .execute(params![source_id, at_ms])?;
+        Ok(changed > 0)
+    }
+
+    /// Records a failed sync at `at_ms` with a message a person can act on (never a secret).
+    pub fn record_sync_failure(
+        &mut self,
+        source_id: &str,
+        at_ms: i64,
+        error: &str,
+    ) -> StoreResult<bool> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE sources SET last_attempt_at_ms = ?2, last_error = ?3 WHERE source_id = ?1",
+            )?
+            .execute(params![source_id, at_ms, error])?;
+        Ok(changed > 0)
+    }
+
+    /// Sets where a stream's sync stopped. Call it in the transaction that writes the page.
+    pub fn put_checkpoint(&mut self, checkpoint: &SyncCheckpoint) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sync_checkpoints (source_id, stream, cursor, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at_ms = excluded.updated_at_ms",
+            )?
+            .execute(params![checkpoint.source_id, checkpoint.stream, checkpoint.cursor, checkpoint.updated_at_ms])?;
+        Ok(())
+    }
+
+    /// Appends a raw record to the log, deduplicating against its latest stored version:
+    /// the same payload is `Duplicate`, a different one is `NewVersion`, an unseen
+    /// (source, stream, external_id) is `Inserted`. The payload's SHA-256 is computed here.
+    pub fn insert_raw_event(&mut self, event: &NewRawEvent<'_>) -> StoreResult<RawEventOutcome> {
+        let sha = hex::encode(Sha256::digest(event.payload.as_bytes()));
+        let latest: Option<(i64, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT raw_event_id, payload_sha256 FROM raw_events
+                 WHERE source = ?1 AND stream = ?2 AND external_id = ?3
+                 ORDER BY raw_event_id DESC LIMIT 1",
+            )?
+            .query_row(
+                params![event.source, event.stream, event.external_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, latest_sha)) = &latest
+            && *latest_sha == sha
+        {
+            return Ok(RawEventOutcome::Duplicate(*id));
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO raw_events (source, stream, external_id, received_at_ms, payload, payload_sha256, normalizer_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                event.source,
+                event.stream,
+                event.external_id,
+                event.received_at_ms,
+                event.payload,
+                sha,
+                event.normalizer_version,
+            ])?;
+        let id = self.tx.last_insert_rowid();
+        Ok(if latest.is_some() {
+            RawEventOutcome::NewVersion(id)
+        } else {
+            RawEventOutcome::Inserted(id)
+        })
+    }
+
+    /// Records something that could not be used; returns its id.
+    pub fn insert_dead_letter(&mut self, letter: &NewDeadLetter) -> StoreResult<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO dead_letters (source, stream, location, reason, payload, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                letter.source,
+                letter.stream,
+                letter.location,
+                letter.reason,
+                letter.payload,
+                letter.created_at_ms,
+            ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Marks a dead letter resolved at `at_ms`; the row stays as history. Returns false if
+    /// there is no such unresolved dead letter.
+    pub fn resolve_dead_letter(&mut self, dead_letter_id: i64, at_ms: i64) -> StoreResult<bool> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE dead_letters SET resolved_at_ms = ?2 WHERE dead_letter_id = ?1 AND resolved_at_ms IS NULL",
+            )?
+            .execute(params![dead_letter_id, at_ms])?;
+        Ok(changed > 0)
+    }
+
+    /// Inserts a creator or replaces its fields: creators are descriptions that a source
+    /// restates, not events.
+    pub fn upsert_creator(&mut self, creator: &Creator) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO creators (creator_id, display_name, handle, platform, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (creator_id) DO UPDATE SET display_name = excluded.display_name, handle = excluded.handle,
+                     platform = excluded.platform, created_at_ms = excluded.created_at_ms",
+            )?
+            .execute(params![
+                creator.creator_id,
+                creator.display_name,
+                creator.handle,
+                creator.platform,
+                creator.created_at_ms,
+            ])?;
+        Ok(())
+    }
+
+    /// Inserts a campaign or replaces its fields.
+    pub fn upsert_campaign(&mut self, campaign: &Campaign) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO campaigns (campaign_id, platform, account_id, name, channel, creator_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (campaign_id) DO UPDATE SET platform = excluded.platform, account_id = excluded.account_id,
+                     name = excluded.name, channel = excluded.channel, creator_id = excluded.creator_id",
+            )?
+            .execute(params![
+                campaign.campaign_id,
+                campaign.platform,
+                campaign.account_id,
+                campaign.name,
+                campaign.channel,
+                campaign.creator_id,
+            ])?;
+        Ok(())
+    }
+
+    /// Inserts a content item or replaces its fields.
+    pub fn upsert_content(&mut self, content: &Content) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO content (content_id, creator_id, kind, title, url, published_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (content_id) DO UPDATE SET creator_id = excluded.creator_id, kind = excluded.kind,
+                     title = excluded.title, url = excluded.url, published_at_ms = excluded.published_at_ms",
+            )?
+            .execute(params![
+                content.content_id,
+                content.creator_id,
+                content.kind,
+                content.title,
+                content.url,
+                content.published_at_ms,
+            ])?;
+        Ok(())
+    }
+
+    /// Inserts a touch; a touch whose id is stored already is a `Duplicate` and changes nothing.
+    pub fn insert_touch(&mut self, touch: &Touch) -> StoreResult<InsertOutcome> {
+        let id = &touch.identity;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
+                                      content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id,
+                                      raw_event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 ON CONFLICT (touch_id) DO NOTHING",
+            )?
+            .execute(params![
+                touch.touch_id,
+                touch.source,
+                touch.occurred_at_ms,
+                touch.channel,
+                touch.touch_type,
+                touch.creator_id,
+                touch.campaign_id,
+                touch.ad_id,
+                touch.content_id,
+                touch.click_id,
+                id.person_id,
+                id.anonymous_id,
+                id.email_sha256,
+                id.customer_id,
+                id.device_id,
+                touch.raw_event_id,
+            ])?;
+        self.inputs_changed |= changed > 0;
+        Ok(outcome(changed))
+    }
+
+    /// Inserts an order; an order whose id is stored already is a `Duplicate`.
+    pub fn insert_order(&mut self, order: &Order) -> StoreResult<InsertOutcome> {
+        check_currency("order currency", &order.currency)?;
+        let id = &order.identity;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO orders (order_id, source, occurred_at_ms, gross_minor, currency, status, click_id, person_id,
+                                     anonymous_id, email_sha256, customer_id, device_id, raw_event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (order_id) DO NOTHING",
+            )?
+            .execute(params![
+                order.order_id,
+                order.source,
+                order.occurred_at_ms,
+                order.gross_minor,
+                order.currency,
+                order.status,
+                order.click_id,
+                id.person_id,
+                id.anonymous_id,
+                id.email_sha256,
+                id.customer_id,
+                id.device_id,
+                order.raw_event_id,
+            ])?;
+        self.inputs_changed |= changed > 0;
+        Ok(outcome(changed))
+    }
+
+    /// Changes an order's status (e.g. `paid` to `cancelled`). Returns false if there is no
+    /// such order.
+    pub fn update_order_status(&mut self, order_id: &str, status: &str) -> StoreResult<bool> {
+        let changed = self
+            .tx
+            .prepare_cached("UPDATE orders SET status = ?2 WHERE order_id = ?1 AND status <> ?2")?
+            .execute(params![order_id, status])?;
+        self.inputs_changed |= changed > 0;
+        Ok(changed > 0 || self.exists("SELECT 1 FROM orders WHERE order_id = ?1", order_id)?)
+    }
+
+    /// Inserts a refund or chargeback; one whose id is stored already is a `Duplicate`.
+    pub fn insert_adjustment(
+        &mut self,
+        adjustment: &OrderAdjustment,
+    ) -> StoreResult<InsertOutcome> {
+        check_currency("adjustment currency", &adjustment.currency)?;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO order_adjustments (adjustment_id, order_id, source, kind, occurred_at_ms, amount_minor,
+                                                currency, status, raw_event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (adjustment_id) DO NOTHING",
+            )?
+            .execute(params![
+                adjustment.adjustment_id,
+                adjustment.order_id,
+                adjustment.source,
+                adjustment.kind,
+                adjustment.occurred_at_ms,
+                adjustment.amount_minor,
+                adjustment.currency,
+                adjustment.status,
+                adjustment.raw_event_id,
+            ])?;
+        self.inputs_changed |= changed > 0;
+        Ok(outcome(changed))
+    }
+
+    /// Changes an adjustment's status, e.g. a chargeback from `open` to `won` or `lost`.
+    /// Returns false if there is no such adjustment.
+    pub fn update_adjustment_status(
+        &mut self,
+        adjustment_id: &str,
+        status: &str,
+    ) -> StoreResult<bool> {
+        let changed = self
+            .tx
+            .prepare_cached("UPDATE order_adjustments SET status = ?2 WHERE adjustment_id = ?1 AND status <> ?2")?
+            .execute(params![adjustment_id, status])?;
+        self.inputs_changed |= changed > 0;
+        Ok(changed > 0
+            || self.exists(
+                "SELECT 1 FROM order_adjustments WHERE adjustment_id = ?1",
+                adjustment_id,
+            )?)
+    }
+
+    /// Writes one day of ad spend. A restated day replaces the stored row (same platform,
+    /// account, campaign, ad and day); it is never added to it.
+    pub fn upsert_ad_spend(&mut self, spend: &AdSpend) -> StoreResult<()> {
+        check_currency("ad spend currency", &spend.currency)?;
+        check_day("ad spend day", &spend.day)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO ad_spend (platform, account_id, campaign_id, ad_id, day, account_timezone, channel, creator_id,
+                                       spend_minor, currency, impressions, clicks, source, raw_event_id, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (platform, account_id, campaign_id, ad_id, day) DO UPDATE SET
+                     account_timezone = excluded.account_timezone, channel = excluded.channel,
+                     creator_id = excluded.creator_id, spend_minor = excluded.spend_minor, currency = excluded.currency,
+                     impressions = excluded.impressions, clicks = excluded.clicks, source = excluded.source,
+                     raw_event_id = excluded.raw_event_id, updated_at_ms = excluded.updated_at_ms",
+            )?
+            .execute(params![
+                spend.platform,
+                spend.account_id,
+                spend.campaign_id,
+                spend.ad_id,
+                spend.day,
+                spend.account_timezone,
+                spend.channel,
+                spend.creator_id,
+                spend.spend_minor,
+                spend.currency,
+                spend.impressions,
+                spend.clicks,
+                spend.source,
+                spend.raw_event_id,
+                spend.updated_at_ms,
+            ])?;
+        Ok(())
+    }
+
+    /// Inserts a creator cost; one whose id is stored already is a `Duplicate`.
+    pub fn insert_creator_cost(&mut self, cost: &CreatorCost) -> StoreResult<InsertOutcome> {
+        check_currency("creator cost currency", &cost.currency)?;
+        check_day("creator cost day", &cost.day)?;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO creator_costs (cost_id, creator_id, day, kind, amount_minor, currency, source, raw_event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (cost_id) DO NOTHING",
+            )?
+            .execute(params![
+                cost.cost_id,
+                cost.creator_id,
+                cost.day,
+                cost.kind,
+                cost.amount_minor,
+                cost.currency,
+                cost.source,
+                cost.raw_event_id,
+            ])?;
+        Ok(outcome(changed))
+    }
+
+    /// Inserts an identity link, ordering its two keys so that a link reported the other way
+    /// round is recognized as the same link (`Duplicate`). Linking a key to itself is refused.
+    pub fn insert_identity_link(&mut self, link: &IdentityLink) -> StoreResult<InsertOutcome> {
+        let (a, b) = if link.a <= link.b {
+            (&link.a, &link.b)
+        } else {
+            (&link.b, &link.a)
+        };
+        if a == b {
+            return Err(StoreError::InvalidValue {
+                field: "identity link",
+                detail: format!(
+                    "a key cannot be linked to itself ({} {})",
+                    a.key_type, a.value
+                ),
+            });
+        }
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO identity_links (key_type_a, key_a, key_type_b, key_b, source, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![a.key_type, a.value, b.key_type, b.value, link.source, link.created_at_ms])?;
+        self.inputs_changed |= changed > 0;
+        Ok(outcome(changed))
+    }
+
+    /// Writes the rate of one currency pair on one day; a restated rate replaces the old one.
+    pub fn upsert_fx_rate(&mut self, rate: &FxRate) -> StoreResult<()> {
+        check_day("fx day", &rate.day)?;
+        check_currency("fx from_currency", &rate.from_currency)?;
+        check_currency("fx to_currency", &rate.to_currency)?;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO fx_rates (day, from_currency, to_currency, rate, source) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (day, from_currency, to_currency) DO UPDATE SET rate = excluded.rate, source = excluded.source
+                 WHERE rate <> excluded.rate OR source <> excluded.source",
+            )?
+            .execute(params![rate.day, rate.from_currency, rate.to_currency, rate.rate, rate.source])?;
+        self.inputs_changed |= changed > 0;
+        Ok(())
+    }
+
+    fn exists(&self, sql: &str, id: &str) -> StoreResult<bool> {
+        Ok(self.tx.prepare_cached(sql)?.exists(params![id])?)
+    }
+}

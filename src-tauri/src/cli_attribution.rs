@@ -1,0 +1,332 @@
+//! The attribution commands of the CLI: `lookback --db FILE model show|set|log` and
+//! `lookback --db FILE report credits|weights`. Each parses its flags, calls the engine or the
+//! report crate, and prints; the system clock is read here and only here, then passed down.
+//!
+//! Output conventions:
+//! - `--format table` starts with a line naming the run (id, model, parameters, finish time,
+//!   currency); `--format json` carries a `run` object; `--format csv` stays pure data on stdout
+//!   and prints the run and the summary figures (attributed, provisional, unattributed, missing
+//!   fx) to stderr as one line, so `> file.csv` captures a clean CSV.
+//! - Credits CSV columns: `<by>,conversions,revenue,currency`.
+//! - `report credits --model M` is a preview: it runs (or reuses) M without changing the
+//!   workspace's model and without a model-log entry. Without `--model`, the workspace's model
+//!   and parameters are used; the parameter flags override single parameters in either case.
+//! - `model set` requires `--reason`: the log exists to say why.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use lookback_core::attribution::{Model, ModelParams, PositionWeights};
+use lookback_core::time::{NaiveDate, format_instant_ms};
+use lookback_engine::{changed_by, current_model, run_model, set_model};
+use lookback_report::render;
+use lookback_report::{CreditKey, credits_by, weights};
+use lookback_store::Store;
+
+/// The model names the CLI accepts (core's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelName {
+    FirstTouch,
+    LastTouch,
+    LastNonDirect,
+    Linear,
+    TimeDecay,
+    PositionBased,
+    Markov,
+    Shapley,
+}
+
+impl ModelName {
+    fn model(self) -> Model {
+        match self {
+            ModelName::FirstTouch => Model::FirstTouch,
+            ModelName::LastTouch => Model::LastTouch,
+            ModelName::LastNonDirect => Model::LastNonDirect,
+            ModelName::Linear => Model::Linear,
+            ModelName::TimeDecay => Model::TimeDecay,
+            ModelName::PositionBased => Model::PositionBased,
+            ModelName::Markov => Model::Markov,
+            ModelName::Shapley => Model::Shapley,
+        }
+    }
+}
+
+/// The data-driven models, the only ones with learned weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataDrivenModel {
+    Markov,
+    Shapley,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+    Json,
+    Table,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CreditsBy {
+    Channel,
+    Creator,
+    Campaign,
+    Content,
+    Order,
+}
+
+impl CreditsBy {
+    fn key(self) -> CreditKey {
+        match self {
+            CreditsBy::Channel => CreditKey::Channel,
+            CreditsBy::Creator => CreditKey::Creator,
+            CreditsBy::Campaign => CreditKey::Campaign,
+            CreditsBy::Content => CreditKey::Content,
+            CreditsBy::Order => CreditKey::Order,
+        }
+    }
+}
+
+/// Flags that override single model parameters.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ParamFlags {
+    /// Lookback window in days: touches older than this before an order do not count.
+    #[arg(long, value_name = "N")]
+    pub window_days: Option<u32>,
+    /// Half-life of the time-decay model, in days.
+    #[arg(long, value_name = "N")]
+    pub half_life_days: Option<u32>,
+    /// Position-based weights first,middle,last in percent, summing to 100 (e.g. 40,20,40).
+    #[arg(long, value_name = "F,M,L")]
+    pub position_weights: Option<String>,
+}
+
+impl ParamFlags {
+    fn apply(&self, mut params: ModelParams) -> Result<ModelParams> {
+        if let Some(days) = self.window_days {
+            params.lookback_days = days;
+        }
+        if let Some(days) = self.half_life_days {
+            params.half_life_days = days;
+        }
+        if let Some(text) = &self.position_weights {
+            let parts: Vec<u32> = text
+                .split(',')
+                .map(|p| p.trim().parse::<u32>())
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("--position-weights {text:?} must be three whole percentages like 40,20,40"))?;
+            let [first, middle, last] = parts[..] else {
+                bail!("--position-weights {text:?} must be three whole percentages like 40,20,40");
+            };
+            params.position_weights = PositionWeights { first, middle, last };
+        }
+        params.validate()?;
+        Ok(params)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Show the workspace's attribution model and its parameters.
+    Show,
+    /// Change the workspace's attribution model (appended to the model log with who, when and why).
+    Set {
+        #[arg(value_enum)]
+        model: ModelName,
+        #[command(flatten)]
+        params: ParamFlags,
+        /// Why the model changes; required, it is what the log is for.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Record the change under this profile name instead of the OS user.
+        #[arg(long = "as", value_name = "NAME")]
+        as_profile: Option<String>,
+    },
+    /// Show the model log, newest first.
+    Log {
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Credited revenue and conversions by channel, creator, campaign, content or order.
+    Credits {
+        #[arg(long, value_enum, default_value_t = CreditsBy::Channel)]
+        by: CreditsBy,
+        /// Preview another model: runs (or reuses) it without changing the workspace's model.
+        #[arg(long, value_enum)]
+        model: Option<ModelName>,
+        #[command(flatten)]
+        params: ParamFlags,
+        /// First order day (YYYY-MM-DD, reporting time zone), inclusive.
+        #[arg(long, value_name = "DAY")]
+        from: Option<String>,
+        /// Last order day (YYYY-MM-DD, reporting time zone), inclusive.
+        #[arg(long, value_name = "DAY")]
+        to: Option<String>,
+        /// Only settled orders (older than the settlement window and not disputed).
+        #[arg(long)]
+        settled_only: bool,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+    /// The channel weights a data-driven model learned.
+    Weights {
+        #[arg(long, value_enum)]
+        model: DataDrivenModel,
+        #[command(flatten)]
+        params: ParamFlags,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+}
+
+/// The system clock: the one place the attribution commands read it.
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn open(db: &Path) -> Result<Store> {
+    Store::open(db).with_context(|| format!("cannot open workspace {}", db.display()))
+}
+
+fn when(ms: i64) -> String {
+    format_instant_ms(ms).unwrap_or_else(|_| ms.to_string())
+}
+
+/// Runs one `model` subcommand.
+pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
+    match cmd {
+        ModelCommand::Show => {
+            let store = open(db)?;
+            let (model, params) = current_model(&store)?;
+            println!("model       {model}");
+            println!("parameters  {}", params.to_canonical_string());
+        }
+        ModelCommand::Set { model, params, reason, as_profile } => {
+            let reason = reason
+                .filter(|r| !r.trim().is_empty())
+                .context("model set needs --reason TEXT: every model change is logged with why")?;
+            let mut store = open(db)?;
+            let (_, current) = current_model(&store)?;
+            let params = params.apply(current)?;
+            let who = changed_by(as_profile.as_deref());
+            let change = set_model(&mut store, model.model(), &params, &who, &reason, now_ms())?;
+            println!(
+                "model changed from {} to {} by {} (log entry {})",
+                change.from_model.as_deref().unwrap_or("—"),
+                change.to_model,
+                change.changed_by,
+                change.change_id
+            );
+        }
+        ModelCommand::Log { format } => {
+            let store = open(db)?;
+            let changes = store.model_changes()?;
+            let header = ["change_id", "changed_at", "changed_by", "from_model", "to_model", "parameters_before", "parameters_after", "reason"];
+            let rows: Vec<Vec<String>> = changes
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.change_id.to_string(),
+                        when(c.changed_at_ms),
+                        c.changed_by.clone(),
+                        c.from_model.clone().unwrap_or_default(),
+                        c.to_model.clone(),
+                        c.parameters_before.clone().unwrap_or_default(),
+                        c.parameters_after.clone(),
+                        c.reason.clone(),
+                    ]
+                })
+                .collect();
+            match format {
+                ReportFormat::Json => {
+                    let items: Vec<serde_json::Value> = changes
+                        .iter()
+                        .map(|c| {
+                            serde_json::json!({
+                                "change_id": c.change_id,
+                                "changed_at": when(c.changed_at_ms),
+                                "changed_at_ms": c.changed_at_ms,
+                                "changed_by": c.changed_by,
+                                "from_model": c.from_model,
+                                "to_model": c.to_model,
+                                "parameters_before": c.parameters_before,
+                                "parameters_after": c.parameters_after,
+                                "reason": c.reason,
+                            })
+                        })
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&items)?);
+                }
+                ReportFormat::Csv => print!("{}", render::csv_document(&header, rows)),
+                ReportFormat::Table => {
+                    if rows.is_empty() {
+                        println!("no model changes yet (the workspace uses the default last-touch model)");
+                    }
+                    for row in rows {
+                        println!("#{} {} by {}: {} → {} {} — {}", row[0], row[1], row[2], row[3], row[4], row[6], row[7]);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_day(flag: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .with_context(|| format!("{flag} {text:?} is not a day of the form YYYY-MM-DD"))
+}
+
+/// Runs one `report` subcommand.
+pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
+    let now = now_ms();
+    let mut store = open(db)?;
+    match cmd {
+        ReportCommand::Credits { by, model, params, from, to, settled_only, format } => {
+            let (current, current_params) = current_model(&store)?;
+            let model = model.map(ModelName::model).unwrap_or(current);
+            let params = params.apply(current_params)?;
+            let range = match (from, to) {
+                (None, None) => None,
+                (from, to) => {
+                    let from = from.map(|d| parse_day("--from", &d)).transpose()?.unwrap_or(NaiveDate::MIN);
+                    let to = to.map(|d| parse_day("--to", &d)).transpose()?.unwrap_or(NaiveDate::MAX.pred_opt().unwrap_or(NaiveDate::MAX));
+                    Some((from, to))
+                }
+            };
+            let summary = run_model(&mut store, model, &params, now)?;
+            let report = credits_by(&store, summary.run_id, by.key(), range, settled_only)?;
+            match format {
+                ReportFormat::Csv => {
+                    eprintln!("{}", render::credits_summary_line(&report));
+                    print!("{}", render::credits_csv(&report));
+                }
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&render::credits_json(&report))?),
+                ReportFormat::Table => print!("{}", render::credits_table(&report)),
+            }
+        }
+        ReportCommand::Weights { model, params, format } => {
+            let model = match model {
+                DataDrivenModel::Markov => Model::Markov,
+                DataDrivenModel::Shapley => Model::Shapley,
+            };
+            let (_, current_params) = current_model(&store)?;
+            let params = params.apply(current_params)?;
+            let summary = run_model(&mut store, model, &params, now)?;
+            let report = weights(&store, summary.run_id)?;
+            match format {
+                ReportFormat::Csv => {
+                    eprintln!("{}", render::run_line(&report.run));
+                    print!("{}", render::weights_csv(&report));
+                }
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&render::weights_json(&report))?),
+                ReportFormat::Table => print!("{}", render::weights_table(&report)),
+            }
+        }
+    }
+    Ok(())
+}
