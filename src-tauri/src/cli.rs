@@ -68,6 +68,15 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_attribution::ReportCommand,
     },
+    /// Register, list, remove or test the API sources the workspace syncs from.
+    Source {
+        #[command(subcommand)]
+        cmd: crate::cli_sync::SourceCommand,
+    },
+    /// Sync the named sources (all when none is named) from their APIs.
+    Sync(crate::cli_sync::SyncArgs),
+    #[command(flatten)]
+    Views(crate::cli_views::ViewsCommand),
     /// Show what the workspace holds: orders, revenue, spend, touches, creators, sources.
     Overview {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -153,6 +162,9 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         }
         Command::Model { cmd } => crate::cli_attribution::run_model_command(require_db(db)?, cmd)?,
         Command::Report { cmd } => crate::cli_attribution::run_report_command(require_db(db)?, cmd)?,
+        Command::Source { cmd } => crate::cli_sync::run_source_command(require_db(db)?, cmd)?,
+        Command::Sync(args) => crate::cli_sync::run_sync(require_db(db)?, args)?,
+        Command::Views(cmd) => crate::cli_views::run_views_command(require_db(db)?, cmd)?,
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;

@@ -5,7 +5,7 @@
 //! fails when the committed file is stale. Money crosses as exact decimal strings with their
 //! currency (plus the integer minor units), never as floats; instants as UTC milliseconds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The closed set of error kinds the UI may branch on. The UI never matches message text.
@@ -146,6 +146,219 @@ pub struct Overview {
     pub sources: Vec<SourceFreshness>,
 }
 
+/// One attribution model the UI can offer, with what it means.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ModelInfo {
+    /// The CLI name, e.g. "position-based".
+    pub name: String,
+    pub label: String,
+    pub description: String,
+    /// Markov and Shapley learn channel weights from all journeys.
+    pub data_driven: bool,
+}
+
+/// A model and its parameters, as the UI chooses them.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+pub struct ModelChoice {
+    pub model: String,
+    pub window_days: u32,
+    pub half_life_days: u32,
+    /// First, middle, last in percent; they sum to 100.
+    pub position_weights: [u32; 3],
+}
+
+/// The models on offer and the workspace's default.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ModelCatalog {
+    pub models: Vec<ModelInfo>,
+    pub default: ModelChoice,
+}
+
+/// What a view is asked for. `model: null` means the workspace's default model.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ViewRequest {
+    pub model: Option<ModelChoice>,
+    /// creator | campaign | channel | content | platform
+    pub by: String,
+    /// First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// day | week | month, or null for one row per key.
+    pub bucket: Option<String>,
+    pub settled_only: bool,
+}
+
+/// How fresh one source is, for the line under every view.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FreshnessLine {
+    pub name: String,
+    pub kind: String,
+    #[ts(type = "number | null")]
+    pub last_success_at_ms: Option<i64>,
+}
+
+/// What produced a view: model, parameters, run, freshness, and how solid the revenue is.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Provenance {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub model: String,
+    pub parameters: String,
+    #[ts(type = "number | null")]
+    pub run_finished_at_ms: Option<i64>,
+    pub reporting_currency: String,
+    pub freshness: Vec<FreshnessLine>,
+    pub deterministic: MoneyAmount,
+    pub identity_graph: MoneyAmount,
+    pub probabilistic: MoneyAmount,
+    #[ts(type = "number")]
+    pub unattributed_orders: i64,
+    pub unattributed: MoneyAmount,
+    #[ts(type = "number")]
+    pub missing_fx_orders: i64,
+    pub provisional: MoneyAmount,
+}
+
+/// One row of the ROAS table (or its totals).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RoasRow {
+    pub key: String,
+    pub label: String,
+    pub bucket: Option<String>,
+    pub revenue: MoneyAmount,
+    pub ad_spend: MoneyAmount,
+    pub creator_cost: MoneyAmount,
+    pub cost: MoneyAmount,
+    /// Revenue ÷ cost with 2 decimals; null when there is no cost (shown as "—").
+    pub roas: Option<String>,
+    /// Orders credited: the sum of fractional credit, 4 decimals.
+    pub orders_credited: String,
+    pub provisional: MoneyAmount,
+}
+
+/// A chart rendered in Rust, as SVG text.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ChartSvg {
+    pub title: String,
+    pub svg: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RoasView {
+    pub rows: Vec<RoasRow>,
+    pub totals: RoasRow,
+    pub provenance: Provenance,
+    pub charts: Vec<ChartSvg>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CacRow {
+    pub key: String,
+    pub label: String,
+    pub cost: MoneyAmount,
+    /// Attributed new customers, fractional, 4 decimals.
+    pub new_customers: String,
+    pub cac: Option<MoneyAmount>,
+    pub payback_30: Option<String>,
+    pub payback_60: Option<String>,
+    pub payback_90: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CacView {
+    pub rows: Vec<CacRow>,
+    pub totals: CacRow,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CompareRow {
+    pub key: String,
+    pub label: String,
+    /// One per compared model, in the order of `CompareView.models`.
+    pub revenue: Vec<MoneyAmount>,
+    pub spread: MoneyAmount,
+    /// Spread ÷ the largest revenue, as a percentage with 1 decimal.
+    pub spread_percent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CompareView {
+    pub models: Vec<Provenance>,
+    pub rows: Vec<CompareRow>,
+    pub charts: Vec<ChartSvg>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatorContentRow {
+    pub content_id: String,
+    pub title: String,
+    pub kind: String,
+    pub url: Option<String>,
+    pub revenue: MoneyAmount,
+    pub orders_credited: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatorOrderRow {
+    pub order_id: String,
+    #[ts(type = "number")]
+    pub occurred_at_ms: i64,
+    /// This creator's share of the order, percent with 2 decimals.
+    pub share_percent: String,
+    pub credited: MoneyAmount,
+    pub provisional: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatorDay {
+    pub day: String,
+    pub revenue: MoneyAmount,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatorRevenueView {
+    pub creator_id: String,
+    pub display_name: String,
+    pub gross: MoneyAmount,
+    pub refunds: MoneyAmount,
+    pub net: MoneyAmount,
+    pub settled: MoneyAmount,
+    pub provisional: MoneyAmount,
+    pub content: Vec<CreatorContentRow>,
+    pub orders: Vec<CreatorOrderRow>,
+    pub by_day: Vec<CreatorDay>,
+    pub provenance: Provenance,
+}
+
+/// A creator to pick on the creator screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatorListItem {
+    pub creator_id: String,
+    pub display_name: String,
+}
+
+/// One entry of the model log.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ModelChangeEntry {
+    #[ts(type = "number")]
+    pub changed_at_ms: i64,
+    pub changed_by: String,
+    pub from_model: Option<String>,
+    pub to_model: String,
+    pub parameters_before: Option<String>,
+    pub parameters_after: String,
+    pub reason: String,
+}
+
+/// Where an export was written and how many rows it holds.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportResult {
+    pub path: String,
+    #[ts(type = "number")]
+    pub rows: i64,
+}
+
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
 #[cfg(test)]
 pub fn typescript_bindings() -> String {
@@ -158,6 +371,26 @@ pub fn typescript_bindings() -> String {
         RevenueByCurrency::decl(),
         SourceFreshness::decl(),
         Overview::decl(),
+        ModelInfo::decl(),
+        ModelChoice::decl(),
+        ModelCatalog::decl(),
+        ViewRequest::decl(),
+        FreshnessLine::decl(),
+        Provenance::decl(),
+        RoasRow::decl(),
+        ChartSvg::decl(),
+        RoasView::decl(),
+        CacRow::decl(),
+        CacView::decl(),
+        CompareRow::decl(),
+        CompareView::decl(),
+        CreatorContentRow::decl(),
+        CreatorOrderRow::decl(),
+        CreatorDay::decl(),
+        CreatorRevenueView::decl(),
+        CreatorListItem::decl(),
+        ModelChangeEntry::decl(),
+        ExportResult::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.\n// Do not edit by hand.\n\n",

@@ -8,8 +8,11 @@
 mod app_state;
 mod cli;
 mod cli_attribution;
+mod cli_sync;
+mod cli_views;
 mod commands;
 mod ipc;
+mod views;
 mod window;
 mod workspace;
 

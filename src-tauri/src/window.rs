@@ -24,6 +24,15 @@ pub fn run(db: Option<PathBuf>) {
             commands::workspace::open_demo_workspace,
             commands::workspace::create_workspace,
             commands::overview::workspace_overview,
+            commands::views::model_catalog,
+            commands::views::set_default_model,
+            commands::views::model_log,
+            commands::views::roas_view,
+            commands::views::cac_view,
+            commands::views::compare_view,
+            commands::views::creator_list,
+            commands::views::creator_revenue_view,
+            commands::views::export_csv,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -2,6 +2,7 @@
 //! binary, a temporary home for each test (its own `XDG_DATA_HOME`), and — for the window —
 //! an Xvfb display, a tauri-driver process and a small W3C WebDriver client.
 
+pub mod mock;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,22 @@
 // {kind, message}; the UI branches on kind and shows message, never parses it.
 
 import { invoke } from "@tauri-apps/api/core";
-import type { IpcError, Overview, StartupState, WorkspaceInfo } from "./bindings";
+import type {
+  CacView,
+  CompareView,
+  CreatorListItem,
+  CreatorRevenueView,
+  ExportResult,
+  IpcError,
+  ModelCatalog,
+  ModelChangeEntry,
+  ModelChoice,
+  Overview,
+  RoasView,
+  StartupState,
+  ViewRequest,
+  WorkspaceInfo,
+} from "./bindings";
 
 export function isIpcError(e: unknown): e is IpcError {
   return typeof e === "object" && e !== null && "kind" in e && "message" in e;
@@ -19,4 +34,14 @@ export const api = {
   openDemoWorkspace: () => invoke<WorkspaceInfo>("open_demo_workspace"),
   createWorkspace: (path: string, name: string) => invoke<WorkspaceInfo>("create_workspace", { path, name }),
   overview: () => invoke<Overview>("workspace_overview"),
+  modelCatalog: () => invoke<ModelCatalog>("model_catalog"),
+  setDefaultModel: (choice: ModelChoice, reason: string) => invoke<ModelCatalog>("set_default_model", { choice, reason }),
+  modelLog: () => invoke<ModelChangeEntry[]>("model_log"),
+  roasView: (request: ViewRequest) => invoke<RoasView>("roas_view", { request }),
+  cacView: (request: ViewRequest) => invoke<CacView>("cac_view", { request }),
+  compareView: (request: ViewRequest, models: string[]) => invoke<CompareView>("compare_view", { request, models }),
+  creators: () => invoke<CreatorListItem[]>("creator_list"),
+  creatorRevenue: (request: ViewRequest, creatorId: string) => invoke<CreatorRevenueView>("creator_revenue_view", { request, creatorId }),
+  exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null) =>
+    invoke<ExportResult>("export_csv", { view, request, path, models, creatorId }),
 };

@@ -3,9 +3,16 @@
 
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { api, asIpcError } from "./api";
-import type { IpcError, StartupState, WorkspaceInfo } from "./bindings";
+import type { IpcError, ModelCatalog, StartupState, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
+import { toolbar } from "./components/toolbar";
+import { renderCac } from "./screens/cac";
+import { renderCompare } from "./screens/compare";
+import { renderCreator } from "./screens/creator";
+import { renderModelLog } from "./screens/modellog";
 import { renderOverview } from "./screens/overview";
+import { renderRoas } from "./screens/roas";
+import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
 
 const root = document.getElementById("app")!;
 
@@ -78,11 +85,24 @@ async function showWelcome(state: StartupState | null, err: IpcError | null): Pr
   replaceChildren(root, h("main", { class: "welcome" }, card));
 }
 
-type ScreenId = "overview";
-const screens: { id: ScreenId; label: string }[] = [{ id: "overview", label: "Overview" }];
+type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log";
+const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
+  { id: "overview", label: "Overview", toolbar: false },
+  { id: "roas", label: "ROAS", toolbar: true },
+  { id: "cac", label: "CAC", toolbar: true },
+  { id: "compare", label: "Compare models", toolbar: true },
+  { id: "creator", label: "Creator revenue", toolbar: true },
+  { id: "model-log", label: "Model log", toolbar: false },
+];
+
+let unsubscribe: (() => void) | null = null;
+let renderToken = 0;
 
 async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview"): Promise<void> {
-  const content = h("section", { class: "content", id: "content", tabindex: "-1" });
+  loadSettings(info.path);
+  const bar = h("div", { class: "toolbar-slot" });
+  const content = h("section", { class: "content", id: "content", tabindex: "-1", "data-screen": screen });
+  const go = (id: ScreenId) => showWorkspace(info, id);
   const nav = h(
     "nav",
     { class: "sidebar", "aria-label": "Screens" },
@@ -91,19 +111,60 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     h(
       "ul",
       {},
-      ...screens.map((s) =>
-        h("li", {}, h("button", { class: s.id === screen ? "nav-item active" : "nav-item", "aria-current": s.id === screen ? "page" : undefined, onclick: () => showWorkspace(info, s.id) }, s.label)),
+      ...screens.map((s, i) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            { class: s.id === screen ? "nav-item active" : "nav-item", "data-testid": `nav-${s.id}`, "aria-current": s.id === screen ? "page" : undefined, title: `Ctrl+${i + 1}`, onclick: () => go(s.id) },
+            s.label,
+          ),
+        ),
       ),
     ),
-    h("div", { class: "sidebar-foot" }, h("button", { class: "link", onclick: () => api.startupState().then((s) => showWelcome({ ...s, workspace: null }, null)) }, "Switch workspace…")),
+    h("div", { class: "sidebar-foot" }, h("button", { class: "link", onclick: () => api.startupState().then((st) => showWelcome({ ...st, workspace: null }, null)) }, "Switch workspace…")),
   );
-  replaceChildren(root, h("div", { class: "shell" }, nav, content));
-  replaceChildren(content, busy("Loading…"));
-  try {
-    await renderOverview(content);
-  } catch (e) {
-    replaceChildren(content, errorBanner(asIpcError(e)));
-  }
+  replaceChildren(root, h("div", { class: "shell" }, nav, h("div", { class: "main-col" }, bar, content)));
+  document.onkeydown = (e: KeyboardEvent) => {
+    if ((e.ctrlKey || e.metaKey) && /^[1-9]$/.test(e.key)) {
+      const target = screens[Number(e.key) - 1];
+      if (target) {
+        e.preventDefault();
+        void go(target.id);
+      }
+    }
+  };
+
+  const spec = screens.find((s) => s.id === screen)!;
+  let catalog: ModelCatalog | null = null;
+  const render = async () => {
+    // A newer render supersedes an older one still waiting for Rust, so a fast user never sees
+    // stale numbers land on top of fresh ones.
+    const token = ++renderToken;
+    replaceChildren(content, busy(screen === "overview" ? "Loading…" : "Computing under the chosen model…"));
+    try {
+      if (spec.toolbar) {
+        catalog = catalog ?? (await api.modelCatalog());
+        replaceChildren(bar, toolbar({ catalog, showBucket: screen === "roas", onDefaultChanged: (c) => { catalog = c; void render(); } }));
+      } else {
+        replaceChildren(bar);
+      }
+      const target = h("div", { class: "screen" });
+      if (screen === "overview") await renderOverview(target);
+      else if (screen === "roas") await renderRoas(target, (id) => { updateSettings({ by: { ...settings().by, "creator-id": id } }); void go("creator"); });
+      else if (screen === "cac") await renderCac(target);
+      else if (screen === "compare") await renderCompare(target, catalog!);
+      else if (screen === "creator") await renderCreator(target);
+      else if (screen === "model-log") await renderModelLog(target);
+      if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
+    } catch (e) {
+      if (token === renderToken) replaceChildren(content, errorBanner(asIpcError(e)));
+    }
+  };
+  unsubscribe?.();
+  unsubscribe = onSettingsChange(() => void render());
+  await render();
 }
 
 async function start(): Promise<void> {

@@ -2,6 +2,7 @@
 //! the shared state, calls one library function, and maps the error to `ipc::IpcError`.
 
 pub mod overview;
+pub mod views;
 pub mod workspace;
 
 use crate::app_state::{OpenWorkspace, WindowState};
@@ -17,4 +18,21 @@ pub fn with_workspace<T>(
         .as_mut()
         .ok_or_else(|| IpcError::new(ErrorKind::NoWorkspace, "No workspace is open."))?;
     f(open).map_err(IpcError::from)
+}
+
+/// Runs `f` with the open workspace on a blocking thread, so a new attribution run or a large
+/// export never freezes the window, and waits for it without holding up the UI thread.
+pub async fn on_workspace_blocking<T: Send + 'static>(
+    app: tauri::AppHandle,
+    f: impl FnOnce(&mut OpenWorkspace) -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, IpcError> {
+    use tauri::Manager;
+    tauri::async_runtime::spawn_blocking(move || with_workspace(&app.state::<WindowState>(), f))
+        .await
+        .map_err(|e| IpcError::new(ErrorKind::Internal, format!("the job stopped unexpectedly: {e}")))?
+}
+
+/// The clock, read at the edge and passed down: library code never reads it.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }

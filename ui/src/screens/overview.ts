@@ -15,7 +15,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
   const empty = o.orders === 0 && o.touches === 0;
   replaceChildren(
     content,
-    h("header", { class: "page-head" }, h("h1", {}, "Overview"), h("span", { class: "muted" }, `Reporting in ${o.workspace.reporting_currency} · ${o.workspace.reporting_timezone}`)),
+    h("p", { class: "muted" }, `Reporting in ${o.workspace.reporting_currency} · ${o.workspace.reporting_timezone}`),
     empty &&
       h("div", { class: "empty-state", "data-testid": "empty-state" }, h("h2", {}, "This workspace is empty"), h("p", {}, "Import orders and touches from CSV (lookback import), or connect a source, and the numbers appear here.")),
     h(

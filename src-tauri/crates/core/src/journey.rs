@@ -6,7 +6,7 @@
 //! `u32` indices, and the output refers back to those indices, so the store can map results to
 //! its own ids without this crate knowing them.
 //!
-//! The rules, in the order they apply (see also CONVENTIONS.md):
+//! The rules, in the order they apply (see also README, "Attribution conventions"):
 //!
 //! 1. **Identity.** Keys seen on one touch, on one order, or in one identity link belong to one
 //!    person (union–find). Touches with the same click id are the same person. An order whose
@@ -35,7 +35,7 @@ use std::collections::hash_map::Entry;
 
 use crate::error::{CoreError, Result};
 use std::collections::HashMap;
-use crate::identity::{IdentityGraph, KeyId, KeyType};
+use crate::identity::{DisjointSet, IdentityGraph, KeyId, KeyType};
 use crate::time::DAY_MS;
 
 /// Confidence of a deterministic or identity-graph join: 1.0 in parts per million.
@@ -265,10 +265,16 @@ impl JourneySet {
     /// The channel sequence of every attributed order's journey, in order index order — the
     /// converting paths the data-driven models learn from.
     pub fn converting_paths(&self, touches: &[TouchRecord]) -> ChannelPaths {
+        self.converting_paths_with(|touch| touches[touch as usize].channel)
+    }
+
+    /// [`JourneySet::converting_paths`] with the channel of each touch index given by `channel_of`
+    /// (for inputs held column by column, like [`InternedTouches`]).
+    pub fn converting_paths_with(&self, channel_of: impl Fn(u32) -> u32) -> ChannelPaths {
         let mut paths = ChannelPaths::new();
         for journey in self.outcomes.iter().filter_map(OrderOutcome::journey) {
             for &touch in &journey.touches {
-                paths.push_channel(touches[touch as usize].channel);
+                paths.push_channel(channel_of(touch));
             }
             paths.end_path();
         }
@@ -350,20 +356,62 @@ pub fn resolve_journeys(
         order_deterministic.push(clicked.is_some());
     }
 
+    let touch_root: Vec<u32> = touch_node.iter().map(|&node| graph.person_of(node).0).collect();
+    let order_root: Vec<u32> =
+        order_node.iter().map(|node| node.map_or(NO_PERSON, |node| graph.person_of(node).0)).collect();
+    let roots = graph.len();
+    drop(graph);
+    drop(touch_node);
+    let touch_at: Vec<i64> = touches.iter().map(|t| t.at_ms).collect();
+    let touch_channel: Vec<u32> = touches.iter().map(|t| t.channel).collect();
+    let order_at: Vec<i64> = orders.iter().map(|o| o.at_ms).collect();
+    Ok(assign_journeys(
+        Partition { roots, touch_root, order_root, order_deterministic },
+        &touch_at,
+        &touch_channel,
+        &order_at,
+        config,
+    ))
+}
+
+/// The identity partition both entry points hand to [`assign_journeys`]: the union–find root of
+/// every touch and order (`NO_PERSON` for an order with no key and no matching click), over
+/// `roots` possible roots.
+struct Partition {
+    roots: usize,
+    touch_root: Vec<u32>,
+    order_root: Vec<u32>,
+    order_deterministic: Vec<bool>,
+}
+
+/// Rules 3–7 of the module docs over an identity partition: which touches each order's journey
+/// holds, and the non-converting paths. Shared by [`resolve_journeys`] and
+/// [`resolve_interned_journeys`], so both give identical results for the same partition.
+fn assign_journeys(
+    partition: Partition,
+    touch_at: &[i64],
+    touch_channel: &[u32],
+    order_at: &[i64],
+    config: &JourneyConfig,
+) -> JourneySet {
+    let Partition { roots, touch_root, order_root, order_deterministic } = partition;
+    let touch_count = touch_at.len();
+    let order_count = order_at.len();
+
     // Dense person ids, numbered in order of each person's first touch, so results are
     // deterministic for a given input order.
-    let mut person_of_root = vec![NO_PERSON; graph.len()];
-    let mut touch_person: Vec<u32> = Vec::with_capacity(touches.len());
+    let mut person_of_root = vec![NO_PERSON; roots];
+    let mut touch_person: Vec<u32> = Vec::with_capacity(touch_count);
     let mut person_count: u32 = 0;
-    for &node in &touch_node {
-        let root = graph.person_of(node).0 as usize;
+    for &root in &touch_root {
+        let root = root as usize;
         if person_of_root[root] == NO_PERSON {
             person_of_root[root] = person_count;
             person_count += 1;
         }
         touch_person.push(person_of_root[root]);
     }
-    let touch_at: Vec<i64> = touches.iter().map(|t| t.at_ms).collect();
+    drop(touch_root);
 
     // Bucket touches by person (counting sort), then order each person's touches by
     // (at, touch index). The buckets are filled in index order, and the sort key includes the
@@ -376,7 +424,7 @@ pub fn resolve_journeys(
     for p in 0..persons {
         person_start[p + 1] += person_start[p];
     }
-    let mut by_person = vec![0u32; touches.len()];
+    let mut by_person = vec![0u32; touch_count];
     let mut fill = person_start.clone();
     for (index, &person) in touch_person.iter().enumerate() {
         by_person[fill[person as usize]] = index as u32;
@@ -390,20 +438,20 @@ pub fn resolve_journeys(
     }
 
     // Orders whose component holds a touch, sorted by (person, at, order index).
-    let mut resolved: Vec<(u32, i64, u32)> = Vec::with_capacity(orders.len());
-    for (index, node) in order_node.iter().enumerate() {
-        if let Some(node) = node {
-            let person = person_of_root[graph.person_of(*node).0 as usize];
+    let mut resolved: Vec<(u32, i64, u32)> = Vec::with_capacity(order_count);
+    for (index, &root) in order_root.iter().enumerate() {
+        if root != NO_PERSON {
+            let person = person_of_root[root as usize];
             if person != NO_PERSON {
-                resolved.push((person, orders[index].at_ms, index as u32));
+                resolved.push((person, order_at[index], index as u32));
             }
         }
     }
     resolved.sort_unstable();
-    drop(graph);
+    drop(person_of_root);
 
-    let mut outcomes = vec![OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved); orders.len()];
-    let mut claimed = vec![false; touches.len()];
+    let mut outcomes = vec![OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved); order_count];
+    let mut claimed = vec![false; touch_count];
 
     // Pass 1: resolved orders claim touches, person by person, oldest order first.
     let mut group_start = 0;
@@ -435,13 +483,13 @@ pub fn resolve_journeys(
     let mut probabilistic_orders: HashMap<u32, Vec<i64>> = HashMap::new();
     if config.probabilistic {
         // After pass 1, exactly the orders without a resolved person are still NoPersonResolved.
-        let mut unresolved: Vec<(i64, u32)> = (0..orders.len())
+        let mut unresolved: Vec<(i64, u32)> = (0..order_count)
             .filter(|&i| matches!(outcomes[i], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)))
-            .map(|i| (orders[i].at_ms, i as u32))
+            .map(|i| (order_at[i], i as u32))
             .collect();
         unresolved.sort_unstable();
         if !unresolved.is_empty() {
-            let mut by_time: Vec<u32> = (0..touches.len() as u32).collect();
+            let mut by_time: Vec<u32> = (0..touch_count as u32).collect();
             by_time.sort_unstable_by_key(|&t| (touch_at[t as usize], t));
             let mut candidates: Vec<u32> = Vec::new();
             for &(order_at, order_index) in &unresolved {
@@ -523,12 +571,201 @@ pub fn resolve_journeys(
                 non_converting.end_path();
                 current_segment = boundary;
             }
-            non_converting.push_channel(touches[touch as usize].channel);
+            non_converting.push_channel(touch_channel[touch as usize]);
         }
         non_converting.end_path();
     }
 
-    Ok(JourneySet { outcomes, non_converting, person_count: persons })
+    JourneySet { outcomes, non_converting, person_count: persons }
+}
+
+/// "No id" in the interned inputs: a touch or order without a click id.
+pub const NO_ID: u32 = u32::MAX;
+
+/// Touches as [`resolve_interned_journeys`] reads them: column by column, with identity keys and
+/// click ids already interned to dense `u32` ids by the caller, so millions of touches cost a few
+/// flat vectors instead of a `String` per key.
+///
+/// Key ids name `(KeyType, value)` pairs: the caller gives the same pair the same id and
+/// different pairs (including the same value under two key types) different ids. Click ids are a
+/// separate id space shared by touches and orders.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InternedTouches {
+    /// When each touch happened, UTC milliseconds.
+    pub at_ms: Vec<i64>,
+    /// The interned channel of each touch.
+    pub channel: Vec<u32>,
+    /// The interned click id of each touch, or [`NO_ID`].
+    pub click: Vec<u32>,
+    keys: Vec<u32>,
+    key_ends: Vec<u32>,
+}
+
+impl InternedTouches {
+    /// No touches.
+    pub fn new() -> InternedTouches {
+        InternedTouches::default()
+    }
+
+    /// Appends a touch with its interned keys (empty values must already be left out).
+    pub fn push(&mut self, at_ms: i64, channel: u32, click: Option<u32>, keys: &[u32]) {
+        self.at_ms.push(at_ms);
+        self.channel.push(channel);
+        self.click.push(click.unwrap_or(NO_ID));
+        self.keys.extend_from_slice(keys);
+        self.key_ends.push(self.keys.len() as u32);
+    }
+
+    /// The number of touches.
+    pub fn len(&self) -> usize {
+        self.at_ms.len()
+    }
+
+    /// Whether there are no touches.
+    pub fn is_empty(&self) -> bool {
+        self.at_ms.is_empty()
+    }
+
+    /// The interned keys of touch `index`.
+    pub fn keys(&self, index: usize) -> &[u32] {
+        let start = if index == 0 { 0 } else { self.key_ends[index - 1] as usize };
+        &self.keys[start..self.key_ends[index] as usize]
+    }
+}
+
+/// Orders as [`resolve_interned_journeys`] reads them (see [`InternedTouches`] for the ids).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InternedOrders {
+    /// When each order was placed, UTC milliseconds.
+    pub at_ms: Vec<i64>,
+    /// The interned click id each order carries, or [`NO_ID`] (also when no touch has it).
+    pub click: Vec<u32>,
+    keys: Vec<u32>,
+    key_ends: Vec<u32>,
+}
+
+impl InternedOrders {
+    /// No orders.
+    pub fn new() -> InternedOrders {
+        InternedOrders::default()
+    }
+
+    /// Appends an order with its interned keys (empty values must already be left out).
+    pub fn push(&mut self, at_ms: i64, click: Option<u32>, keys: &[u32]) {
+        self.at_ms.push(at_ms);
+        self.click.push(click.unwrap_or(NO_ID));
+        self.keys.extend_from_slice(keys);
+        self.key_ends.push(self.keys.len() as u32);
+    }
+
+    /// The number of orders.
+    pub fn len(&self) -> usize {
+        self.at_ms.len()
+    }
+
+    /// Whether there are no orders.
+    pub fn is_empty(&self) -> bool {
+        self.at_ms.is_empty()
+    }
+
+    /// The interned keys of order `index`.
+    pub fn keys(&self, index: usize) -> &[u32] {
+        let start = if index == 0 { 0 } else { self.key_ends[index - 1] as usize };
+        &self.keys[start..self.key_ends[index] as usize]
+    }
+}
+
+/// [`resolve_journeys`] over pre-interned inputs: the same rules, the same results (touch and
+/// order indices, join kinds, confidences and non-converting paths) as resolving the equivalent
+/// string records, without interning a string here.
+///
+/// `key_count` and `click_count` bound the ids (`0..key_count`, `0..click_count`); `links` are
+/// pairs of key ids. An id out of range is [`CoreError::IndexOutOfRange`].
+pub fn resolve_interned_journeys(
+    touches: &InternedTouches,
+    orders: &InternedOrders,
+    links: &[(u32, u32)],
+    key_count: u32,
+    click_count: u32,
+    config: &JourneyConfig,
+) -> Result<JourneySet> {
+    config.validate()?;
+    check_count("touches", touches.len())?;
+    check_count("orders", orders.len())?;
+    let check = |what: &'static str, id: u32, len: u32| -> Result<()> {
+        if id >= len { Err(CoreError::IndexOutOfRange { what, index: id as usize, len: len as usize }) } else { Ok(()) }
+    };
+    for &key in touches.keys.iter().chain(&orders.keys).chain(links.iter().flat_map(|(a, b)| [a, b])) {
+        check("identity key", key, key_count)?;
+    }
+    for &click in touches.click.iter().chain(&orders.click).filter(|&&c| c != NO_ID) {
+        check("click id", click, click_count)?;
+    }
+
+    // Nodes 0..key_count are the keys; keyless touches get an anonymous node each after them.
+    let mut set = DisjointSet::with_capacity(key_count as usize);
+    for _ in 0..key_count {
+        set.make_set();
+    }
+    let merge = |set: &mut DisjointSet, keys: &[u32]| -> Option<u32> {
+        let (&first, rest) = keys.split_first()?;
+        for &key in rest {
+            set.union(first, key);
+        }
+        Some(first)
+    };
+    let mut touch_node: Vec<u32> = Vec::with_capacity(touches.len());
+    for index in 0..touches.len() {
+        let node = merge(&mut set, touches.keys(index)).unwrap_or_else(|| set.make_set());
+        touch_node.push(node);
+    }
+    let mut touch_by_click = vec![NO_ID; click_count as usize];
+    for (index, &click) in touches.click.iter().enumerate() {
+        if click == NO_ID {
+            continue;
+        }
+        let first = touch_by_click[click as usize];
+        if first == NO_ID {
+            touch_by_click[click as usize] = index as u32;
+        } else {
+            set.union(touch_node[first as usize], touch_node[index]);
+        }
+    }
+    for &(a, b) in links {
+        set.union(a, b);
+    }
+    let mut order_node: Vec<u32> = Vec::with_capacity(orders.len());
+    let mut order_deterministic: Vec<bool> = Vec::with_capacity(orders.len());
+    for index in 0..orders.len() {
+        let mut node = merge(&mut set, orders.keys(index));
+        let click = orders.click[index];
+        let clicked = (click != NO_ID).then(|| touch_by_click[click as usize]).filter(|&t| t != NO_ID);
+        if let Some(touch) = clicked {
+            let touch_node = touch_node[touch as usize];
+            match node {
+                Some(own) => {
+                    set.union(own, touch_node);
+                }
+                None => node = Some(touch_node),
+            }
+        }
+        order_node.push(node.unwrap_or(NO_PERSON));
+        order_deterministic.push(clicked.is_some());
+    }
+    drop(touch_by_click);
+    let touch_root: Vec<u32> = touch_node.iter().map(|&node| set.find(node)).collect();
+    drop(touch_node);
+    let order_root: Vec<u32> =
+        order_node.iter().map(|&node| if node == NO_PERSON { NO_PERSON } else { set.find(node) }).collect();
+    let roots = set.len();
+    drop(set);
+    Ok(assign_journeys(
+        Partition { roots, touch_root, order_root, order_deterministic },
+        &touches.at_ms,
+        &touches.channel,
+        &orders.at_ms,
+        config,
+    ))
 }
 
 /// Interns and merges a record's keys; `None` if it has no non-empty key.
@@ -742,6 +979,101 @@ mod tests {
         let empty = resolve_journeys(&[], &[], &[], &JourneyConfig::default()).unwrap();
         assert_eq!(empty.person_count, 0);
         assert!(empty.outcomes.is_empty());
+    }
+
+    /// Interns string records the way a loader would, for comparing the two entry points.
+    fn intern_all(
+        touches: &[TouchRecord],
+        orders: &[OrderRecord],
+        links: &[IdentityLink],
+    ) -> (InternedTouches, InternedOrders, Vec<(u32, u32)>, u32, u32) {
+        let mut key_ids: HashMap<(KeyType, String), u32> = HashMap::new();
+        let mut click_ids: HashMap<String, u32> = HashMap::new();
+        let mut key = |pair: &(KeyType, String)| -> u32 {
+            let next = key_ids.len() as u32;
+            *key_ids.entry(pair.clone()).or_insert(next)
+        };
+        let mut interned_touches = InternedTouches::new();
+        for touch in touches {
+            let keys: Vec<u32> = touch.keys.iter().filter(|k| !k.1.is_empty()).map(&mut key).collect();
+            let click = touch.click_id.as_ref().filter(|c| !c.is_empty()).map(|c| {
+                let next = click_ids.len() as u32;
+                *click_ids.entry(c.clone()).or_insert(next)
+            });
+            interned_touches.push(touch.at_ms, touch.channel, click, &keys);
+        }
+        let mut interned_orders = InternedOrders::new();
+        for order in orders {
+            let keys: Vec<u32> = order.keys.iter().filter(|k| !k.1.is_empty()).map(&mut key).collect();
+            let click = order.click_id.as_ref().and_then(|c| click_ids.get(c).copied());
+            interned_orders.push(order.at_ms, click, &keys);
+        }
+        let links = links
+            .iter()
+            .filter(|l| !l.a.1.is_empty() && !l.b.1.is_empty())
+            .map(|l| (key(&l.a), key(&l.b)))
+            .collect();
+        let (keys, clicks) = (key_ids.len() as u32, click_ids.len() as u32);
+        (interned_touches, interned_orders, links, keys, clicks)
+    }
+
+    #[test]
+    fn interned_resolution_equals_string_resolution() {
+        // A small deterministic generator: shared keys, click ids, links, ties and orders with no
+        // key at all, so every rule (including probabilistic matching) is exercised.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let kinds = [KeyType::AnonymousId, KeyType::EmailSha256, KeyType::CustomerId, KeyType::DeviceId];
+        for round in 0..40 {
+            let mut touches = Vec::new();
+            for _ in 0..(20 + next(60)) {
+                let mut key_pairs = Vec::new();
+                for _ in 0..next(3) {
+                    key_pairs.push((kinds[next(4) as usize], format!("k{}", next(15))));
+                }
+                let click = (next(4) == 0).then(|| format!("c{}", next(10)));
+                touches.push(TouchRecord {
+                    at_ms: (next(40) as i64) * MINUTE * 7,
+                    channel: next(6) as u32,
+                    click_id: click,
+                    keys: key_pairs,
+                });
+            }
+            let mut orders = Vec::new();
+            for _ in 0..(5 + next(15)) {
+                let mut key_pairs = Vec::new();
+                for _ in 0..next(2) {
+                    key_pairs.push((kinds[next(4) as usize], format!("k{}", next(20))));
+                }
+                let click = (next(3) == 0).then(|| format!("c{}", next(14)));
+                orders.push(OrderRecord { at_ms: (next(45) as i64) * MINUTE * 7, click_id: click, keys: key_pairs, net_minor: 100 });
+            }
+            let links: Vec<IdentityLink> = (0..next(4))
+                .map(|_| IdentityLink {
+                    a: (kinds[next(4) as usize], format!("k{}", next(20))),
+                    b: (kinds[next(4) as usize], format!("k{}", next(20))),
+                })
+                .collect();
+            let config = JourneyConfig { lookback_ms: 60 * MINUTE * (1 + next(5) as i64), probabilistic: round % 2 == 0, probabilistic_window_ms: 30 * MINUTE };
+            let expected = resolve_journeys(&touches, &orders, &links, &config).unwrap();
+            let (t, o, l, keys, clicks) = intern_all(&touches, &orders, &links);
+            let actual = resolve_interned_journeys(&t, &o, &l, keys, clicks, &config).unwrap();
+            assert_eq!(actual, expected, "round {round}");
+            assert_eq!(actual.converting_paths_with(|i| t.channel[i as usize]), expected.converting_paths(&touches));
+        }
+    }
+
+    #[test]
+    fn interned_ids_out_of_range_are_refused() {
+        let mut touches = InternedTouches::new();
+        touches.push(0, 0, None, &[3]);
+        let result = resolve_interned_journeys(&touches, &InternedOrders::new(), &[], 3, 0, &JourneyConfig::default());
+        assert!(matches!(result, Err(CoreError::IndexOutOfRange { what: "identity key", index: 3, len: 3 })));
     }
 
     #[test]

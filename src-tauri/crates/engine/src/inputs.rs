@@ -1,6 +1,6 @@
-//! Loading a run's inputs out of the store into core's records: touches with interned channels,
-//! orders with their net revenue in the reporting currency, identity links, and the settings a
-//! run depends on.
+//! Loading a run's inputs out of the store into core's interned journey input: touches with
+//! interned channels, identity keys and click ids (no string kept per touch), orders with their
+//! net revenue in the reporting currency, identity links, and the settings a run depends on.
 //!
 //! Net revenue of an order (DESIGN.md §5) = gross − counted refunds − counted chargebacks, first
 //! in the order's currency (core `net_revenue`, clamped at zero), then converted to the reporting
@@ -11,12 +11,13 @@
 //! currency (before foreign-currency adjustments) and the run credits nobody with it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use lookback_core::identity::KeyType;
-use lookback_core::journey::{IdentityLink, JourneyConfig, OrderRecord, TouchRecord};
+use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig};
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
-use lookback_core::time::{Tz, day_in_zone, parse_time_zone};
+use lookback_core::time::{NaiveDate, Tz, day_in_zone, day_range_ms, parse_time_zone};
 use lookback_store::{IdentityKeyType, Store};
 
 use crate::EngineError;
@@ -34,38 +35,115 @@ pub fn is_direct_channel(channel: &str) -> bool {
     DIRECT_CHANNELS.contains(&normalized.as_str())
 }
 
-/// One order's data the run needs beyond core's [`OrderRecord`].
+/// One order's data the run needs beyond its journey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderFacts {
     pub order_id: String,
     /// `Some(currency)` when the order could not be converted (its `net_minor` is then in that
-    /// currency and the core record's `net_minor` is 0).
+    /// currency).
     pub missing_fx: Option<String>,
     /// Net revenue: in the reporting currency, or in `missing_fx`'s currency.
     pub net_minor: i64,
     /// Provisional at the run's `now` (young or disputed).
     pub provisional: bool,
+    /// When it was placed, and its own currency, as the run saw them.
+    pub occurred_at_ms: i64,
+    pub currency: String,
+    /// Its day in the reporting zone, as the instant range `[start, end)` (report buckets).
+    pub day_start_ms: i64,
+    pub day_end_ms: i64,
 }
 
-/// Everything a run reads, loaded once.
+/// Everything a run reads when it has to resolve journeys, loaded once. Identity keys and click
+/// ids are interned to dense ids while streaming the rows, so no string is kept per touch.
 #[derive(Debug)]
 pub struct Inputs {
     /// Touches in store rowid order; `channel` indexes `channel_names`.
-    pub touches: Vec<TouchRecord>,
+    pub touches: InternedTouches,
     /// The store rowid of each touch, so credits can name it without holding its text id.
     pub touch_rowids: Vec<i64>,
-    /// Interned channel names.
+    /// Interned channel names, in order of first appearance in rowid order.
     pub channel_names: Vec<String>,
     /// Per interned channel: whether it is direct/organic.
     pub direct_channels: Vec<bool>,
     /// Orders in time order (ties by id), as core resolves them.
-    pub orders: Vec<OrderRecord>,
+    pub orders: InternedOrders,
     /// The store facts of each order, at the same index.
     pub order_facts: Vec<OrderFacts>,
-    pub links: Vec<IdentityLink>,
+    /// Identity links as pairs of interned keys.
+    pub links: Vec<(u32, u32)>,
+    /// How many distinct identity keys and click ids were interned.
+    pub key_count: u32,
+    pub click_count: u32,
     pub journey_config: JourneyConfig,
     pub reporting_currency: Currency,
     pub settlement_days: u32,
+}
+
+/// FxHash (the rustc hasher): keys here are ids from the workspace's own data, not from an
+/// adversary, and hashing millions of short ids is a large part of a cold load.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ (rest.len() as u64) << 56);
+    }
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Dense ids for `(key type, value)` identity keys, one map per key type so a lookup borrows the
+/// row's `&str` and allocates only for a key seen the first time.
+#[derive(Default)]
+struct KeyInterner {
+    by_type: [FxMap<Box<str>, u32>; 5],
+    count: u32,
+}
+
+impl KeyInterner {
+    fn id(&mut self, kind: KeyType, value: &str) -> u32 {
+        let map = &mut self.by_type[key_slot(kind)];
+        if let Some(&id) = map.get(value) {
+            return id;
+        }
+        let id = self.count;
+        map.insert(value.into(), id);
+        self.count += 1;
+        id
+    }
+}
+
+fn key_slot(kind: KeyType) -> usize {
+    match kind {
+        KeyType::PersonId => 0,
+        KeyType::AnonymousId => 1,
+        KeyType::EmailSha256 => 2,
+        KeyType::CustomerId => 3,
+        KeyType::DeviceId => 4,
+    }
 }
 
 fn key_type(kind: IdentityKeyType) -> KeyType {
@@ -78,10 +156,12 @@ fn key_type(kind: IdentityKeyType) -> KeyType {
     }
 }
 
-fn push_keys(keys: &mut Vec<(KeyType, String)>, values: [(KeyType, Option<&str>); 5]) {
+/// Interns the non-empty keys of one record into `out` (cleared first).
+fn intern_keys(interner: &mut KeyInterner, out: &mut Vec<u32>, values: [(KeyType, Option<&str>); 5]) {
+    out.clear();
     for (kind, value) in values {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            keys.push((kind, value.to_owned()));
+            out.push(interner.id(kind, value));
         }
     }
 }
@@ -102,22 +182,26 @@ pub fn reporting_zone(store: &Store) -> Result<Tz, EngineError> {
 pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inputs, EngineError> {
     let settings = store.settings()?;
     let currency = reporting_currency(store)?;
-    let zone = reporting_zone(store)?;
 
     let mut inputs = Inputs {
-        touches: Vec::new(),
+        touches: InternedTouches::new(),
         touch_rowids: Vec::new(),
         channel_names: Vec::new(),
         direct_channels: Vec::new(),
-        orders: Vec::new(),
+        orders: InternedOrders::new(),
         order_facts: Vec::new(),
         links: Vec::new(),
+        key_count: 0,
+        click_count: 0,
         journey_config: JourneyConfig::from_days(lookback_days, settings.probabilistic_matching),
         reporting_currency: currency,
         settlement_days: settings.settlement_days,
     };
 
-    let mut channel_ids: HashMap<String, u32> = HashMap::new();
+    let mut keys = KeyInterner::default();
+    let mut clicks: FxMap<Box<str>, u32> = FxMap::default();
+    let mut channel_ids: FxMap<String, u32> = FxMap::default();
+    let mut buffer = Vec::with_capacity(5);
     store.for_each_attribution_touch(|touch| {
         let channel = match channel_ids.get(touch.channel) {
             Some(&id) => id,
@@ -129,9 +213,9 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
                 id
             }
         };
-        let mut keys = Vec::new();
-        push_keys(
+        intern_keys(
             &mut keys,
+            &mut buffer,
             [
                 (KeyType::PersonId, touch.person_id),
                 (KeyType::AnonymousId, touch.anonymous_id),
@@ -140,77 +224,113 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
                 (KeyType::DeviceId, touch.device_id),
             ],
         );
-        inputs.touches.push(TouchRecord {
-            at_ms: touch.occurred_at_ms,
-            channel,
-            click_id: touch.click_id.filter(|c| !c.is_empty()).map(str::to_owned),
-            keys,
+        let click = touch.click_id.filter(|c| !c.is_empty()).map(|click| match clicks.get(click) {
+            Some(&id) => id,
+            None => {
+                let id = clicks.len() as u32;
+                clicks.insert(click.into(), id);
+                id
+            }
         });
+        inputs.touches.push(touch.occurred_at_ms, channel, click, &buffer);
         inputs.touch_rowids.push(touch.rowid);
     })?;
 
-    inputs.links = store
-        .identity_links()?
-        .into_iter()
-        .map(|link| IdentityLink {
-            a: (key_type(link.a.key_type), link.a.value),
-            b: (key_type(link.b.key_type), link.b.value),
-        })
-        .collect();
+    for link in store.identity_links()? {
+        if !link.a.value.is_empty() && !link.b.value.is_empty() {
+            let a = keys.id(key_type(link.a.key_type), &link.a.value);
+            let b = keys.id(key_type(link.b.key_type), &link.b.value);
+            inputs.links.push((a, b));
+        }
+    }
 
+    inputs.order_facts = load_order_facts(store, now_ms, |order| {
+        let id = &order.identity;
+        intern_keys(
+            &mut keys,
+            &mut buffer,
+            [
+                (KeyType::PersonId, id.person_id.as_deref()),
+                (KeyType::AnonymousId, id.anonymous_id.as_deref()),
+                (KeyType::EmailSha256, id.email_sha256.as_deref()),
+                (KeyType::CustomerId, id.customer_id.as_deref()),
+                (KeyType::DeviceId, id.device_id.as_deref()),
+            ],
+        );
+        // A click id no touch carries can join nothing: it needs no id.
+        let click = order.click_id.as_deref().filter(|c| !c.is_empty()).and_then(|c| clicks.get(c).copied());
+        inputs.orders.push(order.occurred_at_ms, click, &buffer);
+    })?;
+    inputs.key_count = keys.count;
+    inputs.click_count = clicks.len() as u32;
+    Ok(inputs)
+}
+
+/// Loads the facts of every order in time order (ties by id) — net revenue in the reporting
+/// currency or `missing_fx`, provisional at `now_ms`, its day in the reporting zone — calling
+/// `each` with the stored order first (the resolving loader interns its keys there).
+pub fn load_order_facts(
+    store: &Store,
+    now_ms: i64,
+    mut each: impl FnMut(&lookback_store::Order),
+) -> Result<Vec<OrderFacts>, EngineError> {
+    let settings = store.settings()?;
+    let currency = reporting_currency(store)?;
+    let zone = reporting_zone(store)?;
     let fx = FxTable::from_rows(&store.fx_rates()?)?;
+    let mut days: FxMap<NaiveDate, (i64, i64)> = FxMap::default();
+    let mut facts = Vec::new();
     let mut failure: Option<EngineError> = None;
     store.for_each_order_with_adjustments(|item| {
         if failure.is_some() {
             return;
         }
-        match order_inputs(&item, currency, zone, &fx, settings.settlement_days, now_ms) {
-            Ok((record, facts)) => {
-                inputs.orders.push(record);
-                inputs.order_facts.push(facts);
-            }
+        each(&item.order);
+        match order_facts(&item, currency, zone, &fx, settings.settlement_days, now_ms, &mut days) {
+            Ok(order) => facts.push(order),
             Err(e) => failure = Some(e),
         }
     })?;
-    if let Some(e) = failure {
-        return Err(e);
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(facts),
     }
-    Ok(inputs)
 }
 
-/// Builds one order's core record and facts: net revenue in the reporting currency (or
-/// `missing_fx`), and whether it is provisional at `now_ms`.
-fn order_inputs(
+/// Builds one order's facts: net revenue in the reporting currency (or `missing_fx`), whether it
+/// is provisional at `now_ms`, and its day. `days` remembers each local day's instant range, so
+/// the zone arithmetic runs once per day rather than once per order.
+fn order_facts(
     item: &lookback_store::OrderWithAdjustments,
     reporting: Currency,
     zone: Tz,
     fx: &FxTable,
     settlement_days: u32,
     now_ms: i64,
-) -> Result<(OrderRecord, OrderFacts), EngineError> {
+    days: &mut FxMap<NaiveDate, (i64, i64)>,
+) -> Result<OrderFacts, EngineError> {
     let order = &item.order;
-    let day = day_in_zone(order.occurred_at_ms, zone)?.format("%Y-%m-%d").to_string();
-    let provisional = is_provisional(order.occurred_at_ms, now_ms, settlement_days, item.disputed);
-
-    let mut keys = Vec::new();
-    let id = &order.identity;
-    push_keys(
-        &mut keys,
-        [
-            (KeyType::PersonId, id.person_id.as_deref()),
-            (KeyType::AnonymousId, id.anonymous_id.as_deref()),
-            (KeyType::EmailSha256, id.email_sha256.as_deref()),
-            (KeyType::CustomerId, id.customer_id.as_deref()),
-            (KeyType::DeviceId, id.device_id.as_deref()),
-        ],
-    );
-    let mut record = OrderRecord {
-        at_ms: order.occurred_at_ms,
-        click_id: order.click_id.clone().filter(|c| !c.is_empty()),
-        keys,
-        net_minor: 0,
+    let local_day = day_in_zone(order.occurred_at_ms, zone)?;
+    let (day_start_ms, day_end_ms) = match days.get(&local_day) {
+        Some(&range) => range,
+        None => {
+            let range = day_range_ms(local_day, zone)?;
+            days.insert(local_day, range);
+            range
+        }
     };
-    let mut facts = OrderFacts { order_id: order.order_id.clone(), missing_fx: None, net_minor: 0, provisional };
+    let day = local_day.format("%Y-%m-%d").to_string();
+    let provisional = is_provisional(order.occurred_at_ms, now_ms, settlement_days, item.disputed);
+    let mut facts = OrderFacts {
+        order_id: order.order_id.clone(),
+        missing_fx: None,
+        net_minor: 0,
+        provisional,
+        occurred_at_ms: order.occurred_at_ms,
+        currency: order.currency.clone(),
+        day_start_ms,
+        day_end_ms,
+    };
 
     let own_net = |currency: Currency| -> Result<i64, EngineError> {
         Ok(net_revenue(
@@ -224,13 +344,13 @@ fn order_inputs(
         // A currency core does not know has no known decimal places: it cannot be converted.
         facts.missing_fx = Some(order.currency.clone());
         facts.net_minor = (order.gross_minor - item.refunds_minor - item.chargebacks_minor).max(0);
-        return Ok((record, facts));
+        return Ok(facts);
     };
     let net_own = own_net(order_currency)?;
     let Some(mut net) = fx.convert(net_own, order_currency, reporting, &day)? else {
         facts.missing_fx = Some(order.currency.clone());
         facts.net_minor = net_own;
-        return Ok((record, facts));
+        return Ok(facts);
     };
     // Refunds and chargebacks in a third currency reduce revenue the same way; the kind only
     // matters to reconciliation, which reads the adjustments themselves.
@@ -245,13 +365,12 @@ fn order_inputs(
             None => {
                 facts.missing_fx = Some(order.currency.clone());
                 facts.net_minor = net_own;
-                return Ok((record, facts));
+                return Ok(facts);
             }
         }
     }
-    record.net_minor = net;
     facts.net_minor = net;
-    Ok((record, facts))
+    Ok(facts)
 }
 
 #[cfg(test)]

@@ -5,8 +5,11 @@
 //! - [`inputs`]: reading touches, orders (net revenue converted to the reporting currency at the
 //!   order day's rate), identity links and settings out of the store into core's records.
 //! - [`fx`]: the exchange-rate table of a run: which rate converts an order, and when none does.
+//! - [`journey_cache`]: resolved journeys in the compact form every model needs, and their
+//!   encoding for the store's journey cache (keyed by watermark, lookback, probabilistic flag).
 //! - [`run`]: [`run_model`] — reuse a complete run for the same model, parameters and input
-//!   watermark, or compute, check and persist a new one in one transaction.
+//!   watermark, or compute, check and persist a new one in one transaction; [`load_journeys`]
+//!   reads cached journeys or resolves (and caches) them.
 //! - [`model_settings`]: [`set_model`] and [`current_model`], the workspace's model setting and its log.
 //!
 //! Architecture Invariants:
@@ -20,12 +23,14 @@
 
 pub mod fx;
 pub mod inputs;
+pub mod journey_cache;
 pub mod model_settings;
 pub mod run;
 
-pub use inputs::{DIRECT_CHANNELS, Inputs, is_direct_channel, load_inputs};
+pub use inputs::{DIRECT_CHANNELS, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts};
+pub use journey_cache::CachedJourneys;
 pub use model_settings::{changed_by, current_model, set_model};
-pub use run::{MissingFx, RunSummary, compute_run, resolve, run_model};
+pub use run::{ComputedCredit, ComputedRun, MissingFx, RunSummary, compute_run, load_journeys, resolve, run_model};
 
 use lookback_core::CoreError;
 use lookback_store::StoreError;

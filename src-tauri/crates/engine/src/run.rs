@@ -5,17 +5,20 @@
 //! The stages are public ([`crate::load_inputs`], [`resolve`], [`compute_run`]) so the benchmark
 //! can time them separately; [`run_model`] is the one entry point everything else uses.
 
+use lookback_core::CoreError;
 use lookback_core::attribution::{
-    JourneyTouch, LearnedWeights, Model, ModelParams, credit_journey, learn_weights, training_paths,
+    JourneyTouch, LearnedWeights, Model, ModelParams, TrainingPath, credit_journey, learn_weights, training_paths,
 };
-use lookback_core::journey::{JoinKind as CoreJoinKind, JourneySet, OrderOutcome, resolve_journeys};
+use lookback_core::journey::{ChannelPaths, JoinKind as CoreJoinKind, JourneySet, resolve_interned_journeys};
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
 use lookback_store::{
-    JoinKind, NewRun, RunChannelWeight, RunCredit, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
+    CreditGrouping, JoinKind, NamedRunCredit, NewRun, ReportedRunOrder, RunChannelWeight, RunCreditTotal, RunOrder,
+    RunOrderFilter, RunOrderOutcome, Store,
 };
 
 use crate::EngineError;
-use crate::inputs::{Inputs, load_inputs, reporting_currency};
+use crate::inputs::{FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts, reporting_currency};
+use crate::journey_cache::{CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, journey_rowids};
 
 /// Orders of one order currency that could not be converted to the reporting currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,18 +62,73 @@ impl RunSummary {
     }
 }
 
+/// One credit of a computed run: `order` indexes the run's orders, `touch` the journeys'
+/// touches ([`CachedJourneys::touches`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComputedCredit {
+    pub order: u32,
+    pub touch: u32,
+    pub share_ppb: i64,
+    pub revenue_minor: i64,
+    pub join_kind: JoinKind,
+    pub confidence_ppm: i64,
+}
+
 /// A computed run, checked and ready to persist.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComputedRun {
-    pub orders: Vec<RunOrder>,
-    pub credits: Vec<RunCredit>,
+    pub orders: Vec<ReportedRunOrder>,
+    pub credits: Vec<ComputedCredit>,
     pub weights: Vec<RunChannelWeight>,
     pub learned: Option<LearnedWeights>,
+    /// The credits summed per report key, order day and provisional flag.
+    pub totals: Vec<RunCreditTotal>,
 }
 
 /// Resolves every order's journey and the non-converting paths with the inputs' settings.
 pub fn resolve(inputs: &Inputs) -> Result<JourneySet, EngineError> {
-    Ok(resolve_journeys(&inputs.touches, &inputs.orders, &inputs.links, &inputs.journey_config)?)
+    Ok(resolve_interned_journeys(
+        &inputs.touches,
+        &inputs.orders,
+        &inputs.links,
+        inputs.key_count,
+        inputs.click_count,
+        &inputs.journey_config,
+    )?)
+}
+
+/// Journeys of the workspace as it is at `input_watermark`, and the facts of its orders at
+/// `now_ms`: from the store's journey cache when it holds this watermark, lookback and
+/// probabilistic setting, else by loading every touch and resolving — and then caching the
+/// result, unless the store changed while it was read (the watermark would not name it).
+///
+/// Returns whether the journeys came from the cache.
+pub fn load_journeys(
+    store: &mut Store,
+    input_watermark: &str,
+    lookback_days: u32,
+    now_ms: i64,
+) -> Result<(CachedJourneys, Vec<OrderFacts>, bool), EngineError> {
+    let probabilistic = store.settings()?.probabilistic_matching;
+    if let Some(bytes) = store.journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT)? {
+        if let Some(journeys) = CachedJourneys::decode(&bytes) {
+            drop(bytes);
+            let facts = load_order_facts(store, now_ms, |_| {})?;
+            if facts.len() == journeys.outcomes.len() {
+                return Ok((journeys, facts, true));
+            }
+        }
+    }
+    let inputs = load_inputs(store, lookback_days, now_ms)?;
+    let resolved = resolve(&inputs)?;
+    let keys = store.touch_report_keys(&journey_rowids(&inputs, &resolved))?;
+    let journeys = CachedJourneys::build(&inputs, &resolved, &keys)?;
+    drop((resolved, keys));
+    let facts = inputs.order_facts;
+    if store.input_watermark()? == input_watermark {
+        store.put_journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT, now_ms, &journeys.encode())?;
+    }
+    Ok((journeys, facts, false))
 }
 
 fn store_join_kind(kind: CoreJoinKind) -> JoinKind {
@@ -84,59 +142,75 @@ fn store_join_kind(kind: CoreJoinKind) -> JoinKind {
 /// Credits every attributed order with `model` and checks that each order's credits conserve its
 /// net revenue and a whole share. Data-driven models first learn channel weights from all
 /// converting paths (including orders whose revenue could not be converted: they did convert)
-/// and all non-converting paths.
+/// and all non-converting paths (grouped: each distinct path once, with its count).
 pub fn compute_run(
     model: Model,
     params: &ModelParams,
-    inputs: &Inputs,
-    journeys: &JourneySet,
+    facts: &[OrderFacts],
+    journeys: &CachedJourneys,
 ) -> Result<ComputedRun, EngineError> {
     params.validate()?;
+    if facts.len() != journeys.outcomes.len() {
+        return Err(CoreError::IndexOutOfRange { what: "order", index: facts.len(), len: journeys.outcomes.len() }.into());
+    }
+    let direct_channels: Vec<bool> = journeys.channel_names.iter().map(|name| is_direct_channel(name)).collect();
     let learned = if model.is_data_driven() {
-        let converting = journeys.converting_paths(&inputs.touches);
-        let paths = training_paths(&converting, &journeys.non_converting);
+        let converting = journeys.converting_paths();
+        let none = ChannelPaths::new();
+        let mut paths = training_paths(&converting, &none);
+        paths.extend(journeys.non_converting.iter().zip(&journeys.non_converting_counts).map(|(channels, &count)| {
+            TrainingPath { channels, conversions: 0, non_conversions: count }
+        }));
         Some(learn_weights(model, &paths)?)
     } else {
         None
     };
     let channel_weights = learned.as_ref().map(LearnedWeights::weight_by_channel).unwrap_or_default();
 
-    let mut orders = Vec::with_capacity(inputs.orders.len());
+    let mut orders = Vec::with_capacity(facts.len());
     let mut credits = Vec::new();
+    let mut totals = TotalsBuilder::default();
     let mut buffer = Vec::new();
-    for (index, (outcome, facts)) in journeys.outcomes.iter().zip(&inputs.order_facts).enumerate() {
-        let journey = outcome.journey();
-        let join_kind = journey.map(|j| store_join_kind(j.join_kind));
-        let run_outcome = match (&facts.missing_fx, outcome) {
-            (Some(_), _) => RunOrderOutcome::MissingFx,
-            (None, OrderOutcome::Unattributed(_)) => RunOrderOutcome::Unattributed,
-            (None, OrderOutcome::Attributed(_)) => RunOrderOutcome::Attributed,
+    for (index, (outcome, facts)) in journeys.outcomes.iter().zip(facts).enumerate() {
+        let journey = journeys.journey(outcome);
+        let (join_kind, confidence_ppm) = match *outcome {
+            CachedOutcome::Attributed { join_kind, confidence_ppm, .. } => (Some(store_join_kind(join_kind)), confidence_ppm),
+            CachedOutcome::Unattributed(_) => (None, 0),
         };
-        orders.push(RunOrder {
-            order_id: facts.order_id.clone(),
-            outcome: run_outcome,
-            net_minor: facts.net_minor,
-            provisional: facts.provisional,
-            join_kind,
+        let run_outcome = match (&facts.missing_fx, journey) {
+            (Some(_), _) => RunOrderOutcome::MissingFx,
+            (None, None) => RunOrderOutcome::Unattributed,
+            (None, Some(_)) => RunOrderOutcome::Attributed,
+        };
+        orders.push(ReportedRunOrder {
+            order: RunOrder {
+                order_id: facts.order_id.clone(),
+                outcome: run_outcome,
+                net_minor: facts.net_minor,
+                provisional: facts.provisional,
+                join_kind,
+            },
+            occurred_at_ms: facts.occurred_at_ms,
+            currency: facts.currency.clone(),
         });
-        let (RunOrderOutcome::Attributed, Some(journey)) = (run_outcome, journey) else { continue };
+        let (RunOrderOutcome::Attributed, Some(journey), Some(kind)) = (run_outcome, journey, join_kind) else { continue };
         buffer.clear();
-        buffer.extend(journey.touches.iter().map(|&t| {
-            let touch = &inputs.touches[t as usize];
-            JourneyTouch { at_ms: touch.at_ms, channel: touch.channel }
-        }));
+        buffer.extend(journey.iter().map(|touch| JourneyTouch { at_ms: touch.at_ms, channel: touch.channel }));
         let touch_credits =
-            credit_journey(model, params, &buffer, facts.net_minor, &inputs.direct_channels, &channel_weights)?;
-        check_conservation(&facts.order_id, facts.net_minor, journey.touches.len(), &touch_credits)?;
-        let kind = store_join_kind(journey.join_kind);
-        credits.extend(journey.touches.iter().zip(&touch_credits).map(|(&touch, credit)| RunCredit {
-            order: index as u32,
-            touch_rowid: inputs.touch_rowids[touch as usize],
-            share_ppb: credit.share_ppb,
-            revenue_minor: credit.revenue_minor,
-            join_kind: kind,
-            confidence_ppm: i64::from(journey.confidence_ppm),
-        }));
+            credit_journey(model, params, &buffer, facts.net_minor, &direct_channels, &channel_weights)?;
+        check_conservation(&facts.order_id, facts.net_minor, journey.len(), &touch_credits)?;
+        let CachedOutcome::Attributed { start, .. } = *outcome else { continue };
+        for (offset, (touch, credit)) in journey.iter().zip(&touch_credits).enumerate() {
+            totals.add(touch, facts, credit.share_ppb, credit.revenue_minor);
+            credits.push(ComputedCredit {
+                order: index as u32,
+                touch: start + offset as u32,
+                share_ppb: credit.share_ppb,
+                revenue_minor: credit.revenue_minor,
+                join_kind: kind,
+                confidence_ppm: i64::from(confidence_ppm),
+            });
+        }
     }
     let weights = learned
         .as_ref()
@@ -145,7 +219,7 @@ pub fn compute_run(
                 .channels
                 .iter()
                 .map(|c| RunChannelWeight {
-                    channel: inputs.channel_names[c.channel as usize].clone(),
+                    channel: journeys.channel_names[c.channel as usize].clone(),
                     value: c.value,
                     weight: c.weight,
                     conversions: c.conversions,
@@ -154,7 +228,60 @@ pub fn compute_run(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(ComputedRun { orders, credits, weights, learned })
+    Ok(ComputedRun { orders, credits, weights, learned, totals: totals.finish(journeys) })
+}
+
+/// Sums credits per (grouping, key, order day, provisional) while they are computed. Keys are
+/// the journeys' interned ids (channel ids, string ids), turned into text once per bucket.
+#[derive(Default)]
+struct TotalsBuilder {
+    buckets: FxMap<(u8, u32, i64, bool), (i64, u64, i64, i64)>,
+}
+
+const GROUPINGS: [CreditGrouping; 4] =
+    [CreditGrouping::Channel, CreditGrouping::Creator, CreditGrouping::Campaign, CreditGrouping::Content];
+
+impl TotalsBuilder {
+    fn add(&mut self, touch: &CachedTouch, facts: &OrderFacts, share: i64, revenue: i64) {
+        for (grouping, key) in [touch.channel, touch.creator, touch.campaign, touch.content].into_iter().enumerate() {
+            let sums = self
+                .buckets
+                .entry((grouping as u8, key, facts.day_start_ms, facts.provisional))
+                .or_insert((facts.day_end_ms, 0, 0, 0));
+            sums.1 += 1;
+            sums.2 += share;
+            sums.3 += revenue;
+        }
+    }
+
+    fn finish(self, journeys: &CachedJourneys) -> Vec<RunCreditTotal> {
+        let mut totals: Vec<RunCreditTotal> = self
+            .buckets
+            .into_iter()
+            .map(|((grouping, key, day_start_ms, provisional), (day_end_ms, credits, share_ppb, revenue_minor))| {
+                let key = if grouping == 0 {
+                    Some(journeys.channel_names[key as usize].clone())
+                } else {
+                    journeys.string(key).map(str::to_owned)
+                };
+                RunCreditTotal {
+                    grouping: GROUPINGS[grouping as usize],
+                    key,
+                    day_start_ms,
+                    day_end_ms,
+                    provisional,
+                    credits,
+                    share_ppb,
+                    revenue_minor,
+                }
+            })
+            .collect();
+        // A fixed order, so the table's rows do not depend on hashing.
+        totals.sort_unstable_by(|a, b| {
+            (a.grouping as u8, &a.key, a.day_start_ms, a.provisional).cmp(&(b.grouping as u8, &b.key, b.day_start_ms, b.provisional))
+        });
+        totals
+    }
 }
 
 /// Fails loudly unless an order's credits sum to exactly its net revenue and to one whole share
@@ -211,16 +338,11 @@ pub fn run_model(store: &mut Store, model: Model, params: &ModelParams, now_ms: 
         input_watermark: watermark.clone(),
         started_at_ms: now_ms,
     };
-    let computed = load_inputs(store, params.lookback_days, now_ms)
-        .and_then(|inputs| {
-            let journeys = resolve(&inputs)?;
-            let computed = compute_run(model, params, &inputs, &journeys)?;
-            // Free the inputs (the largest allocation) before writing.
-            drop(journeys);
-            drop(inputs);
-            Ok(computed)
-        });
-    let computed = match computed {
+    let computed = load_journeys(store, &watermark, params.lookback_days, now_ms).and_then(|(journeys, facts, _)| {
+        let computed = compute_run(model, params, &facts, &journeys)?;
+        Ok((computed, journeys))
+    });
+    let (computed, journeys) = match computed {
         Ok(computed) => computed,
         Err(error) => {
             // Best effort: the failure is put on record, but the original error is what the caller sees.
@@ -228,8 +350,29 @@ pub fn run_model(store: &mut Store, model: Model, params: &ModelParams, now_ms: 
             return Err(error);
         }
     };
-    let run_id = store.write_complete_run(&new_run, now_ms, &computed.orders, &computed.credits, &computed.weights)?;
+    let credits: Vec<NamedRunCredit<'_>> = computed
+        .credits
+        .iter()
+        .map(|credit| NamedRunCredit {
+            order: credit.order,
+            touch_id: &journeys.strings[journeys.touches[credit.touch as usize].touch_id as usize],
+            share_ppb: credit.share_ppb,
+            revenue_minor: credit.revenue_minor,
+            join_kind: credit.join_kind,
+            confidence_ppm: credit.confidence_ppm,
+        })
+        .collect();
+    let run_id = store.write_complete_run_with_totals(
+        &new_run,
+        now_ms,
+        &computed.orders,
+        &credits,
+        &computed.weights,
+        &computed.totals,
+    )?;
+    drop(credits);
     drop(computed);
+    drop(journeys);
     summary_from_store(store, run_id, false, model, params, watermark, currency)
 }
 

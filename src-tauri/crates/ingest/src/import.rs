@@ -76,7 +76,7 @@ impl fmt::Display for ImportSummary {
 /// Imports the CSV file at `path` as `kind` into `store`, in one transaction.
 ///
 /// The file is RFC 4180 CSV in UTF-8 (a leading byte-order mark is skipped) with a header row;
-/// see `CSV_FORMATS.md` for each kind's columns. Dead letters are located as `NAME:LINE`, with
+/// see README "CSV import formats" for each kind's columns. Dead letters are located as `NAME:LINE`, with
 /// NAME the file name without its directory and LINE the physical line the row starts on
 /// (the header is line 1; a quoted newline inside a field moves the following rows down).
 ///

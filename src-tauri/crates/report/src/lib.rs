@@ -6,6 +6,12 @@
 //! - [`credits`]: [`credits_by`] and the [`CreditsReport`] it returns.
 //! - [`weights`]: [`weights`] and the [`WeightsReport`] of a Markov or Shapley run.
 //! - [`render`]: CSV (RFC 4180), JSON and aligned tables of both.
+//! - [`views`]: the ROAS ([`roas_view`]), CAC ([`cac_view`]), model comparison ([`compare_view`])
+//!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`].
+//! - [`ratio`]: [`Ratio`], the exact fraction behind ROAS, payback and spreads.
+//! - [`charts`]: plotters SVG charts of the views, with the plotted series beside the SVG.
+//! - [`export`]: CSV files of every view table and streaming event-level exports (credits,
+//!   orders, touches, spend, model log), with a JSON sidecar saying what produced them.
 //!
 //! Architecture Invariants:
 //! - Every report carries the run that produced it (id, model, parameters, finish time,
@@ -14,15 +20,37 @@
 //!   revenue is the net revenue of the convertible orders in range. Money is rendered with core's
 //!   `format_minor`, never through `f64`.
 
+pub mod charts;
 pub mod credits;
+pub mod export;
+pub mod ratio;
 pub mod render;
+pub mod views;
 pub mod weights;
 
 pub use credits::{CreditKey, CreditRow, CreditsReport, MissingFxTotal, NONE_KEY, OutcomeTotal, RunInfo, credits_by, format_conversions};
 pub use render::Format;
 pub use weights::{WeightRow, WeightsReport, weights};
 
+
+pub use charts::{Chart, ChartSeries, compare_chart_svg, cost_vs_revenue_chart_svg, roas_chart_svg};
+pub use export::{
+    EventRange, ExportOptions, ExportSummary, export_cac_csv, export_compare_csv, export_creator_content_csv,
+    export_creator_orders_csv, export_credits_csv, export_model_log_csv, export_orders_csv, export_roas_csv,
+    export_spend_csv, export_touches_csv, neutralize,
+};
+pub use ratio::{NO_RATIO, Ratio, format_ratio};
+pub use views::cac::{CacRow, CacView, PAYBACK_WINDOWS_DAYS, cac_view};
+pub use views::compare::{CompareRow, CompareView, compare_view};
+pub use views::creator::{CreatorContentLine, CreatorOrderLine, CreatorRevenueView, DayRevenue, creator_revenue_view};
+pub use views::provenance::{JoinKindRevenue, MissingFxCost, Provenance, SourceFreshnessLine, provenance};
+pub use views::roas::{RoasRow, RoasView, TOTAL_KEY, roas_view};
+pub use views::{CREATOR_COSTS_KEY, ViewKey, ViewQuery};
+
+use std::path::PathBuf;
+
 use lookback_core::CoreError;
+use lookback_engine::EngineError;
 use lookback_store::StoreError;
 
 /// Everything that can go wrong building a report.
@@ -77,4 +105,62 @@ pub enum ReportError {
         /// What is wrong with it.
         detail: String,
     },
+
+    /// Exchange rates could not be read for converting costs or gross amounts.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+
+    /// A view key other than creator, campaign, channel, content or platform.
+    #[error("unknown view key {name:?}: use creator, campaign, channel, content or platform")]
+    UnknownViewKey {
+        /// The name as given.
+        name: String,
+    },
+
+    /// A comparison was asked of no runs.
+    #[error("nothing to compare: name at least one model or run")]
+    NothingToCompare,
+
+    /// Runs compared side by side report in different currencies.
+    #[error("run {run_id} reports in {other}, the first run in {first}: runs in different currencies cannot be compared")]
+    CurrencyMismatch {
+        /// The first run's reporting currency.
+        first: String,
+        /// The other run's.
+        other: String,
+        /// The other run.
+        run_id: i64,
+    },
+
+    /// No creator has this id, and no touch names it.
+    #[error("no creator {creator_id:?} in this workspace")]
+    UnknownCreator {
+        /// The id asked for.
+        creator_id: String,
+    },
+
+    /// A chart over time was asked of a view without day/week/month buckets.
+    #[error("a ROAS chart over time needs a bucketed view (day, week or month)")]
+    ChartNeedsBuckets,
+
+    /// plotters could not draw a chart.
+    #[error("cannot draw the chart: {detail}")]
+    Chart {
+        /// plotters' error.
+        detail: String,
+    },
+
+    /// An export file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file being written.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The CSV writer failed (in practice an IO error underneath).
+    #[error("cannot write CSV: {0}")]
+    Csv(#[from] csv::Error),
 }

@@ -12,6 +12,11 @@
 //! - `runs`: attribution runs, their per-order outcomes and credits.
 //! - `attribution_io`: the lean touch scan of the engine and the one-transaction run writer.
 //! - `reports`: aggregate queries of the report views (credits by key, orders by outcome).
+//! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
+//!   touch dimension, spend and costs in a day range, customers' first orders) and the row-by-row
+//!   streams of the event-level CSV exports.
+//! - `sync_state`: source removal, per-source dead-letter counts and checkpoints, page-level
+//!   dead-letter resolution for the sync machinery.
 //!
 //! Architecture Invariants:
 //! - Opening never writes into a foreign, damaged or newer file.
@@ -28,9 +33,14 @@ mod records;
 mod reports;
 mod runs;
 mod settings;
+mod sync_state;
+mod view_queries;
 mod write;
 
-pub use attribution_io::{AttributionTouch, RunChannelWeight, RunCredit};
+pub use attribution_io::{
+    AttributionTouch, NamedRunCredit, ReportedRunOrder, RunChannelWeight, RunCredit, RunCreditTotal,
+    TouchReportKeys,
+};
 pub use error::{StoreError, StoreResult};
 pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
@@ -50,5 +60,10 @@ pub use settings::{
     DEFAULT_LOOKBACK_DAYS, DEFAULT_MODEL, DEFAULT_MODEL_PARAMETERS, DEFAULT_NAME,
     DEFAULT_REPORTING_CURRENCY, DEFAULT_REPORTING_TIMEZONE, DEFAULT_SETTLEMENT_DAYS, ModelChange,
     ModelChangeRequest, WorkspaceSettings,
+};
+pub use sync_state::SourceDeadLetterCount;
+pub use view_queries::{
+    CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
+    NewCustomerCredit, ViewCreditGroup, ViewDimension, ViewSpend,
 };
 pub use write::WriteTx;

@@ -31,6 +31,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0002_run_weights",
         sql: include_str!("../migrations/0002_run_weights.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_attribution_cache",
+        sql: include_str!("../migrations/0004_attribution_cache.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

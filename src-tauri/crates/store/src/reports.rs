@@ -5,7 +5,10 @@
 //! Sums are exact integers computed by SQLite; a sum that overflows `i64` is an SQLite error,
 //! never a wrapped number.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
+
+/// One whole share in parts per billion (core's `SHARE_ONE_PPB`; the store does not depend on core).
+const SHARE_ONE: i64 = 1_000_000_000;
 
 use crate::{RunOrderOutcome, Store, StoreResult};
 
@@ -88,6 +91,11 @@ impl Store {
         grouping: CreditGrouping,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<CreditGroup>> {
+        if self.report_totals_usable(run_id)? {
+            if let Some(groups) = self.credit_groups_from_totals(run_id, grouping, filter)? {
+                return Ok(groups);
+            }
+        }
         let sql = format!(
             "SELECT {key} AS k, SUM(c.share_ppb), SUM(c.revenue_minor),
                     SUM(CASE WHEN ro.provisional = 1 THEN c.revenue_minor ELSE 0 END)
@@ -121,15 +129,31 @@ impl Store {
         run_id: i64,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<RunOrderTotal>> {
-        let sql = format!(
-            "SELECT ro.outcome, CASE WHEN ro.outcome = 'missing_fx' THEN o.currency END AS cur, COUNT(*),
-                    COALESCE(SUM(ro.net_minor), 0),
-                    COALESCE(SUM(CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END), 0),
-                    COALESCE(SUM(ro.provisional), 0)
-             FROM run_orders ro JOIN orders o ON o.order_id = ro.order_id
-             WHERE ro.run_id = ?1 AND {ORDER_FILTER_SQL}
-             GROUP BY ro.outcome, cur ORDER BY ro.outcome, cur"
-        );
+        // A run written with report totals carries each order's instant and currency as it saw
+        // them; while the inputs are unchanged those equal the orders table's, so the join is
+        // skipped. Otherwise the orders table is read as it is now, as it always was.
+        let sql = if self.report_totals_usable(run_id)? {
+            format!(
+                "SELECT ro.outcome, CASE WHEN ro.outcome = 'missing_fx' THEN ro.order_currency END AS cur, COUNT(*),
+                        COALESCE(SUM(ro.net_minor), 0),
+                        COALESCE(SUM(CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END), 0),
+                        COALESCE(SUM(ro.provisional), 0)
+                 FROM run_orders ro
+                 WHERE ro.run_id = ?1 AND {}
+                 GROUP BY ro.outcome, cur ORDER BY ro.outcome, cur",
+                ORDER_FILTER_SQL.replace("o.occurred_at_ms", "ro.occurred_at_ms")
+            )
+        } else {
+            format!(
+                "SELECT ro.outcome, CASE WHEN ro.outcome = 'missing_fx' THEN o.currency END AS cur, COUNT(*),
+                        COALESCE(SUM(ro.net_minor), 0),
+                        COALESCE(SUM(CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END), 0),
+                        COALESCE(SUM(ro.provisional), 0)
+                 FROM run_orders ro JOIN orders o ON o.order_id = ro.order_id
+                 WHERE ro.run_id = ?1 AND {ORDER_FILTER_SQL}
+                 GROUP BY ro.outcome, cur ORDER BY ro.outcome, cur"
+            )
+        };
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
             params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
@@ -145,5 +169,80 @@ impl Store {
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether run `run_id` was written with report totals (`run_credit_totals` and the order
+    /// columns of `run_orders`) and the workspace's inputs are still at the run's watermark — the
+    /// condition under which the totals give exactly what the joins over the live tables give.
+    fn report_totals_usable(&self, run_id: i64) -> StoreResult<bool> {
+        let run: Option<(bool, String)> = self
+            .conn
+            .prepare_cached("SELECT has_report_totals, input_watermark FROM attribution_runs WHERE run_id = ?1")?
+            .query_row(params![run_id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        match run {
+            Some((true, watermark)) => Ok(watermark == self.input_watermark()?),
+            _ => Ok(false),
+        }
+    }
+
+    /// [`Store::credit_groups`] from the run's stored totals, or `None` when the filter's bounds
+    /// cut through a day bucket (a range not made of whole days of the run's reporting zone), in
+    /// which case only the exact query can answer.
+    ///
+    /// By order, the groups are the attributed orders themselves: the run writer checked that
+    /// each one's credits sum to exactly one share and its net revenue, and that no other order
+    /// has credits.
+    fn credit_groups_from_totals(
+        &self,
+        run_id: i64,
+        grouping: CreditGrouping,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Option<Vec<CreditGroup>>> {
+        let range = params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only];
+        let read = |row: &rusqlite::Row<'_>| {
+            Ok(CreditGroup {
+                key: row.get(0)?,
+                share_ppb: i128::from(row.get::<_, i64>(1)?),
+                revenue_minor: row.get(2)?,
+                provisional_revenue_minor: row.get(3)?,
+            })
+        };
+        let Some(name) = grouping.totals_name() else {
+            let sql = format!(
+                "SELECT ro.order_id, {SHARE_ONE}, ro.net_minor, CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END
+                 FROM run_orders ro
+                 WHERE ro.run_id = ?1 AND ro.outcome = 'attributed' AND {}
+                 ORDER BY ro.order_id",
+                ORDER_FILTER_SQL.replace("o.occurred_at_ms", "ro.occurred_at_ms")
+            );
+            let mut statement = self.conn.prepare_cached(&sql)?;
+            let rows = statement.query_map(range, read)?;
+            return Ok(Some(rows.collect::<Result<_, _>>()?));
+        };
+        let straddles: bool = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM run_credit_totals
+                                WHERE run_id = ?1 AND grouping = ?2
+                                  AND ((day_start_ms < ?3 AND day_end_ms > ?3) OR (day_start_ms < ?4 AND day_end_ms > ?4)))",
+            )?
+            .query_row(params![run_id, name, filter.from_at_ms, filter.until_at_ms], |row| row.get(0))?;
+        if straddles {
+            return Ok(None);
+        }
+        let mut statement = self.conn.prepare_cached(
+            "SELECT key, SUM(share_ppb), SUM(revenue_minor), SUM(CASE WHEN provisional = 1 THEN revenue_minor ELSE 0 END)
+             FROM run_credit_totals
+             WHERE run_id = ?1 AND grouping = ?5
+               AND (?2 IS NULL OR day_start_ms >= ?2) AND (?3 IS NULL OR day_end_ms <= ?3)
+               AND (?4 = 0 OR provisional = 0)
+             GROUP BY key ORDER BY key",
+        )?;
+        let rows = statement.query_map(
+            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only, name],
+            read,
+        )?;
+        Ok(Some(rows.collect::<Result<_, _>>()?))
     }
 }

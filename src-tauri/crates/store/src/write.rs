@@ -19,7 +19,7 @@ use crate::{
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls everything back,
 /// which is what makes a crash or an early `?` harmless.
 pub struct WriteTx<'s> {
-    tx: Transaction<'s>,
+    pub(crate) tx: Transaction<'s>,
     /// Whether a row the attribution reads (touches, orders, adjustments, identity links, fx
     /// rates) changed. If so, commit bumps the input version that `input_watermark` reports.
     inputs_changed: bool,

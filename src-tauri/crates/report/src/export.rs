@@ -1,0 +1,791 @@
+//! CSV files of every view table and of the event-level data behind them, written so that a
+//! spreadsheet or a warehouse reads them without surprises.
+//!
+//! Format (documented for the README):
+//! - RFC 4180 through the `csv` crate: UTF-8, a header row, comma-separated, fields quoted only
+//!   when they need it, `\n` line ends. Column order is fixed per file and listed on each
+//!   function; new columns are only ever appended.
+//! - Days are `YYYY-MM-DD` (order and touch days in the reporting zone, spend and cost days as
+//!   the platform reported them); instants are RFC 3339 UTC with milliseconds
+//!   (`2026-03-01T12:00:00.000Z`).
+//! - Amounts are decimals in major units (`1234.50`, never floats) with a `currency` column;
+//!   an amount in a currency Lookback does not know is left empty. Ratios (ROAS, payback) have
+//!   2 decimals and are empty where the view shows "—"; shares have 9 decimals, fractional
+//!   orders and customers 4.
+//! - **Formula injection**: a *text* cell (ids, names, titles, URLs, reasons) that begins with
+//!   `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`, so a
+//!   spreadsheet shows it as text instead of running it. Numeric columns are never prefixed, so a
+//!   negative amount stays a number.
+//! - **Provenance**: beside `FILE.csv` a sidecar `FILE.csv.json` records what produced it — kind,
+//!   columns, row count, model, parameters, run(s), selection, generation time (on by default).
+//!   With `preamble`, the same facts also head the CSV as `# key: value` lines (off by default,
+//!   because many readers do not skip comment lines).
+//! - The file is written to `FILE.csv.partial` and renamed into place when complete, so a failed
+//!   export never leaves a half file under the asked-for name.
+//! - Event-level exports (credits, orders, touches, spend) stream from the store row by row and
+//!   never hold the rows in memory. Identity columns (click id, customer id, email hash, person,
+//!   anonymous and device ids) are written only with `include_pii`.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use lookback_core::money::{Currency, format_minor};
+use lookback_core::time::{NaiveDate, format_instant_ms};
+use lookback_store::{RunOrderFilter, Store};
+use serde_json::{Value, json};
+
+use crate::ReportError;
+use crate::credits::{RunInfo, format_conversions};
+use crate::ratio::Ratio;
+use crate::views::cac::CacView;
+use crate::views::compare::CompareView;
+use crate::views::creator::CreatorRevenueView;
+use crate::views::provenance::Provenance;
+use crate::views::roas::RoasView;
+use crate::views::{DayCache, order_filter, reporting_zone};
+
+/// How an export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Write identity columns in event-level exports.
+    pub include_pii: bool,
+    /// Head the CSV with `# key: value` lines.
+    pub preamble: bool,
+    /// Write `FILE.csv.json` beside the CSV.
+    pub sidecar: bool,
+}
+
+impl Default for ExportOptions {
+    fn default() -> ExportOptions {
+        ExportOptions { include_pii: false, preamble: false, sidecar: true }
+    }
+}
+
+/// Which rows an event-level export covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventRange {
+    /// First day, inclusive (reporting zone for orders and touches, the row's own day for spend).
+    pub from: Option<NaiveDate>,
+    /// Last day, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Only settled orders (credits, and orders of a run).
+    pub settled_only: bool,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub path: PathBuf,
+    pub sidecar: Option<PathBuf>,
+    /// Data rows, header not counted.
+    pub rows: u64,
+    pub columns: Vec<String>,
+}
+
+/// The text a cell holds once neutralized against formula injection (see the module docs).
+pub fn neutralize(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+fn instant(at_ms: i64) -> String {
+    format_instant_ms(at_ms).unwrap_or_default()
+}
+
+fn amount(minor: i64, currency: Option<Currency>) -> String {
+    currency.map(|c| format_minor(minor, c)).unwrap_or_default()
+}
+
+fn ratio(r: Option<&Ratio>) -> String {
+    r.map(|r| r.to_decimal_string(2)).unwrap_or_default()
+}
+
+/// Parts per `10^places` as a decimal with `places` places (exact, no rounding).
+fn fixed(value: i64, places: u32) -> String {
+    let scale = 10_i64.pow(places);
+    let sign = if value < 0 { "-" } else { "" };
+    let magnitude = value.unsigned_abs();
+    format!("{sign}{}.{:0width$}", magnitude / scale as u64, magnitude % scale as u64, width = places as usize)
+}
+
+fn day_text(day: Option<NaiveDate>) -> Value {
+    day.map(|d| Value::String(d.to_string())).unwrap_or(Value::Null)
+}
+
+fn run_json(p: &Provenance) -> Value {
+    json!({
+        "run_id": p.run_id,
+        "model": p.model,
+        "parameters": serde_json::from_str::<Value>(&p.parameters).unwrap_or(Value::String(p.parameters.clone())),
+        "finished_at": p.run_finished_at_ms.map(instant),
+        "reporting_currency": p.reporting_currency,
+        "input_watermark": p.input_watermark,
+    })
+}
+
+fn run_info_json(run: &RunInfo) -> Value {
+    json!({
+        "run_id": run.run_id,
+        "model": run.model,
+        "parameters": serde_json::from_str::<Value>(&run.parameters).unwrap_or(Value::String(run.parameters.clone())),
+        "finished_at": run.finished_at_ms.map(instant),
+        "reporting_currency": run.reporting_currency.code(),
+        "input_watermark": run.input_watermark,
+    })
+}
+
+fn selection_json(p: &Provenance) -> Value {
+    json!({ "from": day_text(p.from), "to": day_text(p.to), "settled_only": p.settled_only })
+}
+
+/// A CSV file being written: to `FILE.partial` first, renamed into place by [`CsvFile::finish`].
+struct CsvFile {
+    path: PathBuf,
+    partial: PathBuf,
+    writer: csv::Writer<BufWriter<File>>,
+    columns: Vec<String>,
+    rows: u64,
+}
+
+impl CsvFile {
+    fn create(path: &Path, columns: Vec<String>, options: &ExportOptions, meta: &Value) -> Result<CsvFile, ReportError> {
+        let io = |source| ReportError::Io { path: path.to_path_buf(), source };
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let mut out = BufWriter::with_capacity(1 << 16, File::create(&partial).map_err(io)?);
+        if options.preamble {
+            // Keys in alphabetical order (serde_json's map), nulls left out.
+            for (key, value) in meta.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null()) {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                // One physical line per key: a newline inside a value would end the comment.
+                writeln!(out, "# {key}: {}", text.replace(['\n', '\r'], " ")).map_err(io)?;
+            }
+        }
+        let mut writer = csv::WriterBuilder::new().from_writer(out);
+        writer.write_record(&columns)?;
+        Ok(CsvFile { path: path.to_path_buf(), partial, writer, columns, rows: 0 })
+    }
+
+    /// Writes one record whose cells are already formatted (text cells neutralized by the caller).
+    fn record<I, S>(&mut self, cells: I) -> Result<(), ReportError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        self.writer.write_record(cells)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(self, options: &ExportOptions, mut meta: Value) -> Result<ExportSummary, ReportError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ReportError::Io { path, source }
+        };
+        let mut out = self.writer.into_inner().map_err(|e| ReportError::Io {
+            path: self.partial.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        out.flush().map_err(io(&self.partial))?;
+        out.get_ref().sync_all().map_err(io(&self.partial))?;
+        drop(out);
+        std::fs::rename(&self.partial, &self.path).map_err(io(&self.path))?;
+        let sidecar = if options.sidecar {
+            let mut sidecar = self.path.as_os_str().to_owned();
+            sidecar.push(".json");
+            let sidecar = PathBuf::from(sidecar);
+            if let Some(object) = meta.as_object_mut() {
+                object.insert(
+                    "file".into(),
+                    Value::String(self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+                );
+                object.insert("format".into(), Value::String("CSV, RFC 4180, UTF-8, header row".into()));
+                object.insert("columns".into(), json!(self.columns));
+                object.insert("rows".into(), json!(self.rows));
+                object.insert(
+                    "formula_neutralization".into(),
+                    Value::String("text cells beginning with = + - @ tab or CR are prefixed with '".into()),
+                );
+            }
+            let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+            std::fs::write(&sidecar, text + "\n").map_err(io(&sidecar))?;
+            Some(sidecar)
+        } else {
+            None
+        };
+        Ok(ExportSummary { path: self.path, sidecar, rows: self.rows, columns: self.columns })
+    }
+}
+
+fn base_meta(kind: &str, now_ms: i64) -> serde_json::Map<String, Value> {
+    let mut meta = serde_json::Map::new();
+    meta.insert("lookback_export".into(), Value::String(kind.to_owned()));
+    meta.insert("generated_at".into(), Value::String(instant(now_ms)));
+    meta
+}
+
+fn view_meta(kind: &str, now_ms: i64, p: &Provenance, extra: Value) -> Value {
+    let mut meta = base_meta(kind, now_ms);
+    meta.insert("model".into(), Value::String(p.model.clone()));
+    meta.insert("parameters".into(), Value::String(p.parameters.clone()));
+    meta.insert("run".into(), run_json(p));
+    meta.insert("selection".into(), selection_json(p));
+    if let Value::Object(extra) = extra {
+        meta.extend(extra);
+    }
+    Value::Object(meta)
+}
+
+/// The ROAS table. Columns: `<by>,label,bucket,attributed_revenue,ad_spend,creator_cost,cost,
+/// roas,orders_credited,provisional_revenue,missing_fx_cost_rows,currency` — `<by>` is the key's
+/// name (`creator`, `campaign`, `channel`, `content`, `platform`); `bucket` is empty unless the
+/// view is bucketed; totals are in the sidecar, not a row, so summing a column stays right.
+pub fn export_roas_csv(view: &RoasView, out: &Path, options: &ExportOptions, now_ms: i64) -> Result<ExportSummary, ReportError> {
+    let currency = Currency::parse(&view.currency).ok();
+    let totals = &view.totals;
+    let meta = view_meta(
+        "roas",
+        now_ms,
+        &view.provenance,
+        json!({
+            "by": view.query.by.as_str(),
+            "bucket": view.query.bucket.map(|b| b.as_str()),
+            "currency": view.currency,
+            "totals": {
+                "attributed_revenue": amount(totals.attributed_revenue_minor, currency),
+                "cost": amount(totals.cost_minor, currency),
+                "roas": ratio(totals.roas.as_ref()),
+            },
+        }),
+    );
+    let columns = [
+        view.query.by.as_str(),
+        "label",
+        "bucket",
+        "attributed_revenue",
+        "ad_spend",
+        "creator_cost",
+        "cost",
+        "roas",
+        "orders_credited",
+        "provisional_revenue",
+        "missing_fx_cost_rows",
+        "currency",
+    ];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    for row in &view.rows {
+        file.record([
+            neutralize(&row.key).into_owned(),
+            neutralize(&row.label).into_owned(),
+            row.bucket.clone().unwrap_or_default(),
+            amount(row.attributed_revenue_minor, currency),
+            amount(row.ad_spend_minor, currency),
+            amount(row.creator_cost_minor, currency),
+            amount(row.cost_minor, currency),
+            ratio(row.roas.as_ref()),
+            format_conversions(i128::from(row.orders_credited_ppb)),
+            amount(row.provisional_revenue_minor, currency),
+            row.missing_fx_cost_rows.to_string(),
+            view.currency.clone(),
+        ])?;
+    }
+    file.finish(options, meta)
+}
+
+/// The CAC table. Columns: `<by>,label,cost,ad_spend,creator_cost,new_customers,cac,payback_30,
+/// payback_60,payback_90,payback_windows_open,currency` — `cac` and paybacks empty where the view
+/// shows "—"; `payback_windows_open` lists the still-open windows as `60;90`.
+pub fn export_cac_csv(view: &CacView, out: &Path, options: &ExportOptions, now_ms: i64) -> Result<ExportSummary, ReportError> {
+    let currency = Currency::parse(&view.currency).ok();
+    let meta = view_meta(
+        "cac",
+        now_ms,
+        &view.provenance,
+        json!({
+            "by": view.query.by.as_str(),
+            "currency": view.currency,
+            "payback_judged_at": instant(view.now_ms),
+            "totals": {
+                "cost": amount(view.totals.cost_minor, currency),
+                "new_customers": format_conversions(i128::from(view.totals.new_customers_ppb)),
+                "cac": view.totals.cac_minor.map(|c| amount(c, currency)),
+            },
+        }),
+    );
+    let columns = [
+        view.query.by.as_str(),
+        "label",
+        "cost",
+        "ad_spend",
+        "creator_cost",
+        "new_customers",
+        "cac",
+        "payback_30",
+        "payback_60",
+        "payback_90",
+        "payback_windows_open",
+        "currency",
+    ];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    for row in &view.rows {
+        let open: Vec<String> = row.payback_windows_open.iter().map(u32::to_string).collect();
+        file.record([
+            neutralize(&row.key).into_owned(),
+            neutralize(&row.label).into_owned(),
+            amount(row.cost_minor, currency),
+            amount(row.ad_spend_minor, currency),
+            amount(row.creator_cost_minor, currency),
+            format_conversions(i128::from(row.new_customers_ppb)),
+            row.cac_minor.map(|c| amount(c, currency)).unwrap_or_default(),
+            ratio(row.payback_30.as_ref()),
+            ratio(row.payback_60.as_ref()),
+            ratio(row.payback_90.as_ref()),
+            open.join(";"),
+            view.currency.clone(),
+        ])?;
+    }
+    file.finish(options, meta)
+}
+
+/// The model comparison. Columns: `<by>,label,revenue_run<ID>_<model>` (one per run, in the
+/// order compared), `spread,spread_ratio,currency`.
+pub fn export_compare_csv(
+    view: &CompareView,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    let currency = Currency::parse(&view.currency).ok();
+    let mut meta = base_meta("compare", now_ms);
+    meta.insert("by".into(), Value::String(view.by.as_str().to_owned()));
+    meta.insert("models".into(), Value::String(view.models.iter().map(|m| m.model.clone()).collect::<Vec<_>>().join(",")));
+    meta.insert("runs".into(), Value::Array(view.models.iter().map(run_json).collect()));
+    if let Some(first) = view.models.first() {
+        meta.insert("selection".into(), selection_json(first));
+    }
+    meta.insert("currency".into(), Value::String(view.currency.clone()));
+    let meta = Value::Object(meta);
+    let mut columns = vec![view.by.as_str().to_owned(), "label".to_owned()];
+    columns.extend(view.models.iter().map(|m| format!("revenue_run{}_{}", m.run_id, m.model)));
+    columns.extend(["spread", "spread_ratio", "currency"].map(str::to_owned));
+    let mut file = CsvFile::create(out, columns, options, &meta)?;
+    for row in &view.rows {
+        let mut cells = vec![neutralize(&row.key).into_owned(), neutralize(&row.label).into_owned()];
+        cells.extend(row.revenue_minor.iter().map(|r| amount(*r, currency)));
+        cells.push(amount(row.spread_minor, currency));
+        cells.push(ratio(row.spread_ratio.as_ref()));
+        cells.push(view.currency.clone());
+        file.record(cells)?;
+    }
+    file.finish(options, meta)
+}
+
+fn creator_meta(kind: &str, view: &CreatorRevenueView, now_ms: i64) -> Value {
+    let currency = Currency::parse(&view.currency).ok();
+    view_meta(
+        kind,
+        now_ms,
+        &view.provenance,
+        json!({
+            "creator_id": view.creator_id,
+            "creator": view.display_name,
+            "currency": view.currency,
+            "totals": {
+                "gross": amount(view.gross_minor, currency),
+                "refunds": amount(view.refunds_minor, currency),
+                "net": amount(view.net_minor, currency),
+                "settled": amount(view.settled_minor, currency),
+                "provisional": amount(view.provisional_minor, currency),
+            },
+        }),
+    )
+}
+
+/// A creator's content. Columns: `content_id,title,kind,url,attributed_revenue,orders_credited,
+/// currency`.
+pub fn export_creator_content_csv(
+    view: &CreatorRevenueView,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    let currency = Currency::parse(&view.currency).ok();
+    let meta = creator_meta("creator-content", view, now_ms);
+    let columns = ["content_id", "title", "kind", "url", "attributed_revenue", "orders_credited", "currency"];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    for line in &view.content {
+        file.record([
+            neutralize(&line.content_id).into_owned(),
+            neutralize(&line.title).into_owned(),
+            neutralize(&line.kind).into_owned(),
+            neutralize(line.url.as_deref().unwrap_or("")).into_owned(),
+            amount(line.attributed_revenue_minor, currency),
+            format_conversions(i128::from(line.orders_credited_ppb)),
+            view.currency.clone(),
+        ])?;
+    }
+    file.finish(options, meta)
+}
+
+/// The orders a creator earned credit on. Columns: `order_id,occurred_at,share,credited_revenue,
+/// credited_refunds,order_gross,order_net,order_refunds,provisional,currency` — `share` the
+/// creator's share of the order (9 decimals), `order_*` the whole order in the reporting currency.
+pub fn export_creator_orders_csv(
+    view: &CreatorRevenueView,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    let currency = Currency::parse(&view.currency).ok();
+    let meta = creator_meta("creator-orders", view, now_ms);
+    let columns = [
+        "order_id",
+        "occurred_at",
+        "share",
+        "credited_revenue",
+        "credited_refunds",
+        "order_gross",
+        "order_net",
+        "order_refunds",
+        "provisional",
+        "currency",
+    ];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    for o in &view.orders {
+        file.record([
+            neutralize(&o.order_id).into_owned(),
+            instant(o.occurred_at_ms),
+            fixed(o.share_ppb, 9),
+            amount(o.credited_revenue_minor, currency),
+            amount(o.credited_refunds_minor, currency),
+            o.gross_minor_reporting.map(|g| amount(g, currency)).unwrap_or_default(),
+            amount(o.net_minor, currency),
+            amount(o.refunded_minor, currency),
+            o.provisional.to_string(),
+            view.currency.clone(),
+        ])?;
+    }
+    file.finish(options, meta)
+}
+
+/// The model log, newest first. Columns: `change_id,changed_at,changed_by,from_model,to_model,
+/// parameters_before,parameters_after,reason`.
+pub fn export_model_log_csv(store: &Store, out: &Path, options: &ExportOptions, now_ms: i64) -> Result<ExportSummary, ReportError> {
+    let settings = store.settings()?;
+    let mut meta = base_meta("model-log", now_ms);
+    meta.insert("model".into(), Value::String(settings.model));
+    meta.insert("parameters".into(), Value::String(settings.model_parameters));
+    let meta = Value::Object(meta);
+    let columns = [
+        "change_id",
+        "changed_at",
+        "changed_by",
+        "from_model",
+        "to_model",
+        "parameters_before",
+        "parameters_after",
+        "reason",
+    ];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    for c in store.model_changes()? {
+        file.record([
+            c.change_id.to_string(),
+            instant(c.changed_at_ms),
+            neutralize(&c.changed_by).into_owned(),
+            neutralize(c.from_model.as_deref().unwrap_or("")).into_owned(),
+            neutralize(&c.to_model).into_owned(),
+            neutralize(c.parameters_before.as_deref().unwrap_or("")).into_owned(),
+            neutralize(&c.parameters_after).into_owned(),
+            neutralize(&c.reason).into_owned(),
+        ])?;
+    }
+    file.finish(options, meta)
+}
+
+const PII_COLUMNS: [&str; 6] = ["click_id", "customer_id", "email_sha256", "person_id", "anonymous_id", "device_id"];
+
+fn event_meta(kind: &str, now_ms: i64, run: Option<&RunInfo>, range: &EventRange, options: &ExportOptions) -> Value {
+    let mut meta = base_meta(kind, now_ms);
+    if let Some(run) = run {
+        meta.insert("model".into(), Value::String(run.model.clone()));
+        meta.insert("parameters".into(), Value::String(run.parameters.clone()));
+        meta.insert("run".into(), run_info_json(run));
+    }
+    meta.insert(
+        "selection".into(),
+        json!({ "from": day_text(range.from), "to": day_text(range.to), "settled_only": range.settled_only }),
+    );
+    meta.insert("include_pii".into(), Value::Bool(options.include_pii));
+    Value::Object(meta)
+}
+
+/// A writer of one CSV record field by field, so a streamed row allocates nothing per cell.
+fn field(writer: &mut csv::Writer<BufWriter<File>>, text: &str) -> Result<(), ReportError> {
+    writer.write_field(neutralize(text).as_bytes())?;
+    Ok(())
+}
+
+fn opt_field(writer: &mut csv::Writer<BufWriter<File>>, text: Option<&str>) -> Result<(), ReportError> {
+    field(writer, text.unwrap_or(""))
+}
+
+/// Every credit of a run (order × touch), streamed. Columns: `run_id,order_id,order_at,order_day,
+/// touch_id,touch_at,channel,creator_id,campaign_id,content_id,share,revenue,currency,join_kind,
+/// confidence,provisional` — `share` the touch's share of the order (9 decimals, the shares of an
+/// order sum to exactly 1), `revenue` its credited net revenue (the revenues of an order sum to
+/// exactly its net), `confidence` 1.000000 unless the join is probabilistic.
+pub fn export_credits_csv(
+    store: &Store,
+    run_id: i64,
+    range: &EventRange,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    let (run, _) = RunInfo::load(store, run_id)?;
+    let zone = reporting_zone(store)?;
+    let filter = order_filter(zone, range.from, range.to, range.settled_only)?;
+    let meta = event_meta("credits", now_ms, Some(&run), range, options);
+    let columns = [
+        "run_id",
+        "order_id",
+        "order_at",
+        "order_day",
+        "touch_id",
+        "touch_at",
+        "channel",
+        "creator_id",
+        "campaign_id",
+        "content_id",
+        "share",
+        "revenue",
+        "currency",
+        "join_kind",
+        "confidence",
+        "provisional",
+    ];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let currency = run.reporting_currency;
+    let run_text = run_id.to_string();
+    let mut days = DayCache::new(zone);
+    let mut rows = 0u64;
+    store.for_each_export_credit(run_id, &filter, |c| -> Result<(), ReportError> {
+        let w = &mut file.writer;
+        w.write_field(&run_text)?;
+        field(w, c.order_id)?;
+        w.write_field(instant(c.order_at_ms))?;
+        w.write_field(days.day(c.order_at_ms)?.to_string())?;
+        field(w, c.touch_id)?;
+        w.write_field(instant(c.touch_at_ms))?;
+        field(w, c.channel)?;
+        opt_field(w, c.creator_id)?;
+        opt_field(w, c.campaign_id)?;
+        opt_field(w, c.content_id)?;
+        w.write_field(fixed(c.share_ppb, 9))?;
+        w.write_field(format_minor(c.revenue_minor, currency))?;
+        w.write_field(currency.code())?;
+        w.write_field(c.join_kind)?;
+        w.write_field(fixed(c.confidence_ppm, 6))?;
+        w.write_field(if c.provisional { "true" } else { "false" })?;
+        w.write_record(None::<&[u8]>)?;
+        rows += 1;
+        Ok(())
+    })?;
+    file.rows = rows;
+    file.finish(options, meta)
+}
+
+/// Orders placed in the range, streamed in time order, with what run `run_id` (if any) made of
+/// them. Columns: `order_id,source,occurred_at,order_day,status,gross,refunds,chargebacks,
+/// order_currency,outcome,net,net_currency,provisional,join_kind`, then with `include_pii`
+/// `click_id,customer_id,email_sha256,person_id,anonymous_id,device_id`. `refunds` and
+/// `chargebacks` are the counted ones booked in the order's currency; `net` is in `net_currency`
+/// (the reporting currency, or the order's own when the run had no rate); run columns are empty
+/// without a run.
+pub fn export_orders_csv(
+    store: &Store,
+    run_id: Option<i64>,
+    range: &EventRange,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    let run = run_id.map(|id| RunInfo::load(store, id).map(|(run, _)| run)).transpose()?;
+    let zone = reporting_zone(store)?;
+    let filter = order_filter(zone, range.from, range.to, range.settled_only)?;
+    let meta = event_meta("orders", now_ms, run.as_ref(), range, options);
+    let mut columns: Vec<String> = [
+        "order_id",
+        "source",
+        "occurred_at",
+        "order_day",
+        "status",
+        "gross",
+        "refunds",
+        "chargebacks",
+        "order_currency",
+        "outcome",
+        "net",
+        "net_currency",
+        "provisional",
+        "join_kind",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if options.include_pii {
+        columns.extend(PII_COLUMNS.map(str::to_owned));
+    }
+    let mut file = CsvFile::create(out, columns, options, &meta)?;
+    let reporting = run.as_ref().map(|r| r.reporting_currency);
+    let mut days = DayCache::new(zone);
+    let mut rows = 0u64;
+    store.for_each_export_order(run_id, &filter, |o| -> Result<(), ReportError> {
+        let order_currency = Currency::parse(o.currency).ok();
+        let net_currency = match o.outcome {
+            Some("missing_fx") => order_currency,
+            Some(_) => reporting,
+            None => None,
+        };
+        let w = &mut file.writer;
+        field(w, o.order_id)?;
+        field(w, o.source)?;
+        w.write_field(instant(o.occurred_at_ms))?;
+        w.write_field(days.day(o.occurred_at_ms)?.to_string())?;
+        field(w, o.status)?;
+        w.write_field(amount(o.gross_minor, order_currency))?;
+        w.write_field(amount(o.refunds_minor, order_currency))?;
+        w.write_field(amount(o.chargebacks_minor, order_currency))?;
+        field(w, o.currency)?;
+        opt_field(w, o.outcome)?;
+        w.write_field(o.net_minor.map(|n| amount(n, net_currency)).unwrap_or_default())?;
+        w.write_field(net_currency.map(|c| c.code().to_owned()).unwrap_or_default())?;
+        w.write_field(o.provisional.map(|p| p.to_string()).unwrap_or_default())?;
+        opt_field(w, o.join_kind)?;
+        if options.include_pii {
+            for value in [o.click_id, o.customer_id, o.email_sha256, o.person_id, o.anonymous_id, o.device_id] {
+                opt_field(w, value)?;
+            }
+        }
+        w.write_record(None::<&[u8]>)?;
+        rows += 1;
+        Ok(())
+    })?;
+    file.rows = rows;
+    file.finish(options, meta)
+}
+
+/// Touches of the range (reporting zone), streamed in time order. Columns: `touch_id,source,
+/// occurred_at,touch_day,channel,touch_type,creator_id,campaign_id,ad_id,content_id`, then with
+/// `include_pii` `click_id,customer_id,email_sha256,person_id,anonymous_id,device_id`.
+pub fn export_touches_csv(
+    store: &Store,
+    range: &EventRange,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    let zone = reporting_zone(store)?;
+    let filter: RunOrderFilter = order_filter(zone, range.from, range.to, false)?;
+    let meta = event_meta("touches", now_ms, None, range, options);
+    let mut columns: Vec<String> =
+        ["touch_id", "source", "occurred_at", "touch_day", "channel", "touch_type", "creator_id", "campaign_id", "ad_id", "content_id"]
+            .map(str::to_owned)
+            .to_vec();
+    if options.include_pii {
+        columns.extend(PII_COLUMNS.map(str::to_owned));
+    }
+    let mut file = CsvFile::create(out, columns, options, &meta)?;
+    let mut days = DayCache::new(zone);
+    let mut rows = 0u64;
+    store.for_each_export_touch(filter.from_at_ms, filter.until_at_ms, |t| -> Result<(), ReportError> {
+        let w = &mut file.writer;
+        field(w, t.touch_id)?;
+        field(w, t.source)?;
+        w.write_field(instant(t.occurred_at_ms))?;
+        w.write_field(days.day(t.occurred_at_ms)?.to_string())?;
+        field(w, t.channel)?;
+        field(w, t.touch_type)?;
+        for value in [t.creator_id, t.campaign_id, t.ad_id, t.content_id] {
+            opt_field(w, value)?;
+        }
+        if options.include_pii {
+            for value in [t.click_id, t.customer_id, t.email_sha256, t.person_id, t.anonymous_id, t.device_id] {
+                opt_field(w, value)?;
+            }
+        }
+        w.write_record(None::<&[u8]>)?;
+        rows += 1;
+        Ok(())
+    })?;
+    file.rows = rows;
+    file.finish(options, meta)
+}
+
+/// Ad spend rows of the range (their own day, the ad account's zone), streamed. Columns: `day,
+/// account_timezone,platform,account_id,campaign_id,ad_id,channel,creator_id,spend,currency,
+/// impressions,clicks,source` — `spend` in the account's `currency`, as reported.
+pub fn export_spend_csv(
+    store: &Store,
+    range: &EventRange,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
+    if let (Some(from), Some(to)) = (range.from, range.to)
+        && from > to
+    {
+        return Err(ReportError::InvalidRange { from: from.to_string(), to: to.to_string() });
+    }
+    let meta = event_meta("spend", now_ms, None, range, options);
+    let columns = [
+        "day",
+        "account_timezone",
+        "platform",
+        "account_id",
+        "campaign_id",
+        "ad_id",
+        "channel",
+        "creator_id",
+        "spend",
+        "currency",
+        "impressions",
+        "clicks",
+        "source",
+    ];
+    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let from = range.from.map(|d| d.to_string());
+    let to = range.to.map(|d| d.to_string());
+    let mut rows = 0u64;
+    store.for_each_export_spend(from.as_deref(), to.as_deref(), |s| -> Result<(), ReportError> {
+        let w = &mut file.writer;
+        w.write_field(s.day)?;
+        field(w, s.account_timezone)?;
+        field(w, s.platform)?;
+        field(w, s.account_id)?;
+        field(w, s.campaign_id)?;
+        field(w, s.ad_id)?;
+        field(w, s.channel)?;
+        opt_field(w, s.creator_id)?;
+        w.write_field(amount(s.spend_minor, Currency::parse(s.currency).ok()))?;
+        field(w, s.currency)?;
+        w.write_field(s.impressions.map(|n| n.to_string()).unwrap_or_default())?;
+        w.write_field(s.clicks.map(|n| n.to_string()).unwrap_or_default())?;
+        field(w, s.source)?;
+        w.write_record(None::<&[u8]>)?;
+        rows += 1;
+        Ok(())
+    })?;
+    file.rows = rows;
+    file.finish(options, meta)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,282 @@
+//! The views of DESIGN.md §5 over one attribution run: ROAS, CAC, model comparison and creator
+//! revenue, each with the [`Provenance`] that says which run, model and data produced it.
+//!
+//! Conventions shared by every view (documented for the README):
+//! - **Revenue** is the run's credited net revenue (gross − counted refunds − chargebacks, in the
+//!   run's reporting currency): Σ `credits.revenue_minor`. Orders are selected by their day in the
+//!   reporting zone (`from`/`to` inclusive) and, with `settled_only`, by the run's settled flag.
+//! - **Cost** = ad spend + creator costs whose own day (`YYYY-MM-DD`, ad account's zone for spend)
+//!   lies in the same day range, converted from its currency into the reporting currency at that
+//!   day's stored rate (engine's rule: direct rate, else the inverse rate, never another day's,
+//!   never 1.0). Spend without a rate is left out of the cost and counted in
+//!   [`Provenance::missing_fx_costs`] and the row's `missing_fx_cost_rows`. `settled_only` never
+//!   filters cost: money spent is spent.
+//! - **Mapping cost to keys.** Ad spend: creator = the spend row's creator, else its campaign's;
+//!   campaign = its campaign id; channel = its channel; platform = its platform; content = none
+//!   (spend is not recorded per post). Creator costs belong to their creator under `creator`;
+//!   under every other key they form one row, [`CREATOR_COSTS_KEY`]. Revenue and cost that map to
+//!   no key form the [`NONE_KEY`] row. So every view's totals are exactly the sum of its rows and
+//!   equal the whole selection's revenue and cost.
+//! - **Platform of a touch**: its campaign's platform, else its creator's platform.
+
+pub mod cac;
+pub mod compare;
+pub mod creator;
+pub mod provenance;
+pub mod roas;
+
+use std::collections::HashMap;
+
+use lookback_core::money::Currency;
+use lookback_core::time::{NaiveDate, TimeBucket, Tz, day_in_zone, day_range_ms, day_start_ms, parse_time_zone};
+use lookback_engine::fx::FxTable;
+use lookback_store::{RunOrderFilter, Store, ViewDimension};
+
+use crate::ReportError;
+pub use crate::credits::NONE_KEY;
+use provenance::MissingFxCost;
+
+/// The row of creator fees and commissions under every key but `creator`.
+pub const CREATOR_COSTS_KEY: &str = "(creator costs)";
+
+/// What a view is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewKey {
+    Creator,
+    Campaign,
+    Channel,
+    Content,
+    Platform,
+}
+
+impl ViewKey {
+    /// Every key, in CLI order.
+    pub const ALL: [ViewKey; 5] = [ViewKey::Creator, ViewKey::Campaign, ViewKey::Channel, ViewKey::Content, ViewKey::Platform];
+
+    /// The CLI name and the CSV key column's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViewKey::Creator => "creator",
+            ViewKey::Campaign => "campaign",
+            ViewKey::Channel => "channel",
+            ViewKey::Content => "content",
+            ViewKey::Platform => "platform",
+        }
+    }
+
+    /// Parses `creator`, `campaign`, `channel`, `content` or `platform` (case-insensitive).
+    pub fn parse(text: &str) -> Result<ViewKey, ReportError> {
+        let wanted = text.trim().to_ascii_lowercase();
+        ViewKey::ALL
+            .into_iter()
+            .find(|k| k.as_str() == wanted)
+            .ok_or_else(|| ReportError::UnknownViewKey { name: text.to_owned() })
+    }
+
+    pub(crate) fn dimension(self) -> ViewDimension {
+        match self {
+            ViewKey::Creator => ViewDimension::Creator,
+            ViewKey::Campaign => ViewDimension::Campaign,
+            ViewKey::Channel => ViewDimension::Channel,
+            ViewKey::Content => ViewDimension::Content,
+            ViewKey::Platform => ViewDimension::Platform,
+        }
+    }
+}
+
+impl std::fmt::Display for ViewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a ROAS or CAC view is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewQuery {
+    pub run_id: i64,
+    pub by: ViewKey,
+    /// First order/cost day, inclusive (reporting zone for orders).
+    pub from: Option<NaiveDate>,
+    /// Last order/cost day, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Split rows by day, ISO week or month (ROAS only; CAC ignores it).
+    pub bucket: Option<TimeBucket>,
+    /// Only settled orders' revenue.
+    pub settled_only: bool,
+}
+
+impl ViewQuery {
+    /// A query of the whole run by `by`: no range, no buckets, provisional orders included.
+    pub fn new(run_id: i64, by: ViewKey) -> ViewQuery {
+        ViewQuery { run_id, by, from: None, to: None, bucket: None, settled_only: false }
+    }
+}
+
+/// The reporting zone, read once per view.
+pub(crate) fn reporting_zone(store: &Store) -> Result<Tz, ReportError> {
+    let name = store.reporting_timezone()?;
+    parse_time_zone(&name).map_err(|e| ReportError::InvalidSetting { field: "reporting_timezone", detail: e.to_string() })
+}
+
+/// The order filter of a day range in the reporting zone (half-open in instants).
+pub(crate) fn order_filter(
+    zone: Tz,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    settled_only: bool,
+) -> Result<RunOrderFilter, ReportError> {
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ReportError::InvalidRange { from: from.to_string(), to: to.to_string() });
+    }
+    let mut filter = RunOrderFilter { settled_only, ..RunOrderFilter::default() };
+    if let Some(from) = from {
+        filter.from_at_ms = Some(day_start_ms(from, zone)?);
+    }
+    if let Some(to) = to {
+        filter.until_at_ms = Some(day_range_ms(to, zone)?.1);
+    }
+    Ok(filter)
+}
+
+/// Maps instants to days in one zone, remembering the last day's bounds: rows come sorted by
+/// time within a key, so most lookups are one comparison instead of a zone conversion.
+pub(crate) struct DayCache {
+    zone: Tz,
+    last: Option<(i64, i64, NaiveDate)>,
+}
+
+impl DayCache {
+    pub(crate) fn new(zone: Tz) -> DayCache {
+        DayCache { zone, last: None }
+    }
+
+    pub(crate) fn day(&mut self, at_ms: i64) -> Result<NaiveDate, ReportError> {
+        if let Some((start, end, day)) = self.last
+            && at_ms >= start
+            && at_ms < end
+        {
+            return Ok(day);
+        }
+        let day = day_in_zone(at_ms, self.zone)?;
+        let (start, end) = day_range_ms(day, self.zone)?;
+        self.last = Some((start, end, day));
+        Ok(day)
+    }
+}
+
+/// Key → human label of a dimension (names, titles); channels and platforms label themselves.
+pub(crate) fn labels(store: &Store, by: ViewKey) -> Result<HashMap<String, String>, ReportError> {
+    Ok(store.dimension_labels(by.dimension())?.into_iter().collect())
+}
+
+pub(crate) fn label_of(labels: &HashMap<String, String>, key: &str) -> String {
+    match key {
+        NONE_KEY => "(none)".to_owned(),
+        CREATOR_COSTS_KEY => "Creator fees and commissions".to_owned(),
+        _ => labels.get(key).filter(|l| !l.trim().is_empty()).cloned().unwrap_or_else(|| key.to_owned()),
+    }
+}
+
+/// A store key, with NULL and empty shown as [`NONE_KEY`].
+pub(crate) fn key_or_none(key: Option<String>) -> String {
+    key.filter(|k| !k.is_empty()).unwrap_or_else(|| NONE_KEY.to_owned())
+}
+
+/// One cost amount on one key and day, converted to the reporting currency.
+#[derive(Debug, Clone)]
+pub(crate) struct CostLine {
+    pub key: String,
+    pub day: Option<NaiveDate>,
+    pub ad_spend_minor: i64,
+    pub creator_cost_minor: i64,
+    /// 1 when this line is a spend row that could not be converted (its amount is then 0).
+    pub missing_fx_rows: u64,
+}
+
+/// Every cost of the day range, keyed for `by` and converted to `currency`; the costs that could
+/// not be converted are summed per currency in the second value.
+pub(crate) fn load_costs(
+    store: &Store,
+    by: ViewKey,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    currency: Currency,
+) -> Result<(Vec<CostLine>, Vec<MissingFxCost>), ReportError> {
+    let fx = FxTable::from_rows(&store.fx_rates()?)?;
+    let from_day = from.map(|d| d.format("%Y-%m-%d").to_string());
+    let to_day = to.map(|d| d.format("%Y-%m-%d").to_string());
+    let mut lines = Vec::new();
+    let mut missing: Vec<MissingFxCost> = Vec::new();
+    let mut convert = |minor: i64, code: &str, day: &str| -> Result<Option<i64>, ReportError> {
+        let converted = match Currency::parse(code) {
+            Ok(from) => fx.convert(minor, from, currency, day)?,
+            // A currency core does not know has no exponent, so it cannot be converted either.
+            Err(_) => None,
+        };
+        if converted.is_none() {
+            match missing.iter_mut().find(|m| m.currency == code) {
+                Some(m) => {
+                    m.rows += 1;
+                    m.amount_minor += minor;
+                }
+                None => missing.push(MissingFxCost { currency: code.to_owned(), rows: 1, amount_minor: minor }),
+            }
+        }
+        Ok(converted)
+    };
+    let parse_day = |day: &str| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok();
+
+    for spend in store.view_spend(from_day.as_deref(), to_day.as_deref())? {
+        let key = match by {
+            ViewKey::Creator => key_or_none(spend.creator_id.clone()),
+            ViewKey::Campaign => key_or_none(Some(spend.campaign_id.clone())),
+            ViewKey::Channel => key_or_none(Some(spend.channel.clone())),
+            ViewKey::Platform => key_or_none(Some(spend.platform.clone())),
+            ViewKey::Content => NONE_KEY.to_owned(),
+        };
+        let converted = convert(spend.spend_minor, &spend.currency, &spend.day)?;
+        lines.push(CostLine {
+            key,
+            day: parse_day(&spend.day),
+            ad_spend_minor: converted.unwrap_or(0),
+            creator_cost_minor: 0,
+            missing_fx_rows: u64::from(converted.is_none()),
+        });
+    }
+    for cost in store.view_creator_costs(from_day.as_deref(), to_day.as_deref())? {
+        let key = match by {
+            ViewKey::Creator => key_or_none(Some(cost.creator_id.clone())),
+            _ => CREATOR_COSTS_KEY.to_owned(),
+        };
+        let converted = convert(cost.amount_minor, &cost.currency, &cost.day)?;
+        lines.push(CostLine {
+            key,
+            day: parse_day(&cost.day),
+            ad_spend_minor: 0,
+            creator_cost_minor: converted.unwrap_or(0),
+            missing_fx_rows: u64::from(converted.is_none()),
+        });
+    }
+    missing.sort_by(|a, b| a.currency.cmp(&b.currency));
+    Ok((lines, missing))
+}
+
+/// `value · numerator / denominator` for ppb arithmetic, rounded once half to even.
+pub(crate) fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
+    let quotient = numerator.div_euclid(denominator);
+    let remainder = numerator.rem_euclid(denominator);
+    let twice = remainder * 2;
+    if twice > denominator || (twice == denominator && quotient % 2 != 0) { quotient + 1 } else { quotient }
+}
+
+pub(crate) fn to_i64(value: i128, what: &'static str) -> Result<i64, ReportError> {
+    i64::try_from(value).map_err(|_| ReportError::Core(lookback_core::CoreError::Overflow { operation: what }))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;
+
+#[cfg(test)]
+mod tests;

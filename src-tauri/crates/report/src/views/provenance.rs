@@ -1,0 +1,157 @@
+//! What every view carries about where its numbers come from (DESIGN.md §5): the run, model and
+//! parameters, the freshness of every source, how much revenue rests on each kind of identity
+//! join, and what the view could not count — unattributed orders, orders and costs without an
+//! exchange rate — and how much of it is still provisional.
+
+use lookback_core::time::NaiveDate;
+use lookback_store::{JoinKind, RunOrderFilter, RunOrderOutcome, Store};
+
+use crate::ReportError;
+use crate::credits::RunInfo;
+
+/// How fresh one source's data is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFreshnessLine {
+    pub source_id: String,
+    /// The source's name, or its id when no source row describes it (a bare CSV import).
+    pub name: String,
+    /// The connector kind (`stripe`, `meta_ads`, `csv`…); empty when unknown.
+    pub kind: String,
+    pub last_success_at_ms: Option<i64>,
+    pub last_attempt_at_ms: Option<i64>,
+    /// The last sync error, if the last attempt failed (never a secret: see the store).
+    pub last_error: Option<String>,
+}
+
+/// Credited revenue by the kind of join that tied the order to its touches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JoinKindRevenue {
+    pub deterministic_minor: i64,
+    pub identity_graph_minor: i64,
+    pub probabilistic_minor: i64,
+}
+
+/// Costs of one currency that could not be converted (no rate on their day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingFxCost {
+    pub currency: String,
+    /// Spend rows (per campaign and day) and creator costs.
+    pub rows: u64,
+    /// In `currency` itself, since it could not be converted.
+    pub amount_minor: i64,
+}
+
+/// Where a view's numbers come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub run_id: i64,
+    pub model: String,
+    /// Canonical JSON of the model's parameters.
+    pub parameters: String,
+    pub run_finished_at_ms: Option<i64>,
+    pub reporting_currency: String,
+    /// The store's input watermark the run was computed at.
+    pub input_watermark: String,
+    /// The selection the view covers.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub settled_only: bool,
+    /// Every source, by id.
+    pub freshness: Vec<SourceFreshnessLine>,
+    pub revenue_by_join_kind: JoinKindRevenue,
+    /// Credited revenue of the selection (= Σ of `revenue_by_join_kind`).
+    pub attributed_minor: i64,
+    pub attributed_orders: u64,
+    /// Orders of the selection with no touch in their journey, and their net revenue.
+    pub unattributed_orders: u64,
+    pub unattributed_minor: i64,
+    /// Orders of the selection the run could not convert to the reporting currency.
+    pub missing_fx_orders: u64,
+    /// The part of `attributed_minor` on provisional orders (0 with `settled_only`).
+    pub provisional_minor: i64,
+    /// Costs left out of the view for want of an exchange rate, per currency. Filled by the
+    /// views that count cost (ROAS, CAC); empty elsewhere.
+    pub missing_fx_costs: Vec<MissingFxCost>,
+}
+
+impl Provenance {
+    /// Builds the provenance of run `run_id` over the orders `filter` selects.
+    pub(crate) fn build(
+        store: &Store,
+        run: &RunInfo,
+        filter: &RunOrderFilter,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Provenance, ReportError> {
+        let freshness = store
+            .source_freshness()?
+            .into_iter()
+            .map(|s| SourceFreshnessLine {
+                name: s.name.unwrap_or_else(|| s.source_id.clone()),
+                kind: s.kind.unwrap_or_default(),
+                source_id: s.source_id,
+                last_success_at_ms: s.last_success_at_ms,
+                last_attempt_at_ms: s.last_attempt_at_ms,
+                last_error: s.last_error,
+            })
+            .collect();
+        let mut by_join = JoinKindRevenue::default();
+        for (kind, revenue) in store.credited_revenue_by_join_kind(run.run_id, filter)? {
+            match kind {
+                JoinKind::Deterministic => by_join.deterministic_minor += revenue,
+                JoinKind::IdentityGraph => by_join.identity_graph_minor += revenue,
+                JoinKind::Probabilistic => by_join.probabilistic_minor += revenue,
+            }
+        }
+        let mut provenance = Provenance {
+            run_id: run.run_id,
+            model: run.model.clone(),
+            parameters: run.parameters.clone(),
+            run_finished_at_ms: run.finished_at_ms,
+            reporting_currency: run.reporting_currency.code().to_owned(),
+            input_watermark: run.input_watermark.clone(),
+            from,
+            to,
+            settled_only: filter.settled_only,
+            freshness,
+            revenue_by_join_kind: by_join,
+            attributed_minor: 0,
+            attributed_orders: 0,
+            unattributed_orders: 0,
+            unattributed_minor: 0,
+            missing_fx_orders: 0,
+            provisional_minor: 0,
+            missing_fx_costs: Vec::new(),
+        };
+        for total in store.run_order_totals(run.run_id, filter)? {
+            match total.outcome {
+                RunOrderOutcome::Attributed => {
+                    provenance.attributed_minor = total.net_minor;
+                    provenance.attributed_orders = total.orders;
+                    provenance.provisional_minor = total.provisional_net_minor;
+                }
+                RunOrderOutcome::Unattributed => {
+                    provenance.unattributed_orders = total.orders;
+                    provenance.unattributed_minor = total.net_minor;
+                }
+                RunOrderOutcome::MissingFx => provenance.missing_fx_orders += total.orders,
+            }
+        }
+        Ok(provenance)
+    }
+}
+
+/// The provenance of run `run_id` over orders of days `from..=to` (reporting zone), settled
+/// only if asked — for screens that show it without a view.
+pub fn provenance(
+    store: &Store,
+    run_id: i64,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    settled_only: bool,
+) -> Result<Provenance, ReportError> {
+    let (run, _) = RunInfo::load(store, run_id)?;
+    let zone = super::reporting_zone(store)?;
+    let filter = super::order_filter(zone, from, to, settled_only)?;
+    Provenance::build(store, &run, &filter, from, to)
+}

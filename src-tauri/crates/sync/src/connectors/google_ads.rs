@@ -1,0 +1,470 @@
+//! Google Ads API (GAQL `googleAds:search`): daily spend per ad group of one customer
+//! (`--account 1234567890`, or `--account 1112223333/1234567890` to act through manager
+//! account 1112223333, sent as `login-customer-id`), written to `ad_spend` with channel
+//! `paid_search` and the ad group id in `ad_id` (the finest level this stream reads).
+//!
+//! A run (see [`super::ad_platform`] for the plan every ad connector follows):
+//! 1. `SELECT customer.id, customer.currency_code, customer.time_zone FROM customer` — the
+//!    account's currency and zone, copied into every record's payload under `_lookback`: the
+//!    ad-group rows do not repeat them, and `segments.date` is a day in that zone.
+//! 2. The days, in chunks of [`CHUNK_DAYS`], each one query `FROM ad_group WHERE segments.date
+//!    BETWEEN …`, paged by `pageToken` → `nextPageToken` (absent on the last page). The page size
+//!    is fixed by Google (10,000 rows) and must not be sent.
+//!
+//! JSON keys are lowerCamelCase and int64 values are strings (`"costMicros":"1061083620"`);
+//! proto3 JSON leaves out fields at their default, so a missing metric is 0. `costMicros` is
+//! converted to minor units with one half-to-even rounding (`micros_to_minor`).
+//!
+//! Restatement: every incremental sync re-reads the last 14 days (the default; invalid-click
+//! credits and late conversions change recent days, and spend settles within two weeks).
+//!
+//! Throttling: HTTP 429 `RESOURCE_EXHAUSTED` (also `RESOURCE_TEMPORARILY_EXHAUSTED` in the
+//! details) carries a `retryDelay` ("30s") that is honoured.
+//!
+//! The `developer-token` header is not sent: the source holds one secret (the OAuth access
+//! token), and Google made the developer token optional in late 2026.
+
+use std::time::Duration;
+
+use lookback_core::money::{Currency, micros_to_minor};
+use lookback_store::AdSpend;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::ad_platform::{AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day};
+use crate::connector::{
+    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
+    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+};
+use crate::fields::{count_unknown, object, type_name};
+use crate::SyncError;
+
+/// The only stream: daily metrics per ad group.
+pub const AD_GROUP_SPEND: &str = "ad_group_spend";
+/// The API version the connector was written against.
+pub const DEFAULT_BASE_URL: &str = "https://googleads.googleapis.com/v21";
+/// Days per query.
+pub const CHUNK_DAYS: u32 = 90;
+/// Google's fixed page size of `search` (informational: it is never sent).
+pub const PAGE_SIZE: u32 = 10_000;
+
+/// The customer query of the first request of a run.
+pub const CUSTOMER_QUERY: &str = "SELECT customer.id, customer.currency_code, customer.time_zone FROM customer LIMIT 1";
+
+const KNOWN_FIELDS: &[&str] = &["campaign", "adGroup", "segments", "metrics", "customer", CONTEXT_KEY];
+
+/// The `status` of a Google API error (google.rpc.Code names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GoogleErrorStatus {
+    Unauthenticated,
+    PermissionDenied,
+    ResourceExhausted,
+    InvalidArgument,
+    Internal,
+    Unavailable,
+    DeadlineExceeded,
+    Unknown(String),
+}
+
+impl GoogleErrorStatus {
+    pub fn parse(text: &str) -> GoogleErrorStatus {
+        match text {
+            "UNAUTHENTICATED" => GoogleErrorStatus::Unauthenticated,
+            "PERMISSION_DENIED" => GoogleErrorStatus::PermissionDenied,
+            "RESOURCE_EXHAUSTED" => GoogleErrorStatus::ResourceExhausted,
+            "INVALID_ARGUMENT" => GoogleErrorStatus::InvalidArgument,
+            "INTERNAL" => GoogleErrorStatus::Internal,
+            "UNAVAILABLE" => GoogleErrorStatus::Unavailable,
+            "DEADLINE_EXCEEDED" => GoogleErrorStatus::DeadlineExceeded,
+            other => GoogleErrorStatus::Unknown(other.to_owned()),
+        }
+    }
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+enum GooglePosition {
+    /// Read the customer; then plan the days from the stored checkpoint.
+    Customer { checkpoint: Option<SpendCheckpoint> },
+    /// A page of the chunk's query; no token on its first page.
+    Report { account: AccountContext, scan: DayScan, chunk: DayChunk, page_token: Option<String> },
+}
+
+/// The Google Ads connector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoogleAdsConnector;
+
+impl Connector for GoogleAdsConnector {
+    fn kind(&self) -> &'static str {
+        "google_ads"
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        &[AD_GROUP_SPEND]
+    }
+
+    fn default_base_url(&self) -> Option<&'static str> {
+        Some(DEFAULT_BASE_URL)
+    }
+
+    fn auth_scheme(&self) -> AuthScheme {
+        AuthScheme::Bearer
+    }
+
+    fn default_rate_limit(&self) -> RateLimit {
+        // Basic access allows 15,000 operations a day and each page is one; a couple of
+        // requests per second never gets near the per-customer QPS limits.
+        RateLimit { requests_per_second: 2.0, burst: 4 }
+    }
+
+    fn default_restatement_days(&self) -> u32 {
+        14
+    }
+
+    fn default_page_size(&self) -> u32 {
+        PAGE_SIZE
+    }
+
+    fn requires_account(&self) -> bool {
+        true
+    }
+
+    fn start_position(&self, _: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+        let checkpoint = checkpoint.map(SpendCheckpoint::parse).transpose().map_err(connector_error)?;
+        Ok(Some(to_text(&GooglePosition::Customer { checkpoint })))
+    }
+
+    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
+        let body = match from_text(position).map_err(connector_error)? {
+            GooglePosition::Customer { .. } => json!({"query": CUSTOMER_QUERY}),
+            GooglePosition::Report { chunk, page_token, .. } => {
+                let mut body = json!({"query": report_query(&chunk)});
+                if let Some(token) = page_token {
+                    body["pageToken"] = Value::String(token);
+                }
+                body
+            }
+        };
+        search_request(context, body.to_string())
+    }
+
+    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+        if (200..300).contains(&response.status) {
+            return ResponseVerdict::Accept;
+        }
+        let Some(error) = response.json().ok().and_then(|body| body.get("error").cloned()) else {
+            return default_verdict(response);
+        };
+        let status = GoogleErrorStatus::parse(error.get("status").and_then(Value::as_str).unwrap_or(""));
+        let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+        // The Google Ads failure inside the details says what exactly went wrong.
+        let specific: Vec<String> = error
+            .get("details")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|detail| detail.get("errors").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|e| e.get("message").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let detail = if specific.is_empty() {
+            format!("HTTP {} {status:?}: {message}", response.status)
+        } else {
+            format!("HTTP {} {status:?}: {message} ({})", response.status, specific.join("; "))
+        };
+        let exhausted = response.status == 429
+            || status == GoogleErrorStatus::ResourceExhausted
+            || error.to_string().contains("RESOURCE_TEMPORARILY_EXHAUSTED");
+        match status {
+            _ if exhausted => ResponseVerdict::Throttled { wait: retry_delay(&error).or_else(|| response.retry_after()), detail },
+            GoogleErrorStatus::Unauthenticated | GoogleErrorStatus::PermissionDenied => ResponseVerdict::Unauthorized { detail },
+            GoogleErrorStatus::Internal | GoogleErrorStatus::Unavailable | GoogleErrorStatus::DeadlineExceeded => {
+                ResponseVerdict::Transient { detail }
+            }
+            _ => match default_verdict(response) {
+                ResponseVerdict::Accept => ResponseVerdict::Accept,
+                ResponseVerdict::Unauthorized { .. } => ResponseVerdict::Unauthorized { detail },
+                ResponseVerdict::Transient { .. } => ResponseVerdict::Transient { detail },
+                ResponseVerdict::Throttled { wait, .. } => ResponseVerdict::Throttled { wait, detail },
+                _ => ResponseVerdict::Fatal { detail },
+            },
+        }
+    }
+
+    fn parse_page(&self, context: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+        let body: Value = response.json().map_err(|e| e.to_string())?;
+        // An empty result leaves `results` out entirely (proto3 JSON).
+        let results = match body.get("results") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(rows)) => rows.clone(),
+            Some(other) => return Err(format!("results should be an array, found {}", type_name(other))),
+        };
+        let next_token = body.get("nextPageToken").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
+        match from_text(position)? {
+            GooglePosition::Customer { checkpoint } => {
+                let customer = results.first().and_then(|row| row.get("customer")).ok_or("the customer query returned no customer")?;
+                let text = |key: &str| customer.get(key).and_then(Value::as_str).ok_or(format!("the customer has no {key}"));
+                let (customer_id, _) = account_ids(context).map_err(|e| e.to_string())?;
+                let account = AccountContext::checked(customer_id, text("currencyCode")?, text("timeZone")?)?;
+                let scan = DayScan::plan(checkpoint.as_ref(), account.today(context.now_ms)?, context.restatement_days)?;
+                let (next, checkpoint) = first_query(account, scan)?;
+                Ok(Page { records: Vec::new(), checkpoint, next, pause_before_next: None })
+            }
+            GooglePosition::Report { account, scan, chunk, page_token } => {
+                let records = results
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, row)| {
+                        let key = |pointer: &str| row.pointer(pointer).and_then(id_value);
+                        let external_id = match (key("/adGroup/id"), key("/segments/date")) {
+                            (Some(group), Some(day)) => format!("{}|{group}|{day}", account.account_id),
+                            // Never drop a row without its key: a positional id takes it to a
+                            // dead letter.
+                            _ => format!(
+                                "(no adGroup.id/segments.date: {}..{} page {} item {index})",
+                                chunk.since,
+                                chunk.until,
+                                page_token.as_deref().unwrap_or("first")
+                            ),
+                        };
+                        RawRecord { external_id, payload: account.attach(row) }
+                    })
+                    .collect();
+                match next_token {
+                    Some(token) => {
+                        if page_token.as_deref() == Some(token.as_str()) {
+                            return Err("nextPageToken did not advance".to_owned());
+                        }
+                        let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
+                        let next = GooglePosition::Report { account, scan, chunk, page_token: Some(token) };
+                        Ok(Page { records, checkpoint, next: Some(to_text(&next)), pause_before_next: None })
+                    }
+                    None => {
+                        let checkpoint = scan.checkpoint(&chunk, true)?.to_text();
+                        let (next, _) = first_query(account, scan.after(&chunk)?)?;
+                        Ok(Page { records, checkpoint, next, pause_before_next: None })
+                    }
+                }
+            }
+        }
+    }
+
+    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+        let record = object(payload)?;
+        let account = AccountContext::from_payload(record)?;
+        let currency = Currency::parse(&account.currency).map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
+        let day = required_nested(record, "segments", "date")?;
+        parse_day(&day).map_err(|e| RecordProblem::new(format!("field segments.date: {e}")))?;
+        let cost_micros = metric(record, "costMicros")?;
+        let row = AdSpend {
+            platform: "google_ads".to_owned(),
+            account_id: account.account_id,
+            campaign_id: required_nested(record, "campaign", "id")?,
+            ad_id: required_nested(record, "adGroup", "id")?,
+            day,
+            account_timezone: account.account_timezone,
+            channel: "paid_search".to_owned(),
+            creator_id: None,
+            spend_minor: micros_to_minor(cost_micros, currency),
+            currency: account.currency,
+            impressions: Some(metric(record, "impressions")?),
+            clicks: Some(metric(record, "clicks")?),
+            source: context.source_id.clone(),
+            raw_event_id: None,
+            updated_at_ms: context.now_ms,
+        };
+        Ok(Normalized { rows: vec![CanonicalRow::AdSpend(row)], unknown_fields: count_unknown(record, KNOWN_FIELDS) })
+    }
+
+    fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
+        search_request(context, json!({"query": CUSTOMER_QUERY}).to_string())
+    }
+}
+
+fn connector_error(detail: String) -> SyncError {
+    SyncError::Connector { connector: "google_ads", detail }
+}
+
+fn to_text(position: &GooglePosition) -> String {
+    serde_json::to_string(position).expect("a position serializes")
+}
+
+fn from_text(text: &str) -> Result<GooglePosition, String> {
+    serde_json::from_str(text).map_err(|e| format!("bad position {text:?}: {e}"))
+}
+
+/// (customer id, login customer id) from `--account`: `customer` or `manager/customer`,
+/// dashes allowed (`123-456-7890`) as the Google Ads UI shows them.
+fn account_ids(context: &SourceContext) -> Result<(String, Option<String>), SyncError> {
+    let raw = context.account.as_deref().map(str::trim).unwrap_or("");
+    let digits = |text: &str| -> Option<String> {
+        let cleaned: String = text.trim().chars().filter(|c| *c != '-').collect();
+        (!cleaned.is_empty() && cleaned.bytes().all(|b| b.is_ascii_digit())).then_some(cleaned)
+    };
+    let parsed = match raw.split_once('/') {
+        Some((manager, customer)) => digits(customer).zip(digits(manager).map(Some)),
+        None => digits(raw).map(|customer| (customer, None)),
+    };
+    parsed.ok_or_else(|| SyncError::InvalidSource {
+        detail: format!("a google_ads source needs --account <customer id> or <manager id>/<customer id>, not {raw:?}"),
+    })
+}
+
+/// A `googleAds:search` POST of `body` for the source's customer.
+fn search_request(context: &SourceContext, body: String) -> Result<HttpRequest, SyncError> {
+    let (customer_id, login_customer_id) = account_ids(context)?;
+    let mut request = HttpRequest {
+        method: HttpMethod::Post,
+        url: format!("{}/customers/{customer_id}/googleAds:search", context.base_url),
+        headers: Vec::new(),
+        body: Some(body),
+        content_type: Some("application/json"),
+    };
+    if let Some(login) = login_customer_id {
+        request = request.with_header("login-customer-id", login);
+    }
+    Ok(request)
+}
+
+/// The GAQL query of a chunk of days.
+fn report_query(chunk: &DayChunk) -> String {
+    format!(
+        "SELECT campaign.id, ad_group.id, segments.date, metrics.cost_micros, metrics.impressions, metrics.clicks \
+         FROM ad_group WHERE segments.date BETWEEN '{}' AND '{}' ORDER BY segments.date",
+        chunk.since, chunk.until
+    )
+}
+
+/// The first query of the scan's next chunk and the checkpoint to store now.
+fn first_query(account: AccountContext, scan: DayScan) -> Result<(Option<String>, String), String> {
+    let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
+        return Ok((None, SpendCheckpoint::Finished { synced_through: scan.until.clone() }.to_text()));
+    };
+    let checkpoint = scan.scanning().to_text();
+    Ok((Some(to_text(&GooglePosition::Report { account, scan, chunk, page_token: None })), checkpoint))
+}
+
+/// An int64 Google sends as a string (or, from older clients, a number).
+fn id_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) if !text.is_empty() => Some(text.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `record[outer][inner]` as text, required.
+fn required_nested(record: &Map<String, Value>, outer: &str, inner: &str) -> Result<String, RecordProblem> {
+    let value = record.get(outer).and_then(|o| o.get(inner));
+    match value {
+        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {outer}.{inner} is missing"))),
+        Some(value) => id_value(value)
+            .ok_or_else(|| RecordProblem::new(format!("field {outer}.{inner} should be a string, found {}", type_name(value)))),
+    }
+}
+
+/// `metrics.<name>`: an int64 string; absent means 0, as proto3 JSON leaves zeros out.
+fn metric(record: &Map<String, Value>, name: &str) -> Result<i64, RecordProblem> {
+    let value = record.get("metrics").and_then(|m| m.get(name));
+    match value {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(text)) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| RecordProblem::new(format!("field metrics.{name} should be a whole non-negative number, found {text:?}"))),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| RecordProblem::new(format!("field metrics.{name} should be a whole non-negative number, found {n}"))),
+        Some(other) => Err(RecordProblem::new(format!("field metrics.{name} should be a string, found {}", type_name(other)))),
+    }
+}
+
+/// The largest `retryDelay` anywhere in the error ("30s", "1.5s"), if any.
+fn retry_delay(error: &Value) -> Option<Duration> {
+    fn walk(value: &Value, found: &mut Option<Duration>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    if key == "retryDelay"
+                        && let Some(seconds) = inner.as_str().and_then(|t| t.trim().strip_suffix('s')).and_then(|t| t.parse::<f64>().ok())
+                        && seconds.is_finite()
+                        && seconds >= 0.0
+                    {
+                        let delay = Duration::from_secs_f64(seconds);
+                        *found = Some(found.map_or(delay, |f| f.max(delay)));
+                    }
+                    walk(inner, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = None;
+    walk(error, &mut found);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderMap;
+
+    use super::*;
+
+    fn context(account: &str) -> SourceContext {
+        SourceContext {
+            source_id: "gads".into(),
+            source_name: "gads".into(),
+            base_url: DEFAULT_BASE_URL.into(),
+            account: Some(account.into()),
+            restatement_days: 14,
+            page_size: PAGE_SIZE,
+            now_ms: 1_772_323_200_000,
+        }
+    }
+
+    fn response(status: u16, body: Value) -> HttpResponse {
+        HttpResponse { status, headers: HeaderMap::new(), body: body.to_string().into_bytes() }
+    }
+
+    #[test]
+    fn resource_exhausted_is_throttled_for_the_retry_delay_google_gives() {
+        let body = json!({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure",
+                         "errors": [{"errorCode": {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}, "message": "Too many requests. Retry in 7 seconds.",
+                                     "details": {"quotaErrorDetails": {"rateScope": "ACCOUNT", "rateName": "Requests per service per method", "retryDelay": "7s"}}}]}]}});
+        let verdict = GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(429, body));
+        assert!(matches!(&verdict, ResponseVerdict::Throttled { wait: Some(w), detail } if *w == Duration::from_secs(7) && detail.contains("Retry in 7")), "{verdict:?}");
+        let denied = json!({"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED"}});
+        assert!(matches!(GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(403, denied)), ResponseVerdict::Unauthorized { .. }));
+        let bad = json!({"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}});
+        assert!(matches!(GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(400, bad)), ResponseVerdict::Fatal { .. }));
+    }
+
+    #[test]
+    fn a_manager_account_becomes_the_login_customer_id_header() {
+        let request = GoogleAdsConnector.test_request(&context("111-222-3333/123-456-7890")).unwrap();
+        assert!(request.url.ends_with("/customers/1234567890/googleAds:search"), "{}", request.url);
+        assert_eq!(request.headers, vec![("login-customer-id".to_owned(), "1112223333".to_owned())]);
+        assert!(GoogleAdsConnector.test_request(&context("abc")).is_err());
+    }
+
+    #[test]
+    fn cost_micros_round_half_even_and_missing_metrics_are_zero() {
+        let account = AccountContext::checked("123".into(), "EUR", "Europe/Berlin").unwrap();
+        let row = account.attach(json!({"campaign": {"resourceName": "customers/123/campaigns/456", "id": "456"},
+            "adGroup": {"resourceName": "customers/123/adGroups/789", "id": "789"},
+            "metrics": {"costMicros": "1061085000", "impressions": "9020"}, "segments": {"date": "2024-06-01"}}));
+        let normalized = GoogleAdsConnector.normalize(&context("123"), AD_GROUP_SPEND, &row).unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else { panic!("{normalized:?}") };
+        // 1061.085 EUR: half a cent, rounded to the even neighbour.
+        assert_eq!(spend.spend_minor, 106_108);
+        assert_eq!((spend.impressions, spend.clicks), (Some(9020), Some(0)));
+        assert_eq!((spend.ad_id.as_str(), spend.campaign_id.as_str(), spend.account_timezone.as_str()), ("789", "456", "Europe/Berlin"));
+        assert_eq!(spend.channel, "paid_search");
+    }
+}

@@ -1,0 +1,596 @@
+//! Shopify Admin REST API: orders become orders, the refund transactions embedded in each
+//! order become refund adjustments.
+//!
+//! One stream, `orders`: `GET /admin/api/{version}/orders.json?status=any&order=updated_at asc
+//! &updated_at_min=…&limit=250`, authenticated with `X-Shopify-Access-Token`. Refunds are read
+//! from the `refunds` array embedded in every order, so a refund costs no extra request: a late
+//! refund bumps the order's `updated_at`, the order is read again, it is stored as a new raw
+//! version, and its new refund transaction is inserted once (the old ones are duplicates).
+//!
+//! Paging follows the `Link` header (`<…page_info=abc>; rel="next"`). Shopify refuses (400) a
+//! `page_info` request that carries any filter besides `limit` and `fields`, so the connector
+//! keeps only the `page_info` token from the link and rebuilds the URL as `limit` + `page_info`.
+//!
+//! Checkpoint (JSON): while a run is under way it is `{"phase":"scanning",
+//! "updated_at_min":…,"page_info":…,"max_updated_ms":…}`. A `page_info` token may expire, so
+//! a killed run does not resume from it: it starts a fresh query at `updated_at_min =
+//! max_updated_ms` (the newest `updated_at` committed; the scan is ordered by `updated_at`
+//! ascending, and the bound is inclusive, so nothing between is skipped and the overlap is
+//! duplicates). A finished run leaves `{"phase":"finished","watermark_ms":…}`, the newest
+//! `updated_at` it saw (the shop's clock, not ours), and the next run reads from five minutes
+//! before it (plus the restatement window, 0 by default) to cover orders committed late.
+//!
+//! `--account` is the shop: `my-shop`, `my-shop.myshopify.com` or a full base URL. An explicit
+//! `--base-url` wins (tests, a proxy).
+
+use std::time::Duration;
+
+use lookback_core::money::{Currency, parse_major_decimal};
+use lookback_core::time::{format_instant_ms, parse_instant_ms};
+use lookback_store::{AdjustmentKind, IdentityKeys, Order, OrderAdjustment};
+use serde_json::{Map, Value};
+
+use crate::connector::{
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
+    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+};
+use crate::fields::{count_unknown, object, optional_str, required_str, type_name};
+use crate::SyncError;
+
+pub const ORDERS: &str = "orders";
+/// Shopify's largest `limit`.
+pub const MAX_PAGE_SIZE: u32 = 250;
+/// The Admin API version the normalizer was written against (Shopify keeps each for a year).
+pub const API_VERSION: &str = "2025-01";
+/// The default base URL; `{shop}` is replaced by `--account`.
+const SHOP_URL_TEMPLATE: &str = "https://{shop}.myshopify.com";
+/// How far before the last watermark an incremental run starts re-reading: orders committed
+/// with an `updated_at` slightly older than one already seen must not fall between two runs.
+const OVERLAP_MS: i64 = 5 * 60 * 1000;
+/// Slow down once the leaky bucket is this full (Shopify answers 429 when it is full).
+const CALL_LIMIT_SLOW_DOWN: f64 = 0.8;
+
+/// Keys of `note_attributes` under which stores put a click id, in order of preference.
+const CLICK_ID_ATTRIBUTES: &[&str] = &["lb_click", "lookback_click_id", "click_id", "clickid"];
+/// Query parameters of `landing_site` that carry a click id, in order of preference.
+const CLICK_ID_PARAMETERS: &[&str] = &["lb_click", "lookback_click_id", "click_id"];
+
+/// Every top-level field of a REST order (after e-mail hashing). Anything else is schema drift.
+const ORDER_FIELDS: &[&str] = &[
+    "id", "admin_graphql_api_id", "app_id", "browser_ip", "buyer_accepts_marketing", "cancel_reason", "cancelled_at",
+    "cart_token", "checkout_id", "checkout_token", "client_details", "closed_at", "company", "confirmation_number",
+    "confirmed", "contact_email_sha256", "created_at", "currency", "current_subtotal_price", "current_subtotal_price_set",
+    "current_total_additional_fees_set", "current_total_discounts", "current_total_discounts_set",
+    "current_total_duties_set", "current_total_price", "current_total_price_set", "current_total_tax",
+    "current_total_tax_set", "customer_locale", "device_id", "discount_codes", "duties_included", "email_sha256",
+    "estimated_taxes", "financial_status", "fulfillment_status", "landing_site", "landing_site_ref", "location_id",
+    "merchant_business_entity_id", "merchant_of_record_app_id", "name", "note", "note_attributes", "number",
+    "order_number", "order_status_url", "original_total_additional_fees_set", "original_total_duties_set",
+    "payment_gateway_names", "phone", "po_number", "presentment_currency", "processed_at", "reference",
+    "referring_site", "source_identifier", "source_name", "source_url", "subtotal_price", "subtotal_price_set", "tags",
+    "tax_exempt", "tax_lines", "taxes_included", "test", "token", "total_cash_rounding_payment_adjustment_set",
+    "total_cash_rounding_refund_adjustment_set", "total_discounts", "total_discounts_set", "total_line_items_price",
+    "total_line_items_price_set", "total_outstanding", "total_price", "total_price_set", "total_shipping_price_set",
+    "total_tax", "total_tax_set", "total_tip_received", "total_weight", "updated_at", "user_id", "billing_address",
+    "customer", "discount_applications", "fulfillments", "line_items", "payment_terms", "refunds", "shipping_address",
+    "shipping_lines",
+];
+
+/// An order's `financial_status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FinancialStatus {
+    Pending,
+    Authorized,
+    PartiallyPaid,
+    Paid,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+    Expired,
+    Unknown(String),
+}
+
+impl FinancialStatus {
+    pub fn parse(text: &str) -> FinancialStatus {
+        match text {
+            "pending" => FinancialStatus::Pending,
+            "authorized" => FinancialStatus::Authorized,
+            "partially_paid" => FinancialStatus::PartiallyPaid,
+            "paid" => FinancialStatus::Paid,
+            "partially_refunded" => FinancialStatus::PartiallyRefunded,
+            "refunded" => FinancialStatus::Refunded,
+            "voided" => FinancialStatus::Voided,
+            "expired" => FinancialStatus::Expired,
+            other => FinancialStatus::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The order status Lookback stores. Refunds are adjustments booked against the gross, so
+    /// a (partially) refunded order is still `paid`: its refunds reduce its net revenue.
+    pub fn order_status(&self) -> String {
+        match self {
+            FinancialStatus::Paid | FinancialStatus::PartiallyRefunded | FinancialStatus::Refunded => "paid".to_owned(),
+            FinancialStatus::Pending | FinancialStatus::Authorized => "pending".to_owned(),
+            FinancialStatus::PartiallyPaid => "partially_paid".to_owned(),
+            FinancialStatus::Voided => "voided".to_owned(),
+            FinancialStatus::Expired => "expired".to_owned(),
+            FinancialStatus::Unknown(other) => other.clone(),
+        }
+    }
+}
+
+/// A transaction's `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransactionStatus {
+    Success,
+    Pending,
+    Failure,
+    Error,
+    Unknown(String),
+}
+
+impl TransactionStatus {
+    pub fn parse(text: &str) -> TransactionStatus {
+        match text {
+            "success" => TransactionStatus::Success,
+            "pending" => TransactionStatus::Pending,
+            "failure" => TransactionStatus::Failure,
+            "error" => TransactionStatus::Error,
+            other => TransactionStatus::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The adjustment status the store understands: only `failed` is not counted.
+    pub fn adjustment_status(&self) -> String {
+        match self {
+            TransactionStatus::Success => "succeeded".to_owned(),
+            TransactionStatus::Pending => "pending".to_owned(),
+            TransactionStatus::Failure | TransactionStatus::Error => "failed".to_owned(),
+            TransactionStatus::Unknown(other) => other.clone(),
+        }
+    }
+}
+
+/// Where a stream's scan is, and what a finished run leaves behind. Times are UTC ms.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+enum ShopifyCursor {
+    Scanning {
+        /// The lower `updated_at` bound of this run's query (`None`: the whole history).
+        updated_at_min: Option<i64>,
+        /// The next page's token, from the previous response's `Link` header.
+        page_info: Option<String>,
+        /// The newest `updated_at` committed so far (this run or before).
+        max_updated_ms: Option<i64>,
+    },
+    Finished {
+        watermark_ms: Option<i64>,
+    },
+}
+
+/// The Shopify orders connector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShopifyConnector;
+
+impl ShopifyConnector {
+    /// The shop's API root: an explicit `--base-url`, else `--account` as a URL, a
+    /// `*.myshopify.com` host or a bare shop name.
+    fn shop_base(context: &SourceContext) -> Result<String, SyncError> {
+        if !context.base_url.contains("{shop}") {
+            return Ok(context.base_url.clone());
+        }
+        let account = context.account.as_deref().map(str::trim).filter(|a| !a.is_empty()).ok_or_else(|| {
+            SyncError::Connector { connector: "shopify", detail: "a shopify source needs --account (the shop name)".to_owned() }
+        })?;
+        if account.starts_with("http://") || account.starts_with("https://") {
+            return Ok(account.trim_end_matches('/').to_owned());
+        }
+        let shop = account.trim_end_matches('/').trim_end_matches(".myshopify.com");
+        if shop.is_empty() || !shop.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(SyncError::Connector { connector: "shopify", detail: format!("--account {account:?} is not a shop name") });
+        }
+        Ok(SHOP_URL_TEMPLATE.replace("{shop}", shop))
+    }
+
+    fn orders_url(context: &SourceContext) -> Result<reqwest::Url, SyncError> {
+        reqwest::Url::parse(&format!("{}/admin/api/{API_VERSION}/orders.json", Self::shop_base(context)?))
+            .map_err(|e| SyncError::Connector { connector: "shopify", detail: format!("base URL: {e}") })
+    }
+}
+
+impl Connector for ShopifyConnector {
+    fn kind(&self) -> &'static str {
+        "shopify"
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        &[ORDERS]
+    }
+
+    fn default_base_url(&self) -> Option<&'static str> {
+        Some(SHOP_URL_TEMPLATE)
+    }
+
+    fn auth_scheme(&self) -> AuthScheme {
+        AuthScheme::Header("X-Shopify-Access-Token")
+    }
+
+    fn default_rate_limit(&self) -> RateLimit {
+        // The REST leaky bucket holds 40 calls and drains 2/s on standard plans.
+        RateLimit { requests_per_second: 2.0, burst: 40 }
+    }
+
+    fn default_page_size(&self) -> u32 {
+        MAX_PAGE_SIZE
+    }
+
+    fn requires_account(&self) -> bool {
+        true
+    }
+
+    fn start_position(&self, context: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+        let cursor = match checkpoint {
+            None => ShopifyCursor::Scanning { updated_at_min: None, page_info: None, max_updated_ms: None },
+            Some(text) => match serde_json::from_str::<ShopifyCursor>(text) {
+                // A killed run: a fresh query from the newest committed `updated_at` (page_info
+                // tokens expire, and the query is ordered by updated_at, so this skips nothing).
+                Ok(ShopifyCursor::Scanning { updated_at_min, max_updated_ms, .. }) => {
+                    ShopifyCursor::Scanning { updated_at_min: max_updated_ms.or(updated_at_min), page_info: None, max_updated_ms }
+                }
+                Ok(ShopifyCursor::Finished { watermark_ms }) => ShopifyCursor::Scanning {
+                    updated_at_min: watermark_ms
+                        .map(|w| w - OVERLAP_MS - lookback_core::time::days_to_ms(context.restatement_days)),
+                    page_info: None,
+                    max_updated_ms: watermark_ms,
+                },
+                Err(e) => {
+                    return Err(SyncError::Connector { connector: "shopify", detail: format!("unreadable checkpoint {text:?}: {e}") });
+                }
+            },
+        };
+        Ok(Some(to_text(&cursor)))
+    }
+
+    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
+        let ShopifyCursor::Scanning { updated_at_min, page_info, .. } = from_text(position)? else {
+            return Err(SyncError::Connector { connector: "shopify", detail: "a finished cursor is not a position".to_owned() });
+        };
+        let mut url = Self::orders_url(context)?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("limit", &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string());
+            match &page_info {
+                // With page_info Shopify allows only limit and fields; the filters live in the token.
+                Some(token) => {
+                    query.append_pair("page_info", token);
+                }
+                None => {
+                    query.append_pair("status", "any");
+                    query.append_pair("order", "updated_at asc");
+                    if let Some(min) = updated_at_min {
+                        let text = format_instant_ms(min)
+                            .map_err(|e| SyncError::Connector { connector: "shopify", detail: e.to_string() })?;
+                        query.append_pair("updated_at_min", &text);
+                    }
+                }
+            }
+        }
+        Ok(HttpRequest::get(url.to_string()))
+    }
+
+    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+        // Shopify's error body is {"errors": "..."} or {"errors": {"field": ["..."]}}.
+        let message = || {
+            response
+                .json()
+                .ok()
+                .and_then(|body| body.get("errors").map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string())))
+                .unwrap_or_else(|| response.body_excerpt())
+        };
+        match response.status {
+            401 | 403 => ResponseVerdict::Unauthorized { detail: format!("HTTP {}: {}", response.status, message()) },
+            // Retry-After is sometimes missing; the engine then backs off on its own.
+            429 => ResponseVerdict::Throttled { wait: response.retry_after(), detail: format!("HTTP 429: {}", message()) },
+            402 => ResponseVerdict::Fatal { detail: format!("HTTP 402: the shop is frozen or unpaid: {}", message()) },
+            404 => ResponseVerdict::Fatal { detail: format!("HTTP 404: no such shop or API version {API_VERSION}: {}", message()) },
+            400..=499 => ResponseVerdict::Fatal { detail: format!("HTTP {}: {}", response.status, message()) },
+            _ => default_verdict(response),
+        }
+    }
+
+    fn parse_page(&self, _: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+        #[derive(serde::Deserialize)]
+        struct Orders {
+            orders: Vec<Value>,
+        }
+        let ShopifyCursor::Scanning { updated_at_min, page_info, max_updated_ms } =
+            from_text(position).map_err(|e| e.to_string())?
+        else {
+            return Err("a finished cursor is not a position".to_owned());
+        };
+        let list: Orders = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
+        let mut max_updated = max_updated_ms;
+        for order in &list.orders {
+            if let Some(at) = order.get("updated_at").and_then(Value::as_str).and_then(|t| parse_instant_ms(t).ok()) {
+                max_updated = Some(max_updated.map_or(at, |m| m.max(at)));
+            }
+        }
+        let records = list
+            .orders
+            .into_iter()
+            .enumerate()
+            .map(|(index, payload)| {
+                let external_id = match payload.get("id") {
+                    Some(Value::Number(id)) => id.to_string(),
+                    Some(Value::String(id)) if !id.is_empty() => id.clone(),
+                    _ => format!("(no id: item {index} of page {})", page_info.as_deref().unwrap_or("1")),
+                };
+                RawRecord { external_id, payload }
+            })
+            .collect();
+        let next_token = response.header("link").and_then(next_page_info);
+        if next_token.is_some() && next_token == page_info {
+            return Err("the Link header's next page_info did not advance".to_owned());
+        }
+        let (checkpoint, next) = match next_token {
+            Some(token) => {
+                let scanning = ShopifyCursor::Scanning { updated_at_min, page_info: Some(token), max_updated_ms: max_updated };
+                (to_text(&scanning), Some(to_text(&scanning)))
+            }
+            None => (to_text(&ShopifyCursor::Finished { watermark_ms: max_updated }), None),
+        };
+        Ok(Page { records, checkpoint, next, pause_before_next: call_limit_pause(response) })
+    }
+
+    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+        let record = object(payload)?;
+        let order_id = id_text(record, "id")?.ok_or_else(|| RecordProblem::new("required field id is missing"))?;
+        let occurred_at_ms = match optional_str(record, "processed_at")? {
+            Some(processed) => instant(processed, "processed_at")?,
+            None => instant(required_str(record, "created_at")?, "created_at")?,
+        };
+        let currency = Currency::parse(required_str(record, "currency")?)
+            .map_err(|e| RecordProblem::new(format!("field currency: {e}")))?;
+        let gross_minor = parse_major_decimal(required_str(record, "total_price")?, currency)
+            .map_err(|e| RecordProblem::new(format!("field total_price: {e}")))?;
+        let status = if optional_str(record, "cancelled_at")?.is_some() {
+            "cancelled".to_owned()
+        } else {
+            FinancialStatus::parse(optional_str(record, "financial_status")?.unwrap_or("pending")).order_status()
+        };
+        let customer = match record.get("customer") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(customer)) => Some(customer),
+            Some(other) => return Err(RecordProblem::new(format!("field customer should be an object, found {}", type_name(other)))),
+        };
+        let email_sha256 = ["email_sha256", "contact_email_sha256"]
+            .iter()
+            .find_map(|key| record.get(*key).and_then(Value::as_str))
+            .or_else(|| customer.and_then(|c| c.get("email_sha256")).and_then(Value::as_str))
+            .filter(|h| *h != crate::pii::WITHHELD)
+            .map(str::to_owned);
+        let customer_id = match customer {
+            Some(customer) => id_text(customer, "id").map_err(|p| RecordProblem::new(format!("customer.{}", p.reason)))?,
+            None => None,
+        };
+        let mut rows = vec![CanonicalRow::Order(Order {
+            order_id: order_id.clone(),
+            source: context.source_id.clone(),
+            occurred_at_ms,
+            gross_minor,
+            currency: currency.code().to_owned(),
+            status,
+            click_id: click_id(record)?,
+            identity: IdentityKeys { person_id: None, anonymous_id: None, email_sha256, customer_id, device_id: None },
+            raw_event_id: None,
+        })];
+        rows.extend(refund_adjustments(context, record, &order_id, currency)?);
+        Ok(Normalized { rows, unknown_fields: count_unknown(record, ORDER_FIELDS) })
+    }
+
+    fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
+        let mut url = Self::orders_url(context)?;
+        url.query_pairs_mut().append_pair("limit", "1").append_pair("status", "any");
+        Ok(HttpRequest::get(url.to_string()))
+    }
+}
+
+fn to_text(cursor: &ShopifyCursor) -> String {
+    serde_json::to_string(cursor).expect("a cursor serializes")
+}
+
+fn from_text(text: &str) -> Result<ShopifyCursor, SyncError> {
+    serde_json::from_str(text).map_err(|e| SyncError::Connector { connector: "shopify", detail: format!("bad position {text:?}: {e}") })
+}
+
+/// The `page_info` of the `rel="next"` link of a `Link` header, if any.
+pub fn next_page_info(link_header: &str) -> Option<String> {
+    link_header.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once(';')?;
+        if !params.split(';').any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next")) {
+            return None;
+        }
+        let url = reqwest::Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>')).ok()?;
+        url.query_pairs().find(|(k, _)| k == "page_info").map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
+    })
+}
+
+/// How long to pause when `X-Shopify-Shop-Api-Call-Limit: used/size` says the leaky bucket is
+/// nearly full: long enough for it to drain below the slow-down mark. The bucket drains at
+/// size/20 per second (40 → 2/s, 80 → 4/s), whatever the plan.
+fn call_limit_pause(response: &HttpResponse) -> Option<Duration> {
+    let (used, size) = response.header("x-shopify-shop-api-call-limit")?.split_once('/')?;
+    let used: f64 = used.trim().parse().ok()?;
+    let size: f64 = size.trim().parse().ok()?;
+    if size <= 0.0 || used < size * CALL_LIMIT_SLOW_DOWN {
+        return None;
+    }
+    let drain_per_second = size / 20.0;
+    let excess = used - size * CALL_LIMIT_SLOW_DOWN + 1.0;
+    Some(Duration::from_secs_f64(excess / drain_per_second))
+}
+
+fn instant(text: &str, field: &str) -> Result<i64, RecordProblem> {
+    parse_instant_ms(text).map_err(|e| RecordProblem::new(format!("field {field}: {e}")))
+}
+
+/// A Shopify id (an integer, or its string form) as text.
+fn id_text(record: &Map<String, Value>, field: &str) -> Result<Option<String>, RecordProblem> {
+    match record.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(Some(n.to_string())),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        Some(other) => Err(RecordProblem::new(format!("field {field} should be an integer id, found {}", type_name(other)))),
+    }
+}
+
+/// The click id a store attached to the order: a note attribute first (set on purpose by the
+/// storefront), then a parameter of the landing page URL.
+fn click_id(record: &Map<String, Value>) -> Result<Option<String>, RecordProblem> {
+    if let Some(attributes) = record.get("note_attributes").and_then(Value::as_array) {
+        for key in CLICK_ID_ATTRIBUTES {
+            let found = attributes.iter().find_map(|a| {
+                (a.get("name").and_then(Value::as_str) == Some(key)).then(|| a.get("value").and_then(Value::as_str)).flatten()
+            });
+            if let Some(value) = found.map(str::trim).filter(|v| !v.is_empty()) {
+                return Ok(Some(value.to_owned()));
+            }
+        }
+    }
+    let Some(landing) = optional_str(record, "landing_site")? else { return Ok(None) };
+    // landing_site is usually a path ("/products/x?lb_click=…"); a base makes it parseable.
+    let Ok(url) = reqwest::Url::parse("https://shop.invalid/").and_then(|base| base.join(landing)) else { return Ok(None) };
+    Ok(CLICK_ID_PARAMETERS.iter().find_map(|key| {
+        url.query_pairs().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.into_owned())
+    }))
+}
+
+/// One refund adjustment per refund transaction (`kind` "refund") embedded in the order. The
+/// transaction id is the adjustment id, so a transaction that goes from pending to success
+/// updates its status, and a refund read again with its order is not counted twice.
+fn refund_adjustments(
+    context: &SourceContext,
+    record: &Map<String, Value>,
+    order_id: &str,
+    order_currency: Currency,
+) -> Result<Vec<CanonicalRow>, RecordProblem> {
+    let refunds = match record.get("refunds") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(refunds)) => refunds,
+        Some(other) => return Err(RecordProblem::new(format!("field refunds should be an array, found {}", type_name(other)))),
+    };
+    let mut rows = Vec::new();
+    for (r, refund) in refunds.iter().enumerate() {
+        let refund = refund.as_object().ok_or_else(|| RecordProblem::new(format!("refunds[{r}] is not an object")))?;
+        let refund_at = optional_str(refund, "created_at")?;
+        let Some(Value::Array(transactions)) = refund.get("transactions") else { continue };
+        for (t, transaction) in transactions.iter().enumerate() {
+            let where_ = format!("refunds[{r}].transactions[{t}]");
+            let transaction = transaction.as_object().ok_or_else(|| RecordProblem::new(format!("{where_} is not an object")))?;
+            if optional_str(transaction, "kind")? != Some("refund") {
+                continue;
+            }
+            let in_transaction = |p: RecordProblem| RecordProblem::new(format!("{where_}: {}", p.reason));
+            let id = id_text(transaction, "id").map_err(in_transaction)?.ok_or_else(|| RecordProblem::new(format!("{where_}: required field id is missing")))?;
+            let currency = match optional_str(transaction, "currency").map_err(in_transaction)? {
+                Some(code) => Currency::parse(code).map_err(|e| RecordProblem::new(format!("{where_}.currency: {e}")))?,
+                None => order_currency,
+            };
+            let amount = parse_major_decimal(required_str(transaction, "amount").map_err(in_transaction)?, currency)
+                .map_err(|e| RecordProblem::new(format!("{where_}.amount: {e}")))?;
+            let at = optional_str(transaction, "processed_at")?
+                .or(optional_str(transaction, "created_at")?)
+                .or(refund_at)
+                .ok_or_else(|| RecordProblem::new(format!("{where_}: no processed_at or created_at")))?;
+            let status = TransactionStatus::parse(optional_str(transaction, "status")?.unwrap_or("success")).adjustment_status();
+            rows.push(CanonicalRow::Adjustment(OrderAdjustment {
+                adjustment_id: id,
+                order_id: order_id.to_owned(),
+                source: context.source_id.clone(),
+                kind: AdjustmentKind::Refund,
+                occurred_at_ms: instant(at, &format!("{where_}.processed_at"))?,
+                amount_minor: amount,
+                currency: currency.code().to_owned(),
+                status,
+                raw_event_id: None,
+            }));
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn context() -> SourceContext {
+        SourceContext {
+            source_id: "shop".into(),
+            source_name: "shop".into(),
+            base_url: SHOP_URL_TEMPLATE.into(),
+            account: Some("lookback-demo".into()),
+            restatement_days: 0,
+            page_size: 250,
+            now_ms: 1_772_323_200_000,
+        }
+    }
+
+    #[test]
+    fn link_header_next_token_is_found_and_previous_is_ignored() {
+        let header = r#"<https://s.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=prev1>; rel="previous", <https://s.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=abc>; rel="next""#;
+        assert_eq!(next_page_info(header).as_deref(), Some("abc"));
+        assert_eq!(next_page_info(r#"<https://x/o.json?page_info=p>; rel="previous""#), None);
+    }
+
+    #[test]
+    fn page_info_requests_carry_no_filter_and_account_picks_the_shop() {
+        let ctx = context();
+        let position = to_text(&ShopifyCursor::Scanning { updated_at_min: Some(0), page_info: Some("tok".into()), max_updated_ms: None });
+        let request = ShopifyConnector.page_request(&ctx, ORDERS, &position).unwrap();
+        assert_eq!(request.url, "https://lookback-demo.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=tok");
+        let first = ShopifyConnector.start_position(&ctx, ORDERS, None).unwrap().unwrap();
+        let request = ShopifyConnector.page_request(&ctx, ORDERS, &first).unwrap();
+        assert!(request.url.contains("status=any") && !request.url.contains("updated_at_min"));
+    }
+
+    #[test]
+    fn a_refunded_order_normalizes_to_an_order_and_its_successful_refund_transactions() {
+        let order = json!({
+            "id": 450789469, "created_at": "2008-01-10T11:00:00-05:00", "currency": "USD", "total_price": "409.94",
+            "financial_status": "partially_refunded", "email_sha256": "ab", "customer": {"id": 207119551},
+            "landing_site": "/products/x?utm_source=ig&lb_click=clk_9", "note_attributes": [],
+            "refunds": [{"id": 509562969, "created_at": "2008-01-11T11:00:00-05:00", "transactions": [
+                {"id": 1, "kind": "refund", "status": "success", "amount": "41.94", "currency": "USD"},
+                {"id": 2, "kind": "refund", "status": "failure", "amount": "5.00", "currency": "USD"},
+                {"id": 3, "kind": "sale", "status": "success", "amount": "5.00", "currency": "USD"}
+            ]}]
+        });
+        let rows = ShopifyConnector.normalize(&context(), ORDERS, &order).unwrap().rows;
+        let CanonicalRow::Order(o) = &rows[0] else { panic!("order first") };
+        assert_eq!((o.gross_minor, o.status.as_str(), o.click_id.as_deref()), (40994, "paid", Some("clk_9")));
+        assert_eq!(o.occurred_at_ms, 1_199_980_800_000);
+        assert_eq!(o.identity.customer_id.as_deref(), Some("207119551"));
+        let adjustments: Vec<_> = rows[1..]
+            .iter()
+            .map(|r| match r {
+                CanonicalRow::Adjustment(a) => (a.adjustment_id.as_str(), a.amount_minor, a.status.as_str()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(adjustments, vec![("1", 4194, "succeeded"), ("2", 500, "failed")]);
+    }
+
+    #[test]
+    fn a_nearly_full_bucket_pauses_and_a_half_full_one_does_not() {
+        let response = |value: &str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-shopify-shop-api-call-limit", value.parse().unwrap());
+            HttpResponse { status: 200, headers, body: Vec::new() }
+        };
+        assert_eq!(call_limit_pause(&response("20/40")), None);
+        assert_eq!(call_limit_pause(&response("34/40")), Some(Duration::from_millis(1500)));
+    }
+}

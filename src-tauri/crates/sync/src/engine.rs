@@ -1,0 +1,507 @@
+//! The sync engine: drives a connector's streams page by page and writes each page — raw
+//! events, canonical rows, dead letters and the checkpoint — in one transaction.
+//!
+//! Shape of a run: per stream, a *fetcher* task (spawned on the tokio runtime) requests,
+//! retries, parses and normalizes pages and hands them over a bounded channel to the *writer*
+//! (the caller's task, which owns the `Store`). Fetching page n+1 thus overlaps with writing
+//! page n, and the channel's bound (two pages) keeps memory flat however long the history is.
+//!
+//! Architecture Invariant: a checkpoint is only ever written in the transaction of the page it
+//! covers. A run cancelled or killed at any instant resumes from the last committed page; the
+//! records of a page fetched again are duplicates in `raw_events` and change nothing.
+//!
+//! Architecture Invariant: a record whose payload equals its stored latest version is skipped
+//! entirely (no canonical write, no second dead letter), which is what makes a second sync a
+//! no-op and keeps dead letters from multiplying across restatement re-reads.
+
+use std::sync::Arc;
+
+use lookback_store::{InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, StoreError, StoreResult, SyncCheckpoint, WriteTx};
+use tokio::sync::mpsc;
+
+use crate::connector::{CanonicalRow, Connector, Normalized, RateLimit, RecordProblem, SourceContext};
+use crate::progress::{CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent};
+use crate::registry::connector_for_kind;
+use crate::secret::Secret;
+use crate::transport::{FetchCost, FetchFailure, Fetched, RetryPolicy, Transport};
+use crate::{SyncError, SyncResult, pii};
+
+/// Where page-level dead letters' locations begin; they are resolved automatically once a
+/// later sync of the same stream completes.
+pub const REQUEST_LOCATION_PREFIX: &str = "request ";
+
+/// How one sync run behaves. `now_ms` is the run's clock (DESIGN §11: time is a parameter).
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub now_ms: i64,
+    /// Overrides the connector's documented rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Overrides the connector's restatement window (days re-read on every sync).
+    pub restatement_days: Option<u32>,
+    /// Overrides the connector's page size (clamped by the connector to the platform's maximum).
+    pub page_size: Option<u32>,
+    pub retry: RetryPolicy,
+    /// Only these streams (all when `None`).
+    pub streams: Option<Vec<String>>,
+}
+
+impl SyncOptions {
+    pub fn new(now_ms: i64) -> SyncOptions {
+        SyncOptions {
+            now_ms,
+            rate_limit: None,
+            restatement_days: None,
+            page_size: None,
+            retry: RetryPolicy::default(),
+            streams: None,
+        }
+    }
+}
+
+/// One record ready to be written: its payload (e-mails hashed) and its normalization.
+struct PreparedRecord {
+    external_id: String,
+    payload: String,
+    normalized: Result<Normalized, RecordProblem>,
+}
+
+/// A page ready to be written.
+struct PreparedPage {
+    number: u64,
+    url: String,
+    records: Vec<PreparedRecord>,
+    checkpoint: String,
+    cost: FetchCost,
+}
+
+/// What the fetcher tells the writer.
+enum FetcherMessage {
+    Page(PreparedPage),
+    Waiting { seconds: f64, reason: String },
+    Unavailable(String),
+    Failed(StreamFailure),
+    Done,
+}
+
+/// Why a stream stopped, with what the writer records for it.
+struct StreamFailure {
+    unauthorized: bool,
+    message: String,
+    /// A page-level dead letter (the request and the error), unless the credential was refused.
+    dead_letter: Option<(String, String)>,
+    /// Retries and waits spent on the request that failed.
+    cost: FetchCost,
+}
+
+/// Builds the context a connector sees for `source` under `options`.
+pub fn source_context(connector: &dyn Connector, source: &Source, options: &SyncOptions) -> SyncResult<SourceContext> {
+    let base_url = source
+        .base_url
+        .clone()
+        .or_else(|| connector.default_base_url().map(str::to_owned))
+        .ok_or_else(|| SyncError::InvalidSource {
+            detail: format!("a {} source needs --base-url", connector.kind()),
+        })?;
+    Ok(SourceContext {
+        source_id: source.source_id.clone(),
+        source_name: source.name.clone(),
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        account: source.account.clone(),
+        restatement_days: options.restatement_days.unwrap_or_else(|| connector.default_restatement_days()),
+        page_size: options.page_size.unwrap_or_else(|| connector.default_page_size()).max(1),
+        now_ms: options.now_ms,
+    })
+}
+
+/// Syncs every stream of `source` (or those in `options.streams`) with `secret`.
+///
+/// Returns the summary when the run got to its end, even if streams failed (their failure is
+/// recorded on the source and in dead letters). Returns an error when the credential was
+/// refused (the whole source stops), when cancelled, or when the store failed.
+pub async fn sync_source(
+    store: &mut Store,
+    source: &Source,
+    secret: &Secret,
+    options: &SyncOptions,
+    progress: &mut (dyn FnMut(&SyncEvent) + Send),
+    cancel: &CancelToken,
+) -> SyncResult<SourceSyncSummary> {
+    let connector = connector_for_kind(&source.kind)?;
+    let context = Arc::new(source_context(&*connector, source, options)?);
+    let rate_limit = options.rate_limit.unwrap_or_else(|| connector.default_rate_limit());
+    let transport = Arc::new(
+        Transport::new(secret.clone(), connector.auth_scheme(), rate_limit, options.retry.clone())
+            .map_err(|detail| SyncError::Connector { connector: connector.kind(), detail })?,
+    );
+    store.write(|tx| tx.record_sync_attempt(&source.source_id, options.now_ms).map(|_| ()))?;
+
+    let mut summary = SourceSyncSummary { source_id: source.source_id.clone(), streams: Vec::new() };
+    for &stream in connector.streams() {
+        if let Some(only) = &options.streams
+            && !only.iter().any(|s| s == stream)
+        {
+            continue;
+        }
+        progress(&SyncEvent::StreamStarted { source_id: source.source_id.clone(), stream: stream.to_owned() });
+        let result = sync_stream(store, &connector, &context, &transport, stream, progress, cancel).await;
+        let stream_summary = match result {
+            Ok(stream_summary) => stream_summary,
+            Err(SyncError::Unauthorized { source_name, kind, detail }) => {
+                let error = SyncError::Unauthorized { source_name, kind, detail };
+                let message = error.to_string();
+                store.write(|tx| tx.record_sync_failure(&source.source_id, options.now_ms, &message).map(|_| ()))?;
+                return Err(error);
+            }
+            Err(other) => return Err(other),
+        };
+        progress(&SyncEvent::StreamFinished { source_id: source.source_id.clone(), summary: stream_summary.clone() });
+        let cancelled = stream_summary.outcome == StreamOutcome::Cancelled;
+        summary.streams.push(stream_summary);
+        if cancelled {
+            return Err(SyncError::Cancelled);
+        }
+    }
+    match summary.failure() {
+        Some(error) => {
+            let message = error.to_owned();
+            store.write(|tx| tx.record_sync_failure(&source.source_id, options.now_ms, &message).map(|_| ()))?;
+        }
+        None => store.write(|tx| tx.record_sync_success(&source.source_id, options.now_ms).map(|_| ()))?,
+    }
+    Ok(summary)
+}
+
+/// Syncs one stream from its checkpoint until the connector says it is caught up.
+async fn sync_stream(
+    store: &mut Store,
+    connector: &Arc<dyn Connector>,
+    context: &Arc<SourceContext>,
+    transport: &Arc<Transport>,
+    stream: &'static str,
+    progress: &mut (dyn FnMut(&SyncEvent) + Send),
+    cancel: &CancelToken,
+) -> SyncResult<StreamSummary> {
+    let mut counters = StreamCounters::default();
+    let finish = |counters: StreamCounters, outcome| StreamSummary { stream: stream.to_owned(), counters, outcome };
+    let checkpoint = store.checkpoint(&context.source_id, stream)?;
+    let Some(first) = connector.start_position(context, stream, checkpoint.as_ref().map(|c| c.cursor.as_str()))? else {
+        return Ok(finish(counters, StreamOutcome::Complete));
+    };
+
+    let (sender, mut receiver) = mpsc::channel(2);
+    let fetcher = tokio::spawn(fetch_stream(
+        Arc::clone(connector),
+        Arc::clone(context),
+        Arc::clone(transport),
+        stream,
+        first,
+        cancel.clone(),
+        sender,
+    ));
+    // Abort the fetcher however this function ends, so no request outlives the run.
+    let _abort_fetcher = AbortOnDrop(fetcher);
+
+    let normalizer_version = connector.normalizer_version();
+    loop {
+        let message = receiver.recv().await;
+        match message {
+            Some(FetcherMessage::Page(page)) => {
+                counters.retries += page.cost.retries;
+                counters.waited += page.cost.waited;
+                write_page(store, context, stream, normalizer_version, &page, &mut counters)?;
+                progress(&SyncEvent::PageCommitted {
+                    source_id: context.source_id.clone(),
+                    stream: stream.to_owned(),
+                    counters: counters.clone(),
+                });
+                if cancel.is_cancelled() {
+                    return Ok(finish(counters, StreamOutcome::Cancelled));
+                }
+            }
+            Some(FetcherMessage::Waiting { seconds, reason }) => progress(&SyncEvent::Waiting {
+                source_id: context.source_id.clone(),
+                stream: stream.to_owned(),
+                seconds,
+                reason,
+            }),
+            Some(FetcherMessage::Done) => {
+                store.write(|tx| {
+                    tx.resolve_dead_letters_with_prefix(&context.source_id, stream, &format!("{REQUEST_LOCATION_PREFIX}{stream} "), context.now_ms)
+                        .map(|_| ())
+                })?;
+                return Ok(finish(counters, StreamOutcome::Complete));
+            }
+            Some(FetcherMessage::Unavailable(detail)) => return Ok(finish(counters, StreamOutcome::Unavailable(detail))),
+            Some(FetcherMessage::Failed(failure)) => {
+                counters.retries += failure.cost.retries;
+                counters.waited += failure.cost.waited;
+                if failure.unauthorized {
+                    return Err(SyncError::Unauthorized {
+                        source_name: context.source_name.clone(),
+                        kind: connector.kind().to_owned(),
+                        detail: failure.message,
+                    });
+                }
+                if let Some((location, payload)) = &failure.dead_letter {
+                    let letter = NewDeadLetter {
+                        source: context.source_id.clone(),
+                        stream: stream.to_owned(),
+                        location: location.clone(),
+                        reason: failure.message.clone(),
+                        payload: payload.clone(),
+                        created_at_ms: context.now_ms,
+                    };
+                    store.write(|tx| tx.insert_dead_letter(&letter).map(|_| ()))?;
+                }
+                return Ok(finish(counters, StreamOutcome::Failed(failure.message)));
+            }
+            None if cancel.is_cancelled() => return Ok(finish(counters, StreamOutcome::Cancelled)),
+            None => {
+                return Ok(finish(counters, StreamOutcome::Failed(format!("{}/{stream}: the fetcher stopped unexpectedly", context.source_name))));
+            }
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The fetcher of one stream: request, retry, parse, hash e-mails, normalize, hand over.
+async fn fetch_stream(
+    connector: Arc<dyn Connector>,
+    context: Arc<SourceContext>,
+    transport: Arc<Transport>,
+    stream: &'static str,
+    first: String,
+    cancel: CancelToken,
+    sender: mpsc::Sender<FetcherMessage>,
+) {
+    let mut position = first;
+    let mut number = 0u64;
+    let name = &context.source_name;
+    loop {
+        if cancel.is_cancelled() {
+            return;
+        }
+        number += 1;
+        let request = match connector.page_request(&context, stream, &position) {
+            Ok(request) => request,
+            Err(error) => {
+                let message = transport.redact(&error.to_string());
+                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter: None, cost: FetchCost::default() })).await;
+                return;
+            }
+        };
+        let location = format!("{REQUEST_LOCATION_PREFIX}{stream} page {number}: {}", request.url);
+        let mut cost = FetchCost::default();
+        let wait_sender = sender.clone();
+        let mut on_wait = move |seconds: f64, reason: String| {
+            let _ = wait_sender.try_send(FetcherMessage::Waiting { seconds, reason });
+        };
+        let fetched = transport.fetch(&*connector, &context, stream, &request, &cancel, &mut cost, &mut on_wait).await;
+        let page_dead_letter = |error: &str| {
+            let payload = serde_json::json!({"url": request.url, "position": position, "error": error}).to_string();
+            Some((location.clone(), payload))
+        };
+        let response = match fetched {
+            Ok(Fetched::Response(response)) => response,
+            Ok(Fetched::Unavailable(detail)) => {
+                let _ = sender.send(FetcherMessage::Unavailable(detail)).await;
+                return;
+            }
+            Err(FetchFailure::Cancelled) => return,
+            Err(FetchFailure::Unauthorized(detail)) => {
+                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: true, message: detail, dead_letter: None, cost })).await;
+                return;
+            }
+            Err(FetchFailure::Exhausted { attempts, last_error }) => {
+                let message = SyncError::RetriesExhausted { source_name: name.clone(), stream: stream.to_owned(), attempts, last_error }.to_string();
+                let dead_letter = page_dead_letter(&message);
+                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter, cost })).await;
+                return;
+            }
+            Err(FetchFailure::Fatal(detail)) => {
+                let message = SyncError::UnexpectedResponse { source_name: name.clone(), stream: stream.to_owned(), detail }.to_string();
+                let dead_letter = page_dead_letter(&message);
+                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter, cost })).await;
+                return;
+            }
+        };
+        let page = match connector.parse_page(&context, stream, &position, &response) {
+            Ok(page) => page,
+            Err(detail) => {
+                let detail = transport.redact(&format!("the page is not the documented shape: {detail}"));
+                let message = SyncError::UnexpectedResponse { source_name: name.clone(), stream: stream.to_owned(), detail }.to_string();
+                let payload = serde_json::json!({"url": request.url, "position": position, "error": message,
+                                                 "body": transport.redact(&response.body_excerpt())}).to_string();
+                let dead_letter = Some((location.clone(), payload));
+                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter, cost })).await;
+                return;
+            }
+        };
+        let records = page
+            .records
+            .into_iter()
+            .map(|mut record| {
+                pii::hash_emails(&mut record.payload);
+                let normalized = connector.normalize(&context, stream, &record.payload);
+                PreparedRecord { external_id: record.external_id, payload: record.payload.to_string(), normalized }
+            })
+            .collect();
+        let prepared = PreparedPage { number, url: request.url.clone(), records, checkpoint: page.checkpoint, cost };
+        if sender.send(FetcherMessage::Page(prepared)).await.is_err() {
+            return;
+        }
+        match page.next {
+            None => {
+                let _ = sender.send(FetcherMessage::Done).await;
+                return;
+            }
+            Some(next) => position = next,
+        }
+        if let Some(pause) = page.pause_before_next {
+            let _ = sender.send(FetcherMessage::Waiting { seconds: pause.as_secs_f64(), reason: "the platform asked to slow down".to_owned() }).await;
+            if !cancel.sleep(pause).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Writes one page and its checkpoint in one transaction.
+fn write_page(
+    store: &mut Store,
+    context: &SourceContext,
+    stream: &str,
+    normalizer_version: i64,
+    page: &PreparedPage,
+    counters: &mut StreamCounters,
+) -> StoreResult<()> {
+    let mut page_counters = StreamCounters::default();
+    let mut tx = store.begin()?;
+    for record in &page.records {
+        page_counters.records += 1;
+        let outcome = tx.insert_raw_event(&NewRawEvent {
+            source: &context.source_id,
+            stream,
+            external_id: &record.external_id,
+            received_at_ms: context.now_ms,
+            payload: &record.payload,
+            normalizer_version,
+        })?;
+        let raw_event_id = match outcome {
+            RawEventOutcome::Duplicate(_) => {
+                page_counters.duplicates += 1;
+                continue;
+            }
+            RawEventOutcome::Inserted(id) => {
+                page_counters.inserted += 1;
+                id
+            }
+            RawEventOutcome::NewVersion(id) => {
+                page_counters.new_versions += 1;
+                id
+            }
+        };
+        let location = || format!("{}/{stream} page {} record {}", context.source_id, page.number, record.external_id);
+        match &record.normalized {
+            Ok(normalized) => {
+                page_counters.unknown_fields += u64::from(normalized.unknown_fields);
+                match apply_rows(&mut tx, &normalized.rows, Some(raw_event_id)) {
+                    Ok(()) => {}
+                    Err(StoreError::InvalidValue { field, detail }) => {
+                        page_counters.dead_letters += 1;
+                        tx.insert_dead_letter(&NewDeadLetter {
+                            source: context.source_id.clone(),
+                            stream: stream.to_owned(),
+                            location: location(),
+                            reason: format!("invalid {field}: {detail}"),
+                            payload: record.payload.clone(),
+                            created_at_ms: context.now_ms,
+                        })?;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            Err(problem) => {
+                page_counters.dead_letters += 1;
+                tx.insert_dead_letter(&NewDeadLetter {
+                    source: context.source_id.clone(),
+                    stream: stream.to_owned(),
+                    location: location(),
+                    reason: problem.reason.clone(),
+                    payload: record.payload.clone(),
+                    created_at_ms: context.now_ms,
+                })?;
+            }
+        }
+    }
+    tx.put_checkpoint(&SyncCheckpoint {
+        source_id: context.source_id.clone(),
+        stream: stream.to_owned(),
+        cursor: page.checkpoint.clone(),
+        updated_at_ms: context.now_ms,
+    })?;
+    tx.commit()?;
+    // Counted only after the commit, so a failed page is not reported as written.
+    counters.pages += 1;
+    counters.records += page_counters.records;
+    counters.inserted += page_counters.inserted;
+    counters.duplicates += page_counters.duplicates;
+    counters.new_versions += page_counters.new_versions;
+    counters.dead_letters += page_counters.dead_letters;
+    counters.unknown_fields += page_counters.unknown_fields;
+    let _ = &page.url;
+    Ok(())
+}
+
+/// Writes the canonical rows of one record, pointing them at `raw_event_id`. Idempotent: a row
+/// that exists keeps its id and only takes the new status (an order that got paid, a dispute
+/// that was won), and a restated spend day replaces the stored one.
+pub(crate) fn apply_rows(tx: &mut WriteTx<'_>, rows: &[CanonicalRow], raw_event_id: Option<i64>) -> StoreResult<()> {
+    for row in rows {
+        match row {
+            CanonicalRow::Touch(touch) => {
+                let mut touch = touch.clone();
+                touch.raw_event_id = touch.raw_event_id.or(raw_event_id);
+                tx.insert_touch(&touch)?;
+            }
+            CanonicalRow::Order(order) => {
+                let mut order = order.clone();
+                order.raw_event_id = order.raw_event_id.or(raw_event_id);
+                if tx.insert_order(&order)? == InsertOutcome::Duplicate {
+                    tx.update_order_status(&order.order_id, &order.status)?;
+                }
+            }
+            CanonicalRow::Adjustment(adjustment) => {
+                let mut adjustment = adjustment.clone();
+                adjustment.raw_event_id = adjustment.raw_event_id.or(raw_event_id);
+                if tx.insert_adjustment(&adjustment)? == InsertOutcome::Duplicate {
+                    tx.update_adjustment_status(&adjustment.adjustment_id, &adjustment.status)?;
+                }
+            }
+            CanonicalRow::AdSpend(spend) => {
+                let mut spend = spend.clone();
+                spend.raw_event_id = spend.raw_event_id.or(raw_event_id);
+                tx.upsert_ad_spend(&spend)?;
+            }
+            CanonicalRow::CreatorCost(cost) => {
+                let mut cost = cost.clone();
+                cost.raw_event_id = cost.raw_event_id.or(raw_event_id);
+                tx.insert_creator_cost(&cost)?;
+            }
+            CanonicalRow::IdentityLink(link) => {
+                tx.insert_identity_link(link)?;
+            }
+            CanonicalRow::Creator(creator) => tx.upsert_creator(creator)?,
+            CanonicalRow::Campaign(campaign) => tx.upsert_campaign(campaign)?,
+            CanonicalRow::Content(content) => tx.upsert_content(content)?,
+        }
+    }
+    Ok(())
+}

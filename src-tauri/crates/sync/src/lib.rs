@@ -1,0 +1,52 @@
+//! lookback-sync: keeps a workspace current from platform APIs. The only crate that speaks HTTP.
+//!
+//! Code map:
+//! - [`connector`]: the [`Connector`] trait — a connector describes requests, judges responses,
+//!   parses pages and normalizes records, and never does IO itself.
+//! - [`engine`]: drives a connector: fetcher task + writer, one transaction per page with its
+//!   checkpoint, progress events, cancellation.
+//! - `transport`: reqwest client, credential attachment, token bucket, full-jitter retries.
+//! - [`rate_limit`]: the token bucket and the backoff formula.
+//! - [`progress`]: [`SyncEvent`], the summaries and the [`CancelToken`].
+//! - [`pii`]: e-mail hashing applied to every payload before it is stored.
+//! - [`fields`]: reading JSON fields with reasons a person can act on.
+//! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
+//! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
+//!   [`replay`]: re-normalizing dead letters after a fix.
+//! - [`connectors`]: one module per platform; [`registry`]: kind name → connector.
+//!
+//! Architecture Invariants:
+//! - A checkpoint is written in the same transaction as the page it covers.
+//! - Secrets live only in the OS keyring and in memory as [`Secret`]; every server text is
+//!   redacted before it reaches an error, a dead letter or a progress event.
+//! - A bad record becomes a dead letter with its location and reason; it never stops a sync.
+//! - Normalization is a pure function of (context, stream, stored payload).
+
+pub mod connector;
+pub mod connectors;
+pub mod credentials;
+pub mod engine;
+mod error;
+pub mod fields;
+pub mod health;
+pub mod pii;
+pub mod progress;
+pub mod rate_limit;
+pub mod registry;
+pub mod replay;
+pub mod secret;
+pub mod sources;
+mod transport;
+
+pub use connector::{
+    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+};
+pub use engine::{SyncOptions, sync_source};
+pub use error::{SyncError, SyncResult};
+pub use health::{SourceHealth, StreamHealth, source_health};
+pub use progress::{CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent};
+pub use replay::{ReplaySummary, replay_dead_letters};
+pub use secret::Secret;
+pub use sources::{NewSource, add_source, find_source, remove_source, test_source};
+pub use transport::RetryPolicy;

@@ -1,0 +1,220 @@
+//! The HTTP side of the engine: one `reqwest` client per source, the shared token bucket, the
+//! credential attached as the connector's [`AuthScheme`] says, and bounded retries with
+//! full-jitter exponential backoff that honour `Retry-After` and the connector's own reading of
+//! throttling signals.
+//!
+//! Architecture Invariant: every text that leaves this module (errors, wait reasons) passed
+//! through [`Secret::redact`], and URLs are recorded before a query-parameter credential is
+//! added, so a secret cannot reach a dead letter, a log line or the UI from here.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::connector::{AuthScheme, Connector, HttpMethod, HttpRequest, HttpResponse, RateLimit, ResponseVerdict, SourceContext};
+use crate::progress::CancelToken;
+use crate::rate_limit::{JitterSource, TokenBucket, full_jitter_backoff};
+use crate::secret::Secret;
+
+/// How hard to try before giving a page up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// The backoff of the first retry before jitter; doubles with every further retry.
+    pub base_delay: Duration,
+    /// The largest backoff between two attempts.
+    pub max_delay: Duration,
+    /// How long one request may take before it counts as a (transient) timeout.
+    pub request_timeout: Duration,
+    /// The longest `Retry-After` (or platform wait) honoured; a longer one is cut to this.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Why a request was given up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FetchFailure {
+    Unauthorized(String),
+    Exhausted { attempts: u32, last_error: String },
+    Fatal(String),
+    Cancelled,
+}
+
+/// What a request came back with.
+pub(crate) enum Fetched {
+    Response(HttpResponse),
+    Unavailable(String),
+}
+
+/// Waits and retries observed while fetching one request.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FetchCost {
+    pub retries: u64,
+    pub waited: Duration,
+}
+
+/// The HTTP client of one source's sync run.
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    secret: Secret,
+    auth: AuthScheme,
+    bucket: tokio::sync::Mutex<TokenBucket>,
+    retry: RetryPolicy,
+    jitter: Mutex<JitterSource>,
+}
+
+impl Transport {
+    pub(crate) fn new(secret: Secret, auth: AuthScheme, rate_limit: RateLimit, retry: RetryPolicy) -> Result<Transport, String> {
+        let client = reqwest::Client::builder()
+            .timeout(retry.request_timeout)
+            .connect_timeout(Duration::from_secs(15))
+            .user_agent(concat!("lookback/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.without_url().to_string())?;
+        Ok(Transport {
+            client,
+            secret,
+            auth,
+            bucket: tokio::sync::Mutex::new(TokenBucket::new(rate_limit)),
+            retry,
+            jitter: Mutex::new(JitterSource::seeded()),
+        })
+    }
+
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.secret.redact(text)
+    }
+
+    /// Sends one request once, with the credential attached.
+    async fn send_once(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+        let mut url = reqwest::Url::parse(&request.url).map_err(|e| format!("invalid URL {}: {e}", request.url))?;
+        if let AuthScheme::QueryParameter(name) = self.auth {
+            url.query_pairs_mut().append_pair(name, self.secret.expose());
+        }
+        let mut builder = match request.method {
+            HttpMethod::Get => self.client.get(url),
+            HttpMethod::Post => self.client.post(url),
+        };
+        builder = match self.auth {
+            AuthScheme::Bearer => builder.bearer_auth(self.secret.expose()),
+            AuthScheme::BasicUsername => builder.basic_auth(self.secret.expose(), Some("")),
+            AuthScheme::Header(name) => builder.header(name, self.secret.expose()),
+            AuthScheme::QueryParameter(_) => builder,
+        };
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = &request.body {
+            if let Some(content_type) = request.content_type {
+                builder = builder.header("content-type", content_type);
+            }
+            builder = builder.body(body.clone());
+        }
+        // `without_url` because a URL may carry a query-parameter credential.
+        let response = builder.send().await.map_err(|e| describe(e.without_url()))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| describe(e.without_url()))?.to_vec();
+        Ok(HttpResponse { status, headers, body })
+    }
+
+    /// Sends `request` through the rate limiter, retrying throttled and transient failures
+    /// with backoff until the policy's attempts are spent. `on_wait` hears every wait longer
+    /// than a second (seconds, reason) so progress can show it.
+    pub(crate) async fn fetch(
+        &self,
+        connector: &dyn Connector,
+        context: &SourceContext,
+        stream: &str,
+        request: &HttpRequest,
+        cancel: &CancelToken,
+        cost: &mut FetchCost,
+        on_wait: &mut (dyn FnMut(f64, String) + Send),
+    ) -> Result<Fetched, FetchFailure> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.take_token(cancel, cost, on_wait).await?;
+            let verdict = match self.send_once(request).await {
+                Ok(response) => match connector.check_response(context, stream, &response) {
+                    ResponseVerdict::Accept => return Ok(Fetched::Response(response)),
+                    verdict => verdict,
+                },
+                Err(error) => ResponseVerdict::Transient { detail: error },
+            };
+            let (asked_wait, detail) = match verdict {
+                ResponseVerdict::Accept => unreachable!("accepted responses returned above"),
+                ResponseVerdict::Unauthorized { detail } => return Err(FetchFailure::Unauthorized(self.redact(&detail))),
+                ResponseVerdict::StreamUnavailable { detail } => return Ok(Fetched::Unavailable(self.redact(&detail))),
+                ResponseVerdict::Fatal { detail } => return Err(FetchFailure::Fatal(self.redact(&detail))),
+                ResponseVerdict::Throttled { wait, detail } => (wait, format!("throttled: {detail}")),
+                ResponseVerdict::Transient { detail } => (None, detail),
+                #[allow(unreachable_patterns)]
+                other => (None, format!("{other:?}")),
+            };
+            let detail = self.redact(&detail);
+            if attempt >= self.retry.max_attempts {
+                return Err(FetchFailure::Exhausted { attempts: attempt, last_error: detail });
+            }
+            let unit = self.jitter.lock().map(|mut j| j.next_unit()).unwrap_or(0.5);
+            let backoff = full_jitter_backoff(attempt, self.retry.base_delay, self.retry.max_delay, unit);
+            let delay = match asked_wait {
+                Some(wait) => wait.min(self.retry.max_retry_after).max(backoff.min(Duration::from_millis(250))),
+                None => backoff,
+            };
+            cost.retries += 1;
+            cost.waited += delay;
+            on_wait(delay.as_secs_f64(), format!("{detail}; retry {attempt} of {}", self.retry.max_attempts - 1));
+            if !cancel.sleep(delay).await {
+                return Err(FetchFailure::Cancelled);
+            }
+        }
+    }
+
+    async fn take_token(
+        &self,
+        cancel: &CancelToken,
+        cost: &mut FetchCost,
+        on_wait: &mut (dyn FnMut(f64, String) + Send),
+    ) -> Result<(), FetchFailure> {
+        loop {
+            if cancel.is_cancelled() {
+                return Err(FetchFailure::Cancelled);
+            }
+            let wait = match self.bucket.lock().await.try_take(Instant::now()) {
+                Ok(()) => return Ok(()),
+                Err(wait) => wait,
+            };
+            cost.waited += wait;
+            if wait >= Duration::from_secs(1) {
+                on_wait(wait.as_secs_f64(), "client-side rate limit".to_owned());
+            }
+            if !cancel.sleep(wait).await {
+                return Err(FetchFailure::Cancelled);
+            }
+        }
+    }
+}
+
+/// A transport error in words, with its causes (e.g. "error sending request: connection refused").
+fn describe(error: reqwest::Error) -> String {
+    let mut text = if error.is_timeout() { "request timed out".to_owned() } else { error.to_string() };
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,243 @@
+//! The sync commands of the CLI: `lookback --db FILE source add|list|remove|test` and
+//! `lookback --db FILE sync [SOURCE...]`. Each parses its flags, calls lookback-sync, and
+//! prints; the system clock is read here and passed down.
+//!
+//! Output conventions:
+//! - Secrets are read from stdin (a prompt without echo on a terminal), never from argv, and
+//!   are never printed.
+//! - `sync` prints one progress line per committed page (and per wait) on stderr and a summary
+//!   line per stream on stdout; it exits non-zero when a source failed, after syncing the others.
+//! - Ctrl-C cancels the sync after the current page; the next `sync` resumes from there.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use lookback_core::time::format_instant_ms;
+use lookback_sync::{CancelToken, NewSource, RateLimit, StreamOutcome, SyncEvent, SyncOptions};
+
+use crate::workspace;
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Register a source; its secret (API key or token) is read from stdin into the OS keyring.
+    ///
+    /// Example: `printf %s "$STRIPE_KEY" | lookback --db w.lookback source add stripe --name shop`
+    Add {
+        /// The kind of source: generic, stripe (see `lookback source kinds` in README).
+        kind: String,
+        /// The name to refer to it by (letters, digits, '-', '_', '.').
+        #[arg(long)]
+        name: String,
+        /// The API root, if not the platform's public one (required for `generic`).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// The account to read: ad account, advertiser, customer id or shop.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List the registered sources with their sync health.
+    List,
+    /// Remove a source and its keyring entry; the data it brought stays.
+    Remove { name: String },
+    /// Make one cheap authenticated request to check the credential.
+    Test { name: String },
+    /// Normalize the source's dead letters again (after an upgrade that fixed the cause);
+    /// those that now work are written and marked resolved.
+    Replay { name: String },
+}
+
+/// `lookback sync [SOURCE...]`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The sources to sync (all when none is named).
+    pub sources: Vec<String>,
+    /// Requests per second per source, overriding the platform's documented limit.
+    #[arg(long, value_name = "RPS")]
+    pub rate_limit: Option<f64>,
+    /// Days to re-read on every sync, overriding the platform's restatement window.
+    #[arg(long, value_name = "DAYS")]
+    pub restatement_days: Option<u32>,
+    /// Records per request (clamped to the platform's maximum).
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<u32>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.and_then(|ms| format_instant_ms(ms).ok()).unwrap_or_else(|| "never".to_owned())
+}
+
+/// Runs one `source` subcommand against the workspace at `db`.
+pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
+    let mut store = workspace::open(db)?;
+    match command {
+        SourceCommand::Add { kind, name, base_url, account } => {
+            // Validate the kind before asking for a secret.
+            lookback_sync::registry::connector_for_kind(&kind)?;
+            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!("secret for {name} ({kind}): "))?;
+            let source = lookback_sync::add_source(&mut store, &NewSource { kind, name, base_url, account }, &secret, now_ms())?;
+            println!("added source {} ({}); its secret is in the OS keyring", source.name, source.kind);
+        }
+        SourceCommand::List => {
+            let health = lookback_sync::source_health(&store, now_ms())?;
+            if health.is_empty() {
+                println!("no sources (add one with `lookback source add KIND --name NAME`)");
+            }
+            let sources = store.sources()?;
+            for h in health {
+                let source = sources.iter().find(|s| s.source_id == h.source_id);
+                let url = source.and_then(|s| s.base_url.clone()).unwrap_or_else(|| "(default)".to_owned());
+                println!(
+                    "{}\t{}\t{}\tlast success {}\t{} records\t{} dead letters{}",
+                    h.name,
+                    h.kind,
+                    url,
+                    when(h.last_success_at_ms),
+                    h.records,
+                    h.unresolved_dead_letters,
+                    h.last_error.map(|e| format!("\tlast error: {e}")).unwrap_or_default()
+                );
+            }
+        }
+        SourceCommand::Remove { name } => {
+            let source = lookback_sync::remove_source(&mut store, &name)?;
+            println!("removed source {} and its keyring entry; the data it brought stays in the workspace", source.name);
+        }
+        SourceCommand::Test { name } => {
+            let source = lookback_sync::find_source(&store, &name)?;
+            let secret = lookback_sync::sources::secret_of(&source)?;
+            let line = runtime()?.block_on(lookback_sync::test_source(&source, &secret, &SyncOptions::new(now_ms())))?;
+            println!("{line}");
+        }
+        SourceCommand::Replay { name } => {
+            let source = lookback_sync::find_source(&store, &name)?;
+            let summary = lookback_sync::replay_dead_letters(&mut store, &source, now_ms())?;
+            println!(
+                "{}: {} dead letters examined, {} resolved, {} still failing",
+                source.name, summary.examined, summary.resolved, summary.still_failing
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `lookback sync` against the workspace at `db`.
+pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
+    let mut store = workspace::open(db)?;
+    let all = store.sources()?;
+    let selected: Vec<_> = if args.sources.is_empty() {
+        all
+    } else {
+        args.sources.iter().map(|name| lookback_sync::find_source(&store, name)).collect::<Result<_, _>>()?
+    };
+    if selected.is_empty() {
+        bail!("no sources to sync (add one with `lookback source add KIND --name NAME`)");
+    }
+    let runtime = runtime()?;
+    let cancel = CancelToken::new();
+    let on_interrupt = cancel.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ncancelling after the current page…");
+            on_interrupt.cancel();
+        }
+    });
+    let interactive = std::io::stderr().is_terminal();
+    let mut failures = Vec::new();
+    for source in &selected {
+        let mut options = SyncOptions::new(now_ms());
+        options.rate_limit = args.rate_limit.map(|rps| RateLimit { requests_per_second: rps, burst: rps.ceil().max(1.0) as u32 });
+        options.restatement_days = args.restatement_days;
+        options.page_size = args.page_size;
+        let secret = match lookback_sync::sources::secret_of(source) {
+            Ok(secret) => secret,
+            Err(error) => {
+                eprintln!("error: {}: {error}", source.name);
+                failures.push(source.name.clone());
+                continue;
+            }
+        };
+        let mut progress = |event: &SyncEvent| print_progress(event, interactive);
+        let result = runtime.block_on(lookback_sync::sync_source(&mut store, source, &secret, &options, &mut progress, &cancel));
+        if interactive {
+            eprintln!();
+        }
+        match result {
+            Ok(summary) => {
+                for stream in &summary.streams {
+                    let c = &stream.counters;
+                    let outcome = match &stream.outcome {
+                        StreamOutcome::Complete => "complete".to_owned(),
+                        StreamOutcome::Failed(error) => format!("FAILED: {error}"),
+                        StreamOutcome::Unavailable(detail) => format!("skipped: {detail}"),
+                        StreamOutcome::Cancelled => "cancelled".to_owned(),
+                        other => format!("{other:?}"),
+                    };
+                    println!(
+                        "{}/{}: {} new, {} unchanged, {} updated, {} dead letters, {} unknown fields; {} pages, {} retries, waited {:.1} s; {}",
+                        source.name,
+                        stream.stream,
+                        c.inserted,
+                        c.duplicates,
+                        c.new_versions,
+                        c.dead_letters,
+                        c.unknown_fields,
+                        c.pages,
+                        c.retries,
+                        c.waited.as_secs_f64(),
+                        outcome
+                    );
+                }
+                if summary.failure().is_some() {
+                    failures.push(source.name.clone());
+                }
+            }
+            Err(lookback_sync::SyncError::Cancelled) => bail!("the sync was cancelled; run it again to resume from the last committed page"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                failures.push(source.name.clone());
+            }
+        }
+    }
+    if !failures.is_empty() {
+        bail!("{} of {} sources failed: {}", failures.len(), selected.len(), failures.join(", "));
+    }
+    Ok(())
+}
+
+/// One progress line on stderr: rewritten in place on a terminal, one line per event otherwise.
+fn print_progress(event: &SyncEvent, interactive: bool) {
+    let line = match event {
+        SyncEvent::PageCommitted { source_id, stream, counters } => format!(
+            "{source_id}/{stream}: {} pages, {} records, {} retries, waited {:.1} s",
+            counters.pages,
+            counters.records,
+            counters.retries,
+            counters.waited.as_secs_f64()
+        ),
+        SyncEvent::Waiting { source_id, stream, seconds, reason } => {
+            format!("{source_id}/{stream}: waiting {seconds:.1} s ({reason})")
+        }
+        _ => return,
+    };
+    let mut stderr = std::io::stderr().lock();
+    if interactive {
+        let _ = write!(stderr, "\r\x1b[2K{line}");
+    } else {
+        let _ = writeln!(stderr, "{line}");
+    }
+    let _ = stderr.flush();
+}

@@ -1,0 +1,67 @@
+//! Commands behind the view screens: the model switch, ROAS, CAC, compare, creator revenue,
+//! the model log, and CSV export. Each runs off the UI thread (a new run can take a while).
+
+use std::path::PathBuf;
+
+use tauri::AppHandle;
+
+use super::{now_ms, on_workspace_blocking};
+use crate::ipc::{self, IpcError};
+use crate::views;
+
+#[tauri::command]
+pub async fn model_catalog(app: AppHandle) -> Result<ipc::ModelCatalog, IpcError> {
+    on_workspace_blocking(app, |open| views::model_catalog(&open.store)).await
+}
+
+/// Changes the workspace's default model; appends to the model log with the reason.
+#[tauri::command]
+pub async fn set_default_model(app: AppHandle, choice: ipc::ModelChoice, reason: String) -> Result<ipc::ModelCatalog, IpcError> {
+    on_workspace_blocking(app, move |open| views::set_default_model(&mut open.store, &choice, &reason, now_ms())).await
+}
+
+#[tauri::command]
+pub async fn model_log(app: AppHandle) -> Result<Vec<ipc::ModelChangeEntry>, IpcError> {
+    on_workspace_blocking(app, |open| views::model_log(&open.store)).await
+}
+
+#[tauri::command]
+pub async fn roas_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::RoasView, IpcError> {
+    on_workspace_blocking(app, move |open| views::roas(&mut open.store, &request, now_ms())).await
+}
+
+#[tauri::command]
+pub async fn cac_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::CacView, IpcError> {
+    on_workspace_blocking(app, move |open| views::cac(&mut open.store, &request, now_ms())).await
+}
+
+#[tauri::command]
+pub async fn compare_view(app: AppHandle, request: ipc::ViewRequest, models: Vec<String>) -> Result<ipc::CompareView, IpcError> {
+    on_workspace_blocking(app, move |open| views::compare(&mut open.store, &request, &models, now_ms())).await
+}
+
+#[tauri::command]
+pub async fn creator_list(app: AppHandle) -> Result<Vec<ipc::CreatorListItem>, IpcError> {
+    on_workspace_blocking(app, |open| views::creator_list(&open.store)).await
+}
+
+#[tauri::command]
+pub async fn creator_revenue_view(app: AppHandle, request: ipc::ViewRequest, creator_id: String) -> Result<ipc::CreatorRevenueView, IpcError> {
+    on_workspace_blocking(app, move |open| views::creator_revenue(&mut open.store, &request, &creator_id, now_ms())).await
+}
+
+/// Writes the CSV of a screen's table to the path the user chose in the save dialog.
+#[tauri::command]
+pub async fn export_csv(
+    app: AppHandle,
+    view: String,
+    request: ipc::ViewRequest,
+    path: String,
+    models: Option<Vec<String>>,
+    creator_id: Option<String>,
+) -> Result<ipc::ExportResult, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        views::export_csv(&mut open.store, &view, &request, &PathBuf::from(path), models.as_deref(), creator_id.as_deref(), now_ms())
+    })
+    .await
+}

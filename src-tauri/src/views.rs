@@ -1,0 +1,373 @@
+//! The view jobs behind the window's screens: turn a wire `ViewRequest` into an attribution run
+//! (cached when the model, parameters and data are unchanged), ask `lookback-report` for the
+//! view, and convert it to wire types. No tauri here, so tests and the CLI can call it too.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use lookback_core::attribution::{Model, ModelParams, PositionWeights};
+use lookback_core::time::{NaiveDate, TimeBucket};
+use lookback_report::{self as report, ExportOptions, Ratio, ViewKey, ViewQuery};
+use lookback_store::Store;
+
+use crate::ipc;
+use crate::workspace::money;
+
+/// Decimal places shown for ROAS and payback ratios.
+const RATIO_PLACES: u32 = 2;
+/// How many keys the ROAS-over-time chart draws before the rest are left to the table.
+const CHART_SERIES: usize = 6;
+
+/// The eight models, with what each means, for the model switch.
+pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
+    let models = [
+        (Model::FirstTouch, "First touch", "All credit to the first touch in the journey."),
+        (Model::LastTouch, "Last touch", "All credit to the touch right before the order."),
+        (Model::LastNonDirect, "Last non-direct", "All credit to the last touch that was not a direct or organic visit."),
+        (Model::Linear, "Linear", "Equal credit to every touch; a channel seen twice gets two shares."),
+        (Model::TimeDecay, "Time decay", "More credit to touches closer to the order, halving every half-life."),
+        (Model::PositionBased, "Position based", "First and last touches get the most (40/20/40 by default), the middle shares the rest."),
+        (Model::Markov, "Data-driven (Markov)", "Channel weights from removal effects in a Markov chain learned from all journeys."),
+        (Model::Shapley, "Data-driven (Shapley)", "Channel weights from Shapley values of channel sets' conversion rates."),
+    ];
+    let (model, params) = lookback_engine::current_model(store)?;
+    Ok(ipc::ModelCatalog {
+        models: models
+            .into_iter()
+            .map(|(m, label, description)| ipc::ModelInfo {
+                name: m.as_str().to_string(),
+                label: label.to_string(),
+                description: description.to_string(),
+                data_driven: m.is_data_driven(),
+            })
+            .collect(),
+        default: choice_of(model, &params),
+    })
+}
+
+fn choice_of(model: Model, params: &ModelParams) -> ipc::ModelChoice {
+    let w = params.position_weights;
+    ipc::ModelChoice {
+        model: model.as_str().to_string(),
+        window_days: params.lookback_days,
+        half_life_days: params.half_life_days,
+        position_weights: [w.first, w.middle, w.last],
+    }
+}
+
+fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
+    let model = Model::parse(&choice.model)?;
+    let [first, middle, last] = choice.position_weights;
+    let params = ModelParams {
+        lookback_days: choice.window_days,
+        half_life_days: choice.half_life_days,
+        position_weights: PositionWeights { first, middle, last },
+    };
+    params.validate()?;
+    Ok((model, params))
+}
+
+/// The run for a request: the chosen model (a preview) or the workspace's default, computed or
+/// reused from the cache. Never changes the workspace's model.
+pub fn run_for(store: &mut Store, choice: Option<&ipc::ModelChoice>, now_ms: i64) -> Result<i64> {
+    let (model, params) = match choice {
+        Some(choice) => model_of(choice)?,
+        None => lookback_engine::current_model(store)?,
+    };
+    Ok(lookback_engine::run_model(store, model, &params, now_ms)?.run_id)
+}
+
+fn parse_day(text: Option<&str>, field: &str) -> Result<Option<NaiveDate>> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").with_context(|| format!("{field} {t:?} is not a date of the form YYYY-MM-DD")))
+        .transpose()
+}
+
+fn query_for(request: &ipc::ViewRequest, run_id: i64) -> Result<ViewQuery> {
+    let bucket = match request.bucket.as_deref() {
+        None | Some("") => None,
+        Some(b) => Some(TimeBucket::parse(b)?),
+    };
+    Ok(ViewQuery {
+        run_id,
+        by: ViewKey::parse(&request.by)?,
+        from: parse_day(request.from.as_deref(), "from")?,
+        to: parse_day(request.to.as_deref(), "to")?,
+        bucket,
+        settled_only: request.settled_only,
+    })
+}
+
+fn ratio(r: Option<&Ratio>) -> Option<String> {
+    r.map(|r| r.to_decimal_string(RATIO_PLACES))
+}
+
+/// Parts per billion as a decimal with 4 places (fractional conversions and customers).
+fn ppb(value: i64) -> String {
+    report::format_conversions(value)
+}
+
+fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {
+    let c = &p.reporting_currency;
+    Ok(ipc::Provenance {
+        run_id: p.run_id,
+        model: p.model.clone(),
+        parameters: p.parameters.clone(),
+        run_finished_at_ms: p.run_finished_at_ms,
+        reporting_currency: c.clone(),
+        freshness: p
+            .freshness
+            .iter()
+            .map(|f| ipc::FreshnessLine { name: f.name.clone(), kind: f.kind.clone(), last_success_at_ms: f.last_success_at_ms })
+            .collect(),
+        deterministic: money(p.revenue_by_join_kind.deterministic_minor, c)?,
+        identity_graph: money(p.revenue_by_join_kind.identity_graph_minor, c)?,
+        probabilistic: money(p.revenue_by_join_kind.probabilistic_minor, c)?,
+        unattributed_orders: i64::try_from(p.unattributed_orders).unwrap_or(i64::MAX),
+        unattributed: money(p.unattributed_minor, c)?,
+        missing_fx_orders: i64::try_from(p.missing_fx_orders).unwrap_or(i64::MAX),
+        provisional: money(p.provisional_minor, c)?,
+    })
+}
+
+fn roas_row(r: &report::RoasRow, currency: &str) -> Result<ipc::RoasRow> {
+    Ok(ipc::RoasRow {
+        key: r.key.clone(),
+        label: r.label.clone(),
+        bucket: r.bucket.clone(),
+        revenue: money(r.attributed_revenue_minor, currency)?,
+        ad_spend: money(r.ad_spend_minor, currency)?,
+        creator_cost: money(r.creator_cost_minor, currency)?,
+        cost: money(r.cost_minor, currency)?,
+        roas: ratio(r.roas.as_ref()),
+        orders_credited: ppb(r.orders_credited_ppb),
+        provisional: money(r.provisional_revenue_minor, currency)?,
+    })
+}
+
+fn chart(c: report::Chart, title: &str) -> ipc::ChartSvg {
+    ipc::ChartSvg { title: title.to_string(), svg: c.svg }
+}
+
+/// The ROAS screen: the table, plus ROAS over time and cost vs revenue charts.
+pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::RoasView> {
+    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+    let query = query_for(request, run_id)?;
+    let view = report::roas_view(store, &query)?;
+    // ROAS over time needs buckets even when the table shows one row per key.
+    let over_time = match query.bucket {
+        Some(_) => view.clone(),
+        None => report::roas_view(store, &ViewQuery { bucket: Some(TimeBucket::Week), ..query.clone() })?,
+    };
+    let charts = vec![
+        chart(report::roas_chart_svg(&over_time, CHART_SERIES)?, "ROAS over time"),
+        chart(report::cost_vs_revenue_chart_svg(&view)?, "Cost vs attributed revenue"),
+    ];
+    Ok(ipc::RoasView {
+        rows: view.rows.iter().map(|r| roas_row(r, &view.currency)).collect::<Result<_>>()?,
+        totals: roas_row(&view.totals, &view.currency)?,
+        provenance: provenance(&view.provenance)?,
+        charts,
+    })
+}
+
+fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {
+    Ok(ipc::CacRow {
+        key: r.key.clone(),
+        label: r.label.clone(),
+        cost: money(r.cost_minor, currency)?,
+        new_customers: ppb(r.new_customers_ppb),
+        cac: r.cac_minor.map(|m| money(m, currency)).transpose()?,
+        payback_30: ratio(r.payback_30.as_ref()),
+        payback_60: ratio(r.payback_60.as_ref()),
+        payback_90: ratio(r.payback_90.as_ref()),
+    })
+}
+
+/// The CAC screen.
+pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::CacView> {
+    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+    let view = report::cac_view(store, &query_for(request, run_id)?, now_ms)?;
+    Ok(ipc::CacView {
+        rows: view.rows.iter().map(|r| cac_row(r, &view.currency)).collect::<Result<_>>()?,
+        totals: cac_row(&view.totals, &view.currency)?,
+        provenance: provenance(&view.provenance)?,
+    })
+}
+
+/// Runs every model to compare with the request's parameters (window, half-life, weights).
+fn compare_runs(store: &mut Store, request: &ipc::ViewRequest, models: &[String], now_ms: i64) -> Result<Vec<i64>> {
+    if models.len() < 2 {
+        bail!("choose at least two models to compare");
+    }
+    let base = match &request.model {
+        Some(choice) => choice.clone(),
+        None => model_catalog(store)?.default,
+    };
+    models
+        .iter()
+        .map(|m| run_for(store, Some(&ipc::ModelChoice { model: m.clone(), ..base.clone() }), now_ms))
+        .collect()
+}
+
+fn compare_report(store: &mut Store, request: &ipc::ViewRequest, models: &[String], now_ms: i64) -> Result<report::CompareView> {
+    let runs = compare_runs(store, request, models, now_ms)?;
+    let q = query_for(request, 0)?;
+    Ok(report::compare_view(store, q.by, &runs, q.from, q.to, q.settled_only)?)
+}
+
+/// The compare screen: one column per model, the spread between them, and grouped bars.
+pub fn compare(store: &mut Store, request: &ipc::ViewRequest, models: &[String], now_ms: i64) -> Result<ipc::CompareView> {
+    let view = compare_report(store, request, models, now_ms)?;
+    let c = &view.currency;
+    let rows = view
+        .rows
+        .iter()
+        .map(|r| {
+            Ok(ipc::CompareRow {
+                key: r.key.clone(),
+                label: r.label.clone(),
+                revenue: r.revenue_minor.iter().map(|m| money(*m, c)).collect::<Result<_>>()?,
+                spread: money(r.spread_minor, c)?,
+                spread_percent: r.spread_ratio.as_ref().map(|ratio| {
+                    Ratio::new(ratio.numerator() * 100, ratio.denominator()).map(|p| p.to_decimal_string(1)).unwrap_or_default()
+                }),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(ipc::CompareView {
+        models: view.models.iter().map(provenance).collect::<Result<_>>()?,
+        rows,
+        charts: vec![chart(report::compare_chart_svg(&view)?, "Attributed revenue by model")],
+    })
+}
+
+/// Creators to pick on the creator screen, by name.
+pub fn creator_list(store: &Store) -> Result<Vec<ipc::CreatorListItem>> {
+    let mut creators: Vec<ipc::CreatorListItem> = store
+        .creators()?
+        .into_iter()
+        .map(|c| ipc::CreatorListItem { creator_id: c.creator_id, display_name: c.display_name })
+        .collect();
+    creators.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+    Ok(creators)
+}
+
+fn creator_report(store: &mut Store, request: &ipc::ViewRequest, creator_id: &str, now_ms: i64) -> Result<report::CreatorRevenueView> {
+    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+    let from = parse_day(request.from.as_deref(), "from")?;
+    let to = parse_day(request.to.as_deref(), "to")?;
+    Ok(report::creator_revenue_view(store, run_id, creator_id, from, to)?)
+}
+
+/// One creator's revenue: content, orders, gross vs net, settled vs provisional, by day.
+pub fn creator_revenue(store: &mut Store, request: &ipc::ViewRequest, creator_id: &str, now_ms: i64) -> Result<ipc::CreatorRevenueView> {
+    let v = creator_report(store, request, creator_id, now_ms)?;
+    let c = &v.currency;
+    Ok(ipc::CreatorRevenueView {
+        creator_id: v.creator_id.clone(),
+        display_name: v.display_name.clone(),
+        gross: money(v.gross_minor, c)?,
+        refunds: money(v.refunds_minor, c)?,
+        net: money(v.net_minor, c)?,
+        settled: money(v.settled_minor, c)?,
+        provisional: money(v.provisional_minor, c)?,
+        content: v
+            .content
+            .iter()
+            .map(|l| {
+                Ok(ipc::CreatorContentRow {
+                    content_id: l.content_id.clone(),
+                    title: l.title.clone(),
+                    kind: l.kind.clone(),
+                    url: l.url.clone(),
+                    revenue: money(l.attributed_revenue_minor, c)?,
+                    orders_credited: ppb(l.orders_credited_ppb),
+                })
+            })
+            .collect::<Result<_>>()?,
+        orders: v
+            .orders
+            .iter()
+            .map(|o| {
+                Ok(ipc::CreatorOrderRow {
+                    order_id: o.order_id.clone(),
+                    occurred_at_ms: o.occurred_at_ms,
+                    share_percent: Ratio::new(i128::from(o.share_ppb) * 100, 1_000_000_000).map(|r| r.to_decimal_string(2)).unwrap_or_default(),
+                    credited: money(o.credited_revenue_minor, c)?,
+                    provisional: o.provisional,
+                })
+            })
+            .collect::<Result<_>>()?,
+        by_day: v
+            .by_day
+            .iter()
+            .map(|d| Ok(ipc::CreatorDay { day: d.day.to_string(), revenue: money(d.revenue_minor, c)? }))
+            .collect::<Result<_>>()?,
+        provenance: provenance(&v.provenance)?,
+    })
+}
+
+/// Every change of the workspace's model, newest first.
+pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
+    Ok(store
+        .model_changes()?
+        .into_iter()
+        .map(|c| ipc::ModelChangeEntry {
+            changed_at_ms: c.changed_at_ms,
+            changed_by: c.changed_by,
+            from_model: c.from_model,
+            to_model: c.to_model,
+            parameters_before: c.parameters_before,
+            parameters_after: c.parameters_after,
+            reason: c.reason,
+        })
+        .collect())
+}
+
+/// Makes `choice` the workspace's model, appending to the model log. A reason is required.
+pub fn set_default_model(store: &mut Store, choice: &ipc::ModelChoice, reason: &str, now_ms: i64) -> Result<ipc::ModelCatalog> {
+    if reason.trim().is_empty() {
+        bail!("say why the model changes: the model log keeps the reason");
+    }
+    let (model, params) = model_of(choice)?;
+    lookback_engine::set_model(store, model, &params, &lookback_engine::changed_by(None), reason.trim(), now_ms)?;
+    model_catalog(store)
+}
+
+/// Writes the CSV of what a screen shows (and its `.json` sidecar) to `path`.
+pub fn export_csv(
+    store: &mut Store,
+    view: &str,
+    request: &ipc::ViewRequest,
+    path: &Path,
+    models: Option<&[String]>,
+    creator_id: Option<&str>,
+    now_ms: i64,
+) -> Result<ipc::ExportResult> {
+    let options = ExportOptions::default();
+    let summary = match view {
+        "roas" => {
+            let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+            let v = report::roas_view(store, &query_for(request, run_id)?)?;
+            report::export_roas_csv(&v, path, &options, now_ms)?
+        }
+        "cac" => {
+            let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+            let v = report::cac_view(store, &query_for(request, run_id)?, now_ms)?;
+            report::export_cac_csv(&v, path, &options, now_ms)?
+        }
+        "compare" => {
+            let v = compare_report(store, request, models.unwrap_or_default(), now_ms)?;
+            report::export_compare_csv(&v, path, &options, now_ms)?
+        }
+        "creator" => {
+            let id = creator_id.context("which creator? no creator was chosen")?;
+            let v = creator_report(store, request, id, now_ms)?;
+            report::export_creator_orders_csv(&v, path, &options, now_ms)?
+        }
+        "model-log" => report::export_model_log_csv(store, path, &options, now_ms)?,
+        other => bail!("there is no {other:?} table to export"),
+    };
+    Ok(ipc::ExportResult { path: summary.path.display().to_string(), rows: i64::try_from(summary.rows).unwrap_or(i64::MAX) })
+}

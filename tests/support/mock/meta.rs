@@ -1,0 +1,304 @@
+//! A mock of the Meta Marketing API (Graph API `v23.0`) as far as insights sync needs it:
+//! `GET act_{id}` (currency, timezone_name), synchronous `GET act_{id}/insights`, async report
+//! jobs (`POST act_{id}/insights` → `report_run_id`, `GET {id}` → `async_status`,
+//! `GET {id}/insights`), cursor paging whose `paging.next` is a full URL that embeds the
+//! `access_token` (as Meta's does), numbers and ids as strings, and Meta's error bodies: code
+//! 190 for a bad token, 400 + code 80000/subcode 2446079 with `x-business-use-case-usage` when
+//! throttled, 100/1504018 for a query timeout.
+//!
+//! Scripted misbehaviour: throttling, a data page failing once with 500, a usage header at
+//! 95 %, duplicated rows across pages, a failing report job, and restated days (through
+//! [`MetaApi::ledger`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+use super::ad_ledger::{AdLedger, LedgerRow, day_text, parse_day};
+use super::{MockApi, MockRequest, MockResponse, parse_query};
+
+pub const API_VERSION: &str = "v23.0";
+pub const MAX_LIMIT: usize = 5000;
+
+/// A submitted report job.
+#[derive(Debug, Clone)]
+struct ReportJob {
+    since: i64,
+    until: i64,
+    polls: u32,
+    failed: bool,
+}
+
+#[derive(Debug, Default)]
+struct MetaState {
+    ledger: AdLedger,
+    jobs: HashMap<String, ReportJob>,
+    /// Answer this many upcoming requests with the 80000 throttling error.
+    throttle_next: u32,
+    /// Answer this many upcoming data requests with a query timeout (code 100/1504018).
+    timeout_next: u32,
+    /// Fail this 1-based data page (sync or job results) once with a 500.
+    fail_once_at_data_page: Option<u64>,
+    /// Send `x-ad-account-usage` at 95 % on this 1-based data page.
+    high_usage_at_data_page: Option<u64>,
+    /// The next submitted job fails.
+    fail_next_job: bool,
+    /// Polls a job answers "Job Running" before it completes.
+    polls_before_complete: u32,
+    /// Every page but the first repeats this many rows of the page before.
+    overlap: usize,
+    data_pages: u64,
+    next_job: u64,
+}
+
+/// The Meta API of one ad account.
+pub struct MetaApi {
+    pub token: String,
+    /// The ad account id without `act_`.
+    pub account_id: String,
+    pub currency: String,
+    pub timezone_name: String,
+    state: Mutex<MetaState>,
+}
+
+impl MetaApi {
+    pub fn new(token: &str, account_id: &str, currency: &str, timezone_name: &str, ledger: AdLedger) -> MetaApi {
+        MetaApi {
+            token: token.to_owned(),
+            account_id: account_id.to_owned(),
+            currency: currency.to_owned(),
+            timezone_name: timezone_name.to_owned(),
+            state: Mutex::new(MetaState { ledger, polls_before_complete: 1, ..MetaState::default() }),
+        }
+    }
+
+    /// Reads or changes the truth (restate days, add days).
+    pub fn ledger<T>(&self, f: impl FnOnce(&mut AdLedger) -> T) -> T {
+        f(&mut self.state.lock().unwrap().ledger)
+    }
+
+    pub fn throttle_next(&self, requests: u32) {
+        self.state.lock().unwrap().throttle_next = requests;
+    }
+
+    pub fn timeout_next(&self, requests: u32) {
+        self.state.lock().unwrap().timeout_next = requests;
+    }
+
+    pub fn fail_once_at_data_page(&self, page: u64) {
+        self.state.lock().unwrap().fail_once_at_data_page = Some(page);
+    }
+
+    pub fn high_usage_at_data_page(&self, page: u64) {
+        self.state.lock().unwrap().high_usage_at_data_page = Some(page);
+    }
+
+    pub fn fail_next_job(&self) {
+        self.state.lock().unwrap().fail_next_job = true;
+    }
+
+    pub fn overlap(&self, rows: usize) {
+        self.state.lock().unwrap().overlap = rows;
+    }
+
+    /// How many polls a job answers "Job Running" (at 50 %) before it completes.
+    pub fn polls_before_complete(&self, polls: u32) {
+        self.state.lock().unwrap().polls_before_complete = polls;
+    }
+
+    /// Report jobs submitted so far.
+    pub fn jobs_submitted(&self) -> u64 {
+        self.state.lock().unwrap().next_job
+    }
+}
+
+/// Meta's error envelope.
+pub fn meta_error(status: u16, code: i64, subcode: Option<i64>, message: &str) -> MockResponse {
+    let mut error = json!({"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEfGh123"});
+    if let Some(subcode) = subcode {
+        error["error_subcode"] = json!(subcode);
+    }
+    MockResponse::json(status, &json!({ "error": error }))
+}
+
+fn throttled() -> MockResponse {
+    meta_error(400, 80_000, Some(2_446_079), "(#80000) There have been too many calls from this ad-account. Wait a bit and try again.")
+        .with_header(
+            "x-business-use-case-usage",
+            r#"{"1234567":[{"type":"ads_insights","call_count":100,"total_cputime":40,"total_time":60,"estimated_time_to_regain_access":1}]}"#,
+        )
+}
+
+fn row_json(account_id: &str, row: &LedgerRow) -> Value {
+    let cents = row.spend_minor(2);
+    let day = day_text(row.day);
+    // Meta trims trailing zeros ("5339.5"): imitate it.
+    let mut spend = format!("{}.{:02}", cents / 100, cents % 100);
+    while spend.ends_with('0') && spend.contains('.') {
+        spend.pop();
+    }
+    if spend.ends_with('.') {
+        spend.pop();
+    }
+    json!({
+        "account_id": account_id,
+        "campaign_id": row.campaign_id,
+        "adset_id": format!("as{}", row.campaign_id),
+        "ad_id": row.ad_id,
+        "spend": spend,
+        "impressions": row.impressions.to_string(),
+        "clicks": row.clicks.to_string(),
+        "date_start": day,
+        "date_stop": day,
+    })
+}
+
+impl MetaApi {
+    /// The (since, until) of a `time_range` parameter.
+    fn time_range(params: &[(String, String)]) -> Result<(i64, i64), MockResponse> {
+        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        if get("level") != Some("ad") || get("time_increment") != Some("1") {
+            return Err(meta_error(400, 100, None, "(#100) this mock serves level=ad&time_increment=1 only"));
+        }
+        let fields = get("fields").unwrap_or("");
+        if !["spend", "ad_id", "date_start", "campaign_id"].iter().all(|f| fields.split(',').any(|x| x == *f)) {
+            return Err(meta_error(400, 100, None, "(#100) fields must include spend, ad_id, campaign_id, date_start"));
+        }
+        let range: Value = get("time_range")
+            .and_then(|t| serde_json::from_str(t).ok())
+            .ok_or_else(|| meta_error(400, 100, None, "(#100) time_range must be JSON {\"since\":..,\"until\":..}"))?;
+        let day = |key: &str| range.get(key).and_then(Value::as_str).and_then(parse_day);
+        match (day("since"), day("until")) {
+            (Some(since), Some(until)) if since <= until => Ok((since, until)),
+            _ => Err(meta_error(400, 100, None, "(#100) time_range since/until must be dates, since <= until")),
+        }
+    }
+
+    /// One page of rows of `since..=until` starting at the `after` cursor.
+    fn data_page(&self, state: &mut MetaState, request: &MockRequest, since: i64, until: i64, path: &str) -> MockResponse {
+        state.data_pages += 1;
+        let page_number = state.data_pages;
+        if state.fail_once_at_data_page == Some(page_number) {
+            state.fail_once_at_data_page = None;
+            state.data_pages -= 1;
+            return meta_error(500, 2, None, "An unexpected error has occurred. Please retry your request later.");
+        }
+        let limit = match request.query("limit").map(str::parse::<usize>) {
+            None => 25,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => return meta_error(400, 100, None, "(#100) The parameter limit must be between 1 and 5000"),
+        };
+        let offset = match request.query("after") {
+            None => 0,
+            Some(cursor) => match cursor.strip_prefix("MDpj").and_then(|n| n.parse::<usize>().ok()) {
+                Some(offset) => offset,
+                None => return meta_error(400, 100, None, "(#100) Invalid cursor"),
+            },
+        };
+        let rows = state.ledger.between(since, until);
+        let start = offset.min(rows.len());
+        let end = (start + limit).min(rows.len());
+        let first = if start > 0 { start.saturating_sub(state.overlap) } else { 0 };
+        let data: Vec<Value> = rows[first..end].iter().map(|r| row_json(&self.account_id, r)).collect();
+        let mut paging = json!({"cursors": {"before": format!("MDpj{first}"), "after": format!("MDpj{end}")}});
+        if end < rows.len() {
+            // Meta's next link repeats every parameter, the access token included.
+            let host = request.header("host").unwrap_or("127.0.0.1");
+            let mut pairs: Vec<(String, String)> = request.query_pairs.iter().filter(|(k, _)| k != "after").cloned().collect();
+            pairs.push(("after".to_owned(), format!("MDpj{end}")));
+            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+            paging["next"] = json!(format!("http://{host}/{API_VERSION}{path}?{}", query.join("&")));
+        }
+        let mut response = MockResponse::json(200, &json!({"data": data, "paging": paging}))
+            .with_header("x-app-usage", r#"{"call_count":3,"total_cputime":1,"total_time":2}"#);
+        if state.high_usage_at_data_page == Some(page_number) {
+            state.high_usage_at_data_page = None;
+            response = response.with_header("x-ad-account-usage", r#"{"acc_id_util_pct":95.2,"reset_time_duration":1,"ads_api_access_tier":"standard_access"}"#);
+        }
+        response
+    }
+}
+
+/// Percent-encodes a query component.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+impl MockApi for MetaApi {
+    fn handle(&self, request: &MockRequest) -> MockResponse {
+        let Some(path) = request.path.strip_prefix(&format!("/{API_VERSION}")) else {
+            return meta_error(400, 2635, None, "(#2635) You are calling a deprecated version of the Ads API.");
+        };
+        // The token arrives as a query parameter (or in a POST body form), as Meta accepts it.
+        let body_params = parse_query(&String::from_utf8_lossy(&request.body));
+        let token = request
+            .query("access_token")
+            .or_else(|| body_params.iter().find(|(k, _)| k == "access_token").map(|(_, v)| v.as_str()));
+        if token != Some(self.token.as_str()) {
+            return meta_error(400, 190, None, "Invalid OAuth access token - Cannot parse access token");
+        }
+        let mut state = self.state.lock().unwrap();
+        if state.throttle_next > 0 {
+            state.throttle_next -= 1;
+            return throttled();
+        }
+        let account = format!("/act_{}", self.account_id);
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (request.method.as_str(), segments.as_slice()) {
+            ("GET", [act]) if format!("/{act}") == account => {
+                MockResponse::json(200, &json!({"id": format!("act_{}", self.account_id), "currency": self.currency, "timezone_name": self.timezone_name}))
+            }
+            ("GET", [act, "insights"]) if format!("/{act}") == account => {
+                if state.timeout_next > 0 {
+                    state.timeout_next -= 1;
+                    return meta_error(400, 100, Some(1_504_018), "Your request timed out. Please retry the request with a smaller date range.");
+                }
+                match MetaApi::time_range(&request.query_pairs) {
+                    Ok((since, until)) => self.data_page(&mut state, request, since, until, path),
+                    Err(response) => response,
+                }
+            }
+            ("POST", [act, "insights"]) if format!("/{act}") == account => {
+                let mut params = request.query_pairs.clone();
+                params.extend(body_params.iter().cloned());
+                match MetaApi::time_range(&params) {
+                    Ok((since, until)) => {
+                        state.next_job += 1;
+                        let id = format!("60000{}", state.next_job);
+                        let failed = std::mem::take(&mut state.fail_next_job);
+                        state.jobs.insert(id.clone(), ReportJob { since, until, polls: 0, failed });
+                        MockResponse::json(200, &json!({"report_run_id": id}))
+                    }
+                    Err(response) => response,
+                }
+            }
+            ("GET", [job_id]) if state.jobs.contains_key(*job_id) => {
+                let polls_before_complete = state.polls_before_complete;
+                let job = state.jobs.get_mut(*job_id).expect("checked above");
+                job.polls += 1;
+                let (status, percent) = if job.failed {
+                    ("Job Failed", 0)
+                } else if job.polls <= polls_before_complete {
+                    ("Job Running", 50)
+                } else {
+                    ("Job Completed", 100)
+                };
+                MockResponse::json(200, &json!({"id": job_id, "async_status": status, "async_percent_completion": percent}))
+            }
+            ("GET", [job_id, "insights"]) if state.jobs.contains_key(*job_id) => {
+                let job = state.jobs[*job_id].clone();
+                if job.failed || job.polls <= state.polls_before_complete {
+                    return meta_error(400, 100, None, "(#100) The report is not ready");
+                }
+                self.data_page(&mut state, request, job.since, job.until, path)
+            }
+            _ => meta_error(400, 100, Some(33), "Unsupported get request. Object does not exist or cannot be loaded."),
+        }
+    }
+}

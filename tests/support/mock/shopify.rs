@@ -1,0 +1,263 @@
+//! A mock of the Shopify Admin REST orders endpoint (api-notes.md): `X-Shopify-Access-Token`
+//! (401 with Shopify's `errors` body otherwise), `limit` ≤ 250 (400 above), `status`,
+//! `updated_at_min` and `order=updated_at asc`, keyset paging through the `Link` header's
+//! `page_info`, and the rule that a `page_info` request may carry only `limit` and `fields`
+//! (400 otherwise). Money is decimal strings, ids integers, timestamps in the shop's offset
+//! (-05:00). Scripted misbehaviour: 429 with and without `Retry-After`, a nearly full
+//! leaky bucket in `X-Shopify-Shop-Api-Call-Limit`, a request that fails once with 500, pages
+//! that repeat the previous page's last order, and refunds that arrive after a sync and bump the
+//! order's `updated_at`.
+
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+use super::generic::rfc3339;
+use super::{MockApi, MockRequest, MockResponse};
+
+pub const MAX_LIMIT: usize = 250;
+/// The shop's UTC offset in seconds (-05:00, as in Shopify's docs).
+const SHOP_OFFSET_S: i64 = -5 * 3600;
+/// 2026-01-01T00:00:00Z: order i is created i minutes later.
+const EPOCH_2026: i64 = 1_767_225_600;
+
+/// An instant in Unix seconds as the shop writes it: `2026-01-01T07:00:00-05:00`.
+pub fn shop_time(unix_s: i64) -> String {
+    let local = rfc3339(unix_s + SHOP_OFFSET_S);
+    format!("{}-05:00", local.trim_end_matches('Z'))
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` into Unix ms (enough for what clients send).
+pub fn parse_iso_ms(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, rest) = text.split_once('T').or_else(|| text.split_once(' '))?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (clock, offset_s) = if let Some(clock) = rest.strip_suffix('Z') {
+        (clock, 0)
+    } else {
+        let at = rest.rfind(['+', '-'])?;
+        let (clock, offset) = rest.split_at(at);
+        let sign = if offset.starts_with('-') { -1 } else { 1 };
+        let (h, mi) = offset[1..].split_once(':').unwrap_or((&offset[1..3], &offset[3..]));
+        (clock, sign * (h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60))
+    };
+    let mut c = clock.split(':');
+    let (h, mi) = (c.next()?.parse::<i64>().ok()?, c.next()?.parse::<i64>().ok()?);
+    let seconds: f64 = c.next().unwrap_or("0").parse().ok()?;
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 - offset_s) * 1000 + (seconds * 1000.0).round() as i64)
+}
+
+#[derive(Debug, Default)]
+struct ShopifyState {
+    /// Orders with their `updated_at` in Unix seconds (the sort key).
+    orders: Vec<(i64, Value)>,
+    throttle_next: u32,
+    throttle_without_retry_after_next: u32,
+    fail_once_at_request: Option<u64>,
+    requests: u64,
+    /// Every page after the first repeats the previous page's last order.
+    repeat_last: bool,
+    /// The `used` half of `X-Shopify-Shop-Api-Call-Limit: used/40`.
+    call_limit_used: u32,
+    next_id: u64,
+}
+
+/// The Shopify orders API of one shop.
+pub struct ShopifyApi {
+    pub token: String,
+    state: Mutex<ShopifyState>,
+}
+
+impl ShopifyApi {
+    /// A shop with `count` orders. Order i: created at minute i of 2026, total `(10+i%90).95`
+    /// USD, a customer, an e-mail; every third carries `lb_click` in its landing page, every
+    /// fifth a `click_id` note attribute; every seventh already has a refund.
+    pub fn new(token: &str, count: usize) -> ShopifyApi {
+        let api = ShopifyApi { token: token.to_owned(), state: Mutex::new(ShopifyState { call_limit_used: 1, ..Default::default() }) };
+        for i in 0..count {
+            let id = api.add_order(EPOCH_2026 + 60 * i as i64, &format!("{}.95", 10 + i % 90), i);
+            if i % 7 == 6 {
+                api.add_refund(id, "5.00", EPOCH_2026 + 60 * i as i64 + 3600);
+            }
+        }
+        api
+    }
+
+    /// Adds an order created at `created` (Unix s) and returns its id.
+    pub fn add_order(&self, created: i64, total: &str, i: usize) -> u64 {
+        let mut state = self.state.lock().unwrap();
+        state.next_id += 1;
+        let id = 5_000_000_000 + state.next_id;
+        let landing = if i.is_multiple_of(3) { format!("/products/mug?utm_source=ig&lb_click=clk_{i}") } else { "/".to_owned() };
+        let notes = if i.is_multiple_of(5) { json!([{"name": "click_id", "value": format!("note_clk_{i}")}]) } else { json!([]) };
+        let order = json!({
+            "id": id, "admin_graphql_api_id": format!("gid://shopify/Order/{id}"), "name": format!("#{}", 1000 + state.next_id),
+            "order_number": 1000 + state.next_id, "number": state.next_id, "created_at": shop_time(created),
+            "processed_at": shop_time(created), "updated_at": shop_time(created), "cancelled_at": null, "cancel_reason": null,
+            "currency": "USD", "presentment_currency": "USD", "total_price": total, "subtotal_price": total, "total_tax": "0.00",
+            "financial_status": "paid", "fulfillment_status": null, "test": false, "confirmed": true,
+            "email": format!("buyer{}@example.com", i % 50), "contact_email": format!("buyer{}@example.com", i % 50),
+            "landing_site": landing, "referring_site": "https://instagram.com/", "note_attributes": notes,
+            "customer": {"id": 7_000_000 + (i % 50) as u64, "email": format!("buyer{}@example.com", i % 50), "first_name": "Buyer"},
+            "line_items": [{"id": id * 10, "title": "Mug", "quantity": 1, "price": total}],
+            "refunds": []
+        });
+        state.orders.push((created, order));
+        id
+    }
+
+    /// Refunds `amount` of order `id` at `at` (Unix s): a refund with one successful refund
+    /// transaction is embedded, and the order's `updated_at` and `financial_status` change.
+    pub fn add_refund(&self, id: u64, amount: &str, at: i64) {
+        let mut state = self.state.lock().unwrap();
+        state.next_id += 1;
+        let refund_id = 9_000_000_000 + state.next_id;
+        let (updated, order) = state.orders.iter_mut().find(|(_, o)| o["id"] == id).expect("known order");
+        *updated = at;
+        order["updated_at"] = json!(shop_time(at));
+        order["financial_status"] = json!("partially_refunded");
+        order["refunds"].as_array_mut().unwrap().push(json!({
+            "id": refund_id, "order_id": id, "created_at": shop_time(at), "processed_at": shop_time(at), "note": "late refund",
+            "refund_line_items": [],
+            "transactions": [{"id": refund_id + 1, "order_id": id, "kind": "refund", "status": "success", "amount": amount,
+                              "currency": "USD", "gateway": "shopify_payments", "created_at": shop_time(at), "processed_at": shop_time(at)}]
+        }));
+    }
+
+    /// The id of the n-th order.
+    pub fn order_id(&self, n: usize) -> u64 {
+        self.state.lock().unwrap().orders[n].1["id"].as_u64().unwrap()
+    }
+
+    pub fn throttle_next(&self, requests: u32) {
+        self.state.lock().unwrap().throttle_next = requests;
+    }
+
+    pub fn throttle_without_retry_after_next(&self, requests: u32) {
+        self.state.lock().unwrap().throttle_without_retry_after_next = requests;
+    }
+
+    pub fn fail_once_at_request(&self, request: u64) {
+        self.state.lock().unwrap().fail_once_at_request = Some(request);
+    }
+
+    pub fn repeat_last(&self, repeat: bool) {
+        self.state.lock().unwrap().repeat_last = repeat;
+    }
+
+    pub fn call_limit_used(&self, used: u32) {
+        self.state.lock().unwrap().call_limit_used = used;
+    }
+}
+
+fn errors(status: u16, errors: Value) -> MockResponse {
+    MockResponse::json(status, &json!({ "errors": errors }))
+}
+
+/// A `page_info` token: the query it continues and the (updated_at, id) key it resumes after.
+fn encode_token(min_ms: Option<i64>, after: (i64, u64)) -> String {
+    format!("m{}_u{}_i{}", min_ms.map_or("x".to_owned(), |m| m.to_string()), after.0, after.1)
+}
+
+fn decode_token(token: &str) -> Option<(Option<i64>, (i64, u64))> {
+    let mut parts = token.split('_');
+    let min = parts.next()?.strip_prefix('m')?;
+    let min = if min == "x" { None } else { Some(min.parse().ok()?) };
+    let updated = parts.next()?.strip_prefix('u')?.parse().ok()?;
+    let id = parts.next()?.strip_prefix('i')?.parse().ok()?;
+    Some((min, (updated, id)))
+}
+
+impl MockApi for ShopifyApi {
+    fn handle(&self, request: &MockRequest) -> MockResponse {
+        if request.header("x-shopify-access-token") != Some(self.token.as_str()) {
+            return errors(401, json!("[API] Invalid API key or access token (unrecognized login or wrong password)"));
+        }
+        let is_orders = request.path.starts_with("/admin/api/") && request.path.ends_with("/orders.json");
+        if request.method != "GET" || !is_orders {
+            return errors(404, json!("Not Found"));
+        }
+        let mut state = self.state.lock().unwrap();
+        state.requests += 1;
+        if state.throttle_next > 0 {
+            state.throttle_next -= 1;
+            return errors(429, json!("Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."))
+                .with_header("Retry-After", "1.0")
+                .with_header("X-Shopify-Shop-Api-Call-Limit", "40/40");
+        }
+        if state.throttle_without_retry_after_next > 0 {
+            state.throttle_without_retry_after_next -= 1;
+            return errors(429, json!("Exceeded 2 calls per second for api client."));
+        }
+        if state.fail_once_at_request == Some(state.requests) {
+            state.fail_once_at_request = None;
+            return errors(500, json!("Internal Server Error"));
+        }
+        let limit = match request.query("limit").map(str::parse::<usize>) {
+            None => 50,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => return errors(400, json!({"limit": ["must be between 1 and 250"]})),
+        };
+        let (min_ms, after) = match request.query("page_info") {
+            Some(token) => {
+                // Shopify: with page_info, only limit and fields may be sent.
+                if let Some((name, _)) = request.query_pairs.iter().find(|(k, _)| !matches!(k.as_str(), "limit" | "fields" | "page_info")) {
+                    return errors(400, json!({"page_info": [format!("Invalid value; {name} cannot be passed with page_info")]}));
+                }
+                match decode_token(token) {
+                    Some((min, after)) => (min, Some(after)),
+                    None => return errors(400, json!({"page_info": ["Invalid value."]})),
+                }
+            }
+            None => {
+                let min = match request.query("updated_at_min") {
+                    None => None,
+                    Some(text) => match parse_iso_ms(text) {
+                        Some(ms) => Some(ms),
+                        None => return errors(400, json!({"updated_at_min": ["must be an ISO 8601 time"]})),
+                    },
+                };
+                match request.query("status") {
+                    None | Some("any" | "open" | "closed" | "cancelled") => {}
+                    Some(other) => return errors(400, json!({"status": [format!("{other} is not a valid status")]})),
+                }
+                (min, None)
+            }
+        };
+        // Keyset order: updated_at, then id, ascending.
+        let mut matching: Vec<(i64, u64, &Value)> = state
+            .orders
+            .iter()
+            .filter(|(updated, _)| min_ms.is_none_or(|m| updated * 1000 >= m))
+            .map(|(updated, order)| (*updated, order["id"].as_u64().unwrap(), order))
+            .collect();
+        matching.sort_by_key(|(u, id, _)| (*u, *id));
+        let start = after.map_or(0, |key| matching.iter().position(|(u, id, _)| (*u, *id) > key).unwrap_or(matching.len()));
+        let end = (start + limit).min(matching.len());
+        let first = if state.repeat_last && start > 0 { start - 1 } else { start };
+        let page: Vec<Value> = matching[first..end].iter().map(|(_, _, o)| (*o).clone()).collect();
+        let base = format!("http://{}{}", request.header("host").unwrap_or("127.0.0.1"), request.path);
+        let mut links = Vec::new();
+        if after.is_some() {
+            links.push(format!("<{base}?limit={limit}&page_info=prev_{start}>; rel=\"previous\""));
+        }
+        if end < matching.len() {
+            let (u, id, _) = matching[end - 1];
+            links.push(format!("<{base}?limit={limit}&page_info={}>; rel=\"next\"", encode_token(min_ms, (u, id))));
+        }
+        let mut response = MockResponse::json(200, &json!({ "orders": page }))
+            .with_header("X-Shopify-Shop-Api-Call-Limit", &format!("{}/40", state.call_limit_used));
+        if !links.is_empty() {
+            response = response.with_header("Link", &links.join(", "));
+        }
+        response
+    }
+}

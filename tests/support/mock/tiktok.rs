@@ -1,0 +1,185 @@
+//! A mock of the TikTok Marketing API (`/open_api/v1.3`): `Access-Token` header auth (a Bearer
+//! header is not accepted), `GET /advertiser/info/` (currency, timezone) and
+//! `GET /report/integrated/get/` for daily ad-level AUCTION reports with JSON-encoded
+//! `dimensions`/`metrics`, at most 30 days per request and `page_size` ≤ 1000, paged by
+//! `page` until `page == total_page`. Like TikTok, **every error arrives with HTTP 200** and a
+//! `code` other than 0: 40105 for a bad token, 40100 when throttled, 40002 for bad
+//! parameters. Empty metrics are `"-"`.
+//!
+//! Scripted misbehaviour: throttling, a data page failing once with an HTTP 500, duplicated
+//! rows across pages, restated days (through [`TikTokApi::ledger`]).
+
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+use super::ad_ledger::{AdLedger, LedgerRow, day_text, parse_day};
+use super::{MockApi, MockRequest, MockResponse};
+
+pub const PREFIX: &str = "/open_api/v1.3";
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// The longest range of one daily report, both ends included.
+pub const MAX_DAYS: i64 = 30;
+
+#[derive(Debug, Default)]
+struct TikTokState {
+    ledger: AdLedger,
+    throttle_next: u32,
+    fail_once_at_data_page: Option<u64>,
+    overlap: usize,
+    data_pages: u64,
+    requests: u64,
+}
+
+/// The TikTok API of one advertiser.
+pub struct TikTokApi {
+    pub token: String,
+    pub advertiser_id: String,
+    pub currency: String,
+    pub timezone: String,
+    /// Exponent of the currency (JPY: 0), for the spend strings.
+    pub exponent: u32,
+    state: Mutex<TikTokState>,
+}
+
+impl TikTokApi {
+    pub fn new(token: &str, advertiser_id: &str, currency: &str, timezone: &str, exponent: u32, ledger: AdLedger) -> TikTokApi {
+        TikTokApi {
+            token: token.to_owned(),
+            advertiser_id: advertiser_id.to_owned(),
+            currency: currency.to_owned(),
+            timezone: timezone.to_owned(),
+            exponent,
+            state: Mutex::new(TikTokState { ledger, ..TikTokState::default() }),
+        }
+    }
+
+    pub fn ledger<T>(&self, f: impl FnOnce(&mut AdLedger) -> T) -> T {
+        f(&mut self.state.lock().unwrap().ledger)
+    }
+
+    pub fn throttle_next(&self, requests: u32) {
+        self.state.lock().unwrap().throttle_next = requests;
+    }
+
+    pub fn fail_once_at_data_page(&self, page: u64) {
+        self.state.lock().unwrap().fail_once_at_data_page = Some(page);
+    }
+
+    pub fn overlap(&self, rows: usize) {
+        self.state.lock().unwrap().overlap = rows;
+    }
+
+    /// Whether a ledger row is served with `"-"` metrics: a day the ad did not deliver.
+    pub fn is_empty_row(row: &LedgerRow) -> bool {
+        (row.day + row.ad_id.len() as i64) % 13 == 0
+    }
+
+    /// Σ spend (minor units) and row count of `since..=until` as TikTok serves them: rows
+    /// served with `"-"` spend nothing.
+    pub fn truth(&self, since: &str, until: &str) -> (i64, usize) {
+        let state = self.state.lock().unwrap();
+        let rows = state.ledger.between(parse_day(since).unwrap(), parse_day(until).unwrap());
+        (rows.iter().filter(|r| !TikTokApi::is_empty_row(r)).map(|r| r.spend_minor(self.exponent)).sum(), rows.len())
+    }
+}
+
+/// TikTok's envelope, always with HTTP 200.
+pub fn envelope(code: i64, message: &str, data: Value) -> MockResponse {
+    MockResponse::json(200, &json!({"code": code, "message": message, "request_id": "20260301000000MOCK", "data": data}))
+}
+
+fn row_json(row: &LedgerRow, exponent: u32) -> Value {
+    let day = format!("{} 00:00:00", day_text(row.day));
+    if TikTokApi::is_empty_row(row) {
+        return json!({"dimensions": {"ad_id": row.ad_id, "stat_time_day": day},
+                      "metrics": {"spend": "-", "impressions": "-", "clicks": "-", "campaign_id": row.campaign_id}});
+    }
+    let minor = row.spend_minor(exponent);
+    let unit = 10_i64.pow(exponent);
+    // TikTok always writes two decimals, whatever the currency ("1200.00" yen).
+    let fraction = if exponent == 0 { 0 } else { (minor % unit) * 100 / unit };
+    json!({
+        "dimensions": {"ad_id": row.ad_id, "stat_time_day": day},
+        "metrics": {"spend": format!("{}.{fraction:02}", minor / unit), "impressions": row.impressions.to_string(),
+                    "clicks": row.clicks.to_string(), "campaign_id": row.campaign_id},
+    })
+}
+
+impl MockApi for TikTokApi {
+    fn handle(&self, request: &MockRequest) -> MockResponse {
+        if request.header("access-token") != Some(self.token.as_str()) {
+            return envelope(40_105, "Access token is incorrect or has been revoked.", json!({}));
+        }
+        let mut state = self.state.lock().unwrap();
+        state.requests += 1;
+        if state.throttle_next > 0 {
+            state.throttle_next -= 1;
+            return envelope(40_100, "Too many requests. Please retry in some time.", json!({}));
+        }
+        let path = request.path.strip_prefix(PREFIX).unwrap_or("");
+        match (request.method.as_str(), path) {
+            ("GET", "/advertiser/info/") => {
+                let ids: Vec<String> = request.query("advertiser_ids").and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+                if !ids.contains(&self.advertiser_id) {
+                    return envelope(40_001, "No permission to operate advertiser.", json!({}));
+                }
+                envelope(0, "OK", json!({"list": [{"advertiser_id": self.advertiser_id, "name": "Mock shop", "currency": self.currency,
+                                                    "timezone": self.timezone, "display_timezone": self.timezone}]}))
+            }
+            ("GET", "/report/integrated/get/") => self.report(&mut state, request),
+            _ => MockResponse::json(404, &json!({"code": 40_400, "message": "Not found"})),
+        }
+    }
+}
+
+impl TikTokApi {
+    fn report(&self, state: &mut TikTokState, request: &MockRequest) -> MockResponse {
+        let bad = |message: &str| envelope(40_002, message, json!({}));
+        let q = |name: &str| request.query(name).unwrap_or("");
+        if q("advertiser_id") != self.advertiser_id {
+            return envelope(40_001, "No permission to operate advertiser.", json!({}));
+        }
+        if (q("service_type"), q("report_type"), q("data_level")) != ("AUCTION", "BASIC", "AUCTION_AD") {
+            return bad("service_type, report_type or data_level: the mock serves AUCTION / BASIC / AUCTION_AD");
+        }
+        let dimensions: Option<Vec<String>> = serde_json::from_str(q("dimensions")).ok();
+        if dimensions.as_deref() != Some(&["ad_id".to_owned(), "stat_time_day".to_owned()][..]) {
+            return bad("dimensions: must be a JSON array [\"ad_id\",\"stat_time_day\"]");
+        }
+        let metrics: Vec<String> = match serde_json::from_str(q("metrics")) {
+            Ok(metrics) => metrics,
+            Err(_) => return bad("metrics: must be a JSON array"),
+        };
+        if !metrics.iter().any(|m| m == "spend") {
+            return bad("metrics: spend is missing");
+        }
+        let (Some(since), Some(until)) = (parse_day(q("start_date")), parse_day(q("end_date"))) else {
+            return bad("start_date and end_date: must be YYYY-MM-DD");
+        };
+        if until < since || until - since + 1 > MAX_DAYS {
+            return bad("The time span between start_date and end_date cannot exceed 30 days.");
+        }
+        let page_size = match q("page_size").parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => return bad("page_size: must be between 1 and 1000"),
+        };
+        let page = match q("page").parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => return bad("page: must be at least 1"),
+        };
+        state.data_pages += 1;
+        if state.fail_once_at_data_page == Some(state.data_pages) {
+            state.fail_once_at_data_page = None;
+            state.data_pages -= 1;
+            return MockResponse::text(500, "upstream connect error or disconnect/reset before headers");
+        }
+        let rows = state.ledger.between(since, until);
+        let total_page = rows.len().div_ceil(page_size);
+        let start = ((page - 1) * page_size).min(rows.len());
+        let end = (start + page_size).min(rows.len());
+        let first = if start > 0 { start.saturating_sub(state.overlap) } else { 0 };
+        let list: Vec<Value> = rows[first..end].iter().map(|r| row_json(r, self.exponent)).collect();
+        envelope(0, "OK", json!({"list": list, "page_info": {"page": page, "page_size": page_size, "total_number": rows.len(), "total_page": total_page}}))
+    }
+}

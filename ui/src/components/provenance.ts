@@ -1,0 +1,24 @@
+// The line under every view that says what produced it: model, parameters, run, freshness,
+// and how much of the revenue rests on each kind of identity join.
+
+import type { Provenance } from "../bindings";
+import { h } from "../dom";
+import { formatAgo, formatMoney } from "../format";
+
+export function provenanceLine(p: Provenance): HTMLElement {
+  const now = Date.now();
+  return h(
+    "footer",
+    { class: "provenance", "data-testid": "provenance", "data-run-id": String(p.run_id), "data-model": p.model },
+    h("div", {}, h("strong", {}, p.model), ` ${p.parameters} · run #${p.run_id}`, p.run_finished_at_ms ? ` · computed ${formatAgo(p.run_finished_at_ms, now)}` : ""),
+    h(
+      "div",
+      {},
+      `Joins: deterministic ${formatMoney(p.deterministic)} · identity graph ${formatMoney(p.identity_graph)} · probabilistic ${formatMoney(p.probabilistic)}`,
+      ` · unattributed ${formatMoney(p.unattributed)} (${p.unattributed_orders} orders)`,
+      ` · provisional ${formatMoney(p.provisional)}`,
+      p.missing_fx_orders > 0 ? h("span", { class: "pill bad" }, `${p.missing_fx_orders} orders lack an exchange rate`) : null,
+    ),
+    p.freshness.length > 0 && h("div", { class: "muted" }, p.freshness.map((f) => `${f.name}: synced ${formatAgo(f.last_success_at_ms, now)}`).join(" · ")),
+  );
+}

@@ -1,0 +1,159 @@
+// The bar above every view: which model (with its parameters), which dates, settled only, and
+// the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
+// "Make default…" changes the workspace's model, which needs a reason and lands in the model log.
+
+import { api, asIpcError } from "../api";
+import type { ModelCatalog, ModelChoice } from "../bindings";
+import { h, replaceChildren } from "../dom";
+import { settings, updateSettings } from "../state";
+
+export interface ToolbarOptions {
+  catalog: ModelCatalog;
+  showBucket: boolean;
+  onDefaultChanged: (catalog: ModelCatalog) => void;
+}
+
+function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
+  return a.model === b.model && a.window_days === b.window_days && a.half_life_days === b.half_life_days && a.position_weights.join() === b.position_weights.join();
+}
+
+export function toolbar(opts: ToolbarOptions): HTMLElement {
+  const s = settings();
+  const choice: ModelChoice = s.model ?? opts.catalog.default;
+  const isDefault = sameChoice(choice, opts.catalog.default);
+
+  const setChoice = (patch: Partial<ModelChoice>) => {
+    const next = { ...choice, ...patch };
+    updateSettings({ model: sameChoice(next, opts.catalog.default) ? null : next });
+  };
+  const numberInput = (label: string, testid: string, value: number, apply: (n: number) => void) =>
+    h(
+      "label",
+      { class: "field small" },
+      label,
+      h("input", {
+        type: "number",
+        min: "1",
+        max: "365",
+        value: String(value),
+        "data-testid": testid,
+        onchange: (e: Event) => {
+          const n = Number((e.target as HTMLInputElement).value);
+          if (Number.isInteger(n) && n > 0) apply(n);
+        },
+      }),
+    );
+
+  const select = h(
+    "select",
+    {
+      "data-testid": "model-select",
+      "aria-label": "Attribution model",
+      onchange: (e: Event) => setChoice({ model: (e.target as HTMLSelectElement).value }),
+    },
+    ...opts.catalog.models.map((m) => h("option", { value: m.name, selected: m.name === choice.model, title: m.description }, m.label + (m.name === opts.catalog.default.model ? " (default)" : ""))),
+  );
+
+  const params: HTMLElement[] = [numberInput("Window (days)", "window-days", choice.window_days, (n) => setChoice({ window_days: n }))];
+  if (choice.model === "time-decay") params.push(numberInput("Half-life (days)", "half-life-days", choice.half_life_days, (n) => setChoice({ half_life_days: n })));
+  if (choice.model === "position-based")
+    params.push(
+      h(
+        "label",
+        { class: "field small" },
+        "First / middle / last %",
+        h("input", {
+          type: "text",
+          value: choice.position_weights.join(","),
+          "data-testid": "position-weights",
+          size: "8",
+          onchange: (e: Event) => {
+            const parts = (e.target as HTMLInputElement).value.split(",").map((p) => Number(p.trim()));
+            if (parts.length === 3 && parts.every((p) => Number.isInteger(p) && p >= 0)) setChoice({ position_weights: [parts[0], parts[1], parts[2]] });
+          },
+        }),
+      ),
+    );
+
+  const dateInput = (label: string, testid: string, value: string | null, apply: (v: string | null) => void) =>
+    h("label", { class: "field small" }, label, h("input", { type: "date", value: value ?? "", "data-testid": testid, onchange: (e: Event) => apply((e.target as HTMLInputElement).value || null) }));
+
+  const bar = h(
+    "div",
+    { class: "toolbar", role: "toolbar", "aria-label": "View settings" },
+    h("label", { class: "field" }, "Model", select),
+    ...params,
+    h(
+      "div",
+      { class: "model-state" },
+      isDefault
+        ? h("span", { class: "pill ok", "data-testid": "model-is-default" }, "workspace default")
+        : h(
+            "span",
+            { class: "preview-tools" },
+            h("span", { class: "pill warn", "data-testid": "model-preview" }, "preview"),
+            h("button", { class: "link", onclick: () => updateSettings({ model: null }) }, "Back to default"),
+            h("button", { class: "secondary", "data-testid": "make-default", onclick: () => askReason(choice, opts) }, "Make default…"),
+          ),
+    ),
+    h("span", { class: "spacer" }),
+    dateInput("From", "date-from", s.from, (v) => updateSettings({ from: v })),
+    dateInput("To", "date-to", s.to, (v) => updateSettings({ to: v })),
+    opts.showBucket &&
+      h(
+        "label",
+        { class: "field small" },
+        "Per",
+        h(
+          "select",
+          { "data-testid": "bucket", onchange: (e: Event) => updateSettings({ bucket: (e.target as HTMLSelectElement).value || null }) },
+          ...[
+            ["", "whole range"],
+            ["day", "day"],
+            ["week", "week"],
+            ["month", "month"],
+          ].map(([v, l]) => h("option", { value: v, selected: (s.bucket ?? "") === v }, l)),
+        ),
+      ),
+    h("label", { class: "check" }, h("input", { type: "checkbox", checked: s.settledOnly, "data-testid": "settled-only", onchange: (e: Event) => updateSettings({ settledOnly: (e.target as HTMLInputElement).checked }) }), "Settled only"),
+  );
+  return bar;
+}
+
+/** Asks why the default changes, then changes it (and so appends to the model log). */
+function askReason(choice: ModelChoice, opts: ToolbarOptions): void {
+  const reason = h("textarea", { rows: "3", "data-testid": "reason", placeholder: "e.g. Creators drive discovery; first touches deserve more credit." }) as HTMLTextAreaElement;
+  const error = h("div", { class: "banner error", hidden: true });
+  const close = () => dialog.remove();
+  const confirm = async () => {
+    if (!reason.value.trim()) {
+      error.hidden = false;
+      replaceChildren(error, "Say why the default changes: the model log keeps it for your team.");
+      return;
+    }
+    try {
+      const catalog = await api.setDefaultModel(choice, reason.value.trim());
+      close();
+      updateSettings({ model: null });
+      opts.onDefaultChanged(catalog);
+    } catch (e) {
+      error.hidden = false;
+      replaceChildren(error, asIpcError(e).message);
+    }
+  };
+  const dialog = h(
+    "div",
+    { class: "modal-backdrop", role: "dialog", "aria-modal": "true", "aria-labelledby": "reason-title", onkeydown: (e: Event) => (e as KeyboardEvent).key === "Escape" && close() },
+    h(
+      "div",
+      { class: "modal" },
+      h("h2", { id: "reason-title" }, `Make ${choice.model} the workspace default?`),
+      h("p", { class: "muted" }, "Everyone using this workspace will see numbers under this model. The change is logged with your name, the time and your reason."),
+      error,
+      reason,
+      h("div", { class: "modal-actions" }, h("button", { class: "secondary", onclick: close }, "Cancel"), h("button", { class: "primary", "data-testid": "confirm-default", onclick: confirm }, "Make default")),
+    ),
+  );
+  document.body.append(dialog);
+  reason.focus();
+}

@@ -1,0 +1,66 @@
+// Pieces every view screen shares: the "by" tabs, chart panels, the CSV export flow, and the
+// loading / error states around a request that may start a new attribution run.
+
+import { save } from "@tauri-apps/plugin-dialog";
+import { api, asIpcError } from "../api";
+import type { ChartSvg, IpcError, ViewRequest } from "../bindings";
+import { h, replaceChildren } from "../dom";
+import { formatCount } from "../format";
+import { settings, updateSettings } from "../state";
+
+export const VIEW_KEYS: [string, string][] = [
+  ["creator", "Creator"],
+  ["campaign", "Campaign"],
+  ["channel", "Channel"],
+  ["content", "Content"],
+  ["platform", "Platform"],
+];
+
+/** The key a screen groups by, remembered per screen. */
+export function currentBy(screen: string, fallback = "creator"): string {
+  return settings().by[screen] ?? fallback;
+}
+
+export function byTabs(screen: string, keys: [string, string][] = VIEW_KEYS): HTMLElement {
+  const by = currentBy(screen);
+  return h(
+    "div",
+    { class: "tabs", role: "tablist", "aria-label": "Group by" },
+    ...keys.map(([key, label]) =>
+      h("button", { role: "tab", "aria-selected": key === by ? "true" : "false", class: key === by ? "tab active" : "tab", "data-testid": `by-${key}`, onclick: () => updateSettings({ by: { ...settings().by, [screen]: key } }) }, label),
+    ),
+  );
+}
+
+export function chartPanels(charts: ChartSvg[]): HTMLElement | null {
+  if (!charts.length) return null;
+  return h(
+    "div",
+    { class: "charts" },
+    ...charts.map((c) => {
+      // The SVG is rendered by Rust (plotters) and shown as an image, so it cannot run script.
+      const img = h("img", { alt: c.title, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}` });
+      return h("figure", { class: "panel chart" }, h("figcaption", {}, c.title), img);
+    }),
+  );
+}
+
+export function errorBox(err: IpcError): HTMLElement {
+  return h("div", { class: "banner error", role: "alert", "data-testid": "error", "data-kind": err.kind }, err.message);
+}
+
+export function loading(label = "Computing…"): HTMLElement {
+  return h("div", { class: "busy", role: "status", "data-testid": "loading" }, h("span", { class: "spinner" }), label);
+}
+
+/** Asks where to save, then has Rust write the CSV there. */
+export async function exportCsv(view: string, request: ViewRequest, extra: { models?: string[]; creator_id?: string } = {}, status?: HTMLElement): Promise<void> {
+  const path = await save({ title: "Export CSV", defaultPath: `${view}.csv`, filters: [{ name: "CSV", extensions: ["csv"] }] });
+  if (!path) return;
+  try {
+    const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null);
+    if (status) replaceChildren(status, h("span", { class: "pill ok", "data-testid": "export-done" }, `Exported ${formatCount(result.rows)} rows to ${result.path}`));
+  } catch (e) {
+    if (status) replaceChildren(status, errorBox(asIpcError(e)));
+  }
+}

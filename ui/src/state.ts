@@ -1,0 +1,64 @@
+// What the user chose and expects to find again: date range, model, settled-only and bucket are
+// shared by every screen and survive a restart (kept in localStorage, per workspace file).
+
+import type { ModelChoice, ViewRequest } from "./bindings";
+
+export interface ViewSettings {
+  from: string | null;
+  to: string | null;
+  settledOnly: boolean;
+  bucket: string | null;
+  /** null = the workspace's default model. */
+  model: ModelChoice | null;
+  /** The key each screen groups by. */
+  by: Record<string, string>;
+  /** Models chosen on the compare screen. */
+  compare: string[];
+}
+
+const DEFAULTS: ViewSettings = { from: null, to: null, settledOnly: false, bucket: null, model: null, by: {}, compare: ["last-touch", "linear", "position-based", "markov"] };
+
+let workspaceKey = "default";
+let current: ViewSettings = { ...DEFAULTS };
+const listeners = new Set<() => void>();
+
+function storageKey(): string {
+  return `lookback.view-settings.${workspaceKey}`;
+}
+
+/** Loads the settings remembered for this workspace file. */
+export function loadSettings(workspacePath: string): ViewSettings {
+  workspaceKey = workspacePath;
+  try {
+    const saved = JSON.parse(localStorage.getItem(storageKey()) ?? "null");
+    current = { ...DEFAULTS, ...(saved ?? {}), by: { ...(saved?.by ?? {}) } };
+  } catch {
+    current = { ...DEFAULTS };
+  }
+  return current;
+}
+
+export function settings(): ViewSettings {
+  return current;
+}
+
+/** Changes some settings, remembers them, and tells every open screen. */
+export function updateSettings(patch: Partial<ViewSettings>): void {
+  current = { ...current, ...patch };
+  try {
+    localStorage.setItem(storageKey(), JSON.stringify(current));
+  } catch {
+    // Private mode or a full disk: the settings still apply for this session.
+  }
+  for (const l of listeners) l();
+}
+
+export function onSettingsChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The request a view screen sends, grouped by `by`. */
+export function viewRequest(by: string): ViewRequest {
+  return { model: current.model, by, from: current.from, to: current.to, bucket: current.bucket, settled_only: current.settledOnly };
+}
