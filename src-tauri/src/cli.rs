@@ -77,6 +77,20 @@ pub enum Command {
     Sync(crate::cli_sync::SyncArgs),
     #[command(flatten)]
     Views(crate::cli_views::ViewsCommand),
+    #[command(flatten)]
+    Trust(crate::cli_trust::TrustCommand),
+    /// Receive signed webhooks and postbacks on a local address until Ctrl-C; normalize and check alerts meanwhile.
+    Listen(crate::cli_realtime::ListenArgs),
+    /// Manage the secrets webhooks and postbacks are verified with.
+    Webhook {
+        #[command(subcommand)]
+        cmd: crate::cli_realtime::WebhookCommand,
+    },
+    /// Threshold alerts: add, list, remove, check now, set the Slack URL.
+    Alert {
+        #[command(subcommand)]
+        cmd: crate::cli_realtime::AlertCommand,
+    },
     /// Show what the workspace holds: orders, revenue, spend, touches, creators, sources.
     Overview {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -165,6 +179,10 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Source { cmd } => crate::cli_sync::run_source_command(require_db(db)?, cmd)?,
         Command::Sync(args) => crate::cli_sync::run_sync(require_db(db)?, args)?,
         Command::Views(cmd) => crate::cli_views::run_views_command(require_db(db)?, cmd)?,
+        Command::Trust(cmd) => crate::cli_trust::run_trust_command(require_db(db)?, cmd)?,
+        Command::Listen(args) => crate::cli_realtime::run_listen(require_db(db)?, args)?,
+        Command::Webhook { cmd } => crate::cli_realtime::run_webhook_command(require_db(db)?, cmd)?,
+        Command::Alert { cmd } => crate::cli_realtime::run_alert_command(require_db(db)?, cmd)?,
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;

@@ -8,7 +8,9 @@
 mod app_state;
 mod cli;
 mod cli_attribution;
+mod cli_realtime;
 mod cli_sync;
+mod cli_trust;
 mod cli_views;
 mod commands;
 mod ipc;

@@ -104,7 +104,7 @@ fn ratio(r: Option<&Ratio>) -> Option<String> {
 
 /// Parts per billion as a decimal with 4 places (fractional conversions and customers).
 fn ppb(value: i64) -> String {
-    report::format_conversions(value)
+    report::format_conversions(i128::from(value))
 }
 
 fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {

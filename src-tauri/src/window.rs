@@ -33,6 +33,7 @@ pub fn run(db: Option<PathBuf>) {
             commands::views::creator_list,
             commands::views::creator_revenue_view,
             commands::views::export_csv,
+            commands::views::choose_export_path,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -24,6 +24,17 @@ fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) from a `/proc/.../stat` line: fields 14 and 15, in clock ticks
+/// of 1/100 s on Linux.
+fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // The command name (field 2) may contain spaces; count fields after its closing parenthesis.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() {
     let events: usize = std::env::args().nth(1).map(|n| n.parse().expect("EVENTS is a number")).unwrap_or(1_000_000);
     let api = Arc::new(GenericApi::new("bench-token", events));
@@ -54,6 +65,18 @@ fn main() {
         elapsed.as_secs_f64(),
         inserted as f64 / elapsed.as_secs_f64(),
         summary.streams[0].counters.pages
+    );
+    // The writer runs on the main thread (inside `block_on`); the fetcher and the mock server on
+    // tokio workers. On a shared machine wall time understates what an idle one does, so the
+    // CPU cost per event is printed too.
+    let writer_cpu = cpu_seconds("/proc/thread-self/stat");
+    let total_cpu = cpu_seconds("/proc/self/stat");
+    println!(
+        "cpu: writer thread {:.2} s ({:.1} µs/event), whole process incl. mock server {:.2} s ({:.1} µs/event)",
+        writer_cpu,
+        writer_cpu * 1e6 / inserted as f64,
+        total_cpu,
+        total_cpu * 1e6 / inserted as f64
     );
     println!(
         "memory: VmRSS {} MiB after 10 % of the pages, {} MiB at the end; peak VmHWM {} MiB",

@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use crate::TestHome;
 
 const DRIVER_PORT: u16 = 4444;
+/// WebKitWebDriver's own port, which tauri-driver talks to.
+const NATIVE_DRIVER_PORT: u16 = 4445;
 
 /// The key under which W3C WebDriver returns an element reference.
 const W3C_ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -25,6 +27,28 @@ impl Drop for ChildGuard {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A child started in its own process group, the whole group killed when dropped. tauri-driver
+/// starts WebKitWebDriver, which starts the app: killing tauri-driver alone would leave
+/// WebKitWebDriver holding port 4445, and the next tauri-driver would spin on it.
+pub struct ProcessGroupGuard(pub Child);
+
+impl Drop for ProcessGroupGuard {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until nothing listens on `port` any more.
+fn wait_until_free(port: u16, within: Duration) {
+    let deadline = Instant::now() + within;
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "port {port} is still taken; a WebKitWebDriver from an earlier run is still alive");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -62,26 +86,31 @@ impl Display {
 
 /// tauri-driver running on port 4444 with the test's display and home.
 pub struct TauriDriver {
-    _child: ChildGuard,
+    _child: ProcessGroupGuard,
 }
 
 impl TauriDriver {
     pub fn start(display: &Display, home: &TestHome) -> TauriDriver {
-        assert!(
-            TcpStream::connect(("127.0.0.1", DRIVER_PORT)).is_err(),
-            "port {DRIVER_PORT} is already taken; is another tauri-driver running?"
-        );
+        TauriDriver::start_with_env(display, home, &[])
+    }
+
+    /// Starts tauri-driver with extra environment, which the launched app inherits.
+    pub fn start_with_env(display: &Display, home: &TestHome, env: &[(&str, &str)]) -> TauriDriver {
+        wait_until_free(DRIVER_PORT, Duration::from_secs(10));
+        wait_until_free(NATIVE_DRIVER_PORT, Duration::from_secs(10));
         let mut cmd = Command::new(tauri_driver_bin());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd.args(["--port", &DRIVER_PORT.to_string()])
             .env("DISPLAY", &display.name)
             .env_remove("WAYLAND_DISPLAY")
             // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer fails there.
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         home.apply(&mut cmd);
-        let child = ChildGuard(cmd.spawn().expect("start tauri-driver (cargo install tauri-driver --locked)"));
+        let child = ProcessGroupGuard(cmd.spawn().expect("start tauri-driver (cargo install tauri-driver --locked)"));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", DRIVER_PORT)).is_err() {
             assert!(Instant::now() < deadline, "tauri-driver did not listen on {DRIVER_PORT}");
@@ -178,6 +207,23 @@ impl Session {
     /// An attribute of an element.
     pub fn attr(&self, element: &str, name: &str) -> Option<String> {
         self.call(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None).as_str().map(str::to_string)
+    }
+
+    /// Types `text` into an input or textarea.
+    pub fn type_text(&self, element: &str, text: &str) {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": text})));
+    }
+
+    /// Polls a script until it returns `true`, or fails with `what`.
+    pub fn wait_until(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while self.eval(script) != Value::Bool(true) {
+            if Instant::now() > deadline {
+                let body = self.eval("return document.body ? document.body.innerText : ''");
+                panic!("timed out waiting for {what}; the page shows:\n{body}");
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
     }
 
     pub fn click(&self, element: &str) {

@@ -42,6 +42,7 @@ export const api = {
   compareView: (request: ViewRequest, models: string[]) => invoke<CompareView>("compare_view", { request, models }),
   creators: () => invoke<CreatorListItem[]>("creator_list"),
   creatorRevenue: (request: ViewRequest, creatorId: string) => invoke<CreatorRevenueView>("creator_revenue_view", { request, creatorId }),
+  chooseExportPath: (suggestedName: string) => invoke<string | null>("choose_export_path", { suggestedName }),
   exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null) =>
     invoke<ExportResult>("export_csv", { view, request, path, models, creatorId }),
 };

@@ -29,3 +29,91 @@ export type SourceFreshness = { source_id: string, kind: string, name: string, l
 
 export type Overview = { workspace: WorkspaceInfo, orders: number, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
 
+export type ModelInfo = { 
+/**
+ * The CLI name, e.g. "position-based".
+ */
+name: string, label: string, description: string, 
+/**
+ * Markov and Shapley learn channel weights from all journeys.
+ */
+data_driven: boolean, };
+
+export type ModelChoice = { model: string, window_days: number, half_life_days: number, 
+/**
+ * First, middle, last in percent; they sum to 100.
+ */
+position_weights: [number, number, number], };
+
+export type ModelCatalog = { models: Array<ModelInfo>, default: ModelChoice, };
+
+export type ViewRequest = { model: ModelChoice | null, 
+/**
+ * creator | campaign | channel | content | platform
+ */
+by: string, 
+/**
+ * First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
+ */
+from: string | null, to: string | null, 
+/**
+ * day | week | month, or null for one row per key.
+ */
+bucket: string | null, settled_only: boolean, };
+
+export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, };
+
+export type Provenance = { run_id: number, model: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
+
+export type RoasRow = { key: string, label: string, bucket: string | null, revenue: MoneyAmount, ad_spend: MoneyAmount, creator_cost: MoneyAmount, cost: MoneyAmount, 
+/**
+ * Revenue ÷ cost with 2 decimals; null when there is no cost (shown as "—").
+ */
+roas: string | null, 
+/**
+ * Orders credited: the sum of fractional credit, 4 decimals.
+ */
+orders_credited: string, provisional: MoneyAmount, };
+
+export type ChartSvg = { title: string, svg: string, };
+
+export type RoasView = { rows: Array<RoasRow>, totals: RoasRow, provenance: Provenance, charts: Array<ChartSvg>, };
+
+export type CacRow = { key: string, label: string, cost: MoneyAmount, 
+/**
+ * Attributed new customers, fractional, 4 decimals.
+ */
+new_customers: string, cac: MoneyAmount | null, payback_30: string | null, payback_60: string | null, payback_90: string | null, };
+
+export type CacView = { rows: Array<CacRow>, totals: CacRow, provenance: Provenance, };
+
+export type CompareRow = { key: string, label: string, 
+/**
+ * One per compared model, in the order of `CompareView.models`.
+ */
+revenue: Array<MoneyAmount>, spread: MoneyAmount, 
+/**
+ * Spread ÷ the largest revenue, as a percentage with 1 decimal.
+ */
+spread_percent: string | null, };
+
+export type CompareView = { models: Array<Provenance>, rows: Array<CompareRow>, charts: Array<ChartSvg>, };
+
+export type CreatorContentRow = { content_id: string, title: string, kind: string, url: string | null, revenue: MoneyAmount, orders_credited: string, };
+
+export type CreatorOrderRow = { order_id: string, occurred_at_ms: number, 
+/**
+ * This creator's share of the order, percent with 2 decimals.
+ */
+share_percent: string, credited: MoneyAmount, provisional: boolean, };
+
+export type CreatorDay = { day: string, revenue: MoneyAmount, };
+
+export type CreatorRevenueView = { creator_id: string, display_name: string, gross: MoneyAmount, refunds: MoneyAmount, net: MoneyAmount, settled: MoneyAmount, provisional: MoneyAmount, content: Array<CreatorContentRow>, orders: Array<CreatorOrderRow>, by_day: Array<CreatorDay>, provenance: Provenance, };
+
+export type CreatorListItem = { creator_id: string, display_name: string, };
+
+export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: string | null, to_model: string, parameters_before: string | null, parameters_after: string, reason: string, };
+
+export type ExportResult = { path: string, rows: number, };
+

@@ -65,3 +65,20 @@ pub async fn export_csv(
     })
     .await
 }
+
+/// Asks where to save an export, with the native save dialog. When `LOOKBACK_TEST_SAVE_DIR` is
+/// set (end-to-end tests, which cannot click a GTK dialog outside the web view), the file goes
+/// into that directory under `suggested_name` instead; everything after the choice is the same.
+#[tauri::command]
+pub async fn choose_export_path(app: AppHandle, suggested_name: String) -> Result<Option<String>, IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+    if let Some(dir) = std::env::var_os("LOOKBACK_TEST_SAVE_DIR") {
+        return Ok(Some(PathBuf::from(dir).join(&suggested_name).display().to_string()));
+    }
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog().file().set_title("Export CSV").set_file_name(&suggested_name).add_filter("CSV", &["csv"]).blocking_save_file()
+    })
+    .await
+    .map_err(|e| IpcError::new(crate::ipc::ErrorKind::Internal, e.to_string()))?;
+    Ok(chosen.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()))
+}

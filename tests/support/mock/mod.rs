@@ -180,6 +180,9 @@ async fn serve_connection(
     api: Arc<dyn MockApi>,
     log: Arc<Mutex<Vec<MockRequest>>>,
 ) -> std::io::Result<()> {
+    // Without NODELAY, Nagle's algorithm holds a response's last segment until the client's
+    // delayed ACK (40 ms), which would make every page look slow.
+    socket.set_nodelay(true)?;
     let (reader, mut writer) = socket.into_split();
     let mut reader = BufReader::new(reader);
     loop {
@@ -230,8 +233,9 @@ async fn serve_connection(
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        writer.write_all(head.as_bytes()).await?;
-        writer.write_all(&response.body).await?;
+        let mut message = head.into_bytes();
+        message.extend_from_slice(&response.body);
+        writer.write_all(&message).await?;
         writer.flush().await?;
     }
 }

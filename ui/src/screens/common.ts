@@ -1,7 +1,6 @@
 // Pieces every view screen shares: the "by" tabs, chart panels, the CSV export flow, and the
 // loading / error states around a request that may start a new attribution run.
 
-import { save } from "@tauri-apps/plugin-dialog";
 import { api, asIpcError } from "../api";
 import type { ChartSvg, IpcError, ViewRequest } from "../bindings";
 import { h, replaceChildren } from "../dom";
@@ -55,7 +54,7 @@ export function loading(label = "Computing…"): HTMLElement {
 
 /** Asks where to save, then has Rust write the CSV there. */
 export async function exportCsv(view: string, request: ViewRequest, extra: { models?: string[]; creator_id?: string } = {}, status?: HTMLElement): Promise<void> {
-  const path = await save({ title: "Export CSV", defaultPath: `${view}.csv`, filters: [{ name: "CSV", extensions: ["csv"] }] });
+  const path = await api.chooseExportPath(`${view}.csv`);
   if (!path) return;
   try {
     const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null);

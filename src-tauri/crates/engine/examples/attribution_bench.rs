@@ -42,6 +42,19 @@ fn peak_rss_mb() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// CPU time (user + system) this process has used, from /proc: on a shared box the wall clock
+/// measures the neighbours as much as the code.
+fn cpu_ms() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<u64> =
+                stat.rsplit(')').next()?.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+            Some(fields.iter().sum::<u64>() * 10) // clock ticks of 10 ms
+        })
+        .unwrap_or(0)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let people: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let orders_target = people * 6 / 100;
@@ -157,7 +170,7 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     // The first load_journeys resolves and writes the cache; the second reads it.
     let watermark = store.input_watermark()?;
     let clock = Instant::now();
-    let (cached, facts, hit) = load_journeys(store, &watermark, params.lookback_days, now_ms)?;
+    let (cached, facts, hit) = load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
     println!(
         "journeys resolved and cached: {:.2?} (from cache: {hit}; {} journey touches, {} distinct non-converting paths)",
         clock.elapsed(),
@@ -166,7 +179,7 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     );
     drop((cached, facts));
     let clock = Instant::now();
-    let (cached, facts, hit) = load_journeys(store, &watermark, params.lookback_days, now_ms)?;
+    let (cached, facts, hit) = load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
     println!("journeys from cache: {:.2?} (from cache: {hit})", clock.elapsed());
     for model in [Model::Markov, Model::Shapley, Model::Linear] {
         let clock = Instant::now();
@@ -177,10 +190,12 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
 
     for model in Model::ALL {
         let clock = Instant::now();
+        let cpu = cpu_ms();
         let summary = run_model(store, model, &params, now_ms)?;
         println!(
-            "run {model:>15}: {:>8.2?} end to end (run {}, {} attributed, {} unattributed, {} missing fx)",
+            "run {model:>15}: {:>8.2?} end to end, cpu {} ms (run {}, {} attributed, {} unattributed, {} missing fx)",
             clock.elapsed(),
+            cpu_ms() - cpu,
             summary.run_id,
             summary.attributed_orders,
             summary.unattributed_orders,
@@ -190,21 +205,30 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
 
     for (model, other) in [(Model::Linear, Model::Markov), (Model::Markov, Model::Linear)] {
         let clock = Instant::now();
+        let cpu = cpu_ms();
         let summary = run_model(store, model, &params, now_ms)?;
         let found = clock.elapsed();
         let report = credits_by(store, summary.run_id, CreditKey::Channel, None, false)?;
         println!(
-            "switch {other} → {model}: {:.2?} (reused {}, find {found:.2?}, report of {} channel rows)",
+            "switch {other} → {model}: {:.2?}, cpu {} ms (reused {}, find {found:.2?}, report of {} channel rows)",
             clock.elapsed(),
+            cpu_ms() - cpu,
             summary.reused,
             report.rows.len()
         );
     }
     for (model, key) in [(Model::Linear, CreditKey::Creator), (Model::Markov, CreditKey::Creator), (Model::Linear, CreditKey::Order)] {
         let clock = Instant::now();
+        let cpu = cpu_ms();
         let summary = run_model(store, model, &params, now_ms)?;
         let report = credits_by(store, summary.run_id, key, None, false)?;
-        println!("switch → {model} by {}: {:.2?} ({} rows)", key.as_str(), clock.elapsed(), report.rows.len());
+        println!(
+            "switch → {model} by {}: {:.2?}, cpu {} ms ({} rows)",
+            key.as_str(),
+            clock.elapsed(),
+            cpu_ms() - cpu,
+            report.rows.len()
+        );
     }
     println!("peak RSS (VmHWM): {}", peak_rss_mb());
     Ok(())

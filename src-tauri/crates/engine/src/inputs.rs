@@ -103,7 +103,13 @@ impl Hasher for FxHasher {
         self.add(value as u64);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits (the table's bucket index) dependent only on the low
+        // input bytes; fold the high half down (murmur3's finalizer) so ids differing only in
+        // later characters do not collide.
+        let mut hash = self.0;
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^ (hash >> 33)
     }
 }
 

@@ -61,6 +61,8 @@ pub struct CachedJourneys {
     /// Distinct non-converting paths, and how often each occurred (same index).
     pub non_converting: ChannelPaths,
     pub non_converting_counts: Vec<u64>,
+    /// Whether the non-converting paths were loaded (a cached load may skip them).
+    pub has_non_converting: bool,
 }
 
 impl CachedJourneys {
@@ -126,6 +128,7 @@ impl CachedJourneys {
             strings,
             non_converting,
             non_converting_counts,
+            has_non_converting: true,
         })
     }
 
@@ -157,8 +160,9 @@ impl CachedJourneys {
         paths
     }
 
-    /// The binary form stored in `journey_cache` (format [`CACHE_FORMAT`]).
-    pub fn encode(&self) -> Vec<u8> {
+    /// The two blobs stored in `journey_cache` (format [`CACHE_FORMAT`]): the journeys, and the
+    /// non-converting paths (read only by data-driven models).
+    pub fn encode(&self) -> (Vec<u8>, Vec<u8>) {
         let mut out = Encoder(Vec::with_capacity(16 * self.touches.len() + 4 * self.non_converting.len() + 1024));
         out.u64(self.channel_names.len() as u64);
         for name in &self.channel_names {
@@ -193,20 +197,22 @@ impl CachedJourneys {
                 out.u64(u64::from(id.wrapping_add(1))); // NONE → 0
             }
         }
-        out.u64(self.non_converting.len() as u64);
+        let mut paths = Encoder(Vec::with_capacity(4 * self.non_converting.len() + 16));
+        paths.u64(self.non_converting.len() as u64);
         for (path, &count) in self.non_converting.iter().zip(&self.non_converting_counts) {
-            out.u64(count);
-            out.u64(path.len() as u64);
+            paths.u64(count);
+            paths.u64(path.len() as u64);
             for &channel in path {
-                out.u64(u64::from(channel));
+                paths.u64(u64::from(channel));
             }
         }
-        out.0
+        (out.0, paths.0)
     }
 
     /// Reads [`CachedJourneys::encode`]'s output; `None` if it is not well formed (the caller
-    /// then resolves journeys again, as if there were no cache).
-    pub fn decode(bytes: &[u8]) -> Option<CachedJourneys> {
+    /// then resolves journeys again, as if there were no cache). Without `paths` the result has
+    /// no non-converting paths: enough for every model but the data-driven ones.
+    pub fn decode(bytes: &[u8], paths: Option<&[u8]>) -> Option<CachedJourneys> {
         let mut input = Decoder { bytes, at: 0 };
         let channels = input.len()?;
         let channel_names = (0..channels).map(|_| input.str()).collect::<Option<Vec<_>>>()?;
@@ -254,26 +260,41 @@ impl CachedJourneys {
             let content = string_id(input.u64()?)?;
             touches.push(CachedTouch { rowid, at_ms, channel, touch_id, creator, campaign, content });
         }
-        let path_count = input.len()?;
-        let mut non_converting = ChannelPaths::new();
-        let mut non_converting_counts = Vec::with_capacity(path_count);
-        let mut path = Vec::new();
-        for _ in 0..path_count {
-            non_converting_counts.push(input.u64()?);
-            let len = input.len()?;
-            path.clear();
-            for _ in 0..len {
-                path.push(u32::try_from(input.u64()?).ok().filter(|&c| (c as usize) < channel_names.len())?);
-            }
-            if path.is_empty() {
-                return None;
-            }
-            non_converting.push(&path);
-        }
         if input.at != bytes.len() {
             return None;
         }
-        Some(CachedJourneys { channel_names, outcomes, touches, strings, non_converting, non_converting_counts })
+        let mut non_converting = ChannelPaths::new();
+        let mut non_converting_counts = Vec::new();
+        if let Some(bytes) = paths {
+            let mut input = Decoder { bytes, at: 0 };
+            let path_count = input.len()?;
+            non_converting_counts.reserve(path_count);
+            let mut path = Vec::new();
+            for _ in 0..path_count {
+                non_converting_counts.push(input.u64()?);
+                let len = input.len()?;
+                path.clear();
+                for _ in 0..len {
+                    path.push(u32::try_from(input.u64()?).ok().filter(|&c| (c as usize) < channel_names.len())?);
+                }
+                if path.is_empty() {
+                    return None;
+                }
+                non_converting.push(&path);
+            }
+            if input.at != bytes.len() {
+                return None;
+            }
+        }
+        Some(CachedJourneys {
+            channel_names,
+            outcomes,
+            touches,
+            strings,
+            non_converting,
+            non_converting_counts,
+            has_non_converting: paths.is_some(),
+        })
     }
 }
 
@@ -397,24 +418,32 @@ mod tests {
             strings: vec!["t1".into(), "cr".into(), "t2".into(), "".into(), "t3 ünï".into()],
             non_converting,
             non_converting_counts: vec![3, 1],
+            has_non_converting: true,
         }
     }
 
     #[test]
     fn encoding_round_trips() {
         let cached = sample();
-        assert_eq!(CachedJourneys::decode(&cached.encode()), Some(cached));
+        let (journeys, paths) = cached.encode();
+        assert_eq!(CachedJourneys::decode(&journeys, Some(&paths)), Some(cached.clone()));
+        let without = CachedJourneys::decode(&journeys, None).unwrap();
+        assert!(without.non_converting.is_empty() && !without.has_non_converting);
+        assert_eq!((without.outcomes, without.touches, without.strings), (cached.outcomes, cached.touches, cached.strings));
     }
 
     #[test]
     fn a_damaged_payload_is_no_cache() {
-        let bytes = sample().encode();
-        for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
-            assert_eq!(CachedJourneys::decode(&bytes[..cut]), None, "cut at {cut}");
+        let (journeys, paths) = sample().encode();
+        for cut in [0, 1, journeys.len() / 2, journeys.len() - 1] {
+            assert_eq!(CachedJourneys::decode(&journeys[..cut], Some(&paths)), None, "cut at {cut}");
         }
-        let mut longer = bytes.clone();
+        for cut in [0, 1, paths.len() / 2, paths.len() - 1] {
+            assert_eq!(CachedJourneys::decode(&journeys, Some(&paths[..cut])), None, "paths cut at {cut}");
+        }
+        let mut longer = journeys.clone();
         longer.push(0);
-        assert_eq!(CachedJourneys::decode(&longer), None);
+        assert_eq!(CachedJourneys::decode(&longer, Some(&paths)), None);
     }
 
     #[test]

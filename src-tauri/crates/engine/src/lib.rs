@@ -18,6 +18,10 @@
 //!   conservation check (Σ revenue = the order's net, Σ shares = 1e9).
 //! - A missing exchange rate is never a silent 1.0: the order is `missing_fx`, credited to no
 //!   touch, and counted in the run summary.
+//! - Cached journeys are used only for the exact (input watermark, lookback, probabilistic flag)
+//!   they were resolved for, and a run from them writes byte-identical credits to a run that
+//!   resolved (tests/journey_cache.rs); anything that depends on `now` or on settings outside
+//!   the key (revenue, fx, provisional status, report days) is read fresh on every run.
 //! - The model setting changes only through [`set_model`], which always appends to the model log.
 //!   Previews ([`run_model`] with any model) never touch the setting or the log.
 

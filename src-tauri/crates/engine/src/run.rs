@@ -1,9 +1,11 @@
 //! One attribution run: reuse a complete run with the same model, canonical parameters and
-//! input watermark if there is one, otherwise load, resolve journeys, learn (data-driven
-//! models), credit every order, check conservation and persist — all of it in one transaction.
+//! input watermark if there is one, otherwise get the journeys (from the store's journey cache,
+//! or by loading and resolving — which fills the cache), learn (data-driven models), credit every
+//! order, check conservation and persist the run with its report totals — in one transaction.
 //!
-//! The stages are public ([`crate::load_inputs`], [`resolve`], [`compute_run`]) so the benchmark
-//! can time them separately; [`run_model`] is the one entry point everything else uses.
+//! The stages are public ([`crate::load_inputs`], [`resolve`], [`load_journeys`],
+//! [`compute_run`]) so the benchmark can time them separately; [`run_model`] is the one entry
+//! point everything else uses.
 
 use lookback_core::CoreError;
 use lookback_core::attribution::{
@@ -102,21 +104,22 @@ pub fn resolve(inputs: &Inputs) -> Result<JourneySet, EngineError> {
 /// probabilistic setting, else by loading every touch and resolving — and then caching the
 /// result, unless the store changed while it was read (the watermark would not name it).
 ///
-/// Returns whether the journeys came from the cache.
+/// `with_paths` asks for the non-converting paths too (data-driven models learn from them); a
+/// resolving load always has them. Returns whether the journeys came from the cache.
 pub fn load_journeys(
     store: &mut Store,
     input_watermark: &str,
     lookback_days: u32,
     now_ms: i64,
+    with_paths: bool,
 ) -> Result<(CachedJourneys, Vec<OrderFacts>, bool), EngineError> {
     let probabilistic = store.settings()?.probabilistic_matching;
-    if let Some(bytes) = store.journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT)? {
-        if let Some(journeys) = CachedJourneys::decode(&bytes) {
-            drop(bytes);
-            let facts = load_order_facts(store, now_ms, |_| {})?;
-            if facts.len() == journeys.outcomes.len() {
-                return Ok((journeys, facts, true));
-            }
+    let cached = store.journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT, with_paths)?;
+    let decoded = cached.and_then(|(journeys, paths)| CachedJourneys::decode(&journeys, paths.as_deref()));
+    if let Some(journeys) = decoded {
+        let facts = load_order_facts(store, now_ms, |_| {})?;
+        if facts.len() == journeys.outcomes.len() {
+            return Ok((journeys, facts, true));
         }
     }
     let inputs = load_inputs(store, lookback_days, now_ms)?;
@@ -126,7 +129,8 @@ pub fn load_journeys(
     drop((resolved, keys));
     let facts = inputs.order_facts;
     if store.input_watermark()? == input_watermark {
-        store.put_journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT, now_ms, &journeys.encode())?;
+        let (encoded, paths) = journeys.encode();
+        store.put_journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT, now_ms, &encoded, &paths)?;
     }
     Ok((journeys, facts, false))
 }
@@ -152,6 +156,12 @@ pub fn compute_run(
     params.validate()?;
     if facts.len() != journeys.outcomes.len() {
         return Err(CoreError::IndexOutOfRange { what: "order", index: facts.len(), len: journeys.outcomes.len() }.into());
+    }
+    if model.is_data_driven() && !journeys.has_non_converting {
+        return Err(CoreError::InvalidModelParams {
+            reason: format!("the {model} model learns from non-converting paths, and they were not loaded"),
+        }
+        .into());
     }
     let direct_channels: Vec<bool> = journeys.channel_names.iter().map(|name| is_direct_channel(name)).collect();
     let learned = if model.is_data_driven() {
@@ -192,6 +202,8 @@ pub fn compute_run(
             },
             occurred_at_ms: facts.occurred_at_ms,
             currency: facts.currency.clone(),
+            day_start_ms: facts.day_start_ms,
+            day_end_ms: facts.day_end_ms,
         });
         let (RunOrderOutcome::Attributed, Some(journey), Some(kind)) = (run_outcome, journey, join_kind) else { continue };
         buffer.clear();
@@ -235,8 +247,11 @@ pub fn compute_run(
 /// the journeys' interned ids (channel ids, string ids), turned into text once per bucket.
 #[derive(Default)]
 struct TotalsBuilder {
-    buckets: FxMap<(u8, u32, i64, bool), (i64, u64, i64, i64)>,
+    /// (grouping, key id, day start, provisional) → (day end, credits, share, revenue).
+    buckets: FxMap<BucketKey, (i64, u64, i64, i64)>,
 }
+
+type BucketKey = (u8, u32, i64, bool);
 
 const GROUPINGS: [CreditGrouping; 4] =
     [CreditGrouping::Channel, CreditGrouping::Creator, CreditGrouping::Campaign, CreditGrouping::Content];
@@ -338,7 +353,7 @@ pub fn run_model(store: &mut Store, model: Model, params: &ModelParams, now_ms: 
         input_watermark: watermark.clone(),
         started_at_ms: now_ms,
     };
-    let computed = load_journeys(store, &watermark, params.lookback_days, now_ms).and_then(|(journeys, facts, _)| {
+    let computed = load_journeys(store, &watermark, params.lookback_days, now_ms, model.is_data_driven()).and_then(|(journeys, facts, _)| {
         let computed = compute_run(model, params, &facts, &journeys)?;
         Ok((computed, journeys))
     });

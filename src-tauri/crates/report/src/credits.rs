@@ -7,6 +7,8 @@
 //! from its exact ppb sum — so the rows' rendered conversions may differ from the rendered total
 //! in the last place, while the revenue of the rows always sums exactly to the total.
 
+use std::collections::HashMap;
+
 use lookback_core::money::Currency;
 use lookback_core::time::{NaiveDate, day_start_ms, parse_time_zone};
 use lookback_store::{CreditGrouping, Run, RunOrderFilter, RunOrderOutcome, RunStatus, Store};
@@ -190,6 +192,10 @@ pub fn credits_by(
 
     let groups = store.credit_groups(run_id, by.grouping(), &filter)?;
     let mut rows: Vec<CreditRow> = Vec::with_capacity(groups.len());
+    // Where each shown key's row is: NULL and empty keys merge into one row, so rows are found
+    // by key rather than assumed one per group (a linear search here made a 60k-order report
+    // quadratic).
+    let mut row_of_key: HashMap<String, usize> = HashMap::with_capacity(groups.len());
     let mut total_conversions_ppb = 0;
     let mut total_revenue_minor: i64 = 0;
     let mut provisional_revenue_minor: i64 = 0;
@@ -199,12 +205,16 @@ pub fn credits_by(
         provisional_revenue_minor += group.provisional_revenue_minor;
         // NULL and empty keys are the same thing to a reader: nothing recorded.
         let key = group.key.filter(|k| !k.is_empty()).unwrap_or_else(|| NONE_KEY.to_owned());
-        match rows.iter_mut().find(|r| r.key == key) {
-            Some(row) => {
+        match row_of_key.get(&key) {
+            Some(&index) => {
+                let row = &mut rows[index];
                 row.conversions_ppb += group.share_ppb;
                 row.revenue_minor += group.revenue_minor;
             }
-            None => rows.push(CreditRow { key, conversions_ppb: group.share_ppb, revenue_minor: group.revenue_minor }),
+            None => {
+                row_of_key.insert(key.clone(), rows.len());
+                rows.push(CreditRow { key, conversions_ppb: group.share_ppb, revenue_minor: group.revenue_minor });
+            }
         }
     }
     rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| a.key.cmp(&b.key)));

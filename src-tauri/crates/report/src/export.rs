@@ -96,6 +96,46 @@ fn instant(at_ms: i64) -> String {
     format_instant_ms(at_ms).unwrap_or_default()
 }
 
+/// Formats instants and their reporting-zone days for streamed rows without a calendar
+/// computation per row: both are remembered per quarter hour of UTC (every zone offset in use
+/// is a multiple of 15 minutes, and a remembered day is only used when its range holds the
+/// instant, so an odd historical offset costs a recomputation, never a wrong day).
+struct RowClock {
+    days: DayCache,
+    /// quarter hour → (UTC `YYYY-MM-DDTHH:` prefix start ms, prefix, zone day start, end, day text)
+    cache: std::collections::HashMap<i64, (i64, String, i64, i64, String)>,
+}
+
+impl RowClock {
+    fn new(zone: lookback_core::time::Tz) -> RowClock {
+        RowClock { days: DayCache::new(zone), cache: std::collections::HashMap::new() }
+    }
+
+    /// (RFC 3339 instant, day in the reporting zone).
+    fn format(&mut self, at_ms: i64) -> Result<(String, &str), ReportError> {
+        const QUARTER: i64 = 900_000;
+        let slot = at_ms.div_euclid(QUARTER);
+        let fresh = match self.cache.get(&slot) {
+            Some((_, _, start, end, _)) => !(at_ms >= *start && at_ms < *end),
+            None => true,
+        };
+        if fresh {
+            let hour_start = at_ms.div_euclid(3_600_000) * 3_600_000;
+            let full = instant(hour_start);
+            // `2026-03-01T12:` — everything up to the minutes.
+            let prefix = full.get(..14).unwrap_or_default().to_owned();
+            let day = self.days.day(at_ms)?;
+            let (start, end) = lookback_core::time::day_range_ms(day, self.days.zone())?;
+            self.cache.insert(slot, (hour_start, prefix, start, end, day.to_string()));
+        }
+        let (hour_start, prefix, _, _, day) = &self.cache[&slot];
+        let within = at_ms - hour_start;
+        let (minutes, rest) = (within / 60_000, within % 60_000);
+        let text = format!("{prefix}{minutes:02}:{:02}.{:03}Z", rest / 1000, rest % 1000);
+        Ok((text, day.as_str()))
+    }
+}
+
 fn amount(minor: i64, currency: Option<Currency>) -> String {
     currency.map(|c| format_minor(minor, c)).unwrap_or_default()
 }
@@ -575,16 +615,17 @@ pub fn export_credits_csv(
     let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
     let currency = run.reporting_currency;
     let run_text = run_id.to_string();
-    let mut days = DayCache::new(zone);
+    let mut clock = RowClock::new(zone);
     let mut rows = 0u64;
     store.for_each_export_credit(run_id, &filter, |c| -> Result<(), ReportError> {
         let w = &mut file.writer;
         w.write_field(&run_text)?;
         field(w, c.order_id)?;
-        w.write_field(instant(c.order_at_ms))?;
-        w.write_field(days.day(c.order_at_ms)?.to_string())?;
+        let (at, day) = clock.format(c.order_at_ms)?;
+        w.write_field(at)?;
+        w.write_field(day)?;
         field(w, c.touch_id)?;
-        w.write_field(instant(c.touch_at_ms))?;
+        w.write_field(clock.format(c.touch_at_ms)?.0)?;
         field(w, c.channel)?;
         opt_field(w, c.creator_id)?;
         opt_field(w, c.campaign_id)?;
@@ -645,7 +686,7 @@ pub fn export_orders_csv(
     }
     let mut file = CsvFile::create(out, columns, options, &meta)?;
     let reporting = run.as_ref().map(|r| r.reporting_currency);
-    let mut days = DayCache::new(zone);
+    let mut clock = RowClock::new(zone);
     let mut rows = 0u64;
     store.for_each_export_order(run_id, &filter, |o| -> Result<(), ReportError> {
         let order_currency = Currency::parse(o.currency).ok();
@@ -657,8 +698,9 @@ pub fn export_orders_csv(
         let w = &mut file.writer;
         field(w, o.order_id)?;
         field(w, o.source)?;
-        w.write_field(instant(o.occurred_at_ms))?;
-        w.write_field(days.day(o.occurred_at_ms)?.to_string())?;
+        let (at, day) = clock.format(o.occurred_at_ms)?;
+        w.write_field(at)?;
+        w.write_field(day)?;
         field(w, o.status)?;
         w.write_field(amount(o.gross_minor, order_currency))?;
         w.write_field(amount(o.refunds_minor, order_currency))?;
@@ -703,14 +745,15 @@ pub fn export_touches_csv(
         columns.extend(PII_COLUMNS.map(str::to_owned));
     }
     let mut file = CsvFile::create(out, columns, options, &meta)?;
-    let mut days = DayCache::new(zone);
+    let mut clock = RowClock::new(zone);
     let mut rows = 0u64;
     store.for_each_export_touch(filter.from_at_ms, filter.until_at_ms, |t| -> Result<(), ReportError> {
         let w = &mut file.writer;
         field(w, t.touch_id)?;
         field(w, t.source)?;
-        w.write_field(instant(t.occurred_at_ms))?;
-        w.write_field(days.day(t.occurred_at_ms)?.to_string())?;
+        let (at, day) = clock.format(t.occurred_at_ms)?;
+        w.write_field(at)?;
+        w.write_field(day)?;
         field(w, t.channel)?;
         field(w, t.touch_type)?;
         for value in [t.creator_id, t.campaign_id, t.ad_id, t.content_id] {
@@ -789,3 +832,26 @@ pub fn export_spend_csv(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn row_clock_matches_the_calendar_in_odd_zones() {
+        for zone in ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Europe/Berlin"] {
+            let tz = lookback_core::time::parse_time_zone(zone).unwrap();
+            let mut clock = RowClock::new(tz);
+            // Every 7 minutes and 13 seconds over three days, in a shuffled order.
+            let start = 1_772_323_200_000_i64;
+            let mut instants: Vec<i64> = (0..600).map(|i| start + i * 433_000).collect();
+            instants.reverse();
+            instants.rotate_left(217);
+            for at in instants {
+                let (text, day) = clock.format(at).unwrap();
+                assert_eq!(text, instant(at));
+                assert_eq!(day, lookback_core::time::day_in_zone(at, tz).unwrap().to_string(), "{zone} {text}");
+            }
+        }
+    }
+}

@@ -1,12 +1,13 @@
 //! What the attribution engine needs from the store beyond the general loaders: a lean streaming
-//! read of touches (no allocation per row for the columns it only looks at), and writing a whole
-//! run — row, per-order outcomes, credits and learned weights — in one transaction.
+//! read of touches (no allocation per row for the columns it only looks at), the journey cache's
+//! rows (opaque blobs the engine encodes), and writing a whole run — row, per-order outcomes,
+//! credits, learned weights and the report totals of migration 0004 — in one transaction.
 //!
 //! Architecture Invariant: a run becomes visible complete or not at all. [`Store::write_complete_run`]
 //! inserts the run row, its orders, credits and weights and marks it `complete` inside one
 //! immediate transaction; any error rolls all of it back, so `find_run` never returns half a run.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::{CreditGrouping, JoinKind, NewRun, RunOrder, RunStatus, Store, StoreError, StoreResult};
 
@@ -234,10 +235,12 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let settling: Vec<String> = {
             let mut statement = tx.prepare_cached(
-                "SELECT order_id FROM run_orders
-                 WHERE run_id = ?1 AND provisional = 1
-                   AND order_id IN (SELECT order_id FROM orders WHERE occurred_at_ms <= ?2)
-                   AND order_id NOT IN (SELECT order_id FROM order_adjustments WHERE kind = 'chargeback' AND status = 'open')",
+                // Starts from the run's provisional orders (a partial index holds exactly those),
+                // so a run whose orders all settled costs one index probe, not a scan of orders.
+                "SELECT ro.order_id FROM run_orders ro JOIN orders o ON o.order_id = ro.order_id
+                 WHERE ro.run_id = ?1 AND ro.provisional = 1 AND o.occurred_at_ms <= ?2
+                   AND NOT EXISTS (SELECT 1 FROM order_adjustments a
+                                   WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')",
             )?;
             let rows = statement.query_map(params![run_id, cutoff], |row| row.get(0))?;
             rows.collect::<Result<_, _>>()?
@@ -257,10 +260,14 @@ impl Store {
             .query_row(params![run_id], |row| row.get(0))
             .optional()?
             .unwrap_or(false);
+        if has_totals {
+            rebuild_order_buckets(&tx, run_id)?;
+        }
         if has_totals && !move_settled_totals(&tx, run_id, &settling)? {
             // Totals that cannot be moved exactly are dropped: reports fall back to the exact
             // joins for this run, which are slower but never wrong.
             tx.execute("DELETE FROM run_credit_totals WHERE run_id = ?1", params![run_id])?;
+            tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
             tx.execute("UPDATE attribution_runs SET has_report_totals = 0 WHERE run_id = ?1", params![run_id])?;
         }
         tx.commit()?;
@@ -294,6 +301,9 @@ pub struct ReportedRunOrder {
     pub occurred_at_ms: i64,
     /// The order's own currency (what a `missing_fx` total is in).
     pub currency: String,
+    /// The order's day in the run's reporting zone, as the instant range `[start, end)`.
+    pub day_start_ms: i64,
+    pub day_end_ms: i64,
 }
 
 /// A credit naming its touch by text id (the engine keeps the ids of journey touches), for
@@ -336,41 +346,47 @@ pub struct TouchReportKeys {
     pub content_id: Option<String>,
 }
 
+/// A `journey_cache` row's blobs: the journeys, and the non-converting paths when asked for.
+pub type CachedJourneyBlobs = (Vec<u8>, Option<Vec<u8>>);
+
 impl CreditGrouping {
     /// The stored name of a grouping in `run_credit_totals` (`None` for order, which has none).
     pub(crate) fn totals_name(self) -> Option<&'static str> {
-        match self {
-            CreditGrouping::Channel => Some("channel"),
-            CreditGrouping::Creator => Some("creator"),
-            CreditGrouping::Campaign => Some("campaign"),
-            CreditGrouping::Content => Some("content"),
-            CreditGrouping::Order => None,
-        }
+        TOTAL_GROUPINGS.iter().find(|&&(g, _)| g == self).map(|&(_, name)| name)
     }
 }
 
 impl Store {
     /// The cached journeys stored for exactly this watermark, lookback and probabilistic setting
-    /// in `format`, if any. A row in another format is treated as absent.
+    /// in `format`, if any — and their non-converting paths only `with_paths` (heuristic models
+    /// need none, and they are the larger part). A row in another format is treated as absent.
     pub fn journey_cache(
         &self,
         input_watermark: &str,
         lookback_days: u32,
         probabilistic: bool,
         format: i64,
-    ) -> StoreResult<Option<Vec<u8>>> {
+        with_paths: bool,
+    ) -> StoreResult<Option<CachedJourneyBlobs>> {
+        let sql = if with_paths {
+            "SELECT payload, paths FROM journey_cache
+             WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND format = ?4"
+        } else {
+            "SELECT payload, NULL FROM journey_cache
+             WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND format = ?4"
+        };
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT payload FROM journey_cache
-                 WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND format = ?4",
-            )?
-            .query_row(params![input_watermark, lookback_days, probabilistic, format], |row| row.get(0))
+            .prepare_cached(sql)?
+            .query_row(params![input_watermark, lookback_days, probabilistic, format], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?)
     }
 
     /// Stores the journeys of `input_watermark` (replacing a row with the same key) and deletes
     /// every cache row of another watermark: the watermark only grows, so those are never read.
+    #[allow(clippy::too_many_arguments)]
     pub fn put_journey_cache(
         &mut self,
         input_watermark: &str,
@@ -379,14 +395,16 @@ impl Store {
         format: i64,
         created_at_ms: i64,
         payload: &[u8],
+        paths: &[u8],
     ) -> StoreResult<()> {
         self.ensure_writable()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM journey_cache WHERE input_watermark <> ?1", params![input_watermark])?;
         tx.execute(
-            "INSERT OR REPLACE INTO journey_cache (input_watermark, lookback_days, probabilistic, format, created_at_ms, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![input_watermark, lookback_days, probabilistic, format, created_at_ms, payload],
+            "INSERT OR REPLACE INTO journey_cache (input_watermark, lookback_days, probabilistic, format, created_at_ms,
+                                                   payload, paths)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![input_watermark, lookback_days, probabilistic, format, created_at_ms, payload, paths],
         )?;
         tx.commit()?;
         Ok(())
@@ -456,13 +474,29 @@ impl Store {
         check_report_conservation(orders, credits)?;
         let mut order_sequence: Vec<u32> = (0..orders.len() as u32).collect();
         order_sequence.sort_unstable_by(|&a, &b| orders[a as usize].order.order_id.cmp(&orders[b as usize].order.order_id));
-        let mut credit_sequence: Vec<u32> = (0..credits.len() as u32).collect();
-        credit_sequence.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&credits[a as usize], &credits[b as usize]);
-            let order_a = &orders[a.order as usize].order.order_id;
-            let order_b = &orders[b.order as usize].order.order_id;
-            order_a.as_bytes().cmp(order_b.as_bytes()).then_with(|| a.touch_id.as_bytes().cmp(b.touch_id.as_bytes()))
-        });
+        // Credits in (order id, touch id) order without comparing order ids again: bucket them by
+        // order (a counting sort), walk the orders in id order, sort each order's few by touch id.
+        let mut starts = vec![0u32; orders.len() + 1];
+        for credit in credits {
+            starts[credit.order as usize + 1] += 1;
+        }
+        for index in 0..orders.len() {
+            starts[index + 1] += starts[index];
+        }
+        let mut by_order = vec![0u32; credits.len()];
+        let mut fill = starts.clone();
+        for (index, credit) in credits.iter().enumerate() {
+            by_order[fill[credit.order as usize] as usize] = index as u32;
+            fill[credit.order as usize] += 1;
+        }
+        drop(fill);
+        let mut credit_sequence: Vec<u32> = Vec::with_capacity(credits.len());
+        for &order in &order_sequence {
+            let own = &mut by_order[starts[order as usize] as usize..starts[order as usize + 1] as usize];
+            own.sort_unstable_by(|&a, &b| credits[a as usize].touch_id.as_bytes().cmp(credits[b as usize].touch_id.as_bytes()));
+            credit_sequence.extend_from_slice(own);
+        }
+        drop(by_order);
 
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -480,44 +514,44 @@ impl Store {
             ],
         )?;
         let run_id = tx.last_insert_rowid();
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for &index in &order_sequence {
-                let item = &orders[index as usize];
+        insert_batched(
+            &tx,
+            "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \
+             day_start_ms, day_end_ms)",
+            &run_id,
+            order_sequence.iter().map(|&index| &orders[index as usize]),
+            |item, row| {
                 let order = &item.order;
-                statement.execute(params![
-                    run_id,
-                    order.order_id,
-                    order.outcome,
-                    order.net_minor,
-                    order.provisional,
-                    order.join_kind,
-                    item.occurred_at_ms,
-                    item.currency,
-                ])?;
-            }
-        }
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for &index in &credit_sequence {
-                let credit = &credits[index as usize];
-                statement.execute(params![
-                    run_id,
-                    orders[credit.order as usize].order.order_id,
-                    credit.touch_id,
-                    credit.share_ppb,
-                    credit.revenue_minor,
-                    credit.join_kind,
-                    credit.confidence_ppm,
-                ])?;
-            }
-        }
+                row.extend([
+                    &order.order_id as &dyn ToSql,
+                    &order.outcome,
+                    &order.net_minor,
+                    &order.provisional,
+                    &order.join_kind,
+                    &item.occurred_at_ms,
+                    &item.currency,
+                    &item.day_start_ms,
+                    &item.day_end_ms,
+                ]);
+            },
+        )?;
+        rebuild_order_buckets(&tx, run_id)?;
+        insert_batched(
+            &tx,
+            "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
+            &run_id,
+            credit_sequence.iter().map(|&index| &credits[index as usize]),
+            |credit, row| {
+                row.extend([
+                    &orders[credit.order as usize].order.order_id as &dyn ToSql,
+                    &credit.touch_id,
+                    &credit.share_ppb,
+                    &credit.revenue_minor,
+                    &credit.join_kind,
+                    &credit.confidence_ppm,
+                ]);
+            },
+        )?;
         {
             let mut statement = tx.prepare_cached(
                 "INSERT INTO run_channel_weights (run_id, channel, value, weight, conversions, paths)
@@ -534,28 +568,22 @@ impl Store {
                 ])?;
             }
         }
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO run_credit_totals (run_id, grouping, key, day_start_ms, day_end_ms, provisional, credits,
-                                                share_ppb, revenue_minor)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for total in totals {
-                let grouping = total.grouping.totals_name().ok_or_else(|| StoreError::InvalidValue {
+        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> =
+            TOTAL_GROUPINGS.iter().map(|&(_, name)| (name, Vec::new())).collect();
+        for total in totals {
+            let slot = TOTAL_GROUPINGS.iter().position(|&(g, _)| g == total.grouping).ok_or_else(|| {
+                StoreError::InvalidValue {
                     field: "run credit total",
                     detail: "order totals are read from run_orders, not stored".to_owned(),
-                })?;
-                statement.execute(params![
-                    run_id,
-                    grouping,
-                    total.key,
-                    total.day_start_ms,
-                    total.day_end_ms,
-                    total.provisional,
-                    total.credits as i64,
-                    total.share_ppb,
-                    total.revenue_minor,
-                ])?;
+                }
+            })?;
+            by_grouping[slot].1.push(total);
+        }
+        {
+            let mut statement =
+                tx.prepare_cached("INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)")?;
+            for (name, totals) in &by_grouping {
+                statement.execute(params![run_id, name, encode_totals(totals)])?;
             }
         }
         tx.execute(
@@ -567,13 +595,37 @@ impl Store {
     }
 }
 
+/// Recomputes a run's `run_order_buckets` from its `run_orders` (a few hundred rows out of one
+/// GROUP BY): when the run is written, and when some of its orders settle.
+fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreResult<()> {
+    tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
+    tx.execute(
+        "INSERT INTO run_order_buckets (run_id, outcome, currency, day_start_ms, day_end_ms, provisional, orders, net_minor)
+         SELECT run_id, outcome, CASE WHEN outcome = 'missing_fx' THEN order_currency END, day_start_ms, day_end_ms,
+                provisional, COUNT(*), SUM(net_minor)
+         FROM run_orders WHERE run_id = ?1
+         GROUP BY outcome, 3, day_start_ms, day_end_ms, provisional",
+        params![run_id],
+    )?;
+    Ok(())
+}
+
+/// The groupings whose totals are stored, with their names in `run_credit_totals`.
+pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, &str); 4] = [
+    (CreditGrouping::Channel, "channel"),
+    (CreditGrouping::Creator, "creator"),
+    (CreditGrouping::Campaign, "campaign"),
+    (CreditGrouping::Content, "content"),
+];
+
 /// Moves the credits of orders that just settled from their provisional buckets of
 /// `run_credit_totals` to the settled ones. Returns `false` if a credit's bucket is not where it
 /// must be (the totals no longer match the credits), in which case the caller drops the totals.
 fn move_settled_totals(tx: &rusqlite::Transaction<'_>, run_id: i64, settling: &[String]) -> StoreResult<bool> {
-    use std::collections::BTreeMap;
-    // (grouping, key, order instant) → (credits, share, revenue): one bucket lookup per group.
-    let mut moved: BTreeMap<(&'static str, Option<String>, i64), (i64, i64, i64)> = BTreeMap::new();
+    use std::collections::{BTreeMap, HashMap};
+    // (grouping slot, key, order instant) → (credits, share, revenue).
+    type Moved = BTreeMap<(usize, Option<String>, i64), (u64, i64, i64)>;
+    let mut moved = Moved::new();
     {
         let mut statement = tx.prepare_cached(
             "SELECT t.channel, t.creator_id, t.campaign_id, t.content_id, o.occurred_at_ms, c.share_ppb, c.revenue_minor
@@ -587,9 +639,9 @@ fn move_settled_totals(tx: &rusqlite::Transaction<'_>, run_id: i64, settling: &[
             while let Some(row) = rows.next()? {
                 let at: i64 = row.get(4)?;
                 let (share, revenue): (i64, i64) = (row.get(5)?, row.get(6)?);
-                for (index, name) in [(0, "channel"), (1, "creator"), (2, "campaign"), (3, "content")] {
-                    let key: Option<String> = row.get(index)?;
-                    let sums = moved.entry((name, key, at)).or_default();
+                for slot in 0..TOTAL_GROUPINGS.len() {
+                    let key: Option<String> = row.get(slot)?;
+                    let sums = moved.entry((slot, key, at)).or_default();
                     sums.0 += 1;
                     sums.1 += share;
                     sums.2 += revenue;
@@ -597,46 +649,123 @@ fn move_settled_totals(tx: &rusqlite::Transaction<'_>, run_id: i64, settling: &[
             }
         }
     }
-    let mut find = tx.prepare_cached(
-        "SELECT rowid, day_start_ms, day_end_ms, credits FROM run_credit_totals
-         WHERE run_id = ?1 AND grouping = ?2 AND key IS ?3 AND provisional = ?4
-           AND day_start_ms <= ?5 AND day_end_ms > ?5",
-    )?;
-    let mut subtract = tx.prepare_cached(
-        "UPDATE run_credit_totals SET credits = credits - ?2, share_ppb = share_ppb - ?3, revenue_minor = revenue_minor - ?4
-         WHERE rowid = ?1",
-    )?;
-    let mut delete = tx.prepare_cached("DELETE FROM run_credit_totals WHERE rowid = ?1")?;
-    let mut add = tx.prepare_cached(
-        "UPDATE run_credit_totals SET credits = credits + ?2, share_ppb = share_ppb + ?3, revenue_minor = revenue_minor + ?4
-         WHERE rowid = ?1",
-    )?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO run_credit_totals (run_id, grouping, key, day_start_ms, day_end_ms, provisional, credits, share_ppb,
-                                        revenue_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)",
-    )?;
-    for ((name, key, at), (credits, share, revenue)) in moved {
-        let source: Option<(i64, i64, i64, i64)> = find
-            .query_row(params![run_id, name, key, true, at], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+    for (slot, &(_, name)) in TOTAL_GROUPINGS.iter().enumerate() {
+        let payload: Option<Vec<u8>> = tx
+            .prepare_cached("SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2")?
+            .query_row(params![run_id, name], |row| row.get(0))
             .optional()?;
-        let Some((rowid, day_start, day_end, held)) = source else { return Ok(false) };
-        if held < credits {
-            return Ok(false);
+        let Some(Ok(mut buckets)) = payload.map(|p| decode_totals(&p, TOTAL_GROUPINGS[slot].0)) else { return Ok(false) };
+        // Where each (key, day start, provisional) bucket is, and each key's provisional days.
+        let mut at_bucket: HashMap<(Option<String>, i64, bool), usize> = HashMap::with_capacity(buckets.len());
+        for (index, bucket) in buckets.iter().enumerate() {
+            at_bucket.insert((bucket.key.clone(), bucket.day_start_ms, bucket.provisional), index);
         }
-        if held == credits {
-            delete.execute(params![rowid])?;
-        } else {
-            subtract.execute(params![rowid, credits, share, revenue])?;
+        let mut provisional_of_key: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        for (index, bucket) in buckets.iter().enumerate().filter(|(_, b)| b.provisional) {
+            provisional_of_key.entry(bucket.key.clone()).or_default().push(index);
         }
-        let target: Option<i64> =
-            find.query_row(params![run_id, name, key, false, at], |row| row.get(0)).optional()?;
-        match target {
-            Some(rowid) => add.execute(params![rowid, credits, share, revenue])?,
-            None => insert.execute(params![run_id, name, key, day_start, day_end, credits, share, revenue])?,
-        };
+        for ((_, key, at), (credits, share, revenue)) in moved.range((slot, None, i64::MIN)..(slot + 1, None, i64::MIN)) {
+            // The provisional bucket of this key whose day holds the order's instant.
+            let source = provisional_of_key.get(key).and_then(|indices| {
+                indices.iter().copied().find(|&i| buckets[i].day_start_ms <= *at && *at < buckets[i].day_end_ms)
+            });
+            let Some(source) = source else { return Ok(false) };
+            let bucket = &mut buckets[source];
+            if bucket.credits < *credits {
+                return Ok(false);
+            }
+            bucket.credits -= credits;
+            bucket.share_ppb -= share;
+            bucket.revenue_minor -= revenue;
+            let (day_start_ms, day_end_ms) = (bucket.day_start_ms, bucket.day_end_ms);
+            match at_bucket.get(&(key.clone(), day_start_ms, false)) {
+                Some(&target) => {
+                    let bucket = &mut buckets[target];
+                    bucket.credits += credits;
+                    bucket.share_ppb += share;
+                    bucket.revenue_minor += revenue;
+                }
+                None => {
+                    at_bucket.insert((key.clone(), day_start_ms, false), buckets.len());
+                    buckets.push(RunCreditTotal {
+                        grouping: TOTAL_GROUPINGS[slot].0,
+                        key: key.clone(),
+                        day_start_ms,
+                        day_end_ms,
+                        provisional: false,
+                        credits: *credits,
+                        share_ppb: *share,
+                        revenue_minor: *revenue,
+                    });
+                }
+            }
+        }
+        let kept: Vec<&RunCreditTotal> = buckets.iter().filter(|b| b.credits > 0).collect();
+        tx.prepare_cached("UPDATE run_credit_totals SET payload = ?3 WHERE run_id = ?1 AND grouping = ?2")?
+            .execute(params![run_id, name, encode_totals(&kept)])?;
     }
     Ok(true)
+}
+
+/// The binary form of one grouping's buckets: a count, then per bucket a key flag (0 none,
+/// 1 text), the key's length and UTF-8 bytes, then day start, day end, provisional (one byte),
+/// credits, share and revenue as little-endian 64-bit integers.
+pub(crate) fn encode_totals(totals: &[&RunCreditTotal]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + totals.len() * 56);
+    out.extend_from_slice(&(totals.len() as u64).to_le_bytes());
+    for total in totals {
+        match &total.key {
+            None => out.push(0),
+            Some(key) => {
+                out.push(1);
+                out.extend_from_slice(&(key.len() as u64).to_le_bytes());
+                out.extend_from_slice(key.as_bytes());
+            }
+        }
+        out.extend_from_slice(&total.day_start_ms.to_le_bytes());
+        out.extend_from_slice(&total.day_end_ms.to_le_bytes());
+        out.push(u8::from(total.provisional));
+        out.extend_from_slice(&total.credits.to_le_bytes());
+        out.extend_from_slice(&total.share_ppb.to_le_bytes());
+        out.extend_from_slice(&total.revenue_minor.to_le_bytes());
+    }
+    out
+}
+
+/// Reads [`encode_totals`]' output; anything malformed is an `InvalidValue` error.
+pub(crate) fn decode_totals(bytes: &[u8], grouping: CreditGrouping) -> StoreResult<Vec<RunCreditTotal>> {
+    let bad = || StoreError::InvalidValue { field: "run_credit_totals payload", detail: "malformed".to_owned() };
+    let mut at = 0usize;
+    let mut take = |n: usize| -> StoreResult<&[u8]> {
+        let slice = bytes.get(at..at.checked_add(n).ok_or_else(bad)?).ok_or_else(bad)?;
+        at += n;
+        Ok(slice)
+    };
+    let word = |slice: &[u8]| -> [u8; 8] { slice.try_into().unwrap_or_default() };
+    let count = u64::from_le_bytes(word(take(8)?));
+    let mut totals = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len() / 41));
+    for _ in 0..count {
+        let key = match take(1)?[0] {
+            0 => None,
+            1 => {
+                let len = usize::try_from(u64::from_le_bytes(word(take(8)?))).map_err(|_| bad())?;
+                Some(std::str::from_utf8(take(len)?).map_err(|_| bad())?.to_owned())
+            }
+            _ => return Err(bad()),
+        };
+        let day_start_ms = i64::from_le_bytes(word(take(8)?));
+        let day_end_ms = i64::from_le_bytes(word(take(8)?));
+        let provisional = match take(1)?[0] {
+            0 => false,
+            1 => true,
+            _ => return Err(bad()),
+        };
+        let credits = u64::from_le_bytes(word(take(8)?));
+        let share_ppb = i64::from_le_bytes(word(take(8)?));
+        let revenue_minor = i64::from_le_bytes(word(take(8)?));
+        totals.push(RunCreditTotal { grouping, key, day_start_ms, day_end_ms, provisional, credits, share_ppb, revenue_minor });
+    }
+    if take(0).is_ok() && at == bytes.len() { Ok(totals) } else { Err(bad()) }
 }
 
 /// The by-order report of a run with totals is read from `run_orders` alone, which is exact only
@@ -670,4 +799,46 @@ fn check_report_conservation(orders: &[ReportedRunOrder], credits: &[NamedRunCre
         }
     }
     Ok(())
+}
+
+/// Rows per multi-row `INSERT` of [`insert_batched`]: a few hundred bound values per statement,
+/// far below SQLite's limit, and most of the per-statement cost amortized.
+const BATCH_ROWS: usize = 64;
+
+/// Inserts `items` into `table_columns` (`"table (run_id, col, …)"`) with multi-row `INSERT`
+/// statements: `run_id` first, then the values `bind` pushes for each item. One statement per
+/// row costs most of a bulk insert's time outside SQLite's B-tree work.
+fn insert_batched<'a, T: Copy + 'a>(
+    tx: &rusqlite::Transaction<'_>,
+    table_columns: &str,
+    run_id: &'a i64,
+    items: impl Iterator<Item = T>,
+    bind: impl Fn(&T, &mut Vec<&'a dyn ToSql>),
+) -> StoreResult<()> {
+    let columns = table_columns.matches(',').count() + 1;
+    let sql_for = |rows: usize| {
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        format!("INSERT INTO {table_columns} VALUES {}", vec![row; rows].join(", "))
+    };
+    let mut values: Vec<&'a dyn ToSql> = Vec::with_capacity(BATCH_ROWS * columns);
+    let mut rows = 0;
+    let flush = |values: &mut Vec<&'a dyn ToSql>, rows: usize| -> StoreResult<()> {
+        if rows > 0 {
+            tx.prepare_cached(&sql_for(rows))?.execute(&values[..])?;
+            values.clear();
+        }
+        Ok(())
+    };
+    for item in items {
+        values.push(run_id);
+        let before = values.len();
+        bind(&item, &mut values);
+        debug_assert_eq!(values.len() - before + 1, columns);
+        rows += 1;
+        if rows == BATCH_ROWS {
+            flush(&mut values, rows)?;
+            rows = 0;
+        }
+    }
+    flush(&mut values, rows)
 }

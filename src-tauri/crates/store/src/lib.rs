@@ -10,13 +10,22 @@
 //! - `read`: [`Overview`], streaming loaders for attribution, listings and row counts.
 //! - `settings`: workspace settings, the append-only model log, the input watermark.
 //! - `runs`: attribution runs, their per-order outcomes and credits.
-//! - `attribution_io`: the lean touch scan of the engine and the one-transaction run writer.
-//! - `reports`: aggregate queries of the report views (credits by key, orders by outcome).
+//! - `attribution_io`: the lean touch scan of the engine, the one-transaction run writer (with
+//!   the run's report totals), the journey cache's rows, and settling a reused run.
+//! - `reports`: aggregate queries of the report views (credits by key, orders by outcome), read
+//!   from a run's stored totals while its inputs are unchanged, else by the exact joins.
 //! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
 //!   touch dimension, spend and costs in a day range, customers' first orders) and the row-by-row
 //!   streams of the event-level CSV exports.
+//! - `realtime`: webhook deliveries (receiver's durable log), webhook secret references, alert
+//!   rules and notifications (claimed before sending), and the reads alert rules evaluate.
 //! - `sync_state`: source removal, per-source dead-letter counts and checkpoints, page-level
 //!   dead-letter resolution for the sync machinery.
+//! - `backup`: online, consistent backups ([`Store::backup_to`]) and restoring one into a new
+//!   workspace ([`Store::restore_backup`]).
+//! - `privacy`: identity components, erasing a person, privacy settings, raw-payload purge and
+//!   the erasure audit log.
+//! - `trust_queries`: reads behind reconciliation, credit conservation, run diffs, duplicates.
 //!
 //! Architecture Invariants:
 //! - Opening never writes into a foreign, damaged or newer file.
@@ -25,28 +34,38 @@
 //! - The model setting and its `model_changes` row are written together or not at all.
 
 mod attribution_io;
+mod backup;
 mod error;
 mod migrations;
 mod opening;
+mod privacy;
 mod read;
+mod realtime;
 mod records;
 mod reports;
 mod runs;
 mod settings;
 mod sync_state;
+mod trust_queries;
 mod view_queries;
 mod write;
 
 pub use attribution_io::{
-    AttributionTouch, NamedRunCredit, ReportedRunOrder, RunChannelWeight, RunCredit, RunCreditTotal,
+    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, ReportedRunOrder, RunChannelWeight, RunCredit, RunCreditTotal,
     TouchReportKeys,
 };
+pub use backup::BackupSummary;
 pub use error::{StoreError, StoreResult};
 pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
+pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
 pub use read::{
     COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,
     SourceFreshness, Table,
+};
+pub use realtime::{
+    AlertNotification, AlertRule, CreatorLinkOrder, NewAlertNotification, NewAlertRule,
+    NewWebhookDelivery, PendingWebhookDelivery, WebhookDeliveryOutcome, WebhookSecretRef,
 };
 pub use records::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, DeadLetter,
@@ -62,6 +81,7 @@ pub use settings::{
     ModelChangeRequest, WorkspaceSettings,
 };
 pub use sync_state::SourceDeadLetterCount;
+pub use trust_queries::{ConservationRow, OrphanAdjustment, RawEventStats, ReconcileOrder};
 pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditGroup, ViewDimension, ViewSpend,

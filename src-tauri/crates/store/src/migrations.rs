@@ -36,6 +36,16 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0004_attribution_cache",
         sql: include_str!("../migrations/0004_attribution_cache.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_webhooks_alerts",
+        sql: include_str!("../migrations/0006_webhooks_alerts.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_trust",
+        sql: include_str!("../migrations/0007_trust.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -31,6 +31,9 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
     read_only: bool,
+    /// What the integrity check found, for a store opened with `open_damaged_read_only` on a
+    /// damaged file; `None` for every sound file.
+    damage: Option<String>,
 }
 
 impl Store {
@@ -70,6 +73,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             read_only: false,
+            damage: None,
         })
     }
 
@@ -98,6 +102,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             read_only: false,
+            damage: None,
         })
     }
 
@@ -135,7 +140,67 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             read_only: true,
+            damage: None,
         })
+    }
+
+    /// Opens a workspace for reading only even if it is damaged, so a person can still look at
+    /// (and back up) what is left. A sound, up-to-date file opens like `open_read_only`; a file
+    /// failing the integrity check opens read-only and query-only, with the check's findings in
+    /// [`Store::damage`]. Nothing is ever written: the connection is read-only at the SQLite
+    /// level, so even a bug in a caller cannot write into the damaged file. Queries on damaged
+    /// pages fail with an SQLite error ("database disk image is malformed"), never a crash.
+    ///
+    /// Missing, foreign and newer files are refused exactly as by `open`.
+    pub fn open_damaged_read_only(path: impl AsRef<Path>) -> StoreResult<Store> {
+        let path = path.as_ref();
+        let detail = match check_workspace(path) {
+            Ok(found) if found > SCHEMA_VERSION => {
+                return Err(StoreError::NewerVersion {
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(_) => None,
+            Err(StoreError::Damaged { detail, .. }) => Some(detail),
+            Err(other) => return Err(other),
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail: format!("{}; it cannot even be opened read-only: {e}", detail.clone().unwrap_or_default()),
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // On a badly damaged file even these fail (the schema itself may be unreadable); the
+        // connection is read-only at the SQLite level regardless, so they are best effort and
+        // the store still opens, to report the damage and fail each query with an error.
+        let _ = set_cache_size(&conn);
+        let _ = conn.pragma_update(None, "query_only", true);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: true,
+            damage: detail,
+        })
+    }
+
+    /// What the integrity check found wrong with the file, if it was opened damaged with
+    /// `open_damaged_read_only`.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
+    }
+
+    /// Runs the full `PRAGMA integrity_check` (slower and stricter than the `quick_check` on
+    /// open) and returns its complaints; empty means the file is sound.
+    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
+        let mut statement = self.conn.prepare("PRAGMA integrity_check(50)")?;
+        let lines = statement
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.into_iter().filter(|line| line != "ok").collect())
     }
 
     /// The file this store was opened from.
@@ -186,7 +251,7 @@ fn set_cache_size(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn open_read_only_connection(path: &Path) -> StoreResult<Connection> {
+pub(crate) fn open_read_only_connection(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -197,7 +262,7 @@ fn open_read_only_connection(path: &Path) -> StoreResult<Connection> {
 }
 
 /// Every check `open` makes before writing anything. Returns the file's schema version.
-fn check_workspace(path: &Path) -> StoreResult<i64> {
+pub(crate) fn check_workspace(path: &Path) -> StoreResult<i64> {
     let not_a_workspace = |detail: &str| StoreError::NotAWorkspace {
         path: path.to_path_buf(),
         detail: detail.to_string(),

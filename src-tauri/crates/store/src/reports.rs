@@ -5,6 +5,8 @@
 //! Sums are exact integers computed by SQLite; a sum that overflows `i64` is an SQLite error,
 //! never a wrapped number.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{OptionalExtension, params};
 
 /// One whole share in parts per billion (core's `SHARE_ONE_PPB`; the store does not depend on core).
@@ -91,10 +93,10 @@ impl Store {
         grouping: CreditGrouping,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<CreditGroup>> {
-        if self.report_totals_usable(run_id)? {
-            if let Some(groups) = self.credit_groups_from_totals(run_id, grouping, filter)? {
-                return Ok(groups);
-            }
+        let from_totals =
+            if self.report_totals_usable(run_id)? { self.credit_groups_from_totals(run_id, grouping, filter)? } else { None };
+        if let Some(groups) = from_totals {
+            return Ok(groups);
         }
         let sql = format!(
             "SELECT {key} AS k, SUM(c.share_ppb), SUM(c.revenue_minor),
@@ -132,7 +134,12 @@ impl Store {
         // A run written with report totals carries each order's instant and currency as it saw
         // them; while the inputs are unchanged those equal the orders table's, so the join is
         // skipped. Otherwise the orders table is read as it is now, as it always was.
-        let sql = if self.report_totals_usable(run_id)? {
+        let usable = self.report_totals_usable(run_id)?;
+        let from_buckets = if usable { self.run_order_totals_from_buckets(run_id, filter)? } else { None };
+        if let Some(totals) = from_buckets {
+            return Ok(totals);
+        }
+        let sql = if usable {
             format!(
                 "SELECT ro.outcome, CASE WHEN ro.outcome = 'missing_fx' THEN ro.order_currency END AS cur, COUNT(*),
                         COALESCE(SUM(ro.net_minor), 0),
@@ -220,28 +227,84 @@ impl Store {
             let rows = statement.query_map(range, read)?;
             return Ok(Some(rows.collect::<Result<_, _>>()?));
         };
+        let payload: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2")?
+            .query_row(params![run_id, name], |row| row.get(0))
+            .optional()?;
+        let Some(payload) = payload else { return Ok(None) };
+        let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
+        let cuts = |bound: Option<i64>, b: &crate::RunCreditTotal| bound.is_some_and(|x| b.day_start_ms < x && x < b.day_end_ms);
+        if buckets.iter().any(|b| cuts(filter.from_at_ms, b) || cuts(filter.until_at_ms, b)) {
+            return Ok(None);
+        }
+        // Keys in the order SQLite's `ORDER BY key` gives: NULL first, then bytewise.
+        let mut groups: BTreeMap<Option<String>, (i64, i64, i64)> = BTreeMap::new();
+        for bucket in buckets {
+            let inside = filter.from_at_ms.is_none_or(|from| bucket.day_start_ms >= from)
+                && filter.until_at_ms.is_none_or(|until| bucket.day_end_ms <= until)
+                && !(filter.settled_only && bucket.provisional);
+            if inside {
+                let sums = groups.entry(bucket.key).or_default();
+                sums.0 += bucket.share_ppb;
+                sums.1 += bucket.revenue_minor;
+                if bucket.provisional {
+                    sums.2 += bucket.revenue_minor;
+                }
+            }
+        }
+        Ok(Some(
+            groups
+                .into_iter()
+                .map(|(key, (share, revenue, provisional))| CreditGroup {
+                    key,
+                    share_ppb: i128::from(share),
+                    revenue_minor: revenue,
+                    provisional_revenue_minor: provisional,
+                })
+                .collect(),
+        ))
+    }
+
+    /// [`Store::run_order_totals`] from the run's `run_order_buckets`, or `None` when a bound of
+    /// `filter` cuts through a day bucket.
+    fn run_order_totals_from_buckets(
+        &self,
+        run_id: i64,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Option<Vec<RunOrderTotal>>> {
         let straddles: bool = self
             .conn
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM run_credit_totals
-                                WHERE run_id = ?1 AND grouping = ?2
-                                  AND ((day_start_ms < ?3 AND day_end_ms > ?3) OR (day_start_ms < ?4 AND day_end_ms > ?4)))",
+                "SELECT EXISTS (SELECT 1 FROM run_order_buckets
+                                WHERE run_id = ?1
+                                  AND ((day_start_ms < ?2 AND day_end_ms > ?2) OR (day_start_ms < ?3 AND day_end_ms > ?3)))",
             )?
-            .query_row(params![run_id, name, filter.from_at_ms, filter.until_at_ms], |row| row.get(0))?;
+            .query_row(params![run_id, filter.from_at_ms, filter.until_at_ms], |row| row.get(0))?;
         if straddles {
             return Ok(None);
         }
         let mut statement = self.conn.prepare_cached(
-            "SELECT key, SUM(share_ppb), SUM(revenue_minor), SUM(CASE WHEN provisional = 1 THEN revenue_minor ELSE 0 END)
-             FROM run_credit_totals
-             WHERE run_id = ?1 AND grouping = ?5
-               AND (?2 IS NULL OR day_start_ms >= ?2) AND (?3 IS NULL OR day_end_ms <= ?3)
+            "SELECT outcome, currency, SUM(orders), SUM(net_minor),
+                    SUM(CASE WHEN provisional = 1 THEN net_minor ELSE 0 END),
+                    SUM(CASE WHEN provisional = 1 THEN orders ELSE 0 END)
+             FROM run_order_buckets
+             WHERE run_id = ?1 AND (?2 IS NULL OR day_start_ms >= ?2) AND (?3 IS NULL OR day_end_ms <= ?3)
                AND (?4 = 0 OR provisional = 0)
-             GROUP BY key ORDER BY key",
+             GROUP BY outcome, currency ORDER BY outcome, currency",
         )?;
         let rows = statement.query_map(
-            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only, name],
-            read,
+            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
+            |row| {
+                Ok(RunOrderTotal {
+                    outcome: row.get(0)?,
+                    currency: row.get(1)?,
+                    orders: row.get::<_, i64>(2)? as u64,
+                    net_minor: row.get(3)?,
+                    provisional_net_minor: row.get(4)?,
+                    provisional_orders: row.get::<_, i64>(5)? as u64,
+                })
+            },
         )?;
         Ok(Some(rows.collect::<Result<_, _>>()?))
     }

@@ -68,7 +68,6 @@ struct PreparedRecord {
 /// A page ready to be written.
 struct PreparedPage {
     number: u64,
-    url: String,
     records: Vec<PreparedRecord>,
     checkpoint: String,
     cost: FetchCost,
@@ -208,7 +207,7 @@ async fn sync_stream(
             Some(FetcherMessage::Page(page)) => {
                 counters.retries += page.cost.retries;
                 counters.waited += page.cost.waited;
-                write_page(store, context, stream, normalizer_version, &page, &mut counters)?;
+                write_page(store, context, stream, normalizer_version, page, &mut counters)?;
                 progress(&SyncEvent::PageCommitted {
                     source_id: context.source_id.clone(),
                     stream: stream.to_owned(),
@@ -353,7 +352,7 @@ async fn fetch_stream(
                 PreparedRecord { external_id: record.external_id, payload: record.payload.to_string(), normalized }
             })
             .collect();
-        let prepared = PreparedPage { number, url: request.url.clone(), records, checkpoint: page.checkpoint, cost };
+        let prepared = PreparedPage { number, records, checkpoint: page.checkpoint, cost };
         if sender.send(FetcherMessage::Page(prepared)).await.is_err() {
             return;
         }
@@ -379,12 +378,12 @@ fn write_page(
     context: &SourceContext,
     stream: &str,
     normalizer_version: i64,
-    page: &PreparedPage,
+    page: PreparedPage,
     counters: &mut StreamCounters,
 ) -> StoreResult<()> {
     let mut page_counters = StreamCounters::default();
     let mut tx = store.begin()?;
-    for record in &page.records {
+    for record in page.records {
         page_counters.records += 1;
         let outcome = tx.insert_raw_event(&NewRawEvent {
             source: &context.source_id,
@@ -409,10 +408,10 @@ fn write_page(
             }
         };
         let location = || format!("{}/{stream} page {} record {}", context.source_id, page.number, record.external_id);
-        match &record.normalized {
+        match record.normalized {
             Ok(normalized) => {
                 page_counters.unknown_fields += u64::from(normalized.unknown_fields);
-                match apply_rows(&mut tx, &normalized.rows, Some(raw_event_id)) {
+                match apply_owned_rows(&mut tx, normalized.rows, Some(raw_event_id)) {
                     Ok(()) => {}
                     Err(StoreError::InvalidValue { field, detail }) => {
                         page_counters.dead_letters += 1;
@@ -434,8 +433,8 @@ fn write_page(
                     source: context.source_id.clone(),
                     stream: stream.to_owned(),
                     location: location(),
-                    reason: problem.reason.clone(),
-                    payload: record.payload.clone(),
+                    reason: problem.reason,
+                    payload: record.payload,
                     created_at_ms: context.now_ms,
                 })?;
             }
@@ -444,7 +443,7 @@ fn write_page(
     tx.put_checkpoint(&SyncCheckpoint {
         source_id: context.source_id.clone(),
         stream: stream.to_owned(),
-        cursor: page.checkpoint.clone(),
+        cursor: page.checkpoint,
         updated_at_ms: context.now_ms,
     })?;
     tx.commit()?;
@@ -456,51 +455,52 @@ fn write_page(
     counters.new_versions += page_counters.new_versions;
     counters.dead_letters += page_counters.dead_letters;
     counters.unknown_fields += page_counters.unknown_fields;
-    let _ = &page.url;
     Ok(())
+}
+
+/// Writes the canonical rows of one record, pointing them at `raw_event_id`; see
+/// [`apply_owned_rows`], which this clones into.
+pub(crate) fn apply_rows(tx: &mut WriteTx<'_>, rows: &[CanonicalRow], raw_event_id: Option<i64>) -> StoreResult<()> {
+    apply_owned_rows(tx, rows.to_vec(), raw_event_id)
 }
 
 /// Writes the canonical rows of one record, pointing them at `raw_event_id`. Idempotent: a row
 /// that exists keeps its id and only takes the new status (an order that got paid, a dispute
-/// that was won), and a restated spend day replaces the stored one.
-pub(crate) fn apply_rows(tx: &mut WriteTx<'_>, rows: &[CanonicalRow], raw_event_id: Option<i64>) -> StoreResult<()> {
+/// that was won), and a restated spend day replaces the stored one. Takes the rows by value
+/// so the hot path of a sync does not clone every row.
+pub(crate) fn apply_owned_rows(tx: &mut WriteTx<'_>, rows: Vec<CanonicalRow>, raw_event_id: Option<i64>) -> StoreResult<()> {
     for row in rows {
         match row {
-            CanonicalRow::Touch(touch) => {
-                let mut touch = touch.clone();
+            CanonicalRow::Touch(mut touch) => {
                 touch.raw_event_id = touch.raw_event_id.or(raw_event_id);
                 tx.insert_touch(&touch)?;
             }
-            CanonicalRow::Order(order) => {
-                let mut order = order.clone();
+            CanonicalRow::Order(mut order) => {
                 order.raw_event_id = order.raw_event_id.or(raw_event_id);
                 if tx.insert_order(&order)? == InsertOutcome::Duplicate {
                     tx.update_order_status(&order.order_id, &order.status)?;
                 }
             }
-            CanonicalRow::Adjustment(adjustment) => {
-                let mut adjustment = adjustment.clone();
+            CanonicalRow::Adjustment(mut adjustment) => {
                 adjustment.raw_event_id = adjustment.raw_event_id.or(raw_event_id);
                 if tx.insert_adjustment(&adjustment)? == InsertOutcome::Duplicate {
                     tx.update_adjustment_status(&adjustment.adjustment_id, &adjustment.status)?;
                 }
             }
-            CanonicalRow::AdSpend(spend) => {
-                let mut spend = spend.clone();
+            CanonicalRow::AdSpend(mut spend) => {
                 spend.raw_event_id = spend.raw_event_id.or(raw_event_id);
                 tx.upsert_ad_spend(&spend)?;
             }
-            CanonicalRow::CreatorCost(cost) => {
-                let mut cost = cost.clone();
+            CanonicalRow::CreatorCost(mut cost) => {
                 cost.raw_event_id = cost.raw_event_id.or(raw_event_id);
                 tx.insert_creator_cost(&cost)?;
             }
             CanonicalRow::IdentityLink(link) => {
-                tx.insert_identity_link(link)?;
+                tx.insert_identity_link(&link)?;
             }
-            CanonicalRow::Creator(creator) => tx.upsert_creator(creator)?,
-            CanonicalRow::Campaign(campaign) => tx.upsert_campaign(campaign)?,
-            CanonicalRow::Content(content) => tx.upsert_content(content)?,
+            CanonicalRow::Creator(creator) => tx.upsert_creator(&creator)?,
+            CanonicalRow::Campaign(campaign) => tx.upsert_campaign(&campaign)?,
+            CanonicalRow::Content(content) => tx.upsert_content(&content)?,
         }
     }
     Ok(())

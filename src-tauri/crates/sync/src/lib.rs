@@ -13,6 +13,9 @@
 //! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
 //! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
 //!   [`replay`]: re-normalizing dead letters after a fix.
+//! - [`webhooks`]: the opt-in local receiver of signed webhooks and S2S postbacks (verify,
+//!   store durably, acknowledge, normalize in the background); [`outbound`]: JSON POSTs of
+//!   alert notifications (Slack incoming webhooks).
 //! - [`connectors`]: one module per platform; [`registry`]: kind name → connector.
 //!
 //! Architecture Invariants:
@@ -29,6 +32,7 @@ pub mod engine;
 mod error;
 pub mod fields;
 pub mod health;
+pub mod outbound;
 pub mod pii;
 pub mod progress;
 pub mod rate_limit;
@@ -37,6 +41,7 @@ pub mod replay;
 pub mod secret;
 pub mod sources;
 mod transport;
+pub mod webhooks;
 
 pub use connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page, RateLimit,

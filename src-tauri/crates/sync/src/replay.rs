@@ -7,7 +7,7 @@
 
 use lookback_store::{Source, Store};
 
-use crate::engine::{REQUEST_LOCATION_PREFIX, SyncOptions, apply_rows, source_context};
+use crate::engine::{REQUEST_LOCATION_PREFIX, SyncOptions, apply_owned_rows, source_context};
 use crate::registry::connector_for_kind;
 use crate::SyncResult;
 
@@ -53,7 +53,7 @@ pub fn replay_dead_letters(store: &mut Store, source: &Source, now_ms: i64) -> S
             None => None,
         };
         let mut tx = store.begin()?;
-        match apply_rows(&mut tx, &normalized.rows, raw_event_id) {
+        match apply_owned_rows(&mut tx, normalized.rows, raw_event_id) {
             Ok(()) => {
                 tx.resolve_dead_letter(letter.dead_letter_id, now_ms)?;
                 tx.commit()?;

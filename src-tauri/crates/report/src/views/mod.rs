@@ -152,6 +152,10 @@ impl DayCache {
         DayCache { zone, last: None }
     }
 
+    pub(crate) fn zone(&self) -> Tz {
+        self.zone
+    }
+
     pub(crate) fn day(&mut self, at_ms: i64) -> Result<NaiveDate, ReportError> {
         if let Some((start, end, day)) = self.last
             && at_ms >= start

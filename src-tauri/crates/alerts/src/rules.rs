@@ -1,0 +1,338 @@
+//! Alert rules and their evaluation: pure functions of (rule, facts read from the store, now).
+//!
+//! Each finding carries the key `(rule, subject, window)` that makes its notification unique:
+//! - creator revenue in a rolling 24 h: subject = creator, window = the UTC day the window ends
+//!   on, so a creator over the threshold is announced once a day, not on every check;
+//! - single order over X from a creator link: subject = the order id, window = `order`;
+//! - a source failing for N minutes: subject = the source, window = when it last succeeded
+//!   (one notification per outage);
+//! - dead letters above N: subject = the source (or `all`), window = the UTC day.
+
+use lookback_core::money::{Currency, format_minor};
+use lookback_core::settlement::is_provisional;
+use lookback_core::time::{DAY_MS, format_instant_ms};
+use lookback_store::{AlertRule, CreatorLinkOrder, Source};
+use serde_json::json;
+
+/// The attribution a real-time alert uses: the order's click id matched to a creator link's
+/// touch. It is deterministic and needs no model run, so it is known seconds after the order;
+/// the model-based views remain the reference once a run has happened.
+pub const ALERT_MODEL: &str = "creator link (click id)";
+
+/// The rolling window of creator revenue.
+pub const REVENUE_WINDOW_MS: i64 = DAY_MS;
+
+/// The kinds of rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// A creator's attributed net revenue in a rolling 24 h reaches the threshold.
+    CreatorRevenue,
+    /// One order through a creator's link is at least the threshold.
+    LargeOrder,
+    /// A source's sync has been failing for at least `threshold` minutes.
+    SyncFailing,
+    /// More than `threshold` dead letters are unresolved.
+    DeadLetters,
+}
+
+impl AlertKind {
+    pub const ALL: &'static [AlertKind] = &[AlertKind::CreatorRevenue, AlertKind::LargeOrder, AlertKind::SyncFailing, AlertKind::DeadLetters];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::CreatorRevenue => "creator_revenue",
+            AlertKind::LargeOrder => "large_order",
+            AlertKind::SyncFailing => "sync_failing",
+            AlertKind::DeadLetters => "dead_letters",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertKind> {
+        AlertKind::ALL.iter().copied().find(|k| k.as_str() == text.replace('-', "_"))
+    }
+
+    /// Whether the threshold is money (minor units of the rule's currency).
+    pub fn is_money(self) -> bool {
+        matches!(self, AlertKind::CreatorRevenue | AlertKind::LargeOrder)
+    }
+}
+
+/// Something a rule found that deserves a notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule_id: i64,
+    pub subject: String,
+    pub window_key: String,
+    pub title: String,
+    pub body: String,
+    /// Creator, order id, model, amounts, provisional or settled, window.
+    pub context: serde_json::Value,
+}
+
+/// What a rule is evaluated against; the caller reads it from the store.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Orders through creator links placed in the rule's window (see [`rule_window`]).
+    pub orders: Vec<CreatorLinkOrder>,
+    pub sources: Vec<Source>,
+    /// Unresolved dead letters, in the rule's subject (or all sources).
+    pub unresolved_dead_letters: i64,
+    /// The workspace's settlement window, to say whether money is provisional.
+    pub settlement_days: u32,
+}
+
+/// The order window `[from, to)` a money rule reads at `now_ms`: the 24 h ending `grace` ago.
+/// The grace window lets late facts (a refund, a click id that arrives after the order, a
+/// reattribution) land before the rule judges.
+pub fn rule_window(rule: &AlertRule, now_ms: i64) -> (i64, i64) {
+    let to = now_ms - rule.grace_minutes.max(0) * 60_000;
+    (to - REVENUE_WINDOW_MS, to)
+}
+
+/// The currency of a money rule (USD when the rule names none).
+fn rule_currency(rule: &AlertRule) -> Currency {
+    rule.currency.as_deref().and_then(|c| Currency::parse(c).ok()).unwrap_or(Currency::USD)
+}
+
+fn utc_day(at_ms: i64) -> String {
+    format_instant_ms(at_ms).map(|t| t[..10].to_owned()).unwrap_or_else(|_| at_ms.to_string())
+}
+
+/// Whether an order counts for a money rule: settled-only rules take paid orders without an
+/// open dispute; `include_provisional` adds pending and disputed orders (never failed ones).
+fn counts(rule: &AlertRule, order: &CreatorLinkOrder) -> bool {
+    let failed = matches!(order.status.as_str(), "failed" | "canceled" | "cancelled");
+    if rule.include_provisional { !failed } else { order.status == "paid" && !order.disputed }
+}
+
+fn net(order: &CreatorLinkOrder) -> i64 {
+    (order.gross_minor - order.deducted_minor).max(0)
+}
+
+/// Evaluates one rule at `now_ms`.
+pub fn evaluate(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    let Some(kind) = AlertKind::parse(&rule.kind) else { return Vec::new() };
+    match kind {
+        AlertKind::CreatorRevenue => creator_revenue(rule, facts, now_ms),
+        AlertKind::LargeOrder => large_orders(rule, facts, now_ms),
+        AlertKind::SyncFailing => sync_failing(rule, facts, now_ms),
+        AlertKind::DeadLetters => dead_letters(rule, facts, now_ms),
+    }
+}
+
+fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    let currency = rule_currency(rule);
+    let (from, to) = rule_window(rule, now_ms);
+    let mut totals: std::collections::BTreeMap<&str, (i64, i64, u32, bool)> = Default::default();
+    for order in &facts.orders {
+        if order.occurred_at_ms < from || order.occurred_at_ms >= to || order.currency != currency.code() || !counts(rule, order) {
+            continue;
+        }
+        if rule.subject.as_deref().is_some_and(|s| s != order.creator_id) {
+            continue;
+        }
+        let entry = totals.entry(order.creator_id.as_str()).or_default();
+        entry.0 += net(order);
+        entry.2 += 1;
+        let provisional = is_provisional(order.occurred_at_ms, now_ms, facts.settlement_days, order.disputed) || order.status != "paid";
+        if provisional {
+            entry.1 += net(order);
+            entry.3 = true;
+        }
+    }
+    totals
+        .into_iter()
+        .filter(|(_, (total, ..))| *total >= rule.threshold)
+        .map(|(creator, (total, provisional_minor, orders, _))| Finding {
+            rule_id: rule.rule_id,
+            subject: creator.to_owned(),
+            window_key: utc_day(to),
+            title: format!("{creator} reached {} {} in 24 h", format_minor(total, currency), currency.code()),
+            body: format!(
+                "Creator {creator}: {} {} net from {orders} order(s) in the 24 h to {} ({} of it provisional); threshold {} {}; model: {ALERT_MODEL}.",
+                format_minor(total, currency),
+                currency.code(),
+                format_instant_ms(to).unwrap_or_default(),
+                format_minor(provisional_minor, currency),
+                format_minor(rule.threshold, currency),
+                currency.code(),
+            ),
+            context: json!({
+                "rule_id": rule.rule_id, "kind": rule.kind, "creator": creator, "model": ALERT_MODEL,
+                "amount_minor": total, "provisional_minor": provisional_minor, "currency": currency.code(),
+                "threshold_minor": rule.threshold, "orders": orders,
+                "settled_only": !rule.include_provisional, "window_from_ms": from, "window_to_ms": to,
+            }),
+        })
+        .collect()
+}
+
+fn large_orders(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    let currency = rule_currency(rule);
+    let (from, to) = rule_window(rule, now_ms);
+    facts
+        .orders
+        .iter()
+        .filter(|o| o.occurred_at_ms >= from && o.occurred_at_ms < to && o.currency == currency.code() && counts(rule, o))
+        .filter(|o| rule.subject.as_deref().is_none_or(|s| s == o.creator_id))
+        .filter(|o| net(o) >= rule.threshold)
+        .map(|o| {
+            let provisional = is_provisional(o.occurred_at_ms, now_ms, facts.settlement_days, o.disputed) || o.status != "paid";
+            let state = if provisional { "provisional" } else { "settled" };
+            Finding {
+                rule_id: rule.rule_id,
+                subject: o.order_id.clone(),
+                window_key: "order".to_owned(),
+                title: format!("Order {} of {} {} via {}", o.order_id, format_minor(net(o), currency), currency.code(), o.creator_id),
+                body: format!(
+                    "Order {} ({state}) of {} {} net through creator {}'s link at {}; threshold {} {}; model: {ALERT_MODEL}.",
+                    o.order_id,
+                    format_minor(net(o), currency),
+                    currency.code(),
+                    o.creator_id,
+                    format_instant_ms(o.occurred_at_ms).unwrap_or_default(),
+                    format_minor(rule.threshold, currency),
+                    currency.code(),
+                ),
+                context: json!({
+                    "rule_id": rule.rule_id, "kind": rule.kind, "creator": o.creator_id, "order_id": o.order_id,
+                    "model": ALERT_MODEL, "amount_minor": net(o), "gross_minor": o.gross_minor,
+                    "currency": currency.code(), "threshold_minor": rule.threshold, "provisional": provisional,
+                    "status": o.status,
+                }),
+            }
+        })
+        .collect()
+}
+
+fn sync_failing(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    facts
+        .sources
+        .iter()
+        .filter(|s| rule.subject.as_deref().is_none_or(|subject| subject == s.source_id || subject == s.name))
+        .filter_map(|s| {
+            let error = s.last_error.as_ref()?;
+            let last_attempt = s.last_attempt_at_ms?;
+            let since = s.last_success_at_ms.unwrap_or(s.created_at_ms);
+            if last_attempt <= since || now_ms - since < rule.threshold * 60_000 {
+                return None;
+            }
+            let minutes = (now_ms - since) / 60_000;
+            Some(Finding {
+                rule_id: rule.rule_id,
+                subject: s.source_id.clone(),
+                window_key: since.to_string(),
+                title: format!("Sync of {} failing for {minutes} min", s.name),
+                body: format!("Source {} ({}) has not synced successfully for {minutes} minutes. Last error: {error}", s.name, s.kind),
+                context: json!({"rule_id": rule.rule_id, "kind": rule.kind, "source": s.name, "failing_since_ms": since,
+                                "minutes": minutes, "last_error": error}),
+            })
+        })
+        .collect()
+}
+
+fn dead_letters(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    if facts.unresolved_dead_letters <= rule.threshold {
+        return Vec::new();
+    }
+    let scope = rule.subject.clone().unwrap_or_else(|| "all".to_owned());
+    vec![Finding {
+        rule_id: rule.rule_id,
+        subject: scope.clone(),
+        window_key: utc_day(now_ms),
+        title: format!("{} unresolved dead letters ({scope})", facts.unresolved_dead_letters),
+        body: format!(
+            "{} records could not be used (threshold {}); see `lookback --db FILE dead-letters` or the Sources screen.",
+            facts.unresolved_dead_letters, rule.threshold
+        ),
+        context: json!({"rule_id": rule.rule_id, "kind": rule.kind, "scope": scope, "count": facts.unresolved_dead_letters,
+                        "threshold": rule.threshold}),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_772_323_200_000;
+
+    fn rule(kind: AlertKind, threshold: i64) -> AlertRule {
+        AlertRule {
+            rule_id: 1,
+            kind: kind.as_str().to_owned(),
+            subject: None,
+            threshold,
+            currency: Some("USD".to_owned()),
+            include_provisional: false,
+            grace_minutes: 0,
+            channel: "desktop".to_owned(),
+            created_at_ms: 0,
+        }
+    }
+
+    fn order(id: &str, creator: &str, at: i64, gross: i64, status: &str) -> CreatorLinkOrder {
+        CreatorLinkOrder {
+            order_id: id.to_owned(),
+            creator_id: creator.to_owned(),
+            occurred_at_ms: at,
+            gross_minor: gross,
+            currency: "USD".to_owned(),
+            status: status.to_owned(),
+            deducted_minor: 0,
+            disputed: false,
+        }
+    }
+
+    #[test]
+    fn creator_revenue_counts_settled_net_in_the_window_only() {
+        let mut facts = Facts { settlement_days: 14, ..Default::default() };
+        facts.orders = vec![
+            order("a", "ann", NOW - 1000, 6_000, "paid"),
+            order("b", "ann", NOW - 2000, 4_000, "pending"),
+            order("c", "ann", NOW - DAY_MS - 1, 9_000, "paid"),
+        ];
+        let r = rule(AlertKind::CreatorRevenue, 10_000);
+        assert!(evaluate(&r, &facts, NOW).is_empty(), "pending and out-of-window orders do not count");
+        let mut with_provisional = r.clone();
+        with_provisional.include_provisional = true;
+        let found = evaluate(&with_provisional, &facts, NOW);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].subject.as_str(), found[0].context["amount_minor"].as_i64()), ("ann", Some(10_000)));
+        // A refund brings the net under the threshold again.
+        facts.orders[0].deducted_minor = 1;
+        assert!(evaluate(&with_provisional, &facts, NOW).is_empty());
+        // The grace window moves the window back.
+        let mut graced = with_provisional.clone();
+        graced.grace_minutes = 60;
+        facts.orders[0].deducted_minor = 0;
+        assert!(evaluate(&graced, &facts, NOW).is_empty());
+    }
+
+    #[test]
+    fn large_orders_sync_failures_and_dead_letters() {
+        let facts = Facts {
+            orders: vec![order("big", "ann", NOW - 10, 50_000, "paid"), order("small", "ann", NOW - 10, 100, "paid")],
+            sources: vec![Source {
+                source_id: "s".into(),
+                kind: "stripe".into(),
+                name: "s".into(),
+                base_url: None,
+                account: None,
+                credential_ref: None,
+                created_at_ms: NOW - DAY_MS,
+                last_attempt_at_ms: Some(NOW - 1),
+                last_success_at_ms: Some(NOW - 31 * 60_000),
+                last_error: Some("HTTP 500".into()),
+            }],
+            unresolved_dead_letters: 5,
+            settlement_days: 14,
+        };
+        let found = evaluate(&rule(AlertKind::LargeOrder, 10_000), &facts, NOW);
+        assert_eq!(found.iter().map(|f| f.subject.as_str()).collect::<Vec<_>>(), ["big"]);
+        assert_eq!(found[0].context["provisional"], json!(true));
+        assert_eq!(evaluate(&rule(AlertKind::SyncFailing, 30), &facts, NOW).len(), 1);
+        assert!(evaluate(&rule(AlertKind::SyncFailing, 45), &facts, NOW).is_empty());
+        assert_eq!(evaluate(&rule(AlertKind::DeadLetters, 4), &facts, NOW).len(), 1);
+        assert!(evaluate(&rule(AlertKind::DeadLetters, 5), &facts, NOW).is_empty());
+    }
+}

@@ -1,0 +1,34 @@
+//! lookback-trust: what lets a team settle payouts from Lookback's numbers (issue #7) —
+//! reconciliation, data health, privacy controls (erase, redaction, retention), backup and
+//! integrity. A library over lookback-store; it speaks no SQL itself.
+//!
+//! Code map:
+//! - `integrity`: opening with an integrity verdict (sound, or damaged and read-only),
+//!   `backup` and `restore`.
+//! - `privacy`: [`redact_payload`], erasing a person by any key, the retention purge.
+//! - `reconcile`: the per-source, per-day reconciliation report with its gaps explained, the
+//!   credit conservation check, run-to-run diffs and duplicate counts.
+//! - `health`: ok / stale / failing per source.
+//!
+//! Architecture Invariants:
+//! - Nothing here writes into a damaged file: a damaged workspace is only ever opened through
+//!   `Store::open_damaged_read_only`, whose connection SQLite itself keeps read-only.
+//! - An erasure leaves no byte of the person in the workspace file or its `-wal`; the audit log
+//!   records the erasure, never the person.
+//! - Reconciliation adds up exactly, in minor units: every unit of order revenue in a window is
+//!   either attributed or assigned to exactly one gap cause.
+
+mod error;
+pub mod health;
+pub mod integrity;
+pub mod privacy;
+pub mod reconcile;
+
+pub use error::{TrustError, TrustResult};
+pub use health::{HealthPolicy, HealthState, SourceHealthState, source_health_states};
+pub use integrity::{IntegrityVerdict, OpenedWorkspace, backup, open_checked, restore};
+pub use privacy::{ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads, redact_payload};
+pub use reconcile::{
+    ConservationReport, CreatorMove, DuplicateCounts, GapCause, ReconcileOptions, Reconciliation,
+    ReconciliationRow, check_conservation, diff_runs, duplicate_counts, reconcile,
+};

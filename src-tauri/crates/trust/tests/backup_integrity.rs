@@ -1,0 +1,152 @@
+//! Backup during a running write restores to a consistent store; damaged files open read-only
+//! with a clear message and are never written; newer workspaces are refused.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use common::{T0, customer, touch};
+use lookback_store::{Store, StoreError, Table};
+use lookback_trust::{IntegrityVerdict, TrustError, backup, open_checked, restore};
+
+/// Rows per transaction of the writer thread: a consistent snapshot holds a multiple of it.
+const BATCH: usize = 25;
+
+#[test]
+fn backup_during_a_running_write_restores_to_a_committed_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.lookback");
+    Store::create(&db).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&db).unwrap();
+            let mut batches = 0usize;
+            // Keep writing until told to stop, and at least long enough to overlap the backup.
+            while !stop.load(Ordering::SeqCst) || batches < 8 {
+                let mut tx = store.begin().unwrap();
+                for i in 0..BATCH {
+                    let id = format!("t{batches:05}-{i:02}");
+                    tx.insert_touch(&touch(&id, T0 + i as i64, Some("c1"), customer(&format!("cust{batches}")), None))
+                        .unwrap();
+                }
+                tx.commit().unwrap();
+                batches += 1;
+            }
+            batches
+        })
+    };
+    // Let the writer get going, then back up while it runs.
+    while Store::open_read_only(&db).map(|s| s.row_count(Table::Touches).unwrap()).unwrap_or(0) < (BATCH * 4) as u64 {
+        std::thread::yield_now();
+    }
+    let out = dir.path().join("snapshot.lookback");
+    let summary = backup(&db, &out).unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let batches = writer.join().unwrap();
+    assert!(summary.bytes > 0);
+
+    let restored_path = dir.path().join("restored.lookback");
+    restore(&out, &restored_path).unwrap();
+    let restored = Store::open(&restored_path).unwrap();
+    assert!(restored.integrity_check().unwrap().is_empty());
+    let restored_touches = restored.row_count(Table::Touches).unwrap() as usize;
+    assert_eq!(restored_touches % BATCH, 0, "a half-committed batch leaked into the backup");
+    assert!(restored_touches >= BATCH * 4 && restored_touches <= batches * BATCH);
+    // Every batch in the snapshot is complete and the batches form a prefix 0..k.
+    let ids: Vec<String> = restored.touches().unwrap().into_iter().map(|t| t.touch_id).collect();
+    let k = restored_touches / BATCH;
+    for b in 0..k {
+        for i in 0..BATCH {
+            assert!(ids.contains(&format!("t{b:05}-{i:02}")), "batch {b} incomplete");
+        }
+    }
+}
+
+#[test]
+fn backup_and_restore_never_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.lookback");
+    Store::create(&db).unwrap();
+    let taken = dir.path().join("taken");
+    std::fs::write(&taken, b"keep me").unwrap();
+    assert!(matches!(backup(&db, &taken), Err(TrustError::TargetExists { .. })));
+    assert!(matches!(restore(&db, &taken), Err(TrustError::TargetExists { .. })));
+    assert_eq!(std::fs::read(&taken).unwrap(), b"keep me");
+}
+
+/// A workspace with enough rows to span many pages, closed so everything is in the main file.
+fn populated(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("w.lookback");
+    let mut store = Store::create(&db).unwrap();
+    let mut tx = store.begin().unwrap();
+    for i in 0..3000 {
+        tx.insert_touch(&touch(&format!("touch-{i:06}"), T0 + i, Some("creator"), customer(&format!("c{i}")), None))
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    drop(store);
+    db
+}
+
+#[test]
+fn a_truncated_workspace_opens_read_only_with_a_clear_message_and_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    let len = std::fs::metadata(&db).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    file.set_len(len / 2).unwrap();
+    drop(file);
+    let before = std::fs::read(&db).unwrap();
+
+    assert!(matches!(Store::open(&db), Err(StoreError::Damaged { .. })));
+    let opened = open_checked(&db).unwrap();
+    let IntegrityVerdict::Damaged { detail } = &opened.verdict else { panic!("a truncated file passed the check") };
+    assert!(!detail.is_empty());
+    assert!(opened.verdict.message().contains("opened read-only"));
+    let mut store = opened.store;
+    assert!(store.is_read_only());
+    assert!(matches!(store.set_name("x"), Err(StoreError::ReadOnly)));
+    assert!(matches!(store.begin().err(), Some(StoreError::ReadOnly)));
+    // Reading damaged pages is an error, never a crash.
+    let _ = store.touches();
+    drop(store);
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the damaged file was written");
+    assert!(backup(&db, &dir.path().join("b")).is_err(), "a damaged file must not be backed up as sound");
+}
+
+#[test]
+fn a_corrupted_page_opens_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    let mut bytes = std::fs::read(&db).unwrap();
+    // Scribble over the middle of the file (past the schema page), keeping the header intact.
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 8192] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let opened = open_checked(&db).unwrap();
+    assert!(matches!(opened.verdict, IntegrityVerdict::Damaged { .. }));
+    assert!(opened.store.is_read_only());
+    drop(opened);
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+}
+
+#[test]
+fn a_workspace_from_a_newer_version_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    let mut bytes = std::fs::read(&db).unwrap();
+    // user_version lives at offset 60 of the SQLite header, big-endian.
+    bytes[60..64].copy_from_slice(&999i32.to_be_bytes());
+    std::fs::write(&db, &bytes).unwrap();
+    let err = open_checked(&db).unwrap_err();
+    assert!(matches!(err, TrustError::Store(StoreError::NewerVersion { found: 999, .. })), "{err}");
+    assert!(err.to_string().contains("999"));
+    assert!(matches!(Store::open_damaged_read_only(&db), Err(StoreError::NewerVersion { .. })));
+    assert!(matches!(restore(&db, &dir.path().join("r")), Err(TrustError::Store(StoreError::NewerVersion { .. }))));
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+}

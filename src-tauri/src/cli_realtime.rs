@@ -1,0 +1,328 @@
+//! The real-time commands of the CLI: `lookback listen` (the webhook receiver, its normalizer
+//! and alert checks until Ctrl-C), `lookback webhook secret add|list|remove` and
+//! `lookback alert add|list|remove|check|slack-url`. Each parses its flags, calls
+//! lookback-sync or lookback-alerts, and prints; the system clock is read here.
+//!
+//! Secrets (webhook secrets, the Slack URL) are read from stdin into the OS keyring and never
+//! printed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, StderrNotifier};
+use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig};
+
+use crate::workspace;
+
+/// `lookback listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// The address to listen on. Loopback by default; expose it to the internet through a
+    /// tunnel rather than by binding a public address.
+    #[arg(long, default_value = webhooks::DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Accepted distance between a signed timestamp and this machine's clock, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub tolerance_secs: u64,
+    /// Largest accepted body in bytes (larger deliveries get 413).
+    #[arg(long, default_value_t = webhooks::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Seconds between alert checks while listening.
+    #[arg(long, default_value_t = 30)]
+    pub alert_interval_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Manage the secrets deliveries are verified with (several may be valid at once).
+    Secret {
+        #[command(subcommand)]
+        cmd: SecretCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Add a secret of a source (read from stdin into the OS keyring); older ones stay valid
+    /// until removed, which is how a rotation works.
+    Add {
+        #[arg(long)]
+        source: String,
+    },
+    /// List the sources with webhook secrets and how many each has (never the secrets).
+    List {
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Remove every secret of a source.
+    Remove {
+        #[arg(long)]
+        source: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// A creator's attributed net revenue in a rolling 24 h reaches THRESHOLD (money).
+    CreatorRevenue,
+    /// One order through a creator's link is at least THRESHOLD (money).
+    LargeOrder,
+    /// A source's sync has been failing for THRESHOLD minutes.
+    SyncFailing,
+    /// More than THRESHOLD dead letters are unresolved.
+    DeadLetters,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChannelArg {
+    Desktop,
+    Slack,
+}
+
+/// `lookback alert add KIND --threshold X ...`.
+#[derive(Debug, Args)]
+pub struct AlertAddArgs {
+    pub kind: KindArg,
+    /// Money in major units for money kinds (`100`, `99.50`), minutes or a count otherwise.
+    #[arg(long)]
+    pub threshold: String,
+    /// The creator id (money kinds) or source (sync-failing, dead-letters); all when omitted.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Currency of a money threshold (ISO 4217); USD by default.
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Count pending and disputed orders too (money kinds count settled orders only by default).
+    #[arg(long)]
+    pub include_provisional: bool,
+    /// Judge the 24 h window ending this many minutes ago, so late refunds and click ids land.
+    #[arg(long, default_value_t = 0)]
+    pub grace_minutes: i64,
+    #[arg(long, value_enum, default_value_t = ChannelArg::Desktop)]
+    pub channel: ChannelArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Add an alert rule.
+    Add(AlertAddArgs),
+    /// List the rules and the notifications sent.
+    List,
+    /// Remove a rule (its notifications stay as history).
+    Remove { rule_id: i64 },
+    /// Evaluate every rule now and deliver what is due.
+    Check,
+    /// Store the Slack incoming-webhook URL (read from stdin) in the OS keyring.
+    SlackUrl,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs `lookback webhook ...`.
+pub fn run_webhook_command(db: &Path, command: WebhookCommand) -> Result<()> {
+    let mut store = workspace::open(db)?;
+    let WebhookCommand::Secret { cmd } = command;
+    match cmd {
+        SecretCommand::Add { source } => {
+            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!("webhook secret for {source}: "))?;
+            webhooks::add_webhook_secret(&mut store, &source, &secret, now_ms())?;
+            let count = store.webhook_secret_refs(Some(&source))?.len();
+            println!("added a webhook secret for {source} ({count} valid); it is in the OS keyring");
+        }
+        SecretCommand::List { source } => {
+            let refs = store.webhook_secret_refs(source.as_deref())?;
+            if refs.is_empty() {
+                println!("no webhook secrets (add one with `lookback webhook secret add --source NAME`)");
+            }
+            for r in refs {
+                let added = lookback_core::time::format_instant_ms(r.added_at_ms).unwrap_or_default();
+                println!("{}\tadded {added}", r.source);
+            }
+        }
+        SecretCommand::Remove { source } => {
+            let removed = webhooks::remove_webhook_secrets(&mut store, &source)?;
+            if removed == 0 {
+                bail!("no webhook secrets for {source}");
+            }
+            println!("removed {removed} webhook secret(s) of {source}");
+        }
+    }
+    Ok(())
+}
+
+fn notifiers() -> Result<Vec<Box<dyn Notifier>>> {
+    let mut notifiers: Vec<Box<dyn Notifier>> = vec![Box::new(StderrNotifier)];
+    // A keyring without a Slack URL is normal; a keyring that cannot be reached only matters
+    // to Slack rules, whose notifications then wait (pending) for a later check.
+    if let Ok(Some(url)) = lookback_alerts::load_slack_url() {
+        notifiers.push(Box::new(SlackNotifier::new(url)));
+    }
+    Ok(notifiers)
+}
+
+fn check_once(store: &mut lookback_store::Store, runtime: &tokio::runtime::Runtime) -> Result<lookback_alerts::CheckSummary> {
+    let notifiers = notifiers()?;
+    let refs: Vec<&dyn Notifier> = notifiers.iter().map(|n| n.as_ref()).collect();
+    let summary = runtime.block_on(lookback_alerts::check_and_deliver(store, &refs, &DeliveryPolicy::default(), now_ms(), &now_ms))?;
+    Ok(summary)
+}
+
+/// Runs `lookback alert ...`.
+pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
+    let mut store = workspace::open(db)?;
+    match command {
+        AlertCommand::Add(args) => {
+            let kind = match args.kind {
+                KindArg::CreatorRevenue => AlertKind::CreatorRevenue,
+                KindArg::LargeOrder => AlertKind::LargeOrder,
+                KindArg::SyncFailing => AlertKind::SyncFailing,
+                KindArg::DeadLetters => AlertKind::DeadLetters,
+            };
+            let threshold = if kind.is_money() {
+                let code = args.currency.clone().unwrap_or_else(|| "USD".to_owned());
+                let currency = lookback_core::money::Currency::parse(&code).map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
+                lookback_core::money::parse_major_decimal(&args.threshold, currency).map_err(|e| anyhow::anyhow!("--threshold: {e}"))?
+            } else {
+                args.threshold.trim().parse::<i64>().with_context(|| format!("--threshold {:?} is not a whole number", args.threshold))?
+            };
+            let request = RuleRequest {
+                kind,
+                subject: args.subject,
+                threshold,
+                currency: args.currency,
+                include_provisional: args.include_provisional,
+                grace_minutes: args.grace_minutes,
+                channel: match args.channel {
+                    ChannelArg::Desktop => Channel::Desktop,
+                    ChannelArg::Slack => Channel::Slack,
+                },
+            };
+            let id = lookback_alerts::add_rule(&mut store, &request, now_ms())?;
+            println!("added alert rule {id} ({})", kind.as_str());
+        }
+        AlertCommand::List => {
+            for rule in store.alert_rules()? {
+                println!(
+                    "rule {}\t{}\tsubject {}\tthreshold {}{}\t{}\tgrace {} min\t{}",
+                    rule.rule_id,
+                    rule.kind,
+                    rule.subject.as_deref().unwrap_or("(all)"),
+                    rule.threshold,
+                    rule.currency.map(|c| format!(" {c} minor units")).unwrap_or_default(),
+                    if rule.include_provisional { "settled + provisional" } else { "settled only" },
+                    rule.grace_minutes,
+                    rule.channel
+                );
+            }
+            for n in store.alert_notifications()? {
+                println!("notification {}\trule {}\t{}\t{}\t{} attempt(s)\t{}", n.notification_id, n.rule_id, n.state, n.channel, n.attempts, n.title);
+            }
+        }
+        AlertCommand::Remove { rule_id } => {
+            lookback_alerts::remove_rule(&mut store, rule_id, now_ms())?;
+            println!("removed alert rule {rule_id}");
+        }
+        AlertCommand::Check => {
+            let summary = check_once(&mut store, &runtime()?)?;
+            println!(
+                "{} finding(s), {} new notification(s), {} sent, {} failed (dead letters), {} waiting for a channel",
+                summary.findings, summary.claimed, summary.sent, summary.failed, summary.undeliverable
+            );
+        }
+        AlertCommand::SlackUrl => {
+            let url = lookback_sync::credentials::read_secret_from_stdin("Slack incoming-webhook URL: ")?;
+            if !url.expose().starts_with("https://") && !url.expose().starts_with("http://127.0.0.1") {
+                bail!("the Slack URL must start with https://");
+            }
+            lookback_alerts::set_slack_url(&url)?;
+            println!("stored the Slack incoming-webhook URL in the OS keyring");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `lookback listen` until Ctrl-C.
+pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
+    let store = workspace::open(db)?;
+    let secrets = webhooks::load_webhook_secrets(&store)?;
+    drop(store);
+    if secrets.is_empty() {
+        eprintln!("warning: no webhook secrets yet; every delivery will get 401 (add one with `lookback webhook secret add --source NAME`)");
+    }
+    if !args.bind.ip().is_loopback() {
+        eprintln!("warning: listening on {} — reachable from other machines; prefer loopback and a tunnel", args.bind);
+    }
+    let mut config = ReceiverConfig::new(secrets);
+    config.bind = args.bind;
+    config.tolerance = Duration::from_secs(args.tolerance_secs);
+    config.max_body_bytes = args.max_body_bytes;
+    let runtime = runtime()?;
+    let receiver = runtime.block_on(webhooks::start_receiver(db, config))?;
+    let addr = receiver.local_addr();
+    println!("listening on http://{addr}");
+    println!("  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>");
+    println!("  GET|POST /postback/<source>?token=...");
+    let mut events = receiver.subscribe();
+    runtime.spawn(async move {
+        while let Ok(event) = events.recv().await {
+            match event {
+                RealtimeEvent::Stored { source, stream, event_id } => eprintln!("stored {source}/{stream} {event_id}"),
+                RealtimeEvent::Normalized(s) => eprintln!("normalized {} delivery(ies), {} dead letter(s)", s.handled, s.dead_letters),
+            }
+        }
+    });
+
+    // Alerts run on their own thread with their own connection, so a slow Slack retry never
+    // delays an acknowledgement.
+    let stopping = Arc::new(AtomicBool::new(false));
+    let alert_thread = {
+        let stopping = Arc::clone(&stopping);
+        let db: PathBuf = db.to_path_buf();
+        let interval = Duration::from_secs(args.alert_interval_secs.max(1));
+        std::thread::spawn(move || alert_loop(&db, interval, &stopping))
+    };
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    eprintln!("stopping: finishing acknowledged deliveries…");
+    stopping.store(true, Ordering::SeqCst);
+    runtime.block_on(receiver.shutdown());
+    let _ = alert_thread.join();
+    Ok(())
+}
+
+fn alert_loop(db: &Path, interval: Duration, stopping: &AtomicBool) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+    let mut store = match workspace::open(db) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("alerts disabled: {error:#}");
+            return;
+        }
+    };
+    while !stopping.load(Ordering::SeqCst) {
+        if let Err(error) = check_once(&mut store, &runtime) {
+            eprintln!("alert check failed: {error:#}");
+        }
+        let mut waited = Duration::ZERO;
+        while waited < interval && !stopping.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(200));
+            waited += Duration::from_millis(200);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! The trust commands of the CLI (issue #7): `backup`, `restore`, `check` (integrity),
+//! `privacy erase|purge|settings|log`, `reconcile`, `conservation`, `what-moved`,
+//! `duplicates` and `health`. Each parses its flags, calls one lookback-trust function and
+//! prints the result; the system clock is read here and passed down.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use lookback_core::time::{NaiveDate, day_in_zone, parse_time_zone};
+use lookback_store::Store;
+use lookback_trust::{
+    ErasureKey, GapCause, HealthPolicy, IntegrityVerdict, ReconcileOptions, Reconciliation, backup,
+    check_conservation, diff_runs, duplicate_counts, erase, open_checked, purge_raw_payloads, reconcile,
+    restore, source_health_states,
+};
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Write a consistent backup of the workspace to a new file, even while a sync is writing.
+    Backup {
+        /// The backup file to create; it must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new workspace (--db names the new file; it must not exist).
+    Restore {
+        /// The backup file to restore from; only read.
+        #[arg(long, value_name = "BACKUP")]
+        from: PathBuf,
+    },
+    /// Run the full integrity check; a damaged workspace is reported (and opens read-only).
+    Check,
+    /// Privacy: erase a person, purge old raw payloads, privacy settings, the erasure log.
+    Privacy {
+        #[command(subcommand)]
+        cmd: PrivacyCommand,
+    },
+    /// Order revenue vs attributed vs unattributed per source and day, with the gap explained.
+    Reconcile(ReconcileArgs),
+    /// Check that a run's credits sum exactly to the net revenue of its attributed orders.
+    Conservation {
+        /// The run to check (default: the latest complete run of the workspace's model).
+        #[arg(long)]
+        run: Option<i64>,
+    },
+    /// What moved per creator between two runs.
+    WhatMoved {
+        #[arg(long, value_name = "RUN")]
+        before: i64,
+        #[arg(long, value_name = "RUN")]
+        after: i64,
+    },
+    /// Raw events, distinct records and restated versions per source.
+    Duplicates,
+    /// Health per source: ok, stale or failing.
+    Health {
+        /// Hours after the last success at which a source is stale.
+        #[arg(long, default_value_t = 6)]
+        stale_after_hours: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Erase a person by any key: their whole identity component is removed or anonymized.
+    Erase(EraseArgs),
+    /// Blank raw payloads older than the retention setting (canonical rows and credits stay).
+    Purge,
+    /// Show or change the privacy settings.
+    Settings {
+        /// Keep PII fields of raw payloads (names, phones, IPs, user agents, addresses).
+        #[arg(long, value_name = "on|off")]
+        store_raw_pii: Option<OnOff>,
+        /// Days to keep raw payloads before `purge` blanks them, or `off`.
+        #[arg(long, value_name = "DAYS|off")]
+        retention_days: Option<String>,
+    },
+    /// The erasure audit log (what was erased and when, never who).
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct EraseArgs {
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    customer_id: Option<String>,
+    #[arg(long)]
+    anonymous_id: Option<String>,
+    #[arg(long)]
+    device_id: Option<String>,
+    #[arg(long)]
+    person_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// First day (YYYY-MM-DD, reporting zone); default: 30 days before --to.
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// Last day, inclusive; default: today.
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    /// Top contributors to name per cause.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn parse_day(flag: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("{flag} {text:?} is not a date of the form YYYY-MM-DD"))
+}
+
+/// Runs one trust command on the workspace `db` (for `restore`: the new workspace).
+pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
+    match cmd {
+        TrustCommand::Backup { out } => {
+            let summary = backup(db, &out)?;
+            println!("backed up {} to {} ({} bytes, schema {})", db.display(), summary.path.display(), summary.bytes, summary.schema_version);
+        }
+        TrustCommand::Restore { from } => {
+            let summary = restore(&from, db)?;
+            println!("restored {} into new workspace {} ({} bytes)", from.display(), summary.path.display(), summary.bytes);
+        }
+        TrustCommand::Check => {
+            let opened = open_checked(db)?;
+            let problems = match &opened.verdict {
+                IntegrityVerdict::Sound => opened.store.integrity_check()?,
+                IntegrityVerdict::Damaged { .. } => bail!("{}", opened.verdict.message()),
+            };
+            if !problems.is_empty() {
+                bail!("the workspace failed the full integrity check: {}", problems.join("; "));
+            }
+            println!("ok: {} passed the integrity check", db.display());
+        }
+        TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,
+        TrustCommand::Reconcile(args) => {
+            let store = Store::open_read_only(db).or_else(|_| Store::open(db))?;
+            let tz = parse_time_zone(&store.reporting_timezone()?)?;
+            let to = match &args.to {
+                Some(text) => parse_day("--to", text)?,
+                None => day_in_zone(now_ms(), tz)?,
+            };
+            let from = match &args.from {
+                Some(text) => parse_day("--from", text)?,
+                None => to - chrono::Duration::days(30),
+            };
+            let report = reconcile(&store, &ReconcileOptions { from_day: from, to_day: to, top: args.top })?;
+            print_reconciliation(&report, args.format)?;
+            if let Some(conservation) = &report.conservation
+                && !conservation.holds()
+            {
+                bail!("run {} violates credit conservation on {} orders (see `lookback conservation`)", conservation.run_id, conservation.violations.len());
+            }
+        }
+        TrustCommand::Conservation { run } => {
+            let store = Store::open(db)?;
+            let run_id = match run {
+                Some(id) => id,
+                None => {
+                    let settings = store.settings()?;
+                    store
+                        .latest_complete_run(&settings.model, &settings.model_parameters)?
+                        .context("no complete run of the workspace's model yet; open a view or run `lookback report` first")?
+                        .run_id
+                }
+            };
+            let report = check_conservation(&store, run_id)?;
+            if report.holds() {
+                println!("ok: run {run_id} conserves credit (Σ credits = Σ net revenue of attributed orders, exactly)");
+            } else {
+                for v in &report.violations {
+                    println!("order {}  net {}  credited {}  ({} credit rows)", v.order_id, v.net_minor, v.credited_minor, v.credit_rows);
+                }
+                bail!("run {run_id} violates credit conservation on {} orders", report.violations.len());
+            }
+        }
+        TrustCommand::WhatMoved { before, after } => {
+            let store = Store::open(db)?;
+            let moves = diff_runs(&store, before, after)?;
+            if moves.is_empty() {
+                println!("nothing moved between run {before} and run {after}");
+            }
+            for m in moves {
+                println!("{:<24} {:>12} → {:>12}  ({:+})", m.creator_id.as_deref().unwrap_or("(no creator)"), m.before_minor, m.after_minor, m.delta_minor);
+            }
+        }
+        TrustCommand::Duplicates => {
+            let store = Store::open(db)?;
+            for d in duplicate_counts(&store)? {
+                println!("{:<20} {} raw events · {} records · {} restated versions", d.source, d.raw_events, d.distinct_records, d.restated_versions);
+            }
+        }
+        TrustCommand::Health { stale_after_hours, format } => {
+            let store = Store::open(db)?;
+            let states = source_health_states(&store, now_ms(), HealthPolicy { stale_after_ms: stale_after_hours * 3_600_000 })?;
+            if format == Format::Json {
+                let rows: Vec<_> = states
+                    .iter()
+                    .map(|s| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
+                        "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
+                        "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for s in states {
+                    println!("{:<20} {:<8} lag {}  dead letters {}  last 24 h {}{}", s.source_id, s.state.as_str(),
+                        s.lag_ms.map(|l| format!("{} min", l / 60_000)).unwrap_or_else(|| "never synced".into()),
+                        s.unresolved_dead_letters, s.records_last_24h,
+                        s.last_error.map(|e| format!("  error: {e}")).unwrap_or_default());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
+    match cmd {
+        PrivacyCommand::Erase(args) => {
+            let key = if let Some(v) = args.email {
+                ErasureKey::Email(v)
+            } else if let Some(v) = args.customer_id {
+                ErasureKey::CustomerId(v)
+            } else if let Some(v) = args.anonymous_id {
+                ErasureKey::AnonymousId(v)
+            } else if let Some(v) = args.device_id {
+                ErasureKey::DeviceId(v)
+            } else if let Some(v) = args.person_id {
+                ErasureKey::PersonId(v)
+            } else {
+                bail!("name the person: --email, --customer-id, --anonymous-id, --device-id or --person-id");
+            };
+            let mut store = Store::open(db)?;
+            let receipt = erase(&mut store, &key, now_ms())?;
+            let c = &receipt.counts;
+            println!(
+                "erased: {} keys resolved · {} touches deleted · {} orders anonymized · {} identity links · {} raw events · {} dead letters · {} runs to recompute",
+                c.keys_resolved, c.touches_deleted, c.orders_anonymized, c.identity_links_deleted, c.raw_events_deleted, c.dead_letters_deleted, c.runs_deleted
+            );
+            println!("audit marker {}", receipt.marker);
+            println!("receipt salt {} (shown once, not stored: keep it with the request to prove this erasure later)", receipt.receipt_salt);
+        }
+        PrivacyCommand::Purge => {
+            let mut store = Store::open(db)?;
+            let summary = purge_raw_payloads(&mut store, now_ms())?;
+            println!("purged {} raw payloads older than {} days", summary.purged, summary.retention_days);
+        }
+        PrivacyCommand::Settings { store_raw_pii, retention_days } => {
+            let mut store = Store::open(db)?;
+            if let Some(flag) = store_raw_pii {
+                store.set_store_raw_pii(matches!(flag, OnOff::On))?;
+            }
+            if let Some(text) = retention_days {
+                let days = if text.eq_ignore_ascii_case("off") {
+                    None
+                } else {
+                    Some(text.parse::<u32>().with_context(|| format!("--retention-days {text:?} is not a number of days or `off`"))?)
+                };
+                store.set_raw_payload_retention_days(days)?;
+            }
+            println!("store_raw_pii {}", if store.store_raw_pii()? { "on" } else { "off" });
+            println!(
+                "raw_payload_retention_days {}",
+                store.raw_payload_retention_days()?.map(|d| d.to_string()).unwrap_or_else(|| "off".into())
+            );
+        }
+        PrivacyCommand::Log => {
+            let store = Store::open(db)?;
+            for e in store.erasures()? {
+                let c = &e.counts;
+                println!(
+                    "#{} at {} by {} · marker {} · {} touches, {} orders, {} links, {} raw events, {} dead letters, {} runs",
+                    e.erasure_id, e.erased_at_ms, e.requested_key_type, e.marker, c.touches_deleted, c.orders_anonymized,
+                    c.identity_links_deleted, c.raw_events_deleted, c.dead_letters_deleted, c.runs_deleted
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
+    let gaps_json = |gaps: &std::collections::BTreeMap<GapCause, (u64, i64)>| {
+        gaps.iter().map(|(c, (n, a))| (c.as_str().to_string(), json!({"orders": n, "amount_minor": a}))).collect::<serde_json::Map<_, _>>()
+    };
+    match format {
+        Format::Json => {
+            let value = json!({
+                "from": report.from_day, "to": report.to_day, "timezone": report.timezone,
+                "reporting_currency": report.reporting_currency, "model": report.model,
+                "run_id": report.run.as_ref().map(|r| r.run_id), "run_is_current": report.run_is_current,
+                "rows": report.rows.iter().map(|r| json!({
+                    "source": r.source, "day": r.day, "currency": r.currency, "orders": r.orders,
+                    "gross_minor": r.gross_minor, "net_minor": r.net_minor,
+                    "known_to_attribution_minor": r.known_to_attribution_minor,
+                    "attributed_minor": r.attributed_minor, "unattributed_minor": r.unattributed_minor,
+                    "gaps": gaps_json(&r.gaps)})).collect::<Vec<_>>(),
+                "gaps": report.gaps.iter().map(|g| json!({
+                    "cause": g.cause.as_str(), "orders": g.orders, "amounts": g.amounts,
+                    "top": g.top.iter().map(|c| json!({"order_id": c.order_id, "source": c.source, "day": c.day,
+                        "amount_minor": c.amount_minor, "currency": c.currency})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                "conservation_violations": report.conservation.as_ref().map(|c| c.violations.len()),
+            });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Csv => {
+            let causes = GapCause::ALL.map(|c| c.as_str());
+            println!(
+                "source,day,currency,orders,gross_minor,net_minor,known_to_attribution_minor,attributed_minor,unattributed_minor,{}",
+                causes.iter().map(|c| format!("{c}_orders,{c}_minor")).collect::<Vec<_>>().join(",")
+            );
+            for r in &report.rows {
+                let gaps = GapCause::ALL
+                    .iter()
+                    .map(|c| r.gaps.get(c).map(|(n, a)| format!("{n},{a}")).unwrap_or_else(|| "0,0".into()))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                println!(
+                    "{},{},{},{},{},{},{},{},{},{gaps}",
+                    csv_field(&r.source), r.day, r.currency, r.orders, r.gross_minor, r.net_minor,
+                    r.known_to_attribution_minor, r.attributed_minor, r.unattributed_minor
+                );
+            }
+        }
+        Format::Table => {
+            match &report.run {
+                Some(run) => println!(
+                    "model {} · run {}{} · {} → {} ({}) · attribution amounts in {}",
+                    report.model, run.run_id, if report.run_is_current { "" } else { " (stale: newer data is not attributed yet)" },
+                    report.from_day, report.to_day, report.timezone, report.reporting_currency
+                ),
+                None => println!("model {} · no run yet (open a view or run `lookback report` to attribute) · {} → {}", report.model, report.from_day, report.to_day),
+            }
+            println!("{:<14} {:<10} {:<4} {:>6} {:>12} {:>12} {:>12} {:>12}", "source", "day", "cur", "orders", "net", "known", "attributed", "unattributed");
+            for r in &report.rows {
+                println!("{:<14} {:<10} {:<4} {:>6} {:>12} {:>12} {:>12} {:>12}", r.source, r.day, r.currency, r.orders, r.net_minor, r.known_to_attribution_minor, r.attributed_minor, r.unattributed_minor);
+            }
+            for g in &report.gaps {
+                let amounts = g.amounts.iter().map(|(c, a)| format!("{c} {a}")).collect::<Vec<_>>().join(", ");
+                let top = g.top.iter().map(|c| format!("{} ({})", c.order_id, c.amount_minor)).collect::<Vec<_>>().join(", ");
+                println!("gap {:<28} {} orders · {amounts} · top: {top}", g.cause.as_str(), g.orders);
+            }
+            if let Some(c) = &report.conservation {
+                println!("credit conservation: {}", if c.holds() { "ok".to_string() } else { format!("VIOLATED on {} orders", c.violations.len()) });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+}

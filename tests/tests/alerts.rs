@@ -1,0 +1,159 @@
+//! Alerts end to end against a loopback "Slack" that counts posts: a rule crossing its
+//! threshold notifies exactly once across checks and a restart (the store dropped and opened
+//! again); a failing Slack endpoint is retried with backoff and then lands in dead letters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, check_and_deliver};
+use lookback_store::{IdentityKeys, Order, Store, Touch};
+use lookback_sync::Secret;
+use lookback_tests::mock::{MockApi, MockRequest, MockResponse, MockServer};
+use lookback_tests::{open_sqlite, query_i64};
+
+/// 2026-03-01T12:00:00Z.
+const NOW: i64 = 1_772_366_400_000;
+
+/// A Slack incoming webhook that answers with a settable status.
+struct SlackApi {
+    status: AtomicU16,
+}
+
+impl MockApi for SlackApi {
+    fn handle(&self, _: &MockRequest) -> MockResponse {
+        let status = self.status.load(Ordering::SeqCst);
+        MockResponse::text(status, if status == 200 { "ok" } else { "internal_error" })
+    }
+}
+
+fn slack(status: u16) -> (MockServer, String) {
+    let server = MockServer::start(Arc::new(SlackApi { status: AtomicU16::new(status) }));
+    let url = format!("{}/services/T000/B000/XXXX", server.base_url);
+    (server, url)
+}
+
+/// A workspace with creator ann's link click and two orders through it: $150 paid (an hour
+/// ago) and $80 pending.
+fn workspace(path: &std::path::Path) -> Store {
+    let mut store = Store::create(path).unwrap();
+    store
+        .write(|tx| {
+            tx.insert_touch(&Touch {
+                touch_id: "clk_ann".into(),
+                source: "dub".into(),
+                occurred_at_ms: NOW - 2 * 3_600_000,
+                channel: "creator_link".into(),
+                touch_type: "click".into(),
+                creator_id: Some("ann".into()),
+                campaign_id: None,
+                ad_id: None,
+                content_id: None,
+                click_id: Some("clk_ann".into()),
+                identity: IdentityKeys::default(),
+                raw_event_id: None,
+            })?;
+            for (id, gross, status) in [("ord_1", 15_000, "paid"), ("ord_2", 8_000, "pending")] {
+                tx.insert_order(&Order {
+                    order_id: id.into(),
+                    source: "stripe".into(),
+                    occurred_at_ms: NOW - 3_600_000,
+                    gross_minor: gross,
+                    currency: "USD".into(),
+                    status: status.into(),
+                    click_id: Some("clk_ann".into()),
+                    identity: IdentityKeys::default(),
+                    raw_event_id: None,
+                })?;
+            }
+            Ok::<_, lookback_store::StoreError>(())
+        })
+        .unwrap();
+    store
+}
+
+fn rule(kind: AlertKind, threshold: i64) -> RuleRequest {
+    RuleRequest {
+        kind,
+        subject: None,
+        threshold,
+        currency: Some("USD".into()),
+        include_provisional: false,
+        grace_minutes: 0,
+        channel: Channel::Slack,
+    }
+}
+
+fn fast_policy(max_attempts: i64) -> DeliveryPolicy {
+    DeliveryPolicy { max_attempts, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) }
+}
+
+fn clock() -> i64 {
+    NOW
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crossed_threshold_notifies_exactly_once_across_checks_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (server, url) = slack(200);
+    let notifier = SlackNotifier::new(Secret::new(url));
+    let notifiers: [&dyn Notifier; 1] = [&notifier];
+    let policy = fast_policy(3);
+    {
+        let mut store = workspace(&path);
+        // $100 settled-only: the paid $150 crosses it; $300 is not reached even with provisional.
+        lookback_alerts::add_rule(&mut store, &rule(AlertKind::CreatorRevenue, 10_000), NOW).unwrap();
+        let mut high = rule(AlertKind::CreatorRevenue, 30_000);
+        high.include_provisional = true;
+        lookback_alerts::add_rule(&mut store, &high, NOW).unwrap();
+        let first = check_and_deliver(&mut store, &notifiers, &policy, NOW, &clock).await.unwrap();
+        assert_eq!((first.findings, first.claimed, first.sent), (1, 1, 1));
+        // A second check a minute later finds the same fact and sends nothing.
+        let second = check_and_deliver(&mut store, &notifiers, &policy, NOW + 60_000, &clock).await.unwrap();
+        assert_eq!((second.findings, second.claimed, second.sent), (1, 0, 0));
+    }
+    // Restart: drop the store (above) and open the file again.
+    let mut store = Store::open(&path).unwrap();
+    let third = check_and_deliver(&mut store, &notifiers, &policy, NOW + 120_000, &clock).await.unwrap();
+    assert_eq!((third.claimed, third.sent), (0, 0));
+
+    let posts = server.requests();
+    assert_eq!(posts.len(), 1, "exactly one Slack post");
+    let body: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();
+    assert_eq!(body["lookback"]["creator"], "ann");
+    assert_eq!(body["lookback"]["amount_minor"], 15_000);
+    assert_eq!(body["lookback"]["settled_only"], true);
+    assert_eq!(body["lookback"]["model"], lookback_alerts::ALERT_MODEL);
+    assert!(body["text"].as_str().unwrap().contains("ann"));
+    let conn = open_sqlite(&path);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM alert_notifications WHERE state = 'sent'"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_slack_endpoint_is_retried_then_dead_lettered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (server, url) = slack(500);
+    let notifier = SlackNotifier::new(Secret::new(url.clone()));
+    let notifiers: [&dyn Notifier; 1] = [&notifier];
+    let mut store = workspace(&path);
+    lookback_alerts::add_rule(&mut store, &rule(AlertKind::LargeOrder, 10_000), NOW).unwrap();
+    let summary = check_and_deliver(&mut store, &notifiers, &fast_policy(3), NOW, &clock).await.unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 0, 1));
+    assert_eq!(server.requests().len(), 3, "three attempts, then it gives up");
+
+    let conn = open_sqlite(&path);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM alert_notifications WHERE state = 'failed' AND attempts = 3"), 1);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE source = 'alerts' AND stream = 'slack'"), 1);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ord_1%'"), 1, "the dead letter says which order");
+    assert_eq!(query_i64(&conn, &format!("SELECT COUNT(*) FROM dead_letters WHERE reason LIKE '%{}%'", "services/T000")), 0, "the URL is a secret");
+
+    // Checking again neither re-sends nor adds a second dead letter.
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    let again = check_and_deliver(&mut store, &notifiers, &fast_policy(3), NOW + 60_000, &clock).await.unwrap();
+    assert_eq!((again.claimed, again.sent, again.failed), (0, 0, 0));
+    assert_eq!(server.requests().len(), 3);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 1);
+}

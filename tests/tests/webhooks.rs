@@ -1,0 +1,276 @@
+//! The webhook receiver end to end on loopback: signed deliveries of every scheme are stored and
+//! normalized into the same canonical rows a poll writes; forged, stale, oversized and replayed
+//! deliveries write nothing; concurrent duplicates are stored once; malformed but verified
+//! payloads become dead letters.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lookback_store::Store;
+use lookback_sync::Secret;
+use lookback_sync::webhooks::{ReceiverConfig, RunningReceiver, sign_hex, start_receiver, stripe_signature_header};
+use lookback_tests::{open_sqlite, query_i64};
+use serde_json::json;
+
+fn now_s() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn secrets() -> HashMap<String, Vec<Secret>> {
+    let mut map = HashMap::new();
+    // Two Stripe secrets: a rotation in progress.
+    map.insert("shop".to_owned(), vec![Secret::new("whsec_old"), Secret::new("whsec_new")]);
+    map.insert("links".to_owned(), vec![Secret::new("dub_secret")]);
+    map.insert("backend".to_owned(), vec![Secret::new("generic_secret")]);
+    map.insert("network".to_owned(), vec![Secret::new("postback-token-1")]);
+    map
+}
+
+async fn start(dir: &Path) -> (RunningReceiver, String) {
+    let path = dir.join("w.lookback");
+    drop(Store::create(&path).unwrap());
+    let mut config = ReceiverConfig::new(secrets());
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let receiver = start_receiver(&path, config).await.unwrap();
+    let base = format!("http://{}", receiver.local_addr());
+    (receiver, base)
+}
+
+/// (raw_events, webhook_deliveries, dead_letters, orders)
+fn counts(dir: &Path) -> (i64, i64, i64, i64) {
+    let conn = open_sqlite(&dir.join("w.lookback"));
+    (
+        query_i64(&conn, "SELECT COUNT(*) FROM raw_events"),
+        query_i64(&conn, "SELECT COUNT(*) FROM webhook_deliveries"),
+        query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"),
+        query_i64(&conn, "SELECT COUNT(*) FROM orders"),
+    )
+}
+
+/// Waits until the background normalizer has handled every delivery.
+async fn wait_normalized(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pending = query_i64(&open_sqlite(&dir.join("w.lookback")), "SELECT COUNT(*) FROM webhook_deliveries WHERE normalized_at_ms IS NULL");
+        if pending == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{pending} deliveries still not normalized");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn stripe_charge_event(event_id: &str, charge_id: &str, amount: i64) -> String {
+    json!({"id": event_id, "object": "event", "type": "charge.succeeded", "created": now_s(),
+           "data": {"object": {"id": charge_id, "object": "charge", "amount": amount, "currency": "usd",
+                               "created": now_s() - 60, "status": "succeeded", "receipt_email": "ann@example.com",
+                               "metadata": {"click_id": "clk_1"}}}})
+    .to_string()
+}
+
+async fn post_stripe(client: &reqwest::Client, base: &str, body: &str, secret: &str, t: i64) -> u16 {
+    client
+        .post(format!("{base}/webhooks/stripe/shop"))
+        .header("Stripe-Signature", stripe_signature_header(secret, t, body.as_bytes()))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn generic_headers(secret: &str, t: i64, body: &[u8]) -> (String, String) {
+    let ts = t.to_string();
+    (ts.clone(), format!("sha256={}", sign_hex(secret, &[ts.as_bytes(), b".", body])))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_deliveries_of_every_scheme_are_stored_then_normalized() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let client = reqwest::Client::new();
+
+    // Stripe, signed with the old and with the new secret of a rotation.
+    assert_eq!(post_stripe(&client, &base, &stripe_charge_event("evt_1", "ch_1", 12_000), "whsec_old", now_s()).await, 200);
+    assert_eq!(post_stripe(&client, &base, &stripe_charge_event("evt_2", "ch_2", 3_000), "whsec_new", now_s()).await, 200);
+
+    // Dub sale.created, HMAC of the raw body.
+    let dub = json!({"id": "evt_dub_1", "event": "sale.created", "createdAt": "2026-03-01T10:00:00.000Z",
+                     "data": {"eventName": "Purchase", "customer": {"id": "cus_1", "email": "bob@example.com"},
+                              "click": {"id": "dubclk_1", "timestamp": "2026-03-01T09:00:00.000Z"},
+                              "link": {"id": "link_1", "domain": "dub.sh", "key": "ann", "partnerId": "ann"},
+                              "sale": {"amount": 4_900, "currency": "usd", "invoiceId": "in_1", "paymentProcessor": "stripe"}}})
+    .to_string();
+    let status = client
+        .post(format!("{base}/webhooks/dub/links"))
+        .header("Dub-Signature", sign_hex("dub_secret", &[dub.as_bytes()]))
+        .body(dub.clone())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+
+    // Generic, X-Timestamp + X-Signature.
+    let generic = json!({"event_id": "g_1", "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
+                         "amount": "25.00", "currency": "USD", "click_id": "gclk"})
+    .to_string();
+    let (ts, sig) = generic_headers("generic_secret", now_s(), generic.as_bytes());
+    let status = client
+        .post(format!("{base}/webhooks/generic/backend"))
+        .header("X-Timestamp", ts)
+        .header("X-Signature", sig)
+        .body(generic)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+
+    // An S2S postback as GET with its token.
+    let status = client
+        .get(format!(
+            "{base}/postback/network?token=postback-token-1&event_id=pb_1&event_type=conversion&occurred_at=2026-03-01T12:00:00Z&amount=10.50&currency=EUR"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+
+    // Acknowledged means committed: the deliveries are in the store at once.
+    let (raw, deliveries, _, _) = counts(dir.path());
+    assert_eq!((raw, deliveries), (5, 5));
+    wait_normalized(dir.path()).await;
+    let (_, _, dead, orders) = counts(dir.path());
+    assert_eq!((dead, orders), (0, 5), "every delivery became an order");
+    let conn = open_sqlite(&dir.path().join("w.lookback"));
+    // The pushed charge is stored as the polled charge would be: stream, id, hashed e-mail.
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE stream = 'charges' AND external_id = 'ch_1'"), 1);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%@example.com%'"), 0, "no raw e-mail stored");
+    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'ch_1'"), 12_000);
+    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'in_1'"), 4_900);
+    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'pb_1'"), 1_050);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM touches WHERE touch_id = 'dubclk_1' AND creator_id = 'ann'"), 1);
+    receiver.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_stale_oversized_unknown_and_replayed_deliveries_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let client = reqwest::Client::new();
+    let body = stripe_charge_event("evt_9", "ch_9", 1_000);
+
+    // Forged: signed with a secret the source does not have.
+    assert_eq!(post_stripe(&client, &base, &body, "whsec_attacker", now_s()).await, 401);
+    // Stale: a correct signature over a timestamp older than the 5 min tolerance.
+    assert_eq!(post_stripe(&client, &base, &body, "whsec_new", now_s() - 400).await, 401);
+    // A signature header that cannot be read.
+    let status = client.post(format!("{base}/webhooks/stripe/shop")).header("Stripe-Signature", "nonsense").body(body.clone()).send().await.unwrap().status();
+    assert_eq!(status, 400);
+    // Unsigned.
+    let status = client.post(format!("{base}/webhooks/stripe/shop")).body(body.clone()).send().await.unwrap().status();
+    assert_eq!(status, 401);
+    // A source with no secret answers exactly like a bad signature.
+    let status = client
+        .post(format!("{base}/webhooks/stripe/nobody"))
+        .header("Stripe-Signature", stripe_signature_header("whsec_new", now_s(), body.as_bytes()))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 401);
+    assert!(status.bytes().await.unwrap().is_empty(), "a refusal says nothing");
+    // Oversized: 2 MiB against the 1 MiB cap, correctly signed.
+    let big = format!("{{\"id\":\"evt_big\",\"type\":\"charge.succeeded\",\"pad\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    assert_eq!(post_stripe(&client, &base, &big, "whsec_new", now_s()).await, 413);
+    // A postback with a wrong token, and one without.
+    let status = client.get(format!("{base}/postback/network?token=guess&event_id=pb_x")).send().await.unwrap().status();
+    assert_eq!(status, 401);
+    let status = client.get(format!("{base}/postback/network?event_id=pb_x")).send().await.unwrap().status();
+    assert_eq!(status, 401);
+    assert_eq!(counts(dir.path()), (0, 0, 0, 0), "nothing written by refused deliveries");
+
+    // A replay of a seen event id (a captured delivery sent again, or a platform retry) is
+    // acknowledged and changes nothing.
+    assert_eq!(post_stripe(&client, &base, &body, "whsec_new", now_s()).await, 200);
+    wait_normalized(dir.path()).await;
+    let after_first = counts(dir.path());
+    assert_eq!(after_first, (1, 1, 0, 1));
+    assert_eq!(post_stripe(&client, &base, &body, "whsec_new", now_s()).await, 200);
+    let altered = body.replace("1000", "999999");
+    assert_eq!(post_stripe(&client, &base, &altered, "whsec_new", now_s()).await, 200);
+    wait_normalized(dir.path()).await;
+    assert_eq!(counts(dir.path()), after_first, "a replayed event id writes nothing");
+    let conn = open_sqlite(&dir.path().join("w.lookback"));
+    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'ch_9'"), 1_000);
+    receiver.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_concurrent_deliveries_of_one_event_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let body = stripe_charge_event("evt_dup", "ch_dup", 7_700);
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let base = base.clone();
+        let body = body.clone();
+        // Separate clients: five connections, as a platform's retries would arrive.
+        tasks.push(tokio::spawn(async move { post_stripe(&reqwest::Client::new(), &base, &body, "whsec_new", now_s()).await }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200, "every duplicate is acknowledged");
+    }
+    wait_normalized(dir.path()).await;
+    assert_eq!(counts(dir.path()), (1, 1, 0, 1));
+    receiver.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_but_verified_payloads_become_dead_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let client = reqwest::Client::new();
+
+    // Not JSON at all, correctly signed: a dead letter at once, acknowledged.
+    let junk = b"this is not json <ann@example.com>".to_vec();
+    let (ts, sig) = generic_headers("generic_secret", now_s(), &junk);
+    let status = client
+        .post(format!("{base}/webhooks/generic/backend"))
+        .header("X-Timestamp", ts)
+        .header("X-Signature", sig)
+        .body(junk)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    assert_eq!(counts(dir.path()), (0, 0, 1, 0));
+
+    // JSON with an id but no sale: stored, then dead-lettered by the normalizer.
+    let dub = json!({"id": "evt_dub_bad", "event": "sale.created", "createdAt": "2026-03-01T10:00:00.000Z",
+                     "data": {"customer": {"id": "cus_1"}}})
+    .to_string();
+    let status = client
+        .post(format!("{base}/webhooks/dub/links"))
+        .header("Dub-Signature", sign_hex("dub_secret", &[dub.as_bytes()]))
+        .body(dub)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    wait_normalized(dir.path()).await;
+    assert_eq!(counts(dir.path()), (1, 1, 2, 0));
+    let conn = open_sqlite(&dir.path().join("w.lookback"));
+    let reason: String = conn
+        .query_row("SELECT reason FROM dead_letters WHERE location LIKE '%evt_dub_bad%'", [], |r| r.get(0))
+        .unwrap();
+    assert!(reason.contains("sale"), "the reason names what is missing: {reason}");
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ann@example.com%' OR reason LIKE '%ann@%'"), 0);
+    receiver.shutdown().await;
+}
