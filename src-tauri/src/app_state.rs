@@ -64,4 +64,6 @@ pub struct OpenWorkspace {
 #[derive(Default)]
 pub struct WindowState {
     pub workspace: Mutex<Option<OpenWorkspace>>,
+    /// Running syncs by source id, so the window can cancel them.
+    pub syncs: Mutex<std::collections::HashMap<String, lookback_sync::CancelToken>>,
 }

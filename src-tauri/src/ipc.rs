@@ -359,6 +359,75 @@ pub struct ExportResult {
     pub rows: i64,
 }
 
+/// One source on the Sources screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceRow {
+    pub source_id: String,
+    pub kind: String,
+    pub name: String,
+    #[ts(type = "number | null")]
+    pub last_success_at_ms: Option<i64>,
+    /// Now minus the last success, in milliseconds; null if it never succeeded.
+    #[ts(type = "number | null")]
+    pub lag_ms: Option<i64>,
+    #[ts(type = "number")]
+    pub records: i64,
+    pub last_error: Option<String>,
+    #[ts(type = "number")]
+    pub dead_letters: i64,
+    /// ok | stale | failing
+    pub state: String,
+}
+
+/// A record that could not be used, with where it came from and why.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeadLetterRow {
+    #[ts(type = "number")]
+    pub dead_letter_id: i64,
+    pub stream: String,
+    pub location: String,
+    pub reason: String,
+    #[ts(type = "number")]
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReplayResult {
+    #[ts(type = "number")]
+    pub examined: i64,
+    #[ts(type = "number")]
+    pub resolved: i64,
+    #[ts(type = "number")]
+    pub still_failing: i64,
+}
+
+/// Progress of a running sync, streamed to the window as it happens.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncProgress {
+    StreamStarted { stream: String },
+    Page {
+        stream: String,
+        #[ts(type = "number")]
+        pages: i64,
+        #[ts(type = "number")]
+        records: i64,
+        #[ts(type = "number")]
+        inserted: i64,
+        #[ts(type = "number")]
+        dead_letters: i64,
+        #[ts(type = "number")]
+        retries: i64,
+    },
+    Waiting { stream: String, seconds: f64, reason: String },
+    StreamFinished { stream: String, outcome: String },
+    Done {
+        #[ts(type = "number")]
+        new_records: i64,
+    },
+    Failed { message: String },
+}
+
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
 #[cfg(test)]
 pub fn typescript_bindings() -> String {
@@ -391,6 +460,10 @@ pub fn typescript_bindings() -> String {
         CreatorListItem::decl(),
         ModelChangeEntry::decl(),
         ExportResult::decl(),
+        SourceRow::decl(),
+        DeadLetterRow::decl(),
+        ReplayResult::decl(),
+        SyncProgress::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.\n// Do not edit by hand.\n\n",

@@ -34,6 +34,11 @@ pub fn run(db: Option<PathBuf>) {
             commands::views::creator_revenue_view,
             commands::views::export_csv,
             commands::views::choose_export_path,
+            commands::sources::source_list,
+            commands::sources::source_dead_letters,
+            commands::sources::replay_dead_letters,
+            commands::sources::sync_source,
+            commands::sources::cancel_sync,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -1,7 +1,7 @@
 // The UI's only door to Rust: typed wrappers over the Tauri commands. Errors arrive as
 // {kind, message}; the UI branches on kind and shows message, never parses it.
 
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   CacView,
   CompareView,
@@ -12,6 +12,10 @@ import type {
   ModelCatalog,
   ModelChangeEntry,
   ModelChoice,
+  DeadLetterRow,
+  ReplayResult,
+  SourceRow,
+  SyncProgress,
   Overview,
   RoasView,
   StartupState,
@@ -42,6 +46,11 @@ export const api = {
   compareView: (request: ViewRequest, models: string[]) => invoke<CompareView>("compare_view", { request, models }),
   creators: () => invoke<CreatorListItem[]>("creator_list"),
   creatorRevenue: (request: ViewRequest, creatorId: string) => invoke<CreatorRevenueView>("creator_revenue_view", { request, creatorId }),
+  sources: () => invoke<SourceRow[]>("source_list"),
+  deadLetters: (sourceId: string) => invoke<DeadLetterRow[]>("source_dead_letters", { sourceId }),
+  replayDeadLetters: (sourceId: string) => invoke<ReplayResult>("replay_dead_letters", { sourceId }),
+  syncSource: (sourceId: string, onProgress: Channel<SyncProgress>) => invoke<SyncProgress>("sync_source", { sourceId, onProgress }),
+  cancelSync: (sourceId: string) => invoke<boolean>("cancel_sync", { sourceId }),
   chooseExportPath: (suggestedName: string) => invoke<string | null>("choose_export_path", { suggestedName }),
   exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null) =>
     invoke<ExportResult>("export_csv", { view, request, path, models, creatorId }),

@@ -117,3 +117,19 @@ export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from
 
 export type ExportResult = { path: string, rows: number, };
 
+export type SourceRow = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, 
+/**
+ * Now minus the last success, in milliseconds; null if it never succeeded.
+ */
+lag_ms: number | null, records: number, last_error: string | null, dead_letters: number, 
+/**
+ * ok | stale | failing
+ */
+state: string, };
+
+export type DeadLetterRow = { dead_letter_id: number, stream: string, location: string, reason: string, created_at_ms: number, };
+
+export type ReplayResult = { examined: number, resolved: number, still_failing: number, };
+
+export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: string, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, };
+

@@ -12,6 +12,7 @@ import { renderCreator } from "./screens/creator";
 import { renderModelLog } from "./screens/modellog";
 import { renderOverview } from "./screens/overview";
 import { renderRoas } from "./screens/roas";
+import { renderSources } from "./screens/sources";
 import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
 
 const root = document.getElementById("app")!;
@@ -85,7 +86,7 @@ async function showWelcome(state: StartupState | null, err: IpcError | null): Pr
   replaceChildren(root, h("main", { class: "welcome" }, card));
 }
 
-type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log";
+type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "sources";
 const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "overview", label: "Overview", toolbar: false },
   { id: "roas", label: "ROAS", toolbar: true },
@@ -93,6 +94,7 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "compare", label: "Compare models", toolbar: true },
   { id: "creator", label: "Creator revenue", toolbar: true },
   { id: "model-log", label: "Model log", toolbar: false },
+  { id: "sources", label: "Sources", toolbar: false },
 ];
 
 let unsubscribe: (() => void) | null = null;
@@ -157,6 +159,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "compare") await renderCompare(target, catalog!);
       else if (screen === "creator") await renderCreator(target);
       else if (screen === "model-log") await renderModelLog(target);
+      else if (screen === "sources") await renderSources(target, () => void render());
       if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
     } catch (e) {
       if (token === renderToken) replaceChildren(content, errorBanner(asIpcError(e)));

@@ -131,7 +131,9 @@ impl Transport {
 
     /// Sends `request` through the rate limiter, retrying throttled and transient failures
     /// with backoff until the policy's attempts are spent. `on_wait` hears every wait longer
-    /// than a second (seconds, reason) so progress can show it.
+    /// than a second (seconds, reason) so progress can show it. The arguments are the request
+    /// and everything it is judged and reported with; bundling them would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn fetch(
         &self,
         connector: &dyn Connector,

@@ -1,0 +1,110 @@
+//! The Sources screen's jobs: each source's health, dead letters and their replay, and a sync
+//! that reports progress as it goes. A sync opens its own connection to the workspace file (SQLite
+//! in WAL mode lets the window keep reading while it writes) and runs on its own thread.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use lookback_store::Store;
+use lookback_sync::{CancelToken, StreamOutcome, SyncEvent, SyncOptions};
+
+use crate::ipc;
+
+/// A source is stale when its last success is older than this.
+const STALE_AFTER_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Health of every registered source, with a state for its badge.
+pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
+    let health = lookback_sync::source_health(store, now_ms)?;
+    Ok(health
+        .into_iter()
+        .map(|h| {
+            let state = if h.last_error.is_some() {
+                "failing"
+            } else if h.lag_ms.is_none_or(|lag| lag > STALE_AFTER_MS) {
+                "stale"
+            } else {
+                "ok"
+            };
+            ipc::SourceRow {
+                source_id: h.source_id,
+                kind: h.kind,
+                name: h.name,
+                last_success_at_ms: h.last_success_at_ms,
+                lag_ms: h.lag_ms,
+                records: i64::try_from(h.records).unwrap_or(i64::MAX),
+                last_error: h.last_error,
+                dead_letters: i64::try_from(h.unresolved_dead_letters).unwrap_or(i64::MAX),
+                state: state.to_string(),
+            }
+        })
+        .collect())
+}
+
+/// A source's unresolved dead letters, newest first (payloads stay in the store).
+pub fn dead_letters(store: &Store, source_id: &str) -> Result<Vec<ipc::DeadLetterRow>> {
+    let mut rows: Vec<ipc::DeadLetterRow> = store
+        .dead_letters(false)?
+        .into_iter()
+        .filter(|d| d.source == source_id)
+        .map(|d| ipc::DeadLetterRow { dead_letter_id: d.dead_letter_id, stream: d.stream, location: d.location, reason: d.reason, created_at_ms: d.created_at_ms })
+        .collect();
+    rows.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));
+    Ok(rows)
+}
+
+/// Re-normalizes a source's dead letters after a fix; those that now work are marked resolved.
+pub fn replay(store: &mut Store, source_id: &str, now_ms: i64) -> Result<ipc::ReplayResult> {
+    let source = store.sources()?.into_iter().find(|s| s.source_id == source_id).with_context(|| format!("no source {source_id:?}"))?;
+    let summary = lookback_sync::replay_dead_letters(store, &source, now_ms)?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(ipc::ReplayResult { examined: n(summary.examined), resolved: n(summary.resolved), still_failing: n(summary.still_failing) })
+}
+
+fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Some(match event {
+        SyncEvent::StreamStarted { stream, .. } => ipc::SyncProgress::StreamStarted { stream: stream.clone() },
+        SyncEvent::PageCommitted { stream, counters, .. } => ipc::SyncProgress::Page {
+            stream: stream.clone(),
+            pages: n(counters.pages),
+            records: n(counters.records),
+            inserted: n(counters.inserted),
+            dead_letters: n(counters.dead_letters),
+            retries: n(counters.retries),
+        },
+        SyncEvent::Waiting { stream, seconds, reason, .. } => ipc::SyncProgress::Waiting { stream: stream.clone(), seconds: *seconds, reason: reason.clone() },
+        SyncEvent::StreamFinished { summary, .. } => ipc::SyncProgress::StreamFinished {
+            stream: summary.stream.clone(),
+            outcome: match &summary.outcome {
+                StreamOutcome::Complete => "complete".into(),
+                StreamOutcome::Failed(e) => format!("failed: {e}"),
+                StreamOutcome::Unavailable(why) => format!("unavailable: {why}"),
+                StreamOutcome::Cancelled => "cancelled".into(),
+                other => format!("{other:?}").to_lowercase(),
+            },
+        },
+        _ => return None,
+    })
+}
+
+/// Syncs one source of the workspace at `path`, reporting progress through `report`, until done
+/// or `cancel` is triggered. Blocks the calling thread; the window calls it on a worker thread.
+pub fn sync_one(path: &Path, source_id: &str, cancel: &CancelToken, now_ms: i64, report: &mut (dyn FnMut(ipc::SyncProgress) + Send)) -> Result<ipc::SyncProgress> {
+    let mut store = Store::open(path)?;
+    let source = store.sources()?.into_iter().find(|s| s.source_id == source_id).with_context(|| format!("no source {source_id:?}"))?;
+    let secret = lookback_sync::sources::secret_of(&source)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the sync runtime")?;
+    let options = SyncOptions::new(now_ms);
+    let mut forward = |event: &SyncEvent| {
+        if let Some(p) = progress_of(event) {
+            report(p);
+        }
+    };
+    let summary = runtime.block_on(lookback_sync::sync_source(&mut store, &source, &secret, &options, &mut forward, cancel))?;
+    let records: u64 = summary.streams.iter().map(|s| s.counters.inserted + s.counters.new_versions).sum();
+    Ok(match summary.failure() {
+        Some(error) => ipc::SyncProgress::Failed { message: error.to_string() },
+        None => ipc::SyncProgress::Done { new_records: i64::try_from(records).unwrap_or(i64::MAX) },
+    })
+}

@@ -1,0 +1,157 @@
+// The Sources screen: each connected source's health (last success, lag, records, errors,
+// dead letters), a Sync button that streams progress and can be cancelled, and dead letters
+// with replay after a fix. Sources are connected with `lookback source add` (the secret goes to
+// the OS keyring).
+
+import { Channel } from "@tauri-apps/api/core";
+import { api, asIpcError } from "../api";
+import type { SourceRow, SyncProgress } from "../bindings";
+import { dataTable } from "../components/table";
+import { h, replaceChildren } from "../dom";
+import { formatAgo, formatCount } from "../format";
+import { errorBox } from "./common";
+
+function describe(p: SyncProgress): string {
+  switch (p.event) {
+    case "stream_started":
+      return `${p.stream}: starting…`;
+    case "page":
+      return `${p.stream}: ${formatCount(p.pages)} pages, ${formatCount(p.records)} records (${formatCount(p.inserted)} new${p.retries ? `, ${p.retries} retries` : ""}${p.dead_letters ? `, ${p.dead_letters} dead letters` : ""})`;
+    case "waiting":
+      return `${p.stream}: waiting ${p.seconds.toFixed(1)} s (${p.reason})`;
+    case "stream_finished":
+      return `${p.stream}: ${p.outcome}`;
+    case "done":
+      return `Done: ${formatCount(p.new_records)} new records`;
+    case "failed":
+      return `Failed: ${p.message}`;
+  }
+}
+
+/** The last progress line and event count per source, kept across re-renders of the screen. */
+const lastProgress = new Map<string, { text: string; events: number }>();
+
+export async function renderSources(content: HTMLElement, refresh: () => void): Promise<void> {
+  const rows = await api.sources();
+  const detail = h("div", { class: "source-detail" });
+  const progress = new Map<string, HTMLElement>();
+  const show = (sourceId: string, text: string) => {
+    const entry = lastProgress.get(sourceId) ?? { text: "", events: 0 };
+    entry.text = text;
+    entry.events += 1;
+    lastProgress.set(sourceId, entry);
+    const line = progress.get(sourceId);
+    if (line) {
+      replaceChildren(line, text);
+      line.dataset.events = String(entry.events);
+    }
+  };
+
+  const sync = async (row: SourceRow, button: HTMLButtonElement, cancel: HTMLButtonElement) => {
+    const line = progress.get(row.source_id)!;
+    button.disabled = true;
+    cancel.hidden = false;
+    lastProgress.set(row.source_id, { text: "", events: 0 });
+    const channel = new Channel<SyncProgress>();
+    channel.onmessage = (p) => show(row.source_id, describe(p));
+    try {
+      const last = await api.syncSource(row.source_id, channel);
+      show(row.source_id, describe(last));
+      refresh();
+    } catch (e) {
+      replaceChildren(line, errorBox(asIpcError(e)));
+      button.disabled = false;
+      cancel.hidden = true;
+    }
+  };
+
+  const showDeadLetters = async (row: SourceRow) => {
+    const letters = await api.deadLetters(row.source_id);
+    const result = h("div", { class: "status-line" });
+    replaceChildren(
+      detail,
+      h(
+        "section",
+        { class: "panel" },
+        h("h2", {}, `Dead letters of ${row.name}`),
+        h("p", { class: "muted" }, "Records that could not be used, with where they came from and why. Nothing is dropped: fix the cause (a rate, a mapping, a connector update) and replay."),
+        h(
+          "button",
+          {
+            class: "secondary",
+            "data-testid": "replay",
+            onclick: async () => {
+              try {
+                const r = await api.replayDeadLetters(row.source_id);
+                replaceChildren(result, `${r.resolved} of ${r.examined} now imported; ${r.still_failing} still failing.`);
+                refresh();
+              } catch (e) {
+                replaceChildren(result, errorBox(asIpcError(e)));
+              }
+            },
+          },
+          "Replay dead letters",
+        ),
+        result,
+        dataTable({
+          testid: "dead-letters-table",
+          rows: letters,
+          rowKey: (d) => String(d.dead_letter_id),
+          filterText: (d) => `${d.location} ${d.reason}`,
+          columns: [
+            { label: "Where", text: (d) => d.location },
+            { label: "Stream", text: (d) => d.stream },
+            { label: "Reason", text: (d) => d.reason },
+            { label: "When", text: (d) => formatAgo(d.created_at_ms, Date.now()), sort: (d) => d.created_at_ms },
+          ],
+        }),
+      ),
+    );
+  };
+
+  if (rows.length === 0) {
+    replaceChildren(
+      content,
+      h(
+        "div",
+        { class: "empty-state" },
+        h("h2", {}, "No sources connected"),
+        h("p", {}, "Connect a platform from the command line; the secret is read from stdin and kept in your OS keyring, never in the workspace:"),
+        h("pre", {}, "lookback --db WORKSPACE source add stripe --name Stripe < secret.txt\nlookback --db WORKSPACE sync"),
+      ),
+    );
+    return;
+  }
+
+  const list = h(
+    "div",
+    { class: "source-cards" },
+    ...rows.map((row) => {
+      const kept = lastProgress.get(row.source_id);
+      const line = h("div", { class: "sync-progress", "data-testid": `sync-progress-${row.source_id}`, "data-events": String(kept?.events ?? 0) }, kept?.text ?? "");
+      progress.set(row.source_id, line);
+      const cancel = h("button", { class: "link", hidden: true, onclick: () => void api.cancelSync(row.source_id) }, "Cancel") as HTMLButtonElement;
+      const button = h("button", { class: "secondary", "data-testid": `sync-${row.source_id}` }, "Sync now") as HTMLButtonElement;
+      button.onclick = () => void sync(row, button, cancel);
+      return h(
+        "article",
+        { class: "panel source-card", "data-source": row.source_id },
+        h("header", {}, h("strong", {}, row.name), h("span", { class: "muted" }, ` ${row.kind}`), h("span", { class: `pill ${row.state === "ok" ? "ok" : row.state === "stale" ? "warn" : "bad"}`, "data-testid": `state-${row.source_id}` }, row.state)),
+        h(
+          "dl",
+          {},
+          h("dt", {}, "Last success"),
+          h("dd", {}, formatAgo(row.last_success_at_ms, Date.now())),
+          h("dt", {}, "Records"),
+          h("dd", {}, formatCount(row.records)),
+          h("dt", {}, "Dead letters"),
+          h("dd", {}, row.dead_letters > 0 ? h("button", { class: "link", onclick: () => void showDeadLetters(row) }, formatCount(row.dead_letters)) : "0"),
+        ),
+        row.last_error && h("div", { class: "banner error" }, row.last_error),
+        h("div", { class: "source-actions" }, button, cancel),
+        line,
+      );
+    }),
+  );
+  replaceChildren(content, list, detail);
+}
