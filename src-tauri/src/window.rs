@@ -16,6 +16,8 @@ pub fn run(db: Option<PathBuf>) {
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // Size, position and maximized state are saved on close and restored on the next start.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .manage(state)
         .manage(commands::workspace::StartupError(startup_error))
         .invoke_handler(tauri::generate_handler![

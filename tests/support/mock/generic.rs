@@ -1,4 +1,4 @@
-//! A mock of Lookback's generic attribution API (`GENERIC_API.md`): `GET /v1/events?since=&limit=`
+//! A mock of Lookback's generic attribution API (contract in README): `GET /v1/events?since=&limit=`
 //! with Bearer auth, an opaque cursor, `limit` ≤ 1000 (400 above), 429 + `Retry-After`, and
 //! scripted misbehaviour: throttling, a page that fails once with 500, pages that repeat the
 //! previous page's last records, events that arrive between syncs, and slow pages.

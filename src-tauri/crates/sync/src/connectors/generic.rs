@@ -1,4 +1,4 @@
-//! Lookback's generic attribution API (contract in `GENERIC_API.md`): one stream, `events`,
+//! Lookback's generic attribution API (contract in README, "The generic attribution API"): one stream, `events`,
 //! paged by an opaque cursor. Clicks become touches, conversions orders, refunds refund
 //! adjustments.
 //!

@@ -122,7 +122,7 @@ fn dub_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
     Ok(ExtractedEvent { event_id, stream: stream.to_owned(), external_id, payload: record })
 }
 
-/// A generic event: the body is one event of Lookback's contract (`GENERIC_API.md`).
+/// A generic event: the body is one event of Lookback's generic API contract (README).
 fn generic_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
     let event_id = required_event_id(&event, "/event_id")?;
     Ok(ExtractedEvent { event_id: event_id.clone(), stream: generic::EVENTS.to_owned(), external_id: event_id, payload: event })
