@@ -183,7 +183,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 None => {
                     let settings = store.settings()?;
                     store
-                        .latest_complete_run(&settings.model, &settings.model_parameters)?
+                        .latest_complete_run(&settings.model)?
                         .context("no complete run of the workspace's model yet; open a view or run `lookback report` first")?
                         .run_id
                 }

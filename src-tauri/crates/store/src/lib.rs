@@ -86,4 +86,4 @@ pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditGroup, ViewDimension, ViewSpend,
 };
-pub use write::WriteTx;
+pub use write::{WriteTx, payload_sha256};

@@ -241,6 +241,15 @@ fn configure_read_write(conn: &Connection) -> StoreResult<()> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Checkpoint the WAL every ~64 MiB (16,384 pages of 4 KiB) instead of SQLite's ~4 MiB: a
+    // sync rewrites the same index pages in every transaction, and a larger WAL lets each of
+    // them reach the database file once per checkpoint rather than once per few pages of
+    // events. After a checkpoint SQLite writes the WAL from its start again, so the file stays
+    // bounded by about that size; durability is unchanged (WAL + `synchronous = NORMAL`).
+    conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    // rusqlite keeps 16 prepared statements by default; a sync alone cycles through about a
+    // dozen, and any other query in between would evict one and make the next page re-parse it.
+    conn.set_prepared_statement_cache_capacity(64);
     set_cache_size(conn)
 }
 

@@ -95,17 +95,18 @@ pub struct RawEventStats {
 }
 
 impl Store {
-    /// The newest complete run of `model` with `parameters`, whatever its watermark: the run
-    /// the views show until a newer one is computed.
-    pub fn latest_complete_run(&self, model: &str, parameters: &str) -> StoreResult<Option<Run>> {
+    /// The newest complete run of `model`, whatever its parameters and watermark: the run the
+    /// views showed last. (Runs store the engine's canonical parameters, which differ in form
+    /// from the workspace setting, so parameters are not compared here.)
+    pub fn latest_complete_run(&self, model: &str) -> StoreResult<Option<Run>> {
         Ok(self
             .conn
             .prepare_cached(&format!(
                 "SELECT {RUN_COLUMNS} FROM attribution_runs
-                 WHERE model = ?1 AND parameters = ?2 AND status = 'complete'
+                 WHERE model = ?1 AND status = 'complete'
                  ORDER BY run_id DESC LIMIT 1"
             ))?
-            .query_row(params![model, parameters], run_from_row)
+            .query_row(params![model], run_from_row)
             .optional()?)
     }
 

@@ -16,6 +16,11 @@ use crate::{
     StoreResult, SyncCheckpoint, Touch,
 };
 
+/// The SHA-256 of a raw payload as `raw_events.payload_sha256` stores it (lowercase hex).
+pub fn payload_sha256(payload: &str) -> String {
+    hex::encode(Sha256::digest(payload.as_bytes()))
+}
+
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls everything back,
 /// which is what makes a crash or an early `?` harmless.
 pub struct WriteTx<'s> {
@@ -153,7 +158,16 @@ impl WriteTx<'_> {
     /// the same payload is `Duplicate`, a different one is `NewVersion`, an unseen
     /// (source, stream, external_id) is `Inserted`. The payload's SHA-256 is computed here.
     pub fn insert_raw_event(&mut self, event: &NewRawEvent<'_>) -> StoreResult<RawEventOutcome> {
-        let sha = hex::encode(Sha256::digest(event.payload.as_bytes()));
+        let sha = payload_sha256(event.payload);
+        self.insert_raw_event_with_sha256(event, &sha)
+    }
+
+    /// [`WriteTx::insert_raw_event`] with the payload's SHA-256 (lowercase hex, as
+    /// [`payload_sha256`] returns it) computed by the caller. The sync engine hashes on its
+    /// fetcher task so the writer, which holds the write lock, does not spend its time there.
+    /// A wrong `sha` breaks deduplication, so it must come from [`payload_sha256`].
+    pub fn insert_raw_event_with_sha256(&mut self, event: &NewRawEvent<'_>, sha: &str) -> StoreResult<RawEventOutcome> {
+        debug_assert_eq!(sha, payload_sha256(event.payload), "the precomputed SHA-256 must be the payload's");
         let latest: Option<(i64, String)> = self
             .tx
             .prepare_cached(
@@ -167,7 +181,7 @@ impl WriteTx<'_> {
             )
             .optional()?;
         if let Some((id, latest_sha)) = &latest
-            && *latest_sha == sha
+            && latest_sha == sha
         {
             return Ok(RawEventOutcome::Duplicate(*id));
         }

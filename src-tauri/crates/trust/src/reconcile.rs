@@ -136,7 +136,7 @@ pub struct Reconciliation {
     pub timezone: String,
     pub reporting_currency: String,
     pub model: String,
-    /// The latest complete run of the current model and parameters, if there is one.
+    /// The latest complete run of the current model, if there is one.
     pub run: Option<Run>,
     /// Whether that run is of the current inputs (false: newer data is not attributed yet).
     pub run_is_current: bool,
@@ -162,7 +162,7 @@ pub fn reconcile(store: &Store, options: &ReconcileOptions) -> TrustResult<Recon
         .succ_opt()
         .ok_or_else(|| TrustError::InvalidWindow(format!("{} is out of range", options.to_day)))?;
     let to_ms = day_start_ms(after, tz)?;
-    let run = store.latest_complete_run(&settings.model, &settings.model_parameters)?;
+    let run = store.latest_complete_run(&settings.model)?;
     let run_is_current = match &run {
         Some(run) => run.input_watermark == store.input_watermark()?,
         None => false,
