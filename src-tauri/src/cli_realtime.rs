@@ -224,7 +224,11 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                     rule.subject.as_deref().unwrap_or("(all)"),
                     rule.threshold,
                     rule.currency.map(|c| format!(" {c} minor units")).unwrap_or_default(),
-                    if rule.include_provisional { "settled + provisional" } else { "settled only" },
+                    match (AlertKind::parse(&rule.kind).is_some_and(AlertKind::is_money), rule.include_provisional) {
+                        (false, _) => "-",
+                        (true, true) => "settled + provisional",
+                        (true, false) => "settled only",
+                    },
                     rule.grace_minutes,
                     rule.channel
                 );

@@ -428,6 +428,60 @@ pub enum SyncProgress {
     Failed { message: String },
 }
 
+/// One source, day and currency of the reconciliation.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReconcileRow {
+    pub source: String,
+    pub day: String,
+    #[ts(type = "number")]
+    pub orders: i64,
+    /// In the orders' own currency.
+    pub gross: MoneyAmount,
+    pub net: MoneyAmount,
+    /// In the reporting currency.
+    pub known_to_attribution: MoneyAmount,
+    pub attributed: MoneyAmount,
+    pub unattributed: MoneyAmount,
+}
+
+/// One order behind a gap.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct GapOrder {
+    pub order_id: String,
+    pub source: String,
+    pub day: String,
+    pub amount: MoneyAmount,
+}
+
+/// One cause of the gap between order revenue and attributed revenue.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct GapCause {
+    /// not_in_run | missing_fx | identity_unresolved | no_touch_in_window | unknown_creator_or_campaign | refund_not_synced
+    pub cause: String,
+    pub label: String,
+    #[ts(type = "number")]
+    pub orders: i64,
+    pub amounts: Vec<MoneyAmount>,
+    pub top: Vec<GapOrder>,
+}
+
+/// The Reconciliation screen: order revenue vs attributed vs unattributed, and why.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReconcileView {
+    pub from_day: String,
+    pub to_day: String,
+    pub model: String,
+    #[ts(type = "number | null")]
+    pub run_id: Option<i64>,
+    /// False when newer data has arrived since the run: the views will recompute.
+    pub run_is_current: bool,
+    pub rows: Vec<ReconcileRow>,
+    pub gaps: Vec<GapCause>,
+    /// None: no run to check. Some(0): the run conserves revenue exactly.
+    #[ts(type = "number | null")]
+    pub conservation_violations: Option<i64>,
+}
+
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
 #[cfg(test)]
 pub fn typescript_bindings() -> String {
@@ -464,6 +518,10 @@ pub fn typescript_bindings() -> String {
         DeadLetterRow::decl(),
         ReplayResult::decl(),
         SyncProgress::decl(),
+        ReconcileRow::decl(),
+        GapOrder::decl(),
+        GapCause::decl(),
+        ReconcileView::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.\n// Do not edit by hand.\n\n",

@@ -10,22 +10,18 @@ use lookback_sync::{CancelToken, StreamOutcome, SyncEvent, SyncOptions};
 
 use crate::ipc;
 
-/// A source is stale when its last success is older than this.
-const STALE_AFTER_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// Health of every registered source, with a state for its badge.
+/// Health of every registered source, with its ok / stale / failing badge (the trust crate's
+/// health policy decides the state, so every screen agrees).
 pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let health = lookback_sync::source_health(store, now_ms)?;
+    let states: std::collections::HashMap<String, &'static str> = lookback_trust::source_health_states(store, now_ms, lookback_trust::HealthPolicy::default())?
+        .into_iter()
+        .map(|s| (s.source_id, s.state.as_str()))
+        .collect();
     Ok(health
         .into_iter()
         .map(|h| {
-            let state = if h.last_error.is_some() {
-                "failing"
-            } else if h.lag_ms.is_none_or(|lag| lag > STALE_AFTER_MS) {
-                "stale"
-            } else {
-                "ok"
-            };
+            let state = states.get(&h.source_id).copied().unwrap_or("stale");
             ipc::SourceRow {
                 source_id: h.source_id,
                 kind: h.kind,

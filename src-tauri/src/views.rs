@@ -371,3 +371,69 @@ pub fn export_csv(
     };
     Ok(ipc::ExportResult { path: summary.path.display().to_string(), rows: i64::try_from(summary.rows).unwrap_or(i64::MAX) })
 }
+
+/// What each gap cause means, in the words the Reconciliation screen uses.
+fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
+    use lookback_trust::GapCause as C;
+    match cause {
+        C::NotInRun => "Orders newer than the last attribution run",
+        C::MissingFx => "Currency without an exchange rate for the order's day",
+        C::IdentityUnresolved => "Buyer could not be tied to any touch",
+        C::NoTouchInWindow => "No touch within the lookback window",
+        C::UnknownCreatorOrCampaign => "Touches naming an unknown creator or campaign",
+        C::RefundNotSynced => "Refunds whose order has not been synced",
+    }
+}
+
+/// The Reconciliation screen for the request's dates (default: the last 30 days of data).
+pub fn reconcile(store: &Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::ReconcileView> {
+    let zone = lookback_core::time::parse_time_zone(&store.settings()?.reporting_timezone)?;
+    let today = lookback_core::time::day_in_zone(now_ms, zone)?;
+    let last = store.overview()?.last_activity_at_ms.map(|ms| lookback_core::time::day_in_zone(ms, zone)).transpose()?.unwrap_or(today);
+    let to_day = parse_day(request.to.as_deref(), "to")?.unwrap_or(last);
+    let from_day = parse_day(request.from.as_deref(), "from")?.unwrap_or(to_day - chrono::Duration::days(29));
+    let r = lookback_trust::reconcile(store, &lookback_trust::ReconcileOptions { from_day, to_day, top: 5 })?;
+    let rc = &r.reporting_currency;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(ipc::ReconcileView {
+        from_day: r.from_day.clone(),
+        to_day: r.to_day.clone(),
+        model: r.model.clone(),
+        run_id: r.run.as_ref().map(|run| run.run_id),
+        run_is_current: r.run_is_current,
+        rows: r
+            .rows
+            .iter()
+            .map(|row| {
+                Ok(ipc::ReconcileRow {
+                    source: row.source.clone(),
+                    day: row.day.clone(),
+                    orders: n(row.orders),
+                    gross: money(row.gross_minor, &row.currency)?,
+                    net: money(row.net_minor, &row.currency)?,
+                    known_to_attribution: money(row.known_to_attribution_minor, rc)?,
+                    attributed: money(row.attributed_minor, rc)?,
+                    unattributed: money(row.unattributed_minor, rc)?,
+                })
+            })
+            .collect::<Result<_>>()?,
+        gaps: r
+            .gaps
+            .iter()
+            .map(|g| {
+                Ok(ipc::GapCause {
+                    cause: g.cause.as_str().to_string(),
+                    label: gap_label(g.cause).to_string(),
+                    orders: n(g.orders),
+                    amounts: g.amounts.iter().map(|(c, m)| money(*m, c)).collect::<Result<_>>()?,
+                    top: g
+                        .top
+                        .iter()
+                        .map(|t| Ok(ipc::GapOrder { order_id: t.order_id.clone(), source: t.source.clone(), day: t.day.clone(), amount: money(t.amount_minor, &t.currency)? }))
+                        .collect::<Result<_>>()?,
+                })
+            })
+            .collect::<Result<_>>()?,
+        conservation_violations: r.conservation.as_ref().map(|c| n(c.violations.len() as u64)),
+    })
+}

@@ -36,6 +36,7 @@ pub fn run(db: Option<PathBuf>) {
             commands::views::creator_revenue_view,
             commands::views::export_csv,
             commands::views::choose_export_path,
+            commands::views::reconcile_view,
             commands::sources::source_list,
             commands::sources::source_dead_letters,
             commands::sources::replay_dead_letters,

@@ -274,3 +274,53 @@ async fn malformed_but_verified_payloads_become_dead_letters() {
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ann@example.com%' OR reason LIKE '%ann@%'"), 0);
     receiver.shutdown().await;
 }
+
+/// Through the CLI and the OS keyring (needs a D-Bus session with an unlocked keyring, as the
+/// README's test command provides): a secret added with `webhook secret add` verifies a
+/// delivery to `lookback listen`, which stores it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let home = lookback_tests::TestHome::new();
+    let db = home.path("w.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&["--db", db_arg, "init"]);
+    let mut add = Command::new(lookback_tests::lookback_bin());
+    add.args(["--db", db_arg, "webhook", "secret", "add", "--source", "backend"]).stdin(Stdio::piped()).stdout(Stdio::piped());
+    home.apply(&mut add);
+    let mut child = add.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"cli_generic_secret\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "secret add failed");
+    let listed = home.lookback_ok(&["--db", db_arg, "webhook", "secret", "list"]);
+    assert!(listed.contains("backend") && !listed.contains("cli_generic_secret"), "{listed}");
+
+    let mut listen = Command::new(lookback_tests::lookback_bin());
+    listen.args(["--db", db_arg, "listen", "--bind", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    home.apply(&mut listen);
+    let mut server = listen.spawn().unwrap();
+    let mut first = String::new();
+    // The reader stays open until the end: closing the pipe would make listen's next print fail.
+    let mut reader = BufReader::new(server.stdout.take().unwrap());
+    reader.read_line(&mut first).unwrap();
+    let base = first.trim().strip_prefix("listening on ").expect("listen prints its address").to_owned();
+
+    let body = json!({"event_id": "cli_1", "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
+                      "amount": "5.00", "currency": "USD"})
+    .to_string();
+    let (ts, sig) = generic_headers("cli_generic_secret", now_s(), body.as_bytes());
+    let client = reqwest::Client::new();
+    let status = client.post(format!("{base}/webhooks/generic/backend")).header("X-Timestamp", ts).header("X-Signature", sig).body(body).send().await.unwrap().status();
+    let forged = client.post(format!("{base}/webhooks/generic/backend")).header("X-Timestamp", now_s().to_string()).header("X-Signature", "00").body("{}").send().await.unwrap().status();
+    let _ = server.kill();
+    let _ = server.wait();
+    drop(reader);
+    assert_eq!((status.as_u16(), forged.as_u16()), (200, 401));
+    let conn = open_sqlite(&db);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = 'cli_1'"), 1);
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM webhook_secrets"), 1);
+    let stored_secret = query_i64(&conn, "SELECT COUNT(*) FROM webhook_secrets WHERE secret_ref LIKE '%cli_generic_secret%'");
+    assert_eq!(stored_secret, 0, "only the keyring reference is stored");
+}

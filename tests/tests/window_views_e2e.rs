@@ -121,6 +121,17 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     let to_cell = session.find("[data-testid=model-log-table] tbody tr td[data-col=to]").unwrap();
     assert_eq!(session.text(&to_cell), "linear");
 
+    // Reconciliation checks the default model's run: its credits conserve revenue exactly, and
+    // it explains the unattributed revenue by cause.
+    let nav = session.wait_for("[data-testid=nav-reconcile]");
+    session.click(&nav);
+    session.wait_for("[data-testid=conservation-ok]");
+    session.wait_for("[data-testid=reconcile-table] tbody tr[data-key]");
+    assert!(session.find("article[data-cause]").is_some(), "the demo's unattributed orders are explained by a cause");
+    if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
+        std::fs::write(Path::new(&dir).join("screenshot-reconcile.png"), session.screenshot_png()).unwrap();
+    }
+
     if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
         let nav = session.wait_for("[data-testid=nav-roas]");
         session.click(&nav);

@@ -12,6 +12,7 @@ import type {
   ModelCatalog,
   ModelChangeEntry,
   ModelChoice,
+  ReconcileView,
   DeadLetterRow,
   ReplayResult,
   SourceRow,
@@ -51,6 +52,7 @@ export const api = {
   replayDeadLetters: (sourceId: string) => invoke<ReplayResult>("replay_dead_letters", { sourceId }),
   syncSource: (sourceId: string, onProgress: Channel<SyncProgress>) => invoke<SyncProgress>("sync_source", { sourceId, onProgress }),
   cancelSync: (sourceId: string) => invoke<boolean>("cancel_sync", { sourceId }),
+  reconcile: (request: ViewRequest) => invoke<ReconcileView>("reconcile_view", { request }),
   chooseExportPath: (suggestedName: string) => invoke<string | null>("choose_export_path", { suggestedName }),
   exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null) =>
     invoke<ExportResult>("export_csv", { view, request, path, models, creatorId }),

@@ -133,3 +133,31 @@ export type ReplayResult = { examined: number, resolved: number, still_failing: 
 
 export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: string, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, };
 
+export type ReconcileRow = { source: string, day: string, orders: number, 
+/**
+ * In the orders' own currency.
+ */
+gross: MoneyAmount, net: MoneyAmount, 
+/**
+ * In the reporting currency.
+ */
+known_to_attribution: MoneyAmount, attributed: MoneyAmount, unattributed: MoneyAmount, };
+
+export type GapOrder = { order_id: string, source: string, day: string, amount: MoneyAmount, };
+
+export type GapCause = { 
+/**
+ * not_in_run | missing_fx | identity_unresolved | no_touch_in_window | unknown_creator_or_campaign | refund_not_synced
+ */
+cause: string, label: string, orders: number, amounts: Array<MoneyAmount>, top: Array<GapOrder>, };
+
+export type ReconcileView = { from_day: string, to_day: string, model: string, run_id: number | null, 
+/**
+ * False when newer data has arrived since the run: the views will recompute.
+ */
+run_is_current: boolean, rows: Array<ReconcileRow>, gaps: Array<GapCause>, 
+/**
+ * None: no run to check. Some(0): the run conserves revenue exactly.
+ */
+conservation_violations: number | null, };
+

@@ -11,6 +11,7 @@ import { renderCompare } from "./screens/compare";
 import { renderCreator } from "./screens/creator";
 import { renderModelLog } from "./screens/modellog";
 import { renderOverview } from "./screens/overview";
+import { renderReconcile } from "./screens/reconcile";
 import { renderRoas } from "./screens/roas";
 import { renderSources } from "./screens/sources";
 import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
@@ -86,7 +87,7 @@ async function showWelcome(state: StartupState | null, err: IpcError | null): Pr
   replaceChildren(root, h("main", { class: "welcome" }, card));
 }
 
-type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "sources";
+type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources";
 const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "overview", label: "Overview", toolbar: false },
   { id: "roas", label: "ROAS", toolbar: true },
@@ -94,6 +95,7 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "compare", label: "Compare models", toolbar: true },
   { id: "creator", label: "Creator revenue", toolbar: true },
   { id: "model-log", label: "Model log", toolbar: false },
+  { id: "reconcile", label: "Reconciliation", toolbar: false },
   { id: "sources", label: "Sources", toolbar: false },
 ];
 
@@ -159,6 +161,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "compare") await renderCompare(target, catalog!);
       else if (screen === "creator") await renderCreator(target);
       else if (screen === "model-log") await renderModelLog(target);
+      else if (screen === "reconcile") await renderReconcile(target);
       else if (screen === "sources") await renderSources(target, () => void render());
       if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
     } catch (e) {

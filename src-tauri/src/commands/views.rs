@@ -82,3 +82,9 @@ pub async fn choose_export_path(app: AppHandle, suggested_name: String) -> Resul
     .map_err(|e| IpcError::new(crate::ipc::ErrorKind::Internal, e.to_string()))?;
     Ok(chosen.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()))
 }
+
+/// The Reconciliation screen.
+#[tauri::command]
+pub async fn reconcile_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::ReconcileView, IpcError> {
+    on_workspace_blocking(app, move |open| views::reconcile(&open.store, &request, now_ms())).await
+}
