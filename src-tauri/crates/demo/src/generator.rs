@@ -339,6 +339,20 @@ impl<'a, 's> DemoWriter<'a, 's> {
     }
 
     fn write_campaigns_and_spend(&mut self) -> Result<(), DemoError> {
+        // The newsletter is a campaign with no ad spend; email touches name it, so it must exist
+        // for reconciliation to find every touch's campaign.
+        let newsletter = Campaign {
+            campaign_id: "newsletter".into(),
+            platform: "email".into(),
+            account_id: None,
+            name: "Newsletter".into(),
+            channel: "email".into(),
+            creator_id: None,
+        };
+        let payload = JsonObject::new().text("id", "newsletter").text("name", "Newsletter").finish();
+        self.raw(WEB, "campaigns", "newsletter", self.start_ms, &payload)?;
+        self.tx.upsert_campaign(&newsletter)?;
+        self.summary.campaigns += 1;
         for plan in CAMPAIGNS {
             let platform = &AD_PLATFORMS[plan.platform];
             let campaign = Campaign {

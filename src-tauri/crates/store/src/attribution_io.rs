@@ -268,7 +268,7 @@ impl Store {
             // joins for this run, which are slower but never wrong.
             tx.execute("DELETE FROM run_credit_totals WHERE run_id = ?1", params![run_id])?;
             tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
-            tx.execute("UPDATE attribution_runs SET has_report_totals = 0 WHERE run_id = ?1", params![run_id])?;
+            tx.execute("UPDATE attribution_runs SET has_report_totals = 0, has_view_totals = 0 WHERE run_id = ?1", params![run_id])?;
         }
         tx.commit()?;
         Ok(settling.len() as u64)
@@ -472,6 +472,11 @@ impl Store {
             }
         }
         check_report_conservation(orders, credits)?;
+        // Provenance reads credited revenue by join kind from the order buckets (0008), which is
+        // exact only if every credit carries its order's join kind; the engine's do, and a run
+        // whose credits do not is still written, just read with the exact join.
+        let view_totals =
+            credits.iter().all(|c| orders[c.order as usize].order.join_kind == Some(c.join_kind));
         let mut order_sequence: Vec<u32> = (0..orders.len() as u32).collect();
         order_sequence.sort_unstable_by(|&a, &b| orders[a as usize].order.order_id.cmp(&orders[b as usize].order.order_id));
         // Credits in (order id, touch id) order without comparing order ids again: bucket them by
@@ -501,8 +506,8 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                           input_watermark, started_at_ms, status, has_report_totals)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1)",
+                                           input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8)",
             params![
                 run.model,
                 run.parameters,
@@ -511,6 +516,7 @@ impl Store {
                 run.reporting_currency,
                 run.input_watermark,
                 run.started_at_ms,
+                view_totals,
             ],
         )?;
         let run_id = tx.last_insert_rowid();
@@ -596,15 +602,17 @@ impl Store {
 }
 
 /// Recomputes a run's `run_order_buckets` from its `run_orders` (a few hundred rows out of one
-/// GROUP BY): when the run is written, and when some of its orders settle.
+/// GROUP BY): when the run is written, and when some of its orders settle — so the provisional
+/// split of the join-kind revenue (0008) follows settlement with the order counts.
 fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreResult<()> {
     tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
     tx.execute(
-        "INSERT INTO run_order_buckets (run_id, outcome, currency, day_start_ms, day_end_ms, provisional, orders, net_minor)
+        "INSERT INTO run_order_buckets (run_id, outcome, currency, day_start_ms, day_end_ms, provisional, orders, net_minor,
+                                        join_kind)
          SELECT run_id, outcome, CASE WHEN outcome = 'missing_fx' THEN order_currency END, day_start_ms, day_end_ms,
-                provisional, COUNT(*), SUM(net_minor)
+                provisional, COUNT(*), SUM(net_minor), join_kind
          FROM run_orders WHERE run_id = ?1
-         GROUP BY outcome, 3, day_start_ms, day_end_ms, provisional",
+         GROUP BY outcome, 3, day_start_ms, day_end_ms, provisional, join_kind",
         params![run_id],
     )?;
     Ok(())

@@ -46,6 +46,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0007_trust",
         sql: include_str!("../migrations/0007_trust.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_view_totals",
+        sql: include_str!("../migrations/0008_view_totals.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.
