@@ -84,6 +84,6 @@ pub use sync_state::SourceDeadLetterCount;
 pub use trust_queries::{ConservationRow, OrphanAdjustment, RawEventStats, ReconcileOrder};
 pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
-    NewCustomerCredit, ViewCreditGroup, ViewDimension, ViewSpend,
+    NewCustomerCredit, ViewCreditBucket, ViewCreditGroup, ViewDimension, ViewSpend,
 };
 pub use write::{WriteTx, payload_sha256};

@@ -181,7 +181,7 @@ impl Store {
     /// Whether run `run_id` was written with report totals (`run_credit_totals` and the order
     /// columns of `run_orders`) and the workspace's inputs are still at the run's watermark — the
     /// condition under which the totals give exactly what the joins over the live tables give.
-    fn report_totals_usable(&self, run_id: i64) -> StoreResult<bool> {
+    pub(crate) fn report_totals_usable(&self, run_id: i64) -> StoreResult<bool> {
         let run: Option<(bool, String)> = self
             .conn
             .prepare_cached("SELECT has_report_totals, input_watermark FROM attribution_runs WHERE run_id = ?1")?
@@ -191,6 +191,31 @@ impl Store {
             Some((true, watermark)) => Ok(watermark == self.input_watermark()?),
             _ => Ok(false),
         }
+    }
+
+    /// [`Store::report_totals_usable`], and the run's order buckets also carry a join kind that
+    /// agrees with every credit's (migration 0008), so provenance can be read from them.
+    pub(crate) fn view_totals_usable(&self, run_id: i64) -> StoreResult<bool> {
+        let flagged: bool = self
+            .conn
+            .prepare_cached("SELECT has_view_totals FROM attribution_runs WHERE run_id = ?1")?
+            .query_row(params![run_id], |row| row.get(0))
+            .optional()?
+            .unwrap_or(false);
+        Ok(flagged && self.report_totals_usable(run_id)?)
+    }
+
+    /// Whether a bound of `filter` cuts through one of the run's order-day buckets: then only
+    /// the exact queries can answer (a range not made of whole days of the run's zone).
+    pub(crate) fn order_buckets_cut(&self, run_id: i64, filter: &RunOrderFilter) -> StoreResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM run_order_buckets
+                                WHERE run_id = ?1
+                                  AND ((day_start_ms < ?2 AND day_end_ms > ?2) OR (day_start_ms < ?3 AND day_end_ms > ?3)))",
+            )?
+            .query_row(params![run_id, filter.from_at_ms, filter.until_at_ms], |row| row.get(0))?)
     }
 
     /// [`Store::credit_groups`] from the run's stored totals, or `None` when the filter's bounds
@@ -273,15 +298,7 @@ impl Store {
         run_id: i64,
         filter: &RunOrderFilter,
     ) -> StoreResult<Option<Vec<RunOrderTotal>>> {
-        let straddles: bool = self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM run_order_buckets
-                                WHERE run_id = ?1
-                                  AND ((day_start_ms < ?2 AND day_end_ms > ?2) OR (day_start_ms < ?3 AND day_end_ms > ?3)))",
-            )?
-            .query_row(params![run_id, filter.from_at_ms, filter.until_at_ms], |row| row.get(0))?;
-        if straddles {
+        if self.order_buckets_cut(run_id, filter)? {
             return Ok(None);
         }
         let mut statement = self.conn.prepare_cached(

@@ -11,9 +11,9 @@
 //! first error, so an export of a million credits never holds more than one row and a full disk
 //! ends it at once.
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{COUNTED_ADJUSTMENT, CreatorCost, JoinKind, RunOrderFilter, Store, StoreError, StoreResult};
+use crate::{COUNTED_ADJUSTMENT, CreatorCost, CreditGrouping, JoinKind, RunOrderFilter, Store, StoreError, StoreResult};
 
 /// The touch attribute a view groups credits by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +77,22 @@ pub struct ViewCreditGroup {
     pub key: Option<String>,
     /// The order instant, when grouped by it (for bucketing in the reporting zone).
     pub order_at_ms: Option<i64>,
+    /// Σ share_ppb: conversions in billionths.
+    pub share_ppb: i128,
+    /// Σ revenue_minor, reporting currency.
+    pub revenue_minor: i64,
+    /// The part of `revenue_minor` on provisional orders.
+    pub provisional_revenue_minor: i64,
+}
+
+/// A run's credits of one key and one order day, summed from the run's stored totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewCreditBucket {
+    /// The key; `None` when the touch has no value for the dimension.
+    pub key: Option<String>,
+    /// The order day as the run's reporting zone had it: the instant range `[start, end)`.
+    pub day_start_ms: i64,
+    pub day_end_ms: i64,
     /// Σ share_ppb: conversions in billionths.
     pub share_ppb: i128,
     /// Σ revenue_minor, reporting currency.
@@ -264,6 +280,72 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::for_each_view_credit_group`]'s sums read from the run's stored credit totals
+    /// (migration 0004) instead of joining every credit to its touch: per key, order day (the
+    /// instant range `[day_start_ms, day_end_ms)` of the order's day in the run's reporting zone)
+    /// and provisional flag, sorted by key then day. `None` when only the exact join can answer:
+    /// the platform dimension (not stored; it depends on campaigns and creators), a run without
+    /// totals or whose inputs changed since, or a filter bound inside a day.
+    pub fn view_credit_buckets_from_totals(
+        &self,
+        run_id: i64,
+        dimension: ViewDimension,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Option<Vec<ViewCreditBucket>>> {
+        let grouping = match dimension {
+            ViewDimension::Creator => CreditGrouping::Creator,
+            ViewDimension::Campaign => CreditGrouping::Campaign,
+            ViewDimension::Channel => CreditGrouping::Channel,
+            ViewDimension::Content => CreditGrouping::Content,
+            ViewDimension::Platform => return Ok(None),
+        };
+        let Some(name) = grouping.totals_name() else { return Ok(None) };
+        if !self.report_totals_usable(run_id)? {
+            return Ok(None);
+        }
+        let payload: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2")?
+            .query_row(params![run_id, name], |row| row.get(0))
+            .optional()?;
+        let Some(payload) = payload else { return Ok(None) };
+        let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
+        let cuts = |bound: Option<i64>, start: i64, end: i64| bound.is_some_and(|x| start < x && x < end);
+        if buckets.iter().any(|b| cuts(filter.from_at_ms, b.day_start_ms, b.day_end_ms) || cuts(filter.until_at_ms, b.day_start_ms, b.day_end_ms)) {
+            return Ok(None);
+        }
+        // Empty keys are NULL, as in the exact query's NULLIF; BTreeMap orders None first, then
+        // bytewise, as SQLite's ORDER BY does.
+        let mut sums: std::collections::BTreeMap<(Option<String>, i64, i64), (i64, i64, i64)> = Default::default();
+        for bucket in buckets {
+            let inside = filter.from_at_ms.is_none_or(|from| bucket.day_start_ms >= from)
+                && filter.until_at_ms.is_none_or(|until| bucket.day_end_ms <= until)
+                && !(filter.settled_only && bucket.provisional);
+            if !inside {
+                continue;
+            }
+            let key = bucket.key.filter(|k| !k.is_empty());
+            let sum = sums.entry((key, bucket.day_start_ms, bucket.day_end_ms)).or_default();
+            sum.0 += bucket.share_ppb;
+            sum.1 += bucket.revenue_minor;
+            if bucket.provisional {
+                sum.2 += bucket.revenue_minor;
+            }
+        }
+        Ok(Some(
+            sums.into_iter()
+                .map(|((key, day_start_ms, day_end_ms), (share, revenue, provisional))| ViewCreditBucket {
+                    key,
+                    day_start_ms,
+                    day_end_ms,
+                    share_ppb: i128::from(share),
+                    revenue_minor: revenue,
+                    provisional_revenue_minor: provisional,
+                })
+                .collect(),
+        ))
+    }
+
     /// A run's credited revenue over the orders `filter` selects, by how the order was joined
     /// to its touches.
     pub fn credited_revenue_by_join_kind(
@@ -271,6 +353,23 @@ impl Store {
         run_id: i64,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<(JoinKind, i64)>> {
+        // A run with view totals: every credit carries its order's join kind and an attributed
+        // order's credits sum to its net revenue, so the order buckets' net revenue by join kind
+        // is exactly the credits' — a few hundred rows instead of joining every credit.
+        if self.view_totals_usable(run_id)? && !self.order_buckets_cut(run_id, filter)? {
+            let mut statement = self.conn.prepare_cached(
+                "SELECT join_kind, SUM(net_minor) FROM run_order_buckets
+                 WHERE run_id = ?1 AND outcome = 'attributed' AND join_kind IS NOT NULL
+                   AND (?2 IS NULL OR day_start_ms >= ?2) AND (?3 IS NULL OR day_end_ms <= ?3)
+                   AND (?4 = 0 OR provisional = 0)
+                 GROUP BY join_kind ORDER BY join_kind",
+            )?;
+            let rows = statement
+                .query_map(params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?;
+            return Ok(rows.collect::<Result<_, _>>()?);
+        }
         let sql = format!(
             "SELECT c.join_kind, SUM(c.revenue_minor)
              FROM credits c
