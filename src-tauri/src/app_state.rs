@@ -57,6 +57,8 @@ pub fn remember_workspace(path: &Path) -> Result<()> {
 pub struct OpenWorkspace {
     pub path: PathBuf,
     pub store: Store,
+    /// Set when the file is damaged and open read-only.
+    pub read_only_reason: Option<String>,
 }
 
 /// The window's shared state. The store connection sits behind a mutex because a SQLite

@@ -186,7 +186,7 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;
-            let overview = workspace::overview(&store, path)?;
+            let overview = workspace::overview(&store, path, None)?;
             match format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&overview)?),
                 OutputFormat::Table => print_overview(&overview),

@@ -60,13 +60,16 @@ impl From<lookback_store::StoreError> for IpcError {
 
 impl From<anyhow::Error> for IpcError {
     fn from(err: anyhow::Error) -> Self {
-        // A store error inside keeps its kind; anything else is internal.
-        match err.downcast_ref::<lookback_store::StoreError>() {
-            Some(_) => {
-                let store_err = err.downcast::<lookback_store::StoreError>().expect("checked above");
-                IpcError::from(store_err)
-            }
-            None => IpcError::new(ErrorKind::Internal, crate::cli::one_line(&err)),
+        // A store error inside (directly or through the trust crate) keeps its kind; anything
+        // else is internal.
+        let err = match err.downcast::<lookback_store::StoreError>() {
+            Ok(store_err) => return IpcError::from(store_err),
+            Err(err) => err,
+        };
+        match err.downcast::<lookback_trust::TrustError>() {
+            Ok(lookback_trust::TrustError::Store(store_err)) => IpcError::from(store_err),
+            Ok(other) => IpcError::new(ErrorKind::Internal, other.to_string()),
+            Err(err) => IpcError::new(ErrorKind::Internal, crate::cli::one_line(&err)),
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct WorkspaceInfo {
     pub name: String,
     pub reporting_currency: String,
     pub reporting_timezone: String,
+    /// Set when the file is damaged and was opened read-only: why, and what to do.
+    pub read_only_reason: Option<String>,
 }
 
 /// An amount of money: exact decimal string in major units, the integer minor units, and the currency.

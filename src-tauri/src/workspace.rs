@@ -9,10 +9,21 @@ use lookback_store::Store;
 
 use crate::ipc;
 
-/// Opens an existing workspace. Missing, foreign, damaged and newer files are refused with a
-/// clear error and left untouched.
+/// Opens an existing workspace for the CLI. Missing, foreign, damaged and newer files are
+/// refused with a clear error and left untouched (`lookback check` reports on a damaged one).
 pub fn open(path: &Path) -> Result<Store> {
     Ok(Store::open(path)?)
+}
+
+/// Opens an existing workspace for the window: a damaged file opens read-only, with the reason,
+/// so what is readable can still be looked at; missing, foreign and newer files are refused.
+pub fn open_for_window(path: &Path) -> Result<(Store, Option<String>)> {
+    let opened = lookback_trust::open_checked(path)?;
+    let read_only_reason = match &opened.verdict {
+        lookback_trust::IntegrityVerdict::Sound => None,
+        damaged => Some(damaged.message()),
+    };
+    Ok((opened.store, read_only_reason))
 }
 
 /// Creates a new, empty workspace. Refuses to reuse a file that already exists, so an existing
@@ -60,14 +71,40 @@ fn refuse_existing(path: &Path) -> Result<()> {
 }
 
 /// The workspace's name and the settings that shape its numbers.
-pub fn info(store: &Store, path: &Path) -> Result<ipc::WorkspaceInfo> {
-    let settings = store.settings()?;
+pub fn info(store: &Store, path: &Path, read_only_reason: Option<String>) -> Result<ipc::WorkspaceInfo> {
+    let settings = match store.settings() {
+        Ok(settings) => settings,
+        // A damaged file may not even yield its settings; show it under its file name with the
+        // defaults rather than refuse to show what else is readable.
+        Err(_) if read_only_reason.is_some() => lookback_store::WorkspaceSettings {
+            name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            reporting_currency: lookback_store::DEFAULT_REPORTING_CURRENCY.to_string(),
+            reporting_timezone: lookback_store::DEFAULT_REPORTING_TIMEZONE.to_string(),
+            ..store_defaults()
+        },
+        Err(err) => return Err(err.into()),
+    };
     Ok(ipc::WorkspaceInfo {
         path: path.display().to_string(),
         name: settings.name,
         reporting_currency: settings.reporting_currency,
         reporting_timezone: settings.reporting_timezone,
+        read_only_reason,
     })
+}
+
+/// The settings a new workspace starts with.
+fn store_defaults() -> lookback_store::WorkspaceSettings {
+    lookback_store::WorkspaceSettings {
+        name: lookback_store::DEFAULT_NAME.to_string(),
+        reporting_currency: lookback_store::DEFAULT_REPORTING_CURRENCY.to_string(),
+        reporting_timezone: lookback_store::DEFAULT_REPORTING_TIMEZONE.to_string(),
+        lookback_days: lookback_store::DEFAULT_LOOKBACK_DAYS,
+        settlement_days: lookback_store::DEFAULT_SETTLEMENT_DAYS,
+        probabilistic_matching: false,
+        model: lookback_store::DEFAULT_MODEL.to_string(),
+        model_parameters: lookback_store::DEFAULT_MODEL_PARAMETERS.to_string(),
+    }
 }
 
 /// An amount as it crosses to the UI: exact decimal string plus minor units.
@@ -79,7 +116,7 @@ pub fn money(minor: i64, currency: &str) -> Result<ipc::MoneyAmount> {
 }
 
 /// The overview screen's numbers, read from the store.
-pub fn overview(store: &Store, path: &Path) -> Result<ipc::Overview> {
+pub fn overview(store: &Store, path: &Path, read_only_reason: Option<String>) -> Result<ipc::Overview> {
     let o = store.overview()?;
     let revenue = o
         .revenue
@@ -108,7 +145,7 @@ pub fn overview(store: &Store, path: &Path) -> Result<ipc::Overview> {
         })
         .collect();
     Ok(ipc::Overview {
-        workspace: info(store, path)?,
+        workspace: info(store, path, read_only_reason)?,
         orders: count(o.order_count),
         revenue,
         spend,

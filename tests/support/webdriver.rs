@@ -154,13 +154,20 @@ impl Session {
                 }
             }
         });
-        let resp: Value = http
-            .post(format!("http://127.0.0.1:{DRIVER_PORT}/session"))
-            .json(&caps)
-            .send()
-            .expect("create WebDriver session")
-            .json()
-            .expect("session JSON");
+        // tauri-driver accepts connections a moment before WebKitWebDriver behind it is ready,
+        // and then drops the first request: retry a few times before calling it a failure.
+        let mut attempt = 0;
+        let resp: Value = loop {
+            attempt += 1;
+            match http.post(format!("http://127.0.0.1:{DRIVER_PORT}/session")).json(&caps).send() {
+                Ok(resp) => break resp.json().expect("session JSON"),
+                Err(err) if attempt < 5 => {
+                    eprintln!("creating the WebDriver session failed ({err}); retrying");
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                Err(err) => panic!("create WebDriver session: {err}"),
+            }
+        };
         let id = resp["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no session id in {resp}"))

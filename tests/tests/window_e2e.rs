@@ -92,3 +92,24 @@ fn first_launch_offers_the_demo_and_opens_it() {
     assert_overview_matches_store(&session, &demo);
     assert!(demo.exists(), "the demo was written to {}", demo.display());
 }
+
+#[test]
+fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
+    let _turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let home = TestHome::new();
+    let good = home.path("good.lookback");
+    home.lookback_ok(&["--db", good.to_str().unwrap(), "demo", "--orders", "300", "--end", "2026-06-30"]);
+    let bytes = std::fs::read(&good).unwrap();
+    let damaged = home.path("damaged.lookback");
+    std::fs::write(&damaged, &bytes[..bytes.len() * 2 / 3]).unwrap();
+
+    {
+        let display = Display::start();
+        let _driver = TauriDriver::start(&display, &home);
+        let session = Session::launch(&lookback_bin(), &["--db", damaged.to_str().unwrap()]);
+        let banner = session.wait_for("[data-testid=read-only]");
+        let text = session.text(&banner);
+        assert!(text.contains("damaged") && text.contains("read-only"), "banner: {text}");
+    }
+    assert_eq!(std::fs::read(&damaged).unwrap(), &bytes[..bytes.len() * 2 / 3], "the damaged file is never written");
+}

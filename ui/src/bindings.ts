@@ -15,7 +15,11 @@ demo_path: string,
  */
 recent: Array<string>, };
 
-export type WorkspaceInfo = { path: string, name: string, reporting_currency: string, reporting_timezone: string, };
+export type WorkspaceInfo = { path: string, name: string, reporting_currency: string, reporting_timezone: string, 
+/**
+ * Set when the file is damaged and was opened read-only: why, and what to do.
+ */
+read_only_reason: string | null, };
 
 export type MoneyAmount = { currency: string, 
 /**

@@ -129,7 +129,8 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     ),
     h("div", { class: "sidebar-foot" }, h("button", { class: "link", onclick: () => api.startupState().then((st) => showWelcome({ ...st, workspace: null }, null)) }, "Switch workspace…")),
   );
-  replaceChildren(root, h("div", { class: "shell" }, nav, h("div", { class: "main-col" }, bar, content)));
+  const damaged = info.read_only_reason ? h("div", { class: "banner error read-only", role: "alert", "data-testid": "read-only" }, `Read-only: ${info.read_only_reason}`) : null;
+  replaceChildren(root, h("div", { class: "shell" }, nav, h("div", { class: "main-col" }, damaged, bar, content)));
   document.onkeydown = (e: KeyboardEvent) => {
     if ((e.ctrlKey || e.metaKey) && /^[1-9]$/.test(e.key)) {
       const target = screens[Number(e.key) - 1];

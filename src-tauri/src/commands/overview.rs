@@ -10,5 +10,5 @@ use crate::workspace;
 /// The open workspace's overview numbers.
 #[tauri::command]
 pub async fn workspace_overview(state: State<'_, WindowState>) -> Result<Overview, IpcError> {
-    with_workspace(&state, |open| workspace::overview(&open.store, &open.path))
+    with_workspace(&state, |open| workspace::overview(&open.store, &open.path, open.read_only_reason.clone()))
 }

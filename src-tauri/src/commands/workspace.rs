@@ -14,12 +14,12 @@ pub struct StartupError(pub Option<IpcError>);
 
 /// Opens `path` and makes it the window's workspace. Also used before the window exists.
 pub fn open_into(state: &WindowState, path: &Path) -> Result<WorkspaceInfo, IpcError> {
-    let store = workspace::open(path)?;
-    let info = workspace::info(&store, path)?;
+    let (store, read_only_reason) = workspace::open_for_window(path)?;
+    let info = workspace::info(&store, path, read_only_reason.clone())?;
     // The recent list is a convenience; failing to write it must not fail the open.
     let _ = app_state::remember_workspace(path);
     *state.workspace.lock().map_err(|_| IpcError::new(ErrorKind::Internal, "workspace lock poisoned"))? =
-        Some(OpenWorkspace { path: path.to_path_buf(), store });
+        Some(OpenWorkspace { path: path.to_path_buf(), store, read_only_reason });
     Ok(info)
 }
 
@@ -35,7 +35,7 @@ pub async fn startup_state(app: AppHandle, state: State<'_, WindowState>, startu
     if let Some(err) = startup.0.clone() {
         return Err(err);
     }
-    let workspace = super::with_workspace(&state, |open| workspace::info(&open.store, &open.path)).ok();
+    let workspace = super::with_workspace(&state, |open| workspace::info(&open.store, &open.path, open.read_only_reason.clone())).ok();
     if let Some(info) = &workspace {
         set_title(&app, info);
     }

@@ -370,6 +370,16 @@ impl Store {
                 })?;
             return Ok(rows.collect::<Result<_, _>>()?);
         }
+        self.credited_revenue_by_join_kind_exact(run_id, filter)
+    }
+
+    /// [`Store::credited_revenue_by_join_kind`] always by joining every credit to its order: the
+    /// reference the stored totals are checked against.
+    pub fn credited_revenue_by_join_kind_exact(
+        &self,
+        run_id: i64,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Vec<(JoinKind, i64)>> {
         let sql = format!(
             "SELECT c.join_kind, SUM(c.revenue_minor)
              FROM credits c

@@ -41,6 +41,17 @@ pub struct MissingFxCost {
     pub amount_minor: i64,
 }
 
+/// Where a view reads a run's credit sums from. Both give the same numbers; the totals are
+/// only read when they do (see the store's checks), so `Exact` exists for tests to prove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// The per-day totals written with the run, falling back to the joins when they cannot answer.
+    Totals,
+    /// Always the joins over credits, orders and touches.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Exact,
+}
+
 /// Where a view's numbers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provenance {
@@ -83,6 +94,20 @@ impl Provenance {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Provenance, ReportError> {
+        Provenance::build_reading(store, run, filter, from, to, Reading::Totals)
+    }
+
+    /// [`Provenance::build`], reading the revenue by join kind from the run's stored totals when
+    /// they answer exactly (`Reading::Totals`), or always from the join of every credit
+    /// (`Reading::Exact`, what the tests compare the totals against).
+    pub(crate) fn build_reading(
+        store: &Store,
+        run: &RunInfo,
+        filter: &RunOrderFilter,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        reading: Reading,
+    ) -> Result<Provenance, ReportError> {
         let freshness = store
             .source_freshness()?
             .into_iter()
@@ -96,7 +121,11 @@ impl Provenance {
             })
             .collect();
         let mut by_join = JoinKindRevenue::default();
-        for (kind, revenue) in store.credited_revenue_by_join_kind(run.run_id, filter)? {
+        let by_kind = match reading {
+            Reading::Totals => store.credited_revenue_by_join_kind(run.run_id, filter)?,
+            Reading::Exact => store.credited_revenue_by_join_kind_exact(run.run_id, filter)?,
+        };
+        for (kind, revenue) in by_kind {
             match kind {
                 JoinKind::Deterministic => by_join.deterministic_minor += revenue,
                 JoinKind::IdentityGraph => by_join.identity_graph_minor += revenue,

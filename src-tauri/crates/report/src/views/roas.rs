@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use lookback_core::time::TimeBucket;
-use lookback_store::Store;
+use lookback_core::time::{TimeBucket, Tz, day_range_ms};
+use lookback_store::{RunOrderFilter, Store};
 
-use super::provenance::Provenance;
+use super::provenance::{Provenance, Reading};
 use super::{DayCache, ViewQuery, key_or_none, label_of, labels, load_costs, order_filter, reporting_zone, to_i64};
 use crate::ReportError;
 use crate::credits::RunInfo;
@@ -89,8 +89,111 @@ pub struct RoasView {
     pub currency: String,
 }
 
+/// A run's credits of one view key and (when bucketed) one bucket, summed.
+struct CreditLine {
+    key: String,
+    bucket: Option<String>,
+    share_ppb: i64,
+    revenue_minor: i64,
+    provisional_revenue_minor: i64,
+}
+
+/// The credits of the view's selection per key (and bucket): from the run's stored totals when
+/// they answer exactly, else from the exact join of every credit to its touch.
+fn credit_lines(
+    store: &Store,
+    q: &ViewQuery,
+    zone: Tz,
+    filter: &RunOrderFilter,
+    reading: Reading,
+) -> Result<Vec<CreditLine>, ReportError> {
+    if reading == Reading::Totals
+        && let Some(lines) = credit_lines_from_totals(store, q, zone, filter)?
+    {
+        return Ok(lines);
+    }
+    let mut lines = Vec::new();
+    let mut days = DayCache::new(zone);
+    let mut failure = None;
+    store.for_each_view_credit_group(q.run_id, q.by.dimension(), filter, q.bucket.is_some(), |group| {
+        if failure.is_some() {
+            return;
+        }
+        let bucket = match (q.bucket, group.order_at_ms) {
+            (Some(bucket), Some(at)) => match days.day(at) {
+                Ok(day) => Some(bucket.key(day)),
+                Err(e) => {
+                    failure = Some(e);
+                    return;
+                }
+            },
+            _ => None,
+        };
+        let share_ppb = match to_i64(group.share_ppb, "credited orders") {
+            Ok(share) => share,
+            Err(e) => {
+                failure = Some(e);
+                return;
+            }
+        };
+        lines.push(CreditLine {
+            key: key_or_none(group.key),
+            bucket,
+            share_ppb,
+            revenue_minor: group.revenue_minor,
+            provisional_revenue_minor: group.provisional_revenue_minor,
+        });
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(lines),
+    }
+}
+
+/// [`credit_lines`] from the run's per-(key, order day) totals, or `None` when they cannot give
+/// exactly the join's numbers: no usable totals (see the store), or — when bucketed — a stored
+/// day that is not one whole day of the current reporting zone (the zone changed since the run),
+/// since then an order's bucket cannot be told from its stored day alone.
+fn credit_lines_from_totals(
+    store: &Store,
+    q: &ViewQuery,
+    zone: Tz,
+    filter: &RunOrderFilter,
+) -> Result<Option<Vec<CreditLine>>, ReportError> {
+    let Some(buckets) = store.view_credit_buckets_from_totals(q.run_id, q.by.dimension(), filter)? else {
+        return Ok(None);
+    };
+    let mut lines = Vec::with_capacity(buckets.len());
+    let mut days = DayCache::new(zone);
+    for b in buckets {
+        let bucket = match q.bucket {
+            Some(bucket) => {
+                let day = days.day(b.day_start_ms)?;
+                if day_range_ms(day, zone)? != (b.day_start_ms, b.day_end_ms) {
+                    return Ok(None);
+                }
+                Some(bucket.key(day))
+            }
+            None => None,
+        };
+        lines.push(CreditLine {
+            key: key_or_none(b.key),
+            bucket,
+            share_ppb: to_i64(b.share_ppb, "credited orders")?,
+            revenue_minor: b.revenue_minor,
+            provisional_revenue_minor: b.provisional_revenue_minor,
+        });
+    }
+    Ok(Some(lines))
+}
+
 /// The ROAS view of `q.run_id` (see the module docs of [`crate::views`] for what counts).
 pub fn roas_view(store: &Store, q: &ViewQuery) -> Result<RoasView, ReportError> {
+    roas_view_reading(store, q, Reading::Totals)
+}
+
+/// [`roas_view`] with its credit sums and provenance read as `reading` says.
+pub(crate) fn roas_view_reading(store: &Store, q: &ViewQuery, reading: Reading) -> Result<RoasView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
     let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
@@ -107,36 +210,11 @@ pub fn roas_view(store: &Store, q: &ViewQuery) -> Result<RoasView, ReportError> 
         rows.entry((key.clone(), bucket.clone())).or_insert_with(|| RoasRow::empty(key.clone(), label_of(names, &key), bucket))
     }
 
-    let mut days = DayCache::new(zone);
-    let mut failure = None;
-    store.for_each_view_credit_group(q.run_id, q.by.dimension(), &filter, q.bucket.is_some(), |group| {
-        if failure.is_some() {
-            return;
-        }
-        let bucket = match (q.bucket, group.order_at_ms) {
-            (Some(bucket), Some(at)) => match days.day(at) {
-                Ok(day) => Some(bucket.key(day)),
-                Err(e) => {
-                    failure = Some(e);
-                    return;
-                }
-            },
-            _ => None,
-        };
-        let share = match to_i64(group.share_ppb, "credited orders") {
-            Ok(share) => share,
-            Err(e) => {
-                failure = Some(e);
-                return;
-            }
-        };
-        let r = row(&mut rows, &names, key_or_none(group.key), bucket);
-        r.attributed_revenue_minor += group.revenue_minor;
-        r.provisional_revenue_minor += group.provisional_revenue_minor;
-        r.orders_credited_ppb += share;
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
+    for credit in credit_lines(store, q, zone, &filter, reading)? {
+        let r = row(&mut rows, &names, credit.key, credit.bucket);
+        r.attributed_revenue_minor += credit.revenue_minor;
+        r.provisional_revenue_minor += credit.provisional_revenue_minor;
+        r.orders_credited_ppb += credit.share_ppb;
     }
 
     let (costs, missing_fx_costs) = load_costs(store, q.by, q.from, q.to, run.reporting_currency)?;
@@ -167,7 +245,7 @@ pub fn roas_view(store: &Store, q: &ViewQuery) -> Result<RoasView, ReportError> 
             .then_with(|| a.bucket.cmp(&b.bucket))
     });
 
-    let mut provenance = Provenance::build(store, &run, &filter, q.from, q.to)?;
+    let mut provenance = Provenance::build_reading(store, &run, &filter, q.from, q.to, reading)?;
     provenance.missing_fx_costs = missing_fx_costs;
     Ok(RoasView { query: *q, rows, totals, provenance, currency: run.reporting_currency.code().to_owned() })
 }
