@@ -68,4 +68,6 @@ pub struct WindowState {
     pub workspace: Mutex<Option<OpenWorkspace>>,
     /// Running syncs by source id, so the window can cancel them.
     pub syncs: Mutex<std::collections::HashMap<String, lookback_sync::CancelToken>>,
+    /// The local webhook receiver, when the user started it.
+    pub listener: tokio::sync::Mutex<Option<crate::realtime::Listener>>,
 }

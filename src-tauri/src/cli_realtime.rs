@@ -165,8 +165,8 @@ pub fn run_webhook_command(db: &Path, command: WebhookCommand) -> Result<()> {
     Ok(())
 }
 
-fn notifiers() -> Result<Vec<Box<dyn Notifier>>> {
-    let mut notifiers: Vec<Box<dyn Notifier>> = vec![Box::new(StderrNotifier)];
+fn notifiers(desktop: Box<dyn Notifier>) -> Result<Vec<Box<dyn Notifier>>> {
+    let mut notifiers: Vec<Box<dyn Notifier>> = vec![desktop];
     // A keyring without a Slack URL is normal; a keyring that cannot be reached only matters
     // to Slack rules, whose notifications then wait (pending) for a later check.
     if let Ok(Some(url)) = lookback_alerts::load_slack_url() {
@@ -175,8 +175,8 @@ fn notifiers() -> Result<Vec<Box<dyn Notifier>>> {
     Ok(notifiers)
 }
 
-fn check_once(store: &mut lookback_store::Store, runtime: &tokio::runtime::Runtime) -> Result<lookback_alerts::CheckSummary> {
-    let notifiers = notifiers()?;
+fn check_once(store: &mut lookback_store::Store, runtime: &tokio::runtime::Runtime, desktop: Box<dyn Notifier>) -> Result<lookback_alerts::CheckSummary> {
+    let notifiers = notifiers(desktop)?;
     let refs: Vec<&dyn Notifier> = notifiers.iter().map(|n| n.as_ref()).collect();
     let summary = runtime.block_on(lookback_alerts::check_and_deliver(store, &refs, &DeliveryPolicy::default(), now_ms(), &now_ms))?;
     Ok(summary)
@@ -242,7 +242,7 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
             println!("removed alert rule {rule_id}");
         }
         AlertCommand::Check => {
-            let summary = check_once(&mut store, &runtime()?)?;
+            let summary = check_once(&mut store, &runtime()?, Box::new(StderrNotifier))?;
             println!(
                 "{} finding(s), {} new notification(s), {} sent, {} failed (dead letters), {} waiting for a channel",
                 summary.findings, summary.claimed, summary.sent, summary.failed, summary.undeliverable
@@ -298,7 +298,7 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
         let stopping = Arc::clone(&stopping);
         let db: PathBuf = db.to_path_buf();
         let interval = Duration::from_secs(args.alert_interval_secs.max(1));
-        std::thread::spawn(move || alert_loop(&db, interval, &stopping))
+        std::thread::spawn(move || alert_loop(&db, interval, &stopping, &|| Box::new(StderrNotifier)))
     };
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
@@ -310,7 +310,10 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     Ok(())
 }
 
-fn alert_loop(db: &Path, interval: Duration, stopping: &AtomicBool) {
+/// Checks alert rules every `interval` until `stopping`, on its own connection, delivering
+/// desktop notifications through what `desktop` makes (stderr for the CLI, the system's
+/// notifications for the window) and Slack when a URL is in the keyring.
+pub fn alert_loop(db: &Path, interval: Duration, stopping: &AtomicBool, desktop: &dyn Fn() -> Box<dyn Notifier>) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
     let mut store = match workspace::open(db) {
         Ok(store) => store,
@@ -320,7 +323,7 @@ fn alert_loop(db: &Path, interval: Duration, stopping: &AtomicBool) {
         }
     };
     while !stopping.load(Ordering::SeqCst) {
-        if let Err(error) = check_once(&mut store, &runtime) {
+        if let Err(error) = check_once(&mut store, &runtime, desktop()) {
             eprintln!("alert check failed: {error:#}");
         }
         let mut waited = Duration::ZERO;

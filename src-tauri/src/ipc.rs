@@ -487,6 +487,47 @@ pub struct ReconcileView {
     pub conservation_violations: Option<i64>,
 }
 
+/// Whether the local webhook receiver runs, where, and how many deliveries it stored.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ListenerStatus {
+    pub listening: bool,
+    pub address: Option<String>,
+    #[ts(type = "number")]
+    pub stored: i64,
+}
+
+/// An alert rule as stored.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertRuleRow {
+    #[ts(type = "number")]
+    pub rule_id: i64,
+    /// creator_revenue | large_order | sync_failing | dead_letters
+    pub kind: String,
+    pub subject: Option<String>,
+    /// Minor units for money kinds, minutes for sync_failing, a count for dead_letters.
+    #[ts(type = "number")]
+    pub threshold: i64,
+    pub currency: Option<String>,
+    pub include_provisional: bool,
+    #[ts(type = "number")]
+    pub grace_minutes: i64,
+    /// desktop | slack
+    pub channel: String,
+}
+
+/// An alert rule as the user writes it; a money threshold is a decimal in major units.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewAlertRule {
+    pub kind: String,
+    pub subject: Option<String>,
+    pub threshold: String,
+    pub currency: Option<String>,
+    pub include_provisional: bool,
+    #[ts(type = "number")]
+    pub grace_minutes: i64,
+    pub channel: String,
+}
+
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
 #[cfg(test)]
 pub fn typescript_bindings() -> String {
@@ -527,6 +568,9 @@ pub fn typescript_bindings() -> String {
         GapOrder::decl(),
         GapCause::decl(),
         ReconcileView::decl(),
+        ListenerStatus::decl(),
+        AlertRuleRow::decl(),
+        NewAlertRule::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.\n// Do not edit by hand.\n\n",

@@ -14,6 +14,7 @@ mod cli_trust;
 mod cli_views;
 mod commands;
 mod ipc;
+mod realtime;
 mod sources;
 mod views;
 mod window;

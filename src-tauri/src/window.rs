@@ -18,6 +18,7 @@ pub fn run(db: Option<PathBuf>) {
         .plugin(tauri_plugin_dialog::init())
         // Size, position and maximized state are saved on close and restored on the next start.
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .manage(commands::workspace::StartupError(startup_error))
         .invoke_handler(tauri::generate_handler![
@@ -42,6 +43,12 @@ pub fn run(db: Option<PathBuf>) {
             commands::sources::replay_dead_letters,
             commands::sources::sync_source,
             commands::sources::cancel_sync,
+            commands::realtime::start_listener,
+            commands::realtime::stop_listener,
+            commands::realtime::listener_status,
+            commands::realtime::alert_rules,
+            commands::realtime::add_alert_rule,
+            commands::realtime::remove_alert_rule,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -1,7 +1,8 @@
 //! Ingest benchmark: a loopback mock of the generic attribution API serves N events (default
 //! 1,000,000) in pages of 1,000; one `lookback_sync::sync_source` run writes them into a fresh
 //! workspace. Prints events/s and memory: VmRSS after 10 % and 100 % of the pages, and the
-//! process's peak (VmHWM), which stays flat in N because at most two pages are in flight.
+//! process's peak (VmHWM), which stays flat in N because a bounded number of pages (the
+//! engine's `PAGES_IN_FLIGHT`, plus the batch being written) is in flight.
 //!
 //! Run: `cargo run --release -p lookback-tests --example ingest_bench [-- EVENTS]`
 //! (the mock server runs in the same process and shares its CPU).

@@ -244,3 +244,33 @@ fn the_page_size_never_exceeds_the_contract_limit() {
     assert!(requests.iter().all(|r| !r.target.contains(TOKEN)), "the token travels in a header only");
     assert_eq!(count(&path, "raw_events"), 2_500);
 }
+
+#[test]
+fn pages_a_slow_writer_batches_land_once_each_with_the_last_pages_checkpoint() {
+    // The writer stalls on its first page (the progress callback runs on the writer), so the
+    // fetcher fills the channel and the following pages are written several per transaction.
+    let api = Arc::new(GenericApi::new(TOKEN, 1_000));
+    let server = MockServer::start(api);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "generic", "gen", &server.base_url);
+    let mut options = fast_options(TEST_NOW_MS);
+    options.page_size = Some(50);
+    let mut seen = Vec::new();
+    let summary = run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |event| {
+        if let SyncEvent::PageCommitted { counters, .. } = event {
+            if counters.pages == 1 {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            seen.push(counters.pages);
+        }
+    })
+    .expect("sync");
+    assert_eq!(seen, (1..=20).collect::<Vec<u64>>(), "one progress event per page, in order");
+    assert_eq!(summary.streams[0].counters.inserted, 1_000);
+    assert_eq!(count(&path, "raw_events"), 1_000);
+    assert_eq!(count(&path, "touches") + count(&path, "orders") + count(&path, "order_adjustments"), 1_000);
+    let again = run_sync(&mut store, &source, TOKEN).expect("second sync");
+    assert_eq!(again.streams[0].counters.inserted, 0, "the checkpoint covers every batched page");
+    assert_eq!(again.streams[0].counters.records, 0);
+}

@@ -165,3 +165,21 @@ run_is_current: boolean, rows: Array<ReconcileRow>, gaps: Array<GapCause>,
  */
 conservation_violations: number | null, };
 
+export type ListenerStatus = { listening: boolean, address: string | null, stored: number, };
+
+export type AlertRuleRow = { rule_id: number, 
+/**
+ * creator_revenue | large_order | sync_failing | dead_letters
+ */
+kind: string, subject: string | null, 
+/**
+ * Minor units for money kinds, minutes for sync_failing, a count for dead_letters.
+ */
+threshold: number, currency: string | null, include_provisional: boolean, grace_minutes: number, 
+/**
+ * desktop | slack
+ */
+channel: string, };
+
+export type NewAlertRule = { kind: string, subject: string | null, threshold: string, currency: string | null, include_provisional: boolean, grace_minutes: number, channel: string, };
+

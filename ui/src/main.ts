@@ -1,6 +1,7 @@
 // The window's shell: the welcome screen when no workspace is open, otherwise the sidebar and
 // the current screen. Screens ask Rust for their numbers and show them; they compute nothing.
 
+import { listen } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { api, asIpcError } from "./api";
 import type { IpcError, ModelCatalog, StartupState, WorkspaceInfo } from "./bindings";
@@ -12,6 +13,7 @@ import { renderCreator } from "./screens/creator";
 import { renderModelLog } from "./screens/modellog";
 import { renderOverview } from "./screens/overview";
 import { renderReconcile } from "./screens/reconcile";
+import { renderRealtime } from "./screens/realtime";
 import { renderRoas } from "./screens/roas";
 import { renderSources } from "./screens/sources";
 import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
@@ -20,6 +22,13 @@ const root = document.getElementById("app")!;
 
 function errorBanner(err: IpcError): HTMLElement {
   return h("div", { class: "banner error", role: "alert", "data-testid": "error", "data-kind": err.kind }, err.message);
+}
+
+/** A short-lived message in the corner, for alerts as they fire. */
+function toast(text: string): void {
+  const el = h("div", { class: "toast", role: "status", "data-testid": "toast" }, text);
+  document.body.append(el);
+  window.setTimeout(() => el.remove(), 8000);
 }
 
 function busy(label: string): HTMLElement {
@@ -87,7 +96,7 @@ async function showWelcome(state: StartupState | null, err: IpcError | null): Pr
   replaceChildren(root, h("main", { class: "welcome" }, card));
 }
 
-type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources";
+type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime";
 const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "overview", label: "Overview", toolbar: false },
   { id: "roas", label: "ROAS", toolbar: true },
@@ -97,6 +106,7 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "model-log", label: "Model log", toolbar: false },
   { id: "reconcile", label: "Reconciliation", toolbar: false },
   { id: "sources", label: "Sources", toolbar: false },
+  { id: "realtime", label: "Real time", toolbar: false },
 ];
 
 let unsubscribe: (() => void) | null = null;
@@ -163,6 +173,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "creator") await renderCreator(target);
       else if (screen === "model-log") await renderModelLog(target);
       else if (screen === "reconcile") await renderReconcile(target);
+      else if (screen === "realtime") await renderRealtime(target, () => void render());
       else if (screen === "sources") await renderSources(target, () => void render());
       if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
     } catch (e) {
@@ -170,7 +181,15 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     }
   };
   unsubscribe?.();
-  unsubscribe = onSettingsChange(() => void render());
+  const offSettings = onSettingsChange(() => void render());
+  // Live updates: when the receiver has normalized new events, the open screen asks Rust again
+  // (at most once a second, so a burst of deliveries does not thrash it).
+  let pending: number | undefined;
+  const offChanged = await listen("workspace-changed", () => {
+    if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void render(); }, 1000);
+  });
+  const offAlert = await listen<string>("alert", (e) => toast(e.payload));
+  unsubscribe = () => { offSettings(); offChanged(); offAlert(); };
   await render();
 }
 

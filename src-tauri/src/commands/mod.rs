@@ -2,6 +2,7 @@
 //! the shared state, calls one library function, and maps the error to `ipc::IpcError`.
 
 pub mod overview;
+pub mod realtime;
 pub mod sources;
 pub mod views;
 pub mod workspace;

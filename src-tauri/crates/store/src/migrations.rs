@@ -19,7 +19,9 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration in order. Versions are consecutive from 1; a test checks it.
+/// Every migration in order. Versions start at 1 and strictly increase; 3 and 5 were never
+/// shipped, so those numbers stay unused (a workspace's `user_version` may be any shipped
+/// version, and pending migrations are those above it). A test checks the order and names.
 pub static MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -91,13 +93,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_are_consecutive_and_match_file_names() {
-        for (index, migration) in MIGRATIONS.iter().enumerate() {
-            let expected = index as i64 + 1;
-            assert_eq!(migration.version, expected);
+    fn versions_increase_from_one_and_match_file_names() {
+        assert_eq!(MIGRATIONS[0].version, 1);
+        for pair in MIGRATIONS.windows(2) {
+            assert!(pair[0].version < pair[1].version, "{} is not before {}", pair[0].name, pair[1].name);
+        }
+        for migration in MIGRATIONS {
+            let version = migration.version;
             assert!(
-                migration.name.starts_with(&format!("{expected:04}_")),
-                "{} does not start with {expected:04}_",
+                migration.name.starts_with(&format!("{version:04}_")),
+                "{} does not start with {version:04}_",
                 migration.name
             );
         }

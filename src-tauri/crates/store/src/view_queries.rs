@@ -316,7 +316,9 @@ impl Store {
         }
         // Empty keys are NULL, as in the exact query's NULLIF; BTreeMap orders None first, then
         // bytewise, as SQLite's ORDER BY does.
-        let mut sums: std::collections::BTreeMap<(Option<String>, i64, i64), (i64, i64, i64)> = Default::default();
+        // (key, day start, day end) → (share, revenue, provisional revenue).
+        type DaySums = std::collections::BTreeMap<(Option<String>, i64, i64), (i64, i64, i64)>;
+        let mut sums = DaySums::new();
         for bucket in buckets {
             let inside = filter.from_at_ms.is_none_or(|from| bucket.day_start_ms >= from)
                 && filter.until_at_ms.is_none_or(|until| bucket.day_end_ms <= until)

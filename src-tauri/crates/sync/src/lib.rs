@@ -3,8 +3,9 @@
 //! Code map:
 //! - [`connector`]: the [`Connector`] trait — a connector describes requests, judges responses,
 //!   parses pages and normalizes records, and never does IO itself.
-//! - [`engine`]: drives a connector: fetcher task + writer, one transaction per page with its
-//!   checkpoint, progress events, cancellation.
+//! - [`engine`]: drives a connector: fetcher task + writer, one transaction per page (or per
+//!   batch of pages already waiting) with the last page's checkpoint, progress events,
+//!   cancellation.
 //! - `transport`: reqwest client, credential attachment, token bucket, full-jitter retries.
 //! - [`rate_limit`]: the token bucket and the backoff formula.
 //! - [`progress`]: [`SyncEvent`], the summaries and the [`CancelToken`].

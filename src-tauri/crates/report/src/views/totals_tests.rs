@@ -60,6 +60,15 @@ fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
                 store.credited_revenue_by_join_kind(run.run_id, &whole).unwrap(),
                 store.credited_revenue_by_join_kind_exact(run.run_id, &whole).unwrap()
             );
+            // Both halves of settled_only must be exercised: provisional revenue at the end, all
+            // of it settled (by the reused run's settlement, which moves the totals) a month on.
+            let whole = roas_view_reading(&store, &ViewQuery::new(run.run_id, ViewKey::Channel), Reading::Totals).unwrap();
+            if now_ms == DEFAULT_END_AT_MS {
+                assert!(whole.totals.provisional_revenue_minor > 0);
+            } else {
+                assert!(run.reused, "a month later on unchanged data the run is reused and settled");
+                assert_eq!(whole.totals.provisional_revenue_minor, 0);
+            }
             assert_roas_totals_equal_joins(&store, run.run_id, &ranges);
         }
     }

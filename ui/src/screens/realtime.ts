@@ -1,0 +1,107 @@
+// Real time: the opt-in local receiver for signed webhooks and postbacks (open views refresh as
+// events arrive), and alert rules delivered as system notifications or to Slack.
+
+import { api, asIpcError } from "../api";
+import type { AlertRuleRow, ListenerStatus } from "../bindings";
+import { dataTable } from "../components/table";
+import { h, replaceChildren } from "../dom";
+import { formatCount } from "../format";
+import { errorBox } from "./common";
+
+const KINDS: [string, string, string][] = [
+  ["creator_revenue", "A creator's revenue in 24 h reaches", "amount"],
+  ["large_order", "A single order from a creator link is at least", "amount"],
+  ["sync_failing", "A source's sync has been failing for (minutes)", "minutes"],
+  ["dead_letters", "Dead letters are more than", "count"],
+];
+
+function kindLabel(kind: string): string {
+  return KINDS.find(([k]) => k === kind)?.[1] ?? kind;
+}
+
+export async function renderRealtime(content: HTMLElement, refresh: () => void): Promise<void> {
+  const [status, rules] = await Promise.all([api.listenerStatus(), api.alertRules()]);
+  const message = h("div", { class: "status-line" });
+
+  const bind = h("input", { type: "text", value: "127.0.0.1:8787", "data-testid": "listen-address", "aria-label": "Listen address" }) as HTMLInputElement;
+  const toggle = async () => {
+    try {
+      if (status.listening) await api.stopListener();
+      else await api.startListener(bind.value);
+      refresh();
+    } catch (e) {
+      replaceChildren(message, errorBox(asIpcError(e)));
+    }
+  };
+  const receiver = h(
+    "section",
+    { class: "panel" },
+    h("h2", {}, "Webhooks and postbacks"),
+    h("p", { class: "muted" }, "An opt-in receiver on this computer. Signed deliveries are verified, stored before they are acknowledged, and deduplicated; open views update as they arrive. Polling sync stays the reconciliation path. Expose it through a tunnel (e.g. cloudflared or ngrok to 127.0.0.1)."),
+    listenerLine(status),
+    h("div", { class: "source-actions" }, !status.listening && h("label", { class: "field small" }, "Address", bind), h("button", { class: status.listening ? "secondary" : "primary", "data-testid": "listen-toggle", onclick: toggle }, status.listening ? "Stop receiving" : "Start receiving")),
+    h("pre", {}, "POST /webhooks/stripe/<source>   Stripe-Signature: t=…,v1=…\nPOST /webhooks/dub/<source>      Dub-Signature: <hex>\nPOST /webhooks/generic/<source>  X-Timestamp + X-Signature: sha256=<hex>\nGET|POST /postback/<source>?token=…\nSecrets: lookback webhook secret add --source NAME  (stdin → OS keyring)"),
+    message,
+  );
+
+  const form = ruleForm(refresh);
+  const table = dataTable<AlertRuleRow>({
+    testid: "alert-rules-table",
+    rows: rules,
+    rowKey: (r) => String(r.rule_id),
+    emptyText: "No alert rules yet.",
+    columns: [
+      { label: "When", text: (r) => kindLabel(r.kind) },
+      { label: "Threshold", text: (r) => (r.currency ? `${(r.threshold / 100).toFixed(2)} ${r.currency}` : String(r.threshold)), numeric: true },
+      { label: "Subject", text: (r) => r.subject ?? "any" },
+      { label: "Orders", text: (r) => (r.currency ? (r.include_provisional ? "incl. provisional" : "settled only") : "—") },
+      { label: "Deliver to", text: (r) => r.channel },
+      { label: "", text: () => "Remove", attrs: (r) => ({ "data-rule": String(r.rule_id), class: "remove-rule" }) },
+    ],
+  });
+  table.addEventListener("click", async (e) => {
+    const cell = (e.target as HTMLElement).closest("[data-rule]") as HTMLElement | null;
+    if (cell) {
+      await api.removeAlertRule(Number(cell.dataset.rule));
+      refresh();
+    }
+  });
+  replaceChildren(content, receiver, h("section", { class: "panel" }, h("h2", {}, "Alerts"), h("p", { class: "muted" }, "Checked every 30 s while the receiver runs (and by `lookback alert check`). Each alert is sent once per creator and day, order, outage or day of dead letters — never twice."), form, table));
+}
+
+function listenerLine(s: ListenerStatus): HTMLElement {
+  return s.listening
+    ? h("p", { "data-testid": "listen-status" }, h("span", { class: "pill ok" }, "receiving"), ` on ${s.address} · ${formatCount(s.stored)} deliveries stored`)
+    : h("p", { "data-testid": "listen-status" }, h("span", { class: "pill warn" }, "off"), " Nothing is listening.");
+}
+
+function ruleForm(refresh: () => void): HTMLElement {
+  const kind = h("select", { "data-testid": "rule-kind" }, ...KINDS.map(([k, label]) => h("option", { value: k }, label))) as HTMLSelectElement;
+  const threshold = h("input", { type: "text", value: "100", size: "8", "data-testid": "rule-threshold" }) as HTMLInputElement;
+  const currency = h("input", { type: "text", value: "USD", size: "4" }) as HTMLInputElement;
+  const subject = h("input", { type: "text", placeholder: "creator or source id (optional)" }) as HTMLInputElement;
+  const provisional = h("input", { type: "checkbox" }) as HTMLInputElement;
+  const channel = h("select", {}, h("option", { value: "desktop" }, "desktop notification"), h("option", { value: "slack" }, "Slack (URL in keyring)")) as HTMLSelectElement;
+  const error = h("div", { class: "status-line" });
+  const add = async () => {
+    try {
+      const money = KINDS.find(([k]) => k === kind.value)?.[2] === "amount";
+      await api.addAlertRule({ kind: kind.value, subject: subject.value || null, threshold: threshold.value, currency: money ? currency.value : null, include_provisional: provisional.checked, grace_minutes: 0, channel: channel.value });
+      refresh();
+    } catch (e) {
+      replaceChildren(error, errorBox(asIpcError(e)));
+    }
+  };
+  return h(
+    "div",
+    { class: "rule-form" },
+    h("label", { class: "field" }, "When", kind),
+    h("label", { class: "field small" }, "Threshold", threshold),
+    h("label", { class: "field small" }, "Currency", currency),
+    h("label", { class: "field" }, "Only", subject),
+    h("label", { class: "check" }, provisional, "include provisional orders"),
+    h("label", { class: "field" }, "Deliver to", channel),
+    h("button", { class: "primary", "data-testid": "add-rule", onclick: add }, "Add rule"),
+    error,
+  );
+}
