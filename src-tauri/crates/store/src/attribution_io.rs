@@ -1,7 +1,7 @@
 //! What the attribution engine needs from the store beyond the general loaders: a lean streaming
 //! read of touches (no allocation per row for the columns it only looks at), the journey cache's
 //! rows (opaque blobs the engine encodes), and writing a whole run — row, per-order outcomes,
-//! credits, learned weights and the report totals of migration 0004 — in one transaction.
+//! credits, learned weights and the report totals of migration 0003 — in one transaction.
 //!
 //! Architecture Invariant: a run becomes visible complete or not at all. [`Store::write_complete_run`]
 //! inserts the run row, its orders, credits and weights and marks it `complete` inside one
@@ -472,7 +472,7 @@ impl Store {
             }
         }
         check_report_conservation(orders, credits)?;
-        // Provenance reads credited revenue by join kind from the order buckets (0008), which is
+        // Provenance reads credited revenue by join kind from the order buckets (0006), which is
         // exact only if every credit carries its order's join kind; the engine's do, and a run
         // whose credits do not is still written, just read with the exact join.
         let view_totals =
@@ -603,7 +603,7 @@ impl Store {
 
 /// Recomputes a run's `run_order_buckets` from its `run_orders` (a few hundred rows out of one
 /// GROUP BY): when the run is written, and when some of its orders settle — so the provisional
-/// split of the join-kind revenue (0008) follows settlement with the order counts.
+/// split of the join-kind revenue (0006) follows settlement with the order counts.
 fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreResult<()> {
     tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
     tx.execute(

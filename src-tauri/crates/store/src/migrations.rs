@@ -19,9 +19,9 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration in order. Versions start at 1 and strictly increase; 3 and 5 were never
-/// shipped, so those numbers stay unused (a workspace's `user_version` may be any shipped
-/// version, and pending migrations are those above it). A test checks the order and names.
+/// Every migration in order: versions 1, 2, 3, … with no gaps, each matching its file name. A
+/// workspace's `user_version` is the last one applied; pending migrations are those above it.
+/// A shipped migration is never edited or renumbered. A test checks the order and names.
 pub static MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -34,24 +34,24 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0002_run_weights.sql"),
     },
     Migration {
+        version: 3,
+        name: "0003_attribution_cache",
+        sql: include_str!("../migrations/0003_attribution_cache.sql"),
+    },
+    Migration {
         version: 4,
-        name: "0004_attribution_cache",
-        sql: include_str!("../migrations/0004_attribution_cache.sql"),
+        name: "0004_webhooks_alerts",
+        sql: include_str!("../migrations/0004_webhooks_alerts.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_trust",
+        sql: include_str!("../migrations/0005_trust.sql"),
     },
     Migration {
         version: 6,
-        name: "0006_webhooks_alerts",
-        sql: include_str!("../migrations/0006_webhooks_alerts.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_trust",
-        sql: include_str!("../migrations/0007_trust.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "0008_view_totals",
-        sql: include_str!("../migrations/0008_view_totals.sql"),
+        name: "0006_view_totals",
+        sql: include_str!("../migrations/0006_view_totals.sql"),
     },
 ];
 
@@ -93,10 +93,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_increase_from_one_and_match_file_names() {
-        assert_eq!(MIGRATIONS[0].version, 1);
-        for pair in MIGRATIONS.windows(2) {
-            assert!(pair[0].version < pair[1].version, "{} is not before {}", pair[0].name, pair[1].name);
+    fn versions_are_consecutive_and_match_file_names() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, index as i64 + 1, "{} is out of sequence", migration.name);
         }
         for migration in MIGRATIONS {
             let version = migration.version;

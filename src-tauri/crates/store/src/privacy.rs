@@ -53,7 +53,7 @@ pub struct ErasureRequest<'a> {
     pub extra_terms: Vec<String>,
     /// The kind of key the request named (`email`, `customer_id`, ...), for the audit log.
     pub requested_key_type: String,
-    /// The irreversible marker of the audit log (see migration 0007).
+    /// The irreversible marker of the audit log (see migration 0005).
     pub marker: String,
     pub erased_at_ms: i64,
 }

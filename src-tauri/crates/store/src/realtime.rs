@@ -1,4 +1,4 @@
-//! The real-time tables (migration 0006): webhook deliveries — the receiver's durable log and
+//! The real-time tables (migration 0004): webhook deliveries — the receiver's durable log and
 //! idempotency key —, references to webhook secrets in the keyring, alert rules, alert
 //! notifications, and the two reads the alert rules evaluate (orders through creator links,
 //! and the sync state of sources is read through [`Store::sources`]).
@@ -64,7 +64,7 @@ pub struct WebhookSecretRef {
     pub added_at_ms: i64,
 }
 
-/// An alert rule as stored. `kind` and `channel` are the closed vocabularies of migration 0006.
+/// An alert rule as stored. `kind` and `channel` are the closed vocabularies of migration 0004.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertRule {
     pub rule_id: i64,

@@ -194,7 +194,7 @@ impl Store {
     }
 
     /// [`Store::report_totals_usable`], and the run's order buckets also carry a join kind that
-    /// agrees with every credit's (migration 0008), so provenance can be read from them.
+    /// agrees with every credit's (migration 0006), so provenance can be read from them.
     pub(crate) fn view_totals_usable(&self, run_id: i64) -> StoreResult<bool> {
         let flagged: bool = self
             .conn

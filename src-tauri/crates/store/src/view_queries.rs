@@ -281,7 +281,7 @@ impl Store {
     }
 
     /// [`Store::for_each_view_credit_group`]'s sums read from the run's stored credit totals
-    /// (migration 0004) instead of joining every credit to its touch: per key, order day (the
+    /// (migration 0003) instead of joining every credit to its touch: per key, order day (the
     /// instant range `[day_start_ms, day_end_ms)` of the order's day in the run's reporting zone)
     /// and provisional flag, sorted by key then day. `None` when only the exact join can answer:
     /// the platform dimension (not stored; it depends on campaigns and creators), a run without

@@ -1,4 +1,4 @@
--- 0006: real time — webhook deliveries (the receiver's durable log and idempotency key),
+-- 0004: real time — webhook deliveries (the receiver's durable log and idempotency key),
 -- references to webhook secrets in the OS keyring, alert rules and their notifications.
 
 -- One row per accepted webhook or postback, keyed by the platform's event id. The UNIQUE

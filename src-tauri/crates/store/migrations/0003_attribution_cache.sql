@@ -1,4 +1,4 @@
--- 0004: what makes a model run or a report on unchanged data cheap. Everything here is derived
+-- 0003: what makes a model run or a report on unchanged data cheap. Everything here is derived
 -- from the canonical tables and the credits; deleting it changes no number, only speed.
 
 -- Resolved journeys of one input watermark, lookback window and probabilistic setting, so a run

@@ -1,4 +1,4 @@
--- 0007: the erasure audit log of the privacy controls (issue #7). It records that an erasure
+-- 0005: the erasure audit log of the privacy controls (issue #7). It records that an erasure
 -- happened and what it removed, never who was erased: `marker` is SHA-256 over a random salt
 -- that is shown once to the person who ran the erasure and never stored, followed by the key.
 -- Without that receipt the marker cannot be tied to anyone; with it, the team can prove later

@@ -1,4 +1,4 @@
--- 0008: what makes a view's provenance cheap. Like 0004, everything here is derived from the
+-- 0006: what makes a view's provenance cheap. Like 0003, everything here is derived from the
 -- canonical tables and the credits; deleting it changes no number, only speed.
 
 -- The join kind of the orders a bucket counts, so credited revenue by join kind is a sum over a
