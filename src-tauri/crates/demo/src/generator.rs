@@ -11,8 +11,6 @@ use lookback_store::{
     IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, InsertOutcome, NewRawEvent, Order,
     OrderAdjustment, RawEventOutcome, Source, Touch, WriteTx,
 };
-use sha2::{Digest, Sha256};
-
 use crate::calendar::{
     DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, day_of, day_string, days_from_civil, weekday,
 };
@@ -92,8 +90,8 @@ pub(crate) struct DemoWriter<'a, 's> {
 }
 
 fn email_sha256(email: &str) -> String {
-    // Normalize as ingest does: trimmed and lowercase, then SHA-256 hex. Raw emails are never stored.
-    hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
+    // The same normalization and hash as every ingest path (core's), so the demo's hashes join.
+    lookback_core::identity::email_sha256(email).expect("the demo's generated addresses are valid")
 }
 
 impl<'a, 's> DemoWriter<'a, 's> {

@@ -104,21 +104,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                           input_watermark, started_at_ms, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
-            params![
-                run.model,
-                run.parameters,
-                run.lookback_days,
-                run.settlement_days,
-                run.reporting_currency,
-                run.input_watermark,
-                run.started_at_ms,
-            ],
-        )?;
-        let run_id = tx.last_insert_rowid();
+        let run_id = crate::runs::insert_run_row(&tx, run)?;
         {
             let mut statement = tx.prepare_cached(
                 "INSERT INTO run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind)

@@ -64,10 +64,11 @@ pub struct Credit {
     pub confidence_ppm: i64,
 }
 
-const RUN_COLUMNS: &str = "run_id, model, parameters, lookback_days, settlement_days, reporting_currency, \
+/// The columns of a [`Run`], in the order [`run_from_row`] reads them.
+pub(crate) const RUN_COLUMNS: &str = "run_id, model, parameters, lookback_days, settlement_days, reporting_currency, \
      input_watermark, started_at_ms, finished_at_ms, status, error";
 
-fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Run> {
+pub(crate) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     Ok(Run {
         run_id: row.get(0)?,
         model: row.get(1)?,
@@ -83,26 +84,31 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     })
 }
 
+/// Inserts a run's row (status `running`) on `conn` (a connection or a transaction) and returns its id.
+pub(crate) fn insert_run_row(conn: &rusqlite::Connection, run: &NewRun) -> StoreResult<i64> {
+    conn.execute(
+        "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
+                                       input_watermark, started_at_ms, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
+        params![
+            run.model,
+            run.parameters,
+            run.lookback_days,
+            run.settlement_days,
+            run.reporting_currency,
+            run.input_watermark,
+            run.started_at_ms,
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 impl Store {
     /// Records the start of a run (status `running`) and returns its id.
     pub fn insert_run(&mut self, run: &NewRun) -> StoreResult<i64> {
         self.ensure_writable()?;
         crate::records::check_currency("run reporting_currency", &run.reporting_currency)?;
-        self.conn.execute(
-            "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                           input_watermark, started_at_ms, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
-            params![
-                run.model,
-                run.parameters,
-                run.lookback_days,
-                run.settlement_days,
-                run.reporting_currency,
-                run.input_watermark,
-                run.started_at_ms,
-            ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        insert_run_row(&self.conn, run)
     }
 
     /// Writes a run's credits in one transaction with one cached statement; returns how many.

@@ -5,28 +5,8 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::read::COUNTED_ADJUSTMENT;
+use crate::runs::{RUN_COLUMNS, run_from_row};
 use crate::{Run, RunOrderOutcome, Store, StoreResult};
-
-/// The columns of a [`Run`], in the order `run_from_row` reads them. A copy of the private list
-/// in `runs.rs`, kept here so this module adds to the store without editing that file.
-const RUN_COLUMNS: &str = "run_id, model, parameters, lookback_days, settlement_days, reporting_currency, \
-     input_watermark, started_at_ms, finished_at_ms, status, error";
-
-fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
-    Ok(Run {
-        run_id: row.get(0)?,
-        model: row.get(1)?,
-        parameters: row.get(2)?,
-        lookback_days: row.get(3)?,
-        settlement_days: row.get(4)?,
-        reporting_currency: row.get(5)?,
-        input_watermark: row.get(6)?,
-        started_at_ms: row.get(7)?,
-        finished_at_ms: row.get(8)?,
-        status: row.get(9)?,
-        error: row.get(10)?,
-    })
-}
 
 /// One order in a reconciliation window, with everything needed to explain where its revenue
 /// went in one run.
