@@ -15,8 +15,10 @@ fn digits(text: &str) -> String {
 
 /// Checks the overview the window shows against the workspace file, number by number.
 fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
-    let conn = open_sqlite(db);
+    // The window shows the overview only once the workspace is fully written (the demo is
+    // generated behind the welcome screen), so wait for it before reading the file.
     let kpi_orders = session.wait_for("[data-testid=kpi-orders] .kpi-value");
+    let conn = open_sqlite(db);
     let orders_text = session.text(&kpi_orders);
     assert_eq!(digits(&orders_text), query_i64(&conn, "SELECT COUNT(*) FROM orders").to_string(), "orders shown: {orders_text}");
 
