@@ -3,7 +3,7 @@
 //! rows (opaque blobs the engine encodes), and writing a whole run — row, per-order outcomes,
 //! credits, learned weights and the report totals of migration 0003 — in one transaction.
 //!
-//! Architecture Invariant: a run becomes visible complete or not at all. [`Store::write_complete_run`]
+//! Architecture Invariant: a run becomes visible complete or not at all. [`Store::write_complete_run_with_totals`]
 //! inserts the run row, its orders, credits and weights and marks it `complete` inside one
 //! immediate transaction; any error rolls all of it back, so `find_run` never returns half a run.
 
@@ -25,18 +25,6 @@ pub struct AttributionTouch<'r> {
     pub email_sha256: Option<&'r str>,
     pub customer_id: Option<&'r str>,
     pub device_id: Option<&'r str>,
-}
-
-/// A credit as the engine produces it: the order is an index into the `orders` slice handed to
-/// [`Store::write_complete_run`], the touch is its rowid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunCredit {
-    pub order: u32,
-    pub touch_rowid: i64,
-    pub share_ppb: i64,
-    pub revenue_minor: i64,
-    pub join_kind: JoinKind,
-    pub confidence_ppm: i64,
 }
 
 /// A channel weight a data-driven run learned (a row of `run_channel_weights`).
@@ -83,95 +71,6 @@ impl Store {
             });
         }
         Ok(())
-    }
-
-    /// Writes a finished run in one transaction and returns its id: the `attribution_runs` row
-    /// (status `complete`, finished at `finished_at_ms`), one `run_orders` row per order, the
-    /// credits (touch ids looked up by rowid) and the learned channel weights.
-    ///
-    /// A credit naming an order index outside `orders` or a touch rowid that no longer exists is
-    /// an `InvalidValue` error, and nothing is written.
-    pub fn write_complete_run(
-        &mut self,
-        run: &NewRun,
-        finished_at_ms: i64,
-        orders: &[RunOrder],
-        credits: &[RunCredit],
-        weights: &[RunChannelWeight],
-    ) -> StoreResult<i64> {
-        self.ensure_writable()?;
-        crate::records::check_currency("run reporting_currency", &run.reporting_currency)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let run_id = crate::runs::insert_run_row(&tx, run)?;
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for order in orders {
-                statement.execute(params![
-                    run_id,
-                    order.order_id,
-                    order.outcome,
-                    order.net_minor,
-                    order.provisional,
-                    order.join_kind,
-                ])?;
-            }
-        }
-        {
-            // The text id is copied from the touch row inside the same statement: one rowid
-            // lookup per credit instead of holding millions of touch ids in memory.
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)
-                 SELECT ?1, ?2, touch_id, ?4, ?5, ?6, ?7 FROM touches WHERE rowid = ?3",
-            )?;
-            for credit in credits {
-                let order = orders.get(credit.order as usize).ok_or_else(|| StoreError::InvalidValue {
-                    field: "credit order",
-                    detail: format!("order index {} is outside the run's {} orders", credit.order, orders.len()),
-                })?;
-                let changed = statement.execute(params![
-                    run_id,
-                    order.order_id,
-                    credit.touch_rowid,
-                    credit.share_ppb,
-                    credit.revenue_minor,
-                    credit.join_kind,
-                    credit.confidence_ppm,
-                ])?;
-                if changed != 1 {
-                    return Err(StoreError::InvalidValue {
-                        field: "credit touch",
-                        detail: format!("no touch with rowid {} (it was deleted during the run)", credit.touch_rowid),
-                    });
-                }
-            }
-        }
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO run_channel_weights (run_id, channel, value, weight, conversions, paths)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for weight in weights {
-                statement.execute(params![
-                    run_id,
-                    weight.channel,
-                    weight.value,
-                    weight.weight,
-                    weight.conversions as i64,
-                    weight.paths as i64,
-                ])?;
-            }
-        }
-        tx.execute(
-            "UPDATE attribution_runs SET status = ?2, finished_at_ms = ?3 WHERE run_id = ?1",
-            params![run_id, RunStatus::Complete, finished_at_ms],
-        )?;
-        tx.commit()?;
-        Ok(run_id)
     }
 
     /// Records a run that failed before anything of it was written: a `failed` row with the
@@ -432,8 +331,8 @@ impl Store {
         Ok(found)
     }
 
-    /// [`Store::write_complete_run`] for a run that also carries its report totals: the run row
-    /// (marked as having them), its orders with their instant and currency, its credits by touch
+    /// Writes a finished run and returns its id: the run row (status `complete`, marked as having
+    /// its report totals), its orders with their instant and currency, its credits by touch
     /// id, its weights and its `run_credit_totals`, in one immediate transaction.
     ///
     /// Orders and credits are inserted sorted by their primary keys, so every index insert lands

@@ -51,7 +51,7 @@ mod view_queries;
 mod write;
 
 pub use attribution_io::{
-    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, ReportedRunOrder, RunChannelWeight, RunCredit, RunCreditTotal,
+    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, ReportedRunOrder, RunChannelWeight, RunCreditTotal,
     TouchReportKeys,
 };
 pub use backup::BackupSummary;
