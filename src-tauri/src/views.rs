@@ -149,15 +149,26 @@ fn chart(c: report::Chart, title: &str) -> ipc::ChartSvg {
     ipc::ChartSvg { title: title.to_string(), svg: c.svg }
 }
 
+/// The ROAS view a request asks for (the screen and its CSV export share it).
+fn roas_report(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<report::RoasView> {
+    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+    Ok(report::roas_view(store, &query_for(request, run_id)?)?)
+}
+
+/// The CAC view a request asks for (the screen and its CSV export share it).
+fn cac_report(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<report::CacView> {
+    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
+    Ok(report::cac_view(store, &query_for(request, run_id)?, now_ms)?)
+}
+
 /// The ROAS screen: the table, plus ROAS over time and cost vs revenue charts.
 pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::RoasView> {
-    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-    let query = query_for(request, run_id)?;
-    let view = report::roas_view(store, &query)?;
+    let view = roas_report(store, request, now_ms)?;
+    let query = view.query;
     // ROAS over time needs buckets even when the table shows one row per key.
     let over_time = match query.bucket {
         Some(_) => view.clone(),
-        None => report::roas_view(store, &ViewQuery { bucket: Some(TimeBucket::Week), ..query.clone() })?,
+        None => report::roas_view(store, &ViewQuery { bucket: Some(TimeBucket::Week), ..query })?,
     };
     let charts = vec![
         chart(report::roas_chart_svg(&over_time, CHART_SERIES)?, "ROAS over time"),
@@ -186,8 +197,7 @@ fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {
 
 /// The CAC screen.
 pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::CacView> {
-    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-    let view = report::cac_view(store, &query_for(request, run_id)?, now_ms)?;
+    let view = cac_report(store, request, now_ms)?;
     Ok(ipc::CacView {
         rows: view.rows.iter().map(|r| cac_row(r, &view.currency)).collect::<Result<_>>()?,
         totals: cac_row(&view.totals, &view.currency)?,
@@ -347,16 +357,8 @@ pub fn export_csv(
 ) -> Result<ipc::ExportResult> {
     let options = ExportOptions::default();
     let summary = match view {
-        "roas" => {
-            let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-            let v = report::roas_view(store, &query_for(request, run_id)?)?;
-            report::export_roas_csv(&v, path, &options, now_ms)?
-        }
-        "cac" => {
-            let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-            let v = report::cac_view(store, &query_for(request, run_id)?, now_ms)?;
-            report::export_cac_csv(&v, path, &options, now_ms)?
-        }
+        "roas" => report::export_roas_csv(&roas_report(store, request, now_ms)?, path, &options, now_ms)?,
+        "cac" => report::export_cac_csv(&cac_report(store, request, now_ms)?, path, &options, now_ms)?,
         "compare" => {
             let v = compare_report(store, request, models.unwrap_or_default(), now_ms)?;
             report::export_compare_csv(&v, path, &options, now_ms)?
