@@ -40,9 +40,8 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
 /// A source's unresolved dead letters, newest first (payloads stay in the store).
 pub fn dead_letters(store: &Store, source_id: &str) -> Result<Vec<ipc::DeadLetterRow>> {
     let mut rows: Vec<ipc::DeadLetterRow> = store
-        .dead_letters(false)?
+        .source_dead_letters(source_id, false)?
         .into_iter()
-        .filter(|d| d.source == source_id)
         .map(|d| ipc::DeadLetterRow { dead_letter_id: d.dead_letter_id, stream: d.stream, location: d.location, reason: d.reason, created_at_ms: d.created_at_ms })
         .collect();
     rows.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));

@@ -499,6 +499,15 @@ fn dead_letters_can_be_resolved_and_keep_their_history() {
     let all = store.dead_letters(true).unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].resolved_at_ms, Some(50));
+
+    // Per source: another source's letters are not listed.
+    let other = NewDeadLetter { source: "meta".into(), ..letter.clone() };
+    store.write(|tx| tx.insert_dead_letter(&other)).unwrap();
+    assert_eq!(store.source_dead_letters("csv", false).unwrap().len(), 1);
+    assert_eq!(store.source_dead_letters("csv", true).unwrap().len(), 2);
+    let meta = store.source_dead_letters("meta", false).unwrap();
+    assert_eq!(meta.len(), 1);
+    assert_eq!(meta[0].source, "meta");
 }
 
 #[test]
