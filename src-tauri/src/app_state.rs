@@ -62,7 +62,8 @@ pub struct OpenWorkspace {
 }
 
 /// The window's shared state. The store connection sits behind a mutex because a SQLite
-/// connection serves one caller at a time; commands hold the lock only for one query.
+/// connection serves one caller at a time; a command holds the lock for its whole job (a new
+/// attribution run included), and syncs and the receiver open connections of their own.
 #[derive(Default)]
 pub struct WindowState {
     pub workspace: Mutex<Option<OpenWorkspace>>,
