@@ -34,9 +34,15 @@ fn recent_file() -> PathBuf {
 
 /// Recently opened workspaces, most recent first, keeping only files that still exist.
 pub fn recent_workspaces() -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(recent_file()) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(recent_file()) else {
+        return Vec::new();
+    };
     let paths: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
-    paths.into_iter().map(PathBuf::from).filter(|p| p.exists()).collect()
+    paths
+        .into_iter()
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect()
 }
 
 /// Puts `path` at the top of the recent list. Failing to write the list is not worth failing

@@ -108,11 +108,20 @@ pub enum OutputFormat {
 /// ("error: unrecognized subcommand 'x' (see lookback --help)") and exit code 2.
 pub fn exit_on_usage_error(err: clap::Error) -> ! {
     use clap::error::ErrorKind;
-    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         err.exit();
     }
     let rendered = err.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments").trim();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     eprintln!("error: {first} (see lookback --help)");
     std::process::exit(2);
@@ -124,7 +133,10 @@ fn parse_import_kind(text: &str) -> Result<lookback_ingest::ImportKind, String> 
 
 /// Joins an error and its causes into one line: "what failed: why: deeper why".
 pub fn one_line(err: &anyhow::Error) -> String {
-    err.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    err.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn require_db(db: Option<&Path>) -> Result<&Path> {
@@ -140,7 +152,14 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
                 Some(day) => end_of_day_ms(&day)?,
                 None => chrono::Utc::now().timestamp_millis(),
             };
-            let summary = workspace::create_demo(path, &workspace::DemoOptions { seed, orders, end_at_ms })?;
+            let summary = workspace::create_demo(
+                path,
+                &workspace::DemoOptions {
+                    seed,
+                    orders,
+                    end_at_ms,
+                },
+            )?;
             println!(
                 "wrote demo workspace {}: {} orders, {} touches, {} creators, {} campaigns, {} spend rows, {} refunds, {} chargebacks",
                 path.display(),
@@ -161,21 +180,32 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Import { kind, file } => {
             let path = require_db(db)?;
             let mut store = workspace::open(path)?;
-            let summary = lookback_ingest::import_csv(&mut store, kind, &file, chrono::Utc::now().timestamp_millis())?;
+            let summary = lookback_ingest::import_csv(
+                &mut store,
+                kind,
+                &file,
+                chrono::Utc::now().timestamp_millis(),
+            )?;
             println!(
                 "{}: {} imported / {} duplicates / {} rejected{}",
                 summary.file,
                 summary.imported,
                 summary.duplicates,
                 summary.rejected,
-                if summary.updated > 0 { format!(" ({} updated)", summary.updated) } else { String::new() }
+                if summary.updated > 0 {
+                    format!(" ({} updated)", summary.updated)
+                } else {
+                    String::new()
+                }
             );
             if summary.rejected > 0 {
                 println!("rejected rows are in dead letters with their line and reason");
             }
         }
         Command::Model { cmd } => crate::cli_attribution::run_model_command(require_db(db)?, cmd)?,
-        Command::Report { cmd } => crate::cli_attribution::run_report_command(require_db(db)?, cmd)?,
+        Command::Report { cmd } => {
+            crate::cli_attribution::run_report_command(require_db(db)?, cmd)?
+        }
         Command::Source { cmd } => crate::cli_sync::run_source_command(require_db(db)?, cmd)?,
         Command::Sync(args) => crate::cli_sync::run_sync(require_db(db)?, args)?,
         Command::Views(cmd) => crate::cli_views::run_views_command(require_db(db)?, cmd)?,
@@ -201,7 +231,11 @@ fn end_of_day_ms(day: &str) -> Result<i64> {
     let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .with_context(|| format!("--end {day:?} is not a date of the form YYYY-MM-DD"))?;
     let next = date.succ_opt().context("--end is out of range")?;
-    Ok(next.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis())
+    Ok(next
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp_millis())
 }
 
 fn print_overview(o: &crate::ipc::Overview) {
@@ -224,9 +258,19 @@ fn print_overview(o: &crate::ipc::Overview) {
     println!("touches     {}", o.touches);
     println!("creators    {}", o.creators);
     println!("campaigns   {}", o.campaigns);
-    println!("span        {} → {}", when(o.first_activity_at_ms), when(o.last_activity_at_ms));
+    println!(
+        "span        {} → {}",
+        when(o.first_activity_at_ms),
+        when(o.last_activity_at_ms)
+    );
     println!("dead letters {}", o.dead_letters);
     for s in &o.sources {
-        println!("source      {} [{}] last success {} · {} records", s.name, s.kind, when(s.last_success_at_ms), s.records);
+        println!(
+            "source      {} [{}] last success {} · {} records",
+            s.name,
+            s.kind,
+            when(s.last_success_at_ms),
+            s.records
+        );
     }
 }

@@ -114,11 +114,19 @@ impl ParamFlags {
                 .split(',')
                 .map(|p| p.trim().parse::<u32>())
                 .collect::<Result<_, _>>()
-                .with_context(|| format!("--position-weights {text:?} must be three whole percentages like 40,20,40"))?;
+                .with_context(|| {
+                    format!(
+                        "--position-weights {text:?} must be three whole percentages like 40,20,40"
+                    )
+                })?;
             let [first, middle, last] = parts[..] else {
                 bail!("--position-weights {text:?} must be three whole percentages like 40,20,40");
             };
-            params.position_weights = PositionWeights { first, middle, last };
+            params.position_weights = PositionWeights {
+                first,
+                middle,
+                last,
+            };
         }
         params.validate()?;
         Ok(params)
@@ -205,7 +213,12 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
             println!("model       {model}");
             println!("parameters  {}", params.to_canonical_string());
         }
-        ModelCommand::Set { model, params, reason, as_profile } => {
+        ModelCommand::Set {
+            model,
+            params,
+            reason,
+            as_profile,
+        } => {
             let reason = reason
                 .filter(|r| !r.trim().is_empty())
                 .context("model set needs --reason TEXT: every model change is logged with why")?;
@@ -225,7 +238,16 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
         ModelCommand::Log { format } => {
             let store = open(db)?;
             let changes = store.model_changes()?;
-            let header = ["change_id", "changed_at", "changed_by", "from_model", "to_model", "parameters_before", "parameters_after", "reason"];
+            let header = [
+                "change_id",
+                "changed_at",
+                "changed_by",
+                "from_model",
+                "to_model",
+                "parameters_before",
+                "parameters_after",
+                "reason",
+            ];
             let rows: Vec<Vec<String>> = changes
                 .iter()
                 .map(|c| {
@@ -264,10 +286,15 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
                 ReportFormat::Csv => print!("{}", render::csv_document(&header, rows)),
                 ReportFormat::Table => {
                     if rows.is_empty() {
-                        println!("no model changes yet (the workspace uses the default last-touch model)");
+                        println!(
+                            "no model changes yet (the workspace uses the default last-touch model)"
+                        );
                     }
                     for row in rows {
-                        println!("#{} {} by {}: {} → {} {} — {}", row[0], row[1], row[2], row[3], row[4], row[6], row[7]);
+                        println!(
+                            "#{} {} by {}: {} → {} {} — {}",
+                            row[0], row[1], row[2], row[3], row[4], row[6], row[7]
+                        );
                     }
                 }
             }
@@ -286,15 +313,29 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
     let now = now_ms();
     let mut store = open(db)?;
     match cmd {
-        ReportCommand::Credits { by, model, params, from, to, settled_only, format } => {
+        ReportCommand::Credits {
+            by,
+            model,
+            params,
+            from,
+            to,
+            settled_only,
+            format,
+        } => {
             let (current, current_params) = current_model(&store)?;
             let model = model.map(ModelName::model).unwrap_or(current);
             let params = params.apply(current_params)?;
             let range = match (from, to) {
                 (None, None) => None,
                 (from, to) => {
-                    let from = from.map(|d| parse_day("--from", &d)).transpose()?.unwrap_or(NaiveDate::MIN);
-                    let to = to.map(|d| parse_day("--to", &d)).transpose()?.unwrap_or(NaiveDate::MAX.pred_opt().unwrap_or(NaiveDate::MAX));
+                    let from = from
+                        .map(|d| parse_day("--from", &d))
+                        .transpose()?
+                        .unwrap_or(NaiveDate::MIN);
+                    let to = to
+                        .map(|d| parse_day("--to", &d))
+                        .transpose()?
+                        .unwrap_or(NaiveDate::MAX.pred_opt().unwrap_or(NaiveDate::MAX));
                     Some((from, to))
                 }
             };
@@ -305,11 +346,18 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
                     eprintln!("{}", render::credits_summary_line(&report));
                     print!("{}", render::credits_csv(&report));
                 }
-                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&render::credits_json(&report))?),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&render::credits_json(&report))?
+                ),
                 ReportFormat::Table => print!("{}", render::credits_table(&report)),
             }
         }
-        ReportCommand::Weights { model, params, format } => {
+        ReportCommand::Weights {
+            model,
+            params,
+            format,
+        } => {
             let model = match model {
                 DataDrivenModel::Markov => Model::Markov,
                 DataDrivenModel::Shapley => Model::Shapley,
@@ -323,7 +371,10 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
                     eprintln!("{}", render::run_line(&report.run));
                     print!("{}", render::weights_csv(&report));
                 }
-                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&render::weights_json(&report))?),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&render::weights_json(&report))?
+                ),
                 ReportFormat::Table => print!("{}", render::weights_table(&report)),
             }
         }

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, StderrNotifier};
+use lookback_alerts::{
+    AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, StderrNotifier,
+};
 use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig};
 
 use crate::workspace;
@@ -139,18 +141,25 @@ pub fn run_webhook_command(db: &Path, command: WebhookCommand) -> Result<()> {
     let WebhookCommand::Secret { cmd } = command;
     match cmd {
         SecretCommand::Add { source } => {
-            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!("webhook secret for {source}: "))?;
+            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
+                "webhook secret for {source}: "
+            ))?;
             webhooks::add_webhook_secret(&mut store, &source, &secret, now_ms())?;
             let count = store.webhook_secret_refs(Some(&source))?.len();
-            println!("added a webhook secret for {source} ({count} valid); it is in the OS keyring");
+            println!(
+                "added a webhook secret for {source} ({count} valid); it is in the OS keyring"
+            );
         }
         SecretCommand::List { source } => {
             let refs = store.webhook_secret_refs(source.as_deref())?;
             if refs.is_empty() {
-                println!("no webhook secrets (add one with `lookback webhook secret add --source NAME`)");
+                println!(
+                    "no webhook secrets (add one with `lookback webhook secret add --source NAME`)"
+                );
             }
             for r in refs {
-                let added = lookback_core::time::format_instant_ms(r.added_at_ms).unwrap_or_default();
+                let added =
+                    lookback_core::time::format_instant_ms(r.added_at_ms).unwrap_or_default();
                 println!("{}\tadded {added}", r.source);
             }
         }
@@ -175,10 +184,20 @@ fn notifiers(desktop: Box<dyn Notifier>) -> Result<Vec<Box<dyn Notifier>>> {
     Ok(notifiers)
 }
 
-fn check_once(store: &mut lookback_store::Store, runtime: &tokio::runtime::Runtime, desktop: Box<dyn Notifier>) -> Result<lookback_alerts::CheckSummary> {
+fn check_once(
+    store: &mut lookback_store::Store,
+    runtime: &tokio::runtime::Runtime,
+    desktop: Box<dyn Notifier>,
+) -> Result<lookback_alerts::CheckSummary> {
     let notifiers = notifiers(desktop)?;
     let refs: Vec<&dyn Notifier> = notifiers.iter().map(|n| n.as_ref()).collect();
-    let summary = runtime.block_on(lookback_alerts::check_and_deliver(store, &refs, &DeliveryPolicy::default(), now_ms(), &now_ms))?;
+    let summary = runtime.block_on(lookback_alerts::check_and_deliver(
+        store,
+        &refs,
+        &DeliveryPolicy::default(),
+        now_ms(),
+        &now_ms,
+    ))?;
     Ok(summary)
 }
 
@@ -195,10 +214,14 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
             };
             let threshold = if kind.is_money() {
                 let code = args.currency.clone().unwrap_or_else(|| "USD".to_owned());
-                let currency = lookback_core::money::Currency::parse(&code).map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
-                lookback_core::money::parse_major_decimal(&args.threshold, currency).map_err(|e| anyhow::anyhow!("--threshold: {e}"))?
+                let currency = lookback_core::money::Currency::parse(&code)
+                    .map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
+                lookback_core::money::parse_major_decimal(&args.threshold, currency)
+                    .map_err(|e| anyhow::anyhow!("--threshold: {e}"))?
             } else {
-                args.threshold.trim().parse::<i64>().with_context(|| format!("--threshold {:?} is not a whole number", args.threshold))?
+                args.threshold.trim().parse::<i64>().with_context(|| {
+                    format!("--threshold {:?} is not a whole number", args.threshold)
+                })?
             };
             let request = RuleRequest {
                 kind,
@@ -223,8 +246,13 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                     rule.kind,
                     rule.subject.as_deref().unwrap_or("(all)"),
                     rule.threshold,
-                    rule.currency.map(|c| format!(" {c} minor units")).unwrap_or_default(),
-                    match (AlertKind::parse(&rule.kind).is_some_and(AlertKind::is_money), rule.include_provisional) {
+                    rule.currency
+                        .map(|c| format!(" {c} minor units"))
+                        .unwrap_or_default(),
+                    match (
+                        AlertKind::parse(&rule.kind).is_some_and(AlertKind::is_money),
+                        rule.include_provisional
+                    ) {
                         (false, _) => "-",
                         (true, true) => "settled + provisional",
                         (true, false) => "settled only",
@@ -234,7 +262,10 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                 );
             }
             for n in store.alert_notifications()? {
-                println!("notification {}\trule {}\t{}\t{}\t{} attempt(s)\t{}", n.notification_id, n.rule_id, n.state, n.channel, n.attempts, n.title);
+                println!(
+                    "notification {}\trule {}\t{}\t{}\t{} attempt(s)\t{}",
+                    n.notification_id, n.rule_id, n.state, n.channel, n.attempts, n.title
+                );
             }
         }
         AlertCommand::Remove { rule_id } => {
@@ -245,12 +276,19 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
             let summary = check_once(&mut store, &runtime()?, Box::new(StderrNotifier))?;
             println!(
                 "{} finding(s), {} new notification(s), {} sent, {} failed (dead letters), {} waiting for a channel",
-                summary.findings, summary.claimed, summary.sent, summary.failed, summary.undeliverable
+                summary.findings,
+                summary.claimed,
+                summary.sent,
+                summary.failed,
+                summary.undeliverable
             );
         }
         AlertCommand::SlackUrl => {
-            let url = lookback_sync::credentials::read_secret_from_stdin("Slack incoming-webhook URL: ")?;
-            if !url.expose().starts_with("https://") && !url.expose().starts_with("http://127.0.0.1") {
+            let url =
+                lookback_sync::credentials::read_secret_from_stdin("Slack incoming-webhook URL: ")?;
+            if !url.expose().starts_with("https://")
+                && !url.expose().starts_with("http://127.0.0.1")
+            {
                 bail!("the Slack URL must start with https://");
             }
             lookback_alerts::set_slack_url(&url)?;
@@ -266,10 +304,15 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     let secrets = webhooks::load_webhook_secrets(&store)?;
     drop(store);
     if secrets.is_empty() {
-        eprintln!("warning: no webhook secrets yet; every delivery will get 401 (add one with `lookback webhook secret add --source NAME`)");
+        eprintln!(
+            "warning: no webhook secrets yet; every delivery will get 401 (add one with `lookback webhook secret add --source NAME`)"
+        );
     }
     if !args.bind.ip().is_loopback() {
-        eprintln!("warning: listening on {} — reachable from other machines; prefer loopback and a tunnel", args.bind);
+        eprintln!(
+            "warning: listening on {} — reachable from other machines; prefer loopback and a tunnel",
+            args.bind
+        );
     }
     let mut config = ReceiverConfig::new(secrets);
     config.bind = args.bind;
@@ -279,14 +322,23 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     let receiver = runtime.block_on(webhooks::start_receiver(db, config))?;
     let addr = receiver.local_addr();
     println!("listening on http://{addr}");
-    println!("  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>");
+    println!(
+        "  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>"
+    );
     println!("  GET|POST /postback/<source>?token=...");
     let mut events = receiver.subscribe();
     runtime.spawn(async move {
         while let Ok(event) = events.recv().await {
             match event {
-                RealtimeEvent::Stored { source, stream, event_id } => eprintln!("stored {source}/{stream} {event_id}"),
-                RealtimeEvent::Normalized(s) => eprintln!("normalized {} delivery(ies), {} dead letter(s)", s.handled, s.dead_letters),
+                RealtimeEvent::Stored {
+                    source,
+                    stream,
+                    event_id,
+                } => eprintln!("stored {source}/{stream} {event_id}"),
+                RealtimeEvent::Normalized(s) => eprintln!(
+                    "normalized {} delivery(ies), {} dead letter(s)",
+                    s.handled, s.dead_letters
+                ),
             }
         }
     });
@@ -298,7 +350,9 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
         let stopping = Arc::clone(&stopping);
         let db: PathBuf = db.to_path_buf();
         let interval = Duration::from_secs(args.alert_interval_secs.max(1));
-        std::thread::spawn(move || alert_loop(&db, interval, &stopping, &|| Box::new(StderrNotifier)))
+        std::thread::spawn(move || {
+            alert_loop(&db, interval, &stopping, &|| Box::new(StderrNotifier))
+        })
     };
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
@@ -313,8 +367,18 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
 /// Checks alert rules every `interval` until `stopping`, on its own connection, delivering
 /// desktop notifications through what `desktop` makes (stderr for the CLI, the system's
 /// notifications for the window) and Slack when a URL is in the keyring.
-pub fn alert_loop(db: &Path, interval: Duration, stopping: &AtomicBool, desktop: &dyn Fn() -> Box<dyn Notifier>) {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+pub fn alert_loop(
+    db: &Path,
+    interval: Duration,
+    stopping: &AtomicBool,
+    desktop: &dyn Fn() -> Box<dyn Notifier>,
+) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
     let mut store = match workspace::open(db) {
         Ok(store) => store,
         Err(error) => {

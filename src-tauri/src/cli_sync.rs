@@ -77,19 +77,40 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn when(ms: Option<i64>) -> String {
-    ms.and_then(|ms| format_instant_ms(ms).ok()).unwrap_or_else(|| "never".to_owned())
+    ms.and_then(|ms| format_instant_ms(ms).ok())
+        .unwrap_or_else(|| "never".to_owned())
 }
 
 /// Runs one `source` subcommand against the workspace at `db`.
 pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
     let mut store = workspace::open(db)?;
     match command {
-        SourceCommand::Add { kind, name, base_url, account } => {
+        SourceCommand::Add {
+            kind,
+            name,
+            base_url,
+            account,
+        } => {
             // Validate the kind before asking for a secret.
             lookback_sync::registry::connector_for_kind(&kind)?;
-            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!("secret for {name} ({kind}): "))?;
-            let source = lookback_sync::add_source(&mut store, &NewSource { kind, name, base_url, account }, &secret, now_ms())?;
-            println!("added source {} ({}); its secret is in the OS keyring", source.name, source.kind);
+            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
+                "secret for {name} ({kind}): "
+            ))?;
+            let source = lookback_sync::add_source(
+                &mut store,
+                &NewSource {
+                    kind,
+                    name,
+                    base_url,
+                    account,
+                },
+                &secret,
+                now_ms(),
+            )?;
+            println!(
+                "added source {} ({}); its secret is in the OS keyring",
+                source.name, source.kind
+            );
         }
         SourceCommand::List => {
             let health = lookback_sync::source_health(&store, now_ms())?;
@@ -99,7 +120,9 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             let sources = store.sources()?;
             for h in health {
                 let source = sources.iter().find(|s| s.source_id == h.source_id);
-                let url = source.and_then(|s| s.base_url.clone()).unwrap_or_else(|| "(default)".to_owned());
+                let url = source
+                    .and_then(|s| s.base_url.clone())
+                    .unwrap_or_else(|| "(default)".to_owned());
                 println!(
                     "{}\t{}\t{}\tlast success {}\t{} records\t{} dead letters{}",
                     h.name,
@@ -108,18 +131,27 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
                     when(h.last_success_at_ms),
                     h.records,
                     h.unresolved_dead_letters,
-                    h.last_error.map(|e| format!("\tlast error: {e}")).unwrap_or_default()
+                    h.last_error
+                        .map(|e| format!("\tlast error: {e}"))
+                        .unwrap_or_default()
                 );
             }
         }
         SourceCommand::Remove { name } => {
             let source = lookback_sync::remove_source(&mut store, &name)?;
-            println!("removed source {} and its keyring entry; the data it brought stays in the workspace", source.name);
+            println!(
+                "removed source {} and its keyring entry; the data it brought stays in the workspace",
+                source.name
+            );
         }
         SourceCommand::Test { name } => {
             let source = lookback_sync::find_source(&store, &name)?;
             let secret = lookback_sync::sources::secret_of(&source)?;
-            let line = runtime()?.block_on(lookback_sync::test_source(&source, &secret, &SyncOptions::new(now_ms())))?;
+            let line = runtime()?.block_on(lookback_sync::test_source(
+                &source,
+                &secret,
+                &SyncOptions::new(now_ms()),
+            ))?;
             println!("{line}");
         }
         SourceCommand::Replay { name } => {
@@ -141,7 +173,10 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
     let selected: Vec<_> = if args.sources.is_empty() {
         all
     } else {
-        args.sources.iter().map(|name| lookback_sync::find_source(&store, name)).collect::<Result<_, _>>()?
+        args.sources
+            .iter()
+            .map(|name| lookback_sync::find_source(&store, name))
+            .collect::<Result<_, _>>()?
     };
     if selected.is_empty() {
         bail!("no sources to sync (add one with `lookback source add KIND --name NAME`)");
@@ -159,7 +194,10 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
     let mut failures = Vec::new();
     for source in &selected {
         let mut options = SyncOptions::new(now_ms());
-        options.rate_limit = args.rate_limit.map(|rps| RateLimit { requests_per_second: rps, burst: rps.ceil().max(1.0) as u32 });
+        options.rate_limit = args.rate_limit.map(|rps| RateLimit {
+            requests_per_second: rps,
+            burst: rps.ceil().max(1.0) as u32,
+        });
         options.restatement_days = args.restatement_days;
         options.page_size = args.page_size;
         let secret = match lookback_sync::sources::secret_of(source) {
@@ -171,7 +209,14 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
             }
         };
         let mut progress = |event: &SyncEvent| print_progress(event, interactive);
-        let result = runtime.block_on(lookback_sync::sync_source(&mut store, source, &secret, &options, &mut progress, &cancel));
+        let result = runtime.block_on(lookback_sync::sync_source(
+            &mut store,
+            source,
+            &secret,
+            &options,
+            &mut progress,
+            &cancel,
+        ));
         if interactive {
             eprintln!();
         }
@@ -205,7 +250,9 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
                     failures.push(source.name.clone());
                 }
             }
-            Err(lookback_sync::SyncError::Cancelled) => bail!("the sync was cancelled; run it again to resume from the last committed page"),
+            Err(lookback_sync::SyncError::Cancelled) => {
+                bail!("the sync was cancelled; run it again to resume from the last committed page")
+            }
             Err(error) => {
                 eprintln!("error: {error}");
                 failures.push(source.name.clone());
@@ -213,7 +260,12 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
         }
     }
     if !failures.is_empty() {
-        bail!("{} of {} sources failed: {}", failures.len(), selected.len(), failures.join(", "));
+        bail!(
+            "{} of {} sources failed: {}",
+            failures.len(),
+            selected.len(),
+            failures.join(", ")
+        );
     }
     Ok(())
 }
@@ -221,14 +273,23 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
 /// One progress line on stderr: rewritten in place on a terminal, one line per event otherwise.
 fn print_progress(event: &SyncEvent, interactive: bool) {
     let line = match event {
-        SyncEvent::PageCommitted { source_id, stream, counters } => format!(
+        SyncEvent::PageCommitted {
+            source_id,
+            stream,
+            counters,
+        } => format!(
             "{source_id}/{stream}: {} pages, {} records, {} retries, waited {:.1} s",
             counters.pages,
             counters.records,
             counters.retries,
             counters.waited.as_secs_f64()
         ),
-        SyncEvent::Waiting { source_id, stream, seconds, reason } => {
+        SyncEvent::Waiting {
+            source_id,
+            stream,
+            seconds,
+            reason,
+        } => {
             format!("{source_id}/{stream}: waiting {seconds:.1} s ({reason})")
         }
         _ => return,

@@ -11,8 +11,8 @@ use lookback_core::time::{NaiveDate, day_in_zone, parse_time_zone};
 use lookback_store::Store;
 use lookback_trust::{
     ErasureKey, GapCause, HealthPolicy, IntegrityVerdict, ReconcileOptions, Reconciliation, backup,
-    check_conservation, diff_runs, duplicate_counts, erase, open_checked, purge_raw_payloads, reconcile,
-    restore, source_health_states,
+    check_conservation, diff_runs, duplicate_counts, erase, open_checked, purge_raw_payloads,
+    reconcile, restore, source_health_states,
 };
 use serde_json::json;
 
@@ -131,7 +131,8 @@ fn now_ms() -> i64 {
 }
 
 fn parse_day(flag: &str, text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("{flag} {text:?} is not a date of the form YYYY-MM-DD"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .with_context(|| format!("{flag} {text:?} is not a date of the form YYYY-MM-DD"))
 }
 
 /// Runs one trust command on the workspace `db` (for `restore`: the new workspace).
@@ -139,11 +140,22 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
     match cmd {
         TrustCommand::Backup { out } => {
             let summary = backup(db, &out)?;
-            println!("backed up {} to {} ({} bytes, schema {})", db.display(), summary.path.display(), summary.bytes, summary.schema_version);
+            println!(
+                "backed up {} to {} ({} bytes, schema {})",
+                db.display(),
+                summary.path.display(),
+                summary.bytes,
+                summary.schema_version
+            );
         }
         TrustCommand::Restore { from } => {
             let summary = restore(&from, db)?;
-            println!("restored {} into new workspace {} ({} bytes)", from.display(), summary.path.display(), summary.bytes);
+            println!(
+                "restored {} into new workspace {} ({} bytes)",
+                from.display(),
+                summary.path.display(),
+                summary.bytes
+            );
         }
         TrustCommand::Check => {
             let opened = open_checked(db)?;
@@ -152,7 +164,10 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 IntegrityVerdict::Damaged { .. } => bail!("{}", opened.verdict.message()),
             };
             if !problems.is_empty() {
-                bail!("the workspace failed the full integrity check: {}", problems.join("; "));
+                bail!(
+                    "the workspace failed the full integrity check: {}",
+                    problems.join("; ")
+                );
             }
             println!("ok: {} passed the integrity check", db.display());
         }
@@ -168,12 +183,23 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 Some(text) => parse_day("--from", text)?,
                 None => to - chrono::Duration::days(30),
             };
-            let report = reconcile(&store, &ReconcileOptions { from_day: from, to_day: to, top: args.top })?;
+            let report = reconcile(
+                &store,
+                &ReconcileOptions {
+                    from_day: from,
+                    to_day: to,
+                    top: args.top,
+                },
+            )?;
             print_reconciliation(&report, args.format)?;
             if let Some(conservation) = &report.conservation
                 && !conservation.holds()
             {
-                bail!("run {} violates credit conservation on {} orders (see `lookback conservation`)", conservation.run_id, conservation.violations.len());
+                bail!(
+                    "run {} violates credit conservation on {} orders (see `lookback conservation`)",
+                    conservation.run_id,
+                    conservation.violations.len()
+                );
             }
         }
         TrustCommand::Conservation { run } => {
@@ -190,12 +216,20 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             };
             let report = check_conservation(&store, run_id)?;
             if report.holds() {
-                println!("ok: run {run_id} conserves credit (Σ credits = Σ net revenue of attributed orders, exactly)");
+                println!(
+                    "ok: run {run_id} conserves credit (Σ credits = Σ net revenue of attributed orders, exactly)"
+                );
             } else {
                 for v in &report.violations {
-                    println!("order {}  net {}  credited {}  ({} credit rows)", v.order_id, v.net_minor, v.credited_minor, v.credit_rows);
+                    println!(
+                        "order {}  net {}  credited {}  ({} credit rows)",
+                        v.order_id, v.net_minor, v.credited_minor, v.credit_rows
+                    );
                 }
-                bail!("run {run_id} violates credit conservation on {} orders", report.violations.len());
+                bail!(
+                    "run {run_id} violates credit conservation on {} orders",
+                    report.violations.len()
+                );
             }
         }
         TrustCommand::WhatMoved { before, after } => {
@@ -205,18 +239,36 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 println!("nothing moved between run {before} and run {after}");
             }
             for m in moves {
-                println!("{:<24} {:>12} → {:>12}  ({:+})", m.creator_id.as_deref().unwrap_or("(no creator)"), m.before_minor, m.after_minor, m.delta_minor);
+                println!(
+                    "{:<24} {:>12} → {:>12}  ({:+})",
+                    m.creator_id.as_deref().unwrap_or("(no creator)"),
+                    m.before_minor,
+                    m.after_minor,
+                    m.delta_minor
+                );
             }
         }
         TrustCommand::Duplicates => {
             let store = Store::open(db)?;
             for d in duplicate_counts(&store)? {
-                println!("{:<20} {} raw events · {} records · {} restated versions", d.source, d.raw_events, d.distinct_records, d.restated_versions);
+                println!(
+                    "{:<20} {} raw events · {} records · {} restated versions",
+                    d.source, d.raw_events, d.distinct_records, d.restated_versions
+                );
             }
         }
-        TrustCommand::Health { stale_after_hours, format } => {
+        TrustCommand::Health {
+            stale_after_hours,
+            format,
+        } => {
             let store = Store::open(db)?;
-            let states = source_health_states(&store, now_ms(), HealthPolicy { stale_after_ms: stale_after_hours * 3_600_000 })?;
+            let states = source_health_states(
+                &store,
+                now_ms(),
+                HealthPolicy {
+                    stale_after_ms: stale_after_hours * 3_600_000,
+                },
+            )?;
             if format == Format::Json {
                 let rows: Vec<_> = states
                     .iter()
@@ -227,10 +279,19 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for s in states {
-                    println!("{:<20} {:<8} lag {}  dead letters {}  last 24 h {}{}", s.source_id, s.state.as_str(),
-                        s.lag_ms.map(|l| format!("{} min", l / 60_000)).unwrap_or_else(|| "never synced".into()),
-                        s.unresolved_dead_letters, s.records_last_24h,
-                        s.last_error.map(|e| format!("  error: {e}")).unwrap_or_default());
+                    println!(
+                        "{:<20} {:<8} lag {}  dead letters {}  last 24 h {}{}",
+                        s.source_id,
+                        s.state.as_str(),
+                        s.lag_ms
+                            .map(|l| format!("{} min", l / 60_000))
+                            .unwrap_or_else(|| "never synced".into()),
+                        s.unresolved_dead_letters,
+                        s.records_last_24h,
+                        s.last_error
+                            .map(|e| format!("  error: {e}"))
+                            .unwrap_or_default()
+                    );
                 }
             }
         }
@@ -252,24 +313,41 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
             } else if let Some(v) = args.person_id {
                 ErasureKey::PersonId(v)
             } else {
-                bail!("name the person: --email, --customer-id, --anonymous-id, --device-id or --person-id");
+                bail!(
+                    "name the person: --email, --customer-id, --anonymous-id, --device-id or --person-id"
+                );
             };
             let mut store = Store::open(db)?;
             let receipt = erase(&mut store, &key, now_ms())?;
             let c = &receipt.counts;
             println!(
                 "erased: {} keys resolved · {} touches deleted · {} orders anonymized · {} identity links · {} raw events · {} dead letters · {} runs to recompute",
-                c.keys_resolved, c.touches_deleted, c.orders_anonymized, c.identity_links_deleted, c.raw_events_deleted, c.dead_letters_deleted, c.runs_deleted
+                c.keys_resolved,
+                c.touches_deleted,
+                c.orders_anonymized,
+                c.identity_links_deleted,
+                c.raw_events_deleted,
+                c.dead_letters_deleted,
+                c.runs_deleted
             );
             println!("audit marker {}", receipt.marker);
-            println!("receipt salt {} (shown once, not stored: keep it with the request to prove this erasure later)", receipt.receipt_salt);
+            println!(
+                "receipt salt {} (shown once, not stored: keep it with the request to prove this erasure later)",
+                receipt.receipt_salt
+            );
         }
         PrivacyCommand::Purge => {
             let mut store = Store::open(db)?;
             let summary = purge_raw_payloads(&mut store, now_ms())?;
-            println!("purged {} raw payloads older than {} days", summary.purged, summary.retention_days);
+            println!(
+                "purged {} raw payloads older than {} days",
+                summary.purged, summary.retention_days
+            );
         }
-        PrivacyCommand::Settings { store_raw_pii, retention_days } => {
+        PrivacyCommand::Settings {
+            store_raw_pii,
+            retention_days,
+        } => {
             let mut store = Store::open(db)?;
             if let Some(flag) = store_raw_pii {
                 store.set_store_raw_pii(matches!(flag, OnOff::On))?;
@@ -278,14 +356,22 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
                 let days = if text.eq_ignore_ascii_case("off") {
                     None
                 } else {
-                    Some(text.parse::<u32>().with_context(|| format!("--retention-days {text:?} is not a number of days or `off`"))?)
+                    Some(text.parse::<u32>().with_context(|| {
+                        format!("--retention-days {text:?} is not a number of days or `off`")
+                    })?)
                 };
                 store.set_raw_payload_retention_days(days)?;
             }
-            println!("store_raw_pii {}", if store.store_raw_pii()? { "on" } else { "off" });
+            println!(
+                "store_raw_pii {}",
+                if store.store_raw_pii()? { "on" } else { "off" }
+            );
             println!(
                 "raw_payload_retention_days {}",
-                store.raw_payload_retention_days()?.map(|d| d.to_string()).unwrap_or_else(|| "off".into())
+                store
+                    .raw_payload_retention_days()?
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "off".into())
             );
         }
         PrivacyCommand::Log => {
@@ -294,8 +380,16 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
                 let c = &e.counts;
                 println!(
                     "#{} at {} by {} · marker {} · {} touches, {} orders, {} links, {} raw events, {} dead letters, {} runs",
-                    e.erasure_id, e.erased_at_ms, e.requested_key_type, e.marker, c.touches_deleted, c.orders_anonymized,
-                    c.identity_links_deleted, c.raw_events_deleted, c.dead_letters_deleted, c.runs_deleted
+                    e.erasure_id,
+                    e.erased_at_ms,
+                    e.requested_key_type,
+                    e.marker,
+                    c.touches_deleted,
+                    c.orders_anonymized,
+                    c.identity_links_deleted,
+                    c.raw_events_deleted,
+                    c.dead_letters_deleted,
+                    c.runs_deleted
                 );
             }
         }
@@ -305,7 +399,14 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
 
 fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
     let gaps_json = |gaps: &std::collections::BTreeMap<GapCause, (u64, i64)>| {
-        gaps.iter().map(|(c, (n, a))| (c.as_str().to_string(), json!({"orders": n, "amount_minor": a}))).collect::<serde_json::Map<_, _>>()
+        gaps.iter()
+            .map(|(c, (n, a))| {
+                (
+                    c.as_str().to_string(),
+                    json!({"orders": n, "amount_minor": a}),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
     };
     match format {
         Format::Json => {
@@ -331,18 +432,34 @@ fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
             let causes = GapCause::ALL.map(|c| c.as_str());
             println!(
                 "source,day,currency,orders,gross_minor,net_minor,known_to_attribution_minor,attributed_minor,unattributed_minor,{}",
-                causes.iter().map(|c| format!("{c}_orders,{c}_minor")).collect::<Vec<_>>().join(",")
+                causes
+                    .iter()
+                    .map(|c| format!("{c}_orders,{c}_minor"))
+                    .collect::<Vec<_>>()
+                    .join(",")
             );
             for r in &report.rows {
                 let gaps = GapCause::ALL
                     .iter()
-                    .map(|c| r.gaps.get(c).map(|(n, a)| format!("{n},{a}")).unwrap_or_else(|| "0,0".into()))
+                    .map(|c| {
+                        r.gaps
+                            .get(c)
+                            .map(|(n, a)| format!("{n},{a}"))
+                            .unwrap_or_else(|| "0,0".into())
+                    })
                     .collect::<Vec<_>>()
                     .join(",");
                 println!(
                     "{},{},{},{},{},{},{},{},{},{gaps}",
-                    csv_field(&r.source), r.day, r.currency, r.orders, r.gross_minor, r.net_minor,
-                    r.known_to_attribution_minor, r.attributed_minor, r.unattributed_minor
+                    csv_field(&r.source),
+                    r.day,
+                    r.currency,
+                    r.orders,
+                    r.gross_minor,
+                    r.net_minor,
+                    r.known_to_attribution_minor,
+                    r.attributed_minor,
+                    r.unattributed_minor
                 );
             }
         }
@@ -350,22 +467,68 @@ fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
             match &report.run {
                 Some(run) => println!(
                     "model {} · run {}{} · {} → {} ({}) · attribution amounts in {}",
-                    report.model, run.run_id, if report.run_is_current { "" } else { " (stale: newer data is not attributed yet)" },
-                    report.from_day, report.to_day, report.timezone, report.reporting_currency
+                    report.model,
+                    run.run_id,
+                    if report.run_is_current {
+                        ""
+                    } else {
+                        " (stale: newer data is not attributed yet)"
+                    },
+                    report.from_day,
+                    report.to_day,
+                    report.timezone,
+                    report.reporting_currency
                 ),
-                None => println!("model {} · no run yet (open a view or run `lookback report` to attribute) · {} → {}", report.model, report.from_day, report.to_day),
+                None => println!(
+                    "model {} · no run yet (open a view or run `lookback report` to attribute) · {} → {}",
+                    report.model, report.from_day, report.to_day
+                ),
             }
-            println!("{:<14} {:<10} {:<4} {:>6} {:>12} {:>12} {:>12} {:>12}", "source", "day", "cur", "orders", "net", "known", "attributed", "unattributed");
+            println!(
+                "{:<14} {:<10} {:<4} {:>6} {:>12} {:>12} {:>12} {:>12}",
+                "source", "day", "cur", "orders", "net", "known", "attributed", "unattributed"
+            );
             for r in &report.rows {
-                println!("{:<14} {:<10} {:<4} {:>6} {:>12} {:>12} {:>12} {:>12}", r.source, r.day, r.currency, r.orders, r.net_minor, r.known_to_attribution_minor, r.attributed_minor, r.unattributed_minor);
+                println!(
+                    "{:<14} {:<10} {:<4} {:>6} {:>12} {:>12} {:>12} {:>12}",
+                    r.source,
+                    r.day,
+                    r.currency,
+                    r.orders,
+                    r.net_minor,
+                    r.known_to_attribution_minor,
+                    r.attributed_minor,
+                    r.unattributed_minor
+                );
             }
             for g in &report.gaps {
-                let amounts = g.amounts.iter().map(|(c, a)| format!("{c} {a}")).collect::<Vec<_>>().join(", ");
-                let top = g.top.iter().map(|c| format!("{} ({})", c.order_id, c.amount_minor)).collect::<Vec<_>>().join(", ");
-                println!("gap {:<28} {} orders · {amounts} · top: {top}", g.cause.as_str(), g.orders);
+                let amounts = g
+                    .amounts
+                    .iter()
+                    .map(|(c, a)| format!("{c} {a}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let top = g
+                    .top
+                    .iter()
+                    .map(|c| format!("{} ({})", c.order_id, c.amount_minor))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                println!(
+                    "gap {:<28} {} orders · {amounts} · top: {top}",
+                    g.cause.as_str(),
+                    g.orders
+                );
             }
             if let Some(c) = &report.conservation {
-                println!("credit conservation: {}", if c.holds() { "ok".to_string() } else { format!("VIOLATED on {} orders", c.violations.len()) });
+                println!(
+                    "credit conservation: {}",
+                    if c.holds() {
+                        "ok".to_string()
+                    } else {
+                        format!("VIOLATED on {} orders", c.violations.len())
+                    }
+                );
             }
         }
     }
@@ -373,5 +536,9 @@ fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
 }
 
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }

@@ -22,10 +22,11 @@ use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::{NaiveDate, TimeBucket};
 use lookback_engine::{current_model, run_model};
 use lookback_report::{
-    EventRange, ExportOptions, ExportSummary, Provenance, ViewKey, ViewQuery, cac_view, compare_chart_svg, compare_view,
-    cost_vs_revenue_chart_svg, creator_revenue_view, export_cac_csv, export_compare_csv, export_creator_content_csv,
-    export_creator_orders_csv, export_credits_csv, export_model_log_csv, export_orders_csv, export_roas_csv,
-    export_spend_csv, export_touches_csv, format_conversions, format_ratio, roas_chart_svg, roas_view,
+    EventRange, ExportOptions, ExportSummary, Provenance, ViewKey, ViewQuery, cac_view,
+    compare_chart_svg, compare_view, cost_vs_revenue_chart_svg, creator_revenue_view,
+    export_cac_csv, export_compare_csv, export_creator_content_csv, export_creator_orders_csv,
+    export_credits_csv, export_model_log_csv, export_orders_csv, export_roas_csv, export_spend_csv,
+    export_touches_csv, format_conversions, format_ratio, roas_chart_svg, roas_view,
 };
 use lookback_store::Store;
 
@@ -205,7 +206,8 @@ fn open(db: &Path) -> Result<Store> {
 
 fn parse_day(flag: &str, text: Option<&str>) -> Result<Option<NaiveDate>> {
     text.map(|t| {
-        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").with_context(|| format!("{flag} {t:?} is not a day of the form YYYY-MM-DD"))
+        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .with_context(|| format!("{flag} {t:?} is not a day of the form YYYY-MM-DD"))
     })
     .transpose()
 }
@@ -225,14 +227,21 @@ fn run_for(store: &mut Store, model: Option<&str>, now: i64) -> Result<i64> {
 fn runs_for(store: &mut Store, models: Option<&str>, now: i64) -> Result<Vec<i64>> {
     let (current, params) = current_model(store)?;
     let models: Vec<Model> = match models {
-        Some(list) => list.split(',').filter(|m| !m.trim().is_empty()).map(parse_model).collect::<Result<_>>()?,
+        Some(list) => list
+            .split(',')
+            .filter(|m| !m.trim().is_empty())
+            .map(parse_model)
+            .collect::<Result<_>>()?,
         None if current == Model::LastTouch => vec![current, Model::Linear],
         None => vec![current, Model::LastTouch],
     };
     if models.is_empty() {
         bail!("--models names no model");
     }
-    models.into_iter().map(|m| Ok(run_model(store, m, &params, now)?.run_id)).collect()
+    models
+        .into_iter()
+        .map(|m| Ok(run_model(store, m, &params, now)?.run_id))
+        .collect()
 }
 
 struct Selection {
@@ -241,7 +250,10 @@ struct Selection {
 }
 
 fn selection(flags: &SelectionFlags) -> Result<Selection> {
-    Ok(Selection { from: parse_day("--from", flags.from.as_deref())?, to: parse_day("--to", flags.to.as_deref())? })
+    Ok(Selection {
+        from: parse_day("--from", flags.from.as_deref())?,
+        to: parse_day("--to", flags.to.as_deref())?,
+    })
 }
 
 fn query(run_id: i64, flags: &SelectionFlags, sel: &Selection) -> ViewQuery {
@@ -256,7 +268,10 @@ fn query(run_id: i64, flags: &SelectionFlags, sel: &Selection) -> ViewQuery {
 }
 
 fn creator_id(flags: &SelectionFlags) -> Result<&str> {
-    flags.creator.as_deref().context("the creator view needs --creator ID")
+    flags
+        .creator
+        .as_deref()
+        .context("the creator view needs --creator ID")
 }
 
 fn report(summary: &ExportSummary) {
@@ -277,21 +292,46 @@ pub fn run_export(db: &Path, args: ExportArgs) -> Result<()> {
     let mut store = open(db)?;
     let flags = &args.selection;
     let sel = selection(flags)?;
-    let options = ExportOptions { include_pii: args.include_pii, preamble: args.preamble, sidecar: !args.no_sidecar };
-    let range = EventRange { from: sel.from, to: sel.to, settled_only: flags.settled_only };
+    let options = ExportOptions {
+        include_pii: args.include_pii,
+        preamble: args.preamble,
+        sidecar: !args.no_sidecar,
+    };
+    let range = EventRange {
+        from: sel.from,
+        to: sel.to,
+        settled_only: flags.settled_only,
+    };
     let out = args.out.as_path();
     let summary = match args.what {
         ExportWhat::Roas => {
             let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            export_roas_csv(&roas_view(&store, &query(run_id, flags, &sel))?, out, &options, now)?
+            export_roas_csv(
+                &roas_view(&store, &query(run_id, flags, &sel))?,
+                out,
+                &options,
+                now,
+            )?
         }
         ExportWhat::Cac => {
             let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            export_cac_csv(&cac_view(&store, &query(run_id, flags, &sel), now)?, out, &options, now)?
+            export_cac_csv(
+                &cac_view(&store, &query(run_id, flags, &sel), now)?,
+                out,
+                &options,
+                now,
+            )?
         }
         ExportWhat::Compare => {
             let runs = runs_for(&mut store, flags.models.as_deref(), now)?;
-            let view = compare_view(&store, flags.by.key(), &runs, sel.from, sel.to, flags.settled_only)?;
+            let view = compare_view(
+                &store,
+                flags.by.key(),
+                &runs,
+                sel.from,
+                sel.to,
+                flags.settled_only,
+            )?;
             export_compare_csv(&view, out, &options, now)?
         }
         ExportWhat::Creator => {
@@ -338,10 +378,18 @@ pub fn run_chart(db: &Path, args: ChartArgs) -> Result<()> {
         }
         ChartWhat::Compare => {
             let runs = runs_for(&mut store, flags.models.as_deref(), now)?;
-            compare_chart_svg(&compare_view(&store, flags.by.key(), &runs, sel.from, sel.to, flags.settled_only)?)?
+            compare_chart_svg(&compare_view(
+                &store,
+                flags.by.key(),
+                &runs,
+                sel.from,
+                sel.to,
+                flags.settled_only,
+            )?)?
         }
     };
-    std::fs::write(&args.out, &chart.svg).with_context(|| format!("cannot write {}", args.out.display()))?;
+    std::fs::write(&args.out, &chart.svg)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("wrote {} ({})", args.out.display(), chart.title);
     Ok(())
 }
@@ -402,8 +450,19 @@ fn provenance_line(p: &Provenance, now: i64) -> String {
         p.reporting_currency,
         p.unattributed_orders,
         p.missing_fx_orders,
-        if p.missing_fx_costs.is_empty() { String::new() } else { format!(" and {} cost rows", p.missing_fx_costs.iter().map(|m| m.rows).sum::<u64>()) },
-        if fresh.is_empty() { String::new() } else { format!(" · {}", fresh.join(", ")) },
+        if p.missing_fx_costs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and {} cost rows",
+                p.missing_fx_costs.iter().map(|m| m.rows).sum::<u64>()
+            )
+        },
+        if fresh.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", fresh.join(", "))
+        },
     )
 }
 
@@ -413,7 +472,11 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
     let mut store = open(db)?;
     let flags = &args.selection;
     let sel = selection(flags)?;
-    let money = |minor: i64, code: &str| Currency::parse(code).map(|c| format_minor(minor, c)).unwrap_or_else(|_| minor.to_string());
+    let money = |minor: i64, code: &str| {
+        Currency::parse(code)
+            .map(|c| format_minor(minor, c))
+            .unwrap_or_else(|_| minor.to_string())
+    };
     match args.what {
         ViewWhat::Roas => {
             let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
@@ -435,7 +498,20 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&[flags.by.key().as_str(), "bucket", "revenue", "cost", "roas", "orders"], &rows));
+            print!(
+                "{}",
+                table(
+                    &[
+                        flags.by.key().as_str(),
+                        "bucket",
+                        "revenue",
+                        "cost",
+                        "roas",
+                        "orders"
+                    ],
+                    &rows
+                )
+            );
         }
         ViewWhat::Cac => {
             let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
@@ -451,7 +527,9 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                         r.label.clone(),
                         money(r.cost_minor, c),
                         format_conversions(i128::from(r.new_customers_ppb)),
-                        r.cac_minor.map(|m| money(m, c)).unwrap_or_else(|| "—".into()),
+                        r.cac_minor
+                            .map(|m| money(m, c))
+                            .unwrap_or_else(|| "—".into()),
                         format_ratio(r.payback_30.as_ref(), 2),
                         format_ratio(r.payback_60.as_ref(), 2),
                         format_ratio(r.payback_90.as_ref(), 2),
@@ -460,16 +538,38 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                 .collect();
             print!(
                 "{}",
-                table(&[flags.by.key().as_str(), "cost", "new customers", "cac", "payback 30", "payback 60", "payback 90"], &rows)
+                table(
+                    &[
+                        flags.by.key().as_str(),
+                        "cost",
+                        "new customers",
+                        "cac",
+                        "payback 30",
+                        "payback 60",
+                        "payback 90"
+                    ],
+                    &rows
+                )
             );
         }
         ViewWhat::Compare => {
             let runs = runs_for(&mut store, flags.models.as_deref(), now)?;
-            let view = compare_view(&store, flags.by.key(), &runs, sel.from, sel.to, flags.settled_only)?;
+            let view = compare_view(
+                &store,
+                flags.by.key(),
+                &runs,
+                sel.from,
+                sel.to,
+                flags.settled_only,
+            )?;
             for p in &view.models {
                 println!("{}", provenance_line(p, now));
             }
-            let names: Vec<String> = view.models.iter().map(|m| format!("{} #{}", m.model, m.run_id)).collect();
+            let names: Vec<String> = view
+                .models
+                .iter()
+                .map(|m| format!("{} #{}", m.model, m.run_id))
+                .collect();
             let mut header: Vec<&str> = vec![flags.by.key().as_str()];
             header.extend(names.iter().map(String::as_str));
             header.extend(["spread", "spread %"]);
@@ -484,7 +584,9 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                     cells.push(money(r.spread_minor, c));
                     cells.push(
                         r.spread_ratio
-                            .and_then(|s| lookback_report::Ratio::new(s.numerator() * 100, s.denominator()))
+                            .and_then(|s| {
+                                lookback_report::Ratio::new(s.numerator() * 100, s.denominator())
+                            })
                             .map(|s| s.to_decimal_string(1))
                             .unwrap_or_else(|| "—".into()),
                     );
@@ -521,7 +623,10 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&["content", "kind", "revenue", "orders"], &rows));
+            print!(
+                "{}",
+                table(&["content", "kind", "revenue", "orders"], &rows)
+            );
         }
     }
     Ok(())

@@ -39,7 +39,10 @@ pub struct IpcError {
 
 impl IpcError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        IpcError { kind, message: message.into() }
+        IpcError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -410,7 +413,9 @@ pub struct ReplayResult {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncProgress {
-    StreamStarted { stream: String },
+    StreamStarted {
+        stream: String,
+    },
     Page {
         stream: String,
         #[ts(type = "number")]
@@ -424,13 +429,22 @@ pub enum SyncProgress {
         #[ts(type = "number")]
         retries: i64,
     },
-    Waiting { stream: String, seconds: f64, reason: String },
-    StreamFinished { stream: String, outcome: String },
+    Waiting {
+        stream: String,
+        seconds: f64,
+        reason: String,
+    },
+    StreamFinished {
+        stream: String,
+        outcome: String,
+    },
     Done {
         #[ts(type = "number")]
         new_records: i64,
     },
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 /// One source, day and currency of the reconciliation.

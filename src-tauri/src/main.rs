@@ -3,7 +3,10 @@
 //! can do, the CLI (and so a test) can do too.
 
 // Keep a console window from appearing next to the app on Windows release builds.
-#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+#![cfg_attr(
+    all(not(debug_assertions), target_os = "windows"),
+    windows_subsystem = "windows"
+)]
 
 mod app_state;
 mod cli;

@@ -34,11 +34,18 @@ pub struct Listener {
 
 impl Listener {
     /// Starts receiving on `bind` for the workspace at `db`, with the secrets in the keyring.
-    pub async fn start(db: &Path, bind: SocketAddr, desktop: DesktopNotifierFactory, on_change: ChangeListener) -> Result<Listener> {
+    pub async fn start(
+        db: &Path,
+        bind: SocketAddr,
+        desktop: DesktopNotifierFactory,
+        on_change: ChangeListener,
+    ) -> Result<Listener> {
         let secrets = webhooks::load_webhook_secrets(&Store::open(db)?)?;
         let mut config = ReceiverConfig::new(secrets);
         config.bind = bind;
-        let receiver = webhooks::start_receiver(db, config).await.with_context(|| format!("listening on {bind}"))?;
+        let receiver = webhooks::start_receiver(db, config)
+            .await
+            .with_context(|| format!("listening on {bind}"))?;
         let stored = Arc::new(AtomicI64::new(0));
         let mut events = receiver.subscribe();
         let counter = Arc::clone(&stored);
@@ -54,13 +61,24 @@ impl Listener {
         let alerts = {
             let stopping = Arc::clone(&stopping);
             let db: PathBuf = db.to_path_buf();
-            std::thread::spawn(move || crate::cli_realtime::alert_loop(&db, ALERT_INTERVAL, &stopping, &*desktop))
+            std::thread::spawn(move || {
+                crate::cli_realtime::alert_loop(&db, ALERT_INTERVAL, &stopping, &*desktop)
+            })
         };
-        Ok(Listener { receiver, stopping, alerts: Some(alerts), stored })
+        Ok(Listener {
+            receiver,
+            stopping,
+            alerts: Some(alerts),
+            stored,
+        })
     }
 
     pub fn status(&self) -> ipc::ListenerStatus {
-        ipc::ListenerStatus { listening: true, address: Some(format!("http://{}", self.receiver.local_addr())), stored: self.stored.load(Ordering::Relaxed) }
+        ipc::ListenerStatus {
+            listening: true,
+            address: Some(format!("http://{}", self.receiver.local_addr())),
+            stored: self.stored.load(Ordering::Relaxed),
+        }
     }
 
     /// Stops accepting, finishes acknowledged deliveries, and stops the alert checks.
@@ -75,7 +93,11 @@ impl Listener {
 
 /// The status shown when nothing is listening.
 pub fn stopped() -> ipc::ListenerStatus {
-    ipc::ListenerStatus { listening: false, address: None, stored: 0 }
+    ipc::ListenerStatus {
+        listening: false,
+        address: None,
+        stored: 0,
+    }
 }
 
 /// The workspace's alert rules.
@@ -97,20 +119,35 @@ pub fn alert_rules(store: &Store) -> Result<Vec<ipc::AlertRuleRow>> {
 }
 
 /// Adds a rule as the user wrote it: a money threshold is a decimal in major units.
-pub fn add_alert_rule(store: &mut Store, rule: &ipc::NewAlertRule, now_ms: i64) -> Result<Vec<ipc::AlertRuleRow>> {
-    let kind = AlertKind::parse(&rule.kind).with_context(|| format!("unknown alert kind {:?}", rule.kind))?;
-    let channel = Channel::parse(&rule.channel).with_context(|| format!("unknown channel {:?}", rule.channel))?;
+pub fn add_alert_rule(
+    store: &mut Store,
+    rule: &ipc::NewAlertRule,
+    now_ms: i64,
+) -> Result<Vec<ipc::AlertRuleRow>> {
+    let kind = AlertKind::parse(&rule.kind)
+        .with_context(|| format!("unknown alert kind {:?}", rule.kind))?;
+    let channel = Channel::parse(&rule.channel)
+        .with_context(|| format!("unknown channel {:?}", rule.channel))?;
     let threshold = if kind.is_money() {
-        let currency = lookback_core::money::Currency::parse(rule.currency.as_deref().unwrap_or("USD"))?;
-        lookback_core::money::parse_major_decimal(rule.threshold.trim(), currency).context("threshold")?
+        let currency =
+            lookback_core::money::Currency::parse(rule.currency.as_deref().unwrap_or("USD"))?;
+        lookback_core::money::parse_major_decimal(rule.threshold.trim(), currency)
+            .context("threshold")?
     } else {
-        rule.threshold.trim().parse::<i64>().with_context(|| format!("threshold {:?} is not a whole number", rule.threshold))?
+        rule.threshold
+            .trim()
+            .parse::<i64>()
+            .with_context(|| format!("threshold {:?} is not a whole number", rule.threshold))?
     };
     let request = RuleRequest {
         kind,
         subject: rule.subject.clone().filter(|s| !s.trim().is_empty()),
         threshold,
-        currency: if kind.is_money() { Some(rule.currency.clone().unwrap_or_else(|| "USD".into())) } else { None },
+        currency: if kind.is_money() {
+            Some(rule.currency.clone().unwrap_or_else(|| "USD".into()))
+        } else {
+            None
+        },
         include_provisional: rule.include_provisional,
         grace_minutes: rule.grace_minutes,
         channel,
@@ -119,7 +156,11 @@ pub fn add_alert_rule(store: &mut Store, rule: &ipc::NewAlertRule, now_ms: i64) 
     alert_rules(store)
 }
 
-pub fn remove_alert_rule(store: &mut Store, rule_id: i64, now_ms: i64) -> Result<Vec<ipc::AlertRuleRow>> {
+pub fn remove_alert_rule(
+    store: &mut Store,
+    rule_id: i64,
+    now_ms: i64,
+) -> Result<Vec<ipc::AlertRuleRow>> {
     lookback_alerts::remove_rule(store, rule_id, now_ms)?;
     alert_rules(store)
 }

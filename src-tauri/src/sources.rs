@@ -14,7 +14,12 @@ use crate::ipc;
 /// health policy decides the state, so every screen agrees).
 pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let health = lookback_sync::source_health(store, now_ms)?;
-    let states: std::collections::HashMap<String, &'static str> = lookback_trust::source_health_states(store, now_ms, lookback_trust::HealthPolicy::default())?
+    let states: std::collections::HashMap<String, &'static str> =
+        lookback_trust::source_health_states(
+            store,
+            now_ms,
+            lookback_trust::HealthPolicy::default(),
+        )?
         .into_iter()
         .map(|s| (s.source_id, s.state.as_str()))
         .collect();
@@ -42,7 +47,13 @@ pub fn dead_letters(store: &Store, source_id: &str) -> Result<Vec<ipc::DeadLette
     let mut rows: Vec<ipc::DeadLetterRow> = store
         .source_dead_letters(source_id, false)?
         .into_iter()
-        .map(|d| ipc::DeadLetterRow { dead_letter_id: d.dead_letter_id, stream: d.stream, location: d.location, reason: d.reason, created_at_ms: d.created_at_ms })
+        .map(|d| ipc::DeadLetterRow {
+            dead_letter_id: d.dead_letter_id,
+            stream: d.stream,
+            location: d.location,
+            reason: d.reason,
+            created_at_ms: d.created_at_ms,
+        })
         .collect();
     rows.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));
     Ok(rows)
@@ -50,17 +61,29 @@ pub fn dead_letters(store: &Store, source_id: &str) -> Result<Vec<ipc::DeadLette
 
 /// Re-normalizes a source's dead letters after a fix; those that now work are marked resolved.
 pub fn replay(store: &mut Store, source_id: &str, now_ms: i64) -> Result<ipc::ReplayResult> {
-    let source = store.sources()?.into_iter().find(|s| s.source_id == source_id).with_context(|| format!("no source {source_id:?}"))?;
+    let source = store
+        .sources()?
+        .into_iter()
+        .find(|s| s.source_id == source_id)
+        .with_context(|| format!("no source {source_id:?}"))?;
     let summary = lookback_sync::replay_dead_letters(store, &source, now_ms)?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    Ok(ipc::ReplayResult { examined: n(summary.examined), resolved: n(summary.resolved), still_failing: n(summary.still_failing) })
+    Ok(ipc::ReplayResult {
+        examined: n(summary.examined),
+        resolved: n(summary.resolved),
+        still_failing: n(summary.still_failing),
+    })
 }
 
 fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Some(match event {
-        SyncEvent::StreamStarted { stream, .. } => ipc::SyncProgress::StreamStarted { stream: stream.clone() },
-        SyncEvent::PageCommitted { stream, counters, .. } => ipc::SyncProgress::Page {
+        SyncEvent::StreamStarted { stream, .. } => ipc::SyncProgress::StreamStarted {
+            stream: stream.clone(),
+        },
+        SyncEvent::PageCommitted {
+            stream, counters, ..
+        } => ipc::SyncProgress::Page {
             stream: stream.clone(),
             pages: n(counters.pages),
             records: n(counters.records),
@@ -68,7 +91,16 @@ fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
             dead_letters: n(counters.dead_letters),
             retries: n(counters.retries),
         },
-        SyncEvent::Waiting { stream, seconds, reason, .. } => ipc::SyncProgress::Waiting { stream: stream.clone(), seconds: *seconds, reason: reason.clone() },
+        SyncEvent::Waiting {
+            stream,
+            seconds,
+            reason,
+            ..
+        } => ipc::SyncProgress::Waiting {
+            stream: stream.clone(),
+            seconds: *seconds,
+            reason: reason.clone(),
+        },
         SyncEvent::StreamFinished { summary, .. } => ipc::SyncProgress::StreamFinished {
             stream: summary.stream.clone(),
             outcome: match &summary.outcome {
@@ -85,21 +117,49 @@ fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
 
 /// Syncs one source of the workspace at `path`, reporting progress through `report`, until done
 /// or `cancel` is triggered. Blocks the calling thread; the window calls it on a worker thread.
-pub fn sync_one(path: &Path, source_id: &str, cancel: &CancelToken, now_ms: i64, report: &mut (dyn FnMut(ipc::SyncProgress) + Send)) -> Result<ipc::SyncProgress> {
+pub fn sync_one(
+    path: &Path,
+    source_id: &str,
+    cancel: &CancelToken,
+    now_ms: i64,
+    report: &mut (dyn FnMut(ipc::SyncProgress) + Send),
+) -> Result<ipc::SyncProgress> {
     let mut store = Store::open(path)?;
-    let source = store.sources()?.into_iter().find(|s| s.source_id == source_id).with_context(|| format!("no source {source_id:?}"))?;
+    let source = store
+        .sources()?
+        .into_iter()
+        .find(|s| s.source_id == source_id)
+        .with_context(|| format!("no source {source_id:?}"))?;
     let secret = lookback_sync::sources::secret_of(&source)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the sync runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the sync runtime")?;
     let options = SyncOptions::new(now_ms);
     let mut forward = |event: &SyncEvent| {
         if let Some(p) = progress_of(event) {
             report(p);
         }
     };
-    let summary = runtime.block_on(lookback_sync::sync_source(&mut store, &source, &secret, &options, &mut forward, cancel))?;
-    let records: u64 = summary.streams.iter().map(|s| s.counters.inserted + s.counters.new_versions).sum();
+    let summary = runtime.block_on(lookback_sync::sync_source(
+        &mut store,
+        &source,
+        &secret,
+        &options,
+        &mut forward,
+        cancel,
+    ))?;
+    let records: u64 = summary
+        .streams
+        .iter()
+        .map(|s| s.counters.inserted + s.counters.new_versions)
+        .sum();
     Ok(match summary.failure() {
-        Some(error) => ipc::SyncProgress::Failed { message: error.to_string() },
-        None => ipc::SyncProgress::Done { new_records: i64::try_from(records).unwrap_or(i64::MAX) },
+        Some(error) => ipc::SyncProgress::Failed {
+            message: error.to_string(),
+        },
+        None => ipc::SyncProgress::Done {
+            new_records: i64::try_from(records).unwrap_or(i64::MAX),
+        },
     })
 }

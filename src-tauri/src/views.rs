@@ -21,14 +21,46 @@ const CHART_SERIES: usize = 6;
 /// The eight models, with what each means, for the model switch.
 pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
     let models = [
-        (Model::FirstTouch, "First touch", "All credit to the first touch in the journey."),
-        (Model::LastTouch, "Last touch", "All credit to the touch right before the order."),
-        (Model::LastNonDirect, "Last non-direct", "All credit to the last touch that was not a direct or organic visit."),
-        (Model::Linear, "Linear", "Equal credit to every touch; a channel seen twice gets two shares."),
-        (Model::TimeDecay, "Time decay", "More credit to touches closer to the order, halving every half-life."),
-        (Model::PositionBased, "Position based", "First and last touches get the most (40/20/40 by default), the middle shares the rest."),
-        (Model::Markov, "Data-driven (Markov)", "Channel weights from removal effects in a Markov chain learned from all journeys."),
-        (Model::Shapley, "Data-driven (Shapley)", "Channel weights from Shapley values of channel sets' conversion rates."),
+        (
+            Model::FirstTouch,
+            "First touch",
+            "All credit to the first touch in the journey.",
+        ),
+        (
+            Model::LastTouch,
+            "Last touch",
+            "All credit to the touch right before the order.",
+        ),
+        (
+            Model::LastNonDirect,
+            "Last non-direct",
+            "All credit to the last touch that was not a direct or organic visit.",
+        ),
+        (
+            Model::Linear,
+            "Linear",
+            "Equal credit to every touch; a channel seen twice gets two shares.",
+        ),
+        (
+            Model::TimeDecay,
+            "Time decay",
+            "More credit to touches closer to the order, halving every half-life.",
+        ),
+        (
+            Model::PositionBased,
+            "Position based",
+            "First and last touches get the most (40/20/40 by default), the middle shares the rest.",
+        ),
+        (
+            Model::Markov,
+            "Data-driven (Markov)",
+            "Channel weights from removal effects in a Markov chain learned from all journeys.",
+        ),
+        (
+            Model::Shapley,
+            "Data-driven (Shapley)",
+            "Channel weights from Shapley values of channel sets' conversion rates.",
+        ),
     ];
     let (model, params) = lookback_engine::current_model(store)?;
     Ok(ipc::ModelCatalog {
@@ -61,7 +93,11 @@ fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
     let params = ModelParams {
         lookback_days: choice.window_days,
         half_life_days: choice.half_life_days,
-        position_weights: PositionWeights { first, middle, last },
+        position_weights: PositionWeights {
+            first,
+            middle,
+            last,
+        },
     };
     params.validate()?;
     Ok((model, params))
@@ -79,7 +115,10 @@ pub fn run_for(store: &mut Store, choice: Option<&ipc::ModelChoice>, now_ms: i64
 
 fn parse_day(text: Option<&str>, field: &str) -> Result<Option<NaiveDate>> {
     text.filter(|t| !t.is_empty())
-        .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").with_context(|| format!("{field} {t:?} is not a date of the form YYYY-MM-DD")))
+        .map(|t| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .with_context(|| format!("{field} {t:?} is not a date of the form YYYY-MM-DD"))
+        })
         .transpose()
 }
 
@@ -118,7 +157,11 @@ fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {
         freshness: p
             .freshness
             .iter()
-            .map(|f| ipc::FreshnessLine { name: f.name.clone(), kind: f.kind.clone(), last_success_at_ms: f.last_success_at_ms })
+            .map(|f| ipc::FreshnessLine {
+                name: f.name.clone(),
+                kind: f.kind.clone(),
+                last_success_at_ms: f.last_success_at_ms,
+            })
             .collect(),
         deterministic: money(p.revenue_by_join_kind.deterministic_minor, c)?,
         identity_graph: money(p.revenue_by_join_kind.identity_graph_minor, c)?,
@@ -146,19 +189,34 @@ fn roas_row(r: &report::RoasRow, currency: &str) -> Result<ipc::RoasRow> {
 }
 
 fn chart(c: report::Chart, title: &str) -> ipc::ChartSvg {
-    ipc::ChartSvg { title: title.to_string(), svg: c.svg }
+    ipc::ChartSvg {
+        title: title.to_string(),
+        svg: c.svg,
+    }
 }
 
 /// The ROAS view a request asks for (the screen and its CSV export share it).
-fn roas_report(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<report::RoasView> {
+fn roas_report(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<report::RoasView> {
     let run_id = run_for(store, request.model.as_ref(), now_ms)?;
     Ok(report::roas_view(store, &query_for(request, run_id)?)?)
 }
 
 /// The CAC view a request asks for (the screen and its CSV export share it).
-fn cac_report(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<report::CacView> {
+fn cac_report(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<report::CacView> {
     let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-    Ok(report::cac_view(store, &query_for(request, run_id)?, now_ms)?)
+    Ok(report::cac_view(
+        store,
+        &query_for(request, run_id)?,
+        now_ms,
+    )?)
 }
 
 /// The ROAS screen: the table, plus ROAS over time and cost vs revenue charts.
@@ -168,14 +226,30 @@ pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Resul
     // ROAS over time needs buckets even when the table shows one row per key.
     let over_time = match query.bucket {
         Some(_) => view.clone(),
-        None => report::roas_view(store, &ViewQuery { bucket: Some(TimeBucket::Week), ..query })?,
+        None => report::roas_view(
+            store,
+            &ViewQuery {
+                bucket: Some(TimeBucket::Week),
+                ..query
+            },
+        )?,
     };
     let charts = vec![
-        chart(report::roas_chart_svg(&over_time, CHART_SERIES)?, "ROAS over time"),
-        chart(report::cost_vs_revenue_chart_svg(&view)?, "Cost vs attributed revenue"),
+        chart(
+            report::roas_chart_svg(&over_time, CHART_SERIES)?,
+            "ROAS over time",
+        ),
+        chart(
+            report::cost_vs_revenue_chart_svg(&view)?,
+            "Cost vs attributed revenue",
+        ),
     ];
     Ok(ipc::RoasView {
-        rows: view.rows.iter().map(|r| roas_row(r, &view.currency)).collect::<Result<_>>()?,
+        rows: view
+            .rows
+            .iter()
+            .map(|r| roas_row(r, &view.currency))
+            .collect::<Result<_>>()?,
         totals: roas_row(&view.totals, &view.currency)?,
         provenance: provenance(&view.provenance)?,
         charts,
@@ -199,14 +273,23 @@ fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {
 pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::CacView> {
     let view = cac_report(store, request, now_ms)?;
     Ok(ipc::CacView {
-        rows: view.rows.iter().map(|r| cac_row(r, &view.currency)).collect::<Result<_>>()?,
+        rows: view
+            .rows
+            .iter()
+            .map(|r| cac_row(r, &view.currency))
+            .collect::<Result<_>>()?,
         totals: cac_row(&view.totals, &view.currency)?,
         provenance: provenance(&view.provenance)?,
     })
 }
 
 /// Runs every model to compare with the request's parameters (window, half-life, weights).
-fn compare_runs(store: &mut Store, request: &ipc::ViewRequest, models: &[String], now_ms: i64) -> Result<Vec<i64>> {
+fn compare_runs(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    models: &[String],
+    now_ms: i64,
+) -> Result<Vec<i64>> {
     if models.len() < 2 {
         bail!("choose at least two models to compare");
     }
@@ -216,18 +299,44 @@ fn compare_runs(store: &mut Store, request: &ipc::ViewRequest, models: &[String]
     };
     models
         .iter()
-        .map(|m| run_for(store, Some(&ipc::ModelChoice { model: m.clone(), ..base.clone() }), now_ms))
+        .map(|m| {
+            run_for(
+                store,
+                Some(&ipc::ModelChoice {
+                    model: m.clone(),
+                    ..base.clone()
+                }),
+                now_ms,
+            )
+        })
         .collect()
 }
 
-fn compare_report(store: &mut Store, request: &ipc::ViewRequest, models: &[String], now_ms: i64) -> Result<report::CompareView> {
+fn compare_report(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    models: &[String],
+    now_ms: i64,
+) -> Result<report::CompareView> {
     let runs = compare_runs(store, request, models, now_ms)?;
     let q = query_for(request, 0)?;
-    Ok(report::compare_view(store, q.by, &runs, q.from, q.to, q.settled_only)?)
+    Ok(report::compare_view(
+        store,
+        q.by,
+        &runs,
+        q.from,
+        q.to,
+        q.settled_only,
+    )?)
 }
 
 /// The compare screen: one column per model, the spread between them, and grouped bars.
-pub fn compare(store: &mut Store, request: &ipc::ViewRequest, models: &[String], now_ms: i64) -> Result<ipc::CompareView> {
+pub fn compare(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    models: &[String],
+    now_ms: i64,
+) -> Result<ipc::CompareView> {
     let view = compare_report(store, request, models, now_ms)?;
     let c = &view.currency;
     let rows = view
@@ -237,10 +346,16 @@ pub fn compare(store: &mut Store, request: &ipc::ViewRequest, models: &[String],
             Ok(ipc::CompareRow {
                 key: r.key.clone(),
                 label: r.label.clone(),
-                revenue: r.revenue_minor.iter().map(|m| money(*m, c)).collect::<Result<_>>()?,
+                revenue: r
+                    .revenue_minor
+                    .iter()
+                    .map(|m| money(*m, c))
+                    .collect::<Result<_>>()?,
                 spread: money(r.spread_minor, c)?,
                 spread_percent: r.spread_ratio.as_ref().map(|ratio| {
-                    Ratio::new(ratio.numerator() * 100, ratio.denominator()).map(|p| p.to_decimal_string(1)).unwrap_or_default()
+                    Ratio::new(ratio.numerator() * 100, ratio.denominator())
+                        .map(|p| p.to_decimal_string(1))
+                        .unwrap_or_default()
                 }),
             })
         })
@@ -248,7 +363,10 @@ pub fn compare(store: &mut Store, request: &ipc::ViewRequest, models: &[String],
     Ok(ipc::CompareView {
         models: view.models.iter().map(provenance).collect::<Result<_>>()?,
         rows,
-        charts: vec![chart(report::compare_chart_svg(&view)?, "Attributed revenue by model")],
+        charts: vec![chart(
+            report::compare_chart_svg(&view)?,
+            "Attributed revenue by model",
+        )],
     })
 }
 
@@ -257,21 +375,40 @@ pub fn creator_list(store: &Store) -> Result<Vec<ipc::CreatorListItem>> {
     let mut creators: Vec<ipc::CreatorListItem> = store
         .creators()?
         .into_iter()
-        .map(|c| ipc::CreatorListItem { creator_id: c.creator_id, display_name: c.display_name })
+        .map(|c| ipc::CreatorListItem {
+            creator_id: c.creator_id,
+            display_name: c.display_name,
+        })
         .collect();
-    creators.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+    creators.sort_by(|a, b| {
+        a.display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+    });
     Ok(creators)
 }
 
-fn creator_report(store: &mut Store, request: &ipc::ViewRequest, creator_id: &str, now_ms: i64) -> Result<report::CreatorRevenueView> {
+fn creator_report(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    creator_id: &str,
+    now_ms: i64,
+) -> Result<report::CreatorRevenueView> {
     let run_id = run_for(store, request.model.as_ref(), now_ms)?;
     let from = parse_day(request.from.as_deref(), "from")?;
     let to = parse_day(request.to.as_deref(), "to")?;
-    Ok(report::creator_revenue_view(store, run_id, creator_id, from, to)?)
+    Ok(report::creator_revenue_view(
+        store, run_id, creator_id, from, to,
+    )?)
 }
 
 /// One creator's revenue: content, orders, gross vs net, settled vs provisional, by day.
-pub fn creator_revenue(store: &mut Store, request: &ipc::ViewRequest, creator_id: &str, now_ms: i64) -> Result<ipc::CreatorRevenueView> {
+pub fn creator_revenue(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    creator_id: &str,
+    now_ms: i64,
+) -> Result<ipc::CreatorRevenueView> {
     let v = creator_report(store, request, creator_id, now_ms)?;
     let c = &v.currency;
     Ok(ipc::CreatorRevenueView {
@@ -303,7 +440,9 @@ pub fn creator_revenue(store: &mut Store, request: &ipc::ViewRequest, creator_id
                 Ok(ipc::CreatorOrderRow {
                     order_id: o.order_id.clone(),
                     occurred_at_ms: o.occurred_at_ms,
-                    share_percent: Ratio::new(i128::from(o.share_ppb) * 100, 1_000_000_000).map(|r| r.to_decimal_string(2)).unwrap_or_default(),
+                    share_percent: Ratio::new(i128::from(o.share_ppb) * 100, 1_000_000_000)
+                        .map(|r| r.to_decimal_string(2))
+                        .unwrap_or_default(),
                     credited: money(o.credited_revenue_minor, c)?,
                     provisional: o.provisional,
                 })
@@ -312,7 +451,12 @@ pub fn creator_revenue(store: &mut Store, request: &ipc::ViewRequest, creator_id
         by_day: v
             .by_day
             .iter()
-            .map(|d| Ok(ipc::CreatorDay { day: d.day.to_string(), revenue: money(d.revenue_minor, c)? }))
+            .map(|d| {
+                Ok(ipc::CreatorDay {
+                    day: d.day.to_string(),
+                    revenue: money(d.revenue_minor, c)?,
+                })
+            })
             .collect::<Result<_>>()?,
         provenance: provenance(&v.provenance)?,
     })
@@ -336,12 +480,24 @@ pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
 }
 
 /// Makes `choice` the workspace's model, appending to the model log. A reason is required.
-pub fn set_default_model(store: &mut Store, choice: &ipc::ModelChoice, reason: &str, now_ms: i64) -> Result<ipc::ModelCatalog> {
+pub fn set_default_model(
+    store: &mut Store,
+    choice: &ipc::ModelChoice,
+    reason: &str,
+    now_ms: i64,
+) -> Result<ipc::ModelCatalog> {
     if reason.trim().is_empty() {
         bail!("say why the model changes: the model log keeps the reason");
     }
     let (model, params) = model_of(choice)?;
-    lookback_engine::set_model(store, model, &params, &lookback_engine::changed_by(None), reason.trim(), now_ms)?;
+    lookback_engine::set_model(
+        store,
+        model,
+        &params,
+        &lookback_engine::changed_by(None),
+        reason.trim(),
+        now_ms,
+    )?;
     model_catalog(store)
 }
 
@@ -357,8 +513,15 @@ pub fn export_csv(
 ) -> Result<ipc::ExportResult> {
     let options = ExportOptions::default();
     let summary = match view {
-        "roas" => report::export_roas_csv(&roas_report(store, request, now_ms)?, path, &options, now_ms)?,
-        "cac" => report::export_cac_csv(&cac_report(store, request, now_ms)?, path, &options, now_ms)?,
+        "roas" => report::export_roas_csv(
+            &roas_report(store, request, now_ms)?,
+            path,
+            &options,
+            now_ms,
+        )?,
+        "cac" => {
+            report::export_cac_csv(&cac_report(store, request, now_ms)?, path, &options, now_ms)?
+        }
         "compare" => {
             let v = compare_report(store, request, models.unwrap_or_default(), now_ms)?;
             report::export_compare_csv(&v, path, &options, now_ms)?
@@ -371,7 +534,10 @@ pub fn export_csv(
         "model-log" => report::export_model_log_csv(store, path, &options, now_ms)?,
         other => bail!("there is no {other:?} table to export"),
     };
-    Ok(ipc::ExportResult { path: summary.path.display().to_string(), rows: i64::try_from(summary.rows).unwrap_or(i64::MAX) })
+    Ok(ipc::ExportResult {
+        path: summary.path.display().to_string(),
+        rows: i64::try_from(summary.rows).unwrap_or(i64::MAX),
+    })
 }
 
 /// What each gap cause means, in the words the Reconciliation screen uses.
@@ -388,13 +554,30 @@ fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
 }
 
 /// The Reconciliation screen for the request's dates (default: the last 30 days of data).
-pub fn reconcile(store: &Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::ReconcileView> {
+pub fn reconcile(
+    store: &Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<ipc::ReconcileView> {
     let zone = lookback_core::time::parse_time_zone(&store.settings()?.reporting_timezone)?;
     let today = lookback_core::time::day_in_zone(now_ms, zone)?;
-    let last = store.overview()?.last_activity_at_ms.map(|ms| lookback_core::time::day_in_zone(ms, zone)).transpose()?.unwrap_or(today);
+    let last = store
+        .overview()?
+        .last_activity_at_ms
+        .map(|ms| lookback_core::time::day_in_zone(ms, zone))
+        .transpose()?
+        .unwrap_or(today);
     let to_day = parse_day(request.to.as_deref(), "to")?.unwrap_or(last);
-    let from_day = parse_day(request.from.as_deref(), "from")?.unwrap_or(to_day - chrono::Duration::days(29));
-    let r = lookback_trust::reconcile(store, &lookback_trust::ReconcileOptions { from_day, to_day, top: 5 })?;
+    let from_day =
+        parse_day(request.from.as_deref(), "from")?.unwrap_or(to_day - chrono::Duration::days(29));
+    let r = lookback_trust::reconcile(
+        store,
+        &lookback_trust::ReconcileOptions {
+            from_day,
+            to_day,
+            top: 5,
+        },
+    )?;
     let rc = &r.reporting_currency;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(ipc::ReconcileView {
@@ -427,15 +610,29 @@ pub fn reconcile(store: &Store, request: &ipc::ViewRequest, now_ms: i64) -> Resu
                     cause: g.cause.as_str().to_string(),
                     label: gap_label(g.cause).to_string(),
                     orders: n(g.orders),
-                    amounts: g.amounts.iter().map(|(c, m)| money(*m, c)).collect::<Result<_>>()?,
+                    amounts: g
+                        .amounts
+                        .iter()
+                        .map(|(c, m)| money(*m, c))
+                        .collect::<Result<_>>()?,
                     top: g
                         .top
                         .iter()
-                        .map(|t| Ok(ipc::GapOrder { order_id: t.order_id.clone(), source: t.source.clone(), day: t.day.clone(), amount: money(t.amount_minor, &t.currency)? }))
+                        .map(|t| {
+                            Ok(ipc::GapOrder {
+                                order_id: t.order_id.clone(),
+                                source: t.source.clone(),
+                                day: t.day.clone(),
+                                amount: money(t.amount_minor, &t.currency)?,
+                            })
+                        })
                         .collect::<Result<_>>()?,
                 })
             })
             .collect::<Result<_>>()?,
-        conservation_violations: r.conservation.as_ref().map(|c| n(c.violations.len() as u64)),
+        conservation_violations: r
+            .conservation
+            .as_ref()
+            .map(|c| n(c.violations.len() as u64)),
     })
 }

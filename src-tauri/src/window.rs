@@ -12,7 +12,8 @@ pub fn run(db: Option<PathBuf>) {
     // A workspace named with --db wins; otherwise reopen the last one used. A failure here is
     // not fatal: the welcome screen shows the error and offers the demo or a new workspace.
     let initial = db.or_else(|| app_state::recent_workspaces().into_iter().next());
-    let startup_error = initial.and_then(|path| commands::workspace::open_into(&state, &path).err());
+    let startup_error =
+        initial.and_then(|path| commands::workspace::open_into(&state, &path).err());
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

@@ -53,7 +53,8 @@ pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::
         orders: options.orders,
         end_at_ms: options.end_at_ms,
     };
-    let summary = lookback_demo::generate(&mut store, &config).context("writing the demo workspace")?;
+    let summary =
+        lookback_demo::generate(&mut store, &config).context("writing the demo workspace")?;
     Ok(summary)
 }
 
@@ -65,19 +66,27 @@ fn refuse_existing(path: &Path) -> Result<()> {
         );
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
 }
 
 /// The workspace's name and the settings that shape its numbers.
-pub fn info(store: &Store, path: &Path, read_only_reason: Option<String>) -> Result<ipc::WorkspaceInfo> {
+pub fn info(
+    store: &Store,
+    path: &Path,
+    read_only_reason: Option<String>,
+) -> Result<ipc::WorkspaceInfo> {
     let settings = match store.settings() {
         Ok(settings) => settings,
         // A damaged file may not even yield its settings; show it under its file name with the
         // defaults rather than refuse to show what else is readable.
         Err(_) if read_only_reason.is_some() => lookback_store::WorkspaceSettings {
-            name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             reporting_currency: lookback_store::DEFAULT_REPORTING_CURRENCY.to_string(),
             reporting_timezone: lookback_store::DEFAULT_REPORTING_TIMEZONE.to_string(),
             ..store_defaults()
@@ -112,11 +121,19 @@ pub fn money(minor: i64, currency: &str) -> Result<ipc::MoneyAmount> {
     let parsed: Currency = currency
         .parse()
         .with_context(|| format!("unknown currency {currency:?} in the store"))?;
-    Ok(ipc::MoneyAmount { currency: parsed.code().to_string(), amount: format_minor(minor, parsed), minor })
+    Ok(ipc::MoneyAmount {
+        currency: parsed.code().to_string(),
+        amount: format_minor(minor, parsed),
+        minor,
+    })
 }
 
 /// The overview screen's numbers, read from the store.
-pub fn overview(store: &Store, path: &Path, read_only_reason: Option<String>) -> Result<ipc::Overview> {
+pub fn overview(
+    store: &Store,
+    path: &Path,
+    read_only_reason: Option<String>,
+) -> Result<ipc::Overview> {
     let o = store.overview()?;
     let revenue = o
         .revenue
@@ -131,7 +148,11 @@ pub fn overview(store: &Store, path: &Path, read_only_reason: Option<String>) ->
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let spend = o.ad_spend.iter().map(|s| money(s.amount_minor, &s.currency)).collect::<Result<Vec<_>>>()?;
+    let spend = o
+        .ad_spend
+        .iter()
+        .map(|s| money(s.amount_minor, &s.currency))
+        .collect::<Result<Vec<_>>>()?;
     let sources = o
         .sources
         .iter()

@@ -13,7 +13,9 @@ use std::time::Instant;
 use lookback_sync::{CancelToken, SyncEvent};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::generic::GenericApi;
-use lookback_tests::mock::harness::{TEST_NOW_MS, count, fast_options, run_sync_with, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, fast_options, run_sync_with, workspace_with_source,
+};
 
 fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -32,12 +34,20 @@ fn cpu_seconds(stat_path: &str) -> f64 {
     // The command name (field 2) may contain spaces; count fields after its closing parenthesis.
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
 fn main() {
-    let events: usize = std::env::args().nth(1).map(|n| n.parse().expect("EVENTS is a number")).unwrap_or(1_000_000);
+    let events: usize = std::env::args()
+        .nth(1)
+        .map(|n| n.parse().expect("EVENTS is a number"))
+        .unwrap_or(1_000_000);
     let api = Arc::new(GenericApi::new("bench-token", events));
     let server = MockServer::start(api);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -48,13 +58,20 @@ fn main() {
     let pages = events.div_ceil(1_000) as u64;
     let mut rss_at_tenth = 0;
     let started = Instant::now();
-    let summary = run_sync_with(&mut store, &source, "bench-token", &options, &CancelToken::new(), |event| {
-        if let SyncEvent::PageCommitted { counters, .. } = event
-            && counters.pages == pages / 10
-        {
-            rss_at_tenth = status_kib("VmRSS:");
-        }
-    })
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        "bench-token",
+        &options,
+        &CancelToken::new(),
+        |event| {
+            if let SyncEvent::PageCommitted { counters, .. } = event
+                && counters.pages == pages / 10
+            {
+                rss_at_tenth = status_kib("VmRSS:");
+            }
+        },
+    )
     .expect("sync");
     let elapsed = started.elapsed();
     let rss_at_end = status_kib("VmRSS:");

@@ -10,7 +10,10 @@ use std::process::{Command, Output};
 
 /// The workspace root (the directory holding the top-level Cargo.toml).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The `lookback` binary under test. `cargo test` does not build another package's binary, so
@@ -19,7 +22,9 @@ pub fn lookback_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("LOOKBACK_BIN") {
         return PathBuf::from(path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
     let bin = target.join("debug").join("lookback");
     assert!(
         bin.exists(),
@@ -36,7 +41,10 @@ pub struct TestHome {
 
 impl TestHome {
     pub fn new() -> TestHome {
-        let dir = tempfile::Builder::new().prefix("lookback-test-").tempdir().expect("create temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("lookback-test-")
+            .tempdir()
+            .expect("create temp dir");
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
         TestHome { dir }
@@ -60,7 +68,9 @@ impl TestHome {
     /// Runs `lookback` with these arguments in this home.
     pub fn lookback(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(lookback_bin());
-        cmd.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        cmd.args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
         self.apply(&mut cmd);
         cmd.output().expect("run lookback")
     }
@@ -86,10 +96,12 @@ impl Default for TestHome {
 
 /// Opens a workspace file directly with SQLite, read-only: the tests' independent view of the store.
 pub fn open_sqlite(path: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open workspace file")
+    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open workspace file")
 }
 
 /// One integer from a query.
 pub fn query_i64(conn: &rusqlite::Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }

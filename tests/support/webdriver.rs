@@ -47,7 +47,10 @@ impl Drop for ProcessGroupGuard {
 fn wait_until_free(port: u16, within: Duration) {
     let deadline = Instant::now() + within;
     while TcpStream::connect(("127.0.0.1", port)).is_ok() {
-        assert!(Instant::now() < deadline, "port {port} is still taken; a WebKitWebDriver from an earlier run is still alive");
+        assert!(
+            Instant::now() < deadline,
+            "port {port} is still taken; a WebKitWebDriver from an earlier run is still alive"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -69,7 +72,14 @@ impl Display {
             .expect("a free X display number");
         let name = format!(":{number}");
         let child = Command::new("Xvfb")
-            .args([name.as_str(), "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
+            .args([
+                name.as_str(),
+                "-screen",
+                "0",
+                "1400x900x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -80,7 +90,10 @@ impl Display {
             assert!(Instant::now() < deadline, "Xvfb did not come up on {name}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Display { name, _xvfb: Some(guard) }
+        Display {
+            name,
+            _xvfb: Some(guard),
+        }
     }
 }
 
@@ -110,10 +123,16 @@ impl TauriDriver {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         home.apply(&mut cmd);
-        let child = ProcessGroupGuard(cmd.spawn().expect("start tauri-driver (cargo install tauri-driver --locked)"));
+        let child = ProcessGroupGuard(
+            cmd.spawn()
+                .expect("start tauri-driver (cargo install tauri-driver --locked)"),
+        );
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", DRIVER_PORT)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {DRIVER_PORT}");
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {DRIVER_PORT}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         TauriDriver { _child: child }
@@ -146,7 +165,10 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
 impl Session {
     /// Launches `application` with `args` through tauri-driver and returns the session.
     pub fn launch(application: &Path, args: &[&str]) -> Session {
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap();
         let caps = json!({
             "capabilities": {
                 "alwaysMatch": {
@@ -159,7 +181,11 @@ impl Session {
         let mut attempt = 0;
         let resp: Value = loop {
             attempt += 1;
-            match http.post(format!("http://127.0.0.1:{DRIVER_PORT}/session")).json(&caps).send() {
+            match http
+                .post(format!("http://127.0.0.1:{DRIVER_PORT}/session"))
+                .json(&caps)
+                .send()
+            {
                 Ok(resp) => break resp.json().expect("session JSON"),
                 Err(err) if attempt < 5 => {
                     eprintln!("creating the WebDriver session failed ({err}); retrying");
@@ -172,7 +198,10 @@ impl Session {
             .as_str()
             .unwrap_or_else(|| panic!("no session id in {resp}"))
             .to_string();
-        Session { http, base: format!("http://127.0.0.1:{DRIVER_PORT}/session/{id}") }
+        Session {
+            http,
+            base: format!("http://127.0.0.1:{DRIVER_PORT}/session/{id}"),
+        }
     }
 
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -180,15 +209,26 @@ impl Session {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp: Value = req.send().expect("WebDriver request").json().expect("WebDriver JSON");
+        let resp: Value = req
+            .send()
+            .expect("WebDriver request")
+            .json()
+            .expect("WebDriver JSON");
         resp["value"].clone()
     }
 
     /// Finds an element by CSS selector now; `None` if absent.
     pub fn find(&self, css: &str) -> Option<String> {
-        let value = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
+        let value = self.call(
+            reqwest::Method::POST,
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         // A found element is {"element-6066-…": id}; "no such element" is an error object.
-        value.get(W3C_ELEMENT_KEY).and_then(|v| v.as_str()).map(str::to_string)
+        value
+            .get(W3C_ELEMENT_KEY)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     }
 
     /// Waits until an element matching `css` exists and returns it.
@@ -208,17 +248,34 @@ impl Session {
 
     /// The rendered text of an element.
     pub fn text(&self, element: &str) -> String {
-        self.call(reqwest::Method::GET, &format!("/element/{element}/text"), None).as_str().unwrap_or_default().to_string()
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{element}/text"),
+            None,
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
     }
 
     /// An attribute of an element.
     pub fn attr(&self, element: &str, name: &str) -> Option<String> {
-        self.call(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None).as_str().map(str::to_string)
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{element}/attribute/{name}"),
+            None,
+        )
+        .as_str()
+        .map(str::to_string)
     }
 
     /// Types `text` into an input or textarea.
     pub fn type_text(&self, element: &str, text: &str) {
-        self.call(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": text})));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        );
     }
 
     /// Polls a script until it returns `true`, or fails with `what`.
@@ -234,24 +291,37 @@ impl Session {
     }
 
     pub fn click(&self, element: &str) {
-        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({})));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        );
     }
 
     /// Runs a script in the page and returns its result.
     pub fn eval(&self, script: &str) -> Value {
-        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     /// The window's title.
     pub fn title(&self) -> String {
-        self.call(reqwest::Method::GET, "/title", None).as_str().unwrap_or_default().to_string()
+        self.call(reqwest::Method::GET, "/title", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// A PNG screenshot of the window's content.
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
         let b64 = self.call(reqwest::Method::GET, "/screenshot", None);
-        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("screenshot base64")
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("screenshot base64")
     }
 }
 

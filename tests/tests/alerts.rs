@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
-use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, check_and_deliver};
+use lookback_alerts::{
+    AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, check_and_deliver,
+};
 use lookback_store::{IdentityKeys, Order, Store, Touch};
 use lookback_sync::Secret;
 use lookback_tests::mock::{MockApi, MockRequest, MockResponse, MockServer};
@@ -23,12 +25,21 @@ struct SlackApi {
 impl MockApi for SlackApi {
     fn handle(&self, _: &MockRequest) -> MockResponse {
         let status = self.status.load(Ordering::SeqCst);
-        MockResponse::text(status, if status == 200 { "ok" } else { "internal_error" })
+        MockResponse::text(
+            status,
+            if status == 200 {
+                "ok"
+            } else {
+                "internal_error"
+            },
+        )
     }
 }
 
 fn slack(status: u16) -> (MockServer, String) {
-    let server = MockServer::start(Arc::new(SlackApi { status: AtomicU16::new(status) }));
+    let server = MockServer::start(Arc::new(SlackApi {
+        status: AtomicU16::new(status),
+    }));
     let url = format!("{}/services/T000/B000/XXXX", server.base_url);
     (server, url)
 }
@@ -85,7 +96,11 @@ fn rule(kind: AlertKind, threshold: i64) -> RuleRequest {
 }
 
 fn fast_policy(max_attempts: i64) -> DeliveryPolicy {
-    DeliveryPolicy { max_attempts, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) }
+    DeliveryPolicy {
+        max_attempts,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    }
 }
 
 fn clock() -> i64 {
@@ -103,19 +118,26 @@ async fn a_crossed_threshold_notifies_exactly_once_across_checks_and_a_restart()
     {
         let mut store = workspace(&path);
         // $100 settled-only: the paid $150 crosses it; $300 is not reached even with provisional.
-        lookback_alerts::add_rule(&mut store, &rule(AlertKind::CreatorRevenue, 10_000), NOW).unwrap();
+        lookback_alerts::add_rule(&mut store, &rule(AlertKind::CreatorRevenue, 10_000), NOW)
+            .unwrap();
         let mut high = rule(AlertKind::CreatorRevenue, 30_000);
         high.include_provisional = true;
         lookback_alerts::add_rule(&mut store, &high, NOW).unwrap();
-        let first = check_and_deliver(&mut store, &notifiers, &policy, NOW, &clock).await.unwrap();
+        let first = check_and_deliver(&mut store, &notifiers, &policy, NOW, &clock)
+            .await
+            .unwrap();
         assert_eq!((first.findings, first.claimed, first.sent), (1, 1, 1));
         // A second check a minute later finds the same fact and sends nothing.
-        let second = check_and_deliver(&mut store, &notifiers, &policy, NOW + 60_000, &clock).await.unwrap();
+        let second = check_and_deliver(&mut store, &notifiers, &policy, NOW + 60_000, &clock)
+            .await
+            .unwrap();
         assert_eq!((second.findings, second.claimed, second.sent), (1, 0, 0));
     }
     // Restart: drop the store (above) and open the file again.
     let mut store = Store::open(&path).unwrap();
-    let third = check_and_deliver(&mut store, &notifiers, &policy, NOW + 120_000, &clock).await.unwrap();
+    let third = check_and_deliver(&mut store, &notifiers, &policy, NOW + 120_000, &clock)
+        .await
+        .unwrap();
     assert_eq!((third.claimed, third.sent), (0, 0));
 
     let posts = server.requests();
@@ -127,7 +149,13 @@ async fn a_crossed_threshold_notifies_exactly_once_across_checks_and_a_restart()
     assert_eq!(body["lookback"]["model"], lookback_alerts::ALERT_MODEL);
     assert!(body["text"].as_str().unwrap().contains("ann"));
     let conn = open_sqlite(&path);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM alert_notifications WHERE state = 'sent'"), 1);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM alert_notifications WHERE state = 'sent'"
+        ),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,20 +167,63 @@ async fn a_failing_slack_endpoint_is_retried_then_dead_lettered_once() {
     let notifiers: [&dyn Notifier; 1] = [&notifier];
     let mut store = workspace(&path);
     lookback_alerts::add_rule(&mut store, &rule(AlertKind::LargeOrder, 10_000), NOW).unwrap();
-    let summary = check_and_deliver(&mut store, &notifiers, &fast_policy(3), NOW, &clock).await.unwrap();
+    let summary = check_and_deliver(&mut store, &notifiers, &fast_policy(3), NOW, &clock)
+        .await
+        .unwrap();
     assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 0, 1));
-    assert_eq!(server.requests().len(), 3, "three attempts, then it gives up");
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "three attempts, then it gives up"
+    );
 
     let conn = open_sqlite(&path);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM alert_notifications WHERE state = 'failed' AND attempts = 3"), 1);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE source = 'alerts' AND stream = 'slack'"), 1);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ord_1%'"), 1, "the dead letter says which order");
-    assert_eq!(query_i64(&conn, &format!("SELECT COUNT(*) FROM dead_letters WHERE reason LIKE '%{}%'", "services/T000")), 0, "the URL is a secret");
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM alert_notifications WHERE state = 'failed' AND attempts = 3"
+        ),
+        1
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM dead_letters WHERE source = 'alerts' AND stream = 'slack'"
+        ),
+        1
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ord_1%'"
+        ),
+        1,
+        "the dead letter says which order"
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            &format!(
+                "SELECT COUNT(*) FROM dead_letters WHERE reason LIKE '%{}%'",
+                "services/T000"
+            )
+        ),
+        0,
+        "the URL is a secret"
+    );
 
     // Checking again neither re-sends nor adds a second dead letter.
     drop(store);
     let mut store = Store::open(&path).unwrap();
-    let again = check_and_deliver(&mut store, &notifiers, &fast_policy(3), NOW + 60_000, &clock).await.unwrap();
+    let again = check_and_deliver(
+        &mut store,
+        &notifiers,
+        &fast_policy(3),
+        NOW + 60_000,
+        &clock,
+    )
+    .await
+    .unwrap();
     assert_eq!((again.claimed, again.sent, again.failed), (0, 0, 0));
     assert_eq!(server.requests().len(), 3);
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 1);

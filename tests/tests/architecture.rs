@@ -11,11 +11,21 @@ use lookback_tests::repo_root;
 /// Workspace package name → names of its normal (non-dev, non-build) dependencies.
 fn dependency_graph() -> HashMap<String, Vec<String>> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(repo_root())
         .output()
         .expect("run cargo metadata");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     meta["packages"]
         .as_array()
@@ -51,13 +61,25 @@ fn closure(graph: &HashMap<String, Vec<String>>, package: &str) -> BTreeSet<Stri
 #[test]
 fn only_the_app_package_depends_on_tauri() {
     let graph = dependency_graph();
-    let libraries: Vec<&String> = graph.keys().filter(|p| p.starts_with("lookback-") && *p != "lookback-tests").collect();
-    assert!(libraries.len() >= 3, "found the library crates: {libraries:?}");
+    let libraries: Vec<&String> = graph
+        .keys()
+        .filter(|p| p.starts_with("lookback-") && *p != "lookback-tests")
+        .collect();
+    assert!(
+        libraries.len() >= 3,
+        "found the library crates: {libraries:?}"
+    );
     for library in libraries {
         let deps = closure(&graph, library);
-        assert!(!deps.iter().any(|d| d == "tauri" || d.starts_with("tauri-")), "{library} must not depend on tauri");
+        assert!(
+            !deps.iter().any(|d| d == "tauri" || d.starts_with("tauri-")),
+            "{library} must not depend on tauri"
+        );
     }
-    assert!(closure(&graph, "lookback").contains("tauri"), "the app itself does use tauri");
+    assert!(
+        closure(&graph, "lookback").contains("tauri"),
+        "the app itself does use tauri"
+    );
 }
 
 #[test]
@@ -65,7 +87,10 @@ fn core_does_no_io() {
     let graph = dependency_graph();
     let deps = closure(&graph, "lookback-core");
     for forbidden in ["rusqlite", "reqwest", "tokio", "hyper", "tauri", "keyring"] {
-        assert!(!deps.contains(forbidden), "lookback-core must not depend on {forbidden}");
+        assert!(
+            !deps.contains(forbidden),
+            "lookback-core must not depend on {forbidden}"
+        );
     }
 }
 
@@ -75,6 +100,9 @@ fn only_the_store_speaks_sql() {
     for (package, deps) in &graph {
         let direct_sql = deps.iter().any(|d| d == "rusqlite");
         let allowed = package == "lookback-store" || package == "lookback-tests";
-        assert!(!direct_sql || allowed, "{package} depends on rusqlite directly; only lookback-store speaks SQL");
+        assert!(
+            !direct_sql || allowed,
+            "{package} depends on rusqlite directly; only lookback-store speaks SQL"
+        );
     }
 }

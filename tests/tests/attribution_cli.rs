@@ -7,7 +7,15 @@ use lookback_tests::{TestHome, open_sqlite, query_i64};
 fn demo(home: &TestHome) -> String {
     let db = home.path("demo.lookback");
     let db = db.to_str().unwrap().to_owned();
-    home.lookback_ok(&["--db", &db, "demo", "--orders", "800", "--end", "2026-06-30"]);
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "demo",
+        "--orders",
+        "800",
+        "--end",
+        "2026-06-30",
+    ]);
     db
 }
 
@@ -19,22 +27,42 @@ fn json(text: &str) -> serde_json::Value {
 fn credits_by_creator_account_for_all_net_revenue() {
     let home = TestHome::new();
     let db = demo(&home);
-    let out = json(&home.lookback_ok(&["--db", &db, "report", "credits", "--by", "creator", "--model", "linear", "--format", "json"]));
+    let out = json(&home.lookback_ok(&[
+        "--db", &db, "report", "credits", "--by", "creator", "--model", "linear", "--format",
+        "json",
+    ]));
     assert_eq!(out["run"]["model"], "linear");
     let rows = out["rows"].as_array().unwrap();
     assert!(!rows.is_empty());
-    let credited: i64 = rows.iter().map(|r| r["revenue_minor"].as_i64().unwrap()).sum();
+    let credited: i64 = rows
+        .iter()
+        .map(|r| r["revenue_minor"].as_i64().unwrap())
+        .sum();
     assert_eq!(credited, out["totals"]["revenue_minor"].as_i64().unwrap());
     let unattributed = out["unattributed"]["revenue_minor"].as_i64().unwrap();
-    assert_eq!(out["missing_fx"]["orders"], 0, "the demo has a rate for every order day");
+    assert_eq!(
+        out["missing_fx"]["orders"], 0,
+        "the demo has a rate for every order day"
+    );
 
     // Independently: the run's orders' net revenue in the reporting currency, straight from SQLite.
     let conn = open_sqlite(std::path::Path::new(&db));
     let run_id = out["run"]["run_id"].as_i64().unwrap();
-    let net = query_i64(&conn, &format!("SELECT SUM(net_minor) FROM run_orders WHERE run_id = {run_id} AND outcome != 'missing_fx'"));
+    let net = query_i64(
+        &conn,
+        &format!(
+            "SELECT SUM(net_minor) FROM run_orders WHERE run_id = {run_id} AND outcome != 'missing_fx'"
+        ),
+    );
     assert_eq!(credited + unattributed, net);
     let orders = query_i64(&conn, "SELECT COUNT(*) FROM orders");
-    assert_eq!(query_i64(&conn, &format!("SELECT COUNT(*) FROM run_orders WHERE run_id = {run_id}")), orders);
+    assert_eq!(
+        query_i64(
+            &conn,
+            &format!("SELECT COUNT(*) FROM run_orders WHERE run_id = {run_id}")
+        ),
+        orders
+    );
     // USD orders without adjustments are net = gross, so the run did not invent or drop money.
     let usd_clean = query_i64(
         &conn,
@@ -53,17 +81,38 @@ fn credits_by_creator_account_for_all_net_revenue() {
 fn every_model_name_works() {
     let home = TestHome::new();
     let db = demo(&home);
-    for model in ["first-touch", "last-touch", "last-non-direct", "linear", "time-decay", "position-based", "markov", "shapley"] {
-        let out = json(&home.lookback_ok(&["--db", &db, "report", "credits", "--model", model, "--format", "json"]));
+    for model in [
+        "first-touch",
+        "last-touch",
+        "last-non-direct",
+        "linear",
+        "time-decay",
+        "position-based",
+        "markov",
+        "shapley",
+    ] {
+        let out = json(&home.lookback_ok(&[
+            "--db", &db, "report", "credits", "--model", model, "--format", "json",
+        ]));
         assert_eq!(out["run"]["model"], model);
-        assert!(out["totals"]["revenue_minor"].as_i64().unwrap() > 0, "{model}");
+        assert!(
+            out["totals"]["revenue_minor"].as_i64().unwrap() > 0,
+            "{model}"
+        );
     }
-    let table = home.lookback_ok(&["--db", &db, "report", "credits", "--by", "channel", "--format", "table"]);
+    let table = home.lookback_ok(&[
+        "--db", &db, "report", "credits", "--by", "channel", "--format", "table",
+    ]);
     assert!(table.starts_with("run "), "{table}");
-    let out = home.lookback(&["--db", &db, "report", "credits", "--by", "channel", "--format", "csv"]);
+    let out = home.lookback(&[
+        "--db", &db, "report", "credits", "--by", "channel", "--format", "csv",
+    ]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().next(), Some("channel,conversions,revenue,currency"));
+    assert_eq!(
+        stdout.lines().next(),
+        Some("channel,conversions,revenue,currency")
+    );
     assert!(String::from_utf8(out.stderr).unwrap().starts_with("run "));
 }
 
@@ -75,7 +124,19 @@ fn model_set_is_logged_and_previews_are_not() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--reason"));
 
-    home.lookback_ok(&["--db", &db, "model", "set", "position-based", "--position-weights", "30,40,30", "--reason", "creators assist", "--as", "maria"]);
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "model",
+        "set",
+        "position-based",
+        "--position-weights",
+        "30,40,30",
+        "--reason",
+        "creators assist",
+        "--as",
+        "maria",
+    ]);
     let log = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
     let entries = log.as_array().unwrap();
     assert_eq!(entries.len(), 1);
@@ -83,9 +144,16 @@ fn model_set_is_logged_and_previews_are_not() {
     assert_eq!(entries[0]["from_model"], "last-touch");
     assert_eq!(entries[0]["changed_by"], "maria");
     assert_eq!(entries[0]["reason"], "creators assist");
-    assert!(entries[0]["parameters_after"].as_str().unwrap().contains("[30,40,30]"));
+    assert!(
+        entries[0]["parameters_after"]
+            .as_str()
+            .unwrap()
+            .contains("[30,40,30]")
+    );
 
-    home.lookback_ok(&["--db", &db, "report", "credits", "--model", "markov", "--format", "json"]);
+    home.lookback_ok(&[
+        "--db", &db, "report", "credits", "--model", "markov", "--format", "json",
+    ]);
     let after = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
     assert_eq!(after.as_array().unwrap().len(), 1, "a preview must not log");
     let show = home.lookback_ok(&["--db", &db, "model", "show"]);
@@ -98,9 +166,16 @@ fn model_set_is_logged_and_previews_are_not() {
 fn markov_weights_csv_sums_to_one() {
     let home = TestHome::new();
     let db = demo(&home);
-    let csv = home.lookback_ok(&["--db", &db, "report", "weights", "--model", "markov", "--format", "csv"]);
+    let csv = home.lookback_ok(&[
+        "--db", &db, "report", "weights", "--model", "markov", "--format", "csv",
+    ]);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("channel,removal_effect,weight,conversions,paths"));
-    let total: f64 = lines.map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap()).sum();
+    assert_eq!(
+        lines.next(),
+        Some("channel,removal_effect,weight,conversions,paths")
+    );
+    let total: f64 = lines
+        .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+        .sum();
     assert!((total - 1.0).abs() < 1e-6, "weights sum to {total}");
 }

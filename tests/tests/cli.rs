@@ -8,28 +8,65 @@ fn demo_then_overview_reports_what_the_store_holds() {
     let home = TestHome::new();
     let db = home.path("w.lookback");
     let db_arg = db.to_str().unwrap();
-    let out = home.lookback_ok(&["--db", db_arg, "demo", "--seed", "3", "--orders", "1200", "--end", "2026-09-30"]);
+    let out = home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "demo",
+        "--seed",
+        "3",
+        "--orders",
+        "1200",
+        "--end",
+        "2026-09-30",
+    ]);
     assert!(out.contains("1200 orders"), "demo summary: {out}");
 
-    let json: serde_json::Value = serde_json::from_str(&home.lookback_ok(&["--db", db_arg, "overview", "--format", "json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&home.lookback_ok(&["--db", db_arg, "overview", "--format", "json"]))
+            .unwrap();
     let conn = open_sqlite(&db);
     assert_eq!(json["orders"].as_i64().unwrap(), 1200);
-    assert_eq!(json["orders"].as_i64().unwrap(), query_i64(&conn, "SELECT COUNT(*) FROM orders"));
-    assert_eq!(json["touches"].as_i64().unwrap(), query_i64(&conn, "SELECT COUNT(*) FROM touches"));
-    assert_eq!(json["creators"].as_i64().unwrap(), query_i64(&conn, "SELECT COUNT(*) FROM creators"));
+    assert_eq!(
+        json["orders"].as_i64().unwrap(),
+        query_i64(&conn, "SELECT COUNT(*) FROM orders")
+    );
+    assert_eq!(
+        json["touches"].as_i64().unwrap(),
+        query_i64(&conn, "SELECT COUNT(*) FROM touches")
+    );
+    assert_eq!(
+        json["creators"].as_i64().unwrap(),
+        query_i64(&conn, "SELECT COUNT(*) FROM creators")
+    );
 
     // Per currency, the overview's gross and net agree with the rows, and net = gross − deductions.
     for row in json["revenue"].as_array().unwrap() {
         let currency = row["currency"].as_str().unwrap();
-        let gross = query_i64(&conn, &format!("SELECT SUM(gross_minor) FROM orders WHERE currency='{currency}'"));
-        assert_eq!(row["gross"]["minor"].as_i64().unwrap(), gross, "{currency} gross");
+        let gross = query_i64(
+            &conn,
+            &format!("SELECT SUM(gross_minor) FROM orders WHERE currency='{currency}'"),
+        );
+        assert_eq!(
+            row["gross"]["minor"].as_i64().unwrap(),
+            gross,
+            "{currency} gross"
+        );
         let net = row["net"]["minor"].as_i64().unwrap();
-        let deductions = row["refunds"]["minor"].as_i64().unwrap() + row["chargebacks"]["minor"].as_i64().unwrap();
+        let deductions = row["refunds"]["minor"].as_i64().unwrap()
+            + row["chargebacks"]["minor"].as_i64().unwrap();
         assert_eq!(net, gross - deductions, "{currency} net");
         assert!(deductions > 0, "the demo has refunds in {currency}");
     }
-    let spend: i64 = json["spend"].as_array().unwrap().iter().map(|s| s["minor"].as_i64().unwrap()).sum();
-    assert_eq!(spend, query_i64(&conn, "SELECT SUM(spend_minor) FROM ad_spend"));
+    let spend: i64 = json["spend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        spend,
+        query_i64(&conn, "SELECT SUM(spend_minor) FROM ad_spend")
+    );
 }
 
 #[test]
@@ -37,13 +74,31 @@ fn the_demo_is_deterministic_for_a_seed() {
     let home = TestHome::new();
     let dump = |name: &str, seed: &str| {
         let db = home.path(name);
-        home.lookback_ok(&["--db", db.to_str().unwrap(), "demo", "--seed", seed, "--orders", "300", "--end", "2026-06-30"]);
+        home.lookback_ok(&[
+            "--db",
+            db.to_str().unwrap(),
+            "demo",
+            "--seed",
+            seed,
+            "--orders",
+            "300",
+            "--end",
+            "2026-06-30",
+        ]);
         let conn = open_sqlite(&db);
         let mut stmt = conn.prepare("SELECT order_id, occurred_at_ms, gross_minor, currency FROM orders ORDER BY order_id").unwrap();
-        stmt.query_map([], |r| Ok(format!("{}|{}|{}|{}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
+        stmt.query_map([], |r| {
+            Ok(format!(
+                "{}|{}|{}|{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
     };
     assert_eq!(dump("a.lookback", "9"), dump("b.lookback", "9"));
     assert_ne!(dump("c.lookback", "9"), dump("d.lookback", "10"));
@@ -60,36 +115,65 @@ fn bad_input_gives_one_clear_line_and_a_nonzero_exit() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     assert!(err.contains("nope.lookback"), "names the file: {err}");
-    assert!(!missing.exists(), "a missing workspace is not created by reading it");
+    assert!(
+        !missing.exists(),
+        "a missing workspace is not created by reading it"
+    );
 
     // A file that is not a workspace is refused and left byte-for-byte as it was.
     let corrupt = home.path("notes.lookback");
-    std::fs::write(&corrupt, b"these are my notes, not a database\n".repeat(200)).unwrap();
+    std::fs::write(
+        &corrupt,
+        b"these are my notes, not a database\n".repeat(200),
+    )
+    .unwrap();
     let before = std::fs::read(&corrupt).unwrap();
     let out = home.lookback(&["--db", corrupt.to_str().unwrap(), "overview"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     assert!(err.contains("notes.lookback"), "names the file: {err}");
-    assert_eq!(std::fs::read(&corrupt).unwrap(), before, "the file is untouched");
+    assert_eq!(
+        std::fs::read(&corrupt).unwrap(),
+        before,
+        "the file is untouched"
+    );
 
     // A truncated workspace: the first half of a real one.
     let good = home.path("good.lookback");
-    home.lookback_ok(&["--db", good.to_str().unwrap(), "demo", "--orders", "200", "--end", "2026-06-30"]);
+    home.lookback_ok(&[
+        "--db",
+        good.to_str().unwrap(),
+        "demo",
+        "--orders",
+        "200",
+        "--end",
+        "2026-06-30",
+    ]);
     let bytes = std::fs::read(&good).unwrap();
     let truncated = home.path("truncated.lookback");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     let out = home.lookback(&["--db", truncated.to_str().unwrap(), "overview"]);
     assert!(!out.status.success(), "a truncated workspace is refused");
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1);
-    assert_eq!(std::fs::read(&truncated).unwrap(), &bytes[..bytes.len() / 2], "the truncated file is untouched");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
+    assert_eq!(
+        std::fs::read(&truncated).unwrap(),
+        &bytes[..bytes.len() / 2],
+        "the truncated file is untouched"
+    );
 
     // Demo into an existing workspace is refused and the workspace keeps its data.
     let orders_before = query_i64(&open_sqlite(&good), "SELECT COUNT(*) FROM orders");
     let out = home.lookback(&["--db", good.to_str().unwrap(), "demo"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    assert_eq!(query_i64(&open_sqlite(&good), "SELECT COUNT(*) FROM orders"), orders_before);
+    assert_eq!(
+        query_i64(&open_sqlite(&good), "SELECT COUNT(*) FROM orders"),
+        orders_before
+    );
 
     // An unknown subcommand.
     let out = home.lookback(&["frobnicate"]);
@@ -116,7 +200,14 @@ fn an_empty_workspace_has_an_empty_overview() {
     let home = TestHome::new();
     let db = home.path("empty.lookback");
     home.lookback_ok(&["--db", db.to_str().unwrap(), "init", "--name", "Acme"]);
-    let json: serde_json::Value = serde_json::from_str(&home.lookback_ok(&["--db", db.to_str().unwrap(), "overview", "--format", "json"])).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&home.lookback_ok(&[
+        "--db",
+        db.to_str().unwrap(),
+        "overview",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
     assert_eq!(json["workspace"]["name"], "Acme");
     assert_eq!(json["orders"], 0);
     assert_eq!(json["revenue"].as_array().unwrap().len(), 0);

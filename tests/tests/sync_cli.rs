@@ -25,15 +25,29 @@ const KILL_TOKEN: &str = "cli-kill-token-20a7c3";
 /// Runs `lookback` in `home` with `stdin` piped in.
 fn lookback_with_stdin(home: &TestHome, args: &[&str], stdin: &str) -> Output {
     let mut cmd = Command::new(lookback_bin());
-    cmd.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     home.apply(&mut cmd);
     let mut child = cmd.spawn().expect("run lookback");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().expect("wait for lookback")
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 #[test]
@@ -46,65 +60,154 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
     let mut printed = String::new();
     home.lookback_ok(&["--db", db, "init"]);
 
-    let added = lookback_with_stdin(&home, &["--db", db, "source", "add", "generic", "--name", "gen", "--base-url", &server.base_url], &format!("{TOKEN}\n"));
+    let added = lookback_with_stdin(
+        &home,
+        &[
+            "--db",
+            db,
+            "source",
+            "add",
+            "generic",
+            "--name",
+            "gen",
+            "--base-url",
+            &server.base_url,
+        ],
+        &format!("{TOKEN}\n"),
+    );
     assert!(added.status.success(), "{}", text(&added));
     printed += &text(&added);
-    let wrong = lookback_with_stdin(&home, &["--db", db, "source", "add", "generic", "--name", "bad", "--base-url", &server.base_url], WRONG);
+    let wrong = lookback_with_stdin(
+        &home,
+        &[
+            "--db",
+            db,
+            "source",
+            "add",
+            "generic",
+            "--name",
+            "bad",
+            "--base-url",
+            &server.base_url,
+        ],
+        WRONG,
+    );
     assert!(wrong.status.success(), "{}", text(&wrong));
     printed += &text(&wrong);
 
     let list = home.lookback_ok(&["--db", db, "source", "list"]);
-    assert!(list.contains("gen\tgeneric\t") && list.contains("bad\tgeneric\t"), "{list}");
+    assert!(
+        list.contains("gen\tgeneric\t") && list.contains("bad\tgeneric\t"),
+        "{list}"
+    );
     printed += &list;
 
     let tested = home.lookback(&["--db", db, "source", "test", "gen"]);
     assert!(tested.status.success(), "{}", text(&tested));
-    assert!(text(&tested).contains("accepted the credential (HTTP 200"), "{}", text(&tested));
+    assert!(
+        text(&tested).contains("accepted the credential (HTTP 200"),
+        "{}",
+        text(&tested)
+    );
     printed += &text(&tested);
     let refused = home.lookback(&["--db", db, "source", "test", "bad"]);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr).into_owned();
-    assert!(message.contains("bad: the generic API refused the credential (HTTP 401)"), "{message}");
-    assert!(message.contains("lookback source add generic --name bad"), "{message}");
+    assert!(
+        message.contains("bad: the generic API refused the credential (HTTP 401)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("lookback source add generic --name bad"),
+        "{message}"
+    );
     printed += &text(&refused);
 
     let synced = home.lookback(&["--db", db, "sync", "gen"]);
     assert!(synced.status.success(), "{}", text(&synced));
-    assert!(String::from_utf8_lossy(&synced.stdout).contains("gen/events: 120 new, 0 unchanged"), "{}", text(&synced));
-    assert!(String::from_utf8_lossy(&synced.stderr).contains("gen/events: 1 pages, 120 records"), "{}", text(&synced));
+    assert!(
+        String::from_utf8_lossy(&synced.stdout).contains("gen/events: 120 new, 0 unchanged"),
+        "{}",
+        text(&synced)
+    );
+    assert!(
+        String::from_utf8_lossy(&synced.stderr).contains("gen/events: 1 pages, 120 records"),
+        "{}",
+        text(&synced)
+    );
     printed += &text(&synced);
     let all = home.lookback(&["--db", db, "sync"]);
     assert!(!all.status.success(), "the refused source fails the run");
     // The good source resumed from its cursor: nothing new, nothing re-read.
-    assert!(String::from_utf8_lossy(&all.stdout).contains("gen/events: 0 new, 0 unchanged"), "{}", text(&all));
-    assert!(String::from_utf8_lossy(&all.stderr).contains("1 of 2 sources failed: bad"), "{}", text(&all));
+    assert!(
+        String::from_utf8_lossy(&all.stdout).contains("gen/events: 0 new, 0 unchanged"),
+        "{}",
+        text(&all)
+    );
+    assert!(
+        String::from_utf8_lossy(&all.stderr).contains("1 of 2 sources failed: bad"),
+        "{}",
+        text(&all)
+    );
     printed += &text(&all);
     let list = home.lookback_ok(&["--db", db, "source", "list"]);
-    assert!(list.contains("last error: bad: the generic API refused the credential"), "{list}");
+    assert!(
+        list.contains("last error: bad: the generic API refused the credential"),
+        "{list}"
+    );
     printed += &list;
 
     let credential_ref: String = rusqlite::Connection::open(db)
         .unwrap()
-        .query_row("SELECT credential_ref FROM sources WHERE name = 'gen'", [], |r| r.get(0))
+        .query_row(
+            "SELECT credential_ref FROM sources WHERE name = 'gen'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let keyring_lookup = |username: &str| {
-        Command::new("secret-tool").args(["lookup", "service", "lookback", "username", username]).output().ok().map(|o| text(&o))
+        Command::new("secret-tool")
+            .args(["lookup", "service", "lookback", "username", username])
+            .output()
+            .ok()
+            .map(|o| text(&o))
     };
     if let Some(found) = keyring_lookup(&credential_ref) {
-        assert_eq!(found.trim(), TOKEN, "secret-tool sees the stored secret under the source's credential_ref");
+        assert_eq!(
+            found.trim(),
+            TOKEN,
+            "secret-tool sees the stored secret under the source's credential_ref"
+        );
     }
     let removed = home.lookback(&["--db", db, "source", "remove", "gen"]);
     assert!(removed.status.success(), "{}", text(&removed));
     printed += &text(&removed);
-    assert!(!home.lookback_ok(&["--db", db, "source", "list"]).contains("gen\t"));
-    assert_eq!(count(std::path::Path::new(db), "raw_events"), 120, "removing a source keeps its data");
+    assert!(
+        !home
+            .lookback_ok(&["--db", db, "source", "list"])
+            .contains("gen\t")
+    );
+    assert_eq!(
+        count(std::path::Path::new(db), "raw_events"),
+        120,
+        "removing a source keeps its data"
+    );
     if let Some(found) = keyring_lookup(&credential_ref) {
-        assert!(!found.contains(TOKEN), "the removed source's secret is still in the keyring");
+        assert!(
+            !found.contains(TOKEN),
+            "the removed source's secret is still in the keyring"
+        );
     }
 
     for secret in [TOKEN, WRONG] {
-        assert!(!printed.contains(secret), "a secret was printed:\n{printed}");
-        assert!(!file_contains(std::path::Path::new(db), secret), "a secret reached the workspace file");
+        assert!(
+            !printed.contains(secret),
+            "a secret was printed:\n{printed}"
+        );
+        assert!(
+            !file_contains(std::path::Path::new(db), secret),
+            "a secret reached the workspace file"
+        );
     }
     home.lookback_ok(&["--db", db, "source", "remove", "bad"]);
 }
@@ -119,7 +222,21 @@ fn a_sync_killed_mid_way_and_restarted_ends_with_the_same_store_as_an_uninterrup
     let setup = |name: &str| {
         let db = home.path(name).to_str().unwrap().to_owned();
         home.lookback_ok(&["--db", &db, "init"]);
-        let added = lookback_with_stdin(&home, &["--db", &db, "source", "add", "generic", "--name", "gen", "--base-url", &server.base_url], KILL_TOKEN);
+        let added = lookback_with_stdin(
+            &home,
+            &[
+                "--db",
+                &db,
+                "source",
+                "add",
+                "generic",
+                "--name",
+                "gen",
+                "--base-url",
+                &server.base_url,
+            ],
+            KILL_TOKEN,
+        );
         assert!(added.status.success(), "{}", text(&added));
         db
     };
@@ -128,7 +245,9 @@ fn a_sync_killed_mid_way_and_restarted_ends_with_the_same_store_as_an_uninterrup
     home.lookback_ok(&["--db", &whole, "sync", "--page-size", "100"]);
 
     let mut cmd = Command::new(lookback_bin());
-    cmd.args(["--db", &killed, "sync", "--page-size", "100"]).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.args(["--db", &killed, "sync", "--page-size", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     home.apply(&mut cmd);
     let mut child = cmd.spawn().expect("start lookback sync");
     let started = Instant::now();
@@ -138,17 +257,33 @@ fn a_sync_killed_mid_way_and_restarted_ends_with_the_same_store_as_an_uninterrup
         if count(killed_path, "raw_events") >= 800 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the sync made no progress");
-        assert!(child.try_wait().unwrap().is_none(), "the sync ended before it could be killed");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sync made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sync ended before it could be killed"
+        );
     }
     child.kill().expect("SIGKILL the sync"); // std's kill is SIGKILL on Unix
     child.wait().unwrap();
     let landed = count(killed_path, "raw_events");
-    assert!((800..3_000).contains(&landed), "killed mid-way, {landed} events in");
-    assert_eq!(landed % 100, 0, "whole pages only: a page and its checkpoint commit together");
+    assert!(
+        (800..3_000).contains(&landed),
+        "killed mid-way, {landed} events in"
+    );
+    assert_eq!(
+        landed % 100,
+        0,
+        "whole pages only: a page and its checkpoint commit together"
+    );
 
     home.lookback_ok(&["--db", &killed, "sync", "--page-size", "100"]);
-    assert_eq!(table_dump(killed_path), table_dump(std::path::Path::new(&whole)));
+    assert_eq!(
+        table_dump(killed_path),
+        table_dump(std::path::Path::new(&whole))
+    );
     for db in [&whole, &killed] {
         home.lookback_ok(&["--db", db, "source", "remove", "gen"]);
     }

@@ -9,13 +9,17 @@ use std::sync::Arc;
 use lookback_sync::{CancelToken, StreamOutcome, SyncError};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::dub::DubApi;
-use lookback_tests::mock::harness::{TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
+    workspace_with_source,
+};
 
 const KEY: &str = "dub_live_4b7e2a9c1d0f";
 
 fn one_text(path: &std::path::Path, sql: &str) -> String {
     let conn = lookback_tests::open_sqlite(path);
-    conn.query_row(sql, [], |row| row.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    conn.query_row(sql, [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 #[test]
@@ -32,38 +36,95 @@ fn clicks_leads_and_sales_land_once_every_request_sends_start_and_a_second_sync_
     let (mut store, source) = workspace_with_source(&path, "dub", "dub", &server.base_url);
 
     let summary = run_sync(&mut store, &source, KEY).expect("sync");
-    let by_stream = |name: &str| summary.streams.iter().find(|s| s.stream == name).unwrap().clone();
+    let by_stream = |name: &str| {
+        summary
+            .streams
+            .iter()
+            .find(|s| s.stream == name)
+            .unwrap()
+            .clone()
+    };
     for stream in ["clicks", "leads", "sales"] {
-        assert_eq!(by_stream(stream).outcome, StreamOutcome::Complete, "{stream}");
+        assert_eq!(
+            by_stream(stream).outcome,
+            StreamOutcome::Complete,
+            "{stream}"
+        );
         assert_eq!(by_stream(stream).counters.dead_letters, 0, "{stream}");
     }
     assert_eq!(by_stream("clicks").counters.inserted, 250);
-    assert_eq!(by_stream("clicks").counters.duplicates, 2, "pages 2 and 3 repeat one click each");
-    assert_eq!(by_stream("clicks").counters.retries, 2, "the 429 and the 500 were retried");
+    assert_eq!(
+        by_stream("clicks").counters.duplicates,
+        2,
+        "pages 2 and 3 repeat one click each"
+    );
+    assert_eq!(
+        by_stream("clicks").counters.retries,
+        2,
+        "the 429 and the 500 were retried"
+    );
     assert_eq!(by_stream("leads").counters.inserted, 63);
     assert_eq!(by_stream("sales").counters.inserted, 32);
     assert_eq!(count(&path, "raw_events"), 250 + 63 + 32);
-    assert_eq!(count(&path, "touches"), 250, "a lead's or sale's click is the click's touch, not a second one");
+    assert_eq!(
+        count(&path, "touches"),
+        250,
+        "a lead's or sale's click is the click's touch, not a second one"
+    );
     assert_eq!(count(&path, "orders"), 32);
-    assert_eq!(count(&path, "identity_links"), 63 * 2, "each lead links its click to the e-mail hash and the customer id");
+    assert_eq!(
+        count(&path, "identity_links"),
+        63 * 2,
+        "each lead links its click to the e-mail hash and the customer id"
+    );
     assert_eq!(count(&path, "content"), 4, "one content row per link");
     assert_eq!(
-        one_text(&path, "SELECT order_id || ' ' || gross_minor || ' ' || currency || ' ' || click_id || ' ' || customer_id FROM orders WHERE order_id = 'in_00008'"),
+        one_text(
+            &path,
+            "SELECT order_id || ' ' || gross_minor || ' ' || currency || ' ' || click_id || ' ' || customer_id FROM orders WHERE order_id = 'in_00008'"
+        ),
         "in_00008 2800 USD clk_00008 ext_8"
     );
     assert_eq!(
-        one_text(&path, "SELECT channel || ' ' || creator_id || ' ' || content_id || ' ' || anonymous_id FROM touches WHERE touch_id = 'clk_00005'"),
+        one_text(
+            &path,
+            "SELECT channel || ' ' || creator_id || ' ' || content_id || ' ' || anonymous_id FROM touches WHERE touch_id = 'clk_00005'"
+        ),
         "creator_link pn_1 link_1 clk_00005"
     );
-    assert!(!file_contains(&path, "@example.com"), "raw e-mail addresses must not be stored");
-    assert!(!file_contains(&path, KEY), "the API key must never reach the workspace file");
+    assert!(
+        !file_contains(&path, "@example.com"),
+        "raw e-mail addresses must not be stored"
+    );
+    assert!(
+        !file_contains(&path, KEY),
+        "the API key must never reach the workspace file"
+    );
 
     let requests = server.requests();
     for request in &requests {
-        assert!(request.query("start").is_some(), "without start Dub answers 24 hours only: {}", request.target);
-        assert_eq!((request.query("sortOrder"), request.query("timezone"), request.query("limit")), (Some("asc"), Some("UTC"), Some("100")));
+        assert!(
+            request.query("start").is_some(),
+            "without start Dub answers 24 hours only: {}",
+            request.target
+        );
+        assert_eq!(
+            (
+                request.query("sortOrder"),
+                request.query("timezone"),
+                request.query("limit")
+            ),
+            (Some("asc"), Some("UTC"), Some("100"))
+        );
     }
-    assert_eq!(requests.iter().filter(|r| r.query("event") == Some("clicks")).count(), 5, "429, 3 pages and one retried 500");
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.query("event") == Some("clicks"))
+            .count(),
+        5,
+        "429, 3 pages and one retried 500"
+    );
 
     let before = table_dump(&path);
     run_sync(&mut store, &source, KEY).expect("second sync");
@@ -85,11 +146,33 @@ fn events_that_arrive_after_a_sync_are_picked_up_once() {
     api.set_now(later_ms / 1000);
     api.add_click_journey(1000, TEST_NOW_MS / 1000 + 3600);
     let options = fast_options(later_ms);
-    run_sync_with(&mut store, &source, KEY, &options, &CancelToken::new(), |_| {}).expect("second sync");
+    run_sync_with(
+        &mut store,
+        &source,
+        KEY,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("second sync");
     assert_eq!((count(&path, "touches"), count(&path, "orders")), (41, 6));
-    assert_eq!(one_text(&path, "SELECT click_id FROM orders WHERE order_id = 'in_01000'"), "clk_01000");
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT click_id FROM orders WHERE order_id = 'in_01000'"
+        ),
+        "clk_01000"
+    );
     let before = table_dump(&path);
-    run_sync_with(&mut store, &source, KEY, &options, &CancelToken::new(), |_| {}).expect("third sync");
+    run_sync_with(
+        &mut store,
+        &source,
+        KEY,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("third sync");
     assert_eq!(table_dump(&path), before);
 }
 
@@ -103,7 +186,10 @@ fn a_refused_key_stops_the_sync_with_a_clear_message_that_never_contains_it() {
     let error = run_sync(&mut store, &source, wrong).expect_err("a wrong key must fail");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("dub API refused the credential") && message.contains("Invalid API key"), "{message}");
+    assert!(
+        message.contains("dub API refused the credential") && message.contains("Invalid API key"),
+        "{message}"
+    );
     assert!(!message.contains(wrong));
     drop(store);
     assert!(!file_contains(&path, wrong));

@@ -8,9 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
-use lookback_tests::mock::generic::GenericApi;
-use lookback_tests::mock::harness::{TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump, workspace_with_source};
 use lookback_tests::mock::MockServer;
+use lookback_tests::mock::generic::GenericApi;
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
+    workspace_with_source,
+};
 use serde_json::json;
 
 const TOKEN: &str = "gen-secret-token-5f2c9a";
@@ -40,12 +43,27 @@ fn every_event_lands_exactly_once_and_a_second_sync_changes_nothing() {
     let mut options = fast_options(TEST_NOW_MS);
     options.page_size = Some(500);
 
-    let summary = run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |_| {}).expect("sync");
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("sync");
     let events = &summary.streams[0];
     assert_eq!(events.outcome, StreamOutcome::Complete);
     assert_eq!(events.counters.inserted, 2_345);
-    assert_eq!(events.counters.duplicates, 4 * 7, "each page after the first repeats 7 events");
-    assert_eq!(events.counters.retries, 2, "one 429 and one 500 were retried");
+    assert_eq!(
+        events.counters.duplicates,
+        4 * 7,
+        "each page after the first repeats 7 events"
+    );
+    assert_eq!(
+        events.counters.retries, 2,
+        "one 429 and one 500 were retried"
+    );
     assert_eq!(events.counters.dead_letters, 0);
     let (clicks, conversions, refunds) = clicks_conversions_refunds(2_345);
     assert_eq!(count(&path, "raw_events"), 2_345);
@@ -53,11 +71,27 @@ fn every_event_lands_exactly_once_and_a_second_sync_changes_nothing() {
     assert_eq!(count(&path, "orders"), conversions);
     assert_eq!(count(&path, "order_adjustments"), refunds);
     assert_eq!(count(&path, "dead_letters"), 0);
-    assert!(server.requests().iter().all(|r| r.query("limit") == Some("500")));
-    assert!(!file_contains(&path, "@example.com"), "raw e-mail addresses must not be stored");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.query("limit") == Some("500"))
+    );
+    assert!(
+        !file_contains(&path, "@example.com"),
+        "raw e-mail addresses must not be stored"
+    );
 
     let before = table_dump(&path);
-    let again = run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |_| {}).expect("second sync");
+    let again = run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("second sync");
     assert_eq!(again.streams[0].counters.inserted, 0);
     assert_eq!(table_dump(&path), before, "a second sync changes nothing");
     let health = lookback_sync::source_health(&store, TEST_NOW_MS + 60_000).unwrap();
@@ -85,12 +119,20 @@ fn events_that_arrive_later_are_picked_up_from_the_checkpoint() {
     server.clear_requests();
     let summary = run_sync(&mut store, &source, TOKEN).expect("second sync");
     assert_eq!(summary.streams[0].counters.inserted, 2);
-    assert_eq!(server.requests()[0].query("since"), Some("o100"), "resumes from the stored cursor");
+    assert_eq!(
+        server.requests()[0].query("since"),
+        Some("o100"),
+        "resumes from the stored cursor"
+    );
     assert_eq!(count(&path, "order_adjustments"), 11);
     assert_eq!(count(&path, "touches"), 71);
     let refunds: i64 = rusqlite::Connection::open(&path)
         .unwrap()
-        .query_row("SELECT amount_minor FROM order_adjustments WHERE adjustment_id = 'late-refund'", [], |r| r.get(0))
+        .query_row(
+            "SELECT amount_minor FROM order_adjustments WHERE adjustment_id = 'late-refund'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(refunds, 550);
 }
@@ -119,30 +161,68 @@ fn schema_drift_goes_to_dead_letters_with_reasons_and_the_sync_goes_on() {
     assert_eq!(counters.dead_letters, 4);
     assert_eq!(counters.unknown_fields, 1, "brand_new_field is counted");
     assert_eq!(count(&path, "touches"), 1);
-    assert_eq!(count(&path, "orders"), 1, "the order with an unusable e-mail is kept, without the e-mail");
+    assert_eq!(
+        count(&path, "orders"),
+        1,
+        "the order with an unusable e-mail is kept, without the e-mail"
+    );
     assert!(!file_contains(&path, "not an address"));
 
     let letters = store.dead_letters(false).unwrap();
-    let reason_of = |id: &str| letters.iter().find(|d| d.location.ends_with(&format!("record {id}"))).map(|d| d.reason.clone());
-    assert_eq!(reason_of("no-time").as_deref(), Some("required field occurred_at is missing"));
-    assert_eq!(reason_of("num-amount").as_deref(), Some("field amount should be a string, found a number"));
-    assert!(reason_of("impression-1").unwrap().contains("\"impression\" is not one of click, conversion, refund"));
-    assert!(letters.iter().any(|d| d.reason == "required field event_id is missing" && d.location.contains("item 4")));
-    assert!(letters.iter().all(|d| d.location.starts_with("gen/events page 1 record ")));
-    assert!(store.raw_event_versions("gen", "events", "ok-1").unwrap()[0].payload.contains("brand_new_field"));
+    let reason_of = |id: &str| {
+        letters
+            .iter()
+            .find(|d| d.location.ends_with(&format!("record {id}")))
+            .map(|d| d.reason.clone())
+    };
+    assert_eq!(
+        reason_of("no-time").as_deref(),
+        Some("required field occurred_at is missing")
+    );
+    assert_eq!(
+        reason_of("num-amount").as_deref(),
+        Some("field amount should be a string, found a number")
+    );
+    assert!(
+        reason_of("impression-1")
+            .unwrap()
+            .contains("\"impression\" is not one of click, conversion, refund")
+    );
+    assert!(
+        letters
+            .iter()
+            .any(|d| d.reason == "required field event_id is missing"
+                && d.location.contains("item 4"))
+    );
+    assert!(
+        letters
+            .iter()
+            .all(|d| d.location.starts_with("gen/events page 1 record "))
+    );
+    assert!(
+        store.raw_event_versions("gen", "events", "ok-1").unwrap()[0]
+            .payload
+            .contains("brand_new_field")
+    );
 
     // A second sync re-reads nothing new and adds no second dead letter.
     run_sync(&mut store, &source, TOKEN).expect("second sync");
     assert_eq!(store.dead_letters(false).unwrap().len(), 4);
 
     // Replay after a fix: here the data was corrected at the source of the dead letter.
-    let fixed = letters.iter().find(|d| d.location.ends_with("record num-amount")).unwrap();
+    let fixed = letters
+        .iter()
+        .find(|d| d.location.ends_with("record num-amount"))
+        .unwrap();
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute("UPDATE dead_letters SET payload = replace(payload, '12.5', '\"12.50\"') WHERE dead_letter_id = ?1", [fixed.dead_letter_id])
         .unwrap();
     let replay = lookback_sync::replay_dead_letters(&mut store, &source, TEST_NOW_MS).unwrap();
-    assert_eq!((replay.examined, replay.resolved, replay.still_failing), (4, 1, 3));
+    assert_eq!(
+        (replay.examined, replay.resolved, replay.still_failing),
+        (4, 1, 3)
+    );
     assert_eq!(count(&path, "orders"), 2);
     assert_eq!(store.dead_letters(false).unwrap().len(), 3);
 }
@@ -158,13 +238,27 @@ fn a_refused_token_gives_a_clear_message_without_the_token() {
     let error = run_sync(&mut store, &source, wrong).expect_err("401 must fail");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("refused the credential (HTTP 401)"), "{message}");
-    assert!(message.contains("lookback source add generic --name gen"), "{message}");
+    assert!(
+        message.contains("refused the credential (HTTP 401)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("lookback source add generic --name gen"),
+        "{message}"
+    );
     assert!(!message.contains(wrong));
     let stored = store.sources().unwrap().remove(0);
-    assert!(stored.last_error.unwrap().contains("refused the credential"));
+    assert!(
+        stored
+            .last_error
+            .unwrap()
+            .contains("refused the credential")
+    );
     drop(store);
-    assert!(!file_contains(&path, wrong), "the token must never reach the store");
+    assert!(
+        !file_contains(&path, wrong),
+        "the token must never reach the store"
+    );
     assert!(!file_contains(&path, TOKEN));
 }
 
@@ -177,20 +271,40 @@ fn a_page_that_keeps_failing_is_dead_lettered_then_resolved_by_the_next_good_syn
     let path = dir.path().join("w.lookback");
     let (mut store, source) = workspace_with_source(&path, "generic", "gen", &server.base_url);
     let summary = run_sync(&mut store, &source, TOKEN).expect("the run ends");
-    let StreamOutcome::Failed(error) = &summary.streams[0].outcome else { panic!("{summary:?}") };
-    assert!(error.contains("gave up after 4 attempts") && error.contains("HTTP 500"), "{error}");
+    let StreamOutcome::Failed(error) = &summary.streams[0].outcome else {
+        panic!("{summary:?}")
+    };
+    assert!(
+        error.contains("gave up after 4 attempts") && error.contains("HTTP 500"),
+        "{error}"
+    );
     assert_eq!(summary.streams[0].counters.retries, 3);
     assert_eq!(server.requests().len(), 4, "bounded attempts");
     let letters = store.dead_letters(false).unwrap();
     assert_eq!(letters.len(), 1);
-    assert!(letters[0].location.starts_with("request events page 1: http://127.0.0.1"), "{}", letters[0].location);
-    assert!(store.sources().unwrap()[0].last_error.as_deref().unwrap().contains("gave up"));
+    assert!(
+        letters[0]
+            .location
+            .starts_with("request events page 1: http://127.0.0.1"),
+        "{}",
+        letters[0].location
+    );
+    assert!(
+        store.sources().unwrap()[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("gave up")
+    );
     assert_eq!(store.checkpoint("gen", "events").unwrap(), None);
 
     api.fail_always(false);
     run_sync(&mut store, &source, TOKEN).expect("recovered");
     assert_eq!(count(&path, "raw_events"), 50);
-    assert!(store.dead_letters(false).unwrap().is_empty(), "the page-level dead letter is resolved");
+    assert!(
+        store.dead_letters(false).unwrap().is_empty(),
+        "the page-level dead letter is resolved"
+    );
     assert_eq!(store.sources().unwrap()[0].last_error, None);
 }
 
@@ -206,25 +320,52 @@ fn a_cancelled_sync_resumes_to_the_same_store_as_an_uninterrupted_one() {
 
     let whole = dir.path().join("whole.lookback");
     let (mut store, source) = workspace_with_source(&whole, "generic", "gen", &server.base_url);
-    run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |_| {}).expect("uninterrupted");
+    run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("uninterrupted");
 
     let parts = dir.path().join("parts.lookback");
     let (mut store, source) = workspace_with_source(&parts, "generic", "gen", &server.base_url);
     let cancel = CancelToken::new();
     let mut pages_seen = 0;
-    let result = run_sync_with(&mut store, &source, TOKEN, &options, &cancel.clone(), |event| {
-        if let SyncEvent::PageCommitted { counters, .. } = event {
-            pages_seen = counters.pages;
-            if counters.pages == 5 {
-                cancel.cancel();
+    let result = run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &cancel.clone(),
+        |event| {
+            if let SyncEvent::PageCommitted { counters, .. } = event {
+                pages_seen = counters.pages;
+                if counters.pages == 5 {
+                    cancel.cancel();
+                }
             }
-        }
-    });
+        },
+    );
     assert!(matches!(result, Err(SyncError::Cancelled)), "{result:?}");
     assert_eq!(pages_seen, 5);
-    assert_eq!(count(&parts, "raw_events"), 250, "five committed pages of 50");
+    assert_eq!(
+        count(&parts, "raw_events"),
+        250,
+        "five committed pages of 50"
+    );
     assert!(store.checkpoint("gen", "events").unwrap().is_some());
-    run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |_| {}).expect("resume");
+    run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("resume");
     assert_eq!(table_dump(&parts), table_dump(&whole));
 }
 
@@ -237,11 +378,22 @@ fn the_page_size_never_exceeds_the_contract_limit() {
     let (mut store, source) = workspace_with_source(&path, "generic", "gen", &server.base_url);
     let mut options = fast_options(TEST_NOW_MS);
     options.page_size = Some(5_000);
-    run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |_| {}).expect("sync");
+    run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("sync");
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     assert!(requests.iter().all(|r| r.query("limit") == Some("1000")));
-    assert!(requests.iter().all(|r| !r.target.contains(TOKEN)), "the token travels in a header only");
+    assert!(
+        requests.iter().all(|r| !r.target.contains(TOKEN)),
+        "the token travels in a header only"
+    );
     assert_eq!(count(&path, "raw_events"), 2_500);
 }
 
@@ -257,20 +409,37 @@ fn pages_a_slow_writer_batches_land_once_each_with_the_last_pages_checkpoint() {
     let mut options = fast_options(TEST_NOW_MS);
     options.page_size = Some(50);
     let mut seen = Vec::new();
-    let summary = run_sync_with(&mut store, &source, TOKEN, &options, &CancelToken::new(), |event| {
-        if let SyncEvent::PageCommitted { counters, .. } = event {
-            if counters.pages == 1 {
-                std::thread::sleep(Duration::from_millis(300));
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &options,
+        &CancelToken::new(),
+        |event| {
+            if let SyncEvent::PageCommitted { counters, .. } = event {
+                if counters.pages == 1 {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                seen.push(counters.pages);
             }
-            seen.push(counters.pages);
-        }
-    })
+        },
+    )
     .expect("sync");
-    assert_eq!(seen, (1..=20).collect::<Vec<u64>>(), "one progress event per page, in order");
+    assert_eq!(
+        seen,
+        (1..=20).collect::<Vec<u64>>(),
+        "one progress event per page, in order"
+    );
     assert_eq!(summary.streams[0].counters.inserted, 1_000);
     assert_eq!(count(&path, "raw_events"), 1_000);
-    assert_eq!(count(&path, "touches") + count(&path, "orders") + count(&path, "order_adjustments"), 1_000);
+    assert_eq!(
+        count(&path, "touches") + count(&path, "orders") + count(&path, "order_adjustments"),
+        1_000
+    );
     let again = run_sync(&mut store, &source, TOKEN).expect("second sync");
-    assert_eq!(again.streams[0].counters.inserted, 0, "the checkpoint covers every batched page");
+    assert_eq!(
+        again.streams[0].counters.inserted, 0,
+        "the checkpoint covers every batched page"
+    );
     assert_eq!(again.streams[0].counters.records, 0);
 }

@@ -11,7 +11,9 @@ use lookback_sync::{CancelToken, SourceSyncSummary, StreamOutcome, SyncError, Sy
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::google_ads::GoogleAdsApi;
-use lookback_tests::mock::harness::{TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
+};
 use lookback_tests::{open_sqlite, query_i64};
 use serde_json::Value;
 
@@ -24,7 +26,12 @@ const BACKFILL_START: &str = "2025-03-02";
 const MICROS_STEP: i64 = 12_345;
 
 fn ledger() -> AdLedger {
-    AdLedger::generate("2025-05-01", TODAY, &[("456", "7001"), ("456", "7002"), ("457", "7101")], MICROS_STEP)
+    AdLedger::generate(
+        "2025-05-01",
+        TODAY,
+        &[("456", "7001"), ("456", "7002"), ("457", "7101")],
+        MICROS_STEP,
+    )
 }
 
 struct Fixture {
@@ -41,38 +48,71 @@ fn fixture(api: GoogleAdsApi, account: &str) -> Fixture {
     let server = MockServer::start(api.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workspace.lookback");
-    let (mut store, mut source) = workspace_with_source(&path, "google_ads", "google", &format!("{}/v21", server.base_url));
+    let (mut store, mut source) = workspace_with_source(
+        &path,
+        "google_ads",
+        "google",
+        &format!("{}/v21", server.base_url),
+    );
     source.account = Some(account.to_owned());
     store.write(|tx| tx.upsert_source(&source)).unwrap();
-    Fixture { _dir: dir, path, store, source, api, server }
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+        source,
+        api,
+        server,
+    }
 }
 
 fn plain() -> Fixture {
-    fixture(GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger()), "1234567890")
+    fixture(
+        GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger()),
+        "1234567890",
+    )
 }
 
 impl Fixture {
     fn sync(&mut self, token: &str, now_ms: i64) -> SyncResult<SourceSyncSummary> {
-        run_sync_with(&mut self.store, &self.source, token, &fast_options(now_ms), &CancelToken::new(), |_| {})
+        run_sync_with(
+            &mut self.store,
+            &self.source,
+            token,
+            &fast_options(now_ms),
+            &CancelToken::new(),
+            |_| {},
+        )
     }
 
     fn spend(&self) -> (i64, i64) {
         let conn = open_sqlite(&self.path);
         (
-            query_i64(&conn, "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'google_ads'"),
-            query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE platform = 'google_ads'"),
+            query_i64(
+                &conn,
+                "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'google_ads'",
+            ),
+            query_i64(
+                &conn,
+                "SELECT COUNT(*) FROM ad_spend WHERE platform = 'google_ads'",
+            ),
         )
     }
 
     fn queries(&self) -> Vec<Value> {
-        self.server.requests().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect()
+        self.server
+            .requests()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect()
     }
 }
 
 #[test]
 fn a_first_sync_through_a_manager_lands_every_day_once_with_micros_rounded_half_even() {
     let mut f = fixture(
-        GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger()).through_manager("1112223333"),
+        GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger())
+            .through_manager("1112223333"),
         "111-222-3333/123-456-7890",
     );
     f.api.overlap(2);
@@ -83,27 +123,62 @@ fn a_first_sync_through_a_manager_lands_every_day_once_with_micros_rounded_half_
 
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
     assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
-    assert!(stream.counters.duplicates > 0 && stream.counters.retries >= 1, "{:?}", stream.counters);
+    assert!(
+        stream.counters.duplicates > 0 && stream.counters.retries >= 1,
+        "{:?}",
+        stream.counters
+    );
     let conn = open_sqlite(&f.path);
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 0);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE account_timezone <> 'Europe/Berlin' OR currency <> 'EUR' OR channel <> 'paid_search' OR account_id <> '1234567890'"), 0);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE day = '2026-03-01'"), f.api.ledger(|l| l.truth(TODAY, TODAY, 2).1) as i64);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE external_id = '1234567890|7001|2025-05-02'"), 1);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE account_timezone <> 'Europe/Berlin' OR currency <> 'EUR' OR channel <> 'paid_search' OR account_id <> '1234567890'"
+        ),
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE day = '2026-03-01'"
+        ),
+        f.api.ledger(|l| l.truth(TODAY, TODAY, 2).1) as i64
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE external_id = '1234567890|7001|2025-05-02'"
+        ),
+        1
+    );
 
     // Every request went through the manager, none set a page size, and a page token was only
     // ever sent with the query it belongs to.
     let requests = f.server.requests();
-    assert!(requests.iter().all(|r| r.header("login-customer-id") == Some("1112223333")));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("login-customer-id") == Some("1112223333"))
+    );
     let queries = f.queries();
     assert!(queries.iter().all(|q| q.get("pageSize").is_none()));
-    assert!(queries.iter().filter(|q| q.get("pageToken").is_some()).count() >= 3);
+    assert!(
+        queries
+            .iter()
+            .filter(|q| q.get("pageToken").is_some())
+            .count()
+            >= 3
+    );
     for pair in queries.windows(2) {
         if pair[1].get("pageToken").is_some() {
             assert_eq!(pair[0]["query"], pair[1]["query"]);
         }
     }
     drop(conn);
-    assert!(!file_contains(&f.path, TOKEN), "the OAuth token must never be stored");
+    assert!(
+        !file_contains(&f.path, TOKEN),
+        "the OAuth token must never be stored"
+    );
 }
 
 #[test]
@@ -119,15 +194,33 @@ fn a_resync_after_restatement_replaces_spend_and_rereads_14_days() {
     });
     let (old_after, _) = f.api.ledger(|l| l.truth(old_day, old_day, 2));
     f.server.clear_requests();
-    let summary = f.sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS).expect("incremental sync");
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS)
+        .expect("incremental sync");
     assert!(summary.streams[0].counters.new_versions > 0, "{summary:?}");
 
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, "2026-03-03", 2));
-    assert_eq!(f.spend(), (truth_minor - old_after + old_before, truth_rows as i64));
-    let report_queries: Vec<String> =
-        f.queries().iter().filter_map(|q| q["query"].as_str().filter(|t| t.contains("FROM ad_group")).map(str::to_owned)).collect();
+    assert_eq!(
+        f.spend(),
+        (truth_minor - old_after + old_before, truth_rows as i64)
+    );
+    let report_queries: Vec<String> = f
+        .queries()
+        .iter()
+        .filter_map(|q| {
+            q["query"]
+                .as_str()
+                .filter(|t| t.contains("FROM ad_group"))
+                .map(str::to_owned)
+        })
+        .collect();
     assert!(!report_queries.is_empty());
-    assert!(report_queries.iter().all(|q| q.contains("BETWEEN '2026-02-15' AND '2026-03-03'")), "{report_queries:?}");
+    assert!(
+        report_queries
+            .iter()
+            .all(|q| q.contains("BETWEEN '2026-02-15' AND '2026-03-03'")),
+        "{report_queries:?}"
+    );
 }
 
 #[test]
@@ -151,12 +244,22 @@ fn an_invalid_token_or_a_missing_manager_gives_a_clear_error_without_the_token()
     let error = f.sync(wrong, TEST_NOW_MS).expect_err("refused");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("google_ads") && message.contains("authentication credential"), "{message}");
+    assert!(
+        message.contains("google_ads") && message.contains("authentication credential"),
+        "{message}"
+    );
     assert!(!message.contains(wrong));
     assert!(!file_contains(&f.path, wrong));
 
-    let mut f = fixture(GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger()).through_manager("1112223333"), "1234567890");
-    let message = f.sync(TOKEN, TEST_NOW_MS).expect_err("no manager").to_string();
+    let mut f = fixture(
+        GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger())
+            .through_manager("1112223333"),
+        "1234567890",
+    );
+    let message = f
+        .sync(TOKEN, TEST_NOW_MS)
+        .expect_err("no manager")
+        .to_string();
     assert!(message.contains("login-customer-id"), "{message}");
     assert_eq!(f.spend(), (0, 0));
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use lookback_store::{Source, Store};
 use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::ad_ledger::AdLedger;
-use lookback_tests::mock::harness::{TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
+};
 use lookback_tests::mock::meta::MetaApi;
 use lookback_tests::mock::{MockServer, parse_query};
 use lookback_tests::{open_sqlite, query_i64};
@@ -24,7 +26,17 @@ const TODAY: &str = "2026-02-28";
 const BACKFILL_START: &str = "2025-03-01";
 
 fn ledger() -> AdLedger {
-    AdLedger::generate(FIRST_DAY, TODAY, &[("2385", "23851"), ("2385", "23852"), ("2390", "23901"), ("2390", "23902")], 10_000)
+    AdLedger::generate(
+        FIRST_DAY,
+        TODAY,
+        &[
+            ("2385", "23851"),
+            ("2385", "23852"),
+            ("2390", "23901"),
+            ("2390", "23902"),
+        ],
+        10_000,
+    )
 }
 
 struct Fixture {
@@ -37,28 +49,64 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let api = Arc::new(MetaApi::new(TOKEN, ACCOUNT, "USD", "America/Los_Angeles", ledger()));
+    let api = Arc::new(MetaApi::new(
+        TOKEN,
+        ACCOUNT,
+        "USD",
+        "America/Los_Angeles",
+        ledger(),
+    ));
     let server = MockServer::start(api.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workspace.lookback");
-    let (mut store, mut source) = workspace_with_source(&path, "meta", "meta-ads", &format!("{}/v23.0", server.base_url));
+    let (mut store, mut source) = workspace_with_source(
+        &path,
+        "meta",
+        "meta-ads",
+        &format!("{}/v23.0", server.base_url),
+    );
     source.account = Some(format!("act_{ACCOUNT}"));
     store.write(|tx| tx.upsert_source(&source)).unwrap();
-    Fixture { _dir: dir, path, store, source, api, server }
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+        source,
+        api,
+        server,
+    }
 }
 
 impl Fixture {
-    fn sync(&mut self, token: &str, now_ms: i64, events: &mut Vec<SyncEvent>) -> lookback_sync::SyncResult<lookback_sync::SourceSyncSummary> {
+    fn sync(
+        &mut self,
+        token: &str,
+        now_ms: i64,
+        events: &mut Vec<SyncEvent>,
+    ) -> lookback_sync::SyncResult<lookback_sync::SourceSyncSummary> {
         let mut options = fast_options(now_ms);
         options.page_size = Some(100);
-        run_sync_with(&mut self.store, &self.source, token, &options, &CancelToken::new(), |e| events.push(e.clone()))
+        run_sync_with(
+            &mut self.store,
+            &self.source,
+            token,
+            &options,
+            &CancelToken::new(),
+            |e| events.push(e.clone()),
+        )
     }
 
     fn spend(&self) -> (i64, i64) {
         let conn = open_sqlite(&self.path);
         (
-            query_i64(&conn, "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'meta'"),
-            query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE platform = 'meta'"),
+            query_i64(
+                &conn,
+                "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'meta'",
+            ),
+            query_i64(
+                &conn,
+                "SELECT COUNT(*) FROM ad_spend WHERE platform = 'meta'",
+            ),
         )
     }
 }
@@ -74,42 +122,98 @@ fn a_first_sync_lands_every_ad_day_once_in_the_accounts_zone_and_currency() {
     assert_eq!(stream.outcome, StreamOutcome::Complete, "{summary:?}");
 
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
-    assert_eq!(f.spend(), (truth_minor, truth_rows as i64), "ad_spend must equal the platform's numbers exactly");
+    assert_eq!(
+        f.spend(),
+        (truth_minor, truth_rows as i64),
+        "ad_spend must equal the platform's numbers exactly"
+    );
     let conn = open_sqlite(&f.path);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE source = 'meta-ads'"), truth_rows as i64);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE source = 'meta-ads'"
+        ),
+        truth_rows as i64
+    );
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 0);
     // Days are the account's days, with its zone and currency on every row.
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE account_timezone <> 'America/Los_Angeles' OR currency <> 'USD' OR channel <> 'paid_social'"), 0);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE day = '2026-02-28'"), f.api.ledger(|l| l.truth(TODAY, TODAY, 2).1) as i64);
     assert_eq!(
-        query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE external_id = '2025-06-02|1234567|23851'"),
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE account_timezone <> 'America/Los_Angeles' OR currency <> 'USD' OR channel <> 'paid_social'"
+        ),
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE day = '2026-02-28'"
+        ),
+        f.api.ledger(|l| l.truth(TODAY, TODAY, 2).1) as i64
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE external_id = '2025-06-02|1234567|23851'"
+        ),
         1,
         "the external id is Meta's primary key (date_start, account_id, ad_id)"
     );
-    assert!(stream.counters.duplicates > 0, "overlapping pages repeat rows, and they are recognised: {:?}", stream.counters);
-    assert!(stream.counters.retries >= 1, "the page that failed once was retried: {:?}", stream.counters);
+    assert!(
+        stream.counters.duplicates > 0,
+        "overlapping pages repeat rows, and they are recognised: {:?}",
+        stream.counters
+    );
+    assert!(
+        stream.counters.retries >= 1,
+        "the page that failed once was retried: {:?}",
+        stream.counters
+    );
 
     // The backfill went through async report jobs (4 chunks of 90 days) and its short tail
     // through a synchronous request; every followed `paging.next` had its embedded token
     // replaced by exactly one, the engine's.
     let requests = f.server.requests();
     assert_eq!(f.api.jobs_submitted(), 4);
-    assert!(requests.iter().any(|r| r.method == "GET" && r.path == format!("/v23.0/act_{ACCOUNT}/insights")));
-    let followed: Vec<_> = requests.iter().filter(|r| r.query("after").is_some()).collect();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method == "GET" && r.path == format!("/v23.0/act_{ACCOUNT}/insights"))
+    );
+    let followed: Vec<_> = requests
+        .iter()
+        .filter(|r| r.query("after").is_some())
+        .collect();
     assert!(!followed.is_empty());
     for request in followed {
-        assert_eq!(request.query_pairs.iter().filter(|(k, _)| k == "access_token").count(), 1, "{}", request.target);
+        assert_eq!(
+            request
+                .query_pairs
+                .iter()
+                .filter(|(k, _)| k == "access_token")
+                .count(),
+            1,
+            "{}",
+            request.target
+        );
     }
     for request in requests.iter().filter(|r| r.method == "POST") {
         let form = parse_query(&String::from_utf8_lossy(&request.body));
-        assert!(form.iter().any(|(k, v)| k == "time_increment" && v == "1") && form.iter().any(|(k, v)| k == "level" && v == "ad"));
+        assert!(
+            form.iter().any(|(k, v)| k == "time_increment" && v == "1")
+                && form.iter().any(|(k, v)| k == "level" && v == "ad")
+        );
     }
     drop(conn);
-    assert!(!file_contains(&f.path, TOKEN), "the access token must never be stored");
+    assert!(
+        !file_contains(&f.path, TOKEN),
+        "the access token must never be stored"
+    );
 
     // A second sync at the same instant changes nothing.
     let before = lookback_tests::mock::harness::table_dump(&f.path);
-    f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("second sync");
+    f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("second sync");
     let after = lookback_tests::mock::harness::table_dump(&f.path);
     assert_eq!(before, after);
 }
@@ -118,7 +222,8 @@ fn a_first_sync_lands_every_ad_day_once_in_the_accounts_zone_and_currency() {
 fn a_resync_after_meta_restates_days_replaces_their_spend_and_rereads_28_days() {
     let mut f = fixture();
     f.api.polls_before_complete(0);
-    f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("first sync");
+    f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("first sync");
     let (first_minor, _) = f.spend();
 
     // Attribution windows restate the last weeks; an older day changes too, outside the
@@ -132,19 +237,30 @@ fn a_resync_after_meta_restates_days_replaces_their_spend_and_rereads_28_days() 
     });
     let (old_after, _) = f.api.ledger(|l| l.truth(old_day, old_day, 2));
     f.server.clear_requests();
-    f.sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS, &mut Vec::new()).expect("incremental sync");
+    f.sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS, &mut Vec::new())
+        .expect("incremental sync");
 
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, "2026-03-02", 2));
     let (minor, rows) = f.spend();
-    assert_eq!(rows, truth_rows as i64, "a restated day replaces its row, never adds one");
-    assert_eq!(minor, truth_minor - old_after + old_before, "restated days within 28 days are updated, older ones kept");
+    assert_eq!(
+        rows, truth_rows as i64,
+        "a restated day replaces its row, never adds one"
+    );
+    assert_eq!(
+        minor,
+        truth_minor - old_after + old_before,
+        "restated days within 28 days are updated, older ones kept"
+    );
     assert!(minor > first_minor);
 
     // The incremental run read the 28 days before the last synced day, up to the new today,
     // in one synchronous request chain (no report job).
     let requests = f.server.requests();
     assert!(requests.iter().all(|r| r.method == "GET"));
-    let ranges: Vec<String> = requests.iter().filter_map(|r| r.query("time_range").map(str::to_owned)).collect();
+    let ranges: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.query("time_range").map(str::to_owned))
+        .collect();
     assert!(!ranges.is_empty());
     for range in ranges {
         assert_eq!(range, r#"{"since":"2026-01-31","until":"2026-03-02"}"#);
@@ -162,13 +278,19 @@ fn throttling_and_usage_signals_are_honoured_and_the_sync_completes() {
     let summary = f.sync(TOKEN, TEST_NOW_MS, &mut events).expect("sync");
     let counters = &summary.streams[0].counters;
     assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
-    assert!(counters.retries >= 3, "two throttles and a timeout were retried: {counters:?}");
+    assert!(
+        counters.retries >= 3,
+        "two throttles and a timeout were retried: {counters:?}"
+    );
     // Meta asked for a minute (estimated_time_to_regain_access = 1); the test policy caps a
     // platform's wait at 2 s, far above the test backoff (≤ 200 ms): 2 × 2 s proves the
     // platform's wait was used.
     assert!(counters.waited >= Duration::from_secs(4), "{counters:?}");
     // One pause for the usage header at 95 %, besides the one after each job submission.
-    let pauses = events.iter().filter(|e| matches!(e, SyncEvent::Waiting { reason, .. } if reason.contains("slow down"))).count();
+    let pauses = events
+        .iter()
+        .filter(|e| matches!(e, SyncEvent::Waiting { reason, .. } if reason.contains("slow down")))
+        .count();
     assert_eq!(pauses as u64, f.api.jobs_submitted() + 1, "{events:?}");
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
     assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
@@ -178,10 +300,15 @@ fn throttling_and_usage_signals_are_honoured_and_the_sync_completes() {
 fn an_invalid_token_stops_the_source_with_a_clear_error_that_never_shows_the_token() {
     let mut f = fixture();
     let wrong = "EAAGwrongTokenZZ9931";
-    let error = f.sync(wrong, TEST_NOW_MS, &mut Vec::new()).expect_err("the token is refused");
+    let error = f
+        .sync(wrong, TEST_NOW_MS, &mut Vec::new())
+        .expect_err("the token is refused");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("meta") && message.contains("Invalid OAuth access token"), "{message}");
+    assert!(
+        message.contains("meta") && message.contains("Invalid OAuth access token"),
+        "{message}"
+    );
     assert!(!message.contains(wrong), "{message}");
     assert!(!file_contains(&f.path, wrong));
     assert_eq!(f.spend(), (0, 0));
@@ -192,13 +319,24 @@ fn a_failed_report_job_stops_the_stream_and_the_next_sync_submits_it_again() {
     let mut f = fixture();
     f.api.polls_before_complete(0);
     f.api.fail_next_job();
-    let summary = f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("the run ends");
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("the run ends");
     let failure = summary.failure().expect("the stream failed");
-    assert!(failure.contains("Job Failed") || failure.contains("Failed"), "{failure}");
+    assert!(
+        failure.contains("Job Failed") || failure.contains("Failed"),
+        "{failure}"
+    );
     assert_eq!(f.api.jobs_submitted(), 1);
 
-    let summary = f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("second sync");
-    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete, "{summary:?}");
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("second sync");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
     assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
 }

@@ -8,19 +8,26 @@ use std::sync::Arc;
 
 use lookback_sync::{CancelToken, StreamOutcome, SyncError};
 use lookback_tests::mock::MockServer;
-use lookback_tests::mock::harness::{TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
+    workspace_with_source,
+};
 use lookback_tests::mock::rewardful::RewardfulApi;
 
 const SECRET: &str = "rwf_secret_3e9d1c7b5a";
 
 fn one_text(path: &std::path::Path, sql: &str) -> String {
     let conn = lookback_tests::open_sqlite(path);
-    conn.query_row(sql, [], |row| row.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    conn.query_row(sql, [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Σ (5 + i % 20) * 100 over the converted referrals i (even i < n).
 fn commissions_total(n: usize) -> i64 {
-    (0..n).filter(|i| i % 2 == 0).map(|i| (5 + i as i64 % 20) * 100).sum()
+    (0..n)
+        .filter(|i| i % 2 == 0)
+        .map(|i| (5 + i as i64 % 20) * 100)
+        .sum()
 }
 
 #[test]
@@ -36,41 +43,84 @@ fn referrals_and_commissions_land_once_and_a_second_sync_changes_nothing() {
     let (mut store, source) = workspace_with_source(&path, "rewardful", "rw", &server.base_url);
 
     let summary = run_sync(&mut store, &source, SECRET).expect("sync");
-    let by_stream = |name: &str| summary.streams.iter().find(|s| s.stream == name).unwrap().clone();
+    let by_stream = |name: &str| {
+        summary
+            .streams
+            .iter()
+            .find(|s| s.stream == name)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_stream("referrals").outcome, StreamOutcome::Complete);
     assert_eq!(by_stream("commissions").outcome, StreamOutcome::Complete);
     assert_eq!(by_stream("referrals").counters.inserted, 250);
     assert_eq!(by_stream("referrals").counters.duplicates, 2);
-    assert_eq!(by_stream("referrals").counters.retries, 2, "the 429 and the 500 were retried");
+    assert_eq!(
+        by_stream("referrals").counters.retries,
+        2,
+        "the 429 and the 500 were retried"
+    );
     assert_eq!(by_stream("commissions").counters.inserted, 125);
     assert_eq!(by_stream("commissions").counters.duplicates, 1);
     assert_eq!(count(&path, "dead_letters"), 0);
     assert_eq!(count(&path, "touches"), 250);
-    assert_eq!(count(&path, "identity_links"), 125 * 2, "a converted referral links to its e-mail hash and Stripe customer");
+    assert_eq!(
+        count(&path, "identity_links"),
+        125 * 2,
+        "a converted referral links to its e-mail hash and Stripe customer"
+    );
     assert_eq!(count(&path, "creators"), 3);
     assert_eq!(count(&path, "creator_costs"), 125);
-    assert_eq!(one_text(&path, "SELECT SUM(amount_minor) || ' ' || MIN(currency) || ' ' || MIN(kind) FROM creator_costs"), format!("{} USD commission", commissions_total(250)));
     assert_eq!(
-        one_text(&path, "SELECT creator_id || ' ' || day || ' ' || amount_minor FROM creator_costs WHERE cost_id = 'com-00004'"),
+        one_text(
+            &path,
+            "SELECT SUM(amount_minor) || ' ' || MIN(currency) || ' ' || MIN(kind) FROM creator_costs"
+        ),
+        format!("{} USD commission", commissions_total(250))
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT creator_id || ' ' || day || ' ' || amount_minor FROM creator_costs WHERE cost_id = 'com-00004'"
+        ),
         "aff-0001 2026-01-01 900"
     );
     assert_eq!(
-        one_text(&path, "SELECT channel || ' ' || creator_id || ' ' || content_id || ' ' || click_id FROM touches WHERE touch_id = 'ref-00004'"),
+        one_text(
+            &path,
+            "SELECT channel || ' ' || creator_id || ' ' || content_id || ' ' || click_id FROM touches WHERE touch_id = 'ref-00004'"
+        ),
         "affiliate aff-0001 lnk-1 ref-00004"
     );
-    assert!(!file_contains(&path, "@example.com"), "raw e-mail addresses must not be stored");
-    assert!(!file_contains(&path, SECRET), "the API secret must never reach the workspace file");
+    assert!(
+        !file_contains(&path, "@example.com"),
+        "raw e-mail addresses must not be stored"
+    );
+    assert!(
+        !file_contains(&path, SECRET),
+        "the API secret must never reach the workspace file"
+    );
     let requests = server.requests();
-    assert!(requests.iter().all(|r| r.query("limit") == Some("100") && r.query("updated_until").is_some()));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.query("limit") == Some("100") && r.query("updated_until").is_some())
+    );
 
     let before = table_dump(&path);
     run_sync(&mut store, &source, SECRET).expect("second sync");
     assert_eq!(table_dump(&path), before, "a second sync changes nothing");
-    assert!(server.requests()[requests.len()..].iter().all(|r| r.query("updated_since").is_some()), "incremental syncs filter by updated_since");
+    assert!(
+        server.requests()[requests.len()..]
+            .iter()
+            .all(|r| r.query("updated_since").is_some()),
+        "incremental syncs filter by updated_since"
+    );
 }
 
 #[test]
-fn a_commission_that_changes_state_is_a_new_version_not_a_second_cost_and_a_voided_one_is_no_cost() {
+fn a_commission_that_changes_state_is_a_new_version_not_a_second_cost_and_a_voided_one_is_no_cost()
+{
     let api = Arc::new(RewardfulApi::new(SECRET, 10));
     let server = MockServer::start(api.clone());
     let dir = tempfile::tempdir().unwrap();
@@ -84,18 +134,64 @@ fn a_commission_that_changes_state_is_a_new_version_not_a_second_cost_and_a_void
     api.add_commission("com-late-due", 700, "due", 2, an_hour_later);
     api.add_commission("com-late-voided", 900, "voided", 2, an_hour_later);
     let options = fast_options(TEST_NOW_MS + 86_400_000);
-    let summary = run_sync_with(&mut store, &source, SECRET, &options, &CancelToken::new(), |_| {}).expect("second sync");
-    let commissions = summary.streams.iter().find(|s| s.stream == "commissions").unwrap();
-    assert_eq!((commissions.counters.new_versions, commissions.counters.inserted), (1, 2));
-    assert_eq!(count(&path, "creator_costs"), 6, "the paid commission is the same cost; the voided one is none");
-    assert_eq!(one_text(&path, "SELECT CAST(amount_minor AS TEXT) FROM creator_costs WHERE cost_id = 'com-00000'"), "500");
-    assert_eq!(one_text(&path, "SELECT CAST(COUNT(*) AS TEXT) FROM raw_events WHERE external_id = 'com-late-voided'"), "1", "the voided commission is kept raw");
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        SECRET,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("second sync");
+    let commissions = summary
+        .streams
+        .iter()
+        .find(|s| s.stream == "commissions")
+        .unwrap();
     assert_eq!(
-        one_text(&path, "SELECT json_extract(payload, '$.state') FROM raw_events WHERE external_id = 'com-00000' ORDER BY raw_event_id DESC LIMIT 1"),
+        (
+            commissions.counters.new_versions,
+            commissions.counters.inserted
+        ),
+        (1, 2)
+    );
+    assert_eq!(
+        count(&path, "creator_costs"),
+        6,
+        "the paid commission is the same cost; the voided one is none"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT CAST(amount_minor AS TEXT) FROM creator_costs WHERE cost_id = 'com-00000'"
+        ),
+        "500"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM raw_events WHERE external_id = 'com-late-voided'"
+        ),
+        "1",
+        "the voided commission is kept raw"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT json_extract(payload, '$.state') FROM raw_events WHERE external_id = 'com-00000' ORDER BY raw_event_id DESC LIMIT 1"
+        ),
         "paid"
     );
     let before = table_dump(&path);
-    run_sync_with(&mut store, &source, SECRET, &options, &CancelToken::new(), |_| {}).expect("third sync");
+    run_sync_with(
+        &mut store,
+        &source,
+        SECRET,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("third sync");
     assert_eq!(table_dump(&path), before);
 }
 
@@ -109,7 +205,11 @@ fn a_refused_secret_stops_the_sync_with_a_clear_message_that_never_contains_it()
     let error = run_sync(&mut store, &source, wrong).expect_err("a wrong secret must fail");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("rewardful API refused the credential") && message.contains("Invalid API Secret"), "{message}");
+    assert!(
+        message.contains("rewardful API refused the credential")
+            && message.contains("Invalid API Secret"),
+        "{message}"
+    );
     assert!(!message.contains(wrong));
     drop(store);
     assert!(!file_contains(&path, wrong));

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::MockServer;
-use lookback_tests::mock::harness::{TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
+    workspace_with_source,
+};
 use lookback_tests::mock::shopify::ShopifyApi;
 
 const TOKEN: &str = "shpat_0c1d2e3f4a5b6c7d8e9f";
@@ -20,11 +23,13 @@ fn refunded(orders: usize) -> i64 {
 
 fn one_text(path: &std::path::Path, sql: &str) -> String {
     let conn = lookback_tests::open_sqlite(path);
-    conn.query_row(sql, [], |row| row.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    conn.query_row(sql, [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 #[test]
-fn every_order_and_refund_lands_once_page_info_carries_no_filter_and_a_second_sync_changes_nothing() {
+fn every_order_and_refund_lands_once_page_info_carries_no_filter_and_a_second_sync_changes_nothing()
+{
     let api = Arc::new(ShopifyApi::new(TOKEN, 600));
     api.repeat_last(true); // each page after the first repeats the order before it
     api.fail_once_at_request(2); // the second page fails once with a 500
@@ -37,7 +42,10 @@ fn every_order_and_refund_lands_once_page_info_carries_no_filter_and_a_second_sy
     let orders = &summary.streams[0];
     assert_eq!(orders.outcome, StreamOutcome::Complete);
     assert_eq!(orders.counters.inserted, 600);
-    assert_eq!(orders.counters.duplicates, 2, "two pages repeated one order each");
+    assert_eq!(
+        orders.counters.duplicates, 2,
+        "two pages repeated one order each"
+    );
     assert_eq!(orders.counters.retries, 1, "the 500 was retried");
     assert_eq!(orders.counters.dead_letters, 0);
     assert_eq!(count(&path, "raw_events"), 600);
@@ -47,32 +55,84 @@ fn every_order_and_refund_lands_once_page_info_carries_no_filter_and_a_second_sy
     // Money, time and keys as Shopify writes them: "10.95" USD created at 2026-01-01T00:00 in -05:00.
     let first = api.order_id(0);
     assert_eq!(
-        one_text(&path, &format!("SELECT gross_minor || ' ' || currency || ' ' || occurred_at_ms || ' ' || click_id || ' ' || customer_id FROM orders WHERE order_id = '{first}'")),
+        one_text(
+            &path,
+            &format!(
+                "SELECT gross_minor || ' ' || currency || ' ' || occurred_at_ms || ' ' || click_id || ' ' || customer_id FROM orders WHERE order_id = '{first}'"
+            )
+        ),
         "1095 USD 1767225600000 note_clk_0 7000000"
     );
     let third = api.order_id(3);
-    assert_eq!(one_text(&path, &format!("SELECT click_id FROM orders WHERE order_id = '{third}'")), "clk_3", "lb_click from the landing page");
-    assert_eq!(one_text(&path, "SELECT DISTINCT amount_minor || ' ' || status FROM order_adjustments"), "500 succeeded");
-    assert!(!file_contains(&path, "@example.com"), "raw e-mail addresses must not be stored");
-    assert!(!file_contains(&path, TOKEN), "the access token must never reach the workspace file");
+    assert_eq!(
+        one_text(
+            &path,
+            &format!("SELECT click_id FROM orders WHERE order_id = '{third}'")
+        ),
+        "clk_3",
+        "lb_click from the landing page"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT DISTINCT amount_minor || ' ' || status FROM order_adjustments"
+        ),
+        "500 succeeded"
+    );
+    assert!(
+        !file_contains(&path, "@example.com"),
+        "raw e-mail addresses must not be stored"
+    );
+    assert!(
+        !file_contains(&path, TOKEN),
+        "the access token must never reach the workspace file"
+    );
 
     // Shopify answers 400 to a page_info request with any filter besides limit and fields; the
     // mock enforces it, and this checks the connector never even tried.
     let requests = server.requests();
-    let paged: Vec<_> = requests.iter().filter(|r| r.query("page_info").is_some()).collect();
-    assert_eq!(paged.len(), 3, "pages 2 (twice, after the 500) and 3 follow the Link header");
+    let paged: Vec<_> = requests
+        .iter()
+        .filter(|r| r.query("page_info").is_some())
+        .collect();
+    assert_eq!(
+        paged.len(),
+        3,
+        "pages 2 (twice, after the 500) and 3 follow the Link header"
+    );
     for request in &paged {
-        let names: Vec<&str> = request.query_pairs.iter().map(|(k, _)| k.as_str()).collect();
-        assert!(names.iter().all(|n| matches!(*n, "limit" | "fields" | "page_info")), "page_info mixed with filters: {}", request.target);
+        let names: Vec<&str> = request
+            .query_pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| matches!(*n, "limit" | "fields" | "page_info")),
+            "page_info mixed with filters: {}",
+            request.target
+        );
     }
     assert!(requests.iter().all(|r| r.query("limit") == Some("250")));
     assert_eq!(requests[0].query("status"), Some("any"));
 
     let before = table_dump(&path);
     let again = run_sync(&mut store, &source, TOKEN).expect("second sync");
-    assert_eq!(again.streams[0].counters.inserted + again.streams[0].counters.new_versions, 0);
-    assert!(again.streams[0].counters.duplicates > 0, "the overlap re-reads the newest orders");
-    assert!(server.requests()[requests.len()].query("updated_at_min").is_some(), "an incremental sync filters by updated_at");
+    assert_eq!(
+        again.streams[0].counters.inserted + again.streams[0].counters.new_versions,
+        0
+    );
+    assert!(
+        again.streams[0].counters.duplicates > 0,
+        "the overlap re-reads the newest orders"
+    );
+    assert!(
+        server.requests()[requests.len()]
+            .query("updated_at_min")
+            .is_some(),
+        "an incremental sync filters by updated_at"
+    );
     assert_eq!(table_dump(&path), before, "a second sync changes nothing");
 }
 
@@ -90,15 +150,29 @@ fn a_refund_that_arrives_later_is_one_new_adjustment() {
     let order = api.order_id(3);
     api.add_refund(order, "12.50", 1_767_225_600 + 2 * 86_400);
     let summary = run_sync(&mut store, &source, TOKEN).expect("second sync");
-    assert_eq!(summary.streams[0].counters.new_versions, 1, "the refunded order is a new raw version");
+    assert_eq!(
+        summary.streams[0].counters.new_versions, 1,
+        "the refunded order is a new raw version"
+    );
     assert_eq!(summary.streams[0].counters.inserted, 0);
     assert_eq!(count(&path, "orders"), 20);
     assert_eq!(count(&path, "order_adjustments"), refunded(20) + 1);
     assert_eq!(
-        one_text(&path, &format!("SELECT group_concat(amount_minor || ' ' || status) FROM order_adjustments WHERE order_id = '{order}'")),
+        one_text(
+            &path,
+            &format!(
+                "SELECT group_concat(amount_minor || ' ' || status) FROM order_adjustments WHERE order_id = '{order}'"
+            )
+        ),
         "1250 succeeded"
     );
-    assert_eq!(one_text(&path, &format!("SELECT status FROM orders WHERE order_id = '{order}'")), "paid");
+    assert_eq!(
+        one_text(
+            &path,
+            &format!("SELECT status FROM orders WHERE order_id = '{order}'")
+        ),
+        "paid"
+    );
 
     // A refund on an order that had one already adds only the new one.
     let refunded_before = api.order_id(6);
@@ -106,7 +180,12 @@ fn a_refund_that_arrives_later_is_one_new_adjustment() {
     run_sync(&mut store, &source, TOKEN).expect("third sync");
     assert_eq!(count(&path, "order_adjustments"), refunded(20) + 2);
     assert_eq!(
-        one_text(&path, &format!("SELECT group_concat(amount_minor, ',') FROM (SELECT amount_minor FROM order_adjustments WHERE order_id = '{refunded_before}' ORDER BY amount_minor)")),
+        one_text(
+            &path,
+            &format!(
+                "SELECT group_concat(amount_minor, ',') FROM (SELECT amount_minor FROM order_adjustments WHERE order_id = '{refunded_before}' ORDER BY amount_minor)"
+            )
+        ),
         "100,500"
     );
     let before = table_dump(&path);
@@ -125,20 +204,37 @@ fn throttling_is_honoured_with_and_without_retry_after_and_a_full_bucket_slows_d
     let path = dir.path().join("w.lookback");
     let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
     let mut waits = Vec::new();
-    let summary = run_sync_with(&mut store, &source, TOKEN, &fast_options(TEST_NOW_MS), &CancelToken::new(), |event| {
-        if let SyncEvent::Waiting { seconds, reason, .. } = event {
-            waits.push((*seconds, reason.clone()));
-        }
-    })
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        TOKEN,
+        &fast_options(TEST_NOW_MS),
+        &CancelToken::new(),
+        |event| {
+            if let SyncEvent::Waiting {
+                seconds, reason, ..
+            } = event
+            {
+                waits.push((*seconds, reason.clone()));
+            }
+        },
+    )
     .expect("sync");
     assert_eq!(summary.streams[0].counters.inserted, 300);
-    assert_eq!(summary.streams[0].counters.retries, 2, "both 429s were retried");
+    assert_eq!(
+        summary.streams[0].counters.retries, 2,
+        "both 429s were retried"
+    );
     assert!(
-        waits.iter().any(|(s, r)| *s >= 1.0 && r.contains("429") && r.contains("Exceeded 2 calls")),
+        waits
+            .iter()
+            .any(|(s, r)| *s >= 1.0 && r.contains("429") && r.contains("Exceeded 2 calls")),
         "the Retry-After of the first 429 was honoured: {waits:?}"
     );
     assert!(
-        waits.iter().any(|(s, r)| (*s - 1.5).abs() < 1e-9 && r.contains("slow down")),
+        waits
+            .iter()
+            .any(|(s, r)| (*s - 1.5).abs() < 1e-9 && r.contains("slow down")),
         "34/40 pauses until the bucket drains below 80 %: {waits:?}"
     );
     assert_eq!(server.requests().len(), 4, "two 429s, then two pages");
@@ -155,9 +251,16 @@ fn a_refused_token_stops_the_sync_with_a_clear_message_that_never_contains_it() 
     let error = run_sync(&mut store, &source, wrong).expect_err("a wrong token must fail");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("shopify API refused the credential") && message.contains("Invalid API key"), "{message}");
+    assert!(
+        message.contains("shopify API refused the credential")
+            && message.contains("Invalid API key"),
+        "{message}"
+    );
     assert!(!message.contains(wrong));
     assert_eq!(count(&path, "raw_events"), 0);
     drop(store);
-    assert!(!file_contains(&path, wrong), "the refused token must not reach the workspace file");
+    assert!(
+        !file_contains(&path, wrong),
+        "the refused token must not reach the workspace file"
+    );
 }

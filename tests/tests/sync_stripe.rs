@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use lookback_sync::{StreamOutcome, SyncError};
 use lookback_tests::mock::MockServer;
-use lookback_tests::mock::harness::{TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
+    workspace_with_source,
+};
 use lookback_tests::mock::stripe::StripeApi;
 
 const KEY: &str = "sk_test_mock_51Hx9vQ2eZvKYlo2C";
@@ -16,7 +19,10 @@ const NOW_S: i64 = TEST_NOW_MS / 1000;
 const DAY: i64 = 86_400;
 
 fn query_one(path: &std::path::Path, sql: &str) -> String {
-    rusqlite::Connection::open(path).unwrap().query_row(sql, [], |r| r.get::<_, String>(0)).unwrap()
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row(sql, [], |r| r.get::<_, String>(0))
+        .unwrap()
 }
 
 #[test]
@@ -27,7 +33,13 @@ fn charges_refunds_and_disputes_land_once_and_late_changes_arrive() {
         let status = if i % 25 == 24 { "failed" } else { "succeeded" };
         let email = format!("buyer{i}@example.com");
         let click = format!("clk-{i}");
-        charge_ids.push(api.add_charge(1_000 + i, NOW_S - 200 * DAY + i * 3_600, status, Some(&email), Some(&click)));
+        charge_ids.push(api.add_charge(
+            1_000 + i,
+            NOW_S - 200 * DAY + i * 3_600,
+            status,
+            Some(&email),
+            Some(&click),
+        ));
     }
     let refunded = charge_ids[10].clone();
     api.add_refund(&refunded, 300, NOW_S - 150 * DAY);
@@ -41,29 +53,84 @@ fn charges_refunds_and_disputes_land_once_and_late_changes_arrive() {
     let (mut store, source) = workspace_with_source(&path, "stripe", "shop", &server.base_url);
 
     let summary = run_sync(&mut store, &source, KEY).expect("sync");
-    assert!(summary.streams.iter().all(|s| s.outcome == StreamOutcome::Complete), "{summary:?}");
+    assert!(
+        summary
+            .streams
+            .iter()
+            .all(|s| s.outcome == StreamOutcome::Complete),
+        "{summary:?}"
+    );
     let charges = &summary.streams[0];
-    assert_eq!((charges.counters.pages, charges.counters.inserted, charges.counters.retries), (3, 250, 2));
-    assert_eq!(count(&path, "orders"), 240, "10 failed charges are not orders");
+    assert_eq!(
+        (
+            charges.counters.pages,
+            charges.counters.inserted,
+            charges.counters.retries
+        ),
+        (3, 250, 2)
+    );
+    assert_eq!(
+        count(&path, "orders"),
+        240,
+        "10 failed charges are not orders"
+    );
     assert_eq!(count(&path, "order_adjustments"), 2);
     assert_eq!(count(&path, "dead_letters"), 0);
     let requests = server.requests();
     assert!(requests.iter().all(|r| r.query("limit") == Some("100")));
-    assert!(requests.iter().all(|r| r.header("stripe-version").is_some()));
-    assert!(requests.iter().any(|r| r.path == "/v1/charges" && r.query("starting_after").is_some()));
-    assert_eq!(query_one(&path, &format!("SELECT click_id FROM orders WHERE order_id = '{}'", charge_ids[7])), "clk-7");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("stripe-version").is_some())
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path == "/v1/charges" && r.query("starting_after").is_some())
+    );
     assert_eq!(
-        query_one(&path, &format!("SELECT email_sha256 FROM orders WHERE order_id = '{}'", charge_ids[7])),
+        query_one(
+            &path,
+            &format!(
+                "SELECT click_id FROM orders WHERE order_id = '{}'",
+                charge_ids[7]
+            )
+        ),
+        "clk-7"
+    );
+    assert_eq!(
+        query_one(
+            &path,
+            &format!(
+                "SELECT email_sha256 FROM orders WHERE order_id = '{}'",
+                charge_ids[7]
+            )
+        ),
         lookback_core_email("buyer7@example.com")
     );
-    assert_eq!(query_one(&path, &format!("SELECT status FROM order_adjustments WHERE adjustment_id = '{dispute}'")), "open");
-    assert!(!file_contains(&path, "@example.com"), "raw e-mail addresses must not be stored");
+    assert_eq!(
+        query_one(
+            &path,
+            &format!("SELECT status FROM order_adjustments WHERE adjustment_id = '{dispute}'")
+        ),
+        "open"
+    );
+    assert!(
+        !file_contains(&path, "@example.com"),
+        "raw e-mail addresses must not be stored"
+    );
     let checkpoint = store.checkpoint("shop", "charges").unwrap().unwrap().cursor;
     assert_eq!(checkpoint, format!(r#"{{"watermark":{NOW_S}}}"#));
 
     let before = table_dump(&path);
     let again = run_sync(&mut store, &source, KEY).expect("second sync");
-    assert!(again.streams.iter().all(|s| s.counters.inserted == 0 && s.counters.new_versions == 0), "{again:?}");
+    assert!(
+        again
+            .streams
+            .iter()
+            .all(|s| s.counters.inserted == 0 && s.counters.new_versions == 0),
+        "{again:?}"
+    );
     assert_eq!(table_dump(&path), before, "a second sync changes nothing");
 
     // After the sync: a late refund of an old charge, a dispute lost, a new charge.
@@ -72,15 +139,51 @@ fn charges_refunds_and_disputes_land_once_and_late_changes_arrive() {
     api.set_dispute_status(&dispute, "lost");
     let new_charge = api.add_charge(7_777, later / 1000 - 60, "succeeded", None, Some("clk-new"));
     server.clear_requests();
-    let summary = run_sync_with(&mut store, &source, KEY, &fast_options(later), &Default::default(), |_| {}).expect("third sync");
-    let charges_request = server.requests().into_iter().find(|r| r.path == "/v1/charges").unwrap();
-    assert_eq!(charges_request.query("created[gt]"), Some((NOW_S - 30 * DAY - 1).to_string().as_str()), "re-reads the 30-day window");
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        KEY,
+        &fast_options(later),
+        &Default::default(),
+        |_| {},
+    )
+    .expect("third sync");
+    let charges_request = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/charges")
+        .unwrap();
+    assert_eq!(
+        charges_request.query("created[gt]"),
+        Some((NOW_S - 30 * DAY - 1).to_string().as_str()),
+        "re-reads the 30-day window"
+    );
     assert_eq!(summary.streams[0].counters.inserted, 1);
     assert_eq!(count(&path, "orders"), 241);
     assert_eq!(count(&path, "order_adjustments"), 3);
-    assert_eq!(query_one(&path, &format!("SELECT status FROM order_adjustments WHERE adjustment_id = '{dispute}'")), "lost");
-    assert_eq!(query_one(&path, &format!("SELECT order_id FROM order_adjustments WHERE adjustment_id = '{late_refund}'")), charge_ids[30]);
-    assert_eq!(query_one(&path, &format!("SELECT click_id FROM orders WHERE order_id = '{new_charge}'")), "clk-new");
+    assert_eq!(
+        query_one(
+            &path,
+            &format!("SELECT status FROM order_adjustments WHERE adjustment_id = '{dispute}'")
+        ),
+        "lost"
+    );
+    assert_eq!(
+        query_one(
+            &path,
+            &format!(
+                "SELECT order_id FROM order_adjustments WHERE adjustment_id = '{late_refund}'"
+            )
+        ),
+        charge_ids[30]
+    );
+    assert_eq!(
+        query_one(
+            &path,
+            &format!("SELECT click_id FROM orders WHERE order_id = '{new_charge}'")
+        ),
+        "clk-new"
+    );
 }
 
 /// The SHA-256 of a normalized e-mail, as lookback-core computes it.
@@ -109,7 +212,10 @@ fn new_fields_are_counted_and_kept() {
     let summary = run_sync(&mut store, &source, KEY).expect("sync");
     assert_eq!(summary.streams[0].counters.unknown_fields, 1);
     assert_eq!(count(&path, "orders"), 1);
-    assert!(file_contains(&path, "shiny_new_thing"), "unknown fields stay in the raw payload");
+    assert!(
+        file_contains(&path, "shiny_new_thing"),
+        "unknown fields stay in the raw payload"
+    );
 }
 
 #[test]
@@ -123,8 +229,14 @@ fn a_wrong_key_is_refused_with_a_clear_message() {
     let error = run_sync(&mut store, &source, wrong).expect_err("401");
     assert!(matches!(error, SyncError::Unauthorized { .. }));
     let message = error.to_string();
-    assert!(message.starts_with("shop: the stripe API refused the credential (HTTP 401)"), "{message}");
-    assert!(!message.contains(wrong) && !message.contains("7781234"), "{message}");
+    assert!(
+        message.starts_with("shop: the stripe API refused the credential (HTTP 401)"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(wrong) && !message.contains("7781234"),
+        "{message}"
+    );
     drop(store);
     assert!(!file_contains(&path, wrong));
 }

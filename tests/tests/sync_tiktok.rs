@@ -9,7 +9,9 @@ use lookback_store::{Source, Store};
 use lookback_sync::{CancelToken, SourceSyncSummary, StreamOutcome, SyncError, SyncResult};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::{AdLedger, day_number};
-use lookback_tests::mock::harness::{TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
+};
 use lookback_tests::mock::tiktok::TikTokApi;
 use lookback_tests::{open_sqlite, query_i64};
 
@@ -32,29 +34,66 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let ledger = AdLedger::generate("2025-05-01", TODAY, &[("1801", "111"), ("1801", "112"), ("1802", "1201")], MICROS_STEP);
-    let api = Arc::new(TikTokApi::new(TOKEN, ADVERTISER, "JPY", "Asia/Tokyo", 0, ledger));
+    let ledger = AdLedger::generate(
+        "2025-05-01",
+        TODAY,
+        &[("1801", "111"), ("1801", "112"), ("1802", "1201")],
+        MICROS_STEP,
+    );
+    let api = Arc::new(TikTokApi::new(
+        TOKEN,
+        ADVERTISER,
+        "JPY",
+        "Asia/Tokyo",
+        0,
+        ledger,
+    ));
     let server = MockServer::start(api.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workspace.lookback");
-    let (mut store, mut source) = workspace_with_source(&path, "tiktok", "tiktok", &format!("{}/open_api/v1.3", server.base_url));
+    let (mut store, mut source) = workspace_with_source(
+        &path,
+        "tiktok",
+        "tiktok",
+        &format!("{}/open_api/v1.3", server.base_url),
+    );
     source.account = Some(ADVERTISER.to_owned());
     store.write(|tx| tx.upsert_source(&source)).unwrap();
-    Fixture { _dir: dir, path, store, source, api, server }
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+        source,
+        api,
+        server,
+    }
 }
 
 impl Fixture {
     fn sync(&mut self, token: &str, now_ms: i64) -> SyncResult<SourceSyncSummary> {
         let mut options = fast_options(now_ms);
         options.page_size = Some(50);
-        run_sync_with(&mut self.store, &self.source, token, &options, &CancelToken::new(), |_| {})
+        run_sync_with(
+            &mut self.store,
+            &self.source,
+            token,
+            &options,
+            &CancelToken::new(),
+            |_| {},
+        )
     }
 
     fn spend(&self) -> (i64, i64) {
         let conn = open_sqlite(&self.path);
         (
-            query_i64(&conn, "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'tiktok'"),
-            query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE platform = 'tiktok'"),
+            query_i64(
+                &conn,
+                "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'tiktok'",
+            ),
+            query_i64(
+                &conn,
+                "SELECT COUNT(*) FROM ad_spend WHERE platform = 'tiktok'",
+            ),
         )
     }
 
@@ -64,7 +103,12 @@ impl Fixture {
             .requests()
             .iter()
             .filter(|r| r.path.ends_with("/report/integrated/get/"))
-            .map(|r| (r.query("start_date").unwrap().to_owned(), r.query("end_date").unwrap().to_owned()))
+            .map(|r| {
+                (
+                    r.query("start_date").unwrap().to_owned(),
+                    r.query("end_date").unwrap().to_owned(),
+                )
+            })
             .collect()
     }
 }
@@ -80,13 +124,34 @@ fn a_first_sync_reads_30_day_chunks_and_lands_every_ad_day_once() {
 
     let (truth_minor, truth_rows) = f.api.truth(BACKFILL_START, TODAY);
     assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
-    assert!(stream.counters.duplicates > 0 && stream.counters.retries >= 1, "{:?}", stream.counters);
+    assert!(
+        stream.counters.duplicates > 0 && stream.counters.retries >= 1,
+        "{:?}",
+        stream.counters
+    );
     let conn = open_sqlite(&f.path);
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 0);
     // "-" rows are days without delivery: stored, with no spend.
-    assert!(query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE spend_minor = 0 AND impressions = 0") > 0);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM ad_spend WHERE account_timezone <> 'Asia/Tokyo' OR currency <> 'JPY' OR channel <> 'tiktok_ads' OR account_id <> '7000000001'"), 0);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE external_id = '7000000001|111|2025-05-02'"), 1);
+    assert!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE spend_minor = 0 AND impressions = 0"
+        ) > 0
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE account_timezone <> 'Asia/Tokyo' OR currency <> 'JPY' OR channel <> 'tiktok_ads' OR account_id <> '7000000001'"
+        ),
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE external_id = '7000000001|111|2025-05-02'"
+        ),
+        1
+    );
 
     // No request spanned more than 30 days; the chunks tile the backfill without gaps.
     let ranges = f.report_ranges();
@@ -118,13 +183,24 @@ fn a_resync_after_restatement_replaces_spend_and_rereads_7_days() {
         l.extend("2026-03-02", "2026-03-03", MICROS_STEP);
     });
     f.server.clear_requests();
-    let summary = f.sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS).expect("incremental sync");
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS)
+        .expect("incremental sync");
     assert!(summary.streams[0].counters.new_versions > 0, "{summary:?}");
     let (truth_minor, truth_rows) = f.api.truth(BACKFILL_START, "2026-03-03");
-    assert_eq!(f.spend(), (truth_minor, truth_rows as i64), "restated days replace their rows");
+    assert_eq!(
+        f.spend(),
+        (truth_minor, truth_rows as i64),
+        "restated days replace their rows"
+    );
     let ranges = f.report_ranges();
     assert!(!ranges.is_empty());
-    assert!(ranges.iter().all(|(s, e)| s == "2026-02-22" && e == "2026-03-03"), "{ranges:?}");
+    assert!(
+        ranges
+            .iter()
+            .all(|(s, e)| s == "2026-02-22" && e == "2026-03-03"),
+        "{ranges:?}"
+    );
 }
 
 #[test]
@@ -132,7 +208,11 @@ fn throttling_inside_an_http_200_is_retried_and_the_sync_completes() {
     let mut f = fixture();
     f.api.throttle_next(3);
     let summary = f.sync(TOKEN, TEST_NOW_MS).expect("sync");
-    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
     assert!(summary.streams[0].counters.retries >= 3, "{summary:?}");
     let (truth_minor, truth_rows) = f.api.truth(BACKFILL_START, TODAY);
     assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
@@ -145,7 +225,12 @@ fn an_invalid_token_in_a_200_body_stops_the_source_with_a_clear_error() {
     let error = f.sync(wrong, TEST_NOW_MS).expect_err("refused");
     assert!(matches!(error, SyncError::Unauthorized { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("tiktok") && message.contains("40105") && message.contains("Access token is incorrect"), "{message}");
+    assert!(
+        message.contains("tiktok")
+            && message.contains("40105")
+            && message.contains("Access token is incorrect"),
+        "{message}"
+    );
     assert!(!message.contains(wrong));
     assert!(!file_contains(&f.path, wrong));
     assert_eq!(f.spend(), (0, 0));

@@ -6,7 +6,17 @@ use lookback_tests::{TestHome, open_sqlite, query_i64};
 fn demo(home: &TestHome) -> String {
     let db = home.path("w.lookback");
     let db = db.to_str().unwrap().to_string();
-    home.lookback_ok(&["--db", &db, "demo", "--seed", "7", "--orders", "400", "--end", "2026-06-30"]);
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "demo",
+        "--seed",
+        "7",
+        "--orders",
+        "400",
+        "--end",
+        "2026-06-30",
+    ]);
     db
 }
 
@@ -17,9 +27,24 @@ fn backup_restores_into_a_new_workspace_and_never_overwrites() {
     let out = home.path("backup.lookback");
     home.lookback_ok(&["--db", &db, "backup", "--out", out.to_str().unwrap()]);
     let restored = home.path("restored.lookback");
-    home.lookback_ok(&["--db", restored.to_str().unwrap(), "restore", "--from", out.to_str().unwrap()]);
-    let (a, b) = (open_sqlite(std::path::Path::new(&db)), open_sqlite(&restored));
-    for table in ["orders", "touches", "order_adjustments", "identity_links", "raw_events"] {
+    home.lookback_ok(&[
+        "--db",
+        restored.to_str().unwrap(),
+        "restore",
+        "--from",
+        out.to_str().unwrap(),
+    ]);
+    let (a, b) = (
+        open_sqlite(std::path::Path::new(&db)),
+        open_sqlite(&restored),
+    );
+    for table in [
+        "orders",
+        "touches",
+        "order_adjustments",
+        "identity_links",
+        "raw_events",
+    ] {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         assert_eq!(query_i64(&a, &sql), query_i64(&b, &sql), "{table}");
     }
@@ -29,7 +54,10 @@ fn backup_restores_into_a_new_workspace_and_never_overwrites() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("already exists"));
     assert_eq!(std::fs::read(&db).unwrap(), before);
-    assert!(home.lookback_ok(&["--db", restored.to_str().unwrap(), "check"]).contains("ok"));
+    assert!(
+        home.lookback_ok(&["--db", restored.to_str().unwrap(), "check"])
+            .contains("ok")
+    );
 }
 
 #[test]
@@ -37,12 +65,20 @@ fn a_truncated_workspace_is_reported_damaged_and_left_untouched() {
     let home = TestHome::new();
     let db = demo(&home);
     let len = std::fs::metadata(&db).unwrap().len();
-    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
     let before = std::fs::read(&db).unwrap();
     let out = home.lookback(&["--db", &db, "check"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("damaged") && stderr.contains("read-only"), "{stderr}");
+    assert!(
+        stderr.contains("damaged") && stderr.contains("read-only"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"));
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
@@ -64,8 +100,16 @@ fn privacy_erase_by_customer_id_leaves_no_trace_in_the_file() {
     let mut bytes = std::fs::read(&db).unwrap();
     bytes.extend(std::fs::read(format!("{db}-wal")).unwrap_or_default());
     let needle = format!("\"{customer}\"");
-    assert!(!bytes.windows(customer.len()).any(|w| w == customer.as_bytes()), "{needle} survived");
-    assert!(home.lookback_ok(&["--db", &db, "privacy", "log"]).contains("customer_id"));
+    assert!(
+        !bytes
+            .windows(customer.len())
+            .any(|w| w == customer.as_bytes()),
+        "{needle} survived"
+    );
+    assert!(
+        home.lookback_ok(&["--db", &db, "privacy", "log"])
+            .contains("customer_id")
+    );
 }
 
 #[test]
@@ -74,7 +118,15 @@ fn reconcile_adds_up_and_conservation_holds_on_the_demo() {
     let db = demo(&home);
     home.lookback_ok(&["--db", &db, "report", "credits", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&home.lookback_ok(&[
-        "--db", &db, "reconcile", "--from", "2026-04-01", "--to", "2026-06-30", "--format", "json",
+        "--db",
+        &db,
+        "reconcile",
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-06-30",
+        "--format",
+        "json",
     ]))
     .unwrap();
     assert!(json["run_id"].is_i64());
@@ -83,10 +135,21 @@ fn reconcile_adds_up_and_conservation_holds_on_the_demo() {
     assert!(!rows.is_empty());
     for row in rows {
         let known = row["known_to_attribution_minor"].as_i64().unwrap();
-        let parts = row["attributed_minor"].as_i64().unwrap() + row["unattributed_minor"].as_i64().unwrap();
+        let parts =
+            row["attributed_minor"].as_i64().unwrap() + row["unattributed_minor"].as_i64().unwrap();
         assert_eq!(known, parts, "{row}");
     }
-    let csv = home.lookback_ok(&["--db", &db, "reconcile", "--from", "2026-04-01", "--to", "2026-06-30", "--format", "csv"]);
+    let csv = home.lookback_ok(&[
+        "--db",
+        &db,
+        "reconcile",
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-06-30",
+        "--format",
+        "csv",
+    ]);
     assert!(csv.starts_with("source,day,currency,orders"));
     home.lookback_ok(&["--db", &db, "conservation"]);
 }

@@ -9,18 +9,26 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lookback_store::Store;
 use lookback_sync::Secret;
-use lookback_sync::webhooks::{ReceiverConfig, RunningReceiver, sign_hex, start_receiver, stripe_signature_header};
+use lookback_sync::webhooks::{
+    ReceiverConfig, RunningReceiver, sign_hex, start_receiver, stripe_signature_header,
+};
 use lookback_tests::{open_sqlite, query_i64};
 use serde_json::json;
 
 fn now_s() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn secrets() -> HashMap<String, Vec<Secret>> {
     let mut map = HashMap::new();
     // Two Stripe secrets: a rotation in progress.
-    map.insert("shop".to_owned(), vec![Secret::new("whsec_old"), Secret::new("whsec_new")]);
+    map.insert(
+        "shop".to_owned(),
+        vec![Secret::new("whsec_old"), Secret::new("whsec_new")],
+    );
     map.insert("links".to_owned(), vec![Secret::new("dub_secret")]);
     map.insert("backend".to_owned(), vec![Secret::new("generic_secret")]);
     map.insert("network".to_owned(), vec![Secret::new("postback-token-1")]);
@@ -52,11 +60,17 @@ fn counts(dir: &Path) -> (i64, i64, i64, i64) {
 async fn wait_normalized(dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let pending = query_i64(&open_sqlite(&dir.join("w.lookback")), "SELECT COUNT(*) FROM webhook_deliveries WHERE normalized_at_ms IS NULL");
+        let pending = query_i64(
+            &open_sqlite(&dir.join("w.lookback")),
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE normalized_at_ms IS NULL",
+        );
         if pending == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "{pending} deliveries still not normalized");
+        assert!(
+            Instant::now() < deadline,
+            "{pending} deliveries still not normalized"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -69,10 +83,53 @@ fn stripe_charge_event(event_id: &str, charge_id: &str, amount: i64) -> String {
     .to_string()
 }
 
-async fn post_stripe(client: &reqwest::Client, base: &str, body: &str, secret: &str, t: i64) -> u16 {
+/// Sends `total` bytes of padding as a chunked body over a raw connection and returns the
+/// status code of the answer (reqwest always declares a length for in-memory bodies).
+async fn post_chunked(base: &str, path: &str, total: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..total / chunk.len() {
+        stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .await
+            .unwrap();
+        stream.write_all(&chunk).await.unwrap();
+        stream.write_all(b"\r\n").await.unwrap();
+    }
+    stream.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let status_line = String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {status_line:?}"))
+}
+
+async fn post_stripe(
+    client: &reqwest::Client,
+    base: &str,
+    body: &str,
+    secret: &str,
+    t: i64,
+) -> u16 {
     client
         .post(format!("{base}/webhooks/stripe/shop"))
-        .header("Stripe-Signature", stripe_signature_header(secret, t, body.as_bytes()))
+        .header(
+            "Stripe-Signature",
+            stripe_signature_header(secret, t, body.as_bytes()),
+        )
         .body(body.to_owned())
         .send()
         .await
@@ -83,7 +140,10 @@ async fn post_stripe(client: &reqwest::Client, base: &str, body: &str, secret: &
 
 fn generic_headers(secret: &str, t: i64, body: &[u8]) -> (String, String) {
     let ts = t.to_string();
-    (ts.clone(), format!("sha256={}", sign_hex(secret, &[ts.as_bytes(), b".", body])))
+    (
+        ts.clone(),
+        format!("sha256={}", sign_hex(secret, &[ts.as_bytes(), b".", body])),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,8 +153,28 @@ async fn signed_deliveries_of_every_scheme_are_stored_then_normalized() {
     let client = reqwest::Client::new();
 
     // Stripe, signed with the old and with the new secret of a rotation.
-    assert_eq!(post_stripe(&client, &base, &stripe_charge_event("evt_1", "ch_1", 12_000), "whsec_old", now_s()).await, 200);
-    assert_eq!(post_stripe(&client, &base, &stripe_charge_event("evt_2", "ch_2", 3_000), "whsec_new", now_s()).await, 200);
+    assert_eq!(
+        post_stripe(
+            &client,
+            &base,
+            &stripe_charge_event("evt_1", "ch_1", 12_000),
+            "whsec_old",
+            now_s()
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        post_stripe(
+            &client,
+            &base,
+            &stripe_charge_event("evt_2", "ch_2", 3_000),
+            "whsec_new",
+            now_s()
+        )
+        .await,
+        200
+    );
 
     // Dub sale.created, HMAC of the raw body.
     let dub = json!({"id": "evt_dub_1", "event": "sale.created", "createdAt": "2026-03-01T10:00:00.000Z",
@@ -148,12 +228,49 @@ async fn signed_deliveries_of_every_scheme_are_stored_then_normalized() {
     assert_eq!((dead, orders), (0, 5), "every delivery became an order");
     let conn = open_sqlite(&dir.path().join("w.lookback"));
     // The pushed charge is stored as the polled charge would be: stream, id, hashed e-mail.
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE stream = 'charges' AND external_id = 'ch_1'"), 1);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%@example.com%'"), 0, "no raw e-mail stored");
-    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'ch_1'"), 12_000);
-    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'in_1'"), 4_900);
-    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'pb_1'"), 1_050);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM touches WHERE touch_id = 'dubclk_1' AND creator_id = 'ann'"), 1);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE stream = 'charges' AND external_id = 'ch_1'"
+        ),
+        1
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%@example.com%'"
+        ),
+        0,
+        "no raw e-mail stored"
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT gross_minor FROM orders WHERE order_id = 'ch_1'"
+        ),
+        12_000
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT gross_minor FROM orders WHERE order_id = 'in_1'"
+        ),
+        4_900
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT gross_minor FROM orders WHERE order_id = 'pb_1'"
+        ),
+        1_050
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM touches WHERE touch_id = 'dubclk_1' AND creator_id = 'ann'"
+        ),
+        1
+    );
     receiver.shutdown().await;
 }
 
@@ -165,48 +282,117 @@ async fn forged_stale_oversized_unknown_and_replayed_deliveries_write_nothing() 
     let body = stripe_charge_event("evt_9", "ch_9", 1_000);
 
     // Forged: signed with a secret the source does not have.
-    assert_eq!(post_stripe(&client, &base, &body, "whsec_attacker", now_s()).await, 401);
+    assert_eq!(
+        post_stripe(&client, &base, &body, "whsec_attacker", now_s()).await,
+        401
+    );
     // Stale: a correct signature over a timestamp older than the 5 min tolerance.
-    assert_eq!(post_stripe(&client, &base, &body, "whsec_new", now_s() - 400).await, 401);
+    assert_eq!(
+        post_stripe(&client, &base, &body, "whsec_new", now_s() - 400).await,
+        401
+    );
     // A signature header that cannot be read.
-    let status = client.post(format!("{base}/webhooks/stripe/shop")).header("Stripe-Signature", "nonsense").body(body.clone()).send().await.unwrap().status();
+    let status = client
+        .post(format!("{base}/webhooks/stripe/shop"))
+        .header("Stripe-Signature", "nonsense")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, 400);
     // Unsigned.
-    let status = client.post(format!("{base}/webhooks/stripe/shop")).body(body.clone()).send().await.unwrap().status();
+    let status = client
+        .post(format!("{base}/webhooks/stripe/shop"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, 401);
     // A source with no secret answers exactly like a bad signature.
     let status = client
         .post(format!("{base}/webhooks/stripe/nobody"))
-        .header("Stripe-Signature", stripe_signature_header("whsec_new", now_s(), body.as_bytes()))
+        .header(
+            "Stripe-Signature",
+            stripe_signature_header("whsec_new", now_s(), body.as_bytes()),
+        )
         .body(body.clone())
         .send()
         .await
         .unwrap();
     assert_eq!(status.status(), 401);
-    assert!(status.bytes().await.unwrap().is_empty(), "a refusal says nothing");
+    assert!(
+        status.bytes().await.unwrap().is_empty(),
+        "a refusal says nothing"
+    );
     // Oversized: 2 MiB against the 1 MiB cap, correctly signed.
-    let big = format!("{{\"id\":\"evt_big\",\"type\":\"charge.succeeded\",\"pad\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    assert_eq!(post_stripe(&client, &base, &big, "whsec_new", now_s()).await, 413);
+    let big = format!(
+        "{{\"id\":\"evt_big\",\"type\":\"charge.succeeded\",\"pad\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    assert_eq!(
+        post_stripe(&client, &base, &big, "whsec_new", now_s()).await,
+        413
+    );
+    // The same without a declared length (chunked), so the cap is found while reading.
+    assert_eq!(
+        post_chunked(&base, "/webhooks/stripe/shop", 2 * 1024 * 1024).await,
+        413
+    );
     // A postback with a wrong token, and one without.
-    let status = client.get(format!("{base}/postback/network?token=guess&event_id=pb_x")).send().await.unwrap().status();
+    let status = client
+        .get(format!("{base}/postback/network?token=guess&event_id=pb_x"))
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, 401);
-    let status = client.get(format!("{base}/postback/network?event_id=pb_x")).send().await.unwrap().status();
+    let status = client
+        .get(format!("{base}/postback/network?event_id=pb_x"))
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, 401);
-    assert_eq!(counts(dir.path()), (0, 0, 0, 0), "nothing written by refused deliveries");
+    assert_eq!(
+        counts(dir.path()),
+        (0, 0, 0, 0),
+        "nothing written by refused deliveries"
+    );
 
     // A replay of a seen event id (a captured delivery sent again, or a platform retry) is
     // acknowledged and changes nothing.
-    assert_eq!(post_stripe(&client, &base, &body, "whsec_new", now_s()).await, 200);
+    assert_eq!(
+        post_stripe(&client, &base, &body, "whsec_new", now_s()).await,
+        200
+    );
     wait_normalized(dir.path()).await;
     let after_first = counts(dir.path());
     assert_eq!(after_first, (1, 1, 0, 1));
-    assert_eq!(post_stripe(&client, &base, &body, "whsec_new", now_s()).await, 200);
+    assert_eq!(
+        post_stripe(&client, &base, &body, "whsec_new", now_s()).await,
+        200
+    );
     let altered = body.replace("1000", "999999");
-    assert_eq!(post_stripe(&client, &base, &altered, "whsec_new", now_s()).await, 200);
+    assert_eq!(
+        post_stripe(&client, &base, &altered, "whsec_new", now_s()).await,
+        200
+    );
     wait_normalized(dir.path()).await;
-    assert_eq!(counts(dir.path()), after_first, "a replayed event id writes nothing");
+    assert_eq!(
+        counts(dir.path()),
+        after_first,
+        "a replayed event id writes nothing"
+    );
     let conn = open_sqlite(&dir.path().join("w.lookback"));
-    assert_eq!(query_i64(&conn, "SELECT gross_minor FROM orders WHERE order_id = 'ch_9'"), 1_000);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT gross_minor FROM orders WHERE order_id = 'ch_9'"
+        ),
+        1_000
+    );
     receiver.shutdown().await;
 }
 
@@ -220,7 +406,9 @@ async fn five_concurrent_deliveries_of_one_event_are_stored_once() {
         let base = base.clone();
         let body = body.clone();
         // Separate clients: five connections, as a platform's retries would arrive.
-        tasks.push(tokio::spawn(async move { post_stripe(&reqwest::Client::new(), &base, &body, "whsec_new", now_s()).await }));
+        tasks.push(tokio::spawn(async move {
+            post_stripe(&reqwest::Client::new(), &base, &body, "whsec_new", now_s()).await
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200, "every duplicate is acknowledged");
@@ -268,10 +456,23 @@ async fn malformed_but_verified_payloads_become_dead_letters() {
     assert_eq!(counts(dir.path()), (1, 1, 2, 0));
     let conn = open_sqlite(&dir.path().join("w.lookback"));
     let reason: String = conn
-        .query_row("SELECT reason FROM dead_letters WHERE location LIKE '%evt_dub_bad%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT reason FROM dead_letters WHERE location LIKE '%evt_dub_bad%'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert!(reason.contains("sale"), "the reason names what is missing: {reason}");
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ann@example.com%' OR reason LIKE '%ann@%'"), 0);
+    assert!(
+        reason.contains("sale"),
+        "the reason names what is missing: {reason}"
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM dead_letters WHERE payload LIKE '%ann@example.com%' OR reason LIKE '%ann@%'"
+        ),
+        0
+    );
     receiver.shutdown().await;
 }
 
@@ -288,39 +489,83 @@ async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
     let db_arg = db.to_str().unwrap();
     home.lookback_ok(&["--db", db_arg, "init"]);
     let mut add = Command::new(lookback_tests::lookback_bin());
-    add.args(["--db", db_arg, "webhook", "secret", "add", "--source", "backend"]).stdin(Stdio::piped()).stdout(Stdio::piped());
+    add.args([
+        "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped());
     home.apply(&mut add);
     let mut child = add.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"cli_generic_secret\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"cli_generic_secret\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "secret add failed");
     let listed = home.lookback_ok(&["--db", db_arg, "webhook", "secret", "list"]);
-    assert!(listed.contains("backend") && !listed.contains("cli_generic_secret"), "{listed}");
+    assert!(
+        listed.contains("backend") && !listed.contains("cli_generic_secret"),
+        "{listed}"
+    );
 
     let mut listen = Command::new(lookback_tests::lookback_bin());
-    listen.args(["--db", db_arg, "listen", "--bind", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    listen
+        .args(["--db", db_arg, "listen", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     home.apply(&mut listen);
     let mut server = listen.spawn().unwrap();
     let mut first = String::new();
     // The reader stays open until the end: closing the pipe would make listen's next print fail.
     let mut reader = BufReader::new(server.stdout.take().unwrap());
     reader.read_line(&mut first).unwrap();
-    let base = first.trim().strip_prefix("listening on ").expect("listen prints its address").to_owned();
+    let base = first
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listen prints its address")
+        .to_owned();
 
     let body = json!({"event_id": "cli_1", "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
                       "amount": "5.00", "currency": "USD"})
     .to_string();
     let (ts, sig) = generic_headers("cli_generic_secret", now_s(), body.as_bytes());
     let client = reqwest::Client::new();
-    let status = client.post(format!("{base}/webhooks/generic/backend")).header("X-Timestamp", ts).header("X-Signature", sig).body(body).send().await.unwrap().status();
-    let forged = client.post(format!("{base}/webhooks/generic/backend")).header("X-Timestamp", now_s().to_string()).header("X-Signature", "00").body("{}").send().await.unwrap().status();
+    let status = client
+        .post(format!("{base}/webhooks/generic/backend"))
+        .header("X-Timestamp", ts)
+        .header("X-Signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let forged = client
+        .post(format!("{base}/webhooks/generic/backend"))
+        .header("X-Timestamp", now_s().to_string())
+        .header("X-Signature", "00")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .status();
     let _ = server.kill();
     let _ = server.wait();
     drop(reader);
     assert_eq!((status.as_u16(), forged.as_u16()), (200, 401));
     let conn = open_sqlite(&db);
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = 'cli_1'"), 1);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = 'cli_1'"
+        ),
+        1
+    );
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM webhook_secrets"), 1);
-    let stored_secret = query_i64(&conn, "SELECT COUNT(*) FROM webhook_secrets WHERE secret_ref LIKE '%cli_generic_secret%'");
+    let stored_secret = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM webhook_secrets WHERE secret_ref LIKE '%cli_generic_secret%'",
+    );
     assert_eq!(stored_secret, 0, "only the keyring reference is stored");
 }

@@ -20,19 +20,45 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
     let kpi_orders = session.wait_for("[data-testid=kpi-orders] .kpi-value");
     let conn = open_sqlite(db);
     let orders_text = session.text(&kpi_orders);
-    assert_eq!(digits(&orders_text), query_i64(&conn, "SELECT COUNT(*) FROM orders").to_string(), "orders shown: {orders_text}");
+    assert_eq!(
+        digits(&orders_text),
+        query_i64(&conn, "SELECT COUNT(*) FROM orders").to_string(),
+        "orders shown: {orders_text}"
+    );
 
-    let touches = session.find("[data-testid=kpi-touches] .kpi-value").expect("touches KPI");
-    assert_eq!(digits(&session.text(&touches)), query_i64(&conn, "SELECT COUNT(*) FROM touches").to_string());
-    let creators = session.find("[data-testid=kpi-creators] .kpi-value").expect("creators KPI");
-    assert_eq!(digits(&session.text(&creators)), query_i64(&conn, "SELECT COUNT(*) FROM creators").to_string());
+    let touches = session
+        .find("[data-testid=kpi-touches] .kpi-value")
+        .expect("touches KPI");
+    assert_eq!(
+        digits(&session.text(&touches)),
+        query_i64(&conn, "SELECT COUNT(*) FROM touches").to_string()
+    );
+    let creators = session
+        .find("[data-testid=kpi-creators] .kpi-value")
+        .expect("creators KPI");
+    assert_eq!(
+        digits(&session.text(&creators)),
+        query_i64(&conn, "SELECT COUNT(*) FROM creators").to_string()
+    );
 
     // Net revenue per currency: gross minus refunds minus chargebacks that were not won.
-    let mut stmt = conn.prepare("SELECT DISTINCT currency FROM orders ORDER BY currency").unwrap();
-    let currencies: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    assert!(!currencies.is_empty(), "the demo has orders in some currency");
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT currency FROM orders ORDER BY currency")
+        .unwrap();
+    let currencies: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        !currencies.is_empty(),
+        "the demo has orders in some currency"
+    );
     for currency in currencies {
-        let gross = query_i64(&conn, &format!("SELECT COALESCE(SUM(gross_minor),0) FROM orders WHERE currency='{currency}'"));
+        let gross = query_i64(
+            &conn,
+            &format!("SELECT COALESCE(SUM(gross_minor),0) FROM orders WHERE currency='{currency}'"),
+        );
         let deducted = query_i64(
             &conn,
             &format!(
@@ -42,12 +68,22 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
             ),
         );
         let cell = session
-            .find(&format!("[data-testid=revenue-table] tr[data-currency={currency}] td[data-col=net]"))
+            .find(&format!(
+                "[data-testid=revenue-table] tr[data-currency={currency}] td[data-col=net]"
+            ))
             .unwrap_or_else(|| panic!("no net revenue cell for {currency}"));
-        let shown_minor: i64 = session.attr(&cell, "data-minor").expect("data-minor").parse().unwrap();
+        let shown_minor: i64 = session
+            .attr(&cell, "data-minor")
+            .expect("data-minor")
+            .parse()
+            .unwrap();
         assert_eq!(shown_minor, gross - deducted, "net revenue in {currency}");
         // What a person reads is the same number: the digits of the formatted amount.
-        assert_eq!(digits(&session.text(&cell)), (gross - deducted).to_string(), "net revenue text in {currency}");
+        assert_eq!(
+            digits(&session.text(&cell)),
+            (gross - deducted).to_string(),
+            "net revenue text in {currency}"
+        );
     }
 
     let spend_total: i64 = query_i64(&conn, "SELECT COALESCE(SUM(spend_minor),0) FROM ad_spend");
@@ -60,17 +96,31 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
 
 #[test]
 fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
-    let _turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.path("demo.lookback");
-    home.lookback_ok(&["--db", db.to_str().unwrap(), "demo", "--seed", "7", "--end", "2026-10-31"]);
+    home.lookback_ok(&[
+        "--db",
+        db.to_str().unwrap(),
+        "demo",
+        "--seed",
+        "7",
+        "--end",
+        "2026-10-31",
+    ]);
 
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
     let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
 
     assert_overview_matches_store(&session, &db);
-    assert!(session.title().contains("Lookback"), "window title: {}", session.title());
+    assert!(
+        session.title().contains("Lookback"),
+        "window title: {}",
+        session.title()
+    );
 
     if let Some(out) = std::env::var_os("LOOKBACK_SCREENSHOT_OUT") {
         std::fs::write(out, session.screenshot_png()).expect("write screenshot");
@@ -79,7 +129,9 @@ fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
 
 #[test]
 fn first_launch_offers_the_demo_and_opens_it() {
-    let _turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
@@ -87,7 +139,10 @@ fn first_launch_offers_the_demo_and_opens_it() {
 
     // No workspace yet: the welcome screen offers the demo and an empty workspace.
     let open_demo = session.wait_for("[data-testid=open-demo]");
-    assert!(session.find("[data-testid=create-empty]").is_some(), "offers an empty workspace too");
+    assert!(
+        session.find("[data-testid=create-empty]").is_some(),
+        "offers an empty workspace too"
+    );
     session.click(&open_demo);
 
     let demo = home.data_home().join("lookback").join("demo.lookback");
@@ -97,10 +152,20 @@ fn first_launch_offers_the_demo_and_opens_it() {
 
 #[test]
 fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
-    let _turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let good = home.path("good.lookback");
-    home.lookback_ok(&["--db", good.to_str().unwrap(), "demo", "--orders", "300", "--end", "2026-06-30"]);
+    home.lookback_ok(&[
+        "--db",
+        good.to_str().unwrap(),
+        "demo",
+        "--orders",
+        "300",
+        "--end",
+        "2026-06-30",
+    ]);
     let bytes = std::fs::read(&good).unwrap();
     let damaged = home.path("damaged.lookback");
     std::fs::write(&damaged, &bytes[..bytes.len() * 2 / 3]).unwrap();
@@ -111,7 +176,14 @@ fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
         let session = Session::launch(&lookback_bin(), &["--db", damaged.to_str().unwrap()]);
         let banner = session.wait_for("[data-testid=read-only]");
         let text = session.text(&banner);
-        assert!(text.contains("damaged") && text.contains("read-only"), "banner: {text}");
+        assert!(
+            text.contains("damaged") && text.contains("read-only"),
+            "banner: {text}"
+        );
     }
-    assert_eq!(std::fs::read(&damaged).unwrap(), &bytes[..bytes.len() * 2 / 3], "the damaged file is never written");
+    assert_eq!(
+        std::fs::read(&damaged).unwrap(),
+        &bytes[..bytes.len() * 2 / 3],
+        "the damaged file is never written"
+    );
 }

@@ -22,14 +22,31 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
     let db_arg = db.to_str().unwrap();
     home.lookback_ok(&["--db", db_arg, "init", "--name", "Live"]);
     let mut add = Command::new(lookback_bin());
-    add.args(["--db", db_arg, "webhook", "secret", "add", "--source", "backend"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    add.args([
+        "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     home.apply(&mut add);
     let mut child = add.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(SECRET.as_bytes()).unwrap();
-    assert!(child.wait_with_output().unwrap().status.success(), "webhook secret add");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(SECRET.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait_with_output().unwrap().status.success(),
+        "webhook secret add"
+    );
 
     // A free loopback port for the receiver.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
 
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
@@ -49,7 +66,10 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
     let add_rule = session.wait_for("[data-testid=add-rule]");
     session.click(&add_rule);
     session.wait_for("[data-testid=alert-rules-table] tbody tr[data-key]");
-    assert_eq!(query_i64(&open_sqlite(&db), "SELECT COUNT(*) FROM alert_rules"), 1);
+    assert_eq!(
+        query_i64(&open_sqlite(&db), "SELECT COUNT(*) FROM alert_rules"),
+        1
+    );
 
     // The overview is open and shows no orders yet.
     let nav = session.wait_for("[data-testid=nav-overview]");
@@ -60,8 +80,15 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
     // A signed conversion arrives from outside the window.
     let body = json!({"event_id": "live_1", "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
         "order_id": "ord_live_1", "amount": "42.00", "currency": "USD", "customer_id": "cus_live"}).to_string();
-    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
-    let signature = format!("sha256={}", sign_hex(SECRET, &[ts.as_bytes(), b".", body.as_bytes()]));
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let signature = format!(
+        "sha256={}",
+        sign_hex(SECRET, &[ts.as_bytes(), b".", body.as_bytes()])
+    );
     let status = reqwest::blocking::Client::new()
         .post(format!("http://127.0.0.1:{port}/webhooks/generic/backend"))
         .header("X-Timestamp", &ts)
@@ -77,5 +104,11 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
         "the overview to show the new order without a refresh",
         "const v = document.querySelector('[data-testid=kpi-orders] .kpi-value'); return !!v && v.textContent === '1'",
     );
-    assert_eq!(query_i64(&open_sqlite(&db), "SELECT COUNT(*) FROM orders WHERE order_id = 'ord_live_1'"), 1);
+    assert_eq!(
+        query_i64(
+            &open_sqlite(&db),
+            "SELECT COUNT(*) FROM orders WHERE order_id = 'ord_live_1'"
+        ),
+        1
+    );
 }

@@ -29,15 +29,34 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
     home.lookback_ok(&["--db", db_arg, "init", "--name", "Sync test"]);
 
     let mut add = Command::new(lookback_bin());
-    add.args(["--db", db_arg, "source", "add", "generic", "--name", "team-backend", "--base-url", &server.base_url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    add.args([
+        "--db",
+        db_arg,
+        "source",
+        "add",
+        "generic",
+        "--name",
+        "team-backend",
+        "--base-url",
+        &server.base_url,
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     home.apply(&mut add);
     let mut child = add.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(TOKEN.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(TOKEN.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "source add: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "source add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
@@ -46,8 +65,14 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
     session.click(&nav);
     let card = session.wait_for("article[data-source]");
     let source_id = session.attr(&card, "data-source").expect("source id");
-    let state = session.find(&format!("[data-testid=state-{source_id}]")).unwrap();
-    assert_eq!(session.text(&state), "stale", "a source that never synced is not ok");
+    let state = session
+        .find(&format!("[data-testid=state-{source_id}]"))
+        .unwrap();
+    assert_eq!(
+        session.text(&state),
+        "stale",
+        "a source that never synced is not ok"
+    );
 
     let button = session.wait_for(&format!("[data-testid=sync-{source_id}]"));
     session.click(&button);
@@ -60,8 +85,18 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
     let line = session.wait_for(&format!("[data-testid=sync-progress-{source_id}]"));
     let events: i64 = session.attr(&line, "data-events").unwrap().parse().unwrap();
     assert!(events >= 4, "progress events seen: {events}");
-    assert_eq!(session.text(&line), format!("Done: {} new records", api.len()));
+    assert_eq!(
+        session.text(&line),
+        format!("Done: {} new records", api.len())
+    );
 
-    assert_eq!(count(&db, "raw_events"), i64::try_from(api.len()).unwrap(), "every event landed exactly once");
-    assert!(!file_contains(&db, TOKEN), "the secret never reaches the workspace file");
+    assert_eq!(
+        count(&db, "raw_events"),
+        i64::try_from(api.len()).unwrap(),
+        "every event landed exactly once"
+    );
+    assert!(
+        !file_contains(&db, TOKEN),
+        "the secret never reaches the workspace file"
+    );
 }

@@ -17,14 +17,32 @@ fn roas_rows_in_window(session: &Session) -> BTreeMap<String, i64> {
     rows.as_array()
         .expect("rows")
         .iter()
-        .map(|r| (r[0].as_str().unwrap().trim_end_matches('|').to_string(), r[1].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().trim_end_matches('|').to_string(),
+                r[1].as_i64().unwrap(),
+            )
+        })
         .collect()
 }
 
 /// The same table from `lookback export roas` (decimal strings → minor units; USD has 2 places).
-fn roas_rows_from_cli(home: &TestHome, db: &Path, model: Option<&str>) -> (BTreeMap<String, i64>, String) {
+fn roas_rows_from_cli(
+    home: &TestHome,
+    db: &Path,
+    model: Option<&str>,
+) -> (BTreeMap<String, i64>, String) {
     let out = home.path(&format!("cli-roas-{}.csv", model.unwrap_or("default")));
-    let mut args = vec!["--db", db.to_str().unwrap(), "export", "roas", "--by", "creator", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "--db",
+        db.to_str().unwrap(),
+        "export",
+        "roas",
+        "--by",
+        "creator",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     if let Some(m) = model {
         args.extend(["--model", m]);
     }
@@ -33,17 +51,27 @@ fn roas_rows_from_cli(home: &TestHome, db: &Path, model: Option<&str>) -> (BTree
     let mut reader = csv_rows(&text);
     let header = reader.remove(0);
     let key = header.iter().position(|h| h == "creator").unwrap();
-    let revenue = header.iter().position(|h| h == "attributed_revenue").unwrap();
+    let revenue = header
+        .iter()
+        .position(|h| h == "attributed_revenue")
+        .unwrap();
     let rows = reader
         .iter()
-        .map(|r| (r[key].clone(), r[revenue].replace('.', "").parse::<i64>().unwrap()))
+        .map(|r| {
+            (
+                r[key].clone(),
+                r[revenue].replace('.', "").parse::<i64>().unwrap(),
+            )
+        })
         .collect();
     (rows, text)
 }
 
 /// A tiny CSV reader for the exports' simple cells (the exporter's quoting is tested in its crate).
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.lines().map(|l| l.split(',').map(str::to_string).collect()).collect()
+    text.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
 }
 
 fn select_model(session: &Session, model: &str) {
@@ -60,12 +88,24 @@ fn select_model(session: &Session, model: &str) {
 fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     let home = TestHome::new();
     let db = home.path("views.lookback");
-    home.lookback_ok(&["--db", db.to_str().unwrap(), "demo", "--orders", "1500", "--end", "2026-10-31"]);
+    home.lookback_ok(&[
+        "--db",
+        db.to_str().unwrap(),
+        "demo",
+        "--orders",
+        "1500",
+        "--end",
+        "2026-10-31",
+    ]);
     let exports = home.path("exports");
     std::fs::create_dir_all(&exports).unwrap();
 
     let display = Display::start();
-    let _driver = TauriDriver::start_with_env(&display, &home, &[("LOOKBACK_TEST_SAVE_DIR", exports.to_str().unwrap())]);
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", exports.to_str().unwrap())],
+    );
     let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
 
     // The ROAS screen under the workspace's default model equals the CLI's.
@@ -74,33 +114,58 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
     let default_rows = roas_rows_in_window(&session);
     let (cli_default, _) = roas_rows_from_cli(&home, &db, None);
-    assert_eq!(default_rows, cli_default, "ROAS by creator under the default model");
+    assert_eq!(
+        default_rows, cli_default,
+        "ROAS by creator under the default model"
+    );
 
     // Switching to linear shows linear's numbers (the CLI's), which differ from the default's.
     select_model(&session, "linear");
     let linear_rows = roas_rows_in_window(&session);
     let (cli_linear, _) = roas_rows_from_cli(&home, &db, Some("linear"));
     assert_eq!(linear_rows, cli_linear, "ROAS by creator under linear");
-    assert_ne!(linear_rows, default_rows, "the model switch changes creator revenue");
-    assert!(session.find("[data-testid=model-preview]").is_some(), "a previewed model is marked as a preview");
+    assert_ne!(
+        linear_rows, default_rows,
+        "the model switch changes creator revenue"
+    );
+    assert!(
+        session.find("[data-testid=model-preview]").is_some(),
+        "a previewed model is marked as a preview"
+    );
     let conn = open_sqlite(&db);
-    let changes: i64 = conn.query_row("SELECT COUNT(*) FROM model_changes", [], |r| r.get(0)).unwrap();
-    assert_eq!(changes, 0, "previewing a model does not change the default or write the log");
+    let changes: i64 = conn
+        .query_row("SELECT COUNT(*) FROM model_changes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        changes, 0,
+        "previewing a model does not change the default or write the log"
+    );
     drop(conn);
 
     // Making it the default asks for a reason and writes the model log.
     let make_default = session.wait_for("[data-testid=make-default]");
     session.click(&make_default);
     let reason = session.wait_for("[data-testid=reason]");
-    session.type_text(&reason, "Creators start most journeys; share credit evenly.");
+    session.type_text(
+        &reason,
+        "Creators start most journeys; share credit evenly.",
+    );
     let confirm = session.wait_for("[data-testid=confirm-default]");
     session.click(&confirm);
     session.wait_for("[data-testid=model-is-default]");
     let conn = open_sqlite(&db);
-    let (to_model, logged_reason): (String, String) =
-        conn.query_row("SELECT to_model, reason FROM model_changes ORDER BY change_id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (to_model, logged_reason): (String, String) = conn
+        .query_row(
+            "SELECT to_model, reason FROM model_changes ORDER BY change_id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
     assert_eq!(to_model, "linear");
-    assert_eq!(logged_reason, "Creators start most journeys; share credit evenly.");
+    assert_eq!(
+        logged_reason,
+        "Creators start most journeys; share credit evenly."
+    );
     drop(conn);
 
     // Exporting the ROAS table writes the same CSV as the CLI's export of the default view.
@@ -108,17 +173,30 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     let export = session.wait_for("[data-testid=roas-table-export]");
     session.click(&export);
     session.wait_for("[data-testid=export-done]");
-    let exported = std::fs::read_to_string(exports.join("roas.csv")).expect("the window wrote roas.csv");
+    let exported =
+        std::fs::read_to_string(exports.join("roas.csv")).expect("the window wrote roas.csv");
     let (_, cli_csv) = roas_rows_from_cli(&home, &db, None);
-    assert_eq!(exported, cli_csv, "the window's export equals `lookback export roas`");
-    assert!(exports.join("roas.csv.json").exists(), "the export has its provenance sidecar");
+    assert_eq!(
+        exported, cli_csv,
+        "the window's export equals `lookback export roas`"
+    );
+    assert!(
+        exports.join("roas.csv.json").exists(),
+        "the export has its provenance sidecar"
+    );
 
     // The model log screen shows the change, newest first.
     let nav = session.wait_for("[data-testid=nav-model-log]");
     session.click(&nav);
-    let reason_cell = session.wait_for("[data-testid=model-log-table] tbody tr td[data-col=reason]");
-    assert_eq!(session.text(&reason_cell), "Creators start most journeys; share credit evenly.");
-    let to_cell = session.find("[data-testid=model-log-table] tbody tr td[data-col=to]").unwrap();
+    let reason_cell =
+        session.wait_for("[data-testid=model-log-table] tbody tr td[data-col=reason]");
+    assert_eq!(
+        session.text(&reason_cell),
+        "Creators start most journeys; share credit evenly."
+    );
+    let to_cell = session
+        .find("[data-testid=model-log-table] tbody tr td[data-col=to]")
+        .unwrap();
     assert_eq!(session.text(&to_cell), "linear");
 
     // Reconciliation checks the default model's run: its credits conserve revenue exactly, and
@@ -127,15 +205,26 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     session.click(&nav);
     session.wait_for("[data-testid=conservation-ok]");
     session.wait_for("[data-testid=reconcile-table] tbody tr[data-key]");
-    assert!(session.find("article[data-cause]").is_some(), "the demo's unattributed orders are explained by a cause");
+    assert!(
+        session.find("article[data-cause]").is_some(),
+        "the demo's unattributed orders are explained by a cause"
+    );
     if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
-        std::fs::write(Path::new(&dir).join("screenshot-reconcile.png"), session.screenshot_png()).unwrap();
+        std::fs::write(
+            Path::new(&dir).join("screenshot-reconcile.png"),
+            session.screenshot_png(),
+        )
+        .unwrap();
     }
 
     if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
         let nav = session.wait_for("[data-testid=nav-roas]");
         session.click(&nav);
         session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
-        std::fs::write(Path::new(&dir).join("screenshot-roas.png"), session.screenshot_png()).unwrap();
+        std::fs::write(
+            Path::new(&dir).join("screenshot-roas.png"),
+            session.screenshot_png(),
+        )
+        .unwrap();
     }
 }

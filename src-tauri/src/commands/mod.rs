@@ -15,7 +15,10 @@ pub fn with_workspace<T>(
     state: &WindowState,
     f: impl FnOnce(&mut OpenWorkspace) -> anyhow::Result<T>,
 ) -> Result<T, IpcError> {
-    let mut guard = state.workspace.lock().map_err(|_| IpcError::new(ErrorKind::Internal, "workspace lock poisoned"))?;
+    let mut guard = state
+        .workspace
+        .lock()
+        .map_err(|_| IpcError::new(ErrorKind::Internal, "workspace lock poisoned"))?;
     let open = guard
         .as_mut()
         .ok_or_else(|| IpcError::new(ErrorKind::NoWorkspace, "No workspace is open."))?;
@@ -31,7 +34,12 @@ pub async fn on_workspace_blocking<T: Send + 'static>(
     use tauri::Manager;
     tauri::async_runtime::spawn_blocking(move || with_workspace(&app.state::<WindowState>(), f))
         .await
-        .map_err(|e| IpcError::new(ErrorKind::Internal, format!("the job stopped unexpectedly: {e}")))?
+        .map_err(|e| {
+            IpcError::new(
+                ErrorKind::Internal,
+                format!("the job stopped unexpectedly: {e}"),
+            )
+        })?
 }
 
 /// The clock, read at the edge and passed down: library code never reads it.

@@ -10,5 +10,7 @@ use crate::workspace;
 /// The open workspace's overview numbers.
 #[tauri::command]
 pub async fn workspace_overview(state: State<'_, WindowState>) -> Result<Overview, IpcError> {
-    with_workspace(&state, |open| workspace::overview(&open.store, &open.path, open.read_only_reason.clone()))
+    with_workspace(&state, |open| {
+        workspace::overview(&open.store, &open.path, open.read_only_reason.clone())
+    })
 }

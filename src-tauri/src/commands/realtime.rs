@@ -25,7 +25,13 @@ impl Notifier for SystemNotifier {
         Box::pin(async move {
             use tauri_plugin_notification::NotificationExt;
             let _ = self.0.emit("alert", format!("{} — {}", n.title, n.body));
-            self.0.notification().builder().title(&n.title).body(&n.body).show().map_err(|e| e.to_string())
+            self.0
+                .notification()
+                .builder()
+                .title(&n.title)
+                .body(&n.body)
+                .show()
+                .map_err(|e| e.to_string())
         })
     }
 }
@@ -33,7 +39,12 @@ impl Notifier for SystemNotifier {
 /// Starts the receiver on `bind` (loopback unless the user typed another address).
 #[tauri::command]
 pub async fn start_listener(app: AppHandle, bind: String) -> Result<ipc::ListenerStatus, IpcError> {
-    let bind: SocketAddr = bind.trim().parse().map_err(|_| IpcError::new(ErrorKind::InvalidInput, format!("{bind:?} is not an address such as 127.0.0.1:8787")))?;
+    let bind: SocketAddr = bind.trim().parse().map_err(|_| {
+        IpcError::new(
+            ErrorKind::InvalidInput,
+            format!("{bind:?} is not an address such as 127.0.0.1:8787"),
+        )
+    })?;
     let db = with_workspace(&app.state::<WindowState>(), |open| Ok(open.path.clone()))?;
     let state = app.state::<WindowState>();
     let mut slot = state.listener.lock().await;
@@ -70,7 +81,14 @@ pub async fn stop_listener(app: AppHandle) -> Result<ipc::ListenerStatus, IpcErr
 
 #[tauri::command]
 pub async fn listener_status(app: AppHandle) -> Result<ipc::ListenerStatus, IpcError> {
-    Ok(app.state::<WindowState>().listener.lock().await.as_ref().map(Listener::status).unwrap_or_else(realtime::stopped))
+    Ok(app
+        .state::<WindowState>()
+        .listener
+        .lock()
+        .await
+        .as_ref()
+        .map(Listener::status)
+        .unwrap_or_else(realtime::stopped))
 }
 
 #[tauri::command]
@@ -79,11 +97,23 @@ pub async fn alert_rules(app: AppHandle) -> Result<Vec<ipc::AlertRuleRow>, IpcEr
 }
 
 #[tauri::command]
-pub async fn add_alert_rule(app: AppHandle, rule: ipc::NewAlertRule) -> Result<Vec<ipc::AlertRuleRow>, IpcError> {
-    on_workspace_blocking(app, move |open| realtime::add_alert_rule(&mut open.store, &rule, now_ms())).await
+pub async fn add_alert_rule(
+    app: AppHandle,
+    rule: ipc::NewAlertRule,
+) -> Result<Vec<ipc::AlertRuleRow>, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        realtime::add_alert_rule(&mut open.store, &rule, now_ms())
+    })
+    .await
 }
 
 #[tauri::command]
-pub async fn remove_alert_rule(app: AppHandle, rule_id: i64) -> Result<Vec<ipc::AlertRuleRow>, IpcError> {
-    on_workspace_blocking(app, move |open| realtime::remove_alert_rule(&mut open.store, rule_id, now_ms())).await
+pub async fn remove_alert_rule(
+    app: AppHandle,
+    rule_id: i64,
+) -> Result<Vec<ipc::AlertRuleRow>, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        realtime::remove_alert_rule(&mut open.store, rule_id, now_ms())
+    })
+    .await
 }

@@ -15,26 +15,50 @@ pub async fn source_list(app: AppHandle) -> Result<Vec<ipc::SourceRow>, IpcError
 }
 
 #[tauri::command]
-pub async fn source_dead_letters(app: AppHandle, source_id: String) -> Result<Vec<ipc::DeadLetterRow>, IpcError> {
-    on_workspace_blocking(app, move |open| sources::dead_letters(&open.store, &source_id)).await
+pub async fn source_dead_letters(
+    app: AppHandle,
+    source_id: String,
+) -> Result<Vec<ipc::DeadLetterRow>, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        sources::dead_letters(&open.store, &source_id)
+    })
+    .await
 }
 
 #[tauri::command]
-pub async fn replay_dead_letters(app: AppHandle, source_id: String) -> Result<ipc::ReplayResult, IpcError> {
-    on_workspace_blocking(app, move |open| sources::replay(&mut open.store, &source_id, now_ms())).await
+pub async fn replay_dead_letters(
+    app: AppHandle,
+    source_id: String,
+) -> Result<ipc::ReplayResult, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        sources::replay(&mut open.store, &source_id, now_ms())
+    })
+    .await
 }
 
 /// Syncs one source on a worker thread, sending progress events on `on_progress`; the last
 /// event is `done` or `failed`. The window stays usable meanwhile.
 #[tauri::command]
-pub async fn sync_source(app: AppHandle, source_id: String, on_progress: Channel<ipc::SyncProgress>) -> Result<ipc::SyncProgress, IpcError> {
+pub async fn sync_source(
+    app: AppHandle,
+    source_id: String,
+    on_progress: Channel<ipc::SyncProgress>,
+) -> Result<ipc::SyncProgress, IpcError> {
     let path = with_workspace(&app.state::<WindowState>(), |open| Ok(open.path.clone()))?;
     let cancel = lookback_sync::CancelToken::new();
-    app.state::<WindowState>().syncs.lock().map_err(|_| IpcError::new(ErrorKind::Internal, "sync registry lock poisoned"))?.insert(source_id.clone(), cancel.clone());
+    app.state::<WindowState>()
+        .syncs
+        .lock()
+        .map_err(|_| IpcError::new(ErrorKind::Internal, "sync registry lock poisoned"))?
+        .insert(source_id.clone(), cancel.clone());
     let id = source_id.clone();
-    let result = tauri::async_runtime::spawn_blocking(move || sources::sync_one(&path, &id, &cancel, now_ms(), &mut |p| drop(on_progress.send(p))))
-        .await
-        .map_err(|e| IpcError::new(ErrorKind::Internal, e.to_string()))?;
+    let result = tauri::async_runtime::spawn_blocking(move || {
+        sources::sync_one(&path, &id, &cancel, now_ms(), &mut |p| {
+            drop(on_progress.send(p))
+        })
+    })
+    .await
+    .map_err(|e| IpcError::new(ErrorKind::Internal, e.to_string()))?;
     if let Ok(mut syncs) = app.state::<WindowState>().syncs.lock() {
         syncs.remove(&source_id);
     }
@@ -44,6 +68,9 @@ pub async fn sync_source(app: AppHandle, source_id: String, on_progress: Channel
 /// Cancels a running sync; it stops after the page in flight and resumes from its checkpoint.
 #[tauri::command]
 pub fn cancel_sync(state: State<'_, WindowState>, source_id: String) -> Result<bool, IpcError> {
-    let syncs = state.syncs.lock().map_err(|_| IpcError::new(ErrorKind::Internal, "sync registry lock poisoned"))?;
+    let syncs = state
+        .syncs
+        .lock()
+        .map_err(|_| IpcError::new(ErrorKind::Internal, "sync registry lock poisoned"))?;
     Ok(syncs.get(&source_id).map(|c| c.cancel()).is_some())
 }

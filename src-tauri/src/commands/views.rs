@@ -16,8 +16,15 @@ pub async fn model_catalog(app: AppHandle) -> Result<ipc::ModelCatalog, IpcError
 
 /// Changes the workspace's default model; appends to the model log with the reason.
 #[tauri::command]
-pub async fn set_default_model(app: AppHandle, choice: ipc::ModelChoice, reason: String) -> Result<ipc::ModelCatalog, IpcError> {
-    on_workspace_blocking(app, move |open| views::set_default_model(&mut open.store, &choice, &reason, now_ms())).await
+pub async fn set_default_model(
+    app: AppHandle,
+    choice: ipc::ModelChoice,
+    reason: String,
+) -> Result<ipc::ModelCatalog, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        views::set_default_model(&mut open.store, &choice, &reason, now_ms())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -26,18 +33,34 @@ pub async fn model_log(app: AppHandle) -> Result<Vec<ipc::ModelChangeEntry>, Ipc
 }
 
 #[tauri::command]
-pub async fn roas_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::RoasView, IpcError> {
-    on_workspace_blocking(app, move |open| views::roas(&mut open.store, &request, now_ms())).await
+pub async fn roas_view(
+    app: AppHandle,
+    request: ipc::ViewRequest,
+) -> Result<ipc::RoasView, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        views::roas(&mut open.store, &request, now_ms())
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn cac_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::CacView, IpcError> {
-    on_workspace_blocking(app, move |open| views::cac(&mut open.store, &request, now_ms())).await
+    on_workspace_blocking(app, move |open| {
+        views::cac(&mut open.store, &request, now_ms())
+    })
+    .await
 }
 
 #[tauri::command]
-pub async fn compare_view(app: AppHandle, request: ipc::ViewRequest, models: Vec<String>) -> Result<ipc::CompareView, IpcError> {
-    on_workspace_blocking(app, move |open| views::compare(&mut open.store, &request, &models, now_ms())).await
+pub async fn compare_view(
+    app: AppHandle,
+    request: ipc::ViewRequest,
+    models: Vec<String>,
+) -> Result<ipc::CompareView, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        views::compare(&mut open.store, &request, &models, now_ms())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -46,8 +69,15 @@ pub async fn creator_list(app: AppHandle) -> Result<Vec<ipc::CreatorListItem>, I
 }
 
 #[tauri::command]
-pub async fn creator_revenue_view(app: AppHandle, request: ipc::ViewRequest, creator_id: String) -> Result<ipc::CreatorRevenueView, IpcError> {
-    on_workspace_blocking(app, move |open| views::creator_revenue(&mut open.store, &request, &creator_id, now_ms())).await
+pub async fn creator_revenue_view(
+    app: AppHandle,
+    request: ipc::ViewRequest,
+    creator_id: String,
+) -> Result<ipc::CreatorRevenueView, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        views::creator_revenue(&mut open.store, &request, &creator_id, now_ms())
+    })
+    .await
 }
 
 /// Writes the CSV of a screen's table to the path the user chose in the save dialog.
@@ -61,7 +91,15 @@ pub async fn export_csv(
     creator_id: Option<String>,
 ) -> Result<ipc::ExportResult, IpcError> {
     on_workspace_blocking(app, move |open| {
-        views::export_csv(&mut open.store, &view, &request, &PathBuf::from(path), models.as_deref(), creator_id.as_deref(), now_ms())
+        views::export_csv(
+            &mut open.store,
+            &view,
+            &request,
+            &PathBuf::from(path),
+            models.as_deref(),
+            creator_id.as_deref(),
+            now_ms(),
+        )
     })
     .await
 }
@@ -70,21 +108,42 @@ pub async fn export_csv(
 /// set (end-to-end tests, which cannot click a GTK dialog outside the web view), the file goes
 /// into that directory under `suggested_name` instead; everything after the choice is the same.
 #[tauri::command]
-pub async fn choose_export_path(app: AppHandle, suggested_name: String) -> Result<Option<String>, IpcError> {
+pub async fn choose_export_path(
+    app: AppHandle,
+    suggested_name: String,
+) -> Result<Option<String>, IpcError> {
     use tauri_plugin_dialog::DialogExt;
     if let Some(dir) = std::env::var_os("LOOKBACK_TEST_SAVE_DIR") {
-        return Ok(Some(PathBuf::from(dir).join(&suggested_name).display().to_string()));
+        return Ok(Some(
+            PathBuf::from(dir)
+                .join(&suggested_name)
+                .display()
+                .to_string(),
+        ));
     }
     let chosen = tauri::async_runtime::spawn_blocking(move || {
-        app.dialog().file().set_title("Export CSV").set_file_name(&suggested_name).add_filter("CSV", &["csv"]).blocking_save_file()
+        app.dialog()
+            .file()
+            .set_title("Export CSV")
+            .set_file_name(&suggested_name)
+            .add_filter("CSV", &["csv"])
+            .blocking_save_file()
     })
     .await
     .map_err(|e| IpcError::new(crate::ipc::ErrorKind::Internal, e.to_string()))?;
-    Ok(chosen.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()))
+    Ok(chosen
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
 }
 
 /// The Reconciliation screen.
 #[tauri::command]
-pub async fn reconcile_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::ReconcileView, IpcError> {
-    on_workspace_blocking(app, move |open| views::reconcile(&open.store, &request, now_ms())).await
+pub async fn reconcile_view(
+    app: AppHandle,
+    request: ipc::ViewRequest,
+) -> Result<ipc::ReconcileView, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        views::reconcile(&open.store, &request, now_ms())
+    })
+    .await
 }

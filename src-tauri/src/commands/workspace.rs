@@ -18,8 +18,15 @@ pub fn open_into(state: &WindowState, path: &Path) -> Result<WorkspaceInfo, IpcE
     let info = workspace::info(&store, path, read_only_reason.clone())?;
     // The recent list is a convenience; failing to write it must not fail the open.
     let _ = app_state::remember_workspace(path);
-    *state.workspace.lock().map_err(|_| IpcError::new(ErrorKind::Internal, "workspace lock poisoned"))? =
-        Some(OpenWorkspace { path: path.to_path_buf(), store, read_only_reason });
+    *state
+        .workspace
+        .lock()
+        .map_err(|_| IpcError::new(ErrorKind::Internal, "workspace lock poisoned"))? =
+        Some(OpenWorkspace {
+            path: path.to_path_buf(),
+            store,
+            read_only_reason,
+        });
     Ok(info)
 }
 
@@ -31,21 +38,39 @@ fn set_title(app: &AppHandle, info: &WorkspaceInfo) {
 
 /// What the window shows first: the open workspace, or the welcome screen's choices.
 #[tauri::command]
-pub async fn startup_state(app: AppHandle, state: State<'_, WindowState>, startup: State<'_, StartupError>) -> Result<StartupState, IpcError> {
+pub async fn startup_state(
+    app: AppHandle,
+    state: State<'_, WindowState>,
+    startup: State<'_, StartupError>,
+) -> Result<StartupState, IpcError> {
     if let Some(err) = startup.0.clone() {
         return Err(err);
     }
-    let workspace = super::with_workspace(&state, |open| workspace::info(&open.store, &open.path, open.read_only_reason.clone())).ok();
+    let workspace = super::with_workspace(&state, |open| {
+        workspace::info(&open.store, &open.path, open.read_only_reason.clone())
+    })
+    .ok();
     if let Some(info) = &workspace {
         set_title(&app, info);
     }
-    let recent = app_state::recent_workspaces().iter().map(|p| p.display().to_string()).collect();
-    Ok(StartupState { workspace, demo_path: app_state::demo_workspace_path().display().to_string(), recent })
+    let recent = app_state::recent_workspaces()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    Ok(StartupState {
+        workspace,
+        demo_path: app_state::demo_workspace_path().display().to_string(),
+        recent,
+    })
 }
 
 /// Opens an existing workspace file.
 #[tauri::command]
-pub async fn open_workspace(app: AppHandle, state: State<'_, WindowState>, path: String) -> Result<WorkspaceInfo, IpcError> {
+pub async fn open_workspace(
+    app: AppHandle,
+    state: State<'_, WindowState>,
+    path: String,
+) -> Result<WorkspaceInfo, IpcError> {
     let info = open_into(&state, &PathBuf::from(path))?;
     set_title(&app, &info);
     Ok(info)
@@ -53,13 +78,23 @@ pub async fn open_workspace(app: AppHandle, state: State<'_, WindowState>, path:
 
 /// Opens the demo workspace, writing it first if it does not exist yet.
 #[tauri::command]
-pub async fn open_demo_workspace(app: AppHandle, state: State<'_, WindowState>) -> Result<WorkspaceInfo, IpcError> {
+pub async fn open_demo_workspace(
+    app: AppHandle,
+    state: State<'_, WindowState>,
+) -> Result<WorkspaceInfo, IpcError> {
     let path = app_state::demo_workspace_path();
     if !path.exists() {
-        let options = workspace::DemoOptions { seed: 42, orders: 5_000, end_at_ms: chrono::Utc::now().timestamp_millis() };
-        tauri::async_runtime::spawn_blocking({ let path = path.clone(); move || workspace::create_demo(&path, &options) })
-            .await
-            .map_err(|e| IpcError::new(ErrorKind::Internal, e.to_string()))??;
+        let options = workspace::DemoOptions {
+            seed: 42,
+            orders: 5_000,
+            end_at_ms: chrono::Utc::now().timestamp_millis(),
+        };
+        tauri::async_runtime::spawn_blocking({
+            let path = path.clone();
+            move || workspace::create_demo(&path, &options)
+        })
+        .await
+        .map_err(|e| IpcError::new(ErrorKind::Internal, e.to_string()))??;
     }
     let info = open_into(&state, &path)?;
     set_title(&app, &info);
@@ -68,9 +103,17 @@ pub async fn open_demo_workspace(app: AppHandle, state: State<'_, WindowState>) 
 
 /// Creates a new, empty workspace at `path` and opens it.
 #[tauri::command]
-pub async fn create_workspace(app: AppHandle, state: State<'_, WindowState>, path: String, name: String) -> Result<WorkspaceInfo, IpcError> {
+pub async fn create_workspace(
+    app: AppHandle,
+    state: State<'_, WindowState>,
+    path: String,
+    name: String,
+) -> Result<WorkspaceInfo, IpcError> {
     if name.trim().is_empty() {
-        return Err(IpcError::new(ErrorKind::InvalidInput, "Give the workspace a name."));
+        return Err(IpcError::new(
+            ErrorKind::InvalidInput,
+            "Give the workspace a name.",
+        ));
     }
     let path = PathBuf::from(path);
     drop(workspace::create_empty(&path, name.trim())?);

@@ -47,7 +47,13 @@ impl AdLedger {
     /// which an ad did not deliver. `micros_step` makes the amounts more or less round:
     /// 10_000 gives whole cents, smaller steps give sub-cent micros.
     pub fn generate(first: &str, last: &str, ads: &[(&str, &str)], micros_step: i64) -> AdLedger {
-        let mut ledger = AdLedger { rows: BTreeMap::new(), ads: ads.iter().map(|(c, a)| ((*c).to_owned(), (*a).to_owned())).collect() };
+        let mut ledger = AdLedger {
+            rows: BTreeMap::new(),
+            ads: ads
+                .iter()
+                .map(|(c, a)| ((*c).to_owned(), (*a).to_owned()))
+                .collect(),
+        };
         for day in day_number(first)..=day_number(last) {
             for (index, (campaign, ad)) in ads.iter().enumerate() {
                 let index = index as i64;
@@ -73,14 +79,22 @@ impl AdLedger {
 
     /// The rows of `since..=until`, in (day, ad) order.
     pub fn between(&self, since: i64, until: i64) -> Vec<LedgerRow> {
-        self.rows.values().filter(|r| (since..=until).contains(&r.day)).cloned().collect()
+        self.rows
+            .values()
+            .filter(|r| (since..=until).contains(&r.day))
+            .cloned()
+            .collect()
     }
 
     /// Changes the numbers of every row in `since..=until` (`YYYY-MM-DD`): spend and clicks
     /// go up by `percent`, as when late conversions or invalid-click credits restate a day.
     pub fn restate(&mut self, since: &str, until: &str, percent: i64) {
         let (since, until) = (day_number(since), day_number(until));
-        for row in self.rows.values_mut().filter(|r| (since..=until).contains(&r.day)) {
+        for row in self
+            .rows
+            .values_mut()
+            .filter(|r| (since..=until).contains(&r.day))
+        {
             row.spend_micros += row.spend_micros * percent / 100;
             row.clicks += row.clicks * percent / 100 + 1;
         }
@@ -88,7 +102,11 @@ impl AdLedger {
 
     /// Adds days `first..=last` for every ad (the account kept spending after a sync).
     pub fn extend(&mut self, first: &str, last: &str, micros_step: i64) {
-        let ads: Vec<(&str, &str)> = self.ads.iter().map(|(c, a)| (c.as_str(), a.as_str())).collect();
+        let ads: Vec<(&str, &str)> = self
+            .ads
+            .iter()
+            .map(|(c, a)| (c.as_str(), a.as_str()))
+            .collect();
         let more = AdLedger::generate(first, last, &ads, micros_step);
         self.rows.extend(more.rows);
     }
@@ -96,7 +114,10 @@ impl AdLedger {
     /// Σ spend in minor units over `since..=until`, and the number of rows.
     pub fn truth(&self, since: &str, until: &str, exponent: u32) -> (i64, usize) {
         let rows = self.between(day_number(since), day_number(until));
-        (rows.iter().map(|r| r.spend_minor(exponent)).sum(), rows.len())
+        (
+            rows.iter().map(|r| r.spend_minor(exponent)).sum(),
+            rows.len(),
+        )
     }
 }
 

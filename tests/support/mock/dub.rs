@@ -37,14 +37,23 @@ pub struct DubApi {
 }
 
 fn dub_error(status: u16, code: &str, message: &str) -> MockResponse {
-    MockResponse::json(status, &json!({"error": {"code": code, "message": message, "doc_url": format!("https://dub.co/docs/api-reference/errors#{code}")}}))
+    MockResponse::json(
+        status,
+        &json!({"error": {"code": code, "message": message, "doc_url": format!("https://dub.co/docs/api-reference/errors#{code}")}}),
+    )
 }
 
 impl DubApi {
     /// `clicks` clicks on 4 links of 2 partners; every 4th click becomes a lead and every 8th a
     /// sale of `(20 + i % 30) * 100` cents.
     pub fn new(key: &str, clicks: usize, now_s: i64) -> DubApi {
-        let api = DubApi { key: key.to_owned(), state: Mutex::new(DubState { now_s, ..Default::default() }) };
+        let api = DubApi {
+            key: key.to_owned(),
+            state: Mutex::new(DubState {
+                now_s,
+                ..Default::default()
+            }),
+        };
         for i in 0..clicks {
             api.add_click_journey(i, EPOCH + 60 * i as i64);
         }
@@ -59,7 +68,9 @@ impl DubApi {
                           "partnerId": format!("pn_{}", i % 2), "createdAt": "2025-12-01T00:00:00.000Z"});
         let click = json!({"id": format!("clk_{i:05}"), "timestamp": rfc3339(at), "country": "US", "device": "Mobile",
                            "browser": "Safari", "url": "https://dub.sh/creator", "referer": "instagram.com"});
-        state.clicks.push(json!({"event": "click", "timestamp": rfc3339(at), "click": click, "link": link}));
+        state.clicks.push(
+            json!({"event": "click", "timestamp": rfc3339(at), "click": click, "link": link}),
+        );
         let customer = json!({"id": format!("cus_dub_{i}"), "externalId": format!("ext_{i}"), "name": "A Buyer",
                               "email": format!("buyer{i}@example.com"), "country": "US"});
         if i.is_multiple_of(4) {
@@ -116,7 +127,11 @@ impl MockApi for DubApi {
         }
         if state.fail_once_at_request == Some(state.requests) {
             state.fail_once_at_request = None;
-            return dub_error(500, "internal_server_error", "An internal server error occurred.");
+            return dub_error(
+                500,
+                "internal_server_error",
+                "An internal server error occurred.",
+            );
         }
         let events = match request.query("event").unwrap_or("clicks") {
             "clicks" => &state.clicks,
@@ -127,16 +142,34 @@ impl MockApi for DubApi {
         let limit = match request.query("limit").map(str::parse::<usize>) {
             None => 100,
             Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-            Some(_) => return dub_error(422, "unprocessable_entity", "limit: Number must be less than or equal to 1000"),
+            Some(_) => {
+                return dub_error(
+                    422,
+                    "unprocessable_entity",
+                    "limit: Number must be less than or equal to 1000",
+                );
+            }
         };
         let page = match request.query("page").map(str::parse::<usize>) {
             None => 1,
             Some(Ok(n)) if n >= 1 => n,
-            Some(_) => return dub_error(422, "unprocessable_entity", "page: Number must be greater than 0"),
+            Some(_) => {
+                return dub_error(
+                    422,
+                    "unprocessable_entity",
+                    "page: Number must be greater than 0",
+                );
+            }
         };
         let time = |name: &str, default: i64| match request.query(name) {
             None => Ok(default),
-            Some(text) => parse_iso_ms(text).ok_or_else(|| dub_error(422, "unprocessable_entity", &format!("{name}: Invalid date"))),
+            Some(text) => parse_iso_ms(text).ok_or_else(|| {
+                dub_error(
+                    422,
+                    "unprocessable_entity",
+                    &format!("{name}: Invalid date"),
+                )
+            }),
         };
         // Without start Dub answers the last 24 hours only.
         let start = match time("start", (state.now_s - 86_400) * 1000) {
@@ -149,7 +182,10 @@ impl MockApi for DubApi {
         };
         let mut matching: Vec<&Value> = events
             .iter()
-            .filter(|e| parse_iso_ms(e["timestamp"].as_str().unwrap()).is_some_and(|t| t >= start && t <= end))
+            .filter(|e| {
+                parse_iso_ms(e["timestamp"].as_str().unwrap())
+                    .is_some_and(|t| t >= start && t <= end)
+            })
             .collect();
         matching.sort_by_key(|e| parse_iso_ms(e["timestamp"].as_str().unwrap()));
         if request.query("sortOrder") == Some("desc") {
@@ -157,10 +193,16 @@ impl MockApi for DubApi {
         }
         let from = ((page - 1) * limit).min(matching.len());
         let to = (from + limit).min(matching.len());
-        let first = if state.repeat_last && from > 0 { from - 1 } else { from };
+        let first = if state.repeat_last && from > 0 {
+            from - 1
+        } else {
+            from
+        };
         // A repeated event makes a page one longer; the last page is still short unless it
         // lacked exactly one event, and then the client asks once more and gets `[]`.
         let body: Vec<Value> = matching[first..to].iter().map(|e| (*e).clone()).collect();
-        MockResponse::json(200, &Value::Array(body)).with_header("X-RateLimit-Limit", "60").with_header("X-RateLimit-Remaining", "59")
+        MockResponse::json(200, &Value::Array(body))
+            .with_header("X-RateLimit-Limit", "60")
+            .with_header("X-RateLimit-Remaining", "59")
     }
 }

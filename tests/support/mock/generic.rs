@@ -43,7 +43,11 @@ pub struct GenericApi {
 
 impl GenericApi {
     pub fn new(token: &str, generated: usize) -> GenericApi {
-        GenericApi { token: token.to_owned(), generated, state: Mutex::new(GenericState::default()) }
+        GenericApi {
+            token: token.to_owned(),
+            generated,
+            state: Mutex::new(GenericState::default()),
+        }
     }
 
     /// Events arriving at the platform after a sync (a late refund, new clicks).
@@ -82,7 +86,11 @@ impl GenericApi {
 
     /// Event `index` as JSON text.
     fn event_text(&self, state: &GenericState, index: usize) -> String {
-        if index < self.generated { generated_event(index) } else { state.appended[index - self.generated].to_string() }
+        if index < self.generated {
+            generated_event(index)
+        } else {
+            state.appended[index - self.generated].to_string()
+        }
     }
 }
 
@@ -100,7 +108,12 @@ pub fn rfc3339(unix_s: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Generated event `i`: 7 clicks, 2 conversions (each on the click before it) and 1 refund
@@ -132,16 +145,26 @@ pub fn generated_event(i: usize) -> String {
 
 /// The 429 body and headers of the contract.
 pub fn throttled() -> MockResponse {
-    MockResponse::json(429, &json!({"error": {"code": "rate_limited", "message": "Too many requests"}})).with_header("Retry-After", "1")
+    MockResponse::json(
+        429,
+        &json!({"error": {"code": "rate_limited", "message": "Too many requests"}}),
+    )
+    .with_header("Retry-After", "1")
 }
 
 impl MockApi for GenericApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         if request.bearer() != Some(self.token.as_str()) {
-            return MockResponse::json(401, &json!({"error": {"code": "unauthorized", "message": "invalid or missing bearer token"}}));
+            return MockResponse::json(
+                401,
+                &json!({"error": {"code": "unauthorized", "message": "invalid or missing bearer token"}}),
+            );
         }
         if request.method != "GET" || request.path != "/v1/events" {
-            return MockResponse::json(404, &json!({"error": {"code": "not_found", "message": "no such endpoint"}}));
+            return MockResponse::json(
+                404,
+                &json!({"error": {"code": "not_found", "message": "no such endpoint"}}),
+            );
         }
         let mut state = self.state.lock().unwrap();
         if state.throttle_next > 0 {
@@ -149,33 +172,54 @@ impl MockApi for GenericApi {
             return throttled();
         }
         if state.fail_always {
-            return MockResponse::json(500, &json!({"error": {"code": "internal", "message": "the server is broken"}}));
+            return MockResponse::json(
+                500,
+                &json!({"error": {"code": "internal", "message": "the server is broken"}}),
+            );
         }
         let limit = match request.query("limit").map(str::parse::<usize>) {
             None => 100,
             Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
             Some(_) => {
-                return MockResponse::json(400, &json!({"error": {"code": "invalid_limit", "message": "limit must be 1..1000"}}));
+                return MockResponse::json(
+                    400,
+                    &json!({"error": {"code": "invalid_limit", "message": "limit must be 1..1000"}}),
+                );
             }
         };
         let offset = match request.query("since") {
             None | Some("") => 0,
-            Some(cursor) => match cursor.strip_prefix("o").and_then(|n| n.parse::<usize>().ok()) {
+            Some(cursor) => match cursor
+                .strip_prefix("o")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
                 Some(offset) => offset,
-                None => return MockResponse::json(400, &json!({"error": {"code": "invalid_cursor", "message": "unknown cursor"}})),
+                None => {
+                    return MockResponse::json(
+                        400,
+                        &json!({"error": {"code": "invalid_cursor", "message": "unknown cursor"}}),
+                    );
+                }
             },
         };
         state.pages_served += 1;
         if state.fail_once_at_page == Some(state.pages_served) {
             state.fail_once_at_page = None;
             state.pages_served -= 1;
-            return MockResponse::json(500, &json!({"error": {"code": "internal", "message": "temporary failure"}}));
+            return MockResponse::json(
+                500,
+                &json!({"error": {"code": "internal", "message": "temporary failure"}}),
+            );
         }
         let total = self.generated + state.appended.len();
         let start = offset.min(total);
         let end = (start + limit).min(total);
         // Duplicates across pages: a page repeats the tail of the page before it.
-        let first = if start > 0 { start.saturating_sub(state.overlap) } else { 0 };
+        let first = if start > 0 {
+            start.saturating_sub(state.overlap)
+        } else {
+            0
+        };
         let mut body = String::with_capacity((end - first) * 260 + 64);
         body.push_str(r#"{"data":["#);
         for index in first..end {
@@ -184,7 +228,10 @@ impl MockApi for GenericApi {
             }
             body.push_str(&self.event_text(&state, index));
         }
-        body.push_str(&format!(r#"],"next_cursor":"o{end}","has_more":{}}}"#, end < total));
+        body.push_str(&format!(
+            r#"],"next_cursor":"o{end}","has_more":{}}}"#,
+            end < total
+        ));
         MockResponse::raw_json(200, body.into_bytes()).with_delay(state.page_delay)
     }
 }

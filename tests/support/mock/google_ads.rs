@@ -40,7 +40,13 @@ pub struct GoogleAdsApi {
 }
 
 impl GoogleAdsApi {
-    pub fn new(token: &str, customer_id: &str, currency: &str, time_zone: &str, ledger: AdLedger) -> GoogleAdsApi {
+    pub fn new(
+        token: &str,
+        customer_id: &str,
+        currency: &str,
+        time_zone: &str,
+        ledger: AdLedger,
+    ) -> GoogleAdsApi {
         GoogleAdsApi {
             token: token.to_owned(),
             customer_id: customer_id.to_owned(),
@@ -48,7 +54,10 @@ impl GoogleAdsApi {
             currency: currency.to_owned(),
             time_zone: time_zone.to_owned(),
             page_size: 150,
-            state: Mutex::new(GoogleState { ledger, ..GoogleState::default() }),
+            state: Mutex::new(GoogleState {
+                ledger,
+                ..GoogleState::default()
+            }),
         }
     }
 
@@ -75,7 +84,12 @@ impl GoogleAdsApi {
 }
 
 /// Google's error envelope, with a GoogleAdsFailure detail when `ads_error` is given.
-pub fn google_error(http: u16, status: &str, message: &str, ads_error: Option<Value>) -> MockResponse {
+pub fn google_error(
+    http: u16,
+    status: &str,
+    message: &str,
+    ads_error: Option<Value>,
+) -> MockResponse {
     let mut error = json!({"code": http, "message": message, "status": status});
     if let Some(ads_error) = ads_error {
         error["details"] = json!([{
@@ -110,7 +124,9 @@ fn between(query: &str) -> Option<(i64, i64)> {
 }
 
 fn query_tag(query: &str) -> u64 {
-    query.bytes().fold(1469598103934665603_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211))
+    query.bytes().fold(1469598103934665603_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(1099511628211)
+    })
 }
 
 impl MockApi for GoogleAdsApi {
@@ -123,29 +139,48 @@ impl MockApi for GoogleAdsApi {
                 None,
             );
         }
-        let expected = format!("/{API_VERSION}/customers/{}/googleAds:search", self.customer_id);
+        let expected = format!(
+            "/{API_VERSION}/customers/{}/googleAds:search",
+            self.customer_id
+        );
         if request.method != "POST" || request.path != expected {
-            return google_error(404, "NOT_FOUND", "The requested URL was not found on this server.", None);
+            return google_error(
+                404,
+                "NOT_FOUND",
+                "The requested URL was not found on this server.",
+                None,
+            );
         }
         if request.header("login-customer-id") != self.login_customer_id.as_deref() {
             return google_error(
                 403,
                 "PERMISSION_DENIED",
                 "The caller does not have permission",
-                Some(json!({"errorCode": {"authorizationError": "USER_PERMISSION_DENIED"},
-                            "message": "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer id must be set in the 'login-customer-id' header."})),
+                Some(
+                    json!({"errorCode": {"authorizationError": "USER_PERMISSION_DENIED"},
+                            "message": "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer id must be set in the 'login-customer-id' header."}),
+                ),
             );
         }
         let body: Value = match serde_json::from_slice(&request.body) {
             Ok(body) => body,
-            Err(_) => return google_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.", None),
+            Err(_) => {
+                return google_error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Invalid JSON payload received.",
+                    None,
+                );
+            }
         };
         if body.get("pageSize").is_some() {
             return google_error(
                 400,
                 "INVALID_ARGUMENT",
                 "Request contains an invalid argument.",
-                Some(json!({"errorCode": {"requestError": "PAGE_SIZE_NOT_SUPPORTED"}, "message": "Setting the page size is not supported."})),
+                Some(
+                    json!({"errorCode": {"requestError": "PAGE_SIZE_NOT_SUPPORTED"}, "message": "Setting the page size is not supported."}),
+                ),
             );
         }
         let query = body.get("query").and_then(Value::as_str).unwrap_or("");
@@ -157,21 +192,43 @@ impl MockApi for GoogleAdsApi {
         if query.contains("FROM customer") {
             let customer = json!({"resourceName": format!("customers/{}", self.customer_id), "id": self.customer_id,
                                   "currencyCode": self.currency, "timeZone": self.time_zone});
-            return MockResponse::json(200, &json!({"results": [{"customer": customer}],
-                                                   "fieldMask": "customer.id,customer.currencyCode,customer.timeZone", "requestId": "rq-c"}));
+            return MockResponse::json(
+                200,
+                &json!({"results": [{"customer": customer}],
+                                                   "fieldMask": "customer.id,customer.currencyCode,customer.timeZone", "requestId": "rq-c"}),
+            );
         }
-        let Some((since, until)) = query.contains("FROM ad_group").then(|| between(query)).flatten() else {
-            return google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.",
-                Some(json!({"errorCode": {"queryError": "UNEXPECTED_END_OF_QUERY"}, "message": "The mock serves FROM customer and FROM ad_group WHERE segments.date BETWEEN queries"})));
+        let Some((since, until)) = query
+            .contains("FROM ad_group")
+            .then(|| between(query))
+            .flatten()
+        else {
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains an invalid argument.",
+                Some(
+                    json!({"errorCode": {"queryError": "UNEXPECTED_END_OF_QUERY"}, "message": "The mock serves FROM customer and FROM ad_group WHERE segments.date BETWEEN queries"}),
+                ),
+            );
         };
         let tag = query_tag(query);
         let offset = match body.get("pageToken").and_then(Value::as_str) {
             None => 0,
-            Some(token) => match token.split_once(':').and_then(|(t, o)| Some((t.parse::<u64>().ok()?, o.parse::<usize>().ok()?))) {
+            Some(token) => match token
+                .split_once(':')
+                .and_then(|(t, o)| Some((t.parse::<u64>().ok()?, o.parse::<usize>().ok()?)))
+            {
                 Some((t, offset)) if t == tag => offset,
                 _ => {
-                    return google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.",
-                        Some(json!({"errorCode": {"requestError": "INVALID_PAGE_TOKEN"}, "message": "Page token is invalid."})));
+                    return google_error(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "Request contains an invalid argument.",
+                        Some(
+                            json!({"errorCode": {"requestError": "INVALID_PAGE_TOKEN"}, "message": "Page token is invalid."}),
+                        ),
+                    );
                 }
             },
         };
@@ -184,7 +241,11 @@ impl MockApi for GoogleAdsApi {
         let rows = state.ledger.between(since, until);
         let start = offset.min(rows.len());
         let end = (start + self.page_size).min(rows.len());
-        let first = if start > 0 { start.saturating_sub(state.overlap) } else { 0 };
+        let first = if start > 0 {
+            start.saturating_sub(state.overlap)
+        } else {
+            0
+        };
         let results: Vec<Value> = rows[first..end]
             .iter()
             .map(|row| {

@@ -7,13 +7,21 @@ use std::path::Path;
 use std::time::Duration;
 
 use lookback_store::{Source, Store};
-use lookback_sync::{CancelToken, RateLimit, RetryPolicy, Secret, SourceSyncSummary, SyncEvent, SyncOptions, SyncResult};
+use lookback_sync::{
+    CancelToken, RateLimit, RetryPolicy, Secret, SourceSyncSummary, SyncEvent, SyncOptions,
+    SyncResult,
+};
 
 /// 2026-03-01T00:00:00Z in ms: the clock of test syncs.
 pub const TEST_NOW_MS: i64 = 1_772_323_200_000;
 
 /// Creates a workspace at `path` with a source `name` of `kind` pointing at `base_url`.
-pub fn workspace_with_source(path: &Path, kind: &str, name: &str, base_url: &str) -> (Store, Source) {
+pub fn workspace_with_source(
+    path: &Path,
+    kind: &str,
+    name: &str,
+    base_url: &str,
+) -> (Store, Source) {
     let mut store = Store::create(path).expect("create workspace");
     let source = Source {
         source_id: name.to_owned(),
@@ -27,7 +35,9 @@ pub fn workspace_with_source(path: &Path, kind: &str, name: &str, base_url: &str
         last_success_at_ms: None,
         last_error: None,
     };
-    store.write(|tx| tx.upsert_source(&source)).expect("register source");
+    store
+        .write(|tx| tx.upsert_source(&source))
+        .expect("register source");
     (store, source)
 }
 
@@ -54,20 +64,40 @@ pub fn run_sync_with(
     cancel: &CancelToken,
     mut on_event: impl FnMut(&SyncEvent) + Send,
 ) -> SyncResult<SourceSyncSummary> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let secret = Secret::new(secret);
-    runtime.block_on(lookback_sync::sync_source(store, source, &secret, options, &mut on_event, cancel))
+    runtime.block_on(lookback_sync::sync_source(
+        store,
+        source,
+        &secret,
+        options,
+        &mut on_event,
+        cancel,
+    ))
 }
 
 /// Runs one sync to its end with `fast_options(TEST_NOW_MS)`.
 pub fn run_sync(store: &mut Store, source: &Source, secret: &str) -> SyncResult<SourceSyncSummary> {
-    run_sync_with(store, source, secret, &fast_options(TEST_NOW_MS), &CancelToken::new(), |_| {})
+    run_sync_with(
+        store,
+        source,
+        secret,
+        &fast_options(TEST_NOW_MS),
+        &CancelToken::new(),
+        |_| {},
+    )
 }
 
 /// Every row a sync writes, as text, without ids and timestamps that legitimately differ
 /// between two runs (row ids, received/updated/created times).
 pub fn table_dump(path: &Path) -> String {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open workspace");
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open workspace");
     let queries = [
         "SELECT source, stream, external_id, payload_sha256, payload FROM raw_events ORDER BY source, stream, external_id, raw_event_id",
         "SELECT touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id FROM touches ORDER BY touch_id",
@@ -104,16 +134,27 @@ pub fn table_dump(path: &Path) -> String {
 
 /// Row count of one table.
 pub fn count(path: &Path, table: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open workspace");
-    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| row.get(0)).expect("count")
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open workspace");
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+        row.get(0)
+    })
+    .expect("count")
 }
 
 /// Whether `needle` occurs anywhere in the bytes of the file (and its WAL, if any).
 pub fn file_contains(path: &Path, needle: &str) -> bool {
     let mut candidates = vec![path.to_path_buf()];
-    candidates.push(path.with_extension(format!("{}-wal", path.extension().and_then(|e| e.to_str()).unwrap_or(""))));
+    candidates.push(path.with_extension(format!(
+        "{}-wal",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    )));
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     candidates.push(wal.into());
-    candidates.iter().filter_map(|p| std::fs::read(p).ok()).any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    candidates
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
 }

@@ -63,13 +63,23 @@ pub struct MetaApi {
 }
 
 impl MetaApi {
-    pub fn new(token: &str, account_id: &str, currency: &str, timezone_name: &str, ledger: AdLedger) -> MetaApi {
+    pub fn new(
+        token: &str,
+        account_id: &str,
+        currency: &str,
+        timezone_name: &str,
+        ledger: AdLedger,
+    ) -> MetaApi {
         MetaApi {
             token: token.to_owned(),
             account_id: account_id.to_owned(),
             currency: currency.to_owned(),
             timezone_name: timezone_name.to_owned(),
-            state: Mutex::new(MetaState { ledger, polls_before_complete: 1, ..MetaState::default() }),
+            state: Mutex::new(MetaState {
+                ledger,
+                polls_before_complete: 1,
+                ..MetaState::default()
+            }),
         }
     }
 
@@ -157,41 +167,93 @@ fn row_json(account_id: &str, row: &LedgerRow) -> Value {
 impl MetaApi {
     /// The (since, until) of a `time_range` parameter.
     fn time_range(params: &[(String, String)]) -> Result<(i64, i64), MockResponse> {
-        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         if get("level") != Some("ad") || get("time_increment") != Some("1") {
-            return Err(meta_error(400, 100, None, "(#100) this mock serves level=ad&time_increment=1 only"));
+            return Err(meta_error(
+                400,
+                100,
+                None,
+                "(#100) this mock serves level=ad&time_increment=1 only",
+            ));
         }
         let fields = get("fields").unwrap_or("");
-        if !["spend", "ad_id", "date_start", "campaign_id"].iter().all(|f| fields.split(',').any(|x| x == *f)) {
-            return Err(meta_error(400, 100, None, "(#100) fields must include spend, ad_id, campaign_id, date_start"));
+        if !["spend", "ad_id", "date_start", "campaign_id"]
+            .iter()
+            .all(|f| fields.split(',').any(|x| x == *f))
+        {
+            return Err(meta_error(
+                400,
+                100,
+                None,
+                "(#100) fields must include spend, ad_id, campaign_id, date_start",
+            ));
         }
         let range: Value = get("time_range")
             .and_then(|t| serde_json::from_str(t).ok())
-            .ok_or_else(|| meta_error(400, 100, None, "(#100) time_range must be JSON {\"since\":..,\"until\":..}"))?;
+            .ok_or_else(|| {
+                meta_error(
+                    400,
+                    100,
+                    None,
+                    "(#100) time_range must be JSON {\"since\":..,\"until\":..}",
+                )
+            })?;
         let day = |key: &str| range.get(key).and_then(Value::as_str).and_then(parse_day);
         match (day("since"), day("until")) {
             (Some(since), Some(until)) if since <= until => Ok((since, until)),
-            _ => Err(meta_error(400, 100, None, "(#100) time_range since/until must be dates, since <= until")),
+            _ => Err(meta_error(
+                400,
+                100,
+                None,
+                "(#100) time_range since/until must be dates, since <= until",
+            )),
         }
     }
 
     /// One page of rows of `since..=until` starting at the `after` cursor.
-    fn data_page(&self, state: &mut MetaState, request: &MockRequest, since: i64, until: i64, path: &str) -> MockResponse {
+    fn data_page(
+        &self,
+        state: &mut MetaState,
+        request: &MockRequest,
+        since: i64,
+        until: i64,
+        path: &str,
+    ) -> MockResponse {
         state.data_pages += 1;
         let page_number = state.data_pages;
         if state.fail_once_at_data_page == Some(page_number) {
             state.fail_once_at_data_page = None;
             state.data_pages -= 1;
-            return meta_error(500, 2, None, "An unexpected error has occurred. Please retry your request later.");
+            return meta_error(
+                500,
+                2,
+                None,
+                "An unexpected error has occurred. Please retry your request later.",
+            );
         }
         let limit = match request.query("limit").map(str::parse::<usize>) {
             None => 25,
             Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-            Some(_) => return meta_error(400, 100, None, "(#100) The parameter limit must be between 1 and 5000"),
+            Some(_) => {
+                return meta_error(
+                    400,
+                    100,
+                    None,
+                    "(#100) The parameter limit must be between 1 and 5000",
+                );
+            }
         };
         let offset = match request.query("after") {
             None => 0,
-            Some(cursor) => match cursor.strip_prefix("MDpj").and_then(|n| n.parse::<usize>().ok()) {
+            Some(cursor) => match cursor
+                .strip_prefix("MDpj")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
                 Some(offset) => offset,
                 None => return meta_error(400, 100, None, "(#100) Invalid cursor"),
             },
@@ -199,19 +261,41 @@ impl MetaApi {
         let rows = state.ledger.between(since, until);
         let start = offset.min(rows.len());
         let end = (start + limit).min(rows.len());
-        let first = if start > 0 { start.saturating_sub(state.overlap) } else { 0 };
-        let data: Vec<Value> = rows[first..end].iter().map(|r| row_json(&self.account_id, r)).collect();
-        let mut paging = json!({"cursors": {"before": format!("MDpj{first}"), "after": format!("MDpj{end}")}});
+        let first = if start > 0 {
+            start.saturating_sub(state.overlap)
+        } else {
+            0
+        };
+        let data: Vec<Value> = rows[first..end]
+            .iter()
+            .map(|r| row_json(&self.account_id, r))
+            .collect();
+        let mut paging =
+            json!({"cursors": {"before": format!("MDpj{first}"), "after": format!("MDpj{end}")}});
         if end < rows.len() {
             // Meta's next link repeats every parameter, the access token included.
             let host = request.header("host").unwrap_or("127.0.0.1");
-            let mut pairs: Vec<(String, String)> = request.query_pairs.iter().filter(|(k, _)| k != "after").cloned().collect();
+            let mut pairs: Vec<(String, String)> = request
+                .query_pairs
+                .iter()
+                .filter(|(k, _)| k != "after")
+                .cloned()
+                .collect();
             pairs.push(("after".to_owned(), format!("MDpj{end}")));
-            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-            paging["next"] = json!(format!("http://{host}/{API_VERSION}{path}?{}", query.join("&")));
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect();
+            paging["next"] = json!(format!(
+                "http://{host}/{API_VERSION}{path}?{}",
+                query.join("&")
+            ));
         }
         let mut response = MockResponse::json(200, &json!({"data": data, "paging": paging}))
-            .with_header("x-app-usage", r#"{"call_count":3,"total_cputime":1,"total_time":2}"#);
+            .with_header(
+                "x-app-usage",
+                r#"{"call_count":3,"total_cputime":1,"total_time":2}"#,
+            );
         if state.high_usage_at_data_page == Some(page_number) {
             state.high_usage_at_data_page = None;
             response = response.with_header("x-ad-account-usage", r#"{"acc_id_util_pct":95.2,"reset_time_duration":1,"ads_api_access_tier":"standard_access"}"#);
@@ -224,7 +308,9 @@ impl MetaApi {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -233,15 +319,28 @@ fn encode(text: &str) -> String {
 impl MockApi for MetaApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         let Some(path) = request.path.strip_prefix(&format!("/{API_VERSION}")) else {
-            return meta_error(400, 2635, None, "(#2635) You are calling a deprecated version of the Ads API.");
+            return meta_error(
+                400,
+                2635,
+                None,
+                "(#2635) You are calling a deprecated version of the Ads API.",
+            );
         };
         // The token arrives as a query parameter (or in a POST body form), as Meta accepts it.
         let body_params = parse_query(&String::from_utf8_lossy(&request.body));
-        let token = request
-            .query("access_token")
-            .or_else(|| body_params.iter().find(|(k, _)| k == "access_token").map(|(_, v)| v.as_str()));
+        let token = request.query("access_token").or_else(|| {
+            body_params
+                .iter()
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.as_str())
+        });
         if token != Some(self.token.as_str()) {
-            return meta_error(400, 190, None, "Invalid OAuth access token - Cannot parse access token");
+            return meta_error(
+                400,
+                190,
+                None,
+                "Invalid OAuth access token - Cannot parse access token",
+            );
         }
         let mut state = self.state.lock().unwrap();
         if state.throttle_next > 0 {
@@ -251,13 +350,19 @@ impl MockApi for MetaApi {
         let account = format!("/act_{}", self.account_id);
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (request.method.as_str(), segments.as_slice()) {
-            ("GET", [act]) if format!("/{act}") == account => {
-                MockResponse::json(200, &json!({"id": format!("act_{}", self.account_id), "currency": self.currency, "timezone_name": self.timezone_name}))
-            }
+            ("GET", [act]) if format!("/{act}") == account => MockResponse::json(
+                200,
+                &json!({"id": format!("act_{}", self.account_id), "currency": self.currency, "timezone_name": self.timezone_name}),
+            ),
             ("GET", [act, "insights"]) if format!("/{act}") == account => {
                 if state.timeout_next > 0 {
                     state.timeout_next -= 1;
-                    return meta_error(400, 100, Some(1_504_018), "Your request timed out. Please retry the request with a smaller date range.");
+                    return meta_error(
+                        400,
+                        100,
+                        Some(1_504_018),
+                        "Your request timed out. Please retry the request with a smaller date range.",
+                    );
                 }
                 match MetaApi::time_range(&request.query_pairs) {
                     Ok((since, until)) => self.data_page(&mut state, request, since, until, path),
@@ -272,7 +377,15 @@ impl MockApi for MetaApi {
                         state.next_job += 1;
                         let id = format!("60000{}", state.next_job);
                         let failed = std::mem::take(&mut state.fail_next_job);
-                        state.jobs.insert(id.clone(), ReportJob { since, until, polls: 0, failed });
+                        state.jobs.insert(
+                            id.clone(),
+                            ReportJob {
+                                since,
+                                until,
+                                polls: 0,
+                                failed,
+                            },
+                        );
                         MockResponse::json(200, &json!({"report_run_id": id}))
                     }
                     Err(response) => response,
@@ -289,7 +402,10 @@ impl MockApi for MetaApi {
                 } else {
                     ("Job Completed", 100)
                 };
-                MockResponse::json(200, &json!({"id": job_id, "async_status": status, "async_percent_completion": percent}))
+                MockResponse::json(
+                    200,
+                    &json!({"id": job_id, "async_status": status, "async_percent_completion": percent}),
+                )
             }
             ("GET", [job_id, "insights"]) if state.jobs.contains_key(*job_id) => {
                 let job = state.jobs[*job_id].clone();
@@ -298,7 +414,12 @@ impl MockApi for MetaApi {
                 }
                 self.data_page(&mut state, request, job.since, job.until, path)
             }
-            _ => meta_error(400, 100, Some(33), "Unsupported get request. Object does not exist or cannot be loaded."),
+            _ => meta_error(
+                400,
+                100,
+                Some(33),
+                "Unsupported get request. Object does not exist or cannot be loaded.",
+            ),
         }
     }
 }

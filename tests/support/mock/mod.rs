@@ -38,13 +38,19 @@ pub struct MockRequest {
 impl MockRequest {
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query_pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query_pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A header's value (name case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The token of `Authorization: Bearer <token>`.
@@ -125,11 +131,17 @@ impl MockServer {
                 .build()
                 .expect("mock runtime");
             runtime.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-                ready_tx.send(listener.local_addr().expect("local addr")).expect("report address");
+                let listener = TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind loopback");
+                ready_tx
+                    .send(listener.local_addr().expect("local addr"))
+                    .expect("report address");
                 let accept = async {
                     loop {
-                        let Ok((socket, _)) = listener.accept().await else { continue };
+                        let Ok((socket, _)) = listener.accept().await else {
+                            continue;
+                        };
                         let api = Arc::clone(&api);
                         let log = Arc::clone(&log);
                         tokio::spawn(async move {
@@ -228,7 +240,12 @@ async fn serve_connection(
         if !response.delay.is_zero() {
             tokio::time::sleep(response.delay).await;
         }
-        let mut head = format!("HTTP/1.1 {} {}\r\ncontent-length: {}\r\n", response.status, reason(response.status), response.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+            response.status,
+            reason(response.status),
+            response.body.len()
+        );
         for (name, value) in &response.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -274,7 +291,11 @@ fn percent_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok()).ok_or(()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .ok_or(())
+                {
                     Ok(byte) => {
                         out.push(byte);
                         i += 2;

@@ -44,7 +44,10 @@ impl RewardfulApi {
     /// `referrals` referrals of 3 affiliates; every second converts (a customer with an e-mail and
     /// a Stripe customer id) and earns a pending commission of `(5 + i % 20) * 100` cents.
     pub fn new(secret: &str, referrals: usize) -> RewardfulApi {
-        let api = RewardfulApi { secret: secret.to_owned(), state: Mutex::new(RewardfulState::default()) };
+        let api = RewardfulApi {
+            secret: secret.to_owned(),
+            state: Mutex::new(RewardfulState::default()),
+        };
         {
             let mut state = api.state.lock().unwrap();
             for i in 0..referrals {
@@ -84,7 +87,11 @@ impl RewardfulApi {
     /// Changes a commission's state at `at` (Unix s), bumping `updated_at` as Rewardful does.
     pub fn set_commission_state(&self, id: &str, new_state: &str, at: i64) {
         let mut state = self.state.lock().unwrap();
-        let commission = state.commissions.iter_mut().find(|c| c["id"] == id).expect("known commission");
+        let commission = state
+            .commissions
+            .iter_mut()
+            .find(|c| c["id"] == id)
+            .expect("known commission");
         commission["state"] = json!(new_state);
         commission["updated_at"] = json!(rfc3339(at));
         match new_state {
@@ -124,8 +131,12 @@ impl RewardfulApi {
 
     /// Whether the request carries `Basic base64(secret + ":")`.
     fn authorized(&self, request: &MockRequest) -> bool {
-        let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:", self.secret));
-        request.header("authorization").and_then(|h| h.strip_prefix("Basic ")) == Some(expected.as_str())
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:", self.secret));
+        request
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Basic "))
+            == Some(expected.as_str())
     }
 }
 
@@ -165,7 +176,9 @@ impl MockApi for RewardfulApi {
         };
         let bound = |name: &str| match request.query(name) {
             None => Ok(None),
-            Some(text) => parse_iso_ms(text).map(Some).ok_or_else(|| error(400, &format!("{name} is not an ISO 8601 time"))),
+            Some(text) => parse_iso_ms(text)
+                .map(Some)
+                .ok_or_else(|| error(400, &format!("{name} is not an ISO 8601 time"))),
         };
         let (since, until) = match (bound("updated_since"), bound("updated_until")) {
             (Ok(since), Ok(until)) => (since, until),
@@ -182,14 +195,29 @@ impl MockApi for RewardfulApi {
         let total_pages = total.div_ceil(limit).max(1);
         let from = ((page - 1) * limit).min(total);
         let to = (from + limit).min(total);
-        let first = if state.repeat_last && from > 0 { from - 1 } else { from };
+        let first = if state.repeat_last && from > 0 {
+            from - 1
+        } else {
+            from
+        };
         let data: Vec<Value> = matching[first..to].iter().map(|r| (*r).clone()).collect();
-        let next_page = if page < total_pages { json!(page + 1) } else { Value::Null };
-        let previous_page = if page > 1 { json!(page - 1) } else { Value::Null };
-        MockResponse::json(200, &json!({
-            "pagination": {"previous_page": previous_page, "current_page": page, "next_page": next_page,
-                           "count": data.len(), "limit": limit, "total_pages": total_pages, "total_count": total},
-            "data": data
-        }))
+        let next_page = if page < total_pages {
+            json!(page + 1)
+        } else {
+            Value::Null
+        };
+        let previous_page = if page > 1 {
+            json!(page - 1)
+        } else {
+            Value::Null
+        };
+        MockResponse::json(
+            200,
+            &json!({
+                "pagination": {"previous_page": previous_page, "current_page": page, "next_page": next_page,
+                               "count": data.len(), "limit": limit, "total_pages": total_pages, "total_count": total},
+                "data": data
+            }),
+        )
     }
 }

@@ -39,11 +39,19 @@ pub fn parse_iso_ms(text: &str) -> Option<i64> {
         let at = rest.rfind(['+', '-'])?;
         let (clock, offset) = rest.split_at(at);
         let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (h, mi) = offset[1..].split_once(':').unwrap_or((&offset[1..3], &offset[3..]));
-        (clock, sign * (h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60))
+        let (h, mi) = offset[1..]
+            .split_once(':')
+            .unwrap_or((&offset[1..3], &offset[3..]));
+        (
+            clock,
+            sign * (h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60),
+        )
     };
     let mut c = clock.split(':');
-    let (h, mi) = (c.next()?.parse::<i64>().ok()?, c.next()?.parse::<i64>().ok()?);
+    let (h, mi) = (
+        c.next()?.parse::<i64>().ok()?,
+        c.next()?.parse::<i64>().ok()?,
+    );
     let seconds: f64 = c.next().unwrap_or("0").parse().ok()?;
     // Howard Hinnant's days_from_civil.
     let y = if m <= 2 { y - 1 } else { y };
@@ -81,9 +89,19 @@ impl ShopifyApi {
     /// USD, a customer, an e-mail; every third carries `lb_click` in its landing page, every
     /// fifth a `click_id` note attribute; every seventh already has a refund.
     pub fn new(token: &str, count: usize) -> ShopifyApi {
-        let api = ShopifyApi { token: token.to_owned(), state: Mutex::new(ShopifyState { call_limit_used: 1, ..Default::default() }) };
+        let api = ShopifyApi {
+            token: token.to_owned(),
+            state: Mutex::new(ShopifyState {
+                call_limit_used: 1,
+                ..Default::default()
+            }),
+        };
         for i in 0..count {
-            let id = api.add_order(EPOCH_2026 + 60 * i as i64, &format!("{}.95", 10 + i % 90), i);
+            let id = api.add_order(
+                EPOCH_2026 + 60 * i as i64,
+                &format!("{}.95", 10 + i % 90),
+                i,
+            );
             if i % 7 == 6 {
                 api.add_refund(id, "5.00", EPOCH_2026 + 60 * i as i64 + 3600);
             }
@@ -96,8 +114,16 @@ impl ShopifyApi {
         let mut state = self.state.lock().unwrap();
         state.next_id += 1;
         let id = 5_000_000_000 + state.next_id;
-        let landing = if i.is_multiple_of(3) { format!("/products/mug?utm_source=ig&lb_click=clk_{i}") } else { "/".to_owned() };
-        let notes = if i.is_multiple_of(5) { json!([{"name": "click_id", "value": format!("note_clk_{i}")}]) } else { json!([]) };
+        let landing = if i.is_multiple_of(3) {
+            format!("/products/mug?utm_source=ig&lb_click=clk_{i}")
+        } else {
+            "/".to_owned()
+        };
+        let notes = if i.is_multiple_of(5) {
+            json!([{"name": "click_id", "value": format!("note_clk_{i}")}])
+        } else {
+            json!([])
+        };
         let order = json!({
             "id": id, "admin_graphql_api_id": format!("gid://shopify/Order/{id}"), "name": format!("#{}", 1000 + state.next_id),
             "order_number": 1000 + state.next_id, "number": state.next_id, "created_at": shop_time(created),
@@ -120,7 +146,11 @@ impl ShopifyApi {
         let mut state = self.state.lock().unwrap();
         state.next_id += 1;
         let refund_id = 9_000_000_000 + state.next_id;
-        let (updated, order) = state.orders.iter_mut().find(|(_, o)| o["id"] == id).expect("known order");
+        let (updated, order) = state
+            .orders
+            .iter_mut()
+            .find(|(_, o)| o["id"] == id)
+            .expect("known order");
         *updated = at;
         order["updated_at"] = json!(shop_time(at));
         order["financial_status"] = json!("partially_refunded");
@@ -134,7 +164,9 @@ impl ShopifyApi {
 
     /// The id of the n-th order.
     pub fn order_id(&self, n: usize) -> u64 {
-        self.state.lock().unwrap().orders[n].1["id"].as_u64().unwrap()
+        self.state.lock().unwrap().orders[n].1["id"]
+            .as_u64()
+            .unwrap()
     }
 
     pub fn throttle_next(&self, requests: u32) {
@@ -164,13 +196,22 @@ fn errors(status: u16, errors: Value) -> MockResponse {
 
 /// A `page_info` token: the query it continues and the (updated_at, id) key it resumes after.
 fn encode_token(min_ms: Option<i64>, after: (i64, u64)) -> String {
-    format!("m{}_u{}_i{}", min_ms.map_or("x".to_owned(), |m| m.to_string()), after.0, after.1)
+    format!(
+        "m{}_u{}_i{}",
+        min_ms.map_or("x".to_owned(), |m| m.to_string()),
+        after.0,
+        after.1
+    )
 }
 
 fn decode_token(token: &str) -> Option<(Option<i64>, (i64, u64))> {
     let mut parts = token.split('_');
     let min = parts.next()?.strip_prefix('m')?;
-    let min = if min == "x" { None } else { Some(min.parse().ok()?) };
+    let min = if min == "x" {
+        None
+    } else {
+        Some(min.parse().ok()?)
+    };
     let updated = parts.next()?.strip_prefix('u')?.parse().ok()?;
     let id = parts.next()?.strip_prefix('i')?.parse().ok()?;
     Some((min, (updated, id)))
@@ -179,9 +220,15 @@ fn decode_token(token: &str) -> Option<(Option<i64>, (i64, u64))> {
 impl MockApi for ShopifyApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         if request.header("x-shopify-access-token") != Some(self.token.as_str()) {
-            return errors(401, json!("[API] Invalid API key or access token (unrecognized login or wrong password)"));
+            return errors(
+                401,
+                json!(
+                    "[API] Invalid API key or access token (unrecognized login or wrong password)"
+                ),
+            );
         }
-        let is_orders = request.path.starts_with("/admin/api/") && request.path.ends_with("/orders.json");
+        let is_orders =
+            request.path.starts_with("/admin/api/") && request.path.ends_with("/orders.json");
         if request.method != "GET" || !is_orders {
             return errors(404, json!("Not Found"));
         }
@@ -209,8 +256,15 @@ impl MockApi for ShopifyApi {
         let (min_ms, after) = match request.query("page_info") {
             Some(token) => {
                 // Shopify: with page_info, only limit and fields may be sent.
-                if let Some((name, _)) = request.query_pairs.iter().find(|(k, _)| !matches!(k.as_str(), "limit" | "fields" | "page_info")) {
-                    return errors(400, json!({"page_info": [format!("Invalid value; {name} cannot be passed with page_info")]}));
+                if let Some((name, _)) = request
+                    .query_pairs
+                    .iter()
+                    .find(|(k, _)| !matches!(k.as_str(), "limit" | "fields" | "page_info"))
+                {
+                    return errors(
+                        400,
+                        json!({"page_info": [format!("Invalid value; {name} cannot be passed with page_info")]}),
+                    );
                 }
                 match decode_token(token) {
                     Some((min, after)) => (min, Some(after)),
@@ -222,12 +276,22 @@ impl MockApi for ShopifyApi {
                     None => None,
                     Some(text) => match parse_iso_ms(text) {
                         Some(ms) => Some(ms),
-                        None => return errors(400, json!({"updated_at_min": ["must be an ISO 8601 time"]})),
+                        None => {
+                            return errors(
+                                400,
+                                json!({"updated_at_min": ["must be an ISO 8601 time"]}),
+                            );
+                        }
                     },
                 };
                 match request.query("status") {
                     None | Some("any" | "open" | "closed" | "cancelled") => {}
-                    Some(other) => return errors(400, json!({"status": [format!("{other} is not a valid status")]})),
+                    Some(other) => {
+                        return errors(
+                            400,
+                            json!({"status": [format!("{other} is not a valid status")]}),
+                        );
+                    }
                 }
                 (min, None)
             }
@@ -240,21 +304,44 @@ impl MockApi for ShopifyApi {
             .map(|(updated, order)| (*updated, order["id"].as_u64().unwrap(), order))
             .collect();
         matching.sort_by_key(|(u, id, _)| (*u, *id));
-        let start = after.map_or(0, |key| matching.iter().position(|(u, id, _)| (*u, *id) > key).unwrap_or(matching.len()));
+        let start = after.map_or(0, |key| {
+            matching
+                .iter()
+                .position(|(u, id, _)| (*u, *id) > key)
+                .unwrap_or(matching.len())
+        });
         let end = (start + limit).min(matching.len());
-        let first = if state.repeat_last && start > 0 { start - 1 } else { start };
-        let page: Vec<Value> = matching[first..end].iter().map(|(_, _, o)| (*o).clone()).collect();
-        let base = format!("http://{}{}", request.header("host").unwrap_or("127.0.0.1"), request.path);
+        let first = if state.repeat_last && start > 0 {
+            start - 1
+        } else {
+            start
+        };
+        let page: Vec<Value> = matching[first..end]
+            .iter()
+            .map(|(_, _, o)| (*o).clone())
+            .collect();
+        let base = format!(
+            "http://{}{}",
+            request.header("host").unwrap_or("127.0.0.1"),
+            request.path
+        );
         let mut links = Vec::new();
         if after.is_some() {
-            links.push(format!("<{base}?limit={limit}&page_info=prev_{start}>; rel=\"previous\""));
+            links.push(format!(
+                "<{base}?limit={limit}&page_info=prev_{start}>; rel=\"previous\""
+            ));
         }
         if end < matching.len() {
             let (u, id, _) = matching[end - 1];
-            links.push(format!("<{base}?limit={limit}&page_info={}>; rel=\"next\"", encode_token(min_ms, (u, id))));
+            links.push(format!(
+                "<{base}?limit={limit}&page_info={}>; rel=\"next\"",
+                encode_token(min_ms, (u, id))
+            ));
         }
-        let mut response = MockResponse::json(200, &json!({ "orders": page }))
-            .with_header("X-Shopify-Shop-Api-Call-Limit", &format!("{}/40", state.call_limit_used));
+        let mut response = MockResponse::json(200, &json!({ "orders": page })).with_header(
+            "X-Shopify-Shop-Api-Call-Limit",
+            &format!("{}/40", state.call_limit_used),
+        );
         if !links.is_empty() {
             response = response.with_header("Link", &links.join(", "));
         }

@@ -39,7 +39,10 @@ fn stripe_error(status: u16, message: &str, code: Option<&str>) -> MockResponse 
 
 impl StripeApi {
     pub fn new(secret_key: &str) -> StripeApi {
-        StripeApi { secret_key: secret_key.to_owned(), state: Mutex::new(StripeState::default()) }
+        StripeApi {
+            secret_key: secret_key.to_owned(),
+            state: Mutex::new(StripeState::default()),
+        }
     }
 
     fn id(state: &mut StripeState, prefix: &str) -> String {
@@ -48,7 +51,14 @@ impl StripeApi {
     }
 
     /// Adds a charge and returns its id. `status` is succeeded, pending or failed.
-    pub fn add_charge(&self, amount: i64, created: i64, status: &str, email: Option<&str>, click_id: Option<&str>) -> String {
+    pub fn add_charge(
+        &self,
+        amount: i64,
+        created: i64,
+        status: &str,
+        email: Option<&str>,
+        click_id: Option<&str>,
+    ) -> String {
         let mut state = self.state.lock().unwrap();
         let id = Self::id(&mut state, "ch");
         let mut metadata = json!({});
@@ -72,7 +82,11 @@ impl StripeApi {
     pub fn add_refund(&self, charge_id: &str, amount: i64, created: i64) -> String {
         let mut state = self.state.lock().unwrap();
         let id = Self::id(&mut state, "re");
-        let charge = state.charges.iter_mut().find(|c| c["id"] == charge_id).expect("known charge");
+        let charge = state
+            .charges
+            .iter_mut()
+            .find(|c| c["id"] == charge_id)
+            .expect("known charge");
         let refunded = charge["amount_refunded"].as_i64().unwrap() + amount;
         charge["amount_refunded"] = json!(refunded);
         charge["refunded"] = json!(refunded >= charge["amount"].as_i64().unwrap());
@@ -88,7 +102,11 @@ impl StripeApi {
     pub fn add_dispute(&self, charge_id: &str, amount: i64, created: i64) -> String {
         let mut state = self.state.lock().unwrap();
         let id = Self::id(&mut state, "dp");
-        let charge = state.charges.iter_mut().find(|c| c["id"] == charge_id).expect("known charge");
+        let charge = state
+            .charges
+            .iter_mut()
+            .find(|c| c["id"] == charge_id)
+            .expect("known charge");
         charge["disputed"] = json!(true);
         state.disputes.push(json!({
             "id": id, "object": "dispute", "amount": amount, "charge": charge_id, "created": created,
@@ -101,7 +119,11 @@ impl StripeApi {
     /// Changes a dispute's status (it is won or lost) without changing `created`.
     pub fn set_dispute_status(&self, dispute_id: &str, status: &str) {
         let mut state = self.state.lock().unwrap();
-        let dispute = state.disputes.iter_mut().find(|d| d["id"] == dispute_id).expect("known dispute");
+        let dispute = state
+            .disputes
+            .iter_mut()
+            .find(|d| d["id"] == dispute_id)
+            .expect("known dispute");
         dispute["status"] = json!(status);
     }
 
@@ -126,9 +148,13 @@ impl StripeApi {
         if request.bearer() == Some(self.secret_key.as_str()) {
             return true;
         }
-        let basic = request.header("authorization").and_then(|h| h.strip_prefix("Basic "));
+        let basic = request
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Basic "));
         let decoded = basic.and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-        decoded.is_some_and(|d| String::from_utf8_lossy(&d).split(':').next() == Some(self.secret_key.as_str()))
+        decoded.is_some_and(|d| {
+            String::from_utf8_lossy(&d).split(':').next() == Some(self.secret_key.as_str())
+        })
     }
 }
 
@@ -136,8 +162,18 @@ impl MockApi for StripeApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         if !self.authorized(request) {
             // Stripe masks the key in its message: only the last four characters show.
-            let shown = request.bearer().map(|k| format!("{}****{}", &k[..k.len().min(8)], &k[k.len().saturating_sub(4)..]));
-            return stripe_error(401, &format!("Invalid API Key provided: {}", shown.unwrap_or_default()), None);
+            let shown = request.bearer().map(|k| {
+                format!(
+                    "{}****{}",
+                    &k[..k.len().min(8)],
+                    &k[k.len().saturating_sub(4)..]
+                )
+            });
+            return stripe_error(
+                401,
+                &format!("Invalid API Key provided: {}", shown.unwrap_or_default()),
+                None,
+            );
         }
         let mut state = self.state.lock().unwrap();
         state.requests += 1;
@@ -148,27 +184,47 @@ impl MockApi for StripeApi {
         }
         if state.fail_once_at_request == Some(state.requests) {
             state.fail_once_at_request = None;
-            return stripe_error(500, "An unknown error occurred", None).with_header("Stripe-Should-Retry", "true");
+            return stripe_error(500, "An unknown error occurred", None)
+                .with_header("Stripe-Should-Retry", "true");
         }
         let objects = match request.path.as_str() {
             "/v1/charges" => &state.charges,
             "/v1/refunds" => &state.refunds,
             "/v1/disputes" => &state.disputes,
-            _ => return stripe_error(404, &format!("Unrecognized request URL (GET: {})", request.path), None),
+            _ => {
+                return stripe_error(
+                    404,
+                    &format!("Unrecognized request URL (GET: {})", request.path),
+                    None,
+                );
+            }
         };
         let limit = match request.query("limit").map(str::parse::<usize>) {
             None => 10,
             Some(Ok(n)) if (1..=100).contains(&n) => n,
-            Some(_) => return stripe_error(400, "Invalid integer: limit must be between 1 and 100", None),
+            Some(_) => {
+                return stripe_error(
+                    400,
+                    "Invalid integer: limit must be between 1 and 100",
+                    None,
+                );
+            }
         };
-        let bound = |op: &str| request.query(&format!("created[{op}]")).and_then(|v| v.parse::<i64>().ok());
+        let bound = |op: &str| {
+            request
+                .query(&format!("created[{op}]"))
+                .and_then(|v| v.parse::<i64>().ok())
+        };
         let (gt, gte, lt, lte) = (bound("gt"), bound("gte"), bound("lt"), bound("lte"));
         // Newest first: by created descending, later-created objects first on ties.
         let mut listed: Vec<&Value> = objects
             .iter()
             .filter(|o| {
                 let c = o["created"].as_i64().unwrap();
-                gt.is_none_or(|b| c > b) && gte.is_none_or(|b| c >= b) && lt.is_none_or(|b| c < b) && lte.is_none_or(|b| c <= b)
+                gt.is_none_or(|b| c > b)
+                    && gte.is_none_or(|b| c >= b)
+                    && lt.is_none_or(|b| c < b)
+                    && lte.is_none_or(|b| c <= b)
             })
             .collect();
         listed.reverse();
@@ -177,11 +233,20 @@ impl MockApi for StripeApi {
             None => 0,
             Some(after) => match listed.iter().position(|o| o["id"] == after) {
                 Some(index) => index + 1,
-                None => return stripe_error(400, &format!("No such object: '{after}'"), Some("resource_missing")),
+                None => {
+                    return stripe_error(
+                        400,
+                        &format!("No such object: '{after}'"),
+                        Some("resource_missing"),
+                    );
+                }
             },
         };
         let end = (start + limit).min(listed.len());
         let data: Vec<Value> = listed[start..end].iter().map(|v| (*v).clone()).collect();
-        MockResponse::json(200, &json!({"object": "list", "url": request.path, "has_more": end < listed.len(), "data": data}))
+        MockResponse::json(
+            200,
+            &json!({"object": "list", "url": request.path, "has_more": end < listed.len(), "data": data}),
+        )
     }
 }

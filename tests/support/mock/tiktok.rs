@@ -43,14 +43,24 @@ pub struct TikTokApi {
 }
 
 impl TikTokApi {
-    pub fn new(token: &str, advertiser_id: &str, currency: &str, timezone: &str, exponent: u32, ledger: AdLedger) -> TikTokApi {
+    pub fn new(
+        token: &str,
+        advertiser_id: &str,
+        currency: &str,
+        timezone: &str,
+        exponent: u32,
+        ledger: AdLedger,
+    ) -> TikTokApi {
         TikTokApi {
             token: token.to_owned(),
             advertiser_id: advertiser_id.to_owned(),
             currency: currency.to_owned(),
             timezone: timezone.to_owned(),
             exponent,
-            state: Mutex::new(TikTokState { ledger, ..TikTokState::default() }),
+            state: Mutex::new(TikTokState {
+                ledger,
+                ..TikTokState::default()
+            }),
         }
     }
 
@@ -79,14 +89,25 @@ impl TikTokApi {
     /// served with `"-"` spend nothing.
     pub fn truth(&self, since: &str, until: &str) -> (i64, usize) {
         let state = self.state.lock().unwrap();
-        let rows = state.ledger.between(parse_day(since).unwrap(), parse_day(until).unwrap());
-        (rows.iter().filter(|r| !TikTokApi::is_empty_row(r)).map(|r| r.spend_minor(self.exponent)).sum(), rows.len())
+        let rows = state
+            .ledger
+            .between(parse_day(since).unwrap(), parse_day(until).unwrap());
+        (
+            rows.iter()
+                .filter(|r| !TikTokApi::is_empty_row(r))
+                .map(|r| r.spend_minor(self.exponent))
+                .sum(),
+            rows.len(),
+        )
     }
 }
 
 /// TikTok's envelope, always with HTTP 200.
 pub fn envelope(code: i64, message: &str, data: Value) -> MockResponse {
-    MockResponse::json(200, &json!({"code": code, "message": message, "request_id": "20260301000000MOCK", "data": data}))
+    MockResponse::json(
+        200,
+        &json!({"code": code, "message": message, "request_id": "20260301000000MOCK", "data": data}),
+    )
 }
 
 fn row_json(row: &LedgerRow, exponent: u32) -> Value {
@@ -98,7 +119,11 @@ fn row_json(row: &LedgerRow, exponent: u32) -> Value {
     let minor = row.spend_minor(exponent);
     let unit = 10_i64.pow(exponent);
     // TikTok always writes two decimals, whatever the currency ("1200.00" yen).
-    let fraction = if exponent == 0 { 0 } else { (minor % unit) * 100 / unit };
+    let fraction = if exponent == 0 {
+        0
+    } else {
+        (minor % unit) * 100 / unit
+    };
     json!({
         "dimensions": {"ad_id": row.ad_id, "stat_time_day": day},
         "metrics": {"spend": format!("{}.{fraction:02}", minor / unit), "impressions": row.impressions.to_string(),
@@ -109,23 +134,38 @@ fn row_json(row: &LedgerRow, exponent: u32) -> Value {
 impl MockApi for TikTokApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         if request.header("access-token") != Some(self.token.as_str()) {
-            return envelope(40_105, "Access token is incorrect or has been revoked.", json!({}));
+            return envelope(
+                40_105,
+                "Access token is incorrect or has been revoked.",
+                json!({}),
+            );
         }
         let mut state = self.state.lock().unwrap();
         state.requests += 1;
         if state.throttle_next > 0 {
             state.throttle_next -= 1;
-            return envelope(40_100, "Too many requests. Please retry in some time.", json!({}));
+            return envelope(
+                40_100,
+                "Too many requests. Please retry in some time.",
+                json!({}),
+            );
         }
         let path = request.path.strip_prefix(PREFIX).unwrap_or("");
         match (request.method.as_str(), path) {
             ("GET", "/advertiser/info/") => {
-                let ids: Vec<String> = request.query("advertiser_ids").and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+                let ids: Vec<String> = request
+                    .query("advertiser_ids")
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or_default();
                 if !ids.contains(&self.advertiser_id) {
                     return envelope(40_001, "No permission to operate advertiser.", json!({}));
                 }
-                envelope(0, "OK", json!({"list": [{"advertiser_id": self.advertiser_id, "name": "Mock shop", "currency": self.currency,
-                                                    "timezone": self.timezone, "display_timezone": self.timezone}]}))
+                envelope(
+                    0,
+                    "OK",
+                    json!({"list": [{"advertiser_id": self.advertiser_id, "name": "Mock shop", "currency": self.currency,
+                                                    "timezone": self.timezone, "display_timezone": self.timezone}]}),
+                )
             }
             ("GET", "/report/integrated/get/") => self.report(&mut state, request),
             _ => MockResponse::json(404, &json!({"code": 40_400, "message": "Not found"})),
@@ -140,8 +180,12 @@ impl TikTokApi {
         if q("advertiser_id") != self.advertiser_id {
             return envelope(40_001, "No permission to operate advertiser.", json!({}));
         }
-        if (q("service_type"), q("report_type"), q("data_level")) != ("AUCTION", "BASIC", "AUCTION_AD") {
-            return bad("service_type, report_type or data_level: the mock serves AUCTION / BASIC / AUCTION_AD");
+        if (q("service_type"), q("report_type"), q("data_level"))
+            != ("AUCTION", "BASIC", "AUCTION_AD")
+        {
+            return bad(
+                "service_type, report_type or data_level: the mock serves AUCTION / BASIC / AUCTION_AD",
+            );
         }
         let dimensions: Option<Vec<String>> = serde_json::from_str(q("dimensions")).ok();
         if dimensions.as_deref() != Some(&["ad_id".to_owned(), "stat_time_day".to_owned()][..]) {
@@ -154,7 +198,8 @@ impl TikTokApi {
         if !metrics.iter().any(|m| m == "spend") {
             return bad("metrics: spend is missing");
         }
-        let (Some(since), Some(until)) = (parse_day(q("start_date")), parse_day(q("end_date"))) else {
+        let (Some(since), Some(until)) = (parse_day(q("start_date")), parse_day(q("end_date")))
+        else {
             return bad("start_date and end_date: must be YYYY-MM-DD");
         };
         if until < since || until - since + 1 > MAX_DAYS {
@@ -172,14 +217,28 @@ impl TikTokApi {
         if state.fail_once_at_data_page == Some(state.data_pages) {
             state.fail_once_at_data_page = None;
             state.data_pages -= 1;
-            return MockResponse::text(500, "upstream connect error or disconnect/reset before headers");
+            return MockResponse::text(
+                500,
+                "upstream connect error or disconnect/reset before headers",
+            );
         }
         let rows = state.ledger.between(since, until);
         let total_page = rows.len().div_ceil(page_size);
         let start = ((page - 1) * page_size).min(rows.len());
         let end = (start + page_size).min(rows.len());
-        let first = if start > 0 { start.saturating_sub(state.overlap) } else { 0 };
-        let list: Vec<Value> = rows[first..end].iter().map(|r| row_json(r, self.exponent)).collect();
-        envelope(0, "OK", json!({"list": list, "page_info": {"page": page, "page_size": page_size, "total_number": rows.len(), "total_page": total_page}}))
+        let first = if start > 0 {
+            start.saturating_sub(state.overlap)
+        } else {
+            0
+        };
+        let list: Vec<Value> = rows[first..end]
+            .iter()
+            .map(|r| row_json(r, self.exponent))
+            .collect();
+        envelope(
+            0,
+            "OK",
+            json!({"list": list, "page_info": {"page": page, "page_size": page_size, "total_number": rows.len(), "total_page": total_page}}),
+        )
     }
 }

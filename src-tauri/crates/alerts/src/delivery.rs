@@ -15,8 +15,8 @@ use lookback_store::{AlertNotification, NewAlertNotification, NewDeadLetter, Sto
 use lookback_sync::Secret;
 use lookback_sync::outbound::post_json;
 
-use crate::rules::{AlertKind, Facts, Finding, evaluate, rule_window};
 use crate::AlertError;
+use crate::rules::{AlertKind, Facts, Finding, evaluate, rule_window};
 
 /// Where a notification goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,10 @@ pub struct SlackNotifier {
 
 impl SlackNotifier {
     pub fn new(url: Secret) -> SlackNotifier {
-        SlackNotifier { url, timeout: Duration::from_secs(10) }
+        SlackNotifier {
+            url,
+            timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -92,9 +95,12 @@ impl Notifier for SlackNotifier {
     fn send<'a>(&'a self, notification: &'a AlertNotification) -> SendFuture<'a> {
         Box::pin(async move {
             let text = format!("*{}*\n{}", notification.title, notification.body);
-            let context: serde_json::Value = serde_json::from_str(&notification.context).unwrap_or_default();
+            let context: serde_json::Value =
+                serde_json::from_str(&notification.context).unwrap_or_default();
             let body = serde_json::json!({"text": text, "lookback": context}).to_string();
-            post_json(&self.url, &body, self.timeout).await.map_err(|failure| failure.detail)
+            post_json(&self.url, &body, self.timeout)
+                .await
+                .map_err(|failure| failure.detail)
         })
     }
 }
@@ -129,14 +135,20 @@ pub struct DeliveryPolicy {
 
 impl Default for DeliveryPolicy {
     fn default() -> Self {
-        DeliveryPolicy { max_attempts: 5, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
+        DeliveryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        }
     }
 }
 
 impl DeliveryPolicy {
     fn delay(&self, attempts_made: i64) -> Duration {
         let exponent = u32::try_from((attempts_made - 1).clamp(0, 20)).unwrap_or(20);
-        self.base_delay.saturating_mul(1u32 << exponent).min(self.max_delay)
+        self.base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay)
     }
 }
 
@@ -155,16 +167,26 @@ pub struct CheckSummary {
 }
 
 /// Reads what `rule` needs at `now_ms`.
-fn load_facts(store: &Store, rule: &lookback_store::AlertRule, now_ms: i64) -> Result<Facts, AlertError> {
+fn load_facts(
+    store: &Store,
+    rule: &lookback_store::AlertRule,
+    now_ms: i64,
+) -> Result<Facts, AlertError> {
     let kind = AlertKind::parse(&rule.kind);
-    let mut facts = Facts { settlement_days: store.settlement_days()?, ..Default::default() };
+    let mut facts = Facts {
+        settlement_days: store.settlement_days()?,
+        ..Default::default()
+    };
     match kind {
         Some(AlertKind::CreatorRevenue | AlertKind::LargeOrder) => {
             let (from, to) = rule_window(rule, now_ms);
             facts.orders = store.creator_link_orders(from, to)?;
         }
         Some(AlertKind::SyncFailing) => facts.sources = store.sources()?,
-        Some(AlertKind::DeadLetters) => facts.unresolved_dead_letters = store.unresolved_dead_letter_total(rule.subject.as_deref())?,
+        Some(AlertKind::DeadLetters) => {
+            facts.unresolved_dead_letters =
+                store.unresolved_dead_letter_total(rule.subject.as_deref())?
+        }
         None => {}
     }
     Ok(facts)
@@ -176,7 +198,11 @@ pub fn claim_findings(store: &mut Store, now_ms: i64) -> Result<(u64, u64), Aler
     let mut findings: Vec<(Finding, String)> = Vec::new();
     for rule in store.alert_rules()? {
         let facts = load_facts(store, &rule, now_ms)?;
-        findings.extend(evaluate(&rule, &facts, now_ms).into_iter().map(|f| (f, rule.channel.clone())));
+        findings.extend(
+            evaluate(&rule, &facts, now_ms)
+                .into_iter()
+                .map(|f| (f, rule.channel.clone())),
+        );
     }
     let total = findings.len() as u64;
     let claimed = store.write(|tx| {
@@ -211,9 +237,15 @@ pub async fn check_and_deliver(
     clock: &(dyn Fn() -> i64 + Sync),
 ) -> Result<CheckSummary, AlertError> {
     let (findings, claimed) = claim_findings(store, now_ms)?;
-    let mut summary = CheckSummary { findings, claimed, ..Default::default() };
+    let mut summary = CheckSummary {
+        findings,
+        claimed,
+        ..Default::default()
+    };
     for notification in store.due_notifications(now_ms)? {
-        let Some(notifier) = Channel::parse(&notification.channel).and_then(|c| notifiers.iter().find(|n| n.channel() == c)) else {
+        let Some(notifier) = Channel::parse(&notification.channel)
+            .and_then(|c| notifiers.iter().find(|n| n.channel() == c))
+        else {
             summary.undeliverable += 1;
             continue;
         };
@@ -224,18 +256,38 @@ pub async fn check_and_deliver(
             let at = clock();
             match result {
                 Ok(()) => {
-                    store.write(|tx| tx.record_notification_attempt(notification.notification_id, "sent", at, None, at))?;
+                    store.write(|tx| {
+                        tx.record_notification_attempt(
+                            notification.notification_id,
+                            "sent",
+                            at,
+                            None,
+                            at,
+                        )
+                    })?;
                     summary.sent += 1;
                     break;
                 }
                 Err(error) if attempts >= policy.max_attempts => {
                     store.write(|tx| {
-                        tx.record_notification_attempt(notification.notification_id, "failed", at, Some(&error), at)?;
+                        tx.record_notification_attempt(
+                            notification.notification_id,
+                            "failed",
+                            at,
+                            Some(&error),
+                            at,
+                        )?;
                         tx.insert_dead_letter(&NewDeadLetter {
                             source: "alerts".to_owned(),
                             stream: notification.channel.clone(),
-                            location: format!("alert rule {} notification {}", notification.rule_id, notification.notification_id),
-                            reason: format!("{} delivery failed {attempts} times; last error: {error}", notification.channel),
+                            location: format!(
+                                "alert rule {} notification {}",
+                                notification.rule_id, notification.notification_id
+                            ),
+                            reason: format!(
+                                "{} delivery failed {attempts} times; last error: {error}",
+                                notification.channel
+                            ),
                             payload: notification.context.clone(),
                             created_at_ms: at,
                         })?;
@@ -247,7 +299,15 @@ pub async fn check_and_deliver(
                 Err(error) => {
                     let delay = policy.delay(attempts);
                     let next = at + delay.as_millis() as i64;
-                    store.write(|tx| tx.record_notification_attempt(notification.notification_id, "pending", next, Some(&error), at))?;
+                    store.write(|tx| {
+                        tx.record_notification_attempt(
+                            notification.notification_id,
+                            "pending",
+                            next,
+                            Some(&error),
+                            at,
+                        )
+                    })?;
                     tokio::time::sleep(delay).await;
                 }
             }

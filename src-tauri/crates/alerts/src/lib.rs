@@ -19,8 +19,8 @@ pub mod rules;
 use lookback_store::{NewAlertRule, Store, StoreError};
 
 pub use delivery::{
-    Channel, CheckSummary, DeliveryPolicy, Notifier, SLACK_URL_REF, SendFuture, SlackNotifier, StderrNotifier,
-    check_and_deliver, claim_findings, load_slack_url, set_slack_url,
+    Channel, CheckSummary, DeliveryPolicy, Notifier, SLACK_URL_REF, SendFuture, SlackNotifier,
+    StderrNotifier, check_and_deliver, claim_findings, load_slack_url, set_slack_url,
 };
 pub use rules::{ALERT_MODEL, AlertKind, Facts, Finding, evaluate};
 
@@ -61,7 +61,9 @@ pub struct RuleRequest {
 /// Validates and stores a rule; returns its id.
 pub fn add_rule(store: &mut Store, request: &RuleRequest, now_ms: i64) -> Result<i64, AlertError> {
     if request.threshold < 0 || request.grace_minutes < 0 {
-        return Err(AlertError::InvalidRule("threshold and grace must not be negative".to_owned()));
+        return Err(AlertError::InvalidRule(
+            "threshold and grace must not be negative".to_owned(),
+        ));
     }
     let currency = match (&request.currency, request.kind.is_money()) {
         (Some(code), true) => Some(

@@ -36,7 +36,12 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    pub const ALL: &'static [AlertKind] = &[AlertKind::CreatorRevenue, AlertKind::LargeOrder, AlertKind::SyncFailing, AlertKind::DeadLetters];
+    pub const ALL: &'static [AlertKind] = &[
+        AlertKind::CreatorRevenue,
+        AlertKind::LargeOrder,
+        AlertKind::SyncFailing,
+        AlertKind::DeadLetters,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +53,10 @@ impl AlertKind {
     }
 
     pub fn parse(text: &str) -> Option<AlertKind> {
-        AlertKind::ALL.iter().copied().find(|k| k.as_str() == text.replace('-', "_"))
+        AlertKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == text.replace('-', "_"))
     }
 
     /// Whether the threshold is money (minor units of the rule's currency).
@@ -91,18 +99,27 @@ pub fn rule_window(rule: &AlertRule, now_ms: i64) -> (i64, i64) {
 
 /// The currency of a money rule (USD when the rule names none).
 fn rule_currency(rule: &AlertRule) -> Currency {
-    rule.currency.as_deref().and_then(|c| Currency::parse(c).ok()).unwrap_or(Currency::USD)
+    rule.currency
+        .as_deref()
+        .and_then(|c| Currency::parse(c).ok())
+        .unwrap_or(Currency::USD)
 }
 
 fn utc_day(at_ms: i64) -> String {
-    format_instant_ms(at_ms).map(|t| t[..10].to_owned()).unwrap_or_else(|_| at_ms.to_string())
+    format_instant_ms(at_ms)
+        .map(|t| t[..10].to_owned())
+        .unwrap_or_else(|_| at_ms.to_string())
 }
 
 /// Whether an order counts for a money rule: settled-only rules take paid orders without an
 /// open dispute; `include_provisional` adds pending and disputed orders (never failed ones).
 fn counts(rule: &AlertRule, order: &CreatorLinkOrder) -> bool {
     let failed = matches!(order.status.as_str(), "failed" | "canceled" | "cancelled");
-    if rule.include_provisional { !failed } else { order.status == "paid" && !order.disputed }
+    if rule.include_provisional {
+        !failed
+    } else {
+        order.status == "paid" && !order.disputed
+    }
 }
 
 fn net(order: &CreatorLinkOrder) -> i64 {
@@ -111,7 +128,9 @@ fn net(order: &CreatorLinkOrder) -> i64 {
 
 /// Evaluates one rule at `now_ms`.
 pub fn evaluate(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
-    let Some(kind) = AlertKind::parse(&rule.kind) else { return Vec::new() };
+    let Some(kind) = AlertKind::parse(&rule.kind) else {
+        return Vec::new();
+    };
     match kind {
         AlertKind::CreatorRevenue => creator_revenue(rule, facts, now_ms),
         AlertKind::LargeOrder => large_orders(rule, facts, now_ms),
@@ -125,16 +144,29 @@ fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding>
     let (from, to) = rule_window(rule, now_ms);
     let mut totals: std::collections::BTreeMap<&str, (i64, i64, u32, bool)> = Default::default();
     for order in &facts.orders {
-        if order.occurred_at_ms < from || order.occurred_at_ms >= to || order.currency != currency.code() || !counts(rule, order) {
+        if order.occurred_at_ms < from
+            || order.occurred_at_ms >= to
+            || order.currency != currency.code()
+            || !counts(rule, order)
+        {
             continue;
         }
-        if rule.subject.as_deref().is_some_and(|s| s != order.creator_id) {
+        if rule
+            .subject
+            .as_deref()
+            .is_some_and(|s| s != order.creator_id)
+        {
             continue;
         }
         let entry = totals.entry(order.creator_id.as_str()).or_default();
         entry.0 += net(order);
         entry.2 += 1;
-        let provisional = is_provisional(order.occurred_at_ms, now_ms, facts.settlement_days, order.disputed) || order.status != "paid";
+        let provisional = is_provisional(
+            order.occurred_at_ms,
+            now_ms,
+            facts.settlement_days,
+            order.disputed,
+        ) || order.status != "paid";
         if provisional {
             entry.1 += net(order);
             entry.3 = true;
@@ -240,7 +272,10 @@ fn dead_letters(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
         rule_id: rule.rule_id,
         subject: scope.clone(),
         window_key: utc_day(now_ms),
-        title: format!("{} unresolved dead letters ({scope})", facts.unresolved_dead_letters),
+        title: format!(
+            "{} unresolved dead letters ({scope})",
+            facts.unresolved_dead_letters
+        ),
         body: format!(
             "{} records could not be used (threshold {}); see `lookback --db FILE dead-letters` or the Sources screen.",
             facts.unresolved_dead_letters, rule.threshold
@@ -285,19 +320,31 @@ mod tests {
 
     #[test]
     fn creator_revenue_counts_settled_net_in_the_window_only() {
-        let mut facts = Facts { settlement_days: 14, ..Default::default() };
+        let mut facts = Facts {
+            settlement_days: 14,
+            ..Default::default()
+        };
         facts.orders = vec![
             order("a", "ann", NOW - 1000, 6_000, "paid"),
             order("b", "ann", NOW - 2000, 4_000, "pending"),
             order("c", "ann", NOW - DAY_MS - 1, 9_000, "paid"),
         ];
         let r = rule(AlertKind::CreatorRevenue, 10_000);
-        assert!(evaluate(&r, &facts, NOW).is_empty(), "pending and out-of-window orders do not count");
+        assert!(
+            evaluate(&r, &facts, NOW).is_empty(),
+            "pending and out-of-window orders do not count"
+        );
         let mut with_provisional = r.clone();
         with_provisional.include_provisional = true;
         let found = evaluate(&with_provisional, &facts, NOW);
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].subject.as_str(), found[0].context["amount_minor"].as_i64()), ("ann", Some(10_000)));
+        assert_eq!(
+            (
+                found[0].subject.as_str(),
+                found[0].context["amount_minor"].as_i64()
+            ),
+            ("ann", Some(10_000))
+        );
         // A refund brings the net under the threshold again.
         facts.orders[0].deducted_minor = 1;
         assert!(evaluate(&with_provisional, &facts, NOW).is_empty());
@@ -311,7 +358,10 @@ mod tests {
     #[test]
     fn large_orders_sync_failures_and_dead_letters() {
         let facts = Facts {
-            orders: vec![order("big", "ann", NOW - 10, 50_000, "paid"), order("small", "ann", NOW - 10, 100, "paid")],
+            orders: vec![
+                order("big", "ann", NOW - 10, 50_000, "paid"),
+                order("small", "ann", NOW - 10, 100, "paid"),
+            ],
             sources: vec![Source {
                 source_id: "s".into(),
                 kind: "stripe".into(),
@@ -328,11 +378,20 @@ mod tests {
             settlement_days: 14,
         };
         let found = evaluate(&rule(AlertKind::LargeOrder, 10_000), &facts, NOW);
-        assert_eq!(found.iter().map(|f| f.subject.as_str()).collect::<Vec<_>>(), ["big"]);
+        assert_eq!(
+            found.iter().map(|f| f.subject.as_str()).collect::<Vec<_>>(),
+            ["big"]
+        );
         assert_eq!(found[0].context["provisional"], json!(true));
-        assert_eq!(evaluate(&rule(AlertKind::SyncFailing, 30), &facts, NOW).len(), 1);
+        assert_eq!(
+            evaluate(&rule(AlertKind::SyncFailing, 30), &facts, NOW).len(),
+            1
+        );
         assert!(evaluate(&rule(AlertKind::SyncFailing, 45), &facts, NOW).is_empty());
-        assert_eq!(evaluate(&rule(AlertKind::DeadLetters, 4), &facts, NOW).len(), 1);
+        assert_eq!(
+            evaluate(&rule(AlertKind::DeadLetters, 4), &facts, NOW).len(),
+            1
+        );
         assert!(evaluate(&rule(AlertKind::DeadLetters, 5), &facts, NOW).is_empty());
     }
 }

@@ -6,9 +6,13 @@
 
 use std::time::Instant;
 
-use lookback_core::attribution::{Model, ModelParams, TrainingPath, attribute, learn_markov, learn_shapley};
+use lookback_core::attribution::{
+    Model, ModelParams, TrainingPath, attribute, learn_markov, learn_shapley,
+};
 use lookback_core::identity::KeyType;
-use lookback_core::journey::{ChannelPaths, JourneyConfig, OrderRecord, TouchRecord, resolve_journeys};
+use lookback_core::journey::{
+    ChannelPaths, JourneyConfig, OrderRecord, TouchRecord, resolve_journeys,
+};
 use lookback_core::time::DAY_MS;
 
 /// A small deterministic generator (SplitMix64), so runs are comparable without a rand crate.
@@ -63,11 +67,25 @@ fn main() {
         .map(|i| {
             let at_ms = rng.below(span as u64) as i64;
             let (click_id, keys) = match i % 3 {
-                0 => (Some(format!("click-{}", rng.below(touches_n as u64) / 4 * 4)), vec![]),
-                1 => (None, vec![(KeyType::AnonymousId, format!("anon-{}", rng.below(people)))]),
-                _ => (None, vec![(KeyType::CustomerId, format!("cus-{}", rng.below(people)))]),
+                0 => (
+                    Some(format!("click-{}", rng.below(touches_n as u64) / 4 * 4)),
+                    vec![],
+                ),
+                1 => (
+                    None,
+                    vec![(KeyType::AnonymousId, format!("anon-{}", rng.below(people)))],
+                ),
+                _ => (
+                    None,
+                    vec![(KeyType::CustomerId, format!("cus-{}", rng.below(people)))],
+                ),
             };
-            OrderRecord { at_ms, click_id, keys, net_minor: rng.below(50_000) as i64 }
+            OrderRecord {
+                at_ms,
+                click_id,
+                keys,
+                net_minor: rng.below(50_000) as i64,
+            }
         })
         .collect();
     println!("generated inputs in {:?}", started.elapsed());
@@ -76,7 +94,11 @@ fn main() {
         let started = Instant::now();
         let config = JourneyConfig::from_days(30, probabilistic);
         let journeys = resolve_journeys(&touches, &orders, &[], &config).unwrap();
-        let attributed = journeys.outcomes.iter().filter(|o| o.journey().is_some()).count();
+        let attributed = journeys
+            .outcomes
+            .iter()
+            .filter(|o| o.journey().is_some())
+            .count();
         println!(
             "resolve_journeys (probabilistic {probabilistic}): {:?} — {} people, {attributed} attributed orders, {} non-converting paths",
             started.elapsed(),
@@ -89,8 +111,20 @@ fn main() {
         let direct = vec![false; channels as usize];
         for model in Model::ALL {
             let started = Instant::now();
-            let result = attribute(model, &ModelParams::default(), &touches, &orders, &journeys, &direct).unwrap();
-            println!("attribute {model}: {:?} ({} credits)", started.elapsed(), result.credits.len());
+            let result = attribute(
+                model,
+                &ModelParams::default(),
+                &touches,
+                &orders,
+                &journeys,
+                &direct,
+            )
+            .unwrap();
+            println!(
+                "attribute {model}: {:?} ({} credits)",
+                started.elapsed(),
+                result.credits.len()
+            );
         }
     }
 
@@ -107,13 +141,25 @@ fn main() {
         .iter()
         .map(|channels| {
             let converts = rng.below(20) == 0;
-            TrainingPath { channels, conversions: u64::from(converts), non_conversions: u64::from(!converts) }
+            TrainingPath {
+                channels,
+                conversions: u64::from(converts),
+                non_conversions: u64::from(!converts),
+            }
         })
         .collect();
     let started = Instant::now();
     let markov = learn_markov(&training).unwrap();
-    println!("learn_markov, 1M paths x 200 channels: {:?} (P = {:.4})", started.elapsed(), markov.conversion_probability.unwrap());
+    println!(
+        "learn_markov, 1M paths x 200 channels: {:?} (P = {:.4})",
+        started.elapsed(),
+        markov.conversion_probability.unwrap()
+    );
     let started = Instant::now();
     let shapley = learn_shapley(&training).unwrap();
-    println!("learn_shapley, 1M paths x 200 channels: {:?} ({} channels)", started.elapsed(), shapley.channels.len());
+    println!(
+        "learn_shapley, 1M paths x 200 channels: {:?} ({} channels)",
+        started.elapsed(),
+        shapley.channels.len()
+    );
 }

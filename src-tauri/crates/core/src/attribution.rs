@@ -14,10 +14,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{CoreError, Result};
-use std::collections::HashMap;
 use crate::journey::{ChannelPaths, JoinKind, JourneySet, OrderOutcome, OrderRecord, TouchRecord};
 use crate::money::{SHARE_ONE_PPB, real_weights_to_exact, split_largest_remainder_exact};
 use crate::time::DAY_MS;
+use std::collections::HashMap;
 
 /// An attribution model, named as on the CLI and in `attribution_runs.model`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -75,7 +75,9 @@ impl Model {
         Model::ALL
             .into_iter()
             .find(|model| model.as_str() == normalized)
-            .ok_or_else(|| CoreError::UnknownModel { name: name.to_owned() })
+            .ok_or_else(|| CoreError::UnknownModel {
+                name: name.to_owned(),
+            })
     }
 
     /// Whether the model learns channel weights from the data (Markov, Shapley).
@@ -112,7 +114,11 @@ pub struct PositionWeights {
 impl Default for PositionWeights {
     /// 40 / 20 / 40.
     fn default() -> PositionWeights {
-        PositionWeights { first: 40, middle: 20, last: 40 }
+        PositionWeights {
+            first: 40,
+            middle: 20,
+            last: 40,
+        }
     }
 }
 
@@ -131,7 +137,11 @@ pub struct ModelParams {
 
 impl Default for ModelParams {
     fn default() -> ModelParams {
-        ModelParams { lookback_days: 30, half_life_days: 7, position_weights: PositionWeights::default() }
+        ModelParams {
+            lookback_days: 30,
+            half_life_days: 7,
+            position_weights: PositionWeights::default(),
+        }
     }
 }
 
@@ -142,14 +152,26 @@ impl ModelParams {
     pub fn validate(&self) -> Result<()> {
         let invalid = |reason: String| Err(CoreError::InvalidModelParams { reason });
         if !(1..=MAX_PARAM_DAYS).contains(&self.lookback_days) {
-            return invalid(format!("lookback_days must be between 1 and {MAX_PARAM_DAYS}, not {}", self.lookback_days));
+            return invalid(format!(
+                "lookback_days must be between 1 and {MAX_PARAM_DAYS}, not {}",
+                self.lookback_days
+            ));
         }
         if !(1..=MAX_PARAM_DAYS).contains(&self.half_life_days) {
-            return invalid(format!("half_life_days must be between 1 and {MAX_PARAM_DAYS}, not {}", self.half_life_days));
+            return invalid(format!(
+                "half_life_days must be between 1 and {MAX_PARAM_DAYS}, not {}",
+                self.half_life_days
+            ));
         }
-        let PositionWeights { first, middle, last } = self.position_weights;
+        let PositionWeights {
+            first,
+            middle,
+            last,
+        } = self.position_weights;
         if u64::from(first) + u64::from(middle) + u64::from(last) != 100 {
-            return invalid(format!("position_weights must sum to 100, not {first}+{middle}+{last}"));
+            return invalid(format!(
+                "position_weights must sum to 100, not {first}+{middle}+{last}"
+            ));
         }
         Ok(())
     }
@@ -169,7 +191,11 @@ impl ModelParams {
     /// `{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}`.
     /// Equal parameters always give byte-identical strings, so runs can be looked up by it.
     pub fn to_canonical_string(&self) -> String {
-        let PositionWeights { first, middle, last } = self.position_weights;
+        let PositionWeights {
+            first,
+            middle,
+            last,
+        } = self.position_weights;
         format!(
             "{{\"half_life_days\":{},\"lookback_days\":{},\"position_weights\":[{first},{middle},{last}]}}",
             self.half_life_days, self.lookback_days
@@ -183,7 +209,9 @@ impl ModelParams {
         let invalid = |reason: String| CoreError::InvalidModelParams { reason };
         let value: serde_json::Value =
             serde_json::from_str(s).map_err(|e| invalid(format!("not JSON ({e}): {s:?}")))?;
-        let object = value.as_object().ok_or_else(|| invalid(format!("expected a JSON object: {s:?}")))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| invalid(format!("expected a JSON object: {s:?}")))?;
         let mut params = ModelParams::default();
         let as_u32 = |key: &str, v: &serde_json::Value| -> Result<u32> {
             v.as_u64()
@@ -198,7 +226,11 @@ impl ModelParams {
                     let items = v
                         .as_array()
                         .filter(|items| items.len() == 3)
-                        .ok_or_else(|| invalid(format!("position_weights must be [first, middle, last], not {v}")))?;
+                        .ok_or_else(|| {
+                            invalid(format!(
+                                "position_weights must be [first, middle, last], not {v}"
+                            ))
+                        })?;
                     params.position_weights = PositionWeights {
                         first: as_u32(key, &items[0])?,
                         middle: as_u32(key, &items[1])?,
@@ -263,7 +295,9 @@ pub fn credit_journey(
     channel_weights: &[f64],
 ) -> Result<Vec<TouchCredit>> {
     if journey.is_empty() {
-        return Err(CoreError::InvalidWeights { reason: "an empty journey has no touch to credit".to_owned() });
+        return Err(CoreError::InvalidWeights {
+            reason: "an empty journey has no touch to credit".to_owned(),
+        });
     }
     let weights = match journey_weights(model, params, journey, direct_channels, channel_weights) {
         TouchWeights::Exact(weights) => weights,
@@ -274,12 +308,18 @@ pub fn credit_journey(
     Ok(shares
         .into_iter()
         .zip(revenue)
-        .map(|(share_ppb, revenue_minor)| TouchCredit { share_ppb, revenue_minor })
+        .map(|(share_ppb, revenue_minor)| TouchCredit {
+            share_ppb,
+            revenue_minor,
+        })
         .collect())
 }
 
 fn is_direct(direct_channels: &[bool], channel: u32) -> bool {
-    direct_channels.get(channel as usize).copied().unwrap_or(false)
+    direct_channels
+        .get(channel as usize)
+        .copied()
+        .unwrap_or(false)
 }
 
 fn journey_weights(
@@ -299,7 +339,10 @@ fn journey_weights(
         Model::FirstTouch => one_hot(0),
         Model::LastTouch => one_hot(n - 1),
         Model::LastNonDirect => {
-            let index = journey.iter().rposition(|t| !is_direct(direct_channels, t.channel)).unwrap_or(n - 1);
+            let index = journey
+                .iter()
+                .rposition(|t| !is_direct(direct_channels, t.channel))
+                .unwrap_or(n - 1);
             one_hot(index)
         }
         Model::Linear => TouchWeights::Exact(vec![1; n]),
@@ -311,11 +354,18 @@ fn journey_weights(
             let latest = journey.iter().map(|t| t.at_ms).max().unwrap_or(0);
             let half_life = params.half_life_ms() as f64;
             TouchWeights::Real(
-                journey.iter().map(|t| (-((latest - t.at_ms) as f64) / half_life).exp2()).collect(),
+                journey
+                    .iter()
+                    .map(|t| (-((latest - t.at_ms) as f64) / half_life).exp2())
+                    .collect(),
             )
         }
         Model::PositionBased => {
-            let PositionWeights { first, middle, last } = params.position_weights;
+            let PositionWeights {
+                first,
+                middle,
+                last,
+            } = params.position_weights;
             TouchWeights::Exact(match n {
                 1 => vec![1],
                 2 => vec![u64::from(first), u64::from(last)],
@@ -333,7 +383,12 @@ fn journey_weights(
         Model::Markov | Model::Shapley => {
             let weights: Vec<f64> = journey
                 .iter()
-                .map(|t| channel_weights.get(t.channel as usize).copied().unwrap_or(0.0))
+                .map(|t| {
+                    channel_weights
+                        .get(t.channel as usize)
+                        .copied()
+                        .unwrap_or(0.0)
+                })
                 .collect();
             if weights.iter().all(|&w| w == 0.0) {
                 TouchWeights::Exact(vec![1; n])
@@ -392,8 +447,16 @@ pub fn attribute(
         });
     }
     for journey in journeys.outcomes.iter().filter_map(OrderOutcome::journey) {
-        if let Some(&bad) = journey.touches.iter().find(|&&t| t as usize >= touches.len()) {
-            return Err(CoreError::IndexOutOfRange { what: "touch", index: bad as usize, len: touches.len() });
+        if let Some(&bad) = journey
+            .touches
+            .iter()
+            .find(|&&t| t as usize >= touches.len())
+        {
+            return Err(CoreError::IndexOutOfRange {
+                what: "touch",
+                index: bad as usize,
+                len: touches.len(),
+            });
         }
     }
     let learned = if model.is_data_driven() {
@@ -403,27 +466,44 @@ pub fn attribute(
     } else {
         None
     };
-    let channel_weights = learned.as_ref().map(LearnedWeights::weight_by_channel).unwrap_or_default();
+    let channel_weights = learned
+        .as_ref()
+        .map(LearnedWeights::weight_by_channel)
+        .unwrap_or_default();
     let mut credits = Vec::new();
     let mut buffer = Vec::new();
     for (order_index, outcome) in journeys.outcomes.iter().enumerate() {
-        let Some(journey) = outcome.journey() else { continue };
+        let Some(journey) = outcome.journey() else {
+            continue;
+        };
         buffer.clear();
         buffer.extend(journey.touches.iter().map(|&t| JourneyTouch {
             at_ms: touches[t as usize].at_ms,
             channel: touches[t as usize].channel,
         }));
         let order = &orders[order_index];
-        let touch_credits =
-            credit_journey(model, params, &buffer, order.net_minor, direct_channels, &channel_weights)?;
-        credits.extend(journey.touches.iter().zip(touch_credits).map(|(&touch, credit)| Credit {
-            order: order_index as u32,
-            touch,
-            share_ppb: credit.share_ppb,
-            revenue_minor: credit.revenue_minor,
-            join_kind: journey.join_kind,
-            confidence_ppm: journey.confidence_ppm,
-        }));
+        let touch_credits = credit_journey(
+            model,
+            params,
+            &buffer,
+            order.net_minor,
+            direct_channels,
+            &channel_weights,
+        )?;
+        credits.extend(
+            journey
+                .touches
+                .iter()
+                .zip(touch_credits)
+                .map(|(&touch, credit)| Credit {
+                    order: order_index as u32,
+                    touch,
+                    share_ppb: credit.share_ppb,
+                    revenue_minor: credit.revenue_minor,
+                    join_kind: journey.join_kind,
+                    confidence_ppm: journey.confidence_ppm,
+                }),
+        );
     }
     Ok(AttributionResult { credits, learned })
 }
@@ -442,11 +522,22 @@ pub struct TrainingPath<'a> {
 
 /// Training paths from converting journeys (1 conversion each) and non-converting paths
 /// (1 non-conversion each).
-pub fn training_paths<'a>(converting: &'a ChannelPaths, non_converting: &'a ChannelPaths) -> Vec<TrainingPath<'a>> {
+pub fn training_paths<'a>(
+    converting: &'a ChannelPaths,
+    non_converting: &'a ChannelPaths,
+) -> Vec<TrainingPath<'a>> {
     converting
         .iter()
-        .map(|channels| TrainingPath { channels, conversions: 1, non_conversions: 0 })
-        .chain(non_converting.iter().map(|channels| TrainingPath { channels, conversions: 0, non_conversions: 1 }))
+        .map(|channels| TrainingPath {
+            channels,
+            conversions: 1,
+            non_conversions: 0,
+        })
+        .chain(non_converting.iter().map(|channels| TrainingPath {
+            channels,
+            conversions: 0,
+            non_conversions: 1,
+        }))
         .collect()
 }
 
@@ -481,7 +572,12 @@ pub struct LearnedWeights {
 impl LearnedWeights {
     /// Weights as a dense vector indexed by channel (channels not seen weigh 0).
     pub fn weight_by_channel(&self) -> Vec<f64> {
-        let len = self.channels.iter().map(|c| c.channel as usize + 1).max().unwrap_or(0);
+        let len = self
+            .channels
+            .iter()
+            .map(|c| c.channel as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut dense = vec![0.0; len];
         for channel in &self.channels {
             dense[channel.channel as usize] = channel.weight;
@@ -495,7 +591,9 @@ pub fn learn_weights(model: Model, paths: &[TrainingPath<'_>]) -> Result<Learned
     match model {
         Model::Markov => learn_markov(paths),
         Model::Shapley => learn_shapley(paths),
-        other => Err(CoreError::InvalidModelParams { reason: format!("the {other} model learns no channel weights") }),
+        other => Err(CoreError::InvalidModelParams {
+            reason: format!("the {other} model learns no channel weights"),
+        }),
     }
 }
 
@@ -527,10 +625,19 @@ impl ActiveChannels {
             }
         }
         let Some(max_id) = max_id else {
-            return Ok(ActiveChannels { dense_of: Vec::new(), channel_of: Vec::new(), paths: Vec::new(), conversions: Vec::new() });
+            return Ok(ActiveChannels {
+                dense_of: Vec::new(),
+                channel_of: Vec::new(),
+                paths: Vec::new(),
+                conversions: Vec::new(),
+            });
         };
         if max_id >= MAX_CHANNEL_ID {
-            return Err(CoreError::IndexOutOfRange { what: "channel", index: max_id, len: MAX_CHANNEL_ID });
+            return Err(CoreError::IndexOutOfRange {
+                what: "channel",
+                index: max_id,
+                len: MAX_CHANNEL_ID,
+            });
         }
         // Count per channel id, once per path (a stamp avoids clearing a set per path).
         let mut stamp = vec![u32::MAX; max_id + 1];
@@ -558,7 +665,12 @@ impl ActiveChannels {
                 conversions_out.push(conversion_counts[c]);
             }
         }
-        Ok(ActiveChannels { dense_of, channel_of, paths: paths_out, conversions: conversions_out })
+        Ok(ActiveChannels {
+            dense_of,
+            channel_of,
+            paths: paths_out,
+            conversions: conversions_out,
+        })
     }
 
     fn len(&self) -> usize {
@@ -566,7 +678,10 @@ impl ActiveChannels {
     }
 
     fn weights(&self, values: &[f64]) -> Vec<ChannelWeight> {
-        let clamped: Vec<f64> = values.iter().map(|&v| if v.is_finite() && v > 0.0 { v } else { 0.0 }).collect();
+        let clamped: Vec<f64> = values
+            .iter()
+            .map(|&v| if v.is_finite() && v > 0.0 { v } else { 0.0 })
+            .collect();
         let total: f64 = clamped.iter().sum();
         (0..self.len())
             .map(|i| ChannelWeight {
@@ -603,7 +718,11 @@ pub fn learn_markov(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
     let active = ActiveChannels::collect(paths)?;
     let channels = active.len();
     if channels > MARKOV_MAX_CHANNELS {
-        return Err(CoreError::TooManyChannels { model: "markov", count: channels, limit: MARKOV_MAX_CHANNELS });
+        return Err(CoreError::TooManyChannels {
+            model: "markov",
+            count: channels,
+            limit: MARKOV_MAX_CHANNELS,
+        });
     }
     // Transient states: 0 = start, 1..=channels; then conversion and null columns.
     let states = channels + 1;
@@ -648,7 +767,11 @@ pub fn learn_markov(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
     }
     let fundamental = invert(&system, states);
     let absorbed: Vec<f64> = (0..states)
-        .map(|s| (0..states).map(|k| fundamental[s * states + k] * to_conversion[k]).sum())
+        .map(|s| {
+            (0..states)
+                .map(|k| fundamental[s * states + k] * to_conversion[k])
+                .sum()
+        })
         .collect();
     let probability = absorbed[0];
     let effects: Vec<f64> = (1..states)
@@ -661,7 +784,11 @@ pub fn learn_markov(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
             (1.0 - without / probability).clamp(0.0, 1.0)
         })
         .collect();
-    Ok(LearnedWeights { model: Model::Markov, channels: active.weights(&effects), conversion_probability: Some(probability) })
+    Ok(LearnedWeights {
+        model: Model::Markov,
+        channels: active.weights(&effects),
+        conversion_probability: Some(probability),
+    })
 }
 
 /// Inverts the `n`×`n` row-major matrix by Gauss–Jordan elimination with partial pivoting.
@@ -738,12 +865,13 @@ struct SetOutcomes {
 pub fn learn_shapley(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
     let active = ActiveChannels::collect(paths)?;
     let mut values = vec![0.0f64; active.len()];
-    let mut share_out = |members: &mut dyn Iterator<Item = usize>, size: usize, outcomes: SetOutcomes| {
-        let dividend = outcomes.conversions as f64 / outcomes.paths as f64 / size as f64;
-        for member in members {
-            values[member] += dividend;
-        }
-    };
+    let mut share_out =
+        |members: &mut dyn Iterator<Item = usize>, size: usize, outcomes: SetOutcomes| {
+            let dividend = outcomes.conversions as f64 / outcomes.paths as f64 / size as f64;
+            for member in members {
+                values[member] += dividend;
+            }
+        };
     if active.len() <= BITSET_CHANNELS {
         // Up to 256 channels a set is a 256-bit mask: no allocation per path, and grouping is one
         // sort of fixed-size keys. Groups are visited in mask order, so the floating-point sums
@@ -759,7 +887,13 @@ pub fn learn_shapley(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
                 let dense = (active.dense_of[channel as usize] - 1) as usize;
                 mask[dense / 64] |= 1 << (dense % 64);
             }
-            keyed.push((mask, SetOutcomes { conversions: path.conversions, paths: multiplicity }));
+            keyed.push((
+                mask,
+                SetOutcomes {
+                    conversions: path.conversions,
+                    paths: multiplicity,
+                },
+            ));
         }
         keyed.sort_unstable_by_key(|entry| entry.0);
         let mut start = 0;
@@ -787,7 +921,11 @@ pub fn learn_shapley(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
                 continue;
             }
             set.clear();
-            set.extend(path.channels.iter().map(|&c| active.dense_of[c as usize] - 1));
+            set.extend(
+                path.channels
+                    .iter()
+                    .map(|&c| active.dense_of[c as usize] - 1),
+            );
             set.sort_unstable();
             set.dedup();
             let outcomes = match by_set.get_mut(set.as_slice()) {
@@ -801,10 +939,18 @@ pub fn learn_shapley(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
         let mut sets: Vec<(Box<[u32]>, SetOutcomes)> = by_set.into_iter().collect();
         sets.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (members, outcomes) in sets {
-            share_out(&mut members.iter().map(|&m| m as usize), members.len(), outcomes);
+            share_out(
+                &mut members.iter().map(|&m| m as usize),
+                members.len(),
+                outcomes,
+            );
         }
     }
-    Ok(LearnedWeights { model: Model::Shapley, channels: active.weights(&values), conversion_probability: None })
+    Ok(LearnedWeights {
+        model: Model::Shapley,
+        channels: active.weights(&values),
+        conversion_probability: None,
+    })
 }
 
 #[cfg(test)]
@@ -825,24 +971,59 @@ mod tests {
     /// day 10 at the very instant of the order.
     fn reference_journey() -> Vec<JourneyTouch> {
         vec![
-            JourneyTouch { at_ms: 0, channel: INSTAGRAM },
-            JourneyTouch { at_ms: 3 * DAY_MS, channel: DIRECT },
-            JourneyTouch { at_ms: 7 * DAY_MS, channel: TIKTOK },
-            JourneyTouch { at_ms: 10 * DAY_MS, channel: DIRECT },
+            JourneyTouch {
+                at_ms: 0,
+                channel: INSTAGRAM,
+            },
+            JourneyTouch {
+                at_ms: 3 * DAY_MS,
+                channel: DIRECT,
+            },
+            JourneyTouch {
+                at_ms: 7 * DAY_MS,
+                channel: TIKTOK,
+            },
+            JourneyTouch {
+                at_ms: 10 * DAY_MS,
+                channel: DIRECT,
+            },
         ]
     }
 
-    fn split(model: Model, params: &ModelParams, journey: &[JourneyTouch], net: i64, weights: &[f64]) -> (Vec<i64>, Vec<i64>) {
-        let credits = credit_journey(model, params, journey, net, &DIRECT_CHANNELS, weights).unwrap();
-        (credits.iter().map(|c| c.revenue_minor).collect(), credits.iter().map(|c| c.share_ppb).collect())
+    fn split(
+        model: Model,
+        params: &ModelParams,
+        journey: &[JourneyTouch],
+        net: i64,
+        weights: &[f64],
+    ) -> (Vec<i64>, Vec<i64>) {
+        let credits =
+            credit_journey(model, params, journey, net, &DIRECT_CHANNELS, weights).unwrap();
+        (
+            credits.iter().map(|c| c.revenue_minor).collect(),
+            credits.iter().map(|c| c.share_ppb).collect(),
+        )
     }
 
     fn run(model: Model, net: i64) -> (Vec<i64>, Vec<i64>) {
-        split(model, &ModelParams::default(), &reference_journey(), net, &[])
+        split(
+            model,
+            &ModelParams::default(),
+            &reference_journey(),
+            net,
+            &[],
+        )
     }
 
     fn journey_of(channels: &[u32]) -> Vec<JourneyTouch> {
-        channels.iter().enumerate().map(|(i, &channel)| JourneyTouch { at_ms: i as i64 * DAY_MS, channel }).collect()
+        channels
+            .iter()
+            .enumerate()
+            .map(|(i, &channel)| JourneyTouch {
+                at_ms: i as i64 * DAY_MS,
+                channel,
+            })
+            .collect()
     }
 
     #[test]
@@ -851,8 +1032,14 @@ mod tests {
             assert_eq!(Model::parse(model.as_str()).unwrap(), model);
             assert_eq!(model.to_string().parse::<Model>().unwrap(), model);
         }
-        assert_eq!(Model::parse("Last_Non_Direct").unwrap(), Model::LastNonDirect);
-        assert!(matches!(Model::parse("last-click"), Err(CoreError::UnknownModel { .. })));
+        assert_eq!(
+            Model::parse("Last_Non_Direct").unwrap(),
+            Model::LastNonDirect
+        );
+        assert!(matches!(
+            Model::parse("last-click"),
+            Err(CoreError::UnknownModel { .. })
+        ));
         assert!(Model::Markov.is_data_driven() && Model::Shapley.is_data_driven());
         assert!(!Model::Linear.is_data_driven());
     }
@@ -861,13 +1048,29 @@ mod tests {
     fn params_have_a_canonical_stored_form() {
         let defaults = ModelParams::default();
         let canonical = defaults.to_canonical_string();
-        assert_eq!(canonical, r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}"#);
+        assert_eq!(
+            canonical,
+            r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}"#
+        );
         assert_eq!(ModelParams::parse_canonical(&canonical).unwrap(), defaults);
-        let custom = ModelParams::parse_canonical(r#"{ "position_weights": [30, 40, 30], "lookback_days": 14 }"#).unwrap();
+        let custom = ModelParams::parse_canonical(
+            r#"{ "position_weights": [30, 40, 30], "lookback_days": 14 }"#,
+        )
+        .unwrap();
         assert_eq!(custom.lookback_days, 14);
         assert_eq!(custom.half_life_days, 7);
-        assert_eq!(custom.position_weights, PositionWeights { first: 30, middle: 40, last: 30 });
-        assert_eq!(custom.to_canonical_string(), r#"{"half_life_days":7,"lookback_days":14,"position_weights":[30,40,30]}"#);
+        assert_eq!(
+            custom.position_weights,
+            PositionWeights {
+                first: 30,
+                middle: 40,
+                last: 30
+            }
+        );
+        assert_eq!(
+            custom.to_canonical_string(),
+            r#"{"half_life_days":7,"lookback_days":14,"position_weights":[30,40,30]}"#
+        );
         assert_eq!(custom.lookback_ms(), 14 * DAY_MS);
         for bad in [
             r#"{"lookback_days":0}"#,
@@ -878,32 +1081,73 @@ mod tests {
             r#"[1,2,3]"#,
             "not json",
         ] {
-            assert!(matches!(ModelParams::parse_canonical(bad), Err(CoreError::InvalidModelParams { .. })), "{bad}");
+            assert!(
+                matches!(
+                    ModelParams::parse_canonical(bad),
+                    Err(CoreError::InvalidModelParams { .. })
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn first_last_and_last_non_direct() {
-        assert_eq!(run(Model::FirstTouch, 10_000), (vec![10_000, 0, 0, 0], vec![1_000_000_000, 0, 0, 0]));
-        assert_eq!(run(Model::LastTouch, 10_000), (vec![0, 0, 0, 10_000], vec![0, 0, 0, 1_000_000_000]));
+        assert_eq!(
+            run(Model::FirstTouch, 10_000),
+            (vec![10_000, 0, 0, 0], vec![1_000_000_000, 0, 0, 0])
+        );
+        assert_eq!(
+            run(Model::LastTouch, 10_000),
+            (vec![0, 0, 0, 10_000], vec![0, 0, 0, 1_000_000_000])
+        );
         // The last touch is direct, so TikTok (the last non-direct touch) gets it all.
-        assert_eq!(run(Model::LastNonDirect, 10_000), (vec![0, 0, 10_000, 0], vec![0, 0, 1_000_000_000, 0]));
+        assert_eq!(
+            run(Model::LastNonDirect, 10_000),
+            (vec![0, 0, 10_000, 0], vec![0, 0, 1_000_000_000, 0])
+        );
         // All direct: falls back to the last touch.
         let all_direct = journey_of(&[DIRECT, DIRECT]);
-        assert_eq!(split(Model::LastNonDirect, &ModelParams::default(), &all_direct, 999, &[]).0, vec![0, 999]);
+        assert_eq!(
+            split(
+                Model::LastNonDirect,
+                &ModelParams::default(),
+                &all_direct,
+                999,
+                &[]
+            )
+            .0,
+            vec![0, 999]
+        );
         // Channels past the end of the direct table are not direct.
         let unknown = journey_of(&[DIRECT, 9, DIRECT]);
-        assert_eq!(split(Model::LastNonDirect, &ModelParams::default(), &unknown, 999, &[]).0, vec![0, 999, 0]);
+        assert_eq!(
+            split(
+                Model::LastNonDirect,
+                &ModelParams::default(),
+                &unknown,
+                999,
+                &[]
+            )
+            .0,
+            vec![0, 999, 0]
+        );
     }
 
     #[test]
     fn linear_counts_repeats() {
         // Direct appears twice and so earns two of the four shares.
-        assert_eq!(run(Model::Linear, 10_000), (vec![2_500; 4], vec![250_000_000; 4]));
+        assert_eq!(
+            run(Model::Linear, 10_000),
+            (vec![2_500; 4], vec![250_000_000; 4])
+        );
         let three = journey_of(&[INSTAGRAM, TIKTOK, INSTAGRAM]);
         assert_eq!(
             split(Model::Linear, &ModelParams::default(), &three, 100, &[]),
-            (vec![34, 33, 33], vec![333_333_334, 333_333_333, 333_333_333])
+            (
+                vec![34, 33, 33],
+                vec![333_333_334, 333_333_333, 333_333_333]
+            )
         );
     }
 
@@ -914,15 +1158,46 @@ mod tests {
         // three missing cents go to the largest remainders (.92, .84, .83).
         assert_eq!(
             run(Model::TimeDecay, 10_000),
-            (vec![1_421, 1_912, 2_842, 3_825], vec![142_091_865, 191_241_468, 284_183_730, 382_482_937])
+            (
+                vec![1_421, 1_912, 2_842, 3_825],
+                vec![142_091_865, 191_241_468, 284_183_730, 382_482_937]
+            )
         );
         // Two touches exactly one half-life apart: 1/3 and 2/3.
-        let two = vec![JourneyTouch { at_ms: 0, channel: 0 }, JourneyTouch { at_ms: 7 * DAY_MS, channel: 0 }];
-        assert_eq!(split(Model::TimeDecay, &ModelParams::default(), &two, 300, &[]).0, vec![100, 200]);
+        let two = vec![
+            JourneyTouch {
+                at_ms: 0,
+                channel: 0,
+            },
+            JourneyTouch {
+                at_ms: 7 * DAY_MS,
+                channel: 0,
+            },
+        ];
+        assert_eq!(
+            split(Model::TimeDecay, &ModelParams::default(), &two, 300, &[]).0,
+            vec![100, 200]
+        );
         // A one-day half-life over ten years does not underflow to an equal split.
-        let params = ModelParams { half_life_days: 1, lookback_days: 3650, ..ModelParams::default() };
-        let far = vec![JourneyTouch { at_ms: 0, channel: 0 }, JourneyTouch { at_ms: 3000 * DAY_MS, channel: 0 }];
-        assert_eq!(split(Model::TimeDecay, &params, &far, 300, &[]).0, vec![0, 300]);
+        let params = ModelParams {
+            half_life_days: 1,
+            lookback_days: 3650,
+            ..ModelParams::default()
+        };
+        let far = vec![
+            JourneyTouch {
+                at_ms: 0,
+                channel: 0,
+            },
+            JourneyTouch {
+                at_ms: 3000 * DAY_MS,
+                channel: 0,
+            },
+        ];
+        assert_eq!(
+            split(Model::TimeDecay, &params, &far, 300, &[]).0,
+            vec![0, 300]
+        );
     }
 
     #[test]
@@ -930,23 +1205,100 @@ mod tests {
         // n = 4: 40% first, 40% last, 20% over two middle touches → 4000/1000/1000/4000.
         assert_eq!(
             run(Model::PositionBased, 10_000),
-            (vec![4_000, 1_000, 1_000, 4_000], vec![400_000_000, 100_000_000, 100_000_000, 400_000_000])
+            (
+                vec![4_000, 1_000, 1_000, 4_000],
+                vec![400_000_000, 100_000_000, 100_000_000, 400_000_000]
+            )
         );
         let params = ModelParams::default();
-        assert_eq!(split(Model::PositionBased, &params, &journey_of(&[0]), 1000, &[]).0, vec![1000]);
-        assert_eq!(split(Model::PositionBased, &params, &journey_of(&[0, 1]), 1001, &[]).0, vec![501, 500]);
-        assert_eq!(split(Model::PositionBased, &params, &journey_of(&[0, 1, 2]), 1000, &[]).0, vec![400, 200, 400]);
+        assert_eq!(
+            split(Model::PositionBased, &params, &journey_of(&[0]), 1000, &[]).0,
+            vec![1000]
+        );
+        assert_eq!(
+            split(
+                Model::PositionBased,
+                &params,
+                &journey_of(&[0, 1]),
+                1001,
+                &[]
+            )
+            .0,
+            vec![501, 500]
+        );
+        assert_eq!(
+            split(
+                Model::PositionBased,
+                &params,
+                &journey_of(&[0, 1, 2]),
+                1000,
+                &[]
+            )
+            .0,
+            vec![400, 200, 400]
+        );
         // n = 5: the middle 20% over three touches is 66.67 each; the two missing units go to the
         // first two middle touches (equal remainders, lowest index first).
         assert_eq!(
-            split(Model::PositionBased, &params, &journey_of(&[0, 1, 2, 1, 0]), 1000, &[]).0,
+            split(
+                Model::PositionBased,
+                &params,
+                &journey_of(&[0, 1, 2, 1, 0]),
+                1000,
+                &[]
+            )
+            .0,
             vec![400, 67, 67, 66, 400]
         );
-        let custom = ModelParams { position_weights: PositionWeights { first: 30, middle: 40, last: 30 }, ..params };
-        assert_eq!(split(Model::PositionBased, &custom, &journey_of(&[0, 1]), 1000, &[]).0, vec![500, 500]);
-        assert_eq!(split(Model::PositionBased, &custom, &journey_of(&[0, 1, 2]), 1000, &[]).0, vec![300, 400, 300]);
-        let skewed = ModelParams { position_weights: PositionWeights { first: 60, middle: 30, last: 10 }, ..params };
-        assert_eq!(split(Model::PositionBased, &skewed, &journey_of(&[0, 1]), 1000, &[]).0, vec![857, 143]);
+        let custom = ModelParams {
+            position_weights: PositionWeights {
+                first: 30,
+                middle: 40,
+                last: 30,
+            },
+            ..params
+        };
+        assert_eq!(
+            split(
+                Model::PositionBased,
+                &custom,
+                &journey_of(&[0, 1]),
+                1000,
+                &[]
+            )
+            .0,
+            vec![500, 500]
+        );
+        assert_eq!(
+            split(
+                Model::PositionBased,
+                &custom,
+                &journey_of(&[0, 1, 2]),
+                1000,
+                &[]
+            )
+            .0,
+            vec![300, 400, 300]
+        );
+        let skewed = ModelParams {
+            position_weights: PositionWeights {
+                first: 60,
+                middle: 30,
+                last: 10,
+            },
+            ..params
+        };
+        assert_eq!(
+            split(
+                Model::PositionBased,
+                &skewed,
+                &journey_of(&[0, 1]),
+                1000,
+                &[]
+            )
+            .0,
+            vec![857, 143]
+        );
     }
 
     /// The classic example: A>B>C (1 conversion), A>A>B (2 conversions, 1 null),
@@ -956,10 +1308,26 @@ mod tests {
         const B: u32 = 1;
         const C: u32 = 2;
         vec![
-            TrainingPath { channels: &[A, B, C], conversions: 1, non_conversions: 0 },
-            TrainingPath { channels: &[A, A, B], conversions: 2, non_conversions: 1 },
-            TrainingPath { channels: &[C], conversions: 1, non_conversions: 2 },
-            TrainingPath { channels: &[B, C], conversions: 0, non_conversions: 3 },
+            TrainingPath {
+                channels: &[A, B, C],
+                conversions: 1,
+                non_conversions: 0,
+            },
+            TrainingPath {
+                channels: &[A, A, B],
+                conversions: 2,
+                non_conversions: 1,
+            },
+            TrainingPath {
+                channels: &[C],
+                conversions: 1,
+                non_conversions: 2,
+            },
+            TrainingPath {
+                channels: &[B, C],
+                conversions: 0,
+                non_conversions: 3,
+            },
         ]
     }
 
@@ -968,50 +1336,109 @@ mod tests {
         let learned = learn_markov(&classic_paths()).unwrap();
         let effects: Vec<f64> = learned.channels.iter().map(|c| c.value).collect();
         // Exactly 22/49, 11/14 and 1/2; the baseline conversion probability is 2/5.
-        assert_eq!(effects.iter().map(|e| format!("{e:.3}")).collect::<Vec<_>>(), ["0.449", "0.786", "0.500"]);
+        assert_eq!(
+            effects
+                .iter()
+                .map(|e| format!("{e:.3}"))
+                .collect::<Vec<_>>(),
+            ["0.449", "0.786", "0.500"]
+        );
         assert!((effects[0] - 22.0 / 49.0).abs() < 1e-12);
         assert!((effects[1] - 11.0 / 14.0).abs() < 1e-12);
         assert!((effects[2] - 0.5).abs() < 1e-12);
         assert!((learned.conversion_probability.unwrap() - 0.4).abs() < 1e-12);
         // Normalized: 44/170, 77/170, 49/170.
         let weights: Vec<f64> = learned.channels.iter().map(|c| c.weight).collect();
-        for (weight, expected) in weights.iter().zip([44.0 / 170.0, 77.0 / 170.0, 49.0 / 170.0]) {
+        for (weight, expected) in weights
+            .iter()
+            .zip([44.0 / 170.0, 77.0 / 170.0, 49.0 / 170.0])
+        {
             assert!((weight - expected).abs() < 1e-12);
         }
-        assert_eq!(learned.channels.iter().map(|c| (c.channel, c.conversions, c.paths)).collect::<Vec<_>>(), vec![
-            (0, 3, 4),
-            (1, 3, 7),
-            (2, 2, 7)
-        ]);
+        assert_eq!(
+            learned
+                .channels
+                .iter()
+                .map(|c| (c.channel, c.conversions, c.paths))
+                .collect::<Vec<_>>(),
+            vec![(0, 3, 4), (1, 3, 7), (2, 2, 7)]
+        );
         // A journey A, B, C, A weighs 44 : 77 : 49 : 44 (sum 214). Quotas of 1000: 205.61,
         // 359.81, 228.97, 205.61 → floors 997; the three missing units go to C, B, then the
         // first A (equal remainders with the last A, lower index).
         let journey = journey_of(&[0, 1, 2, 0]);
-        let (revenue, shares) = split(Model::Markov, &ModelParams::default(), &journey, 1000, &learned.weight_by_channel());
+        let (revenue, shares) = split(
+            Model::Markov,
+            &ModelParams::default(),
+            &journey,
+            1000,
+            &learned.weight_by_channel(),
+        );
         assert_eq!(revenue, vec![206, 360, 229, 205]);
         assert_eq!(shares.iter().sum::<i64>(), SHARE_ONE_PPB);
     }
 
     #[test]
     fn markov_without_conversions_or_paths_learns_nothing() {
-        let nulls = [TrainingPath { channels: &[0, 1], conversions: 0, non_conversions: 5 }];
+        let nulls = [TrainingPath {
+            channels: &[0, 1],
+            conversions: 0,
+            non_conversions: 5,
+        }];
         let learned = learn_markov(&nulls).unwrap();
-        assert!(learned.channels.iter().all(|c| c.value == 0.0 && c.weight == 0.0));
+        assert!(
+            learned
+                .channels
+                .iter()
+                .all(|c| c.value == 0.0 && c.weight == 0.0)
+        );
         assert_eq!(learned.conversion_probability, Some(0.0));
         let empty = learn_markov(&[]).unwrap();
         assert!(empty.channels.is_empty());
         // All-zero learned weights fall back to a linear split.
-        assert_eq!(split(Model::Markov, &ModelParams::default(), &journey_of(&[0, 1, 1]), 100, &[0.0, 0.0]).0, vec![34, 33, 33]);
-        assert_eq!(split(Model::Shapley, &ModelParams::default(), &journey_of(&[5]), 100, &[]).0, vec![100]);
+        assert_eq!(
+            split(
+                Model::Markov,
+                &ModelParams::default(),
+                &journey_of(&[0, 1, 1]),
+                100,
+                &[0.0, 0.0]
+            )
+            .0,
+            vec![34, 33, 33]
+        );
+        assert_eq!(
+            split(
+                Model::Shapley,
+                &ModelParams::default(),
+                &journey_of(&[5]),
+                100,
+                &[]
+            )
+            .0,
+            vec![100]
+        );
     }
 
     #[test]
     fn markov_handles_loops_between_channels() {
         // A>B>A>B with conversions: the chain has cycles, which the exact inversion handles.
         let paths = [
-            TrainingPath { channels: &[0, 1, 0, 1], conversions: 2, non_conversions: 1 },
-            TrainingPath { channels: &[1], conversions: 0, non_conversions: 2 },
-            TrainingPath { channels: &[0], conversions: 1, non_conversions: 1 },
+            TrainingPath {
+                channels: &[0, 1, 0, 1],
+                conversions: 2,
+                non_conversions: 1,
+            },
+            TrainingPath {
+                channels: &[1],
+                conversions: 0,
+                non_conversions: 2,
+            },
+            TrainingPath {
+                channels: &[0],
+                conversions: 1,
+                non_conversions: 1,
+            },
         ];
         let learned = learn_markov(&paths).unwrap();
         // Cross-check each removal effect by re-solving the chain without the channel.
@@ -1020,7 +1447,10 @@ mod tests {
             let without: Vec<TrainingPath<'_>> = paths.to_vec();
             let p_without = solve_with_removed(&without, removed);
             let expected = 1.0 - p_without / probability;
-            assert!((learned.channels[removed as usize].value - expected).abs() < 1e-12, "channel {removed}");
+            assert!(
+                (learned.channels[removed as usize].value - expected).abs() < 1e-12,
+                "channel {removed}"
+            );
         }
     }
 
@@ -1075,21 +1505,45 @@ mod tests {
         // v(A) = 1/2, v(B) = 1/4, v(AB) = 3/2.
         // φA = ½·v(A) + ½·(v(AB) − v(B)) = 1/4 + 5/8 = 7/8; φB = ½·v(B) + ½·(v(AB) − v(A)) = 5/8.
         let paths = [
-            TrainingPath { channels: &[A], conversions: 1, non_conversions: 1 },
-            TrainingPath { channels: &[B, B], conversions: 1, non_conversions: 3 },
-            TrainingPath { channels: &[A, B, A], conversions: 2, non_conversions: 0 },
-            TrainingPath { channels: &[B, A], conversions: 1, non_conversions: 1 },
+            TrainingPath {
+                channels: &[A],
+                conversions: 1,
+                non_conversions: 1,
+            },
+            TrainingPath {
+                channels: &[B, B],
+                conversions: 1,
+                non_conversions: 3,
+            },
+            TrainingPath {
+                channels: &[A, B, A],
+                conversions: 2,
+                non_conversions: 0,
+            },
+            TrainingPath {
+                channels: &[B, A],
+                conversions: 1,
+                non_conversions: 1,
+            },
         ];
         let learned = learn_shapley(&paths).unwrap();
         assert_eq!(learned.conversion_probability, None);
         let values: Vec<f64> = learned.channels.iter().map(|c| c.value).collect();
-        assert!((values[0] - 0.875).abs() < 1e-12 && (values[1] - 0.625).abs() < 1e-12, "{values:?}");
+        assert!(
+            (values[0] - 0.875).abs() < 1e-12 && (values[1] - 0.625).abs() < 1e-12,
+            "{values:?}"
+        );
         assert!((learned.channels[0].weight - 7.0 / 12.0).abs() < 1e-12);
         // Journey A, B, A weighs 7 : 5 : 7. Quotas of 1000: 368.42, 263.16, 368.42 → one unit
         // left, equal remainders on the two A touches → the first. Shares likewise: 368421052.63,
         // 263157894.74, 368421052.63 → the two missing ppb go to B (.74) then the first A.
-        let (revenue, shares) =
-            split(Model::Shapley, &ModelParams::default(), &journey_of(&[A, B, A]), 1000, &learned.weight_by_channel());
+        let (revenue, shares) = split(
+            Model::Shapley,
+            &ModelParams::default(),
+            &journey_of(&[A, B, A]),
+            1000,
+            &learned.weight_by_channel(),
+        );
         assert_eq!(revenue, vec![369, 263, 368]);
         assert_eq!(shares, vec![368_421_053, 263_157_895, 368_421_052]);
     }
@@ -1097,13 +1551,29 @@ mod tests {
     #[test]
     fn shapley_with_more_than_256_channels_is_still_exact() {
         let base = [
-            TrainingPath { channels: &[0, 1], conversions: 3, non_conversions: 1 },
-            TrainingPath { channels: &[1], conversions: 1, non_conversions: 4 },
-            TrainingPath { channels: &[0, 2, 0], conversions: 1, non_conversions: 0 },
+            TrainingPath {
+                channels: &[0, 1],
+                conversions: 3,
+                non_conversions: 1,
+            },
+            TrainingPath {
+                channels: &[1],
+                conversions: 1,
+                non_conversions: 4,
+            },
+            TrainingPath {
+                channels: &[0, 2, 0],
+                conversions: 1,
+                non_conversions: 0,
+            },
         ];
         let wide: Vec<u32> = (1000..1300).collect();
         let mut with_wide = base.to_vec();
-        with_wide.push(TrainingPath { channels: &wide, conversions: 1, non_conversions: 2 });
+        with_wide.push(TrainingPath {
+            channels: &wide,
+            conversions: 1,
+            non_conversions: 2,
+        });
         let small = learn_shapley(&base).unwrap();
         let large = learn_shapley(&with_wide).unwrap();
         assert_eq!(large.channels.len(), 303);
@@ -1117,13 +1587,21 @@ mod tests {
         assert!((large.channels[1].value - 0.575).abs() < 1e-12);
         assert!((large.channels[2].value - 0.5).abs() < 1e-12);
         // Each of the 300 wide channels gets (1/3) / 300.
-        assert!(large.channels[3..].iter().all(|c| (c.value - 1.0 / 900.0).abs() < 1e-15));
+        assert!(
+            large.channels[3..]
+                .iter()
+                .all(|c| (c.value - 1.0 / 900.0).abs() < 1e-15)
+        );
     }
 
     /// The textbook Shapley value by enumerating all 2ⁿ coalitions, with v(S) = Σ r(T), T ⊆ S.
     fn brute_force_shapley(rates: &std::collections::HashMap<u32, f64>, n: usize) -> Vec<f64> {
         let value = |coalition: u32| -> f64 {
-            rates.iter().filter(|&(&set, _)| set & coalition == set).map(|(_, &r)| r).sum()
+            rates
+                .iter()
+                .filter(|&(&set, _)| set & coalition == set)
+                .map(|(_, &r)| r)
+                .sum()
         };
         let factorial = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
         (0..n)
@@ -1133,7 +1611,8 @@ mod tests {
                     .filter(|s| s & bit == 0)
                     .map(|s| {
                         let size = s.count_ones() as usize;
-                        factorial(size) * factorial(n - size - 1) / factorial(n) * (value(s | bit) - value(s))
+                        factorial(size) * factorial(n - size - 1) / factorial(n)
+                            * (value(s | bit) - value(s))
                     })
                     .sum()
             })
@@ -1274,18 +1753,49 @@ mod tests {
             net_minor: 10_001,
         }];
         let journeys = resolve_journeys(&touches, &orders, &[], &JourneyConfig::default()).unwrap();
-        let result = attribute(Model::Shapley, &ModelParams::default(), &touches, &orders, &journeys, &DIRECT_CHANNELS).unwrap();
+        let result = attribute(
+            Model::Shapley,
+            &ModelParams::default(),
+            &touches,
+            &orders,
+            &journeys,
+            &DIRECT_CHANNELS,
+        )
+        .unwrap();
         // Sets: {IG, TT} converts 1 of 1, {TT} 0 of 1, {IG} 0 of 1 → φ equal → an even split.
         let learned = result.learned.unwrap();
-        assert_eq!(learned.channels.iter().map(|c| c.weight).collect::<Vec<_>>(), vec![0.5, 0.5]);
         assert_eq!(
-            result.credits.iter().map(|c| (c.order, c.touch, c.revenue_minor, c.share_ppb)).collect::<Vec<_>>(),
+            learned
+                .channels
+                .iter()
+                .map(|c| c.weight)
+                .collect::<Vec<_>>(),
+            vec![0.5, 0.5]
+        );
+        assert_eq!(
+            result
+                .credits
+                .iter()
+                .map(|c| (c.order, c.touch, c.revenue_minor, c.share_ppb))
+                .collect::<Vec<_>>(),
             vec![(0, 0, 5_001, 500_000_000), (0, 1, 5_000, 500_000_000)]
         );
-        assert!(result.credits.iter().all(|c| c.join_kind == JoinKind::IdentityGraph && c.confidence_ppm == 1_000_000));
+        assert!(
+            result
+                .credits
+                .iter()
+                .all(|c| c.join_kind == JoinKind::IdentityGraph && c.confidence_ppm == 1_000_000)
+        );
         // A journey set that does not belong to these orders is refused.
         assert!(matches!(
-            attribute(Model::Linear, &ModelParams::default(), &touches, &[], &journeys, &[]),
+            attribute(
+                Model::Linear,
+                &ModelParams::default(),
+                &touches,
+                &[],
+                &journeys,
+                &[]
+            ),
             Err(CoreError::IndexOutOfRange { .. })
         ));
     }

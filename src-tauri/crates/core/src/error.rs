@@ -13,7 +13,9 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum CoreError {
     /// A currency code is not three letters, or is not in the built-in ISO-4217 exponent table.
-    #[error("unknown currency code {code:?}: expected a three-letter ISO-4217 code such as USD or EUR")]
+    #[error(
+        "unknown currency code {code:?}: expected a three-letter ISO-4217 code such as USD or EUR"
+    )]
     UnknownCurrency {
         /// The code as given.
         code: String,
@@ -97,7 +99,9 @@ pub enum CoreError {
     },
 
     /// A time zone name is not an IANA zone known to the bundled tz database.
-    #[error("unknown time zone {name:?}: expected an IANA name such as \"Europe/Berlin\" or \"UTC\"")]
+    #[error(
+        "unknown time zone {name:?}: expected an IANA name such as \"Europe/Berlin\" or \"UTC\""
+    )]
     UnknownTimeZone {
         /// The name as given.
         name: String,

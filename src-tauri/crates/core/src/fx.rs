@@ -30,7 +30,10 @@ pub struct FxRate {
 
 impl FxRate {
     /// The rate 1, for converting a currency into itself.
-    pub const ONE: FxRate = FxRate { mantissa: 1, scale: 0 };
+    pub const ONE: FxRate = FxRate {
+        mantissa: 1,
+        scale: 0,
+    };
 
     /// Parses a positive decimal such as `"1.0834"`, `"150"`, `"0.0000393"` or `"3.93e-05"`.
     ///
@@ -38,7 +41,10 @@ impl FxRate {
     /// very small rates, and it is still an exact decimal. Zero, negative, empty and non-numeric
     /// rates are refused, as are rates with more than 18 significant digits or 30 decimal places.
     pub fn parse(s: &str) -> Result<FxRate> {
-        let invalid = |reason: &'static str| CoreError::InvalidRate { value: s.to_owned(), reason };
+        let invalid = |reason: &'static str| CoreError::InvalidRate {
+            value: s.to_owned(),
+            reason,
+        };
         let trimmed = s.trim();
         let trimmed = trimmed.strip_prefix('+').unwrap_or(trimmed);
         if trimmed.starts_with('-') {
@@ -46,7 +52,9 @@ impl FxRate {
         }
         let (number, exponent) = match trimmed.split_once(['e', 'E']) {
             Some((number, exponent)) => {
-                let exponent: i32 = exponent.parse().map_err(|_| invalid("the exponent is not an integer"))?;
+                let exponent: i32 = exponent
+                    .parse()
+                    .map_err(|_| invalid("the exponent is not an integer"))?;
                 (number, exponent)
             }
             None => (trimmed, 0),
@@ -55,7 +63,11 @@ impl FxRate {
         if whole.is_empty() && fraction.is_empty() {
             return Err(invalid("expected a decimal number such as 1.0834"));
         }
-        if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        if !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
             return Err(invalid("expected a decimal number such as 1.0834"));
         }
         // Significant digits: drop leading zeros of the whole digit string.
@@ -68,19 +80,27 @@ impl FxRate {
             return Err(invalid("more than 18 significant digits"));
         }
         let trailing_zeros = digits.len() - digits.trim_end_matches('0').len();
-        let mantissa: i128 = significant.parse().map_err(|_| invalid("expected a decimal number such as 1.0834"))?;
+        let mantissa: i128 = significant
+            .parse()
+            .map_err(|_| invalid("expected a decimal number such as 1.0834"))?;
         // value = significant · 10^(trailing_zeros − fraction.len() + exponent)
-        let power = i64::try_from(trailing_zeros).unwrap_or(i64::MAX) - fraction.len() as i64 + i64::from(exponent);
+        let power = i64::try_from(trailing_zeros).unwrap_or(i64::MAX) - fraction.len() as i64
+            + i64::from(exponent);
         if power >= 0 {
             let power = u32::try_from(power).map_err(|_| invalid("the rate is too large"))?;
-            let factor = 10_i128.checked_pow(power).ok_or(invalid("the rate is too large"))?;
-            let mantissa = mantissa.checked_mul(factor).ok_or(invalid("the rate is too large"))?;
+            let factor = 10_i128
+                .checked_pow(power)
+                .ok_or(invalid("the rate is too large"))?;
+            let mantissa = mantissa
+                .checked_mul(factor)
+                .ok_or(invalid("the rate is too large"))?;
             if mantissa >= 10_i128.pow(MAX_RATE_DIGITS) {
                 return Err(invalid("the rate is too large"));
             }
             Ok(FxRate { mantissa, scale: 0 })
         } else {
-            let scale = u32::try_from(-power).map_err(|_| invalid("more than 30 decimal places"))?;
+            let scale =
+                u32::try_from(-power).map_err(|_| invalid("more than 30 decimal places"))?;
             if scale > MAX_RATE_SCALE {
                 return Err(invalid("more than 30 decimal places"));
             }
@@ -135,12 +155,16 @@ impl FromStr for FxRate {
 ///
 /// Fails with [`CoreError::Overflow`] if the result does not fit in `i64`.
 pub fn convert(minor: i64, from: Currency, to: Currency, rate: &FxRate) -> Result<i64> {
-    let overflow = CoreError::Overflow { operation: "currency conversion" };
+    let overflow = CoreError::Overflow {
+        operation: "currency conversion",
+    };
     let shift = i64::from(to.exponent()) - i64::from(from.exponent()) - i64::from(rate.scale);
     // |minor| < 2^63 and mantissa < 10^18 < 2^60, so the product fits in i128 (< 2^123).
     let mut numerator = i128::from(minor) * rate.mantissa;
     let denominator = if shift >= 0 {
-        numerator = numerator.checked_mul(10_i128.pow(shift as u32)).ok_or(overflow.clone())?;
+        numerator = numerator
+            .checked_mul(10_i128.pow(shift as u32))
+            .ok_or(overflow.clone())?;
         1
     } else {
         // scale ≤ 30 and exponents ≤ 3, so this power is at most 10^33 < 2^127.
@@ -171,8 +195,23 @@ mod tests {
         assert_eq!(rate("1.5E2"), rate("150"));
         assert_eq!(rate(".5"), rate("0.5"));
         assert_eq!(rate("1"), FxRate::ONE);
-        for bad in ["", "0", "0.000", "-1.2", "abc", "1,08", "1.2.3", "e5", ".", "1e", "1234567890123456789"] {
-            assert!(matches!(FxRate::parse(bad), Err(CoreError::InvalidRate { .. })), "{bad:?}");
+        for bad in [
+            "",
+            "0",
+            "0.000",
+            "-1.2",
+            "abc",
+            "1,08",
+            "1.2.3",
+            "e5",
+            ".",
+            "1e",
+            "1234567890123456789",
+        ] {
+            assert!(
+                matches!(FxRate::parse(bad), Err(CoreError::InvalidRate { .. })),
+                "{bad:?}"
+            );
         }
         assert_eq!(
             FxRate::parse("-1.2").unwrap_err().to_string(),
@@ -204,8 +243,23 @@ mod tests {
         assert_eq!(convert(1, usd, jpy, &rate("50")).unwrap(), 0);
         assert_eq!(convert(3, usd, jpy, &rate("50")).unwrap(), 2);
         assert_eq!(convert(1234, usd, usd, &FxRate::ONE).unwrap(), 1234);
-        assert!(matches!(convert(i64::MAX, usd, jpy, &rate("1000")), Err(CoreError::Overflow { .. })));
-        assert_eq!(convert(1, Currency::parse("VND").unwrap(), usd, &rate("0.0000393")).unwrap(), 0);
-        assert_eq!(convert(1_000_000, Currency::parse("VND").unwrap(), usd, &rate("0.0000393")).unwrap(), 3930);
+        assert!(matches!(
+            convert(i64::MAX, usd, jpy, &rate("1000")),
+            Err(CoreError::Overflow { .. })
+        ));
+        assert_eq!(
+            convert(1, Currency::parse("VND").unwrap(), usd, &rate("0.0000393")).unwrap(),
+            0
+        );
+        assert_eq!(
+            convert(
+                1_000_000,
+                Currency::parse("VND").unwrap(),
+                usd,
+                &rate("0.0000393")
+            )
+            .unwrap(),
+            3930
+        );
     }
 }

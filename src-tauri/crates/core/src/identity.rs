@@ -53,8 +53,13 @@ pub enum KeyType {
 
 impl KeyType {
     /// All key types, in declaration order.
-    pub const ALL: [KeyType; 5] =
-        [KeyType::PersonId, KeyType::AnonymousId, KeyType::EmailSha256, KeyType::CustomerId, KeyType::DeviceId];
+    pub const ALL: [KeyType; 5] = [
+        KeyType::PersonId,
+        KeyType::AnonymousId,
+        KeyType::EmailSha256,
+        KeyType::CustomerId,
+        KeyType::DeviceId,
+    ];
 
     /// The stored name: `person_id`, `anonymous_id`, `email_sha256`, `customer_id`, `device_id`.
     pub fn as_str(&self) -> &'static str {
@@ -73,7 +78,9 @@ impl KeyType {
         KeyType::ALL
             .into_iter()
             .find(|kind| kind.as_str() == lowered)
-            .ok_or_else(|| CoreError::UnknownKeyType { name: name.to_owned() })
+            .ok_or_else(|| CoreError::UnknownKeyType {
+                name: name.to_owned(),
+            })
     }
 
     fn slot(self) -> usize {
@@ -111,9 +118,12 @@ pub fn identity_key_from_column(column: &str, value: &str) -> Result<Option<(Key
         if value.is_empty() {
             return Ok(None);
         }
-        return email_sha256(value).map(|hash| Some((KeyType::EmailSha256, hash))).ok_or(
-            CoreError::InvalidIdentityKey { key: "email".to_owned(), reason: "not an email address" },
-        );
+        return email_sha256(value)
+            .map(|hash| Some((KeyType::EmailSha256, hash)))
+            .ok_or(CoreError::InvalidIdentityKey {
+                key: "email".to_owned(),
+                reason: "not an email address",
+            });
     }
     let key_type = KeyType::parse(&column_name)?;
     if value.is_empty() {
@@ -147,7 +157,10 @@ impl DisjointSet {
 
     /// An empty forest with room for `capacity` nodes.
     pub fn with_capacity(capacity: usize) -> DisjointSet {
-        DisjointSet { parent: Vec::with_capacity(capacity), rank: Vec::with_capacity(capacity) }
+        DisjointSet {
+            parent: Vec::with_capacity(capacity),
+            rank: Vec::with_capacity(capacity),
+        }
     }
 
     /// Adds a node in a set of its own and returns its id (ids are handed out 0, 1, 2, …).
@@ -275,7 +288,10 @@ impl IdentityGraph {
 
     /// The key of a node, or `None` for an anonymous node.
     pub fn key(&self, id: KeyId) -> Option<(KeyType, &str)> {
-        self.keys.get(id.0 as usize)?.as_ref().map(|(kind, value)| (*kind, &**value))
+        self.keys
+            .get(id.0 as usize)?
+            .as_ref()
+            .map(|(kind, value)| (*kind, &**value))
     }
 
     /// Records that two nodes belong to the same person.
@@ -334,9 +350,22 @@ mod tests {
 
     #[test]
     fn emails_normalize_and_hash() {
-        assert_eq!(normalize_email("  Ann.Lee@Example.COM "), Some("ann.lee@example.com".to_owned()));
-        assert_eq!(normalize_email("ann+promo@example.com"), Some("ann+promo@example.com".to_owned()));
-        for bad in ["", "ann", "@example.com", "ann@", "ann lee@example.com", "   "] {
+        assert_eq!(
+            normalize_email("  Ann.Lee@Example.COM "),
+            Some("ann.lee@example.com".to_owned())
+        );
+        assert_eq!(
+            normalize_email("ann+promo@example.com"),
+            Some("ann+promo@example.com".to_owned())
+        );
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann lee@example.com",
+            "   ",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }
         // sha256("test@example.com"), checked with `printf %s test@example.com | sha256sum`.
@@ -352,14 +381,22 @@ mod tests {
             assert_eq!(KeyType::parse(kind.as_str()).unwrap(), kind);
         }
         assert_eq!(KeyType::parse("Device_ID").unwrap(), KeyType::DeviceId);
-        assert!(matches!(KeyType::parse("email"), Err(CoreError::UnknownKeyType { .. })));
+        assert!(matches!(
+            KeyType::parse("email"),
+            Err(CoreError::UnknownKeyType { .. })
+        ));
     }
 
     #[test]
     fn csv_columns_become_keys() {
-        let (kind, value) = identity_key_from_column("email", "Test@Example.com").unwrap().unwrap();
+        let (kind, value) = identity_key_from_column("email", "Test@Example.com")
+            .unwrap()
+            .unwrap();
         assert_eq!(kind, KeyType::EmailSha256);
-        assert_eq!(value, "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b");
+        assert_eq!(
+            value,
+            "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
+        );
         assert_eq!(identity_key_from_column("email", "  ").unwrap(), None);
         let err = identity_key_from_column("email", "ann at example").unwrap_err();
         assert_eq!(err.to_string(), "invalid email value: not an email address");
@@ -372,8 +409,14 @@ mod tests {
             identity_key_from_column("email_sha256", upper).unwrap(),
             Some((KeyType::EmailSha256, upper.to_ascii_lowercase()))
         );
-        assert!(matches!(identity_key_from_column("email_sha256", "abc"), Err(CoreError::InvalidIdentityKey { .. })));
-        assert!(matches!(identity_key_from_column("phone", "123"), Err(CoreError::UnknownKeyType { .. })));
+        assert!(matches!(
+            identity_key_from_column("email_sha256", "abc"),
+            Err(CoreError::InvalidIdentityKey { .. })
+        ));
+        assert!(matches!(
+            identity_key_from_column("phone", "123"),
+            Err(CoreError::UnknownKeyType { .. })
+        ));
     }
 
     #[test]

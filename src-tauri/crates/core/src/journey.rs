@@ -34,9 +34,9 @@
 use std::collections::hash_map::Entry;
 
 use crate::error::{CoreError, Result};
-use std::collections::HashMap;
 use crate::identity::{DisjointSet, IdentityGraph, KeyId, KeyType};
 use crate::time::DAY_MS;
+use std::collections::HashMap;
 
 /// Confidence of a deterministic or identity-graph join: 1.0 in parts per million.
 pub const FULL_CONFIDENCE_PPM: u32 = 1_000_000;
@@ -104,11 +104,16 @@ impl JourneyConfig {
 
     fn validate(&self) -> Result<()> {
         if self.lookback_ms < 0 {
-            return Err(CoreError::InvalidJourneyConfig { reason: format!("lookback_ms is negative ({})", self.lookback_ms) });
+            return Err(CoreError::InvalidJourneyConfig {
+                reason: format!("lookback_ms is negative ({})", self.lookback_ms),
+            });
         }
         if self.probabilistic_window_ms < 0 {
             return Err(CoreError::InvalidJourneyConfig {
-                reason: format!("probabilistic_window_ms is negative ({})", self.probabilistic_window_ms),
+                reason: format!(
+                    "probabilistic_window_ms is negative ({})",
+                    self.probabilistic_window_ms
+                ),
             });
         }
         Ok(())
@@ -236,7 +241,9 @@ impl ChannelPaths {
     /// All paths in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = &[u32]> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(self.ends.iter().copied()).map(|(start, end)| &self.channels[start..end])
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.channels[start..end])
     }
 
     fn push_channel(&mut self, channel: u32) {
@@ -288,7 +295,11 @@ const NO_PERSON: u32 = u32::MAX;
 fn check_count(what: &'static str, count: usize) -> Result<()> {
     // One value below u32::MAX is kept free for the NO_PERSON sentinel.
     let limit = (u32::MAX - 1) as usize;
-    if count > limit { Err(CoreError::TooManyRecords { what, count, limit }) } else { Ok(()) }
+    if count > limit {
+        Err(CoreError::TooManyRecords { what, count, limit })
+    } else {
+        Ok(())
+    }
 }
 
 /// Resolves every order's journey and the non-converting paths. See the module docs for the
@@ -314,18 +325,24 @@ pub fn resolve_journeys(
     // anonymous node when it has no key at all, so a keyless touch is still a person of its own.
     let mut touch_node: Vec<KeyId> = Vec::with_capacity(touches.len());
     for touch in touches {
-        let node = merge_keys(&mut graph, &touch.keys).unwrap_or_else(|| graph.add_anonymous_node());
+        let node =
+            merge_keys(&mut graph, &touch.keys).unwrap_or_else(|| graph.add_anonymous_node());
         touch_node.push(node);
     }
 
     // Touches sharing a click id are the same click recorded twice (two sources, a retry):
     // the same person. The first touch with an id stands for it in order lookups.
-    let clicked = touches.iter().filter(|t| non_empty(t.click_id.as_deref()).is_some()).count();
+    let clicked = touches
+        .iter()
+        .filter(|t| non_empty(t.click_id.as_deref()).is_some())
+        .count();
     let mut touch_by_click: HashMap<&str, u32> = HashMap::with_capacity(clicked);
     for (index, touch) in touches.iter().enumerate() {
         if let Some(click) = non_empty(touch.click_id.as_deref()) {
             match touch_by_click.entry(click) {
-                Entry::Occupied(first) => graph.union(touch_node[*first.get() as usize], touch_node[index]),
+                Entry::Occupied(first) => {
+                    graph.union(touch_node[*first.get() as usize], touch_node[index])
+                }
                 Entry::Vacant(slot) => {
                     slot.insert(index as u32);
                 }
@@ -344,7 +361,8 @@ pub fn resolve_journeys(
     let mut order_deterministic: Vec<bool> = Vec::with_capacity(orders.len());
     for order in orders {
         let mut node = merge_keys(&mut graph, &order.keys);
-        let clicked = non_empty(order.click_id.as_deref()).and_then(|click| touch_by_click.get(click));
+        let clicked =
+            non_empty(order.click_id.as_deref()).and_then(|click| touch_by_click.get(click));
         if let Some(&touch) = clicked {
             let touch_node = touch_node[touch as usize];
             match node {
@@ -356,9 +374,14 @@ pub fn resolve_journeys(
         order_deterministic.push(clicked.is_some());
     }
 
-    let touch_root: Vec<u32> = touch_node.iter().map(|&node| graph.person_of(node).0).collect();
-    let order_root: Vec<u32> =
-        order_node.iter().map(|node| node.map_or(NO_PERSON, |node| graph.person_of(node).0)).collect();
+    let touch_root: Vec<u32> = touch_node
+        .iter()
+        .map(|&node| graph.person_of(node).0)
+        .collect();
+    let order_root: Vec<u32> = order_node
+        .iter()
+        .map(|node| node.map_or(NO_PERSON, |node| graph.person_of(node).0))
+        .collect();
     let roots = graph.len();
     drop(graph);
     drop(touch_node);
@@ -366,7 +389,12 @@ pub fn resolve_journeys(
     let touch_channel: Vec<u32> = touches.iter().map(|t| t.channel).collect();
     let order_at: Vec<i64> = orders.iter().map(|o| o.at_ms).collect();
     Ok(assign_journeys(
-        Partition { roots, touch_root, order_root, order_deterministic },
+        Partition {
+            roots,
+            touch_root,
+            order_root,
+            order_deterministic,
+        },
         &touch_at,
         &touch_channel,
         &order_at,
@@ -394,7 +422,12 @@ fn assign_journeys(
     order_at: &[i64],
     config: &JourneyConfig,
 ) -> JourneySet {
-    let Partition { roots, touch_root, order_root, order_deterministic } = partition;
+    let Partition {
+        roots,
+        touch_root,
+        order_root,
+        order_deterministic,
+    } = partition;
     let touch_count = touch_at.len();
     let order_count = order_at.len();
 
@@ -450,7 +483,8 @@ fn assign_journeys(
     resolved.sort_unstable();
     drop(person_of_root);
 
-    let mut outcomes = vec![OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved); order_count];
+    let mut outcomes =
+        vec![OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved); order_count];
     let mut claimed = vec![false; touch_count];
 
     // Pass 1: resolved orders claim touches, person by person, oldest order first.
@@ -461,9 +495,11 @@ fn assign_journeys(
         let slice = &by_person[person_start[person as usize]..person_start[person as usize + 1]];
         let mut cursor = 0;
         for &(_, order_at, order_index) in &resolved[group_start..group_end] {
-            let end = cursor + slice[cursor..].partition_point(|&t| touch_at[t as usize] <= order_at);
+            let end =
+                cursor + slice[cursor..].partition_point(|&t| touch_at[t as usize] <= order_at);
             let window_start = order_at.saturating_sub(config.lookback_ms);
-            let start = cursor + slice[cursor..end].partition_point(|&t| touch_at[t as usize] < window_start);
+            let start = cursor
+                + slice[cursor..end].partition_point(|&t| touch_at[t as usize] < window_start);
             let journey = &slice[start..end];
             for &touch in journey {
                 claimed[touch as usize] = true;
@@ -474,7 +510,8 @@ fn assign_journeys(
             } else {
                 JoinKind::IdentityGraph
             };
-            outcomes[order_index as usize] = attributed_or_empty(journey.to_vec(), join_kind, FULL_CONFIDENCE_PPM);
+            outcomes[order_index as usize] =
+                attributed_or_empty(journey.to_vec(), join_kind, FULL_CONFIDENCE_PPM);
         }
         group_start = group_end;
     }
@@ -484,7 +521,12 @@ fn assign_journeys(
     if config.probabilistic {
         // After pass 1, exactly the orders without a resolved person are still NoPersonResolved.
         let mut unresolved: Vec<(i64, u32)> = (0..order_count)
-            .filter(|&i| matches!(outcomes[i], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)))
+            .filter(|&i| {
+                matches!(
+                    outcomes[i],
+                    OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)
+                )
+            })
             .map(|i| (order_at[i], i as u32))
             .collect();
         unresolved.sort_unstable();
@@ -493,7 +535,9 @@ fn assign_journeys(
             by_time.sort_unstable_by_key(|&t| (touch_at[t as usize], t));
             let mut candidates: Vec<u32> = Vec::new();
             for &(order_at, order_index) in &unresolved {
-                let lo = by_time.partition_point(|&t| touch_at[t as usize] < order_at.saturating_sub(config.probabilistic_window_ms));
+                let lo = by_time.partition_point(|&t| {
+                    touch_at[t as usize] < order_at.saturating_sub(config.probabilistic_window_ms)
+                });
                 let hi = by_time.partition_point(|&t| touch_at[t as usize] <= order_at);
                 candidates.clear();
                 let mut nearest: Option<u32> = None;
@@ -519,24 +563,38 @@ fn assign_journeys(
                     let to = resolved.partition_point(|r| r.0 <= person);
                     &resolved[from..to]
                 };
-                let resolved_barrier = person_orders.iter().rev().map(|r| r.1).find(|&at| at <= order_at);
-                let earlier = probabilistic_orders.get(&person).and_then(|ats| ats.last().copied());
+                let resolved_barrier = person_orders
+                    .iter()
+                    .rev()
+                    .map(|r| r.1)
+                    .find(|&at| at <= order_at);
+                let earlier = probabilistic_orders
+                    .get(&person)
+                    .and_then(|ats| ats.last().copied());
                 let barrier = resolved_barrier.max(earlier);
                 let window_start = order_at.saturating_sub(config.lookback_ms);
-                let slice = &by_person[person_start[person as usize]..person_start[person as usize + 1]];
+                let slice =
+                    &by_person[person_start[person as usize]..person_start[person as usize + 1]];
                 let journey: Vec<u32> = slice
                     .iter()
                     .copied()
                     .filter(|&t| {
                         let at = touch_at[t as usize];
-                        !claimed[t as usize] && at >= window_start && at <= order_at && barrier.is_none_or(|b| at > b)
+                        !claimed[t as usize]
+                            && at >= window_start
+                            && at <= order_at
+                            && barrier.is_none_or(|b| at > b)
                     })
                     .collect();
                 for &touch in &journey {
                     claimed[touch as usize] = true;
                 }
-                probabilistic_orders.entry(person).or_default().push(order_at);
-                outcomes[order_index as usize] = attributed_or_empty(journey, JoinKind::Probabilistic, confidence_ppm);
+                probabilistic_orders
+                    .entry(person)
+                    .or_default()
+                    .push(order_at);
+                outcomes[order_index as usize] =
+                    attributed_or_empty(journey, JoinKind::Probabilistic, confidence_ppm);
             }
         }
     }
@@ -576,7 +634,11 @@ fn assign_journeys(
         non_converting.end_path();
     }
 
-    JourneySet { outcomes, non_converting, person_count: persons }
+    JourneySet {
+        outcomes,
+        non_converting,
+        person_count: persons,
+    }
 }
 
 /// "No id" in the interned inputs: a touch or order without a click id.
@@ -628,7 +690,11 @@ impl InternedTouches {
 
     /// The interned keys of touch `index`.
     pub fn keys(&self, index: usize) -> &[u32] {
-        let start = if index == 0 { 0 } else { self.key_ends[index - 1] as usize };
+        let start = if index == 0 {
+            0
+        } else {
+            self.key_ends[index - 1] as usize
+        };
         &self.keys[start..self.key_ends[index] as usize]
     }
 }
@@ -670,7 +736,11 @@ impl InternedOrders {
 
     /// The interned keys of order `index`.
     pub fn keys(&self, index: usize) -> &[u32] {
-        let start = if index == 0 { 0 } else { self.key_ends[index - 1] as usize };
+        let start = if index == 0 {
+            0
+        } else {
+            self.key_ends[index - 1] as usize
+        };
         &self.keys[start..self.key_ends[index] as usize]
     }
 }
@@ -693,12 +763,30 @@ pub fn resolve_interned_journeys(
     check_count("touches", touches.len())?;
     check_count("orders", orders.len())?;
     let check = |what: &'static str, id: u32, len: u32| -> Result<()> {
-        if id >= len { Err(CoreError::IndexOutOfRange { what, index: id as usize, len: len as usize }) } else { Ok(()) }
+        if id >= len {
+            Err(CoreError::IndexOutOfRange {
+                what,
+                index: id as usize,
+                len: len as usize,
+            })
+        } else {
+            Ok(())
+        }
     };
-    for &key in touches.keys.iter().chain(&orders.keys).chain(links.iter().flat_map(|(a, b)| [a, b])) {
+    for &key in touches
+        .keys
+        .iter()
+        .chain(&orders.keys)
+        .chain(links.iter().flat_map(|(a, b)| [a, b]))
+    {
         check("identity key", key, key_count)?;
     }
-    for &click in touches.click.iter().chain(&orders.click).filter(|&&c| c != NO_ID) {
+    for &click in touches
+        .click
+        .iter()
+        .chain(&orders.click)
+        .filter(|&&c| c != NO_ID)
+    {
         check("click id", click, click_count)?;
     }
 
@@ -739,7 +827,9 @@ pub fn resolve_interned_journeys(
     for index in 0..orders.len() {
         let mut node = merge(&mut set, orders.keys(index));
         let click = orders.click[index];
-        let clicked = (click != NO_ID).then(|| touch_by_click[click as usize]).filter(|&t| t != NO_ID);
+        let clicked = (click != NO_ID)
+            .then(|| touch_by_click[click as usize])
+            .filter(|&t| t != NO_ID);
         if let Some(touch) = clicked {
             let touch_node = touch_node[touch as usize];
             match node {
@@ -755,12 +845,25 @@ pub fn resolve_interned_journeys(
     drop(touch_by_click);
     let touch_root: Vec<u32> = touch_node.iter().map(|&node| set.find(node)).collect();
     drop(touch_node);
-    let order_root: Vec<u32> =
-        order_node.iter().map(|&node| if node == NO_PERSON { NO_PERSON } else { set.find(node) }).collect();
+    let order_root: Vec<u32> = order_node
+        .iter()
+        .map(|&node| {
+            if node == NO_PERSON {
+                NO_PERSON
+            } else {
+                set.find(node)
+            }
+        })
+        .collect();
     let roots = set.len();
     drop(set);
     Ok(assign_journeys(
-        Partition { roots, touch_root, order_root, order_deterministic },
+        Partition {
+            roots,
+            touch_root,
+            order_root,
+            order_deterministic,
+        },
         &touches.at_ms,
         &touches.channel,
         &orders.at_ms,
@@ -788,11 +891,19 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
 }
 
-fn attributed_or_empty(touches: Vec<u32>, join_kind: JoinKind, confidence_ppm: u32) -> OrderOutcome {
+fn attributed_or_empty(
+    touches: Vec<u32>,
+    join_kind: JoinKind,
+    confidence_ppm: u32,
+) -> OrderOutcome {
     if touches.is_empty() {
         OrderOutcome::Unattributed(UnattributedReason::NoTouchInWindow)
     } else {
-        OrderOutcome::Attributed(Journey { touches, join_kind, confidence_ppm })
+        OrderOutcome::Attributed(Journey {
+            touches,
+            join_kind,
+            confidence_ppm,
+        })
     }
 }
 
@@ -803,23 +914,51 @@ mod tests {
     const MINUTE: i64 = 60_000;
 
     fn keys(pairs: &[(KeyType, &str)]) -> Vec<(KeyType, String)> {
-        pairs.iter().map(|&(kind, value)| (kind, value.to_owned())).collect()
+        pairs
+            .iter()
+            .map(|&(kind, value)| (kind, value.to_owned()))
+            .collect()
     }
 
     fn touch(at_ms: i64, channel: u32, key_pairs: &[(KeyType, &str)]) -> TouchRecord {
-        TouchRecord { at_ms, channel, click_id: None, keys: keys(key_pairs) }
+        TouchRecord {
+            at_ms,
+            channel,
+            click_id: None,
+            keys: keys(key_pairs),
+        }
     }
 
-    fn clicked_touch(at_ms: i64, channel: u32, click: &str, key_pairs: &[(KeyType, &str)]) -> TouchRecord {
-        TouchRecord { at_ms, channel, click_id: Some(click.to_owned()), keys: keys(key_pairs) }
+    fn clicked_touch(
+        at_ms: i64,
+        channel: u32,
+        click: &str,
+        key_pairs: &[(KeyType, &str)],
+    ) -> TouchRecord {
+        TouchRecord {
+            at_ms,
+            channel,
+            click_id: Some(click.to_owned()),
+            keys: keys(key_pairs),
+        }
     }
 
     fn order(at_ms: i64, key_pairs: &[(KeyType, &str)]) -> OrderRecord {
-        OrderRecord { at_ms, click_id: None, keys: keys(key_pairs), net_minor: 1000 }
+        OrderRecord {
+            at_ms,
+            click_id: None,
+            keys: keys(key_pairs),
+            net_minor: 1000,
+        }
     }
 
     fn clicked_order(at_ms: i64, click: &str, key_pairs: &[(KeyType, &str)]) -> OrderRecord {
-        OrderRecord { at_ms, click_id: Some(click.to_owned()), keys: keys(key_pairs), net_minor: 1000 }
+        OrderRecord {
+            at_ms,
+            click_id: Some(click.to_owned()),
+            keys: keys(key_pairs),
+            net_minor: 1000,
+        }
     }
 
     fn attributed(set: &JourneySet, order: usize) -> (Vec<u32>, JoinKind, u32) {
@@ -848,12 +987,28 @@ mod tests {
             touch(80 * DAY_MS, 5, &a), // same instant as 4, higher index: after 4
             touch(75 * DAY_MS, 6, &a),
         ];
-        let set = resolve_journeys(&touches, &[order(order_at, &a)], &[], &JourneyConfig::default()).unwrap();
-        assert_eq!(attributed(&set, 0), (vec![1, 6, 4, 5, 2], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM));
+        let set = resolve_journeys(
+            &touches,
+            &[order(order_at, &a)],
+            &[],
+            &JourneyConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            attributed(&set, 0),
+            (
+                vec![1, 6, 4, 5, 2],
+                JoinKind::IdentityGraph,
+                FULL_CONFIDENCE_PPM
+            )
+        );
         // The too-old touch and the later touch are separate non-converting paths: an order lies between.
         assert_eq!(paths(&set), vec![vec![0], vec![3]]);
         assert_eq!(set.person_count, 1);
-        assert_eq!(set.converting_paths(&touches).iter().collect::<Vec<_>>(), vec![&[1u32, 6, 4, 5, 2][..]]);
+        assert_eq!(
+            set.converting_paths(&touches).iter().collect::<Vec<_>>(),
+            vec![&[1u32, 6, 4, 5, 2][..]]
+        );
     }
 
     #[test]
@@ -867,12 +1022,19 @@ mod tests {
             touch(7 * DAY_MS, 4, &p),
         ];
         // Orders listed out of time order: resolution goes by time, then index.
-        let orders = vec![order(6 * DAY_MS, &p), order(3 * DAY_MS, &p), order(6 * DAY_MS, &p)];
+        let orders = vec![
+            order(6 * DAY_MS, &p),
+            order(3 * DAY_MS, &p),
+            order(6 * DAY_MS, &p),
+        ];
         let set = resolve_journeys(&touches, &orders, &[], &JourneyConfig::default()).unwrap();
         assert_eq!(attributed(&set, 1).0, vec![0, 1]);
         assert_eq!(attributed(&set, 0).0, vec![2, 3]);
         // Same instant as order 0 but a higher index: the touches are already taken.
-        assert_eq!(set.outcomes[2], OrderOutcome::Unattributed(UnattributedReason::NoTouchInWindow));
+        assert_eq!(
+            set.outcomes[2],
+            OrderOutcome::Unattributed(UnattributedReason::NoTouchInWindow)
+        );
         assert_eq!(paths(&set), vec![vec![4]]);
     }
 
@@ -888,7 +1050,10 @@ mod tests {
         ];
         let orders = vec![order(40 * DAY_MS, &p), order(42 * DAY_MS, &p)];
         let set = resolve_journeys(&touches, &orders, &[], &JourneyConfig::default()).unwrap();
-        assert_eq!(set.outcomes[0], OrderOutcome::Unattributed(UnattributedReason::NoTouchInWindow));
+        assert_eq!(
+            set.outcomes[0],
+            OrderOutcome::Unattributed(UnattributedReason::NoTouchInWindow)
+        );
         assert_eq!(attributed(&set, 1).0, vec![2]);
         assert_eq!(paths(&set), vec![vec![0, 1], vec![3, 3]]);
     }
@@ -908,9 +1073,18 @@ mod tests {
             order(3 * DAY_MS, &[(ANON, "y")]),
         ];
         let set = resolve_journeys(&touches, &orders, &[], &JourneyConfig::default()).unwrap();
-        assert_eq!(attributed(&set, 0), (vec![3, 0, 1], JoinKind::Deterministic, FULL_CONFIDENCE_PPM));
-        assert_eq!(set.outcomes[1], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved));
-        assert_eq!(attributed(&set, 2), (vec![2], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM));
+        assert_eq!(
+            attributed(&set, 0),
+            (vec![3, 0, 1], JoinKind::Deterministic, FULL_CONFIDENCE_PPM)
+        );
+        assert_eq!(
+            set.outcomes[1],
+            OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)
+        );
+        assert_eq!(
+            attributed(&set, 2),
+            (vec![2], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM)
+        );
         assert_eq!(set.person_count, 2);
         assert!(set.non_converting.is_empty());
     }
@@ -920,7 +1094,10 @@ mod tests {
         let touches = vec![clicked_touch(DAY_MS, 7, "gclid-1", &[])];
         let orders = vec![clicked_order(2 * DAY_MS, "gclid-1", &[])];
         let set = resolve_journeys(&touches, &orders, &[], &JourneyConfig::default()).unwrap();
-        assert_eq!(attributed(&set, 0), (vec![0], JoinKind::Deterministic, FULL_CONFIDENCE_PPM));
+        assert_eq!(
+            attributed(&set, 0),
+            (vec![0], JoinKind::Deterministic, FULL_CONFIDENCE_PPM)
+        );
     }
 
     #[test]
@@ -932,12 +1109,27 @@ mod tests {
             order(2 * DAY_MS, &[]),
         ];
         let without = resolve_journeys(&touches, &orders, &[], &JourneyConfig::default()).unwrap();
-        assert_eq!(without.outcomes[0], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved));
-        let links = vec![IdentityLink { a: (ANON, "cookie".to_owned()), b: (KeyType::CustomerId, "cus_1".to_owned()) }];
+        assert_eq!(
+            without.outcomes[0],
+            OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)
+        );
+        let links = vec![IdentityLink {
+            a: (ANON, "cookie".to_owned()),
+            b: (KeyType::CustomerId, "cus_1".to_owned()),
+        }];
         let with = resolve_journeys(&touches, &orders, &links, &JourneyConfig::default()).unwrap();
-        assert_eq!(attributed(&with, 0), (vec![0], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM));
-        assert_eq!(with.outcomes[1], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved));
-        assert_eq!(with.outcomes[2], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved));
+        assert_eq!(
+            attributed(&with, 0),
+            (vec![0], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM)
+        );
+        assert_eq!(
+            with.outcomes[1],
+            OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)
+        );
+        assert_eq!(
+            with.outcomes[2],
+            OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)
+        );
         // The keyless touch is a person of its own, with a one-touch non-converting path.
         assert_eq!(with.person_count, 2);
         assert_eq!(paths(&with), vec![vec![1]]);
@@ -954,28 +1146,56 @@ mod tests {
         ];
         let anonymous_order = order(t, &[(KeyType::CustomerId, "guest-checkout")]);
 
-        let off = resolve_journeys(&touches, std::slice::from_ref(&anonymous_order), &[], &JourneyConfig::default()).unwrap();
-        assert_eq!(off.outcomes[0], OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved));
+        let off = resolve_journeys(
+            &touches,
+            std::slice::from_ref(&anonymous_order),
+            &[],
+            &JourneyConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            off.outcomes[0],
+            OrderOutcome::Unattributed(UnattributedReason::NoPersonResolved)
+        );
 
-        let on = JourneyConfig { probabilistic: true, ..JourneyConfig::default() };
-        let set = resolve_journeys(&touches, std::slice::from_ref(&anonymous_order), &[], &on).unwrap();
+        let on = JourneyConfig {
+            probabilistic: true,
+            ..JourneyConfig::default()
+        };
+        let set =
+            resolve_journeys(&touches, std::slice::from_ref(&anonymous_order), &[], &on).unwrap();
         // Two people were active in the window; the nearest touch (b) wins, confidence 1/(2+1).
-        assert_eq!(attributed(&set, 0), (vec![1], JoinKind::Probabilistic, 333_333));
+        assert_eq!(
+            attributed(&set, 0),
+            (vec![1], JoinKind::Probabilistic, 333_333)
+        );
         // Person a's touches were not claimed: one path, in time order; person c's is another.
         assert_eq!(paths(&set), vec![vec![2, 0], vec![3]]);
 
         // Person b's own (later) order claims b's touch first; the guess falls to person a.
         let orders = vec![anonymous_order, order(t + MINUTE, &[(ANON, "b")])];
         let set = resolve_journeys(&touches, &orders, &[], &on).unwrap();
-        assert_eq!(attributed(&set, 1), (vec![1], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM));
-        assert_eq!(attributed(&set, 0), (vec![2, 0], JoinKind::Probabilistic, 500_000));
+        assert_eq!(
+            attributed(&set, 1),
+            (vec![1], JoinKind::IdentityGraph, FULL_CONFIDENCE_PPM)
+        );
+        assert_eq!(
+            attributed(&set, 0),
+            (vec![2, 0], JoinKind::Probabilistic, 500_000)
+        );
         assert_eq!(paths(&set), vec![vec![3]]);
     }
 
     #[test]
     fn settings_are_validated() {
-        let bad = JourneyConfig { lookback_ms: -1, ..JourneyConfig::default() };
-        assert!(matches!(resolve_journeys(&[], &[], &[], &bad), Err(CoreError::InvalidJourneyConfig { .. })));
+        let bad = JourneyConfig {
+            lookback_ms: -1,
+            ..JourneyConfig::default()
+        };
+        assert!(matches!(
+            resolve_journeys(&[], &[], &[], &bad),
+            Err(CoreError::InvalidJourneyConfig { .. })
+        ));
         let empty = resolve_journeys(&[], &[], &[], &JourneyConfig::default()).unwrap();
         assert_eq!(empty.person_count, 0);
         assert!(empty.outcomes.is_empty());
@@ -995,7 +1215,12 @@ mod tests {
         };
         let mut interned_touches = InternedTouches::new();
         for touch in touches {
-            let keys: Vec<u32> = touch.keys.iter().filter(|k| !k.1.is_empty()).map(&mut key).collect();
+            let keys: Vec<u32> = touch
+                .keys
+                .iter()
+                .filter(|k| !k.1.is_empty())
+                .map(&mut key)
+                .collect();
             let click = touch.click_id.as_ref().filter(|c| !c.is_empty()).map(|c| {
                 let next = click_ids.len() as u32;
                 *click_ids.entry(c.clone()).or_insert(next)
@@ -1004,8 +1229,16 @@ mod tests {
         }
         let mut interned_orders = InternedOrders::new();
         for order in orders {
-            let keys: Vec<u32> = order.keys.iter().filter(|k| !k.1.is_empty()).map(&mut key).collect();
-            let click = order.click_id.as_ref().and_then(|c| click_ids.get(c).copied());
+            let keys: Vec<u32> = order
+                .keys
+                .iter()
+                .filter(|k| !k.1.is_empty())
+                .map(&mut key)
+                .collect();
+            let click = order
+                .click_id
+                .as_ref()
+                .and_then(|c| click_ids.get(c).copied());
             interned_orders.push(order.at_ms, click, &keys);
         }
         let links = links
@@ -1028,7 +1261,12 @@ mod tests {
             state ^= state << 17;
             state % n
         };
-        let kinds = [KeyType::AnonymousId, KeyType::EmailSha256, KeyType::CustomerId, KeyType::DeviceId];
+        let kinds = [
+            KeyType::AnonymousId,
+            KeyType::EmailSha256,
+            KeyType::CustomerId,
+            KeyType::DeviceId,
+        ];
         for round in 0..40 {
             let mut touches = Vec::new();
             for _ in 0..(20 + next(60)) {
@@ -1051,7 +1289,12 @@ mod tests {
                     key_pairs.push((kinds[next(4) as usize], format!("k{}", next(20))));
                 }
                 let click = (next(3) == 0).then(|| format!("c{}", next(14)));
-                orders.push(OrderRecord { at_ms: (next(45) as i64) * MINUTE * 7, click_id: click, keys: key_pairs, net_minor: 100 });
+                orders.push(OrderRecord {
+                    at_ms: (next(45) as i64) * MINUTE * 7,
+                    click_id: click,
+                    keys: key_pairs,
+                    net_minor: 100,
+                });
             }
             let links: Vec<IdentityLink> = (0..next(4))
                 .map(|_| IdentityLink {
@@ -1059,12 +1302,19 @@ mod tests {
                     b: (kinds[next(4) as usize], format!("k{}", next(20))),
                 })
                 .collect();
-            let config = JourneyConfig { lookback_ms: 60 * MINUTE * (1 + next(5) as i64), probabilistic: round % 2 == 0, probabilistic_window_ms: 30 * MINUTE };
+            let config = JourneyConfig {
+                lookback_ms: 60 * MINUTE * (1 + next(5) as i64),
+                probabilistic: round % 2 == 0,
+                probabilistic_window_ms: 30 * MINUTE,
+            };
             let expected = resolve_journeys(&touches, &orders, &links, &config).unwrap();
             let (t, o, l, keys, clicks) = intern_all(&touches, &orders, &links);
             let actual = resolve_interned_journeys(&t, &o, &l, keys, clicks, &config).unwrap();
             assert_eq!(actual, expected, "round {round}");
-            assert_eq!(actual.converting_paths_with(|i| t.channel[i as usize]), expected.converting_paths(&touches));
+            assert_eq!(
+                actual.converting_paths_with(|i| t.channel[i as usize]),
+                expected.converting_paths(&touches)
+            );
         }
     }
 
@@ -1072,8 +1322,22 @@ mod tests {
     fn interned_ids_out_of_range_are_refused() {
         let mut touches = InternedTouches::new();
         touches.push(0, 0, None, &[3]);
-        let result = resolve_interned_journeys(&touches, &InternedOrders::new(), &[], 3, 0, &JourneyConfig::default());
-        assert!(matches!(result, Err(CoreError::IndexOutOfRange { what: "identity key", index: 3, len: 3 })));
+        let result = resolve_interned_journeys(
+            &touches,
+            &InternedOrders::new(),
+            &[],
+            3,
+            0,
+            &JourneyConfig::default(),
+        );
+        assert!(matches!(
+            result,
+            Err(CoreError::IndexOutOfRange {
+                what: "identity key",
+                index: 3,
+                len: 3
+            })
+        ));
     }
 
     #[test]
@@ -1086,6 +1350,9 @@ mod tests {
         assert_eq!(store.get(0), Some(&[1u32, 2][..]));
         assert_eq!(store.get(1), Some(&[3u32][..]));
         assert_eq!(store.get(2), None);
-        assert_eq!(store.iter().collect::<Vec<_>>(), vec![&[1u32, 2][..], &[3u32][..]]);
+        assert_eq!(
+            store.iter().collect::<Vec<_>>(),
+            vec![&[1u32, 2][..], &[3u32][..]]
+        );
     }
 }

@@ -95,15 +95,30 @@ pub struct Currency {
 
 impl Currency {
     /// US dollar (2 decimal places).
-    pub const USD: Currency = Currency { code: *b"USD", exponent: 2 };
+    pub const USD: Currency = Currency {
+        code: *b"USD",
+        exponent: 2,
+    };
     /// Euro (2 decimal places).
-    pub const EUR: Currency = Currency { code: *b"EUR", exponent: 2 };
+    pub const EUR: Currency = Currency {
+        code: *b"EUR",
+        exponent: 2,
+    };
     /// Pound sterling (2 decimal places).
-    pub const GBP: Currency = Currency { code: *b"GBP", exponent: 2 };
+    pub const GBP: Currency = Currency {
+        code: *b"GBP",
+        exponent: 2,
+    };
     /// Japanese yen (no minor unit).
-    pub const JPY: Currency = Currency { code: *b"JPY", exponent: 0 };
+    pub const JPY: Currency = Currency {
+        code: *b"JPY",
+        exponent: 0,
+    };
     /// Kuwaiti dinar (3 decimal places).
-    pub const KWD: Currency = Currency { code: *b"KWD", exponent: 3 };
+    pub const KWD: Currency = Currency {
+        code: *b"KWD",
+        exponent: 3,
+    };
 
     /// Parses a three-letter code, ignoring case and surrounding whitespace.
     ///
@@ -111,7 +126,9 @@ impl Currency {
     /// amount is never interpreted with a guessed number of decimal places.
     pub fn parse(code: &str) -> Result<Currency> {
         let trimmed = code.trim();
-        let unknown = || CoreError::UnknownCurrency { code: code.to_owned() };
+        let unknown = || CoreError::UnknownCurrency {
+            code: code.to_owned(),
+        };
         let bytes = trimmed.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
             return Err(unknown());
@@ -124,7 +141,10 @@ impl Currency {
         CURRENCY_EXPONENTS
             .iter()
             .find(|(known, _)| known.as_bytes() == upper)
-            .map(|&(_, exponent)| Currency { code: upper, exponent })
+            .map(|&(_, exponent)| Currency {
+                code: upper,
+                exponent,
+            })
             .ok_or_else(unknown)
     }
 
@@ -148,7 +168,10 @@ impl Currency {
     pub fn all() -> impl Iterator<Item = Currency> {
         CURRENCY_EXPONENTS.iter().map(|&(code, exponent)| {
             let b = code.as_bytes();
-            Currency { code: [b[0], b[1], b[2]], exponent }
+            Currency {
+                code: [b[0], b[1], b[2]],
+                exponent,
+            }
         })
     }
 }
@@ -198,7 +221,10 @@ impl Money {
 
     /// Parses a major-unit decimal string such as `"14.35"`; see [`parse_signed_major_decimal`].
     pub fn parse_major(s: &str, currency: Currency) -> Result<Money> {
-        Ok(Money { minor: parse_signed_major_decimal(s, currency)?, currency })
+        Ok(Money {
+            minor: parse_signed_major_decimal(s, currency)?,
+            currency,
+        })
     }
 
     /// `self + other`, or an error on a currency mismatch or overflow.
@@ -207,8 +233,13 @@ impl Money {
         let minor = self
             .minor
             .checked_add(other.minor)
-            .ok_or(CoreError::Overflow { operation: "money addition" })?;
-        Ok(Money { minor, currency: self.currency })
+            .ok_or(CoreError::Overflow {
+                operation: "money addition",
+            })?;
+        Ok(Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     /// `self - other`, or an error on a currency mismatch or overflow.
@@ -217,20 +248,33 @@ impl Money {
         let minor = self
             .minor
             .checked_sub(other.minor)
-            .ok_or(CoreError::Overflow { operation: "money subtraction" })?;
-        Ok(Money { minor, currency: self.currency })
+            .ok_or(CoreError::Overflow {
+                operation: "money subtraction",
+            })?;
+        Ok(Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     /// The sum of `amounts`, all of which must be in `currency`.
-    pub fn checked_sum(currency: Currency, amounts: impl IntoIterator<Item = Money>) -> Result<Money> {
-        amounts.into_iter().try_fold(Money::zero(currency), Money::checked_add)
+    pub fn checked_sum(
+        currency: Currency,
+        amounts: impl IntoIterator<Item = Money>,
+    ) -> Result<Money> {
+        amounts
+            .into_iter()
+            .try_fold(Money::zero(currency), Money::checked_add)
     }
 
     fn same_currency(self, other: Money) -> Result<()> {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(CoreError::CurrencyMismatch { left: self.currency, right: other.currency })
+            Err(CoreError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
         }
     }
 }
@@ -238,7 +282,12 @@ impl Money {
 impl fmt::Display for Money {
     /// Formats as `"14.35 USD"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", format_minor(self.minor, self.currency), self.currency)
+        write!(
+            f,
+            "{} {}",
+            format_minor(self.minor, self.currency),
+            self.currency
+        )
     }
 }
 
@@ -260,7 +309,10 @@ pub fn parse_signed_major_decimal(s: &str, currency: Currency) -> Result<i64> {
 }
 
 fn parse_decimal(s: &str, currency: Currency, allow_negative: bool) -> Result<i64> {
-    let invalid = |reason: &'static str| CoreError::InvalidAmount { value: s.to_owned(), reason };
+    let invalid = |reason: &'static str| CoreError::InvalidAmount {
+        value: s.to_owned(),
+        reason,
+    };
     let trimmed = s.trim();
     let (negative, body) = match trimmed.as_bytes().first() {
         Some(b'-') => (true, &trimmed[1..]),
@@ -269,27 +321,37 @@ fn parse_decimal(s: &str, currency: Currency, allow_negative: bool) -> Result<i6
         None => return Err(invalid("empty string")),
     };
     if negative && !allow_negative {
-        return Err(CoreError::NegativeAmount { value: s.to_owned() });
+        return Err(CoreError::NegativeAmount {
+            value: s.to_owned(),
+        });
     }
     if body.contains(',') {
-        return Err(invalid("thousands separators or decimal commas are not accepted; use a plain number like 1234.56"));
+        return Err(invalid(
+            "thousands separators or decimal commas are not accepted; use a plain number like 1234.56",
+        ));
     }
     if body.contains(['e', 'E']) {
-        return Err(invalid("exponent notation is not accepted; use a plain number like 1234.56"));
+        return Err(invalid(
+            "exponent notation is not accepted; use a plain number like 1234.56",
+        ));
     }
     let (whole, fraction) = match body.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (body, None),
     };
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid("expected digits, optionally followed by '.' and more digits"));
+        return Err(invalid(
+            "expected digits, optionally followed by '.' and more digits",
+        ));
     }
     let fraction = fraction.unwrap_or("");
     if body.contains('.') && fraction.is_empty() {
         return Err(invalid("expected digits after the decimal point"));
     }
     if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid("expected digits, optionally followed by '.' and more digits"));
+        return Err(invalid(
+            "expected digits, optionally followed by '.' and more digits",
+        ));
     }
     let exponent = usize::from(currency.exponent());
     if fraction.len() > exponent && fraction.as_bytes()[exponent..].iter().any(|&b| b != b'0') {
@@ -300,7 +362,9 @@ fn parse_decimal(s: &str, currency: Currency, allow_negative: bool) -> Result<i6
         });
     }
     // Accumulate in i128 so that a long string overflows into a clear error, not a wrap.
-    let overflow = CoreError::Overflow { operation: "amount parsing" };
+    let overflow = CoreError::Overflow {
+        operation: "amount parsing",
+    };
     let mut magnitude: i128 = 0;
     let significant_fraction = &fraction[..fraction.len().min(exponent)];
     let padded_zeros = exponent - significant_fraction.len();
@@ -381,7 +445,9 @@ pub fn split_largest_remainder_exact(total: i64, weights: &[u64]) -> Result<Vec<
         return if total == 0 {
             Ok(Vec::new())
         } else {
-            Err(CoreError::InvalidWeights { reason: format!("cannot split {total} over zero parts") })
+            Err(CoreError::InvalidWeights {
+                reason: format!("cannot split {total} over zero parts"),
+            })
         };
     }
     let weight_sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
@@ -411,7 +477,10 @@ pub fn split_largest_remainder_exact(total: i64, weights: &[u64]) -> Result<Vec<
     }
     let sign: i128 = if total < 0 { -1 } else { 1 };
     // Each part is at most |total| ≤ 2^63, and with the sign applied it fits back into i64.
-    Ok(parts.into_iter().map(|p| (sign * p as i128) as i64).collect())
+    Ok(parts
+        .into_iter()
+        .map(|p| (sign * p as i128) as i64)
+        .collect())
 }
 
 /// The scale real-valued weights are mapped onto before an exact split: the largest weight
@@ -440,7 +509,9 @@ pub(crate) fn real_weights_to_exact(weights: &[f64]) -> Result<Vec<u64>> {
     for (index, &weight) in weights.iter().enumerate() {
         if !weight.is_finite() || weight < 0.0 {
             return Err(CoreError::InvalidWeights {
-                reason: format!("weight {index} is {weight}; weights must be finite and not negative"),
+                reason: format!(
+                    "weight {index} is {weight}; weights must be finite and not negative"
+                ),
             });
         }
         largest = largest.max(weight);
@@ -480,19 +551,33 @@ mod tests {
         assert_eq!(Currency::parse("usd").unwrap(), Currency::USD);
         assert_eq!(Currency::parse(" Eur ").unwrap().code(), "EUR");
         for (code, exponent) in [("JPY", 0), ("KRW", 0), ("CLP", 0), ("ISK", 0), ("VND", 0)] {
-            assert_eq!(Currency::parse(code).unwrap().exponent(), exponent, "{code}");
+            assert_eq!(
+                Currency::parse(code).unwrap().exponent(),
+                exponent,
+                "{code}"
+            );
         }
         for code in ["KWD", "BHD", "JOD", "OMR", "TND"] {
             assert_eq!(Currency::parse(code).unwrap().exponent(), 3, "{code}");
         }
-        for code in ["GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "BRL", "MXN",
-            "INR", "CNY", "HKD", "SGD", "NZD", "ZAR", "TRY", "IDR", "THB", "AED", "SAR", "ILS"]
-        {
+        for code in [
+            "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "BRL", "MXN",
+            "INR", "CNY", "HKD", "SGD", "NZD", "ZAR", "TRY", "IDR", "THB", "AED", "SAR", "ILS",
+        ] {
             assert_eq!(Currency::parse(code).unwrap().exponent(), 2, "{code}");
         }
-        assert!(matches!(Currency::parse("US"), Err(CoreError::UnknownCurrency { .. })));
-        assert!(matches!(Currency::parse("XYZ"), Err(CoreError::UnknownCurrency { .. })));
-        assert!(matches!(Currency::parse("U$D"), Err(CoreError::UnknownCurrency { .. })));
+        assert!(matches!(
+            Currency::parse("US"),
+            Err(CoreError::UnknownCurrency { .. })
+        ));
+        assert!(matches!(
+            Currency::parse("XYZ"),
+            Err(CoreError::UnknownCurrency { .. })
+        ));
+        assert!(matches!(
+            Currency::parse("U$D"),
+            Err(CoreError::UnknownCurrency { .. })
+        ));
         assert_eq!(Currency::JPY.minor_per_major(), 1);
         assert_eq!(Currency::KWD.minor_per_major(), 1000);
         assert_eq!(Currency::parse("jpy").unwrap(), Currency::JPY);
@@ -505,8 +590,17 @@ mod tests {
         assert_eq!(a.checked_add(b).unwrap(), Money::new(1500, usd()));
         assert_eq!(b.checked_sub(a).unwrap(), Money::new(-1370, usd()));
         let err = a.checked_add(Money::new(1, Currency::EUR)).unwrap_err();
-        assert_eq!(err, CoreError::CurrencyMismatch { left: Currency::USD, right: Currency::EUR });
-        assert_eq!(err.to_string(), "currency mismatch: cannot combine USD with EUR");
+        assert_eq!(
+            err,
+            CoreError::CurrencyMismatch {
+                left: Currency::USD,
+                right: Currency::EUR
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "currency mismatch: cannot combine USD with EUR"
+        );
         assert!(matches!(
             Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())),
             Err(CoreError::Overflow { .. })
@@ -531,31 +625,65 @@ mod tests {
         assert_eq!(parse_major_decimal("1.50000", usd()).unwrap(), 150);
         assert_eq!(parse_major_decimal(" +7.00 ", usd()).unwrap(), 700);
         assert_eq!(parse_major_decimal("1000", Currency::JPY).unwrap(), 1000);
-        assert_eq!(parse_major_decimal("1000.000", Currency::JPY).unwrap(), 1000);
+        assert_eq!(
+            parse_major_decimal("1000.000", Currency::JPY).unwrap(),
+            1000
+        );
         assert_eq!(parse_major_decimal("1.5", Currency::KWD).unwrap(), 1500);
         assert_eq!(parse_major_decimal("0.001", Currency::KWD).unwrap(), 1);
         // 0.1 + 0.2 is the classic float trap; here it is just 10 + 20.
-        assert_eq!(parse_major_decimal("0.10", usd()).unwrap() + parse_major_decimal("0.20", usd()).unwrap(), 30);
+        assert_eq!(
+            parse_major_decimal("0.10", usd()).unwrap()
+                + parse_major_decimal("0.20", usd()).unwrap(),
+            30
+        );
         assert_eq!(parse_signed_major_decimal("-3.10", usd()).unwrap(), -310);
         assert_eq!(parse_signed_major_decimal("-0.00", usd()).unwrap(), 0);
-        assert_eq!(parse_major_decimal("92233720368547758.07", usd()).unwrap(), i64::MAX);
-        assert_eq!(parse_signed_major_decimal("-92233720368547758.08", usd()).unwrap(), i64::MIN);
+        assert_eq!(
+            parse_major_decimal("92233720368547758.07", usd()).unwrap(),
+            i64::MAX
+        );
+        assert_eq!(
+            parse_signed_major_decimal("-92233720368547758.08", usd()).unwrap(),
+            i64::MIN
+        );
     }
 
     #[test]
     fn parse_major_decimal_refuses_what_it_cannot_read_exactly() {
         let err = parse_major_decimal("12.345", usd()).unwrap_err();
-        assert_eq!(err.to_string(), "invalid amount \"12.345\": more decimal places than USD allows (2)");
-        assert!(matches!(parse_major_decimal("1.5", Currency::JPY), Err(CoreError::TooManyDecimalPlaces { exponent: 0, .. })));
-        assert!(matches!(parse_major_decimal("-3.10", usd()), Err(CoreError::NegativeAmount { .. })));
-        for bad in ["", " ", "abc", "1,000.00", "1.2.3", ".5", "5.", "1e3", "--1", "+-1", "1 000", "0x10", "١٢"] {
+        assert_eq!(
+            err.to_string(),
+            "invalid amount \"12.345\": more decimal places than USD allows (2)"
+        );
+        assert!(matches!(
+            parse_major_decimal("1.5", Currency::JPY),
+            Err(CoreError::TooManyDecimalPlaces { exponent: 0, .. })
+        ));
+        assert!(matches!(
+            parse_major_decimal("-3.10", usd()),
+            Err(CoreError::NegativeAmount { .. })
+        ));
+        for bad in [
+            "", " ", "abc", "1,000.00", "1.2.3", ".5", "5.", "1e3", "--1", "+-1", "1 000", "0x10",
+            "١٢",
+        ] {
             assert!(
-                matches!(parse_signed_major_decimal(bad, usd()), Err(CoreError::InvalidAmount { .. })),
+                matches!(
+                    parse_signed_major_decimal(bad, usd()),
+                    Err(CoreError::InvalidAmount { .. })
+                ),
                 "{bad:?} should be invalid"
             );
         }
-        assert!(matches!(parse_major_decimal("92233720368547758.08", usd()), Err(CoreError::Overflow { .. })));
-        assert!(matches!(parse_major_decimal("99999999999999999999999999999999999999999", usd()), Err(CoreError::Overflow { .. })));
+        assert!(matches!(
+            parse_major_decimal("92233720368547758.08", usd()),
+            Err(CoreError::Overflow { .. })
+        ));
+        assert!(matches!(
+            parse_major_decimal("99999999999999999999999999999999999999999", usd()),
+            Err(CoreError::Overflow { .. })
+        ));
     }
 
     #[test]
@@ -588,33 +716,88 @@ mod tests {
 
     #[test]
     fn largest_remainder_examples() {
-        assert_eq!(split_largest_remainder_exact(100, &[1, 1, 1]).unwrap(), vec![34, 33, 33]);
-        assert_eq!(split_largest_remainder_exact(-100, &[1, 1, 1]).unwrap(), vec![-34, -33, -33]);
-        assert_eq!(split_largest_remainder_exact(2, &[1, 1, 1]).unwrap(), vec![1, 1, 0]);
+        assert_eq!(
+            split_largest_remainder_exact(100, &[1, 1, 1]).unwrap(),
+            vec![34, 33, 33]
+        );
+        assert_eq!(
+            split_largest_remainder_exact(-100, &[1, 1, 1]).unwrap(),
+            vec![-34, -33, -33]
+        );
+        assert_eq!(
+            split_largest_remainder_exact(2, &[1, 1, 1]).unwrap(),
+            vec![1, 1, 0]
+        );
         // Quotas 1.2, 1.8, 7.0 → floors 1, 1, 7; the one missing unit goes to remainder 0.8.
-        assert_eq!(split_largest_remainder_exact(10, &[12, 18, 70]).unwrap(), vec![1, 2, 7]);
-        assert_eq!(split_largest_remainder_exact(0, &[1, 2]).unwrap(), vec![0, 0]);
-        assert_eq!(split_largest_remainder_exact(7, &[0, 0]).unwrap(), vec![4, 3]);
-        assert_eq!(split_largest_remainder_exact(7, &[0, 5]).unwrap(), vec![0, 7]);
-        assert_eq!(split_largest_remainder_exact(0, &[]).unwrap(), Vec::<i64>::new());
-        assert!(matches!(split_largest_remainder_exact(1, &[]), Err(CoreError::InvalidWeights { .. })));
+        assert_eq!(
+            split_largest_remainder_exact(10, &[12, 18, 70]).unwrap(),
+            vec![1, 2, 7]
+        );
+        assert_eq!(
+            split_largest_remainder_exact(0, &[1, 2]).unwrap(),
+            vec![0, 0]
+        );
+        assert_eq!(
+            split_largest_remainder_exact(7, &[0, 0]).unwrap(),
+            vec![4, 3]
+        );
+        assert_eq!(
+            split_largest_remainder_exact(7, &[0, 5]).unwrap(),
+            vec![0, 7]
+        );
+        assert_eq!(
+            split_largest_remainder_exact(0, &[]).unwrap(),
+            Vec::<i64>::new()
+        );
+        assert!(matches!(
+            split_largest_remainder_exact(1, &[]),
+            Err(CoreError::InvalidWeights { .. })
+        ));
         assert_eq!(
             split_largest_remainder_exact(i64::MAX, &[u64::MAX, u64::MAX]).unwrap(),
             vec![i64::MAX / 2 + 1, i64::MAX / 2]
         );
         assert_eq!(
-            split_largest_remainder_exact(i64::MIN, &[1, 1, 1]).unwrap().iter().map(|&p| i128::from(p)).sum::<i128>(),
+            split_largest_remainder_exact(i64::MIN, &[1, 1, 1])
+                .unwrap()
+                .iter()
+                .map(|&p| i128::from(p))
+                .sum::<i128>(),
             i128::from(i64::MIN)
         );
-        assert_eq!(split_largest_remainder(100, &[0.5, 0.25, 0.25]).unwrap(), vec![50, 25, 25]);
+        assert_eq!(
+            split_largest_remainder(100, &[0.5, 0.25, 0.25]).unwrap(),
+            vec![50, 25, 25]
+        );
         assert_eq!(split_largest_remainder(1, &[1.0, 1.0]).unwrap(), vec![1, 0]);
-        assert_eq!(split_largest_remainder(1, &[1.0, 1.0 + 1e-9]).unwrap(), vec![0, 1]);
-        assert_eq!(split_largest_remainder(5, &[0.0, 0.0, 0.0]).unwrap(), vec![2, 2, 1]);
-        assert!(matches!(split_largest_remainder(5, &[1.0, f64::NAN]), Err(CoreError::InvalidWeights { .. })));
-        assert!(matches!(split_largest_remainder(5, &[1.0, -0.5]), Err(CoreError::InvalidWeights { .. })));
-        assert!(matches!(split_largest_remainder(5, &[f64::INFINITY]), Err(CoreError::InvalidWeights { .. })));
-        assert_eq!(split_ppb_exact(&[1, 1, 1]).unwrap(), vec![333_333_334, 333_333_333, 333_333_333]);
-        assert_eq!(split_ppb(&[2.0, 1.0]).unwrap(), vec![666_666_667, 333_333_333]);
+        assert_eq!(
+            split_largest_remainder(1, &[1.0, 1.0 + 1e-9]).unwrap(),
+            vec![0, 1]
+        );
+        assert_eq!(
+            split_largest_remainder(5, &[0.0, 0.0, 0.0]).unwrap(),
+            vec![2, 2, 1]
+        );
+        assert!(matches!(
+            split_largest_remainder(5, &[1.0, f64::NAN]),
+            Err(CoreError::InvalidWeights { .. })
+        ));
+        assert!(matches!(
+            split_largest_remainder(5, &[1.0, -0.5]),
+            Err(CoreError::InvalidWeights { .. })
+        ));
+        assert!(matches!(
+            split_largest_remainder(5, &[f64::INFINITY]),
+            Err(CoreError::InvalidWeights { .. })
+        ));
+        assert_eq!(
+            split_ppb_exact(&[1, 1, 1]).unwrap(),
+            vec![333_333_334, 333_333_333, 333_333_333]
+        );
+        assert_eq!(
+            split_ppb(&[2.0, 1.0]).unwrap(),
+            vec![666_666_667, 333_333_333]
+        );
     }
 
     proptest! {

@@ -17,7 +17,12 @@ pub const DEFAULT_SETTLEMENT_DAYS: u32 = 14;
 /// exactly the boundary it counts as settled) and it has no open dispute. An open dispute keeps
 /// it provisional however old it is. An order dated in the future relative to `now` (clock skew
 /// between sources) is provisional.
-pub fn is_provisional(order_at_ms: i64, now_ms: i64, settlement_days: u32, has_open_dispute: bool) -> bool {
+pub fn is_provisional(
+    order_at_ms: i64,
+    now_ms: i64,
+    settlement_days: u32,
+    has_open_dispute: bool,
+) -> bool {
     if has_open_dispute {
         return true;
     }
@@ -40,7 +45,10 @@ pub fn is_provisional(order_at_ms: i64, now_ms: i64, settlement_days: u32, has_o
 /// The excess remains visible in reconciliation, which sums the adjustments themselves.
 pub fn net_revenue(gross: Money, refunds: Money, chargebacks: Money) -> Result<Money> {
     let net = gross.checked_sub(refunds)?.checked_sub(chargebacks)?;
-    Ok(Money { minor: net.minor.max(0), currency: net.currency })
+    Ok(Money {
+        minor: net.minor.max(0),
+        currency: net.currency,
+    })
 }
 
 #[cfg(test)]
@@ -66,10 +74,22 @@ mod tests {
     #[test]
     fn net_revenue_subtracts_and_clamps() {
         let usd = |minor| Money::new(minor, Currency::USD);
-        assert_eq!(net_revenue(usd(10_000), usd(2_500), usd(0)).unwrap(), usd(7_500));
-        assert_eq!(net_revenue(usd(10_000), usd(2_500), usd(7_500)).unwrap(), usd(0));
-        assert_eq!(net_revenue(usd(10_000), usd(8_000), usd(7_500)).unwrap(), usd(0));
-        assert_eq!(net_revenue(usd(10_000), usd(0), usd(1)).unwrap(), usd(9_999));
+        assert_eq!(
+            net_revenue(usd(10_000), usd(2_500), usd(0)).unwrap(),
+            usd(7_500)
+        );
+        assert_eq!(
+            net_revenue(usd(10_000), usd(2_500), usd(7_500)).unwrap(),
+            usd(0)
+        );
+        assert_eq!(
+            net_revenue(usd(10_000), usd(8_000), usd(7_500)).unwrap(),
+            usd(0)
+        );
+        assert_eq!(
+            net_revenue(usd(10_000), usd(0), usd(1)).unwrap(),
+            usd(9_999)
+        );
         assert!(matches!(
             net_revenue(usd(10_000), Money::new(100, Currency::EUR), usd(0)),
             Err(CoreError::CurrencyMismatch { .. })

@@ -34,7 +34,10 @@ pub fn days_to_ms(days: u32) -> i64 {
 /// Guessing a zone for a bare local time is exactly how a day's revenue ends up on the wrong day.
 pub fn parse_instant_ms(s: &str) -> Result<i64> {
     let trimmed = s.trim();
-    let invalid = |reason: &'static str| CoreError::InvalidInstant { value: s.to_owned(), reason };
+    let invalid = |reason: &'static str| CoreError::InvalidInstant {
+        value: s.to_owned(),
+        reason,
+    };
     if let Ok(parsed) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok(parsed.timestamp_millis());
     }
@@ -49,14 +52,25 @@ pub fn parse_instant_ms(s: &str) -> Result<i64> {
         }
     }
     if NaiveDate::parse_from_str(trimmed, "%Y-%m-%d").is_ok() {
-        return Err(invalid("has no time of day; an instant needs a time and a UTC offset, e.g. 2024-03-01T12:00:00Z"));
+        return Err(invalid(
+            "has no time of day; an instant needs a time and a UTC offset, e.g. 2024-03-01T12:00:00Z",
+        ));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if NaiveDateTime::parse_from_str(trimmed, format).is_ok() {
-            return Err(invalid("has no UTC offset; add Z or an offset such as +02:00"));
+            return Err(invalid(
+                "has no UTC offset; add Z or an offset such as +02:00",
+            ));
         }
     }
-    Err(invalid("not an RFC 3339 timestamp such as 2024-03-01T12:00:00Z"))
+    Err(invalid(
+        "not an RFC 3339 timestamp such as 2024-03-01T12:00:00Z",
+    ))
 }
 
 /// Formats UTC milliseconds as RFC 3339 in UTC with milliseconds: `2024-03-01T12:00:00.000Z`.
@@ -70,7 +84,11 @@ pub fn format_instant_ms(at_ms: i64) -> Result<String> {
 /// Names are case-sensitive, as in the tz database; an unknown name is
 /// [`CoreError::UnknownTimeZone`] naming it.
 pub fn parse_time_zone(name: &str) -> Result<Tz> {
-    name.trim().parse::<Tz>().map_err(|_| CoreError::UnknownTimeZone { name: name.to_owned() })
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| CoreError::UnknownTimeZone {
+            name: name.to_owned(),
+        })
 }
 
 fn utc(at_ms: i64) -> Result<DateTime<Utc>> {
@@ -116,7 +134,11 @@ pub fn day_start_ms(day: NaiveDate, tz: Tz) -> Result<i64> {
                     for _ in 0..60 {
                         let earlier = start - 1000;
                         let local = utc(earlier)?.with_timezone(&tz).naive_local();
-                        if local >= midnight { start = earlier } else { break }
+                        if local >= midnight {
+                            start = earlier
+                        } else {
+                            break;
+                        }
                     }
                     return Ok(start);
                 }
@@ -164,7 +186,9 @@ impl TimeBucket {
             "day" => Ok(TimeBucket::Day),
             "week" => Ok(TimeBucket::Week),
             "month" => Ok(TimeBucket::Month),
-            _ => Err(CoreError::UnknownBucket { name: name.to_owned() }),
+            _ => Err(CoreError::UnknownBucket {
+                name: name.to_owned(),
+            }),
         }
     }
 
@@ -173,7 +197,9 @@ impl TimeBucket {
     pub fn start(&self, day: NaiveDate) -> NaiveDate {
         match self {
             TimeBucket::Day => day,
-            TimeBucket::Week => day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            TimeBucket::Week => {
+                day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+            }
             TimeBucket::Month => day.with_day(1).unwrap_or(day),
         }
     }
@@ -216,22 +242,53 @@ mod tests {
     #[test]
     fn instants_parse_with_offsets() {
         // 2024-03-01T12:00:00Z = 1709294400 s.
-        assert_eq!(parse_instant_ms("2024-03-01T12:00:00Z").unwrap(), 1_709_294_400_000);
-        assert_eq!(parse_instant_ms("2024-03-01T14:00:00+02:00").unwrap(), 1_709_294_400_000);
-        assert_eq!(parse_instant_ms("2024-03-01T07:00:00-05:00").unwrap(), 1_709_294_400_000);
-        assert_eq!(parse_instant_ms("2024-03-01T14:00:00+0200").unwrap(), 1_709_294_400_000);
-        assert_eq!(parse_instant_ms("2024-03-01 12:00:00Z").unwrap(), 1_709_294_400_000);
-        assert_eq!(parse_instant_ms("2024-03-01T12:00Z").unwrap(), 1_709_294_400_000);
-        assert_eq!(parse_instant_ms("2024-03-01T12:00:00.123Z").unwrap(), 1_709_294_400_123);
-        assert_eq!(parse_instant_ms("2024-03-01T12:00:00.1239999Z").unwrap(), 1_709_294_400_123);
-        assert_eq!(parse_instant_ms(" 2024-03-01t12:00:00z ").unwrap(), 1_709_294_400_000);
+        assert_eq!(
+            parse_instant_ms("2024-03-01T12:00:00Z").unwrap(),
+            1_709_294_400_000
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01T14:00:00+02:00").unwrap(),
+            1_709_294_400_000
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01T07:00:00-05:00").unwrap(),
+            1_709_294_400_000
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01T14:00:00+0200").unwrap(),
+            1_709_294_400_000
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01 12:00:00Z").unwrap(),
+            1_709_294_400_000
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01T12:00Z").unwrap(),
+            1_709_294_400_000
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01T12:00:00.123Z").unwrap(),
+            1_709_294_400_123
+        );
+        assert_eq!(
+            parse_instant_ms("2024-03-01T12:00:00.1239999Z").unwrap(),
+            1_709_294_400_123
+        );
+        assert_eq!(
+            parse_instant_ms(" 2024-03-01t12:00:00z ").unwrap(),
+            1_709_294_400_000
+        );
         assert_eq!(parse_instant_ms("1969-12-31T23:59:59.999Z").unwrap(), -1);
     }
 
     #[test]
     fn instants_without_offset_or_time_are_refused_by_name() {
         let err = parse_instant_ms("2024-03-01").unwrap_err();
-        assert!(err.to_string().starts_with("invalid instant \"2024-03-01\": has no time of day"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("invalid instant \"2024-03-01\": has no time of day"),
+            "{err}"
+        );
         let err = parse_instant_ms("2024-03-01T12:00:00").unwrap_err();
         assert!(err.to_string().contains("has no UTC offset"), "{err}");
         let err = parse_instant_ms("yesterday").unwrap_err();
@@ -242,14 +299,26 @@ mod tests {
 
     #[test]
     fn format_instant_round_trips() {
-        assert_eq!(format_instant_ms(1_709_294_400_123).unwrap(), "2024-03-01T12:00:00.123Z");
-        assert_eq!(parse_instant_ms(&format_instant_ms(-1).unwrap()).unwrap(), -1);
-        assert!(matches!(format_instant_ms(i64::MAX), Err(CoreError::InstantOutOfRange { .. })));
+        assert_eq!(
+            format_instant_ms(1_709_294_400_123).unwrap(),
+            "2024-03-01T12:00:00.123Z"
+        );
+        assert_eq!(
+            parse_instant_ms(&format_instant_ms(-1).unwrap()).unwrap(),
+            -1
+        );
+        assert!(matches!(
+            format_instant_ms(i64::MAX),
+            Err(CoreError::InstantOutOfRange { .. })
+        ));
     }
 
     #[test]
     fn zones_parse_and_name_bad_values() {
-        assert_eq!(parse_time_zone("Europe/Berlin").unwrap(), Tz::Europe__Berlin);
+        assert_eq!(
+            parse_time_zone("Europe/Berlin").unwrap(),
+            Tz::Europe__Berlin
+        );
         assert_eq!(parse_time_zone("UTC").unwrap(), Tz::UTC);
         let err = parse_time_zone("Mars/Olympus").unwrap_err();
         assert!(err.to_string().contains("\"Mars/Olympus\""), "{err}");
@@ -259,16 +328,28 @@ mod tests {
     fn days_depend_on_the_zone() {
         // 2024-03-01T23:30:00Z is still 1 March in New York but already 2 March in Berlin.
         let at = parse_instant_ms("2024-03-01T23:30:00Z").unwrap();
-        assert_eq!(day_in_zone(at, Tz::America__New_York).unwrap(), date(2024, 3, 1));
-        assert_eq!(day_in_zone(at, Tz::Europe__Berlin).unwrap(), date(2024, 3, 2));
+        assert_eq!(
+            day_in_zone(at, Tz::America__New_York).unwrap(),
+            date(2024, 3, 1)
+        );
+        assert_eq!(
+            day_in_zone(at, Tz::Europe__Berlin).unwrap(),
+            date(2024, 3, 2)
+        );
         assert_eq!(day_in_zone(at, Tz::UTC).unwrap(), date(2024, 3, 1));
-        assert!(matches!(day_in_zone(i64::MIN, Tz::UTC), Err(CoreError::InstantOutOfRange { .. })));
+        assert!(matches!(
+            day_in_zone(i64::MIN, Tz::UTC),
+            Err(CoreError::InstantOutOfRange { .. })
+        ));
     }
 
     #[test]
     fn day_starts_follow_daylight_saving() {
         let berlin = Tz::Europe__Berlin;
-        assert_eq!(day_start_ms(date(2024, 3, 1), berlin).unwrap(), parse_instant_ms("2024-02-29T23:00:00Z").unwrap());
+        assert_eq!(
+            day_start_ms(date(2024, 3, 1), berlin).unwrap(),
+            parse_instant_ms("2024-02-29T23:00:00Z").unwrap()
+        );
         // 31 March 2024 in Berlin has 23 hours, 27 October 2024 has 25.
         let (start, end) = day_range_ms(date(2024, 3, 31), berlin).unwrap();
         assert_eq!(end - start, 23 * 3_600_000);
@@ -276,12 +357,18 @@ mod tests {
         assert_eq!(end - start, 25 * 3_600_000);
         // Santiago springs forward at midnight: 8 September 2024 starts at 01:00 local (-03:00).
         let santiago = Tz::America__Santiago;
-        assert_eq!(day_start_ms(date(2024, 9, 8), santiago).unwrap(), parse_instant_ms("2024-09-08T01:00:00-03:00").unwrap());
+        assert_eq!(
+            day_start_ms(date(2024, 9, 8), santiago).unwrap(),
+            parse_instant_ms("2024-09-08T01:00:00-03:00").unwrap()
+        );
         // Samoa skipped 30 December 2011: it starts (and ends) when 31 December starts.
         let apia = Tz::Pacific__Apia;
         let skipped = day_range_ms(date(2011, 12, 30), apia).unwrap();
         assert_eq!(skipped.0, skipped.1);
-        assert_eq!(skipped.0, parse_instant_ms("2011-12-31T00:00:00+14:00").unwrap());
+        assert_eq!(
+            skipped.0,
+            parse_instant_ms("2011-12-31T00:00:00+14:00").unwrap()
+        );
         // Every instant of a day maps back to that day.
         let (start, end) = day_range_ms(date(2024, 9, 8), santiago).unwrap();
         assert_eq!(day_in_zone(start, santiago).unwrap(), date(2024, 9, 8));
@@ -301,7 +388,10 @@ mod tests {
         assert_eq!(TimeBucket::Month.start(date(2024, 3, 31)), date(2024, 3, 1));
         assert_eq!(TimeBucket::Day.key(date(2024, 3, 1)), "2024-03-01");
         assert_eq!(TimeBucket::parse("Week").unwrap(), TimeBucket::Week);
-        assert!(matches!(TimeBucket::parse("year"), Err(CoreError::UnknownBucket { .. })));
+        assert!(matches!(
+            TimeBucket::parse("year"),
+            Err(CoreError::UnknownBucket { .. })
+        ));
         assert_eq!(days_to_ms(30), 2_592_000_000);
     }
 }

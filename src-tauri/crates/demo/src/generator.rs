@@ -6,11 +6,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use lookback_store::{
-    AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, FxRate,
-    IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, InsertOutcome, NewRawEvent, Order,
-    OrderAdjustment, RawEventOutcome, Source, Touch, WriteTx,
-};
 use crate::calendar::{
     DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, day_of, day_string, days_from_civil, weekday,
 };
@@ -21,6 +16,11 @@ use crate::world::{
     PRICES_MINOR,
 };
 use crate::{DEMO_DAYS, DemoConfig, DemoError, DemoSummary};
+use lookback_store::{
+    AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, FxRate,
+    IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, InsertOutcome, NewRawEvent, Order,
+    OrderAdjustment, RawEventOutcome, Source, Touch, WriteTx,
+};
 
 const SHOP: &str = "demo-shopify";
 const PAYMENTS: &str = "demo-stripe";
@@ -347,7 +347,10 @@ impl<'a, 's> DemoWriter<'a, 's> {
             channel: "email".into(),
             creator_id: None,
         };
-        let payload = JsonObject::new().text("id", "newsletter").text("name", "Newsletter").finish();
+        let payload = JsonObject::new()
+            .text("id", "newsletter")
+            .text("name", "Newsletter")
+            .finish();
         self.raw(WEB, "campaigns", "newsletter", self.start_ms, &payload)?;
         self.tx.upsert_campaign(&newsletter)?;
         self.summary.campaigns += 1;

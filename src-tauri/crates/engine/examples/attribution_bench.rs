@@ -36,7 +36,11 @@ impl SplitMix {
 fn peak_rss_mb() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
+        })
         .and_then(|kb| kb.parse::<u64>().ok())
         .map(|kb| format!("{} MB", kb / 1024))
         .unwrap_or_else(|| "unknown".to_owned())
@@ -48,21 +52,32 @@ fn cpu_ms() -> u64 {
     std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|stat| {
-            let fields: Vec<u64> =
-                stat.rsplit(')').next()?.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+            let fields: Vec<u64> = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|f| f.parse().ok())
+                .collect();
             Some(fields.iter().sum::<u64>() * 10) // clock ticks of 10 ms
         })
         .unwrap_or(0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let people: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let people: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let orders_target = people * 6 / 100;
     let dir = tempfile::tempdir()?;
     // LOOKBACK_BENCH_DB=path keeps the workspace there; a second run with the same path skips the
     // write and times the runs from a clean slate (its old runs deleted).
     let kept = std::env::var_os("LOOKBACK_BENCH_DB").map(std::path::PathBuf::from);
-    let path = kept.clone().unwrap_or_else(|| dir.path().join("bench.lookback"));
+    let path = kept
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.lookback"));
     let now_ms = START_MS + (DAYS + 30) * DAY_MS;
     if kept.is_some() && path.exists() {
         let mut store = Store::open(&path)?;
@@ -81,7 +96,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut touches, mut orders) = (0u64, 0u64);
     let mut tx = store.begin()?;
     for day in 0..=DAYS {
-        let day_name = lookback_core::time::format_instant_ms(START_MS + day * DAY_MS)?[..10].to_owned();
+        let day_name =
+            lookback_core::time::format_instant_ms(START_MS + day * DAY_MS)?[..10].to_owned();
         tx.upsert_fx_rate(&FxRate {
             day: day_name,
             from_currency: "EUR".into(),
@@ -97,7 +113,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for k in 0..n {
             // Skewed channels: a few carry most traffic, as in real data.
             let channel = rng.below(CHANNELS).min(rng.below(CHANNELS));
-            let channel_name = if channel == 0 { "direct".to_owned() } else { format!("ch{channel:03}") };
+            let channel_name = if channel == 0 {
+                "direct".to_owned()
+            } else {
+                format!("ch{channel:03}")
+            };
             tx.insert_touch(&Touch {
                 touch_id: format!("t{person}-{k}"),
                 source: "bench".into(),
@@ -109,7 +129,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ad_id: None,
                 content_id: None,
                 click_id: None,
-                identity: IdentityKeys { anonymous_id: Some(anonymous.clone()), ..IdentityKeys::default() },
+                identity: IdentityKeys {
+                    anonymous_id: Some(anonymous.clone()),
+                    ..IdentityKeys::default()
+                },
                 raw_event_id: None,
             })?;
             touches += 1;
@@ -126,7 +149,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 currency: if eur { "EUR" } else { "USD" }.into(),
                 status: "paid".into(),
                 click_id: None,
-                identity: IdentityKeys { anonymous_id: Some(anonymous.clone()), ..IdentityKeys::default() },
+                identity: IdentityKeys {
+                    anonymous_id: Some(anonymous.clone()),
+                    ..IdentityKeys::default()
+                },
                 raw_event_id: None,
             })?;
             if rng.below(20) == 0 {
@@ -146,12 +172,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     tx.commit()?;
-    println!("write: {people} people, {touches} touches, {orders} orders, {CHANNELS} channels in {:.2?}", clock.elapsed());
+    println!(
+        "write: {people} people, {touches} touches, {orders} orders, {CHANNELS} channels in {:.2?}",
+        clock.elapsed()
+    );
     time_runs(&mut store, now_ms)
 }
 
 fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::Error>> {
-
     let params = ModelParams::default();
     store.clear_journey_cache()?;
     let clock = Instant::now();
@@ -170,7 +198,8 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     // The first load_journeys resolves and writes the cache; the second reads it.
     let watermark = store.input_watermark()?;
     let clock = Instant::now();
-    let (cached, facts, hit) = load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
+    let (cached, facts, hit) =
+        load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
     println!(
         "journeys resolved and cached: {:.2?} (from cache: {hit}; {} journey touches, {} distinct non-converting paths)",
         clock.elapsed(),
@@ -179,12 +208,20 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     );
     drop((cached, facts));
     let clock = Instant::now();
-    let (cached, facts, hit) = load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
-    println!("journeys from cache: {:.2?} (from cache: {hit})", clock.elapsed());
+    let (cached, facts, hit) =
+        load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
+    println!(
+        "journeys from cache: {:.2?} (from cache: {hit})",
+        clock.elapsed()
+    );
     for model in [Model::Markov, Model::Shapley, Model::Linear] {
         let clock = Instant::now();
         let computed = compute_run(model, &params, &facts, &cached)?;
-        println!("  compute only {model}: {:.2?} ({} credits)", clock.elapsed(), computed.credits.len());
+        println!(
+            "  compute only {model}: {:.2?} ({} credits)",
+            clock.elapsed(),
+            computed.credits.len()
+        );
     }
     drop((cached, facts));
 
@@ -203,7 +240,10 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
         );
     }
 
-    for (model, other) in [(Model::Linear, Model::Markov), (Model::Markov, Model::Linear)] {
+    for (model, other) in [
+        (Model::Linear, Model::Markov),
+        (Model::Markov, Model::Linear),
+    ] {
         let clock = Instant::now();
         let cpu = cpu_ms();
         let summary = run_model(store, model, &params, now_ms)?;
@@ -217,7 +257,11 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
             report.rows.len()
         );
     }
-    for (model, key) in [(Model::Linear, CreditKey::Creator), (Model::Markov, CreditKey::Creator), (Model::Linear, CreditKey::Order)] {
+    for (model, key) in [
+        (Model::Linear, CreditKey::Creator),
+        (Model::Markov, CreditKey::Creator),
+        (Model::Linear, CreditKey::Order),
+    ] {
         let clock = Instant::now();
         let cpu = cpu_ms();
         let summary = run_model(store, model, &params, now_ms)?;

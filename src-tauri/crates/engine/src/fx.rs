@@ -31,7 +31,14 @@ impl FxTable {
         let mut rates = HashMap::with_capacity(rows.len());
         for row in rows {
             let rate = FxRate::parse(&row.rate)?;
-            rates.insert((row.day.clone(), row.from_currency.clone(), row.to_currency.clone()), rate);
+            rates.insert(
+                (
+                    row.day.clone(),
+                    row.from_currency.clone(),
+                    row.to_currency.clone(),
+                ),
+                rate,
+            );
         }
         Ok(FxTable { rates })
     }
@@ -48,11 +55,18 @@ impl FxTable {
 
     /// Converts `minor` units of `from` into `to` on `day`; `Ok(None)` when no rate applies.
     /// The same currency converts to itself without a rate.
-    pub fn convert(&self, minor: i64, from: Currency, to: Currency, day: &str) -> Result<Option<i64>, EngineError> {
+    pub fn convert(
+        &self,
+        minor: i64,
+        from: Currency,
+        to: Currency,
+        day: &str,
+    ) -> Result<Option<i64>, EngineError> {
         if from == to {
             return Ok(Some(minor));
         }
-        let key = |a: Currency, b: Currency| (day.to_owned(), a.code().to_owned(), b.code().to_owned());
+        let key =
+            |a: Currency, b: Currency| (day.to_owned(), a.code().to_owned(), b.code().to_owned());
         if let Some(rate) = self.rates.get(&key(from, to)) {
             return Ok(Some(convert(minor, from, to, rate)?));
         }
@@ -66,14 +80,24 @@ impl FxTable {
 /// Converts `minor` of `from` into `to` with a rate quoted as one `to` = `rate` `from`:
 /// `minor · 10^exp_to · 10^scale / (mantissa · 10^exp_from)`, in `i128`, rounded once half to
 /// even — the same rounding rule as core's `convert`.
-pub fn convert_inverse(minor: i64, from: Currency, to: Currency, rate: &FxRate) -> Result<i64, CoreError> {
-    let overflow = || CoreError::Overflow { operation: "inverse currency conversion" };
+pub fn convert_inverse(
+    minor: i64,
+    from: Currency,
+    to: Currency,
+    rate: &FxRate,
+) -> Result<i64, CoreError> {
+    let overflow = || CoreError::Overflow {
+        operation: "inverse currency conversion",
+    };
     let pow10 = |n: u32| 10_i128.checked_pow(n).ok_or_else(overflow);
     let numerator = i128::from(minor)
         .checked_mul(pow10(u32::from(to.exponent()))?)
         .and_then(|n| n.checked_mul(pow10(rate.scale()).ok()?))
         .ok_or_else(overflow)?;
-    let denominator = rate.mantissa().checked_mul(pow10(u32::from(from.exponent()))?).ok_or_else(overflow)?;
+    let denominator = rate
+        .mantissa()
+        .checked_mul(pow10(u32::from(from.exponent()))?)
+        .ok_or_else(overflow)?;
     let rounded = div_round_half_even(numerator, denominator);
     i64::try_from(rounded).map_err(|_| overflow())
 }
@@ -83,7 +107,11 @@ fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
     let quotient = numerator.div_euclid(denominator);
     let remainder = numerator.rem_euclid(denominator);
     let twice = remainder * 2;
-    if twice > denominator || (twice == denominator && quotient % 2 != 0) { quotient + 1 } else { quotient }
+    if twice > denominator || (twice == denominator && quotient % 2 != 0) {
+        quotient + 1
+    } else {
+        quotient
+    }
 }
 
 #[cfg(test)]
@@ -102,26 +130,54 @@ mod tests {
 
     #[test]
     fn direct_inverse_same_and_missing() {
-        let table = FxTable::from_rows(&[row("2026-01-02", "EUR", "USD", "1.25"), row("2026-01-02", "USD", "JPY", "150")]).unwrap();
+        let table = FxTable::from_rows(&[
+            row("2026-01-02", "EUR", "USD", "1.25"),
+            row("2026-01-02", "USD", "JPY", "150"),
+        ])
+        .unwrap();
         let (eur, usd, jpy, gbp) = (Currency::EUR, Currency::USD, Currency::JPY, Currency::GBP);
-        assert_eq!(table.convert(1000, eur, usd, "2026-01-02").unwrap(), Some(1250));
+        assert_eq!(
+            table.convert(1000, eur, usd, "2026-01-02").unwrap(),
+            Some(1250)
+        );
         // 1000 USD cents read through USD→EUR inverted: 10.00 / 1.25 = 8.00 EUR.
-        assert_eq!(table.convert(1000, usd, eur, "2026-01-02").unwrap(), Some(800));
+        assert_eq!(
+            table.convert(1000, usd, eur, "2026-01-02").unwrap(),
+            Some(800)
+        );
         // 1500 JPY → USD through USD→JPY 150 inverted: 10.00 USD.
-        assert_eq!(table.convert(1500, jpy, usd, "2026-01-02").unwrap(), Some(1000));
+        assert_eq!(
+            table.convert(1500, jpy, usd, "2026-01-02").unwrap(),
+            Some(1000)
+        );
         assert_eq!(table.convert(1000, eur, usd, "2026-01-03").unwrap(), None);
         assert_eq!(table.convert(1000, gbp, usd, "2026-01-02").unwrap(), None);
-        assert_eq!(table.convert(777, usd, usd, "1999-01-01").unwrap(), Some(777));
+        assert_eq!(
+            table.convert(777, usd, usd, "1999-01-01").unwrap(),
+            Some(777)
+        );
     }
 
     #[test]
     fn inverse_rounds_half_to_even_once() {
         let rate = FxRate::parse("3").unwrap();
         // 1 cent / 3 = 0.333 → 0; 2 cents / 3 = 0.667 → 1; 15 cents / 2 = 7.5 → 8 (even).
-        assert_eq!(convert_inverse(1, Currency::USD, Currency::EUR, &rate).unwrap(), 0);
-        assert_eq!(convert_inverse(2, Currency::USD, Currency::EUR, &rate).unwrap(), 1);
+        assert_eq!(
+            convert_inverse(1, Currency::USD, Currency::EUR, &rate).unwrap(),
+            0
+        );
+        assert_eq!(
+            convert_inverse(2, Currency::USD, Currency::EUR, &rate).unwrap(),
+            1
+        );
         let two = FxRate::parse("2").unwrap();
-        assert_eq!(convert_inverse(15, Currency::USD, Currency::EUR, &two).unwrap(), 8);
-        assert_eq!(convert_inverse(13, Currency::USD, Currency::EUR, &two).unwrap(), 6);
+        assert_eq!(
+            convert_inverse(15, Currency::USD, Currency::EUR, &two).unwrap(),
+            8
+        );
+        assert_eq!(
+            convert_inverse(13, Currency::USD, Currency::EUR, &two).unwrap(),
+            6
+        );
     }
 }

@@ -163,7 +163,11 @@ fn key_type(kind: IdentityKeyType) -> KeyType {
 }
 
 /// Interns the non-empty keys of one record into `out` (cleared first).
-fn intern_keys(interner: &mut KeyInterner, out: &mut Vec<u32>, values: [(KeyType, Option<&str>); 5]) {
+fn intern_keys(
+    interner: &mut KeyInterner,
+    out: &mut Vec<u32>,
+    values: [(KeyType, Option<&str>); 5],
+) {
     out.clear();
     for (kind, value) in values {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -175,13 +179,19 @@ fn intern_keys(interner: &mut KeyInterner, out: &mut Vec<u32>, values: [(KeyType
 /// The reporting currency of the workspace.
 pub fn reporting_currency(store: &Store) -> Result<Currency, EngineError> {
     let code = store.reporting_currency()?;
-    Currency::parse(&code).map_err(|e| EngineError::InvalidSetting { field: "reporting_currency", detail: e.to_string() })
+    Currency::parse(&code).map_err(|e| EngineError::InvalidSetting {
+        field: "reporting_currency",
+        detail: e.to_string(),
+    })
 }
 
 /// The reporting time zone of the workspace.
 pub fn reporting_zone(store: &Store) -> Result<Tz, EngineError> {
     let name = store.reporting_timezone()?;
-    parse_time_zone(&name).map_err(|e| EngineError::InvalidSetting { field: "reporting_timezone", detail: e.to_string() })
+    parse_time_zone(&name).map_err(|e| EngineError::InvalidSetting {
+        field: "reporting_timezone",
+        detail: e.to_string(),
+    })
 }
 
 /// Loads every input of a run with lookback `lookback_days`, judging provisional orders at `now_ms`.
@@ -215,7 +225,9 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
                 let id = inputs.channel_names.len() as u32;
                 channel_ids.insert(touch.channel.to_owned(), id);
                 inputs.channel_names.push(touch.channel.to_owned());
-                inputs.direct_channels.push(is_direct_channel(touch.channel));
+                inputs
+                    .direct_channels
+                    .push(is_direct_channel(touch.channel));
                 id
             }
         };
@@ -230,15 +242,20 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
                 (KeyType::DeviceId, touch.device_id),
             ],
         );
-        let click = touch.click_id.filter(|c| !c.is_empty()).map(|click| match clicks.get(click) {
-            Some(&id) => id,
-            None => {
-                let id = clicks.len() as u32;
-                clicks.insert(click.into(), id);
-                id
-            }
-        });
-        inputs.touches.push(touch.occurred_at_ms, channel, click, &buffer);
+        let click = touch
+            .click_id
+            .filter(|c| !c.is_empty())
+            .map(|click| match clicks.get(click) {
+                Some(&id) => id,
+                None => {
+                    let id = clicks.len() as u32;
+                    clicks.insert(click.into(), id);
+                    id
+                }
+            });
+        inputs
+            .touches
+            .push(touch.occurred_at_ms, channel, click, &buffer);
         inputs.touch_rowids.push(touch.rowid);
     })?;
 
@@ -264,7 +281,11 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
             ],
         );
         // A click id no touch carries can join nothing: it needs no id.
-        let click = order.click_id.as_deref().filter(|c| !c.is_empty()).and_then(|c| clicks.get(c).copied());
+        let click = order
+            .click_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .and_then(|c| clicks.get(c).copied());
         inputs.orders.push(order.occurred_at_ms, click, &buffer);
     })?;
     inputs.key_count = keys.count;
@@ -292,7 +313,15 @@ pub fn load_order_facts(
             return;
         }
         each(&item.order);
-        match order_facts(&item, currency, zone, &fx, settings.settlement_days, now_ms, &mut days) {
+        match order_facts(
+            &item,
+            currency,
+            zone,
+            &fx,
+            settings.settlement_days,
+            now_ms,
+            &mut days,
+        ) {
             Ok(order) => facts.push(order),
             Err(e) => failure = Some(e),
         }

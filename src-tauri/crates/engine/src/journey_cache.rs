@@ -15,7 +15,9 @@
 //! reporting zone are not in it: they are read fresh on every run, because they depend on `now`
 //! and on settings the watermark does not cover.
 
-use lookback_core::journey::{ChannelPaths, JoinKind, JourneySet, OrderOutcome, UnattributedReason};
+use lookback_core::journey::{
+    ChannelPaths, JoinKind, JourneySet, OrderOutcome, UnattributedReason,
+};
 
 use crate::EngineError;
 use crate::inputs::{FxMap, Inputs};
@@ -46,7 +48,12 @@ pub struct CachedTouch {
 pub enum CachedOutcome {
     Unattributed(UnattributedReason),
     /// Its touches are `touches[start..end]` of [`CachedJourneys`], in journey order.
-    Attributed { join_kind: JoinKind, confidence_ppm: u32, start: u32, end: u32 },
+    Attributed {
+        join_kind: JoinKind,
+        confidence_ppm: u32,
+        start: u32,
+        end: u32,
+    },
 }
 
 /// Everything a model run needs from journey resolution.
@@ -89,7 +96,9 @@ impl CachedJourneys {
         let mut touches = Vec::new();
         for outcome in &journeys.outcomes {
             match outcome {
-                OrderOutcome::Unattributed(reason) => outcomes.push(CachedOutcome::Unattributed(*reason)),
+                OrderOutcome::Unattributed(reason) => {
+                    outcomes.push(CachedOutcome::Unattributed(*reason))
+                }
                 OrderOutcome::Attributed(journey) => {
                     let start = touches.len() as u32;
                     for &touch in &journey.touches {
@@ -140,7 +149,9 @@ impl CachedJourneys {
     /// The touches of an attributed outcome.
     pub fn journey(&self, outcome: &CachedOutcome) -> Option<&[CachedTouch]> {
         match *outcome {
-            CachedOutcome::Attributed { start, end, .. } => Some(&self.touches[start as usize..end as usize]),
+            CachedOutcome::Attributed { start, end, .. } => {
+                Some(&self.touches[start as usize..end as usize])
+            }
             CachedOutcome::Unattributed(_) => None,
         }
     }
@@ -163,7 +174,9 @@ impl CachedJourneys {
     /// The two blobs stored in `journey_cache` (format [`CACHE_FORMAT`]): the journeys, and the
     /// non-converting paths (read only by data-driven models).
     pub fn encode(&self) -> (Vec<u8>, Vec<u8>) {
-        let mut out = Encoder(Vec::with_capacity(16 * self.touches.len() + 4 * self.non_converting.len() + 1024));
+        let mut out = Encoder(Vec::with_capacity(
+            16 * self.touches.len() + 4 * self.non_converting.len() + 1024,
+        ));
         out.u64(self.channel_names.len() as u64);
         for name in &self.channel_names {
             out.str(name);
@@ -177,7 +190,12 @@ impl CachedJourneys {
             match *outcome {
                 CachedOutcome::Unattributed(UnattributedReason::NoPersonResolved) => out.u64(0),
                 CachedOutcome::Unattributed(UnattributedReason::NoTouchInWindow) => out.u64(1),
-                CachedOutcome::Attributed { join_kind, confidence_ppm, start, end } => {
+                CachedOutcome::Attributed {
+                    join_kind,
+                    confidence_ppm,
+                    start,
+                    end,
+                } => {
                     out.u64(match join_kind {
                         JoinKind::Deterministic => 2,
                         JoinKind::IdentityGraph => 3,
@@ -215,9 +233,13 @@ impl CachedJourneys {
     pub fn decode(bytes: &[u8], paths: Option<&[u8]>) -> Option<CachedJourneys> {
         let mut input = Decoder { bytes, at: 0 };
         let channels = input.len()?;
-        let channel_names = (0..channels).map(|_| input.str()).collect::<Option<Vec<_>>>()?;
+        let channel_names = (0..channels)
+            .map(|_| input.str())
+            .collect::<Option<Vec<_>>>()?;
         let strings_len = input.len()?;
-        let strings = (0..strings_len).map(|_| input.str()).collect::<Option<Vec<_>>>()?;
+        let strings = (0..strings_len)
+            .map(|_| input.str())
+            .collect::<Option<Vec<_>>>()?;
         let order_count = input.len()?;
         let mut outcomes = Vec::with_capacity(order_count);
         let mut next_start = 0u32;
@@ -226,13 +248,21 @@ impl CachedJourneys {
                 0 => CachedOutcome::Unattributed(UnattributedReason::NoPersonResolved),
                 1 => CachedOutcome::Unattributed(UnattributedReason::NoTouchInWindow),
                 tag @ 2..=4 => {
-                    let join_kind = [JoinKind::Deterministic, JoinKind::IdentityGraph, JoinKind::Probabilistic]
-                        [(tag - 2) as usize];
+                    let join_kind = [
+                        JoinKind::Deterministic,
+                        JoinKind::IdentityGraph,
+                        JoinKind::Probabilistic,
+                    ][(tag - 2) as usize];
                     let confidence_ppm = u32::try_from(input.u64()?).ok()?;
                     let len = u32::try_from(input.u64()?).ok()?;
                     let start = next_start;
                     next_start = start.checked_add(len)?;
-                    CachedOutcome::Attributed { join_kind, confidence_ppm, start, end: next_start }
+                    CachedOutcome::Attributed {
+                        join_kind,
+                        confidence_ppm,
+                        start,
+                        end: next_start,
+                    }
                 }
                 _ => return None,
             };
@@ -253,12 +283,22 @@ impl CachedJourneys {
         for _ in 0..touch_count {
             let rowid = input.i64()?;
             let at_ms = input.i64()?;
-            let channel = u32::try_from(input.u64()?).ok().filter(|&c| (c as usize) < channel_names.len())?;
+            let channel = u32::try_from(input.u64()?)
+                .ok()
+                .filter(|&c| (c as usize) < channel_names.len())?;
             let touch_id = string_id(input.u64()?).filter(|&id| id != NONE)?;
             let creator = string_id(input.u64()?)?;
             let campaign = string_id(input.u64()?)?;
             let content = string_id(input.u64()?)?;
-            touches.push(CachedTouch { rowid, at_ms, channel, touch_id, creator, campaign, content });
+            touches.push(CachedTouch {
+                rowid,
+                at_ms,
+                channel,
+                touch_id,
+                creator,
+                campaign,
+                content,
+            });
         }
         if input.at != bytes.len() {
             return None;
@@ -275,7 +315,11 @@ impl CachedJourneys {
                 let len = input.len()?;
                 path.clear();
                 for _ in 0..len {
-                    path.push(u32::try_from(input.u64()?).ok().filter(|&c| (c as usize) < channel_names.len())?);
+                    path.push(
+                        u32::try_from(input.u64()?)
+                            .ok()
+                            .filter(|&c| (c as usize) < channel_names.len())?,
+                    );
                 }
                 if path.is_empty() {
                     return None;
@@ -304,7 +348,12 @@ pub fn journey_rowids(inputs: &Inputs, journeys: &JourneySet) -> Vec<i64> {
         .outcomes
         .iter()
         .filter_map(OrderOutcome::journey)
-        .flat_map(|journey| journey.touches.iter().map(|&t| inputs.touch_rowids[t as usize]))
+        .flat_map(|journey| {
+            journey
+                .touches
+                .iter()
+                .map(|&t| inputs.touch_rowids[t as usize])
+        })
         .collect();
     rowids.sort_unstable();
     rowids.dedup();
@@ -388,7 +437,9 @@ impl Decoder<'_> {
     }
     fn str(&mut self) -> Option<String> {
         let len = self.len()?;
-        let value = std::str::from_utf8(&self.bytes[self.at..self.at + len]).ok()?.to_owned();
+        let value = std::str::from_utf8(&self.bytes[self.at..self.at + len])
+            .ok()?
+            .to_owned();
         self.at += len;
         Some(value)
     }
@@ -405,17 +456,57 @@ mod tests {
         CachedJourneys {
             channel_names: (0..301).map(|c| format!("ch{c}")).collect(),
             outcomes: vec![
-                CachedOutcome::Attributed { join_kind: JoinKind::Probabilistic, confidence_ppm: 333_333, start: 0, end: 2 },
+                CachedOutcome::Attributed {
+                    join_kind: JoinKind::Probabilistic,
+                    confidence_ppm: 333_333,
+                    start: 0,
+                    end: 2,
+                },
                 CachedOutcome::Unattributed(UnattributedReason::NoTouchInWindow),
                 CachedOutcome::Unattributed(UnattributedReason::NoPersonResolved),
-                CachedOutcome::Attributed { join_kind: JoinKind::Deterministic, confidence_ppm: 1_000_000, start: 2, end: 3 },
+                CachedOutcome::Attributed {
+                    join_kind: JoinKind::Deterministic,
+                    confidence_ppm: 1_000_000,
+                    start: 2,
+                    end: 3,
+                },
             ],
             touches: vec![
-                CachedTouch { rowid: 7, at_ms: -5, channel: 300, touch_id: 0, creator: 1, campaign: NONE, content: NONE },
-                CachedTouch { rowid: 1 << 40, at_ms: 1_767_225_600_000, channel: 0, touch_id: 2, creator: NONE, campaign: 3, content: 1 },
-                CachedTouch { rowid: 9, at_ms: 0, channel: 1, touch_id: 4, creator: 1, campaign: 3, content: NONE },
+                CachedTouch {
+                    rowid: 7,
+                    at_ms: -5,
+                    channel: 300,
+                    touch_id: 0,
+                    creator: 1,
+                    campaign: NONE,
+                    content: NONE,
+                },
+                CachedTouch {
+                    rowid: 1 << 40,
+                    at_ms: 1_767_225_600_000,
+                    channel: 0,
+                    touch_id: 2,
+                    creator: NONE,
+                    campaign: 3,
+                    content: 1,
+                },
+                CachedTouch {
+                    rowid: 9,
+                    at_ms: 0,
+                    channel: 1,
+                    touch_id: 4,
+                    creator: 1,
+                    campaign: 3,
+                    content: NONE,
+                },
             ],
-            strings: vec!["t1".into(), "cr".into(), "t2".into(), "".into(), "t3 ünï".into()],
+            strings: vec![
+                "t1".into(),
+                "cr".into(),
+                "t2".into(),
+                "".into(),
+                "t3 ünï".into(),
+            ],
             non_converting,
             non_converting_counts: vec![3, 1],
             has_non_converting: true,
@@ -426,20 +517,34 @@ mod tests {
     fn encoding_round_trips() {
         let cached = sample();
         let (journeys, paths) = cached.encode();
-        assert_eq!(CachedJourneys::decode(&journeys, Some(&paths)), Some(cached.clone()));
+        assert_eq!(
+            CachedJourneys::decode(&journeys, Some(&paths)),
+            Some(cached.clone())
+        );
         let without = CachedJourneys::decode(&journeys, None).unwrap();
         assert!(without.non_converting.is_empty() && !without.has_non_converting);
-        assert_eq!((without.outcomes, without.touches, without.strings), (cached.outcomes, cached.touches, cached.strings));
+        assert_eq!(
+            (without.outcomes, without.touches, without.strings),
+            (cached.outcomes, cached.touches, cached.strings)
+        );
     }
 
     #[test]
     fn a_damaged_payload_is_no_cache() {
         let (journeys, paths) = sample().encode();
         for cut in [0, 1, journeys.len() / 2, journeys.len() - 1] {
-            assert_eq!(CachedJourneys::decode(&journeys[..cut], Some(&paths)), None, "cut at {cut}");
+            assert_eq!(
+                CachedJourneys::decode(&journeys[..cut], Some(&paths)),
+                None,
+                "cut at {cut}"
+            );
         }
         for cut in [0, 1, paths.len() / 2, paths.len() - 1] {
-            assert_eq!(CachedJourneys::decode(&journeys, Some(&paths[..cut])), None, "paths cut at {cut}");
+            assert_eq!(
+                CachedJourneys::decode(&journeys, Some(&paths[..cut])),
+                None,
+                "paths cut at {cut}"
+            );
         }
         let mut longer = journeys.clone();
         longer.push(0);
@@ -453,7 +558,10 @@ mod tests {
             paths.push(path);
         }
         let (distinct, counts) = distinct_paths(&paths);
-        assert_eq!(distinct.iter().collect::<Vec<_>>(), vec![&[1u32, 2][..], &[3], &[3, 1]]);
+        assert_eq!(
+            distinct.iter().collect::<Vec<_>>(),
+            vec![&[1u32, 2][..], &[3], &[3, 1]]
+        );
         assert_eq!(counts, vec![3, 1, 1]);
     }
 }

@@ -31,10 +31,15 @@ pub mod journey_cache;
 pub mod model_settings;
 pub mod run;
 
-pub use inputs::{DIRECT_CHANNELS, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts};
+pub use inputs::{
+    DIRECT_CHANNELS, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts,
+};
 pub use journey_cache::CachedJourneys;
 pub use model_settings::{changed_by, current_model, set_model};
-pub use run::{ComputedCredit, ComputedRun, MissingFx, RunSummary, compute_run, load_journeys, resolve, run_model};
+pub use run::{
+    ComputedCredit, ComputedRun, MissingFx, RunSummary, compute_run, load_journeys, resolve,
+    run_model,
+};
 
 use lookback_core::CoreError;
 use lookback_store::StoreError;

@@ -35,14 +35,21 @@ pub fn changed_by(profile: Option<&str>) -> String {
 /// The workspace's current model and its parameters (see the module docs for `{}`).
 pub fn current_model(store: &Store) -> Result<(Model, ModelParams), EngineError> {
     let settings = store.settings()?;
-    let model = Model::parse(&settings.model)
-        .map_err(|e| EngineError::InvalidSetting { field: "model", detail: e.to_string() })?;
+    let model = Model::parse(&settings.model).map_err(|e| EngineError::InvalidSetting {
+        field: "model",
+        detail: e.to_string(),
+    })?;
     let text = settings.model_parameters.trim();
     let params = if text.is_empty() || text == "{}" {
-        ModelParams { lookback_days: settings.lookback_days, ..ModelParams::default() }
+        ModelParams {
+            lookback_days: settings.lookback_days,
+            ..ModelParams::default()
+        }
     } else {
-        ModelParams::parse_canonical(text)
-            .map_err(|e| EngineError::InvalidSetting { field: "model_parameters", detail: e.to_string() })?
+        ModelParams::parse_canonical(text).map_err(|e| EngineError::InvalidSetting {
+            field: "model_parameters",
+            detail: e.to_string(),
+        })?
     };
     Ok((model, params))
 }
@@ -71,10 +78,14 @@ pub fn set_model(
         });
     }
     if reason.trim().is_empty() {
-        return Err(EngineError::InvalidModelChange { reason: "a reason is required (it goes into the model log)".into() });
+        return Err(EngineError::InvalidModelChange {
+            reason: "a reason is required (it goes into the model log)".into(),
+        });
     }
     if changed_by.trim().is_empty() {
-        return Err(EngineError::InvalidModelChange { reason: "who made the change is required".into() });
+        return Err(EngineError::InvalidModelChange {
+            reason: "who made the change is required".into(),
+        });
     }
     let change = store.set_model_with_log(&ModelChangeRequest {
         changed_at_ms: now_ms,

@@ -9,18 +9,25 @@
 
 use lookback_core::CoreError;
 use lookback_core::attribution::{
-    JourneyTouch, LearnedWeights, Model, ModelParams, TrainingPath, credit_journey, learn_weights, training_paths,
+    JourneyTouch, LearnedWeights, Model, ModelParams, TrainingPath, credit_journey, learn_weights,
+    training_paths,
 };
-use lookback_core::journey::{ChannelPaths, JoinKind as CoreJoinKind, JourneySet, resolve_interned_journeys};
+use lookback_core::journey::{
+    ChannelPaths, JoinKind as CoreJoinKind, JourneySet, resolve_interned_journeys,
+};
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
 use lookback_store::{
-    CreditGrouping, JoinKind, NamedRunCredit, NewRun, ReportedRunOrder, RunChannelWeight, RunCreditTotal, RunOrder,
-    RunOrderFilter, RunOrderOutcome, Store,
+    CreditGrouping, JoinKind, NamedRunCredit, NewRun, ReportedRunOrder, RunChannelWeight,
+    RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
 };
 
 use crate::EngineError;
-use crate::inputs::{FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts, reporting_currency};
-use crate::journey_cache::{CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, journey_rowids};
+use crate::inputs::{
+    FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts, reporting_currency,
+};
+use crate::journey_cache::{
+    CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, journey_rowids,
+};
 
 /// Orders of one order currency that could not be converted to the reporting currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,8 +121,15 @@ pub fn load_journeys(
     with_paths: bool,
 ) -> Result<(CachedJourneys, Vec<OrderFacts>, bool), EngineError> {
     let probabilistic = store.settings()?.probabilistic_matching;
-    let cached = store.journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT, with_paths)?;
-    let decoded = cached.and_then(|(journeys, paths)| CachedJourneys::decode(&journeys, paths.as_deref()));
+    let cached = store.journey_cache(
+        input_watermark,
+        lookback_days,
+        probabilistic,
+        CACHE_FORMAT,
+        with_paths,
+    )?;
+    let decoded =
+        cached.and_then(|(journeys, paths)| CachedJourneys::decode(&journeys, paths.as_deref()));
     if let Some(journeys) = decoded {
         let facts = load_order_facts(store, now_ms, |_| {})?;
         if facts.len() == journeys.outcomes.len() {
@@ -130,7 +144,15 @@ pub fn load_journeys(
     let facts = inputs.order_facts;
     if store.input_watermark()? == input_watermark {
         let (encoded, paths) = journeys.encode();
-        store.put_journey_cache(input_watermark, lookback_days, probabilistic, CACHE_FORMAT, now_ms, &encoded, &paths)?;
+        store.put_journey_cache(
+            input_watermark,
+            lookback_days,
+            probabilistic,
+            CACHE_FORMAT,
+            now_ms,
+            &encoded,
+            &paths,
+        )?;
     }
     Ok((journeys, facts, false))
 }
@@ -155,27 +177,49 @@ pub fn compute_run(
 ) -> Result<ComputedRun, EngineError> {
     params.validate()?;
     if facts.len() != journeys.outcomes.len() {
-        return Err(CoreError::IndexOutOfRange { what: "order", index: facts.len(), len: journeys.outcomes.len() }.into());
-    }
-    if model.is_data_driven() && !journeys.has_non_converting {
-        return Err(CoreError::InvalidModelParams {
-            reason: format!("the {model} model learns from non-converting paths, and they were not loaded"),
+        return Err(CoreError::IndexOutOfRange {
+            what: "order",
+            index: facts.len(),
+            len: journeys.outcomes.len(),
         }
         .into());
     }
-    let direct_channels: Vec<bool> = journeys.channel_names.iter().map(|name| is_direct_channel(name)).collect();
+    if model.is_data_driven() && !journeys.has_non_converting {
+        return Err(CoreError::InvalidModelParams {
+            reason: format!(
+                "the {model} model learns from non-converting paths, and they were not loaded"
+            ),
+        }
+        .into());
+    }
+    let direct_channels: Vec<bool> = journeys
+        .channel_names
+        .iter()
+        .map(|name| is_direct_channel(name))
+        .collect();
     let learned = if model.is_data_driven() {
         let converting = journeys.converting_paths();
         let none = ChannelPaths::new();
         let mut paths = training_paths(&converting, &none);
-        paths.extend(journeys.non_converting.iter().zip(&journeys.non_converting_counts).map(|(channels, &count)| {
-            TrainingPath { channels, conversions: 0, non_conversions: count }
-        }));
+        paths.extend(
+            journeys
+                .non_converting
+                .iter()
+                .zip(&journeys.non_converting_counts)
+                .map(|(channels, &count)| TrainingPath {
+                    channels,
+                    conversions: 0,
+                    non_conversions: count,
+                }),
+        );
         Some(learn_weights(model, &paths)?)
     } else {
         None
     };
-    let channel_weights = learned.as_ref().map(LearnedWeights::weight_by_channel).unwrap_or_default();
+    let channel_weights = learned
+        .as_ref()
+        .map(LearnedWeights::weight_by_channel)
+        .unwrap_or_default();
 
     let mut orders = Vec::with_capacity(facts.len());
     let mut credits = Vec::new();
@@ -184,7 +228,11 @@ pub fn compute_run(
     for (index, (outcome, facts)) in journeys.outcomes.iter().zip(facts).enumerate() {
         let journey = journeys.journey(outcome);
         let (join_kind, confidence_ppm) = match *outcome {
-            CachedOutcome::Attributed { join_kind, confidence_ppm, .. } => (Some(store_join_kind(join_kind)), confidence_ppm),
+            CachedOutcome::Attributed {
+                join_kind,
+                confidence_ppm,
+                ..
+            } => (Some(store_join_kind(join_kind)), confidence_ppm),
             CachedOutcome::Unattributed(_) => (None, 0),
         };
         let run_outcome = match (&facts.missing_fx, journey) {
@@ -205,13 +253,33 @@ pub fn compute_run(
             day_start_ms: facts.day_start_ms,
             day_end_ms: facts.day_end_ms,
         });
-        let (RunOrderOutcome::Attributed, Some(journey), Some(kind)) = (run_outcome, journey, join_kind) else { continue };
+        let (RunOrderOutcome::Attributed, Some(journey), Some(kind)) =
+            (run_outcome, journey, join_kind)
+        else {
+            continue;
+        };
         buffer.clear();
-        buffer.extend(journey.iter().map(|touch| JourneyTouch { at_ms: touch.at_ms, channel: touch.channel }));
-        let touch_credits =
-            credit_journey(model, params, &buffer, facts.net_minor, &direct_channels, &channel_weights)?;
-        check_conservation(&facts.order_id, facts.net_minor, journey.len(), &touch_credits)?;
-        let CachedOutcome::Attributed { start, .. } = *outcome else { continue };
+        buffer.extend(journey.iter().map(|touch| JourneyTouch {
+            at_ms: touch.at_ms,
+            channel: touch.channel,
+        }));
+        let touch_credits = credit_journey(
+            model,
+            params,
+            &buffer,
+            facts.net_minor,
+            &direct_channels,
+            &channel_weights,
+        )?;
+        check_conservation(
+            &facts.order_id,
+            facts.net_minor,
+            journey.len(),
+            &touch_credits,
+        )?;
+        let CachedOutcome::Attributed { start, .. } = *outcome else {
+            continue;
+        };
         for (offset, (touch, credit)) in journey.iter().zip(&touch_credits).enumerate() {
             totals.add(touch, facts, credit.share_ppb, credit.revenue_minor);
             credits.push(ComputedCredit {
@@ -240,7 +308,13 @@ pub fn compute_run(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(ComputedRun { orders, credits, weights, learned, totals: totals.finish(journeys) })
+    Ok(ComputedRun {
+        orders,
+        credits,
+        weights,
+        learned,
+        totals: totals.finish(journeys),
+    })
 }
 
 /// Sums credits per (grouping, key, order day, provisional) while they are computed. Keys are
@@ -253,12 +327,19 @@ struct TotalsBuilder {
 
 type BucketKey = (u8, u32, i64, bool);
 
-const GROUPINGS: [CreditGrouping; 4] =
-    [CreditGrouping::Channel, CreditGrouping::Creator, CreditGrouping::Campaign, CreditGrouping::Content];
+const GROUPINGS: [CreditGrouping; 4] = [
+    CreditGrouping::Channel,
+    CreditGrouping::Creator,
+    CreditGrouping::Campaign,
+    CreditGrouping::Content,
+];
 
 impl TotalsBuilder {
     fn add(&mut self, touch: &CachedTouch, facts: &OrderFacts, share: i64, revenue: i64) {
-        for (grouping, key) in [touch.channel, touch.creator, touch.campaign, touch.content].into_iter().enumerate() {
+        for (grouping, key) in [touch.channel, touch.creator, touch.campaign, touch.content]
+            .into_iter()
+            .enumerate()
+        {
             let sums = self
                 .buckets
                 .entry((grouping as u8, key, facts.day_start_ms, facts.provisional))
@@ -273,27 +354,37 @@ impl TotalsBuilder {
         let mut totals: Vec<RunCreditTotal> = self
             .buckets
             .into_iter()
-            .map(|((grouping, key, day_start_ms, provisional), (day_end_ms, credits, share_ppb, revenue_minor))| {
-                let key = if grouping == 0 {
-                    Some(journeys.channel_names[key as usize].clone())
-                } else {
-                    journeys.string(key).map(str::to_owned)
-                };
-                RunCreditTotal {
-                    grouping: GROUPINGS[grouping as usize],
-                    key,
-                    day_start_ms,
-                    day_end_ms,
-                    provisional,
-                    credits,
-                    share_ppb,
-                    revenue_minor,
-                }
-            })
+            .map(
+                |(
+                    (grouping, key, day_start_ms, provisional),
+                    (day_end_ms, credits, share_ppb, revenue_minor),
+                )| {
+                    let key = if grouping == 0 {
+                        Some(journeys.channel_names[key as usize].clone())
+                    } else {
+                        journeys.string(key).map(str::to_owned)
+                    };
+                    RunCreditTotal {
+                        grouping: GROUPINGS[grouping as usize],
+                        key,
+                        day_start_ms,
+                        day_end_ms,
+                        provisional,
+                        credits,
+                        share_ppb,
+                        revenue_minor,
+                    }
+                },
+            )
             .collect();
         // A fixed order, so the table's rows do not depend on hashing.
         totals.sort_unstable_by(|a, b| {
-            (a.grouping as u8, &a.key, a.day_start_ms, a.provisional).cmp(&(b.grouping as u8, &b.key, b.day_start_ms, b.provisional))
+            (a.grouping as u8, &a.key, a.day_start_ms, a.provisional).cmp(&(
+                b.grouping as u8,
+                &b.key,
+                b.day_start_ms,
+                b.provisional,
+            ))
         });
         totals
     }
@@ -307,13 +398,20 @@ fn check_conservation(
     touches: usize,
     credits: &[lookback_core::attribution::TouchCredit],
 ) -> Result<(), EngineError> {
-    let violated = |detail: String| Err(EngineError::ConservationViolated { order_id: order_id.to_owned(), detail });
+    let violated = |detail: String| {
+        Err(EngineError::ConservationViolated {
+            order_id: order_id.to_owned(),
+            detail,
+        })
+    };
     if credits.len() != touches {
         return violated(format!("{} credits for {touches} touches", credits.len()));
     }
     let revenue: i128 = credits.iter().map(|c| i128::from(c.revenue_minor)).sum();
     if revenue != i128::from(net_minor) {
-        return violated(format!("credited revenue {revenue} ≠ net revenue {net_minor}"));
+        return violated(format!(
+            "credited revenue {revenue} ≠ net revenue {net_minor}"
+        ));
     }
     let shares: i128 = credits.iter().map(|c| i128::from(c.share_ppb)).sum();
     if shares != i128::from(SHARE_ONE_PPB) {
@@ -331,7 +429,12 @@ fn check_conservation(
 /// check; if computing or checking fails, a `failed` run row records the error and nothing else
 /// of the run is kept. This never changes the model setting and never writes the model log, so
 /// it is also how a preview of another model runs.
-pub fn run_model(store: &mut Store, model: Model, params: &ModelParams, now_ms: i64) -> Result<RunSummary, EngineError> {
+pub fn run_model(
+    store: &mut Store,
+    model: Model,
+    params: &ModelParams,
+    now_ms: i64,
+) -> Result<RunSummary, EngineError> {
     params.validate()?;
     let canonical = params.to_canonical_string();
     let watermark = store.input_watermark()?;
@@ -341,7 +444,15 @@ pub fn run_model(store: &mut Store, model: Model, params: &ModelParams, now_ms: 
     if let Some(run) = store.find_run(model.as_str(), &canonical, &watermark)? {
         store.settle_matured_run_orders(run.run_id, now_ms, run.settlement_days)?;
         let run_currency = Currency::parse(&run.reporting_currency).unwrap_or(currency);
-        return summary_from_store(store, run.run_id, true, model, params, watermark, run_currency);
+        return summary_from_store(
+            store,
+            run.run_id,
+            true,
+            model,
+            params,
+            watermark,
+            run_currency,
+        );
     }
 
     let new_run = NewRun {
@@ -353,7 +464,14 @@ pub fn run_model(store: &mut Store, model: Model, params: &ModelParams, now_ms: 
         input_watermark: watermark.clone(),
         started_at_ms: now_ms,
     };
-    let computed = load_journeys(store, &watermark, params.lookback_days, now_ms, model.is_data_driven()).and_then(|(journeys, facts, _)| {
+    let computed = load_journeys(
+        store,
+        &watermark,
+        params.lookback_days,
+        now_ms,
+        model.is_data_driven(),
+    )
+    .and_then(|(journeys, facts, _)| {
         let computed = compute_run(model, params, &facts, &journeys)?;
         Ok((computed, journeys))
     });

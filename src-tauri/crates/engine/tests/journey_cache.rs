@@ -8,8 +8,8 @@ use lookback_core::time::NaiveDate;
 use lookback_engine::{load_journeys, run_model};
 use lookback_report::{CreditKey, CreditsReport, credits_by};
 use lookback_store::{
-    AdjustmentKind, FxRate, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Order, OrderAdjustment, Store,
-    Touch,
+    AdjustmentKind, FxRate, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Order,
+    OrderAdjustment, Store, Touch,
 };
 
 const DAY: i64 = 86_400_000;
@@ -30,7 +30,11 @@ impl Rng {
 }
 
 fn keys(anonymous: Option<String>, email: Option<String>) -> IdentityKeys {
-    IdentityKeys { anonymous_id: anonymous, email_sha256: email, ..IdentityKeys::default() }
+    IdentityKeys {
+        anonymous_id: anonymous,
+        email_sha256: email,
+        ..IdentityKeys::default()
+    }
 }
 
 /// A few hundred touches of 60 people over 8 channels (some direct), with creators, campaigns
@@ -41,14 +45,31 @@ fn workspace(dir: &tempfile::TempDir, probabilistic: bool) -> Store {
     store.set_probabilistic_matching(probabilistic).unwrap();
     store.set_reporting_timezone("America/New_York").unwrap();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let channels = ["direct", "instagram", "tiktok", "youtube", "organic_search", "email", "affiliate", "podcast"];
+    let channels = [
+        "direct",
+        "instagram",
+        "tiktok",
+        "youtube",
+        "organic_search",
+        "email",
+        "affiliate",
+        "podcast",
+    ];
     store
         .write(|tx| -> Result<(), lookback_store::StoreError> {
             for day in 0..45 {
                 if day != 7 {
-                    let name = lookback_core::time::format_instant_ms(MAR1 + day * DAY).unwrap()[..10].to_owned();
+                    let name = lookback_core::time::format_instant_ms(MAR1 + day * DAY).unwrap()
+                        [..10]
+                        .to_owned();
                     let rate = format!("1.{:02}", 10 + rng.below(30));
-                    tx.upsert_fx_rate(&FxRate { day: name, from_currency: "EUR".into(), to_currency: "USD".into(), rate, source: "test".into() })?;
+                    tx.upsert_fx_rate(&FxRate {
+                        day: name,
+                        from_currency: "EUR".into(),
+                        to_currency: "USD".into(),
+                        rate,
+                        source: "test".into(),
+                    })?;
                 }
             }
             let mut touch_number = 0;
@@ -64,7 +85,10 @@ fn workspace(dir: &tempfile::TempDir, probabilistic: bool) -> Store {
                     }
                     // Every fifth person browses without an anonymous id, only as a device.
                     let identity = if person % 5 == 4 {
-                        IdentityKeys { device_id: Some(format!("dev{person}")), ..IdentityKeys::default() }
+                        IdentityKeys {
+                            device_id: Some(format!("dev{person}")),
+                            ..IdentityKeys::default()
+                        }
                     } else {
                         keys(Some(format!("anon{person}")), None)
                     };
@@ -75,7 +99,8 @@ fn workspace(dir: &tempfile::TempDir, probabilistic: bool) -> Store {
                         channel: channels[rng.below(channels.len() as u64) as usize].into(),
                         touch_type: "click".into(),
                         creator_id: (rng.below(3) != 0).then(|| format!("creator{}", rng.below(5))),
-                        campaign_id: (rng.below(2) == 0).then(|| format!("campaign{}", rng.below(4))),
+                        campaign_id: (rng.below(2) == 0)
+                            .then(|| format!("campaign{}", rng.below(4))),
                         ad_id: None,
                         content_id: (rng.below(4) == 0).then(|| format!("post{}", rng.below(6))),
                         click_id: click,
@@ -112,7 +137,11 @@ fn workspace(dir: &tempfile::TempDir, probabilistic: bool) -> Store {
                             adjustment_id: format!("adj-{order_id}"),
                             order_id: order_id.clone(),
                             source: "test".into(),
-                            kind: if chargeback { AdjustmentKind::Chargeback } else { AdjustmentKind::Refund },
+                            kind: if chargeback {
+                                AdjustmentKind::Chargeback
+                            } else {
+                                AdjustmentKind::Refund
+                            },
                             occurred_at_ms: order_at + DAY,
                             amount_minor: 300,
                             currency: if person % 3 == 0 { "EUR" } else { "USD" }.into(),
@@ -123,8 +152,14 @@ fn workspace(dir: &tempfile::TempDir, probabilistic: bool) -> Store {
                 }
                 if person % 5 == 4 {
                     tx.insert_identity_link(&IdentityLink {
-                        a: IdentityKey { key_type: IdentityKeyType::DeviceId, value: format!("dev{person}") },
-                        b: IdentityKey { key_type: IdentityKeyType::EmailSha256, value: format!("{person:064x}") },
+                        a: IdentityKey {
+                            key_type: IdentityKeyType::DeviceId,
+                            value: format!("dev{person}"),
+                        },
+                        b: IdentityKey {
+                            key_type: IdentityKeyType::EmailSha256,
+                            value: format!("{person:064x}"),
+                        },
                         source: "test".into(),
                         created_at_ms: MAR1,
                     })?;
@@ -149,14 +184,28 @@ fn workspace(dir: &tempfile::TempDir, probabilistic: bool) -> Store {
 }
 
 /// Everything a run wrote, as comparable values.
-fn snapshot(store: &Store, run_id: i64) -> (Vec<lookback_store::Credit>, Vec<lookback_store::RunOrder>, String) {
+fn snapshot(
+    store: &Store,
+    run_id: i64,
+) -> (
+    Vec<lookback_store::Credit>,
+    Vec<lookback_store::RunOrder>,
+    String,
+) {
     let weights = format!("{:?}", store.run_channel_weights(run_id).unwrap());
-    (store.credits_for_run(run_id).unwrap(), store.run_orders(run_id).unwrap(), weights)
+    (
+        store.credits_for_run(run_id).unwrap(),
+        store.run_orders(run_id).unwrap(),
+        weights,
+    )
 }
 
 /// Every report of a run: each key, whole and over a day range, all orders and settled only.
 fn reports(store: &Store, run_id: i64) -> Vec<CreditsReport> {
-    let range = Some((NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(), NaiveDate::from_ymd_opt(2026, 3, 20).unwrap()));
+    let range = Some((
+        NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 20).unwrap(),
+    ));
     let mut all = Vec::new();
     for key in CreditKey::ALL {
         for range in [None, range] {
@@ -201,24 +250,50 @@ fn cached_journeys_give_byte_identical_runs_for_every_model() {
 
             // Cached: the same run again, from the journeys the first one stored.
             let watermark = store.input_watermark().unwrap();
-            assert!(load_journeys(&mut store, &watermark, params.lookback_days, NOW, true).unwrap().2, "cache written");
+            assert!(
+                load_journeys(&mut store, &watermark, params.lookback_days, NOW, true)
+                    .unwrap()
+                    .2,
+                "cache written"
+            );
             store.delete_run(resolved.run_id).unwrap();
             let cached = run_model(&mut store, model, &params, NOW).unwrap();
             assert!(!cached.reused);
-            assert_eq!(snapshot(&store, cached.run_id), expected, "{model}, probabilistic {probabilistic}");
             assert_eq!(
-                (cached.attributed_revenue_minor, cached.unattributed_orders, cached.missing_fx.clone()),
-                (resolved.attributed_revenue_minor, resolved.unattributed_orders, resolved.missing_fx.clone())
+                snapshot(&store, cached.run_id),
+                expected,
+                "{model}, probabilistic {probabilistic}"
+            );
+            assert_eq!(
+                (
+                    cached.attributed_revenue_minor,
+                    cached.unattributed_orders,
+                    cached.missing_fx.clone()
+                ),
+                (
+                    resolved.attributed_revenue_minor,
+                    resolved.unattributed_orders,
+                    resolved.missing_fx.clone()
+                )
             );
             let cached_reports = reports(&store, cached.run_id);
             for (a, b) in cached_reports.iter().zip(&expected_reports) {
                 assert_eq!(a.rows, b.rows, "{model} by {:?}", a.by);
-                assert_eq!((a.attributed, a.unattributed, &a.missing_fx), (b.attributed, b.unattributed, &b.missing_fx));
+                assert_eq!(
+                    (a.attributed, a.unattributed, &a.missing_fx),
+                    (b.attributed, b.unattributed, &b.missing_fx)
+                );
             }
             attributed = cached.attributed_orders;
-            assert!(cached.missing_fx_orders() > 0, "the workspace has an unconvertible order");
+            assert!(
+                cached.missing_fx_orders() > 0,
+                "the workspace has an unconvertible order"
+            );
         }
-        assert!(attributed > 20, "the workspace attributes most orders ({attributed})");
+        assert!(
+            attributed > 20,
+            "the workspace attributes most orders ({attributed})"
+        );
     }
 }
 
@@ -243,10 +318,22 @@ fn report_totals_equal_the_exact_joins() {
 fn settling_a_reused_run_moves_its_totals() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = workspace(&dir, false);
-    let run = run_model(&mut store, Model::PositionBased, &ModelParams::default(), NOW).unwrap();
+    let run = run_model(
+        &mut store,
+        Model::PositionBased,
+        &ModelParams::default(),
+        NOW,
+    )
+    .unwrap();
     assert!(run.provisional_orders > 0);
     // A month later the young orders have settled (the open chargebacks keep theirs provisional).
-    let later = run_model(&mut store, Model::PositionBased, &ModelParams::default(), NOW + 30 * DAY).unwrap();
+    let later = run_model(
+        &mut store,
+        Model::PositionBased,
+        &ModelParams::default(),
+        NOW + 30 * DAY,
+    )
+    .unwrap();
     assert!(later.reused);
     assert!(later.provisional_orders < run.provisional_orders);
     let from_totals = reports(&store, run.run_id);
@@ -315,8 +402,14 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
                 store
                     .write(|tx| {
                         tx.insert_identity_link(&IdentityLink {
-                            a: IdentityKey { key_type: IdentityKeyType::AnonymousId, value: "anon2".into() },
-                            b: IdentityKey { key_type: IdentityKeyType::AnonymousId, value: "anon3".into() },
+                            a: IdentityKey {
+                                key_type: IdentityKeyType::AnonymousId,
+                                value: "anon2".into(),
+                            },
+                            b: IdentityKey {
+                                key_type: IdentityKeyType::AnonymousId,
+                                value: "anon3".into(),
+                            },
                             source: "test".into(),
                             created_at_ms: MAR1,
                         })
@@ -326,15 +419,24 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
             }),
         ),
         ("a new fx rate", Box::new(touch_watermark)),
-        ("a setting", Box::new(|store: &mut Store| store.set_probabilistic_matching(true).unwrap())),
+        (
+            "a setting",
+            Box::new(|store: &mut Store| store.set_probabilistic_matching(true).unwrap()),
+        ),
     ];
     let mut previous = first;
     for (what, change) in changes {
         let watermark = store.input_watermark().unwrap();
-        assert!(load_journeys(&mut store, &watermark, lookback, NOW, true).unwrap().2, "cached before {what}");
+        assert!(
+            load_journeys(&mut store, &watermark, lookback, NOW, true)
+                .unwrap()
+                .2,
+            "cached before {what}"
+        );
         change(&mut store);
         let watermark = store.input_watermark().unwrap();
-        let (journeys, _, hit) = load_journeys(&mut store, &watermark, lookback, NOW, true).unwrap();
+        let (journeys, _, hit) =
+            load_journeys(&mut store, &watermark, lookback, NOW, true).unwrap();
         assert!(!hit, "{what} must invalidate the cached journeys");
         let run = run_model(&mut store, Model::Linear, &params, NOW).unwrap();
         assert!(!run.reused, "{what}");
@@ -350,7 +452,10 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
                 let credits = store.credits_for_run(run.run_id).unwrap();
                 let new: Vec<_> = credits.iter().filter(|c| c.order_id == "o-new").collect();
                 assert_eq!(new.len(), 1);
-                assert_eq!((new[0].touch_id.as_str(), new[0].revenue_minor), ("t-new", 777));
+                assert_eq!(
+                    (new[0].touch_id.as_str(), new[0].revenue_minor),
+                    ("t-new", 777)
+                );
             }
             _ => {}
         }
@@ -358,5 +463,9 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
     }
     // The cache only ever holds the current watermark.
     let watermark = store.input_watermark().unwrap();
-    assert!(load_journeys(&mut store, &watermark, lookback, NOW, true).unwrap().2);
+    assert!(
+        load_journeys(&mut store, &watermark, lookback, NOW, true)
+            .unwrap()
+            .2
+    );
 }

@@ -8,14 +8,21 @@ use std::time::Instant;
 
 use lookback_core::time::format_instant_ms;
 use lookback_report::{EventRange, ExportOptions, export_credits_csv};
-use lookback_store::{Credit, IdentityKeys, JoinKind, NewRun, Order, RunOrder, RunOrderOutcome, RunStatus, Store, StoreError, Touch};
+use lookback_store::{
+    Credit, IdentityKeys, JoinKind, NewRun, Order, RunOrder, RunOrderOutcome, RunStatus, Store,
+    StoreError, Touch,
+};
 
 const DAY: i64 = 86_400_000;
 /// 2026-01-01T00:00:00Z.
 const START: i64 = 1_767_225_600_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let orders: i64 = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(500_000);
+    let orders: i64 = std::env::args()
+        .nth(1)
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(500_000);
     let dir = tempfile::tempdir()?;
     let mut store = Store::create(dir.path().join("bench.lookback"))?;
 
@@ -25,7 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..orders {
             let at = START + (i * 90 * DAY) / orders.max(1);
             let person = format!("p{}", i % (orders / 3).max(1));
-            let identity = IdentityKeys { anonymous_id: Some(person), ..IdentityKeys::default() };
+            let identity = IdentityKeys {
+                anonymous_id: Some(person),
+                ..IdentityKeys::default()
+            };
             for t in 0..2 {
                 tx.insert_touch(&Touch {
                     touch_id: format!("t{i}-{t}"),
@@ -65,31 +75,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         input_watermark: store.input_watermark()?,
         started_at_ms: START + 100 * DAY,
     })?;
-    store.insert_run_orders(run_id, (0..orders).map(|i| RunOrder {
-        order_id: format!("o{i}"),
-        outcome: RunOrderOutcome::Attributed,
-        net_minor: 1_000 + (i % 9_000),
-        provisional: false,
-        join_kind: Some(JoinKind::IdentityGraph),
-    }))?;
-    store.insert_credits(run_id, (0..orders).flat_map(|i| {
-        let net = 1_000 + (i % 9_000);
-        let first = net / 2;
-        [(0, first), (1, net - first)].map(move |(t, revenue)| Credit {
+    store.insert_run_orders(
+        run_id,
+        (0..orders).map(|i| RunOrder {
             order_id: format!("o{i}"),
-            touch_id: format!("t{i}-{t}"),
-            share_ppb: 500_000_000,
-            revenue_minor: revenue,
-            join_kind: JoinKind::IdentityGraph,
-            confidence_ppm: 1_000_000,
-        })
-    }))?;
+            outcome: RunOrderOutcome::Attributed,
+            net_minor: 1_000 + (i % 9_000),
+            provisional: false,
+            join_kind: Some(JoinKind::IdentityGraph),
+        }),
+    )?;
+    store.insert_credits(
+        run_id,
+        (0..orders).flat_map(|i| {
+            let net = 1_000 + (i % 9_000);
+            let first = net / 2;
+            [(0, first), (1, net - first)].map(move |(t, revenue)| Credit {
+                order_id: format!("o{i}"),
+                touch_id: format!("t{i}-{t}"),
+                share_ppb: 500_000_000,
+                revenue_minor: revenue,
+                join_kind: JoinKind::IdentityGraph,
+                confidence_ppm: 1_000_000,
+            })
+        }),
+    )?;
     store.finish_run(run_id, RunStatus::Complete, START + 100 * DAY, None)?;
-    println!("built {} orders, {} touches, {} credits in {:.1?}", orders, orders * 2, orders * 2, built.elapsed());
+    println!(
+        "built {} orders, {} touches, {} credits in {:.1?}",
+        orders,
+        orders * 2,
+        orders * 2,
+        built.elapsed()
+    );
 
     let out = dir.path().join("credits.csv");
     let started = Instant::now();
-    let summary = export_credits_csv(&store, run_id, &EventRange::default(), &out, &ExportOptions::default(), START + 100 * DAY)?;
+    let summary = export_credits_csv(
+        &store,
+        run_id,
+        &EventRange::default(),
+        &out,
+        &ExportOptions::default(),
+        START + 100 * DAY,
+    )?;
     let elapsed = started.elapsed();
     let bytes = std::fs::metadata(&out)?.len();
     println!(

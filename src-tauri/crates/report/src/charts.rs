@@ -12,8 +12,8 @@
 
 use lookback_core::money::{Currency, format_minor};
 use plotters::coord::Shift;
-use plotters::style::text_anchor;
 use plotters::prelude::*;
+use plotters::style::text_anchor;
 
 use crate::ReportError;
 use crate::views::compare::CompareView;
@@ -52,7 +52,9 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 fn chart_error(e: impl std::fmt::Display) -> ReportError {
-    ReportError::Chart { detail: e.to_string() }
+    ReportError::Chart {
+        detail: e.to_string(),
+    }
 }
 
 fn currency(code: &str) -> Result<Currency, ReportError> {
@@ -79,7 +81,11 @@ fn axis_amount(value: f64) -> String {
 
 fn short(label: &str) -> String {
     const MAX: usize = 16;
-    if label.chars().count() <= MAX { label.to_owned() } else { format!("{}…", label.chars().take(MAX - 1).collect::<String>()) }
+    if label.chars().count() <= MAX {
+        label.to_owned()
+    } else {
+        format!("{}…", label.chars().take(MAX - 1).collect::<String>())
+    }
 }
 
 /// Draws category labels under the x axis at the given x positions (plotters' own labels sit at
@@ -95,19 +101,31 @@ fn draw_category_labels(
     // Thin out labels when there are many, so they never overlap.
     let step = positions.len().div_ceil(16).max(1);
     for (label, (x, y)) in positions.iter().step_by(step) {
-        root.draw(&Text::new(short(label), (*x, *y + 6), &style)).map_err(chart_error)?;
+        root.draw(&Text::new(short(label), (*x, *y + 6), &style))
+            .map_err(chart_error)?;
     }
     Ok(())
 }
 
 /// Grouped bars: one group per category, one bar per series.
-fn grouped_bars(title: &str, y_desc: &str, categories: &[String], series: &[ChartSeries]) -> Result<String, ReportError> {
+fn grouped_bars(
+    title: &str,
+    y_desc: &str,
+    categories: &[String],
+    series: &[ChartSeries],
+) -> Result<String, ReportError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
-        let y_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0_f64, f64::max);
-        let y_min = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0_f64, f64::min);
+        let y_max = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .fold(0.0_f64, f64::max);
+        let y_min = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .fold(0.0_f64, f64::min);
         let top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
         let bottom = if y_min < 0.0 { y_min * 1.1 } else { 0.0 };
         let n = categories.len().max(1);
@@ -138,7 +156,9 @@ fn grouped_bars(title: &str, y_desc: &str, categories: &[String], series: &[Char
                 .draw_series(bars)
                 .map_err(chart_error)?
                 .label(s.name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
         }
         chart
             .configure_series_labels()
@@ -197,14 +217,20 @@ pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, Repor
     {
         let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
-        let y_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0_f64, f64::max);
+        let y_max = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .fold(0.0_f64, f64::max);
         let n = buckets.len().max(1);
         let mut chart = ChartBuilder::on(&root)
             .caption(&title, ("sans-serif", 18))
             .margin(16)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(-0.5_f64..(n as f64 - 0.5), 0.0_f64..(if y_max > 0.0 { y_max * 1.1 } else { 1.0 }))
+            .build_cartesian_2d(
+                -0.5_f64..(n as f64 - 0.5),
+                0.0_f64..(if y_max > 0.0 { y_max * 1.1 } else { 1.0 }),
+            )
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -222,9 +248,15 @@ pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, Repor
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
                 .map_err(chart_error)?
                 .label(s.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
             chart
-                .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, color.filled())),
+                )
                 .map_err(chart_error)?;
         }
         chart
@@ -234,8 +266,11 @@ pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, Repor
             .border_style(BLACK)
             .draw()
             .map_err(chart_error)?;
-        let positions: Vec<(String, (i32, i32))> =
-            buckets.iter().enumerate().map(|(i, b)| (b.clone(), chart.backend_coord(&(i as f64, 0.0)))).collect();
+        let positions: Vec<(String, (i32, i32))> = buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.clone(), chart.backend_coord(&(i as f64, 0.0))))
+            .collect();
         draw_category_labels(&root, &positions)?;
         root.present().map_err(chart_error)?;
     }
@@ -253,7 +288,12 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
                 entry.2 += row.attributed_revenue_minor;
                 entry.3 += row.cost_minor;
             }
-            None => keys.push((row.key.clone(), row.label.clone(), row.attributed_revenue_minor, row.cost_minor)),
+            None => keys.push((
+                row.key.clone(),
+                row.label.clone(),
+                row.attributed_revenue_minor,
+                row.cost_minor,
+            )),
         }
     }
     keys.truncate(MAX_CATEGORIES);
@@ -261,9 +301,18 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
     let series = vec![
         ChartSeries {
             name: "Attributed revenue".to_owned(),
-            points: keys.iter().map(|k| (k.1.clone(), major(k.2, currency))).collect(),
+            points: keys
+                .iter()
+                .map(|k| (k.1.clone(), major(k.2, currency)))
+                .collect(),
         },
-        ChartSeries { name: "Cost".to_owned(), points: keys.iter().map(|k| (k.1.clone(), major(k.3, currency))).collect() },
+        ChartSeries {
+            name: "Cost".to_owned(),
+            points: keys
+                .iter()
+                .map(|k| (k.1.clone(), major(k.3, currency)))
+                .collect(),
+        },
     ];
     let title = format!(
         "Revenue and cost by {} — {} (run {}) · total {} vs {} {}",
@@ -274,7 +323,12 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
         format_minor(view.totals.cost_minor, currency),
         currency.code()
     );
-    let svg = grouped_bars(&title, &format!("{} (major units)", currency.code()), &categories, &series)?;
+    let svg = grouped_bars(
+        &title,
+        &format!("{} (major units)", currency.code()),
+        &categories,
+        &series,
+    )?;
     Ok(Chart { title, svg, series })
 }
 
@@ -290,11 +344,23 @@ pub fn compare_chart_svg(view: &CompareView) -> Result<Chart, ReportError> {
         .enumerate()
         .map(|(j, model)| ChartSeries {
             name: format!("{} (run {})", model.model, model.run_id),
-            points: rows.iter().map(|r| (r.label.clone(), major(r.revenue_minor[j], currency))).collect(),
+            points: rows
+                .iter()
+                .map(|r| (r.label.clone(), major(r.revenue_minor[j], currency)))
+                .collect(),
         })
         .collect();
-    let title = format!("Attributed revenue by {} under {} models", view.by, view.models.len());
-    let svg = grouped_bars(&title, &format!("{} (major units)", currency.code()), &categories, &series)?;
+    let title = format!(
+        "Attributed revenue by {} under {} models",
+        view.by,
+        view.models.len()
+    );
+    let svg = grouped_bars(
+        &title,
+        &format!("{} (major units)", currency.code()),
+        &categories,
+        &series,
+    )?;
     Ok(Chart { title, svg, series })
 }
 
@@ -313,23 +379,40 @@ mod tests {
         let mut store = workspace(&dir);
         let run_id = run(&mut store, Model::Linear);
         let flat = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Creator)).unwrap();
-        assert!(matches!(roas_chart_svg(&flat, 5), Err(ReportError::ChartNeedsBuckets)));
+        assert!(matches!(
+            roas_chart_svg(&flat, 5),
+            Err(ReportError::ChartNeedsBuckets)
+        ));
 
-        let q = ViewQuery { bucket: Some(TimeBucket::Week), ..ViewQuery::new(run_id, ViewKey::Creator) };
+        let q = ViewQuery {
+            bucket: Some(TimeBucket::Week),
+            ..ViewQuery::new(run_id, ViewKey::Creator)
+        };
         let view = roas_view(&store, &q).unwrap();
         let chart = roas_chart_svg(&view, 5).unwrap();
-        assert!(chart.svg.starts_with("<svg") && chart.svg.contains("<text"), "{}", &chart.svg[..200]);
+        assert!(
+            chart.svg.starts_with("<svg") && chart.svg.contains("<text"),
+            "{}",
+            &chart.svg[..200]
+        );
         assert!(chart.svg.contains("2026-W10") && chart.svg.contains("Ana"));
         let mut plotted = 0;
         for series in &chart.series {
             for (bucket, y) in &series.points {
-                let row = view.rows.iter().find(|r| r.label == series.name && r.bucket.as_deref() == Some(bucket)).unwrap();
+                let row = view
+                    .rows
+                    .iter()
+                    .find(|r| r.label == series.name && r.bucket.as_deref() == Some(bucket))
+                    .unwrap();
                 assert_eq!(*y, row.roas.unwrap().to_f64());
                 plotted += 1;
             }
         }
         // Every row with a ROAS is a point; the W18 row without cost ("—") is not.
-        assert_eq!(plotted, view.rows.iter().filter(|r| r.roas.is_some()).count());
+        assert_eq!(
+            plotted,
+            view.rows.iter().filter(|r| r.roas.is_some()).count()
+        );
     }
 
     #[test]
@@ -342,12 +425,22 @@ mod tests {
         let chart = cost_vs_revenue_chart_svg(&view).unwrap();
         assert_eq!(chart.series.len(), 2);
         for (i, row) in view.rows.iter().enumerate() {
-            assert_eq!(chart.series[0].points[i], (row.label.clone(), row.attributed_revenue_minor as f64 / 100.0));
-            assert_eq!(chart.series[1].points[i], (row.label.clone(), row.cost_minor as f64 / 100.0));
+            assert_eq!(
+                chart.series[0].points[i],
+                (
+                    row.label.clone(),
+                    row.attributed_revenue_minor as f64 / 100.0
+                )
+            );
+            assert_eq!(
+                chart.series[1].points[i],
+                (row.label.clone(), row.cost_minor as f64 / 100.0)
+            );
         }
         assert!(chart.svg.contains("Attributed revenue") && chart.svg.contains("<rect"));
 
-        let compare = compare_view(&store, ViewKey::Creator, &[linear, last], None, None, false).unwrap();
+        let compare =
+            compare_view(&store, ViewKey::Creator, &[linear, last], None, None, false).unwrap();
         let chart = compare_chart_svg(&compare).unwrap();
         assert_eq!(chart.series.len(), 2);
         assert!(chart.series[1].name.starts_with("last-touch"));

@@ -33,8 +33,13 @@ pub enum CreditKey {
 
 impl CreditKey {
     /// Every key, in CLI order.
-    pub const ALL: [CreditKey; 5] =
-        [CreditKey::Channel, CreditKey::Creator, CreditKey::Campaign, CreditKey::Content, CreditKey::Order];
+    pub const ALL: [CreditKey; 5] = [
+        CreditKey::Channel,
+        CreditKey::Creator,
+        CreditKey::Campaign,
+        CreditKey::Content,
+        CreditKey::Order,
+    ];
 
     /// The CLI name and the CSV header of the key column.
     pub fn as_str(self) -> &'static str {
@@ -73,12 +78,20 @@ pub struct RunInfo {
 impl RunInfo {
     /// Reads a complete run.
     pub fn load(store: &Store, run_id: i64) -> Result<(RunInfo, Run), ReportError> {
-        let run = store.run(run_id)?.ok_or(ReportError::RunNotFound { run_id })?;
+        let run = store
+            .run(run_id)?
+            .ok_or(ReportError::RunNotFound { run_id })?;
         if run.status != RunStatus::Complete {
-            return Err(ReportError::RunIncomplete { run_id, status: run.status.to_string() });
+            return Err(ReportError::RunIncomplete {
+                run_id,
+                status: run.status.to_string(),
+            });
         }
-        let reporting_currency = Currency::parse(&run.reporting_currency)
-            .map_err(|e| ReportError::InvalidSetting { field: "run reporting_currency", detail: e.to_string() })?;
+        let reporting_currency =
+            Currency::parse(&run.reporting_currency).map_err(|e| ReportError::InvalidSetting {
+                field: "run reporting_currency",
+                detail: e.to_string(),
+            })?;
         Ok((
             RunInfo {
                 run_id,
@@ -164,7 +177,12 @@ pub fn format_conversions(ppb: i128) -> String {
     }
     let scale = 10_i128.pow(CONVERSION_DECIMALS);
     let sign = if negative && units > 0 { "-" } else { "" };
-    format!("{sign}{}.{:0width$}", units / scale, units % scale, width = CONVERSION_DECIMALS as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        units / scale,
+        units % scale,
+        width = CONVERSION_DECIMALS as usize
+    )
 }
 
 /// The credits of run `run_id` grouped by `by`, over orders whose day in the workspace's
@@ -177,15 +195,26 @@ pub fn credits_by(
     settled_only: bool,
 ) -> Result<CreditsReport, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
-    let mut filter = RunOrderFilter { settled_only, ..RunOrderFilter::default() };
+    let mut filter = RunOrderFilter {
+        settled_only,
+        ..RunOrderFilter::default()
+    };
     if let Some((from, to)) = range {
         if from > to {
-            return Err(ReportError::InvalidRange { from: from.to_string(), to: to.to_string() });
+            return Err(ReportError::InvalidRange {
+                from: from.to_string(),
+                to: to.to_string(),
+            });
         }
         let zone_name = store.reporting_timezone()?;
-        let zone = parse_time_zone(&zone_name)
-            .map_err(|e| ReportError::InvalidSetting { field: "reporting_timezone", detail: e.to_string() })?;
-        let after_to = to.succ_opt().ok_or(ReportError::InvalidRange { from: from.to_string(), to: to.to_string() })?;
+        let zone = parse_time_zone(&zone_name).map_err(|e| ReportError::InvalidSetting {
+            field: "reporting_timezone",
+            detail: e.to_string(),
+        })?;
+        let after_to = to.succ_opt().ok_or(ReportError::InvalidRange {
+            from: from.to_string(),
+            to: to.to_string(),
+        })?;
         filter.from_at_ms = Some(day_start_ms(from, zone)?);
         filter.until_at_ms = Some(day_start_ms(after_to, zone)?);
     }
@@ -204,7 +233,10 @@ pub fn credits_by(
         total_revenue_minor += group.revenue_minor;
         provisional_revenue_minor += group.provisional_revenue_minor;
         // NULL and empty keys are the same thing to a reader: nothing recorded.
-        let key = group.key.filter(|k| !k.is_empty()).unwrap_or_else(|| NONE_KEY.to_owned());
+        let key = group
+            .key
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| NONE_KEY.to_owned());
         match row_of_key.get(&key) {
             Some(&index) => {
                 let row = &mut rows[index];
@@ -213,11 +245,19 @@ pub fn credits_by(
             }
             None => {
                 row_of_key.insert(key.clone(), rows.len());
-                rows.push(CreditRow { key, conversions_ppb: group.share_ppb, revenue_minor: group.revenue_minor });
+                rows.push(CreditRow {
+                    key,
+                    conversions_ppb: group.share_ppb,
+                    revenue_minor: group.revenue_minor,
+                });
             }
         }
     }
-    rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| a.key.cmp(&b.key)));
+    rows.sort_by(|a, b| {
+        b.revenue_minor
+            .cmp(&a.revenue_minor)
+            .then_with(|| a.key.cmp(&b.key))
+    });
 
     let mut attributed = OutcomeTotal::default();
     let mut unattributed = OutcomeTotal::default();

@@ -59,7 +59,11 @@ pub struct ExportOptions {
 
 impl Default for ExportOptions {
     fn default() -> ExportOptions {
-        ExportOptions { include_pii: false, preamble: false, sidecar: true }
+        ExportOptions {
+            include_pii: false,
+            preamble: false,
+            sidecar: true,
+        }
     }
 }
 
@@ -108,7 +112,10 @@ struct RowClock {
 
 impl RowClock {
     fn new(zone: lookback_core::time::Tz) -> RowClock {
-        RowClock { days: DayCache::new(zone), cache: std::collections::HashMap::new() }
+        RowClock {
+            days: DayCache::new(zone),
+            cache: std::collections::HashMap::new(),
+        }
     }
 
     /// (RFC 3339 instant, day in the reporting zone).
@@ -126,12 +133,17 @@ impl RowClock {
             let prefix = full.get(..14).unwrap_or_default().to_owned();
             let day = self.days.day(at_ms)?;
             let (start, end) = lookback_core::time::day_range_ms(day, self.days.zone())?;
-            self.cache.insert(slot, (hour_start, prefix, start, end, day.to_string()));
+            self.cache
+                .insert(slot, (hour_start, prefix, start, end, day.to_string()));
         }
         let (hour_start, prefix, _, _, day) = &self.cache[&slot];
         let within = at_ms - hour_start;
         let (minutes, rest) = (within / 60_000, within % 60_000);
-        let text = format!("{prefix}{minutes:02}:{:02}.{:03}Z", rest / 1000, rest % 1000);
+        let text = format!(
+            "{prefix}{minutes:02}:{:02}.{:03}Z",
+            rest / 1000,
+            rest % 1000
+        );
         Ok((text, day.as_str()))
     }
 }
@@ -149,11 +161,17 @@ fn fixed(value: i64, places: u32) -> String {
     let scale = 10_i64.pow(places);
     let sign = if value < 0 { "-" } else { "" };
     let magnitude = value.unsigned_abs();
-    format!("{sign}{}.{:0width$}", magnitude / scale as u64, magnitude % scale as u64, width = places as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        magnitude / scale as u64,
+        magnitude % scale as u64,
+        width = places as usize
+    )
 }
 
 fn day_text(day: Option<NaiveDate>) -> Value {
-    day.map(|d| Value::String(d.to_string())).unwrap_or(Value::Null)
+    day.map(|d| Value::String(d.to_string()))
+        .unwrap_or(Value::Null)
 }
 
 fn run_json(p: &Provenance) -> Value {
@@ -192,15 +210,28 @@ struct CsvFile {
 }
 
 impl CsvFile {
-    fn create(path: &Path, columns: Vec<String>, options: &ExportOptions, meta: &Value) -> Result<CsvFile, ReportError> {
-        let io = |source| ReportError::Io { path: path.to_path_buf(), source };
+    fn create(
+        path: &Path,
+        columns: Vec<String>,
+        options: &ExportOptions,
+        meta: &Value,
+    ) -> Result<CsvFile, ReportError> {
+        let io = |source| ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
         let mut out = BufWriter::with_capacity(1 << 16, File::create(&partial).map_err(io)?);
         if options.preamble {
             // Keys in alphabetical order (serde_json's map), nulls left out.
-            for (key, value) in meta.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null()) {
+            for (key, value) in meta
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_null())
+            {
                 let text = match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
@@ -211,7 +242,13 @@ impl CsvFile {
         }
         let mut writer = csv::WriterBuilder::new().from_writer(out);
         writer.write_record(&columns)?;
-        Ok(CsvFile { path: path.to_path_buf(), partial, writer, columns, rows: 0 })
+        Ok(CsvFile {
+            path: path.to_path_buf(),
+            partial,
+            writer,
+            columns,
+            rows: 0,
+        })
     }
 
     /// Writes one record whose cells are already formatted (text cells neutralized by the caller).
@@ -225,7 +262,11 @@ impl CsvFile {
         Ok(())
     }
 
-    fn finish(self, options: &ExportOptions, mut meta: Value) -> Result<ExportSummary, ReportError> {
+    fn finish(
+        self,
+        options: &ExportOptions,
+        mut meta: Value,
+    ) -> Result<ExportSummary, ReportError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ReportError::Io { path, source }
@@ -245,14 +286,24 @@ impl CsvFile {
             if let Some(object) = meta.as_object_mut() {
                 object.insert(
                     "file".into(),
-                    Value::String(self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+                    Value::String(
+                        self.path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                    ),
                 );
-                object.insert("format".into(), Value::String("CSV, RFC 4180, UTF-8, header row".into()));
+                object.insert(
+                    "format".into(),
+                    Value::String("CSV, RFC 4180, UTF-8, header row".into()),
+                );
                 object.insert("columns".into(), json!(self.columns));
                 object.insert("rows".into(), json!(self.rows));
                 object.insert(
                     "formula_neutralization".into(),
-                    Value::String("text cells beginning with = + - @ tab or CR are prefixed with '".into()),
+                    Value::String(
+                        "text cells beginning with = + - @ tab or CR are prefixed with '".into(),
+                    ),
                 );
             }
             let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
@@ -261,7 +312,12 @@ impl CsvFile {
         } else {
             None
         };
-        Ok(ExportSummary { path: self.path, sidecar, rows: self.rows, columns: self.columns })
+        Ok(ExportSummary {
+            path: self.path,
+            sidecar,
+            rows: self.rows,
+            columns: self.columns,
+        })
     }
 }
 
@@ -288,7 +344,12 @@ fn view_meta(kind: &str, now_ms: i64, p: &Provenance, extra: Value) -> Value {
 /// roas,orders_credited,provisional_revenue,missing_fx_cost_rows,currency` — `<by>` is the key's
 /// name (`creator`, `campaign`, `channel`, `content`, `platform`); `bucket` is empty unless the
 /// view is bucketed; totals are in the sidecar, not a row, so summing a column stays right.
-pub fn export_roas_csv(view: &RoasView, out: &Path, options: &ExportOptions, now_ms: i64) -> Result<ExportSummary, ReportError> {
+pub fn export_roas_csv(
+    view: &RoasView,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
     let currency = Currency::parse(&view.currency).ok();
     let totals = &view.totals;
     let meta = view_meta(
@@ -320,7 +381,12 @@ pub fn export_roas_csv(view: &RoasView, out: &Path, options: &ExportOptions, now
         "missing_fx_cost_rows",
         "currency",
     ];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     for row in &view.rows {
         file.record([
             neutralize(&row.key).into_owned(),
@@ -343,7 +409,12 @@ pub fn export_roas_csv(view: &RoasView, out: &Path, options: &ExportOptions, now
 /// The CAC table. Columns: `<by>,label,cost,ad_spend,creator_cost,new_customers,cac,payback_30,
 /// payback_60,payback_90,payback_windows_open,currency` — `cac` and paybacks empty where the view
 /// shows "—"; `payback_windows_open` lists the still-open windows as `60;90`.
-pub fn export_cac_csv(view: &CacView, out: &Path, options: &ExportOptions, now_ms: i64) -> Result<ExportSummary, ReportError> {
+pub fn export_cac_csv(
+    view: &CacView,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
     let currency = Currency::parse(&view.currency).ok();
     let meta = view_meta(
         "cac",
@@ -374,9 +445,18 @@ pub fn export_cac_csv(view: &CacView, out: &Path, options: &ExportOptions, now_m
         "payback_windows_open",
         "currency",
     ];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     for row in &view.rows {
-        let open: Vec<String> = row.payback_windows_open.iter().map(u32::to_string).collect();
+        let open: Vec<String> = row
+            .payback_windows_open
+            .iter()
+            .map(u32::to_string)
+            .collect();
         file.record([
             neutralize(&row.key).into_owned(),
             neutralize(&row.label).into_owned(),
@@ -384,7 +464,9 @@ pub fn export_cac_csv(view: &CacView, out: &Path, options: &ExportOptions, now_m
             amount(row.ad_spend_minor, currency),
             amount(row.creator_cost_minor, currency),
             format_conversions(i128::from(row.new_customers_ppb)),
-            row.cac_minor.map(|c| amount(c, currency)).unwrap_or_default(),
+            row.cac_minor
+                .map(|c| amount(c, currency))
+                .unwrap_or_default(),
             ratio(row.payback_30.as_ref()),
             ratio(row.payback_60.as_ref()),
             ratio(row.payback_90.as_ref()),
@@ -406,19 +488,38 @@ pub fn export_compare_csv(
     let currency = Currency::parse(&view.currency).ok();
     let mut meta = base_meta("compare", now_ms);
     meta.insert("by".into(), Value::String(view.by.as_str().to_owned()));
-    meta.insert("models".into(), Value::String(view.models.iter().map(|m| m.model.clone()).collect::<Vec<_>>().join(",")));
-    meta.insert("runs".into(), Value::Array(view.models.iter().map(run_json).collect()));
+    meta.insert(
+        "models".into(),
+        Value::String(
+            view.models
+                .iter()
+                .map(|m| m.model.clone())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    );
+    meta.insert(
+        "runs".into(),
+        Value::Array(view.models.iter().map(run_json).collect()),
+    );
     if let Some(first) = view.models.first() {
         meta.insert("selection".into(), selection_json(first));
     }
     meta.insert("currency".into(), Value::String(view.currency.clone()));
     let meta = Value::Object(meta);
     let mut columns = vec![view.by.as_str().to_owned(), "label".to_owned()];
-    columns.extend(view.models.iter().map(|m| format!("revenue_run{}_{}", m.run_id, m.model)));
+    columns.extend(
+        view.models
+            .iter()
+            .map(|m| format!("revenue_run{}_{}", m.run_id, m.model)),
+    );
     columns.extend(["spread", "spread_ratio", "currency"].map(str::to_owned));
     let mut file = CsvFile::create(out, columns, options, &meta)?;
     for row in &view.rows {
-        let mut cells = vec![neutralize(&row.key).into_owned(), neutralize(&row.label).into_owned()];
+        let mut cells = vec![
+            neutralize(&row.key).into_owned(),
+            neutralize(&row.label).into_owned(),
+        ];
         cells.extend(row.revenue_minor.iter().map(|r| amount(*r, currency)));
         cells.push(amount(row.spread_minor, currency));
         cells.push(ratio(row.spread_ratio.as_ref()));
@@ -459,8 +560,21 @@ pub fn export_creator_content_csv(
 ) -> Result<ExportSummary, ReportError> {
     let currency = Currency::parse(&view.currency).ok();
     let meta = creator_meta("creator-content", view, now_ms);
-    let columns = ["content_id", "title", "kind", "url", "attributed_revenue", "orders_credited", "currency"];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let columns = [
+        "content_id",
+        "title",
+        "kind",
+        "url",
+        "attributed_revenue",
+        "orders_credited",
+        "currency",
+    ];
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     for line in &view.content {
         file.record([
             neutralize(&line.content_id).into_owned(),
@@ -498,7 +612,12 @@ pub fn export_creator_orders_csv(
         "provisional",
         "currency",
     ];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     for o in &view.orders {
         file.record([
             neutralize(&o.order_id).into_owned(),
@@ -506,7 +625,9 @@ pub fn export_creator_orders_csv(
             fixed(o.share_ppb, 9),
             amount(o.credited_revenue_minor, currency),
             amount(o.credited_refunds_minor, currency),
-            o.gross_minor_reporting.map(|g| amount(g, currency)).unwrap_or_default(),
+            o.gross_minor_reporting
+                .map(|g| amount(g, currency))
+                .unwrap_or_default(),
             amount(o.net_minor, currency),
             amount(o.refunded_minor, currency),
             o.provisional.to_string(),
@@ -518,11 +639,19 @@ pub fn export_creator_orders_csv(
 
 /// The model log, newest first. Columns: `change_id,changed_at,changed_by,from_model,to_model,
 /// parameters_before,parameters_after,reason`.
-pub fn export_model_log_csv(store: &Store, out: &Path, options: &ExportOptions, now_ms: i64) -> Result<ExportSummary, ReportError> {
+pub fn export_model_log_csv(
+    store: &Store,
+    out: &Path,
+    options: &ExportOptions,
+    now_ms: i64,
+) -> Result<ExportSummary, ReportError> {
     let settings = store.settings()?;
     let mut meta = base_meta("model-log", now_ms);
     meta.insert("model".into(), Value::String(settings.model));
-    meta.insert("parameters".into(), Value::String(settings.model_parameters));
+    meta.insert(
+        "parameters".into(),
+        Value::String(settings.model_parameters),
+    );
     let meta = Value::Object(meta);
     let columns = [
         "change_id",
@@ -534,7 +663,12 @@ pub fn export_model_log_csv(store: &Store, out: &Path, options: &ExportOptions, 
         "parameters_after",
         "reason",
     ];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     for c in store.model_changes()? {
         file.record([
             c.change_id.to_string(),
@@ -550,9 +684,22 @@ pub fn export_model_log_csv(store: &Store, out: &Path, options: &ExportOptions, 
     file.finish(options, meta)
 }
 
-const PII_COLUMNS: [&str; 6] = ["click_id", "customer_id", "email_sha256", "person_id", "anonymous_id", "device_id"];
+const PII_COLUMNS: [&str; 6] = [
+    "click_id",
+    "customer_id",
+    "email_sha256",
+    "person_id",
+    "anonymous_id",
+    "device_id",
+];
 
-fn event_meta(kind: &str, now_ms: i64, run: Option<&RunInfo>, range: &EventRange, options: &ExportOptions) -> Value {
+fn event_meta(
+    kind: &str,
+    now_ms: i64,
+    run: Option<&RunInfo>,
+    range: &EventRange,
+    options: &ExportOptions,
+) -> Value {
     let mut meta = base_meta(kind, now_ms);
     if let Some(run) = run {
         meta.insert("model".into(), Value::String(run.model.clone()));
@@ -573,7 +720,10 @@ fn field(writer: &mut csv::Writer<BufWriter<File>>, text: &str) -> Result<(), Re
     Ok(())
 }
 
-fn opt_field(writer: &mut csv::Writer<BufWriter<File>>, text: Option<&str>) -> Result<(), ReportError> {
+fn opt_field(
+    writer: &mut csv::Writer<BufWriter<File>>,
+    text: Option<&str>,
+) -> Result<(), ReportError> {
     field(writer, text.unwrap_or(""))
 }
 
@@ -612,7 +762,12 @@ pub fn export_credits_csv(
         "confidence",
         "provisional",
     ];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     let currency = run.reporting_currency;
     let run_text = run_id.to_string();
     let mut clock = RowClock::new(zone);
@@ -659,7 +814,9 @@ pub fn export_orders_csv(
     options: &ExportOptions,
     now_ms: i64,
 ) -> Result<ExportSummary, ReportError> {
-    let run = run_id.map(|id| RunInfo::load(store, id).map(|(run, _)| run)).transpose()?;
+    let run = run_id
+        .map(|id| RunInfo::load(store, id).map(|(run, _)| run))
+        .transpose()?;
     let zone = reporting_zone(store)?;
     let filter = order_filter(zone, range.from, range.to, range.settled_only)?;
     let meta = event_meta("orders", now_ms, run.as_ref(), range, options);
@@ -707,12 +864,27 @@ pub fn export_orders_csv(
         w.write_field(amount(o.chargebacks_minor, order_currency))?;
         field(w, o.currency)?;
         opt_field(w, o.outcome)?;
-        w.write_field(o.net_minor.map(|n| amount(n, net_currency)).unwrap_or_default())?;
-        w.write_field(net_currency.map(|c| c.code().to_owned()).unwrap_or_default())?;
+        w.write_field(
+            o.net_minor
+                .map(|n| amount(n, net_currency))
+                .unwrap_or_default(),
+        )?;
+        w.write_field(
+            net_currency
+                .map(|c| c.code().to_owned())
+                .unwrap_or_default(),
+        )?;
         w.write_field(o.provisional.map(|p| p.to_string()).unwrap_or_default())?;
         opt_field(w, o.join_kind)?;
         if options.include_pii {
-            for value in [o.click_id, o.customer_id, o.email_sha256, o.person_id, o.anonymous_id, o.device_id] {
+            for value in [
+                o.click_id,
+                o.customer_id,
+                o.email_sha256,
+                o.person_id,
+                o.anonymous_id,
+                o.device_id,
+            ] {
                 opt_field(w, value)?;
             }
         }
@@ -737,37 +909,58 @@ pub fn export_touches_csv(
     let zone = reporting_zone(store)?;
     let filter: RunOrderFilter = order_filter(zone, range.from, range.to, false)?;
     let meta = event_meta("touches", now_ms, None, range, options);
-    let mut columns: Vec<String> =
-        ["touch_id", "source", "occurred_at", "touch_day", "channel", "touch_type", "creator_id", "campaign_id", "ad_id", "content_id"]
-            .map(str::to_owned)
-            .to_vec();
+    let mut columns: Vec<String> = [
+        "touch_id",
+        "source",
+        "occurred_at",
+        "touch_day",
+        "channel",
+        "touch_type",
+        "creator_id",
+        "campaign_id",
+        "ad_id",
+        "content_id",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     if options.include_pii {
         columns.extend(PII_COLUMNS.map(str::to_owned));
     }
     let mut file = CsvFile::create(out, columns, options, &meta)?;
     let mut clock = RowClock::new(zone);
     let mut rows = 0u64;
-    store.for_each_export_touch(filter.from_at_ms, filter.until_at_ms, |t| -> Result<(), ReportError> {
-        let w = &mut file.writer;
-        field(w, t.touch_id)?;
-        field(w, t.source)?;
-        let (at, day) = clock.format(t.occurred_at_ms)?;
-        w.write_field(at)?;
-        w.write_field(day)?;
-        field(w, t.channel)?;
-        field(w, t.touch_type)?;
-        for value in [t.creator_id, t.campaign_id, t.ad_id, t.content_id] {
-            opt_field(w, value)?;
-        }
-        if options.include_pii {
-            for value in [t.click_id, t.customer_id, t.email_sha256, t.person_id, t.anonymous_id, t.device_id] {
+    store.for_each_export_touch(
+        filter.from_at_ms,
+        filter.until_at_ms,
+        |t| -> Result<(), ReportError> {
+            let w = &mut file.writer;
+            field(w, t.touch_id)?;
+            field(w, t.source)?;
+            let (at, day) = clock.format(t.occurred_at_ms)?;
+            w.write_field(at)?;
+            w.write_field(day)?;
+            field(w, t.channel)?;
+            field(w, t.touch_type)?;
+            for value in [t.creator_id, t.campaign_id, t.ad_id, t.content_id] {
                 opt_field(w, value)?;
             }
-        }
-        w.write_record(None::<&[u8]>)?;
-        rows += 1;
-        Ok(())
-    })?;
+            if options.include_pii {
+                for value in [
+                    t.click_id,
+                    t.customer_id,
+                    t.email_sha256,
+                    t.person_id,
+                    t.anonymous_id,
+                    t.device_id,
+                ] {
+                    opt_field(w, value)?;
+                }
+            }
+            w.write_record(None::<&[u8]>)?;
+            rows += 1;
+            Ok(())
+        },
+    )?;
     file.rows = rows;
     file.finish(options, meta)
 }
@@ -785,7 +978,10 @@ pub fn export_spend_csv(
     if let (Some(from), Some(to)) = (range.from, range.to)
         && from > to
     {
-        return Err(ReportError::InvalidRange { from: from.to_string(), to: to.to_string() });
+        return Err(ReportError::InvalidRange {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
     }
     let meta = event_meta("spend", now_ms, None, range, options);
     let columns = [
@@ -803,29 +999,38 @@ pub fn export_spend_csv(
         "clicks",
         "source",
     ];
-    let mut file = CsvFile::create(out, columns.iter().map(|c| (*c).to_owned()).collect(), options, &meta)?;
+    let mut file = CsvFile::create(
+        out,
+        columns.iter().map(|c| (*c).to_owned()).collect(),
+        options,
+        &meta,
+    )?;
     let from = range.from.map(|d| d.to_string());
     let to = range.to.map(|d| d.to_string());
     let mut rows = 0u64;
-    store.for_each_export_spend(from.as_deref(), to.as_deref(), |s| -> Result<(), ReportError> {
-        let w = &mut file.writer;
-        w.write_field(s.day)?;
-        field(w, s.account_timezone)?;
-        field(w, s.platform)?;
-        field(w, s.account_id)?;
-        field(w, s.campaign_id)?;
-        field(w, s.ad_id)?;
-        field(w, s.channel)?;
-        opt_field(w, s.creator_id)?;
-        w.write_field(amount(s.spend_minor, Currency::parse(s.currency).ok()))?;
-        field(w, s.currency)?;
-        w.write_field(s.impressions.map(|n| n.to_string()).unwrap_or_default())?;
-        w.write_field(s.clicks.map(|n| n.to_string()).unwrap_or_default())?;
-        field(w, s.source)?;
-        w.write_record(None::<&[u8]>)?;
-        rows += 1;
-        Ok(())
-    })?;
+    store.for_each_export_spend(
+        from.as_deref(),
+        to.as_deref(),
+        |s| -> Result<(), ReportError> {
+            let w = &mut file.writer;
+            w.write_field(s.day)?;
+            field(w, s.account_timezone)?;
+            field(w, s.platform)?;
+            field(w, s.account_id)?;
+            field(w, s.campaign_id)?;
+            field(w, s.ad_id)?;
+            field(w, s.channel)?;
+            opt_field(w, s.creator_id)?;
+            w.write_field(amount(s.spend_minor, Currency::parse(s.currency).ok()))?;
+            field(w, s.currency)?;
+            w.write_field(s.impressions.map(|n| n.to_string()).unwrap_or_default())?;
+            w.write_field(s.clicks.map(|n| n.to_string()).unwrap_or_default())?;
+            field(w, s.source)?;
+            w.write_record(None::<&[u8]>)?;
+            rows += 1;
+            Ok(())
+        },
+    )?;
     file.rows = rows;
     file.finish(options, meta)
 }
@@ -839,7 +1044,13 @@ mod clock_tests {
 
     #[test]
     fn row_clock_matches_the_calendar_in_odd_zones() {
-        for zone in ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Europe/Berlin"] {
+        for zone in [
+            "UTC",
+            "Asia/Kolkata",
+            "Asia/Kathmandu",
+            "America/St_Johns",
+            "Europe/Berlin",
+        ] {
             let tz = lookback_core::time::parse_time_zone(zone).unwrap();
             let mut clock = RowClock::new(tz);
             // Every 7 minutes and 13 seconds over three days, in a shuffled order.
@@ -850,7 +1061,13 @@ mod clock_tests {
             for at in instants {
                 let (text, day) = clock.format(at).unwrap();
                 assert_eq!(text, instant(at));
-                assert_eq!(day, lookback_core::time::day_in_zone(at, tz).unwrap().to_string(), "{zone} {text}");
+                assert_eq!(
+                    day,
+                    lookback_core::time::day_in_zone(at, tz)
+                        .unwrap()
+                        .to_string(),
+                    "{zone} {text}"
+                );
             }
         }
     }

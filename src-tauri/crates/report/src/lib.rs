@@ -28,22 +28,31 @@ pub mod render;
 pub mod views;
 pub mod weights;
 
-pub use credits::{CreditKey, CreditRow, CreditsReport, MissingFxTotal, NONE_KEY, OutcomeTotal, RunInfo, credits_by, format_conversions};
+pub use credits::{
+    CreditKey, CreditRow, CreditsReport, MissingFxTotal, NONE_KEY, OutcomeTotal, RunInfo,
+    credits_by, format_conversions,
+};
 pub use render::Format;
 pub use weights::{WeightRow, WeightsReport, weights};
 
-
-pub use charts::{Chart, ChartSeries, compare_chart_svg, cost_vs_revenue_chart_svg, roas_chart_svg};
+pub use charts::{
+    Chart, ChartSeries, compare_chart_svg, cost_vs_revenue_chart_svg, roas_chart_svg,
+};
 pub use export::{
-    EventRange, ExportOptions, ExportSummary, export_cac_csv, export_compare_csv, export_creator_content_csv,
-    export_creator_orders_csv, export_credits_csv, export_model_log_csv, export_orders_csv, export_roas_csv,
-    export_spend_csv, export_touches_csv, neutralize,
+    EventRange, ExportOptions, ExportSummary, export_cac_csv, export_compare_csv,
+    export_creator_content_csv, export_creator_orders_csv, export_credits_csv,
+    export_model_log_csv, export_orders_csv, export_roas_csv, export_spend_csv, export_touches_csv,
+    neutralize,
 };
 pub use ratio::{NO_RATIO, Ratio, format_ratio};
 pub use views::cac::{CacRow, CacView, PAYBACK_WINDOWS_DAYS, cac_view};
 pub use views::compare::{CompareRow, CompareView, compare_view};
-pub use views::creator::{CreatorContentLine, CreatorOrderLine, CreatorRevenueView, DayRevenue, creator_revenue_view};
-pub use views::provenance::{JoinKindRevenue, MissingFxCost, Provenance, SourceFreshnessLine, provenance};
+pub use views::creator::{
+    CreatorContentLine, CreatorOrderLine, CreatorRevenueView, DayRevenue, creator_revenue_view,
+};
+pub use views::provenance::{
+    JoinKindRevenue, MissingFxCost, Provenance, SourceFreshnessLine, provenance,
+};
 pub use views::roas::{RoasRow, RoasView, TOTAL_KEY, roas_view};
 pub use views::{CREATOR_COSTS_KEY, ViewKey, ViewQuery};
 
@@ -122,7 +131,9 @@ pub enum ReportError {
     NothingToCompare,
 
     /// Runs compared side by side report in different currencies.
-    #[error("run {run_id} reports in {other}, the first run in {first}: runs in different currencies cannot be compared")]
+    #[error(
+        "run {run_id} reports in {other}, the first run in {first}: runs in different currencies cannot be compared"
+    )]
     CurrencyMismatch {
         /// The first run's reporting currency.
         first: String,

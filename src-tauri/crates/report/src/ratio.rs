@@ -28,7 +28,10 @@ impl Ratio {
         }
         let sign = if denominator < 0 { -1 } else { 1 };
         let divisor = gcd(numerator, denominator).max(1);
-        Some(Ratio { numerator: sign * numerator / divisor, denominator: sign * denominator / divisor })
+        Some(Ratio {
+            numerator: sign * numerator / divisor,
+            denominator: sign * denominator / divisor,
+        })
     }
 
     /// The reduced numerator (carries the sign).
@@ -60,7 +63,12 @@ impl Ratio {
         if places == 0 {
             return format!("{sign}{units}");
         }
-        format!("{sign}{}.{:0width$}", units / scale, units % scale, width = places as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            units / scale,
+            units % scale,
+            width = places as usize
+        )
     }
 
     /// The nearest `f64`, for plotting only: every number a person reads comes from
@@ -79,7 +87,9 @@ impl fmt::Display for Ratio {
 
 /// The text shown for an optional ratio: its decimal, or "—" when there is none.
 pub fn format_ratio(ratio: Option<&Ratio>, places: u32) -> String {
-    ratio.map(|r| r.to_decimal_string(places)).unwrap_or_else(|| NO_RATIO.to_owned())
+    ratio
+        .map(|r| r.to_decimal_string(places))
+        .unwrap_or_else(|| NO_RATIO.to_owned())
 }
 
 /// What a ratio without a denominator (a ROAS without cost) is shown as.

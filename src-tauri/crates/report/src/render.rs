@@ -27,7 +27,9 @@ pub enum Format {
 }
 
 fn finished(run: &RunInfo) -> String {
-    run.finished_at_ms.and_then(|ms| format_instant_ms(ms).ok()).unwrap_or_else(|| "—".to_owned())
+    run.finished_at_ms
+        .and_then(|ms| format_instant_ms(ms).ok())
+        .unwrap_or_else(|| "—".to_owned())
 }
 
 /// One line naming the run: `run 12 · model linear · parameters {…} · finished … · currency USD`.
@@ -44,7 +46,8 @@ pub fn run_line(run: &RunInfo) -> String {
 }
 
 fn run_json(run: &RunInfo) -> Value {
-    let parameters: Value = serde_json::from_str(&run.parameters).unwrap_or(Value::String(run.parameters.clone()));
+    let parameters: Value =
+        serde_json::from_str(&run.parameters).unwrap_or(Value::String(run.parameters.clone()));
     json!({
         "run_id": run.run_id,
         "model": run.model,
@@ -121,7 +124,14 @@ pub fn credits_summary_line(report: &CreditsReport) -> String {
     let missing: Vec<String> = report
         .missing_fx
         .iter()
-        .map(|m| format!("{} orders {} {}", m.orders, format_minor_or_raw(m.revenue_minor, &m.currency), m.currency))
+        .map(|m| {
+            format!(
+                "{} orders {} {}",
+                m.orders,
+                format_minor_or_raw(m.revenue_minor, &m.currency),
+                m.currency
+            )
+        })
         .collect();
     format!(
         "{} · attributed {} {} · provisional {} {} · unattributed {} orders {} {} · missing fx {}",
@@ -133,7 +143,11 @@ pub fn credits_summary_line(report: &CreditsReport) -> String {
         report.unattributed.orders,
         format_minor(report.unattributed.revenue_minor, currency),
         currency,
-        if missing.is_empty() { "0 orders".to_owned() } else { missing.join(", ") }
+        if missing.is_empty() {
+            "0 orders".to_owned()
+        } else {
+            missing.join(", ")
+        }
     )
 }
 
@@ -206,13 +220,23 @@ pub fn credits_table(report: &CreditsReport) -> String {
     };
     out.push_str(&format!(
         "{scope}{} · revenue in {currency}\n\n",
-        if report.settled_only { ", settled only" } else { "" }
+        if report.settled_only {
+            ", settled only"
+        } else {
+            ""
+        }
     ));
     let header = [report.by.as_str(), "conversions", "revenue"];
     let mut rows: Vec<Vec<String>> = report
         .rows
         .iter()
-        .map(|r| vec![r.key.clone(), format_conversions(r.conversions_ppb), format_minor(r.revenue_minor, currency)])
+        .map(|r| {
+            vec![
+                r.key.clone(),
+                format_conversions(r.conversions_ppb),
+                format_minor(r.revenue_minor, currency),
+            ]
+        })
         .collect();
     rows.push(vec![
         "total".to_owned(),
@@ -248,9 +272,21 @@ pub fn credits_table(report: &CreditsReport) -> String {
 /// The weights report as CSV: `channel,<value name>,weight,conversions,paths`.
 pub fn weights_csv(report: &WeightsReport) -> String {
     csv_document(
-        &["channel", report.value_name, "weight", "conversions", "paths"],
+        &[
+            "channel",
+            report.value_name,
+            "weight",
+            "conversions",
+            "paths",
+        ],
         report.rows.iter().map(|r| {
-            vec![r.channel.clone(), r.value.to_string(), r.weight.to_string(), r.conversions.to_string(), r.paths.to_string()]
+            vec![
+                r.channel.clone(),
+                r.value.to_string(),
+                r.weight.to_string(),
+                r.conversions.to_string(),
+                r.paths.to_string(),
+            ]
         }),
     )
 }
@@ -287,6 +323,15 @@ pub fn weights_table(report: &WeightsReport) -> String {
             ]
         })
         .collect();
-    out.push_str(&aligned(&["channel", report.value_name, "weight", "conversions", "paths"], &rows));
+    out.push_str(&aligned(
+        &[
+            "channel",
+            report.value_name,
+            "weight",
+            "conversions",
+            "paths",
+        ],
+        &rows,
+    ));
     out
 }

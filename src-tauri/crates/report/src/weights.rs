@@ -35,12 +35,26 @@ pub fn weights(store: &Store, run_id: i64) -> Result<WeightsReport, ReportError>
     let value_name = match run.model.as_str() {
         "markov" => "removal_effect",
         "shapley" => "shapley_value",
-        other => return Err(ReportError::NotDataDriven { model: other.to_owned() }),
+        other => {
+            return Err(ReportError::NotDataDriven {
+                model: other.to_owned(),
+            });
+        }
     };
     let rows = store
         .run_channel_weights(run_id)?
         .into_iter()
-        .map(|w| WeightRow { channel: w.channel, value: w.value, weight: w.weight, conversions: w.conversions, paths: w.paths })
+        .map(|w| WeightRow {
+            channel: w.channel,
+            value: w.value,
+            weight: w.weight,
+            conversions: w.conversions,
+            paths: w.paths,
+        })
         .collect();
-    Ok(WeightsReport { run, value_name, rows })
+    Ok(WeightsReport {
+        run,
+        value_name,
+        rows,
+    })
 }

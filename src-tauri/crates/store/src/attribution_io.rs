@@ -9,7 +9,9 @@
 
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
-use crate::{CreditGrouping, JoinKind, NewRun, RunOrder, RunStatus, Store, StoreError, StoreResult};
+use crate::{
+    CreditGrouping, JoinKind, NewRun, RunOrder, RunStatus, Store, StoreError, StoreResult,
+};
 
 /// One touch as attribution reads it, borrowing the row's text so that a scan of millions of
 /// touches allocates only for what the caller decides to keep. `rowid` stands for the touch in
@@ -117,7 +119,9 @@ impl Store {
     ) -> StoreResult<u64> {
         self.ensure_writable()?;
         let cutoff = now_ms.saturating_sub(i64::from(settlement_days).saturating_mul(86_400_000));
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let settling: Vec<String> = {
             let mut statement = tx.prepare_cached(
                 // Starts from the run's provisional orders (a partial index holds exactly those),
@@ -134,8 +138,9 @@ impl Store {
             return Ok(0);
         }
         {
-            let mut statement =
-                tx.prepare_cached("UPDATE run_orders SET provisional = 0 WHERE run_id = ?1 AND order_id = ?2")?;
+            let mut statement = tx.prepare_cached(
+                "UPDATE run_orders SET provisional = 0 WHERE run_id = ?1 AND order_id = ?2",
+            )?;
             for order_id in &settling {
                 statement.execute(params![run_id, order_id])?;
             }
@@ -151,8 +156,14 @@ impl Store {
         if has_totals && !move_settled_totals(&tx, run_id, &settling)? {
             // Totals that cannot be moved exactly are dropped: reports fall back to the exact
             // joins for this run, which are slower but never wrong.
-            tx.execute("DELETE FROM run_credit_totals WHERE run_id = ?1", params![run_id])?;
-            tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
+            tx.execute(
+                "DELETE FROM run_credit_totals WHERE run_id = ?1",
+                params![run_id],
+            )?;
+            tx.execute(
+                "DELETE FROM run_order_buckets WHERE run_id = ?1",
+                params![run_id],
+            )?;
             tx.execute("UPDATE attribution_runs SET has_report_totals = 0, has_view_totals = 0 WHERE run_id = ?1", params![run_id])?;
         }
         tx.commit()?;
@@ -237,7 +248,10 @@ pub type CachedJourneyBlobs = (Vec<u8>, Option<Vec<u8>>);
 impl CreditGrouping {
     /// The stored name of a grouping in `run_credit_totals` (`None` for order, which has none).
     pub(crate) fn totals_name(self) -> Option<&'static str> {
-        TOTAL_GROUPINGS.iter().find(|&&(g, _)| g == self).map(|&(_, name)| name)
+        TOTAL_GROUPINGS
+            .iter()
+            .find(|&&(g, _)| g == self)
+            .map(|&(_, name)| name)
     }
 }
 
@@ -263,9 +277,10 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(sql)?
-            .query_row(params![input_watermark, lookback_days, probabilistic, format], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                params![input_watermark, lookback_days, probabilistic, format],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?)
     }
 
@@ -283,8 +298,13 @@ impl Store {
         paths: &[u8],
     ) -> StoreResult<()> {
         self.ensure_writable()?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM journey_cache WHERE input_watermark <> ?1", params![input_watermark])?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM journey_cache WHERE input_watermark <> ?1",
+            params![input_watermark],
+        )?;
         tx.execute(
             "INSERT OR REPLACE INTO journey_cache (input_watermark, lookback_days, probabilistic, format, created_at_ms,
                                                    payload, paths)
@@ -352,7 +372,11 @@ impl Store {
             if credit.order as usize >= orders.len() {
                 return Err(StoreError::InvalidValue {
                     field: "credit order",
-                    detail: format!("order index {} is outside the run's {} orders", credit.order, orders.len()),
+                    detail: format!(
+                        "order index {} is outside the run's {} orders",
+                        credit.order,
+                        orders.len()
+                    ),
                 });
             }
         }
@@ -360,10 +384,16 @@ impl Store {
         // Provenance reads credited revenue by join kind from the order buckets (0006), which is
         // exact only if every credit carries its order's join kind; the engine's do, and a run
         // whose credits do not is still written, just read with the exact join.
-        let view_totals =
-            credits.iter().all(|c| orders[c.order as usize].order.join_kind == Some(c.join_kind));
+        let view_totals = credits
+            .iter()
+            .all(|c| orders[c.order as usize].order.join_kind == Some(c.join_kind));
         let mut order_sequence: Vec<u32> = (0..orders.len() as u32).collect();
-        order_sequence.sort_unstable_by(|&a, &b| orders[a as usize].order.order_id.cmp(&orders[b as usize].order.order_id));
+        order_sequence.sort_unstable_by(|&a, &b| {
+            orders[a as usize]
+                .order
+                .order_id
+                .cmp(&orders[b as usize].order.order_id)
+        });
         // Credits in (order id, touch id) order without comparing order ids again: bucket them by
         // order (a counting sort), walk the orders in id order, sort each order's few by touch id.
         let mut starts = vec![0u32; orders.len() + 1];
@@ -382,13 +412,21 @@ impl Store {
         drop(fill);
         let mut credit_sequence: Vec<u32> = Vec::with_capacity(credits.len());
         for &order in &order_sequence {
-            let own = &mut by_order[starts[order as usize] as usize..starts[order as usize + 1] as usize];
-            own.sort_unstable_by(|&a, &b| credits[a as usize].touch_id.as_bytes().cmp(credits[b as usize].touch_id.as_bytes()));
+            let own =
+                &mut by_order[starts[order as usize] as usize..starts[order as usize + 1] as usize];
+            own.sort_unstable_by(|&a, &b| {
+                credits[a as usize]
+                    .touch_id
+                    .as_bytes()
+                    .cmp(credits[b as usize].touch_id.as_bytes())
+            });
             credit_sequence.extend_from_slice(own);
         }
         drop(by_order);
 
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
                                            input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
@@ -431,7 +469,9 @@ impl Store {
             &tx,
             "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
             &run_id,
-            credit_sequence.iter().map(|&index| &credits[index as usize]),
+            credit_sequence
+                .iter()
+                .map(|&index| &credits[index as usize]),
             |credit, row| {
                 row.extend([
                     &orders[credit.order as usize].order.order_id as &dyn ToSql,
@@ -459,20 +499,24 @@ impl Store {
                 ])?;
             }
         }
-        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> =
-            TOTAL_GROUPINGS.iter().map(|&(_, name)| (name, Vec::new())).collect();
+        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
+            .iter()
+            .map(|&(_, name)| (name, Vec::new()))
+            .collect();
         for total in totals {
-            let slot = TOTAL_GROUPINGS.iter().position(|&(g, _)| g == total.grouping).ok_or_else(|| {
-                StoreError::InvalidValue {
+            let slot = TOTAL_GROUPINGS
+                .iter()
+                .position(|&(g, _)| g == total.grouping)
+                .ok_or_else(|| StoreError::InvalidValue {
                     field: "run credit total",
                     detail: "order totals are read from run_orders, not stored".to_owned(),
-                }
-            })?;
+                })?;
             by_grouping[slot].1.push(total);
         }
         {
-            let mut statement =
-                tx.prepare_cached("INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)")?;
+            let mut statement = tx.prepare_cached(
+                "INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)",
+            )?;
             for (name, totals) in &by_grouping {
                 statement.execute(params![run_id, name, encode_totals(totals)])?;
             }
@@ -490,7 +534,10 @@ impl Store {
 /// GROUP BY): when the run is written, and when some of its orders settle — so the provisional
 /// split of the join-kind revenue (0006) follows settlement with the order counts.
 fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreResult<()> {
-    tx.execute("DELETE FROM run_order_buckets WHERE run_id = ?1", params![run_id])?;
+    tx.execute(
+        "DELETE FROM run_order_buckets WHERE run_id = ?1",
+        params![run_id],
+    )?;
     tx.execute(
         "INSERT INTO run_order_buckets (run_id, outcome, currency, day_start_ms, day_end_ms, provisional, orders, net_minor,
                                         join_kind)
@@ -514,7 +561,11 @@ pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, &str); 4] = [
 /// Moves the credits of orders that just settled from their provisional buckets of
 /// `run_credit_totals` to the settled ones. Returns `false` if a credit's bucket is not where it
 /// must be (the totals no longer match the credits), in which case the caller drops the totals.
-fn move_settled_totals(tx: &rusqlite::Transaction<'_>, run_id: i64, settling: &[String]) -> StoreResult<bool> {
+fn move_settled_totals(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    settling: &[String],
+) -> StoreResult<bool> {
     use std::collections::{BTreeMap, HashMap};
     // (grouping slot, key, order instant) → (credits, share, revenue).
     type Moved = BTreeMap<(usize, Option<String>, i64), (u64, i64, i64)>;
@@ -544,25 +595,44 @@ fn move_settled_totals(tx: &rusqlite::Transaction<'_>, run_id: i64, settling: &[
     }
     for (slot, &(_, name)) in TOTAL_GROUPINGS.iter().enumerate() {
         let payload: Option<Vec<u8>> = tx
-            .prepare_cached("SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2")?
+            .prepare_cached(
+                "SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2",
+            )?
             .query_row(params![run_id, name], |row| row.get(0))
             .optional()?;
-        let Some(Ok(mut buckets)) = payload.map(|p| decode_totals(&p, TOTAL_GROUPINGS[slot].0)) else { return Ok(false) };
+        let Some(Ok(mut buckets)) = payload.map(|p| decode_totals(&p, TOTAL_GROUPINGS[slot].0))
+        else {
+            return Ok(false);
+        };
         // Where each (key, day start, provisional) bucket is, and each key's provisional days.
-        let mut at_bucket: HashMap<(Option<String>, i64, bool), usize> = HashMap::with_capacity(buckets.len());
+        let mut at_bucket: HashMap<(Option<String>, i64, bool), usize> =
+            HashMap::with_capacity(buckets.len());
         for (index, bucket) in buckets.iter().enumerate() {
-            at_bucket.insert((bucket.key.clone(), bucket.day_start_ms, bucket.provisional), index);
+            at_bucket.insert(
+                (bucket.key.clone(), bucket.day_start_ms, bucket.provisional),
+                index,
+            );
         }
         let mut provisional_of_key: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (index, bucket) in buckets.iter().enumerate().filter(|(_, b)| b.provisional) {
-            provisional_of_key.entry(bucket.key.clone()).or_default().push(index);
+            provisional_of_key
+                .entry(bucket.key.clone())
+                .or_default()
+                .push(index);
         }
-        for ((_, key, at), (credits, share, revenue)) in moved.range((slot, None, i64::MIN)..(slot + 1, None, i64::MIN)) {
+        for ((_, key, at), (credits, share, revenue)) in
+            moved.range((slot, None, i64::MIN)..(slot + 1, None, i64::MIN))
+        {
             // The provisional bucket of this key whose day holds the order's instant.
             let source = provisional_of_key.get(key).and_then(|indices| {
-                indices.iter().copied().find(|&i| buckets[i].day_start_ms <= *at && *at < buckets[i].day_end_ms)
+                indices
+                    .iter()
+                    .copied()
+                    .find(|&i| buckets[i].day_start_ms <= *at && *at < buckets[i].day_end_ms)
             });
-            let Some(source) = source else { return Ok(false) };
+            let Some(source) = source else {
+                return Ok(false);
+            };
             let bucket = &mut buckets[source];
             if bucket.credits < *credits {
                 return Ok(false);
@@ -594,8 +664,10 @@ fn move_settled_totals(tx: &rusqlite::Transaction<'_>, run_id: i64, settling: &[
             }
         }
         let kept: Vec<&RunCreditTotal> = buckets.iter().filter(|b| b.credits > 0).collect();
-        tx.prepare_cached("UPDATE run_credit_totals SET payload = ?3 WHERE run_id = ?1 AND grouping = ?2")?
-            .execute(params![run_id, name, encode_totals(&kept)])?;
+        tx.prepare_cached(
+            "UPDATE run_credit_totals SET payload = ?3 WHERE run_id = ?1 AND grouping = ?2",
+        )?
+        .execute(params![run_id, name, encode_totals(&kept)])?;
     }
     Ok(true)
 }
@@ -626,11 +698,19 @@ pub(crate) fn encode_totals(totals: &[&RunCreditTotal]) -> Vec<u8> {
 }
 
 /// Reads [`encode_totals`]' output; anything malformed is an `InvalidValue` error.
-pub(crate) fn decode_totals(bytes: &[u8], grouping: CreditGrouping) -> StoreResult<Vec<RunCreditTotal>> {
-    let bad = || StoreError::InvalidValue { field: "run_credit_totals payload", detail: "malformed".to_owned() };
+pub(crate) fn decode_totals(
+    bytes: &[u8],
+    grouping: CreditGrouping,
+) -> StoreResult<Vec<RunCreditTotal>> {
+    let bad = || StoreError::InvalidValue {
+        field: "run_credit_totals payload",
+        detail: "malformed".to_owned(),
+    };
     let mut at = 0usize;
     let mut take = |n: usize| -> StoreResult<&[u8]> {
-        let slice = bytes.get(at..at.checked_add(n).ok_or_else(bad)?).ok_or_else(bad)?;
+        let slice = bytes
+            .get(at..at.checked_add(n).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
         at += n;
         Ok(slice)
     };
@@ -642,7 +722,11 @@ pub(crate) fn decode_totals(bytes: &[u8], grouping: CreditGrouping) -> StoreResu
             0 => None,
             1 => {
                 let len = usize::try_from(u64::from_le_bytes(word(take(8)?))).map_err(|_| bad())?;
-                Some(std::str::from_utf8(take(len)?).map_err(|_| bad())?.to_owned())
+                Some(
+                    std::str::from_utf8(take(len)?)
+                        .map_err(|_| bad())?
+                        .to_owned(),
+                )
             }
             _ => return Err(bad()),
         };
@@ -656,15 +740,31 @@ pub(crate) fn decode_totals(bytes: &[u8], grouping: CreditGrouping) -> StoreResu
         let credits = u64::from_le_bytes(word(take(8)?));
         let share_ppb = i64::from_le_bytes(word(take(8)?));
         let revenue_minor = i64::from_le_bytes(word(take(8)?));
-        totals.push(RunCreditTotal { grouping, key, day_start_ms, day_end_ms, provisional, credits, share_ppb, revenue_minor });
+        totals.push(RunCreditTotal {
+            grouping,
+            key,
+            day_start_ms,
+            day_end_ms,
+            provisional,
+            credits,
+            share_ppb,
+            revenue_minor,
+        });
     }
-    if take(0).is_ok() && at == bytes.len() { Ok(totals) } else { Err(bad()) }
+    if take(0).is_ok() && at == bytes.len() {
+        Ok(totals)
+    } else {
+        Err(bad())
+    }
 }
 
 /// The by-order report of a run with totals is read from `run_orders` alone, which is exact only
 /// if every attributed order's credits sum to one whole share and its net revenue and no other
 /// order has credits. The engine guarantees it; this makes the store refuse anything else.
-fn check_report_conservation(orders: &[ReportedRunOrder], credits: &[NamedRunCredit<'_>]) -> StoreResult<()> {
+fn check_report_conservation(
+    orders: &[ReportedRunOrder],
+    credits: &[NamedRunCredit<'_>],
+) -> StoreResult<()> {
     let mut sums = vec![(0u64, 0i128, 0i128); orders.len()];
     for credit in credits {
         let sum = &mut sums[credit.order as usize];
@@ -686,7 +786,11 @@ fn check_report_conservation(orders: &[ReportedRunOrder], credits: &[NamedRunCre
                 detail: format!(
                     "order {} ({}) has credits summing to {share} ppb and {revenue} minor units",
                     order.order_id,
-                    if attributed { "attributed" } else { "not attributed" }
+                    if attributed {
+                        "attributed"
+                    } else {
+                        "not attributed"
+                    }
                 ),
             });
         }
@@ -711,7 +815,10 @@ fn insert_batched<'a, T: Copy + 'a>(
     let columns = table_columns.matches(',').count() + 1;
     let sql_for = |rows: usize| {
         let row = format!("({})", vec!["?"; columns].join(", "));
-        format!("INSERT INTO {table_columns} VALUES {}", vec![row; rows].join(", "))
+        format!(
+            "INSERT INTO {table_columns} VALUES {}",
+            vec![row; rows].join(", ")
+        )
     };
     let mut values: Vec<&'a dyn ToSql> = Vec::with_capacity(BATCH_ROWS * columns);
     let mut rows = 0;

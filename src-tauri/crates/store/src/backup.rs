@@ -63,7 +63,9 @@ fn copy_database(source: &Connection, out: &Path) -> StoreResult<BackupSummary> 
     let result = (|| {
         let mut target = Connection::open_with_flags(
             &partial,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         {
             let backup = Backup::new(source, &mut target)?;
@@ -79,20 +81,28 @@ fn copy_database(source: &Connection, out: &Path) -> StoreResult<BackupSummary> 
         }
         // The copy carries the source's WAL flag; a backup is a single self-contained file, so
         // switch it to a rollback journal (this also folds any WAL frames into the file).
-        let _: String = target.pragma_update_and_check(None, "journal_mode", "delete", |row| row.get(0))?;
+        let _: String =
+            target.pragma_update_and_check(None, "journal_mode", "delete", |row| row.get(0))?;
         let problems = {
             let mut statement = target.prepare("PRAGMA integrity_check(20)")?;
             let lines = statement
                 .query_map([], |row| row.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
-            lines.into_iter().filter(|line| line != "ok").collect::<Vec<_>>()
+            lines
+                .into_iter()
+                .filter(|line| line != "ok")
+                .collect::<Vec<_>>()
         };
-        let schema_version: i64 = target.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let schema_version: i64 =
+            target.pragma_query_value(None, "user_version", |row| row.get(0))?;
         drop(target);
         if !problems.is_empty() {
             return Err(StoreError::Damaged {
                 path: partial.clone(),
-                detail: format!("the copy failed its integrity check: {}", problems.join("; ")),
+                detail: format!(
+                    "the copy failed its integrity check: {}",
+                    problems.join("; ")
+                ),
             });
         }
         Ok(schema_version)
@@ -107,18 +117,33 @@ fn copy_database(source: &Connection, out: &Path) -> StoreResult<BackupSummary> 
     // Rename refuses nothing on Unix, so check again right before it: a file that appeared
     // meanwhile must not be replaced.
     refuse_existing(out)?;
-    std::fs::rename(&partial, out).map_err(|source| StoreError::Io { path: out.to_path_buf(), source })?;
+    std::fs::rename(&partial, out).map_err(|source| StoreError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let bytes = std::fs::metadata(out)
-        .map_err(|source| StoreError::Io { path: out.to_path_buf(), source })?
+        .map_err(|source| StoreError::Io {
+            path: out.to_path_buf(),
+            source,
+        })?
         .len();
-    Ok(BackupSummary { path: out.to_path_buf(), bytes, schema_version })
+    Ok(BackupSummary {
+        path: out.to_path_buf(),
+        bytes,
+        schema_version,
+    })
 }
 
 fn refuse_existing(path: &Path) -> StoreResult<()> {
     match std::fs::symlink_metadata(path) {
-        Ok(_) => Err(StoreError::AlreadyExists { path: path.to_path_buf() }),
+        Ok(_) => Err(StoreError::AlreadyExists {
+            path: path.to_path_buf(),
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(StoreError::Io { path: path.to_path_buf(), source }),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -126,6 +151,9 @@ fn remove_if_present(path: &Path) -> StoreResult<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(StoreError::Io { path: path.to_path_buf(), source }),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }

@@ -95,7 +95,12 @@ mod tests {
     #[test]
     fn versions_are_consecutive_and_match_file_names() {
         for (index, migration) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(migration.version, index as i64 + 1, "{} is out of sequence", migration.name);
+            assert_eq!(
+                migration.version,
+                index as i64 + 1,
+                "{} is out of sequence",
+                migration.name
+            );
         }
         for migration in MIGRATIONS {
             let version = migration.version;

@@ -171,7 +171,10 @@ impl Store {
         )
         .map_err(|e| StoreError::Damaged {
             path: path.to_path_buf(),
-            detail: format!("{}; it cannot even be opened read-only: {e}", detail.clone().unwrap_or_default()),
+            detail: format!(
+                "{}; it cannot even be opened read-only: {e}",
+                detail.clone().unwrap_or_default()
+            ),
         })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // On a badly damaged file even these fail (the schema itself may be unreadable); the

@@ -89,8 +89,10 @@ impl Store {
         let mut keys: VecDeque<IdentityKey> = VecDeque::from([seed.clone()]);
         let mut clicks: VecDeque<String> = VecDeque::new();
         component.keys.insert(seed.clone());
-        let record_columns = "touch_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id";
-        let order_columns = "order_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id";
+        let record_columns =
+            "touch_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id";
+        let order_columns =
+            "order_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id";
         loop {
             let (filter, value) = if let Some(key) = keys.pop_front() {
                 (format!("{} = ?1", key.key_type.as_str()), key.value)
@@ -99,7 +101,10 @@ impl Store {
             } else {
                 break;
             };
-            for (table, columns, is_touch) in [("touches", record_columns, true), ("orders", order_columns, false)] {
+            for (table, columns, is_touch) in [
+                ("touches", record_columns, true),
+                ("orders", order_columns, false),
+            ] {
                 let mut statement = self
                     .conn
                     .prepare_cached(&format!("SELECT {columns} FROM {table} WHERE {filter}"))?;
@@ -140,7 +145,9 @@ impl Store {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             for (other_type, other_value) in linked {
-                let Some(other_type) = IdentityKeyType::parse(&other_type) else { continue };
+                let Some(other_type) = IdentityKeyType::parse(&other_type) else {
+                    continue;
+                };
                 let key = IdentityKey::new(other_type, other_value);
                 if component.keys.insert(key.clone()) {
                     keys.push_back(key);
@@ -158,7 +165,9 @@ impl Store {
         // Zero the content of every deleted cell as it is freed, so nothing survives in free
         // pages; VACUUM below then rebuilds the file without them.
         self.conn.pragma_update(None, "secure_delete", true)?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS erase_touch (id TEXT PRIMARY KEY);
              CREATE TEMP TABLE IF NOT EXISTS erase_order (id TEXT PRIMARY KEY);
@@ -167,10 +176,16 @@ impl Store {
              DELETE FROM erase_touch; DELETE FROM erase_order; DELETE FROM erase_term; DELETE FROM erase_raw;",
         )?;
         for id in &component.touch_ids {
-            tx.execute("INSERT OR IGNORE INTO erase_touch (id) VALUES (?1)", params![id])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO erase_touch (id) VALUES (?1)",
+                params![id],
+            )?;
         }
         for id in &component.order_ids {
-            tx.execute("INSERT OR IGNORE INTO erase_order (id) VALUES (?1)", params![id])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO erase_order (id) VALUES (?1)",
+                params![id],
+            )?;
         }
         let terms = component
             .keys
@@ -184,7 +199,10 @@ impl Store {
             // dead letter is not JSON); short ids only match as a whole JSON string, so erasing
             // customer "42" does not delete every payload containing the digits 42.
             let loose = term.len() >= 16 || term.contains('@');
-            tx.execute("INSERT OR IGNORE INTO erase_term (term, loose) VALUES (?1, ?2)", params![term, loose])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO erase_term (term, loose) VALUES (?1, ?2)",
+                params![term, loose],
+            )?;
         }
         let matches_term = |column: &str| {
             format!(
@@ -204,7 +222,13 @@ impl Store {
         ))?;
         // Rows that stay (orders, refunds, spend, costs) lose their pointer to a deleted raw
         // event rather than block its deletion.
-        for table in ["orders", "order_adjustments", "ad_spend", "creator_costs", "touches"] {
+        for table in [
+            "orders",
+            "order_adjustments",
+            "ad_spend",
+            "creator_costs",
+            "touches",
+        ] {
             tx.execute(
                 &format!("UPDATE {table} SET raw_event_id = NULL WHERE raw_event_id IN (SELECT id FROM temp.erase_raw)"),
                 [],
@@ -218,7 +242,10 @@ impl Store {
         )?;
         // Cached journeys are derived data that may hold the person's keys; all of it goes.
         tx.execute("DELETE FROM journey_cache", [])?;
-        let touches_deleted = tx.execute("DELETE FROM touches WHERE touch_id IN (SELECT id FROM temp.erase_touch)", [])?;
+        let touches_deleted = tx.execute(
+            "DELETE FROM touches WHERE touch_id IN (SELECT id FROM temp.erase_touch)",
+            [],
+        )?;
         let orders_anonymized = tx.execute(
             "UPDATE orders SET click_id = NULL, person_id = NULL, anonymous_id = NULL, email_sha256 = NULL,
                                customer_id = NULL, device_id = NULL
@@ -232,9 +259,16 @@ impl Store {
                 params![key.key_type.as_str(), key.value],
             )?;
         }
-        let raw_events_deleted = tx.execute("DELETE FROM raw_events WHERE raw_event_id IN (SELECT id FROM temp.erase_raw)", [])?;
+        let raw_events_deleted = tx.execute(
+            "DELETE FROM raw_events WHERE raw_event_id IN (SELECT id FROM temp.erase_raw)",
+            [],
+        )?;
         let dead_letters_deleted = tx.execute(
-            &format!("DELETE FROM dead_letters WHERE {} OR {}", matches_term("payload"), matches_term("location")),
+            &format!(
+                "DELETE FROM dead_letters WHERE {} OR {}",
+                matches_term("payload"),
+                matches_term("location")
+            ),
             [],
         )?;
         let counts = ErasureCounts {
@@ -276,9 +310,11 @@ impl Store {
     /// truncates the WAL, so deleted data survives neither in the file nor beside it.
     pub fn compact(&mut self) -> StoreResult<()> {
         self.ensure_writable()?;
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         self.conn.execute_batch("VACUUM;")?;
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 
@@ -323,10 +359,13 @@ impl Store {
     pub fn raw_payload_retention_days(&self) -> StoreResult<Option<u32>> {
         match self.privacy_setting(RAW_PAYLOAD_RETENTION_DAYS)? {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| StoreError::InvalidValue {
-                field: "raw_payload_retention_days",
-                detail: format!("stored value {text:?} cannot be read"),
-            }),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::InvalidValue {
+                    field: "raw_payload_retention_days",
+                    detail: format!("stored value {text:?} cannot be read"),
+                }),
         }
     }
 
@@ -339,8 +378,10 @@ impl Store {
             }),
             Some(days) => self.put_privacy_setting(RAW_PAYLOAD_RETENTION_DAYS, &days.to_string()),
             None => {
-                self.conn
-                    .execute("DELETE FROM workspace_settings WHERE key = ?1", params![RAW_PAYLOAD_RETENTION_DAYS])?;
+                self.conn.execute(
+                    "DELETE FROM workspace_settings WHERE key = ?1",
+                    params![RAW_PAYLOAD_RETENTION_DAYS],
+                )?;
                 Ok(())
             }
         }
@@ -363,7 +404,11 @@ impl Store {
     fn privacy_setting(&self, key: &str) -> StoreResult<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM workspace_settings WHERE key = ?1", params![key], |row| row.get(0))
+            .query_row(
+                "SELECT value FROM workspace_settings WHERE key = ?1",
+                params![key],
+                |row| row.get(0),
+            )
             .optional()?)
     }
 

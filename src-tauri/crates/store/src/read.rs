@@ -609,11 +609,19 @@ impl Store {
     }
 
     /// One source's dead letters, oldest first; resolved ones only when asked for.
-    pub fn source_dead_letters(&self, source: &str, include_resolved: bool) -> StoreResult<Vec<DeadLetter>> {
+    pub fn source_dead_letters(
+        &self,
+        source: &str,
+        include_resolved: bool,
+    ) -> StoreResult<Vec<DeadLetter>> {
         self.dead_letters_where(Some(source), include_resolved)
     }
 
-    fn dead_letters_where(&self, source: Option<&str>, include_resolved: bool) -> StoreResult<Vec<DeadLetter>> {
+    fn dead_letters_where(
+        &self,
+        source: Option<&str>,
+        include_resolved: bool,
+    ) -> StoreResult<Vec<DeadLetter>> {
         self.collect(
             "SELECT dead_letter_id, source, stream, location, reason, payload, created_at_ms, resolved_at_ms
              FROM dead_letters WHERE (?1 OR resolved_at_ms IS NULL) AND (?2 IS NULL OR source = ?2)

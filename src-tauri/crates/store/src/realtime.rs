@@ -355,7 +355,9 @@ impl Store {
     pub fn webhook_delivery_count(&self) -> StoreResult<i64> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM webhook_deliveries", [], |row| row.get(0))?)
+            .query_row("SELECT COUNT(*) FROM webhook_deliveries", [], |row| {
+                row.get(0)
+            })?)
     }
 
     /// The webhook secret references of `source` (all sources when `None`), oldest first.
@@ -410,7 +412,11 @@ impl Store {
         self.notifications_where("?1 IS NOT NULL", 0)
     }
 
-    fn notifications_where(&self, condition: &str, value: i64) -> StoreResult<Vec<AlertNotification>> {
+    fn notifications_where(
+        &self,
+        condition: &str,
+        value: i64,
+    ) -> StoreResult<Vec<AlertNotification>> {
         let sql = format!(
             "SELECT notification_id, rule_id, subject, window_key, channel, title, body, context, state, attempts,
                     next_attempt_at_ms, last_error
@@ -440,7 +446,11 @@ impl Store {
 
     /// Orders placed in `[from_ms, to_ms)` whose click id matches a touch through a creator's
     /// link (the touch with the smallest creator id wins when a click id is shared).
-    pub fn creator_link_orders(&self, from_ms: i64, to_ms: i64) -> StoreResult<Vec<CreatorLinkOrder>> {
+    pub fn creator_link_orders(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<CreatorLinkOrder>> {
         let sql = format!(
             "SELECT o.order_id, MIN(t.creator_id), o.occurred_at_ms, o.gross_minor, o.currency, o.status,
                     COALESCE((SELECT SUM(a.amount_minor) FROM order_adjustments a

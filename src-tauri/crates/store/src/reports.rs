@@ -93,8 +93,11 @@ impl Store {
         grouping: CreditGrouping,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<CreditGroup>> {
-        let from_totals =
-            if self.report_totals_usable(run_id)? { self.credit_groups_from_totals(run_id, grouping, filter)? } else { None };
+        let from_totals = if self.report_totals_usable(run_id)? {
+            self.credit_groups_from_totals(run_id, grouping, filter)?
+        } else {
+            None
+        };
         if let Some(groups) = from_totals {
             return Ok(groups);
         }
@@ -111,7 +114,12 @@ impl Store {
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
-            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only
+            ],
             |row| {
                 Ok(CreditGroup {
                     key: row.get(0)?,
@@ -135,7 +143,11 @@ impl Store {
         // them; while the inputs are unchanged those equal the orders table's, so the join is
         // skipped. Otherwise the orders table is read as it is now, as it always was.
         let usable = self.report_totals_usable(run_id)?;
-        let from_buckets = if usable { self.run_order_totals_from_buckets(run_id, filter)? } else { None };
+        let from_buckets = if usable {
+            self.run_order_totals_from_buckets(run_id, filter)?
+        } else {
+            None
+        };
         if let Some(totals) = from_buckets {
             return Ok(totals);
         }
@@ -163,7 +175,12 @@ impl Store {
         };
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
-            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only
+            ],
             |row| {
                 Ok(RunOrderTotal {
                     outcome: row.get(0)?,
@@ -184,7 +201,9 @@ impl Store {
     pub(crate) fn report_totals_usable(&self, run_id: i64) -> StoreResult<bool> {
         let run: Option<(bool, String)> = self
             .conn
-            .prepare_cached("SELECT has_report_totals, input_watermark FROM attribution_runs WHERE run_id = ?1")?
+            .prepare_cached(
+                "SELECT has_report_totals, input_watermark FROM attribution_runs WHERE run_id = ?1",
+            )?
             .query_row(params![run_id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         match run {
@@ -207,7 +226,11 @@ impl Store {
 
     /// Whether a bound of `filter` cuts through one of the run's order-day buckets: then only
     /// the exact queries can answer (a range not made of whole days of the run's zone).
-    pub(crate) fn order_buckets_cut(&self, run_id: i64, filter: &RunOrderFilter) -> StoreResult<bool> {
+    pub(crate) fn order_buckets_cut(
+        &self,
+        run_id: i64,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<bool> {
         Ok(self
             .conn
             .prepare_cached(
@@ -231,7 +254,12 @@ impl Store {
         grouping: CreditGrouping,
         filter: &RunOrderFilter,
     ) -> StoreResult<Option<Vec<CreditGroup>>> {
-        let range = params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only];
+        let range = params![
+            run_id,
+            filter.from_at_ms,
+            filter.until_at_ms,
+            filter.settled_only
+        ];
         let read = |row: &rusqlite::Row<'_>| {
             Ok(CreditGroup {
                 key: row.get(0)?,
@@ -254,20 +282,33 @@ impl Store {
         };
         let payload: Option<Vec<u8>> = self
             .conn
-            .prepare_cached("SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2")?
+            .prepare_cached(
+                "SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2",
+            )?
             .query_row(params![run_id, name], |row| row.get(0))
             .optional()?;
-        let Some(payload) = payload else { return Ok(None) };
+        let Some(payload) = payload else {
+            return Ok(None);
+        };
         let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
-        let cuts = |bound: Option<i64>, b: &crate::RunCreditTotal| bound.is_some_and(|x| b.day_start_ms < x && x < b.day_end_ms);
-        if buckets.iter().any(|b| cuts(filter.from_at_ms, b) || cuts(filter.until_at_ms, b)) {
+        let cuts = |bound: Option<i64>, b: &crate::RunCreditTotal| {
+            bound.is_some_and(|x| b.day_start_ms < x && x < b.day_end_ms)
+        };
+        if buckets
+            .iter()
+            .any(|b| cuts(filter.from_at_ms, b) || cuts(filter.until_at_ms, b))
+        {
             return Ok(None);
         }
         // Keys in the order SQLite's `ORDER BY key` gives: NULL first, then bytewise.
         let mut groups: BTreeMap<Option<String>, (i64, i64, i64)> = BTreeMap::new();
         for bucket in buckets {
-            let inside = filter.from_at_ms.is_none_or(|from| bucket.day_start_ms >= from)
-                && filter.until_at_ms.is_none_or(|until| bucket.day_end_ms <= until)
+            let inside = filter
+                .from_at_ms
+                .is_none_or(|from| bucket.day_start_ms >= from)
+                && filter
+                    .until_at_ms
+                    .is_none_or(|until| bucket.day_end_ms <= until)
                 && !(filter.settled_only && bucket.provisional);
             if inside {
                 let sums = groups.entry(bucket.key).or_default();
@@ -311,7 +352,12 @@ impl Store {
              GROUP BY outcome, currency ORDER BY outcome, currency",
         )?;
         let rows = statement.query_map(
-            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only],
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only
+            ],
             |row| {
                 Ok(RunOrderTotal {
                     outcome: row.get(0)?,

@@ -91,7 +91,12 @@ impl Store {
     }
 
     /// Every order placed in `[from_ms, to_ms)`, with its fate in `run_id` (if any).
-    pub fn reconcile_orders(&self, from_ms: i64, to_ms: i64, run_id: Option<i64>) -> StoreResult<Vec<ReconcileOrder>> {
+    pub fn reconcile_orders(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        run_id: Option<i64>,
+    ) -> StoreResult<Vec<ReconcileOrder>> {
         let run_id = run_id.unwrap_or(-1);
         let key_match = |t: &str| {
             format!(
@@ -152,7 +157,11 @@ impl Store {
     }
 
     /// Adjustments in `[from_ms, to_ms)` booked against an order the store does not hold.
-    pub fn orphan_adjustments(&self, from_ms: i64, to_ms: i64) -> StoreResult<Vec<OrphanAdjustment>> {
+    pub fn orphan_adjustments(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<OrphanAdjustment>> {
         let mut statement = self.conn.prepare(
             "SELECT adjustment_id, order_id, source, occurred_at_ms, amount_minor, currency FROM order_adjustments a
              WHERE occurred_at_ms >= ?1 AND occurred_at_ms < ?2

@@ -13,7 +13,10 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{COUNTED_ADJUSTMENT, CreatorCost, CreditGrouping, JoinKind, RunOrderFilter, Store, StoreError, StoreResult};
+use crate::{
+    COUNTED_ADJUSTMENT, CreatorCost, CreditGrouping, JoinKind, RunOrderFilter, Store, StoreError,
+    StoreResult,
+};
 
 /// The touch attribute a view groups credits by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -251,8 +254,11 @@ impl Store {
         by_order_time: bool,
         mut each: impl FnMut(ViewCreditGroup),
     ) -> StoreResult<()> {
-        let (time_select, time_group) =
-            if by_order_time { ("o.occurred_at_ms", ", o.occurred_at_ms") } else { ("NULL", "") };
+        let (time_select, time_group) = if by_order_time {
+            ("o.occurred_at_ms", ", o.occurred_at_ms")
+        } else {
+            ("NULL", "")
+        };
         let sql = format!(
             "SELECT {key} AS k, {time_select}, SUM(c.share_ppb), SUM(c.revenue_minor),
                     SUM(CASE WHEN ro.provisional = 1 THEN c.revenue_minor ELSE 0 END)
@@ -267,7 +273,12 @@ impl Store {
             joins = dimension.joins_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only])?;
+        let mut rows = statement.query(params![
+            run_id,
+            filter.from_at_ms,
+            filter.until_at_ms,
+            filter.settled_only
+        ])?;
         while let Some(row) = rows.next()? {
             each(ViewCreditGroup {
                 key: row.get(0)?,
@@ -299,19 +310,29 @@ impl Store {
             ViewDimension::Content => CreditGrouping::Content,
             ViewDimension::Platform => return Ok(None),
         };
-        let Some(name) = grouping.totals_name() else { return Ok(None) };
+        let Some(name) = grouping.totals_name() else {
+            return Ok(None);
+        };
         if !self.report_totals_usable(run_id)? {
             return Ok(None);
         }
         let payload: Option<Vec<u8>> = self
             .conn
-            .prepare_cached("SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2")?
+            .prepare_cached(
+                "SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2",
+            )?
             .query_row(params![run_id, name], |row| row.get(0))
             .optional()?;
-        let Some(payload) = payload else { return Ok(None) };
+        let Some(payload) = payload else {
+            return Ok(None);
+        };
         let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
-        let cuts = |bound: Option<i64>, start: i64, end: i64| bound.is_some_and(|x| start < x && x < end);
-        if buckets.iter().any(|b| cuts(filter.from_at_ms, b.day_start_ms, b.day_end_ms) || cuts(filter.until_at_ms, b.day_start_ms, b.day_end_ms)) {
+        let cuts =
+            |bound: Option<i64>, start: i64, end: i64| bound.is_some_and(|x| start < x && x < end);
+        if buckets.iter().any(|b| {
+            cuts(filter.from_at_ms, b.day_start_ms, b.day_end_ms)
+                || cuts(filter.until_at_ms, b.day_start_ms, b.day_end_ms)
+        }) {
             return Ok(None);
         }
         // Empty keys are NULL, as in the exact query's NULLIF; BTreeMap orders None first, then
@@ -320,14 +341,20 @@ impl Store {
         type DaySums = std::collections::BTreeMap<(Option<String>, i64, i64), (i64, i64, i64)>;
         let mut sums = DaySums::new();
         for bucket in buckets {
-            let inside = filter.from_at_ms.is_none_or(|from| bucket.day_start_ms >= from)
-                && filter.until_at_ms.is_none_or(|until| bucket.day_end_ms <= until)
+            let inside = filter
+                .from_at_ms
+                .is_none_or(|from| bucket.day_start_ms >= from)
+                && filter
+                    .until_at_ms
+                    .is_none_or(|until| bucket.day_end_ms <= until)
                 && !(filter.settled_only && bucket.provisional);
             if !inside {
                 continue;
             }
             let key = bucket.key.filter(|k| !k.is_empty());
-            let sum = sums.entry((key, bucket.day_start_ms, bucket.day_end_ms)).or_default();
+            let sum = sums
+                .entry((key, bucket.day_start_ms, bucket.day_end_ms))
+                .or_default();
             sum.0 += bucket.share_ppb;
             sum.1 += bucket.revenue_minor;
             if bucket.provisional {
@@ -336,14 +363,18 @@ impl Store {
         }
         Ok(Some(
             sums.into_iter()
-                .map(|((key, day_start_ms, day_end_ms), (share, revenue, provisional))| ViewCreditBucket {
-                    key,
-                    day_start_ms,
-                    day_end_ms,
-                    share_ppb: i128::from(share),
-                    revenue_minor: revenue,
-                    provisional_revenue_minor: provisional,
-                })
+                .map(
+                    |((key, day_start_ms, day_end_ms), (share, revenue, provisional))| {
+                        ViewCreditBucket {
+                            key,
+                            day_start_ms,
+                            day_end_ms,
+                            share_ppb: i128::from(share),
+                            revenue_minor: revenue,
+                            provisional_revenue_minor: provisional,
+                        }
+                    },
+                )
                 .collect(),
         ))
     }
@@ -366,10 +397,15 @@ impl Store {
                    AND (?4 = 0 OR provisional = 0)
                  GROUP BY join_kind ORDER BY join_kind",
             )?;
-            let rows = statement
-                .query_map(params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?;
+            let rows = statement.query_map(
+                params![
+                    run_id,
+                    filter.from_at_ms,
+                    filter.until_at_ms,
+                    filter.settled_only
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
             return Ok(rows.collect::<Result<_, _>>()?);
         }
         self.credited_revenue_by_join_kind_exact(run_id, filter)
@@ -391,16 +427,26 @@ impl Store {
              GROUP BY c.join_kind ORDER BY c.join_kind"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
+        let rows = statement.query_map(
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Ad spend with `from_day <= day <= to_day` (either bound optional; days compared as
     /// `YYYY-MM-DD` text in the account's zone), ads of one campaign and day summed, sorted by
     /// day then platform and campaign.
-    pub fn view_spend(&self, from_day: Option<&str>, to_day: Option<&str>) -> StoreResult<Vec<ViewSpend>> {
+    pub fn view_spend(
+        &self,
+        from_day: Option<&str>,
+        to_day: Option<&str>,
+    ) -> StoreResult<Vec<ViewSpend>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT s.platform, s.campaign_id, s.channel,
                     COALESCE(NULLIF(s.creator_id, ''), NULLIF(cp.creator_id, '')) AS creator,
@@ -551,7 +597,13 @@ impl Store {
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
-            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only, creator_id],
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only,
+                creator_id
+            ],
             |row| {
                 Ok(CreatorOrderCredit {
                     order_id: row.get(0)?,
@@ -587,7 +639,13 @@ impl Store {
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
-            params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only, creator_id],
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only,
+                creator_id
+            ],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -622,7 +680,14 @@ impl Store {
              ORDER BY c.order_id, c.touch_id"
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
-        let mut rows = statement.query(params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only]).map_err(StoreError::from)?;
+        let mut rows = statement
+            .query(params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only
+            ])
+            .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let credit = (|| -> rusqlite::Result<ExportCredit<'_>> {
                 Ok(ExportCredit {
@@ -672,7 +737,12 @@ impl Store {
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
         let mut rows = statement
-            .query(params![run_id, filter.from_at_ms, filter.until_at_ms, filter.settled_only && run_id.is_some()])
+            .query(params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only && run_id.is_some()
+            ])
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let order = (|| -> rusqlite::Result<ExportOrder<'_>> {
@@ -721,7 +791,9 @@ impl Store {
                  ORDER BY occurred_at_ms, touch_id",
             )
             .map_err(StoreError::from)?;
-        let mut rows = statement.query(params![from_at_ms, until_at_ms]).map_err(StoreError::from)?;
+        let mut rows = statement
+            .query(params![from_at_ms, until_at_ms])
+            .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let touch = (|| -> rusqlite::Result<ExportTouch<'_>> {
                 Ok(ExportTouch {
@@ -766,7 +838,9 @@ impl Store {
                  ORDER BY day, platform, account_id, campaign_id, ad_id",
             )
             .map_err(StoreError::from)?;
-        let mut rows = statement.query(params![from_day, to_day]).map_err(StoreError::from)?;
+        let mut rows = statement
+            .query(params![from_day, to_day])
+            .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let spend = (|| -> rusqlite::Result<ExportSpend<'_>> {
                 Ok(ExportSpend {

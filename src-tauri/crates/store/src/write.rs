@@ -166,8 +166,16 @@ impl WriteTx<'_> {
     /// [`payload_sha256`] returns it) computed by the caller. The sync engine hashes on its
     /// fetcher task so the writer, which holds the write lock, does not spend its time there.
     /// A wrong `sha` breaks deduplication, so it must come from [`payload_sha256`].
-    pub fn insert_raw_event_with_sha256(&mut self, event: &NewRawEvent<'_>, sha: &str) -> StoreResult<RawEventOutcome> {
-        debug_assert_eq!(sha, payload_sha256(event.payload), "the precomputed SHA-256 must be the payload's");
+    pub fn insert_raw_event_with_sha256(
+        &mut self,
+        event: &NewRawEvent<'_>,
+        sha: &str,
+    ) -> StoreResult<RawEventOutcome> {
+        debug_assert_eq!(
+            sha,
+            payload_sha256(event.payload),
+            "the precomputed SHA-256 must be the payload's"
+        );
         let latest: Option<(i64, String)> = self
             .tx
             .prepare_cached(

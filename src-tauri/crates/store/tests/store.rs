@@ -501,7 +501,10 @@ fn dead_letters_can_be_resolved_and_keep_their_history() {
     assert_eq!(all[0].resolved_at_ms, Some(50));
 
     // Per source: another source's letters are not listed.
-    let other = NewDeadLetter { source: "meta".into(), ..letter.clone() };
+    let other = NewDeadLetter {
+        source: "meta".into(),
+        ..letter.clone()
+    };
     store.write(|tx| tx.insert_dead_letter(&other)).unwrap();
     assert_eq!(store.source_dead_letters("csv", false).unwrap().len(), 1);
     assert_eq!(store.source_dead_letters("csv", true).unwrap().len(), 2);

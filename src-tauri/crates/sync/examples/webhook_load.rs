@@ -32,7 +32,10 @@ async fn main() {
     let receiver = start_receiver(&path, config).await.expect("start receiver");
     let url = format!("http://{}/webhooks/generic/backend", receiver.local_addr());
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(512).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()
+        .unwrap();
     let (results, mut collected) = tokio::sync::mpsc::unbounded_channel::<(Duration, u16)>();
     let start = Instant::now();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
@@ -43,12 +46,23 @@ async fn main() {
         let url = url.clone();
         let results = results.clone();
         tokio::spawn(async move {
-            let now_s = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
+            let now_s = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                .to_string();
             let body = format!(
                 r#"{{"event_id":"load_{i}","event_type":"conversion","occurred_at":"2026-03-01T12:00:00Z","amount":"12.34","currency":"USD","click_id":"c{i}"}}"#
             );
             let signature = sign_hex(SECRET, &[now_s.as_bytes(), b".", body.as_bytes()]);
-            let status = match client.post(&url).header("X-Timestamp", now_s).header("X-Signature", signature).body(body).send().await {
+            let status = match client
+                .post(&url)
+                .header("X-Timestamp", now_s)
+                .header("X-Signature", signature)
+                .body(body)
+                .send()
+                .await
+            {
                 Ok(response) => response.status().as_u16(),
                 Err(_) => 0,
             };
@@ -66,17 +80,27 @@ async fn main() {
     }
     let sent_in = start.elapsed();
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1).min(latencies.len() - 1)];
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(latencies.len() - 1)]
+    };
     receiver.shutdown().await;
     let store = Store::open(&path).expect("reopen");
     let stored = store.webhook_delivery_count().expect("count");
     let pending = store.pending_webhook_deliveries(1).expect("pending").len();
-    println!("sent {total} signed deliveries at {rate}/s for {seconds} s (finished in {:.1} s)", sent_in.as_secs_f64());
+    println!(
+        "sent {total} signed deliveries at {rate}/s for {seconds} s (finished in {:.1} s)",
+        sent_in.as_secs_f64()
+    );
     println!(
         "ack latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; non-2xx or failed: {failures}",
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3
     );
-    println!("stored deliveries: {stored} of {total} (loss: {}); still to normalize after shutdown: {pending}", total as i64 - stored);
+    println!(
+        "stored deliveries: {stored} of {total} (loss: {}); still to normalize after shutdown: {pending}",
+        total as i64 - stored
+    );
 }

@@ -167,7 +167,10 @@ pub enum ResponseVerdict {
     /// The platform asks us to slow down (429, a rate-limit error code, a usage header near
     /// 100 %, TikTok's 40100 inside a 200). `wait` is how long it asked for, if it said; the
     /// engine waits at least that, else its own backoff, and retries.
-    Throttled { wait: Option<Duration>, detail: String },
+    Throttled {
+        wait: Option<Duration>,
+        detail: String,
+    },
     /// A failure that may pass (5xx, 408, a platform timeout code): retry with backoff.
     Transient { detail: String },
     /// The credential was refused: stop the whole source with a clear message.

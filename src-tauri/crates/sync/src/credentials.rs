@@ -16,19 +16,25 @@ fn entry(credential_ref: &str) -> SyncResult<keyring::Entry> {
 
 /// Keyring errors in words. They never carry the secret (the keyring crate does not echo it).
 fn keyring_error(error: keyring::Error) -> SyncError {
-    SyncError::Keyring { detail: error.to_string() }
+    SyncError::Keyring {
+        detail: error.to_string(),
+    }
 }
 
 /// Stores `secret` under `credential_ref`, replacing any previous value.
 pub fn store_secret(credential_ref: &str, secret: &Secret) -> SyncResult<()> {
-    entry(credential_ref)?.set_password(secret.expose()).map_err(keyring_error)
+    entry(credential_ref)?
+        .set_password(secret.expose())
+        .map_err(keyring_error)
 }
 
 /// Reads the secret of a source; `source_name` is for the message when it is missing.
 pub fn load_secret(credential_ref: &str, source_name: &str) -> SyncResult<Secret> {
     match entry(credential_ref)?.get_password() {
         Ok(value) => Ok(Secret::new(value)),
-        Err(keyring::Error::NoEntry) => Err(SyncError::MissingCredential { source_name: source_name.to_owned() }),
+        Err(keyring::Error::NoEntry) => Err(SyncError::MissingCredential {
+            source_name: source_name.to_owned(),
+        }),
         Err(other) => Err(keyring_error(other)),
     }
 }
@@ -64,7 +70,9 @@ pub fn read_secret_from_stdin(prompt: &str) -> SyncResult<Secret> {
     };
     let secret = Secret::new(text);
     if secret.is_empty() {
-        return Err(SyncError::InvalidSource { detail: "the secret read from stdin is empty".to_owned() });
+        return Err(SyncError::InvalidSource {
+            detail: "the secret read from stdin is empty".to_owned(),
+        });
     }
     Ok(secret)
 }

@@ -22,13 +22,17 @@
 use std::sync::Arc;
 
 use lookback_store::{
-    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, StoreError, StoreResult, SyncCheckpoint, WriteTx,
-    payload_sha256,
+    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, StoreError,
+    StoreResult, SyncCheckpoint, WriteTx, payload_sha256,
 };
 use tokio::sync::mpsc;
 
-use crate::connector::{CanonicalRow, Connector, Normalized, RateLimit, RecordProblem, SourceContext};
-use crate::progress::{CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent};
+use crate::connector::{
+    CanonicalRow, Connector, Normalized, RateLimit, RecordProblem, SourceContext,
+};
+use crate::progress::{
+    CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
+};
 use crate::registry::connector_for_kind;
 use crate::secret::Secret;
 use crate::transport::{FetchCost, FetchFailure, Fetched, RetryPolicy, Transport};
@@ -112,7 +116,11 @@ struct StreamFailure {
 }
 
 /// Builds the context a connector sees for `source` under `options`.
-pub fn source_context(connector: &dyn Connector, source: &Source, options: &SyncOptions) -> SyncResult<SourceContext> {
+pub fn source_context(
+    connector: &dyn Connector,
+    source: &Source,
+    options: &SyncOptions,
+) -> SyncResult<SourceContext> {
     let base_url = source
         .base_url
         .clone()
@@ -125,8 +133,13 @@ pub fn source_context(connector: &dyn Connector, source: &Source, options: &Sync
         source_name: source.name.clone(),
         base_url: base_url.trim_end_matches('/').to_owned(),
         account: source.account.clone(),
-        restatement_days: options.restatement_days.unwrap_or_else(|| connector.default_restatement_days()),
-        page_size: options.page_size.unwrap_or_else(|| connector.default_page_size()).max(1),
+        restatement_days: options
+            .restatement_days
+            .unwrap_or_else(|| connector.default_restatement_days()),
+        page_size: options
+            .page_size
+            .unwrap_or_else(|| connector.default_page_size())
+            .max(1),
         now_ms: options.now_ms,
     })
 }
@@ -146,33 +159,69 @@ pub async fn sync_source(
 ) -> SyncResult<SourceSyncSummary> {
     let connector = connector_for_kind(&source.kind)?;
     let context = Arc::new(source_context(&*connector, source, options)?);
-    let rate_limit = options.rate_limit.unwrap_or_else(|| connector.default_rate_limit());
+    let rate_limit = options
+        .rate_limit
+        .unwrap_or_else(|| connector.default_rate_limit());
     let transport = Arc::new(
-        Transport::new(secret.clone(), connector.auth_scheme(), rate_limit, options.retry.clone())
-            .map_err(|detail| SyncError::Connector { connector: connector.kind(), detail })?,
+        Transport::new(
+            secret.clone(),
+            connector.auth_scheme(),
+            rate_limit,
+            options.retry.clone(),
+        )
+        .map_err(|detail| SyncError::Connector {
+            connector: connector.kind(),
+            detail,
+        })?,
     );
-    store.write(|tx| tx.record_sync_attempt(&source.source_id, options.now_ms).map(|_| ()))?;
+    store.write(|tx| {
+        tx.record_sync_attempt(&source.source_id, options.now_ms)
+            .map(|_| ())
+    })?;
 
-    let mut summary = SourceSyncSummary { source_id: source.source_id.clone(), streams: Vec::new() };
+    let mut summary = SourceSyncSummary {
+        source_id: source.source_id.clone(),
+        streams: Vec::new(),
+    };
     for &stream in connector.streams() {
         if let Some(only) = &options.streams
             && !only.iter().any(|s| s == stream)
         {
             continue;
         }
-        progress(&SyncEvent::StreamStarted { source_id: source.source_id.clone(), stream: stream.to_owned() });
-        let result = sync_stream(store, &connector, &context, &transport, stream, progress, cancel).await;
+        progress(&SyncEvent::StreamStarted {
+            source_id: source.source_id.clone(),
+            stream: stream.to_owned(),
+        });
+        let result = sync_stream(
+            store, &connector, &context, &transport, stream, progress, cancel,
+        )
+        .await;
         let stream_summary = match result {
             Ok(stream_summary) => stream_summary,
-            Err(SyncError::Unauthorized { source_name, kind, detail }) => {
-                let error = SyncError::Unauthorized { source_name, kind, detail };
+            Err(SyncError::Unauthorized {
+                source_name,
+                kind,
+                detail,
+            }) => {
+                let error = SyncError::Unauthorized {
+                    source_name,
+                    kind,
+                    detail,
+                };
                 let message = error.to_string();
-                store.write(|tx| tx.record_sync_failure(&source.source_id, options.now_ms, &message).map(|_| ()))?;
+                store.write(|tx| {
+                    tx.record_sync_failure(&source.source_id, options.now_ms, &message)
+                        .map(|_| ())
+                })?;
                 return Err(error);
             }
             Err(other) => return Err(other),
         };
-        progress(&SyncEvent::StreamFinished { source_id: source.source_id.clone(), summary: stream_summary.clone() });
+        progress(&SyncEvent::StreamFinished {
+            source_id: source.source_id.clone(),
+            summary: stream_summary.clone(),
+        });
         let cancelled = stream_summary.outcome == StreamOutcome::Cancelled;
         summary.streams.push(stream_summary);
         if cancelled {
@@ -182,9 +231,15 @@ pub async fn sync_source(
     match summary.failure() {
         Some(error) => {
             let message = error.to_owned();
-            store.write(|tx| tx.record_sync_failure(&source.source_id, options.now_ms, &message).map(|_| ()))?;
+            store.write(|tx| {
+                tx.record_sync_failure(&source.source_id, options.now_ms, &message)
+                    .map(|_| ())
+            })?;
         }
-        None => store.write(|tx| tx.record_sync_success(&source.source_id, options.now_ms).map(|_| ()))?,
+        None => store.write(|tx| {
+            tx.record_sync_success(&source.source_id, options.now_ms)
+                .map(|_| ())
+        })?,
     }
     Ok(summary)
 }
@@ -200,9 +255,18 @@ async fn sync_stream(
     cancel: &CancelToken,
 ) -> SyncResult<StreamSummary> {
     let mut counters = StreamCounters::default();
-    let finish = |counters: StreamCounters, outcome| StreamSummary { stream: stream.to_owned(), counters, outcome };
+    let finish = |counters: StreamCounters, outcome| StreamSummary {
+        stream: stream.to_owned(),
+        counters,
+        outcome,
+    };
     let checkpoint = store.checkpoint(&context.source_id, stream)?;
-    let Some(first) = connector.start_position(context, stream, checkpoint.as_ref().map(|c| c.cursor.as_str()))? else {
+    let Some(first) = connector.start_position(
+        context,
+        stream,
+        checkpoint.as_ref().map(|c| c.cursor.as_str()),
+    )?
+    else {
         return Ok(finish(counters, StreamOutcome::Complete));
     };
 
@@ -270,12 +334,19 @@ async fn sync_stream(
             }),
             Some(FetcherMessage::Done) => {
                 store.write(|tx| {
-                    tx.resolve_dead_letters_with_prefix(&context.source_id, stream, &format!("{REQUEST_LOCATION_PREFIX}{stream} "), context.now_ms)
-                        .map(|_| ())
+                    tx.resolve_dead_letters_with_prefix(
+                        &context.source_id,
+                        stream,
+                        &format!("{REQUEST_LOCATION_PREFIX}{stream} "),
+                        context.now_ms,
+                    )
+                    .map(|_| ())
                 })?;
                 return Ok(finish(counters, StreamOutcome::Complete));
             }
-            Some(FetcherMessage::Unavailable(detail)) => return Ok(finish(counters, StreamOutcome::Unavailable(detail))),
+            Some(FetcherMessage::Unavailable(detail)) => {
+                return Ok(finish(counters, StreamOutcome::Unavailable(detail)));
+            }
             Some(FetcherMessage::Failed(failure)) => {
                 counters.retries += failure.cost.retries;
                 counters.waited += failure.cost.waited;
@@ -301,7 +372,13 @@ async fn sync_stream(
             }
             None if cancel.is_cancelled() => return Ok(finish(counters, StreamOutcome::Cancelled)),
             None => {
-                return Ok(finish(counters, StreamOutcome::Failed(format!("{}/{stream}: the fetcher stopped unexpectedly", context.source_name))));
+                return Ok(finish(
+                    counters,
+                    StreamOutcome::Failed(format!(
+                        "{}/{stream}: the fetcher stopped unexpectedly",
+                        context.source_name
+                    )),
+                ));
             }
         }
     }
@@ -337,19 +414,41 @@ async fn fetch_stream(
             Ok(request) => request,
             Err(error) => {
                 let message = transport.redact(&error.to_string());
-                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter: None, cost: FetchCost::default() })).await;
+                let _ = sender
+                    .send(FetcherMessage::Failed(StreamFailure {
+                        unauthorized: false,
+                        message,
+                        dead_letter: None,
+                        cost: FetchCost::default(),
+                    }))
+                    .await;
                 return;
             }
         };
-        let location = format!("{REQUEST_LOCATION_PREFIX}{stream} page {number}: {}", request.url);
+        let location = format!(
+            "{REQUEST_LOCATION_PREFIX}{stream} page {number}: {}",
+            request.url
+        );
         let mut cost = FetchCost::default();
         let wait_sender = sender.clone();
         let mut on_wait = move |seconds: f64, reason: String| {
             let _ = wait_sender.try_send(FetcherMessage::Waiting { seconds, reason });
         };
-        let fetched = transport.fetch(&*connector, &context, stream, &request, &cancel, &mut cost, &mut on_wait).await;
+        let fetched = transport
+            .fetch(
+                &*connector,
+                &context,
+                stream,
+                &request,
+                &cancel,
+                &mut cost,
+                &mut on_wait,
+            )
+            .await;
         let page_dead_letter = |error: &str| {
-            let payload = serde_json::json!({"url": request.url, "position": position, "error": error}).to_string();
+            let payload =
+                serde_json::json!({"url": request.url, "position": position, "error": error})
+                    .to_string();
             Some((location.clone(), payload))
         };
         let response = match fetched {
@@ -360,31 +459,79 @@ async fn fetch_stream(
             }
             Err(FetchFailure::Cancelled) => return,
             Err(FetchFailure::Unauthorized(detail)) => {
-                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: true, message: detail, dead_letter: None, cost })).await;
+                let _ = sender
+                    .send(FetcherMessage::Failed(StreamFailure {
+                        unauthorized: true,
+                        message: detail,
+                        dead_letter: None,
+                        cost,
+                    }))
+                    .await;
                 return;
             }
-            Err(FetchFailure::Exhausted { attempts, last_error }) => {
-                let message = SyncError::RetriesExhausted { source_name: name.clone(), stream: stream.to_owned(), attempts, last_error }.to_string();
+            Err(FetchFailure::Exhausted {
+                attempts,
+                last_error,
+            }) => {
+                let message = SyncError::RetriesExhausted {
+                    source_name: name.clone(),
+                    stream: stream.to_owned(),
+                    attempts,
+                    last_error,
+                }
+                .to_string();
                 let dead_letter = page_dead_letter(&message);
-                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter, cost })).await;
+                let _ = sender
+                    .send(FetcherMessage::Failed(StreamFailure {
+                        unauthorized: false,
+                        message,
+                        dead_letter,
+                        cost,
+                    }))
+                    .await;
                 return;
             }
             Err(FetchFailure::Fatal(detail)) => {
-                let message = SyncError::UnexpectedResponse { source_name: name.clone(), stream: stream.to_owned(), detail }.to_string();
+                let message = SyncError::UnexpectedResponse {
+                    source_name: name.clone(),
+                    stream: stream.to_owned(),
+                    detail,
+                }
+                .to_string();
                 let dead_letter = page_dead_letter(&message);
-                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter, cost })).await;
+                let _ = sender
+                    .send(FetcherMessage::Failed(StreamFailure {
+                        unauthorized: false,
+                        message,
+                        dead_letter,
+                        cost,
+                    }))
+                    .await;
                 return;
             }
         };
         let page = match connector.parse_page(&context, stream, &position, &response) {
             Ok(page) => page,
             Err(detail) => {
-                let detail = transport.redact(&format!("the page is not the documented shape: {detail}"));
-                let message = SyncError::UnexpectedResponse { source_name: name.clone(), stream: stream.to_owned(), detail }.to_string();
+                let detail =
+                    transport.redact(&format!("the page is not the documented shape: {detail}"));
+                let message = SyncError::UnexpectedResponse {
+                    source_name: name.clone(),
+                    stream: stream.to_owned(),
+                    detail,
+                }
+                .to_string();
                 let payload = serde_json::json!({"url": request.url, "position": position, "error": message,
                                                  "body": transport.redact(&response.body_excerpt())}).to_string();
                 let dead_letter = Some((location.clone(), payload));
-                let _ = sender.send(FetcherMessage::Failed(StreamFailure { unauthorized: false, message, dead_letter, cost })).await;
+                let _ = sender
+                    .send(FetcherMessage::Failed(StreamFailure {
+                        unauthorized: false,
+                        message,
+                        dead_letter,
+                        cost,
+                    }))
+                    .await;
                 return;
             }
         };
@@ -396,10 +543,20 @@ async fn fetch_stream(
                 let normalized = connector.normalize(&context, stream, &record.payload);
                 let payload = record.payload.to_string();
                 let payload_sha256 = payload_sha256(&payload);
-                PreparedRecord { external_id: record.external_id, payload, payload_sha256, normalized }
+                PreparedRecord {
+                    external_id: record.external_id,
+                    payload,
+                    payload_sha256,
+                    normalized,
+                }
             })
             .collect();
-        let prepared = PreparedPage { number, records, checkpoint: page.checkpoint, cost };
+        let prepared = PreparedPage {
+            number,
+            records,
+            checkpoint: page.checkpoint,
+            cost,
+        };
         if sender.send(FetcherMessage::Page(prepared)).await.is_err() {
             return;
         }
@@ -411,7 +568,12 @@ async fn fetch_stream(
             Some(next) => position = next,
         }
         if let Some(pause) = page.pause_before_next {
-            let _ = sender.send(FetcherMessage::Waiting { seconds: pause.as_secs_f64(), reason: "the platform asked to slow down".to_owned() }).await;
+            let _ = sender
+                .send(FetcherMessage::Waiting {
+                    seconds: pause.as_secs_f64(),
+                    reason: "the platform asked to slow down".to_owned(),
+                })
+                .await;
             if !cancel.sleep(pause).await {
                 return;
             }
@@ -433,7 +595,14 @@ fn write_pages(
     let mut written = Vec::with_capacity(pages.len());
     let mut tx = store.begin()?;
     for page in pages.iter_mut() {
-        written.push(write_page_records(&mut tx, context, stream, normalizer_version, page.number, &mut page.records)?);
+        written.push(write_page_records(
+            &mut tx,
+            context,
+            stream,
+            normalizer_version,
+            page.number,
+            &mut page.records,
+        )?);
     }
     if let Some(last) = pages.last() {
         tx.put_checkpoint(&SyncCheckpoint {
@@ -496,7 +665,12 @@ fn write_page_records(
                 id
             }
         };
-        let location = || format!("{}/{stream} page {} record {}", context.source_id, number, record.external_id);
+        let location = || {
+            format!(
+                "{}/{stream} page {} record {}",
+                context.source_id, number, record.external_id
+            )
+        };
         match &mut record.normalized {
             Ok(normalized) => {
                 page_counters.unknown_fields += u64::from(normalized.unknown_fields);
@@ -534,7 +708,11 @@ fn write_page_records(
 
 /// Writes the canonical rows of one record, pointing them at `raw_event_id`; see
 /// [`apply_owned_rows`], which this clones into.
-pub(crate) fn apply_rows(tx: &mut WriteTx<'_>, rows: &[CanonicalRow], raw_event_id: Option<i64>) -> StoreResult<()> {
+pub(crate) fn apply_rows(
+    tx: &mut WriteTx<'_>,
+    rows: &[CanonicalRow],
+    raw_event_id: Option<i64>,
+) -> StoreResult<()> {
     apply_owned_rows(tx, rows.to_vec(), raw_event_id)
 }
 
@@ -543,13 +721,21 @@ pub(crate) fn apply_rows(tx: &mut WriteTx<'_>, rows: &[CanonicalRow], raw_event_
 /// that was won), and a restated spend day replaces the stored one. Takes the rows by value
 /// so a caller that is done with them (a replay) does not clone every row; the sync's writer
 /// uses [`apply_rows_in_place`].
-pub(crate) fn apply_owned_rows(tx: &mut WriteTx<'_>, mut rows: Vec<CanonicalRow>, raw_event_id: Option<i64>) -> StoreResult<()> {
+pub(crate) fn apply_owned_rows(
+    tx: &mut WriteTx<'_>,
+    mut rows: Vec<CanonicalRow>,
+    raw_event_id: Option<i64>,
+) -> StoreResult<()> {
     apply_rows_in_place(tx, &mut rows, raw_event_id)
 }
 
 /// [`apply_owned_rows`] on rows the caller keeps: each row's `raw_event_id` is set in place (if
 /// it had none), so the sync's writer neither clones nor frees rows while it holds the lock.
-fn apply_rows_in_place(tx: &mut WriteTx<'_>, rows: &mut [CanonicalRow], raw_event_id: Option<i64>) -> StoreResult<()> {
+fn apply_rows_in_place(
+    tx: &mut WriteTx<'_>,
+    rows: &mut [CanonicalRow],
+    raw_event_id: Option<i64>,
+) -> StoreResult<()> {
     for row in rows.iter_mut() {
         match row {
             CanonicalRow::Touch(touch) => {

@@ -49,7 +49,10 @@ pub enum SyncError {
 
     /// A connector could not build a request or read its own checkpoint.
     #[error("{connector}: {detail}")]
-    Connector { connector: &'static str, detail: String },
+    Connector {
+        connector: &'static str,
+        detail: String,
+    },
 
     /// The OS keyring refused to store, read or delete a credential.
     #[error("keyring: {detail}")]

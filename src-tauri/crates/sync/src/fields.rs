@@ -19,18 +19,23 @@ pub fn type_name(value: &Value) -> &'static str {
 
 /// The record as an object, or why not.
 pub fn object(value: &Value) -> Result<&Map<String, Value>, RecordProblem> {
-    value
-        .as_object()
-        .ok_or_else(|| RecordProblem::new(format!("the record is {}, not an object", type_name(value))))
+    value.as_object().ok_or_else(|| {
+        RecordProblem::new(format!("the record is {}, not an object", type_name(value)))
+    })
 }
 
 /// A required, non-empty string field.
-pub fn required_str<'a>(record: &'a Map<String, Value>, field: &str) -> Result<&'a str, RecordProblem> {
+pub fn required_str<'a>(
+    record: &'a Map<String, Value>,
+    field: &str,
+) -> Result<&'a str, RecordProblem> {
     match record.get(field) {
-        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {field} is missing"))),
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Err(RecordProblem::new(format!("required field {field} is empty")))
-        }
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {field} is missing"
+        ))),
+        Some(Value::String(text)) if text.trim().is_empty() => Err(RecordProblem::new(format!(
+            "required field {field} is empty"
+        ))),
         Some(Value::String(text)) => Ok(text),
         Some(other) => Err(RecordProblem::new(format!(
             "field {field} should be a string, found {}",
@@ -58,7 +63,9 @@ pub fn optional_str<'a>(
 /// A required integer field (JSON number without fraction).
 pub fn required_i64(record: &Map<String, Value>, field: &str) -> Result<i64, RecordProblem> {
     match record.get(field) {
-        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {field} is missing"))),
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {field} is missing"
+        ))),
         Some(Value::Number(n)) => n.as_i64().ok_or_else(|| {
             RecordProblem::new(format!("field {field} should be a whole number, found {n}"))
         }),
@@ -71,7 +78,10 @@ pub fn required_i64(record: &Map<String, Value>, field: &str) -> Result<i64, Rec
 
 /// How many top-level keys of `record` are not in `known`: the schema-drift count.
 pub fn count_unknown(record: &Map<String, Value>, known: &[&str]) -> u32 {
-    record.keys().filter(|key| !known.contains(&key.as_str())).count() as u32
+    record
+        .keys()
+        .filter(|key| !known.contains(&key.as_str()))
+        .count() as u32
 }
 
 /// An optional string, owned.

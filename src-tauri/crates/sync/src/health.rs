@@ -42,7 +42,10 @@ pub fn source_health(store: &Store, now_ms: i64) -> SyncResult<Vec<SourceHealth>
         let streams = store
             .checkpoints_of(&source.source_id)?
             .into_iter()
-            .map(|c| StreamHealth { stream: c.stream, checkpoint_at_ms: c.updated_at_ms })
+            .map(|c| StreamHealth {
+                stream: c.stream,
+                checkpoint_at_ms: c.updated_at_ms,
+            })
             .collect();
         health.push(SourceHealth {
             lag_ms: source.last_success_at_ms.map(|at| (now_ms - at).max(0)),

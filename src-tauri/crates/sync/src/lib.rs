@@ -45,13 +45,15 @@ mod transport;
 pub mod webhooks;
 
 pub use connector::{
-    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
-    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
+    RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 pub use engine::{SyncOptions, sync_source};
 pub use error::{SyncError, SyncResult};
 pub use health::{SourceHealth, StreamHealth, source_health};
-pub use progress::{CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent};
+pub use progress::{
+    CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
+};
 pub use replay::{ReplaySummary, replay_dead_letters};
 pub use secret::Secret;
 pub use sources::{NewSource, add_source, find_source, remove_source, test_source};

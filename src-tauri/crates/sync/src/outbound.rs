@@ -20,20 +20,29 @@ pub async fn post_json(url: &Secret, json: &str, timeout: Duration) -> Result<()
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .build()
-        .map_err(|e| PostFailure { status: None, detail: e.without_url().to_string() })?;
+        .map_err(|e| PostFailure {
+            status: None,
+            detail: e.without_url().to_string(),
+        })?;
     let response = client
         .post(url.expose())
         .header("content-type", "application/json")
         .body(json.to_owned())
         .send()
         .await
-        .map_err(|e| PostFailure { status: None, detail: url.redact(&e.without_url().to_string()) })?;
+        .map_err(|e| PostFailure {
+            status: None,
+            detail: url.redact(&e.without_url().to_string()),
+        })?;
     let status = response.status().as_u16();
     if response.status().is_success() {
         Ok(())
     } else {
         let body = response.text().await.unwrap_or_default();
         let excerpt: String = url.redact(&body).chars().take(200).collect();
-        Err(PostFailure { status: Some(status), detail: format!("HTTP {status}: {excerpt}") })
+        Err(PostFailure {
+            status: Some(status),
+            detail: format!("HTTP {status}: {excerpt}"),
+        })
     }
 }

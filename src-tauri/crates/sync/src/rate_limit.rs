@@ -30,7 +30,9 @@ impl TokenBucket {
         if self.limit.requests_per_second.is_infinite() {
             return Ok(());
         }
-        let elapsed = now.saturating_duration_since(self.refilled_at).as_secs_f64();
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
         let capacity = f64::from(self.limit.burst.max(1));
         self.tokens = (self.tokens + elapsed * self.limit.requests_per_second).min(capacity);
         self.refilled_at = now;
@@ -39,7 +41,9 @@ impl TokenBucket {
             Ok(())
         } else {
             let missing = 1.0 - self.tokens;
-            Err(Duration::from_secs_f64(missing / self.limit.requests_per_second.max(1e-9)))
+            Err(Duration::from_secs_f64(
+                missing / self.limit.requests_per_second.max(1e-9),
+            ))
         }
     }
 }
@@ -47,7 +51,12 @@ impl TokenBucket {
 /// The delay before retry number `attempt` (1-based) with "full jitter": uniformly random in
 /// `[0, min(cap, base × 2^(attempt-1))]`. Full jitter spreads the retries of many clients so
 /// they do not hit a recovering server in lockstep.
-pub fn full_jitter_backoff(attempt: u32, base: Duration, cap: Duration, random_unit: f64) -> Duration {
+pub fn full_jitter_backoff(
+    attempt: u32,
+    base: Duration,
+    cap: Duration,
+    random_unit: f64,
+) -> Duration {
     let exponential = base.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
     let ceiling = exponential.min(cap.as_secs_f64());
     Duration::from_secs_f64(ceiling * random_unit.clamp(0.0, 1.0))
@@ -85,7 +94,10 @@ mod tests {
     #[test]
     fn the_bucket_allows_a_burst_then_paces_at_the_rate() {
         let start = Instant::now();
-        let mut bucket = TokenBucket::new(RateLimit { requests_per_second: 10.0, burst: 2 });
+        let mut bucket = TokenBucket::new(RateLimit {
+            requests_per_second: 10.0,
+            burst: 2,
+        });
         bucket.refilled_at = start;
         assert!(bucket.try_take(start).is_ok());
         assert!(bucket.try_take(start).is_ok());
@@ -98,8 +110,14 @@ mod tests {
     fn backoff_grows_exponentially_up_to_the_cap() {
         let base = Duration::from_millis(100);
         let cap = Duration::from_secs(1);
-        assert_eq!(full_jitter_backoff(1, base, cap, 1.0), Duration::from_millis(100));
-        assert_eq!(full_jitter_backoff(3, base, cap, 1.0), Duration::from_millis(400));
+        assert_eq!(
+            full_jitter_backoff(1, base, cap, 1.0),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            full_jitter_backoff(3, base, cap, 1.0),
+            Duration::from_millis(400)
+        );
         assert_eq!(full_jitter_backoff(9, base, cap, 1.0), cap);
         assert_eq!(full_jitter_backoff(9, base, cap, 0.0), Duration::ZERO);
     }

@@ -8,7 +8,16 @@ use crate::connectors;
 use crate::{SyncError, SyncResult};
 
 /// Every kind of source `lookback source add` accepts.
-pub const KINDS: &[&str] = &["generic", "stripe", "meta", "google_ads", "tiktok", "shopify", "dub", "rewardful"];
+pub const KINDS: &[&str] = &[
+    "generic",
+    "stripe",
+    "meta",
+    "google_ads",
+    "tiktok",
+    "shopify",
+    "dub",
+    "rewardful",
+];
 
 /// The connector of a kind of source.
 pub fn connector_for_kind(kind: &str) -> SyncResult<Arc<dyn Connector>> {
@@ -22,7 +31,10 @@ pub fn connector_for_kind(kind: &str) -> SyncResult<Arc<dyn Connector>> {
         "dub" => Arc::new(connectors::dub::DubConnector),
         "rewardful" => Arc::new(connectors::rewardful::RewardfulConnector),
         _ => {
-            return Err(SyncError::UnknownKind { kind: kind.to_owned(), known: KINDS.join(", ") });
+            return Err(SyncError::UnknownKind {
+                kind: kind.to_owned(),
+                known: KINDS.join(", "),
+            });
         }
     };
     Ok(connector)

@@ -7,9 +7,9 @@
 
 use lookback_store::{Source, Store};
 
+use crate::SyncResult;
 use crate::engine::{REQUEST_LOCATION_PREFIX, SyncOptions, apply_owned_rows, source_context};
 use crate::registry::connector_for_kind;
-use crate::SyncResult;
 
 /// What a replay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,13 +23,19 @@ pub struct ReplaySummary {
 }
 
 /// Re-normalizes the unresolved record-level dead letters of `source`, at `now_ms`.
-pub fn replay_dead_letters(store: &mut Store, source: &Source, now_ms: i64) -> SyncResult<ReplaySummary> {
+pub fn replay_dead_letters(
+    store: &mut Store,
+    source: &Source,
+    now_ms: i64,
+) -> SyncResult<ReplaySummary> {
     let connector = connector_for_kind(&source.kind)?;
     let context = source_context(&*connector, source, &SyncOptions::new(now_ms))?;
     let letters: Vec<_> = store
         .dead_letters(false)?
         .into_iter()
-        .filter(|d| d.source == source.source_id && !d.location.starts_with(REQUEST_LOCATION_PREFIX))
+        .filter(|d| {
+            d.source == source.source_id && !d.location.starts_with(REQUEST_LOCATION_PREFIX)
+        })
         .collect();
     let mut summary = ReplaySummary::default();
     for letter in letters {

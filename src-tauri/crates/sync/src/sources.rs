@@ -28,36 +28,59 @@ pub struct NewSource {
 fn check_name(name: &str) -> SyncResult<()> {
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
     if valid {
         Ok(())
     } else {
         Err(SyncError::InvalidSource {
-            detail: format!("{name:?} is not a source name: use 1–64 letters, digits, '-', '_' or '.'"),
+            detail: format!(
+                "{name:?} is not a source name: use 1–64 letters, digits, '-', '_' or '.'"
+            ),
         })
     }
 }
 
 /// Registers a source and stores its secret in the keyring. The source id is its name.
-pub fn add_source(store: &mut Store, new: &NewSource, secret: &Secret, now_ms: i64) -> SyncResult<Source> {
+pub fn add_source(
+    store: &mut Store,
+    new: &NewSource,
+    secret: &Secret,
+    now_ms: i64,
+) -> SyncResult<Source> {
     let connector = connector_for_kind(&new.kind)?;
     check_name(&new.name)?;
     if secret.is_empty() {
-        return Err(SyncError::InvalidSource { detail: "the secret is empty".to_owned() });
+        return Err(SyncError::InvalidSource {
+            detail: "the secret is empty".to_owned(),
+        });
     }
     if new.base_url.is_none() && connector.default_base_url().is_none() {
-        return Err(SyncError::InvalidSource { detail: format!("a {} source needs --base-url", new.kind) });
+        return Err(SyncError::InvalidSource {
+            detail: format!("a {} source needs --base-url", new.kind),
+        });
     }
     if let Some(url) = &new.base_url {
-        reqwest::Url::parse(url)
-            .map_err(|e| SyncError::InvalidSource { detail: format!("--base-url {url:?} is not a URL: {e}") })?;
+        reqwest::Url::parse(url).map_err(|e| SyncError::InvalidSource {
+            detail: format!("--base-url {url:?} is not a URL: {e}"),
+        })?;
     }
     if connector.requires_account() && new.account.is_none() {
-        return Err(SyncError::InvalidSource { detail: format!("a {} source needs --account", new.kind) });
-    }
-    if store.sources()?.iter().any(|s| s.name == new.name || s.source_id == new.name) {
         return Err(SyncError::InvalidSource {
-            detail: format!("a source named {:?} exists; remove it first or choose another name", new.name),
+            detail: format!("a {} source needs --account", new.kind),
+        });
+    }
+    if store
+        .sources()?
+        .iter()
+        .any(|s| s.name == new.name || s.source_id == new.name)
+    {
+        return Err(SyncError::InvalidSource {
+            detail: format!(
+                "a source named {:?} exists; remove it first or choose another name",
+                new.name
+            ),
         });
     }
     // The reference is unique per registration, so two workspaces with a source of the same
@@ -68,7 +91,10 @@ pub fn add_source(store: &mut Store, new: &NewSource, secret: &Secret, now_ms: i
         source_id: new.name.clone(),
         kind: new.kind.clone(),
         name: new.name.clone(),
-        base_url: new.base_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+        base_url: new
+            .base_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
         account: new.account.clone(),
         credential_ref: Some(credential_ref.clone()),
         created_at_ms: now_ms,
@@ -97,7 +123,9 @@ pub fn find_source(store: &Store, name: &str) -> SyncResult<Source> {
         .sources()?
         .into_iter()
         .find(|s| s.name == name || s.source_id == name)
-        .ok_or_else(|| SyncError::UnknownSource { name: name.to_owned() })
+        .ok_or_else(|| SyncError::UnknownSource {
+            name: name.to_owned(),
+        })
 }
 
 /// Removes a source and its keyring entry. The data it brought stays in the workspace.
@@ -112,26 +140,49 @@ pub fn remove_source(store: &mut Store, name: &str) -> SyncResult<Source> {
 
 /// The secret of a registered source, from the keyring.
 pub fn secret_of(source: &Source) -> SyncResult<Secret> {
-    let credential_ref = source
-        .credential_ref
-        .as_deref()
-        .ok_or_else(|| SyncError::MissingCredential { source_name: source.name.clone() })?;
+    let credential_ref =
+        source
+            .credential_ref
+            .as_deref()
+            .ok_or_else(|| SyncError::MissingCredential {
+                source_name: source.name.clone(),
+            })?;
     credentials::load_secret(credential_ref, &source.name)
 }
 
 /// Makes one cheap authenticated request. `Ok` carries a line for the user ("HTTP 200 in 83
 /// ms"); a refused credential is [`SyncError::Unauthorized`] with what to do about it.
-pub async fn test_source(source: &Source, secret: &Secret, options: &SyncOptions) -> SyncResult<String> {
+pub async fn test_source(
+    source: &Source,
+    secret: &Secret,
+    options: &SyncOptions,
+) -> SyncResult<String> {
     let connector = connector_for_kind(&source.kind)?;
     let context = source_context(&*connector, source, options)?;
-    let transport = Transport::new(secret.clone(), connector.auth_scheme(), crate::RateLimit::UNLIMITED, options.retry.clone())
-        .map_err(|detail| SyncError::Connector { connector: connector.kind(), detail })?;
+    let transport = Transport::new(
+        secret.clone(),
+        connector.auth_scheme(),
+        crate::RateLimit::UNLIMITED,
+        options.retry.clone(),
+    )
+    .map_err(|detail| SyncError::Connector {
+        connector: connector.kind(),
+        detail,
+    })?;
     let request = connector.test_request(&context)?;
     let started = Instant::now();
     let mut cost = FetchCost::default();
     let mut ignore_wait = |_: f64, _: String| {};
     let result = transport
-        .fetch(&*connector, &context, "test", &request, &CancelToken::new(), &mut cost, &mut ignore_wait)
+        .fetch(
+            &*connector,
+            &context,
+            "test",
+            &request,
+            &CancelToken::new(),
+            &mut cost,
+            &mut ignore_wait,
+        )
         .await;
     let unexpected = |detail: String| SyncError::UnexpectedResponse {
         source_name: source.name.clone(),
@@ -152,7 +203,10 @@ pub async fn test_source(source: &Source, secret: &Secret, options: &SyncOptions
             kind: source.kind.clone(),
             detail,
         }),
-        Err(FetchFailure::Exhausted { attempts, last_error }) => Err(SyncError::RetriesExhausted {
+        Err(FetchFailure::Exhausted {
+            attempts,
+            last_error,
+        }) => Err(SyncError::RetriesExhausted {
             source_name: source.name.clone(),
             stream: "test".to_owned(),
             attempts,

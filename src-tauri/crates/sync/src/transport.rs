@@ -10,7 +10,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::connector::{AuthScheme, Connector, HttpMethod, HttpRequest, HttpResponse, RateLimit, ResponseVerdict, SourceContext};
+use crate::connector::{
+    AuthScheme, Connector, HttpMethod, HttpRequest, HttpResponse, RateLimit, ResponseVerdict,
+    SourceContext,
+};
 use crate::progress::CancelToken;
 use crate::rate_limit::{JitterSource, TokenBucket, full_jitter_backoff};
 use crate::secret::Secret;
@@ -75,7 +78,12 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(secret: Secret, auth: AuthScheme, rate_limit: RateLimit, retry: RetryPolicy) -> Result<Transport, String> {
+    pub(crate) fn new(
+        secret: Secret,
+        auth: AuthScheme,
+        rate_limit: RateLimit,
+        retry: RetryPolicy,
+    ) -> Result<Transport, String> {
         let client = reqwest::Client::builder()
             .timeout(retry.request_timeout)
             .connect_timeout(Duration::from_secs(15))
@@ -98,9 +106,11 @@ impl Transport {
 
     /// Sends one request once, with the credential attached.
     async fn send_once(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
-        let mut url = reqwest::Url::parse(&request.url).map_err(|e| format!("invalid URL {}: {e}", request.url))?;
+        let mut url = reqwest::Url::parse(&request.url)
+            .map_err(|e| format!("invalid URL {}: {e}", request.url))?;
         if let AuthScheme::QueryParameter(name) = self.auth {
-            url.query_pairs_mut().append_pair(name, self.secret.expose());
+            url.query_pairs_mut()
+                .append_pair(name, self.secret.expose());
         }
         let mut builder = match request.method {
             HttpMethod::Get => self.client.get(url),
@@ -122,11 +132,22 @@ impl Transport {
             builder = builder.body(body.clone());
         }
         // `without_url` because a URL may carry a query-parameter credential.
-        let response = builder.send().await.map_err(|e| describe(e.without_url()))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| describe(e.without_url()))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| describe(e.without_url()))?.to_vec();
-        Ok(HttpResponse { status, headers, body })
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| describe(e.without_url()))?
+            .to_vec();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Sends `request` through the rate limiter, retrying throttled and transient failures
@@ -157,27 +178,47 @@ impl Transport {
             };
             let (asked_wait, detail) = match verdict {
                 ResponseVerdict::Accept => unreachable!("accepted responses returned above"),
-                ResponseVerdict::Unauthorized { detail } => return Err(FetchFailure::Unauthorized(self.redact(&detail))),
-                ResponseVerdict::StreamUnavailable { detail } => return Ok(Fetched::Unavailable(self.redact(&detail))),
-                ResponseVerdict::Fatal { detail } => return Err(FetchFailure::Fatal(self.redact(&detail))),
-                ResponseVerdict::Throttled { wait, detail } => (wait, format!("throttled: {detail}")),
+                ResponseVerdict::Unauthorized { detail } => {
+                    return Err(FetchFailure::Unauthorized(self.redact(&detail)));
+                }
+                ResponseVerdict::StreamUnavailable { detail } => {
+                    return Ok(Fetched::Unavailable(self.redact(&detail)));
+                }
+                ResponseVerdict::Fatal { detail } => {
+                    return Err(FetchFailure::Fatal(self.redact(&detail)));
+                }
+                ResponseVerdict::Throttled { wait, detail } => {
+                    (wait, format!("throttled: {detail}"))
+                }
                 ResponseVerdict::Transient { detail } => (None, detail),
                 #[allow(unreachable_patterns)]
                 other => (None, format!("{other:?}")),
             };
             let detail = self.redact(&detail);
             if attempt >= self.retry.max_attempts {
-                return Err(FetchFailure::Exhausted { attempts: attempt, last_error: detail });
+                return Err(FetchFailure::Exhausted {
+                    attempts: attempt,
+                    last_error: detail,
+                });
             }
             let unit = self.jitter.lock().map(|mut j| j.next_unit()).unwrap_or(0.5);
-            let backoff = full_jitter_backoff(attempt, self.retry.base_delay, self.retry.max_delay, unit);
+            let backoff =
+                full_jitter_backoff(attempt, self.retry.base_delay, self.retry.max_delay, unit);
             let delay = match asked_wait {
-                Some(wait) => wait.min(self.retry.max_retry_after).max(backoff.min(Duration::from_millis(250))),
+                Some(wait) => wait
+                    .min(self.retry.max_retry_after)
+                    .max(backoff.min(Duration::from_millis(250))),
                 None => backoff,
             };
             cost.retries += 1;
             cost.waited += delay;
-            on_wait(delay.as_secs_f64(), format!("{detail}; retry {attempt} of {}", self.retry.max_attempts - 1));
+            on_wait(
+                delay.as_secs_f64(),
+                format!(
+                    "{detail}; retry {attempt} of {}",
+                    self.retry.max_attempts - 1
+                ),
+            );
             if !cancel.sleep(delay).await {
                 return Err(FetchFailure::Cancelled);
             }
@@ -211,7 +252,11 @@ impl Transport {
 
 /// A transport error in words, with its causes (e.g. "error sending request: connection refused").
 fn describe(error: reqwest::Error) -> String {
-    let mut text = if error.is_timeout() { "request timed out".to_owned() } else { error.to_string() };
+    let mut text = if error.is_timeout() {
+        "request timed out".to_owned()
+    } else {
+        error.to_string()
+    };
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         text.push_str(": ");

@@ -15,7 +15,10 @@ pub enum TrustError {
 
     /// An erasure was asked for with an empty or unusable key (e.g. an email without `@`).
     #[error("cannot erase by {key_type}: {detail}")]
-    InvalidKey { key_type: &'static str, detail: String },
+    InvalidKey {
+        key_type: &'static str,
+        detail: String,
+    },
 
     /// The erasure key matched nothing in the workspace; nothing was changed or logged.
     #[error("no record in the workspace carries that {key_type}; nothing was erased")]

@@ -38,7 +38,9 @@ pub struct HealthPolicy {
 
 impl Default for HealthPolicy {
     fn default() -> Self {
-        HealthPolicy { stale_after_ms: 6 * 3_600_000 }
+        HealthPolicy {
+            stale_after_ms: 6 * 3_600_000,
+        }
     }
 }
 
@@ -62,7 +64,11 @@ pub struct SourceHealthState {
 /// Failing wins over stale: a source whose latest attempt (at or after its latest success)
 /// recorded an error is failing. Otherwise it is stale when it never succeeded or its last
 /// success is older than `policy.stale_after_ms`, and ok else.
-pub fn source_health_states(store: &Store, now_ms: i64, policy: HealthPolicy) -> TrustResult<Vec<SourceHealthState>> {
+pub fn source_health_states(
+    store: &Store,
+    now_ms: i64,
+    policy: HealthPolicy,
+) -> TrustResult<Vec<SourceHealthState>> {
     let dead = store.unresolved_dead_letter_counts()?;
     let stats = store.raw_event_stats(now_ms - 86_400_000)?;
     let mut states: Vec<SourceHealthState> = store

@@ -47,11 +47,20 @@ pub struct OpenedWorkspace {
 /// newer files are errors, exactly as with `Store::open`.
 pub fn open_checked(path: &Path) -> TrustResult<OpenedWorkspace> {
     match Store::open(path) {
-        Ok(store) => Ok(OpenedWorkspace { store, verdict: IntegrityVerdict::Sound }),
+        Ok(store) => Ok(OpenedWorkspace {
+            store,
+            verdict: IntegrityVerdict::Sound,
+        }),
         Err(StoreError::Damaged { .. }) => {
             let store = Store::open_damaged_read_only(path)?;
-            let detail = store.damage().unwrap_or("the integrity check failed").to_string();
-            Ok(OpenedWorkspace { store, verdict: IntegrityVerdict::Damaged { detail } })
+            let detail = store
+                .damage()
+                .unwrap_or("the integrity check failed")
+                .to_string();
+            Ok(OpenedWorkspace {
+                store,
+                verdict: IntegrityVerdict::Damaged { detail },
+            })
         }
         Err(other) => Err(other.into()),
     }
@@ -62,13 +71,19 @@ pub fn open_checked(path: &Path) -> TrustResult<OpenedWorkspace> {
 /// the workspace; `out` must not exist.
 pub fn backup(db: &Path, out: &Path) -> TrustResult<BackupSummary> {
     if out.exists() {
-        return Err(TrustError::TargetExists { path: out.to_path_buf() });
+        return Err(TrustError::TargetExists {
+            path: out.to_path_buf(),
+        });
     }
     let store = Store::open_damaged_read_only(db)?;
     if let Some(detail) = store.damage() {
         // A backup must restore to a sound workspace; copying known-bad pages would only hide
         // the damage in a second file.
-        return Err(StoreError::Damaged { path: db.to_path_buf(), detail: detail.to_string() }.into());
+        return Err(StoreError::Damaged {
+            path: db.to_path_buf(),
+            detail: detail.to_string(),
+        }
+        .into());
     }
     Ok(store.backup_to(out)?)
 }
@@ -77,12 +92,18 @@ pub fn backup(db: &Path, out: &Path) -> TrustResult<BackupSummary> {
 /// what was written. The backup itself is only read.
 pub fn restore(from: &Path, to: &Path) -> TrustResult<BackupSummary> {
     if to.exists() {
-        return Err(TrustError::TargetExists { path: to.to_path_buf() });
+        return Err(TrustError::TargetExists {
+            path: to.to_path_buf(),
+        });
     }
     let store = Store::restore_backup(from, to).map_err(|e| match e {
         StoreError::AlreadyExists { path } => TrustError::TargetExists { path },
         other => TrustError::Store(other),
     })?;
     let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
-    Ok(BackupSummary { path: to.to_path_buf(), bytes, schema_version: store.schema_version()? })
+    Ok(BackupSummary {
+        path: to.to_path_buf(),
+        bytes,
+        schema_version: store.schema_version()?,
+    })
 }

@@ -27,7 +27,9 @@ pub mod reconcile;
 pub use error::{TrustError, TrustResult};
 pub use health::{HealthPolicy, HealthState, SourceHealthState, source_health_states};
 pub use integrity::{IntegrityVerdict, OpenedWorkspace, backup, open_checked, restore};
-pub use privacy::{ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads, redact_payload};
+pub use privacy::{
+    ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads, redact_payload,
+};
 pub use reconcile::{
     ConservationReport, CreatorMove, DuplicateCounts, GapCause, ReconcileOptions, Reconciliation,
     ReconciliationRow, check_conservation, diff_runs, duplicate_counts, reconcile,

@@ -20,17 +20,44 @@ pub const REDACTED: &str = "[redacted]";
 
 /// Keys whose values are PII wherever they appear.
 const PII_KEYS: &[&str] = &[
-    "first_name", "last_name", "full_name", "firstname", "lastname", "given_name", "family_name",
-    "phone", "phone_number", "mobile", "telephone", "ip", "ip_address", "browser_ip", "client_ip",
-    "remote_ip", "user_agent", "useragent", "client_user_agent",
+    "first_name",
+    "last_name",
+    "full_name",
+    "firstname",
+    "lastname",
+    "given_name",
+    "family_name",
+    "phone",
+    "phone_number",
+    "mobile",
+    "telephone",
+    "ip",
+    "ip_address",
+    "browser_ip",
+    "client_ip",
+    "remote_ip",
+    "user_agent",
+    "useragent",
+    "client_user_agent",
 ];
 
 /// Objects that describe a person, inside which a bare `name` is that person's name. Outside
 /// them `name` is a campaign's, product's or creator's name, which normalizers need, so it is
 /// kept: redacting it would make reprocessing from raw events lose campaign names.
 const PERSON_CONTAINERS: &[&str] = &[
-    "customer", "billing_address", "shipping_address", "billing_details", "shipping", "shipping_details",
-    "customer_details", "buyer", "contact", "user", "default_address", "address", "addresses",
+    "customer",
+    "billing_address",
+    "shipping_address",
+    "billing_details",
+    "shipping",
+    "shipping_details",
+    "customer_details",
+    "buyer",
+    "contact",
+    "user",
+    "default_address",
+    "address",
+    "addresses",
 ];
 
 fn is_pii_key(key: &str) -> bool {
@@ -73,14 +100,18 @@ fn redact(value: Value, in_person: bool) -> Value {
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| redact(v, in_person)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| redact(v, in_person)).collect())
+        }
         other => other,
     }
 }
 
 fn redact_all(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, redact_all(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, redact_all(v))).collect())
+        }
         Value::Array(items) => Value::Array(items.into_iter().map(redact_all).collect()),
         Value::Null => Value::Null,
         _ => Value::String(REDACTED.to_string()),
@@ -127,18 +158,29 @@ impl ErasureKey {
         let key_type = self.type_name();
         let (typed, raw) = match self {
             ErasureKey::Email(email) => {
-                let normalized = lookback_core::identity::normalize_email(email).ok_or_else(|| {
-                    TrustError::InvalidKey { key_type, detail: format!("{email:?} is not an email address") }
-                })?;
+                let normalized =
+                    lookback_core::identity::normalize_email(email).ok_or_else(|| {
+                        TrustError::InvalidKey {
+                            key_type,
+                            detail: format!("{email:?} is not an email address"),
+                        }
+                    })?;
                 let hash = lookback_core::identity::email_sha256(&normalized).ok_or_else(|| {
-                    TrustError::InvalidKey { key_type, detail: format!("{email:?} is not an email address") }
+                    TrustError::InvalidKey {
+                        key_type,
+                        detail: format!("{email:?} is not an email address"),
+                    }
                 })?;
                 let mut extra = vec![normalized.clone()];
                 let trimmed = email.trim().to_string();
                 if trimmed != normalized {
                     extra.push(trimmed);
                 }
-                return Ok((IdentityKey::new(IdentityKeyType::EmailSha256, hash), extra, normalized));
+                return Ok((
+                    IdentityKey::new(IdentityKeyType::EmailSha256, hash),
+                    extra,
+                    normalized,
+                ));
             }
             ErasureKey::CustomerId(v) => (IdentityKeyType::CustomerId, v),
             ErasureKey::AnonymousId(v) => (IdentityKeyType::AnonymousId, v),
@@ -147,9 +189,16 @@ impl ErasureKey {
         };
         let value = raw.trim();
         if value.is_empty() {
-            return Err(TrustError::InvalidKey { key_type, detail: "the key is empty".into() });
+            return Err(TrustError::InvalidKey {
+                key_type,
+                detail: "the key is empty".into(),
+            });
         }
-        Ok((IdentityKey::new(typed, value), Vec::new(), value.to_string()))
+        Ok((
+            IdentityKey::new(typed, value),
+            Vec::new(),
+            value.to_string(),
+        ))
     }
 }
 
@@ -169,16 +218,24 @@ pub struct ErasureReceipt {
 pub fn erase(store: &mut Store, key: &ErasureKey, now_ms: i64) -> TrustResult<ErasureReceipt> {
     let (seed, extra_terms, canonical) = key.resolve()?;
     let component = store.identity_component(&seed)?;
-    if component.touch_ids.is_empty() && component.order_ids.is_empty() && component.keys.len() == 1 {
+    if component.touch_ids.is_empty() && component.order_ids.is_empty() && component.keys.len() == 1
+    {
         // Nothing carries the key. Raw payloads or dead letters might still quote it, so hunt
         // there too before saying there is nothing to do.
-        let counts_probe = store.identity_links()?.iter().any(|l| l.a == seed || l.b == seed);
+        let counts_probe = store
+            .identity_links()?
+            .iter()
+            .any(|l| l.a == seed || l.b == seed);
         if !counts_probe && !mentions_anywhere(store, &seed.value, &extra_terms)? {
-            return Err(TrustError::PersonNotFound { key_type: key.type_name() });
+            return Err(TrustError::PersonNotFound {
+                key_type: key.type_name(),
+            });
         }
     }
     let salt = random_salt();
-    let marker = hex::encode(Sha256::digest(format!("{salt}:{}:{canonical}", key.type_name()).as_bytes()));
+    let marker = hex::encode(Sha256::digest(
+        format!("{salt}:{}:{canonical}", key.type_name()).as_bytes(),
+    ));
     let counts = store.erase_person(&ErasureRequest {
         component: &component,
         extra_terms,
@@ -186,22 +243,29 @@ pub fn erase(store: &mut Store, key: &ErasureKey, now_ms: i64) -> TrustResult<Er
         marker: marker.clone(),
         erased_at_ms: now_ms,
     })?;
-    Ok(ErasureReceipt { counts, marker, receipt_salt: salt })
+    Ok(ErasureReceipt {
+        counts,
+        marker,
+        receipt_salt: salt,
+    })
 }
 
 fn mentions_anywhere(store: &Store, value: &str, extra: &[String]) -> TrustResult<bool> {
     let mut found = false;
-    let needles: Vec<&str> = std::iter::once(value).chain(extra.iter().map(String::as_str)).collect();
+    let needles: Vec<&str> = std::iter::once(value)
+        .chain(extra.iter().map(String::as_str))
+        .collect();
     store.for_each_raw_event(|event| {
         if !found && needles.iter().any(|n| event.payload.contains(n)) {
             found = true;
         }
     })?;
     if !found {
-        found = store
-            .dead_letters(true)?
-            .iter()
-            .any(|d| needles.iter().any(|n| d.payload.contains(n) || d.location.contains(n)));
+        found = store.dead_letters(true)?.iter().any(|d| {
+            needles
+                .iter()
+                .any(|n| d.payload.contains(n) || d.location.contains(n))
+        });
     }
     Ok(found)
 }
@@ -213,7 +277,12 @@ fn random_salt() -> String {
     for i in 0..2u8 {
         let mut hasher = RandomState::new().build_hasher();
         hasher.write_u8(i);
-        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
         bytes.extend_from_slice(&hasher.finish().to_be_bytes());
     }
     hex::encode(bytes)
@@ -232,13 +301,19 @@ pub struct PurgeSummary {
 /// and compacts the file so the old payload bytes are gone. Canonical rows, aggregates and
 /// credits are kept. Running it twice purges nothing the second time.
 pub fn purge_raw_payloads(store: &mut Store, now_ms: i64) -> TrustResult<PurgeSummary> {
-    let retention_days = store.raw_payload_retention_days()?.ok_or(TrustError::NoRetention)?;
+    let retention_days = store
+        .raw_payload_retention_days()?
+        .ok_or(TrustError::NoRetention)?;
     let cutoff_ms = now_ms - i64::from(retention_days) * 86_400_000;
     let purged = store.purge_raw_payloads_before(cutoff_ms)?;
     if purged > 0 {
         store.compact()?;
     }
-    Ok(PurgeSummary { retention_days, cutoff_ms, purged })
+    Ok(PurgeSummary {
+        retention_days,
+        cutoff_ms,
+        purged,
+    })
 }
 
 #[cfg(test)]
@@ -259,7 +334,15 @@ mod tests {
         });
         let out = redact_payload(payload);
         let text = out.to_string();
-        for secret in ["203.0.113.9", "Mozilla", "Ann", "Lee", "555", "Main St", "90210"] {
+        for secret in [
+            "203.0.113.9",
+            "Mozilla",
+            "Ann",
+            "Lee",
+            "555",
+            "Main St",
+            "90210",
+        ] {
             assert!(!text.contains(secret), "{secret} survived: {text}");
         }
         assert_eq!(out["name"], "#1001");
@@ -274,7 +357,10 @@ mod tests {
     fn opting_in_keeps_the_payload_verbatim() {
         let raw = r#"{"first_name":"Ann"}"#;
         assert_eq!(payload_to_store(raw, true), raw);
-        assert_eq!(payload_to_store(raw, false), r#"{"first_name":"[redacted]"}"#);
+        assert_eq!(
+            payload_to_store(raw, false),
+            r#"{"first_name":"[redacted]"}"#
+        );
         assert_eq!(payload_to_store("a,b,c", false), "a,b,c");
     }
 }

@@ -152,7 +152,10 @@ pub struct Reconciliation {
 /// show, and says when they are stale (`run_is_current`, `NotInRun`).
 pub fn reconcile(store: &Store, options: &ReconcileOptions) -> TrustResult<Reconciliation> {
     if options.to_day < options.from_day {
-        return Err(TrustError::InvalidWindow(format!("{} is before {}", options.to_day, options.from_day)));
+        return Err(TrustError::InvalidWindow(format!(
+            "{} is before {}",
+            options.to_day, options.from_day
+        )));
     }
     let settings = store.settings()?;
     let tz = parse_time_zone(&settings.reporting_timezone)?;
@@ -168,7 +171,10 @@ pub fn reconcile(store: &Store, options: &ReconcileOptions) -> TrustResult<Recon
         None => false,
     };
     let orders = store.reconcile_orders(from_ms, to_ms, run.as_ref().map(|r| r.run_id))?;
-    let reporting = run.as_ref().map(|r| r.reporting_currency.clone()).unwrap_or(settings.reporting_currency.clone());
+    let reporting = run
+        .as_ref()
+        .map(|r| r.reporting_currency.clone())
+        .unwrap_or(settings.reporting_currency.clone());
 
     let mut rows: BTreeMap<(String, String, String), ReconciliationRow> = BTreeMap::new();
     let mut contributors: BTreeMap<GapCause, Vec<GapContributor>> = BTreeMap::new();
@@ -212,7 +218,11 @@ pub fn reconcile(store: &Store, options: &ReconcileOptions) -> TrustResult<Recon
             }
             Some(RunOrderOutcome::Attributed) => {
                 if order.unknown_dimension_minor != 0 {
-                    gap(GapCause::UnknownCreatorOrCampaign, order.unknown_dimension_minor, &reporting);
+                    gap(
+                        GapCause::UnknownCreatorOrCampaign,
+                        order.unknown_dimension_minor,
+                        &reporting,
+                    );
                 }
             }
         }
@@ -244,13 +254,16 @@ pub fn reconcile(store: &Store, options: &ReconcileOptions) -> TrustResult<Recon
         let entry = row.gaps.entry(GapCause::RefundNotSynced).or_insert((0, 0));
         entry.0 += 1;
         entry.1 += orphan.amount_minor;
-        contributors.entry(GapCause::RefundNotSynced).or_default().push(GapContributor {
-            order_id: orphan.order_id,
-            source: orphan.source,
-            day,
-            amount_minor: orphan.amount_minor,
-            currency: orphan.currency,
-        });
+        contributors
+            .entry(GapCause::RefundNotSynced)
+            .or_default()
+            .push(GapContributor {
+                order_id: orphan.order_id,
+                source: orphan.source,
+                day,
+                amount_minor: orphan.amount_minor,
+                currency: orphan.currency,
+            });
     }
 
     let gaps = contributors
@@ -261,9 +274,18 @@ pub fn reconcile(store: &Store, options: &ReconcileOptions) -> TrustResult<Recon
                 *amounts.entry(c.currency.clone()).or_default() += c.amount_minor;
             }
             let orders = list.len() as u64;
-            list.sort_by(|a, b| b.amount_minor.cmp(&a.amount_minor).then_with(|| a.order_id.cmp(&b.order_id)));
+            list.sort_by(|a, b| {
+                b.amount_minor
+                    .cmp(&a.amount_minor)
+                    .then_with(|| a.order_id.cmp(&b.order_id))
+            });
             list.truncate(options.top);
-            GapSummary { cause, orders, amounts, top: list }
+            GapSummary {
+                cause,
+                orders,
+                amounts,
+                top: list,
+            }
         })
         .collect();
     let conservation = match &run {
@@ -295,7 +317,10 @@ pub fn check_conservation(store: &Store, run_id: i64) -> TrustResult<Conservatio
     if store.run(run_id)?.is_none() {
         return Err(lookback_store::StoreError::RunNotFound { run_id }.into());
     }
-    Ok(ConservationReport { run_id, violations: store.credit_conservation_violations(run_id)? })
+    Ok(ConservationReport {
+        run_id,
+        violations: store.credit_conservation_violations(run_id)?,
+    })
 }
 
 /// How one creator's attributed revenue moved between two runs.
@@ -334,7 +359,12 @@ pub fn diff_runs(store: &Store, before: i64, after: i64) -> TrustResult<Vec<Crea
             delta_minor: after_minor - before_minor,
         })
         .collect();
-    moves.sort_by(|a, b| b.delta_minor.abs().cmp(&a.delta_minor.abs()).then_with(|| a.creator_id.cmp(&b.creator_id)));
+    moves.sort_by(|a, b| {
+        b.delta_minor
+            .abs()
+            .cmp(&a.delta_minor.abs())
+            .then_with(|| a.creator_id.cmp(&b.creator_id))
+    });
     Ok(moves)
 }
 

@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{T0, customer, touch};
 use lookback_store::{Store, StoreError, Table};
@@ -29,8 +29,14 @@ fn backup_during_a_running_write_restores_to_a_committed_prefix() {
                 let mut tx = store.begin().unwrap();
                 for i in 0..BATCH {
                     let id = format!("t{batches:05}-{i:02}");
-                    tx.insert_touch(&touch(&id, T0 + i as i64, Some("c1"), customer(&format!("cust{batches}")), None))
-                        .unwrap();
+                    tx.insert_touch(&touch(
+                        &id,
+                        T0 + i as i64,
+                        Some("c1"),
+                        customer(&format!("cust{batches}")),
+                        None,
+                    ))
+                    .unwrap();
                 }
                 tx.commit().unwrap();
                 batches += 1;
@@ -39,7 +45,11 @@ fn backup_during_a_running_write_restores_to_a_committed_prefix() {
         })
     };
     // Let the writer get going, then back up while it runs.
-    while Store::open_read_only(&db).map(|s| s.row_count(Table::Touches).unwrap()).unwrap_or(0) < (BATCH * 4) as u64 {
+    while Store::open_read_only(&db)
+        .map(|s| s.row_count(Table::Touches).unwrap())
+        .unwrap_or(0)
+        < (BATCH * 4) as u64
+    {
         std::thread::yield_now();
     }
     let out = dir.path().join("snapshot.lookback");
@@ -53,14 +63,26 @@ fn backup_during_a_running_write_restores_to_a_committed_prefix() {
     let restored = Store::open(&restored_path).unwrap();
     assert!(restored.integrity_check().unwrap().is_empty());
     let restored_touches = restored.row_count(Table::Touches).unwrap() as usize;
-    assert_eq!(restored_touches % BATCH, 0, "a half-committed batch leaked into the backup");
+    assert_eq!(
+        restored_touches % BATCH,
+        0,
+        "a half-committed batch leaked into the backup"
+    );
     assert!(restored_touches >= BATCH * 4 && restored_touches <= batches * BATCH);
     // Every batch in the snapshot is complete and the batches form a prefix 0..k.
-    let ids: Vec<String> = restored.touches().unwrap().into_iter().map(|t| t.touch_id).collect();
+    let ids: Vec<String> = restored
+        .touches()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.touch_id)
+        .collect();
     let k = restored_touches / BATCH;
     for b in 0..k {
         for i in 0..BATCH {
-            assert!(ids.contains(&format!("t{b:05}-{i:02}")), "batch {b} incomplete");
+            assert!(
+                ids.contains(&format!("t{b:05}-{i:02}")),
+                "batch {b} incomplete"
+            );
         }
     }
 }
@@ -72,8 +94,14 @@ fn backup_and_restore_never_overwrite() {
     Store::create(&db).unwrap();
     let taken = dir.path().join("taken");
     std::fs::write(&taken, b"keep me").unwrap();
-    assert!(matches!(backup(&db, &taken), Err(TrustError::TargetExists { .. })));
-    assert!(matches!(restore(&db, &taken), Err(TrustError::TargetExists { .. })));
+    assert!(matches!(
+        backup(&db, &taken),
+        Err(TrustError::TargetExists { .. })
+    ));
+    assert!(matches!(
+        restore(&db, &taken),
+        Err(TrustError::TargetExists { .. })
+    ));
     assert_eq!(std::fs::read(&taken).unwrap(), b"keep me");
 }
 
@@ -83,8 +111,14 @@ fn populated(dir: &std::path::Path) -> std::path::PathBuf {
     let mut store = Store::create(&db).unwrap();
     let mut tx = store.begin().unwrap();
     for i in 0..3000 {
-        tx.insert_touch(&touch(&format!("touch-{i:06}"), T0 + i, Some("creator"), customer(&format!("c{i}")), None))
-            .unwrap();
+        tx.insert_touch(&touch(
+            &format!("touch-{i:06}"),
+            T0 + i,
+            Some("creator"),
+            customer(&format!("c{i}")),
+            None,
+        ))
+        .unwrap();
     }
     tx.commit().unwrap();
     drop(store);
@@ -103,7 +137,9 @@ fn a_truncated_workspace_opens_read_only_with_a_clear_message_and_is_never_writt
 
     assert!(matches!(Store::open(&db), Err(StoreError::Damaged { .. })));
     let opened = open_checked(&db).unwrap();
-    let IntegrityVerdict::Damaged { detail } = &opened.verdict else { panic!("a truncated file passed the check") };
+    let IntegrityVerdict::Damaged { detail } = &opened.verdict else {
+        panic!("a truncated file passed the check")
+    };
     assert!(!detail.is_empty());
     assert!(opened.verdict.message().contains("opened read-only"));
     let mut store = opened.store;
@@ -113,8 +149,15 @@ fn a_truncated_workspace_opens_read_only_with_a_clear_message_and_is_never_writt
     // Reading damaged pages is an error, never a crash.
     let _ = store.touches();
     drop(store);
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the damaged file was written");
-    assert!(backup(&db, &dir.path().join("b")).is_err(), "a damaged file must not be backed up as sound");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the damaged file was written"
+    );
+    assert!(
+        backup(&db, &dir.path().join("b")).is_err(),
+        "a damaged file must not be backed up as sound"
+    );
 }
 
 #[test]
@@ -144,9 +187,21 @@ fn a_workspace_from_a_newer_version_is_refused_and_left_untouched() {
     bytes[60..64].copy_from_slice(&999i32.to_be_bytes());
     std::fs::write(&db, &bytes).unwrap();
     let err = open_checked(&db).unwrap_err();
-    assert!(matches!(err, TrustError::Store(StoreError::NewerVersion { found: 999, .. })), "{err}");
+    assert!(
+        matches!(
+            err,
+            TrustError::Store(StoreError::NewerVersion { found: 999, .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("999"));
-    assert!(matches!(Store::open_damaged_read_only(&db), Err(StoreError::NewerVersion { .. })));
-    assert!(matches!(restore(&db, &dir.path().join("r")), Err(TrustError::Store(StoreError::NewerVersion { .. }))));
+    assert!(matches!(
+        Store::open_damaged_read_only(&db),
+        Err(StoreError::NewerVersion { .. })
+    ));
+    assert!(matches!(
+        restore(&db, &dir.path().join("r")),
+        Err(TrustError::Store(StoreError::NewerVersion { .. }))
+    ));
     assert_eq!(std::fs::read(&db).unwrap(), bytes);
 }

@@ -9,8 +9,16 @@ use crate::{ViewKey, ViewQuery, roas_view};
 
 fn read(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    let rows = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
     (header, rows)
 }
 
@@ -74,11 +82,17 @@ fn roas_csv_escapes_neutralizes_and_records_its_run() {
     let c1 = rows.iter().find(|r| r[0] == "c1").unwrap();
     // Quotes, the comma and the newline survive RFC 4180 quoting; the leading = is neutralized.
     assert_eq!(c1[1], "'=HYPERLINK(\"http://x\"), \"Ana\"\nline 2");
-    assert_eq!(&c1[3..], ["140.00", "32.00", "30.00", "62.00", "2.26", "2.5000", "10.00", "0", "USD"]);
+    assert_eq!(
+        &c1[3..],
+        [
+            "140.00", "32.00", "30.00", "62.00", "2.26", "2.5000", "10.00", "0", "USD"
+        ]
+    );
     let none = rows.iter().find(|r| r[0] == "(none)").unwrap();
     assert_eq!(none[10], "1");
 
-    let sidecar: Value = serde_json::from_str(&std::fs::read_to_string(summary.sidecar.unwrap()).unwrap()).unwrap();
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(summary.sidecar.unwrap()).unwrap()).unwrap();
     assert_eq!(sidecar["lookback_export"], "roas");
     assert_eq!(sidecar["run"]["run_id"], run_id);
     assert_eq!(sidecar["model"], "linear");
@@ -89,7 +103,16 @@ fn roas_csv_escapes_neutralizes_and_records_its_run() {
     // A view row without cost has an empty ROAS cell, not 0 or ∞.
     let content = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Content)).unwrap();
     let out = dir.path().join("content.csv");
-    export_roas_csv(&content, &out, &ExportOptions { sidecar: false, ..ExportOptions::default() }, NOW).unwrap();
+    export_roas_csv(
+        &content,
+        &out,
+        &ExportOptions {
+            sidecar: false,
+            ..ExportOptions::default()
+        },
+        NOW,
+    )
+    .unwrap();
     assert!(!dir.path().join("content.csv.json").exists());
     let (_, rows) = read(&out);
     assert_eq!(rows.iter().find(|r| r[0] == "p1").unwrap()[7], "");
@@ -102,7 +125,16 @@ fn preamble_lines_precede_the_header_when_asked() {
     let run_id = run(&mut store, Model::Linear);
     let view = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Channel)).unwrap();
     let out = dir.path().join("roas.csv");
-    export_roas_csv(&view, &out, &ExportOptions { preamble: true, ..ExportOptions::default() }, NOW).unwrap();
+    export_roas_csv(
+        &view,
+        &out,
+        &ExportOptions {
+            preamble: true,
+            ..ExportOptions::default()
+        },
+        NOW,
+    )
+    .unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.contains(&"# lookback_export: roas"));
@@ -121,39 +153,104 @@ fn event_exports_stream_every_row_and_pii_only_when_asked() {
     let options = ExportOptions::default();
     let all = EventRange::default();
 
-    let credits = export_credits_csv(&store, run_id, &all, &dir.path().join("credits.csv"), &options, NOW).unwrap();
-    assert_eq!(credits.rows, store.credits_for_run(run_id).unwrap().len() as u64);
+    let credits = export_credits_csv(
+        &store,
+        run_id,
+        &all,
+        &dir.path().join("credits.csv"),
+        &options,
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(
+        credits.rows,
+        store.credits_for_run(run_id).unwrap().len() as u64
+    );
     let (header, rows) = read(&credits.path);
     assert_eq!(header[..4], ["run_id", "order_id", "order_at", "order_day"]);
     assert_eq!(rows.len() as u64, credits.rows);
     let o3: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "o3").collect();
     assert_eq!(o3.len(), 2);
     assert_eq!(o3[0][3], "2026-03-04");
-    assert_eq!((o3[0][10].as_str(), o3[0][11].as_str()), ("0.500000000", "30.00"));
-    let settled = EventRange { settled_only: true, ..EventRange::default() };
-    let settled = export_credits_csv(&store, run_id, &settled, &dir.path().join("s.csv"), &options, NOW).unwrap();
+    assert_eq!(
+        (o3[0][10].as_str(), o3[0][11].as_str()),
+        ("0.500000000", "30.00")
+    );
+    let settled = EventRange {
+        settled_only: true,
+        ..EventRange::default()
+    };
+    let settled = export_credits_csv(
+        &store,
+        run_id,
+        &settled,
+        &dir.path().join("s.csv"),
+        &options,
+        NOW,
+    )
+    .unwrap();
     assert_eq!(settled.rows, credits.rows - 1); // o6 is provisional
 
-    let orders = export_orders_csv(&store, Some(run_id), &all, &dir.path().join("orders.csv"), &options, NOW).unwrap();
+    let orders = export_orders_csv(
+        &store,
+        Some(run_id),
+        &all,
+        &dir.path().join("orders.csv"),
+        &options,
+        NOW,
+    )
+    .unwrap();
     assert_eq!(orders.rows, 6);
     assert!(!orders.columns.iter().any(|c| c == "customer_id"));
     let (_, rows) = read(&orders.path);
     let o2 = rows.iter().find(|r| r[0] == "o2").unwrap();
-    assert_eq!(&o2[5..12], ["50.00", "10.00", "0.00", "USD", "attributed", "40.00", "USD"]);
-    let with_pii = ExportOptions { include_pii: true, ..options };
-    let orders = export_orders_csv(&store, Some(run_id), &all, &dir.path().join("pii.csv"), &with_pii, NOW).unwrap();
+    assert_eq!(
+        &o2[5..12],
+        [
+            "50.00",
+            "10.00",
+            "0.00",
+            "USD",
+            "attributed",
+            "40.00",
+            "USD"
+        ]
+    );
+    let with_pii = ExportOptions {
+        include_pii: true,
+        ..options
+    };
+    let orders = export_orders_csv(
+        &store,
+        Some(run_id),
+        &all,
+        &dir.path().join("pii.csv"),
+        &with_pii,
+        NOW,
+    )
+    .unwrap();
     let (header, rows) = read(&orders.path);
     let customer = header.iter().position(|c| c == "customer_id").unwrap();
-    assert_eq!(rows.iter().find(|r| r[0] == "o1").unwrap()[customer], "cust-alice");
+    assert_eq!(
+        rows.iter().find(|r| r[0] == "o1").unwrap()[customer],
+        "cust-alice"
+    );
 
-    let touches = export_touches_csv(&store, &all, &dir.path().join("touches.csv"), &options, NOW).unwrap();
+    let touches =
+        export_touches_csv(&store, &all, &dir.path().join("touches.csv"), &options, NOW).unwrap();
     assert_eq!(touches.rows, 5);
     assert!(!touches.columns.iter().any(|c| c == "anonymous_id"));
-    let march = EventRange { from: NaiveDate::from_ymd_opt(2026, 3, 1), to: NaiveDate::from_ymd_opt(2026, 3, 31), settled_only: false };
-    let touches = export_touches_csv(&store, &march, &dir.path().join("t2.csv"), &options, NOW).unwrap();
+    let march = EventRange {
+        from: NaiveDate::from_ymd_opt(2026, 3, 1),
+        to: NaiveDate::from_ymd_opt(2026, 3, 31),
+        settled_only: false,
+    };
+    let touches =
+        export_touches_csv(&store, &march, &dir.path().join("t2.csv"), &options, NOW).unwrap();
     assert_eq!(touches.rows, 4);
 
-    let spend = export_spend_csv(&store, &all, &dir.path().join("spend.csv"), &options, NOW).unwrap();
+    let spend =
+        export_spend_csv(&store, &all, &dir.path().join("spend.csv"), &options, NOW).unwrap();
     assert_eq!(spend.rows, 4);
     let (_, rows) = read(&spend.path);
     let eur = rows.iter().find(|r| r[9] == "EUR").unwrap();

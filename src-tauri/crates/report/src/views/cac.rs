@@ -21,7 +21,10 @@ use lookback_core::time::DAY_MS;
 use lookback_store::Store;
 
 use super::provenance::Provenance;
-use super::{ViewQuery, div_round_half_even, key_or_none, label_of, labels, load_costs, order_filter, reporting_zone};
+use super::{
+    ViewQuery, div_round_half_even, key_or_none, label_of, labels, load_costs, order_filter,
+    reporting_zone,
+};
 use crate::ReportError;
 use crate::credits::RunInfo;
 use crate::ratio::Ratio;
@@ -79,10 +82,16 @@ impl CacRow {
         self.ad_spend_minor += other.ad_spend_minor;
         self.creator_cost_minor += other.creator_cost_minor;
         self.new_customers_ppb += other.new_customers_ppb;
-        for (mine, theirs) in self.new_customer_value_ppb.iter_mut().zip(other.new_customer_value_ppb) {
+        for (mine, theirs) in self
+            .new_customer_value_ppb
+            .iter_mut()
+            .zip(other.new_customer_value_ppb)
+        {
             *mine += theirs;
         }
-        self.latest_first_order_at_ms = self.latest_first_order_at_ms.max(other.latest_first_order_at_ms);
+        self.latest_first_order_at_ms = self
+            .latest_first_order_at_ms
+            .max(other.latest_first_order_at_ms);
         self.missing_fx_cost_rows += other.missing_fx_cost_rows;
     }
 
@@ -99,7 +108,10 @@ impl CacRow {
         self.payback_windows_open = PAYBACK_WINDOWS_DAYS
             .iter()
             .copied()
-            .filter(|days| self.latest_first_order_at_ms.is_some_and(|at| at + i64::from(*days) * DAY_MS > now_ms))
+            .filter(|days| {
+                self.latest_first_order_at_ms
+                    .is_some_and(|at| at + i64::from(*days) * DAY_MS > now_ms)
+            })
             .collect();
         let denominator = i128::from(self.cost_minor) * i128::from(SHARE_ONE_PPB);
         let payback = |i: usize| {
@@ -135,18 +147,31 @@ pub fn cac_view(store: &Store, q: &ViewQuery, now_ms: i64) -> Result<CacView, Re
     let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
     let names = labels(store, q.by)?;
     let mut rows: BTreeMap<String, CacRow> = BTreeMap::new();
-    fn row<'m>(rows: &'m mut BTreeMap<String, CacRow>, names: &HashMap<String, String>, key: String) -> &'m mut CacRow {
-        rows.entry(key.clone()).or_insert_with(|| CacRow::empty(key.clone(), label_of(names, &key)))
+    fn row<'m>(
+        rows: &'m mut BTreeMap<String, CacRow>,
+        names: &HashMap<String, String>,
+        key: String,
+    ) -> &'m mut CacRow {
+        rows.entry(key.clone())
+            .or_insert_with(|| CacRow::empty(key.clone(), label_of(names, &key)))
     }
 
-    store.for_each_new_customer_credit(q.run_id, q.by.dimension(), &filter, PAYBACK_WINDOWS_DAYS, |credit| {
-        let r = row(&mut rows, &names, key_or_none(credit.key));
-        r.new_customers_ppb += credit.share_ppb;
-        for (sum, value) in r.new_customer_value_ppb.iter_mut().zip(credit.value_minor) {
-            *sum += i128::from(credit.share_ppb) * i128::from(value);
-        }
-        r.latest_first_order_at_ms = r.latest_first_order_at_ms.max(Some(credit.first_order_at_ms));
-    })?;
+    store.for_each_new_customer_credit(
+        q.run_id,
+        q.by.dimension(),
+        &filter,
+        PAYBACK_WINDOWS_DAYS,
+        |credit| {
+            let r = row(&mut rows, &names, key_or_none(credit.key));
+            r.new_customers_ppb += credit.share_ppb;
+            for (sum, value) in r.new_customer_value_ppb.iter_mut().zip(credit.value_minor) {
+                *sum += i128::from(credit.share_ppb) * i128::from(value);
+            }
+            r.latest_first_order_at_ms = r
+                .latest_first_order_at_ms
+                .max(Some(credit.first_order_at_ms));
+        },
+    )?;
     let (costs, missing_fx_costs) = load_costs(store, q.by, q.from, q.to, run.reporting_currency)?;
     for cost in costs {
         let r = row(&mut rows, &names, cost.key);
@@ -170,5 +195,12 @@ pub fn cac_view(store: &Store, q: &ViewQuery, now_ms: i64) -> Result<CacView, Re
     });
     let mut provenance = Provenance::build(store, &run, &filter, q.from, q.to)?;
     provenance.missing_fx_costs = missing_fx_costs;
-    Ok(CacView { query: *q, rows, totals, provenance, currency: run.reporting_currency.code().to_owned(), now_ms })
+    Ok(CacView {
+        query: *q,
+        rows,
+        totals,
+        provenance,
+        currency: run.reporting_currency.code().to_owned(),
+        now_ms,
+    })
 }

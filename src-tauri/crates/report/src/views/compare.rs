@@ -32,7 +32,11 @@ impl CompareRow {
         let max = self.revenue_minor.iter().copied().max().unwrap_or(0);
         let min = self.revenue_minor.iter().copied().min().unwrap_or(0);
         self.spread_minor = max - min;
-        self.spread_ratio = if max > 0 { Ratio::new(i128::from(self.spread_minor), i128::from(max)) } else { None };
+        self.spread_ratio = if max > 0 {
+            Ratio::new(i128::from(self.spread_minor), i128::from(max))
+        } else {
+            None
+        };
     }
 }
 
@@ -72,7 +76,11 @@ pub fn compare_view(
         let code = run.reporting_currency.code().to_owned();
         match &currency {
             Some(first) if *first != code => {
-                return Err(ReportError::CurrencyMismatch { first: first.clone(), other: code, run_id });
+                return Err(ReportError::CurrencyMismatch {
+                    first: first.clone(),
+                    other: code,
+                    run_id,
+                });
             }
             _ => currency = Some(code),
         }
@@ -106,5 +114,11 @@ pub fn compare_view(
     totals.finish();
     let max = |r: &CompareRow| r.revenue_minor.iter().copied().max().unwrap_or(0);
     rows.sort_by(|a, b| max(b).cmp(&max(a)).then_with(|| a.key.cmp(&b.key)));
-    Ok(CompareView { by, models, rows, totals, currency: currency.unwrap_or_default() })
+    Ok(CompareView {
+        by,
+        models,
+        rows,
+        totals,
+        currency: currency.unwrap_or_default(),
+    })
 }

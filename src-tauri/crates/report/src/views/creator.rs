@@ -96,9 +96,14 @@ pub fn creator_revenue_view(
     to: Option<NaiveDate>,
 ) -> Result<CreatorRevenueView, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
-    let creator = store.creators()?.into_iter().find(|c| c.creator_id == creator_id);
+    let creator = store
+        .creators()?
+        .into_iter()
+        .find(|c| c.creator_id == creator_id);
     if creator.is_none() && !store.creator_has_touches(creator_id)? {
-        return Err(ReportError::UnknownCreator { creator_id: creator_id.to_owned() });
+        return Err(ReportError::UnknownCreator {
+            creator_id: creator_id.to_owned(),
+        });
     }
     let display_name = creator
         .map(|c| c.display_name)
@@ -127,22 +132,32 @@ pub fn creator_revenue_view(
             )
         })
         .collect();
-    for (content_id, share_ppb, revenue) in store.creator_content_credits(run_id, creator_id, &filter)? {
+    for (content_id, share_ppb, revenue) in
+        store.creator_content_credits(run_id, creator_id, &filter)?
+    {
         let id = content_id.unwrap_or_else(|| NONE_KEY.to_owned());
-        let line = content.entry(id.clone()).or_insert_with(|| CreatorContentLine {
-            title: if id == NONE_KEY { "(no content: profile or link visits)".to_owned() } else { id.clone() },
-            content_id: id,
-            kind: String::new(),
-            url: None,
-            attributed_revenue_minor: 0,
-            orders_credited_ppb: 0,
-        });
+        let line = content
+            .entry(id.clone())
+            .or_insert_with(|| CreatorContentLine {
+                title: if id == NONE_KEY {
+                    "(no content: profile or link visits)".to_owned()
+                } else {
+                    id.clone()
+                },
+                content_id: id,
+                kind: String::new(),
+                url: None,
+                attributed_revenue_minor: 0,
+                orders_credited_ppb: 0,
+            });
         line.attributed_revenue_minor += revenue;
         line.orders_credited_ppb += share_ppb;
     }
     let mut content: Vec<CreatorContentLine> = content.into_values().collect();
     content.sort_by(|a, b| {
-        b.attributed_revenue_minor.cmp(&a.attributed_revenue_minor).then_with(|| a.content_id.cmp(&b.content_id))
+        b.attributed_revenue_minor
+            .cmp(&a.attributed_revenue_minor)
+            .then_with(|| a.content_id.cmp(&b.content_id))
     });
 
     // Orders, with the gross converted the way the run converted the net.
@@ -150,16 +165,25 @@ pub fn creator_revenue_view(
     let mut days = DayCache::new(zone);
     let mut by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut view_orders = Vec::new();
-    let (mut net, mut refunds, mut settled, mut provisional, mut shares) = (0i64, 0i64, 0i64, 0i64, 0i128);
+    let (mut net, mut refunds, mut settled, mut provisional, mut shares) =
+        (0i64, 0i64, 0i64, 0i64, 0i128);
     for order in store.creator_order_credits(run_id, creator_id, &filter)? {
         let day = days.day(order.occurred_at_ms)?;
         let gross = match Currency::parse(&order.currency) {
-            Ok(from) => fx.convert(order.gross_minor, from, currency, &day.format("%Y-%m-%d").to_string())?,
+            Ok(from) => fx.convert(
+                order.gross_minor,
+                from,
+                currency,
+                &day.format("%Y-%m-%d").to_string(),
+            )?,
             Err(_) => None,
         };
         let refunded = gross.map(|g| (g - order.net_minor).max(0)).unwrap_or(0);
         let credited_refunds = to_i64(
-            div_round_half_even(i128::from(order.share_ppb) * i128::from(refunded), i128::from(SHARE_ONE_PPB)),
+            div_round_half_even(
+                i128::from(order.share_ppb) * i128::from(refunded),
+                i128::from(SHARE_ONE_PPB),
+            ),
             "credited refunds",
         )?;
         net += order.revenue_minor;
@@ -196,7 +220,10 @@ pub fn creator_revenue_view(
         settled_minor: settled,
         provisional_minor: provisional,
         orders_credited_ppb: to_i64(shares, "orders credited")?,
-        by_day: by_day.into_iter().map(|(day, revenue_minor)| DayRevenue { day, revenue_minor }).collect(),
+        by_day: by_day
+            .into_iter()
+            .map(|(day, revenue_minor)| DayRevenue { day, revenue_minor })
+            .collect(),
         provenance,
         currency: currency.code().to_owned(),
     })

@@ -28,7 +28,9 @@ pub mod roas;
 use std::collections::HashMap;
 
 use lookback_core::money::Currency;
-use lookback_core::time::{NaiveDate, TimeBucket, Tz, day_in_zone, day_range_ms, day_start_ms, parse_time_zone};
+use lookback_core::time::{
+    NaiveDate, TimeBucket, Tz, day_in_zone, day_range_ms, day_start_ms, parse_time_zone,
+};
 use lookback_engine::fx::FxTable;
 use lookback_store::{RunOrderFilter, Store, ViewDimension};
 
@@ -51,7 +53,13 @@ pub enum ViewKey {
 
 impl ViewKey {
     /// Every key, in CLI order.
-    pub const ALL: [ViewKey; 5] = [ViewKey::Creator, ViewKey::Campaign, ViewKey::Channel, ViewKey::Content, ViewKey::Platform];
+    pub const ALL: [ViewKey; 5] = [
+        ViewKey::Creator,
+        ViewKey::Campaign,
+        ViewKey::Channel,
+        ViewKey::Content,
+        ViewKey::Platform,
+    ];
 
     /// The CLI name and the CSV key column's name.
     pub fn as_str(self) -> &'static str {
@@ -70,7 +78,9 @@ impl ViewKey {
         ViewKey::ALL
             .into_iter()
             .find(|k| k.as_str() == wanted)
-            .ok_or_else(|| ReportError::UnknownViewKey { name: text.to_owned() })
+            .ok_or_else(|| ReportError::UnknownViewKey {
+                name: text.to_owned(),
+            })
     }
 
     pub(crate) fn dimension(self) -> ViewDimension {
@@ -108,14 +118,24 @@ pub struct ViewQuery {
 impl ViewQuery {
     /// A query of the whole run by `by`: no range, no buckets, provisional orders included.
     pub fn new(run_id: i64, by: ViewKey) -> ViewQuery {
-        ViewQuery { run_id, by, from: None, to: None, bucket: None, settled_only: false }
+        ViewQuery {
+            run_id,
+            by,
+            from: None,
+            to: None,
+            bucket: None,
+            settled_only: false,
+        }
     }
 }
 
 /// The reporting zone, read once per view.
 pub(crate) fn reporting_zone(store: &Store) -> Result<Tz, ReportError> {
     let name = store.reporting_timezone()?;
-    parse_time_zone(&name).map_err(|e| ReportError::InvalidSetting { field: "reporting_timezone", detail: e.to_string() })
+    parse_time_zone(&name).map_err(|e| ReportError::InvalidSetting {
+        field: "reporting_timezone",
+        detail: e.to_string(),
+    })
 }
 
 /// The order filter of a day range in the reporting zone (half-open in instants).
@@ -128,9 +148,15 @@ pub(crate) fn order_filter(
     if let (Some(from), Some(to)) = (from, to)
         && from > to
     {
-        return Err(ReportError::InvalidRange { from: from.to_string(), to: to.to_string() });
+        return Err(ReportError::InvalidRange {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
     }
-    let mut filter = RunOrderFilter { settled_only, ..RunOrderFilter::default() };
+    let mut filter = RunOrderFilter {
+        settled_only,
+        ..RunOrderFilter::default()
+    };
     if let Some(from) = from {
         filter.from_at_ms = Some(day_start_ms(from, zone)?);
     }
@@ -172,20 +198,28 @@ impl DayCache {
 
 /// Key → human label of a dimension (names, titles); channels and platforms label themselves.
 pub(crate) fn labels(store: &Store, by: ViewKey) -> Result<HashMap<String, String>, ReportError> {
-    Ok(store.dimension_labels(by.dimension())?.into_iter().collect())
+    Ok(store
+        .dimension_labels(by.dimension())?
+        .into_iter()
+        .collect())
 }
 
 pub(crate) fn label_of(labels: &HashMap<String, String>, key: &str) -> String {
     match key {
         NONE_KEY => "(none)".to_owned(),
         CREATOR_COSTS_KEY => "Creator fees and commissions".to_owned(),
-        _ => labels.get(key).filter(|l| !l.trim().is_empty()).cloned().unwrap_or_else(|| key.to_owned()),
+        _ => labels
+            .get(key)
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| key.to_owned()),
     }
 }
 
 /// A store key, with NULL and empty shown as [`NONE_KEY`].
 pub(crate) fn key_or_none(key: Option<String>) -> String {
-    key.filter(|k| !k.is_empty()).unwrap_or_else(|| NONE_KEY.to_owned())
+    key.filter(|k| !k.is_empty())
+        .unwrap_or_else(|| NONE_KEY.to_owned())
 }
 
 /// One cost amount on one key and day, converted to the reporting currency.
@@ -225,7 +259,11 @@ pub(crate) fn load_costs(
                     m.rows += 1;
                     m.amount_minor += minor;
                 }
-                None => missing.push(MissingFxCost { currency: code.to_owned(), rows: 1, amount_minor: minor }),
+                None => missing.push(MissingFxCost {
+                    currency: code.to_owned(),
+                    rows: 1,
+                    amount_minor: minor,
+                }),
             }
         }
         Ok(converted)
@@ -272,11 +310,16 @@ pub(crate) fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
     let quotient = numerator.div_euclid(denominator);
     let remainder = numerator.rem_euclid(denominator);
     let twice = remainder * 2;
-    if twice > denominator || (twice == denominator && quotient % 2 != 0) { quotient + 1 } else { quotient }
+    if twice > denominator || (twice == denominator && quotient % 2 != 0) {
+        quotient + 1
+    } else {
+        quotient
+    }
 }
 
 pub(crate) fn to_i64(value: i128, what: &'static str) -> Result<i64, ReportError> {
-    i64::try_from(value).map_err(|_| ReportError::Core(lookback_core::CoreError::Overflow { operation: what }))
+    i64::try_from(value)
+        .map_err(|_| ReportError::Core(lookback_core::CoreError::Overflow { operation: what }))
 }
 
 #[cfg(test)]

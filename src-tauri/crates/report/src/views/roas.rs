@@ -11,7 +11,10 @@ use lookback_core::time::{TimeBucket, Tz, day_range_ms};
 use lookback_store::{RunOrderFilter, Store};
 
 use super::provenance::{Provenance, Reading};
-use super::{DayCache, ViewQuery, key_or_none, label_of, labels, load_costs, order_filter, reporting_zone, to_i64};
+use super::{
+    DayCache, ViewQuery, key_or_none, label_of, labels, load_costs, order_filter, reporting_zone,
+    to_i64,
+};
 use crate::ReportError;
 use crate::credits::RunInfo;
 use crate::ratio::Ratio;
@@ -72,7 +75,10 @@ impl RoasRow {
 
     fn finish(&mut self) {
         self.cost_minor = self.ad_spend_minor + self.creator_cost_minor;
-        self.roas = Ratio::new(i128::from(self.attributed_revenue_minor), i128::from(self.cost_minor));
+        self.roas = Ratio::new(
+            i128::from(self.attributed_revenue_minor),
+            i128::from(self.cost_minor),
+        );
     }
 }
 
@@ -115,35 +121,41 @@ fn credit_lines(
     let mut lines = Vec::new();
     let mut days = DayCache::new(zone);
     let mut failure = None;
-    store.for_each_view_credit_group(q.run_id, q.by.dimension(), filter, q.bucket.is_some(), |group| {
-        if failure.is_some() {
-            return;
-        }
-        let bucket = match (q.bucket, group.order_at_ms) {
-            (Some(bucket), Some(at)) => match days.day(at) {
-                Ok(day) => Some(bucket.key(day)),
+    store.for_each_view_credit_group(
+        q.run_id,
+        q.by.dimension(),
+        filter,
+        q.bucket.is_some(),
+        |group| {
+            if failure.is_some() {
+                return;
+            }
+            let bucket = match (q.bucket, group.order_at_ms) {
+                (Some(bucket), Some(at)) => match days.day(at) {
+                    Ok(day) => Some(bucket.key(day)),
+                    Err(e) => {
+                        failure = Some(e);
+                        return;
+                    }
+                },
+                _ => None,
+            };
+            let share_ppb = match to_i64(group.share_ppb, "credited orders") {
+                Ok(share) => share,
                 Err(e) => {
                     failure = Some(e);
                     return;
                 }
-            },
-            _ => None,
-        };
-        let share_ppb = match to_i64(group.share_ppb, "credited orders") {
-            Ok(share) => share,
-            Err(e) => {
-                failure = Some(e);
-                return;
-            }
-        };
-        lines.push(CreditLine {
-            key: key_or_none(group.key),
-            bucket,
-            share_ppb,
-            revenue_minor: group.revenue_minor,
-            provisional_revenue_minor: group.provisional_revenue_minor,
-        });
-    })?;
+            };
+            lines.push(CreditLine {
+                key: key_or_none(group.key),
+                bucket,
+                share_ppb,
+                revenue_minor: group.revenue_minor,
+                provisional_revenue_minor: group.provisional_revenue_minor,
+            });
+        },
+    )?;
     match failure {
         Some(e) => Err(e),
         None => Ok(lines),
@@ -160,7 +172,9 @@ fn credit_lines_from_totals(
     zone: Tz,
     filter: &RunOrderFilter,
 ) -> Result<Option<Vec<CreditLine>>, ReportError> {
-    let Some(buckets) = store.view_credit_buckets_from_totals(q.run_id, q.by.dimension(), filter)? else {
+    let Some(buckets) =
+        store.view_credit_buckets_from_totals(q.run_id, q.by.dimension(), filter)?
+    else {
         return Ok(None);
     };
     let mut lines = Vec::with_capacity(buckets.len());
@@ -193,7 +207,11 @@ pub fn roas_view(store: &Store, q: &ViewQuery) -> Result<RoasView, ReportError> 
 }
 
 /// [`roas_view`] with its credit sums and provenance read as `reading` says.
-pub(crate) fn roas_view_reading(store: &Store, q: &ViewQuery, reading: Reading) -> Result<RoasView, ReportError> {
+pub(crate) fn roas_view_reading(
+    store: &Store,
+    q: &ViewQuery,
+    reading: Reading,
+) -> Result<RoasView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
     let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
@@ -207,7 +225,8 @@ pub(crate) fn roas_view_reading(store: &Store, q: &ViewQuery, reading: Reading) 
         key: String,
         bucket: Option<String>,
     ) -> &'m mut RoasRow {
-        rows.entry((key.clone(), bucket.clone())).or_insert_with(|| RoasRow::empty(key.clone(), label_of(names, &key), bucket))
+        rows.entry((key.clone(), bucket.clone()))
+            .or_insert_with(|| RoasRow::empty(key.clone(), label_of(names, &key), bucket))
     }
 
     for credit in credit_lines(store, q, zone, &filter, reading)? {
@@ -247,5 +266,11 @@ pub(crate) fn roas_view_reading(store: &Store, q: &ViewQuery, reading: Reading) 
 
     let mut provenance = Provenance::build_reading(store, &run, &filter, q.from, q.to, reading)?;
     provenance.missing_fx_costs = missing_fx_costs;
-    Ok(RoasView { query: *q, rows, totals, provenance, currency: run.reporting_currency.code().to_owned() })
+    Ok(RoasView {
+        query: *q,
+        rows,
+        totals,
+        provenance,
+        currency: run.reporting_currency.code().to_owned(),
+    })
 }

@@ -14,8 +14,8 @@
 
 use lookback_core::attribution::{Model, ModelParams};
 use lookback_store::{
-    AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, FxRate, IdentityKeys, Order,
-    OrderAdjustment, Source, Store, StoreError, Touch,
+    AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, FxRate,
+    IdentityKeys, Order, OrderAdjustment, Source, Store, StoreError, Touch,
 };
 
 pub const DAY: i64 = 86_400_000;
@@ -31,7 +31,15 @@ fn keys(person: &str, customer: bool) -> IdentityKeys {
     }
 }
 
-fn touch(id: &str, person: &str, at: i64, channel: &str, creator: Option<&str>, content: Option<&str>, campaign: Option<&str>) -> Touch {
+fn touch(
+    id: &str,
+    person: &str,
+    at: i64,
+    channel: &str,
+    creator: Option<&str>,
+    content: Option<&str>,
+    campaign: Option<&str>,
+) -> Touch {
     Touch {
         touch_id: id.into(),
         source: "test".into(),
@@ -76,7 +84,14 @@ fn refund(id: &str, order_id: &str, at: i64, amount: i64) -> OrderAdjustment {
     }
 }
 
-fn spend(platform: &str, campaign: &str, channel: &str, day: &str, minor: i64, currency: &str) -> AdSpend {
+fn spend(
+    platform: &str,
+    campaign: &str,
+    channel: &str,
+    day: &str,
+    minor: i64,
+    currency: &str,
+) -> AdSpend {
     AdSpend {
         platform: platform.into(),
         account_id: "acct".into(),
@@ -148,11 +163,51 @@ pub fn workspace(dir: &tempfile::TempDir) -> Store {
                     published_at_ms: Some(MAR1),
                 })?;
             }
-            tx.insert_touch(&touch("t1", "alice", MAR1 + 3_600_000, "instagram", Some("c1"), Some("p1"), Some("camp_ig")))?;
-            tx.insert_touch(&touch("t2", "bob", MAR1 + DAY, "search", None, None, Some("camp_g")))?;
-            tx.insert_touch(&touch("t3", "carol", MAR1 + 2 * DAY, "instagram", Some("c1"), Some("p1"), Some("camp_ig")))?;
-            tx.insert_touch(&touch("t4", "carol", MAR1 + 2 * DAY + DAY / 2, "search", None, None, Some("camp_g")))?;
-            tx.insert_touch(&touch("t5", "frank", NOW - 2 * DAY, "instagram", Some("c1"), None, None))?;
+            tx.insert_touch(&touch(
+                "t1",
+                "alice",
+                MAR1 + 3_600_000,
+                "instagram",
+                Some("c1"),
+                Some("p1"),
+                Some("camp_ig"),
+            ))?;
+            tx.insert_touch(&touch(
+                "t2",
+                "bob",
+                MAR1 + DAY,
+                "search",
+                None,
+                None,
+                Some("camp_g"),
+            ))?;
+            tx.insert_touch(&touch(
+                "t3",
+                "carol",
+                MAR1 + 2 * DAY,
+                "instagram",
+                Some("c1"),
+                Some("p1"),
+                Some("camp_ig"),
+            ))?;
+            tx.insert_touch(&touch(
+                "t4",
+                "carol",
+                MAR1 + 2 * DAY + DAY / 2,
+                "search",
+                None,
+                None,
+                Some("camp_g"),
+            ))?;
+            tx.insert_touch(&touch(
+                "t5",
+                "frank",
+                NOW - 2 * DAY,
+                "instagram",
+                Some("c1"),
+                None,
+                None,
+            ))?;
             tx.insert_order(&order("o1", "alice", MAR1 + DAY, 10_000))?;
             tx.insert_order(&order("o2", "bob", MAR1 + 2 * DAY, 5_000))?;
             tx.insert_order(&order("o3", "carol", MAR1 + 3 * DAY, 8_000))?;
@@ -161,10 +216,38 @@ pub fn workspace(dir: &tempfile::TempDir) -> Store {
             tx.insert_order(&order("o6", "frank", NOW - DAY, 1_000))?;
             tx.insert_adjustment(&refund("r2", "o2", MAR1 + 5 * DAY, 1_000))?;
             tx.insert_adjustment(&refund("r3", "o3", MAR1 + 5 * DAY, 2_000))?;
-            tx.upsert_ad_spend(&spend("meta", "camp_ig", "instagram", "2026-03-02", 2_000, "USD"))?;
-            tx.upsert_ad_spend(&spend("meta", "camp_ig", "instagram", "2026-03-03", 1_000, "EUR"))?;
-            tx.upsert_ad_spend(&spend("google", "camp_g", "search", "2026-03-02", 2_500, "USD"))?;
-            tx.upsert_ad_spend(&spend("google", "camp_g", "search", "2026-03-04", 500, "GBP"))?;
+            tx.upsert_ad_spend(&spend(
+                "meta",
+                "camp_ig",
+                "instagram",
+                "2026-03-02",
+                2_000,
+                "USD",
+            ))?;
+            tx.upsert_ad_spend(&spend(
+                "meta",
+                "camp_ig",
+                "instagram",
+                "2026-03-03",
+                1_000,
+                "EUR",
+            ))?;
+            tx.upsert_ad_spend(&spend(
+                "google",
+                "camp_g",
+                "search",
+                "2026-03-02",
+                2_500,
+                "USD",
+            ))?;
+            tx.upsert_ad_spend(&spend(
+                "google",
+                "camp_g",
+                "search",
+                "2026-03-04",
+                500,
+                "GBP",
+            ))?;
             tx.upsert_fx_rate(&FxRate {
                 day: "2026-03-03".into(),
                 from_currency: "EUR".into(),
@@ -190,5 +273,7 @@ pub fn workspace(dir: &tempfile::TempDir) -> Store {
 
 /// Runs (or reuses) `model` with default parameters at `NOW` and returns the run id.
 pub fn run(store: &mut Store, model: Model) -> i64 {
-    lookback_engine::run_model(store, model, &ModelParams::default(), NOW).unwrap().run_id
+    lookback_engine::run_model(store, model, &ModelParams::default(), NOW)
+        .unwrap()
+        .run_id
 }

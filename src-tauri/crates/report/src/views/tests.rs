@@ -6,14 +6,19 @@ use lookback_core::time::{NaiveDate, TimeBucket};
 
 use super::test_support::{DAY, MAR1, NOW, run, workspace};
 use super::*;
-use crate::{CreditKey, ReportError, RoasRow, cac_view, compare_view, creator_revenue_view, credits_by, roas_view};
+use crate::{
+    CreditKey, ReportError, RoasRow, cac_view, compare_view, creator_revenue_view, credits_by,
+    roas_view,
+};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 fn find<'a, T>(rows: &'a [T], key: &str, get: impl Fn(&T) -> &str) -> &'a T {
-    rows.iter().find(|r| get(r) == key).unwrap_or_else(|| panic!("no row {key}"))
+    rows.iter()
+        .find(|r| get(r) == key)
+        .unwrap_or_else(|| panic!("no row {key}"))
 }
 
 #[test]
@@ -47,16 +52,25 @@ fn roas_by_creator_with_fx_spend_creator_fees_and_totals() {
 
     // Totals are exactly the sum of the rows, and the whole selection.
     let sum = |f: fn(&RoasRow) -> i64| view.rows.iter().map(f).sum::<i64>();
-    assert_eq!(view.totals.attributed_revenue_minor, sum(|r| r.attributed_revenue_minor));
+    assert_eq!(
+        view.totals.attributed_revenue_minor,
+        sum(|r| r.attributed_revenue_minor)
+    );
     assert_eq!(view.totals.cost_minor, sum(|r| r.cost_minor));
     assert_eq!(view.totals.ad_spend_minor, sum(|r| r.ad_spend_minor));
-    assert_eq!(view.totals.orders_credited_ppb, sum(|r| r.orders_credited_ppb));
+    assert_eq!(
+        view.totals.orders_credited_ppb,
+        sum(|r| r.orders_credited_ppb)
+    );
     assert_eq!(view.totals.attributed_revenue_minor, 21_000);
     assert_eq!(view.totals.cost_minor, 8_700);
     assert_eq!(view.totals.roas.unwrap().to_decimal_string(2), "2.41");
     // The same revenue as the credits report of the same run.
     let credits = credits_by(&store, run_id, CreditKey::Creator, None, false).unwrap();
-    assert_eq!(credits.total_revenue_minor, view.totals.attributed_revenue_minor);
+    assert_eq!(
+        credits.total_revenue_minor,
+        view.totals.attributed_revenue_minor
+    );
 
     // Provenance: run, model, sources, unattributed, join kinds adding up to the revenue.
     let p = &view.provenance;
@@ -68,7 +82,10 @@ fn roas_by_creator_with_fx_spend_creator_fees_and_totals() {
     assert_eq!(p.unattributed_minor, 5_000);
     assert_eq!(p.provisional_minor, 1_000);
     let joins = p.revenue_by_join_kind;
-    assert_eq!(joins.deterministic_minor + joins.identity_graph_minor + joins.probabilistic_minor, 21_000);
+    assert_eq!(
+        joins.deterministic_minor + joins.identity_graph_minor + joins.probabilistic_minor,
+        21_000
+    );
 }
 
 #[test]
@@ -98,15 +115,30 @@ fn roas_by_channel_and_platform_map_spend_to_the_same_keys_as_touches() {
     let run_id = run(&mut store, Model::Linear);
     let channels = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Channel)).unwrap();
     let ig = find(&channels.rows, "instagram", |r| &r.key);
-    assert_eq!((ig.attributed_revenue_minor, ig.cost_minor), (14_000, 3_200));
+    assert_eq!(
+        (ig.attributed_revenue_minor, ig.cost_minor),
+        (14_000, 3_200)
+    );
     assert_eq!(ig.roas.unwrap().to_decimal_string(2), "4.38");
     let platforms = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Platform)).unwrap();
     // t1/t3 through camp_ig (meta), t5 through creator c1's platform (instagram).
-    assert_eq!(find(&platforms.rows, "meta", |r| &r.key).attributed_revenue_minor, 13_000);
+    assert_eq!(
+        find(&platforms.rows, "meta", |r| &r.key).attributed_revenue_minor,
+        13_000
+    );
     assert_eq!(find(&platforms.rows, "meta", |r| &r.key).cost_minor, 3_200);
-    assert_eq!(find(&platforms.rows, "instagram", |r| &r.key).attributed_revenue_minor, 1_000);
-    assert_eq!(find(&platforms.rows, "google", |r| &r.key).attributed_revenue_minor, 7_000);
-    assert_eq!(platforms.totals.attributed_revenue_minor, channels.totals.attributed_revenue_minor);
+    assert_eq!(
+        find(&platforms.rows, "instagram", |r| &r.key).attributed_revenue_minor,
+        1_000
+    );
+    assert_eq!(
+        find(&platforms.rows, "google", |r| &r.key).attributed_revenue_minor,
+        7_000
+    );
+    assert_eq!(
+        platforms.totals.attributed_revenue_minor,
+        channels.totals.attributed_revenue_minor
+    );
     assert_eq!(platforms.totals.cost_minor, channels.totals.cost_minor);
 }
 
@@ -125,14 +157,24 @@ fn roas_settled_only_and_day_range() {
     assert_eq!(view.provenance.provisional_minor, 0);
 
     // Mar 2 only: o1's revenue, Mar 2's spend; the Mar 1 fee and later spend fall outside.
-    q = ViewQuery { from: Some(day(2026, 3, 2)), to: Some(day(2026, 3, 2)), ..ViewQuery::new(run_id, ViewKey::Creator) };
+    q = ViewQuery {
+        from: Some(day(2026, 3, 2)),
+        to: Some(day(2026, 3, 2)),
+        ..ViewQuery::new(run_id, ViewKey::Creator)
+    };
     let view = roas_view(&store, &q).unwrap();
     let c1 = find(&view.rows, "c1", |r| &r.key);
-    assert_eq!((c1.attributed_revenue_minor, c1.cost_minor), (10_000, 2_000));
+    assert_eq!(
+        (c1.attributed_revenue_minor, c1.cost_minor),
+        (10_000, 2_000)
+    );
     assert_eq!(c1.roas.unwrap().to_decimal_string(2), "5.00");
 
     q.from = Some(day(2026, 3, 5));
-    assert!(matches!(roas_view(&store, &q), Err(ReportError::InvalidRange { .. })));
+    assert!(matches!(
+        roas_view(&store, &q),
+        Err(ReportError::InvalidRange { .. })
+    ));
 }
 
 #[test]
@@ -140,17 +182,37 @@ fn roas_bucketed_by_week_adds_up_to_the_unbucketed_view() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = workspace(&dir);
     let run_id = run(&mut store, Model::Linear);
-    let q = ViewQuery { bucket: Some(TimeBucket::Week), ..ViewQuery::new(run_id, ViewKey::Creator) };
+    let q = ViewQuery {
+        bucket: Some(TimeBucket::Week),
+        ..ViewQuery::new(run_id, ViewKey::Creator)
+    };
     let view = roas_view(&store, &q).unwrap();
     let c1: Vec<(&str, i64, i64)> = view
         .rows
         .iter()
         .filter(|r| r.key == "c1")
-        .map(|r| (r.bucket.as_deref().unwrap(), r.attributed_revenue_minor, r.cost_minor))
+        .map(|r| {
+            (
+                r.bucket.as_deref().unwrap(),
+                r.attributed_revenue_minor,
+                r.cost_minor,
+            )
+        })
         .collect();
     // Mar 1 (Sunday) is in W09 with the fee; Mar 2–8 is W10; Apr 29 is W18.
-    assert_eq!(c1, vec![("2026-W09", 0, 3_000), ("2026-W10", 13_000, 3_200), ("2026-W18", 1_000, 0)]);
-    let w18 = view.rows.iter().find(|r| r.bucket.as_deref() == Some("2026-W18")).unwrap();
+    assert_eq!(
+        c1,
+        vec![
+            ("2026-W09", 0, 3_000),
+            ("2026-W10", 13_000, 3_200),
+            ("2026-W18", 1_000, 0)
+        ]
+    );
+    let w18 = view
+        .rows
+        .iter()
+        .find(|r| r.bucket.as_deref() == Some("2026-W18"))
+        .unwrap();
     assert_eq!(w18.roas, None);
     let flat = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Creator)).unwrap();
     assert_eq!(view.totals, flat.totals);
@@ -161,7 +223,10 @@ fn cac_with_fractional_new_customers_and_payback_windows() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = workspace(&dir);
     let run_id = run(&mut store, Model::Linear);
-    let q = ViewQuery { to: Some(day(2026, 3, 31)), ..ViewQuery::new(run_id, ViewKey::Creator) };
+    let q = ViewQuery {
+        to: Some(day(2026, 3, 31)),
+        ..ViewQuery::new(run_id, ViewKey::Creator)
+    };
 
     // Long after: every window is over.
     let later = MAR1 + 200 * DAY;
@@ -181,8 +246,14 @@ fn cac_with_fractional_new_customers_and_payback_windows() {
     assert_eq!(none.cac_minor, Some(1_667));
     assert_eq!(none.payback_30.unwrap().to_decimal_string(2), "2.80");
     assert_eq!(none.payback_60.unwrap().to_decimal_string(2), "3.20");
-    assert_eq!(view.totals.new_customers_ppb, view.rows.iter().map(|r| r.new_customers_ppb).sum::<i64>());
-    assert_eq!(view.totals.cost_minor, view.rows.iter().map(|r| r.cost_minor).sum::<i64>());
+    assert_eq!(
+        view.totals.new_customers_ppb,
+        view.rows.iter().map(|r| r.new_customers_ppb).sum::<i64>()
+    );
+    assert_eq!(
+        view.totals.cost_minor,
+        view.rows.iter().map(|r| r.cost_minor).sum::<i64>()
+    );
     assert_eq!(view.totals.cac_minor, Some(2_900));
 
     // At NOW (Apr 30) carol's 60- and 90-day windows (from Mar 4) are still open.
@@ -216,7 +287,10 @@ fn compare_shows_each_runs_revenue_and_the_spread() {
     assert_eq!(none.spread_ratio.unwrap().to_decimal_string(2), "0.30");
     assert_eq!(view.totals.revenue_minor, vec![21_000, 21_000]);
     assert_eq!(view.totals.spread_minor, 0);
-    assert!(matches!(compare_view(&store, ViewKey::Creator, &[], None, None, false), Err(ReportError::NothingToCompare)));
+    assert!(matches!(
+        compare_view(&store, ViewKey::Creator, &[], None, None, false),
+        Err(ReportError::NothingToCompare)
+    ));
 }
 
 #[test]
@@ -230,18 +304,48 @@ fn creator_revenue_gross_refunds_net_settled_and_provisional() {
     assert_eq!(view.refunds_minor, 1_000); // half of o3's 20.00 refund
     assert_eq!(view.gross_minor, 15_000);
     assert_eq!(view.gross_minor - view.refunds_minor, view.net_minor);
-    assert_eq!((view.settled_minor, view.provisional_minor), (13_000, 1_000));
-    let orders: Vec<(&str, i64, i64)> =
-        view.orders.iter().map(|o| (o.order_id.as_str(), o.share_ppb, o.credited_revenue_minor)).collect();
-    assert_eq!(orders, vec![("o1", 1_000_000_000, 10_000), ("o3", 500_000_000, 3_000), ("o6", 1_000_000_000, 1_000)]);
+    assert_eq!(
+        (view.settled_minor, view.provisional_minor),
+        (13_000, 1_000)
+    );
+    let orders: Vec<(&str, i64, i64)> = view
+        .orders
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.share_ppb, o.credited_revenue_minor))
+        .collect();
+    assert_eq!(
+        orders,
+        vec![
+            ("o1", 1_000_000_000, 10_000),
+            ("o3", 500_000_000, 3_000),
+            ("o6", 1_000_000_000, 1_000)
+        ]
+    );
     let o3 = &view.orders[1];
-    assert_eq!((o3.gross_minor_reporting, o3.net_minor, o3.refunded_minor), (Some(8_000), 6_000, 2_000));
+    assert_eq!(
+        (o3.gross_minor_reporting, o3.net_minor, o3.refunded_minor),
+        (Some(8_000), 6_000, 2_000)
+    );
     assert!(view.orders[2].provisional);
-    let content: Vec<(&str, i64)> =
-        view.content.iter().map(|c| (c.content_id.as_str(), c.attributed_revenue_minor)).collect();
+    let content: Vec<(&str, i64)> = view
+        .content
+        .iter()
+        .map(|c| (c.content_id.as_str(), c.attributed_revenue_minor))
+        .collect();
     assert_eq!(content, vec![("p1", 13_000), (NONE_KEY, 1_000), ("p2", 0)]);
-    let days: Vec<(NaiveDate, i64)> = view.by_day.iter().map(|d| (d.day, d.revenue_minor)).collect();
-    assert_eq!(days, vec![(day(2026, 3, 2), 10_000), (day(2026, 3, 4), 3_000), (day(2026, 4, 29), 1_000)]);
+    let days: Vec<(NaiveDate, i64)> = view
+        .by_day
+        .iter()
+        .map(|d| (d.day, d.revenue_minor))
+        .collect();
+    assert_eq!(
+        days,
+        vec![
+            (day(2026, 3, 2), 10_000),
+            (day(2026, 3, 4), 3_000),
+            (day(2026, 4, 29), 1_000)
+        ]
+    );
     assert!(matches!(
         creator_revenue_view(&store, run_id, "nobody", None, None),
         Err(ReportError::UnknownCreator { .. })

@@ -18,16 +18,35 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// Every key, bucket, range and settled flag of the ROAS view, each built both ways.
-fn assert_roas_totals_equal_joins(store: &Store, run_id: i64, ranges: &[(Option<NaiveDate>, Option<NaiveDate>)]) {
+fn assert_roas_totals_equal_joins(
+    store: &Store,
+    run_id: i64,
+    ranges: &[(Option<NaiveDate>, Option<NaiveDate>)],
+) {
     for by in ViewKey::ALL {
-        for bucket in [None, Some(TimeBucket::Day), Some(TimeBucket::Week), Some(TimeBucket::Month)] {
+        for bucket in [
+            None,
+            Some(TimeBucket::Day),
+            Some(TimeBucket::Week),
+            Some(TimeBucket::Month),
+        ] {
             for &(from, to) in ranges {
                 for settled_only in [false, true] {
-                    let q = ViewQuery { run_id, by, from, to, bucket, settled_only };
+                    let q = ViewQuery {
+                        run_id,
+                        by,
+                        from,
+                        to,
+                        bucket,
+                        settled_only,
+                    };
                     let totals = roas_view_reading(store, &q, Reading::Totals).unwrap();
                     let exact = roas_view_reading(store, &q, Reading::Exact).unwrap();
                     assert_eq!(totals, exact, "{q:?}");
-                    assert!(!exact.rows.is_empty(), "{q:?} selects nothing; the check would be vacuous");
+                    assert!(
+                        !exact.rows.is_empty(),
+                        "{q:?} selects nothing; the check would be vacuous"
+                    );
                 }
             }
         }
@@ -40,7 +59,14 @@ fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
     let mut store = Store::create(dir.path().join("demo.lookback")).unwrap();
     // New York: the demo's 90 days to 2025-06-01 span the 9 March 2025 change to summer time.
     store.set_reporting_timezone("America/New_York").unwrap();
-    lookback_demo::generate(&mut store, &DemoConfig { orders: 800, ..DemoConfig::default() }).unwrap();
+    lookback_demo::generate(
+        &mut store,
+        &DemoConfig {
+            orders: 800,
+            ..DemoConfig::default()
+        },
+    )
+    .unwrap();
     let ranges = [
         (None, None),
         (Some(day(2025, 3, 9)), None),
@@ -55,18 +81,35 @@ fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
             let run = lookback_engine::run_model(&mut store, model, &params, now_ms).unwrap();
             // The fast path must really be taken, or the comparison proves nothing.
             let whole = RunOrderFilter::default();
-            assert!(store.view_credit_buckets_from_totals(run.run_id, ViewDimension::Creator, &whole).unwrap().is_some());
+            assert!(
+                store
+                    .view_credit_buckets_from_totals(run.run_id, ViewDimension::Creator, &whole)
+                    .unwrap()
+                    .is_some()
+            );
             assert_eq!(
-                store.credited_revenue_by_join_kind(run.run_id, &whole).unwrap(),
-                store.credited_revenue_by_join_kind_exact(run.run_id, &whole).unwrap()
+                store
+                    .credited_revenue_by_join_kind(run.run_id, &whole)
+                    .unwrap(),
+                store
+                    .credited_revenue_by_join_kind_exact(run.run_id, &whole)
+                    .unwrap()
             );
             // Both halves of settled_only must be exercised: provisional revenue at the end, all
             // of it settled (by the reused run's settlement, which moves the totals) a month on.
-            let whole = roas_view_reading(&store, &ViewQuery::new(run.run_id, ViewKey::Channel), Reading::Totals).unwrap();
+            let whole = roas_view_reading(
+                &store,
+                &ViewQuery::new(run.run_id, ViewKey::Channel),
+                Reading::Totals,
+            )
+            .unwrap();
             if now_ms == DEFAULT_END_AT_MS {
                 assert!(whole.totals.provisional_revenue_minor > 0);
             } else {
-                assert!(run.reused, "a month later on unchanged data the run is reused and settled");
+                assert!(
+                    run.reused,
+                    "a month later on unchanged data the run is reused and settled"
+                );
                 assert_eq!(whole.totals.provisional_revenue_minor, 0);
             }
             assert_roas_totals_equal_joins(&store, run.run_id, &ranges);

@@ -15,9 +15,9 @@
 //!    resumed run re-reads at most one chunk, whose records are then duplicates.
 //! 4. When the last chunk is read the checkpoint becomes `synced_through = until`.
 
+use lookback_core::CoreError;
 use lookback_core::money::{Currency, micros_to_minor, parse_major_decimal};
 use lookback_core::time::{NaiveDate, Tz, day_in_zone, parse_time_zone};
-use lookback_core::CoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -46,10 +46,19 @@ pub struct AccountContext {
 impl AccountContext {
     /// The account context after checking that the currency and zone are ones Lookback knows,
     /// so a bad value stops the run at its first request instead of dead-lettering every row.
-    pub fn checked(account_id: String, currency: &str, account_timezone: &str) -> Result<AccountContext, String> {
-        let currency = Currency::parse(currency).map_err(|e| format!("the account currency: {e}"))?;
+    pub fn checked(
+        account_id: String,
+        currency: &str,
+        account_timezone: &str,
+    ) -> Result<AccountContext, String> {
+        let currency =
+            Currency::parse(currency).map_err(|e| format!("the account currency: {e}"))?;
         parse_time_zone(account_timezone).map_err(|e| format!("the account time zone: {e}"))?;
-        Ok(AccountContext { account_id, currency: currency.code().to_owned(), account_timezone: account_timezone.trim().to_owned() })
+        Ok(AccountContext {
+            account_id,
+            currency: currency.code().to_owned(),
+            account_timezone: account_timezone.trim().to_owned(),
+        })
     }
 
     pub fn zone(&self) -> Result<Tz, String> {
@@ -64,17 +73,23 @@ impl AccountContext {
     /// `record` with this context added under [`CONTEXT_KEY`].
     pub fn attach(&self, mut record: Value) -> Value {
         if let Value::Object(map) = &mut record {
-            map.insert(CONTEXT_KEY.to_owned(), serde_json::to_value(self).expect("the context serializes"));
+            map.insert(
+                CONTEXT_KEY.to_owned(),
+                serde_json::to_value(self).expect("the context serializes"),
+            );
         }
         record
     }
 
     /// The context a connector attached to a stored payload.
     pub fn from_payload(record: &Map<String, Value>) -> Result<AccountContext, RecordProblem> {
-        let value = record
-            .get(CONTEXT_KEY)
-            .ok_or_else(|| RecordProblem::new(format!("the payload has no {CONTEXT_KEY} account context (currency, time zone)")))?;
-        serde_json::from_value(value.clone()).map_err(|e| RecordProblem::new(format!("field {CONTEXT_KEY}: {e}")))
+        let value = record.get(CONTEXT_KEY).ok_or_else(|| {
+            RecordProblem::new(format!(
+                "the payload has no {CONTEXT_KEY} account context (currency, time zone)"
+            ))
+        })?;
+        serde_json::from_value(value.clone())
+            .map_err(|e| RecordProblem::new(format!("field {CONTEXT_KEY}: {e}")))
     }
 }
 
@@ -83,7 +98,11 @@ impl AccountContext {
 #[serde(rename_all = "snake_case")]
 pub enum SpendCheckpoint {
     /// A run is under way over `since..=until`; every day before `resume_from` is committed.
-    Scanning { since: String, until: String, resume_from: String },
+    Scanning {
+        since: String,
+        until: String,
+        resume_from: String,
+    },
     /// The last run read everything up to and including `synced_through` (its "today").
     Finished { synced_through: String },
 }
@@ -109,7 +128,11 @@ pub struct DayScan {
 
 impl DayScan {
     /// Plans this run's days from the stored checkpoint and the account's today.
-    pub fn plan(checkpoint: Option<&SpendCheckpoint>, today: NaiveDate, restatement_days: u32) -> Result<DayScan, String> {
+    pub fn plan(
+        checkpoint: Option<&SpendCheckpoint>,
+        today: NaiveDate,
+        restatement_days: u32,
+    ) -> Result<DayScan, String> {
         let (since, until, resume_from) = match checkpoint {
             None => {
                 let since = add_days(today, -(i64::from(BACKFILL_DAYS) - 1))?;
@@ -124,9 +147,21 @@ impl DayScan {
             }
             // A killed run resumes its own scan (its `until` included: the next run re-reads
             // from there anyway).
-            Some(SpendCheckpoint::Scanning { since, until, resume_from }) => (parse_day(since)?, parse_day(until)?, parse_day(resume_from)?),
+            Some(SpendCheckpoint::Scanning {
+                since,
+                until,
+                resume_from,
+            }) => (
+                parse_day(since)?,
+                parse_day(until)?,
+                parse_day(resume_from)?,
+            ),
         };
-        Ok(DayScan { since: format_day(since), until: format_day(until), resume_from: format_day(resume_from) })
+        Ok(DayScan {
+            since: format_day(since),
+            until: format_day(until),
+            resume_from: format_day(resume_from),
+        })
     }
 
     /// The next chunk to read, from `resume_from`, at most `max_days` long; `None` when done.
@@ -137,29 +172,45 @@ impl DayScan {
             return Ok(None);
         }
         let to = add_days(from, i64::from(max_days.max(1)) - 1)?.min(until);
-        Ok(Some(DayChunk { since: format_day(from), until: format_day(to) }))
+        Ok(Some(DayChunk {
+            since: format_day(from),
+            until: format_day(to),
+        }))
     }
 
     /// The scan after `chunk` was read completely.
     pub fn after(&self, chunk: &DayChunk) -> Result<DayScan, String> {
-        Ok(DayScan { resume_from: format_day(add_days(parse_day(&chunk.until)?, 1)?), ..self.clone() })
+        Ok(DayScan {
+            resume_from: format_day(add_days(parse_day(&chunk.until)?, 1)?),
+            ..self.clone()
+        })
     }
 
     /// The checkpoint that goes with a page of `chunk`: mid-chunk the chunk is re-read on
     /// resume; after its last page the scan moves past it, or finishes.
-    pub fn checkpoint(&self, chunk: &DayChunk, chunk_done: bool) -> Result<SpendCheckpoint, String> {
+    pub fn checkpoint(
+        &self,
+        chunk: &DayChunk,
+        chunk_done: bool,
+    ) -> Result<SpendCheckpoint, String> {
         if !chunk_done {
             return Ok(self.scanning());
         }
         let after = self.after(chunk)?;
         if after.chunk(1)?.is_none() {
-            return Ok(SpendCheckpoint::Finished { synced_through: self.until.clone() });
+            return Ok(SpendCheckpoint::Finished {
+                synced_through: self.until.clone(),
+            });
         }
         Ok(after.scanning())
     }
 
     pub fn scanning(&self) -> SpendCheckpoint {
-        SpendCheckpoint::Scanning { since: self.since.clone(), until: self.until.clone(), resume_from: self.resume_from.clone() }
+        SpendCheckpoint::Scanning {
+            since: self.since.clone(),
+            until: self.until.clone(),
+            resume_from: self.resume_from.clone(),
+        }
     }
 }
 
@@ -178,7 +229,8 @@ impl DayChunk {
 }
 
 pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("day {text:?} is not YYYY-MM-DD: {e}"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| format!("day {text:?} is not YYYY-MM-DD: {e}"))
 }
 
 pub fn format_day(day: NaiveDate) -> String {
@@ -213,7 +265,9 @@ pub fn spend_minor(field: &str, text: &str, currency: Currency) -> Result<i64, R
         Err(CoreError::TooManyDecimalPlaces { .. }) => {
             let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
             if fraction.len() > 6 {
-                return Err(RecordProblem::new(format!("field {field} {text:?} has more than six decimal places")));
+                return Err(RecordProblem::new(format!(
+                    "field {field} {text:?} has more than six decimal places"
+                )));
             }
             let micros_text = format!("{whole}{fraction:0<6}");
             let micros: i64 = micros_text
@@ -227,7 +281,10 @@ pub fn spend_minor(field: &str, text: &str, currency: Currency) -> Result<i64, R
 
 /// A count sent as an integer string (`"361324"`). Absent or null is `None`; a number (the
 /// platform changed its encoding) is accepted, since the meaning is not in doubt.
-pub fn optional_count(record: &Map<String, Value>, field: &str) -> Result<Option<i64>, RecordProblem> {
+pub fn optional_count(
+    record: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<i64>, RecordProblem> {
     match record.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => text
@@ -236,13 +293,20 @@ pub fn optional_count(record: &Map<String, Value>, field: &str) -> Result<Option
             .ok()
             .filter(|n| *n >= 0)
             .map(Some)
-            .ok_or_else(|| RecordProblem::new(format!("field {field} should be a whole non-negative number, found {text:?}"))),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .filter(|n| *n >= 0)
-            .map(Some)
-            .ok_or_else(|| RecordProblem::new(format!("field {field} should be a whole non-negative number, found {n}"))),
-        Some(other) => Err(RecordProblem::new(format!("field {field} should be a string, found {}", type_name(other)))),
+            .ok_or_else(|| {
+                RecordProblem::new(format!(
+                    "field {field} should be a whole non-negative number, found {text:?}"
+                ))
+            }),
+        Some(Value::Number(n)) => n.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(|| {
+            RecordProblem::new(format!(
+                "field {field} should be a whole non-negative number, found {n}"
+            ))
+        }),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {field} should be a string, found {}",
+            type_name(other)
+        ))),
     }
 }
 
@@ -251,9 +315,16 @@ pub fn id_text(record: &Map<String, Value>, field: &str) -> Result<String, Recor
     match record.get(field) {
         Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {field} is missing"))),
-        Some(Value::String(_)) => Err(RecordProblem::new(format!("required field {field} is empty"))),
-        Some(other) => Err(RecordProblem::new(format!("field {field} should be a string, found {}", type_name(other)))),
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {field} is missing"
+        ))),
+        Some(Value::String(_)) => Err(RecordProblem::new(format!(
+            "required field {field} is empty"
+        ))),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {field} should be a string, found {}",
+            type_name(other)
+        ))),
     }
 }
 
@@ -268,23 +339,56 @@ mod tests {
     #[test]
     fn first_sync_reads_the_backfill_and_incremental_reruns_the_restatement_window() {
         let first = DayScan::plan(None, day("2026-02-28"), 28).unwrap();
-        assert_eq!((first.since.as_str(), first.until.as_str()), ("2025-03-01", "2026-02-28"));
-        let finished = SpendCheckpoint::Finished { synced_through: "2026-02-28".into() };
+        assert_eq!(
+            (first.since.as_str(), first.until.as_str()),
+            ("2025-03-01", "2026-02-28")
+        );
+        let finished = SpendCheckpoint::Finished {
+            synced_through: "2026-02-28".into(),
+        };
         let next = DayScan::plan(Some(&finished), day("2026-03-02"), 28).unwrap();
-        assert_eq!((next.since.as_str(), next.until.as_str(), next.resume_from.as_str()), ("2026-01-31", "2026-03-02", "2026-01-31"));
+        assert_eq!(
+            (
+                next.since.as_str(),
+                next.until.as_str(),
+                next.resume_from.as_str()
+            ),
+            ("2026-01-31", "2026-03-02", "2026-01-31")
+        );
     }
 
     #[test]
     fn chunks_tile_the_scan_and_the_last_one_finishes_it() {
-        let scan = DayScan { since: "2026-01-01".into(), until: "2026-02-15".into(), resume_from: "2026-01-01".into() };
+        let scan = DayScan {
+            since: "2026-01-01".into(),
+            until: "2026-02-15".into(),
+            resume_from: "2026-01-01".into(),
+        };
         let first = scan.chunk(30).unwrap().unwrap();
-        assert_eq!(first, DayChunk { since: "2026-01-01".into(), until: "2026-01-30".into() });
+        assert_eq!(
+            first,
+            DayChunk {
+                since: "2026-01-01".into(),
+                until: "2026-01-30".into()
+            }
+        );
         assert_eq!(first.days().unwrap(), 30);
         assert_eq!(scan.checkpoint(&first, false).unwrap(), scan.scanning());
         let after = scan.after(&first).unwrap();
         let second = after.chunk(30).unwrap().unwrap();
-        assert_eq!(second, DayChunk { since: "2026-01-31".into(), until: "2026-02-15".into() });
-        assert_eq!(after.checkpoint(&second, true).unwrap(), SpendCheckpoint::Finished { synced_through: "2026-02-15".into() });
+        assert_eq!(
+            second,
+            DayChunk {
+                since: "2026-01-31".into(),
+                until: "2026-02-15".into()
+            }
+        );
+        assert_eq!(
+            after.checkpoint(&second, true).unwrap(),
+            SpendCheckpoint::Finished {
+                synced_through: "2026-02-15".into()
+            }
+        );
         assert!(after.after(&second).unwrap().chunk(30).unwrap().is_none());
     }
 

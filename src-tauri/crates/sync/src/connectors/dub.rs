@@ -30,15 +30,17 @@
 
 use lookback_core::money::Currency;
 use lookback_core::time::{days_to_ms, format_instant_ms, parse_instant_ms};
-use lookback_store::{Content, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Order, Touch};
+use lookback_store::{
+    Content, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Order, Touch,
+};
 use serde_json::{Map, Value};
 
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, optional_str, required_i64, required_str, type_name};
-use crate::SyncError;
 
 pub const CLICKS: &str = "clicks";
 pub const LEADS: &str = "leads";
@@ -54,7 +56,17 @@ const OVERLAP_MS: i64 = 60 * 60 * 1000;
 pub const CHANNEL: &str = "creator_link";
 
 /// Top-level fields of an event (after e-mail hashing); others count as schema drift.
-const EVENT_FIELDS: &[&str] = &["event", "timestamp", "eventId", "eventName", "click", "link", "customer", "sale", "metadata"];
+const EVENT_FIELDS: &[&str] = &[
+    "event",
+    "timestamp",
+    "eventId",
+    "eventName",
+    "click",
+    "link",
+    "customer",
+    "sale",
+    "metadata",
+];
 
 /// The `event` field of a Dub event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,8 +93,14 @@ impl DubEventKind {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 enum DubCursor {
-    Scanning { start_ms: i64, end_ms: i64, page: u32 },
-    Finished { watermark_ms: i64 },
+    Scanning {
+        start_ms: i64,
+        end_ms: i64,
+        page: u32,
+    },
+    Finished {
+        watermark_ms: i64,
+    },
 }
 
 /// The Dub connector.
@@ -109,13 +127,25 @@ impl Connector for DubConnector {
     fn default_rate_limit(&self) -> RateLimit {
         // Dub's analytics endpoints allow a few requests per second on paid plans; 429 tells
         // us when a plan allows fewer.
-        RateLimit { requests_per_second: 2.0, burst: 5 }
+        RateLimit {
+            requests_per_second: 2.0,
+            burst: 5,
+        }
     }
 
-    fn start_position(&self, context: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+    fn start_position(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
         let now = context.now_ms;
         let cursor = match checkpoint {
-            None => DubCursor::Scanning { start_ms: now - days_to_ms(FIRST_SYNC_DAYS), end_ms: now, page: 1 },
+            None => DubCursor::Scanning {
+                start_ms: now - days_to_ms(FIRST_SYNC_DAYS),
+                end_ms: now,
+                page: 1,
+            },
             Some(text) => match serde_json::from_str::<DubCursor>(text) {
                 Ok(scanning @ DubCursor::Scanning { .. }) => scanning,
                 Ok(DubCursor::Finished { watermark_ms }) => DubCursor::Scanning {
@@ -123,19 +153,47 @@ impl Connector for DubConnector {
                     end_ms: now.max(watermark_ms),
                     page: 1,
                 },
-                Err(e) => return Err(SyncError::Connector { connector: "dub", detail: format!("unreadable checkpoint {text:?}: {e}") }),
+                Err(e) => {
+                    return Err(SyncError::Connector {
+                        connector: "dub",
+                        detail: format!("unreadable checkpoint {text:?}: {e}"),
+                    });
+                }
             },
         };
         Ok(Some(to_text(&cursor)))
     }
 
-    fn page_request(&self, context: &SourceContext, stream: &str, position: &str) -> Result<HttpRequest, SyncError> {
-        let DubCursor::Scanning { start_ms, end_ms, page } = from_text(position)? else {
-            return Err(SyncError::Connector { connector: "dub", detail: "a finished cursor is not a position".to_owned() });
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
+        let DubCursor::Scanning {
+            start_ms,
+            end_ms,
+            page,
+        } = from_text(position)?
+        else {
+            return Err(SyncError::Connector {
+                connector: "dub",
+                detail: "a finished cursor is not a position".to_owned(),
+            });
         };
-        let time = |ms| format_instant_ms(ms).map_err(|e| SyncError::Connector { connector: "dub", detail: e.to_string() });
-        let mut url = reqwest::Url::parse(&format!("{}/events", context.base_url))
-            .map_err(|e| SyncError::Connector { connector: "dub", detail: format!("base URL: {e}") })?;
+        let time = |ms| {
+            format_instant_ms(ms).map_err(|e| SyncError::Connector {
+                connector: "dub",
+                detail: e.to_string(),
+            })
+        };
+        let mut url =
+            reqwest::Url::parse(&format!("{}/events", context.base_url)).map_err(|e| {
+                SyncError::Connector {
+                    connector: "dub",
+                    detail: format!("base URL: {e}"),
+                }
+            })?;
         url.query_pairs_mut()
             .append_pair("event", stream)
             .append_pair("start", &time(start_ms)?)
@@ -147,10 +205,20 @@ impl Connector for DubConnector {
         Ok(HttpRequest::get(url.to_string()))
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         // Dub's errors: {"error":{"code":"rate_limit_exceeded","message":"…","doc_url":"…"}}.
         let error = response.json().ok().and_then(|b| b.get("error").cloned());
-        let code = error.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str).unwrap_or("").to_owned();
+        let code = error
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let message = error
             .as_ref()
             .and_then(|e| e.get("message"))
@@ -158,19 +226,33 @@ impl Connector for DubConnector {
             .map(str::to_owned)
             .unwrap_or_else(|| response.body_excerpt());
         match (response.status, code.as_str()) {
-            (429, _) | (_, "rate_limit_exceeded") => {
-                ResponseVerdict::Throttled { wait: response.retry_after(), detail: format!("HTTP {}: {message}", response.status) }
-            }
-            (401 | 403, _) | (_, "unauthorized" | "forbidden") => {
-                ResponseVerdict::Unauthorized { detail: format!("HTTP {} {code}: {message}", response.status) }
-            }
-            (400..=499, _) => ResponseVerdict::Fatal { detail: format!("HTTP {} {code}: {message}", response.status) },
+            (429, _) | (_, "rate_limit_exceeded") => ResponseVerdict::Throttled {
+                wait: response.retry_after(),
+                detail: format!("HTTP {}: {message}", response.status),
+            },
+            (401 | 403, _) | (_, "unauthorized" | "forbidden") => ResponseVerdict::Unauthorized {
+                detail: format!("HTTP {} {code}: {message}", response.status),
+            },
+            (400..=499, _) => ResponseVerdict::Fatal {
+                detail: format!("HTTP {} {code}: {message}", response.status),
+            },
             _ => default_verdict(response),
         }
     }
 
-    fn parse_page(&self, context: &SourceContext, stream: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
-        let DubCursor::Scanning { start_ms, end_ms, page } = from_text(position).map_err(|e| e.to_string())? else {
+    fn parse_page(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
+        let DubCursor::Scanning {
+            start_ms,
+            end_ms,
+            page,
+        } = from_text(position).map_err(|e| e.to_string())?
+        else {
             return Err("a finished cursor is not a position".to_owned());
         };
         let events: Vec<Value> = serde_json::from_slice(&response.body)
@@ -180,25 +262,52 @@ impl Connector for DubConnector {
             .into_iter()
             .enumerate()
             .map(|(index, payload)| {
-                let external_id = external_id(stream, &payload)
-                    .unwrap_or_else(|| format!("(no id: {stream} page {page} item {index} of {start_ms}..{end_ms})"));
-                RawRecord { external_id, payload }
+                let external_id = external_id(stream, &payload).unwrap_or_else(|| {
+                    format!("(no id: {stream} page {page} item {index} of {start_ms}..{end_ms})")
+                });
+                RawRecord {
+                    external_id,
+                    payload,
+                }
             })
             .collect();
         // No has-more flag: only a short page proves the end.
         let (checkpoint, next) = if full {
-            let scanning = to_text(&DubCursor::Scanning { start_ms, end_ms, page: page + 1 });
+            let scanning = to_text(&DubCursor::Scanning {
+                start_ms,
+                end_ms,
+                page: page + 1,
+            });
             (scanning.clone(), Some(scanning))
         } else {
-            (to_text(&DubCursor::Finished { watermark_ms: end_ms }), None)
+            (
+                to_text(&DubCursor::Finished {
+                    watermark_ms: end_ms,
+                }),
+                None,
+            )
         };
         // The quota is spent: wait a second rather than spend the next request on a 429.
-        let pause = (response.header("x-ratelimit-remaining").map(str::trim) == Some("0"))
-            .then(|| response.retry_after().unwrap_or(std::time::Duration::from_secs(1)));
-        Ok(Page { records, checkpoint, next, pause_before_next: pause })
+        let pause =
+            (response.header("x-ratelimit-remaining").map(str::trim) == Some("0")).then(|| {
+                response
+                    .retry_after()
+                    .unwrap_or(std::time::Duration::from_secs(1))
+            });
+        Ok(Page {
+            records,
+            checkpoint,
+            next,
+            pause_before_next: pause,
+        })
     }
 
-    fn normalize(&self, context: &SourceContext, stream: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         let kind = DubEventKind::parse(optional_str(record, "event")?.unwrap_or(match stream {
             CLICKS => "click",
@@ -215,28 +324,44 @@ impl Connector for DubConnector {
         }
         match kind {
             DubEventKind::Click => {
-                let touch = touch.ok_or_else(|| RecordProblem::new("a click event needs click.id"))?;
+                let touch =
+                    touch.ok_or_else(|| RecordProblem::new("a click event needs click.id"))?;
                 rows.push(CanonicalRow::Touch(touch));
             }
             DubEventKind::Lead => {
                 let at = event_time(record)?;
                 rows.extend(touch.map(CanonicalRow::Touch));
-                let links = identity_links(context, click_id.as_deref(), sub_object(record, "customer")?, at)?;
+                let links = identity_links(
+                    context,
+                    click_id.as_deref(),
+                    sub_object(record, "customer")?,
+                    at,
+                )?;
                 if links.is_empty() {
-                    return Err(RecordProblem::new("a lead needs a click id or customer keys to link; it has neither"));
+                    return Err(RecordProblem::new(
+                        "a lead needs a click id or customer keys to link; it has neither",
+                    ));
                 }
                 rows.extend(links);
             }
             DubEventKind::Sale => {
                 let at = event_time(record)?;
-                let sale = sub_object(record, "sale")?.ok_or_else(|| RecordProblem::new("required field sale is missing"))?;
-                let amount = required_i64(sale, "amount").map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?;
+                let sale = sub_object(record, "sale")?
+                    .ok_or_else(|| RecordProblem::new("required field sale is missing"))?;
+                let amount = required_i64(sale, "amount")
+                    .map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?;
                 if amount < 0 {
-                    return Err(RecordProblem::new(format!("sale.amount is negative ({amount})")));
+                    return Err(RecordProblem::new(format!(
+                        "sale.amount is negative ({amount})"
+                    )));
                 }
-                let currency = Currency::parse(required_str(sale, "currency").map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?)
-                    .map_err(|e| RecordProblem::new(format!("sale.currency: {e}")))?;
-                let order_id = external_id(SALES, payload).ok_or_else(|| RecordProblem::new("a sale needs sale.invoiceId or eventId"))?;
+                let currency = Currency::parse(
+                    required_str(sale, "currency")
+                        .map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?,
+                )
+                .map_err(|e| RecordProblem::new(format!("sale.currency: {e}")))?;
+                let order_id = external_id(SALES, payload)
+                    .ok_or_else(|| RecordProblem::new("a sale needs sale.invoiceId or eventId"))?;
                 let customer = sub_object(record, "customer")?;
                 let identity = IdentityKeys {
                     person_id: None,
@@ -260,18 +385,35 @@ impl Connector for DubConnector {
                 rows.extend(identity_links(context, click_id.as_deref(), customer, at)?);
             }
             DubEventKind::Unknown(other) => {
-                return Err(RecordProblem::new(format!("event {other:?} is not one of click, lead, sale")));
+                return Err(RecordProblem::new(format!(
+                    "event {other:?} is not one of click, lead, sale"
+                )));
             }
         }
-        Ok(Normalized { rows, unknown_fields: count_unknown(record, EVENT_FIELDS) })
+        Ok(Normalized {
+            rows,
+            unknown_fields: count_unknown(record, EVENT_FIELDS),
+        })
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
-        let start = format_instant_ms(context.now_ms - days_to_ms(1))
-            .map_err(|e| SyncError::Connector { connector: "dub", detail: e.to_string() })?;
-        let mut url = reqwest::Url::parse(&format!("{}/events", context.base_url))
-            .map_err(|e| SyncError::Connector { connector: "dub", detail: format!("base URL: {e}") })?;
-        url.query_pairs_mut().append_pair("event", CLICKS).append_pair("start", &start).append_pair("limit", "1");
+        let start = format_instant_ms(context.now_ms - days_to_ms(1)).map_err(|e| {
+            SyncError::Connector {
+                connector: "dub",
+                detail: e.to_string(),
+            }
+        })?;
+        let mut url =
+            reqwest::Url::parse(&format!("{}/events", context.base_url)).map_err(|e| {
+                SyncError::Connector {
+                    connector: "dub",
+                    detail: format!("base URL: {e}"),
+                }
+            })?;
+        url.query_pairs_mut()
+            .append_pair("event", CLICKS)
+            .append_pair("start", &start)
+            .append_pair("limit", "1");
         Ok(HttpRequest::get(url.to_string()))
     }
 }
@@ -285,13 +427,22 @@ fn to_text(cursor: &DubCursor) -> String {
 }
 
 fn from_text(text: &str) -> Result<DubCursor, SyncError> {
-    serde_json::from_str(text).map_err(|e| SyncError::Connector { connector: "dub", detail: format!("bad position {text:?}: {e}") })
+    serde_json::from_str(text).map_err(|e| SyncError::Connector {
+        connector: "dub",
+        detail: format!("bad position {text:?}: {e}"),
+    })
 }
 
 /// The platform's own id of an event: the click id for clicks, `sale.invoiceId` for sales (Dub's
 /// documented idempotency key), the event id otherwise.
 fn external_id(stream: &str, payload: &Value) -> Option<String> {
-    let text = |pointer: &str| payload.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |pointer: &str| {
+        payload
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     match stream {
         CLICKS => text("/click/id"),
         SALES => text("/sale/invoiceId").or_else(|| text("/eventId")),
@@ -302,23 +453,33 @@ fn external_id(stream: &str, payload: &Value) -> Option<String> {
     }
 }
 
-fn sub_object<'a>(record: &'a Map<String, Value>, field: &str) -> Result<Option<&'a Map<String, Value>>, RecordProblem> {
+fn sub_object<'a>(
+    record: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a Map<String, Value>>, RecordProblem> {
     match record.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
-        Some(other) => Err(RecordProblem::new(format!("field {field} should be an object, found {}", type_name(other)))),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {field} should be an object, found {}",
+            type_name(other)
+        ))),
     }
 }
 
 fn event_time(record: &Map<String, Value>) -> Result<i64, RecordProblem> {
-    parse_instant_ms(required_str(record, "timestamp")?).map_err(|e| RecordProblem::new(format!("field timestamp: {e}")))
+    parse_instant_ms(required_str(record, "timestamp")?)
+        .map_err(|e| RecordProblem::new(format!("field timestamp: {e}")))
 }
 
 /// The creator of a link: the Dub Partners partner, else the workspace's tenant id for it.
 fn link_creator(link: &Map<String, Value>) -> Option<String> {
-    ["partnerId", "tenantId"]
-        .iter()
-        .find_map(|key| link.get(*key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned))
+    ["partnerId", "tenantId"].iter().find_map(|key| {
+        link.get(*key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    })
 }
 
 /// The touch of the event's click, if it has one.
@@ -329,11 +490,16 @@ fn click_touch(
     link: Option<&Map<String, Value>>,
 ) -> Result<Option<Touch>, RecordProblem> {
     let Some(click) = click else { return Ok(None) };
-    let Some(id) = optional_str(click, "id").map_err(|p| RecordProblem::new(format!("click.{}", p.reason)))? else {
+    let Some(id) =
+        optional_str(click, "id").map_err(|p| RecordProblem::new(format!("click.{}", p.reason)))?
+    else {
         return Ok(None);
     };
-    let at_text = optional_str(click, "timestamp")?.map(Ok).unwrap_or_else(|| required_str(record, "timestamp"))?;
-    let occurred_at_ms = parse_instant_ms(at_text).map_err(|e| RecordProblem::new(format!("click.timestamp: {e}")))?;
+    let at_text = optional_str(click, "timestamp")?
+        .map(Ok)
+        .unwrap_or_else(|| required_str(record, "timestamp"))?;
+    let occurred_at_ms = parse_instant_ms(at_text)
+        .map_err(|e| RecordProblem::new(format!("click.timestamp: {e}")))?;
     Ok(Some(Touch {
         touch_id: id.to_owned(),
         source: context.source_id.clone(),
@@ -343,17 +509,28 @@ fn click_touch(
         creator_id: link.and_then(link_creator),
         campaign_id: None,
         ad_id: None,
-        content_id: link.and_then(|l| l.get("id")).and_then(Value::as_str).map(str::to_owned),
+        content_id: link
+            .and_then(|l| l.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         click_id: Some(id.to_owned()),
-        identity: IdentityKeys { anonymous_id: Some(id.to_owned()), ..IdentityKeys::default() },
+        identity: IdentityKeys {
+            anonymous_id: Some(id.to_owned()),
+            ..IdentityKeys::default()
+        },
         raw_event_id: None,
     }))
 }
 
 /// The tracked link as content.
 fn link_content(link: &Map<String, Value>) -> Result<Content, RecordProblem> {
-    let id = required_str(link, "id").map_err(|p| RecordProblem::new(format!("link.{}", p.reason)))?;
-    let title = match (optional_str(link, "shortLink")?, optional_str(link, "domain")?, optional_str(link, "key")?) {
+    let id =
+        required_str(link, "id").map_err(|p| RecordProblem::new(format!("link.{}", p.reason)))?;
+    let title = match (
+        optional_str(link, "shortLink")?,
+        optional_str(link, "domain")?,
+        optional_str(link, "key")?,
+    ) {
         (Some(short), _, _) => short.to_owned(),
         (None, Some(domain), Some(key)) => format!("{domain}/{key}"),
         _ => id.to_owned(),
@@ -370,13 +547,21 @@ fn link_content(link: &Map<String, Value>) -> Result<Content, RecordProblem> {
 }
 
 fn email_hash(customer: &Map<String, Value>) -> Option<String> {
-    customer.get("email_sha256").and_then(Value::as_str).filter(|h| *h != crate::pii::WITHHELD).map(str::to_owned)
+    customer
+        .get("email_sha256")
+        .and_then(Value::as_str)
+        .filter(|h| *h != crate::pii::WITHHELD)
+        .map(str::to_owned)
 }
 
 fn customer_id(customer: &Map<String, Value>) -> Option<String> {
-    ["externalId", "id"]
-        .iter()
-        .find_map(|key| customer.get(*key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned))
+    ["externalId", "id"].iter().find_map(|key| {
+        customer
+            .get(*key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    })
 }
 
 /// Links the click's browser to the customer's keys (a star around the click id, or around
@@ -399,12 +584,19 @@ fn identity_links(
             keys.push(IdentityKey::new(IdentityKeyType::CustomerId, id));
         }
     }
-    let Some((hub, rest)) = keys.split_first() else { return Ok(Vec::new()) };
+    let Some((hub, rest)) = keys.split_first() else {
+        return Ok(Vec::new());
+    };
     Ok(rest
         .iter()
         .filter(|key| *key != hub)
         .map(|key| {
-            CanonicalRow::IdentityLink(IdentityLink { a: hub.clone(), b: key.clone(), source: context.source_id.clone(), created_at_ms: at_ms })
+            CanonicalRow::IdentityLink(IdentityLink {
+                a: hub.clone(),
+                b: key.clone(),
+                source: context.source_id.clone(),
+                created_at_ms: at_ms,
+            })
         })
         .collect())
 }
@@ -429,22 +621,56 @@ mod tests {
     #[test]
     fn the_first_request_always_sends_start_and_the_documented_paging() {
         let ctx = context();
-        let first = DubConnector.start_position(&ctx, CLICKS, None).unwrap().unwrap();
+        let first = DubConnector
+            .start_position(&ctx, CLICKS, None)
+            .unwrap()
+            .unwrap();
         let url = DubConnector.page_request(&ctx, CLICKS, &first).unwrap().url;
-        assert!(url.contains("event=clicks") && url.contains("start=2025-03-01T00%3A00%3A00.000Z"), "{url}");
-        assert!(url.contains("page=1") && url.contains("limit=100") && url.contains("sortOrder=asc") && url.contains("timezone=UTC"));
+        assert!(
+            url.contains("event=clicks") && url.contains("start=2025-03-01T00%3A00%3A00.000Z"),
+            "{url}"
+        );
+        assert!(
+            url.contains("page=1")
+                && url.contains("limit=100")
+                && url.contains("sortOrder=asc")
+                && url.contains("timezone=UTC")
+        );
     }
 
     #[test]
     fn a_short_page_ends_the_scan_and_a_full_page_asks_for_the_next() {
-        let ctx = SourceContext { page_size: 2, ..context() };
-        let position = DubConnector.start_position(&ctx, CLICKS, None).unwrap().unwrap();
-        let page = |body: &str| HttpResponse { status: 200, headers: Default::default(), body: body.as_bytes().to_vec() };
-        let full = DubConnector.parse_page(&ctx, CLICKS, &position, &page(r#"[{"click":{"id":"a"}},{"click":{"id":"b"}}]"#)).unwrap();
+        let ctx = SourceContext {
+            page_size: 2,
+            ..context()
+        };
+        let position = DubConnector
+            .start_position(&ctx, CLICKS, None)
+            .unwrap()
+            .unwrap();
+        let page = |body: &str| HttpResponse {
+            status: 200,
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        };
+        let full = DubConnector
+            .parse_page(
+                &ctx,
+                CLICKS,
+                &position,
+                &page(r#"[{"click":{"id":"a"}},{"click":{"id":"b"}}]"#),
+            )
+            .unwrap();
         assert!(full.next.unwrap().contains("\"page\":2"));
-        let short = DubConnector.parse_page(&ctx, CLICKS, &position, &page(r#"[{"click":{"id":"a"}}]"#)).unwrap();
+        let short = DubConnector
+            .parse_page(&ctx, CLICKS, &position, &page(r#"[{"click":{"id":"a"}}]"#))
+            .unwrap();
         assert!(short.next.is_none() && short.checkpoint.contains("finished"));
-        assert!(DubConnector.parse_page(&ctx, CLICKS, &position, &page(r#"{"data":[]}"#)).is_err());
+        assert!(
+            DubConnector
+                .parse_page(&ctx, CLICKS, &position, &page(r#"{"data":[]}"#))
+                .is_err()
+        );
     }
 
     #[test]
@@ -454,13 +680,43 @@ mod tests {
             "customer": {"id": "cus_d1", "externalId": "ext_1", "email_sha256": "abc"},
             "click": {"id": "clk_1", "timestamp": "2026-01-30T09:00:00.000Z"},
             "link": {"id": "link_1", "domain": "dub.sh", "key": "ann", "url": "https://shop.example/", "partnerId": "pn_ann"}});
-        let rows = DubConnector.normalize(&context(), SALES, &sale).unwrap().rows;
-        let order = rows.iter().find_map(|r| match r { CanonicalRow::Order(o) => Some(o), _ => None }).unwrap();
-        assert_eq!((order.order_id.as_str(), order.gross_minor, order.currency.as_str()), ("in_1", 4900, "USD"));
+        let rows = DubConnector
+            .normalize(&context(), SALES, &sale)
+            .unwrap()
+            .rows;
+        let order = rows
+            .iter()
+            .find_map(|r| match r {
+                CanonicalRow::Order(o) => Some(o),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            (
+                order.order_id.as_str(),
+                order.gross_minor,
+                order.currency.as_str()
+            ),
+            ("in_1", 4900, "USD")
+        );
         assert_eq!(order.click_id.as_deref(), Some("clk_1"));
         assert_eq!(order.identity.customer_id.as_deref(), Some("ext_1"));
-        let touch = rows.iter().find_map(|r| match r { CanonicalRow::Touch(t) => Some(t), _ => None }).unwrap();
-        assert_eq!((touch.creator_id.as_deref(), touch.content_id.as_deref()), (Some("pn_ann"), Some("link_1")));
-        assert_eq!(rows.iter().filter(|r| matches!(r, CanonicalRow::IdentityLink(_))).count(), 2);
+        let touch = rows
+            .iter()
+            .find_map(|r| match r {
+                CanonicalRow::Touch(t) => Some(t),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            (touch.creator_id.as_deref(), touch.content_id.as_deref()),
+            (Some("pn_ann"), Some("link_1"))
+        );
+        assert_eq!(
+            rows.iter()
+                .filter(|r| matches!(r, CanonicalRow::IdentityLink(_)))
+                .count(),
+            2
+        );
     }
 }

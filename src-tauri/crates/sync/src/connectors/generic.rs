@@ -11,12 +11,12 @@ use lookback_core::time::parse_instant_ms;
 use lookback_store::{AdjustmentKind, IdentityKeys, Order, OrderAdjustment, Touch};
 use serde_json::{Map, Value};
 
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, SourceContext,
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, SourceContext,
 };
 use crate::fields::{count_unknown, object, optional_str, owned, required_str};
-use crate::SyncError;
 
 /// The only stream of the generic API.
 pub const EVENTS: &str = "events";
@@ -26,9 +26,26 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 /// Every field of an event the contract defines (after e-mail hashing: `email` arrives as
 /// `email_sha256`). Anything else is counted as schema drift and kept in the raw payload.
 const KNOWN_FIELDS: &[&str] = &[
-    "event_id", "event_type", "occurred_at", "creator_id", "content_id", "campaign_id", "ad_id", "channel",
-    "touch_type", "click_id", "person_id", "anonymous_id", "email_sha256", "customer_id", "device_id", "amount",
-    "currency", "order_id", "status", "raw",
+    "event_id",
+    "event_type",
+    "occurred_at",
+    "creator_id",
+    "content_id",
+    "campaign_id",
+    "ad_id",
+    "channel",
+    "touch_type",
+    "click_id",
+    "person_id",
+    "anonymous_id",
+    "email_sha256",
+    "customer_id",
+    "device_id",
+    "amount",
+    "currency",
+    "order_id",
+    "status",
+    "raw",
 ];
 
 /// The type of a generic event. A value the contract does not know is kept as `Unknown`.
@@ -75,20 +92,38 @@ impl Connector for GenericConnector {
 
     fn default_rate_limit(&self) -> RateLimit {
         // The contract promises at least 20 requests/s; a server that wants fewer says 429.
-        RateLimit { requests_per_second: 20.0, burst: 20 }
+        RateLimit {
+            requests_per_second: 20.0,
+            burst: 20,
+        }
     }
 
     fn default_page_size(&self) -> u32 {
         MAX_PAGE_SIZE
     }
 
-    fn start_position(&self, _: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+    fn start_position(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
         Ok(Some(checkpoint.unwrap_or("").to_owned()))
     }
 
-    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
-        let mut url = reqwest::Url::parse(&format!("{}/v1/events", context.base_url))
-            .map_err(|e| SyncError::Connector { connector: "generic", detail: format!("base URL: {e}") })?;
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
+        let mut url =
+            reqwest::Url::parse(&format!("{}/v1/events", context.base_url)).map_err(|e| {
+                SyncError::Connector {
+                    connector: "generic",
+                    detail: format!("base URL: {e}"),
+                }
+            })?;
         {
             let mut query = url.query_pairs_mut();
             if !position.is_empty() {
@@ -99,14 +134,21 @@ impl Connector for GenericConnector {
         Ok(HttpRequest::get(url.to_string()))
     }
 
-    fn parse_page(&self, _: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         #[derive(serde::Deserialize)]
         struct Envelope {
             data: Vec<Value>,
             next_cursor: Option<String>,
             has_more: bool,
         }
-        let envelope: Envelope = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
+        let envelope: Envelope =
+            serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
         let records = envelope
             .data
             .into_iter()
@@ -118,22 +160,44 @@ impl Connector for GenericConnector {
                     Some(Value::String(id)) if !id.is_empty() => id.clone(),
                     _ => format!("(no event_id: page after {position:?}, item {index})"),
                 };
-                RawRecord { external_id, payload }
+                RawRecord {
+                    external_id,
+                    payload,
+                }
             })
             .collect();
-        let checkpoint = envelope.next_cursor.clone().unwrap_or_else(|| position.to_owned());
-        if envelope.has_more && envelope.next_cursor.as_deref().is_none_or(|c| c == position) {
-            return Err("has_more is true but next_cursor is missing or did not advance".to_owned());
+        let checkpoint = envelope
+            .next_cursor
+            .clone()
+            .unwrap_or_else(|| position.to_owned());
+        if envelope.has_more
+            && envelope
+                .next_cursor
+                .as_deref()
+                .is_none_or(|c| c == position)
+        {
+            return Err(
+                "has_more is true but next_cursor is missing or did not advance".to_owned(),
+            );
         }
         Ok(Page {
             records,
             checkpoint,
-            next: if envelope.has_more { envelope.next_cursor } else { None },
+            next: if envelope.has_more {
+                envelope.next_cursor
+            } else {
+                None
+            },
             pause_before_next: None,
         })
     }
 
-    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         let event_id = required_str(record, "event_id")?;
         let event_type = GenericEventType::parse(required_str(record, "event_type")?);
@@ -144,13 +208,19 @@ impl Connector for GenericConnector {
         let row = match event_type {
             GenericEventType::Click => {
                 let creator_id = owned(optional_str(record, "creator_id")?);
-                let channel = optional_str(record, "channel")?.unwrap_or(if creator_id.is_some() { "creator" } else { "referral" });
+                let channel = optional_str(record, "channel")?.unwrap_or(if creator_id.is_some() {
+                    "creator"
+                } else {
+                    "referral"
+                });
                 CanonicalRow::Touch(Touch {
                     touch_id: event_id.to_owned(),
                     source,
                     occurred_at_ms,
                     channel: channel.to_owned(),
-                    touch_type: optional_str(record, "touch_type")?.unwrap_or("click").to_owned(),
+                    touch_type: optional_str(record, "touch_type")?
+                        .unwrap_or("click")
+                        .to_owned(),
                     creator_id,
                     campaign_id: owned(optional_str(record, "campaign_id")?),
                     ad_id: owned(optional_str(record, "ad_id")?),
@@ -163,7 +233,9 @@ impl Connector for GenericConnector {
             GenericEventType::Conversion => {
                 let (amount_minor, currency) = amount(record)?;
                 CanonicalRow::Order(Order {
-                    order_id: optional_str(record, "order_id")?.unwrap_or(event_id).to_owned(),
+                    order_id: optional_str(record, "order_id")?
+                        .unwrap_or(event_id)
+                        .to_owned(),
                     source,
                     occurred_at_ms,
                     gross_minor: amount_minor,
@@ -184,7 +256,9 @@ impl Connector for GenericConnector {
                     occurred_at_ms,
                     amount_minor,
                     currency,
-                    status: optional_str(record, "status")?.unwrap_or("succeeded").to_owned(),
+                    status: optional_str(record, "status")?
+                        .unwrap_or("succeeded")
+                        .to_owned(),
                     raw_event_id: None,
                 })
             }
@@ -194,11 +268,17 @@ impl Connector for GenericConnector {
                 )));
             }
         };
-        Ok(Normalized { rows: vec![row], unknown_fields: count_unknown(record, KNOWN_FIELDS) })
+        Ok(Normalized {
+            rows: vec![row],
+            unknown_fields: count_unknown(record, KNOWN_FIELDS),
+        })
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
-        Ok(HttpRequest::get(format!("{}/v1/events?limit=1", context.base_url)))
+        Ok(HttpRequest::get(format!(
+            "{}/v1/events?limit=1",
+            context.base_url
+        )))
     }
 }
 

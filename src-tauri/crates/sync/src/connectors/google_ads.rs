@@ -31,13 +31,15 @@ use lookback_store::AdSpend;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::ad_platform::{AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day};
+use super::ad_platform::{
+    AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day,
+};
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
+    RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, type_name};
-use crate::SyncError;
 
 /// The only stream: daily metrics per ad group.
 pub const AD_GROUP_SPEND: &str = "ad_group_spend";
@@ -49,9 +51,17 @@ pub const CHUNK_DAYS: u32 = 90;
 pub const PAGE_SIZE: u32 = 10_000;
 
 /// The customer query of the first request of a run.
-pub const CUSTOMER_QUERY: &str = "SELECT customer.id, customer.currency_code, customer.time_zone FROM customer LIMIT 1";
+pub const CUSTOMER_QUERY: &str =
+    "SELECT customer.id, customer.currency_code, customer.time_zone FROM customer LIMIT 1";
 
-const KNOWN_FIELDS: &[&str] = &["campaign", "adGroup", "segments", "metrics", "customer", CONTEXT_KEY];
+const KNOWN_FIELDS: &[&str] = &[
+    "campaign",
+    "adGroup",
+    "segments",
+    "metrics",
+    "customer",
+    CONTEXT_KEY,
+];
 
 /// The `status` of a Google API error (google.rpc.Code names).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +99,12 @@ enum GooglePosition {
     /// Read the customer; then plan the days from the stored checkpoint.
     Customer { checkpoint: Option<SpendCheckpoint> },
     /// A page of the chunk's query; no token on its first page.
-    Report { account: AccountContext, scan: DayScan, chunk: DayChunk, page_token: Option<String> },
+    Report {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+        page_token: Option<String>,
+    },
 }
 
 /// The Google Ads connector.
@@ -116,7 +131,10 @@ impl Connector for GoogleAdsConnector {
     fn default_rate_limit(&self) -> RateLimit {
         // Basic access allows 15,000 operations a day and each page is one; a couple of
         // requests per second never gets near the per-customer QPS limits.
-        RateLimit { requests_per_second: 2.0, burst: 4 }
+        RateLimit {
+            requests_per_second: 2.0,
+            burst: 4,
+        }
     }
 
     fn default_restatement_days(&self) -> u32 {
@@ -131,15 +149,30 @@ impl Connector for GoogleAdsConnector {
         true
     }
 
-    fn start_position(&self, _: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
-        let checkpoint = checkpoint.map(SpendCheckpoint::parse).transpose().map_err(connector_error)?;
+    fn start_position(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
+        let checkpoint = checkpoint
+            .map(SpendCheckpoint::parse)
+            .transpose()
+            .map_err(connector_error)?;
         Ok(Some(to_text(&GooglePosition::Customer { checkpoint })))
     }
 
-    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
         let body = match from_text(position).map_err(connector_error)? {
             GooglePosition::Customer { .. } => json!({"query": CUSTOMER_QUERY}),
-            GooglePosition::Report { chunk, page_token, .. } => {
+            GooglePosition::Report {
+                chunk, page_token, ..
+            } => {
                 let mut body = json!({"query": report_query(&chunk)});
                 if let Some(token) = page_token {
                     body["pageToken"] = Value::String(token);
@@ -150,14 +183,24 @@ impl Connector for GoogleAdsConnector {
         search_request(context, body.to_string())
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         if (200..300).contains(&response.status) {
             return ResponseVerdict::Accept;
         }
-        let Some(error) = response.json().ok().and_then(|body| body.get("error").cloned()) else {
+        let Some(error) = response
+            .json()
+            .ok()
+            .and_then(|body| body.get("error").cloned())
+        else {
             return default_verdict(response);
         };
-        let status = GoogleErrorStatus::parse(error.get("status").and_then(Value::as_str).unwrap_or(""));
+        let status =
+            GoogleErrorStatus::parse(error.get("status").and_then(Value::as_str).unwrap_or(""));
         let message = error.get("message").and_then(Value::as_str).unwrap_or("");
         // The Google Ads failure inside the details says what exactly went wrong.
         let specific: Vec<String> = error
@@ -172,54 +215,105 @@ impl Connector for GoogleAdsConnector {
         let detail = if specific.is_empty() {
             format!("HTTP {} {status:?}: {message}", response.status)
         } else {
-            format!("HTTP {} {status:?}: {message} ({})", response.status, specific.join("; "))
+            format!(
+                "HTTP {} {status:?}: {message} ({})",
+                response.status,
+                specific.join("; ")
+            )
         };
         let exhausted = response.status == 429
             || status == GoogleErrorStatus::ResourceExhausted
             || error.to_string().contains("RESOURCE_TEMPORARILY_EXHAUSTED");
         match status {
-            _ if exhausted => ResponseVerdict::Throttled { wait: retry_delay(&error).or_else(|| response.retry_after()), detail },
-            GoogleErrorStatus::Unauthenticated | GoogleErrorStatus::PermissionDenied => ResponseVerdict::Unauthorized { detail },
-            GoogleErrorStatus::Internal | GoogleErrorStatus::Unavailable | GoogleErrorStatus::DeadlineExceeded => {
-                ResponseVerdict::Transient { detail }
+            _ if exhausted => ResponseVerdict::Throttled {
+                wait: retry_delay(&error).or_else(|| response.retry_after()),
+                detail,
+            },
+            GoogleErrorStatus::Unauthenticated | GoogleErrorStatus::PermissionDenied => {
+                ResponseVerdict::Unauthorized { detail }
             }
+            GoogleErrorStatus::Internal
+            | GoogleErrorStatus::Unavailable
+            | GoogleErrorStatus::DeadlineExceeded => ResponseVerdict::Transient { detail },
             _ => match default_verdict(response) {
                 ResponseVerdict::Accept => ResponseVerdict::Accept,
                 ResponseVerdict::Unauthorized { .. } => ResponseVerdict::Unauthorized { detail },
                 ResponseVerdict::Transient { .. } => ResponseVerdict::Transient { detail },
-                ResponseVerdict::Throttled { wait, .. } => ResponseVerdict::Throttled { wait, detail },
+                ResponseVerdict::Throttled { wait, .. } => {
+                    ResponseVerdict::Throttled { wait, detail }
+                }
                 _ => ResponseVerdict::Fatal { detail },
             },
         }
     }
 
-    fn parse_page(&self, context: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         let body: Value = response.json().map_err(|e| e.to_string())?;
         // An empty result leaves `results` out entirely (proto3 JSON).
         let results = match body.get("results") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(rows)) => rows.clone(),
-            Some(other) => return Err(format!("results should be an array, found {}", type_name(other))),
+            Some(other) => {
+                return Err(format!(
+                    "results should be an array, found {}",
+                    type_name(other)
+                ));
+            }
         };
-        let next_token = body.get("nextPageToken").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
+        let next_token = body
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
         match from_text(position)? {
             GooglePosition::Customer { checkpoint } => {
-                let customer = results.first().and_then(|row| row.get("customer")).ok_or("the customer query returned no customer")?;
-                let text = |key: &str| customer.get(key).and_then(Value::as_str).ok_or(format!("the customer has no {key}"));
+                let customer = results
+                    .first()
+                    .and_then(|row| row.get("customer"))
+                    .ok_or("the customer query returned no customer")?;
+                let text = |key: &str| {
+                    customer
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .ok_or(format!("the customer has no {key}"))
+                };
                 let (customer_id, _) = account_ids(context).map_err(|e| e.to_string())?;
-                let account = AccountContext::checked(customer_id, text("currencyCode")?, text("timeZone")?)?;
-                let scan = DayScan::plan(checkpoint.as_ref(), account.today(context.now_ms)?, context.restatement_days)?;
+                let account =
+                    AccountContext::checked(customer_id, text("currencyCode")?, text("timeZone")?)?;
+                let scan = DayScan::plan(
+                    checkpoint.as_ref(),
+                    account.today(context.now_ms)?,
+                    context.restatement_days,
+                )?;
                 let (next, checkpoint) = first_query(account, scan)?;
-                Ok(Page { records: Vec::new(), checkpoint, next, pause_before_next: None })
+                Ok(Page {
+                    records: Vec::new(),
+                    checkpoint,
+                    next,
+                    pause_before_next: None,
+                })
             }
-            GooglePosition::Report { account, scan, chunk, page_token } => {
+            GooglePosition::Report {
+                account,
+                scan,
+                chunk,
+                page_token,
+            } => {
                 let records = results
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| {
                         let key = |pointer: &str| row.pointer(pointer).and_then(id_value);
                         let external_id = match (key("/adGroup/id"), key("/segments/date")) {
-                            (Some(group), Some(day)) => format!("{}|{group}|{day}", account.account_id),
+                            (Some(group), Some(day)) => {
+                                format!("{}|{group}|{day}", account.account_id)
+                            }
                             // Never drop a row without its key: a positional id takes it to a
                             // dead letter.
                             _ => format!(
@@ -229,7 +323,10 @@ impl Connector for GoogleAdsConnector {
                                 page_token.as_deref().unwrap_or("first")
                             ),
                         };
-                        RawRecord { external_id, payload: account.attach(row) }
+                        RawRecord {
+                            external_id,
+                            payload: account.attach(row),
+                        }
                     })
                     .collect();
                 match next_token {
@@ -238,23 +335,44 @@ impl Connector for GoogleAdsConnector {
                             return Err("nextPageToken did not advance".to_owned());
                         }
                         let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
-                        let next = GooglePosition::Report { account, scan, chunk, page_token: Some(token) };
-                        Ok(Page { records, checkpoint, next: Some(to_text(&next)), pause_before_next: None })
+                        let next = GooglePosition::Report {
+                            account,
+                            scan,
+                            chunk,
+                            page_token: Some(token),
+                        };
+                        Ok(Page {
+                            records,
+                            checkpoint,
+                            next: Some(to_text(&next)),
+                            pause_before_next: None,
+                        })
                     }
                     None => {
                         let checkpoint = scan.checkpoint(&chunk, true)?.to_text();
                         let (next, _) = first_query(account, scan.after(&chunk)?)?;
-                        Ok(Page { records, checkpoint, next, pause_before_next: None })
+                        Ok(Page {
+                            records,
+                            checkpoint,
+                            next,
+                            pause_before_next: None,
+                        })
                     }
                 }
             }
         }
     }
 
-    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         let account = AccountContext::from_payload(record)?;
-        let currency = Currency::parse(&account.currency).map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
+        let currency = Currency::parse(&account.currency)
+            .map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
         let day = required_nested(record, "segments", "date")?;
         parse_day(&day).map_err(|e| RecordProblem::new(format!("field segments.date: {e}")))?;
         let cost_micros = metric(record, "costMicros")?;
@@ -275,7 +393,10 @@ impl Connector for GoogleAdsConnector {
             raw_event_id: None,
             updated_at_ms: context.now_ms,
         };
-        Ok(Normalized { rows: vec![CanonicalRow::AdSpend(row)], unknown_fields: count_unknown(record, KNOWN_FIELDS) })
+        Ok(Normalized {
+            rows: vec![CanonicalRow::AdSpend(row)],
+            unknown_fields: count_unknown(record, KNOWN_FIELDS),
+        })
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
@@ -284,7 +405,10 @@ impl Connector for GoogleAdsConnector {
 }
 
 fn connector_error(detail: String) -> SyncError {
-    SyncError::Connector { connector: "google_ads", detail }
+    SyncError::Connector {
+        connector: "google_ads",
+        detail,
+    }
 }
 
 fn to_text(position: &GooglePosition) -> String {
@@ -317,7 +441,10 @@ fn search_request(context: &SourceContext, body: String) -> Result<HttpRequest, 
     let (customer_id, login_customer_id) = account_ids(context)?;
     let mut request = HttpRequest {
         method: HttpMethod::Post,
-        url: format!("{}/customers/{customer_id}/googleAds:search", context.base_url),
+        url: format!(
+            "{}/customers/{customer_id}/googleAds:search",
+            context.base_url
+        ),
         headers: Vec::new(),
         body: Some(body),
         content_type: Some("application/json"),
@@ -340,10 +467,24 @@ fn report_query(chunk: &DayChunk) -> String {
 /// The first query of the scan's next chunk and the checkpoint to store now.
 fn first_query(account: AccountContext, scan: DayScan) -> Result<(Option<String>, String), String> {
     let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
-        return Ok((None, SpendCheckpoint::Finished { synced_through: scan.until.clone() }.to_text()));
+        return Ok((
+            None,
+            SpendCheckpoint::Finished {
+                synced_through: scan.until.clone(),
+            }
+            .to_text(),
+        ));
     };
     let checkpoint = scan.scanning().to_text();
-    Ok((Some(to_text(&GooglePosition::Report { account, scan, chunk, page_token: None })), checkpoint))
+    Ok((
+        Some(to_text(&GooglePosition::Report {
+            account,
+            scan,
+            chunk,
+            page_token: None,
+        })),
+        checkpoint,
+    ))
 }
 
 /// An int64 Google sends as a string (or, from older clients, a number).
@@ -356,12 +497,22 @@ fn id_value(value: &Value) -> Option<String> {
 }
 
 /// `record[outer][inner]` as text, required.
-fn required_nested(record: &Map<String, Value>, outer: &str, inner: &str) -> Result<String, RecordProblem> {
+fn required_nested(
+    record: &Map<String, Value>,
+    outer: &str,
+    inner: &str,
+) -> Result<String, RecordProblem> {
     let value = record.get(outer).and_then(|o| o.get(inner));
     match value {
-        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {outer}.{inner} is missing"))),
-        Some(value) => id_value(value)
-            .ok_or_else(|| RecordProblem::new(format!("field {outer}.{inner} should be a string, found {}", type_name(value)))),
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {outer}.{inner} is missing"
+        ))),
+        Some(value) => id_value(value).ok_or_else(|| {
+            RecordProblem::new(format!(
+                "field {outer}.{inner} should be a string, found {}",
+                type_name(value)
+            ))
+        }),
     }
 }
 
@@ -370,16 +521,22 @@ fn metric(record: &Map<String, Value>, name: &str) -> Result<i64, RecordProblem>
     let value = record.get("metrics").and_then(|m| m.get(name));
     match value {
         None | Some(Value::Null) => Ok(0),
-        Some(Value::String(text)) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| RecordProblem::new(format!("field metrics.{name} should be a whole non-negative number, found {text:?}"))),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| RecordProblem::new(format!("field metrics.{name} should be a whole non-negative number, found {n}"))),
-        Some(other) => Err(RecordProblem::new(format!("field metrics.{name} should be a string, found {}", type_name(other)))),
+        Some(Value::String(text)) => {
+            text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                RecordProblem::new(format!(
+                    "field metrics.{name} should be a whole non-negative number, found {text:?}"
+                ))
+            })
+        }
+        Some(Value::Number(n)) => n.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
+            RecordProblem::new(format!(
+                "field metrics.{name} should be a whole non-negative number, found {n}"
+            ))
+        }),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field metrics.{name} should be a string, found {}",
+            type_name(other)
+        ))),
     }
 }
 
@@ -390,7 +547,10 @@ fn retry_delay(error: &Value) -> Option<Duration> {
             Value::Object(map) => {
                 for (key, inner) in map {
                     if key == "retryDelay"
-                        && let Some(seconds) = inner.as_str().and_then(|t| t.trim().strip_suffix('s')).and_then(|t| t.parse::<f64>().ok())
+                        && let Some(seconds) = inner
+                            .as_str()
+                            .and_then(|t| t.trim().strip_suffix('s'))
+                            .and_then(|t| t.parse::<f64>().ok())
                         && seconds.is_finite()
                         && seconds >= 0.0
                     {
@@ -428,7 +588,11 @@ mod tests {
     }
 
     fn response(status: u16, body: Value) -> HttpResponse {
-        HttpResponse { status, headers: HeaderMap::new(), body: body.to_string().into_bytes() }
+        HttpResponse {
+            status,
+            headers: HeaderMap::new(),
+            body: body.to_string().into_bytes(),
+        }
     }
 
     #[test]
@@ -437,19 +601,44 @@ mod tests {
             "details": [{"@type": "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure",
                          "errors": [{"errorCode": {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}, "message": "Too many requests. Retry in 7 seconds.",
                                      "details": {"quotaErrorDetails": {"rateScope": "ACCOUNT", "rateName": "Requests per service per method", "retryDelay": "7s"}}}]}]}});
-        let verdict = GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(429, body));
-        assert!(matches!(&verdict, ResponseVerdict::Throttled { wait: Some(w), detail } if *w == Duration::from_secs(7) && detail.contains("Retry in 7")), "{verdict:?}");
+        let verdict =
+            GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(429, body));
+        assert!(
+            matches!(&verdict, ResponseVerdict::Throttled { wait: Some(w), detail } if *w == Duration::from_secs(7) && detail.contains("Retry in 7")),
+            "{verdict:?}"
+        );
         let denied = json!({"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED"}});
-        assert!(matches!(GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(403, denied)), ResponseVerdict::Unauthorized { .. }));
+        assert!(matches!(
+            GoogleAdsConnector.check_response(
+                &context("1"),
+                AD_GROUP_SPEND,
+                &response(403, denied)
+            ),
+            ResponseVerdict::Unauthorized { .. }
+        ));
         let bad = json!({"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}});
-        assert!(matches!(GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(400, bad)), ResponseVerdict::Fatal { .. }));
+        assert!(matches!(
+            GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(400, bad)),
+            ResponseVerdict::Fatal { .. }
+        ));
     }
 
     #[test]
     fn a_manager_account_becomes_the_login_customer_id_header() {
-        let request = GoogleAdsConnector.test_request(&context("111-222-3333/123-456-7890")).unwrap();
-        assert!(request.url.ends_with("/customers/1234567890/googleAds:search"), "{}", request.url);
-        assert_eq!(request.headers, vec![("login-customer-id".to_owned(), "1112223333".to_owned())]);
+        let request = GoogleAdsConnector
+            .test_request(&context("111-222-3333/123-456-7890"))
+            .unwrap();
+        assert!(
+            request
+                .url
+                .ends_with("/customers/1234567890/googleAds:search"),
+            "{}",
+            request.url
+        );
+        assert_eq!(
+            request.headers,
+            vec![("login-customer-id".to_owned(), "1112223333".to_owned())]
+        );
         assert!(GoogleAdsConnector.test_request(&context("abc")).is_err());
     }
 
@@ -459,12 +648,23 @@ mod tests {
         let row = account.attach(json!({"campaign": {"resourceName": "customers/123/campaigns/456", "id": "456"},
             "adGroup": {"resourceName": "customers/123/adGroups/789", "id": "789"},
             "metrics": {"costMicros": "1061085000", "impressions": "9020"}, "segments": {"date": "2024-06-01"}}));
-        let normalized = GoogleAdsConnector.normalize(&context("123"), AD_GROUP_SPEND, &row).unwrap();
-        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else { panic!("{normalized:?}") };
+        let normalized = GoogleAdsConnector
+            .normalize(&context("123"), AD_GROUP_SPEND, &row)
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
         // 1061.085 EUR: half a cent, rounded to the even neighbour.
         assert_eq!(spend.spend_minor, 106_108);
         assert_eq!((spend.impressions, spend.clicks), (Some(9020), Some(0)));
-        assert_eq!((spend.ad_id.as_str(), spend.campaign_id.as_str(), spend.account_timezone.as_str()), ("789", "456", "Europe/Berlin"));
+        assert_eq!(
+            (
+                spend.ad_id.as_str(),
+                spend.campaign_id.as_str(),
+                spend.account_timezone.as_str()
+            ),
+            ("789", "456", "Europe/Berlin")
+        );
         assert_eq!(spend.channel, "paid_search");
     }
 }

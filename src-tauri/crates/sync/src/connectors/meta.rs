@@ -32,13 +32,16 @@ use lookback_store::AdSpend;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::ad_platform::{AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, id_text, optional_count, parse_day, spend_minor};
+use super::ad_platform::{
+    AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, id_text, optional_count,
+    parse_day, spend_minor,
+};
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
+    RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, required_str};
-use crate::SyncError;
 
 /// The only stream: ad-level daily insights.
 pub const ADS_INSIGHTS: &str = "ads_insights";
@@ -49,7 +52,8 @@ pub const CHUNK_DAYS: u32 = 90;
 /// The longest chunk read with a synchronous GET; longer ones go through an async job.
 pub const SYNC_MAX_DAYS: i64 = 31;
 /// The fields of an insights row the connector asks for.
-pub const INSIGHT_FIELDS: &str = "account_id,campaign_id,adset_id,ad_id,spend,impressions,clicks,date_start,date_stop";
+pub const INSIGHT_FIELDS: &str =
+    "account_id,campaign_id,adset_id,ad_id,spend,impressions,clicks,date_start,date_stop";
 /// Rows per insights page when the user did not choose, and the most Lookback asks for.
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 pub const MAX_PAGE_SIZE: u32 = 5000;
@@ -61,8 +65,17 @@ pub const DEFAULT_USAGE_PAUSE: Duration = Duration::from_secs(30);
 pub const MAX_JOB_POLLS: u32 = 150;
 
 const KNOWN_FIELDS: &[&str] = &[
-    "account_id", "campaign_id", "adset_id", "ad_id", "spend", "impressions", "clicks", "date_start", "date_stop",
-    "account_currency", CONTEXT_KEY,
+    "account_id",
+    "campaign_id",
+    "adset_id",
+    "ad_id",
+    "spend",
+    "impressions",
+    "clicks",
+    "date_start",
+    "date_stop",
+    "account_currency",
+    CONTEXT_KEY,
 ];
 
 /// Error subcodes of codes 4/100 that mean "the query timed out" (retry, ideally smaller).
@@ -105,11 +118,32 @@ enum MetaPosition {
     /// Read the account; then plan the days from the stored checkpoint.
     Account { checkpoint: Option<SpendCheckpoint> },
     /// A synchronous insights page of the chunk; `next: None` is its first page.
-    Insights { account: AccountContext, scan: DayScan, chunk: DayChunk, next: Option<NextPage> },
+    Insights {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+        next: Option<NextPage>,
+    },
     /// Submit an async report job for the chunk.
-    StartJob { account: AccountContext, scan: DayScan, chunk: DayChunk },
-    PollJob { account: AccountContext, scan: DayScan, chunk: DayChunk, report_run_id: String, polls: u32 },
-    JobResults { account: AccountContext, scan: DayScan, chunk: DayChunk, report_run_id: String, next: Option<NextPage> },
+    StartJob {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+    },
+    PollJob {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+        report_run_id: String,
+        polls: u32,
+    },
+    JobResults {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+        report_run_id: String,
+        next: Option<NextPage>,
+    },
 }
 
 /// How to fetch the page after this one.
@@ -146,7 +180,10 @@ impl Connector for MetaConnector {
     fn default_rate_limit(&self) -> RateLimit {
         // Insights calls are the expensive kind in Meta's ad-account quota; a steady trickle
         // keeps the usage headers low, and Meta's own signals slow us further when they rise.
-        RateLimit { requests_per_second: 2.0, burst: 4 }
+        RateLimit {
+            requests_per_second: 2.0,
+            burst: 4,
+        }
     }
 
     fn default_restatement_days(&self) -> u32 {
@@ -161,19 +198,40 @@ impl Connector for MetaConnector {
         true
     }
 
-    fn start_position(&self, _: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
-        let checkpoint = checkpoint.map(SpendCheckpoint::parse).transpose().map_err(connector_error)?;
+    fn start_position(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
+        let checkpoint = checkpoint
+            .map(SpendCheckpoint::parse)
+            .transpose()
+            .map_err(connector_error)?;
         Ok(Some(to_text(&MetaPosition::Account { checkpoint })))
     }
 
-    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
         let account_path = format!("{}/act_{}", context.base_url, account_id(context)?);
         let limit = context.page_size.clamp(1, MAX_PAGE_SIZE).to_string();
         let request = match from_text(position).map_err(connector_error)? {
-            MetaPosition::Account { .. } => HttpRequest::get(url_with(&account_path, &[("fields", "currency,timezone_name")])?),
-            MetaPosition::Insights { next: Some(NextPage::Url(url)), .. } | MetaPosition::JobResults { next: Some(NextPage::Url(url)), .. } => {
-                HttpRequest::get(url)
+            MetaPosition::Account { .. } => HttpRequest::get(url_with(
+                &account_path,
+                &[("fields", "currency,timezone_name")],
+            )?),
+            MetaPosition::Insights {
+                next: Some(NextPage::Url(url)),
+                ..
             }
+            | MetaPosition::JobResults {
+                next: Some(NextPage::Url(url)),
+                ..
+            } => HttpRequest::get(url),
             MetaPosition::Insights { chunk, next, .. } => {
                 let mut pairs = insight_params(&chunk);
                 pairs.push(("limit".to_owned(), limit));
@@ -185,10 +243,13 @@ impl Connector for MetaConnector {
             MetaPosition::StartJob { chunk, .. } => {
                 let body = insight_params(&chunk)
                     .iter()
-                    .fold(reqwest::Url::parse("http://form.invalid/").expect("static URL"), |mut url, (k, v)| {
-                        url.query_pairs_mut().append_pair(k, v);
-                        url
-                    })
+                    .fold(
+                        reqwest::Url::parse("http://form.invalid/").expect("static URL"),
+                        |mut url, (k, v)| {
+                            url.query_pairs_mut().append_pair(k, v);
+                            url
+                        },
+                    )
                     .query()
                     .unwrap_or("")
                     .to_owned();
@@ -204,73 +265,180 @@ impl Connector for MetaConnector {
                 &format!("{}/{}", context.base_url, path_segment(&report_run_id)?),
                 &[("fields", "id,async_status,async_percent_completion")],
             )?),
-            MetaPosition::JobResults { report_run_id, next, .. } => {
+            MetaPosition::JobResults {
+                report_run_id,
+                next,
+                ..
+            } => {
                 let mut pairs = vec![("limit".to_owned(), limit)];
                 if let Some(NextPage::After(after)) = next {
                     pairs.push(("after".to_owned(), after));
                 }
-                HttpRequest::get(url_with_owned(&format!("{}/{}/insights", context.base_url, path_segment(&report_run_id)?), &pairs)?)
+                HttpRequest::get(url_with_owned(
+                    &format!(
+                        "{}/{}/insights",
+                        context.base_url,
+                        path_segment(&report_run_id)?
+                    ),
+                    &pairs,
+                )?)
             }
         };
         Ok(request)
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         if (200..300).contains(&response.status) {
             return ResponseVerdict::Accept;
         }
-        let Some(error) = response.json().ok().and_then(|body| body.get("error").cloned()) else {
+        let Some(error) = response
+            .json()
+            .ok()
+            .and_then(|body| body.get("error").cloned())
+        else {
             return default_verdict(response);
         };
         let code = error.get("code").and_then(Value::as_i64).unwrap_or(0);
-        let subcode = error.get("error_subcode").and_then(Value::as_i64).unwrap_or(0);
-        let message = error.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
-        let detail = format!("HTTP {}, Meta error {code}/{subcode}: {message}", response.status);
+        let subcode = error
+            .get("error_subcode")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let detail = format!(
+            "HTTP {}, Meta error {code}/{subcode}: {message}",
+            response.status
+        );
         match code {
             // Invalid, expired or revoked token; missing permission on the ad account.
             190 | 102 | 10 | 200..=299 => ResponseVerdict::Unauthorized { detail },
-            4 | 100 if TIMEOUT_SUBCODES.contains(&subcode) => ResponseVerdict::Transient { detail: format!("{detail} (query timed out)") },
-            4 | 17 | 32 | 613 | 80_000..=80_099 => ResponseVerdict::Throttled { wait: regain_access_wait(response), detail },
-            _ if subcode == AD_ACCOUNT_THROTTLE_SUBCODE => ResponseVerdict::Throttled { wait: regain_access_wait(response), detail },
+            4 | 100 if TIMEOUT_SUBCODES.contains(&subcode) => ResponseVerdict::Transient {
+                detail: format!("{detail} (query timed out)"),
+            },
+            4 | 17 | 32 | 613 | 80_000..=80_099 => ResponseVerdict::Throttled {
+                wait: regain_access_wait(response),
+                detail,
+            },
+            _ if subcode == AD_ACCOUNT_THROTTLE_SUBCODE => ResponseVerdict::Throttled {
+                wait: regain_access_wait(response),
+                detail,
+            },
             // Meta marks temporary failures (code 1 "unknown error", 2 "service unavailable").
-            _ if error.get("is_transient").and_then(Value::as_bool) == Some(true) || matches!(code, 1 | 2) => {
+            _ if error.get("is_transient").and_then(Value::as_bool) == Some(true)
+                || matches!(code, 1 | 2) =>
+            {
                 ResponseVerdict::Transient { detail }
             }
-            _ if response.status == 401 || response.status == 403 => ResponseVerdict::Unauthorized { detail },
-            _ if response.status >= 500 || response.status == 408 => ResponseVerdict::Transient { detail },
+            _ if response.status == 401 || response.status == 403 => {
+                ResponseVerdict::Unauthorized { detail }
+            }
+            _ if response.status >= 500 || response.status == 408 => {
+                ResponseVerdict::Transient { detail }
+            }
             _ => ResponseVerdict::Fatal { detail },
         }
     }
 
-    fn parse_page(&self, context: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         let pause_before_next = usage_pause(response);
         let body: Value = response.json().map_err(|e| e.to_string())?;
         let mut page = match from_text(position)? {
             MetaPosition::Account { checkpoint } => {
-                let currency = body.get("currency").and_then(Value::as_str).ok_or("the ad account has no currency")?;
-                let zone = body.get("timezone_name").and_then(Value::as_str).ok_or("the ad account has no timezone_name")?;
+                let currency = body
+                    .get("currency")
+                    .and_then(Value::as_str)
+                    .ok_or("the ad account has no currency")?;
+                let zone = body
+                    .get("timezone_name")
+                    .and_then(Value::as_str)
+                    .ok_or("the ad account has no timezone_name")?;
                 let account_id = account_id(context).map_err(|e| e.to_string())?;
                 let account = AccountContext::checked(account_id, currency, zone)?;
-                let scan = DayScan::plan(checkpoint.as_ref(), account.today(context.now_ms)?, context.restatement_days)?;
+                let scan = DayScan::plan(
+                    checkpoint.as_ref(),
+                    account.today(context.now_ms)?,
+                    context.restatement_days,
+                )?;
                 let (next, checkpoint) = first_step_of_chunk(account, scan)?;
-                Page { records: Vec::new(), checkpoint, next, pause_before_next: None }
+                Page {
+                    records: Vec::new(),
+                    checkpoint,
+                    next,
+                    pause_before_next: None,
+                }
             }
-            MetaPosition::StartJob { account, scan, chunk } => {
-                let report_run_id = body.get("report_run_id").and_then(id_value).ok_or("the job submission returned no report_run_id")?;
+            MetaPosition::StartJob {
+                account,
+                scan,
+                chunk,
+            } => {
+                let report_run_id = body
+                    .get("report_run_id")
+                    .and_then(id_value)
+                    .ok_or("the job submission returned no report_run_id")?;
                 let checkpoint = scan.scanning().to_text();
-                let next = MetaPosition::PollJob { account, scan, chunk, report_run_id, polls: 0 };
-                Page { records: Vec::new(), checkpoint, next: Some(to_text(&next)), pause_before_next: Some(Duration::from_secs(1)) }
+                let next = MetaPosition::PollJob {
+                    account,
+                    scan,
+                    chunk,
+                    report_run_id,
+                    polls: 0,
+                };
+                Page {
+                    records: Vec::new(),
+                    checkpoint,
+                    next: Some(to_text(&next)),
+                    pause_before_next: Some(Duration::from_secs(1)),
+                }
             }
-            MetaPosition::PollJob { account, scan, chunk, report_run_id, polls } => {
-                let status = AsyncJobStatus::parse(body.get("async_status").and_then(Value::as_str).unwrap_or(""));
-                let percent = body.get("async_percent_completion").and_then(Value::as_f64).unwrap_or(0.0);
+            MetaPosition::PollJob {
+                account,
+                scan,
+                chunk,
+                report_run_id,
+                polls,
+            } => {
+                let status = AsyncJobStatus::parse(
+                    body.get("async_status")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                );
+                let percent = body
+                    .get("async_percent_completion")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
                 let checkpoint = scan.scanning().to_text();
                 match status {
                     // Meta documents that "Completed" can precede 100 %; the results are only
                     // whole at 100.
                     AsyncJobStatus::Completed if percent >= 100.0 => {
-                        let next = MetaPosition::JobResults { account, scan, chunk, report_run_id, next: None };
-                        Page { records: Vec::new(), checkpoint, next: Some(to_text(&next)), pause_before_next: None }
+                        let next = MetaPosition::JobResults {
+                            account,
+                            scan,
+                            chunk,
+                            report_run_id,
+                            next: None,
+                        };
+                        Page {
+                            records: Vec::new(),
+                            checkpoint,
+                            next: Some(to_text(&next)),
+                            pause_before_next: None,
+                        }
                     }
                     AsyncJobStatus::Failed | AsyncJobStatus::Skipped => {
                         return Err(format!(
@@ -288,28 +456,73 @@ impl Connector for MetaConnector {
                     // less often the longer the job takes.
                     _ => {
                         let wait = Duration::from_secs((1u64 << polls.min(5)).min(30));
-                        let next = MetaPosition::PollJob { account, scan, chunk, report_run_id, polls: polls + 1 };
-                        Page { records: Vec::new(), checkpoint, next: Some(to_text(&next)), pause_before_next: Some(wait) }
+                        let next = MetaPosition::PollJob {
+                            account,
+                            scan,
+                            chunk,
+                            report_run_id,
+                            polls: polls + 1,
+                        };
+                        Page {
+                            records: Vec::new(),
+                            checkpoint,
+                            next: Some(to_text(&next)),
+                            pause_before_next: Some(wait),
+                        }
                     }
                 }
             }
-            MetaPosition::Insights { account, scan, chunk, .. } => {
-                let (records, next_page) = insight_rows(context, &account, &chunk, &body, position)?;
+            MetaPosition::Insights {
+                account,
+                scan,
+                chunk,
+                ..
+            } => {
+                let (records, next_page) =
+                    insight_rows(context, &account, &chunk, &body, position)?;
                 match next_page {
                     Some(page) => {
-                        let next = MetaPosition::Insights { account, scan: scan.clone(), chunk: chunk.clone(), next: Some(page) };
-                        Page { records, checkpoint: scan.checkpoint(&chunk, false)?.to_text(), next: Some(to_text(&next)), pause_before_next: None }
+                        let next = MetaPosition::Insights {
+                            account,
+                            scan: scan.clone(),
+                            chunk: chunk.clone(),
+                            next: Some(page),
+                        };
+                        Page {
+                            records,
+                            checkpoint: scan.checkpoint(&chunk, false)?.to_text(),
+                            next: Some(to_text(&next)),
+                            pause_before_next: None,
+                        }
                     }
                     None => chunk_done(account, &scan, &chunk, records)?,
                 }
             }
-            MetaPosition::JobResults { account, scan, chunk, report_run_id, .. } => {
-                let (records, next_page) = insight_rows(context, &account, &chunk, &body, position)?;
+            MetaPosition::JobResults {
+                account,
+                scan,
+                chunk,
+                report_run_id,
+                ..
+            } => {
+                let (records, next_page) =
+                    insight_rows(context, &account, &chunk, &body, position)?;
                 match next_page {
                     Some(page) => {
                         let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
-                        let next = MetaPosition::JobResults { account, scan, chunk, report_run_id, next: Some(page) };
-                        Page { records, checkpoint, next: Some(to_text(&next)), pause_before_next: None }
+                        let next = MetaPosition::JobResults {
+                            account,
+                            scan,
+                            chunk,
+                            report_run_id,
+                            next: Some(page),
+                        };
+                        Page {
+                            records,
+                            checkpoint,
+                            next: Some(to_text(&next)),
+                            pause_before_next: None,
+                        }
                     }
                     None => chunk_done(account, &scan, &chunk, records)?,
                 }
@@ -322,10 +535,16 @@ impl Connector for MetaConnector {
         Ok(page)
     }
 
-    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         let account = AccountContext::from_payload(record)?;
-        let currency = Currency::parse(&account.currency).map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
+        let currency = Currency::parse(&account.currency)
+            .map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
         let day = required_str(record, "date_start")?;
         parse_day(day).map_err(|e| RecordProblem::new(format!("field date_start: {e}")))?;
         if let Some(stop) = record.get("date_stop").and_then(Value::as_str)
@@ -357,17 +576,26 @@ impl Connector for MetaConnector {
             raw_event_id: None,
             updated_at_ms: context.now_ms,
         };
-        Ok(Normalized { rows: vec![CanonicalRow::AdSpend(row)], unknown_fields: count_unknown(record, KNOWN_FIELDS) })
+        Ok(Normalized {
+            rows: vec![CanonicalRow::AdSpend(row)],
+            unknown_fields: count_unknown(record, KNOWN_FIELDS),
+        })
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
-        let url = url_with(&format!("{}/act_{}", context.base_url, account_id(context)?), &[("fields", "currency,timezone_name")])?;
+        let url = url_with(
+            &format!("{}/act_{}", context.base_url, account_id(context)?),
+            &[("fields", "currency,timezone_name")],
+        )?;
         Ok(HttpRequest::get(url))
     }
 }
 
 fn connector_error(detail: String) -> SyncError {
-    SyncError::Connector { connector: "meta", detail }
+    SyncError::Connector {
+        connector: "meta",
+        detail,
+    }
 }
 
 fn to_text(position: &MetaPosition) -> String {
@@ -383,17 +611,27 @@ fn account_id(context: &SourceContext) -> Result<String, SyncError> {
     let raw = context.account.as_deref().map(str::trim).unwrap_or("");
     let id = raw.strip_prefix("act_").unwrap_or(raw);
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SyncError::InvalidSource { detail: format!("a meta source needs --account act_<digits> (the ad account id), not {raw:?}") });
+        return Err(SyncError::InvalidSource {
+            detail: format!(
+                "a meta source needs --account act_<digits> (the ad account id), not {raw:?}"
+            ),
+        });
     }
     Ok(id.to_owned())
 }
 
 /// An id that is safe to put into a URL path as it is.
 fn path_segment(id: &str) -> Result<&str, SyncError> {
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         Ok(id)
     } else {
-        Err(connector_error(format!("report_run_id {id:?} is not a plain id")))
+        Err(connector_error(format!(
+            "report_run_id {id:?} is not a plain id"
+        )))
     }
 }
 
@@ -407,13 +645,18 @@ fn id_value(value: &Value) -> Option<String> {
 }
 
 fn url_with(base: &str, pairs: &[(&str, &str)]) -> Result<String, SyncError> {
-    let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let owned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     url_with_owned(base, &owned)
 }
 
 fn url_with_owned(base: &str, pairs: &[(String, String)]) -> Result<String, SyncError> {
-    let mut url = reqwest::Url::parse(base).map_err(|e| connector_error(format!("base URL: {e}")))?;
-    url.query_pairs_mut().extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut url =
+        reqwest::Url::parse(base).map_err(|e| connector_error(format!("base URL: {e}")))?;
+    url.query_pairs_mut()
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     Ok(url.to_string())
 }
 
@@ -422,31 +665,62 @@ fn insight_params(chunk: &DayChunk) -> Vec<(String, String)> {
     vec![
         ("level".to_owned(), "ad".to_owned()),
         ("time_increment".to_owned(), "1".to_owned()),
-        ("time_range".to_owned(), json!({"since": chunk.since, "until": chunk.until}).to_string()),
+        (
+            "time_range".to_owned(),
+            json!({"since": chunk.since, "until": chunk.until}).to_string(),
+        ),
         ("fields".to_owned(), INSIGHT_FIELDS.to_owned()),
     ]
 }
 
 /// The first request of the scan's next chunk (sync GET or async job by its length) and the
 /// checkpoint to store now; no next request when the scan is done.
-fn first_step_of_chunk(account: AccountContext, scan: DayScan) -> Result<(Option<String>, String), String> {
+fn first_step_of_chunk(
+    account: AccountContext,
+    scan: DayScan,
+) -> Result<(Option<String>, String), String> {
     let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
-        return Ok((None, SpendCheckpoint::Finished { synced_through: scan.until.clone() }.to_text()));
+        return Ok((
+            None,
+            SpendCheckpoint::Finished {
+                synced_through: scan.until.clone(),
+            }
+            .to_text(),
+        ));
     };
     let checkpoint = scan.scanning().to_text();
     let next = if chunk.days()? <= SYNC_MAX_DAYS {
-        MetaPosition::Insights { account, scan, chunk, next: None }
+        MetaPosition::Insights {
+            account,
+            scan,
+            chunk,
+            next: None,
+        }
     } else {
-        MetaPosition::StartJob { account, scan, chunk }
+        MetaPosition::StartJob {
+            account,
+            scan,
+            chunk,
+        }
     };
     Ok((Some(to_text(&next)), checkpoint))
 }
 
 /// The page that ends a chunk: its records, the checkpoint past the chunk, the next chunk.
-fn chunk_done(account: AccountContext, scan: &DayScan, chunk: &DayChunk, records: Vec<RawRecord>) -> Result<Page, String> {
+fn chunk_done(
+    account: AccountContext,
+    scan: &DayScan,
+    chunk: &DayChunk,
+    records: Vec<RawRecord>,
+) -> Result<Page, String> {
     let checkpoint = scan.checkpoint(chunk, true)?.to_text();
     let (next, _) = first_step_of_chunk(account, scan.after(chunk)?)?;
-    Ok(Page { records, checkpoint, next, pause_before_next: None })
+    Ok(Page {
+        records,
+        checkpoint,
+        next,
+        pause_before_next: None,
+    })
 }
 
 /// The rows of an insights page (with the account context attached) and how to get the next
@@ -458,23 +732,44 @@ fn insight_rows(
     body: &Value,
     position: &str,
 ) -> Result<(Vec<RawRecord>, Option<NextPage>), String> {
-    let data = body.get("data").and_then(Value::as_array).ok_or("the page has no data array")?;
+    let data = body
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or("the page has no data array")?;
     let records = data
         .iter()
         .enumerate()
         .map(|(index, row)| {
             let field = |name: &str| row.get(name).and_then(id_value);
-            let external_id = match (field("date_start"), field("account_id").or_else(|| Some(account.account_id.clone())), field("ad_id")) {
+            let external_id = match (
+                field("date_start"),
+                field("account_id").or_else(|| Some(account.account_id.clone())),
+                field("ad_id"),
+            ) {
                 (Some(day), Some(account_id), Some(ad)) => format!("{day}|{account_id}|{ad}"),
                 // Never drop a row without its key: a positional id takes it to a dead letter.
-                _ => format!("(no date_start/ad_id: {}..{} item {index} of page {})", chunk.since, chunk.until, short_hash(position)),
+                _ => format!(
+                    "(no date_start/ad_id: {}..{} item {index} of page {})",
+                    chunk.since,
+                    chunk.until,
+                    short_hash(position)
+                ),
             };
-            RawRecord { external_id, payload: account.attach(row.clone()) }
+            RawRecord {
+                external_id,
+                payload: account.attach(row.clone()),
+            }
         })
         .collect();
     let paging = body.get("paging");
-    let next = paging.and_then(|p| p.get("next")).and_then(Value::as_str).filter(|n| !n.is_empty());
-    let after = paging.and_then(|p| p.pointer("/cursors/after")).and_then(Value::as_str).filter(|a| !a.is_empty());
+    let next = paging
+        .and_then(|p| p.get("next"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    let after = paging
+        .and_then(|p| p.pointer("/cursors/after"))
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty());
     let next_page = match next {
         None => None,
         // Meta's own next URL, on the API's origin and without the token it embeds; a next URL
@@ -483,7 +778,11 @@ fn insight_rows(
         Some(next) => match same_origin_without_token(context, next) {
             Some(url) => Some(NextPage::Url(url)),
             None => Some(NextPage::After(
-                after.ok_or("paging.next points outside the API and there is no paging.cursors.after")?.to_owned(),
+                after
+                    .ok_or(
+                        "paging.next points outside the API and there is no paging.cursors.after",
+                    )?
+                    .to_owned(),
             )),
         },
     };
@@ -505,7 +804,8 @@ fn same_origin_without_token(context: &SourceContext, next: &str) -> Option<Stri
         .collect();
     url.set_query(None);
     if !kept.is_empty() {
-        url.query_pairs_mut().extend_pairs(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        url.query_pairs_mut()
+            .extend_pairs(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
     Some(url.to_string())
 }
@@ -532,7 +832,10 @@ fn header_json(response: &HttpResponse, name: &str) -> Option<Value> {
 /// The objects of `x-business-use-case-usage`: `{"<business id>": [{type, call_count, ...}]}`.
 fn business_use_cases(response: &HttpResponse) -> Vec<Value> {
     match header_json(response, "x-business-use-case-usage") {
-        Some(Value::Object(map)) => map.into_values().flat_map(|v| v.as_array().cloned().unwrap_or_default()).collect(),
+        Some(Value::Object(map)) => map
+            .into_values()
+            .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -582,7 +885,8 @@ fn usage_percent(response: &HttpResponse) -> f64 {
 
 /// The pause before the next request when usage is at or above [`USAGE_PAUSE_PERCENT`].
 fn usage_pause(response: &HttpResponse) -> Option<Duration> {
-    (usage_percent(response) >= USAGE_PAUSE_PERCENT).then(|| regain_access_wait(response).unwrap_or(DEFAULT_USAGE_PAUSE))
+    (usage_percent(response) >= USAGE_PAUSE_PERCENT)
+        .then(|| regain_access_wait(response).unwrap_or(DEFAULT_USAGE_PAUSE))
 }
 
 #[cfg(test)]
@@ -608,7 +912,11 @@ mod tests {
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
-        HttpResponse { status, headers: map, body: body.to_string().into_bytes() }
+        HttpResponse {
+            status,
+            headers: map,
+            body: body.to_string().into_bytes(),
+        }
     }
 
     fn error(code: i64, subcode: i64) -> Value {
@@ -618,27 +926,87 @@ mod tests {
     #[test]
     fn rate_limit_codes_are_throttled_with_metas_wait_and_timeouts_are_retried() {
         let usage = r#"{"111":[{"type":"ads_insights","call_count":100,"total_cputime":20,"total_time":30,"estimated_time_to_regain_access":3}]}"#;
-        let verdict = MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(400, &[("x-business-use-case-usage", usage)], error(80_000, 2_446_079)));
-        assert!(matches!(verdict, ResponseVerdict::Throttled { wait: Some(w), .. } if w == Duration::from_secs(180)), "{verdict:?}");
+        let verdict = MetaConnector.check_response(
+            &context(),
+            ADS_INSIGHTS,
+            &response(
+                400,
+                &[("x-business-use-case-usage", usage)],
+                error(80_000, 2_446_079),
+            ),
+        );
+        assert!(
+            matches!(verdict, ResponseVerdict::Throttled { wait: Some(w), .. } if w == Duration::from_secs(180)),
+            "{verdict:?}"
+        );
         for code in [4, 17, 613, 80_004] {
-            let verdict = MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(400, &[], error(code, 0)));
-            assert!(matches!(verdict, ResponseVerdict::Throttled { wait: None, .. }), "{code}: {verdict:?}");
+            let verdict = MetaConnector.check_response(
+                &context(),
+                ADS_INSIGHTS,
+                &response(400, &[], error(code, 0)),
+            );
+            assert!(
+                matches!(verdict, ResponseVerdict::Throttled { wait: None, .. }),
+                "{code}: {verdict:?}"
+            );
         }
-        let verdict = MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(400, &[], error(100, 1_504_022)));
-        assert!(matches!(verdict, ResponseVerdict::Transient { .. }), "{verdict:?}");
-        let verdict = MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(400, &[], error(190, 460)));
-        assert!(matches!(verdict, ResponseVerdict::Unauthorized { .. }), "{verdict:?}");
-        let verdict = MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(400, &[], error(100, 0)));
-        assert!(matches!(verdict, ResponseVerdict::Fatal { .. }), "{verdict:?}");
+        let verdict = MetaConnector.check_response(
+            &context(),
+            ADS_INSIGHTS,
+            &response(400, &[], error(100, 1_504_022)),
+        );
+        assert!(
+            matches!(verdict, ResponseVerdict::Transient { .. }),
+            "{verdict:?}"
+        );
+        let verdict = MetaConnector.check_response(
+            &context(),
+            ADS_INSIGHTS,
+            &response(400, &[], error(190, 460)),
+        );
+        assert!(
+            matches!(verdict, ResponseVerdict::Unauthorized { .. }),
+            "{verdict:?}"
+        );
+        let verdict = MetaConnector.check_response(
+            &context(),
+            ADS_INSIGHTS,
+            &response(400, &[], error(100, 0)),
+        );
+        assert!(
+            matches!(verdict, ResponseVerdict::Fatal { .. }),
+            "{verdict:?}"
+        );
     }
 
     #[test]
     fn high_usage_pauses_the_next_request() {
-        let quiet = response(200, &[("x-app-usage", r#"{"call_count":10,"total_cputime":5,"total_time":5}"#)], json!({}));
+        let quiet = response(
+            200,
+            &[(
+                "x-app-usage",
+                r#"{"call_count":10,"total_cputime":5,"total_time":5}"#,
+            )],
+            json!({}),
+        );
         assert_eq!(usage_pause(&quiet), None);
-        let busy = response(200, &[("x-ad-account-usage", r#"{"acc_id_util_pct":95.5,"reset_time_duration":40}"#)], json!({}));
+        let busy = response(
+            200,
+            &[(
+                "x-ad-account-usage",
+                r#"{"acc_id_util_pct":95.5,"reset_time_duration":40}"#,
+            )],
+            json!({}),
+        );
         assert_eq!(usage_pause(&busy), Some(Duration::from_secs(40)));
-        let busy_no_time = response(200, &[("x-fb-ads-insights-throttle", r#"{"app_id_util_pct":91,"acc_id_util_pct":3}"#)], json!({}));
+        let busy_no_time = response(
+            200,
+            &[(
+                "x-fb-ads-insights-throttle",
+                r#"{"app_id_util_pct":91,"acc_id_util_pct":3}"#,
+            )],
+            json!({}),
+        );
         assert_eq!(usage_pause(&busy_no_time), Some(DEFAULT_USAGE_PAUSE));
     }
 
@@ -646,21 +1014,47 @@ mod tests {
     fn the_token_meta_embeds_in_paging_next_is_dropped_and_other_hosts_are_refused() {
         let next = "https://graph.facebook.com/v23.0/act_123/insights?access_token=SECRET&limit=500&after=QVFI";
         let kept = same_origin_without_token(&context(), next).unwrap();
-        assert!(!kept.contains("SECRET") && kept.contains("after=QVFI"), "{kept}");
-        assert_eq!(same_origin_without_token(&context(), "https://evil.example/act_123/insights?after=x"), None);
+        assert!(
+            !kept.contains("SECRET") && kept.contains("after=QVFI"),
+            "{kept}"
+        );
+        assert_eq!(
+            same_origin_without_token(&context(), "https://evil.example/act_123/insights?after=x"),
+            None
+        );
     }
 
     #[test]
     fn a_row_becomes_a_day_of_spend_in_the_accounts_zone_and_currency() {
         let account = AccountContext::checked("123".into(), "USD", "America/Los_Angeles").unwrap();
         let row = account.attach(json!({"account_id":"123","campaign_id":"2385","adset_id":"9","ad_id":"2386","date_start":"2025-03-14","date_stop":"2025-03-14","impressions":"361324","clicks":"812","spend":"5339.5"}));
-        let normalized = MetaConnector.normalize(&context(), ADS_INSIGHTS, &row).unwrap();
-        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else { panic!("{normalized:?}") };
+        let normalized = MetaConnector
+            .normalize(&context(), ADS_INSIGHTS, &row)
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
         assert_eq!(spend.spend_minor, 533_950);
-        assert_eq!((spend.currency.as_str(), spend.account_timezone.as_str(), spend.day.as_str()), ("USD", "America/Los_Angeles", "2025-03-14"));
-        assert_eq!((spend.impressions, spend.clicks, spend.channel.as_str()), (Some(361_324), Some(812), "paid_social"));
+        assert_eq!(
+            (
+                spend.currency.as_str(),
+                spend.account_timezone.as_str(),
+                spend.day.as_str()
+            ),
+            ("USD", "America/Los_Angeles", "2025-03-14")
+        );
+        assert_eq!(
+            (spend.impressions, spend.clicks, spend.channel.as_str()),
+            (Some(361_324), Some(812), "paid_social")
+        );
         assert_eq!(normalized.unknown_fields, 0);
         let weekly = account.attach(json!({"campaign_id":"1","ad_id":"2","date_start":"2025-03-14","date_stop":"2025-03-20","spend":"1"}));
-        assert!(MetaConnector.normalize(&context(), ADS_INSIGHTS, &weekly).unwrap_err().reason.contains("not one day"));
+        assert!(
+            MetaConnector
+                .normalize(&context(), ADS_INSIGHTS, &weekly)
+                .unwrap_err()
+                .reason
+                .contains("not one day")
+        );
     }
 }

@@ -31,16 +31,17 @@
 use lookback_core::money::Currency;
 use lookback_core::time::{days_to_ms, format_instant_ms, parse_instant_ms};
 use lookback_store::{
-    Creator, CreatorCost, CreatorCostKind, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Touch,
+    Creator, CreatorCost, CreatorCostKind, IdentityKey, IdentityKeyType, IdentityKeys,
+    IdentityLink, Touch,
 };
 use serde_json::{Map, Value};
 
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, optional_str, required_i64, required_str, type_name};
-use crate::SyncError;
 
 pub const REFERRALS: &str = "referrals";
 pub const COMMISSIONS: &str = "commissions";
@@ -53,12 +54,35 @@ const OVERLAP_MS: i64 = 5 * 60 * 1000;
 pub const CHANNEL: &str = "affiliate";
 
 const COMMISSION_FIELDS: &[&str] = &[
-    "id", "amount", "currency", "state", "due_at", "paid_at", "voided_at", "created_at", "updated_at", "campaign", "sale",
+    "id",
+    "amount",
+    "currency",
+    "state",
+    "due_at",
+    "paid_at",
+    "voided_at",
+    "created_at",
+    "updated_at",
+    "campaign",
+    "sale",
     "affiliate",
 ];
 const REFERRAL_FIELDS: &[&str] = &[
-    "id", "link", "customer", "affiliate", "visits", "conversion_state", "deactivated_at", "expires_at", "created_at",
-    "updated_at", "became_lead_at", "became_conversion_at", "stripe_account_id", "stripe_customer_id", "campaign",
+    "id",
+    "link",
+    "customer",
+    "affiliate",
+    "visits",
+    "conversion_state",
+    "deactivated_at",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "became_lead_at",
+    "became_conversion_at",
+    "stripe_account_id",
+    "stripe_customer_id",
+    "campaign",
 ];
 
 /// A commission's `state`.
@@ -96,7 +120,9 @@ enum RewardfulCursor {
         total_count: Option<u64>,
         rescans: u32,
     },
-    Finished { watermark_ms: i64 },
+    Finished {
+        watermark_ms: i64,
+    },
 }
 
 /// The Rewardful connector.
@@ -122,44 +148,90 @@ impl Connector for RewardfulConnector {
 
     fn default_rate_limit(&self) -> RateLimit {
         // Rewardful does not publish a limit; a modest pace, and 429 slows us further.
-        RateLimit { requests_per_second: 2.0, burst: 5 }
+        RateLimit {
+            requests_per_second: 2.0,
+            burst: 5,
+        }
     }
 
     fn default_page_size(&self) -> u32 {
         MAX_PAGE_SIZE
     }
 
-    fn start_position(&self, context: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+    fn start_position(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
         let cursor = match checkpoint {
-            None => RewardfulCursor::Scanning { since_ms: None, until_ms: context.now_ms, page: 1, total_count: None, rescans: 0 },
+            None => RewardfulCursor::Scanning {
+                since_ms: None,
+                until_ms: context.now_ms,
+                page: 1,
+                total_count: None,
+                rescans: 0,
+            },
             Some(text) => match serde_json::from_str::<RewardfulCursor>(text) {
                 Ok(scanning @ RewardfulCursor::Scanning { .. }) => scanning,
                 Ok(RewardfulCursor::Finished { watermark_ms }) => RewardfulCursor::Scanning {
-                    since_ms: Some(watermark_ms - OVERLAP_MS - days_to_ms(context.restatement_days)),
+                    since_ms: Some(
+                        watermark_ms - OVERLAP_MS - days_to_ms(context.restatement_days),
+                    ),
                     until_ms: context.now_ms.max(watermark_ms),
                     page: 1,
                     total_count: None,
                     rescans: 0,
                 },
                 Err(e) => {
-                    return Err(SyncError::Connector { connector: "rewardful", detail: format!("unreadable checkpoint {text:?}: {e}") });
+                    return Err(SyncError::Connector {
+                        connector: "rewardful",
+                        detail: format!("unreadable checkpoint {text:?}: {e}"),
+                    });
                 }
             },
         };
         Ok(Some(to_text(&cursor)))
     }
 
-    fn page_request(&self, context: &SourceContext, stream: &str, position: &str) -> Result<HttpRequest, SyncError> {
-        let RewardfulCursor::Scanning { since_ms, until_ms, page, .. } = from_text(position)? else {
-            return Err(SyncError::Connector { connector: "rewardful", detail: "a finished cursor is not a position".to_owned() });
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
+        let RewardfulCursor::Scanning {
+            since_ms,
+            until_ms,
+            page,
+            ..
+        } = from_text(position)?
+        else {
+            return Err(SyncError::Connector {
+                connector: "rewardful",
+                detail: "a finished cursor is not a position".to_owned(),
+            });
         };
-        let time = |ms| format_instant_ms(ms).map_err(|e| SyncError::Connector { connector: "rewardful", detail: e.to_string() });
-        let mut url = reqwest::Url::parse(&format!("{}/v1/{stream}", context.base_url))
-            .map_err(|e| SyncError::Connector { connector: "rewardful", detail: format!("base URL: {e}") })?;
+        let time = |ms| {
+            format_instant_ms(ms).map_err(|e| SyncError::Connector {
+                connector: "rewardful",
+                detail: e.to_string(),
+            })
+        };
+        let mut url =
+            reqwest::Url::parse(&format!("{}/v1/{stream}", context.base_url)).map_err(|e| {
+                SyncError::Connector {
+                    connector: "rewardful",
+                    detail: format!("base URL: {e}"),
+                }
+            })?;
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("page", &page.to_string());
-            query.append_pair("limit", &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string());
+            query.append_pair(
+                "limit",
+                &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
+            );
             if let Some(since) = since_ms {
                 query.append_pair("updated_since", &time(since)?);
             }
@@ -168,24 +240,48 @@ impl Connector for RewardfulConnector {
         Ok(HttpRequest::get(url.to_string()))
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         // Rewardful's errors: {"error": "…"} (sometimes {"errors": [...]}).
         let message = || {
             response
                 .json()
                 .ok()
-                .and_then(|b| b.get("error").or_else(|| b.get("errors")).map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string())))
+                .and_then(|b| {
+                    b.get("error").or_else(|| b.get("errors")).map(|e| {
+                        e.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| e.to_string())
+                    })
+                })
                 .unwrap_or_else(|| response.body_excerpt())
         };
         match response.status {
-            401 | 403 => ResponseVerdict::Unauthorized { detail: format!("HTTP {}: {}", response.status, message()) },
-            429 => ResponseVerdict::Throttled { wait: response.retry_after(), detail: format!("HTTP 429: {}", message()) },
-            400..=499 => ResponseVerdict::Fatal { detail: format!("HTTP {}: {}", response.status, message()) },
+            401 | 403 => ResponseVerdict::Unauthorized {
+                detail: format!("HTTP {}: {}", response.status, message()),
+            },
+            429 => ResponseVerdict::Throttled {
+                wait: response.retry_after(),
+                detail: format!("HTTP 429: {}", message()),
+            },
+            400..=499 => ResponseVerdict::Fatal {
+                detail: format!("HTTP {}: {}", response.status, message()),
+            },
             _ => default_verdict(response),
         }
     }
 
-    fn parse_page(&self, _: &SourceContext, stream: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        _: &SourceContext,
+        stream: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         #[derive(serde::Deserialize)]
         struct Pagination {
             next_page: Option<u32>,
@@ -196,12 +292,18 @@ impl Connector for RewardfulConnector {
             pagination: Pagination,
             data: Vec<Value>,
         }
-        let RewardfulCursor::Scanning { since_ms, until_ms, page, total_count, rescans } =
-            from_text(position).map_err(|e| e.to_string())?
+        let RewardfulCursor::Scanning {
+            since_ms,
+            until_ms,
+            page,
+            total_count,
+            rescans,
+        } = from_text(position).map_err(|e| e.to_string())?
         else {
             return Err("a finished cursor is not a position".to_owned());
         };
-        let envelope: Envelope = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
+        let envelope: Envelope =
+            serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
         let records = envelope
             .data
             .into_iter()
@@ -211,43 +313,77 @@ impl Connector for RewardfulConnector {
                     Some(Value::String(id)) if !id.is_empty() => id.clone(),
                     _ => format!("(no id: {stream} page {page} item {index})"),
                 };
-                RawRecord { external_id, payload }
+                RawRecord {
+                    external_id,
+                    payload,
+                }
             })
             .collect();
         let moved = matches!((total_count, envelope.pagination.total_count), (Some(before), Some(now)) if before != now);
-        let scanning = |page, total_count, rescans| RewardfulCursor::Scanning { since_ms, until_ms, page, total_count, rescans };
+        let scanning = |page, total_count, rescans| RewardfulCursor::Scanning {
+            since_ms,
+            until_ms,
+            page,
+            total_count,
+            rescans,
+        };
         let next_cursor = if moved && rescans < MAX_RESCANS {
             // Records left the window mid-scan: later pages shifted left, so read it again.
             Some(scanning(1, None, rescans + 1))
         } else {
             match envelope.pagination.next_page {
-                Some(next) if next > page => Some(scanning(next, total_count.or(envelope.pagination.total_count), rescans)),
-                Some(next) => return Err(format!("pagination.next_page {next} does not come after page {page}")),
+                Some(next) if next > page => Some(scanning(
+                    next,
+                    total_count.or(envelope.pagination.total_count),
+                    rescans,
+                )),
+                Some(next) => {
+                    return Err(format!(
+                        "pagination.next_page {next} does not come after page {page}"
+                    ));
+                }
                 None => None,
             }
         };
         Ok(match next_cursor {
-            Some(cursor) => Page { records, checkpoint: to_text(&cursor), next: Some(to_text(&cursor)), pause_before_next: None },
+            Some(cursor) => Page {
+                records,
+                checkpoint: to_text(&cursor),
+                next: Some(to_text(&cursor)),
+                pause_before_next: None,
+            },
             None => Page {
                 records,
-                checkpoint: to_text(&RewardfulCursor::Finished { watermark_ms: until_ms }),
+                checkpoint: to_text(&RewardfulCursor::Finished {
+                    watermark_ms: until_ms,
+                }),
                 next: None,
                 pause_before_next: None,
             },
         })
     }
 
-    fn normalize(&self, context: &SourceContext, stream: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         match stream {
             COMMISSIONS => normalize_commission(context, record),
             REFERRALS => normalize_referral(context, record),
-            other => Err(RecordProblem::new(format!("unknown Rewardful stream {other:?}"))),
+            other => Err(RecordProblem::new(format!(
+                "unknown Rewardful stream {other:?}"
+            ))),
         }
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
-        Ok(HttpRequest::get(format!("{}/v1/commissions?page=1&limit=1", context.base_url)))
+        Ok(HttpRequest::get(format!(
+            "{}/v1/commissions?page=1&limit=1",
+            context.base_url
+        )))
     }
 }
 
@@ -256,39 +392,57 @@ fn to_text(cursor: &RewardfulCursor) -> String {
 }
 
 fn from_text(text: &str) -> Result<RewardfulCursor, SyncError> {
-    serde_json::from_str(text).map_err(|e| SyncError::Connector { connector: "rewardful", detail: format!("bad position {text:?}: {e}") })
+    serde_json::from_str(text).map_err(|e| SyncError::Connector {
+        connector: "rewardful",
+        detail: format!("bad position {text:?}: {e}"),
+    })
 }
 
-fn sub_object<'a>(record: &'a Map<String, Value>, field: &str) -> Result<Option<&'a Map<String, Value>>, RecordProblem> {
+fn sub_object<'a>(
+    record: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a Map<String, Value>>, RecordProblem> {
     match record.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
-        Some(other) => Err(RecordProblem::new(format!("field {field} should be an object, found {}", type_name(other)))),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {field} should be an object, found {}",
+            type_name(other)
+        ))),
     }
 }
 
 fn instant(record: &Map<String, Value>, field: &str) -> Result<i64, RecordProblem> {
-    parse_instant_ms(required_str(record, field)?).map_err(|e| RecordProblem::new(format!("field {field}: {e}")))
+    parse_instant_ms(required_str(record, field)?)
+        .map_err(|e| RecordProblem::new(format!("field {field}: {e}")))
 }
 
 /// The affiliate as a creator: its id, and its name when Rewardful sent one.
 fn affiliate_creator(affiliate: &Map<String, Value>) -> Result<Creator, RecordProblem> {
-    let id = required_str(affiliate, "id").map_err(|p| RecordProblem::new(format!("affiliate.{}", p.reason)))?;
-    let name = [optional_str(affiliate, "first_name")?, optional_str(affiliate, "last_name")?]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let id = required_str(affiliate, "id")
+        .map_err(|p| RecordProblem::new(format!("affiliate.{}", p.reason)))?;
+    let name = [
+        optional_str(affiliate, "first_name")?,
+        optional_str(affiliate, "last_name")?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     Ok(Creator {
         creator_id: id.to_owned(),
         display_name: if name.is_empty() { id.to_owned() } else { name },
         handle: None,
         platform: Some("rewardful".to_owned()),
-        created_at_ms: optional_str(affiliate, "created_at")?.and_then(|t| parse_instant_ms(t).ok()),
+        created_at_ms: optional_str(affiliate, "created_at")?
+            .and_then(|t| parse_instant_ms(t).ok()),
     })
 }
 
-fn normalize_commission(context: &SourceContext, record: &Map<String, Value>) -> Result<Normalized, RecordProblem> {
+fn normalize_commission(
+    context: &SourceContext,
+    record: &Map<String, Value>,
+) -> Result<Normalized, RecordProblem> {
     let id = required_str(record, "id")?;
     let unknown_fields = count_unknown(record, COMMISSION_FIELDS);
     let affiliate = match sub_object(record, "affiliate")? {
@@ -296,19 +450,30 @@ fn normalize_commission(context: &SourceContext, record: &Map<String, Value>) ->
         None => sub_object(record, "sale")?
             .and_then(|sale| sale.get("affiliate"))
             .and_then(Value::as_object)
-            .ok_or_else(|| RecordProblem::new("the commission has no affiliate (neither affiliate nor sale.affiliate)"))?,
+            .ok_or_else(|| {
+                RecordProblem::new(
+                    "the commission has no affiliate (neither affiliate nor sale.affiliate)",
+                )
+            })?,
     };
     let creator = affiliate_creator(affiliate)?;
     if CommissionState::parse(required_str(record, "state")?) == CommissionState::Voided {
         // Not a cost; the raw event keeps it (see the module notes for a later void).
-        return Ok(Normalized { rows: vec![CanonicalRow::Creator(creator)], unknown_fields });
+        return Ok(Normalized {
+            rows: vec![CanonicalRow::Creator(creator)],
+            unknown_fields,
+        });
     }
     let amount = required_i64(record, "amount")?;
     if amount < 0 {
-        return Err(RecordProblem::new(format!("field amount is negative ({amount})")));
+        return Err(RecordProblem::new(format!(
+            "field amount is negative ({amount})"
+        )));
     }
-    let currency = Currency::parse(required_str(record, "currency")?).map_err(|e| RecordProblem::new(format!("field currency: {e}")))?;
-    let created = format_instant_ms(instant(record, "created_at")?).map_err(|e| RecordProblem::new(format!("field created_at: {e}")))?;
+    let currency = Currency::parse(required_str(record, "currency")?)
+        .map_err(|e| RecordProblem::new(format!("field currency: {e}")))?;
+    let created = format_instant_ms(instant(record, "created_at")?)
+        .map_err(|e| RecordProblem::new(format!("field created_at: {e}")))?;
     let cost = CreatorCost {
         cost_id: id.to_owned(),
         creator_id: creator.creator_id.clone(),
@@ -319,13 +484,24 @@ fn normalize_commission(context: &SourceContext, record: &Map<String, Value>) ->
         source: context.source_id.clone(),
         raw_event_id: None,
     };
-    Ok(Normalized { rows: vec![CanonicalRow::Creator(creator), CanonicalRow::CreatorCost(cost)], unknown_fields })
+    Ok(Normalized {
+        rows: vec![
+            CanonicalRow::Creator(creator),
+            CanonicalRow::CreatorCost(cost),
+        ],
+        unknown_fields,
+    })
 }
 
-fn normalize_referral(context: &SourceContext, record: &Map<String, Value>) -> Result<Normalized, RecordProblem> {
+fn normalize_referral(
+    context: &SourceContext,
+    record: &Map<String, Value>,
+) -> Result<Normalized, RecordProblem> {
     let id = required_str(record, "id")?;
     let created_at_ms = instant(record, "created_at")?;
-    let affiliate = sub_object(record, "affiliate")?.map(affiliate_creator).transpose()?;
+    let affiliate = sub_object(record, "affiliate")?
+        .map(affiliate_creator)
+        .transpose()?;
     let customer = sub_object(record, "customer")?;
     let email_sha256 = customer
         .and_then(|c| c.get("email_sha256"))
@@ -334,7 +510,9 @@ fn normalize_referral(context: &SourceContext, record: &Map<String, Value>) -> R
         .map(str::to_owned);
     // The Stripe customer id, which is what the Stripe connector stores as customer_id.
     let customer_id = optional_str(record, "stripe_customer_id")?
-        .or(customer.and_then(|c| c.get("platform_id")).and_then(Value::as_str))
+        .or(customer
+            .and_then(|c| c.get("platform_id"))
+            .and_then(Value::as_str))
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     let mut rows = Vec::new();
@@ -347,12 +525,20 @@ fn normalize_referral(context: &SourceContext, record: &Map<String, Value>) -> R
         creator_id: affiliate.as_ref().map(|a| a.creator_id.clone()),
         campaign_id: None,
         ad_id: None,
-        content_id: sub_object(record, "link")?.and_then(|l| l.get("id")).and_then(Value::as_str).map(str::to_owned),
+        content_id: sub_object(record, "link")?
+            .and_then(|l| l.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         click_id: Some(id.to_owned()),
-        identity: IdentityKeys { anonymous_id: Some(id.to_owned()), ..IdentityKeys::default() },
+        identity: IdentityKeys {
+            anonymous_id: Some(id.to_owned()),
+            ..IdentityKeys::default()
+        },
         raw_event_id: None,
     }));
-    let link_at = optional_str(record, "became_lead_at")?.and_then(|t| parse_instant_ms(t).ok()).unwrap_or(created_at_ms);
+    let link_at = optional_str(record, "became_lead_at")?
+        .and_then(|t| parse_instant_ms(t).ok())
+        .unwrap_or(created_at_ms);
     let visitor = IdentityKey::new(IdentityKeyType::AnonymousId, id);
     for key in [
         email_sha256.map(|h| IdentityKey::new(IdentityKeyType::EmailSha256, h)),
@@ -361,10 +547,18 @@ fn normalize_referral(context: &SourceContext, record: &Map<String, Value>) -> R
     .into_iter()
     .flatten()
     {
-        rows.push(CanonicalRow::IdentityLink(IdentityLink { a: visitor.clone(), b: key, source: context.source_id.clone(), created_at_ms: link_at }));
+        rows.push(CanonicalRow::IdentityLink(IdentityLink {
+            a: visitor.clone(),
+            b: key,
+            source: context.source_id.clone(),
+            created_at_ms: link_at,
+        }));
     }
     rows.extend(affiliate.map(CanonicalRow::Creator));
-    Ok(Normalized { rows, unknown_fields: count_unknown(record, REFERRAL_FIELDS) })
+    Ok(Normalized {
+        rows,
+        unknown_fields: count_unknown(record, REFERRAL_FIELDS),
+    })
 }
 
 #[cfg(test)]
@@ -385,24 +579,56 @@ mod tests {
     }
 
     fn page(body: Value) -> HttpResponse {
-        HttpResponse { status: 200, headers: Default::default(), body: body.to_string().into_bytes() }
+        HttpResponse {
+            status: 200,
+            headers: Default::default(),
+            body: body.to_string().into_bytes(),
+        }
     }
 
     #[test]
     fn a_voided_commission_is_no_cost_and_a_pending_one_is() {
-        let commission = |state: &str| json!({"id": "c1", "amount": 1500, "currency": "USD", "state": state,
-            "created_at": "2026-02-03T23:30:00.000Z", "affiliate": {"id": "aff_1", "first_name": "Ann", "last_name": "Lee"}});
-        let rows = RewardfulConnector.normalize(&context(), COMMISSIONS, &commission("pending")).unwrap().rows;
-        let cost = rows.iter().find_map(|r| match r { CanonicalRow::CreatorCost(c) => Some(c), _ => None }).unwrap();
-        assert_eq!((cost.day.as_str(), cost.amount_minor, cost.creator_id.as_str()), ("2026-02-03", 1500, "aff_1"));
-        let voided = RewardfulConnector.normalize(&context(), COMMISSIONS, &commission("voided")).unwrap().rows;
-        assert!(!voided.iter().any(|r| matches!(r, CanonicalRow::CreatorCost(_))));
+        let commission = |state: &str| {
+            json!({"id": "c1", "amount": 1500, "currency": "USD", "state": state,
+            "created_at": "2026-02-03T23:30:00.000Z", "affiliate": {"id": "aff_1", "first_name": "Ann", "last_name": "Lee"}})
+        };
+        let rows = RewardfulConnector
+            .normalize(&context(), COMMISSIONS, &commission("pending"))
+            .unwrap()
+            .rows;
+        let cost = rows
+            .iter()
+            .find_map(|r| match r {
+                CanonicalRow::CreatorCost(c) => Some(c),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            (
+                cost.day.as_str(),
+                cost.amount_minor,
+                cost.creator_id.as_str()
+            ),
+            ("2026-02-03", 1500, "aff_1")
+        );
+        let voided = RewardfulConnector
+            .normalize(&context(), COMMISSIONS, &commission("voided"))
+            .unwrap()
+            .rows;
+        assert!(
+            !voided
+                .iter()
+                .any(|r| matches!(r, CanonicalRow::CreatorCost(_)))
+        );
     }
 
     #[test]
     fn a_total_count_that_changes_mid_scan_restarts_the_window_once_per_change() {
         let ctx = context();
-        let first = RewardfulConnector.start_position(&ctx, COMMISSIONS, None).unwrap().unwrap();
+        let first = RewardfulConnector
+            .start_position(&ctx, COMMISSIONS, None)
+            .unwrap()
+            .unwrap();
         let p1 = RewardfulConnector
             .parse_page(&ctx, COMMISSIONS, &first, &page(json!({"pagination": {"current_page": 1, "next_page": 2, "total_pages": 3, "total_count": 250}, "data": []})))
             .unwrap();
@@ -411,6 +637,9 @@ mod tests {
             .parse_page(&ctx, COMMISSIONS, &second, &page(json!({"pagination": {"current_page": 2, "next_page": 3, "total_pages": 3, "total_count": 249}, "data": []})))
             .unwrap();
         let restarted: Value = serde_json::from_str(&p2.next.unwrap()).unwrap();
-        assert_eq!((restarted["page"].as_u64(), restarted["rescans"].as_u64()), (Some(1), Some(1)));
+        assert_eq!(
+            (restarted["page"].as_u64(), restarted["rescans"].as_u64()),
+            (Some(1), Some(1))
+        );
     }
 }

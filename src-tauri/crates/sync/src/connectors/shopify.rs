@@ -30,12 +30,12 @@ use lookback_core::time::{format_instant_ms, parse_instant_ms};
 use lookback_store::{AdjustmentKind, IdentityKeys, Order, OrderAdjustment};
 use serde_json::{Map, Value};
 
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, optional_str, required_str, type_name};
-use crate::SyncError;
 
 pub const ORDERS: &str = "orders";
 /// Shopify's largest `limit`.
@@ -57,22 +57,97 @@ const CLICK_ID_PARAMETERS: &[&str] = &["lb_click", "lookback_click_id", "click_i
 
 /// Every top-level field of a REST order (after e-mail hashing). Anything else is schema drift.
 const ORDER_FIELDS: &[&str] = &[
-    "id", "admin_graphql_api_id", "app_id", "browser_ip", "buyer_accepts_marketing", "cancel_reason", "cancelled_at",
-    "cart_token", "checkout_id", "checkout_token", "client_details", "closed_at", "company", "confirmation_number",
-    "confirmed", "contact_email_sha256", "created_at", "currency", "current_subtotal_price", "current_subtotal_price_set",
-    "current_total_additional_fees_set", "current_total_discounts", "current_total_discounts_set",
-    "current_total_duties_set", "current_total_price", "current_total_price_set", "current_total_tax",
-    "current_total_tax_set", "customer_locale", "device_id", "discount_codes", "duties_included", "email_sha256",
-    "estimated_taxes", "financial_status", "fulfillment_status", "landing_site", "landing_site_ref", "location_id",
-    "merchant_business_entity_id", "merchant_of_record_app_id", "name", "note", "note_attributes", "number",
-    "order_number", "order_status_url", "original_total_additional_fees_set", "original_total_duties_set",
-    "payment_gateway_names", "phone", "po_number", "presentment_currency", "processed_at", "reference",
-    "referring_site", "source_identifier", "source_name", "source_url", "subtotal_price", "subtotal_price_set", "tags",
-    "tax_exempt", "tax_lines", "taxes_included", "test", "token", "total_cash_rounding_payment_adjustment_set",
-    "total_cash_rounding_refund_adjustment_set", "total_discounts", "total_discounts_set", "total_line_items_price",
-    "total_line_items_price_set", "total_outstanding", "total_price", "total_price_set", "total_shipping_price_set",
-    "total_tax", "total_tax_set", "total_tip_received", "total_weight", "updated_at", "user_id", "billing_address",
-    "customer", "discount_applications", "fulfillments", "line_items", "payment_terms", "refunds", "shipping_address",
+    "id",
+    "admin_graphql_api_id",
+    "app_id",
+    "browser_ip",
+    "buyer_accepts_marketing",
+    "cancel_reason",
+    "cancelled_at",
+    "cart_token",
+    "checkout_id",
+    "checkout_token",
+    "client_details",
+    "closed_at",
+    "company",
+    "confirmation_number",
+    "confirmed",
+    "contact_email_sha256",
+    "created_at",
+    "currency",
+    "current_subtotal_price",
+    "current_subtotal_price_set",
+    "current_total_additional_fees_set",
+    "current_total_discounts",
+    "current_total_discounts_set",
+    "current_total_duties_set",
+    "current_total_price",
+    "current_total_price_set",
+    "current_total_tax",
+    "current_total_tax_set",
+    "customer_locale",
+    "device_id",
+    "discount_codes",
+    "duties_included",
+    "email_sha256",
+    "estimated_taxes",
+    "financial_status",
+    "fulfillment_status",
+    "landing_site",
+    "landing_site_ref",
+    "location_id",
+    "merchant_business_entity_id",
+    "merchant_of_record_app_id",
+    "name",
+    "note",
+    "note_attributes",
+    "number",
+    "order_number",
+    "order_status_url",
+    "original_total_additional_fees_set",
+    "original_total_duties_set",
+    "payment_gateway_names",
+    "phone",
+    "po_number",
+    "presentment_currency",
+    "processed_at",
+    "reference",
+    "referring_site",
+    "source_identifier",
+    "source_name",
+    "source_url",
+    "subtotal_price",
+    "subtotal_price_set",
+    "tags",
+    "tax_exempt",
+    "tax_lines",
+    "taxes_included",
+    "test",
+    "token",
+    "total_cash_rounding_payment_adjustment_set",
+    "total_cash_rounding_refund_adjustment_set",
+    "total_discounts",
+    "total_discounts_set",
+    "total_line_items_price",
+    "total_line_items_price_set",
+    "total_outstanding",
+    "total_price",
+    "total_price_set",
+    "total_shipping_price_set",
+    "total_tax",
+    "total_tax_set",
+    "total_tip_received",
+    "total_weight",
+    "updated_at",
+    "user_id",
+    "billing_address",
+    "customer",
+    "discount_applications",
+    "fulfillments",
+    "line_items",
+    "payment_terms",
+    "refunds",
+    "shipping_address",
     "shipping_lines",
 ];
 
@@ -110,7 +185,9 @@ impl FinancialStatus {
     /// a (partially) refunded order is still `paid`: its refunds reduce its net revenue.
     pub fn order_status(&self) -> String {
         match self {
-            FinancialStatus::Paid | FinancialStatus::PartiallyRefunded | FinancialStatus::Refunded => "paid".to_owned(),
+            FinancialStatus::Paid
+            | FinancialStatus::PartiallyRefunded
+            | FinancialStatus::Refunded => "paid".to_owned(),
             FinancialStatus::Pending | FinancialStatus::Authorized => "pending".to_owned(),
             FinancialStatus::PartiallyPaid => "partially_paid".to_owned(),
             FinancialStatus::Voided => "voided".to_owned(),
@@ -181,22 +258,39 @@ impl ShopifyConnector {
         if !context.base_url.contains("{shop}") {
             return Ok(context.base_url.clone());
         }
-        let account = context.account.as_deref().map(str::trim).filter(|a| !a.is_empty()).ok_or_else(|| {
-            SyncError::Connector { connector: "shopify", detail: "a shopify source needs --account (the shop name)".to_owned() }
-        })?;
+        let account = context
+            .account
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| SyncError::Connector {
+                connector: "shopify",
+                detail: "a shopify source needs --account (the shop name)".to_owned(),
+            })?;
         if account.starts_with("http://") || account.starts_with("https://") {
             return Ok(account.trim_end_matches('/').to_owned());
         }
-        let shop = account.trim_end_matches('/').trim_end_matches(".myshopify.com");
+        let shop = account
+            .trim_end_matches('/')
+            .trim_end_matches(".myshopify.com");
         if shop.is_empty() || !shop.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(SyncError::Connector { connector: "shopify", detail: format!("--account {account:?} is not a shop name") });
+            return Err(SyncError::Connector {
+                connector: "shopify",
+                detail: format!("--account {account:?} is not a shop name"),
+            });
         }
         Ok(SHOP_URL_TEMPLATE.replace("{shop}", shop))
     }
 
     fn orders_url(context: &SourceContext) -> Result<reqwest::Url, SyncError> {
-        reqwest::Url::parse(&format!("{}/admin/api/{API_VERSION}/orders.json", Self::shop_base(context)?))
-            .map_err(|e| SyncError::Connector { connector: "shopify", detail: format!("base URL: {e}") })
+        reqwest::Url::parse(&format!(
+            "{}/admin/api/{API_VERSION}/orders.json",
+            Self::shop_base(context)?
+        ))
+        .map_err(|e| SyncError::Connector {
+            connector: "shopify",
+            detail: format!("base URL: {e}"),
+        })
     }
 }
 
@@ -219,7 +313,10 @@ impl Connector for ShopifyConnector {
 
     fn default_rate_limit(&self) -> RateLimit {
         // The REST leaky bucket holds 40 calls and drains 2/s on standard plans.
-        RateLimit { requests_per_second: 2.0, burst: 40 }
+        RateLimit {
+            requests_per_second: 2.0,
+            burst: 40,
+        }
     }
 
     fn default_page_size(&self) -> u32 {
@@ -230,37 +327,72 @@ impl Connector for ShopifyConnector {
         true
     }
 
-    fn start_position(&self, context: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+    fn start_position(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
         let cursor = match checkpoint {
-            None => ShopifyCursor::Scanning { updated_at_min: None, page_info: None, max_updated_ms: None },
+            None => ShopifyCursor::Scanning {
+                updated_at_min: None,
+                page_info: None,
+                max_updated_ms: None,
+            },
             Some(text) => match serde_json::from_str::<ShopifyCursor>(text) {
                 // A killed run: a fresh query from the newest committed `updated_at` (page_info
                 // tokens expire, and the query is ordered by updated_at, so this skips nothing).
-                Ok(ShopifyCursor::Scanning { updated_at_min, max_updated_ms, .. }) => {
-                    ShopifyCursor::Scanning { updated_at_min: max_updated_ms.or(updated_at_min), page_info: None, max_updated_ms }
-                }
+                Ok(ShopifyCursor::Scanning {
+                    updated_at_min,
+                    max_updated_ms,
+                    ..
+                }) => ShopifyCursor::Scanning {
+                    updated_at_min: max_updated_ms.or(updated_at_min),
+                    page_info: None,
+                    max_updated_ms,
+                },
                 Ok(ShopifyCursor::Finished { watermark_ms }) => ShopifyCursor::Scanning {
-                    updated_at_min: watermark_ms
-                        .map(|w| w - OVERLAP_MS - lookback_core::time::days_to_ms(context.restatement_days)),
+                    updated_at_min: watermark_ms.map(|w| {
+                        w - OVERLAP_MS - lookback_core::time::days_to_ms(context.restatement_days)
+                    }),
                     page_info: None,
                     max_updated_ms: watermark_ms,
                 },
                 Err(e) => {
-                    return Err(SyncError::Connector { connector: "shopify", detail: format!("unreadable checkpoint {text:?}: {e}") });
+                    return Err(SyncError::Connector {
+                        connector: "shopify",
+                        detail: format!("unreadable checkpoint {text:?}: {e}"),
+                    });
                 }
             },
         };
         Ok(Some(to_text(&cursor)))
     }
 
-    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
-        let ShopifyCursor::Scanning { updated_at_min, page_info, .. } = from_text(position)? else {
-            return Err(SyncError::Connector { connector: "shopify", detail: "a finished cursor is not a position".to_owned() });
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
+        let ShopifyCursor::Scanning {
+            updated_at_min,
+            page_info,
+            ..
+        } = from_text(position)?
+        else {
+            return Err(SyncError::Connector {
+                connector: "shopify",
+                detail: "a finished cursor is not a position".to_owned(),
+            });
         };
         let mut url = Self::orders_url(context)?;
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("limit", &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string());
+            query.append_pair(
+                "limit",
+                &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
+            );
             match &page_info {
                 // With page_info Shopify allows only limit and fields; the filters live in the token.
                 Some(token) => {
@@ -270,8 +402,10 @@ impl Connector for ShopifyConnector {
                     query.append_pair("status", "any");
                     query.append_pair("order", "updated_at asc");
                     if let Some(min) = updated_at_min {
-                        let text = format_instant_ms(min)
-                            .map_err(|e| SyncError::Connector { connector: "shopify", detail: e.to_string() })?;
+                        let text = format_instant_ms(min).map_err(|e| SyncError::Connector {
+                            connector: "shopify",
+                            detail: e.to_string(),
+                        })?;
                         query.append_pair("updated_at_min", &text);
                     }
                 }
@@ -280,40 +414,78 @@ impl Connector for ShopifyConnector {
         Ok(HttpRequest::get(url.to_string()))
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         // Shopify's error body is {"errors": "..."} or {"errors": {"field": ["..."]}}.
         let message = || {
             response
                 .json()
                 .ok()
-                .and_then(|body| body.get("errors").map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string())))
+                .and_then(|body| {
+                    body.get("errors").map(|e| {
+                        e.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| e.to_string())
+                    })
+                })
                 .unwrap_or_else(|| response.body_excerpt())
         };
         match response.status {
-            401 | 403 => ResponseVerdict::Unauthorized { detail: format!("HTTP {}: {}", response.status, message()) },
+            401 | 403 => ResponseVerdict::Unauthorized {
+                detail: format!("HTTP {}: {}", response.status, message()),
+            },
             // Retry-After is sometimes missing; the engine then backs off on its own.
-            429 => ResponseVerdict::Throttled { wait: response.retry_after(), detail: format!("HTTP 429: {}", message()) },
-            402 => ResponseVerdict::Fatal { detail: format!("HTTP 402: the shop is frozen or unpaid: {}", message()) },
-            404 => ResponseVerdict::Fatal { detail: format!("HTTP 404: no such shop or API version {API_VERSION}: {}", message()) },
-            400..=499 => ResponseVerdict::Fatal { detail: format!("HTTP {}: {}", response.status, message()) },
+            429 => ResponseVerdict::Throttled {
+                wait: response.retry_after(),
+                detail: format!("HTTP 429: {}", message()),
+            },
+            402 => ResponseVerdict::Fatal {
+                detail: format!("HTTP 402: the shop is frozen or unpaid: {}", message()),
+            },
+            404 => ResponseVerdict::Fatal {
+                detail: format!(
+                    "HTTP 404: no such shop or API version {API_VERSION}: {}",
+                    message()
+                ),
+            },
+            400..=499 => ResponseVerdict::Fatal {
+                detail: format!("HTTP {}: {}", response.status, message()),
+            },
             _ => default_verdict(response),
         }
     }
 
-    fn parse_page(&self, _: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         #[derive(serde::Deserialize)]
         struct Orders {
             orders: Vec<Value>,
         }
-        let ShopifyCursor::Scanning { updated_at_min, page_info, max_updated_ms } =
-            from_text(position).map_err(|e| e.to_string())?
+        let ShopifyCursor::Scanning {
+            updated_at_min,
+            page_info,
+            max_updated_ms,
+        } = from_text(position).map_err(|e| e.to_string())?
         else {
             return Err("a finished cursor is not a position".to_owned());
         };
         let list: Orders = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
         let mut max_updated = max_updated_ms;
         for order in &list.orders {
-            if let Some(at) = order.get("updated_at").and_then(Value::as_str).and_then(|t| parse_instant_ms(t).ok()) {
+            if let Some(at) = order
+                .get("updated_at")
+                .and_then(Value::as_str)
+                .and_then(|t| parse_instant_ms(t).ok())
+            {
                 max_updated = Some(max_updated.map_or(at, |m| m.max(at)));
             }
         }
@@ -325,9 +497,15 @@ impl Connector for ShopifyConnector {
                 let external_id = match payload.get("id") {
                     Some(Value::Number(id)) => id.to_string(),
                     Some(Value::String(id)) if !id.is_empty() => id.clone(),
-                    _ => format!("(no id: item {index} of page {})", page_info.as_deref().unwrap_or("1")),
+                    _ => format!(
+                        "(no id: item {index} of page {})",
+                        page_info.as_deref().unwrap_or("1")
+                    ),
                 };
-                RawRecord { external_id, payload }
+                RawRecord {
+                    external_id,
+                    payload,
+                }
             })
             .collect();
         let next_token = response.header("link").and_then(next_page_info);
@@ -336,17 +514,37 @@ impl Connector for ShopifyConnector {
         }
         let (checkpoint, next) = match next_token {
             Some(token) => {
-                let scanning = ShopifyCursor::Scanning { updated_at_min, page_info: Some(token), max_updated_ms: max_updated };
+                let scanning = ShopifyCursor::Scanning {
+                    updated_at_min,
+                    page_info: Some(token),
+                    max_updated_ms: max_updated,
+                };
                 (to_text(&scanning), Some(to_text(&scanning)))
             }
-            None => (to_text(&ShopifyCursor::Finished { watermark_ms: max_updated }), None),
+            None => (
+                to_text(&ShopifyCursor::Finished {
+                    watermark_ms: max_updated,
+                }),
+                None,
+            ),
         };
-        Ok(Page { records, checkpoint, next, pause_before_next: call_limit_pause(response) })
+        Ok(Page {
+            records,
+            checkpoint,
+            next,
+            pause_before_next: call_limit_pause(response),
+        })
     }
 
-    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
-        let order_id = id_text(record, "id")?.ok_or_else(|| RecordProblem::new("required field id is missing"))?;
+        let order_id = id_text(record, "id")?
+            .ok_or_else(|| RecordProblem::new("required field id is missing"))?;
         let occurred_at_ms = match optional_str(record, "processed_at")? {
             Some(processed) => instant(processed, "processed_at")?,
             None => instant(required_str(record, "created_at")?, "created_at")?,
@@ -358,21 +556,32 @@ impl Connector for ShopifyConnector {
         let status = if optional_str(record, "cancelled_at")?.is_some() {
             "cancelled".to_owned()
         } else {
-            FinancialStatus::parse(optional_str(record, "financial_status")?.unwrap_or("pending")).order_status()
+            FinancialStatus::parse(optional_str(record, "financial_status")?.unwrap_or("pending"))
+                .order_status()
         };
         let customer = match record.get("customer") {
             None | Some(Value::Null) => None,
             Some(Value::Object(customer)) => Some(customer),
-            Some(other) => return Err(RecordProblem::new(format!("field customer should be an object, found {}", type_name(other)))),
+            Some(other) => {
+                return Err(RecordProblem::new(format!(
+                    "field customer should be an object, found {}",
+                    type_name(other)
+                )));
+            }
         };
         let email_sha256 = ["email_sha256", "contact_email_sha256"]
             .iter()
             .find_map(|key| record.get(*key).and_then(Value::as_str))
-            .or_else(|| customer.and_then(|c| c.get("email_sha256")).and_then(Value::as_str))
+            .or_else(|| {
+                customer
+                    .and_then(|c| c.get("email_sha256"))
+                    .and_then(Value::as_str)
+            })
             .filter(|h| *h != crate::pii::WITHHELD)
             .map(str::to_owned);
         let customer_id = match customer {
-            Some(customer) => id_text(customer, "id").map_err(|p| RecordProblem::new(format!("customer.{}", p.reason)))?,
+            Some(customer) => id_text(customer, "id")
+                .map_err(|p| RecordProblem::new(format!("customer.{}", p.reason)))?,
             None => None,
         };
         let mut rows = vec![CanonicalRow::Order(Order {
@@ -383,16 +592,27 @@ impl Connector for ShopifyConnector {
             currency: currency.code().to_owned(),
             status,
             click_id: click_id(record)?,
-            identity: IdentityKeys { person_id: None, anonymous_id: None, email_sha256, customer_id, device_id: None },
+            identity: IdentityKeys {
+                person_id: None,
+                anonymous_id: None,
+                email_sha256,
+                customer_id,
+                device_id: None,
+            },
             raw_event_id: None,
         })];
         rows.extend(refund_adjustments(context, record, &order_id, currency)?);
-        Ok(Normalized { rows, unknown_fields: count_unknown(record, ORDER_FIELDS) })
+        Ok(Normalized {
+            rows,
+            unknown_fields: count_unknown(record, ORDER_FIELDS),
+        })
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
         let mut url = Self::orders_url(context)?;
-        url.query_pairs_mut().append_pair("limit", "1").append_pair("status", "any");
+        url.query_pairs_mut()
+            .append_pair("limit", "1")
+            .append_pair("status", "any");
         Ok(HttpRequest::get(url.to_string()))
     }
 }
@@ -402,18 +622,28 @@ fn to_text(cursor: &ShopifyCursor) -> String {
 }
 
 fn from_text(text: &str) -> Result<ShopifyCursor, SyncError> {
-    serde_json::from_str(text).map_err(|e| SyncError::Connector { connector: "shopify", detail: format!("bad position {text:?}: {e}") })
+    serde_json::from_str(text).map_err(|e| SyncError::Connector {
+        connector: "shopify",
+        detail: format!("bad position {text:?}: {e}"),
+    })
 }
 
 /// The `page_info` of the `rel="next"` link of a `Link` header, if any.
 pub fn next_page_info(link_header: &str) -> Option<String> {
     link_header.split(',').find_map(|part| {
         let (target, params) = part.trim().split_once(';')?;
-        if !params.split(';').any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next")) {
+        if !params
+            .split(';')
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
+        {
             return None;
         }
-        let url = reqwest::Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>')).ok()?;
-        url.query_pairs().find(|(k, _)| k == "page_info").map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
+        let url = reqwest::Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>'))
+            .ok()?;
+        url.query_pairs()
+            .find(|(k, _)| k == "page_info")
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty())
     })
 }
 
@@ -421,7 +651,9 @@ pub fn next_page_info(link_header: &str) -> Option<String> {
 /// nearly full: long enough for it to drain below the slow-down mark. The bucket drains at
 /// size/20 per second (40 → 2/s, 80 → 4/s), whatever the plan.
 fn call_limit_pause(response: &HttpResponse) -> Option<Duration> {
-    let (used, size) = response.header("x-shopify-shop-api-call-limit")?.split_once('/')?;
+    let (used, size) = response
+        .header("x-shopify-shop-api-call-limit")?
+        .split_once('/')?;
     let used: f64 = used.trim().parse().ok()?;
     let size: f64 = size.trim().parse().ok()?;
     if size <= 0.0 || used < size * CALL_LIMIT_SLOW_DOWN {
@@ -442,7 +674,10 @@ fn id_text(record: &Map<String, Value>, field: &str) -> Result<Option<String>, R
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(Some(n.to_string())),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        Some(other) => Err(RecordProblem::new(format!("field {field} should be an integer id, found {}", type_name(other)))),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {field} should be an integer id, found {}",
+            type_name(other)
+        ))),
     }
 }
 
@@ -452,18 +687,27 @@ fn click_id(record: &Map<String, Value>) -> Result<Option<String>, RecordProblem
     if let Some(attributes) = record.get("note_attributes").and_then(Value::as_array) {
         for key in CLICK_ID_ATTRIBUTES {
             let found = attributes.iter().find_map(|a| {
-                (a.get("name").and_then(Value::as_str) == Some(key)).then(|| a.get("value").and_then(Value::as_str)).flatten()
+                (a.get("name").and_then(Value::as_str) == Some(key))
+                    .then(|| a.get("value").and_then(Value::as_str))
+                    .flatten()
             });
             if let Some(value) = found.map(str::trim).filter(|v| !v.is_empty()) {
                 return Ok(Some(value.to_owned()));
             }
         }
     }
-    let Some(landing) = optional_str(record, "landing_site")? else { return Ok(None) };
+    let Some(landing) = optional_str(record, "landing_site")? else {
+        return Ok(None);
+    };
     // landing_site is usually a path ("/products/x?lb_click=…"); a base makes it parseable.
-    let Ok(url) = reqwest::Url::parse("https://shop.invalid/").and_then(|base| base.join(landing)) else { return Ok(None) };
+    let Ok(url) = reqwest::Url::parse("https://shop.invalid/").and_then(|base| base.join(landing))
+    else {
+        return Ok(None);
+    };
     Ok(CLICK_ID_PARAMETERS.iter().find_map(|key| {
-        url.query_pairs().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.into_owned())
+        url.query_pairs()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.into_owned())
     }))
 }
 
@@ -479,32 +723,56 @@ fn refund_adjustments(
     let refunds = match record.get("refunds") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(refunds)) => refunds,
-        Some(other) => return Err(RecordProblem::new(format!("field refunds should be an array, found {}", type_name(other)))),
+        Some(other) => {
+            return Err(RecordProblem::new(format!(
+                "field refunds should be an array, found {}",
+                type_name(other)
+            )));
+        }
     };
     let mut rows = Vec::new();
     for (r, refund) in refunds.iter().enumerate() {
-        let refund = refund.as_object().ok_or_else(|| RecordProblem::new(format!("refunds[{r}] is not an object")))?;
+        let refund = refund
+            .as_object()
+            .ok_or_else(|| RecordProblem::new(format!("refunds[{r}] is not an object")))?;
         let refund_at = optional_str(refund, "created_at")?;
-        let Some(Value::Array(transactions)) = refund.get("transactions") else { continue };
+        let Some(Value::Array(transactions)) = refund.get("transactions") else {
+            continue;
+        };
         for (t, transaction) in transactions.iter().enumerate() {
             let where_ = format!("refunds[{r}].transactions[{t}]");
-            let transaction = transaction.as_object().ok_or_else(|| RecordProblem::new(format!("{where_} is not an object")))?;
+            let transaction = transaction
+                .as_object()
+                .ok_or_else(|| RecordProblem::new(format!("{where_} is not an object")))?;
             if optional_str(transaction, "kind")? != Some("refund") {
                 continue;
             }
-            let in_transaction = |p: RecordProblem| RecordProblem::new(format!("{where_}: {}", p.reason));
-            let id = id_text(transaction, "id").map_err(in_transaction)?.ok_or_else(|| RecordProblem::new(format!("{where_}: required field id is missing")))?;
+            let in_transaction =
+                |p: RecordProblem| RecordProblem::new(format!("{where_}: {}", p.reason));
+            let id = id_text(transaction, "id")
+                .map_err(in_transaction)?
+                .ok_or_else(|| {
+                    RecordProblem::new(format!("{where_}: required field id is missing"))
+                })?;
             let currency = match optional_str(transaction, "currency").map_err(in_transaction)? {
-                Some(code) => Currency::parse(code).map_err(|e| RecordProblem::new(format!("{where_}.currency: {e}")))?,
+                Some(code) => Currency::parse(code)
+                    .map_err(|e| RecordProblem::new(format!("{where_}.currency: {e}")))?,
                 None => order_currency,
             };
-            let amount = parse_major_decimal(required_str(transaction, "amount").map_err(in_transaction)?, currency)
-                .map_err(|e| RecordProblem::new(format!("{where_}.amount: {e}")))?;
+            let amount = parse_major_decimal(
+                required_str(transaction, "amount").map_err(in_transaction)?,
+                currency,
+            )
+            .map_err(|e| RecordProblem::new(format!("{where_}.amount: {e}")))?;
             let at = optional_str(transaction, "processed_at")?
                 .or(optional_str(transaction, "created_at")?)
                 .or(refund_at)
-                .ok_or_else(|| RecordProblem::new(format!("{where_}: no processed_at or created_at")))?;
-            let status = TransactionStatus::parse(optional_str(transaction, "status")?.unwrap_or("success")).adjustment_status();
+                .ok_or_else(|| {
+                    RecordProblem::new(format!("{where_}: no processed_at or created_at"))
+                })?;
+            let status =
+                TransactionStatus::parse(optional_str(transaction, "status")?.unwrap_or("success"))
+                    .adjustment_status();
             rows.push(CanonicalRow::Adjustment(OrderAdjustment {
                 adjustment_id: id,
                 order_id: order_id.to_owned(),
@@ -542,16 +810,31 @@ mod tests {
     fn link_header_next_token_is_found_and_previous_is_ignored() {
         let header = r#"<https://s.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=prev1>; rel="previous", <https://s.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=abc>; rel="next""#;
         assert_eq!(next_page_info(header).as_deref(), Some("abc"));
-        assert_eq!(next_page_info(r#"<https://x/o.json?page_info=p>; rel="previous""#), None);
+        assert_eq!(
+            next_page_info(r#"<https://x/o.json?page_info=p>; rel="previous""#),
+            None
+        );
     }
 
     #[test]
     fn page_info_requests_carry_no_filter_and_account_picks_the_shop() {
         let ctx = context();
-        let position = to_text(&ShopifyCursor::Scanning { updated_at_min: Some(0), page_info: Some("tok".into()), max_updated_ms: None });
-        let request = ShopifyConnector.page_request(&ctx, ORDERS, &position).unwrap();
-        assert_eq!(request.url, "https://lookback-demo.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=tok");
-        let first = ShopifyConnector.start_position(&ctx, ORDERS, None).unwrap().unwrap();
+        let position = to_text(&ShopifyCursor::Scanning {
+            updated_at_min: Some(0),
+            page_info: Some("tok".into()),
+            max_updated_ms: None,
+        });
+        let request = ShopifyConnector
+            .page_request(&ctx, ORDERS, &position)
+            .unwrap();
+        assert_eq!(
+            request.url,
+            "https://lookback-demo.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=tok"
+        );
+        let first = ShopifyConnector
+            .start_position(&ctx, ORDERS, None)
+            .unwrap()
+            .unwrap();
         let request = ShopifyConnector.page_request(&ctx, ORDERS, &first).unwrap();
         assert!(request.url.contains("status=any") && !request.url.contains("updated_at_min"));
     }
@@ -568,19 +851,32 @@ mod tests {
                 {"id": 3, "kind": "sale", "status": "success", "amount": "5.00", "currency": "USD"}
             ]}]
         });
-        let rows = ShopifyConnector.normalize(&context(), ORDERS, &order).unwrap().rows;
-        let CanonicalRow::Order(o) = &rows[0] else { panic!("order first") };
-        assert_eq!((o.gross_minor, o.status.as_str(), o.click_id.as_deref()), (40994, "paid", Some("clk_9")));
+        let rows = ShopifyConnector
+            .normalize(&context(), ORDERS, &order)
+            .unwrap()
+            .rows;
+        let CanonicalRow::Order(o) = &rows[0] else {
+            panic!("order first")
+        };
+        assert_eq!(
+            (o.gross_minor, o.status.as_str(), o.click_id.as_deref()),
+            (40994, "paid", Some("clk_9"))
+        );
         assert_eq!(o.occurred_at_ms, 1_199_980_800_000);
         assert_eq!(o.identity.customer_id.as_deref(), Some("207119551"));
         let adjustments: Vec<_> = rows[1..]
             .iter()
             .map(|r| match r {
-                CanonicalRow::Adjustment(a) => (a.adjustment_id.as_str(), a.amount_minor, a.status.as_str()),
+                CanonicalRow::Adjustment(a) => {
+                    (a.adjustment_id.as_str(), a.amount_minor, a.status.as_str())
+                }
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(adjustments, vec![("1", 4194, "succeeded"), ("2", 500, "failed")]);
+        assert_eq!(
+            adjustments,
+            vec![("1", 4194, "succeeded"), ("2", 500, "failed")]
+        );
     }
 
     #[test]
@@ -588,9 +884,16 @@ mod tests {
         let response = |value: &str| {
             let mut headers = reqwest::header::HeaderMap::new();
             headers.insert("x-shopify-shop-api-call-limit", value.parse().unwrap());
-            HttpResponse { status: 200, headers, body: Vec::new() }
+            HttpResponse {
+                status: 200,
+                headers,
+                body: Vec::new(),
+            }
         };
         assert_eq!(call_limit_pause(&response("20/40")), None);
-        assert_eq!(call_limit_pause(&response("34/40")), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            call_limit_pause(&response("34/40")),
+            Some(Duration::from_millis(1500))
+        );
     }
 }

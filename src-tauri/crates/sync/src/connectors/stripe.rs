@@ -21,12 +21,12 @@ use lookback_core::money::Currency;
 use lookback_store::{AdjustmentKind, IdentityKeys, Order, OrderAdjustment};
 use serde_json::{Map, Value};
 
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord,
-    RecordProblem, ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, optional_str, required_i64, required_str, type_name};
-use crate::SyncError;
 
 pub const CHARGES: &str = "charges";
 pub const REFUNDS: &str = "refunds";
@@ -37,25 +37,97 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 pub const STRIPE_VERSION: &str = "2024-06-20";
 
 const CHARGE_FIELDS: &[&str] = &[
-    "id", "object", "amount", "amount_captured", "amount_refunded", "application", "application_fee",
-    "application_fee_amount", "balance_transaction", "billing_details", "calculated_statement_descriptor",
-    "captured", "created", "currency", "customer", "description", "destination", "dispute", "disputed",
-    "failure_balance_transaction", "failure_code", "failure_message", "fraud_details", "invoice", "livemode",
-    "metadata", "on_behalf_of", "order", "outcome", "paid", "payment_intent", "payment_method",
-    "payment_method_details", "radar_options", "receipt_email", "receipt_email_sha256", "receipt_number", "receipt_url", "refunded",
-    "refunds", "review", "shipping", "source", "source_transfer", "statement_descriptor",
-    "statement_descriptor_suffix", "status", "transfer_data", "transfer_group",
+    "id",
+    "object",
+    "amount",
+    "amount_captured",
+    "amount_refunded",
+    "application",
+    "application_fee",
+    "application_fee_amount",
+    "balance_transaction",
+    "billing_details",
+    "calculated_statement_descriptor",
+    "captured",
+    "created",
+    "currency",
+    "customer",
+    "description",
+    "destination",
+    "dispute",
+    "disputed",
+    "failure_balance_transaction",
+    "failure_code",
+    "failure_message",
+    "fraud_details",
+    "invoice",
+    "livemode",
+    "metadata",
+    "on_behalf_of",
+    "order",
+    "outcome",
+    "paid",
+    "payment_intent",
+    "payment_method",
+    "payment_method_details",
+    "radar_options",
+    "receipt_email",
+    "receipt_email_sha256",
+    "receipt_number",
+    "receipt_url",
+    "refunded",
+    "refunds",
+    "review",
+    "shipping",
+    "source",
+    "source_transfer",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "status",
+    "transfer_data",
+    "transfer_group",
 ];
 const REFUND_FIELDS: &[&str] = &[
-    "id", "object", "amount", "balance_transaction", "charge", "created", "currency", "description",
-    "destination_details", "failure_balance_transaction", "failure_reason", "instructions_email_sha256", "metadata",
-    "next_action", "payment_intent", "reason", "receipt_number", "source_transfer_reversal", "status",
+    "id",
+    "object",
+    "amount",
+    "balance_transaction",
+    "charge",
+    "created",
+    "currency",
+    "description",
+    "destination_details",
+    "failure_balance_transaction",
+    "failure_reason",
+    "instructions_email_sha256",
+    "metadata",
+    "next_action",
+    "payment_intent",
+    "reason",
+    "receipt_number",
+    "source_transfer_reversal",
+    "status",
     "transfer_reversal",
 ];
 const DISPUTE_FIELDS: &[&str] = &[
-    "id", "object", "amount", "balance_transaction", "balance_transactions", "charge", "created", "currency",
-    "evidence", "evidence_details", "is_charge_refundable", "livemode", "metadata", "network_reason_code",
-    "payment_intent", "payment_method_details", "reason", "status",
+    "id",
+    "object",
+    "amount",
+    "balance_transaction",
+    "balance_transactions",
+    "charge",
+    "created",
+    "currency",
+    "evidence",
+    "evidence_details",
+    "is_charge_refundable",
+    "livemode",
+    "metadata",
+    "network_reason_code",
+    "payment_intent",
+    "payment_method_details",
+    "reason",
+    "status",
 ];
 /// Metadata keys a store may put its click id under, in order of preference.
 const CLICK_ID_KEYS: &[&str] = &["lookback_click_id", "click_id", "clickid", "click"];
@@ -158,7 +230,10 @@ impl Connector for StripeConnector {
 
     fn default_rate_limit(&self) -> RateLimit {
         // Stripe allows ~100 read requests/s live and 25/s in test mode; stay under both.
-        RateLimit { requests_per_second: 20.0, burst: 20 }
+        RateLimit {
+            requests_per_second: 20.0,
+            burst: 20,
+        }
     }
 
     fn default_restatement_days(&self) -> u32 {
@@ -169,10 +244,19 @@ impl Connector for StripeConnector {
         MAX_PAGE_SIZE
     }
 
-    fn start_position(&self, context: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
+    fn start_position(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
         let now_s = context.now_ms.div_euclid(1000);
         let cursor = match checkpoint {
-            None => StripeCursor::Scanning { run_started: now_s, created_gt: None, starting_after: None },
+            None => StripeCursor::Scanning {
+                run_started: now_s,
+                created_gt: None,
+                starting_after: None,
+            },
             Some(text) => match serde_json::from_str::<StripeCursor>(text) {
                 Ok(scanning @ StripeCursor::Scanning { .. }) => scanning,
                 Ok(StripeCursor::Finished { watermark }) => StripeCursor::Scanning {
@@ -181,22 +265,46 @@ impl Connector for StripeConnector {
                     starting_after: None,
                 },
                 Err(e) => {
-                    return Err(SyncError::Connector { connector: "stripe", detail: format!("unreadable checkpoint {text:?}: {e}") });
+                    return Err(SyncError::Connector {
+                        connector: "stripe",
+                        detail: format!("unreadable checkpoint {text:?}: {e}"),
+                    });
                 }
             },
         };
         Ok(Some(to_text(&cursor)))
     }
 
-    fn page_request(&self, context: &SourceContext, stream: &str, position: &str) -> Result<HttpRequest, SyncError> {
-        let StripeCursor::Scanning { created_gt, starting_after, .. } = from_text(position)? else {
-            return Err(SyncError::Connector { connector: "stripe", detail: "a finished cursor is not a position".to_owned() });
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
+        let StripeCursor::Scanning {
+            created_gt,
+            starting_after,
+            ..
+        } = from_text(position)?
+        else {
+            return Err(SyncError::Connector {
+                connector: "stripe",
+                detail: "a finished cursor is not a position".to_owned(),
+            });
         };
-        let mut url = reqwest::Url::parse(&format!("{}/v1/{stream}", context.base_url))
-            .map_err(|e| SyncError::Connector { connector: "stripe", detail: format!("base URL: {e}") })?;
+        let mut url =
+            reqwest::Url::parse(&format!("{}/v1/{stream}", context.base_url)).map_err(|e| {
+                SyncError::Connector {
+                    connector: "stripe",
+                    detail: format!("base URL: {e}"),
+                }
+            })?;
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("limit", &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string());
+            query.append_pair(
+                "limit",
+                &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
+            );
             if let Some(after) = &starting_after {
                 query.append_pair("starting_after", after);
             }
@@ -209,44 +317,92 @@ impl Connector for StripeConnector {
         Ok(HttpRequest::get(url.to_string()).with_header("Stripe-Version", STRIPE_VERSION))
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         let should_retry = response.header("stripe-should-retry");
         let message = || {
             response
                 .json()
                 .ok()
-                .and_then(|body| body.pointer("/error/message").and_then(Value::as_str).map(str::to_owned))
+                .and_then(|body| {
+                    body.pointer("/error/message")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| response.body_excerpt())
         };
         match (response.status, should_retry) {
-            (429, Some("false")) => ResponseVerdict::Fatal { detail: format!("HTTP 429, Stripe says not to retry: {}", message()) },
-            (429, _) => ResponseVerdict::Throttled { wait: response.retry_after(), detail: format!("HTTP 429: {}", message()) },
-            (404, _) => ResponseVerdict::StreamUnavailable { detail: format!("HTTP 404 on the list endpoint: {}", message()) },
-            (401 | 403, _) => ResponseVerdict::Unauthorized { detail: format!("HTTP {}", response.status) },
-            (400..=499, Some("true")) => ResponseVerdict::Transient { detail: format!("HTTP {}: {}", response.status, message()) },
-            (500..=599, Some("false")) => ResponseVerdict::Fatal { detail: format!("HTTP {}, Stripe says not to retry: {}", response.status, message()) },
-            (400..=499, _) => ResponseVerdict::Fatal { detail: format!("HTTP {}: {}", response.status, message()) },
+            (429, Some("false")) => ResponseVerdict::Fatal {
+                detail: format!("HTTP 429, Stripe says not to retry: {}", message()),
+            },
+            (429, _) => ResponseVerdict::Throttled {
+                wait: response.retry_after(),
+                detail: format!("HTTP 429: {}", message()),
+            },
+            (404, _) => ResponseVerdict::StreamUnavailable {
+                detail: format!("HTTP 404 on the list endpoint: {}", message()),
+            },
+            (401 | 403, _) => ResponseVerdict::Unauthorized {
+                detail: format!("HTTP {}", response.status),
+            },
+            (400..=499, Some("true")) => ResponseVerdict::Transient {
+                detail: format!("HTTP {}: {}", response.status, message()),
+            },
+            (500..=599, Some("false")) => ResponseVerdict::Fatal {
+                detail: format!(
+                    "HTTP {}, Stripe says not to retry: {}",
+                    response.status,
+                    message()
+                ),
+            },
+            (400..=499, _) => ResponseVerdict::Fatal {
+                detail: format!("HTTP {}: {}", response.status, message()),
+            },
             _ => default_verdict(response),
         }
     }
 
-    fn parse_page(&self, _: &SourceContext, stream: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        _: &SourceContext,
+        stream: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         #[derive(serde::Deserialize)]
         struct List {
             data: Vec<Value>,
             has_more: bool,
         }
-        let StripeCursor::Scanning { run_started, created_gt, .. } = from_text(position).map_err(|e| e.to_string())? else {
+        let StripeCursor::Scanning {
+            run_started,
+            created_gt,
+            ..
+        } = from_text(position).map_err(|e| e.to_string())?
+        else {
             return Err("a finished cursor is not a position".to_owned());
         };
         let list: List = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
-        let last_id = list.data.last().and_then(|o| o.get("id")).and_then(Value::as_str).map(str::to_owned);
+        let last_id = list
+            .data
+            .last()
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         // The client-side cutoff of refunds and disputes: a page whose every object is older
         // than the window ends the scan (newest-first means everything after it is older still).
         let all_older = created_gt.is_some_and(|gt| {
             stream != CHARGES
                 && !list.data.is_empty()
-                && list.data.iter().all(|o| o.get("created").and_then(Value::as_i64).is_some_and(|c| c <= gt))
+                && list.data.iter().all(|o| {
+                    o.get("created")
+                        .and_then(Value::as_i64)
+                        .is_some_and(|c| c <= gt)
+                })
         });
         let more = list.has_more && last_id.is_some() && !all_older;
         let records = list
@@ -258,30 +414,57 @@ impl Connector for StripeConnector {
                     Some(Value::String(id)) if !id.is_empty() => id.clone(),
                     _ => format!("(no id: item {index} after {position})"),
                 };
-                RawRecord { external_id, payload }
+                RawRecord {
+                    external_id,
+                    payload,
+                }
             })
             .collect();
         let (checkpoint, next) = if more {
-            let scanning = to_text(&StripeCursor::Scanning { run_started, created_gt, starting_after: last_id });
+            let scanning = to_text(&StripeCursor::Scanning {
+                run_started,
+                created_gt,
+                starting_after: last_id,
+            });
             (scanning.clone(), Some(scanning))
         } else {
-            (to_text(&StripeCursor::Finished { watermark: run_started }), None)
+            (
+                to_text(&StripeCursor::Finished {
+                    watermark: run_started,
+                }),
+                None,
+            )
         };
-        Ok(Page { records, checkpoint, next, pause_before_next: None })
+        Ok(Page {
+            records,
+            checkpoint,
+            next,
+            pause_before_next: None,
+        })
     }
 
-    fn normalize(&self, context: &SourceContext, stream: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        stream: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         match stream {
             CHARGES => normalize_charge(context, record),
             REFUNDS => normalize_adjustment(context, record, AdjustmentKind::Refund),
             DISPUTES => normalize_adjustment(context, record, AdjustmentKind::Chargeback),
-            other => Err(RecordProblem::new(format!("unknown Stripe stream {other:?}"))),
+            other => Err(RecordProblem::new(format!(
+                "unknown Stripe stream {other:?}"
+            ))),
         }
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
-        Ok(HttpRequest::get(format!("{}/v1/charges?limit=1", context.base_url)).with_header("Stripe-Version", STRIPE_VERSION))
+        Ok(
+            HttpRequest::get(format!("{}/v1/charges?limit=1", context.base_url))
+                .with_header("Stripe-Version", STRIPE_VERSION),
+        )
     }
 }
 
@@ -290,14 +473,19 @@ fn to_text(cursor: &StripeCursor) -> String {
 }
 
 fn from_text(text: &str) -> Result<StripeCursor, SyncError> {
-    serde_json::from_str(text).map_err(|e| SyncError::Connector { connector: "stripe", detail: format!("bad position {text:?}: {e}") })
+    serde_json::from_str(text).map_err(|e| SyncError::Connector {
+        connector: "stripe",
+        detail: format!("bad position {text:?}: {e}"),
+    })
 }
 
 /// `amount` (integer minor units), `currency` and `created` of a Stripe object.
 fn money_and_time(record: &Map<String, Value>) -> Result<(i64, String, i64), RecordProblem> {
     let amount = required_i64(record, "amount")?;
     if amount < 0 {
-        return Err(RecordProblem::new(format!("field amount is negative ({amount})")));
+        return Err(RecordProblem::new(format!(
+            "field amount is negative ({amount})"
+        )));
     }
     let currency = Currency::parse(required_str(record, "currency")?)
         .map_err(|e| RecordProblem::new(format!("field currency: {e}")))?;
@@ -310,17 +498,31 @@ fn id_field(record: &Map<String, Value>, field: &str) -> Result<Option<String>, 
     match record.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(id)) => Ok(Some(id.clone())),
-        Some(Value::Object(expanded)) => Ok(expanded.get("id").and_then(Value::as_str).map(str::to_owned)),
-        Some(other) => Err(RecordProblem::new(format!("field {field} should be an id, found {}", type_name(other)))),
+        Some(Value::Object(expanded)) => Ok(expanded
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {field} should be an id, found {}",
+            type_name(other)
+        ))),
     }
 }
 
-fn normalize_charge(context: &SourceContext, record: &Map<String, Value>) -> Result<Normalized, RecordProblem> {
+fn normalize_charge(
+    context: &SourceContext,
+    record: &Map<String, Value>,
+) -> Result<Normalized, RecordProblem> {
     let charge_id = required_str(record, "id")?;
     let (amount, currency, occurred_at_ms) = money_and_time(record)?;
     let status = match ChargeStatus::parse(required_str(record, "status")?) {
         // A failed charge took no money: it stays in raw_events, and is not an order.
-        ChargeStatus::Failed => return Ok(Normalized { rows: Vec::new(), unknown_fields: count_unknown(record, CHARGE_FIELDS) }),
+        ChargeStatus::Failed => {
+            return Ok(Normalized {
+                rows: Vec::new(),
+                unknown_fields: count_unknown(record, CHARGE_FIELDS),
+            });
+        }
         ChargeStatus::Succeeded => "paid".to_owned(),
         ChargeStatus::Pending => "pending".to_owned(),
         ChargeStatus::Unknown(other) => other,
@@ -328,10 +530,20 @@ fn normalize_charge(context: &SourceContext, record: &Map<String, Value>) -> Res
     let metadata = match record.get("metadata") {
         None | Some(Value::Null) => None,
         Some(Value::Object(map)) => Some(map),
-        Some(other) => return Err(RecordProblem::new(format!("field metadata should be an object, found {}", type_name(other)))),
+        Some(other) => {
+            return Err(RecordProblem::new(format!(
+                "field metadata should be an object, found {}",
+                type_name(other)
+            )));
+        }
     };
     let click_id = metadata.and_then(|m| {
-        CLICK_ID_KEYS.iter().find_map(|key| m.get(*key).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned))
+        CLICK_ID_KEYS.iter().find_map(|key| {
+            m.get(*key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        })
     });
     let email_sha256 = record
         .get("billing_details")
@@ -340,7 +552,10 @@ fn normalize_charge(context: &SourceContext, record: &Map<String, Value>) -> Res
         .or_else(|| record.get("receipt_email_sha256").and_then(Value::as_str))
         .filter(|h| *h != crate::pii::WITHHELD)
         .map(str::to_owned);
-    let person_id = metadata.and_then(|m| m.get("person_id")).and_then(Value::as_str).map(str::to_owned);
+    let person_id = metadata
+        .and_then(|m| m.get("person_id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let order = Order {
         order_id: charge_id.to_owned(),
         source: context.source_id.clone(),
@@ -358,14 +573,23 @@ fn normalize_charge(context: &SourceContext, record: &Map<String, Value>) -> Res
         },
         raw_event_id: None,
     };
-    Ok(Normalized { rows: vec![CanonicalRow::Order(order)], unknown_fields: count_unknown(record, CHARGE_FIELDS) })
+    Ok(Normalized {
+        rows: vec![CanonicalRow::Order(order)],
+        unknown_fields: count_unknown(record, CHARGE_FIELDS),
+    })
 }
 
-fn normalize_adjustment(context: &SourceContext, record: &Map<String, Value>, kind: AdjustmentKind) -> Result<Normalized, RecordProblem> {
+fn normalize_adjustment(
+    context: &SourceContext,
+    record: &Map<String, Value>,
+    kind: AdjustmentKind,
+) -> Result<Normalized, RecordProblem> {
     let id = required_str(record, "id")?;
     let (amount, currency, occurred_at_ms) = money_and_time(record)?;
     let Some(charge) = id_field(record, "charge")? else {
-        return Err(RecordProblem::new(format!("the {kind} has no charge, so there is no order to book it against")));
+        return Err(RecordProblem::new(format!(
+            "the {kind} has no charge, so there is no order to book it against"
+        )));
     };
     let status_text = optional_str(record, "status")?;
     let (status, known) = match kind {
@@ -377,7 +601,9 @@ fn normalize_adjustment(context: &SourceContext, record: &Map<String, Value>, ki
             REFUND_FIELDS,
         ),
         AdjustmentKind::Chargeback => (
-            DisputeStatus::parse(required_str(record, "status")?).chargeback_status().to_owned(),
+            DisputeStatus::parse(required_str(record, "status")?)
+                .chargeback_status()
+                .to_owned(),
             DISPUTE_FIELDS,
         ),
     };
@@ -392,5 +618,8 @@ fn normalize_adjustment(context: &SourceContext, record: &Map<String, Value>, ki
         status,
         raw_event_id: None,
     };
-    Ok(Normalized { rows: vec![CanonicalRow::Adjustment(adjustment)], unknown_fields: count_unknown(record, known) })
+    Ok(Normalized {
+        rows: vec![CanonicalRow::Adjustment(adjustment)],
+        unknown_fields: count_unknown(record, known),
+    })
 }

@@ -24,13 +24,15 @@ use lookback_store::AdSpend;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::ad_platform::{AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day, spend_minor};
+use super::ad_platform::{
+    AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day, spend_minor,
+};
+use crate::SyncError;
 use crate::connector::{
-    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit, RawRecord, RecordProblem,
-    ResponseVerdict, SourceContext, default_verdict,
+    AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
+    RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, type_name};
-use crate::SyncError;
 
 /// The only stream: daily metrics per ad.
 pub const AD_REPORT: &str = "ad_report";
@@ -80,7 +82,12 @@ enum TikTokPosition {
     /// Read the advertiser; then plan the days from the stored checkpoint.
     Advertiser { checkpoint: Option<SpendCheckpoint> },
     /// Page `page` (1-based) of the chunk's report.
-    Report { account: AccountContext, scan: DayScan, chunk: DayChunk, page: u32 },
+    Report {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+        page: u32,
+    },
 }
 
 /// The TikTok Marketing API connector.
@@ -106,7 +113,10 @@ impl Connector for TikTokConnector {
 
     fn default_rate_limit(&self) -> RateLimit {
         // The reporting endpoint allows about 10 requests/s per app; stay well under it.
-        RateLimit { requests_per_second: 5.0, burst: 5 }
+        RateLimit {
+            requests_per_second: 5.0,
+            burst: 5,
+        }
     }
 
     fn default_restatement_days(&self) -> u32 {
@@ -121,32 +131,61 @@ impl Connector for TikTokConnector {
         true
     }
 
-    fn start_position(&self, _: &SourceContext, _: &str, checkpoint: Option<&str>) -> Result<Option<String>, SyncError> {
-        let checkpoint = checkpoint.map(SpendCheckpoint::parse).transpose().map_err(connector_error)?;
+    fn start_position(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        checkpoint: Option<&str>,
+    ) -> Result<Option<String>, SyncError> {
+        let checkpoint = checkpoint
+            .map(SpendCheckpoint::parse)
+            .transpose()
+            .map_err(connector_error)?;
         Ok(Some(to_text(&TikTokPosition::Advertiser { checkpoint })))
     }
 
-    fn page_request(&self, context: &SourceContext, _: &str, position: &str) -> Result<HttpRequest, SyncError> {
+    fn page_request(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+    ) -> Result<HttpRequest, SyncError> {
         let advertiser_id = advertiser_id(context)?;
         let (path, pairs) = match from_text(position).map_err(connector_error)? {
-            TikTokPosition::Advertiser { .. } => ("advertiser/info/", advertiser_info_params(&advertiser_id)),
-            TikTokPosition::Report { chunk, page, .. } => ("report/integrated/get/", vec![
-                ("advertiser_id".to_owned(), advertiser_id),
-                ("service_type".to_owned(), "AUCTION".to_owned()),
-                ("report_type".to_owned(), "BASIC".to_owned()),
-                ("data_level".to_owned(), "AUCTION_AD".to_owned()),
-                ("dimensions".to_owned(), DIMENSIONS.to_owned()),
-                ("metrics".to_owned(), METRICS.to_owned()),
-                ("start_date".to_owned(), chunk.since),
-                ("end_date".to_owned(), chunk.until),
-                ("page".to_owned(), page.to_string()),
-                ("page_size".to_owned(), context.page_size.clamp(1, MAX_PAGE_SIZE).to_string()),
-            ]),
+            TikTokPosition::Advertiser { .. } => {
+                ("advertiser/info/", advertiser_info_params(&advertiser_id))
+            }
+            TikTokPosition::Report { chunk, page, .. } => (
+                "report/integrated/get/",
+                vec![
+                    ("advertiser_id".to_owned(), advertiser_id),
+                    ("service_type".to_owned(), "AUCTION".to_owned()),
+                    ("report_type".to_owned(), "BASIC".to_owned()),
+                    ("data_level".to_owned(), "AUCTION_AD".to_owned()),
+                    ("dimensions".to_owned(), DIMENSIONS.to_owned()),
+                    ("metrics".to_owned(), METRICS.to_owned()),
+                    ("start_date".to_owned(), chunk.since),
+                    ("end_date".to_owned(), chunk.until),
+                    ("page".to_owned(), page.to_string()),
+                    (
+                        "page_size".to_owned(),
+                        context.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
+                    ),
+                ],
+            ),
         };
-        Ok(HttpRequest::get(url_with(&format!("{}/{path}", context.base_url), &pairs)?))
+        Ok(HttpRequest::get(url_with(
+            &format!("{}/{path}", context.base_url),
+            &pairs,
+        )?))
     }
 
-    fn check_response(&self, _: &SourceContext, _: &str, response: &HttpResponse) -> ResponseVerdict {
+    fn check_response(
+        &self,
+        _: &SourceContext,
+        _: &str,
+        response: &HttpResponse,
+    ) -> ResponseVerdict {
         if response.status != 200 {
             return default_verdict(response);
         }
@@ -168,19 +207,36 @@ impl Connector for TikTokConnector {
         }
     }
 
-    fn parse_page(&self, context: &SourceContext, _: &str, position: &str, response: &HttpResponse) -> Result<Page, String> {
+    fn parse_page(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        position: &str,
+        response: &HttpResponse,
+    ) -> Result<Page, String> {
         let body: Value = response.json().map_err(|e| e.to_string())?;
         let data = body.get("data").ok_or("the response has no data")?;
         match from_text(position)? {
             TikTokPosition::Advertiser { checkpoint } => {
                 let advertiser_id = advertiser_id(context).map_err(|e| e.to_string())?;
-                let list = data.get("list").and_then(Value::as_array).ok_or("advertiser/info has no data.list")?;
+                let list = data
+                    .get("list")
+                    .and_then(Value::as_array)
+                    .ok_or("advertiser/info has no data.list")?;
                 let advertiser = list
                     .iter()
-                    .find(|a| a.get("advertiser_id").and_then(id_value).as_deref() == Some(advertiser_id.as_str()))
+                    .find(|a| {
+                        a.get("advertiser_id").and_then(id_value).as_deref()
+                            == Some(advertiser_id.as_str())
+                    })
                     .or_else(|| list.first())
-                    .ok_or_else(|| format!("advertiser {advertiser_id} is not visible to this access token"))?;
-                let currency = advertiser.get("currency").and_then(Value::as_str).ok_or("the advertiser has no currency")?;
+                    .ok_or_else(|| {
+                        format!("advertiser {advertiser_id} is not visible to this access token")
+                    })?;
+                let currency = advertiser
+                    .get("currency")
+                    .and_then(Value::as_str)
+                    .ok_or("the advertiser has no currency")?;
                 // `timezone` is the zone the reports are in; `display_timezone` its display name.
                 let zone = ["timezone", "display_timezone"]
                     .iter()
@@ -188,55 +244,113 @@ impl Connector for TikTokConnector {
                     .find(|zone| lookback_core::time::parse_time_zone(zone).is_ok())
                     .ok_or("the advertiser has no IANA timezone")?;
                 let account = AccountContext::checked(advertiser_id, currency, zone)?;
-                let scan = DayScan::plan(checkpoint.as_ref(), account.today(context.now_ms)?, context.restatement_days)?;
+                let scan = DayScan::plan(
+                    checkpoint.as_ref(),
+                    account.today(context.now_ms)?,
+                    context.restatement_days,
+                )?;
                 let (next, checkpoint) = first_report(account, scan)?;
-                Ok(Page { records: Vec::new(), checkpoint, next, pause_before_next: None })
+                Ok(Page {
+                    records: Vec::new(),
+                    checkpoint,
+                    next,
+                    pause_before_next: None,
+                })
             }
-            TikTokPosition::Report { account, scan, chunk, page } => {
+            TikTokPosition::Report {
+                account,
+                scan,
+                chunk,
+                page,
+            } => {
                 let list = match data.get("list") {
                     None | Some(Value::Null) => Vec::new(),
                     Some(Value::Array(rows)) => rows.clone(),
-                    Some(other) => return Err(format!("data.list should be an array, found {}", type_name(other))),
+                    Some(other) => {
+                        return Err(format!(
+                            "data.list should be an array, found {}",
+                            type_name(other)
+                        ));
+                    }
                 };
-                let total_page = data.pointer("/page_info/total_page").and_then(Value::as_u64).ok_or("data.page_info.total_page is missing")?;
+                let total_page = data
+                    .pointer("/page_info/total_page")
+                    .and_then(Value::as_u64)
+                    .ok_or("data.page_info.total_page is missing")?;
                 let records = list
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| {
-                        let dimension = |name: &str| row.get("dimensions").and_then(|d| d.get(name)).and_then(id_value);
+                        let dimension = |name: &str| {
+                            row.get("dimensions")
+                                .and_then(|d| d.get(name))
+                                .and_then(id_value)
+                        };
                         let external_id = match (dimension("ad_id"), dimension("stat_time_day")) {
-                            (Some(ad), Some(time)) => format!("{}|{ad}|{}", account.account_id, time.get(..10).unwrap_or(&time)),
+                            (Some(ad), Some(time)) => format!(
+                                "{}|{ad}|{}",
+                                account.account_id,
+                                time.get(..10).unwrap_or(&time)
+                            ),
                             // Never drop a row without its key: a positional id takes it to a
                             // dead letter.
-                            _ => format!("(no ad_id/stat_time_day: {}..{} page {page} item {index})", chunk.since, chunk.until),
+                            _ => format!(
+                                "(no ad_id/stat_time_day: {}..{} page {page} item {index})",
+                                chunk.since, chunk.until
+                            ),
                         };
-                        RawRecord { external_id, payload: account.attach(row) }
+                        RawRecord {
+                            external_id,
+                            payload: account.attach(row),
+                        }
                     })
                     .collect();
                 if u64::from(page) < total_page {
                     let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
-                    let next = TikTokPosition::Report { account, scan, chunk, page: page + 1 };
-                    Ok(Page { records, checkpoint, next: Some(to_text(&next)), pause_before_next: None })
+                    let next = TikTokPosition::Report {
+                        account,
+                        scan,
+                        chunk,
+                        page: page + 1,
+                    };
+                    Ok(Page {
+                        records,
+                        checkpoint,
+                        next: Some(to_text(&next)),
+                        pause_before_next: None,
+                    })
                 } else {
                     let checkpoint = scan.checkpoint(&chunk, true)?.to_text();
                     let (next, _) = first_report(account, scan.after(&chunk)?)?;
-                    Ok(Page { records, checkpoint, next, pause_before_next: None })
+                    Ok(Page {
+                        records,
+                        checkpoint,
+                        next,
+                        pause_before_next: None,
+                    })
                 }
             }
         }
     }
 
-    fn normalize(&self, context: &SourceContext, _: &str, payload: &Value) -> Result<Normalized, RecordProblem> {
+    fn normalize(
+        &self,
+        context: &SourceContext,
+        _: &str,
+        payload: &Value,
+    ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
         let account = AccountContext::from_payload(record)?;
-        let currency = Currency::parse(&account.currency).map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
+        let currency = Currency::parse(&account.currency)
+            .map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
         let dimensions = section(record, "dimensions")?;
         let metrics = section(record, "metrics")?;
         let ad_id = required(dimensions, "dimensions", "ad_id")?;
         let time = required(dimensions, "dimensions", "stat_time_day")?;
         // "2024-01-01 00:00:00": the day in the advertiser's zone, written as a midnight.
         let day = time.get(..10).unwrap_or(&time).to_owned();
-        parse_day(&day).map_err(|e| RecordProblem::new(format!("field dimensions.stat_time_day: {e}")))?;
+        parse_day(&day)
+            .map_err(|e| RecordProblem::new(format!("field dimensions.stat_time_day: {e}")))?;
         let campaign_id = match dimensions.get("campaign_id") {
             Some(_) => required(dimensions, "dimensions", "campaign_id")?,
             None => required(metrics, "metrics", "campaign_id")?,
@@ -245,8 +359,17 @@ impl Connector for TikTokConnector {
             Some(Value::String(text)) if text.trim() == EMPTY_METRIC => 0,
             Some(Value::String(text)) => spend_minor("metrics.spend", text, currency)?,
             Some(Value::Number(n)) => spend_minor("metrics.spend", &n.to_string(), currency)?,
-            None | Some(Value::Null) => return Err(RecordProblem::new("required field metrics.spend is missing")),
-            Some(other) => return Err(RecordProblem::new(format!("field metrics.spend should be a string, found {}", type_name(other)))),
+            None | Some(Value::Null) => {
+                return Err(RecordProblem::new(
+                    "required field metrics.spend is missing",
+                ));
+            }
+            Some(other) => {
+                return Err(RecordProblem::new(format!(
+                    "field metrics.spend should be a string, found {}",
+                    type_name(other)
+                )));
+            }
         };
         let row = AdSpend {
             platform: "tiktok".to_owned(),
@@ -265,17 +388,26 @@ impl Connector for TikTokConnector {
             raw_event_id: None,
             updated_at_ms: context.now_ms,
         };
-        Ok(Normalized { rows: vec![CanonicalRow::AdSpend(row)], unknown_fields: count_unknown(record, KNOWN_FIELDS) })
+        Ok(Normalized {
+            rows: vec![CanonicalRow::AdSpend(row)],
+            unknown_fields: count_unknown(record, KNOWN_FIELDS),
+        })
     }
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
         let pairs = advertiser_info_params(&advertiser_id(context)?);
-        Ok(HttpRequest::get(url_with(&format!("{}/advertiser/info/", context.base_url), &pairs)?))
+        Ok(HttpRequest::get(url_with(
+            &format!("{}/advertiser/info/", context.base_url),
+            &pairs,
+        )?))
     }
 }
 
 fn connector_error(detail: String) -> SyncError {
-    SyncError::Connector { connector: "tiktok", detail }
+    SyncError::Connector {
+        connector: "tiktok",
+        detail,
+    }
 }
 
 fn to_text(position: &TikTokPosition) -> String {
@@ -289,31 +421,60 @@ fn from_text(text: &str) -> Result<TikTokPosition, String> {
 fn advertiser_id(context: &SourceContext) -> Result<String, SyncError> {
     let raw = context.account.as_deref().map(str::trim).unwrap_or("");
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SyncError::InvalidSource { detail: format!("a tiktok source needs --account <advertiser id> (digits), not {raw:?}") });
+        return Err(SyncError::InvalidSource {
+            detail: format!(
+                "a tiktok source needs --account <advertiser id> (digits), not {raw:?}"
+            ),
+        });
     }
     Ok(raw.to_owned())
 }
 
 fn advertiser_info_params(advertiser_id: &str) -> Vec<(String, String)> {
     vec![
-        ("advertiser_ids".to_owned(), json!([advertiser_id]).to_string()),
-        ("fields".to_owned(), r#"["advertiser_id","name","currency","timezone","display_timezone"]"#.to_owned()),
+        (
+            "advertiser_ids".to_owned(),
+            json!([advertiser_id]).to_string(),
+        ),
+        (
+            "fields".to_owned(),
+            r#"["advertiser_id","name","currency","timezone","display_timezone"]"#.to_owned(),
+        ),
     ]
 }
 
 fn url_with(base: &str, pairs: &[(String, String)]) -> Result<String, SyncError> {
-    let mut url = reqwest::Url::parse(base).map_err(|e| connector_error(format!("base URL: {e}")))?;
-    url.query_pairs_mut().extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut url =
+        reqwest::Url::parse(base).map_err(|e| connector_error(format!("base URL: {e}")))?;
+    url.query_pairs_mut()
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     Ok(url.to_string())
 }
 
 /// The first report page of the scan's next chunk and the checkpoint to store now.
-fn first_report(account: AccountContext, scan: DayScan) -> Result<(Option<String>, String), String> {
+fn first_report(
+    account: AccountContext,
+    scan: DayScan,
+) -> Result<(Option<String>, String), String> {
     let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
-        return Ok((None, SpendCheckpoint::Finished { synced_through: scan.until.clone() }.to_text()));
+        return Ok((
+            None,
+            SpendCheckpoint::Finished {
+                synced_through: scan.until.clone(),
+            }
+            .to_text(),
+        ));
     };
     let checkpoint = scan.scanning().to_text();
-    Ok((Some(to_text(&TikTokPosition::Report { account, scan, chunk, page: 1 })), checkpoint))
+    Ok((
+        Some(to_text(&TikTokPosition::Report {
+            account,
+            scan,
+            chunk,
+            page: 1,
+        })),
+        checkpoint,
+    ))
 }
 
 fn id_value(value: &Value) -> Option<String> {
@@ -324,18 +485,30 @@ fn id_value(value: &Value) -> Option<String> {
     }
 }
 
-fn section<'a>(record: &'a Map<String, Value>, name: &str) -> Result<&'a Map<String, Value>, RecordProblem> {
+fn section<'a>(
+    record: &'a Map<String, Value>,
+    name: &str,
+) -> Result<&'a Map<String, Value>, RecordProblem> {
     match record.get(name) {
         Some(Value::Object(map)) => Ok(map),
-        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {name} is missing"))),
-        Some(other) => Err(RecordProblem::new(format!("field {name} should be an object, found {}", type_name(other)))),
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {name} is missing"
+        ))),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {name} should be an object, found {}",
+            type_name(other)
+        ))),
     }
 }
 
 fn required(map: &Map<String, Value>, section: &str, field: &str) -> Result<String, RecordProblem> {
     match map.get(field) {
-        None | Some(Value::Null) => Err(RecordProblem::new(format!("required field {section}.{field} is missing"))),
-        Some(value) => id_value(value).ok_or_else(|| RecordProblem::new(format!("field {section}.{field} is empty ({value})"))),
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {section}.{field} is missing"
+        ))),
+        Some(value) => id_value(value).ok_or_else(|| {
+            RecordProblem::new(format!("field {section}.{field} is empty ({value})"))
+        }),
     }
 }
 
@@ -343,7 +516,8 @@ fn required(map: &Map<String, Value>, section: &str, field: &str) -> Result<Stri
 fn count(metrics: &Map<String, Value>, field: &str) -> Result<Option<i64>, RecordProblem> {
     match metrics.get(field) {
         Some(Value::String(text)) if text.trim() == EMPTY_METRIC => Ok(Some(0)),
-        _ => super::ad_platform::optional_count(metrics, field).map_err(|p| RecordProblem::new(format!("metrics: {}", p.reason))),
+        _ => super::ad_platform::optional_count(metrics, field)
+            .map_err(|p| RecordProblem::new(format!("metrics: {}", p.reason))),
     }
 }
 
@@ -366,15 +540,31 @@ mod tests {
     }
 
     fn ok(body: Value) -> HttpResponse {
-        HttpResponse { status: 200, headers: HeaderMap::new(), body: body.to_string().into_bytes() }
+        HttpResponse {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: body.to_string().into_bytes(),
+        }
     }
 
     #[test]
     fn errors_inside_an_http_200_are_read_from_the_code() {
-        let verdict = |code: i64| TikTokConnector.check_response(&context(), AD_REPORT, &ok(json!({"code": code, "message": "m", "request_id": "r", "data": {}})));
+        let verdict = |code: i64| {
+            TikTokConnector.check_response(
+                &context(),
+                AD_REPORT,
+                &ok(json!({"code": code, "message": "m", "request_id": "r", "data": {}})),
+            )
+        };
         assert_eq!(verdict(0), ResponseVerdict::Accept);
-        assert!(matches!(verdict(40_100), ResponseVerdict::Throttled { wait: None, .. }));
-        assert!(matches!(verdict(40_105), ResponseVerdict::Unauthorized { .. }));
+        assert!(matches!(
+            verdict(40_100),
+            ResponseVerdict::Throttled { wait: None, .. }
+        ));
+        assert!(matches!(
+            verdict(40_105),
+            ResponseVerdict::Unauthorized { .. }
+        ));
         assert!(matches!(verdict(51_000), ResponseVerdict::Transient { .. }));
         assert!(matches!(verdict(40_002), ResponseVerdict::Fatal { .. }));
     }
@@ -386,12 +576,30 @@ mod tests {
             account.attach(json!({"dimensions": {"ad_id": "111", "stat_time_day": "2024-01-01 00:00:00"},
                                   "metrics": {"spend": spend, "impressions": "-", "clicks": "69", "campaign_id": "55"}}))
         };
-        let normalized = TikTokConnector.normalize(&context(), AD_REPORT, &row("-")).unwrap();
-        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else { panic!("{normalized:?}") };
-        assert_eq!((spend.spend_minor, spend.impressions, spend.clicks), (0, Some(0), Some(69)));
-        assert_eq!((spend.day.as_str(), spend.currency.as_str(), spend.account_timezone.as_str()), ("2024-01-01", "JPY", "Asia/Tokyo"));
-        let normalized = TikTokConnector.normalize(&context(), AD_REPORT, &row("1200.00")).unwrap();
-        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else { panic!("{normalized:?}") };
+        let normalized = TikTokConnector
+            .normalize(&context(), AD_REPORT, &row("-"))
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
+        assert_eq!(
+            (spend.spend_minor, spend.impressions, spend.clicks),
+            (0, Some(0), Some(69))
+        );
+        assert_eq!(
+            (
+                spend.day.as_str(),
+                spend.currency.as_str(),
+                spend.account_timezone.as_str()
+            ),
+            ("2024-01-01", "JPY", "Asia/Tokyo")
+        );
+        let normalized = TikTokConnector
+            .normalize(&context(), AD_REPORT, &row("1200.00"))
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
         assert_eq!(spend.spend_minor, 1200);
     }
 
@@ -402,10 +610,20 @@ mod tests {
         let (mut next, _) = first_report(account, scan).unwrap();
         let mut chunks = 0;
         while let Some(position) = next {
-            let TikTokPosition::Report { account, scan, chunk, .. } = from_text(&position).unwrap() else { panic!() };
+            let TikTokPosition::Report {
+                account,
+                scan,
+                chunk,
+                ..
+            } = from_text(&position).unwrap()
+            else {
+                panic!()
+            };
             assert!(chunk.days().unwrap() <= 30, "{chunk:?}");
             chunks += 1;
-            next = first_report(account, scan.after(&chunk).unwrap()).unwrap().0;
+            next = first_report(account, scan.after(&chunk).unwrap())
+                .unwrap()
+                .0;
         }
         assert_eq!(chunks, 13);
     }

@@ -35,7 +35,12 @@ pub struct Unreadable {
 
 /// Extracts the event of a delivery. `query` holds the postback's parameters (without the
 /// token) and is ignored by the other schemes.
-pub fn extract(scheme: Scheme, body: &[u8], query: &[(String, String)], content_type: Option<&str>) -> Result<ExtractedEvent, Unreadable> {
+pub fn extract(
+    scheme: Scheme,
+    body: &[u8],
+    query: &[(String, String)],
+    content_type: Option<&str>,
+) -> Result<ExtractedEvent, Unreadable> {
     let mut extracted = match scheme {
         Scheme::Stripe => stripe_event(parse_json(body)?),
         Scheme::Dub => dub_event(parse_json(body)?),
@@ -47,16 +52,25 @@ pub fn extract(scheme: Scheme, body: &[u8], query: &[(String, String)], content_
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, Unreadable> {
-    serde_json::from_slice(body).map_err(|e| Unreadable { reason: format!("the body is not JSON ({e})") })
+    serde_json::from_slice(body).map_err(|e| Unreadable {
+        reason: format!("the body is not JSON ({e})"),
+    })
 }
 
 fn text(value: &Value, pointer: &str) -> Option<String> {
-    value.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn required_event_id(value: &Value, pointer: &str) -> Result<String, Unreadable> {
     text(value, pointer).ok_or_else(|| Unreadable {
-        reason: format!("the event has no {} (a string), so it cannot be deduplicated", pointer.trim_start_matches('/')),
+        reason: format!(
+            "the event has no {} (a string), so it cannot be deduplicated",
+            pointer.trim_start_matches('/')
+        ),
     })
 }
 
@@ -77,13 +91,29 @@ fn stripe_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
     };
     match (stream, event.pointer("/data/object")) {
         (Some(stream), Some(object @ Value::Object(_))) => {
-            let external_id = text(object, "/id").unwrap_or_else(|| format!("(no id: event {event_id})"));
-            Ok(ExtractedEvent { event_id, stream: stream.to_owned(), external_id, payload: object.clone() })
+            let external_id =
+                text(object, "/id").unwrap_or_else(|| format!("(no id: event {event_id})"));
+            Ok(ExtractedEvent {
+                event_id,
+                stream: stream.to_owned(),
+                external_id,
+                payload: object.clone(),
+            })
         }
         // A charge event without its object: stored whole in the stream, where normalization
         // turns it into a dead letter with the field that is missing.
-        (Some(stream), _) => Ok(ExtractedEvent { event_id: event_id.clone(), stream: stream.to_owned(), external_id: event_id, payload: event }),
-        (None, _) => Ok(ExtractedEvent { event_id: event_id.clone(), stream: OTHER_EVENTS.to_owned(), external_id: event_id, payload: event }),
+        (Some(stream), _) => Ok(ExtractedEvent {
+            event_id: event_id.clone(),
+            stream: stream.to_owned(),
+            external_id: event_id,
+            payload: event,
+        }),
+        (None, _) => Ok(ExtractedEvent {
+            event_id: event_id.clone(),
+            stream: OTHER_EVENTS.to_owned(),
+            external_id: event_id,
+            payload: event,
+        }),
     }
 }
 
@@ -119,19 +149,33 @@ fn dub_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
         _ => None,
     }
     .unwrap_or_else(|| event_id.clone());
-    Ok(ExtractedEvent { event_id, stream: stream.to_owned(), external_id, payload: record })
+    Ok(ExtractedEvent {
+        event_id,
+        stream: stream.to_owned(),
+        external_id,
+        payload: record,
+    })
 }
 
 /// A generic event: the body is one event of Lookback's generic API contract (README).
 fn generic_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
     let event_id = required_event_id(&event, "/event_id")?;
-    Ok(ExtractedEvent { event_id: event_id.clone(), stream: generic::EVENTS.to_owned(), external_id: event_id, payload: event })
+    Ok(ExtractedEvent {
+        event_id: event_id.clone(),
+        stream: generic::EVENTS.to_owned(),
+        external_id: event_id,
+        payload: event,
+    })
 }
 
 /// An S2S postback: the parameters (query string of a GET, form or JSON body of a POST) are
 /// the fields of a generic event (`event_id`, `event_type`, `occurred_at`, `amount`,
 /// `currency`, `click_id`, `creator_id`, …).
-fn postback_event(body: &[u8], query: &[(String, String)], content_type: Option<&str>) -> Result<ExtractedEvent, Unreadable> {
+fn postback_event(
+    body: &[u8],
+    query: &[(String, String)],
+    content_type: Option<&str>,
+) -> Result<ExtractedEvent, Unreadable> {
     let mut record = Map::new();
     for (key, value) in query {
         record.insert(key.clone(), Value::String(value.clone()));
@@ -140,10 +184,16 @@ fn postback_event(body: &[u8], query: &[(String, String)], content_type: Option<
         if content_type.is_some_and(|c| c.starts_with("application/json")) {
             match serde_json::from_slice::<Value>(body) {
                 Ok(Value::Object(fields)) => record.extend(fields),
-                _ => return Err(Unreadable { reason: "the postback body is not a JSON object".to_owned() }),
+                _ => {
+                    return Err(Unreadable {
+                        reason: "the postback body is not a JSON object".to_owned(),
+                    });
+                }
             }
         } else {
-            let text = std::str::from_utf8(body).map_err(|_| Unreadable { reason: "the postback body is not UTF-8".to_owned() })?;
+            let text = std::str::from_utf8(body).map_err(|_| Unreadable {
+                reason: "the postback body is not UTF-8".to_owned(),
+            })?;
             for (key, value) in form_pairs(text) {
                 if key != "token" {
                     record.insert(key, Value::String(value));
@@ -153,13 +203,21 @@ fn postback_event(body: &[u8], query: &[(String, String)], content_type: Option<
     }
     let record = Value::Object(record);
     let event_id = required_event_id(&record, "/event_id")?;
-    Ok(ExtractedEvent { event_id: event_id.clone(), stream: generic::EVENTS.to_owned(), external_id: event_id, payload: record })
+    Ok(ExtractedEvent {
+        event_id: event_id.clone(),
+        stream: generic::EVENTS.to_owned(),
+        external_id: event_id,
+        payload: record,
+    })
 }
 
 /// Percent-decoded `key=value` pairs of a query string or form body.
 pub fn form_pairs(text: &str) -> Vec<(String, String)> {
     match reqwest::Url::parse(&format!("http://form.invalid/?{text}")) {
-        Ok(url) => url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        Ok(url) => url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -173,7 +231,14 @@ mod tests {
     fn a_stripe_charge_event_is_stored_as_the_polled_charge() {
         let body = json!({"id":"evt_1","type":"charge.succeeded","data":{"object":{"id":"ch_1","receipt_email":"a@b.co"}}});
         let e = extract(Scheme::Stripe, body.to_string().as_bytes(), &[], None).unwrap();
-        assert_eq!((e.event_id.as_str(), e.stream.as_str(), e.external_id.as_str()), ("evt_1", "charges", "ch_1"));
+        assert_eq!(
+            (
+                e.event_id.as_str(),
+                e.stream.as_str(),
+                e.external_id.as_str()
+            ),
+            ("evt_1", "charges", "ch_1")
+        );
         assert!(!e.payload.to_string().contains("a@b.co"));
     }
 
@@ -182,7 +247,10 @@ mod tests {
         let body = json!({"id":"evt_9","event":"sale.created","createdAt":"2026-03-01T00:00:00Z",
                           "data":{"sale":{"amount":1200,"currency":"usd","invoiceId":"in_1"}}});
         let e = extract(Scheme::Dub, body.to_string().as_bytes(), &[], None).unwrap();
-        assert_eq!((e.stream.as_str(), e.external_id.as_str()), ("sales", "in_1"));
+        assert_eq!(
+            (e.stream.as_str(), e.external_id.as_str()),
+            ("sales", "in_1")
+        );
         assert_eq!(e.payload["event"], json!("sale"));
         assert_eq!(e.payload["timestamp"], json!("2026-03-01T00:00:00Z"));
     }
@@ -191,11 +259,20 @@ mod tests {
     fn unreadable_bodies_and_postbacks() {
         assert!(extract(Scheme::Generic, b"not json", &[], None).is_err());
         assert!(extract(Scheme::Generic, b"{\"x\":1}", &[], None).is_err());
-        let q = vec![("event_id".to_owned(), "pb1".to_owned()), ("amount".to_owned(), "12.50".to_owned())];
+        let q = vec![
+            ("event_id".to_owned(), "pb1".to_owned()),
+            ("amount".to_owned(), "12.50".to_owned()),
+        ];
         let e = extract(Scheme::Postback, b"", &q, None).unwrap();
         assert_eq!(e.event_id, "pb1");
         assert_eq!(e.payload["amount"], json!("12.50"));
-        let e = extract(Scheme::Postback, b"event_id=pb2&token=t&currency=USD", &[], Some("application/x-www-form-urlencoded")).unwrap();
+        let e = extract(
+            Scheme::Postback,
+            b"event_id=pb2&token=t&currency=USD",
+            &[],
+            Some("application/x-www-form-urlencoded"),
+        )
+        .unwrap();
         assert_eq!(e.event_id, "pb2");
         assert!(e.payload.get("token").is_none());
     }

@@ -31,8 +31,8 @@ use lookback_store::{Store, StoreError};
 
 pub use normalizer::{NormalizeSummary, normalize_pending};
 pub use receiver::{
-    DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE, RealtimeEvent, ReceiverConfig, RunningReceiver,
-    SecretMap, secret_map, start_receiver,
+    DEFAULT_BIND, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE, RealtimeEvent, ReceiverConfig,
+    RunningReceiver, SecretMap, secret_map, start_receiver,
 };
 pub use verify::{Scheme, sign_hex, stripe_signature_header};
 
@@ -44,7 +44,10 @@ use crate::{SyncError, credentials};
 pub enum WebhookError {
     /// The listen address could not be bound (in use, not local, no permission).
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: SocketAddr, source: std::io::Error },
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
 
     /// A worker thread could not be started.
     #[error("cannot start a receiver thread: {0}")]
@@ -70,9 +73,21 @@ fn secret_ref(source: &str, n: i64) -> String {
 
 /// Stores a new webhook secret of `source` in the keyring and records its reference; older
 /// secrets stay valid until removed (rotation). Returns the reference.
-pub fn add_webhook_secret(store: &mut Store, source: &str, secret: &Secret, now_ms: i64) -> Result<String, WebhookError> {
-    if source.is_empty() || source.len() > 64 || !source.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-        return Err(WebhookError::InvalidSource { name: source.to_owned() });
+pub fn add_webhook_secret(
+    store: &mut Store,
+    source: &str,
+    secret: &Secret,
+    now_ms: i64,
+) -> Result<String, WebhookError> {
+    if source.is_empty()
+        || source.len() > 64
+        || !source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(WebhookError::InvalidSource {
+            name: source.to_owned(),
+        });
     }
     let reference = secret_ref(source, now_ms);
     credentials::store_secret(&reference, secret)?;

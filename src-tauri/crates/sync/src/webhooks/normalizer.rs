@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::extract::OTHER_EVENTS;
 use super::verify::Scheme;
+use crate::SyncResult;
 use crate::connector::{Connector, SourceContext};
 use crate::connectors::{dub::DubConnector, generic::GenericConnector, stripe::StripeConnector};
 use crate::engine::apply_rows;
-use crate::SyncResult;
 
 /// How many deliveries one transaction of the normalizer handles.
 pub const NORMALIZE_BATCH: usize = 500;
@@ -62,21 +62,32 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
                 page_size: 100,
                 now_ms,
             };
-            let location = format!("webhook {}/{} event {}", delivery.scheme, delivery.source, delivery.event_id);
+            let location = format!(
+                "webhook {}/{} event {}",
+                delivery.scheme, delivery.source, delivery.event_id
+            );
             let problem = if delivery.stream == OTHER_EVENTS && scheme == Scheme::Stripe {
                 // Event types Lookback does not use (customer.created, …) stay in raw_events only.
                 None
             } else {
                 match serde_json::from_str::<Value>(&delivery.payload) {
                     Err(e) => Some(format!("the stored payload is not JSON ({e})")),
-                    Ok(payload) => match connector.normalize(&context, &delivery.stream, &payload) {
-                        Err(problem) => Some(problem.reason),
-                        Ok(normalized) => match apply_rows(&mut tx, &normalized.rows, Some(delivery.raw_event_id)) {
-                            Ok(()) => None,
-                            Err(StoreError::InvalidValue { field, detail }) => Some(format!("invalid {field}: {detail}")),
-                            Err(other) => return Err(other.into()),
-                        },
-                    },
+                    Ok(payload) => {
+                        match connector.normalize(&context, &delivery.stream, &payload) {
+                            Err(problem) => Some(problem.reason),
+                            Ok(normalized) => match apply_rows(
+                                &mut tx,
+                                &normalized.rows,
+                                Some(delivery.raw_event_id),
+                            ) {
+                                Ok(()) => None,
+                                Err(StoreError::InvalidValue { field, detail }) => {
+                                    Some(format!("invalid {field}: {detail}"))
+                                }
+                                Err(other) => return Err(other.into()),
+                            },
+                        }
+                    }
                 }
             };
             if let Some(reason) = problem {

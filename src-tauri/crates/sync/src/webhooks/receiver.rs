@@ -21,15 +21,17 @@ use std::path::Path;
 use std::sync::{Arc, RwLock, mpsc as std_mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::CONTENT_LENGTH;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use lookback_store::{NewDeadLetter, NewWebhookDelivery, Store, StoreResult, WebhookDeliveryOutcome};
+use lookback_store::{
+    NewDeadLetter, NewWebhookDelivery, Store, StoreResult, WebhookDeliveryOutcome,
+};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
@@ -47,6 +49,10 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// The default body cap; larger deliveries get 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How much of a refused (oversized) body is read and discarded before the 413, and for how
+/// long: enough for a sender a few MiB over the cap to read the answer.
+const DRAIN_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most jobs the writer commits in one transaction.
 const MAX_BATCH: usize = 1024;
 /// How long a handler waits for its commit before answering 503 (the sender retries). Well
@@ -80,13 +86,19 @@ impl ReceiverConfig {
 
 /// Wraps secrets for [`ReceiverConfig::secrets`].
 pub fn secret_map(secrets: HashMap<String, Vec<Secret>>) -> SecretMap {
-    Arc::new(RwLock::new(secrets.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()))
+    Arc::new(RwLock::new(
+        secrets.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+    ))
 }
 
 /// What the receiver tells open views: a new event was stored, a batch was normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RealtimeEvent {
-    Stored { source: String, stream: String, event_id: String },
+    Stored {
+        source: String,
+        stream: String,
+        event_id: String,
+    },
     Normalized(NormalizeSummary),
 }
 
@@ -99,8 +111,19 @@ enum Written {
 }
 
 enum Job {
-    Event { scheme: Scheme, source: String, event: ExtractedEvent, payload: String, received_at_ms: i64 },
-    Unreadable { scheme: Scheme, source: String, reason: String, received_at_ms: i64 },
+    Event {
+        scheme: Scheme,
+        source: String,
+        event: ExtractedEvent,
+        payload: String,
+        received_at_ms: i64,
+    },
+    Unreadable {
+        scheme: Scheme,
+        source: String,
+        reason: String,
+        received_at_ms: i64,
+    },
 }
 
 struct WriteRequest {
@@ -179,18 +202,30 @@ impl Drop for RunningReceiver {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Starts the receiver on the workspace at `store_path`: binds, opens the writer's and the
 /// normalizer's connections, and serves until shut down. Must be called inside a tokio runtime.
-pub async fn start_receiver(store_path: &Path, config: ReceiverConfig) -> Result<RunningReceiver, WebhookError> {
+pub async fn start_receiver(
+    store_path: &Path,
+    config: ReceiverConfig,
+) -> Result<RunningReceiver, WebhookError> {
     let writer_store = Store::open(store_path)?;
     let normalizer_store = Store::open(store_path)?;
     let listener = TcpListener::bind(config.bind)
         .await
-        .map_err(|source| WebhookError::Bind { address: config.bind, source })?;
-    let local_addr = listener.local_addr().map_err(|source| WebhookError::Bind { address: config.bind, source })?;
+        .map_err(|source| WebhookError::Bind {
+            address: config.bind,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| WebhookError::Bind {
+        address: config.bind,
+        source,
+    })?;
 
     let (events, _) = broadcast::channel(1024);
     let (jobs, job_receiver) = std_mpsc::channel::<WriteRequest>();
@@ -249,6 +284,40 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
     connections.shutdown().await;
 }
 
+/// Reads a request body of at most `cap` bytes. A longer one is drained (see
+/// [`drain_refused_body`]) and answered 413; a body that breaks off mid-way is a 400.
+async fn read_capped_body(mut body: Incoming, cap: usize) -> Result<Bytes, StatusCode> {
+    let mut collected = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| StatusCode::BAD_REQUEST)?;
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > cap {
+                drain_refused_body(body, collected.len() + data.len()).await;
+                return Err(StatusCode::PAYLOAD_TOO_LARGE);
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    Ok(collected.freeze())
+}
+
+/// Reads and discards the rest of a refused body — bounded in bytes and time — before the 413
+/// is sent. Closing a connection while the sender is still writing resets it, and the sender
+/// then sees a broken pipe instead of the 413 that tells it not to retry (servers call this a
+/// lingering close). `already_read` counts toward the byte budget.
+async fn drain_refused_body(mut body: Incoming, already_read: usize) {
+    let mut read = already_read;
+    let drain = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, Bytes::len);
+            if read > DRAIN_BUDGET_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+}
+
 fn empty(status: StatusCode) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
@@ -256,22 +325,38 @@ fn empty(status: StatusCode) -> Response<Full<Bytes>> {
 }
 
 fn is_valid_source_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-async fn handle(request: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(handle_inner(request, &shared).await.unwrap_or_else(empty))
 }
 
 /// Every early return is a bare status with an empty body: no detail helps an attacker.
-async fn handle_inner(request: Request<Incoming>, shared: &Shared) -> Result<Response<Full<Bytes>>, StatusCode> {
+async fn handle_inner(
+    request: Request<Incoming>,
+    shared: &Shared,
+) -> Result<Response<Full<Bytes>>, StatusCode> {
     let path: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
     let (scheme, source) = match path.as_slice() {
-        ["webhooks", scheme, source] => (Scheme::parse(scheme).filter(|s| *s != Scheme::Postback).ok_or(StatusCode::NOT_FOUND)?, *source),
+        ["webhooks", scheme, source] => (
+            Scheme::parse(scheme)
+                .filter(|s| *s != Scheme::Postback)
+                .ok_or(StatusCode::NOT_FOUND)?,
+            *source,
+        ),
         ["postback", source] => (Scheme::Postback, *source),
         _ => return Err(StatusCode::NOT_FOUND),
     };
-    let method_ok = request.method() == Method::POST || (scheme == Scheme::Postback && request.method() == Method::GET);
+    let method_ok = request.method() == Method::POST
+        || (scheme == Scheme::Postback && request.method() == Method::GET);
     if !method_ok {
         return Err(StatusCode::METHOD_NOT_ALLOWED);
     }
@@ -285,22 +370,28 @@ async fn handle_inner(request: Request<Incoming>, shared: &Shared) -> Result<Res
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > shared.max_body_bytes as u64) {
+        drain_refused_body(request.into_body(), 0).await;
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let stripe_signature = header("stripe-signature");
     let dub_signature = header("dub-signature");
     let x_signature = header("x-signature");
     let x_timestamp = header("x-timestamp");
     let content_type = header("content-type");
     let mut query = request.uri().query().map(form_pairs).unwrap_or_default();
-    let token = query.iter().position(|(k, _)| k == "token").map(|i| query.remove(i).1);
+    let token = query
+        .iter()
+        .position(|(k, _)| k == "token")
+        .map(|i| query.remove(i).1);
 
-    let body = match Limited::new(request.into_body(), shared.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(StatusCode::PAYLOAD_TOO_LARGE),
-        Err(_) => return Err(StatusCode::BAD_REQUEST),
-    };
+    let body = read_capped_body(request.into_body(), shared.max_body_bytes).await?;
     let secrets = shared
         .secrets
         .read()
@@ -315,7 +406,16 @@ async fn handle_inner(request: Request<Incoming>, shared: &Shared) -> Result<Res
         x_timestamp: x_timestamp.as_deref(),
     };
     let received_at_ms = now_ms();
-    verify(scheme, &headers, token.as_deref(), &body, &secrets, received_at_ms / 1000, shared.tolerance_s).map_err(|r| match r {
+    verify(
+        scheme,
+        &headers,
+        token.as_deref(),
+        &body,
+        &secrets,
+        received_at_ms / 1000,
+        shared.tolerance_s,
+    )
+    .map_err(|r| match r {
         Rejection::Unauthorized => StatusCode::UNAUTHORIZED,
         Rejection::BadRequest => StatusCode::BAD_REQUEST,
     })?;
@@ -324,7 +424,13 @@ async fn handle_inner(request: Request<Incoming>, shared: &Shared) -> Result<Res
     let job = match extract(scheme, &body, &query, content_type.as_deref()) {
         Ok(event) => {
             let payload = event.payload.to_string();
-            Job::Event { scheme, source, event, payload, received_at_ms }
+            Job::Event {
+                scheme,
+                source,
+                event,
+                payload,
+                received_at_ms,
+            }
         }
         Err(unreadable) => {
             // The body itself is not kept: it could not be parsed, so its e-mail addresses could
@@ -335,15 +441,26 @@ async fn handle_inner(request: Request<Incoming>, shared: &Shared) -> Result<Res
                 body.len(),
                 hex::encode(Sha256::digest(&body))
             );
-            Job::Unreadable { scheme, source, reason, received_at_ms }
+            Job::Unreadable {
+                scheme,
+                source,
+                reason,
+                received_at_ms,
+            }
         }
     };
     let (reply, answer) = oneshot::channel();
-    shared.jobs.send(WriteRequest { job, reply }).map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+    shared
+        .jobs
+        .send(WriteRequest { job, reply })
+        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
     match tokio::time::timeout(COMMIT_TIMEOUT, answer).await {
         Ok(Ok(Ok(_written))) => {
             let mut response = Response::new(Full::new(Bytes::from_static(b"{\"received\":true}")));
-            response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                "content-type",
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
             Ok(response)
         }
         // Not committed: a 5xx makes the platform retry, which is the at-least-once half.
@@ -400,7 +517,13 @@ fn write_batch(store: &mut Store, batch: &[WriteRequest]) -> StoreResult<Vec<Wri
     let mut outcomes = Vec::with_capacity(batch.len());
     for request in batch {
         let written = match &request.job {
-            Job::Event { scheme, source, event, payload, received_at_ms } => {
+            Job::Event {
+                scheme,
+                source,
+                event,
+                payload,
+                received_at_ms,
+            } => {
                 let outcome = tx.record_webhook_delivery(&NewWebhookDelivery {
                     source,
                     scheme: scheme.as_str(),
@@ -413,10 +536,16 @@ fn write_batch(store: &mut Store, batch: &[WriteRequest]) -> StoreResult<Vec<Wri
                 })?;
                 match outcome {
                     WebhookDeliveryOutcome::Stored { .. } => Written::Stored,
-                    WebhookDeliveryOutcome::AlreadyKnown { .. } | WebhookDeliveryOutcome::Duplicate => Written::Duplicate,
+                    WebhookDeliveryOutcome::AlreadyKnown { .. }
+                    | WebhookDeliveryOutcome::Duplicate => Written::Duplicate,
                 }
             }
-            Job::Unreadable { scheme, source, reason, received_at_ms } => {
+            Job::Unreadable {
+                scheme,
+                source,
+                reason,
+                received_at_ms,
+            } => {
                 tx.insert_dead_letter(&NewDeadLetter {
                     source: source.clone(),
                     stream: "webhook".to_owned(),
@@ -434,7 +563,11 @@ fn write_batch(store: &mut Store, batch: &[WriteRequest]) -> StoreResult<Vec<Wri
     Ok(outcomes)
 }
 
-fn normalizer_loop(mut store: Store, wake: std_mpsc::Receiver<()>, events: broadcast::Sender<RealtimeEvent>) {
+fn normalizer_loop(
+    mut store: Store,
+    wake: std_mpsc::Receiver<()>,
+    events: broadcast::Sender<RealtimeEvent>,
+) {
     loop {
         let disconnected = match wake.recv_timeout(Duration::from_secs(1)) {
             Ok(()) | Err(std_mpsc::RecvTimeoutError::Timeout) => false,

@@ -86,7 +86,9 @@ pub fn verify(
         return Err(Rejection::Unauthorized);
     }
     match scheme {
-        Scheme::Stripe => verify_stripe(headers.stripe_signature, body, secrets, now_s, tolerance_s),
+        Scheme::Stripe => {
+            verify_stripe(headers.stripe_signature, body, secrets, now_s, tolerance_s)
+        }
         Scheme::Dub => {
             let signature = headers.dub_signature.ok_or(Rejection::Unauthorized)?;
             let expected = decode_hex(signature.trim())?;
@@ -108,12 +110,22 @@ pub fn verify(
             for secret in secrets {
                 matched |= secret.expose().as_bytes().ct_eq(token.as_bytes());
             }
-            if bool::from(matched) { Ok(()) } else { Err(Rejection::Unauthorized) }
+            if bool::from(matched) {
+                Ok(())
+            } else {
+                Err(Rejection::Unauthorized)
+            }
         }
     }
 }
 
-fn verify_stripe(header: Option<&str>, body: &[u8], secrets: &[Secret], now_s: i64, tolerance_s: i64) -> Result<(), Rejection> {
+fn verify_stripe(
+    header: Option<&str>,
+    body: &[u8],
+    secrets: &[Secret],
+    now_s: i64,
+    tolerance_s: i64,
+) -> Result<(), Rejection> {
     let header = header.ok_or(Rejection::Unauthorized)?;
     let mut timestamp = None;
     let mut signatures = Vec::new();
@@ -136,10 +148,16 @@ fn verify_stripe(header: Option<&str>, body: &[u8], secrets: &[Secret], now_s: i
     }
     let mut ok = false;
     for signature in signatures {
-        let Ok(expected) = decode_hex(signature) else { continue };
+        let Ok(expected) = decode_hex(signature) else {
+            continue;
+        };
         ok |= any_secret_signs(secrets, &[timestamp.as_bytes(), b".", body], &expected).is_ok();
     }
-    if ok { Ok(()) } else { Err(Rejection::Unauthorized) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::Unauthorized)
+    }
 }
 
 fn check_tolerance(t: i64, now_s: i64, tolerance_s: i64) -> Result<(), Rejection> {
@@ -159,19 +177,25 @@ fn decode_hex(text: &str) -> Result<Vec<u8>, Rejection> {
 fn any_secret_signs(secrets: &[Secret], parts: &[&[u8]], expected: &[u8]) -> Result<(), Rejection> {
     let mut ok = false;
     for secret in secrets {
-        let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes keys of any length");
+        let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
+            .expect("HMAC takes keys of any length");
         for part in parts {
             mac.update(part);
         }
         ok |= mac.verify_slice(expected).is_ok();
     }
-    if ok { Ok(()) } else { Err(Rejection::Unauthorized) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::Unauthorized)
+    }
 }
 
 /// The hex HMAC-SHA256 of `parts` under `secret`: what a sender computes. Used by the tests,
 /// the load benchmark, and anyone writing a sender for the generic scheme.
 pub fn sign_hex(secret: &str, parts: &[&[u8]]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     for part in parts {
         mac.update(part);
     }
@@ -181,7 +205,10 @@ pub fn sign_hex(secret: &str, parts: &[&[u8]]) -> String {
 /// A `Stripe-Signature` header value for `body` at `t` (Unix seconds) under `secret`.
 pub fn stripe_signature_header(secret: &str, t: i64, body: &[u8]) -> String {
     let t_text = t.to_string();
-    format!("t={t_text},v1={}", sign_hex(secret, &[t_text.as_bytes(), b".", body]))
+    format!(
+        "t={t_text},v1={}",
+        sign_hex(secret, &[t_text.as_bytes(), b".", body])
+    )
 }
 
 #[cfg(test)]
@@ -198,38 +225,192 @@ mod tests {
     fn stripe_accepts_a_fresh_signature_under_any_rotated_secret() {
         let body = br#"{"id":"evt_1"}"#;
         let header = stripe_signature_header("whsec_new", NOW - 10, body);
-        let h = SignatureHeaders { stripe_signature: Some(&header), ..Default::default() };
-        assert_eq!(verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_old", "whsec_new"]), NOW, 300), Ok(()));
-        assert_eq!(verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_old"]), NOW, 300), Err(Rejection::Unauthorized));
+        let h = SignatureHeaders {
+            stripe_signature: Some(&header),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                body,
+                &secrets(&["whsec_old", "whsec_new"]),
+                NOW,
+                300
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                body,
+                &secrets(&["whsec_old"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
         // A stale timestamp is refused even with a correct signature.
         let stale = stripe_signature_header("whsec_new", NOW - 301, body);
-        let h = SignatureHeaders { stripe_signature: Some(&stale), ..Default::default() };
-        assert_eq!(verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_new"]), NOW, 300), Err(Rejection::Unauthorized));
+        let h = SignatureHeaders {
+            stripe_signature: Some(&stale),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                body,
+                &secrets(&["whsec_new"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
         // A changed body is refused.
-        let h = SignatureHeaders { stripe_signature: Some(&header), ..Default::default() };
-        assert_eq!(verify(Scheme::Stripe, &h, None, b"{}", &secrets(&["whsec_new"]), NOW, 300), Err(Rejection::Unauthorized));
-        let h = SignatureHeaders { stripe_signature: Some("garbage"), ..Default::default() };
-        assert_eq!(verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_new"]), NOW, 300), Err(Rejection::BadRequest));
+        let h = SignatureHeaders {
+            stripe_signature: Some(&header),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                b"{}",
+                &secrets(&["whsec_new"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
+        let h = SignatureHeaders {
+            stripe_signature: Some("garbage"),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                body,
+                &secrets(&["whsec_new"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::BadRequest)
+        );
     }
 
     #[test]
     fn dub_generic_and_postback_check_their_own_fields() {
         let body = br#"{"id":"evt_1"}"#;
         let sig = sign_hex("dubsecret", &[body]);
-        let h = SignatureHeaders { dub_signature: Some(&sig), ..Default::default() };
-        assert_eq!(verify(Scheme::Dub, &h, None, body, &secrets(&["dubsecret"]), NOW, 300), Ok(()));
-        assert_eq!(verify(Scheme::Dub, &h, None, b"x", &secrets(&["dubsecret"]), NOW, 300), Err(Rejection::Unauthorized));
+        let h = SignatureHeaders {
+            dub_signature: Some(&sig),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Dub,
+                &h,
+                None,
+                body,
+                &secrets(&["dubsecret"]),
+                NOW,
+                300
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                Scheme::Dub,
+                &h,
+                None,
+                b"x",
+                &secrets(&["dubsecret"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
 
         let ts = (NOW - 5).to_string();
         let sig = format!("sha256={}", sign_hex("gen", &[ts.as_bytes(), b".", body]));
-        let h = SignatureHeaders { x_signature: Some(&sig), x_timestamp: Some(&ts), ..Default::default() };
-        assert_eq!(verify(Scheme::Generic, &h, None, body, &secrets(&["gen"]), NOW, 300), Ok(()));
-        assert_eq!(verify(Scheme::Generic, &h, None, body, &secrets(&["gen"]), NOW + 400, 300), Err(Rejection::Unauthorized));
+        let h = SignatureHeaders {
+            x_signature: Some(&sig),
+            x_timestamp: Some(&ts),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Generic,
+                &h,
+                None,
+                body,
+                &secrets(&["gen"]),
+                NOW,
+                300
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                Scheme::Generic,
+                &h,
+                None,
+                body,
+                &secrets(&["gen"]),
+                NOW + 400,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
 
         let h = SignatureHeaders::default();
-        assert_eq!(verify(Scheme::Postback, &h, Some("tok-2"), b"", &secrets(&["tok-1", "tok-2"]), NOW, 300), Ok(()));
-        assert_eq!(verify(Scheme::Postback, &h, Some("tok-3"), b"", &secrets(&["tok-1", "tok-2"]), NOW, 300), Err(Rejection::Unauthorized));
-        assert_eq!(verify(Scheme::Postback, &h, None, b"", &secrets(&["tok-1"]), NOW, 300), Err(Rejection::Unauthorized));
-        assert_eq!(verify(Scheme::Postback, &h, Some("tok-1"), b"", &[], NOW, 300), Err(Rejection::Unauthorized));
+        assert_eq!(
+            verify(
+                Scheme::Postback,
+                &h,
+                Some("tok-2"),
+                b"",
+                &secrets(&["tok-1", "tok-2"]),
+                NOW,
+                300
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                Scheme::Postback,
+                &h,
+                Some("tok-3"),
+                b"",
+                &secrets(&["tok-1", "tok-2"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
+        assert_eq!(
+            verify(
+                Scheme::Postback,
+                &h,
+                None,
+                b"",
+                &secrets(&["tok-1"]),
+                NOW,
+                300
+            ),
+            Err(Rejection::Unauthorized)
+        );
+        assert_eq!(
+            verify(Scheme::Postback, &h, Some("tok-1"), b"", &[], NOW, 300),
+            Err(Rejection::Unauthorized)
+        );
     }
 }

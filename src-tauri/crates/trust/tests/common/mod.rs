@@ -3,14 +3,20 @@
 #![allow(dead_code)]
 
 use lookback_store::{
-    IdentityKeys, IdentityLink, IdentityKey, IdentityKeyType, NewRawEvent, Order, Store, Touch,
+    IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, NewRawEvent, Order, Store, Touch,
 };
 
 pub const DAY_MS: i64 = 86_400_000;
 /// 2026-03-10T00:00:00Z.
 pub const T0: i64 = 1_773_100_800_000;
 
-pub fn touch(id: &str, at_ms: i64, creator: Option<&str>, keys: IdentityKeys, click: Option<&str>) -> Touch {
+pub fn touch(
+    id: &str,
+    at_ms: i64,
+    creator: Option<&str>,
+    keys: IdentityKeys,
+    click: Option<&str>,
+) -> Touch {
     Touch {
         touch_id: id.into(),
         source: "dub".into(),
@@ -27,7 +33,14 @@ pub fn touch(id: &str, at_ms: i64, creator: Option<&str>, keys: IdentityKeys, cl
     }
 }
 
-pub fn order(id: &str, at_ms: i64, gross: i64, currency: &str, keys: IdentityKeys, click: Option<&str>) -> Order {
+pub fn order(
+    id: &str,
+    at_ms: i64,
+    gross: i64,
+    currency: &str,
+    keys: IdentityKeys,
+    click: Option<&str>,
+) -> Order {
     Order {
         order_id: id.into(),
         source: "stripe".into(),
@@ -42,7 +55,10 @@ pub fn order(id: &str, at_ms: i64, gross: i64, currency: &str, keys: IdentityKey
 }
 
 pub fn customer(id: &str) -> IdentityKeys {
-    IdentityKeys { customer_id: Some(id.into()), ..IdentityKeys::default() }
+    IdentityKeys {
+        customer_id: Some(id.into()),
+        ..IdentityKeys::default()
+    }
 }
 
 pub fn link(a: (IdentityKeyType, &str), b: (IdentityKeyType, &str)) -> IdentityLink {
@@ -54,7 +70,14 @@ pub fn link(a: (IdentityKeyType, &str), b: (IdentityKeyType, &str)) -> IdentityL
     }
 }
 
-pub fn raw(store: &mut Store, source: &str, stream: &str, id: &str, payload: &str, at_ms: i64) -> i64 {
+pub fn raw(
+    store: &mut Store,
+    source: &str,
+    stream: &str,
+    id: &str,
+    payload: &str,
+    at_ms: i64,
+) -> i64 {
     let mut tx = store.begin().unwrap();
     let outcome = tx
         .insert_raw_event(&NewRawEvent {
