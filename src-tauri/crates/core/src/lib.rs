@@ -13,6 +13,7 @@
 //! - [`fx`]: exact decimal exchange rates and currency conversion with one rounding.
 //! - [`time`]: RFC 3339 instants, IANA zones, day/week/month buckets.
 //! - [`identity`]: email normalization and hashing, identity key types, the union–find graph.
+//! - [`pii`]: data minimization of raw payloads (e-mails hashed, other personal fields redacted).
 //! - [`journey`]: resolving who touched what before each order, and the non-converting paths.
 //! - [`attribution`]: the eight models and the credits they produce.
 //! - [`settlement`]: provisional vs settled orders, and net revenue.
@@ -23,6 +24,7 @@ pub mod fx;
 pub mod identity;
 pub mod journey;
 pub mod money;
+pub mod pii;
 pub mod settlement;
 pub mod time;
 

@@ -31,6 +31,10 @@ pub(crate) struct Columns {
     pub identity: Vec<(&'static str, usize)>,
     /// The columns the format does not use, whose values only travel in the payload.
     pub extra: Vec<usize>,
+    /// The extra columns that hold personal data (`lookback_core::pii::is_pii_key`, and a
+    /// buyer's `name` in orders and refunds): redacted in the payload unless the workspace
+    /// keeps raw PII, in which case the importer empties this list.
+    pub personal: Vec<usize>,
     /// The kind-specific columns.
     pub kind: KindColumns,
 }
@@ -267,8 +271,17 @@ impl Columns {
             .collect();
         payload_keys.sort();
         let known = known_columns(kind);
-        let extra = (0..names.len())
+        let extra: Vec<usize> = (0..names.len())
             .filter(|&i| Some(i) != email && !known.contains(&names[i].as_str()))
+            .collect();
+        let buyer_name = matches!(kind, ImportKind::Orders | ImportKind::Refunds);
+        let personal = extra
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let name = names[i].as_str();
+                lookback_core::pii::is_pii_key(name) || (buyer_name && name == "name")
+            })
             .collect();
         Ok(Columns {
             width: names.len(),
@@ -276,6 +289,7 @@ impl Columns {
             email,
             identity,
             extra,
+            personal,
             kind: kind_columns,
         })
     }

@@ -135,7 +135,10 @@ pub fn import_csv_reader<R: Read>(
             file: file.to_owned(),
             detail: "it is not valid UTF-8".to_owned(),
         })?;
-    let columns = Columns::resolve(kind, file, &header)?;
+    let mut columns = Columns::resolve(kind, file, &header)?;
+    if store.store_raw_pii()? {
+        columns.personal.clear();
+    }
 
     // Reads happen before the write transaction, which holds the store exclusively.
     let default_timezone = if kind == ImportKind::Spend {

@@ -24,9 +24,7 @@ use crate::columns::{
 /// The `source` of every canonical row and raw event written by a CSV import.
 pub(crate) const SOURCE: &str = "csv";
 
-/// What replaces an email that is not a valid address in a payload: the value may still be
-/// personal data, so it is not stored even in a dead letter. `FILE:LINE` finds it in the file.
-pub(crate) const WITHHELD: &str = "(withheld: not a valid email address)";
+pub(crate) use lookback_core::pii::{REDACTED, WITHHELD};
 
 /// Refund statuses the store understands (see `COUNTED_ADJUSTMENT`).
 const REFUND_STATUSES: [&str; 5] = ["succeeded", "pending", "failed", "canceled", "cancelled"];
@@ -87,6 +85,12 @@ pub(crate) fn protect_pii(columns: &Columns, fields: &[&str], misaligned: bool) 
         (0..fields.len()).for_each(|i| scrub(i, &mut pii));
     } else {
         columns.extra.iter().for_each(|&i| scrub(i, &mut pii));
+    }
+    for &index in &columns.personal {
+        let already = pii.overrides.iter().any(|(i, _)| *i == index);
+        if !already && !field(fields, index).is_empty() {
+            pii.overrides.push((index, REDACTED.to_owned()));
+        }
     }
     if let Some(index) = columns.email {
         let value = field(fields, index);

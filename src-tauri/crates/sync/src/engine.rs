@@ -36,7 +36,7 @@ use crate::progress::{
 use crate::registry::connector_for_kind;
 use crate::secret::Secret;
 use crate::transport::{FetchCost, FetchFailure, Fetched, RetryPolicy, Transport};
-use crate::{SyncError, SyncResult, pii};
+use crate::{SyncError, SyncResult};
 
 /// Where page-level dead letters' locations begin; they are resolved automatically once a
 /// later sync of the same stream completes.
@@ -261,6 +261,7 @@ async fn sync_stream(
         outcome,
     };
     let checkpoint = store.checkpoint(&context.source_id, stream)?;
+    let keep_raw_pii = store.store_raw_pii()?;
     let Some(first) = connector.start_position(
         context,
         stream,
@@ -277,6 +278,7 @@ async fn sync_stream(
         Arc::clone(transport),
         stream,
         first,
+        keep_raw_pii,
         cancel.clone(),
         sender,
     ));
@@ -399,6 +401,7 @@ async fn fetch_stream(
     transport: Arc<Transport>,
     stream: &'static str,
     first: String,
+    keep_raw_pii: bool,
     cancel: CancelToken,
     sender: mpsc::Sender<FetcherMessage>,
 ) {
@@ -539,7 +542,9 @@ async fn fetch_stream(
             .records
             .into_iter()
             .map(|mut record| {
-                pii::hash_emails(&mut record.payload);
+                // Minimized before normalizing, so a payload re-read from raw_events (a replay)
+                // normalizes exactly as this one does.
+                lookback_core::pii::minimize(&mut record.payload, keep_raw_pii);
                 let normalized = connector.normalize(&context, stream, &record.payload);
                 let payload = record.payload.to_string();
                 let payload_sha256 = payload_sha256(&payload);

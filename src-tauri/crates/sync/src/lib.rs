@@ -9,7 +9,6 @@
 //! - `transport`: reqwest client, credential attachment, token bucket, full-jitter retries.
 //! - [`rate_limit`]: the token bucket and the backoff formula.
 //! - [`progress`]: [`SyncEvent`], the summaries and the [`CancelToken`].
-//! - [`pii`]: e-mail hashing applied to every payload before it is stored.
 //! - [`fields`]: reading JSON fields with reasons a person can act on.
 //! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
 //! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
@@ -34,7 +33,6 @@ mod error;
 pub mod fields;
 pub mod health;
 pub mod outbound;
-pub mod pii;
 pub mod progress;
 pub mod rate_limit;
 pub mod registry;

@@ -5,7 +5,7 @@
 //! Code map:
 //! - `integrity`: opening with an integrity verdict (sound, or damaged and read-only),
 //!   `backup` and `restore`.
-//! - `privacy`: [`redact_payload`], erasing a person by any key, the retention purge.
+//! - `privacy`: erasing a person by any key, the retention purge.
 //! - `reconcile`: the per-source, per-day reconciliation report with its gaps explained, the
 //!   credit conservation check, run-to-run diffs and duplicate counts.
 //! - `health`: ok / stale / failing per source.
@@ -27,9 +27,7 @@ pub mod reconcile;
 pub use error::{TrustError, TrustResult};
 pub use health::{HealthPolicy, HealthState, SourceHealthState, source_health_states};
 pub use integrity::{IntegrityVerdict, OpenedWorkspace, backup, open_checked, restore};
-pub use privacy::{
-    ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads, redact_payload,
-};
+pub use privacy::{ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads};
 pub use reconcile::{
     ConservationReport, CreatorMove, DuplicateCounts, GapCause, ReconcileOptions, Reconciliation,
     ReconciliationRow, check_conservation, diff_runs, duplicate_counts, reconcile,

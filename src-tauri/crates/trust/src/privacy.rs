@@ -1,135 +1,16 @@
-//! Privacy controls: redacting PII fields out of raw payloads, erasing a person by any key,
-//! and the retention purge of old raw payloads.
+//! Privacy controls: erasing a person by any key, and the retention purge of old raw payloads.
 //!
-//! E-mail addresses are hashed at ingest by lookback-sync (`pii::hash_emails`); this module
-//! covers the rest of the PII in payloads (names, phones, IPs, user agents, addresses) and the
-//! rights a person has over what is stored about them.
+//! What is kept of a person at ingest is decided by `lookback_core::pii::minimize` (e-mails
+//! hashed, other personal fields redacted unless the workspace opted in); this module covers
+//! the rights a person has over what is stored about them.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
 use lookback_store::{ErasureCounts, ErasureRequest, IdentityKey, IdentityKeyType, Store};
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::{TrustError, TrustResult};
-
-/// What replaces a redacted value: a string, so the payload's shape (and any normalizer that
-/// only checks a field's presence) is kept.
-pub const REDACTED: &str = "[redacted]";
-
-/// Keys whose values are PII wherever they appear.
-const PII_KEYS: &[&str] = &[
-    "first_name",
-    "last_name",
-    "full_name",
-    "firstname",
-    "lastname",
-    "given_name",
-    "family_name",
-    "phone",
-    "phone_number",
-    "mobile",
-    "telephone",
-    "ip",
-    "ip_address",
-    "browser_ip",
-    "client_ip",
-    "remote_ip",
-    "user_agent",
-    "useragent",
-    "client_user_agent",
-];
-
-/// Objects that describe a person, inside which a bare `name` is that person's name. Outside
-/// them `name` is a campaign's, product's or creator's name, which normalizers need, so it is
-/// kept: redacting it would make reprocessing from raw events lose campaign names.
-const PERSON_CONTAINERS: &[&str] = &[
-    "customer",
-    "billing_address",
-    "shipping_address",
-    "billing_details",
-    "shipping",
-    "shipping_details",
-    "customer_details",
-    "buyer",
-    "contact",
-    "user",
-    "default_address",
-    "address",
-    "addresses",
-];
-
-fn is_pii_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    PII_KEYS.contains(&key.as_str())
-        || key.starts_with("address")
-        || key == "street"
-        || key == "zip"
-        || key == "postal_code"
-}
-
-/// Returns `payload` with every PII field's value replaced by [`REDACTED`], at any depth:
-/// names (`first_name`, `last_name`, and `name` inside a customer/address object), phones, IPs
-/// (`ip`, `browser_ip`, ...), full user agents and address fields (`address*`, `street`, `zip`,
-/// `postal_code`). `null` stays `null`. A pure function, so the ingest path can call it on
-/// every payload before `insert_raw_event` unless the workspace opted in to raw PII
-/// (`Store::store_raw_pii`). E-mails are not touched here: sync hashes them first.
-pub fn redact_payload(payload: Value) -> Value {
-    redact(payload, false)
-}
-
-fn redact(value: Value, in_person: bool) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut out = Map::with_capacity(map.len());
-            for (key, nested) in map {
-                let lower = key.to_ascii_lowercase();
-                let pii = is_pii_key(&lower) || (in_person && lower == "name");
-                let redacted = if pii && !nested.is_null() {
-                    if nested.is_object() || nested.is_array() {
-                        // A whole address object: redact inside it, keeping its shape.
-                        redact_all(nested)
-                    } else {
-                        Value::String(REDACTED.to_string())
-                    }
-                } else {
-                    redact(nested, PERSON_CONTAINERS.contains(&lower.as_str()))
-                };
-                out.insert(key, redacted);
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| redact(v, in_person)).collect())
-        }
-        other => other,
-    }
-}
-
-fn redact_all(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, redact_all(v))).collect())
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(redact_all).collect()),
-        Value::Null => Value::Null,
-        _ => Value::String(REDACTED.to_string()),
-    }
-}
-
-/// The hook for the raw-event insert path: the payload text to store, redacted unless the
-/// workspace opted in. Text that is not JSON is returned unchanged (a CSV line is stored as
-/// the import read it; its columns are already canonical and e-mails hashed).
-pub fn payload_to_store(payload: &str, store_raw_pii: bool) -> String {
-    if store_raw_pii {
-        return payload.to_string();
-    }
-    match serde_json::from_str::<Value>(payload) {
-        Ok(value) => redact_payload(value).to_string(),
-        Err(_) => payload.to_string(),
-    }
-}
 
 /// The key an erasure request names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,53 +195,4 @@ pub fn purge_raw_payloads(store: &mut Store, now_ms: i64) -> TrustResult<PurgeSu
         cutoff_ms,
         purged,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn pii_fields_are_redacted_at_any_depth_and_business_names_kept() {
-        let payload = json!({
-            "id": "o1", "name": "#1001", "browser_ip": "203.0.113.9",
-            "client_details": {"user_agent": "Mozilla/5.0 (X11; Linux x86_64)"},
-            "customer": {"id": 7, "first_name": "Ann", "last_name": "Lee", "name": "Ann Lee", "phone": "+1 555 0100"},
-            "shipping_address": {"address1": "1 Main St", "zip": "90210", "name": "Ann Lee", "country": "US"},
-            "line_items": [{"name": "T-shirt", "price": "10.00"}],
-            "campaign": {"name": "Spring"},
-            "phone": null
-        });
-        let out = redact_payload(payload);
-        let text = out.to_string();
-        for secret in [
-            "203.0.113.9",
-            "Mozilla",
-            "Ann",
-            "Lee",
-            "555",
-            "Main St",
-            "90210",
-        ] {
-            assert!(!text.contains(secret), "{secret} survived: {text}");
-        }
-        assert_eq!(out["name"], "#1001");
-        assert_eq!(out["line_items"][0]["name"], "T-shirt");
-        assert_eq!(out["campaign"]["name"], "Spring");
-        assert_eq!(out["customer"]["id"], 7);
-        assert_eq!(out["shipping_address"]["country"], "US");
-        assert!(out["phone"].is_null());
-    }
-
-    #[test]
-    fn opting_in_keeps_the_payload_verbatim() {
-        let raw = r#"{"first_name":"Ann"}"#;
-        assert_eq!(payload_to_store(raw, true), raw);
-        assert_eq!(
-            payload_to_store(raw, false),
-            r#"{"first_name":"[redacted]"}"#
-        );
-        assert_eq!(payload_to_store("a,b,c", false), "a,b,c");
-    }
 }

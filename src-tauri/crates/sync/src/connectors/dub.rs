@@ -550,7 +550,7 @@ fn email_hash(customer: &Map<String, Value>) -> Option<String> {
     customer
         .get("email_sha256")
         .and_then(Value::as_str)
-        .filter(|h| *h != crate::pii::WITHHELD)
+        .filter(|h| *h != lookback_core::pii::WITHHELD)
         .map(str::to_owned)
 }
 

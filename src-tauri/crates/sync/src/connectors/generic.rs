@@ -295,7 +295,8 @@ fn amount(record: &Map<String, Value>) -> Result<(i64, String), RecordProblem> {
 
 /// The person keys of an event; the e-mail arrives hashed (see `crate::pii`).
 fn identity_keys(record: &Map<String, Value>) -> Result<IdentityKeys, RecordProblem> {
-    let email_sha256 = optional_str(record, "email_sha256")?.filter(|h| *h != crate::pii::WITHHELD);
+    let email_sha256 =
+        optional_str(record, "email_sha256")?.filter(|h| *h != lookback_core::pii::WITHHELD);
     Ok(IdentityKeys {
         person_id: owned(optional_str(record, "person_id")?),
         anonymous_id: owned(optional_str(record, "anonymous_id")?),

@@ -506,7 +506,7 @@ fn normalize_referral(
     let email_sha256 = customer
         .and_then(|c| c.get("email_sha256"))
         .and_then(Value::as_str)
-        .filter(|h| *h != crate::pii::WITHHELD)
+        .filter(|h| *h != lookback_core::pii::WITHHELD)
         .map(str::to_owned);
     // The Stripe customer id, which is what the Stripe connector stores as customer_id.
     let customer_id = optional_str(record, "stripe_customer_id")?

@@ -577,7 +577,7 @@ impl Connector for ShopifyConnector {
                     .and_then(|c| c.get("email_sha256"))
                     .and_then(Value::as_str)
             })
-            .filter(|h| *h != crate::pii::WITHHELD)
+            .filter(|h| *h != lookback_core::pii::WITHHELD)
             .map(str::to_owned);
         let customer_id = match customer {
             Some(customer) => id_text(customer, "id")

@@ -550,7 +550,7 @@ fn normalize_charge(
         .and_then(|b| b.get("email_sha256"))
         .and_then(Value::as_str)
         .or_else(|| record.get("receipt_email_sha256").and_then(Value::as_str))
-        .filter(|h| *h != crate::pii::WITHHELD)
+        .filter(|h| *h != lookback_core::pii::WITHHELD)
         .map(str::to_owned);
     let person_id = metadata
         .and_then(|m| m.get("person_id"))

@@ -4,14 +4,14 @@
 //! sale and a polled sale land in the same canonical rows, and a poll that later reads the
 //! same object finds it as a duplicate in `raw_events`.
 //!
-//! Pure: no clock, no IO. E-mail addresses are hashed here ([`crate::pii`]) before anything is
-//! stored.
+//! Pure: no clock, no IO. The payload is minimized here (`lookback_core::pii::minimize`:
+//! e-mails hashed, other personal fields redacted unless the workspace keeps them) before
+//! anything is stored.
 
 use serde_json::{Map, Value};
 
 use super::verify::Scheme;
 use crate::connectors::{dub, generic, stripe};
-use crate::pii;
 
 /// The stream of a Stripe event type this normalizer does not turn into rows (it is kept in
 /// `raw_events` all the same).
@@ -34,12 +34,14 @@ pub struct Unreadable {
 }
 
 /// Extracts the event of a delivery. `query` holds the postback's parameters (without the
-/// token) and is ignored by the other schemes.
+/// token) and is ignored by the other schemes; `keep_raw_pii` is the workspace's
+/// `store_raw_pii` setting.
 pub fn extract(
     scheme: Scheme,
     body: &[u8],
     query: &[(String, String)],
     content_type: Option<&str>,
+    keep_raw_pii: bool,
 ) -> Result<ExtractedEvent, Unreadable> {
     let mut extracted = match scheme {
         Scheme::Stripe => stripe_event(parse_json(body)?),
@@ -47,7 +49,7 @@ pub fn extract(
         Scheme::Generic => generic_event(parse_json(body)?),
         Scheme::Postback => postback_event(body, query, content_type),
     }?;
-    pii::hash_emails(&mut extracted.payload);
+    lookback_core::pii::minimize(&mut extracted.payload, keep_raw_pii);
     Ok(extracted)
 }
 
@@ -229,8 +231,28 @@ mod tests {
 
     #[test]
     fn a_stripe_charge_event_is_stored_as_the_polled_charge() {
-        let body = json!({"id":"evt_1","type":"charge.succeeded","data":{"object":{"id":"ch_1","receipt_email":"a@b.co"}}});
-        let e = extract(Scheme::Stripe, body.to_string().as_bytes(), &[], None).unwrap();
+        let body = json!({"id":"evt_1","type":"charge.succeeded","data":{"object":{"id":"ch_1","receipt_email":"a@b.co",
+                          "billing_details":{"name":"Ann Lee","phone":"+1 555 0100"}}}});
+        let e = extract(
+            Scheme::Stripe,
+            body.to_string().as_bytes(),
+            &[],
+            None,
+            false,
+        )
+        .unwrap();
+        let kept = extract(Scheme::Stripe, body.to_string().as_bytes(), &[], None, true).unwrap();
+        assert!(
+            !e.payload.to_string().contains("Ann Lee") && !e.payload.to_string().contains("555")
+        );
+        assert!(
+            kept.payload.to_string().contains("Ann Lee"),
+            "a workspace that opted in keeps names"
+        );
+        assert!(
+            !kept.payload.to_string().contains("a@b.co"),
+            "e-mails are hashed either way"
+        );
         assert_eq!(
             (
                 e.event_id.as_str(),
@@ -246,7 +268,7 @@ mod tests {
     fn a_dub_sale_takes_the_events_api_shape() {
         let body = json!({"id":"evt_9","event":"sale.created","createdAt":"2026-03-01T00:00:00Z",
                           "data":{"sale":{"amount":1200,"currency":"usd","invoiceId":"in_1"}}});
-        let e = extract(Scheme::Dub, body.to_string().as_bytes(), &[], None).unwrap();
+        let e = extract(Scheme::Dub, body.to_string().as_bytes(), &[], None, false).unwrap();
         assert_eq!(
             (e.stream.as_str(), e.external_id.as_str()),
             ("sales", "in_1")
@@ -257,13 +279,13 @@ mod tests {
 
     #[test]
     fn unreadable_bodies_and_postbacks() {
-        assert!(extract(Scheme::Generic, b"not json", &[], None).is_err());
-        assert!(extract(Scheme::Generic, b"{\"x\":1}", &[], None).is_err());
+        assert!(extract(Scheme::Generic, b"not json", &[], None, false).is_err());
+        assert!(extract(Scheme::Generic, b"{\"x\":1}", &[], None, false).is_err());
         let q = vec![
             ("event_id".to_owned(), "pb1".to_owned()),
             ("amount".to_owned(), "12.50".to_owned()),
         ];
-        let e = extract(Scheme::Postback, b"", &q, None).unwrap();
+        let e = extract(Scheme::Postback, b"", &q, None, false).unwrap();
         assert_eq!(e.event_id, "pb1");
         assert_eq!(e.payload["amount"], json!("12.50"));
         let e = extract(
@@ -271,6 +293,7 @@ mod tests {
             b"event_id=pb2&token=t&currency=USD",
             &[],
             Some("application/x-www-form-urlencoded"),
+            false,
         )
         .unwrap();
         assert_eq!(e.event_id, "pb2");

@@ -137,6 +137,8 @@ struct Shared {
     secrets: SecretMap,
     tolerance_s: i64,
     max_body_bytes: usize,
+    /// The workspace's `store_raw_pii` setting, read when the receiver starts.
+    keep_raw_pii: bool,
 }
 
 /// A receiver that is running. Drop it or call [`RunningReceiver::shutdown`] to stop.
@@ -215,6 +217,7 @@ pub async fn start_receiver(
     config: ReceiverConfig,
 ) -> Result<RunningReceiver, WebhookError> {
     let writer_store = Store::open(store_path)?;
+    let keep_raw_pii = writer_store.store_raw_pii()?;
     let normalizer_store = Store::open(store_path)?;
     let listener = TcpListener::bind(config.bind)
         .await
@@ -248,6 +251,7 @@ pub async fn start_receiver(
         secrets: Arc::clone(&config.secrets),
         tolerance_s: config.tolerance.as_secs() as i64,
         max_body_bytes: config.max_body_bytes,
+        keep_raw_pii,
     });
     let (stop, stop_receiver) = oneshot::channel();
     let accept = tokio::spawn(accept_loop(listener, shared, stop_receiver));
@@ -421,7 +425,13 @@ async fn handle_inner(
     })?;
 
     // Parsing and hashing happen here, on the connection's task, so the writer only writes.
-    let job = match extract(scheme, &body, &query, content_type.as_deref()) {
+    let job = match extract(
+        scheme,
+        &body,
+        &query,
+        content_type.as_deref(),
+        shared.keep_raw_pii,
+    ) {
         Ok(event) => {
             let payload = event.payload.to_string();
             Job::Event {

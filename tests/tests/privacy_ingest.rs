@@ -1,0 +1,164 @@
+//! Data minimization at ingest: names, phones, IPs and user agents of buyers never reach
+//! `raw_events` (nor the file's bytes) unless the workspace opts in with
+//! `lookback privacy settings --store-raw-pii on`; e-mails are hashed either way. Checked on
+//! the CSV import path and on an API sync (Shopify and Stripe mocks, whose records carry a
+//! buyer's name).
+
+use std::sync::Arc;
+
+use lookback_tests::mock::MockServer;
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, count, file_contains, run_sync, workspace_with_source,
+};
+use lookback_tests::mock::shopify::ShopifyApi;
+use lookback_tests::mock::stripe::StripeApi;
+use lookback_tests::{TestHome, open_sqlite, query_i64};
+
+const ORDERS_CSV: &str = "order_id,occurred_at,amount,currency,customer_id,email,name,phone,ip,user_agent,gift_note\n\
+o1,2026-03-01T10:00:00Z,12.50,USD,c1,ann@example.com,Annabel Leeward,+1 555 0199,203.0.113.77,Mozilla/5.0 (Zorblax),thanks\n\
+o2,2026-03-02T10:00:00Z,8.00,USD,c2,bob@example.com,Bobby Tablesworth,,198.51.100.23,,\n";
+
+fn payload(db: &str, order_id: &str) -> String {
+    open_sqlite(std::path::Path::new(db))
+        .query_row(
+            "SELECT payload FROM raw_events WHERE stream = 'orders' AND external_id = ?1",
+            [order_id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn csv_import_redacts_personal_columns_unless_the_workspace_keeps_them() {
+    let home = TestHome::new();
+    let db = home.path("w.lookback").to_str().unwrap().to_owned();
+    let csv = home.path("orders.csv");
+    std::fs::write(&csv, ORDERS_CSV).unwrap();
+    home.lookback_ok(&["--db", &db, "init"]);
+    home.lookback_ok(&["--db", &db, "import", "orders", csv.to_str().unwrap()]);
+
+    let first = payload(&db, "o1");
+    for personal in [
+        "Annabel",
+        "555 0199",
+        "203.0.113.77",
+        "Zorblax",
+        "ann@example.com",
+    ] {
+        assert!(!first.contains(personal), "{personal} stored in {first}");
+    }
+    assert!(first.contains("\"name\":\"[redacted]\""), "{first}");
+    assert!(
+        first.contains("\"gift_note\":\"thanks\""),
+        "other extra columns are kept: {first}"
+    );
+    assert!(first.contains("\"phone\":\"[redacted]\""));
+    // An empty personal field stays empty (nothing to hide).
+    assert!(payload(&db, "o2").contains("\"phone\":\"\""));
+    // The order itself is complete: amounts and identity keys do not depend on the redacted fields.
+    let conn = open_sqlite(std::path::Path::new(&db));
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT gross_minor FROM orders WHERE order_id = 'o1'"
+        ),
+        1_250
+    );
+    drop(conn);
+    let bytes = std::fs::read(&db).unwrap();
+    let wal = std::fs::read(format!("{db}-wal")).unwrap_or_default();
+    for haystack in [&bytes, &wal] {
+        assert!(
+            !haystack.windows(8).any(|w| w == b"Annabel "),
+            "a name reached the file"
+        );
+    }
+
+    // Opting in keeps the personal columns of rows imported afterwards (e-mails still hashed).
+    home.lookback_ok(&["--db", &db, "privacy", "settings", "--store-raw-pii", "on"]);
+    let later = home.path("later.csv");
+    std::fs::write(
+        &later,
+        ORDERS_CSV.replace("o1,", "o3,").replace("o2,", "o4,"),
+    )
+    .unwrap();
+    home.lookback_ok(&["--db", &db, "import", "orders", later.to_str().unwrap()]);
+    let kept = payload(&db, "o3");
+    assert!(
+        kept.contains("Annabel Leeward") && kept.contains("203.0.113.77"),
+        "{kept}"
+    );
+    assert!(
+        !kept.contains("ann@example.com"),
+        "e-mails are hashed even when PII is kept"
+    );
+}
+
+#[test]
+fn api_sync_redacts_buyer_names_and_ips_before_storing_and_normalizing() {
+    let shopify = Arc::new(ShopifyApi::new("shpat_token", 30));
+    let server = MockServer::start(shopify);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
+    run_sync(&mut store, &source, "shpat_token").expect("sync");
+    assert_eq!(count(&path, "orders"), 30, "every order still lands");
+    let conn = open_sqlite(&path);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%\"first_name\":\"Buyer\"%'"
+        ),
+        0,
+        "a buyer's first name is not stored"
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%\"first_name\":\"[redacted]\"%'"
+        ),
+        30
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%@example.com%'"
+        ),
+        0
+    );
+    drop(conn);
+    drop(store);
+    assert!(!file_contains(&path, "buyer1@example.com"));
+
+    // A Stripe workspace that opted in keeps the billing name; one that did not, does not.
+    for keep in [false, true] {
+        let stripe = Arc::new(StripeApi::new("sk_test_token"));
+        for n in 0..5 {
+            stripe.add_charge(
+                1_000 + n,
+                TEST_NOW_MS / 1000 - 86_400 * (n + 1),
+                "succeeded",
+                Some("ann@example.com"),
+                None,
+            );
+        }
+        let server = MockServer::start(stripe);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.lookback");
+        let (mut store, source) = workspace_with_source(&path, "stripe", "pay", &server.base_url);
+        store.set_store_raw_pii(keep).unwrap();
+        run_sync(&mut store, &source, "sk_test_token").expect("sync");
+        let conn = open_sqlite(&path);
+        let named = query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%A Customer%'",
+        );
+        let orders = query_i64(&conn, "SELECT COUNT(*) FROM orders");
+        assert!(orders > 0);
+        if keep {
+            assert!(named > 0, "opted in: the billing name is kept");
+        } else {
+            assert_eq!(named, 0, "by default the billing name is redacted");
+        }
+    }
+}
