@@ -212,22 +212,17 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                 KindArg::SyncFailing => AlertKind::SyncFailing,
                 KindArg::DeadLetters => AlertKind::DeadLetters,
             };
-            let threshold = if kind.is_money() {
-                let code = args.currency.clone().unwrap_or_else(|| "USD".to_owned());
-                let currency = lookback_core::money::Currency::parse(&code)
-                    .map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
-                lookback_core::money::parse_major_decimal(&args.threshold, currency)
-                    .map_err(|e| anyhow::anyhow!("--threshold: {e}"))?
-            } else {
-                args.threshold.trim().parse::<i64>().with_context(|| {
-                    format!("--threshold {:?} is not a whole number", args.threshold)
-                })?
-            };
+            let (threshold, currency) = lookback_alerts::parse_threshold(
+                &store,
+                kind,
+                &args.threshold,
+                args.currency.as_deref(),
+            )?;
             let request = RuleRequest {
                 kind,
                 subject: args.subject,
                 threshold,
-                currency: args.currency,
+                currency,
                 include_provisional: args.include_provisional,
                 grace_minutes: args.grace_minutes,
                 channel: match args.channel {

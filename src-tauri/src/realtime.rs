@@ -128,26 +128,13 @@ pub fn add_alert_rule(
         .with_context(|| format!("unknown alert kind {:?}", rule.kind))?;
     let channel = Channel::parse(&rule.channel)
         .with_context(|| format!("unknown channel {:?}", rule.channel))?;
-    let threshold = if kind.is_money() {
-        let currency =
-            lookback_core::money::Currency::parse(rule.currency.as_deref().unwrap_or("USD"))?;
-        lookback_core::money::parse_major_decimal(rule.threshold.trim(), currency)
-            .context("threshold")?
-    } else {
-        rule.threshold
-            .trim()
-            .parse::<i64>()
-            .with_context(|| format!("threshold {:?} is not a whole number", rule.threshold))?
-    };
+    let (threshold, currency) =
+        lookback_alerts::parse_threshold(store, kind, &rule.threshold, rule.currency.as_deref())?;
     let request = RuleRequest {
         kind,
         subject: rule.subject.clone().filter(|s| !s.trim().is_empty()),
         threshold,
-        currency: if kind.is_money() {
-            Some(rule.currency.clone().unwrap_or_else(|| "USD".into()))
-        } else {
-            None
-        },
+        currency,
         include_provisional: rule.include_provisional,
         grace_minutes: rule.grace_minutes,
         channel,

@@ -146,7 +146,12 @@ async fn a_crossed_threshold_notifies_exactly_once_across_checks_and_a_restart()
     assert_eq!(body["lookback"]["creator"], "ann");
     assert_eq!(body["lookback"]["amount_minor"], 15_000);
     assert_eq!(body["lookback"]["settled_only"], true);
-    assert_eq!(body["lookback"]["model"], lookback_alerts::ALERT_MODEL);
+    // Credited by the workspace's current model (the run the views show), not a fixed rule.
+    assert_eq!(
+        body["lookback"]["model"].as_str(),
+        Some(store.model().unwrap().as_str())
+    );
+    assert!(body["lookback"]["run_id"].as_i64().is_some());
     assert!(body["text"].as_str().unwrap().contains("ann"));
     let conn = open_sqlite(&path);
     assert_eq!(
@@ -227,4 +232,105 @@ async fn a_failing_slack_endpoint_is_retried_then_dead_lettered_once() {
     assert_eq!((again.claimed, again.sent, again.failed), (0, 0, 0));
     assert_eq!(server.requests().len(), 3);
     assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 1);
+}
+
+/// Ann's creator link is the first touch of a customer who then clicks a Meta ad and buys for
+/// $150: ann is credited $150 under first touch, $75 under linear and nothing under last touch.
+/// A $100 creator-revenue rule follows the workspace's model: silent under last touch, and
+/// crossing (once) after a manager switches the default to first touch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creator_revenue_follows_the_workspaces_current_model() {
+    use lookback_core::attribution::{Model, ModelParams};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = Store::create(&path).unwrap();
+    let customer = IdentityKeys {
+        customer_id: Some("cus_1".into()),
+        ..IdentityKeys::default()
+    };
+    store
+        .write(|tx| {
+            for (id, at, channel, creator) in [
+                ("t_ann", NOW - 3 * 3_600_000, "creator_link", Some("ann")),
+                ("t_meta", NOW - 2 * 3_600_000, "meta", None),
+            ] {
+                tx.insert_touch(&Touch {
+                    touch_id: id.into(),
+                    source: "csv".into(),
+                    occurred_at_ms: at,
+                    channel: channel.into(),
+                    touch_type: "click".into(),
+                    creator_id: creator.map(Into::into),
+                    campaign_id: None,
+                    ad_id: None,
+                    content_id: None,
+                    click_id: None,
+                    identity: customer.clone(),
+                    raw_event_id: None,
+                })?;
+            }
+            tx.insert_order(&Order {
+                order_id: "ord_1".into(),
+                source: "csv".into(),
+                occurred_at_ms: NOW - 3_600_000,
+                gross_minor: 15_000,
+                currency: "USD".into(),
+                status: "paid".into(),
+                click_id: None,
+                identity: customer.clone(),
+                raw_event_id: None,
+            })
+        })
+        .unwrap();
+    let set = |store: &mut Store, model: &str| {
+        let model = Model::parse(model).unwrap();
+        lookback_engine::set_model(
+            store,
+            model,
+            &ModelParams::default(),
+            "manager",
+            "test",
+            NOW,
+        )
+        .unwrap();
+    };
+    set(&mut store, "last_touch");
+    let mut request = rule(AlertKind::CreatorRevenue, 10_000);
+    request.channel = Channel::Desktop;
+    lookback_alerts::add_rule(&mut store, &request, NOW).unwrap();
+    let (findings, _) = lookback_alerts::claim_findings(&mut store, NOW).unwrap();
+    assert_eq!(findings, 0, "last touch credits the Meta ad, not ann");
+    set(&mut store, "linear");
+    assert_eq!(
+        lookback_alerts::claim_findings(&mut store, NOW).unwrap(),
+        (0, 0),
+        "$75 is under $100"
+    );
+    set(&mut store, "first_touch");
+    assert_eq!(
+        lookback_alerts::claim_findings(&mut store, NOW).unwrap(),
+        (1, 1)
+    );
+    assert_eq!(
+        lookback_alerts::claim_findings(&mut store, NOW + 60_000).unwrap(),
+        (1, 0),
+        "claimed once"
+    );
+    let conn = open_sqlite(&path);
+    let context: String = conn
+        .query_row("SELECT context FROM alert_notifications", [], |r| r.get(0))
+        .unwrap();
+    let context: serde_json::Value = serde_json::from_str(&context).unwrap();
+    assert_eq!(
+        (context["model"].as_str(), context["amount_minor"].as_i64()),
+        (Some("first-touch"), Some(15_000))
+    );
+
+    // A creator-revenue threshold in another currency than the reporting currency is refused.
+    let mut euros = rule(AlertKind::CreatorRevenue, 10_000);
+    euros.currency = Some("EUR".into());
+    let error = lookback_alerts::add_rule(&mut store, &euros, NOW)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("reporting currency"), "{error}");
 }

@@ -16,7 +16,7 @@ use lookback_sync::Secret;
 use lookback_sync::outbound::post_json;
 
 use crate::AlertError;
-use crate::rules::{AlertKind, Facts, Finding, evaluate, rule_window};
+use crate::rules::{AlertKind, Facts, Finding, ModelRun, evaluate, rule_window};
 
 /// Where a notification goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,10 +166,12 @@ pub struct CheckSummary {
     pub undeliverable: u64,
 }
 
-/// Reads what `rule` needs at `now_ms`.
+/// Reads what `rule` needs at `now_ms`. `run` is the current model's run, brought up to date
+/// once per check by [`current_model_run`] when a creator-revenue rule needs it.
 fn load_facts(
     store: &Store,
     rule: &lookback_store::AlertRule,
+    run: Option<&ModelRun>,
     now_ms: i64,
 ) -> Result<Facts, AlertError> {
     let kind = AlertKind::parse(&rule.kind);
@@ -177,11 +179,15 @@ fn load_facts(
         settlement_days: store.settlement_days()?,
         ..Default::default()
     };
+    let (from, to) = rule_window(rule, now_ms);
     match kind {
-        Some(AlertKind::CreatorRevenue | AlertKind::LargeOrder) => {
-            let (from, to) = rule_window(rule, now_ms);
-            facts.orders = store.creator_link_orders(from, to)?;
+        Some(AlertKind::CreatorRevenue) => {
+            if let Some(run) = run {
+                facts.credits = store.creator_credit_orders(run.run_id, from, to)?;
+                facts.run = Some(run.clone());
+            }
         }
+        Some(AlertKind::LargeOrder) => facts.orders = store.creator_link_orders(from, to)?,
         Some(AlertKind::SyncFailing) => facts.sources = store.sources()?,
         Some(AlertKind::DeadLetters) => {
             facts.unresolved_dead_letters =
@@ -192,12 +198,34 @@ fn load_facts(
     Ok(facts)
 }
 
+/// The workspace's current model run over the store as it is now: reused when nothing changed
+/// since the last run of that model (the views' cache), computed otherwise.
+fn current_model_run(store: &mut Store, now_ms: i64) -> Result<ModelRun, AlertError> {
+    let (model, params) = lookback_engine::current_model(store)?;
+    let summary = lookback_engine::run_model(store, model, &params, now_ms)?;
+    Ok(ModelRun {
+        run_id: summary.run_id,
+        model: model.as_str().to_owned(),
+        parameters: params.to_canonical_string(),
+        currency: summary.reporting_currency.code().to_owned(),
+    })
+}
+
 /// Evaluates every rule at `now_ms` and claims a notification row for each new finding, in
 /// one transaction. Returns (findings, newly claimed).
 pub fn claim_findings(store: &mut Store, now_ms: i64) -> Result<(u64, u64), AlertError> {
     let mut findings: Vec<(Finding, String)> = Vec::new();
-    for rule in store.alert_rules()? {
-        let facts = load_facts(store, &rule, now_ms)?;
+    let rules = store.alert_rules()?;
+    let run = if rules
+        .iter()
+        .any(|r| r.kind == AlertKind::CreatorRevenue.as_str())
+    {
+        Some(current_model_run(store, now_ms)?)
+    } else {
+        None
+    };
+    for rule in rules {
+        let facts = load_facts(store, &rule, run.as_ref(), now_ms)?;
         findings.extend(
             evaluate(&rule, &facts, now_ms)
                 .into_iter()

@@ -22,7 +22,7 @@ pub use delivery::{
     Channel, CheckSummary, DeliveryPolicy, Notifier, SLACK_URL_REF, SendFuture, SlackNotifier,
     StderrNotifier, check_and_deliver, claim_findings, load_slack_url, set_slack_url,
 };
-pub use rules::{ALERT_MODEL, AlertKind, Facts, Finding, evaluate};
+pub use rules::{AlertKind, Facts, Finding, LINK_ATTRIBUTION, ModelRun, evaluate};
 
 /// Everything that can go wrong with alert rules and their delivery.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,10 @@ pub enum AlertError {
     /// The workspace store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+
+    /// The current model's run, which creator-revenue rules read, could not be brought up to date.
+    #[error("attribution run for the alert rules: {0}")]
+    Engine(#[from] lookback_engine::EngineError),
 }
 
 /// A rule as the CLI or the window asks for it.
@@ -58,6 +62,32 @@ pub struct RuleRequest {
     pub channel: Channel,
 }
 
+/// Reads a threshold as a person writes it: a decimal in major units of `currency` (default:
+/// the workspace's reporting currency) for money kinds, a whole number otherwise. Returns the
+/// threshold in minor units (or as is) and the currency a money rule is in.
+pub fn parse_threshold(
+    store: &Store,
+    kind: AlertKind,
+    text: &str,
+    currency: Option<&str>,
+) -> Result<(i64, Option<String>), AlertError> {
+    if !kind.is_money() {
+        let count = text.trim().parse::<i64>().map_err(|_| {
+            AlertError::InvalidRule(format!("threshold {text:?} is not a whole number"))
+        })?;
+        return Ok((count, None));
+    }
+    let code = match currency.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => code.to_owned(),
+        None => store.reporting_currency()?,
+    };
+    let currency = lookback_core::money::Currency::parse(&code)
+        .map_err(|e| AlertError::InvalidRule(format!("currency: {e}")))?;
+    let minor = lookback_core::money::parse_major_decimal(text.trim(), currency)
+        .map_err(|e| AlertError::InvalidRule(format!("threshold: {e}")))?;
+    Ok((minor, Some(currency.code().to_owned())))
+}
+
 /// Validates and stores a rule; returns its id.
 pub fn add_rule(store: &mut Store, request: &RuleRequest, now_ms: i64) -> Result<i64, AlertError> {
     if request.threshold < 0 || request.grace_minutes < 0 {
@@ -72,9 +102,17 @@ pub fn add_rule(store: &mut Store, request: &RuleRequest, now_ms: i64) -> Result
                 .code()
                 .to_owned(),
         ),
-        (None, true) => Some("USD".to_owned()),
+        (None, true) => Some(store.reporting_currency()?),
         (_, false) => None,
     };
+    if request.kind == AlertKind::CreatorRevenue {
+        let reporting = store.reporting_currency()?;
+        if currency.as_deref() != Some(reporting.as_str()) {
+            return Err(AlertError::InvalidRule(format!(
+                "creator revenue is attributed in the workspace's reporting currency, so the threshold must be in {reporting}"
+            )));
+        }
+    }
     let rule = NewAlertRule {
         kind: request.kind.as_str().to_owned(),
         subject: request.subject.clone(),

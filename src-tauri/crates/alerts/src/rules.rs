@@ -1,5 +1,12 @@
 //! Alert rules and their evaluation: pure functions of (rule, facts read from the store, now).
 //!
+//! What a creator "earned" depends on the rule:
+//! - creator revenue is what the workspace's current model credited the creator's touches with
+//!   (the run the views show for that model, brought up to date before the check — see
+//!   [`ModelRun`]), so an alert and the ROAS view agree;
+//! - a large order from a creator link is the order whose click id leads to the creator's link
+//!   ([`LINK_ATTRIBUTION`]): deterministic, known seconds after the order, no model involved.
+//!
 //! Each finding carries the key `(rule, subject, window)` that makes its notification unique:
 //! - creator revenue in a rolling 24 h: subject = creator, window = the UTC day the window ends
 //!   on, so a creator over the threshold is announced once a day, not on every check;
@@ -11,13 +18,25 @@
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::settlement::is_provisional;
 use lookback_core::time::{DAY_MS, format_instant_ms};
-use lookback_store::{AlertRule, CreatorLinkOrder, Source};
+use lookback_store::{AlertRule, CreatorCreditOrder, CreatorLinkOrder, Source};
 use serde_json::json;
 
-/// The attribution a real-time alert uses: the order's click id matched to a creator link's
-/// touch. It is deterministic and needs no model run, so it is known seconds after the order;
-/// the model-based views remain the reference once a run has happened.
-pub const ALERT_MODEL: &str = "creator link (click id)";
+/// How a large-order alert ties an order to a creator: the order's click id matched to a
+/// creator link's touch.
+pub const LINK_ATTRIBUTION: &str = "creator link (click id)";
+
+/// The attribution run creator-revenue rules read: the workspace's current model over the
+/// store as it is at the check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelRun {
+    pub run_id: i64,
+    /// The model's name (`last_touch`, `markov`, ...).
+    pub model: String,
+    /// Its parameters as canonical JSON.
+    pub parameters: String,
+    /// The run's reporting currency: credits are in it.
+    pub currency: String,
+}
 
 /// The rolling window of creator revenue.
 pub const REVENUE_WINDOW_MS: i64 = DAY_MS;
@@ -82,6 +101,10 @@ pub struct Finding {
 pub struct Facts {
     /// Orders through creator links placed in the rule's window (see [`rule_window`]).
     pub orders: Vec<CreatorLinkOrder>,
+    /// The current model's run, for creator-revenue rules.
+    pub run: Option<ModelRun>,
+    /// What each creator was credited with, per order placed in the rule's window, in `run`.
+    pub credits: Vec<CreatorCreditOrder>,
     pub sources: Vec<Source>,
     /// Unresolved dead letters, in the rule's subject (or all sources).
     pub unresolved_dead_letters: i64,
@@ -113,12 +136,12 @@ fn utc_day(at_ms: i64) -> String {
 
 /// Whether an order counts for a money rule: settled-only rules take paid orders without an
 /// open dispute; `include_provisional` adds pending and disputed orders (never failed ones).
-fn counts(rule: &AlertRule, order: &CreatorLinkOrder) -> bool {
-    let failed = matches!(order.status.as_str(), "failed" | "canceled" | "cancelled");
+fn counts(rule: &AlertRule, status: &str, disputed: bool) -> bool {
+    let failed = matches!(status, "failed" | "canceled" | "cancelled");
     if rule.include_provisional {
         !failed
     } else {
-        order.status == "paid" && !order.disputed
+        status == "paid" && !disputed
     }
 }
 
@@ -140,14 +163,22 @@ pub fn evaluate(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
 }
 
 fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    let Some(run) = &facts.run else {
+        return Vec::new();
+    };
     let currency = rule_currency(rule);
+    if run.currency != currency.code() {
+        // Credits are in the reporting currency; `add_rule` refuses other currencies, so this
+        // is a rule from before the reporting currency changed. It judges nothing.
+        return Vec::new();
+    }
     let (from, to) = rule_window(rule, now_ms);
-    let mut totals: std::collections::BTreeMap<&str, (i64, i64, u32, bool)> = Default::default();
-    for order in &facts.orders {
+    // Per creator: (credited, provisional part, orders).
+    let mut totals: std::collections::BTreeMap<&str, (i64, i64, u32)> = Default::default();
+    for order in &facts.credits {
         if order.occurred_at_ms < from
             || order.occurred_at_ms >= to
-            || order.currency != currency.code()
-            || !counts(rule, order)
+            || !counts(rule, &order.status, order.disputed)
         {
             continue;
         }
@@ -159,29 +190,23 @@ fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding>
             continue;
         }
         let entry = totals.entry(order.creator_id.as_str()).or_default();
-        entry.0 += net(order);
+        entry.0 += order.credited_minor;
         entry.2 += 1;
-        let provisional = is_provisional(
-            order.occurred_at_ms,
-            now_ms,
-            facts.settlement_days,
-            order.disputed,
-        ) || order.status != "paid";
-        if provisional {
-            entry.1 += net(order);
-            entry.3 = true;
+        if order.provisional || order.status != "paid" {
+            entry.1 += order.credited_minor;
         }
     }
+    let model = format!("{} {} (run {})", run.model, run.parameters, run.run_id);
     totals
         .into_iter()
         .filter(|(_, (total, ..))| *total >= rule.threshold)
-        .map(|(creator, (total, provisional_minor, orders, _))| Finding {
+        .map(|(creator, (total, provisional_minor, orders))| Finding {
             rule_id: rule.rule_id,
             subject: creator.to_owned(),
             window_key: utc_day(to),
             title: format!("{creator} reached {} {} in 24 h", format_minor(total, currency), currency.code()),
             body: format!(
-                "Creator {creator}: {} {} net from {orders} order(s) in the 24 h to {} ({} of it provisional); threshold {} {}; model: {ALERT_MODEL}.",
+                "Creator {creator}: {} {} attributed from {orders} order(s) in the 24 h to {} ({} of it provisional); threshold {} {}; model: {model}.",
                 format_minor(total, currency),
                 currency.code(),
                 format_instant_ms(to).unwrap_or_default(),
@@ -190,7 +215,8 @@ fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding>
                 currency.code(),
             ),
             context: json!({
-                "rule_id": rule.rule_id, "kind": rule.kind, "creator": creator, "model": ALERT_MODEL,
+                "rule_id": rule.rule_id, "kind": rule.kind, "creator": creator, "model": run.model,
+                "parameters": run.parameters, "run_id": run.run_id,
                 "amount_minor": total, "provisional_minor": provisional_minor, "currency": currency.code(),
                 "threshold_minor": rule.threshold, "orders": orders,
                 "settled_only": !rule.include_provisional, "window_from_ms": from, "window_to_ms": to,
@@ -205,7 +231,7 @@ fn large_orders(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
     facts
         .orders
         .iter()
-        .filter(|o| o.occurred_at_ms >= from && o.occurred_at_ms < to && o.currency == currency.code() && counts(rule, o))
+        .filter(|o| o.occurred_at_ms >= from && o.occurred_at_ms < to && o.currency == currency.code() && counts(rule, &o.status, o.disputed))
         .filter(|o| rule.subject.as_deref().is_none_or(|s| s == o.creator_id))
         .filter(|o| net(o) >= rule.threshold)
         .map(|o| {
@@ -217,7 +243,7 @@ fn large_orders(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
                 window_key: "order".to_owned(),
                 title: format!("Order {} of {} {} via {}", o.order_id, format_minor(net(o), currency), currency.code(), o.creator_id),
                 body: format!(
-                    "Order {} ({state}) of {} {} net through creator {}'s link at {}; threshold {} {}; model: {ALERT_MODEL}.",
+                    "Order {} ({state}) of {} {} net through creator {}'s link at {}; threshold {} {}; attribution: {LINK_ATTRIBUTION}.",
                     o.order_id,
                     format_minor(net(o), currency),
                     currency.code(),
@@ -228,7 +254,7 @@ fn large_orders(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
                 ),
                 context: json!({
                     "rule_id": rule.rule_id, "kind": rule.kind, "creator": o.creator_id, "order_id": o.order_id,
-                    "model": ALERT_MODEL, "amount_minor": net(o), "gross_minor": o.gross_minor,
+                    "attribution": LINK_ATTRIBUTION, "amount_minor": net(o), "gross_minor": o.gross_minor,
                     "currency": currency.code(), "threshold_minor": rule.threshold, "provisional": provisional,
                     "status": o.status,
                 }),
@@ -318,16 +344,40 @@ mod tests {
         }
     }
 
+    fn credit(id: &str, creator: &str, at: i64, credited: i64, status: &str) -> CreatorCreditOrder {
+        CreatorCreditOrder {
+            order_id: id.to_owned(),
+            creator_id: creator.to_owned(),
+            occurred_at_ms: at,
+            credited_minor: credited,
+            order_net_minor: credited * 2,
+            provisional: true,
+            status: status.to_owned(),
+            disputed: false,
+        }
+    }
+
+    fn run(currency: &str) -> Option<ModelRun> {
+        Some(ModelRun {
+            run_id: 7,
+            model: "linear".to_owned(),
+            parameters: "{}".to_owned(),
+            currency: currency.to_owned(),
+        })
+    }
+
     #[test]
-    fn creator_revenue_counts_settled_net_in_the_window_only() {
+    fn creator_revenue_sums_the_models_credits_of_settled_orders_in_the_window_only() {
         let mut facts = Facts {
             settlement_days: 14,
+            run: run("USD"),
             ..Default::default()
         };
-        facts.orders = vec![
-            order("a", "ann", NOW - 1000, 6_000, "paid"),
-            order("b", "ann", NOW - 2000, 4_000, "pending"),
-            order("c", "ann", NOW - DAY_MS - 1, 9_000, "paid"),
+        facts.credits = vec![
+            credit("a", "ann", NOW - 1000, 6_000, "paid"),
+            credit("b", "ann", NOW - 2000, 4_000, "pending"),
+            credit("c", "ann", NOW - DAY_MS - 1, 9_000, "paid"),
+            credit("a", "bob", NOW - 1000, 6_000, "paid"),
         ];
         let r = rule(AlertKind::CreatorRevenue, 10_000);
         assert!(
@@ -337,22 +387,51 @@ mod tests {
         let mut with_provisional = r.clone();
         with_provisional.include_provisional = true;
         let found = evaluate(&with_provisional, &facts, NOW);
-        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found.len(),
+            1,
+            "bob's share of order a stays under the threshold"
+        );
         assert_eq!(
             (
                 found[0].subject.as_str(),
-                found[0].context["amount_minor"].as_i64()
+                found[0].context["amount_minor"].as_i64(),
+                found[0].context["model"].as_str(),
+                found[0].context["run_id"].as_i64(),
             ),
-            ("ann", Some(10_000))
+            ("ann", Some(10_000), Some("linear"), Some(7))
         );
-        // A refund brings the net under the threshold again.
-        facts.orders[0].deducted_minor = 1;
+        // A smaller credit (a refund, or a model that gives ann less) keeps her under it.
+        facts.credits[0].credited_minor = 5_999;
         assert!(evaluate(&with_provisional, &facts, NOW).is_empty());
+        facts.credits[0].credited_minor = 6_000;
         // The grace window moves the window back.
         let mut graced = with_provisional.clone();
         graced.grace_minutes = 60;
-        facts.orders[0].deducted_minor = 0;
         assert!(evaluate(&graced, &facts, NOW).is_empty());
+        // Without a run, or with credits in another currency, nothing is judged.
+        assert!(
+            evaluate(
+                &with_provisional,
+                &Facts {
+                    run: None,
+                    ..facts.clone()
+                },
+                NOW
+            )
+            .is_empty()
+        );
+        assert!(
+            evaluate(
+                &with_provisional,
+                &Facts {
+                    run: run("EUR"),
+                    ..facts
+                },
+                NOW
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -376,6 +455,7 @@ mod tests {
             }],
             unresolved_dead_letters: 5,
             settlement_days: 14,
+            ..Default::default()
         };
         let found = evaluate(&rule(AlertKind::LargeOrder, 10_000), &facts, NOW);
         assert_eq!(

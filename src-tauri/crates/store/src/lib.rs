@@ -64,8 +64,9 @@ pub use read::{
     SourceFreshness, Table,
 };
 pub use realtime::{
-    AlertNotification, AlertRule, CreatorLinkOrder, NewAlertNotification, NewAlertRule,
-    NewWebhookDelivery, PendingWebhookDelivery, WebhookDeliveryOutcome, WebhookSecretRef,
+    AlertNotification, AlertRule, CreatorCreditOrder, CreatorLinkOrder, NewAlertNotification,
+    NewAlertRule, NewWebhookDelivery, PendingWebhookDelivery, WebhookDeliveryOutcome,
+    WebhookSecretRef,
 };
 pub use records::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, DeadLetter,

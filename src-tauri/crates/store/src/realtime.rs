@@ -139,6 +139,24 @@ pub struct CreatorLinkOrder {
     pub disputed: bool,
 }
 
+/// What a creator earned of one order in one attribution run: the sum of the credits of the
+/// creator's touches, in the run's reporting currency. The alert rules aggregate these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatorCreditOrder {
+    pub order_id: String,
+    pub creator_id: String,
+    pub occurred_at_ms: i64,
+    /// Σ credits of this creator's touches for the order (reporting currency).
+    pub credited_minor: i64,
+    /// The order's net revenue in the run (reporting currency).
+    pub order_net_minor: i64,
+    /// Provisional in the run (inside the settlement window, or disputed).
+    pub provisional: bool,
+    pub status: String,
+    /// Whether a chargeback is open.
+    pub disputed: bool,
+}
+
 impl WriteTx<'_> {
     /// Stores a verified delivery and its raw event. A delivery whose `(source, event_id)` is
     /// known already is a [`WebhookDeliveryOutcome::Duplicate`] and writes nothing.
@@ -473,6 +491,44 @@ impl Store {
                     currency: row.get(4)?,
                     status: row.get(5)?,
                     deducted_minor: row.get(6)?,
+                    disputed: row.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Per order placed in `[from_ms, to_ms)` and per creator, what the creator's touches were
+    /// credited with in run `run_id`.
+    pub fn creator_credit_orders(
+        &self,
+        run_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<CreatorCreditOrder>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT o.order_id, t.creator_id, o.occurred_at_ms, SUM(c.revenue_minor), ro.net_minor, ro.provisional,
+                    o.status,
+                    EXISTS (SELECT 1 FROM order_adjustments a
+                            WHERE a.order_id = o.order_id AND a.kind = 'chargeback' AND a.status = 'open')
+             FROM orders o
+             JOIN run_orders ro ON ro.run_id = ?1 AND ro.order_id = o.order_id
+             JOIN credits c ON c.run_id = ?1 AND c.order_id = o.order_id
+             JOIN touches t ON t.touch_id = c.touch_id AND t.creator_id IS NOT NULL
+             WHERE o.occurred_at_ms >= ?2 AND o.occurred_at_ms < ?3
+             GROUP BY o.order_id, t.creator_id
+             ORDER BY o.occurred_at_ms, o.order_id, t.creator_id",
+        )?;
+        let rows = statement
+            .query_map(params![run_id, from_ms, to_ms], |row| {
+                Ok(CreatorCreditOrder {
+                    order_id: row.get(0)?,
+                    creator_id: row.get(1)?,
+                    occurred_at_ms: row.get(2)?,
+                    credited_minor: row.get(3)?,
+                    order_net_minor: row.get(4)?,
+                    provisional: row.get(5)?,
+                    status: row.get(6)?,
                     disputed: row.get(7)?,
                 })
             })?
