@@ -151,7 +151,7 @@ async fn a_crossed_threshold_notifies_exactly_once_across_checks_and_a_restart()
         body["lookback"]["model"].as_str(),
         Some(store.model().unwrap().as_str())
     );
-    assert!(body["lookback"]["run_id"].as_i64().is_some());
+    assert!(body["lookback"]["input_watermark"].as_str().is_some());
     assert!(body["text"].as_str().unwrap().contains("ann"));
     let conn = open_sqlite(&path);
     assert_eq!(

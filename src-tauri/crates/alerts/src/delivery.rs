@@ -15,6 +15,8 @@ use lookback_store::{AlertNotification, NewAlertNotification, NewDeadLetter, Sto
 use lookback_sync::Secret;
 use lookback_sync::outbound::post_json;
 
+use lookback_core::attribution::{Model, ModelParams};
+
 use crate::AlertError;
 use crate::rules::{AlertKind, Facts, Finding, ModelRun, evaluate, rule_window};
 
@@ -166,12 +168,14 @@ pub struct CheckSummary {
     pub undeliverable: u64,
 }
 
-/// Reads what `rule` needs at `now_ms`. `run` is the current model's run, brought up to date
-/// once per check by [`current_model_run`] when a creator-revenue rule needs it.
+/// Reads what `rule` needs at `now_ms`. Creator-revenue rules read what the workspace's
+/// current model credits each creator with in the rule's window (`model` is read once per
+/// check): the stored run when one is current, else computed for this check without writing a
+/// run, so a check every 30 s while webhooks arrive does not grow the file.
 fn load_facts(
-    store: &Store,
+    store: &mut Store,
     rule: &lookback_store::AlertRule,
-    run: Option<&ModelRun>,
+    model: Option<&(Model, ModelParams)>,
     now_ms: i64,
 ) -> Result<Facts, AlertError> {
     let kind = AlertKind::parse(&rule.kind);
@@ -182,9 +186,18 @@ fn load_facts(
     let (from, to) = rule_window(rule, now_ms);
     match kind {
         Some(AlertKind::CreatorRevenue) => {
-            if let Some(run) = run {
-                facts.credits = store.creator_credit_orders(run.run_id, from, to)?;
-                facts.run = Some(run.clone());
+            if let Some((model, params)) = model {
+                let credited = lookback_engine::creator_credits_between(
+                    store, *model, params, now_ms, from, to,
+                )?;
+                facts.run = Some(ModelRun {
+                    run_id: credited.run_id,
+                    input_watermark: credited.input_watermark,
+                    model: model.as_str().to_owned(),
+                    parameters: params.to_canonical_string(),
+                    currency: credited.reporting_currency.code().to_owned(),
+                });
+                facts.credits = credited.credits;
             }
         }
         Some(AlertKind::LargeOrder) => facts.orders = store.creator_link_orders(from, to)?,
@@ -198,34 +211,21 @@ fn load_facts(
     Ok(facts)
 }
 
-/// The workspace's current model run over the store as it is now: reused when nothing changed
-/// since the last run of that model (the views' cache), computed otherwise.
-fn current_model_run(store: &mut Store, now_ms: i64) -> Result<ModelRun, AlertError> {
-    let (model, params) = lookback_engine::current_model(store)?;
-    let summary = lookback_engine::run_model(store, model, &params, now_ms)?;
-    Ok(ModelRun {
-        run_id: summary.run_id,
-        model: model.as_str().to_owned(),
-        parameters: params.to_canonical_string(),
-        currency: summary.reporting_currency.code().to_owned(),
-    })
-}
-
 /// Evaluates every rule at `now_ms` and claims a notification row for each new finding, in
 /// one transaction. Returns (findings, newly claimed).
 pub fn claim_findings(store: &mut Store, now_ms: i64) -> Result<(u64, u64), AlertError> {
     let mut findings: Vec<(Finding, String)> = Vec::new();
     let rules = store.alert_rules()?;
-    let run = if rules
+    let model = if rules
         .iter()
         .any(|r| r.kind == AlertKind::CreatorRevenue.as_str())
     {
-        Some(current_model_run(store, now_ms)?)
+        Some(lookback_engine::current_model(store)?)
     } else {
         None
     };
     for rule in rules {
-        let facts = load_facts(store, &rule, run.as_ref(), now_ms)?;
+        let facts = load_facts(store, &rule, model.as_ref(), now_ms)?;
         findings.extend(
             evaluate(&rule, &facts, now_ms)
                 .into_iter()

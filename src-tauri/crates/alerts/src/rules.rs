@@ -25,11 +25,15 @@ use serde_json::json;
 /// creator link's touch.
 pub const LINK_ATTRIBUTION: &str = "creator link (click id)";
 
-/// The attribution run creator-revenue rules read: the workspace's current model over the
-/// store as it is at the check.
+/// The attribution creator-revenue rules read: the workspace's current model over the store as
+/// it is at the check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelRun {
-    pub run_id: i64,
+    /// The stored run the credits come from, `None` when they were computed for this check
+    /// (see `lookback_engine::creator_credits_between`).
+    pub run_id: Option<i64>,
+    /// The store's input watermark the credits are for.
+    pub input_watermark: String,
     /// The model's name (`last_touch`, `markov`, ...).
     pub model: String,
     /// Its parameters as canonical JSON.
@@ -196,7 +200,10 @@ fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding>
             entry.1 += order.credited_minor;
         }
     }
-    let model = format!("{} {} (run {})", run.model, run.parameters, run.run_id);
+    let model = match run.run_id {
+        Some(run_id) => format!("{} {} (run {run_id})", run.model, run.parameters),
+        None => format!("{} {}", run.model, run.parameters),
+    };
     totals
         .into_iter()
         .filter(|(_, (total, ..))| *total >= rule.threshold)
@@ -217,6 +224,7 @@ fn creator_revenue(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding>
             context: json!({
                 "rule_id": rule.rule_id, "kind": rule.kind, "creator": creator, "model": run.model,
                 "parameters": run.parameters, "run_id": run.run_id,
+                "input_watermark": run.input_watermark,
                 "amount_minor": total, "provisional_minor": provisional_minor, "currency": currency.code(),
                 "threshold_minor": rule.threshold, "orders": orders,
                 "settled_only": !rule.include_provisional, "window_from_ms": from, "window_to_ms": to,
@@ -359,7 +367,8 @@ mod tests {
 
     fn run(currency: &str) -> Option<ModelRun> {
         Some(ModelRun {
-            run_id: 7,
+            run_id: Some(7),
+            input_watermark: "w1".to_owned(),
             model: "linear".to_owned(),
             parameters: "{}".to_owned(),
             currency: currency.to_owned(),

@@ -10,6 +10,8 @@
 //! - [`run`]: [`run_model`] — reuse a complete run for the same model, parameters and input
 //!   watermark, or compute, check and persist a new one in one transaction; [`load_journeys`]
 //!   reads cached journeys or resolves (and caches) them.
+//! - [`creator_credits`]: what each creator earned per order in a time window under a model,
+//!   from the stored run or computed in memory without writing one (alerts).
 //! - [`model_settings`]: [`set_model`] and [`current_model`], the workspace's model setting and its log.
 //!
 //! Architecture Invariants:
@@ -25,12 +27,14 @@
 //! - The model setting changes only through [`set_model`], which always appends to the model log.
 //!   Previews ([`run_model`] with any model) never touch the setting or the log.
 
+pub mod creator_credits;
 pub mod fx;
 pub mod inputs;
 pub mod journey_cache;
 pub mod model_settings;
 pub mod run;
 
+pub use creator_credits::{CreatorCredits, creator_credits_between};
 pub use inputs::{
     DIRECT_CHANNELS, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts,
 };

@@ -536,6 +536,27 @@ impl Store {
         Ok(rows)
     }
 
+    /// The status of every order placed in `[from_ms, to_ms)` and whether a chargeback of it is
+    /// open, by order id.
+    pub fn order_states_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<std::collections::HashMap<String, (String, bool)>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT o.order_id, o.status,
+                    EXISTS (SELECT 1 FROM order_adjustments a
+                            WHERE a.order_id = o.order_id AND a.kind = 'chargeback' AND a.status = 'open')
+             FROM orders o WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2",
+        )?;
+        let rows = statement
+            .query_map(params![from_ms, to_ms], |row| {
+                Ok((row.get(0)?, (row.get(1)?, row.get(2)?)))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// How many dead letters are unresolved, in all sources or in `source`.
     pub fn unresolved_dead_letter_total(&self, source: Option<&str>) -> StoreResult<i64> {
         Ok(self.conn.query_row(
