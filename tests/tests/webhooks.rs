@@ -550,10 +550,87 @@ async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
         .await
         .unwrap()
         .status();
+    assert_eq!((status.as_u16(), forged.as_u16()), (200, 401));
+
+    // Rotation while listening: a secret added by another process verifies within seconds,
+    // without a restart; removing the source's secrets stops them verifying just as fast.
+    let add_secret = |value: &str| {
+        let mut add = Command::new(lookback_tests::lookback_bin());
+        add.args([
+            "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+        home.apply(&mut add);
+        let mut child = add.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "secret add failed");
+    };
+    let post = |secret: &'static str, event_id: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let body = json!({"event_id": event_id, "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
+                              "amount": "5.00", "currency": "USD"})
+            .to_string();
+            let (ts, sig) = generic_headers(secret, now_s(), body.as_bytes());
+            client
+                .post(format!("{base}/webhooks/generic/backend"))
+                .header("X-Timestamp", ts)
+                .header("X-Signature", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        post("cli_rotated_secret", "cli_2").await,
+        401,
+        "not added yet"
+    );
+    add_secret("cli_rotated_secret\n");
+    let until = |wanted: u16, secret: &'static str, event_id: &'static str| {
+        let post = &post;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let got = post(secret, event_id).await;
+                if got == wanted || Instant::now() > deadline {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    assert_eq!(
+        until(200, "cli_rotated_secret", "cli_2").await,
+        200,
+        "the added secret verifies without a restart"
+    );
+    assert_eq!(
+        post("cli_generic_secret", "cli_3").await,
+        200,
+        "the older secret still verifies during the rotation"
+    );
+    home.lookback_ok(&[
+        "--db", db_arg, "webhook", "secret", "remove", "--source", "backend",
+    ]);
+    assert_eq!(
+        until(401, "cli_rotated_secret", "cli_4").await,
+        401,
+        "removed secrets stop verifying"
+    );
     let _ = server.kill();
     let _ = server.wait();
     drop(reader);
-    assert_eq!((status.as_u16(), forged.as_u16()), (200, 401));
     let conn = open_sqlite(&db);
     assert_eq!(
         query_i64(
@@ -562,7 +639,16 @@ async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
         ),
         1
     );
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM webhook_secrets"), 1);
+    // Every acknowledged delivery is in the file, although another process opened, wrote and
+    // closed the workspace while the receiver was writing (see `check_workspace`).
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE event_id IN ('cli_2', 'cli_3')"
+        ),
+        2
+    );
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM webhook_secrets"), 0);
     let stored_secret = query_i64(
         &conn,
         "SELECT COUNT(*) FROM webhook_secrets WHERE secret_ref LIKE '%cli_generic_secret%'",

@@ -7,8 +7,6 @@
 //! version and `PRAGMA quick_check`. Only a file that passes every check is opened read-write,
 //! switched to WAL and migrated.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,9 +18,6 @@ use crate::{StoreError, StoreResult};
 /// How long a writer waits for another connection's lock before reporting `SQLITE_BUSY`. Long
 /// enough for a sync batch to commit, short enough that the window can report a stuck lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The 16 bytes every SQLite 3 database file starts with.
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// An open workspace file. All SQL of Lookback goes through this type and the [`crate::WriteTx`]
 /// it hands out.
@@ -279,8 +274,13 @@ pub(crate) fn check_workspace(path: &Path) -> StoreResult<i64> {
         path: path.to_path_buf(),
         detail: detail.to_string(),
     };
-    let mut file = match File::open(path) {
-        Ok(file) => file,
+    // The file is examined through SQLite only, never opened and closed directly: closing any
+    // descriptor of a database file drops every POSIX lock this process holds on it, including
+    // those of its open connections (a receiver's writer while the alert loop opens the file).
+    // Another process could then take the file for its own and checkpoint away the WAL that
+    // those connections still write to — committed events would vanish.
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(StoreError::NotFound {
                 path: path.to_path_buf(),
@@ -293,31 +293,34 @@ pub(crate) fn check_workspace(path: &Path) -> StoreResult<i64> {
             });
         }
     };
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+    if metadata.is_dir() {
         return Err(not_a_workspace("it is a directory"));
     }
-    let mut header = [0u8; 100];
-    let mut filled = 0;
-    while filled < header.len() {
-        match file.read(&mut header[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        }
-    }
-    drop(file);
-    if filled == 0 {
+    if metadata.len() == 0 {
         return Err(not_a_workspace("the file is empty"));
     }
-    if filled < header.len() || &header[..16] != SQLITE_MAGIC {
-        return Err(not_a_workspace("it is not an SQLite database"));
-    }
-    let application_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+    let probe = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .and_then(|conn| {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_query_value(None, "application_id", |row| row.get::<_, i32>(0))
+    });
+    let application_id = match probe {
+        Ok(id) => id,
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(not_a_workspace("it is not an SQLite database"));
+        }
+        Err(e) => {
+            return Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            });
+        }
+    };
     if application_id != APPLICATION_ID {
         return Err(not_a_workspace(&format!(
             "it is an SQLite database of another application (application id {application_id:#010x})"

@@ -9,7 +9,9 @@
 //!   transaction (group commit), so 2,000 deliveries/s cost a few dozen commits, not 2,000.
 //!   Every handler answers only after the commit that holds its delivery.
 //! - The *normalizer thread* owns a second [`Store`] connection and runs
-//!   [`normalize_pending`] whenever the writer committed something (and once a second).
+//!   [`normalize_pending`] whenever the writer committed something (and once a second); every
+//!   few seconds it also compares the workspace's webhook secret references with the loaded
+//!   ones and reloads the secrets from the keyring when they changed ([`SecretWatch`]).
 //!
 //! Architecture Invariant: a 2xx is sent only after the delivery (or, for an unreadable body,
 //! its dead letter) is committed. Rejected requests (401/400/413) write nothing.
@@ -59,8 +61,10 @@ const MAX_BATCH: usize = 1024;
 /// inside the 5 s most platforms allow.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// The secrets of every source, by source name. Shared with the running receiver, so a
-/// rotation (`webhook secret add`) can be applied without a restart by replacing the map.
+/// The secrets of every source, by source name. Shared with the running receiver, which
+/// replaces the map when the workspace's secret references change (see [`SecretWatch`]), so a
+/// rotation (`webhook secret add`, from the window or another process) applies without a
+/// restart.
 pub type SecretMap = Arc<RwLock<HashMap<String, Arc<Vec<Secret>>>>>;
 
 /// How the receiver runs.
@@ -86,9 +90,65 @@ impl ReceiverConfig {
 
 /// Wraps secrets for [`ReceiverConfig::secrets`].
 pub fn secret_map(secrets: HashMap<String, Vec<Secret>>) -> SecretMap {
-    Arc::new(RwLock::new(
-        secrets.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
-    ))
+    Arc::new(RwLock::new(shared_secrets(secrets)))
+}
+
+fn shared_secrets(secrets: HashMap<String, Vec<Secret>>) -> HashMap<String, Arc<Vec<Secret>>> {
+    secrets.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()
+}
+
+/// How often the normalizer thread compares the workspace's webhook secret references with the
+/// ones the running receiver loaded.
+const SECRET_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Keeps a running receiver's secrets in step with the workspace: when the set of secret
+/// references in the store differs from the one last loaded, every secret is read again from
+/// the keyring and the map is swapped whole. Until then (and if the keyring cannot be read,
+/// until it can) the previous secrets keep verifying.
+struct SecretWatch {
+    secrets: SecretMap,
+    /// The references the map was loaded for; `None` until the first look.
+    known: Option<Vec<String>>,
+    last_look: std::time::Instant,
+}
+
+impl SecretWatch {
+    fn new(secrets: SecretMap, store: &Store) -> SecretWatch {
+        SecretWatch {
+            secrets,
+            known: reference_list(store).ok(),
+            last_look: std::time::Instant::now(),
+        }
+    }
+
+    fn tick(&mut self, store: &Store) {
+        if self.last_look.elapsed() < SECRET_WATCH_INTERVAL {
+            return;
+        }
+        self.last_look = std::time::Instant::now();
+        let Ok(current) = reference_list(store) else {
+            return;
+        };
+        if self.known.as_ref() == Some(&current) {
+            return;
+        }
+        if let Ok(loaded) = super::load_webhook_secrets(store)
+            && let Ok(mut map) = self.secrets.write()
+        {
+            *map = shared_secrets(loaded);
+            self.known = Some(current);
+        }
+    }
+}
+
+fn reference_list(store: &Store) -> StoreResult<Vec<String>> {
+    let mut refs: Vec<String> = store
+        .webhook_secret_refs(None)?
+        .into_iter()
+        .map(|r| r.secret_ref)
+        .collect();
+    refs.sort();
+    Ok(refs)
 }
 
 /// What the receiver tells open views: a new event was stored, a batch was normalized.
@@ -241,9 +301,10 @@ pub async fn start_receiver(
         .spawn(move || writer_loop(writer_store, job_receiver, wake, writer_events))
         .map_err(WebhookError::Thread)?;
     let normalizer_events = events.clone();
+    let watch = SecretWatch::new(Arc::clone(&config.secrets), &normalizer_store);
     let normalizer = std::thread::Builder::new()
         .name("webhook-normalizer".to_owned())
-        .spawn(move || normalizer_loop(normalizer_store, wake_receiver, normalizer_events))
+        .spawn(move || normalizer_loop(normalizer_store, wake_receiver, normalizer_events, watch))
         .map_err(WebhookError::Thread)?;
 
     let shared = Arc::new(Shared {
@@ -577,8 +638,10 @@ fn normalizer_loop(
     mut store: Store,
     wake: std_mpsc::Receiver<()>,
     events: broadcast::Sender<RealtimeEvent>,
+    mut watch: SecretWatch,
 ) {
     loop {
+        watch.tick(&store);
         let disconnected = match wake.recv_timeout(Duration::from_secs(1)) {
             Ok(()) | Err(std_mpsc::RecvTimeoutError::Timeout) => false,
             Err(std_mpsc::RecvTimeoutError::Disconnected) => true,
