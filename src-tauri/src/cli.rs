@@ -187,13 +187,18 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
                 chrono::Utc::now().timestamp_millis(),
             )?;
             println!(
-                "{}: {} imported / {} duplicates / {} rejected{}",
+                "{}: {} imported / {} duplicates / {} rejected{}{}",
                 summary.file,
                 summary.imported,
                 summary.duplicates,
                 summary.rejected,
                 if summary.updated > 0 {
                     format!(" ({} updated)", summary.updated)
+                } else {
+                    String::new()
+                },
+                if summary.suppressed > 0 {
+                    format!(" ({} of erased people not stored)", summary.suppressed)
                 } else {
                     String::new()
                 }

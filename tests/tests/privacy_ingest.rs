@@ -162,3 +162,111 @@ fn api_sync_redacts_buyer_names_and_ips_before_storing_and_normalizing() {
         }
     }
 }
+
+const ERASE_TOUCHES: &str = "touch_id,occurred_at,channel,email,customer_id,creator_id\n\
+t_ann,2026-03-01T09:00:00Z,creator_link,ann@example.com,cus_ann,cara\n\
+t_bob,2026-03-01T09:30:00Z,creator_link,bob@example.com,cus_bob,cara\n";
+const ERASE_ORDERS: &str = "order_id,occurred_at,amount,currency,email,customer_id\n\
+o_ann,2026-03-01T10:00:00Z,20.00,USD,ann@example.com,cus_ann\n\
+o_bob,2026-03-01T10:30:00Z,30.00,USD,bob@example.com,cus_bob\n";
+const ERASE_LINKS: &str =
+    "key_type_a,key_a,key_type_b,key_b\nemail,ann@example.com,device_id,dev_ann\n";
+
+/// An erased person does not come back when a platform that still holds them is imported (or
+/// synced) again: their touches and identity links are not stored, their orders are stored
+/// without personal keys, and their raw payloads are replaced. Other people import as usual.
+#[test]
+fn an_erased_person_is_not_brought_back_by_a_later_import() {
+    let home = TestHome::new();
+    let db = home.path("w.lookback").to_str().unwrap().to_owned();
+    home.lookback_ok(&["--db", &db, "init"]);
+    let files = [
+        ("touches", ERASE_TOUCHES),
+        ("orders", ERASE_ORDERS),
+        ("identities", ERASE_LINKS),
+    ];
+    let import_all = |name: &str| -> Vec<String> {
+        files
+            .iter()
+            .map(|(kind, csv)| {
+                let path = home.path(&format!("{name}-{kind}.csv"));
+                std::fs::write(&path, csv).unwrap();
+                home.lookback_ok(&["--db", &db, "import", kind, path.to_str().unwrap()])
+            })
+            .collect()
+    };
+    import_all("first");
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "privacy",
+        "erase",
+        "--email",
+        "Ann@Example.com",
+    ]);
+    let ann_hash = lookback_core::identity::email_sha256("ann@example.com").unwrap();
+    // The same rows again, under new file names (a platform export of the same records) and
+    // with new touch and order ids for ann, as a re-sync of a platform would bring.
+    let outputs = import_all("again");
+    let renamed = |csv: &str| csv.replace("t_ann", "t_ann_2").replace("o_ann", "o_ann_2");
+    for (kind, csv) in &files[..2] {
+        let path = home.path(&format!("renamed-{kind}.csv"));
+        std::fs::write(&path, renamed(csv)).unwrap();
+        let out = home.lookback_ok(&["--db", &db, "import", kind, path.to_str().unwrap()]);
+        if *kind == "touches" {
+            assert!(out.contains("1 of erased people not stored"), "{out}");
+        }
+    }
+    assert!(
+        outputs.iter().all(|o| o.contains("/ 0 rejected")),
+        "{outputs:?}"
+    );
+
+    let conn = open_sqlite(std::path::Path::new(&db));
+    let count = |sql: &str| query_i64(&conn, sql);
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM touches WHERE email_sha256 = '{ann_hash}' OR customer_id = 'cus_ann'"
+        )),
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM touches WHERE touch_id LIKE 't_ann%'"),
+        0,
+        "ann's touches stay erased"
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM orders WHERE email_sha256 = '{ann_hash}' OR customer_id = 'cus_ann'"
+        )),
+        0
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM orders WHERE order_id = 'o_ann_2' AND customer_id IS NULL AND email_sha256 IS NULL AND gross_minor = 2000"
+        ),
+        1,
+        "a new order of ann's is kept for its revenue, without her keys"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM identity_links WHERE key_b = 'dev_ann' OR key_a = 'dev_ann'"),
+        0
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%{ann_hash}%' OR payload LIKE '%cus_ann%'"
+        )),
+        0
+    );
+    // Bob is untouched.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM touches WHERE customer_id = 'cus_bob'"),
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM orders WHERE customer_id = 'cus_bob'"),
+        1
+    );
+    // The list holds salted hashes only: ann's plain e-mail hash is nowhere in the file.
+    assert!(count("SELECT COUNT(*) FROM erased_keys") >= 3);
+}

@@ -51,6 +51,9 @@ pub struct ImportSummary {
     /// status) counts as a duplicate: its new version is appended to the raw-event log, and
     /// the canonical row keeps its first version, since the store has no update for them.
     pub updated: u64,
+    /// Rows of a person who was erased (`privacy erase`), not stored (see the store's
+    /// suppression list).
+    pub suppressed: u64,
     /// Rows that could not be used and went to `dead_letters` with their `FILE:LINE`.
     pub rejected: u64,
 }
@@ -58,7 +61,7 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// All data rows read from the file.
     pub fn rows(&self) -> u64 {
-        self.imported + self.duplicates + self.updated + self.rejected
+        self.imported + self.duplicates + self.updated + self.suppressed + self.rejected
     }
 }
 
@@ -69,7 +72,11 @@ impl fmt::Display for ImportSummary {
             f,
             "{} ({}): {} imported, {} duplicates, {} updated, {} rejected",
             self.file, self.kind, self.imported, self.duplicates, self.updated, self.rejected
-        )
+        )?;
+        if self.suppressed > 0 {
+            write!(f, ", {} of erased people not stored", self.suppressed)?;
+        }
+        Ok(())
     }
 }
 
@@ -165,6 +172,7 @@ pub fn import_csv_reader<R: Read>(
         imported: 0,
         duplicates: 0,
         updated: 0,
+        suppressed: 0,
         rejected: 0,
     };
     let ctx = RowContext {
@@ -357,12 +365,13 @@ impl RowWriter<'_, '_> {
                 cost.raw_event_id = raw_event_id;
                 self.tx.insert_creator_cost(&cost)?
             }
-            Record::Link(link) => self.tx.insert_identity_link(&link)?,
+            Record::Link(link) => self.tx.insert_identity_link_from(&link, raw_event_id)?,
         };
         match (inserted, applied) {
             (InsertOutcome::Inserted, _) => self.summary.imported += 1,
             (InsertOutcome::Duplicate, true) => self.summary.updated += 1,
             (InsertOutcome::Duplicate, false) => self.summary.duplicates += 1,
+            (InsertOutcome::Suppressed, _) => self.summary.suppressed += 1,
         }
         Ok(())
     }

@@ -45,6 +45,7 @@ mod records;
 mod reports;
 mod runs;
 mod settings;
+mod suppression;
 mod sync_state;
 mod trust_queries;
 mod view_queries;
@@ -81,6 +82,7 @@ pub use settings::{
     DEFAULT_REPORTING_CURRENCY, DEFAULT_REPORTING_TIMEZONE, DEFAULT_SETTLEMENT_DAYS, ModelChange,
     ModelChangeRequest, WorkspaceSettings,
 };
+pub use suppression::ERASED_PAYLOAD;
 pub use sync_state::SourceDeadLetterCount;
 pub use trust_queries::{ConservationRow, OrphanAdjustment, RawEventStats, ReconcileOrder};
 pub use view_queries::{

@@ -53,6 +53,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0006_view_totals",
         sql: include_str!("../migrations/0006_view_totals.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_erased_keys",
+        sql: include_str!("../migrations/0007_erased_keys.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

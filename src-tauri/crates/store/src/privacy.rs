@@ -15,6 +15,7 @@ use std::collections::{BTreeSet, VecDeque};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::settings::bump_input_version;
+use crate::suppression::{CLICK_ID, SALT_SETTING, key_hash};
 use crate::{IdentityKey, IdentityKeyType, Store, StoreError, StoreResult};
 
 /// The payload a purged raw event keeps: valid JSON that says what happened to it.
@@ -55,6 +56,9 @@ pub struct ErasureRequest<'a> {
     pub requested_key_type: String,
     /// The irreversible marker of the audit log (see migration 0005).
     pub marker: String,
+    /// A fresh random salt for the suppression list's hashes, used if the workspace has none
+    /// yet (see migration 0007).
+    pub suppression_salt: String,
     pub erased_at_ms: i64,
 }
 
@@ -297,6 +301,28 @@ impl Store {
                 counts.runs_deleted as i64,
             ],
         )?;
+        // The suppression list: the person's keys and click ids, salted, so a later sync or
+        // import of a platform that still holds them does not bring them back.
+        tx.execute(
+            "INSERT OR IGNORE INTO workspace_settings (key, value) VALUES (?1, ?2)",
+            params![SALT_SETTING, request.suppression_salt],
+        )?;
+        let salt: String = tx.query_row(
+            "SELECT value FROM workspace_settings WHERE key = ?1",
+            params![SALT_SETTING],
+            |row| row.get(0),
+        )?;
+        let listed = component
+            .keys
+            .iter()
+            .map(|k| (k.key_type.as_str(), k.value.as_str()))
+            .chain(component.click_ids.iter().map(|c| (CLICK_ID, c.as_str())));
+        for (key_type, value) in listed {
+            tx.execute(
+                "INSERT OR IGNORE INTO erased_keys (key_hash, erased_at_ms) VALUES (?1, ?2)",
+                params![key_hash(&salt, key_type, value), request.erased_at_ms],
+            )?;
+        }
         tx.execute_batch("DELETE FROM temp.erase_touch; DELETE FROM temp.erase_order; DELETE FROM temp.erase_term; DELETE FROM temp.erase_raw;")?;
         // Touches and orders changed, so the watermark must move and every cached run of the
         // old inputs is skipped on the next view.

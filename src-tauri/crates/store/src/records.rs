@@ -235,6 +235,8 @@ pub enum InsertOutcome {
     Inserted,
     /// A record with the same id was already stored; nothing changed.
     Duplicate,
+    /// The record belongs to an erased person and was not stored (see `suppression`).
+    Suppressed,
 }
 
 /// A record that could not be used, to be written to `dead_letters`.

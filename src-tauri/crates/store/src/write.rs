@@ -10,10 +10,11 @@ use sha2::{Digest, Sha256};
 
 use crate::records::{check_currency, check_day};
 use crate::settings::bump_input_version;
+use crate::suppression::{ERASED_PAYLOAD, Suppression};
 use crate::{
-    AdSpend, Campaign, Content, Creator, CreatorCost, FxRate, IdentityLink, InsertOutcome,
-    NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEventOutcome, Source, Store, StoreError,
-    StoreResult, SyncCheckpoint, Touch,
+    AdSpend, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys, IdentityLink,
+    InsertOutcome, NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEventOutcome, Source,
+    Store, StoreError, StoreResult, SyncCheckpoint, Touch,
 };
 
 /// The SHA-256 of a raw payload as `raw_events.payload_sha256` stores it (lowercase hex).
@@ -28,6 +29,8 @@ pub struct WriteTx<'s> {
     /// Whether a row the attribution reads (touches, orders, adjustments, identity links, fx
     /// rates) changed. If so, commit bumps the input version that `input_watermark` reports.
     inputs_changed: bool,
+    /// The suppression list of erased people, loaded by the first insert that needs it.
+    suppression: Option<Suppression>,
 }
 
 impl Store {
@@ -41,6 +44,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             inputs_changed: false,
+            suppression: None,
         })
     }
 
@@ -69,6 +73,24 @@ fn outcome(changed: usize) -> InsertOutcome {
 }
 
 impl WriteTx<'_> {
+    /// The suppression list of erased people (loaded once per transaction).
+    fn suppression(&mut self) -> StoreResult<&Suppression> {
+        if self.suppression.is_none() {
+            self.suppression = Some(Suppression::load(&self.tx)?);
+        }
+        Ok(self.suppression.get_or_insert_with(Suppression::default))
+    }
+
+    /// Replaces the payload of a raw event whose record belonged to an erased person.
+    fn erase_raw_payload(&mut self, raw_event_id: Option<i64>) -> StoreResult<()> {
+        if let Some(raw_event_id) = raw_event_id {
+            self.tx
+                .prepare_cached("UPDATE raw_events SET payload = ?2 WHERE raw_event_id = ?1")?
+                .execute(params![raw_event_id, ERASED_PAYLOAD])?;
+        }
+        Ok(())
+    }
+
     /// Commits everything written through this transaction.
     pub fn commit(mut self) -> StoreResult<()> {
         if self.inputs_changed {
@@ -304,6 +326,13 @@ impl WriteTx<'_> {
 
     /// Inserts a touch; a touch whose id is stored already is a `Duplicate` and changes nothing.
     pub fn insert_touch(&mut self, touch: &Touch) -> StoreResult<InsertOutcome> {
+        if self
+            .suppression()?
+            .matches(&touch.identity, touch.click_id.as_deref())
+        {
+            self.erase_raw_payload(touch.raw_event_id)?;
+            return Ok(InsertOutcome::Suppressed);
+        }
         let id = &touch.identity;
         let changed = self
             .tx
@@ -339,6 +368,22 @@ impl WriteTx<'_> {
     /// Inserts an order; an order whose id is stored already is a `Duplicate`.
     pub fn insert_order(&mut self, order: &Order) -> StoreResult<InsertOutcome> {
         check_currency("order currency", &order.currency)?;
+        let anonymized;
+        let order = if self
+            .suppression()?
+            .matches(&order.identity, order.click_id.as_deref())
+        {
+            // An erased person's order: the revenue is kept, the person is not.
+            self.erase_raw_payload(order.raw_event_id)?;
+            anonymized = Order {
+                click_id: None,
+                identity: IdentityKeys::default(),
+                ..order.clone()
+            };
+            &anonymized
+        } else {
+            order
+        };
         let id = &order.identity;
         let changed = self
             .tx
@@ -489,6 +534,16 @@ impl WriteTx<'_> {
     /// Inserts an identity link, ordering its two keys so that a link reported the other way
     /// round is recognized as the same link (`Duplicate`). Linking a key to itself is refused.
     pub fn insert_identity_link(&mut self, link: &IdentityLink) -> StoreResult<InsertOutcome> {
+        self.insert_identity_link_from(link, None)
+    }
+
+    /// [`WriteTx::insert_identity_link`] for a link read from raw event `raw_event_id`, whose
+    /// payload is replaced if the link belongs to an erased person.
+    pub fn insert_identity_link_from(
+        &mut self,
+        link: &IdentityLink,
+        raw_event_id: Option<i64>,
+    ) -> StoreResult<InsertOutcome> {
         let (a, b) = if link.a <= link.b {
             (&link.a, &link.b)
         } else {
@@ -502,6 +557,13 @@ impl WriteTx<'_> {
                     a.key_type, a.value
                 ),
             });
+        }
+        let suppression = self.suppression()?;
+        if suppression.matches_key(a.key_type.as_str(), &a.value)
+            || suppression.matches_key(b.key_type.as_str(), &b.value)
+        {
+            self.erase_raw_payload(raw_event_id)?;
+            return Ok(InsertOutcome::Suppressed);
         }
         let changed = self
             .tx

@@ -768,7 +768,7 @@ fn apply_rows_in_place(
                 tx.insert_creator_cost(cost)?;
             }
             CanonicalRow::IdentityLink(link) => {
-                tx.insert_identity_link(link)?;
+                tx.insert_identity_link_from(link, raw_event_id)?;
             }
             CanonicalRow::Creator(creator) => tx.upsert_creator(creator)?,
             CanonicalRow::Campaign(campaign) => tx.upsert_campaign(campaign)?,

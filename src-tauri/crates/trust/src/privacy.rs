@@ -122,6 +122,7 @@ pub fn erase(store: &mut Store, key: &ErasureKey, now_ms: i64) -> TrustResult<Er
         extra_terms,
         requested_key_type: key.type_name().to_string(),
         marker: marker.clone(),
+        suppression_salt: random_salt(),
         erased_at_ms: now_ms,
     })?;
     Ok(ErasureReceipt {
