@@ -68,8 +68,8 @@ pub struct OpenWorkspace {
 }
 
 /// The window's shared state. The store connection sits behind a mutex because a SQLite
-/// connection serves one caller at a time; a command holds the lock for its whole job (a new
-/// attribution run included), and syncs and the receiver open connections of their own.
+/// connection serves one caller at a time; a command holds the lock for its whole job. New
+/// attribution runs, syncs and the receiver use connections of their own.
 #[derive(Default)]
 pub struct WindowState {
     pub workspace: Mutex<Option<OpenWorkspace>>,
@@ -77,4 +77,12 @@ pub struct WindowState {
     pub syncs: Mutex<std::collections::HashMap<String, lookback_sync::CancelToken>>,
     /// The local webhook receiver, when the user started it.
     pub listener: tokio::sync::Mutex<Option<crate::realtime::Listener>>,
+    /// The connection new attribution runs are computed on (with its workspace's path), so
+    /// the other screens keep using `workspace` meanwhile; its lock also queues new runs.
+    pub runner: Mutex<Option<(PathBuf, Store)>>,
+    /// Bumped by every cancel: a new run (or one queued behind it) started under an older
+    /// value stops before its next phase.
+    pub run_generation: std::sync::atomic::AtomicU64,
+    /// New runs computing or queued for the runner connection.
+    pub runs_pending: std::sync::atomic::AtomicUsize,
 }

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     NewerVersion,
     /// Something the user typed or chose cannot be used.
     InvalidInput,
+    /// The user stopped the job (a new attribution run); nothing of it was written.
+    Cancelled,
     /// Anything else; the message says what.
     Internal,
 }
@@ -409,6 +411,15 @@ pub struct ReplayResult {
     pub still_failing: i64,
 }
 
+/// The phase a new attribution run has reached, sent as the `run-progress` event while a view
+/// waits for it: `journeys`, `credits` or `writing`, then `done` (or `cancelled`, `failed`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RunProgress {
+    /// The model's name, e.g. `markov`.
+    pub model: String,
+    pub phase: String,
+}
+
 /// Progress of a running sync, streamed to the window as it happens.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -578,6 +589,7 @@ pub fn typescript_bindings() -> String {
         DeadLetterRow::decl(),
         ReplayResult::decl(),
         SyncProgress::decl(),
+        RunProgress::decl(),
         ReconcileRow::decl(),
         GapOrder::decl(),
         GapCause::decl(),

@@ -18,6 +18,7 @@ mod cli_views;
 mod commands;
 mod ipc;
 mod realtime;
+mod runs;
 mod sources;
 mod views;
 mod window;

@@ -103,13 +103,19 @@ fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
     Ok((model, params))
 }
 
-/// The run for a request: the chosen model (a preview) or the workspace's default, computed or
-/// reused from the cache. Never changes the workspace's model.
-pub fn run_for(store: &mut Store, choice: Option<&ipc::ModelChoice>, now_ms: i64) -> Result<i64> {
-    let (model, params) = match choice {
+/// The model a request asks for: the chosen one (a preview) or the workspace's default.
+pub fn model_for(store: &Store, choice: Option<&ipc::ModelChoice>) -> Result<(Model, ModelParams)> {
+    Ok(match choice {
         Some(choice) => model_of(choice)?,
         None => lookback_engine::current_model(store)?,
-    };
+    })
+}
+
+/// The run for a request (see [`model_for`]), computed or reused from the cache. Never changes
+/// the workspace's model. The window computes new runs beforehand on a connection of their own
+/// (`crate::runs`), so here it finds them cached.
+pub fn run_for(store: &mut Store, choice: Option<&ipc::ModelChoice>, now_ms: i64) -> Result<i64> {
+    let (model, params) = model_for(store, choice)?;
     Ok(lookback_engine::run_model(store, model, &params, now_ms)?.run_id)
 }
 
@@ -283,13 +289,13 @@ pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result
     })
 }
 
-/// Runs every model to compare with the request's parameters (window, half-life, weights).
-fn compare_runs(
-    store: &mut Store,
+/// The model choices a comparison runs: every model with the request's parameters (window,
+/// half-life, weights), or the default model's when the request has none.
+pub fn compare_choices(
+    store: &Store,
     request: &ipc::ViewRequest,
     models: &[String],
-    now_ms: i64,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<ipc::ModelChoice>> {
     if models.len() < 2 {
         bail!("choose at least two models to compare");
     }
@@ -297,18 +303,25 @@ fn compare_runs(
         Some(choice) => choice.clone(),
         None => model_catalog(store)?.default,
     };
-    models
+    Ok(models
         .iter()
-        .map(|m| {
-            run_for(
-                store,
-                Some(&ipc::ModelChoice {
-                    model: m.clone(),
-                    ..base.clone()
-                }),
-                now_ms,
-            )
+        .map(|m| ipc::ModelChoice {
+            model: m.clone(),
+            ..base.clone()
         })
+        .collect())
+}
+
+/// Runs every model to compare (see [`compare_choices`]).
+fn compare_runs(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    models: &[String],
+    now_ms: i64,
+) -> Result<Vec<i64>> {
+    compare_choices(store, request, models)?
+        .iter()
+        .map(|choice| run_for(store, Some(choice), now_ms))
         .collect()
 }
 

@@ -39,6 +39,7 @@ pub fn run(db: Option<PathBuf>) {
             commands::views::export_csv,
             commands::views::choose_export_path,
             commands::views::reconcile_view,
+            commands::views::cancel_run,
             commands::sources::source_list,
             commands::sources::source_dead_letters,
             commands::sources::replay_dead_letters,

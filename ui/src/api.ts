@@ -55,6 +55,7 @@ export const api = {
   replayDeadLetters: (sourceId: string) => invoke<ReplayResult>("replay_dead_letters", { sourceId }),
   syncSource: (sourceId: string, onProgress: Channel<SyncProgress>) => invoke<SyncProgress>("sync_source", { sourceId, onProgress }),
   cancelSync: (sourceId: string) => invoke<boolean>("cancel_sync", { sourceId }),
+  cancelRun: () => invoke<boolean>("cancel_run"),
   reconcile: (request: ViewRequest) => invoke<ReconcileView>("reconcile_view", { request }),
   listenerStatus: () => invoke<ListenerStatus>("listener_status"),
   startListener: (bind: string) => invoke<ListenerStatus>("start_listener", { bind }),

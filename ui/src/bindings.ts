@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.
 // Do not edit by hand.
 
-export type ErrorKind = "no_workspace" | "not_found" | "not_a_workspace" | "damaged" | "already_exists" | "newer_version" | "invalid_input" | "internal";
+export type ErrorKind = "no_workspace" | "not_found" | "not_a_workspace" | "damaged" | "already_exists" | "newer_version" | "invalid_input" | "cancelled" | "internal";
 
 export type IpcError = { kind: ErrorKind, message: string, };
 
@@ -136,6 +136,12 @@ export type DeadLetterRow = { dead_letter_id: number, stream: string, location: 
 export type ReplayResult = { examined: number, resolved: number, still_failing: number, };
 
 export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: string, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, };
+
+export type RunProgress = { 
+/**
+ * The model's name, e.g. `markov`.
+ */
+model: string, phase: string, };
 
 export type ReconcileRow = { source: string, day: string, orders: number, 
 /**

@@ -4,7 +4,7 @@
 import { listen } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { api, asIpcError } from "./api";
-import type { IpcError, ModelCatalog, StartupState, WorkspaceInfo } from "./bindings";
+import type { IpcError, ModelCatalog, RunProgress, StartupState, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
 import { toolbar } from "./components/toolbar";
 import { renderCac } from "./screens/cac";
@@ -33,6 +33,36 @@ function toast(text: string): void {
 
 function busy(label: string): HTMLElement {
   return h("div", { class: "busy", role: "status" }, h("span", { class: "spinner" }), label);
+}
+
+/** What a new attribution run is doing, as `run-progress` events say. */
+const RUN_PHASES: Record<string, string> = {
+  journeys: "resolving journeys",
+  credits: "crediting touches",
+  writing: "saving the run",
+};
+
+/**
+ * The wait for a view: a spinner, and while a new attribution run computes (the numbers are not
+ * cached yet), its model and phase with a Cancel button. Cached runs answer before any event.
+ */
+function viewBusy(label: string): HTMLElement {
+  const status = h("span", { "data-testid": "run-progress" }, label);
+  const cancel = h("button", { class: "link", hidden: "", "data-testid": "cancel-run", onclick: () => void api.cancelRun() }, "Cancel");
+  return h("div", { class: "busy", role: "status", "data-testid": "loading" }, h("span", { class: "spinner" }), status, cancel);
+}
+
+function showRunProgress(content: HTMLElement, progress: RunProgress): void {
+  const status = content.querySelector<HTMLElement>("[data-testid=run-progress]");
+  const cancel = content.querySelector<HTMLElement>("[data-testid=cancel-run]");
+  if (!status || !cancel) return;
+  const phase = RUN_PHASES[progress.phase];
+  if (phase) {
+    status.textContent = `New ${progress.model} run: ${phase}…`;
+    cancel.hidden = false;
+  } else {
+    cancel.hidden = true;
+  }
 }
 
 async function showWelcome(state: StartupState | null, err: IpcError | null): Promise<void> {
@@ -157,7 +187,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     // A newer render supersedes an older one still waiting for Rust, so a fast user never sees
     // stale numbers land on top of fresh ones.
     const token = ++renderToken;
-    replaceChildren(content, busy(screen === "overview" ? "Loading…" : "Computing under the chosen model…"));
+    replaceChildren(content, screen === "overview" ? busy("Loading…") : viewBusy("Computing under the chosen model…"));
     try {
       if (spec.toolbar) {
         catalog = catalog ?? (await api.modelCatalog());
@@ -189,7 +219,8 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void render(); }, 1000);
   });
   const offAlert = await listen<string>("alert", (e) => toast(e.payload));
-  unsubscribe = () => { offSettings(); offChanged(); offAlert(); };
+  const offRun = await listen<RunProgress>("run-progress", (e) => showRunProgress(content, e.payload));
+  unsubscribe = () => { offSettings(); offChanged(); offAlert(); offRun(); };
   await render();
 }
 

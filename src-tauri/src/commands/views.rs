@@ -1,13 +1,16 @@
 //! Commands behind the view screens: the model switch, ROAS, CAC, compare, creator revenue,
-//! the model log, and CSV export. Each runs off the UI thread (a new run can take a while).
+//! the model log, and CSV export. Each runs off the UI thread; a view first makes sure its run
+//! exists (`runs::ensure_run`: a new run is computed on a connection of its own, announced to
+//! the window and cancellable), then reads it on the workspace connection.
 
 use std::path::PathBuf;
 
 use tauri::AppHandle;
 
 use super::{now_ms, on_workspace_blocking};
+use crate::app_state::WindowState;
 use crate::ipc::{self, IpcError};
-use crate::views;
+use crate::{runs, views};
 
 #[tauri::command]
 pub async fn model_catalog(app: AppHandle) -> Result<ipc::ModelCatalog, IpcError> {
@@ -37,6 +40,7 @@ pub async fn roas_view(
     app: AppHandle,
     request: ipc::ViewRequest,
 ) -> Result<ipc::RoasView, IpcError> {
+    runs::ensure_run(&app, request.model.clone()).await?;
     on_workspace_blocking(app, move |open| {
         views::roas(&mut open.store, &request, now_ms())
     })
@@ -45,6 +49,7 @@ pub async fn roas_view(
 
 #[tauri::command]
 pub async fn cac_view(app: AppHandle, request: ipc::ViewRequest) -> Result<ipc::CacView, IpcError> {
+    runs::ensure_run(&app, request.model.clone()).await?;
     on_workspace_blocking(app, move |open| {
         views::cac(&mut open.store, &request, now_ms())
     })
@@ -57,6 +62,14 @@ pub async fn compare_view(
     request: ipc::ViewRequest,
     models: Vec<String>,
 ) -> Result<ipc::CompareView, IpcError> {
+    let (r, m) = (request.clone(), models.clone());
+    let choices = on_workspace_blocking(app.clone(), move |open| {
+        views::compare_choices(&open.store, &r, &m)
+    })
+    .await?;
+    for choice in choices {
+        runs::ensure_run(&app, Some(choice)).await?;
+    }
     on_workspace_blocking(app, move |open| {
         views::compare(&mut open.store, &request, &models, now_ms())
     })
@@ -74,6 +87,7 @@ pub async fn creator_revenue_view(
     request: ipc::ViewRequest,
     creator_id: String,
 ) -> Result<ipc::CreatorRevenueView, IpcError> {
+    runs::ensure_run(&app, request.model.clone()).await?;
     on_workspace_blocking(app, move |open| {
         views::creator_revenue(&mut open.store, &request, &creator_id, now_ms())
     })
@@ -146,4 +160,10 @@ pub async fn reconcile_view(
         views::reconcile(&open.store, &request, now_ms())
     })
     .await
+}
+
+/// Stops the new attribution run in progress before its next phase; `false` when none runs.
+#[tauri::command]
+pub fn cancel_run(state: tauri::State<'_, WindowState>) -> bool {
+    runs::cancel(&state)
 }

@@ -15,7 +15,7 @@ use lookback_store::{CreatorCreditOrder, Store};
 
 use crate::EngineError;
 use crate::inputs::reporting_currency;
-use crate::run::{compute_run, load_journeys};
+use crate::run::{compute_run, find_cached_run, load_journeys};
 
 /// Per order placed in `[from_ms, to_ms)` and per creator, what `model` credits the creator's
 /// touches with (reporting currency).
@@ -38,11 +38,10 @@ pub fn creator_credits_between(
     from_ms: i64,
     to_ms: i64,
 ) -> Result<CreatorCredits, EngineError> {
-    params.validate()?;
     let watermark = store.input_watermark()?;
-    let canonical = params.to_canonical_string();
-    if let Some(run) = store.find_run(model.as_str(), &canonical, &watermark)? {
-        store.settle_matured_run_orders(run.run_id, now_ms, run.settlement_days)?;
+    if let Some(run_id) = find_cached_run(store, model, params, now_ms)?
+        && let Some(run) = store.run(run_id)?
+    {
         let currency = Currency::parse(&run.reporting_currency).map_err(EngineError::Core)?;
         return Ok(CreatorCredits {
             run_id: Some(run.run_id),

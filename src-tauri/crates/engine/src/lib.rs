@@ -41,8 +41,8 @@ pub use inputs::{
 pub use journey_cache::CachedJourneys;
 pub use model_settings::{changed_by, current_model, set_model};
 pub use run::{
-    ComputedCredit, ComputedRun, MissingFx, RunSummary, compute_run, load_journeys, resolve,
-    run_model,
+    ComputedCredit, ComputedRun, MissingFx, RunObserver, RunPhase, RunSummary, compute_run,
+    find_cached_run, load_journeys, resolve, run_model, run_model_observed,
 };
 
 use lookback_core::CoreError;
@@ -77,6 +77,10 @@ pub enum EngineError {
         /// Why, in words for the person making the change.
         reason: String,
     },
+
+    /// The person who started the run cancelled it; nothing of it was written.
+    #[error("the attribution run was cancelled")]
+    Cancelled,
 
     /// The credits of an order do not add up to its net revenue or to a whole share. This is a
     /// bug, never a data problem; the run is recorded as failed and nothing of it is kept.

@@ -420,6 +420,64 @@ fn check_conservation(
     Ok(())
 }
 
+/// The steps of a new run, in order, as [`RunObserver::phase`] reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPhase {
+    /// Reading touches and orders and resolving journeys (or reading them from the cache).
+    Journeys,
+    /// Running the model over every journey and checking conservation.
+    Credits,
+    /// Writing the run, its credits and totals in one transaction.
+    Writing,
+}
+
+impl RunPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunPhase::Journeys => "journeys",
+            RunPhase::Credits => "credits",
+            RunPhase::Writing => "writing",
+        }
+    }
+}
+
+/// Who watches a new run: told each phase as it starts, asked before each whether to stop.
+pub trait RunObserver {
+    fn phase(&mut self, phase: RunPhase);
+    /// `true` stops the run before its next phase; nothing of it is written.
+    fn cancelled(&self) -> bool;
+}
+
+/// An observer that watches nothing and never cancels.
+struct Unobserved;
+
+impl RunObserver for Unobserved {
+    fn phase(&mut self, _: RunPhase) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// The complete run of `model` with `params` over the workspace as it is now, if one exists:
+/// its matured orders are marked settled first (provisional status depends on `now_ms`), and
+/// its id returned. Cheap: what a view calls before deciding a new run is needed.
+pub fn find_cached_run(
+    store: &mut Store,
+    model: Model,
+    params: &ModelParams,
+    now_ms: i64,
+) -> Result<Option<i64>, EngineError> {
+    params.validate()?;
+    let watermark = store.input_watermark()?;
+    match store.find_run(model.as_str(), &params.to_canonical_string(), &watermark)? {
+        Some(run) => {
+            store.settle_matured_run_orders(run.run_id, now_ms, run.settlement_days)?;
+            Ok(Some(run.run_id))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Runs `model` with `params` over the workspace as it is now, or reuses the complete run that
 /// already did exactly that (same model, canonical parameters and input watermark).
 ///
@@ -435,14 +493,27 @@ pub fn run_model(
     params: &ModelParams,
     now_ms: i64,
 ) -> Result<RunSummary, EngineError> {
+    run_model_observed(store, model, params, now_ms, &mut Unobserved)
+}
+
+/// [`run_model`], reporting each phase of a new run to `observer` and stopping before the
+/// next phase when it asks (a cancelled run writes nothing, not even a failed-run row).
+pub fn run_model_observed(
+    store: &mut Store,
+    model: Model,
+    params: &ModelParams,
+    now_ms: i64,
+    observer: &mut dyn RunObserver,
+) -> Result<RunSummary, EngineError> {
     params.validate()?;
     let canonical = params.to_canonical_string();
     let watermark = store.input_watermark()?;
     let currency = reporting_currency(store)?;
     let settlement_days = store.settlement_days()?;
 
-    if let Some(run) = store.find_run(model.as_str(), &canonical, &watermark)? {
-        store.settle_matured_run_orders(run.run_id, now_ms, run.settlement_days)?;
+    if let Some(run_id) = find_cached_run(store, model, params, now_ms)?
+        && let Some(run) = store.run(run_id)?
+    {
         let run_currency = Currency::parse(&run.reporting_currency).unwrap_or(currency);
         return summary_from_store(
             store,
@@ -464,6 +535,15 @@ pub fn run_model(
         input_watermark: watermark.clone(),
         started_at_ms: now_ms,
     };
+    let stop_if_cancelled = |observer: &dyn RunObserver| {
+        if observer.cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    stop_if_cancelled(observer)?;
+    observer.phase(RunPhase::Journeys);
     let computed = load_journeys(
         store,
         &watermark,
@@ -472,17 +552,22 @@ pub fn run_model(
         model.is_data_driven(),
     )
     .and_then(|(journeys, facts, _)| {
+        stop_if_cancelled(observer)?;
+        observer.phase(RunPhase::Credits);
         let computed = compute_run(model, params, &facts, &journeys)?;
         Ok((computed, journeys))
     });
     let (computed, journeys) = match computed {
         Ok(computed) => computed,
+        Err(EngineError::Cancelled) => return Err(EngineError::Cancelled),
         Err(error) => {
             // Best effort: the failure is put on record, but the original error is what the caller sees.
             let _ = store.record_failed_run(&new_run, now_ms, &error.to_string());
             return Err(error);
         }
     };
+    stop_if_cancelled(observer)?;
+    observer.phase(RunPhase::Writing);
     let credits: Vec<NamedRunCredit<'_>> = computed
         .credits
         .iter()
