@@ -25,6 +25,7 @@ use lookback_store::{
 use reqwest::header::HeaderMap;
 
 use crate::SyncError;
+use crate::secret::Secret;
 
 /// What a connector knows about the source it is syncing. Built by the engine from the stored
 /// source and the sync options; never holds the secret.
@@ -61,6 +62,14 @@ pub enum AuthScheme {
     /// The secret as this query parameter (Meta's `access_token`). The engine adds it after the
     /// URL was recorded, so it never reaches a dead letter or a message.
     QueryParameter(&'static str),
+    /// A structured secret (see [`crate::Secret::field`]): its field `bearer` as
+    /// `Authorization: Bearer`, and each `(field, header)` of `headers` that the secret holds
+    /// as that header (Google Ads: `developer_token` → `developer-token`). A secret that is not
+    /// a JSON object is the bearer token alone.
+    BearerWithSecretHeaders {
+        bearer: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+    },
 }
 
 /// A client-side token bucket: at most `burst` requests at once, refilled at
@@ -358,4 +367,11 @@ pub trait Connector: Send + Sync + 'static {
 
     /// One cheap authenticated request for `lookback source test`.
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError>;
+
+    /// Checks (and may reshape) the secret `source add` is about to store. A connector whose
+    /// platform needs several secret parts (Google Ads) validates them here and returns the
+    /// one value the keyring keeps. The error names what is wrong, never the secret.
+    fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
+        Ok(secret)
+    }
 }

@@ -56,6 +56,9 @@ pub fn add_source(
             detail: "the secret is empty".to_owned(),
         });
     }
+    let secret = &connector
+        .prepare_secret(secret.clone())
+        .map_err(|detail| SyncError::InvalidSource { detail })?;
     if new.base_url.is_none() && connector.default_base_url().is_none() {
         return Err(SyncError::InvalidSource {
             detail: format!("a {} source needs --base-url", new.kind),

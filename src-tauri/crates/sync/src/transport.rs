@@ -121,6 +121,19 @@ impl Transport {
             AuthScheme::BasicUsername => builder.basic_auth(self.secret.expose(), Some("")),
             AuthScheme::Header(name) => builder.header(name, self.secret.expose()),
             AuthScheme::QueryParameter(_) => builder,
+            AuthScheme::BearerWithSecretHeaders { bearer, headers } => {
+                let token = self
+                    .secret
+                    .field(bearer)
+                    .unwrap_or_else(|| self.secret.expose().to_owned());
+                let mut builder = builder.bearer_auth(token);
+                for (field, header) in headers {
+                    if let Some(value) = self.secret.field(field) {
+                        builder = builder.header(*header, value);
+                    }
+                }
+                builder
+            }
         };
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
