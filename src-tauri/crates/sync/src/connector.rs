@@ -189,6 +189,11 @@ pub enum ResponseVerdict {
     StreamUnavailable { detail: String },
     /// A failure no retry fixes (400 with a bad parameter): the stream stops with this error.
     Fatal { detail: String },
+    /// The request asked for more than the platform will answer at once (Meta's query
+    /// timeouts and "reduce the amount of data"): the engine asks
+    /// [`Connector::smaller_position`] for a smaller request, and retries as for
+    /// [`ResponseVerdict::Transient`] when there is none.
+    TooLarge { detail: String },
 }
 
 /// The classification every connector starts from: 2xx accept, 401/403 unauthorized, 429
@@ -373,5 +378,18 @@ pub trait Connector: Send + Sync + 'static {
     /// one value the keyring keeps. The error names what is wrong, never the secret.
     fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
         Ok(secret)
+    }
+
+    /// A smaller request instead of the one at `position`, when the platform answered that it
+    /// asked for too much ([`ResponseVerdict::TooLarge`]): e.g. the first half of its date
+    /// range. `None` (the default, and for a request that cannot be made smaller) makes the
+    /// engine treat the answer as transient: retried with backoff, then dead-lettered.
+    fn smaller_position(
+        &self,
+        _context: &SourceContext,
+        _stream: &str,
+        _position: &str,
+    ) -> Option<String> {
+        None
     }
 }

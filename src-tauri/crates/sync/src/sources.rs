@@ -185,6 +185,7 @@ pub async fn test_source(
             &CancelToken::new(),
             &mut cost,
             &mut ignore_wait,
+            false,
         )
         .await;
     let unexpected = |detail: String| SyncError::UnexpectedResponse {
@@ -215,7 +216,9 @@ pub async fn test_source(
             attempts,
             last_error,
         }),
-        Err(FetchFailure::Fatal(detail)) => Err(unexpected(detail)),
+        Err(FetchFailure::Fatal(detail) | FetchFailure::TooLarge(detail)) => {
+            Err(unexpected(detail))
+        }
         Err(FetchFailure::Cancelled) => Err(SyncError::Cancelled),
     }
 }
