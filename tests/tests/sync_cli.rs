@@ -1,46 +1,21 @@
 //! `lookback source …` and `lookback sync` as a user runs them, against a loopback mock of the
 //! generic API: the secret goes from stdin to the OS keyring and nowhere else (not the workspace
-//! file, not stdout/stderr, not error text); a refused token gives a clear message; a sync whose
-//! process is SIGKILLed mid-way and restarted ends with the same store as an uninterrupted one.
+//! file, not stdout/stderr, not error text); a refused token gives a clear message. (A sync
+//! process SIGKILLed mid-way is tested for every connector in `sync_kill_resume.rs`.)
 //!
 //! Needs the `lookback` binary (built by `cargo build --workspace`) and a D-Bus session with an
 //! unlocked gnome-keyring (`.ci/test` provides both).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use lookback_tests::TestHome;
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::generic::GenericApi;
-use lookback_tests::mock::harness::{count, file_contains, table_dump};
-use lookback_tests::{TestHome, lookback_bin};
+use lookback_tests::mock::harness::{count, file_contains};
 
 const TOKEN: &str = "cli-secret-token-93c1d0e7a4";
 const WRONG: &str = "cli-wrong-token-5be88f01";
-/// The kill test's own token, so the keyring check of the other test (running in parallel in
-/// the same keyring) is not confused by its entries.
-const KILL_TOKEN: &str = "cli-kill-token-20a7c3";
-
-/// Runs `lookback` in `home` with `stdin` piped in.
-fn lookback_with_stdin(home: &TestHome, args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(lookback_bin());
-    cmd.args(args)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    home.apply(&mut cmd);
-    let mut child = cmd.spawn().expect("run lookback");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("wait for lookback")
-}
 
 fn text(output: &Output) -> String {
     format!(
@@ -60,8 +35,7 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
     let mut printed = String::new();
     home.lookback_ok(&["--db", db, "init"]);
 
-    let added = lookback_with_stdin(
-        &home,
+    let added = home.lookback_with_stdin(
         &[
             "--db",
             db,
@@ -77,8 +51,7 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
     );
     assert!(added.status.success(), "{}", text(&added));
     printed += &text(&added);
-    let wrong = lookback_with_stdin(
-        &home,
+    let wrong = home.lookback_with_stdin(
         &[
             "--db",
             db,
@@ -210,81 +183,4 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
         );
     }
     home.lookback_ok(&["--db", db, "source", "remove", "bad"]);
-}
-
-#[test]
-fn a_sync_killed_mid_way_and_restarted_ends_with_the_same_store_as_an_uninterrupted_one() {
-    let api = Arc::new(GenericApi::new(KILL_TOKEN, 3_000));
-    api.overlap(2);
-    api.page_delay(Duration::from_millis(40));
-    let server = MockServer::start(api);
-    let home = TestHome::new();
-    let setup = |name: &str| {
-        let db = home.path(name).to_str().unwrap().to_owned();
-        home.lookback_ok(&["--db", &db, "init"]);
-        let added = lookback_with_stdin(
-            &home,
-            &[
-                "--db",
-                &db,
-                "source",
-                "add",
-                "generic",
-                "--name",
-                "gen",
-                "--base-url",
-                &server.base_url,
-            ],
-            KILL_TOKEN,
-        );
-        assert!(added.status.success(), "{}", text(&added));
-        db
-    };
-    let whole = setup("whole.lookback");
-    let killed = setup("killed.lookback");
-    home.lookback_ok(&["--db", &whole, "sync", "--page-size", "100"]);
-
-    let mut cmd = Command::new(lookback_bin());
-    cmd.args(["--db", &killed, "sync", "--page-size", "100"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    home.apply(&mut cmd);
-    let mut child = cmd.spawn().expect("start lookback sync");
-    let started = Instant::now();
-    let killed_path = std::path::Path::new(&killed);
-    loop {
-        std::thread::sleep(Duration::from_millis(20));
-        if count(killed_path, "raw_events") >= 800 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the sync made no progress"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sync ended before it could be killed"
-        );
-    }
-    child.kill().expect("SIGKILL the sync"); // std's kill is SIGKILL on Unix
-    child.wait().unwrap();
-    let landed = count(killed_path, "raw_events");
-    assert!(
-        (800..3_000).contains(&landed),
-        "killed mid-way, {landed} events in"
-    );
-    assert_eq!(
-        landed % 100,
-        0,
-        "whole pages only: a page and its checkpoint commit together"
-    );
-
-    home.lookback_ok(&["--db", &killed, "sync", "--page-size", "100"]);
-    assert_eq!(
-        table_dump(killed_path),
-        table_dump(std::path::Path::new(&whole))
-    );
-    for db in [&whole, &killed] {
-        home.lookback_ok(&["--db", db, "source", "remove", "gen"]);
-    }
 }
