@@ -24,8 +24,14 @@ pub enum SourceCommand {
     /// Register a source; its secret (API key or token) is read from stdin into the OS keyring.
     ///
     /// Example: `printf %s "$STRIPE_KEY" | lookback --db w.lookback source add stripe --name shop`
+    ///
+    /// google_ads takes the OAuth access token and, on a second line, the developer token (sent
+    /// as the `developer-token` header; both are kept in the keyring), or a JSON object
+    /// `{"access_token":…,"developer_token":…}`: `printf '%s\n%s\n' "$GOOGLE_ADS_ACCESS_TOKEN"
+    /// "$GOOGLE_ADS_DEVELOPER_TOKEN" | lookback --db w.lookback source add google_ads --name
+    /// gads --account MANAGER_ID/CUSTOMER_ID` (`MANAGER_ID/` sends `login-customer-id`).
     Add {
-        /// The kind of source: generic, stripe (see `lookback source kinds` in README).
+        /// The kind of source: meta, google_ads, tiktok, stripe, shopify, dub, rewardful, generic.
         kind: String,
         /// The name to refer to it by (letters, digits, '-', '_', '.').
         #[arg(long)]

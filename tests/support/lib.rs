@@ -1,12 +1,15 @@
 //! Test support shared by the acceptance and end-to-end tests: finding the built `lookback`
 //! binary, a temporary home for each test (its own `XDG_DATA_HOME`), and — for the window —
-//! an Xvfb display, a tauri-driver process and a small W3C WebDriver client.
+//! an Xvfb display, a tauri-driver process and a small W3C WebDriver client; and the
+//! kill-and-resume check every connector runs ([`kill_resume`]).
 
+pub mod kill_resume;
 pub mod mock;
 pub mod webdriver;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// The workspace root (the directory holding the top-level Cargo.toml).
 pub fn repo_root() -> PathBuf {
@@ -73,6 +76,27 @@ impl TestHome {
             .env_remove("WAYLAND_DISPLAY");
         self.apply(&mut cmd);
         cmd.output().expect("run lookback")
+    }
+
+    /// Runs `lookback` with these arguments in this home, `stdin` piped in (how a secret
+    /// reaches `source add`).
+    pub fn lookback_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = Command::new(lookback_bin());
+        cmd.args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.apply(&mut cmd);
+        let mut child = cmd.spawn().expect("run lookback");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait for lookback")
     }
 
     /// Runs `lookback` and asserts it succeeded, returning stdout.

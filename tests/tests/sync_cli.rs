@@ -1,46 +1,25 @@
 //! `lookback source …` and `lookback sync` as a user runs them, against a loopback mock of the
 //! generic API: the secret goes from stdin to the OS keyring and nowhere else (not the workspace
-//! file, not stdout/stderr, not error text); a refused token gives a clear message; a sync whose
-//! process is SIGKILLed mid-way and restarted ends with the same store as an uninterrupted one.
+//! file, not stdout/stderr, not error text); a refused token gives a clear message; Google Ads'
+//! second secret, the developer token, is read from a second line of stdin and sent as its
+//! header. (A sync process SIGKILLed mid-way is tested for every connector in
+//! `sync_kill_resume.rs`.)
 //!
 //! Needs the `lookback` binary (built by `cargo build --workspace`) and a D-Bus session with an
 //! unlocked gnome-keyring (`.ci/test` provides both).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use lookback_tests::TestHome;
 use lookback_tests::mock::MockServer;
+use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::generic::GenericApi;
-use lookback_tests::mock::harness::{count, file_contains, table_dump};
-use lookback_tests::{TestHome, lookback_bin};
+use lookback_tests::mock::google_ads::GoogleAdsApi;
+use lookback_tests::mock::harness::{count, file_contains};
 
 const TOKEN: &str = "cli-secret-token-93c1d0e7a4";
 const WRONG: &str = "cli-wrong-token-5be88f01";
-/// The kill test's own token, so the keyring check of the other test (running in parallel in
-/// the same keyring) is not confused by its entries.
-const KILL_TOKEN: &str = "cli-kill-token-20a7c3";
-
-/// Runs `lookback` in `home` with `stdin` piped in.
-fn lookback_with_stdin(home: &TestHome, args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(lookback_bin());
-    cmd.args(args)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    home.apply(&mut cmd);
-    let mut child = cmd.spawn().expect("run lookback");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("wait for lookback")
-}
 
 fn text(output: &Output) -> String {
     format!(
@@ -60,8 +39,7 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
     let mut printed = String::new();
     home.lookback_ok(&["--db", db, "init"]);
 
-    let added = lookback_with_stdin(
-        &home,
+    let added = home.lookback_with_stdin(
         &[
             "--db",
             db,
@@ -77,8 +55,7 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
     );
     assert!(added.status.success(), "{}", text(&added));
     printed += &text(&added);
-    let wrong = lookback_with_stdin(
-        &home,
+    let wrong = home.lookback_with_stdin(
         &[
             "--db",
             db,
@@ -213,78 +190,75 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
 }
 
 #[test]
-fn a_sync_killed_mid_way_and_restarted_ends_with_the_same_store_as_an_uninterrupted_one() {
-    let api = Arc::new(GenericApi::new(KILL_TOKEN, 3_000));
-    api.overlap(2);
-    api.page_delay(Duration::from_millis(40));
+fn google_ads_takes_the_developer_token_on_a_second_line_and_keeps_both_out_of_sight() {
+    const ACCESS: &str = "ya29.cliAccessToken_6b1e";
+    const DEVELOPER: &str = "cliDevToken_0c77d2";
+    let ledger = AdLedger::generate("2026-01-01", "2026-01-10", &[("1", "11")], 10_000);
+    let api = Arc::new(
+        GoogleAdsApi::new(ACCESS, "1234567890", "USD", "UTC", ledger)
+            .requiring_developer_token(DEVELOPER),
+    );
     let server = MockServer::start(api);
     let home = TestHome::new();
-    let setup = |name: &str| {
-        let db = home.path(name).to_str().unwrap().to_owned();
-        home.lookback_ok(&["--db", &db, "init"]);
-        let added = lookback_with_stdin(
-            &home,
+    let db = home.path("g.lookback");
+    let db = db.to_str().unwrap();
+    let base_url = format!("{}/v21", server.base_url);
+    home.lookback_ok(&["--db", db, "init"]);
+    let add = |name: &str, stdin: &str| {
+        home.lookback_with_stdin(
             &[
                 "--db",
-                &db,
+                db,
                 "source",
                 "add",
-                "generic",
+                "google_ads",
                 "--name",
-                "gen",
+                name,
                 "--base-url",
-                &server.base_url,
+                &base_url,
+                "--account",
+                "1234567890",
             ],
-            KILL_TOKEN,
-        );
-        assert!(added.status.success(), "{}", text(&added));
-        db
+            stdin,
+        )
     };
-    let whole = setup("whole.lookback");
-    let killed = setup("killed.lookback");
-    home.lookback_ok(&["--db", &whole, "sync", "--page-size", "100"]);
+    let mut printed = String::new();
+    for (name, stdin) in [
+        ("both", format!("{ACCESS}\n{DEVELOPER}\n")),
+        ("alone", ACCESS.to_owned()),
+    ] {
+        let added = add(name, &stdin);
+        assert!(added.status.success(), "{}", text(&added));
+        printed += &text(&added);
+    }
+    let three_lines = add("three", &format!("{ACCESS}\n{DEVELOPER}\nextra\n"));
+    assert!(!three_lines.status.success());
+    printed += &text(&three_lines);
 
-    let mut cmd = Command::new(lookback_bin());
-    cmd.args(["--db", &killed, "sync", "--page-size", "100"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    home.apply(&mut cmd);
-    let mut child = cmd.spawn().expect("start lookback sync");
-    let started = Instant::now();
-    let killed_path = std::path::Path::new(&killed);
-    loop {
-        std::thread::sleep(Duration::from_millis(20));
-        if count(killed_path, "raw_events") >= 800 {
-            break;
-        }
+    let tested = home.lookback(&["--db", db, "source", "test", "both"]);
+    assert!(tested.status.success(), "{}", text(&tested));
+    printed += &text(&tested);
+    let request = server.requests().pop().expect("a request");
+    assert_eq!(request.bearer(), Some(ACCESS));
+    assert_eq!(request.header("developer-token"), Some(DEVELOPER));
+
+    let refused = home.lookback(&["--db", db, "source", "test", "alone"]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(message.contains("developer token"), "{message}");
+    printed += &text(&refused);
+
+    for secret in [ACCESS, DEVELOPER] {
         assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the sync made no progress"
+            !printed.contains(secret),
+            "a secret was printed:\n{printed}"
         );
         assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sync ended before it could be killed"
+            !file_contains(std::path::Path::new(db), secret),
+            "a secret reached the workspace file"
         );
     }
-    child.kill().expect("SIGKILL the sync"); // std's kill is SIGKILL on Unix
-    child.wait().unwrap();
-    let landed = count(killed_path, "raw_events");
-    assert!(
-        (800..3_000).contains(&landed),
-        "killed mid-way, {landed} events in"
-    );
-    assert_eq!(
-        landed % 100,
-        0,
-        "whole pages only: a page and its checkpoint commit together"
-    );
-
-    home.lookback_ok(&["--db", &killed, "sync", "--page-size", "100"]);
-    assert_eq!(
-        table_dump(killed_path),
-        table_dump(std::path::Path::new(&whole))
-    );
-    for db in [&whole, &killed] {
-        home.lookback_ok(&["--db", db, "source", "remove", "gen"]);
+    for name in ["both", "alone"] {
+        home.lookback_ok(&["--db", db, "source", "remove", name]);
     }
 }

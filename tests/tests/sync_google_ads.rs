@@ -1,7 +1,8 @@
 //! The Google Ads connector against a mock of `googleAds:search`: every ad-group day lands
 //! once across page tokens, `costMicros` becomes minor units rounded half to even, a restated
-//! day replaces its spend, RESOURCE_EXHAUSTED's `retryDelay` is honoured, and the OAuth token
-//! never reaches the store or an error.
+//! day replaces its spend, RESOURCE_EXHAUSTED's `retryDelay` is honoured, the developer token
+//! (a second secret) is sent when the source has one and its absence is explained, and neither
+//! token ever reaches the store or an error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -262,4 +263,62 @@ fn an_invalid_token_or_a_missing_manager_gives_a_clear_error_without_the_token()
         .to_string();
     assert!(message.contains("login-customer-id"), "{message}");
     assert_eq!(f.spend(), (0, 0));
+}
+
+#[test]
+fn the_developer_token_goes_in_its_header_and_a_missing_one_is_explained_without_secrets() {
+    const DEVELOPER: &str = "devTok_4f9c2a71bb0e";
+    let mut f = fixture(
+        GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger())
+            .requiring_developer_token(DEVELOPER),
+        "1234567890",
+    );
+    let both = format!(r#"{{"access_token":"{TOKEN}","developer_token":"{DEVELOPER}"}}"#);
+
+    // The access token alone: Google wants the developer token too.
+    let Err(error) = f.sync(TOKEN, TEST_NOW_MS) else {
+        panic!("a sync without the developer token must fail")
+    };
+    let message = error.to_string();
+    assert!(matches!(error, SyncError::Unauthorized { .. }), "{message}");
+    assert!(
+        message.contains("DEVELOPER_TOKEN") || message.contains("developer token"),
+        "{message}"
+    );
+    // A wrong developer token is refused, and neither secret shows in the message.
+    let wrong = format!(r#"{{"access_token":"{TOKEN}","developer_token":"devTok_wrong_77aa01"}}"#);
+    let Err(error) = f.sync(&wrong, TEST_NOW_MS) else {
+        panic!("a wrong developer token must fail")
+    };
+    let message = error.to_string();
+    assert!(matches!(error, SyncError::Unauthorized { .. }), "{message}");
+    for secret in [TOKEN, DEVELOPER, "devTok_wrong_77aa01"] {
+        assert!(!message.contains(secret), "{message}");
+    }
+
+    f.server.clear_requests();
+    let summary = f.sync(&both, TEST_NOW_MS).expect("sync with both tokens");
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    let requests = f.server.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(request.bearer(), Some(TOKEN));
+        assert_eq!(request.header("developer-token"), Some(DEVELOPER));
+    }
+    let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
+    let conn = open_sqlite(&f.path);
+    assert_eq!(
+        (
+            query_i64(&conn, "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend"),
+            query_i64(&conn, "SELECT COUNT(*) FROM ad_spend")
+        ),
+        (truth_minor, truth_rows as i64)
+    );
+    drop(conn);
+    for secret in [TOKEN, DEVELOPER] {
+        assert!(
+            !file_contains(&f.path, secret),
+            "a token reached the workspace file"
+        );
+    }
 }

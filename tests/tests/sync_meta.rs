@@ -1,7 +1,8 @@
 //! The Meta insights connector against a mock of the Marketing API: every ad-day lands once
 //! (async report jobs and synchronous pages alike), a restated day replaces its spend, Meta's
-//! throttling signals are honoured, and the access token — which Meta embeds in its paging
-//! links — never reaches the store or an error.
+//! throttling signals are honoured, a range Meta refuses as too large is split until it is
+//! answered (every day still landing exactly once), and the access token — which Meta embeds
+//! in its paging links — never reaches the store or an error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
 };
-use lookback_tests::mock::meta::MetaApi;
+use lookback_tests::mock::meta::{MetaApi, TooMuchData};
 use lookback_tests::mock::{MockServer, parse_query};
 use lookback_tests::{open_sqlite, query_i64};
 
@@ -278,9 +279,10 @@ fn throttling_and_usage_signals_are_honoured_and_the_sync_completes() {
     let summary = f.sync(TOKEN, TEST_NOW_MS, &mut events).expect("sync");
     let counters = &summary.streams[0].counters;
     assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    // The timed-out request (the backfill's 5-day tail) asked for fewer days instead.
     assert!(
-        counters.retries >= 3,
-        "two throttles and a timeout were retried: {counters:?}"
+        counters.retries >= 2,
+        "two throttles were retried: {counters:?}"
     );
     // Meta asked for a minute (estimated_time_to_regain_access = 1); the test policy caps a
     // platform's wait at 2 s, far above the test backoff (≤ 200 ms): 2 × 2 s proves the
@@ -339,4 +341,143 @@ fn a_failed_report_job_stops_the_stream_and_the_next_sync_submits_it_again() {
     );
     let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
     assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
+}
+
+/// The (since, until) of every synchronous insights request's first page that the mock
+/// answered (not refused for its length), in request order.
+fn answered_ranges(f: &Fixture, max_days: i64) -> Vec<(String, String)> {
+    f.server
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "GET" && r.path.ends_with("/insights") && r.query("after").is_none()
+        })
+        .filter_map(|r| {
+            let range: serde_json::Value = serde_json::from_str(r.query("time_range")?).ok()?;
+            let day = |key: &str| range[key].as_str().map(str::to_owned);
+            Some((day("since")?, day("until")?))
+        })
+        .filter(|(since, until)| {
+            let days = lookback_tests::mock::ad_ledger::day_number(until)
+                - lookback_tests::mock::ad_ledger::day_number(since)
+                + 1;
+            days <= max_days
+        })
+        .collect()
+}
+
+#[test]
+fn a_range_meta_refuses_as_too_large_is_halved_until_answered_and_every_day_lands_once() {
+    let mut f = fixture();
+    f.api.polls_before_complete(0);
+    f.api.overlap(2);
+    // The backfill's report jobs are not limited; its synchronous 5-day tail is.
+    f.api.refuse_ranges_longer_than(3, TooMuchData::ReduceData);
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("first sync");
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    assert_eq!(
+        answered_ranges(&f, 3),
+        [("2026-02-24", "2026-02-26"), ("2026-02-27", "2026-02-28")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
+    assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
+
+    // The incremental sync's 31 days, refused as query timeouts above 4 days: 31 → 16 → 8 → 4,
+    // then the rest of the window in 4-day requests that tile it without a gap or an overlap.
+    f.api.refuse_ranges_longer_than(4, TooMuchData::Timeout);
+    f.api
+        .ledger(|l| l.extend("2026-03-01", "2026-03-02", 10_000));
+    f.server.clear_requests();
+    let refused_before = f.api.refused_ranges();
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS, &mut Vec::new())
+        .expect("incremental sync");
+    let counters = &summary.streams[0].counters;
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    assert_eq!(
+        f.api.refused_ranges() - refused_before,
+        3,
+        "31, 16 and 8 days"
+    );
+    assert_eq!(counters.retries, 0, "a refused range is split, not retried");
+    let ranges = answered_ranges(&f, 4);
+    let mut expected_since = "2026-01-31".to_owned();
+    for (since, until) in &ranges {
+        assert_eq!(since, &expected_since, "{ranges:?}");
+        let until_day = lookback_tests::mock::ad_ledger::day_number(until);
+        assert!(until_day - lookback_tests::mock::ad_ledger::day_number(since) < 4);
+        expected_since = lookback_tests::mock::ad_ledger::day_text(until_day + 1);
+    }
+    assert_eq!(
+        expected_since, "2026-03-03",
+        "the window ends today: {ranges:?}"
+    );
+
+    let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, "2026-03-02", 2));
+    assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
+    let conn = open_sqlite(&f.path);
+    assert_eq!(
+        query_i64(&conn, "SELECT COUNT(*) FROM raw_events"),
+        query_i64(&conn, "SELECT COUNT(DISTINCT external_id) FROM raw_events"),
+        "no ad day was stored twice"
+    );
+    assert_eq!(
+        query_i64(&conn, "SELECT COUNT(*) FROM raw_events"),
+        truth_rows as i64
+    );
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 0);
+}
+
+#[test]
+fn a_single_day_meta_keeps_refusing_is_retried_then_dead_lettered_and_a_later_sync_reads_it() {
+    let mut f = fixture();
+    f.api.polls_before_complete(0);
+    f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("first sync");
+    f.api.refuse_ranges_longer_than(0, TooMuchData::ReduceData);
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS, &mut Vec::new())
+        .expect("incremental sync");
+    let stream = &summary.streams[0];
+    let StreamOutcome::Failed(message) = &stream.outcome else {
+        panic!("{summary:?}")
+    };
+    assert!(message.contains("reduce the amount of data"), "{message}");
+    assert_eq!(stream.counters.retries, 3, "the single day was retried");
+    let conn = open_sqlite(&f.path);
+    let location: String = conn
+        .query_row(
+            "SELECT location FROM dead_letters WHERE resolved_at_ms IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("one dead letter");
+    assert!(
+        location.contains("since%22%3A%222026-01-31%22%2C%22until%22%3A%222026-01-31"),
+        "the dead letter is the single day's request: {location}"
+    );
+    drop(conn);
+
+    // Meta answers again: the next sync reads the window from its first day.
+    f.api.refuse_ranges_longer_than(31, TooMuchData::ReduceData);
+    f.api
+        .ledger(|l| l.extend("2026-03-01", "2026-03-02", 10_000));
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS + 2 * DAY_MS, &mut Vec::new())
+        .expect("sync after Meta recovered");
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, "2026-03-02", 2));
+    assert_eq!(f.spend(), (truth_minor, truth_rows as i64));
+    let conn = open_sqlite(&f.path);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM dead_letters WHERE resolved_at_ms IS NULL"
+        ),
+        0,
+        "the request's dead letter is resolved once the stream completes"
+    );
 }

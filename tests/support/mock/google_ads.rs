@@ -1,5 +1,8 @@
-//! A mock of the Google Ads API `googleAds:search` (REST, `v21`): Bearer OAuth token,
-//! `login-customer-id` checked when the customer is reached through a manager, a GAQL query
+//! A mock of the Google Ads API `googleAds:search` (REST, `v21`): Bearer OAuth token, the
+//! `developer-token` header when the mock is told to require one (400 INVALID_ARGUMENT
+//! `DEVELOPER_TOKEN_PARAMETER_MISSING` without it, 401 UNAUTHENTICATED
+//! `DEVELOPER_TOKEN_INVALID` for another), `login-customer-id` checked when the customer is
+//! reached through a manager, a GAQL query
 //! for the customer (currency, time zone) and for daily ad-group metrics `BETWEEN` two dates,
 //! `pageToken` → `nextPageToken` paging (absent on the last page; a token only works with the
 //! query it was issued for; `pageSize` is refused as in v17+), lowerCamelCase JSON, int64 as
@@ -33,6 +36,8 @@ pub struct GoogleAdsApi {
     pub customer_id: String,
     /// The manager account the token's user reaches the customer through, if any.
     pub login_customer_id: Option<String>,
+    /// The developer token every request must carry, if the mock requires one.
+    pub developer_token: Option<String>,
     pub currency: String,
     pub time_zone: String,
     pub page_size: usize,
@@ -51,6 +56,7 @@ impl GoogleAdsApi {
             token: token.to_owned(),
             customer_id: customer_id.to_owned(),
             login_customer_id: None,
+            developer_token: None,
             currency: currency.to_owned(),
             time_zone: time_zone.to_owned(),
             page_size: 150,
@@ -63,6 +69,12 @@ impl GoogleAdsApi {
 
     pub fn through_manager(mut self, login_customer_id: &str) -> GoogleAdsApi {
         self.login_customer_id = Some(login_customer_id.to_owned());
+        self
+    }
+
+    /// Requires `developer-token: <token>` on every request.
+    pub fn requiring_developer_token(mut self, token: &str) -> GoogleAdsApi {
+        self.developer_token = Some(token.to_owned());
         self
     }
 
@@ -138,6 +150,33 @@ impl MockApi for GoogleAdsApi {
                 "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
                 None,
             );
+        }
+        if let Some(expected) = &self.developer_token {
+            match request.header("developer-token") {
+                None => {
+                    return google_error(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "Request contains an invalid argument.",
+                        Some(
+                            json!({"errorCode": {"requestError": "DEVELOPER_TOKEN_PARAMETER_MISSING"},
+                                    "message": "The developer-token parameter is required for all requests."}),
+                        ),
+                    );
+                }
+                Some(token) if token != expected => {
+                    return google_error(
+                        401,
+                        "UNAUTHENTICATED",
+                        "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                        Some(
+                            json!({"errorCode": {"authenticationError": "DEVELOPER_TOKEN_INVALID"},
+                                    "message": "The developer token is not valid."}),
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
         }
         let expected = format!(
             "/{API_VERSION}/customers/{}/googleAds:search",

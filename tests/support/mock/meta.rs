@@ -4,10 +4,12 @@
 //! `GET {id}/insights`), cursor paging whose `paging.next` is a full URL that embeds the
 //! `access_token` (as Meta's does), numbers and ids as strings, and Meta's error bodies: code
 //! 190 for a bad token, 400 + code 80000/subcode 2446079 with `x-business-use-case-usage` when
-//! throttled, 100/1504018 for a query timeout.
+//! throttled, 100/1504018 for a query timeout, 500 + code 1 "Please reduce the amount of data
+//! you're asking for" for a query too large.
 //!
 //! Scripted misbehaviour: throttling, a data page failing once with 500, a usage header at
-//! 95 %, duplicated rows across pages, a failing report job, and restated days (through
+//! 95 %, duplicated rows across pages, a failing report job, synchronous ranges longer than N
+//! days refused (as a timeout or as "reduce the amount of data"), and restated days (through
 //! [`MetaApi::ledger`]).
 
 use std::collections::HashMap;
@@ -20,6 +22,15 @@ use super::{MockApi, MockRequest, MockResponse, parse_query};
 
 pub const API_VERSION: &str = "v23.0";
 pub const MAX_LIMIT: usize = 5000;
+
+/// How the mock refuses a synchronous insights range that is too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooMuchData {
+    /// 500, code 1: "Please reduce the amount of data you're asking for, then retry your request".
+    ReduceData,
+    /// 400, code 100, subcode 1504018: "Your request timed out…".
+    Timeout,
+}
 
 /// A submitted report job.
 #[derive(Debug, Clone)]
@@ -48,6 +59,10 @@ struct MetaState {
     polls_before_complete: u32,
     /// Every page but the first repeats this many rows of the page before.
     overlap: usize,
+    /// Synchronous insights ranges longer than this many days are refused, and how.
+    max_sync_days: Option<(i64, TooMuchData)>,
+    /// Synchronous insights requests refused for their length so far.
+    refused_ranges: u64,
     data_pages: u64,
     next_job: u64,
 }
@@ -115,6 +130,17 @@ impl MetaApi {
     /// How many polls a job answers "Job Running" (at 50 %) before it completes.
     pub fn polls_before_complete(&self, polls: u32) {
         self.state.lock().unwrap().polls_before_complete = polls;
+    }
+
+    /// Refuses synchronous insights ranges longer than `days` days (0: every range) as `how`
+    /// says, as Meta does when a query would take too long.
+    pub fn refuse_ranges_longer_than(&self, days: i64, how: TooMuchData) {
+        self.state.lock().unwrap().max_sync_days = Some((days, how));
+    }
+
+    /// Synchronous insights requests refused for their length so far.
+    pub fn refused_ranges(&self) -> u64 {
+        self.state.lock().unwrap().refused_ranges
     }
 
     /// Report jobs submitted so far.
@@ -365,7 +391,26 @@ impl MockApi for MetaApi {
                     );
                 }
                 match MetaApi::time_range(&request.query_pairs) {
-                    Ok((since, until)) => self.data_page(&mut state, request, since, until, path),
+                    Ok((since, until)) => match state.max_sync_days {
+                        Some((max, how)) if until - since + 1 > max => {
+                            state.refused_ranges += 1;
+                            match how {
+                                TooMuchData::ReduceData => meta_error(
+                                    500,
+                                    1,
+                                    Some(99),
+                                    "Please reduce the amount of data you're asking for, then retry your request",
+                                ),
+                                TooMuchData::Timeout => meta_error(
+                                    400,
+                                    100,
+                                    Some(1_504_018),
+                                    "Your request timed out. Please retry the request with a smaller date range.",
+                                ),
+                            }
+                        }
+                        _ => self.data_page(&mut state, request, since, until, path),
+                    },
                     Err(response) => response,
                 }
             }

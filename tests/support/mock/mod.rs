@@ -1,7 +1,9 @@
 //! Loopback mock servers of the platforms Lookback syncs from. [`MockServer`] is a small
 //! HTTP/1.1 server on 127.0.0.1 with its own thread and tokio runtime, so it serves in-process
 //! sync tests and `lookback` child processes alike; each platform's behaviour (auth, paging,
-//! throttling, errors) lives in a [`MockApi`] in a module beside this one.
+//! throttling, errors) lives in a [`MockApi`] in a module beside this one. Every server has a
+//! [`RequestGate`] that can hold requests at a chosen point, so a test can kill a sync process
+//! at a known place in its run.
 
 pub mod ad_ledger;
 pub mod dub;
@@ -108,10 +110,80 @@ pub trait MockApi: Send + Sync + 'static {
     fn handle(&self, request: &MockRequest) -> MockResponse;
 }
 
+/// Holds a mock's requests from a chosen point on, so that a sync under test stops at a known
+/// place in its run: after [`RequestGate::hold_after`]`(n)`, `n` more requests are served and
+/// every later one waits, unanswered, until [`RequestGate::open`]. A held request is then
+/// dropped (the connection closes without an answer) rather than served late, because its
+/// client was, in the tests that use this, killed meanwhile; so a held request never changes
+/// the mock's state. Open (serving everything) until told otherwise.
+#[derive(Debug, Default)]
+pub struct RequestGate {
+    state: Mutex<GateState>,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    /// Requests still let through before holding; `None` when the gate is open.
+    allowance: Option<u64>,
+    /// Requests let through since the last `hold_after`.
+    passed: u64,
+    /// Requests held since the last `hold_after`.
+    held: u64,
+}
+
+impl RequestGate {
+    /// Serves `n` more requests, then holds every later one until [`RequestGate::open`].
+    pub fn hold_after(&self, n: u64) {
+        *self.state.lock().unwrap() = GateState {
+            allowance: Some(n),
+            passed: 0,
+            held: 0,
+        };
+    }
+
+    /// Serves every request from now on; requests being held are dropped unanswered.
+    pub fn open(&self) {
+        self.state.lock().unwrap().allowance = None;
+    }
+
+    /// Requests served since the last `hold_after`.
+    pub fn passed(&self) -> u64 {
+        self.state.lock().unwrap().passed
+    }
+
+    /// Requests held since the last `hold_after`.
+    pub fn held(&self) -> u64 {
+        self.state.lock().unwrap().held
+    }
+
+    fn is_open(&self) -> bool {
+        self.state.lock().unwrap().allowance.is_none()
+    }
+
+    /// Whether a request that just arrived is served now (else it is held).
+    fn admit(&self) -> bool {
+        let mut state = self.state.lock().unwrap();
+        match state.allowance {
+            None => true,
+            Some(0) => {
+                state.held += 1;
+                false
+            }
+            Some(n) => {
+                state.allowance = Some(n - 1);
+                state.passed += 1;
+                true
+            }
+        }
+    }
+}
+
 /// A running mock server; stops when dropped.
 pub struct MockServer {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub base_url: String,
+    /// Holds requests at a chosen point (open unless a test closes it).
+    pub gate: Arc<RequestGate>,
     requests: Arc<Mutex<Vec<MockRequest>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -124,6 +196,8 @@ impl MockServer {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let log = Arc::clone(&requests);
+        let gate = Arc::new(RequestGate::default());
+        let server_gate = Arc::clone(&gate);
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -144,8 +218,9 @@ impl MockServer {
                         };
                         let api = Arc::clone(&api);
                         let log = Arc::clone(&log);
+                        let gate = Arc::clone(&server_gate);
                         tokio::spawn(async move {
-                            let _ = serve_connection(socket, api, log).await;
+                            let _ = serve_connection(socket, api, log, gate).await;
                         });
                     }
                 };
@@ -158,6 +233,7 @@ impl MockServer {
         let address = ready_rx.recv().expect("mock server started");
         MockServer {
             base_url: format!("http://{address}"),
+            gate,
             requests,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
@@ -191,6 +267,7 @@ async fn serve_connection(
     socket: tokio::net::TcpStream,
     api: Arc<dyn MockApi>,
     log: Arc<Mutex<Vec<MockRequest>>>,
+    gate: Arc<RequestGate>,
 ) -> std::io::Result<()> {
     // Without NODELAY, Nagle's algorithm holds a response's last segment until the client's
     // delayed ACK (40 ms), which would make every page look slow.
@@ -235,6 +312,12 @@ async fn serve_connection(
             headers,
             body,
         };
+        if !gate.admit() {
+            while !gate.is_open() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            return Ok(());
+        }
         log.lock().unwrap().push(request.clone());
         let response = api.handle(&request);
         if !response.delay.is_zero() {

@@ -25,6 +25,7 @@ use lookback_store::{
 use reqwest::header::HeaderMap;
 
 use crate::SyncError;
+use crate::secret::Secret;
 
 /// What a connector knows about the source it is syncing. Built by the engine from the stored
 /// source and the sync options; never holds the secret.
@@ -61,6 +62,14 @@ pub enum AuthScheme {
     /// The secret as this query parameter (Meta's `access_token`). The engine adds it after the
     /// URL was recorded, so it never reaches a dead letter or a message.
     QueryParameter(&'static str),
+    /// A structured secret (see [`crate::Secret::field`]): its field `bearer` as
+    /// `Authorization: Bearer`, and each `(field, header)` of `headers` that the secret holds
+    /// as that header (Google Ads: `developer_token` → `developer-token`). A secret that is not
+    /// a JSON object is the bearer token alone.
+    BearerWithSecretHeaders {
+        bearer: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+    },
 }
 
 /// A client-side token bucket: at most `burst` requests at once, refilled at
@@ -180,6 +189,11 @@ pub enum ResponseVerdict {
     StreamUnavailable { detail: String },
     /// A failure no retry fixes (400 with a bad parameter): the stream stops with this error.
     Fatal { detail: String },
+    /// The request asked for more than the platform will answer at once (Meta's query
+    /// timeouts and "reduce the amount of data"): the engine asks
+    /// [`Connector::smaller_position`] for a smaller request, and retries as for
+    /// [`ResponseVerdict::Transient`] when there is none.
+    TooLarge { detail: String },
 }
 
 /// The classification every connector starts from: 2xx accept, 401/403 unauthorized, 429
@@ -358,4 +372,24 @@ pub trait Connector: Send + Sync + 'static {
 
     /// One cheap authenticated request for `lookback source test`.
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError>;
+
+    /// Checks (and may reshape) the secret `source add` is about to store. A connector whose
+    /// platform needs several secret parts (Google Ads) validates them here and returns the
+    /// one value the keyring keeps. The error names what is wrong, never the secret.
+    fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
+        Ok(secret)
+    }
+
+    /// A smaller request instead of the one at `position`, when the platform answered that it
+    /// asked for too much ([`ResponseVerdict::TooLarge`]): e.g. the first half of its date
+    /// range. `None` (the default, and for a request that cannot be made smaller) makes the
+    /// engine treat the answer as transient: retried with backoff, then dead-lettered.
+    fn smaller_position(
+        &self,
+        _context: &SourceContext,
+        _stream: &str,
+        _position: &str,
+    ) -> Option<String> {
+        None
+    }
 }

@@ -433,6 +433,8 @@ async fn fetch_stream(
             request.url
         );
         let mut cost = FetchCost::default();
+        // What to ask instead if the platform says this request asks for too much.
+        let smaller = connector.smaller_position(&context, stream, &position);
         let wait_sender = sender.clone();
         let mut on_wait = move |seconds: f64, reason: String| {
             let _ = wait_sender.try_send(FetcherMessage::Waiting { seconds, reason });
@@ -446,6 +448,7 @@ async fn fetch_stream(
                 &cancel,
                 &mut cost,
                 &mut on_wait,
+                smaller.is_some(),
             )
             .await;
         let page_dead_letter = |error: &str| {
@@ -461,6 +464,12 @@ async fn fetch_stream(
                 return;
             }
             Err(FetchFailure::Cancelled) => return,
+            // The same records, asked for in smaller pieces; nothing was received to commit.
+            Err(FetchFailure::TooLarge(_)) if smaller.is_some() => {
+                number -= 1;
+                position = smaller.expect("checked");
+                continue;
+            }
             Err(FetchFailure::Unauthorized(detail)) => {
                 let _ = sender
                     .send(FetcherMessage::Failed(StreamFailure {
@@ -494,7 +503,7 @@ async fn fetch_stream(
                     .await;
                 return;
             }
-            Err(FetchFailure::Fatal(detail)) => {
+            Err(FetchFailure::Fatal(detail) | FetchFailure::TooLarge(detail)) => {
                 let message = SyncError::UnexpectedResponse {
                     source_name: name.clone(),
                     stream: stream.to_owned(),

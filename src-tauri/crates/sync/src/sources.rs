@@ -56,6 +56,9 @@ pub fn add_source(
             detail: "the secret is empty".to_owned(),
         });
     }
+    let secret = &connector
+        .prepare_secret(secret.clone())
+        .map_err(|detail| SyncError::InvalidSource { detail })?;
     if new.base_url.is_none() && connector.default_base_url().is_none() {
         return Err(SyncError::InvalidSource {
             detail: format!("a {} source needs --base-url", new.kind),
@@ -182,6 +185,7 @@ pub async fn test_source(
             &CancelToken::new(),
             &mut cost,
             &mut ignore_wait,
+            false,
         )
         .await;
     let unexpected = |detail: String| SyncError::UnexpectedResponse {
@@ -212,7 +216,9 @@ pub async fn test_source(
             attempts,
             last_error,
         }),
-        Err(FetchFailure::Fatal(detail)) => Err(unexpected(detail)),
+        Err(FetchFailure::Fatal(detail) | FetchFailure::TooLarge(detail)) => {
+            Err(unexpected(detail))
+        }
         Err(FetchFailure::Cancelled) => Err(SyncError::Cancelled),
     }
 }

@@ -49,8 +49,13 @@ impl Default for RetryPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FetchFailure {
     Unauthorized(String),
-    Exhausted { attempts: u32, last_error: String },
+    Exhausted {
+        attempts: u32,
+        last_error: String,
+    },
     Fatal(String),
+    /// The platform said the request asks for too much, and the caller can make it smaller.
+    TooLarge(String),
     Cancelled,
 }
 
@@ -121,6 +126,19 @@ impl Transport {
             AuthScheme::BasicUsername => builder.basic_auth(self.secret.expose(), Some("")),
             AuthScheme::Header(name) => builder.header(name, self.secret.expose()),
             AuthScheme::QueryParameter(_) => builder,
+            AuthScheme::BearerWithSecretHeaders { bearer, headers } => {
+                let token = self
+                    .secret
+                    .field(bearer)
+                    .unwrap_or_else(|| self.secret.expose().to_owned());
+                let mut builder = builder.bearer_auth(token);
+                for (field, header) in headers {
+                    if let Some(value) = self.secret.field(field) {
+                        builder = builder.header(*header, value);
+                    }
+                }
+                builder
+            }
         };
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -152,8 +170,11 @@ impl Transport {
 
     /// Sends `request` through the rate limiter, retrying throttled and transient failures
     /// with backoff until the policy's attempts are spent. `on_wait` hears every wait longer
-    /// than a second (seconds, reason) so progress can show it. The arguments are the request
-    /// and everything it is judged and reported with; bundling them would only rename them.
+    /// than a second (seconds, reason) so progress can show it. `can_shrink` says whether the
+    /// caller has a smaller request to make instead: then a [`ResponseVerdict::TooLarge`]
+    /// answer returns at once, else it is retried like a transient failure. The arguments are
+    /// the request and everything it is judged and reported with; bundling them would only
+    /// rename them.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn fetch(
         &self,
@@ -164,6 +185,7 @@ impl Transport {
         cancel: &CancelToken,
         cost: &mut FetchCost,
         on_wait: &mut (dyn FnMut(f64, String) + Send),
+        can_shrink: bool,
     ) -> Result<Fetched, FetchFailure> {
         let mut attempt = 0;
         loop {
@@ -191,6 +213,10 @@ impl Transport {
                     (wait, format!("throttled: {detail}"))
                 }
                 ResponseVerdict::Transient { detail } => (None, detail),
+                ResponseVerdict::TooLarge { detail } if can_shrink => {
+                    return Err(FetchFailure::TooLarge(self.redact(&detail)));
+                }
+                ResponseVerdict::TooLarge { detail } => (None, detail),
                 #[allow(unreachable_patterns)]
                 other => (None, format!("{other:?}")),
             };

@@ -21,8 +21,14 @@
 //! Throttling: HTTP 429 `RESOURCE_EXHAUSTED` (also `RESOURCE_TEMPORARILY_EXHAUSTED` in the
 //! details) carries a `retryDelay` ("30s") that is honoured.
 //!
-//! The `developer-token` header is not sent: the source holds one secret (the OAuth access
-//! token), and Google made the developer token optional in late 2026.
+//! Credentials: every request carries the OAuth access token (`Authorization: Bearer`) and,
+//! when the source has one, the developer token (`developer-token` header; Google made it
+//! optional in late 2026, but accounts and API versions that still ask for it answer 400
+//! `DEVELOPER_TOKEN_PARAMETER_MISSING` without it). Both are secrets, so both live in the
+//! source's one keyring entry, as `{"access_token":"…","developer_token":"…"}`; `source add`
+//! also takes the two on two lines of stdin, or the access token alone (see
+//! [`GoogleAdsConnector::prepare_secret`]). `login-customer-id` is not a secret: it comes from
+//! `--account manager/customer`.
 
 use std::time::Duration;
 
@@ -40,6 +46,7 @@ use crate::connector::{
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, type_name};
+use crate::secret::Secret;
 
 /// The only stream: daily metrics per ad group.
 pub const AD_GROUP_SPEND: &str = "ad_group_spend";
@@ -49,6 +56,11 @@ pub const DEFAULT_BASE_URL: &str = "https://googleads.googleapis.com/v21";
 pub const CHUNK_DAYS: u32 = 90;
 /// Google's fixed page size of `search` (informational: it is never sent).
 pub const PAGE_SIZE: u32 = 10_000;
+
+/// The secret's field holding the OAuth access token.
+pub const ACCESS_TOKEN: &str = "access_token";
+/// The secret's field holding the developer token, sent as the `developer-token` header.
+pub const DEVELOPER_TOKEN: &str = "developer_token";
 
 /// The customer query of the first request of a run.
 pub const CUSTOMER_QUERY: &str =
@@ -125,7 +137,10 @@ impl Connector for GoogleAdsConnector {
     }
 
     fn auth_scheme(&self) -> AuthScheme {
-        AuthScheme::Bearer
+        AuthScheme::BearerWithSecretHeaders {
+            bearer: ACCESS_TOKEN,
+            headers: &[(DEVELOPER_TOKEN, "developer-token")],
+        }
     }
 
     fn default_rate_limit(&self) -> RateLimit {
@@ -221,6 +236,17 @@ impl Connector for GoogleAdsConnector {
                 specific.join("; ")
             )
         };
+        // The credential lacks a part Google wants: no retry helps, a new secret does.
+        if error
+            .to_string()
+            .contains("DEVELOPER_TOKEN_PARAMETER_MISSING")
+        {
+            return ResponseVerdict::Unauthorized {
+                detail: format!(
+                    "{detail}; this account needs a developer token: give `source add` the access token and the developer token on two lines of stdin"
+                ),
+            };
+        }
         let exhausted = response.status == 429
             || status == GoogleErrorStatus::ResourceExhausted
             || error.to_string().contains("RESOURCE_TEMPORARILY_EXHAUSTED");
@@ -401,6 +427,62 @@ impl Connector for GoogleAdsConnector {
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
         search_request(context, json!({"query": CUSTOMER_QUERY}).to_string())
+    }
+
+    /// The secret `source add` read, as the keyring keeps it: the access token alone, or
+    /// `{"access_token":"…","developer_token":"…"}`. Accepted forms: that JSON object (no other
+    /// fields), two lines (access token, then developer token), or one line (the access token).
+    fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
+        let text = secret.expose();
+        let (access, developer) = if text.starts_with('{') {
+            let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else {
+                return Err(
+                    "the google_ads secret looks like JSON but is not a JSON object".to_owned(),
+                );
+            };
+            if let Some(other) = fields
+                .keys()
+                .find(|k| *k != ACCESS_TOKEN && *k != DEVELOPER_TOKEN)
+            {
+                return Err(format!(
+                    "the google_ads secret has an unknown field {other:?}; it takes {ACCESS_TOKEN} and {DEVELOPER_TOKEN}"
+                ));
+            }
+            let part = |name: &str| match fields.get(name) {
+                None => Ok(None),
+                Some(Value::String(value)) if !value.trim().is_empty() => {
+                    Ok(Some(value.trim().to_owned()))
+                }
+                Some(_) => Err(format!(
+                    "the google_ads secret's {name} must be a non-empty string"
+                )),
+            };
+            (part(ACCESS_TOKEN)?, part(DEVELOPER_TOKEN)?)
+        } else {
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            match lines.as_slice() {
+                [access] => (Some((*access).to_owned()), None),
+                [access, developer] => (Some((*access).to_owned()), Some((*developer).to_owned())),
+                _ => {
+                    return Err(format!(
+                        "the google_ads secret has {} lines; give the OAuth access token, and the developer token on a second line",
+                        lines.len()
+                    ));
+                }
+            }
+        };
+        let access =
+            access.ok_or_else(|| format!("the google_ads secret has no {ACCESS_TOKEN}"))?;
+        Ok(match developer {
+            None => Secret::new(access),
+            Some(developer) => {
+                Secret::new(json!({ ACCESS_TOKEN: access, DEVELOPER_TOKEN: developer }).to_string())
+            }
+        })
     }
 }
 
@@ -620,6 +702,51 @@ mod tests {
         assert!(matches!(
             GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &response(400, bad)),
             ResponseVerdict::Fatal { .. }
+        ));
+    }
+
+    #[test]
+    fn the_secret_holds_the_access_and_developer_tokens_in_any_of_its_forms() {
+        let prepare = |text: &str| GoogleAdsConnector.prepare_secret(Secret::new(text));
+        let both = prepare("ya29.access\ndev-token-123\n").unwrap();
+        assert_eq!(both.field(ACCESS_TOKEN).as_deref(), Some("ya29.access"));
+        assert_eq!(
+            both.field(DEVELOPER_TOKEN).as_deref(),
+            Some("dev-token-123")
+        );
+        let json =
+            prepare(r#"{"developer_token":"dev-token-123","access_token":"ya29.access"}"#).unwrap();
+        assert_eq!(json, both);
+        assert_eq!(prepare("ya29.access").unwrap().expose(), "ya29.access");
+        for bad in [
+            "a\nb\nc",
+            r#"{"access_token":"ya29.access","refresh_token":"r"}"#,
+            r#"{"developer_token":"dev-token-123"}"#,
+            r#"{"access_token":7}"#,
+            "{not json",
+        ] {
+            let error = prepare(bad).unwrap_err();
+            assert!(
+                !error.contains("ya29") && !error.contains("dev-token"),
+                "{error}"
+            );
+        }
+        assert!(matches!(
+            GoogleAdsConnector.auth_scheme(),
+            AuthScheme::BearerWithSecretHeaders {
+                bearer: ACCESS_TOKEN,
+                headers: [(DEVELOPER_TOKEN, "developer-token")]
+            }
+        ));
+        let missing = response(
+            400,
+            json!({"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT",
+                   "details": [{"errors": [{"errorCode": {"requestError": "DEVELOPER_TOKEN_PARAMETER_MISSING"},
+                                            "message": "The developer-token parameter is required for all requests."}]}]}}),
+        );
+        assert!(matches!(
+            GoogleAdsConnector.check_response(&context("123"), AD_GROUP_SPEND, &missing),
+            ResponseVerdict::Unauthorized { detail } if detail.contains("developer token")
         ));
     }
 

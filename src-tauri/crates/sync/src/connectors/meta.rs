@@ -20,10 +20,17 @@
 //!
 //! Throttling: Meta answers HTTP 400 with error codes 4, 17, 32, 613 or the 80000 series
 //! (subcode 2446079) when a rate limit is hit — the wait comes from
-//! `x-business-use-case-usage.estimated_time_to_regain_access` (minutes) when it says. Codes
-//! 4/100 with subcodes 1504022/1504018 are query timeouts and are retried. When any usage
-//! header reports [`USAGE_PAUSE_PERCENT`] % or more, the page is accepted and the next request
-//! waits.
+//! `x-business-use-case-usage.estimated_time_to_regain_access` (minutes) when it says. When any
+//! usage header reports [`USAGE_PAUSE_PERCENT`] % or more, the page is accepted and the next
+//! request waits.
+//!
+//! Too much at once: a synchronous insights request that times out (codes 4/100 with subcodes
+//! 1504022/1504018) or is refused with "Please reduce the amount of data you're asking for"
+//! (code 1) is asked again for the first half of its days, recursively down to single days;
+//! the rest of the run then reads chunks of that size (the days already committed are never
+//! read twice, the checkpoint moves past each half as it completes). A single day that still
+//! fails is retried with backoff and then dead-lettered like any failing request. Other
+//! requests (the account, report jobs) are retried on a timeout.
 
 use std::time::Duration;
 
@@ -78,8 +85,11 @@ const KNOWN_FIELDS: &[&str] = &[
     CONTEXT_KEY,
 ];
 
-/// Error subcodes of codes 4/100 that mean "the query timed out" (retry, ideally smaller).
+/// Error subcodes of codes 4/100 that mean "the query timed out" (ask for fewer days).
 const TIMEOUT_SUBCODES: &[i64] = &[1_504_022, 1_504_018];
+/// The start of Meta's message for a query too large to answer (code 1): "Please reduce the
+/// amount of data you're asking for, then retry your request".
+const REDUCE_DATA_MESSAGE: &str = "reduce the amount of data";
 /// The subcode of the 80000-series "too many calls from this ad account" errors.
 const AD_ACCOUNT_THROTTLE_SUBCODE: i64 = 2_446_079;
 
@@ -123,6 +133,10 @@ enum MetaPosition {
         scan: DayScan,
         chunk: DayChunk,
         next: Option<NextPage>,
+        /// Days per chunk for the rest of the run: [`CHUNK_DAYS`], or less once Meta said a
+        /// range was too much (see [`MetaConnector::smaller_position`]).
+        #[serde(default = "default_chunk_days")]
+        chunk_days: u32,
     },
     /// Submit an async report job for the chunk.
     StartJob {
@@ -320,9 +334,12 @@ impl Connector for MetaConnector {
         match code {
             // Invalid, expired or revoked token; missing permission on the ad account.
             190 | 102 | 10 | 200..=299 => ResponseVerdict::Unauthorized { detail },
-            4 | 100 if TIMEOUT_SUBCODES.contains(&subcode) => ResponseVerdict::Transient {
+            4 | 100 if TIMEOUT_SUBCODES.contains(&subcode) => ResponseVerdict::TooLarge {
                 detail: format!("{detail} (query timed out)"),
             },
+            1 if message.to_ascii_lowercase().contains(REDUCE_DATA_MESSAGE) => {
+                ResponseVerdict::TooLarge { detail }
+            }
             4 | 17 | 32 | 613 | 80_000..=80_099 => ResponseVerdict::Throttled {
                 wait: regain_access_wait(response),
                 detail,
@@ -373,7 +390,7 @@ impl Connector for MetaConnector {
                     account.today(context.now_ms)?,
                     context.restatement_days,
                 )?;
-                let (next, checkpoint) = first_step_of_chunk(account, scan)?;
+                let (next, checkpoint) = first_step_of_chunk(account, scan, CHUNK_DAYS)?;
                 Page {
                     records: Vec::new(),
                     checkpoint,
@@ -476,6 +493,7 @@ impl Connector for MetaConnector {
                 account,
                 scan,
                 chunk,
+                chunk_days,
                 ..
             } => {
                 let (records, next_page) =
@@ -487,6 +505,7 @@ impl Connector for MetaConnector {
                             scan: scan.clone(),
                             chunk: chunk.clone(),
                             next: Some(page),
+                            chunk_days,
                         };
                         Page {
                             records,
@@ -495,7 +514,7 @@ impl Connector for MetaConnector {
                             pause_before_next: None,
                         }
                     }
-                    None => chunk_done(account, &scan, &chunk, records)?,
+                    None => chunk_done(account, &scan, &chunk, records, chunk_days)?,
                 }
             }
             MetaPosition::JobResults {
@@ -524,7 +543,7 @@ impl Connector for MetaConnector {
                             pause_before_next: None,
                         }
                     }
-                    None => chunk_done(account, &scan, &chunk, records)?,
+                    None => chunk_done(account, &scan, &chunk, records, CHUNK_DAYS)?,
                 }
             }
         };
@@ -582,6 +601,10 @@ impl Connector for MetaConnector {
         })
     }
 
+    fn smaller_position(&self, _: &SourceContext, _: &str, position: &str) -> Option<String> {
+        first_half(position)
+    }
+
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
         let url = url_with(
             &format!("{}/act_{}", context.base_url, account_id(context)?),
@@ -589,6 +612,39 @@ impl Connector for MetaConnector {
         )?;
         Ok(HttpRequest::get(url))
     }
+}
+
+fn default_chunk_days() -> u32 {
+    CHUNK_DAYS
+}
+
+/// The first half (rounded up) of a synchronous insights request's days, as a fresh request
+/// whose size the rest of the run keeps; `None` for a single day or any other step.
+fn first_half(position: &str) -> Option<String> {
+    let MetaPosition::Insights {
+        account,
+        scan,
+        chunk,
+        ..
+    } = from_text(position).ok()?
+    else {
+        return None;
+    };
+    let days = chunk.days().ok()?;
+    if days <= 1 {
+        return None;
+    }
+    let half = u32::try_from((days + 1) / 2).ok()?;
+    // The chunk starts at `scan.resume_from`, so the scan's next chunk of `half` days is the
+    // first half of this one.
+    let half_chunk = scan.chunk(half).ok()??;
+    Some(to_text(&MetaPosition::Insights {
+        account,
+        scan,
+        chunk: half_chunk,
+        next: None,
+        chunk_days: half,
+    }))
 }
 
 fn connector_error(detail: String) -> SyncError {
@@ -673,13 +729,14 @@ fn insight_params(chunk: &DayChunk) -> Vec<(String, String)> {
     ]
 }
 
-/// The first request of the scan's next chunk (sync GET or async job by its length) and the
-/// checkpoint to store now; no next request when the scan is done.
+/// The first request of the scan's next chunk of at most `chunk_days` days (sync GET or async
+/// job by its length) and the checkpoint to store now; no next request when the scan is done.
 fn first_step_of_chunk(
     account: AccountContext,
     scan: DayScan,
+    chunk_days: u32,
 ) -> Result<(Option<String>, String), String> {
-    let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
+    let Some(chunk) = scan.chunk(chunk_days)? else {
         return Ok((
             None,
             SpendCheckpoint::Finished {
@@ -695,6 +752,7 @@ fn first_step_of_chunk(
             scan,
             chunk,
             next: None,
+            chunk_days,
         }
     } else {
         MetaPosition::StartJob {
@@ -706,15 +764,17 @@ fn first_step_of_chunk(
     Ok((Some(to_text(&next)), checkpoint))
 }
 
-/// The page that ends a chunk: its records, the checkpoint past the chunk, the next chunk.
+/// The page that ends a chunk: its records, the checkpoint past the chunk, the next chunk (of
+/// at most `chunk_days` days).
 fn chunk_done(
     account: AccountContext,
     scan: &DayScan,
     chunk: &DayChunk,
     records: Vec<RawRecord>,
+    chunk_days: u32,
 ) -> Result<Page, String> {
     let checkpoint = scan.checkpoint(chunk, true)?.to_text();
-    let (next, _) = first_step_of_chunk(account, scan.after(chunk)?)?;
+    let (next, _) = first_step_of_chunk(account, scan.after(chunk)?, chunk_days)?;
     Ok(Page {
         records,
         checkpoint,
@@ -924,7 +984,7 @@ mod tests {
     }
 
     #[test]
-    fn rate_limit_codes_are_throttled_with_metas_wait_and_timeouts_are_retried() {
+    fn rate_limit_codes_are_throttled_with_metas_wait_and_timeouts_ask_for_less() {
         let usage = r#"{"111":[{"type":"ads_insights","call_count":100,"total_cputime":20,"total_time":30,"estimated_time_to_regain_access":3}]}"#;
         let verdict = MetaConnector.check_response(
             &context(),
@@ -956,7 +1016,14 @@ mod tests {
             &response(400, &[], error(100, 1_504_022)),
         );
         assert!(
-            matches!(verdict, ResponseVerdict::Transient { .. }),
+            matches!(verdict, ResponseVerdict::TooLarge { .. }),
+            "{verdict:?}"
+        );
+        let reduce = json!({"error": {"message": "Please reduce the amount of data you're asking for, then retry your request", "type": "OAuthException", "code": 1, "error_subcode": 99, "fbtrace_id": "x"}});
+        let verdict =
+            MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(500, &[], reduce));
+        assert!(
+            matches!(verdict, ResponseVerdict::TooLarge { .. }),
             "{verdict:?}"
         );
         let verdict = MetaConnector.check_response(
@@ -976,6 +1043,53 @@ mod tests {
         assert!(
             matches!(verdict, ResponseVerdict::Fatal { .. }),
             "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_range_too_large_is_halved_down_to_single_days() {
+        let account = AccountContext::checked("123".into(), "USD", "UTC").unwrap();
+        let scan = DayScan {
+            since: "2026-01-01".into(),
+            until: "2026-01-29".into(),
+            resume_from: "2026-01-01".into(),
+        };
+        let chunk = scan.chunk(29).unwrap().unwrap();
+        let mut position = to_text(&MetaPosition::Insights {
+            account,
+            scan,
+            chunk,
+            next: Some(NextPage::After("MDpj100".into())),
+            chunk_days: CHUNK_DAYS,
+        });
+        let mut seen = Vec::new();
+        while let Some(smaller) =
+            MetaConnector.smaller_position(&context(), ADS_INSIGHTS, &position)
+        {
+            let MetaPosition::Insights {
+                chunk,
+                next,
+                chunk_days,
+                ..
+            } = from_text(&smaller).unwrap()
+            else {
+                panic!("{smaller}")
+            };
+            assert_eq!(next, None, "a smaller range starts at its first page");
+            assert_eq!(chunk.days().unwrap(), i64::from(chunk_days));
+            seen.push((chunk.since.clone(), chunk.until.clone()));
+            position = smaller;
+        }
+        assert_eq!(
+            seen,
+            [
+                ("2026-01-01", "2026-01-15"),
+                ("2026-01-01", "2026-01-08"),
+                ("2026-01-01", "2026-01-04"),
+                ("2026-01-01", "2026-01-02"),
+                ("2026-01-01", "2026-01-01"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
     }
 
