@@ -488,22 +488,25 @@ async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
     let db = home.path("w.lookback");
     let db_arg = db.to_str().unwrap();
     home.lookback_ok(&["--db", db_arg, "init"]);
-    let mut add = Command::new(lookback_tests::lookback_bin());
-    add.args([
-        "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped());
-    home.apply(&mut add);
-    let mut child = add.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"cli_generic_secret\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "secret add failed");
+    // `webhook secret add` reads the secret from stdin, never from argv.
+    let add_secret = |value: &str| {
+        let mut add = Command::new(lookback_tests::lookback_bin());
+        add.args([
+            "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+        home.apply(&mut add);
+        let mut child = add.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "secret add failed");
+    };
+    add_secret("cli_generic_secret\n");
     let listed = home.lookback_ok(&["--db", db_arg, "webhook", "secret", "list"]);
     assert!(
         listed.contains("backend") && !listed.contains("cli_generic_secret"),
@@ -554,23 +557,6 @@ async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
 
     // Rotation while listening: a secret added by another process verifies within seconds,
     // without a restart; removing the source's secrets stops them verifying just as fast.
-    let add_secret = |value: &str| {
-        let mut add = Command::new(lookback_tests::lookback_bin());
-        add.args([
-            "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null());
-        home.apply(&mut add);
-        let mut child = add.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(value.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "secret add failed");
-    };
     let post = |secret: &'static str, event_id: &'static str| {
         let client = client.clone();
         let base = base.clone();

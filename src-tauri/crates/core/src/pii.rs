@@ -21,8 +21,9 @@ pub const REDACTED: &str = "[redacted]";
 /// data, so it is not kept, not even in a dead letter.
 pub const WITHHELD: &str = "(withheld: not a valid email address)";
 
-/// Keys whose values are personal wherever they appear (compared lowercase).
-const PII_KEYS: &[&str] = &[
+/// Keys of a person's name (compared lowercase); personal wherever they appear, except inside
+/// a creator's own object (see [`CREATOR_CONTAINERS`]).
+const NAME_KEYS: &[&str] = &[
     "first_name",
     "last_name",
     "full_name",
@@ -31,6 +32,10 @@ const PII_KEYS: &[&str] = &[
     "given_name",
     "family_name",
     "customer_name",
+];
+
+/// The other keys whose values are personal wherever they appear (compared lowercase).
+const CONTACT_KEYS: &[&str] = &[
     "phone",
     "phone_number",
     "mobile",
@@ -72,20 +77,12 @@ const PERSON_CONTAINERS: &[&str] = &[
 /// kept inside them; phones, IPs and addresses are still redacted.
 const CREATOR_CONTAINERS: &[&str] = &["affiliate", "creator", "partner"];
 
-const NAME_KEYS: &[&str] = &[
-    "first_name",
-    "last_name",
-    "full_name",
-    "firstname",
-    "lastname",
-    "given_name",
-    "family_name",
-];
-
 /// Whether a field of this (lowercase) name holds personal data wherever it appears: names,
 /// phones, IPs, user agents, postal addresses (`address*`). E-mails are hashed, not redacted.
 pub fn is_pii_key(lowercase_key: &str) -> bool {
-    PII_KEYS.contains(&lowercase_key) || lowercase_key.starts_with("address")
+    NAME_KEYS.contains(&lowercase_key)
+        || CONTACT_KEYS.contains(&lowercase_key)
+        || lowercase_key.starts_with("address")
 }
 
 /// Hashes e-mails (always) and redacts the other personal fields unless `keep_raw_pii`, in
