@@ -18,7 +18,7 @@ use lookback_core::journey::{
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
 use lookback_store::{
     CreditGrouping, JoinKind, NamedRunCredit, NewRun, ReportedRunOrder, RunChannelWeight,
-    RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
+    RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store, campaign_creator_key,
 };
 
 use crate::EngineError;
@@ -325,20 +325,33 @@ struct TotalsBuilder {
     buckets: FxMap<BucketKey, (i64, u64, i64, i64)>,
 }
 
-type BucketKey = (u8, u32, i64, bool);
+/// (grouping slot, key, day start, provisional). A key is an interned id, or for the
+/// (campaign, creator) pair both ids packed into one `u64`.
+type BucketKey = (u8, u64, i64, bool);
 
-const GROUPINGS: [CreditGrouping; 4] = [
+const GROUPINGS: [CreditGrouping; 5] = [
     CreditGrouping::Channel,
     CreditGrouping::Creator,
     CreditGrouping::Campaign,
     CreditGrouping::Content,
+    CreditGrouping::CampaignCreator,
 ];
+
+/// The slot of [`CreditGrouping::CampaignCreator`] in [`GROUPINGS`].
+const PAIR_SLOT: usize = 4;
 
 impl TotalsBuilder {
     fn add(&mut self, touch: &CachedTouch, facts: &OrderFacts, share: i64, revenue: i64) {
-        for (grouping, key) in [touch.channel, touch.creator, touch.campaign, touch.content]
-            .into_iter()
-            .enumerate()
+        let pair = (u64::from(touch.campaign) << 32) | u64::from(touch.creator);
+        for (grouping, key) in [
+            u64::from(touch.channel),
+            u64::from(touch.creator),
+            u64::from(touch.campaign),
+            u64::from(touch.content),
+            pair,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let sums = self
                 .buckets
@@ -359,10 +372,13 @@ impl TotalsBuilder {
                     (grouping, key, day_start_ms, provisional),
                     (day_end_ms, credits, share_ppb, revenue_minor),
                 )| {
-                    let key = if grouping == 0 {
-                        Some(journeys.channel_names[key as usize].clone())
-                    } else {
-                        journeys.string(key).map(str::to_owned)
+                    let key = match grouping as usize {
+                        0 => Some(journeys.channel_names[key as usize].clone()),
+                        PAIR_SLOT => campaign_creator_key(
+                            journeys.string((key >> 32) as u32),
+                            journeys.string(key as u32),
+                        ),
+                        _ => journeys.string(key as u32).map(str::to_owned),
                     };
                     RunCreditTotal {
                         grouping: GROUPINGS[grouping as usize],

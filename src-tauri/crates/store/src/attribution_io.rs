@@ -9,6 +9,7 @@
 
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
+use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
 use crate::{
     CreditGrouping, JoinKind, NewRun, RunOrder, RunStatus, Store, StoreError, StoreResult,
 };
@@ -551,11 +552,12 @@ fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreRe
 }
 
 /// The groupings whose totals are stored, with their names in `run_credit_totals`.
-pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, &str); 4] = [
+pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, &str); 5] = [
     (CreditGrouping::Channel, "channel"),
     (CreditGrouping::Creator, "creator"),
     (CreditGrouping::Campaign, "campaign"),
     (CreditGrouping::Content, "content"),
+    (CreditGrouping::CampaignCreator, "campaign_creator"),
 ];
 
 /// Moves the credits of orders that just settled from their provisional buckets of
@@ -571,18 +573,21 @@ fn move_settled_totals(
     type Moved = BTreeMap<(usize, Option<String>, i64), (u64, i64, i64)>;
     let mut moved = Moved::new();
     {
-        let mut statement = tx.prepare_cached(
-            "SELECT t.channel, t.creator_id, t.campaign_id, t.content_id, o.occurred_at_ms, c.share_ppb, c.revenue_minor
+        // One key column per TOTAL_GROUPINGS slot, in its order.
+        let mut statement = tx.prepare_cached(&format!(
+            "SELECT t.channel, t.creator_id, t.campaign_id, t.content_id, {CAMPAIGN_CREATOR_KEY_SQL},
+                    o.occurred_at_ms, c.share_ppb, c.revenue_minor
              FROM credits c
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND c.order_id = ?2",
-        )?;
+             WHERE c.run_id = ?1 AND c.order_id = ?2"
+        ))?;
+        let slots = TOTAL_GROUPINGS.len();
         for order_id in settling {
             let mut rows = statement.query(params![run_id, order_id])?;
             while let Some(row) = rows.next()? {
-                let at: i64 = row.get(4)?;
-                let (share, revenue): (i64, i64) = (row.get(5)?, row.get(6)?);
+                let at: i64 = row.get(slots)?;
+                let (share, revenue): (i64, i64) = (row.get(slots + 1)?, row.get(slots + 2)?);
                 for slot in 0..TOTAL_GROUPINGS.len() {
                     let key: Option<String> = row.get(slot)?;
                     let sums = moved.entry((slot, key, at)).or_default();
@@ -600,8 +605,12 @@ fn move_settled_totals(
             )?
             .query_row(params![run_id, name], |row| row.get(0))
             .optional()?;
-        let Some(Ok(mut buckets)) = payload.map(|p| decode_totals(&p, TOTAL_GROUPINGS[slot].0))
-        else {
+        // A run written before a grouping existed has no totals for it; its views read that
+        // grouping with the exact join, so there is nothing to move.
+        let Some(payload) = payload else {
+            continue;
+        };
+        let Ok(mut buckets) = decode_totals(&payload, TOTAL_GROUPINGS[slot].0) else {
             return Ok(false);
         };
         // Where each (key, day start, provisional) bucket is, and each key's provisional days.

@@ -75,7 +75,9 @@ pub use records::{
     NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEvent, RawEventOutcome, RunOrderOutcome,
     RunStatus, Source, SyncCheckpoint, Touch,
 };
-pub use reports::{CreditGroup, CreditGrouping, RunOrderFilter, RunOrderTotal};
+pub use reports::{
+    CreditGroup, CreditGrouping, RunOrderFilter, RunOrderTotal, campaign_creator_key,
+};
 pub use runs::{Credit, NewRun, Run, RunOrder};
 pub use settings::{
     DEFAULT_LOOKBACK_DAYS, DEFAULT_MODEL, DEFAULT_MODEL_PARAMETERS, DEFAULT_NAME,

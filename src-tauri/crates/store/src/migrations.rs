@@ -58,6 +58,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0007_erased_keys",
         sql: include_str!("../migrations/0007_erased_keys.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_pair_totals",
+        sql: include_str!("../migrations/0009_pair_totals.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -25,9 +25,43 @@ pub enum CreditGrouping {
     Campaign,
     /// The touch's content id.
     Content,
+    /// The touch's (campaign, creator) pair, see [`campaign_creator_key`]: what the platform
+    /// view maps to platforms when it reads, with the campaigns and creators as they are then.
+    CampaignCreator,
     /// The credited order.
     Order,
 }
+
+/// The separator of the two ids in a [`CreditGrouping::CampaignCreator`] key (ASCII unit
+/// separator, which ids do not contain).
+const PAIR_SEPARATOR: char = '\u{1f}';
+
+/// The key of a touch's (campaign, creator) pair: `None` when it has neither, else both ids
+/// (an absent one empty) joined by [`PAIR_SEPARATOR`]. The engine writes run totals with it and
+/// the SQL of [`CreditGrouping::CampaignCreator`] computes the same.
+pub fn campaign_creator_key(campaign: Option<&str>, creator: Option<&str>) -> Option<String> {
+    if campaign.is_none() && creator.is_none() {
+        return None;
+    }
+    Some(format!(
+        "{}{PAIR_SEPARATOR}{}",
+        campaign.unwrap_or(""),
+        creator.unwrap_or("")
+    ))
+}
+
+/// The (campaign, creator) of a [`campaign_creator_key`]; empty ids are `None`.
+pub(crate) fn split_campaign_creator_key(key: &str) -> (Option<&str>, Option<&str>) {
+    let (campaign, creator) = key.split_once(PAIR_SEPARATOR).unwrap_or((key, ""));
+    (
+        Some(campaign).filter(|c| !c.is_empty()),
+        Some(creator).filter(|c| !c.is_empty()),
+    )
+}
+
+/// [`campaign_creator_key`] in SQL, over `touches t`.
+pub(crate) const CAMPAIGN_CREATOR_KEY_SQL: &str = "CASE WHEN t.campaign_id IS NULL AND t.creator_id IS NULL THEN NULL \
+     ELSE COALESCE(t.campaign_id, '') || char(31) || COALESCE(t.creator_id, '') END";
 
 impl CreditGrouping {
     /// The SQL expression of the key over `credits c JOIN touches t`.
@@ -37,6 +71,7 @@ impl CreditGrouping {
             CreditGrouping::Creator => "t.creator_id",
             CreditGrouping::Campaign => "t.campaign_id",
             CreditGrouping::Content => "t.content_id",
+            CreditGrouping::CampaignCreator => CAMPAIGN_CREATOR_KEY_SQL,
             CreditGrouping::Order => "c.order_id",
         }
     }

@@ -18,6 +18,24 @@ use crate::{
     StoreResult,
 };
 
+/// Campaign and creator platforms, for mapping (campaign, creator) totals to platforms.
+struct PlatformMap {
+    campaigns: std::collections::HashMap<String, String>,
+    creators: std::collections::HashMap<String, String>,
+}
+
+impl PlatformMap {
+    /// The platform of a touch with this (campaign, creator) key: its campaign's, else its
+    /// creator's — [`ViewDimension::Platform`]'s SQL in Rust.
+    fn of_pair(&self, pair: &str) -> Option<String> {
+        let (campaign, creator) = crate::reports::split_campaign_creator_key(pair);
+        campaign
+            .and_then(|c| self.campaigns.get(c))
+            .or_else(|| creator.and_then(|c| self.creators.get(c)))
+            .cloned()
+    }
+}
+
 /// The touch attribute a view groups credits by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ViewDimension {
@@ -294,9 +312,11 @@ impl Store {
     /// [`Store::for_each_view_credit_group`]'s sums read from the run's stored credit totals
     /// (migration 0003) instead of joining every credit to its touch: per key, order day (the
     /// instant range `[day_start_ms, day_end_ms)` of the order's day in the run's reporting zone)
-    /// and provisional flag, sorted by key then day. `None` when only the exact join can answer:
-    /// the platform dimension (not stored; it depends on campaigns and creators), a run without
-    /// totals or whose inputs changed since, or a filter bound inside a day.
+    /// and provisional flag, sorted by key then day. The platform dimension reads the totals per
+    /// (campaign, creator) and maps each pair to its platform with the campaigns and creators as
+    /// they are now, exactly as the join does. `None` when only the exact join can answer: a run
+    /// without totals (or without the grouping) or whose inputs changed since, or a filter
+    /// bound inside a day.
     pub fn view_credit_buckets_from_totals(
         &self,
         run_id: i64,
@@ -308,7 +328,7 @@ impl Store {
             ViewDimension::Campaign => CreditGrouping::Campaign,
             ViewDimension::Channel => CreditGrouping::Channel,
             ViewDimension::Content => CreditGrouping::Content,
-            ViewDimension::Platform => return Ok(None),
+            ViewDimension::Platform => CreditGrouping::CampaignCreator,
         };
         let Some(name) = grouping.totals_name() else {
             return Ok(None);
@@ -335,6 +355,11 @@ impl Store {
         }) {
             return Ok(None);
         }
+        let platforms = if dimension == ViewDimension::Platform {
+            Some(self.platform_map()?)
+        } else {
+            None
+        };
         // Empty keys are NULL, as in the exact query's NULLIF; BTreeMap orders None first, then
         // bytewise, as SQLite's ORDER BY does.
         // (key, day start, day end) → (share, revenue, provisional revenue).
@@ -351,7 +376,10 @@ impl Store {
             if !inside {
                 continue;
             }
-            let key = bucket.key.filter(|k| !k.is_empty());
+            let key = match &platforms {
+                Some(platforms) => bucket.key.and_then(|pair| platforms.of_pair(&pair)),
+                None => bucket.key.filter(|k| !k.is_empty()),
+            };
             let sum = sums
                 .entry((key, bucket.day_start_ms, bucket.day_end_ms))
                 .or_default();
@@ -377,6 +405,21 @@ impl Store {
                 )
                 .collect(),
         ))
+    }
+
+    /// The platform recorded for each campaign and creator (non-empty ones only).
+    fn platform_map(&self) -> StoreResult<PlatformMap> {
+        let read = |sql: &str| -> StoreResult<std::collections::HashMap<String, String>> {
+            let mut statement = self.conn.prepare_cached(sql)?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        };
+        Ok(PlatformMap {
+            campaigns: read("SELECT campaign_id, platform FROM campaigns WHERE platform <> ''")?,
+            creators: read("SELECT creator_id, platform FROM creators WHERE platform <> ''")?,
+        })
     }
 
     /// A run's credited revenue over the orders `filter` selects, by how the order was joined

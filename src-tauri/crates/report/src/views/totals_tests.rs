@@ -81,12 +81,15 @@ fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
             let run = lookback_engine::run_model(&mut store, model, &params, now_ms).unwrap();
             // The fast path must really be taken, or the comparison proves nothing.
             let whole = RunOrderFilter::default();
-            assert!(
-                store
-                    .view_credit_buckets_from_totals(run.run_id, ViewDimension::Creator, &whole)
-                    .unwrap()
-                    .is_some()
-            );
+            for dimension in [ViewDimension::Creator, ViewDimension::Platform] {
+                assert!(
+                    store
+                        .view_credit_buckets_from_totals(run.run_id, dimension, &whole)
+                        .unwrap()
+                        .is_some(),
+                    "{dimension:?} reads the run's totals"
+                );
+            }
             assert_eq!(
                 store
                     .credited_revenue_by_join_kind(run.run_id, &whole)
