@@ -501,16 +501,30 @@ pub fn set_default_model(
     model_catalog(store)
 }
 
-/// Writes the CSV of what a screen shows (and its `.json` sidecar) to `path`.
+/// Which table of a screen an export writes, beyond the view request: the compared models, the
+/// creator, the source whose dead letters are listed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportTarget<'a> {
+    pub models: Option<&'a [String]>,
+    pub creator_id: Option<&'a str>,
+    pub source_id: Option<&'a str>,
+}
+
+/// Writes the CSV of what a screen's table shows (and its `.json` sidecar) to `path`. Every
+/// table goes through the same report function as `lookback export <view>`.
 pub fn export_csv(
     store: &mut Store,
     view: &str,
     request: &ipc::ViewRequest,
     path: &Path,
-    models: Option<&[String]>,
-    creator_id: Option<&str>,
+    target: ExportTarget<'_>,
     now_ms: i64,
 ) -> Result<ipc::ExportResult> {
+    let ExportTarget {
+        models,
+        creator_id,
+        source_id,
+    } = target;
     let options = ExportOptions::default();
     let summary = match view {
         "roas" => report::export_roas_csv(
@@ -531,7 +545,39 @@ pub fn export_csv(
             let v = creator_report(store, request, id, now_ms)?;
             report::export_creator_orders_csv(&v, path, &options, now_ms)?
         }
+        "creator-content" => {
+            let id = creator_id.context("which creator? no creator was chosen")?;
+            let v = creator_report(store, request, id, now_ms)?;
+            report::export_creator_content_csv(&v, path, &options, now_ms)?
+        }
         "model-log" => report::export_model_log_csv(store, path, &options, now_ms)?,
+        "reconcile" => report::export_reconcile_csv(
+            &reconcile_report(store, request, now_ms)?,
+            path,
+            &options,
+            now_ms,
+        )?,
+        "dead-letters" => {
+            let id = source_id.context("which source? no source was chosen")?;
+            report::export_dead_letters_csv(store, Some(id), path, &options, now_ms)?
+        }
+        "alert-rules" => report::export_alert_rules_csv(store, path, &options, now_ms)?,
+        "revenue" => report::export_revenue_csv(store, path, &options, now_ms)?,
+        "sources" => {
+            let statuses = report::source_statuses(store, now_ms)?;
+            report::export_sources_csv(&statuses, path, &options, now_ms)?
+        }
+        "health" => {
+            let policy = lookback_trust::HealthPolicy::default();
+            let states = lookback_trust::source_health_states(store, now_ms, policy)?;
+            report::export_health_csv(
+                &states,
+                policy.window_ms / 86_400_000,
+                path,
+                &options,
+                now_ms,
+            )?
+        }
         other => bail!("there is no {other:?} table to export"),
     };
     Ok(ipc::ExportResult {
@@ -553,12 +599,13 @@ fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
     }
 }
 
-/// The Reconciliation screen for the request's dates (default: the last 30 days of data).
-pub fn reconcile(
+/// The reconciliation a request asks for (the screen and its CSV export share it): the
+/// request's dates, by default the 30 days ending on the last day with data.
+fn reconcile_report(
     store: &Store,
     request: &ipc::ViewRequest,
     now_ms: i64,
-) -> Result<ipc::ReconcileView> {
+) -> Result<lookback_trust::Reconciliation> {
     let zone = lookback_core::time::parse_time_zone(&store.settings()?.reporting_timezone)?;
     let today = lookback_core::time::day_in_zone(now_ms, zone)?;
     let last = store
@@ -570,14 +617,23 @@ pub fn reconcile(
     let to_day = parse_day(request.to.as_deref(), "to")?.unwrap_or(last);
     let from_day =
         parse_day(request.from.as_deref(), "from")?.unwrap_or(to_day - chrono::Duration::days(29));
-    let r = lookback_trust::reconcile(
+    Ok(lookback_trust::reconcile(
         store,
         &lookback_trust::ReconcileOptions {
             from_day,
             to_day,
             top: 5,
         },
-    )?;
+    )?)
+}
+
+/// The Reconciliation screen for the request's dates (default: the last 30 days of data).
+pub fn reconcile(
+    store: &Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<ipc::ReconcileView> {
+    let r = reconcile_report(store, request, now_ms)?;
     let rc = &r.reporting_currency;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(ipc::ReconcileView {
