@@ -481,7 +481,11 @@ fn provenance_line(p: &Provenance, now: i64) -> String {
                 }
                 None => "never".to_owned(),
             };
-            format!("{}: synced {when}", s.name)
+            // The data-health state when it is not simply ok (the window's badge).
+            match crate::views::freshness_state(s, now) {
+                "ok" | "imported" => format!("{}: synced {when}", s.name),
+                state => format!("{}: synced {when} ({state})", s.name),
+            }
         })
         .collect();
     format!(

@@ -206,6 +206,9 @@ pub struct FreshnessLine {
     pub kind: String,
     #[ts(type = "number | null")]
     pub last_success_at_ms: Option<i64>,
+    /// ok | stale | failing (the source's data-health state); imported for data that arrived
+    /// without a connected source.
+    pub state: String,
 }
 
 /// What produced a view: model, parameters, run, freshness, and how solid the revenue is.

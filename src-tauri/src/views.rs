@@ -146,7 +146,23 @@ fn ppb(value: i64) -> String {
     report::format_conversions(i128::from(value))
 }
 
-fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {
+/// The data-health badge of one freshness line at `now_ms`: the trust crate's state for a
+/// connected source, `imported` for data without one (a CSV import: no kind).
+pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> &'static str {
+    if f.kind.is_empty() {
+        return "imported";
+    }
+    lookback_trust::health_state_at(
+        f.last_attempt_at_ms,
+        f.last_success_at_ms,
+        f.last_error.is_some(),
+        now_ms,
+        lookback_trust::HealthPolicy::default(),
+    )
+    .as_str()
+}
+
+fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     let c = &p.reporting_currency;
     Ok(ipc::Provenance {
         run_id: p.run_id,
@@ -161,6 +177,7 @@ fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {
                 name: f.name.clone(),
                 kind: f.kind.clone(),
                 last_success_at_ms: f.last_success_at_ms,
+                state: freshness_state(f, now_ms).to_owned(),
             })
             .collect(),
         deterministic: money(p.revenue_by_join_kind.deterministic_minor, c)?,
@@ -251,7 +268,7 @@ pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Resul
             .map(|r| roas_row(r, &view.currency))
             .collect::<Result<_>>()?,
         totals: roas_row(&view.totals, &view.currency)?,
-        provenance: provenance(&view.provenance)?,
+        provenance: provenance(&view.provenance, now_ms)?,
         charts,
     })
 }
@@ -279,7 +296,7 @@ pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result
             .map(|r| cac_row(r, &view.currency))
             .collect::<Result<_>>()?,
         totals: cac_row(&view.totals, &view.currency)?,
-        provenance: provenance(&view.provenance)?,
+        provenance: provenance(&view.provenance, now_ms)?,
     })
 }
 
@@ -361,7 +378,11 @@ pub fn compare(
         })
         .collect::<Result<_>>()?;
     Ok(ipc::CompareView {
-        models: view.models.iter().map(provenance).collect::<Result<_>>()?,
+        models: view
+            .models
+            .iter()
+            .map(|p| provenance(p, now_ms))
+            .collect::<Result<_>>()?,
         rows,
         charts: vec![chart(
             report::compare_chart_svg(&view)?,
@@ -458,7 +479,7 @@ pub fn creator_revenue(
                 })
             })
             .collect::<Result<_>>()?,
-        provenance: provenance(&v.provenance)?,
+        provenance: provenance(&v.provenance, now_ms)?,
     })
 }
 

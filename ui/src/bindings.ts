@@ -70,7 +70,12 @@ from: string | null, to: string | null,
  */
 bucket: string | null, settled_only: boolean, };
 
-export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, };
+export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, 
+/**
+ * ok | stale | failing (the source's data-health state); imported for data that arrived
+ * without a connected source.
+ */
+state: string, };
 
 export type Provenance = { run_id: number, model: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
 

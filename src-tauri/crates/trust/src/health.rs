@@ -139,18 +139,33 @@ fn median(mut counts: Vec<u64>) -> Option<u64> {
 /// recorded an error is failing. Otherwise it is stale when it never succeeded or its last
 /// success is older than `policy.stale_after_ms`, and ok else.
 pub fn health_state(source: &Source, now_ms: i64, policy: HealthPolicy) -> HealthState {
-    let failing = source.last_error.is_some()
-        && match (source.last_attempt_at_ms, source.last_success_at_ms) {
+    health_state_at(
+        source.last_attempt_at_ms,
+        source.last_success_at_ms,
+        source.last_error.is_some(),
+        now_ms,
+        policy,
+    )
+}
+
+/// [`health_state`] from a source's sync times and whether it holds an error, for callers
+/// that read those without the whole source row (a view's freshness lines).
+pub fn health_state_at(
+    last_attempt_at_ms: Option<i64>,
+    last_success_at_ms: Option<i64>,
+    has_error: bool,
+    now_ms: i64,
+    policy: HealthPolicy,
+) -> HealthState {
+    let failing = has_error
+        && match (last_attempt_at_ms, last_success_at_ms) {
             (Some(attempt), Some(success)) => attempt >= success,
             (_, None) => true,
             (None, Some(_)) => false,
         };
     if failing {
         HealthState::Failing
-    } else if source
-        .last_success_at_ms
-        .is_none_or(|success| now_ms - success > policy.stale_after_ms)
-    {
+    } else if last_success_at_ms.is_none_or(|success| now_ms - success > policy.stale_after_ms) {
         HealthState::Stale
     } else {
         HealthState::Ok

@@ -27,7 +27,7 @@ pub mod reconcile;
 
 pub use error::{TrustError, TrustResult};
 pub use health::{
-    HealthPolicy, HealthState, MIN_USUAL_WINDOWS, SourceHealthState, health_state,
+    HealthPolicy, HealthState, MIN_USUAL_WINDOWS, SourceHealthState, health_state, health_state_at,
     source_health_states,
 };
 pub use integrity::{IntegrityVerdict, OpenedWorkspace, backup, open_checked, restore};
