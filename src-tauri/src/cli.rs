@@ -221,7 +221,8 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;
-            let overview = workspace::overview(&store, path, None)?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let overview = workspace::overview(&store, path, None, now)?;
             match format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&overview)?),
                 OutputFormat::Table => print_overview(&overview),
@@ -271,9 +272,10 @@ fn print_overview(o: &crate::ipc::Overview) {
     println!("dead letters {}", o.dead_letters);
     for s in &o.sources {
         println!(
-            "source      {} [{}] last success {} · {} records",
+            "source      {} [{}] {} · last success {} · {} records",
             s.name,
             s.kind,
+            s.state,
             when(s.last_success_at_ms),
             s.records
         );

@@ -215,7 +215,7 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
             }
         };
         let mut progress = |event: &SyncEvent| print_progress(event, interactive);
-        let result = runtime.block_on(lookback_sync::sync_source(
+        let result = runtime.block_on(lookback_sync::sync_source_logged(
             &mut store,
             source,
             &secret,

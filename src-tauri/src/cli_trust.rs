@@ -174,23 +174,17 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
         TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,
         TrustCommand::Reconcile(args) => {
             let store = Store::open_read_only(db).or_else(|_| Store::open(db))?;
-            let tz = parse_time_zone(&store.reporting_timezone()?)?;
-            let to = match &args.to {
-                Some(text) => parse_day("--to", text)?,
-                None => day_in_zone(now_ms(), tz)?,
-            };
-            let from = match &args.from {
-                Some(text) => parse_day("--from", text)?,
-                None => to - chrono::Duration::days(30),
-            };
-            let report = reconcile(
-                &store,
-                &ReconcileOptions {
-                    from_day: from,
-                    to_day: to,
-                    top: args.top,
-                },
-            )?;
+            let from = args
+                .from
+                .as_deref()
+                .map(|t| parse_day("--from", t))
+                .transpose()?;
+            let to = args
+                .to
+                .as_deref()
+                .map(|t| parse_day("--to", t))
+                .transpose()?;
+            let report = reconciliation(&store, from, to, args.top, now_ms())?;
             print_reconciliation(&report, args.format)?;
             if let Some(conservation) = &report.conservation
                 && !conservation.holds()
@@ -262,36 +256,60 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             format,
         } => {
             let store = Store::open(db)?;
-            let states = source_health_states(
-                &store,
-                now_ms(),
-                HealthPolicy {
-                    stale_after_ms: stale_after_hours * 3_600_000,
-                },
-            )?;
-            if format == Format::Json {
-                let rows: Vec<_> = states
-                    .iter()
-                    .map(|s| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
-                        "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
-                        "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h}))
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                for s in states {
+            let policy = HealthPolicy {
+                stale_after_ms: stale_after_hours * 3_600_000,
+                ..HealthPolicy::default()
+            };
+            let states = source_health_states(&store, now_ms(), policy)?;
+            let window_days = policy.window_ms / 86_400_000;
+            match format {
+                Format::Json => {
+                    let rows: Vec<_> = states
+                        .iter()
+                        .map(|s| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
+                            "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
+                            "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h,
+                            "usual_daily_records": s.usual_daily_records, "volume_drop": s.volume_drop,
+                            "window_days": window_days, "sync_runs": s.sync_runs, "failed_runs": s.failed_runs,
+                            "error_rate": s.error_rate_text(), "retries": s.retries, "unknown_fields": s.unknown_fields,
+                            "schema_dead_letters": s.schema_dead_letters}))
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&rows)?);
+                }
+                Format::Csv => bail!(
+                    "write health as CSV with `lookback export health --out FILE.csv` (with its provenance sidecar)"
+                ),
+                Format::Table => {
                     println!(
-                        "{:<20} {:<8} lag {}  dead letters {}  last 24 h {}{}",
-                        s.source_id,
-                        s.state.as_str(),
-                        s.lag_ms
-                            .map(|l| format!("{} min", l / 60_000))
-                            .unwrap_or_else(|| "never synced".into()),
-                        s.unresolved_dead_letters,
-                        s.records_last_24h,
-                        s.last_error
-                            .map(|e| format!("  error: {e}"))
-                            .unwrap_or_default()
+                        "runs, errors, retries and schema drift over the last {window_days} days; volume: last 24 h vs the median day of the {} before",
+                        policy.usual_days
                     );
+                    for s in states {
+                        println!(
+                            "{:<20} {:<8} lag {}  last 24 h {} (usual {}){}  runs {} failed {} (error rate {})  retries {}  unknown fields {}  schema dead letters {}  dead letters {}{}",
+                            s.source_id,
+                            s.state.as_str(),
+                            s.lag_ms
+                                .map(|l| format!("{} min", l / 60_000))
+                                .unwrap_or_else(|| "never synced".into()),
+                            s.records_last_24h,
+                            s.usual_daily_records
+                                .map(|u| u.to_string())
+                                .unwrap_or_else(|| "not known yet".into()),
+                            if s.volume_drop { "  VOLUME DROP" } else { "" },
+                            s.sync_runs,
+                            s.failed_runs,
+                            s.error_rate_text().unwrap_or_else(|| "—".into()),
+                            s.retries,
+                            s.unknown_fields,
+                            s.schema_dead_letters,
+                            s.unresolved_dead_letters,
+                            s.last_error
+                                .as_ref()
+                                .map(|e| format!("  error: {e}"))
+                                .unwrap_or_default()
+                        );
+                    }
                 }
             }
         }
@@ -397,6 +415,31 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
     Ok(())
 }
 
+/// The reconciliation of `from`..=`to` (default: the 30 days before today, in the reporting
+/// zone), as `reconcile` prints it and `export reconcile` writes it.
+pub fn reconciliation(
+    store: &Store,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    top: usize,
+    now_ms: i64,
+) -> Result<Reconciliation> {
+    let tz = parse_time_zone(&store.reporting_timezone()?)?;
+    let to = match to {
+        Some(day) => day,
+        None => day_in_zone(now_ms, tz)?,
+    };
+    let from = from.unwrap_or(to - chrono::Duration::days(30));
+    Ok(reconcile(
+        store,
+        &ReconcileOptions {
+            from_day: from,
+            to_day: to,
+            top,
+        },
+    )?)
+}
+
 fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
     let gaps_json = |gaps: &std::collections::BTreeMap<GapCause, (u64, i64)>| {
         gaps.iter()
@@ -429,39 +472,9 @@ fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
         Format::Csv => {
-            let causes = GapCause::ALL.map(|c| c.as_str());
-            println!(
-                "source,day,currency,orders,gross_minor,net_minor,known_to_attribution_minor,attributed_minor,unattributed_minor,{}",
-                causes
-                    .iter()
-                    .map(|c| format!("{c}_orders,{c}_minor"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
-            for r in &report.rows {
-                let gaps = GapCause::ALL
-                    .iter()
-                    .map(|c| {
-                        r.gaps
-                            .get(c)
-                            .map(|(n, a)| format!("{n},{a}"))
-                            .unwrap_or_else(|| "0,0".into())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",");
-                println!(
-                    "{},{},{},{},{},{},{},{},{},{gaps}",
-                    csv_field(&r.source),
-                    r.day,
-                    r.currency,
-                    r.orders,
-                    r.gross_minor,
-                    r.net_minor,
-                    r.known_to_attribution_minor,
-                    r.attributed_minor,
-                    r.unattributed_minor
-                );
-            }
+            // The same rows and columns as `lookback export reconcile` and the window's Export
+            // CSV (lookback-report writes all three).
+            lookback_report::write_reconcile_csv(report, std::io::stdout().lock())?;
         }
         Format::Table => {
             match &report.run {
@@ -533,12 +546,4 @@ fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }

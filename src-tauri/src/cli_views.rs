@@ -24,9 +24,11 @@ use lookback_engine::{current_model, run_model};
 use lookback_report::{
     EventRange, ExportOptions, ExportSummary, Provenance, ViewKey, ViewQuery, cac_view,
     compare_chart_svg, compare_view, cost_vs_revenue_chart_svg, creator_revenue_view,
-    export_cac_csv, export_compare_csv, export_creator_content_csv, export_creator_orders_csv,
-    export_credits_csv, export_model_log_csv, export_orders_csv, export_roas_csv, export_spend_csv,
-    export_touches_csv, format_conversions, format_ratio, roas_chart_svg, roas_view,
+    export_alert_rules_csv, export_cac_csv, export_compare_csv, export_creator_content_csv,
+    export_creator_orders_csv, export_credits_csv, export_dead_letters_csv, export_health_csv,
+    export_model_log_csv, export_orders_csv, export_reconcile_csv, export_revenue_csv,
+    export_roas_csv, export_sources_csv, export_spend_csv, export_touches_csv, format_conversions,
+    format_ratio, roas_chart_svg, roas_view, source_statuses,
 };
 use lookback_store::Store;
 
@@ -81,6 +83,18 @@ pub enum ExportWhat {
     Orders,
     Touches,
     Spend,
+    /// The Reconciliation screen's table: per source, day and currency.
+    Reconcile,
+    /// Unresolved dead letters (of `--source`, or of every source).
+    DeadLetters,
+    /// The alert rules in force.
+    AlertRules,
+    /// Data health per source.
+    Health,
+    /// Revenue per order currency (the overview's table).
+    Revenue,
+    /// Every source with its state, records and last sync (the overview's table).
+    Sources,
 }
 
 /// Which table of the creator view `export creator` writes.
@@ -148,6 +162,10 @@ pub struct ExportArgs {
     /// Which creator table to write (export creator only).
     #[arg(long, value_enum, default_value_t = CreatorTable::Content)]
     pub table: CreatorTable,
+    /// The source whose dead letters to write, by name or id (export dead-letters only;
+    /// default: every source).
+    #[arg(long, value_name = "SOURCE")]
+    pub source: Option<String>,
     /// Include identity columns (click, customer, email hash, person, anonymous, device ids).
     #[arg(long)]
     pub include_pii: bool,
@@ -354,6 +372,30 @@ pub fn run_export(db: &Path, args: ExportArgs) -> Result<()> {
         }
         ExportWhat::Touches => export_touches_csv(&store, &range, out, &options, now)?,
         ExportWhat::Spend => export_spend_csv(&store, &range, out, &options, now)?,
+        ExportWhat::Reconcile => {
+            let report = crate::cli_trust::reconciliation(&store, sel.from, sel.to, 5, now)?;
+            export_reconcile_csv(&report, out, &options, now)?
+        }
+        ExportWhat::DeadLetters => {
+            // A registered source by name or id; otherwise the label as dead letters carry it
+            // (a CSV import's, say).
+            let source = args.source.as_deref().map(|name| {
+                lookback_sync::find_source(&store, name)
+                    .map(|s| s.source_id)
+                    .unwrap_or_else(|_| name.to_owned())
+            });
+            export_dead_letters_csv(&store, source.as_deref(), out, &options, now)?
+        }
+        ExportWhat::AlertRules => export_alert_rules_csv(&store, out, &options, now)?,
+        ExportWhat::Health => {
+            let policy = lookback_trust::HealthPolicy::default();
+            let states = lookback_trust::source_health_states(&store, now, policy)?;
+            export_health_csv(&states, policy.window_ms / 86_400_000, out, &options, now)?
+        }
+        ExportWhat::Revenue => export_revenue_csv(&store, out, &options, now)?,
+        ExportWhat::Sources => {
+            export_sources_csv(&source_statuses(&store, now)?, out, &options, now)?
+        }
     };
     report(&summary);
     Ok(())
@@ -439,7 +481,11 @@ fn provenance_line(p: &Provenance, now: i64) -> String {
                 }
                 None => "never".to_owned(),
             };
-            format!("{}: synced {when}", s.name)
+            // The data-health state when it is not simply ok (the window's badge).
+            match crate::views::freshness_state(s, now) {
+                "ok" | "imported" => format!("{}: synced {when}", s.name),
+                state => format!("{}: synced {when} ({state})", s.name),
+            }
         })
         .collect();
     format!(

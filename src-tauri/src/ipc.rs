@@ -131,6 +131,9 @@ pub struct SourceFreshness {
     pub last_error: Option<String>,
     #[ts(type = "number")]
     pub records: i64,
+    /// ok | stale | failing for a connected source (its data-health state); imported for data
+    /// that arrived without one (CSV, demo).
+    pub state: String,
 }
 
 /// The workspace overview screen: what is in the store, and how fresh it is.
@@ -205,6 +208,9 @@ pub struct FreshnessLine {
     pub kind: String,
     #[ts(type = "number | null")]
     pub last_success_at_ms: Option<i64>,
+    /// ok | stale | failing (the source's data-health state); imported for data that arrived
+    /// without a connected source.
+    pub state: String,
 }
 
 /// What produced a view: model, parameters, run, freshness, and how solid the revenue is.
@@ -387,6 +393,41 @@ pub struct SourceRow {
     pub dead_letters: i64,
     /// ok | stale | failing
     pub state: String,
+    /// Data health (lookback-trust computes every figure; see `lookback health`).
+    pub health: SourceHealthMetrics,
+}
+
+/// A source's data-health metrics. Counts of runs, retries and schema drift cover the last
+/// `window_days` days.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceHealthMetrics {
+    /// Raw events received in the last 24 hours.
+    #[ts(type = "number")]
+    pub records_last_24h: i64,
+    /// The median of the raw events received per 24 hours over the 14 days before; null while
+    /// the source is too young to say.
+    #[ts(type = "number | null")]
+    pub usual_daily_records: Option<i64>,
+    /// The last 24 h brought less than half the usual (and the usual is at least 10).
+    pub volume_drop: bool,
+    #[ts(type = "number")]
+    pub window_days: i64,
+    /// Syncs that ended complete or failed.
+    #[ts(type = "number")]
+    pub sync_runs: i64,
+    #[ts(type = "number")]
+    pub failed_runs: i64,
+    /// failed ÷ runs as a decimal with 2 places ("0.25"); null without runs.
+    pub error_rate: Option<String>,
+    /// Requests retried after throttling or transient failures.
+    #[ts(type = "number")]
+    pub retries: i64,
+    /// Unknown new fields the connectors saw (kept in the raw payload).
+    #[ts(type = "number")]
+    pub unknown_fields: i64,
+    /// Dead letters whose record missed a field or had one of the wrong type.
+    #[ts(type = "number")]
+    pub schema_dead_letters: i64,
 }
 
 /// A record that could not be used, with where it came from and why.
@@ -586,6 +627,7 @@ pub fn typescript_bindings() -> String {
         ModelChangeEntry::decl(),
         ExportResult::decl(),
         SourceRow::decl(),
+        SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),
         ReplayResult::decl(),
         SyncProgress::decl(),

@@ -10,33 +10,40 @@ use lookback_sync::{CancelToken, StreamOutcome, SyncEvent, SyncOptions};
 
 use crate::ipc;
 
-/// Health of every registered source, with its ok / stale / failing badge (the trust crate's
-/// health policy decides the state, so every screen agrees).
+/// Health of every registered source: its ok / stale / failing badge and its metrics come from
+/// the trust crate's health computation (one place, so every screen and the CLI agree); the
+/// record total comes from the sync crate's per-source counts.
 pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let health = lookback_sync::source_health(store, now_ms)?;
-    let states: std::collections::HashMap<String, &'static str> =
-        lookback_trust::source_health_states(
-            store,
-            now_ms,
-            lookback_trust::HealthPolicy::default(),
-        )?
-        .into_iter()
-        .map(|s| (s.source_id, s.state.as_str()))
-        .collect();
+    let policy = lookback_trust::HealthPolicy::default();
+    let states = lookback_trust::source_health_states(store, now_ms, policy)?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(health
         .into_iter()
         .map(|h| {
-            let state = states.get(&h.source_id).copied().unwrap_or("stale");
+            let state = states.iter().find(|s| s.source_id == h.source_id);
             ipc::SourceRow {
+                state: state.map_or("stale", |s| s.state.as_str()).to_string(),
+                health: ipc::SourceHealthMetrics {
+                    records_last_24h: n(state.map_or(0, |s| s.records_last_24h)),
+                    usual_daily_records: state.and_then(|s| s.usual_daily_records).map(n),
+                    volume_drop: state.is_some_and(|s| s.volume_drop),
+                    window_days: policy.window_ms / 86_400_000,
+                    sync_runs: n(state.map_or(0, |s| s.sync_runs)),
+                    failed_runs: n(state.map_or(0, |s| s.failed_runs)),
+                    error_rate: state.and_then(|s| s.error_rate_text()),
+                    retries: n(state.map_or(0, |s| s.retries)),
+                    unknown_fields: n(state.map_or(0, |s| s.unknown_fields)),
+                    schema_dead_letters: n(state.map_or(0, |s| s.schema_dead_letters)),
+                },
                 source_id: h.source_id,
                 kind: h.kind,
                 name: h.name,
                 last_success_at_ms: h.last_success_at_ms,
                 lag_ms: h.lag_ms,
-                records: i64::try_from(h.records).unwrap_or(i64::MAX),
+                records: n(h.records),
                 last_error: h.last_error,
-                dead_letters: i64::try_from(h.unresolved_dead_letters).unwrap_or(i64::MAX),
-                state: state.to_string(),
+                dead_letters: n(h.unresolved_dead_letters),
             }
         })
         .collect())
@@ -141,7 +148,7 @@ pub fn sync_one(
             report(p);
         }
     };
-    let summary = runtime.block_on(lookback_sync::sync_source(
+    let summary = runtime.block_on(lookback_sync::sync_source_logged(
         &mut store,
         &source,
         &secret,

@@ -152,7 +152,23 @@ fn ppb(value: i64) -> String {
     report::format_conversions(i128::from(value))
 }
 
-fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {
+/// The data-health badge of one freshness line at `now_ms`: the trust crate's state for a
+/// connected source, `imported` for data without one (a CSV import: no kind).
+pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> &'static str {
+    if f.kind.is_empty() {
+        return "imported";
+    }
+    lookback_trust::health_state_at(
+        f.last_attempt_at_ms,
+        f.last_success_at_ms,
+        f.last_error.is_some(),
+        now_ms,
+        lookback_trust::HealthPolicy::default(),
+    )
+    .as_str()
+}
+
+fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     let c = &p.reporting_currency;
     Ok(ipc::Provenance {
         run_id: p.run_id,
@@ -167,6 +183,7 @@ fn provenance(p: &report::Provenance) -> Result<ipc::Provenance> {
                 name: f.name.clone(),
                 kind: f.kind.clone(),
                 last_success_at_ms: f.last_success_at_ms,
+                state: freshness_state(f, now_ms).to_owned(),
             })
             .collect(),
         deterministic: money(p.revenue_by_join_kind.deterministic_minor, c)?,
@@ -257,7 +274,7 @@ pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Resul
             .map(|r| roas_row(r, &view.currency))
             .collect::<Result<_>>()?,
         totals: roas_row(&view.totals, &view.currency)?,
-        provenance: provenance(&view.provenance)?,
+        provenance: provenance(&view.provenance, now_ms)?,
         charts,
     })
 }
@@ -285,7 +302,7 @@ pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result
             .map(|r| cac_row(r, &view.currency))
             .collect::<Result<_>>()?,
         totals: cac_row(&view.totals, &view.currency)?,
-        provenance: provenance(&view.provenance)?,
+        provenance: provenance(&view.provenance, now_ms)?,
     })
 }
 
@@ -374,7 +391,11 @@ pub fn compare(
         })
         .collect::<Result<_>>()?;
     Ok(ipc::CompareView {
-        models: view.models.iter().map(provenance).collect::<Result<_>>()?,
+        models: view
+            .models
+            .iter()
+            .map(|p| provenance(p, now_ms))
+            .collect::<Result<_>>()?,
         rows,
         charts: vec![chart(
             report::compare_chart_svg(&view)?,
@@ -471,7 +492,7 @@ pub fn creator_revenue(
                 })
             })
             .collect::<Result<_>>()?,
-        provenance: provenance(&v.provenance)?,
+        provenance: provenance(&v.provenance, now_ms)?,
     })
 }
 
@@ -514,16 +535,30 @@ pub fn set_default_model(
     model_catalog(store)
 }
 
-/// Writes the CSV of what a screen shows (and its `.json` sidecar) to `path`.
+/// Which table of a screen an export writes, beyond the view request: the compared models, the
+/// creator, the source whose dead letters are listed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportTarget<'a> {
+    pub models: Option<&'a [String]>,
+    pub creator_id: Option<&'a str>,
+    pub source_id: Option<&'a str>,
+}
+
+/// Writes the CSV of what a screen's table shows (and its `.json` sidecar) to `path`. Every
+/// table goes through the same report function as `lookback export <view>`.
 pub fn export_csv(
     store: &mut Store,
     view: &str,
     request: &ipc::ViewRequest,
     path: &Path,
-    models: Option<&[String]>,
-    creator_id: Option<&str>,
+    target: ExportTarget<'_>,
     now_ms: i64,
 ) -> Result<ipc::ExportResult> {
+    let ExportTarget {
+        models,
+        creator_id,
+        source_id,
+    } = target;
     let options = ExportOptions::default();
     let summary = match view {
         "roas" => report::export_roas_csv(
@@ -544,7 +579,39 @@ pub fn export_csv(
             let v = creator_report(store, request, id, now_ms)?;
             report::export_creator_orders_csv(&v, path, &options, now_ms)?
         }
+        "creator-content" => {
+            let id = creator_id.context("which creator? no creator was chosen")?;
+            let v = creator_report(store, request, id, now_ms)?;
+            report::export_creator_content_csv(&v, path, &options, now_ms)?
+        }
         "model-log" => report::export_model_log_csv(store, path, &options, now_ms)?,
+        "reconcile" => report::export_reconcile_csv(
+            &reconcile_report(store, request, now_ms)?,
+            path,
+            &options,
+            now_ms,
+        )?,
+        "dead-letters" => {
+            let id = source_id.context("which source? no source was chosen")?;
+            report::export_dead_letters_csv(store, Some(id), path, &options, now_ms)?
+        }
+        "alert-rules" => report::export_alert_rules_csv(store, path, &options, now_ms)?,
+        "revenue" => report::export_revenue_csv(store, path, &options, now_ms)?,
+        "sources" => {
+            let statuses = report::source_statuses(store, now_ms)?;
+            report::export_sources_csv(&statuses, path, &options, now_ms)?
+        }
+        "health" => {
+            let policy = lookback_trust::HealthPolicy::default();
+            let states = lookback_trust::source_health_states(store, now_ms, policy)?;
+            report::export_health_csv(
+                &states,
+                policy.window_ms / 86_400_000,
+                path,
+                &options,
+                now_ms,
+            )?
+        }
         other => bail!("there is no {other:?} table to export"),
     };
     Ok(ipc::ExportResult {
@@ -566,12 +633,13 @@ fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
     }
 }
 
-/// The Reconciliation screen for the request's dates (default: the last 30 days of data).
-pub fn reconcile(
+/// The reconciliation a request asks for (the screen and its CSV export share it): the
+/// request's dates, by default the 30 days ending on the last day with data.
+fn reconcile_report(
     store: &Store,
     request: &ipc::ViewRequest,
     now_ms: i64,
-) -> Result<ipc::ReconcileView> {
+) -> Result<lookback_trust::Reconciliation> {
     let zone = lookback_core::time::parse_time_zone(&store.settings()?.reporting_timezone)?;
     let today = lookback_core::time::day_in_zone(now_ms, zone)?;
     let last = store
@@ -583,14 +651,23 @@ pub fn reconcile(
     let to_day = parse_day(request.to.as_deref(), "to")?.unwrap_or(last);
     let from_day =
         parse_day(request.from.as_deref(), "from")?.unwrap_or(to_day - chrono::Duration::days(29));
-    let r = lookback_trust::reconcile(
+    Ok(lookback_trust::reconcile(
         store,
         &lookback_trust::ReconcileOptions {
             from_day,
             to_day,
             top: 5,
         },
-    )?;
+    )?)
+}
+
+/// The Reconciliation screen for the request's dates (default: the last 30 days of data).
+pub fn reconcile(
+    store: &Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<ipc::ReconcileView> {
+    let r = reconcile_report(store, request, now_ms)?;
     let rc = &r.reporting_currency;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(ipc::ReconcileView {

@@ -128,11 +128,13 @@ pub fn money(minor: i64, currency: &str) -> Result<ipc::MoneyAmount> {
     })
 }
 
-/// The overview screen's numbers, read from the store.
+/// The overview screen's numbers, read from the store; the sources' states as data health
+/// judges them at `now_ms`.
 pub fn overview(
     store: &Store,
     path: &Path,
     read_only_reason: Option<String>,
+    now_ms: i64,
 ) -> Result<ipc::Overview> {
     let o = store.overview()?;
     let revenue = o
@@ -153,16 +155,16 @@ pub fn overview(
         .iter()
         .map(|s| money(s.amount_minor, &s.currency))
         .collect::<Result<Vec<_>>>()?;
-    let sources = o
-        .sources
-        .iter()
+    let sources = lookback_report::source_statuses(store, now_ms)?
+        .into_iter()
         .map(|s| ipc::SourceFreshness {
-            source_id: s.source_id.clone(),
-            kind: s.kind.clone().unwrap_or_else(|| "unregistered".into()),
-            name: s.name.clone().unwrap_or_else(|| s.source_id.clone()),
-            last_success_at_ms: s.last_success_at_ms.or(s.last_received_at_ms),
-            last_error: s.last_error.clone(),
-            records: count(s.raw_event_count),
+            source_id: s.source_id,
+            kind: s.kind,
+            name: s.name,
+            last_success_at_ms: s.last_success_at_ms,
+            last_error: s.last_error,
+            records: count(s.records),
+            state: s.state.to_owned(),
         })
         .collect();
     Ok(ipc::Overview {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the view screens in the real window (tauri-driver under Xvfb): the model
 //! switch shows the numbers the CLI reports for that model, making a model the default lands in
-//! the model log with its reason, and an exported table equals the CLI's export of it.
+//! the model log with its reason, and exported tables (ROAS, reconciliation) equal the CLI's
+//! export of them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -208,6 +209,83 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     assert!(
         session.find("article[data-cause]").is_some(),
         "the demo's unattributed orders are explained by a cause"
+    );
+
+    // Exporting the reconciliation table writes the same CSV as `lookback export reconcile` of
+    // the same days, and its orders and gross revenue are the store's.
+    let export = session.wait_for("[data-testid=reconcile-table-export]");
+    session.click(&export);
+    session.wait_for("[data-testid=export-done]");
+    let exported = std::fs::read_to_string(exports.join("reconcile.csv"))
+        .expect("the window wrote reconcile.csv");
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(exports.join("reconcile.csv.json")).unwrap())
+            .unwrap();
+    let from = sidecar["selection"]["from"].as_str().unwrap().to_owned();
+    let to = sidecar["selection"]["to"].as_str().unwrap().to_owned();
+    let cli_out = home.path("cli-reconcile.csv");
+    home.lookback_ok(&[
+        "--db",
+        db.to_str().unwrap(),
+        "export",
+        "reconcile",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        cli_out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        exported,
+        std::fs::read_to_string(&cli_out).unwrap(),
+        "the window's reconciliation export equals `lookback export reconcile --from {from} --to {to}`"
+    );
+    let rows = csv_rows(&exported);
+    let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let (orders, currency, gross) = (col("orders"), col("currency"), col("gross"));
+    let exported_orders: i64 = rows[1..]
+        .iter()
+        .map(|r| r[orders].parse::<i64>().unwrap())
+        .sum();
+    let exported_usd_gross: i64 = rows[1..]
+        .iter()
+        .filter(|r| r[currency] == "USD")
+        .map(|r| r[gross].replace('.', "").parse::<i64>().unwrap())
+        .sum();
+    let conn = open_sqlite(&db);
+    let zone: String = conn
+        .query_row(
+            "SELECT value FROM workspace_settings WHERE key = 'reporting_timezone'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|_| "UTC".into());
+    assert_eq!(zone, "UTC", "the check below buckets days in UTC");
+    let in_range = "date(occurred_at_ms / 1000, 'unixepoch') BETWEEN ?1 AND ?2";
+    let store_orders: i64 = conn
+        .query_row(
+            &format!("SELECT COUNT(*) FROM orders WHERE {in_range}"),
+            [&from, &to],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let store_usd_gross: i64 = conn
+        .query_row(
+            &format!("SELECT COALESCE(SUM(gross_minor), 0) FROM orders WHERE currency = 'USD' AND {in_range}"),
+            [&from, &to],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    assert!(store_orders > 0, "the window holds orders");
+    assert_eq!(
+        exported_orders, store_orders,
+        "orders in the exported reconciliation"
+    );
+    assert_eq!(
+        exported_usd_gross, store_usd_gross,
+        "USD gross in the exported reconciliation"
     );
     if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
         std::fs::write(

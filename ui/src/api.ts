@@ -64,6 +64,6 @@ export const api = {
   addAlertRule: (rule: NewAlertRule) => invoke<AlertRuleRow[]>("add_alert_rule", { rule }),
   removeAlertRule: (ruleId: number) => invoke<AlertRuleRow[]>("remove_alert_rule", { ruleId }),
   chooseExportPath: (suggestedName: string) => invoke<string | null>("choose_export_path", { suggestedName }),
-  exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null) =>
-    invoke<ExportResult>("export_csv", { view, request, path, models, creatorId }),
+  exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null, sourceId: string | null) =>
+    invoke<ExportResult>("export_csv", { view, request, path, models, creatorId, sourceId }),
 };

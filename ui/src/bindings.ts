@@ -29,7 +29,12 @@ amount: string, minor: number, };
 
 export type RevenueByCurrency = { currency: string, gross: MoneyAmount, refunds: MoneyAmount, chargebacks: MoneyAmount, net: MoneyAmount, };
 
-export type SourceFreshness = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, last_error: string | null, records: number, };
+export type SourceFreshness = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, last_error: string | null, records: number, 
+/**
+ * ok | stale | failing for a connected source (its data-health state); imported for data
+ * that arrived without one (CSV, demo).
+ */
+state: string, };
 
 export type Overview = { workspace: WorkspaceInfo, orders: number, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
 
@@ -65,7 +70,12 @@ from: string | null, to: string | null,
  */
 bucket: string | null, settled_only: boolean, };
 
-export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, };
+export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, 
+/**
+ * ok | stale | failing (the source's data-health state); imported for data that arrived
+ * without a connected source.
+ */
+state: string, };
 
 export type Provenance = { run_id: number, model: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
 
@@ -129,7 +139,46 @@ lag_ms: number | null, records: number, last_error: string | null, dead_letters:
 /**
  * ok | stale | failing
  */
-state: string, };
+state: string, 
+/**
+ * Data health (lookback-trust computes every figure; see `lookback health`).
+ */
+health: SourceHealthMetrics, };
+
+export type SourceHealthMetrics = { 
+/**
+ * Raw events received in the last 24 hours.
+ */
+records_last_24h: number, 
+/**
+ * The median of the raw events received per 24 hours over the 14 days before; null while
+ * the source is too young to say.
+ */
+usual_daily_records: number | null, 
+/**
+ * The last 24 h brought less than half the usual (and the usual is at least 10).
+ */
+volume_drop: boolean, window_days: number, 
+/**
+ * Syncs that ended complete or failed.
+ */
+sync_runs: number, failed_runs: number, 
+/**
+ * failed ÷ runs as a decimal with 2 places ("0.25"); null without runs.
+ */
+error_rate: string | null, 
+/**
+ * Requests retried after throttling or transient failures.
+ */
+retries: number, 
+/**
+ * Unknown new fields the connectors saw (kept in the raw payload).
+ */
+unknown_fields: number, 
+/**
+ * Dead letters whose record missed a field or had one of the wrong type.
+ */
+schema_dead_letters: number, };
 
 export type DeadLetterRow = { dead_letter_id: number, stream: string, location: string, reason: string, created_at_ms: number, };
 

@@ -2,7 +2,7 @@
 
 use tauri::State;
 
-use super::with_workspace;
+use super::{now_ms, with_workspace};
 use crate::app_state::WindowState;
 use crate::ipc::{IpcError, Overview};
 use crate::workspace;
@@ -11,6 +11,11 @@ use crate::workspace;
 #[tauri::command]
 pub async fn workspace_overview(state: State<'_, WindowState>) -> Result<Overview, IpcError> {
     with_workspace(&state, |open| {
-        workspace::overview(&open.store, &open.path, open.read_only_reason.clone())
+        workspace::overview(
+            &open.store,
+            &open.path,
+            open.read_only_reason.clone(),
+            now_ms(),
+        )
     })
 }

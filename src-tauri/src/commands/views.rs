@@ -103,15 +103,20 @@ pub async fn export_csv(
     path: String,
     models: Option<Vec<String>>,
     creator_id: Option<String>,
+    source_id: Option<String>,
 ) -> Result<ipc::ExportResult, IpcError> {
     on_workspace_blocking(app, move |open| {
+        let target = views::ExportTarget {
+            models: models.as_deref(),
+            creator_id: creator_id.as_deref(),
+            source_id: source_id.as_deref(),
+        };
         views::export_csv(
             &mut open.store,
             &view,
             &request,
             &PathBuf::from(path),
-            models.as_deref(),
-            creator_id.as_deref(),
+            target,
             now_ms(),
         )
     })

@@ -1,5 +1,6 @@
-// The line under every view that says what produced it: model, parameters, run, freshness,
-// and how much of the revenue rests on each kind of identity join.
+// The line under every view that says what produced it: model, parameters, run, freshness with
+// each source's data-health badge, and how much of the revenue rests on each kind of identity
+// join.
 
 import type { Provenance } from "../bindings";
 import { h } from "../dom";
@@ -19,6 +20,16 @@ export function provenanceLine(p: Provenance): HTMLElement {
       ` · provisional ${formatMoney(p.provisional)}`,
       p.missing_fx_orders > 0 ? h("span", { class: "pill bad" }, `${p.missing_fx_orders} orders lack an exchange rate`) : null,
     ),
-    p.freshness.length > 0 && h("div", { class: "muted" }, p.freshness.map((f) => `${f.name}: synced ${formatAgo(f.last_success_at_ms, now)}`).join(" · ")),
+    p.freshness.length > 0 &&
+      h(
+        "div",
+        { class: "muted", "data-testid": "freshness" },
+        ...p.freshness.flatMap((f, i) => [
+          i > 0 ? " · " : "",
+          `${f.name}: synced ${formatAgo(f.last_success_at_ms, now)}`,
+          // The data-health state decided in Rust; only what needs attention gets a badge.
+          f.state === "stale" || f.state === "failing" ? h("span", { class: `pill ${f.state === "failing" ? "bad" : "warn"}`, "data-state": f.state }, f.state) : "",
+        ]),
+      ),
   );
 }

@@ -52,12 +52,12 @@ export function loading(label = "Computing…"): HTMLElement {
   return h("div", { class: "busy", role: "status", "data-testid": "loading" }, h("span", { class: "spinner" }), label);
 }
 
-/** Asks where to save, then has Rust write the CSV there. */
-export async function exportCsv(view: string, request: ViewRequest, extra: { models?: string[]; creator_id?: string } = {}, status?: HTMLElement): Promise<void> {
+/** Asks where to save, then has Rust write the CSV of `view`'s table there (the same file as `lookback export <view>`). */
+export async function exportCsv(view: string, request: ViewRequest, extra: { models?: string[]; creator_id?: string; source_id?: string } = {}, status?: HTMLElement): Promise<void> {
   const path = await api.chooseExportPath(`${view}.csv`);
   if (!path) return;
   try {
-    const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null);
+    const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null, extra.source_id ?? null);
     if (status) replaceChildren(status, h("span", { class: "pill ok", "data-testid": "export-done" }, `Exported ${formatCount(result.rows)} rows to ${result.path}`));
   } catch (e) {
     if (status) replaceChildren(status, errorBox(asIpcError(e)));

@@ -42,6 +42,7 @@ export async function renderCreator(content: HTMLElement): Promise<void> {
         rows: view.content,
         rowKey: (r) => r.content_id,
         filterText: (r) => `${r.title} ${r.kind}`,
+        onExport: () => exportCsv("creator-content", request, { creator_id: selected }, status),
         columns: [
           { label: "Content", text: (r) => r.title },
           { label: "Kind", text: (r) => r.kind },

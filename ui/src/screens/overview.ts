@@ -1,9 +1,12 @@
-// The overview screen: what the workspace holds and how fresh each source is.
+// The overview screen: what the workspace holds and how fresh each source is (the state badge is
+// Rust's data-health state). Both tables export CSV like every other table.
 
 import { api } from "../api";
 import type { Overview } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount, formatDate, formatMoney } from "../format";
+import { viewRequest } from "../state";
+import { exportCsv } from "./common";
 
 function kpi(label: string, testid: string, ...values: (string | HTMLElement)[]): HTMLElement {
   return h("div", { class: "kpi", "data-testid": testid }, h("div", { class: "kpi-label" }, label), ...values.map((v) => h("div", { class: "kpi-value" }, v)));
@@ -13,6 +16,9 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
   const o: Overview = await api.overview();
   const now = Date.now();
   const empty = o.orders === 0 && o.touches === 0;
+  const exported = h("div", { class: "status-line" });
+  const exportButton = (view: string, testid: string) =>
+    h("div", { class: "table-tools" }, h("button", { class: "secondary", "data-testid": testid, onclick: () => void exportCsv(view, viewRequest("creator"), {}, exported) }, "Export CSV"));
   replaceChildren(
     content,
     h("p", { class: "muted" }, `Reporting in ${o.workspace.reporting_currency} · ${o.workspace.reporting_timezone}`),
@@ -52,6 +58,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
           ),
         ),
       ),
+      o.revenue.length > 0 && exportButton("revenue", "revenue-table-export"),
     ),
     h(
       "section",
@@ -74,12 +81,14 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
                   h("td", {}, s.kind),
                   h("td", { title: s.last_success_at_ms ? new Date(s.last_success_at_ms).toISOString() : "" }, formatAgo(s.last_success_at_ms, now)),
                   h("td", { class: "num" }, formatCount(s.records)),
-                  h("td", {}, s.last_error ? h("span", { class: "pill bad", title: s.last_error }, "failing") : h("span", { class: "pill ok" }, "ok")),
+                  h("td", {}, h("span", { class: `pill ${s.state === "failing" ? "bad" : s.state === "stale" ? "warn" : "ok"}`, title: s.last_error ?? "", "data-testid": `overview-state-${s.source_id}` }, s.state)),
                 ),
               ),
             ),
           ),
+      o.sources.length > 0 && exportButton("sources", "sources-table-export"),
     ),
+    exported,
     o.dead_letters > 0 && h("p", { class: "muted" }, `${formatCount(o.dead_letters)} records are waiting in dead letters with the reason they could not be used.`),
   );
 }

@@ -6,7 +6,8 @@ import type { AlertRuleRow, ListenerStatus } from "../bindings";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
 import { formatCount } from "../format";
-import { errorBox } from "./common";
+import { viewRequest } from "../state";
+import { errorBox, exportCsv } from "./common";
 
 const KINDS: [string, string, string][] = [
   ["creator_revenue", "A creator's revenue in 24 h reaches", "amount"],
@@ -45,11 +46,13 @@ export async function renderRealtime(content: HTMLElement, refresh: () => void):
   );
 
   const form = ruleForm(refresh);
+  const exported = h("div", { class: "status-line" });
   const table = dataTable<AlertRuleRow>({
     testid: "alert-rules-table",
     rows: rules,
     rowKey: (r) => String(r.rule_id),
     emptyText: "No alert rules yet.",
+    onExport: () => exportCsv("alert-rules", viewRequest("creator"), {}, exported),
     columns: [
       { label: "When", text: (r) => kindLabel(r.kind) },
       { label: "Threshold", text: (r) => (r.currency ? `${(r.threshold / 100).toFixed(2)} ${r.currency}` : String(r.threshold)), numeric: true },
@@ -66,7 +69,7 @@ export async function renderRealtime(content: HTMLElement, refresh: () => void):
       refresh();
     }
   });
-  replaceChildren(content, receiver, h("section", { class: "panel" }, h("h2", {}, "Alerts"), h("p", { class: "muted" }, "Checked every 30 s while the receiver runs (and by `lookback alert check`). Each alert is sent once per creator and day, order, outage or day of dead letters — never twice."), form, table));
+  replaceChildren(content, receiver, h("section", { class: "panel" }, h("h2", {}, "Alerts"), h("p", { class: "muted" }, "Checked every 30 s while the receiver runs (and by `lookback alert check`). Each alert is sent once per creator and day, order, outage or day of dead letters — never twice."), form, table, exported));
 }
 
 function listenerLine(s: ListenerStatus): HTMLElement {

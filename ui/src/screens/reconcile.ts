@@ -8,9 +8,12 @@ import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
 import { formatCount, formatMoney } from "../format";
 import { viewRequest } from "../state";
+import { exportCsv } from "./common";
 
 export async function renderReconcile(content: HTMLElement): Promise<void> {
-  const view = await api.reconcile(viewRequest("creator"));
+  const request = viewRequest("creator");
+  const view = await api.reconcile(request);
+  const status = h("div", { class: "status-line" });
   const conservation =
     view.conservation_violations === null
       ? h("div", { class: "banner warn" }, "No attribution run yet: open ROAS to compute one.")
@@ -39,6 +42,7 @@ export async function renderReconcile(content: HTMLElement): Promise<void> {
       rows: view.rows,
       rowKey: (r) => `${r.source}|${r.day}|${r.gross.currency}`,
       filterText: (r) => `${r.source} ${r.day}`,
+      onExport: () => exportCsv("reconcile", request, {}, status),
       columns: [
         { label: "Source", text: (r) => r.source },
         { label: "Day", text: (r) => r.day },
@@ -50,5 +54,6 @@ export async function renderReconcile(content: HTMLElement): Promise<void> {
         { label: "Unattributed", text: (r) => formatMoney(r.unattributed), sort: (r) => r.unattributed.minor, numeric: true },
       ],
     }),
+    status,
   );
 }

@@ -1,5 +1,6 @@
-// The Sources screen: each connected source's health (last success, lag, records, errors,
-// dead letters), a Sync button that streams progress and can be cancelled, and dead letters
+// The Sources screen: each connected source's health (last success, lag, records in the last
+// 24 h against the usual day, sync error rate, retries, schema drift, dead letters — all
+// computed in Rust), a Sync button that streams progress and can be cancelled, and dead letters
 // with replay after a fix. Sources are connected with `lookback source add` (the secret goes to
 // the OS keyring).
 
@@ -9,7 +10,8 @@ import type { SourceRow, SyncProgress } from "../bindings";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount } from "../format";
-import { errorBox } from "./common";
+import { viewRequest } from "../state";
+import { errorBox, exportCsv } from "./common";
 
 function describe(p: SyncProgress): string {
   switch (p.event) {
@@ -68,6 +70,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
   const showDeadLetters = async (row: SourceRow) => {
     const letters = await api.deadLetters(row.source_id);
     const result = h("div", { class: "status-line" });
+    const exported = h("div", { class: "status-line" });
     replaceChildren(
       detail,
       h(
@@ -98,6 +101,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
           rows: letters,
           rowKey: (d) => String(d.dead_letter_id),
           filterText: (d) => `${d.location} ${d.reason}`,
+          onExport: () => exportCsv("dead-letters", viewRequest("creator"), { source_id: row.source_id }, exported),
           columns: [
             { label: "Where", text: (d) => d.location },
             { label: "Stream", text: (d) => d.stream },
@@ -105,6 +109,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
             { label: "When", text: (d) => formatAgo(d.created_at_ms, Date.now()), sort: (d) => d.created_at_ms },
           ],
         }),
+        exported,
       ),
     );
   };
@@ -144,8 +149,9 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
           h("dd", {}, formatAgo(row.last_success_at_ms, Date.now())),
           h("dt", {}, "Records"),
           h("dd", {}, formatCount(row.records)),
+          ...healthTerms(row),
           h("dt", {}, "Dead letters"),
-          h("dd", {}, row.dead_letters > 0 ? h("button", { class: "link", onclick: () => void showDeadLetters(row) }, formatCount(row.dead_letters)) : "0"),
+          h("dd", {}, row.dead_letters > 0 ? h("button", { class: "link", "data-testid": `dead-letters-${row.source_id}`, onclick: () => void showDeadLetters(row) }, formatCount(row.dead_letters)) : "0"),
         ),
         row.last_error && h("div", { class: "banner error" }, row.last_error),
         h("div", { class: "source-actions" }, button, cancel),
@@ -153,5 +159,37 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
       );
     }),
   );
-  replaceChildren(content, list, detail);
+  const exported = h("div", { class: "status-line" });
+  const exportHealth = h("button", { class: "secondary", "data-testid": "health-export", onclick: () => void exportCsv("health", viewRequest("creator"), {}, exported) }, "Export health CSV");
+  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, detail);
+}
+
+/** The data-health lines of a source card: every figure comes from Rust (lookback-trust). */
+function healthTerms(row: SourceRow): HTMLElement[] {
+  const m = row.health;
+  const days = `last ${m.window_days} days`;
+  return [
+    h("dt", {}, "Last 24 h"),
+    h(
+      "dd",
+      { "data-testid": `volume-${row.source_id}`, "data-records": String(m.records_last_24h), "data-usual": m.usual_daily_records === null ? "" : String(m.usual_daily_records) },
+      `${formatCount(m.records_last_24h)} records`,
+      h("span", { class: "muted" }, m.usual_daily_records === null ? " (no usual day yet)" : ` (usual ${formatCount(m.usual_daily_records)} a day)`),
+      m.volume_drop ? h("span", { class: "pill warn", "data-testid": `volume-drop-${row.source_id}`, title: "Less than half the usual day's records arrived in the last 24 hours" }, "volume drop") : null,
+    ),
+    h("dt", {}, "Sync errors"),
+    h(
+      "dd",
+      { "data-testid": `error-rate-${row.source_id}`, "data-rate": m.error_rate ?? "" },
+      m.sync_runs === 0 ? `no syncs in the ${days}` : `${formatCount(m.failed_runs)} of ${formatCount(m.sync_runs)} syncs failed (${m.error_rate}) · ${days}`,
+    ),
+    h("dt", {}, "Retries"),
+    h("dd", { "data-testid": `retries-${row.source_id}` }, `${formatCount(m.retries)} · ${days}`),
+    h("dt", {}, "Schema drift"),
+    h(
+      "dd",
+      { "data-testid": `schema-drift-${row.source_id}`, "data-unknown-fields": String(m.unknown_fields), "data-schema-dead-letters": String(m.schema_dead_letters) },
+      `${formatCount(m.unknown_fields)} unknown fields kept · ${formatCount(m.schema_dead_letters)} records missing or mistyping a field · ${days}`,
+    ),
+  ];
 }

@@ -1035,6 +1035,13 @@ pub fn export_spend_csv(
     file.finish(options, meta)
 }
 
+mod tables;
+pub use tables::{
+    SourceStatus, export_alert_rules_csv, export_dead_letters_csv, export_health_csv,
+    export_reconcile_csv, export_revenue_csv, export_sources_csv, source_statuses,
+    write_reconcile_csv,
+};
+
 #[cfg(test)]
 mod tests;
 

@@ -36,6 +36,7 @@
 mod attribution_io;
 mod backup;
 mod error;
+mod health_queries;
 mod migrations;
 mod opening;
 mod privacy;
@@ -57,6 +58,9 @@ pub use attribution_io::{
 };
 pub use backup::BackupSummary;
 pub use error::{StoreError, StoreResult};
+pub use health_queries::{
+    DailyReceived, NewSyncRun, SCHEMA_PROBLEM_REASON, SyncRunOutcome, SyncRunTotals,
+};
 pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};

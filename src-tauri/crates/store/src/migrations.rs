@@ -59,6 +59,11 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_erased_keys.sql"),
     },
     Migration {
+        version: 8,
+        name: "0008_sync_runs",
+        sql: include_str!("../migrations/0008_sync_runs.sql"),
+    },
+    Migration {
         version: 9,
         name: "0009_pair_totals",
         sql: include_str!("../migrations/0009_pair_totals.sql"),

@@ -2,8 +2,9 @@
 //! removing a source, per-source dead-letter counts and checkpoints for the Sources screen, and
 //! resolving the page-level dead letters of a stream once a later sync got past them.
 //!
-//! Architecture Invariant: removing a source removes its registration and checkpoints only;
-//! the raw events and canonical rows it brought stay, because reports and history rest on them.
+//! Architecture Invariant: removing a source removes its registration, checkpoints and sync-run
+//! log only; the raw events and canonical rows it brought stay, because reports and history
+//! rest on them.
 
 use rusqlite::params;
 
@@ -49,11 +50,14 @@ impl Store {
 }
 
 impl WriteTx<'_> {
-    /// Removes a source's registration and its checkpoints; returns false if there was none.
-    /// Its raw events, canonical rows and dead letters are kept.
+    /// Removes a source's registration, its checkpoints and its sync-run log; returns false if
+    /// there was none. Its raw events, canonical rows and dead letters are kept.
     pub fn delete_source(&mut self, source_id: &str) -> StoreResult<bool> {
         self.tx
             .prepare_cached("DELETE FROM sync_checkpoints WHERE source_id = ?1")?
+            .execute(params![source_id])?;
+        self.tx
+            .prepare_cached("DELETE FROM sync_runs WHERE source_id = ?1")?
             .execute(params![source_id])?;
         let changed = self
             .tx

@@ -88,3 +88,59 @@ pub fn count_unknown(record: &Map<String, Value>, known: &[&str]) -> u32 {
 pub fn owned(value: Option<&str>) -> Option<String> {
     value.map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lookback_store::{NewDeadLetter, Store};
+    use serde_json::json;
+
+    /// Data health counts a dead letter as schema drift by its reason
+    /// (`lookback_store::SCHEMA_PROBLEM_REASON`); every missing- or wrong-type reason written
+    /// here must be counted, and a bad value must not be.
+    #[test]
+    fn missing_and_mistyped_field_reasons_count_as_schema_drift() {
+        let record = json!({"id": 7, "name": "", "amount": 1.5, "flag": true});
+        let record = object(&record).unwrap();
+        let drift = [
+            required_str(record, "missing").unwrap_err(),
+            required_str(record, "name").unwrap_err(),
+            required_str(record, "id").unwrap_err(),
+            optional_str(record, "flag").unwrap_err(),
+            required_i64(record, "absent").unwrap_err(),
+            required_i64(record, "amount").unwrap_err(),
+            required_i64(record, "flag").unwrap_err(),
+            object(&json!([1])).unwrap_err(),
+            // Connectors prefix nested fields' reasons.
+            RecordProblem::new(format!(
+                "affiliate.{}",
+                required_str(record, "email").unwrap_err().reason
+            )),
+        ];
+        let not_drift = [
+            RecordProblem::new("field currency: unknown currency \"XXX\""),
+            RecordProblem::new("event_type \"purchase\" is not one of click, conversion, refund"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
+        store
+            .write(|tx| {
+                for problem in drift.iter().chain(&not_drift) {
+                    tx.insert_dead_letter(&NewDeadLetter {
+                        source: "shop".into(),
+                        stream: "events".into(),
+                        location: "page 1".into(),
+                        reason: problem.reason.clone(),
+                        payload: "{}".into(),
+                        created_at_ms: 1_000,
+                    })?;
+                }
+                Ok::<_, lookback_store::StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(
+            store.schema_dead_letter_counts(0).unwrap(),
+            vec![("shop".to_owned(), drift.len() as u64)]
+        );
+    }
+}

@@ -12,7 +12,8 @@
 //! - [`fields`]: reading JSON fields with reasons a person can act on.
 //! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
 //! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
-//!   [`replay`]: re-normalizing dead letters after a fix.
+//!   [`replay`]: re-normalizing dead letters after a fix; [`run_log`]: a sync that logs its
+//!   run (outcome, retries, unknown fields) for data health.
 //! - [`webhooks`]: the opt-in local receiver of signed webhooks and S2S postbacks (verify,
 //!   store durably, acknowledge, normalize in the background); [`outbound`]: JSON POSTs of
 //!   alert notifications (Slack incoming webhooks).
@@ -37,6 +38,7 @@ pub mod progress;
 pub mod rate_limit;
 pub mod registry;
 pub mod replay;
+pub mod run_log;
 pub mod secret;
 pub mod sources;
 mod transport;
@@ -53,6 +55,7 @@ pub use progress::{
     CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
 };
 pub use replay::{ReplaySummary, replay_dead_letters};
+pub use run_log::sync_source_logged;
 pub use secret::Secret;
 pub use sources::{NewSource, add_source, find_source, remove_source, test_source};
 pub use transport::RetryPolicy;
