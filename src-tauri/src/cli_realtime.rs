@@ -78,6 +78,9 @@ pub enum KindArg {
     SyncFailing,
     /// More than THRESHOLD dead letters are unresolved.
     DeadLetters,
+    /// A source's data health is stale or failing with no success for THRESHOLD minutes, or
+    /// its volume dropped below half the usual day.
+    SourceHealth,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -93,7 +96,7 @@ pub struct AlertAddArgs {
     /// Money in major units for money kinds (`100`, `99.50`), minutes or a count otherwise.
     #[arg(long)]
     pub threshold: String,
-    /// The creator id (money kinds) or source (sync-failing, dead-letters); all when omitted.
+    /// The creator id (money kinds) or source (sync-failing, dead-letters, source-health); all when omitted.
     #[arg(long)]
     pub subject: Option<String>,
     /// Currency of a money threshold (ISO 4217); USD by default.
@@ -211,6 +214,7 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                 KindArg::LargeOrder => AlertKind::LargeOrder,
                 KindArg::SyncFailing => AlertKind::SyncFailing,
                 KindArg::DeadLetters => AlertKind::DeadLetters,
+                KindArg::SourceHealth => AlertKind::SourceHealth,
             };
             let (threshold, currency) = lookback_alerts::parse_threshold(
                 &store,

@@ -334,3 +334,67 @@ async fn creator_revenue_follows_the_workspaces_current_model() {
         .to_string();
     assert!(error.contains("reporting currency"), "{error}");
 }
+
+/// A source whose last sync failed three hours after its last success is `failing` in the data
+/// health the Sources screen shows; a source-health rule announces it once per episode, and
+/// not when the rule asks for a longer outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_source_raises_one_source_health_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = Store::create(&path).unwrap();
+    store
+        .write(|tx| {
+            tx.upsert_source(&lookback_store::Source {
+                source_id: "meta_main".into(),
+                kind: "meta".into(),
+                name: "Meta main".into(),
+                base_url: None,
+                account: None,
+                credential_ref: None,
+                created_at_ms: NOW - 10 * 86_400_000,
+                last_attempt_at_ms: Some(NOW - 3_600_000),
+                last_success_at_ms: Some(NOW - 3 * 3_600_000),
+                last_error: Some("HTTP 500 from graph.facebook.com".into()),
+            })
+        })
+        .unwrap();
+    let state =
+        lookback_trust::source_health_states(&store, NOW, lookback_trust::HealthPolicy::default())
+            .unwrap();
+    assert_eq!(
+        state[0].state,
+        lookback_trust::HealthState::Failing,
+        "the premise: the source is failing"
+    );
+
+    let mut longer = rule(AlertKind::SourceHealth, 240);
+    longer.currency = None;
+    longer.channel = Channel::Desktop;
+    lookback_alerts::add_rule(&mut store, &longer, NOW).unwrap();
+    assert_eq!(
+        lookback_alerts::claim_findings(&mut store, NOW).unwrap(),
+        (0, 0),
+        "3 h is under the 4 h asked for"
+    );
+    let mut hour = longer.clone();
+    hour.threshold = 60;
+    lookback_alerts::add_rule(&mut store, &hour, NOW).unwrap();
+    assert_eq!(
+        lookback_alerts::claim_findings(&mut store, NOW).unwrap(),
+        (1, 1)
+    );
+    assert_eq!(
+        lookback_alerts::claim_findings(&mut store, NOW + 600_000).unwrap(),
+        (1, 0),
+        "one notification per episode"
+    );
+    let conn = open_sqlite(&path);
+    let (title, context): (String, String) = conn
+        .query_row("SELECT title, context FROM alert_notifications", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(title, "Meta main is failing");
+    assert!(context.contains("HTTP 500"), "{context}");
+}

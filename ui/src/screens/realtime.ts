@@ -14,6 +14,7 @@ const KINDS: [string, string, string][] = [
   ["large_order", "A single order from a creator link is at least", "amount"],
   ["sync_failing", "A source's sync has been failing for (minutes)", "minutes"],
   ["dead_letters", "Dead letters are more than", "count"],
+  ["source_health", "A source is stale or failing for (minutes), or its volume drops", "minutes"],
 ];
 
 function kindLabel(kind: string): string {

@@ -206,6 +206,13 @@ fn load_facts(
             facts.unresolved_dead_letters =
                 store.unresolved_dead_letter_total(rule.subject.as_deref())?
         }
+        Some(AlertKind::SourceHealth) => {
+            facts.health = lookback_trust::source_health_states(
+                store,
+                now_ms,
+                lookback_trust::HealthPolicy::default(),
+            )?
+        }
         None => {}
     }
     Ok(facts)

@@ -43,6 +43,10 @@ pub enum AlertError {
     #[error(transparent)]
     Store(#[from] StoreError),
 
+    /// The sources' data health, which source-health rules read, could not be computed.
+    #[error(transparent)]
+    Health(#[from] lookback_trust::TrustError),
+
     /// The current model's run, which creator-revenue rules read, could not be brought up to date.
     #[error("attribution run for the alert rules: {0}")]
     Engine(#[from] lookback_engine::EngineError),

@@ -56,6 +56,9 @@ pub enum AlertKind {
     SyncFailing,
     /// More than `threshold` dead letters are unresolved.
     DeadLetters,
+    /// A source's data health (`lookback_trust::source_health_states`) is stale or failing
+    /// with no success for at least `threshold` minutes, or its volume dropped.
+    SourceHealth,
 }
 
 impl AlertKind {
@@ -64,6 +67,7 @@ impl AlertKind {
         AlertKind::LargeOrder,
         AlertKind::SyncFailing,
         AlertKind::DeadLetters,
+        AlertKind::SourceHealth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +76,7 @@ impl AlertKind {
             AlertKind::LargeOrder => "large_order",
             AlertKind::SyncFailing => "sync_failing",
             AlertKind::DeadLetters => "dead_letters",
+            AlertKind::SourceHealth => "source_health",
         }
     }
 
@@ -112,6 +117,8 @@ pub struct Facts {
     pub sources: Vec<Source>,
     /// Unresolved dead letters, in the rule's subject (or all sources).
     pub unresolved_dead_letters: i64,
+    /// Every source's data health at the check, for source-health rules.
+    pub health: Vec<lookback_trust::SourceHealthState>,
     /// The workspace's settlement window, to say whether money is provisional.
     pub settlement_days: u32,
 }
@@ -163,6 +170,7 @@ pub fn evaluate(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
         AlertKind::LargeOrder => large_orders(rule, facts, now_ms),
         AlertKind::SyncFailing => sync_failing(rule, facts, now_ms),
         AlertKind::DeadLetters => dead_letters(rule, facts, now_ms),
+        AlertKind::SourceHealth => source_health(rule, facts, now_ms),
     }
 }
 
@@ -295,6 +303,68 @@ fn sync_failing(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+/// One finding per unhealthy episode of a source: stale or failing with its last success at
+/// least `threshold` minutes ago (window = the state and that last success, so a source that
+/// recovers and fails again is announced again), and one per UTC day with a volume drop.
+fn source_health(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
+    use lookback_trust::HealthState;
+    let mut findings = Vec::new();
+    for h in &facts.health {
+        if rule
+            .subject
+            .as_deref()
+            .is_some_and(|s| s != h.source_id && s != h.name)
+        {
+            continue;
+        }
+        let context = |problem: &str| {
+            json!({"rule_id": rule.rule_id, "kind": rule.kind, "source": h.name, "problem": problem,
+                   "state": h.state.as_str(), "last_success_at_ms": h.last_success_at_ms,
+                   "last_error": h.last_error, "records_last_24h": h.records_last_24h,
+                   "usual_daily_records": h.usual_daily_records})
+        };
+        let unhealthy_minutes = h.lag_ms.map_or(i64::MAX, |lag| lag / 60_000);
+        if h.state != HealthState::Ok && unhealthy_minutes >= rule.threshold {
+            let since = h
+                .last_success_at_ms
+                .map_or_else(|| "never".to_owned(), |at| at.to_string());
+            let last_success = h
+                .last_success_at_ms
+                .and_then(|at| format_instant_ms(at).ok())
+                .unwrap_or_else(|| "never".to_owned());
+            findings.push(Finding {
+                rule_id: rule.rule_id,
+                subject: h.source_id.clone(),
+                window_key: format!("{}:{since}", h.state.as_str()),
+                title: format!("{} is {}", h.name, h.state.as_str()),
+                body: format!(
+                    "Source {} is {}: last successful sync {last_success}{}. Views that rest on it may be out of date.",
+                    h.name,
+                    h.state.as_str(),
+                    h.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default(),
+                ),
+                context: context(h.state.as_str()),
+            });
+        }
+        if h.volume_drop {
+            findings.push(Finding {
+                rule_id: rule.rule_id,
+                subject: h.source_id.clone(),
+                window_key: format!("volume:{}", utc_day(now_ms)),
+                title: format!("{} brought fewer records than usual", h.name),
+                body: format!(
+                    "Source {} brought {} records in the last 24 h against a usual day of {}; check the connection and the platform.",
+                    h.name,
+                    h.records_last_24h,
+                    h.usual_daily_records.unwrap_or_default(),
+                ),
+                context: context("volume_drop"),
+            });
+        }
+    }
+    findings
 }
 
 fn dead_letters(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {

@@ -68,6 +68,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0009_pair_totals",
         sql: include_str!("../migrations/0009_pair_totals.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_source_health_alerts",
+        sql: include_str!("../migrations/0010_source_health_alerts.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.
@@ -125,5 +130,55 @@ mod tests {
                 migration.name
             );
         }
+    }
+
+    /// 0010 rebuilds alert_rules (a table other rows refer to): on a workspace that has rules
+    /// and notifications, every row survives and the foreign key still holds.
+    #[test]
+    fn rebuilding_alert_rules_keeps_rules_and_their_notifications() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        let tx = conn.transaction().unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version < 10) {
+            tx.execute_batch(migration.sql).unwrap();
+        }
+        tx.execute_batch(
+            "INSERT INTO alert_rules (rule_id, kind, threshold, channel, created_at_ms)
+                 VALUES (7, 'dead_letters', 3, 'slack', 1);
+             INSERT INTO alert_notifications (rule_id, subject, window_key, channel, title, body, context, state,
+                                              next_attempt_at_ms, created_at_ms, updated_at_ms)
+                 VALUES (7, 'all', '2026-01-01', 'slack', 't', 'b', '{}', 'sent', 0, 1, 1);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        let tx = conn.transaction().unwrap();
+        let rebuild = MIGRATIONS.iter().find(|m| m.version == 10).unwrap();
+        tx.execute_batch(rebuild.sql).unwrap();
+        tx.commit().unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(
+            count("SELECT COUNT(*) FROM alert_rules WHERE rule_id = 7 AND kind = 'dead_letters'"),
+            1
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM alert_notifications WHERE rule_id = 7"),
+            1
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+        conn.execute(
+            "INSERT INTO alert_rules (kind, threshold, channel, created_at_ms) VALUES ('source_health', 60, 'desktop', 2)",
+            [],
+        )
+        .unwrap();
+        let orphan = conn.execute(
+            "INSERT INTO alert_notifications (rule_id, subject, window_key, channel, title, body, context, state,
+                                              next_attempt_at_ms, created_at_ms, updated_at_ms)
+                 VALUES (99, 'x', 'w', 'slack', 't', 'b', '{}', 'sent', 0, 1, 1)",
+            [],
+        );
+        assert!(
+            orphan.is_err(),
+            "the foreign key to alert_rules still holds"
+        );
     }
 }
