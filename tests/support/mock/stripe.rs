@@ -77,6 +77,17 @@ impl StripeApi {
         id
     }
 
+    /// Sets a field of a stored charge (e.g. its `invoice`), as Stripe shows it on the charge.
+    pub fn set_charge_field(&self, charge_id: &str, field: &str, value: serde_json::Value) {
+        let mut state = self.state.lock().unwrap();
+        let charge = state
+            .charges
+            .iter_mut()
+            .find(|c| c["id"] == charge_id)
+            .expect("known charge");
+        charge[field] = value;
+    }
+
     /// Refunds part of a charge: a new refund object, and the charge's `amount_refunded` and
     /// `refunded` change without its `created` changing.
     pub fn add_refund(&self, charge_id: &str, amount: i64, created: i64) -> String {

@@ -39,6 +39,7 @@ mod error;
 mod health_queries;
 mod migrations;
 mod opening;
+mod order_aliases;
 mod privacy;
 mod read;
 mod realtime;
@@ -63,6 +64,7 @@ pub use health_queries::{
 };
 pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
+pub use order_aliases::OrderAlias;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
 pub use read::{
     COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,

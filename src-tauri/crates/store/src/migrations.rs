@@ -73,6 +73,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0010_source_health_alerts",
         sql: include_str!("../migrations/0010_source_health_alerts.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_order_aliases",
+        sql: include_str!("../migrations/0011_order_aliases.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -186,10 +186,10 @@ fn touch_from_row(row: &Row<'_>) -> rusqlite::Result<Touch> {
     })
 }
 
-const ORDER_COLUMNS: &str = "order_id, source, occurred_at_ms, gross_minor, currency, status, click_id, person_id, \
+pub(crate) const ORDER_COLUMNS: &str = "order_id, source, occurred_at_ms, gross_minor, currency, status, click_id, person_id, \
      anonymous_id, email_sha256, customer_id, device_id, raw_event_id";
 
-fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
+pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
     Ok(Order {
         order_id: row.get(0)?,
         source: row.get(1)?,

@@ -81,6 +81,11 @@ impl WriteTx<'_> {
         Ok(self.suppression.get_or_insert_with(Suppression::default))
     }
 
+    /// Notes that a row attribution reads changed, so commit moves the input watermark.
+    pub(crate) fn mark_inputs_changed(&mut self, changed: bool) {
+        self.inputs_changed |= changed;
+    }
+
     /// Replaces the payload of a raw event whose record belonged to an erased person.
     fn erase_raw_payload(&mut self, raw_event_id: Option<i64>) -> StoreResult<()> {
         if let Some(raw_event_id) = raw_event_id {
@@ -384,6 +389,12 @@ impl WriteTx<'_> {
         } else {
             order
         };
+        // Another report of a sale stored under another id (see `order_aliases`).
+        let canonical = self.canonical_order_id(&order.order_id)?;
+        if canonical != order.order_id {
+            self.fill_order_keys(&canonical, order)?;
+            return Ok(InsertOutcome::Duplicate);
+        }
         let id = &order.identity;
         let changed = self
             .tx
@@ -409,12 +420,17 @@ impl WriteTx<'_> {
                 order.raw_event_id,
             ])?;
         self.inputs_changed |= changed > 0;
+        if changed == 0 {
+            // The same order again: a later report may know its click or buyer.
+            self.fill_order_keys(&order.order_id, order)?;
+        }
         Ok(outcome(changed))
     }
 
     /// Changes an order's status (e.g. `paid` to `cancelled`). Returns false if there is no
     /// such order.
     pub fn update_order_status(&mut self, order_id: &str, status: &str) -> StoreResult<bool> {
+        let order_id = &self.canonical_order_id(order_id)?;
         let changed = self
             .tx
             .prepare_cached("UPDATE orders SET status = ?2 WHERE order_id = ?1 AND status <> ?2")?
@@ -429,6 +445,18 @@ impl WriteTx<'_> {
         adjustment: &OrderAdjustment,
     ) -> StoreResult<InsertOutcome> {
         check_currency("adjustment currency", &adjustment.currency)?;
+        // A refund of a sale stored under another of its ids lands on that order.
+        let canonical = self.canonical_order_id(&adjustment.order_id)?;
+        let relinked;
+        let adjustment = if canonical == adjustment.order_id {
+            adjustment
+        } else {
+            relinked = OrderAdjustment {
+                order_id: canonical,
+                ..adjustment.clone()
+            };
+            &relinked
+        };
         let changed = self
             .tx
             .prepare_cached(

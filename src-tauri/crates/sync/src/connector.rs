@@ -20,7 +20,8 @@
 use std::time::Duration;
 
 use lookback_store::{
-    AdSpend, Campaign, Content, Creator, CreatorCost, IdentityLink, Order, OrderAdjustment, Touch,
+    AdSpend, Campaign, Content, Creator, CreatorCost, IdentityLink, Order, OrderAdjustment,
+    OrderAlias, Touch,
 };
 use reqwest::header::HeaderMap;
 
@@ -249,6 +250,9 @@ pub enum CanonicalRow {
     /// An order; if it exists, its status is updated to this one (a pending charge that
     /// succeeded, a cancelled order).
     Order(Order),
+    /// Another id of the order just before it (an invoice, a payment intent, the shop's order
+    /// id), under which another platform may report the same sale: one sale, one order.
+    OrderAlias(OrderAlias),
     /// A refund or chargeback; if it exists, its status is updated (dispute won or lost).
     Adjustment(OrderAdjustment),
     /// A day of spend; a restated day replaces the stored row.

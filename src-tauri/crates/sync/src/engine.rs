@@ -758,9 +758,21 @@ fn apply_rows_in_place(
             }
             CanonicalRow::Order(order) => {
                 order.raw_event_id = order.raw_event_id.or(raw_event_id);
-                if tx.insert_order(order)? == InsertOutcome::Duplicate {
+                // A restated order's status applies; another platform's report of a sale stored
+                // under another id (an alias) leaves the stored status alone.
+                if tx.insert_order(order)? == InsertOutcome::Duplicate
+                    && tx.canonical_order_id(&order.order_id)? == order.order_id
+                {
                     tx.update_order_status(&order.order_id, &order.status)?;
                 }
+            }
+            CanonicalRow::OrderAlias(alias) => {
+                tx.add_order_alias(
+                    &alias.order_id,
+                    &alias.alias,
+                    &alias.source,
+                    alias.created_at_ms,
+                )?;
             }
             CanonicalRow::Adjustment(adjustment) => {
                 adjustment.raw_event_id = adjustment.raw_event_id.or(raw_event_id);

@@ -18,7 +18,7 @@
 //! server, including the `localstripe` emulator that filters charges only.
 
 use lookback_core::money::Currency;
-use lookback_store::{AdjustmentKind, IdentityKeys, Order, OrderAdjustment};
+use lookback_store::{AdjustmentKind, IdentityKeys, Order, OrderAdjustment, OrderAlias};
 use serde_json::{Map, Value};
 
 use crate::SyncError;
@@ -573,8 +573,32 @@ fn normalize_charge(
         },
         raw_event_id: None,
     };
+    // The other ids this sale is known by: Dub's sale events carry the invoice (or payment
+    // intent) as `invoiceId`, and a shop puts its own order id in the metadata.
+    let mut aliases = Vec::new();
+    for other in [
+        id_field(record, "payment_intent")?,
+        id_field(record, "invoice")?,
+        metadata
+            .and_then(|m| m.get("order_id"))
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        aliases.push(CanonicalRow::OrderAlias(OrderAlias {
+            order_id: order.order_id.clone(),
+            alias: other,
+            source: context.source_id.clone(),
+            created_at_ms: context.now_ms,
+        }));
+    }
+    let mut rows = vec![CanonicalRow::Order(order)];
+    rows.extend(aliases);
     Ok(Normalized {
-        rows: vec![CanonicalRow::Order(order)],
+        rows,
         unknown_fields: count_unknown(record, CHARGE_FIELDS),
     })
 }
