@@ -375,6 +375,29 @@ pub struct ExportResult {
     pub rows: i64,
 }
 
+/// A source the user connects from the Sources screen. `secret` goes straight into the OS
+/// keyring (`lookback_sync::add_source`); it is never stored, logged or sent back.
+#[derive(Clone, Deserialize, TS)]
+pub struct NewSourceRequest {
+    pub kind: String,
+    pub name: String,
+    pub base_url: Option<String>,
+    pub account: Option<String>,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewSourceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSourceRequest")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("account", &self.account)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
 /// One source on the Sources screen.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceRow {
@@ -626,6 +649,7 @@ pub fn typescript_bindings() -> String {
         CreatorListItem::decl(),
         ModelChangeEntry::decl(),
         ExportResult::decl(),
+        NewSourceRequest::decl(),
         SourceRow::decl(),
         SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),

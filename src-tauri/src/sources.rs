@@ -13,6 +13,34 @@ use crate::ipc;
 /// Health of every registered source: its ok / stale / failing badge and its metrics come from
 /// the trust crate's health computation (one place, so every screen and the CLI agree); the
 /// record total comes from the sync crate's per-source counts.
+/// Every kind of source the window can connect, in the order the CLI lists them.
+pub fn source_kinds() -> Vec<String> {
+    lookback_sync::registry::KINDS
+        .iter()
+        .map(|k| (*k).to_owned())
+        .collect()
+}
+
+/// Connects a source: the secret to the OS keyring, the source (with a reference to it) to the
+/// workspace — the same checks and messages as `lookback source add`. Returns the new list.
+pub fn add_source(
+    store: &mut Store,
+    request: ipc::NewSourceRequest,
+    now_ms: i64,
+) -> Result<Vec<ipc::SourceRow>> {
+    let blank_is_none =
+        |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let new = lookback_sync::NewSource {
+        kind: request.kind,
+        name: request.name.trim().to_owned(),
+        base_url: blank_is_none(request.base_url),
+        account: blank_is_none(request.account),
+    };
+    let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
+    lookback_sync::add_source(store, &new, &secret, now_ms)?;
+    source_rows(store, now_ms)
+}
+
 pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let health = lookback_sync::source_health(store, now_ms)?;
     let policy = lookback_trust::HealthPolicy::default();

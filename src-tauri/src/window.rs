@@ -41,6 +41,8 @@ pub fn run(db: Option<PathBuf>) {
             commands::views::reconcile_view,
             commands::views::cancel_run,
             commands::sources::source_list,
+            commands::sources::source_kinds,
+            commands::sources::add_source,
             commands::sources::source_dead_letters,
             commands::sources::replay_dead_letters,
             commands::sources::sync_source,

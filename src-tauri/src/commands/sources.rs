@@ -15,6 +15,23 @@ pub async fn source_list(app: AppHandle) -> Result<Vec<ipc::SourceRow>, IpcError
 }
 
 #[tauri::command]
+pub fn source_kinds() -> Vec<String> {
+    sources::source_kinds()
+}
+
+/// Connects a source; its secret goes to the OS keyring, never into the workspace.
+#[tauri::command]
+pub async fn add_source(
+    app: AppHandle,
+    request: ipc::NewSourceRequest,
+) -> Result<Vec<ipc::SourceRow>, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        sources::add_source(&mut open.store, request, now_ms())
+    })
+    .await
+}
+
+#[tauri::command]
 pub async fn source_dead_letters(
     app: AppHandle,
     source_id: String,

@@ -1,12 +1,12 @@
 // The Sources screen: each connected source's health (last success, lag, records in the last
 // 24 h against the usual day, sync error rate, retries, schema drift, dead letters — all
 // computed in Rust), a Sync button that streams progress and can be cancelled, and dead letters
-// with replay after a fix. Sources are connected with `lookback source add` (the secret goes to
-// the OS keyring).
+// with replay after a fix, and a form that connects a new source (its secret goes to the OS
+// keyring through Rust, as with `lookback source add`).
 
 import { Channel } from "@tauri-apps/api/core";
 import { api, asIpcError } from "../api";
-import type { SourceRow, SyncProgress } from "../bindings";
+import type { NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount } from "../format";
@@ -114,6 +114,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
     );
   };
 
+  const kinds = await api.sourceKinds();
   if (rows.length === 0) {
     replaceChildren(
       content,
@@ -121,9 +122,10 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
         "div",
         { class: "empty-state" },
         h("h2", {}, "No sources connected"),
-        h("p", {}, "Connect a platform from the command line; the secret is read from stdin and kept in your OS keyring, never in the workspace:"),
+        h("p", {}, "Connect a platform below, or from the command line (the secret is read from stdin); either way it is kept in your OS keyring, never in the workspace:"),
         h("pre", {}, "lookback --db WORKSPACE source add stripe --name Stripe < secret.txt\nlookback --db WORKSPACE sync"),
       ),
+      addSourceForm(kinds, true, refresh),
     );
     return;
   }
@@ -161,7 +163,64 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
   );
   const exported = h("div", { class: "status-line" });
   const exportHealth = h("button", { class: "secondary", "data-testid": "health-export", onclick: () => void exportCsv("health", viewRequest("creator"), {}, exported) }, "Export health CSV");
-  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, detail);
+  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, addSourceForm(kinds, false, refresh), detail);
+}
+
+/**
+ * "Connect a source": kind, name, API address and account where the platform needs them, and
+ * the secret (a password field; for Google Ads also the developer token). Rust checks it all,
+ * as `lookback source add` does, and keeps the secret in the OS keyring only.
+ */
+function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTMLElement {
+  const field = (label: string, input: HTMLElement, hint?: string) =>
+    h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
+  const kind = h("select", { "data-testid": "new-source-kind" }, ...kinds.map((k) => h("option", { value: k }, k))) as HTMLSelectElement;
+  const name = h("input", { type: "text", "data-testid": "new-source-name", placeholder: "e.g. shop", autocomplete: "off" }) as HTMLInputElement;
+  const baseUrl = h("input", { type: "url", "data-testid": "new-source-base-url", placeholder: "the platform's own API when empty" }) as HTMLInputElement;
+  const account = h("input", { type: "text", "data-testid": "new-source-account", placeholder: "ad account, advertiser, customer or shop" }) as HTMLInputElement;
+  const secret = h("input", { type: "password", "data-testid": "new-source-secret", autocomplete: "off" }) as HTMLInputElement;
+  const devToken = h("input", { type: "password", "data-testid": "new-source-developer-token", autocomplete: "off" }) as HTMLInputElement;
+  const devField = field("Developer token", devToken, "Google Ads only");
+  const showDev = () => { devField.hidden = kind.value !== "google_ads"; };
+  kind.onchange = showDev;
+  showDev();
+  const status = h("div", { class: "status-line" });
+  const submit = h("button", { class: "primary", type: "submit", "data-testid": "new-source-add" }, "Connect") as HTMLButtonElement;
+  const form = h(
+    "form",
+    { class: "panel add-source" },
+    field("Kind", kind),
+    field("Name", name, "letters, digits, - _ ."),
+    field("API address", baseUrl),
+    field("Account", account),
+    field("Secret", secret, "kept in the OS keyring, never in the workspace"),
+    devField,
+    h("div", { class: "source-actions" }, submit),
+    status,
+  ) as HTMLFormElement;
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    const request: NewSourceRequest = {
+      kind: kind.value,
+      name: name.value,
+      base_url: baseUrl.value || null,
+      account: account.value || null,
+      secret: kind.value === "google_ads" && devToken.value ? `${secret.value}\n${devToken.value}` : secret.value,
+    };
+    try {
+      await api.addSource(request);
+      secret.value = "";
+      devToken.value = "";
+      onAdded();
+    } catch (err) {
+      secret.value = "";
+      devToken.value = "";
+      replaceChildren(status, errorBox(asIpcError(err)));
+      submit.disabled = false;
+    }
+  };
+  return h("details", { class: "add-source-box", open: open || undefined, "data-testid": "add-source" }, h("summary", {}, "Connect a source"), form);
 }
 
 /** The data-health lines of a source card: every figure comes from Rust (lookback-trust). */
