@@ -9,28 +9,13 @@ use std::sync::Arc;
 use lookback_store::{Source, Store};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::dub::DubApi;
-use lookback_tests::mock::harness::{TEST_NOW_MS, run_sync, table_dump};
+use lookback_tests::mock::harness::{TEST_NOW_MS, loopback_source, run_sync, table_dump};
 use lookback_tests::mock::stripe::StripeApi;
 use lookback_tests::{open_sqlite, query_i64};
 use serde_json::json;
 
 const DUB_KEY: &str = "dub_live_4b7e2a9c1d0f";
 const STRIPE_KEY: &str = "sk_test_51cross";
-
-fn source(id: &str, kind: &str, base_url: &str) -> Source {
-    Source {
-        source_id: id.into(),
-        kind: kind.into(),
-        name: id.into(),
-        base_url: Some(base_url.into()),
-        account: None,
-        credential_ref: None,
-        created_at_ms: TEST_NOW_MS,
-        last_attempt_at_ms: None,
-        last_success_at_ms: None,
-        last_error: None,
-    }
-}
 
 /// Dub: 16 clicks, sales `in_00000` ($20) and `in_00008` ($28). Stripe: the charge paying
 /// `in_00000` with a $5 refund, and an unrelated $9.99 charge. Returns the paying charge's id.
@@ -64,8 +49,8 @@ fn sync_in_order(dub_first: bool) -> (std::path::PathBuf, tempfile::TempDir, Str
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.lookback");
     let mut store = Store::create(&path).unwrap();
-    let dub_source = source("dub", "dub", &dub_server.base_url);
-    let stripe_source = source("stripe", "stripe", &stripe_server.base_url);
+    let dub_source = loopback_source("dub", "dub", &dub_server.base_url);
+    let stripe_source = loopback_source("stripe", "stripe", &stripe_server.base_url);
     store
         .write(|tx| {
             tx.upsert_source(&dub_source)?;

@@ -15,15 +15,9 @@ use lookback_sync::{
 /// 2026-03-01T00:00:00Z in ms: the clock of test syncs.
 pub const TEST_NOW_MS: i64 = 1_772_323_200_000;
 
-/// Creates a workspace at `path` with a source `name` of `kind` pointing at `base_url`.
-pub fn workspace_with_source(
-    path: &Path,
-    kind: &str,
-    name: &str,
-    base_url: &str,
-) -> (Store, Source) {
-    let mut store = Store::create(path).expect("create workspace");
-    let source = Source {
+/// A source `name` of `kind` pointing at a loopback mock, added at [`TEST_NOW_MS`].
+pub fn loopback_source(kind: &str, name: &str, base_url: &str) -> Source {
+    Source {
         source_id: name.to_owned(),
         kind: kind.to_owned(),
         name: name.to_owned(),
@@ -34,7 +28,18 @@ pub fn workspace_with_source(
         last_attempt_at_ms: None,
         last_success_at_ms: None,
         last_error: None,
-    };
+    }
+}
+
+/// Creates a workspace at `path` with a source `name` of `kind` pointing at `base_url`.
+pub fn workspace_with_source(
+    path: &Path,
+    kind: &str,
+    name: &str,
+    base_url: &str,
+) -> (Store, Source) {
+    let mut store = Store::create(path).expect("create workspace");
+    let source = loopback_source(kind, name, base_url);
     store
         .write(|tx| tx.upsert_source(&source))
         .expect("register source");

@@ -210,6 +210,17 @@ struct CsvFile {
 }
 
 impl CsvFile {
+    /// [`CsvFile::create`] with a fixed header.
+    pub(crate) fn with_columns(
+        path: &Path,
+        columns: &[&str],
+        options: &ExportOptions,
+        meta: &Value,
+    ) -> Result<CsvFile, ReportError> {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        CsvFile::create(path, columns, options, meta)
+    }
+
     fn create(
         path: &Path,
         columns: Vec<String>,
@@ -381,12 +392,7 @@ pub fn export_roas_csv(
         "missing_fx_cost_rows",
         "currency",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for row in &view.rows {
         file.record([
             neutralize(&row.key).into_owned(),
@@ -445,12 +451,7 @@ pub fn export_cac_csv(
         "payback_windows_open",
         "currency",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for row in &view.rows {
         let open: Vec<String> = row
             .payback_windows_open
@@ -569,12 +570,7 @@ pub fn export_creator_content_csv(
         "orders_credited",
         "currency",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for line in &view.content {
         file.record([
             neutralize(&line.content_id).into_owned(),
@@ -612,12 +608,7 @@ pub fn export_creator_orders_csv(
         "provisional",
         "currency",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for o in &view.orders {
         file.record([
             neutralize(&o.order_id).into_owned(),
@@ -663,12 +654,7 @@ pub fn export_model_log_csv(
         "parameters_after",
         "reason",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for c in store.model_changes()? {
         file.record([
             c.change_id.to_string(),
@@ -762,12 +748,7 @@ pub fn export_credits_csv(
         "confidence",
         "provisional",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     let currency = run.reporting_currency;
     let run_text = run_id.to_string();
     let mut clock = RowClock::new(zone);
@@ -999,12 +980,7 @@ pub fn export_spend_csv(
         "clicks",
         "source",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     let from = range.from.map(|d| d.to_string());
     let to = range.to.map(|d| d.to_string());
     let mut rows = 0u64;

@@ -201,12 +201,7 @@ pub fn export_dead_letters_csv(
         "reason",
         "created_at",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for d in &letters {
         file.record([
             d.dead_letter_id.to_string(),
@@ -242,12 +237,7 @@ pub fn export_alert_rules_csv(
         "channel",
         "created_at",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for r in store.alert_rules()? {
         let threshold = match &r.currency {
             Some(currency) => amount_in(r.threshold, currency),
@@ -302,12 +292,7 @@ pub fn export_health_csv(
         "unresolved_dead_letters",
         "last_error",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for s in states {
         file.record([
             neutralize(&s.source_id).into_owned(),
@@ -346,12 +331,7 @@ pub fn export_revenue_csv(
 ) -> Result<ExportSummary, ReportError> {
     let meta = Value::Object(base_meta("revenue", now_ms));
     let columns = ["currency", "gross", "refunds", "chargebacks", "net"];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for r in store.overview()?.revenue {
         file.record([
             neutralize(&r.currency).into_owned(),
@@ -427,12 +407,7 @@ pub fn export_sources_csv(
         "records",
         "last_error",
     ];
-    let mut file = CsvFile::create(
-        out,
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        options,
-        &meta,
-    )?;
+    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for s in statuses {
         file.record([
             neutralize(&s.source_id).into_owned(),
