@@ -9,7 +9,8 @@
 //!    `GET act_{id}/insights`; a longer one (a first sync's backfill) through Meta's async report
 //!    jobs, which Meta asks for on large queries: `POST act_{id}/insights` → `report_run_id`,
 //!    poll `GET {report_run_id}` until `async_status` is "Job Completed" at 100 %, then page
-//!    `GET {report_run_id}/insights`. A failed job stops the stream; the next run resubmits it.
+//!    `GET {report_run_id}/insights`. A failed job is asked again for half its range (down to
+//!    synchronous requests, which halve themselves too when refused).
 //! 3. Paging follows `paging.next` — stripped of the `access_token` Meta embeds in it (the
 //!    engine adds the credential itself, after recording the URL) and only on the API's own
 //!    origin — or, failing that, `paging.cursors.after`.
@@ -458,10 +459,28 @@ impl Connector for MetaConnector {
                         }
                     }
                     AsyncJobStatus::Failed | AsyncJobStatus::Skipped => {
-                        return Err(format!(
-                            "Meta report job {report_run_id} for {}..{} ended with {status:?}; the next sync submits it again",
-                            chunk.since, chunk.until
-                        ));
+                        // Meta fails jobs it cannot finish, typically too much data: ask again
+                        // for the first half of the range (a synchronous request once it is
+                        // short enough, which halves itself in turn), and read the rest of the
+                        // scan in chunks of that size — the rule for a refused synchronous range.
+                        let days = chunk.days()?;
+                        if days <= 1 {
+                            return Err(format!(
+                                "Meta report job {report_run_id} for {}..{} ended with {status:?}; the next sync submits it again",
+                                chunk.since, chunk.until
+                            ));
+                        }
+                        let (next, checkpoint) = first_step_of_chunk(
+                            account,
+                            scan,
+                            u32::try_from((days + 1) / 2).unwrap_or(u32::MAX),
+                        )?;
+                        Page {
+                            records: Vec::new(),
+                            checkpoint,
+                            next,
+                            pause_before_next: None,
+                        }
                     }
                     _ if polls >= MAX_JOB_POLLS => {
                         return Err(format!(
