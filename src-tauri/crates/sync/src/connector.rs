@@ -218,8 +218,9 @@ pub fn default_verdict(response: &HttpResponse) -> ResponseVerdict {
     }
 }
 
-/// One record of a page, as received. The engine hashes e-mail addresses in `payload` (see
-/// [`crate::pii`]) before it is stored or normalized, so raw PII never reaches the store.
+/// One record of a page, as received. The engine minimizes `payload` (e-mails hashed, other
+/// personal fields redacted unless the workspace keeps them; `lookback_core::pii::minimize`)
+/// before it is stored or normalized, so raw PII never reaches the store.
 #[derive(Debug, Clone)]
 pub struct RawRecord {
     /// The platform's own id of the record: the idempotency key in `raw_events`.

@@ -79,8 +79,9 @@ const PAGES_IN_FLIGHT: usize = 8;
 /// sees — never lags far behind the fetcher.
 const MAX_PAGES_PER_TRANSACTION: usize = 8;
 
-/// One record ready to be written: its payload (e-mails hashed), the payload's SHA-256 (computed
-/// on the fetcher so the writer, the bottleneck, does not) and its normalization.
+/// One record ready to be written: its payload (minimized: e-mails hashed, personal fields
+/// redacted), the payload's SHA-256 (computed on the fetcher so the writer, the bottleneck,
+/// does not) and its normalization.
 struct PreparedRecord {
     external_id: String,
     payload: String,
@@ -394,7 +395,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The fetcher of one stream: request, retry, parse, hash e-mails, normalize, hand over.
+/// The fetcher of one stream: request, retry, parse, minimize, normalize, hand over.
 async fn fetch_stream(
     connector: Arc<dyn Connector>,
     context: Arc<SourceContext>,

@@ -11,7 +11,7 @@
 //! - The *normalizer thread* owns a second [`Store`] connection and runs
 //!   [`normalize_pending`] whenever the writer committed something (and once a second); every
 //!   few seconds it also compares the workspace's webhook secret references with the loaded
-//!   ones and reloads the secrets from the keyring when they changed ([`SecretWatch`]).
+//!   ones and reloads the secrets from the keyring when they changed (`SecretWatch`).
 //!
 //! Architecture Invariant: a 2xx is sent only after the delivery (or, for an unreadable body,
 //! its dead letter) is committed. Rejected requests (401/400/413) write nothing.
@@ -62,7 +62,7 @@ const MAX_BATCH: usize = 1024;
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The secrets of every source, by source name. Shared with the running receiver, which
-/// replaces the map when the workspace's secret references change (see [`SecretWatch`]), so a
+/// replaces the map when the workspace's secret references change (see `SecretWatch`), so a
 /// rotation (`webhook secret add`, from the window or another process) applies without a
 /// restart.
 pub type SecretMap = Arc<RwLock<HashMap<String, Arc<Vec<Secret>>>>>;
