@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use lookback_core::time::{NaiveDate, day_in_zone, parse_time_zone};
+use lookback_core::time::NaiveDate;
 use lookback_store::Store;
 use lookback_trust::{
     ErasureKey, GapCause, HealthPolicy, IntegrityVerdict, ReconcileOptions, Reconciliation, backup,
@@ -415,8 +415,8 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
     Ok(())
 }
 
-/// The reconciliation of `from`..=`to` (default: the 30 days before today, in the reporting
-/// zone), as `reconcile` prints it and `export reconcile` writes it.
+/// The reconciliation of `from`..=`to` (default: the 30 days ending on the last day with data,
+/// as the window chooses them), as `reconcile` prints it and `export reconcile` writes it.
 pub fn reconciliation(
     store: &Store,
     from: Option<NaiveDate>,
@@ -424,20 +424,8 @@ pub fn reconciliation(
     top: usize,
     now_ms: i64,
 ) -> Result<Reconciliation> {
-    let tz = parse_time_zone(&store.reporting_timezone()?)?;
-    let to = match to {
-        Some(day) => day,
-        None => day_in_zone(now_ms, tz)?,
-    };
-    let from = from.unwrap_or(to - chrono::Duration::days(30));
-    Ok(reconcile(
-        store,
-        &ReconcileOptions {
-            from_day: from,
-            to_day: to,
-            top,
-        },
-    )?)
+    let options = ReconcileOptions::days_or_default(store, from, to, top, now_ms)?;
+    Ok(reconcile(store, &options)?)
 }
 
 fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {

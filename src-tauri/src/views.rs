@@ -640,25 +640,14 @@ fn reconcile_report(
     request: &ipc::ViewRequest,
     now_ms: i64,
 ) -> Result<lookback_trust::Reconciliation> {
-    let zone = lookback_core::time::parse_time_zone(&store.settings()?.reporting_timezone)?;
-    let today = lookback_core::time::day_in_zone(now_ms, zone)?;
-    let last = store
-        .overview()?
-        .last_activity_at_ms
-        .map(|ms| lookback_core::time::day_in_zone(ms, zone))
-        .transpose()?
-        .unwrap_or(today);
-    let to_day = parse_day(request.to.as_deref(), "to")?.unwrap_or(last);
-    let from_day =
-        parse_day(request.from.as_deref(), "from")?.unwrap_or(to_day - chrono::Duration::days(29));
-    Ok(lookback_trust::reconcile(
+    let options = lookback_trust::ReconcileOptions::days_or_default(
         store,
-        &lookback_trust::ReconcileOptions {
-            from_day,
-            to_day,
-            top: 5,
-        },
-    )?)
+        parse_day(request.from.as_deref(), "from")?,
+        parse_day(request.to.as_deref(), "to")?,
+        5,
+        now_ms,
+    )?;
+    Ok(lookback_trust::reconcile(store, &options)?)
 }
 
 /// The Reconciliation screen for the request's dates (default: the last 30 days of data).

@@ -70,6 +70,37 @@ pub struct ReconcileOptions {
     pub top: usize,
 }
 
+/// How many days a reconciliation covers when the person names no start: 30, ending on `to`.
+pub const DEFAULT_RECONCILE_DAYS: i64 = 30;
+
+impl ReconcileOptions {
+    /// The days to reconcile, as the window and `lookback reconcile` both choose them: the days
+    /// given, else the [`DEFAULT_RECONCILE_DAYS`] ending on the last day with data (today when
+    /// the workspace holds none), in the reporting zone.
+    pub fn days_or_default(
+        store: &Store,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        top: usize,
+        now_ms: i64,
+    ) -> TrustResult<ReconcileOptions> {
+        let zone = parse_time_zone(&store.reporting_timezone()?)?;
+        let to_day = match to {
+            Some(day) => day,
+            None => match store.overview()?.last_activity_at_ms {
+                Some(at_ms) => day_in_zone(at_ms, zone)?,
+                None => day_in_zone(now_ms, zone)?,
+            },
+        };
+        let from_day = from.unwrap_or(to_day - chrono::Duration::days(DEFAULT_RECONCILE_DAYS - 1));
+        Ok(ReconcileOptions {
+            from_day,
+            to_day,
+            top,
+        })
+    }
+}
+
 /// One source, day and order currency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReconciliationRow {

@@ -375,3 +375,48 @@ fn duplicates_and_health_per_source() {
     assert_eq!(state("c-failing"), HealthState::Failing);
     assert_eq!(state("d-never"), HealthState::Stale);
 }
+
+/// Without dates, the window and `lookback reconcile` cover the 30 days ending on the last day
+/// with data (today in an empty workspace), in the reporting zone; given days are kept.
+#[test]
+fn the_default_days_end_on_the_last_day_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
+    let now = T0 + 100 * DAY_MS;
+    let day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .date_naive()
+    };
+    let empty = ReconcileOptions::days_or_default(&store, None, None, 5, now).unwrap();
+    assert_eq!(
+        (empty.from_day, empty.to_day),
+        (day(now) - chrono::Duration::days(29), day(now))
+    );
+    store
+        .write(|tx| {
+            tx.insert_order(&order(
+                "o1",
+                T0 + 3 * DAY_MS,
+                1_000,
+                "USD",
+                customer("c1"),
+                None,
+            ))
+        })
+        .unwrap();
+    let data = ReconcileOptions::days_or_default(&store, None, None, 5, now).unwrap();
+    assert_eq!(
+        data.to_day,
+        day(T0 + 3 * DAY_MS),
+        "the last day with data, not today"
+    );
+    assert_eq!(
+        data.to_day - data.from_day,
+        chrono::Duration::days(29),
+        "30 days inclusive"
+    );
+    let given = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+    let kept = ReconcileOptions::days_or_default(&store, Some(given), Some(given), 5, now).unwrap();
+    assert_eq!((kept.from_day, kept.to_day), (given, given));
+}
