@@ -78,30 +78,38 @@ impl WriteTx<'_> {
     ) -> StoreResult<bool> {
         let a = self.canonical_order_id(order_id)?;
         let b = self.canonical_order_id(alias)?;
-        if alias.is_empty() || a == b {
-            self.put_alias(alias, &a, source, now_ms)?;
-            return Ok(false);
-        }
-        let rowid = |tx: &Self, id: &str| -> StoreResult<Option<i64>> {
+        let stored = |tx: &Self, id: &str| -> StoreResult<Option<i64>> {
             Ok(tx
                 .tx
                 .prepare_cached("SELECT rowid FROM orders WHERE order_id = ?1")?
                 .query_row(params![id], |row| row.get(0))
                 .optional()?)
         };
-        let (Some(row_a), Some(row_b)) = (rowid(self, &a)?, rowid(self, &b)?) else {
-            // Only one of them is an order (or neither yet): the alias points at it.
-            let target = if rowid(self, &b)?.is_some() { b } else { a };
-            let other = if target == order_id { alias } else { order_id };
-            self.put_alias(other, &target, source, now_ms)?;
-            return Ok(false);
+        // The order both ids will name: the one stored first when both are orders, else the
+        // one that is stored (or `order_id`'s when neither is yet).
+        let (keep, other, folded) = if a == b {
+            (a, b, false)
+        } else {
+            match (stored(self, &a)?, stored(self, &b)?) {
+                (Some(row_a), Some(row_b)) if row_b < row_a => (b, a, true),
+                (Some(_), Some(_)) => (a, b, true),
+                (None, Some(_)) => (b, a, false),
+                _ => (a, b, false),
+            }
         };
-        let (keep, fold) = if row_a <= row_b { (a, b) } else { (b, a) };
-        self.fold_order(&keep, &fold)?;
-        self.put_alias(&fold, &keep, source, now_ms)?;
-        self.put_alias(alias, &keep, source, now_ms)?;
-        self.put_alias(order_id, &keep, source, now_ms)?;
-        Ok(true)
+        if folded {
+            self.fold_order(&keep, &other)?;
+        }
+        if other != keep {
+            // Whatever named `other` now names `keep`.
+            self.tx
+                .prepare_cached("UPDATE order_aliases SET order_id = ?1 WHERE order_id = ?2")?
+                .execute(params![keep, other])?;
+        }
+        for id in [other.as_str(), alias, order_id] {
+            self.put_alias(id, &keep, source, now_ms)?;
+        }
+        Ok(folded)
     }
 
     fn put_alias(
@@ -123,7 +131,8 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Moves everything of order `fold` onto order `keep` and deletes `fold`'s row.
+    /// Moves the keys and refunds of order `fold` onto order `keep` and deletes `fold`'s row
+    /// (the caller re-points `fold`'s aliases).
     fn fold_order(&mut self, keep: &str, fold: &str) -> StoreResult<()> {
         let folded: Order = self
             .tx
@@ -135,7 +144,6 @@ impl WriteTx<'_> {
         self.fill_order_keys(keep, &folded)?;
         for sql in [
             "UPDATE order_adjustments SET order_id = ?1 WHERE order_id = ?2",
-            "UPDATE order_aliases SET order_id = ?1 WHERE order_id = ?2",
             "DELETE FROM orders WHERE order_id = ?2",
         ] {
             self.tx.prepare_cached(sql)?.execute(params![keep, fold])?;

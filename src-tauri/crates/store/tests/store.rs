@@ -955,3 +955,41 @@ fn a_read_only_store_reads_and_refuses_writes() {
         Err(StoreError::ReadOnly)
     ));
 }
+
+/// Aliases of a sale: a new alias of an id that is itself an alias still names the kept order,
+/// and an alias naming a second stored order folds it (refunds included) into the first.
+#[test]
+fn order_aliases_chain_and_fold_into_the_first_stored_order() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    store
+        .write(|tx| {
+            tx.insert_order(&order("in_1", 1_000, 2_000, "USD"))?;
+            // The Stripe charge paying in_1 was folded into it earlier.
+            tx.add_order_alias("ch_1", "in_1", "stripe", 1)?;
+            // A later sync names the charge's payment intent: it must name in_1 too.
+            tx.add_order_alias("ch_1", "pi_1", "stripe", 2)?;
+            assert_eq!(tx.canonical_order_id("pi_1")?, "in_1");
+            assert_eq!(tx.canonical_order_id("ch_1")?, "in_1");
+            // A second stored order that turns out to be the same sale is folded.
+            tx.insert_order(&order("shop_9", 2_000, 2_000, "USD"))?;
+            tx.insert_adjustment(&adjustment(
+                "re_1",
+                "shop_9",
+                AdjustmentKind::Refund,
+                500,
+                "succeeded",
+            ))?;
+            assert!(tx.add_order_alias("pi_1", "shop_9", "stripe", 3)?);
+            assert_eq!(tx.canonical_order_id("shop_9")?, "in_1");
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM orders"), 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM order_adjustments WHERE order_id = 'in_1'"),
+        1
+    );
+}
