@@ -15,8 +15,6 @@ use lookback_store::{AlertNotification, NewAlertNotification, NewDeadLetter, Sto
 use lookback_sync::Secret;
 use lookback_sync::outbound::post_json;
 
-use lookback_core::attribution::{Model, ModelParams};
-
 use crate::AlertError;
 use crate::rules::{AlertKind, Facts, Finding, ModelRun, evaluate, rule_window};
 
@@ -168,36 +166,73 @@ pub struct CheckSummary {
     pub undeliverable: u64,
 }
 
-/// Reads what `rule` needs at `now_ms`. Creator-revenue rules read what the workspace's
-/// current model credits each creator with in the rule's window (`model` is read once per
-/// check): the stored run when one is current, else computed for this check without writing a
-/// run, so a check every 30 s while webhooks arrive does not grow the file.
+/// What several rules read, computed once per check: the current model's creator credits over
+/// the union of the creator-revenue rules' windows (each rule keeps its own window when it
+/// judges), and every source's data health.
+#[derive(Default)]
+struct SharedFacts {
+    credited: Option<(ModelRun, Vec<lookback_store::CreatorCreditOrder>)>,
+    health: Vec<lookback_trust::SourceHealthState>,
+}
+
+impl SharedFacts {
+    /// Creator credits come from the stored run the views show when it is current, else are
+    /// computed for this check without writing a run, so a check every 30 s while webhooks
+    /// arrive does not grow the file.
+    fn load(
+        store: &mut Store,
+        rules: &[lookback_store::AlertRule],
+        now_ms: i64,
+    ) -> Result<SharedFacts, AlertError> {
+        let of_kind = |kind: AlertKind| rules.iter().filter(move |r| r.kind == kind.as_str());
+        let mut shared = SharedFacts::default();
+        let windows: Vec<(i64, i64)> = of_kind(AlertKind::CreatorRevenue)
+            .map(|rule| rule_window(rule, now_ms))
+            .collect();
+        if let (Some(from), Some(to)) = (
+            windows.iter().map(|w| w.0).min(),
+            windows.iter().map(|w| w.1).max(),
+        ) {
+            let (model, params) = lookback_engine::current_model(store)?;
+            let credited =
+                lookback_engine::creator_credits_between(store, model, &params, now_ms, from, to)?;
+            let run = ModelRun {
+                run_id: credited.run_id,
+                input_watermark: credited.input_watermark,
+                model: model.as_str().to_owned(),
+                parameters: params.to_canonical_string(),
+                currency: credited.reporting_currency.code().to_owned(),
+            };
+            shared.credited = Some((run, credited.credits));
+        }
+        if of_kind(AlertKind::SourceHealth).next().is_some() {
+            shared.health = lookback_trust::source_health_states(
+                store,
+                now_ms,
+                lookback_trust::HealthPolicy::default(),
+            )?;
+        }
+        Ok(shared)
+    }
+}
+
+/// Reads what `rule` needs at `now_ms` (what several rules share comes from `shared`).
 fn load_facts(
-    store: &mut Store,
+    store: &Store,
     rule: &lookback_store::AlertRule,
-    model: Option<&(Model, ModelParams)>,
+    shared: &SharedFacts,
     now_ms: i64,
 ) -> Result<Facts, AlertError> {
-    let kind = AlertKind::parse(&rule.kind);
     let mut facts = Facts {
         settlement_days: store.settlement_days()?,
         ..Default::default()
     };
     let (from, to) = rule_window(rule, now_ms);
-    match kind {
+    match AlertKind::parse(&rule.kind) {
         Some(AlertKind::CreatorRevenue) => {
-            if let Some((model, params)) = model {
-                let credited = lookback_engine::creator_credits_between(
-                    store, *model, params, now_ms, from, to,
-                )?;
-                facts.run = Some(ModelRun {
-                    run_id: credited.run_id,
-                    input_watermark: credited.input_watermark,
-                    model: model.as_str().to_owned(),
-                    parameters: params.to_canonical_string(),
-                    currency: credited.reporting_currency.code().to_owned(),
-                });
-                facts.credits = credited.credits;
+            if let Some((run, credits)) = &shared.credited {
+                facts.run = Some(run.clone());
+                facts.credits = credits.clone();
             }
         }
         Some(AlertKind::LargeOrder) => facts.orders = store.creator_link_orders(from, to)?,
@@ -206,13 +241,7 @@ fn load_facts(
             facts.unresolved_dead_letters =
                 store.unresolved_dead_letter_total(rule.subject.as_deref())?
         }
-        Some(AlertKind::SourceHealth) => {
-            facts.health = lookback_trust::source_health_states(
-                store,
-                now_ms,
-                lookback_trust::HealthPolicy::default(),
-            )?
-        }
+        Some(AlertKind::SourceHealth) => facts.health = shared.health.clone(),
         None => {}
     }
     Ok(facts)
@@ -223,18 +252,11 @@ fn load_facts(
 pub fn claim_findings(store: &mut Store, now_ms: i64) -> Result<(u64, u64), AlertError> {
     let mut findings: Vec<(Finding, String)> = Vec::new();
     let rules = store.alert_rules()?;
-    let model = if rules
-        .iter()
-        .any(|r| r.kind == AlertKind::CreatorRevenue.as_str())
-    {
-        Some(lookback_engine::current_model(store)?)
-    } else {
-        None
-    };
-    for rule in rules {
-        let facts = load_facts(store, &rule, model.as_ref(), now_ms)?;
+    let shared = SharedFacts::load(store, &rules, now_ms)?;
+    for rule in &rules {
+        let facts = load_facts(store, rule, &shared, now_ms)?;
         findings.extend(
-            evaluate(&rule, &facts, now_ms)
+            evaluate(rule, &facts, now_ms)
                 .into_iter()
                 .map(|f| (f, rule.channel.clone())),
         );
