@@ -150,7 +150,7 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
             let path = require_db(db)?;
             let end_at_ms = match end {
                 Some(day) => end_of_day_ms(&day)?,
-                None => chrono::Utc::now().timestamp_millis(),
+                None => crate::clock::now_ms(),
             };
             let summary = workspace::create_demo(
                 path,
@@ -180,12 +180,8 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Import { kind, file } => {
             let path = require_db(db)?;
             let mut store = workspace::open(path)?;
-            let summary = lookback_ingest::import_csv(
-                &mut store,
-                kind,
-                &file,
-                chrono::Utc::now().timestamp_millis(),
-            )?;
+            let summary =
+                lookback_ingest::import_csv(&mut store, kind, &file, crate::clock::now_ms())?;
             println!(
                 "{}: {} imported / {} duplicates / {} rejected{}{}",
                 summary.file,
@@ -221,7 +217,7 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;
-            let now = chrono::Utc::now().timestamp_millis();
+            let now = crate::clock::now_ms();
             let overview = workspace::overview(&store, path, None, now)?;
             match format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&overview)?),

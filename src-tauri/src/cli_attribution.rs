@@ -13,6 +13,7 @@
 //!   and parameters are used; the parameter flags override single parameters in either case.
 //! - `model set` requires `--reason`: the log exists to say why.
 
+use crate::clock::now_ms;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -189,11 +190,6 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
-}
-
-/// The system clock: the one place the attribution commands read it.
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn open(db: &Path) -> Result<Store> {

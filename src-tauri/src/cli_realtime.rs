@@ -19,6 +19,7 @@ use lookback_alerts::{
 };
 use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig};
 
+use crate::clock::now_ms;
 use crate::workspace;
 
 /// `lookback listen`.
@@ -124,10 +125,6 @@ pub enum AlertCommand {
     Check,
     /// Store the Slack incoming-webhook URL (read from stdin) in the OS keyring.
     SlackUrl,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

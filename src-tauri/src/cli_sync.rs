@@ -17,6 +17,7 @@ use clap::{Args, Subcommand};
 use lookback_core::time::format_instant_ms;
 use lookback_sync::{CancelToken, NewSource, RateLimit, StreamOutcome, SyncEvent, SyncOptions};
 
+use crate::clock::now_ms;
 use crate::workspace;
 
 #[derive(Debug, Subcommand)]
@@ -68,10 +69,6 @@ pub struct SyncArgs {
     /// Records per request (clamped to the platform's maximum).
     #[arg(long, value_name = "N")]
     pub page_size: Option<u32>,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

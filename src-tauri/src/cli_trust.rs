@@ -3,6 +3,7 @@
 //! `duplicates` and `health`. Each parses its flags, calls one lookback-trust function and
 //! prints the result; the system clock is read here and passed down.
 
+use crate::clock::now_ms;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -124,10 +125,6 @@ pub struct ReconcileArgs {
     top: usize,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn parse_day(flag: &str, text: &str) -> Result<NaiveDate> {

@@ -13,6 +13,7 @@
 //! - Exports write `FILE` and, unless `--no-sidecar`, `FILE.json` saying which model, parameters
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
 
+use crate::clock::now_ms;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -211,11 +212,6 @@ pub enum ViewsCommand {
     Chart(ChartArgs),
     /// Print the ROAS, CAC, model comparison or creator revenue table.
     View(ViewArgs),
-}
-
-/// The system clock: the one place the view commands read it.
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn open(db: &Path) -> Result<Store> {

@@ -15,6 +15,7 @@ mod cli_realtime;
 mod cli_sync;
 mod cli_trust;
 mod cli_views;
+mod clock;
 mod commands;
 mod ipc;
 mod realtime;

@@ -42,7 +42,4 @@ pub async fn on_workspace_blocking<T: Send + 'static>(
         })?
 }
 
-/// The clock, read at the edge and passed down: library code never reads it.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub use crate::clock::now_ms;

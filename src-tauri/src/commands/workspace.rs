@@ -87,7 +87,7 @@ pub async fn open_demo_workspace(
         let options = workspace::DemoOptions {
             seed: 42,
             orders: 5_000,
-            end_at_ms: chrono::Utc::now().timestamp_millis(),
+            end_at_ms: crate::clock::now_ms(),
         };
         tauri::async_runtime::spawn_blocking({
             let path = path.clone();
