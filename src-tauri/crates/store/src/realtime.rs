@@ -157,6 +157,11 @@ pub struct CreatorCreditOrder {
     pub disputed: bool,
 }
 
+/// Whether order `o` has an open chargeback (a disputed order is provisional), for the alert
+/// queries below.
+const OPEN_CHARGEBACK: &str = "EXISTS (SELECT 1 FROM order_adjustments a
+     WHERE a.order_id = o.order_id AND a.kind = 'chargeback' AND a.status = 'open')";
+
 impl WriteTx<'_> {
     /// Stores a verified delivery and its raw event. A delivery whose `(source, event_id)` is
     /// known already is a [`WebhookDeliveryOutcome::Duplicate`] and writes nothing.
@@ -473,8 +478,7 @@ impl Store {
             "SELECT o.order_id, MIN(t.creator_id), o.occurred_at_ms, o.gross_minor, o.currency, o.status,
                     COALESCE((SELECT SUM(a.amount_minor) FROM order_adjustments a
                               WHERE a.order_id = o.order_id AND a.currency = o.currency AND {counted}), 0),
-                    EXISTS (SELECT 1 FROM order_adjustments a
-                            WHERE a.order_id = o.order_id AND a.kind = 'chargeback' AND a.status = 'open')
+                    {OPEN_CHARGEBACK}
              FROM orders o JOIN touches t ON t.click_id = o.click_id AND t.creator_id IS NOT NULL
              WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2
              GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
@@ -506,19 +510,18 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<Vec<CreatorCreditOrder>> {
-        let mut statement = self.conn.prepare_cached(
+        let mut statement = self.conn.prepare_cached(&format!(
             "SELECT o.order_id, t.creator_id, o.occurred_at_ms, SUM(c.revenue_minor), ro.net_minor, ro.provisional,
                     o.status,
-                    EXISTS (SELECT 1 FROM order_adjustments a
-                            WHERE a.order_id = o.order_id AND a.kind = 'chargeback' AND a.status = 'open')
+                    {OPEN_CHARGEBACK}
              FROM orders o
              JOIN run_orders ro ON ro.run_id = ?1 AND ro.order_id = o.order_id
              JOIN credits c ON c.run_id = ?1 AND c.order_id = o.order_id
              JOIN touches t ON t.touch_id = c.touch_id AND t.creator_id IS NOT NULL
              WHERE o.occurred_at_ms >= ?2 AND o.occurred_at_ms < ?3
              GROUP BY o.order_id, t.creator_id
-             ORDER BY o.occurred_at_ms, o.order_id, t.creator_id",
-        )?;
+             ORDER BY o.occurred_at_ms, o.order_id, t.creator_id"
+        ))?;
         let rows = statement
             .query_map(params![run_id, from_ms, to_ms], |row| {
                 Ok(CreatorCreditOrder {
@@ -543,12 +546,10 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<std::collections::HashMap<String, (String, bool)>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT o.order_id, o.status,
-                    EXISTS (SELECT 1 FROM order_adjustments a
-                            WHERE a.order_id = o.order_id AND a.kind = 'chargeback' AND a.status = 'open')
-             FROM orders o WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2",
-        )?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT o.order_id, o.status, {OPEN_CHARGEBACK}
+             FROM orders o WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2"
+        ))?;
         let rows = statement
             .query_map(params![from_ms, to_ms], |row| {
                 Ok((row.get(0)?, (row.get(1)?, row.get(2)?)))
