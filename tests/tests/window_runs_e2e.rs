@@ -49,7 +49,8 @@ fn a_new_run_shows_its_phase_can_be_cancelled_and_does_not_block_other_screens()
         "the run's phase",
         "const p = document.querySelector('[data-testid=run-progress]'); return !!p && p.textContent.includes('New time-decay run')",
     );
-    let cancel = session.wait_for("[data-testid=cancel-run]:not([hidden])");
+    // The Cancel button shows while the new run computes.
+    session.wait_for("[data-testid=cancel-run]:not([hidden])");
 
     // Meanwhile another screen answers: the run does not hold the workspace connection.
     let log = session.wait_for("[data-testid=nav-model-log]");
@@ -62,9 +63,8 @@ fn a_new_run_shows_its_phase_can_be_cancelled_and_does_not_block_other_screens()
         "the run's phase again",
         "const p = document.querySelector('[data-testid=run-progress]'); return !!p && p.textContent.includes('New time-decay run')",
     );
-    let cancel_again = session.wait_for("[data-testid=cancel-run]:not([hidden])");
-    let _ = cancel;
-    session.click(&cancel_again);
+    let cancel = session.wait_for("[data-testid=cancel-run]:not([hidden])");
+    session.click(&cancel);
     session.wait_until(
         "the cancelled banner",
         "const e = document.querySelector('[data-testid=error]'); return !!e && e.dataset.kind === 'cancelled'",

@@ -114,11 +114,12 @@ impl Store {
 
     /// Raw events received per source and 24-hour window, for the `days` windows before
     /// `now_ms` (window 0 included, so `days + 1` windows at most). Windows with no events are
-    /// absent.
+    /// absent. Read from the index of migration 0012 only (named, because without statistics
+    /// SQLite prefers scanning the whole table in `source` order for the GROUP BY).
     pub fn daily_received_counts(&self, now_ms: i64, days: u32) -> StoreResult<Vec<DailyReceived>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, COUNT(*)
-             FROM raw_events WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
+             FROM raw_events INDEXED BY raw_events_by_received WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
              GROUP BY source, days_ago ORDER BY source, days_ago",
         )?;
         let rows = statement.query_map(params![now_ms, DAY_MS, i64::from(days)], |row| {

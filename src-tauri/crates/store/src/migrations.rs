@@ -78,6 +78,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0011_order_aliases",
         sql: include_str!("../migrations/0011_order_aliases.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_raw_events_by_received",
+        sql: include_str!("../migrations/0012_raw_events_by_received.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.
