@@ -235,3 +235,118 @@ fn an_invalid_token_in_a_200_body_stops_the_source_with_a_clear_error() {
     assert!(!file_contains(&f.path, wrong));
     assert_eq!(f.spend(), (0, 0));
 }
+
+/// (Σ spend, rows) of the campaign-level GMV Max rows.
+fn gmv_max_spend(path: &std::path::Path) -> (i64, i64) {
+    let conn = open_sqlite(path);
+    (
+        query_i64(
+            &conn,
+            "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE platform = 'tiktok' AND ad_id = ''",
+        ),
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE platform = 'tiktok' AND ad_id = ''",
+        ),
+    )
+}
+
+#[test]
+fn gmv_max_spend_of_every_store_lands_at_campaign_level_beside_the_ad_report() {
+    let mut f = fixture();
+    // Two TikTok Shop stores: GMV Max campaigns appear in no integrated report.
+    f.api.add_gmv_max_store(
+        "7400000000000000001",
+        AdLedger::generate(
+            "2025-11-20",
+            TODAY,
+            &[("1850001", "1850001"), ("1850002", "1850002")],
+            MICROS_STEP,
+        ),
+    );
+    f.api.add_gmv_max_store(
+        "7400000000000000002",
+        AdLedger::generate("2026-02-10", TODAY, &[("1850003", "1850003")], MICROS_STEP),
+    );
+    let summary = f.sync(TOKEN, TEST_NOW_MS).expect("sync");
+    let gmv = summary
+        .streams
+        .iter()
+        .find(|s| s.stream == "gmv_max_report")
+        .expect("the GMV Max stream ran");
+    assert_eq!(gmv.outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(gmv.counters.dead_letters, 0, "{summary:?}");
+
+    let (gmv_minor, gmv_rows) = f.api.gmv_max_truth(BACKFILL_START, TODAY);
+    assert!(gmv_rows > 100, "the fixture has GMV Max spend to find");
+    assert_eq!(gmv_max_spend(&f.path), (gmv_minor, gmv_rows as i64));
+    // The ad report's spend is all there too, and nothing is counted twice.
+    let (ads_minor, ads_rows) = f.api.truth(BACKFILL_START, TODAY);
+    assert_eq!(
+        f.spend(),
+        (ads_minor + gmv_minor, (ads_rows + gmv_rows) as i64)
+    );
+    let conn = open_sqlite(&f.path);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE ad_id = '' AND (currency <> 'JPY' OR account_timezone <> 'Asia/Tokyo' OR channel <> 'tiktok_ads')"
+        ),
+        0
+    );
+    drop(conn);
+
+    // One store per report request, as TikTok's SDK requires, in ≤ 30-day ranges, paged.
+    let reports: Vec<_> = f
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/gmv_max/report/get/"))
+        .collect();
+    assert!(reports.iter().any(|r| r.query("page") == Some("2")));
+    for request in &reports {
+        let stores: Vec<String> =
+            serde_json::from_str(request.query("store_ids").unwrap()).unwrap();
+        assert_eq!(stores.len(), 1);
+        let (start, end) = (
+            request.query("start_date").unwrap(),
+            request.query("end_date").unwrap(),
+        );
+        assert!(day_number(end) - day_number(start) < 30, "{start}..{end}");
+    }
+
+    // A second sync at the same instant changes nothing.
+    let again = f.sync(TOKEN, TEST_NOW_MS).expect("second sync");
+    for stream in &again.streams {
+        assert_eq!(stream.counters.inserted, 0, "{again:?}");
+        assert_eq!(stream.counters.new_versions, 0, "{again:?}");
+    }
+    assert_eq!(gmv_max_spend(&f.path), (gmv_minor, gmv_rows as i64));
+}
+
+#[test]
+fn an_advertiser_without_a_shop_has_no_gmv_max_report_to_read() {
+    let mut f = fixture();
+    let summary = f.sync(TOKEN, TEST_NOW_MS).expect("sync");
+    let gmv = summary
+        .streams
+        .iter()
+        .find(|s| s.stream == "gmv_max_report")
+        .expect("the GMV Max stream ran");
+    assert_eq!(gmv.outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(gmv.counters.inserted, 0);
+    let requests = f.server.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/gmv_max/store/list/"))
+            .count(),
+        1
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.path.ends_with("/gmv_max/report/get/"))
+    );
+    assert_eq!(gmv_max_spend(&f.path), (0, 0));
+}

@@ -18,6 +18,16 @@
 //!
 //! Restatement: every incremental sync re-reads the last 7 days (the default): TikTok
 //! finalises spend within a few days; conversions restate longer, but they are not read here.
+//!
+//! **TikTok Shop GMV Max** campaigns are not in the integrated report: their spend comes only
+//! from `GET /gmv_max/report/get/`, which takes exactly one store per request. The second
+//! stream, [`GMV_MAX_REPORT`], reads the advertiser again, lists its stores with
+//! `GET /gmv_max/store/list/`, then reads each chunk of days for each store (dimensions
+//! `campaign_id` and `stat_time_day`, metric `cost`), and writes campaign-level rows (`ad_id`
+//! empty: a GMV Max campaign has no ads of its own). An advertiser without a TikTok Shop has
+//! no stores, and the stream ends after two requests. Parameters and shapes are those of
+//! TikTok's own SDK (`tiktok-business-api-sdk`, `gmv_max_report_get.yml` and
+//! `gmv_max_store_list.yml`).
 
 use lookback_core::money::Currency;
 use lookback_store::AdSpend;
@@ -34,8 +44,10 @@ use crate::connector::{
 };
 use crate::fields::{count_unknown, object, type_name};
 
-/// The only stream: daily metrics per ad.
+/// Daily metrics per ad of the auction (non-GMV-Max) campaigns.
 pub const AD_REPORT: &str = "ad_report";
+/// Daily cost per GMV Max campaign of each TikTok Shop store of the advertiser.
+pub const GMV_MAX_REPORT: &str = "gmv_max_report";
 pub const DEFAULT_BASE_URL: &str = "https://business-api.tiktok.com/open_api/v1.3";
 /// The longest date range of one daily report request.
 pub const CHUNK_DAYS: u32 = 30;
@@ -46,7 +58,14 @@ pub const EMPTY_METRIC: &str = "-";
 pub const DIMENSIONS: &str = r#"["ad_id","stat_time_day"]"#;
 pub const METRICS: &str = r#"["spend","impressions","clicks","campaign_id"]"#;
 
-const KNOWN_FIELDS: &[&str] = &["dimensions", "metrics", CONTEXT_KEY];
+pub const GMV_MAX_DIMENSIONS: &str = r#"["campaign_id","stat_time_day"]"#;
+/// `cost` is GMV Max's name for what the integrated report calls `spend`.
+pub const GMV_MAX_METRICS: &str = r#"["cost"]"#;
+/// The key under which the store a GMV Max row belongs to is written into its payload: the
+/// report's rows do not carry it, and it is part of the row's identity.
+pub const STORE_KEY: &str = "_lookback_store_id";
+
+const KNOWN_FIELDS: &[&str] = &["dimensions", "metrics", CONTEXT_KEY, STORE_KEY];
 
 /// A TikTok API `code` (0 is success), as far as the connector treats codes differently.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +107,18 @@ enum TikTokPosition {
         chunk: DayChunk,
         page: u32,
     },
+    /// List the advertiser's TikTok Shop stores (GMV Max stream).
+    Stores { account: AccountContext, scan: DayScan },
+    /// Page `page` of the chunk's GMV Max report for `stores[store]`. A chunk is done when its
+    /// last store's last page is read.
+    GmvMax {
+        account: AccountContext,
+        scan: DayScan,
+        chunk: DayChunk,
+        stores: Vec<String>,
+        store: usize,
+        page: u32,
+    },
 }
 
 /// The TikTok Marketing API connector.
@@ -100,7 +131,7 @@ impl Connector for TikTokConnector {
     }
 
     fn streams(&self) -> &'static [&'static str] {
-        &[AD_REPORT]
+        &[AD_REPORT, GMV_MAX_REPORT]
     }
 
     fn default_base_url(&self) -> Option<&'static str> {
@@ -151,9 +182,38 @@ impl Connector for TikTokConnector {
         position: &str,
     ) -> Result<HttpRequest, SyncError> {
         let advertiser_id = advertiser_id(context)?;
+        let page_size = context.page_size.clamp(1, MAX_PAGE_SIZE).to_string();
         let (path, pairs) = match from_text(position).map_err(connector_error)? {
             TikTokPosition::Advertiser { .. } => {
                 ("advertiser/info/", advertiser_info_params(&advertiser_id))
+            }
+            TikTokPosition::Stores { .. } => (
+                "gmv_max/store/list/",
+                vec![("advertiser_id".to_owned(), advertiser_id)],
+            ),
+            TikTokPosition::GmvMax {
+                chunk,
+                stores,
+                store,
+                page,
+                ..
+            } => {
+                let store_id = stores.get(store).ok_or_else(|| {
+                    connector_error(format!("position names store {store} of {}", stores.len()))
+                })?;
+                (
+                    "gmv_max/report/get/",
+                    vec![
+                        ("advertiser_id".to_owned(), advertiser_id),
+                        ("store_ids".to_owned(), json!([store_id]).to_string()),
+                        ("dimensions".to_owned(), GMV_MAX_DIMENSIONS.to_owned()),
+                        ("metrics".to_owned(), GMV_MAX_METRICS.to_owned()),
+                        ("start_date".to_owned(), chunk.since),
+                        ("end_date".to_owned(), chunk.until),
+                        ("page".to_owned(), page.to_string()),
+                        ("page_size".to_owned(), page_size),
+                    ],
+                )
             }
             TikTokPosition::Report { chunk, page, .. } => (
                 "report/integrated/get/",
@@ -167,10 +227,7 @@ impl Connector for TikTokConnector {
                     ("start_date".to_owned(), chunk.since),
                     ("end_date".to_owned(), chunk.until),
                     ("page".to_owned(), page.to_string()),
-                    (
-                        "page_size".to_owned(),
-                        context.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
-                    ),
+                    ("page_size".to_owned(), page_size),
                 ],
             ),
         };
@@ -183,7 +240,7 @@ impl Connector for TikTokConnector {
     fn check_response(
         &self,
         _: &SourceContext,
-        _: &str,
+        stream: &str,
         response: &HttpResponse,
     ) -> ResponseVerdict {
         if response.status != 200 {
@@ -197,7 +254,19 @@ impl Connector for TikTokConnector {
         let message = body.get("message").and_then(Value::as_str).unwrap_or("");
         let request_id = body.get("request_id").and_then(Value::as_str).unwrap_or("");
         let detail = format!("TikTok code {code} in an HTTP 200: {message} (request {request_id})");
-        match TikTokCode::from_code(code) {
+        let code = TikTokCode::from_code(code);
+        if stream == GMV_MAX_REPORT {
+            // The token works (the ad report just used it); an advertiser without a TikTok
+            // Shop, or without permission on its store, has no GMV Max report to read. That
+            // is said in the summary and does not fail the source.
+            match code {
+                TikTokCode::CredentialRefused(40_001) | TikTokCode::Unknown(_) => {
+                    return ResponseVerdict::StreamUnavailable { detail };
+                }
+                _ => {}
+            }
+        }
+        match code {
             TikTokCode::Ok => ResponseVerdict::Accept,
             // TikTok sends no Retry-After: the engine's backoff decides.
             TikTokCode::TooManyRequests => ResponseVerdict::Throttled { wait: None, detail },
@@ -210,7 +279,7 @@ impl Connector for TikTokConnector {
     fn parse_page(
         &self,
         context: &SourceContext,
-        _: &str,
+        stream: &str,
         position: &str,
         response: &HttpResponse,
     ) -> Result<Page, String> {
@@ -249,7 +318,12 @@ impl Connector for TikTokConnector {
                     account.today(context.now_ms)?,
                     context.restatement_days,
                 )?;
-                let (next, checkpoint) = first_report(account, scan)?;
+                let (next, checkpoint) = if stream == GMV_MAX_REPORT {
+                    let checkpoint = scan.scanning().to_text();
+                    (Some(to_text(&TikTokPosition::Stores { account, scan })), checkpoint)
+                } else {
+                    first_report(account, scan)?
+                };
                 Ok(Page {
                     records: Vec::new(),
                     checkpoint,
@@ -263,20 +337,7 @@ impl Connector for TikTokConnector {
                 chunk,
                 page,
             } => {
-                let list = match data.get("list") {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(rows)) => rows.clone(),
-                    Some(other) => {
-                        return Err(format!(
-                            "data.list should be an array, found {}",
-                            type_name(other)
-                        ));
-                    }
-                };
-                let total_page = data
-                    .pointer("/page_info/total_page")
-                    .and_then(Value::as_u64)
-                    .ok_or("data.page_info.total_page is missing")?;
+                let (list, total_page) = report_rows(data)?;
                 let records = list
                     .into_iter()
                     .enumerate()
@@ -330,13 +391,101 @@ impl Connector for TikTokConnector {
                     })
                 }
             }
+            TikTokPosition::Stores { account, scan } => {
+                let stores = store_ids(data)?;
+                let (next, checkpoint) = first_gmv_max_report(account, scan, stores)?;
+                Ok(Page {
+                    records: Vec::new(),
+                    checkpoint,
+                    next,
+                    pause_before_next: None,
+                })
+            }
+            TikTokPosition::GmvMax {
+                account,
+                scan,
+                chunk,
+                stores,
+                store,
+                page,
+            } => {
+                let store_id = stores
+                    .get(store)
+                    .cloned()
+                    .ok_or("the position names a store the run does not have")?;
+                let (rows, total_page) = report_rows(data)?;
+                let records = rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, row)| {
+                        let dimension = |name: &str| {
+                            row.get("dimensions")
+                                .and_then(|d| d.get(name))
+                                .and_then(id_value)
+                        };
+                        let external_id =
+                            match (dimension("campaign_id"), dimension("stat_time_day")) {
+                                (Some(campaign), Some(time)) => format!(
+                                    "gmv_max|{}|{store_id}|{campaign}|{}",
+                                    account.account_id,
+                                    time.get(..10).unwrap_or(&time)
+                                ),
+                                _ => format!(
+                                    "(gmv_max store {store_id}, no campaign_id/stat_time_day: {}..{} page {page} item {index})",
+                                    chunk.since, chunk.until
+                                ),
+                            };
+                        let mut payload = account.attach(row);
+                        if let Value::Object(map) = &mut payload {
+                            map.insert(STORE_KEY.to_owned(), Value::String(store_id.clone()));
+                        }
+                        RawRecord {
+                            external_id,
+                            payload,
+                        }
+                    })
+                    .collect();
+                let (next, checkpoint) = if u64::from(page) < total_page {
+                    let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
+                    let next = TikTokPosition::GmvMax {
+                        account,
+                        scan,
+                        chunk,
+                        stores,
+                        store,
+                        page: page + 1,
+                    };
+                    (Some(to_text(&next)), checkpoint)
+                } else if store + 1 < stores.len() {
+                    let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
+                    let next = TikTokPosition::GmvMax {
+                        account,
+                        scan,
+                        chunk,
+                        stores,
+                        store: store + 1,
+                        page: 1,
+                    };
+                    (Some(to_text(&next)), checkpoint)
+                } else {
+                    let checkpoint = scan.checkpoint(&chunk, true)?.to_text();
+                    let (next, _) = first_gmv_max_report(account, scan.after(&chunk)?, stores)?;
+                    (next, checkpoint)
+                };
+                Ok(Page {
+                    records,
+                    checkpoint,
+                    next,
+                    pause_before_next: None,
+                })
+            }
         }
     }
 
     fn normalize(
         &self,
         context: &SourceContext,
-        _: &str,
+        stream: &str,
         payload: &Value,
     ) -> Result<Normalized, RecordProblem> {
         let record = object(payload)?;
@@ -345,7 +494,6 @@ impl Connector for TikTokConnector {
             .map_err(|e| RecordProblem::new(format!("account currency: {e}")))?;
         let dimensions = section(record, "dimensions")?;
         let metrics = section(record, "metrics")?;
-        let ad_id = required(dimensions, "dimensions", "ad_id")?;
         let time = required(dimensions, "dimensions", "stat_time_day")?;
         // "2024-01-01 00:00:00": the day in the advertiser's zone, written as a midnight.
         let day = time.get(..10).unwrap_or(&time).to_owned();
@@ -355,21 +503,18 @@ impl Connector for TikTokConnector {
             Some(_) => required(dimensions, "dimensions", "campaign_id")?,
             None => required(metrics, "metrics", "campaign_id")?,
         };
-        let spend = match metrics.get("spend") {
-            Some(Value::String(text)) if text.trim() == EMPTY_METRIC => 0,
-            Some(Value::String(text)) => spend_minor("metrics.spend", text, currency)?,
-            Some(Value::Number(n)) => spend_minor("metrics.spend", &n.to_string(), currency)?,
-            None | Some(Value::Null) => {
-                return Err(RecordProblem::new(
-                    "required field metrics.spend is missing",
-                ));
-            }
-            Some(other) => {
-                return Err(RecordProblem::new(format!(
-                    "field metrics.spend should be a string, found {}",
-                    type_name(other)
-                )));
-            }
+        let gmv_max = stream == GMV_MAX_REPORT;
+        let (ad_id, spend, impressions, clicks) = if gmv_max {
+            // Campaign level: a GMV Max campaign has no ads, and its report has no
+            // impressions or clicks of the kind the ad report counts.
+            (String::new(), money_metric(metrics, "cost", currency)?, None, None)
+        } else {
+            (
+                required(dimensions, "dimensions", "ad_id")?,
+                money_metric(metrics, "spend", currency)?,
+                count(metrics, "impressions")?,
+                count(metrics, "clicks")?,
+            )
         };
         let row = AdSpend {
             platform: "tiktok".to_owned(),
@@ -382,8 +527,8 @@ impl Connector for TikTokConnector {
             creator_id: None,
             spend_minor: spend,
             currency: account.currency,
-            impressions: count(metrics, "impressions")?,
-            clicks: count(metrics, "clicks")?,
+            impressions,
+            clicks,
             source: context.source_id.clone(),
             raw_event_id: None,
             updated_at_ms: context.now_ms,
@@ -475,6 +620,110 @@ fn first_report(
         })),
         checkpoint,
     ))
+}
+
+/// The first GMV Max report page of the scan's next chunk (its first store), and the
+/// checkpoint to store now. With no store, or no chunk left, the stream is caught up.
+fn first_gmv_max_report(
+    account: AccountContext,
+    scan: DayScan,
+    stores: Vec<String>,
+) -> Result<(Option<String>, String), String> {
+    let chunk = if stores.is_empty() {
+        None
+    } else {
+        scan.chunk(CHUNK_DAYS)?
+    };
+    let Some(chunk) = chunk else {
+        return Ok((
+            None,
+            SpendCheckpoint::Finished {
+                synced_through: scan.until.clone(),
+            }
+            .to_text(),
+        ));
+    };
+    let checkpoint = scan.scanning().to_text();
+    Ok((
+        Some(to_text(&TikTokPosition::GmvMax {
+            account,
+            scan,
+            chunk,
+            stores,
+            store: 0,
+            page: 1,
+        })),
+        checkpoint,
+    ))
+}
+
+/// The store ids of a `gmv_max/store/list/` answer. Every listed store is read, also one
+/// that cannot run GMV Max today (`is_gmv_max_available: false`): it may have run it during
+/// the days being read.
+fn store_ids(data: &Value) -> Result<Vec<String>, String> {
+    let list = match data.get("store_list") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(other) => {
+            return Err(format!(
+                "data.store_list should be an array, found {}",
+                type_name(other)
+            ));
+        }
+    };
+    let mut ids = Vec::new();
+    for (index, store) in list.iter().enumerate() {
+        let id = store
+            .get("store_id")
+            .and_then(id_value)
+            .ok_or_else(|| format!("data.store_list[{index}].store_id is missing"))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The rows and `page_info.total_page` of a report page (integrated or GMV Max: both put
+/// their rows in `data.list`).
+fn report_rows(data: &Value) -> Result<(Vec<Value>, u64), String> {
+    let list = match data.get("list") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(rows)) => rows.clone(),
+        Some(other) => {
+            return Err(format!(
+                "data.list should be an array, found {}",
+                type_name(other)
+            ));
+        }
+    };
+    let total_page = data
+        .pointer("/page_info/total_page")
+        .and_then(Value::as_u64)
+        .ok_or("data.page_info.total_page is missing")?;
+    Ok((list, total_page))
+}
+
+/// A money metric (`spend`, `cost`) in minor units of the account currency: a decimal string
+/// (or number) in major units; `"-"` (nothing delivered) is 0.
+fn money_metric(
+    metrics: &Map<String, Value>,
+    field: &str,
+    currency: Currency,
+) -> Result<i64, RecordProblem> {
+    let name = format!("metrics.{field}");
+    match metrics.get(field) {
+        Some(Value::String(text)) if text.trim() == EMPTY_METRIC => Ok(0),
+        Some(Value::String(text)) => spend_minor(&name, text, currency),
+        Some(Value::Number(n)) => spend_minor(&name, &n.to_string(), currency),
+        None | Some(Value::Null) => Err(RecordProblem::new(format!(
+            "required field {name} is missing"
+        ))),
+        Some(other) => Err(RecordProblem::new(format!(
+            "field {name} should be a string, found {}",
+            type_name(other)
+        ))),
+    }
 }
 
 fn id_value(value: &Value) -> Option<String> {
