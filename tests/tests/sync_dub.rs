@@ -247,7 +247,8 @@ fn a_sale_or_lead_seen_by_webhook_and_by_poll_is_one_order_and_one_set_of_links_
         webhook_of(&invoiced, "evt_wh_sale_2", t0 + 901),
     ];
     assert!(
-        webhooks[1]["data"].get("eventId").is_none() && webhooks[1]["data"]["sale"]["invoiceId"].is_null(),
+        webhooks[1]["data"].get("eventId").is_none()
+            && webhooks[1]["data"]["sale"]["invoiceId"].is_null(),
         "the webhook copy shares no id with the polled one"
     );
 

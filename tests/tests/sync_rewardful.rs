@@ -107,15 +107,30 @@ fn referrals_and_commissions_land_once_and_a_second_sync_changes_nothing() {
     for request in &requests {
         assert_eq!(request.query("limit"), Some("100"), "{}", request.target);
         if request.path == "/v1/commissions" {
-            assert_eq!(request.query("expand[]"), Some("sale"), "{}", request.target);
+            assert_eq!(
+                request.query("expand[]"),
+                Some("sale"),
+                "{}",
+                request.target
+            );
             assert!(
-                request.query("updated_since").is_none() && request.query("updated_until").is_none(),
+                request.query("updated_since").is_none()
+                    && request.query("updated_until").is_none(),
                 "commissions take no time filter: {}",
                 request.target
             );
         } else {
-            assert_eq!(request.query("expand[]"), Some("affiliate"), "{}", request.target);
-            assert!(request.query("updated_until").is_some(), "{}", request.target);
+            assert_eq!(
+                request.query("expand[]"),
+                Some("affiliate"),
+                "{}",
+                request.target
+            );
+            assert!(
+                request.query("updated_until").is_some(),
+                "{}",
+                request.target
+            );
         }
     }
 

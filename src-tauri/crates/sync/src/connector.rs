@@ -261,7 +261,10 @@ pub enum CanonicalRow {
     CreatorCost(CreatorCost),
     /// The creator cost `cost_id` of `source` is void (a voided commission): it costs nothing,
     /// so a stored row of it goes. Its raw event stays.
-    VoidedCreatorCost { cost_id: String, source: String },
+    VoidedCreatorCost {
+        cost_id: String,
+        source: String,
+    },
     IdentityLink(IdentityLink),
     Creator(Creator),
     Campaign(Campaign),

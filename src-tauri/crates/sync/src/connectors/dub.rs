@@ -885,7 +885,11 @@ mod tests {
                 &sale(json!({"amount": 10, "invoiceId": null, "currency": "dollars"})),
             )
             .unwrap_err();
-        assert!(problem.reason.contains("sale.currency"), "{}", problem.reason);
+        assert!(
+            problem.reason.contains("sale.currency"),
+            "{}",
+            problem.reason
+        );
     }
 
     #[test]
@@ -973,7 +977,7 @@ mod tests {
         let keys: Vec<_> = rows
             .iter()
             .filter_map(|r| match r {
-                CanonicalRow::IdentityLink(l) => Some(l.b.key_type.clone()),
+                CanonicalRow::IdentityLink(l) => Some(l.b.key_type),
                 _ => None,
             })
             .collect();

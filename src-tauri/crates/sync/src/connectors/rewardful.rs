@@ -205,9 +205,8 @@ impl Connector for RewardfulConnector {
                 Ok(scanning @ RewardfulCursor::Scanning { .. }) => scanning,
                 // Commissions have no time filter: every run reads the whole list again.
                 Ok(RewardfulCursor::Finished { watermark_ms }) => RewardfulCursor::Scanning {
-                    since_ms: (stream != COMMISSIONS).then(|| {
-                        watermark_ms - OVERLAP_MS - days_to_ms(context.restatement_days)
-                    }),
+                    since_ms: (stream != COMMISSIONS)
+                        .then(|| watermark_ms - OVERLAP_MS - days_to_ms(context.restatement_days)),
                     until_ms: context.now_ms.max(watermark_ms),
                     page: 1,
                     total_count: None,
@@ -748,12 +747,14 @@ mod tests {
             .unwrap()
             .unwrap();
         let body = |visitors: u64| {
-            page(json!({"pagination": {"current_page": 1, "next_page": null, "total_pages": 1, "total_count": 1},
+            page(
+                json!({"pagination": {"current_page": 1, "next_page": null, "total_pages": 1, "total_count": 1},
                 "data": [{"id": "c1", "updated_at": "2026-02-03T23:30:00.000Z", "state": "due",
                           "sale": {"id": "s1", "updated_at": "2026-02-04T00:00:00.000Z",
                                    "affiliate": {"id": "aff_1", "visitors": visitors, "sign_in_count": visitors,
                                                  "updated_at": format!("2026-03-01T00:00:{:02}.000Z", visitors % 60)},
-                                   "referral": {"id": "r1", "visits": visitors, "link": {"id": "l1", "visitors": visitors}}}}]}))
+                                   "referral": {"id": "r1", "visits": visitors, "link": {"id": "l1", "visitors": visitors}}}}]}),
+            )
         };
         let stored = |visitors| {
             RewardfulConnector
@@ -763,7 +764,11 @@ mod tests {
                 .payload
                 .clone()
         };
-        assert_eq!(stored(3), stored(40), "a visit changes no stored commission");
+        assert_eq!(
+            stored(3),
+            stored(40),
+            "a visit changes no stored commission"
+        );
         let payload = stored(3);
         assert_eq!(payload["updated_at"], json!("2026-02-03T23:30:00.000Z"));
         assert_eq!(payload["sale"]["affiliate"]["id"], json!("aff_1"));
