@@ -1,8 +1,11 @@
-//! The Rewardful connector against its loopback mock: referrals and commissions land exactly once
-//! through the paginated envelope, repeated records, a 500 and a 429; a second sync changes
+//! The Rewardful connector against its loopback mock: referrals (with their affiliate, which
+//! needs `expand[]=affiliate`) and commissions (whose affiliate is `sale.affiliate`, which needs
+//! `expand[]=sale`) land exactly once through the paginated envelope, repeated records, a 500 and
+//! a 429; commissions, which have no time filter, are read whole on every run, and a run in
+//! which only the affiliates' visit counters moved stores no new version; a second sync changes
 //! nothing; a commission that goes from pending to paid is a new raw version and not a second
-//! cost; a voided commission is no cost; a refused secret gives a clear message that never
-//! contains it, and the secret never reaches the workspace file.
+//! cost; a voided commission is no cost, also when it was a cost before; a refused secret gives
+//! a clear message that never contains it, and the secret never reaches the workspace file.
 
 use std::sync::Arc;
 
@@ -101,21 +104,153 @@ fn referrals_and_commissions_land_once_and_a_second_sync_changes_nothing() {
         "the API secret must never reach the workspace file"
     );
     let requests = server.requests();
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.query("limit") == Some("100") && r.query("updated_until").is_some())
-    );
+    for request in &requests {
+        assert_eq!(request.query("limit"), Some("100"), "{}", request.target);
+        if request.path == "/v1/commissions" {
+            assert_eq!(
+                request.query("expand[]"),
+                Some("sale"),
+                "{}",
+                request.target
+            );
+            assert!(
+                request.query("updated_since").is_none()
+                    && request.query("updated_until").is_none(),
+                "commissions take no time filter: {}",
+                request.target
+            );
+        } else {
+            assert_eq!(
+                request.query("expand[]"),
+                Some("affiliate"),
+                "{}",
+                request.target
+            );
+            assert!(
+                request.query("updated_until").is_some(),
+                "{}",
+                request.target
+            );
+        }
+    }
 
     let before = table_dump(&path);
-    run_sync(&mut store, &source, SECRET).expect("second sync");
+    let second = run_sync(&mut store, &source, SECRET).expect("second sync");
     assert_eq!(table_dump(&path), before, "a second sync changes nothing");
+    let later = &server.requests()[requests.len()..];
     assert!(
-        server.requests()[requests.len()..]
+        later
             .iter()
+            .filter(|r| r.path == "/v1/referrals")
             .all(|r| r.query("updated_since").is_some()),
-        "incremental syncs filter by updated_since"
+        "incremental syncs filter referrals by updated_since"
     );
+    let commissions = second
+        .streams
+        .iter()
+        .find(|s| s.stream == "commissions")
+        .unwrap();
+    assert_eq!(
+        (
+            commissions.counters.duplicates,
+            commissions.counters.inserted,
+            commissions.counters.new_versions
+        ),
+        (125 + 1, 0, 0),
+        "every commission is read again (page 2 repeats one), and none is stored again"
+    );
+    assert_eq!(
+        later
+            .iter()
+            .filter(|r| r.path == "/v1/commissions")
+            .map(|r| r.query("page").unwrap_or("1"))
+            .collect::<Vec<_>>(),
+        vec!["1", "2"],
+        "a finished scan of commissions starts again at page 1"
+    );
+}
+
+#[test]
+fn a_rerun_after_affiliates_got_visits_stores_no_new_version_of_any_commission() {
+    let api = Arc::new(RewardfulApi::new(SECRET, 40));
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "rewardful", "rw", &server.base_url);
+    run_sync(&mut store, &source, SECRET).expect("first sync");
+    let raw = count(&path, "raw_events");
+
+    // Visitors arrive through every affiliate's links: the affiliate embedded in each
+    // commission's sale shows new counters, the commissions themselves did not change.
+    api.visit_affiliates(25);
+    let summary = run_sync(&mut store, &source, SECRET).expect("second sync");
+    let commissions = summary
+        .streams
+        .iter()
+        .find(|s| s.stream == "commissions")
+        .unwrap();
+    assert_eq!(
+        (
+            commissions.counters.records,
+            commissions.counters.new_versions
+        ),
+        (20, 0)
+    );
+    assert_eq!(count(&path, "raw_events"), raw);
+    assert!(
+        !file_contains(&path, "\"visitors\""),
+        "live counters of embedded objects are not stored"
+    );
+}
+
+#[test]
+fn a_commission_voided_after_it_was_a_cost_costs_nothing() {
+    let api = Arc::new(RewardfulApi::new(SECRET, 10));
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "rewardful", "rw", &server.base_url);
+    run_sync(&mut store, &source, SECRET).expect("first sync");
+    assert_eq!(count(&path, "creator_costs"), 5);
+
+    // A refund voids an old commission; nothing filters commissions by time, so the next run
+    // sees it and takes its cost away.
+    api.set_commission_state("com-00002", "voided", TEST_NOW_MS / 1000 + 3600);
+    let options = fast_options(TEST_NOW_MS + 86_400_000);
+    run_sync_with(
+        &mut store,
+        &source,
+        SECRET,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("second sync");
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT GROUP_CONCAT(cost_id, ' ') FROM (SELECT cost_id FROM creator_costs ORDER BY cost_id)"
+        ),
+        "com-00000 com-00004 com-00006 com-00008"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT CAST(SUM(amount_minor) AS TEXT) FROM creator_costs"
+        ),
+        (commissions_total(10) - 700).to_string()
+    );
+    let before = table_dump(&path);
+    run_sync_with(
+        &mut store,
+        &source,
+        SECRET,
+        &options,
+        &CancelToken::new(),
+        |_| {},
+    )
+    .expect("third sync");
+    assert_eq!(table_dump(&path), before);
 }
 
 #[test]

@@ -559,6 +559,16 @@ impl WriteTx<'_> {
         Ok(outcome(changed))
     }
 
+    /// Removes the creator cost `cost_id` reported by `source` (a commission voided after it was
+    /// stored as a cost). Returns whether a row went.
+    pub fn remove_creator_cost(&mut self, cost_id: &str, source: &str) -> StoreResult<bool> {
+        let removed = self
+            .tx
+            .prepare_cached("DELETE FROM creator_costs WHERE cost_id = ?1 AND source = ?2")?
+            .execute(params![cost_id, source])?;
+        Ok(removed > 0)
+    }
+
     /// Inserts an identity link, ordering its two keys so that a link reported the other way
     /// round is recognized as the same link (`Duplicate`). Linking a key to itself is refused.
     pub fn insert_identity_link(&mut self, link: &IdentityLink) -> StoreResult<InsertOutcome> {

@@ -259,6 +259,12 @@ pub enum CanonicalRow {
     /// A day of spend; a restated day replaces the stored row.
     AdSpend(AdSpend),
     CreatorCost(CreatorCost),
+    /// The creator cost `cost_id` of `source` is void (a voided commission): it costs nothing,
+    /// so a stored row of it goes. Its raw event stays.
+    VoidedCreatorCost {
+        cost_id: String,
+        source: String,
+    },
     IdentityLink(IdentityLink),
     Creator(Creator),
     Campaign(Campaign),

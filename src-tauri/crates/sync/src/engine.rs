@@ -789,6 +789,9 @@ fn apply_rows_in_place(
                 cost.raw_event_id = cost.raw_event_id.or(raw_event_id);
                 tx.insert_creator_cost(cost)?;
             }
+            CanonicalRow::VoidedCreatorCost { cost_id, source } => {
+                tx.remove_creator_cost(cost_id, source)?;
+            }
             CanonicalRow::IdentityLink(link) => {
                 tx.insert_identity_link_from(link, raw_event_id)?;
             }

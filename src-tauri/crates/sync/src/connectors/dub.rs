@@ -23,17 +23,35 @@
 //!   with neither is still a touch, attributed to the channel.
 //! - A lead is not a marketing touch: it becomes identity links (anonymous click id ↔ customer
 //!   id ↔ e-mail hash), plus the click's touch in case the click is older than the window.
-//! - A sale's idempotency key is `sale.invoiceId` (the event id when a sale has none); it
-//!   becomes an order with `click_id` = the click, and the same identity links.
+//! - A sale's idempotency key is `sale.invoiceId` (the event id when a sale has none; Dub sends
+//!   `null` or `""` then); it becomes an order with `click_id` = the click, and the same
+//!   identity links.
+//! - Money: Dub converts every sale to USD at the exchange rate of the day it records it and
+//!   stores `sale.amount` in **USD cents** (Dub's `trackSaleRequestSchema`: "Sales will be
+//!   automatically converted and stored as USD"). Older answers carry no `sale.currency` at all
+//!   (the SDKs mark it optional), so a sale without one is booked in USD. A sale that does name
+//!   its currency is booked in it: Dub leaves a sale unconverted when it has no rate for the
+//!   currency, and its Shopify integration records the shop's currency as is.
+//! - One sale, one order, whether it arrives by webhook or by poll. A webhook's `data` has no
+//!   event id, so its record is keyed by the envelope's `evt_…` id, never by the polled
+//!   `eventId`. With an `invoiceId` both copies share the key. Without one, the order names
+//!   aliases computed from what both copies carry — Dub's customer id, the click id, the amount —
+//!   and the time, on two staggered grids of [`SALE_MATCH_CELL_MS`] (see [`sale_match_aliases`]);
+//!   the alias machinery of the store folds the second copy into the first order stored. A lead
+//!   needs nothing of the kind: its rows are the click's touch and identity links, both keyed by
+//!   what they link, so its two copies write them once.
 //! - The customer id is `customer.externalId` (the merchant's own id — Shopify's customer id
-//!   when the store is connected), else Dub's `customer.id`.
+//!   when the store is connected), else Dub's `customer.id`. The events API answers a deleted
+//!   customer with the placeholder e-mail `deleted@customer.com`, which would join every
+//!   deleted customer into one person; it is not used as an identity key.
 
 use lookback_core::money::Currency;
 use lookback_core::time::{days_to_ms, format_instant_ms, parse_instant_ms};
 use lookback_store::{
-    Content, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Order, Touch,
+    Content, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, Order, OrderAlias, Touch,
 };
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::SyncError;
 use crate::connector::{
@@ -54,8 +72,26 @@ pub const FIRST_SYNC_DAYS: u32 = 365;
 const OVERLAP_MS: i64 = 60 * 60 * 1000;
 /// The channel of a touch through a creator's Dub link.
 pub const CHANNEL: &str = "creator_link";
+/// The currency of a sale that names none: Dub stores every sale in USD cents.
+pub const DEFAULT_SALE_CURRENCY: &str = "USD";
+/// The e-mail Dub's events API shows for a deleted customer (`getEvents` in dubinc/dub).
+const DELETED_CUSTOMER_EMAIL: &str = "deleted@customer.com";
+/// The time grid on which the webhook copy and the polled copy of one invoice-less sale are
+/// matched. Dub records the sale (the polled `timestamp`) and prepares its `sale.created`
+/// webhook (the envelope's `createdAt`, kept by Dub's retries) in the same request, so the
+/// two differ by seconds; ten-minute cells on two grids offset by five minutes put copies up to
+/// five minutes apart into a shared cell for certain, and never copies more than ten minutes
+/// apart. Two genuinely different sales by the same customer through the same click for the
+/// same amount within those minutes would be taken for one — rare, and Dub's own `invoiceId`
+/// is there to tell them apart.
+pub const SALE_MATCH_CELL_MS: i64 = 10 * 60 * 1000;
+/// The prefix of the aliases of [`sale_match_aliases`].
+pub const SALE_MATCH_ALIAS_PREFIX: &str = "dub-sale-match:";
 
-/// Top-level fields of an event (after e-mail hashing); others count as schema drift.
+/// Top-level fields of an event (after e-mail hashing); others count as schema drift. Besides
+/// the nested objects, `/events` still sends the deprecated flat copies of their fields (the
+/// SDKs' `ClickEvent`, `LeadEvent`, `SaleEvent`: `click_id`, `invoice_id`, `saleAmount`, …), and
+/// a webhook's `data` adds `partner` (Dub's `saleWebhookEventSchema`).
 const EVENT_FIELDS: &[&str] = &[
     "event",
     "timestamp",
@@ -66,6 +102,23 @@ const EVENT_FIELDS: &[&str] = &[
     "customer",
     "sale",
     "metadata",
+    "partner",
+    "saleAmount",
+    "invoice_id",
+    "payment_processor",
+    "click_id",
+    "link_id",
+    "domain",
+    "key",
+    "url",
+    "continent",
+    "country",
+    "city",
+    "device",
+    "browser",
+    "os",
+    "qr",
+    "ip",
 ];
 
 /// The `event` field of a Dub event.
@@ -355,14 +408,29 @@ impl Connector for DubConnector {
                         "sale.amount is negative ({amount})"
                     )));
                 }
+                // No currency: Dub's USD cents (see the module docs).
                 let currency = Currency::parse(
-                    required_str(sale, "currency")
-                        .map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?,
+                    optional_str(sale, "currency")
+                        .map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?
+                        .unwrap_or(DEFAULT_SALE_CURRENCY),
                 )
                 .map_err(|e| RecordProblem::new(format!("sale.currency: {e}")))?;
                 let order_id = external_id(SALES, payload)
                     .ok_or_else(|| RecordProblem::new("a sale needs sale.invoiceId or eventId"))?;
                 let customer = sub_object(record, "customer")?;
+                let invoice_id = optional_str(sale, "invoiceId")
+                    .map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?
+                    .filter(|id| !id.is_empty());
+                let match_aliases = if invoice_id.is_none() {
+                    let dub_customer = customer
+                        .map(|c| optional_str(c, "id"))
+                        .transpose()
+                        .map_err(|p| RecordProblem::new(format!("customer.{}", p.reason)))?
+                        .flatten();
+                    sale_match_aliases(dub_customer, click_id.as_deref(), amount, at)
+                } else {
+                    Vec::new()
+                };
                 let identity = IdentityKeys {
                     person_id: None,
                     anonymous_id: click_id.clone(),
@@ -372,7 +440,7 @@ impl Connector for DubConnector {
                 };
                 rows.extend(touch.map(CanonicalRow::Touch));
                 rows.push(CanonicalRow::Order(Order {
-                    order_id,
+                    order_id: order_id.clone(),
                     source: context.source_id.clone(),
                     occurred_at_ms: at,
                     gross_minor: amount,
@@ -381,6 +449,14 @@ impl Connector for DubConnector {
                     click_id: click_id.clone(),
                     identity,
                     raw_event_id: None,
+                }));
+                rows.extend(match_aliases.into_iter().map(|alias| {
+                    CanonicalRow::OrderAlias(OrderAlias {
+                        order_id: order_id.clone(),
+                        alias,
+                        source: context.source_id.clone(),
+                        created_at_ms: at,
+                    })
                 }));
                 rows.extend(identity_links(context, click_id.as_deref(), customer, at)?);
             }
@@ -547,11 +623,44 @@ fn link_content(link: &Map<String, Value>) -> Result<Content, RecordProblem> {
 }
 
 fn email_hash(customer: &Map<String, Value>) -> Option<String> {
+    let deleted = lookback_core::identity::email_sha256(DELETED_CUSTOMER_EMAIL);
     customer
         .get("email_sha256")
         .and_then(Value::as_str)
-        .filter(|h| *h != lookback_core::pii::WITHHELD)
+        .filter(|h| *h != lookback_core::pii::WITHHELD && Some(*h) != deleted.as_deref())
         .map(str::to_owned)
+}
+
+/// The aliases under which both copies of one invoice-less sale (webhook and poll) name their
+/// order: a hash of Dub's customer id, the click id, the amount and the sale's cell on each of
+/// two grids of [`SALE_MATCH_CELL_MS`], the second offset by half a cell. Copies less than half
+/// a cell apart share a cell on at least one grid (a cell boundary of one grid lies between
+/// them only if none of the other does), so they share an alias. Hashed, so the alias table
+/// holds no customer id. None when the sale has neither a customer nor a click: the amount and
+/// the time alone would match strangers.
+pub fn sale_match_aliases(
+    dub_customer_id: Option<&str>,
+    click_id: Option<&str>,
+    amount_minor: i64,
+    at_ms: i64,
+) -> Vec<String> {
+    if dub_customer_id.is_none() && click_id.is_none() {
+        return Vec::new();
+    }
+    [0, SALE_MATCH_CELL_MS / 2]
+        .iter()
+        .enumerate()
+        .map(|(grid, offset)| {
+            let cell = (at_ms + offset).div_euclid(SALE_MATCH_CELL_MS);
+            let key = format!(
+                "{}\u{1f}{}\u{1f}{amount_minor}\u{1f}{grid}\u{1f}{cell}",
+                dub_customer_id.unwrap_or(""),
+                click_id.unwrap_or(""),
+            );
+            let digest = hex::encode(Sha256::digest(key.as_bytes()));
+            format!("{SALE_MATCH_ALIAS_PREFIX}{}", &digest[..32])
+        })
+        .collect()
 }
 
 fn customer_id(customer: &Map<String, Value>) -> Option<String> {
@@ -718,5 +827,160 @@ mod tests {
                 .count(),
             2
         );
+    }
+    fn order_of(rows: &[CanonicalRow]) -> &Order {
+        rows.iter()
+            .find_map(|r| match r {
+                CanonicalRow::Order(o) => Some(o),
+                _ => None,
+            })
+            .expect("an order")
+    }
+
+    fn aliases_of(rows: &[CanonicalRow]) -> Vec<String> {
+        rows.iter()
+            .filter_map(|r| match r {
+                CanonicalRow::OrderAlias(a) => Some(a.alias.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sale_without_a_currency_is_usd_cents_and_one_that_names_its_currency_keeps_it() {
+        let sale = |sale: Value| {
+            json!({"event": "sale", "timestamp": "2026-02-01T10:00:00.000Z", "eventId": "evt_1",
+                   "sale": sale, "click": {"id": "clk_1"}, "customer": {"id": "cus_d1"}})
+        };
+        let booked = |payload: Value| {
+            let rows = DubConnector
+                .normalize(&context(), SALES, &payload)
+                .unwrap()
+                .rows;
+            let order = order_of(&rows);
+            (order.gross_minor, order.currency.clone())
+        };
+        assert_eq!(
+            booked(sale(
+                json!({"amount": 4900, "invoiceId": "in_1", "paymentProcessor": "stripe"})
+            )),
+            (4900, "USD".to_owned())
+        );
+        assert_eq!(
+            booked(sale(
+                json!({"amount": 4900, "invoiceId": "in_1", "paymentProcessor": "stripe", "currency": null})
+            )),
+            (4900, "USD".to_owned())
+        );
+        assert_eq!(
+            booked(sale(
+                json!({"amount": 1580, "invoiceId": "in_1", "paymentProcessor": "shopify", "currency": "jpy"})
+            )),
+            (1580, "JPY".to_owned())
+        );
+        let problem = DubConnector
+            .normalize(
+                &context(),
+                SALES,
+                &sale(json!({"amount": 10, "invoiceId": null, "currency": "dollars"})),
+            )
+            .unwrap_err();
+        assert!(
+            problem.reason.contains("sale.currency"),
+            "{}",
+            problem.reason
+        );
+    }
+
+    #[test]
+    fn a_sale_with_no_invoice_and_no_customer_is_keyed_by_its_event_and_matched_by_click() {
+        for invoice in [json!(null), json!("")] {
+            let payload = json!({"event": "sale", "timestamp": "2026-02-01T10:00:00.000Z", "eventId": "evt_7",
+                                 "sale": {"amount": 1200, "invoiceId": invoice, "paymentProcessor": "custom"},
+                                 "click": {"id": "clk_7", "timestamp": "2026-02-01T09:00:00.000Z"}, "customer": null});
+            let rows = DubConnector
+                .normalize(&context(), SALES, &payload)
+                .unwrap()
+                .rows;
+            let order = order_of(&rows);
+            assert_eq!(order.order_id, "evt_7");
+            assert_eq!(order.click_id.as_deref(), Some("clk_7"));
+            assert_eq!(
+                (
+                    order.identity.customer_id.as_deref(),
+                    order.identity.email_sha256.as_deref()
+                ),
+                (None, None)
+            );
+            assert_eq!(
+                aliases_of(&rows),
+                sale_match_aliases(None, Some("clk_7"), 1200, 1_769_940_000_000)
+            );
+        }
+        // With an invoice id, the invoice is the match: no time-based aliases.
+        let invoiced = json!({"event": "sale", "timestamp": "2026-02-01T10:00:00.000Z", "eventId": "evt_8",
+                              "sale": {"amount": 1200, "invoiceId": "in_8", "paymentProcessor": "stripe"},
+                              "click": {"id": "clk_8"}, "customer": {"id": "cus_8"}});
+        let rows = DubConnector
+            .normalize(&context(), SALES, &invoiced)
+            .unwrap()
+            .rows;
+        assert!(aliases_of(&rows).is_empty());
+    }
+
+    #[test]
+    fn copies_of_a_sale_minutes_apart_share_an_alias_and_other_sales_do_not() {
+        let base = 1_769_940_000_000 + 299_000; // just before a cell boundary of the first grid
+        let shares = |a: &[String], b: &[String]| a.iter().any(|x| b.contains(x));
+        let at = |ms| sale_match_aliases(Some("cus_1"), Some("clk_1"), 2800, ms);
+        for delta_s in [0, 1, 2, 30, 119, 299] {
+            assert!(
+                shares(&at(base), &at(base + delta_s * 1000)),
+                "{delta_s} s apart"
+            );
+            assert!(
+                shares(&at(base), &at(base - delta_s * 1000)),
+                "{delta_s} s before"
+            );
+        }
+        assert!(!shares(&at(base), &at(base + 11 * 60_000)), "11 min apart");
+        assert!(!shares(
+            &at(base),
+            &sale_match_aliases(Some("cus_1"), Some("clk_1"), 2801, base)
+        ));
+        assert!(!shares(
+            &at(base),
+            &sale_match_aliases(Some("cus_2"), Some("clk_1"), 2800, base)
+        ));
+        assert!(!shares(
+            &at(base),
+            &sale_match_aliases(Some("cus_1"), Some("clk_2"), 2800, base)
+        ));
+        assert!(sale_match_aliases(None, None, 2800, base).is_empty());
+        assert!(
+            at(base).iter().all(|a| !a.contains("cus_1")),
+            "aliases hold no customer id"
+        );
+    }
+
+    #[test]
+    fn the_deleted_customer_placeholder_email_is_no_identity_key() {
+        let mut lead = json!({"event": "lead", "timestamp": "2026-02-01T10:00:00.000Z", "eventId": "evt_l",
+                              "click": {"id": "clk_9"},
+                              "customer": {"id": "cus_gone", "name": "Deleted Customer", "email": "deleted@customer.com",
+                                           "externalId": "cus_gone", "createdAt": "1970-01-01T00:00:00.000Z"}});
+        lookback_core::pii::minimize(&mut lead, false);
+        let rows = DubConnector
+            .normalize(&context(), LEADS, &lead)
+            .unwrap()
+            .rows;
+        let keys: Vec<_> = rows
+            .iter()
+            .filter_map(|r| match r {
+                CanonicalRow::IdentityLink(l) => Some(l.b.key_type),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys, vec![IdentityKeyType::CustomerId]);
     }
 }

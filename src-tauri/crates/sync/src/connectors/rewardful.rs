@@ -1,26 +1,41 @@
 //! Rewardful (affiliate programs on Stripe): commissions become creator costs, referrals become
 //! affiliate touches and identity links.
 //!
-//! Two streams: `GET /v1/referrals` and `GET /v1/commissions`, HTTP Basic with the API secret
-//! as user name, paged by `page` and `limit` (≤ 100) inside the envelope
-//! `{"pagination":{"current_page","next_page","total_pages","total_count"},"data":[…]}`, and
-//! filtered by `updated_since` / `updated_until` (ISO-8601).
+//! Two streams, HTTP Basic with the API secret as user name, paged by `page` and `limit` (≤ 100)
+//! inside the envelope `{"pagination":{"current_page","next_page","total_pages","total_count"},
+//! "data":[…]}`, both sorted by creation date, newest first (developers.rewardful.com, "List
+//! referrals" and "List commissions"):
+//! - `GET /v1/referrals?expand[]=affiliate&updated_since=…&updated_until=…`: without the
+//!   expansion a referral carries no affiliate, and its touch would have no creator.
+//! - `GET /v1/commissions?expand[]=sale`: commissions accept only `affiliate_id`, `state`,
+//!   `page`, `limit` and `expand` — there is no time filter — and the affiliate is at
+//!   `sale.affiliate`, which exists only when the sale is expanded.
 //!
-//! Checkpoint (JSON): a run scans the fixed window `(since, until]` (`until` = the run's clock);
-//! while it runs the checkpoint is `{"phase":"scanning",…,"page":N}` so a killed run resumes at
-//! the next page. A finished run leaves `{"phase":"finished","watermark_ms":until}` and the next
-//! run reads from five minutes before it (plus the restatement window). A record updated while
-//! the scan runs leaves the window, which would shift every later record one page left and
-//! skip one of them; the connector notices because `total_count` changes, and re-reads the
-//! window from page 1 (at most [`MAX_RESCANS`] times; re-read records are duplicates).
+//! Checkpoints (JSON): a run scans a fixed list; while it runs the checkpoint is
+//! `{"phase":"scanning",…,"page":N}` so a killed run resumes at the next page, and a finished
+//! run leaves `{"phase":"finished","watermark_ms":until}`.
+//! - Referrals scan the window `(since, until]` (`until` = the run's clock); the next run reads
+//!   from five minutes before the watermark (plus the restatement window). A referral updated
+//!   while the scan runs leaves the window, which shifts every later record one page left and
+//!   would skip one of them; the connector notices because `total_count` changes, and re-reads
+//!   the window from page 1 (at most [`MAX_RESCANS`] times; re-read records are duplicates).
+//! - Commissions cannot be filtered, so every run reads them all again from page 1: that is how
+//!   a state change (pending → due → paid, or voided) of an old commission is seen. It stays
+//!   cheap because the engine skips a record whose payload equals its stored version, and the
+//!   connector drops from each payload the live counters of the objects Rewardful embeds in it
+//!   (an affiliate's `visitors`, `leads`, `conversions`, …; see [`VOLATILE_FIELDS`]), which
+//!   change with every visit to the affiliate's link and would otherwise make every commission
+//!   a new version on every run. A commission created while the scan runs lands on page 1 and
+//!   pushes the others right (re-read as duplicates, none skipped); one deleted pulls them left,
+//!   so a smaller `total_count` re-reads from page 1 as for referrals.
 //!
 //! Mapping decisions:
-//! - A commission is a creator cost of kind `commission`: id = the commission id, creator = the
-//!   affiliate id, amount in cents, day = the UTC day it was created. `pending`, `due` and
+//! - A commission is a creator cost of kind `commission`: id = the commission id, creator =
+//!   `sale.affiliate.id`, amount in cents, day = the UTC day it was created. `pending`, `due` and
 //!   `paid` are costs (owed or paid); a state change is a new raw version and leaves the cost
-//!   as it is. A `voided` commission is not a cost: it stays in `raw_events` and writes no
-//!   row. Known gap: a commission voided *after* it was stored as a cost keeps its cost row,
-//!   because the store has no way to change a creator cost yet.
+//!   as it is. A `voided` commission is not a cost: it stays in `raw_events`, writes no cost
+//!   row, and removes the one it wrote while it was pending or due (every run re-reads every
+//!   commission, so a later void is seen).
 //! - A referral (a visitor Rewardful tracked through an affiliate link; its id is what the
 //!   `rewardful_referral` cookie and Stripe's metadata carry) is a touch of channel `affiliate`
 //!   with the referral id as click id and anonymous id, the affiliate as creator and the link as
@@ -53,6 +68,7 @@ const OVERLAP_MS: i64 = 5 * 60 * 1000;
 /// The channel of a touch through an affiliate's referral link.
 pub const CHANNEL: &str = "affiliate";
 
+/// The top-level fields of a commission ("The commission object"); others count as schema drift.
 const COMMISSION_FIELDS: &[&str] = &[
     "id",
     "amount",
@@ -65,7 +81,20 @@ const COMMISSION_FIELDS: &[&str] = &[
     "updated_at",
     "campaign",
     "sale",
-    "affiliate",
+];
+/// Live counters and touch times of the objects Rewardful embeds in a commission or referral
+/// (the affiliate, its links, the sale's referral and link, the campaign). They describe those
+/// objects as they are now, not the record, and change with every visit, so they are dropped
+/// from the stored payload of the record that embeds them: otherwise every re-read would store
+/// a new version of every record. The record's own fields, `updated_at` included, are kept.
+pub const VOLATILE_FIELDS: &[&str] = &[
+    "visitors",
+    "leads",
+    "conversions",
+    "visits",
+    "sign_in_count",
+    "updated_at",
+    "affiliates",
 ];
 const REFERRAL_FIELDS: &[&str] = &[
     "id",
@@ -161,7 +190,7 @@ impl Connector for RewardfulConnector {
     fn start_position(
         &self,
         context: &SourceContext,
-        _: &str,
+        stream: &str,
         checkpoint: Option<&str>,
     ) -> Result<Option<String>, SyncError> {
         let cursor = match checkpoint {
@@ -174,10 +203,10 @@ impl Connector for RewardfulConnector {
             },
             Some(text) => match serde_json::from_str::<RewardfulCursor>(text) {
                 Ok(scanning @ RewardfulCursor::Scanning { .. }) => scanning,
+                // Commissions have no time filter: every run reads the whole list again.
                 Ok(RewardfulCursor::Finished { watermark_ms }) => RewardfulCursor::Scanning {
-                    since_ms: Some(
-                        watermark_ms - OVERLAP_MS - days_to_ms(context.restatement_days),
-                    ),
+                    since_ms: (stream != COMMISSIONS)
+                        .then(|| watermark_ms - OVERLAP_MS - days_to_ms(context.restatement_days)),
                     until_ms: context.now_ms.max(watermark_ms),
                     page: 1,
                     total_count: None,
@@ -232,10 +261,17 @@ impl Connector for RewardfulConnector {
                 "limit",
                 &context.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
             );
-            if let Some(since) = since_ms {
-                query.append_pair("updated_since", &time(since)?);
+            if stream == COMMISSIONS {
+                // The affiliate of a commission is `sale.affiliate`, sent only on expansion;
+                // commissions take no time filter (one would be ignored).
+                query.append_pair("expand[]", "sale");
+            } else {
+                query.append_pair("expand[]", "affiliate");
+                if let Some(since) = since_ms {
+                    query.append_pair("updated_since", &time(since)?);
+                }
+                query.append_pair("updated_until", &time(until_ms)?);
             }
-            query.append_pair("updated_until", &time(until_ms)?);
         }
         Ok(HttpRequest::get(url.to_string()))
     }
@@ -308,7 +344,8 @@ impl Connector for RewardfulConnector {
             .data
             .into_iter()
             .enumerate()
-            .map(|(index, payload)| {
+            .map(|(index, mut payload)| {
+                drop_volatile_fields(&mut payload);
                 let external_id = match payload.get("id") {
                     Some(Value::String(id)) if !id.is_empty() => id.clone(),
                     _ => format!("(no id: {stream} page {page} item {index})"),
@@ -319,7 +356,13 @@ impl Connector for RewardfulConnector {
                 }
             })
             .collect();
-        let moved = matches!((total_count, envelope.pagination.total_count), (Some(before), Some(now)) if before != now);
+        // Referrals: any change of the window's size means records left it (see the module
+        // docs). Commissions: only fewer records shift pages left; new ones arrive on page 1.
+        let moved = match (total_count, envelope.pagination.total_count) {
+            (Some(before), Some(now)) if stream == COMMISSIONS => now < before,
+            (Some(before), Some(now)) => now != before,
+            _ => false,
+        };
         let scanning = |page, total_count, rescans| RewardfulCursor::Scanning {
             since_ms,
             until_ms,
@@ -398,6 +441,24 @@ fn from_text(text: &str) -> Result<RewardfulCursor, SyncError> {
     })
 }
 
+/// Removes [`VOLATILE_FIELDS`] from every object nested in `payload` (not from the record's own
+/// top-level fields).
+fn drop_volatile_fields(payload: &mut Value) {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|key, _| !VOLATILE_FIELDS.contains(&key.as_str()));
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    if let Value::Object(record) = payload {
+        record.values_mut().for_each(strip);
+    }
+}
+
 fn sub_object<'a>(
     record: &'a Map<String, Value>,
     field: &str,
@@ -445,22 +506,28 @@ fn normalize_commission(
 ) -> Result<Normalized, RecordProblem> {
     let id = required_str(record, "id")?;
     let unknown_fields = count_unknown(record, COMMISSION_FIELDS);
-    let affiliate = match sub_object(record, "affiliate")? {
-        Some(affiliate) => affiliate,
-        None => sub_object(record, "sale")?
-            .and_then(|sale| sale.get("affiliate"))
-            .and_then(Value::as_object)
-            .ok_or_else(|| {
-                RecordProblem::new(
-                    "the commission has no affiliate (neither affiliate nor sale.affiliate)",
-                )
-            })?,
-    };
+    // A commission names its affiliate only inside its sale, and the sale only when the list
+    // was asked with expand[]=sale.
+    let sale = sub_object(record, "sale")?.ok_or_else(|| {
+        RecordProblem::new(
+            "required field sale is missing (the affiliate is sale.affiliate; list with expand[]=sale)",
+        )
+    })?;
+    let affiliate = sub_object(sale, "affiliate")
+        .map_err(|p| RecordProblem::new(format!("sale.{}", p.reason)))?
+        .ok_or_else(|| RecordProblem::new("required field sale.affiliate is missing"))?;
     let creator = affiliate_creator(affiliate)?;
     if CommissionState::parse(required_str(record, "state")?) == CommissionState::Voided {
-        // Not a cost; the raw event keeps it (see the module notes for a later void).
+        // Not a cost, and no longer one if it was stored as one before it was voided; the raw
+        // event keeps it.
         return Ok(Normalized {
-            rows: vec![CanonicalRow::Creator(creator)],
+            rows: vec![
+                CanonicalRow::Creator(creator),
+                CanonicalRow::VoidedCreatorCost {
+                    cost_id: id.to_owned(),
+                    source: context.source_id.clone(),
+                },
+            ],
             unknown_fields,
         });
     }
@@ -590,7 +657,7 @@ mod tests {
     fn a_voided_commission_is_no_cost_and_a_pending_one_is() {
         let commission = |state: &str| {
             json!({"id": "c1", "amount": 1500, "currency": "USD", "state": state,
-            "created_at": "2026-02-03T23:30:00.000Z", "affiliate": {"id": "aff_1", "first_name": "Ann", "last_name": "Lee"}})
+            "created_at": "2026-02-03T23:30:00.000Z", "sale": {"id": "s1", "affiliate": {"id": "aff_1", "first_name": "Ann", "last_name": "Lee"}}})
         };
         let rows = RewardfulConnector
             .normalize(&context(), COMMISSIONS, &commission("pending"))
@@ -623,6 +690,92 @@ mod tests {
     }
 
     #[test]
+    fn a_commission_without_its_expanded_sale_is_a_dead_letter_naming_the_field() {
+        let bare = json!({"id": "c1", "amount": 1500, "currency": "USD", "state": "due",
+                          "created_at": "2026-02-03T23:30:00.000Z"});
+        let problem = RewardfulConnector
+            .normalize(&context(), COMMISSIONS, &bare)
+            .unwrap_err();
+        assert!(problem.reason.contains("sale"), "{}", problem.reason);
+        let no_affiliate = json!({"id": "c1", "amount": 1500, "currency": "USD", "state": "due",
+                                  "created_at": "2026-02-03T23:30:00.000Z", "sale": {"id": "s1", "affiliate": null}});
+        let problem = RewardfulConnector
+            .normalize(&context(), COMMISSIONS, &no_affiliate)
+            .unwrap_err();
+        assert!(
+            problem.reason.contains("sale.affiliate"),
+            "{}",
+            problem.reason
+        );
+    }
+
+    #[test]
+    fn commissions_expand_the_sale_and_are_read_whole_every_run_referrals_expand_the_affiliate() {
+        let ctx = context();
+        let finished = r#"{"phase":"finished","watermark_ms":1772000000000}"#;
+        let url = |stream| {
+            let position = RewardfulConnector
+                .start_position(&ctx, stream, Some(finished))
+                .unwrap()
+                .unwrap();
+            RewardfulConnector
+                .page_request(&ctx, stream, &position)
+                .unwrap()
+                .url
+        };
+        let commissions = url(COMMISSIONS);
+        assert!(
+            commissions.contains("expand%5B%5D=sale") && commissions.contains("page=1"),
+            "{commissions}"
+        );
+        assert!(
+            !commissions.contains("updated_"),
+            "commissions take no time filter: {commissions}"
+        );
+        let referrals = url(REFERRALS);
+        assert!(
+            referrals.contains("expand%5B%5D=affiliate") && referrals.contains("updated_since="),
+            "{referrals}"
+        );
+    }
+
+    #[test]
+    fn live_counters_of_embedded_objects_are_not_stored_but_the_records_own_fields_are() {
+        let ctx = context();
+        let position = RewardfulConnector
+            .start_position(&ctx, COMMISSIONS, None)
+            .unwrap()
+            .unwrap();
+        let body = |visitors: u64| {
+            page(
+                json!({"pagination": {"current_page": 1, "next_page": null, "total_pages": 1, "total_count": 1},
+                "data": [{"id": "c1", "updated_at": "2026-02-03T23:30:00.000Z", "state": "due",
+                          "sale": {"id": "s1", "updated_at": "2026-02-04T00:00:00.000Z",
+                                   "affiliate": {"id": "aff_1", "visitors": visitors, "sign_in_count": visitors,
+                                                 "updated_at": format!("2026-03-01T00:00:{:02}.000Z", visitors % 60)},
+                                   "referral": {"id": "r1", "visits": visitors, "link": {"id": "l1", "visitors": visitors}}}}]}),
+            )
+        };
+        let stored = |visitors| {
+            RewardfulConnector
+                .parse_page(&ctx, COMMISSIONS, &position, &body(visitors))
+                .unwrap()
+                .records[0]
+                .payload
+                .clone()
+        };
+        assert_eq!(
+            stored(3),
+            stored(40),
+            "a visit changes no stored commission"
+        );
+        let payload = stored(3);
+        assert_eq!(payload["updated_at"], json!("2026-02-03T23:30:00.000Z"));
+        assert_eq!(payload["sale"]["affiliate"]["id"], json!("aff_1"));
+        assert_eq!(payload["sale"]["referral"]["link"], json!({"id": "l1"}));
+    }
+
+    #[test]
     fn a_total_count_that_changes_mid_scan_restarts_the_window_once_per_change() {
         let ctx = context();
         let first = RewardfulConnector
@@ -640,6 +793,15 @@ mod tests {
         assert_eq!(
             (restarted["page"].as_u64(), restarted["rescans"].as_u64()),
             (Some(1), Some(1))
+        );
+        // A new commission lands on page 1 (newest first) and only pushes the rest right.
+        let p2 = RewardfulConnector
+            .parse_page(&ctx, COMMISSIONS, &second, &page(json!({"pagination": {"current_page": 2, "next_page": 3, "total_pages": 3, "total_count": 251}, "data": []})))
+            .unwrap();
+        let next: Value = serde_json::from_str(&p2.next.unwrap()).unwrap();
+        assert_eq!(
+            (next["page"].as_u64(), next["rescans"].as_u64()),
+            (Some(3), Some(0))
         );
     }
 }

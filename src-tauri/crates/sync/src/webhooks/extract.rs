@@ -121,7 +121,11 @@ fn stripe_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
 
 /// A Dub webhook `{"id":"evt_…","event":"sale.created","createdAt":"…","data":{…}}`, rewritten
 /// into the shape of an event of Dub's `/events` API (`event`, `timestamp`, `eventId` beside
-/// `click`, `link`, `customer`, `sale`).
+/// `click`, `link`, `customer`, `sale`). Dub's `data` carries no event id and no timestamp
+/// (dubinc/dub `saleWebhookEventSchema`, `leadWebhookEventSchema`), so the envelope's id and
+/// `createdAt` stand in for them. The envelope id is not the `eventId` a poll reads for the same
+/// event: a sale with an `invoiceId` shares that key with its polled copy; one without is
+/// matched to it by the connector's normalization (`dub::sale_match_aliases`).
 fn dub_event(event: Value) -> Result<ExtractedEvent, Unreadable> {
     let event_id = required_event_id(&event, "/id")?;
     let event_name = text(&event, "/event");
@@ -275,6 +279,25 @@ mod tests {
         );
         assert_eq!(e.payload["event"], json!("sale"));
         assert_eq!(e.payload["timestamp"], json!("2026-03-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_dub_sale_without_an_invoice_is_keyed_by_the_envelope_id() {
+        let body = json!({"id":"evt_10","event":"sale.created","createdAt":"2026-03-01T00:00:02.000Z",
+                          "data":{"eventName":"Purchase","customer":{"id":"cus_1"},"click":{"id":"clk_1"},
+                                  "sale":{"amount":1200,"currency":"usd","invoiceId":null,"paymentProcessor":"stripe"},
+                                  "partner":null,"metadata":null}});
+        let e = extract(Scheme::Dub, body.to_string().as_bytes(), &[], None, false).unwrap();
+        assert_eq!(
+            (
+                e.event_id.as_str(),
+                e.stream.as_str(),
+                e.external_id.as_str()
+            ),
+            ("evt_10", "sales", "evt_10")
+        );
+        assert_eq!(e.payload["eventId"], json!("evt_10"));
+        assert_eq!(e.payload["timestamp"], json!("2026-03-01T00:00:02.000Z"));
     }
 
     #[test]
