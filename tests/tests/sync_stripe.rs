@@ -274,8 +274,23 @@ fn disputes_read_by_id(server: &MockServer) -> Vec<String> {
 #[test]
 fn disputes_are_followed_until_decided_and_prevented_ones_do_not_count() {
     let api = Arc::new(StripeApi::new(KEY));
-    let charge = |n: i64| api.add_charge(1_000, NOW_S - 220 * DAY + n * 3_600, "succeeded", None, None);
-    let (c1, c2, c3, c4, c5, c6) = (charge(1), charge(2), charge(3), charge(4), charge(5), charge(6));
+    let charge = |n: i64| {
+        api.add_charge(
+            1_000,
+            NOW_S - 220 * DAY + n * 3_600,
+            "succeeded",
+            None,
+            None,
+        )
+    };
+    let (c1, c2, c3, c4, c5, c6) = (
+        charge(1),
+        charge(2),
+        charge(3),
+        charge(4),
+        charge(5),
+        charge(6),
+    );
     let recent = api.add_dispute(&c1, 1_000, NOW_S - 10 * DAY);
     let inside = api.add_dispute(&c2, 1_000, NOW_S - 100 * DAY);
     api.set_dispute_status(&inside, "under_review");
@@ -351,7 +366,11 @@ fn disputes_are_followed_until_decided_and_prevented_ones_do_not_count() {
         statuses(&path),
         ["lost", "won", "won", "prevented", "won", "open"]
     );
-    assert_eq!(counted_usd_chargebacks(&store), 2_000, "a won dispute stops counting");
+    assert_eq!(
+        counted_usd_chargebacks(&store),
+        2_000,
+        "a won dispute stops counting"
+    );
 
     // Only the undecided one is followed from now on, and an unchanged re-read writes nothing.
     let rows = |store: &lookback_store::Store| {
@@ -397,9 +416,16 @@ fn the_gross_is_what_was_captured_in_stripes_currency_units() {
         "an authorization is not an order until it is captured"
     );
     let adjustments = store.adjustments().unwrap();
-    assert_eq!(adjustments.len(), 1, "a released authorization refunds nothing");
     assert_eq!(
-        (adjustments[0].amount_minor, adjustments[0].currency.as_str()),
+        adjustments.len(),
+        1,
+        "a released authorization refunds nothing"
+    );
+    assert_eq!(
+        (
+            adjustments[0].amount_minor,
+            adjustments[0].currency.as_str()
+        ),
         (150, "ISK"),
         "150.50 krónur round half-even to 150"
     );
@@ -421,6 +447,9 @@ fn the_gross_is_what_was_captured_in_stripes_currency_units() {
         .into_iter()
         .find(|o| o.order_id == held)
         .expect("the captured charge is an order");
-    assert_eq!((captured.gross_minor, captured.status.as_str()), (600, "paid"));
+    assert_eq!(
+        (captured.gross_minor, captured.status.as_str()),
+        (600, "paid")
+    );
     assert_eq!(count(&path, "dead_letters"), 0);
 }

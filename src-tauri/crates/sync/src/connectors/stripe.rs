@@ -729,7 +729,11 @@ fn parse_reread(
 }
 
 /// The last page of a run: its checkpoint is the finished cursor.
-fn finished_page(records: Vec<RawRecord>, run_started: i64, open_disputes: Vec<OpenDispute>) -> Page {
+fn finished_page(
+    records: Vec<RawRecord>,
+    run_started: i64,
+    open_disputes: Vec<OpenDispute>,
+) -> Page {
     Page {
         records,
         checkpoint: to_text(&StripeCursor::Finished {
@@ -1023,7 +1027,11 @@ mod tests {
     fn the_gross_is_what_was_captured() {
         let mut partial = charge();
         partial["amount_captured"] = json!(600);
-        assert_eq!(order_of(partial).gross_minor, 600, "a partial capture took less");
+        assert_eq!(
+            order_of(partial).gross_minor,
+            600,
+            "a partial capture took less"
+        );
         let mut uncaptured = charge();
         uncaptured["captured"] = json!(false);
         uncaptured["amount_captured"] = json!(0);
@@ -1044,7 +1052,12 @@ mod tests {
         assert!(problem.reason.contains("amount_captured"), "{problem:?}");
         let mut wrong = charge();
         wrong["captured"] = json!("yes");
-        assert!(rows(CHARGES, wrong).unwrap_err().reason.contains("captured"));
+        assert!(
+            rows(CHARGES, wrong)
+                .unwrap_err()
+                .reason
+                .contains("captured")
+        );
     }
 
     #[test]
@@ -1119,7 +1132,12 @@ mod tests {
         // A currency Lookback's table does not know is a dead letter naming the field.
         let mut unknown = charge();
         unknown["currency"] = json!("vuv");
-        assert!(rows(CHARGES, unknown).unwrap_err().reason.contains("currency"));
+        assert!(
+            rows(CHARGES, unknown)
+                .unwrap_err()
+                .reason
+                .contains("currency")
+        );
     }
 
     #[test]
@@ -1203,7 +1221,11 @@ mod tests {
             "the recent one is listed again; the old one is read by id"
         );
         let request = connector.page_request(&context, DISPUTES, &start).unwrap();
-        assert!(request.url.contains(&format!("created%5Bgt%5D={gt}")), "{}", request.url);
+        assert!(
+            request.url.contains(&format!("created%5Bgt%5D={gt}")),
+            "{}",
+            request.url
+        );
         // The list answers with the recent dispute still open: then the old one by id.
         let list = HttpResponse {
             status: 200,
@@ -1239,7 +1261,11 @@ mod tests {
         );
         // A charges checkpoint keeps its old shape, and old checkpoints still read.
         let charges = connector
-            .start_position(&context, CHARGES, Some(&format!(r#"{{"watermark":{now_s}}}"#)))
+            .start_position(
+                &context,
+                CHARGES,
+                Some(&format!(r#"{{"watermark":{now_s}}}"#)),
+            )
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -1258,10 +1284,11 @@ mod tests {
         let missing = HttpResponse {
             status: 404,
             headers: Default::default(),
-            body: json!({"error": {"code": "resource_missing", "message": "No such dispute: 'dp_x'",
+            body:
+                json!({"error": {"code": "resource_missing", "message": "No such dispute: 'dp_x'",
                                    "type": "invalid_request_error"}})
-            .to_string()
-            .into_bytes(),
+                .to_string()
+                .into_bytes(),
         };
         assert_eq!(
             connector.check_response(&context, DISPUTES, &missing),

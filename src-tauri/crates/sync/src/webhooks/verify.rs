@@ -293,7 +293,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_new"]), NOW, 300),
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                body,
+                &secrets(&["whsec_new"]),
+                NOW,
+                300
+            ),
             Ok(())
         );
         // A timestamp ahead of this computer's clock (Stripe's clock is ahead, or ours is
@@ -305,12 +313,28 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(
-                verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_new"]), NOW, 300),
+                verify(
+                    Scheme::Stripe,
+                    &h,
+                    None,
+                    body,
+                    &secrets(&["whsec_new"]),
+                    NOW,
+                    300
+                ),
                 Ok(()),
                 "{ahead} s ahead"
             );
             assert_eq!(
-                verify(Scheme::Stripe, &h, None, body, &secrets(&["whsec_old"]), NOW, 300),
+                verify(
+                    Scheme::Stripe,
+                    &h,
+                    None,
+                    body,
+                    &secrets(&["whsec_old"]),
+                    NOW,
+                    300
+                ),
                 Err(Rejection::Unauthorized)
             );
         }

@@ -26,8 +26,8 @@ use crate::connector::RecordProblem;
 
 /// Currencies whose Stripe amount is in whole units (Stripe's "zero-decimal" list).
 const STRIPE_ZERO_DECIMAL: &[&str] = &[
-    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
-    "XOF", "XPF",
+    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV",
+    "XAF", "XOF", "XPF",
 ];
 
 /// Currencies whose Stripe amount is in thousandths (Stripe's "three-decimal" list).
@@ -112,8 +112,16 @@ mod tests {
         assert_eq!(minor(500, "KRW"), 500);
         assert_eq!(minor(500, "UGX"), 500);
         assert_eq!(minor(4_990, "USD"), 4_990);
-        assert_eq!(minor(4_990, "HUF"), 4_990, "HUF is charged with two decimals");
-        assert_eq!(minor(4_990, "TWD"), 4_990, "TWD is charged with two decimals");
+        assert_eq!(
+            minor(4_990, "HUF"),
+            4_990,
+            "HUF is charged with two decimals"
+        );
+        assert_eq!(
+            minor(4_990, "TWD"),
+            4_990,
+            "TWD is charged with two decimals"
+        );
         assert_eq!(minor(5_120, "KWD"), 5_120);
         for code in ["BHD", "JOD", "KWD", "OMR", "TND"] {
             assert_eq!(stripe_exponent(code), 3, "{code}");
