@@ -297,9 +297,12 @@ enum StripeCursor {
     /// The last run reached the end of its scan; it had started at `watermark` (Unix s).
     Finished {
         watermark: i64,
-        /// Disputes: the ones that were undecided when this run read them.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        open_disputes: Vec<OpenDispute>,
+        /// Disputes: the ones that were undecided when this run read them (always written for
+        /// disputes, empty or not). A disputes checkpoint without it was written before
+        /// disputes were followed: the next run lists every dispute once, so the undecided
+        /// ones it stored long ago are found and followed too.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        open_disputes: Option<Vec<OpenDispute>>,
     },
 }
 
@@ -361,6 +364,16 @@ impl Connector for StripeConnector {
                 }
                 Ok(StripeCursor::Finished {
                     watermark,
+                    open_disputes: None,
+                }) if stream == DISPUTES => StripeCursor::Scanning {
+                    run_started: now_s.max(watermark),
+                    created_gt: None,
+                    starting_after: None,
+                    open_disputes: Vec::new(),
+                    reread_after: Vec::new(),
+                },
+                Ok(StripeCursor::Finished {
+                    watermark,
                     open_disputes,
                 }) => {
                     let window_days = if stream == DISPUTES {
@@ -372,6 +385,7 @@ impl Connector for StripeConnector {
                     // Undecided disputes inside the window are listed again anyway; the older
                     // ones are read by id once the list scan is done.
                     let reread_after = open_disputes
+                        .unwrap_or_default()
                         .into_iter()
                         .filter(|(_, created)| *created <= created_gt)
                         .collect();
@@ -670,6 +684,7 @@ fn parse_list_page(
             .filter(|(id, _)| !open_disputes.iter().any(|(open, _)| open == id))
             .collect();
         if reread.is_empty() {
+            let open_disputes = (stream == DISPUTES).then_some(open_disputes);
             return Ok(finished_page(records, run_started, open_disputes));
         }
         Some(StripeCursor::Rereading {
@@ -713,7 +728,7 @@ fn parse_reread(
         });
     }
     if reread.is_empty() {
-        return Ok(finished_page(records, run_started, open_disputes));
+        return Ok(finished_page(records, run_started, Some(open_disputes)));
     }
     let next = to_text(&StripeCursor::Rereading {
         run_started,
@@ -732,7 +747,7 @@ fn parse_reread(
 fn finished_page(
     records: Vec<RawRecord>,
     run_started: i64,
-    open_disputes: Vec<OpenDispute>,
+    open_disputes: Option<Vec<OpenDispute>>,
 ) -> Page {
     Page {
         records,
@@ -1259,6 +1274,22 @@ mod tests {
             format!(r#"{{"watermark":{now_s},"open_disputes":[["dp_recent",{recent}]]}}"#),
             "the won dispute is no longer followed"
         );
+        // A disputes checkpoint from before disputes were followed lists every dispute once.
+        let legacy = format!(r#"{{"watermark":{now_s}}}"#);
+        let start = connector
+            .start_position(&context, DISPUTES, Some(&legacy))
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(
+                from_text(&start).unwrap(),
+                StripeCursor::Scanning {
+                    created_gt: None,
+                    ..
+                }
+            ),
+            "{start}"
+        );
         // A charges checkpoint keeps its old shape, and old checkpoints still read.
         let charges = connector
             .start_position(
@@ -1299,7 +1330,7 @@ mod tests {
             .parse_page(&context, DISPUTES, position, &missing)
             .unwrap();
         assert!(page.records.is_empty());
-        assert_eq!(page.checkpoint, r#"{"watermark":5}"#);
+        assert_eq!(page.checkpoint, r#"{"watermark":5,"open_disputes":[]}"#);
         // A list endpoint that does not exist (localstripe) is still an unavailable stream.
         let no_route = HttpResponse {
             status: 404,
