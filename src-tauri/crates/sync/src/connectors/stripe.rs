@@ -343,6 +343,12 @@ impl Connector for StripeConnector {
         MAX_PAGE_SIZE
     }
 
+    /// 2: gross is `amount_captured`, amounts follow Stripe's currency exponents, `prevented`
+    /// and closed inquiries are `prevented` chargebacks, released authorizations are no refund.
+    fn normalizer_version(&self) -> i64 {
+        2
+    }
+
     fn start_position(
         &self,
         context: &SourceContext,
