@@ -857,6 +857,9 @@ fn normalize_charge(
     // The gross is what was captured (`amount_captured`, less than `amount` after a partial
     // capture). An object without it (localstripe; API versions before the field existed,
     // where a partial capture was a refund of the rest) took `amount` once `captured` is true.
+    // Not verified against a live account: whether Stripe today also lists the released rest
+    // of a partial capture as a Refund in `/v1/refunds` (it counts it in `amount_refunded`);
+    // if it does, that refund would be subtracted a second time.
     let gross_field = match record.get("amount_captured") {
         None | Some(Value::Null) if captured == Some(true) => "amount",
         _ => "amount_captured",
