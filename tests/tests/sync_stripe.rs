@@ -2,7 +2,10 @@
 //! not), refunds and disputes become adjustments; paging newest first in pages of at most 100;
 //! 429 with `Stripe-Should-Retry` and a 500 are retried; a second sync changes nothing; a late
 //! refund and a dispute that is lost after the first sync arrive through the restatement window;
-//! a wrong key gives a clear message that contains no key; raw e-mails are never stored.
+//! a wrong key gives a clear message that contains no key; raw e-mails are never stored;
+//! disputes are followed until they are decided (listed over 120 days, older undecided ones
+//! read by id), and prevented or won ones do not count; the gross of a charge is what was
+//! captured; amounts follow Stripe's currency exponents (ISK).
 
 use std::sync::Arc;
 
@@ -239,4 +242,214 @@ fn a_wrong_key_is_refused_with_a_clear_message() {
     );
     drop(store);
     assert!(!file_contains(&path, wrong));
+}
+
+/// The USD chargebacks the overview counts (`COUNTED_ADJUSTMENT`).
+fn counted_usd_chargebacks(store: &lookback_store::Store) -> i64 {
+    store
+        .overview()
+        .unwrap()
+        .revenue
+        .iter()
+        .find(|r| r.currency == "USD")
+        .map_or(0, |r| r.chargebacks_minor)
+}
+
+fn dispute_status(path: &std::path::Path, dispute: &str) -> String {
+    query_one(
+        path,
+        &format!("SELECT status FROM order_adjustments WHERE adjustment_id = '{dispute}'"),
+    )
+}
+
+/// The ids of the disputes a sync read one by one (`GET /v1/disputes/{id}`).
+fn disputes_read_by_id(server: &MockServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter_map(|r| r.path.strip_prefix("/v1/disputes/").map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn disputes_are_followed_until_decided_and_prevented_ones_do_not_count() {
+    let api = Arc::new(StripeApi::new(KEY));
+    let charge = |n: i64| {
+        api.add_charge(
+            1_000,
+            NOW_S - 220 * DAY + n * 3_600,
+            "succeeded",
+            None,
+            None,
+        )
+    };
+    let (c1, c2, c3, c4, c5, c6) = (
+        charge(1),
+        charge(2),
+        charge(3),
+        charge(4),
+        charge(5),
+        charge(6),
+    );
+    let recent = api.add_dispute(&c1, 1_000, NOW_S - 10 * DAY);
+    let inside = api.add_dispute(&c2, 1_000, NOW_S - 100 * DAY);
+    api.set_dispute_status(&inside, "under_review");
+    let old = api.add_dispute(&c3, 1_000, NOW_S - 115 * DAY);
+    let prevented = api.add_dispute(&c4, 1_000, NOW_S - 5 * DAY);
+    api.set_dispute_status(&prevented, "prevented");
+    let won_long_ago = api.add_dispute(&c5, 1_000, NOW_S - 150 * DAY);
+    api.set_dispute_status(&won_long_ago, "won");
+    let slow = api.add_dispute(&c6, 1_000, NOW_S - 110 * DAY);
+    api.set_dispute_status(&slow, "under_review");
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "stripe", "shop", &server.base_url);
+    let sync_at = |store: &mut lookback_store::Store, days: i64| {
+        server.clear_requests();
+        run_sync_with(
+            store,
+            &source,
+            KEY,
+            &fast_options(TEST_NOW_MS + days * DAY * 1000),
+            &Default::default(),
+            |_| {},
+        )
+        .expect("sync")
+    };
+
+    sync_at(&mut store, 0);
+    let statuses = |path: &std::path::Path| {
+        [&recent, &inside, &old, &prevented, &won_long_ago, &slow].map(|d| dispute_status(path, d))
+    };
+    assert_eq!(
+        statuses(&path),
+        ["open", "open", "open", "prevented", "won", "open"]
+    );
+    assert_eq!(
+        counted_usd_chargebacks(&store),
+        4_000,
+        "undecided disputes count; prevented and won ones do not"
+    );
+
+    // Two months later two are decided, inside the 120 days the dispute list covers.
+    api.set_dispute_status(&recent, "lost");
+    api.set_dispute_status(&inside, "won");
+    sync_at(&mut store, 60);
+    let listed = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/disputes")
+        .unwrap();
+    assert_eq!(
+        listed.query("created[gt]"),
+        Some((NOW_S - 120 * DAY - 1).to_string().as_str()),
+        "disputes are listed over 120 days"
+    );
+    assert_eq!(disputes_read_by_id(&server), Vec::<String>::new());
+    assert_eq!(
+        statuses(&path),
+        ["lost", "won", "open", "prevented", "won", "open"]
+    );
+    assert_eq!(counted_usd_chargebacks(&store), 3_000);
+
+    // A month later the old one is decided; it and the slow one are older than the list
+    // window now, and are read by id — the decided ones are not read again.
+    api.set_dispute_status(&old, "won");
+    sync_at(&mut store, 90);
+    let mut by_id = disputes_read_by_id(&server);
+    by_id.sort();
+    let mut expected = vec![old.clone(), slow.clone()];
+    expected.sort();
+    assert_eq!(by_id, expected);
+    assert_eq!(
+        statuses(&path),
+        ["lost", "won", "won", "prevented", "won", "open"]
+    );
+    assert_eq!(
+        counted_usd_chargebacks(&store),
+        2_000,
+        "a won dispute stops counting"
+    );
+
+    // Only the undecided one is followed from now on, and an unchanged re-read writes nothing.
+    let rows = |store: &lookback_store::Store| {
+        (
+            store.orders().unwrap(),
+            store.adjustments().unwrap(),
+            count(&path, "raw_events"),
+        )
+    };
+    let before = rows(&store);
+    sync_at(&mut store, 91);
+    assert_eq!(disputes_read_by_id(&server), vec![slow.clone()]);
+    assert_eq!(rows(&store), before);
+    api.set_dispute_status(&slow, "lost");
+    sync_at(&mut store, 92);
+    assert_eq!(dispute_status(&path, &slow), "lost");
+    sync_at(&mut store, 93);
+    assert_eq!(disputes_read_by_id(&server), Vec::<String>::new());
+    assert_eq!(count(&path, "dead_letters"), 0);
+}
+
+#[test]
+fn the_gross_is_what_was_captured_in_stripes_currency_units() {
+    let api = Arc::new(StripeApi::new(KEY));
+    let held = api.add_uncaptured_charge(1_000, NOW_S - DAY);
+    let expired = api.add_uncaptured_charge(2_000, NOW_S - 2 * DAY);
+    api.insert_refund(&expired, 2_000, NOW_S - DAY, "expired_uncaptured_charge");
+    // 500 krónur: Stripe writes ISK with two decimals, Lookback (ISO 4217) with none.
+    let isk = api.add_charge_in("isk", 50_000, NOW_S - 3 * DAY);
+    api.add_refund(&isk, 15_050, NOW_S - DAY);
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "stripe", "shop", &server.base_url);
+    run_sync(&mut store, &source, KEY).expect("sync");
+    let orders = store.orders().unwrap();
+    assert_eq!(
+        orders
+            .iter()
+            .map(|o| (o.order_id.as_str(), o.gross_minor, o.currency.as_str()))
+            .collect::<Vec<_>>(),
+        [(isk.as_str(), 500, "ISK")],
+        "an authorization is not an order until it is captured"
+    );
+    let adjustments = store.adjustments().unwrap();
+    assert_eq!(
+        adjustments.len(),
+        1,
+        "a released authorization refunds nothing"
+    );
+    assert_eq!(
+        (
+            adjustments[0].amount_minor,
+            adjustments[0].currency.as_str()
+        ),
+        (150, "ISK"),
+        "150.50 krónur round half-even to 150"
+    );
+
+    // Captured in part the next day: the order is what was taken.
+    api.capture_charge(&held, 600);
+    run_sync_with(
+        &mut store,
+        &source,
+        KEY,
+        &fast_options(TEST_NOW_MS + DAY * 1000),
+        &Default::default(),
+        |_| {},
+    )
+    .expect("second sync");
+    let captured = store
+        .orders()
+        .unwrap()
+        .into_iter()
+        .find(|o| o.order_id == held)
+        .expect("the captured charge is an order");
+    assert_eq!(
+        (captured.gross_minor, captured.status.as_str()),
+        (600, "paid")
+    );
+    assert_eq!(count(&path, "dead_letters"), 0);
 }

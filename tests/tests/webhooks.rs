@@ -77,7 +77,8 @@ async fn wait_normalized(dir: &Path) {
 
 fn stripe_charge_event(event_id: &str, charge_id: &str, amount: i64) -> String {
     json!({"id": event_id, "object": "event", "type": "charge.succeeded", "created": now_s(),
-           "data": {"object": {"id": charge_id, "object": "charge", "amount": amount, "currency": "usd",
+           "data": {"object": {"id": charge_id, "object": "charge", "amount": amount,
+                               "amount_captured": amount, "captured": true, "currency": "usd",
                                "created": now_s() - 60, "status": "succeeded", "receipt_email": "ann@example.com",
                                "metadata": {"click_id": "clk_1"}}}})
     .to_string()
@@ -291,6 +292,12 @@ async fn forged_stale_oversized_unknown_and_replayed_deliveries_write_nothing() 
         post_stripe(&client, &base, &body, "whsec_new", now_s() - 400).await,
         401
     );
+    // Ahead of this computer's clock is not stale (Stripe's libraries accept it too), but a
+    // forged signature with such a timestamp is still refused.
+    assert_eq!(
+        post_stripe(&client, &base, &body, "whsec_attacker", now_s() + 120).await,
+        401
+    );
     // A signature header that cannot be read.
     let status = client
         .post(format!("{base}/webhooks/stripe/shop"))
@@ -394,6 +401,156 @@ async fn forged_stale_oversized_unknown_and_replayed_deliveries_write_nothing() 
         1_000
     );
     receiver.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_delivery_stamped_ahead_of_this_clock_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let body = stripe_charge_event("evt_ahead", "ch_ahead", 2_500);
+    // This computer's clock runs 7 minutes slow: the delivery is stamped further ahead than
+    // the 5-minute tolerance, which Stripe's libraries apply to old timestamps only.
+    assert_eq!(
+        post_stripe(
+            &reqwest::Client::new(),
+            &base,
+            &body,
+            "whsec_new",
+            now_s() + 420
+        )
+        .await,
+        200
+    );
+    wait_normalized(dir.path()).await;
+    assert_eq!(counts(dir.path()), (1, 1, 0, 1));
+    receiver.shutdown().await;
+}
+
+/// Webhooks arrive in the endpoint's API version, not the pinned one. A charge, a refund and a
+/// dispute rendered in a current version (no `Charge.invoice`; a `prevented` dispute; ISK in
+/// Stripe's two-decimal units) land in exactly the rows a poll of the same objects writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_events_in_a_current_api_version_land_as_the_polled_objects() {
+    use lookback_tests::mock::MockServer;
+    use lookback_tests::mock::harness::{fast_options, run_sync_with, workspace_with_source};
+    use lookback_tests::mock::stripe::{CURRENT_VERSION, StripeApi};
+
+    const KEY: &str = "sk_test_versions_51Hx9vQ2eZ";
+    let api = std::sync::Arc::new(StripeApi::new(KEY));
+    let t = now_s() - 3_600;
+    // 4,990.00 krónur in Stripe's units; refunded 100 krónur; one dispute stopped early, one
+    // under appeal (still open), on a second charge in JPY.
+    let charge = api.add_charge_in("isk", 499_000, t);
+    api.set_charge_field(&charge, "invoice", json!("in_versions_1"));
+    api.set_charge_field(&charge, "metadata", json!({"click_id": "clk_versions"}));
+    let refund = api.add_refund(&charge, 10_000, t + 60);
+    let prevented = api.add_dispute(&charge, 499_000, t + 120);
+    api.set_dispute_status(&prevented, "prevented");
+    let yen = api.add_charge_in("jpy", 5_000, t + 180);
+    let appealed = api.add_dispute(&yen, 5_000, t + 240);
+    api.set_dispute_status(&appealed, "appeal_under_review");
+
+    // Polled, in the pinned version, into one workspace.
+    let polled_dir = tempfile::tempdir().unwrap();
+    let polled_path = polled_dir.path().join("w.lookback");
+    let server = MockServer::start(api.clone());
+    let base_url = server.base_url.clone();
+    let sync_path = polled_path.clone();
+    let now_ms = now_s() * 1000;
+    // The sync helper runs its own runtime, so it gets a thread of its own.
+    std::thread::spawn(move || {
+        let (mut store, source) = workspace_with_source(&sync_path, "stripe", "shop", &base_url);
+        run_sync_with(
+            &mut store,
+            &source,
+            KEY,
+            &fast_options(now_ms),
+            &Default::default(),
+            |_| {},
+        )
+        .expect("sync");
+    })
+    .join()
+    .unwrap();
+
+    // Pushed, in a current version, into another.
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let client = reqwest::Client::new();
+    for (event_id, event_type, id) in [
+        ("evt_v1", "charge.succeeded", charge.as_str()),
+        ("evt_v2", "charge.succeeded", yen.as_str()),
+        ("evt_v3", "refund.created", refund.as_str()),
+        ("evt_v4", "charge.dispute.closed", prevented.as_str()),
+        ("evt_v5", "charge.dispute.updated", appealed.as_str()),
+    ] {
+        let object = api.object_as_of(id, CURRENT_VERSION);
+        if event_type.starts_with("charge.succeeded") {
+            assert!(
+                object.get("invoice").is_none(),
+                "no Charge.invoice since basil"
+            );
+        }
+        let event = json!({"id": event_id, "object": "event", "api_version": CURRENT_VERSION,
+                           "type": event_type, "created": now_s(), "data": {"object": object}})
+        .to_string();
+        assert_eq!(
+            post_stripe(&client, &base, &event, "whsec_new", now_s()).await,
+            200
+        );
+    }
+    wait_normalized(dir.path()).await;
+    receiver.shutdown().await;
+
+    let rows = |path: &Path| {
+        let conn = open_sqlite(path);
+        let mut lines = Vec::new();
+        for sql in [
+            "SELECT order_id || '|' || occurred_at_ms || '|' || gross_minor || '|' || currency || '|' || status || '|' || IFNULL(click_id, '') || '|' || IFNULL(customer_id, '') FROM orders ORDER BY order_id",
+            "SELECT adjustment_id || '|' || order_id || '|' || kind || '|' || occurred_at_ms || '|' || amount_minor || '|' || currency || '|' || status FROM order_adjustments ORDER BY adjustment_id",
+            "SELECT COUNT(*) || ' dead letters' FROM dead_letters",
+        ] {
+            let mut statement = conn.prepare(sql).unwrap();
+            let found = statement
+                .query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(Result::unwrap);
+            lines.extend(found);
+        }
+        lines
+    };
+    let pushed = rows(&dir.path().join("w.lookback"));
+    assert_eq!(pushed, rows(&polled_path), "pushed and polled land alike");
+    assert_eq!(
+        pushed,
+        [
+            format!("{charge}|{}|4990|ISK|paid|clk_versions|cus_42", t * 1000),
+            format!("{yen}|{}|5000|JPY|paid||cus_42", (t + 180) * 1000),
+            format!(
+                "{prevented}|{charge}|chargeback|{}|4990|ISK|prevented",
+                (t + 120) * 1000
+            ),
+            format!(
+                "{appealed}|{yen}|chargeback|{}|5000|JPY|open",
+                (t + 240) * 1000
+            ),
+            format!(
+                "{refund}|{charge}|refund|{}|100|ISK|succeeded",
+                (t + 60) * 1000
+            ),
+            "0 dead letters".to_owned(),
+        ]
+    );
+    // Net revenue: the prevented dispute took nothing, the appeal is still held.
+    let store = Store::open(&dir.path().join("w.lookback")).unwrap();
+    let revenue = store.overview().unwrap().revenue;
+    let isk = revenue.iter().find(|r| r.currency == "ISK").unwrap();
+    assert_eq!(
+        (isk.gross_minor, isk.refunds_minor, isk.chargebacks_minor),
+        (4_990, 100, 0)
+    );
+    let jpy = revenue.iter().find(|r| r.currency == "JPY").unwrap();
+    assert_eq!(jpy.chargebacks_minor, 5_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 //! table, and row counts.
 //!
 //! Which adjustments count against revenue is decided here, once, by [`COUNTED_ADJUSTMENT`]:
-//! refunds that did not fail or get cancelled, and chargebacks the merchant has not won. Every
+//! refunds that did not fail or get cancelled, and chargebacks the merchant has not won and
+//! that were not prevented (a dispute stopped before it became a chargeback). Every
 //! sum of refunds or chargebacks in this crate uses that predicate, so the overview and the
 //! attribution loaders agree.
 
@@ -18,7 +19,7 @@ use crate::{
 
 /// SQL predicate over `order_adjustments` rows: true for the ones that reduce revenue.
 pub const COUNTED_ADJUSTMENT: &str = "(status NOT IN ('failed', 'canceled', 'cancelled') \
-     AND NOT (kind = 'chargeback' AND status = 'won'))";
+     AND NOT (kind = 'chargeback' AND status IN ('won', 'prevented')))";
 
 /// Revenue of one currency, in minor units of that currency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

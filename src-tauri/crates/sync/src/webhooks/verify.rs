@@ -3,7 +3,12 @@
 //!
 //! Schemes:
 //! - Stripe: `Stripe-Signature: t=<unix s>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256 of `"{t}.{raw body}"`;
-//!   `t` must be within the tolerance of now.
+//!   `t` must not be older than the tolerance. A `t` ahead of this computer's clock is
+//!   accepted, as Stripe's own libraries do (`stripe` 16.1.0 `_webhook.py`,
+//!   `WebhookSignature.verify_header`: it refuses only `timestamp < time.time() - tolerance`,
+//!   with `Webhook.DEFAULT_TOLERANCE = 300`), so a computer whose clock runs a little slow
+//!   does not refuse Stripe's deliveries. Replays are stopped by the tolerance and by the
+//!   event-id deduplication.
 //! - Dub: `Dub-Signature: <hex>`, HMAC-SHA256 of the raw body (Dub signs no timestamp, so
 //!   replays are stopped by the event-id deduplication alone).
 //! - Generic (Lookback's contract): `X-Timestamp: <unix s>` and `X-Signature: [sha256=]<hex>`,
@@ -142,7 +147,7 @@ fn verify_stripe(
     }
     let timestamp = timestamp.ok_or(Rejection::BadRequest)?;
     let t: i64 = timestamp.parse().map_err(|_| Rejection::BadRequest)?;
-    check_tolerance(t, now_s, tolerance_s)?;
+    check_not_older(t, now_s, tolerance_s)?;
     if signatures.is_empty() {
         return Err(Rejection::Unauthorized);
     }
@@ -160,6 +165,16 @@ fn verify_stripe(
     }
 }
 
+/// Stripe's rule: refuses a timestamp more than `tolerance_s` before now; a future one passes.
+fn check_not_older(t: i64, now_s: i64, tolerance_s: i64) -> Result<(), Rejection> {
+    if i128::from(t) < i128::from(now_s) - i128::from(tolerance_s) {
+        Err(Rejection::Unauthorized)
+    } else {
+        Ok(())
+    }
+}
+
+/// The generic scheme's rule: the timestamp must be within `tolerance_s` of now either way.
 fn check_tolerance(t: i64, now_s: i64, tolerance_s: i64) -> Result<(), Rejection> {
     if (i128::from(now_s) - i128::from(t)).abs() > i128::from(tolerance_s) {
         Err(Rejection::Unauthorized)
@@ -271,6 +286,58 @@ mod tests {
             ),
             Err(Rejection::Unauthorized)
         );
+        // Exactly at the tolerance passes; one second older does not (as the SDK's `<`).
+        let edge = stripe_signature_header("whsec_new", NOW - 300, body);
+        let h = SignatureHeaders {
+            stripe_signature: Some(&edge),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                Scheme::Stripe,
+                &h,
+                None,
+                body,
+                &secrets(&["whsec_new"]),
+                NOW,
+                300
+            ),
+            Ok(())
+        );
+        // A timestamp ahead of this computer's clock (Stripe's clock is ahead, or ours is
+        // slow) is accepted, as Stripe's libraries accept it; a forged one still is not.
+        for ahead in [1, 90, 301, 3_600] {
+            let future = stripe_signature_header("whsec_new", NOW + ahead, body);
+            let h = SignatureHeaders {
+                stripe_signature: Some(&future),
+                ..Default::default()
+            };
+            assert_eq!(
+                verify(
+                    Scheme::Stripe,
+                    &h,
+                    None,
+                    body,
+                    &secrets(&["whsec_new"]),
+                    NOW,
+                    300
+                ),
+                Ok(()),
+                "{ahead} s ahead"
+            );
+            assert_eq!(
+                verify(
+                    Scheme::Stripe,
+                    &h,
+                    None,
+                    body,
+                    &secrets(&["whsec_old"]),
+                    NOW,
+                    300
+                ),
+                Err(Rejection::Unauthorized)
+            );
+        }
         // A changed body is refused.
         let h = SignatureHeaders {
             stripe_signature: Some(&header),
