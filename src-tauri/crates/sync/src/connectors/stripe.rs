@@ -34,7 +34,7 @@ pub const DISPUTES: &str = "disputes";
 /// Stripe's largest `limit`.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// The API version the normalizer was written against.
-pub const STRIPE_VERSION: &str = "2024-06-20";
+pub const STRIPE_VERSION: &str = crate::api_versions::STRIPE_VERSION;
 
 const CHARGE_FIELDS: &[&str] = &[
     "id",
