@@ -192,6 +192,11 @@ impl Connector for GoogleAdsConnector {
         true
     }
 
+    /// 2: Performance Max campaign days (no ad group) are campaign-level spend.
+    fn normalizer_version(&self) -> i64 {
+        2
+    }
+
     fn start_position(
         &self,
         _: &SourceContext,

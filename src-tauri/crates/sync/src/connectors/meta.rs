@@ -1172,6 +1172,39 @@ mod tests {
     }
 
     #[test]
+    fn a_row_without_the_optional_fields_still_lands() {
+        // Every insights field is optional in `facebook-business` (AdsInsights): without
+        // account_id the account of the request is the row's; without counts they are unknown.
+        let account = AccountContext::checked("123".into(), "USD", "UTC").unwrap();
+        let row = account.attach(
+            json!({"campaign_id": "2385", "ad_id": "2386", "date_start": "2026-02-01", "spend": "1.5"}),
+        );
+        let normalized = MetaConnector
+            .normalize(&context(), ADS_INSIGHTS, &row)
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
+        assert_eq!(
+            (
+                spend.account_id.as_str(),
+                spend.spend_minor,
+                spend.impressions,
+                spend.clicks
+            ),
+            ("123", 150, None, None)
+        );
+        // Without spend there is no amount to store: a dead letter that names the field.
+        let no_spend = account.attach(
+            json!({"campaign_id": "2385", "ad_id": "2386", "date_start": "2026-02-01"}),
+        );
+        let problem = MetaConnector
+            .normalize(&context(), ADS_INSIGHTS, &no_spend)
+            .unwrap_err();
+        assert!(problem.reason.contains("spend"), "{}", problem.reason);
+    }
+
+    #[test]
     fn a_retired_version_is_one_clear_error() {
         let body = json!({"error": {"message": "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: v26.0.", "type": "OAuthException", "code": 2635, "fbtrace_id": "x"}});
         let verdict =

@@ -360,6 +360,11 @@ impl Connector for ShopifyConnector {
         true
     }
 
+    /// 2: refunds booked in the shop currency, voided and expired orders with a gross of 0.
+    fn normalizer_version(&self) -> i64 {
+        2
+    }
+
     fn start_position(
         &self,
         context: &SourceContext,
