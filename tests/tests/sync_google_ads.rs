@@ -338,7 +338,11 @@ fn performance_max_spend_lands_at_campaign_level_and_nothing_is_counted_twice() 
         "1234567890",
     );
     let summary = f.sync(TOKEN, TEST_NOW_MS).expect("sync");
-    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
 
     let (group_minor, group_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
     let (pmax_minor, pmax_rows) = f.api.performance_max(|l| l.truth(BACKFILL_START, TODAY, 2));
@@ -373,10 +377,15 @@ fn performance_max_spend_lands_at_campaign_level_and_nothing_is_counted_twice() 
         .filter_map(|q| q["query"].as_str().map(str::to_owned))
         .filter(|q| !q.contains("FROM customer"))
         .collect();
-    let ad_group = queries.iter().filter(|q| q.contains("FROM ad_group")).count();
+    let ad_group = queries
+        .iter()
+        .filter(|q| q.contains("FROM ad_group"))
+        .count();
     let campaign = queries
         .iter()
-        .filter(|q| q.contains("FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'"))
+        .filter(|q| {
+            q.contains("FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'")
+        })
         .count();
     assert!(ad_group >= 2 && ad_group == campaign, "{queries:?}");
     drop(conn);
@@ -398,7 +407,9 @@ fn a_base_url_naming_a_sunset_version_still_asks_for_the_pinned_one() {
     assert!(!requests.is_empty());
     for request in requests {
         assert!(
-            request.path.starts_with(&format!("/{API_VERSION}/customers/")),
+            request
+                .path
+                .starts_with(&format!("/{API_VERSION}/customers/")),
             "{}",
             request.path
         );

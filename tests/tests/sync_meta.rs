@@ -177,9 +177,9 @@ fn a_first_sync_lands_every_ad_day_once_in_the_accounts_zone_and_currency() {
     let requests = f.server.requests();
     assert_eq!(f.api.jobs_submitted(), 4);
     assert!(
-        requests
-            .iter()
-            .any(|r| r.method == "GET" && r.path == format!("/{API_VERSION}/act_{ACCOUNT}/insights"))
+        requests.iter().any(
+            |r| r.method == "GET" && r.path == format!("/{API_VERSION}/act_{ACCOUNT}/insights")
+        )
     );
     let followed: Vec<_> = requests
         .iter()
@@ -560,7 +560,9 @@ fn the_spend_of_deleted_and_archived_ads_lands_like_every_other_ads() {
         .iter()
         .filter(|r| r.path.ends_with(&format!("act_{ACCOUNT}/insights")))
         .collect();
-    assert!(insights.iter().any(|r| r.method == "POST") && insights.iter().any(|r| r.method == "GET"));
+    assert!(
+        insights.iter().any(|r| r.method == "POST") && insights.iter().any(|r| r.method == "GET")
+    );
     for request in insights {
         let mut params = request.query_pairs.clone();
         params.extend(parse_query(&String::from_utf8_lossy(&request.body)));
@@ -585,7 +587,10 @@ fn a_base_url_naming_a_retired_version_still_asks_for_the_pinned_one() {
     let summary = f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("sync");
     assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
     let seen = f.api.versions_seen();
-    assert!(!seen.is_empty() && seen.iter().all(|v| v == API_VERSION), "{seen:?}");
+    assert!(
+        !seen.is_empty() && seen.iter().all(|v| v == API_VERSION),
+        "{seen:?}"
+    );
 }
 
 #[test]
@@ -609,10 +614,17 @@ fn meta_retiring_the_pinned_version_is_one_clear_error_not_a_generic_failure() {
         format!("Meta retired API version {API_VERSION}; this Lookback needs an update")
     );
     assert!(message.contains(&retired), "{message}");
-    assert_eq!(summary.streams[0].counters.retries, 0, "no retry helps: {summary:?}");
+    assert_eq!(
+        summary.streams[0].counters.retries, 0,
+        "no retry helps: {summary:?}"
+    );
     let conn = open_sqlite(&f.path);
     let last_error: String = conn
-        .query_row("SELECT last_error FROM sources WHERE source_id = 'meta-ads'", [], |r| r.get(0))
+        .query_row(
+            "SELECT last_error FROM sources WHERE source_id = 'meta-ads'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(last_error.contains(&retired), "{last_error}");
     assert_eq!(f.spend(), (0, 0));

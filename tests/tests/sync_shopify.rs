@@ -10,13 +10,13 @@
 
 use std::sync::Arc;
 
+use lookback_sync::api_versions::SHOPIFY_VERSION;
 use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
     workspace_with_source,
 };
-use lookback_sync::api_versions::SHOPIFY_VERSION;
 use lookback_tests::mock::shopify::ShopifyApi;
 
 const TOKEN: &str = "shpat_0c1d2e3f4a5b6c7d8e9f";
@@ -277,7 +277,11 @@ fn synced(api: &Arc<ShopifyApi>) -> (tempfile::TempDir, std::path::PathBuf, Mock
     let path = dir.path().join("w.lookback");
     let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
     let summary = run_sync(&mut store, &source, TOKEN).expect("sync");
-    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
     (dir, path, server)
 }
 
@@ -338,7 +342,10 @@ fn voided_and_expired_orders_took_no_money() {
         "0 voided, 0 expired"
     );
     assert_eq!(
-        one_text(&path, "SELECT CAST(COUNT(*) AS TEXT) FROM orders WHERE gross_minor > 0"),
+        one_text(
+            &path,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM orders WHERE gross_minor > 0"
+        ),
         "2",
         "the paid orders keep their totals"
     );
@@ -382,7 +389,9 @@ fn every_request_names_the_pinned_version_and_a_page_served_by_a_newer_one_is_ke
     );
     for request in server.requests() {
         assert!(
-            request.path.starts_with(&format!("/admin/api/{SHOPIFY_VERSION}/")),
+            request
+                .path
+                .starts_with(&format!("/admin/api/{SHOPIFY_VERSION}/")),
             "{}",
             request.path
         );

@@ -113,7 +113,11 @@ impl GoogleAdsApi {
 
     /// From now on, `version` answers UNSUPPORTED_VERSION, as in its last weeks.
     pub fn deprecate(&self, version: &str) {
-        self.state.lock().unwrap().deprecated.push(version.to_owned());
+        self.state
+            .lock()
+            .unwrap()
+            .deprecated
+            .push(version.to_owned());
     }
 
     /// From now on, `version`'s path is Google's 404 page, as after its sunset.
@@ -253,10 +257,7 @@ impl MockApi for GoogleAdsApi {
                 );
             }
         }
-        let expected = format!(
-            "/{version}/customers/{}/googleAds:search",
-            self.customer_id
-        );
+        let expected = format!("/{version}/customers/{}/googleAds:search", self.customer_id);
         if request.method != "POST" || request.path != expected {
             return google_error(
                 404,

@@ -422,11 +422,7 @@ impl MetaApi {
                 .iter()
                 .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
                 .collect();
-            paging["next"] = json!(format!(
-                "http://{host}{}?{}",
-                request.path,
-                query.join("&")
-            ));
+            paging["next"] = json!(format!("http://{host}{}?{}", request.path, query.join("&")));
         }
         let mut response = MockResponse::json(200, &json!({"data": data, "paging": paging}))
             .with_header(
@@ -537,13 +533,7 @@ impl MockApi for MetaApi {
                                 ),
                             }
                         }
-                        _ => self.data_page(
-                            &mut state,
-                            request,
-                            since,
-                            until,
-                            statuses.as_deref(),
-                        ),
+                        _ => self.data_page(&mut state, request, since, until, statuses.as_deref()),
                     },
                     Err(response) => response,
                 }

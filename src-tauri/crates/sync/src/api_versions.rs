@@ -234,10 +234,7 @@ mod tests {
     const DAY_MS: i64 = 86_400_000;
 
     fn pin(sunset: Option<&'static str>) -> ApiVersionPin {
-        ApiVersionPin {
-            sunset,
-            ..META
-        }
+        ApiVersionPin { sunset, ..META }
     }
 
     #[test]
@@ -297,11 +294,7 @@ mod tests {
             "rewardful",
             "generic",
         ] {
-            assert_eq!(
-                PINS.iter().filter(|p| p.kind == kind).count(),
-                1,
-                "{kind}"
-            );
+            assert_eq!(PINS.iter().filter(|p| p.kind == kind).count(), 1, "{kind}");
         }
         // The floor: Google Ads v23+, Meta v25.0+, Shopify 2026-01+.
         let number = |v: &str| -> f64 { v.trim_start_matches('v').parse().unwrap() };

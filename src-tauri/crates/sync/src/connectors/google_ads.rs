@@ -878,7 +878,9 @@ mod tests {
                 panic!("{verdict:?}")
             };
             assert!(
-                detail.starts_with("Google Ads retired API version v26; this Lookback needs an update"),
+                detail.starts_with(
+                    "Google Ads retired API version v26; this Lookback needs an update"
+                ),
                 "{detail}"
             );
         }
@@ -908,7 +910,9 @@ mod tests {
             .page_request(&ctx, AD_GROUP_SPEND, &position)
             .unwrap();
         assert!(
-            request.url.starts_with("https://googleads.googleapis.com/v26/"),
+            request
+                .url
+                .starts_with("https://googleads.googleapis.com/v26/"),
             "{}",
             request.url
         );
@@ -927,8 +931,9 @@ mod tests {
             .unwrap();
         let query = request.body.unwrap();
         assert!(
-            query.contains("FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'")
-                && query.contains("BETWEEN '2026-01-01' AND '2026-01-10'"),
+            query.contains(
+                "FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'"
+            ) && query.contains("BETWEEN '2026-01-01' AND '2026-01-10'"),
             "{query}"
         );
         let done = GoogleAdsConnector
@@ -950,13 +955,19 @@ mod tests {
             panic!("{normalized:?}")
         };
         assert_eq!(
-            (spend.campaign_id.as_str(), spend.ad_id.as_str(), spend.spend_minor),
+            (
+                spend.campaign_id.as_str(),
+                spend.ad_id.as_str(),
+                spend.spend_minor
+            ),
             ("900", "", 250)
         );
         assert_eq!((spend.impressions, spend.clicks), (Some(0), Some(0)));
         // Any other campaign without an ad group is a record to look at, not campaign spend.
-        let search = account.attach(json!({"campaign": {"id": "901", "advertisingChannelType": "SEARCH"},
-            "metrics": {"costMicros": "1"}, "segments": {"date": "2026-01-02"}}));
+        let search = account.attach(
+            json!({"campaign": {"id": "901", "advertisingChannelType": "SEARCH"},
+            "metrics": {"costMicros": "1"}, "segments": {"date": "2026-01-02"}}),
+        );
         let problem = GoogleAdsConnector
             .normalize(&context("123"), AD_GROUP_SPEND, &search)
             .unwrap_err();

@@ -1195,9 +1195,8 @@ mod tests {
             ("123", 150, None, None)
         );
         // Without spend there is no amount to store: a dead letter that names the field.
-        let no_spend = account.attach(
-            json!({"campaign_id": "2385", "ad_id": "2386", "date_start": "2026-02-01"}),
-        );
+        let no_spend = account
+            .attach(json!({"campaign_id": "2385", "ad_id": "2386", "date_start": "2026-02-01"}));
         let problem = MetaConnector
             .normalize(&context(), ADS_INSIGHTS, &no_spend)
             .unwrap_err();

@@ -972,7 +972,9 @@ mod tests {
             .unwrap();
         assert_eq!(
             request.url,
-            format!("https://lookback-demo.myshopify.com/admin/api/{API_VERSION}/orders.json?limit=250&page_info=tok")
+            format!(
+                "https://lookback-demo.myshopify.com/admin/api/{API_VERSION}/orders.json?limit=250&page_info=tok"
+            )
         );
         let first = ShopifyConnector
             .start_position(&ctx, ORDERS, None)
