@@ -169,7 +169,9 @@ fn throttled() -> MockResponse {
     )
 }
 
-/// Google's front-end page for a path it does not serve (a sunset or unreleased version).
+/// Google's front-end page for a path it does not serve (a sunset or unreleased version): an
+/// HTML 404, not a JSON API error, as reported for retired versions in
+/// google-marketing-solutions/adios#47 and cohnen/mcp-google-ads#24.
 fn not_found_page(path: &str) -> MockResponse {
     let mut response = MockResponse::text(
         404,

@@ -212,8 +212,8 @@ fn status_filter(params: &[(String, String)]) -> Result<Option<Vec<String>>, Moc
         meta_error(
             400,
             100,
-            Some(1_487_534),
-            "(#100) Filtering field must be a JSON array of {field, operator, value}",
+            None,
+            "(#100) filtering must be a JSON array of {field, operator, value}",
         )
     };
     let Ok(Value::Array(filters)) = serde_json::from_str::<Value>(text) else {
@@ -468,7 +468,8 @@ impl MockApi for MetaApi {
                     400,
                     2635,
                     None,
-                    "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: v27.0.",
+                    // The message as api-notes.md records it.
+                    "(#2635) You are calling a deprecated version of the Ads API.",
                 );
             }
         }
