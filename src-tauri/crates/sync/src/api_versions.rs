@@ -175,6 +175,14 @@ pub fn version_warning(kind: &str, now_ms: i64) -> Option<VersionWarning> {
     pin_for(kind).and_then(|pin| pin_warning(pin, now_ms))
 }
 
+/// [`version_warning`] for every pin that has one at `now_ms`, in [`PINS`] order: what
+/// `lookback health` lists.
+pub fn version_warnings(now_ms: i64) -> Vec<VersionWarning> {
+    PINS.iter()
+        .filter_map(|pin| pin_warning(pin, now_ms))
+        .collect()
+}
+
 /// [`version_warning`] for one pin.
 pub fn pin_warning(pin: &ApiVersionPin, now_ms: i64) -> Option<VersionWarning> {
     let version = pin.version?;
@@ -280,6 +288,8 @@ mod tests {
         assert_eq!(pin_warning(&unversioned, JAN_24_NOON), None);
         assert_eq!(version_warning("no_such_kind", JAN_24_NOON), None);
         assert_eq!(version_warning("dub", JAN_24_NOON), None);
+        // Today's pins have no announced sunset, so nothing is said about them yet.
+        assert_eq!(version_warnings(JAN_24_NOON), Vec::new());
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub mod sources;
 mod transport;
 pub mod webhooks;
 
-pub use api_versions::{ApiVersionPin, VersionWarning, version_warning};
+pub use api_versions::{ApiVersionPin, VersionWarning, version_warning, version_warnings};
 pub use connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
