@@ -2,7 +2,9 @@
 //! once across page tokens, `costMicros` becomes minor units rounded half to even, a restated
 //! day replaces its spend, RESOURCE_EXHAUSTED's `retryDelay` is honoured, the developer token
 //! (a second secret) is sent when the source has one and its absence is explained, and neither
-//! token ever reaches the store or an error.
+//! token ever reaches the store or an error. Performance Max campaigns, which have no ad groups,
+//! land at campaign level without counting anything twice; every request asks for the pinned
+//! version, and Google retiring it is one clear error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use lookback_store::{Source, Store};
 use lookback_sync::{CancelToken, SourceSyncSummary, StreamOutcome, SyncError, SyncResult};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
-use lookback_tests::mock::google_ads::GoogleAdsApi;
+use lookback_tests::mock::google_ads::{API_VERSION, GoogleAdsApi};
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
 };
@@ -49,12 +51,9 @@ fn fixture(api: GoogleAdsApi, account: &str) -> Fixture {
     let server = MockServer::start(api.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workspace.lookback");
-    let (mut store, mut source) = workspace_with_source(
-        &path,
-        "google_ads",
-        "google",
-        &format!("{}/v21", server.base_url),
-    );
+    // The API root without a version: the connector adds its pinned version itself.
+    let (mut store, mut source) =
+        workspace_with_source(&path, "google_ads", "google", &server.base_url);
     source.account = Some(account.to_owned());
     store.write(|tx| tx.upsert_source(&source)).unwrap();
     Fixture {
@@ -320,5 +319,123 @@ fn the_developer_token_goes_in_its_header_and_a_missing_one_is_explained_without
             !file_contains(&f.path, secret),
             "a token reached the workspace file"
         );
+    }
+}
+
+#[test]
+fn performance_max_spend_lands_at_campaign_level_and_nothing_is_counted_twice() {
+    // Two Performance Max campaigns: they have asset groups, no ad groups, so only the
+    // campaign-level query sees them.
+    let pmax = AdLedger::generate(
+        "2025-09-01",
+        TODAY,
+        &[("9001", "pmax-a"), ("9002", "pmax-b")],
+        MICROS_STEP,
+    );
+    let mut f = fixture(
+        GoogleAdsApi::new(TOKEN, "1234567890", "EUR", "Europe/Berlin", ledger())
+            .with_performance_max(pmax),
+        "1234567890",
+    );
+    let summary = f.sync(TOKEN, TEST_NOW_MS).expect("sync");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
+
+    let (group_minor, group_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
+    let (pmax_minor, pmax_rows) = f.api.performance_max(|l| l.truth(BACKFILL_START, TODAY, 2));
+    assert!(pmax_minor > 0);
+    assert_eq!(
+        f.spend(),
+        (group_minor + pmax_minor, (group_rows + pmax_rows) as i64),
+        "the account's spend is its ad groups' plus its Performance Max campaigns'"
+    );
+    let conn = open_sqlite(&f.path);
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE campaign_id IN ('9001', '9002') AND ad_id = ''"
+        ),
+        pmax_minor,
+        "Performance Max spend is campaign-level (no ad group)"
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM ad_spend WHERE campaign_id IN ('9001', '9002') AND ad_id <> ''"
+        ),
+        0
+    );
+    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM dead_letters"), 0);
+    // Each chunk asked for its ad groups and then its Performance Max campaigns, once each.
+    let queries: Vec<String> = f
+        .queries()
+        .iter()
+        .filter(|q| q.get("pageToken").is_none())
+        .filter_map(|q| q["query"].as_str().map(str::to_owned))
+        .filter(|q| !q.contains("FROM customer"))
+        .collect();
+    let ad_group = queries
+        .iter()
+        .filter(|q| q.contains("FROM ad_group"))
+        .count();
+    let campaign = queries
+        .iter()
+        .filter(|q| {
+            q.contains("FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'")
+        })
+        .count();
+    assert!(ad_group >= 2 && ad_group == campaign, "{queries:?}");
+    drop(conn);
+
+    // Running it again changes nothing.
+    let before = lookback_tests::mock::harness::table_dump(&f.path);
+    f.sync(TOKEN, TEST_NOW_MS).expect("second sync");
+    assert_eq!(before, lookback_tests::mock::harness::table_dump(&f.path));
+}
+
+#[test]
+fn a_base_url_naming_a_sunset_version_still_asks_for_the_pinned_one() {
+    let mut f = plain();
+    f.source.base_url = Some(format!("{}/v21", f.server.base_url));
+    f.store.write(|tx| tx.upsert_source(&f.source)).unwrap();
+    let summary = f.sync(TOKEN, TEST_NOW_MS).expect("sync");
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    let requests = f.server.requests();
+    assert!(!requests.is_empty());
+    for request in requests {
+        assert!(
+            request
+                .path
+                .starts_with(&format!("/{API_VERSION}/customers/")),
+            "{}",
+            request.path
+        );
+    }
+}
+
+#[test]
+fn google_retiring_the_pinned_version_is_one_clear_error_before_and_after_its_sunset() {
+    let retired = SyncError::ApiVersionRetired {
+        platform: "Google Ads".into(),
+        version: API_VERSION.into(),
+        date: None,
+    }
+    .to_string();
+    for turned_off in [
+        GoogleAdsApi::deprecate as fn(&GoogleAdsApi, &str),
+        GoogleAdsApi::sunset,
+    ] {
+        let mut f = plain();
+        turned_off(&f.api, API_VERSION);
+        let summary = f.sync(TOKEN, TEST_NOW_MS).expect("the run ends");
+        let StreamOutcome::Failed(message) = &summary.streams[0].outcome else {
+            panic!("{summary:?}")
+        };
+        assert!(message.contains(&retired), "{message}");
+        assert_eq!(summary.streams[0].counters.retries, 0, "no retry helps");
+        assert_eq!(f.spend(), (0, 0));
     }
 }

@@ -2,7 +2,9 @@
 //! (async report jobs and synchronous pages alike), a restated day replaces its spend, Meta's
 //! throttling signals are honoured, a range Meta refuses as too large is split until it is
 //! answered (every day still landing exactly once), and the access token — which Meta embeds
-//! in its paging links — never reaches the store or an error.
+//! in its paging links — never reaches the store or an error. Deleted and archived ads, which
+//! Meta leaves out of ad-level insights unless asked, are asked for and their spend lands; the
+//! pinned version is the one asked for, and Meta's answer that it is retired is one clear error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +15,8 @@ use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
 };
-use lookback_tests::mock::meta::{MetaApi, TooMuchData};
-use lookback_tests::mock::{MockServer, parse_query};
+use lookback_tests::mock::meta::{API_VERSION, MetaApi, TooMuchData};
+use lookback_tests::mock::{MockApi, MockRequest, MockServer, parse_query};
 use lookback_tests::{open_sqlite, query_i64};
 
 const TOKEN: &str = "EAAGm0PX4ZCpsBAGoodToken7Qx";
@@ -60,12 +62,10 @@ fn fixture() -> Fixture {
     let server = MockServer::start(api.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workspace.lookback");
-    let (mut store, mut source) = workspace_with_source(
-        &path,
-        "meta",
-        "meta-ads",
-        &format!("{}/v23.0", server.base_url),
-    );
+    // The API root without a version, as the connector's default is: the connector adds its
+    // pinned version itself.
+    let (mut store, mut source) =
+        workspace_with_source(&path, "meta", "meta-ads", &server.base_url);
     source.account = Some(format!("act_{ACCOUNT}"));
     store.write(|tx| tx.upsert_source(&source)).unwrap();
     Fixture {
@@ -177,9 +177,9 @@ fn a_first_sync_lands_every_ad_day_once_in_the_accounts_zone_and_currency() {
     let requests = f.server.requests();
     assert_eq!(f.api.jobs_submitted(), 4);
     assert!(
-        requests
-            .iter()
-            .any(|r| r.method == "GET" && r.path == format!("/v23.0/act_{ACCOUNT}/insights"))
+        requests.iter().any(
+            |r| r.method == "GET" && r.path == format!("/{API_VERSION}/act_{ACCOUNT}/insights")
+        )
     );
     let followed: Vec<_> = requests
         .iter()
@@ -483,4 +483,149 @@ fn a_single_day_meta_keeps_refusing_is_retried_then_dead_lettered_and_a_later_sy
         0,
         "the request's dead letter is resolved once the stream completes"
     );
+}
+
+/// Rows the mock serves for one synchronous insights request over `day`, with and without a
+/// status filter — what Meta itself does, asked directly.
+fn rows_served(api: &MetaApi, day: &str, filtering: Option<&str>) -> Vec<String> {
+    let mut query_pairs: Vec<(String, String)> = vec![
+        ("access_token".into(), TOKEN.into()),
+        ("level".into(), "ad".into()),
+        ("time_increment".into(), "1".into()),
+        (
+            "time_range".into(),
+            format!(r#"{{"since":"{day}","until":"{day}"}}"#),
+        ),
+        ("fields".into(), "ad_id,campaign_id,spend,date_start".into()),
+    ];
+    if let Some(filtering) = filtering {
+        query_pairs.push(("filtering".into(), filtering.into()));
+    }
+    let response = api.handle(&MockRequest {
+        method: "GET".into(),
+        path: format!("/{API_VERSION}/act_{ACCOUNT}/insights"),
+        target: String::new(),
+        query_pairs,
+        headers: Vec::new(),
+        body: Vec::new(),
+    });
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["ad_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_spend_of_deleted_and_archived_ads_lands_like_every_other_ads() {
+    let mut f = fixture();
+    f.api.polls_before_complete(0);
+    f.api.set_ad_status("23852", "DELETED");
+    f.api.set_ad_status("23901", "ARCHIVED");
+    f.api.set_ad_status("23902", "PAUSED");
+    // The mock behaves like Meta: without a filter, deleted and archived ads are left out.
+    let day = "2026-02-10";
+    let unfiltered = rows_served(&f.api, day, None);
+    assert!(
+        unfiltered.contains(&"23851".to_owned()) && unfiltered.contains(&"23902".to_owned()),
+        "{unfiltered:?}"
+    );
+    assert!(
+        !unfiltered.contains(&"23852".to_owned()) && !unfiltered.contains(&"23901".to_owned()),
+        "{unfiltered:?}"
+    );
+    let every_status = r#"[{"field":"ad.effective_status","operator":"IN","value":["ACTIVE","PAUSED","DELETED","ARCHIVED"]}]"#;
+    assert_eq!(rows_served(&f.api, day, Some(every_status)).len(), 4);
+
+    let summary = f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("sync");
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    let (truth_minor, truth_rows) = f.api.ledger(|l| l.truth(BACKFILL_START, TODAY, 2));
+    assert_eq!(
+        f.spend(),
+        (truth_minor, truth_rows as i64),
+        "the account's whole spend, deleted and archived ads included"
+    );
+    let conn = open_sqlite(&f.path);
+    assert!(
+        query_i64(
+            &conn,
+            "SELECT COALESCE(SUM(spend_minor), 0) FROM ad_spend WHERE ad_id IN ('23852', '23901')"
+        ) > 0
+    );
+    // Both kinds of request asked for every status: the async jobs and the synchronous tail.
+    let requests = f.server.requests();
+    let insights: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with(&format!("act_{ACCOUNT}/insights")))
+        .collect();
+    assert!(
+        insights.iter().any(|r| r.method == "POST") && insights.iter().any(|r| r.method == "GET")
+    );
+    for request in insights {
+        let mut params = request.query_pairs.clone();
+        params.extend(parse_query(&String::from_utf8_lossy(&request.body)));
+        let filtering = params
+            .iter()
+            .find(|(k, _)| k == "filtering")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no filtering on {}", request.target));
+        assert!(
+            filtering.contains("DELETED") && filtering.contains("ARCHIVED"),
+            "{filtering}"
+        );
+    }
+}
+
+#[test]
+fn a_base_url_naming_a_retired_version_still_asks_for_the_pinned_one() {
+    let mut f = fixture();
+    f.api.polls_before_complete(0);
+    f.source.base_url = Some(format!("{}/v23.0", f.server.base_url));
+    f.store.write(|tx| tx.upsert_source(&f.source)).unwrap();
+    let summary = f.sync(TOKEN, TEST_NOW_MS, &mut Vec::new()).expect("sync");
+    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
+    let seen = f.api.versions_seen();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|v| v == API_VERSION),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn meta_retiring_the_pinned_version_is_one_clear_error_not_a_generic_failure() {
+    let mut f = fixture();
+    f.api.retire_version(API_VERSION);
+    let summary = f
+        .sync(TOKEN, TEST_NOW_MS, &mut Vec::new())
+        .expect("the run ends");
+    let StreamOutcome::Failed(message) = &summary.streams[0].outcome else {
+        panic!("{summary:?}")
+    };
+    let retired = SyncError::ApiVersionRetired {
+        platform: "Meta".into(),
+        version: API_VERSION.into(),
+        date: None,
+    }
+    .to_string();
+    assert_eq!(
+        retired,
+        format!("Meta retired API version {API_VERSION}; this Lookback needs an update")
+    );
+    assert!(message.contains(&retired), "{message}");
+    assert_eq!(
+        summary.streams[0].counters.retries, 0,
+        "no retry helps: {summary:?}"
+    );
+    let conn = open_sqlite(&f.path);
+    let last_error: String = conn
+        .query_row(
+            "SELECT last_error FROM sources WHERE source_id = 'meta-ads'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(last_error.contains(&retired), "{last_error}");
+    assert_eq!(f.spend(), (0, 0));
 }

@@ -3,9 +3,14 @@
 //! request carries a filter; a second sync changes nothing; a refund that arrives later is one
 //! new adjustment; a nearly full leaky bucket slows the sync down; a refused token gives a clear
 //! message that never contains the token, and the token never reaches the workspace file.
+//! Money as Shopify books it: a refund paid in the customer's currency reduces the shop's
+//! revenue in the shop currency, voided and expired orders took nothing, and an order whose
+//! buyer is withheld by protected-customer-data rules still lands. Every request names the
+//! pinned version, and a page Shopify served from another version is kept and marked.
 
 use std::sync::Arc;
 
+use lookback_sync::api_versions::SHOPIFY_VERSION;
 use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::harness::{
@@ -262,5 +267,140 @@ fn a_refused_token_stops_the_sync_with_a_clear_message_that_never_contains_it() 
     assert!(
         !file_contains(&path, wrong),
         "the refused token must not reach the workspace file"
+    );
+}
+
+/// A shop with a few orders on a loopback mock, synced once.
+fn synced(api: &Arc<ShopifyApi>) -> (tempfile::TempDir, std::path::PathBuf, MockServer) {
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
+    let summary = run_sync(&mut store, &source, TOKEN).expect("sync");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
+    (dir, path, server)
+}
+
+/// 2026-02-01T00:00:00Z in Unix seconds.
+const FEB_2026: i64 = 1_769_904_000;
+
+#[test]
+fn a_refund_paid_in_the_customers_currency_reduces_revenue_in_the_shop_currency() {
+    let api = Arc::new(ShopifyApi::new(TOKEN, 3));
+    // 110.00 USD to the shop, 100.00 EUR to the customer; 25.00 EUR refunded.
+    let id = api.add_multi_currency_order(FEB_2026, "110.00", "EUR", "100.00");
+    api.add_refund(id, "25.00", FEB_2026 + 3600);
+    let (_dir, path, _server) = synced(&api);
+    assert_eq!(
+        one_text(
+            &path,
+            &format!(
+                "SELECT amount_minor || ' ' || currency FROM order_adjustments WHERE order_id = '{id}'"
+            )
+        ),
+        "2750 USD",
+        "25.00 EUR at the order's own rate (110/100) is 27.50 USD"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            &format!(
+                "SELECT (o.gross_minor - SUM(a.amount_minor)) || ' ' || o.currency FROM orders o JOIN order_adjustments a USING (order_id) WHERE o.order_id = '{id}'"
+            )
+        ),
+        "8250 USD",
+        "the shop's net revenue of the order"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM order_adjustments WHERE currency <> 'USD'"
+        ),
+        "0"
+    );
+}
+
+#[test]
+fn voided_and_expired_orders_took_no_money() {
+    let api = Arc::new(ShopifyApi::new(TOKEN, 4));
+    let voided = api.order_id(1);
+    let expired = api.order_id(2);
+    api.set_financial_status(voided, "voided", FEB_2026);
+    api.set_financial_status(expired, "expired", FEB_2026 + 60);
+    let (_dir, path, _server) = synced(&api);
+    assert_eq!(
+        one_text(
+            &path,
+            &format!(
+                "SELECT group_concat(gross_minor || ' ' || status, ', ') FROM (SELECT * FROM orders WHERE order_id IN ('{voided}', '{expired}') ORDER BY order_id)"
+            )
+        ),
+        "0 voided, 0 expired"
+    );
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM orders WHERE gross_minor > 0"
+        ),
+        "2",
+        "the paid orders keep their totals"
+    );
+}
+
+#[test]
+fn an_order_whose_buyer_is_withheld_by_protected_data_rules_still_lands() {
+    let api = Arc::new(ShopifyApi::new(TOKEN, 3));
+    let withheld = api.order_id(1);
+    api.withhold_customer_data(withheld);
+    let (_dir, path, _server) = synced(&api);
+    assert_eq!(count(&path, "orders"), 3);
+    assert_eq!(count(&path, "dead_letters"), 0);
+    assert_eq!(
+        one_text(
+            &path,
+            &format!(
+                "SELECT gross_minor || ' ' || COALESCE(email_sha256, '-') || ' ' || COALESCE(customer_id, '-') FROM orders WHERE order_id = '{withheld}'"
+            )
+        ),
+        "1195 - -"
+    );
+}
+
+#[test]
+fn every_request_names_the_pinned_version_and_a_page_served_by_a_newer_one_is_kept_and_marked() {
+    let api = Arc::new(ShopifyApi::new(TOKEN, 5));
+    // Shopify no longer supports the pinned version: it answers from the oldest it does.
+    api.oldest_supported("2026-10");
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
+    let summary = run_sync(&mut store, &source, TOKEN).expect("sync");
+    let stream = &summary.streams[0];
+    assert_eq!(stream.outcome, StreamOutcome::Complete);
+    assert_eq!(count(&path, "orders"), 5, "the orders still land");
+    assert_eq!(
+        stream.counters.unknown_fields, 5,
+        "each order served by another version counts as schema drift"
+    );
+    for request in server.requests() {
+        assert!(
+            request
+                .path
+                .starts_with(&format!("/admin/api/{SHOPIFY_VERSION}/")),
+            "{}",
+            request.path
+        );
+    }
+    assert_eq!(
+        one_text(
+            &path,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM raw_events WHERE json_extract(payload, '$._lookback.api_version_served') = '2026-10'"
+        ),
+        "5"
     );
 }

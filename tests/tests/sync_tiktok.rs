@@ -55,7 +55,7 @@ fn fixture() -> Fixture {
         &path,
         "tiktok",
         "tiktok",
-        &format!("{}/open_api/v1.3", server.base_url),
+        &format!("{}/open_api", server.base_url),
     );
     source.account = Some(ADVERTISER.to_owned());
     store.write(|tx| tx.upsert_source(&source)).unwrap();

@@ -1,12 +1,21 @@
-//! A mock of the Google Ads API `googleAds:search` (REST, `v21`): Bearer OAuth token, the
+//! A mock of the Google Ads API `googleAds:search` (REST) at the versions Google serves in
+//! 2026-12 ([`LIVE_VERSIONS`], `google-ads` 34.0.0 `_VALID_API_VERSIONS`): a sunset version's
+//! path is Google's plain 404 page, and a version being turned off ([`GoogleAdsApi::deprecate`])
+//! answers 400 `requestError: UNSUPPORTED_VERSION` "Version vNN is deprecated". Bearer OAuth
+//! token, the
 //! `developer-token` header when the mock is told to require one (400 INVALID_ARGUMENT
 //! `DEVELOPER_TOKEN_PARAMETER_MISSING` without it, 401 UNAUTHENTICATED
 //! `DEVELOPER_TOKEN_INVALID` for another), `login-customer-id` checked when the customer is
 //! reached through a manager, a GAQL query
-//! for the customer (currency, time zone) and for daily ad-group metrics `BETWEEN` two dates,
+//! for the customer (currency, time zone), for daily ad-group metrics `BETWEEN` two dates, and
+//! `FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'` for the daily
+//! metrics of Performance Max campaigns — which have no ad groups, so `FROM ad_group` never
+//! returns them (their ledger is [`GoogleAdsApi::with_performance_max`]),
 //! `pageToken` → `nextPageToken` paging (absent on the last page; a token only works with the
 //! query it was issued for; `pageSize` is refused as in v17+), lowerCamelCase JSON, int64 as
-//! strings, zero metrics left out (proto3 JSON), and Google's error bodies: 401
+//! strings, zero metrics left out (proto3 JSON), no `requestId` on a `search` response (only
+//! `searchStream` batches and error details carry one: `SearchGoogleAdsResponse` has no such
+//! field), and Google's error bodies: 401
 //! UNAUTHENTICATED, 429 RESOURCE_EXHAUSTED with a `retryDelay`, 500 INTERNAL.
 //!
 //! The page size is [`GoogleAdsApi::page_size`] (Google's is 10,000; the mock uses small
@@ -19,11 +28,20 @@ use serde_json::{Value, json};
 use super::ad_ledger::{AdLedger, day_text, parse_day};
 use super::{MockApi, MockRequest, MockResponse};
 
-pub const API_VERSION: &str = "v21";
+/// The version Lookback pins (the newest of `google-ads` 34.0.0 `_VALID_API_VERSIONS`).
+pub const API_VERSION: &str = "v26";
+/// The versions Google serves as of 2026-12 (v21 ended 2026-08-05, v22 2026-10-07).
+pub const LIVE_VERSIONS: &[&str] = &["v23", "v24", "v25", "v26"];
 
 #[derive(Debug, Default)]
 struct GoogleState {
     ledger: AdLedger,
+    /// Daily spend of Performance Max campaigns (the ledger's ad ids are not used).
+    performance_max: AdLedger,
+    /// Versions being turned off: answered with UNSUPPORTED_VERSION.
+    deprecated: Vec<String>,
+    /// Versions sunset since the mock started: answered with the 404 page.
+    sunset: Vec<String>,
     throttle_next: u32,
     fail_once_at_data_page: Option<u64>,
     overlap: usize,
@@ -82,6 +100,31 @@ impl GoogleAdsApi {
         f(&mut self.state.lock().unwrap().ledger)
     }
 
+    /// The customer also runs Performance Max campaigns with this daily spend (campaign ids
+    /// from the ledger; its ad ids are not used, as these campaigns have no ad groups).
+    pub fn with_performance_max(self, ledger: AdLedger) -> GoogleAdsApi {
+        self.state.lock().unwrap().performance_max = ledger;
+        self
+    }
+
+    pub fn performance_max<T>(&self, f: impl FnOnce(&mut AdLedger) -> T) -> T {
+        f(&mut self.state.lock().unwrap().performance_max)
+    }
+
+    /// From now on, `version` answers UNSUPPORTED_VERSION, as in its last weeks.
+    pub fn deprecate(&self, version: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .deprecated
+            .push(version.to_owned());
+    }
+
+    /// From now on, `version`'s path is Google's 404 page, as after its sunset.
+    pub fn sunset(&self, version: &str) {
+        self.state.lock().unwrap().sunset.push(version.to_owned());
+    }
+
     pub fn throttle_next(&self, requests: u32) {
         self.state.lock().unwrap().throttle_next = requests;
     }
@@ -124,6 +167,20 @@ fn throttled() -> MockResponse {
             "details": {"quotaErrorDetails": {"rateScope": "ACCOUNT", "rateName": "Requests per service per method", "retryDelay": "1s"}}
         })),
     )
+}
+
+/// Google's front-end page for a path it does not serve (a sunset or unreleased version): an
+/// HTML 404, not a JSON API error, as reported for retired versions in
+/// google-marketing-solutions/adios#47 and cohnen/mcp-google-ads#24.
+fn not_found_page(path: &str) -> MockResponse {
+    let mut response = MockResponse::text(
+        404,
+        &format!(
+            "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 404 (Not Found)!!1</title>\n  <p><b>404.</b> <ins>That’s an error.</ins>\n  <p>The requested URL <code>{path}</code> was not found on this server.  <ins>That’s all we know.</ins>\n"
+        ),
+    );
+    response.headers = vec![("content-type".into(), "text/html; charset=UTF-8".into())];
+    response
 }
 
 /// The dates of `segments.date BETWEEN 'a' AND 'b'`.
@@ -178,10 +235,31 @@ impl MockApi for GoogleAdsApi {
                 Some(_) => {}
             }
         }
-        let expected = format!(
-            "/{API_VERSION}/customers/{}/googleAds:search",
-            self.customer_id
-        );
+        // Google's front end answers a version path it does not serve with 404 before it looks
+        // at credentials; here the version is checked after the token, which only differs for
+        // a request wrong in both.
+        let version = request
+            .path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        {
+            let state = self.state.lock().unwrap();
+            if !LIVE_VERSIONS.contains(&version) || state.sunset.iter().any(|v| v == version) {
+                return not_found_page(&request.path);
+            }
+            if state.deprecated.iter().any(|v| v == version) {
+                return google_error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Request contains an invalid argument.",
+                    Some(json!({"errorCode": {"requestError": "UNSUPPORTED_VERSION"},
+                                "message": format!("Version {version} is deprecated. Requests to this version will be blocked.")})),
+                );
+            }
+        }
+        let expected = format!("/{version}/customers/{}/googleAds:search", self.customer_id);
         if request.method != "POST" || request.path != expected {
             return google_error(
                 404,
@@ -234,11 +312,12 @@ impl MockApi for GoogleAdsApi {
             return MockResponse::json(
                 200,
                 &json!({"results": [{"customer": customer}],
-                                                   "fieldMask": "customer.id,customer.currencyCode,customer.timeZone", "requestId": "rq-c"}),
+                        "fieldMask": "customer.id,customer.currencyCode,customer.timeZone"}),
             );
         }
-        let Some((since, until)) = query
-            .contains("FROM ad_group")
+        let performance_max = query.contains("FROM campaign")
+            && query.contains("campaign.advertising_channel_type = 'PERFORMANCE_MAX'");
+        let Some((since, until)) = (query.contains("FROM ad_group") || performance_max)
             .then(|| between(query))
             .flatten()
         else {
@@ -247,7 +326,7 @@ impl MockApi for GoogleAdsApi {
                 "INVALID_ARGUMENT",
                 "Request contains an invalid argument.",
                 Some(
-                    json!({"errorCode": {"queryError": "UNEXPECTED_END_OF_QUERY"}, "message": "The mock serves FROM customer and FROM ad_group WHERE segments.date BETWEEN queries"}),
+                    json!({"errorCode": {"queryError": "UNEXPECTED_END_OF_QUERY"}, "message": "The mock serves FROM customer, FROM ad_group WHERE segments.date BETWEEN and FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX' queries"}),
                 ),
             );
         };
@@ -277,7 +356,11 @@ impl MockApi for GoogleAdsApi {
             state.data_pages -= 1;
             return google_error(500, "INTERNAL", "Internal error encountered.", None);
         }
-        let rows = state.ledger.between(since, until);
+        let rows = if performance_max {
+            state.performance_max.between(since, until)
+        } else {
+            state.ledger.between(since, until)
+        };
         let start = offset.min(rows.len());
         let end = (start + self.page_size).min(rows.len());
         let first = if start > 0 {
@@ -295,18 +378,29 @@ impl MockApi for GoogleAdsApi {
                         metrics.insert(key.to_owned(), Value::String(value.to_string()));
                     }
                 }
-                json!({
-                    "campaign": {"resourceName": format!("customers/{}/campaigns/{}", self.customer_id, row.campaign_id), "id": row.campaign_id},
-                    "adGroup": {"resourceName": format!("customers/{}/adGroups/{}", self.customer_id, row.ad_id), "id": row.ad_id},
-                    "metrics": metrics,
-                    "segments": {"date": day_text(row.day)},
-                })
+                let campaign = format!("customers/{}/campaigns/{}", self.customer_id, row.campaign_id);
+                if performance_max {
+                    json!({
+                        "campaign": {"resourceName": campaign, "id": row.campaign_id, "advertisingChannelType": "PERFORMANCE_MAX"},
+                        "metrics": metrics,
+                        "segments": {"date": day_text(row.day)},
+                    })
+                } else {
+                    json!({
+                        "campaign": {"resourceName": campaign, "id": row.campaign_id},
+                        "adGroup": {"resourceName": format!("customers/{}/adGroups/{}", self.customer_id, row.ad_id), "id": row.ad_id},
+                        "metrics": metrics,
+                        "segments": {"date": day_text(row.day)},
+                    })
+                }
             })
             .collect();
-        let mut response = json!({
-            "fieldMask": "campaign.id,adGroup.id,segments.date,metrics.costMicros,metrics.impressions,metrics.clicks",
-            "requestId": format!("rq-{}", state.data_pages),
-        });
+        let field_mask = if performance_max {
+            "campaign.id,campaign.advertisingChannelType,segments.date,metrics.costMicros,metrics.impressions,metrics.clicks"
+        } else {
+            "campaign.id,adGroup.id,segments.date,metrics.costMicros,metrics.impressions,metrics.clicks"
+        };
+        let mut response = json!({ "fieldMask": field_mask });
         if !results.is_empty() {
             response["results"] = Value::Array(results);
         }

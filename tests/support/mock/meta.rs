@@ -1,4 +1,7 @@
-//! A mock of the Meta Marketing API (Graph API `v23.0`) as far as insights sync needs it:
+//! A mock of the Meta Marketing API as far as insights sync needs it, serving the versions Meta
+//! serves in 2026-12 ([`LIVE_VERSIONS`]: v25.0, v26.0, v27.0 — Meta's version table; v26.0 is
+//! `facebook-business` 26.0.3's `API_VERSION`) and answering any other with Meta's `(#2635) You
+//! are calling a deprecated version of the Ads API`:
 //! `GET act_{id}` (currency, timezone_name), synchronous `GET act_{id}/insights`, async report
 //! jobs (`POST act_{id}/insights` → `report_run_id`, `GET {id}` → `async_status`,
 //! `GET {id}/insights`), cursor paging whose `paging.next` is a full URL that embeds the
@@ -6,6 +9,12 @@
 //! 190 for a bad token, 400 + code 80000/subcode 2446079 with `x-business-use-case-usage` when
 //! throttled, 100/1504018 for a query timeout, 500 + code 1 "Please reduce the amount of data
 //! you're asking for" for a query too large.
+//!
+//! Like Meta, ad-level insights leave out ads whose `effective_status` is `DELETED` or
+//! `ARCHIVED` unless the request's `filtering` asks for them (`[{"field":"ad.effective_status",
+//! "operator":"IN","value":[…]}]`, statuses from `facebook-business` `Ad.EffectiveStatus`); with
+//! a filter, only ads of the listed statuses are served. [`MetaApi::set_ad_status`] deletes or
+//! archives an ad.
 //!
 //! Scripted misbehaviour: throttling, a data page failing once with 500, a usage header at
 //! 95 %, duplicated rows across pages, a failing report job, synchronous ranges longer than N
@@ -20,7 +29,23 @@ use serde_json::{Value, json};
 use super::ad_ledger::{AdLedger, LedgerRow, day_text, parse_day};
 use super::{MockApi, MockRequest, MockResponse, parse_query};
 
-pub const API_VERSION: &str = "v23.0";
+/// The version Lookback pins (`facebook-business` 26.0.3 `apiconfig.API_VERSION`).
+pub const API_VERSION: &str = "v26.0";
+/// The versions Meta serves as of 2026-12 (v24.0 expired 2026-11-10, v23.0 2026-06-09).
+pub const LIVE_VERSIONS: &[&str] = &["v25.0", "v26.0", "v27.0"];
+/// The statuses Meta's ad-level insights include when no `filtering` names others.
+const DEFAULT_STATUSES: &[&str] = &[
+    "ACTIVE",
+    "ADSET_PAUSED",
+    "CAMPAIGN_PAUSED",
+    "DISAPPROVED",
+    "IN_PROCESS",
+    "PAUSED",
+    "PENDING_BILLING_INFO",
+    "PENDING_REVIEW",
+    "PREAPPROVED",
+    "WITH_ISSUES",
+];
 pub const MAX_LIMIT: usize = 5000;
 
 /// How the mock refuses a synchronous insights range that is too long.
@@ -37,6 +62,8 @@ pub enum TooMuchData {
 struct ReportJob {
     since: i64,
     until: i64,
+    /// The `effective_status` values the job's `filtering` asked for (`None`: Meta's default).
+    statuses: Option<Vec<String>>,
     polls: u32,
     failed: bool,
 }
@@ -65,6 +92,12 @@ struct MetaState {
     refused_ranges: u64,
     data_pages: u64,
     next_job: u64,
+    /// `effective_status` per ad id; an ad not listed is `ACTIVE`.
+    ad_status: HashMap<String, String>,
+    /// Versions retired since the mock started (on top of those not in [`LIVE_VERSIONS`]).
+    retired: Vec<String>,
+    /// The version path of every request, in order.
+    versions_seen: Vec<String>,
 }
 
 /// The Meta API of one ad account.
@@ -147,6 +180,70 @@ impl MetaApi {
     pub fn jobs_submitted(&self) -> u64 {
         self.state.lock().unwrap().next_job
     }
+
+    /// Sets an ad's `effective_status` (`DELETED`, `ARCHIVED`, `PAUSED`, ...).
+    pub fn set_ad_status(&self, ad_id: &str, status: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .ad_status
+            .insert(ad_id.to_owned(), status.to_owned());
+    }
+
+    /// From now on, answers `version` with code 2635, as Meta does once a version expires.
+    pub fn retire_version(&self, version: &str) {
+        self.state.lock().unwrap().retired.push(version.to_owned());
+    }
+
+    /// The version path segment of every request so far.
+    pub fn versions_seen(&self) -> Vec<String> {
+        self.state.lock().unwrap().versions_seen.clone()
+    }
+}
+
+/// The `effective_status` values of a request's `filtering` (`None` when it has no filter on
+/// `ad.effective_status`), or Meta's error for a `filtering` that is not a JSON array of
+/// `{field, operator, value}`.
+fn status_filter(params: &[(String, String)]) -> Result<Option<Vec<String>>, MockResponse> {
+    let Some((_, text)) = params.iter().find(|(k, _)| k == "filtering") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        meta_error(
+            400,
+            100,
+            None,
+            "(#100) filtering must be a JSON array of {field, operator, value}",
+        )
+    };
+    let Ok(Value::Array(filters)) = serde_json::from_str::<Value>(text) else {
+        return Err(invalid());
+    };
+    let mut statuses = None;
+    for filter in &filters {
+        let (Some(field), Some(operator)) = (
+            filter.get("field").and_then(Value::as_str),
+            filter.get("operator").and_then(Value::as_str),
+        ) else {
+            return Err(invalid());
+        };
+        if field == "ad.effective_status" {
+            let values = filter.get("value").and_then(Value::as_array);
+            match (operator, values) {
+                ("IN", Some(values)) => {
+                    statuses = Some(
+                        values
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect(),
+                    );
+                }
+                _ => return Err(invalid()),
+            }
+        }
+    }
+    Ok(statuses)
 }
 
 /// Meta's error envelope.
@@ -248,7 +345,7 @@ impl MetaApi {
         request: &MockRequest,
         since: i64,
         until: i64,
-        path: &str,
+        statuses: Option<&[String]>,
     ) -> MockResponse {
         state.data_pages += 1;
         let page_number = state.data_pages;
@@ -284,7 +381,20 @@ impl MetaApi {
                 None => return meta_error(400, 100, None, "(#100) Invalid cursor"),
             },
         };
-        let rows = state.ledger.between(since, until);
+        let ad_status = &state.ad_status;
+        let included = |ad: &str| {
+            let status = ad_status.get(ad).map_or("ACTIVE", String::as_str);
+            match statuses {
+                Some(wanted) => wanted.iter().any(|s| s == status),
+                None => DEFAULT_STATUSES.contains(&status),
+            }
+        };
+        let rows: Vec<_> = state
+            .ledger
+            .between(since, until)
+            .into_iter()
+            .filter(|row| included(&row.ad_id))
+            .collect();
         let start = offset.min(rows.len());
         let end = (start + limit).min(rows.len());
         let first = if start > 0 {
@@ -312,10 +422,7 @@ impl MetaApi {
                 .iter()
                 .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
                 .collect();
-            paging["next"] = json!(format!(
-                "http://{host}/{API_VERSION}{path}?{}",
-                query.join("&")
-            ));
+            paging["next"] = json!(format!("http://{host}{}?{}", request.path, query.join("&")));
         }
         let mut response = MockResponse::json(200, &json!({"data": data, "paging": paging}))
             .with_header(
@@ -344,14 +451,28 @@ fn encode(text: &str) -> String {
 
 impl MockApi for MetaApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
-        let Some(path) = request.path.strip_prefix(&format!("/{API_VERSION}")) else {
-            return meta_error(
-                400,
-                2635,
-                None,
-                "(#2635) You are calling a deprecated version of the Ads API.",
-            );
-        };
+        let (version, path) = request
+            .path
+            .trim_start_matches('/')
+            .split_once('/')
+            .map_or((request.path.trim_start_matches('/'), ""), |(v, rest)| {
+                (v, rest)
+            });
+        let path = format!("/{path}");
+        let path = path.as_str();
+        {
+            let mut state = self.state.lock().unwrap();
+            state.versions_seen.push(version.to_owned());
+            if !LIVE_VERSIONS.contains(&version) || state.retired.iter().any(|r| r == version) {
+                return meta_error(
+                    400,
+                    2635,
+                    None,
+                    // The message as api-notes.md records it.
+                    "(#2635) You are calling a deprecated version of the Ads API.",
+                );
+            }
+        }
         // The token arrives as a query parameter (or in a POST body form), as Meta accepts it.
         let body_params = parse_query(&String::from_utf8_lossy(&request.body));
         let token = request.query("access_token").or_else(|| {
@@ -390,6 +511,10 @@ impl MockApi for MetaApi {
                         "Your request timed out. Please retry the request with a smaller date range.",
                     );
                 }
+                let statuses = match status_filter(&request.query_pairs) {
+                    Ok(statuses) => statuses,
+                    Err(response) => return response,
+                };
                 match MetaApi::time_range(&request.query_pairs) {
                     Ok((since, until)) => match state.max_sync_days {
                         Some((max, how)) if until - since + 1 > max => {
@@ -409,7 +534,7 @@ impl MockApi for MetaApi {
                                 ),
                             }
                         }
-                        _ => self.data_page(&mut state, request, since, until, path),
+                        _ => self.data_page(&mut state, request, since, until, statuses.as_deref()),
                     },
                     Err(response) => response,
                 }
@@ -417,6 +542,10 @@ impl MockApi for MetaApi {
             ("POST", [act, "insights"]) if format!("/{act}") == account => {
                 let mut params = request.query_pairs.clone();
                 params.extend(body_params.iter().cloned());
+                let statuses = match status_filter(&params) {
+                    Ok(statuses) => statuses,
+                    Err(response) => return response,
+                };
                 match MetaApi::time_range(&params) {
                     Ok((since, until)) => {
                         state.next_job += 1;
@@ -427,6 +556,7 @@ impl MockApi for MetaApi {
                             ReportJob {
                                 since,
                                 until,
+                                statuses,
                                 polls: 0,
                                 failed,
                             },
@@ -457,7 +587,13 @@ impl MockApi for MetaApi {
                 if job.failed || job.polls <= state.polls_before_complete {
                     return meta_error(400, 100, None, "(#100) The report is not ready");
                 }
-                self.data_page(&mut state, request, job.since, job.until, path)
+                self.data_page(
+                    &mut state,
+                    request,
+                    job.since,
+                    job.until,
+                    job.statuses.as_deref(),
+                )
             }
             _ => meta_error(
                 400,

@@ -7,6 +7,20 @@
 //! leaky bucket in `X-Shopify-Shop-Api-Call-Limit`, a request that fails once with 500, pages
 //! that repeat the previous page's last order, and refunds that arrive after a sync and bump the
 //! order's `updated_at`.
+//!
+//! Versions: `/admin/api/{version}/` at the versions Shopify supports in 2026-12 (2026-01 to
+//! 2026-10; `@shopify/shopify-api` 13.1.0 `ApiVersion` names up to 2026-07). An older
+//! `YYYY-MM` falls forward to the oldest supported version, and every answer says which version
+//! served it in `X-Shopify-API-Version` (the SDK's `ShopifyHeader.ApiVersion`); anything else
+//! is 404. [`ShopifyApi::oldest_supported`] moves the support window.
+//!
+//! Money as Shopify books it (`@shopify/shopify-api` 2026-04 `Order`, `Refund`,
+//! `Transaction`): `total_price` in the shop currency (USD), `total_price_set` with
+//! `shop_money` and `presentment_money`, and refund transactions whose `amount` is in the
+//! **presentment** currency (the REST `Transaction` has no `amount_set`). Orders can be paid in
+//! another currency ([`ShopifyApi::add_multi_currency_order`]), voided or expired
+//! ([`ShopifyApi::set_financial_status`]), or have `email` and `customer` withheld by
+//! protected-customer-data rules ([`ShopifyApi::withhold_customer_data`]).
 
 use std::sync::Mutex;
 
@@ -20,6 +34,8 @@ pub const MAX_LIMIT: usize = 250;
 const SHOP_OFFSET_S: i64 = -5 * 3600;
 /// 2026-01-01T00:00:00Z: order i is created i minutes later.
 const EPOCH_2026: i64 = 1_767_225_600;
+/// The stable versions Shopify supports as of 2026-12, oldest first.
+pub const SUPPORTED_VERSIONS: &[&str] = &["2026-01", "2026-04", "2026-07", "2026-10"];
 
 /// An instant in Unix seconds as the shop writes it: `2026-01-01T07:00:00-05:00`.
 pub fn shop_time(unix_s: i64) -> String {
@@ -76,6 +92,8 @@ struct ShopifyState {
     /// The `used` half of `X-Shopify-Shop-Api-Call-Limit: used/40`.
     call_limit_used: u32,
     next_id: u64,
+    /// The oldest supported version, when the test moved it past [`SUPPORTED_VERSIONS`]' first.
+    oldest_supported: Option<String>,
 }
 
 /// The Shopify orders API of one shop.
@@ -129,6 +147,8 @@ impl ShopifyApi {
             "order_number": 1000 + state.next_id, "number": state.next_id, "created_at": shop_time(created),
             "processed_at": shop_time(created), "updated_at": shop_time(created), "cancelled_at": null, "cancel_reason": null,
             "currency": "USD", "presentment_currency": "USD", "total_price": total, "subtotal_price": total, "total_tax": "0.00",
+            "total_price_set": {"shop_money": {"amount": total, "currency_code": "USD"},
+                                "presentment_money": {"amount": total, "currency_code": "USD"}},
             "financial_status": "paid", "fulfillment_status": null, "test": false, "confirmed": true,
             "email": format!("buyer{}@example.com", i % 50), "contact_email": format!("buyer{}@example.com", i % 50),
             "landing_site": landing, "referring_site": "https://instagram.com/", "note_attributes": notes,
@@ -140,8 +160,67 @@ impl ShopifyApi {
         id
     }
 
+    /// Adds an order of the USD shop paid in `presentment_currency`: `shop_total` USD, which
+    /// was `presentment_total` for the customer. Returns its id.
+    pub fn add_multi_currency_order(
+        &self,
+        created: i64,
+        shop_total: &str,
+        presentment_currency: &str,
+        presentment_total: &str,
+    ) -> u64 {
+        let id = self.add_order(created, shop_total, 1);
+        let mut state = self.state.lock().unwrap();
+        let (_, order) = state
+            .orders
+            .iter_mut()
+            .find(|(_, o)| o["id"] == id)
+            .expect("just added");
+        order["presentment_currency"] = json!(presentment_currency);
+        order["total_price_set"]["presentment_money"] =
+            json!({"amount": presentment_total, "currency_code": presentment_currency});
+        id
+    }
+
+    /// Sets an order's `financial_status` (`voided`, `expired`, ...) at `at` (Unix s).
+    pub fn set_financial_status(&self, id: u64, status: &str, at: i64) {
+        self.update(id, at, |order| order["financial_status"] = json!(status));
+    }
+
+    /// Protected-customer-data rules: the order's `email`, `contact_email` and `customer` come
+    /// back null.
+    pub fn withhold_customer_data(&self, id: u64) {
+        let mut state = self.state.lock().unwrap();
+        let (_, order) = state
+            .orders
+            .iter_mut()
+            .find(|(_, o)| o["id"] == id)
+            .expect("known order");
+        for field in ["email", "contact_email", "customer"] {
+            order[field] = Value::Null;
+        }
+    }
+
+    fn update(&self, id: u64, at: i64, change: impl FnOnce(&mut Value)) {
+        let mut state = self.state.lock().unwrap();
+        let (updated, order) = state
+            .orders
+            .iter_mut()
+            .find(|(_, o)| o["id"] == id)
+            .expect("known order");
+        *updated = at;
+        order["updated_at"] = json!(shop_time(at));
+        change(order);
+    }
+
+    /// From now on the oldest version Shopify supports is `version`: older ones fall forward.
+    pub fn oldest_supported(&self, version: &str) {
+        self.state.lock().unwrap().oldest_supported = Some(version.to_owned());
+    }
+
     /// Refunds `amount` of order `id` at `at` (Unix s): a refund with one successful refund
     /// transaction is embedded, and the order's `updated_at` and `financial_status` change.
+    /// The transaction is in the order's presentment currency, as Shopify's are.
     pub fn add_refund(&self, id: u64, amount: &str, at: i64) {
         let mut state = self.state.lock().unwrap();
         state.next_id += 1;
@@ -154,11 +233,12 @@ impl ShopifyApi {
         *updated = at;
         order["updated_at"] = json!(shop_time(at));
         order["financial_status"] = json!("partially_refunded");
+        let currency = order["presentment_currency"].clone();
         order["refunds"].as_array_mut().unwrap().push(json!({
             "id": refund_id, "order_id": id, "created_at": shop_time(at), "processed_at": shop_time(at), "note": "late refund",
             "refund_line_items": [],
             "transactions": [{"id": refund_id + 1, "order_id": id, "kind": "refund", "status": "success", "amount": amount,
-                              "currency": "USD", "gateway": "shopify_payments", "created_at": shop_time(at), "processed_at": shop_time(at)}]
+                              "currency": currency, "gateway": "shopify_payments", "created_at": shop_time(at), "processed_at": shop_time(at)}]
         }));
     }
 
@@ -188,6 +268,15 @@ impl ShopifyApi {
     pub fn call_limit_used(&self, used: u32) {
         self.state.lock().unwrap().call_limit_used = used;
     }
+}
+
+/// `YYYY-MM` with a quarter's month, or `unstable`.
+fn is_version(text: &str) -> bool {
+    text == "unstable"
+        || (text.len() == 7
+            && text[..4].bytes().all(|b| b.is_ascii_digit())
+            && &text[4..5] == "-"
+            && matches!(&text[5..], "01" | "04" | "07" | "10"))
 }
 
 fn errors(status: u16, errors: Value) -> MockResponse {
@@ -227,12 +316,25 @@ impl MockApi for ShopifyApi {
                 ),
             );
         }
-        let is_orders =
-            request.path.starts_with("/admin/api/") && request.path.ends_with("/orders.json");
-        if request.method != "GET" || !is_orders {
+        let version = request
+            .path
+            .strip_prefix("/admin/api/")
+            .and_then(|rest| rest.strip_suffix("/orders.json"))
+            .filter(|v| is_version(v));
+        let (Some(version), "GET") = (version, request.method.as_str()) else {
             return errors(404, json!("Not Found"));
-        }
+        };
         let mut state = self.state.lock().unwrap();
+        // A version out of support is served by the oldest supported one.
+        let oldest = state
+            .oldest_supported
+            .clone()
+            .unwrap_or_else(|| SUPPORTED_VERSIONS[0].to_owned());
+        let served = if version < oldest.as_str() {
+            oldest
+        } else {
+            version.to_owned()
+        };
         state.requests += 1;
         if state.throttle_next > 0 {
             state.throttle_next -= 1;
@@ -338,10 +440,12 @@ impl MockApi for ShopifyApi {
                 encode_token(min_ms, (u, id))
             ));
         }
-        let mut response = MockResponse::json(200, &json!({ "orders": page })).with_header(
-            "X-Shopify-Shop-Api-Call-Limit",
-            &format!("{}/40", state.call_limit_used),
-        );
+        let mut response = MockResponse::json(200, &json!({ "orders": page }))
+            .with_header(
+                "X-Shopify-Shop-Api-Call-Limit",
+                &format!("{}/40", state.call_limit_used),
+            )
+            .with_header("X-Shopify-API-Version", &served);
         if !links.is_empty() {
             response = response.with_header("Link", &links.join(", "));
         }

@@ -73,6 +73,28 @@ pub enum SyncError {
     /// The workspace store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+
+    /// The platform no longer serves the API version this Lookback is pinned to (see
+    /// [`crate::api_versions`]): Meta's `(#2635) You are calling a deprecated version`, Google
+    /// Ads' `UNSUPPORTED_VERSION` or a 404 for the whole version path. No retry or new
+    /// credential helps; only a Lookback with a newer pin does.
+    #[error(
+        "{platform} retired API version {version}{}; this Lookback needs an update",
+        on_day(.date)
+    )]
+    ApiVersionRetired {
+        platform: String,
+        version: String,
+        /// The announced sunset day (`YYYY-MM-DD`), when Lookback knows it.
+        date: Option<String>,
+    },
+}
+
+/// " on DAY" when the day is known, else nothing.
+fn on_day(date: &Option<String>) -> String {
+    date.as_deref()
+        .map(|day| format!(" on {day}"))
+        .unwrap_or_default()
 }
 
 /// The result type of every fallible function in this crate.

@@ -1,6 +1,8 @@
 //! lookback-sync: keeps a workspace current from platform APIs. The only crate that speaks HTTP.
 //!
 //! Code map:
+//! - [`api_versions`]: each connector's pinned API version and announced sunset, in one table;
+//!   [`version_warning`] says when a pin is within 30 days of it.
 //! - [`connector`]: the [`Connector`] trait — a connector describes requests, judges responses,
 //!   parses pages and normalizes records, and never does IO itself.
 //! - [`engine`]: drives a connector: fetcher task + writer, one transaction per page (or per
@@ -26,6 +28,7 @@
 //! - A bad record becomes a dead letter with its location and reason; it never stops a sync.
 //! - Normalization is a pure function of (context, stream, stored payload).
 
+pub mod api_versions;
 pub mod connector;
 pub mod connectors;
 pub mod credentials;
@@ -44,6 +47,7 @@ pub mod sources;
 mod transport;
 pub mod webhooks;
 
+pub use api_versions::{ApiVersionPin, VersionWarning, version_warning, version_warnings};
 pub use connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,

@@ -1,15 +1,26 @@
-//! Google Ads API (GAQL `googleAds:search`): daily spend per ad group of one customer
-//! (`--account 1234567890`, or `--account 1112223333/1234567890` to act through manager
-//! account 1112223333, sent as `login-customer-id`), written to `ad_spend` with channel
-//! `paid_search` and the ad group id in `ad_id` (the finest level this stream reads).
+//! Google Ads API (GAQL `googleAds:search`): daily spend per ad group of one customer, plus
+//! the campaign-level spend of its Performance Max campaigns (`--account 1234567890`, or
+//! `--account 1112223333/1234567890` to act through manager account 1112223333, sent as
+//! `login-customer-id`), written to `ad_spend` with channel `paid_search` and the ad group id
+//! in `ad_id` (the finest level this stream reads; empty for a Performance Max campaign).
 //!
 //! A run (see [`super::ad_platform`] for the plan every ad connector follows):
 //! 1. `SELECT customer.id, customer.currency_code, customer.time_zone FROM customer` — the
 //!    account's currency and zone, copied into every record's payload under `_lookback`: the
 //!    ad-group rows do not repeat them, and `segments.date` is a day in that zone.
-//! 2. The days, in chunks of [`CHUNK_DAYS`], each one query `FROM ad_group WHERE segments.date
-//!    BETWEEN …`, paged by `pageToken` → `nextPageToken` (absent on the last page). The page size
-//!    is fixed by Google (10,000 rows) and must not be sent.
+//! 2. The days, in chunks of [`CHUNK_DAYS`], each two queries paged by `pageToken` →
+//!    `nextPageToken` (absent on the last page; the page size is fixed by Google at 10,000 rows
+//!    and must not be sent): `FROM ad_group WHERE segments.date BETWEEN …`, then `FROM campaign
+//!    WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX' AND segments.date BETWEEN …`.
+//!    Performance Max campaigns have asset groups, not ad groups, so `FROM ad_group` never sees
+//!    their spend, and the campaign query sees nothing but them: nothing is counted twice. A
+//!    chunk is done (and checkpointed) only after both.
+//!
+//! Version: every request goes to [`api_root`], the source's base URL at the pinned version of
+//! [`crate::api_versions::GOOGLE_ADS`]. A version Google no longer serves answers 400 with
+//! `requestError: UNSUPPORTED_VERSION` ("Version vNN is deprecated") while it is being turned
+//! off and a plain 404 page afterwards; both stop the stream with the
+//! [`crate::SyncError::ApiVersionRetired`] message.
 //!
 //! JSON keys are lowerCamelCase and int64 values are strings (`"costMicros":"1061083620"`);
 //! proto3 JSON leaves out fields at their default, so a missing metric is 0. `costMicros` is
@@ -41,6 +52,7 @@ use super::ad_platform::{
     AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day,
 };
 use crate::SyncError;
+use crate::api_versions::{GOOGLE_ADS, retired_error, versioned_root};
 use crate::connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
@@ -48,10 +60,13 @@ use crate::connector::{
 use crate::fields::{count_unknown, object, type_name};
 use crate::secret::Secret;
 
-/// The only stream: daily metrics per ad group.
+/// The only stream: daily metrics per ad group, and per Performance Max campaign.
 pub const AD_GROUP_SPEND: &str = "ad_group_spend";
-/// The API version the connector was written against.
-pub const DEFAULT_BASE_URL: &str = "https://googleads.googleapis.com/v21";
+/// The API host. Every request goes to its pinned version,
+/// [`crate::api_versions::GOOGLE_ADS`], whatever version a stored base URL names.
+pub const DEFAULT_BASE_URL: &str = "https://googleads.googleapis.com";
+/// `campaign.advertising_channel_type` of a Performance Max campaign.
+pub const PERFORMANCE_MAX: &str = "PERFORMANCE_MAX";
 /// Days per query.
 pub const CHUNK_DAYS: u32 = 90;
 /// Google's fixed page size of `search` (informational: it is never sent).
@@ -110,13 +125,26 @@ impl GoogleErrorStatus {
 enum GooglePosition {
     /// Read the customer; then plan the days from the stored checkpoint.
     Customer { checkpoint: Option<SpendCheckpoint> },
-    /// A page of the chunk's query; no token on its first page.
+    /// A page of one of the chunk's queries; no token on its first page.
     Report {
         account: AccountContext,
         scan: DayScan,
         chunk: DayChunk,
         page_token: Option<String>,
+        #[serde(default)]
+        level: ReportLevel,
     },
+}
+
+/// Which of a chunk's two queries a report position is at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ReportLevel {
+    /// `FROM ad_group`: every campaign type with ad groups.
+    #[default]
+    AdGroup,
+    /// `FROM campaign` for Performance Max campaigns, which have no ad groups.
+    PerformanceMax,
 }
 
 /// The Google Ads connector.
@@ -164,6 +192,11 @@ impl Connector for GoogleAdsConnector {
         true
     }
 
+    /// 2: Performance Max campaign days (no ad group) are campaign-level spend.
+    fn normalizer_version(&self) -> i64 {
+        2
+    }
+
     fn start_position(
         &self,
         _: &SourceContext,
@@ -186,9 +219,12 @@ impl Connector for GoogleAdsConnector {
         let body = match from_text(position).map_err(connector_error)? {
             GooglePosition::Customer { .. } => json!({"query": CUSTOMER_QUERY}),
             GooglePosition::Report {
-                chunk, page_token, ..
+                chunk,
+                page_token,
+                level,
+                ..
             } => {
-                let mut body = json!({"query": report_query(&chunk)});
+                let mut body = json!({"query": report_query(&chunk, level)});
                 if let Some(token) = page_token {
                     body["pageToken"] = Value::String(token);
                 }
@@ -212,6 +248,17 @@ impl Connector for GoogleAdsConnector {
             .ok()
             .and_then(|body| body.get("error").cloned())
         else {
+            // A whole version path that is gone (sunset, or never released) is Google's plain
+            // 404 page, not an API error: the pinned version is not served.
+            if response.status == 404 {
+                return ResponseVerdict::Fatal {
+                    detail: format!(
+                        "{} (HTTP 404 for the {} path)",
+                        retired_error(&GOOGLE_ADS),
+                        GOOGLE_ADS.version.unwrap_or_default()
+                    ),
+                };
+            }
             return default_verdict(response);
         };
         let status =
@@ -236,6 +283,12 @@ impl Connector for GoogleAdsConnector {
                 specific.join("; ")
             )
         };
+        // Google is turning the pinned version off: no retry helps, a newer Lookback does.
+        if error.to_string().contains("UNSUPPORTED_VERSION") {
+            return ResponseVerdict::Fatal {
+                detail: format!("{} ({detail})", retired_error(&GOOGLE_ADS)),
+            };
+        }
         // The credential lacks a part Google wants: no retry helps, a new secret does.
         if error
             .to_string()
@@ -330,20 +383,33 @@ impl Connector for GoogleAdsConnector {
                 scan,
                 chunk,
                 page_token,
+                level,
             } => {
                 let records = results
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| {
                         let key = |pointer: &str| row.pointer(pointer).and_then(id_value);
-                        let external_id = match (key("/adGroup/id"), key("/segments/date")) {
-                            (Some(group), Some(day)) => {
-                                format!("{}|{group}|{day}", account.account_id)
+                        // An ad group's day, or a Performance Max campaign's day: ids of two
+                        // kinds, kept apart in the key.
+                        let spend_key = match level {
+                            ReportLevel::AdGroup => key("/adGroup/id"),
+                            ReportLevel::PerformanceMax => {
+                                key("/campaign/id").map(|id| format!("campaign:{id}"))
+                            }
+                        };
+                        let external_id = match (spend_key, key("/segments/date")) {
+                            (Some(spend_key), Some(day)) => {
+                                format!("{}|{spend_key}|{day}", account.account_id)
                             }
                             // Never drop a row without its key: a positional id takes it to a
                             // dead letter.
                             _ => format!(
-                                "(no adGroup.id/segments.date: {}..{} page {} item {index})",
+                                "(no {}/segments.date: {}..{} page {} item {index})",
+                                match level {
+                                    ReportLevel::AdGroup => "adGroup.id",
+                                    ReportLevel::PerformanceMax => "campaign.id",
+                                },
                                 chunk.since,
                                 chunk.until,
                                 page_token.as_deref().unwrap_or("first")
@@ -366,6 +432,25 @@ impl Connector for GoogleAdsConnector {
                             scan,
                             chunk,
                             page_token: Some(token),
+                            level,
+                        };
+                        Ok(Page {
+                            records,
+                            checkpoint,
+                            next: Some(to_text(&next)),
+                            pause_before_next: None,
+                        })
+                    }
+                    // The ad groups of the chunk are read: its Performance Max campaigns next,
+                    // and the chunk is not done until they are.
+                    None if level == ReportLevel::AdGroup => {
+                        let checkpoint = scan.checkpoint(&chunk, false)?.to_text();
+                        let next = GooglePosition::Report {
+                            account,
+                            scan,
+                            chunk,
+                            page_token: None,
+                            level: ReportLevel::PerformanceMax,
                         };
                         Ok(Page {
                             records,
@@ -402,11 +487,21 @@ impl Connector for GoogleAdsConnector {
         let day = required_nested(record, "segments", "date")?;
         parse_day(&day).map_err(|e| RecordProblem::new(format!("field segments.date: {e}")))?;
         let cost_micros = metric(record, "costMicros")?;
+        // A Performance Max campaign has no ad group: its day is the campaign's, `ad_id` empty.
+        let performance_max = record
+            .get("campaign")
+            .and_then(|c| c.get("advertisingChannelType"))
+            .and_then(Value::as_str)
+            == Some(PERFORMANCE_MAX);
+        let ad_id = match record.get("adGroup") {
+            None | Some(Value::Null) if performance_max => String::new(),
+            _ => required_nested(record, "adGroup", "id")?,
+        };
         let row = AdSpend {
             platform: "google_ads".to_owned(),
             account_id: account.account_id,
             campaign_id: required_nested(record, "campaign", "id")?,
-            ad_id: required_nested(record, "adGroup", "id")?,
+            ad_id,
             day,
             account_timezone: account.account_timezone,
             channel: "paid_search".to_owned(),
@@ -518,6 +613,11 @@ fn account_ids(context: &SourceContext) -> Result<(String, Option<String>), Sync
     })
 }
 
+/// The API root every request goes to: the source's base URL at the pinned version.
+pub fn api_root(context: &SourceContext) -> String {
+    versioned_root(&context.base_url, GOOGLE_ADS.version.unwrap_or_default())
+}
+
 /// A `googleAds:search` POST of `body` for the source's customer.
 fn search_request(context: &SourceContext, body: String) -> Result<HttpRequest, SyncError> {
     let (customer_id, login_customer_id) = account_ids(context)?;
@@ -525,7 +625,7 @@ fn search_request(context: &SourceContext, body: String) -> Result<HttpRequest, 
         method: HttpMethod::Post,
         url: format!(
             "{}/customers/{customer_id}/googleAds:search",
-            context.base_url
+            api_root(context)
         ),
         headers: Vec::new(),
         body: Some(body),
@@ -537,13 +637,21 @@ fn search_request(context: &SourceContext, body: String) -> Result<HttpRequest, 
     Ok(request)
 }
 
-/// The GAQL query of a chunk of days.
-fn report_query(chunk: &DayChunk) -> String {
-    format!(
-        "SELECT campaign.id, ad_group.id, segments.date, metrics.cost_micros, metrics.impressions, metrics.clicks \
-         FROM ad_group WHERE segments.date BETWEEN '{}' AND '{}' ORDER BY segments.date",
-        chunk.since, chunk.until
-    )
+/// The GAQL query of a chunk of days at one level.
+fn report_query(chunk: &DayChunk, level: ReportLevel) -> String {
+    match level {
+        ReportLevel::AdGroup => format!(
+            "SELECT campaign.id, ad_group.id, segments.date, metrics.cost_micros, metrics.impressions, metrics.clicks \
+             FROM ad_group WHERE segments.date BETWEEN '{}' AND '{}' ORDER BY segments.date",
+            chunk.since, chunk.until
+        ),
+        ReportLevel::PerformanceMax => format!(
+            "SELECT campaign.id, campaign.advertising_channel_type, segments.date, metrics.cost_micros, metrics.impressions, metrics.clicks \
+             FROM campaign WHERE campaign.advertising_channel_type = '{PERFORMANCE_MAX}' \
+             AND segments.date BETWEEN '{}' AND '{}' ORDER BY segments.date",
+            chunk.since, chunk.until
+        ),
+    }
 }
 
 /// The first query of the scan's next chunk and the checkpoint to store now.
@@ -564,6 +672,7 @@ fn first_query(account: AccountContext, scan: DayScan) -> Result<(Option<String>
             scan,
             chunk,
             page_token: None,
+            level: ReportLevel::AdGroup,
         })),
         checkpoint,
     ))
@@ -680,7 +789,7 @@ mod tests {
     #[test]
     fn resource_exhausted_is_throttled_for_the_retry_delay_google_gives() {
         let body = json!({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED",
-            "details": [{"@type": "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure",
+            "details": [{"@type": "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
                          "errors": [{"errorCode": {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}, "message": "Too many requests. Retry in 7 seconds.",
                                      "details": {"quotaErrorDetails": {"rateScope": "ACCOUNT", "rateName": "Requests per service per method", "retryDelay": "7s"}}}]}]}});
         let verdict =
@@ -748,6 +857,121 @@ mod tests {
             GoogleAdsConnector.check_response(&context("123"), AD_GROUP_SPEND, &missing),
             ResponseVerdict::Unauthorized { detail } if detail.contains("developer token")
         ));
+    }
+
+    #[test]
+    fn a_retired_version_is_one_clear_error_in_both_of_its_shapes() {
+        // While Google turns a version off (google-ads RequestErrorEnum.UNSUPPORTED_VERSION).
+        let deprecated = json!({"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT",
+            "details": [{"@type": "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
+                         "errors": [{"errorCode": {"requestError": "UNSUPPORTED_VERSION"}, "message": "Version v26 is deprecated. Requests to this version will be blocked."}],
+                         "requestId": "x"}]}});
+        // After the sunset: the front end's plain 404 page for the whole version path.
+        let gone = HttpResponse {
+            status: 404,
+            headers: HeaderMap::new(),
+            body: b"<!DOCTYPE html><html lang=en><title>Error 404 (Not Found)!!1</title><p>The requested URL <code>/v26/customers/1/googleAds:search</code> was not found on this server.".to_vec(),
+        };
+        for answer in [response(400, deprecated), gone] {
+            let verdict = GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &answer);
+            let ResponseVerdict::Fatal { detail } = &verdict else {
+                panic!("{verdict:?}")
+            };
+            assert!(
+                detail.starts_with(
+                    "Google Ads retired API version v26; this Lookback needs an update"
+                ),
+                "{detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_chunk_reads_its_ad_groups_then_its_performance_max_campaigns_at_the_pinned_version() {
+        let ctx = SourceContext {
+            base_url: "https://googleads.googleapis.com/v21".into(),
+            ..context("123")
+        };
+        let account = AccountContext::checked("123".into(), "EUR", "Europe/Berlin").unwrap();
+        let scan = DayScan {
+            since: "2026-01-01".into(),
+            until: "2026-01-10".into(),
+            resume_from: "2026-01-01".into(),
+        };
+        let chunk = scan.chunk(CHUNK_DAYS).unwrap().unwrap();
+        let position = to_text(&GooglePosition::Report {
+            account,
+            scan,
+            chunk,
+            page_token: None,
+            level: ReportLevel::AdGroup,
+        });
+        let request = GoogleAdsConnector
+            .page_request(&ctx, AD_GROUP_SPEND, &position)
+            .unwrap();
+        assert!(
+            request
+                .url
+                .starts_with("https://googleads.googleapis.com/v26/"),
+            "{}",
+            request.url
+        );
+        assert!(request.body.as_deref().unwrap().contains("FROM ad_group"));
+        let page = GoogleAdsConnector
+            .parse_page(&ctx, AD_GROUP_SPEND, &position, &response(200, json!({})))
+            .unwrap();
+        assert!(
+            page.checkpoint.contains("scanning"),
+            "the chunk is not done after its ad groups: {}",
+            page.checkpoint
+        );
+        let next = page.next.expect("the Performance Max query");
+        let request = GoogleAdsConnector
+            .page_request(&ctx, AD_GROUP_SPEND, &next)
+            .unwrap();
+        let query = request.body.unwrap();
+        assert!(
+            query.contains(
+                "FROM campaign WHERE campaign.advertising_channel_type = 'PERFORMANCE_MAX'"
+            ) && query.contains("BETWEEN '2026-01-01' AND '2026-01-10'"),
+            "{query}"
+        );
+        let done = GoogleAdsConnector
+            .parse_page(&ctx, AD_GROUP_SPEND, &next, &response(200, json!({})))
+            .unwrap();
+        assert!(done.checkpoint.contains("finished"), "{}", done.checkpoint);
+        assert_eq!(done.next, None);
+    }
+
+    #[test]
+    fn a_performance_max_campaign_day_is_campaign_level_spend() {
+        let account = AccountContext::checked("123".into(), "EUR", "Europe/Berlin").unwrap();
+        let row = account.attach(json!({"campaign": {"resourceName": "customers/123/campaigns/900", "id": "900", "advertisingChannelType": "PERFORMANCE_MAX"},
+            "metrics": {"costMicros": "2500000"}, "segments": {"date": "2026-01-02"}}));
+        let normalized = GoogleAdsConnector
+            .normalize(&context("123"), AD_GROUP_SPEND, &row)
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
+        assert_eq!(
+            (
+                spend.campaign_id.as_str(),
+                spend.ad_id.as_str(),
+                spend.spend_minor
+            ),
+            ("900", "", 250)
+        );
+        assert_eq!((spend.impressions, spend.clicks), (Some(0), Some(0)));
+        // Any other campaign without an ad group is a record to look at, not campaign spend.
+        let search = account.attach(
+            json!({"campaign": {"id": "901", "advertisingChannelType": "SEARCH"},
+            "metrics": {"costMicros": "1"}, "segments": {"date": "2026-01-02"}}),
+        );
+        let problem = GoogleAdsConnector
+            .normalize(&context("123"), AD_GROUP_SPEND, &search)
+            .unwrap_err();
+        assert!(problem.reason.contains("adGroup.id"), "{}", problem.reason);
     }
 
     #[test]

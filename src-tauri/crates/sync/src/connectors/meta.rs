@@ -15,6 +15,15 @@
 //!    engine adds the credential itself, after recording the URL) and only on the API's own
 //!    origin — or, failing that, `paging.cursors.after`.
 //!
+//! Every insights request (synchronous or an async job) carries `filtering` on
+//! `ad.effective_status IN` every status ([`AD_EFFECTIVE_STATUSES`]): Meta's ad-level insights
+//! leave deleted and archived ads out unless asked, and their spend was real.
+//!
+//! Version: every URL is built on [`api_root`], the source's base URL at the pinned version of
+//! [`crate::api_versions::META`]. Meta answers a retired version with code 2635 ("You are
+//! calling a deprecated version of the Ads API"), which stops the stream with the
+//! [`crate::SyncError::ApiVersionRetired`] message.
+//!
 //! Every incremental sync re-reads the last 28 days (Meta's attribution windows restate
 //! them); a restated day replaces its row. The primary key of a row is
 //! (`date_start`, `account_id`, `ad_id`), which is the raw event's external id.
@@ -45,6 +54,7 @@ use super::ad_platform::{
     parse_day, spend_minor,
 };
 use crate::SyncError;
+use crate::api_versions::{META, retired_error, versioned_root};
 use crate::connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
@@ -53,8 +63,9 @@ use crate::fields::{count_unknown, object, required_str};
 
 /// The only stream: ad-level daily insights.
 pub const ADS_INSIGHTS: &str = "ads_insights";
-/// The Graph API version the connector was written against.
-pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com/v23.0";
+/// The Graph API host. Every request goes to its pinned version,
+/// [`crate::api_versions::META`], whatever version a stored base URL names (see [`api_root`]).
+pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
 /// Days per chunk of the scan (one request, or one async job).
 pub const CHUNK_DAYS: u32 = 90;
 /// The longest chunk read with a synchronous GET; longer ones go through an async job.
@@ -71,6 +82,27 @@ pub const USAGE_PAUSE_PERCENT: f64 = 90.0;
 pub const DEFAULT_USAGE_PAUSE: Duration = Duration::from_secs(30);
 /// Polls of one async job before the run gives it up (about an hour at the longest interval).
 pub const MAX_JOB_POLLS: u32 = 150;
+
+/// Every `effective_status` an ad can have (`facebook-business` 26.0.3, `Ad.EffectiveStatus`).
+/// Insights filtered on all of them include deleted and archived ads, which Meta leaves out of
+/// ad-level insights by default: without this filter a backfill under-reports spend.
+pub const AD_EFFECTIVE_STATUSES: &[&str] = &[
+    "ACTIVE",
+    "ADSET_PAUSED",
+    "ARCHIVED",
+    "CAMPAIGN_PAUSED",
+    "DELETED",
+    "DISAPPROVED",
+    "IN_PROCESS",
+    "PAUSED",
+    "PENDING_BILLING_INFO",
+    "PENDING_REVIEW",
+    "PREAPPROVED",
+    "WITH_ISSUES",
+];
+/// Meta's error code for a request to a version it no longer serves: "(#2635) You are calling
+/// a deprecated version of the Ads API".
+const DEPRECATED_VERSION_CODE: i64 = 2635;
 
 const KNOWN_FIELDS: &[&str] = &[
     "account_id",
@@ -232,7 +264,7 @@ impl Connector for MetaConnector {
         _: &str,
         position: &str,
     ) -> Result<HttpRequest, SyncError> {
-        let account_path = format!("{}/act_{}", context.base_url, account_id(context)?);
+        let account_path = format!("{}/act_{}", api_root(context), account_id(context)?);
         let limit = context.page_size.clamp(1, MAX_PAGE_SIZE).to_string();
         let request = match from_text(position).map_err(connector_error)? {
             MetaPosition::Account { .. } => HttpRequest::get(url_with(
@@ -277,7 +309,7 @@ impl Connector for MetaConnector {
                 }
             }
             MetaPosition::PollJob { report_run_id, .. } => HttpRequest::get(url_with(
-                &format!("{}/{}", context.base_url, path_segment(&report_run_id)?),
+                &format!("{}/{}", api_root(context), path_segment(&report_run_id)?),
                 &[("fields", "id,async_status,async_percent_completion")],
             )?),
             MetaPosition::JobResults {
@@ -292,7 +324,7 @@ impl Connector for MetaConnector {
                 HttpRequest::get(url_with_owned(
                     &format!(
                         "{}/{}/insights",
-                        context.base_url,
+                        api_root(context),
                         path_segment(&report_run_id)?
                     ),
                     &pairs,
@@ -335,6 +367,10 @@ impl Connector for MetaConnector {
         match code {
             // Invalid, expired or revoked token; missing permission on the ad account.
             190 | 102 | 10 | 200..=299 => ResponseVerdict::Unauthorized { detail },
+            // The pinned version is retired: one clear error instead of a generic failure.
+            DEPRECATED_VERSION_CODE => ResponseVerdict::Fatal {
+                detail: format!("{} ({detail})", retired_error(&META)),
+            },
             4 | 100 if TIMEOUT_SUBCODES.contains(&subcode) => ResponseVerdict::TooLarge {
                 detail: format!("{detail} (query timed out)"),
             },
@@ -626,7 +662,7 @@ impl Connector for MetaConnector {
 
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
         let url = url_with(
-            &format!("{}/act_{}", context.base_url, account_id(context)?),
+            &format!("{}/act_{}", api_root(context), account_id(context)?),
             &[("fields", "currency,timezone_name")],
         )?;
         Ok(HttpRequest::get(url))
@@ -735,8 +771,18 @@ fn url_with_owned(base: &str, pairs: &[(String, String)]) -> Result<String, Sync
     Ok(url.to_string())
 }
 
-/// The insights parameters of a chunk: ad level, one row per day.
+/// The API root every request goes to: the source's base URL at the pinned version.
+pub fn api_root(context: &SourceContext) -> String {
+    versioned_root(&context.base_url, META.version.unwrap_or_default())
+}
+
+/// The insights parameters of a chunk: ad level, one row per day, ads of every status.
 fn insight_params(chunk: &DayChunk) -> Vec<(String, String)> {
+    let every_status = json!([{
+        "field": "ad.effective_status",
+        "operator": "IN",
+        "value": AD_EFFECTIVE_STATUSES,
+    }]);
     vec![
         ("level".to_owned(), "ad".to_owned()),
         ("time_increment".to_owned(), "1".to_owned()),
@@ -745,6 +791,7 @@ fn insight_params(chunk: &DayChunk) -> Vec<(String, String)> {
             json!({"since": chunk.since, "until": chunk.until}).to_string(),
         ),
         ("fields".to_owned(), INSIGHT_FIELDS.to_owned()),
+        ("filtering".to_owned(), every_status.to_string()),
     ]
 }
 
@@ -978,7 +1025,7 @@ mod tests {
         SourceContext {
             source_id: "meta".into(),
             source_name: "meta".into(),
-            base_url: "https://graph.facebook.com/v23.0".into(),
+            base_url: DEFAULT_BASE_URL.into(),
             account: Some("act_123".into()),
             restatement_days: 28,
             page_size: 500,
@@ -1066,6 +1113,111 @@ mod tests {
     }
 
     #[test]
+    fn every_insights_request_asks_for_ads_of_every_status_and_the_pinned_version() {
+        let account = AccountContext::checked("123".into(), "USD", "UTC").unwrap();
+        let scan = DayScan {
+            since: "2026-01-01".into(),
+            until: "2026-01-10".into(),
+            resume_from: "2026-01-01".into(),
+        };
+        let chunk = scan.chunk(10).unwrap().unwrap();
+        let sync = to_text(&MetaPosition::Insights {
+            account: account.clone(),
+            scan: scan.clone(),
+            chunk: chunk.clone(),
+            next: None,
+            chunk_days: CHUNK_DAYS,
+        });
+        let job = to_text(&MetaPosition::StartJob {
+            account,
+            scan,
+            chunk,
+        });
+        // A base URL naming an older version still asks for the pinned one.
+        let old_base = SourceContext {
+            base_url: "https://graph.facebook.com/v23.0".into(),
+            ..context()
+        };
+        for position in [sync, job] {
+            let request = MetaConnector
+                .page_request(&old_base, ADS_INSIGHTS, &position)
+                .unwrap();
+            assert!(
+                request
+                    .url
+                    .starts_with("https://graph.facebook.com/v26.0/act_123/insights"),
+                "{}",
+                request.url
+            );
+            let query = request.body.clone().unwrap_or_else(|| {
+                reqwest::Url::parse(&request.url)
+                    .unwrap()
+                    .query()
+                    .unwrap()
+                    .to_owned()
+            });
+            let filtering: Value = reqwest::Url::parse(&format!("http://x/?{query}"))
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "filtering")
+                .map(|(_, v)| serde_json::from_str(&v).unwrap())
+                .expect("a filtering parameter");
+            assert_eq!(filtering[0]["field"], "ad.effective_status");
+            assert_eq!(filtering[0]["operator"], "IN");
+            let statuses = filtering[0]["value"].as_array().unwrap();
+            for status in ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED"] {
+                assert!(statuses.iter().any(|s| s == status), "{status}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_without_the_optional_fields_still_lands() {
+        // Every insights field is optional in `facebook-business` (AdsInsights): without
+        // account_id the account of the request is the row's; without counts they are unknown.
+        let account = AccountContext::checked("123".into(), "USD", "UTC").unwrap();
+        let row = account.attach(
+            json!({"campaign_id": "2385", "ad_id": "2386", "date_start": "2026-02-01", "spend": "1.5"}),
+        );
+        let normalized = MetaConnector
+            .normalize(&context(), ADS_INSIGHTS, &row)
+            .unwrap();
+        let [CanonicalRow::AdSpend(spend)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
+        assert_eq!(
+            (
+                spend.account_id.as_str(),
+                spend.spend_minor,
+                spend.impressions,
+                spend.clicks
+            ),
+            ("123", 150, None, None)
+        );
+        // Without spend there is no amount to store: a dead letter that names the field.
+        let no_spend = account
+            .attach(json!({"campaign_id": "2385", "ad_id": "2386", "date_start": "2026-02-01"}));
+        let problem = MetaConnector
+            .normalize(&context(), ADS_INSIGHTS, &no_spend)
+            .unwrap_err();
+        assert!(problem.reason.contains("spend"), "{}", problem.reason);
+    }
+
+    #[test]
+    fn a_retired_version_is_one_clear_error() {
+        let body = json!({"error": {"message": "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: v26.0.", "type": "OAuthException", "code": 2635, "fbtrace_id": "x"}});
+        let verdict =
+            MetaConnector.check_response(&context(), ADS_INSIGHTS, &response(400, &[], body));
+        let ResponseVerdict::Fatal { detail } = verdict else {
+            panic!("{verdict:?}")
+        };
+        assert!(
+            detail.starts_with("Meta retired API version v26.0; this Lookback needs an update"),
+            "{detail}"
+        );
+    }
+
+    #[test]
     fn a_range_too_large_is_halved_down_to_single_days() {
         let account = AccountContext::checked("123".into(), "USD", "UTC").unwrap();
         let scan = DayScan {
@@ -1145,7 +1297,7 @@ mod tests {
 
     #[test]
     fn the_token_meta_embeds_in_paging_next_is_dropped_and_other_hosts_are_refused() {
-        let next = "https://graph.facebook.com/v23.0/act_123/insights?access_token=SECRET&limit=500&after=QVFI";
+        let next = "https://graph.facebook.com/v26.0/act_123/insights?access_token=SECRET&limit=500&after=QVFI";
         let kept = same_origin_without_token(&context(), next).unwrap();
         assert!(
             !kept.contains("SECRET") && kept.contains("after=QVFI"),

@@ -22,6 +22,27 @@
 //!
 //! `--account` is the shop: `my-shop`, `my-shop.myshopify.com` or a full base URL. An explicit
 //! `--base-url` wins (tests, a proxy).
+//!
+//! Money, as Shopify books it:
+//! - An order's `total_price` is in the **shop currency** (`currency`); the customer may have
+//!   paid in another (`presentment_currency`, and `*_set.presentment_money`).
+//! - A refund transaction's `amount` is in the **presentment** currency (its `currency`; the
+//!   REST transaction has no `amount_set`, and `in_shop_currency=true` exists only on the
+//!   refunds and transactions endpoints, not on `orders.json`). A refund is booked in the shop
+//!   currency, like the order it reduces: a presentment amount is converted at the order's own
+//!   rate, `total_price_set.shop_money / total_price_set.presentment_money`, rounded half to
+//!   even once. Booked in the presentment currency it would never reduce the shop's net revenue.
+//! - A `voided` or `expired` order took no money (its authorization was released or lapsed):
+//!   it is stored with its status and a gross of 0.
+//! - Protected-customer-data rules can leave `email` and `customer` null: the order is stored
+//!   without those identity keys.
+//! - Without the `read_all_orders` scope Shopify only shows the last 60 days of orders.
+//!
+//! Version: every path names the pinned version ([`crate::api_versions::SHOPIFY`]). Shopify
+//! answers a version it no longer supports from the oldest one it does ("falling forward") and
+//! says so in `X-Shopify-API-Version`. Such a page is still read, but each of its orders carries
+//! the version that served it under `_lookback.api_version_served`, and counts one field of
+//! schema drift, which the Sources screen shows: the pin needs moving before fields change.
 
 use std::time::Duration;
 
@@ -41,7 +62,12 @@ pub const ORDERS: &str = "orders";
 /// Shopify's largest `limit`.
 pub const MAX_PAGE_SIZE: u32 = 250;
 /// The Admin API version the normalizer was written against (Shopify keeps each for a year).
-pub const API_VERSION: &str = "2025-01";
+pub const API_VERSION: &str = crate::api_versions::SHOPIFY_VERSION;
+/// The key under which a page's orders record the version that served them, when Shopify fell
+/// forward from [`API_VERSION`].
+pub const CONTEXT_KEY: &str = "_lookback";
+/// The field of [`CONTEXT_KEY`] naming the version that served a fallen-forward order.
+pub const SERVED_VERSION: &str = "api_version_served";
 /// The default base URL; `{shop}` is replaced by `--account`.
 const SHOP_URL_TEMPLATE: &str = "https://{shop}.myshopify.com";
 /// How far before the last watermark an incremental run starts re-reading: orders committed
@@ -140,6 +166,7 @@ const ORDER_FIELDS: &[&str] = &[
     "total_weight",
     "updated_at",
     "user_id",
+    CONTEXT_KEY,
     "billing_address",
     "customer",
     "discount_applications",
@@ -179,6 +206,12 @@ impl FinancialStatus {
             "expired" => FinancialStatus::Expired,
             other => FinancialStatus::Unknown(other.to_owned()),
         }
+    }
+
+    /// Whether the order took money: a voided authorization was released and an expired one
+    /// lapsed, so neither counts as revenue.
+    pub fn took_money(&self) -> bool {
+        !matches!(self, FinancialStatus::Voided | FinancialStatus::Expired)
     }
 
     /// The order status Lookback stores. Refunds are adjustments booked against the gross, so
@@ -325,6 +358,11 @@ impl Connector for ShopifyConnector {
 
     fn requires_account(&self) -> bool {
         true
+    }
+
+    /// 2: refunds booked in the shop currency, voided and expired orders with a gross of 0.
+    fn normalizer_version(&self) -> i64 {
+        2
     }
 
     fn start_position(
@@ -479,6 +517,12 @@ impl Connector for ShopifyConnector {
             return Err("a finished cursor is not a position".to_owned());
         };
         let list: Orders = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
+        // Shopify fell forward from the pinned version: keep the page, mark its orders.
+        let served = response
+            .header("x-shopify-api-version")
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != API_VERSION)
+            .map(str::to_owned);
         let mut max_updated = max_updated_ms;
         for order in &list.orders {
             if let Some(at) = order
@@ -501,6 +545,16 @@ impl Connector for ShopifyConnector {
                         "(no id: item {index} of page {})",
                         page_info.as_deref().unwrap_or("1")
                     ),
+                };
+                let payload = match (&served, payload) {
+                    (Some(version), Value::Object(mut order)) => {
+                        order.insert(
+                            CONTEXT_KEY.to_owned(),
+                            serde_json::json!({ SERVED_VERSION: version }),
+                        );
+                        Value::Object(order)
+                    }
+                    (_, payload) => payload,
                 };
                 RawRecord {
                     external_id,
@@ -551,13 +605,19 @@ impl Connector for ShopifyConnector {
         };
         let currency = Currency::parse(required_str(record, "currency")?)
             .map_err(|e| RecordProblem::new(format!("field currency: {e}")))?;
-        let gross_minor = parse_major_decimal(required_str(record, "total_price")?, currency)
+        let total_minor = parse_major_decimal(required_str(record, "total_price")?, currency)
             .map_err(|e| RecordProblem::new(format!("field total_price: {e}")))?;
+        let financial_status =
+            FinancialStatus::parse(optional_str(record, "financial_status")?.unwrap_or("pending"));
         let status = if optional_str(record, "cancelled_at")?.is_some() {
             "cancelled".to_owned()
         } else {
-            FinancialStatus::parse(optional_str(record, "financial_status")?.unwrap_or("pending"))
-                .order_status()
+            financial_status.order_status()
+        };
+        let gross_minor = if financial_status.took_money() {
+            total_minor
+        } else {
+            0
         };
         let customer = match record.get("customer") {
             None | Some(Value::Null) => None,
@@ -602,9 +662,14 @@ impl Connector for ShopifyConnector {
             raw_event_id: None,
         })];
         rows.extend(refund_adjustments(context, record, &order_id, currency)?);
+        // An order served by another version than the pinned one is schema drift in waiting.
+        let fallen_forward = record
+            .get(CONTEXT_KEY)
+            .and_then(|c| c.get(SERVED_VERSION))
+            .is_some();
         Ok(Normalized {
             rows,
-            unknown_fields: count_unknown(record, ORDER_FIELDS),
+            unknown_fields: count_unknown(record, ORDER_FIELDS) + u32::from(fallen_forward),
         })
     }
 
@@ -718,8 +783,13 @@ fn refund_adjustments(
     context: &SourceContext,
     record: &Map<String, Value>,
     order_id: &str,
-    order_currency: Currency,
+    shop_currency: Currency,
 ) -> Result<Vec<CanonicalRow>, RecordProblem> {
+    let presentment_currency = match optional_str(record, "presentment_currency")? {
+        Some(code) => Currency::parse(code)
+            .map_err(|e| RecordProblem::new(format!("field presentment_currency: {e}")))?,
+        None => shop_currency,
+    };
     let refunds = match record.get("refunds") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(refunds)) => refunds,
@@ -754,16 +824,22 @@ fn refund_adjustments(
                 .ok_or_else(|| {
                     RecordProblem::new(format!("{where_}: required field id is missing"))
                 })?;
+            // A transaction without a currency is in the presentment currency, as its amount is.
             let currency = match optional_str(transaction, "currency").map_err(in_transaction)? {
                 Some(code) => Currency::parse(code)
                     .map_err(|e| RecordProblem::new(format!("{where_}.currency: {e}")))?,
-                None => order_currency,
+                None => presentment_currency,
             };
             let amount = parse_major_decimal(
                 required_str(transaction, "amount").map_err(in_transaction)?,
                 currency,
             )
             .map_err(|e| RecordProblem::new(format!("{where_}.amount: {e}")))?;
+            let amount = if currency == shop_currency {
+                amount
+            } else {
+                in_shop_currency(record, amount, currency, shop_currency, &where_)?
+            };
             let at = optional_str(transaction, "processed_at")?
                 .or(optional_str(transaction, "created_at")?)
                 .or(refund_at)
@@ -780,13 +856,80 @@ fn refund_adjustments(
                 kind: AdjustmentKind::Refund,
                 occurred_at_ms: instant(at, &format!("{where_}.processed_at"))?,
                 amount_minor: amount,
-                currency: currency.code().to_owned(),
+                currency: shop_currency.code().to_owned(),
                 status,
                 raw_event_id: None,
             }));
         }
     }
     Ok(rows)
+}
+
+/// `amount` (minor units of `currency`, the order's presentment currency) in minor units of the
+/// shop currency, at the order's own rate: `total_price_set.shop_money.amount /
+/// total_price_set.presentment_money.amount`, rounded half to even once.
+fn in_shop_currency(
+    record: &Map<String, Value>,
+    amount: i64,
+    currency: Currency,
+    shop_currency: Currency,
+    where_: &str,
+) -> Result<i64, RecordProblem> {
+    let money = |side: &str, expected: Currency| -> Result<i64, RecordProblem> {
+        let field = format!("total_price_set.{side}");
+        let money = record
+            .get("total_price_set")
+            .and_then(|set| set.get(side))
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                RecordProblem::new(format!(
+                    "{where_}.amount is in {} but the order's shop currency is {}, and field {field} (the order's rate) is missing",
+                    currency.code(),
+                    shop_currency.code()
+                ))
+            })?;
+        let code = money
+            .get("currency_code")
+            .and_then(Value::as_str)
+            .unwrap_or(expected.code());
+        if code != expected.code() {
+            return Err(RecordProblem::new(format!(
+                "{where_}.amount is in {} but field {field}.currency_code is {code}",
+                expected.code()
+            )));
+        }
+        let text = money
+            .get("amount")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RecordProblem::new(format!("field {field}.amount is missing")))?;
+        parse_major_decimal(text, expected)
+            .map_err(|e| RecordProblem::new(format!("field {field}.amount: {e}")))
+    };
+    let shop_total = money("shop_money", shop_currency)?;
+    let presentment_total = money("presentment_money", currency)?;
+    if presentment_total == 0 {
+        return Err(RecordProblem::new(format!(
+            "{where_}.amount is in {} and field total_price_set.presentment_money.amount is 0, so the order gives no rate to the shop currency {}",
+            currency.code(),
+            shop_currency.code()
+        )));
+    }
+    let converted = div_round_half_even(
+        i128::from(amount) * i128::from(shop_total),
+        i128::from(presentment_total),
+    );
+    i64::try_from(converted)
+        .map_err(|_| RecordProblem::new(format!("{where_}.amount is out of range")))
+}
+
+/// `numerator / denominator` (denominator > 0, numerator ≥ 0) rounded half to even.
+fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    match (2 * remainder).cmp(&denominator) {
+        std::cmp::Ordering::Greater => quotient + 1,
+        std::cmp::Ordering::Equal if quotient % 2 == 1 => quotient + 1,
+        _ => quotient,
+    }
 }
 
 #[cfg(test)]
@@ -808,7 +951,7 @@ mod tests {
 
     #[test]
     fn link_header_next_token_is_found_and_previous_is_ignored() {
-        let header = r#"<https://s.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=prev1>; rel="previous", <https://s.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=abc>; rel="next""#;
+        let header = r#"<https://s.myshopify.com/admin/api/2026-07/orders.json?limit=250&page_info=prev1>; rel="previous", <https://s.myshopify.com/admin/api/2026-07/orders.json?limit=250&page_info=abc>; rel="next""#;
         assert_eq!(next_page_info(header).as_deref(), Some("abc"));
         assert_eq!(
             next_page_info(r#"<https://x/o.json?page_info=p>; rel="previous""#),
@@ -829,7 +972,9 @@ mod tests {
             .unwrap();
         assert_eq!(
             request.url,
-            "https://lookback-demo.myshopify.com/admin/api/2025-01/orders.json?limit=250&page_info=tok"
+            format!(
+                "https://lookback-demo.myshopify.com/admin/api/{API_VERSION}/orders.json?limit=250&page_info=tok"
+            )
         );
         let first = ShopifyConnector
             .start_position(&ctx, ORDERS, None)
@@ -877,6 +1022,151 @@ mod tests {
             adjustments,
             vec![("1", 4194, "succeeded"), ("2", 500, "failed")]
         );
+    }
+
+    /// An order of a USD shop paid in EUR (shape of `@shopify/shopify-api` 2026-04 `Order`).
+    fn multi_currency_order(transaction: Value) -> Value {
+        json!({
+            "id": 820982911946154508_u64, "created_at": "2026-02-01T10:00:00-05:00", "currency": "USD",
+            "presentment_currency": "EUR", "total_price": "110.00", "financial_status": "partially_refunded",
+            "total_price_set": {"shop_money": {"amount": "110.00", "currency_code": "USD"},
+                                "presentment_money": {"amount": "100.00", "currency_code": "EUR"}},
+            "refunds": [{"id": 929361462, "created_at": "2026-02-03T10:00:00-05:00", "transactions": [transaction]}]
+        })
+    }
+
+    fn refunds(order: &Value) -> Vec<(i64, String)> {
+        ShopifyConnector
+            .normalize(&context(), ORDERS, order)
+            .unwrap()
+            .rows
+            .iter()
+            .filter_map(|row| match row {
+                CanonicalRow::Adjustment(a) => Some((a.amount_minor, a.currency.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_refund_in_the_customers_currency_is_booked_in_the_shop_currency_at_the_orders_rate() {
+        let order = multi_currency_order(
+            json!({"id": 1, "kind": "refund", "status": "success", "amount": "25.00", "currency": "EUR"}),
+        );
+        // 25.00 EUR × 110.00 / 100.00 = 27.50 USD.
+        assert_eq!(refunds(&order), vec![(2750, "USD".to_owned())]);
+        // The transaction's currency is optional in the schema: its amount is then the
+        // presentment currency's.
+        let order = multi_currency_order(
+            json!({"id": 1, "kind": "refund", "status": "success", "amount": "0.05"}),
+        );
+        // 5 cents × 1.1 = 5.5 cents: half to even, 6.
+        assert_eq!(refunds(&order), vec![(6, "USD".to_owned())]);
+        // Without the order's rate the order is a dead letter that says which field is missing.
+        let mut order = multi_currency_order(
+            json!({"id": 1, "kind": "refund", "status": "success", "amount": "25.00", "currency": "EUR"}),
+        );
+        order.as_object_mut().unwrap().remove("total_price_set");
+        let problem = ShopifyConnector
+            .normalize(&context(), ORDERS, &order)
+            .unwrap_err();
+        assert!(
+            problem.reason.contains("total_price_set.shop_money")
+                && problem.reason.contains("refunds[0].transactions[0]"),
+            "{}",
+            problem.reason
+        );
+        // A single-currency order needs no rate: total_price_set may be absent.
+        let mut order = multi_currency_order(
+            json!({"id": 1, "kind": "refund", "status": "success", "amount": "25.00", "currency": "USD"}),
+        );
+        let fields = order.as_object_mut().unwrap();
+        fields.remove("total_price_set");
+        fields.remove("presentment_currency");
+        assert_eq!(refunds(&order), vec![(2500, "USD".to_owned())]);
+    }
+
+    #[test]
+    fn voided_and_expired_orders_took_no_money() {
+        for status in ["voided", "expired"] {
+            let order = json!({"id": 7, "created_at": "2026-02-01T10:00:00-05:00", "currency": "USD",
+                               "total_price": "49.00", "financial_status": status});
+            let rows = ShopifyConnector
+                .normalize(&context(), ORDERS, &order)
+                .unwrap()
+                .rows;
+            let [CanonicalRow::Order(o)] = rows.as_slice() else {
+                panic!("{rows:?}")
+            };
+            assert_eq!((o.gross_minor, o.status.as_str()), (0, status));
+        }
+        // financial_status is optional in the schema: absent, the order is pending, and its
+        // total is its gross until Shopify says otherwise.
+        let order = json!({"id": 8, "created_at": "2026-02-01T10:00:00-05:00", "currency": "USD", "total_price": "49.00"});
+        let rows = ShopifyConnector
+            .normalize(&context(), ORDERS, &order)
+            .unwrap()
+            .rows;
+        let [CanonicalRow::Order(o)] = rows.as_slice() else {
+            panic!("{rows:?}")
+        };
+        assert_eq!((o.gross_minor, o.status.as_str()), (4900, "pending"));
+    }
+
+    #[test]
+    fn an_order_without_email_or_customer_under_protected_data_rules_is_still_an_order() {
+        let order = json!({"id": 9, "created_at": "2026-02-01T10:00:00-05:00", "currency": "USD",
+                           "total_price": "12.00", "financial_status": "paid", "email": null, "customer": null,
+                           "contact_email": null});
+        let normalized = ShopifyConnector
+            .normalize(&context(), ORDERS, &order)
+            .unwrap();
+        let [CanonicalRow::Order(o)] = normalized.rows.as_slice() else {
+            panic!("{normalized:?}")
+        };
+        assert_eq!(o.gross_minor, 1200);
+        assert_eq!(
+            (
+                o.identity.email_sha256.as_deref(),
+                o.identity.customer_id.as_deref()
+            ),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_page_served_by_another_version_marks_its_orders_as_drift() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-shopify-api-version", "2026-10".parse().unwrap());
+        let response = HttpResponse {
+            status: 200,
+            headers,
+            body: json!({"orders": [{"id": 1, "created_at": "2026-02-01T10:00:00-05:00", "updated_at": "2026-02-01T10:00:00-05:00",
+                                     "currency": "USD", "total_price": "1.00", "financial_status": "paid"}]})
+            .to_string()
+            .into_bytes(),
+        };
+        let position = ShopifyConnector
+            .start_position(&context(), ORDERS, None)
+            .unwrap()
+            .unwrap();
+        let page = ShopifyConnector
+            .parse_page(&context(), ORDERS, &position, &response)
+            .unwrap();
+        let payload = &page.records[0].payload;
+        assert_eq!(payload[CONTEXT_KEY][SERVED_VERSION], "2026-10");
+        let normalized = ShopifyConnector
+            .normalize(&context(), ORDERS, payload)
+            .unwrap();
+        assert_eq!(normalized.unknown_fields, 1);
+        // The pinned version itself is not drift, and leaves the payload as Shopify sent it.
+        let mut same = response.clone();
+        same.headers
+            .insert("x-shopify-api-version", API_VERSION.parse().unwrap());
+        let page = ShopifyConnector
+            .parse_page(&context(), ORDERS, &position, &same)
+            .unwrap();
+        assert!(page.records[0].payload.get(CONTEXT_KEY).is_none());
     }
 
     #[test]

@@ -50,12 +50,12 @@ pub const REFUNDS: &str = "refunds";
 pub const DISPUTES: &str = "disputes";
 /// Stripe's largest `limit`.
 pub const MAX_PAGE_SIZE: u32 = 100;
-/// The API version every request pins with `Stripe-Version` (the one place it is set). The
-/// normalizer also reads objects delivered by webhooks in the *endpoint's* version, which may
-/// be newer, and reads them to the same rows. It stays before `2025-03-31.basil`:
-/// from basil on a charge no longer carries `invoice`, and the polled charge is where the
-/// invoice alias of an order (Dub's `invoiceId`) comes from.
-pub const STRIPE_VERSION: &str = "2024-06-20";
+/// The API version every request pins with `Stripe-Version` (set once, in
+/// [`crate::api_versions`]). The normalizer also reads objects delivered by webhooks in the
+/// *endpoint's* version, which may be newer, and reads them to the same rows. It stays before
+/// `2025-03-31.basil`: from basil on a charge no longer carries `invoice`, and the polled
+/// charge is where the invoice alias of an order (Dub's `invoiceId`) comes from.
+pub const STRIPE_VERSION: &str = crate::api_versions::STRIPE_VERSION;
 /// Days of disputes every sync lists again; older undecided disputes are read by id.
 pub const DISPUTE_WINDOW_DAYS: u32 = 120;
 

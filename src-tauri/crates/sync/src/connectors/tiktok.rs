@@ -16,6 +16,9 @@
 //! Empty metrics come as `"-"`: a `"-"` spend means the ad spent nothing that day and is stored
 //! as 0, and `"-"` impressions or clicks as 0 likewise (the row exists, nothing was delivered).
 //!
+//! Version: every request goes to [`api_root`], the source's base URL at the pinned version of
+//! [`crate::api_versions::TIKTOK`] (v1.3).
+//!
 //! Restatement: every incremental sync re-reads the last 7 days (the default): TikTok
 //! finalises spend within a few days; conversions restate longer, but they are not read here.
 //!
@@ -38,6 +41,7 @@ use super::ad_platform::{
     AccountContext, CONTEXT_KEY, DayChunk, DayScan, SpendCheckpoint, parse_day, spend_minor,
 };
 use crate::SyncError;
+use crate::api_versions::{TIKTOK, versioned_root};
 use crate::connector::{
     AuthScheme, CanonicalRow, Connector, HttpRequest, HttpResponse, Normalized, Page, RateLimit,
     RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
@@ -48,7 +52,8 @@ use crate::fields::{count_unknown, object, type_name};
 pub const AD_REPORT: &str = "ad_report";
 /// Daily cost per GMV Max campaign of each TikTok Shop store of the advertiser.
 pub const GMV_MAX_REPORT: &str = "gmv_max_report";
-pub const DEFAULT_BASE_URL: &str = "https://business-api.tiktok.com/open_api/v1.3";
+/// The API root without its version; every request adds the pinned one (see [`api_root`]).
+pub const DEFAULT_BASE_URL: &str = "https://business-api.tiktok.com/open_api";
 /// The longest date range of one daily report request.
 pub const CHUNK_DAYS: u32 = 30;
 /// TikTok's largest `page_size`.
@@ -232,7 +237,7 @@ impl Connector for TikTokConnector {
             ),
         };
         Ok(HttpRequest::get(url_with(
-            &format!("{}/{path}", context.base_url),
+            &format!("{}/{path}", api_root(context)),
             &pairs,
         )?))
     }
@@ -542,10 +547,15 @@ impl Connector for TikTokConnector {
     fn test_request(&self, context: &SourceContext) -> Result<HttpRequest, SyncError> {
         let pairs = advertiser_info_params(&advertiser_id(context)?);
         Ok(HttpRequest::get(url_with(
-            &format!("{}/advertiser/info/", context.base_url),
+            &format!("{}/advertiser/info/", api_root(context)),
             &pairs,
         )?))
     }
+}
+
+/// The API root every request goes to: the source's base URL at the pinned version.
+pub fn api_root(context: &SourceContext) -> String {
+    versioned_root(&context.base_url, TIKTOK.version.unwrap_or_default())
 }
 
 fn connector_error(detail: String) -> SyncError {
