@@ -404,3 +404,29 @@ fn every_request_names_the_pinned_version_and_a_page_served_by_a_newer_one_is_ke
         "5"
     );
 }
+
+#[test]
+fn an_order_voided_after_it_was_stored_as_authorized_no_longer_counts_its_gross() {
+    let api = Arc::new(ShopifyApi::new(TOKEN, 3));
+    let order = api.order_id(1);
+    api.set_financial_status(order, "authorized", FEB_2026);
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
+    run_sync(&mut store, &source, TOKEN).expect("first sync");
+    let gross = |path: &std::path::Path| {
+        one_text(
+            path,
+            &format!("SELECT gross_minor || ' ' || status FROM orders WHERE order_id = '{order}'"),
+        )
+    };
+    let authorized = gross(&path);
+    assert!(authorized.ends_with(" authorized") && !authorized.starts_with("0 "), "{authorized}");
+
+    // The authorization is released: Shopify's later report of the same order says voided.
+    api.set_financial_status(order, "voided", FEB_2026 + 86_400);
+    run_sync(&mut store, &source, TOKEN).expect("second sync");
+    assert_eq!(gross(&path), "0 voided", "a voided order took no money");
+    assert_eq!(count(&path, "orders"), 3, "restated, not added");
+}

@@ -439,6 +439,31 @@ impl WriteTx<'_> {
         Ok(changed > 0 || self.exists("SELECT 1 FROM orders WHERE order_id = ?1", order_id)?)
     }
 
+    /// Applies a later report of an order by the source that stored it: its status, gross and
+    /// currency are the source's newest word (a Shopify order voided after it was authorized
+    /// took no money; a Stripe charge captured in several parts grew). A report of the same
+    /// order id by another source changes nothing: across platforms the first stored amount
+    /// stays, and the reconciliation shows any difference. Returns whether anything changed.
+    pub fn restate_order(&mut self, order: &Order) -> StoreResult<bool> {
+        check_currency("order currency", &order.currency)?;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE orders SET status = ?3, gross_minor = ?4, currency = ?5
+                 WHERE order_id = ?1 AND source = ?2
+                   AND (status <> ?3 OR gross_minor <> ?4 OR currency <> ?5)",
+            )?
+            .execute(params![
+                order.order_id,
+                order.source,
+                order.status,
+                order.gross_minor,
+                order.currency,
+            ])?;
+        self.inputs_changed |= changed > 0;
+        Ok(changed > 0)
+    }
+
     /// Inserts a refund or chargeback; one whose id is stored already is a `Duplicate`.
     pub fn insert_adjustment(
         &mut self,

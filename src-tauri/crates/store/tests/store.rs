@@ -706,6 +706,35 @@ fn input_watermark_changes_with_attribution_inputs_only() {
 }
 
 #[test]
+fn a_restated_order_takes_its_sources_newest_status_and_gross_and_no_other_sources() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    store
+        .write(|tx| tx.insert_order(&order("o1", 2, 10_000, "USD")))
+        .unwrap();
+    let voided = Order {
+        status: "voided".into(),
+        gross_minor: 0,
+        ..order("o1", 2, 10_000, "USD")
+    };
+    let from_elsewhere = Order {
+        source: "other".into(),
+        gross_minor: 9_000,
+        ..order("o1", 2, 10_000, "USD")
+    };
+    assert!(!store.write(|tx| tx.restate_order(&from_elsewhere)).unwrap());
+    let w0 = store.input_watermark().unwrap();
+    assert!(store.write(|tx| tx.restate_order(&voided)).unwrap());
+    assert!(!store.write(|tx| tx.restate_order(&voided)).unwrap(), "idempotent");
+    let stored = store.orders().unwrap();
+    assert_eq!(
+        (stored[0].gross_minor, stored[0].status.as_str()),
+        (0, "voided")
+    );
+    assert_ne!(store.input_watermark().unwrap(), w0, "runs see the change");
+}
+
+#[test]
 fn runs_and_credits_round_trip_and_are_reused_only_when_complete() {
     let (_dir, path) = workspace();
     let mut store = Store::create(&path).unwrap();

@@ -759,12 +759,13 @@ fn apply_rows_in_place(
             }
             CanonicalRow::Order(order) => {
                 order.raw_event_id = order.raw_event_id.or(raw_event_id);
-                // A restated order's status applies; another platform's report of a sale stored
-                // under another id (an alias) leaves the stored status alone.
+                // A restated order (its status, and its gross: voided, captured in parts)
+                // applies; another platform's report of a sale stored under another id (an
+                // alias) leaves the stored order alone.
                 if tx.insert_order(order)? == InsertOutcome::Duplicate
                     && tx.canonical_order_id(&order.order_id)? == order.order_id
                 {
-                    tx.update_order_status(&order.order_id, &order.status)?;
+                    tx.restate_order(order)?;
                 }
             }
             CanonicalRow::OrderAlias(alias) => {
