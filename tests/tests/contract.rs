@@ -1,0 +1,496 @@
+//! Contract tests (issue #10 §4): each connector syncs against its mock while the mock records
+//! every exchange, and the validator of that platform (tests/contract/, built on the platform's
+//! own official SDK) checks every request the connector sent and every response the mock gave.
+//! A mock that drifted from the real API, or a connector that sends what the API does not take,
+//! fails here with the platform, the object, the field and what the SDK's schema says.
+//!
+//! The second half proves the validators bite: a deliberately wrong field (an unknown key, a
+//! value of the wrong type, a missing required field, a bad enum value or parameter) put into
+//! a captured exchange must produce a finding naming that field which the untouched capture
+//! did not have.
+//!
+//! The validators are installed by `.ci/setup`; when they are missing these tests fail with the
+//! command that installs them (a skipped contract test would be a defect).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lookback_tests::mock::MockServer;
+use lookback_tests::mock::ad_ledger::AdLedger;
+use lookback_tests::mock::contract::{
+    Exchange, Validators, Verdict, write_exchange_values, write_exchanges,
+};
+use lookback_tests::mock::dub::DubApi;
+use lookback_tests::mock::google_ads::{self, GoogleAdsApi};
+use lookback_tests::mock::harness::{TEST_NOW_MS, fast_options, run_sync_with, workspace_with_source};
+use lookback_tests::mock::meta::{self, MetaApi};
+use lookback_tests::mock::rewardful::RewardfulApi;
+use lookback_tests::mock::shopify::ShopifyApi;
+use lookback_tests::mock::stripe::StripeApi;
+use lookback_tests::mock::tiktok::{self, TikTokApi};
+use lookback_sync::CancelToken;
+use serde_json::{Value, json};
+
+const DAY_MS: i64 = 86_400_000;
+
+fn validators() -> Validators {
+    Validators::locate().unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// Syncs `kind` from the mock behind `server` (every run in `runs` is one sync at that clock)
+/// and returns what the mock saw and said. A sync may end in an error: the exchanges are what
+/// is checked here, and the connector tests check the outcome.
+fn sync_and_capture(
+    server: &MockServer,
+    kind: &str,
+    base_url: &str,
+    account: Option<&str>,
+    secret: &str,
+    runs: &[i64],
+    page_size: Option<u32>,
+) -> Vec<Exchange> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, mut source) = workspace_with_source(&path, kind, kind, base_url);
+    source.account = account.map(str::to_owned);
+    store.write(|tx| tx.upsert_source(&source)).unwrap();
+    for &now_ms in runs {
+        let mut options = fast_options(now_ms);
+        options.page_size = page_size;
+        let _ = run_sync_with(
+            &mut store,
+            &source,
+            secret,
+            &options,
+            &CancelToken::new(),
+            |_| {},
+        );
+    }
+    let exchanges = server.exchanges();
+    assert!(!exchanges.is_empty(), "the {kind} sync sent no request");
+    exchanges
+}
+
+fn google_ads_capture() -> Vec<Exchange> {
+    let ledger = AdLedger::generate("2026-01-01", "2026-03-01", &[("456", "7001"), ("457", "7101")], 12_345);
+    let api = Arc::new(GoogleAdsApi::new(TOKEN_GOOGLE, "1234567890", "EUR", "Europe/Berlin", ledger));
+    api.throttle_next(1); // an error body (RESOURCE_EXHAUSTED with a GoogleAdsFailure) is captured too
+    let server = MockServer::start_capturing(api);
+    let base = format!("{}/{}", server.base_url, google_ads::API_VERSION);
+    sync_and_capture(&server, "google_ads", &base, Some("1234567890"), TOKEN_GOOGLE, &[TEST_NOW_MS], None)
+}
+const TOKEN_GOOGLE: &str = "ya29.contract-test-token";
+
+fn meta_capture() -> Vec<Exchange> {
+    let ledger = AdLedger::generate("2025-12-01", "2026-02-28", &[("2385", "23851"), ("2390", "23901")], 10_000);
+    let api = Arc::new(MetaApi::new(TOKEN_META, "1234567", "USD", "America/Los_Angeles", ledger));
+    api.throttle_next(1); // Meta's 80000 throttling error body
+    let server = MockServer::start_capturing(api);
+    let base = format!("{}/{}", server.base_url, meta::API_VERSION);
+    // The first sync backfills through async report jobs; the one a day later re-reads the
+    // restatement window with synchronous GETs.
+    sync_and_capture(
+        &server,
+        "meta",
+        &base,
+        Some("act_1234567"),
+        TOKEN_META,
+        &[TEST_NOW_MS, TEST_NOW_MS + DAY_MS],
+        Some(100),
+    )
+}
+const TOKEN_META: &str = "EAAGcontractTestToken";
+
+fn tiktok_capture() -> Vec<Exchange> {
+    let ledger = AdLedger::generate("2026-01-01", "2026-03-01", &[("1801", "111"), ("1802", "1201")], 1_000_000);
+    let api = Arc::new(TikTokApi::new(TOKEN_TIKTOK, "7000000001", "JPY", "Asia/Tokyo", 0, ledger));
+    api.throttle_next(1); // code 40100 inside an HTTP 200
+    let server = MockServer::start_capturing(api);
+    let base = format!("{}{}", server.base_url, tiktok::PREFIX);
+    sync_and_capture(&server, "tiktok", &base, Some("7000000001"), TOKEN_TIKTOK, &[TEST_NOW_MS], Some(50))
+}
+const TOKEN_TIKTOK: &str = "act.contractTestToken";
+
+fn stripe_capture() -> Vec<Exchange> {
+    const KEY: &str = "sk_test_contract_0123456789";
+    let now_s = TEST_NOW_MS / 1000;
+    let api = Arc::new(StripeApi::new(KEY));
+    let mut charges = Vec::new();
+    for i in 0..120 {
+        let status = if i % 25 == 24 { "failed" } else { "succeeded" };
+        charges.push(api.add_charge(1_000 + i, now_s - 100 * 86_400 + i * 3_600, status, Some(&format!("b{i}@example.com")), Some(&format!("clk-{i}"))));
+    }
+    api.add_refund(&charges[10], 300, now_s - 50 * 86_400);
+    let dispute = api.add_dispute(&charges[20], 1_020, now_s - 10 * 86_400);
+    api.set_dispute_status(&dispute, "lost");
+    api.throttle_next(1); // Stripe's rate_limit error body
+    let server = MockServer::start_capturing(api);
+    let base = server.base_url.clone();
+    sync_and_capture(&server, "stripe", &base, None, KEY, &[TEST_NOW_MS], None)
+}
+
+fn shopify_capture() -> Vec<Exchange> {
+    const TOKEN: &str = "shpat_contract0123";
+    let api = Arc::new(ShopifyApi::new(TOKEN, 300));
+    api.throttle_next(1); // a 429 with Shopify's errors body
+    let server = MockServer::start_capturing(api);
+    let base = server.base_url.clone();
+    sync_and_capture(&server, "shopify", &base, None, TOKEN, &[TEST_NOW_MS], None)
+}
+
+fn dub_capture() -> Vec<Exchange> {
+    const KEY: &str = "dub_contract_0123";
+    let api = Arc::new(DubApi::new(KEY, 40, TEST_NOW_MS / 1000));
+    api.throttle_next(1); // Dub's rate_limit_exceeded error body
+    let server = MockServer::start_capturing(api);
+    let base = server.base_url.clone();
+    sync_and_capture(&server, "dub", &base, None, KEY, &[TEST_NOW_MS], None)
+}
+
+fn rewardful_capture() -> Vec<Exchange> {
+    const SECRET: &str = "rwf_contract_0123";
+    let api = Arc::new(RewardfulApi::new(SECRET, 120));
+    api.throttle_next(1);
+    let server = MockServer::start_capturing(api);
+    let base = server.base_url.clone();
+    sync_and_capture(&server, "rewardful", &base, None, SECRET, &[TEST_NOW_MS], None)
+}
+
+/// Writes the capture where a person can read it: `LOOKBACK_CONTRACT_OUT/<platform>.jsonl`
+/// when that is set, else a temporary directory that lives as long as the returned guard.
+fn capture_file(platform: &str, name: &str) -> (Option<tempfile::TempDir>, std::path::PathBuf) {
+    match std::env::var_os("LOOKBACK_CONTRACT_OUT") {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).unwrap();
+            (None, Path::new(&dir).join(format!("{platform}{name}.jsonl")))
+        }
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("{platform}{name}.jsonl"));
+            (Some(dir), path)
+        }
+    }
+}
+
+fn validate(platform: &str, exchanges: &[Exchange]) -> Verdict {
+    let (_guard, path) = capture_file(platform, "");
+    write_exchanges(&path, exchanges);
+    validators().check(platform, &path)
+}
+
+fn assert_conforms(platform: &str, sdk: &str, exchanges: &[Exchange]) {
+    let verdict = validate(platform, exchanges);
+    assert!(
+        verdict.violations.is_empty(),
+        "{} exchanges between the {platform} connector and its mock disagree with {sdk}:\n{}",
+        exchanges.len(),
+        verdict.output
+    );
+}
+
+#[test]
+fn google_ads_exchanges_match_the_google_ads_protobuf_messages() {
+    assert_conforms("google_ads", "google-ads 34.0.0", &google_ads_capture());
+}
+
+#[test]
+fn meta_exchanges_match_facebook_business() {
+    assert_conforms("meta", "facebook-business 26.0.3", &meta_capture());
+}
+
+#[test]
+fn tiktok_exchanges_match_the_tiktok_business_sdk() {
+    assert_conforms("tiktok", "tiktok-business-api-sdk-official 1.1.3", &tiktok_capture());
+}
+
+#[test]
+fn stripe_exchanges_match_the_stripe_sdk_types() {
+    assert_conforms("stripe", "stripe 16.1.0", &stripe_capture());
+}
+
+#[test]
+fn shopify_exchanges_match_the_shopify_api_rest_resources() {
+    assert_conforms("shopify", "@shopify/shopify-api 13.1.0", &shopify_capture());
+}
+
+#[test]
+fn dub_exchanges_match_the_dub_sdk_schemas() {
+    assert_conforms("dub", "dub 0.73.5 (npm)", &dub_capture());
+}
+
+#[test]
+fn rewardful_exchanges_match_its_documented_envelope() {
+    assert_conforms("rewardful", "the documented envelope (tests/contract/rewardful_envelope.json)", &rewardful_capture());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validators bite: a deliberately wrong field is found.
+
+/// A captured exchange as the JSON the validators read, bodies parsed for editing.
+struct Edit {
+    exchanges: Vec<Value>,
+}
+
+impl Edit {
+    fn new(exchanges: &[Exchange]) -> Edit {
+        Edit {
+            exchanges: exchanges.iter().map(Exchange::to_json).collect(),
+        }
+    }
+
+    /// Edits the parsed response body of the first exchange `select` accepts.
+    fn response(mut self, select: impl Fn(&Value, &Value) -> bool, edit: impl FnOnce(&mut Value)) -> Edit {
+        let exchange = self
+            .exchanges
+            .iter_mut()
+            .find(|e| {
+                let body: Value = serde_json::from_str(e["response_body"].as_str().unwrap_or("")).unwrap_or(Value::Null);
+                select(e, &body)
+            })
+            .expect("an exchange to alter");
+        let mut body: Value = serde_json::from_str(exchange["response_body"].as_str().unwrap()).unwrap();
+        edit(&mut body);
+        exchange["response_body"] = json!(body.to_string());
+        self
+    }
+
+    /// Replaces the value of a query parameter in the first exchange that sends it.
+    fn query(mut self, name: &str, value: &str) -> Edit {
+        let exchange = self
+            .exchanges
+            .iter_mut()
+            .find(|e| e["query"].as_array().unwrap().iter().any(|p| p[0] == name))
+            .unwrap_or_else(|| panic!("no exchange sends {name}"));
+        for pair in exchange["query"].as_array_mut().unwrap() {
+            if pair[0] == name {
+                pair[1] = json!(value);
+            }
+        }
+        self
+    }
+
+    /// Edits the (text) request body of the first exchange whose body contains `needle`.
+    fn request_body(mut self, needle: &str, edit: impl FnOnce(&str) -> String) -> Edit {
+        let exchange = self
+            .exchanges
+            .iter_mut()
+            .find(|e| e["body"].as_str().unwrap_or("").contains(needle))
+            .unwrap_or_else(|| panic!("no request body contains {needle}"));
+        let body = edit(exchange["body"].as_str().unwrap());
+        exchange["body"] = json!(body);
+        self
+    }
+}
+
+/// Asserts that the altered capture has a finding the original did not, naming `field`.
+fn assert_bites(platform: &str, original: &Verdict, altered: Edit, field: &str, what: &str) {
+    let (_guard, path) = capture_file(platform, &format!("-altered-{}", field.replace(['.', '[', ']'], "_")));
+    write_exchange_values(&path, &altered.exchanges);
+    let verdict = validators().check(platform, &path);
+    let before = original.findings();
+    let new: Vec<String> = verdict
+        .findings()
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    assert!(
+        new.iter().any(|f| f.contains(field)),
+        "the {platform} validator did not reject {what} (field {field}); new findings: {new:#?}\nfull output:\n{}",
+        verdict.output
+    );
+}
+
+fn is_ok_with(key: &'static str) -> impl Fn(&Value, &Value) -> bool {
+    move |exchange, body| {
+        exchange["status"] == 200
+            && match body {
+                Value::Object(map) => map.get(key).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty())),
+                _ => false,
+            }
+    }
+}
+
+#[test]
+fn the_google_ads_validator_rejects_wrong_fields() {
+    let capture = google_ads_capture();
+    let original = validate("google_ads", &capture);
+    assert_bites(
+        "google_ads",
+        &original,
+        Edit::new(&capture).response(is_ok_with("results"), |b| {
+            b["results"][0]["metrics"]["costMicro"] = json!("1");
+        }),
+        "costMicro",
+        "an unknown key in a row's metrics",
+    );
+    assert_bites(
+        "google_ads",
+        &original,
+        Edit::new(&capture).response(is_ok_with("results"), |b| {
+            b["results"][0]["segments"]["date"] = json!(["2026-01-01"]);
+        }),
+        "date",
+        "a list where the message has a string",
+    );
+    assert_bites(
+        "google_ads",
+        &original,
+        Edit::new(&capture).request_body("metrics.cost_micros", |body| body.replace("metrics.cost_micros", "metrics.cost_micro")),
+        "metrics.cost_micro",
+        "a GAQL field the API does not have",
+    );
+}
+
+#[test]
+fn the_meta_validator_rejects_wrong_fields() {
+    let capture = meta_capture();
+    let original = validate("meta", &capture);
+    assert_bites(
+        "meta",
+        &original,
+        Edit::new(&capture).response(is_ok_with("data"), |b| {
+            if let Some(row) = b["data"].as_array_mut().and_then(|rows| rows.first_mut()) {
+                row["spend"] = json!(14.35);
+            }
+        }),
+        "spend",
+        "a number where AdsInsights says string",
+    );
+    assert_bites(
+        "meta",
+        &original,
+        Edit::new(&capture).response(is_ok_with("data"), |b| {
+            b["data"][0]["spend_in_cents"] = json!("1435");
+        }),
+        "spend_in_cents",
+        "a key AdsInsights does not have",
+    );
+    assert_bites("meta", &original, Edit::new(&capture).query("level", "ads"), "level", "a level outside AdsInsights.Level");
+}
+
+#[test]
+fn the_tiktok_validator_rejects_wrong_fields() {
+    let capture = tiktok_capture();
+    let original = validate("tiktok", &capture);
+    assert_bites("tiktok", &original, Edit::new(&capture).query("page_size", "5000"), "page_size", "a page size above 1000");
+    assert_bites("tiktok", &original, Edit::new(&capture).query("dimensions", "ad_id,stat_time_day"), "dimensions", "a list not sent as a JSON array");
+    assert_bites(
+        "tiktok",
+        &original,
+        Edit::new(&capture).response(|e, b| e["status"] == 200 && b["code"] == 0, |b| b["code"] = json!("0")),
+        "code",
+        "a string where InlineResponse200 says int",
+    );
+}
+
+#[test]
+fn the_stripe_validator_rejects_wrong_fields() {
+    let capture = stripe_capture();
+    let original = validate("stripe", &capture);
+    let charges = |e: &Value, b: &Value| e["path"] == "/v1/charges" && b["data"].as_array().is_some_and(|d| !d.is_empty());
+    assert_bites(
+        "stripe",
+        &original,
+        Edit::new(&capture).response(charges, |b| {
+            b["data"][0].as_object_mut().unwrap().remove("amount");
+        }),
+        "Charge.amount",
+        "a charge without its required amount",
+    );
+    assert_bites(
+        "stripe",
+        &original,
+        Edit::new(&capture).response(charges, |b| b["data"][0]["amount_captured"] = json!("1000")),
+        "Charge.amount_captured",
+        "a string where Charge says int",
+    );
+    assert_bites(
+        "stripe",
+        &original,
+        Edit::new(&capture).response(charges, |b| b["data"][0]["amount_settled"] = json!(1)),
+        "amount_settled",
+        "a key Charge does not have",
+    );
+    assert_bites(
+        "stripe",
+        &original,
+        Edit::new(&capture).response(
+            |e, b| e["path"] == "/v1/disputes" && b["data"].as_array().is_some_and(|d| !d.is_empty()),
+            |b| b["data"][0]["status"] = json!("chargeback_lost"),
+        ),
+        "Dispute.status",
+        "a dispute status outside the SDK's Literal",
+    );
+}
+
+#[test]
+fn the_shopify_validator_rejects_wrong_fields() {
+    let capture = shopify_capture();
+    let original = validate("shopify", &capture);
+    assert_bites(
+        "shopify",
+        &original,
+        Edit::new(&capture).response(is_ok_with("orders"), |b| b["orders"][0]["total_prize"] = json!("1.00")),
+        "total_prize",
+        "a key the Order resource does not have",
+    );
+    assert_bites(
+        "shopify",
+        &original,
+        Edit::new(&capture).response(is_ok_with("orders"), |b| b["orders"][0]["line_items"] = json!("Mug")),
+        "line_items",
+        "a string where the Order resource has a list",
+    );
+}
+
+#[test]
+fn the_dub_validator_rejects_wrong_fields() {
+    let capture = dub_capture();
+    let original = validate("dub", &capture);
+    let non_empty = |e: &Value, b: &Value| e["status"] == 200 && b.as_array().is_some_and(|a| !a.is_empty());
+    assert_bites(
+        "dub",
+        &original,
+        Edit::new(&capture).response(non_empty, |b| {
+            b[0]["click"].as_object_mut().unwrap().remove("id");
+        }),
+        "click.id",
+        "a click without its required id",
+    );
+    assert_bites(
+        "dub",
+        &original,
+        Edit::new(&capture).response(non_empty, |b| b[0]["clickedAt"] = json!("2026-01-01")),
+        "clickedAt",
+        "a key the event schema does not declare",
+    );
+    assert_bites("dub", &original, Edit::new(&capture).query("sortOrder", "oldest"), "sortOrder", "a sortOrder outside the SDK's enum");
+}
+
+#[test]
+fn the_rewardful_validator_rejects_wrong_fields() {
+    let capture = rewardful_capture();
+    let original = validate("rewardful", &capture);
+    let commissions = |e: &Value, b: &Value| e["path"] == "/v1/commissions" && b["data"].as_array().is_some_and(|d| !d.is_empty());
+    assert_bites(
+        "rewardful",
+        &original,
+        Edit::new(&capture).response(commissions, |b| b["data"][0]["state"] = json!("approved")),
+        "commission.state",
+        "a commission state outside the documented ones",
+    );
+    assert_bites(
+        "rewardful",
+        &original,
+        Edit::new(&capture).response(commissions, |b| b["data"][0]["amount"] = json!("500")),
+        "commission.amount",
+        "a string where the docs say integer cents",
+    );
+    assert_bites(
+        "rewardful",
+        &original,
+        Edit::new(&capture).response(commissions, |b| b["meta"] = json!({})),
+        "envelope",
+        "an envelope with an undocumented key",
+    );
+}
