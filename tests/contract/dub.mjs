@@ -9,7 +9,8 @@
 //   (chosen by its `event`), which is what the SDK itself does with the response. The SDK's
 //   objects are not strict (zod strips unknown keys), so a key no schema declares is reported
 //   separately as unknown: the response then carries something the SDK would silently drop.
-// - An error body parses with the SDK's error schema for its status (Unauthorized, RateLimitExceeded…).
+// - An error body is {"error": …} whose object parses with the SDK's error schema for its status
+//   (UnauthorizedError, RateLimitExceededError…: code enum, message, doc_url).
 
 import { readFileSync } from "node:fs";
 import * as operations from "dub/models/operations";
@@ -21,15 +22,15 @@ const EVENT_SCHEMAS = {
   sale: operations.SaleEvent$inboundSchema,
 };
 const ERROR_SCHEMAS = {
-  400: errors.BadRequest$inboundSchema,
-  401: errors.Unauthorized$inboundSchema,
-  403: errors.Forbidden$inboundSchema,
-  404: errors.NotFound$inboundSchema,
-  409: errors.Conflict$inboundSchema,
-  410: errors.InviteExpired$inboundSchema,
-  422: errors.UnprocessableEntity$inboundSchema,
-  429: errors.RateLimitExceeded$inboundSchema,
-  500: errors.InternalServerError$inboundSchema,
+  400: errors.BadRequestError$inboundSchema,
+  401: errors.UnauthorizedError$inboundSchema,
+  403: errors.ForbiddenError$inboundSchema,
+  404: errors.NotFoundError$inboundSchema,
+  409: errors.ConflictError$inboundSchema,
+  410: errors.InviteExpiredError$inboundSchema,
+  422: errors.UnprocessableEntityError$inboundSchema,
+  429: errors.RateLimitExceededError$inboundSchema,
+  500: errors.InternalServerErrorError$inboundSchema,
 };
 
 const findings = [];
@@ -122,9 +123,13 @@ lines.forEach((line, index) => {
   if (exchange.status !== 200) {
     const schema = ERROR_SCHEMAS[exchange.status];
     if (!schema) return;
-    const result = schema.safeParse(body);
-    if (!result.success) reportIssues(result, index, "ErrorResponse");
-    unknownKeys(schema, body, "", index, "ErrorResponse");
+    if (body === null || typeof body !== "object" || Object.keys(body).join() !== "error") {
+      add(index, "ErrorResponse", "", 'an error body is {"error": {code, message, doc_url}}');
+      return;
+    }
+    const result = schema.safeParse(body.error);
+    if (!result.success) reportIssues(result, index, "ErrorResponse.error");
+    unknownKeys(schema, body.error, "", index, "ErrorResponse.error");
     return;
   }
   if (!Array.isArray(body)) {
