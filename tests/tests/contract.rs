@@ -15,6 +15,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use lookback_sync::CancelToken;
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::contract::{
@@ -22,13 +23,14 @@ use lookback_tests::mock::contract::{
 };
 use lookback_tests::mock::dub::DubApi;
 use lookback_tests::mock::google_ads::{self, GoogleAdsApi};
-use lookback_tests::mock::harness::{TEST_NOW_MS, fast_options, run_sync_with, workspace_with_source};
+use lookback_tests::mock::harness::{
+    TEST_NOW_MS, fast_options, run_sync_with, workspace_with_source,
+};
 use lookback_tests::mock::meta::{self, MetaApi};
 use lookback_tests::mock::rewardful::RewardfulApi;
 use lookback_tests::mock::shopify::ShopifyApi;
 use lookback_tests::mock::stripe::StripeApi;
 use lookback_tests::mock::tiktok::{self, TikTokApi};
-use lookback_sync::CancelToken;
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 86_400_000;
@@ -72,18 +74,48 @@ fn sync_and_capture(
 }
 
 fn google_ads_capture() -> Vec<Exchange> {
-    let ledger = AdLedger::generate("2026-01-01", "2026-03-01", &[("456", "7001"), ("457", "7101")], 12_345);
-    let api = Arc::new(GoogleAdsApi::new(TOKEN_GOOGLE, "1234567890", "EUR", "Europe/Berlin", ledger));
+    let ledger = AdLedger::generate(
+        "2026-01-01",
+        "2026-03-01",
+        &[("456", "7001"), ("457", "7101")],
+        12_345,
+    );
+    let api = Arc::new(GoogleAdsApi::new(
+        TOKEN_GOOGLE,
+        "1234567890",
+        "EUR",
+        "Europe/Berlin",
+        ledger,
+    ));
     api.throttle_next(1); // an error body (RESOURCE_EXHAUSTED with a GoogleAdsFailure) is captured too
     let server = MockServer::start_capturing(api);
     let base = format!("{}/{}", server.base_url, google_ads::API_VERSION);
-    sync_and_capture(&server, "google_ads", &base, Some("1234567890"), TOKEN_GOOGLE, &[TEST_NOW_MS], None)
+    sync_and_capture(
+        &server,
+        "google_ads",
+        &base,
+        Some("1234567890"),
+        TOKEN_GOOGLE,
+        &[TEST_NOW_MS],
+        None,
+    )
 }
 const TOKEN_GOOGLE: &str = "ya29.contract-test-token";
 
 fn meta_capture() -> Vec<Exchange> {
-    let ledger = AdLedger::generate("2025-12-01", "2026-02-28", &[("2385", "23851"), ("2390", "23901")], 10_000);
-    let api = Arc::new(MetaApi::new(TOKEN_META, "1234567", "USD", "America/Los_Angeles", ledger));
+    let ledger = AdLedger::generate(
+        "2025-12-01",
+        "2026-02-28",
+        &[("2385", "23851"), ("2390", "23901")],
+        10_000,
+    );
+    let api = Arc::new(MetaApi::new(
+        TOKEN_META,
+        "1234567",
+        "USD",
+        "America/Los_Angeles",
+        ledger,
+    ));
     api.throttle_next(1); // Meta's 80000 throttling error body
     let server = MockServer::start_capturing(api);
     let base = format!("{}/{}", server.base_url, meta::API_VERSION);
@@ -102,12 +134,32 @@ fn meta_capture() -> Vec<Exchange> {
 const TOKEN_META: &str = "EAAGcontractTestToken";
 
 fn tiktok_capture() -> Vec<Exchange> {
-    let ledger = AdLedger::generate("2026-01-01", "2026-03-01", &[("1801", "111"), ("1802", "1201")], 1_000_000);
-    let api = Arc::new(TikTokApi::new(TOKEN_TIKTOK, "7000000001", "JPY", "Asia/Tokyo", 0, ledger));
+    let ledger = AdLedger::generate(
+        "2026-01-01",
+        "2026-03-01",
+        &[("1801", "111"), ("1802", "1201")],
+        1_000_000,
+    );
+    let api = Arc::new(TikTokApi::new(
+        TOKEN_TIKTOK,
+        "7000000001",
+        "JPY",
+        "Asia/Tokyo",
+        0,
+        ledger,
+    ));
     api.throttle_next(1); // code 40100 inside an HTTP 200
     let server = MockServer::start_capturing(api);
     let base = format!("{}{}", server.base_url, tiktok::PREFIX);
-    sync_and_capture(&server, "tiktok", &base, Some("7000000001"), TOKEN_TIKTOK, &[TEST_NOW_MS], Some(50))
+    sync_and_capture(
+        &server,
+        "tiktok",
+        &base,
+        Some("7000000001"),
+        TOKEN_TIKTOK,
+        &[TEST_NOW_MS],
+        Some(50),
+    )
 }
 const TOKEN_TIKTOK: &str = "act.contractTestToken";
 
@@ -118,7 +170,13 @@ fn stripe_capture() -> Vec<Exchange> {
     let mut charges = Vec::new();
     for i in 0..120 {
         let status = if i % 25 == 24 { "failed" } else { "succeeded" };
-        charges.push(api.add_charge(1_000 + i, now_s - 100 * 86_400 + i * 3_600, status, Some(&format!("b{i}@example.com")), Some(&format!("clk-{i}"))));
+        charges.push(api.add_charge(
+            1_000 + i,
+            now_s - 100 * 86_400 + i * 3_600,
+            status,
+            Some(&format!("b{i}@example.com")),
+            Some(&format!("clk-{i}")),
+        ));
     }
     api.add_refund(&charges[10], 300, now_s - 50 * 86_400);
     let dispute = api.add_dispute(&charges[20], 1_020, now_s - 10 * 86_400);
@@ -153,7 +211,15 @@ fn rewardful_capture() -> Vec<Exchange> {
     api.throttle_next(1);
     let server = MockServer::start_capturing(api);
     let base = server.base_url.clone();
-    sync_and_capture(&server, "rewardful", &base, None, SECRET, &[TEST_NOW_MS], None)
+    sync_and_capture(
+        &server,
+        "rewardful",
+        &base,
+        None,
+        SECRET,
+        &[TEST_NOW_MS],
+        None,
+    )
 }
 
 /// Writes the capture where a person can read it: `LOOKBACK_CONTRACT_OUT/<platform>.jsonl`
@@ -162,7 +228,10 @@ fn capture_file(platform: &str, name: &str) -> (Option<tempfile::TempDir>, std::
     match std::env::var_os("LOOKBACK_CONTRACT_OUT") {
         Some(dir) => {
             std::fs::create_dir_all(&dir).unwrap();
-            (None, Path::new(&dir).join(format!("{platform}{name}.jsonl")))
+            (
+                None,
+                Path::new(&dir).join(format!("{platform}{name}.jsonl")),
+            )
         }
         None => {
             let dir = tempfile::tempdir().unwrap();
@@ -200,7 +269,11 @@ fn meta_exchanges_match_facebook_business() {
 
 #[test]
 fn tiktok_exchanges_match_the_tiktok_business_sdk() {
-    assert_conforms("tiktok", "tiktok-business-api-sdk-official 1.1.3", &tiktok_capture());
+    assert_conforms(
+        "tiktok",
+        "tiktok-business-api-sdk-official 1.1.3",
+        &tiktok_capture(),
+    );
 }
 
 #[test]
@@ -220,7 +293,11 @@ fn dub_exchanges_match_the_dub_sdk_schemas() {
 
 #[test]
 fn rewardful_exchanges_match_its_documented_envelope() {
-    assert_conforms("rewardful", "the documented envelope (tests/contract/rewardful_envelope.json)", &rewardful_capture());
+    assert_conforms(
+        "rewardful",
+        "the documented envelope (tests/contract/rewardful_envelope.json)",
+        &rewardful_capture(),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,16 +316,22 @@ impl Edit {
     }
 
     /// Edits the parsed response body of the first exchange `select` accepts.
-    fn response(mut self, select: impl Fn(&Value, &Value) -> bool, edit: impl FnOnce(&mut Value)) -> Edit {
+    fn response(
+        mut self,
+        select: impl Fn(&Value, &Value) -> bool,
+        edit: impl FnOnce(&mut Value),
+    ) -> Edit {
         let exchange = self
             .exchanges
             .iter_mut()
             .find(|e| {
-                let body: Value = serde_json::from_str(e["response_body"].as_str().unwrap_or("")).unwrap_or(Value::Null);
+                let body: Value = serde_json::from_str(e["response_body"].as_str().unwrap_or(""))
+                    .unwrap_or(Value::Null);
                 select(e, &body)
             })
             .expect("an exchange to alter");
-        let mut body: Value = serde_json::from_str(exchange["response_body"].as_str().unwrap()).unwrap();
+        let mut body: Value =
+            serde_json::from_str(exchange["response_body"].as_str().unwrap()).unwrap();
         edit(&mut body);
         exchange["response_body"] = json!(body.to_string());
         self
@@ -284,7 +367,10 @@ impl Edit {
 
 /// Asserts that the altered capture has a finding the original did not, naming `field`.
 fn assert_bites(platform: &str, original: &Verdict, altered: Edit, field: &str, what: &str) {
-    let (_guard, path) = capture_file(platform, &format!("-altered-{}", field.replace(['.', '[', ']'], "_")));
+    let (_guard, path) = capture_file(
+        platform,
+        &format!("-altered-{}", field.replace(['.', '[', ']'], "_")),
+    );
     write_exchange_values(&path, &altered.exchanges);
     let verdict = validators().check(platform, &path);
     let before = original.findings();
@@ -304,7 +390,9 @@ fn is_ok_with(key: &'static str) -> impl Fn(&Value, &Value) -> bool {
     move |exchange, body| {
         exchange["status"] == 200
             && match body {
-                Value::Object(map) => map.get(key).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty())),
+                Value::Object(map) => map
+                    .get(key)
+                    .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty())),
                 _ => false,
             }
     }
@@ -335,7 +423,9 @@ fn the_google_ads_validator_rejects_wrong_fields() {
     assert_bites(
         "google_ads",
         &original,
-        Edit::new(&capture).request_body("metrics.cost_micros", |body| body.replace("metrics.cost_micros", "metrics.cost_micro")),
+        Edit::new(&capture).request_body("metrics.cost_micros", |body| {
+            body.replace("metrics.cost_micros", "metrics.cost_micro")
+        }),
         "metrics.cost_micro",
         "a GAQL field the API does not have",
     );
@@ -365,19 +455,40 @@ fn the_meta_validator_rejects_wrong_fields() {
         "spend_in_cents",
         "a key AdsInsights does not have",
     );
-    assert_bites("meta", &original, Edit::new(&capture).query("level", "ads"), "level", "a level outside AdsInsights.Level");
+    assert_bites(
+        "meta",
+        &original,
+        Edit::new(&capture).query("level", "ads"),
+        "level",
+        "a level outside AdsInsights.Level",
+    );
 }
 
 #[test]
 fn the_tiktok_validator_rejects_wrong_fields() {
     let capture = tiktok_capture();
     let original = validate("tiktok", &capture);
-    assert_bites("tiktok", &original, Edit::new(&capture).query("page_size", "5000"), "page_size", "a page size above 1000");
-    assert_bites("tiktok", &original, Edit::new(&capture).query("dimensions", "ad_id,stat_time_day"), "dimensions", "a list not sent as a JSON array");
     assert_bites(
         "tiktok",
         &original,
-        Edit::new(&capture).response(|e, b| e["status"] == 200 && b["code"] == 0, |b| b["code"] = json!("0")),
+        Edit::new(&capture).query("page_size", "5000"),
+        "page_size",
+        "a page size above 1000",
+    );
+    assert_bites(
+        "tiktok",
+        &original,
+        Edit::new(&capture).query("dimensions", "ad_id,stat_time_day"),
+        "dimensions",
+        "a list not sent as a JSON array",
+    );
+    assert_bites(
+        "tiktok",
+        &original,
+        Edit::new(&capture).response(
+            |e, b| e["status"] == 200 && b["code"] == 0,
+            |b| b["code"] = json!("0"),
+        ),
         "code",
         "a string where InlineResponse200 says int",
     );
@@ -387,7 +498,9 @@ fn the_tiktok_validator_rejects_wrong_fields() {
 fn the_stripe_validator_rejects_wrong_fields() {
     let capture = stripe_capture();
     let original = validate("stripe", &capture);
-    let charges = |e: &Value, b: &Value| e["path"] == "/v1/charges" && b["data"].as_array().is_some_and(|d| !d.is_empty());
+    let charges = |e: &Value, b: &Value| {
+        e["path"] == "/v1/charges" && b["data"].as_array().is_some_and(|d| !d.is_empty())
+    };
     assert_bites(
         "stripe",
         &original,
@@ -415,7 +528,9 @@ fn the_stripe_validator_rejects_wrong_fields() {
         "stripe",
         &original,
         Edit::new(&capture).response(
-            |e, b| e["path"] == "/v1/disputes" && b["data"].as_array().is_some_and(|d| !d.is_empty()),
+            |e, b| {
+                e["path"] == "/v1/disputes" && b["data"].as_array().is_some_and(|d| !d.is_empty())
+            },
             |b| b["data"][0]["status"] = json!("chargeback_lost"),
         ),
         "Dispute.status",
@@ -430,14 +545,18 @@ fn the_shopify_validator_rejects_wrong_fields() {
     assert_bites(
         "shopify",
         &original,
-        Edit::new(&capture).response(is_ok_with("orders"), |b| b["orders"][0]["total_prize"] = json!("1.00")),
+        Edit::new(&capture).response(is_ok_with("orders"), |b| {
+            b["orders"][0]["total_prize"] = json!("1.00")
+        }),
         "total_prize",
         "a key the Order resource does not have",
     );
     assert_bites(
         "shopify",
         &original,
-        Edit::new(&capture).response(is_ok_with("orders"), |b| b["orders"][0]["line_items"] = json!("Mug")),
+        Edit::new(&capture).response(is_ok_with("orders"), |b| {
+            b["orders"][0]["line_items"] = json!("Mug")
+        }),
         "line_items",
         "a string where the Order resource has a list",
     );
@@ -447,7 +566,8 @@ fn the_shopify_validator_rejects_wrong_fields() {
 fn the_dub_validator_rejects_wrong_fields() {
     let capture = dub_capture();
     let original = validate("dub", &capture);
-    let non_empty = |e: &Value, b: &Value| e["status"] == 200 && b.as_array().is_some_and(|a| !a.is_empty());
+    let non_empty =
+        |e: &Value, b: &Value| e["status"] == 200 && b.as_array().is_some_and(|a| !a.is_empty());
     assert_bites(
         "dub",
         &original,
@@ -464,14 +584,22 @@ fn the_dub_validator_rejects_wrong_fields() {
         "clickedAt",
         "a key the event schema does not declare",
     );
-    assert_bites("dub", &original, Edit::new(&capture).query("sortOrder", "oldest"), "sortOrder", "a sortOrder outside the SDK's enum");
+    assert_bites(
+        "dub",
+        &original,
+        Edit::new(&capture).query("sortOrder", "oldest"),
+        "sortOrder",
+        "a sortOrder outside the SDK's enum",
+    );
 }
 
 #[test]
 fn the_rewardful_validator_rejects_wrong_fields() {
     let capture = rewardful_capture();
     let original = validate("rewardful", &capture);
-    let commissions = |e: &Value, b: &Value| e["path"] == "/v1/commissions" && b["data"].as_array().is_some_and(|d| !d.is_empty());
+    let commissions = |e: &Value, b: &Value| {
+        e["path"] == "/v1/commissions" && b["data"].as_array().is_some_and(|d| !d.is_empty())
+    };
     assert_bites(
         "rewardful",
         &original,

@@ -163,7 +163,11 @@ impl Validators {
                 python.display()
             ));
         }
-        if !dir.join("node_modules").join("@shopify").join("shopify-api").exists()
+        if !dir
+            .join("node_modules")
+            .join("@shopify")
+            .join("shopify-api")
+            .exists()
             || !dir.join("node_modules").join("dub").exists()
         {
             return Err(format!(
@@ -188,7 +192,10 @@ impl Validators {
         let text = format!("{stdout}{stderr}");
         match output.status.code() {
             Some(0) | Some(1) => {}
-            _ => panic!("the {platform} validator failed to run ({}):\n{text}", output.status),
+            _ => panic!(
+                "the {platform} validator failed to run ({}):\n{text}",
+                output.status
+            ),
         }
         let violations: Vec<String> = stdout
             .lines()
