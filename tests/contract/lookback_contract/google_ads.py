@@ -20,7 +20,7 @@ import json
 import re
 
 from google.ads.googleads import client as ads_client
-from google.protobuf import json_format
+from google.protobuf import json_format, message_factory
 from google.rpc import code_pb2, error_details_pb2  # noqa: F401 - registers google.rpc detail types
 
 from .report import header, json_body
@@ -41,14 +41,54 @@ def messages(version):
     }
 
 
+WELL_KNOWN = ("google.protobuf.",)
+
+
+def walk(descriptor, value, path, problems):
+    """Finds every field of a JSON object that does not parse into `descriptor`'s message:
+    unknown keys, and values json_format refuses (each leaf is parsed by json_format itself, so
+    the proto3 JSON mapping stays the library's). json_format stops at the first error; this
+    walk reports them all, with their paths."""
+    by_json = {f.json_name: f for f in descriptor.fields}
+    by_json.update({f.name: f for f in descriptor.fields})
+    if not isinstance(value, dict):
+        problems.append((path, f"expected a JSON object for {descriptor.full_name}, found {type(value).__name__}"))
+        return
+    for key, item in value.items():
+        field = by_json.get(key)
+        where = f"{path}.{key}" if path else key
+        if field is None:
+            problems.append((where, f"not a field of {descriptor.full_name}"))
+            continue
+        nested = field.message_type
+        repeated = field.is_repeated
+        if nested is not None and not nested.full_name.startswith(WELL_KNOWN) and not nested.GetOptions().map_entry:
+            if repeated:
+                if not isinstance(item, list):
+                    problems.append((where, f"expected a list of {nested.full_name}, found {type(item).__name__}"))
+                    continue
+                for i, element in enumerate(item):
+                    walk(nested, element, f"{where}[{i}]", problems)
+            else:
+                walk(nested, item, where, problems)
+            continue
+        try:
+            json_format.ParseDict({key: item}, message_factory.GetMessageClass(descriptor)(), ignore_unknown_fields=False)
+        except json_format.ParseError as error:
+            problems.append((where, str(error).split("\n")[0]))
+
+
 def parse(message_class, value, report, obj, exchange, index):
-    """Parses JSON into a message, unknown fields rejected; reports the parser's complaint."""
+    """Parses JSON into a message with unknown fields rejected; reports every field that fails."""
     try:
         return json_format.ParseDict(value, message_class(), ignore_unknown_fields=False)
     except json_format.ParseError as error:
-        text = str(error)
-        field = re.search(r'no field named "([^"]+)"', text)
-        report.add(obj, field.group(1) if field else "", text.split("\n")[0], exchange, index)
+        problems = []
+        walk(message_class.DESCRIPTOR, value, "", problems)
+        if not problems:
+            problems.append(("", str(error).split("\n")[0]))
+        for field, message in problems:
+            report.add(obj, re.sub(r"\[\d+\]", "[]", field), message, exchange, index)
         return None
 
 

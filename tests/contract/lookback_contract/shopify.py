@@ -24,7 +24,10 @@ PATH = re.compile(r"^/admin/api/([0-9]{4}-[0-9]{2}|unstable)/orders\.json$")
 # Fields the REST API sends on an order that the SDK's Order class does not declare, each with
 # where Shopify publishes it. Kept deliberately short.
 BEYOND_SDK = {
-    "Order": {"admin_graphql_api_id": "in every example response of Shopify's REST Order reference"},
+    "Order": {
+        "admin_graphql_api_id": "in the example responses of Shopify's REST Order reference",
+        "contact_email": "in the example responses of Shopify's REST Order reference",
+    },
 }
 
 
