@@ -164,6 +164,11 @@ fn tiktok_capture() -> Vec<Exchange> {
 const TOKEN_TIKTOK: &str = "act.contractTestToken";
 
 fn stripe_capture() -> Vec<Exchange> {
+    stripe_capture_with(|_| {})
+}
+
+/// The Stripe capture, with `alter` applied to the mock before the sync.
+fn stripe_capture_with(alter: impl FnOnce(&StripeApi)) -> Vec<Exchange> {
     const KEY: &str = "sk_test_contract_0123456789";
     let now_s = TEST_NOW_MS / 1000;
     let api = Arc::new(StripeApi::new(KEY));
@@ -182,6 +187,7 @@ fn stripe_capture() -> Vec<Exchange> {
     let dispute = api.add_dispute(&charges[20], 1_020, now_s - 10 * 86_400);
     api.set_dispute_status(&dispute, "lost");
     api.throttle_next(1); // Stripe's rate_limit error body
+    alter(&api);
     let server = MockServer::start_capturing(api);
     let base = server.base_url.clone();
     sync_and_capture(&server, "stripe", &base, None, KEY, &[TEST_NOW_MS], None)
@@ -535,6 +541,26 @@ fn the_stripe_validator_rejects_wrong_fields() {
         ),
         "Dispute.status",
         "a dispute status outside the SDK's Literal",
+    );
+}
+
+/// A wrong field put into the mock itself (not into a capture) fails the contract check: what
+/// happens when a mock is edited from a wrong note.
+#[test]
+fn a_wrong_field_in_the_stripe_mock_fails_the_contract_check() {
+    let original = validate("stripe", &stripe_capture());
+    let altered = validate(
+        "stripe",
+        &stripe_capture_with(|api| api.add_field_to_charges("amount_net", json!(950))),
+    );
+    let new: Vec<String> = altered
+        .findings()
+        .into_iter()
+        .filter(|f| !original.findings().contains(f))
+        .collect();
+    assert!(
+        new.iter().any(|f| f.contains("Charge.amount_net")),
+        "a charge field stripe 16.1.0 does not have was not reported; new findings: {new:#?}"
     );
 }
 
