@@ -1,6 +1,11 @@
 """Checks captured mock exchanges against what a platform publishes.
 
 Usage: validate.py PLATFORM EXCHANGES.jsonl
+       validate.py --null-optional PLATFORM EXCHANGES.jsonl OUT.jsonl [Object.field …]
+
+The second form writes the exchanges with every response field the platform's SDK marks
+optional set to null (platforms whose module has `null_optional`), for the tests that replay
+them to a connector; fields named after OUT (e.g. Refund.charge) keep their values.
 
 PLATFORM is one of google_ads, meta, stripe, shopify, dub, tiktok, rewardful. The file holds
 one exchange per line, as tests/support/mock/contract.rs writes them. Every violation is
@@ -21,6 +26,11 @@ PLATFORMS = ("google_ads", "meta", "stripe", "shopify", "dub", "tiktok", "reward
 
 
 def main(argv):
+    if len(argv) >= 5 and argv[1] == "--null-optional":
+        module = __import__(f"lookback_contract.{argv[2]}", fromlist=["null_optional"])
+        exchanges = [json.loads(line) for line in Path(argv[3]).read_text().splitlines() if line.strip()]
+        Path(argv[4]).write_text("".join(json.dumps(e) + "\n" for e in module.null_optional(exchanges, keep=tuple(argv[5:]))))
+        return 0
     if len(argv) != 3 or argv[1] not in PLATFORMS:
         print(__doc__, file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ use lookback_sync::CancelToken;
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::contract::{
-    Exchange, Validators, Verdict, write_exchange_values, write_exchanges,
+    Exchange, ReplayApi, Validators, Verdict, write_exchange_values, write_exchanges,
 };
 use lookback_tests::mock::dub::DubApi;
 use lookback_tests::mock::google_ads::{self, GoogleAdsApi};
@@ -169,7 +169,7 @@ fn stripe_capture() -> Vec<Exchange> {
 
 /// The Stripe capture, with `alter` applied to the mock before the sync.
 fn stripe_capture_with(alter: impl FnOnce(&StripeApi)) -> Vec<Exchange> {
-    const KEY: &str = "sk_test_contract_0123456789";
+    const KEY: &str = STRIPE_KEY;
     let now_s = TEST_NOW_MS / 1000;
     let api = Arc::new(StripeApi::new(KEY));
     let mut charges = Vec::new();
@@ -192,6 +192,8 @@ fn stripe_capture_with(alter: impl FnOnce(&StripeApi)) -> Vec<Exchange> {
     let base = server.base_url.clone();
     sync_and_capture(&server, "stripe", &base, None, KEY, &[TEST_NOW_MS], None)
 }
+
+const STRIPE_KEY: &str = "sk_test_contract_0123456789";
 
 fn shopify_capture() -> Vec<Exchange> {
     const TOKEN: &str = "shpat_contract0123";
@@ -647,4 +649,73 @@ fn the_rewardful_validator_rejects_wrong_fields() {
         "envelope",
         "an envelope with an undocumented key",
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A field the official schema marks optional may be absent: the connector still lands the record.
+
+/// Replays `exchanges` to a fresh sync of `kind` and returns (orders, adjustments, the dead
+/// letters' reasons).
+fn replay_sync(kind: &str, exchanges: &[Value], secret: &str) -> (i64, i64, Vec<String>) {
+    let server = MockServer::start(Arc::new(ReplayApi::new(exchanges)));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, kind, kind, &server.base_url);
+    let summary = run_sync_with(
+        &mut store,
+        &source,
+        secret,
+        &fast_options(TEST_NOW_MS),
+        &CancelToken::new(),
+        |_| {},
+    )
+    .unwrap_or_else(|e| panic!("the {kind} sync of the replayed capture failed: {e}"));
+    assert!(
+        summary
+            .streams
+            .iter()
+            .all(|s| s.outcome == lookback_sync::StreamOutcome::Complete),
+        "{summary:?}"
+    );
+    let count = |table: &str| lookback_tests::mock::harness::count(&path, table);
+    let conn = lookback_tests::open_sqlite(&path);
+    let mut statement = conn
+        .prepare("SELECT stream || ' ' || location || ': ' || reason FROM dead_letters ORDER BY 1")
+        .unwrap();
+    let reasons = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    (count("orders"), count("order_adjustments"), reasons)
+}
+
+/// Stripe sends every field, `null` when empty; each field stripe 16.1.0 types as `Optional`
+/// is nulled (customer, payment_intent, receipt_email, billing_details.email, balance_transaction,
+/// a refund's charge, …) and the connector must still land every charge, refund and dispute. A
+/// refund names its payment by `charge` or by `payment_intent` — with neither it cannot be booked
+/// and is rightly dead-lettered — so each of the two is nulled in its own run, the other kept.
+#[test]
+fn the_stripe_connector_lands_every_record_when_the_sdks_optional_fields_are_null() {
+    let capture = stripe_capture();
+    let values: Vec<Value> = capture.iter().map(Exchange::to_json).collect();
+    let as_captured = replay_sync("stripe", &values, STRIPE_KEY);
+    assert!(
+        as_captured.2.is_empty(),
+        "the capture itself lands without dead letters: {:?}",
+        as_captured.2
+    );
+    for keep in [
+        &["Refund.charge"][..],
+        &["Refund.payment_intent", "Charge.payment_intent"][..],
+    ] {
+        let nulled = validators().null_optional("stripe", &capture, keep);
+        assert_ne!(values, nulled, "the capture has optional fields to null");
+        assert_eq!(
+            replay_sync("stripe", &nulled, STRIPE_KEY),
+            as_captured,
+            "with every field stripe 16.1.0 types as Optional null but {keep:?}, every charge, \
+             refund and dispute still lands and none is dead-lettered"
+        );
+    }
 }

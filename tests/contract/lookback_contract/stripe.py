@@ -10,6 +10,7 @@ Literal is reported as unknown to this SDK version); `ExpandableField[X]` is an 
 is a free map. Request parameters are checked against the SDK's `…ListParams` TypedDicts.
 """
 
+import json
 import re
 import typing
 
@@ -205,3 +206,39 @@ def check(exchanges, report):
             for field, message in item_problems:
                 obj, _, rest = field.partition(".")
                 report.add(obj, rest, message, exchange, index)
+
+
+def null_optional_fields(value, cls, keep=()):
+    """The object with every field the SDK types as `Optional` set to null, recursively through
+    nested objects: what Stripe sends when those fields are empty. Fields named in `keep`
+    (`Refund.charge`) stay."""
+    fields = annotations(cls)
+    out = {}
+    for key, item in value.items():
+        annotation = fields.get(key)
+        if annotation is None or f"{cls.__qualname__}.{key}" in keep:
+            out[key] = item
+        elif is_optional(annotation):
+            out[key] = None
+        else:
+            nested = resolve(annotation, cls)
+            if isinstance(item, dict) and isinstance(nested, type) and issubclass(nested, StripeObject) and not issubclass(nested, ListObject):
+                out[key] = null_optional_fields(item, nested, keep)
+            else:
+                out[key] = item
+    return out
+
+
+def null_optional(exchanges, keep=()):
+    """The exchanges with every Optional field of every listed object nulled, but those in `keep`."""
+    out = []
+    for exchange in exchanges:
+        body = json_body(exchange["response_body"])
+        if exchange["status"] == 200 and isinstance(body, dict) and isinstance(body.get("data"), list):
+            body["data"] = [
+                null_optional_fields(item, RESOURCES[item["object"]], keep) if isinstance(item, dict) and item.get("object") in RESOURCES else item
+                for item in body["data"]
+            ]
+            exchange = dict(exchange, response_body=json.dumps(body))
+        out.append(exchange)
+    return out

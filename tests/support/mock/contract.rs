@@ -5,12 +5,15 @@
 //! schemas), so a mock that drifted from the real API, or a connector that sends a parameter the
 //! API does not have, fails a test instead of passing against a mock that agrees with it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{MockRequest, MockResponse};
+use super::{MockApi, MockRequest, MockResponse};
 
 /// One request a mock received and the response it sent.
 #[derive(Debug, Clone)]
@@ -178,6 +181,34 @@ impl Validators {
         Ok(Validators { python, dir })
     }
 
+    /// The exchanges with every response field the platform's SDK marks optional set to null
+    /// (`validate.py --null-optional`), but the fields in `keep` (`Refund.charge`).
+    pub fn null_optional(
+        &self,
+        platform: &str,
+        exchanges: &[Exchange],
+        keep: &[&str],
+    ) -> Vec<Value> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let input = dir.path().join("in.jsonl");
+        let output = dir.path().join("out.jsonl");
+        write_exchanges(&input, exchanges);
+        let run = Command::new(&self.python)
+            .arg(self.dir.join("validate.py"))
+            .args(["--null-optional", platform])
+            .arg(&input)
+            .arg(&output)
+            .args(keep)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.python.display()));
+        assert!(
+            run.status.success(),
+            "validate.py --null-optional {platform} failed:\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        read_exchange_values(&output)
+    }
+
     /// Runs the validator of `platform` over a file of exchanges. Panics when the validator
     /// itself breaks (an SDK that does not import, a file it cannot read): that is not a verdict.
     pub fn check(&self, platform: &str, exchanges: &Path) -> Verdict {
@@ -212,4 +243,90 @@ impl Validators {
             output: text,
         }
     }
+}
+
+/// What identifies a request in a capture: method, path, query pairs and body, secrets
+/// redacted as in the written capture.
+fn replay_key(exchange: &Value) -> String {
+    json!([
+        exchange["method"],
+        exchange["path"],
+        exchange["query"],
+        exchange["body"]
+    ])
+    .to_string()
+}
+
+/// A mock that answers with captured (and possibly altered) responses: each request gets the
+/// next response captured for the same method, path, query and body, and the last one again
+/// once they are used up; a request the capture never saw gets a 404. It lets a connector be
+/// run against exactly what a validator produced, e.g. every optional field set to null.
+pub struct ReplayApi {
+    responses: Mutex<HashMap<String, (Vec<MockResponse>, usize)>>,
+}
+
+impl ReplayApi {
+    pub fn new(exchanges: &[Value]) -> ReplayApi {
+        let mut responses: HashMap<String, (Vec<MockResponse>, usize)> = HashMap::new();
+        for exchange in exchanges {
+            let response = MockResponse {
+                status: exchange["status"].as_u64().unwrap_or(500) as u16,
+                headers: exchange["response_headers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|pair| pair[0] != "content-length")
+                    .map(|pair| {
+                        (
+                            pair[0].as_str().unwrap_or_default().to_owned(),
+                            pair[1].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+                body: exchange["response_body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec(),
+                delay: Duration::ZERO,
+            };
+            responses
+                .entry(replay_key(exchange))
+                .or_default()
+                .0
+                .push(response);
+        }
+        ReplayApi {
+            responses: Mutex::new(responses),
+        }
+    }
+}
+
+impl MockApi for ReplayApi {
+    fn handle(&self, request: &MockRequest) -> MockResponse {
+        let seen = Exchange {
+            request: request.clone(),
+            response: MockResponse::text(200, ""),
+        }
+        .to_json();
+        let mut responses = self.responses.lock().unwrap();
+        match responses.get_mut(&replay_key(&seen)) {
+            Some((list, next)) => {
+                let response = list[(*next).min(list.len() - 1)].clone();
+                *next += 1;
+                response
+            }
+            None => MockResponse::text(404, &format!("not in the capture: {}", request.target)),
+        }
+    }
+}
+
+/// Reads a file of exchanges as JSON values.
+pub fn read_exchange_values(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("a JSON exchange"))
+        .collect()
 }
