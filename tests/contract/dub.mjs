@@ -12,7 +12,7 @@
 // - An error body is {"error": …} whose object parses with the SDK's error schema for its status
 //   (UnauthorizedError, RateLimitExceededError…: code enum, message, doc_url).
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as operations from "dub/models/operations";
 import * as errors from "dub/models/errors";
 
@@ -103,6 +103,49 @@ function checkQuery(exchange, index) {
     const result = field.safeParse(parsed);
     if (!result.success) add(index, "ListEventsRequest", name, `${JSON.stringify(value)}: ${result.error.issues[0].message}`);
   }
+}
+
+/** The value with every field its schema marks optional removed and every nullable field null,
+ * recursively through required nested objects: the least a Dub response may carry. */
+function leastAllowed(schema, value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const inner = unwrap(schema);
+  if (inner?._def?.typeName !== "ZodObject") return value;
+  const out = {};
+  for (const [key, item] of Object.entries(value)) {
+    const field = inner.shape[key];
+    if (!field) {
+      out[key] = item;
+      continue;
+    }
+    let kinds = [];
+    for (let s = field; s?._def; ) {
+      const t = s._def.typeName;
+      kinds.push(t);
+      if (t === "ZodEffects") s = s._def.schema;
+      else if (t === "ZodLazy") s = s._def.getter();
+      else if (["ZodOptional", "ZodNullable", "ZodDefault"].includes(t)) s = s._def.innerType;
+      else break;
+    }
+    if (kinds.includes("ZodOptional") || kinds.includes("ZodDefault")) continue;
+    if (kinds.includes("ZodNullable")) out[key] = null;
+    else out[key] = leastAllowed(field, item);
+  }
+  return out;
+}
+
+if (process.argv[2] === "--null-optional") {
+  const input = readFileSync(process.argv[3], "utf8").split("\n").filter((l) => l.trim());
+  const out = input.map((line) => {
+    const exchange = JSON.parse(line);
+    if (exchange.status !== 200) return line;
+    const body = JSON.parse(exchange.response_body);
+    if (!Array.isArray(body)) return line;
+    exchange.response_body = JSON.stringify(body.map((item) => (EVENT_SCHEMAS[item?.event] ? leastAllowed(EVENT_SCHEMAS[item.event], item) : item)));
+    return JSON.stringify(exchange);
+  });
+  writeFileSync(process.argv[4], out.join("\n") + "\n");
+  process.exit(0);
 }
 
 const lines = readFileSync(process.argv[2], "utf8").split("\n").filter((l) => l.trim());

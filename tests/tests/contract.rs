@@ -205,13 +205,15 @@ fn shopify_capture() -> Vec<Exchange> {
 }
 
 fn dub_capture() -> Vec<Exchange> {
-    const KEY: &str = "dub_contract_0123";
+    const KEY: &str = DUB_KEY;
     let api = Arc::new(DubApi::new(KEY, 40, TEST_NOW_MS / 1000));
     api.throttle_next(1); // Dub's rate_limit_exceeded error body
     let server = MockServer::start_capturing(api);
     let base = server.base_url.clone();
     sync_and_capture(&server, "dub", &base, None, KEY, &[TEST_NOW_MS], None)
 }
+
+const DUB_KEY: &str = "dub_contract_0123";
 
 fn rewardful_capture() -> Vec<Exchange> {
     const SECRET: &str = "rwf_contract_0123";
@@ -654,9 +656,9 @@ fn the_rewardful_validator_rejects_wrong_fields() {
 // ---------------------------------------------------------------------------------------------
 // A field the official schema marks optional may be absent: the connector still lands the record.
 
-/// Replays `exchanges` to a fresh sync of `kind` and returns (orders, adjustments, the dead
-/// letters' reasons).
-fn replay_sync(kind: &str, exchanges: &[Value], secret: &str) -> (i64, i64, Vec<String>) {
+/// Replays `exchanges` to a fresh sync of `kind` and returns (orders, adjustments, touches, the
+/// dead letters' reasons).
+fn replay_sync(kind: &str, exchanges: &[Value], secret: &str) -> (i64, i64, i64, Vec<String>) {
     let server = MockServer::start(Arc::new(ReplayApi::new(exchanges)));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.lookback");
@@ -687,7 +689,12 @@ fn replay_sync(kind: &str, exchanges: &[Value], secret: &str) -> (i64, i64, Vec<
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
-    (count("orders"), count("order_adjustments"), reasons)
+    (
+        count("orders"),
+        count("order_adjustments"),
+        count("touches"),
+        reasons,
+    )
 }
 
 /// Stripe sends every field, `null` when empty; each field stripe 16.1.0 types as `Optional`
@@ -701,9 +708,9 @@ fn the_stripe_connector_lands_every_record_when_the_sdks_optional_fields_are_nul
     let values: Vec<Value> = capture.iter().map(Exchange::to_json).collect();
     let as_captured = replay_sync("stripe", &values, STRIPE_KEY);
     assert!(
-        as_captured.2.is_empty(),
+        as_captured.3.is_empty(),
         "the capture itself lands without dead letters: {:?}",
-        as_captured.2
+        as_captured.3
     );
     for keep in [
         &["Refund.charge"][..],
@@ -718,4 +725,30 @@ fn the_stripe_connector_lands_every_record_when_the_sdks_optional_fields_are_nul
              refund and dispute still lands and none is dead-lettered"
         );
     }
+}
+
+/// Dub's events with every field the dub 0.73.5 schemas mark optional left out and every
+/// nullable one null (a sale without `invoiceId`, `currency` or `paymentProcessor`, a customer
+/// without e-mail, a link without partner…): every click, lead and sale still lands.
+#[test]
+fn the_dub_connector_lands_every_event_when_the_sdks_optional_fields_are_absent() {
+    let capture = dub_capture();
+    let values: Vec<Value> = capture.iter().map(Exchange::to_json).collect();
+    let as_captured = replay_sync("dub", &values, DUB_KEY);
+    assert!(
+        as_captured.3.is_empty(),
+        "the capture itself lands without dead letters: {:?}",
+        as_captured.3
+    );
+    let least = validators().null_optional("dub", &capture, &[]);
+    assert_ne!(
+        values, least,
+        "the capture has optional fields to leave out"
+    );
+    assert_eq!(
+        replay_sync("dub", &least, DUB_KEY),
+        as_captured,
+        "every click, lead and sale lands and none is dead-lettered with only the fields the \
+         dub 0.73.5 schemas require"
+    );
 }
