@@ -196,13 +196,15 @@ fn stripe_capture_with(alter: impl FnOnce(&StripeApi)) -> Vec<Exchange> {
 const STRIPE_KEY: &str = "sk_test_contract_0123456789";
 
 fn shopify_capture() -> Vec<Exchange> {
-    const TOKEN: &str = "shpat_contract0123";
+    const TOKEN: &str = SHOPIFY_TOKEN;
     let api = Arc::new(ShopifyApi::new(TOKEN, 300));
     api.throttle_next(1); // a 429 with Shopify's errors body
     let server = MockServer::start_capturing(api);
     let base = server.base_url.clone();
     sync_and_capture(&server, "shopify", &base, None, TOKEN, &[TEST_NOW_MS], None)
 }
+
+const SHOPIFY_TOKEN: &str = "shpat_contract0123";
 
 fn dub_capture() -> Vec<Exchange> {
     const KEY: &str = DUB_KEY;
@@ -750,5 +752,26 @@ fn the_dub_connector_lands_every_event_when_the_sdks_optional_fields_are_absent(
         as_captured,
         "every click, lead and sale lands and none is dead-lettered with only the fields the \
          dub 0.73.5 schemas require"
+    );
+}
+
+/// Shopify orders as an app without access to protected customer data sees them (e-mail,
+/// phone, customer and addresses null): every order and refund still lands.
+#[test]
+fn the_shopify_connector_lands_every_order_without_protected_customer_data() {
+    let capture = shopify_capture();
+    let values: Vec<Value> = capture.iter().map(Exchange::to_json).collect();
+    let as_captured = replay_sync("shopify", &values, SHOPIFY_TOKEN);
+    assert!(
+        as_captured.3.is_empty(),
+        "the capture itself lands without dead letters: {:?}",
+        as_captured.3
+    );
+    let redacted = validators().null_optional("shopify", &capture, &[]);
+    assert_ne!(values, redacted, "the capture has customer data to null");
+    assert_eq!(
+        replay_sync("shopify", &redacted, SHOPIFY_TOKEN),
+        as_captured,
+        "every order and refund lands and none is dead-lettered without protected customer data"
     );
 }

@@ -263,6 +263,9 @@ fn replay_key(exchange: &Value) -> String {
 /// run against exactly what a validator produced, e.g. every optional field set to null.
 pub struct ReplayApi {
     responses: Mutex<HashMap<String, (Vec<MockResponse>, usize)>>,
+    /// The `Host` the captured requests were sent to: links in captured responses (Shopify's
+    /// `Link` header, Meta's `paging.next`) name it, and are pointed at this server instead.
+    captured_host: Option<String>,
 }
 
 impl ReplayApi {
@@ -296,8 +299,17 @@ impl ReplayApi {
                 .0
                 .push(response);
         }
+        let captured_host = exchanges.iter().find_map(|exchange| {
+            exchange["headers"]
+                .as_array()?
+                .iter()
+                .find(|pair| pair[0] == "host")
+                .and_then(|pair| pair[1].as_str())
+                .map(str::to_owned)
+        });
         ReplayApi {
             responses: Mutex::new(responses),
+            captured_host,
         }
     }
 }
@@ -312,8 +324,16 @@ impl MockApi for ReplayApi {
         let mut responses = self.responses.lock().unwrap();
         match responses.get_mut(&replay_key(&seen)) {
             Some((list, next)) => {
-                let response = list[(*next).min(list.len() - 1)].clone();
+                let mut response = list[(*next).min(list.len() - 1)].clone();
                 *next += 1;
+                if let (Some(from), Some(to)) = (&self.captured_host, request.header("host")) {
+                    for (_, value) in &mut response.headers {
+                        *value = value.replace(from.as_str(), to);
+                    }
+                    response.body = String::from_utf8_lossy(&response.body)
+                        .replace(from.as_str(), to)
+                        .into_bytes();
+                }
                 response
             }
             None => MockResponse::text(404, &format!("not in the capture: {}", request.target)),
