@@ -3,9 +3,11 @@
 //! sync tests and `lookback` child processes alike; each platform's behaviour (auth, paging,
 //! throttling, errors) lives in a [`MockApi`] in a module beside this one. Every server has a
 //! [`RequestGate`] that can hold requests at a chosen point, so a test can kill a sync process
-//! at a known place in its run.
+//! at a known place in its run. A server started with [`MockServer::start_capturing`] also keeps
+//! every exchange (request and response) for the contract tests ([`contract`]).
 
 pub mod ad_ledger;
+pub mod contract;
 pub mod dub;
 pub mod generic;
 pub mod google_ads;
@@ -185,6 +187,9 @@ pub struct MockServer {
     /// Holds requests at a chosen point (open unless a test closes it).
     pub gate: Arc<RequestGate>,
     requests: Arc<Mutex<Vec<MockRequest>>>,
+    /// Every exchange, when the server was started to capture them (`None` otherwise, so that
+    /// benchmarks serving millions of records do not keep every page in memory).
+    exchanges: Arc<Mutex<Option<Vec<contract::Exchange>>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -192,7 +197,18 @@ pub struct MockServer {
 impl MockServer {
     /// Starts serving `api` on a free loopback port.
     pub fn start(api: Arc<dyn MockApi>) -> MockServer {
+        MockServer::start_with(api, None)
+    }
+
+    /// Starts serving `api` and keeps every exchange, for [`MockServer::exchanges`].
+    pub fn start_capturing(api: Arc<dyn MockApi>) -> MockServer {
+        MockServer::start_with(api, Some(Vec::new()))
+    }
+
+    fn start_with(api: Arc<dyn MockApi>, exchanges: Option<Vec<contract::Exchange>>) -> MockServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let exchanges = Arc::new(Mutex::new(exchanges));
+        let exchange_log = Arc::clone(&exchanges);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let log = Arc::clone(&requests);
@@ -218,9 +234,10 @@ impl MockServer {
                         };
                         let api = Arc::clone(&api);
                         let log = Arc::clone(&log);
+                        let exchange_log = Arc::clone(&exchange_log);
                         let gate = Arc::clone(&server_gate);
                         tokio::spawn(async move {
-                            let _ = serve_connection(socket, api, log, gate).await;
+                            let _ = serve_connection(socket, api, log, exchange_log, gate).await;
                         });
                     }
                 };
@@ -235,6 +252,7 @@ impl MockServer {
             base_url: format!("http://{address}"),
             gate,
             requests,
+            exchanges,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
@@ -243,6 +261,12 @@ impl MockServer {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<MockRequest> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// Every exchange so far, in the order the responses were sent; empty unless the server
+    /// was started with [`MockServer::start_capturing`].
+    pub fn exchanges(&self) -> Vec<contract::Exchange> {
+        self.exchanges.lock().unwrap().clone().unwrap_or_default()
     }
 
     /// Forgets the requests received so far.
@@ -267,6 +291,7 @@ async fn serve_connection(
     socket: tokio::net::TcpStream,
     api: Arc<dyn MockApi>,
     log: Arc<Mutex<Vec<MockRequest>>>,
+    exchange_log: Arc<Mutex<Option<Vec<contract::Exchange>>>>,
     gate: Arc<RequestGate>,
 ) -> std::io::Result<()> {
     // Without NODELAY, Nagle's algorithm holds a response's last segment until the client's
@@ -320,6 +345,12 @@ async fn serve_connection(
         }
         log.lock().unwrap().push(request.clone());
         let response = api.handle(&request);
+        if let Some(exchanges) = exchange_log.lock().unwrap().as_mut() {
+            exchanges.push(contract::Exchange {
+                request: request.clone(),
+                response: response.clone(),
+            });
+        }
         if !response.delay.is_zero() {
             tokio::time::sleep(response.delay).await;
         }
