@@ -149,6 +149,16 @@ fn tiktok_capture() -> Vec<Exchange> {
         ledger,
     ));
     api.throttle_next(1); // code 40100 inside an HTTP 200
+    // A TikTok Shop store with GMV Max campaigns, so the GMV Max calls are checked too.
+    api.add_gmv_max_store(
+        "7400000000000000001",
+        AdLedger::generate(
+            "2026-01-20",
+            "2026-03-01",
+            &[("1850001", "1850001")],
+            1_000_000,
+        ),
+    );
     let server = MockServer::start_capturing(api);
     let base = format!("{}{}", server.base_url, tiktok::PREFIX);
     sync_and_capture(

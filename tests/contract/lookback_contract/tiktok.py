@@ -1,9 +1,9 @@
-"""TikTok Marketing API v1.3: requests to the report and advertiser endpoints checked against the
-official `tiktok-business-api-sdk-official` 1.1.3 (`business_api_client`), responses against its
-envelope model.
+"""TikTok Marketing API v1.3: requests to the report, GMV Max and advertiser endpoints checked
+against the official `tiktok-business-api-sdk-official` 1.1.3 (`business_api_client`), responses
+against its envelope model.
 
-From the SDK: the paths (`ReportingApi.report_integrated_get`, `AccountManagementApi.
-advertiser_info`), each call's parameter names and types (its `all_params` and docstring
+From the SDK: the paths (`ReportingApi.report_integrated_get`, `ReportingApi.gmv_max_report_get`,
+`StoreApi.gmv_max_store_list`, `AccountManagementApi.advertiser_info`), each call's parameter names and types (its `all_params` and docstring
 `:param TYPE name:` lines), the token in the `Access-Token` header, list parameters sent as JSON
 arrays (`ApiClient.parameters_to_tuples` json-dumps a `multi` list), and the response envelope
 `InlineResponse200` (`code` int, `message` str, `request_id` str, `data` object).
@@ -19,6 +19,7 @@ import re
 
 from business_api_client.api.account_management_api import AccountManagementApi
 from business_api_client.api.reporting_api import ReportingApi
+from business_api_client.api.store_api import StoreApi
 from business_api_client.models.inline_response200 import InlineResponse200
 
 from .report import header, json_body, json_type
@@ -53,6 +54,8 @@ CALLS = dict(
     for name, (path, params) in {
         "ReportingApi.report_integrated_get": sdk_call(ReportingApi.report_integrated_get_with_http_info),
         "AccountManagementApi.advertiser_info": sdk_call(AccountManagementApi.advertiser_info_with_http_info),
+        "ReportingApi.gmv_max_report_get": sdk_call(ReportingApi.gmv_max_report_get_with_http_info),
+        "StoreApi.gmv_max_store_list": sdk_call(StoreApi.gmv_max_store_list_with_http_info),
     }.items()
 )
 
@@ -124,7 +127,12 @@ def check(exchanges, report):
                 report.add(call, name, f"not a parameter of {call} in tiktok-business-api-sdk-official 1.1.3", exchange, index)
                 continue
             values[name] = check_value(call, name, value, params[name], report, exchange, index)
-        required = [n for n in ("report_type",) if call.startswith("Reporting")] + [n for n in ("advertiser_ids",) if call.startswith("Account")]
+        required = {
+            "ReportingApi.report_integrated_get": ("report_type",),
+            "ReportingApi.gmv_max_report_get": ("advertiser_id", "store_ids", "dimensions", "metrics", "start_date", "end_date"),
+            "StoreApi.gmv_max_store_list": ("advertiser_id",),
+            "AccountManagementApi.advertiser_info": ("advertiser_ids",),
+        }[call]
         for name in required:
             if name not in values:
                 report.add(call, name, f"missing: a required parameter of {call}", exchange, index)
@@ -134,8 +142,13 @@ def check(exchanges, report):
         if not check_envelope(body, report, exchange, index):
             continue
         data = body.get("data")
+        if call == "ReportingApi.gmv_max_report_get" and len(values.get("store_ids") or []) != 1:
+            report.add(call, "store_ids", "exactly one store per request (gmv_max_report_get.yml: minItems 1, maxItems 1)", exchange, index)
         if call.startswith("Reporting"):
             check_report_data(data, values, report, exchange, index)
+        elif call.startswith("Store"):
+            if not isinstance(data, dict) or not isinstance(data.get("store_list", []), list):
+                report.add("gmv_max store list", "data.store_list", "the store list answers {data: {store_list: [...]}}", exchange, index)
         elif not isinstance(data, dict) or not isinstance(data.get("list"), list):
             report.add("advertiser info", "data.list", "advertiser/info answers {data: {list: [...]}}", exchange, index)
 

@@ -1,6 +1,7 @@
 //! A mock of the Shopify Admin REST orders endpoint (api-notes.md): `X-Shopify-Access-Token`
 //! (401 with Shopify's `errors` body otherwise), `limit` ≤ 250 (400 above), `status`,
-//! `updated_at_min` and `order=updated_at asc`, keyset paging through the `Link` header's
+//! `updated_at_min`, keyset paging (newest id first: `Order.all` declares no sort, and a
+//! connector must not rely on one) through the `Link` header's
 //! `page_info`, and the rule that a `page_info` request may carry only `limit` and `fields`
 //! (400 otherwise). Money is decimal strings, ids integers, timestamps in the shop's offset
 //! (-05:00). Scripted misbehaviour: 429 with and without `Retry-After`, a nearly full
@@ -398,18 +399,19 @@ impl MockApi for ShopifyApi {
                 (min, None)
             }
         };
-        // Keyset order: updated_at, then id, ascending.
+        // Keyset order: newest id first, whatever `updated_at` is, so a connector that assumed
+        // pages in `updated_at` order would skip orders after a resume.
         let mut matching: Vec<(i64, u64, &Value)> = state
             .orders
             .iter()
             .filter(|(updated, _)| min_ms.is_none_or(|m| updated * 1000 >= m))
             .map(|(updated, order)| (*updated, order["id"].as_u64().unwrap(), order))
             .collect();
-        matching.sort_by_key(|(u, id, _)| (*u, *id));
-        let start = after.map_or(0, |key| {
+        matching.sort_by_key(|(_, id, _)| std::cmp::Reverse(*id));
+        let start = after.map_or(0, |(_, key_id)| {
             matching
                 .iter()
-                .position(|(u, id, _)| (*u, *id) > key)
+                .position(|(_, id, _)| *id < key_id)
                 .unwrap_or(matching.len())
         });
         let end = (start + limit).min(matching.len());

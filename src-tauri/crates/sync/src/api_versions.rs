@@ -54,18 +54,21 @@ pub const GOOGLE_ADS: ApiVersionPin = ApiVersionPin {
 };
 
 /// The Shopify Admin API version in every path (`/admin/api/{version}/…`).
-pub const SHOPIFY_VERSION: &str = "2026-07";
+pub const SHOPIFY_VERSION: &str = "2026-04";
 
-/// Shopify Admin API: the newest stable version `@shopify/shopify-api` 13.1.0 names
-/// (`ApiVersion.July26`). Shopify supports each version at least 12 months and then serves
-/// requests for it from the oldest supported version ("falling forward") rather than failing,
-/// so no day is pinned here: the connector watches `X-Shopify-API-Version` instead.
+/// Shopify Admin API: the newest version for which `@shopify/shopify-api` 13.1.0 ships REST
+/// resources (`rest/admin/2026-04`; its `ApiVersion` names 2026-07, but REST is legacy and the
+/// SDK has no REST resources for it), so every field the connector reads is checked against the
+/// SDK by the contract tests. Shopify supports a stable version for at least 12 months — four
+/// at a time, one released each quarter — so 2026-04 leaves support when 2027-04 is released;
+/// after that Shopify serves its requests from the oldest supported version ("falling
+/// forward") rather than failing, which the connector notices by `X-Shopify-API-Version`.
 pub const SHOPIFY: ApiVersionPin = ApiVersionPin {
     kind: "shopify",
     platform: "Shopify",
     version: Some(SHOPIFY_VERSION),
-    sunset: None,
-    checked_against: "@shopify/shopify-api 13.1.0 ApiVersion",
+    sunset: Some("2027-04-01"),
+    checked_against: "@shopify/shopify-api 13.1.0 rest/admin/2026-04 and ApiVersion",
 };
 
 /// TikTok Marketing API: v1.3, the only version `tiktok-business-api-sdk-official` 1.1.3 calls.

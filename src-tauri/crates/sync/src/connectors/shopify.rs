@@ -1,8 +1,10 @@
 //! Shopify Admin REST API: orders become orders, the refund transactions embedded in each
 //! order become refund adjustments.
 //!
-//! One stream, `orders`: `GET /admin/api/{version}/orders.json?status=any&order=updated_at asc
-//! &updated_at_min=…&limit=250`, authenticated with `X-Shopify-Access-Token`. Refunds are read
+//! One stream, `orders`: `GET /admin/api/{version}/orders.json?status=any&updated_at_min=…
+//! &limit=250`, authenticated with `X-Shopify-Access-Token`. No sort order is asked for:
+//! `@shopify/shopify-api`'s `Order.all` declares no `order` parameter (its Customer, GiftCard
+//! and TenderTransaction lists do), so nothing here relies on the order pages come in. Refunds are read
 //! from the `refunds` array embedded in every order, so a refund costs no extra request: a late
 //! refund bumps the order's `updated_at`, the order is read again, it is stored as a new raw
 //! version, and its new refund transaction is inserted once (the old ones are duplicates).
@@ -13,10 +15,10 @@
 //!
 //! Checkpoint (JSON): while a run is under way it is `{"phase":"scanning",
 //! "updated_at_min":…,"page_info":…,"max_updated_ms":…}`. A `page_info` token may expire, so
-//! a killed run does not resume from it: it starts a fresh query at `updated_at_min =
-//! max_updated_ms` (the newest `updated_at` committed; the scan is ordered by `updated_at`
-//! ascending, and the bound is inclusive, so nothing between is skipped and the overlap is
-//! duplicates). A finished run leaves `{"phase":"finished","watermark_ms":…}`, the newest
+//! a killed run does not resume from it: it starts the interrupted scan's query again, from
+//! the same `updated_at_min`. The pages already committed come back as duplicates (an
+//! unchanged payload costs the engine a hash comparison), and since the bound is the scan's
+//! own, no order is skipped whatever order Shopify pages in. A finished run leaves `{"phase":"finished","watermark_ms":…}`, the newest
 //! `updated_at` it saw (the shop's clock, not ours), and the next run reads from five minutes
 //! before it (plus the restatement window, 0 by default) to cover orders committed late.
 //!
@@ -378,14 +380,14 @@ impl Connector for ShopifyConnector {
                 max_updated_ms: None,
             },
             Some(text) => match serde_json::from_str::<ShopifyCursor>(text) {
-                // A killed run: a fresh query from the newest committed `updated_at` (page_info
-                // tokens expire, and the query is ordered by updated_at, so this skips nothing).
+                // A killed run: the interrupted scan again from its own lower bound (page_info
+                // tokens expire, and the pages are in no order the connector may rely on).
                 Ok(ShopifyCursor::Scanning {
                     updated_at_min,
                     max_updated_ms,
                     ..
                 }) => ShopifyCursor::Scanning {
-                    updated_at_min: max_updated_ms.or(updated_at_min),
+                    updated_at_min,
                     page_info: None,
                     max_updated_ms,
                 },
@@ -438,7 +440,6 @@ impl Connector for ShopifyConnector {
                 }
                 None => {
                     query.append_pair("status", "any");
-                    query.append_pair("order", "updated_at asc");
                     if let Some(min) = updated_at_min {
                         let text = format_instant_ms(min).map_err(|e| SyncError::Connector {
                             connector: "shopify",

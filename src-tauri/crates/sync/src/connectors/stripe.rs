@@ -958,10 +958,16 @@ fn normalize_adjustment(
         });
     }
     let (amount, currency, occurred_at_ms) = money_and_time(record, "amount")?;
-    let Some(charge) = id_field(record, "charge")? else {
-        return Err(RecordProblem::new(format!(
-            "the {kind} has no charge, so there is no order to book it against"
-        )));
+    // The SDK types `charge` as optional: a refund of a payment made another way (or an
+    // object expanded differently) may name only its payment intent, which the charge's
+    // order carries as an alias, so the store books it on that order.
+    let order_id = match id_field(record, "charge")? {
+        Some(charge) => charge,
+        None => id_field(record, "payment_intent")?.ok_or_else(|| {
+            RecordProblem::new(format!(
+                "the {kind} has neither a charge nor a payment_intent, so there is no order to book it against"
+            ))
+        })?,
     };
     let status_text = optional_str(record, "status")?;
     let (status, known) = match kind {
@@ -981,7 +987,7 @@ fn normalize_adjustment(
     };
     let adjustment = OrderAdjustment {
         adjustment_id: id.to_owned(),
-        order_id: charge,
+        order_id,
         source: context.source_id.clone(),
         kind,
         occurred_at_ms,
