@@ -117,6 +117,12 @@ fn a_refused_meta_token_needs_reconnecting_until_source_reconnect_replaces_it() 
     let before = stored(&path);
     assert!(before[0] > 0 && before[2] == 1, "{before:?}");
     assert_eq!(health_json(&home, db)["credential_expiry"], "never");
+    let tested = home.lookback_ok(&["--db", db, "source", "test", "ads"]);
+    assert!(
+        tested.contains("accepted the credential")
+            && tested.contains("ads: SYSTEM_USER token, never expires"),
+        "{tested}"
+    );
 
     // Meta refuses the token (it expired): the sync says what to do, never "failing".
     api.refuse_token(463);
@@ -128,6 +134,13 @@ fn a_refused_meta_token_needs_reconnecting_until_source_reconnect_replaces_it() 
             && message
                 .contains("the source needs reconnecting: run `lookback source reconnect ads`"),
         "{message}"
+    );
+    let test_refused = home.lookback(&["--db", db, "source", "test", "ads"]);
+    assert!(!test_refused.status.success());
+    assert!(
+        text(&test_refused).contains("lookback source reconnect ads"),
+        "{}",
+        text(&test_refused)
     );
     let health = health_json(&home, db);
     assert_eq!(health["state"], "needs_reconnecting", "{health}");

@@ -81,6 +81,18 @@ fn a_refused_source_is_reconnected_from_its_card_with_the_prefilled_form() {
         Some("needs_reconnecting")
     );
     session.wait_for("[data-testid=reconnect-banner-ads]");
+    // A sync from the card while Meta refuses the token says so — never a generic failure.
+    let sync = session.wait_for("[data-testid=sync-ads]");
+    session.click(&sync);
+    session.wait_until(
+        "the refused sync to end",
+        "const p = document.querySelector('[data-testid=sync-progress-ads]'); return !!p && p.textContent.startsWith('Needs reconnecting:') && p.textContent.includes('190/463')",
+    );
+    assert_eq!(
+        count(&db, "raw_events"),
+        stored,
+        "a refusal touches nothing stored"
+    );
 
     let reconnect = session.wait_for("[data-testid=reconnect-ads]");
     session.click(&reconnect);
