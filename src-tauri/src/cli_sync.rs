@@ -1,4 +1,4 @@
-//! The sync commands of the CLI: `lookback --db FILE source add|list|remove|test` and
+//! The sync commands of the CLI: `lookback --db FILE source add|list|remove|test|reconnect` and
 //! `lookback --db FILE sync [SOURCE...]`. Each parses its flags, calls lookback-sync, and
 //! prints; the system clock is read here and passed down.
 //!
@@ -48,8 +48,15 @@ pub enum SourceCommand {
     List,
     /// Remove a source and its keyring entry; the data it brought stays.
     Remove { name: String },
-    /// Make one cheap authenticated request to check the credential.
+    /// Make one cheap authenticated request to check the credential (and, for meta, read the
+    /// token's expiry and permissions).
     Test { name: String },
+    /// Replace the secret of a source whose credential the platform refused ("needs
+    /// reconnecting"): the new secret is read from stdin like `source add` and replaces the
+    /// keyring entry; the source, its data and checkpoints stay.
+    ///
+    /// Example: `printf %s "$NEW_META_TOKEN" | lookback --db w.lookback source reconnect ads`
+    Reconnect { name: String },
     /// Normalize the source's dead letters again (after an upgrade that fixed the cause);
     /// those that now work are written and marked resolved.
     Replay { name: String },
@@ -110,10 +117,22 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
                 &secret,
                 now_ms(),
             )?;
+            // Where the platform can say (meta), a refused token, or one without ads_read, is
+            // not kept; its expiry and permissions are stored and shown.
+            let options = SyncOptions::new(now_ms());
+            let facts = runtime()?.block_on(lookback_sync::credential_check::vet_new_source(
+                &mut store, &source, &secret, &options,
+            ))?;
             println!(
                 "added source {} ({}); its secret is in the OS keyring",
                 source.name, source.kind
             );
+            if let Some(facts) = facts {
+                println!(
+                    "{}",
+                    lookback_sync::credential_check::describe_facts(&source.name, &facts)
+                );
+            }
         }
         SourceCommand::List => {
             let health = lookback_sync::source_health(&store, now_ms())?;
@@ -150,12 +169,39 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
         SourceCommand::Test { name } => {
             let source = lookback_sync::find_source(&store, &name)?;
             let secret = lookback_sync::sources::secret_of(&source)?;
-            let line = runtime()?.block_on(lookback_sync::test_source(
+            let lines = runtime()?.block_on(lookback_sync::credential_check::test_and_inspect(
+                &mut store,
                 &source,
                 &secret,
                 &SyncOptions::new(now_ms()),
             ))?;
-            println!("{line}");
+            for line in lines {
+                println!("{line}");
+            }
+        }
+        SourceCommand::Reconnect { name } => {
+            let source = lookback_sync::find_source(&store, &name)?;
+            let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
+                "new secret for {} ({}): ",
+                source.name, source.kind
+            ))?;
+            let (source, facts) =
+                runtime()?.block_on(lookback_sync::credential_check::reconnect_source(
+                    &mut store,
+                    &name,
+                    &secret,
+                    &SyncOptions::new(now_ms()),
+                ))?;
+            println!(
+                "reconnected source {} ({}): the new secret replaced the old one in the OS keyring; its data and checkpoints are kept, and the next sync resumes where the last one stopped",
+                source.name, source.kind
+            );
+            if let Some(facts) = facts {
+                println!(
+                    "{}",
+                    lookback_sync::credential_check::describe_facts(&source.name, &facts)
+                );
+            }
         }
         SourceCommand::Replay { name } => {
             let source = lookback_sync::find_source(&store, &name)?;

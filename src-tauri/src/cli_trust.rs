@@ -55,7 +55,8 @@ pub enum TrustCommand {
     },
     /// Raw events, distinct records and restated versions per source.
     Duplicates,
-    /// Health per source: ok, stale or failing.
+    /// Health per source: ok, stale, failing or needs_reconnecting (the platform refused the
+    /// credential: `lookback source reconnect NAME` fixes it), with the credential's expiry.
     Health {
         /// Hours after the last success at which a source is stale.
         #[arg(long, default_value_t = 6)]
@@ -269,7 +270,13 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                             "usual_daily_records": s.usual_daily_records, "volume_drop": s.volume_drop,
                             "window_days": window_days, "sync_runs": s.sync_runs, "failed_runs": s.failed_runs,
                             "error_rate": s.error_rate_text(), "retries": s.retries, "unknown_fields": s.unknown_fields,
-                            "schema_dead_letters": s.schema_dead_letters}))
+                            "schema_dead_letters": s.schema_dead_letters,
+                            "needs_reconnect_since_ms": s.needs_reconnect_since_ms,
+                            "needs_reconnect_reason": s.needs_reconnect_reason,
+                            "action": (s.state == lookback_trust::HealthState::NeedsReconnecting)
+                                .then(|| format!("lookback source reconnect {}", s.name)),
+                            "credential_expiry": s.credential_expiry.as_str(),
+                            "credential_expires_at_ms": s.credential_expiry.expires_at_ms()}))
                         .collect();
                     println!("{}", serde_json::to_string_pretty(&rows)?);
                 }
@@ -282,6 +289,25 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                         policy.usual_days
                     );
                     for s in states {
+                        let credential = match s.credential_expiry {
+                            lookback_trust::CredentialExpiry::Unknown => String::new(),
+                            lookback_trust::CredentialExpiry::Never => {
+                                "  credential never expires".to_owned()
+                            }
+                            lookback_trust::CredentialExpiry::At { expires_at_ms } => {
+                                format!("  credential expires {}", instant(expires_at_ms))
+                            }
+                            lookback_trust::CredentialExpiry::Soon { expires_at_ms } => format!(
+                                "  CREDENTIAL EXPIRES {} (make a new one: lookback source reconnect {})",
+                                instant(expires_at_ms),
+                                s.name
+                            ),
+                        };
+                        let action = if s.state == lookback_trust::HealthState::NeedsReconnecting {
+                            format!("  → run `lookback source reconnect {}`", s.name)
+                        } else {
+                            String::new()
+                        };
                         println!(
                             "{:<20} {:<8} lag {}  last 24 h {} (usual {}){}  runs {} failed {} (error rate {})  retries {}  unknown fields {}  schema dead letters {}  dead letters {}{}",
                             s.source_id,
@@ -306,6 +332,9 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                                 .map(|e| format!("  error: {e}"))
                                 .unwrap_or_default()
                         );
+                        if !credential.is_empty() || !action.is_empty() {
+                            println!("{:<20} {credential}{action}", "");
+                        }
                     }
                 }
             }
@@ -531,4 +560,9 @@ fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// An instant as the CLI prints it (RFC 3339, UTC).
+fn instant(ms: i64) -> String {
+    lookback_core::time::format_instant_ms(ms).unwrap_or_else(|_| ms.to_string())
 }

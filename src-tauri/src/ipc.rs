@@ -131,8 +131,8 @@ pub struct SourceFreshness {
     pub last_error: Option<String>,
     #[ts(type = "number")]
     pub records: i64,
-    /// ok | stale | failing for a connected source (its data-health state); imported for data
-    /// that arrived without one (CSV, demo).
+    /// ok | stale | failing | needs_reconnecting for a connected source (its data-health
+    /// state); imported for data that arrived without one (CSV, demo).
     pub state: String,
 }
 
@@ -208,8 +208,8 @@ pub struct FreshnessLine {
     pub kind: String,
     #[ts(type = "number | null")]
     pub last_success_at_ms: Option<i64>,
-    /// ok | stale | failing (the source's data-health state); imported for data that arrived
-    /// without a connected source.
+    /// ok | stale | failing | needs_reconnecting (the source's data-health state); imported for
+    /// data that arrived without a connected source.
     pub state: String,
 }
 
@@ -398,12 +398,49 @@ impl std::fmt::Debug for NewSourceRequest {
     }
 }
 
+/// A new secret for a source whose credential the platform refused, from the Reconnect form:
+/// it replaces the keyring entry (`lookback_sync::credential_check::reconnect_source`) and is
+/// never stored, logged or sent back. The source keeps its data and checkpoints.
+#[derive(Clone, Deserialize, TS)]
+pub struct ReconnectSourceRequest {
+    pub source_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ReconnectSourceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectSourceRequest")
+            .field("source_id", &self.source_id)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// What the platform last said about a source's credential (Meta's `debug_token`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CredentialStatus {
+    /// unknown (never inspected, or the platform cannot say) | never (does not expire) | ok |
+    /// soon (expires within 7 days, or has expired: the card warns).
+    pub expiry: String,
+    /// When it expires (the earlier of the token and its data access); null unless it does.
+    #[ts(type = "number | null")]
+    pub expires_at_ms: Option<i64>,
+    /// The platform's kind of token (Meta: SYSTEM_USER, USER, …).
+    pub token_type: Option<String>,
+    /// The permissions granted to it.
+    pub scopes: Vec<String>,
+}
+
 /// One source on the Sources screen.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceRow {
     pub source_id: String,
     pub kind: String,
     pub name: String,
+    /// The API root as added (null: the platform's own), for the Reconnect form.
+    pub base_url: Option<String>,
+    /// The account as added, for the Reconnect form.
+    pub account: Option<String>,
     #[ts(type = "number | null")]
     pub last_success_at_ms: Option<i64>,
     /// Now minus the last success, in milliseconds; null if it never succeeded.
@@ -414,8 +451,14 @@ pub struct SourceRow {
     pub last_error: Option<String>,
     #[ts(type = "number")]
     pub dead_letters: i64,
-    /// ok | stale | failing
+    /// ok | stale | failing | needs_reconnecting (the platform refused the credential: the
+    /// card offers Reconnect, the one action that fixes it).
     pub state: String,
+    /// Since when the source needs reconnecting; null unless it does.
+    #[ts(type = "number | null")]
+    pub needs_reconnect_since_ms: Option<i64>,
+    /// The credential's expiry and permissions, as the platform last reported them.
+    pub credential: CredentialStatus,
     /// Data health (lookback-trust computes every figure; see `lookback health`).
     pub health: SourceHealthMetrics,
 }
@@ -518,6 +561,11 @@ pub enum SyncProgress {
         new_records: i64,
     },
     Failed {
+        message: String,
+    },
+    /// The platform refused the credential: not a sync failure, the source needs reconnecting
+    /// (nothing it brought was touched).
+    NeedsReconnecting {
         message: String,
     },
 }
@@ -650,6 +698,8 @@ pub fn typescript_bindings() -> String {
         ModelChangeEntry::decl(),
         ExportResult::decl(),
         NewSourceRequest::decl(),
+        ReconnectSourceRequest::decl(),
+        CredentialStatus::decl(),
         SourceRow::decl(),
         SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),

@@ -1,6 +1,7 @@
-//! The Sources screen's jobs: each source's health, dead letters and their replay, and a sync
-//! that reports progress as it goes. A sync opens its own connection to the workspace file (SQLite
-//! in WAL mode lets the window keep reading while it writes) and runs on its own thread.
+//! The Sources screen's jobs: each source's health, dead letters and their replay, connecting
+//! and reconnecting a source, and a sync that reports progress as it goes. A sync opens its
+//! own connection to the workspace file (SQLite in WAL mode lets the window keep reading while
+//! it writes) and runs on its own thread.
 
 use std::path::Path;
 
@@ -10,9 +11,6 @@ use lookback_sync::{CancelToken, StreamOutcome, SyncEvent, SyncOptions};
 
 use crate::ipc;
 
-/// Health of every registered source: its ok / stale / failing badge and its metrics come from
-/// the trust crate's health computation (one place, so every screen and the CLI agree); the
-/// record total comes from the sync crate's per-source counts.
 /// Every kind of source the window can connect, in the order the CLI lists them.
 pub fn source_kinds() -> Vec<String> {
     lookback_sync::registry::KINDS
@@ -37,21 +35,75 @@ pub fn add_source(
         account: blank_is_none(request.account),
     };
     let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
-    lookback_sync::add_source(store, &new, &secret, now_ms)?;
+    let source = lookback_sync::add_source(store, &new, &secret, now_ms)?;
+    // Where the platform can say (Meta), a refused token or one without ads_read is not kept,
+    // and the token's expiry and permissions are stored for the card.
+    block_on(lookback_sync::credential_check::vet_new_source(
+        store,
+        &source,
+        &secret,
+        &SyncOptions::new(now_ms),
+    ))??;
     source_rows(store, now_ms)
 }
 
+/// Replaces the refused secret of a source with a new one — the same job as `lookback source
+/// reconnect` — keeping its data and checkpoints, and ends its needs-reconnecting state.
+/// Returns the new list.
+pub fn reconnect_source(
+    store: &mut Store,
+    request: ipc::ReconnectSourceRequest,
+    now_ms: i64,
+) -> Result<Vec<ipc::SourceRow>> {
+    let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
+    block_on(lookback_sync::credential_check::reconnect_source(
+        store,
+        &request.source_id,
+        &secret,
+        &SyncOptions::new(now_ms),
+    ))??;
+    source_rows(store, now_ms)
+}
+
+/// Runs one credential request to its end on this (worker) thread.
+fn block_on<T>(job: impl std::future::Future<Output = T>) -> Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the credential check")?
+        .block_on(job))
+}
+
+/// Health of every registered source: its ok / stale / failing / needs-reconnecting badge and
+/// its metrics come from the trust crate's health computation (one place, so every screen and
+/// the CLI agree); the record total comes from the sync crate's per-source counts.
 pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let health = lookback_sync::source_health(store, now_ms)?;
     let policy = lookback_trust::HealthPolicy::default();
     let states = lookback_trust::source_health_states(store, now_ms, policy)?;
+    let sources = store.sources()?;
+    let credentials = store.source_credentials()?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(health
         .into_iter()
         .map(|h| {
             let state = states.iter().find(|s| s.source_id == h.source_id);
+            let source = sources.iter().find(|s| s.source_id == h.source_id);
+            let credential = credentials.iter().find(|c| c.source_id == h.source_id);
+            let expiry = state.map_or(lookback_trust::CredentialExpiry::Unknown, |s| {
+                s.credential_expiry
+            });
             ipc::SourceRow {
                 state: state.map_or("stale", |s| s.state.as_str()).to_string(),
+                needs_reconnect_since_ms: state.and_then(|s| s.needs_reconnect_since_ms),
+                credential: ipc::CredentialStatus {
+                    expiry: expiry.as_str().to_owned(),
+                    expires_at_ms: expiry.expires_at_ms(),
+                    token_type: credential.and_then(|c| c.token_type.clone()),
+                    scopes: credential.map(|c| c.scopes.clone()).unwrap_or_default(),
+                },
+                base_url: source.and_then(|s| s.base_url.clone()),
+                account: source.and_then(|s| s.account.clone()),
                 health: ipc::SourceHealthMetrics {
                     records_last_24h: n(state.map_or(0, |s| s.records_last_24h)),
                     usual_daily_records: state.and_then(|s| s.usual_daily_records).map(n),
@@ -176,14 +228,23 @@ pub fn sync_one(
             report(p);
         }
     };
-    let summary = runtime.block_on(lookback_sync::sync_source_logged(
+    let summary = match runtime.block_on(lookback_sync::sync_source_logged(
         &mut store,
         &source,
         &secret,
         &options,
         &mut forward,
         cancel,
-    ))?;
+    )) {
+        Ok(summary) => summary,
+        // Recorded on the source by the engine; the card shows it with its Reconnect button.
+        Err(refused @ lookback_sync::SyncError::Unauthorized { .. }) => {
+            return Ok(ipc::SyncProgress::NeedsReconnecting {
+                message: refused.to_string(),
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
     let records: u64 = summary
         .streams
         .iter()

@@ -162,6 +162,7 @@ pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> &'static
         f.last_attempt_at_ms,
         f.last_success_at_ms,
         f.last_error.is_some(),
+        f.needs_reconnect_since_ms.is_some(),
         now_ms,
         lookback_trust::HealthPolicy::default(),
     )

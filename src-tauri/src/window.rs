@@ -43,6 +43,7 @@ pub fn run(db: Option<PathBuf>) {
             commands::sources::source_list,
             commands::sources::source_kinds,
             commands::sources::add_source,
+            commands::sources::reconnect_source,
             commands::sources::source_dead_letters,
             commands::sources::replay_dead_letters,
             commands::sources::sync_source,

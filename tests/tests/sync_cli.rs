@@ -95,7 +95,7 @@ fn the_secret_lives_in_the_keyring_only_and_a_refused_token_is_explained() {
         "{message}"
     );
     assert!(
-        message.contains("lookback source add generic --name bad"),
+        message.contains("needs reconnecting: run `lookback source reconnect bad`"),
         "{message}"
     );
     printed += &text(&refused);

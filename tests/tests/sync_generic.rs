@@ -243,7 +243,7 @@ fn a_refused_token_gives_a_clear_message_without_the_token() {
         "{message}"
     );
     assert!(
-        message.contains("lookback source add generic --name gen"),
+        message.contains("needs reconnecting: run `lookback source reconnect gen`"),
         "{message}"
     );
     assert!(!message.contains(wrong));

@@ -79,8 +79,8 @@ fn meta_a_killed_sync_resumes_to_the_uninterrupted_store() {
     api.polls_before_complete(0);
     api.overlap(2);
     let server = MockServer::start(api);
-    // account, then per 90-day report job: submit, poll, three result pages. Killed while
-    // reading the second job's results.
+    // debug_token (the token's expiry and permissions), account, then per 90-day report job:
+    // submit, poll, three result pages. Killed while reading the second job's results.
     assert_killed_sync_resumes_to_the_uninterrupted_store(
         &server,
         &KillResumeCase {
@@ -89,7 +89,7 @@ fn meta_a_killed_sync_resumes_to_the_uninterrupted_store() {
             base_url: format!("{}/v23.0", server.base_url),
             account: Some("act_1234567"),
             sync_args: &["--page-size", "100"],
-            kill_after_requests: 9,
+            kill_after_requests: 10,
         },
     );
 }

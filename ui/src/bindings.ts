@@ -31,8 +31,8 @@ export type RevenueByCurrency = { currency: string, gross: MoneyAmount, refunds:
 
 export type SourceFreshness = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, last_error: string | null, records: number, 
 /**
- * ok | stale | failing for a connected source (its data-health state); imported for data
- * that arrived without one (CSV, demo).
+ * ok | stale | failing | needs_reconnecting for a connected source (its data-health
+ * state); imported for data that arrived without one (CSV, demo).
  */
 state: string, };
 
@@ -72,8 +72,8 @@ bucket: string | null, settled_only: boolean, };
 
 export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, 
 /**
- * ok | stale | failing (the source's data-health state); imported for data that arrived
- * without a connected source.
+ * ok | stale | failing | needs_reconnecting (the source's data-health state); imported for
+ * data that arrived without a connected source.
  */
 state: string, };
 
@@ -133,15 +133,53 @@ export type ExportResult = { path: string, rows: number, };
 
 export type NewSourceRequest = { kind: string, name: string, base_url: string | null, account: string | null, secret: string, };
 
-export type SourceRow = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, 
+export type ReconnectSourceRequest = { source_id: string, secret: string, };
+
+export type CredentialStatus = { 
+/**
+ * unknown (never inspected, or the platform cannot say) | never (does not expire) | ok |
+ * soon (expires within 7 days, or has expired: the card warns).
+ */
+expiry: string, 
+/**
+ * When it expires (the earlier of the token and its data access); null unless it does.
+ */
+expires_at_ms: number | null, 
+/**
+ * The platform's kind of token (Meta: SYSTEM_USER, USER, …).
+ */
+token_type: string | null, 
+/**
+ * The permissions granted to it.
+ */
+scopes: Array<string>, };
+
+export type SourceRow = { source_id: string, kind: string, name: string, 
+/**
+ * The API root as added (null: the platform's own), for the Reconnect form.
+ */
+base_url: string | null, 
+/**
+ * The account as added, for the Reconnect form.
+ */
+account: string | null, last_success_at_ms: number | null, 
 /**
  * Now minus the last success, in milliseconds; null if it never succeeded.
  */
 lag_ms: number | null, records: number, last_error: string | null, dead_letters: number, 
 /**
- * ok | stale | failing
+ * ok | stale | failing | needs_reconnecting (the platform refused the credential: the
+ * card offers Reconnect, the one action that fixes it).
  */
 state: string, 
+/**
+ * Since when the source needs reconnecting; null unless it does.
+ */
+needs_reconnect_since_ms: number | null, 
+/**
+ * The credential's expiry and permissions, as the platform last reported them.
+ */
+credential: CredentialStatus, 
 /**
  * Data health (lookback-trust computes every figure; see `lookback health`).
  */
@@ -186,7 +224,7 @@ export type DeadLetterRow = { dead_letter_id: number, stream: string, location: 
 
 export type ReplayResult = { examined: number, resolved: number, still_failing: number, };
 
-export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: string, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, };
+export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: string, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, } | { "event": "needs_reconnecting", message: string, };
 
 export type RunProgress = { 
 /**

@@ -31,6 +31,19 @@ pub async fn add_source(
     .await
 }
 
+/// Replaces the refused secret of a source (its data and checkpoints stay); the secret goes to
+/// the OS keyring only.
+#[tauri::command]
+pub async fn reconnect_source(
+    app: AppHandle,
+    request: ipc::ReconnectSourceRequest,
+) -> Result<Vec<ipc::SourceRow>, IpcError> {
+    on_workspace_blocking(app, move |open| {
+        sources::reconnect_source(&mut open.store, request, now_ms())
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn source_dead_letters(
     app: AppHandle,

@@ -16,6 +16,10 @@
 //! a filter, only ads of the listed statuses are served. [`MetaApi::set_ad_status`] deletes or
 //! archives an ad.
 //!
+//! `GET debug_token?input_token=…` answers what Meta says about a token (see [`TokenFacts`]);
+//! [`MetaApi::refuse_token`] makes Meta refuse the token with error 190 and a subcode, and
+//! [`MetaApi::accept_new_token`] stands for the user making a new one.
+//!
 //! Scripted misbehaviour: throttling, a data page failing once with 500, a usage header at
 //! 95 %, duplicated rows across pages, a failing report job, synchronous ranges longer than N
 //! days refused (as a timeout or as "reduce the amount of data"), and restated days (through
@@ -68,9 +72,59 @@ struct ReportJob {
     failed: bool,
 }
 
+/// What `debug_token` answers about the accepted token. The shape follows Meta's System User
+/// example (WhatsApp docs, "Permissions" → "Checking for granted permissions"):
+/// `data.{app_id, type, application, data_access_expires_at, expires_at, is_valid, issued_at,
+/// scopes, granular_scopes, user_id}`, instants in Unix seconds, 0 = never.
+#[derive(Debug, Clone)]
+pub struct TokenFacts {
+    /// `USER`, `SYSTEM_USER`, …
+    pub token_type: String,
+    /// Unix seconds; 0 = never.
+    pub expires_at: i64,
+    /// Unix seconds; 0 = never.
+    pub data_access_expires_at: i64,
+    pub scopes: Vec<String>,
+}
+
+impl Default for TokenFacts {
+    /// A System User token with `ads_read`: never expires.
+    fn default() -> Self {
+        TokenFacts {
+            token_type: "SYSTEM_USER".to_owned(),
+            expires_at: 0,
+            data_access_expires_at: 0,
+            scopes: vec!["ads_read".to_owned(), "business_management".to_owned()],
+        }
+    }
+}
+
+/// Meta's words for the error-190 subcodes the mock sends (Meta's "Handle errors" guide).
+fn token_error_message(subcode: i64) -> &'static str {
+    match subcode {
+        460 => {
+            "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons."
+        }
+        463 => {
+            "Error validating access token: Session has expired on Saturday, 28-Feb-26 10:00:00 PST. The current time is Saturday, 28-Feb-26 12:00:00 PST."
+        }
+        _ => {
+            "Error validating access token: The user has not authorized application 634974688087057."
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct MetaState {
     ledger: AdLedger,
+    /// What `debug_token` says about the accepted token.
+    token_facts: TokenFacts,
+    /// Meta refuses the accepted token with error 190 and this subcode (expired, revoked…).
+    token_refused: Option<i64>,
+    /// A token made since the mock started, accepted instead of `MetaApi::token`.
+    new_token: Option<String>,
+    /// `debug_token` requests answered.
+    token_inspections: u64,
     jobs: HashMap<String, ReportJob>,
     /// Answer this many upcoming requests with the 80000 throttling error.
     throttle_next: u32,
@@ -179,6 +233,29 @@ impl MetaApi {
     /// Report jobs submitted so far.
     pub fn jobs_submitted(&self) -> u64 {
         self.state.lock().unwrap().next_job
+    }
+
+    /// What `debug_token` says about the token from now on.
+    pub fn token_facts(&self, facts: TokenFacts) {
+        self.state.lock().unwrap().token_facts = facts;
+    }
+
+    /// From now on Meta refuses the token with error 190 and `subcode` (460 password changed,
+    /// 463 expired, 467 invalid).
+    pub fn refuse_token(&self, subcode: i64) {
+        self.state.lock().unwrap().token_refused = Some(subcode);
+    }
+
+    /// The user made a new token: it is accepted (and the refused one no longer is).
+    pub fn accept_new_token(&self, token: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.new_token = Some(token.to_owned());
+        state.token_refused = None;
+    }
+
+    /// `debug_token` requests answered so far.
+    pub fn token_inspections(&self) -> u64 {
+        self.state.lock().unwrap().token_inspections
     }
 
     /// Sets an ad's `effective_status` (`DELETED`, `ARCHIVED`, `PAUSED`, ...).
@@ -449,6 +526,23 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
+/// The `debug_token` answer about the inspected token: the accepted token's facts, or
+/// `is_valid: false` with Meta's error for any other.
+fn debug_token(facts: &TokenFacts, inspects_accepted_token: bool) -> MockResponse {
+    let mut data = json!({
+        "app_id": "634974688087057", "type": facts.token_type, "application": "Lookback test app",
+        "data_access_expires_at": facts.data_access_expires_at, "expires_at": facts.expires_at,
+        "is_valid": inspects_accepted_token, "issued_at": 1_767_225_600,
+        "scopes": facts.scopes,
+        "granular_scopes": facts.scopes.iter().map(|s| json!({"scope": s})).collect::<Vec<_>>(),
+        "user_id": "104169029247128",
+    });
+    if !inspects_accepted_token {
+        data["error"] = json!({"code": 190, "message": token_error_message(467), "subcode": 467});
+    }
+    MockResponse::json(200, &json!({ "data": data }))
+}
+
 impl MockApi for MetaApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
         let (version, path) = request
@@ -481,7 +575,12 @@ impl MockApi for MetaApi {
                 .find(|(k, _)| k == "access_token")
                 .map(|(_, v)| v.as_str())
         });
-        if token != Some(self.token.as_str()) {
+        let mut state = self.state.lock().unwrap();
+        let accepted = state
+            .new_token
+            .clone()
+            .unwrap_or_else(|| self.token.clone());
+        if token != Some(accepted.as_str()) {
             return meta_error(
                 400,
                 190,
@@ -489,7 +588,18 @@ impl MockApi for MetaApi {
                 "Invalid OAuth access token - Cannot parse access token",
             );
         }
-        let mut state = self.state.lock().unwrap();
+        if let Some(subcode) = state.token_refused {
+            return meta_error(400, 190, Some(subcode), token_error_message(subcode));
+        }
+        // Token inspection is not an ad-account call: it neither counts against nor is
+        // refused by the ad account's throttling.
+        if request.method == "GET" && path == "/debug_token" {
+            state.token_inspections += 1;
+            return debug_token(
+                &state.token_facts,
+                request.query("input_token") == Some(accepted.as_str()),
+            );
+        }
         if state.throttle_next > 0 {
             state.throttle_next -= 1;
             return throttled();

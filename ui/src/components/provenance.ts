@@ -6,6 +6,16 @@ import type { Provenance } from "../bindings";
 import { h } from "../dom";
 import { formatAgo, formatMoney } from "../format";
 
+/** A data-health state as a badge reads it (the state itself is decided in Rust). */
+export function stateLabel(state: string): string {
+  return state === "needs_reconnecting" ? "needs reconnecting" : state;
+}
+
+/** The badge colour of a data-health state. */
+export function stateClass(state: string): string {
+  return state === "ok" || state === "imported" ? "ok" : state === "stale" ? "warn" : "bad";
+}
+
 export function provenanceLine(p: Provenance): HTMLElement {
   const now = Date.now();
   return h(
@@ -28,7 +38,9 @@ export function provenanceLine(p: Provenance): HTMLElement {
           i > 0 ? " · " : "",
           `${f.name}: synced ${formatAgo(f.last_success_at_ms, now)}`,
           // The data-health state decided in Rust; only what needs attention gets a badge.
-          f.state === "stale" || f.state === "failing" ? h("span", { class: `pill ${f.state === "failing" ? "bad" : "warn"}`, "data-state": f.state }, f.state) : "",
+          f.state === "stale" || f.state === "failing" || f.state === "needs_reconnecting"
+            ? h("span", { class: `pill ${f.state === "stale" ? "warn" : "bad"}`, "data-state": f.state }, stateLabel(f.state))
+            : "",
         ]),
       ),
   );

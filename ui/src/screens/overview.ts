@@ -3,6 +3,7 @@
 
 import { api } from "../api";
 import type { Overview } from "../bindings";
+import { stateClass, stateLabel } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount, formatDate, formatMoney } from "../format";
 import { viewRequest } from "../state";
@@ -81,7 +82,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
                   h("td", {}, s.kind),
                   h("td", { title: s.last_success_at_ms ? new Date(s.last_success_at_ms).toISOString() : "" }, formatAgo(s.last_success_at_ms, now)),
                   h("td", { class: "num" }, formatCount(s.records)),
-                  h("td", {}, h("span", { class: `pill ${s.state === "failing" ? "bad" : s.state === "stale" ? "warn" : "ok"}`, title: s.last_error ?? "", "data-testid": `overview-state-${s.source_id}` }, s.state)),
+                  h("td", {}, h("span", { class: `pill ${stateClass(s.state)}`, title: s.last_error ?? "", "data-testid": `overview-state-${s.source_id}`, "data-state": s.state }, stateLabel(s.state))),
                 ),
               ),
             ),

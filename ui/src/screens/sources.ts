@@ -2,14 +2,19 @@
 // 24 h against the usual day, sync error rate, retries, schema drift, dead letters — all
 // computed in Rust), a Sync button that streams progress and can be cancelled, and dead letters
 // with replay after a fix, and a form that connects a new source (its secret goes to the OS
-// keyring through Rust, as with `lookback source add`).
+// keyring through Rust, as with `lookback source add`). A source whose credential the platform
+// refused is "needs reconnecting", with the one action that fixes it: Reconnect opens the same
+// form prefilled for that source, and the new secret replaces the old one (its data and
+// checkpoints stay), as `lookback source reconnect` does. The card also shows when the
+// credential expires (as the platform reports it) and warns a week ahead.
 
 import { Channel } from "@tauri-apps/api/core";
 import { api, asIpcError } from "../api";
 import type { NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
+import { stateClass, stateLabel } from "../components/provenance";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
-import { formatAgo, formatCount } from "../format";
+import { formatAgo, formatCount, formatDate } from "../format";
 import { viewRequest } from "../state";
 import { errorBox, exportCsv } from "./common";
 
@@ -27,6 +32,8 @@ function describe(p: SyncProgress): string {
       return `Done: ${formatCount(p.new_records)} new records`;
     case "failed":
       return `Failed: ${p.message}`;
+    case "needs_reconnecting":
+      return `Needs reconnecting: ${p.message}`;
   }
 }
 
@@ -140,10 +147,17 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
       const cancel = h("button", { class: "link", hidden: true, onclick: () => void api.cancelSync(row.source_id) }, "Cancel") as HTMLButtonElement;
       const button = h("button", { class: "secondary", "data-testid": `sync-${row.source_id}` }, "Sync now") as HTMLButtonElement;
       button.onclick = () => void sync(row, button, cancel);
+      const needsReconnect = row.state === "needs_reconnecting";
+      // TODO(connect_source): for google_ads, Reconnect should call the Tauri command
+      // `connect_source` (the OAuth browser flow another branch adds) instead of asking for a
+      // pasted token; until it exists here, every kind reconnects through the prefilled form.
+      const reconnect = needsReconnect
+        ? h("button", { class: "primary", "data-testid": `reconnect-${row.source_id}`, onclick: () => replaceChildren(detail, reconnectForm(row, refresh)) }, "Reconnect")
+        : null;
       return h(
         "article",
         { class: "panel source-card", "data-source": row.source_id },
-        h("header", {}, h("strong", {}, row.name), h("span", { class: "muted" }, ` ${row.kind}`), h("span", { class: `pill ${row.state === "ok" ? "ok" : row.state === "stale" ? "warn" : "bad"}`, "data-testid": `state-${row.source_id}` }, row.state)),
+        h("header", {}, h("strong", {}, row.name), h("span", { class: "muted" }, ` ${row.kind}`), h("span", { class: `pill ${stateClass(row.state)}`, "data-testid": `state-${row.source_id}`, "data-state": row.state }, stateLabel(row.state))),
         h(
           "dl",
           {},
@@ -151,12 +165,15 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
           h("dd", {}, formatAgo(row.last_success_at_ms, Date.now())),
           h("dt", {}, "Records"),
           h("dd", {}, formatCount(row.records)),
+          ...credentialTerms(row),
           ...healthTerms(row),
           h("dt", {}, "Dead letters"),
           h("dd", {}, row.dead_letters > 0 ? h("button", { class: "link", "data-testid": `dead-letters-${row.source_id}`, onclick: () => void showDeadLetters(row) }, formatCount(row.dead_letters)) : "0"),
         ),
-        row.last_error && h("div", { class: "banner error" }, row.last_error),
-        h("div", { class: "source-actions" }, button, cancel),
+        needsReconnect
+          ? h("div", { class: "banner error", "data-testid": `reconnect-banner-${row.source_id}` }, "The platform refused this source's credential, so nothing syncs until it is reconnected with a new one. Its data and checkpoints are kept.", row.last_error ? h("div", { class: "muted" }, row.last_error) : null)
+          : row.last_error && h("div", { class: "banner error" }, row.last_error),
+        h("div", { class: "source-actions" }, reconnect, button, cancel),
         line,
       );
     }),
@@ -251,4 +268,80 @@ function healthTerms(row: SourceRow): HTMLElement[] {
       `${formatCount(m.unknown_fields)} unknown fields kept · ${formatCount(m.schema_dead_letters)} records missing or mistyping a field · ${days}`,
     ),
   ];
+}
+
+/**
+ * The credential lines of a source card: when the token expires and what it may read, as the
+ * platform last reported them (Meta's debug_token); "soon" (within 7 days, or expired) is
+ * Rust's judgement and gets a warning. Nothing is shown where the platform cannot say.
+ */
+function credentialTerms(row: SourceRow): HTMLElement[] {
+  const c = row.credential;
+  if (c.expiry === "unknown") return [];
+  const kind = c.token_type ? ` (${c.token_type})` : "";
+  const text =
+    c.expiry === "never" ? `never expires${kind}` : `expires ${formatDate(c.expires_at_ms)}${kind}`;
+  return [
+    h("dt", {}, "Credential"),
+    h(
+      "dd",
+      { "data-testid": `credential-${row.source_id}`, "data-expiry": c.expiry, "data-expires-at": c.expires_at_ms === null ? "" : String(c.expires_at_ms) },
+      text,
+      c.expiry === "soon"
+        ? h("span", { class: "pill warn", "data-testid": `credential-expires-soon-${row.source_id}`, title: "Make a new token (a System User token does not expire) and reconnect before syncs stop" }, "expires soon")
+        : null,
+      c.scopes.length > 0 ? h("div", { class: "muted" }, `permissions: ${c.scopes.join(", ")}`) : null,
+    ),
+  ];
+}
+
+/**
+ * Reconnect: the connect form for this one source, prefilled (kind, name, API address and
+ * account, which stay as they are), asking only for the new secret. Rust inspects it where the
+ * platform can (Meta), puts it in the OS keyring in the old one's place and clears the state;
+ * the source keeps its data and checkpoints.
+ */
+function reconnectForm(row: SourceRow, onDone: () => void): HTMLElement {
+  const field = (label: string, input: HTMLElement, hint?: string) =>
+    h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
+  const fixed = (testid: string, value: string | null) =>
+    h("input", { type: "text", "data-testid": testid, value: value ?? "", readonly: true, disabled: true }) as HTMLInputElement;
+  const secret = h("input", { type: "password", "data-testid": "reconnect-secret", autocomplete: "off" }) as HTMLInputElement;
+  const devToken = h("input", { type: "password", "data-testid": "reconnect-developer-token", autocomplete: "off" }) as HTMLInputElement;
+  const devField = field("Developer token", devToken, "Google Ads only");
+  devField.hidden = row.kind !== "google_ads";
+  const status = h("div", { class: "status-line" });
+  const submit = h("button", { class: "primary", type: "submit", "data-testid": "reconnect-submit" }, "Reconnect") as HTMLButtonElement;
+  const form = h(
+    "form",
+    { class: "panel add-source", "data-testid": "reconnect-form", "data-source": row.source_id },
+    h("h2", {}, `Reconnect ${row.name}`),
+    h("p", { class: "muted" }, "The platform refused the old credential. A new one replaces it in the OS keyring; the source keeps its data and checkpoints."),
+    field("Kind", fixed("reconnect-kind", row.kind)),
+    field("Name", fixed("reconnect-name", row.name)),
+    field("API address", fixed("reconnect-base-url", row.base_url)),
+    field("Account", fixed("reconnect-account", row.account)),
+    field("New secret", secret, row.kind === "meta" ? "a System User token does not expire; a user token lasts about 60 days" : "kept in the OS keyring, never in the workspace"),
+    devField,
+    h("div", { class: "source-actions" }, submit),
+    status,
+  ) as HTMLFormElement;
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    const value = row.kind === "google_ads" && devToken.value ? `${secret.value}\n${devToken.value}` : secret.value;
+    try {
+      await api.reconnectSource({ source_id: row.source_id, secret: value });
+      secret.value = "";
+      devToken.value = "";
+      onDone();
+    } catch (err) {
+      secret.value = "";
+      devToken.value = "";
+      replaceChildren(status, errorBox(asIpcError(err)));
+      submit.disabled = false;
+    }
+  };
+  setTimeout(() => secret.focus(), 0);
+  return form;
 }

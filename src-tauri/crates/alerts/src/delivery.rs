@@ -236,7 +236,10 @@ fn load_facts(
             }
         }
         Some(AlertKind::LargeOrder) => facts.orders = store.creator_link_orders(from, to)?,
-        Some(AlertKind::SyncFailing) => facts.sources = store.sources()?,
+        Some(AlertKind::SyncFailing) => {
+            facts.sources = store.sources()?;
+            facts.credentials = store.source_credentials()?;
+        }
         Some(AlertKind::DeadLetters) => {
             facts.unresolved_dead_letters =
                 store.unresolved_dead_letter_total(rule.subject.as_deref())?

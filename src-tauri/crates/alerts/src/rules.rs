@@ -13,12 +13,15 @@
 //! - single order over X from a creator link: subject = the order id, window = `order`;
 //! - a source failing for N minutes: subject = the source, window = when it last succeeded
 //!   (one notification per outage);
+//! - a source whose credential the platform refused (needs reconnecting): subject = the
+//!   source, window = the first refusal of the outage, announced at once whatever the
+//!   threshold (waiting fixes nothing), saying how to reconnect — never as a sync failure;
 //! - dead letters above N: subject = the source (or `all`), window = the UTC day.
 
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::settlement::is_provisional;
 use lookback_core::time::{DAY_MS, format_instant_ms};
-use lookback_store::{AlertRule, CreatorCreditOrder, CreatorLinkOrder, Source};
+use lookback_store::{AlertRule, CreatorCreditOrder, CreatorLinkOrder, Source, SourceCredential};
 use serde_json::json;
 
 /// How a large-order alert ties an order to a creator: the order's click id matched to a
@@ -52,12 +55,14 @@ pub enum AlertKind {
     CreatorRevenue,
     /// One order through a creator's link is at least the threshold.
     LargeOrder,
-    /// A source's sync has been failing for at least `threshold` minutes.
+    /// A source's sync has been failing for at least `threshold` minutes (a refused
+    /// credential is announced as "needs reconnecting" instead, at once).
     SyncFailing,
     /// More than `threshold` dead letters are unresolved.
     DeadLetters,
     /// A source's data health (`lookback_trust::source_health_states`) is stale or failing
-    /// with no success for at least `threshold` minutes, or its volume dropped.
+    /// with no success for at least `threshold` minutes, or its volume dropped, or it needs
+    /// reconnecting (announced at once).
     SourceHealth,
 }
 
@@ -115,6 +120,9 @@ pub struct Facts {
     /// What each creator was credited with, per order placed in the rule's window, in `run`.
     pub credits: Vec<CreatorCreditOrder>,
     pub sources: Vec<Source>,
+    /// The sources' credential facts, for sync-failing rules (a refused credential is not a
+    /// sync failure).
+    pub credentials: Vec<SourceCredential>,
     /// Unresolved dead letters, in the rule's subject (or all sources).
     pub unresolved_dead_letters: i64,
     /// Every source's data health at the check, for source-health rules.
@@ -279,12 +287,54 @@ fn large_orders(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
         .collect()
 }
 
+/// The one action that fixes a refused credential, in the words of both front ends.
+pub fn reconnect_hint(source_name: &str) -> String {
+    format!(
+        "Reconnect it: Sources → Reconnect in the window, or `lookback source reconnect {source_name}` (a new secret replaces the old one; the data and checkpoints stay)."
+    )
+}
+
+/// The finding for a source whose credential the platform refused at `since_ms`: one per
+/// outage (window = the first refusal).
+fn needs_reconnecting(
+    rule: &AlertRule,
+    source_id: &str,
+    name: &str,
+    since_ms: i64,
+    reason: Option<&str>,
+) -> Finding {
+    Finding {
+        rule_id: rule.rule_id,
+        subject: source_id.to_owned(),
+        window_key: format!("needs_reconnecting:{since_ms}"),
+        title: format!("{name} needs reconnecting"),
+        body: format!(
+            "Source {name}: the platform refused its credential at {}{}. Nothing syncs until it is reconnected. {}",
+            format_instant_ms(since_ms).unwrap_or_default(),
+            reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+            reconnect_hint(name),
+        ),
+        context: json!({"rule_id": rule.rule_id, "kind": rule.kind, "source": name,
+                        "problem": "needs_reconnecting", "state": "needs_reconnecting",
+                        "needs_reconnect_since_ms": since_ms, "reason": reason,
+                        "action": format!("lookback source reconnect {name}")}),
+    }
+}
+
 fn sync_failing(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
     facts
         .sources
         .iter()
         .filter(|s| rule.subject.as_deref().is_none_or(|subject| subject == s.source_id || subject == s.name))
         .filter_map(|s| {
+            let refused = facts
+                .credentials
+                .iter()
+                .find(|c| c.source_id == s.source_id)
+                .and_then(|c| Some((c.needs_reconnect_since_ms?, c.needs_reconnect_reason.as_deref())));
+            if let Some((since, reason)) = refused {
+                return Some(needs_reconnecting(rule, &s.source_id, &s.name, since, reason));
+            }
             let error = s.last_error.as_ref()?;
             let last_attempt = s.last_attempt_at_ms?;
             let since = s.last_success_at_ms.unwrap_or(s.created_at_ms);
@@ -326,7 +376,16 @@ fn source_health(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
                    "usual_daily_records": h.usual_daily_records})
         };
         let unhealthy_minutes = h.lag_ms.map_or(i64::MAX, |lag| lag / 60_000);
-        if h.state != HealthState::Ok && unhealthy_minutes >= rule.threshold {
+        if let (HealthState::NeedsReconnecting, Some(since)) = (h.state, h.needs_reconnect_since_ms)
+        {
+            findings.push(needs_reconnecting(
+                rule,
+                &h.source_id,
+                &h.name,
+                since,
+                h.needs_reconnect_reason.as_deref(),
+            ));
+        } else if h.state != HealthState::Ok && unhealthy_minutes >= rule.threshold {
             let since = h
                 .last_success_at_ms
                 .map_or_else(|| "never".to_owned(), |at| at.to_string());
@@ -552,5 +611,107 @@ mod tests {
             1
         );
         assert!(evaluate(&rule(AlertKind::DeadLetters, 5), &facts, NOW).is_empty());
+    }
+
+    fn health(
+        state: lookback_trust::HealthState,
+        since: Option<i64>,
+    ) -> lookback_trust::SourceHealthState {
+        lookback_trust::SourceHealthState {
+            source_id: "ads".into(),
+            name: "ads".into(),
+            state,
+            last_success_at_ms: Some(NOW - 10 * 60_000),
+            lag_ms: Some(10 * 60_000),
+            last_error: Some("ads: the meta API refused the credential".into()),
+            unresolved_dead_letters: 0,
+            records_last_24h: 0,
+            usual_daily_records: None,
+            volume_drop: false,
+            sync_runs: 1,
+            failed_runs: 1,
+            retries: 0,
+            unknown_fields: 0,
+            schema_dead_letters: 0,
+            needs_reconnect_since_ms: since,
+            needs_reconnect_reason: since.map(|_| "Meta error 190/463".into()),
+            credential_expiry: lookback_trust::CredentialExpiry::Unknown,
+        }
+    }
+
+    #[test]
+    fn a_refused_credential_is_announced_at_once_once_per_outage_with_the_reconnect_action() {
+        use lookback_trust::HealthState;
+        let refused_at = NOW - 5 * 60_000;
+        let facts = Facts {
+            health: vec![health(HealthState::NeedsReconnecting, Some(refused_at))],
+            ..Default::default()
+        };
+        // The threshold (an hour) is not waited for: only a new secret fixes a refusal.
+        let found = evaluate(&rule(AlertKind::SourceHealth, 60), &facts, NOW);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].title, "ads needs reconnecting");
+        assert_eq!(
+            found[0].window_key,
+            format!("needs_reconnecting:{refused_at}")
+        );
+        assert!(
+            found[0].body.contains("lookback source reconnect ads"),
+            "{}",
+            found[0].body
+        );
+        assert!(found[0].body.contains("190/463"), "{}", found[0].body);
+        assert_eq!(found[0].context["state"], json!("needs_reconnecting"));
+        // Later checks of the same outage carry the same key (one notification); the next
+        // outage starts at another refusal, so it is announced again.
+        let later = evaluate(&rule(AlertKind::SourceHealth, 60), &facts, NOW + 3_600_000);
+        assert_eq!(later[0].window_key, found[0].window_key);
+        let next = Facts {
+            health: vec![health(HealthState::NeedsReconnecting, Some(NOW + 1))],
+            ..Default::default()
+        };
+        assert_ne!(
+            evaluate(&rule(AlertKind::SourceHealth, 60), &next, NOW + 2)[0].window_key,
+            found[0].window_key
+        );
+        // The same source merely failing for 10 minutes stays under the hour.
+        let failing = Facts {
+            health: vec![health(HealthState::Failing, None)],
+            ..Default::default()
+        };
+        assert!(evaluate(&rule(AlertKind::SourceHealth, 60), &failing, NOW).is_empty());
+    }
+
+    #[test]
+    fn a_sync_failing_rule_reports_a_refused_credential_as_needs_reconnecting() {
+        let source = Source {
+            source_id: "ads".into(),
+            kind: "meta".into(),
+            name: "ads".into(),
+            base_url: None,
+            account: None,
+            credential_ref: None,
+            created_at_ms: NOW - DAY_MS,
+            last_attempt_at_ms: Some(NOW - 1),
+            last_success_at_ms: Some(NOW - 2 * 60_000),
+            last_error: Some("ads: the meta API refused the credential".into()),
+        };
+        let mut facts = Facts {
+            sources: vec![source],
+            credentials: vec![SourceCredential {
+                source_id: "ads".into(),
+                needs_reconnect_since_ms: Some(NOW - 1),
+                needs_reconnect_reason: Some("HTTP 401".into()),
+                ..SourceCredential::default()
+            }],
+            ..Default::default()
+        };
+        let found = evaluate(&rule(AlertKind::SyncFailing, 30), &facts, NOW);
+        assert_eq!(found.len(), 1, "at once, not after 30 minutes");
+        assert_eq!(found[0].title, "ads needs reconnecting");
+        assert!(!found[0].title.contains("failing"));
+        // Without the refusal it is an ordinary failure, under the 30 minutes.
+        facts.credentials.clear();
+        assert!(evaluate(&rule(AlertKind::SyncFailing, 30), &facts, NOW).is_empty());
     }
 }

@@ -47,6 +47,7 @@ mod records;
 mod reports;
 mod runs;
 mod settings;
+mod source_credentials;
 mod suppression;
 mod sync_state;
 mod trust_queries;
@@ -90,6 +91,7 @@ pub use settings::{
     DEFAULT_REPORTING_CURRENCY, DEFAULT_REPORTING_TIMEZONE, DEFAULT_SETTLEMENT_DAYS, ModelChange,
     ModelChangeRequest, WorkspaceSettings,
 };
+pub use source_credentials::{CredentialFacts, SourceCredential};
 pub use suppression::ERASED_PAYLOAD;
 pub use sync_state::SourceDeadLetterCount;
 pub use trust_queries::{ConservationRow, OrphanAdjustment, RawEventStats, ReconcileOrder};

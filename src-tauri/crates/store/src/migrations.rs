@@ -83,6 +83,16 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0012_raw_events_by_received",
         sql: include_str!("../migrations/0012_raw_events_by_received.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_reserved",
+        sql: include_str!("../migrations/0013_reserved.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "0014_source_credentials",
+        sql: include_str!("../migrations/0014_source_credentials.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -49,6 +49,9 @@ pub struct SourceFreshness {
     pub last_attempt_at_ms: Option<i64>,
     pub last_success_at_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// The platform refused the credential at this instant and the source needs reconnecting
+    /// (see `SourceCredential`); `None` while it works.
+    pub needs_reconnect_since_ms: Option<i64>,
     pub raw_event_count: u64,
     pub last_received_at_ms: Option<i64>,
 }
@@ -329,17 +332,25 @@ impl Store {
 
     /// Freshness of every registered source, plus every source that has raw events but no row.
     pub fn source_freshness(&self) -> StoreResult<Vec<SourceFreshness>> {
+        // A damaged workspace opened read-only before migration 0014 has no reconnect column.
+        let needs_reconnect = if self.has_credential_columns()? {
+            "s.needs_reconnect_since_ms"
+        } else {
+            "NULL"
+        };
         self.collect(
-            "WITH counts AS (
+            &format!(
+                "WITH counts AS (
                  SELECT source, COUNT(*) AS n, MAX(received_at_ms) AS last_received FROM raw_events GROUP BY source
              )
              SELECT s.source_id, s.kind, s.name, s.last_attempt_at_ms, s.last_success_at_ms, s.last_error,
-                    COALESCE(c.n, 0), c.last_received
+                    COALESCE(c.n, 0), c.last_received, {needs_reconnect}
              FROM sources s LEFT JOIN counts c ON c.source = s.source_id
              UNION ALL
-             SELECT c.source, NULL, NULL, NULL, NULL, NULL, c.n, c.last_received
+             SELECT c.source, NULL, NULL, NULL, NULL, NULL, c.n, c.last_received, NULL
              FROM counts c WHERE c.source NOT IN (SELECT source_id FROM sources)
-             ORDER BY 1",
+             ORDER BY 1"
+            ),
             [],
             |row| {
                 Ok(SourceFreshness {
@@ -351,6 +362,7 @@ impl Store {
                     last_error: row.get(5)?,
                     raw_event_count: row.get::<_, i64>(6)? as u64,
                     last_received_at_ms: row.get(7)?,
+                    needs_reconnect_since_ms: row.get(8)?,
                 })
             },
         )

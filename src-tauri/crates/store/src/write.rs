@@ -142,12 +142,14 @@ impl WriteTx<'_> {
         Ok(changed > 0)
     }
 
-    /// Records a successful sync at `at_ms` and clears the last error.
+    /// Records a successful sync at `at_ms` and clears the last error, and the needs-reconnecting
+    /// state with it: the platform accepted the credential again.
     pub fn record_sync_success(&mut self, source_id: &str, at_ms: i64) -> StoreResult<bool> {
         let changed = self
             .tx
             .prepare_cached(
-                "UPDATE sources SET last_attempt_at_ms = ?2, last_success_at_ms = ?2, last_error = NULL
+                "UPDATE sources SET last_attempt_at_ms = ?2, last_success_at_ms = ?2, last_error = NULL,
+                     needs_reconnect_since_ms = NULL, needs_reconnect_reason = NULL
                  WHERE source_id = ?1",
             )?
             .execute(params![source_id, at_ms])?;

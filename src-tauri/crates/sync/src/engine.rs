@@ -149,7 +149,12 @@ pub fn source_context(
 ///
 /// Returns the summary when the run got to its end, even if streams failed (their failure is
 /// recorded on the source and in dead letters). Returns an error when the credential was
-/// refused (the whole source stops), when cancelled, or when the store failed.
+/// refused (the whole source stops and is recorded as needing reconnecting — not as a sync
+/// failure — with nothing it brought touched), when cancelled, or when the store failed.
+///
+/// Where the platform can inspect a credential (Meta's `debug_token`), the run first reads the
+/// credential's expiry and scopes and stores them with the source, so an expiring token is
+/// flagged before it stops working.
 pub async fn sync_source(
     store: &mut Store,
     source: &Source,
@@ -179,6 +184,15 @@ pub async fn sync_source(
         tx.record_sync_attempt(&source.source_id, options.now_ms)
             .map(|_| ())
     })?;
+    match crate::credential_check::check_credential(store, source, secret, options).await {
+        Ok(_) => {}
+        // Recorded on the source by the check: the source needs reconnecting.
+        Err(refused @ SyncError::Unauthorized { .. }) => return Err(refused),
+        Err(error @ SyncError::Store(_)) => return Err(error),
+        // The platform could not say (unreachable, an odd answer): the streams' own requests
+        // tell whether the credential works.
+        Err(_) => {}
+    }
 
     let mut summary = SourceSyncSummary {
         source_id: source.source_id.clone(),
@@ -210,12 +224,14 @@ pub async fn sync_source(
                     kind,
                     detail,
                 };
-                let message = error.to_string();
-                store.write(|tx| {
-                    tx.record_sync_failure(&source.source_id, options.now_ms, &message)
-                        .map(|_| ())
-                })?;
-                return Err(error);
+                // A refused credential is its own state (needs reconnecting), never recorded as
+                // a generic sync failure; what the source brought stays as it is.
+                return Err(crate::credential_check::record_if_refused(
+                    store,
+                    source,
+                    error,
+                    options.now_ms,
+                ));
             }
             Err(other) => return Err(other),
         };

@@ -19,9 +19,11 @@ pub enum SyncError {
     #[error("invalid source: {detail}")]
     InvalidSource { detail: String },
 
-    /// The platform refused the credential (HTTP 401 or 403, or the platform's equivalent).
+    /// The platform refused the credential (HTTP 401 or 403, or the platform's equivalent:
+    /// Meta 190, TikTok's auth codes, a revoked OAuth grant). The source now needs
+    /// reconnecting; the message names the one action that fixes it.
     #[error(
-        "{source_name}: the {kind} API refused the credential ({detail}); check that the key is valid and has read access, then run `lookback source add {kind} --name {source_name}` again with a new key"
+        "{source_name}: the {kind} API refused the credential ({detail}); the source needs reconnecting: run `lookback source reconnect {source_name}` (or Reconnect on the Sources screen) with a new key that has read access — its data and checkpoints stay"
     )]
     Unauthorized {
         source_name: String,

@@ -13,6 +13,8 @@
 //! - [`progress`]: [`SyncEvent`], the summaries and the [`CancelToken`].
 //! - [`fields`]: reading JSON fields with reasons a person can act on.
 //! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
+//! - [`credential_check`]: a credential's own facts (Meta's `debug_token`: expiry, scopes), a
+//!   refusal recorded as "needs reconnecting", and `source reconnect`.
 //! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
 //!   [`replay`]: re-normalizing dead letters after a fix; [`run_log`]: a sync that logs its
 //!   run (outcome, retries, unknown fields) for data health.
@@ -31,6 +33,7 @@
 pub mod api_versions;
 pub mod connector;
 pub mod connectors;
+pub mod credential_check;
 pub mod credentials;
 pub mod engine;
 mod error;

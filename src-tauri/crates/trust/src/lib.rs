@@ -8,8 +8,8 @@
 //! - `privacy`: erasing a person by any key, the retention purge.
 //! - `reconcile`: the per-source, per-day reconciliation report with its gaps explained, the
 //!   credit conservation check, run-to-run diffs and duplicate counts.
-//! - `health`: ok / stale / failing per source, with volume, error-rate, retry and schema-drift
-//!   metrics.
+//! - `health`: ok / stale / failing / needs reconnecting per source, with volume, error-rate,
+//!   retry and schema-drift metrics and the credential's expiry.
 //!
 //! Architecture Invariants:
 //! - Nothing here writes into a damaged file: a damaged workspace is only ever opened through
@@ -27,8 +27,8 @@ pub mod reconcile;
 
 pub use error::{TrustError, TrustResult};
 pub use health::{
-    HealthPolicy, HealthState, MIN_USUAL_WINDOWS, SourceHealthState, health_state, health_state_at,
-    source_health_states,
+    CredentialExpiry, HealthPolicy, HealthState, MIN_USUAL_WINDOWS, SourceHealthState,
+    credential_expiry, health_state, health_state_at, source_health_states,
 };
 pub use integrity::{IntegrityVerdict, OpenedWorkspace, backup, open_checked, restore};
 pub use privacy::{ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads};

@@ -261,7 +261,11 @@ pub fn export_alert_rules_csv(
 /// Data health per source, as `lookback health` and the Sources screen show it. Columns:
 /// `source_id,name,state,last_success_at,lag_minutes,records_last_24h,usual_daily_records,
 /// volume_drop,sync_runs,failed_runs,error_rate,retries,unknown_fields,schema_dead_letters,
-/// unresolved_dead_letters,last_error` — the counts of runs, retries and schema drift cover
+/// unresolved_dead_letters,last_error,needs_reconnect_since,credential_expiry,
+/// credential_expires_at` — `state` is `needs_reconnecting` when the platform refused the
+/// credential (since `needs_reconnect_since`); `credential_expiry` is `unknown`, `never`, `ok`
+/// or `soon` (expires within 7 days, or expired) with the instant in `credential_expires_at`;
+/// the counts of runs, retries and schema drift cover
 /// the policy's window (7 days by default, in the sidecar); `error_rate` is failed ÷ runs
 /// with 2 decimals (rounded half up), empty without runs; `usual_daily_records` is empty until there are enough whole days.
 pub fn export_health_csv(
@@ -291,6 +295,9 @@ pub fn export_health_csv(
         "schema_dead_letters",
         "unresolved_dead_letters",
         "last_error",
+        "needs_reconnect_since",
+        "credential_expiry",
+        "credential_expires_at",
     ];
     let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
     for s in states {
@@ -315,6 +322,12 @@ pub fn export_health_csv(
             s.schema_dead_letters.to_string(),
             s.unresolved_dead_letters.to_string(),
             neutralize(s.last_error.as_deref().unwrap_or("")).into_owned(),
+            s.needs_reconnect_since_ms.map(instant).unwrap_or_default(),
+            s.credential_expiry.as_str().to_owned(),
+            s.credential_expiry
+                .expires_at_ms()
+                .map(instant)
+                .unwrap_or_default(),
         ])?;
     }
     file.finish(options, meta)
@@ -353,8 +366,8 @@ pub struct SourceStatus {
     /// The connector kind; `unregistered` for data that arrived without a connected source (a
     /// CSV import, the demo).
     pub kind: String,
-    /// `ok`, `stale` or `failing` for a connected source (the data-health state);
-    /// `imported` for the others.
+    /// `ok`, `stale`, `failing` or `needs_reconnecting` for a connected source (the data-health
+    /// state); `imported` for the others.
     pub state: &'static str,
     /// The last successful sync, or for unregistered data the last time a record arrived.
     pub last_success_at_ms: Option<i64>,
@@ -366,6 +379,7 @@ pub struct SourceStatus {
 /// this, so the badge the window shows is the state the file says).
 pub fn source_statuses(store: &Store, now_ms: i64) -> Result<Vec<SourceStatus>, ReportError> {
     let registered = store.sources()?;
+    let credentials = store.source_credentials()?;
     Ok(store
         .source_freshness()?
         .into_iter()
@@ -374,7 +388,9 @@ pub fn source_statuses(store: &Store, now_ms: i64) -> Result<Vec<SourceStatus>, 
                 .iter()
                 .find(|r| r.source_id == s.source_id)
                 .map_or("imported", |r| {
-                    lookback_trust::health_state(r, now_ms, HealthPolicy::default()).as_str()
+                    let credential = credentials.iter().find(|c| c.source_id == r.source_id);
+                    lookback_trust::health_state(r, credential, now_ms, HealthPolicy::default())
+                        .as_str()
                 });
             SourceStatus {
                 name: s.name.unwrap_or_else(|| s.source_id.clone()),
@@ -622,7 +638,7 @@ mod tests {
         let state = SourceHealthState {
             source_id: "shop".into(),
             name: "Shop".into(),
-            state: HealthState::Failing,
+            state: HealthState::NeedsReconnecting,
             last_success_at_ms: Some(0),
             lag_ms: Some(3_600_000),
             last_error: Some("=HTTP 500".into()),
@@ -635,6 +651,11 @@ mod tests {
             retries: 7,
             unknown_fields: 9,
             schema_dead_letters: 2,
+            needs_reconnect_since_ms: Some(60_000),
+            needs_reconnect_reason: Some("HTTP 401".into()),
+            credential_expiry: lookback_trust::CredentialExpiry::Soon {
+                expires_at_ms: 120_000,
+            },
         };
         let out = dir.path().join("health.csv");
         export_health_csv(&[state], 7, &out, &ExportOptions::default(), NOW).unwrap();
@@ -645,7 +666,10 @@ mod tests {
             .zip(rows[0].iter().map(String::as_str))
             .collect();
         for (column, value) in [
-            ("state", "failing"),
+            ("state", "needs_reconnecting"),
+            ("needs_reconnect_since", "1970-01-01T00:01:00.000Z"),
+            ("credential_expiry", "soon"),
+            ("credential_expires_at", "1970-01-01T00:02:00.000Z"),
             ("last_success_at", "1970-01-01T00:00:00.000Z"),
             ("lag_minutes", "60"),
             ("records_last_24h", "5"),
@@ -662,6 +686,6 @@ mod tests {
         ] {
             assert_eq!(row[column], value, "{column}");
         }
-        assert_eq!(header.len(), 16);
+        assert_eq!(header.len(), 19);
     }
 }

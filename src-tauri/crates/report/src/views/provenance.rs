@@ -21,6 +21,8 @@ pub struct SourceFreshnessLine {
     pub last_attempt_at_ms: Option<i64>,
     /// The last sync error, if the last attempt failed (never a secret: see the store).
     pub last_error: Option<String>,
+    /// The platform refused the credential at this instant; the source needs reconnecting.
+    pub needs_reconnect_since_ms: Option<i64>,
 }
 
 /// Credited revenue by the kind of join that tied the order to its touches.
@@ -118,6 +120,7 @@ impl Provenance {
                 last_success_at_ms: s.last_success_at_ms,
                 last_attempt_at_ms: s.last_attempt_at_ms,
                 last_error: s.last_error,
+                needs_reconnect_since_ms: s.needs_reconnect_since_ms,
             })
             .collect();
         let mut by_join = JoinKindRevenue::default();

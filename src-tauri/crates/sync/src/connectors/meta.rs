@@ -365,8 +365,13 @@ impl Connector for MetaConnector {
             response.status
         );
         match code {
-            // Invalid, expired or revoked token; missing permission on the ad account.
-            190 | 102 | 10 | 200..=299 => ResponseVerdict::Unauthorized { detail },
+            // OAuthException 190, whatever the subcode (460 password changed, 463 expired, 467
+            // invalid, …): the token must be replaced — the source needs reconnecting.
+            190 => ResponseVerdict::Unauthorized {
+                detail: format!("{detail} ({})", super::meta_token::token_problem(subcode)),
+            },
+            // A session key that no longer works; no permission on the ad account.
+            102 | 10 | 200..=299 => ResponseVerdict::Unauthorized { detail },
             // The pinned version is retired: one clear error instead of a generic failure.
             DEPRECATED_VERSION_CODE => ResponseVerdict::Fatal {
                 detail: format!("{} ({detail})", retired_error(&META)),
@@ -1092,15 +1097,23 @@ mod tests {
             matches!(verdict, ResponseVerdict::TooLarge { .. }),
             "{verdict:?}"
         );
-        let verdict = MetaConnector.check_response(
-            &context(),
-            ADS_INSIGHTS,
-            &response(400, &[], error(190, 460)),
-        );
-        assert!(
-            matches!(verdict, ResponseVerdict::Unauthorized { .. }),
-            "{verdict:?}"
-        );
+        // Error 190 means "reconnect" whatever its subcode, and says what happened.
+        for (subcode, words) in [
+            (460, "the password changed"),
+            (463, "the token expired"),
+            (467, "the token is invalid"),
+            (0, "the token is invalid or was revoked"),
+        ] {
+            let verdict = MetaConnector.check_response(
+                &context(),
+                ADS_INSIGHTS,
+                &response(400, &[], error(190, subcode)),
+            );
+            assert!(
+                matches!(&verdict, ResponseVerdict::Unauthorized { detail } if detail.contains(words)),
+                "{subcode}: {verdict:?}"
+            );
+        }
         let verdict = MetaConnector.check_response(
             &context(),
             ADS_INSIGHTS,

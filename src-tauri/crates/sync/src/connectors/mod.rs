@@ -6,6 +6,7 @@ pub mod dub;
 pub mod generic;
 pub mod google_ads;
 pub mod meta;
+pub mod meta_token;
 pub mod rewardful;
 pub mod shopify;
 pub mod stripe;
