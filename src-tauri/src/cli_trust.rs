@@ -258,8 +258,17 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 stale_after_ms: stale_after_hours * 3_600_000,
                 ..HealthPolicy::default()
             };
-            let states = source_health_states(&store, now_ms(), policy)?;
+            let now = now_ms();
+            let states = source_health_states(&store, now, policy)?;
             let window_days = policy.window_ms / 86_400_000;
+            let sources = store.sources()?;
+            let api_version = |source_id: &str| {
+                let kind = sources
+                    .iter()
+                    .find(|s| s.source_id == source_id)
+                    .map_or("", |s| s.kind.as_str());
+                crate::sources::api_version_status(kind, now)
+            };
             match format {
                 Format::Json => {
                     let rows: Vec<_> = states
@@ -276,7 +285,9 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                             "action": (s.state == lookback_trust::HealthState::NeedsReconnecting)
                                 .then(|| format!("lookback source reconnect {}", s.name)),
                             "credential_expiry": s.credential_expiry.as_str(),
-                            "credential_expires_at_ms": s.credential_expiry.expires_at_ms()}))
+                            "credential_expires_at_ms": s.credential_expiry.expires_at_ms(),
+                            "api_version": api_version(&s.source_id).0,
+                            "api_version_warning": api_version(&s.source_id).1}))
                         .collect();
                     println!("{}", serde_json::to_string_pretty(&rows)?);
                 }
@@ -334,6 +345,9 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                         );
                         if !credential.is_empty() || !action.is_empty() {
                             println!("{:<20} {credential}{action}", "");
+                        }
+                        if let Some(warning) = api_version(&s.source_id).1 {
+                            println!("{:<20}   API VERSION: {warning}", "");
                         }
                     }
                 }

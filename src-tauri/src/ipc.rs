@@ -459,6 +459,11 @@ pub struct SourceRow {
     pub needs_reconnect_since_ms: Option<i64>,
     /// The credential's expiry and permissions, as the platform last reported them.
     pub credential: CredentialStatus,
+    /// The platform API version this kind of source is pinned to (null: an unversioned API).
+    pub api_version: Option<String>,
+    /// Said from 30 days before the platform's announced sunset of that version: the app must
+    /// be updated before it (null otherwise).
+    pub api_version_warning: Option<String>,
     /// Data health (lookback-trust computes every figure; see `lookback health`).
     pub health: SourceHealthMetrics,
 }

@@ -93,7 +93,10 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
             let expiry = state.map_or(lookback_trust::CredentialExpiry::Unknown, |s| {
                 s.credential_expiry
             });
+            let (api_version, api_version_warning) = api_version_status(&h.kind, now_ms);
             ipc::SourceRow {
+                api_version,
+                api_version_warning,
                 state: state.map_or("stale", |s| s.state.as_str()).to_string(),
                 needs_reconnect_since_ms: state.and_then(|s| s.needs_reconnect_since_ms),
                 credential: ipc::CredentialStatus {
@@ -258,4 +261,56 @@ pub fn sync_one(
             new_records: i64::try_from(records).unwrap_or(i64::MAX),
         },
     })
+}
+
+/// The API version a kind of source is pinned to, and the warning to show from 30 days before
+/// the platform's announced sunset of it (`lookback_sync::api_versions`). One function for the
+/// Sources screen and `lookback health`.
+pub fn api_version_status(kind: &str, now_ms: i64) -> (Option<String>, Option<String>) {
+    let version = lookback_sync::api_versions::pin_for(kind)
+        .and_then(|pin| pin.version)
+        .map(str::to_owned);
+    let warning =
+        lookback_sync::api_versions::version_warning(kind, now_ms).map(|w| format!("{w}; update Lookback before then"));
+    (version, warning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2027-03-15T00:00:00Z: 17 days before Shopify 2026-04 leaves support.
+    const MARCH_15_2027_MS: i64 = 1_805_068_800_000;
+
+    #[test]
+    fn a_pinned_version_near_its_sunset_is_named_on_the_card_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("w.lookback")).unwrap();
+        for (id, kind) in [("shop", "shopify"), ("ads", "tiktok")] {
+            let source = lookback_store::Source {
+                source_id: id.into(),
+                kind: kind.into(),
+                name: id.into(),
+                base_url: None,
+                account: None,
+                credential_ref: None,
+                created_at_ms: 0,
+                last_attempt_at_ms: None,
+                last_success_at_ms: None,
+                last_error: None,
+            };
+            store.write(|tx| tx.upsert_source(&source)).unwrap();
+        }
+        let rows = source_rows(&store, MARCH_15_2027_MS).unwrap();
+        let shop = rows.iter().find(|r| r.source_id == "shop").unwrap();
+        assert_eq!(shop.api_version.as_deref(), Some("2026-04"));
+        let warning = shop.api_version_warning.as_deref().unwrap_or_default();
+        assert!(warning.contains("2027-04-01") && warning.contains("17 days"), "{warning}");
+        let tiktok = rows.iter().find(|r| r.source_id == "ads").unwrap();
+        assert_eq!(tiktok.api_version.as_deref(), Some("v1.3"));
+        assert_eq!(tiktok.api_version_warning, None, "no sunset announced");
+        // Today (2026-12) no pin is near its sunset.
+        let now = source_rows(&store, 1_796_515_200_000).unwrap();
+        assert!(now.iter().all(|r| r.api_version_warning.is_none()));
+    }
 }

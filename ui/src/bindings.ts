@@ -181,6 +181,15 @@ needs_reconnect_since_ms: number | null,
  */
 credential: CredentialStatus, 
 /**
+ * The platform API version this kind of source is pinned to (null: an unversioned API).
+ */
+api_version: string | null, 
+/**
+ * Said from 30 days before the platform's announced sunset of that version: the app must
+ * be updated before it (null otherwise).
+ */
+api_version_warning: string | null, 
+/**
  * Data health (lookback-trust computes every figure; see `lookback health`).
  */
 health: SourceHealthMetrics, };

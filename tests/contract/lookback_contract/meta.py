@@ -249,8 +249,45 @@ def check(exchanges, report):
                     report.add("AdReportRun", "async_percent_completion", f"{percent} is not 0–100", exchange, index)
                 if "async_status" in body and body["async_status"] not in ASYNC_STATES:
                     report.add("AdReportRun", "async_status", f"{body['async_status']!r} is not one of {ASYNC_STATES}", exchange, index)
+        elif rest == "/debug_token":
+            check_debug_token(params, body, report, exchange, index)
         else:
             report.add("request", "path", f"{rest!r} is not an insights path the connector should call", exchange, index)
+
+
+# `GET /debug_token` is not wrapped by facebook-business 26.0.3, so it is checked against Meta's
+# Graph API reference ("Debug Token": https://developers.facebook.com/docs/graph-api/reference/
+# debug_token) — weaker than an SDK type, and said so in each finding.
+DEBUG_TOKEN_DOCS = "Meta's Graph API debug_token reference (no SDK wrapper)"
+DEBUG_TOKEN_FIELDS = {
+    "app_id": "string", "type": "string", "application": "string", "data_access_expires_at": "integer",
+    "expires_at": "integer", "is_valid": "boolean", "issued_at": "integer", "scopes": "array",
+    "granular_scopes": "array", "user_id": "string", "profile_id": "string", "metadata": "object",
+    "error": "object",
+}
+
+
+def check_debug_token(params, body, report, exchange, index):
+    names = [name for name, _ in params]
+    if "input_token" not in names:
+        report.add("debug_token", "input_token", f"missing: the token to inspect ({DEBUG_TOKEN_DOCS})", exchange, index)
+    for name in names:
+        if name not in ("input_token", "access_token", "appsecret_proof"):
+            report.add("debug_token", name, f"not a parameter of debug_token ({DEBUG_TOKEN_DOCS})", exchange, index)
+    if exchange["status"] != 200:
+        return
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or set(body) != {"data"}:
+        report.add("debug_token", "data", f"the answer is {{data: {{...}}}} ({DEBUG_TOKEN_DOCS})", exchange, index)
+        return
+    for key, value in data.items():
+        expected = DEBUG_TOKEN_FIELDS.get(key)
+        if expected is None:
+            report.add("debug_token", f"data.{key}", f"not a field of debug_token ({DEBUG_TOKEN_DOCS})", exchange, index)
+        elif json_type(value) != expected:
+            report.add("debug_token", f"data.{key}", f"{DEBUG_TOKEN_DOCS} gives {expected}, found {json_type(value)}", exchange, index)
+    if "is_valid" not in data:
+        report.add("debug_token", "data.is_valid", f"missing ({DEBUG_TOKEN_DOCS})", exchange, index)
 
 
 def check_insights_page(body, requested, report, exchange, index):

@@ -166,6 +166,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
           h("dt", {}, "Records"),
           h("dd", {}, formatCount(row.records)),
           ...credentialTerms(row),
+          ...(row.api_version ? [h("dt", {}, "API version"), h("dd", { "data-testid": `api-version-${row.source_id}` }, row.api_version)] : []),
           ...healthTerms(row),
           h("dt", {}, "Dead letters"),
           h("dd", {}, row.dead_letters > 0 ? h("button", { class: "link", "data-testid": `dead-letters-${row.source_id}`, onclick: () => void showDeadLetters(row) }, formatCount(row.dead_letters)) : "0"),
@@ -173,6 +174,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
         needsReconnect
           ? h("div", { class: "banner error", "data-testid": `reconnect-banner-${row.source_id}` }, "The platform refused this source's credential, so nothing syncs until it is reconnected with a new one. Its data and checkpoints are kept.", row.last_error ? h("div", { class: "muted" }, row.last_error) : null)
           : row.last_error && h("div", { class: "banner error" }, row.last_error),
+        row.api_version_warning && h("div", { class: "banner warn", "data-testid": `api-version-warning-${row.source_id}` }, row.api_version_warning),
         h("div", { class: "source-actions" }, reconnect, button, cancel),
         line,
       );

@@ -1159,9 +1159,15 @@ mod tests {
         kwd["amount"] = json!(5_120);
         kwd["amount_captured"] = json!(5_120);
         assert_eq!(order_of(kwd).gross_minor, 5_120);
+        // VUV is zero-decimal in Stripe and ISO alike.
+        let mut vuv = charge();
+        vuv["currency"] = json!("vuv");
+        vuv["amount"] = json!(1_000);
+        vuv["amount_captured"] = json!(1_000);
+        assert_eq!(order_of(vuv).gross_minor, 1_000);
         // A currency Lookback's table does not know is a dead letter naming the field.
         let mut unknown = charge();
-        unknown["currency"] = json!("vuv");
+        unknown["currency"] = json!("xts");
         assert!(
             rows(CHARGES, unknown)
                 .unwrap_err()

@@ -123,6 +123,8 @@ mod tests {
             "TWD is charged with two decimals"
         );
         assert_eq!(minor(5_120, "KWD"), 5_120);
+        // MGA: whole ariary in Stripe, hundredths in ISO 4217.
+        assert_eq!(minor(5_000, "MGA"), 500_000);
         for code in ["BHD", "JOD", "KWD", "OMR", "TND"] {
             assert_eq!(stripe_exponent(code), 3, "{code}");
         }
@@ -142,6 +144,8 @@ mod tests {
             .iter()
             .map(|code| match code.as_str() {
                 "ISK" => "ISK",
+                // Zero-decimal in Stripe, two decimals (iraimbilanja) in ISO 4217: ×100.
+                "MGA" => "MGA",
                 // Not Stripe currencies (absent from its presentment list): never charged.
                 "LYD" => "LYD",
                 "IQD" => "IQD",
@@ -149,7 +153,7 @@ mod tests {
             })
             .collect();
         differing.sort_unstable();
-        assert_eq!(differing, ["IQD", "ISK", "LYD"]);
+        assert_eq!(differing, ["IQD", "ISK", "LYD", "MGA"]);
     }
 
     #[test]
