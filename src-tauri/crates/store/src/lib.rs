@@ -47,6 +47,7 @@ mod records;
 mod reports;
 mod runs;
 mod settings;
+mod source_settings;
 mod suppression;
 mod sync_state;
 mod trust_queries;

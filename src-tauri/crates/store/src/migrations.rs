@@ -83,6 +83,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0012_raw_events_by_received",
         sql: include_str!("../migrations/0012_raw_events_by_received.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_source_settings",
+        sql: include_str!("../migrations/0013_source_settings.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.
