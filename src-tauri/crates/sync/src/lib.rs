@@ -10,7 +10,9 @@
 //! - [`rate_limit`]: the token bucket and the backoff formula.
 //! - [`progress`]: [`SyncEvent`], the summaries and the [`CancelToken`].
 //! - [`fields`]: reading JSON fields with reasons a person can act on.
-//! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
+//! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type; [`auth`]:
+//!   OAuth grants that keep access tokens valid (refresh, client credentials, the installed-app
+//!   consent flow of `source connect`).
 //! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
 //!   [`replay`]: re-normalizing dead letters after a fix; [`run_log`]: a sync that logs its
 //!   run (outcome, retries, unknown fields) for data health.
@@ -26,6 +28,7 @@
 //! - A bad record becomes a dead letter with its location and reason; it never stops a sync.
 //! - Normalization is a pure function of (context, stream, stored payload).
 
+pub mod auth;
 pub mod connector;
 pub mod connectors;
 pub mod credentials;
@@ -49,6 +52,7 @@ pub use connector::{
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 pub use engine::{SyncOptions, sync_source};
+pub use auth::{ConnectRequest, ConsentBrowser, connect_source};
 pub use error::{SyncError, SyncResult};
 pub use health::{SourceHealth, StreamHealth, source_health};
 pub use progress::{
@@ -57,5 +61,7 @@ pub use progress::{
 pub use replay::{ReplaySummary, replay_dead_letters};
 pub use run_log::sync_source_logged;
 pub use secret::Secret;
-pub use sources::{NewSource, add_source, find_source, remove_source, test_source};
+pub use sources::{
+    NewSource, add_source, find_source, remove_source, set_source_settings, test_source,
+};
 pub use transport::RetryPolicy;
