@@ -398,6 +398,13 @@ impl std::fmt::Debug for NewSourceRequest {
     }
 }
 
+/// A line to show while a source connects through the browser (`connect_source`): the
+/// consent URL, to open by hand if no browser opened, or why the browser did not open.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConnectMessage {
+    pub text: String,
+}
+
 /// One source on the Sources screen.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceRow {
@@ -650,6 +657,7 @@ pub fn typescript_bindings() -> String {
         ModelChangeEntry::decl(),
         ExportResult::decl(),
         NewSourceRequest::decl(),
+        ConnectMessage::decl(),
         SourceRow::decl(),
         SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),

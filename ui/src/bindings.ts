@@ -133,6 +133,8 @@ export type ExportResult = { path: string, rows: number, };
 
 export type NewSourceRequest = { kind: string, name: string, base_url: string | null, account: string | null, secret: string, };
 
+export type ConnectMessage = { text: string, };
+
 export type SourceRow = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, 
 /**
  * Now minus the last success, in milliseconds; null if it never succeeded.
