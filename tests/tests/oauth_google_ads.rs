@@ -6,6 +6,10 @@
 //! answers `OAUTH_TOKEN_EXPIRED` mid-sync; a revoked refresh token stops the source as
 //! unauthorized without touching what is stored; and no secret or token reaches the workspace.
 //!
+//! The CLI test runs `lookback source add` (the OAuth client on stdin), `source connect` (with
+//! `LOOKBACK_BROWSER` naming the test's browser) and `sync`; headless, `source add` takes the
+//! refresh token and the developer token on stdin.
+//!
 //! The keyring tests need a Secret Service (`.ci/test` runs them in a D-Bus session with
 //! gnome-keyring).
 
@@ -25,7 +29,7 @@ use lookback_tests::mock::harness::{
 use lookback_tests::mock::oauth_tokens::IssuedTokens;
 use lookback_tests::mock::{MockApi, MockRequest, MockResponse, MockServer};
 use lookback_tests::oauth_server::OAuthServer;
-use lookback_tests::{open_sqlite, query_i64};
+use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
 use serde_json::json;
 
 const CLIENT_ID: &str = "123456789012-lookbacktest.apps.googleusercontent.com";
@@ -61,7 +65,7 @@ struct Fixture {
     api: Arc<GoogleAdsApi>,
     tokens: Arc<IssuedTokens>,
     oauth: OAuthServer,
-    _server: MockServer,
+    server: MockServer,
 }
 
 /// An OAuth server with the test client (and `extra` config), a Google Ads mock that accepts
@@ -108,7 +112,7 @@ fn fixture(extra: serde_json::Value, delay: Duration) -> Fixture {
         api,
         tokens,
         oauth,
-        _server: server,
+        server: server,
     }
 }
 
@@ -346,4 +350,115 @@ fn a_wrong_client_secret_is_unauthorized_before_any_api_request() {
     assert!(!error.to_string().contains("GOCSPX-wrong-secret"));
     assert_eq!(f.tokens.accepted_count(), 0);
     assert_eq!(query_i64(&open_sqlite(&f.path), "SELECT COUNT(*) FROM raw_events"), 0);
+}
+
+/// `lookback` in `home` with `LOOKBACK_BROWSER` set and `stdin` piped in.
+fn lookback_cli(home: &TestHome, args: &[&str], browser: &str, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(lookback_bin());
+    cmd.args(args)
+        .env("LOOKBACK_BROWSER", browser)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    home.apply(&mut cmd);
+    let mut child = cmd.spawn().expect("run lookback");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for lookback")
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_cli_adds_connects_and_syncs_and_takes_a_refresh_token_on_stdin_for_headless_use() {
+    let f = fixture(json!({}), Duration::ZERO);
+    let home = TestHome::new();
+    let db = home.path("cli.lookback");
+    let db = db.to_str().unwrap();
+    let base_url = f.source.base_url.clone().unwrap();
+    let (token_url, authorize_url) = (f.oauth.token_url(), f.oauth.authorize_url());
+    let browser = "curl --silent --show-error --location --output /dev/null";
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = vec!["--db", db];
+        all.extend_from_slice(args);
+        lookback_cli(&home, &all, browser, stdin)
+    };
+    let add = |name: &str, stdin: &str| {
+        run(
+            &[
+                "source", "add", "google_ads", "--name", name, "--base-url", &base_url,
+                "--account", CUSTOMER, "--oauth-token-url", &token_url,
+                "--oauth-authorize-url", &authorize_url,
+            ],
+            stdin,
+        )
+    };
+    let mut printed = String::new();
+    let ok = |output: std::process::Output, printed: &mut String| {
+        *printed += &text(&output);
+        assert!(output.status.success(), "{}", text(&output));
+    };
+    ok(run(&["init"], ""), &mut printed);
+    ok(
+        add("gads", &format!("client_id={CLIENT_ID}\nclient_secret={CLIENT_SECRET}\n")),
+        &mut printed,
+    );
+    let connected = run(&["source", "connect", "gads", "--timeout", "30"], "");
+    assert!(
+        String::from_utf8_lossy(&connected.stderr).contains(format!("{authorize_url}?").as_str()),
+        "the consent URL is printed: {}",
+        text(&connected)
+    );
+    ok(connected, &mut printed);
+    ok(run(&["sync", "gads"], ""), &mut printed);
+
+    // Headless: the refresh token (and a developer token) on stdin, as a JSON object.
+    const DEVELOPER: &str = "cliDevToken_9e41";
+    let headless = json!({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                          "refresh_token": SEEDED_REFRESH_TOKEN, "developer_token": DEVELOPER});
+    ok(add("headless", &headless.to_string()), &mut printed);
+    f.server.clear_requests();
+    ok(run(&["sync", "headless"], ""), &mut printed);
+    let requests = f.server.requests();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|r| r.header("developer-token") == Some(DEVELOPER)));
+    // The source connected through the browser sends no developer token: none was given.
+    ok(run(&["source", "test", "gads"], ""), &mut printed);
+    let test_request = f.server.requests().pop().expect("the test request");
+    assert_eq!(test_request.header("developer-token"), None);
+
+    // Nobody answers the consent page: a clear message after the timeout, nothing changed.
+    let unanswered = lookback_cli(
+        &home,
+        &["--db", db, "source", "connect", "gads", "--timeout", "1"],
+        "none",
+        "",
+    );
+    printed += &text(&unanswered);
+    assert!(!unanswered.status.success());
+    assert!(text(&unanswered).contains("no answer from the consent page"), "{}", text(&unanswered));
+    ok(run(&["sync", "gads"], ""), &mut printed);
+
+    let mut secrets = vec![CLIENT_SECRET.to_owned(), SEEDED_REFRESH_TOKEN.to_owned(), DEVELOPER.to_owned()];
+    secrets.extend(f.tokens.accepted());
+    for secret in &secrets {
+        assert!(!printed.contains(secret.as_str()), "a secret was printed");
+        assert!(!file_contains(std::path::Path::new(db), secret), "a secret reached the workspace");
+    }
+    for name in ["gads", "headless"] {
+        ok(run(&["source", "remove", name], ""), &mut printed);
+    }
 }
