@@ -120,7 +120,10 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             lookback_sync::registry::connector_for_kind(&kind)?;
             let settings: lookback_sync::auth::SourceSettings = [
                 (lookback_sync::auth::TOKEN_URL_SETTING, oauth_token_url),
-                (lookback_sync::auth::AUTHORIZE_URL_SETTING, oauth_authorize_url),
+                (
+                    lookback_sync::auth::AUTHORIZE_URL_SETTING,
+                    oauth_authorize_url,
+                ),
             ]
             .into_iter()
             .filter_map(|(key, value)| Some((key.to_owned(), value?)))
@@ -139,7 +142,8 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
                 &secret,
                 now_ms(),
             )?;
-            if let Err(error) = lookback_sync::set_source_settings(&mut store, &source.name, &settings)
+            if let Err(error) =
+                lookback_sync::set_source_settings(&mut store, &source.name, &settings)
             {
                 // Settings are checked as they are written; a bad one leaves no half source.
                 lookback_sync::remove_source(&mut store, &source.name)?;

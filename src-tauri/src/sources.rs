@@ -60,10 +60,7 @@ pub fn connect(
     };
     let browser = lookback_sync::ConsentBrowser::from_env();
     runtime.block_on(lookback_sync::connect_source(
-        &store,
-        &request,
-        &browser,
-        on_message,
+        &store, &request, &browser, on_message,
     ))?;
     source_rows(&store, now_ms)
 }

@@ -41,7 +41,12 @@ const TODAY: &str = "2026-03-01";
 const BACKFILL_START: &str = "2025-03-02";
 
 fn ledger() -> AdLedger {
-    AdLedger::generate("2025-12-01", TODAY, &[("456", "7001"), ("457", "7101")], 12_345)
+    AdLedger::generate(
+        "2025-12-01",
+        TODAY,
+        &[("456", "7001"), ("457", "7101")],
+        12_345,
+    )
 }
 
 /// The Google Ads mock answering each request only after `delay`, so that a sync takes long
@@ -112,7 +117,7 @@ fn fixture(extra: serde_json::Value, delay: Duration) -> Fixture {
         api,
         tokens,
         oauth,
-        server: server,
+        server,
     }
 }
 
@@ -210,7 +215,8 @@ fn source_connect_runs_the_pkce_loopback_flow_and_keeps_the_refresh_token_in_the
 
     // The test plays the browser: curl follows the consent page's redirect to the loopback
     // listener, as a browser would after the person clicked "Allow".
-    let browser = ConsentBrowser::from_setting("curl --silent --show-error --location --output /dev/null");
+    let browser =
+        ConsentBrowser::from_setting("curl --silent --show-error --location --output /dev/null");
     let messages = Mutex::new(Vec::new());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
@@ -250,9 +256,14 @@ fn source_connect_runs_the_pkce_loopback_flow_and_keeps_the_refresh_token_in_the
 
     // The keyring now holds the client and the refresh token the server issued.
     let stored = lookback_sync::sources::secret_of(&source).unwrap();
-    let refresh_token = stored.field("refresh_token").expect("refresh token in the keyring");
+    let refresh_token = stored
+        .field("refresh_token")
+        .expect("refresh token in the keyring");
     assert_eq!(stored.field("client_id").as_deref(), Some(CLIENT_ID));
-    assert_eq!(stored.field("client_secret").as_deref(), Some(CLIENT_SECRET));
+    assert_eq!(
+        stored.field("client_secret").as_deref(),
+        Some(CLIENT_SECRET)
+    );
 
     // A sync with the keyring's secret gets access tokens from it and lands every day.
     let summary = run_sync_with(
@@ -282,7 +293,11 @@ fn a_token_that_expires_in_the_middle_of_a_sync_is_renewed_once_and_the_sync_fin
     let summary = f
         .sync(&headless_secret(SEEDED_REFRESH_TOKEN), TEST_NOW_MS)
         .expect("the sync finishes");
-    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
     assert!(
         f.tokens.expired_refusals() >= 1,
         "the sync should have met an expired token"
@@ -305,7 +320,10 @@ fn tokens_are_renewed_before_they_expire_so_google_never_refuses_one() {
         .expect("sync");
     assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete);
     assert_eq!(f.tokens.expired_refusals(), 0);
-    assert!(f.tokens.accepted_count() >= 2, "the token was never renewed");
+    assert!(
+        f.tokens.accepted_count() >= 2,
+        "the token was never renewed"
+    );
     f.assert_every_day_landed_once();
 }
 
@@ -324,15 +342,25 @@ fn a_revoked_refresh_token_stops_the_source_as_unauthorized_and_keeps_what_was_s
         panic!("expected Unauthorized, got {error:?}");
     };
     assert!(
-        detail.contains("revoked") && detail.contains("reconnected") && detail.contains("invalid_grant"),
+        detail.contains("revoked")
+            && detail.contains("reconnected")
+            && detail.contains("invalid_grant"),
         "{detail}"
     );
     let message = error.to_string();
     assert!(!message.contains(SEEDED_REFRESH_TOKEN) && !message.contains(CLIENT_SECRET));
-    assert_eq!(table_dump(&f.path), before, "a revoked grant changed stored data");
+    assert_eq!(
+        table_dump(&f.path),
+        before,
+        "a revoked grant changed stored data"
+    );
     let conn = open_sqlite(&f.path);
     let last_error: String = conn
-        .query_row("SELECT last_error FROM sources WHERE source_id = 'gads'", [], |r| r.get(0))
+        .query_row(
+            "SELECT last_error FROM sources WHERE source_id = 'gads'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(last_error.contains("revoked"), "{last_error}");
     f.assert_no_secret_in_workspace(SEEDED_REFRESH_TOKEN);
@@ -349,11 +377,19 @@ fn a_wrong_client_secret_is_unauthorized_before_any_api_request() {
     );
     assert!(!error.to_string().contains("GOCSPX-wrong-secret"));
     assert_eq!(f.tokens.accepted_count(), 0);
-    assert_eq!(query_i64(&open_sqlite(&f.path), "SELECT COUNT(*) FROM raw_events"), 0);
+    assert_eq!(
+        query_i64(&open_sqlite(&f.path), "SELECT COUNT(*) FROM raw_events"),
+        0
+    );
 }
 
 /// `lookback` in `home` with `LOOKBACK_BROWSER` set and `stdin` piped in.
-fn lookback_cli(home: &TestHome, args: &[&str], browser: &str, stdin: &str) -> std::process::Output {
+fn lookback_cli(
+    home: &TestHome,
+    args: &[&str],
+    browser: &str,
+    stdin: &str,
+) -> std::process::Output {
     use std::io::Write;
     let mut cmd = std::process::Command::new(lookback_bin());
     cmd.args(args)
@@ -399,9 +435,19 @@ fn the_cli_adds_connects_and_syncs_and_takes_a_refresh_token_on_stdin_for_headle
     let add = |name: &str, stdin: &str| {
         run(
             &[
-                "source", "add", "google_ads", "--name", name, "--base-url", &base_url,
-                "--account", CUSTOMER, "--oauth-token-url", &token_url,
-                "--oauth-authorize-url", &authorize_url,
+                "source",
+                "add",
+                "google_ads",
+                "--name",
+                name,
+                "--base-url",
+                &base_url,
+                "--account",
+                CUSTOMER,
+                "--oauth-token-url",
+                &token_url,
+                "--oauth-authorize-url",
+                &authorize_url,
             ],
             stdin,
         )
@@ -413,7 +459,10 @@ fn the_cli_adds_connects_and_syncs_and_takes_a_refresh_token_on_stdin_for_headle
     };
     ok(run(&["init"], ""), &mut printed);
     ok(
-        add("gads", &format!("client_id={CLIENT_ID}\nclient_secret={CLIENT_SECRET}\n")),
+        add(
+            "gads",
+            &format!("client_id={CLIENT_ID}\nclient_secret={CLIENT_SECRET}\n"),
+        ),
         &mut printed,
     );
     let connected = run(&["source", "connect", "gads", "--timeout", "30"], "");
@@ -434,7 +483,11 @@ fn the_cli_adds_connects_and_syncs_and_takes_a_refresh_token_on_stdin_for_headle
     ok(run(&["sync", "headless"], ""), &mut printed);
     let requests = f.server.requests();
     assert!(!requests.is_empty());
-    assert!(requests.iter().all(|r| r.header("developer-token") == Some(DEVELOPER)));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("developer-token") == Some(DEVELOPER))
+    );
     // The source connected through the browser sends no developer token: none was given.
     ok(run(&["source", "test", "gads"], ""), &mut printed);
     let test_request = f.server.requests().pop().expect("the test request");
@@ -449,14 +502,25 @@ fn the_cli_adds_connects_and_syncs_and_takes_a_refresh_token_on_stdin_for_headle
     );
     printed += &text(&unanswered);
     assert!(!unanswered.status.success());
-    assert!(text(&unanswered).contains("no answer from the consent page"), "{}", text(&unanswered));
+    assert!(
+        text(&unanswered).contains("no answer from the consent page"),
+        "{}",
+        text(&unanswered)
+    );
     ok(run(&["sync", "gads"], ""), &mut printed);
 
-    let mut secrets = vec![CLIENT_SECRET.to_owned(), SEEDED_REFRESH_TOKEN.to_owned(), DEVELOPER.to_owned()];
+    let mut secrets = vec![
+        CLIENT_SECRET.to_owned(),
+        SEEDED_REFRESH_TOKEN.to_owned(),
+        DEVELOPER.to_owned(),
+    ];
     secrets.extend(f.tokens.accepted());
     for secret in &secrets {
         assert!(!printed.contains(secret.as_str()), "a secret was printed");
-        assert!(!file_contains(std::path::Path::new(db), secret), "a secret reached the workspace");
+        assert!(
+            !file_contains(std::path::Path::new(db), secret),
+            "a secret reached the workspace"
+        );
     }
     for name in ["gads", "headless"] {
         ok(run(&["source", "remove", name], ""), &mut printed);

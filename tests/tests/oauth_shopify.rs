@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use lookback_sync::{CancelToken, StreamOutcome, SyncError};
 use lookback_tests::mock::harness::{
-    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with,
-    workspace_with_source,
+    TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, workspace_with_source,
 };
 use lookback_tests::mock::oauth_tokens::IssuedTokens;
 use lookback_tests::mock::shopify::ShopifyApi;
@@ -76,7 +75,11 @@ fn a_dev_dashboard_app_syncs_with_client_credentials_tokens_renewed_when_one_die
         |_| {},
     )
     .expect("sync");
-    assert_eq!(summary.streams[0].outcome, StreamOutcome::Complete, "{summary:?}");
+    assert_eq!(
+        summary.streams[0].outcome,
+        StreamOutcome::Complete,
+        "{summary:?}"
+    );
     assert_eq!(count(&path, "orders"), 300);
     assert_eq!(count(&path, "dead_letters"), 0);
     assert!(tokens.expired_refusals() >= 1, "no token died mid-sync");
@@ -84,7 +87,10 @@ fn a_dev_dashboard_app_syncs_with_client_credentials_tokens_renewed_when_one_die
     let mut secrets = vec![CLIENT_SECRET.to_owned()];
     secrets.extend(tokens.accepted());
     for secret in secrets {
-        assert!(!file_contains(&path, &secret), "a secret reached the workspace");
+        assert!(
+            !file_contains(&path, &secret),
+            "a secret reached the workspace"
+        );
     }
 }
 
@@ -107,9 +113,15 @@ fn a_refused_client_secret_stops_the_source_as_unauthorized() {
     let SyncError::Unauthorized { detail, .. } = &error else {
         panic!("expected Unauthorized, got {error:?}");
     };
-    assert!(detail.contains("invalid_client") && detail.contains("reconnected"), "{detail}");
+    assert!(
+        detail.contains("invalid_client") && detail.contains("reconnected"),
+        "{detail}"
+    );
     assert!(!error.to_string().contains(CLIENT_SECRET));
-    assert!(server.requests().is_empty(), "no API request without a token");
+    assert!(
+        server.requests().is_empty(),
+        "no API request without a token"
+    );
     assert_eq!(count(&path, "raw_events"), 0);
 }
 

@@ -22,7 +22,12 @@ impl Store {
 
 impl WriteTx<'_> {
     /// Sets one setting of a registered source, replacing its previous value.
-    pub fn set_source_setting(&mut self, source_id: &str, key: &str, value: &str) -> StoreResult<()> {
+    pub fn set_source_setting(
+        &mut self,
+        source_id: &str,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO source_settings (source_id, key, value) VALUES (?1, ?2, ?3)
@@ -63,7 +68,9 @@ mod tests {
         let settings = store.source_settings("gads").unwrap();
         assert_eq!(settings.len(), 1);
         assert_eq!(settings["oauth_token_url"], "http://127.0.0.1:2/token");
-        store.write(|tx| tx.delete_source("gads").map(|_| ())).unwrap();
+        store
+            .write(|tx| tx.delete_source("gads").map(|_| ()))
+            .unwrap();
         assert!(store.source_settings("gads").unwrap().is_empty());
     }
 }

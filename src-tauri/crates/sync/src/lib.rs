@@ -47,12 +47,12 @@ pub mod sources;
 mod transport;
 pub mod webhooks;
 
+pub use auth::{ConnectRequest, ConsentBrowser, connect_source};
 pub use connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 pub use engine::{SyncOptions, sync_source};
-pub use auth::{ConnectRequest, ConsentBrowser, connect_source};
 pub use error::{SyncError, SyncResult};
 pub use health::{SourceHealth, StreamHealth, source_health};
 pub use progress::{

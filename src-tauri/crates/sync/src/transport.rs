@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use lookback_store::Source;
 
 use crate::auth::{AccessTokens, GrantFailure, SourceSettings, TokenGrant, revoked_grant_detail};
-use crate::{SyncError, SyncResult};
 use crate::connector::{
     AuthScheme, Connector, HttpMethod, HttpRequest, HttpResponse, RateLimit, ResponseVerdict,
     SourceContext,
@@ -27,6 +26,7 @@ use crate::connector::{
 use crate::progress::CancelToken;
 use crate::rate_limit::{JitterSource, TokenBucket, full_jitter_backoff};
 use crate::secret::Secret;
+use crate::{SyncError, SyncResult};
 
 /// How hard to try before giving a page up.
 #[derive(Debug, Clone, PartialEq)]

@@ -41,8 +41,9 @@ impl ConsentBrowser {
     /// who can still open the printed URL by hand.
     pub fn open(&self, url: &str) -> Result<(), String> {
         match self {
-            ConsentBrowser::System => open::that_detached(url)
-                .map_err(|e| format!("cannot open the system browser: {e}")),
+            ConsentBrowser::System => {
+                open::that_detached(url).map_err(|e| format!("cannot open the system browser: {e}"))
+            }
             ConsentBrowser::PrintOnly => Ok(()),
             ConsentBrowser::Command(words) => {
                 let (program, arguments) = words

@@ -220,7 +220,9 @@ async fn wait_for_redirect(listener: &TcpListener, state: &str) -> Result<String
                 "Lookback was not given access. You can close this tab.",
             )
             .await;
-            return Err(format!("the consent page answered {error}: access was not granted"));
+            return Err(format!(
+                "the consent page answered {error}: access was not granted"
+            ));
         }
         if let Some(code) = param("code") {
             respond(

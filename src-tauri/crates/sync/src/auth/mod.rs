@@ -55,7 +55,10 @@ pub fn revoked_grant_detail(failure: &GrantFailure) -> String {
         GrantFailure::Revoked { detail } => format!(
             "the OAuth grant was revoked or has expired (token endpoint: {detail}); the source must be reconnected"
         ),
-        other => format!("the token endpoint refused to issue an access token ({})", other.detail()),
+        other => format!(
+            "the token endpoint refused to issue an access token ({})",
+            other.detail()
+        ),
     }
 }
 
@@ -132,13 +135,27 @@ mod tests {
     #[test]
     fn a_secret_is_read_from_json_or_name_value_lines_and_unknown_fields_are_named() {
         let allowed = [CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN];
-        let json = Secret::new(r#"{"client_id":"id-1","client_secret":"cs-2","refresh_token":"1//rt"}"#);
+        let json =
+            Secret::new(r#"{"client_id":"id-1","client_secret":"cs-2","refresh_token":"1//rt"}"#);
         let lines = Secret::new("client_id=id-1\nclient_secret = cs-2\nrefresh_token=1//rt\n");
-        let from_json = secret_fields("google_ads", &json, &allowed).unwrap().unwrap();
-        assert_eq!(from_json, secret_fields("google_ads", &lines, &allowed).unwrap().unwrap());
+        let from_json = secret_fields("google_ads", &json, &allowed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            from_json,
+            secret_fields("google_ads", &lines, &allowed)
+                .unwrap()
+                .unwrap()
+        );
         assert_eq!(from_json["client_secret"], "cs-2");
-        assert_eq!(secret_fields("x", &Secret::new("shpat_abc"), &allowed), Ok(None));
+        assert_eq!(
+            secret_fields("x", &Secret::new("shpat_abc"), &allowed),
+            Ok(None)
+        );
         let unknown = secret_fields("x", &Secret::new("password=hunter22"), &allowed).unwrap_err();
-        assert!(unknown.contains("\"password\"") && !unknown.contains("hunter22"), "{unknown}");
+        assert!(
+            unknown.contains("\"password\"") && !unknown.contains("hunter22"),
+            "{unknown}"
+        );
     }
 }

@@ -189,12 +189,15 @@ impl TokenGrant {
                     .await
             }
             GrantKind::ClientCredentials => {
-                client.exchange_client_credentials().request_async(http).await
+                client
+                    .exchange_client_credentials()
+                    .request_async(http)
+                    .await
             }
         };
-        response.map(GrantTokenResponse::into_issued).map_err(|error| {
-            classify(error, &self.token_url)
-        })
+        response
+            .map(GrantTokenResponse::into_issued)
+            .map_err(|error| classify(error, &self.token_url))
     }
 }
 
@@ -219,7 +222,10 @@ pub(crate) fn classify<RE: std::error::Error + 'static>(
             }
         }
         RequestTokenError::Request(error) => GrantFailure::Unreachable {
-            detail: format!("cannot reach the token endpoint {token_url}: {}", chain(&error)),
+            detail: format!(
+                "cannot reach the token endpoint {token_url}: {}",
+                chain(&error)
+            ),
         },
         RequestTokenError::Parse(error, _body) => GrantFailure::Unreachable {
             detail: format!(
@@ -270,9 +276,17 @@ mod tests {
             .unwrap();
             classify::<std::io::Error>(RequestTokenError::ServerResponse(response), "http://x")
         };
-        assert!(matches!(error("invalid_grant"), GrantFailure::Revoked { detail }
-            if detail == "invalid_grant: Token has been expired or revoked."));
-        assert!(matches!(error("invalid_client"), GrantFailure::Revoked { .. }));
-        assert!(matches!(error("invalid_scope"), GrantFailure::Refused { .. }));
+        assert!(
+            matches!(error("invalid_grant"), GrantFailure::Revoked { detail }
+            if detail == "invalid_grant: Token has been expired or revoked.")
+        );
+        assert!(matches!(
+            error("invalid_client"),
+            GrantFailure::Revoked { .. }
+        ));
+        assert!(matches!(
+            error("invalid_scope"),
+            GrantFailure::Refused { .. }
+        ));
     }
 }

@@ -519,7 +519,8 @@ impl Connector for GoogleAdsConnector {
             return Ok(None);
         };
         let client_secret = secret.field(crate::auth::CLIENT_SECRET).ok_or_else(|| {
-            "the keyring entry has a client_id but no client_secret; add the source again".to_owned()
+            "the keyring entry has a client_id but no client_secret; add the source again"
+                .to_owned()
         })?;
         let refresh_token = secret.field(crate::auth::REFRESH_TOKEN).ok_or_else(|| {
             format!(

@@ -666,7 +666,11 @@ impl Connector for ShopifyConnector {
             Self::shop_base(context).map_err(|e| e.to_string())?
         );
         Ok(Some(crate::auth::TokenGrant {
-            token_url: crate::auth::endpoint(settings, crate::auth::TOKEN_URL_SETTING, &default_url),
+            token_url: crate::auth::endpoint(
+                settings,
+                crate::auth::TOKEN_URL_SETTING,
+                &default_url,
+            ),
             client_id,
             client_secret: Secret::new(client_secret),
             kind: crate::auth::GrantKind::ClientCredentials,
@@ -867,10 +871,13 @@ mod tests {
     }
 
     #[test]
-    fn a_dev_dashboard_client_is_a_client_credentials_grant_at_the_shop_and_a_static_token_is_not() {
+    fn a_dev_dashboard_client_is_a_client_credentials_grant_at_the_shop_and_a_static_token_is_not()
+    {
         let settings = crate::auth::SourceSettings::new();
         let client = ShopifyConnector
-            .prepare_secret(Secret::new("client_id=abc123\nclient_secret=shpss_secret\n"))
+            .prepare_secret(Secret::new(
+                "client_id=abc123\nclient_secret=shpss_secret\n",
+            ))
             .unwrap();
         let grant = ShopifyConnector
             .token_grant(&context(), &client, &settings)
@@ -887,7 +894,10 @@ mod tests {
             .prepare_secret(Secret::new("shpat_0123456789abcdef\n"))
             .unwrap();
         assert_eq!(legacy.expose(), "shpat_0123456789abcdef");
-        assert_eq!(ShopifyConnector.token_grant(&context(), &legacy, &settings), Ok(None));
+        assert_eq!(
+            ShopifyConnector.token_grant(&context(), &legacy, &settings),
+            Ok(None)
+        );
         let half = ShopifyConnector
             .prepare_secret(Secret::new(r#"{"client_id":"abc123"}"#))
             .unwrap_err();
