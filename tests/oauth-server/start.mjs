@@ -12,12 +12,14 @@
 // - POST /revoke?token=… revokes a refresh token (Google's revoke endpoint takes it the same way);
 // - lifetimes: `expires_in` in the answer and the JWT's `exp` are set separately, so a test can
 //   issue a token that expires before the client expects (a token that dies mid-sync);
+// - deny_consent: the consent page answers error=access_denied, as when the person clicks "Cancel";
 // - shopify_shape: client-credentials answers shaped like Shopify's ({access_token, scope,
 //   expires_in}, no token_type).
 //
 // Usage: node start.mjs '<config JSON>'; prints {"issuer":"http://127.0.0.1:PORT"} on one line,
 // serves until stdin closes. Config: {"clients": {"id": "secret"}, "refresh_tokens":
-// {"token": "client id"}, "expires_in": 3600, "token_lifetime": 3600, "shopify_shape": false}.
+// {"token": "client id"}, "expires_in": 3600, "token_lifetime": 3600, "deny_consent": false,
+// "shopify_shape": false}.
 
 import { OAuth2Server } from "oauth2-mock-server";
 import { randomUUID } from "node:crypto";
@@ -56,9 +58,9 @@ service.on("beforeAuthorizeRedirect", (redirect, req) => {
   if (!(query.client_id in clients)) problem = "unknown client_id";
   else if (query.code_challenge_method !== "S256" || !query.code_challenge) problem = "PKCE with S256 is required";
   else if (target.protocol !== "http:" || target.hostname !== "127.0.0.1" || !target.port) problem = "redirect_uri must be http://127.0.0.1:PORT (RFC 8252 loopback)";
-  if (problem) {
+  if (problem || config.deny_consent) {
     redirect.url.searchParams.delete("code");
-    redirect.url.searchParams.set("error", "invalid_request");
+    redirect.url.searchParams.set("error", problem ? "invalid_request" : "access_denied");
     redirect.url.searchParams.set("error_description", problem);
     return;
   }

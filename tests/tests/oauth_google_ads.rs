@@ -526,3 +526,86 @@ fn the_cli_adds_connects_and_syncs_and_takes_a_refresh_token_on_stdin_for_headle
         ok(run(&["source", "remove", name], ""), &mut printed);
     }
 }
+
+#[test]
+fn a_refused_consent_fails_clearly_and_leaves_the_keyring_entry_as_it_was() {
+    let f = fixture(json!({"deny_consent": true}), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("denied.lookback");
+    let mut store = Store::create(&path).unwrap();
+    let client = Secret::new(format!(
+        "client_id={CLIENT_ID}\nclient_secret={CLIENT_SECRET}\n"
+    ));
+    let source = lookback_sync::add_source(
+        &mut store,
+        &NewSource {
+            kind: "google_ads".into(),
+            name: "denied".into(),
+            base_url: f.source.base_url.clone(),
+            account: Some(CUSTOMER.into()),
+        },
+        &client,
+        TEST_NOW_MS,
+    )
+    .expect("add source (needs a Secret Service)");
+    let settings = [
+        ("oauth_token_url".to_owned(), f.oauth.token_url()),
+        ("oauth_authorize_url".to_owned(), f.oauth.authorize_url()),
+    ]
+    .into_iter()
+    .collect();
+    lookback_sync::set_source_settings(&mut store, "denied", &settings).unwrap();
+    let before = lookback_sync::sources::secret_of(&source).unwrap();
+    let error = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(lookback_sync::connect_source(
+            &store,
+            &ConnectRequest {
+                name: "denied".into(),
+                timeout: Duration::from_secs(30),
+            },
+            &ConsentBrowser::from_setting("curl --silent --location --output /dev/null"),
+            &mut |_| {},
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(&error, SyncError::ConsentFailed { detail, .. } if detail.contains("access_denied")),
+        "{error:?}"
+    );
+    assert_eq!(lookback_sync::sources::secret_of(&source).unwrap(), before);
+    lookback_sync::remove_source(&mut store, "denied").unwrap();
+}
+
+#[test]
+fn an_unreachable_token_endpoint_is_retried_and_never_taken_for_a_revoked_grant() {
+    let mut f = fixture(json!({}), Duration::ZERO);
+    // Nothing listens on this port any more: the token endpoint is down, not refusing.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    f.store
+        .write(|tx| {
+            tx.set_source_setting(
+                "gads",
+                "oauth_token_url",
+                &format!("http://127.0.0.1:{port}/token"),
+            )
+        })
+        .unwrap();
+    // The stream fails after its retries, as for any outage; the source is not unauthorized.
+    let summary = f
+        .sync(&headless_secret(SEEDED_REFRESH_TOKEN), TEST_NOW_MS)
+        .expect("an outage is a failed stream, not a refused credential");
+    let outcome = &summary.streams[0].outcome;
+    assert!(
+        matches!(outcome, StreamOutcome::Failed(message)
+            if message.contains("gave up after") && message.contains("cannot reach the token endpoint")),
+        "{outcome:?}"
+    );
+    assert!(summary.streams[0].counters.retries >= 1);
+    assert_eq!(f.tokens.accepted_count(), 0);
+    assert_eq!(
+        query_i64(&open_sqlite(&f.path), "SELECT COUNT(*) FROM ad_spend"),
+        0
+    );
+}

@@ -227,16 +227,35 @@ pub(crate) fn classify<RE: std::error::Error + 'static>(
                 chain(&error)
             ),
         },
-        RequestTokenError::Parse(error, _body) => GrantFailure::Unreachable {
-            detail: format!(
-                "the token endpoint {token_url} answered something that is not an OAuth token response ({})",
-                error.path()
-            ),
+        // Not an RFC 6749 error body. A JSON object that still names an error (Shopify's
+        // Admin API style, `{"errors": "…"}`) is a refusal no retry fixes; anything else (an
+        // HTML 5xx page, a proxy's answer) may pass.
+        RequestTokenError::Parse(error, body) => match refusal_in(&body) {
+            Some(refusal) => GrantFailure::Refused {
+                detail: format!("the token endpoint {token_url} refused: {refusal}"),
+            },
+            None => GrantFailure::Unreachable {
+                detail: format!(
+                    "the token endpoint {token_url} answered something that is not an OAuth token response ({})",
+                    error.path()
+                ),
+            },
         },
         RequestTokenError::Other(text) => GrantFailure::Unreachable {
             detail: format!("the token endpoint {token_url} answered unexpectedly: {text}"),
         },
     }
+}
+
+/// The error a non-standard JSON error body names (`error` or `errors`), cut to a short text.
+fn refusal_in(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let named = value.get("errors").or_else(|| value.get("error"))?;
+    let text = named
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| named.to_string());
+    Some(text.chars().take(200).collect())
 }
 
 /// An error with its causes, e.g. "client error: error sending request: connection refused".
