@@ -284,10 +284,10 @@ fn source_connect_runs_the_pkce_loopback_flow_and_keeps_the_refresh_token_in_the
 
 #[test]
 fn a_token_that_expires_in_the_middle_of_a_sync_is_renewed_once_and_the_sync_finishes() {
-    // The server says tokens live an hour but signs them to expire after 2 s, so the client
+    // The server says tokens live an hour but signs them to expire after 3 s, so the client
     // has no reason to renew early and Google's OAUTH_TOKEN_EXPIRED is what tells it.
     let mut f = fixture(
-        json!({"expires_in": 3600, "token_lifetime": 2}),
+        json!({"expires_in": 3600, "token_lifetime": 3}),
         Duration::from_millis(800),
     );
     let summary = f
@@ -309,10 +309,10 @@ fn a_token_that_expires_in_the_middle_of_a_sync_is_renewed_once_and_the_sync_fin
 
 #[test]
 fn tokens_are_renewed_before_they_expire_so_google_never_refuses_one() {
-    // Tokens that live 4 s are renewed at half their life (the margin is 5 minutes or half the
+    // Tokens that live 6 s are renewed at half their life (the margin is 5 minutes or half the
     // lifetime), so requests spaced 0.7 s apart never carry an expired one.
     let mut f = fixture(
-        json!({"expires_in": 4, "token_lifetime": 4}),
+        json!({"expires_in": 6, "token_lifetime": 6}),
         Duration::from_millis(700),
     );
     let summary = f

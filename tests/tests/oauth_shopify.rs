@@ -44,12 +44,12 @@ fn client_secret() -> String {
 
 #[test]
 fn a_dev_dashboard_app_syncs_with_client_credentials_tokens_renewed_when_one_dies_early() {
-    // Shopify's tokens live 24 hours; these are signed to die after 2 s while the answer
+    // Shopify's tokens live 24 hours; these are signed to die after 3 s while the answer
     // promises 86,399 s, so only the shop's 401 can tell the client.
     let oauth = OAuthServer::start(&json!({
         "clients": {CLIENT_ID: CLIENT_SECRET},
         "expires_in": 86_399,
-        "token_lifetime": 2,
+        "token_lifetime": 3,
         "shopify_shape": true,
     }));
     let tokens = Arc::new(IssuedTokens::from_issuer(&oauth.issuer));
