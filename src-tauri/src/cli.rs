@@ -68,7 +68,8 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_attribution::ReportCommand,
     },
-    /// Register, list, remove or test the API sources the workspace syncs from.
+    /// Register, connect (OAuth in the browser), list, remove or test the API sources the
+    /// workspace syncs from.
     Source {
         #[command(subcommand)]
         cmd: crate::cli_sync::SourceCommand,

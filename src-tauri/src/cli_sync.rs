@@ -1,4 +1,4 @@
-//! The sync commands of the CLI: `lookback --db FILE source add|list|remove|test|reconnect` and
+//! The sync commands of the CLI: `lookback --db FILE source add|connect|list|remove|test|reconnect` and
 //! `lookback --db FILE sync [SOURCE...]`. Each parses its flags, calls lookback-sync, and
 //! prints; the system clock is read here and passed down.
 //!
@@ -26,11 +26,15 @@ pub enum SourceCommand {
     ///
     /// Example: `printf %s "$STRIPE_KEY" | lookback --db w.lookback source add stripe --name shop`
     ///
-    /// google_ads takes the OAuth access token and, on a second line, the developer token (sent
-    /// as the `developer-token` header; both are kept in the keyring), or a JSON object
-    /// `{"access_token":…,"developer_token":…}`: `printf '%s\n%s\n' "$GOOGLE_ADS_ACCESS_TOKEN"
-    /// "$GOOGLE_ADS_DEVELOPER_TOKEN" | lookback --db w.lookback source add google_ads --name
-    /// gads --account MANAGER_ID/CUSTOMER_ID` (`MANAGER_ID/` sends `login-customer-id`).
+    /// google_ads takes your OAuth client and, for headless use, a refresh token, as a JSON
+    /// object `{"client_id":…,"client_secret":…,"refresh_token":…,"developer_token":…}` or as
+    /// `name=value` lines with those names (`refresh_token` may be left out: then run `source
+    /// connect`; `developer_token` is optional): `printf 'client_id=%s\nclient_secret=%s\n'
+    /// "$ID" "$SECRET" | lookback --db w.lookback source add google_ads --name gads --account
+    /// MANAGER_ID/CUSTOMER_ID` (`MANAGER_ID/` sends `login-customer-id`).
+    ///
+    /// shopify takes a Dev Dashboard app's `client_id` and `client_secret` the same way, or a
+    /// legacy custom app's `shpat_…` token alone.
     Add {
         /// The kind of source: meta, google_ads, tiktok, stripe, shopify, dub, rewardful, generic.
         kind: String,
@@ -43,6 +47,22 @@ pub enum SourceCommand {
         /// The account to read: ad account, advertiser, customer id or shop.
         #[arg(long)]
         account: Option<String>,
+        /// The OAuth token endpoint, if not the platform's (tests, a proxy).
+        #[arg(long, value_name = "URL")]
+        oauth_token_url: Option<String>,
+        /// The OAuth consent page, if not the platform's (tests).
+        #[arg(long, value_name = "URL")]
+        oauth_authorize_url: Option<String>,
+    },
+    /// Connect a google_ads source to a Google account: opens the consent page in the browser
+    /// (PKCE, redirect to 127.0.0.1), and keeps the refresh token in the OS keyring. Also the
+    /// way to reconnect a source whose access was revoked. The URL is printed too, to open by
+    /// hand; `LOOKBACK_BROWSER` names another browser command (`none`: print only).
+    Connect {
+        name: String,
+        /// Seconds to wait for the answer on the consent page.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        timeout: u64,
     },
     /// List the registered sources with their sync health.
     List,
@@ -100,9 +120,21 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             name,
             base_url,
             account,
+            oauth_token_url,
+            oauth_authorize_url,
         } => {
             // Validate the kind before asking for a secret.
             lookback_sync::registry::connector_for_kind(&kind)?;
+            let settings: lookback_sync::auth::SourceSettings = [
+                (lookback_sync::auth::TOKEN_URL_SETTING, oauth_token_url),
+                (
+                    lookback_sync::auth::AUTHORIZE_URL_SETTING,
+                    oauth_authorize_url,
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+            .collect();
             let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
                 "secret for {name} ({kind}): "
             ))?;
@@ -117,6 +149,13 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
                 &secret,
                 now_ms(),
             )?;
+            if let Err(error) =
+                lookback_sync::set_source_settings(&mut store, &source.name, &settings)
+            {
+                // Settings are checked as they are written; a bad one leaves no half source.
+                lookback_sync::remove_source(&mut store, &source.name)?;
+                return Err(error.into());
+            }
             // Where the platform can say (meta), a refused token, or one without ads_read, is
             // not kept; its expiry and permissions are stored and shown.
             let options = SyncOptions::new(now_ms());
@@ -133,6 +172,23 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
                     lookback_sync::credential_check::describe_facts(&source.name, &facts)
                 );
             }
+        }
+        SourceCommand::Connect { name, timeout } => {
+            let request = lookback_sync::ConnectRequest {
+                name,
+                timeout: std::time::Duration::from_secs(timeout),
+            };
+            let browser = lookback_sync::ConsentBrowser::from_env();
+            let source = runtime()?.block_on(lookback_sync::connect_source(
+                &store,
+                &request,
+                &browser,
+                &mut |line| eprintln!("{line}"),
+            ))?;
+            println!(
+                "connected {}: its refresh token is in the OS keyring; `lookback sync {}` can run now",
+                source.name, source.name
+            );
         }
         SourceCommand::List => {
             let health = lookback_sync::source_health(&store, now_ms())?;
@@ -169,10 +225,12 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
         SourceCommand::Test { name } => {
             let source = lookback_sync::find_source(&store, &name)?;
             let secret = lookback_sync::sources::secret_of(&source)?;
+            let settings = store.source_settings(&source.source_id)?;
             let lines = runtime()?.block_on(lookback_sync::credential_check::test_and_inspect(
                 &mut store,
                 &source,
                 &secret,
+                &settings,
                 &SyncOptions::new(now_ms()),
             ))?;
             for line in lines {

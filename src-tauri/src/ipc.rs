@@ -431,6 +431,13 @@ pub struct CredentialStatus {
     pub scopes: Vec<String>,
 }
 
+/// A line to show while a source connects through the browser (`connect_source`): the
+/// consent URL, to open by hand if no browser opened, or why the browser did not open.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConnectMessage {
+    pub text: String,
+}
+
 /// One source on the Sources screen.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceRow {
@@ -705,6 +712,7 @@ pub fn typescript_bindings() -> String {
         NewSourceRequest::decl(),
         ReconnectSourceRequest::decl(),
         CredentialStatus::decl(),
+        ConnectMessage::decl(),
         SourceRow::decl(),
         SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),

@@ -47,6 +47,26 @@ pub fn add_source(
     source_rows(store, now_ms)
 }
 
+/// Runs `lookback_sync::connect_source` for a source of the workspace at `path` with the
+/// system browser (or `LOOKBACK_BROWSER`), then returns the Sources screen's rows.
+pub fn connect(
+    path: &Path,
+    source_id: &str,
+    now_ms: i64,
+    on_message: &mut (dyn FnMut(String) + Send),
+) -> Result<Vec<ipc::SourceRow>> {
+    let store = Store::open(path)?;
+    let request = lookback_sync::ConnectRequest {
+        name: source_id.to_owned(),
+        timeout: lookback_sync::auth::google_installed_app::DEFAULT_CONSENT_TIMEOUT,
+    };
+    let browser = lookback_sync::ConsentBrowser::from_env();
+    block_on(lookback_sync::connect_source(
+        &store, &request, &browser, on_message,
+    ))??;
+    source_rows(&store, now_ms)
+}
+
 /// Replaces the refused secret of a source with a new one — the same job as `lookback source
 /// reconnect` — keeping its data and checkpoints, and ends its needs-reconnecting state.
 /// Returns the new list.

@@ -48,6 +48,7 @@ pub fn run(db: Option<PathBuf>) {
             commands::sources::replay_dead_letters,
             commands::sources::sync_source,
             commands::sources::cancel_sync,
+            commands::sources::connect_source,
             commands::realtime::start_listener,
             commands::realtime::stop_listener,
             commands::realtime::listener_status,

@@ -5,6 +5,7 @@
 
 pub mod kill_resume;
 pub mod mock;
+pub mod oauth_server;
 pub mod webdriver;
 
 use std::io::Write;

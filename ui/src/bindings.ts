@@ -154,6 +154,8 @@ token_type: string | null,
  */
 scopes: Array<string>, };
 
+export type ConnectMessage = { text: string, };
+
 export type SourceRow = { source_id: string, kind: string, name: string, 
 /**
  * The API root as added (null: the platform's own), for the Reconnect form.

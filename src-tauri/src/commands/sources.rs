@@ -44,6 +44,26 @@ pub async fn reconnect_source(
     .await
 }
 
+/// Connects a Google Ads source to a Google account through the system browser (consent page,
+/// PKCE, loopback redirect); its refresh token goes to the OS keyring. Lines to show (the URL)
+/// arrive on `on_message`. Runs off the workspace lock, since it waits for the person.
+#[tauri::command]
+pub async fn connect_source(
+    app: AppHandle,
+    source_id: String,
+    on_message: Channel<ipc::ConnectMessage>,
+) -> Result<Vec<ipc::SourceRow>, IpcError> {
+    let path = with_workspace(&app.state::<WindowState>(), |open| Ok(open.path.clone()))?;
+    tauri::async_runtime::spawn_blocking(move || {
+        sources::connect(&path, &source_id, now_ms(), &mut |text| {
+            drop(on_message.send(ipc::ConnectMessage { text }))
+        })
+    })
+    .await
+    .map_err(|e| IpcError::new(ErrorKind::Internal, e.to_string()))?
+    .map_err(IpcError::from)
+}
+
 #[tauri::command]
 pub async fn source_dead_letters(
     app: AppHandle,

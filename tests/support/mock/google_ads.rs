@@ -51,6 +51,8 @@ struct GoogleState {
 /// The Google Ads API of one customer.
 pub struct GoogleAdsApi {
     pub token: String,
+    /// When set, bearer tokens are checked against the tests' OAuth server instead of `token`.
+    pub oauth: Option<std::sync::Arc<super::oauth_tokens::IssuedTokens>>,
     pub customer_id: String,
     /// The manager account the token's user reaches the customer through, if any.
     pub login_customer_id: Option<String>,
@@ -72,6 +74,7 @@ impl GoogleAdsApi {
     ) -> GoogleAdsApi {
         GoogleAdsApi {
             token: token.to_owned(),
+            oauth: None,
             customer_id: customer_id.to_owned(),
             login_customer_id: None,
             developer_token: None,
@@ -93,6 +96,16 @@ impl GoogleAdsApi {
     /// Requires `developer-token: <token>` on every request.
     pub fn requiring_developer_token(mut self, token: &str) -> GoogleAdsApi {
         self.developer_token = Some(token.to_owned());
+        self
+    }
+
+    /// Accepts only access tokens the tests' OAuth server issued, and answers an expired one
+    /// as Google does (see [`super::oauth_tokens::google_token_rejection`]).
+    pub fn accepting_oauth_tokens(
+        mut self,
+        tokens: std::sync::Arc<super::oauth_tokens::IssuedTokens>,
+    ) -> GoogleAdsApi {
+        self.oauth = Some(tokens);
         self
     }
 
@@ -200,7 +213,11 @@ fn query_tag(query: &str) -> u64 {
 
 impl MockApi for GoogleAdsApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
-        if request.bearer() != Some(self.token.as_str()) {
+        if let Some(tokens) = &self.oauth {
+            if let Some(rejection) = super::oauth_tokens::google_token_rejection(tokens, request) {
+                return rejection;
+            }
+        } else if request.bearer() != Some(self.token.as_str()) {
             return google_error(
                 401,
                 "UNAUTHENTICATED",

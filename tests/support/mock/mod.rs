@@ -13,6 +13,7 @@ pub mod generic;
 pub mod google_ads;
 pub mod harness;
 pub mod meta;
+pub mod oauth_tokens;
 pub mod rewardful;
 pub mod shopify;
 pub mod stripe;

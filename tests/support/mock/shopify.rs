@@ -100,6 +100,8 @@ struct ShopifyState {
 /// The Shopify orders API of one shop.
 pub struct ShopifyApi {
     pub token: String,
+    /// When set, access tokens are checked against the tests' OAuth server instead of `token`.
+    pub oauth: Option<std::sync::Arc<super::oauth_tokens::IssuedTokens>>,
     state: Mutex<ShopifyState>,
 }
 
@@ -110,6 +112,7 @@ impl ShopifyApi {
     pub fn new(token: &str, count: usize) -> ShopifyApi {
         let api = ShopifyApi {
             token: token.to_owned(),
+            oauth: None,
             state: Mutex::new(ShopifyState {
                 call_limit_used: 1,
                 ..Default::default()
@@ -126,6 +129,16 @@ impl ShopifyApi {
             }
         }
         api
+    }
+
+    /// Accepts only access tokens the tests' OAuth server issued (and not yet expired), as a
+    /// shop does with a Dev Dashboard app's client-credentials tokens.
+    pub fn accepting_oauth_tokens(
+        mut self,
+        tokens: std::sync::Arc<super::oauth_tokens::IssuedTokens>,
+    ) -> ShopifyApi {
+        self.oauth = Some(tokens);
+        self
     }
 
     /// Adds an order created at `created` (Unix s) and returns its id.
@@ -309,7 +322,15 @@ fn decode_token(token: &str) -> Option<(Option<i64>, (i64, u64))> {
 
 impl MockApi for ShopifyApi {
     fn handle(&self, request: &MockRequest) -> MockResponse {
-        if request.header("x-shopify-access-token") != Some(self.token.as_str()) {
+        let token = request.header("x-shopify-access-token");
+        let accepted = match (&self.oauth, token) {
+            (Some(tokens), Some(token)) => {
+                tokens.check(token) == super::oauth_tokens::TokenCheck::Valid
+            }
+            (None, Some(token)) => token == self.token,
+            (_, None) => false,
+        };
+        if !accepted {
             return errors(
                 401,
                 json!(

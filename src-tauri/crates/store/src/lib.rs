@@ -48,6 +48,7 @@ mod reports;
 mod runs;
 mod settings;
 mod source_credentials;
+mod source_settings;
 mod suppression;
 mod sync_state;
 mod trust_queries;

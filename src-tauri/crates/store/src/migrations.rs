@@ -85,8 +85,8 @@ pub static MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 13,
-        name: "0013_reserved",
-        sql: include_str!("../migrations/0013_reserved.sql"),
+        name: "0013_source_settings",
+        sql: include_str!("../migrations/0013_source_settings.sql"),
     },
     Migration {
         version: 14,

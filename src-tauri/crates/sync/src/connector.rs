@@ -26,6 +26,7 @@ use lookback_store::{
 use reqwest::header::HeaderMap;
 
 use crate::SyncError;
+use crate::auth::{SourceSettings, TokenGrant};
 use crate::secret::Secret;
 
 /// What a connector knows about the source it is syncing. Built by the engine from the stored
@@ -185,6 +186,11 @@ pub enum ResponseVerdict {
     Transient { detail: String },
     /// The credential was refused: stop the whole source with a clear message.
     Unauthorized { detail: String },
+    /// The access token was refused as expired or invalid (Google's 401 `UNAUTHENTICATED` /
+    /// `OAUTH_TOKEN_EXPIRED`, Shopify's 401). For a source with an OAuth grant the engine asks
+    /// the token endpoint for a new token and sends the request once more; for a static
+    /// credential, or when the new token is refused too, it is [`ResponseVerdict::Unauthorized`].
+    TokenExpired { detail: String },
     /// This stream does not exist on this server or account (e.g. an emulator without
     /// `/v1/disputes`): skip it, say so in the summary, and go on with the other streams.
     StreamUnavailable { detail: String },
@@ -389,6 +395,20 @@ pub trait Connector: Send + Sync + 'static {
     /// one value the keyring keeps. The error names what is wrong, never the secret.
     fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
         Ok(secret)
+    }
+
+    /// The OAuth grant that turns this source's secret into access tokens, when the secret is
+    /// one (Google Ads: client id, client secret and refresh token; Shopify: client id and
+    /// secret). `Ok(None)`, the default, sends the secret itself as [`Connector::auth_scheme`]
+    /// says. `settings` are the source's non-secret settings (endpoint overrides). An `Err`
+    /// says, without the secret, why the secret cannot be used yet (e.g. not connected).
+    fn token_grant(
+        &self,
+        _context: &SourceContext,
+        _secret: &Secret,
+        _settings: &SourceSettings,
+    ) -> Result<Option<TokenGrant>, String> {
+        Ok(None)
     }
 
     /// A smaller request instead of the one at `position`, when the platform answered that it

@@ -151,9 +151,10 @@ pub async fn test_and_inspect(
     store: &mut Store,
     source: &Source,
     secret: &Secret,
+    settings: &crate::auth::SourceSettings,
     options: &SyncOptions,
 ) -> SyncResult<Vec<String>> {
-    let line = match crate::sources::test_source(source, secret, options).await {
+    let line = match crate::sources::test_source(source, secret, settings, options).await {
         Ok(line) => line,
         Err(error) => return Err(record_if_refused(store, source, error, options.now_ms)),
     };

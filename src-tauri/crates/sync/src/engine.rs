@@ -168,18 +168,15 @@ pub async fn sync_source(
     let rate_limit = options
         .rate_limit
         .unwrap_or_else(|| connector.default_rate_limit());
-    let transport = Arc::new(
-        Transport::new(
-            secret.clone(),
-            connector.auth_scheme(),
-            rate_limit,
-            options.retry.clone(),
-        )
-        .map_err(|detail| SyncError::Connector {
-            connector: connector.kind(),
-            detail,
-        })?,
-    );
+    let transport = Arc::new(Transport::for_source(
+        &*connector,
+        &context,
+        source,
+        secret,
+        &store.source_settings(&source.source_id)?,
+        rate_limit,
+        options.retry.clone(),
+    )?);
     store.write(|tx| {
         tx.record_sync_attempt(&source.source_id, options.now_ms)
             .map(|_| ())

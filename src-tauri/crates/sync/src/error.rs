@@ -64,6 +64,11 @@ pub enum SyncError {
     #[error("no credential for source {source_name:?} in the OS keyring; add the source again")]
     MissingCredential { source_name: String },
 
+    /// `source connect` got no grant: the consent page timed out or was refused, or the
+    /// authorization code was not accepted. Nothing was changed; the command can be run again.
+    #[error("{source_name}: connecting failed: {detail}")]
+    ConsentFailed { source_name: String, detail: String },
+
     /// The sync was cancelled; everything up to the last committed page is kept.
     #[error("the sync was cancelled; it resumes from its last checkpoint next time")]
     Cancelled,

@@ -15,6 +15,9 @@
 //! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
 //! - [`credential_check`]: a credential's own facts (Meta's `debug_token`: expiry, scopes), a
 //!   refusal recorded as "needs reconnecting", and `source reconnect`.
+//! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type; [`auth`]:
+//!   OAuth grants that keep access tokens valid (refresh, client credentials, the installed-app
+//!   consent flow of `source connect`).
 //! - [`sources`]: add / list / remove / test a source; [`health`]: the Sources screen's data;
 //!   [`replay`]: re-normalizing dead letters after a fix; [`run_log`]: a sync that logs its
 //!   run (outcome, retries, unknown fields) for data health.
@@ -31,6 +34,7 @@
 //! - Normalization is a pure function of (context, stream, stored payload).
 
 pub mod api_versions;
+pub mod auth;
 pub mod connector;
 pub mod connectors;
 pub mod credential_check;
@@ -51,6 +55,7 @@ mod transport;
 pub mod webhooks;
 
 pub use api_versions::{ApiVersionPin, VersionWarning, version_warning, version_warnings};
+pub use auth::{ConnectRequest, ConsentBrowser, connect_source};
 pub use connector::{
     AuthScheme, CanonicalRow, Connector, HttpMethod, HttpRequest, HttpResponse, Normalized, Page,
     RateLimit, RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
@@ -64,5 +69,7 @@ pub use progress::{
 pub use replay::{ReplaySummary, replay_dead_letters};
 pub use run_log::sync_source_logged;
 pub use secret::Secret;
-pub use sources::{NewSource, add_source, find_source, remove_source, test_source};
+pub use sources::{
+    NewSource, add_source, find_source, remove_source, set_source_settings, test_source,
+};
 pub use transport::RetryPolicy;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use lookback_store::{Source, Store};
 
+use crate::auth::{KNOWN_SETTINGS, SourceSettings};
 use crate::credentials;
 use crate::engine::{SyncOptions, source_context};
 use crate::progress::CancelToken;
@@ -112,6 +113,40 @@ pub fn add_source(
     Ok(source)
 }
 
+/// Sets non-secret settings of a registered source (the OAuth endpoint overrides in
+/// [`KNOWN_SETTINGS`]), after checking each key is known and each value is an http(s) URL.
+pub fn set_source_settings(
+    store: &mut Store,
+    name: &str,
+    settings: &SourceSettings,
+) -> SyncResult<()> {
+    let source = find_source(store, name)?;
+    for (key, value) in settings {
+        if !KNOWN_SETTINGS.contains(&key.as_str()) {
+            return Err(SyncError::InvalidSource {
+                detail: format!(
+                    "unknown source setting {key:?} (known: {})",
+                    KNOWN_SETTINGS.join(", ")
+                ),
+            });
+        }
+        let url = reqwest::Url::parse(value).map_err(|e| SyncError::InvalidSource {
+            detail: format!("{key} {value:?} is not a URL: {e}"),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(SyncError::InvalidSource {
+                detail: format!("{key} {value:?} is not an http(s) URL"),
+            });
+        }
+    }
+    store.write(|tx| {
+        for (key, value) in settings {
+            tx.set_source_setting(&source.source_id, key, value)?;
+        }
+        Ok::<_, SyncError>(())
+    })
+}
+
 fn unique_suffix(now_ms: i64) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -153,25 +188,27 @@ pub fn secret_of(source: &Source) -> SyncResult<Secret> {
     credentials::load_secret(credential_ref, &source.name)
 }
 
-/// Makes one cheap authenticated request. `Ok` carries a line for the user ("HTTP 200 in 83
-/// ms"); a refused credential is [`SyncError::Unauthorized`] with what to do about it.
+/// Makes one cheap authenticated request (for a source with an OAuth grant, after getting an
+/// access token). `Ok` carries a line for the user ("HTTP 200 in 83 ms"); a refused credential
+/// or a revoked grant is [`SyncError::Unauthorized`] with what to do about it. `settings` are
+/// the source's (`Store::source_settings`).
 pub async fn test_source(
     source: &Source,
     secret: &Secret,
+    settings: &SourceSettings,
     options: &SyncOptions,
 ) -> SyncResult<String> {
     let connector = connector_for_kind(&source.kind)?;
     let context = source_context(&*connector, source, options)?;
-    let transport = Transport::new(
-        secret.clone(),
-        connector.auth_scheme(),
+    let transport = Transport::for_source(
+        &*connector,
+        &context,
+        source,
+        secret,
+        settings,
         crate::RateLimit::UNLIMITED,
         options.retry.clone(),
-    )
-    .map_err(|detail| SyncError::Connector {
-        connector: connector.kind(),
-        detail,
-    })?;
+    )?;
     let request = connector.test_request(&context)?;
     let started = Instant::now();
     let mut cost = FetchCost::default();

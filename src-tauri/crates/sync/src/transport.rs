@@ -3,13 +3,22 @@
 //! full-jitter exponential backoff that honour `Retry-After` and the connector's own reading of
 //! throttling signals.
 //!
+//! A source with an OAuth grant ([`Connector::token_grant`]) sends an access token from
+//! [`AccessTokens`] instead of its stored secret: renewed before it expires, and once more
+//! when the connector judges an answer [`ResponseVerdict::TokenExpired`]; a grant the token
+//! endpoint declares dead stops the source as unauthorized.
+//!
 //! Architecture Invariant: every text that leaves this module (errors, wait reasons) passed
-//! through [`Secret::redact`], and URLs are recorded before a query-parameter credential is
-//! added, so a secret cannot reach a dead letter, a log line or the UI from here.
+//! through [`Secret::redact`] and the access tokens' redaction, and URLs are recorded before a
+//! query-parameter credential is added, so a secret cannot reach a dead letter, a log line or
+//! the UI from here.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use lookback_store::Source;
+
+use crate::auth::{AccessTokens, GrantFailure, SourceSettings, TokenGrant, revoked_grant_detail};
 use crate::connector::{
     AuthScheme, Connector, HttpMethod, HttpRequest, HttpResponse, RateLimit, ResponseVerdict,
     SourceContext,
@@ -17,6 +26,7 @@ use crate::connector::{
 use crate::progress::CancelToken;
 use crate::rate_limit::{JitterSource, TokenBucket, full_jitter_backoff};
 use crate::secret::Secret;
+use crate::{SyncError, SyncResult};
 
 /// How hard to try before giving a page up.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +87,8 @@ pub(crate) struct Transport {
     client: reqwest::Client,
     secret: Secret,
     auth: AuthScheme,
+    /// The access tokens of a source with an OAuth grant; `None` sends `secret` itself.
+    tokens: Option<AccessTokens>,
     bucket: tokio::sync::Mutex<TokenBucket>,
     retry: RetryPolicy,
     jitter: Mutex<JitterSource>,
@@ -99,38 +111,84 @@ impl Transport {
             client,
             secret,
             auth,
+            tokens: None,
             bucket: tokio::sync::Mutex::new(TokenBucket::new(rate_limit)),
             retry,
             jitter: Mutex::new(JitterSource::seeded()),
         })
     }
 
-    pub(crate) fn redact(&self, text: &str) -> String {
-        self.secret.redact(text)
+    /// The transport of one source: its secret, and the OAuth grant the connector finds in it
+    /// (see [`Connector::token_grant`]). A secret that cannot be used yet (an OAuth client
+    /// that was never connected) is [`SyncError::Unauthorized`] with what to do.
+    pub(crate) fn for_source(
+        connector: &dyn Connector,
+        context: &SourceContext,
+        source: &Source,
+        secret: &Secret,
+        settings: &SourceSettings,
+        rate_limit: RateLimit,
+        retry: RetryPolicy,
+    ) -> SyncResult<Transport> {
+        let grant = connector
+            .token_grant(context, secret, settings)
+            .map_err(|detail| SyncError::Unauthorized {
+                source_name: source.name.clone(),
+                kind: source.kind.clone(),
+                detail,
+            })?;
+        Transport::new(secret.clone(), connector.auth_scheme(), rate_limit, retry)
+            .and_then(|transport| transport.with_token_grant(grant))
+            .map_err(|detail| SyncError::Connector {
+                connector: connector.kind(),
+                detail,
+            })
     }
 
-    /// Sends one request once, with the credential attached.
-    async fn send_once(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+    /// Gets access tokens from `grant` instead of sending the stored secret, if there is one.
+    pub(crate) fn with_token_grant(mut self, grant: Option<TokenGrant>) -> Result<Self, String> {
+        self.tokens = grant.map(AccessTokens::new).transpose()?;
+        Ok(self)
+    }
+
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let redacted = self.secret.redact(text);
+        match &self.tokens {
+            Some(tokens) => tokens.redact(&redacted),
+            None => redacted,
+        }
+    }
+
+    /// Sends one request once, with the credential attached: `access_token` when the source
+    /// has an OAuth grant, else the stored secret.
+    async fn send_once(
+        &self,
+        request: &HttpRequest,
+        access_token: Option<&Secret>,
+    ) -> Result<HttpResponse, String> {
+        let credential = access_token.unwrap_or(&self.secret);
         let mut url = reqwest::Url::parse(&request.url)
             .map_err(|e| format!("invalid URL {}: {e}", request.url))?;
         if let AuthScheme::QueryParameter(name) = self.auth {
-            url.query_pairs_mut()
-                .append_pair(name, self.secret.expose());
+            url.query_pairs_mut().append_pair(name, credential.expose());
         }
         let mut builder = match request.method {
             HttpMethod::Get => self.client.get(url),
             HttpMethod::Post => self.client.post(url),
         };
         builder = match self.auth {
-            AuthScheme::Bearer => builder.bearer_auth(self.secret.expose()),
-            AuthScheme::BasicUsername => builder.basic_auth(self.secret.expose(), Some("")),
-            AuthScheme::Header(name) => builder.header(name, self.secret.expose()),
+            AuthScheme::Bearer => builder.bearer_auth(credential.expose()),
+            AuthScheme::BasicUsername => builder.basic_auth(credential.expose(), Some("")),
+            AuthScheme::Header(name) => builder.header(name, credential.expose()),
             AuthScheme::QueryParameter(_) => builder,
             AuthScheme::BearerWithSecretHeaders { bearer, headers } => {
-                let token = self
-                    .secret
-                    .field(bearer)
-                    .unwrap_or_else(|| self.secret.expose().to_owned());
+                let token = match access_token {
+                    Some(token) => token.expose().to_owned(),
+                    None => self
+                        .secret
+                        .field(bearer)
+                        .unwrap_or_else(|| self.secret.expose().to_owned()),
+                };
                 let mut builder = builder.bearer_auth(token);
                 for (field, header) in headers {
                     if let Some(value) = self.secret.field(field) {
@@ -188,12 +246,47 @@ impl Transport {
         can_shrink: bool,
     ) -> Result<Fetched, FetchFailure> {
         let mut attempt = 0;
+        // Whether this request already got a new access token after one was refused: a
+        // second refusal is not expiry but a credential the platform does not accept.
+        let mut renewed_after_rejection = false;
         loop {
             attempt += 1;
             self.take_token(cancel, cost, on_wait).await?;
-            let verdict = match self.send_once(request).await {
+            let access_token = match &self.tokens {
+                Some(tokens) => match tokens.current().await {
+                    Ok(token) => Some(token),
+                    Err(failure) => {
+                        // The token endpoint is unreachable: back off as for any transient
+                        // failure (a dead grant returns here instead).
+                        let detail = self.transient_grant_failure(failure)?;
+                        self.back_off(attempt, None, detail, cancel, cost, on_wait)
+                            .await?;
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let verdict = match self.send_once(request, access_token.as_ref()).await {
                 Ok(response) => match connector.check_response(context, stream, &response) {
                     ResponseVerdict::Accept => return Ok(Fetched::Response(response)),
+                    ResponseVerdict::TokenExpired { detail } => {
+                        match (&self.tokens, &access_token) {
+                            (Some(tokens), Some(rejected)) if !renewed_after_rejection => {
+                                renewed_after_rejection = true;
+                                match tokens.renew_after_rejection(rejected).await {
+                                    // Sent again at once with the new token; not a retry.
+                                    Ok(_) => {
+                                        attempt -= 1;
+                                        continue;
+                                    }
+                                    Err(failure) => ResponseVerdict::Transient {
+                                        detail: self.transient_grant_failure(failure)?,
+                                    },
+                                }
+                            }
+                            _ => ResponseVerdict::Unauthorized { detail },
+                        }
+                    }
                     verdict => verdict,
                 },
                 Err(error) => ResponseVerdict::Transient { detail: error },
@@ -220,6 +313,35 @@ impl Transport {
                 #[allow(unreachable_patterns)]
                 other => (None, format!("{other:?}")),
             };
+            self.back_off(attempt, asked_wait, detail, cancel, cost, on_wait)
+                .await?;
+        }
+    }
+
+    /// What a failed token request means for the request waiting on it: a dead or refused
+    /// grant stops the source (`Err`); an unreachable endpoint is a transient failure whose
+    /// detail is returned, to be retried with backoff.
+    fn transient_grant_failure(&self, failure: GrantFailure) -> Result<String, FetchFailure> {
+        match failure {
+            GrantFailure::Unreachable { detail } => Ok(detail),
+            failure => Err(FetchFailure::Unauthorized(
+                self.redact(&revoked_grant_detail(&failure)),
+            )),
+        }
+    }
+
+    /// Waits before the next attempt (the platform's `asked_wait`, else full-jitter backoff),
+    /// or gives up when the attempts are spent.
+    async fn back_off(
+        &self,
+        attempt: u32,
+        asked_wait: Option<Duration>,
+        detail: String,
+        cancel: &CancelToken,
+        cost: &mut FetchCost,
+        on_wait: &mut (dyn FnMut(f64, String) + Send),
+    ) -> Result<(), FetchFailure> {
+        {
             let detail = self.redact(&detail);
             if attempt >= self.retry.max_attempts {
                 return Err(FetchFailure::Exhausted {
@@ -248,6 +370,7 @@ impl Transport {
             if !cancel.sleep(delay).await {
                 return Err(FetchFailure::Cancelled);
             }
+            Ok(())
         }
     }
 

@@ -32,14 +32,20 @@
 //! Throttling: HTTP 429 `RESOURCE_EXHAUSTED` (also `RESOURCE_TEMPORARILY_EXHAUSTED` in the
 //! details) carries a `retryDelay` ("30s") that is honoured.
 //!
-//! Credentials: every request carries the OAuth access token (`Authorization: Bearer`) and,
-//! when the source has one, the developer token (`developer-token` header; Google made it
-//! optional in late 2026, but accounts and API versions that still ask for it answer 400
-//! `DEVELOPER_TOKEN_PARAMETER_MISSING` without it). Both are secrets, so both live in the
-//! source's one keyring entry, as `{"access_token":"…","developer_token":"…"}`; `source add`
-//! also takes the two on two lines of stdin, or the access token alone (see
-//! [`GoogleAdsConnector::prepare_secret`]). `login-customer-id` is not a secret: it comes from
-//! `--account manager/customer`.
+//! Credentials: every request carries an OAuth access token (`Authorization: Bearer`), got
+//! from the user's own OAuth client (a Google Cloud "Desktop" client: `client_id`,
+//! `client_secret`) and the `refresh_token` that `lookback source connect` obtains through the
+//! browser (see [`crate::auth::google_installed_app`]). Access tokens live about an hour and
+//! only in memory: the transport renews one five minutes before it expires, and once more when
+//! Google answers 401 `UNAUTHENTICATED` (`OAUTH_TOKEN_EXPIRED`), which this connector reports
+//! as [`ResponseVerdict::TokenExpired`]; an `invalid_grant` from the token endpoint (consent
+//! revoked, refresh token expired) stops the source as unauthorized. The `developer-token`
+//! header is sent only when the user gave one: Google made it optional and ignores it, and a
+//! future API version will reject it. The keyring entry is one JSON object,
+//! `{"client_id","client_secret","refresh_token"[,"developer_token"]}`; a bare access token
+//! (one line, optionally the developer token on a second) still works until it expires. See
+//! [`GoogleAdsConnector::prepare_secret`] for what `source add` accepts. `login-customer-id`
+//! is not a secret: it comes from `--account manager/customer`.
 
 use std::time::Duration;
 
@@ -76,6 +82,14 @@ pub const PAGE_SIZE: u32 = 10_000;
 pub const ACCESS_TOKEN: &str = "access_token";
 /// The secret's field holding the developer token, sent as the `developer-token` header.
 pub const DEVELOPER_TOKEN: &str = "developer_token";
+/// Every field the keyring entry of a Google Ads source may hold.
+pub const SECRET_FIELDS: &[&str] = &[
+    crate::auth::CLIENT_ID,
+    crate::auth::CLIENT_SECRET,
+    crate::auth::REFRESH_TOKEN,
+    DEVELOPER_TOKEN,
+    ACCESS_TOKEN,
+];
 
 /// The customer query of the first request of a run.
 pub const CUSTOMER_QUERY: &str =
@@ -296,7 +310,7 @@ impl Connector for GoogleAdsConnector {
         {
             return ResponseVerdict::Unauthorized {
                 detail: format!(
-                    "{detail}; this account needs a developer token: give `source add` the access token and the developer token on two lines of stdin"
+                    "{detail}; this account needs a developer token: add the source again with developer_token beside the OAuth client in the secret"
                 ),
             };
         }
@@ -308,6 +322,13 @@ impl Connector for GoogleAdsConnector {
                 wait: retry_delay(&error).or_else(|| response.retry_after()),
                 detail,
             },
+            // An expired (or otherwise refused) access token: a source with an OAuth grant
+            // gets a new one and asks once more. A bad developer token is not the token's fault.
+            GoogleErrorStatus::Unauthenticated
+                if !error.to_string().contains("DEVELOPER_TOKEN") =>
+            {
+                ResponseVerdict::TokenExpired { detail }
+            }
             GoogleErrorStatus::Unauthenticated | GoogleErrorStatus::PermissionDenied => {
                 ResponseVerdict::Unauthorized { detail }
             }
@@ -524,60 +545,94 @@ impl Connector for GoogleAdsConnector {
         search_request(context, json!({"query": CUSTOMER_QUERY}).to_string())
     }
 
-    /// The secret `source add` read, as the keyring keeps it: the access token alone, or
-    /// `{"access_token":"…","developer_token":"…"}`. Accepted forms: that JSON object (no other
-    /// fields), two lines (access token, then developer token), or one line (the access token).
+    /// The secret `source add` read, as the keyring keeps it. Accepted forms:
+    /// - the OAuth client, as a JSON object `{"client_id":…,"client_secret":…,
+    ///   "refresh_token":…,"developer_token":…}` or as `name=value` lines with those names;
+    ///   `refresh_token` may be left out and obtained later by `lookback source connect`, and
+    ///   `developer_token` is optional;
+    /// - an access token alone (one line), optionally with the developer token on a second
+    ///   line, or `{"access_token":…,"developer_token":…}`: it works until it expires (an hour).
     fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
-        let text = secret.expose();
-        let (access, developer) = if text.starts_with('{') {
-            let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else {
-                return Err(
-                    "the google_ads secret looks like JSON but is not a JSON object".to_owned(),
-                );
-            };
-            if let Some(other) = fields
-                .keys()
-                .find(|k| *k != ACCESS_TOKEN && *k != DEVELOPER_TOKEN)
-            {
-                return Err(format!(
-                    "the google_ads secret has an unknown field {other:?}; it takes {ACCESS_TOKEN} and {DEVELOPER_TOKEN}"
-                ));
-            }
-            let part = |name: &str| match fields.get(name) {
-                None => Ok(None),
-                Some(Value::String(value)) if !value.trim().is_empty() => {
-                    Ok(Some(value.trim().to_owned()))
-                }
-                Some(_) => Err(format!(
-                    "the google_ads secret's {name} must be a non-empty string"
-                )),
-            };
-            (part(ACCESS_TOKEN)?, part(DEVELOPER_TOKEN)?)
-        } else {
-            let lines: Vec<&str> = text
+        let Some(fields) = crate::auth::secret_fields("google_ads", &secret, SECRET_FIELDS)? else {
+            let lines: Vec<&str> = secret
+                .expose()
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
-            match lines.as_slice() {
-                [access] => (Some((*access).to_owned()), None),
-                [access, developer] => (Some((*access).to_owned()), Some((*developer).to_owned())),
-                _ => {
-                    return Err(format!(
-                        "the google_ads secret has {} lines; give the OAuth access token, and the developer token on a second line",
-                        lines.len()
-                    ));
-                }
-            }
+            return match lines.as_slice() {
+                [access] => Ok(Secret::new(*access)),
+                [access, developer] => Ok(Secret::new(
+                    json!({ ACCESS_TOKEN: access, DEVELOPER_TOKEN: developer }).to_string(),
+                )),
+                _ => Err(format!(
+                    "the google_ads secret has {} lines without '='; give client_id=…, client_secret=… and refresh_token=… lines (or a JSON object), or an access token alone",
+                    lines.len()
+                )),
+            };
         };
-        let access =
-            access.ok_or_else(|| format!("the google_ads secret has no {ACCESS_TOKEN}"))?;
-        Ok(match developer {
-            None => Secret::new(access),
-            Some(developer) => {
-                Secret::new(json!({ ACCESS_TOKEN: access, DEVELOPER_TOKEN: developer }).to_string())
-            }
-        })
+        let has = |name: &str| fields.contains_key(name);
+        let client = has(crate::auth::CLIENT_ID) || has(crate::auth::CLIENT_SECRET);
+        if client && !(has(crate::auth::CLIENT_ID) && has(crate::auth::CLIENT_SECRET)) {
+            return Err(
+                "the google_ads secret needs both client_id and client_secret (the OAuth client of your Google Cloud project)"
+                    .to_owned(),
+            );
+        }
+        if client && has(ACCESS_TOKEN) {
+            return Err(format!(
+                "the google_ads secret has both an OAuth client and an {ACCESS_TOKEN}; leave the access token out, Lookback gets its own"
+            ));
+        }
+        if !client && has(crate::auth::REFRESH_TOKEN) {
+            return Err(
+                "the google_ads secret has a refresh_token but no client_id and client_secret it was issued to"
+                    .to_owned(),
+            );
+        }
+        if !client && !has(ACCESS_TOKEN) {
+            return Err(format!(
+                "the google_ads secret has neither client_id and client_secret nor an {ACCESS_TOKEN}"
+            ));
+        }
+        if !client && fields.len() == 1 {
+            return Ok(Secret::new(fields[ACCESS_TOKEN].as_str()));
+        }
+        Ok(crate::auth::secret_from_fields(&fields))
+    }
+
+    /// With an OAuth client in the keyring, access tokens come from the refresh token at
+    /// Google's token endpoint (or the source's `oauth_token_url`); without one, the stored
+    /// access token is sent as it is.
+    fn token_grant(
+        &self,
+        context: &SourceContext,
+        secret: &Secret,
+        settings: &crate::auth::SourceSettings,
+    ) -> Result<Option<crate::auth::TokenGrant>, String> {
+        let Some(client_id) = secret.field(crate::auth::CLIENT_ID) else {
+            return Ok(None);
+        };
+        let client_secret = secret.field(crate::auth::CLIENT_SECRET).ok_or_else(|| {
+            "the keyring entry has a client_id but no client_secret; add the source again"
+                .to_owned()
+        })?;
+        let refresh_token = secret.field(crate::auth::REFRESH_TOKEN).ok_or_else(|| {
+            format!(
+                "the source is not connected to a Google account yet; run `lookback source connect {}`",
+                context.source_name
+            )
+        })?;
+        Ok(Some(crate::auth::TokenGrant {
+            token_url: crate::auth::endpoint(
+                settings,
+                crate::auth::TOKEN_URL_SETTING,
+                crate::auth::google_installed_app::GOOGLE_TOKEN_URL,
+            ),
+            client_id,
+            client_secret: Secret::new(client_secret),
+            kind: crate::auth::GrantKind::RefreshToken(Secret::new(refresh_token)),
+        }))
     }
 }
 
@@ -831,6 +886,8 @@ mod tests {
             "a\nb\nc",
             r#"{"access_token":"ya29.access","refresh_token":"r"}"#,
             r#"{"developer_token":"dev-token-123"}"#,
+            r#"{"client_id":"id.apps.googleusercontent.com","access_token":"ya29.access"}"#,
+            "client_id=id.apps.googleusercontent.com\nrefresh_token=1//rt",
             r#"{"access_token":7}"#,
             "{not json",
         ] {
@@ -972,6 +1029,58 @@ mod tests {
             .normalize(&context("123"), AD_GROUP_SPEND, &search)
             .unwrap_err();
         assert!(problem.reason.contains("adGroup.id"), "{}", problem.reason);
+    }
+
+    #[test]
+    fn an_oauth_client_secret_becomes_a_refresh_grant_and_an_expired_token_asks_for_a_new_one() {
+        let prepare = |text: &str| GoogleAdsConnector.prepare_secret(Secret::new(text));
+        let lines = prepare(
+            "client_id=123-abc.apps.googleusercontent.com\nclient_secret=GOCSPX-secret\nrefresh_token=1//0g-refresh\n",
+        )
+        .unwrap();
+        let json = prepare(
+            r#"{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"GOCSPX-secret","refresh_token":"1//0g-refresh"}"#,
+        )
+        .unwrap();
+        assert_eq!(lines, json);
+        let settings = crate::auth::SourceSettings::new();
+        let grant = GoogleAdsConnector
+            .token_grant(&context("1"), &json, &settings)
+            .unwrap()
+            .unwrap();
+        assert_eq!(grant.token_url, "https://oauth2.googleapis.com/token");
+        assert_eq!(grant.client_id, "123-abc.apps.googleusercontent.com");
+        assert_eq!(
+            grant.kind,
+            crate::auth::GrantKind::RefreshToken(Secret::new("1//0g-refresh"))
+        );
+        // Registered with its client only: usable once `source connect` added a refresh token.
+        let unconnected = prepare(
+            r#"{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"GOCSPX-secret"}"#,
+        )
+        .unwrap();
+        let error = GoogleAdsConnector
+            .token_grant(&context("1"), &unconnected, &settings)
+            .unwrap_err();
+        assert!(error.contains("lookback source connect gads"), "{error}");
+        // A bare access token is sent as it is.
+        assert_eq!(
+            GoogleAdsConnector.token_grant(&context("1"), &Secret::new("ya29.a"), &settings),
+            Ok(None)
+        );
+        // The body Google sends for an expired access token (google-ads 34.0.0:
+        // AuthenticationErrorEnum.OAUTH_TOKEN_EXPIRED).
+        let expired = response(
+            401,
+            json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
+                   "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                   "details": [{"errors": [{"errorCode": {"authenticationError": "OAUTH_TOKEN_EXPIRED"},
+                                            "message": "Oauth token in the header has expired."}]}]}}),
+        );
+        assert!(matches!(
+            GoogleAdsConnector.check_response(&context("1"), AD_GROUP_SPEND, &expired),
+            ResponseVerdict::TokenExpired { detail } if detail.contains("has expired")
+        ));
     }
 
     #[test]

@@ -45,6 +45,13 @@
 //! says so in `X-Shopify-API-Version`. Such a page is still read, but each of its orders carries
 //! the version that served it under `_lookback.api_version_served`, and counts one field of
 //! schema drift, which the Sources screen shows: the pin needs moving before fields change.
+//!
+//! Credentials: a Dev Dashboard app's client id and secret (`{"client_id","client_secret"}`
+//! in the keyring; shops created since 2026 can only make these), exchanged by the
+//! client-credentials grant at `POST {shop}/admin/oauth/access_token` for an access token that
+//! lives 24 hours, is kept in memory only, renewed five minutes before it expires and once
+//! more on a 401 ([`ResponseVerdict::TokenExpired`]); or a legacy custom app's static
+//! `shpat_…` token, sent as it is. Both go out as `X-Shopify-Access-Token`.
 
 use std::time::Duration;
 
@@ -59,6 +66,7 @@ use crate::connector::{
     RawRecord, RecordProblem, ResponseVerdict, SourceContext, default_verdict,
 };
 use crate::fields::{count_unknown, object, optional_str, required_str, type_name};
+use crate::secret::Secret;
 
 pub const ORDERS: &str = "orders";
 /// Shopify's largest `limit`.
@@ -474,7 +482,12 @@ impl Connector for ShopifyConnector {
                 .unwrap_or_else(|| response.body_excerpt())
         };
         match response.status {
-            401 | 403 => ResponseVerdict::Unauthorized {
+            // A client-credentials token that expired early or was revoked gets one renewal;
+            // for a static token the engine makes this Unauthorized.
+            401 => ResponseVerdict::TokenExpired {
+                detail: format!("HTTP 401: {}", message()),
+            },
+            403 => ResponseVerdict::Unauthorized {
                 detail: format!("HTTP {}: {}", response.status, message()),
             },
             // Retry-After is sometimes missing; the engine then backs off on its own.
@@ -681,7 +694,58 @@ impl Connector for ShopifyConnector {
             .append_pair("status", "any");
         Ok(HttpRequest::get(url.to_string()))
     }
+
+    /// A legacy static token (one line, `shpat_…`) as it is, or a Dev Dashboard app's
+    /// `client_id` and `client_secret` (a JSON object or `name=value` lines) as the JSON object
+    /// the keyring keeps.
+    fn prepare_secret(&self, secret: Secret) -> Result<Secret, String> {
+        match crate::auth::secret_fields("shopify", &secret, CLIENT_FIELDS)? {
+            None if secret.expose().lines().count() == 1 => Ok(secret),
+            None => Err(
+                "the shopify secret is several lines; give an access token alone, or client_id=… and client_secret=… lines"
+                    .to_owned(),
+            ),
+            Some(fields) if fields.len() == CLIENT_FIELDS.len() => {
+                Ok(crate::auth::secret_from_fields(&fields))
+            }
+            Some(_) => Err("the shopify secret needs both client_id and client_secret".to_owned()),
+        }
+    }
+
+    /// With a Dev Dashboard app's client in the keyring, tokens come from the
+    /// client-credentials grant at the shop's `/admin/oauth/access_token` (or the source's
+    /// `oauth_token_url`); a static token is sent as it is.
+    fn token_grant(
+        &self,
+        context: &SourceContext,
+        secret: &Secret,
+        settings: &crate::auth::SourceSettings,
+    ) -> Result<Option<crate::auth::TokenGrant>, String> {
+        let (Some(client_id), Some(client_secret)) = (
+            secret.field(crate::auth::CLIENT_ID),
+            secret.field(crate::auth::CLIENT_SECRET),
+        ) else {
+            return Ok(None);
+        };
+        let default_url = format!(
+            "{}/admin/oauth/access_token",
+            Self::shop_base(context).map_err(|e| e.to_string())?
+        );
+        Ok(Some(crate::auth::TokenGrant {
+            token_url: crate::auth::endpoint(
+                settings,
+                crate::auth::TOKEN_URL_SETTING,
+                &default_url,
+            ),
+            client_id,
+            client_secret: Secret::new(client_secret),
+            kind: crate::auth::GrantKind::ClientCredentials,
+        }))
+    }
 }
+
+/// The keyring fields of a Dev Dashboard app's credential.
+const CLIENT_FIELDS: &[&str] = &[crate::auth::CLIENT_ID, crate::auth::CLIENT_SECRET];
 
 fn to_text(cursor: &ShopifyCursor) -> String {
     serde_json::to_string(cursor).expect("a cursor serializes")
@@ -948,6 +1012,40 @@ mod tests {
             page_size: 250,
             now_ms: 1_772_323_200_000,
         }
+    }
+
+    #[test]
+    fn a_dev_dashboard_client_is_a_client_credentials_grant_at_the_shop_and_a_static_token_is_not()
+    {
+        let settings = crate::auth::SourceSettings::new();
+        let client = ShopifyConnector
+            .prepare_secret(Secret::new(
+                "client_id=abc123\nclient_secret=shpss_secret\n",
+            ))
+            .unwrap();
+        let grant = ShopifyConnector
+            .token_grant(&context(), &client, &settings)
+            .unwrap()
+            .unwrap();
+        // shopify.dev, "Using the client credentials grant": POST to the shop's
+        // /admin/oauth/access_token with grant_type=client_credentials.
+        assert_eq!(
+            grant.token_url,
+            "https://lookback-demo.myshopify.com/admin/oauth/access_token"
+        );
+        assert_eq!(grant.kind, crate::auth::GrantKind::ClientCredentials);
+        let legacy = ShopifyConnector
+            .prepare_secret(Secret::new("shpat_0123456789abcdef\n"))
+            .unwrap();
+        assert_eq!(legacy.expose(), "shpat_0123456789abcdef");
+        assert_eq!(
+            ShopifyConnector.token_grant(&context(), &legacy, &settings),
+            Ok(None)
+        );
+        let half = ShopifyConnector
+            .prepare_secret(Secret::new(r#"{"client_id":"abc123"}"#))
+            .unwrap_err();
+        assert!(half.contains("client_secret"), "{half}");
     }
 
     #[test]
