@@ -408,6 +408,14 @@ fn assert_bites(platform: &str, original: &Verdict, altered: Edit, field: &str, 
     );
 }
 
+/// An answered page whose `key` is a non-empty list of rows (Meta's insights pages, not its
+/// `debug_token` answer, whose `data` is one object).
+fn is_ok_with_rows(key: &'static str) -> impl Fn(&Value, &Value) -> bool {
+    move |exchange, body| {
+        exchange["status"] == 200 && body[key].as_array().is_some_and(|rows| !rows.is_empty())
+    }
+}
+
 fn is_ok_with(key: &'static str) -> impl Fn(&Value, &Value) -> bool {
     move |exchange, body| {
         exchange["status"] == 200
@@ -460,7 +468,7 @@ fn the_meta_validator_rejects_wrong_fields() {
     assert_bites(
         "meta",
         &original,
-        Edit::new(&capture).response(is_ok_with("data"), |b| {
+        Edit::new(&capture).response(is_ok_with_rows("data"), |b| {
             if let Some(row) = b["data"].as_array_mut().and_then(|rows| rows.first_mut()) {
                 row["spend"] = json!(14.35);
             }
@@ -471,7 +479,7 @@ fn the_meta_validator_rejects_wrong_fields() {
     assert_bites(
         "meta",
         &original,
-        Edit::new(&capture).response(is_ok_with("data"), |b| {
+        Edit::new(&capture).response(is_ok_with_rows("data"), |b| {
             b["data"][0]["spend_in_cents"] = json!("1435");
         }),
         "spend_in_cents",

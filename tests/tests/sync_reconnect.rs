@@ -97,7 +97,14 @@ fn every_sync_stores_the_tokens_expiry_and_warns_seven_days_ahead() {
         .into_iter()
         .find(|r| r.path.ends_with("/debug_token"))
         .expect("debug_token asked");
-    assert_eq!(inspection.path, "/v23.0/debug_token");
+    // At the pinned version, like every other request, whatever the base URL names.
+    assert_eq!(
+        inspection.path,
+        format!(
+            "/{}/debug_token",
+            lookback_sync::api_versions::META.version.unwrap()
+        )
+    );
     assert_eq!(inspection.query("input_token"), Some(TOKEN));
     assert_eq!(
         inspection.query("access_token"),

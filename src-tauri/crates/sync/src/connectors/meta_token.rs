@@ -86,13 +86,11 @@ pub fn debug_token_request(
     context: &SourceContext,
     token: &Secret,
 ) -> Result<HttpRequest, SyncError> {
-    let mut url =
-        reqwest::Url::parse(&format!("{}/debug_token", context.base_url)).map_err(|e| {
-            SyncError::Connector {
-                connector: "meta",
-                detail: format!("base URL: {e}"),
-            }
-        })?;
+    let mut url = reqwest::Url::parse(&format!("{}/debug_token", super::meta::api_root(context)))
+        .map_err(|e| SyncError::Connector {
+        connector: "meta",
+        detail: format!("base URL: {e}"),
+    })?;
     url.query_pairs_mut()
         .append_pair("input_token", token.expose());
     Ok(HttpRequest::get(url.to_string()))
