@@ -336,7 +336,10 @@ impl TikTokApi {
             Ok(n) if n >= 1 => n,
             _ => return bad("page: must be at least 1"),
         };
-        let Some((_, ledger)) = state.gmv_max_stores.iter().find(|(id, _)| *id == store_ids[0])
+        let Some((_, ledger)) = state
+            .gmv_max_stores
+            .iter()
+            .find(|(id, _)| *id == store_ids[0])
         else {
             return bad("store_ids: the store is not bound to this advertiser");
         };

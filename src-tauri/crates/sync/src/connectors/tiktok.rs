@@ -79,8 +79,10 @@ pub enum TikTokCode {
     Ok,
     /// 40100: too many requests.
     TooManyRequests,
-    /// 40001 no permission on the advertiser, 40102 token expired, 40104 token missing,
-    /// 40105 token wrong or revoked.
+    /// 40001 no permission on the advertiser, 40101 invalid partner, 40102 token expired,
+    /// 40103 refresh token expired, 40104 token missing, 40105 token wrong or revoked, 40106
+    /// invalid core user, 40107 invalid refresh token (the SDK's `tiktok_code.py`): the
+    /// source needs reconnecting.
     CredentialRefused(i64),
     /// 5xxxx: TikTok's side failed; retrying helps.
     ServerError(i64),
@@ -92,7 +94,7 @@ impl TikTokCode {
         match code {
             0 => TikTokCode::Ok,
             40_100 => TikTokCode::TooManyRequests,
-            40_001 | 40_102 | 40_104 | 40_105 => TikTokCode::CredentialRefused(code),
+            40_001 | 40_101..=40_107 => TikTokCode::CredentialRefused(code),
             50_000..=59_999 => TikTokCode::ServerError(code),
             other => TikTokCode::Unknown(other),
         }
@@ -113,7 +115,10 @@ enum TikTokPosition {
         page: u32,
     },
     /// List the advertiser's TikTok Shop stores (GMV Max stream).
-    Stores { account: AccountContext, scan: DayScan },
+    Stores {
+        account: AccountContext,
+        scan: DayScan,
+    },
     /// Page `page` of the chunk's GMV Max report for `stores[store]`. A chunk is done when its
     /// last store's last page is read.
     GmvMax {
@@ -325,7 +330,10 @@ impl Connector for TikTokConnector {
                 )?;
                 let (next, checkpoint) = if stream == GMV_MAX_REPORT {
                     let checkpoint = scan.scanning().to_text();
-                    (Some(to_text(&TikTokPosition::Stores { account, scan })), checkpoint)
+                    (
+                        Some(to_text(&TikTokPosition::Stores { account, scan })),
+                        checkpoint,
+                    )
                 } else {
                     first_report(account, scan)?
                 };
@@ -512,7 +520,12 @@ impl Connector for TikTokConnector {
         let (ad_id, spend, impressions, clicks) = if gmv_max {
             // Campaign level: a GMV Max campaign has no ads, and its report has no
             // impressions or clicks of the kind the ad report counts.
-            (String::new(), money_metric(metrics, "cost", currency)?, None, None)
+            (
+                String::new(),
+                money_metric(metrics, "cost", currency)?,
+                None,
+                None,
+            )
         } else {
             (
                 required(dimensions, "dimensions", "ad_id")?,
@@ -611,60 +624,58 @@ fn first_report(
     account: AccountContext,
     scan: DayScan,
 ) -> Result<(Option<String>, String), String> {
-    let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
-        return Ok((
-            None,
-            SpendCheckpoint::Finished {
-                synced_through: scan.until.clone(),
-            }
-            .to_text(),
-        ));
-    };
-    let checkpoint = scan.scanning().to_text();
-    Ok((
-        Some(to_text(&TikTokPosition::Report {
+    next_chunk(account, scan, |account, scan, chunk| {
+        TikTokPosition::Report {
             account,
             scan,
             chunk,
             page: 1,
-        })),
-        checkpoint,
-    ))
+        }
+    })
 }
 
 /// The first GMV Max report page of the scan's next chunk (its first store), and the
-/// checkpoint to store now. With no store, or no chunk left, the stream is caught up.
+/// checkpoint to store now. With no store the stream is caught up at once.
 fn first_gmv_max_report(
     account: AccountContext,
     scan: DayScan,
     stores: Vec<String>,
 ) -> Result<(Option<String>, String), String> {
-    let chunk = if stores.is_empty() {
-        None
-    } else {
-        scan.chunk(CHUNK_DAYS)?
-    };
-    let Some(chunk) = chunk else {
-        return Ok((
-            None,
-            SpendCheckpoint::Finished {
-                synced_through: scan.until.clone(),
-            }
-            .to_text(),
-        ));
-    };
-    let checkpoint = scan.scanning().to_text();
-    Ok((
-        Some(to_text(&TikTokPosition::GmvMax {
+    if stores.is_empty() {
+        return Ok((None, caught_up(&scan)));
+    }
+    next_chunk(account, scan, |account, scan, chunk| {
+        TikTokPosition::GmvMax {
             account,
             scan,
             chunk,
             stores,
             store: 0,
             page: 1,
-        })),
-        checkpoint,
-    ))
+        }
+    })
+}
+
+/// The position `first_page` builds for the scan's next chunk, and the checkpoint to store
+/// now; with no chunk left, no position and the finished checkpoint.
+fn next_chunk(
+    account: AccountContext,
+    scan: DayScan,
+    first_page: impl FnOnce(AccountContext, DayScan, DayChunk) -> TikTokPosition,
+) -> Result<(Option<String>, String), String> {
+    let Some(chunk) = scan.chunk(CHUNK_DAYS)? else {
+        return Ok((None, caught_up(&scan)));
+    };
+    let checkpoint = scan.scanning().to_text();
+    Ok((Some(to_text(&first_page(account, scan, chunk))), checkpoint))
+}
+
+/// The checkpoint of a stream that has read every day of the scan.
+fn caught_up(scan: &DayScan) -> String {
+    SpendCheckpoint::Finished {
+        synced_through: scan.until.clone(),
+    }
+    .to_text()
 }
 
 /// The store ids of a `gmv_max/store/list/` answer. Every listed store is read, also one
@@ -820,10 +831,12 @@ mod tests {
             verdict(40_100),
             ResponseVerdict::Throttled { wait: None, .. }
         ));
-        assert!(matches!(
-            verdict(40_105),
-            ResponseVerdict::Unauthorized { .. }
-        ));
+        for refused in [40_001, 40_102, 40_103, 40_105, 40_107] {
+            assert!(
+                matches!(verdict(refused), ResponseVerdict::Unauthorized { .. }),
+                "{refused}"
+            );
+        }
         assert!(matches!(verdict(51_000), ResponseVerdict::Transient { .. }));
         assert!(matches!(verdict(40_002), ResponseVerdict::Fatal { .. }));
     }
