@@ -138,30 +138,19 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
                 "secret for {name} ({kind}): "
             ))?;
-            let source = lookback_sync::add_source(
-                &mut store,
-                &NewSource {
-                    kind,
-                    name,
-                    base_url,
-                    account,
-                },
-                &secret,
-                now_ms(),
-            )?;
-            if let Err(error) =
-                lookback_sync::set_source_settings(&mut store, &source.name, &settings)
-            {
-                // Settings are checked as they are written; a bad one leaves no half source.
-                lookback_sync::remove_source(&mut store, &source.name)?;
-                return Err(error.into());
-            }
-            // Where the platform can say (meta), a refused token, or one without ads_read, is
-            // not kept; its expiry and permissions are stored and shown.
-            let options = SyncOptions::new(now_ms());
-            let facts = runtime()?.block_on(lookback_sync::credential_check::vet_new_source(
-                &mut store, &source, &secret, &options,
-            ))?;
+            let (source, facts) =
+                runtime()?.block_on(lookback_sync::credential_check::add_vetted_source(
+                    &mut store,
+                    &NewSource {
+                        kind,
+                        name,
+                        base_url,
+                        account,
+                    },
+                    &secret,
+                    &settings,
+                    &SyncOptions::new(now_ms()),
+                ))?;
             println!(
                 "added source {} ({}); its secret is in the OS keyring",
                 source.name, source.kind
@@ -180,7 +169,7 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             };
             let browser = lookback_sync::ConsentBrowser::from_env();
             let source = runtime()?.block_on(lookback_sync::connect_source(
-                &store,
+                &mut store,
                 &request,
                 &browser,
                 &mut |line| eprintln!("{line}"),

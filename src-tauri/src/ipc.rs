@@ -384,6 +384,9 @@ pub struct NewSourceRequest {
     pub base_url: Option<String>,
     pub account: Option<String>,
     pub secret: String,
+    /// OAuth endpoint overrides (a proxy, a test server); null or empty: the platform's own.
+    pub oauth_token_url: Option<String>,
+    pub oauth_authorize_url: Option<String>,
 }
 
 impl std::fmt::Debug for NewSourceRequest {
@@ -393,6 +396,8 @@ impl std::fmt::Debug for NewSourceRequest {
             .field("name", &self.name)
             .field("base_url", &self.base_url)
             .field("account", &self.account)
+            .field("oauth_token_url", &self.oauth_token_url)
+            .field("oauth_authorize_url", &self.oauth_authorize_url)
             .field("secret", &"[redacted]")
             .finish()
     }

@@ -34,14 +34,27 @@ pub fn add_source(
         base_url: blank_is_none(request.base_url),
         account: blank_is_none(request.account),
     };
+    let settings: lookback_sync::auth::SourceSettings = [
+        (
+            lookback_sync::auth::TOKEN_URL_SETTING,
+            blank_is_none(request.oauth_token_url),
+        ),
+        (
+            lookback_sync::auth::AUTHORIZE_URL_SETTING,
+            blank_is_none(request.oauth_authorize_url),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+    .collect();
     let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
-    let source = lookback_sync::add_source(store, &new, &secret, now_ms)?;
     // Where the platform can say (Meta), a refused token or one without ads_read is not kept,
     // and the token's expiry and permissions are stored for the card.
-    block_on(lookback_sync::credential_check::vet_new_source(
+    block_on(lookback_sync::credential_check::add_vetted_source(
         store,
-        &source,
+        &new,
         &secret,
+        &settings,
         &SyncOptions::new(now_ms),
     ))??;
     source_rows(store, now_ms)
@@ -55,14 +68,14 @@ pub fn connect(
     now_ms: i64,
     on_message: &mut (dyn FnMut(String) + Send),
 ) -> Result<Vec<ipc::SourceRow>> {
-    let store = Store::open(path)?;
+    let mut store = Store::open(path)?;
     let request = lookback_sync::ConnectRequest {
         name: source_id.to_owned(),
         timeout: lookback_sync::auth::google_installed_app::DEFAULT_CONSENT_TIMEOUT,
     };
     let browser = lookback_sync::ConsentBrowser::from_env();
     block_on(lookback_sync::connect_source(
-        &store, &request, &browser, on_message,
+        &mut store, &request, &browser, on_message,
     ))??;
     source_rows(&store, now_ms)
 }
@@ -290,8 +303,8 @@ pub fn api_version_status(kind: &str, now_ms: i64) -> (Option<String>, Option<St
     let version = lookback_sync::api_versions::pin_for(kind)
         .and_then(|pin| pin.version)
         .map(str::to_owned);
-    let warning =
-        lookback_sync::api_versions::version_warning(kind, now_ms).map(|w| format!("{w}; update Lookback before then"));
+    let warning = lookback_sync::api_versions::version_warning(kind, now_ms)
+        .map(|w| format!("{w}; update Lookback before then"));
     (version, warning)
 }
 
@@ -325,7 +338,10 @@ mod tests {
         let shop = rows.iter().find(|r| r.source_id == "shop").unwrap();
         assert_eq!(shop.api_version.as_deref(), Some("2026-04"));
         let warning = shop.api_version_warning.as_deref().unwrap_or_default();
-        assert!(warning.contains("2027-04-01") && warning.contains("17 days"), "{warning}");
+        assert!(
+            warning.contains("2027-04-01") && warning.contains("17 days"),
+            "{warning}"
+        );
         let tiktok = rows.iter().find(|r| r.source_id == "ads").unwrap();
         assert_eq!(tiktok.api_version.as_deref(), Some("v1.3"));
         assert_eq!(tiktok.api_version_warning, None, "no sunset announced");

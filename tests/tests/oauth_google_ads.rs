@@ -221,7 +221,7 @@ fn source_connect_runs_the_pkce_loopback_flow_and_keeps_the_refresh_token_in_the
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
         .block_on(lookback_sync::connect_source(
-            &store,
+            &mut store,
             &ConnectRequest {
                 name: "gads".into(),
                 timeout: Duration::from_secs(30),
@@ -559,7 +559,7 @@ fn a_refused_consent_fails_clearly_and_leaves_the_keyring_entry_as_it_was() {
     let error = tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(lookback_sync::connect_source(
-            &store,
+            &mut store,
             &ConnectRequest {
                 name: "denied".into(),
                 timeout: Duration::from_secs(30),

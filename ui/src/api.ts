@@ -3,6 +3,7 @@
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
+  ConnectMessage,
   CacView,
   CompareView,
   CreatorListItem,
@@ -56,6 +57,7 @@ export const api = {
   sourceKinds: () => invoke<string[]>("source_kinds"),
   addSource: (request: NewSourceRequest) => invoke<SourceRow[]>("add_source", { request }),
   reconnectSource: (request: ReconnectSourceRequest) => invoke<SourceRow[]>("reconnect_source", { request }),
+  connectSource: (sourceId: string, onMessage: Channel<ConnectMessage>) => invoke<SourceRow[]>("connect_source", { sourceId, onMessage }),
   deadLetters: (sourceId: string) => invoke<DeadLetterRow[]>("source_dead_letters", { sourceId }),
   replayDeadLetters: (sourceId: string) => invoke<ReplayResult>("replay_dead_letters", { sourceId }),
   syncSource: (sourceId: string, onProgress: Channel<SyncProgress>) => invoke<SyncProgress>("sync_source", { sourceId, onProgress }),

@@ -131,7 +131,11 @@ export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from
 
 export type ExportResult = { path: string, rows: number, };
 
-export type NewSourceRequest = { kind: string, name: string, base_url: string | null, account: string | null, secret: string, };
+export type NewSourceRequest = { kind: string, name: string, base_url: string | null, account: string | null, secret: string, 
+/**
+ * OAuth endpoint overrides (a proxy, a test server); null or empty: the platform's own.
+ */
+oauth_token_url: string | null, oauth_authorize_url: string | null, };
 
 export type ReconnectSourceRequest = { source_id: string, secret: string, };
 

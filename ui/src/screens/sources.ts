@@ -5,12 +5,15 @@
 // keyring through Rust, as with `lookback source add`). A source whose credential the platform
 // refused is "needs reconnecting", with the one action that fixes it: Reconnect opens the same
 // form prefilled for that source, and the new secret replaces the old one (its data and
-// checkpoints stay), as `lookback source reconnect` does. The card also shows when the
-// credential expires (as the platform reports it) and warns a week ahead.
+// checkpoints stay), as `lookback source reconnect` does. Google Ads signs in through the
+// browser instead (OAuth consent with PKCE, the `connect_source` command, as `lookback source
+// connect`): on adding it, and from its card to connect or reconnect. The card also shows when
+// the credential expires (as the platform reports it) and warns a week ahead, and the API
+// version the connector is pinned to, with a warning from 30 days before its announced sunset.
 
 import { Channel } from "@tauri-apps/api/core";
 import { api, asIpcError } from "../api";
-import type { NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
+import type { ConnectMessage, NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
@@ -148,12 +151,19 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
       const button = h("button", { class: "secondary", "data-testid": `sync-${row.source_id}` }, "Sync now") as HTMLButtonElement;
       button.onclick = () => void sync(row, button, cancel);
       const needsReconnect = row.state === "needs_reconnecting";
-      // TODO(connect_source): for google_ads, Reconnect should call the Tauri command
-      // `connect_source` (the OAuth browser flow another branch adds) instead of asking for a
-      // pasted token; until it exists here, every kind reconnects through the prefilled form.
-      const reconnect = needsReconnect
-        ? h("button", { class: "primary", "data-testid": `reconnect-${row.source_id}`, onclick: () => replaceChildren(detail, reconnectForm(row, refresh)) }, "Reconnect")
-        : null;
+      // Google Ads connects through the browser (OAuth consent, PKCE, a loopback redirect):
+      // Connect / Reconnect run that flow; every other kind reconnects with a new secret in the
+      // prefilled form.
+      const reconnect =
+        row.kind === "google_ads"
+          ? h(
+              "button",
+              { class: needsReconnect ? "primary" : "secondary", "data-testid": needsReconnect ? `reconnect-${row.source_id}` : `connect-google-${row.source_id}`, onclick: () => void connectGoogle(row, line, refresh) },
+              needsReconnect ? "Reconnect with Google" : "Connect Google account",
+            )
+          : needsReconnect
+            ? h("button", { class: "primary", "data-testid": `reconnect-${row.source_id}`, onclick: () => replaceChildren(detail, reconnectForm(row, refresh)) }, "Reconnect")
+            : null;
       return h(
         "article",
         { class: "panel source-card", "data-source": row.source_id },
@@ -190,21 +200,59 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
  * the secret (a password field; for Google Ads also the developer token). Rust checks it all,
  * as `lookback source add` does, and keeps the secret in the OS keyring only.
  */
+/**
+ * Runs the Google sign-in of a google_ads source: Rust opens the system browser on Google's
+ * consent page and waits on 127.0.0.1 for the answer; the lines it sends (the consent URL, to
+ * open by hand if no browser opened) are shown on `line`.
+ */
+async function connectGoogle(row: { source_id: string }, line: HTMLElement, onDone: () => void): Promise<void> {
+  const channel = new Channel<ConnectMessage>();
+  replaceChildren(line, "Opening Google's consent page in your browser…");
+  channel.onmessage = (m) => replaceChildren(line, m.text);
+  try {
+    await api.connectSource(row.source_id, channel);
+    replaceChildren(line, "Connected: the refresh token is in the OS keyring.");
+    onDone();
+  } catch (e) {
+    replaceChildren(line, errorBox(asIpcError(e)));
+  }
+}
+
 function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTMLElement {
   const field = (label: string, input: HTMLElement, hint?: string) =>
     h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
+  const password = (testid: string) => h("input", { type: "password", "data-testid": testid, autocomplete: "off" }) as HTMLInputElement;
+  const text = (testid: string, placeholder = "") => h("input", { type: "text", "data-testid": testid, placeholder, autocomplete: "off" }) as HTMLInputElement;
   const kind = h("select", { "data-testid": "new-source-kind" }, ...kinds.map((k) => h("option", { value: k }, k))) as HTMLSelectElement;
-  const name = h("input", { type: "text", "data-testid": "new-source-name", placeholder: "e.g. shop", autocomplete: "off" }) as HTMLInputElement;
+  const name = text("new-source-name", "e.g. shop");
   const baseUrl = h("input", { type: "url", "data-testid": "new-source-base-url", placeholder: "the platform's own API when empty" }) as HTMLInputElement;
-  const account = h("input", { type: "text", "data-testid": "new-source-account", placeholder: "ad account, advertiser, customer or shop" }) as HTMLInputElement;
-  const secret = h("input", { type: "password", "data-testid": "new-source-secret", autocomplete: "off" }) as HTMLInputElement;
-  const devToken = h("input", { type: "password", "data-testid": "new-source-developer-token", autocomplete: "off" }) as HTMLInputElement;
-  const devField = field("Developer token", devToken, "Google Ads only");
-  const showDev = () => { devField.hidden = kind.value !== "google_ads"; };
-  kind.onchange = showDev;
-  showDev();
-  const status = h("div", { class: "status-line" });
+  const account = text("new-source-account", "ad account, advertiser, customer or shop");
+  const secret = password("new-source-secret");
+  const clientId = text("new-source-client-id");
+  const clientSecret = password("new-source-client-secret");
+  const devToken = password("new-source-developer-token");
+  const tokenUrl = h("input", { type: "url", "data-testid": "new-source-token-url", placeholder: "the platform's own when empty" }) as HTMLInputElement;
+  const authorizeUrl = h("input", { type: "url", "data-testid": "new-source-authorize-url", placeholder: "Google's own when empty" }) as HTMLInputElement;
+  const secretField = field("Secret", secret, "kept in the OS keyring, never in the workspace");
+  const clientIdField = field("OAuth client ID", clientId);
+  const clientSecretField = field("OAuth client secret", clientSecret, "kept in the OS keyring, never in the workspace");
+  const devField = field("Developer token", devToken, "optional; Google no longer requires it");
+  const authorizeField = field("Consent page", authorizeUrl);
+  const advanced = h("details", { class: "advanced" }, h("summary", {}, "OAuth endpoints (proxies, tests)"), field("Token endpoint", tokenUrl), authorizeField);
+  const status = h("div", { class: "status-line", "data-testid": "new-source-status" });
   const submit = h("button", { class: "primary", type: "submit", "data-testid": "new-source-add" }, "Connect") as HTMLButtonElement;
+  const showFields = () => {
+    const google = kind.value === "google_ads";
+    const shopify = kind.value === "shopify";
+    secretField.hidden = google;
+    (secretField.querySelector("span") as HTMLElement).textContent = shopify ? "Access token (legacy custom app)" : "Secret";
+    clientIdField.hidden = clientSecretField.hidden = advanced.hidden = !(google || shopify);
+    devField.hidden = authorizeField.hidden = !google;
+    (clientIdField.querySelector("span") as HTMLElement).textContent = google ? "OAuth client ID (Desktop app)" : "Client ID (Dev Dashboard app)";
+    submit.textContent = google ? "Connect with Google" : "Connect";
+  };
+  kind.onchange = showFields;
+  showFields();
   const form = h(
     "form",
     { class: "panel add-source" },
@@ -212,11 +260,25 @@ function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTM
     field("Name", name, "letters, digits, - _ ."),
     field("API address", baseUrl),
     field("Account", account),
-    field("Secret", secret, "kept in the OS keyring, never in the workspace"),
+    clientIdField,
+    clientSecretField,
+    secretField,
     devField,
+    advanced,
     h("div", { class: "source-actions" }, submit),
     status,
   ) as HTMLFormElement;
+  // An OAuth client goes to the keyring as one JSON object (the shape `source add` reads).
+  const secretText = () => {
+    const client = kind.value === "google_ads" || (kind.value === "shopify" && clientId.value.trim() !== "");
+    if (!client) return secret.value;
+    const parts: Record<string, string> = { client_id: clientId.value.trim(), client_secret: clientSecret.value.trim() };
+    if (kind.value === "google_ads" && devToken.value.trim()) parts.developer_token = devToken.value.trim();
+    return JSON.stringify(parts);
+  };
+  const forget = () => {
+    for (const input of [secret, clientSecret, devToken]) input.value = "";
+  };
   form.onsubmit = async (e) => {
     e.preventDefault();
     submit.disabled = true;
@@ -225,16 +287,22 @@ function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTM
       name: name.value,
       base_url: baseUrl.value || null,
       account: account.value || null,
-      secret: kind.value === "google_ads" && devToken.value ? `${secret.value}\n${devToken.value}` : secret.value,
+      secret: secretText(),
+      oauth_token_url: tokenUrl.value || null,
+      oauth_authorize_url: authorizeUrl.value || null,
     };
     try {
       await api.addSource(request);
-      secret.value = "";
-      devToken.value = "";
-      onAdded();
+      forget();
+      if (request.kind === "google_ads") {
+        // The source exists with its OAuth client; the Google sign-in gives it a refresh token.
+        await connectGoogle({ source_id: request.name.trim() }, status, onAdded);
+        submit.disabled = false;
+      } else {
+        onAdded();
+      }
     } catch (err) {
-      secret.value = "";
-      devToken.value = "";
+      forget();
       replaceChildren(status, errorBox(asIpcError(err)));
       submit.disabled = false;
     }
@@ -309,9 +377,6 @@ function reconnectForm(row: SourceRow, onDone: () => void): HTMLElement {
   const fixed = (testid: string, value: string | null) =>
     h("input", { type: "text", "data-testid": testid, value: value ?? "", readonly: true, disabled: true }) as HTMLInputElement;
   const secret = h("input", { type: "password", "data-testid": "reconnect-secret", autocomplete: "off" }) as HTMLInputElement;
-  const devToken = h("input", { type: "password", "data-testid": "reconnect-developer-token", autocomplete: "off" }) as HTMLInputElement;
-  const devField = field("Developer token", devToken, "Google Ads only");
-  devField.hidden = row.kind !== "google_ads";
   const status = h("div", { class: "status-line" });
   const submit = h("button", { class: "primary", type: "submit", "data-testid": "reconnect-submit" }, "Reconnect") as HTMLButtonElement;
   const form = h(
@@ -324,22 +389,19 @@ function reconnectForm(row: SourceRow, onDone: () => void): HTMLElement {
     field("API address", fixed("reconnect-base-url", row.base_url)),
     field("Account", fixed("reconnect-account", row.account)),
     field("New secret", secret, row.kind === "meta" ? "a System User token does not expire; a user token lasts about 60 days" : "kept in the OS keyring, never in the workspace"),
-    devField,
     h("div", { class: "source-actions" }, submit),
     status,
   ) as HTMLFormElement;
   form.onsubmit = async (e) => {
     e.preventDefault();
     submit.disabled = true;
-    const value = row.kind === "google_ads" && devToken.value ? `${secret.value}\n${devToken.value}` : secret.value;
+    const value = secret.value;
     try {
       await api.reconnectSource({ source_id: row.source_id, secret: value });
       secret.value = "";
-      devToken.value = "";
       onDone();
     } catch (err) {
       secret.value = "";
-      devToken.value = "";
       replaceChildren(status, errorBox(asIpcError(err)));
       submit.disabled = false;
     }

@@ -725,7 +725,10 @@ fn a_restated_order_takes_its_sources_newest_status_and_gross_and_no_other_sourc
     assert!(!store.write(|tx| tx.restate_order(&from_elsewhere)).unwrap());
     let w0 = store.input_watermark().unwrap();
     assert!(store.write(|tx| tx.restate_order(&voided)).unwrap());
-    assert!(!store.write(|tx| tx.restate_order(&voided)).unwrap(), "idempotent");
+    assert!(
+        !store.write(|tx| tx.restate_order(&voided)).unwrap(),
+        "idempotent"
+    );
     let stored = store.orders().unwrap();
     assert_eq!(
         (stored[0].gross_minor, stored[0].status.as_str()),

@@ -122,6 +122,22 @@ pub fn record_if_refused(
     error
 }
 
+/// Stores what the platform said about a source's credential (when it could say).
+fn keep_facts(
+    store: &mut Store,
+    source: &Source,
+    facts: Option<CredentialFacts>,
+    now_ms: i64,
+) -> SyncResult<Option<CredentialFacts>> {
+    if let Some(facts) = &facts {
+        store.write(|tx| {
+            tx.record_credential_facts(&source.source_id, facts, now_ms)
+                .map(|_| ())
+        })?;
+    }
+    Ok(facts)
+}
+
 /// [`inspect_credential`] and store the outcome on the source: the facts, or the refusal
 /// (needs reconnecting). Other failures (the platform unreachable) store nothing.
 pub async fn check_credential(
@@ -131,14 +147,7 @@ pub async fn check_credential(
     options: &SyncOptions,
 ) -> SyncResult<Option<CredentialFacts>> {
     match inspect_credential(source, secret, options).await {
-        Ok(Some(facts)) => {
-            store.write(|tx| {
-                tx.record_credential_facts(&source.source_id, &facts, options.now_ms)
-                    .map(|_| ())
-            })?;
-            Ok(Some(facts))
-        }
-        Ok(None) => Ok(None),
+        Ok(facts) => keep_facts(store, source, facts, options.now_ms),
         Err(error) => Err(record_if_refused(store, source, error, options.now_ms)),
     }
 }
@@ -188,6 +197,26 @@ pub fn describe_facts(source_name: &str, facts: &CredentialFacts) -> String {
     )
 }
 
+/// `lookback source add` and the window's Connect form, one job for both: registers the
+/// source (its secret to the OS keyring), stores its non-secret settings (OAuth endpoint
+/// overrides), then vets the credential where the platform can say ([`vet_new_source`]).
+/// A setting or a credential refused on the way leaves no source behind.
+pub async fn add_vetted_source(
+    store: &mut Store,
+    new: &crate::NewSource,
+    secret: &Secret,
+    settings: &crate::auth::SourceSettings,
+    options: &SyncOptions,
+) -> SyncResult<(Source, Option<CredentialFacts>)> {
+    let source = crate::sources::add_source(store, new, secret, options.now_ms)?;
+    if let Err(error) = crate::sources::set_source_settings(store, &source.name, settings) {
+        crate::sources::remove_source(store, &source.name)?;
+        return Err(error);
+    }
+    let facts = vet_new_source(store, &source, secret, options).await?;
+    Ok((source, facts))
+}
+
 /// After `source add`: inspects the new source's credential where the platform can say, and
 /// stores its facts. A credential the platform refuses — or, for Meta, one without `ads_read`
 /// — is not kept: the source and its keyring entry are removed again and the refusal is the
@@ -200,14 +229,7 @@ pub async fn vet_new_source(
     options: &SyncOptions,
 ) -> SyncResult<Option<CredentialFacts>> {
     match inspect_credential(source, secret, options).await {
-        Ok(Some(facts)) => {
-            store.write(|tx| {
-                tx.record_credential_facts(&source.source_id, &facts, options.now_ms)
-                    .map(|_| ())
-            })?;
-            Ok(Some(facts))
-        }
-        Ok(None) => Ok(None),
+        Ok(facts) => keep_facts(store, source, facts, options.now_ms),
         Err(SyncError::Unauthorized { kind, detail, .. }) => {
             crate::sources::remove_source(store, &source.source_id)?;
             Err(SyncError::InvalidSource {

@@ -57,11 +57,11 @@ struct InstalledAppConsent<'a> {
 
 /// Runs the consent flow for a registered Google Ads source and stores the refresh token it
 /// yields in the source's keyring entry (the client id, secret and developer token stay). Used
-/// for a first connection and to reconnect a source whose grant was revoked; nothing in the
-/// workspace changes. `on_message` hears the lines to show the person: the consent URL (to
+/// for a first connection and to reconnect a source whose grant was revoked: a source that
+/// needed reconnecting no longer does (its data and checkpoints are untouched). `on_message` hears the lines to show the person: the consent URL (to
 /// paste by hand when no browser opens) and a browser that failed to open.
 pub async fn connect_source(
-    store: &Store,
+    store: &mut Store,
     request: &ConnectRequest,
     browser: &ConsentBrowser,
     on_message: &mut (dyn FnMut(String) + Send),
@@ -117,6 +117,7 @@ pub async fn connect_source(
                 source_name: source.name.clone(),
             })?;
     credentials::store_secret(credential_ref, &secret_from_fields(&fields))?;
+    store.write(|tx| tx.clear_credential_refused(&source.source_id).map(|_| ()))?;
     Ok(source)
 }
 
