@@ -28,8 +28,9 @@ pub(crate) use lookback_core::pii::{REDACTED, WITHHELD};
 
 /// Refund statuses the store understands (see `COUNTED_ADJUSTMENT`).
 const REFUND_STATUSES: [&str; 5] = ["succeeded", "pending", "failed", "canceled", "cancelled"];
-/// Chargeback statuses: `open` while disputed, then `won` or `lost`.
-const CHARGEBACK_STATUSES: [&str; 3] = ["open", "won", "lost"];
+/// Chargeback statuses: `open` while disputed, then `won` or `lost`; `prevented` for a dispute
+/// stopped before it became a chargeback (it takes no money, like `won`).
+const CHARGEBACK_STATUSES: [&str; 4] = ["open", "won", "lost", "prevented"];
 
 /// A normalized row, ready to be written.
 pub(crate) enum Record {

@@ -157,9 +157,10 @@ fn refunds_and_chargebacks_import_with_kinds_and_statuses() {
                r2,o1,2025-03-04T08:00:00Z,10,USD,Chargeback,\n\
                r3,o2,2025-03-04T08:00:00Z,300,JPY,chargeback,won\n\
                r4,o2,2025-03-04T08:00:00Z,1,JPY,refund,lost\n\
-               r5,o2,2025-03-04T08:00:00Z,1,JPY,credit,\n";
+               r5,o2,2025-03-04T08:00:00Z,1,JPY,credit,\n\
+               r6,o2,2025-03-05T08:00:00Z,200,JPY,chargeback,Prevented\n";
     let summary = import(&mut store, ImportKind::Refunds, csv);
-    assert_eq!((summary.imported, summary.rejected), (3, 2));
+    assert_eq!((summary.imported, summary.rejected), (4, 2));
     let adjustments = store.adjustments().unwrap();
     let get = |id: &str| {
         adjustments
@@ -191,6 +192,8 @@ fn refunds_and_chargebacks_import_with_kinds_and_statuses() {
         ),
         (AdjustmentKind::Chargeback, "won", 300)
     );
+    // A dispute stopped before it became a chargeback (Stripe's `prevented`).
+    assert_eq!(get("r6").status, "prevented");
     let reasons: Vec<String> = store
         .dead_letters(false)
         .unwrap()
