@@ -63,7 +63,7 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
             &conn,
             &format!(
                 "SELECT COALESCE(SUM(a.amount_minor),0) FROM order_adjustments a JOIN orders o ON o.order_id = a.order_id \
-                 WHERE o.currency='{currency}' AND NOT (a.kind = 'chargeback' AND a.status = 'won') \
+                 WHERE o.currency='{currency}' AND NOT (a.kind = 'chargeback' AND a.status IN ('won', 'prevented')) \
                  AND a.status NOT IN ('failed','canceled','cancelled')"
             ),
         );
