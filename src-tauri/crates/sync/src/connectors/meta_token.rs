@@ -271,9 +271,13 @@ mod tests {
             now_ms: 0,
         };
         let request = debug_token_request(&context, &Secret::new("EAAtoken")).unwrap();
+        // The pinned version, whatever version the base URL names (like every Meta request).
         assert_eq!(
             request.url,
-            "https://graph.facebook.com/v25.0/debug_token?input_token=EAAtoken"
+            format!(
+                "https://graph.facebook.com/{}/debug_token?input_token=EAAtoken",
+                crate::api_versions::META.version.unwrap()
+            )
         );
     }
 }
