@@ -178,7 +178,7 @@ pub fn dead_letters(store: &Store, source_id: &str) -> Result<Vec<ipc::DeadLette
             created_at_ms: d.created_at_ms,
         })
         .collect();
-    rows.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.created_at_ms));
     Ok(rows)
 }
 
@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn a_pinned_version_near_its_sunset_is_named_on_the_card_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::create(&dir.path().join("w.lookback")).unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
         for (id, kind) in [("shop", "shopify"), ("ads", "tiktok")] {
             let source = lookback_store::Source {
                 source_id: id.into(),

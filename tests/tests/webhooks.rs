@@ -542,7 +542,7 @@ async fn stripe_events_in_a_current_api_version_land_as_the_polled_objects() {
         ]
     );
     // Net revenue: the prevented dispute took nothing, the appeal is still held.
-    let store = Store::open(&dir.path().join("w.lookback")).unwrap();
+    let store = Store::open(dir.path().join("w.lookback")).unwrap();
     let revenue = store.overview().unwrap().revenue;
     let isk = revenue.iter().find(|r| r.currency == "ISK").unwrap();
     assert_eq!(

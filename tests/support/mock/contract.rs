@@ -59,7 +59,7 @@ pub fn redact_tokens_in_text(text: &str) -> String {
         out.push_str(REDACTED);
         let tail = &rest[start..];
         let end = tail
-            .find(|c: char| matches!(c, '&' | '"' | '\'' | '>' | ' ' | '\\' | ',' | ';'))
+            .find(['&', '"', '\'', '>', ' ', '\\', ',', ';'])
             .unwrap_or(tail.len());
         rest = &tail[end..];
     }

@@ -45,7 +45,7 @@ mod tests {
     #[test]
     fn settings_round_trip_and_leave_with_their_source() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::create(&dir.path().join("w.lookback")).unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
         let source = Source {
             source_id: "gads".into(),
             kind: "google_ads".into(),
