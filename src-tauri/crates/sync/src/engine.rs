@@ -408,7 +408,10 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The fetcher of one stream: request, retry, parse, minimize, normalize, hand over.
+/// The fetcher of one stream: request, retry, parse, minimize, normalize, hand over. It is a
+/// spawned task, so it owns what it uses; the arguments are exactly that, and bundling them
+/// would only rename them.
+#[allow(clippy::too_many_arguments)]
 async fn fetch_stream(
     connector: Arc<dyn Connector>,
     context: Arc<SourceContext>,
