@@ -245,20 +245,14 @@ impl TikTokApi {
         if !metrics.iter().any(|m| m == "spend") {
             return bad("metrics: spend is missing");
         }
-        let (Some(since), Some(until)) = (parse_day(q("start_date")), parse_day(q("end_date")))
-        else {
-            return bad("start_date and end_date: must be YYYY-MM-DD");
-        };
-        if until < since || until - since + 1 > MAX_DAYS {
-            return bad("The time span between start_date and end_date cannot exceed 30 days.");
-        }
-        let page_size = match q("page_size").parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return bad("page_size: must be between 1 and 1000"),
-        };
-        let page = match q("page").parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => return bad("page: must be at least 1"),
+        let ReportRange {
+            since,
+            until,
+            page,
+            page_size,
+        } = match report_range(request) {
+            Ok(range) => range,
+            Err(message) => return bad(message),
         };
         state.data_pages += 1;
         if state.fail_once_at_data_page == Some(state.data_pages) {
@@ -321,20 +315,14 @@ impl TikTokApi {
         if !metrics.iter().any(|m| m == "cost") {
             return bad("metrics: cost is missing");
         }
-        let (Some(since), Some(until)) = (parse_day(q("start_date")), parse_day(q("end_date")))
-        else {
-            return bad("start_date and end_date: must be YYYY-MM-DD");
-        };
-        if until < since || until - since + 1 > MAX_DAYS {
-            return bad("The time span between start_date and end_date cannot exceed 30 days.");
-        }
-        let page_size = match q("page_size").parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return bad("page_size: must be between 1 and 1000"),
-        };
-        let page = match q("page").parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => return bad("page: must be at least 1"),
+        let ReportRange {
+            since,
+            until,
+            page,
+            page_size,
+        } = match report_range(request) {
+            Ok(range) => range,
+            Err(message) => return bad(message),
         };
         let Some((_, ledger)) = state
             .gmv_max_stores
@@ -362,4 +350,38 @@ impl TikTokApi {
             json!({"list": list, "page_info": {"page": page, "page_size": page_size, "total_number": rows.len(), "total_page": total_page}}),
         )
     }
+}
+
+/// The days and the page a report request asks for, as both reports take them.
+struct ReportRange {
+    since: i64,
+    until: i64,
+    page: usize,
+    page_size: usize,
+}
+
+/// Reads `start_date`, `end_date` (at most [`MAX_DAYS`] apart), `page` and `page_size`
+/// (1–1000), or TikTok's message for the first one that is wrong.
+fn report_range(request: &MockRequest) -> Result<ReportRange, &'static str> {
+    let q = |name: &str| request.query(name).unwrap_or("");
+    let (Some(since), Some(until)) = (parse_day(q("start_date")), parse_day(q("end_date"))) else {
+        return Err("start_date and end_date: must be YYYY-MM-DD");
+    };
+    if until < since || until - since + 1 > MAX_DAYS {
+        return Err("The time span between start_date and end_date cannot exceed 30 days.");
+    }
+    let page_size = match q("page_size").parse::<usize>() {
+        Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+        _ => return Err("page_size: must be between 1 and 1000"),
+    };
+    let page = match q("page").parse::<usize>() {
+        Ok(n) if n >= 1 => n,
+        _ => return Err("page: must be at least 1"),
+    };
+    Ok(ReportRange {
+        since,
+        until,
+        page,
+        page_size,
+    })
 }
