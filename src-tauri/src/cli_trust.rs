@@ -273,7 +273,8 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                 Format::Json => {
                     let rows: Vec<_> = states
                         .iter()
-                        .map(|s| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
+                        .map(|s| (s, api_version(&s.source_id)))
+                        .map(|(s, (version, version_warning))| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
                             "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
                             "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h,
                             "usual_daily_records": s.usual_daily_records, "volume_drop": s.volume_drop,
@@ -286,8 +287,8 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                                 .then(|| format!("lookback source reconnect {}", s.name)),
                             "credential_expiry": s.credential_expiry.as_str(),
                             "credential_expires_at_ms": s.credential_expiry.expires_at_ms(),
-                            "api_version": api_version(&s.source_id).0,
-                            "api_version_warning": api_version(&s.source_id).1}))
+                            "api_version": version,
+                            "api_version_warning": version_warning}))
                         .collect();
                     println!("{}", serde_json::to_string_pretty(&rows)?);
                 }
@@ -346,7 +347,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                         if !credential.is_empty() || !action.is_empty() {
                             println!("{:<20} {credential}{action}", "");
                         }
-                        if let Some(warning) = api_version(&s.source_id).1 {
+                        if let (_, Some(warning)) = api_version(&s.source_id) {
                             println!("{:<20}   API VERSION: {warning}", "");
                         }
                     }

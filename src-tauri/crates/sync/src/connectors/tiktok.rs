@@ -355,11 +355,7 @@ impl Connector for TikTokConnector {
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| {
-                        let dimension = |name: &str| {
-                            row.get("dimensions")
-                                .and_then(|d| d.get(name))
-                                .and_then(id_value)
-                        };
+                        let dimension = |name: &str| row_dimension(&row, name);
                         let external_id = match (dimension("ad_id"), dimension("stat_time_day")) {
                             (Some(ad), Some(time)) => format!(
                                 "{}|{ad}|{}",
@@ -431,11 +427,7 @@ impl Connector for TikTokConnector {
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| {
-                        let dimension = |name: &str| {
-                            row.get("dimensions")
-                                .and_then(|d| d.get(name))
-                                .and_then(id_value)
-                        };
+                        let dimension = |name: &str| row_dimension(&row, name);
                         let external_id =
                             match (dimension("campaign_id"), dimension("stat_time_day")) {
                                 (Some(campaign), Some(time)) => format!(
@@ -745,6 +737,13 @@ fn money_metric(
             type_name(other)
         ))),
     }
+}
+
+/// A report row's dimension (`dimensions.<name>`) as text, if present and not empty.
+fn row_dimension(row: &Value, name: &str) -> Option<String> {
+    row.get("dimensions")
+        .and_then(|d| d.get(name))
+        .and_then(id_value)
 }
 
 fn id_value(value: &Value) -> Option<String> {
