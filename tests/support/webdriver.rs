@@ -20,16 +20,6 @@ const NATIVE_DRIVER_PORT: u16 = 4445;
 /// The key under which W3C WebDriver returns an element reference.
 const W3C_ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A child process killed when dropped.
-pub struct ChildGuard(pub Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A child started in its own process group, the whole group killed when dropped. tauri-driver
 /// starts WebKitWebDriver, which starts the app: killing tauri-driver alone would leave
 /// WebKitWebDriver holding port 4445, and the next tauri-driver would spin on it.
@@ -58,7 +48,63 @@ fn wait_until_free(port: u16, within: Duration) {
 /// A virtual X display. Uses an existing `DISPLAY` if the caller has one, else starts Xvfb.
 pub struct Display {
     pub name: String,
-    _xvfb: Option<ChildGuard>,
+    _xvfb: Option<XvfbGuard>,
+}
+
+/// An Xvfb server stopped with SIGTERM when dropped, so that it removes its own lock file
+/// (`/tmp/.X{n}-lock`) and socket; SIGKILL would leave them behind, and a machine that runs the
+/// tests many times would run out of display numbers.
+struct XvfbGuard {
+    child: Child,
+    number: u32,
+}
+
+impl Drop for XvfbGuard {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        remove_display_files(self.number);
+    }
+}
+
+fn display_lock(number: u32) -> String {
+    format!("/tmp/.X{number}-lock")
+}
+
+fn display_socket(number: u32) -> String {
+    format!("/tmp/.X11-unix/X{number}")
+}
+
+fn remove_display_files(number: u32) {
+    let _ = std::fs::remove_file(display_lock(number));
+    let _ = std::fs::remove_file(display_socket(number));
+}
+
+/// Whether display `number` is free: no lock file, or one left by a server that is gone (X
+/// writes the holder's pid into the lock file). A stale lock and socket are removed.
+fn claim_display_number(number: u32) -> bool {
+    let Ok(text) = std::fs::read_to_string(display_lock(number)) else {
+        return !Path::new(&display_lock(number)).exists();
+    };
+    let holder_alive = text
+        .trim()
+        .parse::<u32>()
+        .map(|pid| Path::new(&format!("/proc/{pid}")).exists())
+        .unwrap_or(true);
+    if holder_alive {
+        return false;
+    }
+    remove_display_files(number);
+    true
 }
 
 impl Display {
@@ -66,34 +112,55 @@ impl Display {
         if let Ok(name) = std::env::var("LOOKBACK_TEST_DISPLAY") {
             return Display { name, _xvfb: None };
         }
-        // Pick a display number nobody holds: X keeps a lock file per display.
-        let number = (99..160)
-            .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .expect("a free X display number");
-        let name = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .args([
-                name.as_str(),
-                "-screen",
-                "0",
-                "1400x900x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Xvfb (install the xvfb package; the README's test command does)");
-        let guard = ChildGuard(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not come up on {name}");
-            std::thread::sleep(Duration::from_millis(50));
+        // Tests of one binary run in parallel and may pick the same free number; the loser's
+        // Xvfb exits at once on the winner's lock, and it tries the next number.
+        for number in 99..400 {
+            if !claim_display_number(number) {
+                continue;
+            }
+            if let Some(guard) = start_xvfb(number) {
+                return Display {
+                    name: format!(":{number}"),
+                    _xvfb: Some(guard),
+                };
+            }
         }
-        Display {
-            name,
-            _xvfb: Some(guard),
+        panic!("no free X display number between :99 and :399");
+    }
+}
+
+/// Starts Xvfb on `number`; None when another server took that number first.
+fn start_xvfb(number: u32) -> Option<XvfbGuard> {
+    let name = format!(":{number}");
+    let child = Command::new("Xvfb")
+        .args([
+            name.as_str(),
+            "-screen",
+            "0",
+            "1400x900x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start Xvfb (install the xvfb package; the README's test command does)");
+    let mut guard = XvfbGuard { child, number };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(Some(_)) = guard.child.try_wait() {
+            // Lost the number to a parallel test: do not remove the winner's files.
+            std::mem::forget(guard);
+            return None;
         }
+        let ours = std::fs::read_to_string(display_lock(number))
+            .map(|text| text.trim() == guard.child.id().to_string())
+            .unwrap_or(false);
+        if ours && Path::new(&display_socket(number)).exists() {
+            return Some(guard);
+        }
+        assert!(Instant::now() < deadline, "Xvfb did not come up on {name}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
