@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::workspace;
+use lookback_app::workspace;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -132,13 +132,7 @@ fn parse_import_kind(text: &str) -> Result<lookback_ingest::ImportKind, String> 
     lookback_ingest::ImportKind::parse(text).map_err(|e| e.to_string())
 }
 
-/// Joins an error and its causes into one line: "what failed: why: deeper why".
-pub fn one_line(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
-}
+pub use lookback_app::error::one_line;
 
 fn require_db(db: Option<&Path>) -> Result<&Path> {
     db.context("this command needs a workspace: pass --db FILE")
@@ -151,7 +145,7 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
             let path = require_db(db)?;
             let end_at_ms = match end {
                 Some(day) => end_of_day_ms(&day)?,
-                None => crate::clock::now_ms(),
+                None => lookback_app::clock::now_ms(),
             };
             let summary = workspace::create_demo(
                 path,
@@ -181,8 +175,12 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Import { kind, file } => {
             let path = require_db(db)?;
             let mut store = workspace::open(path)?;
-            let summary =
-                lookback_ingest::import_csv(&mut store, kind, &file, crate::clock::now_ms())?;
+            let summary = lookback_ingest::import_csv(
+                &mut store,
+                kind,
+                &file,
+                lookback_app::clock::now_ms(),
+            )?;
             println!(
                 "{}: {} imported / {} duplicates / {} rejected{}{}",
                 summary.file,
@@ -218,7 +216,7 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;
-            let now = crate::clock::now_ms();
+            let now = lookback_app::clock::now_ms();
             let overview = workspace::overview(&store, path, None, now)?;
             match format {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&overview)?),
@@ -241,7 +239,7 @@ fn end_of_day_ms(day: &str) -> Result<i64> {
         .timestamp_millis())
 }
 
-fn print_overview(o: &crate::ipc::Overview) {
+fn print_overview(o: &lookback_app::wire::Overview) {
     let when = |ms: Option<i64>| {
         ms.and_then(chrono::DateTime::from_timestamp_millis)
             .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())

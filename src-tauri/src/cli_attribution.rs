@@ -13,7 +13,7 @@
 //!   and parameters are used; the parameter flags override single parameters in either case.
 //! - `model set` requires `--reason`: the log exists to say why.
 
-use crate::clock::now_ms;
+use lookback_app::clock::now_ms;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};

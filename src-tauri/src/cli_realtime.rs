@@ -14,13 +14,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use lookback_alerts::{
-    AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier, StderrNotifier,
-};
+use lookback_alerts::{AlertKind, Channel, RuleRequest, StderrNotifier};
 use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig};
 
-use crate::clock::now_ms;
-use crate::workspace;
+use lookback_app::clock::now_ms;
+use lookback_app::workspace;
 
 /// `lookback listen`.
 #[derive(Debug, Args)]
@@ -174,33 +172,6 @@ pub fn run_webhook_command(db: &Path, command: WebhookCommand) -> Result<()> {
     Ok(())
 }
 
-fn notifiers(desktop: Box<dyn Notifier>) -> Result<Vec<Box<dyn Notifier>>> {
-    let mut notifiers: Vec<Box<dyn Notifier>> = vec![desktop];
-    // A keyring without a Slack URL is normal; a keyring that cannot be reached only matters
-    // to Slack rules, whose notifications then wait (pending) for a later check.
-    if let Ok(Some(url)) = lookback_alerts::load_slack_url() {
-        notifiers.push(Box::new(SlackNotifier::new(url)));
-    }
-    Ok(notifiers)
-}
-
-fn check_once(
-    store: &mut lookback_store::Store,
-    runtime: &tokio::runtime::Runtime,
-    desktop: Box<dyn Notifier>,
-) -> Result<lookback_alerts::CheckSummary> {
-    let notifiers = notifiers(desktop)?;
-    let refs: Vec<&dyn Notifier> = notifiers.iter().map(|n| n.as_ref()).collect();
-    let summary = runtime.block_on(lookback_alerts::check_and_deliver(
-        store,
-        &refs,
-        &DeliveryPolicy::default(),
-        now_ms(),
-        &now_ms,
-    ))?;
-    Ok(summary)
-}
-
 /// Runs `lookback alert ...`.
 pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
     let mut store = workspace::open(db)?;
@@ -269,7 +240,11 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
             println!("removed alert rule {rule_id}");
         }
         AlertCommand::Check => {
-            let summary = check_once(&mut store, &runtime()?, Box::new(StderrNotifier))?;
+            let summary = lookback_app::realtime::check_alerts_once(
+                &mut store,
+                &runtime()?,
+                Box::new(StderrNotifier),
+            )?;
             println!(
                 "{} finding(s), {} new notification(s), {} sent, {} failed (dead letters), {} waiting for a channel",
                 summary.findings,
@@ -347,7 +322,9 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
         let db: PathBuf = db.to_path_buf();
         let interval = Duration::from_secs(args.alert_interval_secs.max(1));
         std::thread::spawn(move || {
-            alert_loop(&db, interval, &stopping, &|| Box::new(StderrNotifier))
+            lookback_app::realtime::alert_loop(&db, interval, &stopping, &|| {
+                Box::new(StderrNotifier)
+            })
         })
     };
     runtime.block_on(async {
@@ -358,38 +335,4 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     runtime.block_on(receiver.shutdown());
     let _ = alert_thread.join();
     Ok(())
-}
-
-/// Checks alert rules every `interval` until `stopping`, on its own connection, delivering
-/// desktop notifications through what `desktop` makes (stderr for the CLI, the system's
-/// notifications for the window) and Slack when a URL is in the keyring.
-pub fn alert_loop(
-    db: &Path,
-    interval: Duration,
-    stopping: &AtomicBool,
-    desktop: &dyn Fn() -> Box<dyn Notifier>,
-) {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    let mut store = match workspace::open(db) {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("alerts disabled: {error:#}");
-            return;
-        }
-    };
-    while !stopping.load(Ordering::SeqCst) {
-        if let Err(error) = check_once(&mut store, &runtime, desktop()) {
-            eprintln!("alert check failed: {error:#}");
-        }
-        let mut waited = Duration::ZERO;
-        while waited < interval && !stopping.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(200));
-            waited += Duration::from_millis(200);
-        }
-    }
 }

@@ -17,8 +17,8 @@ use clap::{Args, Subcommand};
 use lookback_core::time::format_instant_ms;
 use lookback_sync::{CancelToken, NewSource, RateLimit, StreamOutcome, SyncEvent, SyncOptions};
 
-use crate::clock::now_ms;
-use crate::workspace;
+use lookback_app::clock::now_ms;
+use lookback_app::workspace;
 
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {

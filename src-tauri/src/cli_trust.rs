@@ -3,7 +3,7 @@
 //! `duplicates` and `health`. Each parses its flags, calls one lookback-trust function and
 //! prints the result; the system clock is read here and passed down.
 
-use crate::clock::now_ms;
+use lookback_app::clock::now_ms;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -267,7 +267,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
                     .iter()
                     .find(|s| s.source_id == source_id)
                     .map_or("", |s| s.kind.as_str());
-                crate::sources::api_version_status(kind, now)
+                lookback_app::sources::api_version_status(kind, now)
             };
             match format {
                 Format::Json => {

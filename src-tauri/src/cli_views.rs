@@ -13,7 +13,7 @@
 //! - Exports write `FILE` and, unless `--no-sidecar`, `FILE.json` saying which model, parameters
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
 
-use crate::clock::now_ms;
+use lookback_app::clock::now_ms;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -478,7 +478,7 @@ fn provenance_line(p: &Provenance, now: i64) -> String {
                 None => "never".to_owned(),
             };
             // The data-health state when it is not simply ok (the window's badge).
-            match crate::views::freshness_state(s, now) {
+            match lookback_app::views::freshness_state(s, now) {
                 "ok" | "imported" => format!("{}: synced {when}", s.name),
                 state => format!("{}: synced {when} ({state})", s.name),
             }

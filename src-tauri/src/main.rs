@@ -8,22 +8,15 @@
     windows_subsystem = "windows"
 )]
 
-mod app_state;
 mod cli;
 mod cli_attribution;
 mod cli_realtime;
 mod cli_sync;
 mod cli_trust;
 mod cli_views;
-mod clock;
 mod commands;
-mod ipc;
-mod realtime;
-mod runs;
-mod sources;
-mod views;
+mod desktop;
 mod window;
-mod workspace;
 
 use clap::Parser;
 

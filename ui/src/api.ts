@@ -1,76 +1,52 @@
-// The UI's only door to Rust: typed wrappers over the Tauri commands. Errors arrive as
-// {kind, message}; the UI branches on kind and shows message, never parses it.
+// The UI's only door to Rust: the generated, typed command wrappers of `commands.ts` under the
+// names the screens use. A command or argument renamed in Rust fails the type check here.
+// Errors arrive as {kind, message}; the UI branches on kind and shows message, never parses it.
 
-import { Channel, invoke } from "@tauri-apps/api/core";
-import type {
-  ConnectMessage,
-  CacView,
-  CompareView,
-  CreatorListItem,
-  CreatorRevenueView,
-  ExportResult,
-  IpcError,
-  ModelCatalog,
-  ModelChangeEntry,
-  ModelChoice,
-  AlertRuleRow,
-  ListenerStatus,
-  NewAlertRule,
-  ReconcileView,
-  DeadLetterRow,
-  ReplayResult,
-  NewSourceRequest,
-  ReconnectSourceRequest,
-  SourceRow,
-  SyncProgress,
-  Overview,
-  RoasView,
-  StartupState,
-  ViewRequest,
-  WorkspaceInfo,
-} from "./bindings";
+import * as commands from "./commands";
+import type { AppError } from "./bindings";
 
-export function isIpcError(e: unknown): e is IpcError {
+export { Channel } from "./commands";
+
+export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "kind" in e && "message" in e;
 }
 
-/** Any thrown value as an IpcError, so screens have one shape to show. */
-export function asIpcError(e: unknown): IpcError {
-  return isIpcError(e) ? e : { kind: "internal", message: String(e) };
+/** Any thrown value as an AppError, so screens have one shape to show. */
+export function asAppError(e: unknown): AppError {
+  return isAppError(e) ? e : { kind: "internal", message: String(e) };
 }
 
 export const api = {
-  startupState: () => invoke<StartupState>("startup_state"),
-  openWorkspace: (path: string) => invoke<WorkspaceInfo>("open_workspace", { path }),
-  openDemoWorkspace: () => invoke<WorkspaceInfo>("open_demo_workspace"),
-  createWorkspace: (path: string, name: string) => invoke<WorkspaceInfo>("create_workspace", { path, name }),
-  overview: () => invoke<Overview>("workspace_overview"),
-  modelCatalog: () => invoke<ModelCatalog>("model_catalog"),
-  setDefaultModel: (choice: ModelChoice, reason: string) => invoke<ModelCatalog>("set_default_model", { choice, reason }),
-  modelLog: () => invoke<ModelChangeEntry[]>("model_log"),
-  roasView: (request: ViewRequest) => invoke<RoasView>("roas_view", { request }),
-  cacView: (request: ViewRequest) => invoke<CacView>("cac_view", { request }),
-  compareView: (request: ViewRequest, models: string[]) => invoke<CompareView>("compare_view", { request, models }),
-  creators: () => invoke<CreatorListItem[]>("creator_list"),
-  creatorRevenue: (request: ViewRequest, creatorId: string) => invoke<CreatorRevenueView>("creator_revenue_view", { request, creatorId }),
-  sources: () => invoke<SourceRow[]>("source_list"),
-  sourceKinds: () => invoke<string[]>("source_kinds"),
-  addSource: (request: NewSourceRequest) => invoke<SourceRow[]>("add_source", { request }),
-  reconnectSource: (request: ReconnectSourceRequest) => invoke<SourceRow[]>("reconnect_source", { request }),
-  connectSource: (sourceId: string, onMessage: Channel<ConnectMessage>) => invoke<SourceRow[]>("connect_source", { sourceId, onMessage }),
-  deadLetters: (sourceId: string) => invoke<DeadLetterRow[]>("source_dead_letters", { sourceId }),
-  replayDeadLetters: (sourceId: string) => invoke<ReplayResult>("replay_dead_letters", { sourceId }),
-  syncSource: (sourceId: string, onProgress: Channel<SyncProgress>) => invoke<SyncProgress>("sync_source", { sourceId, onProgress }),
-  cancelSync: (sourceId: string) => invoke<boolean>("cancel_sync", { sourceId }),
-  cancelRun: () => invoke<boolean>("cancel_run"),
-  reconcile: (request: ViewRequest) => invoke<ReconcileView>("reconcile_view", { request }),
-  listenerStatus: () => invoke<ListenerStatus>("listener_status"),
-  startListener: (bind: string) => invoke<ListenerStatus>("start_listener", { bind }),
-  stopListener: () => invoke<ListenerStatus>("stop_listener"),
-  alertRules: () => invoke<AlertRuleRow[]>("alert_rules"),
-  addAlertRule: (rule: NewAlertRule) => invoke<AlertRuleRow[]>("add_alert_rule", { rule }),
-  removeAlertRule: (ruleId: number) => invoke<AlertRuleRow[]>("remove_alert_rule", { ruleId }),
-  chooseExportPath: (suggestedName: string) => invoke<string | null>("choose_export_path", { suggestedName }),
-  exportCsv: (view: string, request: ViewRequest, path: string, models: string[] | null, creatorId: string | null, sourceId: string | null) =>
-    invoke<ExportResult>("export_csv", { view, request, path, models, creatorId, sourceId }),
+  startupState: commands.startupState,
+  openWorkspace: commands.openWorkspace,
+  openDemoWorkspace: commands.openDemoWorkspace,
+  createWorkspace: commands.createWorkspace,
+  overview: commands.workspaceOverview,
+  modelCatalog: commands.modelCatalog,
+  setDefaultModel: commands.setDefaultModel,
+  modelLog: commands.modelLog,
+  roasView: commands.roasView,
+  cacView: commands.cacView,
+  compareView: commands.compareView,
+  creators: commands.creatorList,
+  creatorRevenue: commands.creatorRevenueView,
+  sources: commands.sourceList,
+  sourceKinds: commands.sourceKinds,
+  addSource: commands.addSource,
+  reconnectSource: commands.reconnectSource,
+  connectSource: commands.connectSource,
+  deadLetters: commands.sourceDeadLetters,
+  replayDeadLetters: commands.replayDeadLetters,
+  syncSource: commands.syncSource,
+  cancelSync: commands.cancelSync,
+  cancelRun: commands.cancelRun,
+  reconcile: commands.reconcileView,
+  listenerStatus: commands.listenerStatus,
+  startListener: commands.startListener,
+  stopListener: commands.stopListener,
+  alertRules: commands.alertRules,
+  addAlertRule: commands.addAlertRule,
+  removeAlertRule: commands.removeAlertRule,
+  chooseExportPath: commands.chooseExportPath,
+  exportCsv: commands.exportCsv,
 };

@@ -1,9 +1,9 @@
-// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.
+// Generated from src-tauri/crates/app/src/wire.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.
 // Do not edit by hand.
 
 export type ErrorKind = "no_workspace" | "not_found" | "not_a_workspace" | "damaged" | "already_exists" | "newer_version" | "invalid_input" | "cancelled" | "internal";
 
-export type IpcError = { kind: ErrorKind, message: string, };
+export type AppError = { kind: ErrorKind, message: string, };
 
 export type StartupState = { workspace: WorkspaceInfo | null, 
 /**

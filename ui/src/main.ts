@@ -3,8 +3,8 @@
 
 import { listen } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
-import { api, asIpcError } from "./api";
-import type { IpcError, ModelCatalog, RunProgress, StartupState, WorkspaceInfo } from "./bindings";
+import { api, asAppError } from "./api";
+import type { AppError, ModelCatalog, RunProgress, StartupState, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
 import { toolbar } from "./components/toolbar";
 import { renderCac } from "./screens/cac";
@@ -20,7 +20,7 @@ import { loadSettings, onSettingsChange, settings, updateSettings } from "./stat
 
 const root = document.getElementById("app")!;
 
-function errorBanner(err: IpcError): HTMLElement {
+function errorBanner(err: AppError): HTMLElement {
   return h("div", { class: "banner error", role: "alert", "data-testid": "error", "data-kind": err.kind }, err.message);
 }
 
@@ -65,13 +65,13 @@ function showRunProgress(content: HTMLElement, progress: RunProgress): void {
   }
 }
 
-async function showWelcome(state: StartupState | null, err: IpcError | null): Promise<void> {
+async function showWelcome(state: StartupState | null, err: AppError | null): Promise<void> {
   const choose = async (label: string, job: () => Promise<WorkspaceInfo>) => {
     replaceChildren(card, busy(label));
     try {
       await showWorkspace(await job());
     } catch (e) {
-      await showWelcome(state, asIpcError(e));
+      await showWelcome(state, asAppError(e));
     }
   };
   const recent = state?.recent ?? [];
@@ -207,7 +207,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "sources") await renderSources(target, () => void render());
       if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
     } catch (e) {
-      if (token === renderToken) replaceChildren(content, errorBanner(asIpcError(e)));
+      if (token === renderToken) replaceChildren(content, errorBanner(asAppError(e)));
     }
   };
   unsubscribe?.();
@@ -230,7 +230,7 @@ async function start(): Promise<void> {
     if (state.workspace) await showWorkspace(state.workspace);
     else await showWelcome(state, null);
   } catch (e) {
-    await showWelcome(null, asIpcError(e));
+    await showWelcome(null, asAppError(e));
   }
 }
 

@@ -2,7 +2,7 @@
 // the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
 // "Make default…" changes the workspace's model, which needs a reason and lands in the model log.
 
-import { api, asIpcError } from "../api";
+import { api, asAppError } from "../api";
 import type { ModelCatalog, ModelChoice } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { settings, updateSettings } from "../state";
@@ -138,7 +138,7 @@ function askReason(choice: ModelChoice, opts: ToolbarOptions): void {
       opts.onDefaultChanged(catalog);
     } catch (e) {
       error.hidden = false;
-      replaceChildren(error, asIpcError(e).message);
+      replaceChildren(error, asAppError(e).message);
     }
   };
   const dialog = h(

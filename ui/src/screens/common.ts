@@ -1,8 +1,8 @@
 // Pieces every view screen shares: the "by" tabs, chart panels, the CSV export flow, and the
 // loading / error states around a request that may start a new attribution run.
 
-import { api, asIpcError } from "../api";
-import type { ChartSvg, IpcError, ViewRequest } from "../bindings";
+import { api, asAppError } from "../api";
+import type { ChartSvg, AppError, ViewRequest } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { formatCount } from "../format";
 import { settings, updateSettings } from "../state";
@@ -44,7 +44,7 @@ export function chartPanels(charts: ChartSvg[]): HTMLElement | null {
   );
 }
 
-export function errorBox(err: IpcError): HTMLElement {
+export function errorBox(err: AppError): HTMLElement {
   return h("div", { class: "banner error", role: "alert", "data-testid": "error", "data-kind": err.kind }, err.message);
 }
 
@@ -60,6 +60,6 @@ export async function exportCsv(view: string, request: ViewRequest, extra: { mod
     const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null, extra.source_id ?? null);
     if (status) replaceChildren(status, h("span", { class: "pill ok", "data-testid": "export-done" }, `Exported ${formatCount(result.rows)} rows to ${result.path}`));
   } catch (e) {
-    if (status) replaceChildren(status, errorBox(asIpcError(e)));
+    if (status) replaceChildren(status, errorBox(asAppError(e)));
   }
 }

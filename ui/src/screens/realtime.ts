@@ -1,7 +1,7 @@
 // Real time: the opt-in local receiver for signed webhooks and postbacks (open views refresh as
 // events arrive), and alert rules delivered as system notifications or to Slack.
 
-import { api, asIpcError } from "../api";
+import { api, asAppError } from "../api";
 import type { AlertRuleRow, ListenerStatus } from "../bindings";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
@@ -32,7 +32,7 @@ export async function renderRealtime(content: HTMLElement, refresh: () => void):
       else await api.startListener(bind.value);
       refresh();
     } catch (e) {
-      replaceChildren(message, errorBox(asIpcError(e)));
+      replaceChildren(message, errorBox(asAppError(e)));
     }
   };
   const receiver = h(
@@ -93,7 +93,7 @@ function ruleForm(refresh: () => void): HTMLElement {
       await api.addAlertRule({ kind: kind.value, subject: subject.value || null, threshold: threshold.value, currency: money ? currency.value : null, include_provisional: provisional.checked, grace_minutes: 0, channel: channel.value });
       refresh();
     } catch (e) {
-      replaceChildren(error, errorBox(asIpcError(e)));
+      replaceChildren(error, errorBox(asAppError(e)));
     }
   };
   return h(

@@ -11,8 +11,8 @@
 // the credential expires (as the platform reports it) and warns a week ahead, and the API
 // version the connector is pinned to, with a warning from 30 days before its announced sunset.
 
-import { Channel } from "@tauri-apps/api/core";
-import { api, asIpcError } from "../api";
+import { Channel } from "../api";
+import { api, asAppError } from "../api";
 import type { ConnectMessage, NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { dataTable } from "../components/table";
@@ -71,7 +71,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
       show(row.source_id, describe(last));
       refresh();
     } catch (e) {
-      replaceChildren(line, errorBox(asIpcError(e)));
+      replaceChildren(line, errorBox(asAppError(e)));
       button.disabled = false;
       cancel.hidden = true;
     }
@@ -99,7 +99,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
                 replaceChildren(result, `${r.resolved} of ${r.examined} now imported; ${r.still_failing} still failing.`);
                 refresh();
               } catch (e) {
-                replaceChildren(result, errorBox(asIpcError(e)));
+                replaceChildren(result, errorBox(asAppError(e)));
               }
             },
           },
@@ -214,7 +214,7 @@ async function connectGoogle(row: { source_id: string }, line: HTMLElement, onDo
     replaceChildren(line, "Connected: the refresh token is in the OS keyring.");
     onDone();
   } catch (e) {
-    replaceChildren(line, errorBox(asIpcError(e)));
+    replaceChildren(line, errorBox(asAppError(e)));
   }
 }
 
@@ -303,7 +303,7 @@ function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTM
       }
     } catch (err) {
       forget();
-      replaceChildren(status, errorBox(asIpcError(err)));
+      replaceChildren(status, errorBox(asAppError(err)));
       submit.disabled = false;
     }
   };
@@ -402,7 +402,7 @@ function reconnectForm(row: SourceRow, onDone: () => void): HTMLElement {
       onDone();
     } catch (err) {
       secret.value = "";
-      replaceChildren(status, errorBox(asIpcError(err)));
+      replaceChildren(status, errorBox(asAppError(err)));
       submit.disabled = false;
     }
   };

@@ -1,83 +1,15 @@
-//! Wire types: everything that crosses from Rust to the UI, and nothing else.
+//! Wire types: every request a job takes and every response it gives, as they cross from Rust
+//! to the UI (and as the CLI prints them with `--format json`).
 //!
 //! Each type derives `ts_rs::TS`; `ui/src/bindings.ts` is generated from them by
-//! `cargo test -p lookback` with `UPDATE_BINDINGS=1`, and the test `bindings_are_current`
+//! `cargo test --workspace bindings` with `UPDATE_BINDINGS=1`, and the test `bindings_are_current`
 //! fails when the committed file is stale. Money crosses as exact decimal strings with their
 //! currency (plus the integer minor units), never as floats; instants as UTC milliseconds.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// The closed set of error kinds the UI may branch on. The UI never matches message text.
-#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// No workspace is open in the window yet.
-    NoWorkspace,
-    /// The named workspace file does not exist.
-    NotFound,
-    /// The file exists but is not a Lookback workspace.
-    NotAWorkspace,
-    /// The file is a Lookback workspace but damaged (e.g. truncated); it is left untouched.
-    Damaged,
-    /// The file already exists, and creating a workspace never overwrites one.
-    AlreadyExists,
-    /// The workspace was written by a newer Lookback and is left untouched.
-    NewerVersion,
-    /// Something the user typed or chose cannot be used.
-    InvalidInput,
-    /// The user stopped the job (a new attribution run); nothing of it was written.
-    Cancelled,
-    /// Anything else; the message says what.
-    Internal,
-}
-
-/// An error as the UI sees it: a kind to branch on and a sentence to show.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct IpcError {
-    pub kind: ErrorKind,
-    pub message: String,
-}
-
-impl IpcError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        IpcError {
-            kind,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<lookback_store::StoreError> for IpcError {
-    fn from(err: lookback_store::StoreError) -> Self {
-        use lookback_store::StoreError as E;
-        let kind = match &err {
-            E::NotFound { .. } => ErrorKind::NotFound,
-            E::NotAWorkspace { .. } => ErrorKind::NotAWorkspace,
-            E::Damaged { .. } => ErrorKind::Damaged,
-            E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-            E::NewerVersion { .. } => ErrorKind::NewerVersion,
-            _ => ErrorKind::Internal,
-        };
-        IpcError::new(kind, err.to_string())
-    }
-}
-
-impl From<anyhow::Error> for IpcError {
-    fn from(err: anyhow::Error) -> Self {
-        // A store error inside (directly or through the trust crate) keeps its kind; anything
-        // else is internal.
-        let err = match err.downcast::<lookback_store::StoreError>() {
-            Ok(store_err) => return IpcError::from(store_err),
-            Err(err) => err,
-        };
-        match err.downcast::<lookback_trust::TrustError>() {
-            Ok(lookback_trust::TrustError::Store(store_err)) => IpcError::from(store_err),
-            Ok(other) => IpcError::new(ErrorKind::Internal, other.to_string()),
-            Err(err) => IpcError::new(ErrorKind::Internal, crate::cli::one_line(&err)),
-        }
-    }
-}
+pub use crate::error::{AppError, ErrorKind};
 
 /// What the window needs at start: the open workspace, if any, and what it could open.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -687,7 +619,7 @@ pub struct NewAlertRule {
 pub fn typescript_bindings() -> String {
     let decls = [
         ErrorKind::decl(),
-        IpcError::decl(),
+        AppError::decl(),
         StartupState::decl(),
         WorkspaceInfo::decl(),
         MoneyAmount::decl(),
@@ -733,7 +665,7 @@ pub fn typescript_bindings() -> String {
         NewAlertRule::decl(),
     ];
     let mut out = String::from(
-        "// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p lookback bindings`.\n// Do not edit by hand.\n\n",
+        "// Generated from src-tauri/crates/app/src/wire.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\n",
     );
     for decl in decls {
         out.push_str("export ");
@@ -751,7 +683,8 @@ mod tests {
     /// no longer matches the Rust wire types.
     #[test]
     fn bindings_are_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../ui/src/bindings.ts");
         let expected = typescript_bindings();
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &expected).expect("write bindings");

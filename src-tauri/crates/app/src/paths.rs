@@ -1,14 +1,12 @@
-//! Per-user application state: where Lookback keeps its own files (the demo workspace, the list
-//! of recent workspaces) and which workspace the window has open.
+//! Where Lookback keeps its own files for this user: the demo workspace, the list of recent
+//! workspaces.
 //!
 //! The data directory is `$XDG_DATA_HOME/lookback` (else `~/.local/share/lookback`), so each test
 //! run can point `XDG_DATA_HOME` at its own temporary directory and never see another run's data.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use lookback_store::Store;
 
 /// How many recent workspaces the welcome screen lists.
 const RECENT_LIMIT: usize = 8;
@@ -57,32 +55,4 @@ pub fn remember_workspace(path: &Path) -> Result<()> {
     std::fs::write(recent_file(), serde_json::to_string_pretty(&as_strings)?)
         .context("writing the recent-workspaces list")?;
     Ok(())
-}
-
-/// An open workspace: its file and its store connection.
-pub struct OpenWorkspace {
-    pub path: PathBuf,
-    pub store: Store,
-    /// Set when the file is damaged and open read-only.
-    pub read_only_reason: Option<String>,
-}
-
-/// The window's shared state. The store connection sits behind a mutex because a SQLite
-/// connection serves one caller at a time; a command holds the lock for its whole job. New
-/// attribution runs, syncs and the receiver use connections of their own.
-#[derive(Default)]
-pub struct WindowState {
-    pub workspace: Mutex<Option<OpenWorkspace>>,
-    /// Running syncs by source id, so the window can cancel them.
-    pub syncs: Mutex<std::collections::HashMap<String, lookback_sync::CancelToken>>,
-    /// The local webhook receiver, when the user started it.
-    pub listener: tokio::sync::Mutex<Option<crate::realtime::Listener>>,
-    /// The connection new attribution runs are computed on (with its workspace's path), so
-    /// the other screens keep using `workspace` meanwhile; its lock also queues new runs.
-    pub runner: Mutex<Option<(PathBuf, Store)>>,
-    /// Bumped by every cancel: a new run (or one queued behind it) started under an older
-    /// value stops before its next phase.
-    pub run_generation: std::sync::atomic::AtomicU64,
-    /// New runs computing or queued for the runner connection.
-    pub runs_pending: std::sync::atomic::AtomicUsize,
 }

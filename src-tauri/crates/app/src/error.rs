@@ -1,0 +1,196 @@
+//! The one error type every job returns: a kind the UI may branch on and a sentence to show.
+//! Library errors keep their kind on the way (a damaged file stays `damaged`, a bad field
+//! `invalid_input`); only what is truly unexpected becomes `internal`.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// What every job returns.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The closed set of error kinds the UI may branch on. The UI never matches message text.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// No workspace is open in the window yet.
+    NoWorkspace,
+    /// The named workspace file does not exist.
+    NotFound,
+    /// The file exists but is not a Lookback workspace.
+    NotAWorkspace,
+    /// The file is a Lookback workspace but damaged (e.g. truncated); it is left untouched.
+    Damaged,
+    /// The file already exists, and creating a workspace never overwrites one.
+    AlreadyExists,
+    /// The workspace was written by a newer Lookback and is left untouched.
+    NewerVersion,
+    /// Something the user typed or chose cannot be used.
+    InvalidInput,
+    /// The user stopped the job (a new attribution run); nothing of it was written.
+    Cancelled,
+    /// Anything else; the message says what.
+    Internal,
+}
+
+/// An error as the UI sees it: a kind to branch on and a sentence to show.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl AppError {
+    /// Something the user typed or chose in `field` cannot be used; the message names it.
+    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+        AppError::new(ErrorKind::InvalidInput, format!("{field}: {message}"))
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// The kind of a store error: what the file is, or what was handed to it.
+fn store_kind(err: &lookback_store::StoreError) -> ErrorKind {
+    use lookback_store::StoreError as E;
+    match err {
+        E::NotFound { .. } => ErrorKind::NotFound,
+        E::NotAWorkspace { .. } => ErrorKind::NotAWorkspace,
+        E::Damaged { .. } => ErrorKind::Damaged,
+        E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+        E::NewerVersion { .. } => ErrorKind::NewerVersion,
+        E::InvalidValue { .. } | E::RunNotFound { .. } => ErrorKind::InvalidInput,
+        _ => ErrorKind::Internal,
+    }
+}
+
+/// The kind of an error from any library crate, found by walking its chain: the first cause
+/// whose kind is known decides. Errors that name a bad input (an unknown model, a malformed
+/// day, a rule that cannot be) are `invalid_input`; a store error keeps its kind.
+fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+    use lookback_alerts::AlertError;
+    use lookback_core::error::CoreError;
+    use lookback_engine::EngineError;
+    use lookback_ingest::IngestError;
+    use lookback_report::ReportError;
+    use lookback_sync::SyncError;
+    use lookback_trust::TrustError;
+    if let Some(e) = err.downcast_ref::<AppError>() {
+        return Some(e.kind);
+    }
+    if let Some(e) = err.downcast_ref::<lookback_store::StoreError>() {
+        return Some(store_kind(e));
+    }
+    if let Some(e) = err.downcast_ref::<EngineError>() {
+        return match e {
+            EngineError::Store(s) => Some(store_kind(s)),
+            EngineError::Cancelled => Some(ErrorKind::Cancelled),
+            EngineError::InvalidSetting { .. } | EngineError::InvalidModelChange { .. } => {
+                Some(ErrorKind::InvalidInput)
+            }
+            _ => None,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<ReportError>() {
+        return match e {
+            ReportError::Store(s) => Some(store_kind(s)),
+            ReportError::RunNotFound { .. } | ReportError::InvalidRange { .. } => {
+                Some(ErrorKind::InvalidInput)
+            }
+            _ => None,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<TrustError>() {
+        return match e {
+            TrustError::Store(s) => Some(store_kind(s)),
+            TrustError::TargetExists { .. } => Some(ErrorKind::AlreadyExists),
+            TrustError::InvalidKey { .. }
+            | TrustError::PersonNotFound { .. }
+            | TrustError::NoRetention
+            | TrustError::InvalidWindow(_) => Some(ErrorKind::InvalidInput),
+            _ => None,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<SyncError>() {
+        return match e {
+            SyncError::UnknownKind { .. }
+            | SyncError::UnknownSource { .. }
+            | SyncError::InvalidSource { .. } => Some(ErrorKind::InvalidInput),
+            _ => None,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<AlertError>() {
+        return match e {
+            AlertError::InvalidRule(_) | AlertError::UnknownRule(_) => {
+                Some(ErrorKind::InvalidInput)
+            }
+            AlertError::Store(s) => Some(store_kind(s)),
+            _ => None,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<IngestError>() {
+        return match e {
+            IngestError::UnknownKind { .. } => Some(ErrorKind::InvalidInput),
+            _ => None,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<CoreError>() {
+        return match e {
+            CoreError::UnknownCurrency { .. } | CoreError::InvalidAmount { .. } => {
+                Some(ErrorKind::InvalidInput)
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        let kind = err.chain().find_map(kind_of).unwrap_or(ErrorKind::Internal);
+        AppError::new(kind, one_line(&err))
+    }
+}
+
+/// Library errors convert through the same classification as a chain of causes would.
+macro_rules! from_library_error {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for AppError {
+            fn from(err: $error) -> Self {
+                AppError::from(anyhow::Error::from(err))
+            }
+        })*
+    };
+}
+
+from_library_error!(
+    lookback_store::StoreError,
+    lookback_engine::EngineError,
+    lookback_report::ReportError,
+    lookback_trust::TrustError,
+    lookback_sync::SyncError,
+    lookback_alerts::AlertError,
+    lookback_ingest::IngestError,
+    lookback_core::error::CoreError,
+);
+
+/// Joins an error and its causes into one line: "what failed: why: deeper why".
+pub fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}

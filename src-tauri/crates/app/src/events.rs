@@ -1,0 +1,28 @@
+//! What a job tells the front end while it works or when something changes underneath it: the
+//! phases of a new attribution run, a delivery that changed the workspace, an alert. The window
+//! turns each into a Tauri event; the CLI prints what it cares about or nothing.
+
+use crate::wire;
+
+/// Something the front end should hear about.
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    /// A new attribution run reached a phase.
+    RunProgress(wire::RunProgress),
+    /// New canonical rows arrived (a webhook delivery): open views should refresh.
+    WorkspaceChanged,
+    /// An alert fired: its title and body in one line.
+    Alert(String),
+}
+
+/// Where a session's events go.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: AppEvent);
+}
+
+/// Drops every event: for a CLI command or a test that shows none.
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _event: AppEvent) {}
+}

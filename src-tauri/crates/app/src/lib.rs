@@ -1,0 +1,30 @@
+//! `lookback-app`: every job Lookback does, for the window and the CLI alike. A job takes typed
+//! input (a request from [`wire`], a path, a choice) and returns a wire type or an [`AppError`]
+//! whose kind the UI branches on. Defaults — the date range, the compared models, the grouping
+//! — are decided here, once. No tauri here: the window's commands and the CLI's subcommands are
+//! thin adapters over these functions (see `src-tauri/ARCHITECTURE.md`).
+//!
+//! - [`session`]: what stays open between jobs (the workspace, the run connection, syncs, the
+//!   receiver), and [`events`]: what a job tells the front end while it works.
+//! - [`workspace`]: open, create, the demo, the overview. [`paths`]: Lookback's own files.
+//! - [`views`]: the model switch, ROAS, CAC, compare, creator revenue, reconciliation and every
+//!   export; [`runs`]: new attribution runs, announced and cancellable.
+//! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
+//! - [`realtime`]: the webhook receiver and alert rules.
+//! - [`clock`]: the one place the system clock is read.
+
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod paths;
+pub mod realtime;
+pub mod runs;
+pub mod session;
+pub mod sources;
+pub mod views;
+pub mod wire;
+pub mod workspace;
+
+pub use error::{AppError, AppResult, ErrorKind};
+pub use events::{AppEvent, EventSink, NoEvents};
+pub use session::Session;

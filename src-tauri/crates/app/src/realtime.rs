@@ -1,0 +1,315 @@
+//! The webhook receiver and alert checks as the window runs them: started and stopped from the
+//! Real time screen, reporting each stored or normalized event so open views refresh, and
+//! checking alert rules on their own thread. No tauri here: the window passes in how to notify
+//! and how to tell the UI.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier};
+use lookback_store::Store;
+use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig, RunningReceiver};
+
+use crate::wire as ipc;
+
+/// How often the window checks alert rules while the receiver runs.
+const ALERT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Makes the notifier for desktop alerts (a fresh one per check).
+pub type DesktopNotifierFactory = Arc<dyn Fn() -> Box<dyn Notifier> + Send + Sync>;
+/// Told about every stored or normalized delivery.
+pub type ChangeListener = Arc<dyn Fn(&RealtimeEvent) + Send + Sync>;
+
+/// A running receiver with its alert thread.
+pub struct Listener {
+    receiver: RunningReceiver,
+    stopping: Arc<AtomicBool>,
+    alerts: Option<std::thread::JoinHandle<()>>,
+    stored: Arc<AtomicI64>,
+}
+
+impl Listener {
+    /// Starts receiving on `bind` for the workspace at `db`, with the secrets in the keyring.
+    pub async fn start(
+        db: &Path,
+        bind: SocketAddr,
+        desktop: DesktopNotifierFactory,
+        on_change: ChangeListener,
+    ) -> Result<Listener> {
+        let secrets = webhooks::load_webhook_secrets(&Store::open(db)?)?;
+        let mut config = ReceiverConfig::new(secrets);
+        config.bind = bind;
+        let receiver = webhooks::start_receiver(db, config)
+            .await
+            .with_context(|| format!("listening on {bind}"))?;
+        let stored = Arc::new(AtomicI64::new(0));
+        let mut events = receiver.subscribe();
+        let counter = Arc::clone(&stored);
+        tokio::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                if matches!(event, RealtimeEvent::Stored { .. }) {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                on_change(&event);
+            }
+        });
+        let stopping = Arc::new(AtomicBool::new(false));
+        let alerts = {
+            let stopping = Arc::clone(&stopping);
+            let db: PathBuf = db.to_path_buf();
+            std::thread::spawn(move || alert_loop(&db, ALERT_INTERVAL, &stopping, &*desktop))
+        };
+        Ok(Listener {
+            receiver,
+            stopping,
+            alerts: Some(alerts),
+            stored,
+        })
+    }
+
+    pub fn status(&self) -> ipc::ListenerStatus {
+        ipc::ListenerStatus {
+            listening: true,
+            address: Some(format!("http://{}", self.receiver.local_addr())),
+            stored: self.stored.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops accepting, finishes acknowledged deliveries, and stops the alert checks.
+    pub async fn stop(mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.receiver.shutdown().await;
+        if let Some(alerts) = self.alerts.take() {
+            let _ = tokio::task::spawn_blocking(move || alerts.join()).await;
+        }
+    }
+}
+
+/// The status shown when nothing is listening.
+pub fn stopped() -> ipc::ListenerStatus {
+    ipc::ListenerStatus {
+        listening: false,
+        address: None,
+        stored: 0,
+    }
+}
+
+/// The workspace's alert rules.
+pub fn alert_rules(store: &Store) -> Result<Vec<ipc::AlertRuleRow>> {
+    Ok(store
+        .alert_rules()?
+        .into_iter()
+        .map(|r| ipc::AlertRuleRow {
+            rule_id: r.rule_id,
+            kind: r.kind,
+            subject: r.subject,
+            threshold: r.threshold,
+            currency: r.currency,
+            include_provisional: r.include_provisional,
+            grace_minutes: r.grace_minutes,
+            channel: r.channel,
+        })
+        .collect())
+}
+
+/// Adds a rule as the user wrote it: a money threshold is a decimal in major units.
+pub fn add_alert_rule(
+    store: &mut Store,
+    rule: &ipc::NewAlertRule,
+    now_ms: i64,
+) -> Result<Vec<ipc::AlertRuleRow>> {
+    let kind = AlertKind::parse(&rule.kind)
+        .with_context(|| format!("unknown alert kind {:?}", rule.kind))?;
+    let channel = Channel::parse(&rule.channel)
+        .with_context(|| format!("unknown channel {:?}", rule.channel))?;
+    let (threshold, currency) =
+        lookback_alerts::parse_threshold(store, kind, &rule.threshold, rule.currency.as_deref())?;
+    let request = RuleRequest {
+        kind,
+        subject: rule.subject.clone().filter(|s| !s.trim().is_empty()),
+        threshold,
+        currency,
+        include_provisional: rule.include_provisional,
+        grace_minutes: rule.grace_minutes,
+        channel,
+    };
+    lookback_alerts::add_rule(store, &request, now_ms)?;
+    alert_rules(store)
+}
+
+pub fn remove_alert_rule(
+    store: &mut Store,
+    rule_id: i64,
+    now_ms: i64,
+) -> Result<Vec<ipc::AlertRuleRow>> {
+    lookback_alerts::remove_rule(store, rule_id, now_ms)?;
+    alert_rules(store)
+}
+
+fn notifiers(desktop: Box<dyn Notifier>) -> Result<Vec<Box<dyn Notifier>>> {
+    let mut notifiers: Vec<Box<dyn Notifier>> = vec![desktop];
+    // A keyring without a Slack URL is normal; a keyring that cannot be reached only matters
+    // to Slack rules, whose notifications then wait (pending) for a later check.
+    if let Ok(Some(url)) = lookback_alerts::load_slack_url() {
+        notifiers.push(Box::new(SlackNotifier::new(url)));
+    }
+    Ok(notifiers)
+}
+
+/// Checks the alert rules once and delivers what fired: desktop notifications through
+/// `desktop`, Slack when a URL is in the keyring.
+pub fn check_alerts_once(
+    store: &mut lookback_store::Store,
+    runtime: &tokio::runtime::Runtime,
+    desktop: Box<dyn Notifier>,
+) -> Result<lookback_alerts::CheckSummary> {
+    let notifiers = notifiers(desktop)?;
+    let refs: Vec<&dyn Notifier> = notifiers.iter().map(|n| n.as_ref()).collect();
+    let summary = runtime.block_on(lookback_alerts::check_and_deliver(
+        store,
+        &refs,
+        &DeliveryPolicy::default(),
+        crate::clock::now_ms(),
+        &crate::clock::now_ms,
+    ))?;
+    Ok(summary)
+}
+
+/// Checks alert rules every `interval` until `stopping`, on its own connection, delivering
+/// desktop notifications through what `desktop` makes (stderr for the CLI, the system's
+/// notifications for the window) and Slack when a URL is in the keyring.
+pub fn alert_loop(
+    db: &Path,
+    interval: Duration,
+    stopping: &AtomicBool,
+    desktop: &dyn Fn() -> Box<dyn Notifier>,
+) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let mut store = match crate::workspace::open(db) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("alerts disabled: {error:#}");
+            return;
+        }
+    };
+    while !stopping.load(Ordering::SeqCst) {
+        if let Err(error) = check_alerts_once(&mut store, &runtime, desktop()) {
+            eprintln!("alert check failed: {error:#}");
+        }
+        let mut waited = Duration::ZERO;
+        while waited < interval && !stopping.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(200));
+            waited += Duration::from_millis(200);
+        }
+    }
+}
+
+// ---- Jobs on the session: what the window's Real time commands call. ----
+
+use crate::error::{AppError, AppResult};
+use crate::events::AppEvent;
+use crate::session::Session;
+
+/// Starts the receiver on `bind` (loopback unless the user typed another address) for the
+/// open workspace; desktop alerts go through what `desktop` makes. Already running: its status.
+pub async fn start_listener_job(
+    session: &Session,
+    bind: String,
+    desktop: DesktopNotifierFactory,
+) -> AppResult<ipc::ListenerStatus> {
+    let address: SocketAddr = bind.trim().parse().map_err(|_| {
+        AppError::invalid(
+            "address",
+            format!("{bind:?} is not an address such as 127.0.0.1:8787"),
+        )
+    })?;
+    let db = session.workspace_path()?;
+    let mut slot = session.listener().lock().await;
+    if let Some(running) = slot.as_ref() {
+        return Ok(running.status());
+    }
+    let events = session.clone();
+    let listener = Listener::start(
+        &db,
+        address,
+        desktop,
+        Arc::new(move |event| {
+            // Views refresh when a delivery has been normalized into canonical rows.
+            if matches!(event, RealtimeEvent::Normalized(s) if s.handled > 0) {
+                events.emit(AppEvent::WorkspaceChanged);
+            }
+        }),
+    )
+    .await?;
+    let status = listener.status();
+    *slot = Some(listener);
+    Ok(status)
+}
+
+/// Stops the receiver, finishing acknowledged deliveries.
+pub async fn stop_listener_job(session: &Session) -> AppResult<ipc::ListenerStatus> {
+    let running = session.listener().lock().await.take();
+    if let Some(listener) = running {
+        listener.stop().await;
+    }
+    Ok(stopped())
+}
+
+/// Whether the receiver runs, where, and how many deliveries it stored.
+pub async fn listener_status_job(session: &Session) -> AppResult<ipc::ListenerStatus> {
+    Ok(session
+        .listener()
+        .lock()
+        .await
+        .as_ref()
+        .map(Listener::status)
+        .unwrap_or_else(stopped))
+}
+
+/// The workspace's alert rules.
+pub async fn alert_rules_job(session: &Session) -> AppResult<Vec<ipc::AlertRuleRow>> {
+    session
+        .on_workspace(|open| Ok(alert_rules(&open.store)?))
+        .await
+}
+
+/// Adds an alert rule as the user wrote it.
+pub async fn add_alert_rule_job(
+    session: &Session,
+    rule: ipc::NewAlertRule,
+) -> AppResult<Vec<ipc::AlertRuleRow>> {
+    session
+        .on_workspace(move |open| {
+            Ok(add_alert_rule(
+                &mut open.store,
+                &rule,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}
+
+/// Removes an alert rule.
+pub async fn remove_alert_rule_job(
+    session: &Session,
+    rule_id: i64,
+) -> AppResult<Vec<ipc::AlertRuleRow>> {
+    session
+        .on_workspace(move |open| {
+            Ok(remove_alert_rule(
+                &mut open.store,
+                rule_id,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}

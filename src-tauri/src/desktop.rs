@@ -1,0 +1,118 @@
+//! What only a window can do, for the commands and the window set-up: its title, the save
+//! dialog, system notifications, the start-up error, and the session's events as Tauri events.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use lookback_alerts::{Channel, Notifier, SendFuture};
+use lookback_app::wire::WorkspaceInfo;
+use lookback_app::{AppError, AppEvent, AppResult, ErrorKind, EventSink};
+use lookback_store::AlertNotification;
+use tauri::{AppHandle, Emitter, Manager};
+
+/// The Tauri event that carries `RunProgress`.
+pub const RUN_PROGRESS_EVENT: &str = "run-progress";
+/// The Tauri event that tells open views to refresh.
+pub const WORKSPACE_CHANGED_EVENT: &str = "workspace-changed";
+/// The Tauri event that shows an alert inside the window.
+pub const ALERT_EVENT: &str = "alert";
+
+/// An error from opening the start-up workspace, shown once on the welcome screen.
+pub struct StartupError(pub Mutex<Option<AppError>>);
+
+impl StartupError {
+    /// The error, the first time it is asked for.
+    pub fn take(&self) -> Option<AppError> {
+        self.0.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+/// The session's events, as Tauri events. Set once the app exists; events before that (none
+/// are expected) are dropped.
+#[derive(Default)]
+pub struct WindowEvents(pub Mutex<Option<AppHandle>>);
+
+impl EventSink for WindowEvents {
+    fn emit(&self, event: AppEvent) {
+        let Some(app) = self.0.lock().ok().and_then(|a| a.clone()) else {
+            return;
+        };
+        // A window that is gone cannot be told; the job goes on regardless.
+        let _ = match event {
+            AppEvent::RunProgress(progress) => app.emit(RUN_PROGRESS_EVENT, progress),
+            AppEvent::WorkspaceChanged => app.emit(WORKSPACE_CHANGED_EVENT, ()),
+            AppEvent::Alert(text) => app.emit(ALERT_EVENT, text),
+        };
+    }
+}
+
+/// Desktop alerts through the system's notifications, also shown inside the window.
+pub struct SystemNotifier(pub AppHandle);
+
+impl Notifier for SystemNotifier {
+    fn channel(&self) -> Channel {
+        Channel::Desktop
+    }
+
+    fn send<'a>(&'a self, n: &'a AlertNotification) -> SendFuture<'a> {
+        Box::pin(async move {
+            use tauri_plugin_notification::NotificationExt;
+            let _ = self
+                .0
+                .emit(ALERT_EVENT, format!("{} — {}", n.title, n.body));
+            self.0
+                .notification()
+                .builder()
+                .title(&n.title)
+                .body(&n.body)
+                .show()
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Names the window after the open workspace.
+pub fn set_title(app: &AppHandle, info: &WorkspaceInfo) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.set_title(&format!("{} — Lookback", info.name));
+    }
+}
+
+/// Passes an opened workspace through, naming the window after it.
+pub fn titled(app: &AppHandle, opened: AppResult<WorkspaceInfo>) -> AppResult<WorkspaceInfo> {
+    if let Ok(info) = &opened {
+        set_title(app, info);
+    }
+    opened
+}
+
+/// Asks where to save an export, with the native save dialog. When `LOOKBACK_TEST_SAVE_DIR` is
+/// set (end-to-end tests, which cannot click a GTK dialog outside the web view), the file goes
+/// into that directory under `suggested_name` instead; everything after the choice is the same.
+pub async fn choose_export_path(
+    app: AppHandle,
+    suggested_name: String,
+) -> AppResult<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    if let Some(dir) = std::env::var_os("LOOKBACK_TEST_SAVE_DIR") {
+        return Ok(Some(
+            PathBuf::from(dir)
+                .join(&suggested_name)
+                .display()
+                .to_string(),
+        ));
+    }
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_title("Export CSV")
+            .set_file_name(&suggested_name)
+            .add_filter("CSV", &["csv"])
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorKind::Internal, e.to_string()))?;
+    Ok(chosen
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
+}
