@@ -8,8 +8,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -316,9 +314,9 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
 
     // Alerts run on their own thread with their own connection, so a slow Slack retry never
     // delays an acknowledgement.
-    let stopping = Arc::new(AtomicBool::new(false));
+    let stopping = tokio_util::sync::CancellationToken::new();
     let alert_thread = {
-        let stopping = Arc::clone(&stopping);
+        let stopping = stopping.clone();
         let db: PathBuf = db.to_path_buf();
         let interval = Duration::from_secs(args.alert_interval_secs.max(1));
         std::thread::spawn(move || {
@@ -331,7 +329,7 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     });
     eprintln!("stopping: finishing acknowledged deliveries…");
-    stopping.store(true, Ordering::SeqCst);
+    stopping.cancel();
     runtime.block_on(receiver.shutdown());
     let _ = alert_thread.join();
     Ok(())

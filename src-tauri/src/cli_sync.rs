@@ -15,7 +15,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use lookback_core::time::format_instant_ms;
-use lookback_sync::{CancelToken, NewSource, RateLimit, StreamOutcome, SyncEvent, SyncOptions};
+use lookback_sync::{
+    CancellationToken, NewSource, RateLimit, StreamOutcome, SyncEvent, SyncOptions,
+};
 
 use lookback_app::clock::now_ms;
 use lookback_app::workspace;
@@ -278,7 +280,7 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
         bail!("no sources to sync (add one with `lookback source add KIND --name NAME`)");
     }
     let runtime = runtime()?;
-    let cancel = CancelToken::new();
+    let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {

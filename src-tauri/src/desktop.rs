@@ -86,15 +86,17 @@ pub fn titled(app: &AppHandle, opened: AppResult<WorkspaceInfo>) -> AppResult<Wo
     opened
 }
 
-/// Asks where to save an export, with the native save dialog. When `LOOKBACK_TEST_SAVE_DIR` is
-/// set (end-to-end tests, which cannot click a GTK dialog outside the web view), the file goes
-/// into that directory under `suggested_name` instead; everything after the choice is the same.
+/// Asks where to save an export, with the native save dialog. Test seam: in a debug build with
+/// `LOOKBACK_TEST_SAVE_DIR` set (end-to-end tests, which cannot click a GTK dialog outside the
+/// web view), the file goes into that directory under `suggested_name` instead; everything
+/// after the choice is the same. A release build always asks.
 pub async fn choose_export_path(
     app: AppHandle,
     suggested_name: String,
 ) -> AppResult<Option<String>> {
     use tauri_plugin_dialog::DialogExt;
-    if let Some(dir) = std::env::var_os("LOOKBACK_TEST_SAVE_DIR") {
+    if let Some(dir) = std::env::var_os("LOOKBACK_TEST_SAVE_DIR").filter(|_| cfg!(debug_assertions))
+    {
         return Ok(Some(
             PathBuf::from(dir)
                 .join(&suggested_name)

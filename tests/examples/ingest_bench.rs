@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lookback_sync::{CancelToken, SyncEvent};
+use lookback_sync::{CancellationToken, SyncEvent};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::generic::GenericApi;
 use lookback_tests::mock::harness::{
@@ -63,7 +63,7 @@ fn main() {
         &source,
         "bench-token",
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |event| {
             if let SyncEvent::PageCommitted { counters, .. } = event
                 && counters.pages == pages / 10

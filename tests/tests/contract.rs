@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use lookback_sync::CancelToken;
+use lookback_sync::CancellationToken;
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::contract::{
@@ -64,7 +64,7 @@ fn sync_and_capture(
             &source,
             secret,
             &options,
-            &CancelToken::new(),
+            &CancellationToken::new(),
             |_| {},
         );
     }
@@ -688,7 +688,7 @@ fn replay_sync(kind: &str, exchanges: &[Value], secret: &str) -> (i64, i64, i64,
         &source,
         secret,
         &fast_options(TEST_NOW_MS),
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .unwrap_or_else(|e| panic!("the {kind} sync of the replayed capture failed: {e}"));

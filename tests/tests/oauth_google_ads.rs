@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use lookback_store::{Source, Store};
 use lookback_sync::{
-    CancelToken, ConnectRequest, ConsentBrowser, NewSource, Secret, SourceSyncSummary,
+    CancellationToken, ConnectRequest, ConsentBrowser, NewSource, Secret, SourceSyncSummary,
     StreamOutcome, SyncError, SyncResult,
 };
 use lookback_tests::mock::ad_ledger::AdLedger;
@@ -134,7 +134,7 @@ impl Fixture {
             &self.source,
             secret,
             &fast_options(now_ms),
-            &CancelToken::new(),
+            &CancellationToken::new(),
             |_| {},
         )
     }
@@ -204,7 +204,7 @@ fn source_connect_runs_the_pkce_loopback_flow_and_keeps_the_refresh_token_in_the
         &source,
         unconnected.expose(),
         &fast_options(TEST_NOW_MS),
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .unwrap_err();
@@ -271,7 +271,7 @@ fn source_connect_runs_the_pkce_loopback_flow_and_keeps_the_refresh_token_in_the
         &source,
         stored.expose(),
         &fast_options(TEST_NOW_MS),
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("sync");

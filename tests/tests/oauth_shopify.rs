@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lookback_sync::{CancelToken, StreamOutcome, SyncError};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncError};
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, workspace_with_source,
 };
@@ -71,7 +71,7 @@ fn a_dev_dashboard_app_syncs_with_client_credentials_tokens_renewed_when_one_die
         &source,
         &client_secret(),
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("sync");

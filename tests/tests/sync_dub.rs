@@ -13,7 +13,7 @@ use lookback_store::{NewWebhookDelivery, Store};
 use lookback_sync::webhooks::extract::extract;
 use lookback_sync::webhooks::normalizer::normalizer_version;
 use lookback_sync::webhooks::{Scheme, normalize_pending};
-use lookback_sync::{CancelToken, StreamOutcome, SyncError};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncError};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::dub::{DubApi, click_event, lead_event, sale_event, webhook_of};
 use lookback_tests::mock::harness::{
@@ -159,7 +159,7 @@ fn events_that_arrive_after_a_sync_are_picked_up_once() {
         &source,
         KEY,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("second sync");
@@ -177,7 +177,7 @@ fn events_that_arrive_after_a_sync_are_picked_up_once() {
         &source,
         KEY,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("third sync");

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::generic::GenericApi;
 use lookback_tests::mock::harness::{
@@ -48,7 +48,7 @@ fn every_event_lands_exactly_once_and_a_second_sync_changes_nothing() {
         &source,
         TOKEN,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("sync");
@@ -88,7 +88,7 @@ fn every_event_lands_exactly_once_and_a_second_sync_changes_nothing() {
         &source,
         TOKEN,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("second sync");
@@ -325,14 +325,14 @@ fn a_cancelled_sync_resumes_to_the_same_store_as_an_uninterrupted_one() {
         &source,
         TOKEN,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("uninterrupted");
 
     let parts = dir.path().join("parts.lookback");
     let (mut store, source) = workspace_with_source(&parts, "generic", "gen", &server.base_url);
-    let cancel = CancelToken::new();
+    let cancel = CancellationToken::new();
     let mut pages_seen = 0;
     let result = run_sync_with(
         &mut store,
@@ -362,7 +362,7 @@ fn a_cancelled_sync_resumes_to_the_same_store_as_an_uninterrupted_one() {
         &source,
         TOKEN,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("resume");
@@ -383,7 +383,7 @@ fn the_page_size_never_exceeds_the_contract_limit() {
         &source,
         TOKEN,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("sync");
@@ -414,7 +414,7 @@ fn pages_a_slow_writer_batches_land_once_each_with_the_last_pages_checkpoint() {
         &source,
         TOKEN,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |event| {
             if let SyncEvent::PageCommitted { counters, .. } = event {
                 if counters.pages == 1 {

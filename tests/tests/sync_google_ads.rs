@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lookback_store::{Source, Store};
-use lookback_sync::{CancelToken, SourceSyncSummary, StreamOutcome, SyncError, SyncResult};
+use lookback_sync::{CancellationToken, SourceSyncSummary, StreamOutcome, SyncError, SyncResult};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::google_ads::{API_VERSION, GoogleAdsApi};
@@ -80,7 +80,7 @@ impl Fixture {
             &self.source,
             token,
             &fast_options(now_ms),
-            &CancelToken::new(),
+            &CancellationToken::new(),
             |_| {},
         )
     }

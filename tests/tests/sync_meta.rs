@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lookback_store::{Source, Store};
-use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, fast_options, file_contains, run_sync_with, workspace_with_source,
@@ -92,7 +92,7 @@ impl Fixture {
             &self.source,
             token,
             &options,
-            &CancelToken::new(),
+            &CancellationToken::new(),
             |e| events.push(e.clone()),
         )
     }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use lookback_store::{Source, Store};
-use lookback_sync::{CancelToken, SyncError};
+use lookback_sync::{CancellationToken, SyncError};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::AdLedger;
 use lookback_tests::mock::harness::{
@@ -63,7 +63,7 @@ impl Fixture {
             &self.source,
             token,
             &fast_options(now_ms),
-            &CancelToken::new(),
+            &CancellationToken::new(),
             |_| {},
         )
         .map(|_| ())

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use lookback_sync::{CancelToken, StreamOutcome, SyncError};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncError};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
@@ -222,7 +222,7 @@ fn a_commission_voided_after_it_was_a_cost_costs_nothing() {
         &source,
         SECRET,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("second sync");
@@ -246,7 +246,7 @@ fn a_commission_voided_after_it_was_a_cost_costs_nothing() {
         &source,
         SECRET,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("third sync");
@@ -274,7 +274,7 @@ fn a_commission_that_changes_state_is_a_new_version_not_a_second_cost_and_a_void
         &source,
         SECRET,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("second sync");
@@ -323,7 +323,7 @@ fn a_commission_that_changes_state_is_a_new_version_not_a_second_cost_and_a_void
         &source,
         SECRET,
         &options,
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
     .expect("third sync");

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use lookback_sync::api_versions::SHOPIFY_VERSION;
-use lookback_sync::{CancelToken, StreamOutcome, SyncError, SyncEvent};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncError, SyncEvent};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::harness::{
     TEST_NOW_MS, count, fast_options, file_contains, run_sync, run_sync_with, table_dump,
@@ -214,7 +214,7 @@ fn throttling_is_honoured_with_and_without_retry_after_and_a_full_bucket_slows_d
         &source,
         TOKEN,
         &fast_options(TEST_NOW_MS),
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |event| {
             if let SyncEvent::Waiting {
                 seconds, reason, ..

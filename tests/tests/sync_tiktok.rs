@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use lookback_store::{Source, Store};
-use lookback_sync::{CancelToken, SourceSyncSummary, StreamOutcome, SyncError, SyncResult};
+use lookback_sync::{CancellationToken, SourceSyncSummary, StreamOutcome, SyncError, SyncResult};
 use lookback_tests::mock::MockServer;
 use lookback_tests::mock::ad_ledger::{AdLedger, day_number};
 use lookback_tests::mock::harness::{
@@ -78,7 +78,7 @@ impl Fixture {
             &self.source,
             token,
             &options,
-            &CancelToken::new(),
+            &CancellationToken::new(),
             |_| {},
         )
     }

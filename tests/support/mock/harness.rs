@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lookback_store::{Source, Store};
 use lookback_sync::{
-    CancelToken, RateLimit, RetryPolicy, Secret, SourceSyncSummary, SyncEvent, SyncOptions,
+    CancellationToken, RateLimit, RetryPolicy, Secret, SourceSyncSummary, SyncEvent, SyncOptions,
     SyncResult,
 };
 
@@ -66,7 +66,7 @@ pub fn run_sync_with(
     source: &Source,
     secret: &str,
     options: &SyncOptions,
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
     mut on_event: impl FnMut(&SyncEvent) + Send,
 ) -> SyncResult<SourceSyncSummary> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -92,7 +92,7 @@ pub fn run_sync(store: &mut Store, source: &Source, secret: &str) -> SyncResult<
         source,
         secret,
         &fast_options(TEST_NOW_MS),
-        &CancelToken::new(),
+        &CancellationToken::new(),
         |_| {},
     )
 }

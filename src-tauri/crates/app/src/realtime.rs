@@ -6,8 +6,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use anyhow::{Context, Result};
 use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest, SlackNotifier};
@@ -27,7 +29,7 @@ pub type ChangeListener = Arc<dyn Fn(&RealtimeEvent) + Send + Sync>;
 /// A running receiver with its alert thread.
 pub struct Listener {
     receiver: RunningReceiver,
-    stopping: Arc<AtomicBool>,
+    stopping: CancellationToken,
     alerts: Option<std::thread::JoinHandle<()>>,
     stored: Arc<AtomicI64>,
 }
@@ -57,9 +59,9 @@ impl Listener {
                 on_change(&event);
             }
         });
-        let stopping = Arc::new(AtomicBool::new(false));
+        let stopping = CancellationToken::new();
         let alerts = {
-            let stopping = Arc::clone(&stopping);
+            let stopping = stopping.clone();
             let db: PathBuf = db.to_path_buf();
             std::thread::spawn(move || alert_loop(&db, ALERT_INTERVAL, &stopping, &*desktop))
         };
@@ -81,7 +83,7 @@ impl Listener {
 
     /// Stops accepting, finishes acknowledged deliveries, and stops the alert checks.
     pub async fn stop(mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
+        self.stopping.cancel();
         self.receiver.shutdown().await;
         if let Some(alerts) = self.alerts.take() {
             let _ = tokio::task::spawn_blocking(move || alerts.join()).await;
@@ -185,7 +187,7 @@ pub fn check_alerts_once(
 pub fn alert_loop(
     db: &Path,
     interval: Duration,
-    stopping: &AtomicBool,
+    stopping: &CancellationToken,
     desktop: &dyn Fn() -> Box<dyn Notifier>,
 ) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -201,12 +203,12 @@ pub fn alert_loop(
             return;
         }
     };
-    while !stopping.load(Ordering::SeqCst) {
+    while !stopping.is_cancelled() {
         if let Err(error) = check_alerts_once(&mut store, &runtime, desktop()) {
             eprintln!("alert check failed: {error:#}");
         }
         let mut waited = Duration::ZERO;
-        while waited < interval && !stopping.load(Ordering::SeqCst) {
+        while waited < interval && !stopping.is_cancelled() {
             std::thread::sleep(Duration::from_millis(200));
             waited += Duration::from_millis(200);
         }

@@ -28,7 +28,7 @@ pub struct OpenWorkspace {
 struct SessionState {
     workspace: Mutex<Option<OpenWorkspace>>,
     /// Running syncs by source id, so they can be cancelled.
-    syncs: Mutex<HashMap<String, lookback_sync::CancelToken>>,
+    syncs: Mutex<HashMap<String, lookback_sync::CancellationToken>>,
     /// The local webhook receiver, when the user started it.
     listener: tokio::sync::Mutex<Option<crate::realtime::Listener>>,
     /// The connection new attribution runs are computed on (with its workspace's path), so
@@ -100,7 +100,7 @@ impl Session {
 
     pub(crate) fn syncs(
         &self,
-    ) -> AppResult<MutexGuard<'_, HashMap<String, lookback_sync::CancelToken>>> {
+    ) -> AppResult<MutexGuard<'_, HashMap<String, lookback_sync::CancellationToken>>> {
         lock(&self.0.syncs, "sync registry")
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use lookback_store::Store;
-use lookback_sync::{CancelToken, StreamOutcome, SyncEvent, SyncOptions};
+use lookback_sync::{CancellationToken, StreamOutcome, SyncEvent, SyncOptions};
 
 use crate::wire as ipc;
 
@@ -243,7 +243,7 @@ fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
 pub fn sync_one(
     path: &Path,
     source_id: &str,
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
     now_ms: i64,
     report: &mut (dyn FnMut(ipc::SyncProgress) + Send),
 ) -> Result<ipc::SyncProgress> {
@@ -396,7 +396,7 @@ pub async fn sync_job(
     mut on_progress: impl FnMut(ipc::SyncProgress) + Send + 'static,
 ) -> AppResult<ipc::SyncProgress> {
     let path = session.workspace_path()?;
-    let cancel = CancelToken::new();
+    let cancel = CancellationToken::new();
     session.syncs()?.insert(source_id.clone(), cancel.clone());
     let id = source_id.clone();
     let result = blocking(move || {
@@ -419,7 +419,7 @@ pub fn cancel_sync_job(session: &Session, source_id: &str) -> AppResult<bool> {
     Ok(session
         .syncs()?
         .get(source_id)
-        .map(CancelToken::cancel)
+        .map(CancellationToken::cancel)
         .is_some())
 }
 

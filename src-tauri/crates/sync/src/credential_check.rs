@@ -15,7 +15,7 @@ use crate::connectors::meta::MetaConnector;
 use crate::connectors::meta_token::{debug_token_request, parse_debug_token};
 use crate::credentials;
 use crate::engine::{SyncOptions, source_context};
-use crate::progress::CancelToken;
+use crate::progress::CancellationToken;
 use crate::registry::connector_for_kind;
 use crate::secret::Secret;
 use crate::transport::{FetchCost, FetchFailure, Fetched, Transport};
@@ -53,7 +53,7 @@ pub async fn inspect_credential(
             &context,
             "debug_token",
             &request,
-            &CancelToken::new(),
+            &CancellationToken::new(),
             &mut cost,
             &mut ignore_wait,
             false,

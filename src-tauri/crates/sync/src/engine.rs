@@ -31,7 +31,7 @@ use crate::connector::{
     CanonicalRow, Connector, Normalized, RateLimit, RecordProblem, SourceContext,
 };
 use crate::progress::{
-    CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
+    CancellationToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
 };
 use crate::registry::connector_for_kind;
 use crate::secret::Secret;
@@ -161,7 +161,7 @@ pub async fn sync_source(
     secret: &Secret,
     options: &SyncOptions,
     progress: &mut (dyn FnMut(&SyncEvent) + Send),
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
 ) -> SyncResult<SourceSyncSummary> {
     let connector = connector_for_kind(&source.kind)?;
     let context = Arc::new(source_context(&*connector, source, options)?);
@@ -266,7 +266,7 @@ async fn sync_stream(
     transport: &Arc<Transport>,
     stream: &'static str,
     progress: &mut (dyn FnMut(&SyncEvent) + Send),
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
 ) -> SyncResult<StreamSummary> {
     let mut counters = StreamCounters::default();
     let finish = |counters: StreamCounters, outcome| StreamSummary {
@@ -419,7 +419,7 @@ async fn fetch_stream(
     stream: &'static str,
     first: String,
     keep_raw_pii: bool,
-    cancel: CancelToken,
+    cancel: CancellationToken,
     sender: mpsc::Sender<FetcherMessage>,
 ) {
     let mut position = first;
@@ -605,7 +605,7 @@ async fn fetch_stream(
                     reason: "the platform asked to slow down".to_owned(),
                 })
                 .await;
-            if !cancel.sleep(pause).await {
+            if !crate::progress::sleep_unless_cancelled(&cancel, pause).await {
                 return;
             }
         }

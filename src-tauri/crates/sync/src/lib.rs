@@ -10,7 +10,7 @@
 //!   cancellation.
 //! - `transport`: reqwest client, credential attachment, token bucket, full-jitter retries.
 //! - [`rate_limit`]: the token bucket and the backoff formula.
-//! - [`progress`]: [`SyncEvent`], the summaries and the [`CancelToken`].
+//! - [`progress`]: [`SyncEvent`], the summaries and the [`CancellationToken`].
 //! - [`fields`]: reading JSON fields with reasons a person can act on.
 //! - [`credentials`]: the OS keyring; [`secret`]: the redacting [`Secret`] type.
 //! - [`credential_check`]: a credential's own facts (Meta's `debug_token`: expiry, scopes), a
@@ -64,7 +64,7 @@ pub use engine::{SyncOptions, sync_source};
 pub use error::{SyncError, SyncResult};
 pub use health::{SourceHealth, StreamHealth, source_health};
 pub use progress::{
-    CancelToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
+    CancellationToken, SourceSyncSummary, StreamCounters, StreamOutcome, StreamSummary, SyncEvent,
 };
 pub use replay::{ReplaySummary, replay_dead_letters};
 pub use run_log::sync_source_logged;

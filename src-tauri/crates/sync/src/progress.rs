@@ -1,11 +1,9 @@
 //! What a running sync tells its caller, and how the caller stops it. The window forwards
 //! [`SyncEvent`]s to the UI through a Tauri channel; the CLI prints a progress line on stderr.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+pub use tokio_util::sync::CancellationToken;
 
 /// Counters of one stream in one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,42 +94,14 @@ pub enum SyncEvent {
     },
 }
 
-/// A cancellation token: cheap to clone, checked between pages and during every wait.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken {
-    inner: Arc<CancelState>,
-}
-
-#[derive(Debug, Default)]
-struct CancelState {
-    cancelled: AtomicBool,
-    notify: Notify,
-}
-
-impl CancelToken {
-    pub fn new() -> CancelToken {
-        CancelToken::default()
+/// Sleeps for `duration` unless `cancel` fires first; false if it did. Syncs stop on one
+/// token type, tokio-util's `CancellationToken`, shared with the app's other long jobs.
+pub async fn sleep_unless_cancelled(cancel: &CancellationToken, duration: Duration) -> bool {
+    if cancel.is_cancelled() {
+        return false;
     }
-
-    /// Asks every sync holding this token to stop after its current page.
-    pub fn cancel(&self) {
-        self.inner.cancelled.store(true, Ordering::SeqCst);
-        self.inner.notify.notify_waiters();
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.inner.cancelled.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps for `duration` unless cancelled first; returns false if cancelled.
-    pub async fn sleep(&self, duration: Duration) -> bool {
-        let notified = self.inner.notify.notified();
-        if self.is_cancelled() {
-            return false;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(duration) => !self.is_cancelled(),
-            _ = notified => false,
-        }
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => !cancel.is_cancelled(),
+        _ = cancel.cancelled() => false,
     }
 }

@@ -14,8 +14,8 @@ use std::time::Instant;
 use lookback_store::{NewSyncRun, Source, Store, SyncRunOutcome};
 
 use crate::{
-    CancelToken, Secret, SourceSyncSummary, StreamCounters, SyncError, SyncEvent, SyncOptions,
-    SyncResult,
+    CancellationToken, Secret, SourceSyncSummary, StreamCounters, SyncError, SyncEvent,
+    SyncOptions, SyncResult,
 };
 
 /// What a run's progress events said, per stream.
@@ -88,7 +88,7 @@ pub async fn sync_source_logged(
     secret: &Secret,
     options: &SyncOptions,
     progress: &mut (dyn FnMut(&SyncEvent) + Send),
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
 ) -> SyncResult<SourceSyncSummary> {
     let started = Instant::now();
     let mut tally = Tally::default();

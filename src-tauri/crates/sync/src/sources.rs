@@ -9,7 +9,7 @@ use lookback_store::{Source, Store};
 use crate::auth::{KNOWN_SETTINGS, SourceSettings};
 use crate::credentials;
 use crate::engine::{SyncOptions, source_context};
-use crate::progress::CancelToken;
+use crate::progress::CancellationToken;
 use crate::registry::connector_for_kind;
 use crate::secret::Secret;
 use crate::transport::{FetchCost, FetchFailure, Fetched, Transport};
@@ -219,7 +219,7 @@ pub async fn test_source(
             &context,
             "test",
             &request,
-            &CancelToken::new(),
+            &CancellationToken::new(),
             &mut cost,
             &mut ignore_wait,
             false,

@@ -23,7 +23,7 @@ use crate::connector::{
     AuthScheme, Connector, HttpMethod, HttpRequest, HttpResponse, RateLimit, ResponseVerdict,
     SourceContext,
 };
-use crate::progress::CancelToken;
+use crate::progress::CancellationToken;
 use crate::rate_limit::{JitterSource, TokenBucket, full_jitter_backoff};
 use crate::secret::Secret;
 use crate::{SyncError, SyncResult};
@@ -240,7 +240,7 @@ impl Transport {
         context: &SourceContext,
         stream: &str,
         request: &HttpRequest,
-        cancel: &CancelToken,
+        cancel: &CancellationToken,
         cost: &mut FetchCost,
         on_wait: &mut (dyn FnMut(f64, String) + Send),
         can_shrink: bool,
@@ -337,7 +337,7 @@ impl Transport {
         attempt: u32,
         asked_wait: Option<Duration>,
         detail: String,
-        cancel: &CancelToken,
+        cancel: &CancellationToken,
         cost: &mut FetchCost,
         on_wait: &mut (dyn FnMut(f64, String) + Send),
     ) -> Result<(), FetchFailure> {
@@ -367,7 +367,7 @@ impl Transport {
                     self.retry.max_attempts - 1
                 ),
             );
-            if !cancel.sleep(delay).await {
+            if !crate::progress::sleep_unless_cancelled(cancel, delay).await {
                 return Err(FetchFailure::Cancelled);
             }
             Ok(())
@@ -376,7 +376,7 @@ impl Transport {
 
     async fn take_token(
         &self,
-        cancel: &CancelToken,
+        cancel: &CancellationToken,
         cost: &mut FetchCost,
         on_wait: &mut (dyn FnMut(f64, String) + Send),
     ) -> Result<(), FetchFailure> {
@@ -392,7 +392,7 @@ impl Transport {
             if wait >= Duration::from_secs(1) {
                 on_wait(wait.as_secs_f64(), "client-side rate limit".to_owned());
             }
-            if !cancel.sleep(wait).await {
+            if !crate::progress::sleep_unless_cancelled(cancel, wait).await {
                 return Err(FetchFailure::Cancelled);
             }
         }
