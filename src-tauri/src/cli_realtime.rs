@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use lookback_alerts::{AlertKind, Channel, RuleRequest, StderrNotifier};
+use lookback_alerts::{AlertKind, Channel, StderrNotifier};
 use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig};
 
 use lookback_app::clock::now_ms;
-use lookback_app::workspace;
+use lookback_app::{realtime, workspace};
 
 /// `lookback listen`.
 #[derive(Debug, Args)]
@@ -182,17 +182,11 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                 KindArg::DeadLetters => AlertKind::DeadLetters,
                 KindArg::SourceHealth => AlertKind::SourceHealth,
             };
-            let (threshold, currency) = lookback_alerts::parse_threshold(
-                &store,
-                kind,
-                &args.threshold,
-                args.currency.as_deref(),
-            )?;
-            let request = RuleRequest {
+            let rule = realtime::AlertRuleToAdd {
                 kind,
                 subject: args.subject,
-                threshold,
-                currency,
+                threshold: args.threshold,
+                currency: args.currency,
                 include_provisional: args.include_provisional,
                 grace_minutes: args.grace_minutes,
                 channel: match args.channel {
@@ -200,7 +194,7 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
                     ChannelArg::Slack => Channel::Slack,
                 },
             };
-            let id = lookback_alerts::add_rule(&mut store, &request, now_ms())?;
+            let id = realtime::add_rule(&mut store, rule, now_ms())?;
             println!("added alert rule {id} ({})", kind.as_str());
         }
         AlertCommand::List => {
@@ -234,15 +228,12 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
             }
         }
         AlertCommand::Remove { rule_id } => {
-            lookback_alerts::remove_rule(&mut store, rule_id, now_ms())?;
+            realtime::remove_alert_rule(&mut store, rule_id, now_ms())?;
             println!("removed alert rule {rule_id}");
         }
         AlertCommand::Check => {
-            let summary = lookback_app::realtime::check_alerts_once(
-                &mut store,
-                &runtime()?,
-                Box::new(StderrNotifier),
-            )?;
+            let summary =
+                realtime::check_alerts_once(&mut store, &runtime()?, Box::new(StderrNotifier))?;
             println!(
                 "{} finding(s), {} new notification(s), {} sent, {} failed (dead letters), {} waiting for a channel",
                 summary.findings,
@@ -320,9 +311,7 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
         let db: PathBuf = db.to_path_buf();
         let interval = Duration::from_secs(args.alert_interval_secs.max(1));
         std::thread::spawn(move || {
-            lookback_app::realtime::alert_loop(&db, interval, &stopping, &|| {
-                Box::new(StderrNotifier)
-            })
+            realtime::alert_loop(&db, interval, &stopping, &|| Box::new(StderrNotifier))
         })
     };
     runtime.block_on(async {

@@ -15,12 +15,10 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use lookback_core::time::format_instant_ms;
-use lookback_sync::{
-    CancellationToken, NewSource, RateLimit, StreamOutcome, SyncEvent, SyncOptions,
-};
+use lookback_sync::{CancellationToken, RateLimit, StreamOutcome, SyncEvent, SyncOptions};
 
 use lookback_app::clock::now_ms;
-use lookback_app::workspace;
+use lookback_app::{sources, workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {
@@ -127,32 +125,18 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
         } => {
             // Validate the kind before asking for a secret.
             lookback_sync::registry::connector_for_kind(&kind)?;
-            let settings: lookback_sync::auth::SourceSettings = [
-                (lookback_sync::auth::TOKEN_URL_SETTING, oauth_token_url),
-                (
-                    lookback_sync::auth::AUTHORIZE_URL_SETTING,
-                    oauth_authorize_url,
-                ),
-            ]
-            .into_iter()
-            .filter_map(|(key, value)| Some((key.to_owned(), value?)))
-            .collect();
             let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
                 "secret for {name} ({kind}): "
             ))?;
-            let (source, facts) =
-                runtime()?.block_on(lookback_sync::credential_check::add_vetted_source(
-                    &mut store,
-                    &NewSource {
-                        kind,
-                        name,
-                        base_url,
-                        account,
-                    },
-                    &secret,
-                    &settings,
-                    &SyncOptions::new(now_ms()),
-                ))?;
+            let to_add = sources::SourceToAdd {
+                kind,
+                name,
+                base_url,
+                account,
+                oauth_token_url,
+                oauth_authorize_url,
+            };
+            let (source, facts) = sources::add_vetted(&mut store, to_add, &secret, now_ms())?;
             println!(
                 "added source {} ({}); its secret is in the OS keyring",
                 source.name, source.kind
@@ -234,13 +218,7 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
                 "new secret for {} ({}): ",
                 source.name, source.kind
             ))?;
-            let (source, facts) =
-                runtime()?.block_on(lookback_sync::credential_check::reconnect_source(
-                    &mut store,
-                    &name,
-                    &secret,
-                    &SyncOptions::new(now_ms()),
-                ))?;
+            let (source, facts) = sources::reconnect_vetted(&mut store, &name, &secret, now_ms())?;
             println!(
                 "reconnected source {} ({}): the new secret replaced the old one in the OS keyring; its data and checkpoints are kept, and the next sync resumes where the last one stopped",
                 source.name, source.kind
@@ -254,7 +232,7 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
         }
         SourceCommand::Replay { name } => {
             let source = lookback_sync::find_source(&store, &name)?;
-            let summary = lookback_sync::replay_dead_letters(&mut store, &source, now_ms())?;
+            let summary = sources::replay(&mut store, &source.source_id, now_ms())?;
             println!(
                 "{}: {} dead letters examined, {} resolved, {} still failing",
                 source.name, summary.examined, summary.resolved, summary.still_failing
@@ -263,7 +241,6 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
     }
     Ok(())
 }
-
 /// Runs `lookback sync` against the workspace at `db`.
 pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
     let mut store = workspace::open(db)?;
@@ -298,23 +275,8 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
         });
         options.restatement_days = args.restatement_days;
         options.page_size = args.page_size;
-        let secret = match lookback_sync::sources::secret_of(source) {
-            Ok(secret) => secret,
-            Err(error) => {
-                eprintln!("error: {}: {error}", source.name);
-                failures.push(source.name.clone());
-                continue;
-            }
-        };
         let mut progress = |event: &SyncEvent| print_progress(event, interactive);
-        let result = runtime.block_on(lookback_sync::sync_source_logged(
-            &mut store,
-            source,
-            &secret,
-            &options,
-            &mut progress,
-            &cancel,
-        ));
+        let result = sources::sync_source(&mut store, source, &options, &cancel, &mut progress);
         if interactive {
             eprintln!();
         }

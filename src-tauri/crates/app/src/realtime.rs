@@ -118,31 +118,66 @@ pub fn alert_rules(store: &Store) -> Result<Vec<ipc::AlertRuleRow>> {
         .collect())
 }
 
-/// Adds a rule as the user wrote it: a money threshold is a decimal in major units.
+/// An alert rule as the user writes it (the window's form or `lookback alert add`): a money
+/// threshold is a decimal in major units.
+#[derive(Debug, Clone)]
+pub struct AlertRuleToAdd {
+    pub kind: AlertKind,
+    pub subject: Option<String>,
+    pub threshold: String,
+    pub currency: Option<String>,
+    pub include_provisional: bool,
+    pub grace_minutes: i64,
+    pub channel: Channel,
+}
+
+/// Adds an alert rule — the one job behind `lookback alert add` and the window's **Add rule**.
+/// Returns its id.
+pub fn add_rule(store: &mut Store, rule: AlertRuleToAdd, now_ms: i64) -> Result<i64> {
+    let (threshold, currency) = lookback_alerts::parse_threshold(
+        store,
+        rule.kind,
+        &rule.threshold,
+        rule.currency.as_deref(),
+    )?;
+    let request = RuleRequest {
+        kind: rule.kind,
+        subject: rule.subject.filter(|s| !s.trim().is_empty()),
+        threshold,
+        currency,
+        include_provisional: rule.include_provisional,
+        grace_minutes: rule.grace_minutes,
+        channel: rule.channel,
+    };
+    Ok(lookback_alerts::add_rule(store, &request, now_ms)?)
+}
+
+/// The window's **Add rule**: [`add_rule`] with the form's fields. Returns the rules.
 pub fn add_alert_rule(
     store: &mut Store,
     rule: &ipc::NewAlertRule,
     now_ms: i64,
 ) -> Result<Vec<ipc::AlertRuleRow>> {
     let kind = AlertKind::parse(&rule.kind)
-        .with_context(|| format!("unknown alert kind {:?}", rule.kind))?;
-    let channel = Channel::parse(&rule.channel)
-        .with_context(|| format!("unknown channel {:?}", rule.channel))?;
-    let (threshold, currency) =
-        lookback_alerts::parse_threshold(store, kind, &rule.threshold, rule.currency.as_deref())?;
-    let request = RuleRequest {
+        .ok_or_else(|| AppError::invalid("kind", format!("unknown alert kind {:?}", rule.kind)))?;
+    let channel = Channel::parse(&rule.channel).ok_or_else(|| {
+        AppError::invalid("channel", format!("unknown channel {:?}", rule.channel))
+    })?;
+    let to_add = AlertRuleToAdd {
         kind,
-        subject: rule.subject.clone().filter(|s| !s.trim().is_empty()),
-        threshold,
-        currency,
+        subject: rule.subject.clone(),
+        threshold: rule.threshold.clone(),
+        currency: rule.currency.clone(),
         include_provisional: rule.include_provisional,
         grace_minutes: rule.grace_minutes,
         channel,
     };
-    lookback_alerts::add_rule(store, &request, now_ms)?;
+    add_rule(store, to_add, now_ms)?;
     alert_rules(store)
 }
 
+/// Removes an alert rule — `lookback alert remove` and the window's **Remove** — and returns
+/// the rules left.
 pub fn remove_alert_rule(
     store: &mut Store,
     rule_id: i64,

@@ -19,44 +19,81 @@ pub fn source_kinds() -> Vec<String> {
         .collect()
 }
 
-/// Connects a source: the secret to the OS keyring, the source (with a reference to it) to the
-/// workspace — the same checks and messages as `lookback source add`. Returns the new list.
-pub fn add_source(
+/// A source to add, as the user describes it (the window's form or `lookback source add`);
+/// blank optional fields mean "the platform's own".
+#[derive(Debug, Clone)]
+pub struct SourceToAdd {
+    pub kind: String,
+    pub name: String,
+    pub base_url: Option<String>,
+    pub account: Option<String>,
+    pub oauth_token_url: Option<String>,
+    pub oauth_authorize_url: Option<String>,
+}
+
+/// Adds a source — the one job behind `lookback source add` and the window's **Connect** —
+/// after the platform accepted its secret where it can say (Meta: a refused token or one
+/// without ads_read is not kept, and its expiry and permissions are stored). The secret goes to
+/// the OS keyring, the source (with a reference to it) to the workspace.
+pub fn add_vetted(
     store: &mut Store,
-    request: ipc::NewSourceRequest,
+    to_add: SourceToAdd,
+    secret: &lookback_sync::Secret,
     now_ms: i64,
-) -> Result<Vec<ipc::SourceRow>> {
+) -> Result<(lookback_store::Source, Option<CredentialFacts>)> {
     let blank_is_none =
         |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    // The kind is checked before anything else, so a typo is named as such.
+    lookback_sync::registry::connector_for_kind(&to_add.kind)?;
     let new = lookback_sync::NewSource {
-        kind: request.kind,
-        name: request.name.trim().to_owned(),
-        base_url: blank_is_none(request.base_url),
-        account: blank_is_none(request.account),
+        kind: to_add.kind,
+        name: to_add.name.trim().to_owned(),
+        base_url: blank_is_none(to_add.base_url),
+        account: blank_is_none(to_add.account),
     };
     let settings: lookback_sync::auth::SourceSettings = [
         (
             lookback_sync::auth::TOKEN_URL_SETTING,
-            blank_is_none(request.oauth_token_url),
+            blank_is_none(to_add.oauth_token_url),
         ),
         (
             lookback_sync::auth::AUTHORIZE_URL_SETTING,
-            blank_is_none(request.oauth_authorize_url),
+            blank_is_none(to_add.oauth_authorize_url),
         ),
     ]
     .into_iter()
     .filter_map(|(key, value)| Some((key.to_owned(), value?)))
     .collect();
+    Ok(block_on(
+        lookback_sync::credential_check::add_vetted_source(
+            store,
+            &new,
+            secret,
+            &settings,
+            &SyncOptions::new(now_ms),
+        ),
+    )??)
+}
+
+/// What the platform said about a credential when it was added or replaced.
+pub use lookback_store::CredentialFacts;
+
+/// The window's **Connect**: [`add_vetted`] with the form's secret. Returns the new list.
+pub fn add_source(
+    store: &mut Store,
+    request: ipc::NewSourceRequest,
+    now_ms: i64,
+) -> Result<Vec<ipc::SourceRow>> {
     let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
-    // Where the platform can say (Meta), a refused token or one without ads_read is not kept,
-    // and the token's expiry and permissions are stored for the card.
-    block_on(lookback_sync::credential_check::add_vetted_source(
-        store,
-        &new,
-        &secret,
-        &settings,
-        &SyncOptions::new(now_ms),
-    ))??;
+    let to_add = SourceToAdd {
+        kind: request.kind,
+        name: request.name,
+        base_url: request.base_url,
+        account: request.account,
+        oauth_token_url: request.oauth_token_url,
+        oauth_authorize_url: request.oauth_authorize_url,
+    };
+    add_vetted(store, to_add, &secret, now_ms)?;
     source_rows(store, now_ms)
 }
 
@@ -80,21 +117,33 @@ pub fn connect(
     source_rows(&store, now_ms)
 }
 
-/// Replaces the refused secret of a source with a new one — the same job as `lookback source
-/// reconnect` — keeping its data and checkpoints, and ends its needs-reconnecting state.
-/// Returns the new list.
+/// Replaces the refused secret of the source named `name` (or with that id) — the one job
+/// behind `lookback source reconnect` and the window's **Reconnect** — keeping its data and
+/// checkpoints, and ends its needs-reconnecting state.
+pub fn reconnect_vetted(
+    store: &mut Store,
+    name: &str,
+    secret: &lookback_sync::Secret,
+    now_ms: i64,
+) -> Result<(lookback_store::Source, Option<CredentialFacts>)> {
+    Ok(block_on(
+        lookback_sync::credential_check::reconnect_source(
+            store,
+            name,
+            secret,
+            &SyncOptions::new(now_ms),
+        ),
+    )??)
+}
+
+/// The window's **Reconnect**: [`reconnect_vetted`] with the form's secret. Returns the new list.
 pub fn reconnect_source(
     store: &mut Store,
     request: ipc::ReconnectSourceRequest,
     now_ms: i64,
 ) -> Result<Vec<ipc::SourceRow>> {
     let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
-    block_on(lookback_sync::credential_check::reconnect_source(
-        store,
-        &request.source_id,
-        &secret,
-        &SyncOptions::new(now_ms),
-    ))??;
+    reconnect_vetted(store, &request.source_id, &secret, now_ms)?;
     source_rows(store, now_ms)
 }
 
@@ -182,13 +231,11 @@ pub fn dead_letters(store: &Store, source_id: &str) -> Result<Vec<ipc::DeadLette
     Ok(rows)
 }
 
-/// Re-normalizes a source's dead letters after a fix; those that now work are marked resolved.
-pub fn replay(store: &mut Store, source_id: &str, now_ms: i64) -> Result<ipc::ReplayResult> {
-    let source = store
-        .sources()?
-        .into_iter()
-        .find(|s| s.source_id == source_id)
-        .with_context(|| format!("no source {source_id:?}"))?;
+/// Re-normalizes the dead letters of the source named `name` (or with that id) after a fix;
+/// those that now work are marked resolved. `lookback source replay` and the window's
+/// **Replay** both call this.
+pub fn replay(store: &mut Store, name: &str, now_ms: i64) -> Result<ipc::ReplayResult> {
+    let source = lookback_sync::find_source(store, name)?;
     let summary = lookback_sync::replay_dead_letters(store, &source, now_ms)?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(ipc::ReplayResult {
@@ -238,8 +285,31 @@ fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
     })
 }
 
-/// Syncs one source of the workspace at `path`, reporting progress through `report`, until done
-/// or `cancel` is triggered. Blocks the calling thread; the window calls it on a worker thread.
+/// Syncs one source — the one job behind `lookback sync` and the window's **Sync** — telling
+/// `on_event` each page, wait and stream, until done or `cancel` fires. Blocks the calling
+/// thread (it runs its own small runtime); the window calls it on a worker thread.
+pub fn sync_source(
+    store: &mut Store,
+    source: &lookback_store::Source,
+    options: &SyncOptions,
+    cancel: &CancellationToken,
+    on_event: &mut (dyn FnMut(&SyncEvent) + Send),
+) -> Result<lookback_sync::SourceSyncSummary, lookback_sync::SyncError> {
+    let secret = lookback_sync::sources::secret_of(source)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| lookback_sync::SyncError::Connector {
+            connector: "lookback",
+            detail: format!("starting the sync runtime: {e}"),
+        })?;
+    runtime.block_on(lookback_sync::sync_source_logged(
+        store, source, &secret, options, on_event, cancel,
+    ))
+}
+
+/// Syncs the source `source_id` of the workspace at `path` as the window does (see
+/// [`sync_source`]), reporting progress through `report`; the answer is the last event.
 pub fn sync_one(
     path: &Path,
     source_id: &str,
@@ -248,30 +318,14 @@ pub fn sync_one(
     report: &mut (dyn FnMut(ipc::SyncProgress) + Send),
 ) -> Result<ipc::SyncProgress> {
     let mut store = Store::open(path)?;
-    let source = store
-        .sources()?
-        .into_iter()
-        .find(|s| s.source_id == source_id)
-        .with_context(|| format!("no source {source_id:?}"))?;
-    let secret = lookback_sync::sources::secret_of(&source)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the sync runtime")?;
+    let source = lookback_sync::find_source(&store, source_id)?;
     let options = SyncOptions::new(now_ms);
     let mut forward = |event: &SyncEvent| {
         if let Some(p) = progress_of(event) {
             report(p);
         }
     };
-    let summary = match runtime.block_on(lookback_sync::sync_source_logged(
-        &mut store,
-        &source,
-        &secret,
-        &options,
-        &mut forward,
-        cancel,
-    )) {
+    let summary = match sync_source(&mut store, &source, &options, cancel, &mut forward) {
         Ok(summary) => summary,
         // Recorded on the source by the engine; the card shows it with its Reconnect button.
         Err(refused @ lookback_sync::SyncError::Unauthorized { .. }) => {
