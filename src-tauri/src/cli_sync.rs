@@ -149,21 +149,18 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             }
         }
         SourceCommand::Connect { name, timeout } => {
-            let request = lookback_sync::ConnectRequest {
-                name,
-                timeout: std::time::Duration::from_secs(timeout),
-            };
-            let browser = lookback_sync::ConsentBrowser::from_env();
-            let source = runtime()?.block_on(lookback_sync::connect_source(
-                &mut store,
-                &request,
-                &browser,
+            drop(store);
+            let source = sources::connect(
+                db,
+                &name,
+                std::time::Duration::from_secs(timeout),
                 &mut |line| eprintln!("{line}"),
-            ))?;
+            )?;
             println!(
                 "connected {}: its refresh token is in the OS keyring; `lookback sync {}` can run now",
                 source.name, source.name
             );
+            return Ok(());
         }
         SourceCommand::List => {
             let health = lookback_sync::source_health(&store, now_ms())?;

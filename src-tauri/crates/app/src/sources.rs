@@ -97,24 +97,25 @@ pub fn add_source(
     source_rows(store, now_ms)
 }
 
-/// Runs `lookback_sync::connect_source` for a source of the workspace at `path` with the
-/// system browser (or `LOOKBACK_BROWSER`), then returns the Sources screen's rows.
+/// Connects the source named `name` (or with that id) of the workspace at `path` to its account
+/// through the system browser (or `LOOKBACK_BROWSER`): consent page, PKCE, loopback redirect;
+/// the refresh token goes to the OS keyring. The one job behind `lookback source connect` and
+/// the window's **Connect with Google**; lines to show (the consent URL) go to `on_message`.
 pub fn connect(
     path: &Path,
-    source_id: &str,
-    now_ms: i64,
+    name: &str,
+    timeout: std::time::Duration,
     on_message: &mut (dyn FnMut(String) + Send),
-) -> Result<Vec<ipc::SourceRow>> {
+) -> Result<lookback_store::Source> {
     let mut store = Store::open(path)?;
     let request = lookback_sync::ConnectRequest {
-        name: source_id.to_owned(),
-        timeout: lookback_sync::auth::google_installed_app::DEFAULT_CONSENT_TIMEOUT,
+        name: name.to_owned(),
+        timeout,
     };
     let browser = lookback_sync::ConsentBrowser::from_env();
-    block_on(lookback_sync::connect_source(
+    Ok(block_on(lookback_sync::connect_source(
         &mut store, &request, &browser, on_message,
-    ))??;
-    source_rows(&store, now_ms)
+    ))??)
 }
 
 /// Replaces the refused secret of the source named `name` (or with that id) — the one job
@@ -415,12 +416,13 @@ pub async fn connect_source_job(
 ) -> AppResult<Vec<ipc::SourceRow>> {
     let path = session.workspace_path()?;
     blocking(move || {
-        Ok(connect(
+        connect(
             &path,
             &source_id,
-            crate::clock::now_ms(),
+            lookback_sync::auth::google_installed_app::DEFAULT_CONSENT_TIMEOUT,
             &mut on_message,
-        )?)
+        )?;
+        Ok(source_rows(&Store::open(&path)?, crate::clock::now_ms())?)
     })
     .await
 }
