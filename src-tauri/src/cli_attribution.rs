@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use lookback_core::attribution::{Model, ModelParams, PositionWeights};
 use lookback_core::time::{NaiveDate, format_instant_ms};
-use lookback_engine::{changed_by, current_model, run_model, set_model};
+use lookback_engine::{current_model, run_model};
 use lookback_report::render;
 use lookback_report::{CreditKey, credits_by, weights};
 use lookback_store::Store;
@@ -215,14 +215,19 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
             reason,
             as_profile,
         } => {
-            let reason = reason
-                .filter(|r| !r.trim().is_empty())
-                .context("model set needs --reason TEXT: every model change is logged with why")?;
             let mut store = open(db)?;
             let (_, current) = current_model(&store)?;
             let params = params.apply(current)?;
-            let who = changed_by(as_profile.as_deref());
-            let change = set_model(&mut store, model.model(), &params, &who, &reason, now_ms())?;
+            let change = lookback_app::models::change_model(
+                &mut store,
+                model.model(),
+                &params,
+                as_profile.as_deref(),
+                reason.as_deref().context(
+                    "model set needs --reason TEXT: every model change is logged with why",
+                )?,
+                now_ms(),
+            )?;
             println!(
                 "model changed from {} to {} by {} (log entry {})",
                 change.from_model.as_deref().unwrap_or("—"),

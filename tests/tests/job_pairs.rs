@@ -21,6 +21,12 @@ struct Pair {
 
 const PAIRS: &[Pair] = &[
     Pair {
+        cli_subcommand: "model set",
+        cli_file: "cli_attribution.rs",
+        window_command: "set_default_model",
+        chain: &["set_default_model_job", "set_default_model", "change_model"],
+    },
+    Pair {
         cli_subcommand: "overview",
         cli_file: "cli.rs",
         window_command: "workspace_overview",

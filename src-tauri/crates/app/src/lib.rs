@@ -9,6 +9,7 @@
 //! - [`workspace`]: open, create, the demo, the overview. [`paths`]: Lookback's own files.
 //! - [`views`]: the model switch, ROAS, CAC, compare, creator revenue, reconciliation and every
 //!   export; [`runs`]: new attribution runs, announced and cancellable.
+//! - [`models`]: changing the workspace's model, logged with who, when and why.
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
 //! - [`clock`]: the one place the system clock is read.
@@ -16,6 +17,7 @@
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod models;
 pub mod paths;
 pub mod realtime;
 pub mod runs;

@@ -521,18 +521,8 @@ pub fn set_default_model(
     reason: &str,
     now_ms: i64,
 ) -> Result<ipc::ModelCatalog> {
-    if reason.trim().is_empty() {
-        bail!("say why the model changes: the model log keeps the reason");
-    }
     let (model, params) = model_of(choice)?;
-    lookback_engine::set_model(
-        store,
-        model,
-        &params,
-        &lookback_engine::changed_by(None),
-        reason.trim(),
-        now_ms,
-    )?;
+    crate::models::change_model(store, model, &params, None, reason, now_ms)?;
     model_catalog(store)
 }
 
