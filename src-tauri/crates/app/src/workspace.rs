@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use lookback_core::money::{Currency, format_minor};
 use lookback_store::Store;
 
@@ -60,10 +60,14 @@ pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::
 
 fn refuse_existing(path: &Path) -> Result<()> {
     if path.exists() {
-        bail!(
-            "{} already exists; choose a new file name (an existing workspace is never overwritten)",
-            path.display()
-        );
+        return Err(crate::error::AppError::new(
+            crate::error::ErrorKind::AlreadyExists,
+            format!(
+                "{} already exists; choose a new file name (an existing workspace is never overwritten)",
+                path.display()
+            ),
+        )
+        .into());
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
