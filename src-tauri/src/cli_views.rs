@@ -1,14 +1,15 @@
 //! The view commands of the CLI: `lookback --db FILE export …` (CSV of every view table and of
 //! the event-level data), `lookback --db FILE chart …` (SVG charts) and `lookback --db FILE view …`
-//! (the ROAS, CAC, comparison and creator tables in the terminal). Each parses its flags, gets a
-//! run from the engine (reused when nothing changed), calls one report function and says what it
-//! wrote; the system clock is read here and only here, then passed down.
+//! (the ROAS, CAC, comparison and creator tables in the terminal). Each only parses its flags
+//! into a `lookback_app::views::ViewSelection`, calls the job the window's screens call too
+//! (`lookback_app::views`: the run, the compared models, the export by table) and prints what
+//! it got; the system clock is read here and only here, then passed down.
 //!
-//! Conventions:
+//! Conventions (decided in `lookback_app::views::selection`):
 //! - `--model M` previews M: it runs (or reuses) M with the workspace's parameters without
 //!   changing the workspace's model or writing the model log. Without it, the workspace's model.
-//! - `--models a,b,c` names the models `compare` puts side by side (default: the workspace's
-//!   model and last-touch).
+//! - `--models a,b,c` names the models `compare` puts side by side (fewer than two: the
+//!   workspace's model and last-touch, or linear when the workspace's model is last-touch).
 //! - Days are `YYYY-MM-DD`, inclusive, in the reporting zone (spend and costs: their own day).
 //! - Exports write `FILE` and, unless `--no-sidecar`, `FILE.json` saying which model, parameters
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
@@ -16,20 +17,15 @@
 use lookback_app::clock::now_ms;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
-use lookback_core::attribution::Model;
+use lookback_app::views::{
+    self as app, ChartKind, CreatorTable, ExportRequest, ExportTable, ViewSelection,
+};
 use lookback_core::money::{Currency, format_minor};
-use lookback_core::time::{NaiveDate, TimeBucket};
-use lookback_engine::{current_model, run_model};
+use lookback_core::time::TimeBucket;
 use lookback_report::{
-    EventRange, ExportOptions, ExportSummary, Provenance, ViewKey, ViewQuery, cac_view,
-    compare_chart_svg, compare_view, cost_vs_revenue_chart_svg, creator_revenue_view,
-    export_alert_rules_csv, export_cac_csv, export_compare_csv, export_creator_content_csv,
-    export_creator_orders_csv, export_credits_csv, export_dead_letters_csv, export_health_csv,
-    export_model_log_csv, export_orders_csv, export_reconcile_csv, export_revenue_csv,
-    export_roas_csv, export_sources_csv, export_spend_csv, export_touches_csv, format_conversions,
-    format_ratio, roas_chart_svg, roas_view, source_statuses,
+    ExportOptions, ExportSummary, Provenance, ViewKey, format_conversions, format_ratio,
 };
 use lookback_store::Store;
 
@@ -70,50 +66,6 @@ impl BucketFlag {
             BucketFlag::Month => TimeBucket::Month,
         }
     }
-}
-
-/// What `export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportWhat {
-    Roas,
-    Cac,
-    Compare,
-    Creator,
-    ModelLog,
-    Credits,
-    Orders,
-    Touches,
-    Spend,
-    /// The Reconciliation screen's table: per source, day and currency.
-    Reconcile,
-    /// Unresolved dead letters (of `--source`, or of every source).
-    DeadLetters,
-    /// The alert rules in force.
-    AlertRules,
-    /// Data health per source.
-    Health,
-    /// Revenue per order currency (the overview's table).
-    Revenue,
-    /// Every source with its state, records and last sync (the overview's table).
-    Sources,
-}
-
-/// Which table of the creator view `export creator` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CreatorTable {
-    Content,
-    Orders,
-}
-
-/// What `chart` draws.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ChartWhat {
-    /// ROAS over time per key (bucketed; --bucket defaults to week).
-    Roas,
-    /// Revenue and cost per key, as bars.
-    CostRevenue,
-    /// Each model's revenue per key, as grouped bars.
-    Compare,
 }
 
 /// What `view` prints.
@@ -157,7 +109,7 @@ pub struct SelectionFlags {
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     #[arg(value_enum)]
-    pub what: ExportWhat,
+    pub what: ExportTable,
     #[command(flatten)]
     pub selection: SelectionFlags,
     /// Which creator table to write (export creator only).
@@ -184,7 +136,7 @@ pub struct ExportArgs {
 #[derive(Debug, clap::Args)]
 pub struct ChartArgs {
     #[arg(value_enum)]
-    pub what: ChartWhat,
+    pub what: ChartKind,
     #[command(flatten)]
     pub selection: SelectionFlags,
     /// How many keys the ROAS chart draws lines for.
@@ -218,74 +170,22 @@ fn open(db: &Path) -> Result<Store> {
     Store::open(db).with_context(|| format!("cannot open workspace {}", db.display()))
 }
 
-fn parse_day(flag: &str, text: Option<&str>) -> Result<Option<NaiveDate>> {
-    text.map(|t| {
-        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
-            .with_context(|| format!("{flag} {t:?} is not a day of the form YYYY-MM-DD"))
-    })
-    .transpose()
-}
-
-fn parse_model(name: &str) -> Result<Model> {
-    Model::parse(name.trim()).with_context(|| format!("unknown model {name:?}"))
-}
-
-/// The run of `--model` (or the workspace's model), reused when the inputs did not change.
-fn run_for(store: &mut Store, model: Option<&str>, now: i64) -> Result<i64> {
-    let (current, params) = current_model(store)?;
-    let model = model.map(parse_model).transpose()?.unwrap_or(current);
-    Ok(run_model(store, model, &params, now)?.run_id)
-}
-
-/// The runs of `--models` (default: the workspace's model and last-touch), in the order named.
-fn runs_for(store: &mut Store, models: Option<&str>, now: i64) -> Result<Vec<i64>> {
-    let (current, params) = current_model(store)?;
-    let models: Vec<Model> = match models {
-        Some(list) => list
-            .split(',')
-            .filter(|m| !m.trim().is_empty())
-            .map(parse_model)
-            .collect::<Result<_>>()?,
-        None if current == Model::LastTouch => vec![current, Model::Linear],
-        None => vec![current, Model::LastTouch],
-    };
-    if models.is_empty() {
-        bail!("--models names no model");
+impl SelectionFlags {
+    /// The selection the flags make; the job decides the rest (the model's parameters, the
+    /// compared models when fewer than two are named).
+    fn selection(&self) -> Result<ViewSelection> {
+        Ok(ViewSelection {
+            by: self.by.key(),
+            model: self.model.as_deref().map(app::parse_model).transpose()?,
+            params: None,
+            models: app::parse_models(self.models.as_slice())?,
+            from: app::parse_day(self.from.as_deref(), "--from")?,
+            to: app::parse_day(self.to.as_deref(), "--to")?,
+            bucket: self.bucket.map(BucketFlag::bucket),
+            settled_only: self.settled_only,
+            creator: self.creator.clone(),
+        })
     }
-    models
-        .into_iter()
-        .map(|m| Ok(run_model(store, m, &params, now)?.run_id))
-        .collect()
-}
-
-struct Selection {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-}
-
-fn selection(flags: &SelectionFlags) -> Result<Selection> {
-    Ok(Selection {
-        from: parse_day("--from", flags.from.as_deref())?,
-        to: parse_day("--to", flags.to.as_deref())?,
-    })
-}
-
-fn query(run_id: i64, flags: &SelectionFlags, sel: &Selection) -> ViewQuery {
-    ViewQuery {
-        run_id,
-        by: flags.by.key(),
-        from: sel.from,
-        to: sel.to,
-        bucket: flags.bucket.map(BucketFlag::bucket),
-        settled_only: flags.settled_only,
-    }
-}
-
-fn creator_id(flags: &SelectionFlags) -> Result<&str> {
-    flags
-        .creator
-        .as_deref()
-        .context("the creator view needs --creator ID")
 }
 
 fn report(summary: &ExportSummary) {
@@ -304,96 +204,19 @@ fn report(summary: &ExportSummary) {
 pub fn run_export(db: &Path, args: ExportArgs) -> Result<()> {
     let now = now_ms();
     let mut store = open(db)?;
-    let flags = &args.selection;
-    let sel = selection(flags)?;
-    let options = ExportOptions {
-        include_pii: args.include_pii,
-        preamble: args.preamble,
-        sidecar: !args.no_sidecar,
+    let request = ExportRequest {
+        table: args.what,
+        selection: args.selection.selection()?,
+        creator_table: args.table,
+        source: args.source,
+        options: ExportOptions {
+            include_pii: args.include_pii,
+            preamble: args.preamble,
+            sidecar: !args.no_sidecar,
+        },
+        path: args.out,
     };
-    let range = EventRange {
-        from: sel.from,
-        to: sel.to,
-        settled_only: flags.settled_only,
-    };
-    let out = args.out.as_path();
-    let summary = match args.what {
-        ExportWhat::Roas => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            export_roas_csv(
-                &roas_view(&store, &query(run_id, flags, &sel))?,
-                out,
-                &options,
-                now,
-            )?
-        }
-        ExportWhat::Cac => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            export_cac_csv(
-                &cac_view(&store, &query(run_id, flags, &sel), now)?,
-                out,
-                &options,
-                now,
-            )?
-        }
-        ExportWhat::Compare => {
-            let runs = runs_for(&mut store, flags.models.as_deref(), now)?;
-            let view = compare_view(
-                &store,
-                flags.by.key(),
-                &runs,
-                sel.from,
-                sel.to,
-                flags.settled_only,
-            )?;
-            export_compare_csv(&view, out, &options, now)?
-        }
-        ExportWhat::Creator => {
-            let creator = creator_id(flags)?;
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            let view = creator_revenue_view(&store, run_id, creator, sel.from, sel.to)?;
-            match args.table {
-                CreatorTable::Content => export_creator_content_csv(&view, out, &options, now)?,
-                CreatorTable::Orders => export_creator_orders_csv(&view, out, &options, now)?,
-            }
-        }
-        ExportWhat::ModelLog => export_model_log_csv(&store, out, &options, now)?,
-        ExportWhat::Credits => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            export_credits_csv(&store, run_id, &range, out, &options, now)?
-        }
-        ExportWhat::Orders => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            export_orders_csv(&store, Some(run_id), &range, out, &options, now)?
-        }
-        ExportWhat::Touches => export_touches_csv(&store, &range, out, &options, now)?,
-        ExportWhat::Spend => export_spend_csv(&store, &range, out, &options, now)?,
-        ExportWhat::Reconcile => {
-            let report = crate::cli_trust::reconciliation(&store, sel.from, sel.to, 5, now)?;
-            export_reconcile_csv(&report, out, &options, now)?
-        }
-        ExportWhat::DeadLetters => {
-            // A registered source by name or id; otherwise the label as dead letters carry it
-            // (a CSV import's, say).
-            let source = args.source.as_deref().map(|name| {
-                lookback_sync::find_source(&store, name)
-                    .map(|s| s.source_id)
-                    .unwrap_or_else(|_| name.to_owned())
-            });
-            export_dead_letters_csv(&store, source.as_deref(), out, &options, now)?
-        }
-        ExportWhat::AlertRules => export_alert_rules_csv(&store, out, &options, now)?,
-        ExportWhat::Health => {
-            let policy = lookback_trust::HealthPolicy::default();
-            let states = lookback_trust::source_health_states(&store, now, policy)?;
-            export_health_csv(&states, policy.window_ms / 86_400_000, out, &options, now)?
-        }
-        ExportWhat::Revenue => export_revenue_csv(&store, out, &options, now)?,
-        ExportWhat::Sources => {
-            export_sources_csv(&source_statuses(&store, now)?, out, &options, now)?
-        }
-    };
-    report(&summary);
+    report(&app::export(&mut store, &request, now)?);
     Ok(())
 }
 
@@ -401,31 +224,8 @@ pub fn run_export(db: &Path, args: ExportArgs) -> Result<()> {
 pub fn run_chart(db: &Path, args: ChartArgs) -> Result<()> {
     let now = now_ms();
     let mut store = open(db)?;
-    let flags = &args.selection;
-    let sel = selection(flags)?;
-    let chart = match args.what {
-        ChartWhat::Roas => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            let mut q = query(run_id, flags, &sel);
-            q.bucket = Some(q.bucket.unwrap_or(TimeBucket::Week));
-            roas_chart_svg(&roas_view(&store, &q)?, args.top)?
-        }
-        ChartWhat::CostRevenue => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            cost_vs_revenue_chart_svg(&roas_view(&store, &query(run_id, flags, &sel))?)?
-        }
-        ChartWhat::Compare => {
-            let runs = runs_for(&mut store, flags.models.as_deref(), now)?;
-            compare_chart_svg(&compare_view(
-                &store,
-                flags.by.key(),
-                &runs,
-                sel.from,
-                sel.to,
-                flags.settled_only,
-            )?)?
-        }
-    };
+    let sel = args.selection.selection()?;
+    let chart = app::chart_of(&mut store, args.what, &sel, args.top, now)?;
     std::fs::write(&args.out, &chart.svg)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("wrote {} ({})", args.out.display(), chart.title);
@@ -512,8 +312,8 @@ fn provenance_line(p: &Provenance, now: i64) -> String {
 pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
     let now = now_ms();
     let mut store = open(db)?;
-    let flags = &args.selection;
-    let sel = selection(flags)?;
+    let sel = args.selection.selection()?;
+    let by = sel.by.as_str();
     let money = |minor: i64, code: &str| {
         Currency::parse(code)
             .map(|c| format_minor(minor, c))
@@ -521,8 +321,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
     };
     match args.what {
         ViewWhat::Roas => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            let view = roas_view(&store, &query(run_id, flags, &sel))?;
+            let view = app::roas_report(&mut store, &sel, now)?;
             println!("{}", provenance_line(&view.provenance, now));
             let c = view.currency.as_str();
             let rows: Vec<Vec<String>> = view
@@ -542,22 +341,11 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                 .collect();
             print!(
                 "{}",
-                table(
-                    &[
-                        flags.by.key().as_str(),
-                        "bucket",
-                        "revenue",
-                        "cost",
-                        "roas",
-                        "orders"
-                    ],
-                    &rows
-                )
+                table(&[by, "bucket", "revenue", "cost", "roas", "orders"], &rows)
             );
         }
         ViewWhat::Cac => {
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            let view = cac_view(&store, &query(run_id, flags, &sel), now)?;
+            let view = app::cac_report(&mut store, &sel, now)?;
             println!("{}", provenance_line(&view.provenance, now));
             let c = view.currency.as_str();
             let rows: Vec<Vec<String>> = view
@@ -582,7 +370,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                 "{}",
                 table(
                     &[
-                        flags.by.key().as_str(),
+                        by,
                         "cost",
                         "new customers",
                         "cac",
@@ -595,15 +383,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
             );
         }
         ViewWhat::Compare => {
-            let runs = runs_for(&mut store, flags.models.as_deref(), now)?;
-            let view = compare_view(
-                &store,
-                flags.by.key(),
-                &runs,
-                sel.from,
-                sel.to,
-                flags.settled_only,
-            )?;
+            let view = app::compare_report(&mut store, &sel, now)?;
             for p in &view.models {
                 println!("{}", provenance_line(p, now));
             }
@@ -612,7 +392,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                 .iter()
                 .map(|m| format!("{} #{}", m.model, m.run_id))
                 .collect();
-            let mut header: Vec<&str> = vec![flags.by.key().as_str()];
+            let mut header: Vec<&str> = vec![by];
             header.extend(names.iter().map(String::as_str));
             header.extend(["spread", "spread %"]);
             let c = view.currency.as_str();
@@ -625,12 +405,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                     cells.extend(r.revenue_minor.iter().map(|m| money(*m, c)));
                     cells.push(money(r.spread_minor, c));
                     cells.push(
-                        r.spread_ratio
-                            .and_then(|s| {
-                                lookback_report::Ratio::new(s.numerator() * 100, s.denominator())
-                            })
-                            .map(|s| s.to_decimal_string(1))
-                            .unwrap_or_else(|| "—".into()),
+                        app::spread_percent(r.spread_ratio.as_ref()).unwrap_or_else(|| "—".into()),
                     );
                     cells
                 })
@@ -638,9 +413,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
             print!("{}", table(&header, &rows));
         }
         ViewWhat::Creator => {
-            let creator = creator_id(flags)?;
-            let run_id = run_for(&mut store, flags.model.as_deref(), now)?;
-            let view = creator_revenue_view(&store, run_id, creator, sel.from, sel.to)?;
+            let view = app::creator_report(&mut store, &sel, now)?;
             let c = view.currency.as_str();
             println!("{}", provenance_line(&view.provenance, now));
             println!(

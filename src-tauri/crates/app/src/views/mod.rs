@@ -1,14 +1,28 @@
-//! The view jobs behind the window's screens: turn a wire `ViewRequest` into an attribution run
-//! (cached when the model, parameters and data are unchanged), ask `lookback-report` for the
-//! view, and convert it to wire types. No tauri here, so tests and the CLI can call it too.
+//! The view jobs of the window and the CLI: turn a [`ViewSelection`] (from the window's wire
+//! `ViewRequest` or the CLI's flags) into an attribution run (cached when the model, parameters
+//! and data are unchanged), ask `lookback-report` for the view, and convert it to wire types
+//! for the window; the CLI prints the same report types. No tauri here.
+//!
+//! - [`selection`]: the selection and its decisions (model, compared models, query).
+//! - [`export`]: every CSV export, by [`ExportTable`].
+//! - here: the model switch, the ROAS, CAC, compare, creator and reconciliation views, the
+//!   charts, and the async jobs the window's commands call.
+
+pub mod export;
+pub mod selection;
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use lookback_core::attribution::{Model, ModelParams, PositionWeights};
-use lookback_core::time::{NaiveDate, TimeBucket};
-use lookback_report::{self as report, ExportOptions, Ratio, ViewKey, ViewQuery};
+use anyhow::{Result, bail};
+use lookback_core::attribution::{Model, ModelParams};
+use lookback_core::time::TimeBucket;
+use lookback_report::{self as report, ExportOptions, Ratio, ViewQuery};
 use lookback_store::Store;
+
+pub use export::{CreatorTable, ExportRequest, ExportTable, export};
+pub use selection::{
+    ViewSelection, compare_runs, compared_models, model_of, parse_day, parse_model, parse_models,
+};
 
 use crate::wire as ipc;
 use crate::workspace::money;
@@ -87,22 +101,6 @@ fn choice_of(model: Model, params: &ModelParams) -> ipc::ModelChoice {
     }
 }
 
-fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
-    let model = Model::parse(&choice.model)?;
-    let [first, middle, last] = choice.position_weights;
-    let params = ModelParams {
-        lookback_days: choice.window_days,
-        half_life_days: choice.half_life_days,
-        position_weights: PositionWeights {
-            first,
-            middle,
-            last,
-        },
-    };
-    params.validate()?;
-    Ok((model, params))
-}
-
 /// The model a request asks for: the chosen one (a preview) or the workspace's default.
 pub fn model_for(store: &Store, choice: Option<&ipc::ModelChoice>) -> Result<(Model, ModelParams)> {
     Ok(match choice {
@@ -111,40 +109,21 @@ pub fn model_for(store: &Store, choice: Option<&ipc::ModelChoice>) -> Result<(Mo
     })
 }
 
-/// The run for a request (see [`model_for`]), computed or reused from the cache. Never changes
-/// the workspace's model. The window computes new runs beforehand on a connection of their own
-/// (`crate::runs`), so here it finds them cached.
-pub fn run_for(store: &mut Store, choice: Option<&ipc::ModelChoice>, now_ms: i64) -> Result<i64> {
-    let (model, params) = model_for(store, choice)?;
-    Ok(lookback_engine::run_model(store, model, &params, now_ms)?.run_id)
-}
-
-fn parse_day(text: Option<&str>, field: &str) -> Result<Option<NaiveDate>> {
-    text.filter(|t| !t.is_empty())
-        .map(|t| {
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .with_context(|| format!("{field} {t:?} is not a date of the form YYYY-MM-DD"))
-        })
-        .transpose()
-}
-
-fn query_for(request: &ipc::ViewRequest, run_id: i64) -> Result<ViewQuery> {
-    let bucket = match request.bucket.as_deref() {
-        None | Some("") => None,
-        Some(b) => Some(TimeBucket::parse(b)?),
-    };
-    Ok(ViewQuery {
-        run_id,
-        by: ViewKey::parse(&request.by)?,
-        from: parse_day(request.from.as_deref(), "from")?,
-        to: parse_day(request.to.as_deref(), "to")?,
-        bucket,
-        settled_only: request.settled_only,
-    })
-}
+/// The run of a single-model view, computed or reused from the cache (see
+/// [`selection::run_for`]). Never changes the workspace's model. The window computes new runs
+/// beforehand on a connection of their own (`crate::runs`), so here it finds them cached.
+pub use selection::run_for;
 
 fn ratio(r: Option<&Ratio>) -> Option<String> {
     r.map(|r| r.to_decimal_string(RATIO_PLACES))
+}
+
+/// A comparison row's spread as a percentage with one decimal place (`12.5`), or `None` when
+/// there is no spread ratio (nothing attributed). The window and the CLI show it alike.
+pub fn spread_percent(spread_ratio: Option<&Ratio>) -> Option<String> {
+    spread_ratio
+        .and_then(|s| Ratio::new(s.numerator() * 100, s.denominator()))
+        .map(|p| p.to_decimal_string(1))
 }
 
 /// Parts per billion as a decimal with 4 places (fractional conversions and customers).
@@ -219,36 +198,27 @@ fn chart(c: report::Chart, title: &str) -> ipc::ChartSvg {
     }
 }
 
-/// The ROAS view a request asks for (the screen and its CSV export share it).
-fn roas_report(
+/// The ROAS view of a selection (the screen, `lookback view roas` and both exports share it).
+pub fn roas_report(
     store: &mut Store,
-    request: &ipc::ViewRequest,
+    sel: &ViewSelection,
     now_ms: i64,
 ) -> Result<report::RoasView> {
-    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-    Ok(report::roas_view(store, &query_for(request, run_id)?)?)
+    let run_id = run_for(store, sel, now_ms)?;
+    Ok(report::roas_view(store, &sel.query(run_id))?)
 }
 
-/// The CAC view a request asks for (the screen and its CSV export share it).
-fn cac_report(
-    store: &mut Store,
-    request: &ipc::ViewRequest,
-    now_ms: i64,
-) -> Result<report::CacView> {
-    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-    Ok(report::cac_view(
-        store,
-        &query_for(request, run_id)?,
-        now_ms,
-    )?)
+/// The CAC view of a selection (the screen, `lookback view cac` and both exports share it).
+pub fn cac_report(store: &mut Store, sel: &ViewSelection, now_ms: i64) -> Result<report::CacView> {
+    let run_id = run_for(store, sel, now_ms)?;
+    Ok(report::cac_view(store, &sel.query(run_id), now_ms)?)
 }
 
-/// The ROAS screen: the table, plus ROAS over time and cost vs revenue charts.
-pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::RoasView> {
-    let view = roas_report(store, request, now_ms)?;
+/// The ROAS view bucketed for ROAS over time: `view` itself when it has buckets, otherwise the
+/// same query by week.
+fn over_time(store: &Store, view: &report::RoasView) -> Result<report::RoasView> {
     let query = view.query;
-    // ROAS over time needs buckets even when the table shows one row per key.
-    let over_time = match query.bucket {
+    Ok(match query.bucket {
         Some(_) => view.clone(),
         None => report::roas_view(
             store,
@@ -257,7 +227,46 @@ pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Resul
                 ..query
             },
         )?,
-    };
+    })
+}
+
+/// The charts on offer: ROAS over time, cost vs revenue, and the model comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChartKind {
+    /// ROAS over time per key (bucketed; by week unless the selection says otherwise).
+    Roas,
+    /// Revenue and cost per key, as bars.
+    CostRevenue,
+    /// Each compared model's revenue per key, as grouped bars.
+    Compare,
+}
+
+/// One chart of a selection, drawing at most `top` keys' lines (ROAS over time). The ROAS
+/// screen and `lookback chart` draw through here.
+pub fn chart_of(
+    store: &mut Store,
+    kind: ChartKind,
+    sel: &ViewSelection,
+    top: usize,
+    now_ms: i64,
+) -> Result<report::Chart> {
+    Ok(match kind {
+        ChartKind::Roas => {
+            let view = roas_report(store, sel, now_ms)?;
+            report::roas_chart_svg(&over_time(store, &view)?, top)?
+        }
+        ChartKind::CostRevenue => {
+            report::cost_vs_revenue_chart_svg(&roas_report(store, sel, now_ms)?)?
+        }
+        ChartKind::Compare => report::compare_chart_svg(&compare_report(store, sel, now_ms)?)?,
+    })
+}
+
+/// The ROAS screen: the table, plus ROAS over time and cost vs revenue charts.
+pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::RoasView> {
+    let sel = ViewSelection::from_request(request)?;
+    let view = roas_report(store, &sel, now_ms)?;
+    let over_time = over_time(store, &view)?;
     let charts = vec![
         chart(
             report::roas_chart_svg(&over_time, CHART_SERIES)?,
@@ -295,7 +304,7 @@ fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {
 
 /// The CAC screen.
 pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::CacView> {
-    let view = cac_report(store, request, now_ms)?;
+    let view = cac_report(store, &ViewSelection::from_request(request)?, now_ms)?;
     Ok(ipc::CacView {
         rows: view
             .rows
@@ -307,57 +316,41 @@ pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result
     })
 }
 
-/// The model choices a comparison runs: every model with the request's parameters (window,
-/// half-life, weights), or the default model's when the request has none.
+/// The window's selection of a comparison: the request and the models named beside it.
+fn compare_selection(request: &ipc::ViewRequest, models: &[String]) -> Result<ViewSelection> {
+    Ok(ViewSelection {
+        models: parse_models(models)?,
+        ..ViewSelection::from_request(request)?
+    })
+}
+
+/// The model choices a comparison runs (see [`compared_models`]): the named models, or the
+/// default pair when fewer than two are named, each with the request's parameters (window,
+/// half-life, weights), or the workspace's when the request has none.
 pub fn compare_choices(
     store: &Store,
     request: &ipc::ViewRequest,
     models: &[String],
 ) -> Result<Vec<ipc::ModelChoice>> {
-    if models.len() < 2 {
-        bail!("choose at least two models to compare");
-    }
-    let base = match &request.model {
-        Some(choice) => choice.clone(),
-        None => model_catalog(store)?.default,
-    };
-    Ok(models
-        .iter()
-        .map(|m| ipc::ModelChoice {
-            model: m.clone(),
-            ..base.clone()
-        })
-        .collect())
+    let (models, params) = compared_models(store, &compare_selection(request, models)?)?;
+    Ok(models.into_iter().map(|m| choice_of(m, &params)).collect())
 }
 
-/// Runs every model to compare (see [`compare_choices`]).
-fn compare_runs(
+/// The comparison of a selection (the screen, `lookback view compare`, the chart and both
+/// exports share it).
+pub fn compare_report(
     store: &mut Store,
-    request: &ipc::ViewRequest,
-    models: &[String],
-    now_ms: i64,
-) -> Result<Vec<i64>> {
-    compare_choices(store, request, models)?
-        .iter()
-        .map(|choice| run_for(store, Some(choice), now_ms))
-        .collect()
-}
-
-fn compare_report(
-    store: &mut Store,
-    request: &ipc::ViewRequest,
-    models: &[String],
+    sel: &ViewSelection,
     now_ms: i64,
 ) -> Result<report::CompareView> {
-    let runs = compare_runs(store, request, models, now_ms)?;
-    let q = query_for(request, 0)?;
+    let runs = compare_runs(store, sel, now_ms)?;
     Ok(report::compare_view(
         store,
-        q.by,
+        sel.by,
         &runs,
-        q.from,
-        q.to,
-        q.settled_only,
+        sel.from,
+        sel.to,
+        sel.settled_only,
     )?)
 }
 
@@ -368,7 +361,7 @@ pub fn compare(
     models: &[String],
     now_ms: i64,
 ) -> Result<ipc::CompareView> {
-    let view = compare_report(store, request, models, now_ms)?;
+    let view = compare_report(store, &compare_selection(request, models)?, now_ms)?;
     let c = &view.currency;
     let rows = view
         .rows
@@ -383,11 +376,7 @@ pub fn compare(
                     .map(|m| money(*m, c))
                     .collect::<Result<_>>()?,
                 spread: money(r.spread_minor, c)?,
-                spread_percent: r.spread_ratio.as_ref().map(|ratio| {
-                    Ratio::new(ratio.numerator() * 100, ratio.denominator())
-                        .map(|p| p.to_decimal_string(1))
-                        .unwrap_or_default()
-                }),
+                spread_percent: spread_percent(r.spread_ratio.as_ref()),
             })
         })
         .collect::<Result<_>>()?;
@@ -423,18 +412,30 @@ pub fn creator_list(store: &Store) -> Result<Vec<ipc::CreatorListItem>> {
     Ok(creators)
 }
 
-fn creator_report(
+/// The revenue of the selection's creator (the screen, `lookback view creator` and both
+/// exports share it).
+pub fn creator_report(
     store: &mut Store,
-    request: &ipc::ViewRequest,
-    creator_id: &str,
+    sel: &ViewSelection,
     now_ms: i64,
 ) -> Result<report::CreatorRevenueView> {
-    let run_id = run_for(store, request.model.as_ref(), now_ms)?;
-    let from = parse_day(request.from.as_deref(), "from")?;
-    let to = parse_day(request.to.as_deref(), "to")?;
+    let creator_id = sel.creator_id()?.to_owned();
+    let run_id = run_for(store, sel, now_ms)?;
     Ok(report::creator_revenue_view(
-        store, run_id, creator_id, from, to,
+        store,
+        run_id,
+        &creator_id,
+        sel.from,
+        sel.to,
     )?)
+}
+
+/// The window's selection of one creator's view.
+fn creator_selection(request: &ipc::ViewRequest, creator_id: &str) -> Result<ViewSelection> {
+    Ok(ViewSelection {
+        creator: Some(creator_id.to_owned()),
+        ..ViewSelection::from_request(request)?
+    })
 }
 
 /// One creator's revenue: content, orders, gross vs net, settled vs provisional, by day.
@@ -444,7 +445,7 @@ pub fn creator_revenue(
     creator_id: &str,
     now_ms: i64,
 ) -> Result<ipc::CreatorRevenueView> {
-    let v = creator_report(store, request, creator_id, now_ms)?;
+    let v = creator_report(store, &creator_selection(request, creator_id)?, now_ms)?;
     let c = &v.currency;
     Ok(ipc::CreatorRevenueView {
         creator_id: v.creator_id.clone(),
@@ -535,8 +536,33 @@ pub struct ExportTarget<'a> {
     pub source_id: Option<&'a str>,
 }
 
-/// Writes the CSV of what a screen's table shows (and its `.json` sidecar) to `path`. Every
-/// table goes through the same report function as `lookback export <view>`.
+/// The export a screen's Export CSV button asks for: the table named `view` (an
+/// [`ExportTable`] name; unknown is `invalid_input`) of the request, with the window's options
+/// (no identity columns, no preamble, a sidecar). The creator screen's `creator` table is its
+/// orders (`lookback export creator --table orders`); `creator-content` is its content.
+pub fn window_export(
+    view: &str,
+    request: &ipc::ViewRequest,
+    path: &Path,
+    target: ExportTarget<'_>,
+) -> Result<ExportRequest> {
+    let table = ExportTable::parse(view)?;
+    Ok(ExportRequest {
+        table,
+        selection: ViewSelection {
+            models: parse_models(target.models.unwrap_or_default())?,
+            creator: target.creator_id.map(str::to_owned),
+            ..ViewSelection::from_request(request)?
+        },
+        creator_table: CreatorTable::Orders,
+        source: target.source_id.map(str::to_owned),
+        options: ExportOptions::default(),
+        path: path.to_path_buf(),
+    })
+}
+
+/// Writes the CSV of what a screen's table shows (and its `.json` sidecar) to `path`, through
+/// the same [`export`] as `lookback export <table>`.
 pub fn export_csv(
     store: &mut Store,
     view: &str,
@@ -545,66 +571,7 @@ pub fn export_csv(
     target: ExportTarget<'_>,
     now_ms: i64,
 ) -> Result<ipc::ExportResult> {
-    let ExportTarget {
-        models,
-        creator_id,
-        source_id,
-    } = target;
-    let options = ExportOptions::default();
-    let summary = match view {
-        "roas" => report::export_roas_csv(
-            &roas_report(store, request, now_ms)?,
-            path,
-            &options,
-            now_ms,
-        )?,
-        "cac" => {
-            report::export_cac_csv(&cac_report(store, request, now_ms)?, path, &options, now_ms)?
-        }
-        "compare" => {
-            let v = compare_report(store, request, models.unwrap_or_default(), now_ms)?;
-            report::export_compare_csv(&v, path, &options, now_ms)?
-        }
-        "creator" => {
-            let id = creator_id.context("which creator? no creator was chosen")?;
-            let v = creator_report(store, request, id, now_ms)?;
-            report::export_creator_orders_csv(&v, path, &options, now_ms)?
-        }
-        "creator-content" => {
-            let id = creator_id.context("which creator? no creator was chosen")?;
-            let v = creator_report(store, request, id, now_ms)?;
-            report::export_creator_content_csv(&v, path, &options, now_ms)?
-        }
-        "model-log" => report::export_model_log_csv(store, path, &options, now_ms)?,
-        "reconcile" => report::export_reconcile_csv(
-            &reconcile_report(store, request, now_ms)?,
-            path,
-            &options,
-            now_ms,
-        )?,
-        "dead-letters" => {
-            let id = source_id.context("which source? no source was chosen")?;
-            report::export_dead_letters_csv(store, Some(id), path, &options, now_ms)?
-        }
-        "alert-rules" => report::export_alert_rules_csv(store, path, &options, now_ms)?,
-        "revenue" => report::export_revenue_csv(store, path, &options, now_ms)?,
-        "sources" => {
-            let statuses = report::source_statuses(store, now_ms)?;
-            report::export_sources_csv(&statuses, path, &options, now_ms)?
-        }
-        "health" => {
-            let policy = lookback_trust::HealthPolicy::default();
-            let states = lookback_trust::source_health_states(store, now_ms, policy)?;
-            report::export_health_csv(
-                &states,
-                policy.window_ms / 86_400_000,
-                path,
-                &options,
-                now_ms,
-            )?
-        }
-        other => bail!("there is no {other:?} table to export"),
-    };
+    let summary = export(store, &window_export(view, request, path, target)?, now_ms)?;
     Ok(ipc::ExportResult {
         path: summary.path.display().to_string(),
         rows: i64::try_from(summary.rows).unwrap_or(i64::MAX),
@@ -624,18 +591,21 @@ fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
     }
 }
 
-/// The reconciliation a request asks for (the screen and its CSV export share it): the
-/// request's dates, by default the 30 days ending on the last day with data.
-fn reconcile_report(
+/// How many orders each gap cause of a reconciliation lists.
+pub const RECONCILE_TOP: usize = 5;
+
+/// The reconciliation of a selection (the screen and both exports share it): its dates, by
+/// default the 30 days ending on the last day with data.
+pub fn reconcile_report(
     store: &Store,
-    request: &ipc::ViewRequest,
+    sel: &ViewSelection,
     now_ms: i64,
 ) -> Result<lookback_trust::Reconciliation> {
     let options = lookback_trust::ReconcileOptions::days_or_default(
         store,
-        parse_day(request.from.as_deref(), "from")?,
-        parse_day(request.to.as_deref(), "to")?,
-        5,
+        sel.from,
+        sel.to,
+        RECONCILE_TOP,
         now_ms,
     )?;
     Ok(lookback_trust::reconcile(store, &options)?)
@@ -647,7 +617,7 @@ pub fn reconcile(
     request: &ipc::ViewRequest,
     now_ms: i64,
 ) -> Result<ipc::ReconcileView> {
-    let r = reconcile_report(store, request, now_ms)?;
+    let r = reconcile_report(store, &ViewSelection::from_request(request)?, now_ms)?;
     let rc = &r.reporting_currency;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(ipc::ReconcileView {
