@@ -292,6 +292,7 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     let runtime = runtime()?;
     let receiver = runtime.block_on(webhooks::start_receiver(db, config))?;
     let addr = receiver.local_addr();
+    tracing::info!(port = addr.port(), "listener started");
     println!("listening on http://{addr}");
     println!(
         "  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>"
@@ -334,5 +335,6 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     stopping.store(true, Ordering::SeqCst);
     runtime.block_on(receiver.shutdown());
     let _ = alert_thread.join();
+    tracing::info!("listener stopped");
     Ok(())
 }

@@ -305,6 +305,7 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
             }
         };
         let mut progress = |event: &SyncEvent| print_progress(event, interactive);
+        lookback_app::logs::sync_started(&source.source_id, &source.kind);
         let result = runtime.block_on(lookback_sync::sync_source_logged(
             &mut store,
             source,
@@ -313,6 +314,7 @@ pub fn run_sync(db: &Path, args: SyncArgs) -> Result<()> {
             &mut progress,
             &cancel,
         ));
+        lookback_app::logs::sync_finished(&source.source_id, result.as_ref());
         if interactive {
             eprintln!();
         }

@@ -11,11 +11,12 @@
 //!   export; [`runs`]: new attribution runs, announced and cancellable.
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
-//! - [`clock`]: the one place the system clock is read.
+//! - [`clock`]: the one place the system clock is read. [`logs`]: the log file a user can send.
 
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod logs;
 pub mod paths;
 pub mod realtime;
 pub mod runs;

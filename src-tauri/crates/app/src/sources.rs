@@ -264,14 +264,17 @@ pub fn sync_one(
             report(p);
         }
     };
-    let summary = match runtime.block_on(lookback_sync::sync_source_logged(
+    crate::logs::sync_started(&source.source_id, &source.kind);
+    let result = runtime.block_on(lookback_sync::sync_source_logged(
         &mut store,
         &source,
         &secret,
         &options,
         &mut forward,
         cancel,
-    )) {
+    ));
+    crate::logs::sync_finished(&source.source_id, result.as_ref());
+    let summary = match result {
         Ok(summary) => summary,
         // Recorded on the source by the engine; the card shows it with its Reconnect button.
         Err(refused @ lookback_sync::SyncError::Unauthorized { .. }) => {
