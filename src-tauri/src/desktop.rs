@@ -125,11 +125,13 @@ const NO_OPEN_VARIABLE: &str = "LOOKBACK_TEST_NO_OPEN";
 /// still shown.
 pub fn show_logs() -> String {
     let dir = lookback_app::logs::log_dir();
+    let shown = dir.display().to_string();
     let _ = std::fs::create_dir_all(&dir);
-    if std::env::var_os(NO_OPEN_VARIABLE).is_none() {
-        if let Err(err) = open::that_detached(&dir) {
-            tracing::warn!("could not open the log directory in a file manager: {err}");
-        }
+    if std::env::var_os(NO_OPEN_VARIABLE).is_some() {
+        return shown;
     }
-    dir.display().to_string()
+    if let Err(err) = open::that_detached(&dir) {
+        tracing::warn!("could not open the log directory in a file manager: {err}");
+    }
+    shown
 }
