@@ -97,6 +97,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Where Lookback's log files are (one a day, a week kept), to send with a bug report.
+    Logs {
+        /// Print only the log directory.
+        #[arg(long)]
+        path: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -138,9 +144,31 @@ fn require_db(db: Option<&Path>) -> Result<&Path> {
     db.context("this command needs a workspace: pass --db FILE")
 }
 
+/// The subcommand's name for the log ("source add"): names only, never an argument.
+pub fn command_name(matches: &clap::ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        names.push(name);
+        current = sub;
+    }
+    names.join(" ")
+}
+
 /// Runs one subcommand against the workspace named by `--db`.
 pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
     match command {
+        Command::Logs { path } => {
+            let dir = lookback_app::logs::log_dir();
+            if path {
+                println!("{}", dir.display());
+            } else {
+                println!("logs are in {}", dir.display());
+                for file in lookback_app::logs::log_files() {
+                    println!("  {}", file.display());
+                }
+            }
+        }
         Command::Demo { seed, orders, end } => {
             let path = require_db(db)?;
             let end_at_ms = match end {

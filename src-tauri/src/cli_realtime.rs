@@ -281,6 +281,7 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     let runtime = runtime()?;
     let receiver = runtime.block_on(webhooks::start_receiver(db, config))?;
     let addr = receiver.local_addr();
+    tracing::info!(port = addr.port(), "listener started");
     println!("listening on http://{addr}");
     println!(
         "  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>"
@@ -321,5 +322,6 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
     stopping.cancel();
     runtime.block_on(receiver.shutdown());
     let _ = alert_thread.join();
+    tracing::info!("listener stopped");
     Ok(())
 }

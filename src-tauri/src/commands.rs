@@ -32,7 +32,11 @@ macro_rules! commands {
             pub async fn $name($app: AppHandle, $($arg: $ty),*) -> Result<$ret, AppError> {
                 #[allow(unused_variables)]
                 let $session = session(&$app);
-                $body
+                let answer: Result<$ret, AppError> = async { $body }.await;
+                if let Err(err) = &answer {
+                    lookback_app::logs::job_failed(stringify!($name), err);
+                }
+                answer
             }
         )*
 
@@ -150,6 +154,8 @@ commands! {
     remove_alert_rule(rule_id: i64) -> Vec<AlertRuleRow> = |session, app| {
         realtime::remove_alert_rule_job(&session, rule_id).await
     };
+    /// Opens the log directory in the file manager; the answer is its path, to show.
+    show_logs() -> String = |session, app| Ok(desktop::show_logs());
 }
 
 /// A command as the UI calls it.

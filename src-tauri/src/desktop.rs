@@ -118,3 +118,22 @@ pub async fn choose_export_path(
         .and_then(|p| p.into_path().ok())
         .map(|p| p.display().to_string()))
 }
+
+/// Set (by the tests) to keep "Show logs" from opening a file manager.
+const NO_OPEN_VARIABLE: &str = "LOOKBACK_TEST_NO_OPEN";
+
+/// Opens the log directory in the system's file manager when it can, and answers the
+/// directory's path for the window to show. Failing to open it is not an error: the path is
+/// still shown.
+pub fn show_logs() -> String {
+    let dir = lookback_app::logs::log_dir();
+    let shown = dir.display().to_string();
+    let _ = std::fs::create_dir_all(&dir);
+    if std::env::var_os(NO_OPEN_VARIABLE).is_some() {
+        return shown;
+    }
+    if let Err(err) = open::that_detached(&dir) {
+        tracing::warn!("could not open the log directory in a file manager: {err}");
+    }
+    shown
+}

@@ -18,21 +18,36 @@ mod commands;
 mod desktop;
 mod window;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() {
-    let args = match cli::Cli::try_parse() {
-        Ok(args) => args,
+    let matches = match cli::Cli::command().try_get_matches() {
+        Ok(matches) => matches,
         Err(err) => cli::exit_on_usage_error(err),
     };
+    let args = match cli::Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(err) => cli::exit_on_usage_error(err.format(&mut cli::Cli::command())),
+    };
     match args.command {
-        None => window::run(args.db),
+        None => {
+            // Kept until the window closes, so the last lines reach the file.
+            let _log = lookback_app::logs::init("window");
+            window::run(args.db);
+        }
         Some(command) => {
+            let name = cli::command_name(&matches);
+            let log = lookback_app::logs::init(&name);
             if let Err(err) = cli::run(args.db.as_deref(), command) {
                 // One clear line and a non-zero exit: the causes are joined, never a backtrace.
-                eprintln!("error: {}", cli::one_line(&err));
+                let line = cli::one_line(&err);
+                tracing::error!(command = %name, "command failed: {line}");
+                eprintln!("error: {line}");
+                // `exit` skips destructors: flush the log first.
+                drop(log);
                 std::process::exit(1);
             }
+            tracing::info!(command = %name, "command finished");
         }
     }
 }

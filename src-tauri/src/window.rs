@@ -18,6 +18,9 @@ pub fn run(db: Option<PathBuf>) {
     let initial = db.or_else(|| lookback_app::paths::recent_workspaces().into_iter().next());
     let startup_error =
         initial.and_then(|path| lookback_app::workspace::open_in_session(&session, &path).err());
+    if let Some(err) = &startup_error {
+        lookback_app::logs::job_failed("open_at_start", err);
+    }
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -35,6 +38,7 @@ pub fn run(db: Option<PathBuf>) {
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     if let Err(err) = result {
+        tracing::error!("the window could not start: {err}");
         eprintln!("error: the window could not start: {err}");
         std::process::exit(1);
     }

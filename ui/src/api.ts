@@ -49,4 +49,5 @@ export const api = {
   removeAlertRule: commands.removeAlertRule,
   chooseExportPath: commands.chooseExportPath,
   exportCsv: commands.exportCsv,
+  showLogs: commands.showLogs,
 };

@@ -36,5 +36,6 @@ export const listenerStatus = (): Promise<T.ListenerStatus> => invoke("listener_
 export const alertRules = (): Promise<Array<T.AlertRuleRow>> => invoke("alert_rules");
 export const addAlertRule = (rule: T.NewAlertRule): Promise<Array<T.AlertRuleRow>> => invoke("add_alert_rule", { rule });
 export const removeAlertRule = (ruleId: number): Promise<Array<T.AlertRuleRow>> => invoke("remove_alert_rule", { ruleId });
+export const showLogs = (): Promise<string> => invoke("show_logs");
 
 export { Channel };

@@ -65,6 +65,30 @@ function showRunProgress(content: HTMLElement, progress: RunProgress): void {
   }
 }
 
+/**
+ * "Show logs": opens the log directory in the file manager and says where it is, so a user can
+ * attach the files to a bug report. On the welcome screen and in the sidebar, so always reachable.
+ */
+function showLogsAction(): HTMLElement {
+  const status = h("div", { class: "logs-path", role: "status", "data-testid": "logs-path" });
+  const button = h(
+    "button",
+    {
+      class: "link",
+      "data-testid": "show-logs",
+      onclick: async () => {
+        try {
+          status.textContent = `Logs: ${await api.showLogs()}`;
+        } catch (e) {
+          status.textContent = asAppError(e).message;
+        }
+      },
+    },
+    "Show logs",
+  );
+  return h("div", { class: "logs-action" }, button, status);
+}
+
 async function showWelcome(state: StartupState | null, err: AppError | null): Promise<void> {
   const choose = async (label: string, job: () => Promise<WorkspaceInfo>) => {
     replaceChildren(card, busy(label));
@@ -122,6 +146,7 @@ async function showWelcome(state: StartupState | null, err: AppError | null): Pr
         h("h3", {}, "Recent"),
         h("ul", {}, ...recent.map((path) => h("li", {}, h("button", { class: "link", onclick: () => choose("Opening…", () => api.openWorkspace(path)) }, path)))),
       ),
+    showLogsAction(),
   );
   replaceChildren(root, h("main", { class: "welcome" }, card));
 }
@@ -167,7 +192,12 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
         ),
       ),
     ),
-    h("div", { class: "sidebar-foot" }, h("button", { class: "link", onclick: () => api.startupState().then((st) => showWelcome({ ...st, workspace: null }, null)) }, "Switch workspace…")),
+    h(
+      "div",
+      { class: "sidebar-foot" },
+      h("button", { class: "link", onclick: () => api.startupState().then((st) => showWelcome({ ...st, workspace: null }, null)) }, "Switch workspace…"),
+      showLogsAction(),
+    ),
   );
   const damaged = info.read_only_reason ? h("div", { class: "banner error read-only", role: "alert", "data-testid": "read-only" }, `Read-only: ${info.read_only_reason}`) : null;
   replaceChildren(root, h("div", { class: "shell" }, nav, h("div", { class: "main-col" }, damaged, bar, content)));

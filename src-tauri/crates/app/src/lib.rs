@@ -12,11 +12,12 @@
 //! - [`models`]: changing the workspace's model, logged with who, when and why.
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
-//! - [`clock`]: the one place the system clock is read.
+//! - [`clock`]: the one place the system clock is read. [`logs`]: the log file a user can send.
 
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod logs;
 pub mod models;
 pub mod paths;
 pub mod realtime;

@@ -48,6 +48,7 @@ impl Listener {
         let receiver = webhooks::start_receiver(db, config)
             .await
             .with_context(|| format!("listening on {bind}"))?;
+        tracing::info!(port = receiver.local_addr().port(), "listener started");
         let stored = Arc::new(AtomicI64::new(0));
         let mut events = receiver.subscribe();
         let counter = Arc::clone(&stored);
@@ -88,6 +89,7 @@ impl Listener {
         if let Some(alerts) = self.alerts.take() {
             let _ = tokio::task::spawn_blocking(move || alerts.join()).await;
         }
+        tracing::info!("listener stopped");
     }
 }
 
@@ -234,13 +236,13 @@ pub fn alert_loop(
     let mut store = match crate::workspace::open(db) {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("alerts disabled: {error:#}");
+            tracing::error!("alerts disabled: the workspace did not open: {error:#}");
             return;
         }
     };
     while !stopping.is_cancelled() {
         if let Err(error) = check_alerts_once(&mut store, &runtime, desktop()) {
-            eprintln!("alert check failed: {error:#}");
+            tracing::warn!("alert check failed: {error:#}");
         }
         let mut waited = Duration::ZERO;
         while waited < interval && !stopping.is_cancelled() {

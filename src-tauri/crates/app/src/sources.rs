@@ -304,9 +304,12 @@ pub fn sync_source(
             connector: "lookback",
             detail: format!("starting the sync runtime: {e}"),
         })?;
-    runtime.block_on(lookback_sync::sync_source_logged(
+    crate::logs::sync_started(&source.source_id, &source.kind);
+    let result = runtime.block_on(lookback_sync::sync_source_logged(
         store, source, &secret, options, on_event, cancel,
-    ))
+    ));
+    crate::logs::sync_finished(&source.source_id, result.as_ref());
+    result
 }
 
 /// Syncs the source `source_id` of the workspace at `path` as the window does (see

@@ -12,7 +12,9 @@ use crate::wire as ipc;
 /// Opens an existing workspace for the CLI. Missing, foreign, damaged and newer files are
 /// refused with a clear error and left untouched (`lookback check` reports on a damaged one).
 pub fn open(path: &Path) -> Result<Store> {
-    Ok(Store::open(path)?)
+    let store = Store::open(path)?;
+    tracing::info!(path = %path.display(), "workspace opened");
+    Ok(store)
 }
 
 /// Opens an existing workspace for the window: a damaged file opens read-only, with the reason,
@@ -32,6 +34,7 @@ pub fn create_empty(path: &Path, name: &str) -> Result<Store> {
     refuse_existing(path)?;
     let mut store = Store::create(path)?;
     store.set_name(name)?;
+    tracing::info!(path = %path.display(), "workspace created");
     Ok(store)
 }
 
@@ -201,6 +204,12 @@ use crate::session::{OpenWorkspace, Session, blocking};
 pub fn open_in_session(session: &Session, path: &Path) -> AppResult<ipc::WorkspaceInfo> {
     let (store, read_only_reason) = open_for_window(path)?;
     let info = info(&store, path, read_only_reason.clone())?;
+    match &read_only_reason {
+        None => tracing::info!(path = %path.display(), "workspace opened"),
+        Some(reason) => {
+            tracing::warn!(path = %path.display(), reason, "workspace opened read-only")
+        }
+    }
     // The recent list is a convenience; failing to write it must not fail the open.
     let _ = crate::paths::remember_workspace(path);
     session.set_workspace(OpenWorkspace {

@@ -13,7 +13,7 @@ pub mod selection;
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams};
 use lookback_core::time::TimeBucket;
 use lookback_report::{self as report, ExportOptions, Ratio, ViewQuery};
