@@ -97,6 +97,7 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     if let Some(e) = err.downcast_ref::<EngineError>() {
         return match e {
             EngineError::Store(s) => Some(store_kind(s)),
+            EngineError::Core(c) => kind_of(c),
             EngineError::Cancelled => Some(ErrorKind::Cancelled),
             EngineError::InvalidSetting { .. } | EngineError::InvalidModelChange { .. } => {
                 Some(ErrorKind::InvalidInput)
@@ -107,6 +108,7 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     if let Some(e) = err.downcast_ref::<ReportError>() {
         return match e {
             ReportError::Store(s) => Some(store_kind(s)),
+            ReportError::Core(c) => kind_of(c),
             ReportError::RunNotFound { .. } | ReportError::InvalidRange { .. } => {
                 Some(ErrorKind::InvalidInput)
             }
@@ -116,6 +118,7 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     if let Some(e) = err.downcast_ref::<TrustError>() {
         return match e {
             TrustError::Store(s) => Some(store_kind(s)),
+            TrustError::Time(c) => kind_of(c),
             TrustError::TargetExists { .. } => Some(ErrorKind::AlreadyExists),
             TrustError::InvalidKey { .. }
             | TrustError::PersonNotFound { .. }
@@ -148,10 +151,23 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
         };
     }
     if let Some(e) = err.downcast_ref::<CoreError>() {
+        // What someone typed or chose: a currency, an amount, a day, a zone, a model and its
+        // parameters. Overflows, mismatches and limits are not the input's fault.
         return match e {
-            CoreError::UnknownCurrency { .. } | CoreError::InvalidAmount { .. } => {
-                Some(ErrorKind::InvalidInput)
-            }
+            CoreError::UnknownCurrency { .. }
+            | CoreError::InvalidAmount { .. }
+            | CoreError::TooManyDecimalPlaces { .. }
+            | CoreError::NegativeAmount { .. }
+            | CoreError::InvalidWeights { .. }
+            | CoreError::InvalidRate { .. }
+            | CoreError::InvalidInstant { .. }
+            | CoreError::UnknownTimeZone { .. }
+            | CoreError::UnknownBucket { .. }
+            | CoreError::UnknownKeyType { .. }
+            | CoreError::InvalidIdentityKey { .. }
+            | CoreError::UnknownModel { .. }
+            | CoreError::InvalidModelParams { .. }
+            | CoreError::InvalidJourneyConfig { .. } => Some(ErrorKind::InvalidInput),
             _ => None,
         };
     }
