@@ -124,7 +124,6 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
             | TrustError::PersonNotFound { .. }
             | TrustError::NoRetention
             | TrustError::InvalidWindow(_) => Some(ErrorKind::InvalidInput),
-            _ => None,
         };
     }
     if let Some(e) = err.downcast_ref::<SyncError>() {
