@@ -6,9 +6,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lookback_app::views::ExportJob;
+use lookback_app::jobs::views::ExportJob;
+use lookback_app::jobs::{realtime, runs, sources, views, workspace};
 use lookback_app::wire::*;
-use lookback_app::{AppError, Session, realtime, runs, sources, views, workspace};
+use lookback_app::{AppError, Session};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
 
@@ -117,7 +118,7 @@ commands! {
     /// Stops the new attribution run in progress before its next phase; `false` when none runs.
     cancel_run() -> bool = |session, app| runs::cancel(&session);
     source_list() -> Vec<SourceRow> = |session, app| sources::source_list_job(&session).await;
-    source_kinds() -> Vec<String> = |session, app| Ok(sources::source_kinds());
+    source_kinds() -> Vec<String> = |session, app| Ok(lookback_app::sources::source_kinds());
     add_source(request: NewSourceRequest) -> Vec<SourceRow> = |session, app| {
         sources::add_source_job(&session, request).await
     };
@@ -141,7 +142,7 @@ commands! {
     cancel_sync(source_id: String) -> bool = |session, app| sources::cancel_sync_job(&session, &source_id);
     start_listener(bind: String) -> ListenerStatus = |session, app| {
         let notifier_app = app.clone();
-        let desktop: realtime::DesktopNotifierFactory =
+        let desktop: lookback_app::realtime::DesktopNotifierFactory =
             Arc::new(move || Box::new(desktop::SystemNotifier(notifier_app.clone())) as Box<dyn lookback_alerts::Notifier>);
         realtime::start_listener_job(&session, bind, desktop).await
     };

@@ -755,44 +755,20 @@ fn the_binarys_modules_have_no_cycle() {
     );
 }
 
-/// lookback-app's modules, checked the same way, except for the cycles it had when this test
-/// was written (issue 11): those are printed, and only a new cycle, or a known one that grew,
-/// fails the test.
-// TODO(lead): break these cycles, then empty KNOWN and let this test hold lookback-app to the
-// same rule as src-tauri/src.
+/// lookback-app's modules, checked the same way: the domain modules never reach for the
+/// session, and the session jobs (`jobs`) sit on top of both.
 #[test]
-fn the_app_crates_modules_have_no_new_cycle() {
-    const KNOWN: &[&[&str]] = &[
-        // session holds the receiver's `realtime::Listener`; realtime and workspace take a Session.
-        &["realtime", "session", "workspace"],
-        // runs uses views' run selection; views asks runs to ensure a run first.
-        &["runs", "views"],
-    ];
+fn the_app_crates_modules_have_no_cycle() {
     let src = repo_root().join("src-tauri/crates/app/src");
     let graph = module_graph(&src, "lib");
     assert!(
-        graph.len() >= 3 && graph["runs"].contains_key("session"),
+        graph.len() >= 3 && graph["jobs"].contains_key("session"),
         "the scan found lookback-app's modules: {graph:?}"
     );
     let found = cycles(&graph);
-    if !found.is_empty() {
-        eprintln!(
-            "lookback-app's known module cycles (TODO):\n{}",
-            describe_cycles(&graph, &found)
-        );
-    }
-    let new: Vec<Vec<String>> = found
-        .iter()
-        .filter(|c| {
-            !KNOWN
-                .iter()
-                .any(|k| c.iter().all(|m| k.contains(&m.as_str())))
-        })
-        .cloned()
-        .collect();
     assert!(
-        new.is_empty(),
-        "lookback-app has new module cycles; make the references go one way:\n{}",
-        describe_cycles(&graph, &new)
+        found.is_empty(),
+        "lookback-app has module cycles; make the references go one way:\n{}",
+        describe_cycles(&graph, &found)
     );
 }

@@ -1,13 +1,13 @@
 //! The CLI's view exports and the window's Export CSV buttons reach the same job: for every
 //! table the window can export, `lookback export …` (the built binary) and
-//! `lookback_app::views::export_job` (what the window's `export_csv` command calls) write the
+//! `lookback_app::jobs::views::export_job` (what the window's `export_csv` command calls) write the
 //! same CSV on the same demo workspace — including the comparison with no models named, which
 //! both default to the workspace's model and last-touch.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use lookback_app::views::{ExportJob, export_job};
+use lookback_app::jobs::views::{ExportJob, export_job};
 use lookback_app::wire::ViewRequest;
 use lookback_app::{NoEvents, Session};
 use lookback_tests::{TestHome, open_sqlite};
@@ -145,7 +145,8 @@ fn every_window_export_writes_the_same_csv_as_the_cli() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let session = Session::new(Arc::new(NoEvents));
-    lookback_app::workspace::open_in_session(&session, &db).expect("the window opens the demo");
+    lookback_app::jobs::workspace::open_in_session(&session, &db)
+        .expect("the window opens the demo");
     for (i, pair) in pairs.into_iter().enumerate() {
         let window_csv = home.path(&format!("window-{i}-{}.csv", pair.view));
         let cli_csv = home.path(&format!("cli-{i}-{}.csv", pair.view));

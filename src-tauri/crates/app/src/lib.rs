@@ -8,7 +8,9 @@
 //!   receiver), and [`events`]: what a job tells the front end while it works.
 //! - [`workspace`]: open, create, the demo, the overview. [`paths`]: Lookback's own files.
 //! - [`views`]: the model switch, ROAS, CAC, compare, creator revenue, reconciliation and every
-//!   export; [`runs`]: new attribution runs, announced and cancellable.
+//!   export.
+//! - [`jobs`]: the same jobs on a session, as the window calls them; [`jobs::runs`]: new
+//!   attribution runs, announced and cancellable.
 //! - [`models`]: changing the workspace's model, logged with who, when and why.
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
@@ -17,11 +19,11 @@
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod logs;
 pub mod models;
 pub mod paths;
 pub mod realtime;
-pub mod runs;
 pub mod session;
 pub mod sources;
 pub mod views;

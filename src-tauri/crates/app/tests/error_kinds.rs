@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use lookback_app::jobs::{realtime, sources, views, workspace};
 use lookback_app::wire::{ModelChoice, NewAlertRule, ViewRequest};
-use lookback_app::{AppError, ErrorKind, NoEvents, Session, realtime, sources, views, workspace};
+use lookback_app::{AppError, ErrorKind, NoEvents, Session};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -24,9 +25,9 @@ fn session() -> Session {
 /// A small demo workspace open in a fresh session.
 fn demo_session(dir: &Path) -> Session {
     let path = dir.join("demo.lookback");
-    workspace::create_demo(
+    lookback_app::workspace::create_demo(
         &path,
-        &workspace::DemoOptions {
+        &lookback_app::workspace::DemoOptions {
             seed: 7,
             orders: 200,
             end_at_ms: 1_782_000_000_000,
@@ -86,7 +87,7 @@ fn files_that_cannot_be_opened_say_why_by_kind() {
     let bytes = std::fs::read(dir.path().join("demo.lookback")).unwrap();
     let truncated = dir.path().join("truncated.lookback");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let err = workspace::open(&truncated)
+    let err = lookback_app::workspace::open(&truncated)
         .map(drop)
         .map_err(AppError::from);
     assert_kind(err, ErrorKind::Damaged, "damaged");

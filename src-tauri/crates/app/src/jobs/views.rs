@@ -1,0 +1,150 @@
+//! The view jobs as the window calls them: each makes sure its run exists (a new one is computed
+//! on the session's run connection, announced and cancellable), then reads the view on the
+//! workspace connection, off the caller's async runtime.
+
+use crate::error::AppResult;
+use crate::session::Session;
+use crate::views::*;
+use crate::wire as ipc;
+
+/// The models on offer and the workspace's default.
+pub async fn catalog_job(session: &Session) -> AppResult<ipc::ModelCatalog> {
+    session
+        .on_workspace(|open| Ok(model_catalog(&open.store)?))
+        .await
+}
+
+/// Changes the workspace's default model; appends to the model log with the reason.
+pub async fn set_default_model_job(
+    session: &Session,
+    choice: ipc::ModelChoice,
+    reason: String,
+) -> AppResult<ipc::ModelCatalog> {
+    session
+        .on_workspace(move |open| {
+            Ok(set_default_model(
+                &mut open.store,
+                &choice,
+                &reason,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}
+
+/// Every change of the workspace's model, newest first.
+pub async fn model_log_job(session: &Session) -> AppResult<Vec<ipc::ModelChangeEntry>> {
+    session
+        .on_workspace(|open| Ok(model_log(&open.store)?))
+        .await
+}
+
+/// The ROAS screen; a new run is computed first, announced and cancellable.
+pub async fn roas_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::RoasView> {
+    super::runs::ensure_run(session, request.model.clone()).await?;
+    session
+        .on_workspace(move |open| Ok(roas(&mut open.store, &request, crate::clock::now_ms())?))
+        .await
+}
+
+/// The CAC screen; a new run is computed first, announced and cancellable.
+pub async fn cac_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::CacView> {
+    super::runs::ensure_run(session, request.model.clone()).await?;
+    session
+        .on_workspace(move |open| Ok(cac(&mut open.store, &request, crate::clock::now_ms())?))
+        .await
+}
+
+/// The compare screen: every compared model's run first, then the table.
+pub async fn compare_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+    models: Vec<String>,
+) -> AppResult<ipc::CompareView> {
+    let (r, m) = (request.clone(), models.clone());
+    let choices = session
+        .on_workspace(move |open| Ok(compare_choices(&open.store, &r, &m)?))
+        .await?;
+    for choice in choices {
+        super::runs::ensure_run(session, Some(choice)).await?;
+    }
+    session
+        .on_workspace(move |open| {
+            Ok(compare(
+                &mut open.store,
+                &request,
+                &models,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}
+
+/// Creators to pick on the creator screen.
+pub async fn creator_list_job(session: &Session) -> AppResult<Vec<ipc::CreatorListItem>> {
+    session
+        .on_workspace(|open| Ok(creator_list(&open.store)?))
+        .await
+}
+
+/// One creator's revenue.
+pub async fn creator_revenue_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+    creator_id: String,
+) -> AppResult<ipc::CreatorRevenueView> {
+    super::runs::ensure_run(session, request.model.clone()).await?;
+    session
+        .on_workspace(move |open| {
+            Ok(creator_revenue(
+                &mut open.store,
+                &request,
+                &creator_id,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}
+
+/// The Reconciliation screen.
+pub async fn reconcile_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+) -> AppResult<ipc::ReconcileView> {
+    session
+        .on_workspace(move |open| Ok(reconcile(&open.store, &request, crate::clock::now_ms())?))
+        .await
+}
+
+/// What an export from a screen writes: the table, the view request, the file, and which
+/// models, creator or source the table is of.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub view: String,
+    pub request: ipc::ViewRequest,
+    pub path: std::path::PathBuf,
+    pub models: Option<Vec<String>>,
+    pub creator_id: Option<String>,
+    pub source_id: Option<String>,
+}
+
+/// Writes the CSV of a screen's table (and its sidecar).
+pub async fn export_job(session: &Session, job: ExportJob) -> AppResult<ipc::ExportResult> {
+    session
+        .on_workspace(move |open| {
+            let target = ExportTarget {
+                models: job.models.as_deref(),
+                creator_id: job.creator_id.as_deref(),
+                source_id: job.source_id.as_deref(),
+            };
+            Ok(export_csv(
+                &mut open.store,
+                &job.view,
+                &job.request,
+                &job.path,
+                target,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}
