@@ -1,7 +1,7 @@
 //! The window's commands: one line each, calling one job of `lookback-app` with the window's
-//! [`Session`]. They are declared once, in the [`commands!`] table below, which also writes
-//! their TypeScript wrappers (`ui/src/commands.ts`, checked by `commands_are_current`): a
-//! command or argument renamed here fails the UI's type check until the UI follows.
+//! [`Session`]. They are declared once, in the [`commands!`] table below, from which
+//! `crate::bindings` writes their TypeScript wrappers (`ui/src/commands.ts`, checked by a test):
+//! a command or argument renamed here fails the UI's type check until the UI follows.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,11 +48,11 @@ macro_rules! commands {
 
         /// Each command's name, arguments and answer, as TypeScript types.
         #[cfg(test)]
-        pub fn signatures() -> Vec<CommandSignature> {
-            vec![$(CommandSignature {
+        pub fn signatures() -> Vec<crate::ts_names::CommandSignature> {
+            vec![$(crate::ts_names::CommandSignature {
                 name: stringify!($name),
-                args: vec![$((stringify!($arg), <$ty as TsName>::ts_name())),*],
-                returns: <$ret as TsName>::ts_name(),
+                args: vec![$((stringify!($arg), <$ty as crate::ts_names::TsName>::ts_name())),*],
+                returns: <$ret as crate::ts_names::TsName>::ts_name(),
             }),*]
         }
     };
@@ -157,197 +157,4 @@ commands! {
     };
     /// Opens the log directory in the file manager; the answer is its path, to show.
     show_logs() -> String = |session, app| Ok(desktop::show_logs());
-}
-
-/// A command as the UI calls it.
-#[cfg(test)]
-pub struct CommandSignature {
-    pub name: &'static str,
-    pub args: Vec<(&'static str, String)>,
-    pub returns: String,
-}
-
-/// The TypeScript type of a command's argument or answer: the wire type's own name (ts-rs),
-/// numbers for integers (they stay within JavaScript's safe range), a Tauri channel for
-/// streamed progress.
-#[cfg(test)]
-trait TsName {
-    fn ts_name() -> String;
-}
-
-#[cfg(test)]
-macro_rules! ts_named {
-    ($($ty:ty),*) => {$(
-        impl TsName for $ty {
-            fn ts_name() -> String {
-                <$ty as ts_rs::TS>::name()
-            }
-        }
-    )*};
-}
-
-#[cfg(test)]
-ts_named!(
-    String,
-    bool,
-    StartupState,
-    WorkspaceInfo,
-    Overview,
-    ModelCatalog,
-    ModelChoice,
-    ModelChangeEntry,
-    ViewRequest,
-    RoasView,
-    CacView,
-    CompareView,
-    CreatorListItem,
-    CreatorRevenueView,
-    ExportResult,
-    ReconcileView,
-    SourceRow,
-    NewSourceRequest,
-    ReconnectSourceRequest,
-    ConnectMessage,
-    DeadLetterRow,
-    ReplayResult,
-    SyncProgress,
-    ListenerStatus,
-    AlertRuleRow,
-    NewAlertRule
-);
-
-#[cfg(test)]
-impl TsName for i64 {
-    fn ts_name() -> String {
-        "number".into()
-    }
-}
-
-#[cfg(test)]
-impl<T: TsName> TsName for Vec<T> {
-    fn ts_name() -> String {
-        format!("Array<{}>", T::ts_name())
-    }
-}
-
-#[cfg(test)]
-impl<T: TsName> TsName for Option<T> {
-    fn ts_name() -> String {
-        format!("{} | null", T::ts_name())
-    }
-}
-
-#[cfg(test)]
-impl<T: TsName> TsName for Channel<T> {
-    fn ts_name() -> String {
-        format!("Channel<{}>", T::ts_name())
-    }
-}
-
-/// `snake_case` → `camelCase`, as Tauri renames command arguments.
-#[cfg(test)]
-fn camel(name: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// `ui/src/commands.ts`: one typed wrapper per command.
-#[cfg(test)]
-pub fn typescript_commands() -> String {
-    let mut out = String::from(
-        "// Generated from src-tauri/src/commands.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\nimport { Channel, invoke } from \"@tauri-apps/api/core\";\nimport type * as T from \"./bindings\";\n\n",
-    );
-    let qualify = |ts: &str| qualify_wire_names(ts);
-    for c in signatures() {
-        let params: Vec<String> = c
-            .args
-            .iter()
-            .map(|(arg, ty)| format!("{}: {}", camel(arg), qualify(ty)))
-            .collect();
-        let keys: Vec<String> = c.args.iter().map(|(arg, _)| camel(arg)).collect();
-        let payload = if keys.is_empty() {
-            String::new()
-        } else {
-            format!(", {{ {} }}", keys.join(", "))
-        };
-        out.push_str(&format!(
-            "export const {} = ({}): Promise<{}> => invoke(\"{}\"{});\n",
-            camel(c.name),
-            params.join(", "),
-            qualify(&c.returns),
-            c.name,
-            payload
-        ));
-    }
-    out.push_str("\nexport { Channel };\n");
-    out
-}
-
-/// Prefixes the generated wire types' names with `T.` (they live in `bindings.ts`).
-#[cfg(test)]
-fn qualify_wire_names(ts: &str) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if word.chars().next().is_some_and(char::is_uppercase)
-            && word != "Array"
-            && word != "Channel"
-        {
-            out.push_str("T.");
-        }
-        out.push_str(word);
-        word.clear();
-    };
-    for c in ts.chars() {
-        if c.is_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The UI calls commands through generated wrappers, never by hand-typed names: this fails
-    /// when `ui/src/commands.ts` no longer matches the table above.
-    #[test]
-    fn bindings_commands_are_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/commands.ts");
-        let expected = typescript_commands();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &expected).expect("write commands.ts");
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == expected,
-            "ui/src/commands.ts is stale; run `UPDATE_BINDINGS=1 cargo test --workspace bindings` and commit it"
-        );
-    }
-
-    #[test]
-    fn arguments_are_renamed_as_tauri_does() {
-        assert_eq!(camel("creator_id"), "creatorId");
-        assert_eq!(camel("on_progress"), "onProgress");
-        assert_eq!(
-            qualify_wire_names("Array<SourceRow> | null"),
-            "Array<T.SourceRow> | null"
-        );
-    }
 }

@@ -10,12 +10,29 @@ use lookback_app::{AppError, AppEvent, AppResult, ErrorKind, EventSink};
 use lookback_store::AlertNotification;
 use tauri::{AppHandle, Emitter, Manager};
 
-/// The Tauri event that carries `RunProgress`.
-pub const RUN_PROGRESS_EVENT: &str = "run-progress";
-/// The Tauri event that tells open views to refresh.
-pub const WORKSPACE_CHANGED_EVENT: &str = "workspace-changed";
-/// The Tauri event that shows an alert inside the window.
-pub const ALERT_EVENT: &str = "alert";
+/// Declares the events the window sends the UI: a constant per event name, and (in test
+/// builds) each name with its payload's TypeScript type, from which `crate::bindings` writes
+/// typed listeners into `ui/src/commands.ts`.
+macro_rules! window_events {
+    ($( $(#[doc = $doc:literal])* $constant:ident = $name:literal : $payload:ty; )*) => {
+        $( $(#[doc = $doc])* pub const $constant: &str = $name; )*
+
+        /// Each event's name and its payload's TypeScript type.
+        #[cfg(test)]
+        pub fn event_signatures() -> Vec<(&'static str, String)> {
+            vec![$(($name, <$payload as crate::ts_names::TsName>::ts_name())),*]
+        }
+    };
+}
+
+window_events! {
+    /// A new attribution run reached a phase.
+    RUN_PROGRESS_EVENT = "run-progress": lookback_app::wire::RunProgress;
+    /// New canonical rows arrived: open views refresh.
+    WORKSPACE_CHANGED_EVENT = "workspace-changed": ();
+    /// An alert fired (its title and body), shown inside the window too.
+    ALERT_EVENT = "alert": String;
+}
 
 /// An error from opening the start-up workspace, shown once on the welcome screen.
 pub struct StartupError(pub Mutex<Option<AppError>>);

@@ -8,6 +8,8 @@
     windows_subsystem = "windows"
 )]
 
+#[cfg(test)]
+mod bindings;
 mod cli;
 mod cli_attribution;
 mod cli_realtime;
@@ -16,6 +18,8 @@ mod cli_trust;
 mod cli_views;
 mod commands;
 mod desktop;
+#[cfg(test)]
+mod ts_names;
 mod window;
 
 use clap::{CommandFactory, FromArgMatches};

@@ -7,6 +7,13 @@ import type { AppError } from "./bindings";
 
 export { Channel } from "./commands";
 
+/** Typed listeners for the events the window sends, generated with the commands. */
+export const events = {
+  onRunProgress: commands.onRunProgress,
+  onWorkspaceChanged: commands.onWorkspaceChanged,
+  onAlert: commands.onAlert,
+};
+
 export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "kind" in e && "message" in e;
 }

@@ -2,6 +2,7 @@
 // Do not edit by hand.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type * as T from "./bindings";
 
 export const startupState = (): Promise<T.StartupState> => invoke("startup_state");
@@ -37,5 +38,9 @@ export const alertRules = (): Promise<Array<T.AlertRuleRow>> => invoke("alert_ru
 export const addAlertRule = (rule: T.NewAlertRule): Promise<Array<T.AlertRuleRow>> => invoke("add_alert_rule", { rule });
 export const removeAlertRule = (ruleId: number): Promise<Array<T.AlertRuleRow>> => invoke("remove_alert_rule", { ruleId });
 export const showLogs = (): Promise<string> => invoke("show_logs");
+
+export const onRunProgress = (handler: (payload: T.RunProgress) => void): Promise<UnlistenFn> => listen<T.RunProgress>("run-progress", (event) => handler(event.payload));
+export const onWorkspaceChanged = (handler: (payload: null) => void): Promise<UnlistenFn> => listen<null>("workspace-changed", (event) => handler(event.payload));
+export const onAlert = (handler: (payload: string) => void): Promise<UnlistenFn> => listen<string>("alert", (event) => handler(event.payload));
 
 export { Channel };

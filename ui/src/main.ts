@@ -1,9 +1,8 @@
 // The window's shell: the welcome screen when no workspace is open, otherwise the sidebar and
 // the current screen. Screens ask Rust for their numbers and show them; they compute nothing.
 
-import { listen } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
-import { api, asAppError } from "./api";
+import { api, asAppError, events } from "./api";
 import type { AppError, ModelCatalog, RunProgress, StartupState, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
 import { toolbar } from "./components/toolbar";
@@ -245,11 +244,11 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
   // Live updates: when the receiver has normalized new events, the open screen asks Rust again
   // (at most once a second, so a burst of deliveries does not thrash it).
   let pending: number | undefined;
-  const offChanged = await listen("workspace-changed", () => {
+  const offChanged = await events.onWorkspaceChanged(() => {
     if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void render(); }, 1000);
   });
-  const offAlert = await listen<string>("alert", (e) => toast(e.payload));
-  const offRun = await listen<RunProgress>("run-progress", (e) => showRunProgress(content, e.payload));
+  const offAlert = await events.onAlert((text) => toast(text));
+  const offRun = await events.onRunProgress((progress) => showRunProgress(content, progress));
   unsubscribe = () => { offSettings(); offChanged(); offAlert(); offRun(); };
   await render();
 }
