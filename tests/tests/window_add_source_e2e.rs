@@ -32,7 +32,8 @@ fn a_source_connected_in_the_window_syncs_and_keeps_its_secret_in_the_keyring() 
     home.lookback_ok(&["--db", db_arg, "init", "--name", "Add source"]);
 
     let display = Display::start();
-    let _driver = TauriDriver::start(&display, &home);
+    // Show logs answers with the folder without opening a file manager under Xvfb.
+    let _driver = TauriDriver::start_with_env(&display, &home, &[("LOOKBACK_TEST_NO_OPEN", "1")]);
     let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
     let nav = session.wait_for("[data-testid=nav-sources]");
     session.click(&nav);
@@ -85,4 +86,24 @@ fn a_source_connected_in_the_window_syncs_and_keeps_its_secret_in_the_keyring() 
         !file_contains(&db, TOKEN),
         "the secret is not in the workspace file"
     );
+
+    // Show logs names the log folder, which holds what the window did and no secret.
+    let show = session.wait_for("[data-testid=show-logs]");
+    session.click(&show);
+    session.wait_until(
+        "the log folder",
+        "const p = document.querySelector('[data-testid=logs-path]'); return !!p && p.textContent.includes('lookback/logs')",
+    );
+    let logs = home.data_home().join("lookback/logs");
+    let text: String = std::fs::read_dir(&logs)
+        .expect("the window wrote a log folder")
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        text.contains("add_source") && text.contains("invalid_input"),
+        "the refused connection is logged with its kind: {text}"
+    );
+    assert!(text.contains("backend"), "the sync is logged: {text}");
+    assert!(!text.contains(TOKEN), "the secret never reaches the log");
 }

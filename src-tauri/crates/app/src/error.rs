@@ -39,6 +39,23 @@ pub struct AppError {
     pub message: String,
 }
 
+impl ErrorKind {
+    /// The kind as the UI and the logs spell it (`invalid_input`, `damaged`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NoWorkspace => "no_workspace",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::NotAWorkspace => "not_a_workspace",
+            ErrorKind::Damaged => "damaged",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::NewerVersion => "newer_version",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
 impl AppError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         AppError {
@@ -208,4 +225,30 @@ pub fn one_line(err: &anyhow::Error) -> String {
         .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The logs and the UI spell a kind the same way.
+    #[test]
+    fn a_kind_is_spelled_as_it_crosses_to_the_ui() {
+        for kind in [
+            ErrorKind::NoWorkspace,
+            ErrorKind::NotFound,
+            ErrorKind::NotAWorkspace,
+            ErrorKind::Damaged,
+            ErrorKind::AlreadyExists,
+            ErrorKind::NewerVersion,
+            ErrorKind::InvalidInput,
+            ErrorKind::Cancelled,
+            ErrorKind::Internal,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+        }
+    }
 }

@@ -132,9 +132,9 @@ pub fn sync_finished(
 /// Logs a job that failed: its name, the error's kind and message.
 pub fn job_failed(job: &str, error: &crate::AppError) {
     if error.kind == crate::ErrorKind::Cancelled {
-        tracing::info!(job, kind = ?error.kind, "{}", error.message);
+        tracing::info!(job, kind = error.kind.as_str(), "{}", error.message);
     } else {
-        tracing::warn!(job, kind = ?error.kind, "{}", error.message);
+        tracing::warn!(job, kind = error.kind.as_str(), "{}", error.message);
     }
 }
 
