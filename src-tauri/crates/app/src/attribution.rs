@@ -159,3 +159,40 @@ pub fn weights(
     let summary = lookback_engine::run_model(store, model, &params, now_ms)?;
     Ok(lookback_report::weights(store, summary.run_id)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn kind(err: anyhow::Error) -> (ErrorKind, String) {
+        let err = AppError::from(err);
+        (err.kind, err.message)
+    }
+
+    #[test]
+    fn position_weights_are_three_percentages_and_bad_ones_name_the_field() {
+        let w = parse_position_weights("40, 20,40").unwrap();
+        assert_eq!((w.first, w.middle, w.last), (40, 20, 40));
+        for bad in ["40,60", "a,b,c", "40,20,40,0"] {
+            let (k, message) = kind(parse_position_weights(bad).unwrap_err());
+            assert_eq!(k, ErrorKind::InvalidInput);
+            assert!(message.starts_with("position_weights: "), "{message}");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_single_parameters_and_a_missing_reason_is_invalid_input() {
+        let base = ModelParams::default();
+        let overrides = ParamOverrides {
+            window_days: Some(7),
+            ..ParamOverrides::default()
+        };
+        let params = overrides.apply(base).unwrap();
+        assert_eq!(params.lookback_days, 7);
+        assert_eq!(params.half_life_days, base.half_life_days);
+        let (k, message) = kind(require_reason(None).unwrap_err());
+        assert_eq!(k, ErrorKind::InvalidInput);
+        assert!(message.starts_with("reason: "), "{message}");
+    }
+}

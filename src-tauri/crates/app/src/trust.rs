@@ -192,3 +192,21 @@ pub fn health_states(
         usual_days: policy.usual_days,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retention_is_days_or_off_and_anything_else_names_the_field() {
+        assert_eq!(parse_retention_days("30").unwrap(), Some(30));
+        assert_eq!(parse_retention_days("OFF").unwrap(), None);
+        let err = AppError::from(parse_retention_days("soon").unwrap_err());
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(
+            err.message.starts_with("retention_days: "),
+            "{}",
+            err.message
+        );
+    }
+}
