@@ -1,6 +1,7 @@
 //! The attribution commands of the CLI: `lookback --db FILE model show|set|log` and
-//! `lookback --db FILE report credits|weights`. Each parses its flags, calls the engine or the
-//! report crate, and prints; the system clock is read here and only here, then passed down.
+//! `lookback --db FILE report credits|weights`. Each parses its flags, calls one lookback-app
+//! job (`lookback_app::attribution`, `models::change_model`), and prints; the system clock is
+//! read here and only here, then passed down.
 //!
 //! Output conventions:
 //! - `--format table` starts with a line naming the run (id, model, parameters, finish time,
@@ -13,16 +14,15 @@
 //!   and parameters are used; the parameter flags override single parameters in either case.
 //! - `model set` requires `--reason`: the log exists to say why.
 
-use lookback_app::clock::now_ms;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
-use lookback_core::attribution::{Model, ModelParams, PositionWeights};
-use lookback_core::time::{NaiveDate, format_instant_ms};
-use lookback_engine::{current_model, run_model};
-use lookback_report::render;
-use lookback_report::{CreditKey, credits_by, weights};
+use lookback_app::attribution::{self, CreditsRequest, ParamOverrides};
+use lookback_app::clock::now_ms;
+use lookback_core::attribution::Model;
+use lookback_core::time::format_instant_ms;
+use lookback_report::{CreditKey, render};
 use lookback_store::Store;
 
 /// The model names the CLI accepts (core's names).
@@ -103,34 +103,12 @@ pub struct ParamFlags {
 }
 
 impl ParamFlags {
-    fn apply(&self, mut params: ModelParams) -> Result<ModelParams> {
-        if let Some(days) = self.window_days {
-            params.lookback_days = days;
+    fn overrides(&self) -> ParamOverrides {
+        ParamOverrides {
+            window_days: self.window_days,
+            half_life_days: self.half_life_days,
+            position_weights: self.position_weights.clone(),
         }
-        if let Some(days) = self.half_life_days {
-            params.half_life_days = days;
-        }
-        if let Some(text) = &self.position_weights {
-            let parts: Vec<u32> = text
-                .split(',')
-                .map(|p| p.trim().parse::<u32>())
-                .collect::<Result<_, _>>()
-                .with_context(|| {
-                    format!(
-                        "--position-weights {text:?} must be three whole percentages like 40,20,40"
-                    )
-                })?;
-            let [first, middle, last] = parts[..] else {
-                bail!("--position-weights {text:?} must be three whole percentages like 40,20,40");
-            };
-            params.position_weights = PositionWeights {
-                first,
-                middle,
-                last,
-            };
-        }
-        params.validate()?;
-        Ok(params)
     }
 }
 
@@ -205,7 +183,7 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
     match cmd {
         ModelCommand::Show => {
             let store = open(db)?;
-            let (model, params) = current_model(&store)?;
+            let (model, params) = attribution::workspace_model(&store)?;
             println!("model       {model}");
             println!("parameters  {}", params.to_canonical_string());
         }
@@ -216,16 +194,14 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
             as_profile,
         } => {
             let mut store = open(db)?;
-            let (_, current) = current_model(&store)?;
-            let params = params.apply(current)?;
+            let params = attribution::params_for(&store, &params.overrides())?;
+            let reason = attribution::require_reason(reason.as_deref())?;
             let change = lookback_app::models::change_model(
                 &mut store,
                 model.model(),
                 &params,
                 as_profile.as_deref(),
-                reason.as_deref().context(
-                    "model set needs --reason TEXT: every model change is logged with why",
-                )?,
+                reason,
                 now_ms(),
             )?;
             println!(
@@ -238,7 +214,7 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
         }
         ModelCommand::Log { format } => {
             let store = open(db)?;
-            let changes = store.model_changes()?;
+            let changes = attribution::model_changes(&store)?;
             let header = [
                 "change_id",
                 "changed_at",
@@ -304,11 +280,6 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
     Ok(())
 }
 
-fn parse_day(flag: &str, text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .with_context(|| format!("{flag} {text:?} is not a day of the form YYYY-MM-DD"))
-}
-
 /// Runs one `report` subcommand.
 pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
     let now = now_ms();
@@ -323,25 +294,15 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
             settled_only,
             format,
         } => {
-            let (current, current_params) = current_model(&store)?;
-            let model = model.map(ModelName::model).unwrap_or(current);
-            let params = params.apply(current_params)?;
-            let range = match (from, to) {
-                (None, None) => None,
-                (from, to) => {
-                    let from = from
-                        .map(|d| parse_day("--from", &d))
-                        .transpose()?
-                        .unwrap_or(NaiveDate::MIN);
-                    let to = to
-                        .map(|d| parse_day("--to", &d))
-                        .transpose()?
-                        .unwrap_or(NaiveDate::MAX.pred_opt().unwrap_or(NaiveDate::MAX));
-                    Some((from, to))
-                }
+            let request = CreditsRequest {
+                by: by.key(),
+                model: model.map(ModelName::model),
+                overrides: params.overrides(),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                settled_only,
             };
-            let summary = run_model(&mut store, model, &params, now)?;
-            let report = credits_by(&store, summary.run_id, by.key(), range, settled_only)?;
+            let report = attribution::credits(&mut store, &request, now)?;
             match format {
                 ReportFormat::Csv => {
                     eprintln!("{}", render::credits_summary_line(&report));
@@ -363,10 +324,7 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
                 DataDrivenModel::Markov => Model::Markov,
                 DataDrivenModel::Shapley => Model::Shapley,
             };
-            let (_, current_params) = current_model(&store)?;
-            let params = params.apply(current_params)?;
-            let summary = run_model(&mut store, model, &params, now)?;
-            let report = weights(&store, summary.run_id)?;
+            let report = attribution::weights(&mut store, model, &params.overrides(), now)?;
             match format {
                 ReportFormat::Csv => {
                     eprintln!("{}", render::run_line(&report.run));

@@ -1,20 +1,18 @@
 //! The trust commands of the CLI (issue #7): `backup`, `restore`, `check` (integrity),
 //! `privacy erase|purge|settings|log`, `reconcile`, `conservation`, `what-moved`,
-//! `duplicates` and `health`. Each parses its flags, calls one lookback-trust function and
-//! prints the result; the system clock is read here and passed down.
+//! `duplicates` and `health`. Each parses its flags, calls one lookback-app job
+//! (`lookback_app::trust`, and `views::reconcile_report` as the window's Reconciliation screen)
+//! and prints the result; the system clock is read here and passed down.
 
-use lookback_app::clock::now_ms;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use lookback_core::time::NaiveDate;
+use lookback_app::clock::now_ms;
+use lookback_app::trust;
+use lookback_app::views::{self, ViewSelection};
 use lookback_store::Store;
-use lookback_trust::{
-    ErasureKey, GapCause, HealthPolicy, IntegrityVerdict, ReconcileOptions, Reconciliation, backup,
-    check_conservation, diff_runs, duplicate_counts, erase, open_checked, purge_raw_payloads,
-    reconcile, restore, source_health_states,
-};
+use lookback_trust::{CredentialExpiry, ErasureKey, GapCause, HealthState, Reconciliation};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
@@ -58,9 +56,9 @@ pub enum TrustCommand {
     /// Health per source: ok, stale, failing or needs_reconnecting (the platform refused the
     /// credential: `lookback source reconnect NAME` fixes it), with the credential's expiry.
     Health {
-        /// Hours after the last success at which a source is stale.
-        #[arg(long, default_value_t = 6)]
-        stale_after_hours: i64,
+        /// Hours after the last success at which a source is stale (default: 6, as the window).
+        #[arg(long)]
+        stale_after_hours: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -118,26 +116,21 @@ pub struct ReconcileArgs {
     /// First day (YYYY-MM-DD, reporting zone); default: 30 days before --to.
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// Last day, inclusive; default: today.
+    /// Last day, inclusive; default: the last day with data.
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
-    /// Top contributors to name per cause.
-    #[arg(long, default_value_t = 5)]
-    top: usize,
+    /// Top contributors to name per cause (default: 5, as the window).
+    #[arg(long)]
+    top: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-}
-
-fn parse_day(flag: &str, text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .with_context(|| format!("{flag} {text:?} is not a date of the form YYYY-MM-DD"))
 }
 
 /// Runs one trust command on the workspace `db` (for `restore`: the new workspace).
 pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
     match cmd {
         TrustCommand::Backup { out } => {
-            let summary = backup(db, &out)?;
+            let summary = trust::backup(db, &out)?;
             println!(
                 "backed up {} to {} ({} bytes, schema {})",
                 db.display(),
@@ -147,7 +140,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             );
         }
         TrustCommand::Restore { from } => {
-            let summary = restore(&from, db)?;
+            let summary = trust::restore(&from, db)?;
             println!(
                 "restored {} into new workspace {} ({} bytes)",
                 from.display(),
@@ -156,33 +149,18 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             );
         }
         TrustCommand::Check => {
-            let opened = open_checked(db)?;
-            let problems = match &opened.verdict {
-                IntegrityVerdict::Sound => opened.store.integrity_check()?,
-                IntegrityVerdict::Damaged { .. } => bail!("{}", opened.verdict.message()),
-            };
-            if !problems.is_empty() {
-                bail!(
-                    "the workspace failed the full integrity check: {}",
-                    problems.join("; ")
-                );
-            }
+            trust::check(db)?;
             println!("ok: {} passed the integrity check", db.display());
         }
         TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,
         TrustCommand::Reconcile(args) => {
-            let store = Store::open_read_only(db).or_else(|_| Store::open(db))?;
-            let from = args
-                .from
-                .as_deref()
-                .map(|t| parse_day("--from", t))
-                .transpose()?;
-            let to = args
-                .to
-                .as_deref()
-                .map(|t| parse_day("--to", t))
-                .transpose()?;
-            let report = reconciliation(&store, from, to, args.top, now_ms())?;
+            let selection = ViewSelection {
+                from: views::parse_day(args.from.as_deref(), "from")?,
+                to: views::parse_day(args.to.as_deref(), "to")?,
+                ..ViewSelection::default()
+            };
+            let store = trust::open_for_reading(db)?;
+            let report = views::reconcile_report(&store, &selection, args.top, now_ms())?;
             print_reconciliation(&report, args.format)?;
             if let Some(conservation) = &report.conservation
                 && !conservation.holds()
@@ -195,18 +173,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             }
         }
         TrustCommand::Conservation { run } => {
-            let store = Store::open(db)?;
-            let run_id = match run {
-                Some(id) => id,
-                None => {
-                    let settings = store.settings()?;
-                    store
-                        .latest_complete_run(&settings.model)?
-                        .context("no complete run of the workspace's model yet; open a view or run `lookback report` first")?
-                        .run_id
-                }
-            };
-            let report = check_conservation(&store, run_id)?;
+            let (run_id, report) = trust::conservation(db, run)?;
             if report.holds() {
                 println!(
                     "ok: run {run_id} conserves credit (Σ credits = Σ net revenue of attributed orders, exactly)"
@@ -225,8 +192,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             }
         }
         TrustCommand::WhatMoved { before, after } => {
-            let store = Store::open(db)?;
-            let moves = diff_runs(&store, before, after)?;
+            let moves = trust::what_moved(db, before, after)?;
             if moves.is_empty() {
                 println!("nothing moved between run {before} and run {after}");
             }
@@ -241,8 +207,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             }
         }
         TrustCommand::Duplicates => {
-            let store = Store::open(db)?;
-            for d in duplicate_counts(&store)? {
+            for d in trust::duplicates(db)? {
                 println!(
                     "{:<20} {} raw events · {} records · {} restated versions",
                     d.source, d.raw_events, d.distinct_records, d.restated_versions
@@ -254,103 +219,96 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             format,
         } => {
             let store = Store::open(db)?;
-            let policy = HealthPolicy {
-                stale_after_ms: stale_after_hours * 3_600_000,
-                ..HealthPolicy::default()
-            };
             let now = now_ms();
-            let states = source_health_states(&store, now, policy)?;
-            let window_days = policy.window_ms / 86_400_000;
-            let sources = store.sources()?;
-            let api_version = |source_id: &str| {
-                let kind = sources
-                    .iter()
-                    .find(|s| s.source_id == source_id)
-                    .map_or("", |s| s.kind.as_str());
-                lookback_app::sources::api_version_status(kind, now)
-            };
-            match format {
-                Format::Json => {
-                    let rows: Vec<_> = states
-                        .iter()
-                        .map(|s| (s, api_version(&s.source_id)))
-                        .map(|(s, (version, version_warning))| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
-                            "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
-                            "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h,
-                            "usual_daily_records": s.usual_daily_records, "volume_drop": s.volume_drop,
-                            "window_days": window_days, "sync_runs": s.sync_runs, "failed_runs": s.failed_runs,
-                            "error_rate": s.error_rate_text(), "retries": s.retries, "unknown_fields": s.unknown_fields,
-                            "schema_dead_letters": s.schema_dead_letters,
-                            "needs_reconnect_since_ms": s.needs_reconnect_since_ms,
-                            "needs_reconnect_reason": s.needs_reconnect_reason,
-                            "action": (s.state == lookback_trust::HealthState::NeedsReconnecting)
-                                .then(|| format!("lookback source reconnect {}", s.name)),
-                            "credential_expiry": s.credential_expiry.as_str(),
-                            "credential_expires_at_ms": s.credential_expiry.expires_at_ms(),
-                            "api_version": version,
-                            "api_version_warning": version_warning}))
-                        .collect();
-                    println!("{}", serde_json::to_string_pretty(&rows)?);
-                }
-                Format::Csv => bail!(
-                    "write health as CSV with `lookback export health --out FILE.csv` (with its provenance sidecar)"
-                ),
-                Format::Table => {
-                    println!(
-                        "runs, errors, retries and schema drift over the last {window_days} days; volume: last 24 h vs the median day of the {} before",
-                        policy.usual_days
-                    );
-                    for s in states {
-                        let credential = match s.credential_expiry {
-                            lookback_trust::CredentialExpiry::Unknown => String::new(),
-                            lookback_trust::CredentialExpiry::Never => {
-                                "  credential never expires".to_owned()
-                            }
-                            lookback_trust::CredentialExpiry::At { expires_at_ms } => {
-                                format!("  credential expires {}", instant(expires_at_ms))
-                            }
-                            lookback_trust::CredentialExpiry::Soon { expires_at_ms } => format!(
-                                "  CREDENTIAL EXPIRES {} (make a new one: lookback source reconnect {})",
-                                instant(expires_at_ms),
-                                s.name
-                            ),
-                        };
-                        let action = if s.state == lookback_trust::HealthState::NeedsReconnecting {
-                            format!("  → run `lookback source reconnect {}`", s.name)
-                        } else {
-                            String::new()
-                        };
-                        println!(
-                            "{:<20} {:<8} lag {}  last 24 h {} (usual {}){}  runs {} failed {} (error rate {})  retries {}  unknown fields {}  schema dead letters {}  dead letters {}{}",
-                            s.source_id,
-                            s.state.as_str(),
-                            s.lag_ms
-                                .map(|l| format!("{} min", l / 60_000))
-                                .unwrap_or_else(|| "never synced".into()),
-                            s.records_last_24h,
-                            s.usual_daily_records
-                                .map(|u| u.to_string())
-                                .unwrap_or_else(|| "not known yet".into()),
-                            if s.volume_drop { "  VOLUME DROP" } else { "" },
-                            s.sync_runs,
-                            s.failed_runs,
-                            s.error_rate_text().unwrap_or_else(|| "—".into()),
-                            s.retries,
-                            s.unknown_fields,
-                            s.schema_dead_letters,
-                            s.unresolved_dead_letters,
-                            s.last_error
-                                .as_ref()
-                                .map(|e| format!("  error: {e}"))
-                                .unwrap_or_default()
-                        );
-                        if !credential.is_empty() || !action.is_empty() {
-                            println!("{:<20} {credential}{action}", "");
-                        }
-                        if let (_, Some(warning)) = api_version(&s.source_id) {
-                            println!("{:<20}   API VERSION: {warning}", "");
-                        }
+            let health = trust::health_states(&store, now, stale_after_hours)?;
+            print_health(&health, format, now)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_health(health: &trust::SourceHealth, format: Format, now: i64) -> Result<()> {
+    let window_days = health.window_days;
+    let api_version = |kind: &str| lookback_app::sources::api_version_status(kind, now);
+    match format {
+        Format::Json => {
+            let rows: Vec<_> = health
+                .sources
+                .iter()
+                .map(|(s, kind)| (s, api_version(kind)))
+                .map(|(s, (version, version_warning))| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
+                    "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
+                    "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h,
+                    "usual_daily_records": s.usual_daily_records, "volume_drop": s.volume_drop,
+                    "window_days": window_days, "sync_runs": s.sync_runs, "failed_runs": s.failed_runs,
+                    "error_rate": s.error_rate_text(), "retries": s.retries, "unknown_fields": s.unknown_fields,
+                    "schema_dead_letters": s.schema_dead_letters,
+                    "needs_reconnect_since_ms": s.needs_reconnect_since_ms,
+                    "needs_reconnect_reason": s.needs_reconnect_reason,
+                    "action": (s.state == HealthState::NeedsReconnecting)
+                        .then(|| format!("lookback source reconnect {}", s.name)),
+                    "credential_expiry": s.credential_expiry.as_str(),
+                    "credential_expires_at_ms": s.credential_expiry.expires_at_ms(),
+                    "api_version": version,
+                    "api_version_warning": version_warning}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        Format::Csv => bail!(
+            "write health as CSV with `lookback export health --out FILE.csv` (with its provenance sidecar)"
+        ),
+        Format::Table => {
+            println!(
+                "runs, errors, retries and schema drift over the last {window_days} days; volume: last 24 h vs the median day of the {} before",
+                health.usual_days
+            );
+            for (s, kind) in &health.sources {
+                let credential = match s.credential_expiry {
+                    CredentialExpiry::Unknown => String::new(),
+                    CredentialExpiry::Never => "  credential never expires".to_owned(),
+                    CredentialExpiry::At { expires_at_ms } => {
+                        format!("  credential expires {}", instant(expires_at_ms))
                     }
+                    CredentialExpiry::Soon { expires_at_ms } => format!(
+                        "  CREDENTIAL EXPIRES {} (make a new one: lookback source reconnect {})",
+                        instant(expires_at_ms),
+                        s.name
+                    ),
+                };
+                let action = if s.state == HealthState::NeedsReconnecting {
+                    format!("  → run `lookback source reconnect {}`", s.name)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{:<20} {:<8} lag {}  last 24 h {} (usual {}){}  runs {} failed {} (error rate {})  retries {}  unknown fields {}  schema dead letters {}  dead letters {}{}",
+                    s.source_id,
+                    s.state.as_str(),
+                    s.lag_ms
+                        .map(|l| format!("{} min", l / 60_000))
+                        .unwrap_or_else(|| "never synced".into()),
+                    s.records_last_24h,
+                    s.usual_daily_records
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| "not known yet".into()),
+                    if s.volume_drop { "  VOLUME DROP" } else { "" },
+                    s.sync_runs,
+                    s.failed_runs,
+                    s.error_rate_text().unwrap_or_else(|| "—".into()),
+                    s.retries,
+                    s.unknown_fields,
+                    s.schema_dead_letters,
+                    s.unresolved_dead_letters,
+                    s.last_error
+                        .as_ref()
+                        .map(|e| format!("  error: {e}"))
+                        .unwrap_or_default()
+                );
+                if !credential.is_empty() || !action.is_empty() {
+                    println!("{:<20} {credential}{action}", "");
+                }
+                if let (_, Some(warning)) = api_version(kind) {
+                    println!("{:<20}   API VERSION: {warning}", "");
                 }
             }
         }
@@ -376,8 +334,7 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
                     "name the person: --email, --customer-id, --anonymous-id, --device-id or --person-id"
                 );
             };
-            let mut store = Store::open(db)?;
-            let receipt = erase(&mut store, &key, now_ms())?;
+            let receipt = trust::erase(db, &key, now_ms())?;
             let c = &receipt.counts;
             println!(
                 "erased: {} keys resolved · {} touches deleted · {} orders anonymized · {} identity links · {} raw events · {} dead letters · {} runs to recompute",
@@ -396,8 +353,7 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
             );
         }
         PrivacyCommand::Purge => {
-            let mut store = Store::open(db)?;
-            let summary = purge_raw_payloads(&mut store, now_ms())?;
+            let summary = trust::purge(db, now_ms())?;
             println!(
                 "purged {} raw payloads older than {} days",
                 summary.purged, summary.retention_days
@@ -407,35 +363,29 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
             store_raw_pii,
             retention_days,
         } => {
-            let mut store = Store::open(db)?;
-            if let Some(flag) = store_raw_pii {
-                store.set_store_raw_pii(matches!(flag, OnOff::On))?;
-            }
-            if let Some(text) = retention_days {
-                let days = if text.eq_ignore_ascii_case("off") {
-                    None
-                } else {
-                    Some(text.parse::<u32>().with_context(|| {
-                        format!("--retention-days {text:?} is not a number of days or `off`")
-                    })?)
-                };
-                store.set_raw_payload_retention_days(days)?;
-            }
+            let retention_days = retention_days
+                .as_deref()
+                .map(trust::parse_retention_days)
+                .transpose()?;
+            let settings = trust::privacy_settings(
+                db,
+                store_raw_pii.map(|flag| matches!(flag, OnOff::On)),
+                retention_days,
+            )?;
             println!(
                 "store_raw_pii {}",
-                if store.store_raw_pii()? { "on" } else { "off" }
+                if settings.store_raw_pii { "on" } else { "off" }
             );
             println!(
                 "raw_payload_retention_days {}",
-                store
-                    .raw_payload_retention_days()?
+                settings
+                    .raw_payload_retention_days
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "off".into())
             );
         }
         PrivacyCommand::Log => {
-            let store = Store::open(db)?;
-            for e in store.erasures()? {
+            for e in trust::erasure_log(db)? {
                 let c = &e.counts;
                 println!(
                     "#{} at {} by {} · marker {} · {} touches, {} orders, {} links, {} raw events, {} dead letters, {} runs",
@@ -454,19 +404,6 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The reconciliation of `from`..=`to` (default: the 30 days ending on the last day with data,
-/// as the window chooses them), as `reconcile` prints it and `export reconcile` writes it.
-pub fn reconciliation(
-    store: &Store,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    top: usize,
-    now_ms: i64,
-) -> Result<Reconciliation> {
-    let options = ReconcileOptions::days_or_default(store, from, to, top, now_ms)?;
-    Ok(reconcile(store, &options)?)
 }
 
 fn print_reconciliation(report: &Reconciliation, format: Format) -> Result<()> {

@@ -27,6 +27,30 @@ const PAIRS: &[Pair] = &[
         chain: &["set_default_model_job", "set_default_model", "change_model"],
     },
     Pair {
+        cli_subcommand: "model show",
+        cli_file: "cli_attribution.rs",
+        window_command: "model_catalog",
+        chain: &["catalog_job", "model_catalog", "workspace_model"],
+    },
+    Pair {
+        cli_subcommand: "model log",
+        cli_file: "cli_attribution.rs",
+        window_command: "model_log",
+        chain: &["model_log_job", "model_log", "model_changes"],
+    },
+    Pair {
+        cli_subcommand: "reconcile",
+        cli_file: "cli_trust.rs",
+        window_command: "reconcile_view",
+        chain: &["reconcile_job", "reconcile", "reconcile_report"],
+    },
+    Pair {
+        cli_subcommand: "health",
+        cli_file: "cli_trust.rs",
+        window_command: "source_list",
+        chain: &["source_list_job", "source_rows", "health_states"],
+    },
+    Pair {
         cli_subcommand: "overview",
         cli_file: "cli.rs",
         window_command: "workspace_overview",

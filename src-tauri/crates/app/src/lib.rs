@@ -12,10 +12,16 @@
 //! - [`jobs`]: the same jobs on a session, as the window calls them; [`jobs::runs`]: new
 //!   attribution runs, announced and cancellable.
 //! - [`models`]: changing the workspace's model, logged with who, when and why.
+//!   [`attribution`]: the workspace's model, parameter overrides, the model log, credits and
+//!   learned weights (`lookback model`, `lookback report`).
+//! - [`trust`]: the integrity check, backup and restore, privacy (erase, purge, settings, the
+//!   erasure log), conservation, what moved, duplicates, and source health with its default
+//!   policy (the Sources screen and `lookback health`).
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
 //! - [`clock`]: the one place the system clock is read. [`logs`]: the log file a user can send.
 
+pub mod attribution;
 pub mod clock;
 pub mod error;
 pub mod events;
@@ -26,6 +32,7 @@ pub mod paths;
 pub mod realtime;
 pub mod session;
 pub mod sources;
+pub mod trust;
 pub mod views;
 pub mod wire;
 pub mod workspace;

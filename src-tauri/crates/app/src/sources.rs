@@ -162,15 +162,19 @@ fn block_on<T>(job: impl std::future::Future<Output = T>) -> Result<T> {
 /// the CLI agree); the record total comes from the sync crate's per-source counts.
 pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let health = lookback_sync::source_health(store, now_ms)?;
-    let policy = lookback_trust::HealthPolicy::default();
-    let states = lookback_trust::source_health_states(store, now_ms, policy)?;
+    let states = crate::trust::health_states(store, now_ms, None)?;
+    let window_days = states.window_days;
     let sources = store.sources()?;
     let credentials = store.source_credentials()?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(health
         .into_iter()
         .map(|h| {
-            let state = states.iter().find(|s| s.source_id == h.source_id);
+            let state = states
+                .sources
+                .iter()
+                .map(|(s, _)| s)
+                .find(|s| s.source_id == h.source_id);
             let source = sources.iter().find(|s| s.source_id == h.source_id);
             let credential = credentials.iter().find(|c| c.source_id == h.source_id);
             let expiry = state.map_or(lookback_trust::CredentialExpiry::Unknown, |s| {
@@ -194,7 +198,7 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
                     records_last_24h: n(state.map_or(0, |s| s.records_last_24h)),
                     usual_daily_records: state.and_then(|s| s.usual_daily_records).map(n),
                     volume_drop: state.is_some_and(|s| s.volume_drop),
-                    window_days: policy.window_ms / 86_400_000,
+                    window_days,
                     sync_runs: n(state.map_or(0, |s| s.sync_runs)),
                     failed_runs: n(state.map_or(0, |s| s.failed_runs)),
                     error_rate: state.and_then(|s| s.error_rate_text()),

@@ -136,7 +136,7 @@ pub fn export(store: &mut Store, request: &ExportRequest, now_ms: i64) -> Result
         }
         ExportTable::Spend => report::export_spend_csv(store, &sel.range(), out, options, now_ms)?,
         ExportTable::Reconcile => {
-            let r = super::reconcile_report(store, sel, now_ms)?;
+            let r = super::reconcile_report(store, sel, None, now_ms)?;
             report::export_reconcile_csv(&r, out, options, now_ms)?
         }
         ExportTable::DeadLetters => {

@@ -76,7 +76,7 @@ pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
             "Channel weights from Shapley values of channel sets' conversion rates.",
         ),
     ];
-    let (model, params) = lookback_engine::current_model(store)?;
+    let (model, params) = crate::attribution::workspace_model(store)?;
     Ok(ipc::ModelCatalog {
         models: models
             .into_iter()
@@ -500,8 +500,7 @@ pub fn creator_revenue(
 
 /// Every change of the workspace's model, newest first.
 pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
-    Ok(store
-        .model_changes()?
+    Ok(crate::attribution::model_changes(store)?
         .into_iter()
         .map(|c| ipc::ModelChangeEntry {
             changed_at_ms: c.changed_at_ms,
@@ -594,18 +593,20 @@ fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
 /// How many orders each gap cause of a reconciliation lists.
 pub const RECONCILE_TOP: usize = 5;
 
-/// The reconciliation of a selection (the screen and both exports share it): its dates, by
-/// default the 30 days ending on the last day with data.
+/// The reconciliation of a selection (the screen, both exports and `lookback reconcile` share
+/// it): its dates, by default the 30 days ending on the last day with data, naming `top`
+/// orders per gap cause (default [`RECONCILE_TOP`]).
 pub fn reconcile_report(
     store: &Store,
     sel: &ViewSelection,
+    top: Option<usize>,
     now_ms: i64,
 ) -> Result<lookback_trust::Reconciliation> {
     let options = lookback_trust::ReconcileOptions::days_or_default(
         store,
         sel.from,
         sel.to,
-        RECONCILE_TOP,
+        top.unwrap_or(RECONCILE_TOP),
         now_ms,
     )?;
     Ok(lookback_trust::reconcile(store, &options)?)
@@ -617,7 +618,7 @@ pub fn reconcile(
     request: &ipc::ViewRequest,
     now_ms: i64,
 ) -> Result<ipc::ReconcileView> {
-    let r = reconcile_report(store, &ViewSelection::from_request(request)?, now_ms)?;
+    let r = reconcile_report(store, &ViewSelection::from_request(request)?, None, now_ms)?;
     let rc = &r.reporting_currency;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(ipc::ReconcileView {

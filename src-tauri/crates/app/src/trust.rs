@@ -1,0 +1,212 @@
+//! The trust jobs (issue #7) of the window and the CLI: the full integrity check, backup and
+//! restore, privacy (erase a person, purge old raw payloads, the privacy settings, the erasure
+//! log), credit conservation, what moved between runs, duplicates, and the health of every
+//! source with the one default policy the Sources screen and `lookback health` share. The
+//! reconciliation itself is [`crate::views::reconcile_report`]. The clock is read by callers
+//! and passed in.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use lookback_store::{BackupSummary, ErasureRecord, Store};
+use lookback_trust::{
+    ConservationReport, CreatorMove, DuplicateCounts, ErasureKey, ErasureReceipt, HealthPolicy,
+    IntegrityVerdict, PurgeSummary, SourceHealthState,
+};
+
+use crate::error::{AppError, ErrorKind};
+
+/// Opens a workspace to read a report from: read-only when it can be, so a report never
+/// writes (a workspace that needs migrating is opened for writing).
+pub fn open_for_reading(db: &Path) -> Result<Store> {
+    Ok(Store::open_read_only(db).or_else(|_| Store::open(db))?)
+}
+
+/// Writes a consistent backup of the workspace `db` to the new file `out` (even while a sync
+/// writes).
+pub fn backup(db: &Path, out: &Path) -> Result<BackupSummary> {
+    Ok(lookback_trust::backup(db, out)?)
+}
+
+/// Restores the backup `from` into the new workspace `db` (it must not exist).
+pub fn restore(from: &Path, db: &Path) -> Result<BackupSummary> {
+    Ok(lookback_trust::restore(from, db)?)
+}
+
+/// The full integrity check of `db`: `Ok` when it passes, a `damaged` error saying what is
+/// wrong otherwise.
+pub fn check(db: &Path) -> Result<()> {
+    let opened = lookback_trust::open_checked(db)?;
+    let problems = match &opened.verdict {
+        IntegrityVerdict::Sound => opened.store.integrity_check()?,
+        IntegrityVerdict::Damaged { .. } => {
+            return Err(AppError::new(ErrorKind::Damaged, opened.verdict.message()).into());
+        }
+    };
+    if !problems.is_empty() {
+        return Err(AppError::new(
+            ErrorKind::Damaged,
+            format!(
+                "the workspace failed the full integrity check: {}",
+                problems.join("; ")
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Erases the person `key` names: their whole identity component is removed or anonymized.
+pub fn erase(db: &Path, key: &ErasureKey, now_ms: i64) -> Result<ErasureReceipt> {
+    let mut store = Store::open(db)?;
+    Ok(lookback_trust::erase(&mut store, key, now_ms)?)
+}
+
+/// Blanks the raw payloads older than the retention setting.
+pub fn purge(db: &Path, now_ms: i64) -> Result<PurgeSummary> {
+    let mut store = Store::open(db)?;
+    Ok(lookback_trust::purge_raw_payloads(&mut store, now_ms)?)
+}
+
+/// The privacy settings of a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// Keep PII fields of raw payloads.
+    pub store_raw_pii: bool,
+    /// Days raw payloads are kept before a purge blanks them; `None`: kept.
+    pub raw_payload_retention_days: Option<u32>,
+}
+
+/// A retention as typed: a number of days or `off` (`invalid_input` otherwise).
+pub fn parse_retention_days(text: &str) -> Result<Option<u32>> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let days = text.trim().parse::<u32>().map_err(|_| {
+        AppError::invalid(
+            "retention_days",
+            format!("{text:?} is not a number of days or `off`"),
+        )
+    })?;
+    Ok(Some(days))
+}
+
+/// Changes the privacy settings given (`None` leaves one as it is) and returns them all.
+pub fn privacy_settings(
+    db: &Path,
+    store_raw_pii: Option<bool>,
+    retention_days: Option<Option<u32>>,
+) -> Result<PrivacySettings> {
+    let mut store = Store::open(db)?;
+    if let Some(on) = store_raw_pii {
+        store.set_store_raw_pii(on)?;
+    }
+    if let Some(days) = retention_days {
+        store.set_raw_payload_retention_days(days)?;
+    }
+    Ok(PrivacySettings {
+        store_raw_pii: store.store_raw_pii()?,
+        raw_payload_retention_days: store.raw_payload_retention_days()?,
+    })
+}
+
+/// The erasure audit log: what was erased and when, never who.
+pub fn erasure_log(db: &Path) -> Result<Vec<ErasureRecord>> {
+    Ok(Store::open(db)?.erasures()?)
+}
+
+/// Whether `run` (default: the latest complete run of the workspace's model) conserves
+/// credit: Σ credits = Σ net revenue of its attributed orders, exactly.
+pub fn conservation(db: &Path, run: Option<i64>) -> Result<(i64, ConservationReport)> {
+    let store = Store::open(db)?;
+    let run_id = match run {
+        Some(id) => id,
+        None => {
+            let settings = store.settings()?;
+            store
+                .latest_complete_run(&settings.model)?
+                .context("no complete run of the workspace's model yet; open a view or run `lookback report` first")?
+                .run_id
+        }
+    };
+    Ok((run_id, lookback_trust::check_conservation(&store, run_id)?))
+}
+
+/// What moved per creator between the runs `before` and `after`.
+pub fn what_moved(db: &Path, before: i64, after: i64) -> Result<Vec<CreatorMove>> {
+    Ok(lookback_trust::diff_runs(&Store::open(db)?, before, after)?)
+}
+
+/// Raw events, distinct records and restated versions per source.
+pub fn duplicates(db: &Path) -> Result<Vec<DuplicateCounts>> {
+    Ok(lookback_trust::duplicate_counts(&Store::open(db)?)?)
+}
+
+/// The health of every source and the policy it was judged by.
+#[derive(Debug, Clone)]
+pub struct SourceHealth {
+    /// Each source's state and metrics, with its kind (for its API version).
+    pub sources: Vec<(SourceHealthState, String)>,
+    /// Days the error rate, retries and schema drift are counted over.
+    pub window_days: i64,
+    /// The 24-hour windows the usual volume is the median of.
+    pub usual_days: u32,
+}
+
+/// The health of every source: the Sources screen's cards and `lookback health` both come
+/// from here, with the default policy unless `stale_after_hours` (how long after its last
+/// success a source is stale) is given.
+pub fn health_states(
+    store: &Store,
+    now_ms: i64,
+    stale_after_hours: Option<i64>,
+) -> Result<SourceHealth> {
+    let mut policy = HealthPolicy::default();
+    if let Some(hours) = stale_after_hours {
+        if hours < 0 {
+            return Err(AppError::invalid(
+                "stale_after_hours",
+                format!("{hours} is not a number of hours (0 or more)"),
+            )
+            .into());
+        }
+        policy.stale_after_ms = hours.saturating_mul(3_600_000);
+    }
+    let states = lookback_trust::source_health_states(store, now_ms, policy)?;
+    let kinds = store.sources()?;
+    let kind_of = |source_id: &str| {
+        kinds
+            .iter()
+            .find(|s| s.source_id == source_id)
+            .map_or(String::new(), |s| s.kind.clone())
+    };
+    Ok(SourceHealth {
+        sources: states
+            .into_iter()
+            .map(|s| {
+                let kind = kind_of(&s.source_id);
+                (s, kind)
+            })
+            .collect(),
+        window_days: policy.window_ms / 86_400_000,
+        usual_days: policy.usual_days,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retention_is_days_or_off_and_anything_else_names_the_field() {
+        assert_eq!(parse_retention_days("30").unwrap(), Some(30));
+        assert_eq!(parse_retention_days("OFF").unwrap(), None);
+        let err = AppError::from(parse_retention_days("soon").unwrap_err());
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(
+            err.message.starts_with("retention_days: "),
+            "{}",
+            err.message
+        );
+    }
+}
