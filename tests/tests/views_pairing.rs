@@ -196,9 +196,8 @@ fn every_window_export_writes_the_same_csv_as_the_cli() {
 
     // An unknown table cannot reach the job: the command's arguments are refused when Tauri
     // reads them, naming the value.
-    let err = serde_json::from_value::<lookback_app::views::ExportTable>(serde_json::json!(
-        "nonsense"
-    ))
-    .unwrap_err();
+    let err =
+        serde_json::from_value::<lookback_app::views::ExportTable>(serde_json::json!("nonsense"))
+            .unwrap_err();
     assert!(err.to_string().contains("nonsense"), "{err}");
 }

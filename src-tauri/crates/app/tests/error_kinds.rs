@@ -225,13 +225,19 @@ fn values_outside_a_closed_set_are_refused_when_the_request_is_read() {
         )
     };
     // The strings the window sends today are read as before.
-    let fine: ViewRequest =
-        serde_json::from_str(&view(r#""creator""#, &choice("position-based"), r#""week""#))
-            .unwrap();
+    let fine: ViewRequest = serde_json::from_str(&view(
+        r#""creator""#,
+        &choice("position-based"),
+        r#""week""#,
+    ))
+    .unwrap();
     assert_eq!(fine.by, ViewBy::Creator);
     assert_eq!(fine.model.unwrap().model, ModelName::PositionBased);
     refused::<ViewRequest>(&view(r#""colour""#, "null", "null"), "colour");
-    refused::<ViewRequest>(&view(r#""creator""#, &choice("astrology"), "null"), "astrology");
+    refused::<ViewRequest>(
+        &view(r#""creator""#, &choice("astrology"), "null"),
+        "astrology",
+    );
     refused::<ViewRequest>(&view(r#""creator""#, "null", r#""fortnight""#), "fortnight");
     refused::<ModelChoice>(&choice("astrology"), "astrology");
     let rule = |kind: &str, channel: &str| {

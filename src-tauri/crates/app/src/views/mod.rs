@@ -317,7 +317,10 @@ pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result
 }
 
 /// The window's selection of a comparison: the request and the models named beside it.
-fn compare_selection(request: &ipc::ViewRequest, models: &[ipc::ModelName]) -> Result<ViewSelection> {
+fn compare_selection(
+    request: &ipc::ViewRequest,
+    models: &[ipc::ModelName],
+) -> Result<ViewSelection> {
     Ok(ViewSelection {
         models: models.iter().map(|&m| Model::from(m)).collect(),
         ..ViewSelection::from_request(request)?
