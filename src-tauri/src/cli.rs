@@ -298,7 +298,7 @@ fn print_overview(o: &lookback_app::wire::Overview) {
             "source      {} [{}] {} · last success {} · {} records",
             s.name,
             s.kind,
-            s.state,
+            s.state.as_str(),
             when(s.last_success_at_ms),
             s.records
         );

@@ -15,6 +15,7 @@
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
 
 use lookback_app::clock::now_ms;
+use lookback_app::wire::SourceState;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -279,8 +280,8 @@ fn provenance_line(p: &Provenance, now: i64) -> String {
             };
             // The data-health state when it is not simply ok (the window's badge).
             match lookback_app::views::freshness_state(s, now) {
-                "ok" | "imported" => format!("{}: synced {when}", s.name),
-                state => format!("{}: synced {when} ({state})", s.name),
+                SourceState::Ok | SourceState::Imported => format!("{}: synced {when}", s.name),
+                state => format!("{}: synced {when} ({})", s.name, state.as_str()),
             }
         })
         .collect();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use lookback_app::jobs::views::ExportJob;
 use lookback_app::jobs::{realtime, runs, sources, views, workspace};
+use lookback_app::views::ExportTable;
 use lookback_app::wire::*;
 use lookback_app::{AppError, Session};
 use tauri::ipc::Channel;
@@ -91,7 +92,7 @@ commands! {
     model_log() -> Vec<ModelChangeEntry> = |session, app| views::model_log_job(&session).await;
     roas_view(request: ViewRequest) -> RoasView = |session, app| views::roas_job(&session, request).await;
     cac_view(request: ViewRequest) -> CacView = |session, app| views::cac_job(&session, request).await;
-    compare_view(request: ViewRequest, models: Vec<String>) -> CompareView = |session, app| {
+    compare_view(request: ViewRequest, models: Vec<ModelName>) -> CompareView = |session, app| {
         views::compare_job(&session, request, models).await
     };
     creator_list() -> Vec<CreatorListItem> = |session, app| views::creator_list_job(&session).await;
@@ -100,10 +101,10 @@ commands! {
     };
     /// Writes the CSV of a screen's table to the path the user chose.
     export_csv(
-        view: String,
+        view: ExportTable,
         request: ViewRequest,
         path: String,
-        models: Option<Vec<String>>,
+        models: Option<Vec<ModelName>>,
         creator_id: Option<String>,
         source_id: Option<String>
     ) -> ExportResult = |session, app| {

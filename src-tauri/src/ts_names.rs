@@ -3,6 +3,7 @@
 //! integers, a Tauri channel for streamed progress. `crate::bindings` writes the UI's files
 //! with them.
 
+use lookback_app::views::ExportTable;
 use lookback_app::wire::*;
 use tauri::ipc::Channel;
 
@@ -38,6 +39,7 @@ ts_named!(
     Overview,
     ModelCatalog,
     ModelChoice,
+    ModelName,
     ModelChangeEntry,
     ViewRequest,
     RoasView,
@@ -46,6 +48,7 @@ ts_named!(
     CreatorListItem,
     CreatorRevenueView,
     ExportResult,
+    ExportTable,
     ReconcileView,
     SourceRow,
     NewSourceRequest,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use lookback_app::jobs::views::{ExportJob, export_job};
-use lookback_app::wire::ViewRequest;
+use lookback_app::wire::{ViewBy, ViewRequest};
 use lookback_app::{NoEvents, Session};
 use lookback_tests::{TestHome, open_sqlite};
 
@@ -20,7 +20,7 @@ const CHILD: &str = "LOOKBACK_VIEWS_PAIRING_CHILD";
 fn window_request() -> ViewRequest {
     ViewRequest {
         model: None,
-        by: "creator".into(),
+        by: ViewBy::Creator,
         from: None,
         to: None,
         bucket: None,
@@ -38,8 +38,8 @@ fn csv(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// One pairing: the window's table `view` (with its models, creator, source) and the CLI's
-/// arguments after `export`.
+/// One pairing: the window's table `view` (with its models, creator, source), as the UI sends
+/// them, and the CLI's arguments after `export`.
 struct Pair<'a> {
     view: &'a str,
     models: Option<Vec<String>>,
@@ -154,10 +154,13 @@ fn every_window_export_writes_the_same_csv_as_the_cli() {
             .block_on(export_job(
                 &session,
                 ExportJob {
-                    view: pair.view.to_owned(),
+                    // Read as Tauri reads the command's arguments: from the strings the UI sends.
+                    view: serde_json::from_value(serde_json::json!(pair.view))
+                        .unwrap_or_else(|e| panic!("the table {:?}: {e}", pair.view)),
                     request: window_request(),
                     path: window_csv.clone(),
-                    models: pair.models.clone(),
+                    models: serde_json::from_value(serde_json::json!(pair.models))
+                        .unwrap_or_else(|e| panic!("the models {:?}: {e}", pair.models)),
                     creator_id: pair.creator_id.clone(),
                     source_id: None,
                 },
@@ -191,19 +194,10 @@ fn every_window_export_writes_the_same_csv_as_the_cli() {
         );
     }
 
-    // An unknown table is the user's mistake, not an internal error.
-    let err = rt
-        .block_on(export_job(
-            &session,
-            ExportJob {
-                view: "nonsense".into(),
-                request: window_request(),
-                path: home.path("x.csv"),
-                models: None,
-                creator_id: None,
-                source_id: None,
-            },
-        ))
-        .unwrap_err();
-    assert_eq!(err.kind, lookback_app::ErrorKind::InvalidInput, "{err}");
+    // An unknown table cannot reach the job: the command's arguments are refused when Tauri
+    // reads them, naming the value.
+    let err =
+        serde_json::from_value::<lookback_app::views::ExportTable>(serde_json::json!("nonsense"))
+            .unwrap_err();
+    assert!(err.to_string().contains("nonsense"), "{err}");
 }

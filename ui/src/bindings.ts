@@ -29,26 +29,30 @@ amount: string, minor: number, };
 
 export type RevenueByCurrency = { currency: string, gross: MoneyAmount, refunds: MoneyAmount, chargebacks: MoneyAmount, net: MoneyAmount, };
 
+export type SourceState = "ok" | "stale" | "failing" | "needs_reconnecting" | "imported";
+
 export type SourceFreshness = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, last_error: string | null, records: number, 
 /**
  * ok | stale | failing | needs_reconnecting for a connected source (its data-health
  * state); imported for data that arrived without one (CSV, demo).
  */
-state: string, };
+state: SourceState, };
 
 export type Overview = { workspace: WorkspaceInfo, orders: number, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
+
+export type ModelName = "first-touch" | "last-touch" | "last-non-direct" | "linear" | "time-decay" | "position-based" | "markov" | "shapley";
 
 export type ModelInfo = { 
 /**
  * The CLI name, e.g. "position-based".
  */
-name: string, label: string, description: string, 
+name: ModelName, label: string, description: string, 
 /**
  * Markov and Shapley learn channel weights from all journeys.
  */
 data_driven: boolean, };
 
-export type ModelChoice = { model: string, window_days: number, half_life_days: number, 
+export type ModelChoice = { model: ModelName, window_days: number, half_life_days: number, 
 /**
  * First, middle, last in percent; they sum to 100.
  */
@@ -56,26 +60,26 @@ position_weights: [number, number, number], };
 
 export type ModelCatalog = { models: Array<ModelInfo>, default: ModelChoice, };
 
-export type ViewRequest = { model: ModelChoice | null, 
-/**
- * creator | campaign | channel | content | platform
- */
-by: string, 
+export type ViewBy = "creator" | "campaign" | "channel" | "content" | "platform";
+
+export type Bucket = "day" | "week" | "month";
+
+export type ViewRequest = { model: ModelChoice | null, by: ViewBy, 
 /**
  * First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
  */
 from: string | null, to: string | null, 
 /**
- * day | week | month, or null for one row per key.
+ * Null for one row per key.
  */
-bucket: string | null, settled_only: boolean, };
+bucket: Bucket | null, settled_only: boolean, };
 
 export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, 
 /**
  * ok | stale | failing | needs_reconnecting (the source's data-health state); imported for
  * data that arrived without a connected source.
  */
-state: string, };
+state: SourceState, };
 
 export type Provenance = { run_id: number, model: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
 
@@ -129,6 +133,8 @@ export type CreatorListItem = { creator_id: string, display_name: string, };
 
 export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: string | null, to_model: string, parameters_before: string | null, parameters_after: string, reason: string, };
 
+export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-content" | "model-log" | "credits" | "orders" | "touches" | "spend" | "reconcile" | "dead-letters" | "alert-rules" | "health" | "revenue" | "sources";
+
 export type ExportResult = { path: string, rows: number, };
 
 export type NewSourceRequest = { kind: string, name: string, base_url: string | null, account: string | null, secret: string, 
@@ -139,12 +145,9 @@ oauth_token_url: string | null, oauth_authorize_url: string | null, };
 
 export type ReconnectSourceRequest = { source_id: string, secret: string, };
 
-export type CredentialStatus = { 
-/**
- * unknown (never inspected, or the platform cannot say) | never (does not expire) | ok |
- * soon (expires within 7 days, or has expired: the card warns).
- */
-expiry: string, 
+export type Expiry = "unknown" | "never" | "ok" | "soon";
+
+export type CredentialStatus = { expiry: Expiry, 
 /**
  * When it expires (the earlier of the token and its data access); null unless it does.
  */
@@ -175,9 +178,9 @@ account: string | null, last_success_at_ms: number | null,
 lag_ms: number | null, records: number, last_error: string | null, dead_letters: number, 
 /**
  * ok | stale | failing | needs_reconnecting (the platform refused the credential: the
- * card offers Reconnect, the one action that fixes it).
+ * card offers Reconnect, the one action that fixes it); never imported.
  */
-state: string, 
+state: SourceState, 
 /**
  * Since when the source needs reconnecting; null unless it does.
  */
@@ -239,13 +242,21 @@ export type DeadLetterRow = { dead_letter_id: number, stream: string, location: 
 
 export type ReplayResult = { examined: number, resolved: number, still_failing: number, };
 
-export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: string, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, } | { "event": "needs_reconnecting", message: string, };
+export type StreamOutcomeName = "complete" | "failed" | "unavailable" | "cancelled";
+
+export type SyncProgress = { "event": "stream_started", stream: string, } | { "event": "page", stream: string, pages: number, records: number, inserted: number, dead_letters: number, retries: number, } | { "event": "waiting", stream: string, seconds: number, reason: string, } | { "event": "stream_finished", stream: string, outcome: StreamOutcomeName, 
+/**
+ * Why it failed or was unavailable; null when it completed or was cancelled.
+ */
+detail: string | null, } | { "event": "done", new_records: number, } | { "event": "failed", message: string, } | { "event": "needs_reconnecting", message: string, };
+
+export type RunPhaseName = "journeys" | "credits" | "writing" | "done" | "cancelled" | "failed";
 
 export type RunProgress = { 
 /**
  * The model's name, e.g. `markov`.
  */
-model: string, phase: string, };
+model: ModelName, phase: RunPhaseName, };
 
 export type ReconcileRow = { source: string, day: string, orders: number, 
 /**
@@ -259,11 +270,9 @@ known_to_attribution: MoneyAmount, attributed: MoneyAmount, unattributed: MoneyA
 
 export type GapOrder = { order_id: string, source: string, day: string, amount: MoneyAmount, };
 
-export type GapCause = { 
-/**
- * not_in_run | missing_fx | identity_unresolved | no_touch_in_window | unknown_creator_or_campaign | refund_not_synced
- */
-cause: string, label: string, orders: number, amounts: Array<MoneyAmount>, top: Array<GapOrder>, };
+export type GapCauseName = "not_in_run" | "missing_fx" | "identity_unresolved" | "no_touch_in_window" | "unknown_creator_or_campaign" | "refund_not_synced";
+
+export type GapCause = { cause: GapCauseName, label: string, orders: number, amounts: Array<MoneyAmount>, top: Array<GapOrder>, };
 
 export type ReconcileView = { from_day: string, to_day: string, model: string, run_id: number | null, 
 /**
@@ -277,19 +286,15 @@ conservation_violations: number | null, };
 
 export type ListenerStatus = { listening: boolean, address: string | null, stored: number, };
 
-export type AlertRuleRow = { rule_id: number, 
-/**
- * creator_revenue | large_order | sync_failing | dead_letters
- */
-kind: string, subject: string | null, 
+export type AlertKindName = "creator_revenue" | "large_order" | "sync_failing" | "dead_letters" | "source_health";
+
+export type AlertChannel = "desktop" | "slack";
+
+export type AlertRuleRow = { rule_id: number, kind: AlertKindName, subject: string | null, 
 /**
  * Minor units for money kinds, minutes for sync_failing, a count for dead_letters.
  */
-threshold: number, currency: string | null, include_provisional: boolean, grace_minutes: number, 
-/**
- * desktop | slack
- */
-channel: string, };
+threshold: number, currency: string | null, include_provisional: boolean, grace_minutes: number, channel: AlertChannel, };
 
-export type NewAlertRule = { kind: string, subject: string | null, threshold: string, currency: string | null, include_provisional: boolean, grace_minutes: number, channel: string, };
+export type NewAlertRule = { kind: AlertKindName, subject: string | null, threshold: string, currency: string | null, include_provisional: boolean, grace_minutes: number, channel: AlertChannel, };
 

@@ -15,10 +15,10 @@ export const setDefaultModel = (choice: T.ModelChoice, reason: string): Promise<
 export const modelLog = (): Promise<Array<T.ModelChangeEntry>> => invoke("model_log");
 export const roasView = (request: T.ViewRequest): Promise<T.RoasView> => invoke("roas_view", { request });
 export const cacView = (request: T.ViewRequest): Promise<T.CacView> => invoke("cac_view", { request });
-export const compareView = (request: T.ViewRequest, models: Array<string>): Promise<T.CompareView> => invoke("compare_view", { request, models });
+export const compareView = (request: T.ViewRequest, models: Array<T.ModelName>): Promise<T.CompareView> => invoke("compare_view", { request, models });
 export const creatorList = (): Promise<Array<T.CreatorListItem>> => invoke("creator_list");
 export const creatorRevenueView = (request: T.ViewRequest, creatorId: string): Promise<T.CreatorRevenueView> => invoke("creator_revenue_view", { request, creatorId });
-export const exportCsv = (view: string, request: T.ViewRequest, path: string, models: Array<string> | null, creatorId: string | null, sourceId: string | null): Promise<T.ExportResult> => invoke("export_csv", { view, request, path, models, creatorId, sourceId });
+export const exportCsv = (view: T.ExportTable, request: T.ViewRequest, path: string, models: Array<T.ModelName> | null, creatorId: string | null, sourceId: string | null): Promise<T.ExportResult> => invoke("export_csv", { view, request, path, models, creatorId, sourceId });
 export const chooseExportPath = (suggestedName: string): Promise<string | null> => invoke("choose_export_path", { suggestedName });
 export const reconcileView = (request: T.ViewRequest): Promise<T.ReconcileView> => invoke("reconcile_view", { request });
 export const cancelRun = (): Promise<boolean> => invoke("cancel_run");

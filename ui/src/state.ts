@@ -1,19 +1,19 @@
 // What the user chose and expects to find again: date range, model, settled-only and bucket are
 // shared by every screen and survive a restart (kept in localStorage, per workspace file).
 
-import type { ModelChoice, ViewRequest } from "./bindings";
+import type { Bucket, ModelChoice, ModelName, ViewBy, ViewRequest } from "./bindings";
 
 export interface ViewSettings {
   from: string | null;
   to: string | null;
   settledOnly: boolean;
-  bucket: string | null;
+  bucket: Bucket | null;
   /** null = the workspace's default model. */
   model: ModelChoice | null;
   /** The key each screen groups by. */
   by: Record<string, string>;
   /** Models chosen on the compare screen. */
-  compare: string[];
+  compare: ModelName[];
 }
 
 const DEFAULTS: ViewSettings = { from: null, to: null, settledOnly: false, bucket: null, model: null, by: {}, compare: ["last-touch", "linear", "position-based", "markov"] };
@@ -59,6 +59,6 @@ export function onSettingsChange(listener: () => void): () => void {
 }
 
 /** The request a view screen sends, grouped by `by`. */
-export function viewRequest(by: string): ViewRequest {
+export function viewRequest(by: ViewBy): ViewRequest {
   return { model: current.model, by, from: current.from, to: current.to, bucket: current.bucket, settled_only: current.settledOnly };
 }

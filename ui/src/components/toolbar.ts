@@ -3,7 +3,7 @@
 // "Make default…" changes the workspace's model, which needs a reason and lands in the model log.
 
 import { api, asAppError } from "../api";
-import type { ModelCatalog, ModelChoice } from "../bindings";
+import type { Bucket, ModelCatalog, ModelChoice } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { settings, updateSettings } from "../state";
 
@@ -16,6 +16,13 @@ export interface ToolbarOptions {
 function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
   return a.model === b.model && a.window_days === b.window_days && a.half_life_days === b.half_life_days && a.position_weights.join() === b.position_weights.join();
 }
+
+/** The buckets a view can be split by; "whole range" (no bucket) comes before them. */
+const BUCKETS: [Bucket, string][] = [
+  ["day", "day"],
+  ["week", "week"],
+  ["month", "month"],
+];
 
 export function toolbar(opts: ToolbarOptions): HTMLElement {
   const s = settings();
@@ -49,7 +56,10 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
     {
       "data-testid": "model-select",
       "aria-label": "Attribution model",
-      onchange: (e: Event) => setChoice({ model: (e.target as HTMLSelectElement).value }),
+      onchange: (e: Event) => {
+        const picked = opts.catalog.models.find((m) => m.name === (e.target as HTMLSelectElement).value);
+        if (picked) setChoice({ model: picked.name });
+      },
     },
     ...opts.catalog.models.map((m) => h("option", { value: m.name, selected: m.name === choice.model, title: m.description }, m.label + (m.name === opts.catalog.default.model ? " (default)" : ""))),
   );
@@ -106,13 +116,8 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
         "Per",
         h(
           "select",
-          { "data-testid": "bucket", onchange: (e: Event) => updateSettings({ bucket: (e.target as HTMLSelectElement).value || null }) },
-          ...[
-            ["", "whole range"],
-            ["day", "day"],
-            ["week", "week"],
-            ["month", "month"],
-          ].map(([v, l]) => h("option", { value: v, selected: (s.bucket ?? "") === v }, l)),
+          { "data-testid": "bucket", onchange: (e: Event) => updateSettings({ bucket: BUCKETS.find(([b]) => b === (e.target as HTMLSelectElement).value)?.[0] ?? null }) },
+          ...[["", "whole range"], ...BUCKETS].map(([v, l]) => h("option", { value: v, selected: (s.bucket ?? "") === v }, l)),
         ),
       ),
     h("label", { class: "check" }, h("input", { type: "checkbox", checked: s.settledOnly, "data-testid": "settled-only", onchange: (e: Event) => updateSettings({ settledOnly: (e.target as HTMLInputElement).checked }) }), "Settled only"),

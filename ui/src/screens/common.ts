@@ -2,12 +2,12 @@
 // loading / error states around a request that may start a new attribution run.
 
 import { api, asAppError } from "../api";
-import type { ChartSvg, AppError, ViewRequest } from "../bindings";
+import type { ChartSvg, AppError, ExportTable, ModelName, ViewBy, ViewRequest } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { formatCount } from "../format";
 import { settings, updateSettings } from "../state";
 
-export const VIEW_KEYS: [string, string][] = [
+export const VIEW_KEYS: [ViewBy, string][] = [
   ["creator", "Creator"],
   ["campaign", "Campaign"],
   ["channel", "Channel"],
@@ -16,11 +16,12 @@ export const VIEW_KEYS: [string, string][] = [
 ];
 
 /** The key a screen groups by, remembered per screen. */
-export function currentBy(screen: string, fallback = "creator"): string {
-  return settings().by[screen] ?? fallback;
+export function currentBy(screen: string, fallback: ViewBy = "creator"): ViewBy {
+  const remembered = settings().by[screen];
+  return VIEW_KEYS.find(([key]) => key === remembered)?.[0] ?? fallback;
 }
 
-export function byTabs(screen: string, keys: [string, string][] = VIEW_KEYS): HTMLElement {
+export function byTabs(screen: string, keys: [ViewBy, string][] = VIEW_KEYS): HTMLElement {
   const by = currentBy(screen);
   return h(
     "div",
@@ -53,7 +54,7 @@ export function loading(label = "Computing…"): HTMLElement {
 }
 
 /** Asks where to save, then has Rust write the CSV of `view`'s table there (the same file as `lookback export <view>`). */
-export async function exportCsv(view: string, request: ViewRequest, extra: { models?: string[]; creator_id?: string; source_id?: string } = {}, status?: HTMLElement): Promise<void> {
+export async function exportCsv(view: ExportTable, request: ViewRequest, extra: { models?: ModelName[]; creator_id?: string; source_id?: string } = {}, status?: HTMLElement): Promise<void> {
   const path = await api.chooseExportPath(`${view}.csv`);
   if (!path) return;
   try {

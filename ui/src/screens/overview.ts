@@ -2,7 +2,7 @@
 // Rust's data-health state). Both tables export CSV like every other table.
 
 import { api } from "../api";
-import type { Overview } from "../bindings";
+import type { ExportTable, Overview } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount, formatDate, formatMoney } from "../format";
@@ -18,7 +18,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
   const now = Date.now();
   const empty = o.orders === 0 && o.touches === 0;
   const exported = h("div", { class: "status-line" });
-  const exportButton = (view: string, testid: string) =>
+  const exportButton = (view: ExportTable, testid: string) =>
     h("div", { class: "table-tools" }, h("button", { class: "secondary", "data-testid": testid, onclick: () => void exportCsv(view, viewRequest("creator"), {}, exported) }, "Export CSV"));
   replaceChildren(
     content,

@@ -2,19 +2,24 @@
 // events arrive), and alert rules delivered as system notifications or to Slack.
 
 import { api, asAppError } from "../api";
-import type { AlertRuleRow, ListenerStatus } from "../bindings";
+import type { AlertChannel, AlertKindName, AlertRuleRow, ListenerStatus } from "../bindings";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
 import { formatCount } from "../format";
 import { viewRequest } from "../state";
 import { errorBox, exportCsv } from "./common";
 
-const KINDS: [string, string, string][] = [
+const KINDS: [AlertKindName, string, string][] = [
   ["creator_revenue", "A creator's revenue in 24 h reaches", "amount"],
   ["large_order", "A single order from a creator link is at least", "amount"],
   ["sync_failing", "A source's sync has been failing for (minutes)", "minutes"],
   ["dead_letters", "Dead letters are more than", "count"],
   ["source_health", "A source is stale or failing for (minutes), or its volume drops", "minutes"],
+];
+
+const CHANNELS: [AlertChannel, string][] = [
+  ["desktop", "desktop notification"],
+  ["slack", "Slack (URL in keyring)"],
 ];
 
 function kindLabel(kind: string): string {
@@ -85,12 +90,14 @@ function ruleForm(refresh: () => void): HTMLElement {
   const currency = h("input", { type: "text", value: "USD", size: "4" }) as HTMLInputElement;
   const subject = h("input", { type: "text", placeholder: "creator or source id (optional)" }) as HTMLInputElement;
   const provisional = h("input", { type: "checkbox" }) as HTMLInputElement;
-  const channel = h("select", {}, h("option", { value: "desktop" }, "desktop notification"), h("option", { value: "slack" }, "Slack (URL in keyring)")) as HTMLSelectElement;
+  const channel = h("select", {}, ...CHANNELS.map(([c, label]) => h("option", { value: c }, label))) as HTMLSelectElement;
   const error = h("div", { class: "status-line" });
   const add = async () => {
     try {
-      const money = KINDS.find(([k]) => k === kind.value)?.[2] === "amount";
-      await api.addAlertRule({ kind: kind.value, subject: subject.value || null, threshold: threshold.value, currency: money ? currency.value : null, include_provisional: provisional.checked, grace_minutes: 0, channel: channel.value });
+      const [kindName, , unit] = KINDS.find(([k]) => k === kind.value) ?? KINDS[0];
+      const channelName = CHANNELS.find(([c]) => c === channel.value)?.[0] ?? CHANNELS[0][0];
+      const money = unit === "amount";
+      await api.addAlertRule({ kind: kindName, subject: subject.value || null, threshold: threshold.value, currency: money ? currency.value : null, include_provisional: provisional.checked, grace_minutes: 0, channel: channelName });
       refresh();
     } catch (e) {
       replaceChildren(error, errorBox(asAppError(e)));

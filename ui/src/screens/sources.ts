@@ -30,7 +30,7 @@ function describe(p: SyncProgress): string {
     case "waiting":
       return `${p.stream}: waiting ${p.seconds.toFixed(1)} s (${p.reason})`;
     case "stream_finished":
-      return `${p.stream}: ${p.outcome}`;
+      return `${p.stream}: ${p.outcome}${p.detail ? `: ${p.detail}` : ""}`;
     case "done":
       return `Done: ${formatCount(p.new_records)} new records`;
     case "failed":

@@ -16,7 +16,6 @@ use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest,
 use lookback_store::Store;
 use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig, RunningReceiver};
 
-use crate::error::AppError;
 use crate::wire as ipc;
 
 /// How often the window checks alert rules while the receiver runs.
@@ -105,20 +104,26 @@ pub fn stopped() -> ipc::ListenerStatus {
 
 /// The workspace's alert rules.
 pub fn alert_rules(store: &Store) -> Result<Vec<ipc::AlertRuleRow>> {
-    Ok(store
+    store
         .alert_rules()?
         .into_iter()
-        .map(|r| ipc::AlertRuleRow {
-            rule_id: r.rule_id,
-            kind: r.kind,
-            subject: r.subject,
-            threshold: r.threshold,
-            currency: r.currency,
-            include_provisional: r.include_provisional,
-            grace_minutes: r.grace_minutes,
-            channel: r.channel,
+        .map(|r| {
+            let kind = AlertKind::parse(&r.kind)
+                .with_context(|| format!("unknown alert kind {:?} in the store", r.kind))?;
+            let channel = Channel::parse(&r.channel)
+                .with_context(|| format!("unknown alert channel {:?} in the store", r.channel))?;
+            Ok(ipc::AlertRuleRow {
+                rule_id: r.rule_id,
+                kind: kind.into(),
+                subject: r.subject,
+                threshold: r.threshold,
+                currency: r.currency,
+                include_provisional: r.include_provisional,
+                grace_minutes: r.grace_minutes,
+                channel: channel.into(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// An alert rule as the user writes it (the window's form or `lookback alert add`): a money
@@ -161,19 +166,14 @@ pub fn add_alert_rule(
     rule: &ipc::NewAlertRule,
     now_ms: i64,
 ) -> Result<Vec<ipc::AlertRuleRow>> {
-    let kind = AlertKind::parse(&rule.kind)
-        .ok_or_else(|| AppError::invalid("kind", format!("unknown alert kind {:?}", rule.kind)))?;
-    let channel = Channel::parse(&rule.channel).ok_or_else(|| {
-        AppError::invalid("channel", format!("unknown channel {:?}", rule.channel))
-    })?;
     let to_add = AlertRuleToAdd {
-        kind,
+        kind: rule.kind.into(),
         subject: rule.subject.clone(),
         threshold: rule.threshold.clone(),
         currency: rule.currency.clone(),
         include_provisional: rule.include_provisional,
         grace_minutes: rule.grace_minutes,
-        channel,
+        channel: rule.channel.into(),
     };
     add_rule(store, to_add, now_ms)?;
     alert_rules(store)

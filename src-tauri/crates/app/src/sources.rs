@@ -184,10 +184,10 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
             ipc::SourceRow {
                 api_version,
                 api_version_warning,
-                state: state.map_or("stale", |s| s.state.as_str()).to_string(),
+                state: state.map_or(ipc::SourceState::Stale, |s| s.state.into()),
                 needs_reconnect_since_ms: state.and_then(|s| s.needs_reconnect_since_ms),
                 credential: ipc::CredentialStatus {
-                    expiry: expiry.as_str().to_owned(),
+                    expiry: expiry.into(),
                     expires_at_ms: expiry.expires_at_ms(),
                     token_type: credential.and_then(|c| c.token_type.clone()),
                     scopes: credential.map(|c| c.scopes.clone()).unwrap_or_default(),
@@ -279,11 +279,17 @@ fn progress_of(event: &SyncEvent) -> Option<ipc::SyncProgress> {
         SyncEvent::StreamFinished { summary, .. } => ipc::SyncProgress::StreamFinished {
             stream: summary.stream.clone(),
             outcome: match &summary.outcome {
-                StreamOutcome::Complete => "complete".into(),
-                StreamOutcome::Failed(e) => format!("failed: {e}"),
-                StreamOutcome::Unavailable(why) => format!("unavailable: {why}"),
-                StreamOutcome::Cancelled => "cancelled".into(),
-                other => format!("{other:?}").to_lowercase(),
+                StreamOutcome::Complete => ipc::StreamOutcomeName::Complete,
+                StreamOutcome::Failed(_) => ipc::StreamOutcomeName::Failed,
+                StreamOutcome::Unavailable(_) => ipc::StreamOutcomeName::Unavailable,
+                StreamOutcome::Cancelled => ipc::StreamOutcomeName::Cancelled,
+                // A new outcome the sync crate may add: shown as failed, with what it was.
+                _ => ipc::StreamOutcomeName::Failed,
+            },
+            detail: match &summary.outcome {
+                StreamOutcome::Failed(why) | StreamOutcome::Unavailable(why) => Some(why.clone()),
+                StreamOutcome::Complete | StreamOutcome::Cancelled => None,
+                other => Some(format!("{other:?}").to_lowercase()),
             },
         },
         _ => return None,

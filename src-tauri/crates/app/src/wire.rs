@@ -6,6 +6,10 @@
 //! fails when the committed file is stale. Money crosses as exact decimal strings with their
 //! currency (plus the integer minor units), never as floats; instants as UTC milliseconds.
 
+use lookback_alerts::{AlertKind, Channel};
+use lookback_core::attribution::Model;
+use lookback_core::time::TimeBucket;
+use lookback_report::ViewKey;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -65,7 +69,58 @@ pub struct SourceFreshness {
     pub records: i64,
     /// ok | stale | failing | needs_reconnecting for a connected source (its data-health
     /// state); imported for data that arrived without one (CSV, demo).
-    pub state: String,
+    pub state: SourceState,
+}
+
+/// A source's data-health badge: the trust crate's state for a connected source, `imported`
+/// for data that arrived without one (CSV, demo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    Ok,
+    Stale,
+    Failing,
+    NeedsReconnecting,
+    Imported,
+}
+
+impl SourceState {
+    /// Every state, in badge order.
+    pub const ALL: [SourceState; 5] = [
+        SourceState::Ok,
+        SourceState::Stale,
+        SourceState::Failing,
+        SourceState::NeedsReconnecting,
+        SourceState::Imported,
+    ];
+
+    /// The word on the wire and in files: `ok`, `stale`, `failing`, `needs_reconnecting`,
+    /// `imported`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Ok => "ok",
+            SourceState::Stale => "stale",
+            SourceState::Failing => "failing",
+            SourceState::NeedsReconnecting => "needs_reconnecting",
+            SourceState::Imported => "imported",
+        }
+    }
+
+    /// The state spelled `name` (as [`SourceState::as_str`] spells it).
+    pub fn named(name: &str) -> Option<SourceState> {
+        SourceState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl From<lookback_trust::HealthState> for SourceState {
+    fn from(state: lookback_trust::HealthState) -> Self {
+        match state {
+            lookback_trust::HealthState::Ok => SourceState::Ok,
+            lookback_trust::HealthState::Stale => SourceState::Stale,
+            lookback_trust::HealthState::Failing => SourceState::Failing,
+            lookback_trust::HealthState::NeedsReconnecting => SourceState::NeedsReconnecting,
+        }
+    }
 }
 
 /// The workspace overview screen: what is in the store, and how fresh it is.
@@ -91,11 +146,55 @@ pub struct Overview {
     pub sources: Vec<SourceFreshness>,
 }
 
+/// An attribution model by its CLI name (`lookback_core::attribution::Model::as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelName {
+    FirstTouch,
+    LastTouch,
+    LastNonDirect,
+    Linear,
+    TimeDecay,
+    PositionBased,
+    Markov,
+    Shapley,
+}
+
+impl From<Model> for ModelName {
+    fn from(model: Model) -> Self {
+        match model {
+            Model::FirstTouch => ModelName::FirstTouch,
+            Model::LastTouch => ModelName::LastTouch,
+            Model::LastNonDirect => ModelName::LastNonDirect,
+            Model::Linear => ModelName::Linear,
+            Model::TimeDecay => ModelName::TimeDecay,
+            Model::PositionBased => ModelName::PositionBased,
+            Model::Markov => ModelName::Markov,
+            Model::Shapley => ModelName::Shapley,
+        }
+    }
+}
+
+impl From<ModelName> for Model {
+    fn from(name: ModelName) -> Self {
+        match name {
+            ModelName::FirstTouch => Model::FirstTouch,
+            ModelName::LastTouch => Model::LastTouch,
+            ModelName::LastNonDirect => Model::LastNonDirect,
+            ModelName::Linear => Model::Linear,
+            ModelName::TimeDecay => Model::TimeDecay,
+            ModelName::PositionBased => Model::PositionBased,
+            ModelName::Markov => Model::Markov,
+            ModelName::Shapley => Model::Shapley,
+        }
+    }
+}
+
 /// One attribution model the UI can offer, with what it means.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelInfo {
     /// The CLI name, e.g. "position-based".
-    pub name: String,
+    pub name: ModelName,
     pub label: String,
     pub description: String,
     /// Markov and Shapley learn channel weights from all journeys.
@@ -105,7 +204,7 @@ pub struct ModelInfo {
 /// A model and its parameters, as the UI chooses them.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
 pub struct ModelChoice {
-    pub model: String,
+    pub model: ModelName,
     pub window_days: u32,
     pub half_life_days: u32,
     /// First, middle, last in percent; they sum to 100.
@@ -119,17 +218,80 @@ pub struct ModelCatalog {
     pub default: ModelChoice,
 }
 
+/// What a view's rows are grouped by (`lookback_report::ViewKey`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewBy {
+    Creator,
+    Campaign,
+    Channel,
+    Content,
+    Platform,
+}
+
+impl From<ViewKey> for ViewBy {
+    fn from(key: ViewKey) -> Self {
+        match key {
+            ViewKey::Creator => ViewBy::Creator,
+            ViewKey::Campaign => ViewBy::Campaign,
+            ViewKey::Channel => ViewBy::Channel,
+            ViewKey::Content => ViewBy::Content,
+            ViewKey::Platform => ViewBy::Platform,
+        }
+    }
+}
+
+impl From<ViewBy> for ViewKey {
+    fn from(by: ViewBy) -> Self {
+        match by {
+            ViewBy::Creator => ViewKey::Creator,
+            ViewBy::Campaign => ViewKey::Campaign,
+            ViewBy::Channel => ViewKey::Channel,
+            ViewBy::Content => ViewKey::Content,
+            ViewBy::Platform => ViewKey::Platform,
+        }
+    }
+}
+
+/// The period of a bucketed view's rows (`lookback_core::time::TimeBucket`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    Day,
+    Week,
+    Month,
+}
+
+impl From<TimeBucket> for Bucket {
+    fn from(bucket: TimeBucket) -> Self {
+        match bucket {
+            TimeBucket::Day => Bucket::Day,
+            TimeBucket::Week => Bucket::Week,
+            TimeBucket::Month => Bucket::Month,
+        }
+    }
+}
+
+impl From<Bucket> for TimeBucket {
+    fn from(bucket: Bucket) -> Self {
+        match bucket {
+            Bucket::Day => TimeBucket::Day,
+            Bucket::Week => TimeBucket::Week,
+            Bucket::Month => TimeBucket::Month,
+        }
+    }
+}
+
 /// What a view is asked for. `model: null` means the workspace's default model.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ViewRequest {
     pub model: Option<ModelChoice>,
-    /// creator | campaign | channel | content | platform
-    pub by: String,
+    pub by: ViewBy,
     /// First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
-    /// day | week | month, or null for one row per key.
-    pub bucket: Option<String>,
+    /// Null for one row per key.
+    pub bucket: Option<Bucket>,
     pub settled_only: bool,
 }
 
@@ -142,7 +304,7 @@ pub struct FreshnessLine {
     pub last_success_at_ms: Option<i64>,
     /// ok | stale | failing | needs_reconnecting (the source's data-health state); imported for
     /// data that arrived without a connected source.
-    pub state: String,
+    pub state: SourceState,
 }
 
 /// What produced a view: model, parameters, run, freshness, and how solid the revenue is.
@@ -353,12 +515,33 @@ impl std::fmt::Debug for ReconnectSourceRequest {
     }
 }
 
+/// A credential's expiry as the card shows it (`lookback_trust::CredentialExpiry`, without its
+/// instant): unknown (never inspected, or the platform cannot say) | never (does not expire) |
+/// ok | soon (expires within 7 days, or has expired: the card warns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    Unknown,
+    Never,
+    Ok,
+    Soon,
+}
+
+impl From<lookback_trust::CredentialExpiry> for Expiry {
+    fn from(expiry: lookback_trust::CredentialExpiry) -> Self {
+        match expiry {
+            lookback_trust::CredentialExpiry::Unknown => Expiry::Unknown,
+            lookback_trust::CredentialExpiry::Never => Expiry::Never,
+            lookback_trust::CredentialExpiry::At { .. } => Expiry::Ok,
+            lookback_trust::CredentialExpiry::Soon { .. } => Expiry::Soon,
+        }
+    }
+}
+
 /// What the platform last said about a source's credential (Meta's `debug_token`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct CredentialStatus {
-    /// unknown (never inspected, or the platform cannot say) | never (does not expire) | ok |
-    /// soon (expires within 7 days, or has expired: the card warns).
-    pub expiry: String,
+    pub expiry: Expiry,
     /// When it expires (the earlier of the token and its data access); null unless it does.
     #[ts(type = "number | null")]
     pub expires_at_ms: Option<i64>,
@@ -396,8 +579,8 @@ pub struct SourceRow {
     #[ts(type = "number")]
     pub dead_letters: i64,
     /// ok | stale | failing | needs_reconnecting (the platform refused the credential: the
-    /// card offers Reconnect, the one action that fixes it).
-    pub state: String,
+    /// card offers Reconnect, the one action that fixes it); never imported.
+    pub state: SourceState,
     /// Since when the source needs reconnecting; null unless it does.
     #[ts(type = "number | null")]
     pub needs_reconnect_since_ms: Option<i64>,
@@ -467,13 +650,50 @@ pub struct ReplayResult {
     pub still_failing: i64,
 }
 
+/// A phase of a new attribution run: the engine's (`lookback_engine::RunPhase`), then how it
+/// ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunPhaseName {
+    Journeys,
+    Credits,
+    Writing,
+    Done,
+    Cancelled,
+    Failed,
+}
+
+impl From<lookback_engine::RunPhase> for RunPhaseName {
+    fn from(phase: lookback_engine::RunPhase) -> Self {
+        match phase {
+            lookback_engine::RunPhase::Journeys => RunPhaseName::Journeys,
+            lookback_engine::RunPhase::Credits => RunPhaseName::Credits,
+            lookback_engine::RunPhase::Writing => RunPhaseName::Writing,
+        }
+    }
+}
+
 /// The phase a new attribution run has reached, sent as the `run-progress` event while a view
 /// waits for it: `journeys`, `credits` or `writing`, then `done` (or `cancelled`, `failed`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RunProgress {
     /// The model's name, e.g. `markov`.
-    pub model: String,
-    pub phase: String,
+    pub model: ModelName,
+    pub phase: RunPhaseName,
+}
+
+/// How one stream of a sync ended (`lookback_sync::StreamOutcome`, without its reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamOutcomeName {
+    /// Caught up.
+    Complete,
+    /// Stopped by an error (the detail says which).
+    Failed,
+    /// The server does not offer this stream (the detail says why); skipped.
+    Unavailable,
+    /// Cancelled; resumes from the last committed page.
+    Cancelled,
 }
 
 /// Progress of a running sync, streamed to the window as it happens.
@@ -503,7 +723,9 @@ pub enum SyncProgress {
     },
     StreamFinished {
         stream: String,
-        outcome: String,
+        outcome: StreamOutcomeName,
+        /// Why it failed or was unavailable; null when it completed or was cancelled.
+        detail: Option<String>,
     },
     Done {
         #[ts(type = "number")]
@@ -544,11 +766,50 @@ pub struct GapOrder {
     pub amount: MoneyAmount,
 }
 
+/// Why an order's revenue is not (fully) attributed (`lookback_trust::GapCause`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum GapCauseName {
+    NotInRun,
+    MissingFx,
+    IdentityUnresolved,
+    NoTouchInWindow,
+    UnknownCreatorOrCampaign,
+    RefundNotSynced,
+}
+
+impl From<lookback_trust::GapCause> for GapCauseName {
+    fn from(cause: lookback_trust::GapCause) -> Self {
+        use lookback_trust::GapCause as C;
+        match cause {
+            C::NotInRun => GapCauseName::NotInRun,
+            C::MissingFx => GapCauseName::MissingFx,
+            C::IdentityUnresolved => GapCauseName::IdentityUnresolved,
+            C::NoTouchInWindow => GapCauseName::NoTouchInWindow,
+            C::UnknownCreatorOrCampaign => GapCauseName::UnknownCreatorOrCampaign,
+            C::RefundNotSynced => GapCauseName::RefundNotSynced,
+        }
+    }
+}
+
+impl From<GapCauseName> for lookback_trust::GapCause {
+    fn from(cause: GapCauseName) -> Self {
+        use lookback_trust::GapCause as C;
+        match cause {
+            GapCauseName::NotInRun => C::NotInRun,
+            GapCauseName::MissingFx => C::MissingFx,
+            GapCauseName::IdentityUnresolved => C::IdentityUnresolved,
+            GapCauseName::NoTouchInWindow => C::NoTouchInWindow,
+            GapCauseName::UnknownCreatorOrCampaign => C::UnknownCreatorOrCampaign,
+            GapCauseName::RefundNotSynced => C::RefundNotSynced,
+        }
+    }
+}
+
 /// One cause of the gap between order revenue and attributed revenue.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct GapCause {
-    /// not_in_run | missing_fx | identity_unresolved | no_touch_in_window | unknown_creator_or_campaign | refund_not_synced
-    pub cause: String,
+    pub cause: GapCauseName,
     pub label: String,
     #[ts(type = "number")]
     pub orders: i64,
@@ -582,13 +843,73 @@ pub struct ListenerStatus {
     pub stored: i64,
 }
 
+/// What an alert rule watches (`lookback_alerts::AlertKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKindName {
+    CreatorRevenue,
+    LargeOrder,
+    SyncFailing,
+    DeadLetters,
+    SourceHealth,
+}
+
+impl From<AlertKind> for AlertKindName {
+    fn from(kind: AlertKind) -> Self {
+        match kind {
+            AlertKind::CreatorRevenue => AlertKindName::CreatorRevenue,
+            AlertKind::LargeOrder => AlertKindName::LargeOrder,
+            AlertKind::SyncFailing => AlertKindName::SyncFailing,
+            AlertKind::DeadLetters => AlertKindName::DeadLetters,
+            AlertKind::SourceHealth => AlertKindName::SourceHealth,
+        }
+    }
+}
+
+impl From<AlertKindName> for AlertKind {
+    fn from(kind: AlertKindName) -> Self {
+        match kind {
+            AlertKindName::CreatorRevenue => AlertKind::CreatorRevenue,
+            AlertKindName::LargeOrder => AlertKind::LargeOrder,
+            AlertKindName::SyncFailing => AlertKind::SyncFailing,
+            AlertKindName::DeadLetters => AlertKind::DeadLetters,
+            AlertKindName::SourceHealth => AlertKind::SourceHealth,
+        }
+    }
+}
+
+/// Where an alert rule notifies (`lookback_alerts::Channel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertChannel {
+    Desktop,
+    Slack,
+}
+
+impl From<Channel> for AlertChannel {
+    fn from(channel: Channel) -> Self {
+        match channel {
+            Channel::Desktop => AlertChannel::Desktop,
+            Channel::Slack => AlertChannel::Slack,
+        }
+    }
+}
+
+impl From<AlertChannel> for Channel {
+    fn from(channel: AlertChannel) -> Self {
+        match channel {
+            AlertChannel::Desktop => Channel::Desktop,
+            AlertChannel::Slack => Channel::Slack,
+        }
+    }
+}
+
 /// An alert rule as stored.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AlertRuleRow {
     #[ts(type = "number")]
     pub rule_id: i64,
-    /// creator_revenue | large_order | sync_failing | dead_letters
-    pub kind: String,
+    pub kind: AlertKindName,
     pub subject: Option<String>,
     /// Minor units for money kinds, minutes for sync_failing, a count for dead_letters.
     #[ts(type = "number")]
@@ -597,21 +918,20 @@ pub struct AlertRuleRow {
     pub include_provisional: bool,
     #[ts(type = "number")]
     pub grace_minutes: i64,
-    /// desktop | slack
-    pub channel: String,
+    pub channel: AlertChannel,
 }
 
 /// An alert rule as the user writes it; a money threshold is a decimal in major units.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct NewAlertRule {
-    pub kind: String,
+    pub kind: AlertKindName,
     pub subject: Option<String>,
     pub threshold: String,
     pub currency: Option<String>,
     pub include_provisional: bool,
     #[ts(type = "number")]
     pub grace_minutes: i64,
-    pub channel: String,
+    pub channel: AlertChannel,
 }
 
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
@@ -624,11 +944,15 @@ pub fn typescript_bindings() -> String {
         WorkspaceInfo::decl(),
         MoneyAmount::decl(),
         RevenueByCurrency::decl(),
+        SourceState::decl(),
         SourceFreshness::decl(),
         Overview::decl(),
+        ModelName::decl(),
         ModelInfo::decl(),
         ModelChoice::decl(),
         ModelCatalog::decl(),
+        ViewBy::decl(),
+        Bucket::decl(),
         ViewRequest::decl(),
         FreshnessLine::decl(),
         Provenance::decl(),
@@ -645,22 +969,29 @@ pub fn typescript_bindings() -> String {
         CreatorRevenueView::decl(),
         CreatorListItem::decl(),
         ModelChangeEntry::decl(),
+        crate::views::ExportTable::decl(),
         ExportResult::decl(),
         NewSourceRequest::decl(),
         ReconnectSourceRequest::decl(),
+        Expiry::decl(),
         CredentialStatus::decl(),
         ConnectMessage::decl(),
         SourceRow::decl(),
         SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),
         ReplayResult::decl(),
+        StreamOutcomeName::decl(),
         SyncProgress::decl(),
+        RunPhaseName::decl(),
         RunProgress::decl(),
         ReconcileRow::decl(),
         GapOrder::decl(),
+        GapCauseName::decl(),
         GapCause::decl(),
         ReconcileView::decl(),
         ListenerStatus::decl(),
+        AlertKindName::decl(),
+        AlertChannel::decl(),
         AlertRuleRow::decl(),
         NewAlertRule::decl(),
     ];

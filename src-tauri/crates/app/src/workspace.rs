@@ -164,16 +164,19 @@ pub fn overview(
         .collect::<Result<Vec<_>>>()?;
     let sources = lookback_report::source_statuses(store, now_ms)?
         .into_iter()
-        .map(|s| ipc::SourceFreshness {
-            source_id: s.source_id,
-            kind: s.kind,
-            name: s.name,
-            last_success_at_ms: s.last_success_at_ms,
-            last_error: s.last_error,
-            records: count(s.records),
-            state: s.state.to_owned(),
+        .map(|s| {
+            Ok(ipc::SourceFreshness {
+                state: ipc::SourceState::named(s.state)
+                    .with_context(|| format!("unknown source state {:?}", s.state))?,
+                source_id: s.source_id,
+                kind: s.kind,
+                name: s.name,
+                last_success_at_ms: s.last_success_at_ms,
+                last_error: s.last_error,
+                records: count(s.records),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(ipc::Overview {
         workspace: info(store, path, read_only_reason)?,
         orders: count(o.order_count),

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use lookback_app::jobs::{realtime, sources, views, workspace};
-use lookback_app::wire::{ModelChoice, NewAlertRule, ViewRequest};
+use lookback_app::wire::{
+    AlertChannel, AlertKindName, ModelChoice, ModelName, NewAlertRule, ViewBy, ViewRequest,
+};
 use lookback_app::{AppError, ErrorKind, NoEvents, Session};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -42,7 +44,7 @@ fn demo_session(dir: &Path) -> Session {
 fn request() -> ViewRequest {
     ViewRequest {
         model: None,
-        by: "creator".into(),
+        by: ViewBy::Creator,
         from: None,
         to: None,
         bucket: None,
@@ -129,34 +131,22 @@ fn bad_inputs_are_invalid_input_and_name_their_field() {
         ErrorKind::InvalidInput,
         "from",
     );
-    let bad_by = ViewRequest {
-        by: "colour".into(),
+    let bad_to = ViewRequest {
+        to: Some("yesterday".into()),
         ..request()
     };
     assert_kind(
-        rt.block_on(views::roas_job(&session, bad_by)),
+        rt.block_on(views::roas_job(&session, bad_to)),
         ErrorKind::InvalidInput,
-        "colour",
+        "yesterday",
     );
     let choice = ModelChoice {
-        model: "astrology".into(),
+        model: ModelName::PositionBased,
         window_days: 30,
         half_life_days: 7,
         position_weights: [40, 20, 40],
     };
-    assert_kind(
-        rt.block_on(views::roas_job(
-            &session,
-            ViewRequest {
-                model: Some(choice.clone()),
-                ..request()
-            },
-        )),
-        ErrorKind::InvalidInput,
-        "astrology",
-    );
     let weights = ModelChoice {
-        model: "position-based".into(),
         position_weights: [50, 50, 50],
         ..choice
     };
@@ -190,29 +180,16 @@ fn bad_inputs_are_invalid_input_and_name_their_field() {
         "address",
     );
     let rule = NewAlertRule {
-        kind: "mood".into(),
+        kind: AlertKindName::LargeOrder,
         subject: None,
-        threshold: "10".into(),
-        currency: None,
+        threshold: "lots".into(),
+        currency: Some("USD".into()),
         include_provisional: false,
         grace_minutes: 0,
-        channel: "desktop".into(),
+        channel: AlertChannel::Desktop,
     };
     assert_kind(
-        rt.block_on(realtime::add_alert_rule_job(&session, rule.clone())),
-        ErrorKind::InvalidInput,
-        "kind",
-    );
-    assert_kind(
-        rt.block_on(realtime::add_alert_rule_job(
-            &session,
-            NewAlertRule {
-                kind: "large_order".into(),
-                threshold: "lots".into(),
-                currency: Some("USD".into()),
-                ..rule
-            },
-        )),
+        rt.block_on(realtime::add_alert_rule_job(&session, rule)),
         ErrorKind::InvalidInput,
         "lots",
     );
@@ -220,5 +197,60 @@ fn bad_inputs_are_invalid_input_and_name_their_field() {
         rt.block_on(sources::replay_job(&session, "no-such-source".into())),
         ErrorKind::InvalidInput,
         "no-such-source",
+    );
+}
+
+/// A closed set (a grouping, a bucket, a model, an alert's kind or channel, an export table) is
+/// an enum on the wire: a value outside it cannot reach a job. The window's arguments are
+/// deserialized by Tauri before the command runs, and a failure there is the command's error
+/// (naming the value and what was expected), so the job never starts.
+#[test]
+fn values_outside_a_closed_set_are_refused_when_the_request_is_read() {
+    #[track_caller]
+    fn refused<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str, names: &str) {
+        let err = serde_json::from_str::<T>(json).expect_err("the value should be refused");
+        assert!(
+            err.to_string().contains(names),
+            "the error {err} should name {names:?}"
+        );
+    }
+    let view = |by: &str, model: &str, bucket: &str| {
+        format!(
+            r#"{{"model":{model},"by":{by},"from":null,"to":null,"bucket":{bucket},"settled_only":false}}"#
+        )
+    };
+    let choice = |model: &str| {
+        format!(
+            r#"{{"model":"{model}","window_days":30,"half_life_days":7,"position_weights":[40,20,40]}}"#
+        )
+    };
+    // The strings the window sends today are read as before.
+    let fine: ViewRequest = serde_json::from_str(&view(
+        r#""creator""#,
+        &choice("position-based"),
+        r#""week""#,
+    ))
+    .unwrap();
+    assert_eq!(fine.by, ViewBy::Creator);
+    assert_eq!(fine.model.unwrap().model, ModelName::PositionBased);
+    refused::<ViewRequest>(&view(r#""colour""#, "null", "null"), "colour");
+    refused::<ViewRequest>(
+        &view(r#""creator""#, &choice("astrology"), "null"),
+        "astrology",
+    );
+    refused::<ViewRequest>(&view(r#""creator""#, "null", r#""fortnight""#), "fortnight");
+    refused::<ModelChoice>(&choice("astrology"), "astrology");
+    let rule = |kind: &str, channel: &str| {
+        format!(
+            r#"{{"kind":"{kind}","subject":null,"threshold":"10","currency":null,"include_provisional":false,"grace_minutes":0,"channel":"{channel}"}}"#
+        )
+    };
+    serde_json::from_str::<NewAlertRule>(&rule("large_order", "slack")).unwrap();
+    refused::<NewAlertRule>(&rule("mood", "desktop"), "mood");
+    refused::<NewAlertRule>(&rule("dead_letters", "pigeon"), "pigeon");
+    refused::<lookback_app::views::ExportTable>(r#""horoscope""#, "horoscope");
+    assert_eq!(
+        serde_json::from_str::<lookback_app::views::ExportTable>(r#""model-log""#).unwrap(),
+        lookback_app::views::ExportTable::ModelLog
     );
 }

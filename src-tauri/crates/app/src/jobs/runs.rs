@@ -19,15 +19,15 @@ use crate::{clock, views, wire};
 /// Tells the session each phase; cancelled once its token is.
 struct SessionObserver<'a> {
     session: &'a Session,
-    model: &'static str,
+    model: wire::ModelName,
     cancel: CancellationToken,
 }
 
 impl SessionObserver<'_> {
-    fn announce(&self, phase: &str) {
+    fn announce(&self, phase: wire::RunPhaseName) {
         self.session.emit(AppEvent::RunProgress(wire::RunProgress {
-            model: self.model.to_owned(),
-            phase: phase.to_owned(),
+            model: self.model,
+            phase,
         }));
     }
 }
@@ -49,7 +49,7 @@ fn phase_delay() -> Option<std::time::Duration> {
 
 impl RunObserver for SessionObserver<'_> {
     fn phase(&mut self, phase: RunPhase) {
-        self.announce(phase.as_str());
+        self.announce(phase.into());
         if let Some(delay) = phase_delay() {
             // Held in short steps, so a cancel is seen before the phase's work starts.
             let until = std::time::Instant::now() + delay;
@@ -117,24 +117,24 @@ fn run_on_runner(
     };
     let mut observer = SessionObserver {
         session,
-        model: model.as_str(),
+        model: model.into(),
         cancel,
     };
     // A run queued behind the cancelled one finds it (or its own) cached, or was cancelled too.
     match lookback_engine::run_model_observed(store, model, params, now, &mut observer) {
         Ok(_) => {
-            observer.announce("done");
+            observer.announce(wire::RunPhaseName::Done);
             Ok(())
         }
         Err(EngineError::Cancelled) => {
-            observer.announce("cancelled");
+            observer.announce(wire::RunPhaseName::Cancelled);
             Err(AppError::new(
                 ErrorKind::Cancelled,
                 "The attribution run was cancelled; nothing of it was kept.",
             ))
         }
         Err(error) => {
-            observer.announce("failed");
+            observer.announce(wire::RunPhaseName::Failed);
             Err(AppError::from(error))
         }
     }

@@ -59,7 +59,7 @@ pub async fn cac_job(session: &Session, request: ipc::ViewRequest) -> AppResult<
 pub async fn compare_job(
     session: &Session,
     request: ipc::ViewRequest,
-    models: Vec<String>,
+    models: Vec<ipc::ModelName>,
 ) -> AppResult<ipc::CompareView> {
     let (r, m) = (request.clone(), models.clone());
     let choices = session
@@ -120,10 +120,10 @@ pub async fn reconcile_job(
 /// models, creator or source the table is of.
 #[derive(Debug, Clone)]
 pub struct ExportJob {
-    pub view: String,
+    pub view: ExportTable,
     pub request: ipc::ViewRequest,
     pub path: std::path::PathBuf,
-    pub models: Option<Vec<String>>,
+    pub models: Option<Vec<ipc::ModelName>>,
     pub creator_id: Option<String>,
     pub source_id: Option<String>,
 }
@@ -139,7 +139,7 @@ pub async fn export_job(session: &Session, job: ExportJob) -> AppResult<ipc::Exp
             };
             Ok(export_csv(
                 &mut open.store,
-                &job.view,
+                job.view,
                 &job.request,
                 &job.path,
                 target,

@@ -10,10 +10,22 @@ use lookback_report::{self as report, ExportOptions, ExportSummary};
 use lookback_store::Store;
 
 use super::selection::{ViewSelection, run_for};
-use crate::error::{AppError, AppResult};
 
-/// The tables an export writes. The names (kebab-case) are the CLI's and the window's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+/// The tables an export writes. The names (kebab-case) are the CLI's and the window's: clap's
+/// for `lookback export <table>`, serde's (the same spelling) for the window's `export_csv`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum ExportTable {
     /// The ROAS table.
     Roas,
@@ -50,13 +62,6 @@ pub enum ExportTable {
 }
 
 impl ExportTable {
-    /// The table named `name` (`roas`, `model-log`, …); an unknown name is `invalid_input`.
-    pub fn parse(name: &str) -> AppResult<ExportTable> {
-        <ExportTable as clap::ValueEnum>::from_str(name.trim(), false).map_err(|_| {
-            AppError::invalid("table", format!("there is no {name:?} table to export"))
-        })
-    }
-
     /// The table's name, as the CLI and the window spell it.
     pub fn name(self) -> String {
         clap::ValueEnum::to_possible_value(&self)
@@ -160,4 +165,18 @@ pub fn export(store: &mut Store, request: &ExportRequest, now_ms: i64) -> Result
             report::export_sources_csv(&statuses, out, options, now_ms)?
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExportTable;
+
+    /// The window sends the table's serde name, the CLI takes its clap name: one spelling.
+    #[test]
+    fn the_window_and_the_cli_spell_every_table_alike() {
+        for table in <ExportTable as clap::ValueEnum>::value_variants() {
+            let serde_name = serde_json::to_value(table).unwrap();
+            assert_eq!(serde_name, serde_json::Value::String(table.name()));
+        }
+    }
 }

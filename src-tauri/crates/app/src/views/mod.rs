@@ -81,7 +81,7 @@ pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
         models: models
             .into_iter()
             .map(|(m, label, description)| ipc::ModelInfo {
-                name: m.as_str().to_string(),
+                name: m.into(),
                 label: label.to_string(),
                 description: description.to_string(),
                 data_driven: m.is_data_driven(),
@@ -94,7 +94,7 @@ pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
 fn choice_of(model: Model, params: &ModelParams) -> ipc::ModelChoice {
     let w = params.position_weights;
     ipc::ModelChoice {
-        model: model.as_str().to_string(),
+        model: model.into(),
         window_days: params.lookback_days,
         half_life_days: params.half_life_days,
         position_weights: [w.first, w.middle, w.last],
@@ -133,9 +133,9 @@ fn ppb(value: i64) -> String {
 
 /// The data-health badge of one freshness line at `now_ms`: the trust crate's state for a
 /// connected source, `imported` for data without one (a CSV import: no kind).
-pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> &'static str {
+pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> ipc::SourceState {
     if f.kind.is_empty() {
-        return "imported";
+        return ipc::SourceState::Imported;
     }
     lookback_trust::health_state_at(
         f.last_attempt_at_ms,
@@ -145,7 +145,7 @@ pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> &'static
         now_ms,
         lookback_trust::HealthPolicy::default(),
     )
-    .as_str()
+    .into()
 }
 
 fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
@@ -163,7 +163,7 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
                 name: f.name.clone(),
                 kind: f.kind.clone(),
                 last_success_at_ms: f.last_success_at_ms,
-                state: freshness_state(f, now_ms).to_owned(),
+                state: freshness_state(f, now_ms),
             })
             .collect(),
         deterministic: money(p.revenue_by_join_kind.deterministic_minor, c)?,
@@ -317,9 +317,12 @@ pub fn cac(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result
 }
 
 /// The window's selection of a comparison: the request and the models named beside it.
-fn compare_selection(request: &ipc::ViewRequest, models: &[String]) -> Result<ViewSelection> {
+fn compare_selection(
+    request: &ipc::ViewRequest,
+    models: &[ipc::ModelName],
+) -> Result<ViewSelection> {
     Ok(ViewSelection {
-        models: parse_models(models)?,
+        models: models.iter().map(|&m| Model::from(m)).collect(),
         ..ViewSelection::from_request(request)?
     })
 }
@@ -330,7 +333,7 @@ fn compare_selection(request: &ipc::ViewRequest, models: &[String]) -> Result<Vi
 pub fn compare_choices(
     store: &Store,
     request: &ipc::ViewRequest,
-    models: &[String],
+    models: &[ipc::ModelName],
 ) -> Result<Vec<ipc::ModelChoice>> {
     let (models, params) = compared_models(store, &compare_selection(request, models)?)?;
     Ok(models.into_iter().map(|m| choice_of(m, &params)).collect())
@@ -358,7 +361,7 @@ pub fn compare_report(
 pub fn compare(
     store: &mut Store,
     request: &ipc::ViewRequest,
-    models: &[String],
+    models: &[ipc::ModelName],
     now_ms: i64,
 ) -> Result<ipc::CompareView> {
     let view = compare_report(store, &compare_selection(request, models)?, now_ms)?;
@@ -530,26 +533,29 @@ pub fn set_default_model(
 /// creator, the source whose dead letters are listed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExportTarget<'a> {
-    pub models: Option<&'a [String]>,
+    pub models: Option<&'a [ipc::ModelName]>,
     pub creator_id: Option<&'a str>,
     pub source_id: Option<&'a str>,
 }
 
-/// The export a screen's Export CSV button asks for: the table named `view` (an
-/// [`ExportTable`] name; unknown is `invalid_input`) of the request, with the window's options
+/// The export a screen's Export CSV button asks for: the table `view` of the request, with the window's options
 /// (no identity columns, no preamble, a sidecar). The creator screen's `creator` table is its
 /// orders (`lookback export creator --table orders`); `creator-content` is its content.
 pub fn window_export(
-    view: &str,
+    table: ExportTable,
     request: &ipc::ViewRequest,
     path: &Path,
     target: ExportTarget<'_>,
 ) -> Result<ExportRequest> {
-    let table = ExportTable::parse(view)?;
     Ok(ExportRequest {
         table,
         selection: ViewSelection {
-            models: parse_models(target.models.unwrap_or_default())?,
+            models: target
+                .models
+                .unwrap_or_default()
+                .iter()
+                .map(|&m| Model::from(m))
+                .collect(),
             creator: target.creator_id.map(str::to_owned),
             ..ViewSelection::from_request(request)?
         },
@@ -564,13 +570,13 @@ pub fn window_export(
 /// the same [`export`] as `lookback export <table>`.
 pub fn export_csv(
     store: &mut Store,
-    view: &str,
+    table: ExportTable,
     request: &ipc::ViewRequest,
     path: &Path,
     target: ExportTarget<'_>,
     now_ms: i64,
 ) -> Result<ipc::ExportResult> {
-    let summary = export(store, &window_export(view, request, path, target)?, now_ms)?;
+    let summary = export(store, &window_export(table, request, path, target)?, now_ms)?;
     Ok(ipc::ExportResult {
         path: summary.path.display().to_string(),
         rows: i64::try_from(summary.rows).unwrap_or(i64::MAX),
@@ -648,7 +654,7 @@ pub fn reconcile(
             .iter()
             .map(|g| {
                 Ok(ipc::GapCause {
-                    cause: g.cause.as_str().to_string(),
+                    cause: g.cause.into(),
                     label: gap_label(g.cause).to_string(),
                     orders: n(g.orders),
                     amounts: g

@@ -80,7 +80,7 @@ pub fn parse_models<S: AsRef<str>>(names: &[S]) -> AppResult<Vec<Model>> {
 
 /// A model choice from the window: the model and its parameters, checked.
 pub fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
-    let model = parse_model(&choice.model)?;
+    let model = Model::from(choice.model);
     let [first, middle, last] = choice.position_weights;
     let params = ModelParams {
         lookback_days: choice.window_days,
@@ -106,18 +106,14 @@ impl ViewSelection {
             }
             None => (None, None),
         };
-        let bucket = match request.bucket.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(b) => Some(TimeBucket::parse(b).map_err(|e| AppError::invalid("bucket", e))?),
-        };
         Ok(ViewSelection {
-            by: ViewKey::parse(&request.by).map_err(|e| AppError::invalid("by", e))?,
+            by: request.by.into(),
             model,
             params,
             models: Vec::new(),
             from: parse_day(request.from.as_deref(), "from")?,
             to: parse_day(request.to.as_deref(), "to")?,
-            bucket,
+            bucket: request.bucket.map(TimeBucket::from),
             settled_only: request.settled_only,
             creator: None,
         })
