@@ -23,7 +23,7 @@ fn camel(name: &str) -> String {
 /// `ui/src/commands.ts`: one typed wrapper per command.
 pub fn typescript_commands() -> String {
     let mut out = String::from(
-        "// Generated from src-tauri/src/commands.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\nimport { Channel, invoke } from \"@tauri-apps/api/core\";\nimport { listen, type UnlistenFn } from \"@tauri-apps/api/event\";\nimport type * as T from \"./bindings\";\n\n",
+        "// Generated from src-tauri/src/commands.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\nimport { invoke } from \"@tauri-apps/api/core\";\nimport { listen, type UnlistenFn } from \"@tauri-apps/api/event\";\nimport type * as T from \"./bindings\";\n\n",
     );
     let qualify = |ts: &str| qualify_wire_names(ts);
     for c in crate::commands::signatures() {
@@ -55,7 +55,6 @@ pub fn typescript_commands() -> String {
             camel(&format!("on_{}", name.replace('-', "_"))),
         ));
     }
-    out.push_str("\nexport { Channel };\n");
     out
 }
 
@@ -64,10 +63,7 @@ fn qualify_wire_names(ts: &str) -> String {
     let mut out = String::new();
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        if word.chars().next().is_some_and(char::is_uppercase)
-            && word != "Array"
-            && word != "Channel"
-        {
+        if word.chars().next().is_some_and(char::is_uppercase) && word != "Array" {
             out.push_str("T.");
         }
         out.push_str(word);

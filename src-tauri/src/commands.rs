@@ -11,7 +11,6 @@ use lookback_app::jobs::{realtime, runs, sources, views, workspace};
 use lookback_app::views::ExportTable;
 use lookback_app::wire::*;
 use lookback_app::{AppError, Session};
-use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
 
 use crate::desktop;
@@ -126,9 +125,9 @@ commands! {
     reconnect_source(request: ReconnectSourceRequest) -> Vec<SourceRow> = |session, app| {
         sources::reconnect_source_job(&session, request).await
     };
-    /// Connects a source through the system browser; lines to show arrive on `on_message`.
-    connect_source(source_id: String, on_message: Channel<ConnectMessage>) -> Vec<SourceRow> = |session, app| {
-        sources::connect_source_job(&session, source_id, move |text| drop(on_message.send(ConnectMessage { text }))).await
+    /// Connects a source through the system browser; lines to show arrive as `job-progress`.
+    connect_source(source_id: String) -> Vec<SourceRow> = |session, app| {
+        sources::connect_source_job(&session, source_id).await
     };
     source_dead_letters(source_id: String) -> Vec<DeadLetterRow> = |session, app| {
         sources::dead_letters_job(&session, source_id).await
@@ -136,9 +135,9 @@ commands! {
     replay_dead_letters(source_id: String) -> ReplayResult = |session, app| {
         sources::replay_job(&session, source_id).await
     };
-    /// Syncs one source, streaming progress on `on_progress`; the answer is the last event.
-    sync_source(source_id: String, on_progress: Channel<SyncProgress>) -> SyncProgress = |session, app| {
-        sources::sync_job(&session, source_id, move |p| drop(on_progress.send(p))).await
+    /// Syncs one source, its progress as `job-progress` events; the answer is the last event.
+    sync_source(source_id: String) -> SyncProgress = |session, app| {
+        sources::sync_job(&session, source_id).await
     };
     cancel_sync(source_id: String) -> bool = |session, app| sources::cancel_sync_job(&session, &source_id);
     start_listener(bind: String) -> ListenerStatus = |session, app| {

@@ -26,8 +26,8 @@ macro_rules! window_events {
 }
 
 window_events! {
-    /// A new attribution run reached a phase.
-    RUN_PROGRESS_EVENT = "run-progress": lookback_app::wire::RunProgress;
+    /// A long job got further: a new attribution run, a sync, a browser sign-in.
+    JOB_PROGRESS_EVENT = "job-progress": lookback_app::wire::JobProgress;
     /// New canonical rows arrived: open views refresh.
     WORKSPACE_CHANGED_EVENT = "workspace-changed": ();
     /// An alert fired (its title and body), shown inside the window too.
@@ -56,7 +56,7 @@ impl EventSink for WindowEvents {
         };
         // A window that is gone cannot be told; the job goes on regardless.
         let _ = match event {
-            AppEvent::RunProgress(progress) => app.emit(RUN_PROGRESS_EVENT, progress),
+            AppEvent::Progress(progress) => app.emit(JOB_PROGRESS_EVENT, progress),
             AppEvent::WorkspaceChanged => app.emit(WORKSPACE_CHANGED_EVENT, ()),
             AppEvent::Alert(text) => app.emit(ALERT_EVENT, text),
         };

@@ -1,11 +1,10 @@
 //! The TypeScript name of each type that crosses the bridge as a command's argument or answer,
 //! or an event's payload (test builds only): the wire types' own names from ts-rs, numbers for
-//! integers, a Tauri channel for streamed progress. `crate::bindings` writes the UI's files
+//! integers,. `crate::bindings` writes the UI's files
 //! with them.
 
 use lookback_app::views::ExportTable;
 use lookback_app::wire::*;
-use tauri::ipc::Channel;
 
 /// A command as the UI calls it.
 pub struct CommandSignature {
@@ -53,14 +52,13 @@ ts_named!(
     SourceRow,
     NewSourceRequest,
     ReconnectSourceRequest,
-    ConnectMessage,
     DeadLetterRow,
     ReplayResult,
     SyncProgress,
     ListenerStatus,
     AlertRuleRow,
     NewAlertRule,
-    RunProgress
+    JobProgress
 );
 
 impl TsName for i64 {
@@ -78,12 +76,6 @@ impl<T: TsName> TsName for Vec<T> {
 impl<T: TsName> TsName for Option<T> {
     fn ts_name() -> String {
         format!("{} | null", T::ts_name())
-    }
-}
-
-impl<T: TsName> TsName for Channel<T> {
-    fn ts_name() -> String {
-        format!("Channel<{}>", T::ts_name())
     }
 }
 

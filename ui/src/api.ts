@@ -5,11 +5,9 @@
 import * as commands from "./commands";
 import type { AppError } from "./bindings";
 
-export { Channel } from "./commands";
-
 /** Typed listeners for the events the window sends, generated with the commands. */
 export const events = {
-  onRunProgress: commands.onRunProgress,
+  onJobProgress: commands.onJobProgress,
   onWorkspaceChanged: commands.onWorkspaceChanged,
   onAlert: commands.onAlert,
 };

@@ -161,8 +161,6 @@ token_type: string | null,
  */
 scopes: Array<string>, };
 
-export type ConnectMessage = { text: string, };
-
 export type SourceRow = { source_id: string, kind: string, name: string, 
 /**
  * The API root as added (null: the platform's own), for the Reconnect form.
@@ -257,6 +255,8 @@ export type RunProgress = {
  * The model's name, e.g. `markov`.
  */
 model: ModelName, phase: RunPhaseName, };
+
+export type JobProgress = { "job": "run", progress: RunProgress, } | { "job": "sync", source_id: string, progress: SyncProgress, } | { "job": "connect", source_id: string, text: string, };
 
 export type ReconcileRow = { source: string, day: string, orders: number, 
 /**

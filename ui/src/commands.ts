@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/commands.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.
 // Do not edit by hand.
 
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type * as T from "./bindings";
 
@@ -26,10 +26,10 @@ export const sourceList = (): Promise<Array<T.SourceRow>> => invoke("source_list
 export const sourceKinds = (): Promise<Array<string>> => invoke("source_kinds");
 export const addSource = (request: T.NewSourceRequest): Promise<Array<T.SourceRow>> => invoke("add_source", { request });
 export const reconnectSource = (request: T.ReconnectSourceRequest): Promise<Array<T.SourceRow>> => invoke("reconnect_source", { request });
-export const connectSource = (sourceId: string, onMessage: Channel<T.ConnectMessage>): Promise<Array<T.SourceRow>> => invoke("connect_source", { sourceId, onMessage });
+export const connectSource = (sourceId: string): Promise<Array<T.SourceRow>> => invoke("connect_source", { sourceId });
 export const sourceDeadLetters = (sourceId: string): Promise<Array<T.DeadLetterRow>> => invoke("source_dead_letters", { sourceId });
 export const replayDeadLetters = (sourceId: string): Promise<T.ReplayResult> => invoke("replay_dead_letters", { sourceId });
-export const syncSource = (sourceId: string, onProgress: Channel<T.SyncProgress>): Promise<T.SyncProgress> => invoke("sync_source", { sourceId, onProgress });
+export const syncSource = (sourceId: string): Promise<T.SyncProgress> => invoke("sync_source", { sourceId });
 export const cancelSync = (sourceId: string): Promise<boolean> => invoke("cancel_sync", { sourceId });
 export const startListener = (bind: string): Promise<T.ListenerStatus> => invoke("start_listener", { bind });
 export const stopListener = (): Promise<T.ListenerStatus> => invoke("stop_listener");
@@ -39,8 +39,6 @@ export const addAlertRule = (rule: T.NewAlertRule): Promise<Array<T.AlertRuleRow
 export const removeAlertRule = (ruleId: number): Promise<Array<T.AlertRuleRow>> => invoke("remove_alert_rule", { ruleId });
 export const showLogs = (): Promise<string> => invoke("show_logs");
 
-export const onRunProgress = (handler: (payload: T.RunProgress) => void): Promise<UnlistenFn> => listen<T.RunProgress>("run-progress", (event) => handler(event.payload));
+export const onJobProgress = (handler: (payload: T.JobProgress) => void): Promise<UnlistenFn> => listen<T.JobProgress>("job-progress", (event) => handler(event.payload));
 export const onWorkspaceChanged = (handler: (payload: null) => void): Promise<UnlistenFn> => listen<null>("workspace-changed", (event) => handler(event.payload));
 export const onAlert = (handler: (payload: string) => void): Promise<UnlistenFn> => listen<string>("alert", (event) => handler(event.payload));
-
-export { Channel };

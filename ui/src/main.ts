@@ -34,7 +34,7 @@ function busy(label: string): HTMLElement {
   return h("div", { class: "busy", role: "status" }, h("span", { class: "spinner" }), label);
 }
 
-/** What a new attribution run is doing, as `run-progress` events say. */
+/** What a new attribution run is doing, as its `job-progress` events say. */
 const RUN_PHASES: Record<string, string> = {
   journeys: "resolving journeys",
   credits: "crediting touches",
@@ -248,7 +248,9 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void render(); }, 1000);
   });
   const offAlert = await events.onAlert((text) => toast(text));
-  const offRun = await events.onRunProgress((progress) => showRunProgress(content, progress));
+  const offRun = await events.onJobProgress((p) => {
+    if (p.job === "run") showRunProgress(content, p.progress);
+  });
   unsubscribe = () => { offSettings(); offChanged(); offAlert(); offRun(); };
   await render();
 }

@@ -11,9 +11,8 @@
 // the credential expires (as the platform reports it) and warns a week ahead, and the API
 // version the connector is pinned to, with a warning from 30 days before its announced sunset.
 
-import { Channel } from "../api";
-import { api, asAppError } from "../api";
-import type { ConnectMessage, NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
+import { api, asAppError, events } from "../api";
+import type { NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
@@ -64,16 +63,19 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
     button.disabled = true;
     cancel.hidden = false;
     lastProgress.set(row.source_id, { text: "", events: 0 });
-    const channel = new Channel<SyncProgress>();
-    channel.onmessage = (p) => show(row.source_id, describe(p));
+    const off = await events.onJobProgress((p) => {
+      if (p.job === "sync" && p.source_id === row.source_id) show(row.source_id, describe(p.progress));
+    });
     try {
-      const last = await api.syncSource(row.source_id, channel);
+      const last = await api.syncSource(row.source_id);
       show(row.source_id, describe(last));
       refresh();
     } catch (e) {
       replaceChildren(line, errorBox(asAppError(e)));
       button.disabled = false;
       cancel.hidden = true;
+    } finally {
+      off();
     }
   };
 
@@ -206,15 +208,18 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
  * open by hand if no browser opened) are shown on `line`.
  */
 async function connectGoogle(row: { source_id: string }, line: HTMLElement, onDone: () => void): Promise<void> {
-  const channel = new Channel<ConnectMessage>();
   replaceChildren(line, "Opening Google's consent page in your browser…");
-  channel.onmessage = (m) => replaceChildren(line, m.text);
+  const off = await events.onJobProgress((p) => {
+    if (p.job === "connect" && p.source_id === row.source_id) replaceChildren(line, p.text);
+  });
   try {
-    await api.connectSource(row.source_id, channel);
+    await api.connectSource(row.source_id);
     replaceChildren(line, "Connected: the refresh token is in the OS keyring.");
     onDone();
   } catch (e) {
     replaceChildren(line, errorBox(asAppError(e)));
+  } finally {
+    off();
   }
 }
 

@@ -1,5 +1,5 @@
 //! What a job tells the front end while it works or when something changes underneath it: the
-//! phases of a new attribution run, a delivery that changed the workspace, an alert. The window
+//! progress of a long job (one type for all of them), a delivery that changed the workspace, an alert. The window
 //! turns each into a Tauri event; the CLI prints what it cares about or nothing.
 
 use crate::wire;
@@ -7,8 +7,8 @@ use crate::wire;
 /// Something the front end should hear about.
 #[derive(Debug, Clone)]
 pub enum AppEvent {
-    /// A new attribution run reached a phase.
-    RunProgress(wire::RunProgress),
+    /// A long job got further: a new attribution run, a sync, a browser sign-in.
+    Progress(wire::JobProgress),
     /// New canonical rows arrived (a webhook delivery): open views should refresh.
     WorkspaceChanged,
     /// An alert fired: its title and body in one line.

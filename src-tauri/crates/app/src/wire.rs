@@ -551,13 +551,6 @@ pub struct CredentialStatus {
     pub scopes: Vec<String>,
 }
 
-/// A line to show while a source connects through the browser (`connect_source`): the
-/// consent URL, to open by hand if no browser opened, or why the browser did not open.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ConnectMessage {
-    pub text: String,
-}
-
 /// One source on the Sources screen.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceRow {
@@ -673,13 +666,32 @@ impl From<lookback_engine::RunPhase> for RunPhaseName {
     }
 }
 
-/// The phase a new attribution run has reached, sent as the `run-progress` event while a view
+/// The phase a new attribution run has reached, told (as [`JobProgress::Run`]) while a view
 /// waits for it: `journeys`, `credits` or `writing`, then `done` (or `cancelled`, `failed`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RunProgress {
     /// The model's name, e.g. `markov`.
     pub model: ModelName,
     pub phase: RunPhaseName,
+}
+
+/// What a long job tells the window while it works — one type for every long job, sent as the
+/// window's `job-progress` event: a new attribution run's phases, a sync's pages, waits and
+/// streams, and the lines of a browser sign-in. Each names what it is about (the model, the
+/// source), so a screen shows only its own.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum JobProgress {
+    /// A new attribution run for the views.
+    Run { progress: RunProgress },
+    /// A sync of one source; the last is `done`, `failed` or `needs_reconnecting`.
+    Sync {
+        source_id: String,
+        progress: SyncProgress,
+    },
+    /// Connecting a source through the browser: a line to show (the consent URL, to open by
+    /// hand if no browser opened).
+    Connect { source_id: String, text: String },
 }
 
 /// How one stream of a sync ended (`lookback_sync::StreamOutcome`, without its reason).
@@ -934,6 +946,65 @@ pub struct NewAlertRule {
     pub channel: AlertChannel,
 }
 
+/// The tables an export writes. The names (kebab-case) are the CLI's and the window's: clap's
+/// for `lookback export <table>`, serde's (the same spelling) for the window's `export_csv`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportTable {
+    /// The ROAS table.
+    Roas,
+    /// The CAC and payback table.
+    Cac,
+    /// The model comparison: one revenue column per model, and the spread.
+    Compare,
+    /// One creator's table: its content or, with the orders creator table, its orders.
+    Creator,
+    /// One creator's content (the creator screen's content table).
+    CreatorContent,
+    /// Every change of the workspace's model.
+    ModelLog,
+    /// The credits of the run, per order and touch.
+    Credits,
+    /// Orders, with their credits in the run.
+    Orders,
+    /// Touches.
+    Touches,
+    /// Ad spend and creator costs.
+    Spend,
+    /// The Reconciliation screen's table: per source, day and currency.
+    Reconcile,
+    /// Unresolved dead letters (of one source, or of every source).
+    DeadLetters,
+    /// The alert rules in force.
+    AlertRules,
+    /// Data health per source.
+    Health,
+    /// Revenue per order currency (the overview's table).
+    Revenue,
+    /// Every source with its state, records and last sync (the overview's table).
+    Sources,
+}
+
+impl ExportTable {
+    /// The table's name, as the CLI and the window spell it.
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
 /// Every wire type, in the order they are written to `ui/src/bindings.ts`.
 #[cfg(test)]
 pub fn typescript_bindings() -> String {
@@ -969,13 +1040,12 @@ pub fn typescript_bindings() -> String {
         CreatorRevenueView::decl(),
         CreatorListItem::decl(),
         ModelChangeEntry::decl(),
-        crate::views::ExportTable::decl(),
+        ExportTable::decl(),
         ExportResult::decl(),
         NewSourceRequest::decl(),
         ReconnectSourceRequest::decl(),
         Expiry::decl(),
         CredentialStatus::decl(),
-        ConnectMessage::decl(),
         SourceRow::decl(),
         SourceHealthMetrics::decl(),
         DeadLetterRow::decl(),
@@ -984,6 +1054,7 @@ pub fn typescript_bindings() -> String {
         SyncProgress::decl(),
         RunPhaseName::decl(),
         RunProgress::decl(),
+        JobProgress::decl(),
         ReconcileRow::decl(),
         GapOrder::decl(),
         GapCauseName::decl(),

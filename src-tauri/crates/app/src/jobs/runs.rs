@@ -1,7 +1,7 @@
 //! New attribution runs for the views. A view first asks for the run of its model: a cached run
 //! is found on the workspace connection at once; a new one is computed on a connection of its
 //! own (the session's runner), so other jobs keep answering while it runs. Its phases are
-//! announced ([`AppEvent::RunProgress`]) and [`cancel`] stops it — and every view request queued
+//! announced ([`wire::JobProgress::Run`]) and [`cancel`] stops it — and every view request queued
 //! behind it — before its next phase, with nothing written.
 
 use std::sync::atomic::Ordering;
@@ -25,10 +25,13 @@ struct SessionObserver<'a> {
 
 impl SessionObserver<'_> {
     fn announce(&self, phase: wire::RunPhaseName) {
-        self.session.emit(AppEvent::RunProgress(wire::RunProgress {
-            model: self.model,
-            phase,
-        }));
+        self.session
+            .emit(AppEvent::Progress(wire::JobProgress::Run {
+                progress: wire::RunProgress {
+                    model: self.model,
+                    phase,
+                },
+            }));
     }
 }
 

@@ -5,6 +5,7 @@
 use lookback_sync::CancellationToken;
 
 use crate::error::AppResult;
+use crate::events::AppEvent;
 use crate::session::{Session, blocking};
 use crate::sources::*;
 use crate::wire as ipc;
@@ -49,13 +50,21 @@ pub async fn reconnect_source_job(
 }
 
 /// Connects a source to its account through the system browser; lines to show (the consent
-/// URL) go to `on_message`. Runs off the workspace lock, since it waits for the person.
+/// URL) are told as [`ipc::JobProgress::Connect`]. Runs off the workspace lock, since it waits
+/// for the person.
 pub async fn connect_source_job(
     session: &Session,
     source_id: String,
-    mut on_message: impl FnMut(String) + Send + 'static,
 ) -> AppResult<Vec<ipc::SourceRow>> {
     let path = session.workspace_path()?;
+    let events = session.clone();
+    let id = source_id.clone();
+    let mut on_message = move |text: String| {
+        events.emit(AppEvent::Progress(ipc::JobProgress::Connect {
+            source_id: id.clone(),
+            text,
+        }));
+    };
     blocking(move || {
         connect(
             &path,
@@ -88,14 +97,19 @@ pub async fn replay_job(session: &Session, source_id: String) -> AppResult<ipc::
         .await
 }
 
-/// Syncs one source on a worker thread, reporting progress to `on_progress`; the answer is the
-/// last event (`done`, `failed` or `needs_reconnecting`). Cancellable with [`cancel_sync_job`].
-pub async fn sync_job(
-    session: &Session,
-    source_id: String,
-    mut on_progress: impl FnMut(ipc::SyncProgress) + Send + 'static,
-) -> AppResult<ipc::SyncProgress> {
+/// Syncs one source on a worker thread, telling its progress as [`ipc::JobProgress::Sync`]; the
+/// answer is the last event (`done`, `failed` or `needs_reconnecting`). Cancellable with
+/// [`cancel_sync_job`].
+pub async fn sync_job(session: &Session, source_id: String) -> AppResult<ipc::SyncProgress> {
     let path = session.workspace_path()?;
+    let events = session.clone();
+    let progress_of = source_id.clone();
+    let mut on_progress = move |progress: ipc::SyncProgress| {
+        events.emit(AppEvent::Progress(ipc::JobProgress::Sync {
+            source_id: progress_of.clone(),
+            progress,
+        }));
+    };
     let cancel = CancellationToken::new();
     session.syncs()?.insert(source_id.clone(), cancel.clone());
     let id = source_id.clone();

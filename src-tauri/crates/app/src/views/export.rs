@@ -11,64 +11,7 @@ use lookback_store::Store;
 
 use super::selection::{ViewSelection, run_for};
 
-/// The tables an export writes. The names (kebab-case) are the CLI's and the window's: clap's
-/// for `lookback export <table>`, serde's (the same spelling) for the window's `export_csv`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-    ts_rs::TS,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum ExportTable {
-    /// The ROAS table.
-    Roas,
-    /// The CAC and payback table.
-    Cac,
-    /// The model comparison: one revenue column per model, and the spread.
-    Compare,
-    /// One creator's table: its content or, with the orders creator table, its orders.
-    Creator,
-    /// One creator's content (the creator screen's content table).
-    CreatorContent,
-    /// Every change of the workspace's model.
-    ModelLog,
-    /// The credits of the run, per order and touch.
-    Credits,
-    /// Orders, with their credits in the run.
-    Orders,
-    /// Touches.
-    Touches,
-    /// Ad spend and creator costs.
-    Spend,
-    /// The Reconciliation screen's table: per source, day and currency.
-    Reconcile,
-    /// Unresolved dead letters (of one source, or of every source).
-    DeadLetters,
-    /// The alert rules in force.
-    AlertRules,
-    /// Data health per source.
-    Health,
-    /// Revenue per order currency (the overview's table).
-    Revenue,
-    /// Every source with its state, records and last sync (the overview's table).
-    Sources,
-}
-
-impl ExportTable {
-    /// The table's name, as the CLI and the window spell it.
-    pub fn name(self) -> String {
-        clap::ValueEnum::to_possible_value(&self)
-            .map(|v| v.get_name().to_owned())
-            .unwrap_or_default()
-    }
-}
+pub use crate::wire::ExportTable;
 
 /// Which of a creator's tables [`ExportTable::Creator`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
