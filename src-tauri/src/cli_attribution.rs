@@ -20,38 +20,11 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use lookback_app::attribution::{self, CreditsRequest, ParamOverrides};
 use lookback_app::clock::now_ms;
+use lookback_app::wire::ModelName;
 use lookback_core::attribution::Model;
 use lookback_core::time::format_instant_ms;
 use lookback_report::{CreditKey, render};
 use lookback_store::Store;
-
-/// The model names the CLI accepts (core's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelName {
-    FirstTouch,
-    LastTouch,
-    LastNonDirect,
-    Linear,
-    TimeDecay,
-    PositionBased,
-    Markov,
-    Shapley,
-}
-
-impl ModelName {
-    fn model(self) -> Model {
-        match self {
-            ModelName::FirstTouch => Model::FirstTouch,
-            ModelName::LastTouch => Model::LastTouch,
-            ModelName::LastNonDirect => Model::LastNonDirect,
-            ModelName::Linear => Model::Linear,
-            ModelName::TimeDecay => Model::TimeDecay,
-            ModelName::PositionBased => Model::PositionBased,
-            ModelName::Markov => Model::Markov,
-            ModelName::Shapley => Model::Shapley,
-        }
-    }
-}
 
 /// The data-driven models, the only ones with learned weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -198,7 +171,7 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
             let reason = attribution::require_reason(reason.as_deref())?;
             let change = lookback_app::models::change_model(
                 &mut store,
-                model.model(),
+                Model::from(model),
                 &params,
                 as_profile.as_deref(),
                 reason,
@@ -296,7 +269,7 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
         } => {
             let request = CreditsRequest {
                 by: by.key(),
-                model: model.map(ModelName::model),
+                model: model.map(Model::from),
                 overrides: params.overrides(),
                 from: from.as_deref(),
                 to: to.as_deref(),

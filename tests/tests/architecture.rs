@@ -738,37 +738,31 @@ fn the_module_graph_of_a_small_crate_has_the_cycle_it_was_given() {
     assert!(report.contains("cli_sync → cli   ("), "{report}");
 }
 
-/// DESIGN.md §1: `src-tauri/src` only parses, prints and forwards, and has no module cycle.
-#[test]
-fn the_binarys_modules_have_no_cycle() {
-    let src = repo_root().join("src-tauri/src");
-    let graph = module_graph(&src, "main");
+/// Scans the crate whose root file is `src/<root>.rs`, checks the scan found `edge` (so an empty
+/// graph cannot pass), and fails naming every cycle found.
+fn assert_no_module_cycle(src: &str, root: &str, edge: (&str, &str)) {
+    let graph = module_graph(&repo_root().join(src), root);
     assert!(
-        graph.len() >= 3 && graph["main"].contains_key("cli"),
-        "the scan found the binary's modules: {graph:?}"
+        graph.len() >= 3 && graph[edge.0].contains_key(edge.1),
+        "the scan found {src}'s modules: {graph:?}"
     );
     let found = cycles(&graph);
     assert!(
         found.is_empty(),
-        "src-tauri/src has module cycles; make the references go one way:\n{}",
+        "{src} has module cycles; make the references go one way:\n{}",
         describe_cycles(&graph, &found)
     );
+}
+
+/// DESIGN.md §1: `src-tauri/src` only parses, prints and forwards, and has no module cycle.
+#[test]
+fn the_binarys_modules_have_no_cycle() {
+    assert_no_module_cycle("src-tauri/src", "main", ("main", "cli"));
 }
 
 /// lookback-app's modules, checked the same way: the domain modules never reach for the
 /// session, and the session jobs (`jobs`) sit on top of both.
 #[test]
 fn the_app_crates_modules_have_no_cycle() {
-    let src = repo_root().join("src-tauri/crates/app/src");
-    let graph = module_graph(&src, "lib");
-    assert!(
-        graph.len() >= 3 && graph["jobs"].contains_key("session"),
-        "the scan found lookback-app's modules: {graph:?}"
-    );
-    let found = cycles(&graph);
-    assert!(
-        found.is_empty(),
-        "lookback-app has module cycles; make the references go one way:\n{}",
-        describe_cycles(&graph, &found)
-    );
+    assert_no_module_cycle("src-tauri/crates/app/src", "lib", ("jobs", "session"));
 }

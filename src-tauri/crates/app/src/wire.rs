@@ -146,8 +146,9 @@ pub struct Overview {
     pub sources: Vec<SourceFreshness>,
 }
 
-/// An attribution model by its CLI name (`lookback_core::attribution::Model::as_str`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+/// An attribution model by its CLI name (`lookback_core::attribution::Model::as_str`), as the
+/// window sends it and as `lookback model set` and `--model` take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelName {
     FirstTouch,
