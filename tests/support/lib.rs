@@ -119,6 +119,15 @@ impl Default for TestHome {
     }
 }
 
+/// A command's stdout and stderr as one text, for asserting on what it said wherever it said it.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// Opens a workspace file directly with SQLite, read-only: the tests' independent view of the store.
 pub fn open_sqlite(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)

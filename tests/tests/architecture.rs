@@ -31,8 +31,9 @@ fn metadata() -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Workspace package name → names of its normal (non-dev, non-build) dependencies.
-fn dependency_graph() -> HashMap<String, Vec<String>> {
+/// Workspace package name → names of its direct dependencies of the kinds `keep` accepts
+/// (`cargo metadata`'s kind: null for normal, "dev", "build").
+fn direct_dependencies(keep: impl Fn(&serde_json::Value) -> bool) -> HashMap<String, Vec<String>> {
     metadata()["packages"]
         .as_array()
         .unwrap()
@@ -42,12 +43,17 @@ fn dependency_graph() -> HashMap<String, Vec<String>> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|d| d["kind"].is_null())
+                .filter(|d| keep(&d["kind"]))
                 .map(|d| d["name"].as_str().unwrap().to_string())
                 .collect();
             (p["name"].as_str().unwrap().to_string(), deps)
         })
         .collect()
+}
+
+/// Workspace package name → names of its normal (non-dev, non-build) dependencies.
+fn dependency_graph() -> HashMap<String, Vec<String>> {
+    direct_dependencies(serde_json::Value::is_null)
 }
 
 /// Everything `package` pulls in at run time through workspace crates, plus their direct deps.
@@ -140,20 +146,7 @@ const HTTP_CRATES: &[&str] = &[
 /// Workspace package name → names of all its direct dependencies, of every kind (normal, dev
 /// and build), so a crate cannot sneak an HTTP client in through its own tests either.
 fn all_direct_dependencies() -> HashMap<String, Vec<String>> {
-    metadata()["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let deps = p["dependencies"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d["name"].as_str().unwrap().to_string())
-                .collect();
-            (p["name"].as_str().unwrap().to_string(), deps)
-        })
-        .collect()
+    direct_dependencies(|_| true)
 }
 
 /// Only lookback-sync speaks HTTP: connectors, OAuth, the webhook receiver and the outbound

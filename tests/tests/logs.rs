@@ -21,11 +21,7 @@ const EMAIL: &str = "canary.logs@example.com";
 const KNOWN_EMAIL: &str = "person7@example.com";
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    lookback_tests::output_text(output)
 }
 
 /// Every log file's bytes, by file.

@@ -23,11 +23,7 @@ const TOKEN: &str = "EAAGcliReconnectToken31d";
 const NEW_TOKEN: &str = "EAAGcliNewSystemUser8e0a";
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    lookback_tests::output_text(output)
 }
 
 /// The stored rows a refusal must leave alone, as one comparable value.

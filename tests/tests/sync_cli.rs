@@ -22,11 +22,7 @@ const TOKEN: &str = "cli-secret-token-93c1d0e7a4";
 const WRONG: &str = "cli-wrong-token-5be88f01";
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    lookback_tests::output_text(output)
 }
 
 #[test]
