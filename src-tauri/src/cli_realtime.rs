@@ -7,13 +7,14 @@
 //! printed.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use lookback_alerts::{AlertKind, Channel, StderrNotifier};
-use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig};
+use lookback_sync::webhooks::{self, RealtimeEvent};
 
 use lookback_app::clock::now_ms;
 use lookback_app::{realtime, workspace};
@@ -274,54 +275,38 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
             args.bind
         );
     }
-    let mut config = ReceiverConfig::new(secrets);
-    config.bind = args.bind;
-    config.tolerance = Duration::from_secs(args.tolerance_secs);
-    config.max_body_bytes = args.max_body_bytes;
+    let options = realtime::ListenerOptions {
+        bind: args.bind,
+        tolerance: Duration::from_secs(args.tolerance_secs),
+        max_body_bytes: args.max_body_bytes,
+        alert_interval: Duration::from_secs(args.alert_interval_secs.max(1)),
+    };
     let runtime = runtime()?;
-    let receiver = runtime.block_on(webhooks::start_receiver(db, config))?;
-    let addr = receiver.local_addr();
-    tracing::info!(port = addr.port(), "listener started");
-    println!("listening on http://{addr}");
+    let listener = runtime.block_on(realtime::Listener::start(
+        db,
+        options,
+        Arc::new(|| Box::new(StderrNotifier) as Box<dyn lookback_alerts::Notifier>),
+        Arc::new(|event| match event {
+            RealtimeEvent::Stored {
+                source,
+                stream,
+                event_id,
+            } => eprintln!("stored {source}/{stream} {event_id}"),
+            RealtimeEvent::Normalized(s) => eprintln!(
+                "normalized {} delivery(ies), {} dead letter(s)",
+                s.handled, s.dead_letters
+            ),
+        }),
+    ))?;
+    println!("listening on http://{}", listener.local_addr());
     println!(
         "  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>"
     );
     println!("  GET|POST /postback/<source>?token=...");
-    let mut events = receiver.subscribe();
-    runtime.spawn(async move {
-        while let Ok(event) = events.recv().await {
-            match event {
-                RealtimeEvent::Stored {
-                    source,
-                    stream,
-                    event_id,
-                } => eprintln!("stored {source}/{stream} {event_id}"),
-                RealtimeEvent::Normalized(s) => eprintln!(
-                    "normalized {} delivery(ies), {} dead letter(s)",
-                    s.handled, s.dead_letters
-                ),
-            }
-        }
-    });
-
-    // Alerts run on their own thread with their own connection, so a slow Slack retry never
-    // delays an acknowledgement.
-    let stopping = tokio_util::sync::CancellationToken::new();
-    let alert_thread = {
-        let stopping = stopping.clone();
-        let db: PathBuf = db.to_path_buf();
-        let interval = Duration::from_secs(args.alert_interval_secs.max(1));
-        std::thread::spawn(move || {
-            realtime::alert_loop(&db, interval, &stopping, &|| Box::new(StderrNotifier))
-        })
-    };
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
     });
     eprintln!("stopping: finishing acknowledged deliveries…");
-    stopping.cancel();
-    runtime.block_on(receiver.shutdown());
-    let _ = alert_thread.join();
-    tracing::info!("listener stopped");
+    runtime.block_on(listener.stop());
     Ok(())
 }

@@ -4,7 +4,6 @@
 //! a command or argument renamed here fails the UI's type check until the UI follows.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use lookback_app::jobs::views::ExportJob;
 use lookback_app::jobs::{realtime, runs, sources, views, workspace};
@@ -141,10 +140,7 @@ commands! {
     };
     cancel_sync(source_id: String) -> bool = |session, app| sources::cancel_sync_job(&session, &source_id);
     start_listener(bind: String) -> ListenerStatus = |session, app| {
-        let notifier_app = app.clone();
-        let desktop: lookback_app::realtime::DesktopNotifierFactory =
-            Arc::new(move || Box::new(desktop::SystemNotifier(notifier_app.clone())) as Box<dyn lookback_alerts::Notifier>);
-        realtime::start_listener_job(&session, bind, desktop).await
+        realtime::start_listener_job(&session, bind, desktop::system_notifiers(&app)).await
     };
     stop_listener() -> ListenerStatus = |session, app| realtime::stop_listener_job(&session).await;
     listener_status() -> ListenerStatus = |session, app| realtime::listener_status_job(&session).await;

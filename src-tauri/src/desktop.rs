@@ -88,6 +88,13 @@ impl Notifier for SystemNotifier {
     }
 }
 
+/// Desktop alerts of the receiver's alert checks as system notifications (a fresh notifier per
+/// check).
+pub fn system_notifiers(app: &AppHandle) -> lookback_app::realtime::DesktopNotifierFactory {
+    let app = app.clone();
+    std::sync::Arc::new(move || Box::new(SystemNotifier(app.clone())) as Box<dyn Notifier>)
+}
+
 /// Names the window after the open workspace.
 pub fn set_title(app: &AppHandle, info: &WorkspaceInfo) {
     if let Some(window) = app.get_webview_window("main") {

@@ -21,6 +21,12 @@ struct Pair {
 
 const PAIRS: &[Pair] = &[
     Pair {
+        cli_subcommand: "listen",
+        cli_file: "cli_realtime.rs",
+        window_command: "start_listener",
+        chain: &["start_listener_job", "start"],
+    },
+    Pair {
         cli_subcommand: "model set",
         cli_file: "cli_attribution.rs",
         window_command: "set_default_model",

@@ -34,20 +34,47 @@ pub struct Listener {
     stored: Arc<AtomicI64>,
 }
 
+/// Where and how the receiver listens, and how often alerts are checked meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerOptions {
+    pub bind: SocketAddr,
+    /// Accepted distance between a signed timestamp and this machine's clock.
+    pub tolerance: Duration,
+    /// Largest accepted body (larger deliveries get 413).
+    pub max_body_bytes: usize,
+    pub alert_interval: Duration,
+}
+
+impl ListenerOptions {
+    /// The defaults (the window's), listening on `bind`.
+    pub fn on(bind: SocketAddr) -> ListenerOptions {
+        ListenerOptions {
+            bind,
+            tolerance: webhooks::DEFAULT_TOLERANCE,
+            max_body_bytes: webhooks::DEFAULT_MAX_BODY_BYTES,
+            alert_interval: ALERT_INTERVAL,
+        }
+    }
+}
+
 impl Listener {
-    /// Starts receiving on `bind` for the workspace at `db`, with the secrets in the keyring.
+    /// Starts receiving for the workspace at `db`, with the secrets in the keyring, and checks
+    /// alerts on a thread of its own (a slow Slack retry never delays an acknowledgement) — the
+    /// one job behind `lookback listen` and the window's **Start receiving**.
     pub async fn start(
         db: &Path,
-        bind: SocketAddr,
+        options: ListenerOptions,
         desktop: DesktopNotifierFactory,
         on_change: ChangeListener,
     ) -> Result<Listener> {
         let secrets = webhooks::load_webhook_secrets(&Store::open(db)?)?;
         let mut config = ReceiverConfig::new(secrets);
-        config.bind = bind;
+        config.bind = options.bind;
+        config.tolerance = options.tolerance;
+        config.max_body_bytes = options.max_body_bytes;
         let receiver = webhooks::start_receiver(db, config)
             .await
-            .with_context(|| format!("listening on {bind}"))?;
+            .with_context(|| format!("listening on {}", options.bind))?;
         tracing::info!(port = receiver.local_addr().port(), "listener started");
         let stored = Arc::new(AtomicI64::new(0));
         let mut events = receiver.subscribe();
@@ -64,7 +91,9 @@ impl Listener {
         let alerts = {
             let stopping = stopping.clone();
             let db: PathBuf = db.to_path_buf();
-            std::thread::spawn(move || alert_loop(&db, ALERT_INTERVAL, &stopping, &*desktop))
+            std::thread::spawn(move || {
+                alert_loop(&db, options.alert_interval, &stopping, &*desktop)
+            })
         };
         Ok(Listener {
             receiver,
@@ -72,6 +101,11 @@ impl Listener {
             alerts: Some(alerts),
             stored,
         })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.receiver.local_addr()
     }
 
     pub fn status(&self) -> ipc::ListenerStatus {

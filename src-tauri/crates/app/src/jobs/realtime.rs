@@ -33,7 +33,7 @@ pub async fn start_listener_job(
     let events = session.clone();
     let listener = Listener::start(
         &db,
-        address,
+        ListenerOptions::on(address),
         desktop,
         Arc::new(move |event| {
             // Views refresh when a delivery has been normalized into canonical rows.
