@@ -143,7 +143,8 @@ pub async fn choose_export_path(
         .map(|p| p.display().to_string()))
 }
 
-/// Set (by the tests) to keep "Show logs" from opening a file manager.
+/// Test seam: set (by the end-to-end tests) to keep "Show logs" from opening a file manager;
+/// heard only in debug builds.
 const NO_OPEN_VARIABLE: &str = "LOOKBACK_TEST_NO_OPEN";
 
 /// Opens the log directory in the system's file manager when it can, and answers the
@@ -153,7 +154,7 @@ pub fn show_logs() -> String {
     let dir = lookback_app::logs::log_dir();
     let shown = dir.display().to_string();
     let _ = std::fs::create_dir_all(&dir);
-    if std::env::var_os(NO_OPEN_VARIABLE).is_some() {
+    if cfg!(debug_assertions) && std::env::var_os(NO_OPEN_VARIABLE).is_some() {
         return shown;
     }
     if let Err(err) = open::that_detached(&dir) {
