@@ -117,7 +117,7 @@ commands! {
     /// Stops the new attribution run in progress before its next phase; `false` when none runs.
     cancel_run() -> bool = |session, app| runs::cancel(&session);
     source_list() -> Vec<SourceRow> = |session, app| sources::source_list_job(&session).await;
-    source_kinds() -> Vec<String> = |session, app| Ok(lookback_app::sources::source_kinds());
+    source_kinds() -> Vec<SourceKind> = |session, app| Ok(lookback_app::sources::source_kinds());
     add_source(request: NewSourceRequest) -> Vec<SourceRow> = |session, app| {
         sources::add_source_job(&session, request).await
     };

@@ -39,6 +39,7 @@ ts_named!(
     ModelCatalog,
     ModelChoice,
     ModelName,
+    SourceKind,
     ModelChangeEntry,
     ViewRequest,
     RoasView,

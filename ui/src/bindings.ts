@@ -31,7 +31,12 @@ export type RevenueByCurrency = { currency: string, gross: MoneyAmount, refunds:
 
 export type SourceState = "ok" | "stale" | "failing" | "needs_reconnecting" | "imported";
 
-export type SourceFreshness = { source_id: string, kind: string, name: string, last_success_at_ms: number | null, last_error: string | null, records: number, 
+export type SourceFreshness = { source_id: string, 
+/**
+ * The source's kind as stored: a connector's (`SourceKind`) or another origin's
+ * (`web_pixel`, `csv_import`…); empty for data that arrived without a source.
+ */
+kind: string, name: string, last_success_at_ms: number | null, last_error: string | null, records: number, 
 /**
  * ok | stale | failing | needs_reconnecting for a connected source (its data-health
  * state); imported for data that arrived without one (CSV, demo).
@@ -74,7 +79,12 @@ from: string | null, to: string | null,
  */
 bucket: Bucket | null, settled_only: boolean, };
 
-export type FreshnessLine = { name: string, kind: string, last_success_at_ms: number | null, 
+export type FreshnessLine = { name: string, 
+/**
+ * The source's kind as stored: a connector's (`SourceKind`) or another origin's
+ * (`web_pixel`, `csv_import`…); empty for data that arrived without a source.
+ */
+kind: string, last_success_at_ms: number | null, 
 /**
  * ok | stale | failing | needs_reconnecting (the source's data-health state); imported for
  * data that arrived without a connected source.
@@ -137,7 +147,7 @@ export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-cont
 
 export type ExportResult = { path: string, rows: number, };
 
-export type NewSourceRequest = { kind: string, name: string, base_url: string | null, account: string | null, secret: string, 
+export type NewSourceRequest = { kind: SourceKind, name: string, base_url: string | null, account: string | null, secret: string, 
 /**
  * OAuth endpoint overrides (a proxy, a test server); null or empty: the platform's own.
  */
@@ -161,7 +171,11 @@ token_type: string | null,
  */
 scopes: Array<string>, };
 
-export type SourceRow = { source_id: string, kind: string, name: string, 
+export type SourceRow = { source_id: string, 
+/**
+ * As stored: a connector's kind (`SourceKind`) or another origin's (`web_pixel`…).
+ */
+kind: string, name: string, 
 /**
  * The API root as added (null: the platform's own), for the Reconnect form.
  */
@@ -289,6 +303,8 @@ export type ListenerStatus = { listening: boolean, address: string | null, store
 export type AlertKindName = "creator_revenue" | "large_order" | "sync_failing" | "dead_letters" | "source_health";
 
 export type AlertChannel = "desktop" | "slack";
+
+export type SourceKind = "generic" | "stripe" | "meta" | "google_ads" | "tiktok" | "shopify" | "dub" | "rewardful";
 
 export type AlertRuleRow = { rule_id: number, kind: AlertKindName, subject: string | null, 
 /**

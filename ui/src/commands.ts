@@ -23,7 +23,7 @@ export const chooseExportPath = (suggestedName: string): Promise<string | null> 
 export const reconcileView = (request: T.ViewRequest): Promise<T.ReconcileView> => invoke("reconcile_view", { request });
 export const cancelRun = (): Promise<boolean> => invoke("cancel_run");
 export const sourceList = (): Promise<Array<T.SourceRow>> => invoke("source_list");
-export const sourceKinds = (): Promise<Array<string>> => invoke("source_kinds");
+export const sourceKinds = (): Promise<Array<T.SourceKind>> => invoke("source_kinds");
 export const addSource = (request: T.NewSourceRequest): Promise<Array<T.SourceRow>> => invoke("add_source", { request });
 export const reconnectSource = (request: T.ReconnectSourceRequest): Promise<Array<T.SourceRow>> => invoke("reconnect_source", { request });
 export const connectSource = (sourceId: string): Promise<Array<T.SourceRow>> => invoke("connect_source", { sourceId });

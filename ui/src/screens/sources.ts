@@ -12,7 +12,7 @@
 // version the connector is pinned to, with a warning from 30 days before its announced sunset.
 
 import { api, asAppError, events } from "../api";
-import type { NewSourceRequest, SourceRow, SyncProgress } from "../bindings";
+import type { NewSourceRequest, SourceKind, SourceRow, SyncProgress } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
@@ -223,7 +223,7 @@ async function connectGoogle(row: { source_id: string }, line: HTMLElement, onDo
   }
 }
 
-function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTMLElement {
+function addSourceForm(kinds: SourceKind[], open: boolean, onAdded: () => void): HTMLElement {
   const field = (label: string, input: HTMLElement, hint?: string) =>
     h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
   const password = (testid: string) => h("input", { type: "password", "data-testid": testid, autocomplete: "off" }) as HTMLInputElement;
@@ -288,7 +288,7 @@ function addSourceForm(kinds: string[], open: boolean, onAdded: () => void): HTM
     e.preventDefault();
     submit.disabled = true;
     const request: NewSourceRequest = {
-      kind: kind.value,
+      kind: kinds.find((k) => k === kind.value) ?? kinds[0],
       name: name.value,
       base_url: baseUrl.value || null,
       account: account.value || null,

@@ -12,11 +12,8 @@ use lookback_sync::{CancellationToken, StreamOutcome, SyncEvent, SyncOptions};
 use crate::wire as ipc;
 
 /// Every kind of source the window can connect, in the order the CLI lists them.
-pub fn source_kinds() -> Vec<String> {
-    lookback_sync::registry::KINDS
-        .iter()
-        .map(|k| (*k).to_owned())
-        .collect()
+pub fn source_kinds() -> Vec<ipc::SourceKind> {
+    ipc::SourceKind::ALL.to_vec()
 }
 
 /// A source to add, as the user describes it (the window's form or `lookback source add`);
@@ -86,7 +83,7 @@ pub fn add_source(
 ) -> Result<Vec<ipc::SourceRow>> {
     let secret = lookback_sync::Secret::new(request.secret.trim_end_matches(['\r', '\n']));
     let to_add = SourceToAdd {
-        kind: request.kind,
+        kind: request.kind.as_str().to_owned(),
         name: request.name,
         base_url: request.base_url,
         account: request.account,
@@ -167,7 +164,7 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
     let sources = store.sources()?;
     let credentials = store.source_credentials()?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    Ok(health
+    health
         .into_iter()
         .map(|h| {
             let state = states
@@ -181,7 +178,7 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
                 s.credential_expiry
             });
             let (api_version, api_version_warning) = api_version_status(&h.kind, now_ms);
-            ipc::SourceRow {
+            Ok(ipc::SourceRow {
                 api_version,
                 api_version_warning,
                 state: state.map_or(ipc::SourceState::Stale, |s| s.state.into()),
@@ -214,9 +211,9 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
                 records: n(h.records),
                 last_error: h.last_error,
                 dead_letters: n(h.unresolved_dead_letters),
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A source's unresolved dead letters, newest first (payloads stay in the store).

@@ -60,6 +60,8 @@ pub struct RevenueByCurrency {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceFreshness {
     pub source_id: String,
+    /// The source's kind as stored: a connector's (`SourceKind`) or another origin's
+    /// (`web_pixel`, `csv_import`…); empty for data that arrived without a source.
     pub kind: String,
     pub name: String,
     #[ts(type = "number | null")]
@@ -300,6 +302,8 @@ pub struct ViewRequest {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FreshnessLine {
     pub name: String,
+    /// The source's kind as stored: a connector's (`SourceKind`) or another origin's
+    /// (`web_pixel`, `csv_import`…); empty for data that arrived without a source.
     pub kind: String,
     #[ts(type = "number | null")]
     pub last_success_at_ms: Option<i64>,
@@ -474,7 +478,7 @@ pub struct ExportResult {
 /// keyring (`lookback_sync::add_source`); it is never stored, logged or sent back.
 #[derive(Clone, Deserialize, TS)]
 pub struct NewSourceRequest {
-    pub kind: String,
+    pub kind: SourceKind,
     pub name: String,
     pub base_url: Option<String>,
     pub account: Option<String>,
@@ -556,6 +560,7 @@ pub struct CredentialStatus {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceRow {
     pub source_id: String,
+    /// As stored: a connector's kind (`SourceKind`) or another origin's (`web_pixel`…).
     pub kind: String,
     pub name: String,
     /// The API root as added (null: the platform's own), for the Reconnect form.
@@ -891,6 +896,50 @@ impl From<AlertKindName> for AlertKind {
     }
 }
 
+/// A kind of source the user can connect (`lookback_sync::registry::KINDS`, the names
+/// `lookback source add` takes). Stored sources also have other kinds (a demo's `web_pixel`, a
+/// `csv_import`…), so a stored source's kind crosses as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Generic,
+    Stripe,
+    Meta,
+    GoogleAds,
+    Tiktok,
+    Shopify,
+    Dub,
+    Rewardful,
+}
+
+impl SourceKind {
+    /// Every kind, in the order the CLI lists them.
+    pub const ALL: [SourceKind; 8] = [
+        SourceKind::Generic,
+        SourceKind::Stripe,
+        SourceKind::Meta,
+        SourceKind::GoogleAds,
+        SourceKind::Tiktok,
+        SourceKind::Shopify,
+        SourceKind::Dub,
+        SourceKind::Rewardful,
+    ];
+
+    /// The kind's name, as the sync crate and the store spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Generic => "generic",
+            SourceKind::Stripe => "stripe",
+            SourceKind::Meta => "meta",
+            SourceKind::GoogleAds => "google_ads",
+            SourceKind::Tiktok => "tiktok",
+            SourceKind::Shopify => "shopify",
+            SourceKind::Dub => "dub",
+            SourceKind::Rewardful => "rewardful",
+        }
+    }
+}
+
 /// Where an alert rule notifies (`lookback_alerts::Channel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -1064,6 +1113,7 @@ pub fn typescript_bindings() -> String {
         ListenerStatus::decl(),
         AlertKindName::decl(),
         AlertChannel::decl(),
+        SourceKind::decl(),
         AlertRuleRow::decl(),
         NewAlertRule::decl(),
     ];
@@ -1081,6 +1131,19 @@ pub fn typescript_bindings() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The window offers exactly the kinds the sync crate can connect, spelled its way.
+    #[test]
+    fn source_kinds_are_the_sync_crates() {
+        let names: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, lookback_sync::registry::KINDS);
+        for kind in SourceKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+        }
+    }
 
     /// The UI's types are generated, never hand-copied: this fails when `ui/src/bindings.ts`
     /// no longer matches the Rust wire types.

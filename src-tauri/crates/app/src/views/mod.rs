@@ -159,13 +159,15 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
         freshness: p
             .freshness
             .iter()
-            .map(|f| ipc::FreshnessLine {
-                name: f.name.clone(),
-                kind: f.kind.clone(),
-                last_success_at_ms: f.last_success_at_ms,
-                state: freshness_state(f, now_ms),
+            .map(|f| {
+                Ok(ipc::FreshnessLine {
+                    name: f.name.clone(),
+                    kind: f.kind.clone(),
+                    last_success_at_ms: f.last_success_at_ms,
+                    state: freshness_state(f, now_ms),
+                })
             })
-            .collect(),
+            .collect::<Result<_>>()?,
         deterministic: money(p.revenue_by_join_kind.deterministic_minor, c)?,
         identity_graph: money(p.revenue_by_join_kind.identity_graph_minor, c)?,
         probabilistic: money(p.revenue_by_join_kind.probabilistic_minor, c)?,
