@@ -91,7 +91,7 @@ kind: string, last_success_at_ms: number | null,
  */
 state: SourceState, };
 
-export type Provenance = { run_id: number, model: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
+export type Provenance = { run_id: number, model: ModelName, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
 
 export type RoasRow = { key: string, label: string, bucket: string | null, revenue: MoneyAmount, ad_spend: MoneyAmount, creator_cost: MoneyAmount, cost: MoneyAmount, 
 /**
@@ -141,7 +141,7 @@ export type CreatorRevenueView = { creator_id: string, display_name: string, gro
 
 export type CreatorListItem = { creator_id: string, display_name: string, };
 
-export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: string | null, to_model: string, parameters_before: string | null, parameters_after: string, reason: string, };
+export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: ModelName | null, to_model: ModelName, parameters_before: string | null, parameters_after: string, reason: string, };
 
 export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-content" | "model-log" | "credits" | "orders" | "touches" | "spend" | "reconcile" | "dead-letters" | "alert-rules" | "health" | "revenue" | "sources";
 
@@ -288,7 +288,7 @@ export type GapCauseName = "not_in_run" | "missing_fx" | "identity_unresolved" |
 
 export type GapCause = { cause: GapCauseName, label: string, orders: number, amounts: Array<MoneyAmount>, top: Array<GapOrder>, };
 
-export type ReconcileView = { from_day: string, to_day: string, model: string, run_id: number | null, 
+export type ReconcileView = { from_day: string, to_day: string, model: ModelName, run_id: number | null, 
 /**
  * False when newer data has arrived since the run: the views will recompute.
  */

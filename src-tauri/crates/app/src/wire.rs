@@ -178,6 +178,19 @@ impl From<Model> for ModelName {
     }
 }
 
+impl ModelName {
+    /// The model a run or a model-log entry names in the store; an unknown name is the store's
+    /// fault, not the user's.
+    pub fn stored(name: &str) -> Result<ModelName, AppError> {
+        Model::parse(name).map(ModelName::from).map_err(|_| {
+            AppError::new(
+                ErrorKind::Internal,
+                format!("the workspace names an unknown model {name:?}"),
+            )
+        })
+    }
+}
+
 impl From<ModelName> for Model {
     fn from(name: ModelName) -> Self {
         match name {
@@ -317,7 +330,7 @@ pub struct FreshnessLine {
 pub struct Provenance {
     #[ts(type = "number")]
     pub run_id: i64,
-    pub model: String,
+    pub model: ModelName,
     pub parameters: String,
     #[ts(type = "number | null")]
     pub run_finished_at_ms: Option<i64>,
@@ -459,8 +472,8 @@ pub struct ModelChangeEntry {
     #[ts(type = "number")]
     pub changed_at_ms: i64,
     pub changed_by: String,
-    pub from_model: Option<String>,
-    pub to_model: String,
+    pub from_model: Option<ModelName>,
+    pub to_model: ModelName,
     pub parameters_before: Option<String>,
     pub parameters_after: String,
     pub reason: String,
@@ -840,7 +853,7 @@ pub struct GapCause {
 pub struct ReconcileView {
     pub from_day: String,
     pub to_day: String,
-    pub model: String,
+    pub model: ModelName,
     #[ts(type = "number | null")]
     pub run_id: Option<i64>,
     /// False when newer data has arrived since the run: the views will recompute.

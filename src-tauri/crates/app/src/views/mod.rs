@@ -152,7 +152,7 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     let c = &p.reporting_currency;
     Ok(ipc::Provenance {
         run_id: p.run_id,
-        model: p.model.clone(),
+        model: ipc::ModelName::stored(&p.model)?,
         parameters: p.parameters.clone(),
         run_finished_at_ms: p.run_finished_at_ms,
         reporting_currency: c.clone(),
@@ -505,18 +505,24 @@ pub fn creator_revenue(
 
 /// Every change of the workspace's model, newest first.
 pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
-    Ok(crate::attribution::model_changes(store)?
+    crate::attribution::model_changes(store)?
         .into_iter()
-        .map(|c| ipc::ModelChangeEntry {
-            changed_at_ms: c.changed_at_ms,
-            changed_by: c.changed_by,
-            from_model: c.from_model,
-            to_model: c.to_model,
-            parameters_before: c.parameters_before,
-            parameters_after: c.parameters_after,
-            reason: c.reason,
+        .map(|c| {
+            Ok(ipc::ModelChangeEntry {
+                changed_at_ms: c.changed_at_ms,
+                changed_by: c.changed_by,
+                from_model: c
+                    .from_model
+                    .as_deref()
+                    .map(ipc::ModelName::stored)
+                    .transpose()?,
+                to_model: ipc::ModelName::stored(&c.to_model)?,
+                parameters_before: c.parameters_before,
+                parameters_after: c.parameters_after,
+                reason: c.reason,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Makes `choice` the workspace's model, appending to the model log. A reason is required.
@@ -632,7 +638,7 @@ pub fn reconcile(
     Ok(ipc::ReconcileView {
         from_day: r.from_day.clone(),
         to_day: r.to_day.clone(),
-        model: r.model.clone(),
+        model: ipc::ModelName::stored(&r.model)?,
         run_id: r.run.as_ref().map(|run| run.run_id),
         run_is_current: r.run_is_current,
         rows: r
