@@ -203,12 +203,8 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Import { kind, file } => {
             let path = require_db(db)?;
             let mut store = workspace::open(path)?;
-            let summary = lookback_ingest::import_csv(
-                &mut store,
-                kind,
-                &file,
-                lookback_app::clock::now_ms(),
-            )?;
+            let summary =
+                workspace::import(&mut store, kind, &file, lookback_app::clock::now_ms())?;
             println!(
                 "{}: {} imported / {} duplicates / {} rejected{}{}",
                 summary.file,

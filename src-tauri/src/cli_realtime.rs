@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use lookback_alerts::{AlertKind, Channel, StderrNotifier};
 use lookback_sync::webhooks::{self, RealtimeEvent};
@@ -141,14 +141,13 @@ pub fn run_webhook_command(db: &Path, command: WebhookCommand) -> Result<()> {
             let secret = lookback_sync::credentials::read_secret_from_stdin(&format!(
                 "webhook secret for {source}: "
             ))?;
-            webhooks::add_webhook_secret(&mut store, &source, &secret, now_ms())?;
-            let count = store.webhook_secret_refs(Some(&source))?.len();
+            let count = realtime::add_webhook_secret(&mut store, &source, &secret, now_ms())?;
             println!(
                 "added a webhook secret for {source} ({count} valid); it is in the OS keyring"
             );
         }
         SecretCommand::List { source } => {
-            let refs = store.webhook_secret_refs(source.as_deref())?;
+            let refs = realtime::webhook_secrets(&store, source.as_deref())?;
             if refs.is_empty() {
                 println!(
                     "no webhook secrets (add one with `lookback webhook secret add --source NAME`)"
@@ -161,10 +160,7 @@ pub fn run_webhook_command(db: &Path, command: WebhookCommand) -> Result<()> {
             }
         }
         SecretCommand::Remove { source } => {
-            let removed = webhooks::remove_webhook_secrets(&mut store, &source)?;
-            if removed == 0 {
-                bail!("no webhook secrets for {source}");
-            }
+            let removed = realtime::remove_webhook_secrets(&mut store, &source)?;
             println!("removed {removed} webhook secret(s) of {source}");
         }
     }
@@ -199,29 +195,27 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
             println!("added alert rule {id} ({})", kind.as_str());
         }
         AlertCommand::List => {
-            for rule in store.alert_rules()? {
+            for rule in realtime::alert_rules(&store)? {
+                let kind = AlertKind::from(rule.kind);
                 println!(
                     "rule {}\t{}\tsubject {}\tthreshold {}{}\t{}\tgrace {} min\t{}",
                     rule.rule_id,
-                    rule.kind,
+                    kind.as_str(),
                     rule.subject.as_deref().unwrap_or("(all)"),
                     rule.threshold,
                     rule.currency
                         .map(|c| format!(" {c} minor units"))
                         .unwrap_or_default(),
-                    match (
-                        AlertKind::parse(&rule.kind).is_some_and(AlertKind::is_money),
-                        rule.include_provisional
-                    ) {
+                    match (kind.is_money(), rule.include_provisional) {
                         (false, _) => "-",
                         (true, true) => "settled + provisional",
                         (true, false) => "settled only",
                     },
                     rule.grace_minutes,
-                    rule.channel
+                    Channel::from(rule.channel).as_str()
                 );
             }
-            for n in store.alert_notifications()? {
+            for n in realtime::alert_notifications(&store)? {
                 println!(
                     "notification {}\trule {}\t{}\t{}\t{} attempt(s)\t{}",
                     n.notification_id, n.rule_id, n.state, n.channel, n.attempts, n.title
@@ -247,12 +241,7 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
         AlertCommand::SlackUrl => {
             let url =
                 lookback_sync::credentials::read_secret_from_stdin("Slack incoming-webhook URL: ")?;
-            if !url.expose().starts_with("https://")
-                && !url.expose().starts_with("http://127.0.0.1")
-            {
-                bail!("the Slack URL must start with https://");
-            }
-            lookback_alerts::set_slack_url(&url)?;
+            realtime::set_slack_url(&url)?;
             println!("stored the Slack incoming-webhook URL in the OS keyring");
         }
     }

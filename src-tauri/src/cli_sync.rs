@@ -163,49 +163,34 @@ pub fn run_source_command(db: &Path, command: SourceCommand) -> Result<()> {
             return Ok(());
         }
         SourceCommand::List => {
-            let health = lookback_sync::source_health(&store, now_ms())?;
-            if health.is_empty() {
+            let rows = sources::source_rows(&store, now_ms())?;
+            if rows.is_empty() {
                 println!("no sources (add one with `lookback source add KIND --name NAME`)");
             }
-            let sources = store.sources()?;
-            for h in health {
-                let source = sources.iter().find(|s| s.source_id == h.source_id);
-                let url = source
-                    .and_then(|s| s.base_url.clone())
-                    .unwrap_or_else(|| "(default)".to_owned());
+            for row in rows {
                 println!(
                     "{}\t{}\t{}\tlast success {}\t{} records\t{} dead letters{}",
-                    h.name,
-                    h.kind,
-                    url,
-                    when(h.last_success_at_ms),
-                    h.records,
-                    h.unresolved_dead_letters,
-                    h.last_error
+                    row.name,
+                    row.kind,
+                    row.base_url.as_deref().unwrap_or("(default)"),
+                    when(row.last_success_at_ms),
+                    row.records,
+                    row.dead_letters,
+                    row.last_error
                         .map(|e| format!("\tlast error: {e}"))
                         .unwrap_or_default()
                 );
             }
         }
         SourceCommand::Remove { name } => {
-            let source = lookback_sync::remove_source(&mut store, &name)?;
+            let source = sources::remove(&mut store, &name)?;
             println!(
                 "removed source {} and its keyring entry; the data it brought stays in the workspace",
                 source.name
             );
         }
         SourceCommand::Test { name } => {
-            let source = lookback_sync::find_source(&store, &name)?;
-            let secret = lookback_sync::sources::secret_of(&source)?;
-            let settings = store.source_settings(&source.source_id)?;
-            let lines = runtime()?.block_on(lookback_sync::credential_check::test_and_inspect(
-                &mut store,
-                &source,
-                &secret,
-                &settings,
-                &SyncOptions::new(now_ms()),
-            ))?;
-            for line in lines {
+            for line in sources::test(&mut store, &name, now_ms())? {
                 println!("{line}");
             }
         }

@@ -21,6 +21,18 @@ struct Pair {
 
 const PAIRS: &[Pair] = &[
     Pair {
+        cli_subcommand: "source list",
+        cli_file: "cli_sync.rs",
+        window_command: "source_list",
+        chain: &["source_list_job", "source_rows"],
+    },
+    Pair {
+        cli_subcommand: "alert list",
+        cli_file: "cli_realtime.rs",
+        window_command: "alert_rules",
+        chain: &["alert_rules_job", "alert_rules"],
+    },
+    Pair {
         cli_subcommand: "listen",
         cli_file: "cli_realtime.rs",
         window_command: "start_listener",

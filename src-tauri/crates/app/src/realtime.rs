@@ -16,6 +16,7 @@ use lookback_alerts::{AlertKind, Channel, DeliveryPolicy, Notifier, RuleRequest,
 use lookback_store::Store;
 use lookback_sync::webhooks::{self, RealtimeEvent, ReceiverConfig, RunningReceiver};
 
+use crate::error::AppError;
 use crate::wire as ipc;
 
 /// How often the window checks alert rules while the receiver runs.
@@ -134,6 +135,50 @@ pub fn stopped() -> ipc::ListenerStatus {
         address: None,
         stored: 0,
     }
+}
+
+/// Adds a webhook secret of `source` (to the OS keyring; older ones stay valid until removed,
+/// which is how a rotation works). Answers how many secrets of it are now valid.
+pub fn add_webhook_secret(
+    store: &mut Store,
+    source: &str,
+    secret: &lookback_sync::Secret,
+    now_ms: i64,
+) -> Result<usize> {
+    webhooks::add_webhook_secret(store, source, secret, now_ms)?;
+    Ok(store.webhook_secret_refs(Some(source))?.len())
+}
+
+/// The webhook secrets (never their values) of `source`, or of every source.
+pub fn webhook_secrets(
+    store: &Store,
+    source: Option<&str>,
+) -> Result<Vec<lookback_store::WebhookSecretRef>> {
+    Ok(store.webhook_secret_refs(source)?)
+}
+
+/// Removes every webhook secret of `source`; refuses when it has none. Answers how many went.
+pub fn remove_webhook_secrets(store: &mut Store, source: &str) -> Result<usize> {
+    let removed = webhooks::remove_webhook_secrets(store, source)?;
+    if removed == 0 {
+        return Err(AppError::invalid("source", format!("no webhook secrets for {source}")).into());
+    }
+    Ok(removed)
+}
+
+/// Keeps the Slack incoming-webhook URL in the OS keyring; it must be an https URL (or a
+/// loopback one, for tests).
+pub fn set_slack_url(url: &lookback_sync::Secret) -> Result<()> {
+    let text = url.expose();
+    if !text.starts_with("https://") && !text.starts_with("http://127.0.0.1") {
+        return Err(AppError::invalid("url", "the Slack URL must start with https://").into());
+    }
+    Ok(lookback_alerts::set_slack_url(url)?)
+}
+
+/// The alert notifications sent, failed or waiting, for `lookback alert list`.
+pub fn alert_notifications(store: &Store) -> Result<Vec<lookback_store::AlertNotification>> {
+    Ok(store.alert_notifications()?)
 }
 
 /// The workspace's alert rules.

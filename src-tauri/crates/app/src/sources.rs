@@ -145,6 +145,29 @@ pub fn reconnect_source(
     source_rows(store, now_ms)
 }
 
+/// Removes the source named `name` (or with that id) and its keyring entry; the data it
+/// brought stays in the workspace. The job behind `lookback source remove`.
+pub fn remove(store: &mut Store, name: &str) -> Result<lookback_store::Source> {
+    Ok(lookback_sync::remove_source(store, name)?)
+}
+
+/// Tries the credential of the source named `name` (or with that id) against its platform and
+/// says what the platform reports about it, line by line. The job behind `lookback source test`.
+pub fn test(store: &mut Store, name: &str, now_ms: i64) -> Result<Vec<String>> {
+    let source = lookback_sync::find_source(store, name)?;
+    let secret = lookback_sync::sources::secret_of(&source)?;
+    let settings = store.source_settings(&source.source_id)?;
+    Ok(block_on(
+        lookback_sync::credential_check::test_and_inspect(
+            store,
+            &source,
+            &secret,
+            &settings,
+            &SyncOptions::new(now_ms),
+        ),
+    )??)
+}
+
 /// Runs one credential request to its end on this (worker) thread.
 fn block_on<T>(job: impl std::future::Future<Output = T>) -> Result<T> {
     Ok(tokio::runtime::Builder::new_current_thread()

@@ -79,6 +79,17 @@ fn refuse_existing(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Imports a CSV file of touches, orders, refunds, spend, creator costs or identity links; bad
+/// rows go to dead letters with FILE:LINE and the reason. The job behind `lookback import`.
+pub fn import(
+    store: &mut Store,
+    kind: lookback_ingest::ImportKind,
+    file: &Path,
+    now_ms: i64,
+) -> Result<lookback_ingest::ImportSummary> {
+    Ok(lookback_ingest::import_csv(store, kind, file, now_ms)?)
+}
+
 /// The workspace's name and the settings that shape its numbers.
 pub fn info(
     store: &Store,
