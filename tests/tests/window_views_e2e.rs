@@ -122,6 +122,9 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
 
     // Switching to linear shows linear's numbers (the CLI's), which differ from the default's.
     select_model(&session, "linear");
+    // The provenance line says what produced the view in words, not as stored JSON.
+    let said = session.wait_for("[data-testid=provenance-model]");
+    assert_eq!(session.text(&said), "Linear · 30-day window");
     let linear_rows = roas_rows_in_window(&session);
     let (cli_linear, _) = roas_rows_from_cli(&home, &db, Some("linear"));
     assert_eq!(linear_rows, cli_linear, "ROAS by creator under linear");

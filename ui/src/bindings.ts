@@ -91,7 +91,11 @@ kind: string, last_success_at_ms: number | null,
  */
 state: SourceState, };
 
-export type Provenance = { run_id: number, model: ModelName, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
+export type Provenance = { run_id: number, model: ModelName, 
+/**
+ * The model and its parameters in words ("Last touch · 30-day window").
+ */
+in_words: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
 
 export type RoasRow = { key: string, label: string, bucket: string | null, revenue: MoneyAmount, ad_spend: MoneyAmount, creator_cost: MoneyAmount, cost: MoneyAmount, 
 /**

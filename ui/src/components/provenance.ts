@@ -1,4 +1,4 @@
-// The line under every view that says what produced it: model, parameters, run, freshness with
+// The line under every view that says what produced it: model and parameters in words, run, freshness with
 // each source's data-health badge, and how much of the revenue rests on each kind of identity
 // join.
 
@@ -21,7 +21,7 @@ export function provenanceLine(p: Provenance): HTMLElement {
   return h(
     "footer",
     { class: "provenance", "data-testid": "provenance", "data-run-id": String(p.run_id), "data-model": p.model },
-    h("div", {}, h("strong", {}, p.model), ` ${p.parameters} · run #${p.run_id}`, p.run_finished_at_ms ? ` · computed ${formatAgo(p.run_finished_at_ms, now)}` : ""),
+    h("div", { title: p.parameters }, h("strong", { "data-testid": "provenance-model" }, p.in_words), ` · run #${p.run_id}`, p.run_finished_at_ms ? ` · computed ${formatAgo(p.run_finished_at_ms, now)}` : ""),
     h(
       "div",
       {},

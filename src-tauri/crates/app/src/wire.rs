@@ -331,6 +331,8 @@ pub struct Provenance {
     #[ts(type = "number")]
     pub run_id: i64,
     pub model: ModelName,
+    /// The model and its parameters in words ("Last touch · 30-day window").
+    pub in_words: String,
     pub parameters: String,
     #[ts(type = "number | null")]
     pub run_finished_at_ms: Option<i64>,

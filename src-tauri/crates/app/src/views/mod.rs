@@ -32,53 +32,83 @@ const RATIO_PLACES: u32 = 2;
 /// How many keys the ROAS-over-time chart draws before the rest are left to the table.
 const CHART_SERIES: usize = 6;
 
+/// The eight models, with the label and meaning the model switch shows for each.
+const MODELS: [(Model, &str, &str); 8] = [
+    (
+        Model::FirstTouch,
+        "First touch",
+        "All credit to the first touch in the journey.",
+    ),
+    (
+        Model::LastTouch,
+        "Last touch",
+        "All credit to the touch right before the order.",
+    ),
+    (
+        Model::LastNonDirect,
+        "Last non-direct",
+        "All credit to the last touch that was not a direct or organic visit.",
+    ),
+    (
+        Model::Linear,
+        "Linear",
+        "Equal credit to every touch; a channel seen twice gets two shares.",
+    ),
+    (
+        Model::TimeDecay,
+        "Time decay",
+        "More credit to touches closer to the order, halving every half-life.",
+    ),
+    (
+        Model::PositionBased,
+        "Position based",
+        "First and last touches get the most (40/20/40 by default), the middle shares the rest.",
+    ),
+    (
+        Model::Markov,
+        "Data-driven (Markov)",
+        "Channel weights from removal effects in a Markov chain learned from all journeys.",
+    ),
+    (
+        Model::Shapley,
+        "Data-driven (Shapley)",
+        "Channel weights from Shapley values of channel sets' conversion rates.",
+    ),
+];
+
+/// A model's name as people read it (the model switch's label).
+pub fn model_label(model: Model) -> &'static str {
+    MODELS
+        .iter()
+        .find(|(m, _, _)| *m == model)
+        .map_or("", |(_, label, _)| label)
+}
+
+/// What produced a view, in words: the model and the parameters it uses, e.g. "Last touch ·
+/// 30-day window", "Time decay · 30-day window · half-life 7 days", "Position based · 30-day
+/// window · 40/20/40".
+pub fn model_in_words(model: Model, params: &ModelParams) -> String {
+    let mut words = format!(
+        "{} · {}-day window",
+        model_label(model),
+        params.lookback_days
+    );
+    match model {
+        Model::TimeDecay => words.push_str(&format!(" · half-life {} days", params.half_life_days)),
+        Model::PositionBased => {
+            let w = params.position_weights;
+            words.push_str(&format!(" · {}/{}/{}", w.first, w.middle, w.last));
+        }
+        _ => {}
+    }
+    words
+}
+
 /// The eight models, with what each means, for the model switch.
 pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
-    let models = [
-        (
-            Model::FirstTouch,
-            "First touch",
-            "All credit to the first touch in the journey.",
-        ),
-        (
-            Model::LastTouch,
-            "Last touch",
-            "All credit to the touch right before the order.",
-        ),
-        (
-            Model::LastNonDirect,
-            "Last non-direct",
-            "All credit to the last touch that was not a direct or organic visit.",
-        ),
-        (
-            Model::Linear,
-            "Linear",
-            "Equal credit to every touch; a channel seen twice gets two shares.",
-        ),
-        (
-            Model::TimeDecay,
-            "Time decay",
-            "More credit to touches closer to the order, halving every half-life.",
-        ),
-        (
-            Model::PositionBased,
-            "Position based",
-            "First and last touches get the most (40/20/40 by default), the middle shares the rest.",
-        ),
-        (
-            Model::Markov,
-            "Data-driven (Markov)",
-            "Channel weights from removal effects in a Markov chain learned from all journeys.",
-        ),
-        (
-            Model::Shapley,
-            "Data-driven (Shapley)",
-            "Channel weights from Shapley values of channel sets' conversion rates.",
-        ),
-    ];
     let (model, params) = crate::attribution::workspace_model(store)?;
     Ok(ipc::ModelCatalog {
-        models: models
+        models: MODELS
             .into_iter()
             .map(|(m, label, description)| ipc::ModelInfo {
                 name: m.into(),
@@ -153,6 +183,10 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     Ok(ipc::Provenance {
         run_id: p.run_id,
         model: ipc::ModelName::stored(&p.model)?,
+        in_words: model_in_words(
+            ipc::ModelName::stored(&p.model)?.into(),
+            &ModelParams::parse_canonical(&p.parameters)?,
+        ),
         parameters: p.parameters.clone(),
         run_finished_at_ms: p.run_finished_at_ms,
         reporting_currency: c.clone(),
@@ -690,4 +724,38 @@ pub fn reconcile(
             .as_ref()
             .map(|c| n(c.violations.len() as u64)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The provenance line says what produced a view in words, with only the parameters that
+    /// model uses.
+    #[test]
+    fn a_model_and_its_parameters_read_as_words() {
+        let params = ModelParams::parse_canonical(
+            r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            model_in_words(Model::LastTouch, &params),
+            "Last touch · 30-day window"
+        );
+        assert_eq!(
+            model_in_words(Model::TimeDecay, &params),
+            "Time decay · 30-day window · half-life 7 days"
+        );
+        assert_eq!(
+            model_in_words(Model::PositionBased, &params),
+            "Position based · 30-day window · 40/20/40"
+        );
+        assert_eq!(
+            model_in_words(Model::Markov, &params),
+            "Data-driven (Markov) · 30-day window"
+        );
+        for (model, label, _) in MODELS {
+            assert!(!label.is_empty() && model_label(model) == label);
+        }
+    }
 }
