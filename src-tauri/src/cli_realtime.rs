@@ -125,11 +125,7 @@ pub enum AlertCommand {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+    lookback_app::runtime::command_runtime().context("cannot start the async runtime")
 }
 
 /// Runs `lookback webhook ...`.
@@ -250,14 +246,6 @@ pub fn run_alert_command(db: &Path, command: AlertCommand) -> Result<()> {
 
 /// Runs `lookback listen` until Ctrl-C.
 pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
-    let store = workspace::open(db)?;
-    let secrets = webhooks::load_webhook_secrets(&store)?;
-    drop(store);
-    if secrets.is_empty() {
-        eprintln!(
-            "warning: no webhook secrets yet; every delivery will get 401 (add one with `lookback webhook secret add --source NAME`)"
-        );
-    }
     if !args.bind.ip().is_loopback() {
         eprintln!(
             "warning: listening on {} — reachable from other machines; prefer loopback and a tunnel",
@@ -287,6 +275,11 @@ pub fn run_listen(db: &Path, args: ListenArgs) -> Result<()> {
             ),
         }),
     ))?;
+    if listener.secret_count() == 0 {
+        eprintln!(
+            "warning: no webhook secrets yet; every delivery will get 401 (add one with `lookback webhook secret add --source NAME`)"
+        );
+    }
     println!("listening on http://{}", listener.local_addr());
     println!(
         "  POST /webhooks/stripe/<source>   POST /webhooks/dub/<source>   POST /webhooks/generic/<source>"

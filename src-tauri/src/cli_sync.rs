@@ -99,11 +99,7 @@ pub struct SyncArgs {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+    lookback_app::runtime::command_runtime().context("cannot start the async runtime")
 }
 
 fn when(ms: Option<i64>) -> String {

@@ -14,8 +14,7 @@ pub struct CommandSignature {
 }
 
 /// The TypeScript type of a command's argument or answer: the wire type's own name (ts-rs),
-/// numbers for integers (they stay within JavaScript's safe range), a Tauri channel for
-/// streamed progress.
+/// numbers for integers (they stay within JavaScript's safe range).
 pub trait TsName {
     fn ts_name() -> String;
 }

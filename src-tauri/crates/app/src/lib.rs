@@ -19,7 +19,8 @@
 //!   policy (the Sources screen and `lookback health`).
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
-//! - [`clock`]: the one place the system clock is read. [`logs`]: the log file a user can send.
+//! - [`runtime`]: the tokio runtimes jobs use. [`clock`]: the one place the system clock is
+//!   read. [`logs`]: the log file a user can send.
 
 pub mod attribution;
 pub mod clock;
@@ -30,6 +31,7 @@ pub mod logs;
 pub mod models;
 pub mod paths;
 pub mod realtime;
+pub mod runtime;
 pub mod session;
 pub mod sources;
 pub mod trust;

@@ -33,6 +33,8 @@ pub struct Listener {
     stopping: CancellationToken,
     alerts: Option<std::thread::JoinHandle<()>>,
     stored: Arc<AtomicI64>,
+    /// How many webhook secrets it verifies deliveries with (none: every delivery gets 401).
+    secret_count: usize,
 }
 
 /// Where and how the receiver listens, and how often alerts are checked meanwhile.
@@ -69,6 +71,7 @@ impl Listener {
         on_change: ChangeListener,
     ) -> Result<Listener> {
         let secrets = webhooks::load_webhook_secrets(&Store::open(db)?)?;
+        let secret_count = secrets.len();
         let mut config = ReceiverConfig::new(secrets);
         config.bind = options.bind;
         config.tolerance = options.tolerance;
@@ -101,7 +104,13 @@ impl Listener {
             stopping,
             alerts: Some(alerts),
             stored,
+            secret_count,
         })
+    }
+
+    /// How many webhook secrets it verifies deliveries with; with none, every one gets 401.
+    pub fn secret_count(&self) -> usize {
+        self.secret_count
     }
 
     /// The address it listens on.
@@ -307,11 +316,12 @@ pub fn alert_loop(
     stopping: &CancellationToken,
     desktop: &dyn Fn() -> Box<dyn Notifier>,
 ) {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
+    let runtime = match crate::runtime::worker_runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!("alerts disabled: cannot start their runtime: {error}");
+            return;
+        }
     };
     let mut store = match crate::workspace::open(db) {
         Ok(store) => store,

@@ -4,7 +4,7 @@
 //! window must be told (progress, changes, alerts) goes through the [`EventSink`] it passes in.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -127,11 +127,6 @@ impl Session {
 
     pub(crate) fn runs_pending(&self) -> &AtomicUsize {
         &self.0.runs_pending
-    }
-
-    /// Whether `path` is the open workspace.
-    pub fn is_open(&self, path: &Path) -> bool {
-        self.workspace_path().is_ok_and(|p| p == path)
     }
 }
 

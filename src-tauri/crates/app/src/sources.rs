@@ -170,9 +170,7 @@ pub fn test(store: &mut Store, name: &str, now_ms: i64) -> Result<Vec<String>> {
 
 /// Runs one credential request to its end on this (worker) thread.
 fn block_on<T>(job: impl std::future::Future<Output = T>) -> Result<T> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    Ok(crate::runtime::worker_runtime()
         .context("starting the credential check")?
         .block_on(job))
 }
@@ -327,10 +325,8 @@ pub fn sync_source(
     on_event: &mut (dyn FnMut(&SyncEvent) + Send),
 ) -> Result<lookback_sync::SourceSyncSummary, lookback_sync::SyncError> {
     let secret = lookback_sync::sources::secret_of(source)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| lookback_sync::SyncError::Connector {
+    let runtime =
+        crate::runtime::worker_runtime().map_err(|e| lookback_sync::SyncError::Connector {
             connector: "lookback",
             detail: format!("starting the sync runtime: {e}"),
         })?;

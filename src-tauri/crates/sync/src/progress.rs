@@ -1,5 +1,5 @@
-//! What a running sync tells its caller, and how the caller stops it. The window forwards
-//! [`SyncEvent`]s to the UI through a Tauri channel; the CLI prints a progress line on stderr.
+//! What a running sync tells its caller, and how the caller stops it. The window passes
+//! [`SyncEvent`]s on as its `job-progress` event; the CLI prints a progress line on stderr.
 
 use std::time::Duration;
 

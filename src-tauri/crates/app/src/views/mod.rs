@@ -180,13 +180,11 @@ pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> ipc::Sou
 
 fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     let c = &p.reporting_currency;
+    let model = ipc::ModelName::stored(&p.model)?;
     Ok(ipc::Provenance {
         run_id: p.run_id,
-        model: ipc::ModelName::stored(&p.model)?,
-        in_words: model_in_words(
-            ipc::ModelName::stored(&p.model)?.into(),
-            &ModelParams::parse_canonical(&p.parameters)?,
-        ),
+        model,
+        in_words: model_in_words(model.into(), &ModelParams::parse_canonical(&p.parameters)?),
         parameters: p.parameters.clone(),
         run_finished_at_ms: p.run_finished_at_ms,
         reporting_currency: c.clone(),
