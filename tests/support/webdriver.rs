@@ -374,6 +374,16 @@ impl Session {
         )
     }
 
+    /// Runs an asynchronous script in the page: it finishes by calling its last argument with
+    /// the result (W3C "Execute Async Script"), e.g. after the next repaint.
+    pub fn eval_async(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
     /// The window's title.
     pub fn title(&self) -> String {
         self.call(reqwest::Method::GET, "/title", None)
