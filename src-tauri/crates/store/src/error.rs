@@ -77,16 +77,23 @@ impl StoreError {
     /// page becomes `Damaged`, naming the file; any other error is returned as it is.
     pub fn in_file(self, path: &std::path::Path) -> StoreError {
         if self.is_sqlite_damage() {
-            StoreError::Damaged {
-                path: path.to_path_buf(),
-                detail: format!("SQLite met a damaged page while reading it ({self})"),
-            }
+            StoreError::damaged_page(path, &self)
         } else {
             self
         }
     }
 
-    fn is_sqlite_damage(&self) -> bool {
+    /// The error for a damaged page SQLite met while reading the workspace at `path`; `what`
+    /// is how the read failed.
+    pub fn damaged_page(path: &std::path::Path, what: impl std::fmt::Display) -> StoreError {
+        StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail: format!("SQLite met a damaged page while reading it ({what})"),
+        }
+    }
+
+    /// Whether this is SQLite's own report of damage (not yet naming the file).
+    pub fn is_sqlite_damage(&self) -> bool {
         matches!(
             self,
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))

@@ -333,13 +333,13 @@ pub(crate) fn check_workspace(path: &Path) -> StoreResult<i64> {
         }
         // SQLite refuses a file shorter than the page count in its header here, before
         // anything else is read; an overwritten first page ends here too.
-        Err(rusqlite::Error::SqliteFailure(e, _))
+        Err(err @ rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::DatabaseCorrupt =>
         {
             return Err(StoreError::Damaged {
                 path: path.to_path_buf(),
                 detail: format!(
-                    "SQLite cannot read its first page ({e}); the file may be cut short or overwritten"
+                    "SQLite cannot read its first page ({err}); the file may be cut short or overwritten"
                 ),
             });
         }
