@@ -21,7 +21,7 @@ use lookback_store::{BackupSummary, IntegrityRecord, Store, StoreError};
 
 use crate::{TrustError, TrustResult};
 
-/// What the integrity check on open concluded.
+/// What the checks concluded: those on open, or a whole-file check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntegrityVerdict {
     /// The file passed the check and is open read-write.

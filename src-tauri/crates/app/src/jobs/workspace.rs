@@ -14,7 +14,7 @@ use crate::workspace::*;
 
 /// Opens `path` (a damaged file read-only, with the reason) and makes it the session's
 /// workspace; it goes to the top of the recent list. If a whole-file check is due, it starts in
-/// the background (see [`start_background_check`]).
+/// the background (see `start_background_check`).
 pub fn open_in_session(session: &Session, path: &Path) -> AppResult<ipc::WorkspaceInfo> {
     let (mut store, mut read_only_reason) = open_for_window(path)?;
     let info = match info(&store, path, read_only_reason.clone()) {
@@ -71,12 +71,12 @@ fn check_due(store: &lookback_store::Store, now_ms: i64) -> Option<(CheckReason,
 /// read-only connection of its own, so the window stays usable meanwhile. A pass is recorded
 /// in the file (with the unclosed sessions it covers) through the session's connection, if
 /// that workspace is still open and sound; damage reopens it read-only and tells the window
-/// ([`Session::found_damaged`]). Returns the thread, which tests join.
-pub fn start_background_check(
+/// ([`Session::found_damaged`]).
+fn start_background_check(
     session: &Session,
     path: PathBuf,
     covered_sessions: Vec<String>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
+) -> std::io::Result<()> {
     let session = session.clone();
     let started_at_ms = crate::clock::now_ms();
     std::thread::Builder::new()
@@ -106,6 +106,7 @@ pub fn start_background_check(
                 }
             }
         })
+        .map(drop)
 }
 
 /// What the window shows first: the open workspace, or the welcome screen's choices.
