@@ -157,6 +157,15 @@ pub fn command_name(matches: &clap::ArgMatches) -> String {
 
 /// Runs one subcommand against the workspace named by `--db`.
 pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
+    let result = run_command(db, command);
+    // SQLite's report of a damaged page cannot say which file: it is the workspace of --db.
+    match db {
+        Some(db) => result.map_err(|err| lookback_app::error::name_damaged_file(err, db)),
+        None => result,
+    }
+}
+
+fn run_command(db: Option<&Path>, command: Command) -> Result<()> {
     match command {
         Command::Logs { path } => {
             let dir = lookback_app::logs::log_dir();

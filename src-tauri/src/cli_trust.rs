@@ -149,7 +149,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             );
         }
         TrustCommand::Check => {
-            trust::check(db)?;
+            trust::check(db, lookback_app::clock::now_ms())?;
             println!("ok: {} passed the integrity check", db.display());
         }
         TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,

@@ -32,6 +32,9 @@ window_events! {
     WORKSPACE_CHANGED_EVENT = "workspace-changed": ();
     /// An alert fired (its title and body), shown inside the window too.
     ALERT_EVENT = "alert": String;
+    /// The open workspace was found damaged and is now read-only: it as it now is, with the
+    /// reason the banner shows.
+    WORKSPACE_DAMAGED_EVENT = "workspace-damaged": lookback_app::wire::WorkspaceInfo;
 }
 
 /// An error from opening the start-up workspace, shown once on the welcome screen.
@@ -59,6 +62,7 @@ impl EventSink for WindowEvents {
             AppEvent::Progress(progress) => app.emit(JOB_PROGRESS_EVENT, progress),
             AppEvent::WorkspaceChanged => app.emit(WORKSPACE_CHANGED_EVENT, ()),
             AppEvent::Alert(text) => app.emit(ALERT_EVENT, text),
+            AppEvent::WorkspaceDamaged(info) => app.emit(WORKSPACE_DAMAGED_EVENT, info),
         };
     }
 }

@@ -83,6 +83,62 @@ fn a_truncated_workspace_is_reported_damaged_and_left_untouched() {
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
 
+/// Issue 12: opening reads the header and the file's length only, so a flipped bit inside a
+/// data page is not seen by commands that never read that page; `check` and every command that
+/// reads it fail with one line naming the file as damaged.
+#[test]
+fn a_flipped_bit_in_a_data_page_is_caught_by_check_and_by_the_command_that_reads_it() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let path = std::path::Path::new(&db);
+    let (page, page_size) = {
+        let conn = open_sqlite(path);
+        let leaves = query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM dbstat WHERE name = 'touches' AND pagetype = 'leaf'",
+        );
+        assert!(leaves > 4, "the demo's touches need several pages");
+        let page = query_i64(
+            &conn,
+            &format!(
+                "SELECT pageno FROM dbstat WHERE name = 'touches' AND pagetype = 'leaf' \
+                 ORDER BY pageno LIMIT 1 OFFSET {}",
+                leaves / 2
+            ),
+        );
+        (page, query_i64(&conn, "PRAGMA page_size"))
+    };
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[((page - 1) * page_size) as usize] ^= 0x40;
+    std::fs::write(path, &bytes).unwrap();
+
+    // A command that does not read the page still works.
+    home.lookback_ok(&["--db", &db, "model", "show"]);
+
+    let csv = home.path("touches.csv");
+    for args in [
+        vec!["--db", &db, "check"],
+        vec![
+            "--db",
+            &db,
+            "export",
+            "touches",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    ] {
+        let out = home.lookback(&args);
+        assert!(!out.status.success(), "{args:?} passed a damaged file");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("damaged") && stderr.contains(&db),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn privacy_erase_by_customer_id_leaves_no_trace_in_the_file() {
     let home = TestHome::new();

@@ -10,6 +10,7 @@ export const events = {
   onJobProgress: commands.onJobProgress,
   onWorkspaceChanged: commands.onWorkspaceChanged,
   onAlert: commands.onAlert,
+  onWorkspaceDamaged: commands.onWorkspaceDamaged,
 };
 
 export function isAppError(e: unknown): e is AppError {

@@ -42,3 +42,4 @@ export const showLogs = (): Promise<string> => invoke("show_logs");
 export const onJobProgress = (handler: (payload: T.JobProgress) => void): Promise<UnlistenFn> => listen<T.JobProgress>("job-progress", (event) => handler(event.payload));
 export const onWorkspaceChanged = (handler: (payload: null) => void): Promise<UnlistenFn> => listen<null>("workspace-changed", (event) => handler(event.payload));
 export const onAlert = (handler: (payload: string) => void): Promise<UnlistenFn> => listen<string>("alert", (event) => handler(event.payload));
+export const onWorkspaceDamaged = (handler: (payload: T.WorkspaceInfo) => void): Promise<UnlistenFn> => listen<T.WorkspaceInfo>("workspace-damaged", (event) => handler(event.payload));

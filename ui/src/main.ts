@@ -89,6 +89,7 @@ function showLogsAction(): HTMLElement {
 }
 
 async function showWelcome(state: StartupState | null, err: AppError | null): Promise<void> {
+  shown = null;
   const choose = async (label: string, job: () => Promise<WorkspaceInfo>) => {
     replaceChildren(card, busy(label));
     try {
@@ -165,8 +166,15 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
 
 let unsubscribe: (() => void) | null = null;
 let renderToken = 0;
+/** The workspace and screen on show; `null` on the welcome screen. */
+let shown: { path: string; screen: ScreenId } | null = null;
+/** A damaged verdict that arrived before its workspace was shown (a check finishing at start). */
+let damagedEarly: WorkspaceInfo | null = null;
 
 async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview"): Promise<void> {
+  if (damagedEarly?.path === info.path) info = damagedEarly;
+  damagedEarly = null;
+  shown = { path: info.path, screen };
   loadSettings(info.path);
   const bar = h("div", { class: "toolbar-slot" });
   const content = h("section", { class: "content", id: "content", tabindex: "-1", "data-screen": screen });
@@ -256,6 +264,12 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
 }
 
 async function start(): Promise<void> {
+  // The open workspace was found damaged (by the background check or a query) and is now
+  // read-only: show it again, with the banner, on the same screen.
+  await events.onWorkspaceDamaged((info) => {
+    if (shown === null) damagedEarly = info;
+    else if (shown.path === info.path) void showWorkspace(info, shown.screen);
+  });
   try {
     const state = await api.startupState();
     if (state.workspace) await showWorkspace(state.workspace);

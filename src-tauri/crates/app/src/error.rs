@@ -1,6 +1,9 @@
 //! The one error type every job returns: a kind the UI may branch on and a sentence to show.
 //! Library errors keep their kind on the way (a damaged file stays `damaged`, a bad field
-//! `invalid_input`); only what is truly unexpected becomes `internal`.
+//! `invalid_input`); only what is truly unexpected becomes `internal`. SQLite meeting a damaged
+//! page in the middle of a query is `damaged` too, and [`name_damaged_file`] names the file.
+
+use std::path::Path;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -83,6 +86,9 @@ impl std::error::Error for AppError {}
 /// The kind of a store error: what the file is, or what was handed to it.
 fn store_kind(err: &lookback_store::StoreError) -> ErrorKind {
     use lookback_store::StoreError as E;
+    if err.is_damage() {
+        return ErrorKind::Damaged;
+    }
     match err {
         E::NotFound { .. } => ErrorKind::NotFound,
         E::NotAWorkspace { .. } => ErrorKind::NotAWorkspace,
@@ -92,6 +98,72 @@ fn store_kind(err: &lookback_store::StoreError) -> ErrorKind {
         E::InvalidValue { .. } | E::RunNotFound { .. } => ErrorKind::InvalidInput,
         _ => ErrorKind::Internal,
     }
+}
+
+/// The store error `err` is or wraps, if any. The library crates wrap store errors
+/// transparently, so a chain of causes skips them: each wrapper is opened here.
+fn store_error_of<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a lookback_store::StoreError> {
+    use lookback_alerts::AlertError;
+    use lookback_demo::DemoError;
+    use lookback_engine::EngineError;
+    use lookback_ingest::IngestError;
+    use lookback_report::ReportError;
+    use lookback_store::StoreError;
+    use lookback_sync::SyncError;
+    use lookback_sync::webhooks::WebhookError;
+    use lookback_trust::TrustError;
+    if let Some(e) = err.downcast_ref::<StoreError>() {
+        return Some(e);
+    }
+    if let Some(EngineError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(ReportError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(TrustError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(AlertError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(SyncError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(WebhookError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(IngestError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    if let Some(DemoError::Store(s)) = err.downcast_ref() {
+        return Some(s);
+    }
+    None
+}
+
+/// `err`, met while working on the workspace at `path`: SQLite's report of a damaged page
+/// (which cannot know the file) becomes the store's `Damaged` error naming it, with what was
+/// being done; every other error is returned unchanged.
+pub fn name_damaged_file(err: anyhow::Error, path: &Path) -> anyhow::Error {
+    if !err
+        .chain()
+        .find_map(store_error_of)
+        .is_some_and(|e| e.is_sqlite_damage())
+    {
+        return err;
+    }
+    // What was being done, down to the store's error; SQLite's own causes below it repeat it.
+    let mut what = Vec::new();
+    for cause in err.chain() {
+        what.push(cause.to_string());
+        if store_error_of(cause).is_some() {
+            break;
+        }
+    }
+    lookback_store::StoreError::damaged_page(path, what.join(": ")).into()
 }
 
 /// The kind of an error from any library crate, found by walking its chain: the first cause
@@ -108,12 +180,11 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     if let Some(e) = err.downcast_ref::<AppError>() {
         return Some(e.kind);
     }
-    if let Some(e) = err.downcast_ref::<lookback_store::StoreError>() {
+    if let Some(e) = store_error_of(err) {
         return Some(store_kind(e));
     }
     if let Some(e) = err.downcast_ref::<EngineError>() {
         return match e {
-            EngineError::Store(s) => Some(store_kind(s)),
             EngineError::Core(c) => kind_of(c),
             EngineError::Cancelled => Some(ErrorKind::Cancelled),
             EngineError::InvalidSetting { .. } | EngineError::InvalidModelChange { .. } => {
@@ -124,7 +195,6 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     }
     if let Some(e) = err.downcast_ref::<ReportError>() {
         return match e {
-            ReportError::Store(s) => Some(store_kind(s)),
             ReportError::Core(c) => kind_of(c),
             ReportError::RunNotFound { .. } | ReportError::InvalidRange { .. } => {
                 Some(ErrorKind::InvalidInput)
@@ -134,7 +204,7 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     }
     if let Some(e) = err.downcast_ref::<TrustError>() {
         return match e {
-            TrustError::Store(s) => Some(store_kind(s)),
+            TrustError::Store(_) => None,
             TrustError::Time(c) => kind_of(c),
             TrustError::TargetExists { .. } => Some(ErrorKind::AlreadyExists),
             TrustError::InvalidKey { .. }
@@ -156,7 +226,6 @@ fn kind_of(err: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
             AlertError::InvalidRule(_) | AlertError::UnknownRule(_) => {
                 Some(ErrorKind::InvalidInput)
             }
-            AlertError::Store(s) => Some(store_kind(s)),
             _ => None,
         };
     }

@@ -11,6 +11,9 @@ pub enum AppEvent {
     Progress(wire::JobProgress),
     /// New canonical rows arrived (a webhook delivery): open views should refresh.
     WorkspaceChanged,
+    /// The open workspace was found damaged (by a job's query or the background check) and is
+    /// now open read-only: the workspace as it now is, with the reason.
+    WorkspaceDamaged(wire::WorkspaceInfo),
     /// An alert fired: its title and body in one line.
     Alert(String),
 }

@@ -2,16 +2,20 @@
 //! new attribution runs are computed on, the running syncs and the webhook receiver. The CLI
 //! opens a session per command; the window keeps one for its lifetime. No tauri here: what the
 //! window must be told (progress, changes, alerts) goes through the [`EventSink`] it passes in.
+//!
+//! A workspace found damaged while open — by a job's query (SQLite's `SQLITE_CORRUPT`) or by
+//! the background check — is reopened read-only in place ([`Session::found_damaged`]), exactly
+//! as a file failing the checks on open would have been, and the window is told.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use lookback_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorKind, name_damaged_file};
 use crate::events::{AppEvent, EventSink};
 
 /// An open workspace: its file and its store connection.
@@ -71,26 +75,83 @@ impl Session {
         Ok(())
     }
 
-    /// Runs `f` with the open workspace, or answers `no_workspace` when none is open.
+    /// Runs `f` with the open workspace, or answers `no_workspace` when none is open. An error
+    /// saying the file is damaged names it, and leaves the workspace open read-only.
     pub fn with_workspace<T>(
         &self,
-        f: impl FnOnce(&mut OpenWorkspace) -> AppResult<T>,
+        f: impl FnOnce(&mut OpenWorkspace) -> anyhow::Result<T>,
     ) -> AppResult<T> {
         let mut guard = lock(&self.0.workspace, "workspace")?;
         let open = guard
             .as_mut()
             .ok_or_else(|| AppError::new(ErrorKind::NoWorkspace, "No workspace is open."))?;
-        f(open)
+        f(open).map_err(|err| {
+            let err = AppError::from(name_damaged_file(err, &open.path));
+            if err.kind == ErrorKind::Damaged {
+                self.fall_back_to_read_only(open, err.message.clone());
+            }
+            err
+        })
     }
 
     /// Runs `f` with the open workspace on a blocking thread, so a new attribution run or a
     /// large export never holds up the caller's async runtime (the window's UI thread).
     pub async fn on_workspace<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut OpenWorkspace) -> AppResult<T> + Send + 'static,
+        f: impl FnOnce(&mut OpenWorkspace) -> anyhow::Result<T> + Send + 'static,
     ) -> AppResult<T> {
         let session = self.clone();
         blocking(move || session.with_workspace(f)).await
+    }
+
+    /// The workspace at `path` was found damaged (`detail` says how) by a job on a connection
+    /// of its own or by the background check. If it is still the session's workspace and not
+    /// yet read-only, it is reopened read-only; otherwise nothing changes.
+    pub fn found_damaged(&self, path: &Path, detail: String) {
+        let Ok(mut guard) = lock(&self.0.workspace, "workspace") else {
+            return;
+        };
+        if let Some(open) = guard.as_mut().filter(|open| open.path == path) {
+            self.fall_back_to_read_only(open, detail);
+        }
+    }
+
+    /// Reopens a workspace found damaged read-only, with `detail` in its reason, unless it is
+    /// read-only already. Nothing more is written into the file: the session's read-write
+    /// connections on it close without writing ([`Store::abandon`]; the run connection only if
+    /// no run holds it — a run meeting the damage closes it itself) and running syncs are
+    /// cancelled. The window hears [`AppEvent::WorkspaceDamaged`] with the workspace as it now is.
+    fn fall_back_to_read_only(&self, open: &mut OpenWorkspace, detail: String) {
+        if open.read_only_reason.is_some() {
+            return;
+        }
+        let reopened = match lookback_trust::reopen_damaged(&open.path, detail) {
+            Ok(reopened) => reopened,
+            Err(err) => {
+                // Not even read-only: the error itself reached the caller; keep what is open.
+                tracing::error!(path = %open.path.display(), "cannot reopen the damaged workspace read-only: {err}");
+                return;
+            }
+        };
+        let reason = reopened.verdict.message();
+        std::mem::replace(&mut open.store, reopened.store).abandon();
+        open.read_only_reason = Some(reason.clone());
+        tracing::warn!(path = %open.path.display(), reason, "workspace found damaged; now read-only");
+        if let Ok(mut runner) = self.0.runner.try_lock()
+            && runner.as_ref().is_some_and(|(path, _)| path == &open.path)
+            && let Some((_, store)) = runner.take()
+        {
+            store.abandon();
+        }
+        if let Ok(syncs) = self.syncs() {
+            syncs
+                .values()
+                .for_each(lookback_sync::CancellationToken::cancel);
+        }
+        match crate::workspace::info(&open.store, &open.path, open.read_only_reason.clone()) {
+            Ok(info) => self.emit(AppEvent::WorkspaceDamaged(info)),
+            Err(err) => tracing::error!("cannot describe the damaged workspace: {err}"),
+        }
     }
 
     /// The open workspace's file.

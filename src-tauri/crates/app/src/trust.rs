@@ -10,8 +10,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use lookback_store::{BackupSummary, ErasureRecord, Store};
 use lookback_trust::{
-    ConservationReport, CreatorMove, DuplicateCounts, ErasureKey, ErasureReceipt, HealthPolicy,
-    IntegrityVerdict, PurgeSummary, SourceHealthState,
+    CheckDepth, ConservationReport, CreatorMove, DuplicateCounts, ErasureKey, ErasureReceipt,
+    HealthPolicy, IntegrityVerdict, PurgeSummary, SourceHealthState,
 };
 
 use crate::error::{AppError, ErrorKind};
@@ -33,26 +33,21 @@ pub fn restore(from: &Path, db: &Path) -> Result<BackupSummary> {
     Ok(lookback_trust::restore(from, db)?)
 }
 
-/// The full integrity check of `db`: `Ok` when it passes, a `damaged` error saying what is
-/// wrong otherwise.
-pub fn check(db: &Path) -> Result<()> {
-    let opened = lookback_trust::open_checked(db)?;
-    let problems = match &opened.verdict {
-        IntegrityVerdict::Sound => opened.store.integrity_check()?,
-        IntegrityVerdict::Damaged { .. } => {
-            return Err(AppError::new(ErrorKind::Damaged, opened.verdict.message()).into());
-        }
-    };
-    if !problems.is_empty() {
+/// The full integrity check of `db` (`lookback check`), on a read-only connection: `Ok` when
+/// it passes, a `damaged` error saying what is wrong otherwise. A pass is recorded in the file
+/// at `now_ms` (which also clears the markers of sessions that did not close), so the window's
+/// background check is not due for another day; a damaged file is never written.
+pub fn check(db: &Path, now_ms: i64) -> Result<()> {
+    let checked = lookback_trust::check_file(db, CheckDepth::Full)?;
+    if let IntegrityVerdict::Damaged { .. } = &checked.verdict {
         return Err(AppError::new(
             ErrorKind::Damaged,
-            format!(
-                "the workspace failed the full integrity check: {}",
-                problems.join("; ")
-            ),
+            format!("{}: {}", db.display(), checked.verdict.message()),
         )
         .into());
     }
+    let mut store = Store::open(db)?;
+    store.record_check_passed(now_ms, &checked.covered_sessions)?;
     Ok(())
 }
 

@@ -48,7 +48,8 @@ impl Store {
             });
         }
         let source = open_read_only_connection(from)?;
-        copy_database(&source, to)?;
+        // The backup passed only the cheap checks; a damaged page in it names the backup.
+        copy_database(&source, to).map_err(|e| e.in_file(from))?;
         Store::open(to)
     }
 }

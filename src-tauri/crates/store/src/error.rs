@@ -20,8 +20,9 @@ pub enum StoreError {
     #[error("{path} is not a Lookback workspace: {detail}")]
     NotAWorkspace { path: PathBuf, detail: String },
 
-    /// The file is a Lookback workspace but SQLite's integrity check fails (for example a
-    /// truncated copy). The file was only read, never written.
+    /// The file is a Lookback workspace but damaged: the checks on open failed (for example a
+    /// truncated copy), SQLite met a damaged page while reading it, or a whole-file check found
+    /// problems. The file was only read, never written.
     #[error("the workspace {path} is damaged: {detail}")]
     Damaged { path: PathBuf, detail: String },
 
@@ -62,6 +63,46 @@ pub enum StoreError {
     /// trigger of `model_changes`).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    /// Whether this error says the file is damaged: `Damaged` itself, or SQLite reporting a
+    /// damaged page (`SQLITE_CORRUPT`) or a file that is no database (`SQLITE_NOTADB`) in the
+    /// middle of a query on a file that opened as a workspace.
+    pub fn is_damage(&self) -> bool {
+        matches!(self, StoreError::Damaged { .. }) || self.is_sqlite_damage()
+    }
+
+    /// This error as met while reading the workspace at `path`: SQLite's report of a damaged
+    /// page becomes `Damaged`, naming the file; any other error is returned as it is.
+    pub fn in_file(self, path: &std::path::Path) -> StoreError {
+        if self.is_sqlite_damage() {
+            StoreError::damaged_page(path, &self)
+        } else {
+            self
+        }
+    }
+
+    /// The error for a damaged page SQLite met while reading the workspace at `path`; `what`
+    /// is how the read failed.
+    pub fn damaged_page(path: &std::path::Path, what: impl std::fmt::Display) -> StoreError {
+        StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail: format!("SQLite met a damaged page while reading it ({what})"),
+        }
+    }
+
+    /// Whether this is SQLite's own report of damage (not yet naming the file).
+    pub fn is_sqlite_damage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+                )
+        )
+    }
 }
 
 /// The result type of every fallible function in this crate.

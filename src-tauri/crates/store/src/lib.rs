@@ -2,8 +2,11 @@
 //! the append-only raw-event log and dead letters. The only crate that speaks SQL.
 //!
 //! Code map:
-//! - `opening`: [`Store::create`], [`Store::open`], [`Store::open_read_only`] and the checks that
-//!   keep Lookback from writing into a file that is not a sound workspace of a known version.
+//! - `opening`: [`Store::create`], [`Store::open`], [`Store::open_read_only`] and the cheap checks
+//!   (header, length) that keep Lookback from writing into a file that is not a workspace of a
+//!   known version, or a truncated one.
+//! - `integrity`: the whole-file checks ([`Store::quick_check`], [`Store::integrity_check`]) and
+//!   what the file records about them: when one last passed, which sessions did not close.
 //! - `migrations`: the embedded `migrations/NNNN_name.sql` files and the transaction applying them.
 //! - `records`: one struct per canonical table and the closed vocabularies the schema checks.
 //! - `write`: [`WriteTx`], the only way to write canonical rows; idempotent on source ids.
@@ -28,7 +31,7 @@
 //! - `trust_queries`: reads behind reconciliation, credit conservation, run diffs, duplicates.
 //!
 //! Architecture Invariants:
-//! - Opening never writes into a foreign, damaged or newer file.
+//! - Opening never writes into a foreign, damaged or newer file, and never reads the whole file.
 //! - Every write happens in a transaction; dropping a [`WriteTx`] without committing keeps nothing.
 //! - Re-inserting a record with a known source id changes nothing and says so.
 //! - The model setting and its `model_changes` row are written together or not at all.
@@ -37,6 +40,7 @@ mod attribution_io;
 mod backup;
 mod error;
 mod health_queries;
+mod integrity;
 mod migrations;
 mod opening;
 mod order_aliases;
@@ -64,6 +68,7 @@ pub use error::{StoreError, StoreResult};
 pub use health_queries::{
     DailyReceived, NewSyncRun, SCHEMA_PROBLEM_REASON, SyncRunOutcome, SyncRunTotals,
 };
+pub use integrity::IntegrityRecord;
 pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
 pub use order_aliases::OrderAlias;

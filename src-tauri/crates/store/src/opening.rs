@@ -1,17 +1,25 @@
 //! Creating and opening workspace files, and the checks that keep Lookback from writing into a
 //! file that is not its own.
 //!
-//! Architecture Invariant: opening never writes into a foreign, damaged or newer file. Before
-//! the first read-write connection exists, `open` reads the 100-byte SQLite header itself
-//! (magic string and application id), then uses a *read-only* SQLite connection for the schema
-//! version and `PRAGMA quick_check`. Only a file that passes every check is opened read-write,
-//! switched to WAL and migrated.
+//! Architecture Invariant: opening never writes into a foreign, damaged or newer file, and its
+//! cost does not grow with the file. Before the first read-write connection exists, `open`
+//! checks what can be checked without reading the file through: the path (stat only), the
+//! SQLite header through a *read-only* connection (magic string, application id, schema
+//! version) and the file's length against the page count the header claims (a truncated file),
+//! the WAL taken into account. Only a file that passes is opened read-write, switched to WAL,
+//! migrated and marked as having an open session (see `integrity`).
+//!
+//! Damage inside the file is not looked for here. SQLite reports it on the first read of a
+//! damaged page (`SQLITE_CORRUPT`, which callers see through [`StoreError::is_damage`]), and the
+//! whole-file checks — [`Store::quick_check`] in the background, [`Store::integrity_check`] on
+//! demand — run on a connection of their own when the application decides one is due.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::integrity::{mark_session_closed, mark_session_open};
 use crate::migrations::{APPLICATION_ID, SCHEMA_VERSION, apply_pending};
 use crate::{StoreError, StoreResult};
 
@@ -26,9 +34,12 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
     read_only: bool,
-    /// What the integrity check found, for a store opened with `open_damaged_read_only` on a
-    /// damaged file; `None` for every sound file.
+    /// What the checks on open found, for a store opened with `open_damaged_read_only` on a
+    /// damaged file; `None` for every file that passed them.
     damage: Option<String>,
+    /// This read-write session's marker in the file, removed when the store is dropped; `None`
+    /// for read-only stores and for a session that could not mark itself.
+    pub(crate) session_marker: Option<String>,
 }
 
 impl Store {
@@ -64,20 +75,17 @@ impl Store {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         configure_read_write(&conn)?;
         apply_pending(&mut conn)?;
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-            read_only: false,
-            damage: None,
-        })
+        Ok(Store::read_write(conn, path))
     }
 
     /// Opens an existing workspace read-write, applying pending migrations in one transaction.
     ///
     /// A missing file is `NotFound`; a file that is not SQLite or belongs to another
-    /// application is `NotAWorkspace`; a workspace failing `PRAGMA quick_check` is `Damaged`;
-    /// one from a newer Lookback is `NewerVersion`. In all these cases the file's bytes are
-    /// unchanged. The integrity check reads the whole file, which is the price of that promise.
+    /// application is `NotAWorkspace`; a workspace whose header SQLite cannot read, or that is
+    /// shorter than its header says (truncated), is `Damaged`; one from a newer Lookback is
+    /// `NewerVersion`. In all these cases the file's bytes are unchanged. The checks read the
+    /// header and the file's length, not the whole file: damage further in surfaces as a
+    /// `Damaged`-kind error of the query that meets it, and through the whole-file checks.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<Store> {
         let path = path.as_ref();
         let found = check_workspace(path)?;
@@ -93,12 +101,19 @@ impl Store {
         )?;
         configure_read_write(&conn)?;
         apply_pending(&mut conn)?;
-        Ok(Store {
+        Ok(Store::read_write(conn, path))
+    }
+
+    /// A read-write store over a checked and migrated connection, its session marked open.
+    fn read_write(conn: Connection, path: &Path) -> Store {
+        let session_marker = mark_session_open(&conn, BUSY_TIMEOUT);
+        Store {
             conn,
             path: path.to_path_buf(),
             read_only: false,
             damage: None,
-        })
+            session_marker,
+        }
     }
 
     /// Creates the workspace if `path` is missing or empty, otherwise opens it. Convenient for
@@ -136,13 +151,15 @@ impl Store {
             path: path.to_path_buf(),
             read_only: true,
             damage: None,
+            session_marker: None,
         })
     }
 
     /// Opens a workspace for reading only even if it is damaged, so a person can still look at
-    /// (and back up) what is left. A sound, up-to-date file opens like `open_read_only`; a file
-    /// failing the integrity check opens read-only and query-only, with the check's findings in
-    /// [`Store::damage`]. Nothing is ever written: the connection is read-only at the SQLite
+    /// (and back up) what is left, and so a whole-file check can run on a connection of its own.
+    /// A file passing the checks on open (any schema version up to this binary's) opens
+    /// read-only; a file failing them opens read-only and query-only too, with their findings
+    /// in [`Store::damage`]. Nothing is ever written: the connection is read-only at the SQLite
     /// level, so even a bug in a caller cannot write into the damaged file. Queries on damaged
     /// pages fail with an SQLite error ("database disk image is malformed"), never a crash.
     ///
@@ -182,23 +199,14 @@ impl Store {
             path: path.to_path_buf(),
             read_only: true,
             damage: detail,
+            session_marker: None,
         })
     }
 
-    /// What the integrity check found wrong with the file, if it was opened damaged with
+    /// What the checks on open found wrong with the file, if it was opened damaged with
     /// `open_damaged_read_only`.
     pub fn damage(&self) -> Option<&str> {
         self.damage.as_deref()
-    }
-
-    /// Runs the full `PRAGMA integrity_check` (slower and stricter than the `quick_check` on
-    /// open) and returns its complaints; empty means the file is sound.
-    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
-        let mut statement = self.conn.prepare("PRAGMA integrity_check(50)")?;
-        let lines = statement
-            .query_map([], |row| row.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(lines.into_iter().filter(|line| line != "ok").collect())
     }
 
     /// The file this store was opened from.
@@ -223,6 +231,15 @@ impl Store {
             Err(StoreError::ReadOnly)
         } else {
             Ok(())
+        }
+    }
+}
+
+impl Drop for Store {
+    /// A clean close: the session's marker goes, so the next open knows it ended well.
+    fn drop(&mut self) {
+        if let Some(marker) = self.session_marker.take() {
+            mark_session_closed(&self.conn, &marker);
         }
     }
 }
@@ -314,6 +331,18 @@ pub(crate) fn check_workspace(path: &Path) -> StoreResult<i64> {
         {
             return Err(not_a_workspace("it is not an SQLite database"));
         }
+        // SQLite refuses a file shorter than the page count in its header here, before
+        // anything else is read; an overwritten first page ends here too.
+        Err(err @ rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseCorrupt =>
+        {
+            return Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "SQLite cannot read its first page ({err}); the file may be cut short or overwritten"
+                ),
+            });
+        }
         Err(e) => {
             return Err(StoreError::Damaged {
                 path: path.to_path_buf(),
@@ -339,21 +368,86 @@ pub(crate) fn check_workspace(path: &Path) -> StoreResult<i64> {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(|e| damaged(e.to_string()))?;
     if found > SCHEMA_VERSION {
-        // A newer schema may use features this SQLite's check would misreport; stop here.
+        // A newer schema may lay out its file in ways this binary cannot judge; stop here.
         return Ok(found);
     }
-    let problems = quick_check(&conn).map_err(|e| damaged(e.to_string()))?;
-    if !problems.is_empty() {
-        return Err(damaged(problems.join("; ")));
+    if let Some(finding) = truncation(path, &conn).map_err(|e| damaged(e.to_string()))? {
+        return Err(damaged(finding));
     }
     Ok(found)
 }
 
-/// Runs `PRAGMA quick_check` and returns its complaints (empty when the file is sound).
-fn quick_check(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut statement = conn.prepare("PRAGMA quick_check(20)")?;
-    let lines = statement
-        .query_map([], |row| row.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(lines.into_iter().filter(|line| line != "ok").collect())
+/// Bytes of a WAL file's header, and of the header before each page (frame) in it.
+const WAL_HEADER: u64 = 32;
+const WAL_FRAME_HEADER: u64 = 24;
+
+/// Finds a truncated file without reading it: the pages the database holds (`page_count`,
+/// which counts pages still in the WAL) must be in the main file, or those missing from its end
+/// must at least fit in the WAL. Looked at inside one read transaction, so a checkpoint cannot
+/// move pages from the WAL into the file between the two looks. SQLite itself refuses most
+/// truncated files on their first read; this catches the rest and says what is missing.
+fn truncation(path: &Path, conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.execute_batch("BEGIN")?;
+    let finding = (|| {
+        let page_count: u64 = conn.pragma_query_value(None, "page_count", |row| row.get(0))?;
+        let page_size: u64 = conn.pragma_query_value(None, "page_size", |row| row.get(0))?;
+        // Only stat: opening the file directly would drop this process's locks on it.
+        let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        Ok(truncation_finding(page_size, page_count, file_len, wal_len))
+    })();
+    conn.execute_batch("COMMIT")?;
+    finding
+}
+
+/// What is missing from a file of `file_len` bytes (and a WAL of `wal_len` bytes) holding
+/// `page_count` pages of `page_size` bytes; `None` when every page can be there.
+fn truncation_finding(
+    page_size: u64,
+    page_count: u64,
+    file_len: u64,
+    wal_len: u64,
+) -> Option<String> {
+    let needed = page_count.saturating_mul(page_size);
+    if file_len >= needed || page_size == 0 {
+        return None;
+    }
+    let missing_pages = (needed - file_len).div_ceil(page_size);
+    let wal_pages = wal_len.saturating_sub(WAL_HEADER) / (page_size + WAL_FRAME_HEADER);
+    if wal_pages >= missing_pages {
+        return None;
+    }
+    Some(format!(
+        "the file is truncated: it has {file_len} bytes, but its header counts {page_count} pages \
+         of {page_size} bytes ({needed} bytes); {missing_pages} pages are missing from its end{}",
+        if wal_len > 0 {
+            format!(" and its WAL holds at most {wal_pages}")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncation_finding;
+
+    #[test]
+    fn a_file_shorter_than_its_pages_is_truncated_unless_the_wal_holds_the_rest() {
+        // Whole: 10 pages of 4096 bytes.
+        assert_eq!(truncation_finding(4096, 10, 40_960, 0), None);
+        // A longer file (pages freed and not yet given back) is not damage.
+        assert_eq!(truncation_finding(4096, 10, 50_000, 0), None);
+        // Two and a half pages missing, no WAL.
+        let finding = truncation_finding(4096, 10, 30_000, 0).unwrap();
+        assert!(finding.contains("30000 bytes"), "{finding}");
+        assert!(finding.contains("3 pages are missing"), "{finding}");
+        // The newest three pages are still in the WAL (32-byte header, 24 + 4096 per frame).
+        assert_eq!(truncation_finding(4096, 10, 28_672, 32 + 3 * 4120), None);
+        // A WAL too short to hold them does not excuse the file.
+        let finding = truncation_finding(4096, 10, 28_672, 32 + 2 * 4120).unwrap();
+        assert!(finding.contains("WAL holds at most 2"), "{finding}");
+    }
 }

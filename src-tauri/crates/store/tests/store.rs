@@ -103,10 +103,21 @@ fn fresh_workspace_is_migrated_and_stamped() {
     let store = Store::create(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     for table in Table::ALL {
-        assert_eq!(store.row_count(*table).unwrap(), 0, "{}", table.sql_name());
+        // The one settings row is the marker of this open session (see `integrity_record`).
+        let expected = u64::from(*table == Table::WorkspaceSettings);
+        assert_eq!(
+            store.row_count(*table).unwrap(),
+            expected,
+            "{}",
+            table.sql_name()
+        );
     }
     drop(store);
     let raw = Connection::open(&path).unwrap();
+    let settings: i64 = raw
+        .query_row("SELECT COUNT(*) FROM workspace_settings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(settings, 0, "a clean close removes the session's marker");
     let app_id: i32 = raw
         .pragma_query_value(None, "application_id", |r| r.get(0))
         .unwrap();

@@ -3,8 +3,8 @@
 //! integrity. A library over lookback-store; it speaks no SQL itself.
 //!
 //! Code map:
-//! - `integrity`: opening with an integrity verdict (sound, or damaged and read-only),
-//!   `backup` and `restore`.
+//! - `integrity`: opening with an integrity verdict (sound, or damaged and read-only), the
+//!   whole-file checks on their own connection and when one is due, `backup` and `restore`.
 //! - `privacy`: erasing a person by any key, the retention purge.
 //! - `reconcile`: the per-source, per-day reconciliation report with its gaps explained, the
 //!   credit conservation check, run-to-run diffs and duplicate counts.
@@ -30,7 +30,10 @@ pub use health::{
     CredentialExpiry, HealthPolicy, HealthState, MIN_USUAL_WINDOWS, SourceHealthState,
     credential_expiry, health_state, health_state_at, source_health_states,
 };
-pub use integrity::{IntegrityVerdict, OpenedWorkspace, backup, open_checked, restore};
+pub use integrity::{
+    CHECK_INTERVAL_MS, CheckDepth, CheckReason, FileCheck, IntegrityVerdict, OpenedWorkspace,
+    backup, check_due, check_file, open_checked, reopen_damaged, restore,
+};
 pub use privacy::{ErasureKey, ErasureReceipt, PurgeSummary, erase, purge_raw_payloads};
 pub use reconcile::{
     ConservationReport, CreatorMove, DuplicateCounts, GapCause, ReconcileOptions, Reconciliation,

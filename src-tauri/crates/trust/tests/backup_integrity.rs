@@ -1,5 +1,7 @@
 //! Backup during a running write restores to a consistent store; damaged files open read-only
-//! with a clear message and are never written; newer workspaces are refused.
+//! with a clear message and are never written; the whole-file checks find what the open cannot
+//! see, and are due when never run, a day old or after an unclean shutdown; newer workspaces
+//! are refused.
 
 mod common;
 
@@ -8,7 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{T0, customer, touch};
 use lookback_store::{Store, StoreError, Table};
-use lookback_trust::{IntegrityVerdict, TrustError, backup, open_checked, restore};
+use lookback_trust::{
+    CHECK_INTERVAL_MS, CheckDepth, CheckReason, IntegrityVerdict, TrustError, backup, check_due,
+    check_file, open_checked, reopen_damaged, restore,
+};
 
 /// Rows per transaction of the writer thread: a consistent snapshot holds a multiple of it.
 const BATCH: usize = 25;
@@ -160,8 +165,11 @@ fn a_truncated_workspace_opens_read_only_with_a_clear_message_and_is_never_writt
     );
 }
 
+/// Since issue 12 the open reads only the header and the file's length, so damage inside the
+/// file is not seen there: it is caught by the whole-file checks (in the background, and by
+/// `lookback check`), which open it read-only, and a read-only reopen never writes.
 #[test]
-fn a_corrupted_page_opens_read_only() {
+fn a_corrupted_page_passes_the_open_is_caught_by_the_checks_and_reopens_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = populated(dir.path());
     let mut bytes = std::fs::read(&db).unwrap();
@@ -171,11 +179,112 @@ fn a_corrupted_page_opens_read_only() {
         *b = 0xA5;
     }
     std::fs::write(&db, &bytes).unwrap();
-    let opened = open_checked(&db).unwrap();
-    assert!(matches!(opened.verdict, IntegrityVerdict::Damaged { .. }));
-    assert!(opened.store.is_read_only());
-    drop(opened);
-    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+    let before = bytes;
+    // The open (here of a copy, since a read-write open marks its session in the file) reads
+    // the header and the length only, which are intact.
+    let copy = dir.path().join("copy.lookback");
+    std::fs::copy(&db, &copy).unwrap();
+    assert_eq!(
+        open_checked(&copy).unwrap().verdict,
+        IntegrityVerdict::Sound
+    );
+
+    // Both checks find it, without writing a byte.
+    for depth in [CheckDepth::Quick, CheckDepth::Full] {
+        let check = check_file(&db, depth).unwrap();
+        let IntegrityVerdict::Damaged { detail } = &check.verdict else {
+            panic!("{depth:?} passed a damaged file")
+        };
+        assert!(!detail.is_empty());
+        assert!(check.covered_sessions.is_empty());
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a check wrote");
+
+    // Found damaged, the workspace opens read-only with what was found, and is never written.
+    let opened = reopen_damaged(&db, "what the check found".into()).unwrap();
+    assert!(opened.verdict.message().contains("opened read-only"));
+    assert!(opened.verdict.message().contains("what the check found"));
+    let mut store = opened.store;
+    assert!(store.is_read_only());
+    assert!(matches!(store.set_name("x"), Err(StoreError::ReadOnly)));
+    drop(store);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the damaged file was written"
+    );
+    assert!(
+        backup(&db, &dir.path().join("b")).is_err(),
+        "a damaged file must not be backed up as sound"
+    );
+    assert!(!dir.path().join("b").exists());
+}
+
+#[test]
+fn a_sound_file_passes_the_check_which_clears_the_sessions_it_covers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    // A session that never closed (its store is never dropped, as in a crash).
+    std::mem::forget(Store::open(&db).unwrap());
+    for depth in [CheckDepth::Quick, CheckDepth::Full] {
+        let check = check_file(&db, depth).unwrap();
+        assert_eq!(check.verdict, IntegrityVerdict::Sound, "{depth:?}");
+        assert_eq!(check.covered_sessions.len(), 1, "{depth:?}");
+    }
+    let check = check_file(&db, CheckDepth::Quick).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    store
+        .record_check_passed(T0, &check.covered_sessions)
+        .unwrap();
+    let record = store.integrity_record().unwrap();
+    assert_eq!(record.last_check_passed_at_ms, Some(T0));
+    assert!(record.unclosed_sessions.is_empty());
+}
+
+/// When the window runs the background check, with the clock passed in.
+#[test]
+fn a_check_is_due_when_never_run_a_day_after_the_last_or_after_an_unclean_shutdown() {
+    const HOUR: i64 = 60 * 60 * 1000;
+    let now = T0 + 1_000 * HOUR;
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+
+    // A file never checked here.
+    let mut store = Store::open(&db).unwrap();
+    assert_eq!(
+        check_due(&store.integrity_record().unwrap(), now),
+        Some(CheckReason::NeverChecked)
+    );
+    store.record_check_passed(now, &[]).unwrap();
+    drop(store);
+
+    // Checked and cleanly closed: not due for 24 hours, due from then on.
+    let store = Store::open(&db).unwrap();
+    let record = store.integrity_record().unwrap();
+    for later in [0, HOUR, 23 * HOUR, CHECK_INTERVAL_MS - 1] {
+        assert_eq!(check_due(&record, now + later), None, "{later} ms later");
+    }
+    for later in [CHECK_INTERVAL_MS, 30 * 24 * HOUR] {
+        assert_eq!(
+            check_due(&record, now + later),
+            Some(CheckReason::Stale {
+                last_passed_at_ms: now
+            }),
+            "{later} ms later"
+        );
+    }
+    // A clock set back before the stamp cannot postpone the check.
+    assert!(check_due(&record, now - HOUR).is_some());
+
+    // A session that did not close makes it due at once, however recent the check.
+    let crashed = Store::open(&db).unwrap();
+    std::mem::forget(crashed);
+    drop(store);
+    let store = Store::open(&db).unwrap();
+    assert_eq!(
+        check_due(&store.integrity_record().unwrap(), now + HOUR),
+        Some(CheckReason::UncleanShutdown { sessions: 1 })
+    );
 }
 
 #[test]

@@ -70,9 +70,7 @@ pub async fn listener_status_job(session: &Session) -> AppResult<ipc::ListenerSt
 
 /// The workspace's alert rules.
 pub async fn alert_rules_job(session: &Session) -> AppResult<Vec<ipc::AlertRuleRow>> {
-    session
-        .on_workspace(|open| Ok(alert_rules(&open.store)?))
-        .await
+    session.on_workspace(|open| alert_rules(&open.store)).await
 }
 
 /// Adds an alert rule as the user wrote it.
@@ -81,13 +79,7 @@ pub async fn add_alert_rule_job(
     rule: ipc::NewAlertRule,
 ) -> AppResult<Vec<ipc::AlertRuleRow>> {
     session
-        .on_workspace(move |open| {
-            Ok(add_alert_rule(
-                &mut open.store,
-                &rule,
-                crate::clock::now_ms(),
-            )?)
-        })
+        .on_workspace(move |open| add_alert_rule(&mut open.store, &rule, crate::clock::now_ms()))
         .await
 }
 
@@ -98,11 +90,7 @@ pub async fn remove_alert_rule_job(
 ) -> AppResult<Vec<ipc::AlertRuleRow>> {
     session
         .on_workspace(move |open| {
-            Ok(remove_alert_rule(
-                &mut open.store,
-                rule_id,
-                crate::clock::now_ms(),
-            )?)
+            remove_alert_rule(&mut open.store, rule_id, crate::clock::now_ms())
         })
         .await
 }

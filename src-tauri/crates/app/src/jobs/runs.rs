@@ -11,7 +11,7 @@ use lookback_engine::{EngineError, RunObserver, RunPhase};
 use lookback_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorKind, name_damaged_file};
 use crate::events::AppEvent;
 use crate::session::{Session, blocking};
 use crate::{clock, views, wire};
@@ -90,6 +90,11 @@ pub async fn ensure_run(session: &Session, choice: Option<wire::ModelChoice>) ->
         session.runs_pending().fetch_add(1, Ordering::SeqCst);
         let result = run_on_runner(&session, &path, model, &params, now, cancel);
         session.runs_pending().fetch_sub(1, Ordering::SeqCst);
+        if let Err(err) = &result
+            && err.kind == ErrorKind::Damaged
+        {
+            session.found_damaged(&path, err.message.clone());
+        }
         result
     })
     .await
@@ -138,7 +143,14 @@ fn run_on_runner(
         }
         Err(error) => {
             observer.announce(wire::RunPhaseName::Failed);
-            Err(AppError::from(error))
+            let error = AppError::from(name_damaged_file(error.into(), path));
+            if error.kind == ErrorKind::Damaged
+                && let Some((_, store)) = runner.take()
+            {
+                // Nothing more is written into a damaged file, not even this session's marker.
+                store.abandon();
+            }
+            Err(error)
         }
     }
 }

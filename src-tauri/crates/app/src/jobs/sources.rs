@@ -4,7 +4,7 @@
 
 use lookback_sync::CancellationToken;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorKind, name_damaged_file};
 use crate::events::AppEvent;
 use crate::session::{Session, blocking};
 use crate::sources::*;
@@ -13,7 +13,7 @@ use crate::wire as ipc;
 /// Every source with its health.
 pub async fn source_list_job(session: &Session) -> AppResult<Vec<ipc::SourceRow>> {
     session
-        .on_workspace(|open| Ok(source_rows(&open.store, crate::clock::now_ms())?))
+        .on_workspace(|open| source_rows(&open.store, crate::clock::now_ms()))
         .await
 }
 
@@ -23,13 +23,7 @@ pub async fn add_source_job(
     request: ipc::NewSourceRequest,
 ) -> AppResult<Vec<ipc::SourceRow>> {
     session
-        .on_workspace(move |open| {
-            Ok(add_source(
-                &mut open.store,
-                request,
-                crate::clock::now_ms(),
-            )?)
-        })
+        .on_workspace(move |open| add_source(&mut open.store, request, crate::clock::now_ms()))
         .await
 }
 
@@ -40,11 +34,7 @@ pub async fn reconnect_source_job(
 ) -> AppResult<Vec<ipc::SourceRow>> {
     session
         .on_workspace(move |open| {
-            Ok(reconnect_source(
-                &mut open.store,
-                request,
-                crate::clock::now_ms(),
-            )?)
+            reconnect_source(&mut open.store, request, crate::clock::now_ms())
         })
         .await
 }
@@ -86,14 +76,14 @@ pub async fn dead_letters_job(
     source_id: String,
 ) -> AppResult<Vec<ipc::DeadLetterRow>> {
     session
-        .on_workspace(move |open| Ok(dead_letters(&open.store, &source_id)?))
+        .on_workspace(move |open| dead_letters(&open.store, &source_id))
         .await
 }
 
 /// Replays a source's dead letters through today's parsers.
 pub async fn replay_job(session: &Session, source_id: String) -> AppResult<ipc::ReplayResult> {
     session
-        .on_workspace(move |open| Ok(replay(&mut open.store, &source_id, crate::clock::now_ms())?))
+        .on_workspace(move |open| replay(&mut open.store, &source_id, crate::clock::now_ms()))
         .await
 }
 
@@ -113,17 +103,18 @@ pub async fn sync_job(session: &Session, source_id: String) -> AppResult<ipc::Sy
     let cancel = CancellationToken::new();
     session.syncs()?.insert(source_id.clone(), cancel.clone());
     let id = source_id.clone();
+    let db = path.clone();
     let result = blocking(move || {
-        Ok(sync_one(
-            &path,
-            &id,
-            &cancel,
-            crate::clock::now_ms(),
-            &mut on_progress,
-        )?)
+        sync_one(&db, &id, &cancel, crate::clock::now_ms(), &mut on_progress)
+            .map_err(|err| AppError::from(name_damaged_file(err, &db)))
     })
     .await;
     session.syncs()?.remove(&source_id);
+    if let Err(err) = &result
+        && err.kind == ErrorKind::Damaged
+    {
+        session.found_damaged(&path, err.message.clone());
+    }
     result
 }
 

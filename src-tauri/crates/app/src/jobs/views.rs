@@ -10,7 +10,7 @@ use crate::wire as ipc;
 /// The models on offer and the workspace's default.
 pub async fn catalog_job(session: &Session) -> AppResult<ipc::ModelCatalog> {
     session
-        .on_workspace(|open| Ok(model_catalog(&open.store)?))
+        .on_workspace(|open| model_catalog(&open.store))
         .await
 }
 
@@ -22,28 +22,21 @@ pub async fn set_default_model_job(
 ) -> AppResult<ipc::ModelCatalog> {
     session
         .on_workspace(move |open| {
-            Ok(set_default_model(
-                &mut open.store,
-                &choice,
-                &reason,
-                crate::clock::now_ms(),
-            )?)
+            set_default_model(&mut open.store, &choice, &reason, crate::clock::now_ms())
         })
         .await
 }
 
 /// Every change of the workspace's model, newest first.
 pub async fn model_log_job(session: &Session) -> AppResult<Vec<ipc::ModelChangeEntry>> {
-    session
-        .on_workspace(|open| Ok(model_log(&open.store)?))
-        .await
+    session.on_workspace(|open| model_log(&open.store)).await
 }
 
 /// The ROAS screen; a new run is computed first, announced and cancellable.
 pub async fn roas_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::RoasView> {
     super::runs::ensure_run(session, request.model.clone()).await?;
     session
-        .on_workspace(move |open| Ok(roas(&mut open.store, &request, crate::clock::now_ms())?))
+        .on_workspace(move |open| roas(&mut open.store, &request, crate::clock::now_ms()))
         .await
 }
 
@@ -51,7 +44,7 @@ pub async fn roas_job(session: &Session, request: ipc::ViewRequest) -> AppResult
 pub async fn cac_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::CacView> {
     super::runs::ensure_run(session, request.model.clone()).await?;
     session
-        .on_workspace(move |open| Ok(cac(&mut open.store, &request, crate::clock::now_ms())?))
+        .on_workspace(move |open| cac(&mut open.store, &request, crate::clock::now_ms()))
         .await
 }
 
@@ -63,28 +56,21 @@ pub async fn compare_job(
 ) -> AppResult<ipc::CompareView> {
     let (r, m) = (request.clone(), models.clone());
     let choices = session
-        .on_workspace(move |open| Ok(compare_choices(&open.store, &r, &m)?))
+        .on_workspace(move |open| compare_choices(&open.store, &r, &m))
         .await?;
     for choice in choices {
         super::runs::ensure_run(session, Some(choice)).await?;
     }
     session
         .on_workspace(move |open| {
-            Ok(compare(
-                &mut open.store,
-                &request,
-                &models,
-                crate::clock::now_ms(),
-            )?)
+            compare(&mut open.store, &request, &models, crate::clock::now_ms())
         })
         .await
 }
 
 /// Creators to pick on the creator screen.
 pub async fn creator_list_job(session: &Session) -> AppResult<Vec<ipc::CreatorListItem>> {
-    session
-        .on_workspace(|open| Ok(creator_list(&open.store)?))
-        .await
+    session.on_workspace(|open| creator_list(&open.store)).await
 }
 
 /// One creator's revenue.
@@ -96,12 +82,12 @@ pub async fn creator_revenue_job(
     super::runs::ensure_run(session, request.model.clone()).await?;
     session
         .on_workspace(move |open| {
-            Ok(creator_revenue(
+            creator_revenue(
                 &mut open.store,
                 &request,
                 &creator_id,
                 crate::clock::now_ms(),
-            )?)
+            )
         })
         .await
 }
@@ -112,7 +98,7 @@ pub async fn reconcile_job(
     request: ipc::ViewRequest,
 ) -> AppResult<ipc::ReconcileView> {
     session
-        .on_workspace(move |open| Ok(reconcile(&open.store, &request, crate::clock::now_ms())?))
+        .on_workspace(move |open| reconcile(&open.store, &request, crate::clock::now_ms()))
         .await
 }
 
@@ -137,14 +123,14 @@ pub async fn export_job(session: &Session, job: ExportJob) -> AppResult<ipc::Exp
                 creator_id: job.creator_id.as_deref(),
                 source_id: job.source_id.as_deref(),
             };
-            Ok(export_csv(
+            export_csv(
                 &mut open.store,
                 job.view,
                 &job.request,
                 &job.path,
                 target,
                 crate::clock::now_ms(),
-            )?)
+            )
         })
         .await
 }

@@ -1,7 +1,11 @@
 //! Choosing the session's workspace: open a file (a damaged one read-only), the demo, a new
-//! empty one; the start-up state; the overview.
+//! empty one; the start-up state; the overview. Opening costs the same for any size of file;
+//! when the whole-file check is due (see `lookback_trust::check_due`) it runs afterwards on a
+//! background thread, and a damaged verdict turns the open workspace read-only.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use lookback_trust::{CheckDepth, CheckReason, IntegrityVerdict};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::session::{OpenWorkspace, Session, blocking};
@@ -9,16 +13,36 @@ use crate::wire as ipc;
 use crate::workspace::*;
 
 /// Opens `path` (a damaged file read-only, with the reason) and makes it the session's
-/// workspace; it goes to the top of the recent list.
+/// workspace; it goes to the top of the recent list. If a whole-file check is due, it starts in
+/// the background (see `start_background_check`).
 pub fn open_in_session(session: &Session, path: &Path) -> AppResult<ipc::WorkspaceInfo> {
-    let (store, read_only_reason) = open_for_window(path)?;
-    let info = info(&store, path, read_only_reason.clone())?;
+    let (mut store, mut read_only_reason) = open_for_window(path)?;
+    let info = match info(&store, path, read_only_reason.clone()) {
+        Ok(info) => info,
+        // The settings' page is damaged: the file passed the checks on open, but is read-only
+        // from here on, like any damaged workspace.
+        Err(err) if read_only_reason.is_none() => {
+            let err = AppError::from(crate::error::name_damaged_file(err, path));
+            if err.kind != ErrorKind::Damaged {
+                return Err(err);
+            }
+            let reopened = lookback_trust::reopen_damaged(path, err.message)?;
+            std::mem::replace(&mut store, reopened.store).abandon();
+            read_only_reason = Some(reopened.verdict.message());
+            info(&store, path, read_only_reason.clone())?
+        }
+        Err(err) => return Err(err.into()),
+    };
     match &read_only_reason {
         None => tracing::info!(path = %path.display(), "workspace opened"),
         Some(reason) => {
             tracing::warn!(path = %path.display(), reason, "workspace opened read-only")
         }
     }
+    let due = match &read_only_reason {
+        None => check_due(&store, crate::clock::now_ms()),
+        Some(_) => None,
+    };
     // The recent list is a convenience; failing to write it must not fail the open.
     let _ = crate::paths::remember_workspace(path);
     session.set_workspace(OpenWorkspace {
@@ -26,19 +50,69 @@ pub fn open_in_session(session: &Session, path: &Path) -> AppResult<ipc::Workspa
         store,
         read_only_reason,
     })?;
+    if let Some((reason, covered_sessions)) = due {
+        tracing::info!(path = %path.display(), reason = reason.describe(), "integrity check due");
+        if let Err(err) = start_background_check(session, path.to_path_buf(), covered_sessions) {
+            // The next open finds the check still due.
+            tracing::warn!(path = %path.display(), "integrity check not started: {err}");
+        }
+    }
     Ok(info)
+}
+
+/// Whether the whole-file check is due for the just-opened `store` at `now_ms`, why, and the
+/// unclosed sessions a pass would cover. A record that cannot be read makes it due.
+fn check_due(store: &lookback_store::Store, now_ms: i64) -> Option<(CheckReason, Vec<String>)> {
+    let record = store.integrity_record().unwrap_or_default();
+    lookback_trust::check_due(&record, now_ms).map(|reason| (reason, record.unclosed_sessions))
+}
+
+/// Runs the quick whole-file check of the session's workspace `path` on a thread and a
+/// read-only connection of its own, so the window stays usable meanwhile. A pass is recorded
+/// in the file (with the unclosed sessions it covers) through the session's connection, if
+/// that workspace is still open and sound; damage reopens it read-only and tells the window
+/// ([`Session::found_damaged`]).
+fn start_background_check(
+    session: &Session,
+    path: PathBuf,
+    covered_sessions: Vec<String>,
+) -> std::io::Result<()> {
+    let session = session.clone();
+    let started_at_ms = crate::clock::now_ms();
+    std::thread::Builder::new()
+        .name("integrity-check".into())
+        .spawn(move || {
+            let checked = lookback_trust::check_file(&path, CheckDepth::Quick);
+            match checked.map(|c| c.verdict) {
+                Ok(IntegrityVerdict::Sound) => {
+                    let recorded = session.with_workspace(|open| {
+                        if open.path == path && open.read_only_reason.is_none() {
+                            open.store
+                                .record_check_passed(started_at_ms, &covered_sessions)?;
+                        }
+                        Ok(())
+                    });
+                    match recorded {
+                        Ok(()) => tracing::info!(path = %path.display(), "integrity check passed"),
+                        Err(err) => tracing::warn!(path = %path.display(), "integrity check passed but was not recorded: {err}"),
+                    }
+                }
+                Ok(IntegrityVerdict::Damaged { detail }) => {
+                    tracing::error!(path = %path.display(), detail, "integrity check found damage");
+                    session.found_damaged(&path, detail);
+                }
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), "integrity check could not run: {err}")
+                }
+            }
+        })
+        .map(drop)
 }
 
 /// What the window shows first: the open workspace, or the welcome screen's choices.
 pub fn startup_state(session: &Session) -> ipc::StartupState {
     let workspace = session
-        .with_workspace(|open| {
-            Ok(info(
-                &open.store,
-                &open.path,
-                open.read_only_reason.clone(),
-            )?)
-        })
+        .with_workspace(|open| info(&open.store, &open.path, open.read_only_reason.clone()))
         .ok();
     ipc::StartupState {
         workspace,
@@ -86,12 +160,12 @@ pub fn create_job(session: &Session, path: &Path, name: &str) -> AppResult<ipc::
 pub async fn overview_job(session: &Session) -> AppResult<ipc::Overview> {
     session
         .on_workspace(|open| {
-            Ok(overview(
+            overview(
                 &open.store,
                 &open.path,
                 open.read_only_reason.clone(),
                 crate::clock::now_ms(),
-            )?)
+            )
         })
         .await
 }
