@@ -25,6 +25,8 @@
 //!   workspace ([`Store::restore_backup`]).
 //! - `privacy`: identity components, erasing a person, privacy settings, raw-payload purge and
 //!   the erasure audit log.
+//! - `query_audit`: which statements a piece of work ran and how SQLite plans them (the tests'
+//!   guard that the overview reads no big table whole).
 //! - `trust_queries`: reads behind reconciliation, credit conservation, run diffs, duplicates.
 //!
 //! Architecture Invariants:
@@ -41,6 +43,7 @@ mod migrations;
 mod opening;
 mod order_aliases;
 mod privacy;
+mod query_audit;
 mod read;
 mod realtime;
 mod records;
@@ -68,6 +71,7 @@ pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
 pub use order_aliases::OrderAlias;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
+pub use query_audit::BOUNDED_TABLES;
 pub use read::{
     COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,
     SourceFreshness, Table,
