@@ -1,9 +1,9 @@
-//! The trust jobs (issue #7) of the window and the CLI: the full integrity check, backup and
-//! restore, privacy (erase a person, purge old raw payloads, the privacy settings, the erasure
-//! log), credit conservation, what moved between runs, duplicates, and the health of every
-//! source with the one default policy the Sources screen and `lookback health` share. The
-//! reconciliation itself is [`crate::views::reconcile_report`]. The clock is read by callers
-//! and passed in.
+//! The trust jobs (issue #7) of the window and the CLI: the full integrity check (with the
+//! maintained totals against a recount), backup and restore, privacy (erase a person, purge old
+//! raw payloads, the privacy settings, the erasure log), credit conservation, what moved between
+//! runs, duplicates, and the health of every source with the one default policy the Sources
+//! screen and `lookback health` share. The reconciliation itself is
+//! [`crate::views::reconcile_report`]. The clock is read by callers and passed in.
 
 use std::path::Path;
 
@@ -33,8 +33,8 @@ pub fn restore(from: &Path, db: &Path) -> Result<BackupSummary> {
     Ok(lookback_trust::restore(from, db)?)
 }
 
-/// The full integrity check of `db`: `Ok` when it passes, a `damaged` error saying what is
-/// wrong otherwise.
+/// The full integrity check of `db`, then the workspace's maintained totals against a recount
+/// of its rows: `Ok` when both pass, a `damaged` error saying what is wrong otherwise.
 pub fn check(db: &Path) -> Result<()> {
     let opened = lookback_trust::open_checked(db)?;
     let problems = match &opened.verdict {
@@ -49,6 +49,20 @@ pub fn check(db: &Path) -> Result<()> {
             format!(
                 "the workspace failed the full integrity check: {}",
                 problems.join("; ")
+            ),
+        )
+        .into());
+    }
+    let differences = opened
+        .store
+        .totals()?
+        .differences(&opened.store.recount_totals()?);
+    if !differences.is_empty() {
+        return Err(AppError::new(
+            ErrorKind::Damaged,
+            format!(
+                "the workspace's totals disagree with a recount of its rows: {}",
+                differences.join("; ")
             ),
         )
         .into());
