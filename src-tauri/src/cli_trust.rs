@@ -29,7 +29,8 @@ pub enum TrustCommand {
         #[arg(long, value_name = "BACKUP")]
         from: PathBuf,
     },
-    /// Run the full integrity check; a damaged workspace is reported (and opens read-only).
+    /// Run the full integrity check and recount the workspace's totals; a damaged workspace is
+    /// reported (and opens read-only).
     Check,
     /// Privacy: erase a person, purge old raw payloads, privacy settings, the erasure log.
     Privacy {
@@ -150,7 +151,10 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
         }
         TrustCommand::Check => {
             trust::check(db, lookback_app::clock::now_ms())?;
-            println!("ok: {} passed the integrity check", db.display());
+            println!(
+                "ok: {} passed the integrity check and its totals match a recount",
+                db.display()
+            );
         }
         TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,
         TrustCommand::Reconcile(args) => {

@@ -1,5 +1,6 @@
 //! Acceptance tests of the trust commands through the CLI: backup and restore, the integrity
-//! check of a damaged file, erasing a person, and reconciliation of a demo workspace.
+//! check of a damaged file and of the workspace's totals, erasing a person, and reconciliation
+//! of a demo workspace.
 
 use lookback_tests::{TestHome, open_sqlite, query_i64};
 
@@ -137,6 +138,32 @@ fn a_flipped_bit_in_a_data_page_is_caught_by_check_and_by_the_command_that_reads
         );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+/// The totals the overview shows are checked against a recount of the rows: a total that no
+/// longer matches them (edited behind Lookback's back) is reported, naming the figure.
+#[test]
+fn totals_that_disagree_with_the_rows_fail_the_check() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    assert!(
+        home.lookback_ok(&["--db", &db, "check"])
+            .contains("totals match")
+    );
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE table_rows SET rows = rows + 1 WHERE table_name = 'touches'",
+            [],
+        )
+        .unwrap();
+    let out = home.lookback(&["--db", &db, "check"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("totals disagree with a recount") && stderr.contains("touches: total"),
+        "{stderr}"
+    );
 }
 
 #[test]

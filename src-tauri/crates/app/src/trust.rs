@@ -1,9 +1,9 @@
-//! The trust jobs (issue #7) of the window and the CLI: the full integrity check, backup and
-//! restore, privacy (erase a person, purge old raw payloads, the privacy settings, the erasure
-//! log), credit conservation, what moved between runs, duplicates, and the health of every
-//! source with the one default policy the Sources screen and `lookback health` share. The
-//! reconciliation itself is [`crate::views::reconcile_report`]. The clock is read by callers
-//! and passed in.
+//! The trust jobs (issue #7) of the window and the CLI: the full integrity check (with the
+//! maintained totals against a recount), backup and restore, privacy (erase a person, purge old
+//! raw payloads, the privacy settings, the erasure log), credit conservation, what moved between
+//! runs, duplicates, and the health of every source with the one default policy the Sources
+//! screen and `lookback health` share. The reconciliation itself is
+//! [`crate::views::reconcile_report`]. The clock is read by callers and passed in.
 
 use std::path::Path;
 
@@ -33,8 +33,8 @@ pub fn restore(from: &Path, db: &Path) -> Result<BackupSummary> {
     Ok(lookback_trust::restore(from, db)?)
 }
 
-/// The full integrity check of `db` (`lookback check`), on a read-only connection: `Ok` when
-/// it passes, a `damaged` error saying what is wrong otherwise. A pass is recorded in the file
+/// The full integrity check of `db` (`lookback check`), on a read-only connection, then the
+/// workspace's maintained totals against a recount of its rows: `Ok` when both pass, a `damaged` error saying what is wrong otherwise. A pass is recorded in the file
 /// at `now_ms` (which also clears the markers of sessions that did not close), so the window's
 /// background check is not due for another day; a damaged file is never written.
 pub fn check(db: &Path, now_ms: i64) -> Result<()> {
@@ -47,6 +47,17 @@ pub fn check(db: &Path, now_ms: i64) -> Result<()> {
         .into());
     }
     let mut store = Store::open(db)?;
+    let differences = store.totals()?.differences(&store.recount_totals()?);
+    if !differences.is_empty() {
+        return Err(AppError::new(
+            ErrorKind::Damaged,
+            format!(
+                "the workspace's totals disagree with a recount of its rows: {}",
+                differences.join("; ")
+            ),
+        )
+        .into());
+    }
     store.record_check_passed(now_ms, &checked.covered_sessions)?;
     Ok(())
 }

@@ -9,8 +9,10 @@
 //!   what the file records about them: when one last passed, which sessions did not close.
 //! - `migrations`: the embedded `migrations/NNNN_name.sql` files and the transaction applying them.
 //! - `records`: one struct per canonical table and the closed vocabularies the schema checks.
-//! - `write`: [`WriteTx`], the only way to write canonical rows; idempotent on source ids.
-//! - `read`: [`Overview`], streaming loaders for attribution, listings and row counts.
+//! - `write`: [`WriteTx`], the only way to write canonical rows; idempotent on source ids; counts
+//!   what it inserts into the workspace totals.
+//! - `read`: [`Overview`] (from the totals), streaming loaders for attribution, listings and row
+//!   counts.
 //! - `settings`: workspace settings, the append-only model log, the input watermark.
 //! - `runs`: attribution runs, their per-order outcomes and credits.
 //! - `attribution_io`: the lean touch scan of the engine, the one-transaction run writer (with
@@ -28,13 +30,19 @@
 //!   workspace ([`Store::restore_backup`]).
 //! - `privacy`: identity components, erasing a person, privacy settings, raw-payload purge and
 //!   the erasure audit log.
-//! - `trust_queries`: reads behind reconciliation, credit conservation, run diffs, duplicates.
+//! - `totals`: whole-workspace totals kept as data lands — inserts counted by `WriteTx` at
+//!   commit, updates and deletes by migration 0016's triggers — which the overview, each
+//!   source's freshness and the duplicate counts read; and their recount from the rows.
+//! - `query_audit`: which statements a piece of work ran and how SQLite plans them (the tests'
+//!   guard that the overview reads no big table whole).
+//! - `trust_queries`: reads behind reconciliation, credit conservation, run diffs.
 //!
 //! Architecture Invariants:
 //! - Opening never writes into a foreign, damaged or newer file, and never reads the whole file.
 //! - Every write happens in a transaction; dropping a [`WriteTx`] without committing keeps nothing.
 //! - Re-inserting a record with a known source id changes nothing and says so.
 //! - The model setting and its `model_changes` row are written together or not at all.
+//! - The whole-workspace totals equal a recount of the base tables after every commit.
 
 mod attribution_io;
 mod backup;
@@ -45,6 +53,7 @@ mod migrations;
 mod opening;
 mod order_aliases;
 mod privacy;
+mod query_audit;
 mod read;
 mod realtime;
 mod records;
@@ -55,6 +64,7 @@ mod source_credentials;
 mod source_settings;
 mod suppression;
 mod sync_state;
+mod totals;
 mod trust_queries;
 mod view_queries;
 mod write;
@@ -73,6 +83,7 @@ pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
 pub use order_aliases::OrderAlias;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
+pub use query_audit::BOUNDED_TABLES;
 pub use read::{
     COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,
     SourceFreshness, Table,
@@ -85,8 +96,8 @@ pub use realtime::{
 pub use records::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, DeadLetter,
     FxRate, IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, InsertOutcome, JoinKind,
-    NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEvent, RawEventOutcome, RunOrderOutcome,
-    RunStatus, Source, SyncCheckpoint, Touch,
+    MoneyFigure, NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEvent, RawEventOutcome,
+    RunOrderOutcome, RunStatus, Source, SyncCheckpoint, Touch,
 };
 pub use reports::{
     CreditGroup, CreditGrouping, RunOrderFilter, RunOrderTotal, campaign_creator_key,
@@ -100,7 +111,8 @@ pub use settings::{
 pub use source_credentials::{CredentialFacts, SourceCredential};
 pub use suppression::ERASED_PAYLOAD;
 pub use sync_state::SourceDeadLetterCount;
-pub use trust_queries::{ConservationRow, OrphanAdjustment, RawEventStats, ReconcileOrder};
+pub use totals::{MoneyTotal, SourceTotal, WorkspaceTotals};
+pub use trust_queries::{ConservationRow, OrphanAdjustment, ReconcileOrder};
 pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditBucket, ViewCreditGroup, ViewDimension, ViewSpend,

@@ -93,6 +93,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0014_source_credentials",
         sql: include_str!("../migrations/0014_source_credentials.sql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_workspace_totals",
+        sql: include_str!("../migrations/0016_workspace_totals.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

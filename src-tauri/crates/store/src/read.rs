@@ -1,5 +1,5 @@
-//! Reads: the workspace overview, streaming loaders for attribution, plain listings of every
-//! table, and row counts.
+//! Reads: the workspace overview (from the maintained totals of `totals`), each source's
+//! freshness, streaming loaders for attribution, plain listings of every table, and row counts.
 //!
 //! Which adjustments count against revenue is decided here, once, by [`COUNTED_ADJUSTMENT`]:
 //! refunds that did not fail or get cancelled, and chargebacks the merchant has not won and
@@ -11,10 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::totals::SourceTotal;
 use crate::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, DeadLetter, FxRate,
-    IdentityKey, IdentityKeys, IdentityLink, Order, OrderAdjustment, RawEvent, Source, Store,
-    StoreResult, SyncCheckpoint, Touch,
+    IdentityKey, IdentityKeys, IdentityLink, MoneyFigure, Order, OrderAdjustment, RawEvent, Source,
+    Store, StoreResult, SyncCheckpoint, Touch,
 };
 
 /// SQL predicate over `order_adjustments` rows: true for the ones that reduce revenue.
@@ -215,7 +216,7 @@ pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
 
 impl Store {
     /// Runs `sql` and maps every row; for the small listings below.
-    fn collect<T>(
+    pub(crate) fn collect<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
@@ -226,7 +227,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn count(&self, sql: &str) -> StoreResult<u64> {
+    pub(crate) fn count(&self, sql: &str) -> StoreResult<u64> {
         let n: i64 = self
             .conn
             .prepare_cached(sql)?
@@ -239,72 +240,52 @@ impl Store {
         self.count(&format!("SELECT COUNT(*) FROM {}", table.sql_name()))
     }
 
-    /// The workspace overview. Each figure is one aggregate query; sums overflow into an
-    /// error, never into a wrong number.
+    /// The workspace overview, from the totals kept as data lands (see `totals`) and the first
+    /// and last instants of the time indexes: a few dozen rows read, however large the
+    /// workspace.
     pub fn overview(&self) -> StoreResult<Overview> {
-        let gross = self.collect(
-            "SELECT currency, SUM(gross_minor) FROM orders GROUP BY currency",
-            [],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
-        )?;
-        let adjustments = self.collect(
-            &format!(
-                "SELECT currency, kind, SUM(amount_minor) FROM order_adjustments WHERE {COUNTED_ADJUSTMENT}
-                 GROUP BY currency, kind"
-            ),
-            [],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, AdjustmentKind>(1)?, row.get::<_, i64>(2)?)),
-        )?;
-        let mut by_currency: BTreeMap<String, CurrencyRevenue> = gross
-            .into_iter()
-            .map(|(currency, gross_minor)| {
-                (
-                    currency.clone(),
-                    CurrencyRevenue {
-                        currency,
-                        gross_minor,
+        let totals = self.totals()?;
+        let mut by_currency: BTreeMap<String, CurrencyRevenue> = BTreeMap::new();
+        for figure in [
+            MoneyFigure::OrderGross,
+            MoneyFigure::Refunds,
+            MoneyFigure::Chargebacks,
+        ] {
+            for total in totals.money_of(figure) {
+                let row = by_currency
+                    .entry(total.currency.clone())
+                    .or_insert_with(|| CurrencyRevenue {
+                        currency: total.currency.clone(),
                         ..Default::default()
-                    },
-                )
-            })
-            .collect();
-        for (currency, kind, sum) in adjustments {
-            let row = by_currency
-                .entry(currency.clone())
-                .or_insert_with(|| CurrencyRevenue {
-                    currency,
-                    ..Default::default()
-                });
-            match kind {
-                AdjustmentKind::Refund => row.refunds_minor = sum,
-                AdjustmentKind::Chargeback => row.chargebacks_minor = sum,
+                    });
+                match figure {
+                    MoneyFigure::OrderGross => row.gross_minor = total.amount_minor,
+                    MoneyFigure::Refunds => row.refunds_minor = total.amount_minor,
+                    _ => row.chargebacks_minor = total.amount_minor,
+                }
             }
         }
         for row in by_currency.values_mut() {
             row.net_minor = row.gross_minor - row.refunds_minor - row.chargebacks_minor;
         }
-
-        let amounts = |sql: &str| {
-            self.collect(sql, [], |row| {
-                Ok(CurrencyAmount {
-                    currency: row.get(0)?,
-                    amount_minor: row.get(1)?,
+        let amounts = |figure| {
+            totals
+                .money_of(figure)
+                .map(|total| CurrencyAmount {
+                    currency: total.currency.clone(),
+                    amount_minor: total.amount_minor,
                 })
-            })
+                .collect::<Vec<_>>()
         };
-        let ad_spend = amounts(
-            "SELECT currency, SUM(spend_minor) FROM ad_spend GROUP BY currency ORDER BY currency",
-        )?;
-        let creator_costs = amounts(
-            "SELECT currency, SUM(amount_minor) FROM creator_costs GROUP BY currency ORDER BY currency",
-        )?;
 
-        // Each MIN/MAX is answered from the time index, so this stays cheap on large tables.
+        // Each MIN and each MAX is one step into the time index (a test checks the plan). They
+        // are separate subqueries on purpose: SQLite answers a lone MIN or MAX from the end of
+        // the index, but `SELECT MIN(x), MAX(x)` reads the whole index.
         let span = |table: &str| -> StoreResult<(Option<i64>, Option<i64>)> {
             Ok(self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT MIN(occurred_at_ms), MAX(occurred_at_ms) FROM {table}"
+                    "SELECT (SELECT MIN(occurred_at_ms) FROM {table}), (SELECT MAX(occurred_at_ms) FROM {table})"
                 ))?
                 .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
         };
@@ -314,42 +295,48 @@ impl Store {
         let last_activity_at_ms = [order_last, touch_last].into_iter().flatten().max();
 
         Ok(Overview {
-            order_count: self.row_count(Table::Orders)?,
+            order_count: totals
+                .money_of(MoneyFigure::OrderGross)
+                .map(|total| total.rows)
+                .sum(),
             revenue: by_currency.into_values().collect(),
-            ad_spend,
-            creator_costs,
-            touch_count: self.row_count(Table::Touches)?,
-            creator_count: self.row_count(Table::Creators)?,
-            campaign_count: self.row_count(Table::Campaigns)?,
-            content_count: self.row_count(Table::Content)?,
+            ad_spend: amounts(MoneyFigure::AdSpend),
+            creator_costs: amounts(MoneyFigure::CreatorCosts),
+            touch_count: totals.touches,
+            creator_count: totals.creators,
+            campaign_count: totals.campaigns,
+            content_count: totals.content,
             first_activity_at_ms,
             last_activity_at_ms,
-            unresolved_dead_letters: self
-                .count("SELECT COUNT(*) FROM dead_letters WHERE resolved_at_ms IS NULL")?,
-            sources: self.source_freshness()?,
+            unresolved_dead_letters: totals
+                .sources
+                .iter()
+                .map(|s| s.unresolved_dead_letters)
+                .sum(),
+            sources: self.freshness_of(&totals.sources)?,
         })
     }
 
     /// Freshness of every registered source, plus every source that has raw events but no row.
     pub fn source_freshness(&self) -> StoreResult<Vec<SourceFreshness>> {
+        self.freshness_of(&self.source_totals()?)
+    }
+
+    /// Every registered source with its totals, then the unregistered names that have raw
+    /// events, sorted by source id.
+    fn freshness_of(&self, totals: &[SourceTotal]) -> StoreResult<Vec<SourceFreshness>> {
         // A damaged workspace opened read-only before migration 0014 has no reconnect column.
         let needs_reconnect = if self.has_credential_columns()? {
-            "s.needs_reconnect_since_ms"
+            "needs_reconnect_since_ms"
         } else {
             "NULL"
         };
-        self.collect(
+        let mut by_source: BTreeMap<&str, &SourceTotal> =
+            totals.iter().map(|t| (t.source.as_str(), t)).collect();
+        let mut freshness = self.collect(
             &format!(
-                "WITH counts AS (
-                 SELECT source, COUNT(*) AS n, MAX(received_at_ms) AS last_received FROM raw_events GROUP BY source
-             )
-             SELECT s.source_id, s.kind, s.name, s.last_attempt_at_ms, s.last_success_at_ms, s.last_error,
-                    COALESCE(c.n, 0), c.last_received, {needs_reconnect}
-             FROM sources s LEFT JOIN counts c ON c.source = s.source_id
-             UNION ALL
-             SELECT c.source, NULL, NULL, NULL, NULL, NULL, c.n, c.last_received, NULL
-             FROM counts c WHERE c.source NOT IN (SELECT source_id FROM sources)
-             ORDER BY 1"
+                "SELECT source_id, kind, name, last_attempt_at_ms, last_success_at_ms, last_error, {needs_reconnect}
+                 FROM sources ORDER BY source_id"
             ),
             [],
             |row| {
@@ -360,12 +347,36 @@ impl Store {
                     last_attempt_at_ms: row.get(3)?,
                     last_success_at_ms: row.get(4)?,
                     last_error: row.get(5)?,
-                    raw_event_count: row.get::<_, i64>(6)? as u64,
-                    last_received_at_ms: row.get(7)?,
-                    needs_reconnect_since_ms: row.get(8)?,
+                    needs_reconnect_since_ms: row.get(6)?,
+                    raw_event_count: 0,
+                    last_received_at_ms: None,
                 })
             },
-        )
+        )?;
+        for source in &mut freshness {
+            if let Some(total) = by_source.remove(source.source_id.as_str()) {
+                source.raw_event_count = total.raw_events;
+                source.last_received_at_ms = total.last_received_at_ms;
+            }
+        }
+        freshness.extend(
+            by_source
+                .into_values()
+                .filter(|total| total.raw_events > 0)
+                .map(|total| SourceFreshness {
+                    source_id: total.source.clone(),
+                    kind: None,
+                    name: None,
+                    last_attempt_at_ms: None,
+                    last_success_at_ms: None,
+                    last_error: None,
+                    needs_reconnect_since_ms: None,
+                    raw_event_count: total.raw_events,
+                    last_received_at_ms: total.last_received_at_ms,
+                }),
+        );
+        freshness.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        Ok(freshness)
     }
 
     /// Calls `each` for every touch in time order (ties by id), one row at a time, so a

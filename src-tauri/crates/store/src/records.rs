@@ -67,6 +67,22 @@ text_vocabulary! {
 }
 
 text_vocabulary! {
+    /// What a row of `money_totals` (migration 0016) sums, per currency.
+    pub enum MoneyFigure {
+        /// Orders' gross, whatever their status.
+        OrderGross => "order",
+        /// Counted refunds (see `COUNTED_ADJUSTMENT`).
+        Refunds => "refund",
+        /// Counted chargebacks.
+        Chargebacks => "chargeback",
+        /// Ad spend.
+        AdSpend => "ad_spend",
+        /// Creator costs: fees and commissions.
+        CreatorCosts => "creator_cost",
+    }
+}
+
+text_vocabulary! {
     /// What a creator cost is.
     pub enum CreatorCostKind {
         /// A flat fee agreed in advance (per post, per month).

@@ -34,18 +34,18 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// How many unresolved dead letters each source has (sources with none are absent).
+    /// How many unresolved dead letters each source has (sources with none are absent), from
+    /// the maintained totals.
     pub fn unresolved_dead_letter_counts(&self) -> StoreResult<Vec<SourceDeadLetterCount>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT source, COUNT(*) FROM dead_letters WHERE resolved_at_ms IS NULL GROUP BY source ORDER BY source",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok(SourceDeadLetterCount {
-                source: row.get(0)?,
-                unresolved: row.get::<_, i64>(1)? as u64,
+        Ok(self
+            .source_totals()?
+            .into_iter()
+            .filter(|total| total.unresolved_dead_letters > 0)
+            .map(|total| SourceDeadLetterCount {
+                source: total.source,
+                unresolved: total.unresolved_dead_letters,
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect())
     }
 }
 

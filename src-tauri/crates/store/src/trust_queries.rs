@@ -1,6 +1,6 @@
-//! Reads behind reconciliation, the credit conservation check, run-to-run diffs, duplicate
-//! counts and data health (issue #7). Every query is read-only; the arithmetic and the
-//! classification of gaps live in lookback-trust.
+//! Reads behind reconciliation, the credit conservation check and run-to-run diffs (issue #7).
+//! Every query is read-only; the arithmetic and the classification of gaps live in
+//! lookback-trust. (Duplicate counts come from the maintained totals: `totals`.)
 
 use rusqlite::{OptionalExtension, params};
 
@@ -59,19 +59,6 @@ pub struct ConservationRow {
     pub net_minor: i64,
     pub credited_minor: i64,
     pub credit_rows: u64,
-}
-
-/// Raw-event version counts of one source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawEventStats {
-    pub source: String,
-    pub rows: u64,
-    /// Distinct (stream, external id) pairs.
-    pub distinct_records: u64,
-    /// Rows beyond the first version of a record: restatements.
-    pub restated_versions: u64,
-    /// Raw events received at or after the `since_ms` given to the query.
-    pub rows_since: u64,
 }
 
 impl Store {
@@ -218,29 +205,6 @@ impl Store {
              WHERE c.run_id = ?1 GROUP BY t.creator_id ORDER BY t.creator_id",
         )?;
         let rows = statement.query_map(params![run_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    /// Per source: raw rows, distinct records and restated versions, plus rows received since
-    /// `since_ms`. Exact duplicates are absorbed before they are written and are not counted
-    /// by the store; these numbers count restatements only.
-    pub fn raw_event_stats(&self, since_ms: i64) -> StoreResult<Vec<RawEventStats>> {
-        let mut statement = self.conn.prepare(
-            "SELECT source, COUNT(*), COUNT(DISTINCT stream || char(31) || external_id),
-                    SUM(received_at_ms >= ?1)
-             FROM raw_events GROUP BY source ORDER BY source",
-        )?;
-        let rows = statement.query_map(params![since_ms], |row| {
-            let rows: i64 = row.get(1)?;
-            let distinct: i64 = row.get(2)?;
-            Ok(RawEventStats {
-                source: row.get(0)?,
-                rows: rows as u64,
-                distinct_records: distinct as u64,
-                restated_versions: (rows - distinct) as u64,
-                rows_since: row.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
-            })
-        })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 }

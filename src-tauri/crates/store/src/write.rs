@@ -4,17 +4,21 @@
 //! Every statement goes through `prepare_cached`, so an import of a million rows parses each
 //! statement once. Idempotency lives here, on the source's own ids: inserting a touch, order,
 //! adjustment, creator cost or identity link that exists is a reported no-op, never a second row.
+//! Every row inserted into a table the workspace totals count is told to the transaction's
+//! `TotalsDelta`, which commit adds to the totals (see `totals`).
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
+use crate::read::COUNTED_ADJUSTMENT;
 use crate::records::{check_currency, check_day};
 use crate::settings::bump_input_version;
 use crate::suppression::{ERASED_PAYLOAD, Suppression};
+use crate::totals::{CountedRows, TotalsDelta};
 use crate::{
-    AdSpend, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys, IdentityLink,
-    InsertOutcome, NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEventOutcome, Source,
-    Store, StoreError, StoreResult, SyncCheckpoint, Touch,
+    AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys,
+    IdentityLink, InsertOutcome, MoneyFigure, NewDeadLetter, NewRawEvent, Order, OrderAdjustment,
+    RawEventOutcome, Source, Store, StoreError, StoreResult, SyncCheckpoint, Touch,
 };
 
 /// The SHA-256 of a raw payload as `raw_events.payload_sha256` stores it (lowercase hex).
@@ -31,6 +35,9 @@ pub struct WriteTx<'s> {
     inputs_changed: bool,
     /// The suppression list of erased people, loaded by the first insert that needs it.
     suppression: Option<Suppression>,
+    /// What this transaction inserted into the counted tables, added to the workspace totals at
+    /// commit (see `totals`; updates and deletes are counted by triggers).
+    totals: TotalsDelta,
 }
 
 impl Store {
@@ -45,6 +52,7 @@ impl Store {
             tx,
             inputs_changed: false,
             suppression: None,
+            totals: TotalsDelta::default(),
         })
     }
 
@@ -96,8 +104,10 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Commits everything written through this transaction.
+    /// Commits everything written through this transaction, with the totals of what it
+    /// inserted.
     pub fn commit(mut self) -> StoreResult<()> {
+        self.totals.flush(&self.tx)?;
         if self.inputs_changed {
             bump_input_version(&self.tx)?;
             self.inputs_changed = false;
@@ -237,6 +247,8 @@ impl WriteTx<'_> {
                 event.normalizer_version,
             ])?;
         let id = self.tx.last_insert_rowid();
+        self.totals
+            .raw_event_inserted(event.source, event.received_at_ms, latest.is_none());
         Ok(if latest.is_some() {
             RawEventOutcome::NewVersion(id)
         } else {
@@ -259,6 +271,7 @@ impl WriteTx<'_> {
                 letter.payload,
                 letter.created_at_ms,
             ])?;
+        self.totals.dead_letter_inserted(&letter.source);
         Ok(self.tx.last_insert_rowid())
     }
 
@@ -277,6 +290,10 @@ impl WriteTx<'_> {
     /// Inserts a creator or replaces its fields: creators are descriptions that a source
     /// restates, not events.
     pub fn upsert_creator(&mut self, creator: &Creator) -> StoreResult<()> {
+        let known = self.exists(
+            "SELECT 1 FROM creators WHERE creator_id = ?1",
+            &creator.creator_id,
+        )?;
         self.tx
             .prepare_cached(
                 "INSERT INTO creators (creator_id, display_name, handle, platform, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -290,11 +307,18 @@ impl WriteTx<'_> {
                 creator.platform,
                 creator.created_at_ms,
             ])?;
+        if !known {
+            self.totals.row_inserted(CountedRows::Creators);
+        }
         Ok(())
     }
 
     /// Inserts a campaign or replaces its fields.
     pub fn upsert_campaign(&mut self, campaign: &Campaign) -> StoreResult<()> {
+        let known = self.exists(
+            "SELECT 1 FROM campaigns WHERE campaign_id = ?1",
+            &campaign.campaign_id,
+        )?;
         self.tx
             .prepare_cached(
                 "INSERT INTO campaigns (campaign_id, platform, account_id, name, channel, creator_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -309,11 +333,18 @@ impl WriteTx<'_> {
                 campaign.channel,
                 campaign.creator_id,
             ])?;
+        if !known {
+            self.totals.row_inserted(CountedRows::Campaigns);
+        }
         Ok(())
     }
 
     /// Inserts a content item or replaces its fields.
     pub fn upsert_content(&mut self, content: &Content) -> StoreResult<()> {
+        let known = self.exists(
+            "SELECT 1 FROM content WHERE content_id = ?1",
+            &content.content_id,
+        )?;
         self.tx
             .prepare_cached(
                 "INSERT INTO content (content_id, creator_id, kind, title, url, published_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -328,6 +359,9 @@ impl WriteTx<'_> {
                 content.url,
                 content.published_at_ms,
             ])?;
+        if !known {
+            self.totals.row_inserted(CountedRows::Content);
+        }
         Ok(())
     }
 
@@ -369,6 +403,9 @@ impl WriteTx<'_> {
                 touch.raw_event_id,
             ])?;
         self.inputs_changed |= changed > 0;
+        if changed > 0 {
+            self.totals.row_inserted(CountedRows::Touches);
+        }
         Ok(outcome(changed))
     }
 
@@ -422,7 +459,13 @@ impl WriteTx<'_> {
                 order.raw_event_id,
             ])?;
         self.inputs_changed |= changed > 0;
-        if changed == 0 {
+        if changed > 0 {
+            self.totals.money_inserted(
+                MoneyFigure::OrderGross,
+                &order.currency,
+                order.gross_minor,
+            )?;
+        } else {
             // The same order again: a later report may know its click or buyer.
             self.fill_order_keys(&order.order_id, order)?;
         }
@@ -504,7 +547,28 @@ impl WriteTx<'_> {
                 adjustment.raw_event_id,
             ])?;
         self.inputs_changed |= changed > 0;
+        if changed > 0 && self.counts_against_revenue(adjustment)? {
+            let figure = match adjustment.kind {
+                AdjustmentKind::Refund => MoneyFigure::Refunds,
+                AdjustmentKind::Chargeback => MoneyFigure::Chargebacks,
+            };
+            self.totals
+                .money_inserted(figure, &adjustment.currency, adjustment.amount_minor)?;
+        }
         Ok(outcome(changed))
+    }
+
+    /// Whether `adjustment` takes money off revenue, by the one predicate
+    /// [`COUNTED_ADJUSTMENT`] (asked of SQLite, so it is not written a second time in Rust).
+    fn counts_against_revenue(&self, adjustment: &OrderAdjustment) -> StoreResult<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {COUNTED_ADJUSTMENT} FROM (SELECT ?1 AS kind, ?2 AS status)"
+            ))?
+            .query_row(params![adjustment.kind, adjustment.status], |row| {
+                row.get(0)
+            })?)
     }
 
     /// Changes an adjustment's status, e.g. a chargeback from `open` to `won` or `lost`.
@@ -531,34 +595,61 @@ impl WriteTx<'_> {
     pub fn upsert_ad_spend(&mut self, spend: &AdSpend) -> StoreResult<()> {
         check_currency("ad spend currency", &spend.currency)?;
         check_day("ad spend day", &spend.day)?;
-        self.tx
+        let key = params![
+            spend.platform,
+            spend.account_id,
+            spend.campaign_id,
+            spend.ad_id,
+            spend.day
+        ];
+        // Insert or update rather than one upsert: a new day is counted here, a restated one by
+        // the update trigger of migration 0016, and an upsert would carry that trigger into
+        // every insert (see `totals`).
+        let known = self
+            .tx
             .prepare_cached(
-                "INSERT INTO ad_spend (platform, account_id, campaign_id, ad_id, day, account_timezone, channel, creator_id,
-                                       spend_minor, currency, impressions, clicks, source, raw_event_id, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-                 ON CONFLICT (platform, account_id, campaign_id, ad_id, day) DO UPDATE SET
-                     account_timezone = excluded.account_timezone, channel = excluded.channel,
-                     creator_id = excluded.creator_id, spend_minor = excluded.spend_minor, currency = excluded.currency,
-                     impressions = excluded.impressions, clicks = excluded.clicks, source = excluded.source,
-                     raw_event_id = excluded.raw_event_id, updated_at_ms = excluded.updated_at_ms",
+                "SELECT 1 FROM ad_spend
+                 WHERE platform = ?1 AND account_id = ?2 AND campaign_id = ?3 AND ad_id = ?4 AND day = ?5",
             )?
-            .execute(params![
-                spend.platform,
-                spend.account_id,
-                spend.campaign_id,
-                spend.ad_id,
-                spend.day,
-                spend.account_timezone,
-                spend.channel,
-                spend.creator_id,
-                spend.spend_minor,
-                spend.currency,
-                spend.impressions,
-                spend.clicks,
-                spend.source,
-                spend.raw_event_id,
-                spend.updated_at_ms,
-            ])?;
+            .exists(key)?;
+        let values = params![
+            spend.platform,
+            spend.account_id,
+            spend.campaign_id,
+            spend.ad_id,
+            spend.day,
+            spend.account_timezone,
+            spend.channel,
+            spend.creator_id,
+            spend.spend_minor,
+            spend.currency,
+            spend.impressions,
+            spend.clicks,
+            spend.source,
+            spend.raw_event_id,
+            spend.updated_at_ms,
+        ];
+        if known {
+            self.tx
+                .prepare_cached(
+                    "UPDATE ad_spend SET account_timezone = ?6, channel = ?7, creator_id = ?8, spend_minor = ?9,
+                         currency = ?10, impressions = ?11, clicks = ?12, source = ?13, raw_event_id = ?14,
+                         updated_at_ms = ?15
+                     WHERE platform = ?1 AND account_id = ?2 AND campaign_id = ?3 AND ad_id = ?4 AND day = ?5",
+                )?
+                .execute(values)?;
+        } else {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO ad_spend (platform, account_id, campaign_id, ad_id, day, account_timezone, channel,
+                                           creator_id, spend_minor, currency, impressions, clicks, source, raw_event_id,
+                                           updated_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )?
+                .execute(values)?;
+            self.totals
+                .money_inserted(MoneyFigure::AdSpend, &spend.currency, spend.spend_minor)?;
+        }
         Ok(())
     }
 
@@ -583,6 +674,13 @@ impl WriteTx<'_> {
                 cost.source,
                 cost.raw_event_id,
             ])?;
+        if changed > 0 {
+            self.totals.money_inserted(
+                MoneyFigure::CreatorCosts,
+                &cost.currency,
+                cost.amount_minor,
+            )?;
+        }
         Ok(outcome(changed))
     }
 

@@ -409,20 +409,21 @@ pub struct DuplicateCounts {
     pub restated_versions: u64,
 }
 
-/// Per source: raw events, distinct records and restated versions. Event ids are unique per
-/// source by construction (primary keys of the canonical tables and the latest-version check
-/// of `insert_raw_event`). Exact re-deliveries absorbed by idempotency are never written, so
-/// the store cannot count them after the fact; the sync and import summaries report them per
-/// run ("N duplicates").
+/// Per source: raw events, distinct records and restated versions, from the workspace's
+/// maintained totals. Event ids are unique per source by construction (primary keys of the
+/// canonical tables and the latest-version check of `insert_raw_event`). Exact re-deliveries
+/// absorbed by idempotency are never written, so the store cannot count them after the fact;
+/// the sync and import summaries report them per run ("N duplicates").
 pub fn duplicate_counts(store: &Store) -> TrustResult<Vec<DuplicateCounts>> {
     Ok(store
-        .raw_event_stats(i64::MAX)?
+        .source_totals()?
         .into_iter()
+        .filter(|s| s.raw_events > 0)
         .map(|s| DuplicateCounts {
             source: s.source,
-            raw_events: s.rows,
-            distinct_records: s.distinct_records,
-            restated_versions: s.restated_versions,
+            raw_events: s.raw_events,
+            distinct_records: s.raw_records,
+            restated_versions: s.raw_events - s.raw_records,
         })
         .collect())
 }

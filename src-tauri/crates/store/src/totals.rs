@@ -1,0 +1,429 @@
+//! Whole-workspace totals (issue 12): row counts, money per figure and currency, and per source
+//! the raw events, distinct records, latest arrival and unresolved dead letters, kept as data
+//! lands so the overview, each source's freshness and the duplicate counts read a few dozen
+//! rows however large the workspace grows. [`Store::recount_totals`] computes the same figures
+//! from the base tables with the aggregate queries the overview used to run: the tests and
+//! `lookback check` compare the two.
+//!
+//! Who keeps them (migration 0016 says why): rows enter the counted tables only through
+//! [`crate::WriteTx`], which adds up what it inserted in a `TotalsDelta` and writes that in
+//! the same transaction when it commits; the triggers of 0016 count every update and delete,
+//! whichever code makes it. Both only ever add signed amounts, so a row inserted and then
+//! restated in one transaction (the trigger's part written first, the insert's at commit) ends
+//! counted once.
+//!
+//! Architecture Invariant: after every committed write, [`Store::totals`] equals
+//! [`Store::recount_totals`]. A new insert into a counted table goes through `WriteTx` and
+//! tells its `TotalsDelta`; a change of what is counted (such as [`COUNTED_ADJUSTMENT`]) needs a
+//! new migration. A workspace opened read-only at a schema older than 0016 (a damaged file) has
+//! no totals and is recounted.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Row, Transaction, params};
+
+use crate::read::COUNTED_ADJUSTMENT;
+use crate::{MoneyFigure, Store, StoreError, StoreResult};
+
+/// The whole workspace in a few numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceTotals {
+    pub touches: u64,
+    pub creators: u64,
+    pub campaigns: u64,
+    pub content: u64,
+    /// Every figure and currency with rows, sorted by figure then currency.
+    pub money: Vec<MoneyTotal>,
+    /// Every source name with raw events or unresolved dead letters, sorted; registered or not.
+    pub sources: Vec<SourceTotal>,
+}
+
+/// One figure of one currency: the rows it sums and their sum, in minor units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyTotal {
+    pub figure: MoneyFigure,
+    pub currency: String,
+    pub rows: u64,
+    pub amount_minor: i64,
+}
+
+/// What one source name brought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTotal {
+    pub source: String,
+    /// Raw events stored, every version.
+    pub raw_events: u64,
+    /// Distinct (stream, external id) records among them; the rest are restatements.
+    pub raw_records: u64,
+    pub last_received_at_ms: Option<i64>,
+    pub unresolved_dead_letters: u64,
+}
+
+impl WorkspaceTotals {
+    /// Where `self` (the maintained totals) and `recounted` differ, one line each; empty when
+    /// they agree.
+    pub fn differences(&self, recounted: &WorkspaceTotals) -> Vec<String> {
+        let mut found = Vec::new();
+        for (name, kept, counted) in [
+            ("touches", self.touches, recounted.touches),
+            ("creators", self.creators, recounted.creators),
+            ("campaigns", self.campaigns, recounted.campaigns),
+            ("content", self.content, recounted.content),
+        ] {
+            if kept != counted {
+                found.push(format!("{name}: total {kept}, recount {counted}"));
+            }
+        }
+        let money = |totals: &WorkspaceTotals| {
+            totals
+                .money
+                .iter()
+                .map(|m| ((m.figure, m.currency.clone()), (m.rows, m.amount_minor)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        for ((figure, currency), kept, counted) in both_sides(money(self), money(recounted)) {
+            if kept != counted {
+                let show = |v: Option<(u64, i64)>| {
+                    v.map_or("none".to_string(), |(rows, sum)| {
+                        format!("{sum} over {rows} rows")
+                    })
+                };
+                found.push(format!(
+                    "{figure} in {currency}: total {}, recount {}",
+                    show(kept),
+                    show(counted)
+                ));
+            }
+        }
+        let sources = |totals: &WorkspaceTotals| {
+            totals
+                .sources
+                .iter()
+                .map(|s| (s.source.clone(), s.clone()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        for (source, kept, counted) in both_sides(sources(self), sources(recounted)) {
+            if kept != counted {
+                let show = |v: Option<SourceTotal>| {
+                    v.map_or("none".to_string(), |s| {
+                        format!(
+                            "{} raw events, {} records, last received {:?}, {} unresolved dead letters",
+                            s.raw_events,
+                            s.raw_records,
+                            s.last_received_at_ms,
+                            s.unresolved_dead_letters
+                        )
+                    })
+                };
+                found.push(format!(
+                    "source {source}: total {}, recount {}",
+                    show(kept),
+                    show(counted)
+                ));
+            }
+        }
+        found
+    }
+
+    /// The figure's rows of every currency, in currency order.
+    pub fn money_of(&self, figure: MoneyFigure) -> impl Iterator<Item = &MoneyTotal> {
+        self.money.iter().filter(move |m| m.figure == figure)
+    }
+}
+
+/// Every key of either map with its value on each side.
+fn both_sides<K: Ord, V>(
+    mut left: BTreeMap<K, V>,
+    right: BTreeMap<K, V>,
+) -> Vec<(K, Option<V>, Option<V>)> {
+    let mut all: Vec<(K, Option<V>, Option<V>)> = right
+        .into_iter()
+        .map(|(key, value)| {
+            let kept = left.remove(&key);
+            (key, kept, Some(value))
+        })
+        .collect();
+    all.extend(
+        left.into_iter()
+            .map(|(key, value)| (key, Some(value), None)),
+    );
+    all
+}
+
+fn money_row(row: &Row<'_>) -> rusqlite::Result<MoneyTotal> {
+    Ok(MoneyTotal {
+        figure: row.get(0)?,
+        currency: row.get(1)?,
+        rows: row.get::<_, i64>(2)? as u64,
+        amount_minor: row.get(3)?,
+    })
+}
+
+fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceTotal> {
+    Ok(SourceTotal {
+        source: row.get(0)?,
+        raw_events: row.get::<_, i64>(1)? as u64,
+        raw_records: row.get::<_, i64>(2)? as u64,
+        last_received_at_ms: row.get(3)?,
+        unresolved_dead_letters: row.get::<_, i64>(4)? as u64,
+    })
+}
+
+/// The maintained source totals. A row whose counts all went back to zero (its raw events
+/// erased, its dead letters resolved) is left in place by the triggers and skipped here.
+const SOURCE_TOTALS: &str = "SELECT source, raw_events, raw_records, last_received_at_ms, unresolved_dead_letters
+     FROM source_totals
+     WHERE raw_events <> 0 OR raw_records <> 0 OR last_received_at_ms IS NOT NULL OR unresolved_dead_letters <> 0
+     ORDER BY source";
+
+/// The source totals recounted from raw_events and dead_letters.
+const SOURCE_RECOUNT: &str = "SELECT source, SUM(raw_events), SUM(raw_records), MAX(last_received_at_ms), SUM(unresolved)
+     FROM (SELECT source, SUM(versions) AS raw_events, COUNT(*) AS raw_records,
+                  MAX(last_received_at_ms) AS last_received_at_ms, 0 AS unresolved
+             FROM (SELECT source, COUNT(*) AS versions, MAX(received_at_ms) AS last_received_at_ms
+                     FROM raw_events GROUP BY source, stream, external_id)
+            GROUP BY source
+           UNION ALL
+           SELECT source, 0, 0, NULL, COUNT(*) FROM dead_letters WHERE resolved_at_ms IS NULL GROUP BY source)
+     GROUP BY source ORDER BY source";
+
+impl Store {
+    /// The whole-workspace totals as the triggers keep them (recounted on a workspace too old
+    /// to have them).
+    pub fn totals(&self) -> StoreResult<WorkspaceTotals> {
+        if !self.has_maintained_totals()? {
+            return self.recount_totals();
+        }
+        let mut totals = WorkspaceTotals {
+            money: self.collect(
+                "SELECT figure, currency, rows, amount_minor FROM money_totals
+                 WHERE rows <> 0 OR amount_minor <> 0 ORDER BY figure, currency",
+                [],
+                money_row,
+            )?,
+            sources: self.collect(SOURCE_TOTALS, [], source_row)?,
+            ..WorkspaceTotals::default()
+        };
+        let rows = self.collect("SELECT table_name, rows FROM table_rows", [], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+        })?;
+        for (table, n) in rows {
+            match table.as_str() {
+                "touches" => totals.touches = n,
+                "creators" => totals.creators = n,
+                "campaigns" => totals.campaigns = n,
+                "content" => totals.content = n,
+                _ => {}
+            }
+        }
+        Ok(totals)
+    }
+
+    /// The per-source part of [`Store::totals`].
+    pub fn source_totals(&self) -> StoreResult<Vec<SourceTotal>> {
+        if self.has_maintained_totals()? {
+            self.collect(SOURCE_TOTALS, [], source_row)
+        } else {
+            self.collect(SOURCE_RECOUNT, [], source_row)
+        }
+    }
+
+    /// The same figures as [`Store::totals`], counted from the base tables: one scan of each.
+    /// Slow on a large workspace; for checking the totals, never for showing them.
+    pub fn recount_totals(&self) -> StoreResult<WorkspaceTotals> {
+        let money = self.collect(
+            &format!(
+                "SELECT 'order', currency, COUNT(*), SUM(gross_minor) FROM orders GROUP BY currency
+                 UNION ALL
+                 SELECT kind, currency, COUNT(*), SUM(amount_minor) FROM order_adjustments
+                  WHERE {COUNTED_ADJUSTMENT} GROUP BY kind, currency
+                 UNION ALL
+                 SELECT 'ad_spend', currency, COUNT(*), SUM(spend_minor) FROM ad_spend GROUP BY currency
+                 UNION ALL
+                 SELECT 'creator_cost', currency, COUNT(*), SUM(amount_minor) FROM creator_costs GROUP BY currency
+                 ORDER BY 1, 2"
+            ),
+            [],
+            money_row,
+        )?;
+        let count = |table: &str| self.count(&format!("SELECT COUNT(*) FROM {table}"));
+        Ok(WorkspaceTotals {
+            touches: count("touches")?,
+            creators: count("creators")?,
+            campaigns: count("campaigns")?,
+            content: count("content")?,
+            money,
+            sources: self.collect(SOURCE_RECOUNT, [], source_row)?,
+        })
+    }
+
+    /// Whether the file has the tables of migration 0016 (a damaged workspace opened read-only
+    /// at an older schema does not).
+    fn has_maintained_totals(&self) -> StoreResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'source_totals')",
+            )?
+            .query_row([], |row| row.get(0))?)
+    }
+}
+
+/// What one write transaction inserted into the counted tables, added to the totals when it
+/// commits (and dropped with it when it rolls back). A transaction touches a handful of sources
+/// and currencies, so lookups are linear scans that allocate only for a new key.
+#[derive(Debug, Default)]
+pub(crate) struct TotalsDelta {
+    touches: i64,
+    creators: i64,
+    campaigns: i64,
+    content: i64,
+    money: Vec<(MoneyFigure, String, i64, i64)>,
+    sources: Vec<SourceDelta>,
+}
+
+#[derive(Debug)]
+struct SourceDelta {
+    source: String,
+    raw_events: i64,
+    raw_records: i64,
+    last_received_at_ms: Option<i64>,
+    unresolved_dead_letters: i64,
+}
+
+/// The table rows [`TotalsDelta::row_inserted`] counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CountedRows {
+    Touches,
+    Creators,
+    Campaigns,
+    Content,
+}
+
+impl TotalsDelta {
+    pub(crate) fn row_inserted(&mut self, table: CountedRows) {
+        *match table {
+            CountedRows::Touches => &mut self.touches,
+            CountedRows::Creators => &mut self.creators,
+            CountedRows::Campaigns => &mut self.campaigns,
+            CountedRows::Content => &mut self.content,
+        } += 1;
+    }
+
+    /// A row of `amount_minor` in `currency` joined `figure`.
+    pub(crate) fn money_inserted(
+        &mut self,
+        figure: MoneyFigure,
+        currency: &str,
+        amount_minor: i64,
+    ) -> StoreResult<()> {
+        let index = match self
+            .money
+            .iter()
+            .position(|(f, c, _, _)| *f == figure && c == currency)
+        {
+            Some(index) => index,
+            None => {
+                self.money.push((figure, currency.to_owned(), 0, 0));
+                self.money.len() - 1
+            }
+        };
+        let (_, _, rows, sum) = &mut self.money[index];
+        *rows += 1;
+        *sum = sum
+            .checked_add(amount_minor)
+            .ok_or_else(|| StoreError::InvalidValue {
+                field: "totals",
+                detail: format!("the sum of {figure} in {currency} overflows"),
+            })?;
+        Ok(())
+    }
+
+    fn source(&mut self, source: &str) -> &mut SourceDelta {
+        let index = match self.sources.iter().position(|s| s.source == source) {
+            Some(index) => index,
+            None => {
+                self.sources.push(SourceDelta {
+                    source: source.to_owned(),
+                    raw_events: 0,
+                    raw_records: 0,
+                    last_received_at_ms: None,
+                    unresolved_dead_letters: 0,
+                });
+                self.sources.len() - 1
+            }
+        };
+        &mut self.sources[index]
+    }
+
+    /// A raw event was appended: a new record's first version, or a new version of a record.
+    /// The latest arrival is a maximum, not a sum; merging it at commit is exact because raw
+    /// events are never deleted in a `WriteTx` (only erasure deletes them, in its own
+    /// transaction).
+    pub(crate) fn raw_event_inserted(
+        &mut self,
+        source: &str,
+        received_at_ms: i64,
+        new_record: bool,
+    ) {
+        let delta = self.source(source);
+        delta.raw_events += 1;
+        delta.raw_records += i64::from(new_record);
+        delta.last_received_at_ms = Some(
+            delta
+                .last_received_at_ms
+                .map_or(received_at_ms, |at| at.max(received_at_ms)),
+        );
+    }
+
+    /// An unresolved dead letter was recorded.
+    pub(crate) fn dead_letter_inserted(&mut self, source: &str) {
+        self.source(source).unresolved_dead_letters += 1;
+    }
+
+    /// Adds everything to the totals tables, in `tx`; the delta is empty afterwards.
+    pub(crate) fn flush(&mut self, tx: &Transaction<'_>) -> StoreResult<()> {
+        for (table, n) in [
+            ("touches", self.touches),
+            ("creators", self.creators),
+            ("campaigns", self.campaigns),
+            ("content", self.content),
+        ] {
+            if n != 0 {
+                tx.prepare_cached("UPDATE table_rows SET rows = rows + ?2 WHERE table_name = ?1")?
+                    .execute(params![table, n])?;
+            }
+        }
+        for (figure, currency, rows, sum) in &self.money {
+            tx.prepare_cached(
+                "INSERT INTO money_totals (figure, currency, rows, amount_minor) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (figure, currency) DO UPDATE SET
+                     rows = rows + excluded.rows, amount_minor = amount_minor + excluded.amount_minor",
+            )?
+            .execute(params![figure, currency, rows, sum])?;
+        }
+        for s in &self.sources {
+            tx.prepare_cached(
+                "INSERT INTO source_totals (source, raw_events, raw_records, last_received_at_ms, unresolved_dead_letters)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (source) DO UPDATE SET
+                     raw_events = raw_events + excluded.raw_events,
+                     raw_records = raw_records + excluded.raw_records,
+                     last_received_at_ms = CASE
+                         WHEN excluded.last_received_at_ms IS NULL THEN last_received_at_ms
+                         WHEN last_received_at_ms IS NULL THEN excluded.last_received_at_ms
+                         ELSE MAX(last_received_at_ms, excluded.last_received_at_ms) END,
+                     unresolved_dead_letters = unresolved_dead_letters + excluded.unresolved_dead_letters",
+            )?
+            .execute(params![
+                s.source,
+                s.raw_events,
+                s.raw_records,
+                s.last_received_at_ms,
+                s.unresolved_dead_letters
+            ])?;
+        }
+        *self = TotalsDelta::default();
+        Ok(())
+    }
+}

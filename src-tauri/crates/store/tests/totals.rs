@@ -1,0 +1,370 @@
+//! The whole-workspace totals of migration 0016 (issue 12): an existing workspace gets them
+//! from its rows when it upgrades, the overview reads them instead of scanning, and what the
+//! overview and the totals' triggers still read from the big tables is an index range, never
+//! the whole table (checked with EXPLAIN QUERY PLAN). That the totals stay exact through every
+//! write path is the randomized test in lookback-trust's `tests/totals.rs`.
+
+use std::path::Path;
+
+use lookback_store::*;
+use rusqlite::{Connection, params};
+
+const T0: i64 = 1_773_100_800_000;
+
+fn raw(
+    source: &'static str,
+    id: &'static str,
+    payload: &'static str,
+    at: i64,
+) -> NewRawEvent<'static> {
+    NewRawEvent {
+        source,
+        stream: "orders",
+        external_id: id,
+        received_at_ms: at,
+        payload,
+        normalizer_version: 1,
+    }
+}
+
+/// A workspace with a bit of everything the totals count.
+fn filled(path: &Path) -> Store {
+    let mut store = Store::create(path).unwrap();
+    store
+        .write(|tx| {
+            for (id, gross, currency) in [
+                ("o1", 10_000, "USD"),
+                ("o2", 2_500, "EUR"),
+                ("o3", 700, "USD"),
+            ] {
+                tx.insert_order(&Order {
+                    order_id: id.into(),
+                    source: "shop".into(),
+                    occurred_at_ms: T0,
+                    gross_minor: gross,
+                    currency: currency.into(),
+                    status: "paid".into(),
+                    click_id: None,
+                    identity: IdentityKeys::default(),
+                    raw_event_id: None,
+                })?;
+            }
+            for (id, kind, amount, status) in [
+                ("r1", AdjustmentKind::Refund, 1_000, "succeeded"),
+                ("r2", AdjustmentKind::Refund, 300, "failed"),
+                ("c1", AdjustmentKind::Chargeback, 2_000, "open"),
+                ("c2", AdjustmentKind::Chargeback, 400, "won"),
+            ] {
+                tx.insert_adjustment(&OrderAdjustment {
+                    adjustment_id: id.into(),
+                    order_id: "o1".into(),
+                    source: "shop".into(),
+                    kind,
+                    occurred_at_ms: T0,
+                    amount_minor: amount,
+                    currency: "USD".into(),
+                    status: status.into(),
+                    raw_event_id: None,
+                })?;
+            }
+            tx.insert_touch(&Touch {
+                touch_id: "t1".into(),
+                source: "dub".into(),
+                occurred_at_ms: T0 - 1_000,
+                channel: "creator".into(),
+                touch_type: "click".into(),
+                creator_id: None,
+                campaign_id: None,
+                ad_id: None,
+                content_id: None,
+                click_id: Some("clk".into()),
+                identity: IdentityKeys::default(),
+                raw_event_id: None,
+            })?;
+            tx.insert_creator_cost(&CreatorCost {
+                cost_id: "cc1".into(),
+                creator_id: "cr1".into(),
+                day: "2026-03-01".into(),
+                kind: CreatorCostKind::Fee,
+                amount_minor: 5_000,
+                currency: "EUR".into(),
+                source: "dub".into(),
+                raw_event_id: None,
+            })?;
+            tx.upsert_creator(&Creator {
+                creator_id: "cr1".into(),
+                display_name: "Ann".into(),
+                handle: None,
+                platform: None,
+                created_at_ms: None,
+            })?;
+            tx.insert_raw_event(&raw("shop", "o1", "{\"v\":1}", T0))?;
+            tx.insert_raw_event(&raw("shop", "o1", "{\"v\":2}", T0 + 5))?;
+            tx.insert_raw_event(&raw("shop", "o2", "{}", T0 + 2))?;
+            tx.insert_raw_event(&raw("dub", "t1", "{}", T0 + 9))?;
+            let letter = NewDeadLetter {
+                source: "csv".into(),
+                stream: "orders".into(),
+                location: "orders.csv:3".into(),
+                reason: "amount is not a number".into(),
+                payload: "o9,abc".into(),
+                created_at_ms: T0,
+            };
+            let first = tx.insert_dead_letter(&letter)?;
+            tx.insert_dead_letter(&letter)?;
+            tx.resolve_dead_letter(first, T0 + 1)?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    store
+}
+
+#[test]
+fn the_totals_hold_what_the_rows_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(&dir.path().join("w.lookback"));
+    let totals = store.totals().unwrap();
+    assert_eq!(totals, store.recount_totals().unwrap());
+    let money = |figure, currency: &str| {
+        totals
+            .money_of(figure)
+            .find(|m| m.currency == currency)
+            .map(|m| (m.rows, m.amount_minor))
+    };
+    assert_eq!(money(MoneyFigure::OrderGross, "USD"), Some((2, 10_700)));
+    // The failed refund and the won chargeback take nothing off.
+    assert_eq!(money(MoneyFigure::Refunds, "USD"), Some((1, 1_000)));
+    assert_eq!(money(MoneyFigure::Chargebacks, "USD"), Some((1, 2_000)));
+    assert_eq!(money(MoneyFigure::CreatorCosts, "EUR"), Some((1, 5_000)));
+    assert_eq!(money(MoneyFigure::AdSpend, "USD"), None);
+    assert_eq!((totals.touches, totals.creators), (1, 1));
+    let shop = totals.sources.iter().find(|s| s.source == "shop").unwrap();
+    assert_eq!(
+        (shop.raw_events, shop.raw_records, shop.last_received_at_ms),
+        (3, 2, Some(T0 + 5))
+    );
+    let csv = totals.sources.iter().find(|s| s.source == "csv").unwrap();
+    assert_eq!((csv.raw_events, csv.unresolved_dead_letters), (0, 1));
+}
+
+#[test]
+fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let expected = filled(&path).recount_totals().unwrap();
+    // Take the file back to the schema before 0016: its tables and triggers gone.
+    {
+        let conn = Connection::open(&path).unwrap();
+        let triggers: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'
+                   AND (sql LIKE '%table_rows%' OR sql LIKE '%money_totals%' OR sql LIKE '%source_totals%'
+                        OR name = 'raw_events_identity_fixed')",
+            )
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(triggers.len() >= 15, "found {triggers:?}");
+        for trigger in triggers {
+            conn.execute(&format!("DROP TRIGGER {trigger}"), [])
+                .unwrap();
+        }
+        conn.execute_batch(
+            "DROP TABLE table_rows; DROP TABLE money_totals; DROP TABLE source_totals;",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION - 1)
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.totals().unwrap(), expected);
+    assert!(!expected.money.is_empty() && !expected.sources.is_empty());
+}
+
+#[test]
+fn the_overview_reads_the_big_tables_only_through_index_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = filled(&dir.path().join("w.lookback"));
+    // The check itself: a count of every touch is a whole-table read.
+    assert!(
+        !store
+            .whole_table_scans("SELECT COUNT(*) FROM touches")
+            .unwrap()
+            .is_empty()
+    );
+    let (overview, statements) = store.record_statements(|store| store.overview());
+    let overview = overview.unwrap();
+    assert_eq!(overview.order_count, 3);
+    assert_eq!(overview.first_activity_at_ms, Some(T0 - 1_000));
+    let statements: Vec<&String> = statements.iter().filter(|s| !s.starts_with("--")).collect();
+    assert!(statements.len() >= 5, "recorded {statements:?}");
+    for sql in statements {
+        let scans = store.whole_table_scans(sql).unwrap();
+        assert!(
+            scans.is_empty(),
+            "{sql}\nreads a big table whole: {scans:?}"
+        );
+    }
+    // The first and last instants are one step into each time index.
+    for table in ["orders", "touches"] {
+        let plan = store
+            .query_plan(&format!(
+                "SELECT (SELECT MIN(occurred_at_ms) FROM {table}), (SELECT MAX(occurred_at_ms) FROM {table})"
+            ))
+            .unwrap();
+        let searches = plan
+            .iter()
+            .filter(|line| {
+                line.starts_with(&format!(
+                    "SEARCH {table} USING COVERING INDEX {table}_by_time"
+                ))
+            })
+            .count();
+        assert_eq!(searches, 2, "{plan:?}");
+    }
+}
+
+/// The statements inside 0016's raw_events triggers, as the migration writes them with the
+/// trigger's OLD / NEW values in place: each insert probes one record's versions through
+/// raw_events_by_id, and deleting a source's latest arrival reads that index newest first.
+#[test]
+fn the_raw_event_triggers_reach_rows_through_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(&dir.path().join("w.lookback"));
+    let probe = store
+        .query_plan(
+            "SELECT 1 FROM raw_events
+              WHERE source = 'shop' AND stream = 'orders' AND external_id = 'o1' AND raw_event_id <> 7",
+        )
+        .unwrap();
+    assert_eq!(
+        probe,
+        vec![
+            "SEARCH raw_events USING COVERING INDEX raw_events_by_id (source=? AND stream=? AND external_id=?)"
+                .to_string()
+        ]
+    );
+    let latest = store
+        .query_plan(
+            "SELECT received_at_ms FROM raw_events WHERE +source = 'shop' ORDER BY received_at_ms DESC LIMIT 1",
+        )
+        .unwrap();
+    assert_eq!(
+        latest,
+        vec!["SCAN raw_events USING COVERING INDEX raw_events_by_received".to_string()],
+        "newest first through the index, stopping at the source's first row"
+    );
+}
+
+#[test]
+fn erasing_a_sources_latest_raw_event_moves_its_last_arrival_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let store = filled(&path);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "DELETE FROM raw_events WHERE source = 'shop' AND received_at_ms = ?1",
+        params![T0 + 5],
+    )
+    .unwrap();
+    let totals = store.totals().unwrap();
+    let shop = totals.sources.iter().find(|s| s.source == "shop").unwrap();
+    assert_eq!(
+        (shop.raw_events, shop.raw_records, shop.last_received_at_ms),
+        (2, 2, Some(T0 + 2))
+    );
+    conn.execute("DELETE FROM raw_events WHERE source = 'dub'", [])
+        .unwrap();
+    let totals = store.totals().unwrap();
+    assert!(totals.sources.iter().all(|s| s.source != "dub"));
+    assert_eq!(totals, store.recount_totals().unwrap());
+}
+
+/// A sync page may bring a record and its later update together: the insert is counted when the
+/// transaction commits, the update by a trigger at once, and the totals end exact either way —
+/// also for a currency or a source the totals have never seen.
+#[test]
+fn rows_inserted_and_changed_in_one_transaction_are_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = Store::create(&path).unwrap();
+    let spend = |spend_minor, currency: &str| AdSpend {
+        platform: "meta".into(),
+        account_id: "act_1".into(),
+        campaign_id: "cmp_1".into(),
+        ad_id: String::new(),
+        day: "2026-03-01".into(),
+        account_timezone: "UTC".into(),
+        channel: "paid_social".into(),
+        creator_id: None,
+        spend_minor,
+        currency: currency.into(),
+        impressions: None,
+        clicks: None,
+        source: "meta".into(),
+        raw_event_id: None,
+        updated_at_ms: T0,
+    };
+    store
+        .write(|tx| {
+            let order = Order {
+                order_id: "o1".into(),
+                source: "shop".into(),
+                occurred_at_ms: T0,
+                gross_minor: 9_000,
+                currency: "CHF".into(),
+                status: "paid".into(),
+                click_id: None,
+                identity: IdentityKeys::default(),
+                raw_event_id: None,
+            };
+            tx.insert_order(&order)?;
+            tx.restate_order(&Order {
+                gross_minor: 4_000,
+                currency: "SEK".into(),
+                ..order
+            })?;
+            tx.insert_adjustment(&OrderAdjustment {
+                adjustment_id: "c1".into(),
+                order_id: "o1".into(),
+                source: "shop".into(),
+                kind: AdjustmentKind::Chargeback,
+                occurred_at_ms: T0,
+                amount_minor: 4_000,
+                currency: "SEK".into(),
+                status: "open".into(),
+                raw_event_id: None,
+            })?;
+            tx.update_adjustment_status("c1", "won")?;
+            tx.upsert_ad_spend(&spend(100, "NOK"))?;
+            tx.upsert_ad_spend(&spend(250, "DKK"))?;
+            let letter = tx.insert_dead_letter(&NewDeadLetter {
+                source: "new-source".into(),
+                stream: "orders".into(),
+                location: "page-1".into(),
+                reason: "amount is not a number".into(),
+                payload: "{}".into(),
+                created_at_ms: T0,
+            })?;
+            tx.resolve_dead_letter(letter, T0 + 1)?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let totals = store.totals().unwrap();
+    assert_eq!(totals, store.recount_totals().unwrap());
+    let figures: Vec<(MoneyFigure, &str, u64, i64)> = totals
+        .money
+        .iter()
+        .map(|m| (m.figure, m.currency.as_str(), m.rows, m.amount_minor))
+        .collect();
+    assert_eq!(
+        figures,
+        vec![
+            (MoneyFigure::AdSpend, "DKK", 1, 250),
+            (MoneyFigure::OrderGross, "SEK", 1, 4_000),
+        ]
+    );
+    assert!(totals.sources.is_empty(), "{:?}", totals.sources);
+}
