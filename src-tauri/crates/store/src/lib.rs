@@ -7,6 +7,8 @@
 //! - `migrations`: the embedded `migrations/NNNN_name.sql` files and the transaction applying them.
 //! - `records`: one struct per canonical table and the closed vocabularies the schema checks.
 //! - `write`: [`WriteTx`], the only way to write canonical rows; idempotent on source ids.
+//! - `raw_payloads`: how raw payloads are stored (zstd, per-stream dictionaries, 32-byte
+//!   hashes), the one decoder of either layout, and [`Store::compact_raw_events`].
 //! - `read`: [`Overview`], streaming loaders for attribution, listings and row counts.
 //! - `settings`: workspace settings, the append-only model log, the input watermark.
 //! - `runs`: attribution runs, their per-order outcomes and credits.
@@ -41,6 +43,7 @@ mod migrations;
 mod opening;
 mod order_aliases;
 mod privacy;
+mod raw_payloads;
 mod read;
 mod realtime;
 mod records;
@@ -68,6 +71,7 @@ pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use opening::Store;
 pub use order_aliases::OrderAlias;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
+pub use raw_payloads::{CompactionSummary, payload_sha256};
 pub use read::{
     COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,
     SourceFreshness, Table,
@@ -100,4 +104,4 @@ pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditBucket, ViewCreditGroup, ViewDimension, ViewSpend,
 };
-pub use write::{WriteTx, payload_sha256};
+pub use write::WriteTx;

@@ -93,6 +93,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0014_source_credentials",
         sql: include_str!("../migrations/0014_source_credentials.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_compact_raw_events",
+        sql: include_str!("../migrations/0015_compact_raw_events.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

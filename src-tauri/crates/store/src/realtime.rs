@@ -12,6 +12,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use crate::raw_payloads::{PayloadDecoder, StoredPayload, qualified_payload_columns};
 use crate::{NewRawEvent, RawEventOutcome, Store, StoreError, StoreResult, WriteTx};
 
 /// A verified delivery to store, with the raw event it carries.
@@ -353,25 +354,30 @@ impl Store {
         &self,
         limit: usize,
     ) -> StoreResult<Vec<PendingWebhookDelivery>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT d.delivery_id, d.source, d.scheme, d.event_id, d.stream, d.raw_event_id, r.payload
+        let mut decoder = PayloadDecoder::default();
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT d.delivery_id, d.source, d.scheme, d.event_id, d.stream, d.raw_event_id,
+                    {}
              FROM webhook_deliveries d JOIN raw_events r ON r.raw_event_id = d.raw_event_id
              WHERE d.normalized_at_ms IS NULL ORDER BY d.delivery_id LIMIT ?1",
-        )?;
-        let rows = statement
-            .query_map(params![limit as i64], |row| {
-                Ok(PendingWebhookDelivery {
-                    delivery_id: row.get(0)?,
-                    source: row.get(1)?,
-                    scheme: row.get(2)?,
-                    event_id: row.get(3)?,
-                    stream: row.get(4)?,
-                    raw_event_id: row.get(5)?,
-                    payload: row.get(6)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            qualified_payload_columns("r")
+        ))?;
+        let mut rows = statement.query(params![limit as i64])?;
+        let mut pending = Vec::new();
+        while let Some(row) = rows.next()? {
+            let raw_event_id = row.get(5)?;
+            let stored = StoredPayload::from_row(row, 6)?;
+            pending.push(PendingWebhookDelivery {
+                delivery_id: row.get(0)?,
+                source: row.get(1)?,
+                scheme: row.get(2)?,
+                event_id: row.get(3)?,
+                stream: row.get(4)?,
+                raw_event_id,
+                payload: decoder.decode(&self.conn, raw_event_id, stored)?,
+            });
+        }
+        Ok(pending)
     }
 
     /// Every stored delivery's count (for `listen` summaries and the load benchmark).
