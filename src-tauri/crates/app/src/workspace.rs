@@ -90,6 +90,29 @@ pub fn import(
     Ok(lookback_ingest::import_csv(store, kind, file, now_ms)?)
 }
 
+/// Converts the raw-event log of `store` to the compact layout and gives the freed space back
+/// (see [`Store::compact_raw_events`]): `progress(done, total)` after every batch, `cancelled`
+/// asked between batches. Safe to stop or kill at any point; the next run resumes, and a run
+/// with nothing left to do says so. The job behind `lookback compact`, and the one the window
+/// starts for a workspace that [`Store::raw_events_need_compaction`].
+pub fn compact_raw_events(
+    store: &mut Store,
+    now_ms: i64,
+    progress: impl FnMut(u64, u64),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<lookback_store::CompactionSummary> {
+    let summary = store.compact_raw_events(now_ms, progress, cancelled)?;
+    tracing::info!(
+        rows = summary.rows_converted,
+        dictionaries = summary.dictionaries_trained,
+        bytes_before = summary.bytes_before,
+        bytes_after = summary.bytes_after,
+        cancelled = summary.cancelled,
+        "raw events compacted"
+    );
+    Ok(summary)
+}
+
 /// The workspace's name and the settings that shape its numbers.
 pub fn info(
     store: &Store,
