@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use zstd::bulk::{Compressor, Decompressor};
 use zstd::zstd_safe::CParameter;
 
-use crate::{Store, StoreError, StoreResult};
+use crate::{ERASED_PAYLOAD, PURGED_PAYLOAD, Store, StoreError, StoreResult};
 
 /// zstd's compression level. Levels 1 and 3 give the same sizes on these small records (within
 /// 1%); 3 is zstd's default.
@@ -218,12 +218,21 @@ fn compressor(dictionary: Option<&[u8]>) -> StoreResult<Compressor<'static>> {
     Ok(compressor)
 }
 
-/// Compresses `payload` with `compressor`, or keeps the text when that is not smaller.
+/// Compresses `payload` with `compressor`, or keeps the text when that is not smaller. The
+/// placeholders of purge and erasure are always kept as text, so blanking a payload that is
+/// already blank finds nothing to do.
 fn encode_with(
     compressor: &mut Compressor<'static>,
     payload: &str,
     dictionary_id: Option<i64>,
 ) -> StoreResult<EncodedPayload> {
+    if payload == PURGED_PAYLOAD || payload == ERASED_PAYLOAD {
+        return Ok(EncodedPayload {
+            text: payload.to_owned(),
+            zstd: None,
+            dictionary_id: None,
+        });
+    }
     let compressed = compressor
         .compress(payload.as_bytes())
         .map_err(StoreError::Compression)?;
@@ -294,7 +303,7 @@ impl PayloadEncoder {
         encode_with(plain, payload, None)
     }
 
-    /// Notes that row `raw_event_id` of `source`/`stream` was written with `encoded`. The
+    /// Notes that row `raw_event_id` of `source`/`stream` was written. The
     /// `TRAINING_ROWS`-th row of a stream without a dictionary trains one from the rows this
     /// transaction wrote, and re-encodes them with it.
     pub(crate) fn note_written(
@@ -303,13 +312,13 @@ impl PayloadEncoder {
         source: &str,
         stream: &str,
         raw_event_id: i64,
-        encoded: &EncodedPayload,
         now_ms: i64,
     ) -> StoreResult<()> {
         let encoding = self.stream(conn, source, stream)?;
         // A stream with a dictionary encodes every row with it, or keeps the text when even
         // that does not make it smaller: either way there is nothing left to do for the row.
-        if encoding.dictionary.is_some() || encoded.zstd.is_none() {
+        // Without one, even a row kept as text counts: small rows gain the most from one.
+        if encoding.dictionary.is_some() {
             return Ok(());
         }
         encoding.undictionaried.push(raw_event_id);
@@ -330,12 +339,7 @@ impl PayloadEncoder {
             insert_dictionary(conn, source, stream, &dictionary, ids.len(), now_ms)?;
         let mut with_dictionary = compressor(Some(&dictionary))?;
         for id in ids {
-            let stored = read_stored(conn, id)?;
-            if stored.zstd.is_none() {
-                // Blanked since it was written (its person was erased): it stays the placeholder.
-                continue;
-            }
-            let payload = decoder.decode(conn, id, stored)?;
+            let payload = read_payload(conn, &mut decoder, id)?;
             let encoded = encode_with(&mut with_dictionary, &payload, Some(dictionary_id))?;
             update_payload(conn, id, &encoded)?;
         }
@@ -703,10 +707,11 @@ impl Store {
                     stored: StoredPayload::from_row(row, 3)?,
                     old_hash: row.get(6)?,
                 };
-                // Compressed without a dictionary although its stream has one now.
-                let reencode = row.stored.zstd.is_some()
-                    && row.stored.dictionary_id.is_none()
-                    && dictionaries.contains_key(&row.key);
+                // Written without a dictionary although its stream has one now (a placeholder
+                // or a payload that even the dictionary cannot shrink is looked at again, and
+                // stays as it is).
+                let reencode =
+                    row.stored.dictionary_id.is_none() && dictionaries.contains_key(&row.key);
                 if row.old_hash.is_some() || reencode {
                     pending.push(row);
                 }

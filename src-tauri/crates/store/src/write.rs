@@ -248,7 +248,6 @@ impl WriteTx<'_> {
             event.source,
             event.stream,
             id,
-            &encoded,
             event.received_at_ms,
         )?;
         Ok(if latest.is_some() {
