@@ -39,6 +39,8 @@ mod attribution_io;
 mod backup;
 mod error;
 mod health_queries;
+#[cfg(test)]
+mod index_plans;
 mod migrations;
 mod opening;
 mod order_aliases;

@@ -7,7 +7,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::raw_payloads::{PayloadEncoder, STORED_HASH_COLUMNS, blank_payload, stored_hash};
+use crate::raw_payloads::{PayloadEncoder, blank_payload, stored_hash};
 use crate::records::{check_currency, check_day};
 use crate::settings::bump_input_version;
 use crate::suppression::{ERASED_PAYLOAD, Suppression};
@@ -16,6 +16,13 @@ use crate::{
     InsertOutcome, NewDeadLetter, NewRawEvent, Order, OrderAdjustment, RawEventOutcome, Source,
     Store, StoreError, StoreResult, SyncCheckpoint, Touch, payload_sha256,
 };
+
+/// The latest stored version of one raw record: its id and hash (`STORED_HASH_COLUMNS`), found
+/// through `raw_events_by_external_id`.
+pub(crate) const LATEST_RAW_VERSION_SQL: &str =
+    "SELECT raw_event_id, payload_hash, payload_sha256 FROM raw_events
+     WHERE external_id = ?3 AND source = ?1 AND stream = ?2
+     ORDER BY raw_event_id DESC LIMIT 1";
 
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls everything back,
 /// which is what makes a crash or an early `?` harmless.
@@ -207,11 +214,7 @@ impl WriteTx<'_> {
         // unique, so the index on them alone finds the few rows to check source and stream on.
         let latest: Option<(i64, [u8; 32])> = self
             .tx
-            .prepare_cached(&format!(
-                "SELECT raw_event_id, {STORED_HASH_COLUMNS} FROM raw_events
-                 WHERE external_id = ?3 AND source = ?1 AND stream = ?2
-                 ORDER BY raw_event_id DESC LIMIT 1"
-            ))?
+            .prepare_cached(LATEST_RAW_VERSION_SQL)?
             .query_row(
                 params![event.source, event.stream, event.external_id],
                 |row| Ok((row.get(0)?, stored_hash(row, 1)?)),

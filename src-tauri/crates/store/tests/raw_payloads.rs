@@ -410,7 +410,7 @@ fn erasure_finds_compressed_payloads_and_drops_a_dictionary_that_quotes_the_pers
     let mut store = Store::create(&path).unwrap();
     let whale = "anon-whale-0000000001";
     let payload = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             format!(r#"{{"touch_id":"t{i}","anonymous_id":"{whale}","channel":"search"}}"#)
         } else {
             touch_payload(i)
@@ -427,7 +427,7 @@ fn erasure_finds_compressed_payloads_and_drops_a_dictionary_that_quotes_the_pers
                     payload: &payload(i),
                     normalizer_version: 1,
                 })?;
-                let anonymous_id = if i % 2 == 0 {
+                let anonymous_id = if i.is_multiple_of(2) {
                     whale.to_owned()
                 } else {
                     format!("anon-{i}")
