@@ -170,8 +170,20 @@ pub fn count(path: &Path, table: &str) -> i64 {
     .expect("count")
 }
 
-/// Whether `needle` occurs anywhere in the bytes of the file (and its WAL, if any).
+/// Whether `needle` occurs anywhere in the bytes of the file (and its WAL, if any), or in one
+/// of its raw payloads, which are stored compressed and so do not show in the bytes.
 pub fn file_contains(path: &Path, needle: &str) -> bool {
+    bytes_contain(path, needle)
+        || lookback_store::Store::open_read_only(path).is_ok_and(|store| {
+            let mut found = false;
+            store
+                .for_each_raw_event(|event| found |= event.payload.contains(needle))
+                .expect("read raw events");
+            found
+        })
+}
+
+fn bytes_contain(path: &Path, needle: &str) -> bool {
     let mut candidates = vec![path.to_path_buf()];
     candidates.push(path.with_extension(format!(
         "{}-wal",
