@@ -809,6 +809,15 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // A bulk write in another process may have trained one since the samples were read.
+            let trained_meanwhile: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM raw_payload_dictionaries WHERE source = ?1 AND stream = ?2)",
+                params![source, stream],
+                |row| row.get(0),
+            )?;
+            if trained_meanwhile {
+                continue;
+            }
             match stream_samples
                 .is_full()
                 .then(|| stream_samples.train())
