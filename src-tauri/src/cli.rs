@@ -92,6 +92,9 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_realtime::AlertCommand,
     },
+    /// Store the raw-event log compactly (compressed payloads, hashes as bytes) and give the
+    /// space back. Needed once for a workspace written before; safe to interrupt and run again.
+    Compact,
     /// Show what the workspace holds: orders, revenue, spend, touches, creators, sources.
     Overview {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -246,6 +249,7 @@ fn run_command(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Listen(args) => crate::cli_realtime::run_listen(require_db(db)?, args)?,
         Command::Webhook { cmd } => crate::cli_realtime::run_webhook_command(require_db(db)?, cmd)?,
         Command::Alert { cmd } => crate::cli_realtime::run_alert_command(require_db(db)?, cmd)?,
+        Command::Compact => run_compact(require_db(db)?)?,
         Command::Overview { format } => {
             let path = require_db(db)?;
             let store = workspace::open(path)?;
@@ -256,6 +260,50 @@ fn run_command(db: Option<&Path>, command: Command) -> Result<()> {
                 OutputFormat::Table => print_overview(&overview),
             }
         }
+    }
+    Ok(())
+}
+
+/// `lookback compact`: a progress line on stderr while it works, one line of result on stdout.
+fn run_compact(path: &Path) -> Result<()> {
+    use std::io::Write as _;
+    let mut store = workspace::open(path)?;
+    let mut shown = false;
+    let summary = workspace::compact_raw_events(
+        &mut store,
+        lookback_app::clock::now_ms(),
+        |done, total| {
+            let percent = (done * 100).checked_div(total).unwrap_or(100);
+            eprint!("\rcompacting raw events: {done} of {total} ({percent}%)");
+            let _ = std::io::stderr().flush();
+            shown = true;
+        },
+        &|| false,
+    )?;
+    if shown {
+        eprintln!();
+    }
+    let megabytes = |bytes: u64| bytes as f64 / 1_000_000.0;
+    if summary.was_already_compact() {
+        println!(
+            "{}: already compact ({:.1} MB)",
+            path.display(),
+            megabytes(summary.bytes_after)
+        );
+    } else {
+        println!(
+            "{}: {} raw events converted, {} dictionaries trained{}; {:.1} MB -> {:.1} MB",
+            path.display(),
+            summary.rows_converted,
+            summary.dictionaries_trained,
+            if summary.vacuumed {
+                ", space reclaimed"
+            } else {
+                ""
+            },
+            megabytes(summary.bytes_before),
+            megabytes(summary.bytes_after)
+        );
     }
     Ok(())
 }

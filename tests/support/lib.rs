@@ -134,6 +134,25 @@ pub fn open_sqlite(path: &Path) -> rusqlite::Connection {
         .expect("open workspace file")
 }
 
+/// Every raw event of the workspace, its payload decoded (raw payloads are stored compressed,
+/// so SQL cannot read or search them).
+pub fn raw_events(path: &Path) -> Vec<lookback_store::RawEvent> {
+    let store = lookback_store::Store::open_read_only(path).expect("open workspace read-only");
+    let mut events = Vec::new();
+    store
+        .for_each_raw_event(|event| events.push(event))
+        .expect("read raw events");
+    events
+}
+
+/// How many raw events' payloads contain `needle`.
+pub fn raw_payloads_containing(path: &Path, needle: &str) -> i64 {
+    raw_events(path)
+        .iter()
+        .filter(|event| event.payload.contains(needle))
+        .count() as i64
+}
+
 /// One integer from a query.
 pub fn query_i64(conn: &rusqlite::Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0))

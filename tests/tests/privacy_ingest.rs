@@ -12,20 +12,18 @@ use lookback_tests::mock::harness::{
 };
 use lookback_tests::mock::shopify::ShopifyApi;
 use lookback_tests::mock::stripe::StripeApi;
-use lookback_tests::{TestHome, open_sqlite, query_i64};
+use lookback_tests::{TestHome, open_sqlite, query_i64, raw_events, raw_payloads_containing};
 
 const ORDERS_CSV: &str = "order_id,occurred_at,amount,currency,customer_id,email,name,phone,ip,user_agent,gift_note\n\
 o1,2026-03-01T10:00:00Z,12.50,USD,c1,ann@example.com,Annabel Leeward,+1 555 0199,203.0.113.77,Mozilla/5.0 (Zorblax),thanks\n\
 o2,2026-03-02T10:00:00Z,8.00,USD,c2,bob@example.com,Bobby Tablesworth,,198.51.100.23,,\n";
 
 fn payload(db: &str, order_id: &str) -> String {
-    open_sqlite(std::path::Path::new(db))
-        .query_row(
-            "SELECT payload FROM raw_events WHERE stream = 'orders' AND external_id = ?1",
-            [order_id],
-            |r| r.get(0),
-        )
-        .unwrap()
+    raw_events(std::path::Path::new(db))
+        .into_iter()
+        .find(|e| e.stream == "orders" && e.external_id == order_id)
+        .expect("the order's raw event")
+        .payload
 }
 
 #[test]
@@ -103,30 +101,16 @@ fn api_sync_redacts_buyer_names_and_ips_before_storing_and_normalizing() {
     let (mut store, source) = workspace_with_source(&path, "shopify", "shop", &server.base_url);
     run_sync(&mut store, &source, "shpat_token").expect("sync");
     assert_eq!(count(&path, "orders"), 30, "every order still lands");
-    let conn = open_sqlite(&path);
     assert_eq!(
-        query_i64(
-            &conn,
-            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%\"first_name\":\"Buyer\"%'"
-        ),
+        raw_payloads_containing(&path, "\"first_name\":\"Buyer\""),
         0,
         "a buyer's first name is not stored"
     );
     assert_eq!(
-        query_i64(
-            &conn,
-            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%\"first_name\":\"[redacted]\"%'"
-        ),
+        raw_payloads_containing(&path, "\"first_name\":\"[redacted]\""),
         30
     );
-    assert_eq!(
-        query_i64(
-            &conn,
-            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%@example.com%'"
-        ),
-        0
-    );
-    drop(conn);
+    assert_eq!(raw_payloads_containing(&path, "@example.com"), 0);
     drop(store);
     assert!(!file_contains(&path, "buyer1@example.com"));
 
@@ -148,12 +132,8 @@ fn api_sync_redacts_buyer_names_and_ips_before_storing_and_normalizing() {
         let (mut store, source) = workspace_with_source(&path, "stripe", "pay", &server.base_url);
         store.set_store_raw_pii(keep).unwrap();
         run_sync(&mut store, &source, "sk_test_token").expect("sync");
-        let conn = open_sqlite(&path);
-        let named = query_i64(
-            &conn,
-            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%A Customer%'",
-        );
-        let orders = query_i64(&conn, "SELECT COUNT(*) FROM orders");
+        let named = raw_payloads_containing(&path, "A Customer");
+        let orders = count(&path, "orders");
         assert!(orders > 0);
         if keep {
             assert!(named > 0, "opted in: the billing name is kept");
@@ -253,9 +233,10 @@ fn an_erased_person_is_not_brought_back_by_a_later_import() {
         0
     );
     assert_eq!(
-        count(&format!(
-            "SELECT COUNT(*) FROM raw_events WHERE payload LIKE '%{ann_hash}%' OR payload LIKE '%cus_ann%'"
-        )),
+        raw_events(std::path::Path::new(&db))
+            .iter()
+            .filter(|e| e.payload.contains(&ann_hash) || e.payload.contains("cus_ann"))
+            .count(),
         0
     );
     // Bob is untouched.

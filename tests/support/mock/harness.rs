@@ -103,8 +103,31 @@ pub fn table_dump(path: &Path) -> String {
     let conn =
         rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .expect("open workspace");
+    // Raw payloads are stored compressed, and how depends on when each stream's dictionary was
+    // trained: they are compared decoded, through the store.
+    let mut raw = crate::raw_events(path);
+    raw.sort_by(|a, b| {
+        (&a.source, &a.stream, &a.external_id, a.raw_event_id).cmp(&(
+            &b.source,
+            &b.stream,
+            &b.external_id,
+            b.raw_event_id,
+        ))
+    });
+    let mut dump =
+        String::from("raw events: source, stream, external_id, payload_sha256, payload\n");
+    for event in raw {
+        let hash: String = event
+            .payload_sha256
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        dump.push_str(&format!(
+            "{} | {} | {} | {hash} | {}\n",
+            event.source, event.stream, event.external_id, event.payload
+        ));
+    }
     let queries = [
-        "SELECT source, stream, external_id, payload_sha256, payload FROM raw_events ORDER BY source, stream, external_id, raw_event_id",
         "SELECT touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id FROM touches ORDER BY touch_id",
         "SELECT order_id, source, occurred_at_ms, gross_minor, currency, status, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id FROM orders ORDER BY order_id",
         "SELECT adjustment_id, order_id, source, kind, occurred_at_ms, amount_minor, currency, status FROM order_adjustments ORDER BY adjustment_id",
@@ -113,7 +136,6 @@ pub fn table_dump(path: &Path) -> String {
         "SELECT source, stream, location, reason, payload, resolved_at_ms IS NOT NULL FROM dead_letters ORDER BY source, stream, location, reason",
         "SELECT source_id, stream, cursor FROM sync_checkpoints ORDER BY source_id, stream",
     ];
-    let mut dump = String::new();
     for sql in queries {
         dump.push_str(sql);
         dump.push('\n');
@@ -148,8 +170,20 @@ pub fn count(path: &Path, table: &str) -> i64 {
     .expect("count")
 }
 
-/// Whether `needle` occurs anywhere in the bytes of the file (and its WAL, if any).
+/// Whether `needle` occurs anywhere in the bytes of the file (and its WAL, if any), or in one
+/// of its raw payloads, which are stored compressed and so do not show in the bytes.
 pub fn file_contains(path: &Path, needle: &str) -> bool {
+    bytes_contain(path, needle)
+        || lookback_store::Store::open_read_only(path).is_ok_and(|store| {
+            let mut found = false;
+            store
+                .for_each_raw_event(|event| found |= event.payload.contains(needle))
+                .expect("read raw events");
+            found
+        })
+}
+
+fn bytes_contain(path: &Path, needle: &str) -> bool {
     let mut candidates = vec![path.to_path_buf()];
     candidates.push(path.with_extension(format!(
         "{}-wal",

@@ -92,7 +92,7 @@ fn store_kind(err: &lookback_store::StoreError) -> ErrorKind {
     match err {
         E::NotFound { .. } => ErrorKind::NotFound,
         E::NotAWorkspace { .. } => ErrorKind::NotAWorkspace,
-        E::Damaged { .. } => ErrorKind::Damaged,
+        E::Damaged { .. } | E::UndecodablePayload { .. } => ErrorKind::Damaged,
         E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
         E::NewerVersion { .. } => ErrorKind::NewerVersion,
         E::InvalidValue { .. } | E::RunNotFound { .. } => ErrorKind::InvalidInput,

@@ -90,6 +90,54 @@ pub fn import(
     Ok(lookback_ingest::import_csv(store, kind, file, now_ms)?)
 }
 
+/// Test seam: milliseconds `compact_raw_events` holds after each batch, so a test can kill
+/// `lookback compact` between two batches of a small workspace. Read only in debug builds; a
+/// release build never waits.
+const BATCH_DELAY_ENV: &str = "LOOKBACK_TEST_COMPACT_BATCH_DELAY_MS";
+
+fn batch_delay() -> Option<std::time::Duration> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var(BATCH_DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(std::time::Duration::from_millis)
+}
+
+/// Converts the raw-event log of `store` to the compact layout and gives the freed space back
+/// (see [`Store::compact_raw_events`]): `progress(done, total)` after every batch, `cancelled`
+/// asked between batches. Safe to stop or kill at any point; the next run resumes, and a run
+/// with nothing left to do says so. The job behind `lookback compact`, and the one the window
+/// starts for a workspace that [`Store::raw_events_need_compaction`].
+pub fn compact_raw_events(
+    store: &mut Store,
+    now_ms: i64,
+    mut progress: impl FnMut(u64, u64),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<lookback_store::CompactionSummary> {
+    let hold = batch_delay();
+    let summary = store.compact_raw_events(
+        now_ms,
+        |done, total| {
+            progress(done, total);
+            if let Some(hold) = hold {
+                std::thread::sleep(hold);
+            }
+        },
+        cancelled,
+    )?;
+    tracing::info!(
+        rows = summary.rows_converted,
+        dictionaries = summary.dictionaries_trained,
+        bytes_before = summary.bytes_before,
+        bytes_after = summary.bytes_after,
+        cancelled = summary.cancelled,
+        "raw events compacted"
+    );
+    Ok(summary)
+}
+
 /// The workspace's name and the settings that shape its numbers.
 pub fn info(
     store: &Store,

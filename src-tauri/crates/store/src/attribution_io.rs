@@ -44,6 +44,18 @@ pub struct RunChannelWeight {
     pub paths: u64,
 }
 
+/// A run's provisional orders that have settled. Starts from the run's provisional orders (the
+/// partial index `run_orders_provisional` holds exactly those), so a run whose orders all
+/// settled costs one index probe, not a scan of orders.
+pub(crate) const SETTLING_ORDERS_SQL: &str =
+    "SELECT ro.order_id FROM run_orders ro JOIN orders o ON o.order_id = ro.order_id
+     WHERE ro.run_id = ?1 AND ro.provisional = 1 AND o.occurred_at_ms <= ?2
+       AND NOT EXISTS (SELECT 1 FROM order_adjustments a
+                       WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')";
+
+/// A run's order buckets, to rebuild them (`run_order_buckets_by_run`).
+pub(crate) const DELETE_ORDER_BUCKETS_SQL: &str = "DELETE FROM run_order_buckets WHERE run_id = ?1";
+
 impl Store {
     /// Calls `each` for every touch in rowid order (the table's own order, so no sort), with
     /// only the columns attribution uses.
@@ -124,14 +136,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let settling: Vec<String> = {
-            let mut statement = tx.prepare_cached(
-                // Starts from the run's provisional orders (a partial index holds exactly those),
-                // so a run whose orders all settled costs one index probe, not a scan of orders.
-                "SELECT ro.order_id FROM run_orders ro JOIN orders o ON o.order_id = ro.order_id
-                 WHERE ro.run_id = ?1 AND ro.provisional = 1 AND o.occurred_at_ms <= ?2
-                   AND NOT EXISTS (SELECT 1 FROM order_adjustments a
-                                   WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')",
-            )?;
+            let mut statement = tx.prepare_cached(SETTLING_ORDERS_SQL)?;
             let rows = statement.query_map(params![run_id, cutoff], |row| row.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
@@ -161,10 +166,7 @@ impl Store {
                 "DELETE FROM run_credit_totals WHERE run_id = ?1",
                 params![run_id],
             )?;
-            tx.execute(
-                "DELETE FROM run_order_buckets WHERE run_id = ?1",
-                params![run_id],
-            )?;
+            tx.execute(DELETE_ORDER_BUCKETS_SQL, params![run_id])?;
             tx.execute("UPDATE attribution_runs SET has_report_totals = 0, has_view_totals = 0 WHERE run_id = ?1", params![run_id])?;
         }
         tx.commit()?;
@@ -535,10 +537,7 @@ impl Store {
 /// GROUP BY): when the run is written, and when some of its orders settle — so the provisional
 /// split of the join-kind revenue (0006) follows settlement with the order counts.
 fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreResult<()> {
-    tx.execute(
-        "DELETE FROM run_order_buckets WHERE run_id = ?1",
-        params![run_id],
-    )?;
+    tx.execute(DELETE_ORDER_BUCKETS_SQL, params![run_id])?;
     tx.execute(
         "INSERT INTO run_order_buckets (run_id, outcome, currency, day_start_ms, day_end_ms, provisional, orders, net_minor,
                                         join_kind)

@@ -47,6 +47,15 @@ pub enum StoreError {
     #[error("invalid {field}: {detail}")]
     InvalidValue { field: &'static str, detail: String },
 
+    /// A raw event's stored payload cannot be turned back into its text (a damaged
+    /// compressed payload, or a dictionary missing).
+    #[error("the stored payload of raw event {raw_event_id} cannot be read: {detail}")]
+    UndecodablePayload { raw_event_id: i64, detail: String },
+
+    /// zstd could not compress a raw payload (it fails only when memory runs out).
+    #[error("compressing a raw payload failed: {0}")]
+    Compression(#[source] std::io::Error),
+
     /// No attribution run has this id.
     #[error("no attribution run with id {run_id}")]
     RunNotFound { run_id: i64 },

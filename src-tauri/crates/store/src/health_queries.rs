@@ -81,6 +81,17 @@ pub const SCHEMA_PROBLEM_REASON: &str = "(reason LIKE '%required field % is miss
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Raw events received per source and 24-hour window (`raw_events_by_received`, named).
+pub(crate) const DAILY_RECEIVED_SQL: &str = "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, COUNT(*)
+             FROM raw_events INDEXED BY raw_events_by_received WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
+             GROUP BY source, days_ago ORDER BY source, days_ago";
+
+/// Sync runs per source since an instant (`sync_runs_by_source`).
+pub(crate) const SYNC_RUN_TOTALS_SQL: &str = "SELECT source_id,
+                    SUM(outcome <> 'cancelled'), SUM(outcome = 'failed'),
+                    SUM(retries), SUM(unknown_fields)
+             FROM sync_runs WHERE started_at_ms >= ?1 GROUP BY source_id ORDER BY source_id";
+
 impl Store {
     /// Per source, the sync runs started at or after `since_ms`, summed (sources without runs
     /// are absent). A damaged workspace opened read-only at an older schema has no run log:
@@ -94,12 +105,7 @@ impl Store {
         if !logged {
             return Ok(Vec::new());
         }
-        let mut statement = self.conn.prepare_cached(
-            "SELECT source_id,
-                    SUM(outcome <> 'cancelled'), SUM(outcome = 'failed'),
-                    SUM(retries), SUM(unknown_fields)
-             FROM sync_runs WHERE started_at_ms >= ?1 GROUP BY source_id ORDER BY source_id",
-        )?;
+        let mut statement = self.conn.prepare_cached(SYNC_RUN_TOTALS_SQL)?;
         let rows = statement.query_map(params![since_ms], |row| {
             Ok(SyncRunTotals {
                 source_id: row.get(0)?,
@@ -117,11 +123,7 @@ impl Store {
     /// absent. Read from the index of migration 0012 only (named, because without statistics
     /// SQLite prefers scanning the whole table in `source` order for the GROUP BY).
     pub fn daily_received_counts(&self, now_ms: i64, days: u32) -> StoreResult<Vec<DailyReceived>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, COUNT(*)
-             FROM raw_events INDEXED BY raw_events_by_received WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
-             GROUP BY source, days_ago ORDER BY source, days_ago",
-        )?;
+        let mut statement = self.conn.prepare_cached(DAILY_RECEIVED_SQL)?;
         let rows = statement.query_map(params![now_ms, DAY_MS, i64::from(days)], |row| {
             Ok(DailyReceived {
                 source: row.get(0)?,

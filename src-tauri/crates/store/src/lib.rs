@@ -13,6 +13,8 @@
 //!   what it inserts into the workspace totals.
 //! - `read`: [`Overview`] (from the totals), streaming loaders for attribution, listings and row
 //!   counts.
+//! - `raw_payloads`: how raw payloads are stored (zstd, per-stream dictionaries, 32-byte
+//!   hashes), the one decoder of either layout, and [`Store::compact_raw_events`].
 //! - `settings`: workspace settings, the append-only model log, the input watermark.
 //! - `runs`: attribution runs, their per-order outcomes and credits.
 //! - `attribution_io`: the lean touch scan of the engine, the one-transaction run writer (with
@@ -48,12 +50,15 @@ mod attribution_io;
 mod backup;
 mod error;
 mod health_queries;
+#[cfg(test)]
+mod index_plans;
 mod integrity;
 mod migrations;
 mod opening;
 mod order_aliases;
 mod privacy;
 mod query_audit;
+mod raw_payloads;
 mod read;
 mod realtime;
 mod records;
@@ -84,6 +89,7 @@ pub use opening::Store;
 pub use order_aliases::OrderAlias;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
 pub use query_audit::BOUNDED_TABLES;
+pub use raw_payloads::{CompactionSummary, payload_sha256};
 pub use read::{
     COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,
     SourceFreshness, Table,
@@ -117,4 +123,4 @@ pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditBucket, ViewCreditGroup, ViewDimension, ViewSpend,
 };
-pub use write::{WriteTx, payload_sha256};
+pub use write::WriteTx;

@@ -94,6 +94,11 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_source_credentials.sql"),
     },
     Migration {
+        version: 15,
+        name: "0015_compact_raw_events",
+        sql: include_str!("../migrations/0015_compact_raw_events.sql"),
+    },
+    Migration {
         version: 16,
         name: "0016_workspace_totals",
         sql: include_str!("../migrations/0016_workspace_totals.sql"),

@@ -27,6 +27,14 @@ pub struct OrderAlias {
     pub created_at_ms: i64,
 }
 
+/// Points every alias of one order id at another (`order_aliases_by_order`).
+pub(crate) const REPOINT_ALIASES_SQL: &str =
+    "UPDATE order_aliases SET order_id = ?1 WHERE order_id = ?2";
+
+/// Moves an order's refunds and chargebacks to another order id (`order_adjustments_by_order`).
+pub(crate) const MOVE_ADJUSTMENTS_SQL: &str =
+    "UPDATE order_adjustments SET order_id = ?1 WHERE order_id = ?2";
+
 impl WriteTx<'_> {
     /// The stored order an id stands for: the order the id is an alias of, else the id itself.
     pub fn canonical_order_id(&self, id: &str) -> StoreResult<String> {
@@ -103,7 +111,7 @@ impl WriteTx<'_> {
         if other != keep {
             // Whatever named `other` now names `keep`.
             self.tx
-                .prepare_cached("UPDATE order_aliases SET order_id = ?1 WHERE order_id = ?2")?
+                .prepare_cached(REPOINT_ALIASES_SQL)?
                 .execute(params![keep, other])?;
         }
         for id in [other.as_str(), alias, order_id] {
@@ -143,7 +151,7 @@ impl WriteTx<'_> {
             .query_row(params![fold], crate::read::order_from_row)?;
         self.fill_order_keys(keep, &folded)?;
         for sql in [
-            "UPDATE order_adjustments SET order_id = ?1 WHERE order_id = ?2",
+            MOVE_ADJUSTMENTS_SQL,
             "DELETE FROM orders WHERE order_id = ?2",
         ] {
             self.tx.prepare_cached(sql)?.execute(params![keep, fold])?;

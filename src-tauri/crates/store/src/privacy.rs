@@ -6,7 +6,8 @@
 //! external id, which can itself be a customer id), deletes the person's touches and identity
 //! links, strips every personal key from their orders (the order itself, its amount and its
 //! refunds stay: revenue is the business's record, not the person's), deletes dead letters that
-//! quote them and the attribution runs that credited them, and bumps the input version so every
+//! quote them and the attribution runs that credited them, drops the payload dictionaries that
+//! quote them (after re-encoding their rows without), and bumps the input version so every
 //! view recomputes. It runs with `secure_delete` on and ends with a checkpoint and `VACUUM`, so
 //! no old page in the file or its `-wal` still holds the person's bytes.
 
@@ -14,6 +15,9 @@ use std::collections::{BTreeSet, VecDeque};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+use crate::raw_payloads::{
+    BLANK_PAYLOADS_BEFORE_SQL, drop_dictionaries_quoting, for_each_payload, quotes_any,
+};
 use crate::settings::bump_input_version;
 use crate::suppression::{CLICK_ID, SALT_SETTING, key_hash};
 use crate::{IdentityKey, IdentityKeyType, Store, StoreError, StoreResult};
@@ -191,18 +195,22 @@ impl Store {
                 params![id],
             )?;
         }
-        let terms = component
+        let terms: Vec<(String, bool)> = component
             .keys
             .iter()
             .map(|k| k.value.clone())
             .chain(component.click_ids.iter().cloned())
             .chain(request.extra_terms.iter().cloned())
-            .filter(|t| !t.is_empty());
-        for term in terms {
-            // Long or email-like terms are specific enough to match anywhere (a CSV line in a
-            // dead letter is not JSON); short ids only match as a whole JSON string, so erasing
-            // customer "42" does not delete every payload containing the digits 42.
-            let loose = term.len() >= 16 || term.contains('@');
+            .filter(|t| !t.is_empty())
+            .map(|term| {
+                // Long or email-like terms are specific enough to match anywhere (a CSV line in
+                // a dead letter is not JSON); short ids only match as a whole JSON string, so
+                // erasing customer "42" does not delete every payload containing the digits 42.
+                let loose = term.len() >= 16 || term.contains('@');
+                (term, loose)
+            })
+            .collect();
+        for (term, loose) in &terms {
             tx.execute(
                 "INSERT OR IGNORE INTO erase_term (term, loose) VALUES (?1, ?2)",
                 params![term, loose],
@@ -213,17 +221,30 @@ impl Store {
                 "EXISTS (SELECT 1 FROM temp.erase_term WHERE instr({column}, CASE WHEN loose THEN term ELSE '\"' || term || '\"' END) > 0)"
             )
         };
-        tx.execute_batch(&format!(
+        tx.execute_batch(
             "INSERT OR IGNORE INTO temp.erase_raw (id)
                SELECT raw_event_id FROM touches WHERE raw_event_id IS NOT NULL AND touch_id IN (SELECT id FROM temp.erase_touch)
                UNION SELECT raw_event_id FROM orders WHERE raw_event_id IS NOT NULL AND order_id IN (SELECT id FROM temp.erase_order)
                UNION SELECT raw_event_id FROM order_adjustments WHERE raw_event_id IS NOT NULL AND order_id IN (SELECT id FROM temp.erase_order)
                UNION SELECT raw_event_id FROM raw_events WHERE external_id IN (SELECT id FROM temp.erase_touch)
                      OR external_id IN (SELECT id FROM temp.erase_order)
-                     OR external_id IN (SELECT adjustment_id FROM order_adjustments WHERE order_id IN (SELECT id FROM temp.erase_order))
-               UNION SELECT raw_event_id FROM raw_events WHERE {};",
-            matches_term("payload")
-        ))?;
+                     OR external_id IN (SELECT adjustment_id FROM order_adjustments WHERE order_id IN (SELECT id FROM temp.erase_order));",
+        )?;
+        // Payloads are compressed, so SQL cannot search them: every payload is decoded and
+        // searched here, by the same rule as `matches_term`.
+        let mut quoting = Vec::new();
+        for_each_payload(&tx, |raw_event_id, payload| {
+            if quotes_any(payload.as_bytes(), &terms) {
+                quoting.push(raw_event_id);
+            }
+            Ok(())
+        })?;
+        for raw_event_id in quoting {
+            tx.execute(
+                "INSERT OR IGNORE INTO temp.erase_raw (id) VALUES (?1)",
+                params![raw_event_id],
+            )?;
+        }
         // Rows that stay (orders, refunds, spend, costs) lose their pointer to a deleted raw
         // event rather than block its deletion.
         for table in [
@@ -267,6 +288,8 @@ impl Store {
             "DELETE FROM raw_events WHERE raw_event_id IN (SELECT id FROM temp.erase_raw)",
             [],
         )?;
+        // A dictionary trained on the person's payloads may quote them too.
+        drop_dictionaries_quoting(&tx, &terms)?;
         let dead_letters_deleted = tx.execute(
             &format!(
                 "DELETE FROM dead_letters WHERE {} OR {}",
@@ -421,7 +444,7 @@ impl Store {
         self.ensure_writable()?;
         self.conn.pragma_update(None, "secure_delete", true)?;
         let changed = self.conn.execute(
-            "UPDATE raw_events SET payload = ?1 WHERE received_at_ms < ?2 AND payload <> ?1",
+            BLANK_PAYLOADS_BEFORE_SQL,
             params![PURGED_PAYLOAD, cutoff_ms],
         )?;
         Ok(changed as u64)

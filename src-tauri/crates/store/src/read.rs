@@ -11,6 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::raw_payloads::{
+    PayloadDecoder, STORED_HASH_COLUMNS, STORED_PAYLOAD_COLUMNS, StoredPayload, stored_hash,
+};
 use crate::totals::SourceTotal;
 use crate::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, DeadLetter, FxRate,
@@ -586,19 +589,6 @@ impl Store {
             .optional()?)
     }
 
-    fn raw_event_from_row(row: &Row<'_>) -> rusqlite::Result<RawEvent> {
-        Ok(RawEvent {
-            raw_event_id: row.get(0)?,
-            source: row.get(1)?,
-            stream: row.get(2)?,
-            external_id: row.get(3)?,
-            received_at_ms: row.get(4)?,
-            payload: row.get(5)?,
-            payload_sha256: row.get(6)?,
-            normalizer_version: row.get(7)?,
-        })
-    }
-
     /// Every stored version of one raw record, oldest first; the last one is current.
     pub fn raw_event_versions(
         &self,
@@ -606,23 +596,47 @@ impl Store {
         stream: &str,
         external_id: &str,
     ) -> StoreResult<Vec<RawEvent>> {
-        self.collect(
-            "SELECT raw_event_id, source, stream, external_id, received_at_ms, payload, payload_sha256, normalizer_version
-             FROM raw_events WHERE source = ?1 AND stream = ?2 AND external_id = ?3 ORDER BY raw_event_id",
+        let mut versions = Vec::new();
+        self.raw_events_where(
+            "external_id = ?3 AND source = ?1 AND stream = ?2",
             params![source, stream, external_id],
-            Self::raw_event_from_row,
-        )
+            |event| versions.push(event),
+        )?;
+        Ok(versions)
     }
 
     /// Calls `each` for every raw event in the order it arrived: the input of reprocessing.
-    pub fn for_each_raw_event(&self, mut each: impl FnMut(RawEvent)) -> StoreResult<()> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT raw_event_id, source, stream, external_id, received_at_ms, payload, payload_sha256, normalizer_version
-             FROM raw_events ORDER BY raw_event_id",
-        )?;
-        let mut rows = statement.query([])?;
+    pub fn for_each_raw_event(&self, each: impl FnMut(RawEvent)) -> StoreResult<()> {
+        self.raw_events_where("1", [], each)
+    }
+
+    /// Raw events matching `filter`, by id, with their payloads decoded (either layout).
+    fn raw_events_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+        mut each: impl FnMut(RawEvent),
+    ) -> StoreResult<()> {
+        let mut decoder = PayloadDecoder::default();
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT raw_event_id, source, stream, external_id, received_at_ms, normalizer_version,
+                    {STORED_HASH_COLUMNS}, {STORED_PAYLOAD_COLUMNS}
+             FROM raw_events WHERE {filter} ORDER BY raw_event_id"
+        ))?;
+        let mut rows = statement.query(params)?;
         while let Some(row) = rows.next()? {
-            each(Self::raw_event_from_row(row)?);
+            let raw_event_id = row.get(0)?;
+            let stored = StoredPayload::from_row(row, 8)?;
+            each(RawEvent {
+                raw_event_id,
+                source: row.get(1)?,
+                stream: row.get(2)?,
+                external_id: row.get(3)?,
+                received_at_ms: row.get(4)?,
+                normalizer_version: row.get(5)?,
+                payload_sha256: stored_hash(row, 6)?,
+                payload: decoder.decode(&self.conn, raw_event_id, stored)?,
+            });
         }
         Ok(())
     }

@@ -12,6 +12,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use crate::raw_payloads::{PayloadDecoder, StoredPayload, qualified_payload_columns};
 use crate::{NewRawEvent, RawEventOutcome, Store, StoreError, StoreResult, WriteTx};
 
 /// A verified delivery to store, with the raw event it carries.
@@ -347,31 +348,69 @@ impl WriteTx<'_> {
     }
 }
 
+/// Orders of a time range joined to the creator touch with their click id (`touches_by_click`).
+pub(crate) fn creator_link_orders_sql() -> String {
+    format!(
+        "SELECT o.order_id, MIN(t.creator_id), o.occurred_at_ms, o.gross_minor, o.currency, o.status,
+                COALESCE((SELECT SUM(a.amount_minor) FROM order_adjustments a
+                          WHERE a.order_id = o.order_id AND a.currency = o.currency AND {counted}), 0),
+                {OPEN_CHARGEBACK}
+         FROM orders o JOIN touches t ON t.click_id = o.click_id AND t.creator_id IS NOT NULL
+         WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2
+         GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
+        counted = crate::COUNTED_ADJUSTMENT.replace("status", "a.status").replace("kind", "a.kind"),
+    )
+}
+
+/// Every order placed in a time range with its status and open chargeback (`orders_by_time`).
+pub(crate) fn order_states_sql() -> String {
+    format!(
+        "SELECT o.order_id, o.status, {OPEN_CHARGEBACK}
+         FROM orders o WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2"
+    )
+}
+
+/// Deliveries not normalized yet, oldest first, with their payloads
+/// (`webhook_deliveries_pending`).
+pub(crate) fn pending_deliveries_sql() -> String {
+    format!(
+        "SELECT d.delivery_id, d.source, d.scheme, d.event_id, d.stream, d.raw_event_id,
+                {}
+         FROM webhook_deliveries d JOIN raw_events r ON r.raw_event_id = d.raw_event_id
+         WHERE d.normalized_at_ms IS NULL ORDER BY d.delivery_id LIMIT ?1",
+        qualified_payload_columns("r")
+    )
+}
+
+/// Webhook secret references of one source or all (`webhook_secrets_by_source`).
+pub(crate) const WEBHOOK_SECRET_REFS_SQL: &str =
+    "SELECT secret_ref, source, added_at_ms FROM webhook_secrets
+     WHERE ?1 IS NULL OR source = ?1 ORDER BY source, added_at_ms, secret_ref";
+
 impl Store {
     /// Deliveries the normalizer has not handled, oldest first, at most `limit`.
     pub fn pending_webhook_deliveries(
         &self,
         limit: usize,
     ) -> StoreResult<Vec<PendingWebhookDelivery>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT d.delivery_id, d.source, d.scheme, d.event_id, d.stream, d.raw_event_id, r.payload
-             FROM webhook_deliveries d JOIN raw_events r ON r.raw_event_id = d.raw_event_id
-             WHERE d.normalized_at_ms IS NULL ORDER BY d.delivery_id LIMIT ?1",
-        )?;
-        let rows = statement
-            .query_map(params![limit as i64], |row| {
-                Ok(PendingWebhookDelivery {
-                    delivery_id: row.get(0)?,
-                    source: row.get(1)?,
-                    scheme: row.get(2)?,
-                    event_id: row.get(3)?,
-                    stream: row.get(4)?,
-                    raw_event_id: row.get(5)?,
-                    payload: row.get(6)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        let mut decoder = PayloadDecoder::default();
+        let mut statement = self.conn.prepare_cached(&pending_deliveries_sql())?;
+        let mut rows = statement.query(params![limit as i64])?;
+        let mut pending = Vec::new();
+        while let Some(row) = rows.next()? {
+            let raw_event_id = row.get(5)?;
+            let stored = StoredPayload::from_row(row, 6)?;
+            pending.push(PendingWebhookDelivery {
+                delivery_id: row.get(0)?,
+                source: row.get(1)?,
+                scheme: row.get(2)?,
+                event_id: row.get(3)?,
+                stream: row.get(4)?,
+                raw_event_id,
+                payload: decoder.decode(&self.conn, raw_event_id, stored)?,
+            });
+        }
+        Ok(pending)
     }
 
     /// Every stored delivery's count (for `listen` summaries and the load benchmark).
@@ -385,10 +424,7 @@ impl Store {
 
     /// The webhook secret references of `source` (all sources when `None`), oldest first.
     pub fn webhook_secret_refs(&self, source: Option<&str>) -> StoreResult<Vec<WebhookSecretRef>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT secret_ref, source, added_at_ms FROM webhook_secrets
-             WHERE ?1 IS NULL OR source = ?1 ORDER BY source, added_at_ms, secret_ref",
-        )?;
+        let mut statement = self.conn.prepare_cached(WEBHOOK_SECRET_REFS_SQL)?;
         let rows = statement
             .query_map(params![source], |row| {
                 Ok(WebhookSecretRef {
@@ -474,16 +510,7 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<Vec<CreatorLinkOrder>> {
-        let sql = format!(
-            "SELECT o.order_id, MIN(t.creator_id), o.occurred_at_ms, o.gross_minor, o.currency, o.status,
-                    COALESCE((SELECT SUM(a.amount_minor) FROM order_adjustments a
-                              WHERE a.order_id = o.order_id AND a.currency = o.currency AND {counted}), 0),
-                    {OPEN_CHARGEBACK}
-             FROM orders o JOIN touches t ON t.click_id = o.click_id AND t.creator_id IS NOT NULL
-             WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2
-             GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
-            counted = crate::COUNTED_ADJUSTMENT.replace("status", "a.status").replace("kind", "a.kind"),
-        );
+        let sql = creator_link_orders_sql();
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement
             .query_map(params![from_ms, to_ms], |row| {
@@ -546,10 +573,7 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<std::collections::HashMap<String, (String, bool)>> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT o.order_id, o.status, {OPEN_CHARGEBACK}
-             FROM orders o WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2"
-        ))?;
+        let mut statement = self.conn.prepare_cached(&order_states_sql())?;
         let rows = statement
             .query_map(params![from_ms, to_ms], |row| {
                 Ok((row.get(0)?, (row.get(1)?, row.get(2)?)))

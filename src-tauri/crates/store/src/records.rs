@@ -215,8 +215,10 @@ pub struct RawEvent {
     pub stream: String,
     pub external_id: String,
     pub received_at_ms: i64,
+    /// The payload byte for byte as it arrived (or the placeholder purge or erasure left).
     pub payload: String,
-    pub payload_sha256: String,
+    /// The SHA-256 of the payload as it arrived.
+    pub payload_sha256: [u8; 32],
     pub normalizer_version: i64,
 }
 

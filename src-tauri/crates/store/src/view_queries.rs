@@ -259,6 +259,26 @@ fn text_or_empty<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str
     Ok(text(row, index)?.unwrap_or(""))
 }
 
+/// The touches of the event-level export, in time order (`touches_by_time` gives the order).
+pub(crate) const EXPORT_TOUCHES_SQL: &str =
+    "SELECT touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
+            content_id, click_id, customer_id, email_sha256, person_id, anonymous_id, device_id
+     FROM touches
+     WHERE (?1 IS NULL OR occurred_at_ms >= ?1) AND (?2 IS NULL OR occurred_at_ms < ?2)
+     ORDER BY occurred_at_ms, touch_id";
+
+/// Whether a touch names a creator (`touches_by_creator`).
+pub(crate) const CREATOR_HAS_TOUCHES_SQL: &str =
+    "SELECT 1 FROM touches WHERE creator_id = ?1 LIMIT 1";
+
+/// The spend rows of the event-level export, by day (`ad_spend_by_day` gives the order).
+pub(crate) const EXPORT_SPEND_SQL: &str =
+    "SELECT day, account_timezone, platform, account_id, campaign_id, ad_id, channel, creator_id,
+            spend_minor, currency, impressions, clicks, source
+     FROM ad_spend
+     WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)
+     ORDER BY day, platform, account_id, campaign_id, ad_id";
+
 impl Store {
     /// Calls `each` with a run's credits over the orders `filter` selects, summed by the key of
     /// `dimension` — and by the order's instant too when `by_order_time` (so the caller can
@@ -699,7 +719,7 @@ impl Store {
     pub fn creator_has_touches(&self, creator_id: &str) -> StoreResult<bool> {
         Ok(self
             .conn
-            .prepare_cached("SELECT 1 FROM touches WHERE creator_id = ?1 LIMIT 1")?
+            .prepare_cached(CREATOR_HAS_TOUCHES_SQL)?
             .exists(params![creator_id])?)
     }
 
@@ -826,13 +846,7 @@ impl Store {
     ) -> Result<(), E> {
         let mut statement = self
             .conn
-            .prepare_cached(
-                "SELECT touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
-                        content_id, click_id, customer_id, email_sha256, person_id, anonymous_id, device_id
-                 FROM touches
-                 WHERE (?1 IS NULL OR occurred_at_ms >= ?1) AND (?2 IS NULL OR occurred_at_ms < ?2)
-                 ORDER BY occurred_at_ms, touch_id",
-            )
+            .prepare_cached(EXPORT_TOUCHES_SQL)
             .map_err(StoreError::from)?;
         let mut rows = statement
             .query(params![from_at_ms, until_at_ms])
@@ -873,13 +887,7 @@ impl Store {
     ) -> Result<(), E> {
         let mut statement = self
             .conn
-            .prepare_cached(
-                "SELECT day, account_timezone, platform, account_id, campaign_id, ad_id, channel, creator_id,
-                        spend_minor, currency, impressions, clicks, source
-                 FROM ad_spend
-                 WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)
-                 ORDER BY day, platform, account_id, campaign_id, ad_id",
-            )
+            .prepare_cached(EXPORT_SPEND_SQL)
             .map_err(StoreError::from)?;
         let mut rows = statement
             .query(params![from_day, to_day])

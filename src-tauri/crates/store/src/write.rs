@@ -8,8 +8,8 @@
 //! `TotalsDelta`, which commit adds to the totals (see `totals`).
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 
+use crate::raw_payloads::{PayloadEncoder, blank_payload, stored_hash};
 use crate::read::COUNTED_ADJUSTMENT;
 use crate::records::{check_currency, check_day};
 use crate::settings::bump_input_version;
@@ -18,13 +18,15 @@ use crate::totals::{CountedRows, TotalsDelta};
 use crate::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys,
     IdentityLink, InsertOutcome, MoneyFigure, NewDeadLetter, NewRawEvent, Order, OrderAdjustment,
-    RawEventOutcome, Source, Store, StoreError, StoreResult, SyncCheckpoint, Touch,
+    RawEventOutcome, Source, Store, StoreError, StoreResult, SyncCheckpoint, Touch, payload_sha256,
 };
 
-/// The SHA-256 of a raw payload as `raw_events.payload_sha256` stores it (lowercase hex).
-pub fn payload_sha256(payload: &str) -> String {
-    hex::encode(Sha256::digest(payload.as_bytes()))
-}
+/// The latest stored version of one raw record: its id and hash (`STORED_HASH_COLUMNS`), found
+/// through `raw_events_by_external_id`.
+pub(crate) const LATEST_RAW_VERSION_SQL: &str =
+    "SELECT raw_event_id, payload_hash, payload_sha256 FROM raw_events
+     WHERE external_id = ?3 AND source = ?1 AND stream = ?2
+     ORDER BY raw_event_id DESC LIMIT 1";
 
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls everything back,
 /// which is what makes a crash or an early `?` harmless.
@@ -38,6 +40,8 @@ pub struct WriteTx<'s> {
     /// What this transaction inserted into the counted tables, added to the workspace totals at
     /// commit (see `totals`; updates and deletes are counted by triggers).
     totals: TotalsDelta,
+    /// Compresses raw payloads, with each stream's dictionary loaded on first use.
+    payloads: PayloadEncoder,
 }
 
 impl Store {
@@ -53,6 +57,7 @@ impl Store {
             inputs_changed: false,
             suppression: None,
             totals: TotalsDelta::default(),
+            payloads: PayloadEncoder::default(),
         })
     }
 
@@ -97,9 +102,7 @@ impl WriteTx<'_> {
     /// Replaces the payload of a raw event whose record belonged to an erased person.
     fn erase_raw_payload(&mut self, raw_event_id: Option<i64>) -> StoreResult<()> {
         if let Some(raw_event_id) = raw_event_id {
-            self.tx
-                .prepare_cached("UPDATE raw_events SET payload = ?2 WHERE raw_event_id = ?1")?
-                .execute(params![raw_event_id, ERASED_PAYLOAD])?;
+            blank_payload(&self.tx, raw_event_id, ERASED_PAYLOAD)?;
         }
         Ok(())
     }
@@ -112,6 +115,7 @@ impl WriteTx<'_> {
             bump_input_version(&self.tx)?;
             self.inputs_changed = false;
         }
+        self.payloads.flush_counts(&self.tx)?;
         self.tx.commit()?;
         Ok(())
     }
@@ -201,30 +205,29 @@ impl WriteTx<'_> {
         self.insert_raw_event_with_sha256(event, &sha)
     }
 
-    /// [`WriteTx::insert_raw_event`] with the payload's SHA-256 (lowercase hex, as
-    /// [`payload_sha256`] returns it) computed by the caller. The sync engine hashes on its
-    /// fetcher task so the writer, which holds the write lock, does not spend its time there.
-    /// A wrong `sha` breaks deduplication, so it must come from [`payload_sha256`].
+    /// [`WriteTx::insert_raw_event`] with the payload's SHA-256 (as [`payload_sha256`] returns
+    /// it) computed by the caller. The sync engine hashes on its fetcher task so the writer,
+    /// which holds the write lock, does not spend its time there. A wrong `sha` breaks
+    /// deduplication, so it must come from [`payload_sha256`]. The payload is stored
+    /// compressed (see `raw_payloads`).
     pub fn insert_raw_event_with_sha256(
         &mut self,
         event: &NewRawEvent<'_>,
-        sha: &str,
+        sha: &[u8; 32],
     ) -> StoreResult<RawEventOutcome> {
         debug_assert_eq!(
             sha,
-            payload_sha256(event.payload),
+            &payload_sha256(event.payload),
             "the precomputed SHA-256 must be the payload's"
         );
-        let latest: Option<(i64, String)> = self
+        // The latest version, of either layout (see `raw_payloads`). External ids are nearly
+        // unique, so the index on them alone finds the few rows to check source and stream on.
+        let latest: Option<(i64, [u8; 32])> = self
             .tx
-            .prepare_cached(
-                "SELECT raw_event_id, payload_sha256 FROM raw_events
-                 WHERE source = ?1 AND stream = ?2 AND external_id = ?3
-                 ORDER BY raw_event_id DESC LIMIT 1",
-            )?
+            .prepare_cached(LATEST_RAW_VERSION_SQL)?
             .query_row(
                 params![event.source, event.stream, event.external_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, stored_hash(row, 1)?)),
             )
             .optional()?;
         if let Some((id, latest_sha)) = &latest
@@ -232,23 +235,36 @@ impl WriteTx<'_> {
         {
             return Ok(RawEventOutcome::Duplicate(*id));
         }
+        let encoded = self
+            .payloads
+            .encode(&self.tx, event.source, event.stream, event.payload)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO raw_events (source, stream, external_id, received_at_ms, payload, payload_sha256, normalizer_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO raw_events (source, stream, external_id, received_at_ms, payload, payload_sha256,
+                                         normalizer_version, payload_zstd, payload_hash, dictionary_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 event.source,
                 event.stream,
                 event.external_id,
                 event.received_at_ms,
-                event.payload,
-                sha,
+                encoded.text,
                 event.normalizer_version,
+                encoded.zstd,
+                sha.as_slice(),
+                encoded.dictionary_id,
             ])?;
         let id = self.tx.last_insert_rowid();
         self.totals
             .raw_event_inserted(event.source, event.received_at_ms, latest.is_none());
+        self.payloads.note_written(
+            &self.tx,
+            event.source,
+            event.stream,
+            id,
+            event.received_at_ms,
+        )?;
         Ok(if latest.is_some() {
             RawEventOutcome::NewVersion(id)
         } else {

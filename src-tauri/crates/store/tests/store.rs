@@ -466,7 +466,10 @@ fn raw_events_are_deduplicated_and_versioned() {
     assert_eq!(versions.len(), 3);
     assert_eq!(versions[2].payload, r#"{"spend":"10.00"}"#);
     // The hash is the SHA-256 of the payload bytes.
-    assert_eq!(versions[0].payload_sha256.len(), 64);
+    assert_eq!(
+        versions[0].payload_sha256,
+        lookback_store::payload_sha256(r#"{"spend":"10.00"}"#)
+    );
     assert_eq!(versions[0].payload_sha256, versions[2].payload_sha256);
     // The same external id in another stream is a different record.
     let other = store

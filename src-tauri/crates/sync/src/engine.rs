@@ -85,7 +85,7 @@ const MAX_PAGES_PER_TRANSACTION: usize = 8;
 struct PreparedRecord {
     external_id: String,
     payload: String,
-    payload_sha256: String,
+    payload_sha256: [u8; 32],
     normalized: Result<Normalized, RecordProblem>,
 }
 

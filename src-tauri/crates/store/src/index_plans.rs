@@ -1,0 +1,127 @@
+//! Every index of the schema and the query that needs it, checked with `EXPLAIN QUERY PLAN` on
+//! the query's own SQL (the constant or function the store runs): if a query stops using its
+//! index, or an index is dropped that a query needs, a test here fails. An index no query
+//! uses is not kept (migration 0015 dropped the last one found), and a new index gets a row in
+//! `index_queries`.
+
+use rusqlite::Connection;
+
+use crate::migrations::MIGRATIONS;
+
+/// (index, the SQL of the query that uses it).
+fn index_queries() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "raw_events_by_external_id",
+            crate::write::LATEST_RAW_VERSION_SQL.to_owned(),
+        ),
+        (
+            "raw_events_by_received",
+            crate::health_queries::DAILY_RECEIVED_SQL.to_owned(),
+        ),
+        (
+            "touches_by_time",
+            crate::view_queries::EXPORT_TOUCHES_SQL.to_owned(),
+        ),
+        (
+            "touches_by_click",
+            crate::realtime::creator_link_orders_sql(),
+        ),
+        (
+            "touches_by_creator",
+            crate::view_queries::CREATOR_HAS_TOUCHES_SQL.to_owned(),
+        ),
+        ("orders_by_time", crate::realtime::order_states_sql()),
+        (
+            "order_adjustments_by_order",
+            crate::order_aliases::MOVE_ADJUSTMENTS_SQL.to_owned(),
+        ),
+        (
+            "ad_spend_by_day",
+            crate::view_queries::EXPORT_SPEND_SQL.to_owned(),
+        ),
+        (
+            "run_orders_provisional",
+            crate::attribution_io::SETTLING_ORDERS_SQL.to_owned(),
+        ),
+        (
+            "run_order_buckets_by_run",
+            crate::attribution_io::DELETE_ORDER_BUCKETS_SQL.to_owned(),
+        ),
+        (
+            "webhook_deliveries_pending",
+            crate::realtime::pending_deliveries_sql(),
+        ),
+        (
+            "webhook_secrets_by_source",
+            crate::realtime::WEBHOOK_SECRET_REFS_SQL.to_owned(),
+        ),
+        (
+            "sync_runs_by_source",
+            crate::health_queries::SYNC_RUN_TOTALS_SQL.to_owned(),
+        ),
+        (
+            "order_aliases_by_order",
+            crate::order_aliases::REPOINT_ALIASES_SQL.to_owned(),
+        ),
+    ]
+}
+
+/// A connection with the whole schema and no rows (plans without statistics, as in a fresh
+/// workspace; `ANALYZE` is never run on a workspace).
+fn schema() -> Connection {
+    let mut conn = Connection::open_in_memory().unwrap();
+    let tx = conn.transaction().unwrap();
+    for migration in MIGRATIONS {
+        tx.execute_batch(migration.sql).unwrap();
+    }
+    tx.commit().unwrap();
+    conn
+}
+
+fn plan(conn: &Connection, sql: &str) -> String {
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let mut rows = statement.raw_query();
+    let mut lines = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        lines.push(row.get::<_, String>(3).unwrap());
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn every_index_is_used_by_its_query() {
+    let conn = schema();
+    for (index, sql) in index_queries() {
+        let plan = plan(&conn, &sql);
+        assert!(
+            plan.lines()
+                .any(|line| line.split_whitespace().any(|word| word == index)),
+            "{index} is not used by its query:\n{sql}\nplan:\n{plan}"
+        );
+    }
+}
+
+#[test]
+fn every_index_of_the_schema_has_its_query() {
+    let conn = schema();
+    let mut indexes: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut listed: Vec<String> = index_queries()
+        .into_iter()
+        .map(|(index, _)| index.to_owned())
+        .collect();
+    indexes.sort();
+    listed.sort();
+    assert_eq!(
+        indexes, listed,
+        "every index the migrations create (and only those) is listed with its query"
+    );
+}
