@@ -74,9 +74,9 @@ INSERT INTO money_totals (figure, currency, rows, amount_minor)
     UNION ALL
     SELECT 'creator_cost', currency, COUNT(*), SUM(amount_minor) FROM creator_costs GROUP BY currency;
 
--- Versions and records per source from one pass over raw_events_by_id alone (it holds every
--- column the counts need); each source's latest arrival then from the newest end of
--- raw_events_by_received.
+-- Versions and records per source from one pass over raw_events grouped by record (0015 keyed
+-- the dedup index on external_id alone, so this pass sorts once); each source's latest arrival
+-- then from the newest end of raw_events_by_received.
 INSERT INTO source_totals (source, raw_events, raw_records, unresolved_dead_letters)
     SELECT source, SUM(raw_events), SUM(raw_records), SUM(unresolved)
     FROM (SELECT source, SUM(versions) AS raw_events, COUNT(*) AS raw_records, 0 AS unresolved

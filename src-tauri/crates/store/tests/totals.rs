@@ -228,7 +228,7 @@ fn the_overview_reads_the_big_tables_only_through_index_ranges() {
 
 /// The statements inside 0016's raw_events triggers, as the migration writes them with the
 /// trigger's OLD / NEW values in place: each insert probes one record's versions through
-/// raw_events_by_id, and deleting a source's latest arrival reads that index newest first.
+/// raw_events_by_external_id (migration 0015), and deleting a source's latest arrival reads that index newest first.
 #[test]
 fn the_raw_event_triggers_reach_rows_through_an_index() {
     let dir = tempfile::tempdir().unwrap();
@@ -242,8 +242,7 @@ fn the_raw_event_triggers_reach_rows_through_an_index() {
     assert_eq!(
         probe,
         vec![
-            "SEARCH raw_events USING COVERING INDEX raw_events_by_id (source=? AND stream=? AND external_id=?)"
-                .to_string()
+            "SEARCH raw_events USING INDEX raw_events_by_external_id (external_id=?)".to_string()
         ]
     );
     let latest = store
