@@ -241,9 +241,7 @@ fn the_raw_event_triggers_reach_rows_through_an_index() {
         .unwrap();
     assert_eq!(
         probe,
-        vec![
-            "SEARCH raw_events USING INDEX raw_events_by_external_id (external_id=?)".to_string()
-        ]
+        vec!["SEARCH raw_events USING INDEX raw_events_by_external_id (external_id=?)".to_string()]
     );
     let latest = store
         .query_plan(
