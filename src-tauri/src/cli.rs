@@ -269,11 +269,18 @@ fn run_compact(path: &Path) -> Result<()> {
     use std::io::Write as _;
     let mut store = workspace::open(path)?;
     let mut shown = false;
+    // Redrawn when the percentage moves, not per batch: about a hundred updates on any size,
+    // so a log that captures stderr stays short.
+    let mut last_percent = None;
     let summary = workspace::compact_raw_events(
         &mut store,
         lookback_app::clock::now_ms(),
         |done, total| {
             let percent = (done * 100).checked_div(total).unwrap_or(100);
+            if last_percent == Some(percent) {
+                return;
+            }
+            last_percent = Some(percent);
             eprint!("\rcompacting raw events: {done} of {total} ({percent}%)");
             let _ = std::io::stderr().flush();
             shown = true;
