@@ -467,14 +467,21 @@ fn build(dir: &Path, db: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
 fn file_size(db: &Path) {
     let bytes = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
-    let touches = lookback_store::Store::open_read_only(db)
+    // A workspace this build cannot open read-only (e.g. one of an older schema, which needs
+    // migrating first) has no touch count here: say so rather than divide by zero.
+    match lookback_store::Store::open_read_only(db)
         .and_then(|s| s.row_count(lookback_store::Table::Touches))
-        .unwrap_or(0);
-    println!(
-        "file {:.1} MB, {touches} touches, {:.0} bytes per touch",
-        bytes as f64 / 1e6,
-        bytes as f64 / touches.max(1) as f64
-    );
+    {
+        Ok(touches) => println!(
+            "file {:.1} MB, {touches} touches, {:.0} bytes per touch",
+            bytes as f64 / 1e6,
+            bytes as f64 / touches.max(1) as f64
+        ),
+        Err(e) => println!(
+            "file {:.1} MB (touches not counted: {e})",
+            bytes as f64 / 1e6
+        ),
+    }
 }
 
 /// The median of `repeat` runs of one command (the first run included: nothing is warmed up
