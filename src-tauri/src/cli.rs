@@ -160,11 +160,81 @@ pub fn command_name(matches: &clap::ArgMatches) -> String {
 
 /// Runs one subcommand against the workspace named by `--db`.
 pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
-    let result = run_command(db, command);
+    let result = upgrade_first(db, &command).and_then(|()| run_command(db, command));
     // SQLite's report of a damaged page cannot say which file: it is the workspace of --db.
     match db {
         Some(db) => result.map_err(|err| lookback_app::error::name_damaged_file(err, db)),
         None => result,
+    }
+}
+
+/// Upgrades the workspace of `--db` to this binary's schema before a command that opens it,
+/// with progress on stderr, so that a long upgrade is visible and every command after it opens
+/// an up-to-date file. Files that cannot be opened are left to the command to report.
+fn upgrade_first(db: Option<&Path>, command: &Command) -> Result<()> {
+    let Some(path) = db else { return Ok(()) };
+    if matches!(
+        command,
+        Command::Logs { .. } | Command::Demo { .. } | Command::Init { .. }
+    ) {
+        return Ok(());
+    }
+    if !matches!(lookback_store::Store::pending_upgrade(path), Ok(Some(_))) {
+        return Ok(());
+    }
+    let mut line = UpgradeLine::new(path);
+    workspace::upgrade(path, &mut |progress| line.show(progress))?;
+    Ok(())
+}
+
+/// The upgrade's progress on stderr: redrawn in place on a terminal, one line per change
+/// otherwise (a captured log stays short); silent for the first second, so a small workspace
+/// shows only the closing line.
+struct UpgradeLine {
+    name: String,
+    terminal: bool,
+    shown_change: usize,
+    drawn: bool,
+}
+
+impl UpgradeLine {
+    fn new(path: &Path) -> UpgradeLine {
+        use std::io::IsTerminal as _;
+        UpgradeLine {
+            name: path.display().to_string(),
+            terminal: std::io::stderr().is_terminal(),
+            shown_change: 0,
+            drawn: false,
+        }
+    }
+
+    fn show(&mut self, p: &lookback_store::UpgradeProgress) -> lookback_store::UpgradeControl {
+        use std::io::Write as _;
+        let seconds = p.elapsed.as_secs_f64();
+        let u = p.upgrade;
+        if p.finished {
+            if self.drawn && self.terminal {
+                eprintln!();
+            }
+            eprintln!(
+                "upgraded {} from schema {} to {} in {seconds:.1} s",
+                self.name, u.from_version, u.to_version
+            );
+        } else if seconds >= 1.0 && (self.terminal || p.change != self.shown_change) {
+            let text = format!(
+                "upgrading {} from schema {} to {} (one time; stopping it leaves the file as it was): change {} of {}, {}, {seconds:.0} s",
+                self.name, u.from_version, u.to_version, p.change, u.changes, p.change_title
+            );
+            if self.terminal {
+                eprint!("\r{text}\x1b[K");
+                let _ = std::io::stderr().flush();
+            } else {
+                eprintln!("{text}");
+            }
+            self.shown_change = p.change;
+            self.drawn = true;
+        }
+        lookback_store::UpgradeControl::Continue
     }
 }
 

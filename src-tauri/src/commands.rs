@@ -74,6 +74,9 @@ commands! {
     open_workspace(path: String) -> WorkspaceInfo = |session, app| {
         desktop::titled(&app, workspace::open_in_session(&session, &PathBuf::from(path)))
     };
+    /// Asks a running upgrade of the workspace being opened to stop (the file stays as it
+    /// was); true if one was asked.
+    stop_upgrade() -> bool = |session, app| Ok(session.stop_upgrade());
     /// Opens the demo workspace, writing it first if it does not exist yet.
     open_demo_workspace() -> WorkspaceInfo = |session, app| {
         desktop::titled(&app, workspace::open_demo_job(&session).await)

@@ -16,8 +16,14 @@ pub fn run(db: Option<PathBuf>) {
     // A workspace named with --db wins; otherwise reopen the last one used. A failure here is
     // not fatal: the welcome screen shows the error and offers the demo or a new workspace.
     let initial = db.or_else(|| lookback_app::paths::recent_workspaces().into_iter().next());
-    let startup_error = initial
-        .and_then(|path| lookback_app::jobs::workspace::open_in_session(&session, &path).err());
+    // A workspace an older Lookback wrote is upgraded once the window shows, with progress,
+    // rather than here before there is a window to show it in.
+    let startup_error = initial.and_then(|path| {
+        if matches!(lookback_store::Store::pending_upgrade(&path), Ok(Some(_))) {
+            return session.defer_upgrade(path).err();
+        }
+        lookback_app::jobs::workspace::open_in_session(&session, &path).err()
+    });
     if let Some(err) = &startup_error {
         lookback_app::logs::job_failed("open_at_start", err);
     }

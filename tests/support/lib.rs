@@ -100,6 +100,17 @@ impl TestHome {
         child.wait_with_output().expect("wait for lookback")
     }
 
+    /// Writes the previous version's demo workspace (schema 14, `tests/fixtures/demo-v14.lookback.zst`;
+    /// see `tests/migrate_previous.rs`) into this home as `name`, and returns its path.
+    pub fn previous_version_demo(&self, name: &str) -> PathBuf {
+        let packed = std::fs::read(repo_root().join("tests/fixtures/demo-v14.lookback.zst"))
+            .expect("fixture workspace");
+        let bytes = zstd::decode_all(packed.as_slice()).expect("fixture decompresses");
+        let db = self.path(name);
+        std::fs::write(&db, bytes).expect("write fixture");
+        db
+    }
+
     /// Runs `lookback` and asserts it succeeded, returning stdout.
     pub fn lookback_ok(&self, args: &[&str]) -> String {
         let out = self.lookback(args);

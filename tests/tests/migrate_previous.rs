@@ -141,21 +141,28 @@ fn assert_reports_match(home: &TestHome, db: &Path, runs_renumbered: bool, stage
     }
 }
 
-fn unpack_fixture(home: &TestHome) -> std::path::PathBuf {
-    let packed =
-        std::fs::read(lookback_tests::repo_root().join("tests/fixtures/demo-v14.lookback.zst"))
-            .expect("fixture workspace");
-    let bytes = zstd::decode_all(packed.as_slice()).expect("fixture decompresses");
-    let db = home.path("demo14.lookback");
-    std::fs::write(&db, bytes).expect("write fixture");
-    db
-}
-
 #[test]
 fn a_previous_versions_demo_migrates_and_reports_exactly_as_before() {
     let home = TestHome::new();
-    let db = unpack_fixture(&home);
-    // Opening migrates the schema; the cached runs of the previous version are reused.
+    let db = home.previous_version_demo("demo14.lookback");
+    // The first command upgrades the schema as a step of its own and says so on stderr; the
+    // cached runs of the previous version are reused.
+    let first = home.lookback(&["--db", db.to_str().unwrap(), "model", "show"]);
+    assert!(first.status.success(), "{first:?}");
+    let said = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        said.contains(&format!(
+            "upgraded {} from schema 14 to {}",
+            db.display(),
+            lookback_store::SCHEMA_VERSION
+        )),
+        "{said}"
+    );
+    let again = home.lookback(&["--db", db.to_str().unwrap(), "model", "show"]);
+    assert!(
+        !String::from_utf8_lossy(&again.stderr).contains("upgraded"),
+        "an upgraded workspace is not upgraded again"
+    );
     assert_reports_match(&home, &db, false, "after migrating");
 
     // Compacting the raw-event log changes no number.

@@ -187,3 +187,26 @@ fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
         "the damaged file is never written"
     );
 }
+
+/// A workspace written by the previous version, named at start, is upgraded once the window
+/// shows (with its progress there, not before the window exists) and then opens on the overview
+/// with the store's numbers.
+#[test]
+fn a_workspace_of_the_previous_version_is_upgraded_in_the_window_and_opens() {
+    let _turn = ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let home = TestHome::new();
+    let db = home.previous_version_demo("demo14.lookback");
+    {
+        let display = Display::start();
+        let _driver = TauriDriver::start(&display, &home);
+        let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+        assert_overview_matches_store(&session, &db);
+    }
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, lookback_store::SCHEMA_VERSION);
+}

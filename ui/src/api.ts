@@ -25,6 +25,7 @@ export function asAppError(e: unknown): AppError {
 export const api = {
   startupState: commands.startupState,
   openWorkspace: commands.openWorkspace,
+  stopUpgrade: commands.stopUpgrade,
   openDemoWorkspace: commands.openDemoWorkspace,
   createWorkspace: commands.createWorkspace,
   overview: commands.workspaceOverview,

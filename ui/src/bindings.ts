@@ -13,7 +13,12 @@ demo_path: string,
 /**
  * Recently opened workspace files, most recent first, that still exist.
  */
-recent: Array<string>, };
+recent: Array<string>, 
+/**
+ * The workspace named at start (or the last one used) when it was written by an older
+ * Lookback: the window opens it with `open_workspace`, showing the upgrade's progress.
+ */
+upgrade_pending: string | null, };
 
 export type WorkspaceInfo = { path: string, name: string, reporting_currency: string, reporting_timezone: string, 
 /**
@@ -274,7 +279,17 @@ export type RunProgress = {
  */
 model: ModelName, phase: RunPhaseName, };
 
-export type JobProgress = { "job": "run", progress: RunProgress, } | { "job": "sync", source_id: string, progress: SyncProgress, } | { "job": "connect", source_id: string, text: string, };
+export type UpgradeStatus = { from_version: number, to_version: number, 
+/**
+ * The change being applied, 1-based, of `changes`.
+ */
+change: number, changes: number, 
+/**
+ * What that change does, in words ("workspace totals").
+ */
+change_title: string, elapsed_ms: number, finished: boolean, };
+
+export type JobProgress = { "job": "run", progress: RunProgress, } | { "job": "sync", source_id: string, progress: SyncProgress, } | { "job": "connect", source_id: string, text: string, } | { "job": "upgrade", path: string, progress: UpgradeStatus, };
 
 export type ReconcileRow = { source: string, day: string, orders: number, 
 /**

@@ -7,6 +7,7 @@ import type * as T from "./bindings";
 
 export const startupState = (): Promise<T.StartupState> => invoke("startup_state");
 export const openWorkspace = (path: string): Promise<T.WorkspaceInfo> => invoke("open_workspace", { path });
+export const stopUpgrade = (): Promise<boolean> => invoke("stop_upgrade");
 export const openDemoWorkspace = (): Promise<T.WorkspaceInfo> => invoke("open_demo_workspace");
 export const createWorkspace = (path: string, name: string): Promise<T.WorkspaceInfo> => invoke("create_workspace", { path, name });
 export const workspaceOverview = (): Promise<T.Overview> => invoke("workspace_overview");

@@ -3,7 +3,7 @@
 
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { api, asAppError, events } from "./api";
-import type { AppError, ModelCatalog, RunProgress, StartupState, WorkspaceInfo } from "./bindings";
+import type { AppError, ModelCatalog, RunProgress, StartupState, UpgradeStatus, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
 import { toolbar } from "./components/toolbar";
 import { renderCac } from "./screens/cac";
@@ -88,7 +88,50 @@ function showLogsAction(): HTMLElement {
   return h("div", { class: "logs-action" }, button, status);
 }
 
-async function showWelcome(state: StartupState | null, err: AppError | null): Promise<void> {
+/**
+ * Opens a workspace file. One written by an older Lookback is upgraded first: while that runs,
+ * `into` shows which change is applied, how long it has run and a Stop button (stopping leaves
+ * the file exactly as it was, and the open fails as `cancelled`).
+ */
+async function openWorkspaceShowingUpgrade(path: string, into: HTMLElement): Promise<WorkspaceInfo> {
+  const off = await events.onJobProgress((p) => {
+    if (p.job === "upgrade" && p.path === path) replaceChildren(into, upgradePanel(p.progress));
+  });
+  try {
+    return await api.openWorkspace(path);
+  } finally {
+    off();
+  }
+}
+
+function upgradePanel(p: UpgradeStatus): HTMLElement {
+  const seconds = Math.round(p.elapsed_ms / 1000);
+  const status = p.finished
+    ? `Upgraded in ${(p.elapsed_ms / 1000).toFixed(1)} s. Opening…`
+    : `Change ${p.change} of ${p.changes}: ${p.change_title} · ${seconds} s`;
+  const stop = h(
+    "button",
+    {
+      "data-testid": "stop-upgrade",
+      onclick: () => {
+        stop.setAttribute("disabled", "");
+        void api.stopUpgrade();
+      },
+    },
+    "Stop",
+  );
+  return h(
+    "div",
+    { class: "upgrade", role: "status", "data-testid": "upgrade-progress" },
+    h("h3", {}, "Upgrading this workspace for this version of Lookback"),
+    h("p", { class: "muted" }, `A one-time change from layout ${p.from_version} to ${p.to_version}. Stopping leaves the file exactly as it was; it is upgraded the next time you open it.`),
+    h("progress", { max: String(p.changes), value: String(p.finished ? p.changes : p.change - 1) }),
+    h("p", { "data-testid": "upgrade-status" }, status),
+    !p.finished && stop,
+  );
+}
+
+async function showWelcome(state: StartupState | null, err: AppError | null, openAtOnce: string | null = null): Promise<void> {
   shown = null;
   const choose = async (label: string, job: () => Promise<WorkspaceInfo>) => {
     replaceChildren(card, busy(label));
@@ -98,6 +141,7 @@ async function showWelcome(state: StartupState | null, err: AppError | null): Pr
       await showWelcome(state, asAppError(e));
     }
   };
+  const openFile = (path: string) => choose("Opening…", () => openWorkspaceShowingUpgrade(path, card));
   const recent = state?.recent ?? [];
   const card = h(
     "section",
@@ -132,7 +176,7 @@ async function showWelcome(state: StartupState | null, err: AppError | null): Pr
           "data-testid": "open-file",
           onclick: async () => {
             const path = await open({ title: "Open a Lookback workspace", multiple: false, directory: false, filters: [{ name: "Lookback workspace", extensions: ["lookback", "sqlite", "db"] }] });
-            if (typeof path === "string") await choose("Opening…", () => api.openWorkspace(path));
+            if (typeof path === "string") await openFile(path);
           },
         },
         h("strong", {}, "Open a workspace file…"),
@@ -144,11 +188,12 @@ async function showWelcome(state: StartupState | null, err: AppError | null): Pr
         "div",
         { class: "recent" },
         h("h3", {}, "Recent"),
-        h("ul", {}, ...recent.map((path) => h("li", {}, h("button", { class: "link", onclick: () => choose("Opening…", () => api.openWorkspace(path)) }, path)))),
+        h("ul", {}, ...recent.map((path) => h("li", {}, h("button", { class: "link", onclick: () => openFile(path) }, path)))),
       ),
     showLogsAction(),
   );
   replaceChildren(root, h("main", { class: "welcome" }, card));
+  if (openAtOnce) await openFile(openAtOnce);
 }
 
 type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime";
@@ -273,7 +318,7 @@ async function start(): Promise<void> {
   try {
     const state = await api.startupState();
     if (state.workspace) await showWorkspace(state.workspace);
-    else await showWelcome(state, null);
+    else await showWelcome(state, null, state.upgrade_pending);
   } catch (e) {
     await showWelcome(null, asAppError(e));
   }

@@ -29,7 +29,7 @@ pub enum ErrorKind {
     NewerVersion,
     /// Something the user typed or chose cannot be used.
     InvalidInput,
-    /// The user stopped the job (a new attribution run); nothing of it was written.
+    /// The user stopped the job (a new attribution run, an upgrade); nothing of it was written.
     Cancelled,
     /// Anything else; the message says what.
     Internal,
@@ -95,6 +95,7 @@ fn store_kind(err: &lookback_store::StoreError) -> ErrorKind {
         E::Damaged { .. } | E::UndecodablePayload { .. } => ErrorKind::Damaged,
         E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
         E::NewerVersion { .. } => ErrorKind::NewerVersion,
+        E::UpgradeStopped { .. } => ErrorKind::Cancelled,
         E::InvalidValue { .. } | E::RunNotFound { .. } => ErrorKind::InvalidInput,
         _ => ErrorKind::Internal,
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use lookback_store::Store;
@@ -43,6 +43,10 @@ struct SessionState {
     run_cancel: Mutex<CancellationToken>,
     /// New runs computing or queued for the runner connection.
     runs_pending: AtomicUsize,
+    /// Set by "Stop" while a workspace is being upgraded; the upgrade rolls back.
+    upgrade_stop: AtomicBool,
+    /// A workspace named at start whose upgrade waits for the window, so it can show progress.
+    deferred_upgrade: Mutex<Option<PathBuf>>,
     events: Arc<dyn EventSink>,
 }
 
@@ -60,8 +64,39 @@ impl Session {
             runner: Mutex::new(None),
             run_cancel: Mutex::new(CancellationToken::new()),
             runs_pending: AtomicUsize::new(0),
+            upgrade_stop: AtomicBool::new(false),
+            deferred_upgrade: Mutex::new(None),
             events,
         }))
+    }
+
+    /// Asks the running upgrade (if any) to stop; true if one was asked.
+    pub fn stop_upgrade(&self) -> bool {
+        !self.0.upgrade_stop.swap(true, Ordering::SeqCst)
+    }
+
+    /// Clears a stop asked before this upgrade began.
+    pub(crate) fn begin_upgrade(&self) {
+        self.0.upgrade_stop.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether "Stop" was asked since the upgrade began.
+    pub(crate) fn upgrade_stop_requested(&self) -> bool {
+        self.0.upgrade_stop.load(Ordering::SeqCst)
+    }
+
+    /// Leaves the workspace at `path`, which needs an upgrade, for the window to open once it
+    /// shows, instead of opening (and upgrading) it before the window exists.
+    pub fn defer_upgrade(&self, path: PathBuf) -> AppResult<()> {
+        *lock(&self.0.deferred_upgrade, "deferred upgrade")? = Some(path);
+        Ok(())
+    }
+
+    /// The workspace left for the window to upgrade and open, taken (asked once).
+    pub(crate) fn take_deferred_upgrade(&self) -> Option<PathBuf> {
+        lock(&self.0.deferred_upgrade, "deferred upgrade")
+            .ok()?
+            .take()
     }
 
     /// Tells the front end (the window, or the CLI's printer) what happened.

@@ -23,6 +23,9 @@ pub struct StartupState {
     pub demo_path: String,
     /// Recently opened workspace files, most recent first, that still exist.
     pub recent: Vec<String>,
+    /// The workspace named at start (or the last one used) when it was written by an older
+    /// Lookback: the window opens it with `open_workspace`, showing the upgrade's progress.
+    pub upgrade_pending: Option<String>,
 }
 
 /// The open workspace: its file and its settings that shape every number.
@@ -713,6 +716,29 @@ pub enum JobProgress {
     /// Connecting a source through the browser: a line to show (the consent URL, to open by
     /// hand if no browser opened).
     Connect { source_id: String, text: String },
+    /// Upgrading a workspace written by an older Lookback, before it opens.
+    Upgrade {
+        path: String,
+        progress: UpgradeStatus,
+    },
+}
+
+/// Where the upgrade of a workspace stands (`lookback_store::UpgradeProgress`), told every
+/// quarter second while it runs and once when it has finished.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UpgradeStatus {
+    #[ts(type = "number")]
+    pub from_version: i64,
+    #[ts(type = "number")]
+    pub to_version: i64,
+    /// The change being applied, 1-based, of `changes`.
+    pub change: u32,
+    pub changes: u32,
+    /// What that change does, in words ("workspace totals").
+    pub change_title: String,
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    pub finished: bool,
 }
 
 /// How one stream of a sync ended (`lookback_sync::StreamOutcome`, without its reason).
@@ -1119,6 +1145,7 @@ pub fn typescript_bindings() -> String {
         SyncProgress::decl(),
         RunPhaseName::decl(),
         RunProgress::decl(),
+        UpgradeStatus::decl(),
         JobProgress::decl(),
         ReconcileRow::decl(),
         GapOrder::decl(),

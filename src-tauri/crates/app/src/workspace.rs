@@ -17,6 +17,32 @@ pub fn open(path: &Path) -> Result<Store> {
     Ok(store)
 }
 
+/// How often a running upgrade reports while one change runs.
+pub const UPGRADE_TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Upgrades the workspace at `path` to this binary's schema if it is older (see
+/// `Store::upgrade`), telling `observer` how it goes; `None` when it was up to date. Stopping it
+/// leaves the file unchanged (`cancelled`).
+pub fn upgrade(
+    path: &Path,
+    observer: &mut (
+             dyn FnMut(&lookback_store::UpgradeProgress) -> lookback_store::UpgradeControl + Send
+         ),
+) -> Result<Option<lookback_store::PendingUpgrade>> {
+    let started = std::time::Instant::now();
+    let upgraded = Store::upgrade(path, UPGRADE_TICK, observer)?;
+    if let Some(u) = upgraded {
+        tracing::info!(
+            path = %path.display(),
+            from = u.from_version,
+            to = u.to_version,
+            seconds = started.elapsed().as_secs_f64(),
+            "workspace upgraded"
+        );
+    }
+    Ok(upgraded)
+}
+
 /// Opens an existing workspace for the window: a damaged file opens read-only, with the reason,
 /// so what is readable can still be looked at; missing, foreign and newer files are refused.
 pub fn open_for_window(path: &Path) -> Result<(Store, Option<String>)> {

@@ -38,6 +38,13 @@ pub enum StoreError {
     )]
     NeedsUpgrade { found: i64, supported: i64 },
 
+    /// An upgrade to this binary's schema was stopped before it finished (the user cancelled
+    /// it). Nothing of it was written: the file is still at schema version `found`.
+    #[error(
+        "the upgrade of {path} was stopped; the workspace is unchanged at schema version {found} and is upgraded the next time it is opened"
+    )]
+    UpgradeStopped { path: PathBuf, found: i64 },
+
     /// A write was attempted through a store opened with `open_read_only`.
     #[error("the workspace was opened read-only")]
     ReadOnly,

@@ -71,6 +71,7 @@ mod suppression;
 mod sync_state;
 mod totals;
 mod trust_queries;
+mod upgrade;
 mod view_queries;
 mod write;
 
@@ -119,6 +120,7 @@ pub use suppression::ERASED_PAYLOAD;
 pub use sync_state::SourceDeadLetterCount;
 pub use totals::{MoneyTotal, SourceTotal, WorkspaceTotals};
 pub use trust_queries::{ConservationRow, OrphanAdjustment, ReconcileOrder};
+pub use upgrade::{PendingUpgrade, UpgradeControl, UpgradeProgress};
 pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditBucket, ViewCreditGroup, ViewDimension, ViewSpend,

@@ -116,6 +116,15 @@ pub const APPLICATION_ID: i32 = i32::from_be_bytes(*b"LBK1");
 /// Applies every migration newer than the file's `user_version`, in one immediate transaction,
 /// and stamps the application id in the same transaction.
 pub(crate) fn apply_pending(conn: &mut Connection) -> StoreResult<()> {
+    apply_pending_observed(conn, &mut |_| true)
+}
+
+/// [`apply_pending`], calling `before_each` before each migration it applies; when that returns
+/// false, nothing is applied (the transaction rolls back) and the error is `UpgradeStopped`.
+pub(crate) fn apply_pending_observed(
+    conn: &mut Connection,
+    before_each: &mut dyn FnMut(&Migration) -> bool,
+) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Read the version again inside the write lock: another process may have migrated between
     // our checks and now, and a newer binary may have done so too.
@@ -130,12 +139,36 @@ pub(crate) fn apply_pending(conn: &mut Connection) -> StoreResult<()> {
         return Ok(());
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        if !before_each(migration) {
+            return Err(StoreError::UpgradeStopped {
+                path: conn_path(&tx),
+                found,
+            });
+        }
         tx.execute_batch(migration.sql)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.commit()?;
     Ok(())
+}
+
+/// The file a connection has open, for messages.
+fn conn_path(conn: &Connection) -> std::path::PathBuf {
+    conn.path()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default()
+}
+
+impl Migration {
+    /// What the migration changes, in words for a progress line: its file name without the
+    /// number (`0016_workspace_totals` is "workspace totals").
+    pub fn title(&self) -> String {
+        self.name
+            .split_once('_')
+            .map_or(self.name, |(_, rest)| rest)
+            .replace('_', " ")
+    }
 }
 
 #[cfg(test)]

@@ -246,7 +246,7 @@ impl Drop for Store {
 
 /// Settings of every read-write connection. `foreign_keys` must be set outside a transaction,
 /// which is why this runs before migrating.
-fn configure_read_write(conn: &Connection) -> StoreResult<()> {
+pub(crate) fn configure_read_write(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;

@@ -16,6 +16,7 @@ use crate::workspace::*;
 /// workspace; it goes to the top of the recent list. If a whole-file check is due, it starts in
 /// the background (see `start_background_check`).
 pub fn open_in_session(session: &Session, path: &Path) -> AppResult<ipc::WorkspaceInfo> {
+    upgrade_in_session(session, path)?;
     let (mut store, mut read_only_reason) = open_for_window(path)?;
     let info = match info(&store, path, read_only_reason.clone()) {
         Ok(info) => info,
@@ -111,6 +112,9 @@ fn start_background_check(
 
 /// What the window shows first: the open workspace, or the welcome screen's choices.
 pub fn startup_state(session: &Session) -> ipc::StartupState {
+    let upgrade_pending = session
+        .take_deferred_upgrade()
+        .map(|path| path.display().to_string());
     let workspace = session
         .with_workspace(|open| info(&open.store, &open.path, open.read_only_reason.clone()))
         .ok();
@@ -121,7 +125,42 @@ pub fn startup_state(session: &Session) -> ipc::StartupState {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        upgrade_pending,
     }
+}
+
+/// Upgrades the workspace at `path` if an older Lookback wrote it, telling the window how it
+/// goes (`JobProgress::Upgrade`) and stopping when it asks (`Session::stop_upgrade`). A file
+/// that cannot be opened is left to `open_for_window` to report.
+fn upgrade_in_session(session: &Session, path: &Path) -> AppResult<()> {
+    if !matches!(lookback_store::Store::pending_upgrade(path), Ok(Some(_))) {
+        return Ok(());
+    }
+    session.begin_upgrade();
+    let shown = path.display().to_string();
+    let events = session.clone();
+    upgrade(path, &mut move |p| {
+        events.emit(crate::events::AppEvent::Progress(
+            ipc::JobProgress::Upgrade {
+                path: shown.clone(),
+                progress: ipc::UpgradeStatus {
+                    from_version: p.upgrade.from_version,
+                    to_version: p.upgrade.to_version,
+                    change: p.change as u32,
+                    changes: p.upgrade.changes as u32,
+                    change_title: p.change_title.clone(),
+                    elapsed_ms: p.elapsed.as_millis() as u64,
+                    finished: p.finished,
+                },
+            },
+        ));
+        if events.upgrade_stop_requested() {
+            lookback_store::UpgradeControl::Stop
+        } else {
+            lookback_store::UpgradeControl::Continue
+        }
+    })?;
+    Ok(())
 }
 
 /// The demo the window writes: the CLI's defaults (`lookback demo`), ending now.
