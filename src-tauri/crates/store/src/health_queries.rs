@@ -81,10 +81,12 @@ pub const SCHEMA_PROBLEM_REASON: &str = "(reason LIKE '%required field % is miss
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Raw events received per source and 24-hour window (`raw_events_by_received`, named).
-pub(crate) const DAILY_RECEIVED_SQL: &str = "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, COUNT(*)
-             FROM raw_events INDEXED BY raw_events_by_received WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
-             GROUP BY source, days_ago ORDER BY source, days_ago";
+/// Raw events received per source and 24-hour window, from the arrival counts of migration
+/// 0017 (a row per import, sync page or delivery), through their primary key.
+pub(crate) const DAILY_RECEIVED_SQL: &str =
+    "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, SUM(events)
+             FROM raw_events_received WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
+             GROUP BY source, days_ago HAVING SUM(events) > 0 ORDER BY source, days_ago";
 
 /// Sync runs per source since an instant (`sync_runs_by_source`).
 pub(crate) const SYNC_RUN_TOTALS_SQL: &str = "SELECT source_id,
@@ -120,10 +122,24 @@ impl Store {
 
     /// Raw events received per source and 24-hour window, for the `days` windows before
     /// `now_ms` (window 0 included, so `days + 1` windows at most). Windows with no events are
-    /// absent. Read from the index of migration 0012 only (named, because without statistics
-    /// SQLite prefers scanning the whole table in `source` order for the GROUP BY).
+    /// absent. Read from the arrival counts kept as events land (migration 0017), never from
+    /// raw_events.
     pub fn daily_received_counts(&self, now_ms: i64, days: u32) -> StoreResult<Vec<DailyReceived>> {
-        let mut statement = self.conn.prepare_cached(DAILY_RECEIVED_SQL)?;
+        // A damaged workspace opened read-only at an older schema has no arrival counts: its
+        // raw events are counted instead (slow, and only ever for such a file).
+        let kept: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'raw_events_received')",
+            [],
+            |row| row.get(0),
+        )?;
+        let sql = if kept {
+            DAILY_RECEIVED_SQL
+        } else {
+            "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, COUNT(*)
+             FROM raw_events WHERE received_at_ms >= ?1 - (?3 + 1) * ?2
+             GROUP BY source, days_ago ORDER BY source, days_ago"
+        };
+        let mut statement = self.conn.prepare_cached(sql)?;
         let rows = statement.query_map(params![now_ms, DAY_MS, i64::from(days)], |row| {
             Ok(DailyReceived {
                 source: row.get(0)?,

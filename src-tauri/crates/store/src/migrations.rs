@@ -103,6 +103,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0016_workspace_totals",
         sql: include_str!("../migrations/0016_workspace_totals.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_raw_events_received",
+        sql: include_str!("../migrations/0017_raw_events_received.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

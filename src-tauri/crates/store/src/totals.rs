@@ -289,6 +289,9 @@ struct SourceDelta {
     raw_records: i64,
     last_received_at_ms: Option<i64>,
     unresolved_dead_letters: i64,
+    /// Raw events appended per arrival instant (`raw_events_received`); one instant per
+    /// import or sync page, so this stays a handful of entries.
+    received: Vec<(i64, i64)>,
 }
 
 /// The table rows [`TotalsDelta::row_inserted`] counts.
@@ -349,6 +352,7 @@ impl TotalsDelta {
                     raw_records: 0,
                     last_received_at_ms: None,
                     unresolved_dead_letters: 0,
+                    received: Vec::new(),
                 });
                 self.sources.len() - 1
             }
@@ -374,6 +378,15 @@ impl TotalsDelta {
                 .last_received_at_ms
                 .map_or(received_at_ms, |at| at.max(received_at_ms)),
         );
+        match delta
+            .received
+            .iter_mut()
+            .rev()
+            .find(|(at, _)| *at == received_at_ms)
+        {
+            Some((_, events)) => *events += 1,
+            None => delta.received.push((received_at_ms, 1)),
+        }
     }
 
     /// An unresolved dead letter was recorded.
@@ -422,6 +435,13 @@ impl TotalsDelta {
                 s.last_received_at_ms,
                 s.unresolved_dead_letters
             ])?;
+            for (received_at_ms, events) in &s.received {
+                tx.prepare_cached(
+                    "INSERT INTO raw_events_received (received_at_ms, source, events) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (received_at_ms, source) DO UPDATE SET events = events + excluded.events",
+                )?
+                .execute(params![received_at_ms, s.source, events])?;
+            }
         }
         *self = TotalsDelta::default();
         Ok(())

@@ -122,9 +122,11 @@ fn filled(path: &Path) -> Store {
 #[test]
 fn the_totals_hold_what_the_rows_say() {
     let dir = tempfile::tempdir().unwrap();
-    let store = filled(&dir.path().join("w.lookback"));
+    let path = dir.path().join("w.lookback");
+    let store = filled(&path);
     let totals = store.totals().unwrap();
     assert_eq!(totals, store.recount_totals().unwrap());
+    assert_arrivals_match_raw_events(&path);
     let money = |figure, currency: &str| {
         totals
             .money_of(figure)
@@ -171,16 +173,20 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             conn.execute(&format!("DROP TRIGGER {trigger}"), [])
                 .unwrap();
         }
+        // Back to schema 15: 0017's arrival counts out and 0012's index back, then 0016's
+        // tables out (their triggers, 0017's delete trigger among them, went above).
         conn.execute_batch(
-            "DROP TABLE table_rows; DROP TABLE money_totals; DROP TABLE source_totals;",
+            "DROP TABLE raw_events_received;
+             CREATE INDEX raw_events_by_received ON raw_events (received_at_ms, source);
+             DROP TABLE table_rows; DROP TABLE money_totals; DROP TABLE source_totals;",
         )
         .unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION - 1)
-            .unwrap();
+        conn.pragma_update(None, "user_version", 15).unwrap();
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.totals().unwrap(), expected);
     assert!(!expected.money.is_empty() && !expected.sources.is_empty());
+    assert_arrivals_match_raw_events(&path);
 }
 
 #[test]
@@ -226,9 +232,10 @@ fn the_overview_reads_the_big_tables_only_through_index_ranges() {
     }
 }
 
-/// The statements inside 0016's raw_events triggers, as the migration writes them with the
-/// trigger's OLD / NEW values in place: each insert probes one record's versions through
-/// raw_events_by_external_id (migration 0015), and deleting a source's latest arrival reads that index newest first.
+/// The statements inside the raw_events triggers of 0016 and 0017, as the migrations write
+/// them with the trigger's OLD / NEW values in place: each insert probes one record's versions
+/// through raw_events_by_external_id (migration 0015), and a delete takes its event out of its
+/// arrival's count through that table's key.
 #[test]
 fn the_raw_event_triggers_reach_rows_through_an_index() {
     let dir = tempfile::tempdir().unwrap();
@@ -243,15 +250,36 @@ fn the_raw_event_triggers_reach_rows_through_an_index() {
         probe,
         vec!["SEARCH raw_events USING INDEX raw_events_by_external_id (external_id=?)".to_string()]
     );
-    let latest = store
+    let arrival = store
         .query_plan(
-            "SELECT received_at_ms FROM raw_events WHERE +source = 'shop' ORDER BY received_at_ms DESC LIMIT 1",
+            "SELECT events FROM raw_events_received WHERE received_at_ms = 5 AND source = 'shop'",
         )
         .unwrap();
     assert_eq!(
-        latest,
-        vec!["SCAN raw_events USING COVERING INDEX raw_events_by_received".to_string()],
-        "newest first through the index, stopping at the source's first row"
+        arrival,
+        vec![
+            "SEARCH raw_events_received USING PRIMARY KEY (received_at_ms=? AND source=?)"
+                .to_string()
+        ]
+    );
+}
+
+/// The arrival counts kept as events land (0017) equal a count of the raw events themselves.
+fn assert_arrivals_match_raw_events(path: &Path) {
+    let conn = Connection::open(path).unwrap();
+    let rows = |sql: &str| -> Vec<(String, i64, i64)> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        rows(
+            "SELECT source, received_at_ms, events FROM raw_events_received WHERE events > 0 ORDER BY 1, 2"
+        ),
+        rows("SELECT source, received_at_ms, COUNT(*) FROM raw_events GROUP BY 1, 2 ORDER BY 1, 2"),
     );
 }
 
@@ -272,11 +300,13 @@ fn erasing_a_sources_latest_raw_event_moves_its_last_arrival_back() {
         (shop.raw_events, shop.raw_records, shop.last_received_at_ms),
         (2, 2, Some(T0 + 2))
     );
+    assert_arrivals_match_raw_events(&path);
     conn.execute("DELETE FROM raw_events WHERE source = 'dub'", [])
         .unwrap();
     let totals = store.totals().unwrap();
     assert!(totals.sources.iter().all(|s| s.source != "dub"));
     assert_eq!(totals, store.recount_totals().unwrap());
+    assert_arrivals_match_raw_events(&path);
 }
 
 /// A sync page may bring a record and its later update together: the insert is counted when the
