@@ -74,9 +74,13 @@ commands! {
     open_workspace(path: String) -> WorkspaceInfo = |session, app| {
         desktop::titled(&app, workspace::open_in_session(&session, &PathBuf::from(path)))
     };
-    /// Asks a running upgrade of the workspace being opened to stop (the file stays as it
-    /// was); true if one was asked.
-    stop_upgrade() -> bool = |session, app| Ok(session.stop_upgrade());
+    /// Asks the running maintenance job to stop: an upgrade of the workspace being opened (the
+    /// file stays as it was) or a compaction (it stops after its batch and resumes next time).
+    stop_maintenance() -> bool = |session, app| Ok(session.stop_maintenance());
+    /// Upkeep the open workspace could use (raw events to compact).
+    workspace_maintenance() -> Maintenance = |session, app| workspace::maintenance_job(&session).await;
+    /// Compacts the open workspace's raw events, with progress; the views stay usable.
+    compact_workspace() -> CompactionResult = |session, app| workspace::compact_job(&session).await;
     /// Opens the demo workspace, writing it first if it does not exist yet.
     open_demo_workspace() -> WorkspaceInfo = |session, app| {
         desktop::titled(&app, workspace::open_demo_job(&session).await)

@@ -34,6 +34,8 @@ ts_named!(
     bool,
     StartupState,
     WorkspaceInfo,
+    Maintenance,
+    CompactionResult,
     Overview,
     ModelCatalog,
     ModelChoice,

@@ -190,18 +190,37 @@ fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
 
 /// A workspace written by the previous version, named at start, is upgraded once the window
 /// shows (with its progress there, not before the window exists) and then opens on the overview
-/// with the store's numbers.
+/// with the store's numbers. Its raw events are still in the old layout, so the overview offers
+/// to compact them; compacting from the window leaves nothing for `lookback compact` to do and
+/// no number changed.
 #[test]
-fn a_workspace_of_the_previous_version_is_upgraded_in_the_window_and_opens() {
+fn a_workspace_of_the_previous_version_is_upgraded_and_compacted_in_the_window() {
     let _turn = ONE_WINDOW_AT_A_TIME
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.previous_version_demo("demo14.lookback");
+    let dbs = db.to_str().unwrap();
     {
         let display = Display::start();
         let _driver = TauriDriver::start(&display, &home);
-        let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+        let session = Session::launch(&lookback_bin(), &["--db", dbs]);
+        assert_overview_matches_store(&session, &db);
+
+        let offer = session.wait_for("[data-testid=compact-offer]");
+        let offered = session.text(&offer);
+        assert!(
+            offered.contains("raw events") && digits(&offered).starts_with("12257"),
+            "offer: {offered}"
+        );
+        let compact = session.wait_for("[data-testid=compact-now]");
+        session.click(&compact);
+        session.wait_until(
+            "compaction to finish",
+            "const s = document.querySelector('[data-testid=compact-status]'); \
+             return !!s && s.textContent.startsWith('Compacted ') \
+             && s.textContent.split(':')[0].replace(/\\D/g, '') === '12257';",
+        );
         assert_overview_matches_store(&session, &db);
     }
     let version: i64 = rusqlite::Connection::open(&db)
@@ -209,4 +228,6 @@ fn a_workspace_of_the_previous_version_is_upgraded_in_the_window_and_opens() {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
     assert_eq!(version, lookback_store::SCHEMA_VERSION);
+    let again = home.lookback_ok(&["--db", dbs, "compact"]);
+    assert!(again.contains("already compact"), "{again}");
 }

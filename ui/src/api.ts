@@ -25,7 +25,9 @@ export function asAppError(e: unknown): AppError {
 export const api = {
   startupState: commands.startupState,
   openWorkspace: commands.openWorkspace,
-  stopUpgrade: commands.stopUpgrade,
+  stopMaintenance: commands.stopMaintenance,
+  maintenance: commands.workspaceMaintenance,
+  compactWorkspace: commands.compactWorkspace,
   openDemoWorkspace: commands.openDemoWorkspace,
   createWorkspace: commands.createWorkspace,
   overview: commands.workspaceOverview,

@@ -289,7 +289,31 @@ change: number, changes: number,
  */
 change_title: string, elapsed_ms: number, finished: boolean, };
 
-export type JobProgress = { "job": "run", progress: RunProgress, } | { "job": "sync", source_id: string, progress: SyncProgress, } | { "job": "connect", source_id: string, text: string, } | { "job": "upgrade", path: string, progress: UpgradeStatus, };
+export type Maintenance = { 
+/**
+ * Raw events that compacting would make smaller.
+ */
+raw_events_to_compact: number, 
+/**
+ * Whether that is worth offering (it ends by rebuilding the whole file).
+ */
+offer_compaction: boolean, };
+
+export type CompactionResult = { rows_converted: number, 
+/**
+ * The file's size before and after, in bytes.
+ */
+bytes_before: number, bytes_after: number, 
+/**
+ * Stopped before the end; the next run resumes.
+ */
+stopped: boolean, 
+/**
+ * Nothing was left to do.
+ */
+already_compact: boolean, };
+
+export type JobProgress = { "job": "run", progress: RunProgress, } | { "job": "sync", source_id: string, progress: SyncProgress, } | { "job": "connect", source_id: string, text: string, } | { "job": "upgrade", path: string, progress: UpgradeStatus, } | { "job": "compact", path: string, done: number, total: number, };
 
 export type ReconcileRow = { source: string, day: string, orders: number, 
 /**

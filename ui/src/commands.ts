@@ -7,7 +7,9 @@ import type * as T from "./bindings";
 
 export const startupState = (): Promise<T.StartupState> => invoke("startup_state");
 export const openWorkspace = (path: string): Promise<T.WorkspaceInfo> => invoke("open_workspace", { path });
-export const stopUpgrade = (): Promise<boolean> => invoke("stop_upgrade");
+export const stopMaintenance = (): Promise<boolean> => invoke("stop_maintenance");
+export const workspaceMaintenance = (): Promise<T.Maintenance> => invoke("workspace_maintenance");
+export const compactWorkspace = (): Promise<T.CompactionResult> => invoke("compact_workspace");
 export const openDemoWorkspace = (): Promise<T.WorkspaceInfo> => invoke("open_demo_workspace");
 export const createWorkspace = (path: string, name: string): Promise<T.WorkspaceInfo> => invoke("create_workspace", { path, name });
 export const workspaceOverview = (): Promise<T.Overview> => invoke("workspace_overview");

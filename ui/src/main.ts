@@ -115,7 +115,7 @@ function upgradePanel(p: UpgradeStatus): HTMLElement {
       "data-testid": "stop-upgrade",
       onclick: () => {
         stop.setAttribute("disabled", "");
-        void api.stopUpgrade();
+        void api.stopMaintenance();
       },
     },
     "Stop",

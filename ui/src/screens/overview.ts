@@ -1,8 +1,8 @@
 // The overview screen: what the workspace holds and how fresh each source is (the state badge is
 // Rust's data-health state). Both tables export CSV like every other table.
 
-import { api } from "../api";
-import type { ExportTable, Overview } from "../bindings";
+import { api, asAppError, events } from "../api";
+import type { ExportTable, Maintenance, Overview } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount, formatDate, formatMoney } from "../format";
@@ -13,8 +13,74 @@ function kpi(label: string, testid: string, ...values: (string | HTMLElement)[])
   return h("div", { class: "kpi", "data-testid": testid }, h("div", { class: "kpi-label" }, label), ...values.map((v) => h("div", { class: "kpi-value" }, v)));
 }
 
+/** Megabytes, for file sizes. */
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_000_000).toLocaleString(undefined, { maximumFractionDigits: 1 })} MB`;
+}
+
+/**
+ * The offer to compact a workspace whose raw events are stored larger than they need be (one
+ * written before the compact layout): what it does, then its progress with a Stop button, then
+ * what it freed. Compacting runs on a connection of its own in short steps, so every screen
+ * stays usable meanwhile.
+ */
+function compactionNotice(m: Maintenance, rerender: () => void): HTMLElement {
+  const status = h("p", { "data-testid": "compact-status" });
+  const bar = h("progress", { max: "100", value: "0", hidden: "" });
+  const stop = h("button", { class: "secondary", hidden: "", "data-testid": "stop-compaction", onclick: () => void api.stopMaintenance() }, "Stop");
+  const start = h(
+    "button",
+    {
+      class: "primary",
+      "data-testid": "compact-now",
+      onclick: async () => {
+        start.hidden = true;
+        stop.hidden = false;
+        bar.hidden = false;
+        status.textContent = "Compacting raw events…";
+        const off = await events.onJobProgress((p) => {
+          if (p.job !== "compact") return;
+          const percent = p.total > 0 ? Math.floor((p.done * 100) / p.total) : 100;
+          bar.setAttribute("value", String(percent));
+          status.textContent = `Compacting raw events: ${percent}%`;
+        });
+        try {
+          const r = await api.compactWorkspace();
+          status.textContent = r.stopped
+            ? "Stopped. What was compacted stays compacted; compact again to go on."
+            : `Compacted ${formatCount(r.rows_converted)} raw events: ${megabytes(r.bytes_before)} → ${megabytes(r.bytes_after)}.`;
+          if (r.stopped) start.hidden = false;
+        } catch (e) {
+          status.textContent = asAppError(e).message;
+          start.hidden = false;
+        } finally {
+          off();
+          stop.hidden = true;
+          bar.hidden = true;
+          if (!start.hidden) return;
+          window.setTimeout(rerender, 4000);
+        }
+      },
+    },
+    "Compact now",
+  );
+  return h(
+    "section",
+    { class: "panel notice", "data-testid": "compact-offer" },
+    h("h2", {}, "Make this workspace smaller"),
+    h(
+      "p",
+      {},
+      `${formatCount(m.raw_events_to_compact)} raw events are stored in a larger layout than they need (the workspace comes from an older version of Lookback). ` +
+        "Compacting them keeps every event byte for byte and changes no number. It runs in short steps while you keep working; stopping keeps what is done.",
+    ),
+    h("div", { class: "notice-actions" }, start, stop, bar),
+    status,
+  );
+}
+
 export async function renderOverview(content: HTMLElement): Promise<void> {
-  const o: Overview = await api.overview();
+  const [o, maintenance]: [Overview, Maintenance] = await Promise.all([api.overview(), api.maintenance()]);
   const now = Date.now();
   const empty = o.orders === 0 && o.touches === 0;
   const exported = h("div", { class: "status-line" });
@@ -23,6 +89,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
   replaceChildren(
     content,
     h("p", { class: "muted" }, `Reporting in ${o.workspace.reporting_currency} · ${o.workspace.reporting_timezone}`),
+    maintenance.offer_compaction && compactionNotice(maintenance, () => void renderOverview(content)),
     empty &&
       h("div", { class: "empty-state", "data-testid": "empty-state" }, h("h2", {}, "This workspace is empty"), h("p", {}, "Import orders and touches from CSV (lookback import), or connect a source, and the numbers appear here.")),
     h(

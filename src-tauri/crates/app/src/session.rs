@@ -43,8 +43,9 @@ struct SessionState {
     run_cancel: Mutex<CancellationToken>,
     /// New runs computing or queued for the runner connection.
     runs_pending: AtomicUsize,
-    /// Set by "Stop" while a workspace is being upgraded; the upgrade rolls back.
-    upgrade_stop: AtomicBool,
+    /// Set by "Stop" while a maintenance job runs: an upgrade (which then rolls back) or a
+    /// compaction (which stops after its current batch).
+    maintenance_stop: AtomicBool,
     /// A workspace named at start whose upgrade waits for the window, so it can show progress.
     deferred_upgrade: Mutex<Option<PathBuf>>,
     events: Arc<dyn EventSink>,
@@ -64,25 +65,25 @@ impl Session {
             runner: Mutex::new(None),
             run_cancel: Mutex::new(CancellationToken::new()),
             runs_pending: AtomicUsize::new(0),
-            upgrade_stop: AtomicBool::new(false),
+            maintenance_stop: AtomicBool::new(false),
             deferred_upgrade: Mutex::new(None),
             events,
         }))
     }
 
-    /// Asks the running upgrade (if any) to stop; true if one was asked.
-    pub fn stop_upgrade(&self) -> bool {
-        !self.0.upgrade_stop.swap(true, Ordering::SeqCst)
+    /// Asks the running maintenance job (an upgrade or a compaction) to stop.
+    pub fn stop_maintenance(&self) -> bool {
+        !self.0.maintenance_stop.swap(true, Ordering::SeqCst)
     }
 
-    /// Clears a stop asked before this upgrade began.
-    pub(crate) fn begin_upgrade(&self) {
-        self.0.upgrade_stop.store(false, Ordering::SeqCst);
+    /// Clears a stop asked before this maintenance job began.
+    pub(crate) fn begin_maintenance(&self) {
+        self.0.maintenance_stop.store(false, Ordering::SeqCst);
     }
 
-    /// Whether "Stop" was asked since the upgrade began.
-    pub(crate) fn upgrade_stop_requested(&self) -> bool {
-        self.0.upgrade_stop.load(Ordering::SeqCst)
+    /// Whether "Stop" was asked since the maintenance job began.
+    pub(crate) fn maintenance_stop_requested(&self) -> bool {
+        self.0.maintenance_stop.load(Ordering::SeqCst)
     }
 
     /// Leaves the workspace at `path`, which needs an upgrade, for the window to open once it

@@ -721,6 +721,40 @@ pub enum JobProgress {
         path: String,
         progress: UpgradeStatus,
     },
+    /// Compacting the open workspace's raw events: `done` of `total` (row ids of the pass).
+    Compact {
+        path: String,
+        #[ts(type = "number")]
+        done: u64,
+        #[ts(type = "number")]
+        total: u64,
+    },
+}
+
+/// Upkeep the open workspace could use, for the overview to offer.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Maintenance {
+    /// Raw events that compacting would make smaller.
+    #[ts(type = "number")]
+    pub raw_events_to_compact: u64,
+    /// Whether that is worth offering (it ends by rebuilding the whole file).
+    pub offer_compaction: bool,
+}
+
+/// What compacting the raw events did (`lookback_store::CompactionSummary`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CompactionResult {
+    #[ts(type = "number")]
+    pub rows_converted: u64,
+    /// The file's size before and after, in bytes.
+    #[ts(type = "number")]
+    pub bytes_before: u64,
+    #[ts(type = "number")]
+    pub bytes_after: u64,
+    /// Stopped before the end; the next run resumes.
+    pub stopped: bool,
+    /// Nothing was left to do.
+    pub already_compact: bool,
 }
 
 /// Where the upgrade of a workspace stands (`lookback_store::UpgradeProgress`), told every
@@ -1146,6 +1180,8 @@ pub fn typescript_bindings() -> String {
         RunPhaseName::decl(),
         RunProgress::decl(),
         UpgradeStatus::decl(),
+        Maintenance::decl(),
+        CompactionResult::decl(),
         JobProgress::decl(),
         ReconcileRow::decl(),
         GapOrder::decl(),

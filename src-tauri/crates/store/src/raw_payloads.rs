@@ -592,6 +592,20 @@ impl Store {
             || self.setting_i64(VACUUM_SETTING)? > 0)
     }
 
+    /// How many raw events [`Store::compact_raw_events`] would make smaller: those not encoded
+    /// with their stream's dictionary, in streams that have one or have enough rows to train
+    /// one (a stream too small for a dictionary stays as it is). Cheap, like
+    /// [`Store::raw_events_need_compaction`]; the window offers compaction when this is large.
+    pub fn raw_events_to_compact(&self) -> StoreResult<u64> {
+        let rows: i64 = self.conn.prepare_cached(
+            "SELECT COALESCE(SUM(s.rows_without_dictionary), 0) FROM raw_payload_streams s
+             WHERE s.rows_without_dictionary >= ?1
+                OR EXISTS (SELECT 1 FROM raw_payload_dictionaries d WHERE d.source = s.source AND d.stream = s.stream)",
+        )?
+        .query_row(params![TRAINING_ROWS as i64], |row| row.get(0))?;
+        Ok(u64::try_from(rows).unwrap_or(0))
+    }
+
     /// Converts the raw-event log to the compact layout: trains the dictionary of every stream
     /// that has [`TRAINING_ROWS`] payloads and none yet, converts rows of the old layout and
     /// re-encodes rows written before their stream had a dictionary, in batches of one short

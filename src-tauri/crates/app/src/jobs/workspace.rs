@@ -130,13 +130,13 @@ pub fn startup_state(session: &Session) -> ipc::StartupState {
 }
 
 /// Upgrades the workspace at `path` if an older Lookback wrote it, telling the window how it
-/// goes (`JobProgress::Upgrade`) and stopping when it asks (`Session::stop_upgrade`). A file
+/// goes (`JobProgress::Upgrade`) and stopping when it asks (`Session::stop_maintenance`). A file
 /// that cannot be opened is left to `open_for_window` to report.
 fn upgrade_in_session(session: &Session, path: &Path) -> AppResult<()> {
     if !matches!(lookback_store::Store::pending_upgrade(path), Ok(Some(_))) {
         return Ok(());
     }
-    session.begin_upgrade();
+    session.begin_maintenance();
     let shown = path.display().to_string();
     let events = session.clone();
     upgrade(path, &mut move |p| {
@@ -154,7 +154,7 @@ fn upgrade_in_session(session: &Session, path: &Path) -> AppResult<()> {
                 },
             },
         ));
-        if events.upgrade_stop_requested() {
+        if events.maintenance_stop_requested() {
             lookback_store::UpgradeControl::Stop
         } else {
             lookback_store::UpgradeControl::Continue
@@ -207,4 +207,68 @@ pub async fn overview_job(session: &Session) -> AppResult<ipc::Overview> {
             )
         })
         .await
+}
+
+/// The raw events of the open workspace that compaction would make smaller, and whether the
+/// window should offer it (from [`COMPACTION_WORTH_OFFERING`] events on).
+pub async fn maintenance_job(session: &Session) -> AppResult<ipc::Maintenance> {
+    session
+        .on_workspace(|open| {
+            let raw_events_to_compact = match &open.read_only_reason {
+                Some(_) => 0,
+                None => open.store.raw_events_to_compact()?,
+            };
+            Ok(ipc::Maintenance {
+                raw_events_to_compact,
+                offer_compaction: raw_events_to_compact >= COMPACTION_WORTH_OFFERING,
+            })
+        })
+        .await
+}
+
+/// Below this many raw events to shrink, compacting (which ends by rebuilding the whole file)
+/// is not worth offering: the rows written before a stream had its dictionary, a thousand per
+/// stream, are not. A workspace from before the compact layout has all of its rows to shrink.
+pub const COMPACTION_WORTH_OFFERING: u64 = 10_000;
+
+/// Compacts the open workspace's raw events (`lookback compact`) on a connection of its own, so
+/// the views stay usable: it commits in short batches, telling the window how far it is
+/// (`JobProgress::Compact`), and stops after the current batch when asked
+/// (`Session::stop_maintenance`); a later run resumes.
+pub async fn compact_job(session: &Session) -> AppResult<ipc::CompactionResult> {
+    let path = session.with_workspace(|open| {
+        if let Some(reason) = &open.read_only_reason {
+            anyhow::bail!("the workspace is open read-only ({reason}); it cannot be compacted");
+        }
+        Ok(open.path.clone())
+    })?;
+    session.begin_maintenance();
+    let session = session.clone();
+    blocking(move || {
+        let mut store = lookback_store::Store::open(&path)?;
+        let shown = path.display().to_string();
+        let events = session.clone();
+        let summary = compact_raw_events(
+            &mut store,
+            crate::clock::now_ms(),
+            |done, total| {
+                events.emit(crate::events::AppEvent::Progress(
+                    ipc::JobProgress::Compact {
+                        path: shown.clone(),
+                        done,
+                        total,
+                    },
+                ))
+            },
+            &|| session.maintenance_stop_requested(),
+        )?;
+        Ok(ipc::CompactionResult {
+            rows_converted: summary.rows_converted,
+            bytes_before: summary.bytes_before,
+            bytes_after: summary.bytes_after,
+            stopped: summary.cancelled,
+            already_compact: summary.was_already_compact(),
+        })
+    })
+    .await
 }
