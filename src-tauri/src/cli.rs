@@ -163,9 +163,23 @@ pub fn run(db: Option<&Path>, command: Command) -> Result<()> {
     let result = upgrade_first(db, &command).and_then(|()| run_command(db, command));
     // SQLite's report of a damaged page cannot say which file: it is the workspace of --db.
     match db {
-        Some(db) => result.map_err(|err| lookback_app::error::name_damaged_file(err, db)),
+        Some(db) => result.map_err(|err| {
+            if lookback_app::error::is_missing_workspace(&err) {
+                return missing_workspace_hint(&err, db);
+            }
+            lookback_app::error::name_damaged_file(err, db)
+        }),
         None => result,
     }
+}
+
+/// "no workspace at FILE", with how to make one there.
+fn missing_workspace_hint(err: &anyhow::Error, db: &Path) -> anyhow::Error {
+    let db = db.display();
+    anyhow::anyhow!(
+        "{}; create an empty one with `lookback --db {db} init --name \"My shop\"`, or write the demo there with `lookback --db {db} demo`",
+        one_line(err)
+    )
 }
 
 /// Upgrades the workspace of `--db` to this binary's schema before a command that opens it,

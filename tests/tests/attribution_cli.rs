@@ -179,3 +179,72 @@ fn markov_weights_csv_sums_to_one() {
         .sum();
     assert!((total - 1.0).abs() < 1e-6, "weights sum to {total}");
 }
+
+/// The lookback a model may be saved with is the range a preview accepts and README states:
+/// 1 to 3650 days, both through `model set`; one day more is refused naming the parameter, and
+/// nothing is logged for it.
+#[test]
+fn a_saved_model_takes_any_lookback_a_preview_takes() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "report",
+        "credits",
+        "--model",
+        "linear",
+        "--window-days",
+        "3650",
+    ]);
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "model",
+        "set",
+        "linear",
+        "--window-days",
+        "3650",
+        "--reason",
+        "a decade of repeat buyers",
+    ]);
+    let show = home.lookback_ok(&["--db", &db, "model", "show"]);
+    assert!(show.contains("3650"), "{show}");
+    let refused = home.lookback(&[
+        "--db",
+        &db,
+        "model",
+        "set",
+        "linear",
+        "--window-days",
+        "3651",
+        "--reason",
+        "too far",
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("lookback_days") && said.contains("3650"),
+        "{said}"
+    );
+    let log = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
+    assert_eq!(log.as_array().unwrap().len(), 1);
+}
+
+/// A command on a file that does not exist says how to create a workspace there.
+#[test]
+fn a_missing_workspace_is_named_with_how_to_create_one() {
+    let home = TestHome::new();
+    let db = home.path("new.lookback");
+    let db = db.to_str().unwrap();
+    let out = home.lookback(&["--db", db, "import", "touches", "t.csv"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("no workspace at {db}"))
+            && said.contains(&format!("lookback --db {db} init --name"))
+            && said.contains(&format!("lookback --db {db} demo")),
+        "{said}"
+    );
+    assert!(!home.path("new.lookback").exists(), "nothing is created");
+}

@@ -41,7 +41,7 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
       h("input", {
         type: "number",
         min: "1",
-        max: "365",
+        max: "3650",
         value: String(value),
         "data-testid": testid,
         onchange: (e: Event) => {

@@ -148,6 +148,13 @@ fn store_error_of<'a>(
 /// `err`, met while working on the workspace at `path`: SQLite's report of a damaged page
 /// (which cannot know the file) becomes the store's `Damaged` error naming it, with what was
 /// being done; every other error is returned unchanged.
+/// Whether `err` says there is no workspace file at all (the path named does not exist).
+pub fn is_missing_workspace(err: &anyhow::Error) -> bool {
+    err.chain()
+        .find_map(store_error_of)
+        .is_some_and(|e| matches!(e, lookback_store::StoreError::NotFound { .. }))
+}
+
 pub fn name_damaged_file(err: anyhow::Error, path: &Path) -> anyhow::Error {
     if !err
         .chain()

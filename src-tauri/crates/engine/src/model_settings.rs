@@ -6,8 +6,8 @@
 //!   `lookback_days` setting so the two never disagree; a workspace whose model was never set
 //!   (stored parameters `{}`) takes its lookback from that setting and every other parameter
 //!   from core's defaults.
-//! - The lookback of a model setting must be 1–365 days (the workspace setting's range); a
-//!   preview may use anything core accepts.
+//! - The lookback of a model setting is 1–3650 days, the range core accepts for any run, so
+//!   whatever can be previewed can be saved.
 //! - "Who" is the profile name the caller passes, else the OS user (`$USER`, then `$USERNAME`),
 //!   else `unknown` — never empty, because the log requires a name.
 
@@ -17,7 +17,7 @@ use lookback_store::{ModelChange, ModelChangeRequest, Store};
 use crate::EngineError;
 
 /// The most lookback days the workspace setting accepts.
-const MAX_SETTING_LOOKBACK_DAYS: u32 = 365;
+const MAX_SETTING_LOOKBACK_DAYS: u32 = 3650;
 
 /// Who is making a change: `profile` if given and not blank, else the OS user.
 pub fn changed_by(profile: Option<&str>) -> String {
@@ -58,7 +58,7 @@ pub fn current_model(store: &Store) -> Result<(Model, ModelParams), EngineError>
 /// parameters and the reason to the model log in the same transaction, then mirrors the
 /// lookback into the workspace setting.
 ///
-/// Refused before anything is written: invalid parameters, a lookback outside 1–365 days, or a
+/// Refused before anything is written: invalid parameters, a lookback outside 1–3650 days, or a
 /// blank `changed_by` or `reason`.
 pub fn set_model(
     store: &mut Store,

@@ -319,7 +319,7 @@ fn model_changes_are_logged_and_previews_are_not() {
     // Refused changes write nothing.
     assert!(set_model(&mut store, Model::Linear, &params, "maria", "  ", NOW).is_err());
     let too_long = ModelParams {
-        lookback_days: 400,
+        lookback_days: 3651,
         ..ModelParams::default()
     };
     assert!(

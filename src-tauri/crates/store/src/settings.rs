@@ -221,12 +221,12 @@ impl Store {
         self.put_setting(key::REPORTING_TIMEZONE, timezone, true)
     }
 
-    /// Sets the lookback window, 1 to 365 days.
+    /// Sets the lookback window, 1 to 3650 days (the range every model parameter in days has).
     pub fn set_lookback_days(&mut self, days: u32) -> StoreResult<()> {
-        if !(1..=365).contains(&days) {
+        if !(1..=3650).contains(&days) {
             return Err(StoreError::InvalidValue {
                 field: "lookback_days",
-                detail: format!("{days} is not in 1..=365"),
+                detail: format!("{days} is not in 1..=3650"),
             });
         }
         self.put_setting(key::LOOKBACK_DAYS, &days.to_string(), true)
