@@ -592,11 +592,17 @@ impl Store {
             || self.setting_i64(VACUUM_SETTING)? > 0)
     }
 
-    /// How many raw events [`Store::compact_raw_events`] would make smaller: those not encoded
-    /// with their stream's dictionary, in streams that have one or have enough rows to train
-    /// one (a stream too small for a dictionary stays as it is). Cheap, like
-    /// [`Store::raw_events_need_compaction`]; the window offers compaction when this is large.
+    /// About how many raw events [`Store::compact_raw_events`] would convert: while a
+    /// conversion pass is pending (a workspace from before the compact layout), the rows it has
+    /// still to visit; otherwise those not encoded with their stream's dictionary, in streams
+    /// that have one or have enough rows to train one (a stream too small for a dictionary
+    /// stays as it is). Cheap, like [`Store::raw_events_need_compaction`]; the window offers
+    /// compaction when this is large.
     pub fn raw_events_to_compact(&self) -> StoreResult<u64> {
+        if self.compaction_pass_pending()? {
+            let left = self.setting_i64(END_SETTING)? - self.setting_i64(CURSOR_SETTING)?;
+            return Ok(u64::try_from(left).unwrap_or(0));
+        }
         let rows: i64 = self.conn.prepare_cached(
             "SELECT COALESCE(SUM(s.rows_without_dictionary), 0) FROM raw_payload_streams s
              WHERE s.rows_without_dictionary >= ?1
