@@ -215,6 +215,7 @@ fn an_old_workspace_compacts_resumably_and_then_has_nothing_to_do() {
     let before = all_payloads(&store);
     assert_eq!(before.len(), 5_000);
     assert!(store.raw_events_need_compaction().unwrap());
+    assert_eq!(store.raw_events_to_compact().unwrap(), 5_000);
 
     // Stopped after the first batch, then the store is dropped: a kill between batches.
     let batches = std::cell::Cell::new(0);
@@ -246,6 +247,7 @@ fn an_old_workspace_compacts_resumably_and_then_has_nothing_to_do() {
         "a mixed workspace reads the same"
     );
     assert!(store.raw_events_need_compaction().unwrap());
+    assert_eq!(store.raw_events_to_compact().unwrap(), old as u64);
 
     let summary = store.compact_raw_events(9_500, |_, _| {}, &never).unwrap();
     assert!(!summary.cancelled);
@@ -257,6 +259,7 @@ fn an_old_workspace_compacts_resumably_and_then_has_nothing_to_do() {
     assert_eq!(all_payloads(&store), before);
 
     assert!(!store.raw_events_need_compaction().unwrap());
+    assert_eq!(store.raw_events_to_compact().unwrap(), 0);
     let again = store.compact_raw_events(9_900, |_, _| {}, &never).unwrap();
     assert!(again.was_already_compact(), "{again:?}");
     drop(store);
@@ -293,6 +296,8 @@ fn rows_written_before_their_stream_had_a_dictionary_are_re_encoded_by_compactio
     assert_eq!(layout_counts(&path), (0, 0));
     let before = all_payloads(&store);
     assert!(store.raw_events_need_compaction().unwrap());
+    // Trainable, so every row of the stream would shrink.
+    assert_eq!(store.raw_events_to_compact().unwrap(), 1_200);
     let summary = store.compact_raw_events(2_000, |_, _| {}, &never).unwrap();
     assert_eq!(summary.dictionaries_trained, 1);
     assert_eq!(summary.rows_converted, 1_200);
