@@ -504,7 +504,8 @@ impl Store {
 
     /// Ad spend with `from_day <= day <= to_day` (either bound optional; days compared as
     /// `YYYY-MM-DD` text in the account's zone), ads of one campaign and day summed, sorted by
-    /// day then platform and campaign.
+    /// day then platform and campaign. (Grouped in the order it is sorted, so SQLite sorts the
+    /// rows once instead of twice.)
     pub fn view_spend(
         &self,
         from_day: Option<&str>,
@@ -516,7 +517,7 @@ impl Store {
                     s.day, SUM(s.spend_minor), s.currency
              FROM ad_spend s LEFT JOIN campaigns cp ON cp.campaign_id = s.campaign_id
              WHERE (?1 IS NULL OR s.day >= ?1) AND (?2 IS NULL OR s.day <= ?2)
-             GROUP BY s.platform, s.campaign_id, s.channel, creator, s.day, s.currency
+             GROUP BY s.day, s.platform, s.campaign_id, s.channel, creator, s.currency
              ORDER BY s.day, s.platform, s.campaign_id, s.channel, creator, s.currency",
         )?;
         let rows = statement.query_map(params![from_day, to_day], |row| {
