@@ -42,6 +42,7 @@ ts_named!(
     ModelChangeEntry,
     ViewRequest,
     RoasView,
+    ChartSvg,
     CacView,
     CompareView,
     CreatorListItem,
