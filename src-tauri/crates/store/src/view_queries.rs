@@ -380,11 +380,8 @@ impl Store {
         } else {
             None
         };
-        // Empty keys are NULL, as in the exact query's NULLIF; BTreeMap orders None first, then
-        // bytewise, as SQLite's ORDER BY does.
-        // (key, day start, day end) → (share, revenue, provisional revenue).
-        type DaySums = std::collections::BTreeMap<(Option<String>, i64, i64), (i64, i64, i64)>;
-        let mut sums = DaySums::new();
+        // Empty keys are NULL, as in the exact query's NULLIF.
+        let mut sums: Vec<ViewCreditBucket> = Vec::with_capacity(buckets.len());
         for bucket in buckets {
             let inside = filter
                 .from_at_ms
@@ -400,31 +397,37 @@ impl Store {
                 Some(platforms) => bucket.key.and_then(|pair| platforms.of_pair(&pair)),
                 None => bucket.key.filter(|k| !k.is_empty()),
             };
-            let sum = sums
-                .entry((key, bucket.day_start_ms, bucket.day_end_ms))
-                .or_default();
-            sum.0 += bucket.share_ppb;
-            sum.1 += bucket.revenue_minor;
-            if bucket.provisional {
-                sum.2 += bucket.revenue_minor;
-            }
+            sums.push(ViewCreditBucket {
+                key,
+                day_start_ms: bucket.day_start_ms,
+                day_end_ms: bucket.day_end_ms,
+                share_ppb: i128::from(bucket.share_ppb),
+                revenue_minor: bucket.revenue_minor,
+                provisional_revenue_minor: if bucket.provisional {
+                    bucket.revenue_minor
+                } else {
+                    0
+                },
+            });
         }
-        Ok(Some(
-            sums.into_iter()
-                .map(
-                    |((key, day_start_ms, day_end_ms), (share, revenue, provisional))| {
-                        ViewCreditBucket {
-                            key,
-                            day_start_ms,
-                            day_end_ms,
-                            share_ppb: i128::from(share),
-                            revenue_minor: revenue,
-                            provisional_revenue_minor: provisional,
-                        }
-                    },
-                )
-                .collect(),
-        ))
+        // Sorted by key (None first, then bytewise, as SQLite's ORDER BY) and day, then each
+        // (key, day)'s lines — settled and provisional, or platforms' pairs — summed into one.
+        // The stored totals come mostly in this order already, which the sort finds quickly.
+        sums.sort_by(|a, b| {
+            (&a.key, a.day_start_ms, a.day_end_ms).cmp(&(&b.key, b.day_start_ms, b.day_end_ms))
+        });
+        sums.dedup_by(|line, sum| {
+            let same = line.key == sum.key
+                && line.day_start_ms == sum.day_start_ms
+                && line.day_end_ms == sum.day_end_ms;
+            if same {
+                sum.share_ppb += line.share_ppb;
+                sum.revenue_minor += line.revenue_minor;
+                sum.provisional_revenue_minor += line.provisional_revenue_minor;
+            }
+            same
+        });
+        Ok(Some(sums))
     }
 
     /// The platform recorded for each campaign and creator (non-empty ones only).
