@@ -244,8 +244,18 @@ pub fn roas_report(
     sel: &ViewSelection,
     now_ms: i64,
 ) -> Result<report::RoasView> {
+    roas_report_cached(store, &mut ViewCache::new(), sel, now_ms)
+}
+
+/// [`roas_report`] with the costs kept in `cache` between views (the window's session).
+pub fn roas_report_cached(
+    store: &mut Store,
+    cache: &mut ViewCache,
+    sel: &ViewSelection,
+    now_ms: i64,
+) -> Result<report::RoasView> {
     let run_id = run_for(store, sel, now_ms)?;
-    Ok(report::roas_view(store, &sel.query(run_id))?)
+    Ok(report::roas_view_cached(store, &sel.query(run_id), cache)?)
 }
 
 /// The CAC view of a selection (the screen, `lookback view cac` and both exports share it).
@@ -312,9 +322,7 @@ pub fn roas(
     request: &ipc::ViewRequest,
     now_ms: i64,
 ) -> Result<ipc::RoasView> {
-    let sel = ViewSelection::from_request(request)?;
-    let run_id = run_for(store, &sel, now_ms)?;
-    let view = report::roas_view_cached(store, &sel.query(run_id), cache)?;
+    let view = roas_report_cached(store, cache, &ViewSelection::from_request(request)?, now_ms)?;
     Ok(ipc::RoasView {
         rows: view
             .rows
