@@ -96,6 +96,10 @@ commands! {
     };
     model_log() -> Vec<ModelChangeEntry> = |session, app| views::model_log_job(&session).await;
     roas_view(request: ViewRequest) -> RoasView = |session, app| views::roas_job(&session, request).await;
+    /// The ROAS screen's charts of the run its table shows, asked for once the table is painted.
+    roas_charts(request: ViewRequest, run_id: i64) -> Vec<ChartSvg> = |session, app| {
+        views::roas_charts_job(&session, request, run_id).await
+    };
     cac_view(request: ViewRequest) -> CacView = |session, app| views::cac_job(&session, request).await;
     compare_view(request: ViewRequest, models: Vec<ModelName>) -> CompareView = |session, app| {
         views::compare_job(&session, request, models).await

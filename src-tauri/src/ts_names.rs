@@ -44,6 +44,7 @@ ts_named!(
     ModelChangeEntry,
     ViewRequest,
     RoasView,
+    ChartSvg,
     CacView,
     CompareView,
     CreatorListItem,

@@ -132,6 +132,14 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
         linear_rows, default_rows,
         "the model switch changes creator revenue"
     );
+    // The charts follow the table, drawn from the run its provenance line names.
+    session.wait_until(
+        "the ROAS charts of the linear run",
+        "const p = document.querySelector('[data-testid=provenance]'); \
+         const charts = [...document.querySelectorAll('[data-testid=charts] img')]; \
+         return !!p && charts.length === 2 && charts.every((c) => \
+           decodeURIComponent(c.src).includes(`linear (run ${p.dataset.runId})`))",
+    );
     assert!(
         session.find("[data-testid=model-preview]").is_some(),
         "a previewed model is marked as a preview"

@@ -35,6 +35,7 @@ export const api = {
   setDefaultModel: commands.setDefaultModel,
   modelLog: commands.modelLog,
   roasView: commands.roasView,
+  roasCharts: commands.roasCharts,
   cacView: commands.cacView,
   compareView: commands.compareView,
   creators: commands.creatorList,

@@ -114,7 +114,7 @@ orders_credited: string, provisional: MoneyAmount, };
 
 export type ChartSvg = { title: string, svg: string, };
 
-export type RoasView = { rows: Array<RoasRow>, totals: RoasRow, provenance: Provenance, charts: Array<ChartSvg>, };
+export type RoasView = { rows: Array<RoasRow>, totals: RoasRow, provenance: Provenance, };
 
 export type CacRow = { key: string, label: string, cost: MoneyAmount, 
 /**

@@ -17,6 +17,7 @@ export const modelCatalog = (): Promise<T.ModelCatalog> => invoke("model_catalog
 export const setDefaultModel = (choice: T.ModelChoice, reason: string): Promise<T.ModelCatalog> => invoke("set_default_model", { choice, reason });
 export const modelLog = (): Promise<Array<T.ModelChangeEntry>> => invoke("model_log");
 export const roasView = (request: T.ViewRequest): Promise<T.RoasView> => invoke("roas_view", { request });
+export const roasCharts = (request: T.ViewRequest, runId: number): Promise<Array<T.ChartSvg>> => invoke("roas_charts", { request, runId });
 export const cacView = (request: T.ViewRequest): Promise<T.CacView> => invoke("cac_view", { request });
 export const compareView = (request: T.ViewRequest, models: Array<T.ModelName>): Promise<T.CompareView> => invoke("compare_view", { request, models });
 export const creatorList = (): Promise<Array<T.CreatorListItem>> => invoke("creator_list");

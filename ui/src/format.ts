@@ -9,8 +9,14 @@ import type { MoneyAmount } from "./bindings";
  */
 export function userLocale(): string {
   const reported = typeof navigator !== "undefined" ? navigator.language : "";
-  return safeLocale(reported);
+  if (reported !== lastReported) {
+    lastReported = reported;
+    lastLocale = safeLocale(reported);
+  }
+  return lastLocale;
 }
+let lastReported: string | undefined;
+let lastLocale = "en-US";
 
 /** `tag` if Intl accepts it as a locale, else "en-US". */
 export function safeLocale(tag: string | undefined | null): string {
@@ -23,9 +29,25 @@ export function safeLocale(tag: string | undefined | null): string {
   }
 }
 
+/**
+ * Number formats by locale and options, made once: building an Intl.NumberFormat costs far more
+ * than formatting with one, and a table formats hundreds of cells.
+ */
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, options);
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
 /** A count, grouped per locale: 12345 → "12,345". */
 export function formatCount(n: number, locale = userLocale()): string {
-  return new Intl.NumberFormat(locale).format(n);
+  return numberFormat(locale).format(n);
 }
 
 /**
@@ -34,7 +56,7 @@ export function formatCount(n: number, locale = userLocale()): string {
  */
 export function formatMoney(m: MoneyAmount, locale = userLocale()): string {
   const digits = fractionDigits(m.amount);
-  return new Intl.NumberFormat(locale, {
+  return numberFormat(locale, {
     style: "currency",
     currency: m.currency,
     minimumFractionDigits: digits,

@@ -32,17 +32,41 @@ export function byTabs(screen: string, keys: [ViewBy, string][] = VIEW_KEYS): HT
   );
 }
 
+/** One chart panel; the SVG is rendered by Rust (plotters) and shown as an image, so it cannot run script. */
+function chartPanel(c: ChartSvg): HTMLElement {
+  const img = h("img", { alt: c.title, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}` });
+  return h("figure", { class: "panel chart" }, h("figcaption", {}, c.title), img);
+}
+
 export function chartPanels(charts: ChartSvg[]): HTMLElement | null {
   if (!charts.length) return null;
-  return h(
+  return h("div", { class: "charts" }, ...charts.map(chartPanel));
+}
+
+/**
+ * Chart panels filled in after the screen around them is painted: a spinner holds their place,
+ * then `load` is asked (after the next frame, so the rest of the screen paints first) and its
+ * charts replace it — unless the screen was left or redrawn meanwhile.
+ */
+export function laterCharts(load: () => Promise<ChartSvg[]>): HTMLElement {
+  const slot = h(
     "div",
-    { class: "charts" },
-    ...charts.map((c) => {
-      // The SVG is rendered by Rust (plotters) and shown as an image, so it cannot run script.
-      const img = h("img", { alt: c.title, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}` });
-      return h("figure", { class: "panel chart" }, h("figcaption", {}, c.title), img);
-    }),
+    { class: "charts", "data-testid": "charts", "aria-busy": "true" },
+    h("div", { class: "busy", role: "status", "data-testid": "charts-pending" }, h("span", { class: "spinner" }), "Drawing the charts…"),
   );
+  requestAnimationFrame(() =>
+    setTimeout(async () => {
+      if (!slot.isConnected) return;
+      try {
+        const charts = await load();
+        if (slot.isConnected) replaceChildren(slot, ...charts.map(chartPanel));
+      } catch (e) {
+        if (slot.isConnected) replaceChildren(slot, errorBox(asAppError(e)));
+      }
+      slot.removeAttribute("aria-busy");
+    }, 0),
+  );
+  return slot;
 }
 
 export function errorBox(err: AppError): HTMLElement {

@@ -1,5 +1,7 @@
 // ROAS by creator, campaign, channel, content or platform: attributed revenue against cost
-// (ad spend + creator costs), under the chosen model, with charts Rust rendered.
+// (ad spend + creator costs), under the chosen model, with charts Rust rendered. The table comes
+// first; the charts of the same run are asked for once it is painted, so a model switch shows
+// the new numbers without waiting for the charts.
 
 import { api } from "../api";
 import type { RoasRow } from "../bindings";
@@ -8,7 +10,7 @@ import { provenanceLine } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
 import { formatMoney } from "../format";
 import { viewRequest } from "../state";
-import { byTabs, chartPanels, currentBy, exportCsv } from "./common";
+import { byTabs, currentBy, exportCsv, laterCharts } from "./common";
 
 export async function renderRoas(content: HTMLElement, openCreator: (id: string) => void): Promise<void> {
   const by = currentBy("roas");
@@ -41,5 +43,6 @@ export async function renderRoas(content: HTMLElement, openCreator: (id: string)
       { label: "Provisional", ...money((r) => r.provisional) },
     ],
   });
-  replaceChildren(content, byTabs("roas"), table, status, chartPanels(view.charts), provenanceLine(view.provenance));
+  const charts = laterCharts(() => api.roasCharts(request, view.provenance.run_id));
+  replaceChildren(content, byTabs("roas"), table, status, charts, provenanceLine(view.provenance));
 }

@@ -24,6 +24,9 @@ pub struct OpenWorkspace {
     pub store: Store,
     /// Set when the file is damaged and open read-only.
     pub read_only_reason: Option<String>,
+    /// What the views read that no run changes (the costs), kept while nothing is committed to
+    /// the file; tied to `store`'s connection, so a replaced store never reads from it.
+    pub view_cache: lookback_report::ViewCache,
 }
 
 /// The state behind a [`Session`]. The store connection sits behind a mutex because a SQLite

@@ -376,12 +376,12 @@ pub struct ChartSvg {
     pub svg: String,
 }
 
+/// The ROAS screen's table; its charts come from the `roas_charts` command.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RoasView {
     pub rows: Vec<RoasRow>,
     pub totals: RoasRow,
     pub provenance: Provenance,
-    pub charts: Vec<ChartSvg>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

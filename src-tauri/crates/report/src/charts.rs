@@ -438,6 +438,18 @@ mod tests {
             );
         }
         assert!(chart.svg.contains("Attributed revenue") && chart.svg.contains("<rect"));
+        // The ROAS screen draws the bars from its weekly view of ROAS over time: its buckets
+        // summed per key are the table's rows, so it is the same chart.
+        let weekly = roas_view(
+            &store,
+            &ViewQuery {
+                bucket: Some(TimeBucket::Week),
+                ..ViewQuery::new(linear, ViewKey::Creator)
+            },
+        )
+        .unwrap();
+        assert!(weekly.rows.len() > view.rows.len());
+        assert_eq!(cost_vs_revenue_chart_svg(&weekly).unwrap(), chart);
 
         let compare =
             compare_view(&store, ViewKey::Creator, &[linear, last], None, None, false).unwrap();

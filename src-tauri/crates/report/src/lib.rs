@@ -54,8 +54,8 @@ pub use views::creator::{
 pub use views::provenance::{
     JoinKindRevenue, MissingFxCost, Provenance, SourceFreshnessLine, provenance,
 };
-pub use views::roas::{RoasRow, RoasView, TOTAL_KEY, roas_view};
-pub use views::{CREATOR_COSTS_KEY, ViewKey, ViewQuery};
+pub use views::roas::{RoasRow, RoasView, TOTAL_KEY, roas_view, roas_view_cached};
+pub use views::{CREATOR_COSTS_KEY, ViewCache, ViewKey, ViewQuery};
 
 use std::path::PathBuf;
 

@@ -4,7 +4,8 @@
 //! Code map:
 //! - `opening`: [`Store::create`], [`Store::open`], [`Store::open_read_only`] and the cheap checks
 //!   (header, length) that keep Lookback from writing into a file that is not a workspace of a
-//!   known version, or a truncated one.
+//!   known version, or a truncated one; [`Store::data_stamp`], which tells a caller keeping
+//!   what it read whether anything was committed since.
 //! - `integrity`: the whole-file checks ([`Store::quick_check`], [`Store::integrity_check`]) and
 //!   what the file records about them: when one last passed, which sessions did not close.
 //! - `migrations`: the embedded `migrations/NNNN_name.sql` files and the transaction applying them.
@@ -86,7 +87,7 @@ pub use health_queries::{
 };
 pub use integrity::IntegrityRecord;
 pub use migrations::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
-pub use opening::Store;
+pub use opening::{DataStamp, Store};
 pub use order_aliases::OrderAlias;
 pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, PersonComponent};
 pub use query_audit::BOUNDED_TABLES;

@@ -15,6 +15,7 @@
 //! demand — run on a connection of their own when the application decides one is due.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -40,6 +41,30 @@ pub struct Store {
     /// This read-write session's marker in the file, removed when the store is dropped; `None`
     /// for read-only stores and for a session that could not mark itself.
     pub(crate) session_marker: Option<String>,
+    /// Unique among the stores this process opened, so a [`DataStamp`] of one connection never
+    /// equals another's.
+    connection_id: u64,
+}
+
+/// Where the next store's `connection_id` comes from.
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_connection_id() -> u64 {
+    NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What a store connection has seen committed to its file, from [`Store::data_stamp`]: equal
+/// stamps of one connection mean nothing was committed in between, by it or by any other
+/// connection, so whatever was read from the file in between is still what the file holds.
+/// Only equality means anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataStamp {
+    connection_id: u64,
+    /// SQLite's `data_version`: changes when another connection commits to the file.
+    data_version: i64,
+    /// Rows this connection inserted, updated or deleted since it opened (never decreases,
+    /// rolled-back changes included).
+    own_changes: u64,
 }
 
 impl Store {
@@ -113,6 +138,7 @@ impl Store {
             read_only: false,
             damage: None,
             session_marker,
+            connection_id: next_connection_id(),
         }
     }
 
@@ -152,6 +178,7 @@ impl Store {
             read_only: true,
             damage: None,
             session_marker: None,
+            connection_id: next_connection_id(),
         })
     }
 
@@ -200,6 +227,7 @@ impl Store {
             read_only: true,
             damage: detail,
             session_marker: None,
+            connection_id: next_connection_id(),
         })
     }
 
@@ -224,6 +252,24 @@ impl Store {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// What this connection has seen committed to the file so far (see [`DataStamp`]): a
+    /// caller keeps what it derived from the file while the stamp stays equal. `None` while a
+    /// transaction is open on this connection, whose changes may still be rolled back. One
+    /// pragma, no table read.
+    pub fn data_stamp(&self) -> StoreResult<Option<DataStamp>> {
+        if !self.conn.is_autocommit() {
+            return Ok(None);
+        }
+        let data_version = self
+            .conn
+            .pragma_query_value(None, "data_version", |row| row.get(0))?;
+        Ok(Some(DataStamp {
+            connection_id: self.connection_id,
+            data_version,
+            own_changes: self.conn.total_changes(),
+        }))
     }
 
     pub(crate) fn ensure_writable(&self) -> StoreResult<()> {

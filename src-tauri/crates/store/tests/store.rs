@@ -719,6 +719,44 @@ fn input_watermark_changes_with_attribution_inputs_only() {
     );
 }
 
+/// The window keeps costs it read while the data stamp stays equal: any commit — this
+/// connection's, including tables that are no attribution input, or another connection's —
+/// must change it, and reads must not.
+#[test]
+fn the_data_stamp_changes_with_every_commit_and_only_then() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    let s0 = store.data_stamp().unwrap().expect("no transaction is open");
+    store.input_watermark().unwrap();
+    store.view_spend(None, None).unwrap();
+    assert_eq!(
+        store.data_stamp().unwrap(),
+        Some(s0),
+        "reads change nothing"
+    );
+
+    store
+        .write(|tx| tx.upsert_ad_spend(&spend("2025-03-01", 1)))
+        .unwrap();
+    let s1 = store.data_stamp().unwrap().unwrap();
+    assert_ne!(s1, s0, "ad spend written by this connection");
+
+    let other = Store::open(&path).unwrap();
+    let other_stamp = other.data_stamp().unwrap().unwrap();
+    assert_ne!(other_stamp, s1, "two connections never share a stamp");
+    drop(other);
+    let s2 = store.data_stamp().unwrap().unwrap();
+    assert_ne!(s2, s1, "another connection committed (its session marker)");
+
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE ad_spend SET spend_minor = spend_minor + 1", [])
+        .unwrap();
+    drop(conn);
+    let s3 = store.data_stamp().unwrap().unwrap();
+    assert_ne!(s3, s2, "a change behind the store's back");
+    assert_eq!(store.data_stamp().unwrap(), Some(s3));
+}
+
 #[test]
 fn a_restated_order_takes_its_sources_newest_status_and_gross_and_no_other_sources() {
     let (_dir, path) = workspace();

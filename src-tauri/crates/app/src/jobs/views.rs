@@ -32,11 +32,29 @@ pub async fn model_log_job(session: &Session) -> AppResult<Vec<ipc::ModelChangeE
     session.on_workspace(|open| model_log(&open.store)).await
 }
 
-/// The ROAS screen; a new run is computed first, announced and cancellable.
+/// The ROAS screen's table; a new run is computed first, announced and cancellable.
 pub async fn roas_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::RoasView> {
     super::runs::ensure_run(session, request.model.clone()).await?;
     session
-        .on_workspace(move |open| roas(&mut open.store, &request, crate::clock::now_ms()))
+        .on_workspace(move |open| {
+            roas(
+                &mut open.store,
+                &mut open.view_cache,
+                &request,
+                crate::clock::now_ms(),
+            )
+        })
+        .await
+}
+
+/// The ROAS screen's charts of run `run_id`, the run its table shows.
+pub async fn roas_charts_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+    run_id: i64,
+) -> AppResult<Vec<ipc::ChartSvg>> {
+    session
+        .on_workspace(move |open| roas_charts(&open.store, &mut open.view_cache, &request, run_id))
         .await
 }
 

@@ -50,6 +50,7 @@ pub fn open_in_session(session: &Session, path: &Path) -> AppResult<ipc::Workspa
         path: path.to_path_buf(),
         store,
         read_only_reason,
+        view_cache: lookback_report::ViewCache::new(),
     })?;
     if let Some((reason, covered_sessions)) = due {
         tracing::info!(path = %path.display(), reason = reason.describe(), "integrity check due");

@@ -7,6 +7,12 @@
 //! - [`export`]: every CSV export, by [`ExportTable`].
 //! - here: the model switch, the ROAS, CAC, compare, creator and reconciliation views, the
 //!   charts, and the async jobs the window's commands call.
+//!
+//! The ROAS screen is two requests: the table (with its provenance) first, then its charts of
+//! the run the table shows, so a model switch repaints the numbers without waiting for the
+//! charts. The window's views keep the workspace's costs in a [`ViewCache`] between requests
+//! (they do not depend on the model), so a switch between cached runs reads only the run's
+//! credits.
 
 pub mod export;
 pub mod selection;
@@ -16,7 +22,7 @@ use std::path::Path;
 use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams};
 use lookback_core::time::TimeBucket;
-use lookback_report::{self as report, ExportOptions, Ratio, ViewQuery};
+use lookback_report::{self as report, ExportOptions, Ratio, ViewCache, ViewQuery};
 use lookback_store::Store;
 
 pub use export::{CreatorTable, ExportRequest, ExportTable, export};
@@ -238,8 +244,18 @@ pub fn roas_report(
     sel: &ViewSelection,
     now_ms: i64,
 ) -> Result<report::RoasView> {
+    roas_report_cached(store, &mut ViewCache::new(), sel, now_ms)
+}
+
+/// [`roas_report`] with the costs kept in `cache` between views (the window's session).
+pub fn roas_report_cached(
+    store: &mut Store,
+    cache: &mut ViewCache,
+    sel: &ViewSelection,
+    now_ms: i64,
+) -> Result<report::RoasView> {
     let run_id = run_for(store, sel, now_ms)?;
-    Ok(report::roas_view(store, &sel.query(run_id))?)
+    Ok(report::roas_view_cached(store, &sel.query(run_id), cache)?)
 }
 
 /// The CAC view of a selection (the screen, `lookback view cac` and both exports share it).
@@ -254,14 +270,16 @@ fn over_time(store: &Store, view: &report::RoasView) -> Result<report::RoasView>
     let query = view.query;
     Ok(match query.bucket {
         Some(_) => view.clone(),
-        None => report::roas_view(
-            store,
-            &ViewQuery {
-                bucket: Some(TimeBucket::Week),
-                ..query
-            },
-        )?,
+        None => report::roas_view(store, &over_time_query(query))?,
     })
+}
+
+/// The query of ROAS over time: `query` when it has buckets, otherwise the same query by week.
+fn over_time_query(query: ViewQuery) -> ViewQuery {
+    ViewQuery {
+        bucket: query.bucket.or(Some(TimeBucket::Week)),
+        ..query
+    }
 }
 
 /// The charts on offer: ROAS over time, cost vs revenue, and the model comparison.
@@ -296,21 +314,15 @@ pub fn chart_of(
     })
 }
 
-/// The ROAS screen: the table, plus ROAS over time and cost vs revenue charts.
-pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Result<ipc::RoasView> {
-    let sel = ViewSelection::from_request(request)?;
-    let view = roas_report(store, &sel, now_ms)?;
-    let over_time = over_time(store, &view)?;
-    let charts = vec![
-        chart(
-            report::roas_chart_svg(&over_time, CHART_SERIES)?,
-            "ROAS over time",
-        ),
-        chart(
-            report::cost_vs_revenue_chart_svg(&view)?,
-            "Cost vs attributed revenue",
-        ),
-    ];
+/// The ROAS screen's table: its rows, totals and provenance (the charts come after, from
+/// [`roas_charts`]), with the costs kept in `cache` between requests.
+pub fn roas(
+    store: &mut Store,
+    cache: &mut ViewCache,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<ipc::RoasView> {
+    let view = roas_report_cached(store, cache, &ViewSelection::from_request(request)?, now_ms)?;
     Ok(ipc::RoasView {
         rows: view
             .rows
@@ -319,8 +331,31 @@ pub fn roas(store: &mut Store, request: &ipc::ViewRequest, now_ms: i64) -> Resul
             .collect::<Result<_>>()?,
         totals: roas_row(&view.totals, &view.currency)?,
         provenance: provenance(&view.provenance, now_ms)?,
-        charts,
     })
+}
+
+/// The ROAS screen's charts of run `run_id` — the run its table shows, so the charts are of the
+/// same numbers even if a newer run appeared in between: ROAS over time and cost vs revenue.
+/// Both are drawn from the one bucketed view of ROAS over time: summed per key, its buckets are
+/// the table's rows, so the bars are the table's revenue and cost.
+pub fn roas_charts(
+    store: &Store,
+    cache: &mut ViewCache,
+    request: &ipc::ViewRequest,
+    run_id: i64,
+) -> Result<Vec<ipc::ChartSvg>> {
+    let sel = ViewSelection::from_request(request)?;
+    let over_time = report::roas_view_cached(store, &over_time_query(sel.query(run_id)), cache)?;
+    Ok(vec![
+        chart(
+            report::roas_chart_svg(&over_time, CHART_SERIES)?,
+            "ROAS over time",
+        ),
+        chart(
+            report::cost_vs_revenue_chart_svg(&over_time)?,
+            "Cost vs attributed revenue",
+        ),
+    ])
 }
 
 fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {

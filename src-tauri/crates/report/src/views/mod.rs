@@ -26,13 +26,14 @@ pub mod provenance;
 pub mod roas;
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use lookback_core::money::Currency;
 use lookback_core::time::{
     NaiveDate, TimeBucket, Tz, day_in_zone, day_range_ms, day_start_ms, parse_time_zone,
 };
 use lookback_engine::fx::FxTable;
-use lookback_store::{RunOrderFilter, Store, ViewDimension};
+use lookback_store::{DataStamp, RunOrderFilter, Store, ViewDimension};
 
 use crate::ReportError;
 pub use crate::credits::NONE_KEY;
@@ -222,14 +223,15 @@ pub(crate) fn key_or_none(key: Option<String>) -> String {
         .unwrap_or_else(|| NONE_KEY.to_owned())
 }
 
-/// One cost amount on one key and day, converted to the reporting currency.
+/// Cost on one key and day (or bucket, once summed by [`Costs::per_bucket`]), converted to the
+/// reporting currency.
 #[derive(Debug, Clone)]
 pub(crate) struct CostLine {
     pub key: String,
     pub day: Option<NaiveDate>,
     pub ad_spend_minor: i64,
     pub creator_cost_minor: i64,
-    /// 1 when this line is a spend row that could not be converted (its amount is then 0).
+    /// Spend rows of this line that could not be converted (their amount counts as 0).
     pub missing_fx_rows: u64,
 }
 
@@ -303,6 +305,136 @@ pub(crate) fn load_costs(
     }
     missing.sort_by(|a, b| a.currency.cmp(&b.currency));
     Ok((lines, missing))
+}
+
+/// The costs of one day range keyed for one view key and converted to one currency: what
+/// [`load_costs`] returns, and its lines summed per bucket as the views ask for them.
+#[derive(Debug)]
+pub(crate) struct Costs {
+    pub lines: Vec<CostLine>,
+    pub missing_fx: Vec<MissingFxCost>,
+    /// [`Costs::per_bucket`] of no bucket, day, week and month, each summed on first use.
+    summed: [OnceLock<Vec<CostLine>>; 4],
+}
+
+impl Costs {
+    fn new(lines: Vec<CostLine>, missing_fx: Vec<MissingFxCost>) -> Costs {
+        Costs {
+            lines,
+            missing_fx,
+            summed: Default::default(),
+        }
+    }
+
+    /// The lines summed per key and bucket, each dated on its bucket's first day (which is in
+    /// the same bucket as every day summed into it); per key alone, undated, without a bucket.
+    /// A line without a day stays undated, as the views put it in no bucket.
+    pub(crate) fn per_bucket(&self, bucket: Option<TimeBucket>) -> &[CostLine] {
+        let slot = match bucket {
+            None => 0,
+            Some(TimeBucket::Day) => 1,
+            Some(TimeBucket::Week) => 2,
+            Some(TimeBucket::Month) => 3,
+        };
+        self.summed[slot].get_or_init(|| {
+            let mut index: HashMap<(&str, Option<NaiveDate>), usize> = HashMap::new();
+            let mut sums: Vec<CostLine> = Vec::new();
+            for line in &self.lines {
+                let day = match bucket {
+                    Some(bucket) => line.day.map(|day| bucket.start(day)),
+                    None => None,
+                };
+                let next = sums.len();
+                let i = *index.entry((line.key.as_str(), day)).or_insert(next);
+                if i == next {
+                    sums.push(CostLine {
+                        key: line.key.clone(),
+                        day,
+                        ad_spend_minor: 0,
+                        creator_cost_minor: 0,
+                        missing_fx_rows: 0,
+                    });
+                }
+                let sum = &mut sums[i];
+                sum.ad_spend_minor += line.ad_spend_minor;
+                sum.creator_cost_minor += line.creator_cost_minor;
+                sum.missing_fx_rows += line.missing_fx_rows;
+            }
+            sums
+        })
+    }
+}
+
+/// Which costs: the view key, the day range and the reporting currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CostsKey {
+    by: ViewKey,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    currency: Currency,
+}
+
+/// How many cost selections a [`ViewCache`] keeps (a few screens × view keys × ranges).
+const CACHED_COST_SELECTIONS: usize = 16;
+
+/// What the views read that does not depend on the run, kept between views on one store
+/// connection (the window's) while nothing is committed to the file.
+///
+/// Costs — ad spend and creator costs of a day range, keyed and converted — are the same under
+/// every model, and reading and converting them is most of a view over a cached run on a big
+/// workspace (tens of thousands of spend rows). So a model switch reads only the new run's
+/// credits. Every use first compares the store's [`DataStamp`]: after any commit — a sync, an
+/// import, a new run, another process — everything kept is dropped and read again, so a view
+/// from the cache is exactly the view without it.
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    /// The stamp the kept costs were read under.
+    stamp: Option<DataStamp>,
+    costs: HashMap<CostsKey, Arc<Costs>>,
+}
+
+impl ViewCache {
+    /// An empty cache.
+    pub fn new() -> ViewCache {
+        ViewCache::default()
+    }
+
+    /// [`load_costs`], from the cache when nothing was committed since it was read.
+    pub(crate) fn costs(
+        &mut self,
+        store: &Store,
+        by: ViewKey,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        currency: Currency,
+    ) -> Result<Arc<Costs>, ReportError> {
+        // Read before the costs: a commit landing in between changes the next stamp, so what
+        // is kept is at worst read again, never stale.
+        let stamp = store.data_stamp()?;
+        if stamp.is_none() || stamp != self.stamp {
+            self.costs.clear();
+            self.stamp = stamp;
+        }
+        let key = CostsKey {
+            by,
+            from,
+            to,
+            currency,
+        };
+        if let Some(costs) = self.costs.get(&key) {
+            return Ok(Arc::clone(costs));
+        }
+        let (lines, missing_fx) = load_costs(store, by, from, to, currency)?;
+        let costs = Arc::new(Costs::new(lines, missing_fx));
+        // Inside a transaction (no stamp) nothing is kept: its writes may still roll back.
+        if stamp.is_some() {
+            if self.costs.len() >= CACHED_COST_SELECTIONS {
+                self.costs.clear();
+            }
+            self.costs.insert(key, Arc::clone(&costs));
+        }
+        Ok(costs)
+    }
 }
 
 /// `value · numerator / denominator` for ppb arithmetic, rounded once half to even.

@@ -5,14 +5,15 @@
 //! Buckets: revenue falls in the bucket of its order's day (reporting zone), cost in the bucket
 //! of its own day. A (key, bucket) with neither revenue nor cost has no row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
-use lookback_core::time::{TimeBucket, Tz, day_range_ms};
+use lookback_core::time::{NaiveDate, TimeBucket, Tz, day_range_ms};
 use lookback_store::{RunOrderFilter, Store};
 
 use super::provenance::{Provenance, Reading};
 use super::{
-    DayCache, ViewQuery, key_or_none, label_of, labels, load_costs, order_filter, reporting_zone,
+    DayCache, ViewCache, ViewQuery, key_or_none, label_of, labels, order_filter, reporting_zone,
     to_i64,
 };
 use crate::ReportError;
@@ -95,10 +96,11 @@ pub struct RoasView {
     pub currency: String,
 }
 
-/// A run's credits of one view key and (when bucketed) one bucket, summed.
+/// A run's credits of one view key and (when bucketed) one order day, summed.
 struct CreditLine {
     key: String,
-    bucket: Option<String>,
+    /// The orders' day in the reporting zone; `None` when the view is not bucketed.
+    day: Option<NaiveDate>,
     share_ppb: i64,
     revenue_minor: i64,
     provisional_revenue_minor: i64,
@@ -130,9 +132,9 @@ fn credit_lines(
             if failure.is_some() {
                 return;
             }
-            let bucket = match (q.bucket, group.order_at_ms) {
-                (Some(bucket), Some(at)) => match days.day(at) {
-                    Ok(day) => Some(bucket.key(day)),
+            let day = match (q.bucket, group.order_at_ms) {
+                (Some(_), Some(at)) => match days.day(at) {
+                    Ok(day) => Some(day),
                     Err(e) => {
                         failure = Some(e);
                         return;
@@ -149,7 +151,7 @@ fn credit_lines(
             };
             lines.push(CreditLine {
                 key: key_or_none(group.key),
-                bucket,
+                day,
                 share_ppb,
                 revenue_minor: group.revenue_minor,
                 provisional_revenue_minor: group.provisional_revenue_minor,
@@ -179,20 +181,29 @@ fn credit_lines_from_totals(
     };
     let mut lines = Vec::with_capacity(buckets.len());
     let mut days = DayCache::new(zone);
+    // Each stored day, checked once: a whole day of the zone, or `None`.
+    let mut checked: HashMap<(i64, i64), Option<NaiveDate>> = HashMap::new();
     for b in buckets {
-        let bucket = match q.bucket {
-            Some(bucket) => {
-                let day = days.day(b.day_start_ms)?;
-                if day_range_ms(day, zone)? != (b.day_start_ms, b.day_end_ms) {
-                    return Ok(None);
+        let day = match q.bucket {
+            Some(_) => {
+                let day = match checked.entry((b.day_start_ms, b.day_end_ms)) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(new) => {
+                        let day = days.day(b.day_start_ms)?;
+                        let whole = day_range_ms(day, zone)? == (b.day_start_ms, b.day_end_ms);
+                        *new.insert(whole.then_some(day))
+                    }
+                };
+                match day {
+                    Some(day) => Some(day),
+                    None => return Ok(None),
                 }
-                Some(bucket.key(day))
             }
             None => None,
         };
         lines.push(CreditLine {
             key: key_or_none(b.key),
-            bucket,
+            day,
             share_ppb: to_i64(b.share_ppb, "credited orders")?,
             revenue_minor: b.revenue_minor,
             provisional_revenue_minor: b.provisional_revenue_minor,
@@ -201,48 +212,117 @@ fn credit_lines_from_totals(
     Ok(Some(lines))
 }
 
-/// The ROAS view of `q.run_id` (see the module docs of [`crate::views`] for what counts).
-pub fn roas_view(store: &Store, q: &ViewQuery) -> Result<RoasView, ReportError> {
-    roas_view_reading(store, q, Reading::Totals)
+/// The view's rows while credits and costs are summed into them: one per key and bucket, found
+/// through the key's and the day's index, so summing a line builds no text.
+struct RowSums<'n> {
+    names: &'n HashMap<String, String>,
+    bucket: Option<TimeBucket>,
+    /// Each key's index.
+    keys: HashMap<String, usize>,
+    /// Each bucket's key text, by index, and each day's bucket index.
+    buckets: Vec<String>,
+    bucket_of_key: HashMap<String, usize>,
+    bucket_of_day: HashMap<NaiveDate, usize>,
+    /// (key index, bucket index) → index in `rows`.
+    index: HashMap<(usize, Option<usize>), usize>,
+    rows: Vec<RoasRow>,
 }
 
-/// [`roas_view`] with its credit sums and provenance read as `reading` says.
+impl<'n> RowSums<'n> {
+    fn new(names: &'n HashMap<String, String>, bucket: Option<TimeBucket>) -> RowSums<'n> {
+        RowSums {
+            names,
+            bucket,
+            keys: HashMap::new(),
+            buckets: Vec::new(),
+            bucket_of_key: HashMap::new(),
+            bucket_of_day: HashMap::new(),
+            index: HashMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The index of the bucket of `day`.
+    fn bucket_index(&mut self, bucket: TimeBucket, day: NaiveDate) -> usize {
+        if let Some(&b) = self.bucket_of_day.get(&day) {
+            return b;
+        }
+        let text = bucket.key(day);
+        let next = self.buckets.len();
+        let b = *self.bucket_of_key.entry(text.clone()).or_insert(next);
+        if b == next {
+            self.buckets.push(text);
+        }
+        self.bucket_of_day.insert(day, b);
+        b
+    }
+
+    /// The row of `key` in the bucket of `day` (no bucket when the view has none, or the line
+    /// has no day), created empty the first time.
+    fn row(&mut self, key: &str, day: Option<NaiveDate>) -> &mut RoasRow {
+        let k = match self.keys.get(key) {
+            Some(&k) => k,
+            None => {
+                let k = self.keys.len();
+                self.keys.insert(key.to_owned(), k);
+                k
+            }
+        };
+        let b = match (self.bucket, day) {
+            (Some(bucket), Some(day)) => Some(self.bucket_index(bucket, day)),
+            _ => None,
+        };
+        let next = self.rows.len();
+        let i = *self.index.entry((k, b)).or_insert(next);
+        if i == next {
+            self.rows.push(RoasRow::empty(
+                key.to_owned(),
+                label_of(self.names, key),
+                b.map(|b| self.buckets[b].clone()),
+            ));
+        }
+        &mut self.rows[i]
+    }
+}
+
+/// The ROAS view of `q.run_id` (see the module docs of [`crate::views`] for what counts).
+pub fn roas_view(store: &Store, q: &ViewQuery) -> Result<RoasView, ReportError> {
+    roas_view_cached(store, q, &mut ViewCache::new())
+}
+
+/// [`roas_view`], with the costs kept in `cache` between views on the same store (the window's
+/// model switch): the same view, without reading the costs again while nothing changed.
+pub fn roas_view_cached(
+    store: &Store,
+    q: &ViewQuery,
+    cache: &mut ViewCache,
+) -> Result<RoasView, ReportError> {
+    roas_view_reading(store, q, Reading::Totals, cache)
+}
+
+/// [`roas_view_cached`] with its credit sums and provenance read as `reading` says.
 pub(crate) fn roas_view_reading(
     store: &Store,
     q: &ViewQuery,
     reading: Reading,
+    cache: &mut ViewCache,
 ) -> Result<RoasView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
     let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
     let names = labels(store, q.by)?;
-    let bucket_of = |bucket: Option<TimeBucket>, day| bucket.map(|b: TimeBucket| b.key(day));
 
-    let mut rows: BTreeMap<(String, Option<String>), RoasRow> = BTreeMap::new();
-    fn row<'m>(
-        rows: &'m mut BTreeMap<(String, Option<String>), RoasRow>,
-        names: &HashMap<String, String>,
-        key: String,
-        bucket: Option<String>,
-    ) -> &'m mut RoasRow {
-        rows.entry((key.clone(), bucket.clone()))
-            .or_insert_with(|| RoasRow::empty(key.clone(), label_of(names, &key), bucket))
-    }
-
+    let mut rows = RowSums::new(&names, q.bucket);
     for credit in credit_lines(store, q, zone, &filter, reading)? {
-        let r = row(&mut rows, &names, credit.key, credit.bucket);
+        let r = rows.row(&credit.key, credit.day);
         r.attributed_revenue_minor += credit.revenue_minor;
         r.provisional_revenue_minor += credit.provisional_revenue_minor;
         r.orders_credited_ppb += credit.share_ppb;
     }
 
-    let (costs, missing_fx_costs) = load_costs(store, q.by, q.from, q.to, run.reporting_currency)?;
-    for cost in costs {
-        let bucket = match (q.bucket, cost.day) {
-            (Some(_), Some(day)) => bucket_of(q.bucket, day),
-            _ => None,
-        };
-        let r = row(&mut rows, &names, cost.key, bucket);
+    let costs = cache.costs(store, q.by, q.from, q.to, run.reporting_currency)?;
+    for cost in costs.per_bucket(q.bucket) {
+        let r = rows.row(&cost.key, cost.day);
         r.ad_spend_minor += cost.ad_spend_minor;
         r.creator_cost_minor += cost.creator_cost_minor;
         r.missing_fx_cost_rows += cost.missing_fx_rows;
@@ -250,7 +330,7 @@ pub(crate) fn roas_view_reading(
 
     let mut totals = RoasRow::empty(TOTAL_KEY.to_owned(), "Total".to_owned(), None);
     let mut key_revenue: HashMap<String, i64> = HashMap::new();
-    let mut rows: Vec<RoasRow> = rows.into_values().collect();
+    let mut rows = rows.rows;
     for r in &mut rows {
         r.finish();
         totals.add(r);
@@ -265,7 +345,7 @@ pub(crate) fn roas_view_reading(
     });
 
     let mut provenance = Provenance::build_reading(store, &run, &filter, q.from, q.to, reading)?;
-    provenance.missing_fx_costs = missing_fx_costs;
+    provenance.missing_fx_costs = costs.missing_fx.clone();
     Ok(RoasView {
         query: *q,
         rows,

@@ -84,7 +84,8 @@ fn refund(id: &str, order_id: &str, at: i64, amount: i64) -> OrderAdjustment {
     }
 }
 
-fn spend(
+/// A spend row of account `acct` in UTC.
+pub fn spend(
     platform: &str,
     campaign: &str,
     channel: &str,

@@ -4,11 +4,11 @@
 use lookback_core::attribution::Model;
 use lookback_core::time::{NaiveDate, TimeBucket};
 
-use super::test_support::{DAY, MAR1, NOW, run, workspace};
+use super::test_support::{DAY, MAR1, NOW, run, spend, workspace};
 use super::*;
 use crate::{
     CreditKey, ReportError, RoasRow, cac_view, compare_view, creator_revenue_view, credits_by,
-    roas_view,
+    roas_view, roas_view_cached,
 };
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -216,6 +216,74 @@ fn roas_bucketed_by_week_adds_up_to_the_unbucketed_view() {
     assert_eq!(w18.roas, None);
     let flat = roas_view(&store, &ViewQuery::new(run_id, ViewKey::Creator)).unwrap();
     assert_eq!(view.totals, flat.totals);
+}
+
+/// The window keeps costs between views, so a model switch reads only the new run's credits:
+/// the views it builds are exactly the views without the cache, and a kept cost never outlives
+/// a write — a rate for the GBP spend's day, or spend another connection adds.
+#[test]
+fn views_with_kept_costs_equal_fresh_views_and_follow_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = workspace(&dir);
+    let linear = run(&mut store, Model::Linear);
+    let last = run(&mut store, Model::LastTouch);
+    let mut cache = ViewCache::new();
+    for run_id in [linear, last, linear] {
+        for by in ViewKey::ALL {
+            for bucket in [None, Some(TimeBucket::Week)] {
+                let q = ViewQuery {
+                    bucket,
+                    ..ViewQuery::new(run_id, by)
+                };
+                assert_eq!(
+                    roas_view_cached(&store, &q, &mut cache).unwrap(),
+                    roas_view(&store, &q).unwrap(),
+                    "{q:?}"
+                );
+            }
+        }
+    }
+
+    let q = ViewQuery::new(linear, ViewKey::Creator);
+    let before = roas_view_cached(&store, &q, &mut cache).unwrap();
+    assert_eq!(before.provenance.missing_fx_costs.len(), 1);
+    store
+        .write(|tx| {
+            tx.upsert_fx_rate(&lookback_store::FxRate {
+                day: "2026-03-04".into(),
+                from_currency: "GBP".into(),
+                to_currency: "USD".into(),
+                rate: "1.25".into(),
+                source: "test".into(),
+            })
+        })
+        .unwrap();
+    let rated = roas_view_cached(&store, &q, &mut cache).unwrap();
+    assert!(rated.provenance.missing_fx_costs.is_empty());
+    // 5.00 GBP at 1.25 on the (none) row.
+    assert_eq!(rated.totals.cost_minor, before.totals.cost_minor + 625);
+    assert_eq!(rated, roas_view(&store, &q).unwrap());
+
+    let mut other = lookback_store::Store::open(dir.path().join("w.lookback")).unwrap();
+    other
+        .write(|tx| {
+            tx.upsert_ad_spend(&spend(
+                "meta",
+                "camp_ig",
+                "instagram",
+                "2026-03-05",
+                4_000,
+                "USD",
+            ))
+        })
+        .unwrap();
+    drop(other);
+    let added = roas_view_cached(&store, &q, &mut cache).unwrap();
+    assert_eq!(
+        find(&added.rows, "c1", |r| &r.key).ad_spend_minor,
+        find(&rated.rows, "c1", |r| &r.key).ad_spend_minor + 4_000
+    );
+    assert_eq!(added, roas_view(&store, &q).unwrap());
 }
 
 #[test]
