@@ -18,7 +18,7 @@ use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig};
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
 use lookback_core::time::{NaiveDate, Tz, day_in_zone, day_range_ms, parse_time_zone};
-use lookback_store::{IdentityKeyType, Store};
+use lookback_store::{IdentityKeyType, OrderDetail, Store};
 
 use crate::EngineError;
 use crate::fx::FxTable;
@@ -267,7 +267,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
         }
     }
 
-    inputs.order_facts = load_order_facts(store, now_ms, |order| {
+    inputs.order_facts = read_order_facts(store, now_ms, OrderDetail::Full, |order| {
         let id = &order.identity;
         intern_keys(
             &mut keys,
@@ -293,12 +293,19 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
     Ok(inputs)
 }
 
-/// Loads the facts of every order in time order (ties by id) — net revenue in the reporting
-/// currency or `missing_fx`, provisional at `now_ms`, its day in the reporting zone — calling
-/// `each` with the stored order first (the resolving loader interns its keys there).
-pub fn load_order_facts(
+/// Loads the facts of every order in time order (ties by id): net revenue in the reporting
+/// currency or `missing_fx`, provisional at `now_ms`, its day in the reporting zone. Reads only
+/// the columns revenue needs (a run from cached journeys needs nothing else of an order).
+pub fn load_order_facts(store: &Store, now_ms: i64) -> Result<Vec<OrderFacts>, EngineError> {
+    read_order_facts(store, now_ms, OrderDetail::Revenue, |_| {})
+}
+
+/// [`load_order_facts`] reading the order columns `detail` asks for, calling `each` with the
+/// stored order first (the resolving loader interns its keys there).
+fn read_order_facts(
     store: &Store,
     now_ms: i64,
+    detail: OrderDetail,
     mut each: impl FnMut(&lookback_store::Order),
 ) -> Result<Vec<OrderFacts>, EngineError> {
     let settings = store.settings()?;
@@ -308,7 +315,7 @@ pub fn load_order_facts(
     let mut days: FxMap<NaiveDate, (i64, i64)> = FxMap::default();
     let mut facts = Vec::new();
     let mut failure: Option<EngineError> = None;
-    store.for_each_order_with_adjustments(|item| {
+    store.for_each_order_with_adjustments(detail, |item| {
         if failure.is_some() {
             return;
         }

@@ -131,7 +131,7 @@ pub fn load_journeys(
     let decoded =
         cached.and_then(|(journeys, paths)| CachedJourneys::decode(&journeys, paths.as_deref()));
     if let Some(journeys) = decoded {
-        let facts = load_order_facts(store, now_ms, |_| {})?;
+        let facts = load_order_facts(store, now_ms)?;
         if facts.len() == journeys.outcomes.len() {
             return Ok((journeys, facts, true));
         }
