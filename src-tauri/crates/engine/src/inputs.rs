@@ -22,6 +22,7 @@ use lookback_store::{IdentityKeyType, OrderDetail, Store};
 
 use crate::EngineError;
 use crate::fx::FxTable;
+use crate::interner::Interner;
 
 /// Channel names treated as direct/organic by the last-non-direct model, compared after trimming
 /// and lowercasing: `direct`, `organic`, `organic_search`, `organic_social`. Everything else —
@@ -121,24 +122,20 @@ impl FxHasher {
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// Dense ids for `(key type, value)` identity keys, one map per key type so a lookup borrows the
-/// row's `&str` and allocates only for a key seen the first time.
+/// Dense ids for `(key type, value)` identity keys, in order of first appearance over all
+/// types: each key is interned as its type's slot digit followed by its value.
 #[derive(Default)]
 struct KeyInterner {
-    by_type: [FxMap<Box<str>, u32>; 5],
-    count: u32,
+    keys: Interner,
+    typed: String,
 }
 
 impl KeyInterner {
     fn id(&mut self, kind: KeyType, value: &str) -> u32 {
-        let map = &mut self.by_type[key_slot(kind)];
-        if let Some(&id) = map.get(value) {
-            return id;
-        }
-        let id = self.count;
-        map.insert(value.into(), id);
-        self.count += 1;
-        id
+        self.typed.clear();
+        self.typed.push(char::from(b'0' + key_slot(kind) as u8));
+        self.typed.push_str(value);
+        self.keys.id(&self.typed)
     }
 }
 
@@ -215,7 +212,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
     };
 
     let mut keys = KeyInterner::default();
-    let mut clicks: FxMap<Box<str>, u32> = FxMap::default();
+    let mut clicks = Interner::new();
     let mut channel_ids: FxMap<String, u32> = FxMap::default();
     let mut buffer = Vec::with_capacity(5);
     store.for_each_attribution_touch(|touch| {
@@ -245,14 +242,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
         let click = touch
             .click_id
             .filter(|c| !c.is_empty())
-            .map(|click| match clicks.get(click) {
-                Some(&id) => id,
-                None => {
-                    let id = clicks.len() as u32;
-                    clicks.insert(click.into(), id);
-                    id
-                }
-            });
+            .map(|click| clicks.id(click));
         inputs
             .touches
             .push(touch.occurred_at_ms, channel, click, &buffer);
@@ -285,10 +275,10 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
             .click_id
             .as_deref()
             .filter(|c| !c.is_empty())
-            .and_then(|c| clicks.get(c).copied());
+            .and_then(|c| clicks.get(c));
         inputs.orders.push(order.occurred_at_ms, click, &buffer);
     })?;
-    inputs.key_count = keys.count;
+    inputs.key_count = keys.keys.len() as u32;
     inputs.click_count = clicks.len() as u32;
     Ok(inputs)
 }

@@ -21,6 +21,7 @@ use lookback_core::journey::{
 
 use crate::EngineError;
 use crate::inputs::{FxMap, Inputs};
+use crate::interner::{Interner, StringPool};
 
 /// The encoding version stored with each cache row; a row of another version is ignored.
 pub const CACHE_FORMAT: i64 = 1;
@@ -64,7 +65,7 @@ pub struct CachedJourneys {
     pub outcomes: Vec<CachedOutcome>,
     pub touches: Vec<CachedTouch>,
     /// Touch ids and report key values, each distinct string once.
-    pub strings: Vec<String>,
+    pub strings: StringPool,
     /// Distinct non-converting paths, and how often each occurred (same index).
     pub non_converting: ChannelPaths,
     pub non_converting_counts: Vec<u64>,
@@ -80,17 +81,12 @@ impl CachedJourneys {
         journeys: &JourneySet,
         touch_keys: &[lookback_store::TouchReportKeys],
     ) -> Result<CachedJourneys, EngineError> {
-        let mut strings: Vec<String> = Vec::new();
-        let mut string_ids: FxMap<String, u32> = FxMap::default();
+        let mut strings = Interner::new();
         let mut intern = |value: Option<&str>| -> u32 {
-            let Some(value) = value else { return NONE };
-            if let Some(&id) = string_ids.get(value) {
-                return id;
+            match value {
+                Some(value) => strings.id(value),
+                None => NONE,
             }
-            let id = strings.len() as u32;
-            strings.push(value.to_owned());
-            string_ids.insert(value.to_owned(), id);
-            id
         };
         let mut outcomes = Vec::with_capacity(journeys.outcomes.len());
         let mut touches = Vec::new();
@@ -134,7 +130,7 @@ impl CachedJourneys {
             channel_names: inputs.channel_names.clone(),
             outcomes,
             touches,
-            strings,
+            strings: strings.into_pool(),
             non_converting,
             non_converting_counts,
             has_non_converting: true,
@@ -143,7 +139,7 @@ impl CachedJourneys {
 
     /// The string with id `id` (a touch id or report key), `None` for "no value".
     pub fn string(&self, id: u32) -> Option<&str> {
-        (id != NONE).then(|| self.strings[id as usize].as_str())
+        (id != NONE).then(|| self.strings.get(id))
     }
 
     /// The touches of an attributed outcome.
@@ -182,7 +178,7 @@ impl CachedJourneys {
             out.str(name);
         }
         out.u64(self.strings.len() as u64);
-        for value in &self.strings {
+        for value in self.strings.iter() {
             out.str(value);
         }
         out.u64(self.outcomes.len() as u64);
@@ -234,12 +230,13 @@ impl CachedJourneys {
         let mut input = Decoder { bytes, at: 0 };
         let channels = input.len()?;
         let channel_names = (0..channels)
-            .map(|_| input.str())
+            .map(|_| input.str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()?;
         let strings_len = input.len()?;
-        let strings = (0..strings_len)
-            .map(|_| input.str())
-            .collect::<Option<Vec<_>>>()?;
+        let mut strings = StringPool::new();
+        for _ in 0..strings_len {
+            strings.push(input.str()?);
+        }
         let order_count = input.len()?;
         let mut outcomes = Vec::with_capacity(order_count);
         let mut next_start = 0u32;
@@ -411,7 +408,7 @@ struct Decoder<'a> {
     at: usize,
 }
 
-impl Decoder<'_> {
+impl<'a> Decoder<'a> {
     fn u64(&mut self) -> Option<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
@@ -435,11 +432,9 @@ impl Decoder<'_> {
         self.at = end;
         Some(value)
     }
-    fn str(&mut self) -> Option<String> {
+    fn str(&mut self) -> Option<&'a str> {
         let len = self.len()?;
-        let value = std::str::from_utf8(&self.bytes[self.at..self.at + len])
-            .ok()?
-            .to_owned();
+        let value = std::str::from_utf8(&self.bytes[self.at..self.at + len]).ok()?;
         self.at += len;
         Some(value)
     }
@@ -500,13 +495,13 @@ mod tests {
                     content: NONE,
                 },
             ],
-            strings: vec![
-                "t1".into(),
-                "cr".into(),
-                "t2".into(),
-                "".into(),
-                "t3 ünï".into(),
-            ],
+            strings: {
+                let mut pool = StringPool::new();
+                for value in ["t1", "cr", "t2", "", "t3 ünï"] {
+                    pool.push(value);
+                }
+                pool
+            },
             non_converting,
             non_converting_counts: vec![3, 1],
             has_non_converting: true,

@@ -589,7 +589,9 @@ pub fn run_model_observed(
         .iter()
         .map(|credit| NamedRunCredit {
             order: credit.order,
-            touch_id: &journeys.strings[journeys.touches[credit.touch as usize].touch_id as usize],
+            touch_id: journeys
+                .strings
+                .get(journeys.touches[credit.touch as usize].touch_id),
             share_ppb: credit.share_ppb,
             revenue_minor: credit.revenue_minor,
             join_kind: credit.join_kind,
