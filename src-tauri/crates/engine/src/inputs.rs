@@ -100,6 +100,12 @@ impl Hasher for FxHasher {
     fn write_u8(&mut self, value: u8) {
         self.add(u64::from(value));
     }
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
     fn write_usize(&mut self, value: usize) {
         self.add(value as u64);
     }
