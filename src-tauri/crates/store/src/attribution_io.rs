@@ -25,7 +25,6 @@ pub struct AttributionTouch<'r> {
     pub rowid: i64,
     pub occurred_at_ms: i64,
     pub channel: &'r str,
-    pub click_id: Option<&'r str>,
     pub person_id: Option<&'r str>,
     pub anonymous_id: Option<&'r str>,
     pub email_sha256: Option<&'r str>,
@@ -56,19 +55,27 @@ pub(crate) const SETTLING_ORDERS_SQL: &str =
        AND NOT EXISTS (SELECT 1 FROM order_adjustments a
                        WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')";
 
+/// Every touch's click id and rowid, grouped by click id (`touches_by_click`).
+pub(crate) const TOUCH_CLICKS_SQL: &str =
+    "SELECT click_id, rowid FROM touches WHERE click_id IS NOT NULL ORDER BY click_id, rowid";
+
+/// The first touch with a click id (`touches_by_click`).
+pub(crate) const FIRST_TOUCH_WITH_CLICK_SQL: &str =
+    "SELECT MIN(rowid) FROM touches WHERE click_id = ?1";
+
 /// A run's order buckets, to rebuild them (`run_order_buckets_by_run`).
 pub(crate) const DELETE_ORDER_BUCKETS_SQL: &str = "DELETE FROM run_order_buckets WHERE run_id = ?1";
 
 impl Store {
     /// Calls `each` for every touch in rowid order (the table's own order, so no sort), with
-    /// only the columns attribution uses.
+    /// only the columns attribution uses (click ids are read apart, grouped:
+    /// [`Store::for_each_touch_click`]).
     pub fn for_each_attribution_touch(
         &self,
         mut each: impl FnMut(AttributionTouch<'_>),
     ) -> StoreResult<()> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT rowid, occurred_at_ms, channel, click_id, person_id, anonymous_id, email_sha256, customer_id,
-                    device_id
+            "SELECT rowid, occurred_at_ms, channel, person_id, anonymous_id, email_sha256, customer_id, device_id
              FROM touches",
         )?;
         let mut rows = statement.query([])?;
@@ -80,15 +87,35 @@ impl Store {
                 rowid: row.get(0)?,
                 occurred_at_ms: row.get(1)?,
                 channel: text(2)?.unwrap_or(""),
-                click_id: text(3)?,
-                person_id: text(4)?,
-                anonymous_id: text(5)?,
-                email_sha256: text(6)?,
-                customer_id: text(7)?,
-                device_id: text(8)?,
+                person_id: text(3)?,
+                anonymous_id: text(4)?,
+                email_sha256: text(5)?,
+                customer_id: text(6)?,
+                device_id: text(7)?,
             });
         }
         Ok(())
+    }
+
+    /// Calls `each` with the click id and rowid of every touch that has a click id, in click-id
+    /// order (touches sharing one are adjacent, by rowid): a walk of the `touches_by_click`
+    /// index, which groups them without hashing millions of ids.
+    pub fn for_each_touch_click(&self, mut each: impl FnMut(&str, i64)) -> StoreResult<()> {
+        let mut statement = self.conn.prepare_cached(TOUCH_CLICKS_SQL)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let click = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            each(click, row.get(1)?);
+        }
+        Ok(())
+    }
+
+    /// The rowid of the first touch carrying click id `click`, if any does.
+    pub fn first_touch_with_click(&self, click: &str) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(FIRST_TOUCH_WITH_CLICK_SQL)?
+            .query_row(params![click], |row| row.get(0))?)
     }
 
     /// Records a run that failed before anything of it was written: a `failed` row with the
