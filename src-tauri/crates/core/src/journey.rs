@@ -701,6 +701,12 @@ impl InternedTouches {
         self.at_ms.is_empty()
     }
 
+    /// The instants and channels of every touch, dropping their keys and click ids: what is
+    /// left to keep of the touches once journeys are resolved.
+    pub fn into_instants_and_channels(self) -> (Vec<i64>, Vec<u32>) {
+        (self.at_ms, self.channel)
+    }
+
     /// The interned keys of touch `index`.
     pub fn keys(&self, index: usize) -> &[u32] {
         let start = if index == 0 {

@@ -26,7 +26,8 @@ use crate::inputs::{
     FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts, reporting_currency,
 };
 use crate::journey_cache::{
-    CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, journey_rowids,
+    CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, JourneyTouchKeys, LoadedTouches,
+    journey_rowids,
 };
 
 /// Orders of one order currency that could not be converted to the reporting currency.
@@ -138,10 +139,25 @@ pub fn load_journeys(
     }
     let inputs = load_inputs(store, lookback_days, now_ms)?;
     let resolved = resolve(&inputs)?;
-    let keys = store.touch_report_keys(&journey_rowids(&inputs, &resolved))?;
-    let journeys = CachedJourneys::build(&inputs, &resolved, &keys)?;
-    drop((resolved, keys));
-    let facts = inputs.order_facts;
+    // Of the inputs only the touches' rowids, instants and channels, and the orders' facts,
+    // are needed from here: the keys, click ids and orders go before the report keys are read.
+    let Inputs {
+        touches,
+        touch_rowids,
+        channel_names,
+        order_facts: facts,
+        ..
+    } = inputs;
+    let (at_ms, channel) = touches.into_instants_and_channels();
+    let loaded = LoadedTouches {
+        rowids: &touch_rowids,
+        at_ms: &at_ms,
+        channel: &channel,
+        channel_names: &channel_names,
+    };
+    let keys = JourneyTouchKeys::read(store, journey_rowids(&touch_rowids, &resolved))?;
+    let journeys = CachedJourneys::build(&loaded, &resolved, &keys)?;
+    drop((resolved, keys, touch_rowids, at_ms, channel));
     if store.input_watermark()? == input_watermark {
         let (encoded, paths) = journeys.encode();
         store.put_journey_cache(

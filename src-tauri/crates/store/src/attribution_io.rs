@@ -286,14 +286,15 @@ pub struct RunCreditTotal {
     pub revenue_minor: i64,
 }
 
-/// The report keys of one touch, read by rowid for the touches of journeys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TouchReportKeys {
+/// The text id and report keys of one touch, read by rowid for the touches of journeys and
+/// borrowed from the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TouchReportKeys<'r> {
     pub rowid: i64,
-    pub touch_id: String,
-    pub creator_id: Option<String>,
-    pub campaign_id: Option<String>,
-    pub content_id: Option<String>,
+    pub touch_id: &'r str,
+    pub creator_id: Option<&'r str>,
+    pub campaign_id: Option<&'r str>,
+    pub content_id: Option<&'r str>,
 }
 
 /// A `journey_cache` row's blobs: the journeys, and the non-converting paths when asked for.
@@ -376,33 +377,59 @@ impl Store {
         Ok(())
     }
 
-    /// The text id and report keys of the touches with these rowids, in the order given; sorted
-    /// rowids make this a near-sequential walk of the table. A rowid that no longer exists is an
+    /// Calls `each` with the text id and report keys of the touches with these rowids (sorted
+    /// ascending), in that order. Rowids close together are read with one range query (a
+    /// journey's touches are usually near each other), so the table is walked in a few long
+    /// steps rather than one B-tree descent per touch. A rowid that no longer exists is an
     /// `InvalidValue` error (the touch was deleted during the run).
-    pub fn touch_report_keys(&self, rowids: &[i64]) -> StoreResult<Vec<TouchReportKeys>> {
+    pub fn for_each_touch_report_keys(
+        &self,
+        rowids: &[i64],
+        mut each: impl FnMut(TouchReportKeys<'_>),
+    ) -> StoreResult<()> {
+        /// Rows between two wanted ones that a range query may step over rather than end.
+        const MAX_GAP: i64 = 16;
         let mut statement = self.conn.prepare_cached(
-            "SELECT touch_id, creator_id, campaign_id, content_id FROM touches WHERE rowid = ?1",
+            "SELECT rowid, touch_id, creator_id, campaign_id, content_id FROM touches
+             WHERE rowid BETWEEN ?1 AND ?2",
         )?;
-        let mut found = Vec::with_capacity(rowids.len());
-        for &rowid in rowids {
-            let keys = statement
-                .query_row(params![rowid], |row| {
-                    Ok(TouchReportKeys {
+        let missing = |rowid: i64| StoreError::InvalidValue {
+            field: "credit touch",
+            detail: format!("no touch with rowid {rowid} (it was deleted during the run)"),
+        };
+        let mut start = 0;
+        while start < rowids.len() {
+            let mut end = start + 1;
+            while end < rowids.len() && rowids[end] - rowids[end - 1] <= MAX_GAP {
+                end += 1;
+            }
+            let wanted = &rowids[start..end];
+            let mut next = 0;
+            let mut rows = statement.query(params![wanted[0], wanted[wanted.len() - 1]])?;
+            while let Some(row) = rows.next()? {
+                let rowid: i64 = row.get(0)?;
+                if next < wanted.len() && rowid == wanted[next] {
+                    let text = |index: usize| -> rusqlite::Result<Option<&str>> {
+                        Ok(row.get_ref(index)?.as_str_or_null()?)
+                    };
+                    each(TouchReportKeys {
                         rowid,
-                        touch_id: row.get(0)?,
-                        creator_id: row.get(1)?,
-                        campaign_id: row.get(2)?,
-                        content_id: row.get(3)?,
-                    })
-                })
-                .optional()?
-                .ok_or_else(|| StoreError::InvalidValue {
-                    field: "credit touch",
-                    detail: format!("no touch with rowid {rowid} (it was deleted during the run)"),
-                })?;
-            found.push(keys);
+                        touch_id: row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                        creator_id: text(2)?,
+                        campaign_id: text(3)?,
+                        content_id: text(4)?,
+                    });
+                    next += 1;
+                } else if next < wanted.len() && rowid > wanted[next] {
+                    return Err(missing(wanted[next]));
+                }
+            }
+            if next < wanted.len() {
+                return Err(missing(wanted[next]));
+            }
+            start = end;
         }
-        Ok(found)
+        Ok(())
     }
 
     /// Writes a finished run and returns its id: the run row (status `complete`, marked as having
