@@ -77,7 +77,7 @@ pub fn creator_credits_between(
             let (status, disputed) = states.get(&facts.order_id)?.clone();
             Some(CreatorCreditOrder {
                 order_id: facts.order_id.clone(),
-                creator_id: journeys.strings[creator as usize].clone(),
+                creator_id: journeys.strings.get(creator).to_owned(),
                 occurred_at_ms: facts.occurred_at_ms,
                 credited_minor,
                 order_net_minor: facts.net_minor,

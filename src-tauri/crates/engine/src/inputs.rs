@@ -14,14 +14,15 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use lookback_core::identity::KeyType;
-use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig};
+use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig, NO_ID};
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
 use lookback_core::time::{NaiveDate, Tz, day_in_zone, day_range_ms, parse_time_zone};
-use lookback_store::{IdentityKeyType, Store};
+use lookback_store::{IdentityKeyType, OrderDetail, Store};
 
 use crate::EngineError;
 use crate::fx::FxTable;
+use crate::interner::Interner;
 
 /// Channel names treated as direct/organic by the last-non-direct model, compared after trimming
 /// and lowercasing: `direct`, `organic`, `organic_search`, `organic_social`. Everything else —
@@ -99,6 +100,12 @@ impl Hasher for FxHasher {
     fn write_u8(&mut self, value: u8) {
         self.add(u64::from(value));
     }
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
     fn write_usize(&mut self, value: usize) {
         self.add(value as u64);
     }
@@ -121,25 +128,27 @@ impl FxHasher {
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// Dense ids for `(key type, value)` identity keys, one map per key type so a lookup borrows the
-/// row's `&str` and allocates only for a key seen the first time.
+/// Dense ids for `(key type, value)` identity keys, in order of first appearance over all
+/// types: each key is interned in its [`typed_key`] spelling.
 #[derive(Default)]
 struct KeyInterner {
-    by_type: [FxMap<Box<str>, u32>; 5],
-    count: u32,
+    keys: Interner,
+    typed: String,
 }
 
 impl KeyInterner {
     fn id(&mut self, kind: KeyType, value: &str) -> u32 {
-        let map = &mut self.by_type[key_slot(kind)];
-        if let Some(&id) = map.get(value) {
-            return id;
-        }
-        let id = self.count;
-        map.insert(value.into(), id);
-        self.count += 1;
-        id
+        self.typed.clear();
+        typed_key(&mut self.typed, kind, value);
+        self.keys.id(&self.typed)
     }
+}
+
+/// Appends the interned spelling of a `(key type, value)` key to `out`: the type's slot digit,
+/// then the value, so equal values of two types stay two keys.
+fn typed_key(out: &mut String, kind: KeyType, value: &str) {
+    out.push(char::from(b'0' + key_slot(kind) as u8));
+    out.push_str(value);
 }
 
 fn key_slot(kind: KeyType) -> usize {
@@ -199,11 +208,21 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
     let settings = store.settings()?;
     let currency = reporting_currency(store)?;
 
+    let LoadedTouches {
+        mut touches,
+        rowids,
+        channel_names,
+        mut keys,
+    } = load_touches(store)?;
+    let click_count = assign_click_ids(store, &rowids, &mut touches.click)?;
     let mut inputs = Inputs {
-        touches: InternedTouches::new(),
-        touch_rowids: Vec::new(),
-        channel_names: Vec::new(),
-        direct_channels: Vec::new(),
+        touches,
+        touch_rowids: rowids,
+        direct_channels: channel_names
+            .iter()
+            .map(|name| is_direct_channel(name))
+            .collect(),
+        channel_names,
         orders: InternedOrders::new(),
         order_facts: Vec::new(),
         links: Vec::new(),
@@ -214,51 +233,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
         settlement_days: settings.settlement_days,
     };
 
-    let mut keys = KeyInterner::default();
-    let mut clicks: FxMap<Box<str>, u32> = FxMap::default();
-    let mut channel_ids: FxMap<String, u32> = FxMap::default();
     let mut buffer = Vec::with_capacity(5);
-    store.for_each_attribution_touch(|touch| {
-        let channel = match channel_ids.get(touch.channel) {
-            Some(&id) => id,
-            None => {
-                let id = inputs.channel_names.len() as u32;
-                channel_ids.insert(touch.channel.to_owned(), id);
-                inputs.channel_names.push(touch.channel.to_owned());
-                inputs
-                    .direct_channels
-                    .push(is_direct_channel(touch.channel));
-                id
-            }
-        };
-        intern_keys(
-            &mut keys,
-            &mut buffer,
-            [
-                (KeyType::PersonId, touch.person_id),
-                (KeyType::AnonymousId, touch.anonymous_id),
-                (KeyType::EmailSha256, touch.email_sha256),
-                (KeyType::CustomerId, touch.customer_id),
-                (KeyType::DeviceId, touch.device_id),
-            ],
-        );
-        let click = touch
-            .click_id
-            .filter(|c| !c.is_empty())
-            .map(|click| match clicks.get(click) {
-                Some(&id) => id,
-                None => {
-                    let id = clicks.len() as u32;
-                    clicks.insert(click.into(), id);
-                    id
-                }
-            });
-        inputs
-            .touches
-            .push(touch.occurred_at_ms, channel, click, &buffer);
-        inputs.touch_rowids.push(touch.rowid);
-    })?;
-
     for link in store.identity_links()? {
         if !link.a.value.is_empty() && !link.b.value.is_empty() {
             let a = keys.id(key_type(link.a.key_type), &link.a.value);
@@ -267,7 +242,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
         }
     }
 
-    inputs.order_facts = load_order_facts(store, now_ms, |order| {
+    inputs.order_facts = read_order_facts(store, now_ms, OrderDetail::Full, |order| {
         let id = &order.identity;
         intern_keys(
             &mut keys,
@@ -281,25 +256,195 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
             ],
         );
         // A click id no touch carries can join nothing: it needs no id.
-        let click = order
-            .click_id
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .and_then(|c| clicks.get(c).copied());
+        let click = match order.click_id.as_deref().filter(|c| !c.is_empty()) {
+            Some(click) => store
+                .first_touch_with_click(click)?
+                .and_then(|rowid| touch_index(&inputs.touch_rowids, rowid))
+                .map(|touch| inputs.touches.click[touch])
+                .filter(|&id| id != NO_ID),
+            None => None,
+        };
         inputs.orders.push(order.occurred_at_ms, click, &buffer);
+        Ok(())
     })?;
-    inputs.key_count = keys.count;
-    inputs.click_count = clicks.len() as u32;
+    inputs.key_count = keys.keys.len() as u32;
+    inputs.click_count = click_count;
     Ok(inputs)
 }
 
-/// Loads the facts of every order in time order (ties by id) — net revenue in the reporting
-/// currency or `missing_fx`, provisional at `now_ms`, its day in the reporting zone — calling
-/// `each` with the stored order first (the resolving loader interns its keys there).
-pub fn load_order_facts(
+/// Every touch, interned: what [`load_touches`] hands back.
+struct LoadedTouches {
+    touches: InternedTouches,
+    /// The store rowid of each touch.
+    rowids: Vec<i64>,
+    channel_names: Vec<String>,
+    /// The identity keys interned so far (orders and links add theirs after).
+    keys: KeyInterner,
+}
+
+/// Touches per batch handed from the scan to the key-interning thread.
+const TOUCH_BATCH: usize = 8192;
+
+/// A batch of scanned touches whose identity keys are not interned yet.
+#[derive(Default)]
+struct TouchBatch {
+    at_ms: Vec<i64>,
+    channel: Vec<u32>,
+    /// The touches' non-empty keys in [`typed_key`] spelling, end to end.
+    keys: String,
+    /// Where each key ends in `keys`.
+    key_ends: Vec<usize>,
+    /// How many keys each touch has.
+    key_counts: Vec<u8>,
+}
+
+impl TouchBatch {
+    fn len(&self) -> usize {
+        self.at_ms.len()
+    }
+}
+
+/// Reads every touch in rowid order, on two threads: this one steps SQLite through the table,
+/// interning channels and copying each touch's identity keys into batches; a scoped worker
+/// interns the keys (a random probe into a table of millions per key, the larger half of the
+/// work) and builds the interned touches. Key ids come out exactly as a single pass in rowid
+/// order gives them. Click ids are left unset ([`assign_click_ids`] sets them).
+fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
+    // The maintained count sizes the per-touch vectors; it is only a hint.
+    let expected = usize::try_from(store.totals()?.touches).unwrap_or(0);
+    std::thread::scope(|scope| {
+        let (sender, batches) = std::sync::mpsc::sync_channel::<TouchBatch>(4);
+        let worker = scope.spawn(move || {
+            let mut keys = KeyInterner::default();
+            let mut touches = InternedTouches::with_capacity(expected, expected);
+            let mut ids = Vec::with_capacity(5);
+            for batch in batches {
+                let mut key = 0;
+                let mut start = 0;
+                for index in 0..batch.len() {
+                    ids.clear();
+                    for _ in 0..batch.key_counts[index] {
+                        let end = batch.key_ends[key];
+                        ids.push(keys.keys.id(&batch.keys[start..end]));
+                        start = end;
+                        key += 1;
+                    }
+                    touches.push(batch.at_ms[index], batch.channel[index], None, &ids);
+                }
+            }
+            (touches, keys)
+        });
+
+        let mut rowids = Vec::with_capacity(expected);
+        let mut channel_names: Vec<String> = Vec::new();
+        let mut channel_ids: FxMap<String, u32> = FxMap::default();
+        let mut batch = TouchBatch::default();
+        // Whether the worker stopped taking batches (it panicked; joining it says so).
+        let mut worker_gone = false;
+        let scanned = store.for_each_attribution_touch(|touch| {
+            if worker_gone {
+                return;
+            }
+            let channel = match channel_ids.get(touch.channel) {
+                Some(&id) => id,
+                None => {
+                    let id = channel_names.len() as u32;
+                    channel_ids.insert(touch.channel.to_owned(), id);
+                    channel_names.push(touch.channel.to_owned());
+                    id
+                }
+            };
+            let mut key_count = 0u8;
+            for (kind, value) in [
+                (KeyType::PersonId, touch.person_id),
+                (KeyType::AnonymousId, touch.anonymous_id),
+                (KeyType::EmailSha256, touch.email_sha256),
+                (KeyType::CustomerId, touch.customer_id),
+                (KeyType::DeviceId, touch.device_id),
+            ] {
+                if let Some(value) = value.filter(|v| !v.is_empty()) {
+                    typed_key(&mut batch.keys, kind, value);
+                    batch.key_ends.push(batch.keys.len());
+                    key_count += 1;
+                }
+            }
+            batch.key_counts.push(key_count);
+            batch.at_ms.push(touch.occurred_at_ms);
+            batch.channel.push(channel);
+            rowids.push(touch.rowid);
+            if batch.len() == TOUCH_BATCH && sender.send(std::mem::take(&mut batch)).is_err() {
+                worker_gone = true;
+            }
+        });
+        if batch.len() > 0 {
+            // A worker that is gone is reported by joining it below.
+            let _ = sender.send(batch);
+        }
+        drop(sender);
+        let (touches, keys) = match worker.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        scanned?;
+        Ok(LoadedTouches {
+            touches,
+            rowids,
+            channel_names,
+            keys,
+        })
+    })
+}
+
+/// Gives touches that share a click id one click id (`click` is per touch, in the order of
+/// `rowids`), numbered in click-id order, and returns how many there are. Read from the
+/// `touches_by_click` index, where equal click ids are adjacent, instead of hashing millions of
+/// them; the numbering does not matter to resolution, which only asks which touches share one.
+/// An empty click id is none; a touch the scan did not see (written since) is skipped.
+fn assign_click_ids(store: &Store, rowids: &[i64], click: &mut [u32]) -> Result<u32, EngineError> {
+    let mut count = 0u32;
+    let mut last = String::new();
+    store.for_each_touch_click(|click_id, rowid| {
+        if click_id.is_empty() {
+            return;
+        }
+        if count == 0 || click_id != last {
+            count += 1;
+            last.clear();
+            last.push_str(click_id);
+        }
+        if let Some(touch) = touch_index(rowids, rowid) {
+            click[touch] = count - 1;
+        }
+    })?;
+    Ok(count)
+}
+
+/// The index of the touch with `rowid` in `rowids` (ascending), if it is there. Rowids without
+/// gaps (nothing ever deleted) are found by subtraction.
+fn touch_index(rowids: &[i64], rowid: i64) -> Option<usize> {
+    let (&first, &last) = (rowids.first()?, rowids.last()?);
+    if last - first == rowids.len() as i64 - 1 {
+        return (first..=last)
+            .contains(&rowid)
+            .then(|| (rowid - first) as usize);
+    }
+    rowids.binary_search(&rowid).ok()
+}
+
+/// Loads the facts of every order in time order (ties by id): net revenue in the reporting
+/// currency or `missing_fx`, provisional at `now_ms`, its day in the reporting zone. Reads only
+/// the columns revenue needs (a run from cached journeys needs nothing else of an order).
+pub fn load_order_facts(store: &Store, now_ms: i64) -> Result<Vec<OrderFacts>, EngineError> {
+    read_order_facts(store, now_ms, OrderDetail::Revenue, |_| Ok(()))
+}
+
+/// [`load_order_facts`] reading the order columns `detail` asks for, calling `each` with the
+/// stored order first (the resolving loader interns its keys there); its error stops the read.
+fn read_order_facts(
     store: &Store,
     now_ms: i64,
-    mut each: impl FnMut(&lookback_store::Order),
+    detail: OrderDetail,
+    mut each: impl FnMut(&lookback_store::Order) -> Result<(), EngineError>,
 ) -> Result<Vec<OrderFacts>, EngineError> {
     let settings = store.settings()?;
     let currency = reporting_currency(store)?;
@@ -308,11 +453,14 @@ pub fn load_order_facts(
     let mut days: FxMap<NaiveDate, (i64, i64)> = FxMap::default();
     let mut facts = Vec::new();
     let mut failure: Option<EngineError> = None;
-    store.for_each_order_with_adjustments(|item| {
+    store.for_each_order_with_adjustments(detail, |item| {
         if failure.is_some() {
             return;
         }
-        each(&item.order);
+        if let Err(e) = each(&item.order) {
+            failure = Some(e);
+            return;
+        }
         match order_facts(
             &item,
             currency,

@@ -19,8 +19,11 @@ use lookback_core::journey::{
     ChannelPaths, JoinKind, JourneySet, OrderOutcome, UnattributedReason,
 };
 
+use lookback_store::Store;
+
 use crate::EngineError;
-use crate::inputs::{FxMap, Inputs};
+use crate::inputs::FxMap;
+use crate::interner::{Interner, StringPool};
 
 /// The encoding version stored with each cache row; a row of another version is ignored.
 pub const CACHE_FORMAT: i64 = 1;
@@ -64,7 +67,7 @@ pub struct CachedJourneys {
     pub outcomes: Vec<CachedOutcome>,
     pub touches: Vec<CachedTouch>,
     /// Touch ids and report key values, each distinct string once.
-    pub strings: Vec<String>,
+    pub strings: StringPool,
     /// Distinct non-converting paths, and how often each occurred (same index).
     pub non_converting: ChannelPaths,
     pub non_converting_counts: Vec<u64>,
@@ -73,25 +76,21 @@ pub struct CachedJourneys {
 }
 
 impl CachedJourneys {
-    /// The compact form of a fresh resolution. `touch_keys` are the store's text id and report
-    /// keys of every journey touch, fetched by rowid (see [`journey_rowids`]), in rowid order.
+    /// The compact form of a fresh resolution of `touches`. `touch_keys` are the store's text
+    /// id and report keys of every journey touch (read for [`journey_rowids`]).
     pub fn build(
-        inputs: &Inputs,
+        touches: &LoadedTouches<'_>,
         journeys: &JourneySet,
-        touch_keys: &[lookback_store::TouchReportKeys],
+        touch_keys: &JourneyTouchKeys,
     ) -> Result<CachedJourneys, EngineError> {
-        let mut strings: Vec<String> = Vec::new();
-        let mut string_ids: FxMap<String, u32> = FxMap::default();
+        let mut strings = Interner::new();
         let mut intern = |value: Option<&str>| -> u32 {
-            let Some(value) = value else { return NONE };
-            if let Some(&id) = string_ids.get(value) {
-                return id;
+            match value {
+                Some(value) => strings.id(value),
+                None => NONE,
             }
-            let id = strings.len() as u32;
-            strings.push(value.to_owned());
-            string_ids.insert(value.to_owned(), id);
-            id
         };
+        let loaded = touches;
         let mut outcomes = Vec::with_capacity(journeys.outcomes.len());
         let mut touches = Vec::new();
         for outcome in &journeys.outcomes {
@@ -102,22 +101,21 @@ impl CachedJourneys {
                 OrderOutcome::Attributed(journey) => {
                     let start = touches.len() as u32;
                     for &touch in &journey.touches {
-                        let rowid = inputs.touch_rowids[touch as usize];
-                        let keys = touch_keys
-                            .binary_search_by_key(&rowid, |k| k.rowid)
-                            .map(|found| &touch_keys[found])
-                            .map_err(|_| lookback_store::StoreError::InvalidValue {
+                        let rowid = loaded.rowids[touch as usize];
+                        let [touch_id, creator, campaign, content] = touch_keys
+                            .get(rowid)
+                            .ok_or_else(|| lookback_store::StoreError::InvalidValue {
                                 field: "journey touch",
                                 detail: format!("no report keys were read for touch rowid {rowid}"),
                             })?;
                         touches.push(CachedTouch {
                             rowid,
-                            at_ms: inputs.touches.at_ms[touch as usize],
-                            channel: inputs.touches.channel[touch as usize],
-                            touch_id: intern(Some(&keys.touch_id)),
-                            creator: intern(keys.creator_id.as_deref()),
-                            campaign: intern(keys.campaign_id.as_deref()),
-                            content: intern(keys.content_id.as_deref()),
+                            at_ms: loaded.at_ms[touch as usize],
+                            channel: loaded.channel[touch as usize],
+                            touch_id: intern(touch_id),
+                            creator: intern(creator),
+                            campaign: intern(campaign),
+                            content: intern(content),
                         });
                     }
                     outcomes.push(CachedOutcome::Attributed {
@@ -131,10 +129,10 @@ impl CachedJourneys {
         }
         let (non_converting, non_converting_counts) = distinct_paths(&journeys.non_converting);
         Ok(CachedJourneys {
-            channel_names: inputs.channel_names.clone(),
+            channel_names: loaded.channel_names.to_vec(),
             outcomes,
             touches,
-            strings,
+            strings: strings.into_pool(),
             non_converting,
             non_converting_counts,
             has_non_converting: true,
@@ -143,7 +141,7 @@ impl CachedJourneys {
 
     /// The string with id `id` (a touch id or report key), `None` for "no value".
     pub fn string(&self, id: u32) -> Option<&str> {
-        (id != NONE).then(|| self.strings[id as usize].as_str())
+        (id != NONE).then(|| self.strings.get(id))
     }
 
     /// The touches of an attributed outcome.
@@ -182,7 +180,7 @@ impl CachedJourneys {
             out.str(name);
         }
         out.u64(self.strings.len() as u64);
-        for value in &self.strings {
+        for value in self.strings.iter() {
             out.str(value);
         }
         out.u64(self.outcomes.len() as u64);
@@ -234,12 +232,13 @@ impl CachedJourneys {
         let mut input = Decoder { bytes, at: 0 };
         let channels = input.len()?;
         let channel_names = (0..channels)
-            .map(|_| input.str())
+            .map(|_| input.str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()?;
         let strings_len = input.len()?;
-        let strings = (0..strings_len)
-            .map(|_| input.str())
-            .collect::<Option<Vec<_>>>()?;
+        let mut strings = StringPool::new();
+        for _ in 0..strings_len {
+            strings.push(input.str()?);
+        }
         let order_count = input.len()?;
         let mut outcomes = Vec::with_capacity(order_count);
         let mut next_start = 0u32;
@@ -342,22 +341,84 @@ impl CachedJourneys {
     }
 }
 
+/// The text id and report keys (creator, campaign, content) of every journey touch, read from
+/// the store by rowid for [`CachedJourneys::build`]: four strings per touch end to end in one
+/// pool — an absent key stored empty, its bit clear in `present` — rather than four `String`s
+/// per touch (120 MB at a busy year's 600k journey touches).
+#[derive(Debug, Default)]
+pub struct JourneyTouchKeys {
+    /// Sorted; touch `n`'s strings are `4n..4n + 4` of `values`.
+    rowids: Vec<i64>,
+    values: StringPool,
+    /// Per touch: bit 0 creator, bit 1 campaign, bit 2 content present.
+    present: Vec<u8>,
+}
+
+impl JourneyTouchKeys {
+    /// Reads the keys of the touches with these rowids (sorted and distinct, as
+    /// [`journey_rowids`] gives them).
+    pub fn read(store: &Store, rowids: Vec<i64>) -> Result<JourneyTouchKeys, EngineError> {
+        let mut keys = JourneyTouchKeys {
+            present: Vec::with_capacity(rowids.len()),
+            rowids,
+            values: StringPool::new(),
+        };
+        let mut read = Vec::with_capacity(keys.rowids.len());
+        store.for_each_touch_report_keys(&keys.rowids, |touch| {
+            read.push(touch.rowid);
+            keys.values.push(touch.touch_id);
+            let mut present = 0;
+            for (bit, value) in [touch.creator_id, touch.campaign_id, touch.content_id]
+                .into_iter()
+                .enumerate()
+            {
+                keys.values.push(value.unwrap_or(""));
+                if value.is_some() {
+                    present |= 1 << bit;
+                }
+            }
+            keys.present.push(present);
+        })?;
+        if read != keys.rowids {
+            return Err(lookback_store::StoreError::InvalidValue {
+                field: "journey touch",
+                detail: "the store returned report keys for other touches than asked".to_owned(),
+            }
+            .into());
+        }
+        Ok(keys)
+    }
+
+    /// The touch id, creator, campaign and content of the touch with `rowid`, if it was read.
+    fn get(&self, rowid: i64) -> Option<[Option<&str>; 4]> {
+        let index = self.rowids.binary_search(&rowid).ok()?;
+        let value = |slot: usize| self.values.get((4 * index + slot) as u32);
+        let key = |bit: usize| (self.present[index] >> bit & 1 == 1).then(|| value(bit + 1));
+        Some([Some(value(0)), key(0), key(1), key(2)])
+    }
+}
+
+/// What a fresh resolution keeps of the loaded touches (in load order), for
+/// [`CachedJourneys::build`]: the keys and click ids are not needed once journeys are resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadedTouches<'a> {
+    pub rowids: &'a [i64],
+    pub at_ms: &'a [i64],
+    pub channel: &'a [u32],
+    pub channel_names: &'a [String],
+}
+
 /// The rowids of every journey touch, sorted: what [`CachedJourneys::build`] needs report keys for.
-pub fn journey_rowids(inputs: &Inputs, journeys: &JourneySet) -> Vec<i64> {
-    let mut rowids: Vec<i64> = journeys
+pub fn journey_rowids(rowids: &[i64], journeys: &JourneySet) -> Vec<i64> {
+    let mut journey_rowids: Vec<i64> = journeys
         .outcomes
         .iter()
         .filter_map(OrderOutcome::journey)
-        .flat_map(|journey| {
-            journey
-                .touches
-                .iter()
-                .map(|&t| inputs.touch_rowids[t as usize])
-        })
+        .flat_map(|journey| journey.touches.iter().map(|&t| rowids[t as usize]))
         .collect();
-    rowids.sort_unstable();
-    rowids.dedup();
-    rowids
+    journey_rowids.sort_unstable();
+    journey_rowids.dedup();
+    journey_rowids
 }
 
 /// Groups equal paths, keeping the order of first occurrence.
@@ -411,7 +472,7 @@ struct Decoder<'a> {
     at: usize,
 }
 
-impl Decoder<'_> {
+impl<'a> Decoder<'a> {
     fn u64(&mut self) -> Option<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
@@ -435,11 +496,9 @@ impl Decoder<'_> {
         self.at = end;
         Some(value)
     }
-    fn str(&mut self) -> Option<String> {
+    fn str(&mut self) -> Option<&'a str> {
         let len = self.len()?;
-        let value = std::str::from_utf8(&self.bytes[self.at..self.at + len])
-            .ok()?
-            .to_owned();
+        let value = std::str::from_utf8(&self.bytes[self.at..self.at + len]).ok()?;
         self.at += len;
         Some(value)
     }
@@ -500,13 +559,13 @@ mod tests {
                     content: NONE,
                 },
             ],
-            strings: vec![
-                "t1".into(),
-                "cr".into(),
-                "t2".into(),
-                "".into(),
-                "t3 ünï".into(),
-            ],
+            strings: {
+                let mut pool = StringPool::new();
+                for value in ["t1", "cr", "t2", "", "t3 ünï"] {
+                    pool.push(value);
+                }
+                pool
+            },
             non_converting,
             non_converting_counts: vec![3, 1],
             has_non_converting: true,

@@ -5,6 +5,8 @@
 //! - [`inputs`]: reading touches, orders (net revenue converted to the reporting currency at the
 //!   order day's rate), identity links and settings out of the store into core's records.
 //! - [`fx`]: the exchange-rate table of a run: which rate converts an order, and when none does.
+//! - [`interner`]: strings to dense ids without an allocation per string (identity keys, click
+//!   ids, the touch ids and report keys of cached journeys).
 //! - [`journey_cache`]: resolved journeys in the compact form every model needs, and their
 //!   encoding for the store's journey cache (keyed by watermark, lookback, probabilistic flag).
 //! - [`run`]: [`run_model`] — reuse a complete run for the same model, parameters and input
@@ -30,6 +32,7 @@
 pub mod creator_credits;
 pub mod fx;
 pub mod inputs;
+pub mod interner;
 pub mod journey_cache;
 pub mod model_settings;
 pub mod run;

@@ -26,7 +26,8 @@ use crate::inputs::{
     FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts, reporting_currency,
 };
 use crate::journey_cache::{
-    CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, journey_rowids,
+    CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, JourneyTouchKeys, LoadedTouches,
+    journey_rowids,
 };
 
 /// Orders of one order currency that could not be converted to the reporting currency.
@@ -131,17 +132,32 @@ pub fn load_journeys(
     let decoded =
         cached.and_then(|(journeys, paths)| CachedJourneys::decode(&journeys, paths.as_deref()));
     if let Some(journeys) = decoded {
-        let facts = load_order_facts(store, now_ms, |_| {})?;
+        let facts = load_order_facts(store, now_ms)?;
         if facts.len() == journeys.outcomes.len() {
             return Ok((journeys, facts, true));
         }
     }
     let inputs = load_inputs(store, lookback_days, now_ms)?;
     let resolved = resolve(&inputs)?;
-    let keys = store.touch_report_keys(&journey_rowids(&inputs, &resolved))?;
-    let journeys = CachedJourneys::build(&inputs, &resolved, &keys)?;
-    drop((resolved, keys));
-    let facts = inputs.order_facts;
+    // Of the inputs only the touches' rowids, instants and channels, and the orders' facts,
+    // are needed from here: the keys, click ids and orders go before the report keys are read.
+    let Inputs {
+        touches,
+        touch_rowids,
+        channel_names,
+        order_facts: facts,
+        ..
+    } = inputs;
+    let (at_ms, channel) = touches.into_instants_and_channels();
+    let loaded = LoadedTouches {
+        rowids: &touch_rowids,
+        at_ms: &at_ms,
+        channel: &channel,
+        channel_names: &channel_names,
+    };
+    let keys = JourneyTouchKeys::read(store, journey_rowids(&touch_rowids, &resolved))?;
+    let journeys = CachedJourneys::build(&loaded, &resolved, &keys)?;
+    drop((resolved, keys, touch_rowids, at_ms, channel));
     if store.input_watermark()? == input_watermark {
         let (encoded, paths) = journeys.encode();
         store.put_journey_cache(
@@ -280,8 +296,9 @@ pub fn compute_run(
         let CachedOutcome::Attributed { start, .. } = *outcome else {
             continue;
         };
+        let day = totals.day(facts);
         for (offset, (touch, credit)) in journey.iter().zip(&touch_credits).enumerate() {
-            totals.add(touch, facts, credit.share_ppb, credit.revenue_minor);
+            totals.add(touch, day, credit.share_ppb, credit.revenue_minor);
             credits.push(ComputedCredit {
                 order: index as u32,
                 touch: start + offset as u32,
@@ -318,16 +335,21 @@ pub fn compute_run(
 }
 
 /// Sums credits per (grouping, key, order day, provisional) while they are computed. Keys are
-/// the journeys' interned ids (channel ids, string ids), turned into text once per bucket.
+/// the journeys' interned ids (channel ids, string ids), turned into text once per bucket; an
+/// order's day and provisional flag are numbered once per order, so each credit costs one
+/// small-keyed map update per grouping.
 #[derive(Default)]
 struct TotalsBuilder {
-    /// (grouping, key id, day start, provisional) → (day end, credits, share, revenue).
-    buckets: FxMap<BucketKey, (i64, u64, i64, i64)>,
+    /// Each distinct (day start, provisional) of an order, with the day's end; a bucket names
+    /// it by index here.
+    days: Vec<(i64, i64, bool)>,
+    day_index: FxMap<(i64, bool), u32>,
+    /// Per grouping slot of [`GROUPINGS`]: (key, day index) → (credits, share, revenue).
+    buckets: [FxMap<(u64, u32), BucketSums>; GROUPINGS.len()],
 }
 
-/// (grouping slot, key, day start, provisional). A key is an interned id, or for the
-/// (campaign, creator) pair both ids packed into one `u64`.
-type BucketKey = (u8, u64, i64, bool);
+/// A bucket's credits, share and revenue.
+type BucketSums = (u64, i64, i64);
 
 const GROUPINGS: [CreditGrouping; 5] = [
     CreditGrouping::Channel,
@@ -341,38 +363,43 @@ const GROUPINGS: [CreditGrouping; 5] = [
 const PAIR_SLOT: usize = 4;
 
 impl TotalsBuilder {
-    fn add(&mut self, touch: &CachedTouch, facts: &OrderFacts, share: i64, revenue: i64) {
+    /// The index of an order's day and provisional flag, for [`TotalsBuilder::add`].
+    fn day(&mut self, facts: &OrderFacts) -> u32 {
+        let days = &mut self.days;
+        *self
+            .day_index
+            .entry((facts.day_start_ms, facts.provisional))
+            .or_insert_with(|| {
+                days.push((facts.day_start_ms, facts.day_end_ms, facts.provisional));
+                (days.len() - 1) as u32
+            })
+    }
+
+    fn add(&mut self, touch: &CachedTouch, day: u32, share: i64, revenue: i64) {
         let pair = (u64::from(touch.campaign) << 32) | u64::from(touch.creator);
-        for (grouping, key) in [
+        let keys = [
             u64::from(touch.channel),
             u64::from(touch.creator),
             u64::from(touch.campaign),
             u64::from(touch.content),
             pair,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let sums = self
-                .buckets
-                .entry((grouping as u8, key, facts.day_start_ms, facts.provisional))
-                .or_insert((facts.day_end_ms, 0, 0, 0));
-            sums.1 += 1;
-            sums.2 += share;
-            sums.3 += revenue;
+        ];
+        for (buckets, key) in self.buckets.iter_mut().zip(keys) {
+            let sums = buckets.entry((key, day)).or_insert((0, 0, 0));
+            sums.0 += 1;
+            sums.1 += share;
+            sums.2 += revenue;
         }
     }
 
     fn finish(self, journeys: &CachedJourneys) -> Vec<RunCreditTotal> {
-        let mut totals: Vec<RunCreditTotal> = self
-            .buckets
-            .into_iter()
-            .map(
-                |(
-                    (grouping, key, day_start_ms, provisional),
-                    (day_end_ms, credits, share_ppb, revenue_minor),
-                )| {
-                    let key = match grouping as usize {
+        let days = self.days;
+        let mut totals: Vec<RunCreditTotal> =
+            Vec::with_capacity(self.buckets.iter().map(FxMap::len).sum());
+        for (slot, buckets) in self.buckets.into_iter().enumerate() {
+            totals.extend(buckets.into_iter().map(
+                |((key, day), (credits, share_ppb, revenue_minor))| {
+                    let key = match slot {
                         0 => Some(journeys.channel_names[key as usize].clone()),
                         PAIR_SLOT => campaign_creator_key(
                             journeys.string((key >> 32) as u32),
@@ -380,8 +407,9 @@ impl TotalsBuilder {
                         ),
                         _ => journeys.string(key as u32).map(str::to_owned),
                     };
+                    let (day_start_ms, day_end_ms, provisional) = days[day as usize];
                     RunCreditTotal {
-                        grouping: GROUPINGS[grouping as usize],
+                        grouping: GROUPINGS[slot],
                         key,
                         day_start_ms,
                         day_end_ms,
@@ -391,16 +419,25 @@ impl TotalsBuilder {
                         revenue_minor,
                     }
                 },
-            )
-            .collect();
-        // A fixed order, so the table's rows do not depend on hashing.
+            ));
+        }
+        // A fixed order, so the table's rows do not depend on hashing (the sums break the tie
+        // of two keys with the same text, such as an empty campaign id and none).
         totals.sort_unstable_by(|a, b| {
-            (a.grouping as u8, &a.key, a.day_start_ms, a.provisional).cmp(&(
-                b.grouping as u8,
-                &b.key,
-                b.day_start_ms,
-                b.provisional,
-            ))
+            (
+                a.grouping as u8,
+                &a.key,
+                a.day_start_ms,
+                a.provisional,
+                (a.credits, a.share_ppb, a.revenue_minor),
+            )
+                .cmp(&(
+                    b.grouping as u8,
+                    &b.key,
+                    b.day_start_ms,
+                    b.provisional,
+                    (b.credits, b.share_ppb, b.revenue_minor),
+                ))
         });
         totals
     }
@@ -589,7 +626,9 @@ pub fn run_model_observed(
         .iter()
         .map(|credit| NamedRunCredit {
             order: credit.order,
-            touch_id: &journeys.strings[journeys.touches[credit.touch as usize].touch_id as usize],
+            touch_id: journeys
+                .strings
+                .get(journeys.touches[credit.touch as usize].touch_id),
             share_ppb: credit.share_ppb,
             revenue_minor: credit.revenue_minor,
             join_kind: credit.join_kind,

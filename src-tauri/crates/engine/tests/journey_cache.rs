@@ -469,3 +469,191 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
             .2
     );
 }
+
+/// Touches sharing a click id (with each other and with an order), an empty click id, and a
+/// key value that is also another type's value: what the interning loader must keep apart or
+/// together exactly as the reference resolver does.
+fn add_shared_clicks(store: &mut Store) {
+    store
+        .write(|tx| -> Result<(), lookback_store::StoreError> {
+            for (n, (click, anonymous)) in [
+                (Some("click7"), "late-visitor"),
+                (Some("click7"), "second-device"),
+                (Some(""), "anon3"),
+                (Some("shared-click"), "anon8"),
+                (Some("shared-click"), "anon9"),
+                (None, "dev4"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                tx.insert_touch(&Touch {
+                    touch_id: format!("x{n}"),
+                    source: "test".into(),
+                    occurred_at_ms: MAR1 + (20 + n as i64) * DAY,
+                    channel: "podcast".into(),
+                    touch_type: "click".into(),
+                    creator_id: None,
+                    campaign_id: None,
+                    ad_id: None,
+                    content_id: None,
+                    click_id: click.map(str::to_owned),
+                    identity: keys(Some(anonymous.to_owned()), None),
+                    raw_event_id: None,
+                })?;
+            }
+            tx.insert_order(&Order {
+                order_id: "o-shared-click".into(),
+                source: "test".into(),
+                occurred_at_ms: MAR1 + 27 * DAY,
+                gross_minor: 4_000,
+                currency: "USD".into(),
+                status: "paid".into(),
+                click_id: Some("shared-click".into()),
+                identity: IdentityKeys::default(),
+                raw_event_id: None,
+            })?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// What became of each order, by touch id, and the non-converting paths by channel name
+/// (sorted): comparable across two resolvers that number touches and channels differently.
+type Resolution = (Vec<Option<(Vec<String>, String, u32)>>, Vec<Vec<String>>);
+
+fn resolution(
+    journeys: &lookback_core::journey::JourneySet,
+    touch_id: impl Fn(u32) -> String,
+    channel: impl Fn(u32) -> String,
+) -> Resolution {
+    let outcomes = journeys
+        .outcomes
+        .iter()
+        .map(|outcome| {
+            outcome.journey().map(|journey| {
+                (
+                    journey.touches.iter().map(|&t| touch_id(t)).collect(),
+                    format!("{:?}", journey.join_kind),
+                    journey.confidence_ppm,
+                )
+            })
+        })
+        .collect();
+    let mut paths: Vec<Vec<String>> = journeys
+        .non_converting
+        .iter()
+        .map(|path| path.iter().map(|&c| channel(c)).collect())
+        .collect();
+    paths.sort();
+    (outcomes, paths)
+}
+
+#[test]
+fn the_interning_loader_resolves_as_the_reference_resolver() {
+    use lookback_core::identity::KeyType;
+    use lookback_core::journey::{
+        IdentityLink as CoreLink, JourneyConfig, OrderRecord, TouchRecord, resolve_journeys,
+    };
+    for probabilistic in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = workspace(&dir, probabilistic);
+        add_shared_clicks(&mut store);
+
+        let inputs = lookback_engine::load_inputs(&store, 30, NOW).unwrap();
+        let resolved = lookback_engine::resolve(&inputs).unwrap();
+        let mut ids_by_rowid = std::collections::HashMap::new();
+        let mut rowids = inputs.touch_rowids.clone();
+        rowids.sort_unstable();
+        store
+            .for_each_touch_report_keys(&rowids, |k| {
+                ids_by_rowid.insert(k.rowid, k.touch_id.to_owned());
+            })
+            .unwrap();
+        let loaded = resolution(
+            &resolved,
+            |t| ids_by_rowid[&inputs.touch_rowids[t as usize]].clone(),
+            |c| inputs.channel_names[c as usize].clone(),
+        );
+
+        let key_list = |keys: &IdentityKeys| -> Vec<(KeyType, String)> {
+            [
+                (KeyType::PersonId, &keys.person_id),
+                (KeyType::AnonymousId, &keys.anonymous_id),
+                (KeyType::EmailSha256, &keys.email_sha256),
+                (KeyType::CustomerId, &keys.customer_id),
+                (KeyType::DeviceId, &keys.device_id),
+            ]
+            .into_iter()
+            .filter_map(|(kind, value)| value.clone().map(|v| (kind, v)))
+            .collect()
+        };
+        let touches = store.touches().unwrap();
+        let mut channels: Vec<String> = Vec::new();
+        let records: Vec<TouchRecord> = touches
+            .iter()
+            .map(|t| TouchRecord {
+                at_ms: t.occurred_at_ms,
+                channel: match channels.iter().position(|c| *c == t.channel) {
+                    Some(index) => index as u32,
+                    None => {
+                        channels.push(t.channel.clone());
+                        channels.len() as u32 - 1
+                    }
+                },
+                click_id: t.click_id.clone(),
+                keys: key_list(&t.identity),
+            })
+            .collect();
+        let orders: Vec<OrderRecord> = store
+            .orders_with_adjustments()
+            .unwrap()
+            .iter()
+            .map(|o| OrderRecord {
+                at_ms: o.order.occurred_at_ms,
+                click_id: o.order.click_id.clone(),
+                keys: key_list(&o.order.identity),
+                net_minor: 0,
+            })
+            .collect();
+        let core_type = |kind: IdentityKeyType| match kind {
+            IdentityKeyType::PersonId => KeyType::PersonId,
+            IdentityKeyType::AnonymousId => KeyType::AnonymousId,
+            IdentityKeyType::EmailSha256 => KeyType::EmailSha256,
+            IdentityKeyType::CustomerId => KeyType::CustomerId,
+            IdentityKeyType::DeviceId => KeyType::DeviceId,
+        };
+        let links: Vec<CoreLink> = store
+            .identity_links()
+            .unwrap()
+            .into_iter()
+            .map(|l| CoreLink {
+                a: (core_type(l.a.key_type), l.a.value),
+                b: (core_type(l.b.key_type), l.b.value),
+            })
+            .collect();
+        let reference = resolve_journeys(
+            &records,
+            &orders,
+            &links,
+            &JourneyConfig::from_days(30, probabilistic),
+        )
+        .unwrap();
+        let expected = resolution(
+            &reference,
+            |t| touches[t as usize].touch_id.clone(),
+            |c| channels[c as usize].clone(),
+        );
+        assert_eq!(loaded, expected, "probabilistic: {probabilistic}");
+        // The shared click ties the order to both touches that carry it.
+        let shared = loaded.0[inputs
+            .order_facts
+            .iter()
+            .position(|o| o.order_id == "o-shared-click")
+            .unwrap()]
+        .clone()
+        .unwrap();
+        assert!(shared.0.contains(&"x3".to_owned()) && shared.0.contains(&"x4".to_owned()));
+        assert_eq!(shared.1, "Deterministic");
+    }
+}

@@ -10,8 +10,11 @@
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
+use std::collections::BTreeMap;
+
 use crate::{
-    CreditGrouping, JoinKind, NewRun, RunOrder, RunStatus, Store, StoreError, StoreResult,
+    CreditGrouping, JoinKind, NewRun, RunOrder, RunOrderOutcome, RunStatus, Store, StoreError,
+    StoreResult,
 };
 
 /// One touch as attribution reads it, borrowing the row's text so that a scan of millions of
@@ -22,7 +25,6 @@ pub struct AttributionTouch<'r> {
     pub rowid: i64,
     pub occurred_at_ms: i64,
     pub channel: &'r str,
-    pub click_id: Option<&'r str>,
     pub person_id: Option<&'r str>,
     pub anonymous_id: Option<&'r str>,
     pub email_sha256: Option<&'r str>,
@@ -53,19 +55,27 @@ pub(crate) const SETTLING_ORDERS_SQL: &str =
        AND NOT EXISTS (SELECT 1 FROM order_adjustments a
                        WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')";
 
+/// Every touch's click id and rowid, grouped by click id (`touches_by_click`).
+pub(crate) const TOUCH_CLICKS_SQL: &str =
+    "SELECT click_id, rowid FROM touches WHERE click_id IS NOT NULL ORDER BY click_id, rowid";
+
+/// The first touch with a click id (`touches_by_click`).
+pub(crate) const FIRST_TOUCH_WITH_CLICK_SQL: &str =
+    "SELECT MIN(rowid) FROM touches WHERE click_id = ?1";
+
 /// A run's order buckets, to rebuild them (`run_order_buckets_by_run`).
 pub(crate) const DELETE_ORDER_BUCKETS_SQL: &str = "DELETE FROM run_order_buckets WHERE run_id = ?1";
 
 impl Store {
     /// Calls `each` for every touch in rowid order (the table's own order, so no sort), with
-    /// only the columns attribution uses.
+    /// only the columns attribution uses (click ids are read apart, grouped:
+    /// [`Store::for_each_touch_click`]).
     pub fn for_each_attribution_touch(
         &self,
         mut each: impl FnMut(AttributionTouch<'_>),
     ) -> StoreResult<()> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT rowid, occurred_at_ms, channel, click_id, person_id, anonymous_id, email_sha256, customer_id,
-                    device_id
+            "SELECT rowid, occurred_at_ms, channel, person_id, anonymous_id, email_sha256, customer_id, device_id
              FROM touches",
         )?;
         let mut rows = statement.query([])?;
@@ -77,15 +87,35 @@ impl Store {
                 rowid: row.get(0)?,
                 occurred_at_ms: row.get(1)?,
                 channel: text(2)?.unwrap_or(""),
-                click_id: text(3)?,
-                person_id: text(4)?,
-                anonymous_id: text(5)?,
-                email_sha256: text(6)?,
-                customer_id: text(7)?,
-                device_id: text(8)?,
+                person_id: text(3)?,
+                anonymous_id: text(4)?,
+                email_sha256: text(5)?,
+                customer_id: text(6)?,
+                device_id: text(7)?,
             });
         }
         Ok(())
+    }
+
+    /// Calls `each` with the click id and rowid of every touch that has a click id, in click-id
+    /// order (touches sharing one are adjacent, by rowid): a walk of the `touches_by_click`
+    /// index, which groups them without hashing millions of ids.
+    pub fn for_each_touch_click(&self, mut each: impl FnMut(&str, i64)) -> StoreResult<()> {
+        let mut statement = self.conn.prepare_cached(TOUCH_CLICKS_SQL)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let click = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            each(click, row.get(1)?);
+        }
+        Ok(())
+    }
+
+    /// The rowid of the first touch carrying click id `click`, if any does.
+    pub fn first_touch_with_click(&self, click: &str) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(FIRST_TOUCH_WITH_CLICK_SQL)?
+            .query_row(params![click], |row| row.get(0))?)
     }
 
     /// Records a run that failed before anything of it was written: a `failed` row with the
@@ -157,7 +187,28 @@ impl Store {
             .optional()?
             .unwrap_or(false);
         if has_totals {
-            rebuild_order_buckets(&tx, run_id)?;
+            let buckets = {
+                let mut statement = tx.prepare_cached(
+                    "SELECT outcome, order_currency, day_start_ms, day_end_ms, provisional, join_kind, net_minor
+                     FROM run_orders WHERE run_id = ?1",
+                )?;
+                let mut rows = statement.query(params![run_id])?;
+                let mut buckets = OrderBuckets::default();
+                while let Some(row) = rows.next()? {
+                    buckets.add(
+                        row.get(0)?,
+                        row.get_ref(1)?
+                            .as_str_or_null()
+                            .map_err(rusqlite::Error::from)?,
+                        (row.get(2)?, row.get(3)?),
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                    )?;
+                }
+                buckets
+            };
+            write_order_buckets(&tx, run_id, &buckets)?;
         }
         if has_totals && !move_settled_totals(&tx, run_id, &settling)? {
             // Totals that cannot be moved exactly are dropped: reports fall back to the exact
@@ -235,14 +286,15 @@ pub struct RunCreditTotal {
     pub revenue_minor: i64,
 }
 
-/// The report keys of one touch, read by rowid for the touches of journeys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TouchReportKeys {
+/// The text id and report keys of one touch, read by rowid for the touches of journeys and
+/// borrowed from the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TouchReportKeys<'r> {
     pub rowid: i64,
-    pub touch_id: String,
-    pub creator_id: Option<String>,
-    pub campaign_id: Option<String>,
-    pub content_id: Option<String>,
+    pub touch_id: &'r str,
+    pub creator_id: Option<&'r str>,
+    pub campaign_id: Option<&'r str>,
+    pub content_id: Option<&'r str>,
 }
 
 /// A `journey_cache` row's blobs: the journeys, and the non-converting paths when asked for.
@@ -325,33 +377,59 @@ impl Store {
         Ok(())
     }
 
-    /// The text id and report keys of the touches with these rowids, in the order given; sorted
-    /// rowids make this a near-sequential walk of the table. A rowid that no longer exists is an
+    /// Calls `each` with the text id and report keys of the touches with these rowids (sorted
+    /// ascending), in that order. Rowids close together are read with one range query (a
+    /// journey's touches are usually near each other), so the table is walked in a few long
+    /// steps rather than one B-tree descent per touch. A rowid that no longer exists is an
     /// `InvalidValue` error (the touch was deleted during the run).
-    pub fn touch_report_keys(&self, rowids: &[i64]) -> StoreResult<Vec<TouchReportKeys>> {
+    pub fn for_each_touch_report_keys(
+        &self,
+        rowids: &[i64],
+        mut each: impl FnMut(TouchReportKeys<'_>),
+    ) -> StoreResult<()> {
+        /// Rows between two wanted ones that a range query may step over rather than end.
+        const MAX_GAP: i64 = 16;
         let mut statement = self.conn.prepare_cached(
-            "SELECT touch_id, creator_id, campaign_id, content_id FROM touches WHERE rowid = ?1",
+            "SELECT rowid, touch_id, creator_id, campaign_id, content_id FROM touches
+             WHERE rowid BETWEEN ?1 AND ?2",
         )?;
-        let mut found = Vec::with_capacity(rowids.len());
-        for &rowid in rowids {
-            let keys = statement
-                .query_row(params![rowid], |row| {
-                    Ok(TouchReportKeys {
+        let missing = |rowid: i64| StoreError::InvalidValue {
+            field: "credit touch",
+            detail: format!("no touch with rowid {rowid} (it was deleted during the run)"),
+        };
+        let mut start = 0;
+        while start < rowids.len() {
+            let mut end = start + 1;
+            while end < rowids.len() && rowids[end] - rowids[end - 1] <= MAX_GAP {
+                end += 1;
+            }
+            let wanted = &rowids[start..end];
+            let mut next = 0;
+            let mut rows = statement.query(params![wanted[0], wanted[wanted.len() - 1]])?;
+            while let Some(row) = rows.next()? {
+                let rowid: i64 = row.get(0)?;
+                if next < wanted.len() && rowid == wanted[next] {
+                    let text = |index: usize| -> rusqlite::Result<Option<&str>> {
+                        Ok(row.get_ref(index)?.as_str_or_null()?)
+                    };
+                    each(TouchReportKeys {
                         rowid,
-                        touch_id: row.get(0)?,
-                        creator_id: row.get(1)?,
-                        campaign_id: row.get(2)?,
-                        content_id: row.get(3)?,
-                    })
-                })
-                .optional()?
-                .ok_or_else(|| StoreError::InvalidValue {
-                    field: "credit touch",
-                    detail: format!("no touch with rowid {rowid} (it was deleted during the run)"),
-                })?;
-            found.push(keys);
+                        touch_id: row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                        creator_id: text(2)?,
+                        campaign_id: text(3)?,
+                        content_id: text(4)?,
+                    });
+                    next += 1;
+                } else if next < wanted.len() && rowid > wanted[next] {
+                    return Err(missing(wanted[next]));
+                }
+            }
+            if next < wanted.len() {
+                return Err(missing(wanted[next]));
+            }
+            start = end;
         }
-        Ok(found)
+        Ok(())
     }
 
     /// Writes a finished run and returns its id: the run row (status `complete`, marked as having
@@ -427,126 +505,238 @@ impl Store {
         }
         drop(by_order);
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                           input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8)",
-            params![
-                run.model,
-                run.parameters,
-                run.lookback_days,
-                run.settlement_days,
-                run.reporting_currency,
-                run.input_watermark,
-                run.started_at_ms,
-                view_totals,
-            ],
-        )?;
-        let run_id = tx.last_insert_rowid();
-        insert_batched(
-            &tx,
-            "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \
-             day_start_ms, day_end_ms)",
-            &run_id,
-            order_sequence.iter().map(|&index| &orders[index as usize]),
-            |item, row| {
-                let order = &item.order;
-                row.extend([
-                    &order.order_id as &dyn ToSql,
-                    &order.outcome,
-                    &order.net_minor,
-                    &order.provisional,
-                    &order.join_kind,
-                    &item.occurred_at_ms,
-                    &item.currency,
-                    &item.day_start_ms,
-                    &item.day_end_ms,
-                ]);
-            },
-        )?;
-        rebuild_order_buckets(&tx, run_id)?;
-        insert_batched(
-            &tx,
-            "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
-            &run_id,
-            credit_sequence
-                .iter()
-                .map(|&index| &credits[index as usize]),
-            |credit, row| {
-                row.extend([
-                    &orders[credit.order as usize].order.order_id as &dyn ToSql,
-                    &credit.touch_id,
-                    &credit.share_ppb,
-                    &credit.revenue_minor,
-                    &credit.join_kind,
-                    &credit.confidence_ppm,
-                ]);
-            },
-        )?;
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO run_channel_weights (run_id, channel, value, weight, conversions, paths)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for weight in weights {
-                statement.execute(params![
-                    run_id,
-                    weight.channel,
-                    weight.value,
-                    weight.weight,
-                    weight.conversions as i64,
-                    weight.paths as i64,
-                ])?;
-            }
-        }
-        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
-            .iter()
-            .map(|&(_, name)| (name, Vec::new()))
-            .collect();
-        for total in totals {
-            let slot = TOTAL_GROUPINGS
-                .iter()
-                .position(|&(g, _)| g == total.grouping)
-                .ok_or_else(|| StoreError::InvalidValue {
-                    field: "run credit total",
-                    detail: "order totals are read from run_orders, not stored".to_owned(),
-                })?;
-            by_grouping[slot].1.push(total);
-        }
-        {
-            let mut statement = tx.prepare_cached(
-                "INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)",
-            )?;
-            for (name, totals) in &by_grouping {
-                statement.execute(params![run_id, name, encode_totals(totals)])?;
-            }
-        }
-        tx.execute(
-            "UPDATE attribution_runs SET status = ?2, finished_at_ms = ?3 WHERE run_id = ?1",
-            params![run_id, RunStatus::Complete, finished_at_ms],
-        )?;
-        tx.commit()?;
-        Ok(run_id)
+        // Every row written below names the run row inserted first in the same transaction, so
+        // SQLite's foreign-key check of each one (a lookup in attribution_runs per credit, a
+        // tenth of the write) cannot fail. It can only be switched outside a transaction: off
+        // for this write, and on again whether or not the write succeeded.
+        self.conn.pragma_update(None, "foreign_keys", false)?;
+        let written = write_run_rows(
+            &mut self.conn,
+            run,
+            finished_at_ms,
+            view_totals,
+            (orders, &order_sequence),
+            (credits, &credit_sequence),
+            weights,
+            totals,
+        );
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        written
     }
 }
 
-/// Recomputes a run's `run_order_buckets` from its `run_orders` (a few hundred rows out of one
-/// GROUP BY): when the run is written, and when some of its orders settle — so the provisional
-/// split of the join-kind revenue (0006) follows settlement with the order counts.
-fn rebuild_order_buckets(tx: &rusqlite::Transaction<'_>, run_id: i64) -> StoreResult<()> {
-    tx.execute(DELETE_ORDER_BUCKETS_SQL, params![run_id])?;
+/// The transaction of [`Store::write_complete_run_with_totals`]: orders and credits are written
+/// in the order of their sequences (their primary keys').
+#[allow(clippy::too_many_arguments)]
+fn write_run_rows(
+    conn: &mut rusqlite::Connection,
+    run: &NewRun,
+    finished_at_ms: i64,
+    view_totals: bool,
+    (orders, order_sequence): (&[ReportedRunOrder], &[u32]),
+    (credits, credit_sequence): (&[NamedRunCredit<'_>], &[u32]),
+    weights: &[RunChannelWeight],
+    totals: &[RunCreditTotal],
+) -> StoreResult<i64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
+        "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
+                                       input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8)",
+        params![
+            run.model,
+            run.parameters,
+            run.lookback_days,
+            run.settlement_days,
+            run.reporting_currency,
+            run.input_watermark,
+            run.started_at_ms,
+            view_totals,
+        ],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    insert_batched(
+        &tx,
+        "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \
+             day_start_ms, day_end_ms)",
+        &run_id,
+        order_sequence.iter().map(|&index| &orders[index as usize]),
+        |item, row| {
+            let order = &item.order;
+            row.extend([
+                &order.order_id as &dyn ToSql,
+                &order.outcome,
+                &order.net_minor,
+                &order.provisional,
+                &order.join_kind,
+                &item.occurred_at_ms,
+                &item.currency,
+                &item.day_start_ms,
+                &item.day_end_ms,
+            ]);
+        },
+    )?;
+    let mut buckets = OrderBuckets::default();
+    for item in orders {
+        let order = &item.order;
+        buckets.add(
+            order.outcome,
+            Some(&item.currency),
+            (item.day_start_ms, item.day_end_ms),
+            order.provisional,
+            order.join_kind,
+            order.net_minor,
+        )?;
+    }
+    write_order_buckets(&tx, run_id, &buckets)?;
+    insert_batched(
+        &tx,
+        "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
+        &run_id,
+        credit_sequence
+            .iter()
+            .map(|&index| &credits[index as usize]),
+        |credit, row| {
+            row.extend([
+                &orders[credit.order as usize].order.order_id as &dyn ToSql,
+                &credit.touch_id,
+                &credit.share_ppb,
+                &credit.revenue_minor,
+                &credit.join_kind,
+                &credit.confidence_ppm,
+            ]);
+        },
+    )?;
+    {
+        let mut statement = tx.prepare_cached(
+            "INSERT INTO run_channel_weights (run_id, channel, value, weight, conversions, paths)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for weight in weights {
+            statement.execute(params![
+                run_id,
+                weight.channel,
+                weight.value,
+                weight.weight,
+                weight.conversions as i64,
+                weight.paths as i64,
+            ])?;
+        }
+    }
+    let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
+        .iter()
+        .map(|&(_, name)| (name, Vec::new()))
+        .collect();
+    for total in totals {
+        let slot = TOTAL_GROUPINGS
+            .iter()
+            .position(|&(g, _)| g == total.grouping)
+            .ok_or_else(|| StoreError::InvalidValue {
+                field: "run credit total",
+                detail: "order totals are read from run_orders, not stored".to_owned(),
+            })?;
+        by_grouping[slot].1.push(total);
+    }
+    {
+        let mut statement = tx.prepare_cached(
+            "INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)",
+        )?;
+        for (name, totals) in &by_grouping {
+            statement.execute(params![run_id, name, encode_totals(totals)])?;
+        }
+    }
+    tx.execute(
+        "UPDATE attribution_runs SET status = ?2, finished_at_ms = ?3 WHERE run_id = ?1",
+        params![run_id, RunStatus::Complete, finished_at_ms],
+    )?;
+    tx.commit()?;
+    Ok(run_id)
+}
+
+/// A run's orders summed per row of `run_order_buckets` (0006): outcome, the order currency of
+/// `missing_fx` orders (their net is in it), order day, provisional flag and join kind → how
+/// many orders and their net. Summed in memory from the orders being written (or, when some
+/// of a stored run's orders settle, from its `run_orders`): a few hundred buckets out of
+/// hundreds of thousands of orders.
+#[derive(Default)]
+struct OrderBuckets {
+    /// Keyed by the stored spellings, so the rows come out in SQLite's order of those values
+    /// (NULL first) — the order the bucket rows have always been inserted in.
+    sums: BTreeMap<OrderBucketKey, (i64, i64)>,
+}
+
+/// (outcome, currency, day start, day end, provisional, join kind), as stored.
+type OrderBucketKey = (
+    &'static str,
+    Option<String>,
+    i64,
+    i64,
+    bool,
+    Option<&'static str>,
+);
+
+impl OrderBuckets {
+    fn add(
+        &mut self,
+        outcome: RunOrderOutcome,
+        currency: Option<&str>,
+        (day_start_ms, day_end_ms): (i64, i64),
+        provisional: bool,
+        join_kind: Option<JoinKind>,
+        net_minor: i64,
+    ) -> StoreResult<()> {
+        // Only a missing_fx order's net is in its own currency; the others are in the run's.
+        let currency = currency
+            .filter(|_| outcome == RunOrderOutcome::MissingFx)
+            .map(str::to_owned);
+        let key = (
+            outcome.as_str(),
+            currency,
+            day_start_ms,
+            day_end_ms,
+            provisional,
+            join_kind.map(JoinKind::as_str),
+        );
+        let sums = self.sums.entry(key).or_insert((0, 0));
+        sums.0 += 1;
+        sums.1 = sums
+            .1
+            .checked_add(net_minor)
+            .ok_or_else(|| StoreError::InvalidValue {
+                field: "run order net_minor",
+                detail: "the net revenue of one day's orders overflows 64 bits".to_owned(),
+            })?;
+        Ok(())
+    }
+}
+
+/// Replaces a run's `run_order_buckets` with `buckets`.
+fn write_order_buckets(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    buckets: &OrderBuckets,
+) -> StoreResult<()> {
+    tx.execute(DELETE_ORDER_BUCKETS_SQL, params![run_id])?;
+    let mut statement = tx.prepare_cached(
         "INSERT INTO run_order_buckets (run_id, outcome, currency, day_start_ms, day_end_ms, provisional, orders, net_minor,
                                         join_kind)
-         SELECT run_id, outcome, CASE WHEN outcome = 'missing_fx' THEN order_currency END, day_start_ms, day_end_ms,
-                provisional, COUNT(*), SUM(net_minor), join_kind
-         FROM run_orders WHERE run_id = ?1
-         GROUP BY outcome, 3, day_start_ms, day_end_ms, provisional, join_kind",
-        params![run_id],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
+    for ((outcome, currency, day_start_ms, day_end_ms, provisional, join_kind), (orders, net)) in
+        &buckets.sums
+    {
+        statement.execute(params![
+            run_id,
+            outcome,
+            currency,
+            day_start_ms,
+            day_end_ms,
+            provisional,
+            orders,
+            net,
+            join_kind
+        ])?;
+    }
     Ok(())
 }
 

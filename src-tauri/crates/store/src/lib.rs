@@ -93,8 +93,8 @@ pub use privacy::{ErasureCounts, ErasureRecord, ErasureRequest, PURGED_PAYLOAD, 
 pub use query_audit::BOUNDED_TABLES;
 pub use raw_payloads::{CompactionSummary, payload_sha256};
 pub use read::{
-    COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderWithAdjustments, Overview,
-    SourceFreshness, Table,
+    COUNTED_ADJUSTMENT, CurrencyAmount, CurrencyRevenue, OrderDetail, OrderWithAdjustments,
+    Overview, SourceFreshness, Table,
 };
 pub use realtime::{
     AlertNotification, AlertRule, CreatorCreditOrder, CreatorLinkOrder, NewAlertNotification,

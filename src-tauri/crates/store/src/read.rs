@@ -95,6 +95,16 @@ pub struct OrderWithAdjustments {
     pub foreign_currency_adjustments: Vec<(AdjustmentKind, CurrencyAmount)>,
 }
 
+/// How much of each order [`Store::for_each_order_with_adjustments`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderDetail {
+    /// Every column.
+    Full,
+    /// What revenue needs: the id, instant, gross amount and currency. `source` and `status`
+    /// are left empty, `click_id`, `raw_event_id` and the identity keys `None`.
+    Revenue,
+}
+
 /// Every table of the schema, for [`Store::row_count`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -403,10 +413,13 @@ impl Store {
     }
 
     /// Calls `each` for every order in time order (ties by id) with its counted adjustments
-    /// summed. Adjustments are aggregated first (they are a few percent of orders), then orders
-    /// stream one row at a time.
+    /// summed, reading the order columns `detail` asks for. Adjustments are aggregated first
+    /// (they are a few percent of orders); orders are read in the table's own order and sorted
+    /// here, which costs a fraction of walking the time index (a table seek per order, and a
+    /// sorter for equal instants).
     pub fn for_each_order_with_adjustments(
         &self,
+        detail: OrderDetail,
         mut each: impl FnMut(OrderWithAdjustments),
     ) -> StoreResult<()> {
         #[derive(Default)]
@@ -440,12 +453,36 @@ impl Store {
                 sums.entry(row.get(0)?).or_default().disputed = true;
             }
         }
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders ORDER BY occurred_at_ms, order_id"
-        ))?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let order = order_from_row(row)?;
+        let mut orders: Vec<Order> = match detail {
+            OrderDetail::Full => self.collect(
+                &format!("SELECT {ORDER_COLUMNS} FROM orders"),
+                [],
+                order_from_row,
+            )?,
+            OrderDetail::Revenue => self.collect(
+                "SELECT order_id, occurred_at_ms, gross_minor, currency FROM orders",
+                [],
+                |row| {
+                    Ok(Order {
+                        order_id: row.get(0)?,
+                        source: String::new(),
+                        occurred_at_ms: row.get(1)?,
+                        gross_minor: row.get(2)?,
+                        currency: row.get(3)?,
+                        status: String::new(),
+                        click_id: None,
+                        identity: IdentityKeys::default(),
+                        raw_event_id: None,
+                    })
+                },
+            )?,
+        };
+        // Byte order of the ids, as SQLite's BINARY collation compares them.
+        orders.sort_unstable_by(|a, b| {
+            (a.occurred_at_ms, a.order_id.as_bytes())
+                .cmp(&(b.occurred_at_ms, b.order_id.as_bytes()))
+        });
+        for order in orders {
             let mut item = OrderWithAdjustments {
                 order,
                 refunds_minor: 0,
@@ -473,7 +510,7 @@ impl Store {
     /// Every order with its adjustments summed, in time order.
     pub fn orders_with_adjustments(&self) -> StoreResult<Vec<OrderWithAdjustments>> {
         let mut all = Vec::new();
-        self.for_each_order_with_adjustments(|order| all.push(order))?;
+        self.for_each_order_with_adjustments(OrderDetail::Full, |order| all.push(order))?;
         Ok(all)
     }
 

@@ -1077,3 +1077,81 @@ fn order_aliases_chain_and_fold_into_the_first_stored_order() {
         1
     );
 }
+
+#[test]
+fn journey_touches_are_read_by_rowid_and_click_ids_come_grouped() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    // 60 touches; t(3k+1) and t(3k+2) share click id c{k}, t(3k) has none; odd ones no creator.
+    store
+        .write(|tx| {
+            for n in 0..60i64 {
+                let mut t = touch(&format!("t{n:02}"), n);
+                t.click_id = (n % 3 != 0).then(|| format!("c{:02}", n / 3));
+                if n % 2 == 1 {
+                    t.creator_id = None;
+                }
+                tx.insert_touch(&t)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let mut rowids = Vec::new();
+    store
+        .for_each_attribution_touch(|t| rowids.push(t.rowid))
+        .unwrap();
+    assert_eq!(rowids.len(), 60);
+
+    // Near and far apart (more than one range query), in rowid order.
+    let wanted = [rowids[0], rowids[1], rowids[5], rowids[40], rowids[59]];
+    let mut read = Vec::new();
+    store
+        .for_each_touch_report_keys(&wanted, |k| {
+            read.push((
+                k.rowid,
+                k.touch_id.to_owned(),
+                k.creator_id.map(str::to_owned),
+                k.campaign_id.map(str::to_owned),
+            ))
+        })
+        .unwrap();
+    let expected: Vec<_> = [0usize, 1, 5, 40, 59]
+        .iter()
+        .map(|&n| {
+            (
+                rowids[n],
+                format!("t{n:02}"),
+                (n % 2 == 0).then(|| "cr_1".to_owned()),
+                Some("cmp_1".to_owned()),
+            )
+        })
+        .collect();
+    assert_eq!(read, expected);
+    // A touch that is gone is an error naming it, whether inside a range or past the end.
+    for wanted in [
+        vec![rowids[2], rowids[59] + 5],
+        vec![rowids[2], rowids[2] + 100],
+    ] {
+        let error = store
+            .for_each_touch_report_keys(&wanted, |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(&wanted[1].to_string()), "{error}");
+    }
+
+    let mut clicks = Vec::new();
+    store
+        .for_each_touch_click(|click, rowid| clicks.push((click.to_owned(), rowid)))
+        .unwrap();
+    let mut expected: Vec<(String, i64)> = (0..60usize)
+        .filter(|n| n % 3 != 0)
+        .map(|n| (format!("c{:02}", n / 3), rowids[n]))
+        .collect();
+    expected.sort();
+    assert_eq!(clicks, expected);
+    assert_eq!(
+        store.first_touch_with_click("c05").unwrap(),
+        Some(rowids[16])
+    );
+    assert_eq!(store.first_touch_with_click("c99").unwrap(), None);
+}
