@@ -7,43 +7,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::old_workspace;
 use lookback_store::*;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 fn workspace() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.lookback");
     (dir, path)
-}
-
-/// A workspace file of schema version 14 holding `rows` (source, stream, external id,
-/// received at, payload) in the old layout.
-fn old_workspace(path: &Path, rows: &[(&str, &str, String, i64, String)]) {
-    let mut conn = Connection::open(path).unwrap();
-    conn.pragma_update(None, "application_id", APPLICATION_ID)
-        .unwrap();
-    conn.pragma_update(None, "journal_mode", "wal").unwrap();
-    let tx = conn.transaction().unwrap();
-    for migration in MIGRATIONS.iter().filter(|m| m.version <= 14) {
-        tx.execute_batch(migration.sql).unwrap();
-    }
-    for (source, stream, external_id, received_at_ms, payload) in rows {
-        tx.execute(
-            "INSERT INTO raw_events (source, stream, external_id, received_at_ms, payload, payload_sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                source,
-                stream,
-                external_id,
-                received_at_ms,
-                payload,
-                hex::encode(payload_sha256(payload))
-            ],
-        )
-        .unwrap();
-    }
-    tx.pragma_update(None, "user_version", 14).unwrap();
-    tx.commit().unwrap();
 }
 
 /// Payloads that have broken codecs before: empty, non-ASCII, large, tiny.

@@ -7,42 +7,28 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod common;
+
+use common::old_workspace;
 use lookback_store::*;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 /// A workspace file of schema version 14 with `raw_rows` raw events in the layout of the time.
 fn workspace_v14(raw_rows: usize) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.lookback");
-    let mut conn = Connection::open(&path).unwrap();
-    conn.pragma_update(None, "application_id", APPLICATION_ID)
-        .unwrap();
-    conn.pragma_update(None, "journal_mode", "wal").unwrap();
-    let tx = conn.transaction().unwrap();
-    for migration in MIGRATIONS.iter().filter(|m| m.version <= 14) {
-        tx.execute_batch(migration.sql).unwrap();
-    }
-    {
-        let mut insert = tx
-            .prepare(
-                "INSERT INTO raw_events (source, stream, external_id, received_at_ms, payload, payload_sha256)
-                 VALUES ('csv', 'touches', ?1, ?2, ?3, ?4)",
+    let rows: Vec<_> = (0..raw_rows)
+        .map(|i| {
+            (
+                "csv",
+                "touches",
+                format!("t{i}"),
+                1_750_000_000_000_i64 + i as i64,
+                format!(r#"{{"touch_id":"t{i}","channel":"email_{}"}}"#, i % 7),
             )
-            .unwrap();
-        for i in 0..raw_rows {
-            let payload = format!(r#"{{"touch_id":"t{i}","channel":"email_{}"}}"#, i % 7);
-            insert
-                .execute(params![
-                    format!("t{i}"),
-                    1_750_000_000_000_i64 + i as i64,
-                    payload,
-                    hex::encode(payload_sha256(&payload))
-                ])
-                .unwrap();
-        }
-    }
-    tx.pragma_update(None, "user_version", 14).unwrap();
-    tx.commit().unwrap();
+        })
+        .collect();
+    old_workspace(&path, &rows);
     (dir, path)
 }
 
