@@ -44,22 +44,23 @@ function compactionNotice(m: Maintenance, rerender: () => void): HTMLElement {
           bar.setAttribute("value", String(percent));
           status.textContent = `Compacting raw events: ${percent}%`;
         });
+        let finished = false;
         try {
           const r = await api.compactWorkspace();
+          finished = !r.stopped;
           status.textContent = r.stopped
             ? "Stopped. What was compacted stays compacted; compact again to go on."
             : `Compacted ${formatCount(r.rows_converted)} raw events: ${megabytes(r.bytes_before)} → ${megabytes(r.bytes_after)}.`;
-          if (r.stopped) start.hidden = false;
         } catch (e) {
           status.textContent = asAppError(e).message;
-          start.hidden = false;
         } finally {
           off();
-          stop.hidden = true;
-          bar.hidden = true;
-          if (!start.hidden) return;
-          window.setTimeout(rerender, 4000);
         }
+        stop.hidden = true;
+        bar.hidden = true;
+        start.hidden = finished;
+        // Done: the offer goes once the result has been read.
+        if (finished) window.setTimeout(rerender, 4000);
       },
     },
     "Compact now",

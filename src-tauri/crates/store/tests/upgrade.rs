@@ -57,6 +57,18 @@ fn table_exists(path: &Path, name: &str) -> bool {
         .unwrap()
 }
 
+/// The error of a stopped upgrade names the version the file was left at.
+fn assert_stopped_at_14(err: &StoreError) {
+    assert!(
+        matches!(err, StoreError::UpgradeStopped { found: 14, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("unchanged at schema version 14"),
+        "{err}"
+    );
+}
+
 #[test]
 fn an_old_workspace_is_upgraded_with_a_report_per_change_and_a_last_one() {
     let (_dir, path) = workspace_v14(50);
@@ -119,14 +131,7 @@ fn stopping_between_changes_leaves_the_old_version_and_a_later_upgrade_finishes(
         }
     })
     .unwrap_err();
-    assert!(
-        matches!(err, StoreError::UpgradeStopped { found: 14, .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("unchanged at schema version 14"),
-        "{err}"
-    );
+    assert_stopped_at_14(&err);
     // The first change (0015) ran before the stop and was rolled back with the rest.
     assert_eq!(user_version(&path), 14);
     assert!(!table_exists(&path, "raw_payload_dictionaries"));
@@ -159,10 +164,7 @@ fn stopping_inside_a_long_change_interrupts_it_and_keeps_the_old_version() {
         }
     })
     .unwrap_err();
-    assert!(
-        matches!(err, StoreError::UpgradeStopped { found: 14, .. }),
-        "{err}"
-    );
+    assert_stopped_at_14(&err);
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 2 && seen[seen.len() - 1] == seen[seen.len() - 2]);
     assert_eq!(user_version(&path), 14);
