@@ -75,8 +75,8 @@ mod view_queries;
 mod write;
 
 pub use attribution_io::{
-    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, ReportedRunOrder, RunChannelWeight,
-    RunCreditTotal, TouchReportKeys,
+    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, PreparedCredits, ReportedRunOrder,
+    RunChannelWeight, RunCreditTotal, RunWrite, TouchReportKeys,
 };
 pub use backup::BackupSummary;
 pub use error::{StoreError, StoreResult};
