@@ -17,7 +17,7 @@ use lookback_core::identity::KeyType;
 use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig, NO_ID};
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
-use lookback_core::time::{NaiveDate, Tz, day_in_zone, day_range_ms, parse_time_zone};
+use lookback_core::time::{Tz, day_in_zone, day_range_ms, parse_time_zone};
 use lookback_store::{IdentityKeyType, OrderDetail, Store};
 
 use crate::EngineError;
@@ -450,7 +450,7 @@ fn read_order_facts(
     let currency = reporting_currency(store)?;
     let zone = reporting_zone(store)?;
     let fx = FxTable::from_rows(&store.fx_rates()?)?;
-    let mut days: FxMap<NaiveDate, (i64, i64)> = FxMap::default();
+    let mut days = OrderDays::new(zone);
     let mut facts = Vec::new();
     let mut failure: Option<EngineError> = None;
     store.for_each_order_with_adjustments(detail, |item| {
@@ -462,9 +462,8 @@ fn read_order_facts(
             return;
         }
         match order_facts(
-            &item,
+            item,
             currency,
-            zone,
             &fx,
             settings.settlement_days,
             now_ms,
@@ -480,40 +479,58 @@ fn read_order_facts(
     }
 }
 
-/// Builds one order's facts: net revenue in the reporting currency (or `missing_fx`), whether it
-/// is provisional at `now_ms`, and its day. `days` remembers each local day's instant range, so
-/// the zone arithmetic runs once per day rather than once per order.
-fn order_facts(
-    item: &lookback_store::OrderWithAdjustments,
-    reporting: Currency,
+/// The local day of the order last looked at, in the reporting zone: its instant range
+/// `[start, end)` and its `YYYY-MM-DD` name (the key of its exchange rates). Orders come in time
+/// order, so nearly every one falls in the previous one's range and needs no zone arithmetic.
+struct OrderDays {
     zone: Tz,
+    /// Empty (no instant is in it) until the first order.
+    last: (i64, i64, String),
+}
+
+impl OrderDays {
+    fn new(zone: Tz) -> OrderDays {
+        OrderDays {
+            zone,
+            last: (0, 0, String::new()),
+        }
+    }
+
+    fn day_of(&mut self, at_ms: i64) -> Result<&(i64, i64, String), EngineError> {
+        let (start, end, _) = self.last;
+        if !(start <= at_ms && at_ms < end) {
+            let local_day = day_in_zone(at_ms, self.zone)?;
+            let (start, end) = day_range_ms(local_day, self.zone)?;
+            self.last = (start, end, local_day.format("%Y-%m-%d").to_string());
+        }
+        Ok(&self.last)
+    }
+}
+
+/// Builds one order's facts: net revenue in the reporting currency (or `missing_fx`), whether it
+/// is provisional at `now_ms`, and its day.
+fn order_facts(
+    item: lookback_store::OrderWithAdjustments,
+    reporting: Currency,
     fx: &FxTable,
     settlement_days: u32,
     now_ms: i64,
-    days: &mut FxMap<NaiveDate, (i64, i64)>,
+    days: &mut OrderDays,
 ) -> Result<OrderFacts, EngineError> {
-    let order = &item.order;
-    let local_day = day_in_zone(order.occurred_at_ms, zone)?;
-    let (day_start_ms, day_end_ms) = match days.get(&local_day) {
-        Some(&range) => range,
-        None => {
-            let range = day_range_ms(local_day, zone)?;
-            days.insert(local_day, range);
-            range
-        }
-    };
-    let day = local_day.format("%Y-%m-%d").to_string();
+    let order = item.order;
+    let (day_start_ms, day_end_ms, day) = days.day_of(order.occurred_at_ms)?;
     let provisional = is_provisional(order.occurred_at_ms, now_ms, settlement_days, item.disputed);
     let mut facts = OrderFacts {
-        order_id: order.order_id.clone(),
+        order_id: order.order_id,
         missing_fx: None,
         net_minor: 0,
         provisional,
         occurred_at_ms: order.occurred_at_ms,
-        currency: order.currency.clone(),
-        day_start_ms,
-        day_end_ms,
+        currency: order.currency,
+        day_start_ms: *day_start_ms,
+        day_end_ms: *day_end_ms,
     };
+    let day = day.as_str();
 
     let own_net = |currency: Currency| -> Result<i64, EngineError> {
         Ok(net_revenue(
@@ -523,15 +540,15 @@ fn order_facts(
         )?
         .minor)
     };
-    let Ok(order_currency) = Currency::parse(&order.currency) else {
+    let Ok(order_currency) = Currency::parse(&facts.currency) else {
         // A currency core does not know has no known decimal places: it cannot be converted.
-        facts.missing_fx = Some(order.currency.clone());
+        facts.missing_fx = Some(facts.currency.clone());
         facts.net_minor = (order.gross_minor - item.refunds_minor - item.chargebacks_minor).max(0);
         return Ok(facts);
     };
     let net_own = own_net(order_currency)?;
-    let Some(mut net) = fx.convert(net_own, order_currency, reporting, &day)? else {
-        facts.missing_fx = Some(order.currency.clone());
+    let Some(mut net) = fx.convert(net_own, order_currency, reporting, day)? else {
+        facts.missing_fx = Some(facts.currency.clone());
         facts.net_minor = net_own;
         return Ok(facts);
     };
@@ -540,13 +557,13 @@ fn order_facts(
     for (_kind, amount) in &item.foreign_currency_adjustments {
         let converted = Currency::parse(&amount.currency)
             .ok()
-            .map(|c| fx.convert(amount.amount_minor, c, reporting, &day))
+            .map(|c| fx.convert(amount.amount_minor, c, reporting, day))
             .transpose()?
             .flatten();
         match converted {
             Some(value) => net = (net - value).max(0),
             None => {
-                facts.missing_fx = Some(order.currency.clone());
+                facts.missing_fx = Some(facts.currency.clone());
                 facts.net_minor = net_own;
                 return Ok(facts);
             }

@@ -227,6 +227,26 @@ pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
     })
 }
 
+/// An order with only the columns revenue needs ([`OrderDetail::Revenue`]).
+fn revenue_only(
+    order_id: String,
+    occurred_at_ms: i64,
+    gross_minor: i64,
+    currency: String,
+) -> Order {
+    Order {
+        order_id,
+        source: String::new(),
+        occurred_at_ms,
+        gross_minor,
+        currency,
+        status: String::new(),
+        click_id: None,
+        identity: IdentityKeys::default(),
+        raw_event_id: None,
+    }
+}
+
 impl Store {
     /// Runs `sql` and maps every row; for the small listings below.
     pub(crate) fn collect<T>(
@@ -453,7 +473,7 @@ impl Store {
                 sums.entry(row.get(0)?).or_default().disputed = true;
             }
         }
-        let mut orders: Vec<Order> = match detail {
+        let orders: Vec<Order> = match detail {
             OrderDetail::Full => self.collect(
                 &format!("SELECT {ORDER_COLUMNS} FROM orders"),
                 [],
@@ -463,26 +483,29 @@ impl Store {
                 "SELECT order_id, occurred_at_ms, gross_minor, currency FROM orders",
                 [],
                 |row| {
-                    Ok(Order {
-                        order_id: row.get(0)?,
-                        source: String::new(),
-                        occurred_at_ms: row.get(1)?,
-                        gross_minor: row.get(2)?,
-                        currency: row.get(3)?,
-                        status: String::new(),
-                        click_id: None,
-                        identity: IdentityKeys::default(),
-                        raw_event_id: None,
-                    })
+                    Ok(revenue_only(
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                    ))
                 },
             )?,
         };
-        // Byte order of the ids, as SQLite's BINARY collation compares them.
-        orders.sort_unstable_by(|a, b| {
+        // Positions sorted, not the orders themselves (a few hundred bytes each); ids compared
+        // bytewise, as SQLite's BINARY collation does.
+        let mut sequence: Vec<u32> = (0..orders.len() as u32).collect();
+        sequence.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&orders[a as usize], &orders[b as usize]);
             (a.occurred_at_ms, a.order_id.as_bytes())
                 .cmp(&(b.occurred_at_ms, b.order_id.as_bytes()))
         });
-        for order in orders {
+        let mut orders = orders;
+        for index in sequence {
+            let order = std::mem::replace(
+                &mut orders[index as usize],
+                revenue_only(String::new(), 0, 0, String::new()),
+            );
             let mut item = OrderWithAdjustments {
                 order,
                 refunds_minor: 0,
