@@ -17,7 +17,7 @@ use lookback_core::journey::{
 };
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
 use lookback_store::{
-    CreditGrouping, JoinKind, NamedRunCredit, NewRun, PreparedCredits, ReportedRunOrder,
+    CreditGrouping, JoinKind, NamedRunCredit, NewRun, PreparedRun, ReportedRunOrder,
     RunChannelWeight, RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
     campaign_creator_key,
 };
@@ -663,7 +663,7 @@ pub fn run_model_observed(
                     confidence_ppm: credit.confidence_ppm,
                 })
                 .collect();
-            let prepared = PreparedCredits::new(&orders, &credits);
+            let prepared = PreparedRun::new(&orders, &credits, &computed.totals);
             Ok::<_, EngineError>((computed, prepared))
         });
         let write = store.begin_run(&new_run, &orders);
@@ -683,7 +683,7 @@ pub fn run_model_observed(
     // A cancelled run is rolled back as the write is dropped: nothing of it is kept.
     stop_if_cancelled(observer)?;
     observer.phase(RunPhase::Writing);
-    let run_id = write.finish(now_ms, &credits, &computed.weights, &computed.totals)?;
+    let run_id = write.finish(now_ms, &credits, &computed.weights)?;
     drop((credits, computed, journeys));
     drop(orders);
     summary_from_store(store, run_id, false, model, params, watermark, currency)

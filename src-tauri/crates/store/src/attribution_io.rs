@@ -538,17 +538,16 @@ impl RunWrite<'_, '_> {
         self.run_id
     }
 
-    /// Writes the run's credits, weights and `run_credit_totals`, marks it `complete` and
-    /// commits; returns its id. `credits` must have been prepared for the very orders the run
-    /// was begun with.
+    /// Writes the run's credits and `run_credit_totals` (`prepared`) and its weights, marks it
+    /// `complete` and commits; returns its id. `prepared` must have been made for the very
+    /// orders the run was begun with.
     pub fn finish(
         mut self,
         finished_at_ms: i64,
-        credits: &PreparedCredits<'_>,
+        prepared: &PreparedRun<'_>,
         weights: &[RunChannelWeight],
-        totals: &[RunCreditTotal],
     ) -> StoreResult<i64> {
-        if !std::ptr::eq(credits.orders, self.orders) {
+        if !std::ptr::eq(prepared.orders, self.orders) {
             return Err(StoreError::InvalidValue {
                 field: "run credits",
                 detail: "prepared for other orders than the run's".to_owned(),
@@ -557,11 +556,14 @@ impl RunWrite<'_, '_> {
         let conn = self.conn;
         let run_id = self.run_id;
         let mut start = 0;
-        let ids: Vec<(&str, &str)> = credits
+        let ids: Vec<(&str, &str)> = prepared
             .id_ends
             .chunks_exact(2)
             .map(|ends| {
-                let pair = (&credits.ids[start..ends[0]], &credits.ids[ends[0]..ends[1]]);
+                let pair = (
+                    &prepared.ids[start..ends[0]],
+                    &prepared.ids[ends[0]..ends[1]],
+                );
                 start = ends[1];
                 pair
             })
@@ -570,7 +572,7 @@ impl RunWrite<'_, '_> {
             conn,
             "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
             &run_id,
-            ids.iter().zip(&credits.values),
+            ids.iter().zip(&prepared.values),
             |((order_id, touch_id), values), row| {
                 row.extend([
                     order_id as &dyn ToSql,
@@ -598,31 +600,17 @@ impl RunWrite<'_, '_> {
                 ])?;
             }
         }
-        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
-            .iter()
-            .map(|&(_, name)| (name, Vec::new()))
-            .collect();
-        for total in totals {
-            let slot = TOTAL_GROUPINGS
-                .iter()
-                .position(|&(g, _)| g == total.grouping)
-                .ok_or_else(|| StoreError::InvalidValue {
-                    field: "run credit total",
-                    detail: "order totals are read from run_orders, not stored".to_owned(),
-                })?;
-            by_grouping[slot].1.push(total);
-        }
         {
             let mut statement = conn.prepare_cached(
                 "INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)",
             )?;
-            for (name, totals) in &by_grouping {
-                statement.execute(params![run_id, name, encode_totals(totals)])?;
+            for (name, payload) in &prepared.totals {
+                statement.execute(params![run_id, name, payload])?;
             }
         }
         conn.execute(
             "UPDATE attribution_runs SET status = ?2, finished_at_ms = ?3, has_view_totals = ?4 WHERE run_id = ?1",
-            params![run_id, RunStatus::Complete, finished_at_ms, credits.view_totals],
+            params![run_id, RunStatus::Complete, finished_at_ms, prepared.view_totals],
         )?;
         conn.execute_batch("COMMIT")?;
         self.open = false;
@@ -642,20 +630,23 @@ impl Drop for RunWrite<'_, '_> {
     }
 }
 
-/// A run's credits as [`RunWrite::finish`] inserts them: checked against the run's orders,
-/// sorted by primary key (order id, touch id), their ids gathered end to end in that order.
-/// Preparing needs no connection, so it can run on another thread while the orders are
-/// written; gathering the ids first spares SQLite's bind a cache miss per id.
+/// A run's credits and report totals as [`RunWrite::finish`] writes them: the credits checked
+/// against the run's orders, sorted by primary key (order id, touch id) with their ids gathered
+/// end to end in that order, and the totals encoded per grouping. Preparing needs no
+/// connection, so it can run on another thread while the orders are written; gathering the ids
+/// first spares SQLite's bind a cache miss per id.
 #[derive(Debug)]
-pub struct PreparedCredits<'o> {
+pub struct PreparedRun<'o> {
     /// The orders the credits were checked against.
     orders: &'o [ReportedRunOrder],
     /// Each credit's order id then touch id, end to end; `id_ends` holds where each ends.
     ids: String,
     id_ends: Vec<usize>,
     values: Vec<CreditValues>,
-    /// Whether every credit carries its order's join kind (see [`PreparedCredits::new`]).
+    /// Whether every credit carries its order's join kind (see [`PreparedRun::new`]).
     view_totals: bool,
+    /// Each stored grouping's name and encoded `run_credit_totals` payload.
+    totals: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// The columns of a credit besides its ids.
@@ -667,14 +658,34 @@ struct CreditValues {
     confidence_ppm: i64,
 }
 
-impl<'o> PreparedCredits<'o> {
-    /// Checks and orders `credits` (whose `order` indexes `orders`). Refuses credits that do not
-    /// conserve each attributed order's net revenue and one whole share, or name an order the
-    /// run does not have: the by-order report relies on both.
+impl<'o> PreparedRun<'o> {
+    /// Checks and orders `credits` (whose `order` indexes `orders`) and encodes `totals`.
+    /// Refuses credits that do not conserve each attributed order's net revenue and one whole
+    /// share, or name an order the run does not have (the by-order report relies on both), and
+    /// totals of the order grouping (read from run_orders, never stored).
     pub fn new(
         orders: &'o [ReportedRunOrder],
         credits: &[NamedRunCredit<'_>],
-    ) -> StoreResult<PreparedCredits<'o>> {
+        totals: &[RunCreditTotal],
+    ) -> StoreResult<PreparedRun<'o>> {
+        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
+            .iter()
+            .map(|&(_, name)| (name, Vec::new()))
+            .collect();
+        for total in totals {
+            let slot = TOTAL_GROUPINGS
+                .iter()
+                .position(|&(g, _)| g == total.grouping)
+                .ok_or_else(|| StoreError::InvalidValue {
+                    field: "run credit total",
+                    detail: "order totals are read from run_orders, not stored".to_owned(),
+                })?;
+            by_grouping[slot].1.push(total);
+        }
+        let totals = by_grouping
+            .into_iter()
+            .map(|(name, totals)| (name, encode_totals(&totals)))
+            .collect();
         for credit in credits {
             if credit.order as usize >= orders.len() {
                 return Err(StoreError::InvalidValue {
@@ -718,8 +729,9 @@ impl<'o> PreparedCredits<'o> {
             fill[credit.order as usize] += 1;
         }
         drop(fill);
-        let mut prepared = PreparedCredits {
+        let mut prepared = PreparedRun {
             orders,
+            totals,
             ids: String::new(),
             id_ends: Vec::with_capacity(2 * credits.len()),
             values: Vec::with_capacity(credits.len()),
@@ -1103,7 +1115,10 @@ const BATCH_ROWS: usize = 64;
 
 /// Inserts `items` into `table_columns` (`"table (run_id, col, …)"`) with multi-row `INSERT`
 /// statements: `run_id` first, then the values `bind` pushes for each item. One statement per
-/// row costs most of a bulk insert's time outside SQLite's B-tree work.
+/// row costs most of a bulk insert's time outside SQLite's B-tree work. `OR FAIL`: a violated
+/// constraint stops the statement without undoing its earlier rows, which spares SQLite a
+/// statement journal (a copy of every page each statement touches); callers roll the whole
+/// transaction back on any error, so no partial run survives.
 fn insert_batched<'a, T: Copy + 'a>(
     tx: &rusqlite::Connection,
     table_columns: &str,
@@ -1115,7 +1130,7 @@ fn insert_batched<'a, T: Copy + 'a>(
     let sql_for = |rows: usize| {
         let row = format!("({})", vec!["?"; columns].join(", "));
         format!(
-            "INSERT INTO {table_columns} VALUES {}",
+            "INSERT OR FAIL INTO {table_columns} VALUES {}",
             vec![row; rows].join(", ")
         )
     };

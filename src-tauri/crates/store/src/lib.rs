@@ -75,7 +75,7 @@ mod view_queries;
 mod write;
 
 pub use attribution_io::{
-    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, PreparedCredits, ReportedRunOrder,
+    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, PreparedRun, ReportedRunOrder,
     RunChannelWeight, RunCreditTotal, RunWrite, TouchReportKeys,
 };
 pub use backup::BackupSummary;
