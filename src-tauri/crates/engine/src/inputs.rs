@@ -510,23 +510,23 @@ impl OrderDays {
 /// Builds one order's facts: net revenue in the reporting currency (or `missing_fx`), whether it
 /// is provisional at `now_ms`, and its day.
 fn order_facts(
-    item: lookback_store::OrderWithAdjustments,
+    item: &lookback_store::OrderWithAdjustments,
     reporting: Currency,
     fx: &FxTable,
     settlement_days: u32,
     now_ms: i64,
     days: &mut OrderDays,
 ) -> Result<OrderFacts, EngineError> {
-    let order = item.order;
+    let order = &item.order;
     let (day_start_ms, day_end_ms, day) = days.day_of(order.occurred_at_ms)?;
     let provisional = is_provisional(order.occurred_at_ms, now_ms, settlement_days, item.disputed);
     let mut facts = OrderFacts {
-        order_id: order.order_id,
+        order_id: order.order_id.clone(),
         missing_fx: None,
         net_minor: 0,
         provisional,
         occurred_at_ms: order.occurred_at_ms,
-        currency: order.currency,
+        currency: order.currency.clone(),
         day_start_ms: *day_start_ms,
         day_end_ms: *day_end_ms,
     };

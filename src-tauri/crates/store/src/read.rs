@@ -440,7 +440,7 @@ impl Store {
     pub fn for_each_order_with_adjustments(
         &self,
         detail: OrderDetail,
-        mut each: impl FnMut(OrderWithAdjustments),
+        mut each: impl FnMut(&OrderWithAdjustments),
     ) -> StoreResult<()> {
         #[derive(Default)]
         struct Sums {
@@ -473,46 +473,33 @@ impl Store {
                 sums.entry(row.get(0)?).or_default().disputed = true;
             }
         }
-        let orders: Vec<Order> = match detail {
-            OrderDetail::Full => self.collect(
-                &format!("SELECT {ORDER_COLUMNS} FROM orders"),
-                [],
-                order_from_row,
-            )?,
+        let with_sums = |order: Order| OrderWithAdjustments {
+            order,
+            refunds_minor: 0,
+            chargebacks_minor: 0,
+            disputed: false,
+            foreign_currency_adjustments: Vec::new(),
+        };
+        let mut items: Vec<OrderWithAdjustments> = match detail {
+            OrderDetail::Full => {
+                self.collect(&format!("SELECT {ORDER_COLUMNS} FROM orders"), [], |row| {
+                    Ok(with_sums(order_from_row(row)?))
+                })?
+            }
             OrderDetail::Revenue => self.collect(
                 "SELECT order_id, occurred_at_ms, gross_minor, currency FROM orders",
                 [],
                 |row| {
-                    Ok(revenue_only(
+                    Ok(with_sums(revenue_only(
                         row.get(0)?,
                         row.get(1)?,
                         row.get(2)?,
                         row.get(3)?,
-                    ))
+                    )))
                 },
             )?,
         };
-        // Positions sorted, not the orders themselves (a few hundred bytes each); ids compared
-        // bytewise, as SQLite's BINARY collation does.
-        let mut sequence: Vec<u32> = (0..orders.len() as u32).collect();
-        sequence.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&orders[a as usize], &orders[b as usize]);
-            (a.occurred_at_ms, a.order_id.as_bytes())
-                .cmp(&(b.occurred_at_ms, b.order_id.as_bytes()))
-        });
-        let mut orders = orders;
-        for index in sequence {
-            let order = std::mem::replace(
-                &mut orders[index as usize],
-                revenue_only(String::new(), 0, 0, String::new()),
-            );
-            let mut item = OrderWithAdjustments {
-                order,
-                refunds_minor: 0,
-                chargebacks_minor: 0,
-                disputed: false,
-                foreign_currency_adjustments: Vec::new(),
-            };
+        for item in &mut items {
             if let Some(found) = sums.remove(&item.order.order_id) {
                 item.disputed = found.disputed;
                 for (kind, amount) in found.by_currency {
@@ -525,7 +512,17 @@ impl Store {
                     }
                 }
             }
-            each(item);
+        }
+        // Positions sorted, not the orders themselves (a few hundred bytes each), and each
+        // order lent where it lies; ids compared bytewise, as SQLite's BINARY collation does.
+        let mut sequence: Vec<u32> = (0..items.len() as u32).collect();
+        sequence.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&items[a as usize].order, &items[b as usize].order);
+            (a.occurred_at_ms, a.order_id.as_bytes())
+                .cmp(&(b.occurred_at_ms, b.order_id.as_bytes()))
+        });
+        for index in sequence {
+            each(&items[index as usize]);
         }
         Ok(())
     }
@@ -533,7 +530,7 @@ impl Store {
     /// Every order with its adjustments summed, in time order.
     pub fn orders_with_adjustments(&self) -> StoreResult<Vec<OrderWithAdjustments>> {
         let mut all = Vec::new();
-        self.for_each_order_with_adjustments(OrderDetail::Full, |order| all.push(order))?;
+        self.for_each_order_with_adjustments(OrderDetail::Full, |order| all.push(order.clone()))?;
         Ok(all)
     }
 
