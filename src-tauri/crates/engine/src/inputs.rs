@@ -1,6 +1,8 @@
 //! Loading a run's inputs out of the store into core's interned journey input: touches with
 //! interned channels, identity keys and click ids (no string kept per touch), orders with their
 //! net revenue in the reporting currency, identity links, and the settings a run depends on.
+//! The touch scan and the interning of its identity keys run on two threads (`load_touches`);
+//! click ids are grouped by the store's click index rather than hashed (`assign_click_ids`).
 //!
 //! Net revenue of an order (DESIGN.md §5) = gross − counted refunds − counted chargebacks, first
 //! in the order's currency (core `net_revenue`, clamped at zero), then converted to the reporting

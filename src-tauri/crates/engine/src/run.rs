@@ -5,7 +5,10 @@
 //!
 //! The stages are public ([`crate::load_inputs`], [`resolve`], [`load_journeys`],
 //! [`compute_run`]) so the benchmark can time them separately; [`run_model`] is the one entry
-//! point everything else uses.
+//! point everything else uses. A new run keeps both cores busy: the model runs on a scoped
+//! worker while this thread writes the run's orders, and cached journeys are decoded on one
+//! while the orders' facts are read. Results do not depend on it: every thread's output is
+//! joined before anything is committed, in a fixed order.
 
 use lookback_core::CoreError;
 use lookback_core::attribution::{

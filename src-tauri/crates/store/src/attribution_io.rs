@@ -1,11 +1,15 @@
-//! What the attribution engine needs from the store beyond the general loaders: a lean streaming
-//! read of touches (no allocation per row for the columns it only looks at), the journey cache's
-//! rows (opaque blobs the engine encodes), and writing a whole run — row, per-order outcomes,
-//! credits, learned weights and the report totals of migration 0003 — in one transaction.
+//! What the attribution engine needs from the store beyond the general loaders: lean streaming
+//! reads of touches (no allocation per row for the columns it only looks at), of their click
+//! ids grouped by the `touches_by_click` index, and of journey touches' report keys by rowid;
+//! the journey cache's rows (opaque blobs the engine encodes); and writing a whole run — row,
+//! per-order outcomes, credits, learned weights and the report totals of migration 0003 — in one
+//! transaction, in two halves so the engine can compute credits while the orders are written.
 //!
-//! Architecture Invariant: a run becomes visible complete or not at all. [`Store::write_complete_run_with_totals`]
-//! inserts the run row, its orders, credits and weights and marks it `complete` inside one
-//! immediate transaction; any error rolls all of it back, so `find_run` never returns half a run.
+//! Architecture Invariant: a run becomes visible complete or not at all. [`Store::begin_run`]
+//! opens one immediate transaction and inserts the run row (status `running`) and its orders;
+//! [`RunWrite::finish`] inserts its credits, weights and totals, marks it `complete` and commits;
+//! a [`RunWrite`] dropped before that, or any error, rolls all of it back, so `find_run` never
+//! returns half a run.
 
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
@@ -243,7 +247,7 @@ impl Store {
     }
 }
 
-/// One order of a run as [`Store::write_complete_run_with_totals`] writes it: the outcome plus
+/// One order of a run as [`Store::begin_run`] writes it: the outcome plus
 /// the order's instant and currency as the run saw them, so order totals need no join later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportedRunOrder {
@@ -257,7 +261,7 @@ pub struct ReportedRunOrder {
 }
 
 /// A credit naming its touch by text id (the engine keeps the ids of journey touches), for
-/// [`Store::write_complete_run_with_totals`]; `order` indexes the run's orders.
+/// [`PreparedRun::new`]; `order` indexes the run's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NamedRunCredit<'a> {
     pub order: u32,
