@@ -1,8 +1,8 @@
 //! Loading a run's inputs out of the store into core's interned journey input: touches with
 //! interned channels, identity keys and click ids (no string kept per touch), orders with their
 //! net revenue in the reporting currency, identity links, and the settings a run depends on.
-//! The touch scan and the interning of its identity keys run on two threads (`load_touches`);
-//! click ids are grouped by the store's click index rather than hashed (`assign_click_ids`).
+//! The touch scan, the interning of its identity keys and the grouping of click ids by the
+//! store's click index run on three threads (`load_touches`).
 //!
 //! Net revenue of an order (DESIGN.md §5) = gross − counted refunds − counted chargebacks, first
 //! in the order's currency (core `net_revenue`, clamped at zero), then converted to the reporting
@@ -211,12 +211,12 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
     let currency = reporting_currency(store)?;
 
     let LoadedTouches {
-        mut touches,
+        touches,
         rowids,
         channel_names,
         mut keys,
+        click_count,
     } = load_touches(store)?;
-    let click_count = assign_click_ids(store, &rowids, &mut touches.click)?;
     let mut inputs = Inputs {
         touches,
         touch_rowids: rowids,
@@ -282,6 +282,8 @@ struct LoadedTouches {
     channel_names: Vec<String>,
     /// The identity keys interned so far (orders and links add theirs after).
     keys: KeyInterner,
+    /// How many click ids the touches' click ids were numbered into.
+    click_count: u32,
 }
 
 /// Touches per batch handed from the scan to the key-interning thread.
@@ -306,11 +308,12 @@ impl TouchBatch {
     }
 }
 
-/// Reads every touch in rowid order, on two threads: this one steps SQLite through the table,
-/// interning channels and copying each touch's identity keys into batches; a scoped worker
-/// interns the keys (a random probe into a table of millions per key, the larger half of the
-/// work) and builds the interned touches. Key ids come out exactly as a single pass in rowid
-/// order gives them. Click ids are left unset ([`assign_click_ids`] sets them).
+/// Reads every touch in rowid order: this thread steps SQLite through the table, interning
+/// channels and copying each touch's identity keys into batches; a scoped worker interns the
+/// keys (a random probe into a table of millions per key) and builds the interned touches; a
+/// third walks the click index on a read-only connection of its own ([`ClickGroups`]), which
+/// fits in the time the key worker waits for batches. Key ids come out exactly as a single pass
+/// in rowid order gives them.
 fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
     // The maintained count sizes the per-touch vectors; it is only a hint.
     let expected = usize::try_from(store.totals()?.touches).unwrap_or(0);
@@ -335,6 +338,15 @@ fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
                 }
             }
             (touches, keys)
+        });
+
+        let path = store.path().to_owned();
+        let click_walker = scope.spawn(move || {
+            // Any failure here (the file cannot be opened a second time, say) only means the
+            // walk is done again below, on the main connection.
+            Store::open_read_only(&path)
+                .ok()
+                .and_then(|reader| ClickGroups::read(&reader).ok())
         });
 
         let mut rowids = Vec::with_capacity(expected);
@@ -383,42 +395,72 @@ fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
             let _ = sender.send(batch);
         }
         drop(sender);
-        let (touches, keys) = match worker.join() {
+        let (mut touches, keys) = match worker.join() {
             Ok(done) => done,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        let clicks = match click_walker.join() {
+            Ok(clicks) => clicks,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
         scanned?;
+        let clicks = match clicks {
+            Some(clicks) => clicks,
+            None => ClickGroups::read(store)?,
+        };
+        clicks.assign(&rowids, &mut touches.click);
         Ok(LoadedTouches {
             touches,
             rowids,
             channel_names,
             keys,
+            click_count: clicks.count,
         })
     })
 }
 
-/// Gives touches that share a click id one click id (`click` is per touch, in the order of
-/// `rowids`), numbered in click-id order, and returns how many there are. Read from the
-/// `touches_by_click` index, where equal click ids are adjacent, instead of hashing millions of
-/// them; the numbering does not matter to resolution, which only asks which touches share one.
-/// An empty click id is none; a touch the scan did not see (written since) is skipped.
-fn assign_click_ids(store: &Store, rowids: &[i64], click: &mut [u32]) -> Result<u32, EngineError> {
-    let mut count = 0u32;
-    let mut last = String::new();
-    store.for_each_touch_click(|click_id, rowid| {
-        if click_id.is_empty() {
-            return;
+/// Which touches share a click id, read from the `touches_by_click` index (where equal click ids
+/// are adjacent) instead of hashing millions of them: each touch's rowid with its click id's
+/// number, numbered in click-id order. The numbering does not matter to resolution, which only
+/// asks which touches share one. An empty click id is none.
+struct ClickGroups {
+    rowids: Vec<i64>,
+    groups: Vec<u32>,
+    count: u32,
+}
+
+impl ClickGroups {
+    fn read(store: &Store) -> Result<ClickGroups, EngineError> {
+        let mut clicks = ClickGroups {
+            rowids: Vec::new(),
+            groups: Vec::new(),
+            count: 0,
+        };
+        let mut last = String::new();
+        store.for_each_touch_click(|click_id, rowid| {
+            if click_id.is_empty() {
+                return;
+            }
+            if clicks.count == 0 || click_id != last {
+                clicks.count += 1;
+                last.clear();
+                last.push_str(click_id);
+            }
+            clicks.rowids.push(rowid);
+            clicks.groups.push(clicks.count - 1);
+        })?;
+        Ok(clicks)
+    }
+
+    /// Sets each scanned touch's click id (`click` is per touch, in the order of `rowids`); a
+    /// touch the scan did not see (written since) is skipped.
+    fn assign(&self, rowids: &[i64], click: &mut [u32]) {
+        for (&rowid, &group) in self.rowids.iter().zip(&self.groups) {
+            if let Some(touch) = touch_index(rowids, rowid) {
+                click[touch] = group;
+            }
         }
-        if count == 0 || click_id != last {
-            count += 1;
-            last.clear();
-            last.push_str(click_id);
-        }
-        if let Some(touch) = touch_index(rowids, rowid) {
-            click[touch] = count - 1;
-        }
-    })?;
-    Ok(count)
+    }
 }
 
 /// The index of the touch with `rowid` in `rowids` (ascending), if it is there. Rowids without

@@ -31,7 +31,7 @@ use crate::inputs::{
 };
 use crate::journey_cache::{
     CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, JourneyTouchKeys, LoadedTouches,
-    journey_rowids,
+    distinct_paths, journey_rowids,
 };
 
 /// Orders of one order currency that could not be converted to the reporting currency.
@@ -168,8 +168,17 @@ pub fn load_journeys(
         channel: &channel,
         channel_names: &channel_names,
     };
-    let keys = JourneyTouchKeys::read(store, journey_rowids(&touch_rowids, &resolved))?;
-    let journeys = CachedJourneys::build(&loaded, &resolved, &keys)?;
+    // Grouping the non-converting paths (a second thread) overlaps reading the touch keys.
+    let (keys, paths) = std::thread::scope(|scope| {
+        let grouping = scope.spawn(|| distinct_paths(&resolved.non_converting));
+        let keys = JourneyTouchKeys::read(store, journey_rowids(&touch_rowids, &resolved));
+        match grouping.join() {
+            Ok(paths) => (keys, paths),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let keys = keys?;
+    let journeys = CachedJourneys::build(&loaded, &resolved, &keys, paths)?;
     drop((resolved, keys, touch_rowids, at_ms, channel));
     if store.input_watermark()? == input_watermark {
         let (encoded, paths) = journeys.encode();
