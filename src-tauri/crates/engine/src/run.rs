@@ -659,8 +659,11 @@ pub fn run_model_observed(
     // take about as long as each other. Nothing is committed until the credits are written.
     let orders = run_orders(&facts, &journeys);
     let (write, computed) = std::thread::scope(|scope| {
-        let worker = scope.spawn(|| {
-            let computed = compute_run(model, params, &facts, &journeys)?;
+        let (orders_of_run, cached) = (&orders, &journeys);
+        // The facts move to the worker: nothing here needs them any more, and they are freed there.
+        let worker = scope.spawn(move || {
+            let journeys = cached;
+            let computed = compute_run(model, params, &facts, journeys)?;
             let credits: Vec<NamedRunCredit<'_>> = computed
                 .credits
                 .iter()
@@ -675,8 +678,9 @@ pub fn run_model_observed(
                     confidence_ppm: credit.confidence_ppm,
                 })
                 .collect();
-            let prepared = PreparedRun::new(&orders, &credits, &computed.totals);
-            Ok::<_, EngineError>((computed, prepared))
+            let prepared = PreparedRun::new(orders_of_run, &credits, &computed.totals);
+            // Only the weights are needed from here; the rest is freed on this thread.
+            Ok::<_, EngineError>((computed.weights, prepared))
         });
         let write = store.begin_run(&new_run, &orders);
         match worker.join() {
@@ -684,7 +688,7 @@ pub fn run_model_observed(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     });
-    let (computed, credits) = match computed {
+    let (weights, credits) = match computed {
         Ok(computed) => computed,
         Err(error) => {
             drop(write);
@@ -695,8 +699,8 @@ pub fn run_model_observed(
     // A cancelled run is rolled back as the write is dropped: nothing of it is kept.
     stop_if_cancelled(observer)?;
     observer.phase(RunPhase::Writing);
-    let run_id = write.finish(now_ms, &credits, &computed.weights)?;
-    drop((credits, computed, journeys));
+    let run_id = write.finish(now_ms, &credits, &weights)?;
+    drop((credits, journeys));
     drop(orders);
     summary_from_store(store, run_id, false, model, params, watermark, currency)
 }
