@@ -907,7 +907,13 @@ pub fn learn_shapley(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
                 end += 1;
             }
             let size = mask.iter().map(|w| w.count_ones() as usize).sum();
-            let mut members = (0..BITSET_CHANNELS).filter(|&d| mask[d / 64] >> (d % 64) & 1 == 1);
+            // The set bits in increasing order, a word at a time (not all 256 positions).
+            let mut members = mask.iter().enumerate().flat_map(|(word, &bits)| {
+                std::iter::successors(Some(bits).filter(|&b| b != 0), |&b| {
+                    Some(b & (b - 1)).filter(|&rest| rest != 0)
+                })
+                .map(move |b| word * 64 + b.trailing_zeros() as usize)
+            });
             share_out(&mut members, size, outcomes);
             start = end;
         }

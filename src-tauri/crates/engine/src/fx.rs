@@ -18,39 +18,45 @@ use lookback_core::money::Currency;
 
 use crate::EngineError;
 
-/// The stored rates, keyed by (day `YYYY-MM-DD`, from currency, to currency).
+/// The stored rates by day `YYYY-MM-DD`, each day's as (from currency, to currency, rate): a
+/// lookup borrows the day and the codes instead of building a key of three strings.
 #[derive(Debug, Default, Clone)]
 pub struct FxTable {
-    rates: HashMap<(String, String, String), FxRate>,
+    rates: HashMap<String, Vec<(String, String, FxRate)>>,
+    count: usize,
 }
 
 impl FxTable {
     /// Builds the table from the store's rows. A rate that does not parse as an exact positive
     /// decimal is an error naming it, not a skipped row: a run must not quietly lose a day.
     pub fn from_rows(rows: &[lookback_store::FxRate]) -> Result<FxTable, EngineError> {
-        let mut rates = HashMap::with_capacity(rows.len());
+        let mut table = FxTable::default();
         for row in rows {
             let rate = FxRate::parse(&row.rate)?;
-            rates.insert(
-                (
-                    row.day.clone(),
-                    row.from_currency.clone(),
-                    row.to_currency.clone(),
-                ),
-                rate,
-            );
+            let day = table.rates.entry(row.day.clone()).or_default();
+            match day
+                .iter_mut()
+                .find(|(from, to, _)| *from == row.from_currency && *to == row.to_currency)
+            {
+                // A repeated (day, from, to) keeps the last row, as a map insert would.
+                Some(known) => known.2 = rate,
+                None => {
+                    day.push((row.from_currency.clone(), row.to_currency.clone(), rate));
+                    table.count += 1;
+                }
+            }
         }
-        Ok(FxTable { rates })
+        Ok(table)
     }
 
     /// The number of stored rates.
     pub fn len(&self) -> usize {
-        self.rates.len()
+        self.count
     }
 
     /// Whether no rate is stored.
     pub fn is_empty(&self) -> bool {
-        self.rates.is_empty()
+        self.count == 0
     }
 
     /// Converts `minor` units of `from` into `to` on `day`; `Ok(None)` when no rate applies.
@@ -65,12 +71,19 @@ impl FxTable {
         if from == to {
             return Ok(Some(minor));
         }
-        let key =
-            |a: Currency, b: Currency| (day.to_owned(), a.code().to_owned(), b.code().to_owned());
-        if let Some(rate) = self.rates.get(&key(from, to)) {
+        let Some(rates) = self.rates.get(day) else {
+            return Ok(None);
+        };
+        let rate = |a: Currency, b: Currency| {
+            rates
+                .iter()
+                .find(|(from, to, _)| from == a.code() && to == b.code())
+                .map(|(_, _, rate)| rate)
+        };
+        if let Some(rate) = rate(from, to) {
             return Ok(Some(convert(minor, from, to, rate)?));
         }
-        if let Some(rate) = self.rates.get(&key(to, from)) {
+        if let Some(rate) = rate(to, from) {
             return Ok(Some(convert_inverse(minor, from, to, rate)?));
         }
         Ok(None)

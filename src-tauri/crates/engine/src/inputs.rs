@@ -1,6 +1,8 @@
 //! Loading a run's inputs out of the store into core's interned journey input: touches with
 //! interned channels, identity keys and click ids (no string kept per touch), orders with their
 //! net revenue in the reporting currency, identity links, and the settings a run depends on.
+//! The touch scan, the interning of its identity keys and the grouping of click ids by the
+//! store's click index run on three threads (`load_touches`).
 //!
 //! Net revenue of an order (DESIGN.md §5) = gross − counted refunds − counted chargebacks, first
 //! in the order's currency (core `net_revenue`, clamped at zero), then converted to the reporting
@@ -17,7 +19,7 @@ use lookback_core::identity::KeyType;
 use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig, NO_ID};
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
-use lookback_core::time::{NaiveDate, Tz, day_in_zone, day_range_ms, parse_time_zone};
+use lookback_core::time::{Tz, day_in_zone, day_range_ms, parse_time_zone};
 use lookback_store::{IdentityKeyType, OrderDetail, Store};
 
 use crate::EngineError;
@@ -209,12 +211,12 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
     let currency = reporting_currency(store)?;
 
     let LoadedTouches {
-        mut touches,
+        touches,
         rowids,
         channel_names,
         mut keys,
+        click_count,
     } = load_touches(store)?;
-    let click_count = assign_click_ids(store, &rowids, &mut touches.click)?;
     let mut inputs = Inputs {
         touches,
         touch_rowids: rowids,
@@ -280,6 +282,8 @@ struct LoadedTouches {
     channel_names: Vec<String>,
     /// The identity keys interned so far (orders and links add theirs after).
     keys: KeyInterner,
+    /// How many click ids the touches' click ids were numbered into.
+    click_count: u32,
 }
 
 /// Touches per batch handed from the scan to the key-interning thread.
@@ -304,11 +308,12 @@ impl TouchBatch {
     }
 }
 
-/// Reads every touch in rowid order, on two threads: this one steps SQLite through the table,
-/// interning channels and copying each touch's identity keys into batches; a scoped worker
-/// interns the keys (a random probe into a table of millions per key, the larger half of the
-/// work) and builds the interned touches. Key ids come out exactly as a single pass in rowid
-/// order gives them. Click ids are left unset ([`assign_click_ids`] sets them).
+/// Reads every touch in rowid order: this thread steps SQLite through the table, interning
+/// channels and copying each touch's identity keys into batches; a scoped worker interns the
+/// keys (a random probe into a table of millions per key) and builds the interned touches; a
+/// third walks the click index on a read-only connection of its own ([`ClickGroups`]), which
+/// fits in the time the key worker waits for batches. Key ids come out exactly as a single pass
+/// in rowid order gives them.
 fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
     // The maintained count sizes the per-touch vectors; it is only a hint.
     let expected = usize::try_from(store.totals()?.touches).unwrap_or(0);
@@ -333,6 +338,15 @@ fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
                 }
             }
             (touches, keys)
+        });
+
+        let path = store.path().to_owned();
+        let click_walker = scope.spawn(move || {
+            // Any failure here (the file cannot be opened a second time, say) only means the
+            // walk is done again below, on the main connection.
+            Store::open_read_only(&path)
+                .ok()
+                .and_then(|reader| ClickGroups::read(&reader).ok())
         });
 
         let mut rowids = Vec::with_capacity(expected);
@@ -381,42 +395,72 @@ fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
             let _ = sender.send(batch);
         }
         drop(sender);
-        let (touches, keys) = match worker.join() {
+        let (mut touches, keys) = match worker.join() {
             Ok(done) => done,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        let clicks = match click_walker.join() {
+            Ok(clicks) => clicks,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
         scanned?;
+        let clicks = match clicks {
+            Some(clicks) => clicks,
+            None => ClickGroups::read(store)?,
+        };
+        clicks.assign(&rowids, &mut touches.click);
         Ok(LoadedTouches {
             touches,
             rowids,
             channel_names,
             keys,
+            click_count: clicks.count,
         })
     })
 }
 
-/// Gives touches that share a click id one click id (`click` is per touch, in the order of
-/// `rowids`), numbered in click-id order, and returns how many there are. Read from the
-/// `touches_by_click` index, where equal click ids are adjacent, instead of hashing millions of
-/// them; the numbering does not matter to resolution, which only asks which touches share one.
-/// An empty click id is none; a touch the scan did not see (written since) is skipped.
-fn assign_click_ids(store: &Store, rowids: &[i64], click: &mut [u32]) -> Result<u32, EngineError> {
-    let mut count = 0u32;
-    let mut last = String::new();
-    store.for_each_touch_click(|click_id, rowid| {
-        if click_id.is_empty() {
-            return;
+/// Which touches share a click id, read from the `touches_by_click` index (where equal click ids
+/// are adjacent) instead of hashing millions of them: each touch's rowid with its click id's
+/// number, numbered in click-id order. The numbering does not matter to resolution, which only
+/// asks which touches share one. An empty click id is none.
+struct ClickGroups {
+    rowids: Vec<i64>,
+    groups: Vec<u32>,
+    count: u32,
+}
+
+impl ClickGroups {
+    fn read(store: &Store) -> Result<ClickGroups, EngineError> {
+        let mut clicks = ClickGroups {
+            rowids: Vec::new(),
+            groups: Vec::new(),
+            count: 0,
+        };
+        let mut last = String::new();
+        store.for_each_touch_click(|click_id, rowid| {
+            if click_id.is_empty() {
+                return;
+            }
+            if clicks.count == 0 || click_id != last {
+                clicks.count += 1;
+                last.clear();
+                last.push_str(click_id);
+            }
+            clicks.rowids.push(rowid);
+            clicks.groups.push(clicks.count - 1);
+        })?;
+        Ok(clicks)
+    }
+
+    /// Sets each scanned touch's click id (`click` is per touch, in the order of `rowids`); a
+    /// touch the scan did not see (written since) is skipped.
+    fn assign(&self, rowids: &[i64], click: &mut [u32]) {
+        for (&rowid, &group) in self.rowids.iter().zip(&self.groups) {
+            if let Some(touch) = touch_index(rowids, rowid) {
+                click[touch] = group;
+            }
         }
-        if count == 0 || click_id != last {
-            count += 1;
-            last.clear();
-            last.push_str(click_id);
-        }
-        if let Some(touch) = touch_index(rowids, rowid) {
-            click[touch] = count - 1;
-        }
-    })?;
-    Ok(count)
+    }
 }
 
 /// The index of the touch with `rowid` in `rowids` (ascending), if it is there. Rowids without
@@ -450,7 +494,7 @@ fn read_order_facts(
     let currency = reporting_currency(store)?;
     let zone = reporting_zone(store)?;
     let fx = FxTable::from_rows(&store.fx_rates()?)?;
-    let mut days: FxMap<NaiveDate, (i64, i64)> = FxMap::default();
+    let mut days = OrderDays::new(zone);
     let mut facts = Vec::new();
     let mut failure: Option<EngineError> = None;
     store.for_each_order_with_adjustments(detail, |item| {
@@ -462,9 +506,8 @@ fn read_order_facts(
             return;
         }
         match order_facts(
-            &item,
+            item,
             currency,
-            zone,
             &fx,
             settings.settlement_days,
             now_ms,
@@ -480,29 +523,46 @@ fn read_order_facts(
     }
 }
 
+/// The local day of the order last looked at, in the reporting zone: its instant range
+/// `[start, end)` and its `YYYY-MM-DD` name (the key of its exchange rates). Orders come in time
+/// order, so nearly every one falls in the previous one's range and needs no zone arithmetic.
+struct OrderDays {
+    zone: Tz,
+    /// Empty (no instant is in it) until the first order.
+    last: (i64, i64, String),
+}
+
+impl OrderDays {
+    fn new(zone: Tz) -> OrderDays {
+        OrderDays {
+            zone,
+            last: (0, 0, String::new()),
+        }
+    }
+
+    fn day_of(&mut self, at_ms: i64) -> Result<&(i64, i64, String), EngineError> {
+        let (start, end, _) = self.last;
+        if !(start <= at_ms && at_ms < end) {
+            let local_day = day_in_zone(at_ms, self.zone)?;
+            let (start, end) = day_range_ms(local_day, self.zone)?;
+            self.last = (start, end, local_day.format("%Y-%m-%d").to_string());
+        }
+        Ok(&self.last)
+    }
+}
+
 /// Builds one order's facts: net revenue in the reporting currency (or `missing_fx`), whether it
-/// is provisional at `now_ms`, and its day. `days` remembers each local day's instant range, so
-/// the zone arithmetic runs once per day rather than once per order.
+/// is provisional at `now_ms`, and its day.
 fn order_facts(
     item: &lookback_store::OrderWithAdjustments,
     reporting: Currency,
-    zone: Tz,
     fx: &FxTable,
     settlement_days: u32,
     now_ms: i64,
-    days: &mut FxMap<NaiveDate, (i64, i64)>,
+    days: &mut OrderDays,
 ) -> Result<OrderFacts, EngineError> {
     let order = &item.order;
-    let local_day = day_in_zone(order.occurred_at_ms, zone)?;
-    let (day_start_ms, day_end_ms) = match days.get(&local_day) {
-        Some(&range) => range,
-        None => {
-            let range = day_range_ms(local_day, zone)?;
-            days.insert(local_day, range);
-            range
-        }
-    };
-    let day = local_day.format("%Y-%m-%d").to_string();
+    let (day_start_ms, day_end_ms, day) = days.day_of(order.occurred_at_ms)?;
     let provisional = is_provisional(order.occurred_at_ms, now_ms, settlement_days, item.disputed);
     let mut facts = OrderFacts {
         order_id: order.order_id.clone(),
@@ -511,9 +571,10 @@ fn order_facts(
         provisional,
         occurred_at_ms: order.occurred_at_ms,
         currency: order.currency.clone(),
-        day_start_ms,
-        day_end_ms,
+        day_start_ms: *day_start_ms,
+        day_end_ms: *day_end_ms,
     };
+    let day = day.as_str();
 
     let own_net = |currency: Currency| -> Result<i64, EngineError> {
         Ok(net_revenue(
@@ -523,15 +584,15 @@ fn order_facts(
         )?
         .minor)
     };
-    let Ok(order_currency) = Currency::parse(&order.currency) else {
+    let Ok(order_currency) = Currency::parse(&facts.currency) else {
         // A currency core does not know has no known decimal places: it cannot be converted.
-        facts.missing_fx = Some(order.currency.clone());
+        facts.missing_fx = Some(facts.currency.clone());
         facts.net_minor = (order.gross_minor - item.refunds_minor - item.chargebacks_minor).max(0);
         return Ok(facts);
     };
     let net_own = own_net(order_currency)?;
-    let Some(mut net) = fx.convert(net_own, order_currency, reporting, &day)? else {
-        facts.missing_fx = Some(order.currency.clone());
+    let Some(mut net) = fx.convert(net_own, order_currency, reporting, day)? else {
+        facts.missing_fx = Some(facts.currency.clone());
         facts.net_minor = net_own;
         return Ok(facts);
     };
@@ -540,13 +601,13 @@ fn order_facts(
     for (_kind, amount) in &item.foreign_currency_adjustments {
         let converted = Currency::parse(&amount.currency)
             .ok()
-            .map(|c| fx.convert(amount.amount_minor, c, reporting, &day))
+            .map(|c| fx.convert(amount.amount_minor, c, reporting, day))
             .transpose()?
             .flatten();
         match converted {
             Some(value) => net = (net - value).max(0),
             None => {
-                facts.missing_fx = Some(order.currency.clone());
+                facts.missing_fx = Some(facts.currency.clone());
                 facts.net_minor = net_own;
                 return Ok(facts);
             }

@@ -77,11 +77,13 @@ pub struct CachedJourneys {
 
 impl CachedJourneys {
     /// The compact form of a fresh resolution of `touches`. `touch_keys` are the store's text
-    /// id and report keys of every journey touch (read for [`journey_rowids`]).
+    /// id and report keys of every journey touch (read for [`journey_rowids`]), `paths` the
+    /// journeys' non-converting paths grouped by [`distinct_paths`].
     pub fn build(
         touches: &LoadedTouches<'_>,
         journeys: &JourneySet,
         touch_keys: &JourneyTouchKeys,
+        paths: (ChannelPaths, Vec<u64>),
     ) -> Result<CachedJourneys, EngineError> {
         let mut strings = Interner::new();
         let mut intern = |value: Option<&str>| -> u32 {
@@ -127,7 +129,7 @@ impl CachedJourneys {
                 }
             }
         }
-        let (non_converting, non_converting_counts) = distinct_paths(&journeys.non_converting);
+        let (non_converting, non_converting_counts) = paths;
         Ok(CachedJourneys {
             channel_names: loaded.channel_names.to_vec(),
             outcomes,
@@ -422,7 +424,7 @@ pub fn journey_rowids(rowids: &[i64], journeys: &JourneySet) -> Vec<i64> {
 }
 
 /// Groups equal paths, keeping the order of first occurrence.
-fn distinct_paths(paths: &ChannelPaths) -> (ChannelPaths, Vec<u64>) {
+pub fn distinct_paths(paths: &ChannelPaths) -> (ChannelPaths, Vec<u64>) {
     let mut index: FxMap<&[u32], usize> = FxMap::default();
     let mut firsts: Vec<&[u32]> = Vec::new();
     let mut counts: Vec<u64> = Vec::new();

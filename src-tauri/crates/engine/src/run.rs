@@ -5,7 +5,10 @@
 //!
 //! The stages are public ([`crate::load_inputs`], [`resolve`], [`load_journeys`],
 //! [`compute_run`]) so the benchmark can time them separately; [`run_model`] is the one entry
-//! point everything else uses.
+//! point everything else uses. A new run keeps both cores busy: the model runs on a scoped
+//! worker while this thread writes the run's orders, and cached journeys are decoded on one
+//! while the orders' facts are read. Results do not depend on it: every thread's output is
+//! joined before anything is committed, in a fixed order.
 
 use lookback_core::CoreError;
 use lookback_core::attribution::{
@@ -17,8 +20,9 @@ use lookback_core::journey::{
 };
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
 use lookback_store::{
-    CreditGrouping, JoinKind, NamedRunCredit, NewRun, ReportedRunOrder, RunChannelWeight,
-    RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store, campaign_creator_key,
+    CreditGrouping, JoinKind, NamedRunCredit, NewRun, PreparedRun, ReportedRunOrder,
+    RunChannelWeight, RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
+    campaign_creator_key,
 };
 
 use crate::EngineError;
@@ -27,7 +31,7 @@ use crate::inputs::{
 };
 use crate::journey_cache::{
     CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, JourneyTouchKeys, LoadedTouches,
-    journey_rowids,
+    distinct_paths, journey_rowids,
 };
 
 /// Orders of one order currency that could not be converted to the reporting currency.
@@ -84,10 +88,10 @@ pub struct ComputedCredit {
     pub confidence_ppm: i64,
 }
 
-/// A computed run, checked and ready to persist.
+/// A computed run's credits, checked, with what else the model produced; its orders are
+/// [`run_orders`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComputedRun {
-    pub orders: Vec<ReportedRunOrder>,
     pub credits: Vec<ComputedCredit>,
     pub weights: Vec<RunChannelWeight>,
     pub learned: Option<LearnedWeights>,
@@ -129,12 +133,21 @@ pub fn load_journeys(
         CACHE_FORMAT,
         with_paths,
     )?;
-    let decoded =
-        cached.and_then(|(journeys, paths)| CachedJourneys::decode(&journeys, paths.as_deref()));
-    if let Some(journeys) = decoded {
-        let facts = load_order_facts(store, now_ms)?;
-        if facts.len() == journeys.outcomes.len() {
-            return Ok((journeys, facts, true));
+    if let Some((journeys, paths)) = cached {
+        // Decoding (a second thread) and reading the orders' facts (this one) overlap.
+        let (decoded, facts) = std::thread::scope(|scope| {
+            let decoder = scope.spawn(|| CachedJourneys::decode(&journeys, paths.as_deref()));
+            let facts = load_order_facts(store, now_ms);
+            match decoder.join() {
+                Ok(decoded) => (decoded, facts),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        if let Some(journeys) = decoded {
+            let facts = facts?;
+            if facts.len() == journeys.outcomes.len() {
+                return Ok((journeys, facts, true));
+            }
         }
     }
     let inputs = load_inputs(store, lookback_days, now_ms)?;
@@ -155,8 +168,17 @@ pub fn load_journeys(
         channel: &channel,
         channel_names: &channel_names,
     };
-    let keys = JourneyTouchKeys::read(store, journey_rowids(&touch_rowids, &resolved))?;
-    let journeys = CachedJourneys::build(&loaded, &resolved, &keys)?;
+    // Grouping the non-converting paths (a second thread) overlaps reading the touch keys.
+    let (keys, paths) = std::thread::scope(|scope| {
+        let grouping = scope.spawn(|| distinct_paths(&resolved.non_converting));
+        let keys = JourneyTouchKeys::read(store, journey_rowids(&touch_rowids, &resolved));
+        match grouping.join() {
+            Ok(paths) => (keys, paths),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let keys = keys?;
+    let journeys = CachedJourneys::build(&loaded, &resolved, &keys, paths)?;
     drop((resolved, keys, touch_rowids, at_ms, channel));
     if store.input_watermark()? == input_watermark {
         let (encoded, paths) = journeys.encode();
@@ -179,6 +201,46 @@ fn store_join_kind(kind: CoreJoinKind) -> JoinKind {
         CoreJoinKind::IdentityGraph => JoinKind::IdentityGraph,
         CoreJoinKind::Probabilistic => JoinKind::Probabilistic,
     }
+}
+
+/// What became of an order in a run: no usable exchange rate beats everything, then whether it
+/// has a journey.
+fn run_outcome(outcome: &CachedOutcome, facts: &OrderFacts) -> RunOrderOutcome {
+    match (&facts.missing_fx, outcome) {
+        (Some(_), _) => RunOrderOutcome::MissingFx,
+        (None, CachedOutcome::Unattributed(_)) => RunOrderOutcome::Unattributed,
+        (None, CachedOutcome::Attributed { .. }) => RunOrderOutcome::Attributed,
+    }
+}
+
+fn outcome_join_kind(outcome: &CachedOutcome) -> Option<JoinKind> {
+    match *outcome {
+        CachedOutcome::Attributed { join_kind, .. } => Some(store_join_kind(join_kind)),
+        CachedOutcome::Unattributed(_) => None,
+    }
+}
+
+/// Every order of a run as it is written: its outcome, net revenue, provisional flag and join
+/// kind, with its instant, currency and day. None of it depends on the model.
+pub fn run_orders(facts: &[OrderFacts], journeys: &CachedJourneys) -> Vec<ReportedRunOrder> {
+    journeys
+        .outcomes
+        .iter()
+        .zip(facts)
+        .map(|(outcome, facts)| ReportedRunOrder {
+            order: RunOrder {
+                order_id: facts.order_id.clone(),
+                outcome: run_outcome(outcome, facts),
+                net_minor: facts.net_minor,
+                provisional: facts.provisional,
+                join_kind: outcome_join_kind(outcome),
+            },
+            occurred_at_ms: facts.occurred_at_ms,
+            currency: facts.currency.clone(),
+            day_start_ms: facts.day_start_ms,
+            day_end_ms: facts.day_end_ms,
+        })
+        .collect()
 }
 
 /// Credits every attributed order with `model` and checks that each order's credits conserve its
@@ -237,41 +299,18 @@ pub fn compute_run(
         .map(LearnedWeights::weight_by_channel)
         .unwrap_or_default();
 
-    let mut orders = Vec::with_capacity(facts.len());
     let mut credits = Vec::new();
     let mut totals = TotalsBuilder::default();
     let mut buffer = Vec::new();
     for (index, (outcome, facts)) in journeys.outcomes.iter().zip(facts).enumerate() {
-        let journey = journeys.journey(outcome);
-        let (join_kind, confidence_ppm) = match *outcome {
-            CachedOutcome::Attributed {
-                join_kind,
-                confidence_ppm,
-                ..
-            } => (Some(store_join_kind(join_kind)), confidence_ppm),
-            CachedOutcome::Unattributed(_) => (None, 0),
+        let (RunOrderOutcome::Attributed, Some(journey), Some(kind)) = (
+            run_outcome(outcome, facts),
+            journeys.journey(outcome),
+            outcome_join_kind(outcome),
+        ) else {
+            continue;
         };
-        let run_outcome = match (&facts.missing_fx, journey) {
-            (Some(_), _) => RunOrderOutcome::MissingFx,
-            (None, None) => RunOrderOutcome::Unattributed,
-            (None, Some(_)) => RunOrderOutcome::Attributed,
-        };
-        orders.push(ReportedRunOrder {
-            order: RunOrder {
-                order_id: facts.order_id.clone(),
-                outcome: run_outcome,
-                net_minor: facts.net_minor,
-                provisional: facts.provisional,
-                join_kind,
-            },
-            occurred_at_ms: facts.occurred_at_ms,
-            currency: facts.currency.clone(),
-            day_start_ms: facts.day_start_ms,
-            day_end_ms: facts.day_end_ms,
-        });
-        let (RunOrderOutcome::Attributed, Some(journey), Some(kind)) =
-            (run_outcome, journey, join_kind)
-        else {
+        let CachedOutcome::Attributed { confidence_ppm, .. } = *outcome else {
             continue;
         };
         buffer.clear();
@@ -326,7 +365,6 @@ pub fn compute_run(
         })
         .unwrap_or_default();
     Ok(ComputedRun {
-        orders,
         credits,
         weights,
         learned,
@@ -595,57 +633,75 @@ pub fn run_model_observed(
             Ok(())
         }
     };
+    // Best effort: a failure is put on record, but the original error is what the caller sees.
+    let record_failure = |store: &mut Store, error: EngineError| {
+        if !matches!(error, EngineError::Cancelled) {
+            let _ = store.record_failed_run(&new_run, now_ms, &error.to_string());
+        }
+        error
+    };
     stop_if_cancelled(observer)?;
     observer.phase(RunPhase::Journeys);
-    let computed = load_journeys(
+    let (journeys, facts) = match load_journeys(
         store,
         &watermark,
         params.lookback_days,
         now_ms,
         model.is_data_driven(),
-    )
-    .and_then(|(journeys, facts, _)| {
-        stop_if_cancelled(observer)?;
-        observer.phase(RunPhase::Credits);
-        let computed = compute_run(model, params, &facts, &journeys)?;
-        Ok((computed, journeys))
-    });
-    let (computed, journeys) = match computed {
-        Ok(computed) => computed,
-        Err(EngineError::Cancelled) => return Err(EngineError::Cancelled),
-        Err(error) => {
-            // Best effort: the failure is put on record, but the original error is what the caller sees.
-            let _ = store.record_failed_run(&new_run, now_ms, &error.to_string());
-            return Err(error);
-        }
+    ) {
+        Ok((journeys, facts, _)) => (journeys, facts),
+        Err(error) => return Err(record_failure(store, error)),
     };
     stop_if_cancelled(observer)?;
+    observer.phase(RunPhase::Credits);
+    // The model runs, and its credits are put in insert order, on a second thread while this
+    // one writes the run's orders, which do not depend on the model: on a busy year the two
+    // take about as long as each other. Nothing is committed until the credits are written.
+    let orders = run_orders(&facts, &journeys);
+    let (write, computed) = std::thread::scope(|scope| {
+        let (orders_of_run, cached) = (&orders, &journeys);
+        // The facts move to the worker: nothing here needs them any more, and they are freed there.
+        let worker = scope.spawn(move || {
+            let journeys = cached;
+            let computed = compute_run(model, params, &facts, journeys)?;
+            let credits: Vec<NamedRunCredit<'_>> = computed
+                .credits
+                .iter()
+                .map(|credit| NamedRunCredit {
+                    order: credit.order,
+                    touch_id: journeys
+                        .strings
+                        .get(journeys.touches[credit.touch as usize].touch_id),
+                    share_ppb: credit.share_ppb,
+                    revenue_minor: credit.revenue_minor,
+                    join_kind: credit.join_kind,
+                    confidence_ppm: credit.confidence_ppm,
+                })
+                .collect();
+            let prepared = PreparedRun::new(orders_of_run, &credits, &computed.totals);
+            // Only the weights are needed from here; the rest is freed on this thread.
+            Ok::<_, EngineError>((computed.weights, prepared))
+        });
+        let write = store.begin_run(&new_run, &orders);
+        match worker.join() {
+            Ok(computed) => (write, computed),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let (weights, credits) = match computed {
+        Ok(computed) => computed,
+        Err(error) => {
+            drop(write);
+            return Err(record_failure(store, error));
+        }
+    };
+    let (write, credits) = (write?, credits?);
+    // A cancelled run is rolled back as the write is dropped: nothing of it is kept.
+    stop_if_cancelled(observer)?;
     observer.phase(RunPhase::Writing);
-    let credits: Vec<NamedRunCredit<'_>> = computed
-        .credits
-        .iter()
-        .map(|credit| NamedRunCredit {
-            order: credit.order,
-            touch_id: journeys
-                .strings
-                .get(journeys.touches[credit.touch as usize].touch_id),
-            share_ppb: credit.share_ppb,
-            revenue_minor: credit.revenue_minor,
-            join_kind: credit.join_kind,
-            confidence_ppm: credit.confidence_ppm,
-        })
-        .collect();
-    let run_id = store.write_complete_run_with_totals(
-        &new_run,
-        now_ms,
-        &computed.orders,
-        &credits,
-        &computed.weights,
-        &computed.totals,
-    )?;
-    drop(credits);
-    drop(computed);
-    drop(journeys);
+    let run_id = write.finish(now_ms, &credits, &weights)?;
+    drop((credits, journeys));
+    drop(orders);
     summary_from_store(store, run_id, false, model, params, watermark, currency)
 }
 

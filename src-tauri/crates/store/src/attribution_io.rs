@@ -1,11 +1,15 @@
-//! What the attribution engine needs from the store beyond the general loaders: a lean streaming
-//! read of touches (no allocation per row for the columns it only looks at), the journey cache's
-//! rows (opaque blobs the engine encodes), and writing a whole run — row, per-order outcomes,
-//! credits, learned weights and the report totals of migration 0003 — in one transaction.
+//! What the attribution engine needs from the store beyond the general loaders: lean streaming
+//! reads of touches (no allocation per row for the columns it only looks at), of their click
+//! ids grouped by the `touches_by_click` index, and of journey touches' report keys by rowid;
+//! the journey cache's rows (opaque blobs the engine encodes); and writing a whole run — row,
+//! per-order outcomes, credits, learned weights and the report totals of migration 0003 — in one
+//! transaction, in two halves so the engine can compute credits while the orders are written.
 //!
-//! Architecture Invariant: a run becomes visible complete or not at all. [`Store::write_complete_run_with_totals`]
-//! inserts the run row, its orders, credits and weights and marks it `complete` inside one
-//! immediate transaction; any error rolls all of it back, so `find_run` never returns half a run.
+//! Architecture Invariant: a run becomes visible complete or not at all. [`Store::begin_run`]
+//! opens one immediate transaction and inserts the run row (status `running`) and its orders;
+//! [`RunWrite::finish`] inserts its credits, weights and totals, marks it `complete` and commits;
+//! a [`RunWrite`] dropped before that, or any error, rolls all of it back, so `find_run` never
+//! returns half a run.
 
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
@@ -243,7 +247,7 @@ impl Store {
     }
 }
 
-/// One order of a run as [`Store::write_complete_run_with_totals`] writes it: the outcome plus
+/// One order of a run as [`Store::begin_run`] writes it: the outcome plus
 /// the order's instant and currency as the run saw them, so order totals need no join later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportedRunOrder {
@@ -257,7 +261,7 @@ pub struct ReportedRunOrder {
 }
 
 /// A credit naming its touch by text id (the engine keeps the ids of journey touches), for
-/// [`Store::write_complete_run_with_totals`]; `order` indexes the run's orders.
+/// [`PreparedRun::new`]; `order` indexes the run's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NamedRunCredit<'a> {
     pub order: u32,
@@ -432,23 +436,260 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a finished run and returns its id: the run row (status `complete`, marked as having
-    /// its report totals), its orders with their instant and currency, its credits by touch
-    /// id, its weights and its `run_credit_totals`, in one immediate transaction.
+    /// Starts writing a finished run: in one immediate transaction, the run row (status
+    /// `running`, marked as having its report totals), its orders with their instant and
+    /// currency, and their `run_order_buckets`. [`RunWrite::finish`] adds the credits, weights
+    /// and report totals, marks the run `complete` and commits; a [`RunWrite`] dropped before
+    /// that rolls all of it back. Nothing between needs the model, so a caller can compute the
+    /// credits while the orders are written.
     ///
     /// Orders and credits are inserted sorted by their primary keys, so every index insert lands
     /// at the end of the new run's range instead of on a random page.
-    pub fn write_complete_run_with_totals(
-        &mut self,
+    pub fn begin_run<'s, 'o>(
+        &'s mut self,
         run: &NewRun,
-        finished_at_ms: i64,
-        orders: &[ReportedRunOrder],
-        credits: &[NamedRunCredit<'_>],
-        weights: &[RunChannelWeight],
-        totals: &[RunCreditTotal],
-    ) -> StoreResult<i64> {
+        orders: &'o [ReportedRunOrder],
+    ) -> StoreResult<RunWrite<'s, 'o>> {
         self.ensure_writable()?;
         crate::records::check_currency("run reporting_currency", &run.reporting_currency)?;
+        let mut order_sequence: Vec<u32> = (0..orders.len() as u32).collect();
+        order_sequence.sort_unstable_by(|&a, &b| {
+            orders[a as usize]
+                .order
+                .order_id
+                .cmp(&orders[b as usize].order.order_id)
+        });
+        // Every row of the run names the run row inserted first in the same transaction, so
+        // SQLite's foreign-key check of each one (a lookup in attribution_runs per credit, a
+        // tenth of the write) cannot fail. It can only be switched outside a transaction: off
+        // until the run write ends, committed or not (see `RunWrite`).
+        self.conn.pragma_update(None, "foreign_keys", false)?;
+        let mut write = RunWrite {
+            conn: &self.conn,
+            run_id: 0,
+            orders,
+            open: false,
+        };
+        write.conn.execute_batch("BEGIN IMMEDIATE")?;
+        write.open = true;
+        write.conn.execute(
+            "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
+                                           input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, 0)",
+            params![
+                run.model,
+                run.parameters,
+                run.lookback_days,
+                run.settlement_days,
+                run.reporting_currency,
+                run.input_watermark,
+                run.started_at_ms,
+            ],
+        )?;
+        write.run_id = write.conn.last_insert_rowid();
+        insert_batched(
+            write.conn,
+            "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \
+             day_start_ms, day_end_ms)",
+            &write.run_id,
+            order_sequence.iter().map(|&index| &orders[index as usize]),
+            |item, row| {
+                let order = &item.order;
+                row.extend([
+                    &order.order_id as &dyn ToSql,
+                    &order.outcome,
+                    &order.net_minor,
+                    &order.provisional,
+                    &order.join_kind,
+                    &item.occurred_at_ms,
+                    &item.currency,
+                    &item.day_start_ms,
+                    &item.day_end_ms,
+                ]);
+            },
+        )?;
+        let mut buckets = OrderBuckets::default();
+        for item in orders {
+            let order = &item.order;
+            buckets.add(
+                order.outcome,
+                Some(&item.currency),
+                (item.day_start_ms, item.day_end_ms),
+                order.provisional,
+                order.join_kind,
+                order.net_minor,
+            )?;
+        }
+        write_order_buckets(write.conn, write.run_id, &buckets)?;
+        Ok(write)
+    }
+}
+
+/// A run being written: its row, orders and order buckets are in the open transaction of
+/// [`Store::begin_run`]. Dropped without [`RunWrite::finish`], it rolls the transaction back, so
+/// nothing of the run is kept; either way foreign keys are switched on again.
+pub struct RunWrite<'s, 'o> {
+    conn: &'s rusqlite::Connection,
+    run_id: i64,
+    orders: &'o [ReportedRunOrder],
+    /// Whether the transaction is open (neither committed nor rolled back).
+    open: bool,
+}
+
+impl RunWrite<'_, '_> {
+    /// The id the run will have.
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Writes the run's credits and `run_credit_totals` (`prepared`) and its weights, marks it
+    /// `complete` and commits; returns its id. `prepared` must have been made for the very
+    /// orders the run was begun with.
+    pub fn finish(
+        mut self,
+        finished_at_ms: i64,
+        prepared: &PreparedRun<'_>,
+        weights: &[RunChannelWeight],
+    ) -> StoreResult<i64> {
+        if !std::ptr::eq(prepared.orders, self.orders) {
+            return Err(StoreError::InvalidValue {
+                field: "run credits",
+                detail: "prepared for other orders than the run's".to_owned(),
+            });
+        }
+        let conn = self.conn;
+        let run_id = self.run_id;
+        let mut start = 0;
+        let ids: Vec<(&str, &str)> = prepared
+            .id_ends
+            .chunks_exact(2)
+            .map(|ends| {
+                let pair = (
+                    &prepared.ids[start..ends[0]],
+                    &prepared.ids[ends[0]..ends[1]],
+                );
+                start = ends[1];
+                pair
+            })
+            .collect();
+        insert_batched(
+            conn,
+            "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
+            &run_id,
+            ids.iter().zip(&prepared.values),
+            |((order_id, touch_id), values), row| {
+                row.extend([
+                    order_id as &dyn ToSql,
+                    touch_id,
+                    &values.share_ppb,
+                    &values.revenue_minor,
+                    &values.join_kind,
+                    &values.confidence_ppm,
+                ]);
+            },
+        )?;
+        {
+            let mut statement = conn.prepare_cached(
+                "INSERT INTO run_channel_weights (run_id, channel, value, weight, conversions, paths)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for weight in weights {
+                statement.execute(params![
+                    run_id,
+                    weight.channel,
+                    weight.value,
+                    weight.weight,
+                    weight.conversions as i64,
+                    weight.paths as i64,
+                ])?;
+            }
+        }
+        {
+            let mut statement = conn.prepare_cached(
+                "INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)",
+            )?;
+            for (name, payload) in &prepared.totals {
+                statement.execute(params![run_id, name, payload])?;
+            }
+        }
+        conn.execute(
+            "UPDATE attribution_runs SET status = ?2, finished_at_ms = ?3, has_view_totals = ?4 WHERE run_id = ?1",
+            params![run_id, RunStatus::Complete, finished_at_ms, prepared.view_totals],
+        )?;
+        conn.execute_batch("COMMIT")?;
+        self.open = false;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(run_id)
+    }
+}
+
+impl Drop for RunWrite<'_, '_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Best effort: a failed rollback leaves SQLite to roll back when the connection
+            // closes, and the run row was never marked complete.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let _ = self.conn.pragma_update(None, "foreign_keys", true);
+    }
+}
+
+/// A run's credits and report totals as [`RunWrite::finish`] writes them: the credits checked
+/// against the run's orders, sorted by primary key (order id, touch id) with their ids gathered
+/// end to end in that order, and the totals encoded per grouping. Preparing needs no
+/// connection, so it can run on another thread while the orders are written; gathering the ids
+/// first spares SQLite's bind a cache miss per id.
+#[derive(Debug)]
+pub struct PreparedRun<'o> {
+    /// The orders the credits were checked against.
+    orders: &'o [ReportedRunOrder],
+    /// Each credit's order id then touch id, end to end; `id_ends` holds where each ends.
+    ids: String,
+    id_ends: Vec<usize>,
+    values: Vec<CreditValues>,
+    /// Whether every credit carries its order's join kind (see [`PreparedRun::new`]).
+    view_totals: bool,
+    /// Each stored grouping's name and encoded `run_credit_totals` payload.
+    totals: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// The columns of a credit besides its ids.
+#[derive(Debug, Clone, Copy)]
+struct CreditValues {
+    share_ppb: i64,
+    revenue_minor: i64,
+    join_kind: JoinKind,
+    confidence_ppm: i64,
+}
+
+impl<'o> PreparedRun<'o> {
+    /// Checks and orders `credits` (whose `order` indexes `orders`) and encodes `totals`.
+    /// Refuses credits that do not conserve each attributed order's net revenue and one whole
+    /// share, or name an order the run does not have (the by-order report relies on both), and
+    /// totals of the order grouping (read from run_orders, never stored).
+    pub fn new(
+        orders: &'o [ReportedRunOrder],
+        credits: &[NamedRunCredit<'_>],
+        totals: &[RunCreditTotal],
+    ) -> StoreResult<PreparedRun<'o>> {
+        let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
+            .iter()
+            .map(|&(_, name)| (name, Vec::new()))
+            .collect();
+        for total in totals {
+            let slot = TOTAL_GROUPINGS
+                .iter()
+                .position(|&(g, _)| g == total.grouping)
+                .ok_or_else(|| StoreError::InvalidValue {
+                    field: "run credit total",
+                    detail: "order totals are read from run_orders, not stored".to_owned(),
+                })?;
+            by_grouping[slot].1.push(total);
+        }
+        let totals = by_grouping
+            .into_iter()
+            .map(|(name, totals)| (name, encode_totals(&totals)))
+            .collect();
         for credit in credits {
             if credit.order as usize >= orders.len() {
                 return Err(StoreError::InvalidValue {
@@ -468,6 +709,9 @@ impl Store {
         let view_totals = credits
             .iter()
             .all(|c| orders[c.order as usize].order.join_kind == Some(c.join_kind));
+        // Credits in (order id, touch id) order without comparing order ids per credit: bucket
+        // them by order (a counting sort), walk the orders in id order, sort each order's few
+        // by touch id.
         let mut order_sequence: Vec<u32> = (0..orders.len() as u32).collect();
         order_sequence.sort_unstable_by(|&a, &b| {
             orders[a as usize]
@@ -475,8 +719,6 @@ impl Store {
                 .order_id
                 .cmp(&orders[b as usize].order.order_id)
         });
-        // Credits in (order id, touch id) order without comparing order ids again: bucket them by
-        // order (a counting sort), walk the orders in id order, sort each order's few by touch id.
         let mut starts = vec![0u32; orders.len() + 1];
         for credit in credits {
             starts[credit.order as usize + 1] += 1;
@@ -491,7 +733,14 @@ impl Store {
             fill[credit.order as usize] += 1;
         }
         drop(fill);
-        let mut credit_sequence: Vec<u32> = Vec::with_capacity(credits.len());
+        let mut prepared = PreparedRun {
+            orders,
+            totals,
+            ids: String::new(),
+            id_ends: Vec::with_capacity(2 * credits.len()),
+            values: Vec::with_capacity(credits.len()),
+            view_totals,
+        };
         for &order in &order_sequence {
             let own =
                 &mut by_order[starts[order as usize] as usize..starts[order as usize + 1] as usize];
@@ -501,156 +750,24 @@ impl Store {
                     .as_bytes()
                     .cmp(credits[b as usize].touch_id.as_bytes())
             });
-            credit_sequence.extend_from_slice(own);
+            for &index in own.iter() {
+                let credit = &credits[index as usize];
+                prepared
+                    .ids
+                    .push_str(&orders[order as usize].order.order_id);
+                prepared.id_ends.push(prepared.ids.len());
+                prepared.ids.push_str(credit.touch_id);
+                prepared.id_ends.push(prepared.ids.len());
+                prepared.values.push(CreditValues {
+                    share_ppb: credit.share_ppb,
+                    revenue_minor: credit.revenue_minor,
+                    join_kind: credit.join_kind,
+                    confidence_ppm: credit.confidence_ppm,
+                });
+            }
         }
-        drop(by_order);
-
-        // Every row written below names the run row inserted first in the same transaction, so
-        // SQLite's foreign-key check of each one (a lookup in attribution_runs per credit, a
-        // tenth of the write) cannot fail. It can only be switched outside a transaction: off
-        // for this write, and on again whether or not the write succeeded.
-        self.conn.pragma_update(None, "foreign_keys", false)?;
-        let written = write_run_rows(
-            &mut self.conn,
-            run,
-            finished_at_ms,
-            view_totals,
-            (orders, &order_sequence),
-            (credits, &credit_sequence),
-            weights,
-            totals,
-        );
-        self.conn.pragma_update(None, "foreign_keys", true)?;
-        written
+        Ok(prepared)
     }
-}
-
-/// The transaction of [`Store::write_complete_run_with_totals`]: orders and credits are written
-/// in the order of their sequences (their primary keys').
-#[allow(clippy::too_many_arguments)]
-fn write_run_rows(
-    conn: &mut rusqlite::Connection,
-    run: &NewRun,
-    finished_at_ms: i64,
-    view_totals: bool,
-    (orders, order_sequence): (&[ReportedRunOrder], &[u32]),
-    (credits, credit_sequence): (&[NamedRunCredit<'_>], &[u32]),
-    weights: &[RunChannelWeight],
-    totals: &[RunCreditTotal],
-) -> StoreResult<i64> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute(
-        "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                       input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8)",
-        params![
-            run.model,
-            run.parameters,
-            run.lookback_days,
-            run.settlement_days,
-            run.reporting_currency,
-            run.input_watermark,
-            run.started_at_ms,
-            view_totals,
-        ],
-    )?;
-    let run_id = tx.last_insert_rowid();
-    insert_batched(
-        &tx,
-        "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \
-             day_start_ms, day_end_ms)",
-        &run_id,
-        order_sequence.iter().map(|&index| &orders[index as usize]),
-        |item, row| {
-            let order = &item.order;
-            row.extend([
-                &order.order_id as &dyn ToSql,
-                &order.outcome,
-                &order.net_minor,
-                &order.provisional,
-                &order.join_kind,
-                &item.occurred_at_ms,
-                &item.currency,
-                &item.day_start_ms,
-                &item.day_end_ms,
-            ]);
-        },
-    )?;
-    let mut buckets = OrderBuckets::default();
-    for item in orders {
-        let order = &item.order;
-        buckets.add(
-            order.outcome,
-            Some(&item.currency),
-            (item.day_start_ms, item.day_end_ms),
-            order.provisional,
-            order.join_kind,
-            order.net_minor,
-        )?;
-    }
-    write_order_buckets(&tx, run_id, &buckets)?;
-    insert_batched(
-        &tx,
-        "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
-        &run_id,
-        credit_sequence
-            .iter()
-            .map(|&index| &credits[index as usize]),
-        |credit, row| {
-            row.extend([
-                &orders[credit.order as usize].order.order_id as &dyn ToSql,
-                &credit.touch_id,
-                &credit.share_ppb,
-                &credit.revenue_minor,
-                &credit.join_kind,
-                &credit.confidence_ppm,
-            ]);
-        },
-    )?;
-    {
-        let mut statement = tx.prepare_cached(
-            "INSERT INTO run_channel_weights (run_id, channel, value, weight, conversions, paths)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for weight in weights {
-            statement.execute(params![
-                run_id,
-                weight.channel,
-                weight.value,
-                weight.weight,
-                weight.conversions as i64,
-                weight.paths as i64,
-            ])?;
-        }
-    }
-    let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
-        .iter()
-        .map(|&(_, name)| (name, Vec::new()))
-        .collect();
-    for total in totals {
-        let slot = TOTAL_GROUPINGS
-            .iter()
-            .position(|&(g, _)| g == total.grouping)
-            .ok_or_else(|| StoreError::InvalidValue {
-                field: "run credit total",
-                detail: "order totals are read from run_orders, not stored".to_owned(),
-            })?;
-        by_grouping[slot].1.push(total);
-    }
-    {
-        let mut statement = tx.prepare_cached(
-            "INSERT INTO run_credit_totals (run_id, grouping, payload) VALUES (?1, ?2, ?3)",
-        )?;
-        for (name, totals) in &by_grouping {
-            statement.execute(params![run_id, name, encode_totals(totals)])?;
-        }
-    }
-    tx.execute(
-        "UPDATE attribution_runs SET status = ?2, finished_at_ms = ?3 WHERE run_id = ?1",
-        params![run_id, RunStatus::Complete, finished_at_ms],
-    )?;
-    tx.commit()?;
-    Ok(run_id)
 }
 
 /// A run's orders summed per row of `run_order_buckets` (0006): outcome, the order currency of
@@ -712,7 +829,7 @@ impl OrderBuckets {
 
 /// Replaces a run's `run_order_buckets` with `buckets`.
 fn write_order_buckets(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     run_id: i64,
     buckets: &OrderBuckets,
 ) -> StoreResult<()> {
@@ -1002,9 +1119,12 @@ const BATCH_ROWS: usize = 64;
 
 /// Inserts `items` into `table_columns` (`"table (run_id, col, …)"`) with multi-row `INSERT`
 /// statements: `run_id` first, then the values `bind` pushes for each item. One statement per
-/// row costs most of a bulk insert's time outside SQLite's B-tree work.
+/// row costs most of a bulk insert's time outside SQLite's B-tree work. `OR FAIL`: a violated
+/// constraint stops the statement without undoing its earlier rows, which spares SQLite a
+/// statement journal (a copy of every page each statement touches); callers roll the whole
+/// transaction back on any error, so no partial run survives.
 fn insert_batched<'a, T: Copy + 'a>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     table_columns: &str,
     run_id: &'a i64,
     items: impl Iterator<Item = T>,
@@ -1014,7 +1134,7 @@ fn insert_batched<'a, T: Copy + 'a>(
     let sql_for = |rows: usize| {
         let row = format!("({})", vec!["?"; columns].join(", "));
         format!(
-            "INSERT INTO {table_columns} VALUES {}",
+            "INSERT OR FAIL INTO {table_columns} VALUES {}",
             vec![row; rows].join(", ")
         )
     };

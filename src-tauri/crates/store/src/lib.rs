@@ -18,8 +18,10 @@
 //!   hashes), the one decoder of either layout, and [`Store::compact_raw_events`].
 //! - `settings`: workspace settings, the append-only model log, the input watermark.
 //! - `runs`: attribution runs, their per-order outcomes and credits.
-//! - `attribution_io`: the lean touch scan of the engine, the one-transaction run writer (with
-//!   the run's report totals), the journey cache's rows, and settling a reused run.
+//! - `attribution_io`: the lean touch scans of the engine (touches, their click ids by index,
+//!   journey touches' report keys by rowid), the one-transaction run writer in two halves
+//!   (`begin_run` → `RunWrite::finish`, credits and totals prepared apart in `PreparedRun`), the
+//!   journey cache's rows, and settling a reused run.
 //! - `reports`: aggregate queries of the report views (credits by key, orders by outcome), read
 //!   from a run's stored totals while its inputs are unchanged, else by the exact joins.
 //! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
@@ -77,8 +79,8 @@ mod view_queries;
 mod write;
 
 pub use attribution_io::{
-    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, ReportedRunOrder, RunChannelWeight,
-    RunCreditTotal, TouchReportKeys,
+    AttributionTouch, CachedJourneyBlobs, NamedRunCredit, PreparedRun, ReportedRunOrder,
+    RunChannelWeight, RunCreditTotal, RunWrite, TouchReportKeys,
 };
 pub use backup::BackupSummary;
 pub use error::{StoreError, StoreResult};

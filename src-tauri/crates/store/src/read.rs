@@ -227,6 +227,26 @@ pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
     })
 }
 
+/// An order with only the columns revenue needs ([`OrderDetail::Revenue`]).
+fn revenue_only(
+    order_id: String,
+    occurred_at_ms: i64,
+    gross_minor: i64,
+    currency: String,
+) -> Order {
+    Order {
+        order_id,
+        source: String::new(),
+        occurred_at_ms,
+        gross_minor,
+        currency,
+        status: String::new(),
+        click_id: None,
+        identity: IdentityKeys::default(),
+        raw_event_id: None,
+    }
+}
+
 impl Store {
     /// Runs `sql` and maps every row; for the small listings below.
     pub(crate) fn collect<T>(
@@ -420,7 +440,7 @@ impl Store {
     pub fn for_each_order_with_adjustments(
         &self,
         detail: OrderDetail,
-        mut each: impl FnMut(OrderWithAdjustments),
+        mut each: impl FnMut(&OrderWithAdjustments),
     ) -> StoreResult<()> {
         #[derive(Default)]
         struct Sums {
@@ -453,43 +473,33 @@ impl Store {
                 sums.entry(row.get(0)?).or_default().disputed = true;
             }
         }
-        let mut orders: Vec<Order> = match detail {
-            OrderDetail::Full => self.collect(
-                &format!("SELECT {ORDER_COLUMNS} FROM orders"),
-                [],
-                order_from_row,
-            )?,
+        let with_sums = |order: Order| OrderWithAdjustments {
+            order,
+            refunds_minor: 0,
+            chargebacks_minor: 0,
+            disputed: false,
+            foreign_currency_adjustments: Vec::new(),
+        };
+        let mut items: Vec<OrderWithAdjustments> = match detail {
+            OrderDetail::Full => {
+                self.collect(&format!("SELECT {ORDER_COLUMNS} FROM orders"), [], |row| {
+                    Ok(with_sums(order_from_row(row)?))
+                })?
+            }
             OrderDetail::Revenue => self.collect(
                 "SELECT order_id, occurred_at_ms, gross_minor, currency FROM orders",
                 [],
                 |row| {
-                    Ok(Order {
-                        order_id: row.get(0)?,
-                        source: String::new(),
-                        occurred_at_ms: row.get(1)?,
-                        gross_minor: row.get(2)?,
-                        currency: row.get(3)?,
-                        status: String::new(),
-                        click_id: None,
-                        identity: IdentityKeys::default(),
-                        raw_event_id: None,
-                    })
+                    Ok(with_sums(revenue_only(
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                    )))
                 },
             )?,
         };
-        // Byte order of the ids, as SQLite's BINARY collation compares them.
-        orders.sort_unstable_by(|a, b| {
-            (a.occurred_at_ms, a.order_id.as_bytes())
-                .cmp(&(b.occurred_at_ms, b.order_id.as_bytes()))
-        });
-        for order in orders {
-            let mut item = OrderWithAdjustments {
-                order,
-                refunds_minor: 0,
-                chargebacks_minor: 0,
-                disputed: false,
-                foreign_currency_adjustments: Vec::new(),
-            };
+        for item in &mut items {
             if let Some(found) = sums.remove(&item.order.order_id) {
                 item.disputed = found.disputed;
                 for (kind, amount) in found.by_currency {
@@ -502,7 +512,17 @@ impl Store {
                     }
                 }
             }
-            each(item);
+        }
+        // Positions sorted, not the orders themselves (a few hundred bytes each), and each
+        // order lent where it lies; ids compared bytewise, as SQLite's BINARY collation does.
+        let mut sequence: Vec<u32> = (0..items.len() as u32).collect();
+        sequence.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&items[a as usize].order, &items[b as usize].order);
+            (a.occurred_at_ms, a.order_id.as_bytes())
+                .cmp(&(b.occurred_at_ms, b.order_id.as_bytes()))
+        });
+        for index in sequence {
+            each(&items[index as usize]);
         }
         Ok(())
     }
@@ -510,7 +530,7 @@ impl Store {
     /// Every order with its adjustments summed, in time order.
     pub fn orders_with_adjustments(&self) -> StoreResult<Vec<OrderWithAdjustments>> {
         let mut all = Vec::new();
-        self.for_each_order_with_adjustments(OrderDetail::Full, |order| all.push(order))?;
+        self.for_each_order_with_adjustments(OrderDetail::Full, |order| all.push(order.clone()))?;
         Ok(all)
     }
 
