@@ -6,6 +6,12 @@
 //! good rows, the dead letters and the source's `last_success_at_ms` commit together, so a
 //! crash at any instant leaves either the whole file or none of it.
 //!
+//! A touch file with at least as many rows as the touches already stored (estimated from its
+//! size: the first import of a history) has the touch table's secondary indexes dropped at the
+//! start of that transaction and built once, by sorting, before it commits
+//! (`WriteTx::defer_touch_indexes`): the same rows, ~20 % sooner than keeping three random-key
+//! indexes row by row.
+//!
 //! Architecture Invariant: no raw email reaches the store. Emails are replaced by their
 //! SHA-256 (or withheld) before a payload is built, and the payload is the only text of a
 //! row that is stored.

@@ -1242,7 +1242,7 @@ fn touch_indexes_deferred_for_a_load_are_rebuilt_as_they_were_and_kept_on_rollba
 fn touch_indexes_are_deferred_only_for_a_load_large_against_the_table() {
     assert!(!touch_indexes_worth_deferring(49_999, 0));
     assert!(touch_indexes_worth_deferring(50_000, 0));
-    assert!(touch_indexes_worth_deferring(100_000, 1_200_000));
-    assert!(!touch_indexes_worth_deferring(100_000, 1_200_001));
-    assert!(touch_indexes_worth_deferring(830_000, 9_000_000));
+    assert!(touch_indexes_worth_deferring(347_000, 347_000));
+    assert!(!touch_indexes_worth_deferring(347_000, 347_001));
+    assert!(!touch_indexes_worth_deferring(830_000, 9_000_000));
 }
