@@ -108,7 +108,13 @@ fn claim_display_number(number: u32) -> bool {
 }
 
 impl Display {
+    /// A display of 1400×900, as the window opens at about 1280×820.
     pub fn start() -> Display {
+        Display::start_sized(1400, 900)
+    }
+
+    /// A display of `width`×`height` (larger, for windows resized beyond 1400×900).
+    pub fn start_sized(width: u32, height: u32) -> Display {
         if let Ok(name) = std::env::var("LOOKBACK_TEST_DISPLAY") {
             return Display { name, _xvfb: None };
         }
@@ -118,7 +124,7 @@ impl Display {
             if !claim_display_number(number) {
                 continue;
             }
-            if let Some(guard) = start_xvfb(number) {
+            if let Some(guard) = start_xvfb(number, width, height) {
                 return Display {
                     name: format!(":{number}"),
                     _xvfb: Some(guard),
@@ -130,14 +136,15 @@ impl Display {
 }
 
 /// Starts Xvfb on `number`; None when another server took that number first.
-fn start_xvfb(number: u32) -> Option<XvfbGuard> {
+fn start_xvfb(number: u32, width: u32, height: u32) -> Option<XvfbGuard> {
     let name = format!(":{number}");
+    let screen = format!("{width}x{height}x24");
     let child = Command::new("Xvfb")
         .args([
             name.as_str(),
             "-screen",
             "0",
-            "1400x900x24",
+            screen.as_str(),
             "-nolisten",
             "tcp",
         ])
@@ -382,6 +389,51 @@ impl Session {
             "/execute/async",
             Some(json!({"script": script, "args": []})),
         )
+    }
+
+    /// Resizes the window so that the page's viewport is `width`×`height` CSS pixels (the
+    /// window has no decorations under Xvfb, so its size is the viewport's).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+        self.wait_until(
+            &format!("a {width}×{height} viewport"),
+            &format!("return window.innerWidth === {width} && window.innerHeight === {height}"),
+        );
+    }
+
+    /// Scrolls an element into view and moves the pointer onto its middle, as a user hovering
+    /// it does.
+    pub fn hover(&self, element: &str) {
+        // The pointer can only move within the viewport: bring the element into it first.
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].scrollIntoView({block: 'center'}); return true",
+                "args": [{W3C_ELEMENT_KEY: element}]
+            })),
+        );
+        let answer = self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{
+                "type": "pointer",
+                "id": "mouse",
+                "parameters": {"pointerType": "mouse"},
+                "actions": [{
+                    "type": "pointerMove",
+                    "duration": 0,
+                    "origin": {W3C_ELEMENT_KEY: element},
+                    "x": 0,
+                    "y": 0
+                }]
+            }]})),
+        );
+        assert!(answer.is_null(), "moving the pointer: {answer}");
     }
 
     /// The window's title.
