@@ -445,9 +445,22 @@ impl Session {
     }
 
     /// A PNG screenshot of the window's content.
+    ///
+    /// WebKitWebDriver's screenshot waits for the page's next frame, and a page where nothing
+    /// changes never draws one (the request then hangs): while it is taken, an invisible
+    /// 1 px element changes every frame so that one is drawn.
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
+        self.eval(
+            "const dot = document.createElement('div'); dot.id = 'webdriver-repaint'; \
+             dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; \
+             document.body.append(dot); let odd = false; \
+             const tick = () => { if (!dot.isConnected) return; odd = !odd; \
+               dot.style.background = odd ? 'rgba(0,0,0,0.004)' : 'transparent'; requestAnimationFrame(tick); }; \
+             requestAnimationFrame(tick); return true",
+        );
         let b64 = self.call(reqwest::Method::GET, "/screenshot", None);
+        self.eval("document.getElementById('webdriver-repaint')?.remove(); return true");
         base64::engine::general_purpose::STANDARD
             .decode(b64.as_str().unwrap_or_default())
             .expect("screenshot base64")

@@ -215,6 +215,13 @@ const SCREENS: [&str; 9] = [
     "realtime",
 ];
 
+/// Writes a screenshot of the window to `path`.
+fn shoot(session: &Session, path: &Path) {
+    let png = session.screenshot_png();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG for {}", path.display());
+    std::fs::write(path, png).unwrap();
+}
+
 #[test]
 #[ignore = "writes screenshots: LOOKBACK_SCREENSHOTS=DIR cargo test --test window_charts_e2e -- --ignored"]
 fn every_screen_in_light_and_dark_at_two_sizes() {
@@ -240,29 +247,38 @@ fn every_screen_in_light_and_dark_at_two_sizes() {
                     session.find("#content > [data-testid=error]").is_none(),
                     "the {screen} screen shows an error"
                 );
-                let png = session.screenshot_png();
-                assert!(png.starts_with(b"\x89PNG"), "a PNG of {screen}");
-                std::fs::write(
-                    dir.join(format!("{screen}-{theme}-{width}x{height}.png")),
-                    png,
-                )
-                .unwrap();
+                eprintln!("screenshot of {screen} in {theme} at {width}x{height}");
+                shoot(
+                    &session,
+                    &dir.join(format!("{screen}-{theme}-{width}x{height}.png")),
+                );
                 written += 1;
+                // Charts sit under the table: a second picture scrolled to them.
+                if session.find("[data-testid=chart]").is_some() {
+                    session.eval(
+                        "document.querySelector('[data-testid=chart]').scrollIntoView({block: 'start'}); return true",
+                    );
+                    shoot(
+                        &session,
+                        &dir.join(format!("{screen}-charts-{theme}-{width}x{height}.png")),
+                    );
+                    written += 1;
+                }
             }
             // The welcome screen, reached the way a user switches workspace.
             let switch = session.wait_for("[data-testid=switch-workspace]");
             session.click(&switch);
             session.wait_for("[data-testid=open-demo]");
-            std::fs::write(
-                dir.join(format!("welcome-{theme}-{width}x{height}.png")),
-                session.screenshot_png(),
-            )
-            .unwrap();
+            shoot(
+                &session,
+                &dir.join(format!("welcome-{theme}-{width}x{height}.png")),
+            );
             written += 1;
             let recent = session.wait_for(".recent button.link");
             session.click(&recent);
             session.wait_for("[data-testid=nav-overview]");
         }
     }
-    assert_eq!(written, 2 * 2 * (SCREENS.len() + 1));
+    // Every screen and the welcome screen, and the ROAS and compare screens' charts.
+    assert_eq!(written, 2 * 2 * (SCREENS.len() + 1 + 2));
 }
