@@ -252,6 +252,15 @@ struct Plot<'a> {
     /// The x axis's categories in order; every point's label is one of them.
     categories: &'a [String],
     series: &'a [ChartSeries],
+    /// Said under the legend: which keys are left out (see [`left_out`]).
+    note: Option<String>,
+}
+
+/// The note of a chart that draws `drawn` of a view's `total` keys (the largest), if it leaves
+/// any out: the table beside it lists them all.
+fn left_out(drawn: usize, total: usize) -> Option<String> {
+    (total > drawn)
+        .then(|| format!("The {drawn} largest of {total} are drawn; the table lists every one."))
 }
 
 /// How the category labels under the x axis are laid out.
@@ -278,7 +287,7 @@ fn x_labels_layout(categories: &[String], plot_width: f64) -> XLabels {
     }
     // Slanted labels need about 1.8 em along the axis each.
     let step = ((LABEL_PX * 1.8) / slot).ceil().max(1.0) as usize;
-    let rise = widest * SLANT_DEGREES.to_radians().sin() + LABEL_PX * 2.0;
+    let rise = widest * SLANT_DEGREES.to_radians().sin() + LABEL_PX * 1.2;
     XLabels {
         slanted: true,
         step,
@@ -328,7 +337,8 @@ fn draw(plot: &Plot<'_>) -> Result<String, ReportError> {
     let plot_width = f64::from(width - 2 * MARGIN - y_area);
     let x_labels = x_labels_layout(plot.categories, plot_width);
     let (legend, legend_rows) = legend_layout(plot.series, f64::from(width - 2 * MARGIN));
-    let legend_height = legend_rows as u32 * 24 + 8;
+    let note_rows = usize::from(plot.note.is_some());
+    let legend_height = (legend_rows + note_rows) as u32 * 24 + 8;
 
     let n = plot.categories.len().max(1);
     let values = || {
@@ -472,6 +482,16 @@ fn draw(plot: &Plot<'_>) -> Result<String, ReportError> {
                 &short(&plot.series[j].name, MAX_LEGEND_CHARS),
             ));
         }
+        if let Some(note) = &plot.note {
+            extras.push_str(&text_element(
+                f64::from(MARGIN),
+                legend_top + legend_rows as f64 * 24.0,
+                "start",
+                false,
+                &MUTED,
+                note,
+            ));
+        }
         root.present().map_err(chart_error)?;
     }
     let end = svg
@@ -503,6 +523,7 @@ pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, Repor
             keys.push((row.key.clone(), row.label.clone()));
         }
     }
+    let total_keys = keys.len();
     keys.truncate(max_series.clamp(1, MAX_CATEGORIES));
     let series: Vec<ChartSeries> = keys
         .iter()
@@ -539,6 +560,7 @@ pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, Repor
         shape: Shape::Lines,
         categories: &buckets,
         series: &series,
+        note: left_out(keys.len(), total_keys),
     })?;
     Ok(Chart { title, svg, series })
 }
@@ -562,6 +584,7 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
             )),
         }
     }
+    let total_keys = keys.len();
     keys.truncate(MAX_CATEGORIES);
     let categories: Vec<String> = keys.iter().map(|k| k.1.clone()).collect();
     let amounts = |name: &str, amount: fn(&(String, String, i64, i64)) -> i64| ChartSeries {
@@ -595,6 +618,7 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
         shape: Shape::Bars,
         categories: &categories,
         series: &series,
+        note: left_out(keys.len(), total_keys),
     })?;
     Ok(Chart { title, svg, series })
 }
@@ -633,6 +657,7 @@ pub fn compare_chart_svg(view: &CompareView) -> Result<Chart, ReportError> {
         shape: Shape::Bars,
         categories: &categories,
         series: &series,
+        note: left_out(rows.len(), view.rows.len()),
     })?;
     Ok(Chart { title, svg, series })
 }
@@ -894,12 +919,14 @@ mod tests {
             shape: Shape::Bars,
             categories: &categories,
             series: &series,
+            note: left_out(12, 13),
         })
         .unwrap();
         assert!(!svg.contains("<script") && !svg.contains("<b>"));
         assert!(svg.contains("&lt;script&gt;&amp;&quot;creator…"));
         assert!(svg.contains("data-series=\"Cost &lt;b&gt;\""));
         assert!(svg.contains(&format!("transform=\"rotate(-{SLANT_DEGREES}")));
+        assert!(svg.contains(">The 12 largest of 13 are drawn; the table lists every one.</text>"));
     }
 
     #[test]
