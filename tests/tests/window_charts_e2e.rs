@@ -258,6 +258,13 @@ fn every_screen_in_light_and_dark_at_two_sizes() {
                     session.eval(
                         "document.querySelector('[data-testid=chart]').scrollIntoView({block: 'start'}); return true",
                     );
+                    // With the tip of the second key's first bar showing.
+                    if let Some(bar) = session.find(
+                        "[data-testid=chart] .chart-hover rect:nth-of-type(2), [data-testid=chart] .chart-hover circle:nth-of-type(2)",
+                    ) {
+                        session.hover(&bar);
+                        session.wait_for("[data-testid=chart-tip]:not([hidden])");
+                    }
                     shoot(
                         &session,
                         &dir.join(format!("{screen}-charts-{theme}-{width}x{height}.png")),
