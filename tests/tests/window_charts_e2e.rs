@@ -1,7 +1,7 @@
-//! End-to-end tests of the charts in the real window (tauri-driver under Xvfb) at 1280×800:
-//! their text reads at a legible size as displayed, hovering a bar or a point shows the exact
-//! figure the table beside it shows, and they follow the window's Light/Dark setting. With
-//! `LOOKBACK_SCREENSHOTS=DIR`, an ignored test writes every screen in light and dark at
+//! End-to-end tests of the charts in the real window (tauri-driver under Xvfb): at 1280×800 and
+//! 1920×1080 their text reads at a legible size as displayed, hovering a bar or a point shows
+//! the exact figure the table beside it shows, and they follow the window's Light/Dark setting.
+//! With `LOOKBACK_SCREENSHOTS=DIR`, an ignored test writes every screen in light and dark at
 //! 1280×800 and 1920×1080 as `DIR/<screen>-<theme>-<w>x<h>.png`.
 
 use std::path::Path;
@@ -73,24 +73,9 @@ fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-#[test]
-fn charts_are_legible_show_the_tables_figures_on_hover_and_follow_the_theme() {
-    let home = TestHome::new();
-    let db = demo(&home);
-    let display = Display::start();
-    let _driver = TauriDriver::start(&display, &home);
-    let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
-    session.wait_for("[data-testid=nav-roas]");
-    session.set_window_size(1280, 800);
-    set_theme(&session, "light");
-
-    let nav = session.wait_for("[data-testid=nav-roas]");
-    session.click(&nav);
-    session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
-    wait_drawn(&session, "the ROAS screen and its charts");
-
-    // Legible: every text in every chart is at least 12 CSS pixels high as displayed (the SVG
-    // is scaled to its panel), and no chart is drawn narrower than 700 px.
+/// Every text in every chart of the screen is at least 12 CSS pixels high as displayed (the
+/// SVG is scaled to its panel), and no chart is drawn narrower than 700 px.
+fn assert_legible(session: &Session, size: &str) {
     let sizes = session.eval(
         "return [...document.querySelectorAll('[data-testid=chart] svg')].map((svg) => { \
            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; \
@@ -99,19 +84,41 @@ fn charts_are_legible_show_the_tables_figures_on_hover_and_follow_the_theme() {
     );
     let sizes = sizes.as_array().expect("chart sizes");
     assert_eq!(sizes.len(), 2, "the ROAS screen draws two charts");
-    for size in sizes {
+    for chart in sizes {
         let (width, smallest, texts) = (
-            size[0].as_f64().unwrap(),
-            size[1].as_f64().unwrap(),
-            size[2].as_i64().unwrap(),
+            chart[0].as_f64().unwrap(),
+            chart[1].as_f64().unwrap(),
+            chart[2].as_i64().unwrap(),
         );
-        assert!(texts > 5, "a chart with its labels: {size}");
-        assert!(width >= 700.0, "a chart shown {width} px wide at 1280×800");
+        assert!(texts > 5, "a chart with its labels: {chart}");
+        assert!(width >= 700.0, "a chart shown {width} px wide at {size}");
         assert!(
             smallest >= 12.0,
-            "chart text shown at {smallest} px at 1280×800"
+            "chart text shown at {smallest} px at {size}"
         );
     }
+}
+
+#[test]
+fn charts_are_legible_show_the_tables_figures_on_hover_and_follow_the_theme() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let display = Display::start_sized(2000, 1200);
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+    session.wait_for("[data-testid=nav-roas]");
+    set_theme(&session, "light");
+
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
+    wait_drawn(&session, "the ROAS screen and its charts");
+
+    // Legible at both sizes; then the rest at 1280×800.
+    session.set_window_size(1920, 1080);
+    assert_legible(&session, "1920×1080");
+    session.set_window_size(1280, 800);
+    assert_legible(&session, "1280×800");
 
     // Hover a bar: the tip shows the exact attributed revenue the table shows for that row.
     let first = session.eval(
