@@ -184,16 +184,28 @@ fn major(minor: i64, currency: Currency) -> f64 {
 
 /// A y-axis amount label: whole major units with thousands separators ("12,500").
 fn axis_amount(value: f64) -> String {
-    let whole = value.round() as i64;
-    let digits = whole.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+    grouped(&(value.round() as i64).to_string())
+}
+
+/// A decimal's whole part with thousands separators: "-1234567.89" → "-1,234,567.89".
+fn grouped(decimal: &str) -> String {
+    let (sign, unsigned) = match decimal.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", decimal),
+    };
+    let (whole, fraction) = match unsigned.find('.') {
+        Some(dot) => unsigned.split_at(dot),
+        None => (unsigned, ""),
+    };
+    let mut out = String::from(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    if whole < 0 { format!("-{out}") } else { out }
+    out.push_str(fraction);
+    out
 }
 
 fn short(label: &str, max: usize) -> String {
@@ -607,8 +619,11 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
         view.query.by,
         view.provenance.model,
         view.provenance.run_id,
-        format_minor(view.totals.attributed_revenue_minor, currency),
-        format_minor(view.totals.cost_minor, currency),
+        grouped(&format_minor(
+            view.totals.attributed_revenue_minor,
+            currency
+        )),
+        grouped(&format_minor(view.totals.cost_minor, currency)),
         currency.code()
     );
     let svg = draw(&Plot {
@@ -934,5 +949,8 @@ mod tests {
         assert_eq!(axis_amount(12_500.4), "12,500");
         assert_eq!(axis_amount(999.0), "999");
         assert_eq!(axis_amount(-1_234_567.0), "-1,234,567");
+        assert_eq!(grouped("129813.79"), "129,813.79");
+        assert_eq!(grouped("-1234567.891"), "-1,234,567.891");
+        assert_eq!(grouped("0.50"), "0.50");
     }
 }
