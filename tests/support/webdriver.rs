@@ -436,6 +436,21 @@ impl Session {
         assert!(answer.is_null(), "moving the pointer: {answer}");
     }
 
+    /// Presses and releases a key on the focused element; `key` is a character or a WebDriver
+    /// key code ("\u{E014}" is the right arrow).
+    pub fn press_key(&self, key: &str) {
+        let answer = self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{
+                "type": "key",
+                "id": "keyboard",
+                "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]
+            }]})),
+        );
+        assert!(answer.is_null(), "pressing {key:?}: {answer}");
+    }
+
     /// The window's title.
     pub fn title(&self) -> String {
         self.call(reqwest::Method::GET, "/title", None)

@@ -1,6 +1,7 @@
 //! End-to-end tests of the charts in the real window (tauri-driver under Xvfb): at 1280×800 and
-//! 1920×1080 their text reads at a legible size as displayed, hovering a bar or a point shows
-//! the exact figure the table beside it shows, and they follow the window's Light/Dark setting.
+//! 1920×1080 their text reads at a legible size as displayed, hovering a bar or a point (or
+//! stepping to it with the arrow keys) shows the exact figure the table beside it shows, and
+//! they follow the window's Light/Dark setting.
 //! With `LOOKBACK_SCREENSHOTS=DIR`, an ignored test writes every screen in light and dark at
 //! 1280×800 and 1920×1080 as `DIR/<screen>-<theme>-<w>x<h>.png`.
 
@@ -148,6 +149,23 @@ fn charts_are_legible_show_the_tables_figures_on_hover_and_follow_the_theme() {
         ),
     );
     assert_eq!(shown, cost, "hovered cost bar of {label}");
+
+    // From the keyboard: focus the bar chart, and the right arrow steps to its first bar (the
+    // first row's revenue), then to the next key's.
+    session.eval("document.querySelectorAll('[data-testid=chart] svg')[1].focus(); return true");
+    session.press_key("\u{E014}");
+    let tip = "const t = document.querySelectorAll('[data-testid=chart-tip]')[1]; \
+               return t.hidden ? null : t.textContent";
+    assert_eq!(
+        session.eval(tip),
+        Value::String(format!("{label}Attributed revenue: {revenue}"))
+    );
+    session.press_key("\u{E014}");
+    let second = session.eval(
+        "const tr = document.querySelectorAll('[data-testid=roas-table] tbody tr[data-key]')[1]; \
+         return tr.querySelector('[data-col=label]').textContent + 'Attributed revenue: ' + tr.querySelector('[data-col=revenue]').textContent",
+    );
+    assert_eq!(session.eval(tip), second);
 
     // Split by week: the table has a row per creator and week, and hovering a point of the
     // ROAS-over-time chart shows that row's ROAS.

@@ -66,8 +66,8 @@ function hoverValue(group: Element, value: string): string {
 
 /**
  * One chart panel: the SVG inline, and a tip that shows the exact value of the point or bar
- * under the pointer — read from the chart's own hover targets, which carry each value as the
- * view computed it.
+ * under the pointer (or chosen with the arrow keys) — read from the chart's own hover targets,
+ * which carry each value as the view computed it.
  */
 function chartPanel(c: ChartSvg): HTMLElement {
   const svg = inlineSvg(c.svg);
@@ -86,9 +86,7 @@ function chartPanel(c: ChartSvg): HTMLElement {
     hovered = null;
     tip.hidden = true;
   };
-  svg.addEventListener("mouseover", (ev) => {
-    const target = ev.target instanceof Element && ev.target.parentElement === group ? ev.target : null;
-    if (!target) return hide();
+  const show = (target: Element) => {
     if (target === hovered) return;
     hovered?.classList.remove("hovered");
     hovered = target;
@@ -104,8 +102,26 @@ function chartPanel(c: ChartSvg): HTMLElement {
     const left = Math.min(Math.max(box.left + box.width / 2 - frame.left - tip.offsetWidth / 2, 4), frame.width - tip.offsetWidth - 4);
     tip.style.left = `${left}px`;
     tip.style.top = `${Math.max(box.top - frame.top - tip.offsetHeight - 8, 4)}px`;
+  };
+  svg.addEventListener("mouseover", (ev) => {
+    const target = ev.target instanceof Element && ev.target.parentElement === group ? ev.target : null;
+    if (target) show(target);
+    else hide();
   });
   svg.addEventListener("mouseleave", hide);
+  // From the keyboard: Tab to the chart, then the arrow keys step through its points and bars
+  // (series by series, in drawing order) and the tip says each one's value.
+  const targets = [...group.children];
+  svg.setAttribute("tabindex", "0");
+  svg.addEventListener("keydown", (ev) => {
+    const step = ev.key === "ArrowRight" || ev.key === "ArrowDown" ? 1 : ev.key === "ArrowLeft" || ev.key === "ArrowUp" ? -1 : 0;
+    if (!step || !targets.length) return;
+    ev.preventDefault();
+    const at = hovered ? targets.indexOf(hovered) : -1;
+    show(targets[at < 0 ? (step > 0 ? 0 : targets.length - 1) : (at + step + targets.length) % targets.length]);
+  });
+  svg.addEventListener("focus", hide);
+  svg.addEventListener("blur", hide);
   return figure;
 }
 
