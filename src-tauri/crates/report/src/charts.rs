@@ -89,7 +89,7 @@ const MUTED: Role = role(2, "--chart-muted", "#4b5166");
 const GRID: Role = role(3, "--chart-grid", "#e6e8f0");
 const AXIS: Role = role(4, "--chart-axis", "#9aa1b8");
 const SERIES: [Role; 8] = [
-    role(11, "--chart-1", "#4f46e5"),
+    role(11, "--chart-1", "#2563eb"),
     role(12, "--chart-2", "#f08a24"),
     role(13, "--chart-3", "#1f9d6b"),
     role(14, "--chart-4", "#d6453d"),
@@ -906,7 +906,7 @@ mod tests {
                 "a placeholder color left in the SVG"
             );
             assert!(svg.contains("style=\"fill:var(--chart-text,#1b1e2b)\""));
-            assert!(svg.contains("var(--chart-1,#4f46e5)"));
+            assert!(svg.contains("var(--chart-1,#2563eb)"));
             // Text reads at the sizes the window shows: nothing under 14 px at the drawn size.
             for size in attribute_values(svg, "text", "font-size") {
                 assert!(
