@@ -155,12 +155,30 @@ commands! {
     };
     stop_listener() -> ListenerStatus = |session, app| realtime::stop_listener_job(&session).await;
     listener_status() -> ListenerStatus = |session, app| realtime::listener_status_job(&session).await;
+    /// The webhook secrets of every source (never their values).
+    webhook_secrets() -> Vec<WebhookSecretRow> = |session, app| realtime::webhook_secrets_job(&session).await;
+    /// Adds a webhook secret (into the OS keyring; older ones stay valid until removed).
+    add_webhook_secret(request: NewWebhookSecret) -> Vec<WebhookSecretRow> = |session, app| {
+        realtime::add_webhook_secret_job(&session, request).await
+    };
+    /// Removes one webhook secret (the end of a rotation).
+    remove_webhook_secret(secret_ref: String) -> Vec<WebhookSecretRow> = |session, app| {
+        realtime::remove_webhook_secret_job(&session, secret_ref).await
+    };
     alert_rules() -> Vec<AlertRuleRow> = |session, app| realtime::alert_rules_job(&session).await;
     add_alert_rule(rule: NewAlertRule) -> Vec<AlertRuleRow> = |session, app| {
         realtime::add_alert_rule_job(&session, rule).await
     };
     remove_alert_rule(rule_id: i64) -> Vec<AlertRuleRow> = |session, app| {
         realtime::remove_alert_rule_job(&session, rule_id).await
+    };
+    /// Whether a Slack incoming-webhook URL is in the OS keyring (never the URL).
+    slack_url_stored() -> bool = |session, app| realtime::slack_url_stored_job().await;
+    /// Stores the Slack incoming-webhook URL in the OS keyring.
+    set_slack_url(url: String) -> bool = |session, app| realtime::set_slack_url_job(url).await;
+    /// Evaluates every alert rule now and delivers what is due.
+    check_alerts() -> AlertCheckSummary = |session, app| {
+        realtime::check_alerts_job(&session, desktop::system_notifiers(&app)).await
     };
     /// Opens the log directory in the file manager; the answer is its path, to show.
     show_logs() -> String = |session, app| Ok(desktop::show_logs());

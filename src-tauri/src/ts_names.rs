@@ -59,6 +59,9 @@ ts_named!(
     ReplayResult,
     SyncProgress,
     ListenerStatus,
+    WebhookSecretRow,
+    NewWebhookSecret,
+    AlertCheckSummary,
     AlertRuleRow,
     NewAlertRule,
     JobProgress

@@ -343,6 +343,28 @@ conservation_violations: number | null, };
 
 export type ListenerStatus = { listening: boolean, address: string | null, stored: number, };
 
+export type WebhookSecretRow = { source: string, secret_ref: string, added_at_ms: number, };
+
+export type NewWebhookSecret = { source: string, secret: string, };
+
+export type AlertCheckSummary = { 
+/**
+ * Findings of all rules, including ones notified before.
+ */
+findings: number, 
+/**
+ * New notifications this check claimed.
+ */
+claimed: number, sent: number, 
+/**
+ * Notifications that failed for good (dead-lettered).
+ */
+failed: number, 
+/**
+ * Notifications waiting for a channel (Slack without a URL).
+ */
+waiting: number, };
+
 export type AlertKindName = "creator_revenue" | "large_order" | "sync_failing" | "dead_letters" | "source_health";
 
 export type AlertChannel = "desktop" | "slack";

@@ -38,9 +38,15 @@ export const cancelSync = (sourceId: string): Promise<boolean> => invoke("cancel
 export const startListener = (bind: string): Promise<T.ListenerStatus> => invoke("start_listener", { bind });
 export const stopListener = (): Promise<T.ListenerStatus> => invoke("stop_listener");
 export const listenerStatus = (): Promise<T.ListenerStatus> => invoke("listener_status");
+export const webhookSecrets = (): Promise<Array<T.WebhookSecretRow>> => invoke("webhook_secrets");
+export const addWebhookSecret = (request: T.NewWebhookSecret): Promise<Array<T.WebhookSecretRow>> => invoke("add_webhook_secret", { request });
+export const removeWebhookSecret = (secretRef: string): Promise<Array<T.WebhookSecretRow>> => invoke("remove_webhook_secret", { secretRef });
 export const alertRules = (): Promise<Array<T.AlertRuleRow>> => invoke("alert_rules");
 export const addAlertRule = (rule: T.NewAlertRule): Promise<Array<T.AlertRuleRow>> => invoke("add_alert_rule", { rule });
 export const removeAlertRule = (ruleId: number): Promise<Array<T.AlertRuleRow>> => invoke("remove_alert_rule", { ruleId });
+export const slackUrlStored = (): Promise<boolean> => invoke("slack_url_stored");
+export const setSlackUrl = (url: string): Promise<boolean> => invoke("set_slack_url", { url });
+export const checkAlerts = (): Promise<T.AlertCheckSummary> => invoke("check_alerts");
 export const showLogs = (): Promise<string> => invoke("show_logs");
 
 export const onJobProgress = (handler: (payload: T.JobProgress) => void): Promise<UnlistenFn> => listen<T.JobProgress>("job-progress", (event) => handler(event.payload));

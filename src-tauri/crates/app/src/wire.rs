@@ -936,6 +936,43 @@ pub struct ListenerStatus {
     pub stored: i64,
 }
 
+/// A webhook secret as the Real time screen lists it: which source it verifies and when it was
+/// added, never its value (that lives only in the OS keyring). `secret_ref` names it for
+/// removal.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WebhookSecretRow {
+    pub source: String,
+    pub secret_ref: String,
+    #[ts(type = "number")]
+    pub added_at_ms: i64,
+}
+
+/// A webhook secret typed into the window, on its way to the OS keyring.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewWebhookSecret {
+    pub source: String,
+    pub secret: String,
+}
+
+/// What one alert check did (the Real time screen's **Check now**, `lookback alert check`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertCheckSummary {
+    /// Findings of all rules, including ones notified before.
+    #[ts(type = "number")]
+    pub findings: u64,
+    /// New notifications this check claimed.
+    #[ts(type = "number")]
+    pub claimed: u64,
+    #[ts(type = "number")]
+    pub sent: u64,
+    /// Notifications that failed for good (dead-lettered).
+    #[ts(type = "number")]
+    pub failed: u64,
+    /// Notifications waiting for a channel (Slack without a URL).
+    #[ts(type = "number")]
+    pub waiting: u64,
+}
+
 /// What an alert rule watches (`lookback_alerts::AlertKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -1189,6 +1226,9 @@ pub fn typescript_bindings() -> String {
         GapCause::decl(),
         ReconcileView::decl(),
         ListenerStatus::decl(),
+        WebhookSecretRow::decl(),
+        NewWebhookSecret::decl(),
+        AlertCheckSummary::decl(),
         AlertKindName::decl(),
         AlertChannel::decl(),
         SourceKind::decl(),
