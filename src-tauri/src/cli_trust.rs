@@ -339,22 +339,9 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
                 );
             };
             let receipt = trust::erase(db, &key, now_ms())?;
-            let c = &receipt.counts;
-            println!(
-                "erased: {} keys resolved · {} touches deleted · {} orders anonymized · {} identity links · {} raw events · {} dead letters · {} runs to recompute",
-                c.keys_resolved,
-                c.touches_deleted,
-                c.orders_anonymized,
-                c.identity_links_deleted,
-                c.raw_events_deleted,
-                c.dead_letters_deleted,
-                c.runs_deleted
-            );
-            println!("audit marker {}", receipt.marker);
-            println!(
-                "receipt salt {} (shown once, not stored: keep it with the request to prove this erasure later)",
-                receipt.receipt_salt
-            );
+            for line in trust::describe_erasure(&receipt) {
+                println!("{line}");
+            }
         }
         PrivacyCommand::Purge => {
             let summary = trust::purge(db, now_ms())?;

@@ -62,6 +62,9 @@ ts_named!(
     WebhookSecretRow,
     NewWebhookSecret,
     AlertCheckSummary,
+    ImportKindName,
+    ImportResult,
+    PrivacyView,
     AlertRuleRow,
     NewAlertRule,
     JobProgress

@@ -365,6 +365,38 @@ failed: number,
  */
 waiting: number, };
 
+export type ImportKindName = "touches" | "orders" | "refunds" | "spend" | "creator-costs" | "identities";
+
+export type ImportResult = { file: string, kind: ImportKindName, imported: number, duplicates: number, updated: number, 
+/**
+ * Rows of an erased person, not stored.
+ */
+suppressed: number, 
+/**
+ * Rows sent to dead letters (FILE:LINE and the reason, on the Sources screen).
+ */
+rejected: number, };
+
+export type PrivacyView = { 
+/**
+ * Keep PII fields of raw payloads (names, phones, IPs, user agents, addresses).
+ */
+store_raw_pii: boolean, 
+/**
+ * Days raw payloads are kept before a purge blanks them; none: kept.
+ */
+retention_days: number | null, erasures: Array<ErasureRow>, };
+
+export type ErasureRow = { erasure_id: number, erased_at_ms: number, 
+/**
+ * The kind of key the request named (email, customer_id, …).
+ */
+key_type: string, marker: string, 
+/**
+ * What was removed or anonymized, in words.
+ */
+summary: string, };
+
 export type AlertKindName = "creator_revenue" | "large_order" | "sync_failing" | "dead_letters" | "source_health";
 
 export type AlertChannel = "desktop" | "slack";

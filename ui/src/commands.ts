@@ -47,6 +47,20 @@ export const removeAlertRule = (ruleId: number): Promise<Array<T.AlertRuleRow>> 
 export const slackUrlStored = (): Promise<boolean> => invoke("slack_url_stored");
 export const setSlackUrl = (url: string): Promise<boolean> => invoke("set_slack_url", { url });
 export const checkAlerts = (): Promise<T.AlertCheckSummary> => invoke("check_alerts");
+export const chooseWorkspacePath = (suggestedName: string): Promise<string | null> => invoke("choose_workspace_path", { suggestedName });
+export const setReporting = (currency: string, timezone: string): Promise<T.WorkspaceInfo> => invoke("set_reporting", { currency, timezone });
+export const chooseImportFile = (): Promise<string | null> => invoke("choose_import_file");
+export const importCsv = (kind: T.ImportKindName, path: string): Promise<T.ImportResult> => invoke("import_csv", { kind, path });
+export const saveImportTemplate = (kind: T.ImportKindName, path: string): Promise<string> => invoke("save_import_template", { kind, path });
+export const removeSource = (sourceId: string): Promise<Array<T.SourceRow>> => invoke("remove_source", { sourceId });
+export const testSource = (sourceId: string): Promise<Array<string>> => invoke("test_source", { sourceId });
+export const chooseBackupPath = (suggestedName: string): Promise<string | null> => invoke("choose_backup_path", { suggestedName });
+export const backupWorkspace = (path: string): Promise<string> => invoke("backup_workspace", { path });
+export const checkWorkspace = (): Promise<string> => invoke("check_workspace");
+export const privacy = (): Promise<T.PrivacyView> => invoke("privacy");
+export const setPrivacy = (storeRawPii: boolean, retentionDays: string): Promise<T.PrivacyView> => invoke("set_privacy", { storeRawPii, retentionDays });
+export const purgeRawPayloads = (): Promise<string> => invoke("purge_raw_payloads");
+export const erasePerson = (keyType: string, value: string): Promise<Array<string>> => invoke("erase_person", { keyType, value });
 export const showLogs = (): Promise<string> => invoke("show_logs");
 
 export const onJobProgress = (handler: (payload: T.JobProgress) => void): Promise<UnlistenFn> => listen<T.JobProgress>("job-progress", (event) => handler(event.payload));

@@ -1,7 +1,7 @@
 // The window's shell: the welcome screen when no workspace is open, otherwise the sidebar and
 // the current screen. Screens ask Rust for their numbers and show them; they compute nothing.
 
-import { open, save } from "@tauri-apps/plugin-dialog";
+import { open } from "@tauri-apps/plugin-dialog";
 import { api, asAppError, events } from "./api";
 import type { AppError, ModelCatalog, RunProgress, StartupState, UpgradeStatus, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
@@ -14,7 +14,9 @@ import { renderOverview } from "./screens/overview";
 import { renderReconcile } from "./screens/reconcile";
 import { renderRealtime } from "./screens/realtime";
 import { renderRoas } from "./screens/roas";
+import { renderSetup } from "./screens/setup";
 import { renderSources } from "./screens/sources";
+import { renderWorkspace } from "./screens/workspace";
 import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
 
 const root = document.getElementById("app")!;
@@ -163,12 +165,20 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
         {
           "data-testid": "create-empty",
           onclick: async () => {
-            const path = await save({ title: "New Lookback workspace", defaultPath: "workspace.lookback", filters: [{ name: "Lookback workspace", extensions: ["lookback"] }] });
-            if (path) await choose("Creating the workspace…", () => api.createWorkspace(path, "My workspace"));
+            const path = await api.chooseWorkspacePath("workspace.lookback");
+            if (!path) return;
+            replaceChildren(card, busy("Creating the workspace…"));
+            try {
+              const info = await api.createWorkspace(path, "My workspace");
+              shown = null;
+              await renderSetup(root, info, (ready) => void showWorkspace(ready));
+            } catch (e) {
+              await showWelcome(state, asAppError(e));
+            }
           },
         },
         h("strong", {}, "Create an empty workspace"),
-        h("small", {}, "then connect a source or import CSV"),
+        h("small", {}, "a short setup: currency and time zone, then a source or a CSV file"),
       ),
       h(
         "button",
@@ -196,7 +206,7 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
   if (openAtOnce) await openFile(openAtOnce);
 }
 
-type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime";
+type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime" | "workspace";
 const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "overview", label: "Overview", toolbar: false },
   { id: "roas", label: "ROAS", toolbar: true },
@@ -207,6 +217,7 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "reconcile", label: "Reconciliation", toolbar: false },
   { id: "sources", label: "Sources", toolbar: false },
   { id: "realtime", label: "Real time", toolbar: false },
+  { id: "workspace", label: "Workspace", toolbar: false },
 ];
 
 let unsubscribe: (() => void) | null = null;
@@ -287,6 +298,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "reconcile") await renderReconcile(target);
       else if (screen === "realtime") await renderRealtime(target, () => void render());
       else if (screen === "sources") await renderSources(target, () => void render());
+      else if (screen === "workspace") await renderWorkspace(target, info, (changed) => void showWorkspace(changed ?? info, "workspace"));
       if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
     } catch (e) {
       if (token === renderToken) replaceChildren(content, errorBanner(asAppError(e)));

@@ -973,6 +973,76 @@ pub struct AlertCheckSummary {
     pub waiting: u64,
 }
 
+/// What a CSV file to import holds (`lookback_ingest::ImportKind`), named as on the command
+/// line (`lookback import KIND FILE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportKindName {
+    Touches,
+    Orders,
+    Refunds,
+    Spend,
+    CreatorCosts,
+    Identities,
+}
+
+impl From<ImportKindName> for lookback_ingest::ImportKind {
+    fn from(kind: ImportKindName) -> Self {
+        use lookback_ingest::ImportKind as K;
+        match kind {
+            ImportKindName::Touches => K::Touches,
+            ImportKindName::Orders => K::Orders,
+            ImportKindName::Refunds => K::Refunds,
+            ImportKindName::Spend => K::Spend,
+            ImportKindName::CreatorCosts => K::CreatorCosts,
+            ImportKindName::Identities => K::Identities,
+        }
+    }
+}
+
+/// What an import did (`lookback_ingest::ImportSummary`): every data row is in exactly one count.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportResult {
+    pub file: String,
+    pub kind: ImportKindName,
+    #[ts(type = "number")]
+    pub imported: u64,
+    #[ts(type = "number")]
+    pub duplicates: u64,
+    #[ts(type = "number")]
+    pub updated: u64,
+    /// Rows of an erased person, not stored.
+    #[ts(type = "number")]
+    pub suppressed: u64,
+    /// Rows sent to dead letters (FILE:LINE and the reason, on the Sources screen).
+    #[ts(type = "number")]
+    pub rejected: u64,
+}
+
+/// The privacy settings and the erasure log (the Workspace screen; `lookback privacy …`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PrivacyView {
+    /// Keep PII fields of raw payloads (names, phones, IPs, user agents, addresses).
+    pub store_raw_pii: bool,
+    /// Days raw payloads are kept before a purge blanks them; none: kept.
+    pub retention_days: Option<u32>,
+    pub erasures: Vec<ErasureRow>,
+}
+
+/// One erasure as the audit log keeps it: what and when, never who.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ErasureRow {
+    #[ts(type = "number")]
+    pub erasure_id: i64,
+    #[ts(type = "number")]
+    pub erased_at_ms: i64,
+    /// The kind of key the request named (email, customer_id, …).
+    pub key_type: String,
+    pub marker: String,
+    /// What was removed or anonymized, in words.
+    pub summary: String,
+}
+
 /// What an alert rule watches (`lookback_alerts::AlertKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -1229,6 +1299,10 @@ pub fn typescript_bindings() -> String {
         WebhookSecretRow::decl(),
         NewWebhookSecret::decl(),
         AlertCheckSummary::decl(),
+        ImportKindName::decl(),
+        ImportResult::decl(),
+        PrivacyView::decl(),
+        ErasureRow::decl(),
         AlertKindName::decl(),
         AlertChannel::decl(),
         SourceKind::decl(),
