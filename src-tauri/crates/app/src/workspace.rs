@@ -73,7 +73,8 @@ pub struct DemoOptions {
     pub end_at_ms: i64,
 }
 
-/// Writes a new demo workspace at `path`. Refuses an existing file.
+/// Writes a new demo workspace at `path`, with the demo team's history of model changes in its
+/// model log. Refuses an existing file.
 pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::DemoSummary> {
     refuse_existing(path)?;
     let mut store = Store::create(path)?;
@@ -85,6 +86,17 @@ pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::
     };
     let summary =
         lookback_demo::generate(&mut store, &config).context("writing the demo workspace")?;
+    // The demo team's model changes, through the job a user's change goes through.
+    for change in lookback_demo::model_history(&config) {
+        crate::models::change_model(
+            &mut store,
+            change.model,
+            &change.params,
+            Some(change.changed_by),
+            change.reason,
+            change.at_ms,
+        )?;
+    }
     Ok(summary)
 }
 
