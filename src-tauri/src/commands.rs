@@ -184,6 +184,10 @@ commands! {
     choose_workspace_path(suggested_name: String) -> Option<String> = |session, app| {
         desktop::choose_save_path(app, "New Lookback workspace", suggested_name, ("Lookback workspace", &["lookback"])).await
     };
+    /// Restores a backup into a new workspace file and opens it.
+    restore_backup(from: String, path: String) -> WorkspaceInfo = |session, app| {
+        desktop::titled(&app, workspace::restore_job(&session, from, path).await)
+    };
     /// Sets the open workspace's reporting currency and time zone.
     set_reporting(currency: String, timezone: String) -> WorkspaceInfo = |session, app| {
         let info = workspace::set_reporting_job(&session, currency, timezone).await?;

@@ -67,6 +67,7 @@ export const api = {
   exportCsv: commands.exportCsv,
   showLogs: commands.showLogs,
   chooseWorkspacePath: commands.chooseWorkspacePath,
+  restoreBackup: commands.restoreBackup,
   setReporting: commands.setReporting,
   chooseImportFile: commands.chooseImportFile,
   importCsv: commands.importCsv,

@@ -48,6 +48,7 @@ export const slackUrlStored = (): Promise<boolean> => invoke("slack_url_stored")
 export const setSlackUrl = (url: string): Promise<boolean> => invoke("set_slack_url", { url });
 export const checkAlerts = (): Promise<T.AlertCheckSummary> => invoke("check_alerts");
 export const chooseWorkspacePath = (suggestedName: string): Promise<string | null> => invoke("choose_workspace_path", { suggestedName });
+export const restoreBackup = (from: string, path: string): Promise<T.WorkspaceInfo> => invoke("restore_backup", { from, path });
 export const setReporting = (currency: string, timezone: string): Promise<T.WorkspaceInfo> => invoke("set_reporting", { currency, timezone });
 export const chooseImportFile = (): Promise<string | null> => invoke("choose_import_file");
 export const importCsv = (kind: T.ImportKindName, path: string): Promise<T.ImportResult> => invoke("import_csv", { kind, path });

@@ -192,6 +192,20 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
         h("strong", {}, "Open a workspace file…"),
         h("small", {}, "a .lookback file"),
       ),
+      h(
+        "button",
+        {
+          "data-testid": "restore-backup",
+          onclick: async () => {
+            const from = await open({ title: "Restore a Lookback backup", multiple: false, directory: false, filters: [{ name: "Lookback backup", extensions: ["lookback", "sqlite", "db"] }] });
+            if (typeof from !== "string") return;
+            const path = await api.chooseWorkspacePath("restored.lookback");
+            if (path) await choose("Restoring the backup…", () => api.restoreBackup(from, path));
+          },
+        },
+        h("strong", {}, "Restore a backup…"),
+        h("small", {}, "into a new workspace file; the backup is only read"),
+      ),
     ),
     recent.length > 0 &&
       h(

@@ -192,6 +192,7 @@ function ruleForm(refresh: () => void): HTMLElement {
   const currency = h("input", { type: "text", value: "USD", size: "4" }) as HTMLInputElement;
   const subject = h("input", { type: "text", placeholder: "creator or source id (optional)" }) as HTMLInputElement;
   const provisional = h("input", { type: "checkbox" }) as HTMLInputElement;
+  const grace = h("input", { type: "number", min: "0", value: "0", size: "4", "data-testid": "rule-grace", "aria-label": "Grace minutes" }) as HTMLInputElement;
   const channel = h("select", {}, ...CHANNELS.map(([c, label]) => h("option", { value: c }, label))) as HTMLSelectElement;
   const error = h("div", { class: "status-line" });
   const add = async () => {
@@ -199,7 +200,7 @@ function ruleForm(refresh: () => void): HTMLElement {
       const [kindName, , unit] = KINDS.find(([k]) => k === kind.value) ?? KINDS[0];
       const channelName = CHANNELS.find(([c]) => c === channel.value)?.[0] ?? CHANNELS[0][0];
       const money = unit === "amount";
-      await api.addAlertRule({ kind: kindName, subject: subject.value || null, threshold: threshold.value, currency: money ? currency.value : null, include_provisional: provisional.checked, grace_minutes: 0, channel: channelName });
+      await api.addAlertRule({ kind: kindName, subject: subject.value || null, threshold: threshold.value, currency: money ? currency.value : null, include_provisional: provisional.checked, grace_minutes: Number(grace.value) || 0, channel: channelName });
       refresh();
     } catch (e) {
       replaceChildren(error, errorBox(asAppError(e)));
@@ -213,6 +214,7 @@ function ruleForm(refresh: () => void): HTMLElement {
     h("label", { class: "field small" }, "Currency", currency),
     h("label", { class: "field" }, "Only", subject),
     h("label", { class: "check" }, provisional, "include provisional orders"),
+    h("label", { class: "field small", title: "Judge the 24 h window ending this many minutes ago, so late refunds and click ids land" }, "Grace (min)", grace),
     h("label", { class: "field" }, "Deliver to", channel),
     h("button", { class: "primary", "data-testid": "add-rule", onclick: add }, "Add rule"),
     error,

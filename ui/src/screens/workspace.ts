@@ -153,7 +153,7 @@ function backupPanel(): HTMLElement {
   );
 }
 
-function privacyPanel(p: PrivacyView, refresh: () => void): HTMLElement {
+function privacyPanel(p: PrivacyView): HTMLElement {
   const pii = h("input", { type: "checkbox", "data-testid": "store-raw-pii" }) as HTMLInputElement;
   pii.checked = p.store_raw_pii;
   const retention = h("input", { type: "text", size: "6", value: p.retention_days === null ? "off" : String(p.retention_days), "data-testid": "retention-days", "aria-label": "Retention in days" }) as HTMLInputElement;
@@ -161,8 +161,10 @@ function privacyPanel(p: PrivacyView, refresh: () => void): HTMLElement {
   const shown = (e: unknown) => replaceChildren(message, errorBox(asAppError(e)));
   const saveSettings = async () => {
     try {
-      await api.setPrivacy(pii.checked, retention.value);
-      refresh();
+      const saved = await api.setPrivacy(pii.checked, retention.value);
+      pii.checked = saved.store_raw_pii;
+      retention.value = saved.retention_days === null ? "off" : String(saved.retention_days);
+      replaceChildren(message, h("span", { class: "pill ok", "data-testid": "privacy-saved" }, saved.retention_days === null ? "Saved: raw payloads are kept" : `Saved: raw payloads are kept ${saved.retention_days} days`));
     } catch (e) {
       shown(e);
     }
@@ -209,6 +211,6 @@ export async function renderWorkspace(content: HTMLElement, info: WorkspaceInfo,
     h("section", { class: "panel" }, h("h2", {}, "Reporting"), reportingForm(info, (saved) => refresh(saved))),
     h("section", { class: "panel" }, h("h2", {}, "Import CSV"), importPanel(() => undefined)),
     backupPanel(),
-    privacyPanel(privacy, () => refresh()),
+    privacyPanel(privacy),
   );
 }

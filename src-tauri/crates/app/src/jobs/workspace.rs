@@ -321,3 +321,16 @@ pub async fn import_template_job(kind: ipc::ImportKindName, path: String) -> App
     })
     .await
 }
+
+/// Restores the backup `from` into the new workspace file `path` (it must not exist) and opens
+/// it — the window's **Restore a backup…**, as `lookback --db NEW restore FROM`.
+pub async fn restore_job(
+    session: &Session,
+    from: String,
+    path: String,
+) -> AppResult<ipc::WorkspaceInfo> {
+    let target = PathBuf::from(&path);
+    let copy = target.clone();
+    blocking(move || Ok(crate::trust::restore(Path::new(&from), &copy).map(drop)?)).await?;
+    open_in_session(session, &target)
+}
