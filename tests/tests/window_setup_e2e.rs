@@ -64,6 +64,7 @@ fn a_new_workspace_is_set_up_and_filled_from_a_template_shaped_csv_in_the_window
     assert!(db.exists(), "the workspace was created at {}", db.display());
 
     // Step 1: reporting currency and time zone.
+    session.wait_for("[data-testid=reporting-form]");
     session.eval("const c = document.querySelector('[data-testid=reporting-currency]'); c.value = 'eur'; const z = document.querySelector('[data-testid=reporting-timezone]'); z.value = 'Europe/Berlin'; return true");
     let save = session.wait_for("[data-testid=save-reporting]");
     session.click(&save);

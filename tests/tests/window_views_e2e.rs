@@ -222,6 +222,21 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
         .collect();
     assert_eq!(from.len(), 5, "{from:?}");
     assert_eq!(from[4], "last-touch", "{from:?}");
+    // The parameters after each change read as words, not JSON.
+    let words = session.eval(
+        "return [...document.querySelectorAll('[data-testid=model-log-table] tbody tr[data-key]')].map(r => r.children[4]?.textContent ?? '')",
+    );
+    let words: Vec<&str> = words
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        words.contains(&"Position based · 30-day window · 40/20/40"),
+        "{words:?}"
+    );
+    assert!(words.iter().all(|w| !w.contains('{')), "{words:?}");
 
     // Reconciliation checks the default model's run: its credits conserve revenue exactly, and
     // it explains the unattributed revenue by cause.

@@ -150,7 +150,12 @@ export type CreatorRevenueView = { creator_id: string, display_name: string, gro
 
 export type CreatorListItem = { creator_id: string, display_name: string, };
 
-export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: ModelName | null, to_model: ModelName, parameters_before: string | null, parameters_after: string, reason: string, };
+export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: ModelName | null, to_model: ModelName, parameters_before: string | null, parameters_after: string, 
+/**
+ * The model and parameters after the change, in words ("Position based · 30-day window ·
+ * 40/20/40").
+ */
+after_in_words: string, reason: string, };
 
 export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-content" | "model-log" | "credits" | "orders" | "touches" | "spend" | "reconcile" | "dead-letters" | "alert-rules" | "health" | "revenue" | "sources";
 

@@ -481,6 +481,9 @@ pub struct ModelChangeEntry {
     pub to_model: ModelName,
     pub parameters_before: Option<String>,
     pub parameters_after: String,
+    /// The model and parameters after the change, in words ("Position based · 30-day window ·
+    /// 40/20/40").
+    pub after_in_words: String,
     pub reason: String,
 }
 
