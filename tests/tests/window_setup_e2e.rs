@@ -107,3 +107,25 @@ fn a_new_workspace_is_set_up_and_filled_from_a_template_shaped_csv_in_the_window
     assert_eq!(setting("reporting_currency"), "EUR");
     assert_eq!(setting("reporting_timezone"), "Europe/Berlin");
 }
+
+/// A view of a workspace with no data says where data comes from and leads there.
+#[test]
+fn the_views_of_an_empty_workspace_lead_to_the_import() {
+    let home = TestHome::new();
+    let db = home.path("empty.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&["--db", db_arg, "init", "--name", "Empty"]);
+    let display = Display::start();
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    for screen in ["roas", "cac", "compare", "reconcile"] {
+        let nav = session.wait_for(&format!("[data-testid=nav-{screen}]"));
+        session.click(&nav);
+        session.wait_until(
+            &format!("the {screen} screen to say what to do next"),
+            &format!("return document.querySelector('.content')?.dataset.screen === '{screen}' && !!document.querySelector('[data-testid=empty-workspace]')"),
+        );
+    }
+    session.eval("document.querySelector('[data-testid=empty-workspace] button.primary').click(); return true");
+    session.wait_for("[data-testid=import-panel]");
+}

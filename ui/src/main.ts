@@ -234,6 +234,22 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "workspace", label: "Workspace", toolbar: false },
 ];
 
+/** The screens that show nothing useful until the workspace has orders or touches. */
+const EMPTY_AWARE = new Set<ScreenId>(["roas", "cac", "compare", "reconcile"]);
+
+/** On an empty workspace: what to do next, with the way there; otherwise nothing. */
+async function emptyWorkspaceNotice(go: (id: ScreenId) => void): Promise<HTMLElement | null> {
+  const o = await api.overview();
+  if (o.orders > 0 || o.touches > 0) return null;
+  return h(
+    "div",
+    { class: "empty-state", "data-testid": "empty-workspace" },
+    h("h2", {}, "No orders or touches yet"),
+    h("p", {}, "This screen fills in once the workspace has data: import orders and touches from CSV files (a template for each kind is on the Workspace screen), or connect a platform and sync it."),
+    h("div", { class: "source-actions" }, h("button", { class: "primary", onclick: () => go("workspace") }, "Import CSV…"), h("button", { class: "secondary", onclick: () => go("sources") }, "Connect a source…")),
+  );
+}
+
 let unsubscribe: (() => void) | null = null;
 let renderToken = 0;
 /** The workspace and screen on show; `null` on the welcome screen. */
@@ -303,6 +319,8 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
         replaceChildren(bar);
       }
       const target = h("div", { class: "screen" });
+      // A view of an empty workspace says where its data comes from, not only "nothing to show".
+      const notice = EMPTY_AWARE.has(screen) ? await emptyWorkspaceNotice(go) : null;
       if (screen === "overview") await renderOverview(target);
       else if (screen === "roas") await renderRoas(target, (id) => { updateSettings({ by: { ...settings().by, "creator-id": id } }); void go("creator"); });
       else if (screen === "cac") await renderCac(target);
@@ -313,7 +331,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "realtime") await renderRealtime(target, () => void render());
       else if (screen === "sources") await renderSources(target, () => void render());
       else if (screen === "workspace") await renderWorkspace(target, info, (changed) => void showWorkspace(changed ?? info, "workspace"));
-      if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
+      if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), notice, target);
     } catch (e) {
       if (token === renderToken) replaceChildren(content, errorBanner(asAppError(e)));
     }
