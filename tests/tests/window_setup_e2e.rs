@@ -4,6 +4,10 @@
 //! orders — no terminal. Native file dialogs are answered through the debug-build seams
 //! `LOOKBACK_TEST_SAVE_DIR` and `LOOKBACK_TEST_OPEN_FILE`.
 
+use std::sync::Arc;
+
+use lookback_tests::mock::MockServer;
+use lookback_tests::mock::generic::GenericApi;
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
 use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
 
@@ -128,4 +132,62 @@ fn the_views_of_an_empty_workspace_lead_to_the_import() {
     }
     session.eval("document.querySelector('[data-testid=empty-workspace] button.primary').click(); return true");
     session.wait_for("[data-testid=import-panel]");
+}
+
+/// The other way through the setup: connect a platform; its first sync runs with its progress
+/// shown, and the overview then shows what it brought.
+#[test]
+fn a_new_workspace_is_set_up_by_connecting_a_source_whose_first_sync_shows_its_progress() {
+    const TOKEN: &str = "setup-first-sync-token-41aa";
+    let server = MockServer::start(Arc::new(GenericApi::new(TOKEN, 60)));
+    let home = TestHome::new();
+    let chosen = home.path("chosen");
+    std::fs::create_dir_all(&chosen).unwrap();
+    let display = Display::start();
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    );
+    let session = Session::launch(&lookback_bin(), &[]);
+    let create = session.wait_for("[data-testid=create-empty]");
+    session.click(&create);
+    let save = session.wait_for("[data-testid=save-reporting]");
+    session.click(&save);
+
+    // Step 2, the platform: the same form as on the Sources screen.
+    session.wait_for("[data-testid=import-panel]");
+    session.eval(
+        "document.querySelector('[data-testid=add-source]').open = true; const s = document.querySelector('[data-testid=new-source-kind]'); s.value = 'generic'; s.dispatchEvent(new Event('change')); return true",
+    );
+    for (testid, text) in [
+        ("new-source-name", "backend"),
+        ("new-source-base-url", server.base_url.as_str()),
+        ("new-source-secret", TOKEN),
+    ] {
+        let input = session.wait_for(&format!("[data-testid={testid}]"));
+        session.type_text(&input, text);
+    }
+    let add = session.wait_for("[data-testid=new-source-add]");
+    session.click(&add);
+
+    // The first sync runs in the setup, its progress shown until it is done.
+    session.wait_for("[data-testid=setup-sync-progress]");
+    session.wait_until(
+        "the first sync to finish",
+        "const p = document.querySelector('[data-testid=setup-sync-progress]'); return !!p && p.textContent.startsWith('Done')",
+    );
+    let db = chosen.join("workspace.lookback");
+    let conn = open_sqlite(&db);
+    let orders = query_i64(&conn, "SELECT COUNT(*) FROM orders");
+    let touches = query_i64(&conn, "SELECT COUNT(*) FROM touches");
+    drop(conn);
+    assert!(orders + touches > 0, "the first sync brought data");
+
+    let finish = session.wait_for("[data-testid=setup-finish]");
+    session.click(&finish);
+    session.wait_until(
+        "the overview to show what the sync brought",
+        &format!("const v = document.querySelector('[data-testid=kpi-touches] .kpi-value'); return !!v && v.textContent.replace(/[^0-9]/g, '') === '{touches}'"),
+    );
 }
