@@ -170,6 +170,7 @@ fn a_webhook_secret_added_and_rotated_in_the_window_verifies_signed_deliveries()
     session.click(&toggle);
     session.wait_until("the receiver to run", "const s = document.querySelector('[data-testid=listen-status]'); return !!s && s.textContent.includes('receiving')");
     assert_eq!(deliver_signed(port, "backend", FIRST, "before"), 401);
+    session.wait_for("[data-testid=no-secrets]");
 
     // The secret is typed into the window and saved; it is not shown again.
     let source = session.wait_for("[data-testid=secret-source]");
@@ -179,6 +180,7 @@ fn a_webhook_secret_added_and_rotated_in_the_window_verifies_signed_deliveries()
     let save = session.wait_for("[data-testid=save-secret]");
     session.click(&save);
     session.wait_for("[data-testid=webhook-secrets] tr[data-source=backend]");
+    assert!(session.find("[data-testid=no-secrets]").is_none());
     let shown = session.eval("return document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')");
     assert!(
         !shown.as_str().unwrap().contains(FIRST),

@@ -46,7 +46,7 @@ export async function renderRealtime(content: HTMLElement, refresh: () => void):
     { class: "panel" },
     h("h2", {}, "Webhooks and postbacks"),
     h("p", { class: "muted" }, "An opt-in receiver on this computer. Signed deliveries are verified, stored before they are acknowledged, and deduplicated; open views update as they arrive. Polling sync stays the reconciliation path. Expose it through a tunnel (e.g. cloudflared or ngrok to 127.0.0.1)."),
-    listenerLine(status),
+    listenerLine(status, secrets.length),
     h("div", { class: "source-actions" }, !status.listening && h("label", { class: "field small" }, "Address", bind), h("button", { class: status.listening ? "secondary" : "primary", "data-testid": "listen-toggle", onclick: toggle }, status.listening ? "Stop receiving" : "Start receiving")),
     h("pre", {}, "POST /webhooks/stripe/<source>   Stripe-Signature: t=…,v1=…\nPOST /webhooks/dub/<source>      Dub-Signature: <hex>\nPOST /webhooks/generic/<source>  X-Timestamp + X-Signature: sha256=<hex>\nGET|POST /postback/<source>?token=…"),
     message,
@@ -180,9 +180,15 @@ function slackPanel(stored: boolean, refresh: () => void): HTMLElement {
   );
 }
 
-function listenerLine(s: ListenerStatus): HTMLElement {
+function listenerLine(s: ListenerStatus, secretCount: number): HTMLElement {
   return s.listening
-    ? h("p", { "data-testid": "listen-status" }, h("span", { class: "pill ok" }, "receiving"), ` on ${s.address} · ${formatCount(s.stored)} deliveries stored`)
+    ? h(
+        "p",
+        { "data-testid": "listen-status" },
+        h("span", { class: "pill ok" }, "receiving"),
+        ` on ${s.address} · ${formatCount(s.stored)} deliveries stored`,
+        secretCount === 0 ? h("span", { class: "pill warn", "data-testid": "no-secrets" }, "no webhook secrets: every delivery gets 401 until one is saved below") : null,
+      )
     : h("p", { "data-testid": "listen-status" }, h("span", { class: "pill warn" }, "off"), " Nothing is listening.");
 }
 
