@@ -132,13 +132,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
     match cmd {
         TrustCommand::Backup { out } => {
             let summary = trust::backup(db, &out)?;
-            println!(
-                "backed up {} to {} ({} bytes, schema {})",
-                db.display(),
-                summary.path.display(),
-                summary.bytes,
-                summary.schema_version
-            );
+            println!("{}", trust::describe_backup(db, &summary));
         }
         TrustCommand::Restore { from } => {
             let summary = trust::restore(&from, db)?;
@@ -151,10 +145,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
         }
         TrustCommand::Check => {
             trust::check(db, lookback_app::clock::now_ms())?;
-            println!(
-                "ok: {} passed the integrity check and its totals match a recount",
-                db.display()
-            );
+            println!("{}", trust::describe_check_passed(db));
         }
         TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,
         TrustCommand::Reconcile(args) => {
@@ -345,10 +336,7 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
         }
         PrivacyCommand::Purge => {
             let summary = trust::purge(db, now_ms())?;
-            println!(
-                "purged {} raw payloads older than {} days",
-                summary.purged, summary.retention_days
-            );
+            println!("{}", trust::describe_purge(&summary));
         }
         PrivacyCommand::Settings {
             store_raw_pii,

@@ -90,7 +90,7 @@ fn backup_check_privacy_erasure_and_source_removal_work_from_the_window() {
     session.click(&backup);
     session.wait_until(
         "the backup to be written",
-        "const s = document.querySelector('[data-testid=backup-status]'); return !!s && s.textContent.includes('backed up to')",
+        "const s = document.querySelector('[data-testid=backup-status]'); return !!s && s.textContent.includes('backed up ')",
     );
     let copy = std::fs::read_dir(&chosen)
         .unwrap()
@@ -108,7 +108,7 @@ fn backup_check_privacy_erasure_and_source_removal_work_from_the_window() {
     session.click(&check);
     session.wait_until(
         "the check to pass",
-        "const s = document.querySelector('[data-testid=backup-status]'); return !!s && s.textContent.includes('checked out')",
+        "const s = document.querySelector('[data-testid=backup-status]'); return !!s && s.textContent.includes('passed the integrity check')",
     );
 
     // Privacy settings are saved in the workspace.

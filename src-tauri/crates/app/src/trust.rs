@@ -121,6 +121,34 @@ pub fn erasure_log(db: &Path) -> Result<Vec<ErasureRecord>> {
     Ok(Store::open(db)?.erasures()?)
 }
 
+/// What a backup wrote, in words (`lookback backup` and the window's **Back up…**).
+pub fn describe_backup(db: &Path, summary: &BackupSummary) -> String {
+    format!(
+        "backed up {} to {} ({} bytes, schema {})",
+        db.display(),
+        summary.path.display(),
+        summary.bytes,
+        summary.schema_version
+    )
+}
+
+/// What a full check found when it passed, in words (`lookback check` and the window's
+/// **Check the whole file**).
+pub fn describe_check_passed(db: &Path) -> String {
+    format!(
+        "ok: {} passed the integrity check and its totals match a recount",
+        db.display()
+    )
+}
+
+/// What a purge did, in words (`lookback privacy purge` and the window's **Purge**).
+pub fn describe_purge(summary: &PurgeSummary) -> String {
+    format!(
+        "purged {} raw payloads older than {} days",
+        summary.purged, summary.retention_days
+    )
+}
+
 /// The person an erasure request names: a key type (`email`, `customer_id`, `anonymous_id`,
 /// `device_id` or `person_id`) and its value.
 pub fn erasure_key(key_type: &str, value: &str) -> Result<ErasureKey> {

@@ -1,14 +1,29 @@
 //! The trust jobs as the window calls them (the Workspace screen): backup, the full integrity
 //! check, the privacy settings, purge and erasure — [`crate::trust`]'s jobs, which `lookback
-//! backup|check|privacy …` call, on the session's workspace file, off the async runtime.
+//! backup|check|privacy …` call, on the session's workspace file, off the async runtime. They
+//! open the file on connections of their own, so those that write refuse a workspace the
+//! session holds read-only (damaged).
 
 use std::path::PathBuf;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::AppEvent;
 use crate::session::{Session, blocking};
 use crate::trust::*;
 use crate::wire as ipc;
+
+/// The open workspace's file, for a job that writes it on a connection of its own; refused
+/// while the session holds it read-only.
+fn writable_path(session: &Session) -> AppResult<PathBuf> {
+    session.with_workspace(|open| match &open.read_only_reason {
+        Some(reason) => Err(AppError::new(
+            ErrorKind::Damaged,
+            format!("the workspace is read-only, so nothing is changed: {reason}"),
+        )
+        .into()),
+        None => Ok(open.path.clone()),
+    })
+}
 
 /// Writes a consistent backup of the open workspace to the new file `out`; says where and how
 /// big.
@@ -16,12 +31,7 @@ pub async fn backup_job(session: &Session, out: String) -> AppResult<String> {
     let db = session.workspace_path()?;
     blocking(move || {
         let summary = backup(&db, &PathBuf::from(out))?;
-        Ok(format!(
-            "backed up to {} ({} bytes, layout {})",
-            summary.path.display(),
-            summary.bytes,
-            summary.schema_version
-        ))
+        Ok(describe_backup(&db, &summary))
     })
     .await
 }
@@ -32,7 +42,7 @@ pub async fn check_job(session: &Session) -> AppResult<String> {
     let db = session.workspace_path()?;
     blocking(move || {
         check(&db, crate::clock::now_ms())?;
-        Ok("the whole file checked out, and its totals equal a recount of its rows".to_owned())
+        Ok(describe_check_passed(&db))
     })
     .await
 }
@@ -50,7 +60,7 @@ pub async fn set_privacy_job(
     store_raw_pii: bool,
     retention_days: String,
 ) -> AppResult<ipc::PrivacyView> {
-    let db = session.workspace_path()?;
+    let db = writable_path(session)?;
     blocking(move || {
         let days = parse_retention_days(&retention_days)?;
         privacy_settings(&db, Some(store_raw_pii), Some(days))?;
@@ -61,15 +71,8 @@ pub async fn set_privacy_job(
 
 /// Blanks the raw payloads older than the retention setting; says how many.
 pub async fn purge_job(session: &Session) -> AppResult<String> {
-    let db = session.workspace_path()?;
-    blocking(move || {
-        let summary = purge(&db, crate::clock::now_ms())?;
-        Ok(format!(
-            "purged {} raw payloads older than {} days",
-            summary.purged, summary.retention_days
-        ))
-    })
-    .await
+    let db = writable_path(session)?;
+    blocking(move || Ok(describe_purge(&purge(&db, crate::clock::now_ms())?))).await
 }
 
 /// Erases the person the key names; what was erased, line by line (the receipt salt shown
@@ -79,7 +82,7 @@ pub async fn erase_job(
     key_type: String,
     value: String,
 ) -> AppResult<Vec<String>> {
-    let db = session.workspace_path()?;
+    let db = writable_path(session)?;
     let lines = blocking(move || {
         let key = erasure_key(&key_type, &value)?;
         Ok(describe_erasure(&erase(&db, &key, crate::clock::now_ms())?))
