@@ -58,6 +58,22 @@ pub enum Command {
         /// The CSV file (UTF-8, header row; see README for the columns).
         file: PathBuf,
     },
+    /// Print the template CSV of a kind of import: every column `import` reads, and an example
+    /// row to replace with your data.
+    Template {
+        /// touches, orders, refunds, spend, creator-costs or identities.
+        #[arg(value_name = "KIND", value_parser = parse_import_kind)]
+        kind: lookback_ingest::ImportKind,
+    },
+    /// Show the workspace's reporting currency and time zone, or change them.
+    Settings {
+        /// The ISO-4217 currency every view converts to (e.g. USD, EUR).
+        #[arg(long)]
+        currency: Option<String>,
+        /// The IANA time zone that decides each day (e.g. Europe/Berlin).
+        #[arg(long)]
+        timezone: Option<String>,
+    },
     /// Show or change the attribution model; show the model log.
     Model {
         #[command(subcommand)]
@@ -189,7 +205,10 @@ fn upgrade_first(db: Option<&Path>, command: &Command) -> Result<()> {
     let Some(path) = db else { return Ok(()) };
     if matches!(
         command,
-        Command::Logs { .. } | Command::Demo { .. } | Command::Init { .. }
+        Command::Logs { .. }
+            | Command::Demo { .. }
+            | Command::Init { .. }
+            | Command::Template { .. }
     ) {
         return Ok(());
     }
@@ -321,6 +340,14 @@ fn run_command(db: Option<&Path>, command: Command) -> Result<()> {
             if summary.rejected > 0 {
                 println!("rejected rows are in dead letters with their line and reason");
             }
+        }
+        Command::Template { kind } => print!("{}", lookback_ingest::template_csv(kind)),
+        Command::Settings { currency, timezone } => {
+            let path = require_db(db)?;
+            let mut store = workspace::open(path)?;
+            workspace::set_reporting(&mut store, currency.as_deref(), timezone.as_deref())?;
+            println!("reporting currency {}", store.reporting_currency()?);
+            println!("reporting time zone {}", store.reporting_timezone()?);
         }
         Command::Model { cmd } => crate::cli_attribution::run_model_command(require_db(db)?, cmd)?,
         Command::Report { cmd } => {

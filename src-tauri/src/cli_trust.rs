@@ -132,13 +132,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
     match cmd {
         TrustCommand::Backup { out } => {
             let summary = trust::backup(db, &out)?;
-            println!(
-                "backed up {} to {} ({} bytes, schema {})",
-                db.display(),
-                summary.path.display(),
-                summary.bytes,
-                summary.schema_version
-            );
+            println!("{}", trust::describe_backup(db, &summary));
         }
         TrustCommand::Restore { from } => {
             let summary = trust::restore(&from, db)?;
@@ -151,10 +145,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
         }
         TrustCommand::Check => {
             trust::check(db, lookback_app::clock::now_ms())?;
-            println!(
-                "ok: {} passed the integrity check and its totals match a recount",
-                db.display()
-            );
+            println!("{}", trust::describe_check_passed(db));
         }
         TrustCommand::Privacy { cmd } => run_privacy(db, cmd)?,
         TrustCommand::Reconcile(args) => {
@@ -339,29 +330,13 @@ fn run_privacy(db: &Path, cmd: PrivacyCommand) -> Result<()> {
                 );
             };
             let receipt = trust::erase(db, &key, now_ms())?;
-            let c = &receipt.counts;
-            println!(
-                "erased: {} keys resolved · {} touches deleted · {} orders anonymized · {} identity links · {} raw events · {} dead letters · {} runs to recompute",
-                c.keys_resolved,
-                c.touches_deleted,
-                c.orders_anonymized,
-                c.identity_links_deleted,
-                c.raw_events_deleted,
-                c.dead_letters_deleted,
-                c.runs_deleted
-            );
-            println!("audit marker {}", receipt.marker);
-            println!(
-                "receipt salt {} (shown once, not stored: keep it with the request to prove this erasure later)",
-                receipt.receipt_salt
-            );
+            for line in trust::describe_erasure(&receipt) {
+                println!("{line}");
+            }
         }
         PrivacyCommand::Purge => {
             let summary = trust::purge(db, now_ms())?;
-            println!(
-                "purged {} raw payloads older than {} days",
-                summary.purged, summary.retention_days
-            );
+            println!("{}", trust::describe_purge(&summary));
         }
         PrivacyCommand::Settings {
             store_raw_pii,

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use lookback_app::jobs::views::ExportJob;
-use lookback_app::jobs::{realtime, runs, sources, views, workspace};
+use lookback_app::jobs::{realtime, runs, sources, trust, views, workspace};
 use lookback_app::views::ExportTable;
 use lookback_app::wire::*;
 use lookback_app::{AppError, Session};
@@ -155,12 +155,81 @@ commands! {
     };
     stop_listener() -> ListenerStatus = |session, app| realtime::stop_listener_job(&session).await;
     listener_status() -> ListenerStatus = |session, app| realtime::listener_status_job(&session).await;
+    /// The webhook secrets of every source (never their values).
+    webhook_secrets() -> Vec<WebhookSecretRow> = |session, app| realtime::webhook_secrets_job(&session).await;
+    /// Adds a webhook secret (into the OS keyring; older ones stay valid until removed).
+    add_webhook_secret(request: NewWebhookSecret) -> Vec<WebhookSecretRow> = |session, app| {
+        realtime::add_webhook_secret_job(&session, request).await
+    };
+    /// Removes one webhook secret (the end of a rotation).
+    remove_webhook_secret(secret_ref: String) -> Vec<WebhookSecretRow> = |session, app| {
+        realtime::remove_webhook_secret_job(&session, secret_ref).await
+    };
     alert_rules() -> Vec<AlertRuleRow> = |session, app| realtime::alert_rules_job(&session).await;
     add_alert_rule(rule: NewAlertRule) -> Vec<AlertRuleRow> = |session, app| {
         realtime::add_alert_rule_job(&session, rule).await
     };
     remove_alert_rule(rule_id: i64) -> Vec<AlertRuleRow> = |session, app| {
         realtime::remove_alert_rule_job(&session, rule_id).await
+    };
+    /// Whether a Slack incoming-webhook URL is in the OS keyring (never the URL).
+    slack_url_stored() -> bool = |session, app| realtime::slack_url_stored_job().await;
+    /// Stores the Slack incoming-webhook URL in the OS keyring.
+    set_slack_url(url: String) -> bool = |session, app| realtime::set_slack_url_job(url).await;
+    /// Evaluates every alert rule now and delivers what is due.
+    check_alerts() -> AlertCheckSummary = |session, app| {
+        realtime::check_alerts_job(&session, desktop::system_notifiers(&app)).await
+    };
+    /// Asks where to create a new workspace file, with the native save dialog.
+    choose_workspace_path(suggested_name: String) -> Option<String> = |session, app| {
+        desktop::choose_save_path(app, "New Lookback workspace", suggested_name, ("Lookback workspace", &["lookback"])).await
+    };
+    /// Restores a backup into a new workspace file and opens it.
+    restore_backup(from: String, path: String) -> WorkspaceInfo = |session, app| {
+        desktop::titled(&app, workspace::restore_job(&session, from, path).await)
+    };
+    /// Sets the open workspace's reporting currency and time zone.
+    set_reporting(currency: String, timezone: String) -> WorkspaceInfo = |session, app| {
+        let info = workspace::set_reporting_job(&session, currency, timezone).await?;
+        desktop::set_title(&app, &info);
+        Ok(info)
+    };
+    /// Asks which CSV file to import, with the native open dialog.
+    choose_import_file() -> Option<String> = |session, app| desktop::choose_csv_to_import(app).await;
+    /// Imports a CSV file of the given kind (bad rows go to dead letters).
+    import_csv(kind: ImportKindName, path: String) -> ImportResult = |session, app| {
+        workspace::import_job(&session, kind, path).await
+    };
+    /// Writes the template CSV of a kind of import to the path chosen.
+    save_import_template(kind: ImportKindName, path: String) -> String = |session, app| {
+        workspace::import_template_job(kind, path).await
+    };
+    /// Removes a source and its keyring entry; its data stays.
+    remove_source(source_id: String) -> Vec<SourceRow> = |session, app| {
+        sources::remove_source_job(&session, source_id).await
+    };
+    /// Tries a source's credential; what the platform says, line by line.
+    test_source(source_id: String) -> Vec<String> = |session, app| {
+        sources::test_source_job(&session, source_id).await
+    };
+    /// Asks where to write a backup, with the native save dialog.
+    choose_backup_path(suggested_name: String) -> Option<String> = |session, app| {
+        desktop::choose_save_path(app, "Back up the workspace", suggested_name, ("Lookback workspace", &["lookback"])).await
+    };
+    /// Writes a consistent backup of the open workspace to a new file.
+    backup_workspace(path: String) -> String = |session, app| trust::backup_job(&session, path).await;
+    /// The full integrity check of the open workspace, with its totals against a recount.
+    check_workspace() -> String = |session, app| trust::check_job(&session).await;
+    /// The privacy settings and the erasure log.
+    privacy() -> PrivacyView = |session, app| trust::privacy_job(&session).await;
+    set_privacy(store_raw_pii: bool, retention_days: String) -> PrivacyView = |session, app| {
+        trust::set_privacy_job(&session, store_raw_pii, retention_days).await
+    };
+    /// Blanks raw payloads older than the retention setting.
+    purge_raw_payloads() -> String = |session, app| trust::purge_job(&session).await;
+    /// Erases a person by one of their keys; the receipt is shown once.
+    erase_person(key_type: String, value: String) -> Vec<String> = |session, app| {
+        trust::erase_job(&session, key_type, value).await
     };
     /// Opens the log directory in the file manager; the answer is its path, to show.
     show_logs() -> String = |session, app| Ok(desktop::show_logs());

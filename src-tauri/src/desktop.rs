@@ -114,13 +114,23 @@ pub fn titled(app: &AppHandle, opened: AppResult<WorkspaceInfo>) -> AppResult<Wo
     opened
 }
 
-/// Asks where to save an export, with the native save dialog. Test seam: in a debug build with
-/// `LOOKBACK_TEST_SAVE_DIR` set (end-to-end tests, which cannot click a GTK dialog outside the
-/// web view), the file goes into that directory under `suggested_name` instead; everything
-/// after the choice is the same. A release build always asks.
+/// Asks where to save an export, with the native save dialog (see [`choose_save_path`]).
 pub async fn choose_export_path(
     app: AppHandle,
     suggested_name: String,
+) -> AppResult<Option<String>> {
+    choose_save_path(app, "Export CSV", suggested_name, ("CSV", &["csv"])).await
+}
+
+/// Asks where to save a new file, with the native save dialog. Test seam: in a debug build with
+/// `LOOKBACK_TEST_SAVE_DIR` set (end-to-end tests, which cannot click a GTK dialog outside the
+/// web view), the file goes into that directory under `suggested_name` instead; everything
+/// after the choice is the same. A release build always asks.
+pub async fn choose_save_path(
+    app: AppHandle,
+    title: &'static str,
+    suggested_name: String,
+    filter: (&'static str, &'static [&'static str]),
 ) -> AppResult<Option<String>> {
     use tauri_plugin_dialog::DialogExt;
     if let Some(dir) = std::env::var_os("LOOKBACK_TEST_SAVE_DIR").filter(|_| cfg!(debug_assertions))
@@ -135,10 +145,33 @@ pub async fn choose_export_path(
     let chosen = tauri::async_runtime::spawn_blocking(move || {
         app.dialog()
             .file()
-            .set_title("Export CSV")
+            .set_title(title)
             .set_file_name(&suggested_name)
-            .add_filter("CSV", &["csv"])
+            .add_filter(filter.0, filter.1)
             .blocking_save_file()
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorKind::Internal, e.to_string()))?;
+    Ok(chosen
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
+}
+
+/// Asks which CSV file to import, with the native open dialog. Test seam: in a debug build
+/// with `LOOKBACK_TEST_OPEN_FILE` set, that file is the answer.
+pub async fn choose_csv_to_import(app: AppHandle) -> AppResult<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    if let Some(file) =
+        std::env::var_os("LOOKBACK_TEST_OPEN_FILE").filter(|_| cfg!(debug_assertions))
+    {
+        return Ok(Some(PathBuf::from(file).display().to_string()));
+    }
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_title("Import a CSV file")
+            .add_filter("CSV", &["csv", "txt"])
+            .blocking_pick_file()
     })
     .await
     .map_err(|e| AppError::new(ErrorKind::Internal, e.to_string()))?;

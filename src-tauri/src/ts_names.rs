@@ -59,6 +59,12 @@ ts_named!(
     ReplayResult,
     SyncProgress,
     ListenerStatus,
+    WebhookSecretRow,
+    NewWebhookSecret,
+    AlertCheckSummary,
+    ImportKindName,
+    ImportResult,
+    PrivacyView,
     AlertRuleRow,
     NewAlertRule,
     JobProgress

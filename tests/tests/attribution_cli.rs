@@ -4,6 +4,9 @@
 
 use lookback_tests::{TestHome, open_sqlite, query_i64};
 
+/// How many model changes a fresh demo's log holds: the demo team's history.
+const DEMO_MODEL_CHANGES: usize = 4;
+
 fn demo(home: &TestHome) -> String {
     let db = home.path("demo.lookback");
     let db = db.to_str().unwrap().to_owned();
@@ -73,8 +76,11 @@ fn credits_by_creator_account_for_all_net_revenue() {
         ),
     );
     assert_eq!(usd_clean, 0);
-    // A preview does not change the model log.
-    assert_eq!(query_i64(&conn, "SELECT COUNT(*) FROM model_changes"), 0);
+    // A preview does not change the model log (it holds the demo's own history only).
+    assert_eq!(
+        query_i64(&conn, "SELECT COUNT(*) FROM model_changes"),
+        DEMO_MODEL_CHANGES as i64
+    );
 }
 
 #[test]
@@ -139,7 +145,7 @@ fn model_set_is_logged_and_previews_are_not() {
     ]);
     let log = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
     let entries = log.as_array().unwrap();
-    assert_eq!(entries.len(), 1);
+    assert_eq!(entries.len(), DEMO_MODEL_CHANGES + 1);
     assert_eq!(entries[0]["to_model"], "position-based");
     assert_eq!(entries[0]["from_model"], "last-touch");
     assert_eq!(entries[0]["changed_by"], "maria");
@@ -155,7 +161,11 @@ fn model_set_is_logged_and_previews_are_not() {
         "--db", &db, "report", "credits", "--model", "markov", "--format", "json",
     ]);
     let after = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
-    assert_eq!(after.as_array().unwrap().len(), 1, "a preview must not log");
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        DEMO_MODEL_CHANGES + 1,
+        "a preview must not log"
+    );
     let show = home.lookback_ok(&["--db", &db, "model", "show"]);
     assert!(show.contains("position-based"), "{show}");
     let current = json(&home.lookback_ok(&["--db", &db, "report", "credits", "--format", "json"]));
@@ -228,7 +238,43 @@ fn a_saved_model_takes_any_lookback_a_preview_takes() {
         "{said}"
     );
     let log = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
-    assert_eq!(log.as_array().unwrap().len(), 1);
+    assert_eq!(log.as_array().unwrap().len(), DEMO_MODEL_CHANGES + 1);
+}
+
+/// A fresh demo's model log tells how its team came to the model it uses: each change with who,
+/// when (within the demo's 90 days), from what to what and why, newest first, ending at the
+/// model `model show` reports.
+#[test]
+fn a_fresh_demo_carries_its_history_of_model_changes() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let log = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), DEMO_MODEL_CHANGES);
+    // Within the demo's 90 days up to the end of 2026-06-30 (bounds a day wide).
+    let (start, end) = (1_774_915_200_000_i64, 1_782_864_000_000_i64);
+    let oldest_first: Vec<_> = entries.iter().rev().collect();
+    assert_eq!(
+        oldest_first[0]["from_model"], "last-touch",
+        "starts at the initial model"
+    );
+    for pair in oldest_first.windows(2) {
+        assert_eq!(
+            pair[1]["from_model"], pair[0]["to_model"],
+            "one chain of changes"
+        );
+        assert!(pair[1]["changed_at_ms"].as_i64() > pair[0]["changed_at_ms"].as_i64());
+    }
+    for entry in entries {
+        let at = entry["changed_at_ms"].as_i64().unwrap();
+        assert!(at > start && at < end, "{entry}");
+        assert!(!entry["changed_by"].as_str().unwrap().is_empty());
+        assert!(entry["reason"].as_str().unwrap().len() > 20, "{entry}");
+        assert_ne!(entry["from_model"], entry["to_model"]);
+    }
+    let show = home.lookback_ok(&["--db", &db, "model", "show"]);
+    let current = entries[0]["to_model"].as_str().unwrap();
+    assert!(show.contains(current), "{show}");
 }
 
 /// A command on a file that does not exist says how to create a workspace there.

@@ -212,3 +212,63 @@ fn an_empty_workspace_has_an_empty_overview() {
     assert_eq!(json["orders"], 0);
     assert_eq!(json["revenue"].as_array().unwrap().len(), 0);
 }
+
+/// `template KIND` prints a file `import KIND` takes as it is (its example row imports), and
+/// `settings` changes the reporting currency and zone, refusing a zone that does not exist.
+#[test]
+fn a_template_imports_and_settings_change_the_reporting_currency_and_zone() {
+    let home = TestHome::new();
+    let db = home.path("w.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&["--db", db_arg, "init", "--name", "Shop"]);
+    for kind in [
+        "orders",
+        "touches",
+        "refunds",
+        "spend",
+        "creator-costs",
+        "identities",
+    ] {
+        let template = home.lookback_ok(&["template", kind]);
+        let file = home.path(&format!("{kind}.csv"));
+        std::fs::write(&file, &template).unwrap();
+        let out = home.lookback_ok(&["--db", db_arg, "import", kind, file.to_str().unwrap()]);
+        assert!(
+            out.contains(": 1 imported / 0 duplicates / 0 rejected"),
+            "{kind}: {out}"
+        );
+    }
+
+    let out = home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "settings",
+        "--currency",
+        "eur",
+        "--timezone",
+        "Europe/Berlin",
+    ]);
+    assert!(out.contains("reporting currency EUR"), "{out}");
+    assert!(out.contains("reporting time zone Europe/Berlin"), "{out}");
+    let refused = home.lookback(&["--db", db_arg, "settings", "--timezone", "Mars/Olympus"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("Mars/Olympus") && said.contains("IANA"),
+        "{said}"
+    );
+    let refused = home.lookback(&["--db", db_arg, "settings", "--currency", "XYZ"]);
+    assert!(!refused.status.success());
+    // Nothing of a refused change was written.
+    let conn = open_sqlite(&db);
+    let setting = |key: &str| -> String {
+        conn.query_row(
+            "SELECT value FROM workspace_settings WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(setting("reporting_currency"), "EUR");
+    assert_eq!(setting("reporting_timezone"), "Europe/Berlin");
+}

@@ -1,6 +1,7 @@
 //! End-to-end test of the Real time screen in the real window: the receiver is started from the
 //! window, a signed delivery arrives from outside, and the open overview updates by itself —
-//! no click, no refresh. An alert rule written in the window is stored.
+//! no click, no refresh. An alert rule written in the window is stored. A webhook secret typed
+//! into the window (and rotated there) verifies signed deliveries, and is never shown again.
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
@@ -110,5 +111,122 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
             "SELECT COUNT(*) FROM orders WHERE order_id = 'ord_live_1'"
         ),
         1
+    );
+}
+
+/// Delivers a generic conversion signed with `secret` to the receiver on `port` of `source`;
+/// answers the HTTP status, with every success as 200.
+fn deliver_signed(port: u16, source: &str, secret: &str, event_id: &str) -> u16 {
+    let body = json!({"event_id": event_id, "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
+        "order_id": format!("ord_{event_id}"), "amount": "42.00", "currency": "USD", "customer_id": "cus_live"}).to_string();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let signature = format!(
+        "sha256={}",
+        sign_hex(secret, &[ts.as_bytes(), b".", body.as_bytes()])
+    );
+    let status = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/webhooks/generic/{source}"))
+        .header("X-Timestamp", &ts)
+        .header("X-Signature", signature)
+        .body(body)
+        .send()
+        .expect("deliver")
+        .status();
+    if status.is_success() {
+        200
+    } else {
+        status.as_u16()
+    }
+}
+
+#[test]
+fn a_webhook_secret_added_and_rotated_in_the_window_verifies_signed_deliveries() {
+    const FIRST: &str = "typed-in-the-window-7f3a";
+    const SECOND: &str = "rotated-in-the-window-91bd";
+    let home = TestHome::new();
+    let db = home.path("secrets.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&["--db", db_arg, "init", "--name", "Secrets"]);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+
+    let display = Display::start();
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    let nav = session.wait_for("[data-testid=nav-realtime]");
+    session.click(&nav);
+
+    // The receiver runs before any secret exists: a delivery is refused.
+    session.wait_for("[data-testid=webhook-secrets-empty]");
+    session.eval(&format!("document.querySelector('[data-testid=listen-address]').value = '127.0.0.1:{port}'; return true"));
+    let toggle = session.wait_for("[data-testid=listen-toggle]");
+    session.click(&toggle);
+    session.wait_until("the receiver to run", "const s = document.querySelector('[data-testid=listen-status]'); return !!s && s.textContent.includes('receiving')");
+    assert_eq!(deliver_signed(port, "backend", FIRST, "before"), 401);
+    session.wait_for("[data-testid=no-secrets]");
+
+    // The secret is typed into the window and saved; it is not shown again.
+    let source = session.wait_for("[data-testid=secret-source]");
+    session.type_text(&source, "backend");
+    let value = session.wait_for("[data-testid=secret-value]");
+    session.type_text(&value, FIRST);
+    let save = session.wait_for("[data-testid=save-secret]");
+    session.click(&save);
+    session.wait_for("[data-testid=webhook-secrets] tr[data-source=backend]");
+    assert!(session.find("[data-testid=no-secrets]").is_none());
+    let shown = session.eval("return document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')");
+    assert!(
+        !shown.as_str().unwrap().contains(FIRST),
+        "the secret is shown again after saving"
+    );
+    // Only the keyring holds it: the workspace file has its reference, not its value.
+    let file = std::fs::read(&db).unwrap();
+    assert!(!file.windows(FIRST.len()).any(|w| w == FIRST.as_bytes()));
+    assert_eq!(
+        query_i64(
+            &open_sqlite(&db),
+            "SELECT COUNT(*) FROM webhook_secrets WHERE source = 'backend'"
+        ),
+        1
+    );
+
+    // The running receiver verifies with it at once.
+    assert_eq!(deliver_signed(port, "backend", FIRST, "first"), 200);
+
+    // Rotation: a newer secret beside the old one, then the old one removed.
+    let rotate = session.wait_for("[data-testid=rotate-secret]");
+    session.click(&rotate);
+    let value = session.wait_for("[data-testid=secret-value]");
+    session.type_text(&value, SECOND);
+    let save = session.wait_for("[data-testid=save-secret]");
+    session.click(&save);
+    session.wait_until(
+        "two secrets of the source",
+        "return document.querySelectorAll('[data-testid=webhook-secrets] tr[data-source=backend]').length === 2",
+    );
+    assert_eq!(deliver_signed(port, "backend", FIRST, "both_old"), 200);
+    assert_eq!(deliver_signed(port, "backend", SECOND, "both_new"), 200);
+    let remove_oldest = session
+        .wait_for("[data-testid=webhook-secrets] tbody tr:first-child [data-testid=remove-secret]");
+    session.click(&remove_oldest);
+    session.wait_until(
+        "one secret of the source",
+        "return document.querySelectorAll('[data-testid=webhook-secrets] tr[data-source=backend]').length === 1",
+    );
+    assert_eq!(deliver_signed(port, "backend", FIRST, "after_old"), 401);
+    assert_eq!(deliver_signed(port, "backend", SECOND, "after_new"), 200);
+    assert_eq!(
+        query_i64(
+            &open_sqlite(&db),
+            "SELECT COUNT(*) FROM raw_events WHERE source = 'backend'"
+        ),
+        4
     );
 }

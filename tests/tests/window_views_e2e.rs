@@ -149,8 +149,8 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
         .query_row("SELECT COUNT(*) FROM model_changes", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
-        changes, 0,
-        "previewing a model does not change the default or write the log"
+        changes, 4,
+        "previewing a model does not change the default or write the log (the demo's own history: 4 changes)"
     );
     drop(conn);
 
@@ -210,6 +210,33 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
         .find("[data-testid=model-log-table] tbody tr td[data-col=to]")
         .unwrap();
     assert_eq!(session.text(&to_cell), "linear");
+    // Below it, the demo team's own history of changes, oldest last, from the initial model.
+    let rows = session.eval(
+        "return [...document.querySelectorAll('[data-testid=model-log-table] tbody tr[data-key]')].map(r => r.children[2]?.textContent ?? '')",
+    );
+    let from: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(from.len(), 5, "{from:?}");
+    assert_eq!(from[4], "last-touch", "{from:?}");
+    // The parameters after each change read as words, not JSON.
+    let words = session.eval(
+        "return [...document.querySelectorAll('[data-testid=model-log-table] tbody tr[data-key]')].map(r => r.children[4]?.textContent ?? '')",
+    );
+    let words: Vec<&str> = words
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        words.contains(&"Position based · 30-day window · 40/20/40"),
+        "{words:?}"
+    );
+    assert!(words.iter().all(|w| !w.contains('{')), "{words:?}");
 
     // Reconciliation checks the default model's run: its credits conserve revenue exactly, and
     // it explains the unattributed revenue by cause.

@@ -150,7 +150,12 @@ export type CreatorRevenueView = { creator_id: string, display_name: string, gro
 
 export type CreatorListItem = { creator_id: string, display_name: string, };
 
-export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: ModelName | null, to_model: ModelName, parameters_before: string | null, parameters_after: string, reason: string, };
+export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: ModelName | null, to_model: ModelName, parameters_before: string | null, parameters_after: string, 
+/**
+ * The model and parameters after the change, in words ("Position based · 30-day window ·
+ * 40/20/40").
+ */
+after_in_words: string, reason: string, };
 
 export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-content" | "model-log" | "credits" | "orders" | "touches" | "spend" | "reconcile" | "dead-letters" | "alert-rules" | "health" | "revenue" | "sources";
 
@@ -342,6 +347,60 @@ run_is_current: boolean, rows: Array<ReconcileRow>, gaps: Array<GapCause>,
 conservation_violations: number | null, };
 
 export type ListenerStatus = { listening: boolean, address: string | null, stored: number, };
+
+export type WebhookSecretRow = { source: string, secret_ref: string, added_at_ms: number, };
+
+export type NewWebhookSecret = { source: string, secret: string, };
+
+export type AlertCheckSummary = { 
+/**
+ * Findings of all rules, including ones notified before.
+ */
+findings: number, 
+/**
+ * New notifications this check claimed.
+ */
+claimed: number, sent: number, 
+/**
+ * Notifications that failed for good (dead-lettered).
+ */
+failed: number, 
+/**
+ * Notifications waiting for a channel (Slack without a URL).
+ */
+waiting: number, };
+
+export type ImportKindName = "touches" | "orders" | "refunds" | "spend" | "creator-costs" | "identities";
+
+export type ImportResult = { file: string, kind: ImportKindName, imported: number, duplicates: number, updated: number, 
+/**
+ * Rows of an erased person, not stored.
+ */
+suppressed: number, 
+/**
+ * Rows sent to dead letters (FILE:LINE and the reason, on the Sources screen).
+ */
+rejected: number, };
+
+export type PrivacyView = { 
+/**
+ * Keep PII fields of raw payloads (names, phones, IPs, user agents, addresses).
+ */
+store_raw_pii: boolean, 
+/**
+ * Days raw payloads are kept before a purge blanks them; none: kept.
+ */
+retention_days: number | null, erasures: Array<ErasureRow>, };
+
+export type ErasureRow = { erasure_id: number, erased_at_ms: number, 
+/**
+ * The kind of key the request named (email, customer_id, …).
+ */
+key_type: string, marker: string, 
+/**
+ * What was removed or anonymized, in words.
+ */
+summary: string, };
 
 export type AlertKindName = "creator_revenue" | "large_order" | "sync_failing" | "dead_letters" | "source_health";
 

@@ -1,7 +1,7 @@
 // The window's shell: the welcome screen when no workspace is open, otherwise the sidebar and
 // the current screen. Screens ask Rust for their numbers and show them; they compute nothing.
 
-import { open, save } from "@tauri-apps/plugin-dialog";
+import { open } from "@tauri-apps/plugin-dialog";
 import { api, asAppError, events } from "./api";
 import type { AppError, ModelCatalog, RunProgress, StartupState, UpgradeStatus, WorkspaceInfo } from "./bindings";
 import { h, replaceChildren } from "./dom";
@@ -14,7 +14,9 @@ import { renderOverview } from "./screens/overview";
 import { renderReconcile } from "./screens/reconcile";
 import { renderRealtime } from "./screens/realtime";
 import { renderRoas } from "./screens/roas";
+import { renderSetup } from "./screens/setup";
 import { renderSources } from "./screens/sources";
+import { renderWorkspace } from "./screens/workspace";
 import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
 import { startTheme, themePicker } from "./theme";
 
@@ -164,12 +166,20 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
         {
           "data-testid": "create-empty",
           onclick: async () => {
-            const path = await save({ title: "New Lookback workspace", defaultPath: "workspace.lookback", filters: [{ name: "Lookback workspace", extensions: ["lookback"] }] });
-            if (path) await choose("Creating the workspace…", () => api.createWorkspace(path, "My workspace"));
+            const path = await api.chooseWorkspacePath("workspace.lookback");
+            if (!path) return;
+            replaceChildren(card, busy("Creating the workspace…"));
+            try {
+              const info = await api.createWorkspace(path, "My workspace");
+              shown = null;
+              await renderSetup(root, info, (ready) => void showWorkspace(ready));
+            } catch (e) {
+              await showWelcome(state, asAppError(e));
+            }
           },
         },
         h("strong", {}, "Create an empty workspace"),
-        h("small", {}, "then connect a source or import CSV"),
+        h("small", {}, "a short setup: currency and time zone, then a source or a CSV file"),
       ),
       h(
         "button",
@@ -182,6 +192,20 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
         },
         h("strong", {}, "Open a workspace file…"),
         h("small", {}, "a .lookback file"),
+      ),
+      h(
+        "button",
+        {
+          "data-testid": "restore-backup",
+          onclick: async () => {
+            const from = await open({ title: "Restore a Lookback backup", multiple: false, directory: false, filters: [{ name: "Lookback backup", extensions: ["lookback", "sqlite", "db"] }] });
+            if (typeof from !== "string") return;
+            const path = await api.chooseWorkspacePath("restored.lookback");
+            if (path) await choose("Restoring the backup…", () => api.restoreBackup(from, path));
+          },
+        },
+        h("strong", {}, "Restore a backup…"),
+        h("small", {}, "into a new workspace file; the backup is only read"),
       ),
     ),
     recent.length > 0 &&
@@ -198,7 +222,7 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
   if (openAtOnce) await openFile(openAtOnce);
 }
 
-type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime";
+type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime" | "workspace";
 const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "overview", label: "Overview", toolbar: false },
   { id: "roas", label: "ROAS", toolbar: true },
@@ -209,7 +233,24 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "reconcile", label: "Reconciliation", toolbar: false },
   { id: "sources", label: "Sources", toolbar: false },
   { id: "realtime", label: "Real time", toolbar: false },
+  { id: "workspace", label: "Workspace", toolbar: false },
 ];
+
+/** The screens that show nothing useful until the workspace has orders or touches. */
+const EMPTY_AWARE = new Set<ScreenId>(["roas", "cac", "compare", "reconcile"]);
+
+/** On an empty workspace: what to do next, with the way there; otherwise nothing. */
+async function emptyWorkspaceNotice(go: (id: ScreenId) => void): Promise<HTMLElement | null> {
+  const o = await api.overview();
+  if (o.orders > 0 || o.touches > 0) return null;
+  return h(
+    "div",
+    { class: "empty-state", "data-testid": "empty-workspace" },
+    h("h2", {}, "No orders or touches yet"),
+    h("p", {}, "This screen fills in once the workspace has data: import orders and touches from CSV files (a template for each kind is on the Workspace screen), or connect a platform and sync it."),
+    h("div", { class: "source-actions" }, h("button", { class: "primary", onclick: () => go("workspace") }, "Import CSV…"), h("button", { class: "secondary", onclick: () => go("sources") }, "Connect a source…")),
+  );
+}
 
 let unsubscribe: (() => void) | null = null;
 let renderToken = 0;
@@ -281,6 +322,8 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
         replaceChildren(bar);
       }
       const target = h("div", { class: "screen" });
+      // A view of an empty workspace says where its data comes from, not only "nothing to show".
+      const notice = EMPTY_AWARE.has(screen) ? await emptyWorkspaceNotice(go) : null;
       if (screen === "overview") await renderOverview(target);
       else if (screen === "roas") await renderRoas(target, (id) => { updateSettings({ by: { ...settings().by, "creator-id": id } }); void go("creator"); });
       else if (screen === "cac") await renderCac(target);
@@ -290,7 +333,8 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       else if (screen === "reconcile") await renderReconcile(target);
       else if (screen === "realtime") await renderRealtime(target, () => void render());
       else if (screen === "sources") await renderSources(target, () => void render());
-      if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), target);
+      else if (screen === "workspace") await renderWorkspace(target, info, (changed) => void showWorkspace(changed ?? info, "workspace"));
+      if (token === renderToken) replaceChildren(content, h("header", { class: "page-head" }, h("h1", {}, spec.label)), notice, target);
     } catch (e) {
       if (token === renderToken) replaceChildren(content, errorBanner(asAppError(e)));
     }

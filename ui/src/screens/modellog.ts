@@ -30,7 +30,7 @@ export async function renderModelLog(content: HTMLElement): Promise<void> {
         { label: "Who", text: (r) => r.changed_by },
         { label: "From", text: (r) => r.from_model ?? "—" },
         { label: "To", text: (r) => r.to_model, attrs: () => ({ "data-col": "to" }) },
-        { label: "Parameters", text: (r) => r.parameters_after },
+        { label: "Parameters", text: (r) => r.after_in_words, attrs: (r) => ({ title: r.parameters_after }) },
         { label: "Reason", text: (r) => r.reason, attrs: () => ({ "data-col": "reason" }) },
       ],
     }),

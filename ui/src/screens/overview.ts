@@ -92,7 +92,7 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
     h("p", { class: "muted" }, `Reporting in ${o.workspace.reporting_currency} · ${o.workspace.reporting_timezone}`),
     maintenance.offer_compaction && compactionNotice(maintenance, () => void renderOverview(content)),
     empty &&
-      h("div", { class: "empty-state", "data-testid": "empty-state" }, h("h2", {}, "This workspace is empty"), h("p", {}, "Import orders and touches from CSV (lookback import), or connect a source, and the numbers appear here.")),
+      h("div", { class: "empty-state", "data-testid": "empty-state" }, h("h2", {}, "This workspace is empty"), h("p", {}, "Import orders and touches from CSV on the Workspace screen (a template for each kind is there), or connect a platform on the Sources screen, and the numbers appear here.")),
     h(
       "div",
       { class: "kpis" },

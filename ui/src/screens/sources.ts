@@ -20,7 +20,8 @@ import { formatAgo, formatCount, formatDate } from "../format";
 import { viewRequest } from "../state";
 import { errorBox, exportCsv } from "./common";
 
-function describe(p: SyncProgress): string {
+/** One sync progress event in words (also the setup's first sync). */
+export function describeSync(p: SyncProgress): string {
   switch (p.event) {
     case "stream_started":
       return `${p.stream}: starting…`;
@@ -64,11 +65,11 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
     cancel.hidden = false;
     lastProgress.set(row.source_id, { text: "", events: 0 });
     const off = await events.onJobProgress((p) => {
-      if (p.job === "sync" && p.source_id === row.source_id) show(row.source_id, describe(p.progress));
+      if (p.job === "sync" && p.source_id === row.source_id) show(row.source_id, describeSync(p.progress));
     });
     try {
       const last = await api.syncSource(row.source_id);
-      show(row.source_id, describe(last));
+      show(row.source_id, describeSync(last));
       refresh();
     } catch (e) {
       replaceChildren(line, errorBox(asAppError(e)));
@@ -134,8 +135,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
         "div",
         { class: "empty-state" },
         h("h2", {}, "No sources connected"),
-        h("p", {}, "Connect a platform below, or from the command line (the secret is read from stdin); either way it is kept in your OS keyring, never in the workspace:"),
-        h("pre", {}, "lookback --db WORKSPACE source add stripe --name Stripe < secret.txt\nlookback --db WORKSPACE sync"),
+        h("p", {}, "Connect a platform below: its secret is kept in your OS keyring, never in the workspace, and Sync now brings its data in. Files from elsewhere import on the Workspace screen (Import CSV), with a template for each kind."),
       ),
       addSourceForm(kinds, true, refresh),
     );
@@ -187,7 +187,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
           ? h("div", { class: "banner error", "data-testid": `reconnect-banner-${row.source_id}` }, "The platform refused this source's credential, so nothing syncs until it is reconnected with a new one. Its data and checkpoints are kept.", row.last_error ? h("div", { class: "muted" }, row.last_error) : null)
           : row.last_error && h("div", { class: "banner error" }, row.last_error),
         row.api_version_warning && h("div", { class: "banner warn", "data-testid": `api-version-warning-${row.source_id}` }, row.api_version_warning),
-        h("div", { class: "source-actions" }, reconnect, button, cancel),
+        h("div", { class: "source-actions" }, reconnect, button, cancel, h("button", { class: "link", "data-testid": `test-${row.source_id}`, onclick: () => void testSource(row, line) }, "Test credential"), h("button", { class: "link", "data-testid": `remove-${row.source_id}`, onclick: () => void removeSource(row, line, refresh) }, "Remove")),
         line,
       );
     }),
@@ -195,6 +195,27 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
   const exported = h("div", { class: "status-line" });
   const exportHealth = h("button", { class: "secondary", "data-testid": "health-export", onclick: () => void exportCsv("health", viewRequest("creator"), {}, exported) }, "Export health CSV");
   replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, addSourceForm(kinds, false, refresh), detail);
+}
+
+/** One cheap authenticated request with the source's credential; what the platform says. */
+async function testSource(row: SourceRow, line: HTMLElement): Promise<void> {
+  replaceChildren(line, "Testing the credential…");
+  try {
+    replaceChildren(line, ...(await api.testSource(row.source_id)).map((l) => h("div", {}, l)));
+  } catch (e) {
+    replaceChildren(line, errorBox(asAppError(e)));
+  }
+}
+
+/** Removes the source and its keyring entry, after asking; the data it brought stays. */
+async function removeSource(row: SourceRow, line: HTMLElement, refresh: () => void): Promise<void> {
+  if (!window.confirm(`Remove ${row.name}? Its secret leaves the OS keyring and it stops syncing; the data it brought stays in the workspace.`)) return;
+  try {
+    await api.removeSource(row.source_id);
+    refresh();
+  } catch (e) {
+    replaceChildren(line, errorBox(asAppError(e)));
+  }
 }
 
 /**
@@ -223,7 +244,8 @@ async function connectGoogle(row: { source_id: string }, line: HTMLElement, onDo
   }
 }
 
-function addSourceForm(kinds: SourceKind[], open: boolean, onAdded: () => void): HTMLElement {
+/** The "Connect a source" form (also the setup's); `onAdded` gets the new source's id. */
+export function addSourceForm(kinds: SourceKind[], open: boolean, onAdded: (sourceId?: string) => void): HTMLElement {
   const field = (label: string, input: HTMLElement, hint?: string) =>
     h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
   const password = (testid: string) => h("input", { type: "password", "data-testid": testid, autocomplete: "off" }) as HTMLInputElement;
@@ -301,10 +323,10 @@ function addSourceForm(kinds: SourceKind[], open: boolean, onAdded: () => void):
       forget();
       if (request.kind === "google_ads") {
         // The source exists with its OAuth client; the Google sign-in gives it a refresh token.
-        await connectGoogle({ source_id: request.name.trim() }, status, onAdded);
+        await connectGoogle({ source_id: request.name.trim() }, status, () => onAdded(request.name.trim()));
         submit.disabled = false;
       } else {
-        onAdded();
+        onAdded(request.name.trim());
       }
     } catch (err) {
       forget();

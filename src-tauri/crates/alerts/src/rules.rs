@@ -440,7 +440,7 @@ fn dead_letters(rule: &AlertRule, facts: &Facts, now_ms: i64) -> Vec<Finding> {
             facts.unresolved_dead_letters
         ),
         body: format!(
-            "{} records could not be used (threshold {}); see `lookback --db FILE dead-letters` or the Sources screen.",
+            "{} records could not be used (threshold {}); see the Sources screen (each source's dead letters, with Replay) or `lookback export dead-letters`.",
             facts.unresolved_dead_letters, rule.threshold
         ),
         context: json!({"rule_id": rule.rule_id, "kind": rule.kind, "scope": scope, "count": facts.unresolved_dead_letters,

@@ -3,6 +3,7 @@
 //! checking alert rules on their own thread. No tauri here: the window passes in how to notify
 //! and how to tell the UI.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -108,6 +109,18 @@ impl Listener {
         })
     }
 
+    /// Verifies deliveries with `secrets` from now on (the secrets were just added or removed
+    /// in this window; the receiver's own watch would notice within seconds).
+    pub fn use_secrets(&self, secrets: HashMap<String, Vec<lookback_sync::Secret>>) {
+        let shared = self.receiver.secrets();
+        if let Ok(mut map) = shared.write() {
+            *map = secrets
+                .into_iter()
+                .map(|(source, list)| (source, Arc::new(list)))
+                .collect();
+        }
+    }
+
     /// How many webhook secrets it verifies deliveries with; with none, every one gets 401.
     pub fn secret_count(&self) -> usize {
         self.secret_count
@@ -154,8 +167,47 @@ pub fn add_webhook_secret(
     secret: &lookback_sync::Secret,
     now_ms: i64,
 ) -> Result<usize> {
+    if secret.is_empty() {
+        return Err(AppError::invalid("secret", "the webhook secret is empty").into());
+    }
     webhooks::add_webhook_secret(store, source, secret, now_ms)?;
     Ok(store.webhook_secret_refs(Some(source))?.len())
+}
+
+/// The window's webhook secrets: every source's, never their values.
+pub fn webhook_secret_rows(store: &Store) -> Result<Vec<ipc::WebhookSecretRow>> {
+    Ok(webhook_secrets(store, None)?
+        .into_iter()
+        .map(|r| ipc::WebhookSecretRow {
+            source: r.source,
+            secret_ref: r.secret_ref,
+            added_at_ms: r.added_at_ms,
+        })
+        .collect())
+}
+
+/// The window's **Add secret** (and **Rotate**, which adds a newer secret beside the old one):
+/// [`add_webhook_secret`] with the form's fields. Returns the secrets.
+pub fn add_webhook_secret_row(
+    store: &mut Store,
+    request: &ipc::NewWebhookSecret,
+    now_ms: i64,
+) -> Result<Vec<ipc::WebhookSecretRow>> {
+    let secret = lookback_sync::Secret::new(request.secret.as_str());
+    add_webhook_secret(store, request.source.trim(), &secret, now_ms)?;
+    webhook_secret_rows(store)
+}
+
+/// Removes one webhook secret (the window's **Remove**, the end of a rotation); refuses one
+/// the workspace does not have. Returns the secrets left.
+pub fn remove_webhook_secret_row(
+    store: &mut Store,
+    secret_ref: &str,
+) -> Result<Vec<ipc::WebhookSecretRow>> {
+    if !webhooks::remove_webhook_secret(store, secret_ref)? {
+        return Err(AppError::invalid("secret", format!("no webhook secret {secret_ref}")).into());
+    }
+    webhook_secret_rows(store)
 }
 
 /// The webhook secrets (never their values) of `source`, or of every source.
@@ -183,6 +235,11 @@ pub fn set_slack_url(url: &lookback_sync::Secret) -> Result<()> {
         return Err(AppError::invalid("url", "the Slack URL must start with https://").into());
     }
     Ok(lookback_alerts::set_slack_url(url)?)
+}
+
+/// Whether a Slack incoming-webhook URL is in the OS keyring (the window never reads it back).
+pub fn slack_url_stored() -> Result<bool> {
+    Ok(lookback_alerts::load_slack_url()?.is_some())
 }
 
 /// The alert notifications sent, failed or waiting, for `lookback alert list`.

@@ -121,6 +121,108 @@ pub fn erasure_log(db: &Path) -> Result<Vec<ErasureRecord>> {
     Ok(Store::open(db)?.erasures()?)
 }
 
+/// What a backup wrote, in words (`lookback backup` and the window's **Back up…**).
+pub fn describe_backup(db: &Path, summary: &BackupSummary) -> String {
+    format!(
+        "backed up {} to {} ({} bytes, schema {})",
+        db.display(),
+        summary.path.display(),
+        summary.bytes,
+        summary.schema_version
+    )
+}
+
+/// What a full check found when it passed, in words (`lookback check` and the window's
+/// **Check the whole file**).
+pub fn describe_check_passed(db: &Path) -> String {
+    format!(
+        "ok: {} passed the integrity check and its totals match a recount",
+        db.display()
+    )
+}
+
+/// What a purge did, in words (`lookback privacy purge` and the window's **Purge**).
+pub fn describe_purge(summary: &PurgeSummary) -> String {
+    format!(
+        "purged {} raw payloads older than {} days",
+        summary.purged, summary.retention_days
+    )
+}
+
+/// The person an erasure request names: a key type (`email`, `customer_id`, `anonymous_id`,
+/// `device_id` or `person_id`) and its value.
+pub fn erasure_key(key_type: &str, value: &str) -> Result<ErasureKey> {
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        return Err(AppError::invalid("key", "name the person: the key's value is empty").into());
+    }
+    Ok(match key_type {
+        "email" => ErasureKey::Email(value),
+        "customer_id" => ErasureKey::CustomerId(value),
+        "anonymous_id" => ErasureKey::AnonymousId(value),
+        "device_id" => ErasureKey::DeviceId(value),
+        "person_id" => ErasureKey::PersonId(value),
+        other => {
+            return Err(AppError::invalid(
+                "key type",
+                format!(
+                    "{other:?} is not email, customer_id, anonymous_id, device_id or person_id"
+                ),
+            )
+            .into());
+        }
+    })
+}
+
+/// What an erasure removed, in words (the CLI's line, the window's message).
+pub fn describe_erasure_counts(c: &lookback_store::ErasureCounts) -> String {
+    format!(
+        "{} touches deleted · {} orders anonymized · {} identity links · {} raw events · {} dead letters · {} runs to recompute",
+        c.touches_deleted,
+        c.orders_anonymized,
+        c.identity_links_deleted,
+        c.raw_events_deleted,
+        c.dead_letters_deleted,
+        c.runs_deleted
+    )
+}
+
+/// What an erasure did, line by line, with the receipt salt shown this once.
+pub fn describe_erasure(receipt: &ErasureReceipt) -> Vec<String> {
+    vec![
+        format!(
+            "erased: {} keys resolved · {}",
+            receipt.counts.keys_resolved,
+            describe_erasure_counts(&receipt.counts)
+        ),
+        format!("audit marker {}", receipt.marker),
+        format!(
+            "receipt salt {} (shown once, not stored: keep it with the request to prove this erasure later)",
+            receipt.receipt_salt
+        ),
+    ]
+}
+
+/// The privacy settings and the erasure log, for the window.
+pub fn privacy_view(db: &Path) -> Result<crate::wire::PrivacyView> {
+    let settings = privacy_settings(db, None, None)?;
+    let erasures = erasure_log(db)?
+        .into_iter()
+        .map(|e| crate::wire::ErasureRow {
+            erasure_id: e.erasure_id,
+            erased_at_ms: e.erased_at_ms,
+            key_type: e.requested_key_type,
+            marker: e.marker,
+            summary: describe_erasure_counts(&e.counts),
+        })
+        .collect();
+    Ok(crate::wire::PrivacyView {
+        store_raw_pii: settings.store_raw_pii,
+        retention_days: settings.raw_payload_retention_days,
+        erasures,
+    })
+}
+
 /// Whether `run` (default: the latest complete run of the workspace's model) conserves
 /// credit: Σ credits = Σ net revenue of its attributed orders, exactly.
 pub fn conservation(db: &Path, run: Option<i64>) -> Result<(i64, ConservationReport)> {

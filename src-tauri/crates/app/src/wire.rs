@@ -481,6 +481,9 @@ pub struct ModelChangeEntry {
     pub to_model: ModelName,
     pub parameters_before: Option<String>,
     pub parameters_after: String,
+    /// The model and parameters after the change, in words ("Position based · 30-day window ·
+    /// 40/20/40").
+    pub after_in_words: String,
     pub reason: String,
 }
 
@@ -936,6 +939,113 @@ pub struct ListenerStatus {
     pub stored: i64,
 }
 
+/// A webhook secret as the Real time screen lists it: which source it verifies and when it was
+/// added, never its value (that lives only in the OS keyring). `secret_ref` names it for
+/// removal.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WebhookSecretRow {
+    pub source: String,
+    pub secret_ref: String,
+    #[ts(type = "number")]
+    pub added_at_ms: i64,
+}
+
+/// A webhook secret typed into the window, on its way to the OS keyring.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewWebhookSecret {
+    pub source: String,
+    pub secret: String,
+}
+
+/// What one alert check did (the Real time screen's **Check now**, `lookback alert check`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertCheckSummary {
+    /// Findings of all rules, including ones notified before.
+    #[ts(type = "number")]
+    pub findings: u64,
+    /// New notifications this check claimed.
+    #[ts(type = "number")]
+    pub claimed: u64,
+    #[ts(type = "number")]
+    pub sent: u64,
+    /// Notifications that failed for good (dead-lettered).
+    #[ts(type = "number")]
+    pub failed: u64,
+    /// Notifications waiting for a channel (Slack without a URL).
+    #[ts(type = "number")]
+    pub waiting: u64,
+}
+
+/// What a CSV file to import holds (`lookback_ingest::ImportKind`), named as on the command
+/// line (`lookback import KIND FILE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportKindName {
+    Touches,
+    Orders,
+    Refunds,
+    Spend,
+    CreatorCosts,
+    Identities,
+}
+
+impl From<ImportKindName> for lookback_ingest::ImportKind {
+    fn from(kind: ImportKindName) -> Self {
+        use lookback_ingest::ImportKind as K;
+        match kind {
+            ImportKindName::Touches => K::Touches,
+            ImportKindName::Orders => K::Orders,
+            ImportKindName::Refunds => K::Refunds,
+            ImportKindName::Spend => K::Spend,
+            ImportKindName::CreatorCosts => K::CreatorCosts,
+            ImportKindName::Identities => K::Identities,
+        }
+    }
+}
+
+/// What an import did (`lookback_ingest::ImportSummary`): every data row is in exactly one count.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportResult {
+    pub file: String,
+    pub kind: ImportKindName,
+    #[ts(type = "number")]
+    pub imported: u64,
+    #[ts(type = "number")]
+    pub duplicates: u64,
+    #[ts(type = "number")]
+    pub updated: u64,
+    /// Rows of an erased person, not stored.
+    #[ts(type = "number")]
+    pub suppressed: u64,
+    /// Rows sent to dead letters (FILE:LINE and the reason, on the Sources screen).
+    #[ts(type = "number")]
+    pub rejected: u64,
+}
+
+/// The privacy settings and the erasure log (the Workspace screen; `lookback privacy …`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PrivacyView {
+    /// Keep PII fields of raw payloads (names, phones, IPs, user agents, addresses).
+    pub store_raw_pii: bool,
+    /// Days raw payloads are kept before a purge blanks them; none: kept.
+    pub retention_days: Option<u32>,
+    pub erasures: Vec<ErasureRow>,
+}
+
+/// One erasure as the audit log keeps it: what and when, never who.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ErasureRow {
+    #[ts(type = "number")]
+    pub erasure_id: i64,
+    #[ts(type = "number")]
+    pub erased_at_ms: i64,
+    /// The kind of key the request named (email, customer_id, …).
+    pub key_type: String,
+    pub marker: String,
+    /// What was removed or anonymized, in words.
+    pub summary: String,
+}
+
 /// What an alert rule watches (`lookback_alerts::AlertKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -1189,6 +1299,13 @@ pub fn typescript_bindings() -> String {
         GapCause::decl(),
         ReconcileView::decl(),
         ListenerStatus::decl(),
+        WebhookSecretRow::decl(),
+        NewWebhookSecret::decl(),
+        AlertCheckSummary::decl(),
+        ImportKindName::decl(),
+        ImportResult::decl(),
+        PrivacyView::decl(),
+        ErasureRow::decl(),
         AlertKindName::decl(),
         AlertChannel::decl(),
         SourceKind::decl(),

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use lookback_core::money::{Currency, format_minor};
 use lookback_store::Store;
 
+use crate::error::AppError;
 use crate::wire as ipc;
 
 /// Opens an existing workspace for the CLI. Missing, foreign, damaged and newer files are
@@ -72,7 +73,8 @@ pub struct DemoOptions {
     pub end_at_ms: i64,
 }
 
-/// Writes a new demo workspace at `path`. Refuses an existing file.
+/// Writes a new demo workspace at `path`, with the demo team's history of model changes in its
+/// model log. Refuses an existing file.
 pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::DemoSummary> {
     refuse_existing(path)?;
     let mut store = Store::create(path)?;
@@ -84,6 +86,17 @@ pub fn create_demo(path: &Path, options: &DemoOptions) -> Result<lookback_demo::
     };
     let summary =
         lookback_demo::generate(&mut store, &config).context("writing the demo workspace")?;
+    // The demo team's model changes, through the job a user's change goes through.
+    for change in lookback_demo::model_history(&config) {
+        crate::models::change_model(
+            &mut store,
+            change.model,
+            &change.params,
+            Some(change.changed_by),
+            change.reason,
+            change.at_ms,
+        )?;
+    }
     Ok(summary)
 }
 
@@ -114,6 +127,73 @@ pub fn import(
     now_ms: i64,
 ) -> Result<lookback_ingest::ImportSummary> {
     Ok(lookback_ingest::import_csv(store, kind, file, now_ms)?)
+}
+
+/// What an import did, as the window shows it.
+pub fn import_result(summary: &lookback_ingest::ImportSummary) -> ipc::ImportResult {
+    use lookback_ingest::ImportKind as K;
+    ipc::ImportResult {
+        file: summary.file.clone(),
+        kind: match summary.kind {
+            K::Touches => ipc::ImportKindName::Touches,
+            K::Orders => ipc::ImportKindName::Orders,
+            K::Refunds => ipc::ImportKindName::Refunds,
+            K::Spend => ipc::ImportKindName::Spend,
+            K::CreatorCosts => ipc::ImportKindName::CreatorCosts,
+            K::Identities => ipc::ImportKindName::Identities,
+        },
+        imported: summary.imported,
+        duplicates: summary.duplicates,
+        updated: summary.updated,
+        suppressed: summary.suppressed,
+        rejected: summary.rejected,
+    }
+}
+
+/// Writes the template CSV of `kind` (the importer's own columns and an example row) to
+/// `path` — the window's **Download template**; `lookback template KIND` prints the same text.
+pub fn write_import_template(kind: lookback_ingest::ImportKind, path: &Path) -> Result<()> {
+    std::fs::write(path, lookback_ingest::template_csv(kind))
+        .with_context(|| format!("writing the {kind} template to {}", path.display()))
+}
+
+/// Sets the currency every view converts to and the time zone that decides its days — the
+/// first step of a new workspace's setup, and `lookback settings --currency --timezone`.
+/// `None` leaves one as it is.
+pub fn set_reporting(
+    store: &mut Store,
+    currency: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<()> {
+    let currency = currency
+        .map(|text| {
+            text.trim().to_uppercase().parse::<Currency>().map_err(|_| {
+                AppError::invalid(
+                    "currency",
+                    format!("{text:?} is not a known ISO-4217 code such as USD, EUR or GBP"),
+                )
+            })
+        })
+        .transpose()?;
+    let timezone = timezone
+        .map(|text| {
+            lookback_core::time::parse_time_zone(text.trim())
+                .map(|_| text.trim().to_owned())
+                .map_err(|_| {
+                    AppError::invalid(
+                        "time zone",
+                        format!("{text:?} is not an IANA time zone such as Europe/Berlin or America/New_York"),
+                    )
+                })
+        })
+        .transpose()?;
+    if let Some(currency) = currency {
+        store.set_reporting_currency(currency.code())?;
+    }
+    if let Some(timezone) = timezone {
+        store.set_reporting_timezone(&timezone)?;
+    }
+    Ok(())
 }
 
 /// Test seam: milliseconds `compact_raw_events` holds after each batch, so a test can kill

@@ -8,13 +8,18 @@
 //!
 //! Code map: `world` is the fixed cast (creators, platforms, campaigns, products); `random` the
 //! PRNG; `calendar` UTC day arithmetic; `payload` the JSON writer for raw events; `generator`
-//! the story of 90 days written through one [`lookback_store::WriteTx`].
+//! the story of 90 days written through one [`lookback_store::WriteTx`]; `model_history` the
+//! team's changes of the attribution model over those days ([`model_history`]), which the app
+//! records through its own model-change job.
 
 mod calendar;
 mod generator;
+mod model_history;
 mod payload;
 mod random;
 mod world;
+
+pub use model_history::{DemoModelChange, model_history};
 
 use lookback_store::{Store, StoreError, Table};
 

@@ -296,7 +296,7 @@ impl Columns {
 }
 
 /// Every column a format reads (required or optional), besides `email`.
-fn known_columns(kind: ImportKind) -> &'static [&'static str] {
+pub(crate) fn known_columns(kind: ImportKind) -> &'static [&'static str] {
     match kind {
         ImportKind::Touches => &[
             "touch_id",

@@ -7,6 +7,8 @@
 //! - `normalize`: one row to one canonical record (touch, order, adjustment, spend day,
 //!   creator cost, identity link), or the reason it cannot be used; email hashing.
 //! - `payload`: the JSON payload of a row that goes into `raw_events`.
+//! - `template`: [`template_csv`], the template file of each kind, from the importer's own
+//!   column list.
 //! - `import`: [`import_csv`] / [`import_csv_reader`], the per-file transaction and the
 //!   [`ImportSummary`].
 //!
@@ -26,7 +28,9 @@ mod import;
 mod kind;
 mod normalize;
 mod payload;
+mod template;
 
 pub use error::IngestError;
 pub use import::{CSV_SOURCE_ID, ImportSummary, NORMALIZER_VERSION, import_csv, import_csv_reader};
 pub use kind::ImportKind;
+pub use template::{template_columns, template_csv};

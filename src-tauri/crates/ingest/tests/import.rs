@@ -854,6 +854,21 @@ fn twenty_thousand_rows_import_in_one_go() {
     assert_eq!((again.imported, again.duplicates), (0, 20_000));
 }
 
+#[test]
+fn every_template_imports_its_example_row() {
+    let (_dir, mut store) = workspace();
+    // Orders before refunds, as a user would fill them in.
+    for kind in ImportKind::ALL {
+        let template = lookback_ingest::template_csv(kind);
+        let summary = import(&mut store, kind, &template);
+        assert_eq!(
+            (summary.imported, summary.rejected),
+            (1, 0),
+            "{kind} template: {template}"
+        );
+    }
+}
+
 /// A touch file of `rows` rows whose `note` column (kept only in the raw payload) pads each row
 /// to about 420 bytes, with one row repeated (a duplicate inside the file) and one bad row.
 fn padded_touch_file(rows: usize) -> String {

@@ -9,7 +9,7 @@ use lookback_sync::webhooks::RealtimeEvent;
 use crate::error::{AppError, AppResult};
 use crate::events::AppEvent;
 use crate::realtime::*;
-use crate::session::Session;
+use crate::session::{Session, blocking};
 use crate::wire as ipc;
 
 /// Starts the receiver on `bind` (loopback unless the user typed another address) for the
@@ -91,6 +91,88 @@ pub async fn remove_alert_rule_job(
     session
         .on_workspace(move |open| {
             remove_alert_rule(&mut open.store, rule_id, crate::clock::now_ms())
+        })
+        .await
+}
+
+/// The workspace's webhook secrets (never their values).
+pub async fn webhook_secrets_job(session: &Session) -> AppResult<Vec<ipc::WebhookSecretRow>> {
+    session
+        .on_workspace(|open| webhook_secret_rows(&open.store))
+        .await
+}
+
+/// Adds a webhook secret typed into the window (into the OS keyring); a running receiver
+/// verifies with it at once.
+pub async fn add_webhook_secret_job(
+    session: &Session,
+    request: ipc::NewWebhookSecret,
+) -> AppResult<Vec<ipc::WebhookSecretRow>> {
+    let rows = session
+        .on_workspace(move |open| {
+            add_webhook_secret_row(&mut open.store, &request, crate::clock::now_ms())
+        })
+        .await?;
+    refresh_listener_secrets(session).await?;
+    Ok(rows)
+}
+
+/// Removes one webhook secret; a running receiver stops accepting it at once.
+pub async fn remove_webhook_secret_job(
+    session: &Session,
+    secret_ref: String,
+) -> AppResult<Vec<ipc::WebhookSecretRow>> {
+    let rows = session
+        .on_workspace(move |open| remove_webhook_secret_row(&mut open.store, &secret_ref))
+        .await?;
+    refresh_listener_secrets(session).await?;
+    Ok(rows)
+}
+
+/// Hands the session's running receiver the workspace's current secrets.
+async fn refresh_listener_secrets(session: &Session) -> AppResult<()> {
+    let slot = session.listener().lock().await;
+    let Some(listener) = slot.as_ref() else {
+        return Ok(());
+    };
+    let secrets = session
+        .on_workspace(|open| Ok(lookback_sync::webhooks::load_webhook_secrets(&open.store)?))
+        .await?;
+    listener.use_secrets(secrets);
+    Ok(())
+}
+
+/// Whether a Slack incoming-webhook URL is stored (never the URL).
+pub async fn slack_url_stored_job() -> AppResult<bool> {
+    blocking(|| Ok(slack_url_stored()?)).await
+}
+
+/// Stores the Slack incoming-webhook URL typed into the window in the OS keyring.
+pub async fn set_slack_url_job(url: String) -> AppResult<bool> {
+    blocking(move || {
+        set_slack_url(&lookback_sync::Secret::new(url))?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Evaluates every alert rule now and delivers what is due (desktop through `desktop`, Slack
+/// when a URL is stored) — the window's **Check now**, as `lookback alert check`.
+pub async fn check_alerts_job(
+    session: &Session,
+    desktop: DesktopNotifierFactory,
+) -> AppResult<ipc::AlertCheckSummary> {
+    session
+        .on_workspace(move |open| {
+            let runtime = crate::runtime::worker_runtime()?;
+            let s = check_alerts_once(&mut open.store, &runtime, desktop())?;
+            Ok(ipc::AlertCheckSummary {
+                findings: s.findings,
+                claimed: s.claimed,
+                sent: s.sent,
+                failed: s.failed,
+                waiting: s.undeliverable,
+            })
         })
         .await
 }

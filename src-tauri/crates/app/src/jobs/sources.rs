@@ -127,3 +127,23 @@ pub fn cancel_sync_job(session: &Session, source_id: &str) -> AppResult<bool> {
         .map(CancellationToken::cancel)
         .is_some())
 }
+
+/// Removes a source and its keyring entry; the data it brought stays.
+pub async fn remove_source_job(
+    session: &Session,
+    source_id: String,
+) -> AppResult<Vec<ipc::SourceRow>> {
+    session
+        .on_workspace(move |open| {
+            remove(&mut open.store, &source_id)?;
+            source_rows(&open.store, crate::clock::now_ms())
+        })
+        .await
+}
+
+/// Tries a source's credential against its platform; what the platform says, line by line.
+pub async fn test_source_job(session: &Session, source_id: String) -> AppResult<Vec<String>> {
+    session
+        .on_workspace(move |open| test(&mut open.store, &source_id, crate::clock::now_ms()))
+        .await
+}

@@ -273,3 +273,64 @@ pub async fn compact_job(session: &Session) -> AppResult<ipc::CompactionResult> 
     })
     .await
 }
+
+/// Sets the open workspace's reporting currency and time zone (the setup's first step).
+pub async fn set_reporting_job(
+    session: &Session,
+    currency: String,
+    timezone: String,
+) -> AppResult<ipc::WorkspaceInfo> {
+    let answer = session
+        .on_workspace(move |open| {
+            set_reporting(&mut open.store, Some(&currency), Some(&timezone))?;
+            info(&open.store, &open.path, open.read_only_reason.clone())
+        })
+        .await?;
+    session.emit(crate::events::AppEvent::WorkspaceChanged);
+    Ok(answer)
+}
+
+/// Imports the CSV file at `path` into the open workspace (one transaction; bad rows to dead
+/// letters), as `lookback import KIND FILE`.
+pub async fn import_job(
+    session: &Session,
+    kind: ipc::ImportKindName,
+    path: String,
+) -> AppResult<ipc::ImportResult> {
+    let summary = session
+        .on_workspace(move |open| {
+            import(
+                &mut open.store,
+                kind.into(),
+                Path::new(&path),
+                crate::clock::now_ms(),
+            )
+        })
+        .await?;
+    if summary.imported + summary.updated > 0 {
+        session.emit(crate::events::AppEvent::WorkspaceChanged);
+    }
+    Ok(import_result(&summary))
+}
+
+/// Writes the template CSV of `kind` to `path`; the answer is the path, to show.
+pub async fn import_template_job(kind: ipc::ImportKindName, path: String) -> AppResult<String> {
+    blocking(move || {
+        write_import_template(kind.into(), Path::new(&path))?;
+        Ok(path)
+    })
+    .await
+}
+
+/// Restores the backup `from` into the new workspace file `path` (it must not exist) and opens
+/// it — the window's **Restore a backup…**, as `lookback --db NEW restore FROM`.
+pub async fn restore_job(
+    session: &Session,
+    from: String,
+    path: String,
+) -> AppResult<ipc::WorkspaceInfo> {
+    let target = PathBuf::from(&path);
+    let copy = target.clone();
+    blocking(move || Ok(crate::trust::restore(Path::new(&from), &copy).map(drop)?)).await?;
+    open_in_session(session, &target)
+}

@@ -584,6 +584,13 @@ pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
                     .map(ipc::ModelName::stored)
                     .transpose()?,
                 to_model: ipc::ModelName::stored(&c.to_model)?,
+                after_in_words: match (
+                    Model::parse(&c.to_model),
+                    ModelParams::parse_canonical(&c.parameters_after),
+                ) {
+                    (Ok(model), Ok(params)) => model_in_words(model, &params),
+                    _ => format!("{} {}", c.to_model, c.parameters_after),
+                },
                 parameters_before: c.parameters_before,
                 parameters_after: c.parameters_after,
                 reason: c.reason,

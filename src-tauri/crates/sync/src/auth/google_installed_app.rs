@@ -167,7 +167,7 @@ impl InstalledAppConsent<'_> {
             .await
             .map_err(|_| {
                 format!(
-                    "no answer from the consent page within {} s; run `lookback source connect` again and answer it",
+                    "no answer from the consent page within {} s; connect again (Sources screen, or `lookback source connect`) and answer it",
                     timeout.as_secs()
                 )
             })??;

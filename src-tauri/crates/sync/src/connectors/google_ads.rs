@@ -619,7 +619,7 @@ impl Connector for GoogleAdsConnector {
         })?;
         let refresh_token = secret.field(crate::auth::REFRESH_TOKEN).ok_or_else(|| {
             format!(
-                "the source is not connected to a Google account yet; run `lookback source connect {}`",
+                "the source is not connected to a Google account yet: Connect Google account on the Sources screen, or run `lookback source connect {}`",
                 context.source_name
             )
         })?;

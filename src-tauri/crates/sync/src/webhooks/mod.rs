@@ -103,10 +103,23 @@ pub fn add_webhook_secret(
 pub fn remove_webhook_secrets(store: &mut Store, source: &str) -> Result<usize, WebhookError> {
     let refs = store.webhook_secret_refs(Some(source))?;
     for reference in &refs {
-        credentials::delete_secret(&reference.secret_ref)?;
-        store.write(|tx| tx.remove_webhook_secret_ref(&reference.secret_ref))?;
+        remove_webhook_secret(store, &reference.secret_ref)?;
     }
     Ok(refs.len())
+}
+
+/// Removes one webhook secret (its keyring entry, then its reference) — the last step of a
+/// rotation, once the sender signs with the newer secret. Answers whether it existed.
+pub fn remove_webhook_secret(store: &mut Store, secret_ref: &str) -> Result<bool, WebhookError> {
+    let known = store
+        .webhook_secret_refs(None)?
+        .iter()
+        .any(|r| r.secret_ref == secret_ref);
+    if !known {
+        return Ok(false);
+    }
+    credentials::delete_secret(secret_ref)?;
+    Ok(store.write(|tx| tx.remove_webhook_secret_ref(secret_ref))?)
 }
 
 /// Reads every source's webhook secrets from the keyring, for [`ReceiverConfig`].
