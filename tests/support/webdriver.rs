@@ -7,6 +7,7 @@
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -173,8 +174,14 @@ fn start_xvfb(number: u32, width: u32, height: u32) -> Option<XvfbGuard> {
 
 /// tauri-driver running on port 4444 with the test's display and home.
 pub struct TauriDriver {
+    /// Dropped first: the driver's process group is killed before the turn passes on.
     _child: ProcessGroupGuard,
+    _turn: MutexGuard<'static, ()>,
 }
+
+/// tauri-driver's port is fixed, so the window tests of one test binary, which the test
+/// harness runs on parallel threads, take turns: each holds this while its driver runs.
+static ONE_DRIVER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 impl TauriDriver {
     pub fn start(display: &Display, home: &TestHome) -> TauriDriver {
@@ -183,6 +190,9 @@ impl TauriDriver {
 
     /// Starts tauri-driver with extra environment, which the launched app inherits.
     pub fn start_with_env(display: &Display, home: &TestHome, env: &[(&str, &str)]) -> TauriDriver {
+        let turn = ONE_DRIVER_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         wait_until_free(DRIVER_PORT, Duration::from_secs(10));
         wait_until_free(NATIVE_DRIVER_PORT, Duration::from_secs(10));
         let mut cmd = Command::new(tauri_driver_bin());
@@ -209,7 +219,10 @@ impl TauriDriver {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        TauriDriver { _child: child }
+        TauriDriver {
+            _child: child,
+            _turn: turn,
+        }
     }
 }
 

@@ -229,7 +229,7 @@ fn charts_are_legible_show_the_tables_figures_on_hover_and_follow_the_theme() {
 }
 
 /// The screens in the sidebar, by the name their screenshots carry.
-const SCREENS: [&str; 9] = [
+const SCREENS: [&str; 10] = [
     "overview",
     "roas",
     "cac",
@@ -239,6 +239,7 @@ const SCREENS: [&str; 9] = [
     "reconcile",
     "sources",
     "realtime",
+    "workspace",
 ];
 
 /// Writes a screenshot of the window to `path`.

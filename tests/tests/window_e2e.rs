@@ -1,13 +1,8 @@
 //! End-to-end tests of the real window: the built `lookback` binary launched by tauri-driver
 //! under Xvfb, read through WebKitWebDriver, and checked against the workspace file itself.
 
-use std::sync::Mutex;
-
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
 use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
-
-/// tauri-driver owns port 4444, so the window tests take turns.
-static ONE_WINDOW_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn digits(text: &str) -> String {
     text.chars().filter(|c| c.is_ascii_digit()).collect()
@@ -96,9 +91,6 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
 
 #[test]
 fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
-    let _turn = ONE_WINDOW_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.path("demo.lookback");
     home.lookback_ok(&[
@@ -129,9 +121,6 @@ fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
 
 #[test]
 fn first_launch_offers_the_demo_and_opens_it() {
-    let _turn = ONE_WINDOW_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
@@ -152,9 +141,6 @@ fn first_launch_offers_the_demo_and_opens_it() {
 
 #[test]
 fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
-    let _turn = ONE_WINDOW_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let good = home.path("good.lookback");
     home.lookback_ok(&[
@@ -195,9 +181,6 @@ fn a_damaged_workspace_opens_read_only_with_the_reason_and_is_never_written() {
 /// no number changed.
 #[test]
 fn a_workspace_of_the_previous_version_is_upgraded_and_compacted_in_the_window() {
-    let _turn = ONE_WINDOW_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.previous_version_demo("demo14.lookback");
     let dbs = db.to_str().unwrap();
