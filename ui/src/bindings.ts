@@ -48,7 +48,15 @@ kind: string, name: string, last_success_at_ms: number | null, last_error: strin
  */
 state: SourceState, };
 
-export type Overview = { workspace: WorkspaceInfo, orders: number, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
+export type OverviewHeadline = { net_revenue: MoneyAmount, unconverted_revenue: Array<UnconvertedMoney>, ad_spend: MoneyAmount, unconverted_spend: Array<UnconvertedMoney>, };
+
+export type UnconvertedMoney = { amount: MoneyAmount, rows: number, };
+
+export type Overview = { workspace: WorkspaceInfo, orders: number, 
+/**
+ * Net revenue and ad spend in the reporting currency (see `lookback_report::headline`).
+ */
+headline: OverviewHeadline, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
 
 export type ModelName = "first-touch" | "last-touch" | "last-non-direct" | "linear" | "time-decay" | "position-based" | "markov" | "shapley";
 

@@ -134,6 +134,8 @@ pub struct Overview {
     pub workspace: WorkspaceInfo,
     #[ts(type = "number")]
     pub orders: i64,
+    /// Net revenue and ad spend in the reporting currency (see `lookback_report::headline`).
+    pub headline: OverviewHeadline,
     pub revenue: Vec<RevenueByCurrency>,
     pub spend: Vec<MoneyAmount>,
     #[ts(type = "number")]
@@ -149,6 +151,25 @@ pub struct Overview {
     #[ts(type = "number")]
     pub dead_letters: i64,
     pub sources: Vec<SourceFreshness>,
+}
+
+/// The overview's headline: one total each in the reporting currency, converted at each day's
+/// rate; what had no rate is left out and listed per currency in its own money.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OverviewHeadline {
+    pub net_revenue: MoneyAmount,
+    pub unconverted_revenue: Vec<UnconvertedMoney>,
+    pub ad_spend: MoneyAmount,
+    pub unconverted_spend: Vec<UnconvertedMoney>,
+}
+
+/// Money of one currency with no exchange rate for its days: the orders (revenue) or spend rows
+/// (spend) it holds and its sum in its own currency.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UnconvertedMoney {
+    pub amount: MoneyAmount,
+    #[ts(type = "number")]
+    pub rows: u64,
 }
 
 /// An attribution model by its CLI name (`lookback_core::attribution::Model::as_str`), as the
@@ -1142,6 +1163,8 @@ pub fn typescript_bindings() -> String {
         RevenueByCurrency::decl(),
         SourceState::decl(),
         SourceFreshness::decl(),
+        OverviewHeadline::decl(),
+        UnconvertedMoney::decl(),
         Overview::decl(),
         ModelName::decl(),
         ModelInfo::decl(),
