@@ -26,7 +26,7 @@ use lookback_app::views::{
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::TimeBucket;
 use lookback_report::{
-    ExportOptions, ExportSummary, Provenance, ViewKey, format_conversions, format_ratio,
+    ExportOptions, ExportSummary, Provenance, ViewKey, format_ratio, readable_conversions,
 };
 use lookback_store::Store;
 
@@ -336,7 +336,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                         money(r.attributed_revenue_minor, c),
                         money(r.cost_minor, c),
                         format_ratio(r.roas.as_ref(), 2),
-                        format_conversions(i128::from(r.orders_credited_ppb)),
+                        readable_conversions(i128::from(r.orders_credited_ppb)),
                     ]
                 })
                 .collect();
@@ -357,7 +357,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                     vec![
                         r.label.clone(),
                         money(r.cost_minor, c),
-                        format_conversions(i128::from(r.new_customers_ppb)),
+                        readable_conversions(i128::from(r.new_customers_ppb)),
                         r.cac_minor
                             .map(|m| money(m, c))
                             .unwrap_or_else(|| "—".into()),
@@ -435,7 +435,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                         l.title.clone(),
                         l.kind.clone(),
                         money(l.attributed_revenue_minor, c),
-                        format_conversions(i128::from(l.orders_credited_ppb)),
+                        readable_conversions(i128::from(l.orders_credited_ppb)),
                     ]
                 })
                 .collect();

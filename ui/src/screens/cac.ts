@@ -6,7 +6,7 @@ import type { CacRow } from "../bindings";
 import { dataTable } from "../components/table";
 import { provenanceLine } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
-import { formatMoney } from "../format";
+import { formatConversions, formatMoney } from "../format";
 import { viewRequest } from "../state";
 import { byTabs, currentBy, exportCsv } from "./common";
 
@@ -26,7 +26,7 @@ export async function renderCac(content: HTMLElement): Promise<void> {
     columns: [
       { label: by[0].toUpperCase() + by.slice(1), text: (r) => r.label },
       { label: "Cost", text: (r) => formatMoney(r.cost), sort: (r) => r.cost.minor, numeric: true, attrs: (r) => ({ "data-minor": String(r.cost.minor) }) },
-      { label: "New customers", text: (r) => r.new_customers, sort: (r) => Number(r.new_customers), numeric: true },
+      { label: "New customers", text: (r) => formatConversions(r.new_customers), sort: (r) => Number(r.new_customers), numeric: true },
       { label: "CAC", text: (r) => (r.cac ? formatMoney(r.cac) : "—"), sort: (r) => r.cac?.minor ?? -1, numeric: true, attrs: (r) => ({ "data-col": "cac", "data-minor": String(r.cac?.minor ?? "") }) },
       { label: "Payback 30 d", ...ratio((r) => r.payback_30) },
       { label: "Payback 60 d", ...ratio((r) => r.payback_60) },

@@ -15,7 +15,7 @@ use lookback_core::money::format_minor;
 use lookback_core::time::format_instant_ms;
 use serde_json::{Value, json};
 
-use crate::credits::{CreditsReport, RunInfo, format_conversions};
+use crate::credits::{CreditsReport, RunInfo, format_conversions, readable_conversions};
 use crate::weights::WeightsReport;
 
 /// An output format of the CLI.
@@ -233,14 +233,14 @@ pub fn credits_table(report: &CreditsReport) -> String {
         .map(|r| {
             vec![
                 r.key.clone(),
-                format_conversions(r.conversions_ppb),
+                readable_conversions(r.conversions_ppb),
                 format_minor(r.revenue_minor, currency),
             ]
         })
         .collect();
     rows.push(vec![
         "total".to_owned(),
-        format_conversions(report.total_conversions_ppb),
+        readable_conversions(report.total_conversions_ppb),
         format_minor(report.total_revenue_minor, currency),
     ]);
     out.push_str(&aligned(&header, &rows));

@@ -162,7 +162,8 @@ pub fn spread_percent(spread_ratio: Option<&Ratio>) -> Option<String> {
         .map(|p| p.to_decimal_string(1))
 }
 
-/// Parts per billion as a decimal with 4 places (fractional conversions and customers).
+/// Parts per billion as an exact decimal with 9 places (fractional conversions and customers):
+/// the window rounds them for reading (ui/src/format.ts `formatConversions`).
 fn ppb(value: i64) -> String {
     report::format_conversions(i128::from(value))
 }

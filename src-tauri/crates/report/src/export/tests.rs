@@ -85,7 +85,15 @@ fn roas_csv_escapes_neutralizes_and_records_its_run() {
     assert_eq!(
         &c1[3..],
         [
-            "140.00", "32.00", "30.00", "62.00", "2.26", "2.5000", "10.00", "0", "USD"
+            "140.00",
+            "32.00",
+            "30.00",
+            "62.00",
+            "2.26",
+            "2.500000000",
+            "10.00",
+            "0",
+            "USD"
         ]
     );
     let none = rows.iter().find(|r| r[0] == "(none)").unwrap();
