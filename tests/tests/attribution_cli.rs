@@ -333,3 +333,36 @@ fn conversions_in_csv_and_json_are_the_exact_sum_of_shares() {
         assert!(places <= 1, "{key}: {conversions} in\n{table}");
     }
 }
+
+/// The row of revenue and cost that came through no creator is named for what it is in the
+/// tables a person reads; the CSV keeps the machine key `(none)` beside the words.
+#[test]
+fn the_row_of_no_creator_says_what_it_holds() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let words = "Not through a creator: ads, email, direct…";
+    let table = home.lookback_ok(&["--db", &db, "view", "roas", "--by", "creator"]);
+    assert!(
+        table.lines().any(|l| l.starts_with(words)),
+        "no row {words:?} in\n{table}"
+    );
+    assert!(!table.contains("(none)"), "{table}");
+    let out = home.path("roas.csv");
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "export",
+        "roas",
+        "--by",
+        "creator",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        // RFC 4180 quotes the label: it holds commas.
+        csv.lines()
+            .any(|l| l.starts_with(&format!("(none),\"{words}\","))),
+        "{csv}"
+    );
+}

@@ -19,6 +19,20 @@ use crate::ReportError;
 /// The key shown for credits whose touch has no creator, campaign or content.
 pub const NONE_KEY: &str = "(none)";
 
+/// What the [`NONE_KEY`] row of a report grouped by `by` (a view or credits key's CLI name) holds,
+/// in words: the label tables and CSV label columns show, where the key column keeps
+/// [`NONE_KEY`] for machines.
+pub fn none_label(by: &str) -> &'static str {
+    match by {
+        "creator" => "Not through a creator: ads, email, direct…",
+        "campaign" => "Not through a campaign: creators, email, direct…",
+        "content" => "Not through a post: ads, email, direct…",
+        "platform" => "Not through a platform: email, direct…",
+        "channel" => "No channel recorded",
+        _ => "Nothing recorded",
+    }
+}
+
 /// Decimal places of conversions in machine formats: all of them (shares are billionths).
 pub const CONVERSION_DECIMALS: u32 = 9;
 

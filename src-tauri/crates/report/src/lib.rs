@@ -32,7 +32,7 @@ pub mod weights;
 
 pub use credits::{
     CreditKey, CreditRow, CreditsReport, MissingFxTotal, NONE_KEY, OutcomeTotal, RunInfo,
-    credits_by, format_conversions, readable_conversions,
+    credits_by, format_conversions, none_label, readable_conversions,
 };
 pub use headline::{Headline, Unconverted, headline};
 pub use render::Format;

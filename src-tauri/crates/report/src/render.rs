@@ -15,7 +15,9 @@ use lookback_core::money::format_minor;
 use lookback_core::time::format_instant_ms;
 use serde_json::{Value, json};
 
-use crate::credits::{CreditsReport, RunInfo, format_conversions, readable_conversions};
+use crate::credits::{
+    CreditsReport, NONE_KEY, RunInfo, format_conversions, none_label, readable_conversions,
+};
 use crate::weights::WeightsReport;
 
 /// An output format of the CLI.
@@ -232,7 +234,11 @@ pub fn credits_table(report: &CreditsReport) -> String {
         .iter()
         .map(|r| {
             vec![
-                r.key.clone(),
+                if r.key == NONE_KEY {
+                    none_label(report.by.as_str()).to_owned()
+                } else {
+                    r.key.clone()
+                },
                 readable_conversions(r.conversions_ppb),
                 format_minor(r.revenue_minor, currency),
             ]

@@ -96,7 +96,9 @@ fn roas_csv_escapes_neutralizes_and_records_its_run() {
             "USD"
         ]
     );
+    // The machine key stays `(none)`; the label column says what the row holds.
     let none = rows.iter().find(|r| r[0] == "(none)").unwrap();
+    assert_eq!(none[1], "Not through a creator: ads, email, direct…");
     assert_eq!(none[10], "1");
 
     let sidecar: Value =

@@ -41,6 +41,8 @@ fn roas_by_creator_with_fx_spend_creator_fees_and_totals() {
     assert_eq!(c1.provisional_revenue_minor, 1_000);
 
     let none = find(&view.rows, NONE_KEY, |r| &r.key);
+    // The row of what came through no creator says so in words; its key stays for machines.
+    assert_eq!(none.label, "Not through a creator: ads, email, direct…");
     assert_eq!(none.attributed_revenue_minor, 7_000);
     // 25.00 USD; the 5.00 GBP without a rate is left out and said so, never taken at 1.0.
     assert_eq!(none.cost_minor, 2_500);
