@@ -234,6 +234,26 @@ pub fn run_chart(db: &Path, args: ChartArgs) -> Result<()> {
 }
 
 /// Aligned columns, the first left-aligned, the rest right-aligned.
+/// A CAC row's payback of window `i` (30, 60, 90 days): the multiple, then, while some of the
+/// row's new customers are still inside the window, how many it covers ("0.75 · 212 of 378").
+fn payback_cell(r: &lookback_report::CacRow, i: usize) -> String {
+    let multiple = match i {
+        0 => &r.payback_30,
+        1 => &r.payback_60,
+        _ => &r.payback_90,
+    };
+    let shown = format_ratio(multiple.as_ref(), 2);
+    let closed = r.payback_customers_ppb[i];
+    if closed == r.new_customers_ppb {
+        return shown;
+    }
+    format!(
+        "{shown} · {} of {}",
+        readable_conversions(i128::from(closed)),
+        readable_conversions(i128::from(r.new_customers_ppb))
+    )
+}
+
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -361,9 +381,9 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                         r.cac_minor
                             .map(|m| money(m, c))
                             .unwrap_or_else(|| "—".into()),
-                        format_ratio(r.payback_30.as_ref(), 2),
-                        format_ratio(r.payback_60.as_ref(), 2),
-                        format_ratio(r.payback_90.as_ref(), 2),
+                        payback_cell(r, 0),
+                        payback_cell(r, 1),
+                        payback_cell(r, 2),
                     ]
                 })
                 .collect();

@@ -126,9 +126,18 @@ export type RoasView = { rows: Array<RoasRow>, totals: RoasRow, provenance: Prov
 
 export type CacRow = { key: string, label: string, cost: MoneyAmount, 
 /**
- * Attributed new customers, fractional, 4 decimals.
+ * Attributed new customers, fractional, exact (9 decimals).
  */
-new_customers: string, cac: MoneyAmount | null, payback_30: string | null, payback_60: string | null, payback_90: string | null, };
+new_customers: string, cac: MoneyAmount | null, 
+/**
+ * Each payback over the new customers whose window has closed (see `payback_customers`).
+ */
+payback_30: string | null, payback_60: string | null, payback_90: string | null, 
+/**
+ * Per window (30, 60, 90 days), the new customers whose window has closed: those each
+ * payback covers, of `new_customers`. Exact, 9 decimals.
+ */
+payback_customers: Array<string>, };
 
 export type CacView = { rows: Array<CacRow>, totals: CacRow, provenance: Provenance, };
 

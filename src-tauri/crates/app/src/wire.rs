@@ -410,12 +410,16 @@ pub struct CacRow {
     pub key: String,
     pub label: String,
     pub cost: MoneyAmount,
-    /// Attributed new customers, fractional, 4 decimals.
+    /// Attributed new customers, fractional, exact (9 decimals).
     pub new_customers: String,
     pub cac: Option<MoneyAmount>,
+    /// Each payback over the new customers whose window has closed (see `payback_customers`).
     pub payback_30: Option<String>,
     pub payback_60: Option<String>,
     pub payback_90: Option<String>,
+    /// Per window (30, 60, 90 days), the new customers whose window has closed: those each
+    /// payback covers, of `new_customers`. Exact, 9 decimals.
+    pub payback_customers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -369,6 +369,7 @@ fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {
         payback_30: ratio(r.payback_30.as_ref()),
         payback_60: ratio(r.payback_60.as_ref()),
         payback_90: ratio(r.payback_90.as_ref()),
+        payback_customers: r.payback_customers_ppb.iter().map(|c| ppb(*c)).collect(),
     })
 }
 
