@@ -48,6 +48,26 @@ kind: string, name: string, last_success_at_ms: number | null, last_error: strin
  */
 state: SourceState, };
 
+export type DateRange = { 
+/**
+ * The first and last day with an order or a touch; null in an empty workspace.
+ */
+first_day: string | null, last_day: string | null, 
+/**
+ * Today in the reporting zone, which the presets count back from.
+ */
+today: string, presets: Array<DatePreset>, };
+
+export type DatePreset = { 
+/**
+ * `last-7`, `last-30`, `last-90`, `this-month`, `last-month`, `all`.
+ */
+id: string, label: string, 
+/**
+ * Both null for `all`: the view covers every day.
+ */
+from: string | null, to: string | null, };
+
 export type OverviewHeadline = { net_revenue: MoneyAmount, unconverted_revenue: Array<UnconvertedMoney>, ad_spend: MoneyAmount, unconverted_spend: Array<UnconvertedMoney>, };
 
 export type UnconvertedMoney = { amount: MoneyAmount, rows: number, };

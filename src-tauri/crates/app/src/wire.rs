@@ -172,6 +172,29 @@ pub struct UnconvertedMoney {
     pub rows: u64,
 }
 
+/// The dates a view's From and To show and the presets beside them, as days (`YYYY-MM-DD`) in
+/// the workspace's reporting zone: a view without dates covers `first_day`..=`last_day`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DateRange {
+    /// The first and last day with an order or a touch; null in an empty workspace.
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    /// Today in the reporting zone, which the presets count back from.
+    pub today: String,
+    pub presets: Vec<DatePreset>,
+}
+
+/// A named date range: last 7 / 30 / 90 days, this month, last month, all.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DatePreset {
+    /// `last-7`, `last-30`, `last-90`, `this-month`, `last-month`, `all`.
+    pub id: String,
+    pub label: String,
+    /// Both null for `all`: the view covers every day.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
 /// An attribution model by its CLI name (`lookback_core::attribution::Model::as_str`), as the
 /// window sends it and as `lookback model set` and `--model` take it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, clap::ValueEnum)]
@@ -1167,6 +1190,8 @@ pub fn typescript_bindings() -> String {
         RevenueByCurrency::decl(),
         SourceState::decl(),
         SourceFreshness::decl(),
+        DateRange::decl(),
+        DatePreset::decl(),
         OverviewHeadline::decl(),
         UnconvertedMoney::decl(),
         Overview::decl(),
