@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use lookback_core::money::Currency;
+use lookback_core::time::NaiveDate;
 use lookback_engine::fx::FxTable;
 use lookback_store::{MoneyFigure, SLOT_MS, Store};
 
@@ -60,28 +61,68 @@ pub fn headline(store: &Store) -> Result<Headline, ReportError> {
     let mut days = DayCache::new(reporting_zone(store)?);
     let fx = FxTable::from_rows(&store.fx_rates()?)?;
 
-    // Net and orders per (currency, day in the reporting zone).
-    let mut revenue: BTreeMap<(String, String), (i64, u64)> = BTreeMap::new();
-    for slot in store.revenue_slots()? {
-        let day = days
-            .day(slot.slot * SLOT_MS)?
-            .format("%Y-%m-%d")
-            .to_string();
-        let (net, orders) = revenue.entry((slot.currency, day)).or_default();
-        match slot.figure {
-            MoneyFigure::OrderGross => {
-                *net += slot.amount_minor;
-                *orders += slot.rows;
+    // Net and orders per (currency, day in the reporting zone), the currencies by index into
+    // `currencies` so a slot costs no allocation (a few currencies, many thousands of slots).
+    let mut currencies: Vec<String> = Vec::new();
+    let mut revenue: BTreeMap<(usize, NaiveDate), (i64, u64)> = BTreeMap::new();
+    // The slots come sorted by figure, currency and time, so a run of them shares one
+    // (currency, day): summed in `run` and added to the map when the key changes.
+    let mut run: Option<((usize, NaiveDate), (i64, u64))> = None;
+    let mut failed = None;
+    store.for_each_revenue_slot(|figure, currency, slot, rows, amount_minor| {
+        let day = match days.day(slot * SLOT_MS) {
+            Ok(day) => day,
+            Err(e) => {
+                failed.get_or_insert(e);
+                return;
             }
-            _ => *net -= slot.amount_minor,
+        };
+        let index = match currencies.iter().position(|c| c == currency) {
+            Some(index) => index,
+            None => {
+                currencies.push(currency.to_owned());
+                currencies.len() - 1
+            }
+        };
+        let (net, orders) = match figure {
+            MoneyFigure::OrderGross => (amount_minor, rows),
+            _ => (-amount_minor, 0),
+        };
+        match &mut run {
+            Some((key, sums)) if *key == (index, day) => {
+                sums.0 += net;
+                sums.1 += orders;
+            }
+            _ => {
+                if let Some((key, (net, orders))) = run.replace(((index, day), (net, orders))) {
+                    let sums = revenue.entry(key).or_default();
+                    sums.0 += net;
+                    sums.1 += orders;
+                }
+            }
         }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
     }
+    if let Some((key, (net, orders))) = run {
+        let sums = revenue.entry(key).or_default();
+        sums.0 += net;
+        sums.1 += orders;
+    }
+    // Converted and listed in currency code order, as every other figure is.
+    let mut revenue: Vec<_> = revenue.into_iter().collect();
+    revenue.sort_by(|((a, day_a), _), ((b, day_b), _)| {
+        currencies[*a].cmp(&currencies[*b]).then(day_a.cmp(day_b))
+    });
     let mut unconverted_revenue = Vec::new();
     let mut net_revenue_minor = 0i64;
-    for ((currency, day), (net, orders)) in revenue {
-        match convert(&fx, net, &currency, reporting, &day)? {
+    for ((index, day), (net, orders)) in revenue {
+        let currency = &currencies[index];
+        let day = day.format("%Y-%m-%d").to_string();
+        match convert(&fx, net, currency, reporting, &day)? {
             Some(value) => net_revenue_minor = add(net_revenue_minor, value)?,
-            None => count_unconverted(&mut unconverted_revenue, &currency, orders, net),
+            None => count_unconverted(&mut unconverted_revenue, currency, orders, net),
         }
     }
 

@@ -407,6 +407,35 @@ impl Store {
         )
     }
 
+    /// [`Store::revenue_slots`] one row at a time, without an allocation per row: `each` gets
+    /// the figure, currency, slot, rows and amount, in figure, currency, slot order.
+    pub fn for_each_revenue_slot(
+        &self,
+        mut each: impl FnMut(MoneyFigure, &str, i64, u64, i64),
+    ) -> StoreResult<()> {
+        let recount;
+        let sql = if self.has_table("revenue_slots")? {
+            "SELECT figure, currency, slot, rows, amount_minor FROM revenue_slots
+             WHERE rows <> 0 OR amount_minor <> 0 ORDER BY figure, currency, slot"
+        } else {
+            recount = revenue_slots_recount();
+            &recount
+        };
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let currency = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            each(
+                row.get(0)?,
+                currency,
+                row.get(2)?,
+                row.get::<_, i64>(3)? as u64,
+                row.get(4)?,
+            );
+        }
+        Ok(())
+    }
+
     fn has_table(&self, name: &str) -> StoreResult<bool> {
         Ok(self
             .conn
