@@ -210,6 +210,16 @@ fn the_date_range_shows_the_views_days_and_a_preset_shows_the_clis_numbers() {
         shown.values().any(|v| *v > 0),
         "the last 30 days hold revenue"
     );
+
+    // LOOKBACK_SCREENSHOT_DIR=DIR keeps what the screens looked like (for the README).
+    if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join("roas-last-30-days.png"), session.screenshot_png()).unwrap();
+        let nav = session.wait_for("[data-testid=nav-cac]");
+        session.click(&nav);
+        session.wait_for("[data-testid=cac-table] tbody tr");
+        std::fs::write(dir.join("cac-last-30-days.png"), session.screenshot_png()).unwrap();
+    }
 }
 
 #[test]

@@ -25,6 +25,7 @@ export async function renderCac(content: HTMLElement): Promise<void> {
     },
     sort: (r: CacRow) => Number(f(r) ?? -1),
     numeric: true,
+    cellClass: () => "nowrap",
     attrs: (r: CacRow) => ({
       "data-col": `payback-${days}`,
       title: `Over the ${formatConversions(r.payback_customers[i] ?? "0")} of ${formatConversions(r.new_customers)} new customers whose ${days}-day window has closed`,
