@@ -136,7 +136,7 @@ export type RoasRow = { key: string, label: string, bucket: string | null, reven
  */
 roas: string | null, 
 /**
- * Orders credited: the sum of fractional credit, 4 decimals.
+ * Orders credited: the sum of fractional credit, exact (9 decimals); the window rounds it.
  */
 orders_credited: string, provisional: MoneyAmount, };
 

@@ -408,7 +408,7 @@ pub struct RoasRow {
     pub cost: MoneyAmount,
     /// Revenue ÷ cost with 2 decimals; null when there is no cost (shown as "—").
     pub roas: Option<String>,
-    /// Orders credited: the sum of fractional credit, 4 decimals.
+    /// Orders credited: the sum of fractional credit, exact (9 decimals); the window rounds it.
     pub orders_credited: String,
     pub provisional: MoneyAmount,
 }

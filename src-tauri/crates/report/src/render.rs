@@ -7,7 +7,7 @@
 //!
 //! Credits CSV columns: `<key>,conversions,revenue,currency` where `<key>` is the grouping name
 //! (`channel`, `creator`, `campaign`, `content` or `order`), `conversions` the fractional
-//! conversions with 4 decimals, `revenue` the credited net revenue as a decimal in the reporting
+//! conversions exact to 9 decimals, `revenue` the credited net revenue as a decimal in the reporting
 //! currency, and `currency` that currency's code (repeated per row, so a row stands alone).
 //! Weights CSV columns: `channel,<removal_effect|shapley_value>,weight,conversions,paths`.
 
