@@ -483,9 +483,11 @@ pub(crate) struct TotalsDelta {
     money: Vec<(MoneyFigure, String, i64, i64)>,
     /// Ad spend rows inserted per (currency, day): rows and sum.
     spend_days: Vec<(String, String, i64, i64)>,
-    /// Orders and counted adjustments inserted per (figure, currency, slot): rows and sum. An
+    /// Orders and counted adjustments inserted per (figure, currency, slot): rows and sum, the
+    /// currency by its index in `slot_currencies` so counting an order allocates nothing. An
     /// import spans many slots, so this one is a map.
-    revenue_slots: HashMap<(MoneyFigure, String, i64), (i64, i64)>,
+    revenue_slots: HashMap<(MoneyFigure, usize, i64), (i64, i64)>,
+    slot_currencies: Vec<String>,
     sources: Vec<SourceDelta>,
 }
 
@@ -558,9 +560,10 @@ impl TotalsDelta {
         at_ms: i64,
         amount_minor: i64,
     ) -> StoreResult<()> {
+        let index = self.slot_currency(currency);
         let (rows, sum) = self
             .revenue_slots
-            .entry((figure, currency.to_owned(), slot_of(at_ms)))
+            .entry((figure, index, slot_of(at_ms)))
             .or_default();
         *rows += 1;
         *sum = sum
@@ -583,13 +586,25 @@ impl TotalsDelta {
         amount_minor: i64,
     ) -> StoreResult<()> {
         self.revenue_inserted(figure, currency, to_ms, amount_minor)?;
+        let index = self.slot_currency(currency);
         let (rows, sum) = self
             .revenue_slots
-            .entry((figure, currency.to_owned(), slot_of(from_ms)))
+            .entry((figure, index, slot_of(from_ms)))
             .or_default();
         *rows -= 1;
         *sum -= amount_minor;
         Ok(())
+    }
+
+    /// The index of `currency` in `slot_currencies`, added on first sight.
+    fn slot_currency(&mut self, currency: &str) -> usize {
+        match self.slot_currencies.iter().position(|c| c == currency) {
+            Some(index) => index,
+            None => {
+                self.slot_currencies.push(currency.to_owned());
+                self.slot_currencies.len() - 1
+            }
+        }
     }
 
     /// An ad spend row of `amount_minor` in `currency` on `day` was inserted (besides
@@ -697,6 +712,7 @@ impl TotalsDelta {
             .execute(params![figure, currency, rows, sum])?;
         }
         for ((figure, currency, slot), (rows, sum)) in &self.revenue_slots {
+            let currency = &self.slot_currencies[*currency];
             tx.prepare_cached(
                 "INSERT INTO revenue_slots (figure, currency, slot, rows, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (figure, currency, slot) DO UPDATE SET
