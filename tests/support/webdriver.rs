@@ -108,7 +108,13 @@ fn claim_display_number(number: u32) -> bool {
 }
 
 impl Display {
+    /// A display of 1400×900, as the window opens at about 1280×820.
     pub fn start() -> Display {
+        Display::start_sized(1400, 900)
+    }
+
+    /// A display of `width`×`height` (larger, for windows resized beyond 1400×900).
+    pub fn start_sized(width: u32, height: u32) -> Display {
         if let Ok(name) = std::env::var("LOOKBACK_TEST_DISPLAY") {
             return Display { name, _xvfb: None };
         }
@@ -118,7 +124,7 @@ impl Display {
             if !claim_display_number(number) {
                 continue;
             }
-            if let Some(guard) = start_xvfb(number) {
+            if let Some(guard) = start_xvfb(number, width, height) {
                 return Display {
                     name: format!(":{number}"),
                     _xvfb: Some(guard),
@@ -130,14 +136,15 @@ impl Display {
 }
 
 /// Starts Xvfb on `number`; None when another server took that number first.
-fn start_xvfb(number: u32) -> Option<XvfbGuard> {
+fn start_xvfb(number: u32, width: u32, height: u32) -> Option<XvfbGuard> {
     let name = format!(":{number}");
+    let screen = format!("{width}x{height}x24");
     let child = Command::new("Xvfb")
         .args([
             name.as_str(),
             "-screen",
             "0",
-            "1400x900x24",
+            screen.as_str(),
             "-nolisten",
             "tcp",
         ])
@@ -384,6 +391,66 @@ impl Session {
         )
     }
 
+    /// Resizes the window so that the page's viewport is `width`×`height` CSS pixels (the
+    /// window has no decorations under Xvfb, so its size is the viewport's).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+        self.wait_until(
+            &format!("a {width}×{height} viewport"),
+            &format!("return window.innerWidth === {width} && window.innerHeight === {height}"),
+        );
+    }
+
+    /// Scrolls an element into view and moves the pointer onto its middle, as a user hovering
+    /// it does.
+    pub fn hover(&self, element: &str) {
+        // The pointer can only move within the viewport: bring the element into it first.
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].scrollIntoView({block: 'center'}); return true",
+                "args": [{W3C_ELEMENT_KEY: element}]
+            })),
+        );
+        let answer = self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{
+                "type": "pointer",
+                "id": "mouse",
+                "parameters": {"pointerType": "mouse"},
+                "actions": [{
+                    "type": "pointerMove",
+                    "duration": 0,
+                    "origin": {W3C_ELEMENT_KEY: element},
+                    "x": 0,
+                    "y": 0
+                }]
+            }]})),
+        );
+        assert!(answer.is_null(), "moving the pointer: {answer}");
+    }
+
+    /// Presses and releases a key on the focused element; `key` is a character or a WebDriver
+    /// key code ("\u{E014}" is the right arrow).
+    pub fn press_key(&self, key: &str) {
+        let answer = self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{
+                "type": "key",
+                "id": "keyboard",
+                "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]
+            }]})),
+        );
+        assert!(answer.is_null(), "pressing {key:?}: {answer}");
+    }
+
     /// The window's title.
     pub fn title(&self) -> String {
         self.call(reqwest::Method::GET, "/title", None)
@@ -393,9 +460,22 @@ impl Session {
     }
 
     /// A PNG screenshot of the window's content.
+    ///
+    /// WebKitWebDriver's screenshot waits for the page's next frame, and a page where nothing
+    /// changes never draws one (the request then hangs): while it is taken, an invisible
+    /// 1 px element changes every frame so that one is drawn.
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
+        self.eval(
+            "const dot = document.createElement('div'); dot.id = 'webdriver-repaint'; \
+             dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; \
+             document.body.append(dot); let odd = false; \
+             const tick = () => { if (!dot.isConnected) return; odd = !odd; \
+               dot.style.background = odd ? 'rgba(0,0,0,0.004)' : 'transparent'; requestAnimationFrame(tick); }; \
+             requestAnimationFrame(tick); return true",
+        );
         let b64 = self.call(reqwest::Method::GET, "/screenshot", None);
+        self.eval("document.getElementById('webdriver-repaint')?.remove(); return true");
         base64::engine::general_purpose::STANDARD
             .decode(b64.as_str().unwrap_or_default())
             .expect("screenshot base64")

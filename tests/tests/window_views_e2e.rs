@@ -276,9 +276,9 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     session.wait_until(
         "the ROAS charts of the linear run",
         "const p = document.querySelector('[data-testid=provenance]'); \
-         const charts = [...document.querySelectorAll('[data-testid=charts] img')]; \
+         const charts = [...document.querySelectorAll('[data-testid=charts] figure svg')]; \
          return !!p && charts.length === 2 && charts.every((c) => \
-           decodeURIComponent(c.src).includes(`linear (run ${p.dataset.runId})`))",
+           c.textContent.includes(`linear (run ${p.dataset.runId})`))",
     );
     assert!(
         session.find("[data-testid=model-preview]").is_some(),

@@ -85,6 +85,11 @@ export function formatConversions(exact: string, locale = userLocale()): string 
   return negative && units > 0n ? `-${shown}` : shown;
 }
 
+/** A ROAS or payback ratio, given as its exact decimal text: "2.35" → "2.35×". */
+export function formatRoas(decimal: string): string {
+  return `${decimal}×`;
+}
+
 function fractionDigits(decimal: string): number {
   const dot = decimal.indexOf(".");
   return dot < 0 ? 0 : decimal.length - dot - 1;

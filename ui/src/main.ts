@@ -16,6 +16,7 @@ import { renderRealtime } from "./screens/realtime";
 import { renderRoas } from "./screens/roas";
 import { renderSources } from "./screens/sources";
 import { loadSettings, onSettingsChange, settings, updateSettings } from "./state";
+import { startTheme, themePicker } from "./theme";
 
 const root = document.getElementById("app")!;
 
@@ -191,6 +192,7 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
         h("ul", {}, ...recent.map((path) => h("li", {}, h("button", { class: "link", onclick: () => openFile(path) }, path)))),
       ),
     showLogsAction(),
+    themePicker(),
   );
   replaceChildren(root, h("main", { class: "welcome" }, card));
   if (openAtOnce) await openFile(openAtOnce);
@@ -247,8 +249,9 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     h(
       "div",
       { class: "sidebar-foot" },
-      h("button", { class: "link", onclick: () => api.startupState().then((st) => showWelcome({ ...st, workspace: null }, null)) }, "Switch workspace…"),
+      h("button", { class: "link", "data-testid": "switch-workspace", onclick: () => api.startupState().then((st) => showWelcome({ ...st, workspace: null }, null)) }, "Switch workspace…"),
       showLogsAction(),
+      themePicker(),
     ),
   );
   const damaged = info.read_only_reason ? h("div", { class: "banner error read-only", role: "alert", "data-testid": "read-only" }, `Read-only: ${info.read_only_reason}`) : null;
@@ -310,6 +313,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
 }
 
 async function start(): Promise<void> {
+  startTheme();
   // The open workspace was found damaged (by the background check or a query) and is now
   // read-only: show it again, with the banner, on the same screen.
   await events.onWorkspaceDamaged((info) => {

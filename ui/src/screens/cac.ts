@@ -6,7 +6,7 @@ import type { CacRow } from "../bindings";
 import { dataTable } from "../components/table";
 import { provenanceLine } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
-import { formatConversions, formatMoney } from "../format";
+import { formatConversions, formatMoney, formatRoas } from "../format";
 import { viewRequest } from "../state";
 import { byTabs, currentBy, exportCsv } from "./common";
 
@@ -19,7 +19,8 @@ export async function renderCac(content: HTMLElement): Promise<void> {
   // the cell says how many it covers ("1.40× · 212 of 378").
   const payback = (i: number, days: number, f: (r: CacRow) => string | null) => ({
     text: (r: CacRow) => {
-      const multiple = f(r) === null ? "—" : `${f(r)}×`;
+      const ratio = f(r);
+      const multiple = ratio === null ? "—" : formatRoas(ratio);
       const closed = r.payback_customers[i];
       return closed === undefined || closed === r.new_customers ? multiple : `${multiple} · ${formatConversions(closed)} of ${formatConversions(r.new_customers)}`;
     },

@@ -4,7 +4,7 @@
 import { api, asAppError } from "../api";
 import type { ChartSvg, AppError, ExportTable, ModelName, ViewBy, ViewRequest } from "../bindings";
 import { h, replaceChildren } from "../dom";
-import { formatCount } from "../format";
+import { formatCount, formatMoney, formatRoas } from "../format";
 import { settings, updateSettings } from "../state";
 
 export const VIEW_KEYS: [ViewBy, string][] = [
@@ -32,10 +32,97 @@ export function byTabs(screen: string, keys: [ViewBy, string][] = VIEW_KEYS): HT
   );
 }
 
-/** One chart panel; the SVG is rendered by Rust (plotters) and shown as an image, so it cannot run script. */
+const SVG_NS = "http://www.w3.org/2000/svg";
+/** The drawing elements a chart is made of; anything else is dropped before it is shown. */
+const CHART_ELEMENTS = new Set(["svg", "g", "rect", "circle", "line", "polyline", "polygon", "path", "text", "title"]);
+
+/**
+ * A chart's SVG (drawn by Rust, charts.rs) as an element to show inline, so the theme's CSS
+ * variables recolor it and its hover targets can be pointed at. It is parsed as XML, never as
+ * HTML, and kept to drawing elements without event handlers or links, so it cannot run script.
+ */
+function inlineSvg(text: string): SVGSVGElement | null {
+  const svg: Element = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+  // A document that fails to parse is a <parsererror>, not an <svg>.
+  if (!(svg instanceof SVGSVGElement)) return null;
+  for (const el of [svg, ...svg.querySelectorAll("*")]) {
+    if (!CHART_ELEMENTS.has(el.localName) || el.namespaceURI !== SVG_NS) {
+      el.remove();
+      continue;
+    }
+    for (const attr of [...el.attributes]) {
+      if (/^on/i.test(attr.name) || /href$/i.test(attr.name)) el.removeAttribute(attr.name);
+    }
+  }
+  return document.importNode(svg, true);
+}
+
+/** A hover target's value as the table beside the chart shows it. */
+function hoverValue(group: Element, value: string): string {
+  const currency = group.getAttribute("data-currency");
+  if (group.getAttribute("data-unit") === "money" && currency) return formatMoney({ currency, amount: value, minor: 0 });
+  return formatRoas(value);
+}
+
+/**
+ * One chart panel: the SVG inline, and a tip that shows the exact value of the point or bar
+ * under the pointer (or chosen with the arrow keys) — read from the chart's own hover targets,
+ * which carry each value as the view computed it.
+ */
 function chartPanel(c: ChartSvg): HTMLElement {
-  const img = h("img", { alt: c.title, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}` });
-  return h("figure", { class: "panel chart" }, h("figcaption", {}, c.title), img);
+  const svg = inlineSvg(c.svg);
+  const tip = h("div", { class: "chart-tip", role: "tooltip", hidden: true, "data-testid": "chart-tip" });
+  const figure = h("figure", { class: "panel chart", "data-testid": "chart" }, h("figcaption", {}, c.title), svg ?? h("p", { class: "muted" }, "This chart could not be shown."), tip);
+  const group = svg?.querySelector(".chart-hover");
+  if (!svg || !group) return figure;
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", c.title);
+  // The tip says what a target's <title> says (kept for the SVG file on its own); a native
+  // tooltip as well would repeat it.
+  for (const title of group.querySelectorAll("title")) title.remove();
+  let hovered: Element | null = null;
+  const hide = () => {
+    hovered?.classList.remove("hovered");
+    hovered = null;
+    tip.hidden = true;
+  };
+  const show = (target: Element) => {
+    if (target === hovered) return;
+    hovered?.classList.remove("hovered");
+    hovered = target;
+    target.classList.add("hovered");
+    replaceChildren(
+      tip,
+      h("div", { "data-testid": "chart-tip-label" }, target.getAttribute("data-label") ?? ""),
+      h("div", {}, `${target.getAttribute("data-series") ?? ""}: `, h("span", { class: "chart-tip-value", "data-testid": "chart-tip-value" }, hoverValue(group, target.getAttribute("data-value") ?? ""))),
+    );
+    tip.hidden = false;
+    const box = target.getBoundingClientRect();
+    const frame = figure.getBoundingClientRect();
+    const left = Math.min(Math.max(box.left + box.width / 2 - frame.left - tip.offsetWidth / 2, 4), frame.width - tip.offsetWidth - 4);
+    tip.style.left = `${left}px`;
+    tip.style.top = `${Math.max(box.top - frame.top - tip.offsetHeight - 8, 4)}px`;
+  };
+  svg.addEventListener("mouseover", (ev) => {
+    const target = ev.target instanceof Element && ev.target.parentElement === group ? ev.target : null;
+    if (target) show(target);
+    else hide();
+  });
+  svg.addEventListener("mouseleave", hide);
+  // From the keyboard: Tab to the chart, then the arrow keys step through its points and bars
+  // (series by series, in drawing order) and the tip says each one's value.
+  const targets = [...group.children];
+  svg.setAttribute("tabindex", "0");
+  svg.addEventListener("keydown", (ev) => {
+    const step = ev.key === "ArrowRight" || ev.key === "ArrowDown" ? 1 : ev.key === "ArrowLeft" || ev.key === "ArrowUp" ? -1 : 0;
+    if (!step || !targets.length) return;
+    ev.preventDefault();
+    const at = hovered ? targets.indexOf(hovered) : -1;
+    show(targets[at < 0 ? (step > 0 ? 0 : targets.length - 1) : (at + step + targets.length) % targets.length]);
+  });
+  svg.addEventListener("focus", hide);
+  svg.addEventListener("blur", hide);
+  return figure;
 }
 
 export function chartPanels(charts: ChartSvg[]): HTMLElement | null {

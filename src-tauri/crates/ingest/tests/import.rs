@@ -853,3 +853,83 @@ fn twenty_thousand_rows_import_in_one_go() {
     let again = import(&mut store, ImportKind::Touches, &csv);
     assert_eq!((again.imported, again.duplicates), (0, 20_000));
 }
+
+/// A touch file of `rows` rows whose `note` column (kept only in the raw payload) pads each row
+/// to about 420 bytes, with one row repeated (a duplicate inside the file) and one bad row.
+fn padded_touch_file(rows: usize) -> String {
+    let mut csv =
+        String::from("touch_id,occurred_at,channel,creator_id,click_id,anonymous_id,note\n");
+    let note = "x".repeat(360);
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "t{i:05},2025-03-{:02}T{:02}:00:00Z,ch{},cr{},clk{i},anon{},{note}\n",
+            1 + i % 28,
+            i % 24,
+            i % 7,
+            i % 5,
+            i % 997
+        ));
+    }
+    csv.push_str(&format!(
+        "t00003,2025-03-04T03:00:00Z,ch3,cr3,clk3,anon3,{note}\n"
+    ));
+    csv.push_str("t-bad,not a time,ch1,,,anon1,\n");
+    csv
+}
+
+#[test]
+fn a_large_touch_file_builds_the_touch_indexes_once_and_stores_what_a_row_by_row_import_stores() {
+    let csv = padded_touch_file(12_000);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("touches.csv");
+    std::fs::write(&file, &csv).unwrap();
+
+    // From the file: ~5 MB, estimated at more than 50,000 rows against an empty table, so the
+    // indexes are built at the end.
+    let (_a, mut bulk) = workspace();
+    let by_file = import_csv(&mut bulk, ImportKind::Touches, &file, NOW).unwrap();
+    assert!(by_file.touch_indexes_rebuilt);
+    // From a reader of unknown size: kept row by row.
+    let (_b, mut rows) = workspace();
+    let by_rows = import_csv_reader(
+        &mut rows,
+        ImportKind::Touches,
+        csv.as_bytes(),
+        "touches.csv",
+        NOW,
+    )
+    .unwrap();
+    assert!(!by_rows.touch_indexes_rebuilt);
+
+    assert_eq!(
+        (
+            by_file.imported,
+            by_file.duplicates,
+            by_file.rejected,
+            by_file.to_string()
+        ),
+        (12_000, 1, 1, by_rows.to_string())
+    );
+    assert_eq!(counts(&bulk), counts(&rows));
+    let sorted = |store: &Store| {
+        let mut t = store.touches().unwrap();
+        t.sort_by(|a, b| a.touch_id.cmp(&b.touch_id));
+        t
+    };
+    assert_eq!(sorted(&bulk), sorted(&rows));
+    assert_eq!(
+        payload(&bulk, "touches", "t00042"),
+        payload(&rows, "touches", "t00042")
+    );
+    assert_eq!(
+        bulk.dead_letters(false).unwrap(),
+        rows.dead_letters(false).unwrap()
+    );
+
+    // A second, small file into the now larger table is kept row by row.
+    let small = dir.path().join("more.csv");
+    std::fs::write(&small, padded_touch_file(100)).unwrap();
+    let again = import_csv(&mut bulk, ImportKind::Touches, &small, NOW).unwrap();
+    assert!(!again.touch_indexes_rebuilt);
+    assert_eq!(again.duplicates, 101);
+}

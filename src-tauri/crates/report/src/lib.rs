@@ -48,7 +48,7 @@ pub use export::{
     export_reconcile_csv, export_revenue_csv, export_roas_csv, export_sources_csv,
     export_spend_csv, export_touches_csv, neutralize, source_statuses, write_reconcile_csv,
 };
-pub use ratio::{NO_RATIO, Ratio, format_ratio};
+pub use ratio::{NO_RATIO, RATIO_PLACES, Ratio, format_ratio};
 pub use views::cac::{CacRow, CacView, PAYBACK_WINDOWS_DAYS, cac_view};
 pub use views::compare::{CompareRow, CompareView, compare_view};
 pub use views::creator::{

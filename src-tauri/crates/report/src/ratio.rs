@@ -92,6 +92,9 @@ pub fn format_ratio(ratio: Option<&Ratio>, places: u32) -> String {
         .unwrap_or_else(|| NO_RATIO.to_owned())
 }
 
+/// The places a ratio (ROAS, payback) is shown to in the window and in a chart's hover.
+pub const RATIO_PLACES: u32 = 2;
+
 /// What a ratio without a denominator (a ROAS without cost) is shown as.
 pub const NO_RATIO: &str = "—";
 

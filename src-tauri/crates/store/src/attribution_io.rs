@@ -14,6 +14,7 @@
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
+use crate::runs::{RunRowStart, insert_run_row};
 use std::collections::BTreeMap;
 
 use crate::{
@@ -131,23 +132,14 @@ impl Store {
         error: &str,
     ) -> StoreResult<i64> {
         self.ensure_writable()?;
-        self.conn.execute(
-            "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                           input_watermark, started_at_ms, finished_at_ms, status, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'failed', ?9)",
-            params![
-                run.model,
-                run.parameters,
-                run.lookback_days,
-                run.settlement_days,
-                run.reporting_currency,
-                run.input_watermark,
-                run.started_at_ms,
+        insert_run_row(
+            &self.conn,
+            run,
+            RunRowStart::Failed {
                 finished_at_ms,
                 error,
-            ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            },
+        )
     }
 
     /// Marks as settled the orders of a reused run that have matured since it was computed:
@@ -472,21 +464,13 @@ impl Store {
         };
         write.conn.execute_batch("BEGIN IMMEDIATE")?;
         write.open = true;
-        write.conn.execute(
-            "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                           input_watermark, started_at_ms, status, has_report_totals, has_view_totals)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, 0)",
-            params![
-                run.model,
-                run.parameters,
-                run.lookback_days,
-                run.settlement_days,
-                run.reporting_currency,
-                run.input_watermark,
-                run.started_at_ms,
-            ],
+        write.run_id = insert_run_row(
+            write.conn,
+            run,
+            RunRowStart::Running {
+                has_report_totals: true,
+            },
         )?;
-        write.run_id = write.conn.last_insert_rowid();
         insert_batched(
             write.conn,
             "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \

@@ -130,4 +130,4 @@ pub use view_queries::{
     CUSTOMER_KEY_SQL, CreatorOrderCredit, ExportCredit, ExportOrder, ExportSpend, ExportTouch,
     NewCustomerCredit, ViewCreditBucket, ViewCreditGroup, ViewDimension, ViewSpend,
 };
-pub use write::WriteTx;
+pub use write::{WriteTx, touch_indexes_worth_deferring};

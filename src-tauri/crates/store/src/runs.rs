@@ -84,12 +84,32 @@ pub(crate) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     })
 }
 
-/// Inserts a run's row (status `running`) on `conn` (a connection or a transaction) and returns its id.
-pub(crate) fn insert_run_row(conn: &rusqlite::Connection, run: &NewRun) -> StoreResult<i64> {
+/// How a run's row begins.
+pub(crate) enum RunRowStart<'a> {
+    /// `running`: its results follow; `has_report_totals` when its writer also writes the
+    /// report totals in the same transaction.
+    Running { has_report_totals: bool },
+    /// Already `failed`, with nothing of it written: kept so the failure is on record.
+    Failed { finished_at_ms: i64, error: &'a str },
+}
+
+/// Inserts a run's row on `conn` (a connection or a transaction) and returns its id.
+pub(crate) fn insert_run_row(
+    conn: &rusqlite::Connection,
+    run: &NewRun,
+    start: RunRowStart<'_>,
+) -> StoreResult<i64> {
+    let (status, has_report_totals, finished_at_ms, error) = match start {
+        RunRowStart::Running { has_report_totals } => ("running", has_report_totals, None, None),
+        RunRowStart::Failed {
+            finished_at_ms,
+            error,
+        } => ("failed", false, Some(finished_at_ms), Some(error)),
+    };
     conn.execute(
         "INSERT INTO attribution_runs (model, parameters, lookback_days, settlement_days, reporting_currency,
-                                       input_watermark, started_at_ms, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
+                                       input_watermark, started_at_ms, status, has_report_totals, finished_at_ms, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             run.model,
             run.parameters,
@@ -98,6 +118,10 @@ pub(crate) fn insert_run_row(conn: &rusqlite::Connection, run: &NewRun) -> Store
             run.reporting_currency,
             run.input_watermark,
             run.started_at_ms,
+            status,
+            has_report_totals,
+            finished_at_ms,
+            error,
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -108,7 +132,13 @@ impl Store {
     pub fn insert_run(&mut self, run: &NewRun) -> StoreResult<i64> {
         self.ensure_writable()?;
         crate::records::check_currency("run reporting_currency", &run.reporting_currency)?;
-        insert_run_row(&self.conn, run)
+        insert_run_row(
+            &self.conn,
+            run,
+            RunRowStart::Running {
+                has_report_totals: false,
+            },
+        )
     }
 
     /// Writes a run's credits in one transaction with one cached statement; returns how many.

@@ -1155,3 +1155,94 @@ fn journey_touches_are_read_by_rowid_and_click_ids_come_grouped() {
     );
     assert_eq!(store.first_touch_with_click("c99").unwrap(), None);
 }
+
+/// The touch table's indexes as `sqlite_master` holds them: name and creating SQL.
+fn touch_index_schema(path: &Path) -> Vec<(String, Option<String>)> {
+    let raw = Connection::open(path).unwrap();
+    let mut stmt = raw
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'touches' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn touch_indexes_deferred_for_a_load_are_rebuilt_as_they_were_and_kept_on_rollback() {
+    let (_dir, path) = workspace();
+    let (_fresh_dir, fresh) = workspace();
+    drop(Store::create(&fresh).unwrap());
+    let original = touch_index_schema(&fresh);
+    assert_eq!(
+        original.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        [
+            "sqlite_autoindex_touches_1",
+            "touches_by_click",
+            "touches_by_creator",
+            "touches_by_time"
+        ]
+    );
+
+    let mut store = Store::create(&path).unwrap();
+    store
+        .write(|tx| -> StoreResult<()> {
+            tx.insert_touch(&touch("before", 1_000))?;
+            Ok(())
+        })
+        .unwrap();
+    // A load with the indexes deferred: inside it a duplicate is still found by the key.
+    store
+        .write(|tx| -> StoreResult<()> {
+            tx.defer_touch_indexes()?;
+            assert_eq!(
+                tx.insert_touch(&touch("before", 1_000))?,
+                InsertOutcome::Duplicate
+            );
+            for i in 0..100 {
+                tx.insert_touch(&touch(&format!("loaded-{i:03}"), 2_000 + i))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(touch_index_schema(&path), original);
+    assert_eq!(store.row_count(Table::Touches).unwrap(), 101);
+    assert_eq!(store.totals().unwrap().touches, 101);
+    let mut ids: Vec<String> = store
+        .touches()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.touch_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids.first().map(String::as_str), Some("before"));
+    assert_eq!(ids.last().map(String::as_str), Some("loaded-099"));
+    // The rebuilt indexes are whole: SQLite's own check of every index against its table.
+    let raw = Connection::open(&path).unwrap();
+    let check: String = raw
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+
+    // A load that fails leaves the indexes (and the rows) as they were.
+    let failed = store.write(|tx| -> StoreResult<()> {
+        tx.defer_touch_indexes()?;
+        tx.insert_touch(&touch("never-kept", 3_000))?;
+        Err(StoreError::InvalidValue {
+            field: "test",
+            detail: "the load failed".into(),
+        })
+    });
+    assert!(failed.is_err());
+    assert_eq!(touch_index_schema(&path), original);
+    assert_eq!(store.row_count(Table::Touches).unwrap(), 101);
+}
+
+#[test]
+fn touch_indexes_are_deferred_only_for_a_load_large_against_the_table() {
+    assert!(!touch_indexes_worth_deferring(49_999, 0));
+    assert!(touch_indexes_worth_deferring(50_000, 0));
+    assert!(touch_indexes_worth_deferring(347_000, 347_000));
+    assert!(!touch_indexes_worth_deferring(347_000, 347_001));
+    assert!(!touch_indexes_worth_deferring(830_000, 9_000_000));
+}

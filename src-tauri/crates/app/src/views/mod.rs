@@ -34,7 +34,7 @@ use crate::wire as ipc;
 use crate::workspace::money;
 
 /// Decimal places shown for ROAS and payback ratios.
-const RATIO_PLACES: u32 = 2;
+const RATIO_PLACES: u32 = report::RATIO_PLACES;
 /// How many keys the ROAS-over-time chart draws before the rest are left to the table.
 const CHART_SERIES: usize = 6;
 
