@@ -446,6 +446,27 @@ fn print_overview(o: &lookback_app::wire::Overview) {
     };
     println!("workspace   {} ({})", o.workspace.name, o.workspace.path);
     println!("orders      {}", o.orders);
+    // The headline in the reporting currency, then the split by currency it converts.
+    println!(
+        "net revenue {} {}",
+        o.headline.net_revenue.currency, o.headline.net_revenue.amount
+    );
+    for u in &o.headline.unconverted_revenue {
+        println!(
+            "            not converted (no exchange rate): {} {} over {} orders",
+            u.amount.currency, u.amount.amount, u.rows
+        );
+    }
+    println!(
+        "ad spend    {} {}",
+        o.headline.ad_spend.currency, o.headline.ad_spend.amount
+    );
+    for u in &o.headline.unconverted_spend {
+        println!(
+            "            not converted (no exchange rate): {} {} over {} spend rows",
+            u.amount.currency, u.amount.amount, u.rows
+        );
+    }
     for r in &o.revenue {
         println!(
             "revenue     {} gross {}  refunds {}  chargebacks {}  net {}",
@@ -453,7 +474,7 @@ fn print_overview(o: &lookback_app::wire::Overview) {
         );
     }
     for s in &o.spend {
-        println!("ad spend    {} {}", s.currency, s.amount);
+        println!("spend       {} {}", s.currency, s.amount);
     }
     println!("touches     {}", o.touches);
     println!("creators    {}", o.creators);

@@ -26,7 +26,7 @@ use lookback_app::views::{
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::TimeBucket;
 use lookback_report::{
-    ExportOptions, ExportSummary, Provenance, ViewKey, format_conversions, format_ratio,
+    ExportOptions, ExportSummary, Provenance, ViewKey, format_ratio, readable_conversions,
 };
 use lookback_store::Store;
 
@@ -234,6 +234,26 @@ pub fn run_chart(db: &Path, args: ChartArgs) -> Result<()> {
 }
 
 /// Aligned columns, the first left-aligned, the rest right-aligned.
+/// A CAC row's payback of window `i` (30, 60, 90 days): the multiple, then, while some of the
+/// row's new customers are still inside the window, how many it covers ("0.75 · 212 of 378").
+fn payback_cell(r: &lookback_report::CacRow, i: usize) -> String {
+    let multiple = match i {
+        0 => &r.payback_30,
+        1 => &r.payback_60,
+        _ => &r.payback_90,
+    };
+    let shown = format_ratio(multiple.as_ref(), 2);
+    let closed = r.payback_customers_ppb[i];
+    if closed == r.new_customers_ppb {
+        return shown;
+    }
+    format!(
+        "{shown} · {} of {}",
+        readable_conversions(i128::from(closed)),
+        readable_conversions(i128::from(r.new_customers_ppb))
+    )
+}
+
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -336,7 +356,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                         money(r.attributed_revenue_minor, c),
                         money(r.cost_minor, c),
                         format_ratio(r.roas.as_ref(), 2),
-                        format_conversions(i128::from(r.orders_credited_ppb)),
+                        readable_conversions(i128::from(r.orders_credited_ppb)),
                     ]
                 })
                 .collect();
@@ -357,13 +377,13 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                     vec![
                         r.label.clone(),
                         money(r.cost_minor, c),
-                        format_conversions(i128::from(r.new_customers_ppb)),
+                        readable_conversions(i128::from(r.new_customers_ppb)),
                         r.cac_minor
                             .map(|m| money(m, c))
                             .unwrap_or_else(|| "—".into()),
-                        format_ratio(r.payback_30.as_ref(), 2),
-                        format_ratio(r.payback_60.as_ref(), 2),
-                        format_ratio(r.payback_90.as_ref(), 2),
+                        payback_cell(r, 0),
+                        payback_cell(r, 1),
+                        payback_cell(r, 2),
                     ]
                 })
                 .collect();
@@ -435,7 +455,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                         l.title.clone(),
                         l.kind.clone(),
                         money(l.attributed_revenue_minor, c),
-                        format_conversions(i128::from(l.orders_credited_ppb)),
+                        readable_conversions(i128::from(l.orders_credited_ppb)),
                     ]
                 })
                 .collect();

@@ -91,6 +91,8 @@ commands! {
     };
     workspace_overview() -> Overview = |session, app| workspace::overview_job(&session).await;
     model_catalog() -> ModelCatalog = |session, app| views::catalog_job(&session).await;
+    /// The days a view without dates covers, and the date presets as of today.
+    date_range() -> DateRange = |session, app| views::date_range_job(&session).await;
     set_default_model(choice: ModelChoice, reason: String) -> ModelCatalog = |session, app| {
         views::set_default_model_job(&session, choice, reason).await
     };

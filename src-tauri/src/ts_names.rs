@@ -38,6 +38,7 @@ ts_named!(
     CompactionResult,
     Overview,
     ModelCatalog,
+    DateRange,
     ModelChoice,
     ModelName,
     SourceKind,

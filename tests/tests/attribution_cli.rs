@@ -294,3 +294,121 @@ fn a_missing_workspace_is_named_with_how_to_create_one() {
     );
     assert!(!home.path("new.lookback").exists(), "nothing is created");
 }
+
+/// An exact decimal with at most 9 places as billionths; panics on anything else.
+fn billionths(text: &str) -> i128 {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    assert!(fraction.len() <= 9, "more than 9 places: {text}");
+    whole.parse::<i128>().unwrap() * 1_000_000_000
+        + format!("{fraction:0<9}").parse::<i128>().unwrap()
+}
+
+/// Machine formats carry conversions exact: every CSV and JSON row's conversions are the sum of
+/// its credits' shares to the billionth (the shares themselves are billionths), while the table
+/// a person reads rounds them (one decimal under 100, none from 100 on).
+#[test]
+fn conversions_in_csv_and_json_are_the_exact_sum_of_shares() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let report = json(&home.lookback_ok(&[
+        "--db", &db, "report", "credits", "--by", "channel", "--model", "linear", "--format",
+        "json",
+    ]));
+    let run_id = report["run"]["run_id"].as_i64().unwrap();
+    let conn = open_sqlite(std::path::Path::new(&db));
+    let exact: std::collections::BTreeMap<String, i128> = conn
+        .prepare(
+            "SELECT COALESCE(NULLIF(t.channel, ''), '(none)'), SUM(c.share_ppb)
+               FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+              WHERE c.run_id = ?1 GROUP BY 1",
+        )
+        .unwrap()
+        .query_map([run_id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as i128)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    // Linear splits orders three ways and more: some sums are not whole to 4 places.
+    assert!(
+        exact.values().any(|ppb| ppb % 100_000 != 0),
+        "the demo's linear shares all round to 4 places: {exact:?}"
+    );
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), exact.len());
+    for row in rows {
+        let key = row["key"].as_str().unwrap();
+        assert_eq!(
+            billionths(row["conversions"].as_str().unwrap()),
+            exact[key],
+            "JSON conversions of {key}"
+        );
+    }
+    assert_eq!(
+        billionths(report["totals"]["conversions"].as_str().unwrap()),
+        exact.values().sum::<i128>()
+    );
+
+    let csv = home.lookback_ok(&[
+        "--db", &db, "report", "credits", "--by", "channel", "--model", "linear", "--format", "csv",
+    ]);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("channel,conversions,revenue,currency"));
+    let mut seen = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(
+            billionths(cells[1]),
+            exact[cells[0]],
+            "CSV conversions of {}",
+            cells[0]
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, exact.len());
+
+    // The table rounds for reading: no figure carries more than one decimal.
+    let table = home.lookback_ok(&[
+        "--db", &db, "report", "credits", "--by", "channel", "--model", "linear",
+    ]);
+    for key in exact.keys() {
+        let line = table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(key.as_str()))
+            .unwrap_or_else(|| panic!("no row {key} in\n{table}"));
+        let conversions = line.split_whitespace().nth(1).unwrap();
+        let places = conversions.split_once('.').map_or(0, |(_, f)| f.len());
+        assert!(places <= 1, "{key}: {conversions} in\n{table}");
+    }
+}
+
+/// The row of revenue and cost that came through no creator is named for what it is in the
+/// tables a person reads; the CSV keeps the machine key `(none)` beside the words.
+#[test]
+fn the_row_of_no_creator_says_what_it_holds() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let words = "Not through a creator: ads, email, direct…";
+    let table = home.lookback_ok(&["--db", &db, "view", "roas", "--by", "creator"]);
+    assert!(
+        table.lines().any(|l| l.starts_with(words)),
+        "no row {words:?} in\n{table}"
+    );
+    assert!(!table.contains("(none)"), "{table}");
+    let out = home.path("roas.csv");
+    home.lookback_ok(&[
+        "--db",
+        &db,
+        "export",
+        "roas",
+        "--by",
+        "creator",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        // RFC 4180 quotes the label: it holds commas.
+        csv.lines()
+            .any(|l| l.starts_with(&format!("(none),\"{words}\","))),
+        "{csv}"
+    );
+}

@@ -83,10 +83,69 @@ fn assert_overview_matches_store(session: &Session, db: &std::path::Path) {
 
     let spend_total: i64 = query_i64(&conn, "SELECT COALESCE(SUM(spend_minor),0) FROM ad_spend");
     let shown_spend: i64 = session
-        .eval("return [...document.querySelectorAll('[data-testid=kpi-spend] [data-minor]')].reduce((s, e) => s + Number(e.dataset.minor), 0)")
+        .eval(
+            "const split = document.querySelector('[data-testid=kpi-spend] .kpi-split'); \
+             const amounts = split ? [...split.querySelectorAll('[data-minor]')] \
+                                   : [document.querySelector('[data-testid=kpi-spend-total]')]; \
+             return amounts.reduce((s, e) => s + Number(e.dataset.minor), 0)",
+        )
         .as_i64()
         .expect("spend sum");
     assert_eq!(shown_spend, spend_total, "ad spend across currencies");
+}
+
+/// The overview's headline (net revenue and ad spend in the reporting currency, converted at
+/// each day's rate) is the number `lookback overview` prints, to the minor unit, in the same
+/// currency, and what a person reads is that number.
+fn assert_headline_matches_cli(session: &Session, home: &TestHome, db: &std::path::Path) {
+    let printed: serde_json::Value = serde_json::from_str(&home.lookback_ok(&[
+        "--db",
+        db.to_str().unwrap(),
+        "overview",
+        "--format",
+        "json",
+    ]))
+    .expect("overview JSON");
+    let table = home.lookback_ok(&["--db", db.to_str().unwrap(), "overview"]);
+    for (testid, field, line) in [
+        ("kpi-net-revenue-total", "net_revenue", "net revenue"),
+        ("kpi-spend-total", "ad_spend", "ad spend"),
+    ] {
+        let cli = &printed["headline"][field];
+        let cell = session.wait_for(&format!("[data-testid={testid}]"));
+        assert_eq!(
+            session.attr(&cell, "data-minor").as_deref(),
+            Some(cli["minor"].to_string().as_str()),
+            "{field}: window against `lookback overview --format json`"
+        );
+        assert_eq!(
+            session.attr(&cell, "data-currency").as_deref(),
+            cli["currency"].as_str(),
+            "{field} currency"
+        );
+        assert_eq!(
+            cli["currency"].as_str(),
+            printed["workspace"]["reporting_currency"].as_str(),
+            "the headline is in the reporting currency"
+        );
+        let minor = cli["minor"].as_i64().unwrap();
+        assert!(minor > 0, "{field} of the demo is not zero");
+        assert_eq!(
+            digits(&session.text(&cell)),
+            minor.to_string(),
+            "{field} as read"
+        );
+        // The table form prints the same amount on its line.
+        let expected = format!(
+            "{line:<11} {} {}",
+            cli["currency"].as_str().unwrap(),
+            cli["amount"].as_str().unwrap()
+        );
+        assert!(
+            table.lines().any(|l| l == expected),
+            "no line {expected:?} in\n{table}"
+        );
+    }
 }
 
 #[test]
@@ -108,6 +167,7 @@ fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
     let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
 
     assert_overview_matches_store(&session, &db);
+    assert_headline_matches_cli(&session, &home, &db);
     assert!(
         session.title().contains("Lookback"),
         "window title: {}",

@@ -1,13 +1,17 @@
 //! End-to-end tests of the view screens in the real window (tauri-driver under Xvfb): the model
 //! switch shows the numbers the CLI reports for that model, making a model the default lands in
 //! the model log with its reason, and exported tables (ROAS, reconciliation) equal the CLI's
-//! export of them.
+//! export of them; the date range shows the days a view covers, and a preset's view is the CLI's
+//! for its days.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
-use lookback_tests::{TestHome, lookback_bin, open_sqlite};
+use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
+
+/// tauri-driver owns port 4444, so the window tests take turns.
+static ONE_WINDOW_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Creator key → attributed revenue in minor units, as the ROAS table in the window shows it.
 fn roas_rows_in_window(session: &Session) -> BTreeMap<String, i64> {
@@ -33,7 +37,19 @@ fn roas_rows_from_cli(
     db: &Path,
     model: Option<&str>,
 ) -> (BTreeMap<String, i64>, String) {
-    let out = home.path(&format!("cli-roas-{}.csv", model.unwrap_or("default")));
+    match model {
+        Some(m) => roas_rows_from_cli_with(home, db, &["--model", m]),
+        None => roas_rows_from_cli_with(home, db, &[]),
+    }
+}
+
+/// [`roas_rows_from_cli`] with any selection flags (`--model`, `--from`, `--to`).
+fn roas_rows_from_cli_with(
+    home: &TestHome,
+    db: &Path,
+    flags: &[&str],
+) -> (BTreeMap<String, i64>, String) {
+    let out = home.path(&format!("cli-roas-{}.csv", flags.join("").replace('-', "")));
     let mut args = vec![
         "--db",
         db.to_str().unwrap(),
@@ -44,9 +60,7 @@ fn roas_rows_from_cli(
         "--out",
         out.to_str().unwrap(),
     ];
-    if let Some(m) = model {
-        args.extend(["--model", m]);
-    }
+    args.extend(flags);
     home.lookback_ok(&args);
     let text = std::fs::read_to_string(&out).unwrap();
     let mut reader = csv_rows(&text);
@@ -68,10 +82,28 @@ fn roas_rows_from_cli(
     (rows, text)
 }
 
-/// A tiny CSV reader for the exports' simple cells (the exporter's quoting is tested in its crate).
+/// A tiny CSV reader for the exports' one-line records: a quoted cell may hold commas (a label
+/// such as "Not through a creator: ads, email, direct…") and doubled quotes; the exporter's
+/// quoting itself is tested in its crate.
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
     text.lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
+        .map(|line| {
+            let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, quoted) {
+                    ('"', true) if chars.peek() == Some(&'"') => {
+                        cell.push('"');
+                        chars.next();
+                    }
+                    ('"', _) => quoted = !quoted,
+                    (',', false) => cells.push(std::mem::take(&mut cell)),
+                    _ => cell.push(c),
+                }
+            }
+            cells.push(cell);
+            cells
+        })
         .collect()
 }
 
@@ -85,8 +117,116 @@ fn select_model(session: &Session, model: &str) {
     );
 }
 
+/// The day (`YYYY-MM-DD`, UTC: the demo reports in UTC) of an instant.
+fn utc_day(at_ms: i64) -> String {
+    let utc = lookback_core::time::parse_time_zone("UTC").unwrap();
+    lookback_core::time::day_in_zone(at_ms, utc)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn input_value(session: &Session, testid: &str) -> String {
+    session
+        .eval(&format!(
+            "return document.querySelector('[data-testid={testid}]').value"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn the_date_range_shows_the_views_days_and_a_preset_shows_the_clis_numbers() {
+    let _turn = ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let home = TestHome::new();
+    let db = home.path("range.lookback");
+    // Ending today, so the presets (counted back from today) cover some of it.
+    home.lookback_ok(&["--db", db.to_str().unwrap(), "demo", "--orders", "1500"]);
+    let conn = open_sqlite(&db);
+    let first = query_i64(
+        &conn,
+        "SELECT MIN(m) FROM (SELECT MIN(occurred_at_ms) AS m FROM orders UNION ALL SELECT MIN(occurred_at_ms) FROM touches)",
+    );
+    let last = query_i64(
+        &conn,
+        "SELECT MAX(m) FROM (SELECT MAX(occurred_at_ms) AS m FROM orders UNION ALL SELECT MAX(occurred_at_ms) FROM touches)",
+    );
+    drop(conn);
+
+    let display = Display::start();
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
+
+    // No dates chosen: From and To show the days the view covers, not placeholders.
+    assert_eq!(input_value(&session, "date-from"), utc_day(first));
+    assert_eq!(input_value(&session, "date-to"), utc_day(last));
+    assert_eq!(input_value(&session, "date-preset"), "all");
+    // Conversions read as people read them: one decimal at most, never 4.
+    let orders: Vec<String> = session
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=roas-table] [data-col=orders]')].map(td => td.textContent)",
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!orders.is_empty());
+    for shown in &orders {
+        let places = shown.split_once('.').map_or(0, |(_, f)| f.len());
+        assert!(places <= 1, "orders credited shown as {shown}");
+    }
+
+    // "Last 30 days" sets both dates (today and the 29 days before it) and refreshes the view.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (from, to) = (utc_day(now_ms - 29 * 86_400_000), utc_day(now_ms));
+    session.eval(
+        "const s = document.querySelector('[data-testid=date-preset]'); s.value = 'last-30'; s.dispatchEvent(new Event('change')); return true",
+    );
+    session.wait_until(
+        "the last 30 days in From and To",
+        &format!(
+            "const f = document.querySelector('[data-testid=date-from]'); const t = document.querySelector('[data-testid=date-to]'); \
+             return !!f && !!t && f.value === '{from}' && t.value === '{to}'"
+        ),
+    );
+    assert_eq!(input_value(&session, "date-preset"), "last-30");
+    session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
+    let shown = roas_rows_in_window(&session);
+    let (cli, _) = roas_rows_from_cli_with(&home, &db, &["--from", &from, "--to", &to]);
+    assert_eq!(shown, cli, "ROAS by creator over {from}..{to}");
+    let (all, _) = roas_rows_from_cli(&home, &db, None);
+    assert_ne!(shown, all, "the last 30 days are not the whole demo");
+    assert!(
+        shown.values().any(|v| *v > 0),
+        "the last 30 days hold revenue"
+    );
+
+    // LOOKBACK_SCREENSHOT_DIR=DIR keeps what the screens looked like (for the README).
+    if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join("roas-last-30-days.png"), session.screenshot_png()).unwrap();
+        let nav = session.wait_for("[data-testid=nav-cac]");
+        session.click(&nav);
+        session.wait_for("[data-testid=cac-table] tbody tr");
+        std::fs::write(dir.join("cac-last-30-days.png"), session.screenshot_png()).unwrap();
+    }
+}
+
 #[test]
 fn switching_models_setting_the_default_and_exporting_match_the_cli() {
+    let _turn = ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.path("views.lookback");
     home.lookback_ok(&[

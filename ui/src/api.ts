@@ -32,6 +32,7 @@ export const api = {
   createWorkspace: commands.createWorkspace,
   overview: commands.workspaceOverview,
   modelCatalog: commands.modelCatalog,
+  dateRange: commands.dateRange,
   setDefaultModel: commands.setDefaultModel,
   modelLog: commands.modelLog,
   roasView: commands.roasView,

@@ -48,7 +48,35 @@ kind: string, name: string, last_success_at_ms: number | null, last_error: strin
  */
 state: SourceState, };
 
-export type Overview = { workspace: WorkspaceInfo, orders: number, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
+export type DateRange = { 
+/**
+ * The first and last day with an order or a touch; null in an empty workspace.
+ */
+first_day: string | null, last_day: string | null, 
+/**
+ * Today in the reporting zone, which the presets count back from.
+ */
+today: string, presets: Array<DatePreset>, };
+
+export type DatePreset = { 
+/**
+ * `last-7`, `last-30`, `last-90`, `this-month`, `last-month`, `all`.
+ */
+id: string, label: string, 
+/**
+ * Both null for `all`: the view covers every day.
+ */
+from: string | null, to: string | null, };
+
+export type OverviewHeadline = { net_revenue: MoneyAmount, unconverted_revenue: Array<UnconvertedMoney>, ad_spend: MoneyAmount, unconverted_spend: Array<UnconvertedMoney>, };
+
+export type UnconvertedMoney = { amount: MoneyAmount, rows: number, };
+
+export type Overview = { workspace: WorkspaceInfo, orders: number, 
+/**
+ * Net revenue and ad spend in the reporting currency (see `lookback_report::headline`).
+ */
+headline: OverviewHeadline, revenue: Array<RevenueByCurrency>, spend: Array<MoneyAmount>, touches: number, creators: number, campaigns: number, first_activity_at_ms: number | null, last_activity_at_ms: number | null, dead_letters: number, sources: Array<SourceFreshness>, };
 
 export type ModelName = "first-touch" | "last-touch" | "last-non-direct" | "linear" | "time-decay" | "position-based" | "markov" | "shapley";
 
@@ -108,7 +136,7 @@ export type RoasRow = { key: string, label: string, bucket: string | null, reven
  */
 roas: string | null, 
 /**
- * Orders credited: the sum of fractional credit, 4 decimals.
+ * Orders credited: the sum of fractional credit, exact (9 decimals); the window rounds it.
  */
 orders_credited: string, provisional: MoneyAmount, };
 
@@ -118,9 +146,18 @@ export type RoasView = { rows: Array<RoasRow>, totals: RoasRow, provenance: Prov
 
 export type CacRow = { key: string, label: string, cost: MoneyAmount, 
 /**
- * Attributed new customers, fractional, 4 decimals.
+ * Attributed new customers, fractional, exact (9 decimals).
  */
-new_customers: string, cac: MoneyAmount | null, payback_30: string | null, payback_60: string | null, payback_90: string | null, };
+new_customers: string, cac: MoneyAmount | null, 
+/**
+ * Each payback over the new customers whose window has closed (see `payback_customers`).
+ */
+payback_30: string | null, payback_60: string | null, payback_90: string | null, 
+/**
+ * Per window (30, 60, 90 days), the new customers whose window has closed: those each
+ * payback covers, of `new_customers`. Exact, 9 decimals.
+ */
+payback_customers: Array<string>, };
 
 export type CacView = { rows: Array<CacRow>, totals: CacRow, provenance: Provenance, };
 

@@ -14,6 +14,7 @@ export const openDemoWorkspace = (): Promise<T.WorkspaceInfo> => invoke("open_de
 export const createWorkspace = (path: string, name: string): Promise<T.WorkspaceInfo> => invoke("create_workspace", { path, name });
 export const workspaceOverview = (): Promise<T.Overview> => invoke("workspace_overview");
 export const modelCatalog = (): Promise<T.ModelCatalog> => invoke("model_catalog");
+export const dateRange = (): Promise<T.DateRange> => invoke("date_range");
 export const setDefaultModel = (choice: T.ModelChoice, reason: string): Promise<T.ModelCatalog> => invoke("set_default_model", { choice, reason });
 export const modelLog = (): Promise<Array<T.ModelChangeEntry>> => invoke("model_log");
 export const roasView = (request: T.ViewRequest): Promise<T.RoasView> => invoke("roas_view", { request });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatCount, formatMoney, safeLocale } from "./format";
+import { formatAgo, formatConversions, formatCount, formatMoney, safeLocale } from "./format";
 
 describe("formatMoney", () => {
   it("shows the currency's own fraction digits", () => {
@@ -41,5 +41,20 @@ describe("safeLocale", () => {
   it("accepts POSIX-style tags with a region and an encoding", () => {
     expect(safeLocale("de_DE.UTF-8")).toBe("de-DE");
     expect(safeLocale("fr-FR")).toBe("fr-FR");
+  });
+});
+
+describe("formatConversions", () => {
+  it("shows one decimal under 100 and none from 100 on, as the CLI does", () => {
+    expect(formatConversions("2555.000000000", "en-US")).toBe("2,555");
+    expect(formatConversions("2555.500000000", "en-US")).toBe("2,556");
+    expect(formatConversions("749.216700000", "en-US")).toBe("749");
+    expect(formatConversions("12.500000000", "en-US")).toBe("12.5");
+    expect(formatConversions("12.040000000", "en-US")).toBe("12");
+    expect(formatConversions("12.050000000", "en-US")).toBe("12");
+    expect(formatConversions("12.150000000", "en-US")).toBe("12.2");
+    expect(formatConversions("99.960000000", "en-US")).toBe("100");
+    expect(formatConversions("0.040000000", "en-US")).toBe("0");
+    expect(formatConversions("12.5", "de-DE")).toBe("12,5");
   });
 });

@@ -64,6 +64,27 @@ export function formatMoney(m: MoneyAmount, locale = userLocale()): string {
   }).format(Number(m.amount));
 }
 
+/**
+ * Conversions (fractional orders or customers, an exact decimal from Rust) as people read them:
+ * from 100 on a whole number ("2,555"), under 100 one decimal ("12.5"), the decimal dropped when
+ * it is zero ("12"); rounded once, half to even, from the exact digits. The CLI's tables apply
+ * the same rule (lookback-report's `readable_conversions`).
+ */
+export function formatConversions(exact: string, locale = userLocale()): string {
+  const negative = exact.trim().startsWith("-");
+  const [whole, fraction = ""] = exact.trim().replace(/^[-+]/, "").split(".");
+  const billionths = BigInt(whole || "0") * 1_000_000_000n + BigInt((fraction + "000000000").slice(0, 9));
+  const places = billionths >= 100_000_000_000n ? 0 : 1;
+  const step = places === 0 ? 1_000_000_000n : 100_000_000n;
+  let units = billionths / step;
+  const remainder = billionths % step;
+  if (remainder * 2n > step || (remainder * 2n === step && units % 2n === 1n)) units += 1n;
+  const digits = places === 1 && units % 10n !== 0n ? 1 : 0;
+  const value = places === 1 ? Number(units) / 10 : Number(units);
+  const shown = numberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+  return negative && units > 0n ? `-${shown}` : shown;
+}
+
 /** A ROAS or payback ratio, given as its exact decimal text: "2.35" → "2.35×". */
 export function formatRoas(decimal: string): string {
   return `${decimal}×`;

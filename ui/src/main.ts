@@ -317,7 +317,8 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
     try {
       if (spec.toolbar) {
         catalog = catalog ?? (await api.modelCatalog());
-        replaceChildren(bar, toolbar({ catalog, showBucket: screen === "roas", onDefaultChanged: (c) => { catalog = c; void render(); } }));
+        const range = await api.dateRange();
+        replaceChildren(bar, toolbar({ catalog, range, showBucket: screen === "roas", onDefaultChanged: (c) => { catalog = c; void render(); } }));
       } else {
         replaceChildren(bar);
       }

@@ -1,14 +1,16 @@
-// The bar above every view: which model (with its parameters), which dates, settled only, and
-// the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
+// The bar above every view: which model (with its parameters), which dates (the days the view
+// covers, never a placeholder, with presets), settled only, and the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
 // "Make default…" changes the workspace's model, which needs a reason and lands in the model log.
 
 import { api, asAppError } from "../api";
-import type { Bucket, ModelCatalog, ModelChoice } from "../bindings";
+import type { Bucket, DateRange, ModelCatalog, ModelChoice } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { settings, updateSettings } from "../state";
 
 export interface ToolbarOptions {
   catalog: ModelCatalog;
+  /** The days a view without dates covers, and the presets (computed in Rust, reporting zone). */
+  range: DateRange;
   showBucket: boolean;
   onDefaultChanged: (catalog: ModelCatalog) => void;
 }
@@ -85,8 +87,29 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
       ),
     );
 
+  // From and To show the days the view covers: the chosen ones, else the first and last day
+  // with data (a view without dates covers them all).
   const dateInput = (label: string, testid: string, value: string | null, apply: (v: string | null) => void) =>
     h("label", { class: "field small" }, label, h("input", { type: "date", value: value ?? "", "data-testid": testid, onchange: (e: Event) => apply((e.target as HTMLInputElement).value || null) }));
+  const { range } = opts;
+  const matching = range.presets.find((p) => p.from === s.from && p.to === s.to);
+  const presetSelect = h(
+    "label",
+    { class: "field small" },
+    "Range",
+    h(
+      "select",
+      {
+        "data-testid": "date-preset",
+        onchange: (e: Event) => {
+          const picked = range.presets.find((p) => p.id === (e.target as HTMLSelectElement).value);
+          if (picked) updateSettings({ from: picked.from, to: picked.to });
+        },
+      },
+      ...(matching ? [] : [h("option", { value: "custom", selected: true }, "Custom")]),
+      ...range.presets.map((p) => h("option", { value: p.id, selected: p.id === matching?.id }, p.label)),
+    ),
+  );
 
   const bar = h(
     "div",
@@ -107,8 +130,9 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
           ),
     ),
     h("span", { class: "spacer" }),
-    dateInput("From", "date-from", s.from, (v) => updateSettings({ from: v })),
-    dateInput("To", "date-to", s.to, (v) => updateSettings({ to: v })),
+    presetSelect,
+    dateInput("From", "date-from", s.from ?? range.first_day, (v) => updateSettings({ from: v })),
+    dateInput("To", "date-to", s.to ?? range.last_day, (v) => updateSettings({ to: v })),
     opts.showBucket &&
       h(
         "label",

@@ -6,7 +6,7 @@ import type { CreatorContentRow, CreatorOrderRow } from "../bindings";
 import { dataTable } from "../components/table";
 import { provenanceLine } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
-import { formatDate, formatMoney } from "../format";
+import { formatConversions, formatDate, formatMoney } from "../format";
 import { settings, updateSettings, viewRequest } from "../state";
 import { exportCsv } from "./common";
 
@@ -47,7 +47,7 @@ export async function renderCreator(content: HTMLElement): Promise<void> {
           { label: "Content", text: (r) => r.title },
           { label: "Kind", text: (r) => r.kind },
           { label: "Revenue", text: (r) => formatMoney(r.revenue), sort: (r) => r.revenue.minor, numeric: true },
-          { label: "Orders credited", text: (r) => r.orders_credited, sort: (r) => Number(r.orders_credited), numeric: true },
+          { label: "Orders credited", text: (r) => formatConversions(r.orders_credited), sort: (r) => Number(r.orders_credited), numeric: true },
         ],
       })),
     h("section", { class: "panel" }, h("h2", {}, "Orders"),

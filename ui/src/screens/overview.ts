@@ -2,7 +2,7 @@
 // Rust's data-health state). Both tables export CSV like every other table.
 
 import { api, asAppError, events } from "../api";
-import type { ExportTable, Maintenance, Overview } from "../bindings";
+import type { ExportTable, Maintenance, MoneyAmount, Overview, UnconvertedMoney } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount, formatDate, formatMoney } from "../format";
@@ -11,6 +11,35 @@ import { exportCsv } from "./common";
 
 function kpi(label: string, testid: string, ...values: (string | HTMLElement)[]): HTMLElement {
   return h("div", { class: "kpi", "data-testid": testid }, h("div", { class: "kpi-label" }, label), ...values.map((v) => h("div", { class: "kpi-value" }, v)));
+}
+
+/**
+ * A money KPI: one total in the reporting currency in large type (converted in Rust at each
+ * day's rate), the per-currency amounts it came from below it in small type, and, when some days
+ * had no exchange rate, what was left out of the total and why. `total` is null when there is
+ * no money of this kind at all.
+ */
+function headlineKpi(label: string, testid: string, total: MoneyAmount | null, split: MoneyAmount[], unconverted: UnconvertedMoney[], rowsWord: string): HTMLElement {
+  const foreign = split.some((m) => m.currency !== total?.currency);
+  return h(
+    "div",
+    { class: "kpi", "data-testid": testid },
+    h("div", { class: "kpi-label" }, label),
+    h("div", { class: "kpi-value", "data-testid": `${testid}-total`, "data-currency": total?.currency ?? "", "data-minor": total ? String(total.minor) : "" }, total ? formatMoney(total) : "—"),
+    foreign &&
+      h(
+        "div",
+        { class: "kpi-split", title: "The same money in the currencies it was paid in" },
+        ...split.flatMap((m, i) => [i > 0 ? " · " : "", h("span", { "data-currency": m.currency, "data-minor": String(m.minor) }, formatMoney(m))]),
+      ),
+    ...unconverted.map((u) =>
+      h(
+        "div",
+        { class: "kpi-unconverted", "data-testid": `${testid}-unconverted`, "data-currency": u.amount.currency },
+        `${formatMoney(u.amount)} not included: no exchange rate on its days (${formatCount(u.rows)} ${rowsWord})`,
+      ),
+    ),
+  );
 }
 
 /** Megabytes, for file sizes. */
@@ -97,8 +126,15 @@ export async function renderOverview(content: HTMLElement): Promise<void> {
       "div",
       { class: "kpis" },
       kpi("Orders", "kpi-orders", formatCount(o.orders)),
-      kpi("Net revenue", "kpi-net-revenue", ...(o.revenue.length ? o.revenue.map((r) => h("span", { "data-currency": r.currency, "data-minor": String(r.net.minor) }, formatMoney(r.net))) : ["—"])),
-      kpi("Ad spend", "kpi-spend", ...(o.spend.length ? o.spend.map((s) => h("span", { "data-currency": s.currency, "data-minor": String(s.minor) }, formatMoney(s))) : ["—"])),
+      headlineKpi(
+        "Net revenue",
+        "kpi-net-revenue",
+        o.revenue.length > 0 ? o.headline.net_revenue : null,
+        o.revenue.map((r) => r.net),
+        o.headline.unconverted_revenue,
+        "orders",
+      ),
+      headlineKpi("Ad spend", "kpi-spend", o.spend.length > 0 ? o.headline.ad_spend : null, o.spend, o.headline.unconverted_spend, "spend rows"),
       kpi("Touches", "kpi-touches", formatCount(o.touches)),
       kpi("Creators", "kpi-creators", formatCount(o.creators)),
       kpi("Date span", "kpi-span", `${formatDate(o.first_activity_at_ms)} – ${formatDate(o.last_activity_at_ms)}`),

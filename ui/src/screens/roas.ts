@@ -8,7 +8,7 @@ import type { RoasRow } from "../bindings";
 import { dataTable } from "../components/table";
 import { provenanceLine } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
-import { formatMoney, formatRoas } from "../format";
+import { formatConversions, formatMoney, formatRoas } from "../format";
 import { viewRequest } from "../state";
 import { byTabs, currentBy, exportCsv, laterCharts } from "./common";
 
@@ -39,7 +39,7 @@ export async function renderRoas(content: HTMLElement, openCreator: (id: string)
       { label: "Creator costs", ...money((r) => r.creator_cost) },
       { label: "Cost", ...money((r) => r.cost, "cost") },
       { label: "ROAS", text: (r) => (r.roas === null ? "—" : formatRoas(r.roas)), sort: (r) => (r.roas === null ? -1 : Number(r.roas)), numeric: true, attrs: (r) => ({ "data-col": "roas", "data-value": r.roas ?? "" }) },
-      { label: "Orders credited", text: (r) => r.orders_credited, sort: (r) => Number(r.orders_credited), numeric: true, attrs: () => ({ "data-col": "orders" }) },
+      { label: "Orders credited", text: (r) => formatConversions(r.orders_credited), sort: (r) => Number(r.orders_credited), numeric: true, attrs: () => ({ "data-col": "orders" }) },
       { label: "Provisional", ...money((r) => r.provisional) },
     ],
   });

@@ -134,6 +134,8 @@ pub struct Overview {
     pub workspace: WorkspaceInfo,
     #[ts(type = "number")]
     pub orders: i64,
+    /// Net revenue and ad spend in the reporting currency (see `lookback_report::headline`).
+    pub headline: OverviewHeadline,
     pub revenue: Vec<RevenueByCurrency>,
     pub spend: Vec<MoneyAmount>,
     #[ts(type = "number")]
@@ -149,6 +151,48 @@ pub struct Overview {
     #[ts(type = "number")]
     pub dead_letters: i64,
     pub sources: Vec<SourceFreshness>,
+}
+
+/// The overview's headline: one total each in the reporting currency, converted at each day's
+/// rate; what had no rate is left out and listed per currency in its own money.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OverviewHeadline {
+    pub net_revenue: MoneyAmount,
+    pub unconverted_revenue: Vec<UnconvertedMoney>,
+    pub ad_spend: MoneyAmount,
+    pub unconverted_spend: Vec<UnconvertedMoney>,
+}
+
+/// Money of one currency with no exchange rate for its days: the orders (revenue) or spend rows
+/// (spend) it holds and its sum in its own currency.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UnconvertedMoney {
+    pub amount: MoneyAmount,
+    #[ts(type = "number")]
+    pub rows: u64,
+}
+
+/// The dates a view's From and To show and the presets beside them, as days (`YYYY-MM-DD`) in
+/// the workspace's reporting zone: a view without dates covers `first_day`..=`last_day`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DateRange {
+    /// The first and last day with an order or a touch; null in an empty workspace.
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    /// Today in the reporting zone, which the presets count back from.
+    pub today: String,
+    pub presets: Vec<DatePreset>,
+}
+
+/// A named date range: last 7 / 30 / 90 days, this month, last month, all.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DatePreset {
+    /// `last-7`, `last-30`, `last-90`, `this-month`, `last-month`, `all`.
+    pub id: String,
+    pub label: String,
+    /// Both null for `all`: the view covers every day.
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// An attribution model by its CLI name (`lookback_core::attribution::Model::as_str`), as the
@@ -364,7 +408,7 @@ pub struct RoasRow {
     pub cost: MoneyAmount,
     /// Revenue ÷ cost with 2 decimals; null when there is no cost (shown as "—").
     pub roas: Option<String>,
-    /// Orders credited: the sum of fractional credit, 4 decimals.
+    /// Orders credited: the sum of fractional credit, exact (9 decimals); the window rounds it.
     pub orders_credited: String,
     pub provisional: MoneyAmount,
 }
@@ -389,12 +433,16 @@ pub struct CacRow {
     pub key: String,
     pub label: String,
     pub cost: MoneyAmount,
-    /// Attributed new customers, fractional, 4 decimals.
+    /// Attributed new customers, fractional, exact (9 decimals).
     pub new_customers: String,
     pub cac: Option<MoneyAmount>,
+    /// Each payback over the new customers whose window has closed (see `payback_customers`).
     pub payback_30: Option<String>,
     pub payback_60: Option<String>,
     pub payback_90: Option<String>,
+    /// Per window (30, 60, 90 days), the new customers whose window has closed: those each
+    /// payback covers, of `new_customers`. Exact, 9 decimals.
+    pub payback_customers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -1252,6 +1300,10 @@ pub fn typescript_bindings() -> String {
         RevenueByCurrency::decl(),
         SourceState::decl(),
         SourceFreshness::decl(),
+        DateRange::decl(),
+        DatePreset::decl(),
+        OverviewHeadline::decl(),
+        UnconvertedMoney::decl(),
         Overview::decl(),
         ModelName::decl(),
         ModelInfo::decl(),

@@ -309,6 +309,23 @@ pub fn overview(
     now_ms: i64,
 ) -> Result<ipc::Overview> {
     let o = store.overview()?;
+    let headline = lookback_report::headline(store)?;
+    let unconverted = |list: &[lookback_report::Unconverted]| {
+        list.iter()
+            .map(|u| {
+                Ok(ipc::UnconvertedMoney {
+                    amount: money(u.amount_minor, &u.currency)?,
+                    rows: u.rows,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+    };
+    let headline = ipc::OverviewHeadline {
+        net_revenue: money(headline.net_revenue_minor, &headline.currency)?,
+        unconverted_revenue: unconverted(&headline.unconverted_revenue)?,
+        ad_spend: money(headline.ad_spend_minor, &headline.currency)?,
+        unconverted_spend: unconverted(&headline.unconverted_spend)?,
+    };
     let revenue = o
         .revenue
         .iter()
@@ -345,6 +362,7 @@ pub fn overview(
     Ok(ipc::Overview {
         workspace: info(store, path, read_only_reason)?,
         orders: count(o.order_count),
+        headline,
         revenue,
         spend,
         touches: count(o.touch_count),

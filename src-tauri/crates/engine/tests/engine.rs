@@ -395,7 +395,7 @@ fn credits_report_rows_sum_to_totals_and_account_for_every_order() {
         csv.lines().next(),
         Some("creator,conversions,revenue,currency")
     );
-    assert!(csv.contains("c2,2.0000,88.00,USD"), "{csv}");
+    assert!(csv.contains("c2,2.000000000,88.00,USD"), "{csv}");
     let json = lookback_report::render::credits_json(&creators);
     assert_eq!(json["run"]["model"], "linear");
     assert_eq!(json["run"]["run_id"], summary.run_id);

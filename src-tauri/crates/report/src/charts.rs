@@ -886,13 +886,13 @@ mod tests {
                         .map(|y| y.parse().unwrap()),
                 )
                 .fold(0.0_f64, f64::max);
-            // Legend entries are texts drawn in the series' names after the plot.
+            // Legend entries are texts drawn in the series' names after the plot (a long name
+            // shortened, as "Not through a creator: ads, email, direct…" is).
             for series in &chart.series {
+                let shown = escape(&short(&series.name, MAX_LEGEND_CHARS));
                 let entry = svg
                     .lines()
-                    .find(|l| {
-                        l.starts_with("<text ") && l.ends_with(&format!(">{}</text>", series.name))
-                    })
+                    .find(|l| l.starts_with("<text ") && l.ends_with(&format!(">{shown}</text>")))
                     .unwrap_or_else(|| panic!("a legend entry for {}", series.name));
                 let y: f64 = attribute_values(entry, "text", "y")[0].parse().unwrap();
                 assert!(

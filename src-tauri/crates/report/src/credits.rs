@@ -2,10 +2,11 @@
 //! in a day range (order day in the reporting zone, inclusive), optionally settled orders only —
 //! with the unattributed and unconvertible (missing fx) orders of the same selection beside it.
 //!
-//! Conversions are fractional: Σ share_ppb / 1e9 over the group's credits. They are rendered as
-//! exact decimals with [`CONVERSION_DECIMALS`] places, each figure rounded once (half to even)
-//! from its exact ppb sum — so the rows' rendered conversions may differ from the rendered total
-//! in the last place, while the revenue of the rows always sums exactly to the total.
+//! Conversions are fractional: Σ share_ppb / 1e9 over the group's credits. Machine formats (CSV,
+//! JSON, exports, the window's wire) carry them exact, with [`CONVERSION_DECIMALS`] = 9 places
+//! ([`format_conversions`]), so a row's figure is the exact sum of its shares and the rows sum to
+//! the total. Tables people read show them as [`readable_conversions`] does: one decimal under
+//! 100, none from 100 on.
 
 use std::collections::HashMap;
 
@@ -18,8 +19,22 @@ use crate::ReportError;
 /// The key shown for credits whose touch has no creator, campaign or content.
 pub const NONE_KEY: &str = "(none)";
 
-/// Decimal places of rendered conversions.
-pub const CONVERSION_DECIMALS: u32 = 4;
+/// What the [`NONE_KEY`] row of a report grouped by `by` (a view or credits key's CLI name) holds,
+/// in words: the label tables and CSV label columns show, where the key column keeps
+/// [`NONE_KEY`] for machines.
+pub fn none_label(by: &str) -> &'static str {
+    match by {
+        "creator" => "Not through a creator: ads, email, direct…",
+        "campaign" => "Not through a campaign: creators, email, direct…",
+        "content" => "Not through a post: ads, email, direct…",
+        "platform" => "Not through a platform: email, direct…",
+        "channel" => "No channel recorded",
+        _ => "Nothing recorded",
+    }
+}
+
+/// Decimal places of conversions in machine formats: all of them (shares are billionths).
+pub const CONVERSION_DECIMALS: u32 = 9;
 
 /// What a credits report is grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,10 +179,29 @@ impl CreditsReport {
     }
 }
 
-/// Formats parts per billion as a decimal with [`CONVERSION_DECIMALS`] places, rounded once,
-/// half to even: 1_500_000_000 → "1.5000", 333_333_333 → "0.3333", 12_345 → "0.0000".
+/// Parts per billion as an exact decimal with 9 places, for every machine format:
+/// 1_500_000_000 → "1.500000000", 333_333_333 → "0.333333333".
 pub fn format_conversions(ppb: i128) -> String {
-    let step = 10_i128.pow(9 - CONVERSION_DECIMALS);
+    rounded_decimal(ppb, CONVERSION_DECIMALS)
+}
+
+/// Conversions as people read them in a table: from 100 on a whole number ("2555"), under 100
+/// one decimal ("12.5"), the decimal dropped when it is zero ("12"); each rounded once, half to
+/// even, from the exact sum. The window applies the same rule (ui/src/format.ts).
+pub fn readable_conversions(ppb: i128) -> String {
+    if ppb.abs() >= 100 * 1_000_000_000 {
+        return rounded_decimal(ppb, 0);
+    }
+    let text = rounded_decimal(ppb, 1);
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => text,
+    }
+}
+
+/// Parts per billion rounded once, half to even, to `places` decimals (at most 9).
+fn rounded_decimal(ppb: i128, places: u32) -> String {
+    let step = 10_i128.pow(9 - places);
     let negative = ppb < 0;
     let magnitude = ppb.abs();
     let mut units = magnitude / step;
@@ -175,13 +209,16 @@ pub fn format_conversions(ppb: i128) -> String {
     if remainder * 2 > step || (remainder * 2 == step && units % 2 == 1) {
         units += 1;
     }
-    let scale = 10_i128.pow(CONVERSION_DECIMALS);
+    let scale = 10_i128.pow(places);
     let sign = if negative && units > 0 { "-" } else { "" };
+    if places == 0 {
+        return format!("{sign}{units}");
+    }
     format!(
         "{sign}{}.{:0width$}",
         units / scale,
         units % scale,
-        width = CONVERSION_DECIMALS as usize
+        width = places as usize
     )
 }
 
@@ -299,13 +336,23 @@ mod tests {
 
     #[test]
     fn conversions_round_once_half_to_even() {
-        assert_eq!(format_conversions(1_500_000_000), "1.5000");
-        assert_eq!(format_conversions(333_333_333), "0.3333");
-        assert_eq!(format_conversions(666_666_667), "0.6667");
-        assert_eq!(format_conversions(50_000), "0.0000"); // exactly half of 1e-4: to even (0)
-        assert_eq!(format_conversions(150_000), "0.0002"); // 1.5e-4 → 2e-4 (even)
-        assert_eq!(format_conversions(250_000), "0.0002"); // 2.5e-4 → 2e-4 (even)
-        assert_eq!(format_conversions(0), "0.0000");
-        assert_eq!(format_conversions(60_000_000_000_000), "60000.0000");
+        // Machine formats: exact.
+        assert_eq!(format_conversions(1_500_000_000), "1.500000000");
+        assert_eq!(format_conversions(333_333_333), "0.333333333");
+        assert_eq!(format_conversions(12_345), "0.000012345");
+        assert_eq!(format_conversions(0), "0.000000000");
+        assert_eq!(format_conversions(-2_500_000_001), "-2.500000001");
+        assert_eq!(format_conversions(60_000_000_000_000), "60000.000000000");
+        // Tables: one decimal under 100, none from 100 on, a zero decimal dropped.
+        assert_eq!(readable_conversions(12_500_000_000), "12.5");
+        assert_eq!(readable_conversions(12_040_000_000), "12");
+        assert_eq!(readable_conversions(12_050_000_000), "12"); // half to even: 12.0
+        assert_eq!(readable_conversions(12_150_000_000), "12.2"); // half to even: 12.2
+        assert_eq!(readable_conversions(99_960_000_000), "100");
+        assert_eq!(readable_conversions(749_216_700_000), "749");
+        assert_eq!(readable_conversions(2_555_000_000_000), "2555");
+        assert_eq!(readable_conversions(2_555_500_000_000), "2556");
+        assert_eq!(readable_conversions(40_000_000), "0");
+        assert_eq!(readable_conversions(0), "0");
     }
 }

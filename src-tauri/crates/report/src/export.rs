@@ -413,8 +413,10 @@ pub fn export_roas_csv(
 }
 
 /// The CAC table. Columns: `<by>,label,cost,ad_spend,creator_cost,new_customers,cac,payback_30,
-/// payback_60,payback_90,payback_windows_open,currency` — `cac` and paybacks empty where the view
-/// shows "—"; `payback_windows_open` lists the still-open windows as `60;90`.
+/// payback_60,payback_90,payback_30_customers,payback_60_customers,payback_90_customers,
+/// payback_windows_open,currency` — `cac` and paybacks empty where the view shows "—"; each
+/// payback covers the `payback_N_customers` of `new_customers` whose window has closed;
+/// `payback_windows_open` lists the windows still open for some of them as `60;90`.
 pub fn export_cac_csv(
     view: &CacView,
     out: &Path,
@@ -448,6 +450,9 @@ pub fn export_cac_csv(
         "payback_30",
         "payback_60",
         "payback_90",
+        "payback_30_customers",
+        "payback_60_customers",
+        "payback_90_customers",
         "payback_windows_open",
         "currency",
     ];
@@ -471,6 +476,9 @@ pub fn export_cac_csv(
             ratio(row.payback_30.as_ref()),
             ratio(row.payback_60.as_ref()),
             ratio(row.payback_90.as_ref()),
+            format_conversions(i128::from(row.payback_customers_ppb[0])),
+            format_conversions(i128::from(row.payback_customers_ppb[1])),
+            format_conversions(i128::from(row.payback_customers_ppb[2])),
             open.join(";"),
             view.currency.clone(),
         ])?;

@@ -8,6 +8,7 @@
 //! - [`render`]: CSV (RFC 4180), JSON and aligned tables of both.
 //! - [`views`]: the ROAS ([`roas_view`]), CAC ([`cac_view`]), model comparison ([`compare_view`])
 //!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`].
+//! - [`headline`]: the overview's net revenue and ad spend in the reporting currency.
 //! - [`ratio`]: [`Ratio`], the exact fraction behind ROAS, payback and spreads.
 //! - [`charts`]: plotters SVG charts of the views, with the plotted series beside the SVG.
 //! - [`export`]: CSV files of every view table and streaming event-level exports (credits,
@@ -23,6 +24,7 @@
 pub mod charts;
 pub mod credits;
 pub mod export;
+pub mod headline;
 pub mod ratio;
 pub mod render;
 pub mod views;
@@ -30,8 +32,9 @@ pub mod weights;
 
 pub use credits::{
     CreditKey, CreditRow, CreditsReport, MissingFxTotal, NONE_KEY, OutcomeTotal, RunInfo,
-    credits_by, format_conversions,
+    credits_by, format_conversions, none_label, readable_conversions,
 };
+pub use headline::{Headline, Unconverted, headline};
 pub use render::Format;
 pub use weights::{WeightRow, WeightsReport, weights};
 

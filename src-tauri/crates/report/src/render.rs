@@ -7,7 +7,7 @@
 //!
 //! Credits CSV columns: `<key>,conversions,revenue,currency` where `<key>` is the grouping name
 //! (`channel`, `creator`, `campaign`, `content` or `order`), `conversions` the fractional
-//! conversions with 4 decimals, `revenue` the credited net revenue as a decimal in the reporting
+//! conversions exact to 9 decimals, `revenue` the credited net revenue as a decimal in the reporting
 //! currency, and `currency` that currency's code (repeated per row, so a row stands alone).
 //! Weights CSV columns: `channel,<removal_effect|shapley_value>,weight,conversions,paths`.
 
@@ -15,7 +15,9 @@ use lookback_core::money::format_minor;
 use lookback_core::time::format_instant_ms;
 use serde_json::{Value, json};
 
-use crate::credits::{CreditsReport, RunInfo, format_conversions};
+use crate::credits::{
+    CreditsReport, NONE_KEY, RunInfo, format_conversions, none_label, readable_conversions,
+};
 use crate::weights::WeightsReport;
 
 /// An output format of the CLI.
@@ -232,15 +234,19 @@ pub fn credits_table(report: &CreditsReport) -> String {
         .iter()
         .map(|r| {
             vec![
-                r.key.clone(),
-                format_conversions(r.conversions_ppb),
+                if r.key == NONE_KEY {
+                    none_label(report.by.as_str()).to_owned()
+                } else {
+                    r.key.clone()
+                },
+                readable_conversions(r.conversions_ppb),
                 format_minor(r.revenue_minor, currency),
             ]
         })
         .collect();
     rows.push(vec![
         "total".to_owned(),
-        format_conversions(report.total_conversions_ppb),
+        readable_conversions(report.total_conversions_ppb),
         format_minor(report.total_revenue_minor, currency),
     ]);
     out.push_str(&aligned(&header, &rows));

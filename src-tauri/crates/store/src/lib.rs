@@ -121,7 +121,9 @@ pub use settings::{
 pub use source_credentials::{CredentialFacts, SourceCredential};
 pub use suppression::ERASED_PAYLOAD;
 pub use sync_state::SourceDeadLetterCount;
-pub use totals::{MoneyTotal, SourceTotal, WorkspaceTotals};
+pub use totals::{
+    MoneyTotal, RevenueSlot, SLOT_MS, SourceTotal, SpendDay, WorkspaceTotals, slot_of,
+};
 pub use trust_queries::{ConservationRow, OrphanAdjustment, ReconcileOrder};
 pub use upgrade::{PendingUpgrade, UpgradeControl, UpgradeProgress};
 pub use view_queries::{

@@ -108,6 +108,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0017_raw_events_received",
         sql: include_str!("../migrations/0017_raw_events_received.sql"),
     },
+    Migration {
+        version: 18,
+        name: "0018_money_by_day",
+        sql: include_str!("../migrations/0018_money_by_day.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

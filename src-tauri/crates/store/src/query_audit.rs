@@ -23,6 +23,11 @@ pub const BOUNDED_TABLES: &[&str] = &[
     "table_rows",
     "money_totals",
     "source_totals",
+    // One row per currency and day, or quarter hour, with money (0018): they grow with the time
+    // the data spans, not with how much of it there is; the fx rates likewise, per day.
+    "ad_spend_days",
+    "revenue_slots",
+    "fx_rates",
     "sqlite_master",
     "sqlite_schema",
     "pragma_table_info",

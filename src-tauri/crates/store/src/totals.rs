@@ -1,13 +1,15 @@
-//! Whole-workspace totals (issue 12): row counts, money per figure and currency, and per source
-//! the raw events, distinct records, latest arrival and unresolved dead letters, kept as data
-//! lands so the overview, each source's freshness and the duplicate counts read a few dozen
+//! Whole-workspace totals (issue 12): row counts, money per figure and currency, the same
+//! money per 15-minute slot (revenue) or day (ad spend) so the overview can convert it at each
+//! day's rate (0018, issue 13), and per
+//! source the raw events, distinct records, latest arrival and unresolved dead letters, kept as
+//! data lands so the overview, each source's freshness and the duplicate counts read a few dozen
 //! rows however large the workspace grows. [`Store::recount_totals`] computes the same figures
 //! from the base tables with the aggregate queries the overview used to run: the tests and
 //! `lookback check` compare the two.
 //!
 //! Who keeps them (migration 0016 says why): rows enter the counted tables only through
 //! [`crate::WriteTx`], which adds up what it inserted in a `TotalsDelta` and writes that in
-//! the same transaction when it commits; the triggers of 0016 count every update and delete,
+//! the same transaction when it commits; the triggers of 0016 and 0018 count every update and delete,
 //! whichever code makes it. Both only ever add signed amounts, so a row inserted and then
 //! restated in one transaction (the trigger's part written first, the insert's at commit) ends
 //! counted once.
@@ -18,7 +20,7 @@
 //! new migration. A workspace opened read-only at a schema older than 0016 (a damaged file) has
 //! no totals and is recounted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Row, Transaction, params};
 
@@ -36,6 +38,43 @@ pub struct WorkspaceTotals {
     pub money: Vec<MoneyTotal>,
     /// Every source name with raw events or unresolved dead letters, sorted; registered or not.
     pub sources: Vec<SourceTotal>,
+    /// Ad spend per currency and day (the spend row's own day), sorted by currency then day;
+    /// the same money as the `AdSpend` figure of `money`, split by day.
+    pub ad_spend_days: Vec<SpendDay>,
+    /// Order gross and counted refunds and chargebacks per currency and 15-minute slot of
+    /// their own instant, sorted by figure, currency, slot; the `OrderGross`, `Refunds` and
+    /// `Chargebacks` figures of `money`, split by time.
+    pub revenue_slots: Vec<RevenueSlot>,
+}
+
+/// The length of a [`RevenueSlot`]: a quarter hour, by which every zone in use today is offset
+/// from UTC, so no slot straddles a reporting day.
+pub const SLOT_MS: i64 = 15 * 60 * 1000;
+
+/// The slot of an instant: `floor(at_ms / SLOT_MS)`.
+pub fn slot_of(at_ms: i64) -> i64 {
+    at_ms.div_euclid(SLOT_MS)
+}
+
+/// One money figure of one currency in one 15-minute slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevenueSlot {
+    pub figure: MoneyFigure,
+    pub currency: String,
+    /// Starts at `slot * SLOT_MS`.
+    pub slot: i64,
+    pub rows: u64,
+    pub amount_minor: i64,
+}
+
+/// The ad spend of one currency on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendDay {
+    pub currency: String,
+    /// `YYYY-MM-DD`, as the spend rows carry it.
+    pub day: String,
+    pub rows: u64,
+    pub amount_minor: i64,
 }
 
 /// One figure of one currency: the rows it sums and their sum, in minor units of `currency`.
@@ -90,6 +129,58 @@ impl WorkspaceTotals {
                 };
                 found.push(format!(
                     "{figure} in {currency}: total {}, recount {}",
+                    show(kept),
+                    show(counted)
+                ));
+            }
+        }
+        let days = |totals: &WorkspaceTotals| {
+            totals
+                .ad_spend_days
+                .iter()
+                .map(|d| {
+                    (
+                        (d.currency.clone(), d.day.clone()),
+                        (d.rows, d.amount_minor),
+                    )
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        for ((currency, day), kept, counted) in both_sides(days(self), days(recounted)) {
+            if kept != counted {
+                let show = |v: Option<(u64, i64)>| {
+                    v.map_or("none".to_string(), |(rows, sum)| {
+                        format!("{sum} over {rows} rows")
+                    })
+                };
+                found.push(format!(
+                    "ad spend in {currency} on {day}: total {}, recount {}",
+                    show(kept),
+                    show(counted)
+                ));
+            }
+        }
+        let slots = |totals: &WorkspaceTotals| {
+            totals
+                .revenue_slots
+                .iter()
+                .map(|r| {
+                    (
+                        (r.figure, r.currency.clone(), r.slot),
+                        (r.rows, r.amount_minor),
+                    )
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        for ((figure, currency, slot), kept, counted) in both_sides(slots(self), slots(recounted)) {
+            if kept != counted {
+                let show = |v: Option<(u64, i64)>| {
+                    v.map_or("none".to_string(), |(rows, sum)| {
+                        format!("{sum} over {rows} rows")
+                    })
+                };
+                found.push(format!(
+                    "{figure} in {currency} in slot {slot}: total {}, recount {}",
                     show(kept),
                     show(counted)
                 ));
@@ -159,6 +250,46 @@ fn money_row(row: &Row<'_>) -> rusqlite::Result<MoneyTotal> {
     })
 }
 
+fn spend_day_row(row: &Row<'_>) -> rusqlite::Result<SpendDay> {
+    Ok(SpendDay {
+        currency: row.get(0)?,
+        day: row.get(1)?,
+        rows: row.get::<_, i64>(2)? as u64,
+        amount_minor: row.get(3)?,
+    })
+}
+
+fn revenue_slot_row(row: &Row<'_>) -> rusqlite::Result<RevenueSlot> {
+    Ok(RevenueSlot {
+        figure: row.get(0)?,
+        currency: row.get(1)?,
+        slot: row.get(2)?,
+        rows: row.get::<_, i64>(3)? as u64,
+        amount_minor: row.get(4)?,
+    })
+}
+
+/// Revenue per figure, currency and slot, recounted from orders and order_adjustments: an
+/// adjustment at its order's instant, or its own while its order is not stored (the slot
+/// expression and the rule are migration 0018's).
+fn revenue_slots_recount() -> String {
+    format!(
+        "SELECT 'order', currency, occurred_at_ms / 900000 - (occurred_at_ms % 900000 < 0), COUNT(*), SUM(gross_minor)
+           FROM orders GROUP BY 1, 2, 3
+         UNION ALL
+         SELECT kind, currency, t / 900000 - (t % 900000 < 0), COUNT(*), SUM(amount_minor)
+           FROM (SELECT a.kind, a.currency, a.amount_minor, COALESCE(o.occurred_at_ms, a.occurred_at_ms) AS t
+                   FROM (SELECT * FROM order_adjustments WHERE {COUNTED_ADJUSTMENT}) a
+                   LEFT JOIN orders o ON o.order_id = a.order_id)
+          GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3"
+    )
+}
+
+/// Ad spend per currency and day, recounted from ad_spend.
+const SPEND_DAYS_RECOUNT: &str = "SELECT currency, day, COUNT(*), SUM(spend_minor) FROM ad_spend
+     GROUP BY currency, day ORDER BY currency, day";
+
 fn source_row(row: &Row<'_>) -> rusqlite::Result<SourceTotal> {
     Ok(SourceTotal {
         source: row.get(0)?,
@@ -202,6 +333,8 @@ impl Store {
                 money_row,
             )?,
             sources: self.collect(SOURCE_TOTALS, [], source_row)?,
+            ad_spend_days: self.ad_spend_days()?,
+            revenue_slots: self.revenue_slots()?,
             ..WorkspaceTotals::default()
         };
         let rows = self.collect("SELECT table_name, rows FROM table_rows", [], |row| {
@@ -254,7 +387,76 @@ impl Store {
             content: count("content")?,
             money,
             sources: self.collect(SOURCE_RECOUNT, [], source_row)?,
+            ad_spend_days: self.collect(SPEND_DAYS_RECOUNT, [], spend_day_row)?,
+            revenue_slots: self.collect(&revenue_slots_recount(), [], revenue_slot_row)?,
         })
+    }
+
+    /// Revenue per figure, currency and 15-minute slot as 0018 keeps it (recounted on a file
+    /// older than 0018). One row per slot with orders, refunds or chargebacks in a currency:
+    /// bounded by the time the data spans, not by how many orders it holds.
+    pub fn revenue_slots(&self) -> StoreResult<Vec<RevenueSlot>> {
+        if !self.has_table("revenue_slots")? {
+            return self.collect(&revenue_slots_recount(), [], revenue_slot_row);
+        }
+        self.collect(
+            "SELECT figure, currency, slot, rows, amount_minor FROM revenue_slots
+             WHERE rows <> 0 OR amount_minor <> 0 ORDER BY figure, currency, slot",
+            [],
+            revenue_slot_row,
+        )
+    }
+
+    /// [`Store::revenue_slots`] one row at a time, without an allocation per row: `each` gets
+    /// the figure, currency, slot, rows and amount, in figure, currency, slot order.
+    pub fn for_each_revenue_slot(
+        &self,
+        mut each: impl FnMut(MoneyFigure, &str, i64, u64, i64),
+    ) -> StoreResult<()> {
+        let recount;
+        let sql = if self.has_table("revenue_slots")? {
+            "SELECT figure, currency, slot, rows, amount_minor FROM revenue_slots
+             WHERE rows <> 0 OR amount_minor <> 0 ORDER BY figure, currency, slot"
+        } else {
+            recount = revenue_slots_recount();
+            &recount
+        };
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let currency = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            each(
+                row.get(0)?,
+                currency,
+                row.get(2)?,
+                row.get::<_, i64>(3)? as u64,
+                row.get(4)?,
+            );
+        }
+        Ok(())
+    }
+
+    fn has_table(&self, name: &str) -> StoreResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            )?
+            .query_row([name], |row| row.get(0))?)
+    }
+
+    /// Ad spend per currency and day as 0018 keeps it: a row per day and currency that has
+    /// spend, however many spend rows it sums (recounted on a file older than 0018).
+    pub fn ad_spend_days(&self) -> StoreResult<Vec<SpendDay>> {
+        if !self.has_table("ad_spend_days")? {
+            return self.collect(SPEND_DAYS_RECOUNT, [], spend_day_row);
+        }
+        self.collect(
+            "SELECT currency, day, rows, amount_minor FROM ad_spend_days
+             WHERE rows <> 0 OR amount_minor <> 0 ORDER BY currency, day",
+            [],
+            spend_day_row,
+        )
     }
 
     /// Whether the file has the tables of migration 0016 (a damaged workspace opened read-only
@@ -279,6 +481,13 @@ pub(crate) struct TotalsDelta {
     campaigns: i64,
     content: i64,
     money: Vec<(MoneyFigure, String, i64, i64)>,
+    /// Ad spend rows inserted per (currency, day): rows and sum.
+    spend_days: Vec<(String, String, i64, i64)>,
+    /// Orders and counted adjustments inserted per (figure, currency, slot): rows and sum, the
+    /// currency by its index in `slot_currencies` so counting an order allocates nothing. An
+    /// import spans many slots, so this one is a map.
+    revenue_slots: HashMap<(MoneyFigure, usize, i64), (i64, i64)>,
+    slot_currencies: Vec<String>,
     sources: Vec<SourceDelta>,
 }
 
@@ -338,6 +547,93 @@ impl TotalsDelta {
             .ok_or_else(|| StoreError::InvalidValue {
                 field: "totals",
                 detail: format!("the sum of {figure} in {currency} overflows"),
+            })?;
+        Ok(())
+    }
+
+    /// An order (its gross) or a counted adjustment of `amount_minor` in `currency` at
+    /// `at_ms` was inserted (besides [`TotalsDelta::money_inserted`]).
+    pub(crate) fn revenue_inserted(
+        &mut self,
+        figure: MoneyFigure,
+        currency: &str,
+        at_ms: i64,
+        amount_minor: i64,
+    ) -> StoreResult<()> {
+        let index = self.slot_currency(currency);
+        let (rows, sum) = self
+            .revenue_slots
+            .entry((figure, index, slot_of(at_ms)))
+            .or_default();
+        *rows += 1;
+        *sum = sum
+            .checked_add(amount_minor)
+            .ok_or_else(|| StoreError::InvalidValue {
+                field: "totals",
+                detail: format!("the sum of {figure} in {currency} at {at_ms} overflows"),
+            })?;
+        Ok(())
+    }
+
+    /// A counted adjustment stored before its order moves from its own instant `from_ms` to
+    /// its order's `to_ms`, the order having just been inserted.
+    pub(crate) fn revenue_moved(
+        &mut self,
+        figure: MoneyFigure,
+        currency: &str,
+        from_ms: i64,
+        to_ms: i64,
+        amount_minor: i64,
+    ) -> StoreResult<()> {
+        self.revenue_inserted(figure, currency, to_ms, amount_minor)?;
+        let index = self.slot_currency(currency);
+        let (rows, sum) = self
+            .revenue_slots
+            .entry((figure, index, slot_of(from_ms)))
+            .or_default();
+        *rows -= 1;
+        *sum -= amount_minor;
+        Ok(())
+    }
+
+    /// The index of `currency` in `slot_currencies`, added on first sight.
+    fn slot_currency(&mut self, currency: &str) -> usize {
+        match self.slot_currencies.iter().position(|c| c == currency) {
+            Some(index) => index,
+            None => {
+                self.slot_currencies.push(currency.to_owned());
+                self.slot_currencies.len() - 1
+            }
+        }
+    }
+
+    /// An ad spend row of `amount_minor` in `currency` on `day` was inserted (besides
+    /// [`TotalsDelta::money_inserted`], which counts it in the currency's total).
+    pub(crate) fn spend_day_inserted(
+        &mut self,
+        currency: &str,
+        day: &str,
+        amount_minor: i64,
+    ) -> StoreResult<()> {
+        let index = match self
+            .spend_days
+            .iter()
+            .position(|(c, d, _, _)| c == currency && d == day)
+        {
+            Some(index) => index,
+            None => {
+                self.spend_days
+                    .push((currency.to_owned(), day.to_owned(), 0, 0));
+                self.spend_days.len() - 1
+            }
+        };
+        let (_, _, rows, sum) = &mut self.spend_days[index];
+        *rows += 1;
+        *sum = sum
+            .checked_add(amount_minor)
+            .ok_or_else(|| StoreError::InvalidValue {
+                field: "totals",
+                detail: format!("the ad spend in {currency} on {day} overflows"),
             })?;
         Ok(())
     }
@@ -414,6 +710,23 @@ impl TotalsDelta {
                      rows = rows + excluded.rows, amount_minor = amount_minor + excluded.amount_minor",
             )?
             .execute(params![figure, currency, rows, sum])?;
+        }
+        for ((figure, currency, slot), (rows, sum)) in &self.revenue_slots {
+            let currency = &self.slot_currencies[*currency];
+            tx.prepare_cached(
+                "INSERT INTO revenue_slots (figure, currency, slot, rows, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (figure, currency, slot) DO UPDATE SET
+                     rows = rows + excluded.rows, amount_minor = amount_minor + excluded.amount_minor",
+            )?
+            .execute(params![figure, currency, slot, rows, sum])?;
+        }
+        for (currency, day, rows, sum) in &self.spend_days {
+            tx.prepare_cached(
+                "INSERT INTO ad_spend_days (currency, day, rows, amount_minor) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (currency, day) DO UPDATE SET
+                     rows = rows + excluded.rows, amount_minor = amount_minor + excluded.amount_minor",
+            )?
+            .execute(params![currency, day, rows, sum])?;
         }
         for s in &self.sources {
             tx.prepare_cached(

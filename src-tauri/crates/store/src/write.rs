@@ -541,6 +541,13 @@ impl WriteTx<'_> {
                 &order.currency,
                 order.gross_minor,
             )?;
+            self.totals.revenue_inserted(
+                MoneyFigure::OrderGross,
+                &order.currency,
+                order.occurred_at_ms,
+                order.gross_minor,
+            )?;
+            self.move_earlier_adjustments(&order.order_id, order.occurred_at_ms)?;
         } else {
             // The same order again: a later report may know its click or buyer.
             self.fill_order_keys(&order.order_id, order)?;
@@ -630,8 +637,45 @@ impl WriteTx<'_> {
             };
             self.totals
                 .money_inserted(figure, &adjustment.currency, adjustment.amount_minor)?;
+            // Counted at its order's instant, or its own while the order is not stored.
+            let at_ms = self
+                .tx
+                .prepare_cached("SELECT occurred_at_ms FROM orders WHERE order_id = ?1")?
+                .query_row(params![adjustment.order_id], |row| row.get(0))
+                .optional()?
+                .unwrap_or(adjustment.occurred_at_ms);
+            self.totals.revenue_inserted(
+                figure,
+                &adjustment.currency,
+                at_ms,
+                adjustment.amount_minor,
+            )?;
         }
         Ok(outcome(changed))
+    }
+
+    /// The counted refunds and chargebacks of order `order_id` stored before it (each counted
+    /// at its own instant until now) move onto the order's instant `at_ms` (migration 0018).
+    fn move_earlier_adjustments(&mut self, order_id: &str, at_ms: i64) -> StoreResult<()> {
+        let earlier: Vec<(AdjustmentKind, String, i64, i64)> = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT kind, currency, occurred_at_ms, amount_minor FROM order_adjustments
+                 WHERE order_id = ?1 AND {COUNTED_ADJUSTMENT}"
+            ))?
+            .query_map(params![order_id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (kind, currency, own_ms, amount) in earlier {
+            let figure = match kind {
+                AdjustmentKind::Refund => MoneyFigure::Refunds,
+                AdjustmentKind::Chargeback => MoneyFigure::Chargebacks,
+            };
+            self.totals
+                .revenue_moved(figure, &currency, own_ms, at_ms, amount)?;
+        }
+        Ok(())
     }
 
     /// Whether `adjustment` takes money off revenue, by the one predicate
@@ -725,6 +769,8 @@ impl WriteTx<'_> {
                 .execute(values)?;
             self.totals
                 .money_inserted(MoneyFigure::AdSpend, &spend.currency, spend.spend_minor)?;
+            self.totals
+                .spend_day_inserted(&spend.currency, &spend.day, spend.spend_minor)?;
         }
         Ok(())
     }

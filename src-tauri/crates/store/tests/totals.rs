@@ -91,6 +91,29 @@ fn filled(path: &Path) -> Store {
                 source: "dub".into(),
                 raw_event_id: None,
             })?;
+            for (campaign, day, spend, currency) in [
+                ("cmp_1", "2026-03-01", 1_200, "EUR"),
+                ("cmp_2", "2026-03-01", 300, "EUR"),
+                ("cmp_1", "2026-03-02", 900, "EUR"),
+            ] {
+                tx.upsert_ad_spend(&AdSpend {
+                    platform: "meta".into(),
+                    account_id: "act_1".into(),
+                    campaign_id: campaign.into(),
+                    ad_id: String::new(),
+                    day: day.into(),
+                    account_timezone: "UTC".into(),
+                    channel: "paid_social".into(),
+                    creator_id: None,
+                    spend_minor: spend,
+                    currency: currency.into(),
+                    impressions: None,
+                    clicks: None,
+                    source: "meta".into(),
+                    raw_event_id: None,
+                    updated_at_ms: T0,
+                })?;
+            }
             tx.upsert_creator(&Creator {
                 creator_id: "cr1".into(),
                 display_name: "Ann".into(),
@@ -139,6 +162,44 @@ fn the_totals_hold_what_the_rows_say() {
     assert_eq!(money(MoneyFigure::Chargebacks, "USD"), Some((1, 2_000)));
     assert_eq!(money(MoneyFigure::CreatorCosts, "EUR"), Some((1, 5_000)));
     assert_eq!(money(MoneyFigure::AdSpend, "USD"), None);
+    assert_eq!(money(MoneyFigure::AdSpend, "EUR"), Some((3, 2_400)));
+    // The same money per day (spend) and per quarter hour (revenue), for the overview's
+    // conversion at each day's rate.
+    let days: Vec<(&str, &str, u64, i64)> = totals
+        .ad_spend_days
+        .iter()
+        .map(|d| (d.currency.as_str(), d.day.as_str(), d.rows, d.amount_minor))
+        .collect();
+    assert_eq!(
+        days,
+        vec![
+            ("EUR", "2026-03-01", 2, 1_500),
+            ("EUR", "2026-03-02", 1, 900)
+        ]
+    );
+    let slot = slot_of(T0);
+    let slots: Vec<(MoneyFigure, &str, i64, u64, i64)> = totals
+        .revenue_slots
+        .iter()
+        .map(|r| {
+            (
+                r.figure,
+                r.currency.as_str(),
+                r.slot,
+                r.rows,
+                r.amount_minor,
+            )
+        })
+        .collect();
+    assert_eq!(
+        slots,
+        vec![
+            (MoneyFigure::Chargebacks, "USD", slot, 1, 2_000),
+            (MoneyFigure::OrderGross, "EUR", slot, 1, 2_500),
+            (MoneyFigure::OrderGross, "USD", slot, 2, 10_700),
+            (MoneyFigure::Refunds, "USD", slot, 1, 1_000),
+        ]
+    );
     assert_eq!((totals.touches, totals.creators), (1, 1));
     let shop = totals.sources.iter().find(|s| s.source == "shop").unwrap();
     assert_eq!(
@@ -161,6 +222,7 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             .prepare(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'
                    AND (sql LIKE '%table_rows%' OR sql LIKE '%money_totals%' OR sql LIKE '%source_totals%'
+                        OR sql LIKE '%revenue_slots%' OR sql LIKE '%ad_spend_days%'
                         OR name = 'raw_events_identity_fixed')",
             )
             .unwrap()
@@ -173,10 +235,12 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             conn.execute(&format!("DROP TRIGGER {trigger}"), [])
                 .unwrap();
         }
-        // Back to schema 15: 0017's arrival counts out and 0012's index back, then 0016's
-        // tables out (their triggers, 0017's delete trigger among them, went above).
+        // Back to schema 15: 0018's per-time money out, 0017's arrival counts out and 0012's
+        // index back, then 0016's tables out (their triggers, 0017's delete trigger among them,
+        // went above).
         conn.execute_batch(
-            "DROP TABLE raw_events_received;
+            "DROP TABLE revenue_slots; DROP TABLE ad_spend_days;
+             DROP TABLE raw_events_received;
              CREATE INDEX raw_events_by_received ON raw_events (received_at_ms, source);
              DROP TABLE table_rows; DROP TABLE money_totals; DROP TABLE source_totals;",
         )
@@ -394,4 +458,90 @@ fn rows_inserted_and_changed_in_one_transaction_are_counted_once() {
         ]
     );
     assert!(totals.sources.is_empty(), "{:?}", totals.sources);
+}
+
+/// A refund counts at its order's instant (a run converts it on its order's day), also when it
+/// arrives before its order; it goes back to its own instant when the order is deleted, and
+/// follows the order when a person moves the order in time with SQL.
+#[test]
+fn a_refund_counts_at_its_orders_instant_whenever_it_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = Store::create(&path).unwrap();
+    const DAY: i64 = 86_400_000;
+    let refund = |id: &str, order: &str, at: i64| OrderAdjustment {
+        adjustment_id: id.into(),
+        order_id: order.into(),
+        source: "shop".into(),
+        kind: AdjustmentKind::Refund,
+        occurred_at_ms: at,
+        amount_minor: 300,
+        currency: "EUR".into(),
+        status: "succeeded".into(),
+        raw_event_id: None,
+    };
+    let order = |id: &str, at: i64| Order {
+        order_id: id.into(),
+        source: "shop".into(),
+        occurred_at_ms: at,
+        gross_minor: 1_000,
+        currency: "EUR".into(),
+        status: "paid".into(),
+        click_id: None,
+        identity: IdentityKeys::default(),
+        raw_event_id: None,
+    };
+    // r1 after its order; r2 before its order, in another transaction.
+    store
+        .write(|tx| {
+            tx.insert_order(&order("o1", T0))?;
+            tx.insert_adjustment(&refund("r1", "o1", T0 + 3 * DAY))?;
+            tx.insert_adjustment(&refund("r2", "o2", T0 + 5 * DAY))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    store
+        .write(|tx| {
+            tx.insert_order(&order("o2", T0 + DAY))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let refunds = |store: &Store| -> Vec<(i64, u64)> {
+        let totals = store.totals().unwrap();
+        assert_eq!(totals, store.recount_totals().unwrap());
+        totals
+            .revenue_slots
+            .iter()
+            .filter(|r| r.figure == MoneyFigure::Refunds)
+            .map(|r| (r.slot, r.rows))
+            .collect()
+    };
+    assert_eq!(
+        refunds(&store),
+        vec![(slot_of(T0), 1), (slot_of(T0 + DAY), 1)]
+    );
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE orders SET occurred_at_ms = ?1 WHERE order_id = 'o1'",
+        params![T0 + 2 * DAY],
+    )
+    .unwrap();
+    assert_eq!(
+        refunds(&store),
+        vec![(slot_of(T0 + DAY), 1), (slot_of(T0 + 2 * DAY), 1)]
+    );
+    conn.execute("DELETE FROM orders WHERE order_id = 'o2'", [])
+        .unwrap();
+    assert_eq!(
+        refunds(&store),
+        vec![(slot_of(T0 + 2 * DAY), 1), (slot_of(T0 + 5 * DAY), 1)]
+    );
+    conn.execute(
+        "UPDATE order_adjustments SET order_id = 'o1' WHERE adjustment_id = 'r2'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(refunds(&store), vec![(slot_of(T0 + 2 * DAY), 2)]);
+    conn.execute("DELETE FROM order_adjustments", []).unwrap();
+    assert_eq!(refunds(&store), vec![]);
 }

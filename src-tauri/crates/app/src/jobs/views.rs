@@ -14,6 +14,13 @@ pub async fn catalog_job(session: &Session) -> AppResult<ipc::ModelCatalog> {
         .await
 }
 
+/// The days the views' date range covers and the presets beside it, as of now.
+pub async fn date_range_job(session: &Session) -> AppResult<ipc::DateRange> {
+    session
+        .on_workspace(|open| date_range(&open.store, crate::clock::now_ms()))
+        .await
+}
+
 /// Changes the workspace's default model; appends to the model log with the reason.
 pub async fn set_default_model_job(
     session: &Session,

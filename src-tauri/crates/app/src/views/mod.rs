@@ -127,6 +127,50 @@ pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
     })
 }
 
+/// The days a view without dates covers (the first and last day with an order or touch) and
+/// the date presets counted back from today, all in the reporting zone (the zone the views
+/// read days in). "Last 7 days" ends today and holds 7 days; "this month" runs from its 1st to
+/// today; "last month" is the whole previous month; "all" sets no dates.
+pub fn date_range(store: &Store, now_ms: i64) -> Result<ipc::DateRange> {
+    use chrono::{Datelike, Days, Months};
+    use lookback_core::time::{NaiveDate, day_in_zone, parse_time_zone};
+
+    let zone = parse_time_zone(&store.reporting_timezone()?)?;
+    let text = |day: NaiveDate| day.format("%Y-%m-%d").to_string();
+    let (first, last) = store.activity_span_ms()?;
+    let day_of = |at: Option<i64>| -> Result<Option<String>> {
+        Ok(at.map(|at| day_in_zone(at, zone)).transpose()?.map(text))
+    };
+    let today = day_in_zone(now_ms, zone)?;
+    let back = |days: u64| today - Days::new(days - 1);
+    let month_start = today.with_day(1).expect("every month has a 1st");
+    let last_month_start = month_start - Months::new(1);
+    let last_month_end = month_start - Days::new(1);
+    let preset = |id: &str, label: &str, range: Option<(NaiveDate, NaiveDate)>| ipc::DatePreset {
+        id: id.to_owned(),
+        label: label.to_owned(),
+        from: range.map(|(from, _)| text(from)),
+        to: range.map(|(_, to)| text(to)),
+    };
+    Ok(ipc::DateRange {
+        first_day: day_of(first)?,
+        last_day: day_of(last)?,
+        today: text(today),
+        presets: vec![
+            preset("last-7", "Last 7 days", Some((back(7), today))),
+            preset("last-30", "Last 30 days", Some((back(30), today))),
+            preset("last-90", "Last 90 days", Some((back(90), today))),
+            preset("this-month", "This month", Some((month_start, today))),
+            preset(
+                "last-month",
+                "Last month",
+                Some((last_month_start, last_month_end)),
+            ),
+            preset("all", "All time", None),
+        ],
+    })
+}
+
 fn choice_of(model: Model, params: &ModelParams) -> ipc::ModelChoice {
     let w = params.position_weights;
     ipc::ModelChoice {
@@ -162,7 +206,8 @@ pub fn spread_percent(spread_ratio: Option<&Ratio>) -> Option<String> {
         .map(|p| p.to_decimal_string(1))
 }
 
-/// Parts per billion as a decimal with 4 places (fractional conversions and customers).
+/// Parts per billion as an exact decimal with 9 places (fractional conversions and customers):
+/// the window rounds them for reading (ui/src/format.ts `formatConversions`).
 fn ppb(value: i64) -> String {
     report::format_conversions(i128::from(value))
 }
@@ -368,6 +413,7 @@ fn cac_row(r: &report::CacRow, currency: &str) -> Result<ipc::CacRow> {
         payback_30: ratio(r.payback_30.as_ref()),
         payback_60: ratio(r.payback_60.as_ref()),
         payback_90: ratio(r.payback_90.as_ref()),
+        payback_customers: r.payback_customers_ppb.iter().map(|c| ppb(*c)).collect(),
     })
 }
 
@@ -769,6 +815,55 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The presets count back from today in the reporting zone, and a view without dates covers
+    /// the days of the first and last activity in that zone.
+    #[test]
+    fn date_presets_are_days_of_the_reporting_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
+        store.set_reporting_timezone("America/New_York").unwrap();
+        store
+            .write(|tx| {
+                // 2026-01-15T02:00Z is the evening of Jan 14 in New York.
+                tx.insert_order(&lookback_store::Order {
+                    order_id: "o1".into(),
+                    source: "shop".into(),
+                    occurred_at_ms: 1_768_442_400_000,
+                    gross_minor: 100,
+                    currency: "USD".into(),
+                    status: "paid".into(),
+                    click_id: None,
+                    identity: lookback_store::IdentityKeys::default(),
+                    raw_event_id: None,
+                })
+                .map(|_| ())
+            })
+            .unwrap();
+        // 2026-03-01T03:00Z is Feb 28, 22:00 in New York.
+        let range = date_range(&store, 1_772_334_000_000).unwrap();
+        assert_eq!(range.today, "2026-02-28");
+        assert_eq!(
+            (range.first_day.as_deref(), range.last_day.as_deref()),
+            (Some("2026-01-14"), Some("2026-01-14"))
+        );
+        let presets: Vec<(&str, Option<&str>, Option<&str>)> = range
+            .presets
+            .iter()
+            .map(|p| (p.id.as_str(), p.from.as_deref(), p.to.as_deref()))
+            .collect();
+        assert_eq!(
+            presets,
+            vec![
+                ("last-7", Some("2026-02-22"), Some("2026-02-28")),
+                ("last-30", Some("2026-01-30"), Some("2026-02-28")),
+                ("last-90", Some("2025-12-01"), Some("2026-02-28")),
+                ("this-month", Some("2026-02-01"), Some("2026-02-28")),
+                ("last-month", Some("2026-01-01"), Some("2026-01-31")),
+                ("all", None, None),
+            ]
+        );
+    }
 
     /// The provenance line says what produced a view in words, with only the parameters that
     /// model uses.

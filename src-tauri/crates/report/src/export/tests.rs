@@ -85,10 +85,20 @@ fn roas_csv_escapes_neutralizes_and_records_its_run() {
     assert_eq!(
         &c1[3..],
         [
-            "140.00", "32.00", "30.00", "62.00", "2.26", "2.5000", "10.00", "0", "USD"
+            "140.00",
+            "32.00",
+            "30.00",
+            "62.00",
+            "2.26",
+            "2.500000000",
+            "10.00",
+            "0",
+            "USD"
         ]
     );
+    // The machine key stays `(none)`; the label column says what the row holds.
     let none = rows.iter().find(|r| r[0] == "(none)").unwrap();
+    assert_eq!(none[1], "Not through a creator: ads, email, direct…");
     assert_eq!(none[10], "1");
 
     let sidecar: Value =
@@ -259,4 +269,33 @@ fn event_exports_stream_every_row_and_pii_only_when_asked() {
     let log = export_model_log_csv(&store, &dir.path().join("log.csv"), &options, NOW).unwrap();
     assert_eq!(log.rows, 0);
     assert_eq!(log.columns[0], "change_id");
+}
+
+/// The CAC CSV carries each payback multiple and, in columns of their own, the new customers it
+/// covers (those whose window has closed) beside all of them: at Mar 1 + 62 days alice's 60-day
+/// window has closed and carol's has not (see the view test for the hand computation).
+#[test]
+fn cac_csv_says_how_many_customers_each_payback_covers() {
+    use crate::views::test_support::{DAY, MAR1};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = workspace(&dir);
+    let run_id = run(&mut store, Model::Linear);
+    let q = ViewQuery {
+        to: Some(lookback_core::time::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()),
+        ..ViewQuery::new(run_id, ViewKey::Creator)
+    };
+    let view = crate::cac_view(&store, &q, MAR1 + 62 * DAY).unwrap();
+    let out = dir.path().join("cac.csv");
+    export_cac_csv(&view, &out, &ExportOptions::default(), NOW).unwrap();
+    let (header, rows) = read(&out);
+    let c1 = rows.iter().find(|r| r[0] == "c1").unwrap();
+    let cell = |name: &str| c1[header.iter().position(|h| h == name).unwrap()].as_str();
+    assert_eq!(cell("new_customers"), "1.500000000");
+    assert_eq!(cell("payback_30"), "2.10");
+    assert_eq!(cell("payback_30_customers"), "1.500000000");
+    assert_eq!(cell("payback_60"), "2.42");
+    assert_eq!(cell("payback_60_customers"), "1.000000000");
+    assert_eq!(cell("payback_90"), "");
+    assert_eq!(cell("payback_90_customers"), "0.000000000");
+    assert_eq!(cell("payback_windows_open"), "60;90");
 }

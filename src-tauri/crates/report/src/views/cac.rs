@@ -9,10 +9,15 @@
 //!   new customer.
 //! - **CAC** = cost ÷ new customers, in minor units rounded once (half to even); `None` without
 //!   new customers. Cost is the same as in the ROAS view (ad spend + creator costs of the range).
-//! - **Payback N** = (Σ over the key's new customers of share × the customer's net revenue in the
-//!   N days from their first order, first order included, as this run converted it) ÷ cost.
-//!   `None` without cost, and `None` while the window is still open at `now` for any of the
-//!   row's new customers (the figure would only grow); [`CacRow::payback_windows_open`] says which.
+//! - **Payback N** = what a new customer brought in the N days from their first order (first
+//!   order included, as this run converted it) ÷ what acquiring one cost, over the new customers
+//!   whose N-day window has closed at `now` (a customer still inside it would only grow the
+//!   figure): (Σ over those customers of share × net revenue in the window) ÷ (cost × their
+//!   share ÷ all the key's new customers' share). Once every window has closed that is Σ value ÷
+//!   cost (0 for a key with cost and no new customer). [`CacRow::payback_customers_ppb`] says
+//!   how many customers each figure covers, of [`CacRow::new_customers_ppb`]. `None` without
+//!   cost, or while none of the key's new customers' windows has closed; [`CacRow::payback_windows_open`] lists the windows still open
+//!   for some of them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -50,8 +55,11 @@ pub struct CacRow {
     pub payback_90: Option<Ratio>,
     /// The windows (of 30, 60, 90) not yet over at `now` for some new customer of the row.
     pub payback_windows_open: Vec<u32>,
-    /// Σ share × customer value per window, in billionths of a minor unit: the exact
-    /// numerators of the payback ratios (divide by 1e9 for minor units).
+    /// Per window, the new customers (Σ shares, billionths) whose window has closed at `now`:
+    /// the customers each payback figure covers.
+    pub payback_customers_ppb: [i64; 3],
+    /// Σ share × customer value per window over those customers, in billionths of a minor unit
+    /// (divide by 1e9 for minor units).
     pub new_customer_value_ppb: [i128; 3],
     /// The latest first order among the row's new customers.
     pub latest_first_order_at_ms: Option<i64>,
@@ -72,6 +80,7 @@ impl CacRow {
             payback_60: None,
             payback_90: None,
             payback_windows_open: Vec::new(),
+            payback_customers_ppb: [0; 3],
             new_customer_value_ppb: [0; 3],
             latest_first_order_at_ms: None,
             missing_fx_cost_rows: 0,
@@ -82,6 +91,13 @@ impl CacRow {
         self.ad_spend_minor += other.ad_spend_minor;
         self.creator_cost_minor += other.creator_cost_minor;
         self.new_customers_ppb += other.new_customers_ppb;
+        for (mine, theirs) in self
+            .payback_customers_ppb
+            .iter_mut()
+            .zip(other.payback_customers_ppb)
+        {
+            *mine += theirs;
+        }
         for (mine, theirs) in self
             .new_customer_value_ppb
             .iter_mut()
@@ -113,12 +129,20 @@ impl CacRow {
                     .is_some_and(|at| at + i64::from(*days) * DAY_MS > now_ms)
             })
             .collect();
-        let denominator = i128::from(self.cost_minor) * i128::from(SHARE_ONE_PPB);
+        // value ÷ (cost × closed ÷ all) = value × all ÷ (cost × closed), value in ppb·minor;
+        // with every window closed (a row without new customers too) that is value ÷ cost.
+        let cost_ppb = i128::from(self.cost_minor) * i128::from(SHARE_ONE_PPB);
         let payback = |i: usize| {
-            if self.payback_windows_open.contains(&PAYBACK_WINDOWS_DAYS[i]) {
+            let (closed, all) = (self.payback_customers_ppb[i], self.new_customers_ppb);
+            if closed == all {
+                Ratio::new(self.new_customer_value_ppb[i], cost_ppb)
+            } else if closed <= 0 {
                 None
             } else {
-                Ratio::new(self.new_customer_value_ppb[i], denominator)
+                Ratio::new(
+                    self.new_customer_value_ppb[i] * i128::from(all),
+                    cost_ppb * i128::from(closed),
+                )
             }
         };
         (self.payback_30, self.payback_60, self.payback_90) = (payback(0), payback(1), payback(2));
@@ -164,8 +188,13 @@ pub fn cac_view(store: &Store, q: &ViewQuery, now_ms: i64) -> Result<CacView, Re
         |credit| {
             let r = row(&mut rows, &names, key_or_none(credit.key));
             r.new_customers_ppb += credit.share_ppb;
-            for (sum, value) in r.new_customer_value_ppb.iter_mut().zip(credit.value_minor) {
-                *sum += i128::from(credit.share_ppb) * i128::from(value);
+            for (i, days) in PAYBACK_WINDOWS_DAYS.iter().enumerate() {
+                // Closed: the window's last instant has passed (as `payback_windows_open` reads it).
+                if credit.first_order_at_ms + i64::from(*days) * DAY_MS <= now_ms {
+                    r.payback_customers_ppb[i] += credit.share_ppb;
+                    r.new_customer_value_ppb[i] +=
+                        i128::from(credit.share_ppb) * i128::from(credit.value_minor[i]);
+                }
             }
             r.latest_first_order_at_ms = r
                 .latest_first_order_at_ms

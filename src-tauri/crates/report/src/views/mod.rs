@@ -197,17 +197,22 @@ impl DayCache {
     }
 }
 
-/// Key → human label of a dimension (names, titles); channels and platforms label themselves.
+/// Key → human label of a dimension (names, titles), and the [`NONE_KEY`] row's in words;
+/// channels and platforms label themselves.
 pub(crate) fn labels(store: &Store, by: ViewKey) -> Result<HashMap<String, String>, ReportError> {
-    Ok(store
+    let mut labels: HashMap<String, String> = store
         .dimension_labels(by.dimension())?
         .into_iter()
-        .collect())
+        .collect();
+    labels.insert(
+        NONE_KEY.to_owned(),
+        crate::credits::none_label(by.as_str()).to_owned(),
+    );
+    Ok(labels)
 }
 
 pub(crate) fn label_of(labels: &HashMap<String, String>, key: &str) -> String {
     match key {
-        NONE_KEY => "(none)".to_owned(),
         CREATOR_COSTS_KEY => "Creator fees and commissions".to_owned(),
         _ => labels
             .get(key)

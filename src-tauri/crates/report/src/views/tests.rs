@@ -41,6 +41,8 @@ fn roas_by_creator_with_fx_spend_creator_fees_and_totals() {
     assert_eq!(c1.provisional_revenue_minor, 1_000);
 
     let none = find(&view.rows, NONE_KEY, |r| &r.key);
+    // The row of what came through no creator says so in words; its key stays for machines.
+    assert_eq!(none.label, "Not through a creator: ads, email, direct…");
     assert_eq!(none.attributed_revenue_minor, 7_000);
     // 25.00 USD; the 5.00 GBP without a rate is left out and said so, never taken at 1.0.
     assert_eq!(none.cost_minor, 2_500);
@@ -330,6 +332,27 @@ fn cac_with_fractional_new_customers_and_payback_windows() {
     assert!(c1.payback_30.is_some());
     assert_eq!((c1.payback_60, c1.payback_90), (None, None));
     assert_eq!(c1.payback_windows_open, vec![60, 90]);
+    // Every window over for both of c1's new customers at NOW's 30 days; none at 60 and 90.
+    assert_eq!(c1.payback_customers_ppb, [1_500_000_000, 0, 0]);
+
+    // Two days on, alice's 60-day window (from Mar 2) has closed and carol's (from Mar 4) has
+    // not: the 60-day payback is alice's alone. She brought 100.00 in 60 days; one new customer
+    // of c1 cost 62.00 ÷ 1.5 = 41.33, so 100.00 ÷ 41.33 = 2.419… ("2.42"), over 1 of 1.5.
+    let view = cac_view(&store, &q, MAR1 + 62 * DAY).unwrap();
+    let c1 = find(&view.rows, "c1", |r| &r.key);
+    assert_eq!(c1.payback_customers_ppb, [1_500_000_000, 1_000_000_000, 0]);
+    assert_eq!(c1.payback_60.unwrap().to_decimal_string(2), "2.42");
+    assert_eq!(c1.payback_30.unwrap().to_decimal_string(2), "2.10");
+    assert_eq!(c1.payback_90, None);
+    assert_eq!(c1.payback_windows_open, vec![60, 90]);
+    // The totals count every row's closed customers.
+    assert_eq!(
+        view.totals.payback_customers_ppb[1],
+        view.rows
+            .iter()
+            .map(|r| r.payback_customers_ppb[1])
+            .sum::<i64>()
+    );
 
     // A key with cost and no new customer has no CAC; the fee row under channels is one.
     let channels = cac_view(&store, &ViewQuery::new(run_id, ViewKey::Channel), later).unwrap();
