@@ -5,9 +5,7 @@
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 
 use lookback_sync::webhooks::sign_hex;
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
@@ -22,25 +20,13 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
     let db = home.path("live.lookback");
     let db_arg = db.to_str().unwrap();
     home.lookback_ok(&["--db", db_arg, "init", "--name", "Live"]);
-    let mut add = Command::new(lookback_bin());
-    add.args([
-        "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    home.apply(&mut add);
-    let mut child = add.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(SECRET.as_bytes())
-        .unwrap();
-    assert!(
-        child.wait_with_output().unwrap().status.success(),
-        "webhook secret add"
+    let added = home.lookback_with_stdin(
+        &[
+            "--db", db_arg, "webhook", "secret", "add", "--source", "backend",
+        ],
+        SECRET,
     );
+    assert!(added.status.success(), "webhook secret add");
 
     // A free loopback port for the receiver.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -79,26 +65,8 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
     assert_eq!(session.text(&orders), "0");
 
     // A signed conversion arrives from outside the window.
-    let body = json!({"event_id": "live_1", "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
-        "order_id": "ord_live_1", "amount": "42.00", "currency": "USD", "customer_id": "cus_live"}).to_string();
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .to_string();
-    let signature = format!(
-        "sha256={}",
-        sign_hex(SECRET, &[ts.as_bytes(), b".", body.as_bytes()])
-    );
-    let status = reqwest::blocking::Client::new()
-        .post(format!("http://127.0.0.1:{port}/webhooks/generic/backend"))
-        .header("X-Timestamp", &ts)
-        .header("X-Signature", signature)
-        .body(body)
-        .send()
-        .expect("deliver")
-        .status();
-    assert!(status.is_success(), "delivery answered {status}");
+    let status = deliver_signed(port, "backend", SECRET, "live_1");
+    assert_eq!(status, 200, "delivery answered {status}");
 
     // The open overview updates by itself.
     session.wait_until(

@@ -7,8 +7,6 @@
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it); the app
 //! launched by tauri-driver inherits the session from this test's environment.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,30 +36,20 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
     let db_arg = db.to_str().unwrap();
     home.lookback_ok(&["--db", db_arg, "init", "--name", "Sync test"]);
 
-    let mut add = Command::new(lookback_bin());
-    add.args([
-        "--db",
-        db_arg,
-        "source",
-        "add",
-        "generic",
-        "--name",
-        "team-backend",
-        "--base-url",
-        &server.base_url,
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    home.apply(&mut add);
-    let mut child = add.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(TOKEN.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = home.lookback_with_stdin(
+        &[
+            "--db",
+            db_arg,
+            "source",
+            "add",
+            "generic",
+            "--name",
+            "team-backend",
+            "--base-url",
+            &server.base_url,
+        ],
+        TOKEN,
+    );
     assert!(
         out.status.success(),
         "source add: {}",

@@ -7,8 +7,6 @@
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use lookback_tests::mock::MockServer;
@@ -34,30 +32,20 @@ fn backup_check_privacy_erasure_and_source_removal_work_from_the_window() {
         "--end",
         "2026-06-30",
     ]);
-    let mut add = Command::new(lookback_bin());
-    add.args([
-        "--db",
-        db_arg,
-        "source",
-        "add",
-        "generic",
-        "--name",
-        "backend",
-        "--base-url",
-        &server.base_url,
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    home.apply(&mut add);
-    let mut child = add.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(TOKEN.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = home.lookback_with_stdin(
+        &[
+            "--db",
+            db_arg,
+            "source",
+            "add",
+            "generic",
+            "--name",
+            "backend",
+            "--base-url",
+            &server.base_url,
+        ],
+        TOKEN,
+    );
     assert!(
         out.status.success(),
         "source add: {}",
