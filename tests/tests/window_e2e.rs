@@ -173,10 +173,6 @@ fn window_opens_on_a_demo_workspace_and_shows_the_stores_numbers() {
         "window title: {}",
         session.title()
     );
-
-    if let Some(out) = std::env::var_os("LOOKBACK_SCREENSHOT_OUT") {
-        std::fs::write(out, session.screenshot_png()).expect("write screenshot");
-    }
 }
 
 #[test]

@@ -10,9 +10,6 @@ use std::path::Path;
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
 use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
 
-/// tauri-driver owns port 4444, so the window tests take turns.
-static ONE_WINDOW_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Creator key → attributed revenue in minor units, as the ROAS table in the window shows it.
 fn roas_rows_in_window(session: &Session) -> BTreeMap<String, i64> {
     let rows = session.eval(
@@ -138,9 +135,6 @@ fn input_value(session: &Session, testid: &str) -> String {
 
 #[test]
 fn the_date_range_shows_the_views_days_and_a_preset_shows_the_clis_numbers() {
-    let _turn = ONE_WINDOW_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.path("range.lookback");
     // Ending today, so the presets (counted back from today) cover some of it.
@@ -210,23 +204,10 @@ fn the_date_range_shows_the_views_days_and_a_preset_shows_the_clis_numbers() {
         shown.values().any(|v| *v > 0),
         "the last 30 days hold revenue"
     );
-
-    // LOOKBACK_SCREENSHOT_DIR=DIR keeps what the screens looked like (for the README).
-    if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::write(dir.join("roas-last-30-days.png"), session.screenshot_png()).unwrap();
-        let nav = session.wait_for("[data-testid=nav-cac]");
-        session.click(&nav);
-        session.wait_for("[data-testid=cac-table] tbody tr");
-        std::fs::write(dir.join("cac-last-30-days.png"), session.screenshot_png()).unwrap();
-    }
 }
 
 #[test]
 fn switching_models_setting_the_default_and_exporting_match_the_cli() {
-    let _turn = ONE_WINDOW_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
     let home = TestHome::new();
     let db = home.path("views.lookback");
     home.lookback_ok(&[
@@ -465,22 +446,4 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
         exported_usd_gross, store_usd_gross,
         "USD gross in the exported reconciliation"
     );
-    if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
-        std::fs::write(
-            Path::new(&dir).join("screenshot-reconcile.png"),
-            session.screenshot_png(),
-        )
-        .unwrap();
-    }
-
-    if let Some(dir) = std::env::var_os("LOOKBACK_SCREENSHOT_DIR") {
-        let nav = session.wait_for("[data-testid=nav-roas]");
-        session.click(&nav);
-        session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
-        std::fs::write(
-            Path::new(&dir).join("screenshot-roas.png"),
-            session.screenshot_png(),
-        )
-        .unwrap();
-    }
 }
