@@ -168,6 +168,7 @@ export function loading(label = "Computing…"): HTMLElement {
 export async function exportCsv(view: ExportTable, request: ViewRequest, extra: { models?: ModelName[]; creator_id?: string; source_id?: string } = {}, status?: HTMLElement): Promise<void> {
   const path = await api.chooseExportPath(`${view}.csv`);
   if (!path) return;
+  if (status) replaceChildren(status, h("div", { class: "busy", role: "status", "data-testid": "export-progress" }, h("span", { class: "spinner" }), `Writing ${path}…`));
   try {
     const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null, extra.source_id ?? null);
     if (status) replaceChildren(status, h("span", { class: "pill ok", "data-testid": "export-done" }, `Exported ${formatCount(result.rows)} rows to ${result.path}`));

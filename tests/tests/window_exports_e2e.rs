@@ -1,0 +1,152 @@
+//! End-to-end test of the event-level exports in the real window: on the Workspace screen,
+//! "Export event-level data" writes touches and credits for a date range (credits under a
+//! previewed model), and each CSV equals byte for byte what `lookback export touches / credits`
+//! writes for the same workspace and options; each `.json` sidecar equals the CLI's but for the
+//! moment it was generated. The native save dialog is answered through the debug-build seam
+//! `LOOKBACK_TEST_SAVE_DIR`.
+//!
+//! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
+
+use std::path::Path;
+
+use lookback_tests::webdriver::{Display, Session, TauriDriver};
+use lookback_tests::{TestHome, lookback_bin};
+
+const FROM: &str = "2026-06-01";
+const TO: &str = "2026-06-30";
+
+/// A sidecar without its `generated_at`, the one field that says when rather than what.
+fn sidecar_without_time(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let removed = value
+        .as_object_mut()
+        .expect("a sidecar is a JSON object")
+        .remove("generated_at");
+    assert!(
+        removed.is_some(),
+        "{} names its generation time",
+        path.display()
+    );
+    value
+}
+
+/// The window's file and the CLI's, CSV and sidecar, are the same.
+fn assert_same_export(window: &Path, cli: &Path) {
+    let window_csv = std::fs::read(window).unwrap();
+    let cli_csv = std::fs::read(cli).unwrap();
+    assert!(
+        window_csv == cli_csv,
+        "{} differs from the CLI's {}",
+        window.display(),
+        cli.display()
+    );
+    let json = |p: &Path| p.with_extension("csv.json");
+    assert_eq!(
+        sidecar_without_time(&json(window)),
+        sidecar_without_time(&json(cli))
+    );
+}
+
+/// Chooses what to export and the days, clicks Save… and waits for the summary naming `file`.
+fn export_from_window(session: &Session, table: &str, model: &str, file: &str) -> String {
+    session.eval(&format!(
+        "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v; e.dispatchEvent(new Event('change')); }};
+         set('event-export-kind', '{table}'); set('event-export-from', '{FROM}'); set('event-export-to', '{TO}'); set('event-export-model', '{model}');
+         return true"
+    ));
+    let save = session.wait_for("[data-testid=event-export-save]");
+    session.click(&save);
+    session.wait_until(
+        &format!("the {table} export to be written"),
+        &format!(
+            "const s = document.querySelector('[data-testid=event-export-status] [data-testid=export-done]'); return !!s && s.textContent.includes('{file}')"
+        ),
+    );
+    session.text(&session.wait_for("[data-testid=event-export-status]"))
+}
+
+#[test]
+fn event_level_exports_from_the_window_equal_the_cli_exports() {
+    let home = TestHome::new();
+    let db = home.path("shop.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "demo",
+        "--orders",
+        "200",
+        "--end",
+        "2026-06-30",
+    ]);
+
+    let chosen = home.path("chosen");
+    let cli = home.path("cli");
+    std::fs::create_dir_all(&chosen).unwrap();
+    std::fs::create_dir_all(&cli).unwrap();
+    let display = Display::start();
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    );
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    session.wait_for("[data-testid=nav-overview]");
+    let nav = session.wait_for("[data-testid=nav-workspace]");
+    session.click(&nav);
+    session.wait_for("[data-testid=event-export]");
+
+    let touches_summary = export_from_window(&session, "touches", "", "touches.csv");
+    let credits_summary = export_from_window(&session, "credits", "linear", "credits.csv");
+
+    let (from, to) = (format!("--from={FROM}"), format!("--to={TO}"));
+    let cli_touches = cli.join("touches.csv");
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "export",
+        "touches",
+        &from,
+        &to,
+        "--out",
+        cli_touches.to_str().unwrap(),
+    ]);
+    let cli_credits = cli.join("credits.csv");
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "export",
+        "credits",
+        "--model",
+        "linear",
+        &from,
+        &to,
+        "--out",
+        cli_credits.to_str().unwrap(),
+    ]);
+
+    assert_same_export(&chosen.join("touches.csv"), &cli_touches);
+    assert_same_export(&chosen.join("credits.csv"), &cli_credits);
+
+    // The summary counts the rows written (the header aside), and the export is not empty.
+    for (summary, file) in [
+        (touches_summary, chosen.join("touches.csv")),
+        (credits_summary, chosen.join("credits.csv")),
+    ] {
+        let rows = std::fs::read_to_string(&file).unwrap().lines().count() - 1;
+        assert!(rows > 0, "{} has no rows", file.display());
+        let digits: String = summary
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert_eq!(digits, rows.to_string(), "summary: {summary}");
+    }
+    // The credits are the previewed model's, not the workspace's last-touch.
+    let sidecar = sidecar_without_time(&chosen.join("credits.csv.json"));
+    assert_eq!(sidecar["model"], "linear", "{sidecar}");
+}
