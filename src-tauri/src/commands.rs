@@ -122,6 +122,12 @@ commands! {
         let job = ExportJob { view, request, path: PathBuf::from(path), models, creator_id, source_id };
         views::export_job(&session, job).await
     };
+    /// The channel weights a data-driven model learned (`lookback report weights`).
+    weights_view(model: ModelName) -> WeightsView = |session, app| views::weights_job(&session, model).await;
+    /// Writes the learned weights' CSV to the path the user chose.
+    export_weights_csv(model: ModelName, path: String) -> ExportResult = |session, app| {
+        views::export_weights_job(&session, model, PathBuf::from(path)).await
+    };
     /// Asks where to save an export, with the native save dialog.
     choose_export_path(suggested_name: String) -> Option<String> = |session, app| {
         desktop::choose_export_path(app, suggested_name).await

@@ -51,6 +51,7 @@ ts_named!(
     CreatorListItem,
     CreatorRevenueView,
     ExportResult,
+    WeightsView,
     ExportTable,
     ReconcileView,
     SourceRow,

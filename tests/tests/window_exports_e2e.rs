@@ -2,7 +2,9 @@
 //! "Export event-level data" writes touches and credits for a date range (credits under a
 //! previewed model), and each CSV equals byte for byte what `lookback export touches / credits`
 //! writes for the same workspace and options; each `.json` sidecar equals the CLI's but for the
-//! moment it was generated. The native save dialog is answered through the debug-build seam
+//! moment it was generated. On the Compare models screen, the channel weights Markov learned
+//! equal `lookback report weights --model markov --format csv`, and their Export CSV writes
+//! that same text. The native save dialog is answered through the debug-build seam
 //! `LOOKBACK_TEST_SAVE_DIR`.
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
@@ -149,4 +151,92 @@ fn event_level_exports_from_the_window_equal_the_cli_exports() {
     // The credits are the previewed model's, not the workspace's last-touch.
     let sidecar = sidecar_without_time(&chosen.join("credits.csv.json"));
     assert_eq!(sidecar["model"], "linear", "{sidecar}");
+}
+
+/// The CLI's `report weights --model markov --format csv`, as rows of text.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn learned_weights_on_the_compare_screen_equal_the_cli_report() {
+    let home = TestHome::new();
+    let db = home.path("shop.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "demo",
+        "--orders",
+        "200",
+        "--end",
+        "2026-06-30",
+    ]);
+    let chosen = home.path("chosen");
+    std::fs::create_dir_all(&chosen).unwrap();
+    let display = Display::start();
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    );
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    session.wait_for("[data-testid=nav-overview]");
+    let nav = session.wait_for("[data-testid=nav-compare]");
+    session.click(&nav);
+    // Markov is among the models compared by default; its panel shows what it learned.
+    session.wait_for("[data-testid=weights-panel-markov]");
+    let shown = session.eval(
+        "return [...document.querySelectorAll('[data-testid=weights-markov] tbody tr')].map((tr) => \
+           [...tr.querySelectorAll('td')].map((td) => td.dataset.value ?? td.textContent))",
+    );
+    let shown: Vec<Vec<String>> = shown
+        .as_array()
+        .expect("weight rows")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect();
+
+    let out = home.lookback_ok(&[
+        "--db", db_arg, "report", "weights", "--model", "markov", "--format", "csv",
+    ]);
+    let cli = csv_rows(&out);
+    assert!(
+        cli.len() > 1,
+        "the demo's journeys teach several channels: {out}"
+    );
+    assert_eq!(shown.len(), cli.len(), "window {shown:?}\ncli {cli:?}");
+    for (window_row, cli_row) in shown.iter().zip(&cli) {
+        assert_eq!(window_row[0], cli_row[0], "channel");
+        for col in 1..5 {
+            let (w, c): (f64, f64) = (
+                window_row[col].parse().unwrap(),
+                cli_row[col].parse().unwrap(),
+            );
+            assert_eq!(
+                w, c,
+                "column {col} of {}: window {window_row:?} cli {cli_row:?}",
+                cli_row[0]
+            );
+        }
+    }
+
+    // Its Export CSV writes exactly what the CLI prints.
+    let export = session.wait_for("[data-testid=weights-markov-export]");
+    session.click(&export);
+    session.wait_until(
+        "the weights CSV to be written",
+        "const s = document.querySelector('[data-testid=weights-panel-markov] [data-testid=export-done]'); return !!s && s.textContent.includes('markov-weights.csv')",
+    );
+    let written = std::fs::read_to_string(chosen.join("markov-weights.csv")).unwrap();
+    assert_eq!(written, out);
 }

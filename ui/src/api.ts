@@ -66,6 +66,8 @@ export const api = {
   removeAlertRule: commands.removeAlertRule,
   chooseExportPath: commands.chooseExportPath,
   exportCsv: commands.exportCsv,
+  weightsView: commands.weightsView,
+  exportWeightsCsv: commands.exportWeightsCsv,
   showLogs: commands.showLogs,
   chooseWorkspacePath: commands.chooseWorkspacePath,
   restoreBackup: commands.restoreBackup,

@@ -535,6 +535,34 @@ pub struct ModelChangeEntry {
     pub reason: String,
 }
 
+/// One channel's weight learned by a data-driven run (`lookback report weights`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeightRowView {
+    pub channel: String,
+    /// The removal effect (Markov) or Shapley value.
+    pub value: f64,
+    /// `value` normalized over the run's channels (they sum to 1 when any value is positive).
+    pub weight: f64,
+    /// Converting paths the channel appears in.
+    #[ts(type = "number")]
+    pub conversions: i64,
+    /// All paths the channel appears in.
+    #[ts(type = "number")]
+    pub paths: i64,
+}
+
+/// The channel weights a Markov or Shapley run learned, largest first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeightsView {
+    pub model: ModelName,
+    #[ts(type = "number")]
+    pub run_id: i64,
+    /// `removal_effect` (Markov) or `shapley_value` (Shapley): what `value` is, as the CSV's
+    /// column is named.
+    pub value_name: String,
+    pub rows: Vec<WeightRowView>,
+}
+
 /// Where an export was written and how many rows it holds.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportResult {
@@ -1329,6 +1357,8 @@ pub fn typescript_bindings() -> String {
         ModelChangeEntry::decl(),
         ExportTable::decl(),
         ExportResult::decl(),
+        WeightRowView::decl(),
+        WeightsView::decl(),
         NewSourceRequest::decl(),
         ReconnectSourceRequest::decl(),
         Expiry::decl(),

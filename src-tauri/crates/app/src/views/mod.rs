@@ -711,6 +711,70 @@ pub fn export_csv(
     })
 }
 
+/// The channel weights the data-driven `model` learned on the workspace's parameters, through
+/// the same [`crate::attribution::weights`] as `lookback report weights --model M`.
+pub fn weights_report(
+    store: &mut Store,
+    model: ipc::ModelName,
+    now_ms: i64,
+) -> Result<report::WeightsReport> {
+    crate::attribution::weights(
+        store,
+        Model::from(model),
+        &crate::attribution::ParamOverrides::default(),
+        now_ms,
+    )
+}
+
+/// The Compare models screen's table of learned weights.
+pub fn weights_view(
+    store: &mut Store,
+    model: ipc::ModelName,
+    now_ms: i64,
+) -> Result<ipc::WeightsView> {
+    let r = weights_report(store, model, now_ms)?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(ipc::WeightsView {
+        model,
+        run_id: r.run.run_id,
+        value_name: r.value_name.to_owned(),
+        rows: r
+            .rows
+            .iter()
+            .map(|w| ipc::WeightRowView {
+                channel: w.channel.clone(),
+                value: w.value,
+                weight: w.weight,
+                conversions: n(w.conversions),
+                paths: n(w.paths),
+            })
+            .collect(),
+    })
+}
+
+/// Writes the learned weights as the CSV `lookback report weights --model M --format csv`
+/// prints (the same [`report::render::weights_csv`]), whole or not at all.
+pub fn export_weights_csv(
+    store: &mut Store,
+    model: ipc::ModelName,
+    path: &Path,
+    now_ms: i64,
+) -> Result<ipc::ExportResult> {
+    let r = weights_report(store, model, now_ms)?;
+    let text = report::render::weights_csv(&r);
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(ipc::ExportResult {
+        path: path.display().to_string(),
+        rows: i64::try_from(r.rows.len()).unwrap_or(i64::MAX),
+    })
+}
+
 /// What each gap cause means, in the words the Reconciliation screen uses.
 fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
     use lookback_trust::GapCause as C;
