@@ -128,6 +128,12 @@ commands! {
     export_weights_csv(model: ModelName, path: String) -> ExportResult = |session, app| {
         views::export_weights_job(&session, model, PathBuf::from(path)).await
     };
+    /// Each order's credit in the selection's run (`lookback report credits --by order`).
+    order_credits(request: ViewRequest) -> OrderCreditsView = |session, app| views::order_credits_job(&session, request).await;
+    /// Writes the orders credited as CSV to the path the user chose.
+    export_order_credits_csv(request: ViewRequest, path: String) -> ExportResult = |session, app| {
+        views::export_order_credits_job(&session, request, PathBuf::from(path)).await
+    };
     /// Asks where to save an export, with the native save dialog.
     choose_export_path(suggested_name: String) -> Option<String> = |session, app| {
         desktop::choose_export_path(app, suggested_name).await

@@ -52,6 +52,7 @@ ts_named!(
     CreatorRevenueView,
     ExportResult,
     WeightsView,
+    OrderCreditsView,
     ExportTable,
     ReconcileView,
     SourceRow,

@@ -4,7 +4,8 @@
 //! writes for the same workspace and options; each `.json` sidecar equals the CLI's but for the
 //! moment it was generated. On the Compare models screen, the channel weights Markov learned
 //! equal `lookback report weights --model markov --format csv`, and their Export CSV writes
-//! that same text. The native save dialog is answered through the debug-build seam
+//! that same text. On the ROAS screen, "Orders credited" equals `lookback report credits --by
+//! order --format csv` for the same selection, and so does its Export CSV. The native save dialog is answered through the debug-build seam
 //! `LOOKBACK_TEST_SAVE_DIR`.
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
@@ -238,5 +239,93 @@ fn learned_weights_on_the_compare_screen_equal_the_cli_report() {
         "const s = document.querySelector('[data-testid=weights-panel-markov] [data-testid=export-done]'); return !!s && s.textContent.includes('markov-weights.csv')",
     );
     let written = std::fs::read_to_string(chosen.join("markov-weights.csv")).unwrap();
+    assert_eq!(written, out);
+}
+
+#[test]
+fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
+    let home = TestHome::new();
+    let db = home.path("shop.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "demo",
+        "--orders",
+        "200",
+        "--end",
+        "2026-06-30",
+    ]);
+    let chosen = home.path("chosen");
+    std::fs::create_dir_all(&chosen).unwrap();
+    let display = Display::start();
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    );
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    session.wait_for("[data-testid=nav-overview]");
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    let open = session.wait_for("[data-testid=order-credits-open]");
+    session.click(&open);
+    session.wait_for("[data-testid=order-credits-table] tbody tr");
+    let selection = session.eval(
+        "const p = document.querySelector('[data-testid=order-credits]'); return [p.dataset.from, p.dataset.to, p.dataset.settledOnly]",
+    );
+    let shown = session.eval(
+        "return [...document.querySelectorAll('[data-testid=order-credits-table] tbody tr')].map((tr) => \
+           [...tr.querySelectorAll('td')].map((td) => td.dataset.value ?? td.textContent))",
+    );
+    let shown: Vec<Vec<String>> = shown
+        .as_array()
+        .expect("order rows")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect();
+
+    // The CLI, for the days (and settled-only) the screen's selection covers.
+    let mut args: Vec<String> = [
+        "--db", db_arg, "report", "credits", "--by", "order", "--format", "csv",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for (i, flag) in ["--from", "--to"].into_iter().enumerate() {
+        let day = selection[i].as_str().unwrap_or_default();
+        if !day.is_empty() {
+            args.push(format!("{flag}={day}"));
+        }
+    }
+    if selection[2] == "true" {
+        args.push("--settled-only".into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = home.lookback_ok(&args);
+    let cli = csv_rows(&out);
+    assert!(cli.len() > 10, "the demo credits many orders: {out}");
+    assert_eq!(shown.len(), cli.len());
+    for (window_row, cli_row) in shown.iter().zip(&cli) {
+        assert_eq!(
+            window_row[..],
+            cli_row[..3],
+            "window {window_row:?} cli {cli_row:?}"
+        );
+    }
+
+    // Its Export CSV writes exactly what the CLI prints.
+    let export = session.wait_for("[data-testid=order-credits-table-export]");
+    session.click(&export);
+    session.wait_until(
+        "the orders credited CSV to be written",
+        "const s = document.querySelector('[data-testid=order-credits] [data-testid=export-done]'); return !!s && s.textContent.includes('orders-credited.csv')",
+    );
+    let written = std::fs::read_to_string(chosen.join("orders-credited.csv")).unwrap();
     assert_eq!(written, out);
 }

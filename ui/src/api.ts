@@ -68,6 +68,8 @@ export const api = {
   exportCsv: commands.exportCsv,
   weightsView: commands.weightsView,
   exportWeightsCsv: commands.exportWeightsCsv,
+  orderCredits: commands.orderCredits,
+  exportOrderCreditsCsv: commands.exportOrderCreditsCsv,
   showLogs: commands.showLogs,
   chooseWorkspacePath: commands.chooseWorkspacePath,
   restoreBackup: commands.restoreBackup,

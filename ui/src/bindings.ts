@@ -223,6 +223,18 @@ export type WeightsView = { model: ModelName, run_id: number,
  */
 value_name: string, rows: Array<WeightRowView>, };
 
+export type OrderCreditRow = { order_id: string, 
+/**
+ * The order's share of a conversion, exact ("1", "0.5").
+ */
+conversions: string, 
+/**
+ * Credited net revenue in the reporting currency.
+ */
+revenue: MoneyAmount, };
+
+export type OrderCreditsView = { run_id: number, model: string, rows: Array<OrderCreditRow>, total: MoneyAmount, };
+
 export type NewSourceRequest = { kind: SourceKind, name: string, base_url: string | null, account: string | null, secret: string, 
 /**
  * OAuth endpoint overrides (a proxy, a test server); null or empty: the platform's own.

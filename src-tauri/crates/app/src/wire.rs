@@ -563,6 +563,26 @@ pub struct WeightsView {
     pub rows: Vec<WeightRowView>,
 }
 
+/// One order's credit in a run (`lookback report credits --by order`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OrderCreditRow {
+    pub order_id: String,
+    /// The order's share of a conversion, exact ("1", "0.5").
+    pub conversions: String,
+    /// Credited net revenue in the reporting currency.
+    pub revenue: MoneyAmount,
+}
+
+/// The orders credited in a run for a selection, largest revenue first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OrderCreditsView {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub model: String,
+    pub rows: Vec<OrderCreditRow>,
+    pub total: MoneyAmount,
+}
+
 /// Where an export was written and how many rows it holds.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportResult {
@@ -1359,6 +1379,8 @@ pub fn typescript_bindings() -> String {
         ExportResult::decl(),
         WeightRowView::decl(),
         WeightsView::decl(),
+        OrderCreditRow::decl(),
+        OrderCreditsView::decl(),
         NewSourceRequest::decl(),
         ReconnectSourceRequest::decl(),
         Expiry::decl(),

@@ -761,7 +761,71 @@ pub fn export_weights_csv(
     now_ms: i64,
 ) -> Result<ipc::ExportResult> {
     let r = weights_report(store, model, now_ms)?;
-    let text = report::render::weights_csv(&r);
+    write_whole(path, &report::render::weights_csv(&r))?;
+    Ok(ipc::ExportResult {
+        path: path.display().to_string(),
+        rows: i64::try_from(r.rows.len()).unwrap_or(i64::MAX),
+    })
+}
+
+/// The credits per order of a view request's model and days, through the same
+/// [`crate::attribution::credits`] as `lookback report credits --by order` (a chosen model is
+/// previewed with its parameters, as `--model M --window-days …` would).
+pub fn order_credits_report(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<report::CreditsReport> {
+    let (model, overrides) = match &request.model {
+        Some(choice) => (
+            Some(Model::from(choice.model)),
+            crate::attribution::ParamOverrides {
+                window_days: Some(choice.window_days),
+                half_life_days: Some(choice.half_life_days),
+                position_weights: Some(choice.position_weights.map(|w| w.to_string()).join(",")),
+            },
+        ),
+        None => (None, crate::attribution::ParamOverrides::default()),
+    };
+    let credits = crate::attribution::CreditsRequest {
+        by: report::CreditKey::Order,
+        model,
+        overrides,
+        from: request.from.as_deref(),
+        to: request.to.as_deref(),
+        settled_only: request.settled_only,
+    };
+    crate::attribution::credits(store, &credits, now_ms)
+}
+
+/// The ROAS screen's "Orders credited": each order's credit in the selection's run.
+pub fn order_credits(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<ipc::OrderCreditsView> {
+    let r = order_credits_report(store, request, now_ms)?;
+    let currency = r.run.reporting_currency.code();
+    Ok(ipc::OrderCreditsView {
+        run_id: r.run.run_id,
+        model: r.run.model.clone(),
+        rows: r
+            .rows
+            .iter()
+            .map(|row| {
+                Ok(ipc::OrderCreditRow {
+                    order_id: row.key.clone(),
+                    conversions: report::format_conversions(row.conversions_ppb),
+                    revenue: money(row.revenue_minor, currency)?,
+                })
+            })
+            .collect::<Result<_>>()?,
+        total: money(r.total_revenue_minor, currency)?,
+    })
+}
+
+/// Writes `text` to `path` whole or not at all (a `.partial` file renamed into place).
+fn write_whole(path: &Path, text: &str) -> Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
@@ -769,6 +833,19 @@ pub fn export_weights_csv(
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
     std::fs::rename(&partial, path)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// Writes the orders credited as the CSV `lookback report credits --by order --format csv`
+/// prints (the same [`report::render::credits_csv`]).
+pub fn export_order_credits_csv(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    path: &Path,
+    now_ms: i64,
+) -> Result<ipc::ExportResult> {
+    let r = order_credits_report(store, request, now_ms)?;
+    write_whole(path, &report::render::credits_csv(&r))?;
     Ok(ipc::ExportResult {
         path: path.display().to_string(),
         rows: i64::try_from(r.rows.len()).unwrap_or(i64::MAX),
