@@ -134,6 +134,14 @@ commands! {
     export_order_credits_csv(request: ViewRequest, path: String) -> ExportResult = |session, app| {
         views::export_order_credits_job(&session, request, PathBuf::from(path)).await
     };
+    /// Asks where to save a chart, with the native save dialog.
+    choose_svg_path(suggested_name: String) -> Option<String> = |session, app| {
+        desktop::choose_save_path(app, "Save chart", suggested_name, ("SVG image", &["svg"])).await
+    };
+    /// Writes a chart's SVG, as its panel shows it, to the path the user chose.
+    save_chart_svg(svg: String, path: String) -> String = |session, app| {
+        Ok(lookback_app::views::save_chart_svg(&svg, std::path::Path::new(&path))?)
+    };
     /// Asks where to save an export, with the native save dialog.
     choose_export_path(suggested_name: String) -> Option<String> = |session, app| {
         desktop::choose_export_path(app, suggested_name).await

@@ -329,3 +329,77 @@ fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
     let written = std::fs::read_to_string(chosen.join("orders-credited.csv")).unwrap();
     assert_eq!(written, out);
 }
+
+#[test]
+fn a_chart_saved_as_svg_from_the_window_is_the_chart_the_cli_draws() {
+    let home = TestHome::new();
+    let db = home.path("shop.lookback");
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "demo",
+        "--orders",
+        "200",
+        "--end",
+        "2026-06-30",
+    ]);
+    let chosen = home.path("chosen");
+    std::fs::create_dir_all(&chosen).unwrap();
+    let display = Display::start();
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    );
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    session.wait_for("[data-testid=nav-overview]");
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    session.wait_for("[data-testid=chart] svg");
+    // The ROAS screen draws its six largest keys' lines, by creator and week: `--top 6`.
+    let cli_svg = home.path("cli-roas.svg");
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "chart",
+        "roas",
+        "--top",
+        "6",
+        "--out",
+        cli_svg.to_str().unwrap(),
+    ]);
+    let save = session.wait_for("[data-testid=chart] [data-testid=chart-save-svg]");
+    session.click(&save);
+    session.wait_until(
+        "the chart to be saved",
+        "const s = document.querySelector('[data-testid=chart] [data-testid=chart-saved]'); return !!s && s.textContent.includes('roas-over-time.svg')",
+    );
+    let window_svg = std::fs::read_to_string(chosen.join("roas-over-time.svg")).unwrap();
+    assert!(
+        window_svg.starts_with("<svg"),
+        "{}",
+        &window_svg[..80.min(window_svg.len())]
+    );
+    assert_eq!(window_svg, std::fs::read_to_string(&cli_svg).unwrap());
+
+    // The second panel, cost against revenue, is `lookback chart cost-revenue`.
+    let cli_svg = home.path("cli-cost-revenue.svg");
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "chart",
+        "cost-revenue",
+        "--out",
+        cli_svg.to_str().unwrap(),
+    ]);
+    session
+        .eval("document.querySelectorAll('[data-testid=chart-save-svg]')[1].click(); return true");
+    session.wait_until(
+        "the second chart to be saved",
+        "const s = document.querySelectorAll('[data-testid=chart]')[1].querySelector('[data-testid=chart-saved]'); return !!s && s.textContent.includes('cost-vs-attributed-revenue.svg')",
+    );
+    let window_svg =
+        std::fs::read_to_string(chosen.join("cost-vs-attributed-revenue.svg")).unwrap();
+    assert_eq!(window_svg, std::fs::read_to_string(&cli_svg).unwrap());
+}

@@ -65,6 +65,8 @@ export const api = {
   addAlertRule: commands.addAlertRule,
   removeAlertRule: commands.removeAlertRule,
   chooseExportPath: commands.chooseExportPath,
+  chooseSvgPath: commands.chooseSvgPath,
+  saveChartSvg: commands.saveChartSvg,
   exportCsv: commands.exportCsv,
   weightsView: commands.weightsView,
   exportWeightsCsv: commands.exportWeightsCsv,

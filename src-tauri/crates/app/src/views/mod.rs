@@ -852,6 +852,17 @@ pub fn export_order_credits_csv(
     })
 }
 
+/// Writes a chart's SVG as a screen shows it (Rust drew it: the same drawing as `lookback
+/// chart --out`) to `path`, whole or not at all; answers the path. Only an SVG document is
+/// written.
+pub fn save_chart_svg(svg: &str, path: &Path) -> Result<String> {
+    if !svg.trim_start().starts_with("<svg") {
+        return Err(crate::AppError::invalid("svg", "not an SVG document").into());
+    }
+    write_whole(path, svg)?;
+    Ok(path.display().to_string())
+}
+
 /// What each gap cause means, in the words the Reconciliation screen uses.
 fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
     use lookback_trust::GapCause as C;
