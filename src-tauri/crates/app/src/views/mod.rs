@@ -968,6 +968,24 @@ pub fn reconcile(
 mod tests {
     use super::*;
 
+    /// Save SVG writes the chart's text as drawn, and nothing that is not an SVG document.
+    #[test]
+    fn a_chart_is_saved_as_drawn_and_nothing_else_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chart.svg");
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>ROAS</text></svg>\n";
+        assert_eq!(
+            save_chart_svg(svg, &path).unwrap(),
+            path.display().to_string()
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), svg);
+        let other = dir.path().join("other.svg");
+        let err = crate::AppError::from(save_chart_svg("<script>x</script>", &other).unwrap_err());
+        assert_eq!(err.kind, crate::ErrorKind::InvalidInput, "{}", err.message);
+        assert!(!other.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
     /// The presets count back from today in the reporting zone, and a view without dates covers
     /// the days of the first and last activity in that zone.
     #[test]
