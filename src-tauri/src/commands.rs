@@ -122,6 +122,26 @@ commands! {
         let job = ExportJob { view, request, path: PathBuf::from(path), models, creator_id, source_id };
         views::export_job(&session, job).await
     };
+    /// The channel weights a data-driven model learned (`lookback report weights`).
+    weights_view(model: ModelName) -> WeightsView = |session, app| views::weights_job(&session, model).await;
+    /// Writes the learned weights' CSV to the path the user chose.
+    export_weights_csv(model: ModelName, path: String) -> ExportResult = |session, app| {
+        views::export_weights_job(&session, model, PathBuf::from(path)).await
+    };
+    /// Each order's credit in the selection's run (`lookback report credits --by order`).
+    order_credits(request: ViewRequest) -> OrderCreditsView = |session, app| views::order_credits_job(&session, request).await;
+    /// Writes the orders credited as CSV to the path the user chose.
+    export_order_credits_csv(request: ViewRequest, path: String) -> ExportResult = |session, app| {
+        views::export_order_credits_job(&session, request, PathBuf::from(path)).await
+    };
+    /// Asks where to save a chart, with the native save dialog.
+    choose_svg_path(suggested_name: String) -> Option<String> = |session, app| {
+        desktop::choose_save_path(app, "Save chart", suggested_name, ("SVG image", &["svg"])).await
+    };
+    /// Writes a chart's SVG, as its panel shows it, to the path the user chose.
+    save_chart_svg(svg: String, path: String) -> String = |session, app| {
+        Ok(lookback_app::views::save_chart_svg(&svg, std::path::Path::new(&path))?)
+    };
     /// Asks where to save an export, with the native save dialog.
     choose_export_path(suggested_name: String) -> Option<String> = |session, app| {
         desktop::choose_export_path(app, suggested_name).await

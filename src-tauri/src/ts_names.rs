@@ -51,6 +51,8 @@ ts_named!(
     CreatorListItem,
     CreatorRevenueView,
     ExportResult,
+    WeightsView,
+    OrderCreditsView,
     ExportTable,
     ReconcileView,
     SourceRow,

@@ -198,6 +198,43 @@ export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-cont
 
 export type ExportResult = { path: string, rows: number, };
 
+export type WeightRowView = { channel: string, 
+/**
+ * The removal effect (Markov) or Shapley value.
+ */
+value: number, 
+/**
+ * `value` normalized over the run's channels (they sum to 1 when any value is positive).
+ */
+weight: number, 
+/**
+ * Converting paths the channel appears in.
+ */
+conversions: number, 
+/**
+ * All paths the channel appears in.
+ */
+paths: number, };
+
+export type WeightsView = { model: ModelName, run_id: number, 
+/**
+ * `removal_effect` (Markov) or `shapley_value` (Shapley): what `value` is, as the CSV's
+ * column is named.
+ */
+value_name: string, rows: Array<WeightRowView>, };
+
+export type OrderCreditRow = { order_id: string, 
+/**
+ * The order's share of a conversion, exact ("1", "0.5").
+ */
+conversions: string, 
+/**
+ * Credited net revenue in the reporting currency.
+ */
+revenue: MoneyAmount, };
+
+export type OrderCreditsView = { run_id: number, model: string, rows: Array<OrderCreditRow>, total: MoneyAmount, };
+
 export type NewSourceRequest = { kind: SourceKind, name: string, base_url: string | null, account: string | null, secret: string, 
 /**
  * OAuth endpoint overrides (a proxy, a test server); null or empty: the platform's own.

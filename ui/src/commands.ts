@@ -24,6 +24,12 @@ export const compareView = (request: T.ViewRequest, models: Array<T.ModelName>):
 export const creatorList = (): Promise<Array<T.CreatorListItem>> => invoke("creator_list");
 export const creatorRevenueView = (request: T.ViewRequest, creatorId: string): Promise<T.CreatorRevenueView> => invoke("creator_revenue_view", { request, creatorId });
 export const exportCsv = (view: T.ExportTable, request: T.ViewRequest, path: string, models: Array<T.ModelName> | null, creatorId: string | null, sourceId: string | null): Promise<T.ExportResult> => invoke("export_csv", { view, request, path, models, creatorId, sourceId });
+export const weightsView = (model: T.ModelName): Promise<T.WeightsView> => invoke("weights_view", { model });
+export const exportWeightsCsv = (model: T.ModelName, path: string): Promise<T.ExportResult> => invoke("export_weights_csv", { model, path });
+export const orderCredits = (request: T.ViewRequest): Promise<T.OrderCreditsView> => invoke("order_credits", { request });
+export const exportOrderCreditsCsv = (request: T.ViewRequest, path: string): Promise<T.ExportResult> => invoke("export_order_credits_csv", { request, path });
+export const chooseSvgPath = (suggestedName: string): Promise<string | null> => invoke("choose_svg_path", { suggestedName });
+export const saveChartSvg = (svg: string, path: string): Promise<string> => invoke("save_chart_svg", { svg, path });
 export const chooseExportPath = (suggestedName: string): Promise<string | null> => invoke("choose_export_path", { suggestedName });
 export const reconcileView = (request: T.ViewRequest): Promise<T.ReconcileView> => invoke("reconcile_view", { request });
 export const cancelRun = (): Promise<boolean> => invoke("cancel_run");

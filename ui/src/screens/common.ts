@@ -1,5 +1,5 @@
-// Pieces every view screen shares: the "by" tabs, chart panels, the CSV export flow, and the
-// loading / error states around a request that may start a new attribution run.
+// Pieces every view screen shares: the "by" tabs, chart panels (each with Save SVG…), the CSV
+// export flow, and the loading / error states around a request that may start a new attribution run.
 
 import { api, asAppError } from "../api";
 import type { ChartSvg, AppError, ExportTable, ModelName, ViewBy, ViewRequest } from "../bindings";
@@ -69,10 +69,29 @@ function hoverValue(group: Element, value: string): string {
  * under the pointer (or chosen with the arrow keys) — read from the chart's own hover targets,
  * which carry each value as the view computed it.
  */
+/** A file name for a chart: its title in lowercase words joined by dashes. */
+function chartFileName(title: string): string {
+  return `${title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "chart"}.svg`;
+}
+
+/** Asks where to save, then has Rust write the chart's SVG as Rust drew it (as `lookback chart --out` writes it). */
+async function saveChartSvg(c: ChartSvg, status: HTMLElement): Promise<void> {
+  try {
+    const path = await api.chooseSvgPath(chartFileName(c.title));
+    if (!path) return;
+    const written = await api.saveChartSvg(c.svg, path);
+    replaceChildren(status, h("span", { class: "pill ok", "data-testid": "chart-saved" }, `Saved ${written}`));
+  } catch (e) {
+    replaceChildren(status, errorBox(asAppError(e)));
+  }
+}
+
 function chartPanel(c: ChartSvg): HTMLElement {
   const svg = inlineSvg(c.svg);
   const tip = h("div", { class: "chart-tip", role: "tooltip", hidden: true, "data-testid": "chart-tip" });
-  const figure = h("figure", { class: "panel chart", "data-testid": "chart" }, h("figcaption", {}, c.title), svg ?? h("p", { class: "muted" }, "This chart could not be shown."), tip);
+  const saved = h("div", { class: "status-line" });
+  const save = h("button", { class: "link", "data-testid": "chart-save-svg", onclick: () => void saveChartSvg(c, saved) }, "Save SVG…");
+  const figure = h("figure", { class: "panel chart", "data-testid": "chart" }, h("figcaption", {}, c.title, " ", save), svg ?? h("p", { class: "muted" }, "This chart could not be shown."), tip, saved);
   const group = svg?.querySelector(".chart-hover");
   if (!svg || !group) return figure;
   svg.setAttribute("role", "img");
@@ -168,6 +187,7 @@ export function loading(label = "Computing…"): HTMLElement {
 export async function exportCsv(view: ExportTable, request: ViewRequest, extra: { models?: ModelName[]; creator_id?: string; source_id?: string } = {}, status?: HTMLElement): Promise<void> {
   const path = await api.chooseExportPath(`${view}.csv`);
   if (!path) return;
+  if (status) replaceChildren(status, h("div", { class: "busy", role: "status", "data-testid": "export-progress" }, h("span", { class: "spinner" }), `Writing ${path}…`));
   try {
     const result = await api.exportCsv(view, request, path, extra.models ?? null, extra.creator_id ?? null, extra.source_id ?? null);
     if (status) replaceChildren(status, h("span", { class: "pill ok", "data-testid": "export-done" }, `Exported ${formatCount(result.rows)} rows to ${result.path}`));

@@ -1,16 +1,71 @@
 // ROAS by creator, campaign, channel, content or platform: attributed revenue against cost
 // (ad spend + creator costs), under the chosen model, with charts Rust rendered. The table comes
 // first; the charts of the same run are asked for once it is painted, so a model switch shows
-// the new numbers without waiting for the charts.
+// the new numbers without waiting for the charts. Under them, "Orders credited" shows each
+// order's credit in the same run (`lookback report credits --by order`), with its CSV.
 
-import { api } from "../api";
-import type { RoasRow } from "../bindings";
+import { api, asAppError } from "../api";
+import type { OrderCreditRow, RoasRow, ViewRequest } from "../bindings";
 import { dataTable } from "../components/table";
 import { provenanceLine } from "../components/provenance";
 import { h, replaceChildren } from "../dom";
-import { formatConversions, formatMoney, formatRoas } from "../format";
+import { formatConversions, formatCount, formatMoney, formatRoas } from "../format";
 import { viewRequest } from "../state";
-import { byTabs, currentBy, exportCsv, laterCharts } from "./common";
+import { byTabs, currentBy, errorBox, exportCsv, laterCharts, loading } from "./common";
+
+/** Writes the orders credited as CSV (the same file as `lookback report credits --by order --format csv`). */
+async function exportOrderCredits(request: ViewRequest, status: HTMLElement): Promise<void> {
+  const path = await api.chooseExportPath("orders-credited.csv");
+  if (!path) return;
+  try {
+    const result = await api.exportOrderCreditsCsv(request, path);
+    replaceChildren(status, h("span", { class: "pill ok", "data-testid": "export-done" }, `Exported ${formatCount(result.rows)} rows to ${result.path}`));
+  } catch (e) {
+    replaceChildren(status, errorBox(asAppError(e)));
+  }
+}
+
+/** Each order's credit in the selection's run, read when asked for. */
+function orderCreditsPanel(request: ViewRequest): HTMLElement {
+  const body = h("div", {});
+  const days = request.from || request.to ? `orders of ${request.from ?? "the first day"} – ${request.to ?? "the last day"}` : "every order";
+  const show = h("button", { class: "secondary", "data-testid": "order-credits-open" }, "Show the orders credited") as HTMLButtonElement;
+  const panel = h(
+    "section",
+    { class: "panel", "data-testid": "order-credits", "data-from": request.from ?? "", "data-to": request.to ?? "", "data-settled-only": String(request.settled_only) },
+    h("h2", {}, "Orders credited"),
+    body,
+  );
+  replaceChildren(body, show);
+  show.onclick = async () => {
+    replaceChildren(body, loading());
+    try {
+      const view = await api.orderCredits(request);
+      const status = h("div", { class: "status-line" });
+      replaceChildren(
+        body,
+        h("p", { class: "muted" }, `Run #${view.run_id} (${view.model}), ${days}${request.settled_only ? ", settled only" : ""}: ${formatCount(view.rows.length)} orders, ${formatMoney(view.total)} credited.`),
+        dataTable<OrderCreditRow>({
+          testid: "order-credits-table",
+          rows: view.rows,
+          rowKey: (r) => r.order_id,
+          filterText: (r) => r.order_id,
+          onExport: () => void exportOrderCredits(request, status),
+          emptyText: "No order credited in this selection.",
+          columns: [
+            { label: "Order", text: (r) => r.order_id, attrs: () => ({ "data-col": "order" }) },
+            { label: "Conversions", text: (r) => formatConversions(r.conversions), sort: (r) => Number(r.conversions), numeric: true, attrs: (r) => ({ "data-col": "conversions", "data-value": r.conversions }) },
+            { label: "Credited revenue", text: (r) => formatMoney(r.revenue), sort: (r) => r.revenue.minor, numeric: true, attrs: (r) => ({ "data-col": "revenue", "data-value": r.revenue.amount }) },
+          ],
+        }),
+        status,
+      );
+    } catch (e) {
+      replaceChildren(body, errorBox(asAppError(e)), show);
+    }
+  };
+  return panel;
+}
 
 export async function renderRoas(content: HTMLElement, openCreator: (id: string) => void): Promise<void> {
   const by = currentBy("roas");
@@ -44,5 +99,5 @@ export async function renderRoas(content: HTMLElement, openCreator: (id: string)
     ],
   });
   const charts = laterCharts(() => api.roasCharts(request, view.provenance.run_id));
-  replaceChildren(content, byTabs("roas"), table, status, charts, provenanceLine(view.provenance));
+  replaceChildren(content, byTabs("roas"), table, status, charts, orderCreditsPanel(request), provenanceLine(view.provenance));
 }

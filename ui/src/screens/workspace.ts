@@ -2,14 +2,15 @@
 // the reporting currency and time zone (`lookback settings`), CSV import with a template per kind
 // (`lookback import`, `lookback template`), backup and the full integrity check (`lookback
 // backup`, `lookback check`), and privacy: the settings, purging old raw payloads and erasing a
-// person (`lookback privacy …`). Rust does every one of them; this screen asks and shows.
+// person (`lookback privacy …`), and the event-level exports (`lookback export credits / orders /
+// touches / spend`). Rust does every one of them; this screen asks and shows.
 // `reportingForm` and `importPanel` are also the steps of a new workspace's setup.
 
 import { api, asAppError } from "../api";
-import type { ImportKindName, ImportResult, PrivacyView, WorkspaceInfo } from "../bindings";
+import type { ExportTable, ImportKindName, ImportResult, ModelCatalog, ModelName, PrivacyView, WorkspaceInfo } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { formatCount, formatDate } from "../format";
-import { errorBox } from "./common";
+import { errorBox, exportCsv } from "./common";
 
 export const IMPORT_KINDS: [ImportKindName, string][] = [
   ["orders", "Orders"],
@@ -125,6 +126,55 @@ export function importPanel(onImported: (r: ImportResult) => void): HTMLElement 
   );
 }
 
+/** The event-level exports: what each writes, and whether it is of an attribution run. */
+const EVENT_EXPORTS: { table: ExportTable; label: string; ofRun: boolean }[] = [
+  { table: "credits", label: "Credits (one row per order and credited touch)", ofRun: true },
+  { table: "orders", label: "Orders (with their credited revenue)", ofRun: true },
+  { table: "touches", label: "Touches (clicks, visits, views)", ofRun: false },
+  { table: "spend", label: "Ad spend and creator costs", ofRun: false },
+];
+
+/**
+ * Export event-level data: the same CSV and `.json` sidecar as `lookback export credits / orders
+ * / touches / spend --from --to [--model]` (Rust writes both through the CLI's code). Days are
+ * order days (spend and costs: their own day), empty for everything; credits and orders are of
+ * the chosen model's run (the workspace's by default, computed when there is none yet).
+ */
+function eventExportPanel(catalog: ModelCatalog): HTMLElement {
+  const kind = h("select", { "data-testid": "event-export-kind", "aria-label": "What to export" }, ...EVENT_EXPORTS.map((e) => h("option", { value: e.table }, e.label))) as HTMLSelectElement;
+  const from = h("input", { type: "date", "data-testid": "event-export-from", "aria-label": "First day" }) as HTMLInputElement;
+  const to = h("input", { type: "date", "data-testid": "event-export-to", "aria-label": "Last day" }) as HTMLInputElement;
+  const model = h(
+    "select",
+    { "data-testid": "event-export-model", "aria-label": "Attribution model" },
+    h("option", { value: "" }, `The workspace's model (${catalog.default.model})`),
+    ...catalog.models.map((m) => h("option", { value: m.name }, m.label)),
+  ) as HTMLSelectElement;
+  const modelField = h("label", { class: "field" }, "Model", model);
+  const chosen = () => EVENT_EXPORTS.find((e) => e.table === kind.value) ?? EVENT_EXPORTS[0];
+  const showModel = () => {
+    modelField.hidden = !chosen().ofRun;
+  };
+  kind.onchange = showModel;
+  showModel();
+  const message = h("div", { class: "status-line", "data-testid": "event-export-status" });
+  const save = async () => {
+    const picked = model.value ? (model.value as ModelName) : null;
+    // A preview runs the chosen model with the workspace's parameters, as `--model` does.
+    const choice = chosen().ofRun && picked ? { ...catalog.default, model: picked } : null;
+    const request = { model: choice, by: "creator" as const, from: from.value || null, to: to.value || null, bucket: null, settled_only: false };
+    await exportCsv(chosen().table, request, {}, message);
+  };
+  return h(
+    "section",
+    { class: "panel", "data-testid": "event-export" },
+    h("h2", {}, "Export event-level data"),
+    h("p", { class: "muted" }, "One row per event, with a .json file beside the CSV saying what produced it. Identity columns are left out; the command line's --include-pii adds them."),
+    h("div", { class: "rule-form" }, h("label", { class: "field" }, "Data", kind), h("label", { class: "field" }, "From", from), h("label", { class: "field" }, "To", to), modelField, h("button", { class: "primary", "data-testid": "event-export-save", onclick: save }, "Save…")),
+    message,
+  );
+}
+
 function backupPanel(): HTMLElement {
   const message = h("div", { class: "status-line", "data-testid": "backup-status" });
   const run = async (label: string, job: () => Promise<string | null>) => {
@@ -205,11 +255,12 @@ function privacyPanel(p: PrivacyView): HTMLElement {
 
 /** `refresh` shows the screen again, with the workspace's new settings when they changed. */
 export async function renderWorkspace(content: HTMLElement, info: WorkspaceInfo, refresh: (changed?: WorkspaceInfo) => void): Promise<void> {
-  const privacy = await api.privacy();
+  const [privacy, catalog] = await Promise.all([api.privacy(), api.modelCatalog()]);
   replaceChildren(
     content,
     h("section", { class: "panel" }, h("h2", {}, "Reporting"), reportingForm(info, (saved) => refresh(saved))),
     h("section", { class: "panel" }, h("h2", {}, "Import CSV"), importPanel(() => undefined)),
+    eventExportPanel(catalog),
     backupPanel(),
     privacyPanel(privacy),
   );

@@ -535,6 +535,54 @@ pub struct ModelChangeEntry {
     pub reason: String,
 }
 
+/// One channel's weight learned by a data-driven run (`lookback report weights`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeightRowView {
+    pub channel: String,
+    /// The removal effect (Markov) or Shapley value.
+    pub value: f64,
+    /// `value` normalized over the run's channels (they sum to 1 when any value is positive).
+    pub weight: f64,
+    /// Converting paths the channel appears in.
+    #[ts(type = "number")]
+    pub conversions: i64,
+    /// All paths the channel appears in.
+    #[ts(type = "number")]
+    pub paths: i64,
+}
+
+/// The channel weights a Markov or Shapley run learned, largest first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeightsView {
+    pub model: ModelName,
+    #[ts(type = "number")]
+    pub run_id: i64,
+    /// `removal_effect` (Markov) or `shapley_value` (Shapley): what `value` is, as the CSV's
+    /// column is named.
+    pub value_name: String,
+    pub rows: Vec<WeightRowView>,
+}
+
+/// One order's credit in a run (`lookback report credits --by order`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OrderCreditRow {
+    pub order_id: String,
+    /// The order's share of a conversion, exact ("1", "0.5").
+    pub conversions: String,
+    /// Credited net revenue in the reporting currency.
+    pub revenue: MoneyAmount,
+}
+
+/// The orders credited in a run for a selection, largest revenue first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OrderCreditsView {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub model: String,
+    pub rows: Vec<OrderCreditRow>,
+    pub total: MoneyAmount,
+}
+
 /// Where an export was written and how many rows it holds.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportResult {
@@ -1329,6 +1377,10 @@ pub fn typescript_bindings() -> String {
         ModelChangeEntry::decl(),
         ExportTable::decl(),
         ExportResult::decl(),
+        WeightRowView::decl(),
+        WeightsView::decl(),
+        OrderCreditRow::decl(),
+        OrderCreditsView::decl(),
         NewSourceRequest::decl(),
         ReconnectSourceRequest::decl(),
         Expiry::decl(),

@@ -127,6 +127,50 @@ pub async fn reconcile_job(
         .await
 }
 
+/// The channel weights a data-driven model learned (its run is computed first when needed).
+pub async fn weights_job(session: &Session, model: ipc::ModelName) -> AppResult<ipc::WeightsView> {
+    session
+        .on_workspace(move |open| weights_view(&mut open.store, model, crate::clock::now_ms()))
+        .await
+}
+
+/// Writes the learned weights' CSV (the same file as `lookback report weights --format csv`).
+pub async fn export_weights_job(
+    session: &Session,
+    model: ipc::ModelName,
+    path: std::path::PathBuf,
+) -> AppResult<ipc::ExportResult> {
+    session
+        .on_workspace(move |open| {
+            export_weights_csv(&mut open.store, model, &path, crate::clock::now_ms())
+        })
+        .await
+}
+
+/// The orders credited for the selection (its run is computed first when needed).
+pub async fn order_credits_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+) -> AppResult<ipc::OrderCreditsView> {
+    super::runs::ensure_run(session, request.model.clone()).await?;
+    session
+        .on_workspace(move |open| order_credits(&mut open.store, &request, crate::clock::now_ms()))
+        .await
+}
+
+/// Writes the orders credited as CSV (the same file as `report credits --by order --format csv`).
+pub async fn export_order_credits_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+    path: std::path::PathBuf,
+) -> AppResult<ipc::ExportResult> {
+    session
+        .on_workspace(move |open| {
+            export_order_credits_csv(&mut open.store, &request, &path, crate::clock::now_ms())
+        })
+        .await
+}
+
 /// What an export from a screen writes: the table, the view request, the file, and which
 /// models, creator or source the table is of.
 #[derive(Debug, Clone)]

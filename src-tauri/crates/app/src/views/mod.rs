@@ -711,6 +711,158 @@ pub fn export_csv(
     })
 }
 
+/// The channel weights the data-driven `model` learned on the workspace's parameters, through
+/// the same [`crate::attribution::weights`] as `lookback report weights --model M`.
+pub fn weights_report(
+    store: &mut Store,
+    model: ipc::ModelName,
+    now_ms: i64,
+) -> Result<report::WeightsReport> {
+    crate::attribution::weights(
+        store,
+        Model::from(model),
+        &crate::attribution::ParamOverrides::default(),
+        now_ms,
+    )
+}
+
+/// The Compare models screen's table of learned weights.
+pub fn weights_view(
+    store: &mut Store,
+    model: ipc::ModelName,
+    now_ms: i64,
+) -> Result<ipc::WeightsView> {
+    let r = weights_report(store, model, now_ms)?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(ipc::WeightsView {
+        model,
+        run_id: r.run.run_id,
+        value_name: r.value_name.to_owned(),
+        rows: r
+            .rows
+            .iter()
+            .map(|w| ipc::WeightRowView {
+                channel: w.channel.clone(),
+                value: w.value,
+                weight: w.weight,
+                conversions: n(w.conversions),
+                paths: n(w.paths),
+            })
+            .collect(),
+    })
+}
+
+/// Writes the learned weights as the CSV `lookback report weights --model M --format csv`
+/// prints (the same [`report::render::weights_csv`]), whole or not at all.
+pub fn export_weights_csv(
+    store: &mut Store,
+    model: ipc::ModelName,
+    path: &Path,
+    now_ms: i64,
+) -> Result<ipc::ExportResult> {
+    let r = weights_report(store, model, now_ms)?;
+    write_whole(path, &report::render::weights_csv(&r))?;
+    Ok(ipc::ExportResult {
+        path: path.display().to_string(),
+        rows: i64::try_from(r.rows.len()).unwrap_or(i64::MAX),
+    })
+}
+
+/// The credits per order of a view request's model and days, through the same
+/// [`crate::attribution::credits`] as `lookback report credits --by order` (a chosen model is
+/// previewed with its parameters, as `--model M --window-days …` would).
+pub fn order_credits_report(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<report::CreditsReport> {
+    let (model, overrides) = match &request.model {
+        Some(choice) => (
+            Some(Model::from(choice.model)),
+            crate::attribution::ParamOverrides {
+                window_days: Some(choice.window_days),
+                half_life_days: Some(choice.half_life_days),
+                position_weights: Some(choice.position_weights.map(|w| w.to_string()).join(",")),
+            },
+        ),
+        None => (None, crate::attribution::ParamOverrides::default()),
+    };
+    let credits = crate::attribution::CreditsRequest {
+        by: report::CreditKey::Order,
+        model,
+        overrides,
+        from: request.from.as_deref(),
+        to: request.to.as_deref(),
+        settled_only: request.settled_only,
+    };
+    crate::attribution::credits(store, &credits, now_ms)
+}
+
+/// The ROAS screen's "Orders credited": each order's credit in the selection's run.
+pub fn order_credits(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    now_ms: i64,
+) -> Result<ipc::OrderCreditsView> {
+    let r = order_credits_report(store, request, now_ms)?;
+    let currency = r.run.reporting_currency.code();
+    Ok(ipc::OrderCreditsView {
+        run_id: r.run.run_id,
+        model: r.run.model.clone(),
+        rows: r
+            .rows
+            .iter()
+            .map(|row| {
+                Ok(ipc::OrderCreditRow {
+                    order_id: row.key.clone(),
+                    conversions: report::format_conversions(row.conversions_ppb),
+                    revenue: money(row.revenue_minor, currency)?,
+                })
+            })
+            .collect::<Result<_>>()?,
+        total: money(r.total_revenue_minor, currency)?,
+    })
+}
+
+/// Writes `text` to `path` whole or not at all (a `.partial` file renamed into place).
+fn write_whole(path: &Path, text: &str) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// Writes the orders credited as the CSV `lookback report credits --by order --format csv`
+/// prints (the same [`report::render::credits_csv`]).
+pub fn export_order_credits_csv(
+    store: &mut Store,
+    request: &ipc::ViewRequest,
+    path: &Path,
+    now_ms: i64,
+) -> Result<ipc::ExportResult> {
+    let r = order_credits_report(store, request, now_ms)?;
+    write_whole(path, &report::render::credits_csv(&r))?;
+    Ok(ipc::ExportResult {
+        path: path.display().to_string(),
+        rows: i64::try_from(r.rows.len()).unwrap_or(i64::MAX),
+    })
+}
+
+/// Writes a chart's SVG as a screen shows it (Rust drew it: the same drawing as `lookback
+/// chart --out`) to `path`, whole or not at all; answers the path. Only an SVG document is
+/// written.
+pub fn save_chart_svg(svg: &str, path: &Path) -> Result<String> {
+    if !svg.trim_start().starts_with("<svg") {
+        return Err(crate::AppError::invalid("svg", "not an SVG document").into());
+    }
+    write_whole(path, svg)?;
+    Ok(path.display().to_string())
+}
+
 /// What each gap cause means, in the words the Reconciliation screen uses.
 fn gap_label(cause: lookback_trust::GapCause) -> &'static str {
     use lookback_trust::GapCause as C;
@@ -815,6 +967,24 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Save SVG writes the chart's text as drawn, and nothing that is not an SVG document.
+    #[test]
+    fn a_chart_is_saved_as_drawn_and_nothing_else_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chart.svg");
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>ROAS</text></svg>\n";
+        assert_eq!(
+            save_chart_svg(svg, &path).unwrap(),
+            path.display().to_string()
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), svg);
+        let other = dir.path().join("other.svg");
+        let err = crate::AppError::from(save_chart_svg("<script>x</script>", &other).unwrap_err());
+        assert_eq!(err.kind, crate::ErrorKind::InvalidInput, "{}", err.message);
+        assert!(!other.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     /// The presets count back from today in the reporting zone, and a view without dates covers
     /// the days of the first and last activity in that zone.
