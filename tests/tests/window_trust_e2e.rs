@@ -3,7 +3,7 @@
 //! run says ok exactly when `lookback conservation --run N` does; "What moved" between two runs
 //! shows the rows `lookback what-moved --before A --after B` prints, line for line; and the
 //! duplicates per source equal `lookback duplicates`. On Real time, the alert notification
-//! history is listed (empty on a workspace whose alerts never fired).
+//! history equals the notifications `lookback alert list` prints.
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
@@ -45,6 +45,17 @@ fn runs_conservation_what_moved_and_duplicates_in_the_window_equal_the_cli() {
         "--model",
         "first-touch",
     ]);
+    // Some alert history: every demo source is stale long after its last sync.
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "alert",
+        "add",
+        "source-health",
+        "--threshold",
+        "1",
+    ]);
+    home.lookback_ok(&["--db", db_arg, "alert", "check"]);
 
     let display = Display::start();
     let _driver = TauriDriver::start_with_env(&display, &home, &[]);
@@ -134,20 +145,29 @@ fn runs_conservation_what_moved_and_duplicates_in_the_window_equal_the_cli() {
     assert!(!window_sorted.is_empty(), "the demo has sources");
     assert_eq!(window_sorted, cli_duplicates);
 
-    // Real time → Alerts lists the notification history (none fired on this workspace).
+    // Real time → Alerts lists the notification history as `alert list` prints it.
     let nav = session.wait_for("[data-testid=nav-realtime]");
     session.click(&nav);
     session.wait_for("[data-testid=alert-notifications-table]");
+    let window_notifications: Vec<String> = table_cells(&session, "alert-notifications-table", "")
+        .into_iter()
+        .filter(|c| c.len() == 7)
+        .map(|c| {
+            format!(
+                "notification {}\trule {}\t{}\t{}\t{} attempt(s)\t{}",
+                c[0], c[1], c[2], c[3], c[4], c[5]
+            )
+        })
+        .collect();
     let cli = home.lookback_ok(&["--db", db_arg, "alert", "list"]);
-    let notifications = cli
+    let cli_notifications: Vec<String> = cli
         .lines()
         .filter(|l| l.starts_with("notification "))
-        .count();
-    assert_eq!(
-        table_cells(&session, "alert-notifications-table", "")
-            .into_iter()
-            .filter(|cells| cells.len() > 1)
-            .count(),
-        notifications
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        !cli_notifications.is_empty(),
+        "the stale sources fired: {cli}"
     );
+    assert_eq!(window_notifications, cli_notifications);
 }
