@@ -78,6 +78,26 @@ fn runs_conservation_what_moved_and_duplicates_in_the_window_equal_the_cli() {
     };
     let (before, after) = (selected("moved-before"), selected("moved-after"));
     assert_ne!(before, after, "two different runs are offered");
+    // Each run is named by its model and parameters in words.
+    let chosen_label = |testid: &str| -> String {
+        session
+            .eval(&format!(
+                "const s = document.querySelector('[data-testid={testid}]'); return s.options[s.selectedIndex].textContent"
+            ))
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        chosen_label("moved-after").starts_with(&format!("#{after} · First touch · 30-day window")),
+        "{}",
+        chosen_label("moved-after")
+    );
+    assert!(
+        chosen_label("moved-before").starts_with(&format!("#{before} · Linear · 30-day window")),
+        "{}",
+        chosen_label("moved-before")
+    );
 
     // What moved: the window's rows are the CLI's lines.
     let button = session.wait_for("[data-testid=what-moved]");

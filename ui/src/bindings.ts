@@ -494,7 +494,11 @@ export type RunRow = { run_id: number, model: string,
 /**
  * The model's parameters as the run stored them (canonical JSON).
  */
-parameters: string, reporting_currency: string, finished_at_ms: number | null, };
+parameters: string, 
+/**
+ * The model and its parameters in words ("Time decay · 30-day window · half-life 7 days").
+ */
+in_words: string, reporting_currency: string, finished_at_ms: number | null, };
 
 export type ConservationView = { run_id: number, holds: boolean, violations: Array<ConservationViolationRow>, };
 

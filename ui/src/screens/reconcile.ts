@@ -79,7 +79,7 @@ export async function renderReconcile(content: HTMLElement): Promise<void> {
 
 /** A run as a choice: its id, model, parameters and when it finished. */
 function runLabel(r: RunRow): string {
-  return `#${r.run_id} · ${r.model} ${r.parameters} · ${r.reporting_currency} · finished ${formatDate(r.finished_at_ms)}`;
+  return `#${r.run_id} · ${r.in_words} · ${r.reporting_currency} · finished ${formatDate(r.finished_at_ms)}`;
 }
 
 function runSelect(runs: RunRow[], testid: string, selected: number | undefined): HTMLSelectElement {

@@ -256,6 +256,13 @@ pub fn complete_runs(store: &Store) -> Result<Vec<crate::wire::RunRow>> {
         .complete_runs()?
         .into_iter()
         .map(|r| crate::wire::RunRow {
+            in_words: match (
+                lookback_core::attribution::Model::parse(&r.model),
+                lookback_core::attribution::ModelParams::parse_canonical(&r.parameters),
+            ) {
+                (Ok(model), Ok(params)) => crate::views::model_in_words(model, &params),
+                _ => format!("{} {}", r.model, r.parameters),
+            },
             run_id: r.run_id,
             model: r.model,
             parameters: r.parameters,

@@ -1150,6 +1150,8 @@ pub struct RunRow {
     pub model: String,
     /// The model's parameters as the run stored them (canonical JSON).
     pub parameters: String,
+    /// The model and its parameters in words ("Time decay · 30-day window · half-life 7 days").
+    pub in_words: String,
     pub reporting_currency: String,
     #[ts(type = "number | null")]
     pub finished_at_ms: Option<i64>,
