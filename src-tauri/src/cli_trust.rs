@@ -168,7 +168,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             }
         }
         TrustCommand::Conservation { run } => {
-            let (run_id, report) = trust::conservation(db, run)?;
+            let (run_id, report) = trust::conservation(&trust::open_for_reading(db)?, run)?;
             if report.holds() {
                 println!(
                     "ok: run {run_id} conserves credit (Σ credits = Σ net revenue of attributed orders, exactly)"
@@ -187,7 +187,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             }
         }
         TrustCommand::WhatMoved { before, after } => {
-            let moves = trust::what_moved(db, before, after)?;
+            let moves = trust::what_moved(&trust::open_for_reading(db)?, before, after)?;
             if moves.is_empty() {
                 println!("nothing moved between run {before} and run {after}");
             }
@@ -202,7 +202,7 @@ pub fn run_trust_command(db: &Path, cmd: TrustCommand) -> Result<()> {
             }
         }
         TrustCommand::Duplicates => {
-            for d in trust::duplicates(db)? {
+            for d in trust::duplicates(&trust::open_for_reading(db)?)? {
                 println!(
                     "{:<20} {} raw events · {} records · {} restated versions",
                     d.source, d.raw_events, d.distinct_records, d.restated_versions

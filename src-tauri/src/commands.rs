@@ -188,6 +188,10 @@ commands! {
         realtime::remove_webhook_secret_job(&session, secret_ref).await
     };
     alert_rules() -> Vec<AlertRuleRow> = |session, app| realtime::alert_rules_job(&session).await;
+    /// The alert notifications sent, failed or waiting, newest history as the store keeps it.
+    alert_notifications() -> Vec<AlertNotificationRow> = |session, app| {
+        realtime::alert_notifications_job(&session).await
+    };
     add_alert_rule(rule: NewAlertRule) -> Vec<AlertRuleRow> = |session, app| {
         realtime::add_alert_rule_job(&session, rule).await
     };
@@ -242,6 +246,18 @@ commands! {
     backup_workspace(path: String) -> String = |session, app| trust::backup_job(&session, path).await;
     /// The full integrity check of the open workspace, with its totals against a recount.
     check_workspace() -> String = |session, app| trust::check_job(&session).await;
+    /// The workspace's complete attribution runs, newest first.
+    complete_runs() -> Vec<RunRow> = |session, app| trust::runs_job(&session).await;
+    /// Whether a run's credits sum exactly to its attributed orders' net revenue.
+    conservation(run_id: i64) -> ConservationView = |session, app| {
+        trust::conservation_job(&session, run_id).await
+    };
+    /// What moved per creator between two runs.
+    what_moved(before: i64, after: i64) -> Vec<CreatorMoveRow> = |session, app| {
+        trust::what_moved_job(&session, before, after).await
+    };
+    /// Raw events, distinct records and restated versions per source.
+    duplicates() -> Vec<DuplicateRow> = |session, app| trust::duplicates_job(&session).await;
     /// The privacy settings and the erasure log.
     privacy() -> PrivacyView = |session, app| trust::privacy_job(&session).await;
     set_privacy(store_raw_pii: bool, retention_days: String) -> PrivacyView = |session, app| {

@@ -70,6 +70,11 @@ ts_named!(
     PrivacyView,
     AlertRuleRow,
     NewAlertRule,
+    RunRow,
+    ConservationView,
+    CreatorMoveRow,
+    DuplicateRow,
+    AlertNotificationRow,
     JobProgress
 );
 

@@ -490,3 +490,31 @@ threshold: number, currency: string | null, include_provisional: boolean, grace_
 
 export type NewAlertRule = { kind: AlertKindName, subject: string | null, threshold: string, currency: string | null, include_provisional: boolean, grace_minutes: number, channel: AlertChannel, };
 
+export type RunRow = { run_id: number, model: string, 
+/**
+ * The model's parameters as the run stored them (canonical JSON).
+ */
+parameters: string, 
+/**
+ * The model and its parameters in words ("Time decay · 30-day window · half-life 7 days").
+ */
+in_words: string, reporting_currency: string, finished_at_ms: number | null, };
+
+export type ConservationView = { run_id: number, holds: boolean, violations: Array<ConservationViolationRow>, };
+
+export type ConservationViolationRow = { order_id: string, net: MoneyAmount, credited: MoneyAmount, credit_rows: number, };
+
+export type CreatorMoveRow = { 
+/**
+ * None: touches without a creator.
+ */
+creator_id: string | null, before: MoneyAmount, after: MoneyAmount, delta: MoneyAmount, };
+
+export type DuplicateRow = { source: string, raw_events: number, distinct_records: number, restated_versions: number, };
+
+export type AlertNotificationRow = { notification_id: number, rule_id: number, 
+/**
+ * pending, sent, failed, …
+ */
+state: string, channel: string, attempts: number, title: string, last_error: string | null, };
+

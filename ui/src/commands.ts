@@ -49,6 +49,7 @@ export const webhookSecrets = (): Promise<Array<T.WebhookSecretRow>> => invoke("
 export const addWebhookSecret = (request: T.NewWebhookSecret): Promise<Array<T.WebhookSecretRow>> => invoke("add_webhook_secret", { request });
 export const removeWebhookSecret = (secretRef: string): Promise<Array<T.WebhookSecretRow>> => invoke("remove_webhook_secret", { secretRef });
 export const alertRules = (): Promise<Array<T.AlertRuleRow>> => invoke("alert_rules");
+export const alertNotifications = (): Promise<Array<T.AlertNotificationRow>> => invoke("alert_notifications");
 export const addAlertRule = (rule: T.NewAlertRule): Promise<Array<T.AlertRuleRow>> => invoke("add_alert_rule", { rule });
 export const removeAlertRule = (ruleId: number): Promise<Array<T.AlertRuleRow>> => invoke("remove_alert_rule", { ruleId });
 export const slackUrlStored = (): Promise<boolean> => invoke("slack_url_stored");
@@ -65,6 +66,10 @@ export const testSource = (sourceId: string): Promise<Array<string>> => invoke("
 export const chooseBackupPath = (suggestedName: string): Promise<string | null> => invoke("choose_backup_path", { suggestedName });
 export const backupWorkspace = (path: string): Promise<string> => invoke("backup_workspace", { path });
 export const checkWorkspace = (): Promise<string> => invoke("check_workspace");
+export const completeRuns = (): Promise<Array<T.RunRow>> => invoke("complete_runs");
+export const conservation = (runId: number): Promise<T.ConservationView> => invoke("conservation", { runId });
+export const whatMoved = (before: number, after: number): Promise<Array<T.CreatorMoveRow>> => invoke("what_moved", { before, after });
+export const duplicates = (): Promise<Array<T.DuplicateRow>> => invoke("duplicates");
 export const privacy = (): Promise<T.PrivacyView> => invoke("privacy");
 export const setPrivacy = (storeRawPii: boolean, retentionDays: string): Promise<T.PrivacyView> => invoke("set_privacy", { storeRawPii, retentionDays });
 export const purgeRawPayloads = (): Promise<string> => invoke("purge_raw_payloads");

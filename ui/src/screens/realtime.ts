@@ -3,7 +3,7 @@
 // never shown again), and alert rules delivered as system notifications or to Slack.
 
 import { api, asAppError } from "../api";
-import type { AlertChannel, AlertKindName, AlertRuleRow, ListenerStatus, WebhookSecretRow } from "../bindings";
+import type { AlertChannel, AlertKindName, AlertNotificationRow, AlertRuleRow, ListenerStatus, WebhookSecretRow } from "../bindings";
 import { dataTable } from "../components/table";
 import { h, replaceChildren } from "../dom";
 import { formatCount, formatDate } from "../format";
@@ -28,7 +28,7 @@ function kindLabel(kind: string): string {
 }
 
 export async function renderRealtime(content: HTMLElement, refresh: () => void): Promise<void> {
-  const [status, rules, secrets, slackStored] = await Promise.all([api.listenerStatus(), api.alertRules(), api.webhookSecrets(), api.slackUrlStored()]);
+  const [status, rules, secrets, slackStored, notifications] = await Promise.all([api.listenerStatus(), api.alertRules(), api.webhookSecrets(), api.slackUrlStored(), api.alertNotifications()]);
   const message = h("div", { class: "status-line" });
 
   const bind = h("input", { type: "text", value: "127.0.0.1:8787", "data-testid": "listen-address", "aria-label": "Listen address" }) as HTMLInputElement;
@@ -95,6 +95,23 @@ export async function renderRealtime(content: HTMLElement, refresh: () => void):
     exported,
     h("div", { class: "source-actions" }, h("button", { class: "secondary", "data-testid": "check-alerts", onclick: checkNow }, "Check now")),
     checked,
+    h("h3", {}, "Notifications"),
+    dataTable<AlertNotificationRow>({
+      testid: "alert-notifications-table",
+      rows: notifications,
+      rowKey: (n) => String(n.notification_id),
+      filterText: (n) => `${n.title} ${n.state} ${n.channel}`,
+      emptyText: "No alert has fired yet.",
+      columns: [
+        { label: "#", text: (n) => String(n.notification_id), sort: (n) => n.notification_id, numeric: true },
+        { label: "Rule", text: (n) => String(n.rule_id), sort: (n) => n.rule_id, numeric: true },
+        { label: "State", text: (n) => n.state },
+        { label: "Channel", text: (n) => n.channel },
+        { label: "Attempts", text: (n) => formatCount(n.attempts), sort: (n) => n.attempts, numeric: true },
+        { label: "Title", text: (n) => n.title },
+        { label: "Last error", text: (n) => n.last_error ?? "" },
+      ],
+    }),
     slackPanel(slackStored, refresh),
   );
   replaceChildren(content, receiver, secretsPanel(secrets, refresh), alerts);

@@ -247,6 +247,23 @@ pub fn alert_notifications(store: &Store) -> Result<Vec<lookback_store::AlertNot
     Ok(store.alert_notifications()?)
 }
 
+/// The alert notification history for the window (the rows `lookback alert list` prints
+/// after the rules).
+pub fn alert_notification_rows(store: &Store) -> Result<Vec<ipc::AlertNotificationRow>> {
+    Ok(alert_notifications(store)?
+        .into_iter()
+        .map(|n| ipc::AlertNotificationRow {
+            notification_id: n.notification_id,
+            rule_id: n.rule_id,
+            state: n.state,
+            channel: n.channel,
+            attempts: n.attempts,
+            title: n.title,
+            last_error: n.last_error,
+        })
+        .collect())
+}
+
 /// The workspace's alert rules.
 pub fn alert_rules(store: &Store) -> Result<Vec<ipc::AlertRuleRow>> {
     store

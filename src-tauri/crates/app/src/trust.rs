@@ -15,6 +15,7 @@ use lookback_trust::{
 };
 
 use crate::error::{AppError, ErrorKind};
+use crate::workspace::money;
 
 /// Opens a workspace to read a report from: read-only when it can be, so a report never
 /// writes (a workspace that needs migrating is opened for writing).
@@ -225,8 +226,7 @@ pub fn privacy_view(db: &Path) -> Result<crate::wire::PrivacyView> {
 
 /// Whether `run` (default: the latest complete run of the workspace's model) conserves
 /// credit: Σ credits = Σ net revenue of its attributed orders, exactly.
-pub fn conservation(db: &Path, run: Option<i64>) -> Result<(i64, ConservationReport)> {
-    let store = Store::open(db)?;
+pub fn conservation(store: &Store, run: Option<i64>) -> Result<(i64, ConservationReport)> {
     let run_id = match run {
         Some(id) => id,
         None => {
@@ -237,17 +237,104 @@ pub fn conservation(db: &Path, run: Option<i64>) -> Result<(i64, ConservationRep
                 .run_id
         }
     };
-    Ok((run_id, lookback_trust::check_conservation(&store, run_id)?))
+    Ok((run_id, lookback_trust::check_conservation(store, run_id)?))
 }
 
 /// What moved per creator between the runs `before` and `after`.
-pub fn what_moved(db: &Path, before: i64, after: i64) -> Result<Vec<CreatorMove>> {
-    Ok(lookback_trust::diff_runs(&Store::open(db)?, before, after)?)
+pub fn what_moved(store: &Store, before: i64, after: i64) -> Result<Vec<CreatorMove>> {
+    Ok(lookback_trust::diff_runs(store, before, after)?)
 }
 
 /// Raw events, distinct records and restated versions per source.
-pub fn duplicates(db: &Path) -> Result<Vec<DuplicateCounts>> {
-    Ok(lookback_trust::duplicate_counts(&Store::open(db)?)?)
+pub fn duplicates(store: &Store) -> Result<Vec<DuplicateCounts>> {
+    Ok(lookback_trust::duplicate_counts(store)?)
+}
+
+/// The complete runs of the workspace, newest first, for the window's Runs section.
+pub fn complete_runs(store: &Store) -> Result<Vec<crate::wire::RunRow>> {
+    Ok(store
+        .complete_runs()?
+        .into_iter()
+        .map(|r| crate::wire::RunRow {
+            in_words: match (
+                lookback_core::attribution::Model::parse(&r.model),
+                lookback_core::attribution::ModelParams::parse_canonical(&r.parameters),
+            ) {
+                (Ok(model), Ok(params)) => crate::views::model_in_words(model, &params),
+                _ => format!("{} {}", r.model, r.parameters),
+            },
+            run_id: r.run_id,
+            model: r.model,
+            parameters: r.parameters,
+            reporting_currency: r.reporting_currency,
+            finished_at_ms: r.finished_at_ms,
+        })
+        .collect())
+}
+
+/// A run's conservation check for the window: ok, or the orders whose credits do not sum to
+/// their net revenue (the rows `lookback trust conservation` prints).
+pub fn conservation_view(store: &Store, run: i64) -> Result<crate::wire::ConservationView> {
+    let (run_id, report) = conservation(store, Some(run))?;
+    let currency = run_currency(store, run_id)?;
+    Ok(crate::wire::ConservationView {
+        run_id,
+        holds: report.holds(),
+        violations: report
+            .violations
+            .into_iter()
+            .map(|v| {
+                Ok(crate::wire::ConservationViolationRow {
+                    net: money(v.net_minor, &currency)?,
+                    credited: money(v.credited_minor, &currency)?,
+                    order_id: v.order_id,
+                    credit_rows: v.credit_rows as i64,
+                })
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// The reporting currency of run `run_id` (`invalid_input` when there is no such run).
+fn run_currency(store: &Store, run_id: i64) -> Result<String> {
+    Ok(store
+        .run(run_id)?
+        .ok_or_else(|| AppError::invalid("run", format!("there is no run {run_id}")))?
+        .reporting_currency)
+}
+
+/// What moved per creator between two runs, for the window.
+pub fn what_moved_rows(
+    store: &Store,
+    before: i64,
+    after: i64,
+) -> Result<Vec<crate::wire::CreatorMoveRow>> {
+    let moves = what_moved(store, before, after)?;
+    let currency = run_currency(store, after)?;
+    moves
+        .into_iter()
+        .map(|m| {
+            Ok(crate::wire::CreatorMoveRow {
+                before: money(m.before_minor, &currency)?,
+                after: money(m.after_minor, &currency)?,
+                delta: money(m.delta_minor, &currency)?,
+                creator_id: m.creator_id,
+            })
+        })
+        .collect()
+}
+
+/// Duplicates per source, for the window.
+pub fn duplicate_rows(store: &Store) -> Result<Vec<crate::wire::DuplicateRow>> {
+    Ok(duplicates(store)?
+        .into_iter()
+        .map(|d| crate::wire::DuplicateRow {
+            source: d.source,
+            raw_events: d.raw_events as i64,
+            distinct_records: d.distinct_records as i64,
+            restated_versions: d.restated_versions as i64,
+        })
+        .collect())
 }
 
 /// The health of every source and the policy it was judged by.

@@ -1142,6 +1142,78 @@ pub struct ErasureRow {
     pub summary: String,
 }
 
+/// One complete attribution run, for the Reconciliation screen's Runs section.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RunRow {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub model: String,
+    /// The model's parameters as the run stored them (canonical JSON).
+    pub parameters: String,
+    /// The model and its parameters in words ("Time decay · 30-day window · half-life 7 days").
+    pub in_words: String,
+    pub reporting_currency: String,
+    #[ts(type = "number | null")]
+    pub finished_at_ms: Option<i64>,
+}
+
+/// Whether a run conserves credit, and the orders that break it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConservationView {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub holds: bool,
+    pub violations: Vec<ConservationViolationRow>,
+}
+
+/// One order whose credits do not sum to its net revenue (in the run's currency).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConservationViolationRow {
+    pub order_id: String,
+    pub net: MoneyAmount,
+    pub credited: MoneyAmount,
+    #[ts(type = "number")]
+    pub credit_rows: i64,
+}
+
+/// What moved for one creator between two runs (in the later run's currency).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatorMoveRow {
+    /// None: touches without a creator.
+    pub creator_id: Option<String>,
+    pub before: MoneyAmount,
+    pub after: MoneyAmount,
+    pub delta: MoneyAmount,
+}
+
+/// Raw events, distinct records and restated versions of one source.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DuplicateRow {
+    pub source: String,
+    #[ts(type = "number")]
+    pub raw_events: i64,
+    #[ts(type = "number")]
+    pub distinct_records: i64,
+    #[ts(type = "number")]
+    pub restated_versions: i64,
+}
+
+/// One alert notification as the history keeps it (`lookback alert list`'s second part).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertNotificationRow {
+    #[ts(type = "number")]
+    pub notification_id: i64,
+    #[ts(type = "number")]
+    pub rule_id: i64,
+    /// pending, sent, failed, …
+    pub state: String,
+    pub channel: String,
+    #[ts(type = "number")]
+    pub attempts: i64,
+    pub title: String,
+    pub last_error: Option<String>,
+}
+
 /// What an alert rule watches (`lookback_alerts::AlertKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -1415,6 +1487,12 @@ pub fn typescript_bindings() -> String {
         SourceKind::decl(),
         AlertRuleRow::decl(),
         NewAlertRule::decl(),
+        RunRow::decl(),
+        ConservationView::decl(),
+        ConservationViolationRow::decl(),
+        CreatorMoveRow::decl(),
+        DuplicateRow::decl(),
+        AlertNotificationRow::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/crates/app/src/wire.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\n",

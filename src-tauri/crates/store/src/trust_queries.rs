@@ -77,6 +77,16 @@ impl Store {
             .optional()?)
     }
 
+    /// Every complete run of the workspace, newest first (the runs `what-moved` and
+    /// `conservation --run` take).
+    pub fn complete_runs(&self) -> StoreResult<Vec<Run>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM attribution_runs WHERE status = 'complete' ORDER BY run_id DESC"
+        ))?;
+        let rows = stmt.query_map([], run_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Every order placed in `[from_ms, to_ms)`, with its fate in `run_id` (if any).
     pub fn reconcile_orders(
         &self,

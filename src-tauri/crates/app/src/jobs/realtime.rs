@@ -73,6 +73,15 @@ pub async fn alert_rules_job(session: &Session) -> AppResult<Vec<ipc::AlertRuleR
     session.on_workspace(|open| alert_rules(&open.store)).await
 }
 
+/// The alert notifications sent or waiting, as `lookback alert list` lists them.
+pub async fn alert_notifications_job(
+    session: &Session,
+) -> AppResult<Vec<ipc::AlertNotificationRow>> {
+    session
+        .on_workspace(|open| alert_notification_rows(&open.store))
+        .await
+}
+
 /// Adds an alert rule as the user wrote it.
 pub async fn add_alert_rule_job(
     session: &Session,

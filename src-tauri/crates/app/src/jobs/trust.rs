@@ -1,5 +1,6 @@
-//! The trust jobs as the window calls them (the Workspace screen): backup, the full integrity
-//! check, the privacy settings, purge and erasure — [`crate::trust`]'s jobs, which `lookback
+//! The trust jobs as the window calls them (the Workspace and Reconciliation screens): backup,
+//! the full integrity check, the privacy settings, purge and erasure, the complete runs with
+//! their conservation check and what moved between two, and duplicates per source — [`crate::trust`]'s jobs, which `lookback
 //! backup|check|privacy …` call, on the session's workspace file, off the async runtime. They
 //! open the file on connections of their own, so those that write refuse a workspace the
 //! session holds read-only (damaged).
@@ -90,4 +91,36 @@ pub async fn erase_job(
     .await?;
     session.emit(AppEvent::WorkspaceChanged);
     Ok(lines)
+}
+
+/// The workspace's complete runs, newest first.
+pub async fn runs_job(session: &Session) -> AppResult<Vec<ipc::RunRow>> {
+    session
+        .on_workspace(|open| complete_runs(&open.store))
+        .await
+}
+
+/// Whether the run conserves credit (`lookback trust conservation --run N`).
+pub async fn conservation_job(session: &Session, run_id: i64) -> AppResult<ipc::ConservationView> {
+    session
+        .on_workspace(move |open| conservation_view(&open.store, run_id))
+        .await
+}
+
+/// What moved per creator from run `before` to run `after` (`lookback trust what-moved`).
+pub async fn what_moved_job(
+    session: &Session,
+    before: i64,
+    after: i64,
+) -> AppResult<Vec<ipc::CreatorMoveRow>> {
+    session
+        .on_workspace(move |open| what_moved_rows(&open.store, before, after))
+        .await
+}
+
+/// Raw events, distinct records and restated versions per source (`lookback trust duplicates`).
+pub async fn duplicates_job(session: &Session) -> AppResult<Vec<ipc::DuplicateRow>> {
+    session
+        .on_workspace(|open| duplicate_rows(&open.store))
+        .await
 }
