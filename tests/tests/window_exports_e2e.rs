@@ -10,13 +10,58 @@
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
 use lookback_tests::{TestHome, lookback_bin};
 
 const FROM: &str = "2026-06-01";
 const TO: &str = "2026-06-30";
+
+/// The window on a 200-order demo workspace ending on [`TO`], whose save dialogs answer with
+/// files in `chosen`. Fields drop in order: the window, then the driver, the display, the home.
+struct DemoWindow {
+    session: Session,
+    _driver: TauriDriver,
+    _display: Display,
+    db: PathBuf,
+    chosen: PathBuf,
+    home: TestHome,
+}
+
+impl DemoWindow {
+    fn open() -> DemoWindow {
+        let home = TestHome::new();
+        let db = home.path("shop.lookback");
+        home.lookback_ok(&[
+            "--db",
+            db.to_str().unwrap(),
+            "demo",
+            "--orders",
+            "200",
+            "--end",
+            TO,
+        ]);
+        let chosen = home.path("chosen");
+        std::fs::create_dir_all(&chosen).unwrap();
+        let display = Display::start();
+        let driver = TauriDriver::start_with_env(
+            &display,
+            &home,
+            &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+        );
+        let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+        session.wait_for("[data-testid=nav-overview]");
+        DemoWindow {
+            session,
+            _driver: driver,
+            _display: display,
+            db,
+            chosen,
+            home,
+        }
+    }
+}
 
 /// A sidecar without its `generated_at`, the one field that says when rather than what.
 fn sidecar_without_time(path: &Path) -> serde_json::Value {
@@ -72,37 +117,21 @@ fn export_from_window(session: &Session, table: &str, model: &str, file: &str) -
 
 #[test]
 fn event_level_exports_from_the_window_equal_the_cli_exports() {
-    let home = TestHome::new();
-    let db = home.path("shop.lookback");
-    let db_arg = db.to_str().unwrap();
-    home.lookback_ok(&[
-        "--db",
-        db_arg,
-        "demo",
-        "--orders",
-        "200",
-        "--end",
-        "2026-06-30",
-    ]);
-
-    let chosen = home.path("chosen");
-    let cli = home.path("cli");
-    std::fs::create_dir_all(&chosen).unwrap();
-    std::fs::create_dir_all(&cli).unwrap();
-    let display = Display::start();
-    let _driver = TauriDriver::start_with_env(
-        &display,
-        &home,
-        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    let window = DemoWindow::open();
+    let (home, db_arg, chosen, session) = (
+        &window.home,
+        window.db.to_str().unwrap(),
+        &window.chosen,
+        &window.session,
     );
-    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
-    session.wait_for("[data-testid=nav-overview]");
+    let cli = home.path("cli");
+    std::fs::create_dir_all(&cli).unwrap();
     let nav = session.wait_for("[data-testid=nav-workspace]");
     session.click(&nav);
     session.wait_for("[data-testid=event-export]");
 
-    let touches_summary = export_from_window(&session, "touches", "", "touches.csv");
-    let credits_summary = export_from_window(&session, "credits", "linear", "credits.csv");
+    let touches_summary = export_from_window(session, "touches", "", "touches.csv");
+    let credits_summary = export_from_window(session, "credits", "linear", "credits.csv");
 
     let (from, to) = (format!("--from={FROM}"), format!("--to={TO}"));
     let cli_touches = cli.join("touches.csv");
@@ -164,28 +193,13 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn learned_weights_on_the_compare_screen_equal_the_cli_report() {
-    let home = TestHome::new();
-    let db = home.path("shop.lookback");
-    let db_arg = db.to_str().unwrap();
-    home.lookback_ok(&[
-        "--db",
-        db_arg,
-        "demo",
-        "--orders",
-        "200",
-        "--end",
-        "2026-06-30",
-    ]);
-    let chosen = home.path("chosen");
-    std::fs::create_dir_all(&chosen).unwrap();
-    let display = Display::start();
-    let _driver = TauriDriver::start_with_env(
-        &display,
-        &home,
-        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    let window = DemoWindow::open();
+    let (home, db_arg, chosen, session) = (
+        &window.home,
+        window.db.to_str().unwrap(),
+        &window.chosen,
+        &window.session,
     );
-    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
-    session.wait_for("[data-testid=nav-overview]");
     let nav = session.wait_for("[data-testid=nav-compare]");
     session.click(&nav);
     // Markov is among the models compared by default; its panel shows what it learned.
@@ -244,28 +258,13 @@ fn learned_weights_on_the_compare_screen_equal_the_cli_report() {
 
 #[test]
 fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
-    let home = TestHome::new();
-    let db = home.path("shop.lookback");
-    let db_arg = db.to_str().unwrap();
-    home.lookback_ok(&[
-        "--db",
-        db_arg,
-        "demo",
-        "--orders",
-        "200",
-        "--end",
-        "2026-06-30",
-    ]);
-    let chosen = home.path("chosen");
-    std::fs::create_dir_all(&chosen).unwrap();
-    let display = Display::start();
-    let _driver = TauriDriver::start_with_env(
-        &display,
-        &home,
-        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    let window = DemoWindow::open();
+    let (home, db_arg, chosen, session) = (
+        &window.home,
+        window.db.to_str().unwrap(),
+        &window.chosen,
+        &window.session,
     );
-    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
-    session.wait_for("[data-testid=nav-overview]");
     let nav = session.wait_for("[data-testid=nav-roas]");
     session.click(&nav);
     let open = session.wait_for("[data-testid=order-credits-open]");
@@ -332,28 +331,13 @@ fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
 
 #[test]
 fn a_chart_saved_as_svg_from_the_window_is_the_chart_the_cli_draws() {
-    let home = TestHome::new();
-    let db = home.path("shop.lookback");
-    let db_arg = db.to_str().unwrap();
-    home.lookback_ok(&[
-        "--db",
-        db_arg,
-        "demo",
-        "--orders",
-        "200",
-        "--end",
-        "2026-06-30",
-    ]);
-    let chosen = home.path("chosen");
-    std::fs::create_dir_all(&chosen).unwrap();
-    let display = Display::start();
-    let _driver = TauriDriver::start_with_env(
-        &display,
-        &home,
-        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    let window = DemoWindow::open();
+    let (home, db_arg, chosen, session) = (
+        &window.home,
+        window.db.to_str().unwrap(),
+        &window.chosen,
+        &window.session,
     );
-    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
-    session.wait_for("[data-testid=nav-overview]");
     let nav = session.wait_for("[data-testid=nav-roas]");
     session.click(&nav);
     session.wait_for("[data-testid=chart] svg");
