@@ -14,8 +14,47 @@ use serde_json::json;
 
 const SECRET: &str = "window-webhook-secret-51c2";
 
+/// The two tests take turns from their first step, and each begins once the keyring answers
+/// (see [`wait_for_the_keyring`]).
+static ONE_TEST_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits until the test session's keyring stores and deletes a secret. After the first test's
+/// window is killed, the gnome-keyring daemon of the test's D-Bus session sometimes drops off
+/// the bus ("Message recipient disconnected") and D-Bus starts it again moments later; a test
+/// starting in that moment saw its keyring calls fail or hang (about one run in four). The
+/// product's own handling of a keyring that fails is tested elsewhere; here the test waits for
+/// the environment.
+fn wait_for_the_keyring() {
+    use lookback_sync::Secret;
+    use lookback_sync::credentials::{delete_secret, store_secret};
+    use std::time::{Duration, Instant};
+    let probe = "window-realtime-e2e:keyring-probe";
+    let answers = || store_secret(probe, &Secret::new("probe")).and_then(|()| delete_secret(probe));
+    let deadline = Instant::now() + Duration::from_secs(90);
+    // Two answers a second apart: the daemon drops off a moment after the window is killed.
+    let mut in_a_row = 0;
+    while in_a_row < 2 {
+        match answers() {
+            Ok(()) => in_a_row += 1,
+            Err(e) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "the test session's keyring never answered: {e}"
+                );
+                eprintln!("the keyring does not answer yet ({e}); waiting");
+                in_a_row = 0;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+}
+
 #[test]
 fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
+    let _turn = ONE_TEST_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    wait_for_the_keyring();
     let home = TestHome::new();
     let db = home.path("live.lookback");
     let db_arg = db.to_str().unwrap();
@@ -113,6 +152,10 @@ fn deliver_signed(port: u16, source: &str, secret: &str, event_id: &str) -> u16 
 
 #[test]
 fn a_webhook_secret_added_and_rotated_in_the_window_verifies_signed_deliveries() {
+    let _turn = ONE_TEST_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    wait_for_the_keyring();
     const FIRST: &str = "typed-in-the-window-7f3a";
     const SECOND: &str = "rotated-in-the-window-91bd";
     let home = TestHome::new();

@@ -147,7 +147,7 @@ pub fn set_source_settings(
     })
 }
 
-fn unique_suffix(now_ms: i64) -> u64 {
+pub(crate) fn unique_suffix(now_ms: i64) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::from(d.subsec_nanos()))

@@ -66,9 +66,14 @@ pub enum WebhookError {
     Store(#[from] StoreError),
 }
 
-/// The keyring user name of a source's `n`th webhook secret.
-fn secret_ref(source: &str, n: i64) -> String {
-    format!("webhook:{source}:{n}")
+/// The keyring user name of a new webhook secret of `source`. The keyring is shared by every
+/// workspace on the machine, so the name carries a suffix unique to this moment and process:
+/// two workspaces with a source of the same name never overwrite or remove each other's secret.
+fn secret_ref(source: &str, now_ms: i64) -> String {
+    format!(
+        "webhook:{source}:{:x}",
+        crate::sources::unique_suffix(now_ms)
+    )
 }
 
 /// Stores a new webhook secret of `source` in the keyring and records its reference; older
