@@ -130,6 +130,15 @@ impl Default for TestHome {
     }
 }
 
+/// A loopback port free at this moment, for a server a test starts (the port is released
+/// before it is returned, so the server binds it next).
+pub fn free_loopback_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
 /// A command's stdout and stderr as one text, for asserting on what it said wherever it said it.
 pub fn output_text(output: &Output) -> String {
     format!(

@@ -5,11 +5,11 @@
 //!
 //! Needs `localstripe` on PATH (`.ci/setup` installs it); the test fails with that advice if not.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lookback_sync::StreamOutcome;
+use lookback_tests::free_loopback_port;
 use lookback_tests::mock::harness::{count, fast_options, run_sync_with, workspace_with_source};
 
 /// Any key works with localstripe; this one must still never reach the store.
@@ -29,11 +29,7 @@ impl Drop for Localstripe {
 }
 
 fn start_localstripe() -> Localstripe {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_loopback_port();
     let child = Command::new("localstripe")
         .args(["--port", &port.to_string(), "--from-scratch"])
         .stdout(Stdio::null())

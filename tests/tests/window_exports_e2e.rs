@@ -63,6 +63,26 @@ impl DemoWindow {
     }
 }
 
+/// Clicks a table's Export CSV (`button`), waits until the panel `panel` says the file `file`
+/// was written into `chosen` (the save seam's directory), and returns the file's text.
+fn export_table_csv(
+    session: &Session,
+    chosen: &Path,
+    button: &str,
+    panel: &str,
+    file: &str,
+) -> String {
+    let export = session.wait_for(&format!("[data-testid={button}]"));
+    session.click(&export);
+    session.wait_until(
+        &format!("{file} to be written"),
+        &format!(
+            "const s = document.querySelector('[data-testid={panel}] [data-testid=export-done]'); return !!s && s.textContent.includes('{file}')"
+        ),
+    );
+    std::fs::read_to_string(chosen.join(file)).unwrap()
+}
+
 /// A sidecar without its `generated_at`, the one field that says when rather than what.
 fn sidecar_without_time(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path)
@@ -246,13 +266,13 @@ fn learned_weights_on_the_compare_screen_equal_the_cli_report() {
     }
 
     // Its Export CSV writes exactly what the CLI prints.
-    let export = session.wait_for("[data-testid=weights-markov-export]");
-    session.click(&export);
-    session.wait_until(
-        "the weights CSV to be written",
-        "const s = document.querySelector('[data-testid=weights-panel-markov] [data-testid=export-done]'); return !!s && s.textContent.includes('markov-weights.csv')",
+    let written = export_table_csv(
+        session,
+        chosen,
+        "weights-markov-export",
+        "weights-panel-markov",
+        "markov-weights.csv",
     );
-    let written = std::fs::read_to_string(chosen.join("markov-weights.csv")).unwrap();
     assert_eq!(written, out);
 }
 
@@ -319,13 +339,13 @@ fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
     }
 
     // Its Export CSV writes exactly what the CLI prints.
-    let export = session.wait_for("[data-testid=order-credits-table-export]");
-    session.click(&export);
-    session.wait_until(
-        "the orders credited CSV to be written",
-        "const s = document.querySelector('[data-testid=order-credits] [data-testid=export-done]'); return !!s && s.textContent.includes('orders-credited.csv')",
+    let written = export_table_csv(
+        session,
+        chosen,
+        "order-credits-table-export",
+        "order-credits",
+        "orders-credited.csv",
     );
-    let written = std::fs::read_to_string(chosen.join("orders-credited.csv")).unwrap();
     assert_eq!(written, out);
 }
 

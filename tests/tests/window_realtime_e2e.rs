@@ -5,11 +5,9 @@
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
-use std::net::TcpListener;
-
 use lookback_sync::webhooks::sign_hex;
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
-use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
+use lookback_tests::{TestHome, free_loopback_port, lookback_bin, open_sqlite, query_i64};
 use serde_json::json;
 
 const SECRET: &str = "window-webhook-secret-51c2";
@@ -68,11 +66,7 @@ fn a_signed_delivery_updates_the_open_overview_and_alert_rules_are_kept() {
     assert!(added.status.success(), "webhook secret add");
 
     // A free loopback port for the receiver.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_loopback_port();
 
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
@@ -162,11 +156,7 @@ fn a_webhook_secret_added_and_rotated_in_the_window_verifies_signed_deliveries()
     let db = home.path("secrets.lookback");
     let db_arg = db.to_str().unwrap();
     home.lookback_ok(&["--db", db_arg, "init", "--name", "Secrets"]);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_loopback_port();
 
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
