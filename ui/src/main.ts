@@ -136,6 +136,7 @@ function upgradePanel(p: UpgradeStatus): HTMLElement {
 
 async function showWelcome(state: StartupState | null, err: AppError | null, openAtOnce: string | null = null): Promise<void> {
   shown = null;
+  current = null;
   const choose = async (label: string, job: () => Promise<WorkspaceInfo>) => {
     replaceChildren(card, busy(label));
     try {
@@ -252,7 +253,14 @@ async function emptyWorkspaceNotice(go: (id: ScreenId) => void): Promise<HTMLEle
   );
 }
 
-let unsubscribe: (() => void) | null = null;
+/**
+ * The screen on show: how to render it again and where it draws. The window's events are
+ * subscribed once (in `start`) and reach only this screen. Subscribing per screen raced with a
+ * quick click: a screen whose subscriptions were still being set up when the next one showed
+ * kept its listeners, and its renders then superseded the shown screen's, which stayed on
+ * "Loading…" after a live update.
+ */
+let current: { render: () => Promise<void>; content: HTMLElement } | null = null;
 let renderToken = 0;
 /** The workspace and screen on show; `null` on the welcome screen. */
 let shown: { path: string; screen: ScreenId } | null = null;
@@ -311,7 +319,9 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
   let catalog: ModelCatalog | null = null;
   const render = async () => {
     // A newer render supersedes an older one still waiting for Rust, so a fast user never sees
-    // stale numbers land on top of fresh ones.
+    // stale numbers land on top of fresh ones. A screen no longer shown renders nothing (a late
+    // callback of its controls must not supersede the shown screen's render).
+    if (current?.render !== render) return;
     const token = ++renderToken;
     replaceChildren(content, screen === "overview" ? busy("Loading…") : viewBusy("Computing under the chosen model…"));
     try {
@@ -340,24 +350,28 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       if (token === renderToken) replaceChildren(content, errorBanner(asAppError(e)));
     }
   };
-  unsubscribe?.();
-  const offSettings = onSettingsChange(() => void render());
-  // Live updates: when the receiver has normalized new events, the open screen asks Rust again
+  current = { render, content };
+  await render();
+}
+
+/** Subscribes, once, to what the window must follow on whichever screen is shown. */
+async function followWindowEvents(): Promise<void> {
+  onSettingsChange(() => void current?.render());
+  // Live updates: when the receiver has normalized new events, the shown screen asks Rust again
   // (at most once a second, so a burst of deliveries does not thrash it).
   let pending: number | undefined;
-  const offChanged = await events.onWorkspaceChanged(() => {
-    if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void render(); }, 1000);
+  await events.onWorkspaceChanged(() => {
+    if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void current?.render(); }, 1000);
   });
-  const offAlert = await events.onAlert((text) => toast(text));
-  const offRun = await events.onJobProgress((p) => {
-    if (p.job === "run") showRunProgress(content, p.progress);
+  await events.onAlert((text) => toast(text));
+  await events.onJobProgress((p) => {
+    if (p.job === "run" && current) showRunProgress(current.content, p.progress);
   });
-  unsubscribe = () => { offSettings(); offChanged(); offAlert(); offRun(); };
-  await render();
 }
 
 async function start(): Promise<void> {
   startTheme();
+  await followWindowEvents();
   // The open workspace was found damaged (by the background check or a query) and is now
   // read-only: show it again, with the banner, on the same screen.
   await events.onWorkspaceDamaged((info) => {
