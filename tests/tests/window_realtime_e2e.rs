@@ -198,8 +198,13 @@ fn a_webhook_secret_added_and_rotated_in_the_window_verifies_signed_deliveries()
         1
     );
 
-    // The running receiver verifies with it at once.
+    // The running receiver verifies with it at once, and the open screen follows the delivery
+    // (its count of stored deliveries), so nothing below races that refresh.
     assert_eq!(deliver_signed(port, "backend", FIRST, "first"), 200);
+    session.wait_until(
+        "the screen to count the delivery",
+        "const s = document.querySelector('[data-testid=listen-status]'); return !!s && s.textContent.includes(' 1 deliveries stored')",
+    );
 
     // Rotation: a newer secret beside the old one, then the old one removed.
     let rotate = session.wait_for("[data-testid=rotate-secret]");

@@ -354,14 +354,27 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
   await render();
 }
 
+/** Whether the focus is in a field of `root` that takes typing. */
+function typingIn(root: HTMLElement): boolean {
+  const active = document.activeElement;
+  return !!active && root.contains(active) && active.matches("input:not([type=checkbox]):not([type=radio]):not([type=button]), textarea, select");
+}
+
 /** Subscribes, once, to what the window must follow on whichever screen is shown. */
 async function followWindowEvents(): Promise<void> {
   onSettingsChange(() => void current?.render());
   // Live updates: when the receiver has normalized new events, the shown screen asks Rust again
   // (at most once a second, so a burst of deliveries does not thrash it).
+  // A render waits while the user is typing into a field of the screen, so an update never
+  // wipes what they were entering (a secret, a rule); it runs once the field loses focus.
   let pending: number | undefined;
+  const renderWhenIdle = () => {
+    pending = undefined;
+    if (current && typingIn(current.content)) pending = window.setTimeout(renderWhenIdle, 1000);
+    else void current?.render();
+  };
   await events.onWorkspaceChanged(() => {
-    if (pending === undefined) pending = window.setTimeout(() => { pending = undefined; void current?.render(); }, 1000);
+    if (pending === undefined) pending = window.setTimeout(renderWhenIdle, 1000);
   });
   await events.onAlert((text) => toast(text));
   await events.onJobProgress((p) => {
