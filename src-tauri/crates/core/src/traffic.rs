@@ -102,7 +102,10 @@ impl TrafficSignals {
             map.insert("prefetch".into(), Value::from(true));
         }
         if let Some(missing) = &self.missing_browser_headers {
-            map.insert("missing_browser_headers".into(), Value::from(missing.clone()));
+            map.insert(
+                "missing_browser_headers".into(),
+                Value::from(missing.clone()),
+            );
         }
         if let Some(seconds) = self.seconds_after_carrier {
             map.insert("seconds_after_carrier".into(), Value::from(seconds));
@@ -250,7 +253,11 @@ impl RuleSet {
                 format!("rule {} (`{id}`): {e}", i + 1)
             })?;
             if rules.iter().any(|r: &Rule| r.id == parsed.id) {
-                return Err(format!("rule {} (`{}`): the id is used twice", i + 1, parsed.id));
+                return Err(format!(
+                    "rule {} (`{}`): the id is used twice",
+                    i + 1,
+                    parsed.id
+                ));
             }
             rules.push(parsed);
         }
@@ -281,7 +288,10 @@ impl RuleSet {
             RuleTest::AgentFamily {
                 family,
                 contains_any,
-            } if contains_any.iter().any(|needle| lower.contains(needle.as_str())) => {
+            } if contains_any
+                .iter()
+                .any(|needle| lower.contains(needle.as_str())) =>
+            {
                 Some(family.as_str())
             }
             _ => None,
@@ -313,9 +323,9 @@ impl RuleSet {
                     .seconds_after_carrier
                     .filter(|s| (0..=*within_seconds).contains(s))
                     .map(|_| None),
-                RuleTest::Burst { earlier_clicks } => (signals.earlier_clicks_in_burst
-                    >= *earlier_clicks)
-                    .then_some(None),
+                RuleTest::Burst { earlier_clicks } => {
+                    (signals.earlier_clicks_in_burst >= *earlier_clicks).then_some(None)
+                }
             };
             if let Some(family) = family {
                 return Classification {
@@ -491,7 +501,10 @@ pub fn signals_from_parts(
         })
     };
     let prefetch = PREFETCH_HEADERS.iter().any(|(name, value)| {
-        header(name).is_some_and(|v| v.split(|c: char| c == ',' || c == ';').any(|p| p.trim() == *value))
+        header(name).is_some_and(|v| {
+            v.split(|c: char| c == ',' || c == ';')
+                .any(|p| p.trim() == *value)
+        })
     });
     let missing_browser_headers = headers.map(|h| {
         BROWSER_HEADERS
@@ -580,26 +593,45 @@ fn walk(value: &Value, found: &mut Found, depth: usize) {
 }
 
 /// Counts, for touches in time order, how many earlier clicks of the same link by the same
-/// visitor fell within `window_ms` before each one: the burst signal. `key` is (visitor, link)
-/// — any strings that identify them, e.g. the identity key and the click id or content id.
+/// visitor fell within the burst window before each one: the burst signal. Memory stays
+/// bounded: every few thousand clicks, keys whose latest click is older than the window before
+/// the latest click seen are forgotten (so clicks far out of time order may miss a burst; a
+/// re-classification, which reads in time order, counts them exactly).
 #[derive(Default)]
 pub struct BurstCounter {
     recent: std::collections::HashMap<(String, String), Vec<i64>>,
+    latest_ms: i64,
+    since_pruned: u32,
 }
 
 impl BurstCounter {
-    /// Records a click at `at_ms` and answers how many earlier ones of the same key were
-    /// within `window_ms` before it. Clicks must come in time order per key (earlier ones
-    /// arriving later are counted as if at the same instant).
+    /// How many clicks between prunings.
+    const PRUNE_EVERY: u32 = 4096;
+
+    /// Records a click at `at_ms` by `visitor` on `link` and answers how many earlier ones of
+    /// the same pair were within `window_ms` before it.
     pub fn observe(&mut self, visitor: &str, link: &str, at_ms: i64, window_ms: i64) -> u32 {
+        self.latest_ms = self.latest_ms.max(at_ms);
+        self.since_pruned += 1;
+        if self.since_pruned >= Self::PRUNE_EVERY {
+            self.since_pruned = 0;
+            let horizon = self.latest_ms - window_ms;
+            self.recent
+                .retain(|_, times| times.last().is_some_and(|t| *t >= horizon));
+        }
         let times = self
             .recent
             .entry((visitor.to_owned(), link.to_owned()))
             .or_default();
         times.retain(|t| at_ms - *t <= window_ms);
-        let earlier = times.len() as u32;
+        let earlier = times.iter().filter(|t| **t <= at_ms).count() as u32;
         times.push(at_ms);
         earlier
+    }
+
+    /// How many (visitor, link) pairs are remembered.
+    pub fn remembered(&self) -> usize {
+        self.recent.len()
     }
 }
 
@@ -645,7 +677,10 @@ mod tests {
         let rules = RuleSet::built_in();
         let flagged = payload_signals(&json!({"event": {"is_bot": true}}), &rules);
         assert_eq!(rules.classify(&flagged).class, TrafficClass::Bot);
-        assert_eq!(rules.classify(&flagged).rule.as_deref(), Some("platform-bot-flag"));
+        assert_eq!(
+            rules.classify(&flagged).rule.as_deref(),
+            Some("platform-bot-flag")
+        );
         let not_flagged = payload_signals(&json!({"event": {"is_bot": false}}), &rules);
         assert_eq!(rules.classify(&not_flagged).class, TrafficClass::Human);
 
@@ -655,10 +690,19 @@ mod tests {
             &rules,
         );
         assert!(prefetch.prefetch);
-        assert_eq!(rules.classify(&prefetch).rule.as_deref(), Some("prefetch-header"));
+        assert_eq!(
+            rules.classify(&prefetch).rule.as_deref(),
+            Some("prefetch-header")
+        );
 
-        let bare = payload_signals(&json!({"headers": {"user-agent": agent, "accept": "*/*"}}), &rules);
-        assert_eq!(bare.missing_browser_headers, Some(vec!["accept-language".to_owned()]));
+        let bare = payload_signals(
+            &json!({"headers": {"user-agent": agent, "accept": "*/*"}}),
+            &rules,
+        );
+        assert_eq!(
+            bare.missing_browser_headers,
+            Some(vec!["accept-language".to_owned()])
+        );
         assert_eq!(rules.classify(&bare).class, TrafficClass::Suspicious);
     }
 
@@ -678,17 +722,30 @@ mod tests {
             earlier_clicks_in_burst: 2,
             ..TrafficSignals::default()
         };
-        assert_eq!(rules.classify(&signals).rule.as_deref(), Some("click-burst"));
+        assert_eq!(
+            rules.classify(&signals).rule.as_deref(),
+            Some("click-burst")
+        );
         // A click 3 s after the e-mail went out.
         signals.earlier_clicks_in_burst = 0;
         signals.seconds_after_carrier = Some(3);
         assert_eq!(rules.classify(&signals).class, TrafficClass::Suspicious);
-        assert_eq!(rules.classify(&signals).rule.as_deref(), Some("click-seconds-after-send"));
+        assert_eq!(
+            rules.classify(&signals).rule.as_deref(),
+            Some("click-seconds-after-send")
+        );
         // Minutes later is a person reading their mail.
         signals.seconds_after_carrier = Some(600);
         assert_eq!(rules.classify(&signals).class, TrafficClass::Human);
-        // The burst window forgets old clicks.
-        assert_eq!(bursts.observe("anon-1", "link-a", 1_000_000 + 900 + window + 1, window), 0);
+        // The burst window forgets old clicks, and memory stays bounded over many visitors.
+        assert_eq!(
+            bursts.observe("anon-1", "link-a", 1_000_000 + 900 + window + 1, window),
+            0
+        );
+        for i in 0..100_000i64 {
+            bursts.observe(&format!("v{i}"), "link-b", 2_000_000 + i * 1000, window);
+        }
+        assert!(bursts.remembered() < 5_000, "{}", bursts.remembered());
     }
 
     #[test]
@@ -698,7 +755,11 @@ mod tests {
             {"id": "b", "test": "agent_family", "family": "x", "class": "bot", "score": 0.9, "description": "d", "source": "s"}]}"#;
         let err = RuleSet::from_json(text).unwrap_err();
         assert_eq!(err, "rule 2 (`b`): field `contains_any`: a list of text");
-        let err = RuleSet::from_json(&text.replace("\"bot\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]", "\"human\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]")).unwrap_err();
+        let err = RuleSet::from_json(&text.replace(
+            "\"bot\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]",
+            "\"human\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]",
+        ))
+        .unwrap_err();
         assert!(err.starts_with("rule 2 (`b`): field `c"), "{err}");
     }
 }
