@@ -469,19 +469,46 @@ const PREFETCH_HEADERS: &[(&str, &str)] = &[
     ("x-purpose", "preview"),
 ];
 
-/// The signals of a payload as it arrived (before minimizing): its user agent, its platform
-/// verdict and its request headers wherever they sit in the object, under the keys above. The
-/// timing signals ([`TrafficSignals::seconds_after_carrier`], the burst) come from the store,
-/// not the payload.
+/// What a payload said about its request, as it arrived (before minimizing): its user agent,
+/// the platform's verdict and the request headers. Personal (a user agent, headers): held in
+/// memory between reading a payload and classifying its touch, never stored; only the
+/// [`TrafficSignals`] made from it are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrafficParts {
+    pub agent: Option<String>,
+    pub verdict: Option<String>,
+    /// Header names lowercase → values, when the payload delivered headers.
+    pub headers: Option<Vec<(String, String)>>,
+}
+
+impl TrafficParts {
+    /// Finds the user agent, verdict and request headers wherever they sit in a payload, under
+    /// the keys above (depth first, the first of each).
+    pub fn of_payload(payload: &Value) -> TrafficParts {
+        let mut found = Found::default();
+        walk(payload, &mut found, 0);
+        TrafficParts {
+            agent: found.agent,
+            verdict: found.verdict,
+            headers: found.headers,
+        }
+    }
+
+    /// The signals the rules read. The timing signals ([`TrafficSignals::seconds_after_carrier`],
+    /// the burst) come from the store, not the payload.
+    pub fn signals(&self, rules: &RuleSet) -> TrafficSignals {
+        signals_from_parts(
+            self.agent.as_deref(),
+            self.verdict.as_deref(),
+            self.headers.as_ref(),
+            rules,
+        )
+    }
+}
+
+/// The signals of a payload as it arrived (before minimizing).
 pub fn payload_signals(payload: &Value, rules: &RuleSet) -> TrafficSignals {
-    let mut found = Found::default();
-    walk(payload, &mut found, 0);
-    signals_from_parts(
-        found.agent.as_deref(),
-        found.verdict.as_deref(),
-        found.headers.as_ref(),
-        rules,
-    )
+    TrafficParts::of_payload(payload).signals(rules)
 }
 
 /// The signals from their parts: a user agent, a platform verdict, and request headers (names
@@ -492,7 +519,9 @@ pub fn signals_from_parts(
     headers: Option<&Vec<(String, String)>>,
     rules: &RuleSet,
 ) -> TrafficSignals {
-    let agent = agent.map(str::trim).filter(|a| !a.is_empty());
+    let agent = agent
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && *a != crate::pii::REDACTED);
     let header = |name: &str| {
         headers.and_then(|h| {
             h.iter()
@@ -501,10 +530,7 @@ pub fn signals_from_parts(
         })
     };
     let prefetch = PREFETCH_HEADERS.iter().any(|(name, value)| {
-        header(name).is_some_and(|v| {
-            v.split(|c: char| c == ',' || c == ';')
-                .any(|p| p.trim() == *value)
-        })
+        header(name).is_some_and(|v| v.split([',', ';']).any(|p| p.trim() == *value))
     });
     let missing_browser_headers = headers.map(|h| {
         BROWSER_HEADERS
