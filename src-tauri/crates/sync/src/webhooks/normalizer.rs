@@ -5,7 +5,8 @@
 //! `normalized_at_ms` commit together, so a crash re-normalizes the batch, and writing rows is
 //! idempotent on the source's ids, so that changes nothing twice.
 
-use lookback_store::{NewDeadLetter, Store, StoreError};
+use lookback_core::traffic::TrafficParts;
+use lookback_store::{NewDeadLetter, Store, StoreError, TouchClassifier};
 use serde_json::Value;
 
 use super::extract::OTHER_EVENTS;
@@ -50,6 +51,10 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
             return Ok(summary);
         }
         let mut tx = store.begin()?;
+        // Deliveries keep only minimized payloads, so their touches are classified from what
+        // the store knows (timing after the post or e-mail, bursts across this batch).
+        let mut classifier = TouchClassifier::load(&tx)?;
+        let no_request_parts = TrafficParts::default();
         for delivery in &pending {
             let scheme = Scheme::parse(&delivery.scheme).unwrap_or(Scheme::Generic);
             let connector = connector_for_scheme(scheme);
@@ -79,6 +84,7 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
                                 &mut tx,
                                 &normalized.rows,
                                 Some(delivery.raw_event_id),
+                                Some((&mut classifier, &no_request_parts)),
                             ) {
                                 Ok(()) => None,
                                 Err(StoreError::InvalidValue { field, detail }) => {
