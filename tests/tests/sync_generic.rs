@@ -477,9 +477,16 @@ fn synced_clicks_are_classified_from_their_user_agent_and_headers_and_the_agent_
     };
     assert_eq!(
         verdict("clk-preview"),
-        (2, Some("slack-preview".into()), Some("slack-preview".into()))
+        (
+            2,
+            Some("slack-preview".into()),
+            Some("slack-preview".into())
+        )
     );
-    assert_eq!(verdict("clk-prefetch"), (2, Some("prefetch-header".into()), None));
+    assert_eq!(
+        verdict("clk-prefetch"),
+        (2, Some("prefetch-header".into()), None)
+    );
     assert_eq!(verdict("clk-person"), (0, None, None));
     // The user agents themselves were redacted before anything was stored.
     assert!(!file_contains(&path, "LbTestAgent"));

@@ -23,9 +23,8 @@ use std::sync::Arc;
 
 use lookback_core::traffic::TrafficParts;
 use lookback_store::{
-    TouchClassifier,
     InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, StoreError,
-    StoreResult, SyncCheckpoint, WriteTx, payload_sha256,
+    StoreResult, SyncCheckpoint, TouchClassifier, WriteTx, payload_sha256,
 };
 use tokio::sync::mpsc;
 
