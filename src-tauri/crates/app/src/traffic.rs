@@ -1,0 +1,106 @@
+//! Bot and prefetch traffic (issue 15): the jobs behind `lookback traffic …` — how many touches
+//! each class holds per source and channel, the rule sets in force and their log, and adopting
+//! a new rule set (which re-classifies every touch and is logged like a change of model: who,
+//! when, from which version to which, why).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lookback_core::traffic::{RuleSet, TrafficClass};
+use lookback_store::{Reclassification, Store, TrafficRuleChange};
+
+use crate::error::{AppError, AppResult};
+
+/// Touches of one source and channel by class, with the family most non-human ones came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelTraffic {
+    pub source: String,
+    pub channel: String,
+    pub human: u64,
+    pub suspicious: u64,
+    pub bot: u64,
+    /// The family of most of the suspicious and bot touches (`None` when none is known).
+    pub top_family: Option<String>,
+}
+
+impl ChannelTraffic {
+    pub fn touches(&self) -> u64 {
+        self.human + self.suspicious + self.bot
+    }
+
+    /// The share of touches that are not a person's (suspicious or bot), 0–1.
+    pub fn non_human_share(&self) -> f64 {
+        match self.touches() {
+            0 => 0.0,
+            all => (self.suspicious + self.bot) as f64 / all as f64,
+        }
+    }
+}
+
+/// Touches per source and channel by class, sources and channels in name order.
+pub fn traffic_by_channel(store: &Store) -> AppResult<Vec<ChannelTraffic>> {
+    let mut rows: BTreeMap<(String, String), ChannelTraffic> = BTreeMap::new();
+    // The family of the largest non-human class wins.
+    let mut family_weight: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for count in store.traffic_counts()? {
+        let key = (count.source.clone(), count.channel.clone());
+        let row = rows.entry(key.clone()).or_insert_with(|| ChannelTraffic {
+            source: count.source.clone(),
+            channel: count.channel.clone(),
+            human: 0,
+            suspicious: 0,
+            bot: 0,
+            top_family: None,
+        });
+        match count.class {
+            TrafficClass::Human => row.human += count.touches,
+            TrafficClass::Suspicious => row.suspicious += count.touches,
+            TrafficClass::Bot => row.bot += count.touches,
+        }
+        if let Some(family) = count.top_family {
+            let weight = family_weight.entry(key).or_default();
+            if count.touches > *weight {
+                *weight = count.touches;
+                row.top_family = Some(family);
+            }
+        }
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// Reads a rule set from `file`; an error names the file and what is wrong in it (the rule by
+/// position and id, and the field).
+pub fn read_rules_file(file: &Path) -> AppResult<RuleSet> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        AppError::invalid("rules file", format!("cannot read {}: {e}", file.display()))
+    })?;
+    RuleSet::from_json(&text)
+        .map_err(|e| AppError::invalid("rules file", format!("{}: {e}", file.display())))
+}
+
+/// Adopts `rules` as the workspace's next rule set and re-classifies every touch under it.
+/// `profile` names who changed it (else the OS user); `reason` is required. `progress` hears
+/// (touches done, touches in all).
+pub fn adopt_rules(
+    store: &mut Store,
+    rules: &RuleSet,
+    profile: Option<&str>,
+    reason: &str,
+    now_ms: i64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> AppResult<Reclassification> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "say why the traffic rules change: the log keeps the reason",
+        ));
+    }
+    let who = lookback_engine::changed_by(profile);
+    Ok(store.adopt_traffic_rules(rules, &who, reason, now_ms, progress)?)
+}
+
+/// Every rule set the workspace used, oldest first (the built-in one first).
+pub fn rule_history(store: &Store) -> AppResult<Vec<TrafficRuleChange>> {
+    Ok(store.traffic_rule_history()?)
+}
