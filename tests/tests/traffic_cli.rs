@@ -117,3 +117,33 @@ fn traffic_is_summarized_per_channel_and_a_rule_change_reclassifies_and_is_logge
         "{err}"
     );
 }
+
+#[test]
+fn readme_documents_every_traffic_rule_with_its_class_and_source() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let rules = lookback_core::traffic::RuleSet::built_in();
+    for (i, rule) in rules.rules.iter().enumerate() {
+        let row = format!(
+            "| {} | `{}` | {} ({}) |",
+            i + 1,
+            rule.id,
+            rule.class.as_str(),
+            rule.score
+        );
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("README has no row starting {row}"));
+        assert!(
+            line.contains(&rule.source),
+            "README's row of {} names another source",
+            rule.id
+        );
+        assert!(
+            line.contains(&rule.description),
+            "README's row of {} describes it otherwise",
+            rule.id
+        );
+    }
+}
