@@ -45,3 +45,8 @@ END;
 CREATE TRIGGER touch_traffic_follows_touch AFTER DELETE ON touches BEGIN
     DELETE FROM touch_traffic WHERE touch_id = OLD.touch_id;
 END;
+
+-- A webhook delivery's payload is minimized when it arrives, before its touch is normalized:
+-- what its request said that classifies the touch (user-agent family, verdict, header flags;
+-- nothing personal) is kept with the delivery for the normalizer.
+ALTER TABLE webhook_deliveries ADD COLUMN traffic_signals TEXT;

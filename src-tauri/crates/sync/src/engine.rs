@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use lookback_core::traffic::TrafficParts;
+use lookback_core::traffic::{TrafficParts, TrafficSignals};
 use lookback_store::{
     InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, StoreError,
     StoreResult, SyncCheckpoint, TouchClassifier, WriteTx, payload_sha256,
@@ -716,11 +716,12 @@ fn write_page_records(
         match &mut record.normalized {
             Ok(normalized) => {
                 page_counters.unknown_fields += u64::from(normalized.unknown_fields);
+                let signals = record.traffic.signals(classifier.rules());
                 match apply_rows_in_place(
                     tx,
                     &mut normalized.rows,
                     Some(raw_event_id),
-                    Some((&mut *classifier, &record.traffic)),
+                    Some((&mut *classifier, &signals)),
                 ) {
                     Ok(()) => {}
                     Err(StoreError::InvalidValue { field, detail }) => {
@@ -759,7 +760,7 @@ pub(crate) fn apply_rows(
     tx: &mut WriteTx<'_>,
     rows: &[CanonicalRow],
     raw_event_id: Option<i64>,
-    traffic: Option<(&mut TouchClassifier, &TrafficParts)>,
+    traffic: Option<(&mut TouchClassifier, &TrafficSignals)>,
 ) -> StoreResult<()> {
     apply_rows_in_place(tx, &mut rows.to_vec(), raw_event_id, traffic)
 }
@@ -783,7 +784,7 @@ fn apply_rows_in_place(
     tx: &mut WriteTx<'_>,
     rows: &mut [CanonicalRow],
     raw_event_id: Option<i64>,
-    mut traffic: Option<(&mut TouchClassifier, &TrafficParts)>,
+    mut traffic: Option<(&mut TouchClassifier, &TrafficSignals)>,
 ) -> StoreResult<()> {
     for row in rows.iter_mut() {
         match row {
@@ -792,10 +793,9 @@ fn apply_rows_in_place(
                 // A touch seen for the first time is classified (issue 15); a re-delivered one
                 // keeps the class it got then.
                 if tx.insert_touch(touch)? == InsertOutcome::Inserted
-                    && let Some((classifier, parts)) = traffic.as_mut()
+                    && let Some((classifier, signals)) = traffic.as_mut()
                 {
-                    let signals = parts.signals(classifier.rules());
-                    classifier.record(tx, touch, signals)?;
+                    classifier.record(tx, touch, (*signals).clone())?;
                 }
             }
             CanonicalRow::Order(order) => {

@@ -5,7 +5,7 @@
 //! `normalized_at_ms` commit together, so a crash re-normalizes the batch, and writing rows is
 //! idempotent on the source's ids, so that changes nothing twice.
 
-use lookback_core::traffic::TrafficParts;
+use lookback_core::traffic::TrafficSignals;
 use lookback_store::{NewDeadLetter, Store, StoreError, TouchClassifier};
 use serde_json::Value;
 
@@ -51,11 +51,17 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
             return Ok(summary);
         }
         let mut tx = store.begin()?;
-        // Deliveries keep only minimized payloads, so their touches are classified from what
-        // the store knows (timing after the post or e-mail, bursts across this batch).
+        // A delivery's touch is classified from the signals its request carried (kept at
+        // receipt, before the payload was minimized) and from what the store knows: timing after
+        // the post or e-mail, bursts across this batch.
         let mut classifier = TouchClassifier::load(&tx)?;
-        let no_request_parts = TrafficParts::default();
         for delivery in &pending {
+            let signals = delivery
+                .traffic_signals
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .map(|value| TrafficSignals::from_json(&value))
+                .unwrap_or_default();
             let scheme = Scheme::parse(&delivery.scheme).unwrap_or(Scheme::Generic);
             let connector = connector_for_scheme(scheme);
             let context = SourceContext {
@@ -84,7 +90,7 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
                                 &mut tx,
                                 &normalized.rows,
                                 Some(delivery.raw_event_id),
-                                Some((&mut classifier, &no_request_parts)),
+                                Some((&mut classifier, &signals)),
                             ) {
                                 Ok(()) => None,
                                 Err(StoreError::InvalidValue { field, detail }) => {
