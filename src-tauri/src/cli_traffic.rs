@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use lookback_app::clock::now_ms;
 use lookback_app::traffic;
+use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::format_instant_ms;
 use lookback_report::render;
 use lookback_store::Store;
@@ -52,7 +53,9 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
     match cmd {
         TrafficCommand::Summary { format } => {
             let store = open(db)?;
-            let rows = traffic::traffic_by_channel(&store)?;
+            let summary = traffic::traffic_summary(&store)?;
+            let currency = Currency::parse(&summary.currency)?;
+            let money = |minor: i64| format_minor(minor, currency);
             let header = [
                 "source",
                 "channel",
@@ -62,6 +65,10 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
                 "bot",
                 "not_human_share",
                 "top_family",
+                "credited_human",
+                "credited_suspicious",
+                "credited_bot",
+                "currency",
             ];
             let cells = |r: &traffic::ChannelTraffic, share: String| {
                 vec![
@@ -73,37 +80,62 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
                     r.bot.to_string(),
                     share,
                     r.top_family.clone().unwrap_or_default(),
+                    money(r.credited_minor[0]),
+                    money(r.credited_minor[1]),
+                    money(r.credited_minor[2]),
+                    summary.currency.clone(),
                 ]
             };
+            let provenance = format!(
+                "traffic classes under rule set version {}; credit from {}",
+                summary.rules_version,
+                summary.run_id.map_or_else(
+                    || "no run yet (open a view or run `lookback report` first)".to_owned(),
+                    |id| format!("run {id} ({})", summary.model)
+                )
+            );
             match format {
-                ReportFormat::Csv => print!(
-                    "{}",
-                    render::csv_document(
-                        &header,
-                        rows.iter()
-                            .map(|r| cells(r, format!("{:.6}", r.non_human_share())))
-                    )
-                ),
+                ReportFormat::Csv => {
+                    eprintln!("{provenance}");
+                    print!(
+                        "{}",
+                        render::csv_document(
+                            &header,
+                            summary
+                                .rows
+                                .iter()
+                                .map(|r| cells(r, format!("{:.6}", r.non_human_share())))
+                        )
+                    );
+                }
                 ReportFormat::Json => {
-                    let items: Vec<serde_json::Value> = rows
+                    let items: Vec<serde_json::Value> = summary
+                        .rows
                         .iter()
                         .map(|r| {
                             serde_json::json!({
                                 "source": r.source, "channel": r.channel, "touches": r.touches(),
                                 "human": r.human, "suspicious": r.suspicious, "bot": r.bot,
                                 "not_human_share": r.non_human_share(), "top_family": r.top_family,
+                                "credited_human_minor": r.credited_minor[0],
+                                "credited_suspicious_minor": r.credited_minor[1],
+                                "credited_bot_minor": r.credited_minor[2],
                             })
                         })
                         .collect();
-                    println!("{}", serde_json::to_string_pretty(&items)?);
+                    let document = serde_json::json!({
+                        "rules_version": summary.rules_version, "run_id": summary.run_id,
+                        "model": summary.model, "currency": summary.currency, "rows": items,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&document)?);
                 }
                 ReportFormat::Table => {
-                    if rows.is_empty() {
+                    if summary.rows.is_empty() {
                         println!("no touches yet");
                     } else {
-                        let (version, _) = store.traffic_rules()?;
-                        println!("traffic classes under rule set version {version}");
-                        let table: Vec<Vec<String>> = rows
+                        println!("{provenance}");
+                        let table: Vec<Vec<String>> = summary
+                            .rows
                             .iter()
                             .map(|r| cells(r, format!("{:.1} %", r.non_human_share() * 100.0)))
                             .collect();

@@ -22,13 +22,29 @@ fn traffic_is_summarized_per_channel_and_a_rule_change_reclassifies_and_is_logge
     let csv = home.path("touches.csv");
     std::fs::write(&csv, TOUCHES).unwrap();
     home.lookback_ok(&["--db", db, "import", "touches", csv.to_str().unwrap()]);
-
+    // Before any run, nothing is credited.
     let summary = home.lookback_ok(&["--db", db, "traffic", "summary", "--format", "csv"]);
     assert_eq!(
         summary,
-        "source,channel,touches,human,suspicious,bot,not_human_share,top_family\n\
-         csv,email,4,2,0,2,0.500000,chat-preview\n\
-         csv,social,2,1,0,1,0.500000,facebook-preview\n"
+        "source,channel,touches,human,suspicious,bot,not_human_share,top_family,credited_human,credited_suspicious,credited_bot,currency\n\
+         csv,email,4,2,0,2,0.500000,chat-preview,0.00,0.00,0.00,USD\n\
+         csv,social,2,1,0,1,0.500000,facebook-preview,0.00,0.00,0.00,USD\n"
+    );
+    // Two orders: one whose last touch was a chat preview, one a person's click.
+    let orders = home.path("orders.csv");
+    std::fs::write(
+        &orders,
+        "order_id,occurred_at,amount,currency,anonymous_id\n\
+         o1,2026-05-01T13:00:00Z,50.00,USD,r1\n\
+         o2,2026-05-01T14:00:00Z,20.00,USD,r3\n",
+    )
+    .unwrap();
+    home.lookback_ok(&["--db", db, "import", "orders", orders.to_str().unwrap()]);
+    home.lookback_ok(&["--db", db, "report", "credits"]);
+    let summary = home.lookback_ok(&["--db", db, "traffic", "summary", "--format", "csv"]);
+    assert!(
+        summary.contains("\ncsv,email,4,2,0,2,0.500000,chat-preview,20.00,0.00,50.00,USD\n"),
+        "{summary}"
     );
     let table = home.lookback_ok(&["--db", db, "traffic", "summary"]);
     assert!(

@@ -11,7 +11,8 @@ use lookback_store::{Reclassification, Store, TrafficRuleChange};
 
 use crate::error::{AppError, AppResult};
 
-/// Touches of one source and channel by class, with the family most non-human ones came from.
+/// Touches of one source and channel by class, the revenue the workspace model's latest run
+/// credited to each class, and the family most non-human touches came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChannelTraffic {
     pub source: String,
@@ -19,6 +20,8 @@ pub struct ChannelTraffic {
     pub human: u64,
     pub suspicious: u64,
     pub bot: u64,
+    /// Credited revenue (reporting currency, minor units) to human, suspicious and bot touches.
+    pub credited_minor: [i64; 3],
     /// The family of most of the suspicious and bot touches (`None` when none is known).
     pub top_family: Option<String>,
 }
@@ -37,35 +40,83 @@ impl ChannelTraffic {
     }
 }
 
-/// Touches per source and channel by class, sources and channels in name order.
-pub fn traffic_by_channel(store: &Store) -> AppResult<Vec<ChannelTraffic>> {
+/// How much of the workspace's traffic is people's, per source and channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrafficSummary {
+    /// The rule set the classes were decided under.
+    pub rules_version: u32,
+    /// The run whose credits are split by class: the workspace model's latest complete run
+    /// (`None` before the first run; the credited columns are 0 then).
+    pub run_id: Option<i64>,
+    pub model: String,
+    pub currency: String,
+    pub rows: Vec<ChannelTraffic>,
+}
+
+fn class_index(class: TrafficClass) -> usize {
+    match class {
+        TrafficClass::Human => 0,
+        TrafficClass::Suspicious => 1,
+        TrafficClass::Bot => 2,
+    }
+}
+
+/// Touches and credited revenue per source and channel by class, sources and channels in name
+/// order.
+pub fn traffic_summary(store: &Store) -> AppResult<TrafficSummary> {
     let mut rows: BTreeMap<(String, String), ChannelTraffic> = BTreeMap::new();
+    let row =
+        |rows: &mut BTreeMap<(String, String), ChannelTraffic>, source: &str, channel: &str| {
+            rows.entry((source.to_owned(), channel.to_owned()))
+                .or_insert_with(|| ChannelTraffic {
+                    source: source.to_owned(),
+                    channel: channel.to_owned(),
+                    human: 0,
+                    suspicious: 0,
+                    bot: 0,
+                    credited_minor: [0; 3],
+                    top_family: None,
+                })
+                .clone()
+        };
     // The family of the largest non-human class wins.
     let mut family_weight: BTreeMap<(String, String), u64> = BTreeMap::new();
     for count in store.traffic_counts()? {
         let key = (count.source.clone(), count.channel.clone());
-        let row = rows.entry(key.clone()).or_insert_with(|| ChannelTraffic {
-            source: count.source.clone(),
-            channel: count.channel.clone(),
-            human: 0,
-            suspicious: 0,
-            bot: 0,
-            top_family: None,
-        });
+        let mut entry = row(&mut rows, &count.source, &count.channel);
         match count.class {
-            TrafficClass::Human => row.human += count.touches,
-            TrafficClass::Suspicious => row.suspicious += count.touches,
-            TrafficClass::Bot => row.bot += count.touches,
+            TrafficClass::Human => entry.human += count.touches,
+            TrafficClass::Suspicious => entry.suspicious += count.touches,
+            TrafficClass::Bot => entry.bot += count.touches,
         }
         if let Some(family) = count.top_family {
-            let weight = family_weight.entry(key).or_default();
+            let weight = family_weight.entry(key.clone()).or_default();
             if count.touches > *weight {
                 *weight = count.touches;
-                row.top_family = Some(family);
+                entry.top_family = Some(family);
             }
         }
+        rows.insert(key, entry);
     }
-    Ok(rows.into_values().collect())
+    let settings = store.settings()?;
+    let run = store.latest_complete_run(&settings.model)?;
+    if let Some(run) = &run {
+        for (source, channel, class, minor) in store.credited_by_traffic(run.run_id)? {
+            let mut entry = row(&mut rows, &source, &channel);
+            entry.credited_minor[class_index(class)] += minor;
+            rows.insert((source, channel), entry);
+        }
+    }
+    Ok(TrafficSummary {
+        rules_version: store.traffic_rules()?.0,
+        currency: run.as_ref().map_or_else(
+            || store.reporting_currency(),
+            |r| Ok(r.reporting_currency.clone()),
+        )?,
+        run_id: run.as_ref().map(|r| r.run_id),
+        model: settings.model,
+        rows: rows.into_values().collect(),
+    })
 }
 
 /// Reads a rule set from `file`; an error names the file and what is wrong in it (the rule by

@@ -351,6 +351,38 @@ impl Store {
         Ok(counts)
     }
 
+    /// Revenue `run_id` credited per source, channel and traffic class of the credited touch,
+    /// in the run's reporting currency (minor units).
+    pub fn credited_by_traffic(
+        &self,
+        run_id: i64,
+    ) -> StoreResult<Vec<(String, String, TrafficClass, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.source, t.channel, t.traffic_class, SUM(c.revenue_minor)
+             FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+             WHERE c.run_id = ?1 GROUP BY t.source, t.channel, t.traffic_class
+             ORDER BY t.source, t.channel, t.traffic_class",
+        )?;
+        let rows = stmt.query_map([run_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut credited = Vec::new();
+        for row in rows {
+            let (source, channel, code, minor) = row?;
+            let class = TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
+                field: "touches.traffic_class",
+                detail: format!("{code} is not a class"),
+            })?;
+            credited.push((source, channel, class, minor));
+        }
+        Ok(credited)
+    }
+
     /// The class, rule and family of one touch (`None` if no such touch).
     pub fn touch_traffic(&self, touch_id: &str) -> StoreResult<Option<Classification>> {
         Ok(self
