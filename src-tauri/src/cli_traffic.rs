@@ -86,14 +86,7 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
                     summary.currency.clone(),
                 ]
             };
-            let provenance = format!(
-                "traffic classes under rule set version {}; credit from {}",
-                summary.rules_version,
-                summary.run_id.map_or_else(
-                    || "no run yet (open a view or run `lookback report` first)".to_owned(),
-                    |id| format!("run {id} ({})", summary.model)
-                )
-            );
+            let provenance = summary.provenance();
             match format {
                 ReportFormat::Csv => {
                     eprintln!("{provenance}");

@@ -53,6 +53,20 @@ pub struct TrafficSummary {
     pub rows: Vec<ChannelTraffic>,
 }
 
+impl TrafficSummary {
+    /// Which rule set decided the classes and which run's credit is split, in words.
+    pub fn provenance(&self) -> String {
+        format!(
+            "traffic classes under rule set version {}; credit from {}",
+            self.rules_version,
+            self.run_id.map_or_else(
+                || "no run yet (open a view or run `lookback report` first)".to_owned(),
+                |id| format!("run {id} ({})", self.model)
+            )
+        )
+    }
+}
+
 fn class_index(class: TrafficClass) -> usize {
     match class {
         TrafficClass::Human => 0,
@@ -154,4 +168,34 @@ pub fn adopt_rules(
 /// Every rule set the workspace used, oldest first (the built-in one first).
 pub fn rule_history(store: &Store) -> AppResult<Vec<TrafficRuleChange>> {
     Ok(store.traffic_rule_history()?)
+}
+
+/// The traffic summary as it crosses to the window: the same figures `lookback traffic summary`
+/// prints, with its provenance in words.
+pub fn traffic_view(store: &Store) -> AppResult<crate::wire::TrafficView> {
+    let summary = traffic_summary(store)?;
+    let money =
+        |minor: i64| crate::workspace::money(minor, &summary.currency).map_err(AppError::from);
+    let mut rows = Vec::with_capacity(summary.rows.len());
+    for r in &summary.rows {
+        rows.push(crate::wire::TrafficRow {
+            source: r.source.clone(),
+            channel: r.channel.clone(),
+            touches: r.touches(),
+            human: r.human,
+            suspicious: r.suspicious,
+            bot: r.bot,
+            not_human_share: r.non_human_share(),
+            top_family: r.top_family.clone(),
+            credited_human: money(r.credited_minor[0])?,
+            credited_suspicious: money(r.credited_minor[1])?,
+            credited_bot: money(r.credited_minor[2])?,
+        });
+    }
+    Ok(crate::wire::TrafficView {
+        provenance: summary.provenance(),
+        rules_version: summary.rules_version,
+        run_id: summary.run_id,
+        rows,
+    })
 }
