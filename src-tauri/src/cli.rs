@@ -79,6 +79,12 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_attribution::ModelCommand,
     },
+    /// Bot and prefetch traffic: touches per source and channel by class, and the rule sets
+    /// that classify them.
+    Traffic {
+        #[command(subcommand)]
+        cmd: crate::cli_traffic::TrafficCommand,
+    },
     /// Attribution reports: credits by channel, creator, campaign, content or order; learned weights.
     Report {
         #[command(subcommand)]
@@ -350,6 +356,7 @@ fn run_command(db: Option<&Path>, command: Command) -> Result<()> {
             println!("reporting time zone {}", store.reporting_timezone()?);
         }
         Command::Model { cmd } => crate::cli_attribution::run_model_command(require_db(db)?, cmd)?,
+        Command::Traffic { cmd } => crate::cli_traffic::run_traffic_command(require_db(db)?, cmd)?,
         Command::Report { cmd } => {
             crate::cli_attribution::run_report_command(require_db(db)?, cmd)?
         }

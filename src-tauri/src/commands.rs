@@ -258,6 +258,8 @@ commands! {
     };
     /// Raw events, distinct records and restated versions per source.
     duplicates() -> Vec<DuplicateRow> = |session, app| trust::duplicates_job(&session).await;
+    /// Touches per source and channel by traffic class, and the credit each class holds.
+    traffic_view() -> TrafficView = |session, app| trust::traffic_job(&session).await;
     /// The privacy settings and the erasure log.
     privacy() -> PrivacyView = |session, app| trust::privacy_job(&session).await;
     set_privacy(store_raw_pii: bool, retention_days: String) -> PrivacyView = |session, app| {

@@ -14,6 +14,7 @@ mod cli;
 mod cli_attribution;
 mod cli_realtime;
 mod cli_sync;
+mod cli_traffic;
 mod cli_trust;
 mod cli_views;
 mod commands;

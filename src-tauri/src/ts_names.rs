@@ -75,6 +75,8 @@ ts_named!(
     CreatorMoveRow,
     DuplicateRow,
     AlertNotificationRow,
+    TrafficRow,
+    TrafficView,
     JobProgress
 );
 

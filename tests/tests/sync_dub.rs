@@ -220,6 +220,7 @@ fn deliver_dub_webhook(store: &mut Store, source: &str, body: &Value) {
                 payload: &payload,
                 received_at_ms: TEST_NOW_MS,
                 normalizer_version: normalizer_version(Scheme::Dub),
+                traffic_signals: None,
             })
         })
         .expect("store the delivery");

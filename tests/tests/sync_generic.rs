@@ -443,3 +443,52 @@ fn pages_a_slow_writer_batches_land_once_each_with_the_last_pages_checkpoint() {
     );
     assert_eq!(again.streams[0].counters.records, 0);
 }
+
+#[test]
+fn synced_clicks_are_classified_from_their_user_agent_and_headers_and_the_agent_is_not_kept() {
+    let api = Arc::new(GenericApi::new(TOKEN, 0));
+    api.append(vec![
+        json!({"event_id": "c-preview", "event_type": "click", "occurred_at": "2026-02-01T09:00:00Z",
+               "creator_id": "cr1", "click_id": "clk-preview", "anonymous_id": "v1",
+               "user_agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}),
+        json!({"event_id": "c-prefetch", "event_type": "click", "occurred_at": "2026-02-01T09:05:00Z",
+               "creator_id": "cr1", "click_id": "clk-prefetch", "anonymous_id": "v2",
+               "headers": {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36 LbTestAgent",
+                           "Accept": "text/html", "Accept-Language": "en-US", "Sec-Purpose": "prefetch;prerender"}}),
+        json!({"event_id": "c-person", "event_type": "click", "occurred_at": "2026-02-01T09:10:00Z",
+               "creator_id": "cr1", "click_id": "clk-person", "anonymous_id": "v3",
+               "headers": {"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15 LbTestAgent",
+                           "Accept": "text/html", "Accept-Language": "de-DE"}}),
+    ]);
+    let server = MockServer::start(api.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let (mut store, source) = workspace_with_source(&path, "generic", "gen", &server.base_url);
+    run_sync(&mut store, &source, TOKEN).expect("sync");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let verdict = |click: &str| -> (i64, Option<String>, Option<String>) {
+        conn.query_row(
+            "SELECT t.traffic_class, f.rule, f.family FROM touches t
+             LEFT JOIN touch_traffic f ON f.touch_id = t.touch_id WHERE t.click_id = ?1",
+            [click],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        verdict("clk-preview"),
+        (
+            2,
+            Some("slack-preview".into()),
+            Some("slack-preview".into())
+        )
+    );
+    assert_eq!(
+        verdict("clk-prefetch"),
+        (2, Some("prefetch-header".into()), None)
+    );
+    assert_eq!(verdict("clk-person"), (0, None, None));
+    // The user agents themselves were redacted before anything was stored.
+    assert!(!file_contains(&path, "LbTestAgent"));
+    assert!(!file_contains(&path, "Slackbot-LinkExpanding 1.0"));
+}

@@ -795,3 +795,65 @@ async fn cli_secret_add_and_listen_accept_a_signed_delivery() {
     );
     assert_eq!(stored_secret, 0, "only the keyring reference is stored");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivered_clicks_are_classified_from_their_request_before_it_is_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (receiver, base) = start(dir.path()).await;
+    let client = reqwest::Client::new();
+    let clicks = [
+        json!({"event_id": "wclk_preview", "event_type": "click", "occurred_at": "2026-03-01T11:00:00Z",
+               "creator_id": "cr1", "click_id": "wc-preview", "anonymous_id": "v1",
+               "user_agent": "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com) LbHookAgent"}),
+        json!({"event_id": "wclk_scanner", "event_type": "click", "occurred_at": "2026-03-01T11:01:00Z",
+               "creator_id": "cr1", "click_id": "wc-scanner", "anonymous_id": "v2",
+               "headers": {"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/126.0 LbHookAgent", "Accept": "*/*"}}),
+        json!({"event_id": "wclk_person", "event_type": "click", "occurred_at": "2026-03-01T11:02:00Z",
+               "creator_id": "cr1", "click_id": "wc-person", "anonymous_id": "v3",
+               "headers": {"User-Agent": "Mozilla/5.0 (iPhone) Safari/604.1 LbHookAgent", "Accept": "text/html", "Accept-Language": "fr-FR"}}),
+    ];
+    for click in &clicks {
+        let body = click.to_string();
+        let (ts, sig) = generic_headers("generic_secret", now_s(), body.as_bytes());
+        let status = client
+            .post(format!("{base}/webhooks/generic/backend"))
+            .header("X-Timestamp", ts)
+            .header("X-Signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    wait_normalized(dir.path()).await;
+    let conn = open_sqlite(&dir.path().join("w.lookback"));
+    let verdict = |click: &str| -> (i64, Option<String>) {
+        conn.query_row(
+            "SELECT t.traffic_class, f.rule FROM touches t
+             LEFT JOIN touch_traffic f ON f.touch_id = t.touch_id WHERE t.click_id = ?1",
+            [click],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(verdict("wc-preview"), (2, Some("linkedin-preview".into())));
+    assert_eq!(
+        verdict("wc-scanner"),
+        (1, Some("missing-browser-headers".into()))
+    );
+    assert_eq!(verdict("wc-person"), (0, None));
+    // Neither the raw events nor the deliveries keep a user agent.
+    assert_eq!(
+        raw_payloads_containing(&dir.path().join("w.lookback"), "LbHookAgent"),
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE traffic_signals LIKE '%LbHookAgent%'"
+        ),
+        0
+    );
+    receiver.shutdown().await;
+}

@@ -90,6 +90,7 @@ export const api = {
   conservation: commands.conservation,
   whatMoved: commands.whatMoved,
   duplicates: commands.duplicates,
+  trafficView: commands.trafficView,
   setPrivacy: commands.setPrivacy,
   purgeRawPayloads: commands.purgeRawPayloads,
   erasePerson: commands.erasePerson,

@@ -518,3 +518,19 @@ export type AlertNotificationRow = { notification_id: number, rule_id: number,
  */
 state: string, channel: string, attempts: number, title: string, last_error: string | null, };
 
+export type TrafficRow = { source: string, channel: string, touches: number, human: number, suspicious: number, bot: number, 
+/**
+ * Suspicious and bot touches over all, 0–1.
+ */
+not_human_share: number, 
+/**
+ * The family most suspicious and bot touches came from (`slack-preview`, …).
+ */
+top_family: string | null, credited_human: MoneyAmount, credited_suspicious: MoneyAmount, credited_bot: MoneyAmount, };
+
+export type TrafficView = { 
+/**
+ * Which rule set decided the classes and which run's credit is split, in words.
+ */
+provenance: string, rules_version: number, run_id: number | null, rows: Array<TrafficRow>, };
+

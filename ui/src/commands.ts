@@ -70,6 +70,7 @@ export const completeRuns = (): Promise<Array<T.RunRow>> => invoke("complete_run
 export const conservation = (runId: number): Promise<T.ConservationView> => invoke("conservation", { runId });
 export const whatMoved = (before: number, after: number): Promise<Array<T.CreatorMoveRow>> => invoke("what_moved", { before, after });
 export const duplicates = (): Promise<Array<T.DuplicateRow>> => invoke("duplicates");
+export const trafficView = (): Promise<T.TrafficView> => invoke("traffic_view");
 export const privacy = (): Promise<T.PrivacyView> => invoke("privacy");
 export const setPrivacy = (storeRawPii: boolean, retentionDays: string): Promise<T.PrivacyView> => invoke("set_privacy", { storeRawPii, retentionDays });
 export const purgeRawPayloads = (): Promise<string> => invoke("purge_raw_payloads");

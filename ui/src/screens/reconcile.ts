@@ -8,6 +8,7 @@
 import { api } from "../api";
 import type { ConservationViolationRow, CreatorMoveRow, DuplicateRow, GapCause, ReconcileRow, RunRow } from "../bindings";
 import { dataTable } from "../components/table";
+import { trafficSection } from "../components/traffic";
 import { h, replaceChildren } from "../dom";
 import { formatCount, formatDate, formatMoney } from "../format";
 import { viewRequest } from "../state";
@@ -16,7 +17,7 @@ import { asAppError } from "../api";
 
 export async function renderReconcile(content: HTMLElement): Promise<void> {
   const request = viewRequest("creator");
-  const [view, runs, duplicates] = await Promise.all([api.reconcile(request), api.completeRuns(), api.duplicates()]);
+  const [view, runs, duplicates, traffic] = await Promise.all([api.reconcile(request), api.completeRuns(), api.duplicates(), api.trafficView()]);
   const status = h("div", { class: "status-line" });
   const conservation =
     view.conservation_violations === null
@@ -74,6 +75,7 @@ export async function renderReconcile(content: HTMLElement): Promise<void> {
         { label: "Restated versions", text: (d) => formatCount(d.restated_versions), sort: (d) => d.restated_versions, numeric: true, attrs: (d) => ({ "data-count": String(d.restated_versions) }) },
       ],
     }),
+    trafficSection(traffic, "reconcile-traffic"),
   );
 }
 

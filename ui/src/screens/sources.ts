@@ -11,6 +11,7 @@
 // the credential expires (as the platform reports it) and warns a week ahead, and the API
 // version the connector is pinned to, with a warning from 30 days before its announced sunset.
 
+import { trafficSection } from "../components/traffic";
 import { api, asAppError, events } from "../api";
 import type { NewSourceRequest, SourceKind, SourceRow, SyncProgress } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
@@ -44,7 +45,7 @@ export function describeSync(p: SyncProgress): string {
 const lastProgress = new Map<string, { text: string; events: number }>();
 
 export async function renderSources(content: HTMLElement, refresh: () => void): Promise<void> {
-  const rows = await api.sources();
+  const [rows, traffic] = await Promise.all([api.sources(), api.trafficView()]);
   const detail = h("div", { class: "source-detail" });
   const progress = new Map<string, HTMLElement>();
   const show = (sourceId: string, text: string) => {
@@ -194,7 +195,7 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
   );
   const exported = h("div", { class: "status-line" });
   const exportHealth = h("button", { class: "secondary", "data-testid": "health-export", onclick: () => void exportCsv("health", viewRequest("creator"), {}, exported) }, "Export health CSV");
-  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, addSourceForm(kinds, false, refresh), detail);
+  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, trafficSection(traffic, "sources-traffic"), addSourceForm(kinds, false, refresh), detail);
 }
 
 /** One cheap authenticated request with the source's credential; what the platform says. */

@@ -19,6 +19,8 @@
 //!   policy (the Sources screen and `lookback health`).
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
+//! - [`traffic`]: bot and prefetch traffic per source and channel, the traffic rule sets and
+//!   adopting a new one (`lookback traffic`).
 //! - [`runtime`]: the tokio runtimes jobs use. [`clock`]: the one place the system clock is
 //!   read. [`logs`]: the log file a user can send.
 
@@ -34,6 +36,7 @@ pub mod realtime;
 pub mod runtime;
 pub mod session;
 pub mod sources;
+pub mod traffic;
 pub mod trust;
 pub mod views;
 pub mod wire;

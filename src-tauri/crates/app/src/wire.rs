@@ -1198,6 +1198,40 @@ pub struct DuplicateRow {
     pub restated_versions: i64,
 }
 
+/// One source and channel's touches by traffic class, and the revenue the workspace model's
+/// latest run credited to each class (`lookback traffic summary`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficRow {
+    pub source: String,
+    pub channel: String,
+    #[ts(type = "number")]
+    pub touches: u64,
+    #[ts(type = "number")]
+    pub human: u64,
+    #[ts(type = "number")]
+    pub suspicious: u64,
+    #[ts(type = "number")]
+    pub bot: u64,
+    /// Suspicious and bot touches over all, 0–1.
+    pub not_human_share: f64,
+    /// The family most suspicious and bot touches came from (`slack-preview`, …).
+    pub top_family: Option<String>,
+    pub credited_human: MoneyAmount,
+    pub credited_suspicious: MoneyAmount,
+    pub credited_bot: MoneyAmount,
+}
+
+/// How much of the workspace's traffic is people's, per source and channel.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficView {
+    /// Which rule set decided the classes and which run's credit is split, in words.
+    pub provenance: String,
+    pub rules_version: u32,
+    #[ts(type = "number | null")]
+    pub run_id: Option<i64>,
+    pub rows: Vec<TrafficRow>,
+}
+
 /// One alert notification as the history keeps it (`lookback alert list`'s second part).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AlertNotificationRow {
@@ -1493,6 +1527,8 @@ pub fn typescript_bindings() -> String {
         CreatorMoveRow::decl(),
         DuplicateRow::decl(),
         AlertNotificationRow::decl(),
+        TrafficRow::decl(),
+        TrafficView::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/crates/app/src/wire.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\n",

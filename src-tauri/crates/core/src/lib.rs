@@ -17,6 +17,7 @@
 //! - [`journey`]: resolving who touched what before each order, and the non-converting paths.
 //! - [`attribution`]: the eight models and the credits they produce.
 //! - [`settlement`]: provisional vs settled orders, and net revenue.
+//! - [`traffic`]: bot, preview and prefetch classification of touches, rules as data.
 
 pub mod attribution;
 pub mod error;
@@ -27,5 +28,6 @@ pub mod money;
 pub mod pii;
 pub mod settlement;
 pub mod time;
+pub mod traffic;
 
 pub use error::{CoreError, Result};

@@ -48,6 +48,15 @@ const CONTACT_KEYS: &[&str] = &[
     "user_agent",
     "useragent",
     "client_user_agent",
+    // A user agent under the names trackers and forwarded request headers use (Dub's click
+    // `ua`, a `User-Agent` header), and the headers that carry the visitor's IP.
+    "ua",
+    "user-agent",
+    "x-forwarded-for",
+    "x-real-ip",
+    "cf-connecting-ip",
+    "true-client-ip",
+    "forwarded",
     "street",
     "zip",
     "postal_code",

@@ -50,6 +50,11 @@ pub(crate) struct TouchColumns {
     pub ad_id: Option<usize>,
     pub content_id: Option<usize>,
     pub click_id: Option<usize>,
+    /// Read to classify the touch before the payload is minimized (issue 15); not stored as
+    /// such: `user_agent` is personal and redacted in the payload like any extra column.
+    pub user_agent: Option<usize>,
+    /// The tracker's own bot or fraud verdict (`bot`, `is_bot` or `fraud_status`).
+    pub verdict: Option<usize>,
 }
 
 /// Column indices of an orders file.
@@ -183,6 +188,11 @@ impl Columns {
                     ad_id: look.optional("ad_id"),
                     content_id: look.optional("content_id"),
                     click_id: look.optional("click_id"),
+                    user_agent: look.optional("user_agent"),
+                    verdict: look
+                        .optional("bot")
+                        .or_else(|| look.optional("is_bot"))
+                        .or_else(|| look.optional("fraud_status")),
                 };
                 if identity.is_empty() {
                     look.missing

@@ -23,9 +23,10 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use csv::{ByteRecord, ReaderBuilder};
+use lookback_core::traffic::TrafficParts;
 use lookback_store::{
-    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, WriteTx,
-    touch_indexes_worth_deferring,
+    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, TouchClassifier,
+    WriteTx, touch_indexes_worth_deferring,
 };
 
 use crate::columns::Columns;
@@ -245,7 +246,12 @@ fn import_rows<R: Read>(
         now_ms,
         known_letters: &known_letters,
         summary: &mut summary,
+        classifier: None,
+        traffic: TrafficParts::default(),
     };
+    if kind == ImportKind::Touches {
+        rows.classifier = Some(TouchClassifier::load(&*rows.tx)?);
+    }
     let mut payload = String::with_capacity(256);
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, |p| p.line());
@@ -264,6 +270,11 @@ struct RowWriter<'a, 't> {
     now_ms: i64,
     known_letters: &'a HashSet<(String, String, String)>,
     summary: &'a mut ImportSummary,
+    /// Classifies each touch written (touch files only), from the row's user agent and verdict
+    /// read before the payload was minimized.
+    classifier: Option<TouchClassifier>,
+    /// What the current row said about its request (touch files with those columns).
+    traffic: TrafficParts,
 }
 
 impl RowWriter<'_, '_> {
@@ -315,6 +326,20 @@ impl RowWriter<'_, '_> {
         }
         if let Some(reason) = pii.error.take() {
             return self.reject(line, reason, payload);
+        }
+        if let crate::columns::KindColumns::Touches(c) = &columns.kind {
+            let text = |index: Option<usize>| {
+                index
+                    .and_then(|i| fields.get(i))
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            self.traffic = TrafficParts {
+                agent: text(c.user_agent),
+                verdict: text(c.verdict),
+                headers: None,
+            };
         }
         match normalize(ctx, &fields, &mut pii) {
             Ok(normalized) => self.write(normalized.external_id, normalized.record, payload),
@@ -376,7 +401,14 @@ impl RowWriter<'_, '_> {
             }
             Record::Touch(mut touch) => {
                 touch.raw_event_id = raw_event_id;
-                self.tx.insert_touch(&touch)?
+                let outcome = self.tx.insert_touch(&touch)?;
+                if outcome == InsertOutcome::Inserted
+                    && let Some(classifier) = self.classifier.as_mut()
+                {
+                    let signals = self.traffic.signals(classifier.rules());
+                    classifier.record(self.tx, &touch, signals)?;
+                }
+                outcome
             }
             Record::Order {
                 mut order,

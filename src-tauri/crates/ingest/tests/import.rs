@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use lookback_core::traffic::TrafficClass;
 use lookback_ingest::{ImportKind, ImportSummary, IngestError, import_csv, import_csv_reader};
 use lookback_store::{AdjustmentKind, CreatorCostKind, IdentityKey, IdentityKeyType, Store, Table};
 use tempfile::TempDir;
@@ -947,4 +948,39 @@ fn a_large_touch_file_builds_the_touch_indexes_once_and_stores_what_a_row_by_row
     let again = import_csv(&mut bulk, ImportKind::Touches, &small, NOW).unwrap();
     assert!(!again.touch_indexes_rebuilt);
     assert_eq!(again.duplicates, 101);
+}
+
+#[test]
+fn touches_are_classified_from_their_user_agent_and_verdict_before_the_agent_is_redacted() {
+    let (_dir, mut store) = workspace();
+    let csv = "touch_id,occurred_at,channel,anonymous_id,content_id,user_agent,is_bot\n\
+        t-slack,2026-05-01T10:00:00Z,social,a1,post-1,Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots),\n\
+        t-person,2026-05-01T11:00:00Z,social,a2,post-1,Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148,false\n\
+        t-flagged,2026-05-01T12:00:00Z,affiliate,a3,post-2,Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X),true\n\
+        t-plain,2026-05-01T13:00:00Z,email,a4,,,\n";
+    let summary = import(&mut store, ImportKind::Touches, csv);
+    assert_eq!(summary.imported, 4);
+    let slack = store.touch_traffic("t-slack").unwrap().unwrap();
+    assert_eq!(slack.class, TrafficClass::Bot);
+    assert_eq!(slack.family.as_deref(), Some("slack-preview"));
+    assert_eq!(
+        store.touch_traffic("t-person").unwrap().unwrap().class,
+        TrafficClass::Human
+    );
+    let flagged = store.touch_traffic("t-flagged").unwrap().unwrap();
+    assert_eq!(flagged.class, TrafficClass::Bot);
+    assert_eq!(flagged.rule.as_deref(), Some("platform-bot-flag"));
+    assert_eq!(
+        store.touch_traffic("t-plain").unwrap().unwrap().class,
+        TrafficClass::Human
+    );
+    // The user agent itself is not kept: the payload has it redacted.
+    assert_eq!(
+        payload(&store, "touches", "t-slack")["user_agent"],
+        "[redacted]"
+    );
+    assert_eq!(
+        payload(&store, "touches", "t-person")["user_agent"],
+        "[redacted]"
+    );
 }

@@ -41,6 +41,9 @@
 //! - `query_audit`: which statements a piece of work ran and how SQLite plans them (the tests'
 //!   guard that the overview reads no big table whole).
 //! - `trust_queries`: reads behind reconciliation, credit conservation, run diffs.
+//! - `traffic`: each touch's traffic class (human, suspicious, bot) with its rule and signals,
+//!   the workspace's versioned rule sets, [`TouchClassifier`] for ingest paths, and
+//!   re-classification when a rule set is adopted.
 //!
 //! Architecture Invariants:
 //! - Opening never writes into a foreign, damaged or newer file, and never reads the whole file.
@@ -73,6 +76,7 @@ mod source_settings;
 mod suppression;
 mod sync_state;
 mod totals;
+mod traffic;
 mod trust_queries;
 mod upgrade;
 mod view_queries;
@@ -123,6 +127,9 @@ pub use suppression::ERASED_PAYLOAD;
 pub use sync_state::SourceDeadLetterCount;
 pub use totals::{
     MoneyTotal, RevenueSlot, SLOT_MS, SourceTotal, SpendDay, WorkspaceTotals, slot_of,
+};
+pub use traffic::{
+    BUILT_IN_RULES_VERSION, Reclassification, TouchClassifier, TrafficCount, TrafficRuleChange,
 };
 pub use trust_queries::{ConservationRow, OrphanAdjustment, ReconcileOrder};
 pub use upgrade::{PendingUpgrade, UpgradeControl, UpgradeProgress};

@@ -31,6 +31,9 @@ pub struct NewWebhookDelivery<'a> {
     pub payload: &'a str,
     pub received_at_ms: i64,
     pub normalizer_version: i64,
+    /// What the request said that classifies a touch (`TrafficSignals` as JSON, nothing
+    /// personal), read before the payload was minimized; `None` when it said nothing.
+    pub traffic_signals: Option<&'a str>,
 }
 
 /// What storing a delivery did.
@@ -55,6 +58,8 @@ pub struct PendingWebhookDelivery {
     pub stream: String,
     pub raw_event_id: i64,
     pub payload: String,
+    /// The delivery's traffic signals as stored at receipt (see [`NewWebhookDelivery`]).
+    pub traffic_signals: Option<String>,
 }
 
 /// A keyring reference of a webhook secret (never the secret itself).
@@ -173,15 +178,16 @@ impl WriteTx<'_> {
         let inserted = self
             .tx
             .prepare_cached(
-                "INSERT INTO webhook_deliveries (source, scheme, event_id, stream, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (source, event_id) DO NOTHING",
+                "INSERT INTO webhook_deliveries (source, scheme, event_id, stream, received_at_ms, traffic_signals)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source, event_id) DO NOTHING",
             )?
             .execute(params![
                 delivery.source,
                 delivery.scheme,
                 delivery.event_id,
                 delivery.stream,
-                delivery.received_at_ms
+                delivery.received_at_ms,
+                delivery.traffic_signals
             ])?;
         if inserted == 0 {
             return Ok(WebhookDeliveryOutcome::Duplicate);
@@ -375,7 +381,7 @@ pub(crate) fn order_states_sql() -> String {
 pub(crate) fn pending_deliveries_sql() -> String {
     format!(
         "SELECT d.delivery_id, d.source, d.scheme, d.event_id, d.stream, d.raw_event_id,
-                {}
+                d.traffic_signals, {}
          FROM webhook_deliveries d JOIN raw_events r ON r.raw_event_id = d.raw_event_id
          WHERE d.normalized_at_ms IS NULL ORDER BY d.delivery_id LIMIT ?1",
         qualified_payload_columns("r")
@@ -399,7 +405,8 @@ impl Store {
         let mut pending = Vec::new();
         while let Some(row) = rows.next()? {
             let raw_event_id = row.get(5)?;
-            let stored = StoredPayload::from_row(row, 6)?;
+            let traffic_signals = row.get(6)?;
+            let stored = StoredPayload::from_row(row, 7)?;
             pending.push(PendingWebhookDelivery {
                 delivery_id: row.get(0)?,
                 source: row.get(1)?,
@@ -408,6 +415,7 @@ impl Store {
                 stream: row.get(4)?,
                 raw_event_id,
                 payload: decoder.decode(&self.conn, raw_event_id, stored)?,
+                traffic_signals,
             });
         }
         Ok(pending)

@@ -21,9 +21,10 @@
 
 use std::sync::Arc;
 
+use lookback_core::traffic::{TrafficParts, TrafficSignals};
 use lookback_store::{
     InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, StoreError,
-    StoreResult, SyncCheckpoint, WriteTx, payload_sha256,
+    StoreResult, SyncCheckpoint, TouchClassifier, WriteTx, payload_sha256,
 };
 use tokio::sync::mpsc;
 
@@ -87,6 +88,9 @@ struct PreparedRecord {
     payload: String,
     payload_sha256: [u8; 32],
     normalized: Result<Normalized, RecordProblem>,
+    /// What the payload said about its request (user agent, verdict, headers), read before it
+    /// was minimized, to classify a touch it becomes; held in memory only.
+    traffic: TrafficParts,
 }
 
 /// A page ready to be written.
@@ -568,6 +572,9 @@ async fn fetch_stream(
             .records
             .into_iter()
             .map(|mut record| {
+                // Read before minimizing: the user agent and headers that classify a touch are
+                // personal and redacted next.
+                let traffic = TrafficParts::of_payload(&record.payload);
                 // Minimized before normalizing, so a payload re-read from raw_events (a replay)
                 // normalizes exactly as this one does.
                 lookback_core::pii::minimize(&mut record.payload, keep_raw_pii);
@@ -579,6 +586,7 @@ async fn fetch_stream(
                     payload,
                     payload_sha256,
                     normalized,
+                    traffic,
                 }
             })
             .collect();
@@ -625,9 +633,11 @@ fn write_pages(
 ) -> StoreResult<Vec<StreamCounters>> {
     let mut written = Vec::with_capacity(pages.len());
     let mut tx = store.begin()?;
+    let mut classifier = TouchClassifier::load(&tx)?;
     for page in pages.iter_mut() {
         written.push(write_page_records(
             &mut tx,
+            &mut classifier,
             context,
             stream,
             normalizer_version,
@@ -662,6 +672,7 @@ fn add_page(counters: &mut StreamCounters, page: &StreamCounters) {
 /// what they did.
 fn write_page_records(
     tx: &mut WriteTx<'_>,
+    classifier: &mut TouchClassifier,
     context: &SourceContext,
     stream: &str,
     normalizer_version: i64,
@@ -705,7 +716,13 @@ fn write_page_records(
         match &mut record.normalized {
             Ok(normalized) => {
                 page_counters.unknown_fields += u64::from(normalized.unknown_fields);
-                match apply_rows_in_place(tx, &mut normalized.rows, Some(raw_event_id)) {
+                let signals = record.traffic.signals(classifier.rules());
+                match apply_rows_in_place(
+                    tx,
+                    &mut normalized.rows,
+                    Some(raw_event_id),
+                    Some((&mut *classifier, &signals)),
+                ) {
                     Ok(()) => {}
                     Err(StoreError::InvalidValue { field, detail }) => {
                         page_counters.dead_letters += 1;
@@ -743,8 +760,9 @@ pub(crate) fn apply_rows(
     tx: &mut WriteTx<'_>,
     rows: &[CanonicalRow],
     raw_event_id: Option<i64>,
+    traffic: Option<(&mut TouchClassifier, &TrafficSignals)>,
 ) -> StoreResult<()> {
-    apply_owned_rows(tx, rows.to_vec(), raw_event_id)
+    apply_rows_in_place(tx, &mut rows.to_vec(), raw_event_id, traffic)
 }
 
 /// Writes the canonical rows of one record, pointing them at `raw_event_id`. Idempotent: a row
@@ -757,7 +775,7 @@ pub(crate) fn apply_owned_rows(
     mut rows: Vec<CanonicalRow>,
     raw_event_id: Option<i64>,
 ) -> StoreResult<()> {
-    apply_rows_in_place(tx, &mut rows, raw_event_id)
+    apply_rows_in_place(tx, &mut rows, raw_event_id, None)
 }
 
 /// [`apply_owned_rows`] on rows the caller keeps: each row's `raw_event_id` is set in place (if
@@ -766,12 +784,19 @@ fn apply_rows_in_place(
     tx: &mut WriteTx<'_>,
     rows: &mut [CanonicalRow],
     raw_event_id: Option<i64>,
+    mut traffic: Option<(&mut TouchClassifier, &TrafficSignals)>,
 ) -> StoreResult<()> {
     for row in rows.iter_mut() {
         match row {
             CanonicalRow::Touch(touch) => {
                 touch.raw_event_id = touch.raw_event_id.or(raw_event_id);
-                tx.insert_touch(touch)?;
+                // A touch seen for the first time is classified (issue 15); a re-delivered one
+                // keeps the class it got then.
+                if tx.insert_touch(touch)? == InsertOutcome::Inserted
+                    && let Some((classifier, signals)) = traffic.as_mut()
+                {
+                    classifier.record(tx, touch, (*signals).clone())?;
+                }
             }
             CanonicalRow::Order(order) => {
                 order.raw_event_id = order.raw_event_id.or(raw_event_id);

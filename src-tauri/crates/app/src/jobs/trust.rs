@@ -118,6 +118,14 @@ pub async fn what_moved_job(
         .await
 }
 
+/// Touches per source and channel by traffic class and the credit each holds (`lookback
+/// traffic summary`).
+pub async fn traffic_job(session: &Session) -> AppResult<ipc::TrafficView> {
+    session
+        .on_workspace(|open| Ok(crate::traffic::traffic_view(&open.store)?))
+        .await
+}
+
 /// Raw events, distinct records and restated versions per source (`lookback trust duplicates`).
 pub async fn duplicates_job(session: &Session) -> AppResult<Vec<ipc::DuplicateRow>> {
     session

@@ -8,6 +8,7 @@
 //! e-mails hashed, other personal fields redacted unless the workspace keeps them) before
 //! anything is stored.
 
+use lookback_core::traffic::TrafficParts;
 use serde_json::{Map, Value};
 
 use super::verify::Scheme;
@@ -43,14 +44,27 @@ pub fn extract(
     content_type: Option<&str>,
     keep_raw_pii: bool,
 ) -> Result<ExtractedEvent, Unreadable> {
+    extract_with_traffic(scheme, body, query, content_type, keep_raw_pii).map(|(event, _)| event)
+}
+
+/// [`extract`], also answering what the payload said about its request (user agent, verdict,
+/// headers) as it arrived, before minimizing redacted it: what classifies a touch it becomes.
+pub fn extract_with_traffic(
+    scheme: Scheme,
+    body: &[u8],
+    query: &[(String, String)],
+    content_type: Option<&str>,
+    keep_raw_pii: bool,
+) -> Result<(ExtractedEvent, TrafficParts), Unreadable> {
     let mut extracted = match scheme {
         Scheme::Stripe => stripe_event(parse_json(body)?),
         Scheme::Dub => dub_event(parse_json(body)?),
         Scheme::Generic => generic_event(parse_json(body)?),
         Scheme::Postback => postback_event(body, query, content_type),
     }?;
+    let traffic = TrafficParts::of_payload(&extracted.payload);
     lookback_core::pii::minimize(&mut extracted.payload, keep_raw_pii);
-    Ok(extracted)
+    Ok((extracted, traffic))
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, Unreadable> {

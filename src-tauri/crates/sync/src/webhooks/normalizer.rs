@@ -5,7 +5,8 @@
 //! `normalized_at_ms` commit together, so a crash re-normalizes the batch, and writing rows is
 //! idempotent on the source's ids, so that changes nothing twice.
 
-use lookback_store::{NewDeadLetter, Store, StoreError};
+use lookback_core::traffic::TrafficSignals;
+use lookback_store::{NewDeadLetter, Store, StoreError, TouchClassifier};
 use serde_json::Value;
 
 use super::extract::OTHER_EVENTS;
@@ -50,7 +51,17 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
             return Ok(summary);
         }
         let mut tx = store.begin()?;
+        // A delivery's touch is classified from the signals its request carried (kept at
+        // receipt, before the payload was minimized) and from what the store knows: timing after
+        // the post or e-mail, bursts across this batch.
+        let mut classifier = TouchClassifier::load(&tx)?;
         for delivery in &pending {
+            let signals = delivery
+                .traffic_signals
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .map(|value| TrafficSignals::from_json(&value))
+                .unwrap_or_default();
             let scheme = Scheme::parse(&delivery.scheme).unwrap_or(Scheme::Generic);
             let connector = connector_for_scheme(scheme);
             let context = SourceContext {
@@ -79,6 +90,7 @@ pub fn normalize_pending(store: &mut Store, now_ms: i64) -> SyncResult<Normalize
                                 &mut tx,
                                 &normalized.rows,
                                 Some(delivery.raw_event_id),
+                                Some((&mut classifier, &signals)),
                             ) {
                                 Ok(()) => None,
                                 Err(StoreError::InvalidValue { field, detail }) => {

@@ -31,6 +31,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use lookback_core::traffic::{RuleSet, TrafficParts};
 use lookback_store::{
     NewDeadLetter, NewWebhookDelivery, Store, StoreResult, WebhookDeliveryOutcome,
 };
@@ -40,7 +41,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinSet;
 
 use super::WebhookError;
-use super::extract::{ExtractedEvent, extract, form_pairs};
+use super::extract::{ExtractedEvent, extract_with_traffic, form_pairs};
 use super::normalizer::{NormalizeSummary, normalize_pending, normalizer_version};
 use super::verify::{Rejection, Scheme, SignatureHeaders, verify};
 use crate::secret::Secret;
@@ -176,6 +177,8 @@ enum Job {
         source: String,
         event: ExtractedEvent,
         payload: String,
+        /// What the request said that classifies a touch (nothing personal), when it said any.
+        traffic_signals: Option<String>,
         received_at_ms: i64,
     },
     Unreadable {
@@ -199,6 +202,9 @@ struct Shared {
     max_body_bytes: usize,
     /// The workspace's `store_raw_pii` setting, read when the receiver starts.
     keep_raw_pii: bool,
+    /// The traffic rules in force when the receiver started: a delivery's user agent is named
+    /// by its family under them before it is redacted (issue 15).
+    traffic_rules: RuleSet,
 }
 
 /// A receiver that is running. Drop it or call [`RunningReceiver::shutdown`] to stop.
@@ -278,6 +284,7 @@ pub async fn start_receiver(
 ) -> Result<RunningReceiver, WebhookError> {
     let writer_store = Store::open(store_path)?;
     let keep_raw_pii = writer_store.store_raw_pii()?;
+    let (_, traffic_rules) = writer_store.traffic_rules()?;
     let normalizer_store = Store::open(store_path)?;
     let listener = TcpListener::bind(config.bind)
         .await
@@ -313,6 +320,7 @@ pub async fn start_receiver(
         tolerance_s: config.tolerance.as_secs() as i64,
         max_body_bytes: config.max_body_bytes,
         keep_raw_pii,
+        traffic_rules,
     });
     let (stop, stop_receiver) = oneshot::channel();
     let accept = tokio::spawn(accept_loop(listener, shared, stop_receiver));
@@ -486,20 +494,23 @@ async fn handle_inner(
     })?;
 
     // Parsing and hashing happen here, on the connection's task, so the writer only writes.
-    let job = match extract(
+    let job = match extract_with_traffic(
         scheme,
         &body,
         &query,
         content_type.as_deref(),
         shared.keep_raw_pii,
     ) {
-        Ok(event) => {
+        Ok((event, traffic)) => {
             let payload = event.payload.to_string();
+            let traffic_signals = (traffic != TrafficParts::default())
+                .then(|| traffic.signals(&shared.traffic_rules).to_json().to_string());
             Job::Event {
                 scheme,
                 source,
                 event,
                 payload,
+                traffic_signals,
                 received_at_ms,
             }
         }
@@ -593,6 +604,7 @@ fn write_batch(store: &mut Store, batch: &[WriteRequest]) -> StoreResult<Vec<Wri
                 source,
                 event,
                 payload,
+                traffic_signals,
                 received_at_ms,
             } => {
                 let outcome = tx.record_webhook_delivery(&NewWebhookDelivery {
@@ -604,6 +616,7 @@ fn write_batch(store: &mut Store, batch: &[WriteRequest]) -> StoreResult<Vec<Wri
                     payload,
                     received_at_ms: *received_at_ms,
                     normalizer_version: normalizer_version(*scheme),
+                    traffic_signals: traffic_signals.as_deref(),
                 })?;
                 match outcome {
                     WebhookDeliveryOutcome::Stored { .. } => Written::Stored,

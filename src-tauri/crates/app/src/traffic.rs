@@ -1,0 +1,201 @@
+//! Bot and prefetch traffic (issue 15): the jobs behind `lookback traffic …` — how many touches
+//! each class holds per source and channel, the rule sets in force and their log, and adopting
+//! a new rule set (which re-classifies every touch and is logged like a change of model: who,
+//! when, from which version to which, why).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lookback_core::traffic::{RuleSet, TrafficClass};
+use lookback_store::{Reclassification, Store, TrafficRuleChange};
+
+use crate::error::{AppError, AppResult};
+
+/// Touches of one source and channel by class, the revenue the workspace model's latest run
+/// credited to each class, and the family most non-human touches came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelTraffic {
+    pub source: String,
+    pub channel: String,
+    pub human: u64,
+    pub suspicious: u64,
+    pub bot: u64,
+    /// Credited revenue (reporting currency, minor units) to human, suspicious and bot touches.
+    pub credited_minor: [i64; 3],
+    /// The family of most of the suspicious and bot touches (`None` when none is known).
+    pub top_family: Option<String>,
+}
+
+impl ChannelTraffic {
+    pub fn touches(&self) -> u64 {
+        self.human + self.suspicious + self.bot
+    }
+
+    /// The share of touches that are not a person's (suspicious or bot), 0–1.
+    pub fn non_human_share(&self) -> f64 {
+        match self.touches() {
+            0 => 0.0,
+            all => (self.suspicious + self.bot) as f64 / all as f64,
+        }
+    }
+}
+
+/// How much of the workspace's traffic is people's, per source and channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrafficSummary {
+    /// The rule set the classes were decided under.
+    pub rules_version: u32,
+    /// The run whose credits are split by class: the workspace model's latest complete run
+    /// (`None` before the first run; the credited columns are 0 then).
+    pub run_id: Option<i64>,
+    pub model: String,
+    pub currency: String,
+    pub rows: Vec<ChannelTraffic>,
+}
+
+impl TrafficSummary {
+    /// Which rule set decided the classes and which run's credit is split, in words.
+    pub fn provenance(&self) -> String {
+        format!(
+            "traffic classes under rule set version {}; credit from {}",
+            self.rules_version,
+            self.run_id.map_or_else(
+                || "no run yet (open a view or run `lookback report` first)".to_owned(),
+                |id| format!("run {id} ({})", self.model)
+            )
+        )
+    }
+}
+
+fn class_index(class: TrafficClass) -> usize {
+    match class {
+        TrafficClass::Human => 0,
+        TrafficClass::Suspicious => 1,
+        TrafficClass::Bot => 2,
+    }
+}
+
+/// Touches and credited revenue per source and channel by class, sources and channels in name
+/// order.
+pub fn traffic_summary(store: &Store) -> AppResult<TrafficSummary> {
+    let mut rows: BTreeMap<(String, String), ChannelTraffic> = BTreeMap::new();
+    let row =
+        |rows: &mut BTreeMap<(String, String), ChannelTraffic>, source: &str, channel: &str| {
+            rows.entry((source.to_owned(), channel.to_owned()))
+                .or_insert_with(|| ChannelTraffic {
+                    source: source.to_owned(),
+                    channel: channel.to_owned(),
+                    human: 0,
+                    suspicious: 0,
+                    bot: 0,
+                    credited_minor: [0; 3],
+                    top_family: None,
+                })
+                .clone()
+        };
+    // The family of the largest non-human class wins.
+    let mut family_weight: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for count in store.traffic_counts()? {
+        let key = (count.source.clone(), count.channel.clone());
+        let mut entry = row(&mut rows, &count.source, &count.channel);
+        match count.class {
+            TrafficClass::Human => entry.human += count.touches,
+            TrafficClass::Suspicious => entry.suspicious += count.touches,
+            TrafficClass::Bot => entry.bot += count.touches,
+        }
+        if let Some(family) = count.top_family {
+            let weight = family_weight.entry(key.clone()).or_default();
+            if count.touches > *weight {
+                *weight = count.touches;
+                entry.top_family = Some(family);
+            }
+        }
+        rows.insert(key, entry);
+    }
+    let settings = store.settings()?;
+    let run = store.latest_complete_run(&settings.model)?;
+    if let Some(run) = &run {
+        for (source, channel, class, minor) in store.credited_by_traffic(run.run_id)? {
+            let mut entry = row(&mut rows, &source, &channel);
+            entry.credited_minor[class_index(class)] += minor;
+            rows.insert((source, channel), entry);
+        }
+    }
+    Ok(TrafficSummary {
+        rules_version: store.traffic_rules()?.0,
+        currency: run.as_ref().map_or_else(
+            || store.reporting_currency(),
+            |r| Ok(r.reporting_currency.clone()),
+        )?,
+        run_id: run.as_ref().map(|r| r.run_id),
+        model: settings.model,
+        rows: rows.into_values().collect(),
+    })
+}
+
+/// Reads a rule set from `file`; an error names the file and what is wrong in it (the rule by
+/// position and id, and the field).
+pub fn read_rules_file(file: &Path) -> AppResult<RuleSet> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        AppError::invalid("rules file", format!("cannot read {}: {e}", file.display()))
+    })?;
+    RuleSet::from_json(&text)
+        .map_err(|e| AppError::invalid("rules file", format!("{}: {e}", file.display())))
+}
+
+/// Adopts `rules` as the workspace's next rule set and re-classifies every touch under it.
+/// `profile` names who changed it (else the OS user); `reason` is required. `progress` hears
+/// (touches done, touches in all).
+pub fn adopt_rules(
+    store: &mut Store,
+    rules: &RuleSet,
+    profile: Option<&str>,
+    reason: &str,
+    now_ms: i64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> AppResult<Reclassification> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "say why the traffic rules change: the log keeps the reason",
+        ));
+    }
+    let who = lookback_engine::changed_by(profile);
+    Ok(store.adopt_traffic_rules(rules, &who, reason, now_ms, progress)?)
+}
+
+/// Every rule set the workspace used, oldest first (the built-in one first).
+pub fn rule_history(store: &Store) -> AppResult<Vec<TrafficRuleChange>> {
+    Ok(store.traffic_rule_history()?)
+}
+
+/// The traffic summary as it crosses to the window: the same figures `lookback traffic summary`
+/// prints, with its provenance in words.
+pub fn traffic_view(store: &Store) -> AppResult<crate::wire::TrafficView> {
+    let summary = traffic_summary(store)?;
+    let money =
+        |minor: i64| crate::workspace::money(minor, &summary.currency).map_err(AppError::from);
+    let mut rows = Vec::with_capacity(summary.rows.len());
+    for r in &summary.rows {
+        rows.push(crate::wire::TrafficRow {
+            source: r.source.clone(),
+            channel: r.channel.clone(),
+            touches: r.touches(),
+            human: r.human,
+            suspicious: r.suspicious,
+            bot: r.bot,
+            not_human_share: r.non_human_share(),
+            top_family: r.top_family.clone(),
+            credited_human: money(r.credited_minor[0])?,
+            credited_suspicious: money(r.credited_minor[1])?,
+            credited_bot: money(r.credited_minor[2])?,
+        });
+    }
+    Ok(crate::wire::TrafficView {
+        provenance: summary.provenance(),
+        rules_version: summary.rules_version,
+        run_id: summary.run_id,
+        rows,
+    })
+}

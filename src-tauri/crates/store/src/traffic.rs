@@ -1,0 +1,477 @@
+//! Where each touch's traffic class is kept (migration 0019, issue 15): the class on the touch,
+//! the rule and the signals beside it (`touch_traffic`), and the workspace's rule sets
+//! (`traffic_rule_sets`). The rules themselves are lookback-core's `traffic`.
+//!
+//! Two ways in:
+//! - at ingest, the path that wrote a touch hands its payload's signals (read before the
+//!   payload was minimized) to a [`TouchClassifier`], which adds the timing signals from the
+//!   store and the burst it has seen, classifies, and records the verdict;
+//! - [`Store::adopt_traffic_rules`] appends a rule set and re-classifies every touch under it,
+//!   from the kept signals and the canonical rows, in one transaction.
+//!
+//! At ingest a burst is counted over the touches one classifier saw (an import file, a sync
+//! run, the receiver's lifetime); re-classification counts it over every touch, in time order.
+//!
+//! Architecture Invariant: re-classifying under the rule set in force changes nothing that
+//! ingest decided, except bursts that straddled two imports or deliveries.
+
+use std::collections::{BTreeMap, HashMap};
+
+use lookback_core::traffic::{BurstCounter, Classification, RuleSet, TrafficClass, TrafficSignals};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Store, StoreError, StoreResult, Touch, WriteTx};
+
+/// The version a workspace without a stored rule set uses: the built-in set.
+pub const BUILT_IN_RULES_VERSION: u32 = 1;
+
+/// A rule set the workspace adopted, with who adopted it, when and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrafficRuleChange {
+    pub version: u32,
+    pub rules: RuleSet,
+    /// `None` for the built-in set a workspace starts with.
+    pub adopted_at_ms: Option<i64>,
+    pub adopted_by: String,
+    pub reason: String,
+}
+
+/// What a re-classification moved: touches per (class before, class after), and how many it
+/// read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reclassification {
+    pub version: u32,
+    pub touches: u64,
+    pub moved: BTreeMap<(TrafficClass, TrafficClass), u64>,
+}
+
+/// Touches per source, channel and class.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrafficCount {
+    pub source: String,
+    pub channel: String,
+    pub class: TrafficClass,
+    /// The family most of these touches came from when they are not human (`None` if none).
+    pub top_family: Option<String>,
+    pub touches: u64,
+}
+
+/// The rule set in force on `conn`'s workspace and its version.
+fn rules_in_force(conn: &Connection) -> StoreResult<(u32, RuleSet)> {
+    let stored: Option<(u32, String)> = conn
+        .query_row(
+            "SELECT version, rules FROM traffic_rule_sets ORDER BY version DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    match stored {
+        None => Ok((BUILT_IN_RULES_VERSION, RuleSet::built_in())),
+        Some((version, text)) => {
+            let rules = RuleSet::from_json(&text).map_err(|e| StoreError::InvalidValue {
+                field: "traffic rule set",
+                detail: format!("version {version} in the workspace: {e}"),
+            })?;
+            Ok((version, rules))
+        }
+    }
+}
+
+/// Classifies touches as an ingest path writes them, remembering recent clicks for bursts and
+/// the publication times of content for the timing rule.
+pub struct TouchClassifier {
+    version: u32,
+    rules: RuleSet,
+    bursts: BurstCounter,
+    published_at: HashMap<String, Option<i64>>,
+}
+
+impl TouchClassifier {
+    /// A classifier under the rule set in force in `tx`'s workspace.
+    pub fn load(tx: &WriteTx<'_>) -> StoreResult<TouchClassifier> {
+        let (version, rules) = rules_in_force(&tx.tx)?;
+        Ok(TouchClassifier::new(version, rules))
+    }
+
+    fn new(version: u32, rules: RuleSet) -> TouchClassifier {
+        TouchClassifier {
+            version,
+            rules,
+            bursts: BurstCounter::default(),
+            published_at: HashMap::new(),
+        }
+    }
+
+    /// The rule set this classifier applies (to read a payload's signals with).
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Classifies `touch`, just inserted in `tx`, from its payload's `signals` plus the timing
+    /// and burst signals, and records the verdict. Returns the class.
+    pub fn record(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        touch: &Touch,
+        signals: TrafficSignals,
+    ) -> StoreResult<TrafficClass> {
+        let verdict = self.classify(&tx.tx, touch, signals)?;
+        write_verdict(
+            &tx.tx,
+            &touch.touch_id,
+            self.version,
+            &verdict,
+            TrafficClass::Human,
+        )?;
+        Ok(verdict.0.class)
+    }
+
+    fn classify(
+        &mut self,
+        conn: &Connection,
+        touch: &Touch,
+        mut signals: TrafficSignals,
+    ) -> StoreResult<(Classification, TrafficSignals)> {
+        if let Some(content_id) = &touch.content_id {
+            if !self.published_at.contains_key(content_id) {
+                let at: Option<i64> = conn
+                    .prepare_cached("SELECT published_at_ms FROM content WHERE content_id = ?1")?
+                    .query_row([content_id], |row| row.get(0))
+                    .optional()?
+                    .flatten();
+                self.published_at.insert(content_id.clone(), at);
+            }
+            signals.seconds_after_carrier = self.published_at[content_id]
+                .map(|published| (touch.occurred_at_ms - published).div_euclid(1000));
+        }
+        if let Some((visitor, link)) = burst_key(touch) {
+            signals.earlier_clicks_in_burst = self.bursts.observe(
+                visitor,
+                link,
+                touch.occurred_at_ms,
+                self.rules.burst_window_seconds * 1000,
+            );
+        }
+        Ok((self.rules.classify(&signals), signals))
+    }
+}
+
+/// Who clicked and what: the touch's first identity key and its link (content, else campaign,
+/// else click id). A touch with neither is never part of a burst.
+fn burst_key(touch: &Touch) -> Option<(&str, &str)> {
+    let id = &touch.identity;
+    let visitor = id
+        .person_id
+        .as_deref()
+        .or(id.anonymous_id.as_deref())
+        .or(id.email_sha256.as_deref())
+        .or(id.customer_id.as_deref())
+        .or(id.device_id.as_deref())?;
+    let link = touch
+        .content_id
+        .as_deref()
+        .or(touch.campaign_id.as_deref())
+        .or(touch.click_id.as_deref())?;
+    Some((visitor, link))
+}
+
+/// Whether the signals say anything a later rule set could read, so they are worth a row.
+fn worth_keeping(signals: &TrafficSignals) -> bool {
+    signals.agent_family.is_some()
+        || signals.platform_verdict.is_some()
+        || signals.prefetch
+        || signals
+            .missing_browser_headers
+            .as_ref()
+            .is_some_and(|missing| !missing.is_empty())
+        || (signals.missing_browser_headers.is_some() && !signals.agent_present)
+}
+
+/// Records a touch's verdict: its class on the touch (when it changes from `before`) and the
+/// rule and signals beside it (or no row, for a human touch whose signals say nothing).
+fn write_verdict(
+    conn: &Connection,
+    touch_id: &str,
+    version: u32,
+    (verdict, signals): &(Classification, TrafficSignals),
+    before: TrafficClass,
+) -> StoreResult<()> {
+    if verdict.class != before {
+        conn.prepare_cached("UPDATE touches SET traffic_class = ?2 WHERE touch_id = ?1")?
+            .execute(params![touch_id, verdict.class.code()])?;
+    }
+    if verdict.class != TrafficClass::Human || worth_keeping(signals) {
+        // Timing and burst are recomputed from the canonical rows on every re-classification,
+        // so only what the payload said is kept.
+        let kept = TrafficSignals {
+            seconds_after_carrier: None,
+            earlier_clicks_in_burst: 0,
+            ..signals.clone()
+        };
+        conn.prepare_cached(
+            "INSERT INTO touch_traffic (touch_id, rules_version, rule, family, score, signals)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (touch_id) DO UPDATE SET rules_version = excluded.rules_version,
+                 rule = excluded.rule, family = excluded.family, score = excluded.score,
+                 signals = excluded.signals",
+        )?
+        .execute(params![
+            touch_id,
+            version,
+            verdict.rule,
+            verdict.family,
+            verdict.score,
+            kept.to_json().to_string(),
+        ])?;
+    } else {
+        conn.prepare_cached("DELETE FROM touch_traffic WHERE touch_id = ?1")?
+            .execute([touch_id])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The rule set in force and its version (the built-in set as version 1 until the
+    /// workspace adopts one).
+    pub fn traffic_rules(&self) -> StoreResult<(u32, RuleSet)> {
+        rules_in_force(&self.conn)
+    }
+
+    /// Every rule set the workspace used, oldest first, starting with the built-in one.
+    pub fn traffic_rule_history(&self) -> StoreResult<Vec<TrafficRuleChange>> {
+        let mut history = vec![TrafficRuleChange {
+            version: BUILT_IN_RULES_VERSION,
+            rules: RuleSet::built_in(),
+            adopted_at_ms: None,
+            adopted_by: "Lookback".to_owned(),
+            reason: "the built-in rules a workspace starts with".to_owned(),
+        }];
+        let mut stmt = self.conn.prepare(
+            "SELECT version, rules, adopted_at_ms, adopted_by, reason FROM traffic_rule_sets ORDER BY version",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, u32>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (version, text, at, by, reason) = row?;
+            let rules = RuleSet::from_json(&text).map_err(|e| StoreError::InvalidValue {
+                field: "traffic rule set",
+                detail: format!("version {version} in the workspace: {e}"),
+            })?;
+            history.push(TrafficRuleChange {
+                version,
+                rules,
+                adopted_at_ms: Some(at),
+                adopted_by: by,
+                reason,
+            });
+        }
+        Ok(history)
+    }
+
+    /// Adopts `rules` as the workspace's next rule set (its version is the one after the rule
+    /// set in force, whatever `rules.version` says), logged with who, when and why, and
+    /// re-classifies every touch under it — all in one transaction. `progress` hears
+    /// (touches done, touches in all).
+    pub fn adopt_traffic_rules(
+        &mut self,
+        rules: &RuleSet,
+        adopted_by: &str,
+        reason: &str,
+        at_ms: i64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> StoreResult<Reclassification> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::InvalidValue {
+                field: "reason",
+                detail: "say why the traffic rules change (it is logged with them)".to_owned(),
+            });
+        }
+        let mut tx = self.begin()?;
+        let (current, _) = rules_in_force(&tx.tx)?;
+        let version = current + 1;
+        let rules = RuleSet {
+            version,
+            ..rules.clone()
+        };
+        tx.tx
+            .prepare_cached(
+                "INSERT INTO traffic_rule_sets (version, rules, adopted_at_ms, adopted_by, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![version, rules.to_json(), at_ms, adopted_by, reason])?;
+        let summary = reclassify(&tx.tx, version, &rules, progress)?;
+        // Which touches a view counts can change, so every run computed before is stale.
+        tx.mark_inputs_changed(summary.moved.keys().any(|(from, to)| from != to));
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Touches per source, channel and class (a scan of the touch table).
+    pub fn traffic_counts(&self) -> StoreResult<Vec<TrafficCount>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.source, t.channel, t.traffic_class, COUNT(*),
+                    (SELECT family FROM touch_traffic f JOIN touches u ON u.touch_id = f.touch_id
+                      WHERE u.source = t.source AND u.channel = t.channel
+                        AND u.traffic_class = t.traffic_class AND f.family IS NOT NULL
+                      GROUP BY family ORDER BY COUNT(*) DESC, family LIMIT 1)
+             FROM touches t GROUP BY t.source, t.channel, t.traffic_class
+             ORDER BY t.source, t.channel, t.traffic_class",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let (source, channel, code, touches, family) = row?;
+            let class = TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
+                field: "touches.traffic_class",
+                detail: format!("{code} is not a class"),
+            })?;
+            counts.push(TrafficCount {
+                source,
+                channel,
+                class,
+                top_family: family.filter(|_| class != TrafficClass::Human),
+                touches: touches as u64,
+            });
+        }
+        Ok(counts)
+    }
+
+    /// Revenue `run_id` credited per source, channel and traffic class of the credited touch,
+    /// in the run's reporting currency (minor units).
+    pub fn credited_by_traffic(
+        &self,
+        run_id: i64,
+    ) -> StoreResult<Vec<(String, String, TrafficClass, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.source, t.channel, t.traffic_class, SUM(c.revenue_minor)
+             FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+             WHERE c.run_id = ?1 GROUP BY t.source, t.channel, t.traffic_class
+             ORDER BY t.source, t.channel, t.traffic_class",
+        )?;
+        let rows = stmt.query_map([run_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut credited = Vec::new();
+        for row in rows {
+            let (source, channel, code, minor) = row?;
+            let class = TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
+                field: "touches.traffic_class",
+                detail: format!("{code} is not a class"),
+            })?;
+            credited.push((source, channel, class, minor));
+        }
+        Ok(credited)
+    }
+
+    /// The class, rule and family of one touch (`None` if no such touch).
+    pub fn touch_traffic(&self, touch_id: &str) -> StoreResult<Option<Classification>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT t.traffic_class, f.rule, f.family, f.score FROM touches t
+                 LEFT JOIN touch_traffic f ON f.touch_id = t.touch_id WHERE t.touch_id = ?1",
+                [touch_id],
+                |row| {
+                    Ok(Classification {
+                        class: TrafficClass::from_code(row.get(0)?).unwrap_or(TrafficClass::Human),
+                        rule: row.get(1)?,
+                        family: row.get(2)?,
+                        score: row.get::<_, Option<f64>>(3)?.unwrap_or(0.0),
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+/// Re-classifies every touch under `rules`: the kept signals, the timing from content
+/// publication, and bursts counted over all touches in time order.
+fn reclassify(
+    conn: &Connection,
+    version: u32,
+    rules: &RuleSet,
+    progress: &mut dyn FnMut(u64, u64),
+) -> StoreResult<Reclassification> {
+    let total: u64 = conn.query_row("SELECT COUNT(*) FROM touches", [], |row| row.get(0))?;
+    let mut classifier = TouchClassifier::new(version, rules.clone());
+    let mut summary = Reclassification {
+        version,
+        ..Reclassification::default()
+    };
+    // Read everything first (ordered by time for the bursts), then write: the writes would
+    // otherwise move rows under the reading cursor.
+    let mut stmt = conn.prepare(
+        "SELECT t.touch_id, t.occurred_at_ms, t.content_id, t.campaign_id, t.click_id,
+                t.person_id, t.anonymous_id, t.email_sha256, t.customer_id, t.device_id,
+                t.traffic_class, f.signals
+         FROM touches t LEFT JOIN touch_traffic f ON f.touch_id = t.touch_id
+         ORDER BY t.occurred_at_ms, t.touch_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    // Only the touches whose class or kept row changes are held for writing.
+    let mut verdicts: Vec<(String, TrafficClass, (Classification, TrafficSignals))> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let touch = Touch {
+            touch_id: row.get(0)?,
+            source: String::new(),
+            occurred_at_ms: row.get(1)?,
+            channel: String::new(),
+            touch_type: String::new(),
+            creator_id: None,
+            campaign_id: row.get(3)?,
+            ad_id: None,
+            content_id: row.get(2)?,
+            click_id: row.get(4)?,
+            identity: crate::IdentityKeys {
+                person_id: row.get(5)?,
+                anonymous_id: row.get(6)?,
+                email_sha256: row.get(7)?,
+                customer_id: row.get(8)?,
+                device_id: row.get(9)?,
+            },
+            raw_event_id: None,
+        };
+        let before = TrafficClass::from_code(row.get(10)?).unwrap_or(TrafficClass::Human);
+        let kept: Option<String> = row.get(11)?;
+        let signals = kept
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .map(|value| TrafficSignals::from_json(&value))
+            .unwrap_or_default();
+        let verdict = classifier.classify(conn, &touch, signals)?;
+        *summary.moved.entry((before, verdict.0.class)).or_default() += 1;
+        summary.touches += 1;
+        if verdict.0.class != before || kept.is_some() || worth_keeping(&verdict.1) {
+            verdicts.push((touch.touch_id, before, verdict));
+        }
+        if summary.touches % 50_000 == 0 {
+            progress(summary.touches, total);
+        }
+    }
+    drop(rows);
+    for (touch_id, before, verdict) in &verdicts {
+        write_verdict(conn, touch_id, version, verdict, *before)?;
+    }
+    progress(summary.touches, total);
+    Ok(summary)
+}

@@ -1,0 +1,343 @@
+//! Traffic classes as the workspace keeps them (issue 15), against a real SQLite file: a touch
+//! classified at ingest from its signals and from the store's timing, the rule set in force and
+//! its log, re-classification under a changed rule set moving exactly the touches it should, and
+//! erasure taking a touch's classification with it.
+
+use std::path::PathBuf;
+
+use lookback_core::traffic::{RuleSet, RuleTest, TrafficClass, payload_signals};
+use lookback_store::*;
+use serde_json::json;
+
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traffic.lookback");
+    (dir, path)
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// A click by `visitor` on `content` at `at_ms`.
+fn click(id: &str, visitor: &str, content: &str, at_ms: i64) -> Touch {
+    Touch {
+        touch_id: id.into(),
+        source: "links".into(),
+        occurred_at_ms: at_ms,
+        channel: "email".into(),
+        touch_type: "click".into(),
+        creator_id: None,
+        campaign_id: None,
+        ad_id: None,
+        content_id: Some(content.into()),
+        click_id: None,
+        identity: IdentityKeys {
+            anonymous_id: Some(visitor.into()),
+            ..IdentityKeys::default()
+        },
+        raw_event_id: None,
+    }
+}
+
+/// Inserts `touches` with their payloads' signals in one transaction, as an ingest path does.
+fn ingest(store: &mut Store, touches: &[(Touch, serde_json::Value)]) {
+    let mut tx = store.begin().unwrap();
+    let mut classifier = TouchClassifier::load(&tx).unwrap();
+    for (touch, payload) in touches {
+        assert_eq!(tx.insert_touch(touch).unwrap(), InsertOutcome::Inserted);
+        let signals = payload_signals(payload, classifier.rules());
+        classifier.record(&mut tx, touch, signals).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+fn class_of(store: &Store, touch_id: &str) -> TrafficClass {
+    store.touch_traffic(touch_id).unwrap().unwrap().class
+}
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
+#[test]
+fn a_touch_is_classified_at_ingest_and_keeps_its_rule_family_and_signals_but_no_user_agent() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    let (version, rules) = store.traffic_rules().unwrap();
+    assert_eq!((version, rules), (1, RuleSet::built_in()));
+    ingest(
+        &mut store,
+        &[
+            (
+                click("t-preview", "v1", "post-1", 10 * HOUR_MS),
+                json!({"user_agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}),
+            ),
+            (
+                click("t-person", "v2", "post-1", 11 * HOUR_MS),
+                json!({"user_agent": BROWSER, "headers": {"accept": "text/html", "accept-language": "en", "user-agent": BROWSER}}),
+            ),
+            (
+                click("t-flagged", "v3", "post-2", 12 * HOUR_MS),
+                json!({"click": {"bot": true}}),
+            ),
+        ],
+    );
+    let preview = store.touch_traffic("t-preview").unwrap().unwrap();
+    assert_eq!(preview.class, TrafficClass::Bot);
+    assert_eq!(preview.rule.as_deref(), Some("slack-preview"));
+    assert_eq!(preview.family.as_deref(), Some("slack-preview"));
+    assert_eq!(class_of(&store, "t-person"), TrafficClass::Human);
+    assert_eq!(class_of(&store, "t-flagged"), TrafficClass::Bot);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // The person's click has no classification row; nothing kept names a browser.
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM touch_traffic", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 2);
+    let kept: String = conn
+        .query_row(
+            "SELECT group_concat(signals, ' ') FROM touch_traffic",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!kept.contains("Slackbot-LinkExpanding 1.0"), "{kept}");
+    assert!(!kept.contains("Chrome"), "{kept}");
+
+    let counts = store.traffic_counts().unwrap();
+    let bots: u64 = counts
+        .iter()
+        .filter(|c| c.class == TrafficClass::Bot)
+        .map(|c| c.touches)
+        .sum();
+    assert_eq!(bots, 2);
+    assert_eq!(
+        counts
+            .iter()
+            .find(|c| c.class == TrafficClass::Bot)
+            .unwrap()
+            .top_family
+            .as_deref(),
+        Some("slack-preview")
+    );
+}
+
+#[test]
+fn an_email_scanner_burst_and_a_click_seconds_after_sending_are_caught_from_the_store() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    let sent = 20 * HOUR_MS;
+    store
+        .write(|tx| {
+            tx.upsert_content(&Content {
+                content_id: "newsletter-42".into(),
+                creator_id: None,
+                kind: "email".into(),
+                title: "November newsletter".into(),
+                url: None,
+                published_at_ms: Some(sent),
+            })
+        })
+        .unwrap();
+    let browser = json!({"user_agent": BROWSER});
+    ingest(
+        &mut store,
+        &[
+            // A scanner opens the link three times within a second, 2 s after sending.
+            (
+                click("s1", "reader-a", "newsletter-42", sent + 2_000),
+                browser.clone(),
+            ),
+            (
+                click("s2", "reader-a", "newsletter-42", sent + 2_300),
+                browser.clone(),
+            ),
+            (
+                click("s3", "reader-a", "newsletter-42", sent + 2_900),
+                browser.clone(),
+            ),
+            // Another reader clicks twenty minutes later, once.
+            (
+                click("p1", "reader-b", "newsletter-42", sent + 20 * 60_000),
+                browser.clone(),
+            ),
+        ],
+    );
+    let first = store.touch_traffic("s1").unwrap().unwrap();
+    assert_eq!(first.class, TrafficClass::Suspicious);
+    assert_eq!(first.rule.as_deref(), Some("click-seconds-after-send"));
+    assert_eq!(
+        store.touch_traffic("s3").unwrap().unwrap().rule.as_deref(),
+        Some("click-burst")
+    );
+    assert_eq!(class_of(&store, "s3"), TrafficClass::Bot);
+    assert_eq!(class_of(&store, "p1"), TrafficClass::Human);
+}
+
+#[test]
+fn a_new_rule_set_is_logged_and_reclassifies_exactly_the_touches_it_changes() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    ingest(
+        &mut store,
+        &[
+            (
+                click("chat", "v1", "post-1", HOUR_MS),
+                json!({"user_agent": "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"}),
+            ),
+            (
+                click("slack", "v2", "post-1", 2 * HOUR_MS),
+                json!({"user_agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}),
+            ),
+            (
+                click("person", "v3", "post-1", 3 * HOUR_MS),
+                json!({"user_agent": BROWSER}),
+            ),
+        ],
+    );
+    assert_eq!(class_of(&store, "chat"), TrafficClass::Bot);
+    let watermark_before = store.input_watermark().unwrap();
+
+    // The manager decides chat-app previews are only suspicious (some are people's own apps).
+    let mut rules = RuleSet::built_in();
+    let chat = rules
+        .rules
+        .iter_mut()
+        .find(|r| r.id == "chat-preview")
+        .unwrap();
+    assert!(matches!(chat.test, RuleTest::AgentFamily { .. }));
+    chat.class = TrafficClass::Suspicious;
+    let mut heard = Vec::new();
+    let summary = store
+        .adopt_traffic_rules(
+            &rules,
+            "maria@shop",
+            "Discord previews are often real readers",
+            5 * HOUR_MS,
+            &mut |done, all| heard.push((done, all)),
+        )
+        .unwrap();
+    assert_eq!(summary.version, 2);
+    assert_eq!(summary.touches, 3);
+    assert_eq!(
+        summary
+            .moved
+            .get(&(TrafficClass::Bot, TrafficClass::Suspicious)),
+        Some(&1)
+    );
+    assert_eq!(
+        summary.moved.get(&(TrafficClass::Bot, TrafficClass::Bot)),
+        Some(&1)
+    );
+    assert_eq!(
+        summary
+            .moved
+            .get(&(TrafficClass::Human, TrafficClass::Human)),
+        Some(&1)
+    );
+    assert_eq!(heard.last(), Some(&(3, 3)));
+    assert_eq!(class_of(&store, "chat"), TrafficClass::Suspicious);
+    assert_eq!(class_of(&store, "slack"), TrafficClass::Bot);
+    assert_eq!(class_of(&store, "person"), TrafficClass::Human);
+    assert_ne!(store.input_watermark().unwrap(), watermark_before);
+
+    let history = store.traffic_rule_history().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].version, 2);
+    assert_eq!(history[1].adopted_by, "maria@shop");
+    assert_eq!(history[1].adopted_at_ms, Some(5 * HOUR_MS));
+    assert_eq!(store.traffic_rules().unwrap().0, 2);
+
+    // A reason is required, and the log refuses to be rewritten.
+    assert!(
+        store
+            .adopt_traffic_rules(&rules, "maria@shop", " ", 6 * HOUR_MS, &mut |_, _| {})
+            .is_err()
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert!(conn.execute("DELETE FROM traffic_rule_sets", []).is_err());
+    assert!(
+        conn.execute("UPDATE traffic_rule_sets SET reason = 'x'", [])
+            .is_err()
+    );
+}
+
+#[test]
+fn re_classifying_under_the_rules_in_force_changes_nothing() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    ingest(
+        &mut store,
+        &[
+            (
+                click("a", "v1", "p", HOUR_MS),
+                json!({"user_agent": "curl/8.5.0"}),
+            ),
+            (
+                click("b", "v2", "p", HOUR_MS),
+                json!({"headers": {"user-agent": BROWSER, "accept": "*/*"}}),
+            ),
+            (
+                click("c", "v3", "p", HOUR_MS),
+                json!({"user_agent": BROWSER}),
+            ),
+        ],
+    );
+    let before: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|id| store.touch_traffic(id).unwrap().unwrap())
+        .collect();
+    assert_eq!(before[0].class, TrafficClass::Bot);
+    assert_eq!(before[1].class, TrafficClass::Suspicious);
+    let summary = store
+        .adopt_traffic_rules(
+            &RuleSet::built_in(),
+            "ops",
+            "re-check",
+            2 * HOUR_MS,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    assert!(
+        summary.moved.iter().all(|((from, to), _)| from == to),
+        "{summary:?}"
+    );
+    let after: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|id| store.touch_traffic(id).unwrap().unwrap())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn erasing_a_person_takes_their_touches_classification_with_them() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    ingest(
+        &mut store,
+        &[(
+            click("gone", "erase-me", "p", HOUR_MS),
+            json!({"user_agent": "python-requests/2.31"}),
+        )],
+    );
+    let component = store
+        .identity_component(&IdentityKey {
+            key_type: IdentityKeyType::AnonymousId,
+            value: "erase-me".into(),
+        })
+        .unwrap();
+    store
+        .erase_person(&ErasureRequest {
+            component: &component,
+            extra_terms: Vec::new(),
+            requested_key_type: "anonymous_id".into(),
+            marker: "m".repeat(64),
+            suppression_salt: "5a".repeat(16),
+            erased_at_ms: 2 * HOUR_MS,
+        })
+        .unwrap();
+    assert_eq!(store.touch_traffic("gone").unwrap(), None);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM touch_traffic", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
+}
