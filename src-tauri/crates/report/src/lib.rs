@@ -7,7 +7,8 @@
 //! - [`weights`]: [`weights`] and the [`WeightsReport`] of a Markov or Shapley run.
 //! - [`render`]: CSV (RFC 4180), JSON and aligned tables of both.
 //! - [`views`]: the ROAS ([`roas_view`]), CAC ([`cac_view`]), model comparison ([`compare_view`])
-//!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`].
+//!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`]; the
+//!   new-customer cohorts ([`cohort_view`]).
 //! - [`headline`]: the overview's net revenue and ad spend in the reporting currency.
 //! - [`ratio`]: [`Ratio`], the exact fraction behind ROAS, payback and spreads.
 //! - [`charts`]: plotters SVG charts of the views, with the plotted series beside the SVG.
@@ -50,6 +51,10 @@ pub use export::{
 };
 pub use ratio::{NO_RATIO, RATIO_PLACES, Ratio, format_ratio};
 pub use views::cac::{CacRow, CacView, PAYBACK_WINDOWS_DAYS, cac_view};
+pub use views::cohorts::{
+    ALL_COHORTS, COHORT_HORIZONS_DAYS, CohortHorizon, CohortRow, CohortView, DEFAULT_COHORT_BUCKET,
+    cohort_view, cohort_view_cached,
+};
 pub use views::compare::{CompareRow, CompareView, compare_view};
 pub use views::creator::{
     CreatorContentLine, CreatorOrderLine, CreatorRevenueView, DayRevenue, creator_revenue_view,
