@@ -310,3 +310,56 @@ fn weekly_cohorts_and_a_range_that_starts_after_a_customers_first_order() {
         vec![("2026-02", "c2")]
     );
 }
+
+#[test]
+fn the_csv_has_a_line_per_cohort_and_key_and_the_sidecar_names_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = workspace(&dir);
+    let v = view(&mut store, None, None);
+    let out = dir.path().join("cohorts.csv");
+    let summary = crate::export_cohorts_csv(&v, &out, &Default::default(), NOW).unwrap();
+    assert_eq!(summary.rows, v.rows.len() as u64);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "cohort,creator,label,customers,first_order_revenue,revenue_to_date,\
+         revenue_30,customers_closed_30,revenue_60,customers_closed_60,revenue_90,\
+         customers_closed_90,revenue_180,customers_closed_180,cost,ad_spend,creator_cost,cac,\
+         payback_30,payback_60,payback_90,payback_180,missing_fx_cost_rows,currency"
+    );
+    assert!(
+        text.lines().any(|l| l
+            == "2026-01,c1,Ana,1.500000000,190.00,220.00,240.00,1.500000000,220.00,1.500000000,\
+                120.00,1.000000000,0.00,0.000000000,30.00,30.00,0.00,20.00,8.00,7.33,6.00,,0,USD"),
+        "{text}"
+    );
+    let sidecar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("cohorts.csv.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar["lookback_export"], "cohorts");
+    assert_eq!(sidecar["model"], "linear");
+    assert_eq!(sidecar["run"]["run_id"], v.provenance.run_id);
+    assert_eq!(sidecar["bucket"], "month");
+    assert_eq!(sidecar["totals"]["customers"], "4.000000000");
+}
+
+#[test]
+fn the_chart_draws_revenue_per_customer_of_each_cohort_at_the_horizons_it_has_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = workspace(&dir);
+    let v = view(&mut store, None, None);
+    let chart = crate::cohort_revenue_chart_svg(&v).unwrap();
+    let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec!["2025-12", "2026-01", "2026-02"]);
+    let jan = &chart.series[1];
+    // First orders 290.00 over 2 customers; 30 days 340.00 ÷ 2, 60 days 320.00 ÷ 2; at 90 days
+    // only A's horizon has closed (120.00); nobody has reached 180 days: no point.
+    assert_eq!(
+        jan.points.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+        vec!["First order", "30 d", "60 d", "90 d"]
+    );
+    assert_eq!(jan.exact, vec!["145.00", "170.00", "160.00", "120.00"]);
+    assert!(chart.svg.contains("data-currency=\"USD\""));
+}
