@@ -2,7 +2,8 @@
 // acquired them under the chosen model, with what they brought in at 30/60/90/180 days and to
 // date, against cost: CAC and payback. A horizon's figures cover only the customers whose
 // horizon has closed, and say how many of the row's customers that is ("1,240.00 · 3 of 5").
-// The chart draws each cohort's cumulative revenue per customer; everything is Rust's
+// The chart draws each cohort's cumulative revenue per customer at the horizons all of its
+// customers have reached; everything is Rust's
 // (`lookback view cohorts`, `lookback export cohorts`).
 
 import { api } from "../api";
@@ -61,7 +62,6 @@ function columns(keyLabel: string | null): Column<CohortRow>[] {
     },
     sort: (r) => r.horizons[i].revenue.minor,
     numeric: true,
-    cellClass: () => "nowrap",
     attrs: (r) => ({
       "data-col": `revenue-${days[i]}`,
       "data-minor": String(r.horizons[i].revenue.minor),
@@ -77,7 +77,7 @@ function columns(keyLabel: string | null): Column<CohortRow>[] {
     attrs: (r) => ({ "data-col": `payback-${days[i]}`, "data-value": r.horizons[i].payback ?? "" }),
   });
   return [
-    { label: "Cohort", text: (r) => r.cohort, attrs: () => ({ "data-col": "cohort" }) },
+    { label: "Cohort", text: (r) => r.cohort, cellClass: () => "nowrap", attrs: () => ({ "data-col": "cohort" }) },
     ...(keyLabel ? [{ label: keyLabel, text: (r: CohortRow) => r.label, attrs: () => ({ "data-col": "key" }) }] : []),
     { label: "Customers", text: (r) => formatConversions(r.customers), sort: (r) => Number(r.customers), numeric: true, attrs: (r) => ({ "data-col": "customers", "data-value": r.customers }) },
     { label: "First order", ...money("first-order", (r) => r.first_order_revenue) } as Column<CohortRow>,
@@ -118,8 +118,8 @@ export async function renderCohorts(content: HTMLElement): Promise<void> {
     h("div", { class: "tabs-row" }, byTabs("cohorts", COHORT_KEYS), bucketTabs()),
     h("p", { class: "muted" }, `New customers by the ${view.bucket} of their first order. Revenue at 30, 60, 90 and 180 days counts refunds when they happened, and only the customers whose horizon has passed; payback is that revenue over what acquiring them cost.`),
     chartPanels([view.chart]),
-    h("section", { class: "panel" }, h("h2", {}, "Cohorts"), triangle),
-    h("section", { class: "panel" }, h("h2", {}, `By ${keyLabel.toLowerCase()}`), table),
+    h("section", { class: "panel scroll-x" }, h("h2", {}, "Cohorts"), triangle),
+    h("section", { class: "panel scroll-x" }, h("h2", {}, `By ${keyLabel.toLowerCase()}`), table),
     status,
     provenanceLine(view.provenance),
   );

@@ -1,5 +1,6 @@
 //! The cohorts chart: cumulative revenue per customer of each cohort, at its first order and at
-//! each horizon whose customers it covers — the curve a cohort triangle reads along its rows.
+//! each horizon every one of its customers has reached — the curve a cohort triangle reads along
+//! its rows.
 
 use lookback_core::money::format_minor;
 
@@ -19,8 +20,9 @@ pub fn horizon_category(days: u32) -> String {
 
 /// One line per cohort (the latest [`MAX_CATEGORIES`]), x = the first order, then 30, 60, 90
 /// and 180 days, y = revenue per customer: first-order revenue ÷ customers, then each horizon's
-/// revenue ÷ the customers whose horizon has closed. A horizon no customer of the cohort has
-/// reached has no point, rather than a point at 0.
+/// revenue ÷ customers. A horizon only some of the cohort's customers have reached has no point
+/// (the table shows it over those customers): the early buyers of a month are not its average,
+/// so a partial point would bend the curve by who is in it rather than by what they spent.
 pub fn cohort_revenue_chart_svg(view: &CohortView) -> Result<Chart, ReportError> {
     let currency = currency(&view.currency)?;
     let mut categories = vec![FIRST_ORDER_CATEGORY.to_owned()];
@@ -44,7 +46,9 @@ pub fn cohort_revenue_chart_svg(view: &CohortView) -> Result<Chart, ReportError>
                 i64::try_from(first_per_customer).unwrap_or(i64::MAX),
             )];
             for (i, days) in COHORT_HORIZONS_DAYS.iter().enumerate() {
-                if let Some(per) = c.revenue_per_customer_minor(i) {
+                if c.horizons[i].customers_closed_ppb == c.customers_ppb
+                    && let Some(per) = c.revenue_per_customer_minor(i)
+                {
                     points.push((horizon_category(*days), per));
                 }
             }

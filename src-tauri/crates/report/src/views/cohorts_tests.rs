@@ -346,7 +346,7 @@ fn the_csv_has_a_line_per_cohort_and_key_and_the_sidecar_names_the_run() {
 }
 
 #[test]
-fn the_chart_draws_revenue_per_customer_of_each_cohort_at_the_horizons_it_has_reached() {
+fn the_chart_draws_revenue_per_customer_of_each_cohort_at_the_horizons_all_of_it_has_reached() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = workspace(&dir);
     let v = view(&mut store, None, None);
@@ -355,11 +355,16 @@ fn the_chart_draws_revenue_per_customer_of_each_cohort_at_the_horizons_it_has_re
     assert_eq!(names, vec!["2025-12", "2026-01", "2026-02"]);
     let jan = &chart.series[1];
     // First orders 290.00 over 2 customers; 30 days 340.00 ÷ 2, 60 days 320.00 ÷ 2; at 90 days
-    // only A's horizon has closed (120.00); nobody has reached 180 days: no point.
+    // only A's horizon has closed (not B's), and nobody's at 180 days: no point for either.
     assert_eq!(
         jan.points.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
-        vec!["First order", "30 d", "60 d", "90 d"]
+        vec!["First order", "30 d", "60 d"]
     );
-    assert_eq!(jan.exact, vec!["145.00", "170.00", "160.00", "120.00"]);
+    assert_eq!(jan.exact, vec!["145.00", "170.00", "160.00"]);
+    // December's one customer has reached 90 days: 20.00.
+    assert_eq!(
+        chart.series[0].exact,
+        vec!["10.00", "10.00", "20.00", "20.00"]
+    );
     assert!(chart.svg.contains("data-currency=\"USD\""));
 }
