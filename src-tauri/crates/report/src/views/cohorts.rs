@@ -42,7 +42,7 @@ use lookback_core::money::{SHARE_ONE_PPB, split_largest_remainder_exact};
 use lookback_core::time::{DAY_MS, TimeBucket};
 use lookback_engine::fx::FxTable;
 use lookback_engine::{ReportingNet, net_in_reporting};
-use lookback_store::{AdjustmentKind, DatedAdjustment, Store};
+use lookback_store::{AdjustmentKind, DatedAdjustment, NewCustomerOrder, Store};
 
 use super::provenance::Provenance;
 use super::roas::TOTAL_KEY;
@@ -199,8 +199,8 @@ struct Customer {
     first_order_at_ms: i64,
     /// Σ share per key of the first order's credits.
     credits: BTreeMap<String, i64>,
-    /// (order id, placed at, the run's net, gross, currency).
-    orders: Vec<(String, i64, i64, i64, String)>,
+    /// Every order of theirs in the run, the first included.
+    orders: Vec<NewCustomerOrder>,
 }
 
 /// The cohorts view of `q.run_id` as of `now_ms` (which decides which horizons have closed).
@@ -222,6 +222,8 @@ pub fn cohort_view_cached(
     let names = labels(store, q.by)?;
 
     let mut customers: HashMap<String, Customer> = HashMap::new();
+    // The CAC view's reading of first-order credits; its window values are not used here, since
+    // they date refunds by their order (the horizons below are computed from the orders).
     store.for_each_new_customer_credit(
         q.run_id,
         q.by.dimension(),
@@ -240,13 +242,7 @@ pub fn cohort_view_cached(
     )?;
     store.for_each_new_customer_order(q.run_id, &filter, |order| {
         if let Some(customer) = customers.get_mut(&order.first_order_id) {
-            customer.orders.push((
-                order.order_id,
-                order.occurred_at_ms,
-                order.net_minor,
-                order.gross_minor,
-                order.currency,
-            ));
+            customer.orders.push(order);
         }
     })?;
     let mut adjustments: HashMap<String, Vec<DatedAdjustment>> = HashMap::new();
@@ -278,11 +274,11 @@ pub fn cohort_view_cached(
         // The customer's amounts: first order, to date, then each horizon (if closed).
         let mut amounts: Vec<i64> = vec![0, 0];
         let mut closed = [false; COHORT_HORIZONS_DAYS.len()];
-        for (order_id, _, net, _, _) in &customer.orders {
-            if order_id == first_order_id {
-                amounts[0] += net;
+        for order in &customer.orders {
+            if order.order_id == *first_order_id {
+                amounts[0] += order.net_minor;
             }
-            amounts[1] += net;
+            amounts[1] += order.net_minor;
         }
         for (i, horizon) in COHORT_HORIZONS_DAYS.iter().enumerate() {
             let end = customer.first_order_at_ms + i64::from(*horizon) * DAY_MS;
@@ -374,27 +370,26 @@ pub fn cohort_view_cached(
 /// placed at or after `end`; the run's net if every adjustment of it happened before `end`;
 /// otherwise its net with only the adjustments before `end`, by the engine's rule.
 fn value_by(
-    order: &(String, i64, i64, i64, String),
+    order: &NewCustomerOrder,
     end: i64,
     adjustments: &HashMap<String, Vec<DatedAdjustment>>,
     fx: &FxTable,
     reporting: lookback_core::money::Currency,
     days: &mut DayCache,
 ) -> Result<i64, ReportError> {
-    let (order_id, placed_at, net, gross, currency) = order;
-    if *placed_at >= end {
+    if order.occurred_at_ms >= end {
         return Ok(0);
     }
-    let Some(list) = adjustments.get(order_id) else {
-        return Ok(*net);
+    let Some(list) = adjustments.get(&order.order_id) else {
+        return Ok(order.net_minor);
     };
     if list.iter().all(|a| a.occurred_at_ms < end) {
-        return Ok(*net);
+        return Ok(order.net_minor);
     }
     let (mut refunds, mut chargebacks) = (0i64, 0i64);
     let mut foreign: Vec<(&str, i64)> = Vec::new();
     for a in list.iter().filter(|a| a.occurred_at_ms < end) {
-        if a.currency != *currency {
+        if a.currency != order.currency {
             foreign.push((a.currency.as_str(), a.amount_minor));
         } else if a.kind == AdjustmentKind::Chargeback {
             chargebacks += a.amount_minor;
@@ -402,11 +397,14 @@ fn value_by(
             refunds += a.amount_minor;
         }
     }
-    let day = days.day(*placed_at)?.format("%Y-%m-%d").to_string();
+    let day = days
+        .day(order.occurred_at_ms)?
+        .format("%Y-%m-%d")
+        .to_string();
     Ok(
         match net_in_reporting(
-            *gross,
-            currency,
+            order.gross_minor,
+            &order.currency,
             refunds,
             chargebacks,
             foreign,
@@ -417,7 +415,7 @@ fn value_by(
             ReportingNet::Converted(value) => value,
             // The run converted this order with every adjustment, so fewer cannot lack a rate;
             // should the data have changed since, the run's figure stands.
-            ReportingNet::MissingFx(_) => *net,
+            ReportingNet::MissingFx(_) => order.net_minor,
         },
     )
 }
