@@ -76,6 +76,8 @@ pub enum ViewWhat {
     Cac,
     Compare,
     Creator,
+    /// New-customer cohorts by month (or `--bucket week`) of first order.
+    Cohorts,
 }
 
 /// The selection flags every view command shares.
@@ -96,7 +98,7 @@ pub struct SelectionFlags {
     /// Last day (YYYY-MM-DD), inclusive.
     #[arg(long, value_name = "DAY")]
     pub to: Option<String>,
-    /// Split ROAS rows by day, week or month.
+    /// Split ROAS rows by day, week or month; cohorts by week or month (default month).
     #[arg(long, value_enum)]
     pub bucket: Option<BucketFlag>,
     /// Only settled orders' revenue (older than the settlement window and not disputed).
@@ -163,7 +165,7 @@ pub enum ViewsCommand {
     Export(ExportArgs),
     /// Draw a ROAS, cost-vs-revenue or model-comparison chart as SVG.
     Chart(ChartArgs),
-    /// Print the ROAS, CAC, model comparison or creator revenue table.
+    /// Print the ROAS, CAC, model comparison, creator revenue or cohorts table.
     View(ViewArgs),
 }
 
@@ -280,7 +282,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn provenance_line(p: &Provenance, now: i64) -> String {
+pub(crate) fn provenance_line(p: &Provenance, now: i64) -> String {
     let fresh: Vec<String> = p
         .freshness
         .iter()
@@ -403,6 +405,7 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
                 )
             );
         }
+        ViewWhat::Cohorts => crate::cli_cohorts::print_cohorts(&mut store, &sel, now)?,
         ViewWhat::Compare => {
             let view = app::compare_report(&mut store, &sel, now)?;
             for p in &view.models {

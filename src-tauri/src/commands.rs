@@ -103,6 +103,8 @@ commands! {
         views::roas_charts_job(&session, request, run_id).await
     };
     cac_view(request: ViewRequest) -> CacView = |session, app| views::cac_job(&session, request).await;
+    /// The Cohorts screen: new customers by cohort and by who acquired them, with its chart.
+    cohort_view(request: ViewRequest) -> CohortView = |session, app| views::cohorts_job(&session, request).await;
     compare_view(request: ViewRequest, models: Vec<ModelName>) -> CompareView = |session, app| {
         views::compare_job(&session, request, models).await
     };

@@ -12,6 +12,7 @@
 mod bindings;
 mod cli;
 mod cli_attribution;
+mod cli_cohorts;
 mod cli_realtime;
 mod cli_sync;
 mod cli_traffic;

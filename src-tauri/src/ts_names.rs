@@ -47,6 +47,7 @@ ts_named!(
     RoasView,
     ChartSvg,
     CacView,
+    CohortView,
     CompareView,
     CreatorListItem,
     CreatorRevenueView,

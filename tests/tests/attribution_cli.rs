@@ -412,3 +412,72 @@ fn the_row_of_no_creator_says_what_it_holds() {
         "{csv}"
     );
 }
+
+/// `lookback view cohorts` prints the cohorts by key, then each cohort with every key summed,
+/// each table ending in the totals; by week the cohorts are ISO weeks.
+#[test]
+fn view_cohorts_prints_the_table_by_key_then_the_triangle() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let out = home.lookback_ok(&[
+        "--db", &db, "view", "cohorts", "--by", "channel", "--bucket", "week",
+    ]);
+    let mut tables = out.split("\n\n");
+    let (by_key, triangle) = (tables.next().unwrap(), tables.next().unwrap());
+    let header = |table: &str, key: &str| {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with("cohort"))
+            .unwrap_or_else(|| panic!("no header in\n{out}"));
+        assert_eq!(
+            line.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>(),
+            vec![
+                "cohort",
+                key,
+                "customers",
+                "first order",
+                "to date",
+                "30 d",
+                "60 d",
+                "90 d",
+                "180 d",
+                "cost",
+                "cac",
+                "payback 30",
+                "payback 60",
+                "payback 90",
+                "payback 180"
+            ],
+            "{out}"
+        );
+    };
+    header(by_key, "channel");
+    header(triangle, "all keys");
+    for table in [by_key, triangle] {
+        assert!(
+            table
+                .trim_end()
+                .lines()
+                .last()
+                .unwrap()
+                .starts_with("(all)"),
+            "{out}"
+        );
+    }
+    let weeks: Vec<&str> = triangle
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .filter(|c| *c != "(all)")
+        .collect();
+    assert!(weeks.len() >= 12, "a demo of about 90 days: {weeks:?}");
+    assert!(
+        weeks
+            .iter()
+            .all(|w| w.len() == 8 && w.as_bytes()[4] == b'-' && w.as_bytes()[5] == b'W'),
+        "{weeks:?}"
+    );
+}

@@ -101,6 +101,7 @@ fn every_window_export_writes_the_same_csv_as_the_cli() {
     let pairs = vec![
         plain("roas"),
         plain("cac"),
+        plain("cohorts"),
         // No models named in either: both compare the workspace's model with last-touch.
         plain("compare"),
         Pair {

@@ -229,10 +229,11 @@ fn charts_are_legible_show_the_tables_figures_on_hover_and_follow_the_theme() {
 }
 
 /// The screens in the sidebar, by the name their screenshots carry.
-const SCREENS: [&str; 10] = [
+const SCREENS: [&str; 11] = [
     "overview",
     "roas",
     "cac",
+    "cohorts",
     "compare",
     "creator",
     "model-log",
@@ -316,6 +317,6 @@ fn every_screen_in_light_and_dark_at_two_sizes() {
             session.wait_for("[data-testid=nav-overview]");
         }
     }
-    // Every screen and the welcome screen, and the ROAS and compare screens' charts.
-    assert_eq!(written, 2 * 2 * (SCREENS.len() + 1 + 2));
+    // Every screen and the welcome screen, and the ROAS, cohorts and compare screens' charts.
+    assert_eq!(written, 2 * 2 * (SCREENS.len() + 1 + 3));
 }

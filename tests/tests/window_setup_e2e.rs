@@ -122,7 +122,7 @@ fn the_views_of_an_empty_workspace_lead_to_the_import() {
     let display = Display::start();
     let _driver = TauriDriver::start(&display, &home);
     let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
-    for screen in ["roas", "cac", "compare", "reconcile"] {
+    for screen in ["roas", "cac", "cohorts", "compare", "reconcile"] {
         let nav = session.wait_for(&format!("[data-testid=nav-{screen}]"));
         session.click(&nav);
         session.wait_until(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lookback_tests::webdriver::{Display, Session, TauriDriver};
-use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
+use lookback_tests::{TestHome, csv_rows, lookback_bin, open_sqlite, query_i64};
 
 /// Creator key → attributed revenue in minor units, as the ROAS table in the window shows it.
 fn roas_rows_in_window(session: &Session) -> BTreeMap<String, i64> {
@@ -77,31 +77,6 @@ fn roas_rows_from_cli_with(
         })
         .collect();
     (rows, text)
-}
-
-/// A tiny CSV reader for the exports' one-line records: a quoted cell may hold commas (a label
-/// such as "Not through a creator: ads, email, direct…") and doubled quotes; the exporter's
-/// quoting itself is tested in its crate.
-fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .map(|line| {
-            let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
-            let mut chars = line.chars().peekable();
-            while let Some(c) = chars.next() {
-                match (c, quoted) {
-                    ('"', true) if chars.peek() == Some(&'"') => {
-                        cell.push('"');
-                        chars.next();
-                    }
-                    ('"', _) => quoted = !quoted,
-                    (',', false) => cells.push(std::mem::take(&mut cell)),
-                    _ => cell.push(c),
-                }
-            }
-            cells.push(cell);
-            cells
-        })
-        .collect()
 }
 
 fn select_model(session: &Session, model: &str) {

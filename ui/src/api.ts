@@ -38,6 +38,7 @@ export const api = {
   roasView: commands.roasView,
   roasCharts: commands.roasCharts,
   cacView: commands.cacView,
+  cohortView: commands.cohortView,
   compareView: commands.compareView,
   creators: commands.creatorList,
   creatorRevenue: commands.creatorRevenueView,

@@ -161,6 +161,41 @@ payback_customers: Array<string>, };
 
 export type CacView = { rows: Array<CacRow>, totals: CacRow, provenance: Provenance, };
 
+export type CohortHorizonCell = { days: number, 
+/**
+ * The row's customers whose horizon has closed: those the revenue and payback cover, of
+ * `CohortRow.customers`. Exact, 9 decimals.
+ */
+customers_closed: string, 
+/**
+ * What they brought in during their first `days` days (refunds dated when they happened).
+ */
+revenue: MoneyAmount, 
+/**
+ * `revenue` ÷ `customers_closed`; null while no customer's horizon has closed.
+ */
+revenue_per_customer: MoneyAmount | null, 
+/**
+ * revenue ÷ (cost × closed ÷ customers), 2 decimals; null without cost or closed customers.
+ */
+payback: string | null, };
+
+export type CohortRow = { 
+/**
+ * The cohort: `2026-03` (month), `2026-W09` (ISO week), or `(all)` for the totals.
+ */
+cohort: string, key: string, label: string, 
+/**
+ * New customers, fractional (a first order split 0.6 / 0.4 counts 0.6 here), exact.
+ */
+customers: string, first_order_revenue: MoneyAmount, revenue_to_date: MoneyAmount, 
+/**
+ * One per horizon: 30, 60, 90, 180 days.
+ */
+horizons: Array<CohortHorizonCell>, ad_spend: MoneyAmount, creator_cost: MoneyAmount, cost: MoneyAmount, cac: MoneyAmount | null, };
+
+export type CohortView = { bucket: Bucket, rows: Array<CohortRow>, cohorts: Array<CohortRow>, totals: CohortRow, chart: ChartSvg, provenance: Provenance, };
+
 export type CompareRow = { key: string, label: string, 
 /**
  * One per compared model, in the order of `CompareView.models`.
@@ -194,7 +229,7 @@ export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from
  */
 after_in_words: string, reason: string, };
 
-export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-content" | "model-log" | "credits" | "orders" | "touches" | "spend" | "reconcile" | "dead-letters" | "alert-rules" | "health" | "revenue" | "sources";
+export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-content" | "model-log" | "credits" | "orders" | "touches" | "spend" | "reconcile" | "dead-letters" | "alert-rules" | "health" | "revenue" | "sources" | "cohorts";
 
 export type ExportResult = { path: string, rows: number, };
 

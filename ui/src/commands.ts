@@ -20,6 +20,7 @@ export const modelLog = (): Promise<Array<T.ModelChangeEntry>> => invoke("model_
 export const roasView = (request: T.ViewRequest): Promise<T.RoasView> => invoke("roas_view", { request });
 export const roasCharts = (request: T.ViewRequest, runId: number): Promise<Array<T.ChartSvg>> => invoke("roas_charts", { request, runId });
 export const cacView = (request: T.ViewRequest): Promise<T.CacView> => invoke("cac_view", { request });
+export const cohortView = (request: T.ViewRequest): Promise<T.CohortView> => invoke("cohort_view", { request });
 export const compareView = (request: T.ViewRequest, models: Array<T.ModelName>): Promise<T.CompareView> => invoke("compare_view", { request, models });
 export const creatorList = (): Promise<Array<T.CreatorListItem>> => invoke("creator_list");
 export const creatorRevenueView = (request: T.ViewRequest, creatorId: string): Promise<T.CreatorRevenueView> => invoke("creator_revenue_view", { request, creatorId });

@@ -7,6 +7,7 @@ import type { AppError, ModelCatalog, RunProgress, StartupState, UpgradeStatus, 
 import { h, replaceChildren } from "./dom";
 import { toolbar } from "./components/toolbar";
 import { renderCac } from "./screens/cac";
+import { renderCohorts } from "./screens/cohorts";
 import { renderCompare } from "./screens/compare";
 import { renderCreator } from "./screens/creator";
 import { renderModelLog } from "./screens/modellog";
@@ -223,11 +224,12 @@ async function showWelcome(state: StartupState | null, err: AppError | null, ope
   if (openAtOnce) await openFile(openAtOnce);
 }
 
-type ScreenId = "overview" | "roas" | "cac" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime" | "workspace";
+type ScreenId = "overview" | "roas" | "cac" | "cohorts" | "compare" | "creator" | "model-log" | "reconcile" | "sources" | "realtime" | "workspace";
 const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
   { id: "overview", label: "Overview", toolbar: false },
   { id: "roas", label: "ROAS", toolbar: true },
   { id: "cac", label: "CAC", toolbar: true },
+  { id: "cohorts", label: "Cohorts", toolbar: true },
   { id: "compare", label: "Compare models", toolbar: true },
   { id: "creator", label: "Creator revenue", toolbar: true },
   { id: "model-log", label: "Model log", toolbar: false },
@@ -238,7 +240,7 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
 ];
 
 /** The screens that show nothing useful until the workspace has orders or touches. */
-const EMPTY_AWARE = new Set<ScreenId>(["roas", "cac", "compare", "reconcile"]);
+const EMPTY_AWARE = new Set<ScreenId>(["roas", "cac", "cohorts", "compare", "reconcile"]);
 
 /** On an empty workspace: what to do next, with the way there; otherwise nothing. */
 async function emptyWorkspaceNotice(go: (id: ScreenId) => void): Promise<HTMLElement | null> {
@@ -338,6 +340,7 @@ async function showWorkspace(info: WorkspaceInfo, screen: ScreenId = "overview")
       if (screen === "overview") await renderOverview(target);
       else if (screen === "roas") await renderRoas(target, (id) => { updateSettings({ by: { ...settings().by, "creator-id": id } }); void go("creator"); });
       else if (screen === "cac") await renderCac(target);
+      else if (screen === "cohorts") await renderCohorts(target);
       else if (screen === "compare") await renderCompare(target, catalog!);
       else if (screen === "creator") await renderCreator(target);
       else if (screen === "model-log") await renderModelLog(target);

@@ -452,6 +452,52 @@ pub struct CacView {
     pub provenance: Provenance,
 }
 
+/// One horizon (30, 60, 90 or 180 days) of a cohort row.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CohortHorizonCell {
+    pub days: u32,
+    /// The row's customers whose horizon has closed: those the revenue and payback cover, of
+    /// `CohortRow.customers`. Exact, 9 decimals.
+    pub customers_closed: String,
+    /// What they brought in during their first `days` days (refunds dated when they happened).
+    pub revenue: MoneyAmount,
+    /// `revenue` ÷ `customers_closed`; null while no customer's horizon has closed.
+    pub revenue_per_customer: Option<MoneyAmount>,
+    /// revenue ÷ (cost × closed ÷ customers), 2 decimals; null without cost or closed customers.
+    pub payback: Option<String>,
+}
+
+/// One row of the cohorts table: a cohort and who acquired its customers (or every key).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CohortRow {
+    /// The cohort: `2026-03` (month), `2026-W09` (ISO week), or `(all)` for the totals.
+    pub cohort: String,
+    pub key: String,
+    pub label: String,
+    /// New customers, fractional (a first order split 0.6 / 0.4 counts 0.6 here), exact.
+    pub customers: String,
+    pub first_order_revenue: MoneyAmount,
+    pub revenue_to_date: MoneyAmount,
+    /// One per horizon: 30, 60, 90, 180 days.
+    pub horizons: Vec<CohortHorizonCell>,
+    pub ad_spend: MoneyAmount,
+    pub creator_cost: MoneyAmount,
+    pub cost: MoneyAmount,
+    pub cac: Option<MoneyAmount>,
+}
+
+/// The Cohorts screen: the table (cohort × key rows), each cohort with every key summed, the
+/// totals, and the chart of cumulative revenue per customer by cohort.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CohortView {
+    pub bucket: Bucket,
+    pub rows: Vec<CohortRow>,
+    pub cohorts: Vec<CohortRow>,
+    pub totals: CohortRow,
+    pub chart: ChartSvg,
+    pub provenance: Provenance,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct CompareRow {
     pub key: String,
@@ -1431,6 +1477,9 @@ pub enum ExportTable {
     Revenue,
     /// Every source with its state, records and last sync (the overview's table).
     Sources,
+    /// New-customer cohorts: per cohort and key, revenue at 30/60/90/180 days, cost, CAC and
+    /// payback.
+    Cohorts,
 }
 
 impl ExportTable {
@@ -1473,6 +1522,9 @@ pub fn typescript_bindings() -> String {
         RoasView::decl(),
         CacRow::decl(),
         CacView::decl(),
+        CohortHorizonCell::decl(),
+        CohortRow::decl(),
+        CohortView::decl(),
         CompareRow::decl(),
         CompareView::decl(),
         CreatorContentRow::decl(),

@@ -576,45 +576,85 @@ fn order_facts(
     };
     let day = day.as_str();
 
-    let own_net = |currency: Currency| -> Result<i64, EngineError> {
-        Ok(net_revenue(
-            Money::new(order.gross_minor, currency),
-            Money::new(item.refunds_minor, currency),
-            Money::new(item.chargebacks_minor, currency),
-        )?
-        .minor)
-    };
-    let Ok(order_currency) = Currency::parse(&facts.currency) else {
+    let foreign = item
+        .foreign_currency_adjustments
+        .iter()
+        .map(|(_kind, amount)| (amount.currency.as_str(), amount.amount_minor));
+    match net_in_reporting(
+        order.gross_minor,
+        &facts.currency,
+        item.refunds_minor,
+        item.chargebacks_minor,
+        foreign,
+        reporting,
+        fx,
+        day,
+    )? {
+        ReportingNet::Converted(net) => facts.net_minor = net,
+        ReportingNet::MissingFx(net_own) => {
+            facts.missing_fx = Some(facts.currency.clone());
+            facts.net_minor = net_own;
+        }
+    }
+    Ok(facts)
+}
+
+/// An order's net revenue in the reporting currency, or why there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportingNet {
+    /// Converted at the rate of the order's day.
+    Converted(i64),
+    /// A rate was missing, or the order's currency is not one core knows: the net in the
+    /// order's own currency, before adjustments booked in other currencies.
+    MissingFx(i64),
+}
+
+/// The net revenue rule of the module docs for one order: `gross − own_refunds −
+/// own_chargebacks` in the order's currency (clamped at zero), converted to `reporting` at the
+/// rate of `day` (the order's day in the reporting zone, `YYYY-MM-DD`), then each adjustment
+/// booked in a third currency (`(currency, amount)`) converted on the same day and subtracted,
+/// clamping at zero again. Runs use it with every counted adjustment; the cohorts view with
+/// those that had happened by a horizon.
+#[allow(clippy::too_many_arguments)]
+pub fn net_in_reporting<'a>(
+    gross_minor: i64,
+    order_currency: &str,
+    own_refunds_minor: i64,
+    own_chargebacks_minor: i64,
+    foreign_adjustments: impl IntoIterator<Item = (&'a str, i64)>,
+    reporting: Currency,
+    fx: &FxTable,
+    day: &str,
+) -> Result<ReportingNet, EngineError> {
+    let Ok(order_currency) = Currency::parse(order_currency) else {
         // A currency core does not know has no known decimal places: it cannot be converted.
-        facts.missing_fx = Some(facts.currency.clone());
-        facts.net_minor = (order.gross_minor - item.refunds_minor - item.chargebacks_minor).max(0);
-        return Ok(facts);
+        return Ok(ReportingNet::MissingFx(
+            (gross_minor - own_refunds_minor - own_chargebacks_minor).max(0),
+        ));
     };
-    let net_own = own_net(order_currency)?;
+    let net_own = net_revenue(
+        Money::new(gross_minor, order_currency),
+        Money::new(own_refunds_minor, order_currency),
+        Money::new(own_chargebacks_minor, order_currency),
+    )?
+    .minor;
     let Some(mut net) = fx.convert(net_own, order_currency, reporting, day)? else {
-        facts.missing_fx = Some(facts.currency.clone());
-        facts.net_minor = net_own;
-        return Ok(facts);
+        return Ok(ReportingNet::MissingFx(net_own));
     };
     // Refunds and chargebacks in a third currency reduce revenue the same way; the kind only
     // matters to reconciliation, which reads the adjustments themselves.
-    for (_kind, amount) in &item.foreign_currency_adjustments {
-        let converted = Currency::parse(&amount.currency)
+    for (currency, amount_minor) in foreign_adjustments {
+        let converted = Currency::parse(currency)
             .ok()
-            .map(|c| fx.convert(amount.amount_minor, c, reporting, day))
+            .map(|c| fx.convert(amount_minor, c, reporting, day))
             .transpose()?
             .flatten();
         match converted {
             Some(value) => net = (net - value).max(0),
-            None => {
-                facts.missing_fx = Some(facts.currency.clone());
-                facts.net_minor = net_own;
-                return Ok(facts);
-            }
+            None => return Ok(ReportingNet::MissingFx(net_own)),
         }
     }
-    facts.net_minor = net;
-    Ok(facts)
+    Ok(ReportingNet::Converted(net))
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ pub mod run;
 
 pub use creator_credits::{CreatorCredits, creator_credits_between};
 pub use inputs::{
-    DIRECT_CHANNELS, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts,
+    DIRECT_CHANNELS, Inputs, OrderFacts, ReportingNet, is_direct_channel, load_inputs,
+    load_order_facts, net_in_reporting,
 };
 pub use journey_cache::CachedJourneys;
 pub use model_settings::{changed_by, current_model, set_model};

@@ -26,6 +26,9 @@
 use lookback_core::money::{Currency, format_minor};
 use plotters::prelude::*;
 
+mod cohorts;
+pub use cohorts::cohort_revenue_chart_svg;
+
 use crate::ReportError;
 use crate::ratio::RATIO_PLACES;
 use crate::views::compare::CompareView;

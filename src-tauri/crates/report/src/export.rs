@@ -1019,6 +1019,9 @@ pub fn export_spend_csv(
     file.finish(options, meta)
 }
 
+mod cohorts;
+pub use cohorts::export_cohorts_csv;
+
 mod tables;
 pub use tables::{
     SourceStatus, export_alert_rules_csv, export_dead_letters_csv, export_health_csv,

@@ -7,7 +7,8 @@
 //! - [`weights`]: [`weights`] and the [`WeightsReport`] of a Markov or Shapley run.
 //! - [`render`]: CSV (RFC 4180), JSON and aligned tables of both.
 //! - [`views`]: the ROAS ([`roas_view`]), CAC ([`cac_view`]), model comparison ([`compare_view`])
-//!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`].
+//!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`]; the
+//!   new-customer cohorts ([`cohort_view`]).
 //! - [`headline`]: the overview's net revenue and ad spend in the reporting currency.
 //! - [`ratio`]: [`Ratio`], the exact fraction behind ROAS, payback and spreads.
 //! - [`charts`]: plotters SVG charts of the views, with the plotted series beside the SVG.
@@ -39,17 +40,23 @@ pub use render::Format;
 pub use weights::{WeightRow, WeightsReport, weights};
 
 pub use charts::{
-    Chart, ChartSeries, compare_chart_svg, cost_vs_revenue_chart_svg, roas_chart_svg,
+    Chart, ChartSeries, cohort_revenue_chart_svg, compare_chart_svg, cost_vs_revenue_chart_svg,
+    roas_chart_svg,
 };
 pub use export::{
     EventRange, ExportOptions, ExportSummary, SourceStatus, export_alert_rules_csv, export_cac_csv,
-    export_compare_csv, export_creator_content_csv, export_creator_orders_csv, export_credits_csv,
-    export_dead_letters_csv, export_health_csv, export_model_log_csv, export_orders_csv,
-    export_reconcile_csv, export_revenue_csv, export_roas_csv, export_sources_csv,
-    export_spend_csv, export_touches_csv, neutralize, source_statuses, write_reconcile_csv,
+    export_cohorts_csv, export_compare_csv, export_creator_content_csv, export_creator_orders_csv,
+    export_credits_csv, export_dead_letters_csv, export_health_csv, export_model_log_csv,
+    export_orders_csv, export_reconcile_csv, export_revenue_csv, export_roas_csv,
+    export_sources_csv, export_spend_csv, export_touches_csv, neutralize, source_statuses,
+    write_reconcile_csv,
 };
 pub use ratio::{NO_RATIO, RATIO_PLACES, Ratio, format_ratio};
 pub use views::cac::{CacRow, CacView, PAYBACK_WINDOWS_DAYS, cac_view};
+pub use views::cohorts::{
+    ALL_COHORTS, COHORT_HORIZONS_DAYS, CohortHorizon, CohortRow, CohortView, DEFAULT_COHORT_BUCKET,
+    cohort_view, cohort_view_cached,
+};
 pub use views::compare::{CompareRow, CompareView, compare_view};
 pub use views::creator::{
     CreatorContentLine, CreatorOrderLine, CreatorRevenueView, DayRevenue, creator_revenue_view,

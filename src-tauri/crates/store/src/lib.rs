@@ -27,6 +27,8 @@
 //! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
 //!   touch dimension, spend and costs in a day range, customers' first orders) and the row-by-row
 //!   streams of the event-level CSV exports.
+//! - `cohort_queries`: reads of the new-customer cohorts view (every order of the customers a
+//!   filter makes new, counted refunds and chargebacks with their instants).
 //! - `realtime`: webhook deliveries (receiver's durable log), webhook secret references, alert
 //!   rules and notifications (claimed before sending), and the reads alert rules evaluate.
 //! - `sync_state`: source removal, per-source dead-letter counts and checkpoints, page-level
@@ -54,6 +56,7 @@
 
 mod attribution_io;
 mod backup;
+mod cohort_queries;
 mod error;
 mod health_queries;
 #[cfg(test)]
@@ -87,6 +90,7 @@ pub use attribution_io::{
     RunChannelWeight, RunCreditTotal, RunWrite, TouchReportKeys,
 };
 pub use backup::BackupSummary;
+pub use cohort_queries::{DatedAdjustment, NewCustomerOrder};
 pub use error::{StoreError, StoreResult};
 pub use health_queries::{
     DailyReceived, NewSyncRun, SCHEMA_PROBLEM_REASON, SyncRunOutcome, SyncRunTotals,

@@ -73,6 +73,24 @@ pub async fn cac_job(session: &Session, request: ipc::ViewRequest) -> AppResult<
         .await
 }
 
+/// The Cohorts screen; a new run is computed first, announced and cancellable.
+pub async fn cohorts_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+) -> AppResult<ipc::CohortView> {
+    super::runs::ensure_run(session, request.model.clone()).await?;
+    session
+        .on_workspace(move |open| {
+            cohorts(
+                &mut open.store,
+                &mut open.view_cache,
+                &request,
+                crate::clock::now_ms(),
+            )
+        })
+        .await
+}
+
 /// The compare screen: every compared model's run first, then the table.
 pub async fn compare_job(
     session: &Session,

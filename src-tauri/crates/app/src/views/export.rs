@@ -57,6 +57,12 @@ pub fn export(store: &mut Store, request: &ExportRequest, now_ms: i64) -> Result
             options,
             now_ms,
         )?,
+        ExportTable::Cohorts => report::export_cohorts_csv(
+            &super::cohort_report(store, sel, now_ms)?,
+            out,
+            options,
+            now_ms,
+        )?,
         ExportTable::Compare => {
             let view = super::compare_report(store, sel, now_ms)?;
             report::export_compare_csv(&view, out, options, now_ms)?

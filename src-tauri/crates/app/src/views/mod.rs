@@ -5,6 +5,7 @@
 //!
 //! - [`selection`]: the selection and its decisions (model, compared models, query).
 //! - [`export`]: every CSV export, by [`ExportTable`].
+//! - [`cohorts`]: the new-customer cohorts view (screen, CLI table and export).
 //! - here: the model switch, the ROAS, CAC, compare, creator and reconciliation views, the
 //!   charts, and the async jobs the window's commands call.
 //!
@@ -14,6 +15,7 @@
 //! (they do not depend on the model), so a switch between cached runs reads only the run's
 //! credits.
 
+pub mod cohorts;
 pub mod export;
 pub mod selection;
 
@@ -25,6 +27,7 @@ use lookback_core::time::TimeBucket;
 use lookback_report::{self as report, ExportOptions, Ratio, ViewCache, ViewQuery};
 use lookback_store::Store;
 
+pub use cohorts::{cohort_report, cohort_report_cached, cohorts};
 pub use export::{CreatorTable, ExportRequest, ExportTable, export};
 pub use selection::{
     ViewSelection, compare_runs, compared_models, model_of, parse_day, parse_model, parse_models,

@@ -20,6 +20,7 @@
 //! - **Platform of a touch**: its campaign's platform, else its creator's platform.
 
 pub mod cac;
+pub mod cohorts;
 pub mod compare;
 pub mod creator;
 pub mod provenance;
