@@ -684,7 +684,7 @@ mod tests {
 
     use super::*;
     use crate::views::test_support::{run, workspace};
-    use crate::{ViewKey, ViewQuery, compare_view, roas_view};
+    use crate::{CreditBasis, ViewKey, ViewQuery, compare_view, roas_view};
 
     #[test]
     fn roas_chart_plots_the_tables_numbers() {
@@ -764,8 +764,16 @@ mod tests {
         assert!(weekly.rows.len() > view.rows.len());
         assert_eq!(cost_vs_revenue_chart_svg(&weekly).unwrap(), chart);
 
-        let compare =
-            compare_view(&store, ViewKey::Creator, &[linear, last], None, None, false).unwrap();
+        let compare = compare_view(
+            &store,
+            ViewKey::Creator,
+            &[linear, last],
+            None,
+            None,
+            false,
+            CreditBasis::Cash,
+        )
+        .unwrap();
         let chart = compare_chart_svg(&compare).unwrap();
         assert_eq!(chart.series.len(), 2);
         assert!(chart.series[1].name.starts_with("last-touch"));

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, params};
 /// One whole share in parts per billion (core's `SHARE_ONE_PPB`; the store does not depend on core).
 const SHARE_ONE: i64 = 1_000_000_000;
 
-use crate::{RunOrderOutcome, Store, StoreResult};
+use crate::{CreditBasis, RunOrderOutcome, Store, StoreResult};
 
 /// What a credits report is keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,12 +80,16 @@ impl CreditGrouping {
 /// Which orders a report covers. Every bound is optional; the range is half-open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOrderFilter {
-    /// Orders placed at or after this instant.
+    /// Orders placed at or after this instant (credits dated at or after it, see `basis`).
     pub from_at_ms: Option<i64>,
-    /// Orders placed strictly before this instant.
+    /// Orders placed strictly before this instant (credits dated before it, see `basis`).
     pub until_at_ms: Option<i64>,
     /// Only orders the run marked settled (`provisional = 0`).
     pub settled_only: bool,
+    /// Which instant dates a credit for the bounds (and the days of bucketed views): the
+    /// order's (cash) or the touch's (accrual). Queries of orders themselves (totals by outcome,
+    /// order exports) always select by the order's instant.
+    pub basis: CreditBasis,
 }
 
 /// One group of a run's credits.
@@ -128,7 +132,10 @@ impl Store {
         grouping: CreditGrouping,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<CreditGroup>> {
-        let from_totals = if self.report_totals_usable(run_id)? {
+        // Without bounds both bases select every credit, so the order-day totals answer both.
+        let dated_by_order = filter.basis == CreditBasis::Cash
+            || (filter.from_at_ms.is_none() && filter.until_at_ms.is_none());
+        let from_totals = if dated_by_order && self.report_totals_usable(run_id)? {
             self.credit_groups_from_totals(run_id, grouping, filter)?
         } else {
             None
@@ -143,9 +150,10 @@ impl Store {
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND {ORDER_FILTER_SQL}
+             WHERE c.run_id = ?1 AND {credit_filter}
              GROUP BY k ORDER BY k",
-            key = grouping.key_sql()
+            key = grouping.key_sql(),
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(

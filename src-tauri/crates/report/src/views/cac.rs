@@ -168,7 +168,7 @@ pub struct CacView {
 pub fn cac_view(store: &Store, q: &ViewQuery, now_ms: i64) -> Result<CacView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
+    let filter = order_filter(zone, q.from, q.to, q.settled_only, q.basis)?;
     let names = labels(store, q.by)?;
     let mut rows: BTreeMap<String, CacRow> = BTreeMap::new();
     fn row<'m>(

@@ -309,7 +309,7 @@ pub(crate) fn roas_view_reading(
 ) -> Result<RoasView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
+    let filter = order_filter(zone, q.from, q.to, q.settled_only, q.basis)?;
     let names = labels(store, q.by)?;
 
     let mut rows = RowSums::new(&names, q.bucket);

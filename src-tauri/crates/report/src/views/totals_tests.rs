@@ -9,7 +9,7 @@ use lookback_store::{RunOrderFilter, Store, ViewDimension};
 
 use super::provenance::Reading;
 use super::roas::roas_view_reading;
-use super::{ViewCache, ViewKey, ViewQuery};
+use super::{CreditBasis, ViewCache, ViewKey, ViewQuery};
 
 const DAY: i64 = 86_400_000;
 
@@ -34,7 +34,11 @@ fn assert_roas_totals_equal_joins(
             Some(TimeBucket::Month),
         ] {
             for &(from, to) in ranges {
-                for settled_only in [false, true] {
+                for (settled_only, basis) in [
+                    (false, CreditBasis::Cash),
+                    (true, CreditBasis::Cash),
+                    (true, CreditBasis::Accrual),
+                ] {
                     let q = ViewQuery {
                         run_id,
                         by,
@@ -42,6 +46,7 @@ fn assert_roas_totals_equal_joins(
                         to,
                         bucket,
                         settled_only,
+                        basis,
                     };
                     let totals = roas_view_reading(store, &q, Reading::Totals, &mut cache).unwrap();
                     let exact = roas_view_reading(store, &q, Reading::Exact, &mut ViewCache::new())
