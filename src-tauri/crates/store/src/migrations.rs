@@ -113,6 +113,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0018_money_by_day",
         sql: include_str!("../migrations/0018_money_by_day.sql"),
     },
+    Migration {
+        version: 19,
+        name: "0019_accrual_totals",
+        sql: include_str!("../migrations/0019_accrual_totals.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -132,10 +132,7 @@ impl Store {
         grouping: CreditGrouping,
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<CreditGroup>> {
-        // Without bounds both bases select every credit, so the order-day totals answer both.
-        let dated_by_order = filter.basis == CreditBasis::Cash
-            || (filter.from_at_ms.is_none() && filter.until_at_ms.is_none());
-        let from_totals = if dated_by_order && self.report_totals_usable(run_id)? {
+        let from_totals = if self.report_totals_usable(run_id)? {
             self.credit_groups_from_totals(run_id, grouping, filter)?
         } else {
             None
@@ -311,7 +308,18 @@ impl Store {
                 provisional_revenue_minor: row.get(3)?,
             })
         };
-        let Some(name) = grouping.totals_name() else {
+        // Without bounds both bases select every credit, so the order-day totals (which every
+        // run with totals has) answer both; with bounds, the totals of the filter's basis.
+        let basis = if filter.from_at_ms.is_none() && filter.until_at_ms.is_none() {
+            CreditBasis::Cash
+        } else {
+            filter.basis
+        };
+        let Some(name) = grouping.totals_name(basis) else {
+            if basis == CreditBasis::Accrual {
+                // Orders by touch day: only the exact join can say which credits fall in range.
+                return Ok(None);
+            }
             let sql = format!(
                 "SELECT ro.order_id, {SHARE_ONE}, ro.net_minor, CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END
                  FROM run_orders ro
@@ -333,7 +341,7 @@ impl Store {
         let Some(payload) = payload else {
             return Ok(None);
         };
-        let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
+        let buckets = crate::attribution_io::decode_totals(&payload, grouping, basis)?;
         let cuts = |bound: Option<i64>, b: &crate::RunCreditTotal| {
             bound.is_some_and(|x| b.day_start_ms < x && x < b.day_end_ms)
         };

@@ -330,8 +330,9 @@ impl Store {
     }
 
     /// [`Store::for_each_view_credit_group`]'s sums read from the run's stored credit totals
-    /// (migration 0003) instead of joining every credit to its touch: per key, order day (the
-    /// instant range `[day_start_ms, day_end_ms)` of the order's day in the run's reporting zone)
+    /// (migration 0003; by touch day, 0019) instead of joining every credit to its touch: per
+    /// key, day (the instant range `[day_start_ms, day_end_ms)` of the order's day in the run's
+    /// reporting zone, or of the touch's under the accrual basis)
     /// and provisional flag, sorted by key then day. The platform dimension reads the totals per
     /// (campaign, creator) and maps each pair to its platform with the campaigns and creators as
     /// they are now, exactly as the join does. `None` when only the exact join can answer: a run
@@ -350,11 +351,11 @@ impl Store {
             ViewDimension::Content => CreditGrouping::Content,
             ViewDimension::Platform => CreditGrouping::CampaignCreator,
         };
-        let Some(name) = grouping.totals_name() else {
+        // The buckets' days are the basis's: order days, or touch days (migration 0019).
+        let Some(name) = grouping.totals_name(filter.basis) else {
             return Ok(None);
         };
-        // The stored totals are per order day; accrual dates credits by their touches.
-        if filter.basis == CreditBasis::Accrual || !self.report_totals_usable(run_id)? {
+        if !self.report_totals_usable(run_id)? {
             return Ok(None);
         }
         let payload: Option<Vec<u8>> = self
@@ -367,7 +368,7 @@ impl Store {
         let Some(payload) = payload else {
             return Ok(None);
         };
-        let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
+        let buckets = crate::attribution_io::decode_totals(&payload, grouping, filter.basis)?;
         let cuts =
             |bound: Option<i64>, start: i64, end: i64| bound.is_some_and(|x| start < x && x < end);
         if buckets.iter().any(|b| {

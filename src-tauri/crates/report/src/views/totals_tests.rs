@@ -90,14 +90,21 @@ fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
             let run = lookback_engine::run_model(&mut store, model, &params, now_ms).unwrap();
             // The fast path must really be taken, or the comparison proves nothing.
             let whole = RunOrderFilter::default();
+            let by_touch_day = RunOrderFilter {
+                basis: CreditBasis::Accrual,
+                ..RunOrderFilter::default()
+            };
             for dimension in [ViewDimension::Creator, ViewDimension::Platform] {
-                assert!(
-                    store
-                        .view_credit_buckets_from_totals(run.run_id, dimension, &whole)
-                        .unwrap()
-                        .is_some(),
-                    "{dimension:?} reads the run's totals"
-                );
+                for filter in [&whole, &by_touch_day] {
+                    assert!(
+                        store
+                            .view_credit_buckets_from_totals(run.run_id, dimension, filter)
+                            .unwrap()
+                            .is_some(),
+                        "{dimension:?} on the {} basis reads the run's totals",
+                        filter.basis
+                    );
+                }
             }
             assert_eq!(
                 store
