@@ -508,5 +508,6 @@ fn the_accrual_basis_dates_credits_by_their_touch_in_reports_exports_and_sidecar
     args.push(chart.to_str().unwrap());
     args.extend(week);
     home.lookback_ok(&args);
-    assert!(std::fs::read_to_string(&chart).unwrap().contains("<svg"));
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("accrual basis"), "{svg}");
 }
