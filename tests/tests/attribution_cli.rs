@@ -509,5 +509,8 @@ fn the_accrual_basis_dates_credits_by_their_touch_in_reports_exports_and_sidecar
     args.extend(week);
     home.lookback_ok(&args);
     let svg = std::fs::read_to_string(&chart).unwrap();
-    assert!(svg.contains("<svg") && svg.contains("accrual basis"), "{svg}");
+    assert!(
+        svg.contains("<svg") && svg.contains("accrual basis"),
+        "{svg}"
+    );
 }

@@ -104,12 +104,13 @@ pub struct ViewCreditGroup {
     pub provisional_revenue_minor: i64,
 }
 
-/// A run's credits of one key and one order day, summed from the run's stored totals.
+/// A run's credits of one key and one day (the order's, or the touch's under the accrual basis),
+/// summed from the run's stored totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewCreditBucket {
     /// The key; `None` when the touch has no value for the dimension.
     pub key: Option<String>,
-    /// The order day as the run's reporting zone had it: the instant range `[start, end)`.
+    /// The day as the run's reporting zone had it: the instant range `[start, end)`.
     pub day_start_ms: i64,
     pub day_end_ms: i64,
     /// Σ share_ppb: conversions in billionths.
