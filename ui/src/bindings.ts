@@ -106,7 +106,8 @@ export type Basis = "cash" | "accrual";
 
 export type ViewRequest = { model: ModelChoice | null, by: ViewBy, 
 /**
- * First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
+ * First and last day, YYYY-MM-DD in the reporting zone, inclusive: of the orders, or of
+ * the credited touches under the accrual basis.
  */
 from: string | null, to: string | null, 
 /**

@@ -378,7 +378,8 @@ impl From<Basis> for lookback_store::CreditBasis {
 pub struct ViewRequest {
     pub model: Option<ModelChoice>,
     pub by: ViewBy,
-    /// First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
+    /// First and last day, YYYY-MM-DD in the reporting zone, inclusive: of the orders, or of
+    /// the credited touches under the accrual basis.
     pub from: Option<String>,
     pub to: Option<String>,
     /// Null for one row per key.
