@@ -37,6 +37,7 @@ fn assert_roas_totals_equal_joins(
                 for (settled_only, basis) in [
                     (false, CreditBasis::Cash),
                     (true, CreditBasis::Cash),
+                    (false, CreditBasis::Accrual),
                     (true, CreditBasis::Accrual),
                 ] {
                     let q = ViewQuery {
