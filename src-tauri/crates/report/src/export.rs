@@ -523,6 +523,10 @@ pub fn export_compare_csv(
         Value::Array(view.models.iter().map(run_json).collect()),
     );
     if let Some(first) = view.models.first() {
+        meta.insert(
+            "basis".into(),
+            Value::String(first.basis.as_str().to_owned()),
+        );
         meta.insert("selection".into(), selection_json(first));
     }
     meta.insert("currency".into(), Value::String(view.currency.clone()));
