@@ -845,7 +845,7 @@ fn write_order_buckets(
 }
 
 /// The groupings whose totals are stored, on each basis, with their names in
-/// `run_credit_totals` (the accrual ones since migration 0019). The accrual slots follow the
+/// `run_credit_totals` (the accrual ones since migration 0020). The accrual slots follow the
 /// cash ones in the same order: slot `i + CASH_SLOTS` is slot `i` by touch day.
 pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, CreditBasis, &str); 10] = [
     (CreditGrouping::Channel, CreditBasis::Cash, "channel"),

@@ -114,9 +114,9 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_money_by_day.sql"),
     },
     Migration {
-        version: 19,
-        name: "0019_accrual_totals",
-        sql: include_str!("../migrations/0019_accrual_totals.sql"),
+        version: 20,
+        name: "0020_accrual_totals",
+        sql: include_str!("../migrations/0020_accrual_totals.sql"),
     },
 ];
 

@@ -331,7 +331,7 @@ impl Store {
     }
 
     /// [`Store::for_each_view_credit_group`]'s sums read from the run's stored credit totals
-    /// (migration 0003; by touch day, 0019) instead of joining every credit to its touch: per
+    /// (migration 0003; by touch day, 0020) instead of joining every credit to its touch: per
     /// key, day (the instant range `[day_start_ms, day_end_ms)` of the order's day in the run's
     /// reporting zone, or of the touch's under the accrual basis)
     /// and provisional flag, sorted by key then day. The platform dimension reads the totals per
@@ -352,7 +352,7 @@ impl Store {
             ViewDimension::Content => CreditGrouping::Content,
             ViewDimension::Platform => CreditGrouping::CampaignCreator,
         };
-        // The buckets' days are the basis's: order days, or touch days (migration 0019).
+        // The buckets' days are the basis's: order days, or touch days (migration 0020).
         let Some(name) = grouping.totals_name(filter.basis) else {
             return Ok(None);
         };

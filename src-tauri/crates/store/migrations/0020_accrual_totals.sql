@@ -1,4 +1,4 @@
--- 0019: run totals per day of the credited touch (the accrual basis, see `basis.rs`), beside the
+-- 0020: run totals per day of the credited touch (the accrual basis, see `basis.rs`), beside the
 -- totals per order day: the same five groupings under `accrual_` names, each bucket the touch's
 -- day in the run's reporting zone and the order's provisional flag. They make the accrual views
 -- read a few thousand rows instead of joining every credit to its touch. SQLite cannot change a
