@@ -129,6 +129,10 @@ pub enum ReportCommand {
         /// Only settled orders (older than the settlement window and not disputed).
         #[arg(long)]
         settled_only: bool,
+        /// Date each credit by its order's day (cash) or by the day of the touch it credits
+        /// (accrual); `--from`/`--to` then select touch days.
+        #[arg(long, value_enum, default_value_t = crate::cli_views::BasisFlag::Cash)]
+        basis: crate::cli_views::BasisFlag,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
@@ -265,6 +269,7 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
             from,
             to,
             settled_only,
+            basis,
             format,
         } => {
             let request = CreditsRequest {
@@ -274,6 +279,7 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
                 from: from.as_deref(),
                 to: to.as_deref(),
                 settled_only,
+                basis: basis.basis(),
             };
             let report = attribution::credits(&mut store, &request, now)?;
             match format {

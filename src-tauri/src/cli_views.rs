@@ -26,7 +26,8 @@ use lookback_app::views::{
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::TimeBucket;
 use lookback_report::{
-    ExportOptions, ExportSummary, Provenance, ViewKey, format_ratio, readable_conversions,
+    CreditBasis, ExportOptions, ExportSummary, Provenance, ViewKey, format_ratio,
+    readable_conversions,
 };
 use lookback_store::Store;
 
@@ -69,6 +70,23 @@ impl BucketFlag {
     }
 }
 
+/// Which day a credit counts on: `cash` (its order's, the default) or `accrual` (the day of the
+/// touch it credits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BasisFlag {
+    Cash,
+    Accrual,
+}
+
+impl BasisFlag {
+    pub fn basis(self) -> CreditBasis {
+        match self {
+            BasisFlag::Cash => CreditBasis::Cash,
+            BasisFlag::Accrual => CreditBasis::Accrual,
+        }
+    }
+}
+
 /// What `view` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ViewWhat {
@@ -107,6 +125,10 @@ pub struct SelectionFlags {
     /// The creator id (creator view only).
     #[arg(long, value_name = "ID")]
     pub creator: Option<String>,
+    /// Date each credit by its order's day (cash) or by the day of the touch it credits
+    /// (accrual).
+    #[arg(long, value_enum, default_value_t = BasisFlag::Cash)]
+    pub basis: BasisFlag,
 }
 
 #[derive(Debug, clap::Args)]
@@ -187,6 +209,7 @@ impl SelectionFlags {
             bucket: self.bucket.map(BucketFlag::bucket),
             settled_only: self.settled_only,
             creator: self.creator.clone(),
+            basis: self.basis.basis(),
         })
     }
 }
@@ -307,11 +330,21 @@ pub(crate) fn provenance_line(p: &Provenance, now: i64) -> String {
             }
         })
         .collect();
+    let shift = match (&p.basis_shift, Currency::parse(&p.reporting_currency)) {
+        (Some(shift), Ok(currency)) => {
+            format!(
+                " · {}",
+                lookback_report::basis_shift_in_words(shift, currency)
+            )
+        }
+        _ => String::new(),
+    };
     format!(
-        "run {} · model {} · parameters {} · currency {} · unattributed {} orders · missing fx {} orders{}{}",
+        "run {} · model {} · parameters {} · basis {} · currency {} · unattributed {} orders · missing fx {} orders{}{shift}{}",
         p.run_id,
         p.model,
         p.parameters,
+        p.basis,
         p.reporting_currency,
         p.unattributed_orders,
         p.missing_fx_orders,

@@ -481,3 +481,105 @@ fn view_cohorts_prints_the_table_by_key_then_the_triangle() {
         "{weeks:?}"
     );
 }
+
+#[test]
+fn the_accrual_basis_dates_credits_by_their_touch_in_reports_exports_and_sidecars() {
+    let home = TestHome::new();
+    let db = demo(&home);
+    let credits = |basis: &str, range: &[&str]| {
+        let mut args = vec![
+            "--db", &db, "report", "credits", "--by", "channel", "--format", "json", "--basis",
+            basis,
+        ];
+        args.extend(range);
+        json(&home.lookback_ok(&args))
+    };
+    let total = |report: &serde_json::Value| report["totals"]["revenue_minor"].as_i64().unwrap();
+
+    // Over the whole history both bases credit the same revenue to the same channels.
+    let (cash_all, accrual_all) = (credits("cash", &[]), credits("accrual", &[]));
+    assert_eq!(cash_all["rows"], accrual_all["rows"]);
+    assert_eq!(accrual_all["basis"], "accrual");
+    assert!(accrual_all["basis_shift"].is_null());
+
+    // Over a week (the demo reports in UTC), accrual sums the credits of the week's touches,
+    // computed here straight from SQLite, and differs from cash by what crosses its edges.
+    let week = ["--from", "2026-06-01", "--to", "2026-06-07"];
+    let (cash, accrual) = (credits("cash", &week), credits("accrual", &week));
+    let run_id = accrual["run"]["run_id"].as_i64().unwrap();
+    let (from_ms, until_ms) = (1_780_272_000_000_i64, 1_780_876_800_000_i64);
+    let conn = open_sqlite(std::path::Path::new(&db));
+    let in_week = |column: &str| {
+        query_i64(
+            &conn,
+            &format!(
+                "SELECT COALESCE(SUM(c.revenue_minor), 0) FROM credits c
+                 JOIN touches t ON t.touch_id = c.touch_id JOIN orders o ON o.order_id = c.order_id
+                 WHERE c.run_id = {run_id} AND {column} >= {from_ms} AND {column} < {until_ms}"
+            ),
+        )
+    };
+    assert_eq!(total(&accrual), in_week("t.occurred_at_ms"));
+    assert_eq!(total(&cash), in_week("o.occurred_at_ms"));
+    assert_ne!(
+        total(&accrual),
+        total(&cash),
+        "touches and orders cross a week's edges"
+    );
+    let shift = &accrual["basis_shift"];
+    assert_eq!(
+        total(&accrual),
+        total(&cash) + shift["from_later_orders_minor"].as_i64().unwrap()
+            - shift["to_earlier_touches_minor"].as_i64().unwrap()
+    );
+
+    // The event-level export holds exactly the week's touches' credits, and says its basis.
+    let out = home.path("credits.csv");
+    let mut args = vec![
+        "--db", &db, "export", "credits", "--basis", "accrual", "--out",
+    ];
+    args.push(out.to_str().unwrap());
+    args.extend(week);
+    home.lookback_ok(&args);
+    let rows = std::fs::read_to_string(&out).unwrap().lines().count() as i64 - 1;
+    let expected = query_i64(
+        &conn,
+        &format!(
+            "SELECT COUNT(*) FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+             WHERE c.run_id = {run_id} AND t.occurred_at_ms >= {from_ms} AND t.occurred_at_ms < {until_ms}"
+        ),
+    );
+    assert_eq!(rows, expected);
+    let sidecar = json(&std::fs::read_to_string(home.path("credits.csv.json")).unwrap());
+    assert_eq!(sidecar["basis"], "accrual");
+    assert_eq!(sidecar["selection"]["basis"], "accrual");
+
+    // A view table's sidecar carries the basis and the shift; the view's line says both.
+    let roas = home.path("roas.csv");
+    let mut args = vec![
+        "--db", &db, "export", "roas", "--by", "channel", "--basis", "accrual",
+    ];
+    args.extend(["--out", roas.to_str().unwrap()]);
+    args.extend(week);
+    home.lookback_ok(&args);
+    let sidecar = json(&std::fs::read_to_string(home.path("roas.csv.json")).unwrap());
+    assert_eq!(sidecar["basis"], "accrual");
+    assert_eq!(sidecar["selection"]["basis_shift"], *shift);
+    let mut args = vec![
+        "--db", &db, "view", "roas", "--by", "channel", "--basis", "accrual",
+    ];
+    args.extend(week);
+    let line = home.lookback_ok(&args);
+    assert!(line.contains("· basis accrual ·"), "{line}");
+    assert!(line.contains("Accrual: +"), "{line}");
+    let chart = home.path("roas.svg");
+    let mut args = vec!["--db", &db, "chart", "roas", "--basis", "accrual", "--out"];
+    args.push(chart.to_str().unwrap());
+    args.extend(week);
+    home.lookback_ok(&args);
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("accrual basis"),
+        "{svg}"
+    );
+}

@@ -152,8 +152,8 @@ fn conversions_to_four_places(csv: &str) -> String {
 /// A view table the previous version printed (fixture `file`, named `<view>-<by>.txt`), as this
 /// version prints the same numbers (issue 13): conversions and new customers, which it printed
 /// with 4 places, rounded for reading (one decimal under 100, none from 100 on), and the row of
-/// what came through no creator (campaign, …), which it called `(none)`, named in words. The
-/// provenance line (the first) is left alone.
+/// what came through no creator (campaign, …), which it called `(none)`, named in words; and
+/// (issue 14) the provenance lines name the basis, which was always cash.
 fn as_this_version_prints(text: &str, file: &str) -> String {
     let by = file
         .trim_end_matches(".txt")
@@ -167,6 +167,8 @@ fn as_this_version_prints(text: &str, file: &str) -> String {
         "platform" => "Not through a platform: email, direct…",
         _ => "No channel recorded",
     };
+    // Provenance lines name the basis since issue 14; the previous version's was cash.
+    let text = text.replace(" · currency ", " · basis cash · currency ");
     let mut lines = text.lines();
     let mut out: Vec<String> = lines.next().map(str::to_owned).into_iter().collect();
     for line in lines {

@@ -25,6 +25,7 @@ fn window_request() -> ViewRequest {
         to: None,
         bucket: None,
         settled_only: false,
+        basis: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! switch shows the numbers the CLI reports for that model, making a model the default lands in
 //! the model log with its reason, and exported tables (ROAS, reconciliation) equal the CLI's
 //! export of them; the date range shows the days a view covers, and a preset's view is the CLI's
-//! for its days.
+//! for its days; the Cash/Accrual switch shows the CLI's numbers on that basis and is remembered.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -421,4 +421,95 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
         exported_usd_gross, store_usd_gross,
         "USD gross in the exported reconciliation"
     );
+}
+
+/// Sets a date input of the toolbar as a person picking a day would.
+fn set_day(session: &Session, testid: &str, day: &str) {
+    session.eval(&format!(
+        "const i = document.querySelector('[data-testid={testid}]'); i.value = '{day}'; i.dispatchEvent(new Event('change')); return true"
+    ));
+    session.wait_until(
+        &format!("{testid} at {day}"),
+        &format!(
+            "const i = document.querySelector('[data-testid={testid}]'); return !!i && i.value === '{day}' && !!document.querySelector('[data-testid=roas-table]')"
+        ),
+    );
+}
+
+#[test]
+fn the_accrual_switch_shows_the_clis_accrual_numbers_and_is_remembered() {
+    let home = TestHome::new();
+    let db = home.path("basis.lookback");
+    home.lookback_ok(&["--db", db.to_str().unwrap(), "demo", "--orders", "1500"]);
+    let conn = open_sqlite(&db);
+    let last = query_i64(&conn, "SELECT MAX(occurred_at_ms) FROM orders");
+    drop(conn);
+    // A week well inside the demo: its orders' touches and its touches' orders cross its edges.
+    let (from, to) = (
+        utc_day(last - 27 * 86_400_000),
+        utc_day(last - 21 * 86_400_000),
+    );
+
+    let display = Display::start();
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db.to_str().unwrap()]);
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
+    set_day(&session, "date-from", &from);
+    set_day(&session, "date-to", &to);
+    session.wait_until(
+        "the cash basis by default",
+        "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'cash'",
+    );
+    let cash_shown = roas_rows_in_window(&session);
+    let (cash_cli, _) = roas_rows_from_cli_with(&home, &db, &["--from", &from, "--to", &to]);
+    assert_eq!(
+        cash_shown, cash_cli,
+        "cash ROAS by creator over {from}..{to}"
+    );
+
+    let accrual = session.wait_for("[data-testid=basis-accrual]");
+    session.click(&accrual);
+    session.wait_until(
+        "the ROAS table on the accrual basis",
+        "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'accrual' && !!document.querySelector('[data-testid=roas-table] tbody tr[data-key]')",
+    );
+    let accrual_shown = roas_rows_in_window(&session);
+    let (accrual_cli, csv) = roas_rows_from_cli_with(
+        &home,
+        &db,
+        &["--from", &from, "--to", &to, "--basis", "accrual"],
+    );
+    assert_eq!(
+        accrual_shown, accrual_cli,
+        "accrual ROAS by creator over {from}..{to}"
+    );
+    assert_ne!(accrual_shown, cash_shown, "the bases differ over a week");
+    assert!(!csv.is_empty());
+    // The view says how much crossed the week's edges.
+    let shift = session
+        .eval("return document.querySelector('[data-testid=basis-shift]').textContent")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        shift.starts_with("Accrual: +") && shift.contains("from orders after it"),
+        "{shift}"
+    );
+
+    // Remembered like the other view settings: another screen and back keeps accrual.
+    let cac = session.wait_for("[data-testid=nav-cac]");
+    session.click(&cac);
+    session.wait_until(
+        "the CAC screen on the accrual basis",
+        "const b = document.querySelector('[data-testid=basis]'); const p = document.querySelector('[data-testid=provenance-basis]'); return !!b && b.dataset.basis === 'accrual' && !!p && p.dataset.basis === 'accrual'",
+    );
+    let roas = session.wait_for("[data-testid=nav-roas]");
+    session.click(&roas);
+    session.wait_until(
+        "the ROAS screen still on accrual",
+        "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'accrual' && !!document.querySelector('[data-testid=roas-table] tbody tr[data-key]')",
+    );
+    assert_eq!(roas_rows_in_window(&session), accrual_cli);
 }

@@ -102,15 +102,22 @@ export type ViewBy = "creator" | "campaign" | "channel" | "content" | "platform"
 
 export type Bucket = "day" | "week" | "month";
 
+export type Basis = "cash" | "accrual";
+
 export type ViewRequest = { model: ModelChoice | null, by: ViewBy, 
 /**
- * First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
+ * First and last day, YYYY-MM-DD in the reporting zone, inclusive: of the orders, or of
+ * the credited touches under the accrual basis.
  */
 from: string | null, to: string | null, 
 /**
  * Null for one row per key.
  */
-bucket: Bucket | null, settled_only: boolean, };
+bucket: Bucket | null, settled_only: boolean, 
+/**
+ * Cash when absent.
+ */
+basis?: Basis, };
 
 export type FreshnessLine = { name: string, 
 /**
@@ -128,7 +135,16 @@ export type Provenance = { run_id: number, model: ModelName,
 /**
  * The model and its parameters in words ("Last touch · 30-day window").
  */
-in_words: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, };
+in_words: string, parameters: string, run_finished_at_ms: number | null, reporting_currency: string, freshness: Array<FreshnessLine>, deterministic: MoneyAmount, identity_graph: MoneyAmount, probabilistic: MoneyAmount, unattributed_orders: number, unattributed: MoneyAmount, missing_fx_orders: number, provisional: MoneyAmount, 
+/**
+ * The basis the view's credits are dated by.
+ */
+basis: Basis, 
+/**
+ * Under accrual over a range, what the credits crossing its edges move from the cash
+ * basis, in words; null otherwise (the bases agree).
+ */
+basis_shift: string | null, };
 
 export type RoasRow = { key: string, label: string, bucket: string | null, revenue: MoneyAmount, ad_spend: MoneyAmount, creator_cost: MoneyAmount, cost: MoneyAmount, 
 /**

@@ -1,13 +1,16 @@
-// What the user chose and expects to find again: date range, model, settled-only and bucket are
-// shared by every screen and survive a restart (kept in localStorage, per workspace file).
+// What the user chose and expects to find again: date range, model, settled-only, bucket and
+// basis are shared by every screen and survive a restart (kept in localStorage, per workspace
+// file).
 
-import type { Bucket, ModelChoice, ModelName, ViewBy, ViewRequest } from "./bindings";
+import type { Basis, Bucket, ModelChoice, ModelName, ViewBy, ViewRequest } from "./bindings";
 
 export interface ViewSettings {
   from: string | null;
   to: string | null;
   settledOnly: boolean;
   bucket: Bucket | null;
+  /** Which day a credit counts on: its order's (cash) or its touch's (accrual). */
+  basis: Basis;
   /** null = the workspace's default model. */
   model: ModelChoice | null;
   /** The key each screen groups by. */
@@ -16,7 +19,7 @@ export interface ViewSettings {
   compare: ModelName[];
 }
 
-const DEFAULTS: ViewSettings = { from: null, to: null, settledOnly: false, bucket: null, model: null, by: {}, compare: ["last-touch", "linear", "position-based", "markov"] };
+const DEFAULTS: ViewSettings = { from: null, to: null, settledOnly: false, bucket: null, basis: "cash", model: null, by: {}, compare: ["last-touch", "linear", "position-based", "markov"] };
 
 let workspaceKey = "default";
 let current: ViewSettings = { ...DEFAULTS };
@@ -60,5 +63,5 @@ export function onSettingsChange(listener: () => void): () => void {
 
 /** The request a view screen sends, grouped by `by`. */
 export function viewRequest(by: ViewBy): ViewRequest {
-  return { model: current.model, by, from: current.from, to: current.to, bucket: current.bucket, settled_only: current.settledOnly };
+  return { model: current.model, by, from: current.from, to: current.to, bucket: current.bucket, settled_only: current.settledOnly, basis: current.basis };
 }

@@ -21,7 +21,15 @@ export function provenanceLine(p: Provenance): HTMLElement {
   return h(
     "footer",
     { class: "provenance", "data-testid": "provenance", "data-run-id": String(p.run_id), "data-model": p.model },
-    h("div", { title: p.parameters }, h("strong", { "data-testid": "provenance-model" }, p.in_words), ` · run #${p.run_id}`, p.run_finished_at_ms ? ` · computed ${formatAgo(p.run_finished_at_ms, now)}` : ""),
+    h(
+      "div",
+      { title: p.parameters },
+      h("strong", { "data-testid": "provenance-model" }, p.in_words),
+      ` · run #${p.run_id}`,
+      p.run_finished_at_ms ? ` · computed ${formatAgo(p.run_finished_at_ms, now)}` : "",
+      h("span", { "data-testid": "provenance-basis", "data-basis": p.basis }, p.basis === "accrual" ? " · accrual basis (credits dated by their touch)" : " · cash basis (credits dated by their order)"),
+    ),
+    p.basis_shift && h("div", { "data-testid": "basis-shift" }, p.basis_shift),
     h(
       "div",
       {},

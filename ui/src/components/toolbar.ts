@@ -1,9 +1,10 @@
 // The bar above every view: which model (with its parameters), which dates (the days the view
-// covers, never a placeholder, with presets), settled only, and the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
+// covers, never a placeholder, with presets), the basis that dates credits (cash: the order's
+// day; accrual: the day of the touch it credits), settled only, and the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
 // "Make default…" changes the workspace's model, which needs a reason and lands in the model log.
 
 import { api, asAppError } from "../api";
-import type { Bucket, DateRange, ModelCatalog, ModelChoice } from "../bindings";
+import type { Basis, Bucket, DateRange, ModelCatalog, ModelChoice } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { settings, updateSettings } from "../state";
 
@@ -18,6 +19,12 @@ export interface ToolbarOptions {
 function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
   return a.model === b.model && a.window_days === b.window_days && a.half_life_days === b.half_life_days && a.position_weights.join() === b.position_weights.join();
 }
+
+/** The bases a credit can be dated by, with what each means. */
+const BASES: [Basis, string, string][] = [
+  ["cash", "Cash", "Each credit counts on the day of its order"],
+  ["accrual", "Accrual", "Each credit counts on the day of the touch it credits"],
+];
 
 /** The buckets a view can be split by; "whole range" (no bucket) comes before them. */
 const BUCKETS: [Bucket, string][] = [
@@ -133,6 +140,25 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
     presetSelect,
     dateInput("From", "date-from", s.from ?? range.first_day, (v) => updateSettings({ from: v })),
     dateInput("To", "date-to", s.to ?? range.last_day, (v) => updateSettings({ to: v })),
+    h(
+      "div",
+      { class: "segmented", role: "radiogroup", "aria-label": "Basis", "data-testid": "basis", "data-basis": s.basis },
+      ...BASES.map(([basis, label, title]) =>
+        h(
+          "button",
+          {
+            type: "button",
+            role: "radio",
+            "aria-checked": String(s.basis === basis),
+            class: s.basis === basis ? "selected" : "",
+            title,
+            "data-testid": `basis-${basis}`,
+            onclick: () => s.basis !== basis && updateSettings({ basis }),
+          },
+          label,
+        ),
+      ),
+    ),
     opts.showBucket &&
       h(
         "label",

@@ -28,7 +28,8 @@ async function exportOrderCredits(request: ViewRequest, status: HTMLElement): Pr
 /** Each order's credit in the selection's run, read when asked for. */
 function orderCreditsPanel(request: ViewRequest): HTMLElement {
   const body = h("div", {});
-  const days = request.from || request.to ? `orders of ${request.from ?? "the first day"} – ${request.to ?? "the last day"}` : "every order";
+  const dated = request.basis === "accrual" ? "credits to touches" : "orders";
+  const days = request.from || request.to ? `${dated} of ${request.from ?? "the first day"} – ${request.to ?? "the last day"}` : "every order";
   const show = h("button", { class: "secondary", "data-testid": "order-credits-open" }, "Show the orders credited") as HTMLButtonElement;
   const panel = h(
     "section",

@@ -109,6 +109,8 @@ pub struct CreditsRequest<'a> {
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
     pub settled_only: bool,
+    /// Which day selects a credit: its order's (cash) or its touch's (accrual).
+    pub basis: lookback_report::CreditBasis,
 }
 
 /// Credited revenue and conversions of the model's run (computed or reused), by `by`. Without
@@ -131,12 +133,13 @@ pub fn credits(
         )),
     };
     let summary = lookback_engine::run_model(store, model, &params, now_ms)?;
-    Ok(lookback_report::credits_by(
+    Ok(lookback_report::credits_by_basis(
         store,
         summary.run_id,
         request.by,
         range,
         request.settled_only,
+        request.basis,
     )?)
 }
 

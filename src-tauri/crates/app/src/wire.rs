@@ -345,17 +345,50 @@ impl From<Bucket> for TimeBucket {
     }
 }
 
+/// Which day a credit counts on (`lookback_store::CreditBasis`): its order's (cash, the
+/// default) or the touch's it credits (accrual).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    #[default]
+    Cash,
+    Accrual,
+}
+
+impl From<lookback_store::CreditBasis> for Basis {
+    fn from(basis: lookback_store::CreditBasis) -> Self {
+        match basis {
+            lookback_store::CreditBasis::Cash => Basis::Cash,
+            lookback_store::CreditBasis::Accrual => Basis::Accrual,
+        }
+    }
+}
+
+impl From<Basis> for lookback_store::CreditBasis {
+    fn from(basis: Basis) -> Self {
+        match basis {
+            Basis::Cash => lookback_store::CreditBasis::Cash,
+            Basis::Accrual => lookback_store::CreditBasis::Accrual,
+        }
+    }
+}
+
 /// What a view is asked for. `model: null` means the workspace's default model.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ViewRequest {
     pub model: Option<ModelChoice>,
     pub by: ViewBy,
-    /// First and last order day, YYYY-MM-DD in the reporting zone, inclusive.
+    /// First and last day, YYYY-MM-DD in the reporting zone, inclusive: of the orders, or of
+    /// the credited touches under the accrual basis.
     pub from: Option<String>,
     pub to: Option<String>,
     /// Null for one row per key.
     pub bucket: Option<Bucket>,
     pub settled_only: bool,
+    /// Cash when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub basis: Option<Basis>,
 }
 
 /// How fresh one source is, for the line under every view.
@@ -394,6 +427,11 @@ pub struct Provenance {
     #[ts(type = "number")]
     pub missing_fx_orders: i64,
     pub provisional: MoneyAmount,
+    /// The basis the view's credits are dated by.
+    pub basis: Basis,
+    /// Under accrual over a range, what the credits crossing its edges move from the cash
+    /// basis, in words; null otherwise (the bases agree).
+    pub basis_shift: Option<String>,
 }
 
 /// One row of the ROAS table (or its totals).
@@ -1514,6 +1552,7 @@ pub fn typescript_bindings() -> String {
         ModelCatalog::decl(),
         ViewBy::decl(),
         Bucket::decl(),
+        Basis::decl(),
         ViewRequest::decl(),
         FreshnessLine::decl(),
         Provenance::decl(),

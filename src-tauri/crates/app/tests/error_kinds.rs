@@ -49,6 +49,7 @@ fn request() -> ViewRequest {
         to: None,
         bucket: None,
         settled_only: false,
+        basis: None,
     }
 }
 

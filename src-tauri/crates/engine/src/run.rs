@@ -20,14 +20,15 @@ use lookback_core::journey::{
 };
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
 use lookback_store::{
-    CreditGrouping, JoinKind, NamedRunCredit, NewRun, PreparedRun, ReportedRunOrder,
+    CreditBasis, CreditGrouping, JoinKind, NamedRunCredit, NewRun, PreparedRun, ReportedRunOrder,
     RunChannelWeight, RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
     campaign_creator_key,
 };
 
 use crate::EngineError;
 use crate::inputs::{
-    FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts, reporting_currency,
+    FxMap, Inputs, OrderFacts, is_direct_channel, load_inputs, load_order_facts,
+    reporting_currency, reporting_zone,
 };
 use crate::journey_cache::{
     CACHE_FORMAT, CachedJourneys, CachedOutcome, CachedTouch, JourneyTouchKeys, LoadedTouches,
@@ -372,12 +373,49 @@ pub fn compute_run(
     })
 }
 
-/// Sums credits per (grouping, key, order day, provisional) while they are computed. Keys are
-/// the journeys' interned ids (channel ids, string ids), turned into text once per bucket; an
-/// order's day and provisional flag are numbered once per order, so each credit costs one
-/// small-keyed map update per grouping.
+/// The accrual totals of a computed run: its credits summed as [`ComputedRun::totals`] are, but
+/// per day of the credited touch in `zone` (with the order's provisional flag) — what the views
+/// read under the accrual basis. Every zone offset in use is a multiple of 15 minutes, so a
+/// touch's day is looked up per quarter hour (and checked against the instant).
+pub fn accrual_totals(
+    credits: &[ComputedCredit],
+    facts: &[OrderFacts],
+    journeys: &CachedJourneys,
+    zone: lookback_core::time::Tz,
+) -> Result<Vec<RunCreditTotal>, EngineError> {
+    const QUARTER_HOUR_MS: i64 = 900_000;
+    let mut totals = TotalsBuilder {
+        basis: CreditBasis::Accrual,
+        ..TotalsBuilder::default()
+    };
+    let mut days: FxMap<i64, (i64, i64)> = FxMap::default();
+    for credit in credits {
+        let touch = &journeys.touches[credit.touch as usize];
+        let at = touch.at_ms;
+        let (start, end) = match days.get(&at.div_euclid(QUARTER_HOUR_MS)) {
+            Some(&(start, end)) if start <= at && at < end => (start, end),
+            _ => {
+                let day = lookback_core::time::day_in_zone(at, zone)?;
+                let range = lookback_core::time::day_range_ms(day, zone)?;
+                days.insert(at.div_euclid(QUARTER_HOUR_MS), range);
+                range
+            }
+        };
+        let provisional = facts[credit.order as usize].provisional;
+        let day = totals.day_index(start, end, provisional);
+        totals.add(touch, day, credit.share_ppb, credit.revenue_minor);
+    }
+    Ok(totals.finish(journeys))
+}
+
+/// Sums credits per (grouping, key, day, provisional) while they are computed — the order's day
+/// for the cash basis, the touch's for accrual. Keys are the journeys' interned ids (channel ids,
+/// string ids), turned into text once per bucket; a day and provisional flag are numbered once,
+/// so each credit costs one small-keyed map update per grouping.
 #[derive(Default)]
 struct TotalsBuilder {
+    /// Whose day the buckets are.
+    basis: CreditBasis,
     /// Each distinct (day start, provisional) of an order, with the day's end; a bucket names
     /// it by index here.
     days: Vec<(i64, i64, bool)>,
@@ -403,12 +441,17 @@ const PAIR_SLOT: usize = 4;
 impl TotalsBuilder {
     /// The index of an order's day and provisional flag, for [`TotalsBuilder::add`].
     fn day(&mut self, facts: &OrderFacts) -> u32 {
+        self.day_index(facts.day_start_ms, facts.day_end_ms, facts.provisional)
+    }
+
+    /// The index of the day `[start, end)` with a provisional flag.
+    fn day_index(&mut self, start: i64, end: i64, provisional: bool) -> u32 {
         let days = &mut self.days;
         *self
             .day_index
-            .entry((facts.day_start_ms, facts.provisional))
+            .entry((start, provisional))
             .or_insert_with(|| {
-                days.push((facts.day_start_ms, facts.day_end_ms, facts.provisional));
+                days.push((start, end, provisional));
                 (days.len() - 1) as u32
             })
     }
@@ -431,7 +474,7 @@ impl TotalsBuilder {
     }
 
     fn finish(self, journeys: &CachedJourneys) -> Vec<RunCreditTotal> {
-        let days = self.days;
+        let (days, basis) = (self.days, self.basis);
         let mut totals: Vec<RunCreditTotal> =
             Vec::with_capacity(self.buckets.iter().map(FxMap::len).sum());
         for (slot, buckets) in self.buckets.into_iter().enumerate() {
@@ -448,6 +491,7 @@ impl TotalsBuilder {
                     let (day_start_ms, day_end_ms, provisional) = days[day as usize];
                     RunCreditTotal {
                         grouping: GROUPINGS[slot],
+                        basis,
                         key,
                         day_start_ms,
                         day_end_ms,
@@ -658,12 +702,18 @@ pub fn run_model_observed(
     // one writes the run's orders, which do not depend on the model: on a busy year the two
     // take about as long as each other. Nothing is committed until the credits are written.
     let orders = run_orders(&facts, &journeys);
+    let zone = match reporting_zone(store) {
+        Ok(zone) => zone,
+        Err(error) => return Err(record_failure(store, error)),
+    };
     let (write, computed) = std::thread::scope(|scope| {
         let (orders_of_run, cached) = (&orders, &journeys);
         // The facts move to the worker: nothing here needs them any more, and they are freed there.
         let worker = scope.spawn(move || {
             let journeys = cached;
-            let computed = compute_run(model, params, &facts, journeys)?;
+            let mut computed = compute_run(model, params, &facts, journeys)?;
+            let accrual = accrual_totals(&computed.credits, &facts, journeys, zone)?;
+            computed.totals.extend(accrual);
             let credits: Vec<NamedRunCredit<'_>> = computed
                 .credits
                 .iter()

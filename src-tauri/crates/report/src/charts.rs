@@ -522,6 +522,15 @@ fn draw(plot: &Plot<'_>) -> Result<String, ReportError> {
     Ok(apply_roles(&svg))
 }
 
+/// What a chart's title adds about the basis: nothing on the default cash basis, the basis
+/// under accrual (the days on its axis are then the touches').
+fn basis_note(basis: lookback_store::CreditBasis) -> &'static str {
+    match basis {
+        lookback_store::CreditBasis::Cash => "",
+        lookback_store::CreditBasis::Accrual => " · accrual basis (credits by touch day)",
+    }
+}
+
 /// ROAS over time: one line per key (the `max_series` keys with the most revenue, at most
 /// [`MAX_CATEGORIES`]), x = the view's buckets in time order, y = ROAS. Needs a bucketed view.
 pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, ReportError> {
@@ -565,8 +574,10 @@ pub fn roas_chart_svg(view: &RoasView, max_series: usize) -> Result<Chart, Repor
     let by = view.query.by.as_str();
     let bucket = view.query.bucket.map(|b| b.as_str()).unwrap_or("day");
     let title = format!(
-        "ROAS by {by} per {bucket} — {} (run {})",
-        view.provenance.model, view.provenance.run_id
+        "ROAS by {by} per {bucket} — {} (run {}){}",
+        view.provenance.model,
+        view.provenance.run_id,
+        basis_note(view.provenance.basis)
     );
     let svg = draw(&Plot {
         title: &title,
@@ -618,10 +629,11 @@ pub fn cost_vs_revenue_chart_svg(view: &RoasView) -> Result<Chart, ReportError> 
         amounts("Cost", |k| k.3),
     ];
     let title = format!(
-        "Revenue and cost by {} — {} (run {}) · total {} vs {} {}",
+        "Revenue and cost by {} — {} (run {}){} · total {} vs {} {}",
         view.query.by,
         view.provenance.model,
         view.provenance.run_id,
+        basis_note(view.provenance.basis),
         grouped(&format_minor(
             view.totals.attributed_revenue_minor,
             currency
@@ -664,9 +676,14 @@ pub fn compare_chart_svg(view: &CompareView) -> Result<Chart, ReportError> {
         })
         .collect();
     let title = format!(
-        "Attributed revenue by {} under {} models",
+        "Attributed revenue by {} under {} models{}",
         view.by,
-        view.models.len()
+        view.models.len(),
+        basis_note(
+            view.models
+                .first()
+                .map_or(lookback_store::CreditBasis::Cash, |m| m.basis)
+        )
     );
     let svg = draw(&Plot {
         title: &title,
@@ -687,7 +704,7 @@ mod tests {
 
     use super::*;
     use crate::views::test_support::{run, workspace};
-    use crate::{ViewKey, ViewQuery, compare_view, roas_view};
+    use crate::{CreditBasis, ViewKey, ViewQuery, compare_view, roas_view};
 
     #[test]
     fn roas_chart_plots_the_tables_numbers() {
@@ -767,8 +784,16 @@ mod tests {
         assert!(weekly.rows.len() > view.rows.len());
         assert_eq!(cost_vs_revenue_chart_svg(&weekly).unwrap(), chart);
 
-        let compare =
-            compare_view(&store, ViewKey::Creator, &[linear, last], None, None, false).unwrap();
+        let compare = compare_view(
+            &store,
+            ViewKey::Creator,
+            &[linear, last],
+            None,
+            None,
+            false,
+            CreditBasis::Cash,
+        )
+        .unwrap();
         let chart = compare_chart_svg(&compare).unwrap();
         assert_eq!(chart.series.len(), 2);
         assert!(chart.series[1].name.starts_with("last-touch"));

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use lookback_core::money::Currency;
 use lookback_core::time::{NaiveDate, day_start_ms, parse_time_zone};
-use lookback_store::{CreditGrouping, Run, RunOrderFilter, RunOrderOutcome, RunStatus, Store};
+use lookback_store::{
+    BasisShift, CreditBasis, CreditGrouping, Run, RunOrderFilter, RunOrderOutcome, RunStatus, Store,
+};
 
 use crate::ReportError;
 
@@ -159,6 +161,11 @@ pub struct CreditsReport {
     /// Inclusive order-day range in the reporting zone, if any.
     pub range: Option<(NaiveDate, NaiveDate)>,
     pub settled_only: bool,
+    /// Which day selects a credit: its order's (cash) or its touch's (accrual).
+    pub basis: CreditBasis,
+    /// Under accrual with a range, the credits crossing its edges (see the store's
+    /// `basis_shift`): the rows' total = cash total + later orders' − earlier touches'.
+    pub basis_shift: Option<BasisShift>,
     /// Sorted by revenue (largest first), then key.
     pub rows: Vec<CreditRow>,
     /// Σ of the rows: conversions (= attributed orders) and attributed revenue.
@@ -223,7 +230,8 @@ fn rounded_decimal(ppb: i128, places: u32) -> String {
 }
 
 /// The credits of run `run_id` grouped by `by`, over orders whose day in the workspace's
-/// reporting zone lies in `range` (inclusive), settled orders only if `settled_only`.
+/// reporting zone lies in `range` (inclusive), settled orders only if `settled_only`: the
+/// cash basis of [`credits_by_basis`].
 pub fn credits_by(
     store: &Store,
     run_id: i64,
@@ -231,9 +239,25 @@ pub fn credits_by(
     range: Option<(NaiveDate, NaiveDate)>,
     settled_only: bool,
 ) -> Result<CreditsReport, ReportError> {
+    credits_by_basis(store, run_id, by, range, settled_only, CreditBasis::Cash)
+}
+
+/// The credits of run `run_id` grouped by `by`, over credits whose day (their order's under
+/// cash, their touch's under accrual) in the workspace's reporting zone lies in `range`
+/// (inclusive), settled orders only if `settled_only`. The order totals (attributed,
+/// unattributed, missing fx) count the orders placed in the range under either basis.
+pub fn credits_by_basis(
+    store: &Store,
+    run_id: i64,
+    by: CreditKey,
+    range: Option<(NaiveDate, NaiveDate)>,
+    settled_only: bool,
+    basis: CreditBasis,
+) -> Result<CreditsReport, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
     let mut filter = RunOrderFilter {
         settled_only,
+        basis,
         ..RunOrderFilter::default()
     };
     if let Some((from, to)) = range {
@@ -299,6 +323,10 @@ pub fn credits_by(
     let mut attributed = OutcomeTotal::default();
     let mut unattributed = OutcomeTotal::default();
     let mut missing_fx = Vec::new();
+    let basis_shift = match (basis, range) {
+        (CreditBasis::Accrual, Some(_)) => Some(store.basis_shift(run_id, &filter)?.in_brief()),
+        _ => None,
+    };
     for total in store.run_order_totals(run_id, &filter)? {
         let outcome = OutcomeTotal {
             orders: total.orders,
@@ -320,6 +348,8 @@ pub fn credits_by(
         by,
         range,
         settled_only,
+        basis,
+        basis_shift,
         rows,
         total_conversions_ppb,
         total_revenue_minor,

@@ -44,7 +44,7 @@ use crate::views::compare::CompareView;
 use crate::views::creator::CreatorRevenueView;
 use crate::views::provenance::Provenance;
 use crate::views::roas::RoasView;
-use crate::views::{DayCache, order_filter, reporting_zone};
+use crate::views::{CreditBasis, DayCache, order_filter, reporting_zone};
 
 /// How an export is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,9 @@ pub struct EventRange {
     pub to: Option<NaiveDate>,
     /// Only settled orders (credits, and orders of a run).
     pub settled_only: bool,
+    /// Which day selects a credit: its order's (cash) or its touch's (accrual). Orders,
+    /// touches and spend are always selected by their own day.
+    pub basis: CreditBasis,
 }
 
 /// What an export wrote.
@@ -197,7 +200,14 @@ fn run_info_json(run: &RunInfo) -> Value {
 }
 
 fn selection_json(p: &Provenance) -> Value {
-    json!({ "from": day_text(p.from), "to": day_text(p.to), "settled_only": p.settled_only })
+    let mut selection = json!({ "from": day_text(p.from), "to": day_text(p.to), "settled_only": p.settled_only, "basis": p.basis.as_str() });
+    if let Some(shift) = &p.basis_shift {
+        selection["basis_shift"] = json!({
+            "from_later_orders_minor": shift.from_later_orders_minor,
+            "to_earlier_touches_minor": shift.to_earlier_touches_minor,
+        });
+    }
+    selection
 }
 
 /// A CSV file being written: to `FILE.partial` first, renamed into place by [`CsvFile::finish`].
@@ -343,6 +353,7 @@ fn view_meta(kind: &str, now_ms: i64, p: &Provenance, extra: Value) -> Value {
     let mut meta = base_meta(kind, now_ms);
     meta.insert("model".into(), Value::String(p.model.clone()));
     meta.insert("parameters".into(), Value::String(p.parameters.clone()));
+    meta.insert("basis".into(), Value::String(p.basis.as_str().to_owned()));
     meta.insert("run".into(), run_json(p));
     meta.insert("selection".into(), selection_json(p));
     if let Value::Object(extra) = extra {
@@ -512,6 +523,10 @@ pub fn export_compare_csv(
         Value::Array(view.models.iter().map(run_json).collect()),
     );
     if let Some(first) = view.models.first() {
+        meta.insert(
+            "basis".into(),
+            Value::String(first.basis.as_str().to_owned()),
+        );
         meta.insert("selection".into(), selection_json(first));
     }
     meta.insert("currency".into(), Value::String(view.currency.clone()));
@@ -700,9 +715,15 @@ fn event_meta(
         meta.insert("parameters".into(), Value::String(run.parameters.clone()));
         meta.insert("run".into(), run_info_json(run));
     }
+    if kind == "credits" {
+        meta.insert(
+            "basis".into(),
+            Value::String(range.basis.as_str().to_owned()),
+        );
+    }
     meta.insert(
         "selection".into(),
-        json!({ "from": day_text(range.from), "to": day_text(range.to), "settled_only": range.settled_only }),
+        json!({ "from": day_text(range.from), "to": day_text(range.to), "settled_only": range.settled_only, "basis": range.basis.as_str() }),
     );
     meta.insert("include_pii".into(), Value::Bool(options.include_pii));
     Value::Object(meta)
@@ -736,7 +757,7 @@ pub fn export_credits_csv(
 ) -> Result<ExportSummary, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, range.from, range.to, range.settled_only)?;
+    let filter = order_filter(zone, range.from, range.to, range.settled_only, range.basis)?;
     let meta = event_meta("credits", now_ms, Some(&run), range, options);
     let columns = [
         "run_id",
@@ -807,7 +828,14 @@ pub fn export_orders_csv(
         .map(|id| RunInfo::load(store, id).map(|(run, _)| run))
         .transpose()?;
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, range.from, range.to, range.settled_only)?;
+    // Orders are selected by their own day whatever the basis: the basis dates credits.
+    let filter = order_filter(
+        zone,
+        range.from,
+        range.to,
+        range.settled_only,
+        CreditBasis::Cash,
+    )?;
     let meta = event_meta("orders", now_ms, run.as_ref(), range, options);
     let mut columns: Vec<String> = [
         "order_id",
@@ -896,7 +924,8 @@ pub fn export_touches_csv(
     now_ms: i64,
 ) -> Result<ExportSummary, ReportError> {
     let zone = reporting_zone(store)?;
-    let filter: RunOrderFilter = order_filter(zone, range.from, range.to, false)?;
+    let filter: RunOrderFilter =
+        order_filter(zone, range.from, range.to, false, CreditBasis::Cash)?;
     let meta = event_meta("touches", now_ms, None, range, options);
     let mut columns: Vec<String> = [
         "touch_id",

@@ -33,7 +33,7 @@ pub mod weights;
 
 pub use credits::{
     CreditKey, CreditRow, CreditsReport, MissingFxTotal, NONE_KEY, OutcomeTotal, RunInfo,
-    credits_by, format_conversions, none_label, readable_conversions,
+    credits_by, credits_by_basis, format_conversions, none_label, readable_conversions,
 };
 pub use headline::{Headline, Unconverted, headline};
 pub use render::Format;
@@ -51,6 +51,7 @@ pub use export::{
     export_sources_csv, export_spend_csv, export_touches_csv, neutralize, source_statuses,
     write_reconcile_csv,
 };
+pub use lookback_store::{BasisShift, CreditBasis};
 pub use ratio::{NO_RATIO, RATIO_PLACES, Ratio, format_ratio};
 pub use views::cac::{CacRow, CacView, PAYBACK_WINDOWS_DAYS, cac_view};
 pub use views::cohorts::{
@@ -62,7 +63,8 @@ pub use views::creator::{
     CreatorContentLine, CreatorOrderLine, CreatorRevenueView, DayRevenue, creator_revenue_view,
 };
 pub use views::provenance::{
-    JoinKindRevenue, MissingFxCost, Provenance, SourceFreshnessLine, provenance,
+    JoinKindRevenue, MissingFxCost, Provenance, SourceFreshnessLine, basis_shift_in_words,
+    provenance,
 };
 pub use views::roas::{RoasRow, RoasView, TOTAL_KEY, roas_view, roas_view_cached};
 pub use views::{CREATOR_COSTS_KEY, ViewCache, ViewKey, ViewQuery};

@@ -13,6 +13,7 @@
 
 use lookback_core::money::format_minor;
 use lookback_core::time::format_instant_ms;
+use lookback_store::CreditBasis;
 use serde_json::{Value, json};
 
 use crate::credits::{
@@ -136,8 +137,9 @@ pub fn credits_summary_line(report: &CreditsReport) -> String {
         })
         .collect();
     format!(
-        "{} · attributed {} {} · provisional {} {} · unattributed {} orders {} {} · missing fx {}",
+        "{} · basis {} · attributed {} {} · provisional {} {} · unattributed {} orders {} {} · missing fx {}",
         run_line(&report.run),
+        report.basis,
         format_minor(report.total_revenue_minor, currency),
         currency,
         format_minor(report.provisional_revenue_minor, currency),
@@ -180,6 +182,11 @@ pub fn credits_json(report: &CreditsReport) -> Value {
         "by": report.by.as_str(),
         "range": report.range.map(|(from, to)| json!({"from": from.to_string(), "to": to.to_string()})),
         "settled_only": report.settled_only,
+        "basis": report.basis.as_str(),
+        "basis_shift": report.basis_shift.map(|s| json!({
+            "from_later_orders_minor": s.from_later_orders_minor,
+            "to_earlier_touches_minor": s.to_earlier_touches_minor,
+        })),
         "currency": currency.code(),
         "rows": report.rows.iter().map(|row| json!({
             "key": row.key,
@@ -216,9 +223,12 @@ pub fn credits_table(report: &CreditsReport) -> String {
     let currency = report.run.reporting_currency;
     let mut out = run_line(&report.run);
     out.push('\n');
-    let scope = match report.range {
-        Some((from, to)) => format!("orders {from} to {to}"),
-        None => "all orders".to_owned(),
+    let scope = match (report.range, report.basis) {
+        (Some((from, to)), CreditBasis::Cash) => format!("orders {from} to {to} · cash basis"),
+        (Some((from, to)), CreditBasis::Accrual) => {
+            format!("touches {from} to {to} · accrual basis")
+        }
+        (None, basis) => format!("all orders · {basis} basis"),
     };
     out.push_str(&format!(
         "{scope}{} · revenue in {currency}\n\n",
@@ -255,6 +265,12 @@ pub fn credits_table(report: &CreditsReport) -> String {
         "provisional   {} {currency} of the attributed revenue\n",
         format_minor(report.provisional_revenue_minor, currency)
     ));
+    if let Some(shift) = &report.basis_shift {
+        out.push_str(&crate::views::provenance::basis_shift_in_words(
+            shift, currency,
+        ));
+        out.push('\n');
+    }
     out.push_str(&format!(
         "unattributed  {} orders, {} {currency}\n",
         report.unattributed.orders,

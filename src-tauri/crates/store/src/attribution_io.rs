@@ -18,8 +18,8 @@ use crate::runs::{RunRowStart, insert_run_row};
 use std::collections::BTreeMap;
 
 use crate::{
-    CreditGrouping, JoinKind, NewRun, RunOrder, RunOrderOutcome, RunStatus, Store, StoreError,
-    StoreResult,
+    CreditBasis, CreditGrouping, JoinKind, NewRun, RunOrder, RunOrderOutcome, RunStatus, Store,
+    StoreError, StoreResult,
 };
 
 /// One touch as attribution reads it, borrowing the row's text so that a scan of millions of
@@ -264,13 +264,15 @@ pub struct NamedRunCredit<'a> {
     pub confidence_ppm: i64,
 }
 
-/// A run's credits summed over one report key, one order day and one provisional flag (a row of
-/// `run_credit_totals`). The day is the half-open instant range of the order's day in the run's
-/// reporting zone.
+/// A run's credits summed over one report key, one day and one provisional flag (a row of
+/// `run_credit_totals`). The day is the half-open instant range of the order's day (cash basis)
+/// or of the credited touch's day (accrual basis) in the run's reporting zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunCreditTotal {
     /// Channel, creator, campaign or content (order totals come from `run_orders` itself).
     pub grouping: CreditGrouping,
+    /// Whose day the bucket is: the order's (cash) or the credited touch's (accrual).
+    pub basis: CreditBasis,
     /// The touch's value for the key; `None` when it has none.
     pub key: Option<String>,
     pub day_start_ms: i64,
@@ -297,12 +299,13 @@ pub struct TouchReportKeys<'r> {
 pub type CachedJourneyBlobs = (Vec<u8>, Option<Vec<u8>>);
 
 impl CreditGrouping {
-    /// The stored name of a grouping in `run_credit_totals` (`None` for order, which has none).
-    pub(crate) fn totals_name(self) -> Option<&'static str> {
+    /// The stored name of a grouping's totals on `basis` in `run_credit_totals` (`None` for
+    /// order, which has none).
+    pub(crate) fn totals_name(self, basis: CreditBasis) -> Option<&'static str> {
         TOTAL_GROUPINGS
             .iter()
-            .find(|&&(g, _)| g == self)
-            .map(|&(_, name)| name)
+            .find(|&&(g, b, _)| g == self && b == basis)
+            .map(|&(_, _, name)| name)
     }
 }
 
@@ -658,12 +661,12 @@ impl<'o> PreparedRun<'o> {
     ) -> StoreResult<PreparedRun<'o>> {
         let mut by_grouping: Vec<(&'static str, Vec<&RunCreditTotal>)> = TOTAL_GROUPINGS
             .iter()
-            .map(|&(_, name)| (name, Vec::new()))
+            .map(|&(_, _, name)| (name, Vec::new()))
             .collect();
         for total in totals {
             let slot = TOTAL_GROUPINGS
                 .iter()
-                .position(|&(g, _)| g == total.grouping)
+                .position(|&(g, b, _)| g == total.grouping && b == total.basis)
                 .ok_or_else(|| StoreError::InvalidValue {
                     field: "run credit total",
                     detail: "order totals are read from run_orders, not stored".to_owned(),
@@ -841,14 +844,48 @@ fn write_order_buckets(
     Ok(())
 }
 
-/// The groupings whose totals are stored, with their names in `run_credit_totals`.
-pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, &str); 5] = [
-    (CreditGrouping::Channel, "channel"),
-    (CreditGrouping::Creator, "creator"),
-    (CreditGrouping::Campaign, "campaign"),
-    (CreditGrouping::Content, "content"),
-    (CreditGrouping::CampaignCreator, "campaign_creator"),
+/// The groupings whose totals are stored, on each basis, with their names in
+/// `run_credit_totals` (the accrual ones since migration 0020). The accrual slots follow the
+/// cash ones in the same order: slot `i + CASH_SLOTS` is slot `i` by touch day.
+pub(crate) const TOTAL_GROUPINGS: [(CreditGrouping, CreditBasis, &str); 10] = [
+    (CreditGrouping::Channel, CreditBasis::Cash, "channel"),
+    (CreditGrouping::Creator, CreditBasis::Cash, "creator"),
+    (CreditGrouping::Campaign, CreditBasis::Cash, "campaign"),
+    (CreditGrouping::Content, CreditBasis::Cash, "content"),
+    (
+        CreditGrouping::CampaignCreator,
+        CreditBasis::Cash,
+        "campaign_creator",
+    ),
+    (
+        CreditGrouping::Channel,
+        CreditBasis::Accrual,
+        "accrual_channel",
+    ),
+    (
+        CreditGrouping::Creator,
+        CreditBasis::Accrual,
+        "accrual_creator",
+    ),
+    (
+        CreditGrouping::Campaign,
+        CreditBasis::Accrual,
+        "accrual_campaign",
+    ),
+    (
+        CreditGrouping::Content,
+        CreditBasis::Accrual,
+        "accrual_content",
+    ),
+    (
+        CreditGrouping::CampaignCreator,
+        CreditBasis::Accrual,
+        "accrual_campaign_creator",
+    ),
 ];
+
+/// The cash slots of [`TOTAL_GROUPINGS`] (its first half).
+const CASH_SLOTS: usize = 5;
 
 /// Moves the credits of orders that just settled from their provisional buckets of
 /// `run_credit_totals` to the settled ones. Returns `false` if a credit's bucket is not where it
@@ -859,27 +896,32 @@ fn move_settled_totals(
     settling: &[String],
 ) -> StoreResult<bool> {
     use std::collections::{BTreeMap, HashMap};
-    // (grouping slot, key, order instant) → (credits, share, revenue).
+    // (grouping slot, key, the bucket's instant) → (credits, share, revenue).
     type Moved = BTreeMap<(usize, Option<String>, i64), (u64, i64, i64)>;
     let mut moved = Moved::new();
     {
-        // One key column per TOTAL_GROUPINGS slot, in its order.
+        // One key column per cash slot of TOTAL_GROUPINGS, in its order; an accrual slot has
+        // its cash slot's key.
         let mut statement = tx.prepare_cached(&format!(
             "SELECT t.channel, t.creator_id, t.campaign_id, t.content_id, {CAMPAIGN_CREATOR_KEY_SQL},
-                    o.occurred_at_ms, c.share_ppb, c.revenue_minor
+                    o.occurred_at_ms, t.occurred_at_ms, c.share_ppb, c.revenue_minor
              FROM credits c
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
              WHERE c.run_id = ?1 AND c.order_id = ?2"
         ))?;
-        let slots = TOTAL_GROUPINGS.len();
+        let keys = CASH_SLOTS;
         for order_id in settling {
             let mut rows = statement.query(params![run_id, order_id])?;
             while let Some(row) = rows.next()? {
-                let at: i64 = row.get(slots)?;
-                let (share, revenue): (i64, i64) = (row.get(slots + 1)?, row.get(slots + 2)?);
-                for slot in 0..TOTAL_GROUPINGS.len() {
-                    let key: Option<String> = row.get(slot)?;
+                let (order_at, touch_at): (i64, i64) = (row.get(keys)?, row.get(keys + 1)?);
+                let (share, revenue): (i64, i64) = (row.get(keys + 2)?, row.get(keys + 3)?);
+                for (slot, &(_, basis, _)) in TOTAL_GROUPINGS.iter().enumerate() {
+                    let key: Option<String> = row.get(slot % CASH_SLOTS)?;
+                    let at = match basis {
+                        CreditBasis::Cash => order_at,
+                        CreditBasis::Accrual => touch_at,
+                    };
                     let sums = moved.entry((slot, key, at)).or_default();
                     sums.0 += 1;
                     sums.1 += share;
@@ -888,7 +930,7 @@ fn move_settled_totals(
             }
         }
     }
-    for (slot, &(_, name)) in TOTAL_GROUPINGS.iter().enumerate() {
+    for (slot, &(grouping, basis, name)) in TOTAL_GROUPINGS.iter().enumerate() {
         let payload: Option<Vec<u8>> = tx
             .prepare_cached(
                 "SELECT payload FROM run_credit_totals WHERE run_id = ?1 AND grouping = ?2",
@@ -900,7 +942,7 @@ fn move_settled_totals(
         let Some(payload) = payload else {
             continue;
         };
-        let Ok(mut buckets) = decode_totals(&payload, TOTAL_GROUPINGS[slot].0) else {
+        let Ok(mut buckets) = decode_totals(&payload, grouping, basis) else {
             return Ok(false);
         };
         // Where each (key, day start, provisional) bucket is, and each key's provisional days.
@@ -922,7 +964,7 @@ fn move_settled_totals(
         for ((_, key, at), (credits, share, revenue)) in
             moved.range((slot, None, i64::MIN)..(slot + 1, None, i64::MIN))
         {
-            // The provisional bucket of this key whose day holds the order's instant.
+            // The provisional bucket of this key whose day holds the order's (or touch's) instant.
             let source = provisional_of_key.get(key).and_then(|indices| {
                 indices
                     .iter()
@@ -950,7 +992,8 @@ fn move_settled_totals(
                 None => {
                     at_bucket.insert((key.clone(), day_start_ms, false), buckets.len());
                     buckets.push(RunCreditTotal {
-                        grouping: TOTAL_GROUPINGS[slot].0,
+                        grouping,
+                        basis,
                         key: key.clone(),
                         day_start_ms,
                         day_end_ms,
@@ -1000,6 +1043,7 @@ pub(crate) fn encode_totals(totals: &[&RunCreditTotal]) -> Vec<u8> {
 pub(crate) fn decode_totals(
     bytes: &[u8],
     grouping: CreditGrouping,
+    basis: CreditBasis,
 ) -> StoreResult<Vec<RunCreditTotal>> {
     let bad = || StoreError::InvalidValue {
         field: "run_credit_totals payload",
@@ -1041,6 +1085,7 @@ pub(crate) fn decode_totals(
         let revenue_minor = i64::from_le_bytes(word(take(8)?));
         totals.push(RunCreditTotal {
             grouping,
+            basis,
             key,
             day_start_ms,
             day_end_ms,

@@ -22,6 +22,8 @@
 //!   journey touches' report keys by rowid), the one-transaction run writer in two halves
 //!   (`begin_run` → `RunWrite::finish`, credits and totals prepared apart in `PreparedRun`), the
 //!   journey cache's rows, and settling a reused run.
+//! - `basis`: [`CreditBasis`], which instant dates a credit (its order's or its touch's), and
+//!   [`Store::basis_shift`], the credits crossing a range's edges between the two.
 //! - `reports`: aggregate queries of the report views (credits by key, orders by outcome), read
 //!   from a run's stored totals while its inputs are unchanged, else by the exact joins.
 //! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
@@ -56,6 +58,7 @@
 
 mod attribution_io;
 mod backup;
+mod basis;
 mod cohort_queries;
 mod error;
 mod health_queries;
@@ -90,6 +93,7 @@ pub use attribution_io::{
     RunChannelWeight, RunCreditTotal, RunWrite, TouchReportKeys,
 };
 pub use backup::BackupSummary;
+pub use basis::{BasisCrossing, BasisShift, CreditBasis, CrossingSums};
 pub use cohort_queries::{DatedAdjustment, NewCustomerOrder};
 pub use error::{StoreError, StoreResult};
 pub use health_queries::{

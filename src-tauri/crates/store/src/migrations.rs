@@ -118,6 +118,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0019_touch_traffic",
         sql: include_str!("../migrations/0019_touch_traffic.sql"),
     },
+    Migration {
+        version: 20,
+        name: "0020_accrual_totals",
+        sql: include_str!("../migrations/0020_accrual_totals.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, params};
 /// One whole share in parts per billion (core's `SHARE_ONE_PPB`; the store does not depend on core).
 const SHARE_ONE: i64 = 1_000_000_000;
 
-use crate::{RunOrderOutcome, Store, StoreResult};
+use crate::{CreditBasis, RunOrderOutcome, Store, StoreResult};
 
 /// What a credits report is keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,12 +80,16 @@ impl CreditGrouping {
 /// Which orders a report covers. Every bound is optional; the range is half-open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOrderFilter {
-    /// Orders placed at or after this instant.
+    /// Orders placed at or after this instant (credits dated at or after it, see `basis`).
     pub from_at_ms: Option<i64>,
-    /// Orders placed strictly before this instant.
+    /// Orders placed strictly before this instant (credits dated before it, see `basis`).
     pub until_at_ms: Option<i64>,
     /// Only orders the run marked settled (`provisional = 0`).
     pub settled_only: bool,
+    /// Which instant dates a credit for the bounds (and the days of bucketed views): the
+    /// order's (cash) or the touch's (accrual). Queries of orders themselves (totals by outcome,
+    /// order exports) always select by the order's instant.
+    pub basis: CreditBasis,
 }
 
 /// One group of a run's credits.
@@ -143,9 +147,10 @@ impl Store {
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND {ORDER_FILTER_SQL}
+             WHERE c.run_id = ?1 AND {credit_filter}
              GROUP BY k ORDER BY k",
-            key = grouping.key_sql()
+            key = grouping.key_sql(),
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -303,7 +308,18 @@ impl Store {
                 provisional_revenue_minor: row.get(3)?,
             })
         };
-        let Some(name) = grouping.totals_name() else {
+        // Without bounds both bases select every credit, so the order-day totals (which every
+        // run with totals has) answer both; with bounds, the totals of the filter's basis.
+        let basis = if filter.from_at_ms.is_none() && filter.until_at_ms.is_none() {
+            CreditBasis::Cash
+        } else {
+            filter.basis
+        };
+        let Some(name) = grouping.totals_name(basis) else {
+            if basis == CreditBasis::Accrual {
+                // Orders by touch day: only the exact join can say which credits fall in range.
+                return Ok(None);
+            }
             let sql = format!(
                 "SELECT ro.order_id, {SHARE_ONE}, ro.net_minor, CASE WHEN ro.provisional = 1 THEN ro.net_minor ELSE 0 END
                  FROM run_orders ro
@@ -325,7 +341,7 @@ impl Store {
         let Some(payload) = payload else {
             return Ok(None);
         };
-        let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
+        let buckets = crate::attribution_io::decode_totals(&payload, grouping, basis)?;
         let cuts = |bound: Option<i64>, b: &crate::RunCreditTotal| {
             bound.is_some_and(|x| b.day_start_ms < x && x < b.day_end_ms)
         };

@@ -464,7 +464,7 @@ fn reclassify(
         if verdict.0.class != before || kept.is_some() || worth_keeping(&verdict.1) {
             verdicts.push((touch.touch_id, before, verdict));
         }
-        if summary.touches % 50_000 == 0 {
+        if summary.touches.is_multiple_of(50_000) {
             progress(summary.touches, total);
         }
     }

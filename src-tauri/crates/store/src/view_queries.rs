@@ -14,8 +14,8 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::{
-    COUNTED_ADJUSTMENT, CreatorCost, CreditGrouping, JoinKind, RunOrderFilter, Store, StoreError,
-    StoreResult,
+    COUNTED_ADJUSTMENT, CreatorCost, CreditBasis, CreditGrouping, JoinKind, RunOrderFilter, Store,
+    StoreError, StoreResult,
 };
 
 /// Campaign and creator platforms, for mapping (campaign, creator) totals to platforms.
@@ -88,15 +88,13 @@ pub const CUSTOMER_KEY_SQL: &str = "CASE
         WHEN person_id <> '' THEN 'person_id:' || person_id
         ELSE 'order:' || order_id END";
 
-const ORDER_FILTER_SQL: &str = "(?2 IS NULL OR o.occurred_at_ms >= ?2) AND (?3 IS NULL OR o.occurred_at_ms < ?3) \
-     AND (?4 = 0 OR ro.provisional = 0)";
-
 /// A run's credits of one key (and, when asked, one order instant), summed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewCreditGroup {
     /// The key; `None` when the touch has no value for the dimension.
     pub key: Option<String>,
-    /// The order instant, when grouped by it (for bucketing in the reporting zone).
+    /// The credit's instant under the filter's basis (the order's, or the touch's under
+    /// accrual), when grouped by it (for bucketing in the reporting zone).
     pub order_at_ms: Option<i64>,
     /// Σ share_ppb: conversions in billionths.
     pub share_ppb: i128,
@@ -106,12 +104,13 @@ pub struct ViewCreditGroup {
     pub provisional_revenue_minor: i64,
 }
 
-/// A run's credits of one key and one order day, summed from the run's stored totals.
+/// A run's credits of one key and one day (the order's, or the touch's under the accrual basis),
+/// summed from the run's stored totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewCreditBucket {
     /// The key; `None` when the touch has no value for the dimension.
     pub key: Option<String>,
-    /// The order day as the run's reporting zone had it: the instant range `[start, end)`.
+    /// The day as the run's reporting zone had it: the instant range `[start, end)`.
     pub day_start_ms: i64,
     pub day_end_ms: i64,
     /// Σ share_ppb: conversions in billionths.
@@ -281,9 +280,9 @@ pub(crate) const EXPORT_SPEND_SQL: &str =
 
 impl Store {
     /// Calls `each` with a run's credits over the orders `filter` selects, summed by the key of
-    /// `dimension` — and by the order's instant too when `by_order_time` (so the caller can
-    /// bucket by day in the reporting zone, which SQLite cannot compute). Sorted by key, then
-    /// instant.
+    /// `dimension` — and by the credit's instant too when `by_order_time` (the order's, or the
+    /// touch's under the accrual basis; so the caller can bucket by day in the reporting zone,
+    /// which SQLite cannot compute). Sorted by key, then instant.
     pub fn for_each_view_credit_group(
         &self,
         run_id: i64,
@@ -292,10 +291,11 @@ impl Store {
         by_order_time: bool,
         mut each: impl FnMut(ViewCreditGroup),
     ) -> StoreResult<()> {
+        let at = filter.basis.time_sql();
         let (time_select, time_group) = if by_order_time {
-            ("o.occurred_at_ms", ", o.occurred_at_ms")
+            (at, format!(", {at}"))
         } else {
-            ("NULL", "")
+            ("NULL", String::new())
         };
         let sql = format!(
             "SELECT {key} AS k, {time_select}, SUM(c.share_ppb), SUM(c.revenue_minor),
@@ -305,10 +305,11 @@ impl Store {
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
              {joins}
-             WHERE c.run_id = ?1 AND {ORDER_FILTER_SQL}
+             WHERE c.run_id = ?1 AND {credit_filter}
              GROUP BY k{time_group} ORDER BY k{time_group}",
             key = dimension.key_sql(),
             joins = dimension.joins_sql(),
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let mut rows = statement.query(params![
@@ -330,8 +331,9 @@ impl Store {
     }
 
     /// [`Store::for_each_view_credit_group`]'s sums read from the run's stored credit totals
-    /// (migration 0003) instead of joining every credit to its touch: per key, order day (the
-    /// instant range `[day_start_ms, day_end_ms)` of the order's day in the run's reporting zone)
+    /// (migration 0003; by touch day, 0020) instead of joining every credit to its touch: per
+    /// key, day (the instant range `[day_start_ms, day_end_ms)` of the order's day in the run's
+    /// reporting zone, or of the touch's under the accrual basis)
     /// and provisional flag, sorted by key then day. The platform dimension reads the totals per
     /// (campaign, creator) and maps each pair to its platform with the campaigns and creators as
     /// they are now, exactly as the join does. `None` when only the exact join can answer: a run
@@ -350,7 +352,8 @@ impl Store {
             ViewDimension::Content => CreditGrouping::Content,
             ViewDimension::Platform => CreditGrouping::CampaignCreator,
         };
-        let Some(name) = grouping.totals_name() else {
+        // The buckets' days are the basis's: order days, or touch days (migration 0020).
+        let Some(name) = grouping.totals_name(filter.basis) else {
             return Ok(None);
         };
         if !self.report_totals_usable(run_id)? {
@@ -366,7 +369,7 @@ impl Store {
         let Some(payload) = payload else {
             return Ok(None);
         };
-        let buckets = crate::attribution_io::decode_totals(&payload, grouping)?;
+        let buckets = crate::attribution_io::decode_totals(&payload, grouping, filter.basis)?;
         let cuts =
             |bound: Option<i64>, start: i64, end: i64| bound.is_some_and(|x| start < x && x < end);
         if buckets.iter().any(|b| {
@@ -455,7 +458,13 @@ impl Store {
         // A run with view totals: every credit carries its order's join kind and an attributed
         // order's credits sum to its net revenue, so the order buckets' net revenue by join kind
         // is exactly the credits' — a few hundred rows instead of joining every credit.
-        if self.view_totals_usable(run_id)? && !self.order_buckets_cut(run_id, filter)? {
+        // Without bounds both bases select every credit, so the order buckets answer both.
+        let dated_by_order = filter.basis == CreditBasis::Cash
+            || (filter.from_at_ms.is_none() && filter.until_at_ms.is_none());
+        if dated_by_order
+            && self.view_totals_usable(run_id)?
+            && !self.order_buckets_cut(run_id, filter)?
+        {
             let mut statement = self.conn.prepare_cached(
                 "SELECT join_kind, SUM(net_minor) FROM run_order_buckets
                  WHERE run_id = ?1 AND outcome = 'attributed' AND join_kind IS NOT NULL
@@ -489,8 +498,14 @@ impl Store {
              FROM credits c
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
-             WHERE c.run_id = ?1 AND {ORDER_FILTER_SQL}
-             GROUP BY c.join_kind ORDER BY c.join_kind"
+             {touches}
+             WHERE c.run_id = ?1 AND {credit_filter}
+             GROUP BY c.join_kind ORDER BY c.join_kind",
+            touches = match filter.basis {
+                CreditBasis::Cash => "",
+                CreditBasis::Accrual => "JOIN touches t ON t.touch_id = c.touch_id",
+            },
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -616,10 +631,11 @@ impl Store {
              JOIN credits c ON c.run_id = ?1 AND c.order_id = v.order_id
              JOIN touches t ON t.touch_id = c.touch_id
              {joins}
-             WHERE {ORDER_FILTER_SQL}
+             WHERE {credit_filter}
              ORDER BY v.order_id, c.touch_id",
             key = dimension.key_sql(),
             joins = dimension.joins_sql(),
+            credit_filter = filter.basis.filter_sql(),
         );
         let window_ms = |days: u32| i64::from(days) * 86_400_000;
         let mut statement = self.conn.prepare_cached(&sql)?;
@@ -659,8 +675,9 @@ impl Store {
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {ORDER_FILTER_SQL}
-             GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id"
+             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {credit_filter}
+             GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -687,6 +704,40 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The credited revenue of one creator's touches in a run per instant that dates it under
+    /// `filter`'s basis (the order's, or the touch's under accrual), over the credits `filter`
+    /// selects, in time order: what the creator view sums per day.
+    pub fn creator_credit_instants(
+        &self,
+        run_id: i64,
+        creator_id: &str,
+        filter: &RunOrderFilter,
+    ) -> StoreResult<Vec<(i64, i64)>> {
+        let sql = format!(
+            "SELECT {at} AS at, SUM(c.revenue_minor)
+             FROM credits c
+             JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
+             JOIN orders o ON o.order_id = c.order_id
+             JOIN touches t ON t.touch_id = c.touch_id
+             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {credit_filter}
+             GROUP BY at ORDER BY at",
+            at = filter.basis.time_sql(),
+            credit_filter = filter.basis.filter_sql(),
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(
+            params![
+                run_id,
+                filter.from_at_ms,
+                filter.until_at_ms,
+                filter.settled_only,
+                creator_id
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The credits of one creator's touches in a run summed per content id (`None` for touches
     /// without one), over the orders `filter` selects: (content, Σ share_ppb, Σ revenue).
     pub fn creator_content_credits(
@@ -701,8 +752,9 @@ impl Store {
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {ORDER_FILTER_SQL}
-             GROUP BY k ORDER BY k"
+             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {credit_filter}
+             GROUP BY k ORDER BY k",
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -743,8 +795,9 @@ impl Store {
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
              JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND {ORDER_FILTER_SQL}
-             ORDER BY c.order_id, c.touch_id"
+             WHERE c.run_id = ?1 AND {credit_filter}
+             ORDER BY c.order_id, c.touch_id",
+            credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
         let mut rows = statement

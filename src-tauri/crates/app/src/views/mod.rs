@@ -261,6 +261,14 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
         unattributed: money(p.unattributed_minor, c)?,
         missing_fx_orders: i64::try_from(p.missing_fx_orders).unwrap_or(i64::MAX),
         provisional: money(p.provisional_minor, c)?,
+        basis: p.basis.into(),
+        basis_shift: match &p.basis_shift {
+            Some(shift) => Some(report::basis_shift_in_words(
+                shift,
+                lookback_core::money::Currency::parse(c)?,
+            )),
+            None => None,
+        },
     })
 }
 
@@ -472,6 +480,7 @@ pub fn compare_report(
         sel.from,
         sel.to,
         sel.settled_only,
+        sel.basis,
     )?)
 }
 
@@ -548,6 +557,7 @@ pub fn creator_report(
         &creator_id,
         sel.from,
         sel.to,
+        sel.basis,
     )?)
 }
 
@@ -797,6 +807,7 @@ pub fn order_credits_report(
         from: request.from.as_deref(),
         to: request.to.as_deref(),
         settled_only: request.settled_only,
+        basis: request.basis.unwrap_or_default().into(),
     };
     crate::attribution::credits(store, &credits, now_ms)
 }

@@ -6,14 +6,15 @@
 use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams, PositionWeights};
 use lookback_core::time::{NaiveDate, TimeBucket};
-use lookback_report::{EventRange, ViewKey, ViewQuery};
+use lookback_report::{CreditBasis, EventRange, ViewKey, ViewQuery};
 use lookback_store::Store;
 
 use crate::error::{AppError, AppResult};
 use crate::wire as ipc;
 
 /// What a view is of: the grouping, the model (a preview, or the workspace's), the models a
-/// comparison puts side by side, the days, the buckets, settled orders only, and the creator.
+/// comparison puts side by side, the days, the buckets, settled orders only, the creator, and
+/// the basis that dates credits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewSelection {
     pub by: ViewKey,
@@ -33,6 +34,8 @@ pub struct ViewSelection {
     pub settled_only: bool,
     /// The creator of the creator view.
     pub creator: Option<String>,
+    /// Which day a credit counts on: its order's (cash) or its touch's (accrual).
+    pub basis: CreditBasis,
 }
 
 impl Default for ViewSelection {
@@ -47,6 +50,7 @@ impl Default for ViewSelection {
             bucket: None,
             settled_only: false,
             creator: None,
+            basis: CreditBasis::Cash,
         }
     }
 }
@@ -116,6 +120,7 @@ impl ViewSelection {
             bucket: request.bucket.map(TimeBucket::from),
             settled_only: request.settled_only,
             creator: None,
+            basis: request.basis.unwrap_or_default().into(),
         })
     }
 
@@ -138,6 +143,7 @@ impl ViewSelection {
             to: self.to,
             bucket: self.bucket,
             settled_only: self.settled_only,
+            basis: self.basis,
         }
     }
 
@@ -147,6 +153,7 @@ impl ViewSelection {
             from: self.from,
             to: self.to,
             settled_only: self.settled_only,
+            basis: self.basis,
         }
     }
 

@@ -254,6 +254,7 @@ fn event_exports_stream_every_row_and_pii_only_when_asked() {
         from: NaiveDate::from_ymd_opt(2026, 3, 1),
         to: NaiveDate::from_ymd_opt(2026, 3, 31),
         settled_only: false,
+        basis: CreditBasis::Cash,
     };
     let touches =
         export_touches_csv(&store, &march, &dir.path().join("t2.csv"), &options, NOW).unwrap();

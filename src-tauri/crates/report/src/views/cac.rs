@@ -6,7 +6,8 @@
 //! - **New customer**: a customer's first order over the whole store (ties by order id). The
 //!   first order counts when its day lies in the range (and it is settled, with `settled_only`);
 //!   each of its credits counts its share, so a first order split 50/50 gives each key half a
-//!   new customer.
+//!   new customer. Under the accrual basis each credit counts when its touch's day lies in the
+//!   range instead: the customers the range's touches acquired.
 //! - **CAC** = cost ÷ new customers, in minor units rounded once (half to even); `None` without
 //!   new customers. Cost is the same as in the ROAS view (ad spend + creator costs of the range).
 //! - **Payback N** = what a new customer brought in the N days from their first order (first
@@ -168,7 +169,7 @@ pub struct CacView {
 pub fn cac_view(store: &Store, q: &ViewQuery, now_ms: i64) -> Result<CacView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
+    let filter = order_filter(zone, q.from, q.to, q.settled_only, q.basis)?;
     let names = labels(store, q.by)?;
     let mut rows: BTreeMap<String, CacRow> = BTreeMap::new();
     fn row<'m>(

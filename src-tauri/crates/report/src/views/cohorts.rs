@@ -42,7 +42,7 @@ use lookback_core::money::{SHARE_ONE_PPB, split_largest_remainder_exact};
 use lookback_core::time::{DAY_MS, TimeBucket};
 use lookback_engine::fx::FxTable;
 use lookback_engine::{ReportingNet, net_in_reporting};
-use lookback_store::{AdjustmentKind, DatedAdjustment, NewCustomerOrder, Store};
+use lookback_store::{AdjustmentKind, CreditBasis, DatedAdjustment, NewCustomerOrder, Store};
 
 use super::provenance::Provenance;
 use super::roas::TOTAL_KEY;
@@ -218,7 +218,9 @@ pub fn cohort_view_cached(
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let bucket = q.bucket.unwrap_or(DEFAULT_COHORT_BUCKET);
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
+    // A cohort is the month or week of a customer's first order, so cohorts are on the cash
+    // basis whatever basis the other views use: a credit here is dated by its order.
+    let filter = order_filter(zone, q.from, q.to, q.settled_only, CreditBasis::Cash)?;
     let names = labels(store, q.by)?;
 
     let mut customers: HashMap<String, Customer> = HashMap::new();

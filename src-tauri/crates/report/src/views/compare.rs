@@ -9,7 +9,7 @@ use lookback_core::time::NaiveDate;
 use lookback_store::Store;
 
 use super::provenance::Provenance;
-use super::{ViewKey, key_or_none, label_of, labels, order_filter, reporting_zone};
+use super::{CreditBasis, ViewKey, key_or_none, label_of, labels, order_filter, reporting_zone};
 use crate::ReportError;
 use crate::credits::RunInfo;
 use crate::ratio::Ratio;
@@ -53,7 +53,8 @@ pub struct CompareView {
     pub currency: String,
 }
 
-/// Compares runs `run_ids` by `by` over orders of days `from..=to` (reporting zone).
+/// Compares runs `run_ids` by `by` over credits of days `from..=to` (reporting zone; the days
+/// `basis` gives them).
 pub fn compare_view(
     store: &Store,
     by: ViewKey,
@@ -61,12 +62,13 @@ pub fn compare_view(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     settled_only: bool,
+    basis: CreditBasis,
 ) -> Result<CompareView, ReportError> {
     if run_ids.is_empty() {
         return Err(ReportError::NothingToCompare);
     }
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, from, to, settled_only)?;
+    let filter = order_filter(zone, from, to, settled_only, basis)?;
     let names = labels(store, by)?;
     let mut currency: Option<String> = None;
     let mut models = Vec::with_capacity(run_ids.len());

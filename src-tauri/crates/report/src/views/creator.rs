@@ -16,7 +16,9 @@ use lookback_engine::fx::FxTable;
 use lookback_store::Store;
 
 use super::provenance::Provenance;
-use super::{DayCache, NONE_KEY, div_round_half_even, order_filter, reporting_zone, to_i64};
+use super::{
+    CreditBasis, DayCache, NONE_KEY, div_round_half_even, order_filter, reporting_zone, to_i64,
+};
 use crate::ReportError;
 use crate::credits::RunInfo;
 
@@ -81,19 +83,22 @@ pub struct CreatorRevenueView {
     pub provisional_minor: i64,
     /// Σ shares: orders credited, in billionths.
     pub orders_credited_ppb: i64,
-    /// Per order day with revenue, in day order; Σ = `net_minor`.
+    /// Per day with revenue (the order's, or the touch's under accrual), in day order;
+    /// Σ = `net_minor`.
     pub by_day: Vec<DayRevenue>,
     pub provenance: Provenance,
     pub currency: String,
 }
 
-/// The revenue of creator `creator_id` under run `run_id`, over orders of days `from..=to`.
+/// The revenue of creator `creator_id` under run `run_id`, over credits of days `from..=to`
+/// (their orders' days, or their touches' under the accrual basis).
 pub fn creator_revenue_view(
     store: &Store,
     run_id: i64,
     creator_id: &str,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    basis: CreditBasis,
 ) -> Result<CreatorRevenueView, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
     let creator = store
@@ -110,7 +115,7 @@ pub fn creator_revenue_view(
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| creator_id.to_owned());
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, from, to, false)?;
+    let filter = order_filter(zone, from, to, false, basis)?;
     let currency = run.reporting_currency;
 
     // Content: every known piece of the creator's, then what the credits say.
@@ -194,7 +199,6 @@ pub fn creator_revenue_view(
         } else {
             settled += order.revenue_minor;
         }
-        *by_day.entry(day).or_default() += order.revenue_minor;
         view_orders.push(CreatorOrderLine {
             order_id: order.order_id,
             occurred_at_ms: order.occurred_at_ms,
@@ -206,6 +210,12 @@ pub fn creator_revenue_view(
             credited_refunds_minor: credited_refunds,
             provisional: order.provisional,
         });
+    }
+
+    // Per day of the credits' own basis (an order's credits to this creator may lie on
+    // several touch days under accrual).
+    for (at_ms, revenue_minor) in store.creator_credit_instants(run_id, creator_id, &filter)? {
+        *by_day.entry(days.day(at_ms)?).or_default() += revenue_minor;
     }
 
     let provenance = Provenance::build(store, &run, &filter, from, to)?;

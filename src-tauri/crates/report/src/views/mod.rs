@@ -3,8 +3,10 @@
 //!
 //! Conventions shared by every view (documented for the README):
 //! - **Revenue** is the run's credited net revenue (gross − counted refunds − chargebacks, in the
-//!   run's reporting currency): Σ `credits.revenue_minor`. Orders are selected by their day in the
-//!   reporting zone (`from`/`to` inclusive) and, with `settled_only`, by the run's settled flag.
+//!   run's reporting currency): Σ `credits.revenue_minor`. Credits are selected by their day in
+//!   the reporting zone (`from`/`to` inclusive) and, with `settled_only`, by the run's settled
+//!   flag. A credit's day is its order's under the cash basis (the default) and its touch's
+//!   under the accrual basis ([`CreditBasis`]); buckets use the same day.
 //! - **Cost** = ad spend + creator costs whose own day (`YYYY-MM-DD`, ad account's zone for spend)
 //!   lies in the same day range, converted from its currency into the reporting currency at that
 //!   day's stored rate (engine's rule: direct rate, else the inverse rate, never another day's,
@@ -34,6 +36,7 @@ use lookback_core::time::{
     NaiveDate, TimeBucket, Tz, day_in_zone, day_range_ms, day_start_ms, parse_time_zone,
 };
 use lookback_engine::fx::FxTable;
+pub use lookback_store::CreditBasis;
 use lookback_store::{DataStamp, RunOrderFilter, Store, ViewDimension};
 
 use crate::ReportError;
@@ -115,6 +118,8 @@ pub struct ViewQuery {
     pub bucket: Option<TimeBucket>,
     /// Only settled orders' revenue.
     pub settled_only: bool,
+    /// Which day a credit counts on: its order's (cash) or its touch's (accrual).
+    pub basis: CreditBasis,
 }
 
 impl ViewQuery {
@@ -127,6 +132,7 @@ impl ViewQuery {
             to: None,
             bucket: None,
             settled_only: false,
+            basis: CreditBasis::Cash,
         }
     }
 }
@@ -140,12 +146,14 @@ pub(crate) fn reporting_zone(store: &Store) -> Result<Tz, ReportError> {
     })
 }
 
-/// The order filter of a day range in the reporting zone (half-open in instants).
+/// The credit filter of a day range in the reporting zone (half-open in instants), the days
+/// being the credits' under `basis`.
 pub(crate) fn order_filter(
     zone: Tz,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     settled_only: bool,
+    basis: CreditBasis,
 ) -> Result<RunOrderFilter, ReportError> {
     if let (Some(from), Some(to)) = (from, to)
         && from > to
@@ -157,6 +165,7 @@ pub(crate) fn order_filter(
     }
     let mut filter = RunOrderFilter {
         settled_only,
+        basis,
         ..RunOrderFilter::default()
     };
     if let Some(from) = from {
@@ -465,6 +474,9 @@ pub(crate) mod test_support;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod basis_tests;
 
 #[cfg(test)]
 mod totals_tests;

@@ -4,7 +4,9 @@
 //! exchange rate — and how much of it is still provisional.
 
 use lookback_core::time::NaiveDate;
-use lookback_store::{JoinKind, RunOrderFilter, RunOrderOutcome, Store};
+use lookback_store::{
+    BasisCrossing, BasisShift, CreditBasis, JoinKind, RunOrderFilter, RunOrderOutcome, Store,
+};
 
 use crate::ReportError;
 use crate::credits::RunInfo;
@@ -69,11 +71,19 @@ pub struct Provenance {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub settled_only: bool,
+    /// Which day a credit counts on: its order's (cash) or its touch's (accrual).
+    pub basis: CreditBasis,
+    /// Under accrual with a bounded range, how the credits crossing its edges move the range's
+    /// revenue from the cash basis (`attributed_minor` = cash + later orders' − earlier
+    /// touches'); `None` under cash or over the whole history, where the bases agree.
+    pub basis_shift: Option<BasisShift>,
     /// Every source, by id.
     pub freshness: Vec<SourceFreshnessLine>,
     pub revenue_by_join_kind: JoinKindRevenue,
-    /// Credited revenue of the selection (= Σ of `revenue_by_join_kind`).
+    /// Credited revenue of the selection (= Σ of `revenue_by_join_kind`), dated by the basis.
     pub attributed_minor: i64,
+    /// Attributed orders placed in the range (orders are counted by their own day under both
+    /// bases).
     pub attributed_orders: u64,
     /// Orders of the selection with no touch in their journey, and their net revenue.
     pub unattributed_orders: u64,
@@ -123,12 +133,32 @@ impl Provenance {
                 needs_reconnect_since_ms: s.needs_reconnect_since_ms,
             })
             .collect();
+        // Everything is read on the cash basis (from the run's order buckets), then moved by the
+        // credits that cross the range's edges when the basis is accrual.
+        let cash = RunOrderFilter {
+            basis: CreditBasis::Cash,
+            ..*filter
+        };
+        let bounded = filter.from_at_ms.is_some() || filter.until_at_ms.is_some();
+        let shift = match filter.basis {
+            CreditBasis::Accrual if bounded => Some(store.basis_shift(run.run_id, filter)?),
+            _ => None,
+        };
         let mut by_join = JoinKindRevenue::default();
         let by_kind = match reading {
-            Reading::Totals => store.credited_revenue_by_join_kind(run.run_id, filter)?,
-            Reading::Exact => store.credited_revenue_by_join_kind_exact(run.run_id, filter)?,
+            Reading::Totals => store.credited_revenue_by_join_kind(run.run_id, &cash)?,
+            Reading::Exact => store.credited_revenue_by_join_kind_exact(run.run_id, &cash)?,
         };
-        for (kind, revenue) in by_kind {
+        let crossing = shift.iter().flat_map(|s| {
+            let later = s.from_later_orders.by_join_kind.iter().copied();
+            let earlier = s
+                .to_earlier_touches
+                .by_join_kind
+                .iter()
+                .map(|&(k, m)| (k, -m));
+            later.chain(earlier)
+        });
+        for (kind, revenue) in by_kind.into_iter().chain(crossing) {
             match kind {
                 JoinKind::Deterministic => by_join.deterministic_minor += revenue,
                 JoinKind::IdentityGraph => by_join.identity_graph_minor += revenue,
@@ -145,6 +175,8 @@ impl Provenance {
             from,
             to,
             settled_only: filter.settled_only,
+            basis: filter.basis,
+            basis_shift: shift.as_ref().map(BasisCrossing::in_brief),
             freshness,
             revenue_by_join_kind: by_join,
             attributed_minor: 0,
@@ -155,7 +187,7 @@ impl Provenance {
             provisional_minor: 0,
             missing_fx_costs: Vec::new(),
         };
-        for total in store.run_order_totals(run.run_id, filter)? {
+        for total in store.run_order_totals(run.run_id, &cash)? {
             match total.outcome {
                 RunOrderOutcome::Attributed => {
                     provenance.attributed_minor = total.net_minor;
@@ -169,21 +201,49 @@ impl Provenance {
                 RunOrderOutcome::MissingFx => provenance.missing_fx_orders += total.orders,
             }
         }
+        if let Some(shift) = &shift {
+            let (later, earlier) = (&shift.from_later_orders, &shift.to_earlier_touches);
+            provenance.attributed_minor += later.revenue_minor - earlier.revenue_minor;
+            provenance.provisional_minor +=
+                later.provisional_revenue_minor - earlier.provisional_revenue_minor;
+        }
         Ok(provenance)
     }
 }
 
-/// The provenance of run `run_id` over orders of days `from..=to` (reporting zone), settled
-/// only if asked — for screens that show it without a view.
+/// The provenance of run `run_id` over credits of days `from..=to` (reporting zone, the days
+/// `basis` gives them), settled only if asked — for screens that show it without a view.
 pub fn provenance(
     store: &Store,
     run_id: i64,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     settled_only: bool,
+    basis: CreditBasis,
 ) -> Result<Provenance, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
     let zone = super::reporting_zone(store)?;
-    let filter = super::order_filter(zone, from, to, settled_only)?;
+    let filter = super::order_filter(zone, from, to, settled_only, basis)?;
     Provenance::build(store, &run, &filter, from, to)
+}
+
+/// What the accrual basis moves across a range's edges, in words (one line for tables, the
+/// window and the CLI alike): "Accrual: +1,234.56 USD credited to touches in range from orders
+/// after it, −56.00 USD of orders in range credited to touches before it".
+pub fn basis_shift_in_words(
+    shift: &BasisShift,
+    currency: lookback_core::money::Currency,
+) -> String {
+    let money = |minor: i64| {
+        format!(
+            "{} {}",
+            lookback_core::money::format_minor(minor, currency),
+            currency.code()
+        )
+    };
+    format!(
+        "Accrual: +{} credited to touches in range from orders after it, \u{2212}{} of orders in range credited to touches before it",
+        money(shift.from_later_orders_minor),
+        money(shift.to_earlier_touches_minor)
+    )
 }

@@ -2,8 +2,8 @@
 //! optionally per day, ISO week or month. ROAS is an exact [`Ratio`], shown with 2 decimals, and
 //! absent ("—") where there is no cost — never ∞ or 0.
 //!
-//! Buckets: revenue falls in the bucket of its order's day (reporting zone), cost in the bucket
-//! of its own day. A (key, bucket) with neither revenue nor cost has no row.
+//! Buckets: revenue falls in the bucket of its credit's day (reporting zone): its order's under
+//! the cash basis, its touch's under accrual; cost in the bucket of its own day. A (key, bucket) with neither revenue nor cost has no row.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -96,10 +96,11 @@ pub struct RoasView {
     pub currency: String,
 }
 
-/// A run's credits of one view key and (when bucketed) one order day, summed.
+/// A run's credits of one view key and (when bucketed) one day of the basis, summed.
 struct CreditLine {
     key: String,
-    /// The orders' day in the reporting zone; `None` when the view is not bucketed.
+    /// The credits' day in the reporting zone (their orders', or their touches' under accrual);
+    /// `None` when the view is not bucketed.
     day: Option<NaiveDate>,
     share_ppb: i64,
     revenue_minor: i64,
@@ -164,7 +165,7 @@ fn credit_lines(
     }
 }
 
-/// [`credit_lines`] from the run's per-(key, order day) totals, or `None` when they cannot give
+/// [`credit_lines`] from the run's per-(key, day) totals of the query's basis, or `None` when they cannot give
 /// exactly the join's numbers: no usable totals (see the store), or — when bucketed — a stored
 /// day that is not one whole day of the current reporting zone (the zone changed since the run),
 /// since then an order's bucket cannot be told from its stored day alone.
@@ -309,7 +310,7 @@ pub(crate) fn roas_view_reading(
 ) -> Result<RoasView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let zone = reporting_zone(store)?;
-    let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
+    let filter = order_filter(zone, q.from, q.to, q.settled_only, q.basis)?;
     let names = labels(store, q.by)?;
 
     let mut rows = RowSums::new(&names, q.bucket);

@@ -366,7 +366,16 @@ fn compare_shows_each_runs_revenue_and_the_spread() {
     let mut store = workspace(&dir);
     let linear = run(&mut store, Model::Linear);
     let last = run(&mut store, Model::LastTouch);
-    let view = compare_view(&store, ViewKey::Creator, &[linear, last], None, None, false).unwrap();
+    let view = compare_view(
+        &store,
+        ViewKey::Creator,
+        &[linear, last],
+        None,
+        None,
+        false,
+        CreditBasis::Cash,
+    )
+    .unwrap();
     assert_eq!(view.models.len(), 2);
     assert_eq!(view.models[1].model, "last-touch");
     let c1 = find(&view.rows, "c1", |r| &r.key);
@@ -379,7 +388,15 @@ fn compare_shows_each_runs_revenue_and_the_spread() {
     assert_eq!(view.totals.revenue_minor, vec![21_000, 21_000]);
     assert_eq!(view.totals.spread_minor, 0);
     assert!(matches!(
-        compare_view(&store, ViewKey::Creator, &[], None, None, false),
+        compare_view(
+            &store,
+            ViewKey::Creator,
+            &[],
+            None,
+            None,
+            false,
+            CreditBasis::Cash
+        ),
         Err(ReportError::NothingToCompare)
     ));
 }
@@ -389,7 +406,7 @@ fn creator_revenue_gross_refunds_net_settled_and_provisional() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = workspace(&dir);
     let run_id = run(&mut store, Model::Linear);
-    let view = creator_revenue_view(&store, run_id, "c1", None, None).unwrap();
+    let view = creator_revenue_view(&store, run_id, "c1", None, None, CreditBasis::Cash).unwrap();
     assert_eq!(view.display_name, "Ana");
     assert_eq!(view.net_minor, 14_000);
     assert_eq!(view.refunds_minor, 1_000); // half of o3's 20.00 refund
@@ -438,7 +455,7 @@ fn creator_revenue_gross_refunds_net_settled_and_provisional() {
         ]
     );
     assert!(matches!(
-        creator_revenue_view(&store, run_id, "nobody", None, None),
+        creator_revenue_view(&store, run_id, "nobody", None, None, CreditBasis::Cash),
         Err(ReportError::UnknownCreator { .. })
     ));
 }

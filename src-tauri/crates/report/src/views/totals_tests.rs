@@ -9,7 +9,7 @@ use lookback_store::{RunOrderFilter, Store, ViewDimension};
 
 use super::provenance::Reading;
 use super::roas::roas_view_reading;
-use super::{ViewCache, ViewKey, ViewQuery};
+use super::{CreditBasis, ViewCache, ViewKey, ViewQuery};
 
 const DAY: i64 = 86_400_000;
 
@@ -34,7 +34,12 @@ fn assert_roas_totals_equal_joins(
             Some(TimeBucket::Month),
         ] {
             for &(from, to) in ranges {
-                for settled_only in [false, true] {
+                for (settled_only, basis) in [
+                    (false, CreditBasis::Cash),
+                    (true, CreditBasis::Cash),
+                    (false, CreditBasis::Accrual),
+                    (true, CreditBasis::Accrual),
+                ] {
                     let q = ViewQuery {
                         run_id,
                         by,
@@ -42,6 +47,7 @@ fn assert_roas_totals_equal_joins(
                         to,
                         bucket,
                         settled_only,
+                        basis,
                     };
                     let totals = roas_view_reading(store, &q, Reading::Totals, &mut cache).unwrap();
                     let exact = roas_view_reading(store, &q, Reading::Exact, &mut ViewCache::new())
@@ -85,14 +91,21 @@ fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
             let run = lookback_engine::run_model(&mut store, model, &params, now_ms).unwrap();
             // The fast path must really be taken, or the comparison proves nothing.
             let whole = RunOrderFilter::default();
+            let by_touch_day = RunOrderFilter {
+                basis: CreditBasis::Accrual,
+                ..RunOrderFilter::default()
+            };
             for dimension in [ViewDimension::Creator, ViewDimension::Platform] {
-                assert!(
-                    store
-                        .view_credit_buckets_from_totals(run.run_id, dimension, &whole)
-                        .unwrap()
-                        .is_some(),
-                    "{dimension:?} reads the run's totals"
-                );
+                for filter in [&whole, &by_touch_day] {
+                    assert!(
+                        store
+                            .view_credit_buckets_from_totals(run.run_id, dimension, filter)
+                            .unwrap()
+                            .is_some(),
+                        "{dimension:?} on the {} basis reads the run's totals",
+                        filter.basis
+                    );
+                }
             }
             assert_eq!(
                 store
