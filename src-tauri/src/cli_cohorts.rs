@@ -13,7 +13,7 @@ use lookback_core::money::{Currency, format_minor};
 use lookback_report::{CohortRow, format_ratio, readable_conversions};
 use lookback_store::Store;
 
-use crate::cli_views::{provenance_line, table};
+use crate::cli_print::{provenance_line, table};
 
 /// A horizon's revenue cell (see the module docs).
 fn horizon_cell(r: &CohortRow, i: usize, money: &dyn Fn(i64) -> String) -> String {

@@ -132,7 +132,7 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
                             .iter()
                             .map(|r| cells(r, format!("{:.1} %", r.non_human_share() * 100.0)))
                             .collect();
-                        print!("{}", crate::cli_views::table(&header, &table));
+                        print!("{}", crate::cli_print::table(&header, &table));
                     }
                 }
             }

@@ -13,6 +13,7 @@ mod bindings;
 mod cli;
 mod cli_attribution;
 mod cli_cohorts;
+mod cli_print;
 mod cli_realtime;
 mod cli_sync;
 mod cli_traffic;

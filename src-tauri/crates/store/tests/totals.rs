@@ -241,6 +241,7 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
         conn.execute_batch(
             "DROP TRIGGER touch_traffic_follows_touch; DROP TABLE touch_traffic;
              DROP TABLE traffic_rule_sets; ALTER TABLE touches DROP COLUMN traffic_class;
+             ALTER TABLE webhook_deliveries DROP COLUMN traffic_signals;
              DROP TABLE revenue_slots; DROP TABLE ad_spend_days;
              DROP TABLE raw_events_received;
              CREATE INDEX raw_events_by_received ON raw_events (received_at_ms, source);
