@@ -52,6 +52,8 @@ ts_named!(
     CreatorRevenueView,
     ExportResult,
     WeightsView,
+    WeightIntervalsView,
+    RevenueIntervalsView,
     OrderCreditsView,
     ExportTable,
     ReconcileView,

@@ -101,6 +101,9 @@ pub enum IntervalKey {
 pub struct RevenueInterval {
     /// The key's value (`None`: touches without one, such as no creator).
     pub key: Option<String>,
+    /// The revenue the whole-table weights credit to the key (the run's figure, give or take
+    /// the run's rounding of each order to the minor unit), reporting currency minor units.
+    pub point_minor: i64,
     /// Low and high end of the revenue credited to the key, reporting currency minor units.
     pub low_minor: i64,
     pub high_minor: i64,
@@ -168,15 +171,18 @@ pub fn revenue_intervals(
         run.boot.settings.level,
         bootstrap_threads(),
     );
+    let point = groups.revenue_by_key(&run.boot.learned.weight_by_channel());
     ids.iter()
         .enumerate()
         .map(|(key, &id)| {
             let (low_minor, high_minor) = intervals.get(key).copied().unwrap_or((0, 0));
+            let point_minor = point.get(key).copied().unwrap_or(0.0).round() as i64;
             RevenueInterval {
                 key: match by {
                     IntervalKey::Channel => Some(journeys.channel_names[id as usize].clone()),
                     _ => journeys.string(id).map(str::to_owned),
                 },
+                point_minor,
                 low_minor,
                 high_minor,
                 orders: orders[key],

@@ -5,6 +5,7 @@
 //!
 //! - [`selection`]: the selection and its decisions (model, compared models, query).
 //! - [`export`]: every CSV export, by [`ExportTable`].
+//! - [`intervals`]: bootstrap intervals beside learned weights and a ROAS view's revenue.
 //! - here: the model switch, the ROAS, CAC, compare, creator and reconciliation views, the
 //!   charts, and the async jobs the window's commands call.
 //!
@@ -15,6 +16,7 @@
 //! credits.
 
 pub mod export;
+pub mod intervals;
 pub mod selection;
 
 use std::path::Path;
