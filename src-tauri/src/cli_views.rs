@@ -25,9 +25,9 @@ use clap::{Subcommand, ValueEnum};
 use lookback_app::views::{
     self as app, ChartKind, CreatorTable, ExportRequest, ExportTable, ViewSelection,
 };
+use lookback_core::bootstrap::Confidence;
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::TimeBucket;
-use lookback_core::bootstrap::Confidence;
 use lookback_report::{
     ExportOptions, ExportSummary, Provenance, ViewKey, format_ratio, readable_conversions, render,
 };

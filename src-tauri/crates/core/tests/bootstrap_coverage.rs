@@ -27,10 +27,10 @@ fn exact_paths() -> Vec<(Vec<u32>, f64, f64)> {
         if state > 0 {
             out.push((path.clone(), prob * row[CONVERSION], prob * row[NULL]));
         }
-        for next in 0..CHANNELS {
-            if row[next] > 0.0 {
+        for (next, &p) in row.iter().enumerate().take(CHANNELS) {
+            if p > 0.0 {
                 path.push(next as u32);
-                walk(next + 1, prob * row[next], path, out);
+                walk(next + 1, prob * p, path, out);
                 path.pop();
             }
         }

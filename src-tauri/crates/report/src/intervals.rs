@@ -13,7 +13,9 @@ use lookback_store::Store;
 
 use crate::ReportError;
 use crate::credits::RunInfo;
-use crate::views::{ViewKey, ViewQuery, key_or_none, label_of, labels, order_filter, reporting_zone};
+use crate::views::{
+    ViewKey, ViewQuery, key_or_none, label_of, labels, order_filter, reporting_zone,
+};
 use crate::weights::WeightsReport;
 
 /// The interval of one learned weight.
@@ -108,7 +110,10 @@ pub fn revenue_intervals_view(
 ) -> Result<RevenueIntervalsView, ReportError> {
     let (run, _) = RunInfo::load(store, q.run_id)?;
     let by = interval_key(q.by).ok_or_else(|| ReportError::UnknownViewKey {
-        name: format!("{} (intervals are by creator, campaign, channel or content)", q.by),
+        name: format!(
+            "{} (intervals are by creator, campaign, channel or content)",
+            q.by
+        ),
     })?;
     let zone = reporting_zone(store)?;
     let filter = order_filter(zone, q.from, q.to, q.settled_only)?;
@@ -133,7 +138,11 @@ pub fn revenue_intervals_view(
             }
         })
         .collect();
-    rows.sort_by(|a, b| b.point_minor.cmp(&a.point_minor).then_with(|| a.key.cmp(&b.key)));
+    rows.sort_by(|a, b| {
+        b.point_minor
+            .cmp(&a.point_minor)
+            .then_with(|| a.key.cmp(&b.key))
+    });
     Ok(RevenueIntervalsView {
         run,
         by: q.by,

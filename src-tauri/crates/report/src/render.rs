@@ -341,14 +341,19 @@ pub fn weights_json(report: &WeightsReport) -> Value {
                 "conversions": r.conversions,
                 "paths": r.paths,
             });
-            if let (Some(interval), Some(fields)) = (weight_interval(report, i), row.as_object_mut())
+            if let (Some(interval), Some(fields)) =
+                (weight_interval(report, i), row.as_object_mut())
             {
                 fields.insert("weight_low".into(), json!(interval.low));
                 fields.insert("weight_high".into(), json!(interval.high));
                 let note = interval_note(interval.confidence);
                 fields.insert(
                     "interval_note".into(),
-                    if note.is_empty() { Value::Null } else { json!(note) },
+                    if note.is_empty() {
+                        Value::Null
+                    } else {
+                        json!(note)
+                    },
                 );
             }
             row
@@ -390,7 +395,7 @@ pub fn settings_line(settings: &BootstrapSettings) -> String {
 /// shown as words, not as a number.
 pub fn weights_table(report: &WeightsReport) -> String {
     let mut out = run_line(&report.run);
-    out.push_str("\n");
+    out.push('\n');
     if let Some(intervals) = &report.intervals {
         out.push_str(&settings_line(&intervals.settings));
         out.push('\n');

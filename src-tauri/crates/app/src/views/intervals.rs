@@ -6,7 +6,9 @@
 
 use anyhow::Result;
 use lookback_core::attribution::Model;
-use lookback_core::bootstrap::{BootstrapSettings, Confidence, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED};
+use lookback_core::bootstrap::{
+    BootstrapSettings, Confidence, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED,
+};
 use lookback_report::{self as report, RevenueIntervalsView, WeightsReport};
 use lookback_store::Store;
 
@@ -28,8 +30,16 @@ pub fn settings(
         seed: seed.unwrap_or(DEFAULT_SEED),
     };
     settings.validate().map_err(|e| {
-        let field = if e.to_string().contains("resamples") { "resamples" } else { "level" };
-        AppError::invalid(field, e)
+        let reason = match e {
+            lookback_core::CoreError::InvalidModelParams { reason } => reason,
+            other => other.to_string(),
+        };
+        let field = if reason.contains("resamples") {
+            "resamples"
+        } else {
+            "level"
+        };
+        AppError::invalid(field, reason)
     })?;
     Ok(settings)
 }
@@ -84,7 +94,11 @@ pub fn roas_intervals(
     }
     let run_id = lookback_engine::run_model(store, model, &params, now_ms)?.run_id;
     let boot = lookback_engine::run_bootstrap(store, model, &params, settings, now_ms)?;
-    Ok(report::revenue_intervals_view(store, &sel.query(run_id), &boot)?)
+    Ok(report::revenue_intervals_view(
+        store,
+        &sel.query(run_id),
+        &boot,
+    )?)
 }
 
 fn too_few(confidence: Confidence) -> bool {
@@ -114,7 +128,11 @@ pub fn weight_intervals_view(
         &settings,
         now_ms,
     )?;
-    let intervals = r.intervals.as_ref().map(|i| i.rows.as_slice()).unwrap_or(&[]);
+    let intervals = r
+        .intervals
+        .as_ref()
+        .map(|i| i.rows.as_slice())
+        .unwrap_or(&[]);
     Ok(ipc::WeightIntervalsView {
         model,
         run_id: r.run.run_id,
