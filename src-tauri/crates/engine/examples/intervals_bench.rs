@@ -18,7 +18,10 @@ fn main() {
         .expect("usage: intervals_bench FILE.lookback");
     let started = Instant::now();
     let mut store = Store::open(&path).expect("open the workspace");
-    println!("open (and upgrade)                {:>8.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "open (and upgrade)                {:>8.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -48,7 +51,10 @@ fn main() {
             weights_s
         );
         let mut views_s = 0.0;
-        for (name, key) in [("creator", IntervalKey::Creator), ("channel", IntervalKey::Channel)] {
+        for (name, key) in [
+            ("creator", IntervalKey::Creator),
+            ("channel", IntervalKey::Channel),
+        ] {
             let t = Instant::now();
             let rows = revenue_intervals(&boot, key, &RunOrderFilter::default());
             println!(
