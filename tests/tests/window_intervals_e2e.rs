@@ -173,7 +173,46 @@ fn show_intervals_on_compare_and_roas_matches_the_cli() {
     }
     assert!(compared >= 5, "only {compared} rows compared");
 
-    // Off again: the column goes.
+    // Creator revenue under Markov: the creator's net credited revenue interval (intervals are
+    // still asked for), as `view creator --intervals` prints it.
+    let nav = session.wait_for("[data-testid=nav-creator]");
+    session.click(&nav);
+    session.wait_for("[data-testid=creator-interval] [data-low-minor]");
+    let creator =
+        session.eval("return document.querySelector('[data-testid=creator-select]').value");
+    let creator = creator.as_str().unwrap();
+    let shown = session.eval(
+        "const p = document.querySelector('[data-testid=creator-interval] [data-low-minor]');          return [p.dataset.lowMinor, p.dataset.highMinor, p.dataset.tooFew === 'true']",
+    );
+    let expected = if shown[2].as_bool().unwrap() {
+        "too few conversions to say".to_owned()
+    } else {
+        format!(
+            "{}–{}",
+            usd(shown[0].as_str().unwrap().parse().unwrap()),
+            usd(shown[1].as_str().unwrap().parse().unwrap())
+        )
+    };
+    let cli = home.lookback_ok(&[
+        "--db",
+        db.to_str().unwrap(),
+        "view",
+        "creator",
+        "--creator",
+        creator,
+        "--model",
+        "markov",
+        "--intervals",
+    ]);
+    assert!(
+        cli.contains(&format!("credited revenue interval {expected}\n")),
+        "window {expected}, CLI:\n{cli}"
+    );
+
+    // Off again (on the ROAS screen): the column goes.
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    session.wait_for("[data-testid=roas-table] tbody [data-col=interval][data-low-minor]");
     let toggle = session.wait_for("[data-testid=roas-intervals-toggle]");
     session.click(&toggle);
     session.wait_until(

@@ -124,3 +124,26 @@ export function revenueIntervalColumn(view: RevenueIntervalsView): Column<RoasRo
     },
   };
 }
+
+/** The Creator revenue screen's switch and, when on, the interval of the creator's net credited revenue. */
+export function creatorIntervalSlot(model: ModelName, request: ViewRequest, creatorId: string, rerender: () => void): HTMLElement {
+  const why = roasIntervalsUnavailable(model, { ...request, by: "creator", bucket: null });
+  const body = h("div", { "data-testid": "creator-interval" });
+  if (shown && !why) {
+    replaceChildren(body, loading());
+    api
+      .roasIntervals({ ...request, by: "creator", bucket: null, settled_only: false })
+      .then((view) => {
+        const row = view.rows.find((r) => r.key === creatorId);
+        const level = `${Math.round(view.settings.level * 100)}% interval`;
+        const text = !row ? "no credited orders in this range" : row.too_few ? view.settings.too_few_words : `${formatMoney(row.low)} – ${formatMoney(row.high)}`;
+        replaceChildren(
+          body,
+          h("p", { class: "muted", "data-low-minor": row ? String(row.low.minor) : undefined, "data-high-minor": row ? String(row.high.minor) : undefined, "data-too-few": row ? String(row.too_few) : undefined }, `Net credited, ${level}: ${text}`),
+          intervalsCaption(view.settings),
+        );
+      })
+      .catch((e: unknown) => replaceChildren(body, errorBox(asAppError(e))));
+  }
+  return h("div", { class: "intervals" }, intervalsToggle("creator-intervals-toggle", rerender, why), body);
+}
