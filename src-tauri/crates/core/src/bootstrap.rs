@@ -499,6 +499,9 @@ impl Rng {
             return n;
         }
         let nf = n as f64;
+        if nf * p < 16.0 {
+            return self.binomial_from_zero(n, p);
+        }
         let mode = (((nf + 1.0) * p).floor() as u64).min(n);
         let ln_pmf = ln_factorial(n) - ln_factorial(mode) - ln_factorial(n - mode)
             + mode as f64 * p.ln()
@@ -537,6 +540,25 @@ impl Rng {
                 return mode;
             }
         }
+    }
+
+    /// Binomial(n, p) by inversion from 0 — for a small mean n·p, where it takes about n·p + 1
+    /// steps and one exponential (most cells of a path table hold one or two journeys).
+    fn binomial_from_zero(&mut self, n: u64, p: f64) -> u64 {
+        let u = self.unit();
+        let odds = p / (1.0 - p);
+        let mut pmf = (n as f64 * (-p).ln_1p()).exp();
+        let mut cumulative = pmf;
+        let mut k = 0;
+        while u > cumulative && k < n {
+            pmf *= (n - k) as f64 / (k + 1) as f64 * odds;
+            k += 1;
+            cumulative += pmf;
+            if pmf == 0.0 {
+                break;
+            }
+        }
+        k
     }
 }
 
@@ -623,7 +645,14 @@ mod tests {
     #[test]
     fn binomial_draws_have_the_binomial_mean_and_variance() {
         // Fixed seed: deterministic. 4000 draws; the bounds are 6 standard errors wide.
-        for &(n, p) in &[(10u64, 0.3f64), (1000, 0.02), (1_000_000, 0.5), (50, 0.97)] {
+        for &(n, p) in &[
+            (10u64, 0.3f64),
+            (1000, 0.02),
+            (1_000_000, 0.5),
+            (50, 0.97),
+            (1_000_000, 1e-6),
+            (200, 0.05),
+        ] {
             let mut rng = Rng::new(99);
             let draws: Vec<f64> = (0..4000).map(|_| rng.binomial(n, p) as f64).collect();
             let mean = draws.iter().sum::<f64>() / draws.len() as f64;
