@@ -269,7 +269,11 @@ pub fn bootstrap_weights(
     let resampled = parallel_map(count, threads, |b| {
         let mut rng = Rng::for_resample(settings.seed, b as u64);
         let paths = table.resample(&mut rng);
-        learn_weights(model, &paths).map(|w| w.weight_by_channel())
+        match model {
+            // The table's Shapley rows are distinct channel sets already: no grouping needed.
+            Model::Shapley => Ok(shapley_weights_of_sets(&paths)),
+            _ => learn_weights(model, &paths).map(|w| w.weight_by_channel()),
+        }
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
@@ -295,6 +299,41 @@ pub fn bootstrap_weights(
         intervals,
         resampled,
     })
+}
+
+/// Shapley weights, dense by channel, of paths that are distinct sorted channel sets (a
+/// Shapley [`PathTable`]'s rows): φ_c = Σ over the sets T that contain c of r(T) / |T|, with
+/// r(T) = conversions ÷ journeys of T, normalized to sum to 1 — `learn_shapley`'s formula
+/// without its grouping step (the sums may differ from it in the last bits).
+fn shapley_weights_of_sets(sets: &[TrainingPath<'_>]) -> Vec<f64> {
+    let len = sets
+        .iter()
+        .flat_map(|p| p.channels.iter())
+        .map(|&c| c as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut values = vec![0.0f64; len];
+    for set in sets {
+        let journeys = set.conversions + set.non_conversions;
+        if set.channels.is_empty() || journeys == 0 {
+            continue;
+        }
+        let dividend = set.conversions as f64 / journeys as f64 / set.channels.len() as f64;
+        for &c in set.channels {
+            values[c as usize] += dividend;
+        }
+    }
+    let total: f64 = values.iter().filter(|v| **v > 0.0).sum();
+    values
+        .iter()
+        .map(|&v| {
+            if total > 0.0 && v > 0.0 {
+                v / total
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// The (1−level)/2 and (1+level)/2 quantiles of `values` (sorted in place), each by linear
@@ -717,6 +756,27 @@ mod tests {
             (revenue[1] - (200.0 + 100.0 + 20.0 + 50.0)).abs() < 1e-9,
             "{revenue:?}"
         );
+    }
+
+    #[test]
+    fn shapley_weights_of_sets_are_learn_shapleys() {
+        let channels: Vec<Vec<u32>> = (0..60u32)
+            .map(|i| vec![i % 5, (i / 5) % 4 + 5, i % 3 + 2])
+            .collect();
+        let paths: Vec<TrainingPath<'_>> = channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| path(c, i as u64 % 4, 1 + i as u64 % 6))
+            .collect();
+        let table = PathTable::new(Model::Shapley, &paths).unwrap();
+        let fast = shapley_weights_of_sets(&table.training_paths());
+        let learned = learn_weights(Model::Shapley, &paths)
+            .unwrap()
+            .weight_by_channel();
+        assert_eq!(fast.len(), learned.len());
+        for (a, b) in fast.iter().zip(&learned) {
+            assert!((a - b).abs() < 1e-12, "{fast:?} vs {learned:?}");
+        }
     }
 
     #[test]
