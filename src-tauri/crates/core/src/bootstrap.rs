@@ -198,39 +198,163 @@ impl PathTable {
     /// One multinomial resample of as many journeys as the table holds, as training paths
     /// (cells drawn 0 times are left out).
     pub fn resample(&self, rng: &mut Rng) -> Vec<TrainingPath<'_>> {
+        let mut counts = Vec::new();
+        self.resample_counts(rng, &mut counts);
+        self.paths
+            .iter()
+            .zip(&counts)
+            .filter(|(_, [c, n])| c + n > 0)
+            .map(|(channels, &[conversions, non_conversions])| TrainingPath {
+                channels,
+                conversions,
+                non_conversions,
+            })
+            .collect()
+    }
+
+    /// [`PathTable::resample`] as counts: `out[row]` = [conversions, non-conversions] drawn.
+    pub fn resample_counts(&self, rng: &mut Rng, out: &mut Vec<[u64; 2]>) {
+        out.clear();
+        out.reserve(self.len());
         let mut remaining_journeys = self.journeys();
         let mut remaining_count = remaining_journeys;
-        let mut out = Vec::new();
-        for (channels, (&conversions, &non_conversions)) in self
-            .paths
-            .iter()
-            .zip(self.conversions.iter().zip(&self.non_conversions))
-        {
-            let mut draw = |count: u64| -> u64 {
-                if count == 0 || remaining_journeys == 0 {
-                    return 0;
-                }
-                let drawn = if count == remaining_count {
-                    remaining_journeys
-                } else {
-                    rng.binomial(remaining_journeys, count as f64 / remaining_count as f64)
-                };
-                remaining_journeys -= drawn;
-                remaining_count -= count;
-                drawn
+        let mut draw = |count: u64| -> u64 {
+            if count == 0 || remaining_journeys == 0 {
+                return 0;
+            }
+            let drawn = if count == remaining_count {
+                remaining_journeys
+            } else {
+                rng.binomial(remaining_journeys, count as f64 / remaining_count as f64)
             };
+            remaining_journeys -= drawn;
+            remaining_count -= count;
+            drawn
+        };
+        for (&conversions, &non_conversions) in self.conversions.iter().zip(&self.non_conversions) {
             let c = draw(conversions);
             let n = draw(non_conversions);
-            if c + n > 0 {
-                out.push(TrainingPath {
-                    channels,
-                    conversions: c,
-                    non_conversions: n,
-                });
-            }
+            out.push([c, n]);
         }
-        out
     }
+}
+
+/// What a model needs of a table to learn from a resample's counts, prepared once: Markov, each
+/// row's transitions as cells of the count matrix over every channel of the table; Shapley,
+/// nothing (each row is a distinct set already).
+enum Learner {
+    Markov {
+        /// Transient states: start, then the table's channels in increasing id order.
+        states: usize,
+        /// Channel id of each channel state (state = index + 1).
+        channel_of: Vec<u32>,
+        /// Per row, the count-matrix cells of its transitions (start → first → … → last), then
+        /// the last state's row offset; rows end at `ends[row]`.
+        cells: Vec<u32>,
+        ends: Vec<usize>,
+    },
+    Shapley,
+}
+
+impl Learner {
+    fn new(model: Model, table: &PathTable) -> Result<Learner> {
+        if model == Model::Shapley {
+            return Ok(Learner::Shapley);
+        }
+        let mut channel_of: Vec<u32> = table.paths.iter().flatten().copied().collect();
+        channel_of.sort_unstable();
+        channel_of.dedup();
+        if channel_of.len() > crate::attribution::MARKOV_MAX_CHANNELS {
+            return Err(CoreError::TooManyChannels {
+                model: "markov",
+                count: channel_of.len(),
+                limit: crate::attribution::MARKOV_MAX_CHANNELS,
+            });
+        }
+        let state_of: HashMap<u32, u32> = channel_of
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c, i as u32 + 1))
+            .collect();
+        let states = channel_of.len() + 1;
+        let width = states + 2;
+        let mut cells = Vec::new();
+        let mut ends = Vec::with_capacity(table.len());
+        for path in table.paths.iter() {
+            let mut previous = 0usize;
+            for channel in path {
+                let state = state_of[channel] as usize;
+                if state == previous {
+                    continue;
+                }
+                cells.push((previous * width + state) as u32);
+                previous = state;
+            }
+            cells.push((previous * width) as u32);
+            ends.push(cells.len());
+        }
+        Ok(Learner::Markov {
+            states,
+            channel_of,
+            cells,
+            ends,
+        })
+    }
+
+    /// The weights, dense by channel id, learned from `counts` (a resample of `table`).
+    fn weights(&self, table: &PathTable, counts: &[[u64; 2]]) -> Vec<f64> {
+        match self {
+            Learner::Markov {
+                states,
+                channel_of,
+                cells,
+                ends,
+            } => {
+                let states = *states;
+                let width = states + 2;
+                let mut matrix = vec![0u64; states * width];
+                let mut start = 0;
+                for (&end, &[c, n]) in ends.iter().zip(counts) {
+                    let row = &cells[start..end];
+                    start = end;
+                    let multiplicity = c + n;
+                    if multiplicity == 0 {
+                        continue;
+                    }
+                    let (last, transitions) = row.split_last().unwrap_or((&0, &[]));
+                    for &cell in transitions {
+                        matrix[cell as usize] += multiplicity;
+                    }
+                    matrix[*last as usize + states] += c;
+                    matrix[*last as usize + states + 1] += n;
+                }
+                let (effects, _) = crate::attribution::markov_removal_effects(&matrix, states);
+                dense_normalized(channel_of, &effects)
+            }
+            Learner::Shapley => shapley_weights_of_sets(table, counts),
+        }
+    }
+}
+
+/// `values[i]` of channel `channel_of[i]`, the positive finite ones normalized to sum to 1 (the
+/// rest 0), dense by channel id.
+fn dense_normalized(channel_of: &[u32], values: &[f64]) -> Vec<f64> {
+    let positive = |v: f64| if v.is_finite() && v > 0.0 { v } else { 0.0 };
+    let total: f64 = values.iter().map(|&v| positive(v)).sum();
+    let mut dense = vec![
+        0.0;
+        channel_of
+            .iter()
+            .map(|&c| c as usize + 1)
+            .max()
+            .unwrap_or(0)
+    ];
+    if total > 0.0 {
+        for (&channel, &v) in channel_of.iter().zip(values) {
+            dense[channel as usize] = positive(v) / total;
+        }
+    }
+    dense
 }
 
 /// One channel's weight interval.
@@ -266,17 +390,13 @@ pub fn bootstrap_weights(
     settings.validate()?;
     let learned = learn_weights(model, &table.training_paths())?;
     let count = settings.resamples as usize;
+    let learner = Learner::new(model, table)?;
     let resampled = parallel_map(count, threads, |b| {
         let mut rng = Rng::for_resample(settings.seed, b as u64);
-        let paths = table.resample(&mut rng);
-        match model {
-            // The table's Shapley rows are distinct channel sets already: no grouping needed.
-            Model::Shapley => Ok(shapley_weights_of_sets(&paths)),
-            _ => learn_weights(model, &paths).map(|w| w.weight_by_channel()),
-        }
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
+        let mut counts = Vec::new();
+        table.resample_counts(&mut rng, &mut counts);
+        learner.weights(table, &counts)
+    });
     let intervals = learned
         .channels
         .iter()
@@ -301,39 +421,30 @@ pub fn bootstrap_weights(
     })
 }
 
-/// Shapley weights, dense by channel, of paths that are distinct sorted channel sets (a
-/// Shapley [`PathTable`]'s rows): φ_c = Σ over the sets T that contain c of r(T) / |T|, with
-/// r(T) = conversions ÷ journeys of T, normalized to sum to 1 — `learn_shapley`'s formula
-/// without its grouping step (the sums may differ from it in the last bits).
-fn shapley_weights_of_sets(sets: &[TrainingPath<'_>]) -> Vec<f64> {
-    let len = sets
+/// Shapley weights, dense by channel, of a Shapley table's rows (distinct sorted channel sets)
+/// with `counts` journeys: φ_c = Σ over the sets T that contain c of r(T) / |T|, with r(T) =
+/// conversions ÷ journeys of T, normalized to sum to 1 — `learn_shapley`'s formula without its
+/// grouping step (the sums may differ from it in the last bits).
+fn shapley_weights_of_sets(table: &PathTable, counts: &[[u64; 2]]) -> Vec<f64> {
+    let len = table
+        .paths
         .iter()
-        .flat_map(|p| p.channels.iter())
+        .flatten()
         .map(|&c| c as usize + 1)
         .max()
         .unwrap_or(0);
     let mut values = vec![0.0f64; len];
-    for set in sets {
-        let journeys = set.conversions + set.non_conversions;
-        if set.channels.is_empty() || journeys == 0 {
+    for (set, &[c, n]) in table.paths.iter().zip(counts) {
+        if set.is_empty() || c == 0 {
             continue;
         }
-        let dividend = set.conversions as f64 / journeys as f64 / set.channels.len() as f64;
-        for &c in set.channels {
-            values[c as usize] += dividend;
+        let dividend = c as f64 / (c + n) as f64 / set.len() as f64;
+        for &channel in set {
+            values[channel as usize] += dividend;
         }
     }
-    let total: f64 = values.iter().filter(|v| **v > 0.0).sum();
-    values
-        .iter()
-        .map(|&v| {
-            if total > 0.0 && v > 0.0 {
-                v / total
-            } else {
-                0.0
-            }
-        })
-        .collect()
+    let channels: Vec<u32> = (0..len as u32).collect();
+    dense_normalized(&channels, &values)
 }
 
 /// The (1−level)/2 and (1+level)/2 quantiles of `values` (sorted in place), each by linear
@@ -759,7 +870,7 @@ mod tests {
     }
 
     #[test]
-    fn shapley_weights_of_sets_are_learn_shapleys() {
+    fn each_learner_learns_what_its_model_learns() {
         let channels: Vec<Vec<u32>> = (0..60u32)
             .map(|i| vec![i % 5, (i / 5) % 4 + 5, i % 3 + 2])
             .collect();
@@ -768,14 +879,25 @@ mod tests {
             .enumerate()
             .map(|(i, c)| path(c, i as u64 % 4, 1 + i as u64 % 6))
             .collect();
-        let table = PathTable::new(Model::Shapley, &paths).unwrap();
-        let fast = shapley_weights_of_sets(&table.training_paths());
-        let learned = learn_weights(Model::Shapley, &paths)
-            .unwrap()
-            .weight_by_channel();
-        assert_eq!(fast.len(), learned.len());
-        for (a, b) in fast.iter().zip(&learned) {
-            assert!((a - b).abs() < 1e-12, "{fast:?} vs {learned:?}");
+        // Each model's learner on a resample's counts learns what the model learns from the
+        // resample's paths (up to the last bits of the floating-point sums).
+        for model in [Model::Markov, Model::Shapley] {
+            let table = PathTable::new(model, &paths).unwrap();
+            let learner = Learner::new(model, &table).unwrap();
+            for b in 0..5 {
+                let mut counts = Vec::new();
+                table.resample_counts(&mut Rng::for_resample(9, b), &mut counts);
+                let fast = learner.weights(&table, &counts);
+                let mut learned =
+                    learn_weights(model, &table.resample(&mut Rng::for_resample(9, b)))
+                        .unwrap()
+                        .weight_by_channel();
+                learned.resize(fast.len(), 0.0);
+                assert_eq!(fast.len(), learned.len());
+                for (a, b) in fast.iter().zip(&learned) {
+                    assert!((a - b).abs() < 1e-12, "{model}: {fast:?} vs {learned:?}");
+                }
+            }
         }
     }
 
