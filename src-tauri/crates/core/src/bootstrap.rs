@@ -8,9 +8,9 @@
 //!   the model reads them (Markov: consecutive repeats collapsed; Shapley: the set of channels),
 //!   so the table is as small as it can be and learning from it gives the model's own numbers.
 //! - One resample draws as many journeys as there are, with replacement: a multinomial draw over
-//!   the table's (path, outcome) cells with probabilities count ÷ journeys, done as one binomial
-//!   per cell conditioned on what is left. A resample therefore costs O(distinct paths), not
-//!   O(journeys).
+//!   the table's (path, outcome) cells with probabilities count ÷ journeys, made exactly from
+//!   one Poisson draw per cell and a few single draws to make up the total
+//!   ([`PathTable::resample_counts`]). A resample costs O(distinct paths), not O(journeys).
 //! - The model learns its weights from each resample. A channel absent from a resample weighs 0
 //!   in it. The interval at level L is the percentile interval: the (1−L)/2 and (1+L)/2
 //!   quantiles of the resampled weights (linear interpolation between order statistics).
@@ -213,29 +213,104 @@ impl PathTable {
     }
 
     /// [`PathTable::resample`] as counts: `out[row]` = [conversions, non-conversions] drawn.
+    ///
+    /// Exact multinomial, drawn fast (Ahrens and Dieter's Poisson start): each (path, outcome)
+    /// cell of count c gets an independent Poisson(c·λ/N) draw with λ = N − 3√N, so the draws
+    /// total T ≤ N almost always (else they are drawn again); given T they are Multinomial(T, p),
+    /// and the N − T journeys still missing are drawn one by one (a uniform journey, found by
+    /// binary search over the cells' cumulative counts), which makes them Multinomial(N, p).
+    /// A Poisson draw of a small count reads a distribution table made once per resample.
     pub fn resample_counts(&self, rng: &mut Rng, out: &mut Vec<[u64; 2]>) {
+        let total = self.journeys();
         out.clear();
-        out.reserve(self.len());
-        let mut remaining_journeys = self.journeys();
-        let mut remaining_count = remaining_journeys;
-        let mut draw = |count: u64| -> u64 {
-            if count == 0 || remaining_journeys == 0 {
-                return 0;
-            }
-            let drawn = if count == remaining_count {
-                remaining_journeys
-            } else {
-                rng.binomial(remaining_journeys, count as f64 / remaining_count as f64)
-            };
-            remaining_journeys -= drawn;
-            remaining_count -= count;
-            drawn
-        };
-        for (&conversions, &non_conversions) in self.conversions.iter().zip(&self.non_conversions) {
-            let c = draw(conversions);
-            let n = draw(non_conversions);
-            out.push([c, n]);
+        out.resize(self.len(), [0, 0]);
+        if total == 0 {
+            return;
         }
+        let n = total as f64;
+        let rate = (n - 3.0 * n.sqrt()).max(0.0) / n;
+        let poisson = PoissonTables::new(rate);
+        let drawn = loop {
+            let mut drawn = 0u64;
+            for (cell, (&c, &nc)) in out
+                .iter_mut()
+                .zip(self.conversions.iter().zip(&self.non_conversions))
+            {
+                let a = poisson.draw(c, rng);
+                let b = poisson.draw(nc, rng);
+                *cell = [a, b];
+                drawn += a + b;
+            }
+            if drawn <= total {
+                break drawn;
+            }
+        };
+        let cumulative = self.cumulative();
+        for _ in drawn..total {
+            let journey = rng.below(total);
+            // The first cell whose cumulative count exceeds the journey's index.
+            let cell = cumulative.partition_point(|&end| end <= journey);
+            out[cell / 2][cell % 2] += 1;
+        }
+    }
+
+    /// Cumulative journey counts over the cells (row 0 conversions, row 0 non-conversions, …).
+    fn cumulative(&self) -> Vec<u64> {
+        let mut sum = 0;
+        self.conversions
+            .iter()
+            .zip(&self.non_conversions)
+            .flat_map(|(&c, &n)| [c, n])
+            .map(|count| {
+                sum += count;
+                sum
+            })
+            .collect()
+    }
+}
+
+/// Poisson(c·rate) draws for the counts c of a table: distribution tables for counts up to
+/// [`PoissonTables::TABLED`], the walk from the mode above.
+struct PoissonTables {
+    rate: f64,
+    /// `cdf[c − 1]`: the cumulative probabilities of Poisson(c·rate) at 0, 1, 2, … until the
+    /// remaining mass is below 1e-17.
+    cdf: Vec<Vec<f64>>,
+}
+
+impl PoissonTables {
+    const TABLED: u64 = 32;
+
+    fn new(rate: f64) -> PoissonTables {
+        let cdf = (1..=Self::TABLED)
+            .map(|c| {
+                let mean = c as f64 * rate;
+                let mut pmf = (-mean).exp();
+                let mut cumulative = pmf;
+                let mut table = vec![cumulative];
+                let mut k = 0.0;
+                while 1.0 - cumulative > 1e-17 && table.len() < 400 {
+                    k += 1.0;
+                    pmf *= mean / k;
+                    cumulative += pmf;
+                    table.push(cumulative);
+                }
+                table
+            })
+            .collect();
+        PoissonTables { rate, cdf }
+    }
+
+    fn draw(&self, count: u64, rng: &mut Rng) -> u64 {
+        if count == 0 {
+            return 0;
+        }
+        if count <= Self::TABLED {
+            let table = &self.cdf[count as usize - 1];
+            let u = rng.unit();
+            return table.partition_point(|&p| p < u).min(table.len() - 1) as u64;
+        }
+        rng.poisson(count as f64 * self.rate)
     }
 }
 
@@ -638,37 +713,30 @@ impl Rng {
         ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
 
-    /// A draw from Binomial(n, p), exact: inversion of the distribution function with the
-    /// outcomes visited from the mode outwards (mode, mode+1, mode−1, …), so a draw costs
-    /// O(√(n·p·(1−p))) steps rather than O(n).
-    pub fn binomial(&mut self, n: u64, p: f64) -> u64 {
-        if n == 0 || p <= 0.0 {
+    /// Uniform in 0..n (n > 0), by the multiply-shift method (bias below n / 2^64).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A draw from Poisson(mean) by inversion with the outcomes visited from the mode outwards,
+    /// so a draw costs O(√mean) steps.
+    pub fn poisson(&mut self, mean: f64) -> u64 {
+        if mean <= 0.0 {
             return 0;
         }
-        if p >= 1.0 {
-            return n;
-        }
-        let nf = n as f64;
-        if nf * p < 16.0 {
-            return self.binomial_from_zero(n, p);
-        }
-        let mode = (((nf + 1.0) * p).floor() as u64).min(n);
-        let ln_pmf = ln_factorial(n) - ln_factorial(mode) - ln_factorial(n - mode)
-            + mode as f64 * p.ln()
-            + (n - mode) as f64 * (-p).ln_1p();
-        let at_mode = ln_pmf.exp();
+        let mode = mean.floor() as u64;
+        let at_mode = (mode as f64 * mean.ln() - mean - ln_factorial(mode)).exp();
         let u = self.unit();
         let mut cumulative = at_mode;
         if u <= cumulative {
             return mode;
         }
-        let odds = p / (1.0 - p);
         let (mut low, mut high) = (mode, mode);
         let (mut p_low, mut p_high) = (at_mode, at_mode);
         loop {
             let mut moved = false;
-            if high < n && p_high > 0.0 {
-                p_high *= (n - high) as f64 / (high + 1) as f64 * odds;
+            if p_high > 0.0 {
+                p_high *= mean / (high + 1) as f64;
                 high += 1;
                 cumulative += p_high;
                 moved = true;
@@ -677,7 +745,7 @@ impl Rng {
                 }
             }
             if low > 0 && p_low > 0.0 {
-                p_low *= low as f64 / (n - low + 1) as f64 / odds;
+                p_low *= low as f64 / mean;
                 low -= 1;
                 cumulative += p_low;
                 moved = true;
@@ -686,29 +754,9 @@ impl Rng {
                 }
             }
             if !moved {
-                // Rounding left the total a hair below u: the remaining mass is below 1e-15.
                 return mode;
             }
         }
-    }
-
-    /// Binomial(n, p) by inversion from 0 — for a small mean n·p, where it takes about n·p + 1
-    /// steps and one exponential (most cells of a path table hold one or two journeys).
-    fn binomial_from_zero(&mut self, n: u64, p: f64) -> u64 {
-        let u = self.unit();
-        let odds = p / (1.0 - p);
-        let mut pmf = (n as f64 * (-p).ln_1p()).exp();
-        let mut cumulative = pmf;
-        let mut k = 0;
-        while u > cumulative && k < n {
-            pmf *= (n - k) as f64 / (k + 1) as f64 * odds;
-            k += 1;
-            cumulative += pmf;
-            if pmf == 0.0 {
-                break;
-            }
-        }
-        k
     }
 }
 
@@ -793,30 +841,55 @@ mod tests {
     }
 
     #[test]
-    fn binomial_draws_have_the_binomial_mean_and_variance() {
-        // Fixed seed: deterministic. 4000 draws; the bounds are 6 standard errors wide.
-        for &(n, p) in &[
-            (10u64, 0.3f64),
-            (1000, 0.02),
-            (1_000_000, 0.5),
-            (50, 0.97),
-            (1_000_000, 1e-6),
-            (200, 0.05),
-        ] {
-            let mut rng = Rng::new(99);
-            let draws: Vec<f64> = (0..4000).map(|_| rng.binomial(n, p) as f64).collect();
-            let mean = draws.iter().sum::<f64>() / draws.len() as f64;
-            let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / 3999.0;
-            let (m, v) = (n as f64 * p, n as f64 * p * (1.0 - p));
+    fn poisson_draws_have_the_poisson_mean_and_variance() {
+        for &mean in &[0.5f64, 3.0, 40.0, 5000.0] {
+            let mut rng = Rng::new(5);
+            let draws: Vec<f64> = (0..4000).map(|_| rng.poisson(mean) as f64).collect();
+            let m = draws.iter().sum::<f64>() / 4000.0;
+            let v = draws.iter().map(|d| (d - m).powi(2)).sum::<f64>() / 3999.0;
             assert!(
-                (mean - m).abs() < 6.0 * (v / 4000.0).sqrt(),
-                "n={n} p={p}: mean {mean}"
+                (m - mean).abs() < 6.0 * (mean / 4000.0).sqrt(),
+                "mean {mean}: {m}"
+            );
+            assert!((v / mean - 1.0).abs() < 0.15, "mean {mean}: variance {v}");
+        }
+    }
+
+    #[test]
+    fn resampled_cells_have_multinomial_means_and_variances() {
+        // Cells of 1, 5, 40 and 954 journeys (N = 1000): each drawn count has mean N·p and
+        // variance N·p·(1 − p), over 3000 seeded resamples (bounds of 6 standard errors, 15%).
+        let (a, b, c) = ([0u32], [1u32], [0u32, 1]);
+        let paths = [path(&a, 1, 5), path(&b, 40, 0), path(&c, 0, 954)];
+        let table = PathTable::new(Model::Markov, &paths).unwrap();
+        let cells: [(usize, usize, f64); 4] =
+            [(0, 0, 1.0), (0, 1, 5.0), (1, 0, 40.0), (2, 1, 954.0)];
+        let mut sums = [0.0f64; 4];
+        let mut squares = [0.0f64; 4];
+        let trials = 3000;
+        let mut counts = Vec::new();
+        for t in 0..trials {
+            table.resample_counts(&mut Rng::for_resample(21, t), &mut counts);
+            assert_eq!(counts.iter().map(|[x, y]| x + y).sum::<u64>(), 1000);
+            for (i, &(row, kind, _)) in cells.iter().enumerate() {
+                let x = counts[row][kind] as f64;
+                sums[i] += x;
+                squares[i] += x * x;
+            }
+        }
+        for (i, &(_, _, count)) in cells.iter().enumerate() {
+            let p = count / 1000.0;
+            let (mean, var) = (1000.0 * p, 1000.0 * p * (1.0 - p));
+            let m = sums[i] / trials as f64;
+            let v = squares[i] / trials as f64 - m * m;
+            assert!(
+                (m - mean).abs() < 6.0 * (var / trials as f64).sqrt(),
+                "cell {i}: mean {m} vs {mean}"
             );
             assert!(
-                (var / v - 1.0).abs() < 0.15,
-                "n={n} p={p}: variance {var} vs {v}"
+                (v / var - 1.0).abs() < 0.15,
+                "cell {i}: variance {v} vs {var}"
             );
-            assert!(draws.iter().all(|&d| d <= n as f64));
         }
     }
 
