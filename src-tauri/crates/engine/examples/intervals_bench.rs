@@ -26,62 +26,6 @@ fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    if std::env::args().nth(2).as_deref() == Some("--profile") {
-        use lookback_core::attribution::{TrainingPath, learn_weights};
-        use lookback_core::bootstrap::{PathTable, Rng};
-        let watermark = store.input_watermark().unwrap();
-        let t = Instant::now();
-        let (journeys, _, _) =
-            lookback_engine::load_journeys(&mut store, &watermark, 30, now_ms, true).unwrap();
-        println!("load journeys {:.2} s", t.elapsed().as_secs_f64());
-        let converting = journeys.converting_paths();
-        let mut paths: Vec<TrainingPath<'_>> = converting
-            .iter()
-            .map(|channels| TrainingPath {
-                channels,
-                conversions: 1,
-                non_conversions: 0,
-            })
-            .collect();
-        paths.extend(
-            journeys
-                .non_converting
-                .iter()
-                .zip(&journeys.non_converting_counts)
-                .map(|(channels, &count)| TrainingPath {
-                    channels,
-                    conversions: 0,
-                    non_conversions: count,
-                }),
-        );
-        println!("training paths {}", paths.len());
-        for model in [Model::Markov, Model::Shapley] {
-            let t = Instant::now();
-            let table = PathTable::new(model, &paths).unwrap();
-            println!(
-                "{model} table {} rows, {} journeys {:.2} s",
-                table.len(),
-                table.journeys(),
-                t.elapsed().as_secs_f64()
-            );
-            let t = Instant::now();
-            let mut draws = Vec::new();
-            for b in 0..10 {
-                draws.push(table.resample(&mut Rng::for_resample(14, b)));
-            }
-            println!(
-                "{model} 10 draws {:.3} s ({} rows drawn in the first)",
-                t.elapsed().as_secs_f64(),
-                draws[0].len()
-            );
-            let t = Instant::now();
-            for d in &draws {
-                let _ = learn_weights(model, d).unwrap();
-            }
-            println!("{model} 10 learns {:.3} s", t.elapsed().as_secs_f64());
-        }
-        return;
-    }
     let params = ModelParams::default();
     let settings = BootstrapSettings::default();
     for model in [Model::Markov, Model::Shapley] {
