@@ -483,8 +483,11 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
             let c = view.currency.as_str();
             println!("{}", provenance_line(&view.provenance, now));
             if let Some(settings) = &settings {
+                // The creator view's net covers every order of its days, settled or not.
                 let by_creator = ViewSelection {
                     by: ViewKey::Creator,
+                    settled_only: false,
+                    bucket: None,
                     ..sel.clone()
                 };
                 let intervals =
