@@ -13,6 +13,9 @@
 //!   workspace's model and without a model-log entry. Without `--model`, the workspace's model
 //!   and parameters are used; the parameter flags override single parameters in either case.
 //! - `model set` requires `--reason`: the log exists to say why.
+//! - `report weights --intervals` adds `weight_low,weight_high,interval_note` (CSV; the note says
+//!   "too few conversions to say" when the weight is too uncertain to state) and the bootstrap's
+//!   resamples, level and seed (stderr line for CSV, `intervals` in JSON, a line in the table).
 
 use std::path::Path;
 
@@ -58,6 +61,38 @@ impl CreditsBy {
             CreditsBy::Content => CreditKey::Content,
             CreditsBy::Order => CreditKey::Order,
         }
+    }
+}
+
+/// Bootstrap interval flags (`--intervals` and how they are made).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct IntervalFlags {
+    /// Add bootstrap intervals of the data-driven figures (see README, "Intervals for
+    /// data-driven credit").
+    #[arg(long)]
+    pub intervals: bool,
+    /// Bootstrap resamples (default 200).
+    #[arg(long, value_name = "N", requires = "intervals")]
+    pub resamples: Option<u32>,
+    /// Interval level between 0 and 1 (default 0.9: 90% intervals).
+    #[arg(long, value_name = "L", requires = "intervals")]
+    pub level: Option<f64>,
+    /// Seed of the resampling (default 14); the same seed gives the same intervals.
+    #[arg(long, value_name = "S", requires = "intervals")]
+    pub seed: Option<u64>,
+}
+
+impl IntervalFlags {
+    /// The bootstrap settings when `--intervals` was given.
+    pub fn settings(&self) -> Result<Option<lookback_core::bootstrap::BootstrapSettings>> {
+        if !self.intervals {
+            return Ok(None);
+        }
+        Ok(Some(lookback_app::views::intervals::settings(
+            self.resamples,
+            self.level,
+            self.seed,
+        )?))
     }
 }
 
@@ -142,6 +177,8 @@ pub enum ReportCommand {
         model: DataDrivenModel,
         #[command(flatten)]
         params: ParamFlags,
+        #[command(flatten)]
+        intervals: IntervalFlags,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
@@ -297,16 +334,29 @@ pub fn run_report_command(db: &Path, cmd: ReportCommand) -> Result<()> {
         ReportCommand::Weights {
             model,
             params,
+            intervals,
             format,
         } => {
             let model = match model {
                 DataDrivenModel::Markov => Model::Markov,
                 DataDrivenModel::Shapley => Model::Shapley,
             };
-            let report = attribution::weights(&mut store, model, &params.overrides(), now)?;
+            let report = match intervals.settings()? {
+                Some(settings) => lookback_app::views::intervals::weights_with_intervals(
+                    &mut store,
+                    model,
+                    &params.overrides(),
+                    &settings,
+                    now,
+                )?,
+                None => attribution::weights(&mut store, model, &params.overrides(), now)?,
+            };
             match format {
                 ReportFormat::Csv => {
                     eprintln!("{}", render::run_line(&report.run));
+                    if let Some(intervals) = &report.intervals {
+                        eprintln!("{}", render::settings_line(&intervals.settings));
+                    }
                     print!("{}", render::weights_csv(&report));
                 }
                 ReportFormat::Json => println!(

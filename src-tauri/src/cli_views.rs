@@ -11,6 +11,8 @@
 //! - `--models a,b,c` names the models `compare` puts side by side (fewer than two: the
 //!   workspace's model and last-touch, or linear when the workspace's model is last-touch).
 //! - Days are `YYYY-MM-DD`, inclusive, in the reporting zone (spend and costs: their own day).
+//! - `view roas|creator --intervals` adds each data-driven revenue figure's bootstrap interval
+//!   (`lookback_app::views::intervals`), or "too few conversions to say".
 //! - Exports write `FILE` and, unless `--no-sidecar`, `FILE.json` saying which model, parameters
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
 
@@ -23,10 +25,11 @@ use clap::{Subcommand, ValueEnum};
 use lookback_app::views::{
     self as app, ChartKind, CreatorTable, ExportRequest, ExportTable, ViewSelection,
 };
+use lookback_core::bootstrap::Confidence;
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::TimeBucket;
 use lookback_report::{
-    CreditBasis, ExportOptions, ExportSummary, ViewKey, format_ratio, readable_conversions,
+    CreditBasis, ExportOptions, ExportSummary, ViewKey, format_ratio, readable_conversions, render,
 };
 use lookback_store::Store;
 
@@ -177,6 +180,9 @@ pub struct ViewArgs {
     pub what: ViewWhat,
     #[command(flatten)]
     pub selection: SelectionFlags,
+    /// `--intervals` (roas, creator): the bootstrap interval of each data-driven revenue figure.
+    #[command(flatten)]
+    pub intervals: crate::cli_attribution::IntervalFlags,
 }
 
 /// The view subcommands, for wiring into the top-level command enum.
@@ -278,11 +284,32 @@ fn payback_cell(r: &lookback_report::CacRow, i: usize) -> String {
     )
 }
 
+/// A revenue interval as a table shows it: `low–high`, or the words when too uncertain.
+fn revenue_interval_cell(i: &lookback_report::RevenueIntervalRow, currency: &str) -> String {
+    let money = |minor: i64| {
+        Currency::parse(currency)
+            .map(|c| format_minor(minor, c))
+            .unwrap_or_else(|_| minor.to_string())
+    };
+    match i.confidence {
+        Confidence::Stated => format!("{}–{}", money(i.low_minor), money(i.high_minor)),
+        Confidence::TooFew => Confidence::TOO_FEW_WORDS.to_owned(),
+    }
+}
+
 /// Runs `view`.
 pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
     let now = now_ms();
     let mut store = open(db)?;
     let sel = args.selection.selection()?;
+    let settings = args.intervals.settings()?;
+    if settings.is_some() && matches!(args.what, ViewWhat::Cac | ViewWhat::Compare) {
+        return Err(lookback_app::AppError::invalid(
+            "intervals",
+            "--intervals goes with view roas or view creator (and report weights)",
+        )
+        .into());
+    }
     let by = sel.by.as_str();
     let money = |minor: i64, code: &str| {
         Currency::parse(code)
@@ -292,27 +319,45 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
     match args.what {
         ViewWhat::Roas => {
             let view = app::roas_report(&mut store, &sel, now)?;
+            let intervals = match &settings {
+                Some(settings) => Some(app::intervals::roas_intervals(
+                    &mut store, &sel, settings, now,
+                )?),
+                None => None,
+            };
             println!("{}", provenance_line(&view.provenance, now));
+            if let Some(intervals) = &intervals {
+                println!("{}", render::settings_line(&intervals.settings));
+            }
             let c = view.currency.as_str();
             let rows: Vec<Vec<String>> = view
                 .rows
                 .iter()
                 .chain(std::iter::once(&view.totals))
                 .map(|r| {
-                    vec![
+                    let mut cells = vec![
                         r.label.clone(),
                         r.bucket.clone().unwrap_or_default(),
                         money(r.attributed_revenue_minor, c),
                         money(r.cost_minor, c),
                         format_ratio(r.roas.as_ref(), 2),
                         readable_conversions(i128::from(r.orders_credited_ppb)),
-                    ]
+                    ];
+                    if let Some(intervals) = &intervals {
+                        let found = intervals.rows.iter().find(|i| i.key == r.key);
+                        cells.push(match found {
+                            Some(i) => revenue_interval_cell(i, c),
+                            None => String::new(),
+                        });
+                    }
+                    cells
                 })
                 .collect();
-            print!(
-                "{}",
-                table(&[by, "bucket", "revenue", "cost", "roas", "orders"], &rows)
-            );
+            let mut header = vec![by, "bucket", "revenue", "cost", "roas", "orders"];
+            if intervals.is_some() {
+                header.push("revenue interval");
+            }
+            print!("{}", table(&header, &rows));
         }
         ViewWhat::Cac => {
             let view = app::cac_report(&mut store, &sel, now)?;
@@ -387,6 +432,27 @@ pub fn run_view(db: &Path, args: ViewArgs) -> Result<()> {
             let view = app::creator_report(&mut store, &sel, now)?;
             let c = view.currency.as_str();
             println!("{}", provenance_line(&view.provenance, now));
+            if let Some(settings) = &settings {
+                // The creator view's net covers every order of its days, settled or not.
+                let by_creator = ViewSelection {
+                    by: ViewKey::Creator,
+                    settled_only: false,
+                    bucket: None,
+                    ..sel.clone()
+                };
+                let intervals =
+                    app::intervals::roas_intervals(&mut store, &by_creator, settings, now)?;
+                let cell = intervals
+                    .rows
+                    .iter()
+                    .find(|i| i.key == view.creator_id)
+                    .map(|i| revenue_interval_cell(i, c))
+                    .unwrap_or_else(|| "no credited orders in range".to_owned());
+                println!(
+                    "{} · credited revenue interval {cell}",
+                    render::settings_line(&intervals.settings)
+                );
+            }
             println!(
                 "{} ({}): gross {} · refunds {} · net {} · settled {} · provisional {} {c}",
                 view.display_name,

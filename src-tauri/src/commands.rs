@@ -126,6 +126,10 @@ commands! {
     };
     /// The channel weights a data-driven model learned (`lookback report weights`).
     weights_view(model: ModelName) -> WeightsView = |session, app| views::weights_job(&session, model).await;
+    /// The learned weights with bootstrap intervals (`lookback report weights --intervals`).
+    weight_intervals(model: ModelName) -> WeightIntervalsView = |session, app| views::weight_intervals_job(&session, model).await;
+    /// The revenue intervals of a ROAS view's keys (`lookback view roas --intervals`).
+    roas_intervals(request: ViewRequest) -> RevenueIntervalsView = |session, app| views::roas_intervals_job(&session, request).await;
     /// Writes the learned weights' CSV to the path the user chose.
     export_weights_csv(model: ModelName, path: String) -> ExportResult = |session, app| {
         views::export_weights_job(&session, model, PathBuf::from(path)).await

@@ -53,6 +53,8 @@ ts_named!(
     CreatorRevenueView,
     ExportResult,
     WeightsView,
+    WeightIntervalsView,
+    RevenueIntervalsView,
     OrderCreditsView,
     ExportTable,
     ReconcileView,

@@ -72,6 +72,8 @@ export const api = {
   exportCsv: commands.exportCsv,
   weightsView: commands.weightsView,
   exportWeightsCsv: commands.exportWeightsCsv,
+  weightIntervals: commands.weightIntervals,
+  roasIntervals: commands.roasIntervals,
   orderCredits: commands.orderCredits,
   exportOrderCreditsCsv: commands.exportOrderCreditsCsv,
   showLogs: commands.showLogs,

@@ -274,6 +274,48 @@ export type WeightsView = { model: ModelName, run_id: number,
  */
 value_name: string, rows: Array<WeightRowView>, };
 
+export type IntervalSettings = { resamples: number, 
+/**
+ * Coverage, e.g. 0.9 for 90% intervals.
+ */
+level: number, 
+/**
+ * The generator's seed, as decimal text (a u64 does not fit a JavaScript number).
+ */
+seed: string, 
+/**
+ * "too few conversions to say".
+ */
+too_few_words: string, };
+
+export type WeightIntervalRow = { channel: string, weight: number, low: number, high: number, 
+/**
+ * Converting paths the channel appears in.
+ */
+conversions: number, 
+/**
+ * Fewer than 30 conversions or an interval wider than the weight: show the words instead.
+ */
+too_few: boolean, };
+
+export type WeightIntervalsView = { model: ModelName, run_id: number, settings: IntervalSettings, rows: Array<WeightIntervalRow>, };
+
+export type RevenueIntervalRow = { 
+/**
+ * The key as the ROAS rows name it.
+ */
+key: string, label: string, low: MoneyAmount, high: MoneyAmount, 
+/**
+ * Orders in range whose journey has a touch of this key.
+ */
+orders: number, 
+/**
+ * Fewer than 30 orders or an interval wider than the revenue: show the words instead.
+ */
+too_few: boolean, };
+
+export type RevenueIntervalsView = { run_id: number, by: ViewBy, settings: IntervalSettings, rows: Array<RevenueIntervalRow>, };
+
 export type OrderCreditRow = { order_id: string, 
 /**
  * The order's share of a conversion, exact ("1", "0.5").

@@ -26,6 +26,8 @@ export const creatorList = (): Promise<Array<T.CreatorListItem>> => invoke("crea
 export const creatorRevenueView = (request: T.ViewRequest, creatorId: string): Promise<T.CreatorRevenueView> => invoke("creator_revenue_view", { request, creatorId });
 export const exportCsv = (view: T.ExportTable, request: T.ViewRequest, path: string, models: Array<T.ModelName> | null, creatorId: string | null, sourceId: string | null): Promise<T.ExportResult> => invoke("export_csv", { view, request, path, models, creatorId, sourceId });
 export const weightsView = (model: T.ModelName): Promise<T.WeightsView> => invoke("weights_view", { model });
+export const weightIntervals = (model: T.ModelName): Promise<T.WeightIntervalsView> => invoke("weight_intervals", { model });
+export const roasIntervals = (request: T.ViewRequest): Promise<T.RevenueIntervalsView> => invoke("roas_intervals", { request });
 export const exportWeightsCsv = (model: T.ModelName, path: string): Promise<T.ExportResult> => invoke("export_weights_csv", { model, path });
 export const orderCredits = (request: T.ViewRequest): Promise<T.OrderCreditsView> => invoke("order_credits", { request });
 export const exportOrderCreditsCsv = (request: T.ViewRequest, path: string): Promise<T.ExportResult> => invoke("export_order_credits_csv", { request, path });

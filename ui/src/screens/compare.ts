@@ -1,7 +1,7 @@
 // Compare models side by side: one row per creator (or channel…), one column per model, and
 // the spread between them — how differently each creator is paid depending on attribution.
 // Under it, for each data-driven model compared (Markov, Shapley), the channel weights it
-// learned (`lookback report weights`), with their CSV.
+// learned (`lookback report weights`), with their CSV, and on request their intervals.
 
 import { api, asAppError } from "../api";
 import type { CompareRow, ModelCatalog, ModelName, WeightRowView, WeightsView } from "../bindings";
@@ -10,6 +10,7 @@ import { h, replaceChildren } from "../dom";
 import { formatCount, formatMoney } from "../format";
 import { settings, updateSettings, viewRequest } from "../state";
 import { byTabs, chartPanels, currentBy, errorBox, exportCsv } from "./common";
+import { weightIntervalsSlot } from "./intervals";
 
 /** What a weights view's value is called, as the CSV's column is. */
 function valueLabel(valueName: string): string {
@@ -53,6 +54,7 @@ function weightsPanel(view: WeightsView, label: string): HTMLElement {
     h("p", { class: "muted" }, `Run #${view.run_id}, on the workspace's parameters. Each converting journey's credit is split between its channels by these weights.`),
     table,
     status,
+    weightIntervalsSlot(view.model),
   );
 }
 

@@ -9,6 +9,7 @@ import { h, replaceChildren } from "../dom";
 import { formatConversions, formatDate, formatMoney } from "../format";
 import { settings, updateSettings, viewRequest } from "../state";
 import { exportCsv } from "./common";
+import { creatorIntervalSlot } from "./intervals";
 
 export async function renderCreator(content: HTMLElement): Promise<void> {
   const creators = await api.creators();
@@ -36,6 +37,7 @@ export async function renderCreator(content: HTMLElement): Promise<void> {
     content,
     picker,
     h("div", { class: "kpis" }, kpi("Gross credited", "creator-gross", view.gross), kpi("Refunds", "creator-refunds", view.refunds), kpi("Net", "creator-net", view.net), kpi("Settled", "creator-settled", view.settled), kpi("Provisional", "creator-provisional", view.provisional)),
+    creatorIntervalSlot(view.provenance.model, request, selected, () => void renderCreator(content)),
     h("section", { class: "panel" }, h("h2", {}, "Content and links"),
       dataTable<CreatorContentRow>({
         testid: "creator-content-table",

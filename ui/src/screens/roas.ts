@@ -2,7 +2,8 @@
 // (ad spend + creator costs), under the chosen model, with charts Rust rendered. The table comes
 // first; the charts of the same run are asked for once it is painted, so a model switch shows
 // the new numbers without waiting for the charts. Under them, "Orders credited" shows each
-// order's credit in the same run (`lookback report credits --by order`), with its CSV.
+// order's credit in the same run (`lookback report credits --by order`), with its CSV. Under a
+// data-driven model, "Show intervals" adds each row's revenue interval (screens/intervals.ts).
 
 import { api, asAppError } from "../api";
 import type { OrderCreditRow, RoasRow, ViewRequest } from "../bindings";
@@ -12,6 +13,7 @@ import { h, replaceChildren } from "../dom";
 import { formatConversions, formatCount, formatMoney, formatRoas } from "../format";
 import { viewRequest } from "../state";
 import { byTabs, currentBy, errorBox, exportCsv, laterCharts, loading } from "./common";
+import { intervalsCaption, intervalsToggle, revenueIntervalColumn, roasIntervalsFor, roasIntervalsUnavailable } from "./intervals";
 
 /** Writes the orders credited as CSV (the same file as `lookback report credits --by order --format csv`). */
 async function exportOrderCredits(request: ViewRequest, status: HTMLElement): Promise<void> {
@@ -72,6 +74,8 @@ export async function renderRoas(content: HTMLElement, openCreator: (id: string)
   const by = currentBy("roas");
   const request = viewRequest(by);
   const view = await api.roasView(request);
+  const intervals = await roasIntervalsFor(view.provenance.model, request);
+  const toggle = intervalsToggle("roas-intervals-toggle", () => void renderRoas(content, openCreator), roasIntervalsUnavailable(view.provenance.model, request));
   const status = h("div", { class: "status-line" });
   const money = (f: (r: RoasRow) => RoasRow["revenue"], testid?: string) => ({
     text: (r: RoasRow) => formatMoney(f(r)),
@@ -97,8 +101,9 @@ export async function renderRoas(content: HTMLElement, openCreator: (id: string)
       { label: "ROAS", text: (r) => (r.roas === null ? "—" : formatRoas(r.roas)), sort: (r) => (r.roas === null ? -1 : Number(r.roas)), numeric: true, attrs: (r) => ({ "data-col": "roas", "data-value": r.roas ?? "" }) },
       { label: "Orders credited", text: (r) => formatConversions(r.orders_credited), sort: (r) => Number(r.orders_credited), numeric: true, attrs: () => ({ "data-col": "orders" }) },
       { label: "Provisional", ...money((r) => r.provisional) },
+      ...(intervals ? [revenueIntervalColumn(intervals)] : []),
     ],
   });
   const charts = laterCharts(() => api.roasCharts(request, view.provenance.run_id));
-  replaceChildren(content, byTabs("roas"), table, status, charts, orderCreditsPanel(request), provenanceLine(view.provenance));
+  replaceChildren(content, byTabs("roas"), toggle, intervals ? intervalsCaption(intervals.settings) : null, table, status, charts, orderCreditsPanel(request), provenanceLine(view.provenance));
 }

@@ -647,6 +647,67 @@ pub struct WeightsView {
     pub rows: Vec<WeightRowView>,
 }
 
+/// How bootstrap intervals were made, and the words shown for a figure too uncertain to state.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IntervalSettings {
+    pub resamples: u32,
+    /// Coverage, e.g. 0.9 for 90% intervals.
+    pub level: f64,
+    /// The generator's seed, as decimal text (a u64 does not fit a JavaScript number).
+    pub seed: String,
+    /// "too few conversions to say".
+    pub too_few_words: String,
+}
+
+/// One channel's learned weight with its bootstrap interval.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeightIntervalRow {
+    pub channel: String,
+    pub weight: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Converting paths the channel appears in.
+    #[ts(type = "number")]
+    pub conversions: i64,
+    /// Fewer than 30 conversions or an interval wider than the weight: show the words instead.
+    pub too_few: bool,
+}
+
+/// The weights a Markov or Shapley run learned, with intervals (Compare models, "Show intervals").
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WeightIntervalsView {
+    pub model: ModelName,
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub settings: IntervalSettings,
+    pub rows: Vec<WeightIntervalRow>,
+}
+
+/// One key's credited revenue interval under a data-driven model.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RevenueIntervalRow {
+    /// The key as the ROAS rows name it.
+    pub key: String,
+    pub label: String,
+    pub low: MoneyAmount,
+    pub high: MoneyAmount,
+    /// Orders in range whose journey has a touch of this key.
+    #[ts(type = "number")]
+    pub orders: i64,
+    /// Fewer than 30 orders or an interval wider than the revenue: show the words instead.
+    pub too_few: bool,
+}
+
+/// The revenue intervals of a ROAS view's keys (the ROAS screen, "Show intervals").
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RevenueIntervalsView {
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub by: ViewBy,
+    pub settings: IntervalSettings,
+    pub rows: Vec<RevenueIntervalRow>,
+}
+
 /// One order's credit in a run (`lookback report credits --by order`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OrderCreditRow {
@@ -1576,6 +1637,11 @@ pub fn typescript_bindings() -> String {
         ExportResult::decl(),
         WeightRowView::decl(),
         WeightsView::decl(),
+        IntervalSettings::decl(),
+        WeightIntervalRow::decl(),
+        WeightIntervalsView::decl(),
+        RevenueIntervalRow::decl(),
+        RevenueIntervalsView::decl(),
         OrderCreditRow::decl(),
         OrderCreditsView::decl(),
         NewSourceRequest::decl(),

@@ -748,6 +748,21 @@ pub fn learn_markov(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
         counts[previous * width + null] += path.non_conversions;
     }
 
+    let (effects, probability) = markov_removal_effects(&counts, states);
+    Ok(LearnedWeights {
+        model: Model::Markov,
+        channels: active.weights(&effects),
+        conversion_probability: Some(probability),
+    })
+}
+
+/// Removal effects (one per channel state `1..states`) and the conversion probability from the
+/// transition counts of a chain with `states` transient states (start = 0, then the channels),
+/// each row `states + 2` wide (the transient states, then conversion, then null). The exact
+/// computation [`learn_markov`] documents; the bootstrap calls it on resampled counts.
+pub(crate) fn markov_removal_effects(counts: &[u64], states: usize) -> (Vec<f64>, f64) {
+    let conversion = states;
+    let width = states + 2;
     // I − Q and r. Every state that occurs has outgoing counts (each path ends in conversion or
     // null), so each row normalizes; the start row is empty only when there are no paths.
     let mut system = vec![0.0f64; states * states];
@@ -784,11 +799,7 @@ pub fn learn_markov(paths: &[TrainingPath<'_>]) -> Result<LearnedWeights> {
             (1.0 - without / probability).clamp(0.0, 1.0)
         })
         .collect();
-    Ok(LearnedWeights {
-        model: Model::Markov,
-        channels: active.weights(&effects),
-        conversion_probability: Some(probability),
-    })
+    (effects, probability)
 }
 
 /// Inverts the `n`×`n` row-major matrix by Gauss–Jordan elimination with partial pivoting.

@@ -16,10 +16,13 @@
 //! - [`pii`]: data minimization of raw payloads (e-mails hashed, other personal fields redacted).
 //! - [`journey`]: resolving who touched what before each order, and the non-converting paths.
 //! - [`attribution`]: the eight models and the credits they produce.
+//! - [`bootstrap`]: intervals for data-driven weights and credit (multinomial bootstrap over
+//!   distinct paths, seeded).
 //! - [`settlement`]: provisional vs settled orders, and net revenue.
 //! - [`traffic`]: bot, preview and prefetch classification of touches, rules as data.
 
 pub mod attribution;
+pub mod bootstrap;
 pub mod error;
 pub mod fx;
 pub mod identity;

@@ -14,6 +14,9 @@
 //!   reads cached journeys or resolves (and caches) them.
 //! - [`creator_credits`]: what each creator earned per order in a time window under a model,
 //!   from the stored run or computed in memory without writing one (alerts).
+//! - [`intervals`]: bootstrap intervals of a data-driven model over the run's journeys: the
+//!   channels' weights, and the revenue of a view's orders per channel, creator, campaign or
+//!   content.
 //! - [`model_settings`]: [`set_model`] and [`current_model`], the workspace's model setting and its log.
 //!
 //! Architecture Invariants:
@@ -33,6 +36,7 @@ pub mod creator_credits;
 pub mod fx;
 pub mod inputs;
 pub mod interner;
+pub mod intervals;
 pub mod journey_cache;
 pub mod model_settings;
 pub mod run;
@@ -42,6 +46,7 @@ pub use inputs::{
     DIRECT_CHANNELS, Inputs, OrderFacts, ReportingNet, is_direct_channel, load_inputs,
     load_order_facts, net_in_reporting,
 };
+pub use intervals::{IntervalKey, RevenueInterval, RunBootstrap, revenue_intervals, run_bootstrap};
 pub use journey_cache::CachedJourneys;
 pub use model_settings::{changed_by, current_model, set_model};
 pub use run::{

@@ -5,6 +5,8 @@
 //! Code map:
 //! - [`credits`]: [`credits_by`] and the [`CreditsReport`] it returns.
 //! - [`weights`]: [`weights`] and the [`WeightsReport`] of a Markov or Shapley run.
+//! - [`intervals`]: bootstrap intervals beside data-driven figures (learned weights, the revenue
+//!   of a ROAS view's keys), and the words shown instead when a figure is too uncertain.
 //! - [`render`]: CSV (RFC 4180), JSON and aligned tables of both.
 //! - [`views`]: the ROAS ([`roas_view`]), CAC ([`cac_view`]), model comparison ([`compare_view`])
 //!   and creator revenue ([`creator_revenue_view`]) views, each with its [`Provenance`]; the
@@ -26,6 +28,7 @@ pub mod charts;
 pub mod credits;
 pub mod export;
 pub mod headline;
+pub mod intervals;
 pub mod ratio;
 pub mod render;
 pub mod views;
@@ -36,6 +39,10 @@ pub use credits::{
     credits_by, credits_by_basis, format_conversions, none_label, readable_conversions,
 };
 pub use headline::{Headline, Unconverted, headline};
+pub use intervals::{
+    RevenueIntervalRow, RevenueIntervalsView, WeightIntervals, WeightRowInterval,
+    attach_weight_intervals, revenue_intervals_view,
+};
 pub use render::Format;
 pub use weights::{WeightRow, WeightsReport, weights};
 

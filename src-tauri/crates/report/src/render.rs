@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use crate::credits::{
     CreditsReport, NONE_KEY, RunInfo, format_conversions, none_label, readable_conversions,
 };
+use crate::intervals::WeightRowInterval;
 use crate::weights::WeightsReport;
+use lookback_core::bootstrap::{BootstrapSettings, Confidence};
 
 /// An output format of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,69 +293,166 @@ pub fn credits_table(report: &CreditsReport) -> String {
     out
 }
 
-/// The weights report as CSV: `channel,<value name>,weight,conversions,paths`.
+/// The weights report as CSV: `channel,<value name>,weight,conversions,paths`, and with
+/// intervals `weight_low,weight_high,interval_note` (the note is
+/// `too few conversions to say` when the weight is too uncertain to state, else empty).
 pub fn weights_csv(report: &WeightsReport) -> String {
+    let mut header = vec![
+        "channel",
+        report.value_name,
+        "weight",
+        "conversions",
+        "paths",
+    ];
+    if report.intervals.is_some() {
+        header.extend(["weight_low", "weight_high", "interval_note"]);
+    }
     csv_document(
-        &[
-            "channel",
-            report.value_name,
-            "weight",
-            "conversions",
-            "paths",
-        ],
-        report.rows.iter().map(|r| {
-            vec![
+        &header,
+        report.rows.iter().enumerate().map(|(i, r)| {
+            let mut cells = vec![
                 r.channel.clone(),
                 r.value.to_string(),
                 r.weight.to_string(),
                 r.conversions.to_string(),
                 r.paths.to_string(),
-            ]
+            ];
+            if let Some(interval) = weight_interval(report, i) {
+                cells.extend([
+                    interval.low.to_string(),
+                    interval.high.to_string(),
+                    interval_note(interval.confidence).to_owned(),
+                ]);
+            }
+            cells
         }),
     )
 }
 
-/// The weights report as JSON: `run`, `value_name` and `rows`.
+fn weight_interval(report: &WeightsReport, row: usize) -> Option<&WeightRowInterval> {
+    report.intervals.as_ref().and_then(|i| i.rows.get(row))
+}
+
+/// Empty for a stated figure, the words for one too uncertain to state.
+pub fn interval_note(confidence: Confidence) -> &'static str {
+    match confidence {
+        Confidence::Stated => "",
+        Confidence::TooFew => Confidence::TOO_FEW_WORDS,
+    }
+}
+
+/// The weights report as JSON: `run`, `value_name` and `rows`; with intervals also
+/// `intervals` (resamples, level, seed) and per row `weight_low`, `weight_high` and
+/// `interval_note` (null when stated).
 pub fn weights_json(report: &WeightsReport) -> Value {
-    json!({
+    let rows: Vec<Value> = report
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = json!({
+                "channel": r.channel,
+                report.value_name: r.value,
+                "weight": r.weight,
+                "conversions": r.conversions,
+                "paths": r.paths,
+            });
+            if let (Some(interval), Some(fields)) =
+                (weight_interval(report, i), row.as_object_mut())
+            {
+                fields.insert("weight_low".into(), json!(interval.low));
+                fields.insert("weight_high".into(), json!(interval.high));
+                let note = interval_note(interval.confidence);
+                fields.insert(
+                    "interval_note".into(),
+                    if note.is_empty() {
+                        Value::Null
+                    } else {
+                        json!(note)
+                    },
+                );
+            }
+            row
+        })
+        .collect();
+    let mut out = json!({
         "run": run_json(&report.run),
         "value_name": report.value_name,
-        "rows": report.rows.iter().map(|r| json!({
-            "channel": r.channel,
-            report.value_name: r.value,
-            "weight": r.weight,
-            "conversions": r.conversions,
-            "paths": r.paths,
-        })).collect::<Vec<_>>(),
+        "rows": rows,
+    });
+    if let (Some(intervals), Some(fields)) = (&report.intervals, out.as_object_mut()) {
+        fields.insert("intervals".into(), settings_json(&intervals.settings));
+    }
+    out
+}
+
+/// Resamples, level and seed of a bootstrap, as JSON.
+pub fn settings_json(settings: &BootstrapSettings) -> Value {
+    json!({
+        "method": "bootstrap over journeys (multinomial over distinct paths), percentile interval",
+        "resamples": settings.resamples,
+        "level": settings.level,
+        "seed": settings.seed,
     })
 }
 
-/// The weights report as an aligned table under a line naming the run.
+/// One line saying how intervals were made: `90% intervals: 200 bootstrap resamples, seed 14`.
+pub fn settings_line(settings: &BootstrapSettings) -> String {
+    format!(
+        "{}% intervals: {} bootstrap resamples over journeys, seed {}",
+        settings.level * 100.0,
+        settings.resamples,
+        settings.seed
+    )
+}
+
+/// The weights report as an aligned table under a line naming the run; with intervals, a line
+/// saying how they were made, and an `interval` column — and a weight too uncertain to state is
+/// shown as words, not as a number.
 pub fn weights_table(report: &WeightsReport) -> String {
     let mut out = run_line(&report.run);
-    out.push_str("\n\n");
+    out.push('\n');
+    if let Some(intervals) = &report.intervals {
+        out.push_str(&settings_line(&intervals.settings));
+        out.push('\n');
+    }
+    out.push('\n');
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
-        .map(|r| {
-            vec![
+        .enumerate()
+        .map(|(i, r)| {
+            let mut cells = vec![
                 r.channel.clone(),
                 format!("{:.6}", r.value),
                 format!("{:.6}", r.weight),
                 r.conversions.to_string(),
                 r.paths.to_string(),
-            ]
+            ];
+            if let Some(interval) = weight_interval(report, i) {
+                match interval.confidence {
+                    Confidence::Stated => {
+                        cells.push(format!("{:.6}–{:.6}", interval.low, interval.high))
+                    }
+                    Confidence::TooFew => {
+                        cells[2] = Confidence::TOO_FEW_WORDS.to_owned();
+                        cells.push("—".to_owned());
+                    }
+                }
+            }
+            cells
         })
         .collect();
-    out.push_str(&aligned(
-        &[
-            "channel",
-            report.value_name,
-            "weight",
-            "conversions",
-            "paths",
-        ],
-        &rows,
-    ));
+    let mut header = vec![
+        "channel",
+        report.value_name,
+        "weight",
+        "conversions",
+        "paths",
+    ];
+    if report.intervals.is_some() {
+        header.push("interval");
+    }
+    out.push_str(&aligned(&header, &rows));
     out
 }

@@ -27,6 +27,9 @@ pub struct WeightsReport {
     /// `removal_effect` for Markov, `shapley_value` for Shapley: the name of [`WeightRow::value`].
     pub value_name: &'static str,
     pub rows: Vec<WeightRow>,
+    /// Bootstrap intervals of the weights, when asked for
+    /// ([`crate::intervals::attach_weight_intervals`]).
+    pub intervals: Option<crate::intervals::WeightIntervals>,
 }
 
 /// The learned weights of run `run_id`, which must be a complete markov or shapley run.
@@ -56,5 +59,6 @@ pub fn weights(store: &Store, run_id: i64) -> Result<WeightsReport, ReportError>
         run,
         value_name,
         rows,
+        intervals: None,
     })
 }

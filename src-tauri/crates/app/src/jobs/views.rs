@@ -152,6 +152,31 @@ pub async fn weights_job(session: &Session, model: ipc::ModelName) -> AppResult<
         .await
 }
 
+/// The learned weights with their bootstrap intervals (default settings).
+pub async fn weight_intervals_job(
+    session: &Session,
+    model: ipc::ModelName,
+) -> AppResult<ipc::WeightIntervalsView> {
+    session
+        .on_workspace(move |open| {
+            intervals::weight_intervals_view(&mut open.store, model, crate::clock::now_ms())
+        })
+        .await
+}
+
+/// The revenue intervals of the request's keys (its run is computed first when needed).
+pub async fn roas_intervals_job(
+    session: &Session,
+    request: ipc::ViewRequest,
+) -> AppResult<ipc::RevenueIntervalsView> {
+    super::runs::ensure_run(session, request.model.clone()).await?;
+    session
+        .on_workspace(move |open| {
+            intervals::roas_intervals_view(&mut open.store, &request, crate::clock::now_ms())
+        })
+        .await
+}
+
 /// Writes the learned weights' CSV (the same file as `lookback report weights --format csv`).
 pub async fn export_weights_job(
     session: &Session,

@@ -6,6 +6,7 @@
 //! - [`selection`]: the selection and its decisions (model, compared models, query).
 //! - [`export`]: every CSV export, by [`ExportTable`].
 //! - [`cohorts`]: the new-customer cohorts view (screen, CLI table and export).
+//! - [`intervals`]: bootstrap intervals beside learned weights and a ROAS view's revenue.
 //! - here: the model switch, the ROAS, CAC, compare, creator and reconciliation views, the
 //!   charts, and the async jobs the window's commands call.
 //!
@@ -17,6 +18,7 @@
 
 pub mod cohorts;
 pub mod export;
+pub mod intervals;
 pub mod selection;
 
 use std::path::Path;
