@@ -13,6 +13,7 @@ mod bindings;
 mod cli;
 mod cli_attribution;
 mod cli_realtime;
+mod cli_statement;
 mod cli_sync;
 mod cli_trust;
 mod cli_views;

@@ -51,6 +51,8 @@ ts_named!(
     CreatorListItem,
     CreatorRevenueView,
     ExportResult,
+    StatementWritten,
+    StatementLine,
     WeightsView,
     OrderCreditsView,
     ExportTable,

@@ -17,6 +17,7 @@
 //! - [`trust`]: the integrity check, backup and restore, privacy (erase, purge, settings, the
 //!   erasure log), conservation, what moved, duplicates, and source health with its default
 //!   policy (the Sources screen and `lookback health`).
+//! - [`statement`]: a creator's statement for a period, as PDF and CSV.
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
 //! - [`runtime`]: the tokio runtimes jobs use. [`clock`]: the one place the system clock is
@@ -34,6 +35,7 @@ pub mod realtime;
 pub mod runtime;
 pub mod session;
 pub mod sources;
+pub mod statement;
 pub mod trust;
 pub mod views;
 pub mod wire;

@@ -27,6 +27,8 @@
 //! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
 //!   touch dimension, spend and costs in a day range, customers' first orders) and the row-by-row
 //!   streams of the event-level CSV exports.
+//! - `statement_queries`: the counted refunds and chargebacks of a creator's credited orders,
+//!   with their instants, for creator statements.
 //! - `realtime`: webhook deliveries (receiver's durable log), webhook secret references, alert
 //!   rules and notifications (claimed before sending), and the reads alert rules evaluate.
 //! - `sync_state`: source removal, per-source dead-letter counts and checkpoints, page-level
@@ -70,6 +72,7 @@ mod runs;
 mod settings;
 mod source_credentials;
 mod source_settings;
+mod statement_queries;
 mod suppression;
 mod sync_state;
 mod totals;
