@@ -152,8 +152,28 @@ impl Layout {
         page.end_text();
     }
 
-    /// One line of text at the left margin.
+    /// Text at the left margin, wrapped at spaces onto as many lines as the page's width needs.
     fn line(&mut self, size: f32, bold: bool, text: &str) {
+        let width = PAGE_WIDTH - 2.0 * MARGIN;
+        let mut current = String::new();
+        for word in text.split(' ') {
+            let candidate = if current.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{current} {word}")
+            };
+            if !current.is_empty() && self.fonts[usize::from(bold)].width(&candidate, size) > width
+            {
+                self.one_line(size, bold, &current);
+                current = word.to_owned();
+            } else {
+                current = candidate;
+            }
+        }
+        self.one_line(size, bold, &current);
+    }
+
+    fn one_line(&mut self, size: f32, bold: bool, text: &str) {
         self.room(size + 4.0);
         self.y -= size + 4.0;
         self.draw(MARGIN, self.y, size, bold, Align::Left, text);
