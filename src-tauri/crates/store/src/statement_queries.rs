@@ -9,7 +9,8 @@ use crate::{COUNTED_ADJUSTMENT, OrderAdjustment, Store, StoreResult};
 impl Store {
     /// The counted adjustments (see [`COUNTED_ADJUSTMENT`]) booked before `until_at_ms` against
     /// orders that run `run_id` credits to any touch of creator `creator_id`, by order, then
-    /// time, then id.
+    /// time, then id. Each adjustment is checked against its order's credits (the credits'
+    /// key starts with run and order), so the cost grows with the adjustments, not the run.
     pub fn creator_counted_adjustments(
         &self,
         run_id: i64,
@@ -18,10 +19,10 @@ impl Store {
     ) -> StoreResult<Vec<OrderAdjustment>> {
         let sql = format!(
             "SELECT adjustment_id, order_id, source, kind, occurred_at_ms, amount_minor, currency, status, raw_event_id
-             FROM order_adjustments
-             WHERE {COUNTED_ADJUSTMENT} AND occurred_at_ms < ?3 AND order_id IN (
-                 SELECT DISTINCT c.order_id FROM credits c JOIN touches t ON t.touch_id = c.touch_id
-                 WHERE c.run_id = ?1 AND t.creator_id = ?2)
+             FROM order_adjustments a
+             WHERE {COUNTED_ADJUSTMENT} AND occurred_at_ms < ?3 AND EXISTS (
+                 SELECT 1 FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+                 WHERE c.run_id = ?1 AND c.order_id = a.order_id AND t.creator_id = ?2)
              ORDER BY order_id, occurred_at_ms, adjustment_id"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
