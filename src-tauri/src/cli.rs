@@ -102,6 +102,9 @@ pub enum Command {
     Views(crate::cli_views::ViewsCommand),
     #[command(flatten)]
     Trust(crate::cli_trust::TrustCommand),
+    /// Write a creator's statement for a period as a printable PDF and a CSV beside it: the
+    /// orders credited to them under the workspace's model, clawbacks, costs, ROAS.
+    Statement(crate::cli_statement::StatementArgs),
     /// Receive signed webhooks and postbacks on a local address until Ctrl-C; normalize and check alerts meanwhile.
     Listen(crate::cli_realtime::ListenArgs),
     /// Manage the secrets webhooks and postbacks are verified with.
@@ -364,6 +367,7 @@ fn run_command(db: Option<&Path>, command: Command) -> Result<()> {
         Command::Sync(args) => crate::cli_sync::run_sync(require_db(db)?, args)?,
         Command::Views(cmd) => crate::cli_views::run_views_command(require_db(db)?, cmd)?,
         Command::Trust(cmd) => crate::cli_trust::run_trust_command(require_db(db)?, cmd)?,
+        Command::Statement(args) => crate::cli_statement::run_statement(require_db(db)?, args)?,
         Command::Listen(args) => crate::cli_realtime::run_listen(require_db(db)?, args)?,
         Command::Webhook { cmd } => crate::cli_realtime::run_webhook_command(require_db(db)?, cmd)?,
         Command::Alert { cmd } => crate::cli_realtime::run_alert_command(require_db(db)?, cmd)?,

@@ -152,6 +152,15 @@ commands! {
     choose_export_path(suggested_name: String) -> Option<String> = |session, app| {
         desktop::choose_export_path(app, suggested_name).await
     };
+    /// Asks where to save a creator statement (a PDF; its CSV goes beside it).
+    choose_statement_path(suggested_name: String) -> Option<String> = |session, app| {
+        desktop::choose_save_path(app, "Save statement", suggested_name, ("PDF", &["pdf"])).await
+    };
+    /// Writes a creator's statement over the screen's days, under the workspace's model, as a
+    /// PDF and a CSV beside it (`lookback statement`).
+    write_statement(request: ViewRequest, creator_id: String, path: String) -> StatementWritten = |session, app| {
+        lookback_app::jobs::statement::statement_job(&session, request, creator_id, PathBuf::from(path)).await
+    };
     reconcile_view(request: ViewRequest) -> ReconcileView = |session, app| views::reconcile_job(&session, request).await;
     /// Stops the new attribution run in progress before its next phase; `false` when none runs.
     cancel_run() -> bool = |session, app| runs::cancel(&session);

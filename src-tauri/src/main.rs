@@ -15,6 +15,7 @@ mod cli_attribution;
 mod cli_cohorts;
 mod cli_print;
 mod cli_realtime;
+mod cli_statement;
 mod cli_sync;
 mod cli_traffic;
 mod cli_trust;

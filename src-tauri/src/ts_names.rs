@@ -52,6 +52,8 @@ ts_named!(
     CreatorListItem,
     CreatorRevenueView,
     ExportResult,
+    StatementWritten,
+    StatementLine,
     WeightsView,
     WeightIntervalsView,
     RevenueIntervalsView,

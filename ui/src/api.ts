@@ -70,6 +70,8 @@ export const api = {
   chooseSvgPath: commands.chooseSvgPath,
   saveChartSvg: commands.saveChartSvg,
   exportCsv: commands.exportCsv,
+  chooseStatementPath: commands.chooseStatementPath,
+  writeStatement: commands.writeStatement,
   weightsView: commands.weightsView,
   exportWeightsCsv: commands.exportWeightsCsv,
   weightIntervals: commands.weightIntervals,

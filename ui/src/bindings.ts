@@ -249,6 +249,22 @@ export type ExportTable = "roas" | "cac" | "compare" | "creator" | "creator-cont
 
 export type ExportResult = { path: string, rows: number, };
 
+export type StatementWritten = { pdf_path: string, csv_path: string, creator_id: string, display_name: string, 
+/**
+ * The period, YYYY-MM-DD in the reporting zone, inclusive.
+ */
+from: string, to: string, run_id: number, model: string, 
+/**
+ * Orders of the period credited to the creator, and clawbacks of earlier orders.
+ */
+orders: number, clawbacks: number, settled: MoneyAmount, provisional: MoneyAmount, clawbacks_total: MoneyAmount, net: MoneyAmount, costs: MoneyAmount, 
+/**
+ * The PDF's summary, line by line.
+ */
+summary: Array<StatementLine>, };
+
+export type StatementLine = { label: string, figure: string, };
+
 export type WeightRowView = { channel: string, 
 /**
  * The removal effect (Markov) or Shapley value.

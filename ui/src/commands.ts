@@ -34,6 +34,8 @@ export const exportOrderCreditsCsv = (request: T.ViewRequest, path: string): Pro
 export const chooseSvgPath = (suggestedName: string): Promise<string | null> => invoke("choose_svg_path", { suggestedName });
 export const saveChartSvg = (svg: string, path: string): Promise<string> => invoke("save_chart_svg", { svg, path });
 export const chooseExportPath = (suggestedName: string): Promise<string | null> => invoke("choose_export_path", { suggestedName });
+export const chooseStatementPath = (suggestedName: string): Promise<string | null> => invoke("choose_statement_path", { suggestedName });
+export const writeStatement = (request: T.ViewRequest, creatorId: string, path: string): Promise<T.StatementWritten> => invoke("write_statement", { request, creatorId, path });
 export const reconcileView = (request: T.ViewRequest): Promise<T.ReconcileView> => invoke("reconcile_view", { request });
 export const cancelRun = (): Promise<boolean> => invoke("cancel_run");
 export const sourceList = (): Promise<Array<T.SourceRow>> => invoke("source_list");

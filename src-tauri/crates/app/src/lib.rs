@@ -17,6 +17,7 @@
 //! - [`trust`]: the integrity check, backup and restore, privacy (erase, purge, settings, the
 //!   erasure log), conservation, what moved, duplicates, and source health with its default
 //!   policy (the Sources screen and `lookback health`).
+//! - [`statement`]: a creator's statement for a period, as PDF and CSV.
 //! - [`sources`]: connect, reconnect, sync with progress, dead letters and replay.
 //! - [`realtime`]: the webhook receiver and alert rules.
 //! - [`traffic`]: bot and prefetch traffic per source and channel, the traffic rule sets and
@@ -36,6 +37,7 @@ pub mod realtime;
 pub mod runtime;
 pub mod session;
 pub mod sources;
+pub mod statement;
 pub mod traffic;
 pub mod trust;
 pub mod views;

@@ -736,6 +736,41 @@ pub struct ExportResult {
     pub rows: i64,
 }
 
+/// A creator statement written (`lookback statement`, the Statement button): where its PDF and
+/// CSV went, the run it came from, and its totals as the PDF shows them.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StatementWritten {
+    pub pdf_path: String,
+    pub csv_path: String,
+    pub creator_id: String,
+    pub display_name: String,
+    /// The period, YYYY-MM-DD in the reporting zone, inclusive.
+    pub from: String,
+    pub to: String,
+    #[ts(type = "number")]
+    pub run_id: i64,
+    pub model: String,
+    /// Orders of the period credited to the creator, and clawbacks of earlier orders.
+    #[ts(type = "number")]
+    pub orders: i64,
+    #[ts(type = "number")]
+    pub clawbacks: i64,
+    pub settled: MoneyAmount,
+    pub provisional: MoneyAmount,
+    pub clawbacks_total: MoneyAmount,
+    pub net: MoneyAmount,
+    pub costs: MoneyAmount,
+    /// The PDF's summary, line by line.
+    pub summary: Vec<StatementLine>,
+}
+
+/// One line of a statement's summary: a label and its figure, as printed.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StatementLine {
+    pub label: String,
+    pub figure: String,
+}
+
 /// A source the user connects from the Sources screen. `secret` goes straight into the OS
 /// keyring (`lookback_sync::add_source`); it is never stored, logged or sent back.
 #[derive(Clone, Deserialize, TS)]
@@ -1635,6 +1670,8 @@ pub fn typescript_bindings() -> String {
         ModelChangeEntry::decl(),
         ExportTable::decl(),
         ExportResult::decl(),
+        StatementWritten::decl(),
+        StatementLine::decl(),
         WeightRowView::decl(),
         WeightsView::decl(),
         IntervalSettings::decl(),

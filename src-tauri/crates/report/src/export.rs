@@ -99,7 +99,7 @@ pub fn neutralize(cell: &str) -> Cow<'_, str> {
     }
 }
 
-fn instant(at_ms: i64) -> String {
+pub(crate) fn instant(at_ms: i64) -> String {
     format_instant_ms(at_ms).unwrap_or_default()
 }
 
@@ -151,16 +151,16 @@ impl RowClock {
     }
 }
 
-fn amount(minor: i64, currency: Option<Currency>) -> String {
+pub(crate) fn amount(minor: i64, currency: Option<Currency>) -> String {
     currency.map(|c| format_minor(minor, c)).unwrap_or_default()
 }
 
-fn ratio(r: Option<&Ratio>) -> String {
+pub(crate) fn ratio(r: Option<&Ratio>) -> String {
     r.map(|r| r.to_decimal_string(2)).unwrap_or_default()
 }
 
 /// Parts per `10^places` as a decimal with `places` places (exact, no rounding).
-fn fixed(value: i64, places: u32) -> String {
+pub(crate) fn fixed(value: i64, places: u32) -> String {
     let scale = 10_i64.pow(places);
     let sign = if value < 0 { "-" } else { "" };
     let magnitude = value.unsigned_abs();
@@ -188,7 +188,7 @@ fn run_json(p: &Provenance) -> Value {
     })
 }
 
-fn run_info_json(run: &RunInfo) -> Value {
+pub(crate) fn run_info_json(run: &RunInfo) -> Value {
     json!({
         "run_id": run.run_id,
         "model": run.model,
@@ -211,7 +211,7 @@ fn selection_json(p: &Provenance) -> Value {
 }
 
 /// A CSV file being written: to `FILE.partial` first, renamed into place by [`CsvFile::finish`].
-struct CsvFile {
+pub(crate) struct CsvFile {
     path: PathBuf,
     partial: PathBuf,
     writer: csv::Writer<BufWriter<File>>,
@@ -273,7 +273,7 @@ impl CsvFile {
     }
 
     /// Writes one record whose cells are already formatted (text cells neutralized by the caller).
-    fn record<I, S>(&mut self, cells: I) -> Result<(), ReportError>
+    pub(crate) fn record<I, S>(&mut self, cells: I) -> Result<(), ReportError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
@@ -283,7 +283,7 @@ impl CsvFile {
         Ok(())
     }
 
-    fn finish(
+    pub(crate) fn finish(
         self,
         options: &ExportOptions,
         mut meta: Value,
@@ -342,7 +342,7 @@ impl CsvFile {
     }
 }
 
-fn base_meta(kind: &str, now_ms: i64) -> serde_json::Map<String, Value> {
+pub(crate) fn base_meta(kind: &str, now_ms: i64) -> serde_json::Map<String, Value> {
     let mut meta = serde_json::Map::new();
     meta.insert("lookback_export".into(), Value::String(kind.to_owned()));
     meta.insert("generated_at".into(), Value::String(instant(now_ms)));

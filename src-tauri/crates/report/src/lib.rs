@@ -14,6 +14,8 @@
 //! - [`headline`]: the overview's net revenue and ad spend in the reporting currency.
 //! - [`ratio`]: [`Ratio`], the exact fraction behind ROAS, payback and spreads.
 //! - [`charts`]: plotters SVG charts of the views, with the plotted series beside the SVG.
+//! - [`statement`]: a creator's statement for a period ([`creator_statement`]): orders credited,
+//!   clawbacks, settled vs provisional, costs, ROAS, model changes; as PDF and CSV.
 //! - [`export`]: CSV files of every view table and streaming event-level exports (credits,
 //!   orders, touches, spend, model log), with a JSON sidecar saying what produced them.
 //!
@@ -31,6 +33,7 @@ pub mod headline;
 pub mod intervals;
 pub mod ratio;
 pub mod render;
+pub mod statement;
 pub mod views;
 pub mod weights;
 
@@ -44,6 +47,7 @@ pub use intervals::{
     attach_weight_intervals, revenue_intervals_view,
 };
 pub use render::Format;
+pub use statement::{CreatorStatement, creator_statement};
 pub use weights::{WeightRow, WeightsReport, weights};
 
 pub use charts::{

@@ -29,6 +29,8 @@
 //! - `view_queries`: reads of the ROAS, CAC, comparison and creator views (credits keyed by a
 //!   touch dimension, spend and costs in a day range, customers' first orders) and the row-by-row
 //!   streams of the event-level CSV exports.
+//! - `statement_queries`: the counted refunds and chargebacks of a creator's credited orders,
+//!   with their instants, for creator statements.
 //! - `cohort_queries`: reads of the new-customer cohorts view (every order of the customers a
 //!   filter makes new, counted refunds and chargebacks with their instants).
 //! - `realtime`: webhook deliveries (receiver's durable log), webhook secret references, alert
@@ -79,6 +81,7 @@ mod runs;
 mod settings;
 mod source_credentials;
 mod source_settings;
+mod statement_queries;
 mod suppression;
 mod sync_state;
 mod totals;

@@ -8,6 +8,7 @@
 pub mod realtime;
 pub mod runs;
 pub mod sources;
+pub mod statement;
 pub mod trust;
 pub mod views;
 pub mod workspace;
