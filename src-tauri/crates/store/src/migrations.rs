@@ -113,6 +113,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0018_money_by_day",
         sql: include_str!("../migrations/0018_money_by_day.sql"),
     },
+    Migration {
+        version: 23,
+        name: "0023_raw_event_blocks",
+        sql: include_str!("../migrations/0023_raw_event_blocks.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.
