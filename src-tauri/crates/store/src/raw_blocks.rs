@@ -524,7 +524,7 @@ impl ArrivalMerge {
 #[derive(Debug, Default)]
 pub(crate) struct BlockedCounts {
     pub(crate) events: u64,
-    /// Distinct (stream, external id) records among them.
+    /// Distinct (stream, external id) records among them: the slots that start a chain.
     pub(crate) records: u64,
     pub(crate) last_received_at_ms: Option<i64>,
 }
@@ -663,17 +663,15 @@ impl Store {
         if !self.has_blocks()? {
             return Ok(counts);
         }
-        let mut records: HashSet<(String, String, String)> = HashSet::new();
         for block_id in block_ids(&self.conn, "1", [])? {
             let block = read_block(&self.conn, block_id)?;
             for slot in block.slots.iter().filter(|s| !s.deleted) {
                 let entry = counts.entry(block.source.clone()).or_default();
                 entry.events += 1;
-                if records.insert((
-                    block.source.clone(),
-                    block.stream.clone(),
-                    slot.external_id.clone(),
-                )) {
+                // A record's first version is the one slot of its chain that names no previous
+                // one (erasure empties whole chains), so counting them counts records without
+                // holding every external id in memory.
+                if slot.previous.is_none() {
                     entry.records += 1;
                 }
                 entry.last_received_at_ms =
