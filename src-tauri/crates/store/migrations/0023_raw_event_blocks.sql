@@ -1,7 +1,7 @@
 -- 0023: raw payloads of bulk touch imports kept in compressed blocks (issue 12). A row of
 -- raw_events costs ~140 bytes per touch (compressed payload, 32-byte hash, external id, source,
 -- stream, arrival, row header) plus ~19 bytes of the external-id index; the same payloads
--- compressed together, thousands at a time, cost ~20. Only the CSV import of touches writes
+-- compressed together, thousands at a time, cost ~30. Only the CSV import of touches writes
 -- blocks (`WriteTx::log_touch`); sync pages, webhooks and the other CSV kinds keep writing
 -- raw_events rows (their volume is small). `raw_blocks.rs` is the only code that reads or
 -- writes a block's frame; its header describes the frame's layout.
