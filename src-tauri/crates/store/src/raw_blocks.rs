@@ -40,8 +40,8 @@
 //!   hash is appended as a new version whose slot names the one before it.
 //!
 //! Measured on the 4M-touch busy-year import (README, Benchmarks): 187 bytes per touch for the
-//! whole workspace against 302 with a row per payload, and one 4M-row file imported at 136k
-//! rows/s against 79k.
+//! whole workspace against 302 with a row per payload, and one 4M-row file imported at 119k
+//! rows/s against 77k.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
