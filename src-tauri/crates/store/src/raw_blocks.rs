@@ -11,7 +11,8 @@
 //!
 //! A block holds up to [`BLOCK_SLOTS`] consecutive raw events of one source and stream that
 //! arrived at one instant in one write transaction. Its frame, before zstd (level 3, no
-//! dictionary: at thousands of payloads per frame the frame is its own dictionary), is the
+//! dictionary: at thousands of payloads per frame the frame is its own dictionary; with zstd's
+//! content checksum, so a damaged frame is an error, never a wrong payload), is the
 //! slots one after another, each:
 //!
 //! ```text
@@ -268,7 +269,15 @@ fn read_block(conn: &Connection, block_id: i64) -> StoreResult<Block> {
 
 /// Writes `block` (a new one, or a rewrite of its frame).
 fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
-    let frame = zstd::bulk::compress(&encode_frame(&block.slots), LEVEL)
+    // With zstd's checksum (4 bytes a block), a flipped bit anywhere in a frame is an error
+    // when it is read, never a wrong payload: SQLite checks its pages' structure, not the bytes
+    // of a value.
+    let mut compressor = zstd::bulk::Compressor::new(LEVEL).map_err(StoreError::Compression)?;
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
+        .map_err(StoreError::Compression)?;
+    let frame = compressor
+        .compress(&encode_frame(&block.slots))
         .map_err(StoreError::Compression)?;
     conn.prepare_cached(
         "INSERT INTO raw_event_blocks (block_id, source, stream, received_at_ms, normalizer_version, slots, events,

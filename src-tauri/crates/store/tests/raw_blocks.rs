@@ -454,3 +454,32 @@ fn retention_purge_blanks_old_blocks_and_keeps_what_deduplication_needs() {
     assert_totals_exact(&store, &path);
     assert!(store.integrity_check().unwrap().is_empty());
 }
+
+#[test]
+fn a_damaged_block_is_an_error_of_its_readers_and_of_the_recount_never_a_wrong_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = Store::create(&path).unwrap();
+    log_all(&mut store, &ids(100), T0, |id| payload_of(id, "ig", ""));
+    // A bit flipped inside the compressed frame (SQLite's pages are intact: its checks pass).
+    let conn = Connection::open(&path).unwrap();
+    let mut frame: Vec<u8> = conn
+        .query_row("SELECT frame_zstd FROM raw_event_blocks", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    // One bit, in the middle of the frame (where the payloads' literal bytes are).
+    let middle = frame.len() / 2;
+    frame[middle] ^= 0x10;
+    conn.execute("UPDATE raw_event_blocks SET frame_zstd = ?1", [frame])
+        .unwrap();
+    let undecodable = |result: StoreResult<()>| {
+        assert!(
+            matches!(result, Err(StoreError::UndecodablePayload { .. })),
+            "{result:?}"
+        );
+    };
+    undecodable(store.for_each_raw_event(|_| {}));
+    undecodable(store.raw_event_versions("csv", "touches", "t5").map(|_| ()));
+    undecodable(store.recount_totals().map(|_| ()));
+}
