@@ -2,7 +2,7 @@
 //! row logs the raw payload, normalizes it and writes the canonical record, or writes a dead
 //! letter; registers the `csv` source and commits once at the end. The raw payloads of a
 //! touch file go into compressed blocks of thousands of rows (`WriteTx::log_touch`, migration
-//! 0023: ~30 bytes a touch instead of a ~160-byte `raw_events` row and index entry); the other
+//! 0021: ~30 bytes a touch instead of a ~160-byte `raw_events` row and index entry); the other
 //! kinds, a small share of any workspace, keep one `raw_events` row per payload.
 //!
 //! Architecture Invariant: a file is imported in exactly one [`lookback_store::WriteTx`]. The

@@ -1,4 +1,4 @@
-//! The CSV import of touches keeps raw payloads in compressed blocks (migration 0023): a
+//! The CSV import of touches keeps raw payloads in compressed blocks (migration 0021): a
 //! re-import is all duplicates and writes nothing, a restated row is a new version readable
 //! byte for byte, an import that fails leaves no block, and the blocked payloads read back
 //! exactly as the same payloads stored as `raw_events` rows do.
@@ -174,7 +174,7 @@ fn blocked_payloads_read_back_exactly_as_the_same_payloads_kept_as_rows() {
     let from_blocks = events(&blocked);
     assert_eq!(from_blocks.len(), 10_001);
 
-    // The same events written as raw_events rows, as every import did before 0023.
+    // The same events written as raw_events rows, as every import did before 0021.
     let mut rows = Store::create(dir.path().join("rows.lookback")).unwrap();
     rows.write(|tx| {
         for e in &from_blocks {

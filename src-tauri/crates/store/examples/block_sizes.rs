@@ -1,4 +1,4 @@
-//! How large raw-event blocks (migration 0023) should be: the touch payloads of a workspace,
+//! How large raw-event blocks (migration 0021) should be: the touch payloads of a workspace,
 //! in arrival order, framed as `raw_blocks` frames them (a flag byte, then the external id and
 //! the payload each after its u32 length) and compressed with zstd level 3 in blocks of 1,024
 //! to 16,384 events, with and without a 16 KiB dictionary trained on the first 1,000 payloads.

@@ -114,9 +114,9 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_money_by_day.sql"),
     },
     Migration {
-        version: 23,
-        name: "0023_raw_event_blocks",
-        sql: include_str!("../migrations/0023_raw_event_blocks.sql"),
+        version: 21,
+        name: "0021_raw_event_blocks",
+        sql: include_str!("../migrations/0021_raw_event_blocks.sql"),
     },
 ];
 

@@ -1,4 +1,4 @@
-//! Raw payloads of bulk touch imports kept in compressed blocks (migration 0023). A
+//! Raw payloads of bulk touch imports kept in compressed blocks (migration 0021). A
 //! `raw_events` row costs ~140 bytes per touch and its index ~19 more; thousands of payloads of
 //! one stream compressed together cost ~30 (the 4M busy-year touches: 29.7), because
 //! neighbouring rows of a CSV share their keys and most of their values. This module is the only code that knows a block's frame.
@@ -6,7 +6,7 @@
 //! Who writes blocks: only [`WriteTx::log_touch`], which the CSV import of touches calls for
 //! each row. Sync pages, webhooks and the other CSV kinds write `raw_events` rows as before
 //! (their volume is small, and their records are read back one at a time). A record's versions
-//! are all in blocks or all in rows: a touch stored with a row (an import before 0023, or a
+//! are all in blocks or all in rows: a touch stored with a row (an import before 0021, or a
 //! touch id another source stored first) keeps getting rows.
 //!
 //! A block holds up to [`BLOCK_SLOTS`] consecutive raw events of one source and stream that
@@ -668,7 +668,7 @@ pub(crate) fn blank_blocks_before(
 }
 
 impl Store {
-    /// Raw events kept in blocks (0023) per source, counted by decoding every block: what
+    /// Raw events kept in blocks (0021) per source, counted by decoding every block: what
     /// [`Store::recount_totals`] adds to the rows' counts.
     pub(crate) fn recount_blocked_events(&self) -> StoreResult<BTreeMap<String, BlockedCounts>> {
         let mut counts: BTreeMap<String, BlockedCounts> = BTreeMap::new();
@@ -693,7 +693,7 @@ impl Store {
         Ok(counts)
     }
 
-    /// Whether the file has the table of 0023 (a read-only store may be older).
+    /// Whether the file has the table of 0021 (a read-only store may be older).
     pub(crate) fn has_blocks(&self) -> StoreResult<bool> {
         Ok(self
             .conn

@@ -1,4 +1,4 @@
-//! Raw touch payloads kept in compressed blocks (migration 0023, `WriteTx::log_touch`): every
+//! Raw touch payloads kept in compressed blocks (migration 0021, `WriteTx::log_touch`): every
 //! reader gets them back byte for byte, deduplication compares against the latest version,
 //! a rolled-back transaction leaves no block, erasure and retention purge reach into blocks,
 //! and the workspace totals count blocked events exactly like rows.
@@ -244,7 +244,7 @@ fn a_touch_stored_with_a_raw_events_row_keeps_getting_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.lookback");
     let mut store = Store::create(&path).unwrap();
-    // As an import before 0023 stored it.
+    // As an import before 0021 stored it.
     store
         .write(|tx| {
             let raw = tx.insert_raw_event(&NewRawEvent {

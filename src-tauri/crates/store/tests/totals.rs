@@ -235,7 +235,7 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             conn.execute(&format!("DROP TRIGGER {trigger}"), [])
                 .unwrap();
         }
-        // Back to schema 15: 0023's raw-event blocks out (the file has none), 0018's per-time money out, 0017's arrival counts out and 0012's
+        // Back to schema 15: 0021's raw-event blocks out (the file has none), 0018's per-time money out, 0017's arrival counts out and 0012's
         // index back, then 0016's tables out (their triggers, 0017's delete trigger among them,
         // went above).
         conn.execute_batch(

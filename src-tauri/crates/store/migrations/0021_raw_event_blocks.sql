@@ -1,4 +1,4 @@
--- 0023: raw payloads of bulk touch imports kept in compressed blocks (issue 12). A row of
+-- 0021: raw payloads of bulk touch imports kept in compressed blocks (issue 12). A row of
 -- raw_events costs ~140 bytes per touch (compressed payload, 32-byte hash, external id, source,
 -- stream, arrival, row header) plus ~19 bytes of the external-id index; the same payloads
 -- compressed together, thousands at a time, cost ~30. Only the CSV import of touches writes
