@@ -72,6 +72,7 @@ mod opening;
 mod order_aliases;
 mod privacy;
 mod query_audit;
+mod raw_blocks;
 mod raw_payloads;
 mod read;
 mod realtime;

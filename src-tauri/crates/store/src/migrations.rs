@@ -123,6 +123,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0020_accrual_totals",
         sql: include_str!("../migrations/0020_accrual_totals.sql"),
     },
+    Migration {
+        version: 21,
+        name: "0021_raw_event_blocks",
+        sql: include_str!("../migrations/0021_raw_event_blocks.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

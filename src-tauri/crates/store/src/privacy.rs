@@ -7,7 +7,8 @@
 //! links, strips every personal key from their orders (the order itself, its amount and its
 //! refunds stay: revenue is the business's record, not the person's), deletes dead letters that
 //! quote them and the attribution runs that credited them, drops the payload dictionaries that
-//! quote them (after re-encoding their rows without), and bumps the input version so every
+//! quote them (after re-encoding their rows without), empties the slots of raw-event blocks
+//! that hold their records (every version; see `raw_blocks`), and bumps the input version so every
 //! view recomputes. It runs with `secure_delete` on and ends with a checkpoint and `VACUUM`, so
 //! no old page in the file or its `-wal` still holds the person's bytes.
 
@@ -15,6 +16,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+use crate::raw_blocks::{blank_blocks_before, erase_blocked};
 use crate::raw_payloads::{
     BLANK_PAYLOADS_BEFORE_SQL, drop_dictionaries_quoting, for_each_payload, quotes_any,
 };
@@ -287,7 +289,8 @@ impl Store {
         let raw_events_deleted = tx.execute(
             "DELETE FROM raw_events WHERE raw_event_id IN (SELECT id FROM temp.erase_raw)",
             [],
-        )?;
+        )? as u64
+            + erase_blocked(&tx, &terms)?;
         // A dictionary trained on the person's payloads may quote them too.
         drop_dictionaries_quoting(&tx, &terms)?;
         let dead_letters_deleted = tx.execute(
@@ -303,7 +306,7 @@ impl Store {
             touches_deleted: touches_deleted as u64,
             orders_anonymized: orders_anonymized as u64,
             identity_links_deleted: identity_links_deleted as u64,
-            raw_events_deleted: raw_events_deleted as u64,
+            raw_events_deleted,
             dead_letters_deleted: dead_letters_deleted as u64,
             runs_deleted: runs_deleted as u64,
         };
@@ -443,11 +446,16 @@ impl Store {
     pub fn purge_raw_payloads_before(&mut self, cutoff_ms: i64) -> StoreResult<u64> {
         self.ensure_writable()?;
         self.conn.pragma_update(None, "secure_delete", true)?;
-        let changed = self.conn.execute(
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
             BLANK_PAYLOADS_BEFORE_SQL,
             params![PURGED_PAYLOAD, cutoff_ms],
-        )?;
-        Ok(changed as u64)
+        )? as u64
+            + blank_blocks_before(&tx, PURGED_PAYLOAD, cutoff_ms)?;
+        tx.commit()?;
+        Ok(changed)
     }
 
     fn privacy_setting(&self, key: &str) -> StoreResult<Option<String>> {

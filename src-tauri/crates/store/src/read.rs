@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::raw_blocks::{ArrivalMerge, blocked_versions};
 use crate::raw_payloads::{
     PayloadDecoder, STORED_HASH_COLUMNS, STORED_PAYLOAD_COLUMNS, StoredPayload, stored_hash,
 };
@@ -654,7 +655,9 @@ impl Store {
             .optional()?)
     }
 
-    /// Every stored version of one raw record, oldest first; the last one is current.
+    /// Every stored version of one raw record, oldest first; the last one is current. A
+    /// record's versions are `raw_events` rows or slots of raw-event blocks (see
+    /// `raw_blocks`), never both.
     pub fn raw_event_versions(
         &self,
         source: &str,
@@ -665,14 +668,34 @@ impl Store {
         self.raw_events_where(
             "external_id = ?3 AND source = ?1 AND stream = ?2",
             params![source, stream, external_id],
-            |event| versions.push(event),
+            |event| {
+                versions.push(event);
+                Ok(())
+            },
         )?;
+        if versions.is_empty() && self.has_blocks()? {
+            versions = blocked_versions(&self.conn, source, stream, external_id)?;
+        }
         Ok(versions)
     }
 
     /// Calls `each` for every raw event in the order it arrived: the input of reprocessing.
-    pub fn for_each_raw_event(&self, each: impl FnMut(RawEvent)) -> StoreResult<()> {
-        self.raw_events_where("1", [], each)
+    /// Rows and blocked events (see `raw_blocks`) are merged by arrival; at one instant rows
+    /// come first, and within a block its slots in the order they were written.
+    pub fn for_each_raw_event(&self, mut each: impl FnMut(RawEvent)) -> StoreResult<()> {
+        if !self.has_blocks()? {
+            return self.raw_events_where("1", [], |event| {
+                each(event);
+                Ok(())
+            });
+        }
+        let mut blocked = ArrivalMerge::new(&self.conn)?;
+        self.raw_events_where("1", [], |event| {
+            blocked.emit_before(&self.conn, Some(event.received_at_ms), &mut each)?;
+            each(event);
+            Ok(())
+        })?;
+        blocked.emit_before(&self.conn, None, &mut each)
     }
 
     /// Raw events matching `filter`, by id, with their payloads decoded (either layout).
@@ -680,7 +703,7 @@ impl Store {
         &self,
         filter: &str,
         params: impl rusqlite::Params,
-        mut each: impl FnMut(RawEvent),
+        mut each: impl FnMut(RawEvent) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let mut decoder = PayloadDecoder::default();
         let mut statement = self.conn.prepare_cached(&format!(
@@ -701,7 +724,7 @@ impl Store {
                 normalizer_version: row.get(5)?,
                 payload_sha256: stored_hash(row, 6)?,
                 payload: decoder.decode(&self.conn, raw_event_id, stored)?,
-            });
+            })?;
         }
         Ok(())
     }

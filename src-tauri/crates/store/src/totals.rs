@@ -386,10 +386,39 @@ impl Store {
             campaigns: count("campaigns")?,
             content: count("content")?,
             money,
-            sources: self.collect(SOURCE_RECOUNT, [], source_row)?,
+            sources: self.recount_sources()?,
             ad_spend_days: self.collect(SPEND_DAYS_RECOUNT, [], spend_day_row)?,
             revenue_slots: self.collect(&revenue_slots_recount(), [], revenue_slot_row)?,
         })
+    }
+
+    /// The source totals counted from raw_events rows, raw-event blocks (decoded: see
+    /// `raw_blocks`) and dead letters. A record's versions are rows or blocked, never both.
+    fn recount_sources(&self) -> StoreResult<Vec<SourceTotal>> {
+        let mut sources = self.collect(SOURCE_RECOUNT, [], source_row)?;
+        for (source, blocked) in self.recount_blocked_events()? {
+            let at = match sources.binary_search_by(|s| s.source.as_str().cmp(&source)) {
+                Ok(at) => at,
+                Err(at) => {
+                    sources.insert(
+                        at,
+                        SourceTotal {
+                            source,
+                            raw_events: 0,
+                            raw_records: 0,
+                            last_received_at_ms: None,
+                            unresolved_dead_letters: 0,
+                        },
+                    );
+                    at
+                }
+            };
+            let total = &mut sources[at];
+            total.raw_events += blocked.events;
+            total.raw_records += blocked.records;
+            total.last_received_at_ms = total.last_received_at_ms.max(blocked.last_received_at_ms);
+        }
+        Ok(sources)
     }
 
     /// Revenue per figure, currency and 15-minute slot as 0018 keeps it (recounted on a file

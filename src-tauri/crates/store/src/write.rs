@@ -9,6 +9,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::raw_blocks::BlockWriter;
 use crate::raw_payloads::{PayloadEncoder, blank_payload, stored_hash};
 use crate::read::COUNTED_ADJUSTMENT;
 use crate::records::{check_currency, check_day};
@@ -72,9 +73,11 @@ pub struct WriteTx<'s> {
     suppression: Option<Suppression>,
     /// What this transaction inserted into the counted tables, added to the workspace totals at
     /// commit (see `totals`; updates and deletes are counted by triggers).
-    totals: TotalsDelta,
+    pub(crate) totals: TotalsDelta,
     /// Compresses raw payloads, with each stream's dictionary loaded on first use.
     payloads: PayloadEncoder,
+    /// The block of raw touch payloads being filled (see `raw_blocks`), written at commit.
+    pub(crate) blocks: BlockWriter,
     /// Whether the touch table's secondary indexes were dropped for this transaction and are
     /// built again at commit ([`WriteTx::defer_touch_indexes`]).
     touch_indexes_deferred: bool,
@@ -94,6 +97,7 @@ impl Store {
             suppression: None,
             totals: TotalsDelta::default(),
             payloads: PayloadEncoder::default(),
+            blocks: BlockWriter::default(),
             touch_indexes_deferred: false,
         })
     }
@@ -164,6 +168,7 @@ impl WriteTx<'_> {
     /// Commits everything written through this transaction, with the totals of what it
     /// inserted.
     pub fn commit(mut self) -> StoreResult<()> {
+        self.blocks.flush(&self.tx)?;
         if self.touch_indexes_deferred {
             for (_, create) in TOUCH_SECONDARY_INDEXES {
                 self.tx.execute_batch(create)?;
@@ -443,21 +448,41 @@ impl WriteTx<'_> {
 
     /// Inserts a touch; a touch whose id is stored already is a `Duplicate` and changes nothing.
     pub fn insert_touch(&mut self, touch: &Touch) -> StoreResult<InsertOutcome> {
-        if self
-            .suppression()?
-            .matches(&touch.identity, touch.click_id.as_deref())
-        {
+        if self.is_suppressed(touch)? {
             self.erase_raw_payload(touch.raw_event_id)?;
             return Ok(InsertOutcome::Suppressed);
         }
+        let changed = self.insert_touch_row(touch, None)?;
+        self.inputs_changed |= changed > 0;
+        if changed > 0 {
+            self.totals.row_inserted(CountedRows::Touches);
+        }
+        Ok(outcome(changed))
+    }
+
+    /// Whether `touch` belongs to an erased person (see `suppression`).
+    pub(crate) fn is_suppressed(&mut self, touch: &Touch) -> StoreResult<bool> {
+        Ok(self
+            .suppression()?
+            .matches(&touch.identity, touch.click_id.as_deref()))
+    }
+
+    /// Inserts the row of `touch` unless its id is stored; `raw_block` is its payload's block
+    /// slot and short hash when the payload is in a block (see `raw_blocks`). Returns how many
+    /// rows were inserted.
+    pub(crate) fn insert_touch_row(
+        &mut self,
+        touch: &Touch,
+        raw_block: Option<(i64, i64)>,
+    ) -> StoreResult<usize> {
         let id = &touch.identity;
-        let changed = self
+        Ok(self
             .tx
             .prepare_cached(
                 "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
                                       content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id,
-                                      raw_event_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                                      raw_event_id, raw_slot, raw_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT (touch_id) DO NOTHING",
             )?
             .execute(params![
@@ -477,12 +502,9 @@ impl WriteTx<'_> {
                 id.customer_id,
                 id.device_id,
                 touch.raw_event_id,
-            ])?;
-        self.inputs_changed |= changed > 0;
-        if changed > 0 {
-            self.totals.row_inserted(CountedRows::Touches);
-        }
-        Ok(outcome(changed))
+                raw_block.map(|(slot, _)| slot),
+                raw_block.map(|(_, hash)| hash),
+            ])?)
     }
 
     /// Inserts an order; an order whose id is stored already is a `Duplicate`.
