@@ -44,8 +44,17 @@ fn write_as_version_14(from: &Path, to: &Path) {
             .collect::<Result<_, _>>()
             .unwrap();
         let columns = columns.join(", ");
+        // Run totals by the credited touch's day (the accrual basis, migration 0020) did not
+        // exist at schema 14; the upgrade's runs compute them again.
+        let rows = if table == "run_credit_totals" {
+            " WHERE grouping NOT LIKE 'accrual%'"
+        } else {
+            ""
+        };
         tx.execute(
-            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM current.{table}"),
+            &format!(
+                "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM current.{table}{rows}"
+            ),
             [],
         )
         .unwrap();
