@@ -26,7 +26,7 @@ use lookback_app::clock::now_ms;
 use lookback_app::wire::ModelName;
 use lookback_core::attribution::Model;
 use lookback_core::time::format_instant_ms;
-use lookback_report::{CreditKey, render};
+use lookback_report::{CreditBasis, CreditKey, render};
 use lookback_store::Store;
 
 /// The data-driven models, the only ones with learned weights.
@@ -34,6 +34,23 @@ use lookback_store::Store;
 pub enum DataDrivenModel {
     Markov,
     Shapley,
+}
+
+/// Which day a credit counts on: `cash` (its order's, the default) or `accrual` (the day of the
+/// touch it credits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BasisFlag {
+    Cash,
+    Accrual,
+}
+
+impl BasisFlag {
+    pub fn basis(self) -> CreditBasis {
+        match self {
+            BasisFlag::Cash => CreditBasis::Cash,
+            BasisFlag::Accrual => CreditBasis::Accrual,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,8 +183,8 @@ pub enum ReportCommand {
         settled_only: bool,
         /// Date each credit by its order's day (cash) or by the day of the touch it credits
         /// (accrual); `--from`/`--to` then select touch days.
-        #[arg(long, value_enum, default_value_t = crate::cli_views::BasisFlag::Cash)]
-        basis: crate::cli_views::BasisFlag,
+        #[arg(long, value_enum, default_value_t = BasisFlag::Cash)]
+        basis: BasisFlag,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },

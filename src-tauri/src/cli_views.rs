@@ -16,6 +16,7 @@
 //! - Exports write `FILE` and, unless `--no-sidecar`, `FILE.json` saying which model, parameters
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
 
+use crate::cli_attribution::BasisFlag;
 use crate::cli_print::{provenance_line, table};
 use lookback_app::clock::now_ms;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use lookback_core::bootstrap::Confidence;
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::TimeBucket;
 use lookback_report::{
-    CreditBasis, ExportOptions, ExportSummary, ViewKey, format_ratio, readable_conversions, render,
+    ExportOptions, ExportSummary, ViewKey, format_ratio, readable_conversions, render,
 };
 use lookback_store::Store;
 
@@ -68,23 +69,6 @@ impl BucketFlag {
             BucketFlag::Day => TimeBucket::Day,
             BucketFlag::Week => TimeBucket::Week,
             BucketFlag::Month => TimeBucket::Month,
-        }
-    }
-}
-
-/// Which day a credit counts on: `cash` (its order's, the default) or `accrual` (the day of the
-/// touch it credits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BasisFlag {
-    Cash,
-    Accrual,
-}
-
-impl BasisFlag {
-    pub fn basis(self) -> CreditBasis {
-        match self {
-            BasisFlag::Cash => CreditBasis::Cash,
-            BasisFlag::Accrual => CreditBasis::Accrual,
         }
     }
 }
