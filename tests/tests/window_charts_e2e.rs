@@ -320,3 +320,67 @@ fn every_screen_in_light_and_dark_at_two_sizes() {
     // Every screen and the welcome screen, and the ROAS, cohorts and compare screens' charts.
     assert_eq!(written, 2 * 2 * (SCREENS.len() + 1 + 3));
 }
+
+/// Issue 14's features as a user meets them on the demo, at 1440×900: ROAS under Markov with its
+/// bootstrap intervals shown, then on the accrual basis, and the Creator revenue screen with its
+/// Statement… button. Each state is checked on screen; with `LOOKBACK_SCREENSHOTS=DIR` the
+/// pictures README shows are written there.
+#[test]
+fn the_basis_switch_the_intervals_and_the_statement_button_as_shown() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("LOOKBACK_SCREENSHOTS")
+        .map_or_else(|| scratch.path().to_path_buf(), std::path::PathBuf::from);
+    let dir = dir.as_path();
+    std::fs::create_dir_all(dir).unwrap();
+    let home = TestHome::new();
+    let db = demo(&home);
+    let db_arg = db.to_str().unwrap();
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "model",
+        "set",
+        "markov",
+        "--reason",
+        "pictures of the data-driven intervals",
+    ]);
+    let display = Display::start_sized(1600, 1000);
+    let _driver = TauriDriver::start(&display, &home);
+    let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
+    session.wait_for("[data-testid=nav-overview]");
+    session.set_window_size(1440, 900);
+    set_theme(&session, "light");
+
+    // ROAS under Markov, with each figure's interval.
+    let nav = session.wait_for("[data-testid=nav-roas]");
+    session.click(&nav);
+    wait_drawn(&session, "the ROAS screen");
+    let toggle = session.wait_for("[data-testid=roas-intervals-toggle]");
+    session.click(&toggle);
+    session.wait_for("[data-testid=intervals-caption]");
+    wait_drawn(&session, "the ROAS screen with intervals");
+    shoot(&session, &dir.join("roas-intervals-light-1440x900.png"));
+    session.click(&session.wait_for("[data-testid=roas-intervals-toggle]"));
+
+    // The same screen on the accrual basis: the provenance says so, with the edge crossings.
+    let accrual = session.wait_for("[data-testid=basis-accrual]");
+    session.click(&accrual);
+    session.wait_until(
+        "the accrual basis in the provenance",
+        "const b = document.querySelector('[data-testid=provenance-basis]'); return !!b && b.dataset.basis === 'accrual'",
+    );
+    wait_drawn(&session, "the ROAS screen on the accrual basis");
+    shoot(&session, &dir.join("roas-accrual-light-1440x900.png"));
+    session.click(&session.wait_for("[data-testid=basis-cash]"));
+    session.wait_until(
+        "the cash basis again",
+        "const b = document.querySelector('[data-testid=provenance-basis]'); return !!b && b.dataset.basis === 'cash'",
+    );
+
+    // Creator revenue, with the Statement… button for the chosen creator.
+    let nav = session.wait_for("[data-testid=nav-creator]");
+    session.click(&nav);
+    wait_drawn(&session, "the creator screen");
+    session.wait_for("[data-testid=creator-statement]");
+    shoot(&session, &dir.join("creator-statement-light-1440x900.png"));
+}

@@ -186,19 +186,7 @@ pub fn creator_statement(
         });
     }
     let (run_info, run) = RunInfo::load(store, run_id)?;
-    let creator = store
-        .creators()?
-        .into_iter()
-        .find(|c| c.creator_id == creator_id);
-    if creator.is_none() && !store.creator_has_touches(creator_id)? {
-        return Err(ReportError::UnknownCreator {
-            creator_id: creator_id.to_owned(),
-        });
-    }
-    let display_name = creator
-        .map(|c| c.display_name)
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| creator_id.to_owned());
+    let display_name = crate::views::creator::creator_display_name(store, creator_id)?;
     let zone = reporting_zone(store)?;
     let currency = run_info.reporting_currency;
     let start_ms = day_start_ms(from, zone)?;

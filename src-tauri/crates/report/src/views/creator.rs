@@ -101,19 +101,7 @@ pub fn creator_revenue_view(
     basis: CreditBasis,
 ) -> Result<CreatorRevenueView, ReportError> {
     let (run, _) = RunInfo::load(store, run_id)?;
-    let creator = store
-        .creators()?
-        .into_iter()
-        .find(|c| c.creator_id == creator_id);
-    if creator.is_none() && !store.creator_has_touches(creator_id)? {
-        return Err(ReportError::UnknownCreator {
-            creator_id: creator_id.to_owned(),
-        });
-    }
-    let display_name = creator
-        .map(|c| c.display_name)
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| creator_id.to_owned());
+    let display_name = creator_display_name(store, creator_id)?;
     let zone = reporting_zone(store)?;
     let filter = order_filter(zone, from, to, false, basis)?;
     let currency = run.reporting_currency;
@@ -237,4 +225,22 @@ pub fn creator_revenue_view(
         provenance,
         currency: currency.code().to_owned(),
     })
+}
+
+/// The name a creator is shown by (their id when they have no name), or
+/// [`ReportError::UnknownCreator`] when no creator row and no touch names them.
+pub(crate) fn creator_display_name(store: &Store, creator_id: &str) -> Result<String, ReportError> {
+    let creator = store
+        .creators()?
+        .into_iter()
+        .find(|c| c.creator_id == creator_id);
+    if creator.is_none() && !store.creator_has_touches(creator_id)? {
+        return Err(ReportError::UnknownCreator {
+            creator_id: creator_id.to_owned(),
+        });
+    }
+    Ok(creator
+        .map(|c| c.display_name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| creator_id.to_owned()))
 }
