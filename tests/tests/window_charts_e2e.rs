@@ -362,7 +362,14 @@ fn the_basis_switch_the_intervals_and_the_statement_button_as_shown() {
     shoot(&session, &dir.join("roas-intervals-light-1440x900.png"));
     session.click(&session.wait_for("[data-testid=roas-intervals-toggle]"));
 
-    // The same screen on the accrual basis: the provenance says so, with the edge crossings.
+    // October on the accrual basis: the provenance says so, with what crossed the range's
+    // edges.
+    for (testid, day) in [("date-from", "2026-10-01"), ("date-to", "2026-10-31")] {
+        session.eval(&format!(
+            "const s = document.querySelector('[data-testid={testid}]'); s.value = '{day}'; s.dispatchEvent(new Event('change')); return true"
+        ));
+        wait_drawn(&session, "the ROAS screen over October");
+    }
     let accrual = session.wait_for("[data-testid=basis-accrual]");
     session.click(&accrual);
     session.wait_until(
@@ -370,6 +377,10 @@ fn the_basis_switch_the_intervals_and_the_statement_button_as_shown() {
         "const b = document.querySelector('[data-testid=provenance-basis]'); return !!b && b.dataset.basis === 'accrual'",
     );
     wait_drawn(&session, "the ROAS screen on the accrual basis");
+    session.wait_until(
+        "the edge crossings of the range",
+        "return document.body.innerText.includes('Accrual: +')",
+    );
     shoot(&session, &dir.join("roas-accrual-light-1440x900.png"));
     session.click(&session.wait_for("[data-testid=basis-cash]"));
     session.wait_until(
