@@ -67,6 +67,24 @@ impl TrafficSummary {
     }
 }
 
+/// The row of (`source`, `channel`), empty until counted.
+fn channel_entry<'a>(
+    rows: &'a mut BTreeMap<(String, String), ChannelTraffic>,
+    source: &str,
+    channel: &str,
+) -> &'a mut ChannelTraffic {
+    rows.entry((source.to_owned(), channel.to_owned()))
+        .or_insert_with(|| ChannelTraffic {
+            source: source.to_owned(),
+            channel: channel.to_owned(),
+            human: 0,
+            suspicious: 0,
+            bot: 0,
+            credited_minor: [0; 3],
+            top_family: None,
+        })
+}
+
 fn class_index(class: TrafficClass) -> usize {
     match class {
         TrafficClass::Human => 0,
@@ -79,46 +97,31 @@ fn class_index(class: TrafficClass) -> usize {
 /// order.
 pub fn traffic_summary(store: &Store) -> AppResult<TrafficSummary> {
     let mut rows: BTreeMap<(String, String), ChannelTraffic> = BTreeMap::new();
-    let row =
-        |rows: &mut BTreeMap<(String, String), ChannelTraffic>, source: &str, channel: &str| {
-            rows.entry((source.to_owned(), channel.to_owned()))
-                .or_insert_with(|| ChannelTraffic {
-                    source: source.to_owned(),
-                    channel: channel.to_owned(),
-                    human: 0,
-                    suspicious: 0,
-                    bot: 0,
-                    credited_minor: [0; 3],
-                    top_family: None,
-                })
-                .clone()
-        };
     // The family of the largest non-human class wins.
     let mut family_weight: BTreeMap<(String, String), u64> = BTreeMap::new();
     for count in store.traffic_counts()? {
-        let key = (count.source.clone(), count.channel.clone());
-        let mut entry = row(&mut rows, &count.source, &count.channel);
-        match count.class {
-            TrafficClass::Human => entry.human += count.touches,
-            TrafficClass::Suspicious => entry.suspicious += count.touches,
-            TrafficClass::Bot => entry.bot += count.touches,
-        }
+        let entry = channel_entry(&mut rows, &count.source, &count.channel);
+        let touches = match count.class {
+            TrafficClass::Human => &mut entry.human,
+            TrafficClass::Suspicious => &mut entry.suspicious,
+            TrafficClass::Bot => &mut entry.bot,
+        };
+        *touches += count.touches;
         if let Some(family) = count.top_family {
-            let weight = family_weight.entry(key.clone()).or_default();
+            let weight = family_weight
+                .entry((count.source, count.channel))
+                .or_default();
             if count.touches > *weight {
                 *weight = count.touches;
                 entry.top_family = Some(family);
             }
         }
-        rows.insert(key, entry);
     }
     let settings = store.settings()?;
     let run = store.latest_complete_run(&settings.model)?;
     if let Some(run) = &run {
         for (source, channel, class, minor) in store.credited_by_traffic(run.run_id)? {
-            let mut entry = row(&mut rows, &source, &channel);
-            entry.credited_minor[class_index(class)] += minor;
-            rows.insert((source, channel), entry);
+            channel_entry(&mut rows, &source, &channel).credited_minor[class_index(class)] += minor;
         }
     }
     Ok(TrafficSummary {

@@ -671,13 +671,8 @@ impl Store {
         let sql = format!(
             "SELECT o.order_id, o.occurred_at_ms, o.gross_minor, o.currency, ro.net_minor, ro.provisional,
                     SUM(c.share_ppb), SUM(c.revenue_minor)
-             FROM credits c
-             JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
-             JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {credit_filter}
-             GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
-            credit_filter = filter.basis.filter_sql(),
+             {from} GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
+            from = creator_credits_from(filter),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -714,15 +709,9 @@ impl Store {
         filter: &RunOrderFilter,
     ) -> StoreResult<Vec<(i64, i64)>> {
         let sql = format!(
-            "SELECT {at} AS at, SUM(c.revenue_minor)
-             FROM credits c
-             JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
-             JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {credit_filter}
-             GROUP BY at ORDER BY at",
+            "SELECT {at} AS at, SUM(c.revenue_minor) {from} GROUP BY at ORDER BY at",
             at = filter.basis.time_sql(),
-            credit_filter = filter.basis.filter_sql(),
+            from = creator_credits_from(filter),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -748,13 +737,8 @@ impl Store {
     ) -> StoreResult<Vec<(Option<String>, i64, i64)>> {
         let sql = format!(
             "SELECT NULLIF(t.content_id, '') AS k, SUM(c.share_ppb), SUM(c.revenue_minor)
-             FROM credits c
-             JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
-             JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {credit_filter}
-             GROUP BY k ORDER BY k",
-            credit_filter = filter.basis.filter_sql(),
+             {from} GROUP BY k ORDER BY k",
+            from = creator_credits_from(filter),
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -972,4 +956,17 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The credits of creator `?5`'s touches in run `?1` that `filter` selects (its parameters
+/// `?2`–`?4`): the FROM and WHERE the creator view's reads share.
+fn creator_credits_from(filter: &RunOrderFilter) -> String {
+    format!(
+        "FROM credits c
+         JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
+         JOIN orders o ON o.order_id = c.order_id
+         JOIN touches t ON t.touch_id = c.touch_id
+         WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {}",
+        filter.basis.filter_sql()
+    )
 }

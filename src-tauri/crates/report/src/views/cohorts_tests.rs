@@ -12,12 +12,11 @@
 use lookback_core::attribution::Model;
 use lookback_core::time::{NaiveDate, TimeBucket};
 use lookback_store::{
-    AdjustmentKind, Campaign, Creator, CreatorCost, CreatorCostKind, IdentityKeys, Order,
-    OrderAdjustment, Store, StoreError, Touch,
+    Campaign, Creator, CreatorCost, CreatorCostKind, IdentityKeys, Store, StoreError, Touch,
 };
 
 use super::{ALL_COHORTS, CohortRow, CohortView, cohort_view};
-use crate::views::test_support::{DAY, spend};
+use crate::views::test_support::{DAY, order, refund, spend};
 use crate::views::{ViewKey, ViewQuery};
 
 /// 2026-01-01T00:00:00Z.
@@ -52,34 +51,6 @@ fn touch(id: &str, person: &str, at: i64, creator: &str, campaign: Option<&str>)
             customer_id: None,
             ..ids(person)
         },
-        raw_event_id: None,
-    }
-}
-
-fn order(id: &str, person: &str, at: i64, gross: i64) -> Order {
-    Order {
-        order_id: id.into(),
-        source: "test".into(),
-        occurred_at_ms: at,
-        gross_minor: gross,
-        currency: "USD".into(),
-        status: "paid".into(),
-        click_id: None,
-        identity: ids(person),
-        raw_event_id: None,
-    }
-}
-
-fn refund(id: &str, order_id: &str, at: i64, amount: i64) -> OrderAdjustment {
-    OrderAdjustment {
-        adjustment_id: id.into(),
-        order_id: order_id.into(),
-        source: "test".into(),
-        kind: AdjustmentKind::Refund,
-        occurred_at_ms: at,
-        amount_minor: amount,
-        currency: "USD".into(),
-        status: "succeeded".into(),
         raw_event_id: None,
     }
 }

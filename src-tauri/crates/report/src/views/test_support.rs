@@ -56,7 +56,8 @@ fn touch(
     }
 }
 
-fn order(id: &str, person: &str, at: i64, gross: i64) -> Order {
+/// A paid USD order of `person` (an anonymous and a customer id).
+pub(crate) fn order(id: &str, person: &str, at: i64, gross: i64) -> Order {
     Order {
         order_id: id.into(),
         source: "test".into(),
@@ -70,7 +71,8 @@ fn order(id: &str, person: &str, at: i64, gross: i64) -> Order {
     }
 }
 
-fn refund(id: &str, order_id: &str, at: i64, amount: i64) -> OrderAdjustment {
+/// A succeeded USD refund of `order_id`.
+pub(crate) fn refund(id: &str, order_id: &str, at: i64, amount: i64) -> OrderAdjustment {
     OrderAdjustment {
         adjustment_id: id.into(),
         order_id: order_id.into(),
