@@ -147,6 +147,25 @@ fn generic_headers(secret: &str, t: i64, body: &[u8]) -> (String, String) {
     )
 }
 
+/// Posts `body` to the generic endpoint of source `backend`, signed with its secret now;
+/// answers the status.
+async fn post_generic(
+    client: &reqwest::Client,
+    base: &str,
+    body: impl Into<reqwest::Body> + AsRef<[u8]>,
+) -> reqwest::StatusCode {
+    let (ts, sig) = generic_headers("generic_secret", now_s(), body.as_ref());
+    client
+        .post(format!("{base}/webhooks/generic/backend"))
+        .header("X-Timestamp", ts)
+        .header("X-Signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_deliveries_of_every_scheme_are_stored_then_normalized() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,16 +217,7 @@ async fn signed_deliveries_of_every_scheme_are_stored_then_normalized() {
     let generic = json!({"event_id": "g_1", "event_type": "conversion", "occurred_at": "2026-03-01T11:00:00Z",
                          "amount": "25.00", "currency": "USD", "click_id": "gclk"})
     .to_string();
-    let (ts, sig) = generic_headers("generic_secret", now_s(), generic.as_bytes());
-    let status = client
-        .post(format!("{base}/webhooks/generic/backend"))
-        .header("X-Timestamp", ts)
-        .header("X-Signature", sig)
-        .body(generic)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = post_generic(&client, &base, generic).await;
     assert_eq!(status, 200);
 
     // An S2S postback as GET with its token.
@@ -580,16 +590,7 @@ async fn malformed_but_verified_payloads_become_dead_letters() {
 
     // Not JSON at all, correctly signed: a dead letter at once, acknowledged.
     let junk = b"this is not json <ann@example.com>".to_vec();
-    let (ts, sig) = generic_headers("generic_secret", now_s(), &junk);
-    let status = client
-        .post(format!("{base}/webhooks/generic/backend"))
-        .header("X-Timestamp", ts)
-        .header("X-Signature", sig)
-        .body(junk)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = post_generic(&client, &base, junk).await;
     assert_eq!(status, 200);
     assert_eq!(counts(dir.path()), (0, 0, 1, 0));
 
@@ -814,16 +815,7 @@ async fn delivered_clicks_are_classified_from_their_request_before_it_is_redacte
     ];
     for click in &clicks {
         let body = click.to_string();
-        let (ts, sig) = generic_headers("generic_secret", now_s(), body.as_bytes());
-        let status = client
-            .post(format!("{base}/webhooks/generic/backend"))
-            .header("X-Timestamp", ts)
-            .header("X-Signature", sig)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let status = post_generic(&client, &base, body).await;
         assert_eq!(status, 200);
     }
     wait_normalized(dir.path()).await;
