@@ -527,9 +527,10 @@ struct SourceDelta {
     raw_records: i64,
     last_received_at_ms: Option<i64>,
     unresolved_dead_letters: i64,
-    /// Raw events appended per arrival instant (`raw_events_received`); one instant per
-    /// import or sync page, so this stays a handful of entries.
-    received: Vec<(i64, i64)>,
+    /// Raw events appended per arrival instant (`raw_events_received`): one instant per
+    /// import or sync page, but one per event for a writer that stamps each event with its own
+    /// arrival (the demo), so it is a map, in instant order so the commit writes in a fixed order.
+    received: BTreeMap<i64, i64>,
 }
 
 /// The table rows [`TotalsDelta::row_inserted`] counts.
@@ -677,7 +678,7 @@ impl TotalsDelta {
                     raw_records: 0,
                     last_received_at_ms: None,
                     unresolved_dead_letters: 0,
-                    received: Vec::new(),
+                    received: BTreeMap::new(),
                 });
                 self.sources.len() - 1
             }
@@ -703,15 +704,7 @@ impl TotalsDelta {
                 .last_received_at_ms
                 .map_or(received_at_ms, |at| at.max(received_at_ms)),
         );
-        match delta
-            .received
-            .iter_mut()
-            .rev()
-            .find(|(at, _)| *at == received_at_ms)
-        {
-            Some((_, events)) => *events += 1,
-            None => delta.received.push((received_at_ms, 1)),
-        }
+        *delta.received.entry(received_at_ms).or_default() += 1;
     }
 
     /// An unresolved dead letter was recorded.
