@@ -29,13 +29,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a new demo workspace: creators, campaigns, 90 days of spend, touches and orders.
+    /// Write a new demo workspace: creators, campaigns, thirteen months of spend, touches
+    /// (with mail-scanner and preview traffic) and orders.
     Demo {
         /// Seed of the generator; the same seed, size and end date give the same workspace.
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// How many orders to generate.
-        #[arg(long, default_value_t = 5_000)]
+        #[arg(long, default_value_t = lookback_demo::DemoConfig::default().orders)]
         orders: usize,
         /// Last day of the demo data (YYYY-MM-DD, UTC); default: today.
         #[arg(long, value_name = "DATE")]

@@ -65,7 +65,7 @@ pub fn create_empty(path: &Path, name: &str) -> Result<Store> {
     Ok(store)
 }
 
-/// What `demo` writes: a seed, a size, and the last day of the 90 days of data.
+/// What `demo` writes: a seed, a size, and the last day of its thirteen months of data.
 pub struct DemoOptions {
     pub seed: u64,
     pub orders: usize,

@@ -1,25 +1,37 @@
-//! The story of the demo's 90 days, written in a fixed order through one write transaction:
-//! sources, creators and their content, campaigns and daily spend, fx rates, then people —
-//! browsers who never buy, buyers with multi-touch journeys, guest checkouts — and finally
-//! refunds, chargebacks and creator costs. Every canonical row is preceded by its raw event, so
-//! the raw log and the canonical tables tell the same story.
+//! The story of the demo's thirteen months, written in a fixed order through one write
+//! transaction: sources, creators and their content, the weekly newsletter, campaigns and daily
+//! spend, fx rates, then people — browsers who never buy, buyers with multi-touch journeys,
+//! guest checkouts — then the clicks no person made (mail scanners, previews, crawlers), and
+//! finally refunds, chargebacks and creator costs. Every canonical row is preceded by its raw
+//! event, so the raw log and the canonical tables tell the same story, and every touch is
+//! classified by the store's `TouchClassifier` from the signals its payload carried before
+//! minimizing, as an import classifies it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::calendar::{
     DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, day_of, day_string, days_from_civil, weekday,
 };
 use crate::payload::JsonObject;
 use crate::random::{SplitMix64, mix};
+use crate::season;
+use crate::traffic::{
+    AD_REVIEW_AGENT, AD_REVIEW_SHARE, AutomatedTouch, AutomatedVisitor, BROWSER_AGENTS,
+    CRAWLER_AGENTS, CRAWLER_SHARE, DELAYED_SCAN_SHARE, LINK_BOT_FLAG_SHARE, LINK_PREVIEW_SHARE,
+    NAMED_SCANNER_SHARE, PREVIEW_AGENTS, SCANNED_MAILBOX_SHARE, SCANNER_AGENTS,
+    TIKTOK_INVALID_SHARE,
+};
 use crate::world::{
     AD_PLATFORMS, CAMPAIGNS, CHANNELS, CREATORS, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES,
     PRICES_MINOR,
 };
 use crate::{DEMO_DAYS, DemoConfig, DemoError, DemoSummary};
+use lookback_core::pii::REDACTED;
+use lookback_core::traffic::{TrafficSignals, signals_from_parts};
 use lookback_store::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, CreatorCostKind, FxRate,
     IdentityKey, IdentityKeyType, IdentityKeys, IdentityLink, InsertOutcome, NewRawEvent, Order,
-    OrderAdjustment, RawEventOutcome, Source, Touch, WriteTx,
+    OrderAdjustment, RawEventOutcome, Source, Touch, TouchClassifier, WriteTx,
 };
 
 const SHOP: &str = "demo-shopify";
@@ -50,7 +62,17 @@ const CLICK_ID_ON_ORDER: f64 = 0.35;
 struct ContentItem {
     content_id: String,
     kind: &'static str,
+    published_at_ms: i64,
 }
+
+/// One send of the weekly newsletter: when it went out and its content id.
+struct NewsletterSend {
+    sent_at_ms: i64,
+    content_id: String,
+}
+
+/// Newsletter links a mail gateway opens when it scans one message.
+const LINKS_PER_NEWSLETTER: (i64, i64) = (3, 5);
 
 struct Person {
     anonymous_ids: Vec<String>,
@@ -58,6 +80,8 @@ struct Person {
     customer_id: String,
     currency: &'static str,
     preferred_creator: usize,
+    /// Whether their mailbox sits behind a gateway that opens every newsletter link.
+    scanned_mailbox: bool,
     /// Whether the browser ids get linked to the email (login or checkout on the same device).
     linked: bool,
 }
@@ -83,7 +107,14 @@ pub(crate) struct DemoWriter<'a, 's> {
     /// UTC day number of the window's first day; the window has `DEMO_DAYS` days.
     first_day: i64,
     content: Vec<Vec<ContentItem>>,
+    newsletters: Vec<NewsletterSend>,
     orders: Vec<OrderFacts>,
+    /// Classifies each touch as it is written, like an import.
+    classifier: TouchClassifier,
+    /// The signals of each (user agent, verdict) the demo sends, read once.
+    signals: HashMap<(&'static str, Option<&'static str>), TrafficSignals>,
+    /// Touches no person made, written after the people in time order.
+    automated: Vec<AutomatedTouch>,
     id_counter: u64,
     touch_counter: u64,
     summary: DemoSummary,
@@ -95,11 +126,12 @@ fn email_sha256(email: &str) -> String {
 }
 
 impl<'a, 's> DemoWriter<'a, 's> {
-    pub(crate) fn new(tx: &'a mut WriteTx<'s>, cfg: &DemoConfig) -> Self {
+    pub(crate) fn new(tx: &'a mut WriteTx<'s>, cfg: &DemoConfig) -> Result<Self, DemoError> {
         let end_ms = cfg.end_at_ms;
         let start_ms = end_ms - DEMO_DAYS * DAY_MS;
         let last_day = day_of(end_ms - 1);
-        DemoWriter {
+        let classifier = TouchClassifier::load(tx)?;
+        Ok(DemoWriter {
             tx,
             rng: SplitMix64::new(cfg.seed),
             seed: cfg.seed,
@@ -108,18 +140,24 @@ impl<'a, 's> DemoWriter<'a, 's> {
             end_ms,
             first_day: last_day - (DEMO_DAYS - 1),
             content: Vec::new(),
+            newsletters: Vec::new(),
             orders: Vec::new(),
+            classifier,
+            signals: HashMap::new(),
+            automated: Vec::new(),
             id_counter: 0,
             touch_counter: 0,
             summary: DemoSummary::default(),
-        }
+        })
     }
 
     pub(crate) fn write_all(mut self) -> Result<DemoSummary, DemoError> {
         self.write_creators()?;
         self.write_campaigns_and_spend()?;
+        self.write_newsletters()?;
         self.write_fx_rates()?;
         self.write_people()?;
+        self.write_automated_touches()?;
         self.write_refunds_and_chargebacks()?;
         self.write_creator_costs()?;
         // Sources last: their freshness is "just after the last record".
@@ -265,7 +303,8 @@ impl<'a, 's> DemoWriter<'a, 's> {
                     None,
                 ),
             ];
-            for _ in 0..self.rng.between(2, 3) {
+            // A year of posting: a few posts or videos with a tracked link each.
+            for _ in 0..self.rng.between(3, 5) {
                 let theme = THEMES[self.rng.below(THEMES.len() as u64) as usize];
                 let code = self.rng.hex_id();
                 let item = match profile.platform {
@@ -298,9 +337,13 @@ impl<'a, 's> DemoWriter<'a, 's> {
             }
             let mut stored = Vec::new();
             for (index, (kind, title, url)) in items.into_iter().enumerate() {
-                let published = self.start_ms
-                    + self.rng.between(-30, 60) * DAY_MS
-                    + self.rng.between(0, 23) * HOUR_MS;
+                // The link in bio is older than the demo; the rest is spread over its months.
+                let days = if kind == "link" {
+                    self.rng.between(-60, -30)
+                } else {
+                    self.rng.between(-30, DEMO_DAYS - 14)
+                };
+                let published = self.start_ms + days * DAY_MS + self.rng.between(0, 23) * HOUR_MS;
                 let content = Content {
                     content_id: format!("ct_{}_{}", profile.slug, index + 1),
                     creator_id: Some(creator.creator_id.clone()),
@@ -329,6 +372,7 @@ impl<'a, 's> DemoWriter<'a, 's> {
                 stored.push(ContentItem {
                     content_id: content.content_id,
                     kind,
+                    published_at_ms: published,
                 });
             }
             self.content.push(stored);
@@ -397,9 +441,10 @@ impl<'a, 's> DemoWriter<'a, 's> {
             };
             for day_index in plan.starts_on_day..DEMO_DAYS {
                 let day = self.first_day + day_index;
-                // A little more spend at weekends and a slow ramp-up over the quarter.
+                // A little more spend at weekends, and budgets that follow the season (a
+                // fourth-quarter push) and the shop's growth.
                 let weekend = if weekday(day) >= 5 { 1.15 } else { 1.0 };
-                let ramp = 0.85 + 0.3 * (day_index as f64 / DEMO_DAYS as f64);
+                let ramp = season::demand(day, day_index as f64 / DEMO_DAYS as f64);
                 for ad_id in &ads {
                     let share = 1.0 / ads.len() as f64;
                     let noise = 0.7 + 0.6 * self.rng.unit();
@@ -452,6 +497,49 @@ impl<'a, 's> DemoWriter<'a, 's> {
             }
         }
         Ok(())
+    }
+
+    /// The weekly newsletter, every Tuesday at 15:00 UTC, and a second one on Fridays in
+    /// November and December: one content item per send, published when it was sent, so a
+    /// click's seconds after the send are known (the timing rule reads them).
+    fn write_newsletters(&mut self) -> Result<(), DemoError> {
+        for day in self.first_day..self.first_day + DEMO_DAYS {
+            let (_, month, _) = civil_from_days(day);
+            let sends = weekday(day) == 1 || (weekday(day) == 4 && month >= 11);
+            let sent_at_ms = day * DAY_MS + 15 * HOUR_MS;
+            if !sends || sent_at_ms >= self.end_ms {
+                continue;
+            }
+            let date = day_string(day);
+            let content = Content {
+                content_id: format!("nl_{date}"),
+                creator_id: None,
+                kind: "email".into(),
+                title: format!("Newsletter {date}"),
+                url: None,
+                published_at_ms: Some(sent_at_ms),
+            };
+            let payload = JsonObject::new()
+                .text("id", &content.content_id)
+                .text("campaign_id", "newsletter")
+                .text("subject", &content.title)
+                .int("sent_at_ms", sent_at_ms)
+                .finish();
+            self.raw(WEB, "content", &content.content_id, sent_at_ms, &payload)?;
+            self.tx.upsert_content(&content)?;
+            self.summary.content_items += 1;
+            self.newsletters.push(NewsletterSend {
+                sent_at_ms,
+                content_id: content.content_id,
+            });
+        }
+        Ok(())
+    }
+
+    /// The newsletter send latest before `at_ms`, if any.
+    fn newsletter_before(&self, at_ms: i64) -> Option<&NewsletterSend> {
+        let index = self.newsletters.partition_point(|n| n.sent_at_ms < at_ms);
+        index.checked_sub(1).map(|i| &self.newsletters[i])
     }
 
     /// Daily EUR→USD and GBP→USD rates with a small random walk, one day either side of the
@@ -513,6 +601,7 @@ impl<'a, 's> DemoWriter<'a, 's> {
             customer_id: format!("cus_{}", self.unique_hex(CUSTOMER_SALT)),
             currency,
             preferred_creator: self.rng.weighted(&popularity),
+            scanned_mailbox: self.rng.chance(SCANNED_MAILBOX_SHARE),
             linked: !self.rng.chance(UNLINKED_BUYER_SHARE),
         }
     }
@@ -522,16 +611,23 @@ impl<'a, 's> DemoWriter<'a, 's> {
         low + self.rng.below((high - low).max(1) as u64) as i64
     }
 
-    /// When a buyer's first order happens: spread over the window with a mild upward trend.
-    fn first_order_time(&mut self) -> i64 {
-        let u = if self.rng.chance(0.4) {
-            self.rng.unit().max(self.rng.unit())
-        } else {
-            self.rng.unit()
-        };
-        let low = self.start_ms + DAY_MS / 2;
+    /// An instant in `[low, end - 1 minute)` drawn as busy the season is: more in November
+    /// and December, fewer in February, and slowly more as the shop grows.
+    fn seasonal_instant(&mut self, low: i64) -> i64 {
         let span = self.end_ms - MINUTE_MS - low;
-        low + (u * span as f64) as i64
+        loop {
+            let at = low + (self.rng.unit() * span as f64) as i64;
+            let progress = (at - self.start_ms) as f64 / (self.end_ms - self.start_ms) as f64;
+            let demand = season::demand(day_of(at), progress);
+            if self.rng.unit() * season::MAX_DEMAND < demand {
+                return at;
+            }
+        }
+    }
+
+    /// When a buyer's first order happens: as busy as the season.
+    fn first_order_time(&mut self) -> i64 {
+        self.seasonal_instant(self.start_ms + DAY_MS / 2)
     }
 
     fn write_people(&mut self) -> Result<(), DemoError> {
@@ -611,7 +707,7 @@ impl<'a, 's> DemoWriter<'a, 's> {
     fn write_browser(&mut self) -> Result<(), DemoError> {
         let person = self.new_person();
         let touch_count = 1 + self.rng.weighted(&[40, 30, 20, 10]);
-        let anchor = self.instant_between(self.start_ms + 10 * DAY_MS, self.end_ms);
+        let anchor = self.seasonal_instant(self.start_ms + 10 * DAY_MS);
         self.write_journey(&person, self.start_ms, anchor, touch_count)?;
         if self.rng.chance(0.1) {
             let anonymous_id = person.anonymous_ids[0].clone();
@@ -640,6 +736,13 @@ impl<'a, 's> DemoWriter<'a, 's> {
             .map(|_| self.rng.between(1, span.max(1)))
             .collect();
         offsets.sort_unstable_by(|a, b| b.cmp(a));
+        if person.scanned_mailbox {
+            // The gateway opened the links of the newsletters that reached the person before
+            // they first came to the shop: on their journey, but not what brought them.
+            let first_touch = (before_ms - offsets[0]).max(self.start_ms);
+            let earliest = (before_ms - 29 * DAY_MS).max(self.start_ms);
+            self.plan_scans(person, first_touch, earliest);
+        }
         let mut end = JourneyEnd {
             last_click_id: None,
             last_creator: None,
@@ -706,7 +809,7 @@ impl<'a, 's> DemoWriter<'a, 's> {
                 let kind = wanted[self.rng.below(wanted.len() as u64) as usize];
                 let matching: Vec<&ContentItem> = self.content[creator]
                     .iter()
-                    .filter(|c| c.kind == kind)
+                    .filter(|c| c.kind == kind && c.published_at_ms < at)
                     .collect();
                 let items: Vec<&ContentItem> = if matching.is_empty() {
                     self.content[creator]
@@ -753,7 +856,10 @@ impl<'a, 's> DemoWriter<'a, 's> {
                     self.unique_hex(CLICK_SALT)
                 ));
             }
-            "email" => touch.campaign_id = Some("newsletter".into()),
+            "email" => {
+                touch.campaign_id = Some("newsletter".into());
+                touch.content_id = self.newsletter_before(at).map(|n| n.content_id.clone());
+            }
             _ => touch.touch_type = "visit".into(),
         }
         let payload = JsonObject::new()
@@ -767,6 +873,7 @@ impl<'a, 's> DemoWriter<'a, 's> {
             .opt_text("ad_id", touch.ad_id.as_deref())
             .opt_text("content_id", touch.content_id.as_deref())
             .opt_text("click_id", touch.click_id.as_deref())
+            .text("user_agent", REDACTED)
             .finish();
         let source = touch.source.clone();
         let received_at = at + self.rng.between(200, 4_000);
@@ -775,8 +882,225 @@ impl<'a, 's> DemoWriter<'a, 's> {
         if self.tx.insert_touch(&touch)? == InsertOutcome::Inserted {
             self.summary.touches += 1;
             self.note_activity(at);
+            let agent = BROWSER_AGENTS[self.rng.below(BROWSER_AGENTS.len() as u64) as usize];
+            let signals = self.signals_of(agent, None);
+            self.classifier.record(self.tx, &touch, signals)?;
         }
+        self.plan_automated_beside(&touch, channel);
         Ok(touch)
+    }
+
+    /// The signals of a request with `agent` and the platform's `verdict`, read once per pair
+    /// by the rules in force (what an ingest path reads from a payload before minimizing it).
+    fn signals_of(&mut self, agent: &'static str, verdict: Option<&'static str>) -> TrafficSignals {
+        let rules = self.classifier.rules();
+        self.signals
+            .entry((agent, verdict))
+            .or_insert_with(|| signals_from_parts(Some(agent), verdict, None, rules))
+            .clone()
+    }
+
+    /// Plans a gateway's scan of the newsletters sent before `first_touch` and not before
+    /// `earliest`: the latest one, and sometimes the one before it.
+    fn plan_scans(&mut self, person: &Person, first_touch: i64, earliest: i64) {
+        let sends = self
+            .newsletters
+            .partition_point(|n| n.sent_at_ms < first_touch);
+        let scanned = if self.rng.chance(0.5) { 2 } else { 1 };
+        for index in (0..sends).rev().take(scanned) {
+            let sent_at = self.newsletters[index].sent_at_ms;
+            if sent_at < earliest {
+                break;
+            }
+            let content_id = self.newsletters[index].content_id.clone();
+            let agent = if self.rng.chance(NAMED_SCANNER_SHARE) {
+                SCANNER_AGENTS[self.rng.below(SCANNER_AGENTS.len() as u64) as usize]
+            } else {
+                BROWSER_AGENTS[self.rng.below(BROWSER_AGENTS.len() as u64) as usize]
+            };
+            let mut at = sent_at
+                + if self.rng.chance(DELAYED_SCAN_SHARE) {
+                    self.rng.between(20_000, 900_000)
+                } else {
+                    self.rng.between(1_000, 6_000)
+                };
+            for _ in 0..self
+                .rng
+                .between(LINKS_PER_NEWSLETTER.0, LINKS_PER_NEWSLETTER.1)
+            {
+                self.automated.push(AutomatedTouch {
+                    at_ms: at,
+                    source: WEB,
+                    channel: "email",
+                    touch_type: "click",
+                    visitor: AutomatedVisitor::Recipient {
+                        email_sha256: person.email_sha256.clone(),
+                    },
+                    creator_id: None,
+                    campaign_id: Some("newsletter".into()),
+                    content_id: Some(content_id.clone()),
+                    click_id_prefix: None,
+                    user_agent: agent,
+                    verdict: None,
+                });
+                at += self.rng.between(300, 2_500);
+            }
+        }
+    }
+
+    /// Plans the automated touches a person's click brings along: a preview of a creator's
+    /// short link fetched when it was pasted into a chat, Meta checking an ad's landing page,
+    /// a crawler following the link, a click the platform flagged.
+    fn plan_automated_beside(&mut self, touch: &Touch, channel: &'static str) {
+        let at = touch.occurred_at_ms;
+        let stranger = |at_ms: i64,
+                        source: &'static str,
+                        touch_type: &'static str,
+                        user_agent: &'static str| AutomatedTouch {
+            at_ms,
+            source,
+            channel,
+            touch_type,
+            visitor: AutomatedVisitor::Stranger,
+            creator_id: touch.creator_id.clone(),
+            campaign_id: touch.campaign_id.clone(),
+            content_id: touch.content_id.clone(),
+            click_id_prefix: None,
+            user_agent,
+            verdict: None,
+        };
+        match channel {
+            "creator_link" => {
+                if self.rng.chance(LINK_PREVIEW_SHARE) {
+                    let agent =
+                        PREVIEW_AGENTS[self.rng.below(PREVIEW_AGENTS.len() as u64) as usize];
+                    let fetched = (at - self.rng.between(10_000, 6 * HOUR_MS)).max(self.start_ms);
+                    self.automated.push(AutomatedTouch {
+                        click_id_prefix: Some("lk_"),
+                        ..stranger(fetched, LINKS, "click", agent)
+                    });
+                }
+                if self.rng.chance(CRAWLER_SHARE) {
+                    let agent =
+                        CRAWLER_AGENTS[self.rng.below(CRAWLER_AGENTS.len() as u64) as usize];
+                    let crawled = (at + self.rng.between(-DAY_MS, DAY_MS))
+                        .clamp(self.start_ms, self.end_ms - MINUTE_MS);
+                    self.automated.push(AutomatedTouch {
+                        click_id_prefix: Some("lk_"),
+                        ..stranger(crawled, LINKS, "click", agent)
+                    });
+                }
+                if self.rng.chance(LINK_BOT_FLAG_SHARE) {
+                    let agent =
+                        BROWSER_AGENTS[self.rng.below(BROWSER_AGENTS.len() as u64) as usize];
+                    let flagged = (at + self.rng.between(-DAY_MS, DAY_MS))
+                        .clamp(self.start_ms, self.end_ms - MINUTE_MS);
+                    self.automated.push(AutomatedTouch {
+                        click_id_prefix: Some("lk_"),
+                        verdict: Some(("bot", "true")),
+                        ..stranger(flagged, LINKS, "click", agent)
+                    });
+                }
+            }
+            "paid_social"
+                if touch
+                    .campaign_id
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("cmp_meta"))
+                    && self.rng.chance(AD_REVIEW_SHARE) =>
+            {
+                let fetched = (at - self.rng.between(MINUTE_MS, 3 * HOUR_MS)).max(self.start_ms);
+                self.automated
+                    .push(stranger(fetched, WEB, "click", AD_REVIEW_AGENT));
+            }
+            "tiktok_ads" if self.rng.chance(TIKTOK_INVALID_SHARE) => {
+                let agent = BROWSER_AGENTS[self.rng.below(BROWSER_AGENTS.len() as u64) as usize];
+                let clicked = (at + self.rng.between(-HOUR_MS, HOUR_MS))
+                    .clamp(self.start_ms, self.end_ms - MINUTE_MS);
+                self.automated.push(AutomatedTouch {
+                    click_id_prefix: Some("ttclid."),
+                    verdict: Some(("fraud_status", "suspected")),
+                    ..stranger(clicked, WEB, "click", agent)
+                });
+            }
+            "organic_search" if self.rng.chance(CRAWLER_SHARE) => {
+                let agent = CRAWLER_AGENTS[self.rng.below(2) as usize];
+                let crawled = (at + self.rng.between(-DAY_MS, DAY_MS))
+                    .clamp(self.start_ms, self.end_ms - MINUTE_MS);
+                self.automated.push(stranger(crawled, WEB, "visit", agent));
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes the planned automated touches in time order (so a gateway's burst is counted as
+    /// an import of the period would count it), each classified from its user agent, the
+    /// platform's verdict, its seconds after the newsletter's send and its burst.
+    fn write_automated_touches(&mut self) -> Result<(), DemoError> {
+        let mut planned = std::mem::take(&mut self.automated);
+        planned.sort_by_key(|t| t.at_ms);
+        let mut classifier = TouchClassifier::load(self.tx)?;
+        for plan in planned {
+            self.touch_counter += 1;
+            let identity = match plan.visitor {
+                AutomatedVisitor::Recipient { email_sha256 } => IdentityKeys {
+                    email_sha256: Some(email_sha256),
+                    ..Default::default()
+                },
+                AutomatedVisitor::Stranger => IdentityKeys {
+                    anonymous_id: Some(format!("anon_{}", self.unique_hex(ANON_SALT))),
+                    ..Default::default()
+                },
+            };
+            let click_id = plan
+                .click_id_prefix
+                .map(|prefix| format!("{prefix}{}", self.unique_hex(CLICK_SALT)));
+            let mut touch = Touch {
+                touch_id: format!("tch_{:07}", self.touch_counter),
+                source: plan.source.into(),
+                occurred_at_ms: plan.at_ms,
+                channel: plan.channel.into(),
+                touch_type: plan.touch_type.into(),
+                creator_id: plan.creator_id,
+                campaign_id: plan.campaign_id,
+                ad_id: None,
+                content_id: plan.content_id,
+                click_id,
+                identity,
+                raw_event_id: None,
+            };
+            let mut payload = JsonObject::new()
+                .text("id", &touch.touch_id)
+                .int("ts_ms", touch.occurred_at_ms)
+                .text("channel", plan.channel)
+                .text("type", plan.touch_type)
+                .opt_text("anonymous_id", touch.identity.anonymous_id.as_deref())
+                .opt_text("email_sha256", touch.identity.email_sha256.as_deref())
+                .opt_text("creator_id", touch.creator_id.as_deref())
+                .opt_text("campaign_id", touch.campaign_id.as_deref())
+                .opt_text("content_id", touch.content_id.as_deref())
+                .opt_text("click_id", touch.click_id.as_deref())
+                .text("user_agent", REDACTED);
+            if let Some((field, value)) = plan.verdict {
+                payload = payload.text(field, value);
+            }
+            let payload = payload.finish();
+            let received_at = plan.at_ms + self.rng.between(200, 4_000);
+            touch.raw_event_id = Some(self.raw(
+                plan.source,
+                "touches",
+                &touch.touch_id,
+                received_at,
+                &payload,
+            )?);
+            if self.tx.insert_touch(&touch)? == InsertOutcome::Inserted {
+                self.summary.touches += 1;
+                self.note_activity(touch.occurred_at_ms);
+                let signals = self.signals_of(plan.user_agent, plan.verdict.map(|v| v.1));
+                classifier.record(self.tx, &touch, signals)?;
+            }
+        }
+        Ok(())
     }
 
     fn write_identity_link(

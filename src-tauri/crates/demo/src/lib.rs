@@ -8,23 +8,28 @@
 //!
 //! Code map: `world` is the fixed cast (creators, platforms, campaigns, products); `random` the
 //! PRNG; `calendar` UTC day arithmetic; `payload` the JSON writer for raw events; `generator`
-//! the story of 90 days written through one [`lookback_store::WriteTx`]; `model_history` the
-//! team's changes of the attribution model over those days ([`model_history`]), which the app
-//! records through its own model-change job.
+//! the story of about thirteen months written through one [`lookback_store::WriteTx`];
+//! `season` how busy each day is; `traffic` the clicks no person made (mail scanners, link
+//! previews, crawlers), classified as they are written; `model_history` the team's changes of
+//! the attribution model ([`model_history`]), which the app records through its own
+//! model-change job.
 
 mod calendar;
 mod generator;
 mod model_history;
 mod payload;
 mod random;
+mod season;
+mod traffic;
 mod world;
 
 pub use model_history::{DemoModelChange, model_history};
 
 use lookback_store::{Store, StoreError, Table};
 
-/// How many days of history the demo covers, ending at [`DemoConfig::end_at_ms`].
-pub const DEMO_DAYS: i64 = 90;
+/// How many days of history the demo covers, ending at [`DemoConfig::end_at_ms`]: about
+/// thirteen months, so a cohort's 180-day horizon has closed for most months.
+pub const DEMO_DAYS: i64 = 395;
 
 /// The end instant of `DemoConfig::default()`: 2025-06-01T00:00:00Z. A fixed date rather than
 /// "now", because the library never reads the clock; the CLI passes today's date instead.
@@ -35,9 +40,10 @@ pub const DEFAULT_END_AT_MS: i64 = 1_748_736_000_000;
 pub struct DemoConfig {
     /// Seeds every random choice; the same seed gives the same workspace.
     pub seed: u64,
-    /// How many orders to write (touches, persons and spend scale with the 90 days and this).
+    /// How many orders to write (touches and persons scale with this; spend with the days).
     pub orders: usize,
-    /// The instant the demo history ends (exclusive); every record lies in the 90 days before it.
+    /// The instant the demo history ends (exclusive); every record lies in the
+    /// [`DEMO_DAYS`] days before it.
     pub end_at_ms: i64,
 }
 
@@ -45,7 +51,7 @@ impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig {
             seed: 42,
-            orders: 5000,
+            orders: 12_000,
             end_at_ms: DEFAULT_END_AT_MS,
         }
     }
@@ -133,7 +139,7 @@ pub fn generate(store: &mut Store, cfg: &DemoConfig) -> Result<DemoSummary, Demo
     }
     if cfg.end_at_ms < (DEMO_DAYS + 1) * calendar::DAY_MS {
         return Err(DemoError::InvalidConfig {
-            detail: "the end instant must be after 1970-04-01".into(),
+            detail: "the end instant must be after 1971-02-01".into(),
         });
     }
     let orders = store.row_count(Table::Orders)?;
@@ -141,6 +147,6 @@ pub fn generate(store: &mut Store, cfg: &DemoConfig) -> Result<DemoSummary, Demo
     if orders > 0 || touches > 0 {
         return Err(DemoError::WorkspaceNotEmpty { orders, touches });
     }
-    let summary = store.write(|tx| generator::DemoWriter::new(tx, cfg).write_all())?;
+    let summary = store.write(|tx| generator::DemoWriter::new(tx, cfg)?.write_all())?;
     Ok(summary)
 }

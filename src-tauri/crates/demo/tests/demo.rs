@@ -75,7 +75,7 @@ fn default_demo_is_realistic_and_agrees_with_the_store() {
 
     // The summary counts what is in the tables.
     assert_eq!(summary.orders, store.row_count(Table::Orders).unwrap());
-    assert_eq!(summary.orders, 5000);
+    assert_eq!(summary.orders, 12_000);
     assert_eq!(summary.touches, store.row_count(Table::Touches).unwrap());
     assert_eq!(summary.creators, store.row_count(Table::Creators).unwrap());
     assert_eq!(
@@ -111,16 +111,25 @@ fn default_demo_is_realistic_and_agrees_with_the_store() {
 
     // Realistic ranges.
     assert!(
-        (18_000..=32_000).contains(&summary.touches),
+        (40_000..=65_000).contains(&summary.touches),
         "touches {}",
         summary.touches
     );
     assert_eq!(summary.creators, 12);
-    assert!((40..=80).contains(&summary.content_items));
-    assert!((8..=14).contains(&summary.campaigns));
-    assert!((1_000..=3_000).contains(&summary.ad_spend_rows));
+    // Creators' links, stories and posts, and about 60 newsletters.
     assert!(
-        (130..=280).contains(&summary.refunds),
+        (120..=180).contains(&summary.content_items),
+        "content {}",
+        summary.content_items
+    );
+    assert!((8..=14).contains(&summary.campaigns));
+    assert!(
+        (4_000..=8_000).contains(&summary.ad_spend_rows),
+        "spend rows {}",
+        summary.ad_spend_rows
+    );
+    assert!(
+        (330..=650).contains(&summary.refunds),
         "refunds {}",
         summary.refunds
     );
@@ -130,7 +139,7 @@ fn default_demo_is_realistic_and_agrees_with_the_store() {
         "there are browsers who never buy"
     );
     assert!(
-        (200..=1_000).contains(&summary.unresolvable_orders),
+        (500..=2_400).contains(&summary.unresolvable_orders),
         "unresolvable {}",
         summary.unresolvable_orders
     );
@@ -139,7 +148,7 @@ fn default_demo_is_realistic_and_agrees_with_the_store() {
     let conn = Connection::open(&path).unwrap();
     let int = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
 
-    // Everything happens in the 90 days before the end.
+    // Everything happens in the DEMO_DAYS (about thirteen months) before the end.
     let start = cfg.end_at_ms - DEMO_DAYS * DAY_MS;
     assert!(int("SELECT MIN(occurred_at_ms) FROM touches") >= start);
     assert!(int("SELECT MIN(occurred_at_ms) FROM orders") >= start);
@@ -239,7 +248,7 @@ fn default_demo_is_realistic_and_agrees_with_the_store() {
 
     // The overview equals direct sums, and net = gross − refunds − chargebacks per currency.
     let overview = store.overview().unwrap();
-    assert_eq!(overview.order_count, 5000);
+    assert_eq!(overview.order_count, 12_000);
     assert_eq!(overview.touch_count, summary.touches);
     assert_eq!(overview.creator_count, 12);
     assert_eq!(overview.first_activity_at_ms, summary.first_at_ms);
@@ -316,4 +325,114 @@ fn a_workspace_with_data_is_refused() {
         DemoConfig::ending_on(2025, 6, 1).unwrap(),
         DemoConfig::default()
     );
+}
+
+/// Orders per calendar month of the default demo (which ends on 2025-06-01).
+fn orders_by_month(conn: &Connection) -> BTreeMap<String, i64> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT strftime('%Y-%m', occurred_at_ms / 1000, 'unixepoch'), COUNT(*) FROM orders GROUP BY 1",
+        )
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn the_demo_spans_thirteen_months_with_a_fourth_quarter_peak_and_bot_traffic_on_email_and_social() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.lookback");
+    let cfg = DemoConfig::default();
+    let mut store = Store::create(&path).unwrap();
+    generate(&mut store, &cfg).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let int = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+
+    // Thirteen months of orders, so cohorts of the first seven have closed 180-day horizons;
+    // November and December are the busiest, February the quietest.
+    let months = orders_by_month(&conn);
+    assert_eq!(months.len(), 13, "{months:?}");
+    assert_eq!(months.keys().next().unwrap(), "2024-05");
+    assert!(months["2024-11"] > months["2025-02"] * 3 / 2, "{months:?}");
+    assert!(months["2024-12"] > months["2025-04"] * 5 / 4, "{months:?}");
+
+    // Share of each channel's touches that the classifier did not take for a person.
+    let share = |channel: &str| -> f64 {
+        let total = int(&format!(
+            "SELECT COUNT(*) FROM touches WHERE channel = '{channel}'"
+        ));
+        let automated = int(&format!(
+            "SELECT COUNT(*) FROM touches WHERE channel = '{channel}' AND traffic_class <> 0"
+        ));
+        automated as f64 / total as f64
+    };
+    let email = share("email");
+    assert!((0.20..=0.35).contains(&email), "email {email}");
+    let links = share("creator_link");
+    assert!((0.05..=0.12).contains(&links), "creator links {links}");
+    let paid_social = share("paid_social");
+    assert!(
+        (0.02..=0.08).contains(&paid_social),
+        "paid social {paid_social}"
+    );
+    assert_eq!(share("direct"), 0.0);
+
+    // Each kind of automated traffic is there, decided by its rule.
+    let by_rule = |rule: &str| -> i64 {
+        int(&format!(
+            "SELECT COUNT(*) FROM touch_traffic WHERE rule = '{rule}'"
+        ))
+    };
+    for rule in [
+        "email-security-scanner",
+        "click-burst",
+        "click-seconds-after-send",
+        "slack-preview",
+        "facebook-preview",
+        "x-preview",
+        "linkedin-preview",
+        "chat-preview",
+        "search-crawler",
+        "seo-crawler",
+        "platform-bot-flag",
+        "platform-fraud-flag",
+    ] {
+        assert!(by_rule(rule) > 0, "no touch decided by {rule}");
+    }
+    // Scanner clicks arrive seconds after the newsletter is sent, and the scans of one message
+    // come from the recipient's address, not a browser's cookie.
+    assert_eq!(
+        int(
+            "SELECT COUNT(*) FROM touches t JOIN touch_traffic f USING (touch_id)
+             WHERE f.rule IN ('email-security-scanner', 'click-burst', 'click-seconds-after-send')
+               AND (t.email_sha256 IS NULL OR t.channel <> 'email')"
+        ),
+        0
+    );
+    // Scanner clicks sit on buyers' journeys: before orders of the same address within the
+    // 30-day window, where first-touch models would credit e-mail for them.
+    let scanned_orders = int(
+        "SELECT COUNT(DISTINCT o.order_id) FROM orders o JOIN touches t
+           ON t.email_sha256 = o.email_sha256 AND t.channel = 'email' AND t.traffic_class = 2
+          AND t.occurred_at_ms < o.occurred_at_ms
+          AND t.occurred_at_ms >= o.occurred_at_ms - 30 * 86400000",
+    );
+    assert!(
+        (100..=600).contains(&scanned_orders),
+        "orders behind a scanned mailbox {scanned_orders}"
+    );
+
+    // Re-classifying every touch under the same rules changes nothing that ingest decided.
+    let (_, rules) = store.traffic_rules().unwrap();
+    let moved = store
+        .adopt_traffic_rules(&rules, "test", "same rules", cfg.end_at_ms, &mut |_, _| {})
+        .unwrap();
+    assert!(
+        moved.moved.keys().all(|(before, after)| before == after),
+        "{:?}",
+        moved.moved
+    );
+    assert!(moved.moved.values().sum::<u64>() > 40_000);
 }

@@ -168,7 +168,7 @@ fn upgrade_in_session(session: &Session, path: &Path) -> AppResult<()> {
 pub fn default_demo_options(now_ms: i64) -> DemoOptions {
     DemoOptions {
         seed: 42,
-        orders: 5_000,
+        orders: lookback_demo::DemoConfig::default().orders,
         end_at_ms: now_ms,
     }
 }
