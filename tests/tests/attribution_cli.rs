@@ -242,7 +242,7 @@ fn a_saved_model_takes_any_lookback_a_preview_takes() {
 }
 
 /// A fresh demo's model log tells how its team came to the model it uses: each change with who,
-/// when (within the demo's 90 days), from what to what and why, newest first, ending at the
+/// when (within the demo's last 90 days), from what to what and why, newest first, ending at the
 /// model `model show` reports.
 #[test]
 fn a_fresh_demo_carries_its_history_of_model_changes() {
@@ -251,7 +251,7 @@ fn a_fresh_demo_carries_its_history_of_model_changes() {
     let log = json(&home.lookback_ok(&["--db", &db, "model", "log", "--format", "json"]));
     let entries = log.as_array().unwrap();
     assert_eq!(entries.len(), DEMO_MODEL_CHANGES);
-    // Within the demo's 90 days up to the end of 2026-06-30 (bounds a day wide).
+    // Within the last 90 days up to the end of 2026-06-30 (bounds a day wide).
     let (start, end) = (1_774_915_200_000_i64, 1_782_864_000_000_i64);
     let oldest_first: Vec<_> = entries.iter().rev().collect();
     assert_eq!(
@@ -473,12 +473,45 @@ fn view_cohorts_prints_the_table_by_key_then_the_triangle() {
         .map(|l| l.split_whitespace().next().unwrap())
         .filter(|c| *c != "(all)")
         .collect();
-    assert!(weeks.len() >= 12, "a demo of about 90 days: {weeks:?}");
+    assert!(weeks.len() >= 56, "a demo of thirteen months: {weeks:?}");
     assert!(
         weeks
             .iter()
             .all(|w| w.len() == 8 && w.as_bytes()[4] == b'-' && w.as_bytes()[5] == b'W'),
         "{weeks:?}"
+    );
+}
+
+/// A demo written today spans thirteen months, so most monthly cohorts have passed their
+/// 180-day horizon and show a figure and a payback multiple there, not "—" or a partial count.
+#[test]
+fn a_demo_ending_today_closes_the_180_day_horizon_of_most_monthly_cohorts() {
+    let home = TestHome::new();
+    let db = home.path("today.lookback");
+    let db = db.to_str().unwrap();
+    home.lookback_ok(&["--db", db, "demo", "--orders", "800"]);
+    let out = home.lookback_ok(&["--db", db, "view", "cohorts", "--by", "channel"]);
+    let triangle = out.split("\n\n").nth(1).unwrap();
+    let months: Vec<Vec<&str>> = triangle
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("(all)"))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(months.len() >= 13, "{out}");
+    // From the right: payback 180, 90, 60, 30, cac, cost, then the 180-day revenue.
+    let closed = months
+        .iter()
+        .filter(|cells| {
+            let n = cells.len();
+            cells[n - 7].parse::<f64>().is_ok()
+                && cells[n - 8].parse::<f64>().is_ok()
+                && cells[n - 1].parse::<f64>().is_ok()
+        })
+        .count();
+    assert!(
+        closed >= 6,
+        "{closed} cohorts with a closed 180-day horizon:\n{out}"
     );
 }
 

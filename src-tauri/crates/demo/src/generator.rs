@@ -55,7 +55,8 @@ const GUEST_CHECKOUT_SHARE: f64 = 0.07;
 const REPEAT_BUYER_SHARE: f64 = 0.15;
 /// Browsers who never buy, per buyer.
 const BROWSERS_PER_BUYER: f64 = 0.8;
-const REFUND_SHARE: f64 = 0.04;
+/// Share of orders refunded (returns and goodwill), in full or in part.
+const REFUND_SHARE: f64 = 0.06;
 /// Probability that an order carries the click id of its last paid or link click.
 const CLICK_ID_ON_ORDER: f64 = 0.35;
 
@@ -1239,8 +1240,10 @@ impl<'a, 's> DemoWriter<'a, 's> {
             if at > self.end_ms - 3 * DAY_MS || !self.rng.chance(REFUND_SHARE) {
                 continue;
             }
-            let latest = (self.end_ms - HOUR_MS).min(at + 20 * DAY_MS);
-            let refund_at = self.instant_between(at + HOUR_MS, latest);
+            // Returns come back within the shop's 30-day window plus shipping, so many are
+            // booked in the month after the order (a clawback on the creator's next statement).
+            let latest = (self.end_ms - HOUR_MS).min(at + 35 * DAY_MS);
+            let refund_at = self.instant_between((at + 2 * DAY_MS).min(latest - HOUR_MS), latest);
             // Most refunds return the whole order; some only an item or a goodwill amount,
             // rounded to whole units of the currency.
             let amount_minor = if self.rng.chance(0.55) {

@@ -20,7 +20,8 @@ pub struct DemoModelChange {
     pub reason: &'static str,
 }
 
-/// The changes, oldest first, placed within the demo's 90 days before `cfg.end_at_ms`.
+/// The changes, oldest first, placed within the 90 days before `cfg.end_at_ms` (the demo's last
+/// quarter: the team settled on its model recently).
 pub fn model_history(cfg: &DemoConfig) -> Vec<DemoModelChange> {
     let at =
         |days_before_end: i64, hour: i64| cfg.end_at_ms - days_before_end * DAY_MS + hour * HOUR_MS;

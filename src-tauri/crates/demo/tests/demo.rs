@@ -129,7 +129,7 @@ fn default_demo_is_realistic_and_agrees_with_the_store() {
         summary.ad_spend_rows
     );
     assert!(
-        (330..=650).contains(&summary.refunds),
+        (550..=950).contains(&summary.refunds),
         "refunds {}",
         summary.refunds
     );
