@@ -67,7 +67,8 @@ fn assert_roas_totals_equal_joins(
 fn roas_and_provenance_from_run_totals_equal_the_exact_joins() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path().join("demo.lookback")).unwrap();
-    // New York: the demo's 90 days to 2025-06-01 span the 9 March 2025 change to summer time.
+    // New York: the demo's thirteen months to 2025-06-01 span the 3 November 2024 and 9 March 2025
+    // changes of clocks.
     store.set_reporting_timezone("America/New_York").unwrap();
     lookback_demo::generate(
         &mut store,
