@@ -170,6 +170,20 @@ fn the_cohorts_screen_shows_the_clis_cohorts_and_follows_the_bucket_key_and_mode
         series, cohorts,
         "one line per cohort of the triangle, the latest 12"
     );
+    let all = session
+        .eval("return document.querySelectorAll('[data-testid=cohort-triangle] tbody tr[data-key]').length")
+        .as_u64()
+        .unwrap();
+    assert_eq!(all, 13, "the demo's thirteen monthly cohorts to 2026-10-31");
+    let chart_text = session
+        .eval("return document.querySelector('[data-testid=chart] svg').textContent")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        chart_text.contains("The latest 12 of 13 cohorts are drawn; the table lists every one."),
+        "the chart says which cohorts it leaves out: {chart_text}"
+    );
 
     // By week.
     let week = session.wait_for("[data-testid=cohort-bucket-week]");

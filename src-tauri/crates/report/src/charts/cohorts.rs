@@ -4,9 +4,7 @@
 
 use lookback_core::money::format_minor;
 
-use super::{
-    Chart, ChartSeries, MAX_CATEGORIES, Plot, Shape, Unit, currency, draw, left_out, major,
-};
+use super::{Chart, ChartSeries, MAX_CATEGORIES, Plot, Shape, Unit, currency, draw, major};
 use crate::ReportError;
 use crate::views::cohorts::{COHORT_HORIZONS_DAYS, CohortView};
 
@@ -78,7 +76,14 @@ pub fn cohort_revenue_chart_svg(view: &CohortView) -> Result<Chart, ReportError>
         shape: Shape::Lines,
         categories: &categories,
         series: &series,
-        note: left_out(drawn.len(), with_customers.len()),
+        // The latest cohorts, not the largest: the shared note would say the wrong thing.
+        note: (with_customers.len() > drawn.len()).then(|| {
+            format!(
+                "The latest {} of {} cohorts are drawn; the table lists every one.",
+                drawn.len(),
+                with_customers.len()
+            )
+        }),
     })?;
     Ok(Chart { title, svg, series })
 }
