@@ -26,6 +26,7 @@ use std::path::Path;
 use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams};
 use lookback_core::time::TimeBucket;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::{self as report, ExportOptions, Ratio, ViewCache, ViewQuery};
 use lookback_store::Store;
 
@@ -35,6 +36,7 @@ pub use selection::{
     ViewSelection, compare_runs, compared_models, model_of, parse_day, parse_model, parse_models,
 };
 
+use crate::error::{AppError, ErrorKind};
 use crate::wire as ipc;
 use crate::workspace::money;
 
@@ -186,12 +188,20 @@ fn choice_of(model: Model, params: &ModelParams) -> ipc::ModelChoice {
     }
 }
 
-/// The model a request asks for: the chosen one (a preview) or the workspace's default.
-pub fn model_for(store: &Store, choice: Option<&ipc::ModelChoice>) -> Result<(Model, ModelParams)> {
-    Ok(match choice {
+/// The model a request asks for: the chosen one (a preview) or the workspace's default, reading
+/// the touches the request names, else the workspace's (as [`ViewSelection::params_of`]).
+pub fn model_for(
+    store: &Store,
+    choice: Option<&ipc::ModelChoice>,
+    touches: Option<ipc::Touches>,
+) -> Result<(Model, ModelParams)> {
+    let (current, current_params) = lookback_engine::current_model(store)?;
+    let (model, params) = match choice {
         Some(choice) => model_of(choice)?,
-        None => lookback_engine::current_model(store)?,
-    })
+        None => (current, current_params),
+    };
+    let touches = touches.map_or(current_params.touches, Into::into);
+    Ok((model, ModelParams { touches, ..params }))
 }
 
 /// The run of a single-model view, computed or reused from the cache (see
@@ -237,6 +247,15 @@ pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> ipc::Sou
 fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     let c = &p.reporting_currency;
     let model = ipc::ModelName::stored(&p.model)?;
+    let touches = TouchFilter::of_run_parameters(&p.parameters).ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Internal,
+            format!(
+                "run {} has unreadable parameters {:?}",
+                p.run_id, p.parameters
+            ),
+        )
+    })?;
     Ok(ipc::Provenance {
         run_id: p.run_id,
         model,
@@ -271,6 +290,8 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
             )),
             None => None,
         },
+        touches: touches.into(),
+        touches_in_words: touches.in_words().to_owned(),
     })
 }
 
@@ -667,7 +688,8 @@ pub fn set_default_model(
     reason: &str,
     now_ms: i64,
 ) -> Result<ipc::ModelCatalog> {
-    let (model, params) = model_of(choice)?;
+    // The window's choice carries no touch filter: the workspace keeps its own.
+    let (model, params) = model_for(store, Some(choice), None)?;
     crate::models::change_model(store, model, &params, None, reason, now_ms)?;
     model_catalog(store)
 }
@@ -798,9 +820,16 @@ pub fn order_credits_report(
                 window_days: Some(choice.window_days),
                 half_life_days: Some(choice.half_life_days),
                 position_weights: Some(choice.position_weights.map(|w| w.to_string()).join(",")),
+                touches: request.touches.map(Into::into),
             },
         ),
-        None => (None, crate::attribution::ParamOverrides::default()),
+        None => (
+            None,
+            crate::attribution::ParamOverrides {
+                touches: request.touches.map(Into::into),
+                ..crate::attribution::ParamOverrides::default()
+            },
+        ),
     };
     let credits = crate::attribution::CreditsRequest {
         by: report::CreditKey::Order,
