@@ -96,7 +96,11 @@ export type ModelChoice = { model: ModelName, window_days: number, half_life_day
  */
 position_weights: [number, number, number], };
 
-export type ModelCatalog = { models: Array<ModelInfo>, default: ModelChoice, };
+export type ModelCatalog = { models: Array<ModelInfo>, default: ModelChoice, 
+/**
+ * The touches the workspace's views read unless the touch switch says otherwise.
+ */
+touches: Touches, };
 
 export type ViewBy = "creator" | "campaign" | "channel" | "content" | "platform";
 

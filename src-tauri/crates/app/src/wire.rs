@@ -280,6 +280,8 @@ pub struct ModelChoice {
 pub struct ModelCatalog {
     pub models: Vec<ModelInfo>,
     pub default: ModelChoice,
+    /// The touches the workspace's views read unless the touch switch says otherwise.
+    pub touches: Touches,
 }
 
 /// What a view's rows are grouped by (`lookback_report::ViewKey`).

@@ -131,6 +131,7 @@ pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
             })
             .collect(),
         default: choice_of(model, &params),
+        touches: params.touches.into(),
     })
 }
 
