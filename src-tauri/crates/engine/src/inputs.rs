@@ -316,12 +316,13 @@ impl TouchBatch {
     }
 }
 
-/// Reads every touch `filter` admits in rowid order: this thread steps SQLite through the table, interning
-/// channels and copying each touch's identity keys into batches; a scoped worker interns the
-/// keys (a random probe into a table of millions per key) and builds the interned touches; a
-/// third walks the click index on a read-only connection of its own ([`ClickGroups`]), which
-/// fits in the time the key worker waits for batches. Key ids come out exactly as a single pass
-/// in rowid order gives them.
+/// Reads every touch `filter` admits in rowid order: this thread steps SQLite through the
+/// table, interning channels and copying each touch's identity keys into batches; a scoped
+/// worker interns the keys (a random probe into a table of millions per key) and builds the
+/// interned touches; a third walks the click index on a read-only connection of its own
+/// ([`ClickGroups`]), which fits in the time the key worker waits for batches (its touches
+/// the filter leaves out are skipped). Key ids come out exactly as a single pass in rowid order
+/// gives them.
 fn load_touches(store: &Store, filter: TouchFilter) -> Result<LoadedTouches, EngineError> {
     // The maintained count sizes the per-touch vectors; it is only a hint.
     let expected = usize::try_from(store.totals()?.touches).unwrap_or(0);

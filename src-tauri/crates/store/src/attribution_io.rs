@@ -317,8 +317,9 @@ impl CreditGrouping {
 
 impl Store {
     /// The cached journeys stored for exactly this watermark, lookback, probabilistic setting and
-    /// touch filter in `format`, if any — and their non-converting paths only `with_paths` (heuristic models
-    /// need none, and they are the larger part). A row in another format is treated as absent.
+    /// touch filter in `format`, if any — and their non-converting paths only `with_paths`
+    /// (heuristic models need none, and they are the larger part). A row in another format is
+    /// treated as absent.
     pub fn journey_cache(
         &self,
         input_watermark: &str,

@@ -671,6 +671,14 @@ pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
                     Model::parse(&c.to_model),
                     ModelParams::parse_canonical(&c.parameters_after),
                 ) {
+                    // The touch filter only when it is not the default, which most never change.
+                    (Ok(model), Ok(params)) if params.touches != TouchFilter::default() => {
+                        format!(
+                            "{} · {}",
+                            model_in_words(model, &params),
+                            params.touches.in_words()
+                        )
+                    }
                     (Ok(model), Ok(params)) => model_in_words(model, &params),
                     _ => format!("{} {}", c.to_model, c.parameters_after),
                 },
@@ -1108,5 +1116,31 @@ mod tests {
         for (model, label, _) in MODELS {
             assert!(!label.is_empty() && model_label(model) == label);
         }
+    }
+
+    /// A change of the touch filter reads in the model log, and the window's Make default keeps
+    /// the workspace's filter (its model choice carries none).
+    #[test]
+    fn the_model_log_names_a_touch_filter_that_is_not_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
+        let human = ModelParams {
+            touches: TouchFilter::Human,
+            ..ModelParams::default()
+        };
+        crate::models::change_model(&mut store, Model::Linear, &human, None, "people only", 1)
+            .unwrap();
+        let choice = choice_of(Model::LastTouch, &ModelParams::default());
+        let catalog = set_default_model(&mut store, &choice, "back to last touch", 2).unwrap();
+        assert_eq!(catalog.touches, ipc::Touches::Human);
+        let log = model_log(&store).unwrap();
+        let words: Vec<&str> = log.iter().map(|c| c.after_in_words.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "Last touch · 30-day window · only human touches",
+                "Linear · 30-day window · only human touches"
+            ]
+        );
     }
 }
