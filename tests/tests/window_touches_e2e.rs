@@ -1,7 +1,9 @@
 //! End-to-end test of the touch filter in the window (issue 15): the switch beside Cash/Accrual
 //! shows, on the ROAS screen, the figures of `lookback export roas --touches …` for the same
 //! selection under each of no bots (the default), all touches and human touches only; the
-//! provenance says which touches were read, and the choice is remembered across screens.
+//! provenance says which touches were read, the table's Export CSV writes the CLI's file for the
+//! same filter, and the choice is remembered across screens. The native save dialog is answered
+//! through the debug-build seam `LOOKBACK_TEST_SAVE_DIR`.
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
@@ -106,8 +108,14 @@ fn the_touch_switch_shows_the_clis_figures_for_each_filter_and_is_remembered() {
         home.lookback_ok(&["--db", db_arg, "import", kind, file.to_str().unwrap()]);
     }
 
+    let chosen = home.path("chosen");
+    std::fs::create_dir_all(&chosen).unwrap();
     let display = Display::start();
-    let _driver = TauriDriver::start(&display, &home);
+    let _driver = TauriDriver::start_with_env(
+        &display,
+        &home,
+        &[("LOOKBACK_TEST_SAVE_DIR", chosen.to_str().unwrap())],
+    );
     let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
     session.click(&session.wait_for("[data-testid=nav-roas]"));
     session.click(&session.wait_for("[data-testid=by-channel]"));
@@ -138,13 +146,60 @@ fn the_touch_switch_shows_the_clis_figures_for_each_filter_and_is_remembered() {
     assert_eq!(human, map(&[("email", 2_000)]));
     assert_eq!(roas_in_window(&session), human);
 
-    // Remembered like the other view settings: CAC reads human touches too, and back on ROAS
-    // the table is still the human one.
+    // Export CSV writes what `lookback export roas --touches human` writes, sidecar included
+    // (but for the moment it was generated).
+    session.click(&session.wait_for("[data-testid=roas-table-export]"));
+    session.wait_until(
+        "roas.csv to be written",
+        "const s = document.querySelector('[data-testid=export-done]'); return !!s && s.textContent.includes('roas.csv')",
+    );
+    let cli_dir = home.path("cli");
+    std::fs::create_dir_all(&cli_dir).unwrap();
+    let cli_csv = cli_dir.join("roas.csv");
+    home.lookback_ok(&[
+        "--db",
+        db_arg,
+        "export",
+        "roas",
+        "--by",
+        "channel",
+        "--touches",
+        "human",
+        "--out",
+        cli_csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(chosen.join("roas.csv")).unwrap(),
+        std::fs::read_to_string(&cli_csv).unwrap()
+    );
+    let sidecar = |path: &Path| {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        value.as_object_mut().unwrap().remove("generated_at");
+        value
+    };
+    let window_sidecar = sidecar(&chosen.join("roas.csv.json"));
+    assert_eq!(window_sidecar, sidecar(&cli_dir.join("roas.csv.json")));
+    assert_eq!(window_sidecar["touches"], "only human touches");
+
+    // Remembered like the other view settings: CAC, Compare and Cohorts read human touches
+    // too, and back on ROAS the table is still the human one.
     session.click(&session.wait_for("[data-testid=nav-cac]"));
     session.wait_until(
         "the CAC screen on human touches",
         "const s = document.querySelector('[data-testid=touches]'); const p = document.querySelector('[data-testid=provenance-touches]'); \
          return !!s && s.dataset.touches === 'human' && !!p && p.dataset.touches === 'human'",
+    );
+    session.click(&session.wait_for("[data-testid=nav-compare]"));
+    session.wait_until(
+        "the compared runs on human touches",
+        "const c = document.querySelector('[data-testid=compare-touches]'); \
+         return !!c && c.dataset.touches === 'human' && c.textContent.endsWith('only human touches')",
+    );
+    session.click(&session.wait_for("[data-testid=nav-cohorts]"));
+    session.wait_until(
+        "the Cohorts screen on human touches",
+        "const p = document.querySelector('[data-testid=provenance-touches]'); return !!p && p.dataset.touches === 'human'",
     );
     session.click(&session.wait_for("[data-testid=nav-roas]"));
     wait_for_touches(&session, "human");
