@@ -26,6 +26,7 @@ use lookback_app::clock::now_ms;
 use lookback_app::wire::ModelName;
 use lookback_core::attribution::Model;
 use lookback_core::time::format_instant_ms;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::{CreditBasis, CreditKey, render};
 use lookback_store::Store;
 
@@ -125,6 +126,31 @@ pub struct ParamFlags {
     /// Position-based weights first,middle,last in percent, summing to 100 (e.g. 40,20,40).
     #[arg(long, value_name = "F,M,L")]
     pub position_weights: Option<String>,
+    /// Which touches count: no-bots (bot touches left out, suspicious kept), human (only human
+    /// touches) or all. Default: the workspace's setting (no-bots unless `model set` changed it).
+    #[arg(long, value_enum, value_name = "FILTER")]
+    pub touches: Option<TouchesFlag>,
+}
+
+/// Which touches a run reads, by traffic class (`lookback_core::touch_filter::TouchFilter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TouchesFlag {
+    /// Bot touches left out, suspicious ones kept.
+    NoBots,
+    /// Only human touches.
+    Human,
+    /// Every touch, bots included.
+    All,
+}
+
+impl TouchesFlag {
+    pub fn filter(self) -> TouchFilter {
+        match self {
+            TouchesFlag::NoBots => TouchFilter::NoBots,
+            TouchesFlag::Human => TouchFilter::Human,
+            TouchesFlag::All => TouchFilter::All,
+        }
+    }
 }
 
 impl ParamFlags {
@@ -133,6 +159,7 @@ impl ParamFlags {
             window_days: self.window_days,
             half_life_days: self.half_life_days,
             position_weights: self.position_weights.clone(),
+            touches: self.touches.map(TouchesFlag::filter),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use lookback_app::wire::SourceState;
 use lookback_core::money::Currency;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::Provenance;
 
 /// An aligned table: the first column left-aligned, the others right-aligned.
@@ -67,8 +68,12 @@ pub(crate) fn provenance_line(p: &Provenance, now: i64) -> String {
         }
         _ => String::new(),
     };
+    // Which touches the run read, in words ("bot touches excluded").
+    let touches = TouchFilter::of_run_parameters(&p.parameters)
+        .map(|filter| format!(" · {}", filter.in_words()))
+        .unwrap_or_default();
     format!(
-        "run {} · model {} · parameters {} · basis {} · currency {} · unattributed {} orders · missing fx {} orders{}{shift}{}",
+        "run {} · model {} · parameters {} · basis {}{touches} · currency {} · unattributed {} orders · missing fx {} orders{}{shift}{}",
         p.run_id,
         p.model,
         p.parameters,

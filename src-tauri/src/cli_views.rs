@@ -16,7 +16,7 @@
 //! - Exports write `FILE` and, unless `--no-sidecar`, `FILE.json` saying which model, parameters
 //!   and run produced it; `--preamble` also heads the CSV with `# key: value` lines.
 
-use crate::cli_attribution::BasisFlag;
+use crate::cli_attribution::{BasisFlag, TouchesFlag};
 use crate::cli_print::{provenance_line, table};
 use lookback_app::clock::now_ms;
 use std::path::{Path, PathBuf};
@@ -115,6 +115,10 @@ pub struct SelectionFlags {
     /// (accrual).
     #[arg(long, value_enum, default_value_t = BasisFlag::Cash)]
     pub basis: BasisFlag,
+    /// Which touches count: no-bots (bot touches left out, suspicious kept), human (only human
+    /// touches) or all. Default: the workspace's setting (no-bots unless `model set` changed it).
+    #[arg(long, value_enum, value_name = "FILTER")]
+    pub touches: Option<TouchesFlag>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -199,6 +203,7 @@ impl SelectionFlags {
             settled_only: self.settled_only,
             creator: self.creator.clone(),
             basis: self.basis.basis(),
+            touches: self.touches.map(TouchesFlag::filter),
         })
     }
 }

@@ -40,7 +40,8 @@ fn traffic_is_summarized_per_channel_and_a_rule_change_reclassifies_and_is_logge
     )
     .unwrap();
     home.lookback_ok(&["--db", db, "import", "orders", orders.to_str().unwrap()]);
-    home.lookback_ok(&["--db", db, "report", "credits"]);
+    // Every touch, so the bots' credit shows (by default bot touches are credited nothing).
+    home.lookback_ok(&["--db", db, "report", "credits", "--touches", "all"]);
     let summary = home.lookback_ok(&["--db", db, "traffic", "summary", "--format", "csv"]);
     assert!(
         summary.contains("\ncsv,email,4,2,0,2,0.500000,chat-preview,20.00,0.00,50.00,USD\n"),

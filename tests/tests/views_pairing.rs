@@ -26,6 +26,7 @@ fn window_request() -> ViewRequest {
         bucket: None,
         settled_only: false,
         basis: None,
+        touches: None,
     }
 }
 

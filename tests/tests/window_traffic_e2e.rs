@@ -64,8 +64,9 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
     home.lookback_ok(&["--db", db_arg, "report", "credits"]);
     let expected =
         cli_rows(&home.lookback_ok(&["--db", db_arg, "traffic", "summary", "--format", "csv"]));
-    // The bot share and the bots' credit are there to be seen: a chat preview was the last
-    // touch of o1 and a Facebook preview of o3.
+    // The bot share is there to be seen; the bots are credited nothing, since views leave bot
+    // touches out by default: o1 (whose only touch is a chat preview) and o3 (a Facebook
+    // preview) are unattributed.
     assert_eq!(
         expected,
         vec![
@@ -80,7 +81,7 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
                 "chat-preview",
                 "20.00",
                 "0.00",
-                "50.00"
+                "0.00"
             ],
             vec![
                 "csv",
@@ -93,7 +94,7 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
                 "facebook-preview",
                 "0.00",
                 "0.00",
-                "35.50"
+                "0.00"
             ],
         ]
     );

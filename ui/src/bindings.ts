@@ -96,13 +96,19 @@ export type ModelChoice = { model: ModelName, window_days: number, half_life_day
  */
 position_weights: [number, number, number], };
 
-export type ModelCatalog = { models: Array<ModelInfo>, default: ModelChoice, };
+export type ModelCatalog = { models: Array<ModelInfo>, default: ModelChoice, 
+/**
+ * The touches the workspace's views read unless the touch switch says otherwise.
+ */
+touches: Touches, };
 
 export type ViewBy = "creator" | "campaign" | "channel" | "content" | "platform";
 
 export type Bucket = "day" | "week" | "month";
 
 export type Basis = "cash" | "accrual";
+
+export type Touches = "no-bots" | "human" | "all";
 
 export type ViewRequest = { model: ModelChoice | null, by: ViewBy, 
 /**
@@ -117,7 +123,12 @@ bucket: Bucket | null, settled_only: boolean,
 /**
  * Cash when absent.
  */
-basis?: Basis, };
+basis?: Basis, 
+/**
+ * Which touches the run reads; the workspace's setting (bot touches left out unless
+ * `lookback model set --touches` changed it) when absent.
+ */
+touches?: Touches, };
 
 export type FreshnessLine = { name: string, 
 /**
@@ -144,7 +155,15 @@ basis: Basis,
  * Under accrual over a range, what the credits crossing its edges move from the cash
  * basis, in words; null otherwise (the bases agree).
  */
-basis_shift: string | null, };
+basis_shift: string | null, 
+/**
+ * Which touches the run read (a run stored before the filter existed read all).
+ */
+touches: Touches, 
+/**
+ * The same in words: "bot touches excluded", "only human touches", "all touches".
+ */
+touches_in_words: string, };
 
 export type RoasRow = { key: string, label: string, bucket: string | null, revenue: MoneyAmount, ad_spend: MoneyAmount, creator_cost: MoneyAmount, cost: MoneyAmount, 
 /**

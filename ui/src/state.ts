@@ -1,8 +1,8 @@
-// What the user chose and expects to find again: date range, model, settled-only, bucket and
-// basis are shared by every screen and survive a restart (kept in localStorage, per workspace
-// file).
+// What the user chose and expects to find again: date range, model, settled-only, bucket,
+// basis and which touches count are shared by every screen and survive a restart (kept in
+// localStorage, per workspace file).
 
-import type { Basis, Bucket, ModelChoice, ModelName, ViewBy, ViewRequest } from "./bindings";
+import type { Basis, Bucket, ModelChoice, ModelName, Touches, ViewBy, ViewRequest } from "./bindings";
 
 export interface ViewSettings {
   from: string | null;
@@ -11,6 +11,8 @@ export interface ViewSettings {
   bucket: Bucket | null;
   /** Which day a credit counts on: its order's (cash) or its touch's (accrual). */
   basis: Basis;
+  /** Which touches the runs read; null = the workspace's setting (bot touches excluded unless changed). */
+  touches: Touches | null;
   /** null = the workspace's default model. */
   model: ModelChoice | null;
   /** The key each screen groups by. */
@@ -19,7 +21,7 @@ export interface ViewSettings {
   compare: ModelName[];
 }
 
-const DEFAULTS: ViewSettings = { from: null, to: null, settledOnly: false, bucket: null, basis: "cash", model: null, by: {}, compare: ["last-touch", "linear", "position-based", "markov"] };
+const DEFAULTS: ViewSettings = { from: null, to: null, settledOnly: false, bucket: null, basis: "cash", touches: null, model: null, by: {}, compare: ["last-touch", "linear", "position-based", "markov"] };
 
 let workspaceKey = "default";
 let current: ViewSettings = { ...DEFAULTS };
@@ -63,5 +65,7 @@ export function onSettingsChange(listener: () => void): () => void {
 
 /** The request a view screen sends, grouped by `by`. */
 export function viewRequest(by: ViewBy): ViewRequest {
-  return { model: current.model, by, from: current.from, to: current.to, bucket: current.bucket, settled_only: current.settledOnly, basis: current.basis };
+  const request: ViewRequest = { model: current.model, by, from: current.from, to: current.to, bucket: current.bucket, settled_only: current.settledOnly, basis: current.basis };
+  if (current.touches) request.touches = current.touches;
+  return request;
 }

@@ -1,4 +1,5 @@
-// The line under every view that says what produced it: model and parameters in words, run, freshness with
+// The line under every view that says what produced it: model and parameters in words, run, the
+// basis, which touches were read, freshness with
 // each source's data-health badge, and how much of the revenue rests on each kind of identity
 // join.
 
@@ -28,6 +29,7 @@ export function provenanceLine(p: Provenance): HTMLElement {
       ` · run #${p.run_id}`,
       p.run_finished_at_ms ? ` · computed ${formatAgo(p.run_finished_at_ms, now)}` : "",
       h("span", { "data-testid": "provenance-basis", "data-basis": p.basis }, p.basis === "accrual" ? " · accrual basis (credits dated by their touch)" : " · cash basis (credits dated by their order)"),
+      h("span", { "data-testid": "provenance-touches", "data-touches": p.touches }, ` · ${p.touches_in_words}`),
     ),
     p.basis_shift && h("div", { "data-testid": "basis-shift" }, p.basis_shift),
     h(

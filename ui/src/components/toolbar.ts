@@ -1,10 +1,11 @@
 // The bar above every view: which model (with its parameters), which dates (the days the view
 // covers, never a placeholder, with presets), the basis that dates credits (cash: the order's
-// day; accrual: the day of the touch it credits), settled only, and the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
+// day; accrual: the day of the touch it credits), which touches count (bot touches excluded,
+// only human touches, or all), settled only, and the bucket. Changing any of it re-asks Rust for the numbers; nothing here blocks the window.
 // "Make default…" changes the workspace's model, which needs a reason and lands in the model log.
 
 import { api, asAppError } from "../api";
-import type { Basis, Bucket, DateRange, ModelCatalog, ModelChoice } from "../bindings";
+import type { Basis, Bucket, DateRange, ModelCatalog, ModelChoice, Touches } from "../bindings";
 import { h, replaceChildren } from "../dom";
 import { settings, updateSettings } from "../state";
 
@@ -26,12 +27,42 @@ const BASES: [Basis, string, string][] = [
   ["accrual", "Accrual", "Each credit counts on the day of the touch it credits"],
 ];
 
+/** Which touches a view's run reads, by traffic class, with what each means. */
+const TOUCH_FILTERS: [Touches, string, string][] = [
+  ["no-bots", "No bots", "Bot touches excluded: link previews, scanners, crawlers take no credit; suspicious touches count"],
+  ["human", "Human", "Only human touches: suspicious and bot touches take no credit"],
+  ["all", "All", "All touches, bots included"],
+];
+
 /** The buckets a view can be split by; "whole range" (no bucket) comes before them. */
 const BUCKETS: [Bucket, string][] = [
   ["day", "day"],
   ["week", "week"],
   ["month", "month"],
 ];
+
+/** The touch filter switch: `shown` is selected; choosing the workspace's own filter forgets the choice. */
+function touchSwitch(shown: Touches, workspace: Touches): HTMLElement {
+  return h(
+    "div",
+    { class: "segmented", role: "radiogroup", "aria-label": "Touches", "data-testid": "touches", "data-touches": shown },
+    ...TOUCH_FILTERS.map(([touches, label, title]) =>
+      h(
+        "button",
+        {
+          type: "button",
+          role: "radio",
+          "aria-checked": String(shown === touches),
+          class: shown === touches ? "selected" : "",
+          title,
+          "data-testid": `touches-${touches}`,
+          onclick: () => shown !== touches && updateSettings({ touches: touches === workspace ? null : touches }),
+        },
+        label,
+      ),
+    ),
+  );
+}
 
 export function toolbar(opts: ToolbarOptions): HTMLElement {
   const s = settings();
@@ -159,6 +190,7 @@ export function toolbar(opts: ToolbarOptions): HTMLElement {
         ),
       ),
     ),
+    touchSwitch(s.touches ?? opts.catalog.touches, opts.catalog.touches),
     opts.showBucket &&
       h(
         "label",

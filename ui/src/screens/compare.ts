@@ -112,5 +112,9 @@ export async function renderCompare(content: HTMLElement, catalog: ModelCatalog)
       { label: "Spread %", text: (r) => (r.spread_percent === null ? "—" : `${r.spread_percent}%`), sort: (r) => Number(r.spread_percent ?? -1), numeric: true, cellClass: (r) => (Number(r.spread_percent ?? 0) >= 25 ? "hot" : undefined) },
     ],
   });
-  replaceChildren(content, byTabs("compare", [["creator", "Creator"], ["channel", "Channel"], ["campaign", "Campaign"], ["platform", "Platform"]]), picker, table, status, chartPanels(view.charts), ...weights.map((w, i) => ("rows" in w ? weightsPanel(w, learning[i].label) : h("section", { class: "panel" }, h("h2", {}, `What ${learning[i].label} learned`), errorBox(w)))));
+  // Every compared run reads the same touches (the touch switch's, or the workspace's).
+  const touches = view.models[0]
+    ? h("p", { class: "muted", "data-testid": "compare-touches", "data-touches": view.models[0].touches }, `Runs ${view.models.map((m) => `#${m.run_id}`).join(", ")} · ${view.models[0].touches_in_words}`)
+    : null;
+  replaceChildren(content, byTabs("compare", [["creator", "Creator"], ["channel", "Channel"], ["campaign", "Campaign"], ["platform", "Platform"]]), picker, table, touches, status, chartPanels(view.charts), ...weights.map((w, i) => ("rows" in w ? weightsPanel(w, learning[i].label) : h("section", { class: "panel" }, h("h2", {}, `What ${learning[i].label} learned`), errorBox(w)))));
 }

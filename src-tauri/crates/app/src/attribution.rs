@@ -6,6 +6,7 @@
 use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams, PositionWeights};
 use lookback_core::time::NaiveDate;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::{CreditKey, CreditsReport, WeightsReport};
 use lookback_store::{ModelChange, Store};
 
@@ -30,6 +31,8 @@ pub struct ParamOverrides {
     pub half_life_days: Option<u32>,
     /// Position-based weights `first,middle,last` in percent, summing to 100.
     pub position_weights: Option<String>,
+    /// Which touches the run reads (`--touches`).
+    pub touches: Option<TouchFilter>,
 }
 
 impl ParamOverrides {
@@ -43,6 +46,9 @@ impl ParamOverrides {
         }
         if let Some(text) = &self.position_weights {
             params.position_weights = parse_position_weights(text)?;
+        }
+        if let Some(touches) = self.touches {
+            params.touches = touches;
         }
         params.validate()?;
         Ok(params)

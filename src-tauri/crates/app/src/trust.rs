@@ -260,7 +260,14 @@ pub fn complete_runs(store: &Store) -> Result<Vec<crate::wire::RunRow>> {
                 lookback_core::attribution::Model::parse(&r.model),
                 lookback_core::attribution::ModelParams::parse_canonical(&r.parameters),
             ) {
-                (Ok(model), Ok(params)) => crate::views::model_in_words(model, &params),
+                // With the touches the run read (a run from before the filter read all).
+                (Ok(model), Ok(params)) => format!(
+                    "{} · {}",
+                    crate::views::model_in_words(model, &params),
+                    lookback_core::touch_filter::TouchFilter::of_run_parameters(&r.parameters)
+                        .unwrap_or(params.touches)
+                        .in_words()
+                ),
                 _ => format!("{} {}", r.model, r.parameters),
             },
             run_id: r.run_id,

@@ -9,6 +9,7 @@
 use lookback_alerts::{AlertKind, Channel};
 use lookback_core::attribution::Model;
 use lookback_core::time::TimeBucket;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::ViewKey;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -279,6 +280,8 @@ pub struct ModelChoice {
 pub struct ModelCatalog {
     pub models: Vec<ModelInfo>,
     pub default: ModelChoice,
+    /// The touches the workspace's views read unless the touch switch says otherwise.
+    pub touches: Touches,
 }
 
 /// What a view's rows are grouped by (`lookback_report::ViewKey`).
@@ -373,6 +376,37 @@ impl From<Basis> for lookback_store::CreditBasis {
     }
 }
 
+/// Which touches a view's run reads, by traffic class (`lookback_core::touch_filter`): bot
+/// touches left out (the default), only human touches, or every touch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum Touches {
+    #[default]
+    NoBots,
+    Human,
+    All,
+}
+
+impl From<TouchFilter> for Touches {
+    fn from(filter: TouchFilter) -> Self {
+        match filter {
+            TouchFilter::NoBots => Touches::NoBots,
+            TouchFilter::Human => Touches::Human,
+            TouchFilter::All => Touches::All,
+        }
+    }
+}
+
+impl From<Touches> for TouchFilter {
+    fn from(touches: Touches) -> Self {
+        match touches {
+            Touches::NoBots => TouchFilter::NoBots,
+            Touches::Human => TouchFilter::Human,
+            Touches::All => TouchFilter::All,
+        }
+    }
+}
+
 /// What a view is asked for. `model: null` means the workspace's default model.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ViewRequest {
@@ -389,6 +423,11 @@ pub struct ViewRequest {
     #[serde(default)]
     #[ts(optional)]
     pub basis: Option<Basis>,
+    /// Which touches the run reads; the workspace's setting (bot touches left out unless
+    /// `lookback model set --touches` changed it) when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub touches: Option<Touches>,
 }
 
 /// How fresh one source is, for the line under every view.
@@ -432,6 +471,10 @@ pub struct Provenance {
     /// Under accrual over a range, what the credits crossing its edges move from the cash
     /// basis, in words; null otherwise (the bases agree).
     pub basis_shift: Option<String>,
+    /// Which touches the run read (a run stored before the filter existed read all).
+    pub touches: Touches,
+    /// The same in words: "bot touches excluded", "only human touches", "all touches".
+    pub touches_in_words: String,
 }
 
 /// One row of the ROAS table (or its totals).
@@ -1649,6 +1692,7 @@ pub fn typescript_bindings() -> String {
         ViewBy::decl(),
         Bucket::decl(),
         Basis::decl(),
+        Touches::decl(),
         ViewRequest::decl(),
         FreshnessLine::decl(),
         Provenance::decl(),

@@ -50,6 +50,7 @@ fn request() -> ViewRequest {
         bucket: None,
         settled_only: false,
         basis: None,
+        touches: None,
     }
 }
 

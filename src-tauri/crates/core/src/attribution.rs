@@ -17,6 +17,7 @@ use crate::error::{CoreError, Result};
 use crate::journey::{ChannelPaths, JoinKind, JourneySet, OrderOutcome, OrderRecord, TouchRecord};
 use crate::money::{SHARE_ONE_PPB, real_weights_to_exact, split_largest_remainder_exact};
 use crate::time::DAY_MS;
+use crate::touch_filter::TouchFilter;
 use std::collections::HashMap;
 
 /// An attribution model, named as on the CLI and in `attribution_runs.model`.
@@ -124,7 +125,8 @@ impl Default for PositionWeights {
 
 /// Tunable parameters of the models. Every model reads `lookback_days` (through the journey
 /// window); only time decay reads `half_life_days` and only position-based reads
-/// `position_weights`, but all are always stored, so a run records the full setting.
+/// `position_weights`, but all are always stored, so a run records the full setting. `touches`
+/// says which traffic classes the run reads (see [`crate::touch_filter`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct ModelParams {
     /// Journey lookback window in days (default 30; 1 to 3650).
@@ -133,6 +135,8 @@ pub struct ModelParams {
     pub half_life_days: u32,
     /// Position-based percentages (default 40/20/40; must sum to 100).
     pub position_weights: PositionWeights,
+    /// Which touches the run reads (default: bot touches left out).
+    pub touches: TouchFilter,
 }
 
 impl Default for ModelParams {
@@ -141,6 +145,7 @@ impl Default for ModelParams {
             lookback_days: 30,
             half_life_days: 7,
             position_weights: PositionWeights::default(),
+            touches: TouchFilter::default(),
         }
     }
 }
@@ -188,8 +193,10 @@ impl ModelParams {
 
     /// The canonical stored form (`attribution_runs.parameters`, `model_changes`): compact JSON
     /// with keys in alphabetical order, e.g.
-    /// `{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}`.
+    /// `{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40],"touches":"no-bots"}`.
     /// Equal parameters always give byte-identical strings, so runs can be looked up by it.
+    /// `touches` is always written, the default too: a run stored before the key existed read
+    /// every touch, and its string (without the key) never matches a filtered run's.
     pub fn to_canonical_string(&self) -> String {
         let PositionWeights {
             first,
@@ -197,14 +204,17 @@ impl ModelParams {
             last,
         } = self.position_weights;
         format!(
-            "{{\"half_life_days\":{},\"lookback_days\":{},\"position_weights\":[{first},{middle},{last}]}}",
-            self.half_life_days, self.lookback_days
+            "{{\"half_life_days\":{},\"lookback_days\":{},\"position_weights\":[{first},{middle},{last}],\"touches\":\"{}\"}}",
+            self.half_life_days,
+            self.lookback_days,
+            self.touches.as_str()
         )
     }
 
     /// Reads a stored form. Keys may come in any order and any missing key takes its default,
-    /// so parameters stored before a new one was added still read; unknown keys are refused, so
-    /// a typo is not silently ignored. The result is validated.
+    /// so parameters stored before a new one was added still read (a model setting without
+    /// `touches` leaves bot touches out, the default); unknown keys are refused, so a typo is not
+    /// silently ignored. The result is validated.
     pub fn parse_canonical(s: &str) -> Result<ModelParams> {
         let invalid = |reason: String| CoreError::InvalidModelParams { reason };
         let value: serde_json::Value =
@@ -222,6 +232,12 @@ impl ModelParams {
             match key.as_str() {
                 "lookback_days" => params.lookback_days = as_u32(key, v)?,
                 "half_life_days" => params.half_life_days = as_u32(key, v)?,
+                "touches" => {
+                    let name = v
+                        .as_str()
+                        .ok_or_else(|| invalid(format!("touches must be a name, not {v}")))?;
+                    params.touches = TouchFilter::parse(name)?;
+                }
                 "position_weights" => {
                     let items = v
                         .as_array()
@@ -1067,9 +1083,23 @@ mod tests {
         let canonical = defaults.to_canonical_string();
         assert_eq!(
             canonical,
-            r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}"#
+            r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40],"touches":"no-bots"}"#
         );
         assert_eq!(ModelParams::parse_canonical(&canonical).unwrap(), defaults);
+        // A setting stored before the filter existed leaves bot touches out, as the default does.
+        assert_eq!(
+            ModelParams::parse_canonical(
+                r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40]}"#
+            )
+            .unwrap(),
+            defaults
+        );
+        let human = ModelParams::parse_canonical(r#"{"touches":"human"}"#).unwrap();
+        assert_eq!(human.touches, TouchFilter::Human);
+        assert_eq!(
+            human.to_canonical_string(),
+            r#"{"half_life_days":7,"lookback_days":30,"position_weights":[40,20,40],"touches":"human"}"#
+        );
         let custom = ModelParams::parse_canonical(
             r#"{ "position_weights": [30, 40, 30], "lookback_days": 14 }"#,
         )
@@ -1086,7 +1116,7 @@ mod tests {
         );
         assert_eq!(
             custom.to_canonical_string(),
-            r#"{"half_life_days":7,"lookback_days":14,"position_weights":[30,40,30]}"#
+            r#"{"half_life_days":7,"lookback_days":14,"position_weights":[30,40,30],"touches":"no-bots"}"#
         );
         assert_eq!(custom.lookback_ms(), 14 * DAY_MS);
         for bad in [
@@ -1095,6 +1125,8 @@ mod tests {
             r#"{"position_weights":[40,20,41]}"#,
             r#"{"position_weights":[50,50]}"#,
             r#"{"lookbackdays":30}"#,
+            r#"{"touches":"bots"}"#,
+            r#"{"touches":2}"#,
             r#"[1,2,3]"#,
             "not json",
         ] {
@@ -1684,6 +1716,7 @@ mod tests {
                 lookback_days: 40,
                 half_life_days: half_life,
                 position_weights: PositionWeights { first: position.0, middle: position.1, last: 100 - position.0 - position.1 },
+                touches: TouchFilter::default(),
             };
             let direct = [true, false, true, false, false, false];
             for model in Model::ALL {

@@ -20,6 +20,7 @@
 //!   distinct paths, seeded).
 //! - [`settlement`]: provisional vs settled orders, and net revenue.
 //! - [`traffic`]: bot, preview and prefetch classification of touches, rules as data.
+//! - [`touch_filter`]: which traffic classes a run reads (`--touches`).
 
 pub mod attribution;
 pub mod bootstrap;
@@ -31,6 +32,7 @@ pub mod money;
 pub mod pii;
 pub mod settlement;
 pub mod time;
+pub mod touch_filter;
 pub mod traffic;
 
 pub use error::{CoreError, Result};

@@ -33,6 +33,7 @@ pub fn model_history(cfg: &DemoConfig) -> Vec<DemoModelChange> {
             middle: weights.1,
             last: weights.2,
         },
+        ..ModelParams::default()
     };
     vec![
         DemoModelChange {

@@ -183,7 +183,7 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     let params = ModelParams::default();
     store.clear_journey_cache()?;
     let clock = Instant::now();
-    let inputs = load_inputs(store, params.lookback_days, now_ms)?;
+    let inputs = load_inputs(store, params.lookback_days, params.touches, now_ms)?;
     let loaded = clock.elapsed();
     let journeys = resolve(&inputs)?;
     println!(
@@ -198,8 +198,14 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     // The first load_journeys resolves and writes the cache; the second reads it.
     let watermark = store.input_watermark()?;
     let clock = Instant::now();
-    let (cached, facts, hit) =
-        load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
+    let (cached, facts, hit) = load_journeys(
+        store,
+        &watermark,
+        params.lookback_days,
+        params.touches,
+        now_ms,
+        true,
+    )?;
     println!(
         "journeys resolved and cached: {:.2?} (from cache: {hit}; {} journey touches, {} distinct non-converting paths)",
         clock.elapsed(),
@@ -208,8 +214,14 @@ fn time_runs(store: &mut Store, now_ms: i64) -> Result<(), Box<dyn std::error::E
     );
     drop((cached, facts));
     let clock = Instant::now();
-    let (cached, facts, hit) =
-        load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
+    let (cached, facts, hit) = load_journeys(
+        store,
+        &watermark,
+        params.lookback_days,
+        params.touches,
+        now_ms,
+        true,
+    )?;
     println!(
         "journeys from cache: {:.2?} (from cache: {hit})",
         clock.elapsed()

@@ -55,6 +55,7 @@ pub fn creator_credits_between(
         store,
         &watermark,
         params.lookback_days,
+        params.touches,
         now_ms,
         model.is_data_driven(),
     )?;

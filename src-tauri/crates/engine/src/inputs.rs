@@ -20,6 +20,7 @@ use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig, NO_
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
 use lookback_core::time::{Tz, day_in_zone, day_range_ms, parse_time_zone};
+use lookback_core::touch_filter::TouchFilter;
 use lookback_store::{IdentityKeyType, OrderDetail, Store};
 
 use crate::EngineError;
@@ -205,8 +206,15 @@ pub fn reporting_zone(store: &Store) -> Result<Tz, EngineError> {
     })
 }
 
-/// Loads every input of a run with lookback `lookback_days`, judging provisional orders at `now_ms`.
-pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inputs, EngineError> {
+/// Loads every input of a run with lookback `lookback_days`, judging provisional orders at
+/// `now_ms`: every order, and the touches `filter` admits (an excluded touch is in no journey,
+/// and an order's click id joins only an admitted touch).
+pub fn load_inputs(
+    store: &Store,
+    lookback_days: u32,
+    filter: TouchFilter,
+    now_ms: i64,
+) -> Result<Inputs, EngineError> {
     let settings = store.settings()?;
     let currency = reporting_currency(store)?;
 
@@ -216,7 +224,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
         channel_names,
         mut keys,
         click_count,
-    } = load_touches(store)?;
+    } = load_touches(store, filter)?;
     let mut inputs = Inputs {
         touches,
         touch_rowids: rowids,
@@ -260,7 +268,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
         // A click id no touch carries can join nothing: it needs no id.
         let click = match order.click_id.as_deref().filter(|c| !c.is_empty()) {
             Some(click) => store
-                .first_touch_with_click(click)?
+                .first_touch_with_click(click, filter)?
                 .and_then(|rowid| touch_index(&inputs.touch_rowids, rowid))
                 .map(|touch| inputs.touches.click[touch])
                 .filter(|&id| id != NO_ID),
@@ -274,7 +282,7 @@ pub fn load_inputs(store: &Store, lookback_days: u32, now_ms: i64) -> Result<Inp
     Ok(inputs)
 }
 
-/// Every touch, interned: what [`load_touches`] hands back.
+/// Every admitted touch, interned: what [`load_touches`] hands back.
 struct LoadedTouches {
     touches: InternedTouches,
     /// The store rowid of each touch.
@@ -308,13 +316,14 @@ impl TouchBatch {
     }
 }
 
-/// Reads every touch in rowid order: this thread steps SQLite through the table, interning
-/// channels and copying each touch's identity keys into batches; a scoped worker interns the
-/// keys (a random probe into a table of millions per key) and builds the interned touches; a
-/// third walks the click index on a read-only connection of its own ([`ClickGroups`]), which
-/// fits in the time the key worker waits for batches. Key ids come out exactly as a single pass
-/// in rowid order gives them.
-fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
+/// Reads every touch `filter` admits in rowid order: this thread steps SQLite through the
+/// table, interning channels and copying each touch's identity keys into batches; a scoped
+/// worker interns the keys (a random probe into a table of millions per key) and builds the
+/// interned touches; a third walks the click index on a read-only connection of its own
+/// ([`ClickGroups`]), which fits in the time the key worker waits for batches (its touches
+/// the filter leaves out are skipped). Key ids come out exactly as a single pass in rowid order
+/// gives them.
+fn load_touches(store: &Store, filter: TouchFilter) -> Result<LoadedTouches, EngineError> {
     // The maintained count sizes the per-touch vectors; it is only a hint.
     let expected = usize::try_from(store.totals()?.touches).unwrap_or(0);
     std::thread::scope(|scope| {
@@ -355,7 +364,7 @@ fn load_touches(store: &Store) -> Result<LoadedTouches, EngineError> {
         let mut batch = TouchBatch::default();
         // Whether the worker stopped taking batches (it panicked; joining it says so).
         let mut worker_gone = false;
-        let scanned = store.for_each_attribution_touch(|touch| {
+        let scanned = store.for_each_attribution_touch(filter, |touch| {
             if worker_gone {
                 return;
             }

@@ -51,8 +51,14 @@ pub fn run_bootstrap(
     params.validate()?;
     settings.validate()?;
     let watermark = store.input_watermark()?;
-    let (journeys, facts, _) =
-        load_journeys(store, &watermark, params.lookback_days, now_ms, true)?;
+    let (journeys, facts, _) = load_journeys(
+        store,
+        &watermark,
+        params.lookback_days,
+        params.touches,
+        now_ms,
+        true,
+    )?;
     // The same training paths as the run: every attributed journey converted once, and the
     // distinct non-converting paths with their counts.
     let converting = journeys.converting_paths();

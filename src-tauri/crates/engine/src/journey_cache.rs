@@ -11,7 +11,7 @@
 //! bit of what they learn).
 //!
 //! Architecture Invariant: the cache is keyed by (input watermark, lookback days, probabilistic
-//! matching) — everything journeys depend on. Order revenue, fx, provisional status and the
+//! matching, touch filter) — everything journeys depend on. Order revenue, fx, provisional status and the
 //! reporting zone are not in it: they are read fresh on every run, because they depend on `now`
 //! and on settings the watermark does not cover.
 

@@ -8,7 +8,8 @@
 //! - [`interner`]: strings to dense ids without an allocation per string (identity keys, click
 //!   ids, the touch ids and report keys of cached journeys).
 //! - [`journey_cache`]: resolved journeys in the compact form every model needs, and their
-//!   encoding for the store's journey cache (keyed by watermark, lookback, probabilistic flag).
+//!   encoding for the store's journey cache (keyed by watermark, lookback, probabilistic flag,
+//!   touch filter).
 //! - [`run`]: [`run_model`] — reuse a complete run for the same model, parameters and input
 //!   watermark, or compute, check and persist a new one in one transaction; [`load_journeys`]
 //!   reads cached journeys or resolves (and caches) them.
@@ -25,8 +26,8 @@
 //!   conservation check (Σ revenue = the order's net, Σ shares = 1e9).
 //! - A missing exchange rate is never a silent 1.0: the order is `missing_fx`, credited to no
 //!   touch, and counted in the run summary.
-//! - Cached journeys are used only for the exact (input watermark, lookback, probabilistic flag)
-//!   they were resolved for, and a run from them writes byte-identical credits to a run that
+//! - Cached journeys are used only for the exact (input watermark, lookback, probabilistic flag,
+//!   touch filter) they were resolved for, and a run from them writes byte-identical credits to a run that
 //!   resolved (tests/journey_cache.rs); anything that depends on `now` or on settings outside
 //!   the key (revenue, fx, provisional status, report days) is read fresh on every run.
 //! - The model setting changes only through [`set_model`], which always appends to the model log.

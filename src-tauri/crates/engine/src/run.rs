@@ -19,6 +19,7 @@ use lookback_core::journey::{
     ChannelPaths, JoinKind as CoreJoinKind, JourneySet, resolve_interned_journeys,
 };
 use lookback_core::money::{Currency, SHARE_ONE_PPB};
+use lookback_core::touch_filter::TouchFilter;
 use lookback_store::{
     CreditBasis, CreditGrouping, JoinKind, NamedRunCredit, NewRun, PreparedRun, ReportedRunOrder,
     RunChannelWeight, RunCreditTotal, RunOrder, RunOrderFilter, RunOrderOutcome, Store,
@@ -113,9 +114,10 @@ pub fn resolve(inputs: &Inputs) -> Result<JourneySet, EngineError> {
 }
 
 /// Journeys of the workspace as it is at `input_watermark`, and the facts of its orders at
-/// `now_ms`: from the store's journey cache when it holds this watermark, lookback and
-/// probabilistic setting, else by loading every touch and resolving — and then caching the
-/// result, unless the store changed while it was read (the watermark would not name it).
+/// `now_ms`: from the store's journey cache when it holds this watermark, lookback,
+/// probabilistic setting and touch filter, else by loading the touches `filter` admits and
+/// resolving — and then caching the result, unless the store changed while it was read (the
+/// watermark would not name it).
 ///
 /// `with_paths` asks for the non-converting paths too (data-driven models learn from them); a
 /// resolving load always has them. Returns whether the journeys came from the cache.
@@ -123,6 +125,7 @@ pub fn load_journeys(
     store: &mut Store,
     input_watermark: &str,
     lookback_days: u32,
+    filter: TouchFilter,
     now_ms: i64,
     with_paths: bool,
 ) -> Result<(CachedJourneys, Vec<OrderFacts>, bool), EngineError> {
@@ -131,6 +134,7 @@ pub fn load_journeys(
         input_watermark,
         lookback_days,
         probabilistic,
+        filter,
         CACHE_FORMAT,
         with_paths,
     )?;
@@ -151,7 +155,7 @@ pub fn load_journeys(
             }
         }
     }
-    let inputs = load_inputs(store, lookback_days, now_ms)?;
+    let inputs = load_inputs(store, lookback_days, filter, now_ms)?;
     let resolved = resolve(&inputs)?;
     // Of the inputs only the touches' rowids, instants and channels, and the orders' facts,
     // are needed from here: the keys, click ids and orders go before the report keys are read.
@@ -187,6 +191,7 @@ pub fn load_journeys(
             input_watermark,
             lookback_days,
             probabilistic,
+            filter,
             CACHE_FORMAT,
             now_ms,
             &encoded,
@@ -690,6 +695,7 @@ pub fn run_model_observed(
         store,
         &watermark,
         params.lookback_days,
+        params.touches,
         now_ms,
         model.is_data_driven(),
     ) {

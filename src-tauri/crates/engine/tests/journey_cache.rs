@@ -5,6 +5,7 @@
 
 use lookback_core::attribution::{Model, ModelParams};
 use lookback_core::time::NaiveDate;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_engine::{load_journeys, run_model};
 use lookback_report::{CreditKey, CreditsReport, credits_by};
 use lookback_store::{
@@ -251,9 +252,16 @@ fn cached_journeys_give_byte_identical_runs_for_every_model() {
             // Cached: the same run again, from the journeys the first one stored.
             let watermark = store.input_watermark().unwrap();
             assert!(
-                load_journeys(&mut store, &watermark, params.lookback_days, NOW, true)
-                    .unwrap()
-                    .2,
+                load_journeys(
+                    &mut store,
+                    &watermark,
+                    params.lookback_days,
+                    params.touches,
+                    NOW,
+                    true
+                )
+                .unwrap()
+                .2,
                 "cache written"
             );
             store.delete_run(resolved.run_id).unwrap();
@@ -428,15 +436,29 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
     for (what, change) in changes {
         let watermark = store.input_watermark().unwrap();
         assert!(
-            load_journeys(&mut store, &watermark, lookback, NOW, true)
-                .unwrap()
-                .2,
+            load_journeys(
+                &mut store,
+                &watermark,
+                lookback,
+                TouchFilter::default(),
+                NOW,
+                true
+            )
+            .unwrap()
+            .2,
             "cached before {what}"
         );
         change(&mut store);
         let watermark = store.input_watermark().unwrap();
-        let (journeys, _, hit) =
-            load_journeys(&mut store, &watermark, lookback, NOW, true).unwrap();
+        let (journeys, _, hit) = load_journeys(
+            &mut store,
+            &watermark,
+            lookback,
+            TouchFilter::default(),
+            NOW,
+            true,
+        )
+        .unwrap();
         assert!(!hit, "{what} must invalidate the cached journeys");
         let run = run_model(&mut store, Model::Linear, &params, NOW).unwrap();
         assert!(!run.reused, "{what}");
@@ -464,9 +486,16 @@ fn any_change_of_the_inputs_invalidates_the_cache() {
     // The cache only ever holds the current watermark.
     let watermark = store.input_watermark().unwrap();
     assert!(
-        load_journeys(&mut store, &watermark, lookback, NOW, true)
-            .unwrap()
-            .2
+        load_journeys(
+            &mut store,
+            &watermark,
+            lookback,
+            TouchFilter::default(),
+            NOW,
+            true
+        )
+        .unwrap()
+        .2
     );
 }
 
@@ -560,7 +589,7 @@ fn the_interning_loader_resolves_as_the_reference_resolver() {
         let mut store = workspace(&dir, probabilistic);
         add_shared_clicks(&mut store);
 
-        let inputs = lookback_engine::load_inputs(&store, 30, NOW).unwrap();
+        let inputs = lookback_engine::load_inputs(&store, 30, TouchFilter::default(), NOW).unwrap();
         let resolved = lookback_engine::resolve(&inputs).unwrap();
         let mut ids_by_rowid = std::collections::HashMap::new();
         let mut rowids = inputs.touch_rowids.clone();

@@ -342,6 +342,15 @@ impl CsvFile {
     }
 }
 
+/// Puts a run's canonical `parameters` in an export's provenance, with the touches it read in
+/// words beside them (`touches`: "bot touches excluded"…).
+pub(crate) fn insert_parameters(meta: &mut serde_json::Map<String, Value>, parameters: &str) {
+    meta.insert("parameters".into(), Value::String(parameters.to_owned()));
+    if let Some(words) = crate::render::touches_in_words(parameters) {
+        meta.insert("touches".into(), Value::String(words.to_owned()));
+    }
+}
+
 pub(crate) fn base_meta(kind: &str, now_ms: i64) -> serde_json::Map<String, Value> {
     let mut meta = serde_json::Map::new();
     meta.insert("lookback_export".into(), Value::String(kind.to_owned()));
@@ -352,7 +361,7 @@ pub(crate) fn base_meta(kind: &str, now_ms: i64) -> serde_json::Map<String, Valu
 fn view_meta(kind: &str, now_ms: i64, p: &Provenance, extra: Value) -> Value {
     let mut meta = base_meta(kind, now_ms);
     meta.insert("model".into(), Value::String(p.model.clone()));
-    meta.insert("parameters".into(), Value::String(p.parameters.clone()));
+    insert_parameters(&mut meta, &p.parameters);
     meta.insert("basis".into(), Value::String(p.basis.as_str().to_owned()));
     meta.insert("run".into(), run_json(p));
     meta.insert("selection".into(), selection_json(p));
@@ -528,6 +537,10 @@ pub fn export_compare_csv(
             Value::String(first.basis.as_str().to_owned()),
         );
         meta.insert("selection".into(), selection_json(first));
+        // Every compared run reads the same touches.
+        if let Some(words) = crate::render::touches_in_words(&first.parameters) {
+            meta.insert("touches".into(), Value::String(words.to_owned()));
+        }
     }
     meta.insert("currency".into(), Value::String(view.currency.clone()));
     let meta = Value::Object(meta);
@@ -712,7 +725,7 @@ fn event_meta(
     let mut meta = base_meta(kind, now_ms);
     if let Some(run) = run {
         meta.insert("model".into(), Value::String(run.model.clone()));
-        meta.insert("parameters".into(), Value::String(run.parameters.clone()));
+        insert_parameters(&mut meta, &run.parameters);
         meta.insert("run".into(), run_info_json(run));
     }
     if kind == "credits" {

@@ -37,17 +37,27 @@ fn finished(run: &RunInfo) -> String {
         .unwrap_or_else(|| "—".to_owned())
 }
 
-/// One line naming the run: `run 12 · model linear · parameters {…} · finished … · currency USD`.
+/// One line naming the run: `run 12 · model linear · parameters {…} · bot touches excluded ·
+/// finished … · currency USD`.
 pub fn run_line(run: &RunInfo) -> String {
     format!(
-        "run {} · model {} · parameters {} · finished {} · currency {} · inputs {}",
+        "run {} · model {} · parameters {}{} · finished {} · currency {} · inputs {}",
         run.run_id,
         run.model,
         run.parameters,
+        touches_in_words(&run.parameters)
+            .map(|words| format!(" · {words}"))
+            .unwrap_or_default(),
         finished(run),
         run.reporting_currency,
         run.input_watermark
     )
+}
+
+/// Which touches a run with these canonical parameters read, in words ("bot touches
+/// excluded", "only human touches", "all touches"); `None` for unreadable parameters.
+pub fn touches_in_words(parameters: &str) -> Option<&'static str> {
+    lookback_core::touch_filter::TouchFilter::of_run_parameters(parameters).map(|f| f.in_words())
 }
 
 fn run_json(run: &RunInfo) -> Value {

@@ -293,7 +293,7 @@ fn the_pdf_reads_as_the_statement_and_holds_only_that_creators_data() {
         "Ana (c1)",
         "Period 2026-04-01 to 2026-04-30",
         "Model linear",
-        &format!("Attribution run #{run}"),
+        &format!("Attribution run #{run} · bot touches excluded"),
         "Created 2026-04-30 01:00:00 UTC",
         "Net credited revenue",
         "55.00 USD",

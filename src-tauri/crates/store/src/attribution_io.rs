@@ -11,6 +11,7 @@
 //! a [`RunWrite`] dropped before that, or any error, rolls all of it back, so `find_run` never
 //! returns half a run.
 
+use lookback_core::touch_filter::TouchFilter;
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
@@ -66,7 +67,7 @@ pub(crate) const TOUCH_CLICKS_SQL: &str =
 
 /// The first touch with a click id (`touches_by_click`).
 pub(crate) const FIRST_TOUCH_WITH_CLICK_SQL: &str =
-    "SELECT MIN(rowid) FROM touches WHERE click_id = ?1";
+    "SELECT MIN(rowid) FROM touches WHERE click_id = ?1 AND traffic_class <= ?2";
 
 /// A run's order buckets, to rebuild them (`run_order_buckets_by_run`).
 pub(crate) const DELETE_ORDER_BUCKETS_SQL: &str = "DELETE FROM run_order_buckets WHERE run_id = ?1";
@@ -77,13 +78,14 @@ impl Store {
     /// [`Store::for_each_touch_click`]).
     pub fn for_each_attribution_touch(
         &self,
+        touches: TouchFilter,
         mut each: impl FnMut(AttributionTouch<'_>),
     ) -> StoreResult<()> {
         let mut statement = self.conn.prepare_cached(
             "SELECT rowid, occurred_at_ms, channel, person_id, anonymous_id, email_sha256, customer_id, device_id
-             FROM touches",
+             FROM touches WHERE traffic_class <= ?1",
         )?;
-        let mut rows = statement.query([])?;
+        let mut rows = statement.query(params![touches.max_class().code()])?;
         while let Some(row) = rows.next()? {
             let text = |index: usize| -> rusqlite::Result<Option<&str>> {
                 Ok(row.get_ref(index)?.as_str_or_null()?)
@@ -115,12 +117,16 @@ impl Store {
         Ok(())
     }
 
-    /// The rowid of the first touch carrying click id `click`, if any does.
-    pub fn first_touch_with_click(&self, click: &str) -> StoreResult<Option<i64>> {
+    /// The rowid of the first touch carrying click id `click` that `touches` admits, if any does.
+    pub fn first_touch_with_click(
+        &self,
+        click: &str,
+        touches: TouchFilter,
+    ) -> StoreResult<Option<i64>> {
         Ok(self
             .conn
             .prepare_cached(FIRST_TOUCH_WITH_CLICK_SQL)?
-            .query_row(params![click], |row| row.get(0))?)
+            .query_row(params![click, touches.max_class().code()], |row| row.get(0))?)
     }
 
     /// Records a run that failed before anything of it was written: a `failed` row with the
@@ -310,29 +316,39 @@ impl CreditGrouping {
 }
 
 impl Store {
-    /// The cached journeys stored for exactly this watermark, lookback and probabilistic setting
-    /// in `format`, if any — and their non-converting paths only `with_paths` (heuristic models
-    /// need none, and they are the larger part). A row in another format is treated as absent.
+    /// The cached journeys stored for exactly this watermark, lookback, probabilistic setting and
+    /// touch filter in `format`, if any — and their non-converting paths only `with_paths`
+    /// (heuristic models need none, and they are the larger part). A row in another format is
+    /// treated as absent.
     pub fn journey_cache(
         &self,
         input_watermark: &str,
         lookback_days: u32,
         probabilistic: bool,
+        touches: TouchFilter,
         format: i64,
         with_paths: bool,
     ) -> StoreResult<Option<CachedJourneyBlobs>> {
         let sql = if with_paths {
             "SELECT payload, paths FROM journey_cache
-             WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND format = ?4"
+             WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND touches = ?4
+               AND format = ?5"
         } else {
             "SELECT payload, NULL FROM journey_cache
-             WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND format = ?4"
+             WHERE input_watermark = ?1 AND lookback_days = ?2 AND probabilistic = ?3 AND touches = ?4
+               AND format = ?5"
         };
         Ok(self
             .conn
             .prepare_cached(sql)?
             .query_row(
-                params![input_watermark, lookback_days, probabilistic, format],
+                params![
+                    input_watermark,
+                    lookback_days,
+                    probabilistic,
+                    touches.as_str(),
+                    format
+                ],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?)
@@ -346,6 +362,7 @@ impl Store {
         input_watermark: &str,
         lookback_days: u32,
         probabilistic: bool,
+        touches: TouchFilter,
         format: i64,
         created_at_ms: i64,
         payload: &[u8],
@@ -360,10 +377,19 @@ impl Store {
             params![input_watermark],
         )?;
         tx.execute(
-            "INSERT OR REPLACE INTO journey_cache (input_watermark, lookback_days, probabilistic, format, created_at_ms,
-                                                   payload, paths)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![input_watermark, lookback_days, probabilistic, format, created_at_ms, payload, paths],
+            "INSERT OR REPLACE INTO journey_cache (input_watermark, lookback_days, probabilistic, touches, format,
+                                                   created_at_ms, payload, paths)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                input_watermark,
+                lookback_days,
+                probabilistic,
+                touches.as_str(),
+                format,
+                created_at_ms,
+                payload,
+                paths
+            ],
         )?;
         tx.commit()?;
         Ok(())

@@ -128,6 +128,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0021_raw_event_blocks",
         sql: include_str!("../migrations/0021_raw_event_blocks.sql"),
     },
+    Migration {
+        version: 22,
+        name: "0022_journey_cache_by_touches",
+        sql: include_str!("../migrations/0022_journey_cache_by_touches.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

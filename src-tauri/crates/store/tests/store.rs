@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use lookback_core::touch_filter::TouchFilter;
 use lookback_store::*;
 use rusqlite::Connection;
 
@@ -1098,7 +1099,7 @@ fn journey_touches_are_read_by_rowid_and_click_ids_come_grouped() {
         .unwrap();
     let mut rowids = Vec::new();
     store
-        .for_each_attribution_touch(|t| rowids.push(t.rowid))
+        .for_each_attribution_touch(TouchFilter::All, |t| rowids.push(t.rowid))
         .unwrap();
     assert_eq!(rowids.len(), 60);
 
@@ -1150,10 +1151,17 @@ fn journey_touches_are_read_by_rowid_and_click_ids_come_grouped() {
     expected.sort();
     assert_eq!(clicks, expected);
     assert_eq!(
-        store.first_touch_with_click("c05").unwrap(),
+        store
+            .first_touch_with_click("c05", TouchFilter::All)
+            .unwrap(),
         Some(rowids[16])
     );
-    assert_eq!(store.first_touch_with_click("c99").unwrap(), None);
+    assert_eq!(
+        store
+            .first_touch_with_click("c99", TouchFilter::All)
+            .unwrap(),
+        None
+    );
 }
 
 /// The touch table's indexes as `sqlite_master` holds them: name and creating SQL.

@@ -67,14 +67,19 @@ impl RunObserver for SessionObserver<'_> {
     }
 }
 
-/// Makes sure the run of `choice` (or of the workspace's default model) over the workspace as
-/// it is now exists, computing it on the runner connection if needed.
-pub async fn ensure_run(session: &Session, choice: Option<wire::ModelChoice>) -> AppResult<()> {
+/// Makes sure the run of `choice` (or of the workspace's default model) reading `touches` (or
+/// the workspace's touch filter) over the workspace as it is now exists, computing it on the
+/// runner connection if needed.
+pub async fn ensure_run(
+    session: &Session,
+    choice: Option<wire::ModelChoice>,
+    touches: Option<wire::Touches>,
+) -> AppResult<()> {
     let cancel = session.run_cancel_token()?;
     let now = clock::now_ms();
     let (path, model, params, ready) = session
         .on_workspace(move |open| {
-            let (model, params) = views::model_for(&open.store, choice.as_ref())?;
+            let (model, params) = views::model_for(&open.store, choice.as_ref(), touches)?;
             // A read-only (damaged) workspace cannot store a run; the view reports why itself.
             let ready = open.read_only_reason.is_some()
                 || lookback_engine::find_cached_run(&mut open.store, model, &params, now)?

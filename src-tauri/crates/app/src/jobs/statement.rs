@@ -18,7 +18,7 @@ pub async fn statement_job(
     creator_id: String,
     path: PathBuf,
 ) -> AppResult<ipc::StatementWritten> {
-    super::runs::ensure_run(session, None).await?;
+    super::runs::ensure_run(session, None, None).await?;
     session
         .on_workspace(move |open| {
             let selection = ViewSelection::from_request(&request)?;

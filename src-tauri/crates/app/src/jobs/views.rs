@@ -41,7 +41,7 @@ pub async fn model_log_job(session: &Session) -> AppResult<Vec<ipc::ModelChangeE
 
 /// The ROAS screen's table; a new run is computed first, announced and cancellable.
 pub async fn roas_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::RoasView> {
-    super::runs::ensure_run(session, request.model.clone()).await?;
+    super::runs::ensure_run(session, request.model.clone(), request.touches).await?;
     session
         .on_workspace(move |open| {
             roas(
@@ -67,7 +67,7 @@ pub async fn roas_charts_job(
 
 /// The CAC screen; a new run is computed first, announced and cancellable.
 pub async fn cac_job(session: &Session, request: ipc::ViewRequest) -> AppResult<ipc::CacView> {
-    super::runs::ensure_run(session, request.model.clone()).await?;
+    super::runs::ensure_run(session, request.model.clone(), request.touches).await?;
     session
         .on_workspace(move |open| cac(&mut open.store, &request, crate::clock::now_ms()))
         .await
@@ -78,7 +78,7 @@ pub async fn cohorts_job(
     session: &Session,
     request: ipc::ViewRequest,
 ) -> AppResult<ipc::CohortView> {
-    super::runs::ensure_run(session, request.model.clone()).await?;
+    super::runs::ensure_run(session, request.model.clone(), request.touches).await?;
     session
         .on_workspace(move |open| {
             cohorts(
@@ -102,7 +102,7 @@ pub async fn compare_job(
         .on_workspace(move |open| compare_choices(&open.store, &r, &m))
         .await?;
     for choice in choices {
-        super::runs::ensure_run(session, Some(choice)).await?;
+        super::runs::ensure_run(session, Some(choice), request.touches).await?;
     }
     session
         .on_workspace(move |open| {
@@ -122,7 +122,7 @@ pub async fn creator_revenue_job(
     request: ipc::ViewRequest,
     creator_id: String,
 ) -> AppResult<ipc::CreatorRevenueView> {
-    super::runs::ensure_run(session, request.model.clone()).await?;
+    super::runs::ensure_run(session, request.model.clone(), request.touches).await?;
     session
         .on_workspace(move |open| {
             creator_revenue(
@@ -169,7 +169,7 @@ pub async fn roas_intervals_job(
     session: &Session,
     request: ipc::ViewRequest,
 ) -> AppResult<ipc::RevenueIntervalsView> {
-    super::runs::ensure_run(session, request.model.clone()).await?;
+    super::runs::ensure_run(session, request.model.clone(), request.touches).await?;
     session
         .on_workspace(move |open| {
             intervals::roas_intervals_view(&mut open.store, &request, crate::clock::now_ms())
@@ -195,7 +195,7 @@ pub async fn order_credits_job(
     session: &Session,
     request: ipc::ViewRequest,
 ) -> AppResult<ipc::OrderCreditsView> {
-    super::runs::ensure_run(session, request.model.clone()).await?;
+    super::runs::ensure_run(session, request.model.clone(), request.touches).await?;
     session
         .on_workspace(move |open| order_credits(&mut open.store, &request, crate::clock::now_ms()))
         .await

@@ -26,6 +26,7 @@ use std::path::Path;
 use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams};
 use lookback_core::time::TimeBucket;
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::{self as report, ExportOptions, Ratio, ViewCache, ViewQuery};
 use lookback_store::Store;
 
@@ -35,6 +36,7 @@ pub use selection::{
     ViewSelection, compare_runs, compared_models, model_of, parse_day, parse_model, parse_models,
 };
 
+use crate::error::{AppError, ErrorKind};
 use crate::wire as ipc;
 use crate::workspace::money;
 
@@ -129,6 +131,7 @@ pub fn model_catalog(store: &Store) -> Result<ipc::ModelCatalog> {
             })
             .collect(),
         default: choice_of(model, &params),
+        touches: params.touches.into(),
     })
 }
 
@@ -186,12 +189,20 @@ fn choice_of(model: Model, params: &ModelParams) -> ipc::ModelChoice {
     }
 }
 
-/// The model a request asks for: the chosen one (a preview) or the workspace's default.
-pub fn model_for(store: &Store, choice: Option<&ipc::ModelChoice>) -> Result<(Model, ModelParams)> {
-    Ok(match choice {
+/// The model a request asks for: the chosen one (a preview) or the workspace's default, reading
+/// the touches the request names, else the workspace's (as [`ViewSelection::params_of`]).
+pub fn model_for(
+    store: &Store,
+    choice: Option<&ipc::ModelChoice>,
+    touches: Option<ipc::Touches>,
+) -> Result<(Model, ModelParams)> {
+    let (current, current_params) = lookback_engine::current_model(store)?;
+    let (model, params) = match choice {
         Some(choice) => model_of(choice)?,
-        None => lookback_engine::current_model(store)?,
-    })
+        None => (current, current_params),
+    };
+    let touches = touches.map_or(current_params.touches, Into::into);
+    Ok((model, ModelParams { touches, ..params }))
 }
 
 /// The run of a single-model view, computed or reused from the cache (see
@@ -237,6 +248,15 @@ pub fn freshness_state(f: &report::SourceFreshnessLine, now_ms: i64) -> ipc::Sou
 fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
     let c = &p.reporting_currency;
     let model = ipc::ModelName::stored(&p.model)?;
+    let touches = TouchFilter::of_run_parameters(&p.parameters).ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Internal,
+            format!(
+                "run {} has unreadable parameters {:?}",
+                p.run_id, p.parameters
+            ),
+        )
+    })?;
     Ok(ipc::Provenance {
         run_id: p.run_id,
         model,
@@ -271,6 +291,8 @@ fn provenance(p: &report::Provenance, now_ms: i64) -> Result<ipc::Provenance> {
             )),
             None => None,
         },
+        touches: touches.into(),
+        touches_in_words: touches.in_words().to_owned(),
     })
 }
 
@@ -649,6 +671,14 @@ pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
                     Model::parse(&c.to_model),
                     ModelParams::parse_canonical(&c.parameters_after),
                 ) {
+                    // The touch filter only when it is not the default, which most never change.
+                    (Ok(model), Ok(params)) if params.touches != TouchFilter::default() => {
+                        format!(
+                            "{} · {}",
+                            model_in_words(model, &params),
+                            params.touches.in_words()
+                        )
+                    }
                     (Ok(model), Ok(params)) => model_in_words(model, &params),
                     _ => format!("{} {}", c.to_model, c.parameters_after),
                 },
@@ -667,7 +697,8 @@ pub fn set_default_model(
     reason: &str,
     now_ms: i64,
 ) -> Result<ipc::ModelCatalog> {
-    let (model, params) = model_of(choice)?;
+    // The window's choice carries no touch filter: the workspace keeps its own.
+    let (model, params) = model_for(store, Some(choice), None)?;
     crate::models::change_model(store, model, &params, None, reason, now_ms)?;
     model_catalog(store)
 }
@@ -798,9 +829,16 @@ pub fn order_credits_report(
                 window_days: Some(choice.window_days),
                 half_life_days: Some(choice.half_life_days),
                 position_weights: Some(choice.position_weights.map(|w| w.to_string()).join(",")),
+                touches: request.touches.map(Into::into),
             },
         ),
-        None => (None, crate::attribution::ParamOverrides::default()),
+        None => (
+            None,
+            crate::attribution::ParamOverrides {
+                touches: request.touches.map(Into::into),
+                ..crate::attribution::ParamOverrides::default()
+            },
+        ),
     };
     let credits = crate::attribution::CreditsRequest {
         by: report::CreditKey::Order,
@@ -1078,5 +1116,31 @@ mod tests {
         for (model, label, _) in MODELS {
             assert!(!label.is_empty() && model_label(model) == label);
         }
+    }
+
+    /// A change of the touch filter reads in the model log, and the window's Make default keeps
+    /// the workspace's filter (its model choice carries none).
+    #[test]
+    fn the_model_log_names_a_touch_filter_that_is_not_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
+        let human = ModelParams {
+            touches: TouchFilter::Human,
+            ..ModelParams::default()
+        };
+        crate::models::change_model(&mut store, Model::Linear, &human, None, "people only", 1)
+            .unwrap();
+        let choice = choice_of(Model::LastTouch, &ModelParams::default());
+        let catalog = set_default_model(&mut store, &choice, "back to last touch", 2).unwrap();
+        assert_eq!(catalog.touches, ipc::Touches::Human);
+        let log = model_log(&store).unwrap();
+        let words: Vec<&str> = log.iter().map(|c| c.after_in_words.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "Last touch · 30-day window · only human touches",
+                "Linear · 30-day window · only human touches"
+            ]
+        );
     }
 }

@@ -6,6 +6,7 @@
 use anyhow::Result;
 use lookback_core::attribution::{Model, ModelParams, PositionWeights};
 use lookback_core::time::{NaiveDate, TimeBucket};
+use lookback_core::touch_filter::TouchFilter;
 use lookback_report::{CreditBasis, EventRange, ViewKey, ViewQuery};
 use lookback_store::Store;
 
@@ -13,8 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::wire as ipc;
 
 /// What a view is of: the grouping, the model (a preview, or the workspace's), the models a
-/// comparison puts side by side, the days, the buckets, settled orders only, the creator, and
-/// the basis that dates credits.
+/// comparison puts side by side, the days, the buckets, settled orders only, the creator, the
+/// basis that dates credits, and which touches the runs read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewSelection {
     pub by: ViewKey,
@@ -36,6 +37,9 @@ pub struct ViewSelection {
     pub creator: Option<String>,
     /// Which day a credit counts on: its order's (cash) or its touch's (accrual).
     pub basis: CreditBasis,
+    /// Which touches the runs read; `None`: the workspace's setting (bot touches left out
+    /// unless `lookback model set --touches` changed it), previews included.
+    pub touches: Option<TouchFilter>,
 }
 
 impl Default for ViewSelection {
@@ -51,6 +55,7 @@ impl Default for ViewSelection {
             settled_only: false,
             creator: None,
             basis: CreditBasis::Cash,
+            touches: None,
         }
     }
 }
@@ -82,7 +87,8 @@ pub fn parse_models<S: AsRef<str>>(names: &[S]) -> AppResult<Vec<Model>> {
         .collect()
 }
 
-/// A model choice from the window: the model and its parameters, checked.
+/// A model choice from the window: the model and its parameters, checked. A choice carries no
+/// touch filter: the parameters have the default one, and a view's request says its own.
 pub fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
     let model = Model::from(choice.model);
     let [first, middle, last] = choice.position_weights;
@@ -94,6 +100,7 @@ pub fn model_of(choice: &ipc::ModelChoice) -> Result<(Model, ModelParams)> {
             middle,
             last,
         },
+        touches: TouchFilter::default(),
     };
     params.validate()?;
     Ok((model, params))
@@ -121,17 +128,29 @@ impl ViewSelection {
             settled_only: request.settled_only,
             creator: None,
             basis: request.basis.unwrap_or_default().into(),
+            touches: request.touches.map(TouchFilter::from),
         })
     }
 
     /// The model and parameters of a single-model view: the preview's, or the workspace's.
-    /// A preview without parameters runs with the workspace's.
+    /// A preview without parameters runs with the workspace's. The touches read are the
+    /// selection's filter, else the workspace's (see [`ViewSelection::params_of`]).
     pub fn model_and_params(&self, store: &Store) -> Result<(Model, ModelParams)> {
         let (current, current_params) = lookback_engine::current_model(store)?;
         Ok((
             self.model.unwrap_or(current),
-            self.params.unwrap_or(current_params),
+            self.params_of(&current_params),
         ))
+    }
+
+    /// The parameters a view runs with, given the workspace's: the selection's (a preview's),
+    /// else the workspace's; with the selection's touch filter, else the workspace's — a
+    /// preview of another model or window reads the same touches unless asked otherwise.
+    pub fn params_of(&self, workspace: &ModelParams) -> ModelParams {
+        ModelParams {
+            touches: self.touches.unwrap_or(workspace.touches),
+            ..self.params.unwrap_or(*workspace)
+        }
     }
 
     /// The view query of `run_id`.
@@ -172,7 +191,7 @@ impl ViewSelection {
 /// workspace's model is last-touch.
 pub fn compared_models(store: &Store, sel: &ViewSelection) -> Result<(Vec<Model>, ModelParams)> {
     let (current, current_params) = lookback_engine::current_model(store)?;
-    let params = sel.params.unwrap_or(current_params);
+    let params = sel.params_of(&current_params);
     let models = if sel.models.len() >= 2 {
         sel.models.clone()
     } else if current == Model::LastTouch {

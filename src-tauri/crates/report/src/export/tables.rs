@@ -105,7 +105,7 @@ fn reconcile_meta(report: &Reconciliation, now_ms: i64) -> Value {
         },
     );
     if let Some(run) = &report.run {
-        meta.insert("parameters".into(), Value::String(run.parameters.clone()));
+        super::insert_parameters(&mut meta, &run.parameters);
     }
     meta.insert(
         "selection".into(),

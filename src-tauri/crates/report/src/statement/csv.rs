@@ -51,6 +51,9 @@ pub fn statement_csv(
         }),
     );
     meta.insert("model".into(), Value::String(s.run.model.clone()));
+    if let Some(words) = crate::render::touches_in_words(&s.run.parameters) {
+        meta.insert("touches".into(), Value::String(words.to_owned()));
+    }
     meta.insert(
         "totals".into(),
         json!({

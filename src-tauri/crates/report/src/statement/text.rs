@@ -85,8 +85,12 @@ pub(crate) fn run_lines(s: &CreatorStatement) -> [String; 2] {
             s.run.model, s.run.lookback_days, s.run.settlement_days
         ),
         format!(
-            "Attribution run #{} · inputs {}",
-            s.run.run_id, s.run.input_watermark
+            "Attribution run #{}{} · inputs {}",
+            s.run.run_id,
+            crate::render::touches_in_words(&s.run.parameters)
+                .map(|words| format!(" · {words}"))
+                .unwrap_or_default(),
+            s.run.input_watermark
         ),
     ]
 }
