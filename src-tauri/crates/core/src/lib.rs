@@ -32,5 +32,6 @@ pub mod pii;
 pub mod settlement;
 pub mod time;
 pub mod traffic;
+pub mod traffic_words;
 
 pub use error::{CoreError, Result};
