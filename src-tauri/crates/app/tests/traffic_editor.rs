@@ -63,8 +63,8 @@ fn credited(store: &mut Store, now_ms: i64) -> ([i64; 3], [u64; 3]) {
     let mut minor = [0; 3];
     let mut touches = [0; 3];
     for row in &summary.rows {
-        for i in 0..3 {
-            minor[i] += row.credited_minor[i];
+        for (sum, part) in minor.iter_mut().zip(row.credited_minor) {
+            *sum += part;
         }
         touches[0] += row.human;
         touches[1] += row.suspicious;
@@ -85,7 +85,7 @@ fn edit(id: &str, enabled: bool, class: TrafficClassName) -> TrafficRuleEdit {
 #[test]
 fn a_rules_class_change_and_a_disabled_rule_reclassify_their_touches_and_move_credit() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::create(&dir.path().join("w.lookback")).unwrap();
+    let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
     // Visitor a: a Discord preview, then their own click, then an order of 100.00 (last touch:
     // the click, a person's). Visitor b: only a Discord preview, then an order of 40.00 (last
     // touch: the preview, a bot's). Visitor c: a person who does not buy.
