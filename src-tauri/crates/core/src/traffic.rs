@@ -13,8 +13,13 @@
 //! starts from; README ("Bot and prefetch traffic") documents every rule and where its facts
 //! come from.
 //!
+//! A rule may be disabled (`enabled: false`, kept in the set, deciding nothing) and may have
+//! class `human` (what it matches is a person's; the rules after it are not read).
+//!
 //! Architecture Invariant: classification is a pure function of the signals and the rule set,
-//! so a touch re-classified under the rule set that first classified it gets the same verdict.
+//! so a touch re-classified under the rule set that first classified it gets the same verdict
+//! from the same signals. (Re-classification may know more signals than ingest did: a visitor's
+//! whole activity, [`TrafficSignals::visitor_sweep`], exists only then.)
 
 use serde_json::{Map, Value};
 
