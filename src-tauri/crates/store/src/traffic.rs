@@ -206,12 +206,28 @@ fn visitor_sweeps(
     let Some(latest) = latest else {
         return Ok(HashMap::new());
     };
+    // Every identity key an order carries, read once.
+    let mut ordering_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut keys = conn.prepare(
+        "SELECT person_id, anonymous_id, email_sha256, customer_id, device_id FROM orders",
+    )?;
+    let mut rows = keys.query([])?;
+    while let Some(row) = rows.next()? {
+        for i in 0..5 {
+            if let Some(key) = row.get::<_, Option<String>>(i)? {
+                ordering_keys.insert(key);
+            }
+        }
+    }
+    drop(rows);
     let mut stmt = conn.prepare(
         "SELECT visitor, COUNT(*), MIN(occurred_at_ms), MAX(occurred_at_ms),
-                COUNT(DISTINCT carrier) + SUM(carrier IS NULL)
+                COUNT(DISTINCT carrier) + SUM(carrier IS NULL), MAX(ordered_click)
          FROM (SELECT COALESCE(person_id, anonymous_id, email_sha256, customer_id, device_id)
                         AS visitor,
-                      occurred_at_ms, COALESCE(content_id, campaign_id) AS carrier
+                      occurred_at_ms, COALESCE(content_id, campaign_id) AS carrier,
+                      click_id IS NOT NULL AND click_id IN
+                        (SELECT click_id FROM orders WHERE click_id IS NOT NULL) AS ordered_click
                FROM touches)
          WHERE visitor IS NOT NULL GROUP BY visitor
          HAVING COUNT(*) >= ?1 AND MAX(occurred_at_ms) - MIN(occurred_at_ms) <= ?2",
@@ -223,24 +239,18 @@ fn visitor_sweeps(
             row.get::<_, i64>(2)?,
             row.get::<_, i64>(3)?,
             row.get::<_, i64>(4)?,
+            row.get::<_, bool>(5)?,
         ))
     })?;
-    let mut ordered = conn.prepare(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE person_id = ?1 OR anonymous_id = ?1
-                          OR email_sha256 = ?1 OR customer_id = ?1 OR device_id = ?1)
-             OR EXISTS (SELECT 1 FROM touches t JOIN orders o ON o.click_id = t.click_id
-                        WHERE COALESCE(t.person_id, t.anonymous_id, t.email_sha256,
-                                       t.customer_id, t.device_id) = ?1)",
-    )?;
     let mut sweeps = HashMap::new();
     for row in rows {
-        let (visitor, touches, first, last, carriers) = row?;
+        let (visitor, touches, first, last, carriers, ordered_click) = row?;
         let sweep = VisitorSweep {
             touches: u32::try_from(touches).unwrap_or(u32::MAX),
             span_seconds: (last - first).div_euclid(1000),
             carriers: u32::try_from(carriers).unwrap_or(u32::MAX),
             quiet_seconds: (latest - last).div_euclid(1000),
-            ordered: ordered.query_row([&visitor], |row| row.get(0))?,
+            ordered: ordered_click || ordering_keys.contains(&visitor),
         };
         sweeps.insert(visitor, sweep);
     }

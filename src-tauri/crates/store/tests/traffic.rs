@@ -363,8 +363,8 @@ fn order_by(id: &str, visitor: &str, at_ms: i64) -> Order {
 /// A scanner's sweep — a visitor's only touches, two on one e-mail 2 s apart, then nothing for
 /// a week — is unknown at ingest and caught when the rules in force are run again; so are the
 /// first two clicks of a burst, whose third the burst rule caught at ingest. A visitor who
-/// ordered, one whose touches spread over two e-mails, one who came back and one still within
-/// the week stay people.
+/// ordered (under their key, or through one of their click ids), one whose touches spread over
+/// two e-mails, one who came back and one still within the week stay people.
 #[test]
 fn a_scanner_sweep_is_decided_when_the_rules_in_force_run_again() {
     let (_dir, path) = workspace();
@@ -388,6 +388,10 @@ fn a_scanner_sweep_is_decided_when_the_rules_in_force_run_again() {
     touches.extend(sweep("scanner", &["news-1", "news-1"], t0));
     touches.extend(sweep("burst", &["news-1", "news-1", "news-1"], t0));
     touches.extend(sweep("buyer", &["news-1", "news-1"], t0));
+    // Bought under another key, through the click id of one of their touches.
+    let mut clicked = sweep("clicked", &["news-1", "news-1"], t0);
+    clicked[1].0.click_id = Some("ck-9".into());
+    touches.extend(clicked);
     touches.extend(sweep("two-mails", &["news-1", "news-2"], t0));
     touches.extend(sweep("returner", &["news-1", "news-1"], t0));
     touches.push((
@@ -407,8 +411,12 @@ fn a_scanner_sweep_is_decided_when_the_rules_in_force_run_again() {
     ingest(&mut store, &touches);
     store
         .write(|tx| {
-            tx.insert_order(&order_by("o-buyer", "buyer", t0 + HOUR_MS))
-                .map(|_| ())
+            tx.insert_order(&order_by("o-buyer", "buyer", t0 + HOUR_MS))?;
+            tx.insert_order(&Order {
+                click_id: Some("ck-9".into()),
+                ..order_by("o-click", "checkout-guest", t0 + HOUR_MS)
+            })
+            .map(|_| ())
         })
         .unwrap();
     let of_class = |store: &Store, class: TrafficClass| -> Vec<String> {
