@@ -206,23 +206,16 @@ fn visitor_sweeps(
     let Some(latest) = latest else {
         return Ok(HashMap::new());
     };
-    // Every identity key an order carries, read once.
-    let mut ordering_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut keys = conn.prepare(
-        "SELECT person_id, anonymous_id, email_sha256, customer_id, device_id FROM orders",
-    )?;
-    let mut rows = keys.query([])?;
-    while let Some(row) = rows.next()? {
-        for i in 0..5 {
-            if let Some(key) = row.get::<_, Option<String>>(i)? {
-                ordering_keys.insert(key);
-            }
-        }
-    }
-    drop(rows);
     let mut stmt = conn.prepare(
         "SELECT visitor, COUNT(*), MIN(occurred_at_ms), MAX(occurred_at_ms),
-                COUNT(DISTINCT carrier) + SUM(carrier IS NULL), MAX(ordered_click)
+                COUNT(DISTINCT carrier) + SUM(carrier IS NULL),
+                MAX(ordered_click) OR visitor IN (
+                    SELECT key FROM (SELECT person_id AS key FROM orders
+                        UNION ALL SELECT anonymous_id FROM orders
+                        UNION ALL SELECT email_sha256 FROM orders
+                        UNION ALL SELECT customer_id FROM orders
+                        UNION ALL SELECT device_id FROM orders)
+                    WHERE key IS NOT NULL)
          FROM (SELECT COALESCE(person_id, anonymous_id, email_sha256, customer_id, device_id)
                         AS visitor,
                       occurred_at_ms, COALESCE(content_id, campaign_id) AS carrier,
@@ -244,13 +237,13 @@ fn visitor_sweeps(
     })?;
     let mut sweeps = HashMap::new();
     for row in rows {
-        let (visitor, touches, first, last, carriers, ordered_click) = row?;
+        let (visitor, touches, first, last, carriers, ordered) = row?;
         let sweep = VisitorSweep {
             touches: u32::try_from(touches).unwrap_or(u32::MAX),
             span_seconds: (last - first).div_euclid(1000),
             carriers: u32::try_from(carriers).unwrap_or(u32::MAX),
             quiet_seconds: (latest - last).div_euclid(1000),
-            ordered: ordered_click || ordering_keys.contains(&visitor),
+            ordered,
         };
         sweeps.insert(visitor, sweep);
     }
