@@ -27,8 +27,8 @@ use lookback_app::wire::ModelName;
 use lookback_core::attribution::Model;
 use lookback_core::time::format_instant_ms;
 use lookback_core::touch_filter::TouchFilter;
-use lookback_report::{CreditBasis, CreditKey, render};
-use lookback_store::Store;
+use lookback_report::{CreditBasis, CreditKey, MODEL_LOG_COLUMNS, model_log_cells, render};
+use lookback_store::{LoggedChange, Store};
 
 /// The data-driven models, the only ones with learned weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,38 +272,14 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
         }
         ModelCommand::Log { format } => {
             let store = open(db)?;
-            let changes = attribution::model_changes(&store)?;
-            let header = [
-                "change_id",
-                "changed_at",
-                "changed_by",
-                "from_model",
-                "to_model",
-                "parameters_before",
-                "parameters_after",
-                "reason",
-            ];
-            let rows: Vec<Vec<String>> = changes
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.change_id.to_string(),
-                        when(c.changed_at_ms),
-                        c.changed_by.clone(),
-                        c.from_model.clone().unwrap_or_default(),
-                        c.to_model.clone(),
-                        c.parameters_before.clone().unwrap_or_default(),
-                        c.parameters_after.clone(),
-                        c.reason.clone(),
-                    ]
-                })
-                .collect();
+            let changes = attribution::change_log(&store)?;
             match format {
                 ReportFormat::Json => {
                     let items: Vec<serde_json::Value> = changes
                         .iter()
-                        .map(|c| {
-                            serde_json::json!({
+                        .map(|change| match change {
+                            LoggedChange::Model(c) => serde_json::json!({
+                                "kind": "model",
                                 "change_id": c.change_id,
                                 "changed_at": when(c.changed_at_ms),
                                 "changed_at_ms": c.changed_at_ms,
@@ -313,23 +289,55 @@ pub fn run_model_command(db: &Path, cmd: ModelCommand) -> Result<()> {
                                 "parameters_before": c.parameters_before,
                                 "parameters_after": c.parameters_after,
                                 "reason": c.reason,
-                            })
+                            }),
+                            LoggedChange::TrafficRules(c) => serde_json::json!({
+                                "kind": "traffic_rules",
+                                "changed_at": when(c.changed_at_ms),
+                                "changed_at_ms": c.changed_at_ms,
+                                "changed_by": c.changed_by,
+                                "from_rules_version": c.from_version,
+                                "to_rules_version": c.to_version,
+                                "changes": c.changes,
+                                "in_words": c.in_words(),
+                                "reason": c.reason,
+                            }),
                         })
                         .collect();
                     println!("{}", serde_json::to_string_pretty(&items)?);
                 }
-                ReportFormat::Csv => print!("{}", render::csv_document(&header, rows)),
+                ReportFormat::Csv => print!(
+                    "{}",
+                    render::csv_document(
+                        &MODEL_LOG_COLUMNS,
+                        changes.iter().map(|c| model_log_cells(c).to_vec())
+                    )
+                ),
                 ReportFormat::Table => {
-                    if rows.is_empty() {
+                    if changes.is_empty() {
                         println!(
                             "no model changes yet (the workspace uses the default last-touch model)"
                         );
                     }
-                    for row in rows {
-                        println!(
-                            "#{} {} by {}: {} → {} {} — {}",
-                            row[0], row[1], row[2], row[3], row[4], row[6], row[7]
-                        );
+                    for change in &changes {
+                        match change {
+                            LoggedChange::Model(c) => println!(
+                                "#{} {} by {}: {} → {} {} — {}",
+                                c.change_id,
+                                when(c.changed_at_ms),
+                                c.changed_by,
+                                c.from_model.as_deref().unwrap_or_default(),
+                                c.to_model,
+                                c.parameters_after,
+                                c.reason
+                            ),
+                            LoggedChange::TrafficRules(c) => println!(
+                                "{} by {}: {} — {}",
+                                when(c.changed_at_ms),
+                                c.changed_by,
+                                c.in_words(),
+                                c.reason
+                            ),
+                        }
                     }
                 }
             }

@@ -30,6 +30,10 @@ pub enum TrafficCommand {
     },
     /// The log of rule sets: who adopted each, when and why.
     Log,
+    /// Re-classify every touch under the rule set in force (no new version): decides what
+    /// only hindsight can, such as a scanner's sweep (a visitor's only touches, seconds apart,
+    /// then nothing), for the touches that arrived since.
+    Reclassify,
     /// Adopt the rule set in FILE (JSON, as `traffic rules` prints it) and re-classify every
     /// touch under it; logged with who, when and why, like a change of model.
     SetRules {
@@ -170,6 +174,19 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
                 );
             }
         }
+        TrafficCommand::Reclassify => {
+            let mut store = open(db)?;
+            let mut progress = |done: u64, all: u64| {
+                eprint!("\rre-classifying touches: {done} of {all}");
+            };
+            let summary = traffic::reclassify(&mut store, &mut progress)?;
+            eprintln!();
+            println!(
+                "{} touches re-classified under rule set version {}",
+                summary.touches, summary.version
+            );
+            print_moved(&summary);
+        }
         TrafficCommand::SetRules {
             file,
             reason,
@@ -195,15 +212,20 @@ pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
                 "traffic rules changed from version {before} to {} ({} touches re-classified)",
                 summary.version, summary.touches
             );
-            for ((from, to), n) in &summary.moved {
-                if from != to {
-                    println!("  {n} {} → {}", from.as_str(), to.as_str());
-                }
-            }
-            if summary.moved.iter().all(|((from, to), _)| from == to) {
-                println!("  no touch changed class");
-            }
+            print_moved(&summary);
         }
     }
     Ok(())
+}
+
+/// The touches a re-classification moved, one line per change of class.
+fn print_moved(summary: &lookback_store::Reclassification) {
+    for ((from, to), n) in &summary.moved {
+        if from != to {
+            println!("  {n} {} → {}", from.as_str(), to.as_str());
+        }
+    }
+    if summary.moved.iter().all(|((from, to), _)| from == to) {
+        println!("  no touch changed class");
+    }
 }

@@ -275,6 +275,13 @@ commands! {
     duplicates() -> Vec<DuplicateRow> = |session, app| trust::duplicates_job(&session).await;
     /// Touches per source and channel by traffic class, and the credit each class holds.
     traffic_view() -> TrafficView = |session, app| trust::traffic_job(&session).await;
+    /// The traffic rule set in force, each rule in words, and its versions.
+    traffic_rules() -> TrafficRulesView = |session, app| trust::traffic_rules_job(&session).await;
+    /// Adopts the rule set in force with the editor's changes (and a reason) as the next
+    /// version, re-classifying every touch; logged in the model log.
+    adopt_traffic_rules(change: TrafficRulesChange) -> TrafficRulesAdopted = |session, app| {
+        trust::adopt_traffic_rules_job(&session, change).await
+    };
     /// The privacy settings and the erasure log.
     privacy() -> PrivacyView = |session, app| trust::privacy_job(&session).await;
     set_privacy(store_raw_pii: bool, retention_days: String) -> PrivacyView = |session, app| {

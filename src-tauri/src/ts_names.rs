@@ -42,6 +42,7 @@ ts_named!(
     ModelChoice,
     ModelName,
     SourceKind,
+    ChangeKind,
     ModelChangeEntry,
     ViewRequest,
     RoasView,
@@ -82,6 +83,15 @@ ts_named!(
     AlertNotificationRow,
     TrafficRow,
     TrafficView,
+    TrafficClassName,
+    TrafficRuleView,
+    TrafficRuleVersion,
+    TrafficRulesView,
+    TrafficRuleEdit,
+    TrafficRulesChange,
+    TrafficClassCounts,
+    TrafficMove,
+    TrafficRulesAdopted,
     JobProgress
 );
 

@@ -54,7 +54,13 @@ const PAIRS: &[Pair] = &[
         cli_subcommand: "model log",
         cli_file: "cli_attribution.rs",
         window_command: "model_log",
-        chain: &["model_log_job", "model_log", "model_changes"],
+        chain: &["model_log_job", "model_log", "change_log"],
+    },
+    Pair {
+        cli_subcommand: "traffic set-rules",
+        cli_file: "cli_traffic.rs",
+        window_command: "adopt_traffic_rules",
+        chain: &["adopt_traffic_rules_job", "adopt_rule_edits", "adopt_rules"],
     },
     Pair {
         cli_subcommand: "reconcile",

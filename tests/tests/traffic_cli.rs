@@ -116,6 +116,44 @@ fn traffic_is_summarized_per_channel_and_a_rule_change_reclassifies_and_is_logge
         lookback_core::traffic::RuleSet::built_in().to_json()
     );
 
+    // The model log shows the change of rules like a change of model, in words.
+    let model_log: serde_json::Value =
+        serde_json::from_str(&home.lookback_ok(&["--db", db, "model", "log", "--format", "json"]))
+            .unwrap();
+    let entries = model_log.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{model_log}");
+    assert_eq!(entries[0]["kind"], "traffic_rules");
+    assert_eq!(entries[0]["from_rules_version"], 1);
+    assert_eq!(entries[0]["to_rules_version"], 2);
+    assert_eq!(entries[0]["changed_by"], "maria");
+    assert_eq!(
+        entries[0]["in_words"],
+        "Traffic rules v1 → v2: rule chat-preview now suspicious instead of bot"
+    );
+    let table = home.lookback_ok(&["--db", db, "model", "log"]);
+    assert!(
+        table.ends_with(
+            "by maria: Traffic rules v1 → v2: rule chat-preview now suspicious instead of bot — Discord previews come from readers' own apps\n"
+        ),
+        "{table}"
+    );
+    let csv = home.lookback_ok(&["--db", db, "model", "log", "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "change_id,changed_at,changed_by,from_model,to_model,parameters_before,parameters_after,reason,kind"
+    );
+    assert!(
+        lines[1].starts_with(",20") && lines[1].ends_with(",maria,traffic-rules-v1,traffic-rules-v2,,rule chat-preview now suspicious instead of bot,Discord previews come from readers' own apps,traffic_rules"),
+        "{csv}"
+    );
+    // Running the rules in force again adds no version; here nothing moves.
+    let again = home.lookback_ok(&["--db", db, "traffic", "reclassify"]);
+    assert_eq!(
+        again,
+        "6 touches re-classified under rule set version 2\n  no touch changed class\n"
+    );
+
     // A broken rules file is refused, naming the file and the rule.
     std::fs::write(&edited, r#"{"version": 3, "burst_window_seconds": 10, "rules": [{"id": "x", "test": "nope", "class": "bot", "score": 1, "description": "d", "source": "s"}]}"#).unwrap();
     let bad = home.lookback(&[

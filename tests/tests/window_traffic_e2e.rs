@@ -1,7 +1,10 @@
 //! End-to-end test of bot and prefetch traffic in the window (issue 15): on Reconciliation and on
 //! Sources, the table of touches per source and channel by class — people, suspicious, bots, the
 //! share that is not a person's, the family most of it comes from, and the revenue the latest run
-//! credited to each class — equals `lookback traffic summary` row for row.
+//! credited to each class — equals `lookback traffic summary` row for row. Then the rule editor
+//! under the Sources table: a rule's class changed, another disabled, a window widened, adopted
+//! with a reason; the traffic table and the CLI show the touches moved, and the model log shows
+//! the new version in words.
 //!
 //! Needs a D-Bus session with an unlocked gnome-keyring (`.ci/test` provides it).
 
@@ -115,4 +118,91 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
     session.click(&nav);
     session.wait_for("[data-testid=sources-traffic-table] tbody tr");
     assert_eq!(rows(&session, "sources-traffic-table"), expected);
+
+    // The rule editor: chat previews become suspicious, Facebook previews are no longer a rule,
+    // the after-send window widens; without a reason nothing is adopted.
+    let version = session.text(&session.wait_for("[data-testid=rules-version]"));
+    assert!(
+        version.starts_with("Version 1, the built-in rules"),
+        "{version}"
+    );
+    session.eval(
+        "const set = (id, v) => { const e = document.querySelector(`[data-testid=${id}]`); e.value = v; e.dispatchEvent(new Event('change')); };\
+         set('rule-class-chat-preview', 'suspicious'); set('rule-window-click-seconds-after-send', '20'); return true",
+    );
+    let facebook = session.wait_for("[data-testid=rule-enabled-facebook-preview]");
+    session.click(&facebook);
+    let adopt = session.wait_for("[data-testid=adopt-rules]");
+    session.click(&adopt);
+    let error = session.wait_for("[data-testid=rules-error]:not([hidden])");
+    assert!(session.text(&error).contains("Say why"));
+    let reason = session.wait_for("[data-testid=rules-reason]");
+    session.type_text(&reason, "Previews come from readers' own apps");
+    session.click(&adopt);
+    let adopted = session.wait_for("[data-testid=rules-adopted]");
+    let said = session.text(&adopted);
+    assert!(
+        said.contains("Traffic rules v1 → v2: rule facebook-preview disabled; rule chat-preview now suspicious instead of bot; rule click-seconds-after-send after-send window 10 s → 20 s"),
+        "{said}"
+    );
+    let counts = session.text(&session.wait_for("[data-testid=rules-adopted-counts]"));
+    assert_eq!(
+        counts,
+        "5 touches re-classified: People 2 → 3 · Suspicious 0 → 2 · Bots 3 → 0"
+    );
+    let version = session.text(&session.wait_for("[data-testid=rules-version]"));
+    assert!(version.starts_with("Version 2, adopted by "), "{version}");
+
+    // The traffic table follows, and equals the CLI again.
+    let after =
+        cli_rows(&home.lookback_ok(&["--db", db_arg, "traffic", "summary", "--format", "csv"]));
+    assert_eq!(
+        after,
+        vec![
+            vec![
+                "csv",
+                "email",
+                "3",
+                "1",
+                "2",
+                "0",
+                "66.7 %",
+                "chat-preview",
+                "20.00",
+                "50.00",
+                "0.00"
+            ],
+            vec![
+                "csv", "social", "2", "2", "0", "0", "0.0 %", "", "35.50", "0.00", "0.00"
+            ],
+        ]
+    );
+    session.wait_until(
+        "the traffic table under the new rules",
+        "const c = document.querySelector('[data-testid=sources-traffic-table] tbody tr td:nth-child(5)'); return !!c && c.getAttribute('data-count') === '2'",
+    );
+    assert_eq!(rows(&session, "sources-traffic-table"), after);
+
+    // The model log shows the new version in words, with its reason.
+    let nav = session.wait_for("[data-testid=nav-model-log]");
+    session.click(&nav);
+    let kind = session.wait_for("[data-testid=model-log-table] tbody tr td[data-col=kind]");
+    assert_eq!(session.text(&kind), "Traffic rules");
+    let words = session
+        .find("[data-testid=model-log-table] tbody tr td[data-col=words]")
+        .unwrap();
+    assert!(
+        session
+            .text(&words)
+            .starts_with("Traffic rules v1 → v2: rule facebook-preview disabled"),
+        "{}",
+        session.text(&words)
+    );
+    let reason = session
+        .find("[data-testid=model-log-table] tbody tr td[data-col=reason]")
+        .unwrap();
+    assert_eq!(
+        session.text(&reason),
+        "Previews come from readers' own apps"
+    );
 }

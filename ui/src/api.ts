@@ -96,6 +96,8 @@ export const api = {
   whatMoved: commands.whatMoved,
   duplicates: commands.duplicates,
   trafficView: commands.trafficView,
+  trafficRules: commands.trafficRules,
+  adoptTrafficRules: commands.adoptTrafficRules,
   setPrivacy: commands.setPrivacy,
   purgeRawPayloads: commands.purgeRawPayloads,
   erasePerson: commands.erasePerson,

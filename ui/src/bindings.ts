@@ -257,10 +257,21 @@ export type CreatorRevenueView = { creator_id: string, display_name: string, gro
 
 export type CreatorListItem = { creator_id: string, display_name: string, };
 
-export type ModelChangeEntry = { changed_at_ms: number, changed_by: string, from_model: ModelName | null, to_model: ModelName, parameters_before: string | null, parameters_after: string, 
+export type ChangeKind = "model" | "traffic_rules";
+
+export type ModelChangeEntry = { kind: ChangeKind, changed_at_ms: number, changed_by: string, 
 /**
- * The model and parameters after the change, in words ("Position based · 30-day window ·
- * 40/20/40").
+ * A change of model: the models before and after (`None` before for the first).
+ */
+from_model: ModelName | null, to_model: ModelName | null, parameters_before: string | null, parameters_after: string | null, 
+/**
+ * A change of traffic rules: the rule set versions before and after.
+ */
+from_rules_version: number | null, to_rules_version: number | null, 
+/**
+ * The change in words: the model and parameters after it ("Position based · 30-day
+ * window · 40/20/40"), or what changed in the traffic rules ("Traffic rules v1 → v2: rule
+ * chat-preview now suspicious instead of bot").
  */
 after_in_words: string, reason: string, };
 
@@ -661,4 +672,63 @@ export type TrafficView = {
  * Which rule set decided the classes and which run's credit is split, in words.
  */
 provenance: string, rules_version: number, run_id: number | null, rows: Array<TrafficRow>, };
+
+export type TrafficClassName = "human" | "suspicious" | "bot";
+
+export type TrafficRuleView = { id: string, enabled: boolean, class: TrafficClassName, score: number, 
+/**
+ * What it matches, in words.
+ */
+matches: string, description: string, 
+/**
+ * Where its facts come from.
+ */
+source: string, 
+/**
+ * The rule's own window in seconds, when it has one the editor can change (the after-send
+ * window of `soon_after_carrier`, the sweep window of `scanner_sweep`).
+ */
+window_seconds: number | null, };
+
+export type TrafficRuleVersion = { version: number, 
+/**
+ * `None` for the built-in set a workspace starts with.
+ */
+adopted_at_ms: number | null, adopted_by: string, reason: string, 
+/**
+ * What changed from the version before, in words (the built-in set: "the built-in rules").
+ */
+changes: string, };
+
+export type TrafficRulesView = { version: number, adopted_at_ms: number | null, adopted_by: string, burst_window_seconds: number, rules: Array<TrafficRuleView>, 
+/**
+ * Newest first.
+ */
+history: Array<TrafficRuleVersion>, };
+
+export type TrafficRuleEdit = { id: string, enabled: boolean, class: TrafficClassName, window_seconds: number | null, };
+
+export type TrafficRulesChange = { burst_window_seconds: number, 
+/**
+ * Rules not named keep what they are.
+ */
+rules: Array<TrafficRuleEdit>, 
+/**
+ * Why; required, the model log keeps it.
+ */
+reason: string, };
+
+export type TrafficClassCounts = { human: number, suspicious: number, bot: number, };
+
+export type TrafficMove = { from: TrafficClassName, to: TrafficClassName, touches: number, };
+
+export type TrafficRulesAdopted = { from_version: number, to_version: number, 
+/**
+ * "Traffic rules v1 → v2: rule chat-preview now suspicious instead of bot".
+ */
+in_words: string, touches: number, before: TrafficClassCounts, after: TrafficClassCounts, 
+/**
+ * Only the touches whose class changed.
+ */
+moved: Array<TrafficMove>, };
 

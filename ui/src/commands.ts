@@ -76,6 +76,8 @@ export const conservation = (runId: number): Promise<T.ConservationView> => invo
 export const whatMoved = (before: number, after: number): Promise<Array<T.CreatorMoveRow>> => invoke("what_moved", { before, after });
 export const duplicates = (): Promise<Array<T.DuplicateRow>> => invoke("duplicates");
 export const trafficView = (): Promise<T.TrafficView> => invoke("traffic_view");
+export const trafficRules = (): Promise<T.TrafficRulesView> => invoke("traffic_rules");
+export const adoptTrafficRules = (change: T.TrafficRulesChange): Promise<T.TrafficRulesAdopted> => invoke("adopt_traffic_rules", { change });
 export const privacy = (): Promise<T.PrivacyView> => invoke("privacy");
 export const setPrivacy = (storeRawPii: boolean, retentionDays: string): Promise<T.PrivacyView> => invoke("set_privacy", { storeRawPii, retentionDays });
 export const purgeRawPayloads = (): Promise<string> => invoke("purge_raw_payloads");

@@ -12,6 +12,7 @@
 // version the connector is pinned to, with a warning from 30 days before its announced sunset.
 
 import { trafficSection } from "../components/traffic";
+import { trafficRulesSection } from "../components/trafficrules";
 import { api, asAppError, events } from "../api";
 import type { NewSourceRequest, SourceKind, SourceRow, SyncProgress } from "../bindings";
 import { stateClass, stateLabel } from "../components/provenance";
@@ -195,7 +196,13 @@ export async function renderSources(content: HTMLElement, refresh: () => void): 
   );
   const exported = h("div", { class: "status-line" });
   const exportHealth = h("button", { class: "secondary", "data-testid": "health-export", onclick: () => void exportCsv("health", viewRequest("creator"), {}, exported) }, "Export health CSV");
-  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, trafficSection(traffic, "sources-traffic"), addSourceForm(kinds, false, refresh), detail);
+  let trafficTable = trafficSection(traffic, "sources-traffic");
+  const refreshTraffic = async () => {
+    const fresh = trafficSection(await api.trafficView(), "sources-traffic");
+    trafficTable.replaceWith(fresh);
+    trafficTable = fresh;
+  };
+  replaceChildren(content, h("div", { class: "source-actions" }, exportHealth), exported, list, trafficTable, trafficRulesSection(refreshTraffic), addSourceForm(kinds, false, refresh), detail);
 }
 
 /** One cheap authenticated request with the source's credential; what the platform says. */

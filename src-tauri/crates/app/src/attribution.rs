@@ -22,6 +22,11 @@ pub fn model_changes(store: &Store) -> Result<Vec<ModelChange>> {
     Ok(store.model_changes()?)
 }
 
+/// The model log: changes of model and of traffic rules, newest first.
+pub fn change_log(store: &Store) -> Result<Vec<lookback_store::LoggedChange>> {
+    Ok(store.change_log()?)
+}
+
 /// Single parameters to override, as typed; `None` keeps the base's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParamOverrides {

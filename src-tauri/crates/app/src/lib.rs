@@ -22,6 +22,8 @@
 //! - [`realtime`]: the webhook receiver and alert rules.
 //! - [`traffic`]: bot and prefetch traffic per source and channel, the traffic rule sets and
 //!   adopting a new one (`lookback traffic`).
+//! - [`traffic_editor`]: the window's traffic rule editor — the set in force in words, its
+//!   versions, and adopting it with a manager's edits.
 //! - [`runtime`]: the tokio runtimes jobs use. [`clock`]: the one place the system clock is
 //!   read. [`logs`]: the log file a user can send.
 
@@ -39,6 +41,7 @@ pub mod session;
 pub mod sources;
 pub mod statement;
 pub mod traffic;
+pub mod traffic_editor;
 pub mod trust;
 pub mod views;
 pub mod wire;

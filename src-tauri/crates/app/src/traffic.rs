@@ -168,6 +168,15 @@ pub fn adopt_rules(
     Ok(store.adopt_traffic_rules(rules, &who, reason, now_ms, progress)?)
 }
 
+/// Re-classifies every touch under the rule set in force (no new version): what only hindsight
+/// decides — a scanner's sweep, bursts that straddled two imports — catches up.
+pub fn reclassify(
+    store: &mut Store,
+    progress: &mut dyn FnMut(u64, u64),
+) -> AppResult<Reclassification> {
+    Ok(store.reclassify_traffic(progress)?)
+}
+
 /// Every rule set the workspace used, oldest first (the built-in one first).
 pub fn rule_history(store: &Store) -> AppResult<Vec<TrafficRuleChange>> {
     Ok(store.traffic_rule_history()?)

@@ -646,18 +646,33 @@ pub struct CreatorListItem {
     pub display_name: String,
 }
 
-/// One entry of the model log.
+/// What a model log entry changed: the model, or the traffic rules (which decide which touches
+/// are people's, so they move credit as much).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Model,
+    TrafficRules,
+}
+
+/// One entry of the model log: a change of model or of traffic rules.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelChangeEntry {
+    pub kind: ChangeKind,
     #[ts(type = "number")]
     pub changed_at_ms: i64,
     pub changed_by: String,
+    /// A change of model: the models before and after (`None` before for the first).
     pub from_model: Option<ModelName>,
-    pub to_model: ModelName,
+    pub to_model: Option<ModelName>,
     pub parameters_before: Option<String>,
-    pub parameters_after: String,
-    /// The model and parameters after the change, in words ("Position based · 30-day window ·
-    /// 40/20/40").
+    pub parameters_after: Option<String>,
+    /// A change of traffic rules: the rule set versions before and after.
+    pub from_rules_version: Option<u32>,
+    pub to_rules_version: Option<u32>,
+    /// The change in words: the model and parameters after it ("Position based · 30-day
+    /// window · 40/20/40"), or what changed in the traffic rules ("Traffic rules v1 → v2: rule
+    /// chat-preview now suspicious instead of bot").
     pub after_in_words: String,
     pub reason: String,
 }
@@ -1455,6 +1470,118 @@ pub struct TrafficView {
     pub rows: Vec<TrafficRow>,
 }
 
+/// A traffic class as the window names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TrafficClassName {
+    Human,
+    Suspicious,
+    Bot,
+}
+
+/// One rule of a traffic rule set, as the rule editor shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficRuleView {
+    pub id: String,
+    pub enabled: bool,
+    pub class: TrafficClassName,
+    pub score: f64,
+    /// What it matches, in words.
+    pub matches: String,
+    pub description: String,
+    /// Where its facts come from.
+    pub source: String,
+    /// The rule's own window in seconds, when it has one the editor can change (the after-send
+    /// window of `soon_after_carrier`, the sweep window of `scanner_sweep`).
+    #[ts(type = "number | null")]
+    pub window_seconds: Option<i64>,
+}
+
+/// One version of the workspace's traffic rule set: who adopted it, when, why, and what it
+/// changed from the version before.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficRuleVersion {
+    pub version: u32,
+    /// `None` for the built-in set a workspace starts with.
+    #[ts(type = "number | null")]
+    pub adopted_at_ms: Option<i64>,
+    pub adopted_by: String,
+    pub reason: String,
+    /// What changed from the version before, in words (the built-in set: "the built-in rules").
+    pub changes: String,
+}
+
+/// The traffic rule set in force, its rules and every version the workspace used.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficRulesView {
+    pub version: u32,
+    #[ts(type = "number | null")]
+    pub adopted_at_ms: Option<i64>,
+    pub adopted_by: String,
+    #[ts(type = "number")]
+    pub burst_window_seconds: i64,
+    pub rules: Vec<TrafficRuleView>,
+    /// Newest first.
+    pub history: Vec<TrafficRuleVersion>,
+}
+
+/// A change to one rule of the set in force: whether it is enabled, its class and, for a rule
+/// with a window, the window in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TrafficRuleEdit {
+    pub id: String,
+    pub enabled: bool,
+    pub class: TrafficClassName,
+    #[ts(type = "number | null")]
+    pub window_seconds: Option<i64>,
+}
+
+/// The rule editor's change: the set in force with these edits becomes the next version.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TrafficRulesChange {
+    #[ts(type = "number")]
+    pub burst_window_seconds: i64,
+    /// Rules not named keep what they are.
+    pub rules: Vec<TrafficRuleEdit>,
+    /// Why; required, the model log keeps it.
+    pub reason: String,
+}
+
+/// Touches per traffic class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct TrafficClassCounts {
+    #[ts(type = "number")]
+    pub human: u64,
+    #[ts(type = "number")]
+    pub suspicious: u64,
+    #[ts(type = "number")]
+    pub bot: u64,
+}
+
+/// Touches that moved from one class to another.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficMove {
+    pub from: TrafficClassName,
+    pub to: TrafficClassName,
+    #[ts(type = "number")]
+    pub touches: u64,
+}
+
+/// What adopting a rule set did: the versions, what changed in words, and what moved.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrafficRulesAdopted {
+    pub from_version: u32,
+    pub to_version: u32,
+    /// "Traffic rules v1 → v2: rule chat-preview now suspicious instead of bot".
+    pub in_words: String,
+    #[ts(type = "number")]
+    pub touches: u64,
+    pub before: TrafficClassCounts,
+    pub after: TrafficClassCounts,
+    /// Only the touches whose class changed.
+    pub moved: Vec<TrafficMove>,
+}
+
 /// One alert notification as the history keeps it (`lookback alert list`'s second part).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AlertNotificationRow {
@@ -1711,6 +1838,7 @@ pub fn typescript_bindings() -> String {
         CreatorDay::decl(),
         CreatorRevenueView::decl(),
         CreatorListItem::decl(),
+        ChangeKind::decl(),
         ModelChangeEntry::decl(),
         ExportTable::decl(),
         ExportResult::decl(),
@@ -1767,6 +1895,15 @@ pub fn typescript_bindings() -> String {
         AlertNotificationRow::decl(),
         TrafficRow::decl(),
         TrafficView::decl(),
+        TrafficClassName::decl(),
+        TrafficRuleView::decl(),
+        TrafficRuleVersion::decl(),
+        TrafficRulesView::decl(),
+        TrafficRuleEdit::decl(),
+        TrafficRulesChange::decl(),
+        TrafficClassCounts::decl(),
+        TrafficMove::decl(),
+        TrafficRulesAdopted::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/crates/app/src/wire.rs by `UPDATE_BINDINGS=1 cargo test --workspace bindings`.\n// Do not edit by hand.\n\n",

@@ -34,5 +34,6 @@ pub mod settlement;
 pub mod time;
 pub mod touch_filter;
 pub mod traffic;
+pub mod traffic_words;
 
 pub use error::{CoreError, Result};

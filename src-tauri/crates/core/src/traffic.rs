@@ -13,8 +13,13 @@
 //! starts from; README ("Bot and prefetch traffic") documents every rule and where its facts
 //! come from.
 //!
+//! A rule may be disabled (`enabled: false`, kept in the set, deciding nothing) and may have
+//! class `human` (what it matches is a person's; the rules after it are not read).
+//!
 //! Architecture Invariant: classification is a pure function of the signals and the rule set,
-//! so a touch re-classified under the rule set that first classified it gets the same verdict.
+//! so a touch re-classified under the rule set that first classified it gets the same verdict
+//! from the same signals. (Re-classification may know more signals than ingest did: a visitor's
+//! whole activity, [`TrafficSignals::visitor_sweep`], exists only then.)
 
 use serde_json::{Map, Value};
 
@@ -84,6 +89,24 @@ pub struct TrafficSignals {
     /// How many clicks of the same link or click id by the same visitor arrived within the
     /// burst window before this one (0 for the first).
     pub earlier_clicks_in_burst: u32,
+    /// Everything the workspace holds of this touch's visitor, when it could be a scanner's
+    /// sweep ([`VisitorSweep`]). Known only at re-classification (at ingest the visitor's later
+    /// activity is still in the future); never kept, recomputed each time.
+    pub visitor_sweep: Option<VisitorSweep>,
+}
+
+/// A visitor's whole activity in the workspace, as the scanner-sweep rule reads it: how many
+/// touches, how far apart the first and last are, on how many carriers (contents or
+/// campaigns), how long the workspace has heard nothing of them since, and whether they ever
+/// placed an order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VisitorSweep {
+    pub touches: u32,
+    pub span_seconds: i64,
+    pub carriers: u32,
+    /// Seconds from the visitor's last touch to the latest touch the workspace holds.
+    pub quiet_seconds: i64,
+    pub ordered: bool,
 }
 
 impl TrafficSignals {
@@ -148,6 +171,7 @@ impl TrafficSignals {
                 .get("earlier_clicks_in_burst")
                 .and_then(Value::as_u64)
                 .map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
+            visitor_sweep: None,
         }
     }
 }
@@ -195,12 +219,24 @@ pub enum RuleTest {
     /// At least this many earlier clicks of the same link by the same visitor in the burst
     /// window (the window itself is the rule set's `burst_window_seconds`).
     Burst { earlier_clicks: u32 },
+    /// A visitor whose every touch — at least `min_touches`, all on one content or campaign —
+    /// fell within `within_seconds` of the first, who never ordered and of whom the workspace
+    /// has heard nothing for `quiet_days` since: a scanner opening every link of a message once.
+    /// Decided at re-classification only ([`TrafficSignals::visitor_sweep`]).
+    ScannerSweep {
+        within_seconds: i64,
+        min_touches: u32,
+        quiet_days: i64,
+    },
 }
 
 /// One rule: what it tests, the class and score it gives, and words for people.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     pub id: String,
+    /// A disabled rule decides nothing; it stays in the set so it can be enabled again (the
+    /// JSON's `enabled`, missing = true).
+    pub enabled: bool,
     pub test: RuleTest,
     pub class: TrafficClass,
     pub score: f64,
@@ -298,9 +334,26 @@ impl RuleSet {
         })
     }
 
-    /// Classifies one touch from its signals: the first rule that matches decides.
+    /// Whether any enabled rule reads the visitor's whole activity (so re-classification must
+    /// work it out).
+    pub fn reads_visitor_sweep(&self) -> Option<(i64, u32)> {
+        self.rules
+            .iter()
+            .filter(|r| r.enabled)
+            .filter_map(|r| match r.test {
+                RuleTest::ScannerSweep {
+                    within_seconds,
+                    min_touches,
+                    ..
+                } => Some((within_seconds, min_touches)),
+                _ => None,
+            })
+            .reduce(|(w1, m1), (w2, m2)| (w1.max(w2), m1.min(m2)))
+    }
+
+    /// Classifies one touch from its signals: the first enabled rule that matches decides.
     pub fn classify(&self, signals: &TrafficSignals) -> Classification {
-        for rule in &self.rules {
+        for rule in self.rules.iter().filter(|r| r.enabled) {
             let family = match &rule.test {
                 RuleTest::PlatformVerdict { verdicts } => signals
                     .platform_verdict
@@ -326,6 +379,20 @@ impl RuleSet {
                 RuleTest::Burst { earlier_clicks } => {
                     (signals.earlier_clicks_in_burst >= *earlier_clicks).then_some(None)
                 }
+                RuleTest::ScannerSweep {
+                    within_seconds,
+                    min_touches,
+                    quiet_days,
+                } => signals
+                    .visitor_sweep
+                    .filter(|v| {
+                        v.touches >= *min_touches
+                            && v.span_seconds <= *within_seconds
+                            && v.carriers == 1
+                            && !v.ordered
+                            && v.quiet_seconds >= quiet_days * 86_400
+                    })
+                    .map(|_| None),
             };
             if let Some(family) = family {
                 return Classification {
@@ -371,8 +438,11 @@ fn parse_rule(rule: &Value) -> Result<Rule, String> {
     };
     let id = text("id")?;
     let class = TrafficClass::parse(&text("class")?)
-        .filter(|c| *c != TrafficClass::Human)
-        .ok_or("field `class`: `bot` or `suspicious`")?;
+        .ok_or("field `class`: `bot`, `suspicious` or `human`")?;
+    let enabled = match rule.get("enabled") {
+        None => true,
+        Some(v) => v.as_bool().ok_or("field `enabled`: true or false")?,
+    };
     let score = rule
         .get("score")
         .and_then(Value::as_f64)
@@ -398,14 +468,23 @@ fn parse_rule(rule: &Value) -> Result<Rule, String> {
             earlier_clicks: u32::try_from(whole("earlier_clicks")?.max(1))
                 .map_err(|_| "field `earlier_clicks`: too large".to_owned())?,
         },
+        "scanner_sweep" => RuleTest::ScannerSweep {
+            within_seconds: whole("within_seconds")?,
+            min_touches: u32::try_from(whole("min_touches")?)
+                .ok()
+                .filter(|n| *n >= 2)
+                .ok_or("field `min_touches`: a whole number from 2")?,
+            quiet_days: whole("quiet_days")?,
+        },
         other => {
             return Err(format!(
-                "field `test`: `{other}` is not one of platform_verdict, agent_family, no_agent, prefetch, missing_browser_headers, soon_after_carrier, burst"
+                "field `test`: `{other}` is not one of platform_verdict, agent_family, no_agent, prefetch, missing_browser_headers, soon_after_carrier, burst, scanner_sweep"
             ));
         }
     };
     Ok(Rule {
         id,
+        enabled,
         test,
         class,
         score,
@@ -444,7 +523,20 @@ fn rule_json(rule: &Rule) -> Value {
             map.insert("earlier_clicks".into(), Value::from(*earlier_clicks));
             "burst"
         }
+        RuleTest::ScannerSweep {
+            within_seconds,
+            min_touches,
+            quiet_days,
+        } => {
+            map.insert("within_seconds".into(), Value::from(*within_seconds));
+            map.insert("min_touches".into(), Value::from(*min_touches));
+            map.insert("quiet_days".into(), Value::from(*quiet_days));
+            "scanner_sweep"
+        }
     };
+    if !rule.enabled {
+        map.insert("enabled".into(), Value::from(false));
+    }
     map.insert("test".into(), Value::from(test));
     map.insert("class".into(), Value::from(rule.class.as_str()));
     map.insert("score".into(), Value::from(rule.score));
@@ -549,6 +641,7 @@ pub fn signals_from_parts(
         missing_browser_headers,
         seconds_after_carrier: None,
         earlier_clicks_in_burst: 0,
+        visitor_sweep: None,
     }
 }
 
@@ -783,9 +876,101 @@ mod tests {
         assert_eq!(err, "rule 2 (`b`): field `contains_any`: a list of text");
         let err = RuleSet::from_json(&text.replace(
             "\"bot\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]",
-            "\"human\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]",
+            "\"person\", \"score\": 0.9, \"description\": \"d\", \"source\": \"s\"}]",
         ))
         .unwrap_err();
         assert!(err.starts_with("rule 2 (`b`): field `c"), "{err}");
+    }
+
+    #[test]
+    fn a_disabled_rule_decides_nothing_and_a_stored_set_without_the_flag_reads_enabled() {
+        let mut rules = RuleSet::built_in();
+        assert!(rules.rules.iter().all(|r| r.enabled));
+        assert!(!BUILT_IN_RULES_JSON.contains("\"enabled\""));
+        let signals = TrafficSignals {
+            agent_family: Some("slack-preview".to_owned()),
+            agent_present: true,
+            ..TrafficSignals::default()
+        };
+        let slack = rules
+            .rules
+            .iter_mut()
+            .find(|r| r.id == "slack-preview")
+            .unwrap();
+        slack.enabled = false;
+        assert_eq!(rules.classify(&signals), Classification::human());
+        // Still read into its family, so enabling it again re-classifies the past.
+        assert_eq!(
+            rules.agent_family("Slackbot-LinkExpanding 1.0"),
+            Some("slack-preview")
+        );
+        let text = rules.to_json();
+        assert!(text.contains("\"enabled\": false"), "{text}");
+        assert_eq!(RuleSet::from_json(&text).unwrap(), rules);
+        // A rule may also say what it matches is a person's: it stops the rules after it.
+        let slack = rules
+            .rules
+            .iter_mut()
+            .find(|r| r.id == "slack-preview")
+            .unwrap();
+        slack.enabled = true;
+        slack.class = TrafficClass::Human;
+        let verdict = rules.classify(&signals);
+        assert_eq!(verdict.class, TrafficClass::Human);
+        assert_eq!(verdict.rule.as_deref(), Some("slack-preview"));
+    }
+
+    #[test]
+    fn a_scanner_sweep_needs_the_visitors_whole_quiet_activity() {
+        let rules = RuleSet::built_in();
+        assert_eq!(rules.reads_visitor_sweep(), Some((10, 2)));
+        let sweep = VisitorSweep {
+            touches: 4,
+            span_seconds: 6,
+            carriers: 1,
+            quiet_seconds: 8 * 86_400,
+            ordered: false,
+        };
+        let mut signals = TrafficSignals {
+            agent_present: true,
+            visitor_sweep: Some(sweep),
+            ..TrafficSignals::default()
+        };
+        let verdict = rules.classify(&signals);
+        assert_eq!(verdict.rule.as_deref(), Some("scanner-sweep"));
+        assert_eq!(verdict.class, TrafficClass::Suspicious);
+        // Each condition on its own keeps the visitor a person.
+        for other in [
+            VisitorSweep {
+                touches: 1,
+                ..sweep
+            },
+            VisitorSweep {
+                span_seconds: 11,
+                ..sweep
+            },
+            VisitorSweep {
+                carriers: 2,
+                ..sweep
+            },
+            VisitorSweep {
+                quiet_seconds: 6 * 86_400,
+                ..sweep
+            },
+            VisitorSweep {
+                ordered: true,
+                ..sweep
+            },
+        ] {
+            signals.visitor_sweep = Some(other);
+            assert_eq!(
+                rules.classify(&signals),
+                Classification::human(),
+                "{other:?}"
+            );
+        }
+        // At ingest the sweep is unknown: nothing matches.
+        signals.visitor_sweep = None;
+        assert_eq!(rules.classify(&signals), Classification::human());
     }
 }

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use lookback_core::money::{Currency, format_minor};
 use lookback_core::time::{NaiveDate, format_instant_ms};
-use lookback_store::{RunOrderFilter, Store};
+use lookback_store::{LoggedChange, RunOrderFilter, Store};
 use serde_json::{Value, json};
 
 use crate::ReportError;
@@ -664,8 +664,51 @@ pub fn export_creator_orders_csv(
     file.finish(options, meta)
 }
 
-/// The model log, newest first. Columns: `change_id,changed_at,changed_by,from_model,to_model,
-/// parameters_before,parameters_after,reason`.
+/// The model log's columns (`lookback model log --format csv` and `lookback export model-log`).
+/// A change of traffic rules fills `from_model`/`to_model` with `traffic-rules-vN` and
+/// `parameters_after` with what changed in words; `kind` says which it is.
+pub const MODEL_LOG_COLUMNS: [&str; 9] = [
+    "change_id",
+    "changed_at",
+    "changed_by",
+    "from_model",
+    "to_model",
+    "parameters_before",
+    "parameters_after",
+    "reason",
+    "kind",
+];
+
+/// One entry of the model log as its CSV row (not yet neutralized), in [`MODEL_LOG_COLUMNS`].
+pub fn model_log_cells(change: &LoggedChange) -> [String; 9] {
+    match change {
+        LoggedChange::Model(c) => [
+            c.change_id.to_string(),
+            instant(c.changed_at_ms),
+            c.changed_by.clone(),
+            c.from_model.clone().unwrap_or_default(),
+            c.to_model.clone(),
+            c.parameters_before.clone().unwrap_or_default(),
+            c.parameters_after.clone(),
+            c.reason.clone(),
+            "model".to_owned(),
+        ],
+        LoggedChange::TrafficRules(c) => [
+            String::new(),
+            instant(c.changed_at_ms),
+            c.changed_by.clone(),
+            format!("traffic-rules-v{}", c.from_version),
+            format!("traffic-rules-v{}", c.to_version),
+            String::new(),
+            c.changes.join("; "),
+            c.reason.clone(),
+            "traffic_rules".to_owned(),
+        ],
+    }
+}
+
+/// The model log — changes of model and of traffic rules — newest first, in
+/// [`MODEL_LOG_COLUMNS`].
 pub fn export_model_log_csv(
     store: &Store,
     out: &Path,
@@ -680,28 +723,9 @@ pub fn export_model_log_csv(
         Value::String(settings.model_parameters),
     );
     let meta = Value::Object(meta);
-    let columns = [
-        "change_id",
-        "changed_at",
-        "changed_by",
-        "from_model",
-        "to_model",
-        "parameters_before",
-        "parameters_after",
-        "reason",
-    ];
-    let mut file = CsvFile::with_columns(out, &columns, options, &meta)?;
-    for c in store.model_changes()? {
-        file.record([
-            c.change_id.to_string(),
-            instant(c.changed_at_ms),
-            neutralize(&c.changed_by).into_owned(),
-            neutralize(c.from_model.as_deref().unwrap_or("")).into_owned(),
-            neutralize(&c.to_model).into_owned(),
-            neutralize(c.parameters_before.as_deref().unwrap_or("")).into_owned(),
-            neutralize(&c.parameters_after).into_owned(),
-            neutralize(&c.reason).into_owned(),
-        ])?;
+    let mut file = CsvFile::with_columns(out, &MODEL_LOG_COLUMNS, options, &meta)?;
+    for change in store.change_log()? {
+        file.record(model_log_cells(&change).map(|cell| neutralize(&cell).into_owned()))?;
     }
     file.finish(options, meta)
 }

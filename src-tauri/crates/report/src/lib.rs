@@ -55,11 +55,12 @@ pub use charts::{
     roas_chart_svg,
 };
 pub use export::{
-    EventRange, ExportOptions, ExportSummary, SourceStatus, export_alert_rules_csv, export_cac_csv,
-    export_cohorts_csv, export_compare_csv, export_creator_content_csv, export_creator_orders_csv,
-    export_credits_csv, export_dead_letters_csv, export_health_csv, export_model_log_csv,
-    export_orders_csv, export_reconcile_csv, export_revenue_csv, export_roas_csv,
-    export_sources_csv, export_spend_csv, export_touches_csv, neutralize, source_statuses,
+    EventRange, ExportOptions, ExportSummary, MODEL_LOG_COLUMNS, SourceStatus,
+    export_alert_rules_csv, export_cac_csv, export_cohorts_csv, export_compare_csv,
+    export_creator_content_csv, export_creator_orders_csv, export_credits_csv,
+    export_dead_letters_csv, export_health_csv, export_model_log_csv, export_orders_csv,
+    export_reconcile_csv, export_revenue_csv, export_roas_csv, export_sources_csv,
+    export_spend_csv, export_touches_csv, model_log_cells, neutralize, source_statuses,
     write_reconcile_csv,
 };
 pub use lookback_store::{BasisShift, CreditBasis};

@@ -50,6 +50,8 @@
 //! - `traffic`: each touch's traffic class (human, suspicious, bot) with its rule and signals,
 //!   the workspace's versioned rule sets, [`TouchClassifier`] for ingest paths, and
 //!   re-classification when a rule set is adopted.
+//! - `change_log`: the model log as people read it — changes of model and of traffic rules
+//!   together, newest first.
 //!
 //! Architecture Invariants:
 //! - Opening never writes into a foreign, damaged or newer file, and never reads the whole file.
@@ -61,6 +63,7 @@
 mod attribution_io;
 mod backup;
 mod basis;
+mod change_log;
 mod cohort_queries;
 mod error;
 mod health_queries;
@@ -98,6 +101,7 @@ pub use attribution_io::{
 };
 pub use backup::BackupSummary;
 pub use basis::{BasisCrossing, BasisShift, CreditBasis, CrossingSums};
+pub use change_log::{LoggedChange, TrafficRulesLogEntry};
 pub use cohort_queries::{DatedAdjustment, NewCustomerOrder};
 pub use error::{StoreError, StoreResult};
 pub use health_queries::{

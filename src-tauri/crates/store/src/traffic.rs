@@ -11,13 +11,18 @@
 //!
 //! At ingest a burst is counted over the touches one classifier saw (an import file, a sync
 //! run, the receiver's lifetime); re-classification counts it over every touch, in time order.
+//! A scanner's sweep (a visitor's whole activity: a few touches within seconds, then nothing)
+//! can only be known afterwards, so only re-classification decides it:
+//! [`Store::reclassify_traffic`] re-runs the rule set in force (`lookback traffic reclassify`).
 //!
 //! Architecture Invariant: re-classifying under the rule set in force changes nothing that
-//! ingest decided, except bursts that straddled two imports or deliveries.
+//! ingest decided, except bursts that straddled two imports or deliveries and scanner sweeps.
 
 use std::collections::{BTreeMap, HashMap};
 
-use lookback_core::traffic::{BurstCounter, Classification, RuleSet, TrafficClass, TrafficSignals};
+use lookback_core::traffic::{
+    BurstCounter, Classification, RuleSet, TrafficClass, TrafficSignals, VisitorSweep,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{Store, StoreError, StoreResult, Touch, WriteTx};
@@ -84,6 +89,9 @@ pub struct TouchClassifier {
     rules: RuleSet,
     bursts: BurstCounter,
     published_at: HashMap<String, Option<i64>>,
+    /// The whole activity of visitors who could be a scanner's sweep, by visitor (the first
+    /// identity key, as for bursts): worked out at re-classification only, empty at ingest.
+    sweeps: HashMap<String, VisitorSweep>,
 }
 
 impl TouchClassifier {
@@ -99,6 +107,7 @@ impl TouchClassifier {
             rules,
             bursts: BurstCounter::default(),
             published_at: HashMap::new(),
+            sweeps: HashMap::new(),
         }
     }
 
@@ -144,6 +153,7 @@ impl TouchClassifier {
             signals.seconds_after_carrier = self.published_at[content_id]
                 .map(|published| (touch.occurred_at_ms - published).div_euclid(1000));
         }
+        signals.visitor_sweep = visitor_key(touch).and_then(|v| self.sweeps.get(v).copied());
         if let Some((visitor, link)) = burst_key(touch) {
             signals.earlier_clicks_in_burst = self.bursts.observe(
                 visitor,
@@ -159,20 +169,85 @@ impl TouchClassifier {
 /// Who clicked and what: the touch's first identity key and its link (content, else campaign,
 /// else click id). A touch with neither is never part of a burst.
 fn burst_key(touch: &Touch) -> Option<(&str, &str)> {
-    let id = &touch.identity;
-    let visitor = id
-        .person_id
-        .as_deref()
-        .or(id.anonymous_id.as_deref())
-        .or(id.email_sha256.as_deref())
-        .or(id.customer_id.as_deref())
-        .or(id.device_id.as_deref())?;
+    let visitor = visitor_key(touch)?;
     let link = touch
         .content_id
         .as_deref()
         .or(touch.campaign_id.as_deref())
         .or(touch.click_id.as_deref())?;
     Some((visitor, link))
+}
+
+/// Who made a touch, for bursts and sweeps: its first identity key.
+fn visitor_key(touch: &Touch) -> Option<&str> {
+    let id = &touch.identity;
+    id.person_id
+        .as_deref()
+        .or(id.anonymous_id.as_deref())
+        .or(id.email_sha256.as_deref())
+        .or(id.customer_id.as_deref())
+        .or(id.device_id.as_deref())
+}
+
+/// The whole activity of every visitor with at least `min_touches` touches, all within
+/// `within_seconds` of the first (the loosest of the set's sweep rules): only they can be a
+/// sweep. A touch on no content or campaign counts as a carrier of its own; a visitor ordered
+/// when an order carries the visitor's key in any identity field or the click id of one of the
+/// visitor's touches.
+fn visitor_sweeps(
+    conn: &Connection,
+    within_seconds: i64,
+    min_touches: u32,
+) -> StoreResult<HashMap<String, VisitorSweep>> {
+    let latest: Option<i64> =
+        conn.query_row("SELECT MAX(occurred_at_ms) FROM touches", [], |row| {
+            row.get(0)
+        })?;
+    let Some(latest) = latest else {
+        return Ok(HashMap::new());
+    };
+    let mut stmt = conn.prepare(
+        "SELECT visitor, COUNT(*), MIN(occurred_at_ms), MAX(occurred_at_ms),
+                COUNT(DISTINCT carrier) + SUM(carrier IS NULL),
+                MAX(ordered_click) OR visitor IN (
+                    SELECT key FROM (SELECT person_id AS key FROM orders
+                        UNION ALL SELECT anonymous_id FROM orders
+                        UNION ALL SELECT email_sha256 FROM orders
+                        UNION ALL SELECT customer_id FROM orders
+                        UNION ALL SELECT device_id FROM orders)
+                    WHERE key IS NOT NULL)
+         FROM (SELECT COALESCE(person_id, anonymous_id, email_sha256, customer_id, device_id)
+                        AS visitor,
+                      occurred_at_ms, COALESCE(content_id, campaign_id) AS carrier,
+                      click_id IS NOT NULL AND click_id IN
+                        (SELECT click_id FROM orders WHERE click_id IS NOT NULL) AS ordered_click
+               FROM touches)
+         WHERE visitor IS NOT NULL GROUP BY visitor
+         HAVING COUNT(*) >= ?1 AND MAX(occurred_at_ms) - MIN(occurred_at_ms) <= ?2",
+    )?;
+    let rows = stmt.query_map(params![min_touches, within_seconds * 1000], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, i64>(3)?,
+            row.get::<_, i64>(4)?,
+            row.get::<_, bool>(5)?,
+        ))
+    })?;
+    let mut sweeps = HashMap::new();
+    for row in rows {
+        let (visitor, touches, first, last, carriers, ordered) = row?;
+        let sweep = VisitorSweep {
+            touches: u32::try_from(touches).unwrap_or(u32::MAX),
+            span_seconds: (last - first).div_euclid(1000),
+            carriers: u32::try_from(carriers).unwrap_or(u32::MAX),
+            quiet_seconds: (latest - last).div_euclid(1000),
+            ordered,
+        };
+        sweeps.insert(visitor, sweep);
+    }
+    Ok(sweeps)
 }
 
 /// Whether the signals say anything a later rule set could read, so they are worth a row.
@@ -206,6 +281,7 @@ fn write_verdict(
         let kept = TrafficSignals {
             seconds_after_carrier: None,
             earlier_clicks_in_burst: 0,
+            visitor_sweep: None,
             ..signals.clone()
         };
         conn.prepare_cached(
@@ -313,6 +389,22 @@ impl Store {
         Ok(summary)
     }
 
+    /// Re-classifies every touch under the rule set in force, without a new version: what
+    /// only hindsight decides (a scanner's sweep, bursts across imports) catches up with the
+    /// touches that arrived since. In one transaction; marks the inputs changed when a touch
+    /// changes class. `progress` hears (touches done, touches in all).
+    pub fn reclassify_traffic(
+        &mut self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> StoreResult<Reclassification> {
+        let mut tx = self.begin()?;
+        let (version, rules) = rules_in_force(&tx.tx)?;
+        let summary = reclassify(&tx.tx, version, &rules, progress)?;
+        tx.mark_inputs_changed(summary.moved.keys().any(|(from, to)| from != to));
+        tx.commit()?;
+        Ok(summary)
+    }
+
     /// Touches per source, channel and class (a scan of the touch table).
     pub fn traffic_counts(&self) -> StoreResult<Vec<TrafficCount>> {
         let mut stmt = self.conn.prepare(
@@ -414,6 +506,9 @@ fn reclassify(
 ) -> StoreResult<Reclassification> {
     let total: u64 = conn.query_row("SELECT COUNT(*) FROM touches", [], |row| row.get(0))?;
     let mut classifier = TouchClassifier::new(version, rules.clone());
+    if let Some((within_seconds, min_touches)) = rules.reads_visitor_sweep() {
+        classifier.sweeps = visitor_sweeps(conn, within_seconds, min_touches)?;
+    }
     let mut summary = Reclassification {
         version,
         ..Reclassification::default()

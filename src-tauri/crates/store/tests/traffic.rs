@@ -341,3 +341,191 @@ fn erasing_a_person_takes_their_touches_classification_with_them() {
         .unwrap();
     assert_eq!(rows, 0);
 }
+
+/// A paid order by `visitor` (by anonymous id) at `at_ms`.
+fn order_by(id: &str, visitor: &str, at_ms: i64) -> Order {
+    Order {
+        order_id: id.into(),
+        source: "shop".into(),
+        occurred_at_ms: at_ms,
+        gross_minor: 5_000,
+        currency: "USD".into(),
+        status: "paid".into(),
+        click_id: None,
+        identity: IdentityKeys {
+            anonymous_id: Some(visitor.into()),
+            ..IdentityKeys::default()
+        },
+        raw_event_id: None,
+    }
+}
+
+/// A scanner's sweep — a visitor's only touches, two on one e-mail 2 s apart, then nothing for
+/// a week — is unknown at ingest and caught when the rules in force are run again; so are the
+/// first two clicks of a burst, whose third the burst rule caught at ingest. A visitor who
+/// ordered (under their key, or through one of their click ids), one whose touches spread over
+/// two e-mails, one who came back and one still within the week stay people.
+#[test]
+fn a_scanner_sweep_is_decided_when_the_rules_in_force_run_again() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    let browser = json!({"user_agent": BROWSER});
+    let t0 = 100 * HOUR_MS;
+    let sweep = |visitor: &str, content: &[&str], start: i64| -> Vec<(Touch, serde_json::Value)> {
+        content
+            .iter()
+            .enumerate()
+            .map(|(i, content)| {
+                let at = start + i as i64 * 2_000;
+                (
+                    click(&format!("{visitor}-{i}"), visitor, content, at),
+                    browser.clone(),
+                )
+            })
+            .collect()
+    };
+    let mut touches = Vec::new();
+    touches.extend(sweep("scanner", &["news-1", "news-1"], t0));
+    touches.extend(sweep("burst", &["news-1", "news-1", "news-1"], t0));
+    touches.extend(sweep("buyer", &["news-1", "news-1"], t0));
+    // Bought under another key, through the click id of one of their touches.
+    let mut clicked = sweep("clicked", &["news-1", "news-1"], t0);
+    clicked[1].0.click_id = Some("ck-9".into());
+    touches.extend(clicked);
+    touches.extend(sweep("two-mails", &["news-1", "news-2"], t0));
+    touches.extend(sweep("returner", &["news-1", "news-1"], t0));
+    touches.push((
+        click("returner-back", "returner", "news-1", t0 + 3 * HOUR_MS),
+        browser.clone(),
+    ));
+    touches.extend(sweep(
+        "recent",
+        &["news-1", "news-1"],
+        t0 + 2 * 24 * HOUR_MS,
+    ));
+    // The latest touch the workspace holds: 8 days after the sweeps.
+    touches.push((
+        click("later", "someone", "news-9", t0 + 8 * 24 * HOUR_MS),
+        browser.clone(),
+    ));
+    ingest(&mut store, &touches);
+    store
+        .write(|tx| {
+            tx.insert_order(&order_by("o-buyer", "buyer", t0 + HOUR_MS))?;
+            tx.insert_order(&Order {
+                click_id: Some("ck-9".into()),
+                ..order_by("o-click", "checkout-guest", t0 + HOUR_MS)
+            })
+            .map(|_| ())
+        })
+        .unwrap();
+    let of_class = |store: &Store, class: TrafficClass| -> Vec<String> {
+        let mut ids: Vec<String> = touches
+            .iter()
+            .map(|(t, _)| t.touch_id.clone())
+            .filter(|id| class_of(store, id) == class)
+            .collect();
+        ids.sort();
+        ids
+    };
+    // At ingest nobody's later activity is known: only the burst's third click is caught.
+    assert!(of_class(&store, TrafficClass::Suspicious).is_empty());
+    assert_eq!(of_class(&store, TrafficClass::Bot), ["burst-2"]);
+
+    let summary = store.reclassify_traffic(&mut |_, _| {}).unwrap();
+    assert_eq!(summary.version, 1, "no new version");
+    assert_eq!(summary.touches, touches.len() as u64);
+    assert_eq!(
+        summary.moved[&(TrafficClass::Human, TrafficClass::Suspicious)],
+        4
+    );
+    assert_eq!(
+        of_class(&store, TrafficClass::Suspicious),
+        ["burst-0", "burst-1", "scanner-0", "scanner-1"]
+    );
+    assert_eq!(of_class(&store, TrafficClass::Bot), ["burst-2"]);
+    let verdict = store.touch_traffic("scanner-1").unwrap().unwrap();
+    assert_eq!(verdict.rule.as_deref(), Some("scanner-sweep"));
+    assert_eq!(store.traffic_rule_history().unwrap().len(), 1);
+    // Run again, nothing moves.
+    let again = store.reclassify_traffic(&mut |_, _| {}).unwrap();
+    assert!(again.moved.iter().all(|((from, to), _)| from == to));
+}
+
+/// The model log reads model changes and traffic rule changes as one list, newest first, each
+/// rule change saying in words what changed from the version before.
+#[test]
+fn the_change_log_interleaves_model_and_traffic_rule_changes_by_time() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    let model = |store: &mut Store, at: i64, to: &str| {
+        store
+            .set_model_with_log(&ModelChangeRequest {
+                changed_at_ms: at,
+                changed_by: "maya".into(),
+                to_model: to.into(),
+                parameters_after: "{}".into(),
+                reason: format!("try {to}"),
+            })
+            .unwrap();
+    };
+    model(&mut store, 10 * HOUR_MS, "linear");
+    let mut rules = RuleSet::built_in();
+    rules.burst_window_seconds = 20;
+    rules
+        .rules
+        .iter_mut()
+        .find(|r| r.id == "chat-preview")
+        .unwrap()
+        .class = TrafficClass::Suspicious;
+    store
+        .adopt_traffic_rules(
+            &rules,
+            "sam",
+            "previews are readers",
+            20 * HOUR_MS,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    model(&mut store, 30 * HOUR_MS, "first-touch");
+    rules
+        .rules
+        .iter_mut()
+        .find(|r| r.id == "no-user-agent")
+        .unwrap()
+        .enabled = false;
+    store
+        .adopt_traffic_rules(
+            &rules,
+            "sam",
+            "our proxy strips it",
+            40 * HOUR_MS,
+            &mut |_, _| {},
+        )
+        .unwrap();
+
+    let log = store.change_log().unwrap();
+    let said: Vec<String> = log
+        .iter()
+        .map(|entry| match entry {
+            LoggedChange::Model(c) => format!("{} model {}", c.changed_at_ms / HOUR_MS, c.to_model),
+            LoggedChange::TrafficRules(c) => {
+                format!(
+                    "{} {} ({})",
+                    c.changed_at_ms / HOUR_MS,
+                    c.in_words(),
+                    c.reason
+                )
+            }
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "40 Traffic rules v2 → v3: rule no-user-agent disabled (our proxy strips it)",
+            "30 model first-touch",
+            "20 Traffic rules v1 → v2: burst window 10 s → 20 s; rule chat-preview now suspicious instead of bot (previews are readers)",
+            "10 model linear",
+        ]
+    );
+}

@@ -126,6 +126,31 @@ pub async fn traffic_job(session: &Session) -> AppResult<ipc::TrafficView> {
         .await
 }
 
+/// The traffic rule set in force and its versions (`lookback traffic rules` and `log`).
+pub async fn traffic_rules_job(session: &Session) -> AppResult<ipc::TrafficRulesView> {
+    session
+        .on_workspace(|open| Ok(crate::traffic_editor::traffic_rules_view(&open.store)?))
+        .await
+}
+
+/// Adopts the rule set in force with the editor's changes as the next version and
+/// re-classifies every touch (`lookback traffic set-rules`).
+pub async fn adopt_traffic_rules_job(
+    session: &Session,
+    change: ipc::TrafficRulesChange,
+) -> AppResult<ipc::TrafficRulesAdopted> {
+    session
+        .on_workspace(move |open| {
+            Ok(crate::traffic_editor::adopt_rule_edits(
+                &mut open.store,
+                &change,
+                None,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await
+}
+
 /// Raw events, distinct records and restated versions per source (`lookback trust duplicates`).
 pub async fn duplicates_job(session: &Session) -> AppResult<Vec<ipc::DuplicateRow>> {
     session

@@ -28,7 +28,7 @@ use lookback_core::attribution::{Model, ModelParams};
 use lookback_core::time::TimeBucket;
 use lookback_core::touch_filter::TouchFilter;
 use lookback_report::{self as report, ExportOptions, Ratio, ViewCache, ViewQuery};
-use lookback_store::Store;
+use lookback_store::{LoggedChange, Store};
 
 pub use cohorts::{cohort_report, cohort_report_cached, cohorts};
 pub use export::{CreatorTable, ExportRequest, ExportTable, export};
@@ -653,12 +653,13 @@ pub fn creator_revenue(
     })
 }
 
-/// Every change of the workspace's model, newest first.
+/// Every change of the workspace's model and of its traffic rules, newest first.
 pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
-    crate::attribution::model_changes(store)?
+    crate::attribution::change_log(store)?
         .into_iter()
-        .map(|c| {
-            Ok(ipc::ModelChangeEntry {
+        .map(|change| match change {
+            LoggedChange::Model(c) => Ok(ipc::ModelChangeEntry {
+                kind: ipc::ChangeKind::Model,
                 changed_at_ms: c.changed_at_ms,
                 changed_by: c.changed_by,
                 from_model: c
@@ -666,7 +667,7 @@ pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
                     .as_deref()
                     .map(ipc::ModelName::stored)
                     .transpose()?,
-                to_model: ipc::ModelName::stored(&c.to_model)?,
+                to_model: Some(ipc::ModelName::stored(&c.to_model)?),
                 after_in_words: match (
                     Model::parse(&c.to_model),
                     ModelParams::parse_canonical(&c.parameters_after),
@@ -683,9 +684,24 @@ pub fn model_log(store: &Store) -> Result<Vec<ipc::ModelChangeEntry>> {
                     _ => format!("{} {}", c.to_model, c.parameters_after),
                 },
                 parameters_before: c.parameters_before,
-                parameters_after: c.parameters_after,
+                parameters_after: Some(c.parameters_after),
+                from_rules_version: None,
+                to_rules_version: None,
                 reason: c.reason,
-            })
+            }),
+            LoggedChange::TrafficRules(c) => Ok(ipc::ModelChangeEntry {
+                kind: ipc::ChangeKind::TrafficRules,
+                changed_at_ms: c.changed_at_ms,
+                after_in_words: c.in_words(),
+                changed_by: c.changed_by,
+                from_model: None,
+                to_model: None,
+                parameters_before: None,
+                parameters_after: None,
+                from_rules_version: Some(c.from_version),
+                to_rules_version: Some(c.to_version),
+                reason: c.reason,
+            }),
         })
         .collect()
 }
