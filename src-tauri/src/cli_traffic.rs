@@ -56,8 +56,8 @@ fn open(db: &Path) -> Result<Store> {
 pub fn run_traffic_command(db: &Path, cmd: TrafficCommand) -> Result<()> {
     match cmd {
         TrafficCommand::Summary { format } => {
-            let store = open(db)?;
-            let summary = traffic::traffic_summary(&store)?;
+            let mut store = open(db)?;
+            let summary = traffic::traffic_summary(&mut store, now_ms())?;
             let currency = Currency::parse(&summary.currency)?;
             let money = |minor: i64| format_minor(minor, currency);
             let header = [

@@ -67,9 +67,9 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
     home.lookback_ok(&["--db", db_arg, "report", "credits"]);
     let expected =
         cli_rows(&home.lookback_ok(&["--db", db_arg, "traffic", "summary", "--format", "csv"]));
-    // The bot share is there to be seen; the bots are credited nothing, since views leave bot
-    // touches out by default: o1 (whose only touch is a chat preview) and o3 (a Facebook
-    // preview) are unattributed.
+    // The bot share is there to be seen, with what the bots take when every touch counts
+    // (views leave them out by default): o1's 50.00 (its only touch is a chat preview) and
+    // o3's 35.50 (a Facebook preview).
     assert_eq!(
         expected,
         vec![
@@ -84,7 +84,7 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
                 "chat-preview",
                 "20.00",
                 "0.00",
-                "0.00"
+                "50.00"
             ],
             vec![
                 "csv",
@@ -97,7 +97,7 @@ fn the_traffic_tables_on_reconciliation_and_sources_equal_the_cli() {
                 "facebook-preview",
                 "0.00",
                 "0.00",
-                "0.00"
+                "35.50"
             ],
         ]
     );

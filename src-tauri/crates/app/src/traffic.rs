@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use lookback_core::touch_filter::TouchFilter;
 use lookback_core::traffic::{RuleSet, TrafficClass};
 use lookback_store::{Reclassification, Store, TrafficRuleChange};
 
 use crate::error::{AppError, AppResult};
 
-/// Touches of one source and channel by class, the revenue the workspace model's latest run
-/// credited to each class, and the family most non-human touches came from.
+/// Touches of one source and channel by class, the revenue the workspace model credits to each
+/// class when every touch counts, and the family most non-human touches came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChannelTraffic {
     pub source: String,
@@ -45,9 +46,9 @@ impl ChannelTraffic {
 pub struct TrafficSummary {
     /// The rule set the classes were decided under.
     pub rules_version: u32,
-    /// The run whose credits are split by class: the workspace model's latest complete run
-    /// (`None` before the first run; the credited columns are 0 then).
-    pub run_id: Option<i64>,
+    /// The run whose credits are split by class: the workspace model's, with its parameters,
+    /// over every touch (bots included) as the workspace is now.
+    pub run_id: i64,
     pub model: String,
     pub currency: String,
     pub rows: Vec<ChannelTraffic>,
@@ -57,12 +58,8 @@ impl TrafficSummary {
     /// Which rule set decided the classes and which run's credit is split, in words.
     pub fn provenance(&self) -> String {
         format!(
-            "traffic classes under rule set version {}; credit from {}",
-            self.rules_version,
-            self.run_id.map_or_else(
-                || "no run yet (open a view or run `lookback report` first)".to_owned(),
-                |id| format!("run {id} ({})", self.model)
-            )
+            "traffic classes under rule set version {}; credit from run {} ({}, all touches)",
+            self.rules_version, self.run_id, self.model
         )
     }
 }
@@ -94,8 +91,9 @@ fn class_index(class: TrafficClass) -> usize {
 }
 
 /// Touches and credited revenue per source and channel by class, sources and channels in name
-/// order.
-pub fn traffic_summary(store: &Store) -> AppResult<TrafficSummary> {
+/// order. The credit is the workspace model's over every touch, bots included, at `now_ms`
+/// (its run is reused, or computed once and kept like any run).
+pub fn traffic_summary(store: &mut Store, now_ms: i64) -> AppResult<TrafficSummary> {
     let mut rows: BTreeMap<(String, String), ChannelTraffic> = BTreeMap::new();
     // The family of the largest non-human class wins.
     let mut family_weight: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -117,21 +115,19 @@ pub fn traffic_summary(store: &Store) -> AppResult<TrafficSummary> {
             }
         }
     }
-    let settings = store.settings()?;
-    let run = store.latest_complete_run(&settings.model)?;
-    if let Some(run) = &run {
-        for (source, channel, class, minor) in store.credited_by_traffic(run.run_id)? {
-            channel_entry(&mut rows, &source, &channel).credited_minor[class_index(class)] += minor;
-        }
+    // The credit each class holds when every touch counts: under the default filter bots hold
+    // nothing, which would hide what leaving them out takes away.
+    let (model, mut params) = crate::attribution::workspace_model(store)?;
+    params.touches = TouchFilter::All;
+    let run = lookback_engine::run_model(store, model, &params, now_ms)?;
+    for (source, channel, class, minor) in store.credited_by_traffic(run.run_id)? {
+        channel_entry(&mut rows, &source, &channel).credited_minor[class_index(class)] += minor;
     }
     Ok(TrafficSummary {
         rules_version: store.traffic_rules()?.0,
-        currency: run.as_ref().map_or_else(
-            || store.reporting_currency(),
-            |r| Ok(r.reporting_currency.clone()),
-        )?,
-        run_id: run.as_ref().map(|r| r.run_id),
-        model: settings.model,
+        currency: run.reporting_currency.code().to_owned(),
+        run_id: run.run_id,
+        model: model.as_str().to_owned(),
         rows: rows.into_values().collect(),
     })
 }
@@ -184,8 +180,8 @@ pub fn rule_history(store: &Store) -> AppResult<Vec<TrafficRuleChange>> {
 
 /// The traffic summary as it crosses to the window: the same figures `lookback traffic summary`
 /// prints, with its provenance in words.
-pub fn traffic_view(store: &Store) -> AppResult<crate::wire::TrafficView> {
-    let summary = traffic_summary(store)?;
+pub fn traffic_view(store: &mut Store, now_ms: i64) -> AppResult<crate::wire::TrafficView> {
+    let summary = traffic_summary(store, now_ms)?;
     let money =
         |minor: i64| crate::workspace::money(minor, &summary.currency).map_err(AppError::from);
     let mut rows = Vec::with_capacity(summary.rows.len());
@@ -207,7 +203,7 @@ pub fn traffic_view(store: &Store) -> AppResult<crate::wire::TrafficView> {
     Ok(crate::wire::TrafficView {
         provenance: summary.provenance(),
         rules_version: summary.rules_version,
-        run_id: summary.run_id,
+        run_id: Some(summary.run_id),
         rows,
     })
 }

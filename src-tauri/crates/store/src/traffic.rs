@@ -398,9 +398,7 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> StoreResult<Reclassification> {
         let mut tx = self.begin()?;
-        let (version, rules) = rules_in_force(&tx.tx)?;
-        let summary = reclassify(&tx.tx, version, &rules, progress)?;
-        tx.mark_inputs_changed(summary.moved.keys().any(|(from, to)| from != to));
+        let summary = tx.reclassify_traffic(progress)?;
         tx.commit()?;
         Ok(summary)
     }
@@ -493,6 +491,20 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+}
+
+impl WriteTx<'_> {
+    /// [`Store::reclassify_traffic`] inside a transaction the caller commits (the demo
+    /// re-classifies at the end of the one transaction that writes it).
+    pub fn reclassify_traffic(
+        &mut self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> StoreResult<Reclassification> {
+        let (version, rules) = rules_in_force(&self.tx)?;
+        let summary = reclassify(&self.tx, version, &rules, progress)?;
+        self.mark_inputs_changed(summary.moved.keys().any(|(from, to)| from != to));
+        Ok(summary)
     }
 }
 

@@ -122,7 +122,12 @@ pub async fn what_moved_job(
 /// traffic summary`).
 pub async fn traffic_job(session: &Session) -> AppResult<ipc::TrafficView> {
     session
-        .on_workspace(|open| Ok(crate::traffic::traffic_view(&open.store)?))
+        .on_workspace(|open| {
+            Ok(crate::traffic::traffic_view(
+                &mut open.store,
+                crate::clock::now_ms(),
+            )?)
+        })
         .await
 }
 
