@@ -61,6 +61,7 @@
 mod attribution_io;
 mod backup;
 mod basis;
+mod block_moves;
 mod cohort_queries;
 mod error;
 mod health_queries;

@@ -128,6 +128,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0021_raw_event_blocks",
         sql: include_str!("../migrations/0021_raw_event_blocks.sql"),
     },
+    Migration {
+        version: 23,
+        name: "0023_slim_touch_storage",
+        sql: include_str!("../migrations/0023_slim_touch_storage.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

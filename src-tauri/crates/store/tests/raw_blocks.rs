@@ -483,3 +483,40 @@ fn a_damaged_block_is_an_error_of_its_readers_and_of_the_recount_never_a_wrong_p
     undecodable(store.raw_event_versions("csv", "touches", "t5").map(|_| ()));
     undecodable(store.recount_totals().map(|_| ()));
 }
+
+/// Deduplication hashes the payload in the slot the touch points at (migration 0023 dropped the
+/// stored short hash): a re-import spanning several stored blocks is all duplicates, and a
+/// payload changed in the first block is still a new version.
+#[test]
+fn a_reimport_across_blocks_is_compared_against_the_stored_payloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = Store::create(&path).unwrap();
+    let all = ids(9_000);
+    let first = |id: &str| payload_of(id, "ig", "first");
+    log_all(&mut store, &all, T0, first);
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM raw_event_blocks"), 2);
+    let changed = |id: &str| {
+        if id == "t5" {
+            payload_of(id, "ig", "changed")
+        } else {
+            first(id)
+        }
+    };
+    let outcomes = log_all(&mut store, &all, T0 + 10, changed);
+    assert!(outcomes.iter().all(|o| *o == InsertOutcome::Duplicate));
+    let versions = store.raw_event_versions("csv", "touches", "t5").unwrap();
+    let payloads: Vec<&str> = versions.iter().map(|v| v.payload.as_str()).collect();
+    assert_eq!(payloads, vec![first("t5"), changed("t5")]);
+    assert_eq!(
+        store
+            .raw_event_versions("csv", "touches", "t8999")
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_totals_exact(&store, &path);
+    let csv = store.totals().unwrap().sources;
+    let csv = csv.iter().find(|s| s.source == "csv").unwrap();
+    assert_eq!((csv.raw_events, csv.raw_records), (9_001, 9_000));
+}
