@@ -24,3 +24,9 @@ INSERT INTO workspace_settings (key, value)
     SELECT 'touch_rows_to_blocks_end', (SELECT CAST(MAX(rowid) AS TEXT) FROM touches)
     WHERE (SELECT pending FROM temp.touch_rows_to_move);
 DROP TABLE temp.touch_rows_to_move;
+
+-- The rewrite leaves the touch table's old pages free inside the file: `lookback compact`
+-- gives them back (its VACUUM runs when this is set, as after a conversion).
+INSERT INTO workspace_settings (key, value)
+    SELECT 'raw_events_vacuum_pending', '1' WHERE EXISTS (SELECT 1 FROM touches)
+    ON CONFLICT (key) DO UPDATE SET value = '1';
