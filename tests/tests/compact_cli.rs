@@ -315,6 +315,14 @@ fn touch_payloads_imported_as_rows_move_into_blocks() {
         "{stdout}"
     );
     assert_eq!(touch_rows(&old), 0);
+    // The move deletes rows with SQLite's foreign-key check off: nothing refers to them.
+    assert_eq!(
+        query_i64(
+            &open_sqlite(&old),
+            "SELECT COUNT(*) FROM pragma_foreign_key_check"
+        ),
+        0
+    );
     assert_eq!(
         query_i64(
             &open_sqlite(&old),

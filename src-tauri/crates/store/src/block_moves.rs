@@ -73,6 +73,23 @@ impl Store {
     /// blocks, in one transaction that moves the cursor too (and marks the file for `VACUUM`
     /// when something moved). Returns how many raw events moved.
     pub(crate) fn move_touch_rows_batch(&mut self) -> StoreResult<u64> {
+        // Deleting a raw_events row makes SQLite's foreign-key check scan every table that
+        // refers to raw events (none indexes its raw_event_id): a scan of the whole touch table
+        // per row moved. The rows moved are referred to only by their touch (the CSV import
+        // writes touch records for touches alone), which the batch points at its slot before
+        // the row goes, so the check is off for the batch and back on after it, committed or
+        // not. It can only be switched outside a transaction.
+        let enforced: bool = self
+            .conn
+            .pragma_query_value(None, "foreign_keys", |row| row.get(0))?;
+        self.conn.pragma_update(None, "foreign_keys", false)?;
+        let moved = self.move_touch_rows_batch_unchecked();
+        self.conn.pragma_update(None, "foreign_keys", enforced)?;
+        moved
+    }
+
+    /// [`Store::move_touch_rows_batch`] with the foreign-key check already off.
+    fn move_touch_rows_batch_unchecked(&mut self) -> StoreResult<u64> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
