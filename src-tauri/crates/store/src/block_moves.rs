@@ -20,7 +20,9 @@
 //!
 //! Arrival order is kept for readers: slots of one arrival are in the order of their records'
 //! rows, and [`ArrivalMerge`](crate::raw_blocks::ArrivalMerge) reads blocks by arrival, so
-//! blocks that a move adds after newer imports are still read in the order they arrived.
+//! blocks that a move adds after newer imports are still read in the order they arrived. While
+//! a move is stopped halfway, the events of one import are read with its unmoved rows before
+//! its moved slots (rows come first at one instant); the finished move restores the order.
 
 use std::collections::{BTreeMap, HashMap};
 
