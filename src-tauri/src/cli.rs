@@ -421,8 +421,16 @@ fn run_compact(path: &Path) -> Result<()> {
             megabytes(summary.bytes_after)
         );
     } else {
+        let moved = if summary.events_moved_to_blocks > 0 {
+            format!(
+                "{} touch payloads moved into blocks, ",
+                summary.events_moved_to_blocks
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "{}: {} raw events converted, {} dictionaries trained{}; {:.1} MB -> {:.1} MB",
+            "{}: {moved}{} raw events converted, {} dictionaries trained{}; {:.1} MB -> {:.1} MB",
             path.display(),
             summary.rows_converted,
             summary.dictionaries_trained,

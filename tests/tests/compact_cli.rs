@@ -1,7 +1,8 @@
 //! `lookback compact` on a workspace of the previous version (schema 14: raw payloads as text,
 //! hashes as hex): the workspace migrates, compacts with a progress line, reports exactly what
 //! it reported before, says "already compact" the second time, and a compaction killed between
-//! two batches leaves a valid workspace that the next run finishes.
+//! two batches leaves a valid workspace that the next run finishes. Touches imported from CSV
+//! at that version had their payloads as rows: compact moves them into blocks.
 
 use std::io::Read;
 use std::path::Path;
@@ -59,7 +60,27 @@ fn write_as_version_14(from: &Path, to: &Path) {
         )
         .unwrap();
     }
+    // Blocked touch payloads (migration 0021, negative ids) were rows at schema 14: each gets a
+    // row id above every row's, in arrival order, and its touch points at its first version,
+    // as an import of that version stored it.
+    let mut next_id = events
+        .iter()
+        .map(|e| e.raw_event_id)
+        .max()
+        .unwrap_or(0)
+        .max(0);
     for event in &events {
+        let raw_event_id = if event.raw_event_id > 0 {
+            event.raw_event_id
+        } else {
+            next_id += 1;
+            tx.execute(
+                "UPDATE touches SET raw_event_id = ?1 WHERE touch_id = ?2 AND raw_event_id IS NULL",
+                params![next_id, event.external_id],
+            )
+            .unwrap();
+            next_id
+        };
         let hash: String = event
             .payload_sha256
             .iter()
@@ -70,7 +91,7 @@ fn write_as_version_14(from: &Path, to: &Path) {
                                      payload_sha256, normalizer_version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
-                event.raw_event_id,
+                raw_event_id,
                 event.source,
                 event.stream,
                 event.external_id,
@@ -211,4 +232,125 @@ fn a_compaction_killed_between_batches_leaves_a_workspace_the_next_run_finishes(
         home.lookback_ok(&["--db", db, "compact"])
             .contains("already compact")
     );
+}
+
+/// Touch files imported at schema 14 (a row per payload) and a restated second file: compact
+/// moves every version into blocks, where they read back byte for byte and in arrival order
+/// (the same blocks, slots and chains an import into blocks writes), the reports do not change,
+/// and importing the files again finds every touch a duplicate.
+#[test]
+fn touch_payloads_imported_as_rows_move_into_blocks() {
+    let home = TestHome::new();
+    let current = home.path("current.lookback");
+    let old = home.path("old.lookback");
+    let db = current.to_str().unwrap();
+    home.lookback_ok(&["--db", db, "init", "--name", "Rows"]);
+    let header = "touch_id,occurred_at,channel,touch_type,creator_id,campaign_id,content_id,click_id,anonymous_id,email\n";
+    let mut first = header.to_owned();
+    let mut second = header.to_owned();
+    let mut orders = "order_id,occurred_at,amount,currency,anonymous_id\n".to_owned();
+    for i in 0..300 {
+        let channel = ["email", "creator_link", "paid_meta"][i % 3];
+        let creator = if i % 3 == 1 {
+            format!("cr{}", i % 7)
+        } else {
+            String::new()
+        };
+        first.push_str(&format!(
+            "t{i},2026-05-{:02}T10:00:00Z,{channel},click,{creator},,,,v{},\n",
+            1 + i % 20,
+            i % 90
+        ));
+        if i % 10 == 0 {
+            // Restated with another channel: a second version of the record.
+            second.push_str(&format!(
+                "t{i},2026-05-{:02}T10:00:00Z,social,click,,,,,v{},\n",
+                1 + i % 20,
+                i % 90
+            ));
+        }
+    }
+    for i in 0..90 {
+        orders.push_str(&format!(
+            "o{i},2026-05-25T12:00:00Z,{}.00,USD,v{i}\n",
+            10 + i
+        ));
+    }
+    let files = [
+        ("touches", "first.csv", first),
+        ("touches", "second.csv", second),
+        ("orders", "orders.csv", orders),
+    ];
+    for (kind, name, text) in &files {
+        let file = home.path(name);
+        std::fs::write(&file, text).unwrap();
+        home.lookback_ok(&["--db", db, "import", kind, file.to_str().unwrap()]);
+    }
+    let expected = reports(&home, &current);
+    let raw_before = raw_events(&current);
+    assert_eq!(
+        raw_before.iter().filter(|e| e.raw_event_id < 0).count(),
+        330
+    );
+    write_as_version_14(&current, &old);
+    let db = old.to_str().unwrap();
+    let touch_rows = |path: &Path| {
+        query_i64(
+            &open_sqlite(path),
+            "SELECT COUNT(*) FROM raw_events WHERE source = 'csv' AND stream = 'touches'",
+        )
+    };
+    assert_eq!(touch_rows(&old), 330);
+    assert_eq!(
+        reports(&home, &old),
+        expected,
+        "migrated, not yet compacted"
+    );
+
+    let out = home.lookback(&["--db", db, "compact"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("330 touch payloads moved into blocks"),
+        "{stdout}"
+    );
+    assert_eq!(touch_rows(&old), 0);
+    // The move deletes rows with SQLite's foreign-key check off: nothing refers to them.
+    assert_eq!(
+        query_i64(
+            &open_sqlite(&old),
+            "SELECT COUNT(*) FROM pragma_foreign_key_check"
+        ),
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &open_sqlite(&old),
+            "SELECT COUNT(*) FROM touches WHERE raw_event_id IS NOT NULL OR raw_slot IS NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        raw_events(&old),
+        raw_before,
+        "every payload byte for byte, in arrival order"
+    );
+    assert_eq!(reports(&home, &old), expected);
+    home.lookback_ok(&["--db", db, "check"]);
+    assert!(
+        home.lookback_ok(&["--db", db, "compact"])
+            .contains("already compact")
+    );
+    // The first file again: its 270 unrestated rows are duplicates of their moved payloads, its
+    // 30 restated ones differ from their latest (moved) version and become third versions.
+    home.lookback_ok(&[
+        "--db",
+        db,
+        "import",
+        "touches",
+        home.path("first.csv").to_str().unwrap(),
+    ]);
+    let after = raw_events(&old);
+    assert_eq!(after.len(), raw_before.len() + 30);
+    assert_eq!(after[..raw_before.len()], raw_before[..]);
 }

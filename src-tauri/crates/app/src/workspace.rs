@@ -234,6 +234,7 @@ pub fn compact_raw_events(
         cancelled,
     )?;
     tracing::info!(
+        moved_to_blocks = summary.events_moved_to_blocks,
         rows = summary.rows_converted,
         dictionaries = summary.dictionaries_trained,
         bytes_before = summary.bytes_before,

@@ -63,6 +63,7 @@
 mod attribution_io;
 mod backup;
 mod basis;
+mod block_moves;
 mod change_log;
 mod cohort_queries;
 mod error;

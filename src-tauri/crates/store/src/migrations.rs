@@ -133,6 +133,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0022_journey_cache_by_touches",
         sql: include_str!("../migrations/0022_journey_cache_by_touches.sql"),
     },
+    Migration {
+        version: 23,
+        name: "0023_slim_touch_storage",
+        sql: include_str!("../migrations/0023_slim_touch_storage.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -3,8 +3,9 @@
 //! one stream compressed together cost ~30 (the 4M busy-year touches: 29.7), because
 //! neighbouring rows of a CSV share their keys and most of their values. This module is the only code that knows a block's frame.
 //!
-//! Who writes blocks: only [`WriteTx::log_touch`], which the CSV import of touches calls for
-//! each row. Sync pages, webhooks and the other CSV kinds write `raw_events` rows as before
+//! Who writes blocks: [`WriteTx::log_touch`], which the CSV import of touches calls for each
+//! row, and `lookback compact`, which moves the rows of touches imported before 0021 into
+//! blocks (`block_moves`). Sync pages, webhooks and the other CSV kinds write `raw_events` rows as before
 //! (their volume is small, and their records are read back one at a time). A record's versions
 //! are all in blocks or all in rows: a touch stored with a row (an import before 0021, or a
 //! touch id another source stored first) keeps getting rows.
@@ -36,9 +37,10 @@
 //! - Every blocked event is counted in the workspace totals (0016) and the arrival counts
 //!   (0017) exactly as a row is: the writer counts what it appends, erasure takes out what it
 //!   deletes, and [`Store::recount_totals`] counts blocks by decoding them.
-//! - Deduplication compares against the latest version, as for rows: the touch row keeps the
-//!   first 8 bytes of its latest payload's SHA-256 (`raw_hash`), and a payload with another
-//!   hash is appended as a new version whose slot names the one before it.
+//! - Deduplication compares against the latest version, as for rows: the SHA-256 of the payload
+//!   in the slot the touch row points at (derived from the block, not stored on the row since
+//!   migration 0023), and a payload with another hash is appended as a new version whose slot
+//!   names the one before it.
 //!
 //! Measured on the 4M-touch busy-year import (README, Benchmarks): 187 bytes per touch for the
 //! whole workspace against 302 with a row per payload, and one 4M-row file imported at 119k
@@ -72,7 +74,7 @@ const BLANKED: u8 = 2;
 const DELETED: u8 = 4;
 
 /// The pointer `touches.raw_slot` stores for slot `slot` of block `block_id`.
-fn pointer(block_id: i64, slot: usize) -> i64 {
+pub(crate) fn pointer(block_id: i64, slot: usize) -> i64 {
     block_id * SLOTS_PER_BLOCK_ID + slot as i64
 }
 
@@ -84,20 +86,15 @@ fn split_pointer(pointer: i64) -> (i64, usize) {
     )
 }
 
-/// `touches.raw_hash` of a payload: the first 8 bytes of its SHA-256, big-endian.
-fn short_hash(sha: &[u8; 32]) -> i64 {
-    i64::from_be_bytes(sha[..8].try_into().expect("8 bytes"))
-}
-
 /// One slot of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Slot {
-    external_id: String,
-    payload: String,
-    previous: Option<i64>,
+pub(crate) struct Slot {
+    pub(crate) external_id: String,
+    pub(crate) payload: String,
+    pub(crate) previous: Option<i64>,
     /// The SHA-256 of what arrived, kept when purge blanked the payload.
-    blanked_from: Option<[u8; 32]>,
-    deleted: bool,
+    pub(crate) blanked_from: Option<[u8; 32]>,
+    pub(crate) deleted: bool,
 }
 
 impl Slot {
@@ -109,13 +106,13 @@ impl Slot {
 }
 
 /// A block with its frame decoded.
-struct Block {
-    block_id: i64,
-    source: String,
-    stream: String,
-    received_at_ms: i64,
-    normalizer_version: i64,
-    slots: Vec<Slot>,
+pub(crate) struct Block {
+    pub(crate) block_id: i64,
+    pub(crate) source: String,
+    pub(crate) stream: String,
+    pub(crate) received_at_ms: i64,
+    pub(crate) normalizer_version: i64,
+    pub(crate) slots: Vec<Slot>,
 }
 
 impl Block {
@@ -267,8 +264,17 @@ fn read_block(conn: &Connection, block_id: i64) -> StoreResult<Block> {
     }
 }
 
+/// The id a new block gets: one above every block's.
+pub(crate) fn next_block_id(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(block_id), 0) + 1 FROM raw_event_blocks",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
 /// Writes `block` (a new one, or a rewrite of its frame).
-fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
+pub(crate) fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
     // With zstd's checksum (4 bytes a block), a flipped bit anywhere in a frame is an error
     // when it is read, never a wrong payload: SQLite checks its pages' structure, not the bytes
     // of a value.
@@ -299,7 +305,7 @@ fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
     Ok(())
 }
 
-/// The ids of every block, oldest first (a block's id grows with its arrival).
+/// The ids of the blocks matching `filter`, by id (the order they were written).
 fn block_ids(
     conn: &Connection,
     filter: &str,
@@ -319,6 +325,10 @@ pub(crate) struct BlockWriter {
     open: Option<Block>,
     /// The id the next block gets; read from the table when the first block opens.
     next_block_id: Option<i64>,
+    /// The stored block read last for deduplication: a re-import meets its touches in the
+    /// order they were first imported, so consecutive look-ups mostly land in one block.
+    /// Nothing in a write transaction rewrites a stored frame, so it cannot go stale.
+    last_read: Option<Block>,
 }
 
 impl BlockWriter {
@@ -341,11 +351,7 @@ impl BlockWriter {
             self.flush(conn)?;
             let block_id = match self.next_block_id {
                 Some(id) => id,
-                None => conn.query_row(
-                    "SELECT COALESCE(MAX(block_id), 0) + 1 FROM raw_event_blocks",
-                    [],
-                    |row| row.get(0),
-                )?,
+                None => next_block_id(conn)?,
             };
             self.next_block_id = Some(block_id + 1);
             self.open = Some(Block {
@@ -360,6 +366,30 @@ impl BlockWriter {
         let block = self.open.as_mut().expect("opened above");
         block.slots.push(slot);
         Ok(pointer(block.block_id, block.slots.len() - 1))
+    }
+
+    /// The SHA-256 of the payload as it arrived at slot `at` (the open block's or a stored
+    /// one's): what deduplication compares a new payload against.
+    fn sha256_at(&mut self, conn: &Connection, at: i64) -> StoreResult<[u8; 32]> {
+        let (block_id, slot) = split_pointer(at);
+        let block = match &self.open {
+            Some(open) if open.block_id == block_id => open,
+            _ => {
+                if self
+                    .last_read
+                    .as_ref()
+                    .is_none_or(|b| b.block_id != block_id)
+                {
+                    self.last_read = Some(read_block(conn, block_id)?);
+                }
+                self.last_read.as_ref().expect("read above")
+            }
+        };
+        block
+            .slots
+            .get(slot)
+            .map(Slot::sha256)
+            .ok_or_else(|| undecodable(block_id, format!("it has no slot {slot}")))
     }
 
     /// Writes the open block, if any.
@@ -387,13 +417,10 @@ impl WriteTx<'_> {
     ) -> StoreResult<InsertOutcome> {
         debug_assert_eq!(touch.touch_id, event.external_id);
         let sha = payload_sha256(event.payload);
-        let hash = short_hash(&sha);
-        let stored: Option<(Option<i64>, Option<i64>)> = self
+        let stored: Option<Option<i64>> = self
             .tx
-            .prepare_cached("SELECT raw_slot, raw_hash FROM touches WHERE touch_id = ?1")?
-            .query_row(params![touch.touch_id], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .prepare_cached("SELECT raw_slot FROM touches WHERE touch_id = ?1")?
+            .query_row(params![touch.touch_id], |row| row.get(0))
             .optional()?;
         let slot = |previous: Option<i64>| Slot {
             external_id: event.external_id.to_owned(),
@@ -403,21 +430,19 @@ impl WriteTx<'_> {
             deleted: false,
         };
         match stored {
-            Some((Some(latest), Some(latest_hash))) => {
-                if latest_hash == hash {
+            Some(Some(latest)) => {
+                if self.blocks.sha256_at(&self.tx, latest)? == sha {
                     return Ok(InsertOutcome::Duplicate);
                 }
                 let at = self.blocks.append(&self.tx, event, slot(Some(latest)))?;
                 self.tx
-                    .prepare_cached(
-                        "UPDATE touches SET raw_slot = ?2, raw_hash = ?3 WHERE touch_id = ?1",
-                    )?
-                    .execute(params![touch.touch_id, at, hash])?;
+                    .prepare_cached("UPDATE touches SET raw_slot = ?2 WHERE touch_id = ?1")?
+                    .execute(params![touch.touch_id, at])?;
                 self.totals
                     .raw_event_inserted(event.source, event.received_at_ms, false);
                 Ok(InsertOutcome::Duplicate)
             }
-            Some(_) => self.log_touch_as_row(touch, event, &sha),
+            Some(None) => self.log_touch_as_row(touch, event, &sha),
             None => {
                 let has_rows = self
                     .tx
@@ -432,7 +457,7 @@ impl WriteTx<'_> {
                 let at = self.blocks.append(&self.tx, event, slot(None))?;
                 self.totals
                     .raw_event_inserted(event.source, event.received_at_ms, true);
-                let changed = self.insert_touch_row(touch, Some((at, hash)))?;
+                let changed = self.insert_touch_row(touch, Some(at))?;
                 debug_assert_eq!(changed, 1, "the touch was looked up above");
                 self.mark_inputs_changed(true);
                 self.totals.row_inserted(CountedRows::Touches);
@@ -501,8 +526,14 @@ pub(crate) struct ArrivalMerge {
 
 impl ArrivalMerge {
     pub(crate) fn new(conn: &Connection) -> StoreResult<ArrivalMerge> {
+        // By arrival: `lookback compact` adds blocks of old arrivals after newer ones
+        // (`block_moves`); among blocks of one instant, in the order they were written.
+        let ids: Vec<i64> = conn
+            .prepare("SELECT block_id FROM raw_event_blocks ORDER BY received_at_ms, block_id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
         Ok(ArrivalMerge {
-            ids: block_ids(conn, "1", [])?.into_iter(),
+            ids: ids.into_iter(),
             pending: Default::default(),
         })
     }
@@ -608,7 +639,7 @@ pub(crate) fn erase_blocked(conn: &Connection, terms: &[(String, bool)]) -> Stor
     for (source, _, external_id) in &doomed {
         *records_per_source.entry(source.as_str()).or_default() += 1;
         conn.prepare_cached(
-            "UPDATE touches SET raw_slot = NULL, raw_hash = NULL WHERE touch_id = ?1 AND raw_slot IS NOT NULL",
+            "UPDATE touches SET raw_slot = NULL WHERE touch_id = ?1 AND raw_slot IS NOT NULL",
         )?
         .execute(params![external_id])?;
     }

@@ -50,7 +50,7 @@ const COMPACTION_BATCH_ROWS: i64 = 2_000;
 
 const CURSOR_SETTING: &str = "raw_events_compaction_cursor";
 const END_SETTING: &str = "raw_events_compaction_end";
-const VACUUM_SETTING: &str = "raw_events_vacuum_pending";
+pub(crate) const VACUUM_SETTING: &str = "raw_events_vacuum_pending";
 /// The largest dictionary id when the current pass began: those streams are done at its end.
 const DICTIONARIES_SETTING: &str = "raw_events_compaction_dictionaries";
 
@@ -89,6 +89,11 @@ impl StoredPayload {
             zstd: row.get(first + 1)?,
             dictionary_id: row.get(first + 2)?,
         })
+    }
+
+    /// The dictionary it was compressed with, if any.
+    pub(crate) fn dictionary_id(&self) -> Option<i64> {
+        self.dictionary_id
     }
 }
 
@@ -550,6 +555,8 @@ pub(crate) fn drop_dictionaries_quoting(
 /// What [`Store::compact_raw_events`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompactionSummary {
+    /// Touch payloads moved from `raw_events` rows into blocks (see `block_moves`).
+    pub events_moved_to_blocks: u64,
     /// Rows of the old layout converted, or re-encoded with a newly trained dictionary.
     pub rows_converted: u64,
     pub dictionaries_trained: u64,
@@ -566,6 +573,7 @@ impl CompactionSummary {
     /// Nothing was left to do: every row was compact and the space already reclaimed.
     pub fn was_already_compact(&self) -> bool {
         !self.cancelled
+            && self.events_moved_to_blocks == 0
             && self.rows_converted == 0
             && self.dictionaries_trained == 0
             && !self.vacuumed
@@ -586,7 +594,8 @@ impl Store {
     /// stream ready for its dictionary or with rows to re-encode, or space to reclaim. Cheap:
     /// reads settings and `raw_payload_streams`, never `raw_events`.
     pub fn raw_events_need_compaction(&self) -> StoreResult<bool> {
-        Ok(self.compaction_pass_pending()?
+        Ok(self.touch_rows_to_move()? > 0
+            || self.compaction_pass_pending()?
             || !self.trainable_streams()?.is_empty()
             || self.streams_to_reencode()?
             || self.setting_i64(VACUUM_SETTING)? > 0)
@@ -599,9 +608,10 @@ impl Store {
     /// stays as it is). Cheap, like [`Store::raw_events_need_compaction`]; the window offers
     /// compaction when this is large.
     pub fn raw_events_to_compact(&self) -> StoreResult<u64> {
+        let to_move = self.touch_rows_to_move()?;
         if self.compaction_pass_pending()? {
             let left = self.setting_i64(END_SETTING)? - self.setting_i64(CURSOR_SETTING)?;
-            return Ok(u64::try_from(left).unwrap_or(0));
+            return Ok(to_move + u64::try_from(left).unwrap_or(0));
         }
         let rows: i64 = self.conn.prepare_cached(
             "SELECT COALESCE(SUM(s.rows_without_dictionary), 0) FROM raw_payload_streams s
@@ -609,10 +619,11 @@ impl Store {
                 OR EXISTS (SELECT 1 FROM raw_payload_dictionaries d WHERE d.source = s.source AND d.stream = s.stream)",
         )?
         .query_row(params![TRAINING_ROWS as i64], |row| row.get(0))?;
-        Ok(u64::try_from(rows).unwrap_or(0))
+        Ok(to_move + u64::try_from(rows).unwrap_or(0))
     }
 
-    /// Converts the raw-event log to the compact layout: trains the dictionary of every stream
+    /// Converts the raw-event log to the compact layout: moves the touch payloads of a workspace
+    /// imported before blocks existed into blocks (see `block_moves`), trains the dictionary of every stream
     /// that has [`TRAINING_ROWS`] payloads and none yet, converts rows of the old layout and
     /// re-encodes rows written before their stream had a dictionary, in batches of one short
     /// transaction each, then gives the freed space back with `VACUUM`.
@@ -636,6 +647,25 @@ impl Store {
             bytes_before: self.file_bytes()?,
             ..CompactionSummary::default()
         };
+        // Touch payloads move into blocks first, so the conversion below does not compress rows
+        // that are about to go. Progress counts the touches the move visits, then the rows the
+        // conversion visits, on one scale.
+        let to_move = self.touch_rows_to_move()?;
+        let pass_left = |store: &Store| -> StoreResult<u64> {
+            let left = store.setting_i64(END_SETTING)? - store.setting_i64(CURSOR_SETTING)?;
+            Ok(u64::try_from(left).unwrap_or(0))
+        };
+        let mut moved_so_far = 0;
+        while self.touch_rows_to_move()? > 0 {
+            if cancelled() {
+                summary.cancelled = true;
+                summary.bytes_after = self.file_bytes()?;
+                return Ok(summary);
+            }
+            summary.events_moved_to_blocks += self.move_touch_rows_batch()?;
+            moved_so_far = to_move - self.touch_rows_to_move()?;
+            progress(moved_so_far, to_move + pass_left(self)?);
+        }
         summary.dictionaries_trained = self.train_dictionaries(now_ms)?;
         if summary.dictionaries_trained > 0
             || (!self.compaction_pass_pending()? && self.streams_to_reencode()?)
@@ -669,7 +699,7 @@ impl Store {
             let (next, converted) = self.compact_batch(cursor, end)?;
             summary.rows_converted += converted;
             cursor = next;
-            progress((cursor - start) as u64, total);
+            progress(moved_so_far + (cursor - start) as u64, moved_so_far + total);
         }
         if self.setting_i64(VACUUM_SETTING)? > 0 {
             if cancelled() {
@@ -914,7 +944,7 @@ impl Store {
 }
 
 /// An integer compaction keeps in `workspace_settings`; 0 when absent.
-fn setting_i64(conn: &Connection, key: &str) -> StoreResult<i64> {
+pub(crate) fn setting_i64(conn: &Connection, key: &str) -> StoreResult<i64> {
     let text: Option<String> = conn
         .query_row(
             "SELECT value FROM workspace_settings WHERE key = ?1",
@@ -931,7 +961,7 @@ fn setting_i64(conn: &Connection, key: &str) -> StoreResult<i64> {
     }
 }
 
-fn put_setting(conn: &Connection, key: &str, value: i64) -> StoreResult<()> {
+pub(crate) fn put_setting(conn: &Connection, key: &str, value: i64) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO workspace_settings (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -467,13 +467,13 @@ impl WriteTx<'_> {
             .matches(&touch.identity, touch.click_id.as_deref()))
     }
 
-    /// Inserts the row of `touch` unless its id is stored; `raw_block` is its payload's block
-    /// slot and short hash when the payload is in a block (see `raw_blocks`). Returns how many
-    /// rows were inserted.
+    /// Inserts the row of `touch` unless its id is stored; `raw_slot` points at its payload's
+    /// block slot when the payload is in a block (see `raw_blocks`). Returns how many rows
+    /// were inserted.
     pub(crate) fn insert_touch_row(
         &mut self,
         touch: &Touch,
-        raw_block: Option<(i64, i64)>,
+        raw_slot: Option<i64>,
     ) -> StoreResult<usize> {
         let id = &touch.identity;
         Ok(self
@@ -481,8 +481,8 @@ impl WriteTx<'_> {
             .prepare_cached(
                 "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
                                       content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id,
-                                      raw_event_id, raw_slot, raw_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                                      raw_event_id, raw_slot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (touch_id) DO NOTHING",
             )?
             .execute(params![
@@ -502,8 +502,7 @@ impl WriteTx<'_> {
                 id.customer_id,
                 id.device_id,
                 touch.raw_event_id,
-                raw_block.map(|(slot, _)| slot),
-                raw_block.map(|(_, hash)| hash),
+                raw_slot,
             ])?)
     }
 
