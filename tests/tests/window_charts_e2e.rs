@@ -387,4 +387,22 @@ fn the_basis_switch_the_intervals_and_the_statement_button_as_shown() {
     wait_drawn(&session, "the creator screen");
     session.wait_for("[data-testid=creator-statement]");
     shoot(&session, &dir.join("creator-statement-light-1440x900.png"));
+
+    // Sources, scrolled to the demo's traffic by class: e-mail's scanners and the rule editor.
+    let nav = session.wait_for("[data-testid=nav-sources]");
+    session.click(&nav);
+    session.wait_for("[data-testid=sources-traffic-table] tbody tr");
+    let email_share = session.eval(
+        "const row = [...document.querySelectorAll('[data-testid=sources-traffic-table] tbody tr')].find(r => r.cells[1] && r.cells[1].textContent.trim() === 'email'); \
+         return row ? row.cells[6].textContent.trim() : null",
+    );
+    let share: f64 = email_share
+        .as_str()
+        .and_then(|s| s.trim_end_matches(" %").parse().ok())
+        .unwrap_or_else(|| panic!("e-mail's share that is not human: {email_share}"));
+    assert!(share > 10.0, "e-mail's scanner share {share} %");
+    session.eval(
+        "document.querySelector('[data-testid=sources-traffic-table]').scrollIntoView({block: 'start'}); return true",
+    );
+    shoot(&session, &dir.join("sources-traffic-light-1440x900.png"));
 }

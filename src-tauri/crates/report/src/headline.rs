@@ -13,7 +13,7 @@
 //! Where it differs from a run's total: a run converts each order on its own and clamps its net
 //! at zero; the headline converts each day's net per currency at once (one rounding per day and
 //! currency). Both are the same money at the same days' rates; cents of rounding can differ
-//! (4 cents on the 503,702.82 USD of the demo workspace).
+//! (4 cents on the 503,702.82 USD of the 90-day demo workspace it was first measured on).
 
 use std::collections::BTreeMap;
 
