@@ -6,6 +6,7 @@
 pub mod kill_resume;
 pub mod mock;
 pub mod oauth_server;
+pub mod traffic_workspace;
 pub mod webdriver;
 
 use std::io::Write;

@@ -500,3 +500,22 @@ impl Drop for Session {
         let _ = self.http.delete(&self.base).send();
     }
 }
+
+/// Key → attributed revenue in minor units, as the ROAS table in the window shows it (the key a
+/// row carries, without the trailing `|` of a key whose second part is empty).
+pub fn roas_revenue_by_key(session: &Session) -> std::collections::BTreeMap<String, i64> {
+    let rows = session.eval(
+        "return [...document.querySelectorAll('[data-testid=roas-table] tbody tr[data-key]')]\
+           .map(tr => [tr.dataset.key, Number(tr.querySelector('[data-col=revenue]').dataset.minor)])",
+    );
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().trim_end_matches('|').to_owned(),
+                r[1].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}

@@ -7,34 +7,7 @@
 use std::collections::BTreeMap;
 
 use lookback_tests::TestHome;
-
-const TOUCHES: &str = "touch_id,occurred_at,channel,anonymous_id,content_id,user_agent,fraud_status\n\
-    e1,2026-05-01T10:00:00Z,email,r1,news-1,Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com),\n\
-    e2,2026-05-01T10:00:01Z,email,r2,news-1,Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com),\n\
-    e3,2026-05-01T11:30:00Z,email,r3,news-1,Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148,\n\
-    e5,2026-05-01T12:00:00Z,email,r7,news-1,Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148,review\n\
-    s1,2026-05-02T09:00:00Z,social,r5,post-1,facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php),\n\
-    s2,2026-05-02T09:30:00Z,social,r6,post-1,Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36,\n";
-
-/// o1's only touch is a chat preview (e1), o3's a Facebook preview (s1): both bots. o2 follows
-/// a person's click (e3), o4 the doubted one (e5).
-const ORDERS: &str = "order_id,occurred_at,amount,currency,anonymous_id\n\
-    o1,2026-05-01T13:00:00Z,50.00,USD,r1\n\
-    o2,2026-05-01T14:00:00Z,20.00,USD,r3\n\
-    o3,2026-05-02T10:00:00Z,35.50,USD,r5\n\
-    o4,2026-05-01T15:00:00Z,10.00,USD,r7\n";
-
-fn workspace(home: &TestHome) -> String {
-    let db = home.path("touches.lookback");
-    let db = db.to_str().unwrap().to_owned();
-    home.lookback_ok(&["--db", &db, "init", "--name", "Touches"]);
-    for (kind, name, body) in [("touches", "t.csv", TOUCHES), ("orders", "o.csv", ORDERS)] {
-        let file = home.path(name);
-        std::fs::write(&file, body).unwrap();
-        home.lookback_ok(&["--db", &db, "import", kind, file.to_str().unwrap()]);
-    }
-    db
-}
+use lookback_tests::traffic_workspace::traffic_workspace;
 
 /// Attributed revenue in cents per channel of `export roas --by channel` with `flags`, and the
 /// lines heading the CSV (with `--preamble`).
@@ -79,7 +52,7 @@ fn map(items: &[(&str, i64)]) -> BTreeMap<String, i64> {
 #[test]
 fn all_touches_differ_from_the_default_by_exactly_the_bot_touches_credit() {
     let home = TestHome::new();
-    let db = workspace(&home);
+    let db = traffic_workspace(&home);
 
     // The default (last touch, bot touches excluded): o2 and o4 on email; o1 and o3 have no
     // touch left.
@@ -163,7 +136,7 @@ fn all_touches_differ_from_the_default_by_exactly_the_bot_touches_credit() {
 #[test]
 fn the_workspace_default_filter_is_a_logged_model_parameter() {
     let home = TestHome::new();
-    let db = workspace(&home);
+    let db = traffic_workspace(&home);
     home.lookback_ok(&[
         "--db",
         &db,

@@ -10,41 +10,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use lookback_tests::webdriver::{Display, Session, TauriDriver};
+use lookback_tests::traffic_workspace::traffic_workspace;
+use lookback_tests::webdriver::{Display, Session, TauriDriver, roas_revenue_by_key};
 use lookback_tests::{TestHome, csv_rows, lookback_bin};
-
-/// Link previews (bots: e1, e2, s1), a click the platform's fraud check doubts (suspicious: e5)
-/// and people's clicks (e3, s2).
-const TOUCHES: &str = "touch_id,occurred_at,channel,anonymous_id,content_id,user_agent,fraud_status\n\
-    e1,2026-05-01T10:00:00Z,email,r1,news-1,Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com),\n\
-    e2,2026-05-01T10:00:01Z,email,r2,news-1,Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com),\n\
-    e3,2026-05-01T11:30:00Z,email,r3,news-1,Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148,\n\
-    e5,2026-05-01T12:00:00Z,email,r7,news-1,Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148,review\n\
-    s1,2026-05-02T09:00:00Z,social,r5,post-1,facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php),\n\
-    s2,2026-05-02T09:30:00Z,social,r6,post-1,Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile Safari/537.36,\n";
-const ORDERS: &str = "order_id,occurred_at,amount,currency,anonymous_id\n\
-    o1,2026-05-01T13:00:00Z,50.00,USD,r1\n\
-    o2,2026-05-01T14:00:00Z,20.00,USD,r3\n\
-    o3,2026-05-02T10:00:00Z,35.50,USD,r5\n\
-    o4,2026-05-01T15:00:00Z,10.00,USD,r7\n";
-
-/// Channel → attributed revenue in minor units, as the ROAS table in the window shows it.
-fn roas_in_window(session: &Session) -> BTreeMap<String, i64> {
-    let rows = session.eval(
-        "return [...document.querySelectorAll('[data-testid=roas-table] tbody tr[data-key]')]\
-           .map(tr => [tr.dataset.key, Number(tr.querySelector('[data-col=revenue]').dataset.minor)])",
-    );
-    rows.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            (
-                r[0].as_str().unwrap().trim_end_matches('|').to_owned(),
-                r[1].as_i64().unwrap(),
-            )
-        })
-        .collect()
-}
 
 /// The same table from `lookback export roas --by channel` with `flags`.
 fn roas_from_cli(home: &TestHome, db: &Path, flags: &[&str]) -> BTreeMap<String, i64> {
@@ -99,14 +67,8 @@ fn map(items: &[(&str, i64)]) -> BTreeMap<String, i64> {
 #[test]
 fn the_touch_switch_shows_the_clis_figures_for_each_filter_and_is_remembered() {
     let home = TestHome::new();
-    let db = home.path("touches.lookback");
+    let db = std::path::PathBuf::from(traffic_workspace(&home));
     let db_arg = db.to_str().unwrap();
-    home.lookback_ok(&["--db", db_arg, "init", "--name", "Touches"]);
-    for (kind, name, body) in [("touches", "t.csv", TOUCHES), ("orders", "o.csv", ORDERS)] {
-        let file = home.path(name);
-        std::fs::write(&file, body).unwrap();
-        home.lookback_ok(&["--db", db_arg, "import", kind, file.to_str().unwrap()]);
-    }
 
     let chosen = home.path("chosen");
     std::fs::create_dir_all(&chosen).unwrap();
@@ -130,21 +92,21 @@ fn the_touch_switch_shows_the_clis_figures_for_each_filter_and_is_remembered() {
     assert_eq!(provenance_words(&session), " · bot touches excluded");
     let default = roas_from_cli(&home, &db, &[]);
     assert_eq!(default, map(&[("email", 3_000)]));
-    assert_eq!(roas_in_window(&session), default);
+    assert_eq!(roas_revenue_by_key(&session), default);
 
     session.click(&session.wait_for("[data-testid=touches-all]"));
     wait_for_touches(&session, "all");
     assert_eq!(provenance_words(&session), " · all touches");
     let all = roas_from_cli(&home, &db, &["--touches", "all"]);
     assert_eq!(all, map(&[("email", 8_000), ("social", 3_550)]));
-    assert_eq!(roas_in_window(&session), all);
+    assert_eq!(roas_revenue_by_key(&session), all);
 
     session.click(&session.wait_for("[data-testid=touches-human]"));
     wait_for_touches(&session, "human");
     assert_eq!(provenance_words(&session), " · only human touches");
     let human = roas_from_cli(&home, &db, &["--touches", "human"]);
     assert_eq!(human, map(&[("email", 2_000)]));
-    assert_eq!(roas_in_window(&session), human);
+    assert_eq!(roas_revenue_by_key(&session), human);
 
     // Export CSV writes what `lookback export roas --touches human` writes, sidecar included
     // (but for the moment it was generated).
@@ -203,10 +165,10 @@ fn the_touch_switch_shows_the_clis_figures_for_each_filter_and_is_remembered() {
     );
     session.click(&session.wait_for("[data-testid=nav-roas]"));
     wait_for_touches(&session, "human");
-    assert_eq!(roas_in_window(&session), human);
+    assert_eq!(roas_revenue_by_key(&session), human);
 
     // Back to the workspace's own filter.
     session.click(&session.wait_for("[data-testid=touches-no-bots]"));
     wait_for_touches(&session, "no-bots");
-    assert_eq!(roas_in_window(&session), default);
+    assert_eq!(roas_revenue_by_key(&session), default);
 }

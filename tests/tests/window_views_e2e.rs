@@ -7,26 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use lookback_tests::webdriver::{Display, Session, TauriDriver};
+use lookback_tests::webdriver::{Display, Session, TauriDriver, roas_revenue_by_key};
 use lookback_tests::{TestHome, csv_rows, lookback_bin, open_sqlite, query_i64};
-
-/// Creator key → attributed revenue in minor units, as the ROAS table in the window shows it.
-fn roas_rows_in_window(session: &Session) -> BTreeMap<String, i64> {
-    let rows = session.eval(
-        "return [...document.querySelectorAll('[data-testid=roas-table] tbody tr[data-key]')]\
-           .map(tr => [tr.dataset.key, Number(tr.querySelector('[data-col=revenue]').dataset.minor)])",
-    );
-    rows.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            (
-                r[0].as_str().unwrap().trim_end_matches('|').to_string(),
-                r[1].as_i64().unwrap(),
-            )
-        })
-        .collect()
-}
 
 /// The same table from `lookback export roas` (decimal strings → minor units; USD has 2 places).
 fn roas_rows_from_cli(
@@ -170,7 +152,7 @@ fn the_date_range_shows_the_views_days_and_a_preset_shows_the_clis_numbers() {
     );
     assert_eq!(input_value(&session, "date-preset"), "last-30");
     session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
-    let shown = roas_rows_in_window(&session);
+    let shown = roas_revenue_by_key(&session);
     let (cli, _) = roas_rows_from_cli_with(&home, &db, &["--from", &from, "--to", &to]);
     assert_eq!(shown, cli, "ROAS by creator over {from}..{to}");
     let (all, _) = roas_rows_from_cli(&home, &db, None);
@@ -209,7 +191,7 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     let nav = session.wait_for("[data-testid=nav-roas]");
     session.click(&nav);
     session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
-    let default_rows = roas_rows_in_window(&session);
+    let default_rows = roas_revenue_by_key(&session);
     let (cli_default, _) = roas_rows_from_cli(&home, &db, None);
     assert_eq!(
         default_rows, cli_default,
@@ -221,7 +203,7 @@ fn switching_models_setting_the_default_and_exporting_match_the_cli() {
     // The provenance line says what produced the view in words, not as stored JSON.
     let said = session.wait_for("[data-testid=provenance-model]");
     assert_eq!(session.text(&said), "Linear · 30-day window");
-    let linear_rows = roas_rows_in_window(&session);
+    let linear_rows = roas_revenue_by_key(&session);
     let (cli_linear, _) = roas_rows_from_cli(&home, &db, Some("linear"));
     assert_eq!(linear_rows, cli_linear, "ROAS by creator under linear");
     assert_ne!(
@@ -462,7 +444,7 @@ fn the_accrual_switch_shows_the_clis_accrual_numbers_and_is_remembered() {
         "the cash basis by default",
         "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'cash'",
     );
-    let cash_shown = roas_rows_in_window(&session);
+    let cash_shown = roas_revenue_by_key(&session);
     let (cash_cli, _) = roas_rows_from_cli_with(&home, &db, &["--from", &from, "--to", &to]);
     assert_eq!(
         cash_shown, cash_cli,
@@ -475,7 +457,7 @@ fn the_accrual_switch_shows_the_clis_accrual_numbers_and_is_remembered() {
         "the ROAS table on the accrual basis",
         "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'accrual' && !!document.querySelector('[data-testid=roas-table] tbody tr[data-key]')",
     );
-    let accrual_shown = roas_rows_in_window(&session);
+    let accrual_shown = roas_revenue_by_key(&session);
     let (accrual_cli, csv) = roas_rows_from_cli_with(
         &home,
         &db,
@@ -511,5 +493,5 @@ fn the_accrual_switch_shows_the_clis_accrual_numbers_and_is_remembered() {
         "the ROAS screen still on accrual",
         "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'accrual' && !!document.querySelector('[data-testid=roas-table] tbody tr[data-key]')",
     );
-    assert_eq!(roas_rows_in_window(&session), accrual_cli);
+    assert_eq!(roas_revenue_by_key(&session), accrual_cli);
 }
