@@ -35,6 +35,9 @@ fn runs_conservation_what_moved_and_duplicates_in_the_window_equal_the_cli() {
         "--end",
         "2026-10-31",
     ]);
+    // The traffic table on Reconciliation splits the workspace model's run over all touches by
+    // class, computing it when there is none: made first here, so it is reused, not the newest.
+    home.lookback_ok(&["--db", db_arg, "traffic", "summary"]);
     // Two different complete runs: linear, then first-touch.
     home.lookback_ok(&["--db", db_arg, "report", "credits", "--model", "linear"]);
     home.lookback_ok(&[
