@@ -204,3 +204,45 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// `lookback export roas --by BY` with `flags` into `roas-BY.csv` in `home` (its sidecar beside
+/// it, both replaced by the next export): the attributed revenue in minor units by key (the
+/// CSV's first column), and the whole CSV text (with its `#` preamble lines when `flags` asks
+/// for them).
+pub fn export_roas(
+    home: &TestHome,
+    db: &Path,
+    by: &str,
+    flags: &[&str],
+) -> (std::collections::BTreeMap<String, i64>, String) {
+    let out = home.path(&format!("roas-{by}.csv"));
+    let mut args = vec![
+        "--db",
+        db.to_str().unwrap(),
+        "export",
+        "roas",
+        "--by",
+        by,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    home.lookback_ok(&args);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let table: String = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut rows = csv_rows(&table);
+    let header = rows.remove(0);
+    let revenue = header
+        .iter()
+        .position(|h| h == "attributed_revenue")
+        .expect("an attributed_revenue column");
+    let by_key = rows
+        .iter()
+        .map(|r| (r[0].clone(), r[revenue].replace('.', "").parse().unwrap()))
+        .collect();
+    (by_key, text)
+}

@@ -6,38 +6,20 @@
 
 use std::collections::BTreeMap;
 
-use lookback_tests::TestHome;
-use lookback_tests::traffic_workspace::traffic_workspace;
+use std::path::Path;
 
-/// Attributed revenue in cents per channel of `export roas --by channel` with `flags`, and the
-/// lines heading the CSV (with `--preamble`).
+use lookback_tests::traffic_workspace::traffic_workspace;
+use lookback_tests::{TestHome, export_roas};
+
+/// Attributed revenue in cents per channel of `export roas --by channel --preamble` with
+/// `flags`, and the lines heading the CSV.
 fn roas(home: &TestHome, db: &str, flags: &[&str]) -> (BTreeMap<String, i64>, String) {
-    let out = home.path("roas.csv");
-    let mut args = vec![
-        "--db",
-        db,
-        "export",
-        "roas",
-        "--by",
-        "channel",
-        "--preamble",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    home.lookback_ok(&args);
-    let text = std::fs::read_to_string(&out).unwrap();
-    let preamble: String = text.lines().filter(|l| l.starts_with('#')).collect();
-    let revenue = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .skip(1)
-        .map(|line| {
-            let cells: Vec<&str> = line.split(',').collect();
-            (cells[0].to_owned(), cents(cells[3]))
-        })
-        .collect();
-    (revenue, preamble)
+    let flags: Vec<&str> = ["--preamble"].iter().chain(flags).copied().collect();
+    let (revenue, text) = export_roas(home, Path::new(db), "channel", &flags);
+    (
+        revenue,
+        text.lines().filter(|l| l.starts_with('#')).collect(),
+    )
 }
 
 fn cents(amount: &str) -> i64 {
@@ -112,7 +94,7 @@ fn all_touches_differ_from_the_default_by_exactly_the_bot_touches_credit() {
     let view = home.lookback_ok(&["--db", &db, "view", "roas", "--by", "channel"]);
     assert!(view.contains(" · bot touches excluded · "), "{view}");
     let sidecar: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(home.path("roas.csv.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(home.path("roas-channel.csv.json")).unwrap())
             .unwrap();
     assert_eq!(sidecar["touches"], "only human touches");
     assert_eq!(sidecar["run"]["parameters"]["touches"], "human");

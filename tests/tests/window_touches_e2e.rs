@@ -12,33 +12,7 @@ use std::path::Path;
 
 use lookback_tests::traffic_workspace::traffic_workspace;
 use lookback_tests::webdriver::{Display, Session, TauriDriver, roas_revenue_by_key};
-use lookback_tests::{TestHome, csv_rows, lookback_bin};
-
-/// The same table from `lookback export roas --by channel` with `flags`.
-fn roas_from_cli(home: &TestHome, db: &Path, flags: &[&str]) -> BTreeMap<String, i64> {
-    let out = home.path(&format!("roas{}.csv", flags.join("")));
-    let mut args = vec![
-        "--db",
-        db.to_str().unwrap(),
-        "export",
-        "roas",
-        "--by",
-        "channel",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    home.lookback_ok(&args);
-    let mut rows = csv_rows(&std::fs::read_to_string(&out).unwrap());
-    let header = rows.remove(0);
-    let revenue = header
-        .iter()
-        .position(|h| h == "attributed_revenue")
-        .unwrap();
-    rows.iter()
-        .map(|r| (r[0].clone(), r[revenue].replace('.', "").parse().unwrap()))
-        .collect()
-}
+use lookback_tests::{TestHome, export_roas, lookback_bin};
 
 /// Waits until the ROAS table shows a run that read `touches`.
 fn wait_for_touches(session: &Session, touches: &str) {
@@ -90,21 +64,21 @@ fn the_touch_switch_shows_the_clis_figures_for_each_filter_and_is_remembered() {
     // unattributed.
     wait_for_touches(&session, "no-bots");
     assert_eq!(provenance_words(&session), " · bot touches excluded");
-    let default = roas_from_cli(&home, &db, &[]);
+    let default = export_roas(&home, &db, "channel", &[]).0;
     assert_eq!(default, map(&[("email", 3_000)]));
     assert_eq!(roas_revenue_by_key(&session), default);
 
     session.click(&session.wait_for("[data-testid=touches-all]"));
     wait_for_touches(&session, "all");
     assert_eq!(provenance_words(&session), " · all touches");
-    let all = roas_from_cli(&home, &db, &["--touches", "all"]);
+    let all = export_roas(&home, &db, "channel", &["--touches", "all"]).0;
     assert_eq!(all, map(&[("email", 8_000), ("social", 3_550)]));
     assert_eq!(roas_revenue_by_key(&session), all);
 
     session.click(&session.wait_for("[data-testid=touches-human]"));
     wait_for_touches(&session, "human");
     assert_eq!(provenance_words(&session), " · only human touches");
-    let human = roas_from_cli(&home, &db, &["--touches", "human"]);
+    let human = export_roas(&home, &db, "channel", &["--touches", "human"]).0;
     assert_eq!(human, map(&[("email", 2_000)]));
     assert_eq!(roas_revenue_by_key(&session), human);
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lookback_tests::webdriver::{Display, Session, TauriDriver, roas_revenue_by_key};
-use lookback_tests::{TestHome, csv_rows, lookback_bin, open_sqlite, query_i64};
+use lookback_tests::{TestHome, csv_rows, export_roas, lookback_bin, open_sqlite, query_i64};
 
 /// The same table from `lookback export roas` (decimal strings → minor units; USD has 2 places).
 fn roas_rows_from_cli(
@@ -17,48 +17,9 @@ fn roas_rows_from_cli(
     model: Option<&str>,
 ) -> (BTreeMap<String, i64>, String) {
     match model {
-        Some(m) => roas_rows_from_cli_with(home, db, &["--model", m]),
-        None => roas_rows_from_cli_with(home, db, &[]),
+        Some(m) => export_roas(home, db, "creator", &["--model", m]),
+        None => export_roas(home, db, "creator", &[]),
     }
-}
-
-/// [`roas_rows_from_cli`] with any selection flags (`--model`, `--from`, `--to`).
-fn roas_rows_from_cli_with(
-    home: &TestHome,
-    db: &Path,
-    flags: &[&str],
-) -> (BTreeMap<String, i64>, String) {
-    let out = home.path(&format!("cli-roas-{}.csv", flags.join("").replace('-', "")));
-    let mut args = vec![
-        "--db",
-        db.to_str().unwrap(),
-        "export",
-        "roas",
-        "--by",
-        "creator",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(flags);
-    home.lookback_ok(&args);
-    let text = std::fs::read_to_string(&out).unwrap();
-    let mut reader = csv_rows(&text);
-    let header = reader.remove(0);
-    let key = header.iter().position(|h| h == "creator").unwrap();
-    let revenue = header
-        .iter()
-        .position(|h| h == "attributed_revenue")
-        .unwrap();
-    let rows = reader
-        .iter()
-        .map(|r| {
-            (
-                r[key].clone(),
-                r[revenue].replace('.', "").parse::<i64>().unwrap(),
-            )
-        })
-        .collect();
-    (rows, text)
 }
 
 fn select_model(session: &Session, model: &str) {
@@ -153,7 +114,7 @@ fn the_date_range_shows_the_views_days_and_a_preset_shows_the_clis_numbers() {
     assert_eq!(input_value(&session, "date-preset"), "last-30");
     session.wait_for("[data-testid=roas-table] tbody tr[data-key]");
     let shown = roas_revenue_by_key(&session);
-    let (cli, _) = roas_rows_from_cli_with(&home, &db, &["--from", &from, "--to", &to]);
+    let (cli, _) = export_roas(&home, &db, "creator", &["--from", &from, "--to", &to]);
     assert_eq!(shown, cli, "ROAS by creator over {from}..{to}");
     let (all, _) = roas_rows_from_cli(&home, &db, None);
     assert_ne!(shown, all, "the last 30 days are not the whole demo");
@@ -445,7 +406,7 @@ fn the_accrual_switch_shows_the_clis_accrual_numbers_and_is_remembered() {
         "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'cash'",
     );
     let cash_shown = roas_revenue_by_key(&session);
-    let (cash_cli, _) = roas_rows_from_cli_with(&home, &db, &["--from", &from, "--to", &to]);
+    let (cash_cli, _) = export_roas(&home, &db, "creator", &["--from", &from, "--to", &to]);
     assert_eq!(
         cash_shown, cash_cli,
         "cash ROAS by creator over {from}..{to}"
@@ -458,9 +419,10 @@ fn the_accrual_switch_shows_the_clis_accrual_numbers_and_is_remembered() {
         "const p = document.querySelector('[data-testid=provenance-basis]'); return !!p && p.dataset.basis === 'accrual' && !!document.querySelector('[data-testid=roas-table] tbody tr[data-key]')",
     );
     let accrual_shown = roas_revenue_by_key(&session);
-    let (accrual_cli, csv) = roas_rows_from_cli_with(
+    let (accrual_cli, csv) = export_roas(
         &home,
         &db,
+        "creator",
         &["--from", &from, "--to", &to, "--basis", "accrual"],
     );
     assert_eq!(
