@@ -73,39 +73,16 @@ impl Drop for XvfbGuard {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        remove_display_files(self.number);
+        // Only what our server left behind: by now another test's server may hold the number.
+        let lock = format!("/tmp/.X{}-lock", self.number);
+        let still_ours = std::fs::read_to_string(&lock)
+            .map(|text| text.trim() == pid)
+            .unwrap_or(false);
+        if still_ours {
+            let _ = std::fs::remove_file(&lock);
+            let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{}", self.number));
+        }
     }
-}
-
-fn display_lock(number: u32) -> String {
-    format!("/tmp/.X{number}-lock")
-}
-
-fn display_socket(number: u32) -> String {
-    format!("/tmp/.X11-unix/X{number}")
-}
-
-fn remove_display_files(number: u32) {
-    let _ = std::fs::remove_file(display_lock(number));
-    let _ = std::fs::remove_file(display_socket(number));
-}
-
-/// Whether display `number` is free: no lock file, or one left by a server that is gone (X
-/// writes the holder's pid into the lock file). A stale lock and socket are removed.
-fn claim_display_number(number: u32) -> bool {
-    let Ok(text) = std::fs::read_to_string(display_lock(number)) else {
-        return !Path::new(&display_lock(number)).exists();
-    };
-    let holder_alive = text
-        .trim()
-        .parse::<u32>()
-        .map(|pid| Path::new(&format!("/proc/{pid}")).exists())
-        .unwrap_or(true);
-    if holder_alive {
-        return false;
-    }
-    remove_display_files(number);
-    true
 }
 
 impl Display {
@@ -115,60 +92,63 @@ impl Display {
     }
 
     /// A display of `width`×`height` (larger, for windows resized beyond 1400×900).
+    ///
+    /// Xvfb picks a free display number itself (`-displayfd`) and writes it once it accepts
+    /// connections, so tests of one binary, which run in parallel, never race for a number.
     pub fn start_sized(width: u32, height: u32) -> Display {
         if let Ok(name) = std::env::var("LOOKBACK_TEST_DISPLAY") {
             return Display { name, _xvfb: None };
         }
-        // Tests of one binary run in parallel and may pick the same free number; the loser's
-        // Xvfb exits at once on the winner's lock, and it tries the next number.
-        for number in 99..400 {
-            if !claim_display_number(number) {
-                continue;
+        let screen = format!("{width}x{height}x24");
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                screen.as_str(),
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start Xvfb (install the xvfb package; the README's test command does)");
+        let stdout = child.stdout.take().expect("Xvfb's stdout is piped");
+        let stderr = child.stderr.take().expect("Xvfb's stderr is piped");
+        let (number_tx, number_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut reader, &mut line);
+            let _ = number_tx.send(line);
+            // Keep the pipe open while Xvfb runs: a closed one could end it with SIGPIPE.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let (log_tx, log_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut text);
+            let _ = log_tx.send(text);
+        });
+        let announced = number_rx.recv_timeout(Duration::from_secs(60));
+        match announced
+            .ok()
+            .and_then(|line| line.trim().parse::<u32>().ok())
+        {
+            Some(number) => Display {
+                name: format!(":{number}"),
+                _xvfb: Some(XvfbGuard { child, number }),
+            },
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = log_rx
+                    .recv_timeout(Duration::from_secs(5))
+                    .unwrap_or_default();
+                panic!("Xvfb did not announce a display within 60 s; it printed:\n{log}");
             }
-            if let Some(guard) = start_xvfb(number, width, height) {
-                return Display {
-                    name: format!(":{number}"),
-                    _xvfb: Some(guard),
-                };
-            }
         }
-        panic!("no free X display number between :99 and :399");
-    }
-}
-
-/// Starts Xvfb on `number`; None when another server took that number first.
-fn start_xvfb(number: u32, width: u32, height: u32) -> Option<XvfbGuard> {
-    let name = format!(":{number}");
-    let screen = format!("{width}x{height}x24");
-    let child = Command::new("Xvfb")
-        .args([
-            name.as_str(),
-            "-screen",
-            "0",
-            screen.as_str(),
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start Xvfb (install the xvfb package; the README's test command does)");
-    let mut guard = XvfbGuard { child, number };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(Some(_)) = guard.child.try_wait() {
-            // Lost the number to a parallel test: do not remove the winner's files.
-            std::mem::forget(guard);
-            return None;
-        }
-        let ours = std::fs::read_to_string(display_lock(number))
-            .map(|text| text.trim() == guard.child.id().to_string())
-            .unwrap_or(false);
-        if ours && Path::new(&display_socket(number)).exists() {
-            return Some(guard);
-        }
-        assert!(Instant::now() < deadline, "Xvfb did not come up on {name}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
