@@ -29,6 +29,21 @@ pub(crate) const LATEST_RAW_VERSION_SQL: &str =
      WHERE external_id = ?3 AND source = ?1 AND stream = ?2
      ORDER BY raw_event_id DESC LIMIT 1";
 
+/// What a touch's `email_hash` column stores for the e-mail hash `hash` (migration 0024): its
+/// 32 bytes when it is 64 lowercase hex digits — every hash the import and the identity rules
+/// make — so the generated `email_sha256` column reads it back as the same text; any other
+/// value as the text it is.
+pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
+    let lowercase_hex = hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    match hex::decode(hash) {
+        Ok(bytes) if lowercase_hex => rusqlite::types::Value::Blob(bytes),
+        _ => rusqlite::types::Value::Text(hash.to_owned()),
+    }
+}
+
 /// The touch table's secondary indexes, each as migration 0001 created it (the text is what
 /// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
 /// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
@@ -480,7 +495,7 @@ impl WriteTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
-                                      content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id,
+                                      content_id, click_id, person_id, anonymous_id, email_hash, customer_id, device_id,
                                       raw_event_id, raw_slot)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (touch_id) DO NOTHING",
@@ -498,7 +513,7 @@ impl WriteTx<'_> {
                 touch.click_id,
                 id.person_id,
                 id.anonymous_id,
-                id.email_sha256,
+                id.email_sha256.as_deref().map(stored_email_hash),
                 id.customer_id,
                 id.device_id,
                 touch.raw_event_id,

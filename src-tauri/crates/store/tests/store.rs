@@ -1254,3 +1254,104 @@ fn touch_indexes_are_deferred_only_for_a_load_large_against_the_table() {
     assert!(!touch_indexes_worth_deferring(347_000, 347_001));
     assert!(!touch_indexes_worth_deferring(830_000, 9_000_000));
 }
+
+/// How each touch's e-mail hash is stored: (touch id, `typeof(email_hash)`,
+/// `length(email_hash)`, the `email_sha256` the readers see).
+fn stored_email_hashes(path: &Path) -> Vec<(String, String, Option<i64>, Option<String>)> {
+    Connection::open(path)
+        .unwrap()
+        .prepare(
+            "SELECT touch_id, typeof(email_hash), length(CAST(email_hash AS BLOB)), email_sha256
+             FROM touches ORDER BY touch_id",
+        )
+        .unwrap()
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Migration 0024: a touch's e-mail hash is kept as its 32 bytes and read back, by every reader
+/// of `email_sha256`, as the same 64 hex digits; a value that is not a lowercase hex SHA-256
+/// (a sync source may send anything) is kept as the text it was, in a workspace upgraded from
+/// schema 23 and in a touch written now alike.
+#[test]
+fn touch_email_hashes_are_stored_as_bytes_and_read_as_hex() {
+    let (_dir, path) = workspace();
+    let hash = "0123456789abcdef".repeat(4);
+    let upper = "0123456789ABCDEF".repeat(4);
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        let tx = conn.transaction().unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version <= 23) {
+            tx.execute_batch(migration.sql).unwrap();
+        }
+        for (id, email) in [
+            ("old-hash", Some(hash.as_str())),
+            ("old-none", None),
+            ("old-short", Some("abc")),
+            ("old-upper", Some(upper.as_str())),
+        ] {
+            tx.execute(
+                "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, email_sha256)
+                 VALUES (?1, 'web', 1, 'email', ?2)",
+                rusqlite::params![id, email],
+            )
+            .unwrap();
+        }
+        tx.pragma_update(None, "user_version", 23).unwrap();
+        tx.commit().unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    store
+        .write(|tx| {
+            for (id, email) in [("new-hash", Some(&hash)), ("new-upper", Some(&upper))] {
+                let mut t = touch(id, 2);
+                t.identity.email_sha256 = email.cloned();
+                tx.insert_touch(&t)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let blob = |id: &str| {
+        (
+            id.to_owned(),
+            "blob".to_owned(),
+            Some(32),
+            Some(hash.clone()),
+        )
+    };
+    let text = |id: &str, value: &str| {
+        let length = Some(value.len() as i64);
+        (
+            id.to_owned(),
+            "text".to_owned(),
+            length,
+            Some(value.to_owned()),
+        )
+    };
+    assert_eq!(
+        stored_email_hashes(&path),
+        vec![
+            blob("new-hash"),
+            text("new-upper", &upper),
+            blob("old-hash"),
+            ("old-none".to_owned(), "null".to_owned(), None, None),
+            text("old-short", "abc"),
+            text("old-upper", &upper),
+        ]
+    );
+    // The store's own readers see the hex text.
+    let read: Vec<(String, Option<String>)> = store
+        .touches()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.touch_id, t.identity.email_sha256))
+        .collect();
+    assert!(read.contains(&("old-hash".to_owned(), Some(hash.clone()))));
+    assert!(read.contains(&("new-hash".to_owned(), Some(hash.clone()))));
+}

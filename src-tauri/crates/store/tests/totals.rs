@@ -236,12 +236,16 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
                 .unwrap();
         }
         // Back to schema 15 (0023 only dropped 0021's raw_hash, which the rewind does not
-        // bring back): 0021's raw-event blocks out (the file has none), 0019's traffic
-        // classes out, 0018's per-time money out, 0017's arrival counts out and 0012's index
-        // back, then 0016's tables out (their triggers, 0017's delete trigger among them, went
-        // above).
+        // bring back): 0024's e-mail hash bytes back to hex text, 0021's raw-event blocks out
+        // (the file has none), 0019's traffic classes out, 0018's per-time money out, 0017's
+        // arrival counts out and 0012's index back, then 0016's tables out (their triggers,
+        // 0017's delete trigger among them, went above).
         conn.execute_batch(
-            "DROP TABLE raw_event_blocks;
+            "ALTER TABLE touches DROP COLUMN email_sha256;
+             ALTER TABLE touches ADD COLUMN email_sha256 TEXT;
+             UPDATE touches SET email_sha256 = lower(hex(email_hash)) WHERE email_hash IS NOT NULL;
+             ALTER TABLE touches DROP COLUMN email_hash;
+             DROP TABLE raw_event_blocks;
              ALTER TABLE touches DROP COLUMN raw_slot;
              DROP TRIGGER touch_traffic_follows_touch; DROP TABLE touch_traffic;
              DROP TABLE traffic_rule_sets; ALTER TABLE touches DROP COLUMN traffic_class;
