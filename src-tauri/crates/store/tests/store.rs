@@ -1354,4 +1354,22 @@ fn touch_email_hashes_are_stored_as_bytes_and_read_as_hex() {
         .collect();
     assert!(read.contains(&("old-hash".to_owned(), Some(hash.clone()))));
     assert!(read.contains(&("new-hash".to_owned(), Some(hash.clone()))));
+    // Journey resolution reads the stored bytes and writes the hex itself.
+    let mut attribution = Vec::new();
+    store
+        .for_each_attribution_touch(TouchFilter::All, |t| {
+            attribution.push(t.email_sha256.map(str::to_owned));
+        })
+        .unwrap();
+    attribution.sort();
+    let mut expected = vec![
+        None,
+        Some("abc".to_owned()),
+        Some(hash.clone()),
+        Some(hash.clone()),
+        Some(upper.clone()),
+        Some(upper.clone()),
+    ];
+    expected.sort();
+    assert_eq!(attribution, expected);
 }
