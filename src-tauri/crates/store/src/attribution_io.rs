@@ -17,6 +17,7 @@ use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
 use crate::runs::{RunRowStart, insert_run_row};
+use crate::touch_names::{TouchName, names_by_id};
 use std::collections::BTreeMap;
 
 use crate::{
@@ -85,12 +86,13 @@ impl Store {
         touches: TouchFilter,
         mut each: impl FnMut(AttributionTouch<'_>),
     ) -> StoreResult<()> {
-        // The stored e-mail hash (migration 0024) is read as it is and written out as hex
-        // here, into one reused buffer, rather than by the `email_sha256` column's SQL on
-        // every row of the scan.
+        // The touch rows themselves (migration 0024), not the `touches` view: the channel id
+        // is mapped to its name in memory, and the stored e-mail hash is written out as hex
+        // here, into one reused buffer, rather than by the view's SQL on every row.
+        let channels = names_by_id(&self.conn, TouchName::Channel)?;
         let mut statement = self.conn.prepare_cached(
-            "SELECT rowid, occurred_at_ms, channel, person_id, anonymous_id, email_hash, customer_id, device_id
-             FROM touches WHERE traffic_class <= ?1",
+            "SELECT rowid, occurred_at_ms, channel_id, person_id, anonymous_id, email_hash, customer_id, device_id
+             FROM touch_rows WHERE traffic_class <= ?1",
         )?;
         let mut rows = statement.query(params![touches.max_class().code()])?;
         let mut email_hex = String::with_capacity(64);
@@ -112,7 +114,9 @@ impl Store {
             each(AttributionTouch {
                 rowid: row.get(0)?,
                 occurred_at_ms: row.get(1)?,
-                channel: text(2)?.unwrap_or(""),
+                channel: channels
+                    .get(&row.get::<_, i64>(2)?)
+                    .map_or("", String::as_str),
                 person_id: text(3)?,
                 anonymous_id: text(4)?,
                 email_sha256,

@@ -140,8 +140,8 @@ pub static MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 24,
-        name: "0024_email_hash_bytes",
-        sql: include_str!("../migrations/0024_email_hash_bytes.sql"),
+        name: "0024_narrow_touch_rows",
+        sql: include_str!("../migrations/0024_narrow_touch_rows.sql"),
     },
 ];
 

@@ -272,7 +272,7 @@ fn write_verdict(
     before: TrafficClass,
 ) -> StoreResult<()> {
     if verdict.class != before {
-        conn.prepare_cached("UPDATE touches SET traffic_class = ?2 WHERE touch_id = ?1")?
+        conn.prepare_cached("UPDATE touch_rows SET traffic_class = ?2 WHERE touch_id = ?1")?
             .execute(params![touch_id, verdict.class.code()])?;
     }
     if verdict.class != TrafficClass::Human || worth_keeping(signals) {
