@@ -96,13 +96,13 @@ fn a_flipped_bit_in_a_data_page_is_caught_by_check_and_by_the_command_that_reads
         let conn = open_sqlite(path);
         let leaves = query_i64(
             &conn,
-            "SELECT COUNT(*) FROM dbstat WHERE name = 'touches' AND pagetype = 'leaf'",
+            "SELECT COUNT(*) FROM dbstat WHERE name = 'touch_rows' AND pagetype = 'leaf'",
         );
         assert!(leaves > 4, "the demo's touches need several pages");
         let page = query_i64(
             &conn,
             &format!(
-                "SELECT pageno FROM dbstat WHERE name = 'touches' AND pagetype = 'leaf' \
+                "SELECT pageno FROM dbstat WHERE name = 'touch_rows' AND pagetype = 'leaf' \
                  ORDER BY pageno LIMIT 1 OFFSET {}",
                 leaves / 2
             ),

@@ -12,10 +12,12 @@
 //! returns half a run.
 
 use lookback_core::touch_filter::TouchFilter;
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
 use crate::runs::{RunRowStart, insert_run_row};
+use crate::touch_names::{TouchName, names_by_id};
 use std::collections::BTreeMap;
 
 use crate::{
@@ -37,6 +39,9 @@ pub struct AttributionTouch<'r> {
     pub customer_id: Option<&'r str>,
     pub device_id: Option<&'r str>,
 }
+
+/// The digits of lowercase hex, as the `email_sha256` column writes a stored hash.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// A channel weight a data-driven run learned (a row of `run_channel_weights`).
 #[derive(Debug, Clone, PartialEq)]
@@ -81,22 +86,40 @@ impl Store {
         touches: TouchFilter,
         mut each: impl FnMut(AttributionTouch<'_>),
     ) -> StoreResult<()> {
+        // The touch rows themselves (migration 0024), not the `touches` view: the channel id
+        // is mapped to its name in memory, and the stored e-mail hash is written out as hex
+        // here, into one reused buffer, rather than by the view's SQL on every row.
+        let channels = names_by_id(&self.conn, TouchName::Channel)?;
         let mut statement = self.conn.prepare_cached(
-            "SELECT rowid, occurred_at_ms, channel, person_id, anonymous_id, email_sha256, customer_id, device_id
-             FROM touches WHERE traffic_class <= ?1",
+            "SELECT rowid, occurred_at_ms, channel_id, person_id, anonymous_id, email_hash, customer_id, device_id
+             FROM touch_rows WHERE traffic_class <= ?1",
         )?;
         let mut rows = statement.query(params![touches.max_class().code()])?;
+        let mut email_hex = String::with_capacity(64);
         while let Some(row) = rows.next()? {
             let text = |index: usize| -> rusqlite::Result<Option<&str>> {
                 Ok(row.get_ref(index)?.as_str_or_null()?)
             };
+            let email_sha256 = match row.get_ref(5)? {
+                ValueRef::Blob(bytes) => {
+                    email_hex.clear();
+                    for byte in bytes {
+                        email_hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+                        email_hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+                    }
+                    Some(email_hex.as_str())
+                }
+                other => other.as_str_or_null().map_err(rusqlite::Error::from)?,
+            };
             each(AttributionTouch {
                 rowid: row.get(0)?,
                 occurred_at_ms: row.get(1)?,
-                channel: text(2)?.unwrap_or(""),
+                channel: channels
+                    .get(&row.get::<_, i64>(2)?)
+                    .map_or("", String::as_str),
                 person_id: text(3)?,
                 anonymous_id: text(4)?,
-                email_sha256: text(5)?,
+                email_sha256,
                 customer_id: text(6)?,
                 device_id: text(7)?,
             });

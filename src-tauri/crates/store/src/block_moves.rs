@@ -246,7 +246,7 @@ fn write_moved(
             continue;
         };
         conn.prepare_cached(
-            "UPDATE touches SET raw_event_id = NULL, raw_slot = ?2 WHERE rowid = ?1",
+            "UPDATE touch_rows SET raw_event_id = NULL, raw_slot = ?2 WHERE rowid = ?1",
         )?
         .execute(params![touches[record].0, at[&(record, latest)]])?;
         for v in versions {

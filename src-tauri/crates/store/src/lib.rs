@@ -90,6 +90,7 @@ mod statement_queries;
 mod suppression;
 mod sync_state;
 mod totals;
+mod touch_names;
 mod traffic;
 mod trust_queries;
 mod upgrade;

@@ -138,6 +138,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0023_slim_touch_storage",
         sql: include_str!("../migrations/0023_slim_touch_storage.sql"),
     },
+    Migration {
+        version: 24,
+        name: "0024_narrow_touch_rows",
+        sql: include_str!("../migrations/0024_narrow_touch_rows.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

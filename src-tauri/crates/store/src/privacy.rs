@@ -254,7 +254,7 @@ impl Store {
             "order_adjustments",
             "ad_spend",
             "creator_costs",
-            "touches",
+            "touch_rows",
         ] {
             tx.execute(
                 &format!("UPDATE {table} SET raw_event_id = NULL WHERE raw_event_id IN (SELECT id FROM temp.erase_raw)"),
@@ -270,7 +270,7 @@ impl Store {
         // Cached journeys are derived data that may hold the person's keys; all of it goes.
         tx.execute("DELETE FROM journey_cache", [])?;
         let touches_deleted = tx.execute(
-            "DELETE FROM touches WHERE touch_id IN (SELECT id FROM temp.erase_touch)",
+            "DELETE FROM touch_rows WHERE touch_id IN (SELECT id FROM temp.erase_touch)",
             [],
         )?;
         let orders_anonymized = tx.execute(

@@ -436,7 +436,7 @@ impl WriteTx<'_> {
                 }
                 let at = self.blocks.append(&self.tx, event, slot(Some(latest)))?;
                 self.tx
-                    .prepare_cached("UPDATE touches SET raw_slot = ?2 WHERE touch_id = ?1")?
+                    .prepare_cached("UPDATE touch_rows SET raw_slot = ?2 WHERE touch_id = ?1")?
                     .execute(params![touch.touch_id, at])?;
                 self.totals
                     .raw_event_inserted(event.source, event.received_at_ms, false);
@@ -639,7 +639,7 @@ pub(crate) fn erase_blocked(conn: &Connection, terms: &[(String, bool)]) -> Stor
     for (source, _, external_id) in &doomed {
         *records_per_source.entry(source.as_str()).or_default() += 1;
         conn.prepare_cached(
-            "UPDATE touches SET raw_slot = NULL WHERE touch_id = ?1 AND raw_slot IS NOT NULL",
+            "UPDATE touch_rows SET raw_slot = NULL WHERE touch_id = ?1 AND raw_slot IS NOT NULL",
         )?
         .execute(params![external_id])?;
     }

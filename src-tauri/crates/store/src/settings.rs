@@ -345,7 +345,7 @@ impl Store {
             read_setting(&self.conn, key::INPUT_VERSION)?.unwrap_or_else(|| "0".to_string());
         let mut parts = vec![format!("v{version}")];
         for (tag, table) in [
-            ("t", "touches"),
+            ("t", "touch_rows"),
             ("o", "orders"),
             ("a", "order_adjustments"),
             ("i", "identity_links"),

@@ -25,6 +25,7 @@ use lookback_core::traffic::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::touch_names::{TouchName, names_by_id};
 use crate::{Store, StoreError, StoreResult, Touch, WriteTx};
 
 /// The version a workspace without a stored rule set uses: the built-in set.
@@ -48,6 +49,14 @@ pub struct Reclassification {
     pub version: u32,
     pub touches: u64,
     pub moved: BTreeMap<(TrafficClass, TrafficClass), u64>,
+}
+
+/// The class stored as `code` in a touch row.
+fn class_of(code: i64) -> StoreResult<TrafficClass> {
+    TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
+        field: "touches.traffic_class",
+        detail: format!("{code} is not a class"),
+    })
 }
 
 /// Touches per source, channel and class.
@@ -272,7 +281,7 @@ fn write_verdict(
     before: TrafficClass,
 ) -> StoreResult<()> {
     if verdict.class != before {
-        conn.prepare_cached("UPDATE touches SET traffic_class = ?2 WHERE touch_id = ?1")?
+        conn.prepare_cached("UPDATE touch_rows SET traffic_class = ?2 WHERE touch_id = ?1")?
             .execute(params![touch_id, verdict.class.code()])?;
     }
     if verdict.class != TrafficClass::Human || worth_keeping(signals) {
@@ -403,21 +412,24 @@ impl Store {
         Ok(summary)
     }
 
-    /// Touches per source, channel and class (a scan of the touch table).
+    /// Touches per source, channel and class (a scan of the touch table). Grouped by the
+    /// rows' source and channel ids and named in memory (migration 0024): through the
+    /// `touches` view every row and every probe of the family subquery would look names up.
     pub fn traffic_counts(&self) -> StoreResult<Vec<TrafficCount>> {
+        let sources = names_by_id(&self.conn, TouchName::Source)?;
+        let channels = names_by_id(&self.conn, TouchName::Channel)?;
         let mut stmt = self.conn.prepare(
-            "SELECT t.source, t.channel, t.traffic_class, COUNT(*),
-                    (SELECT family FROM touch_traffic f JOIN touches u ON u.touch_id = f.touch_id
-                      WHERE u.source = t.source AND u.channel = t.channel
+            "SELECT t.source_id, t.channel_id, t.traffic_class, COUNT(*),
+                    (SELECT family FROM touch_traffic f JOIN touch_rows u ON u.touch_id = f.touch_id
+                      WHERE u.source_id = t.source_id AND u.channel_id = t.channel_id
                         AND u.traffic_class = t.traffic_class AND f.family IS NOT NULL
                       GROUP BY family ORDER BY COUNT(*) DESC, family LIMIT 1)
-             FROM touches t GROUP BY t.source, t.channel, t.traffic_class
-             ORDER BY t.source, t.channel, t.traffic_class",
+             FROM touch_rows t GROUP BY t.source_id, t.channel_id, t.traffic_class",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
                 row.get::<_, i64>(2)?,
                 row.get::<_, i64>(3)?,
                 row.get::<_, Option<String>>(4)?,
@@ -425,51 +437,55 @@ impl Store {
         })?;
         let mut counts = Vec::new();
         for row in rows {
-            let (source, channel, code, touches, family) = row?;
-            let class = TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
-                field: "touches.traffic_class",
-                detail: format!("{code} is not a class"),
-            })?;
+            let (source_id, channel_id, code, touches, family) = row?;
+            let class = class_of(code)?;
             counts.push(TrafficCount {
-                source,
-                channel,
+                source: sources.get(&source_id).cloned().unwrap_or_default(),
+                channel: channels.get(&channel_id).cloned().unwrap_or_default(),
                 class,
                 top_family: family.filter(|_| class != TrafficClass::Human),
                 touches: touches as u64,
             });
         }
+        counts.sort_by(|a, b| {
+            (&a.source, &a.channel, a.class.code()).cmp(&(&b.source, &b.channel, b.class.code()))
+        });
         Ok(counts)
     }
 
     /// Revenue `run_id` credited per source, channel and traffic class of the credited touch,
-    /// in the run's reporting currency (minor units).
+    /// in the run's reporting currency (minor units). Grouped by ids, named in memory, as
+    /// [`Store::traffic_counts`].
     pub fn credited_by_traffic(
         &self,
         run_id: i64,
     ) -> StoreResult<Vec<(String, String, TrafficClass, i64)>> {
+        let sources = names_by_id(&self.conn, TouchName::Source)?;
+        let channels = names_by_id(&self.conn, TouchName::Channel)?;
         let mut stmt = self.conn.prepare(
-            "SELECT t.source, t.channel, t.traffic_class, SUM(c.revenue_minor)
-             FROM credits c JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 GROUP BY t.source, t.channel, t.traffic_class
-             ORDER BY t.source, t.channel, t.traffic_class",
+            "SELECT t.source_id, t.channel_id, t.traffic_class, SUM(c.revenue_minor)
+             FROM credits c JOIN touch_rows t ON t.touch_id = c.touch_id
+             WHERE c.run_id = ?1 GROUP BY t.source_id, t.channel_id, t.traffic_class",
         )?;
         let rows = stmt.query_map([run_id], |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
                 row.get::<_, i64>(2)?,
                 row.get::<_, i64>(3)?,
             ))
         })?;
         let mut credited = Vec::new();
         for row in rows {
-            let (source, channel, code, minor) = row?;
-            let class = TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
-                field: "touches.traffic_class",
-                detail: format!("{code} is not a class"),
-            })?;
-            credited.push((source, channel, class, minor));
+            let (source_id, channel_id, code, minor) = row?;
+            credited.push((
+                sources.get(&source_id).cloned().unwrap_or_default(),
+                channels.get(&channel_id).cloned().unwrap_or_default(),
+                class_of(code)?,
+                minor,
+            ));
         }
+        credited.sort_by(|a, b| (&a.0, &a.1, a.2.code()).cmp(&(&b.0, &b.1, b.2.code())));
         Ok(credited)
     }
 

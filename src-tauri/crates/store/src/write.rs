@@ -16,6 +16,7 @@ use crate::records::{check_currency, check_day};
 use crate::settings::bump_input_version;
 use crate::suppression::{ERASED_PAYLOAD, Suppression};
 use crate::totals::{CountedRows, TotalsDelta};
+use crate::touch_names::{TouchName, TouchNameIds};
 use crate::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys,
     IdentityLink, InsertOutcome, MoneyFigure, NewDeadLetter, NewRawEvent, Order, OrderAdjustment,
@@ -29,21 +30,36 @@ pub(crate) const LATEST_RAW_VERSION_SQL: &str =
      WHERE external_id = ?3 AND source = ?1 AND stream = ?2
      ORDER BY raw_event_id DESC LIMIT 1";
 
+/// What a touch's `email_hash` column stores for the e-mail hash `hash` (migration 0024): its
+/// 32 bytes when it is 64 lowercase hex digits — every hash the import and the identity rules
+/// make — so the generated `email_sha256` column reads it back as the same text; any other
+/// value as the text it is.
+pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
+    let lowercase_hex = hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    match hex::decode(hash) {
+        Ok(bytes) if lowercase_hex => rusqlite::types::Value::Blob(bytes),
+        _ => rusqlite::types::Value::Text(hash.to_owned()),
+    }
+}
+
 /// The touch table's secondary indexes, each as migration 0001 created it (the text is what
 /// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
 /// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
 const TOUCH_SECONDARY_INDEXES: [(&str, &str); 3] = [
     (
         "touches_by_time",
-        "CREATE INDEX touches_by_time ON touches (occurred_at_ms)",
+        "CREATE INDEX touches_by_time ON \"touch_rows\" (occurred_at_ms)",
     ),
     (
         "touches_by_click",
-        "CREATE INDEX touches_by_click ON touches (click_id) WHERE click_id IS NOT NULL",
+        "CREATE INDEX touches_by_click ON \"touch_rows\" (click_id) WHERE click_id IS NOT NULL",
     ),
     (
         "touches_by_creator",
-        "CREATE INDEX touches_by_creator ON touches (creator_id) WHERE creator_id IS NOT NULL",
+        "CREATE INDEX touches_by_creator ON \"touch_rows\" (creator_id) WHERE creator_id IS NOT NULL",
     ),
 ];
 
@@ -81,6 +97,9 @@ pub struct WriteTx<'s> {
     /// Whether the touch table's secondary indexes were dropped for this transaction and are
     /// built again at commit ([`WriteTx::defer_touch_indexes`]).
     touch_indexes_deferred: bool,
+    /// The ids of the channels, sources and touch types this transaction wrote (see
+    /// `touch_names`).
+    touch_names: TouchNameIds,
 }
 
 impl Store {
@@ -99,6 +118,7 @@ impl Store {
             payloads: PayloadEncoder::default(),
             blocks: BlockWriter::default(),
             touch_indexes_deferred: false,
+            touch_names: TouchNameIds::default(),
         })
     }
 
@@ -476,21 +496,30 @@ impl WriteTx<'_> {
         raw_slot: Option<i64>,
     ) -> StoreResult<usize> {
         let id = &touch.identity;
+        let source_id = self
+            .touch_names
+            .id(&self.tx, TouchName::Source, &touch.source)?;
+        let channel_id = self
+            .touch_names
+            .id(&self.tx, TouchName::Channel, &touch.channel)?;
+        let touch_type_id =
+            self.touch_names
+                .id(&self.tx, TouchName::TouchType, &touch.touch_type)?;
         Ok(self
             .tx
             .prepare_cached(
-                "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, touch_type, creator_id, campaign_id, ad_id,
-                                      content_id, click_id, person_id, anonymous_id, email_sha256, customer_id, device_id,
-                                      raw_event_id, raw_slot)
+                "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
+                                         campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_hash,
+                                         customer_id, device_id, raw_event_id, raw_slot)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (touch_id) DO NOTHING",
             )?
             .execute(params![
                 touch.touch_id,
-                touch.source,
+                source_id,
                 touch.occurred_at_ms,
-                touch.channel,
-                touch.touch_type,
+                channel_id,
+                touch_type_id,
                 touch.creator_id,
                 touch.campaign_id,
                 touch.ad_id,
@@ -498,7 +527,7 @@ impl WriteTx<'_> {
                 touch.click_id,
                 id.person_id,
                 id.anonymous_id,
-                id.email_sha256,
+                id.email_sha256.as_deref().map(stored_email_hash),
                 id.customer_id,
                 id.device_id,
                 touch.raw_event_id,

@@ -48,7 +48,7 @@ fn touch(i: i64) -> Touch {
 
 const PAGE: usize = 4096;
 
-/// Flips one bit of the page-type byte of a leaf page in the middle of the `touches` table:
+/// Flips one bit of the page-type byte of a leaf page in the middle of the touch table (`touch_rows`):
 /// the kind of damage a bad disk sector or a bad copy leaves, in a page no open reads.
 fn flip_a_bit_in_a_touches_page(path: &Path) -> usize {
     let raw = Connection::open(path).unwrap();
@@ -57,7 +57,7 @@ fn flip_a_bit_in_a_touches_page(path: &Path) -> usize {
         .unwrap();
     assert_eq!(page_size, PAGE);
     let pages: Vec<usize> = raw
-        .prepare("SELECT pageno FROM dbstat WHERE name = 'touches' AND pagetype = 'leaf' ORDER BY pageno")
+        .prepare("SELECT pageno FROM dbstat WHERE name = 'touch_rows' AND pagetype = 'leaf' ORDER BY pageno")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()

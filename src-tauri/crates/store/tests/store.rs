@@ -1164,11 +1164,12 @@ fn journey_touches_are_read_by_rowid_and_click_ids_come_grouped() {
     );
 }
 
-/// The touch table's indexes as `sqlite_master` holds them: name and creating SQL.
+/// The touch table's (`touch_rows`, migration 0024) indexes as `sqlite_master` holds them:
+/// name and creating SQL.
 fn touch_index_schema(path: &Path) -> Vec<(String, Option<String>)> {
     let raw = Connection::open(path).unwrap();
     let mut stmt = raw
-        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'touches' ORDER BY name")
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'touch_rows' ORDER BY name")
         .unwrap();
     stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
         .unwrap()
@@ -1185,7 +1186,7 @@ fn touch_indexes_deferred_for_a_load_are_rebuilt_as_they_were_and_kept_on_rollba
     assert_eq!(
         original.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
         [
-            "sqlite_autoindex_touches_1",
+            "sqlite_autoindex_touch_rows_1",
             "touches_by_click",
             "touches_by_creator",
             "touches_by_time"
@@ -1253,4 +1254,155 @@ fn touch_indexes_are_deferred_only_for_a_load_large_against_the_table() {
     assert!(touch_indexes_worth_deferring(347_000, 347_000));
     assert!(!touch_indexes_worth_deferring(347_000, 347_001));
     assert!(!touch_indexes_worth_deferring(830_000, 9_000_000));
+}
+
+/// How each touch's e-mail hash is stored: (touch id, `typeof(email_hash)`,
+/// `length(email_hash)`, the `email_sha256` the readers see).
+fn stored_email_hashes(path: &Path) -> Vec<(String, String, Option<i64>, Option<String>)> {
+    Connection::open(path)
+        .unwrap()
+        .prepare(
+            "SELECT touch_id, typeof(email_hash), length(CAST(email_hash AS BLOB)), email_sha256
+             FROM touch_rows ORDER BY touch_id",
+        )
+        .unwrap()
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Migration 0024: a touch's channel, source and touch type are ids into small dictionaries and
+/// read back as their names; its e-mail hash is kept as its 32 bytes and read back, by every
+/// reader of `email_sha256`, as the same 64 hex digits; a value that is not a lowercase hex SHA-256
+/// (a sync source may send anything) is kept as the text it was, in a workspace upgraded from
+/// schema 23 and in a touch written now alike.
+#[test]
+fn touch_rows_keep_names_as_ids_and_email_hashes_as_bytes() {
+    let (_dir, path) = workspace();
+    let hash = "0123456789abcdef".repeat(4);
+    let upper = "0123456789ABCDEF".repeat(4);
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        let tx = conn.transaction().unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version <= 23) {
+            tx.execute_batch(migration.sql).unwrap();
+        }
+        for (id, email) in [
+            ("old-hash", Some(hash.as_str())),
+            ("old-none", None),
+            ("old-short", Some("abc")),
+            ("old-upper", Some(upper.as_str())),
+        ] {
+            tx.execute(
+                "INSERT INTO touches (touch_id, source, occurred_at_ms, channel, email_sha256)
+                 VALUES (?1, 'web', 1, 'email', ?2)",
+                rusqlite::params![id, email],
+            )
+            .unwrap();
+        }
+        tx.pragma_update(None, "user_version", 23).unwrap();
+        tx.commit().unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    store
+        .write(|tx| {
+            for (id, email) in [("new-hash", Some(&hash)), ("new-upper", Some(&upper))] {
+                let mut t = touch(id, 2);
+                t.identity.email_sha256 = email.cloned();
+                tx.insert_touch(&t)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let blob = |id: &str| {
+        (
+            id.to_owned(),
+            "blob".to_owned(),
+            Some(32),
+            Some(hash.clone()),
+        )
+    };
+    let text = |id: &str, value: &str| {
+        let length = Some(value.len() as i64);
+        (
+            id.to_owned(),
+            "text".to_owned(),
+            length,
+            Some(value.to_owned()),
+        )
+    };
+    assert_eq!(
+        stored_email_hashes(&path),
+        vec![
+            blob("new-hash"),
+            text("new-upper", &upper),
+            blob("old-hash"),
+            ("old-none".to_owned(), "null".to_owned(), None, None),
+            text("old-short", "abc"),
+            text("old-upper", &upper),
+        ]
+    );
+    // The store's own readers see the hex text.
+    let read: Vec<(String, Option<String>)> = store
+        .touches()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.touch_id, t.identity.email_sha256))
+        .collect();
+    assert!(read.contains(&("old-hash".to_owned(), Some(hash.clone()))));
+    assert!(read.contains(&("new-hash".to_owned(), Some(hash.clone()))));
+    // Channel, source and touch type come back through their dictionaries (the old rows'
+    // 'email' / 'web' / the default 'click'; `touch()`'s for the new ones), each name stored once.
+    let names: Vec<(String, String, String, String)> = store
+        .touches()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.touch_id, t.channel, t.source, t.touch_type))
+        .collect();
+    for (id, channel, source, touch_type) in &names {
+        let expected = if id.starts_with("old") {
+            ("email", "web", "click")
+        } else {
+            ("paid_social", "web", "click")
+        };
+        assert_eq!(
+            (channel.as_str(), source.as_str(), touch_type.as_str()),
+            expected,
+            "{id}"
+        );
+    }
+    let dictionary_rows: (i64, i64, i64) = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM touch_channels), (SELECT COUNT(*) FROM touch_sources),
+                    (SELECT COUNT(*) FROM touch_types)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(dictionary_rows, (2, 1, 1));
+    // Journey resolution reads the stored bytes and the channel ids, and maps them itself.
+    let mut attribution = Vec::new();
+    store
+        .for_each_attribution_touch(TouchFilter::All, |t| {
+            assert!(["email", "paid_social"].contains(&t.channel));
+            attribution.push(t.email_sha256.map(str::to_owned));
+        })
+        .unwrap();
+    attribution.sort();
+    let mut expected = vec![
+        None,
+        Some("abc".to_owned()),
+        Some(hash.clone()),
+        Some(hash.clone()),
+        Some(upper.clone()),
+        Some(upper.clone()),
+    ];
+    expected.sort();
+    assert_eq!(attribution, expected);
 }

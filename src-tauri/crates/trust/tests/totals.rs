@@ -270,7 +270,7 @@ fn plain_sql_change(conn: &Connection, rng: &mut Rng) {
     match rng.below(6) {
         0 => {
             let table = rng.pick(&[
-                "touches",
+                "touch_rows",
                 "orders",
                 "order_adjustments",
                 "ad_spend",
@@ -292,7 +292,7 @@ fn plain_sql_change(conn: &Connection, rng: &mut Rng) {
                 return;
             };
             for table in [
-                "touches",
+                "touch_rows",
                 "orders",
                 "order_adjustments",
                 "ad_spend",
