@@ -16,10 +16,6 @@ fn index_queries() -> Vec<(&'static str, String)> {
             crate::write::LATEST_RAW_VERSION_SQL.to_owned(),
         ),
         (
-            "touches_by_time",
-            crate::view_queries::EXPORT_TOUCHES_SQL.to_owned(),
-        ),
-        (
             "touches_by_click",
             crate::realtime::creator_link_orders_sql(),
         ),

@@ -273,6 +273,7 @@ impl Store {
             "DELETE FROM touch_rows WHERE touch_id IN (SELECT id FROM temp.erase_touch)",
             [],
         )?;
+        crate::totals::settle_touch_span(&tx)?;
         let orders_anonymized = tx.execute(
             "UPDATE orders SET click_id = NULL, person_id = NULL, anonymous_id = NULL, email_sha256 = NULL,
                                customer_id = NULL, device_id = NULL

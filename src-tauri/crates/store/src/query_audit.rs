@@ -28,6 +28,8 @@ pub const BOUNDED_TABLES: &[&str] = &[
     "ad_spend_days",
     "revenue_slots",
     "fx_rates",
+    // One row: the first and last touch instants (0025).
+    "touch_time_span",
     "sqlite_master",
     "sqlite_schema",
     "pragma_table_info",

@@ -338,21 +338,19 @@ impl Store {
     }
 
     /// The earliest and latest `occurred_at_ms` over orders and touches (`None` for an empty
-    /// workspace): four steps into the time indexes, however large the workspace.
+    /// workspace): two steps into the orders' time index and the touch span kept as touches
+    /// land (0025), however large the workspace.
     pub fn activity_span_ms(&self) -> StoreResult<(Option<i64>, Option<i64>)> {
         // Each MIN and each MAX is one step into the time index (a test checks the plan). They
         // are separate subqueries on purpose: SQLite answers a lone MIN or MAX from the end of
         // the index, but `SELECT MIN(x), MAX(x)` reads the whole index.
-        let span = |table: &str| -> StoreResult<(Option<i64>, Option<i64>)> {
-            Ok(self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT (SELECT MIN(occurred_at_ms) FROM {table}), (SELECT MAX(occurred_at_ms) FROM {table})"
-                ))?
-                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
-        };
-        let (order_first, order_last) = span("orders")?;
-        let (touch_first, touch_last) = span("touches")?;
+        let (order_first, order_last) = self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT MIN(occurred_at_ms) FROM orders), (SELECT MAX(occurred_at_ms) FROM orders)",
+            )?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let (touch_first, touch_last) = self.touch_span_ms()?;
         Ok((
             [order_first, touch_first].into_iter().flatten().min(),
             [order_last, touch_last].into_iter().flatten().max(),

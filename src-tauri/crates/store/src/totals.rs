@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::read::COUNTED_ADJUSTMENT;
 use crate::{MoneyFigure, Store, StoreError, StoreResult};
@@ -45,6 +45,9 @@ pub struct WorkspaceTotals {
     /// their own instant, sorted by figure, currency, slot; the `OrderGross`, `Refunds` and
     /// `Chargebacks` figures of `money`, split by time.
     pub revenue_slots: Vec<RevenueSlot>,
+    /// The earliest and latest touch instants (`None` without touches), kept by migration 0025
+    /// instead of a time index over every touch.
+    pub touch_span_ms: (Option<i64>, Option<i64>),
 }
 
 /// The length of a [`RevenueSlot`]: a quarter hour, by which every zone in use today is offset
@@ -120,6 +123,12 @@ impl WorkspaceTotals {
                 .map(|m| ((m.figure, m.currency.clone()), (m.rows, m.amount_minor)))
                 .collect::<BTreeMap<_, _>>()
         };
+        if self.touch_span_ms != recounted.touch_span_ms {
+            found.push(format!(
+                "touch span: total {:?}, recount {:?}",
+                self.touch_span_ms, recounted.touch_span_ms
+            ));
+        }
         for ((figure, currency), kept, counted) in both_sides(money(self), money(recounted)) {
             if kept != counted {
                 let show = |v: Option<(u64, i64)>| {
@@ -335,6 +344,7 @@ impl Store {
             sources: self.collect(SOURCE_TOTALS, [], source_row)?,
             ad_spend_days: self.ad_spend_days()?,
             revenue_slots: self.revenue_slots()?,
+            touch_span_ms: self.touch_span_ms()?,
             ..WorkspaceTotals::default()
         };
         let rows = self.collect("SELECT table_name, rows FROM table_rows", [], |row| {
@@ -389,6 +399,7 @@ impl Store {
             sources: self.recount_sources()?,
             ad_spend_days: self.collect(SPEND_DAYS_RECOUNT, [], spend_day_row)?,
             revenue_slots: self.collect(&revenue_slots_recount(), [], revenue_slot_row)?,
+            touch_span_ms: self.recount_touch_span_ms()?,
         })
     }
 
@@ -465,6 +476,34 @@ impl Store {
         Ok(())
     }
 
+    /// The earliest and latest touch instants as migration 0025 keeps them: one row, however
+    /// many touches. Counted from the rows when a delete took a touch at an end (the span is
+    /// then marked not exact) or the file predates 0025.
+    pub fn touch_span_ms(&self) -> StoreResult<(Option<i64>, Option<i64>)> {
+        if self.has_table("touch_time_span")? {
+            let kept: Option<(Option<i64>, Option<i64>)> = self
+                .conn
+                .prepare_cached(
+                    "SELECT first_at_ms, last_at_ms FROM touch_time_span WHERE one = 1 AND exact = 1",
+                )?
+                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if let Some(span) = kept {
+                return Ok(span);
+            }
+        }
+        self.recount_touch_span_ms()
+    }
+
+    /// The touch span from the touch rows: one scan of them (before 0025, one step into each
+    /// end of the time index).
+    fn recount_touch_span_ms(&self) -> StoreResult<(Option<i64>, Option<i64>)> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MIN(occurred_at_ms), MAX(occurred_at_ms) FROM touches")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
+    }
+
     fn has_table(&self, name: &str) -> StoreResult<bool> {
         Ok(self
             .conn
@@ -500,6 +539,20 @@ impl Store {
     }
 }
 
+/// Makes the kept touch span exact again after deletes took touches at its ends (0025's
+/// trigger marks it): one scan of the touch rows, and nothing when no end was deleted.
+pub(crate) fn settle_touch_span(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE touch_time_span SET
+             first_at_ms = (SELECT MIN(occurred_at_ms) FROM touch_rows),
+             last_at_ms = (SELECT MAX(occurred_at_ms) FROM touch_rows),
+             exact = 1
+         WHERE one = 1 AND exact = 0",
+        [],
+    )?;
+    Ok(())
+}
+
 /// What one write transaction inserted into the counted tables, added to the totals when it
 /// commits (and dropped with it when it rolls back). A transaction touches a handful of sources
 /// and currencies, so lookups are linear scans that allocate only for a new key.
@@ -518,6 +571,8 @@ pub(crate) struct TotalsDelta {
     revenue_slots: HashMap<(MoneyFigure, usize, i64), (i64, i64)>,
     slot_currencies: Vec<String>,
     sources: Vec<SourceDelta>,
+    /// The earliest and latest instants of the touches inserted.
+    touch_span_ms: Option<(i64, i64)>,
 }
 
 #[derive(Debug)]
@@ -550,6 +605,14 @@ impl TotalsDelta {
             CountedRows::Campaigns => &mut self.campaigns,
             CountedRows::Content => &mut self.content,
         } += 1;
+    }
+
+    /// A touch at `at_ms` was inserted (besides [`TotalsDelta::row_inserted`]).
+    pub(crate) fn touch_inserted_at(&mut self, at_ms: i64) {
+        self.touch_span_ms = Some(match self.touch_span_ms {
+            Some((first, last)) => (first.min(at_ms), last.max(at_ms)),
+            None => (at_ms, at_ms),
+        });
     }
 
     /// A row of `amount_minor` in `currency` joined `figure`.
@@ -724,6 +787,16 @@ impl TotalsDelta {
                 tx.prepare_cached("UPDATE table_rows SET rows = rows + ?2 WHERE table_name = ?1")?
                     .execute(params![table, n])?;
             }
+        }
+        if let Some((first, last)) = self.touch_span_ms {
+            // Widening keeps a span that is not exact (0025) just as inexact: readers recount it.
+            tx.prepare_cached(
+                "UPDATE touch_time_span SET
+                     first_at_ms = MIN(COALESCE(first_at_ms, ?1), ?1),
+                     last_at_ms = MAX(COALESCE(last_at_ms, ?2), ?2)
+                 WHERE one = 1",
+            )?
+            .execute(params![first, last])?;
         }
         for (figure, currency, rows, sum) in &self.money {
             tx.prepare_cached(

@@ -48,11 +48,7 @@ pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
 /// The touch table's secondary indexes, each as migration 0001 created it (the text is what
 /// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
 /// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
-const TOUCH_SECONDARY_INDEXES: [(&str, &str); 3] = [
-    (
-        "touches_by_time",
-        "CREATE INDEX touches_by_time ON \"touch_rows\" (occurred_at_ms)",
-    ),
+const TOUCH_SECONDARY_INDEXES: [(&str, &str); 2] = [
     (
         "touches_by_click",
         "CREATE INDEX touches_by_click ON \"touch_rows\" (click_id) WHERE click_id IS NOT NULL",
@@ -505,7 +501,7 @@ impl WriteTx<'_> {
         let touch_type_id =
             self.touch_names
                 .id(&self.tx, TouchName::TouchType, &touch.touch_type)?;
-        Ok(self
+        let inserted = self
             .tx
             .prepare_cached(
                 "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
@@ -532,7 +528,11 @@ impl WriteTx<'_> {
                 id.device_id,
                 touch.raw_event_id,
                 raw_slot,
-            ])?)
+            ])?;
+        if inserted > 0 {
+            self.totals.touch_inserted_at(touch.occurred_at_ms);
+        }
+        Ok(inserted)
     }
 
     /// Inserts an order; an order whose id is stored already is a `Duplicate`.

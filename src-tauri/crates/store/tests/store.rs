@@ -1188,8 +1188,7 @@ fn touch_indexes_deferred_for_a_load_are_rebuilt_as_they_were_and_kept_on_rollba
         [
             "sqlite_autoindex_touch_rows_1",
             "touches_by_click",
-            "touches_by_creator",
-            "touches_by_time"
+            "touches_by_creator"
         ]
     );
 

@@ -235,14 +235,17 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             conn.execute(&format!("DROP TRIGGER {trigger}"), [])
                 .unwrap();
         }
-        // Back to schema 15 (0023 only dropped 0021's raw_hash, which the rewind does not
-        // bring back): 0024's touch rows back to the `touches` table with names and hex
+        // Back to schema 15: 0025's touch span out and the time index back; (0023 only
+        // dropped 0021's raw_hash, which the rewind does not bring back) 0024's touch rows back to the `touches` table with names and hex
         // e-mail hashes, 0021's raw-event blocks out (the file has none), 0019's traffic
         // classes out, 0018's per-time money out, 0017's arrival counts out and 0012's index
         // back, then 0016's tables out (their triggers, 0017's delete trigger among them, went
         // above).
         conn.execute_batch(
-            "DROP VIEW touches;
+            "DROP TRIGGER touch_time_span_edge_delete;
+             DROP TABLE touch_time_span;
+             CREATE INDEX touches_by_time ON touch_rows (occurred_at_ms);
+             DROP VIEW touches;
              ALTER TABLE touch_rows RENAME TO touches;
              ALTER TABLE touches DROP COLUMN email_sha256;
              ALTER TABLE touches ADD COLUMN email_sha256 TEXT;
@@ -302,24 +305,134 @@ fn the_overview_reads_the_big_tables_only_through_index_ranges() {
             "{sql}\nreads a big table whole: {scans:?}"
         );
     }
-    // The first and last instants are one step into each time index.
-    // (`touches` is a view of `touch_rows` since migration 0024; the plan names the table.)
-    for (table, stored) in [("orders", "orders"), ("touches", "touch_rows")] {
-        let plan = store
-            .query_plan(&format!(
-                "SELECT (SELECT MIN(occurred_at_ms) FROM {table}), (SELECT MAX(occurred_at_ms) FROM {table})"
-            ))
-            .unwrap();
-        let searches = plan
-            .iter()
-            .filter(|line| {
-                line.starts_with(&format!(
-                    "SEARCH {stored} USING COVERING INDEX {table}_by_time"
-                ))
-            })
-            .count();
-        assert_eq!(searches, 2, "{plan:?}");
+    // The orders' first and last instants are one step into each end of their time index; the
+    // touches' are the span kept as they land (0025), one row.
+    let plan = store
+        .query_plan(
+            "SELECT (SELECT MIN(occurred_at_ms) FROM orders), (SELECT MAX(occurred_at_ms) FROM orders)",
+        )
+        .unwrap();
+    let searches = plan
+        .iter()
+        .filter(|line| line.starts_with("SEARCH orders USING COVERING INDEX orders_by_time"))
+        .count();
+    assert_eq!(searches, 2, "{plan:?}");
+    assert!(
+        statements_read(&mut store, "touch_time_span"),
+        "the overview reads the kept touch span"
+    );
+}
+
+fn statements_read(store: &mut Store, table: &str) -> bool {
+    let (_, statements) = store.record_statements(|store| store.overview());
+    statements.iter().any(|sql| sql.contains(table))
+}
+
+fn kept_touch_span(path: &Path) -> (Option<i64>, Option<i64>, i64) {
+    Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT first_at_ms, last_at_ms, exact FROM touch_time_span",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+}
+
+fn touch_at(id: &str, at_ms: i64, anonymous_id: &str) -> Touch {
+    Touch {
+        touch_id: id.into(),
+        source: "web".into(),
+        occurred_at_ms: at_ms,
+        channel: "email".into(),
+        touch_type: "click".into(),
+        creator_id: None,
+        campaign_id: None,
+        ad_id: None,
+        content_id: None,
+        click_id: None,
+        identity: IdentityKeys {
+            anonymous_id: Some(anonymous_id.into()),
+            ..IdentityKeys::default()
+        },
+        raw_event_id: None,
     }
+}
+
+/// The first and last touch instants are kept as touches land (migration 0025, which dropped
+/// the time index over every touch): widened by each write, marked not exact by a delete of a
+/// touch at either end (readers then count them from the rows, so they are never wrong), and
+/// made exact again by erasure, the one writer that deletes touches.
+#[test]
+fn the_touch_span_is_kept_as_touches_land_and_stays_right_after_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.lookback");
+    let mut store = filled(&path);
+    assert_eq!(
+        kept_touch_span(&path),
+        (Some(T0 - 1_000), Some(T0 - 1_000), 1)
+    );
+    store
+        .write(|tx| -> StoreResult<()> {
+            tx.insert_touch(&touch_at("early", T0 - 50_000, "early-visitor"))?;
+            tx.insert_touch(&touch_at("late", T0 + 90_000, "late-visitor"))?;
+            // A duplicate widens nothing.
+            tx.insert_touch(&Touch {
+                occurred_at_ms: T0 + 999_000,
+                ..touch_at("late", T0 + 90_000, "late-visitor")
+            })?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        kept_touch_span(&path),
+        (Some(T0 - 50_000), Some(T0 + 90_000), 1)
+    );
+    assert_eq!(store.totals().unwrap(), store.recount_totals().unwrap());
+
+    // A delete inside the span leaves it exact; one at an end marks it, and readers recount.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM touch_rows WHERE touch_id = 't1'", [])
+        .unwrap();
+    assert_eq!(kept_touch_span(&path).2, 1);
+    conn.execute("DELETE FROM touch_rows WHERE touch_id = 'late'", [])
+        .unwrap();
+    assert_eq!(kept_touch_span(&path).2, 0);
+    assert_eq!(
+        store.totals().unwrap().touch_span_ms,
+        (Some(T0 - 50_000), Some(T0 - 50_000))
+    );
+    assert_eq!(store.totals().unwrap(), store.recount_totals().unwrap());
+    assert_eq!(
+        store.activity_span_ms().unwrap(),
+        (Some(T0 - 50_000), Some(T0))
+    );
+
+    // Erasing the person of the earliest touch settles the span from the rows that are left.
+    store
+        .write(|tx| -> StoreResult<()> {
+            tx.insert_touch(&touch_at("middle", T0 + 10, "middle-visitor"))?;
+            Ok(())
+        })
+        .unwrap();
+    let component = store
+        .identity_component(&IdentityKey {
+            key_type: IdentityKeyType::AnonymousId,
+            value: "early-visitor".into(),
+        })
+        .unwrap();
+    store
+        .erase_person(&ErasureRequest {
+            component: &component,
+            extra_terms: Vec::new(),
+            requested_key_type: "anonymous_id".into(),
+            marker: "m".repeat(64),
+            suppression_salt: "5a".repeat(16),
+            erased_at_ms: T0 + 100_000,
+        })
+        .unwrap();
+    assert_eq!(kept_touch_span(&path), (Some(T0 + 10), Some(T0 + 10), 1));
+    assert_eq!(store.totals().unwrap(), store.recount_totals().unwrap());
 }
 
 /// The statements inside the raw_events triggers of 0016 and 0017, as the migrations write
