@@ -197,12 +197,13 @@ fn a_compaction_killed_between_batches_leaves_a_workspace_the_next_run_finishes(
         .stderr(Stdio::piped());
     home.apply(&mut command);
     let mut child = command.spawn().unwrap();
-    // The first progress line is printed once the first batch has committed; the process then
-    // holds for a minute before the next, and is killed there.
+    // The first progress line of the compaction is printed once its first batch has committed
+    // (the upgrade before it prints its own "change x of y" on a loaded machine); the process
+    // then holds for a minute before the next batch, and is killed there.
     let mut stderr = child.stderr.take().unwrap();
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&seen).contains(" of ") {
+    while !String::from_utf8_lossy(&seen).contains("compacting raw events: ") {
         assert_eq!(stderr.read(&mut byte).unwrap(), 1, "compact ended early");
         seen.push(byte[0]);
     }
