@@ -282,6 +282,11 @@ commands! {
     adopt_traffic_rules(change: TrafficRulesChange) -> TrafficRulesAdopted = |session, app| {
         trust::adopt_traffic_rules_job(&session, change).await
     };
+    /// Runs the rules in force again over every touch, deciding what only a re-classification
+    /// can (a scanner's sweep); nothing is logged, since no rule changes.
+    reclassify_traffic() -> TrafficRulesAdopted = |session, app| {
+        trust::reclassify_traffic_job(&session).await
+    };
     /// The privacy settings and the erasure log.
     privacy() -> PrivacyView = |session, app| trust::privacy_job(&session).await;
     set_privacy(store_raw_pii: bool, retention_days: String) -> PrivacyView = |session, app| {

@@ -98,6 +98,7 @@ export const api = {
   trafficView: commands.trafficView,
   trafficRules: commands.trafficRules,
   adoptTrafficRules: commands.adoptTrafficRules,
+  reclassifyTraffic: commands.reclassifyTraffic,
   setPrivacy: commands.setPrivacy,
   purgeRawPayloads: commands.purgeRawPayloads,
   erasePerson: commands.erasePerson,

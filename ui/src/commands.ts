@@ -78,6 +78,7 @@ export const duplicates = (): Promise<Array<T.DuplicateRow>> => invoke("duplicat
 export const trafficView = (): Promise<T.TrafficView> => invoke("traffic_view");
 export const trafficRules = (): Promise<T.TrafficRulesView> => invoke("traffic_rules");
 export const adoptTrafficRules = (change: T.TrafficRulesChange): Promise<T.TrafficRulesAdopted> => invoke("adopt_traffic_rules", { change });
+export const reclassifyTraffic = (): Promise<T.TrafficRulesAdopted> => invoke("reclassify_traffic");
 export const privacy = (): Promise<T.PrivacyView> => invoke("privacy");
 export const setPrivacy = (storeRawPii: boolean, retentionDays: string): Promise<T.PrivacyView> => invoke("set_privacy", { storeRawPii, retentionDays });
 export const purgeRawPayloads = (): Promise<string> => invoke("purge_raw_payloads");

@@ -3,7 +3,9 @@
 // who adopted it when, every earlier version, and a manager's change — a rule enabled or
 // disabled, its class, its window, the burst window — adopted with a reason as the next version
 // (the same store path as `lookback traffic set-rules`: every touch re-classified, logged in the
-// model log). After adopting it says what moved and asks the traffic table to refresh.
+// model log). After adopting it says what moved and asks the traffic table to refresh. The rules
+// in force can also run again unchanged (`lookback traffic reclassify`), which decides the
+// scanner sweeps no ingest can see; that is not logged, since no rule changes.
 
 import { api, asAppError } from "../api";
 import type { TrafficClassCounts, TrafficClassName, TrafficRuleEdit, TrafficRulesAdopted, TrafficRulesView } from "../bindings";
@@ -113,6 +115,24 @@ function editor(view: TrafficRulesView, result: TrafficRulesAdopted | null, adop
       replaceChildren(adopt, "Adopt as the next version");
     }
   });
+  // The rules in force run again: what only a re-classification decides (a scanner's sweep) is
+  // decided for the touches that came since the last one. No rule changes, so no reason.
+  const rerun = h("button", { "data-testid": "reclassify-touches" }, "Re-classify every touch now") as HTMLButtonElement;
+  rerun.addEventListener("click", async () => {
+    error.hidden = true;
+    rerun.disabled = true;
+    adopt.disabled = true;
+    replaceChildren(rerun, "Re-classifying every touch…");
+    try {
+      await adopted(await api.reclassifyTraffic());
+    } catch (e) {
+      error.hidden = false;
+      replaceChildren(error, asAppError(e).message);
+      rerun.disabled = false;
+      adopt.disabled = false;
+      replaceChildren(rerun, "Re-classify every touch now");
+    }
+  });
   const history = h(
     "table",
     { class: "data", "data-testid": "rules-history" },
@@ -130,7 +150,7 @@ function editor(view: TrafficRulesView, result: TrafficRulesAdopted | null, adop
     h(
       "p",
       { class: "muted", "data-testid": "rules-version" },
-      `Version ${view.version}, ${view.adopted_at_ms === null ? "the built-in rules" : `adopted by ${view.adopted_by} on ${when(view.adopted_at_ms)}`}. The first enabled rule that matches a touch decides its class. Adopting a change re-classifies every touch and is logged in the model log with your reason. A scanner's sweep (a visitor's only touches, seconds apart) is decided at re-classification only.`,
+      `Version ${view.version}, ${view.adopted_at_ms === null ? "the built-in rules" : `adopted by ${view.adopted_by} on ${when(view.adopted_at_ms)}`}. The first enabled rule that matches a touch decides its class. Adopting a change re-classifies every touch and is logged in the model log with your reason. A scanner's sweep (a visitor's only touches, seconds apart, then a week of nothing) is decided at re-classification only: adopt a change, or re-classify with the rules as they are.`,
     ),
     result ? adoptedBanner(result) : null,
     h(
@@ -146,7 +166,7 @@ function editor(view: TrafficRulesView, result: TrafficRulesAdopted | null, adop
     h("label", {}, "Burst window (seconds) ", burst),
     error,
     reason,
-    h("div", { class: "modal-actions" }, adopt),
+    h("div", { class: "modal-actions" }, rerun, adopt),
     h("h3", {}, "Versions"),
     h("div", { class: "table-wrap" }, history),
   ].filter((n): n is HTMLElement => n !== null);

@@ -160,14 +160,39 @@ pub fn adopt_rule_edits(
         now_ms,
         &mut |_, _| {},
     )?;
-    let after = class_counts(store)?;
+    let in_words = version_change_in_words(from_version, summary.version, &changes);
+    reclassified(store, from_version, in_words, before, &summary)
+}
+
+/// Runs the rules in force again over every touch, as `lookback traffic reclassify` does: what
+/// only a re-classification decides (a scanner's sweep: clicks followed by a week of nothing)
+/// is decided for the touches that arrived since the last one. No rule changes, so nothing is
+/// logged; the inputs are marked changed when a touch moves.
+pub fn reclassify_now(store: &mut Store) -> AppResult<ipc::TrafficRulesAdopted> {
+    let before = class_counts(store)?;
+    let summary = crate::traffic::reclassify(store, &mut |_, _| {})?;
+    let in_words = format!(
+        "Every touch re-classified under the rules in force (version {}); no rule changed.",
+        summary.version
+    );
+    reclassified(store, summary.version, in_words, before, &summary)
+}
+
+/// What a re-classification moved, as the editor shows it.
+fn reclassified(
+    store: &Store,
+    from_version: u32,
+    in_words: String,
+    before: ipc::TrafficClassCounts,
+    summary: &lookback_store::Reclassification,
+) -> AppResult<ipc::TrafficRulesAdopted> {
     Ok(ipc::TrafficRulesAdopted {
         from_version,
         to_version: summary.version,
-        in_words: version_change_in_words(from_version, summary.version, &changes),
+        in_words,
         touches: summary.touches,
         before,
-        after,
+        after: class_counts(store)?,
         moved: summary
             .moved
             .iter()

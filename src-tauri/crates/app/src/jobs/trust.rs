@@ -156,6 +156,13 @@ pub async fn adopt_traffic_rules_job(
         .await
 }
 
+/// Runs the rules in force again over every touch (`lookback traffic reclassify`).
+pub async fn reclassify_traffic_job(session: &Session) -> AppResult<ipc::TrafficRulesAdopted> {
+    session
+        .on_workspace(|open| Ok(crate::traffic_editor::reclassify_now(&mut open.store)?))
+        .await
+}
+
 /// Raw events, distinct records and restated versions per source (`lookback trust duplicates`).
 pub async fn duplicates_job(session: &Session) -> AppResult<Vec<ipc::DuplicateRow>> {
     session
