@@ -48,12 +48,13 @@ pub enum Command {
         #[arg(long, default_value = "My workspace")]
         name: String,
     },
-    /// Import a CSV file of touches, orders, refunds, spend, creator costs or identity links.
+    /// Import a CSV file of touches, orders, refunds, spend, creator costs, identity links or
+    /// daily exchange rates.
     ///
     /// Bad rows go to dead letters with FILE:LINE and the reason; the rest imports. Importing the
     /// same file again changes nothing. Exits non-zero only if nothing could be read.
     Import {
-        /// What the file holds: touches, orders, refunds, spend, creator-costs or identities.
+        /// What the file holds: touches, orders, refunds, spend, creator-costs, identities or fx-rates.
         #[arg(value_name = "KIND", value_parser = parse_import_kind)]
         kind: lookback_ingest::ImportKind,
         /// The CSV file (UTF-8, header row; see README for the columns).
@@ -62,7 +63,7 @@ pub enum Command {
     /// Print the template CSV of a kind of import: every column `import` reads, and an example
     /// row to replace with your data.
     Template {
-        /// touches, orders, refunds, spend, creator-costs or identities.
+        /// touches, orders, refunds, spend, creator-costs, identities or fx-rates.
         #[arg(value_name = "KIND", value_parser = parse_import_kind)]
         kind: lookback_ingest::ImportKind,
     },

@@ -228,6 +228,7 @@ fn a_template_imports_and_settings_change_the_reporting_currency_and_zone() {
         "spend",
         "creator-costs",
         "identities",
+        "fx-rates",
     ] {
         let template = home.lookback_ok(&["template", kind]);
         let file = home.path(&format!("{kind}.csv"));
@@ -250,6 +251,16 @@ fn a_template_imports_and_settings_change_the_reporting_currency_and_zone() {
     ]);
     assert!(out.contains("reporting currency EUR"), "{out}");
     assert!(out.contains("reporting time zone Europe/Berlin"), "{out}");
+    // The templates' USD order, spend and fee convert to EUR at the imported EUR/USD rate of
+    // their day (1.0834, used inverted): the order's 49.00 less its 10.00 refund is 36.00.
+    let roas = home.lookback_ok(&["--db", db_arg, "view", "roas", "--by", "channel"]);
+    assert!(roas.contains("currency EUR"), "{roas}");
+    assert!(roas.contains("missing fx 0 orders"), "{roas}");
+    let creator_link = roas
+        .lines()
+        .find(|l| l.starts_with("creator_link"))
+        .unwrap_or_else(|| panic!("{roas}"));
+    assert!(creator_link.contains("36.00"), "{roas}");
     let refused = home.lookback(&["--db", db_arg, "settings", "--timezone", "Mars/Olympus"]);
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);

@@ -583,7 +583,7 @@ failed: number,
  */
 waiting: number, };
 
-export type ImportKindName = "touches" | "orders" | "refunds" | "spend" | "creator-costs" | "identities";
+export type ImportKindName = "touches" | "orders" | "refunds" | "spend" | "creator-costs" | "identities" | "fx-rates";
 
 export type ImportResult = { file: string, kind: ImportKindName, imported: number, duplicates: number, updated: number, 
 /**

@@ -19,6 +19,7 @@ export const IMPORT_KINDS: [ImportKindName, string][] = [
   ["spend", "Ad spend"],
   ["creator-costs", "Creator costs"],
   ["identities", "Identity links"],
+  ["fx-rates", "Exchange rates (daily)"],
 ];
 
 /** A few zones to pick from; any IANA zone can be typed. */

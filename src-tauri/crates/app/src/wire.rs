@@ -1321,6 +1321,7 @@ pub enum ImportKindName {
     Spend,
     CreatorCosts,
     Identities,
+    FxRates,
 }
 
 impl From<ImportKindName> for lookback_ingest::ImportKind {
@@ -1333,6 +1334,7 @@ impl From<ImportKindName> for lookback_ingest::ImportKind {
             ImportKindName::Spend => K::Spend,
             ImportKindName::CreatorCosts => K::CreatorCosts,
             ImportKindName::Identities => K::Identities,
+            ImportKindName::FxRates => K::FxRates,
         }
     }
 }

@@ -141,6 +141,7 @@ pub fn import_result(summary: &lookback_ingest::ImportSummary) -> ipc::ImportRes
             K::Spend => ipc::ImportKindName::Spend,
             K::CreatorCosts => ipc::ImportKindName::CreatorCosts,
             K::Identities => ipc::ImportKindName::Identities,
+            K::FxRates => ipc::ImportKindName::FxRates,
         },
         imported: summary.imported,
         duplicates: summary.duplicates,

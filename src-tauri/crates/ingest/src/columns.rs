@@ -112,6 +112,14 @@ pub(crate) struct LinkColumns {
     pub key_b: usize,
 }
 
+/// Column indices of an exchange-rates file.
+pub(crate) struct RateColumns {
+    pub date: usize,
+    pub from_currency: usize,
+    pub to_currency: usize,
+    pub rate: usize,
+}
+
 /// The kind-specific part of [`Columns`].
 pub(crate) enum KindColumns {
     Touches(TouchColumns),
@@ -120,6 +128,7 @@ pub(crate) enum KindColumns {
     Spend(SpendColumns),
     CreatorCosts(CostColumns),
     Identities(LinkColumns),
+    FxRates(RateColumns),
 }
 
 /// Collects the required columns that are missing while the kind's columns are looked up, so
@@ -252,6 +261,12 @@ impl Columns {
                 key_type_b: look.required("key_type_b"),
                 key_b: look.required("key_b"),
             }),
+            ImportKind::FxRates => KindColumns::FxRates(RateColumns {
+                date: look.required("date"),
+                from_currency: look.required("from_currency"),
+                to_currency: look.required("to_currency"),
+                rate: look.required("rate"),
+            }),
         };
         if !look.missing.is_empty() {
             return Err(IngestError::MissingColumns {
@@ -369,5 +384,6 @@ pub(crate) fn known_columns(kind: ImportKind) -> &'static [&'static str] {
             "cost_id",
         ],
         ImportKind::Identities => &["key_type_a", "key_a", "key_type_b", "key_b"],
+        ImportKind::FxRates => &["date", "from_currency", "to_currency", "rate"],
     }
 }

@@ -416,6 +416,18 @@ impl RowWriter<'_, '_> {
                 }
                 return Ok(());
             }
+            Record::Rate(rate) => {
+                // Keyed by pair and day like a spend day: a restated rate replaces the stored one.
+                match raw {
+                    RawEventOutcome::Duplicate(_) => self.summary.duplicates += 1,
+                    RawEventOutcome::Inserted(_) => self.summary.imported += 1,
+                    RawEventOutcome::NewVersion(_) => self.summary.updated += 1,
+                }
+                if !matches!(raw, RawEventOutcome::Duplicate(_)) {
+                    self.tx.upsert_fx_rate(&rate)?;
+                }
+                return Ok(());
+            }
             Record::Touch(_) => unreachable!("touches were logged above"),
             Record::Order {
                 mut order,

@@ -1,4 +1,4 @@
-//! The six kinds of CSV import, named as on the command line.
+//! The seven kinds of CSV import, named as on the command line.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,17 +21,20 @@ pub enum ImportKind {
     CreatorCosts,
     /// Pairs of identity keys known to be one person → `identity_links`.
     Identities,
+    /// Daily exchange rates → `fx_rates` (a restated day's rate replaces the stored one).
+    FxRates,
 }
 
 impl ImportKind {
     /// Every kind, in the order the CLI lists them.
-    pub const ALL: [ImportKind; 6] = [
+    pub const ALL: [ImportKind; 7] = [
         ImportKind::Touches,
         ImportKind::Orders,
         ImportKind::Refunds,
         ImportKind::Spend,
         ImportKind::CreatorCosts,
         ImportKind::Identities,
+        ImportKind::FxRates,
     ];
 
     /// The CLI name, also used as the `raw_events` / `dead_letters` stream.
@@ -43,6 +46,7 @@ impl ImportKind {
             ImportKind::Spend => "spend",
             ImportKind::CreatorCosts => "creator-costs",
             ImportKind::Identities => "identities",
+            ImportKind::FxRates => "fx-rates",
         }
     }
 

@@ -11,14 +11,14 @@ use lookback_core::identity::{email_sha256, identity_key_from_column};
 use lookback_core::money::{Currency, parse_major_decimal};
 use lookback_core::time::{NaiveDate, parse_instant_ms, parse_time_zone};
 use lookback_store::{
-    AdSpend, AdjustmentKind, CreatorCost, CreatorCostKind, IdentityKey, IdentityKeyType,
+    AdSpend, AdjustmentKind, CreatorCost, CreatorCostKind, FxRate, IdentityKey, IdentityKeyType,
     IdentityKeys, IdentityLink, Order, OrderAdjustment, Touch,
 };
 use sha2::{Digest, Sha256};
 
 use crate::columns::{
-    Columns, CostColumns, KindColumns, LinkColumns, OrderColumns, RefundColumns, SpendColumns,
-    TouchColumns,
+    Columns, CostColumns, KindColumns, LinkColumns, OrderColumns, RateColumns, RefundColumns,
+    SpendColumns, TouchColumns,
 };
 
 /// The `source` of every canonical row and raw event written by a CSV import.
@@ -47,6 +47,7 @@ pub(crate) enum Record {
     Spend(AdSpend),
     Cost(CreatorCost),
     Link(IdentityLink),
+    Rate(FxRate),
 }
 
 /// A normalized row and the id it is logged under in `raw_events.external_id`.
@@ -161,6 +162,7 @@ pub(crate) fn normalize(
         KindColumns::Spend(c) => spend(ctx, c, fields),
         KindColumns::CreatorCosts(c) => cost(c, fields),
         KindColumns::Identities(c) => link(ctx, c, fields),
+        KindColumns::FxRates(c) => rate(c, fields),
     }
 }
 
@@ -386,6 +388,41 @@ fn link(ctx: &RowContext<'_>, c: &LinkColumns, fields: &[&str]) -> Result<Normal
             b,
             source: SOURCE.to_owned(),
             created_at_ms: ctx.now_ms,
+        }),
+    })
+}
+
+/// One day's rate of one currency pair: 1 `from_currency` buys `rate` `to_currency`, an exact
+/// positive decimal kept in its canonical form (`1.0800` is stored as `1.08`). The rate of the
+/// day in the reporting time zone converts that day's orders (README, Money).
+fn rate(c: &RateColumns, fields: &[&str]) -> Result<Normalized, String> {
+    let day = day(fields, c.date, "date")?;
+    let currency = |index: usize, name: &str| -> Result<Currency, String> {
+        let code = required(fields, index, name)?;
+        Currency::parse(code).map_err(|_| {
+            format!("{name} {code:?} is not a known ISO-4217 code such as USD, EUR or JPY")
+        })
+    };
+    let from = currency(c.from_currency, "from_currency")?;
+    let to = currency(c.to_currency, "to_currency")?;
+    if from == to {
+        return Err(format!(
+            "from_currency and to_currency are both {from}; a rate converts one currency into another"
+        ));
+    }
+    let text = required(fields, c.rate, "rate")?;
+    let rate = lookback_core::fx::FxRate::parse(text).map_err(|error| match error {
+        CoreError::InvalidRate { reason, .. } => format!("rate {text:?}: {reason}"),
+        other => format!("rate {text:?}: {other}"),
+    })?;
+    Ok(Normalized {
+        external_id: format!("{}|{}|{day}", from.code(), to.code()),
+        record: Record::Rate(FxRate {
+            day,
+            from_currency: from.code().to_owned(),
+            to_currency: to.code().to_owned(),
+            rate: rate.to_string(),
+            source: SOURCE.to_owned(),
         }),
     })
 }

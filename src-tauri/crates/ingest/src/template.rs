@@ -68,6 +68,10 @@ fn example_value(kind: ImportKind, column: &str) -> &'static str {
         (Identities, "key_a") => "buyer@example.com",
         (Identities, "key_type_b") => "customer_id",
         (Identities, "key_b") => "customer-1001",
+        (FxRates, "date") => "2026-01-15",
+        (FxRates, "from_currency") => "EUR",
+        (FxRates, "to_currency") => "USD",
+        (FxRates, "rate") => "1.0834",
         (_, "currency") => "USD",
         _ => "",
     }

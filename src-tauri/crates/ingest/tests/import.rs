@@ -992,3 +992,94 @@ fn touches_are_classified_from_their_user_agent_and_verdict_before_the_agent_is_
         "[redacted]"
     );
 }
+
+/// Daily exchange rates (`fx-rates`): a rate is kept in its canonical decimal, a duplicate row
+/// changes nothing, a restated day replaces the stored rate, and each unusable row goes to dead
+/// letters naming its line and the field at fault.
+#[test]
+fn fx_rates_import_keyed_by_pair_and_day_and_bad_rows_are_named() {
+    let (_dir, mut store) = workspace();
+    let csv = "date,from_currency,to_currency,rate\n\
+               2026-03-02,EUR,USD,1.0800\n\
+               2026-03-02,EUR,USD,1.0800\n\
+               2026-03-02,GBP,USD,1.27\n\
+               2026-03-03,EUR,USD,abc\n\
+               2026-03-04,EUR,EUR,1\n\
+               2026-03-05,XXX,USD,1.1\n\
+               2026-03-06,EUR,USD,-1.2\n\
+               03/07/2026,EUR,USD,1.1\n";
+    let summary = import(&mut store, ImportKind::FxRates, csv);
+    assert_eq!(
+        (
+            summary.imported,
+            summary.duplicates,
+            summary.updated,
+            summary.rejected
+        ),
+        (2, 1, 0, 5)
+    );
+    let rates: Vec<(String, String, String, String)> = store
+        .fx_rates()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.day, r.from_currency, r.to_currency, r.rate))
+        .collect();
+    assert_eq!(
+        rates,
+        vec![
+            (
+                "2026-03-02".into(),
+                "EUR".into(),
+                "USD".into(),
+                "1.08".into()
+            ),
+            (
+                "2026-03-02".into(),
+                "GBP".into(),
+                "USD".into(),
+                "1.27".into()
+            ),
+        ]
+    );
+    let letters: Vec<(String, String)> = store
+        .dead_letters(false)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.location, d.reason))
+        .collect();
+    let reason_at = |line: &str| {
+        letters
+            .iter()
+            .find(|(location, _)| location == &format!("file.csv:{line}"))
+            .map(|(_, reason)| reason.clone())
+            .unwrap_or_else(|| panic!("no dead letter for line {line} in {letters:?}"))
+    };
+    assert!(reason_at("5").starts_with("rate \"abc\""), "{letters:?}");
+    assert!(reason_at("6").contains("both EUR"), "{letters:?}");
+    assert!(
+        reason_at("7").starts_with("from_currency \"XXX\""),
+        "{letters:?}"
+    );
+    assert!(reason_at("8").contains("positive"), "{letters:?}");
+    assert!(
+        reason_at("9").starts_with("date \"03/07/2026\""),
+        "{letters:?}"
+    );
+
+    // The same file again changes nothing; a restated rate replaces the day's.
+    let again = import(&mut store, ImportKind::FxRates, csv);
+    assert_eq!((again.imported, again.updated), (0, 0));
+    let restated = import(
+        &mut store,
+        ImportKind::FxRates,
+        "date,from_currency,to_currency,rate\n2026-03-02,EUR,USD,1.0815\n",
+    );
+    assert_eq!((restated.imported, restated.updated), (0, 1));
+    let eur = store
+        .fx_rates()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.from_currency == "EUR")
+        .unwrap();
+    assert_eq!(eur.rate, "1.0815");
+}
