@@ -13,9 +13,9 @@
 //! `--people 1000000` gives the 4M-touch size. The generator is seeded: the same size gives the
 //! same bytes.
 //!
-//! Every row goes through `lookback import`, except the daily exchange rates: Lookback has no
-//! import for them yet, so `build` writes them with the store's own `upsert_fx_rate` (the demo
-//! generator's path). The binary is `LOOKBACK_BIN`, else `target/release/lookback`.
+//! Every row goes through `lookback import`; `build` writes the daily exchange rates' file
+//! itself (`fx-rates.csv` beside the others) from their own seed. The binary is `LOOKBACK_BIN`,
+//! else `target/release/lookback`.
 //!
 //! Each timed command is its own process: its wall time from spawn to exit and its peak
 //! resident memory (sampled from /proc every 2 ms) are what a user waits for and what the machine must hold.
@@ -406,28 +406,28 @@ fn build(dir: &Path, db: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let dbs = db.to_str().ok_or("workspace path is not UTF-8")?;
     let timed = run_lookback(&["--db", dbs, "init", "--name", "Busy year"]);
     report("init", &timed);
-    // Daily rates of the two foreign currencies (no import path yet: see the module header).
+    // Daily rates of the two foreign currencies, written here from their own seed (so CSV
+    // directories generated before rates had an import still build the same workspace) and
+    // imported like every other file.
+    let rates = dir.join("fx-rates.csv");
     {
-        let mut store = lookback_store::Store::open(db)?;
+        let mut text = String::from("date,from_currency,to_currency,rate\n");
         let mut rng = SplitMix(4217);
-        let mut tx = store.begin()?;
         for day in -1..=DAYS {
             for (from, base) in [("EUR", 1_080u64), ("GBP", 1_260)] {
-                tx.upsert_fx_rate(&lookback_store::FxRate {
-                    day: day_name(day),
-                    from_currency: from.into(),
-                    to_currency: "USD".into(),
-                    rate: {
-                        let milli = base + rng.below(40);
-                        format!("{}.{:03}", milli / 1000, milli % 1000)
-                    },
-                    source: "busy_year".into(),
-                })?;
+                let milli = base + rng.below(40);
+                text.push_str(&format!(
+                    "{},{from},USD,{}.{:03}\n",
+                    day_name(day),
+                    milli / 1000,
+                    milli % 1000
+                ));
             }
         }
-        tx.commit()?;
+        std::fs::write(&rates, text)?;
     }
-    let imports: Vec<(&str, &Path)> = std::iter::once(("spend", f.spend.as_path()))
+    let imports: Vec<(&str, &Path)> = std::iter::once(("fx-rates", rates.as_path()))
+        .chain(std::iter::once(("spend", f.spend.as_path())))
         .chain(std::iter::once((
             "creator-costs",
             f.creator_costs.as_path(),
