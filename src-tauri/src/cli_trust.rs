@@ -230,8 +230,8 @@ fn print_health(health: &trust::SourceHealth, format: Format, now: i64) -> Resul
             let rows: Vec<_> = health
                 .sources
                 .iter()
-                .map(|(s, kind)| (s, api_version(kind)))
-                .map(|(s, (version, version_warning))| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
+                .map(|(s, kind)| (s, kind, api_version(kind)))
+                .map(|(s, kind, (version, version_warning))| json!({"source_id": s.source_id, "name": s.name, "state": s.state.as_str(),
                     "last_success_at_ms": s.last_success_at_ms, "lag_ms": s.lag_ms, "last_error": s.last_error,
                     "unresolved_dead_letters": s.unresolved_dead_letters, "records_last_24h": s.records_last_24h,
                     "usual_daily_records": s.usual_daily_records, "volume_drop": s.volume_drop,
@@ -244,6 +244,10 @@ fn print_health(health: &trust::SourceHealth, format: Format, now: i64) -> Resul
                         .then(|| format!("lookback source reconnect {}", s.name)),
                     "credential_expiry": s.credential_expiry.as_str(),
                     "credential_expires_at_ms": s.credential_expiry.expires_at_ms(),
+                    "credential_policy": matches!(s.credential_expiry, CredentialExpiry::Unknown)
+                        .then(|| lookback_sync::credential_lifetimes::lifetime_of(kind))
+                        .flatten()
+                        .map(|l| l.in_words),
                     "api_version": version,
                     "api_version_warning": version_warning}))
                 .collect();
@@ -259,7 +263,11 @@ fn print_health(health: &trust::SourceHealth, format: Format, now: i64) -> Resul
             );
             for (s, kind) in &health.sources {
                 let credential = match s.credential_expiry {
-                    CredentialExpiry::Unknown => String::new(),
+                    CredentialExpiry::Unknown => {
+                        lookback_sync::credential_lifetimes::lifetime_of(kind)
+                            .map(|l| format!("  credential: {}", l.in_words))
+                            .unwrap_or_default()
+                    }
                     CredentialExpiry::Never => "  credential never expires".to_owned(),
                     CredentialExpiry::At { expires_at_ms } => {
                         format!("  credential expires {}", instant(expires_at_ms))

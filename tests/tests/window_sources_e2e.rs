@@ -56,6 +56,18 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A Stripe source, never synced here: Stripe cannot be asked how long a key lives, so its
+    // card says the platform's policy.
+    let out = home.lookback_with_stdin(
+        &["--db", db_arg, "source", "add", "stripe", "--name", "shop"],
+        "rk_test_never_sent\n",
+    );
+    assert!(
+        out.status.success(),
+        "source add stripe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let exports = home.path("exports");
     std::fs::create_dir_all(&exports).unwrap();
     let display = Display::start();
@@ -67,7 +79,18 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
     let session = Session::launch(&lookback_bin(), &["--db", db_arg]);
     let nav = session.wait_for("[data-testid=nav-sources]");
     session.click(&nav);
-    let card = session.wait_for("article[data-source]");
+    let stripe = session.wait_for("[data-testid=credential-shop]");
+    assert_eq!(
+        session.attr(&stripe, "data-expiry").as_deref(),
+        Some("never")
+    );
+    assert!(session.text(&stripe).starts_with("never expires"));
+    let policy = session.text(&session.wait_for("[data-testid=credential-policy-shop]"));
+    assert!(
+        policy.contains("Stripe secret and restricted keys do not expire"),
+        "{policy}"
+    );
+    let card = session.wait_for("article[data-source=team-backend]");
     let source_id = session.attr(&card, "data-source").expect("source id");
     let state = session
         .find(&format!("[data-testid=state-{source_id}]"))
@@ -212,5 +235,6 @@ fn the_sync_button_syncs_a_source_with_progress_and_lands_every_event() {
         window_health,
         without_lag(&std::fs::read_to_string(&cli).unwrap())
     );
-    assert_eq!(window_health.len(), 2);
+    // The header, the synced source and the Stripe one.
+    assert_eq!(window_health.len(), 3);
 }

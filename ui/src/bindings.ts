@@ -382,7 +382,7 @@ oauth_token_url: string | null, oauth_authorize_url: string | null, };
 
 export type ReconnectSourceRequest = { source_id: string, secret: string, };
 
-export type Expiry = "unknown" | "never" | "ok" | "soon";
+export type Expiry = "unknown" | "never" | "renewed" | "ok" | "soon";
 
 export type CredentialStatus = { expiry: Expiry, 
 /**
@@ -396,7 +396,12 @@ token_type: string | null,
 /**
  * The permissions granted to it.
  */
-scopes: Array<string>, };
+scopes: Array<string>, 
+/**
+ * Where the platform cannot be asked: its policy for this kind of credential, in words
+ * (`lookback_sync::credential_lifetimes`).
+ */
+policy: string | null, };
 
 export type SourceRow = { source_id: string, 
 /**

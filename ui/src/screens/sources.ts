@@ -377,15 +377,21 @@ function healthTerms(row: SourceRow): HTMLElement[] {
 
 /**
  * The credential lines of a source card: when the token expires and what it may read, as the
- * platform last reported them (Meta's debug_token); "soon" (within 7 days, or expired) is
- * Rust's judgement and gets a warning. Nothing is shown where the platform cannot say.
+ * platform last reported them (Meta's debug_token), or, where the platform cannot be asked, its
+ * published policy for the kind ("never", "renewed" by Lookback, with the policy in words);
+ * "soon" (within 7 days, or expired) is Rust's judgement and gets a warning. Nothing is shown
+ * where neither is known (a generic source's own token).
  */
 function credentialTerms(row: SourceRow): HTMLElement[] {
   const c = row.credential;
   if (c.expiry === "unknown") return [];
   const kind = c.token_type ? ` (${c.token_type})` : "";
   const text =
-    c.expiry === "never" ? `never expires${kind}` : `expires ${formatDate(c.expires_at_ms)}${kind}`;
+    c.expiry === "never"
+      ? `never expires${kind}`
+      : c.expiry === "renewed"
+        ? "renewed by Lookback before it expires"
+        : `expires ${formatDate(c.expires_at_ms)}${kind}`;
   return [
     h("dt", {}, "Credential"),
     h(
@@ -396,6 +402,7 @@ function credentialTerms(row: SourceRow): HTMLElement[] {
         ? h("span", { class: "pill warn", "data-testid": `credential-expires-soon-${row.source_id}`, title: "Make a new token (a System User token does not expire) and reconnect before syncs stop" }, "expires soon")
         : null,
       c.scopes.length > 0 ? h("div", { class: "muted" }, `permissions: ${c.scopes.join(", ")}`) : null,
+      c.policy ? h("div", { class: "muted", "data-testid": `credential-policy-${row.source_id}` }, c.policy) : null,
     ),
   ];
 }

@@ -199,13 +199,15 @@ pub fn source_rows(store: &Store, now_ms: i64) -> Result<Vec<ipc::SourceRow>> {
                 s.credential_expiry
             });
             let (api_version, api_version_warning) = api_version_status(&h.kind, now_ms);
+            let (card_expiry, policy) = credential_terms(expiry, &h.kind);
             Ok(ipc::SourceRow {
                 api_version,
                 api_version_warning,
                 state: state.map_or(ipc::SourceState::Stale, |s| s.state.into()),
                 needs_reconnect_since_ms: state.and_then(|s| s.needs_reconnect_since_ms),
                 credential: ipc::CredentialStatus {
-                    expiry: expiry.into(),
+                    expiry: card_expiry,
+                    policy,
                     expires_at_ms: expiry.expires_at_ms(),
                     token_type: credential.and_then(|c| c.token_type.clone()),
                     scopes: credential.map(|c| c.scopes.clone()).unwrap_or_default(),
@@ -380,6 +382,25 @@ pub fn sync_one(
     })
 }
 
+/// The expiry a card shows: what the platform last reported (Meta), else, where it cannot be
+/// asked, its published policy for the kind, with the policy in words.
+fn credential_terms(
+    reported: lookback_trust::CredentialExpiry,
+    kind: &str,
+) -> (ipc::Expiry, Option<String>) {
+    use lookback_sync::credential_lifetimes::{Renewal, lifetime_of};
+    match (reported, lifetime_of(kind)) {
+        (lookback_trust::CredentialExpiry::Unknown, Some(lifetime)) => (
+            match lifetime.renewal {
+                Renewal::Never => ipc::Expiry::Never,
+                Renewal::ByLookback => ipc::Expiry::Renewed,
+            },
+            Some(lifetime.in_words.to_owned()),
+        ),
+        (reported, _) => (reported.into(), None),
+    }
+}
+
 /// The API version a kind of source is pinned to, and the warning to show from 30 days before
 /// the platform's announced sunset of it (`lookback_sync::api_versions`). One function for the
 /// Sources screen and `lookback health`.
@@ -429,6 +450,27 @@ mod tests {
         let tiktok = rows.iter().find(|r| r.source_id == "ads").unwrap();
         assert_eq!(tiktok.api_version.as_deref(), Some("v1.3"));
         assert_eq!(tiktok.api_version_warning, None, "no sunset announced");
+        // Where the platform cannot be asked, the card says its policy: TikTok's long-term
+        // tokens last until revoked; Shopify's are renewed by Lookback.
+        assert_eq!(tiktok.credential.expiry, ipc::Expiry::Never);
+        assert!(
+            tiktok
+                .credential
+                .policy
+                .as_deref()
+                .is_some_and(|p| p.contains("until the advertiser revokes")),
+            "{:?}",
+            tiktok.credential
+        );
+        assert_eq!(shop.credential.expiry, ipc::Expiry::Renewed);
+        assert!(
+            shop.credential
+                .policy
+                .as_deref()
+                .is_some_and(|p| p.contains("24 hours")),
+            "{:?}",
+            shop.credential
+        );
         // Today (2026-12) no pin is near its sunset.
         let now = source_rows(&store, 1_796_515_200_000).unwrap();
         assert!(now.iter().all(|r| r.api_version_warning.is_none()));

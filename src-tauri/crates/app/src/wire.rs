@@ -877,12 +877,14 @@ impl std::fmt::Debug for ReconnectSourceRequest {
 
 /// A credential's expiry as the card shows it (`lookback_trust::CredentialExpiry`, without its
 /// instant): unknown (never inspected, or the platform cannot say) | never (does not expire) |
-/// ok | soon (expires within 7 days, or has expired: the card warns).
+/// renewed (short-lived tokens Lookback renews itself, by the platform's policy) | ok | soon
+/// (expires within 7 days, or has expired: the card warns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Expiry {
     Unknown,
     Never,
+    Renewed,
     Ok,
     Soon,
 }
@@ -909,6 +911,9 @@ pub struct CredentialStatus {
     pub token_type: Option<String>,
     /// The permissions granted to it.
     pub scopes: Vec<String>,
+    /// Where the platform cannot be asked: its policy for this kind of credential, in words
+    /// (`lookback_sync::credential_lifetimes`).
+    pub policy: Option<String>,
 }
 
 /// One source on the Sources screen.

@@ -38,6 +38,7 @@ pub mod auth;
 pub mod connector;
 pub mod connectors;
 pub mod credential_check;
+pub mod credential_lifetimes;
 pub mod credentials;
 pub mod engine;
 mod error;
