@@ -5,6 +5,12 @@
 //! 0021: ~30 bytes a touch instead of a ~160-byte `raw_events` row and index entry); the other
 //! kinds, a small share of any workspace, keep one `raw_events` row per payload.
 //!
+//! Two threads share the work: one reads the rows and does everything that needs nothing but
+//! the row (parsing, hiding personal data, the payload, normalizing: [`prepare`]), in batches
+//! a few ahead of the other, which holds the transaction and only writes. What a row comes to
+//! does not depend on the thread it was prepared on, and the writer takes the rows in the
+//! file's order.
+//!
 //! Architecture Invariant: a file is imported in exactly one [`lookback_store::WriteTx`]. The
 //! good rows, the dead letters and the source's `last_success_at_ms` commit together, so a
 //! crash at any instant leaves either the whole file or none of it.
@@ -24,12 +30,13 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::mpsc;
 
 use csv::{ByteRecord, ReaderBuilder};
 use lookback_core::traffic::TrafficParts;
 use lookback_store::{
-    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, TouchClassifier,
-    WriteTx, touch_indexes_worth_deferring,
+    InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, Touch,
+    TouchClassifier, WriteTx, touch_indexes_worth_deferring,
 };
 
 use crate::columns::Columns;
@@ -133,7 +140,7 @@ pub fn import_csv(
 
 /// Like [`import_csv`], reading the CSV text from `reader`; `file` is the name used in
 /// dead-letter locations, errors and the summary.
-pub fn import_csv_reader<R: Read>(
+pub fn import_csv_reader<R: Read + Send>(
     store: &mut Store,
     kind: ImportKind,
     reader: R,
@@ -146,7 +153,7 @@ pub fn import_csv_reader<R: Read>(
 /// The import of [`import_csv`] and [`import_csv_reader`]; `size` is the file's size in bytes
 /// when known, from which a large touch file is told apart (see
 /// [`ImportSummary::touch_indexes_rebuilt`]).
-fn import_rows<R: Read>(
+fn import_rows<R: Read + Send>(
     store: &mut Store,
     kind: ImportKind,
     reader: R,
@@ -250,16 +257,65 @@ fn import_rows<R: Read>(
         known_letters: &known_letters,
         summary: &mut summary,
         classifier: None,
-        traffic: TrafficParts::default(),
     };
     if kind == ImportKind::Touches {
         rows.classifier = Some(TouchClassifier::load(&*rows.tx)?);
     }
-    let mut payload = String::with_capacity(256);
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |p| p.line());
-        rows.row(&ctx, &record, line, &mut payload)?;
-    }
+    // The rows are read, checked, minimized and normalized on a thread of their own, a few
+    // batches ahead of this one, which only writes: the two halves of an import take about
+    // the same time, and a batch at a time keeps memory flat whatever the file's length.
+    std::thread::scope(|scope| {
+        let (batches, received) =
+            mpsc::sync_channel::<Result<Vec<Prepared>, csv::Error>>(BATCHES_AHEAD);
+        let (spent, written) = mpsc::channel::<Vec<Prepared>>();
+        let ctx = &ctx;
+        scope.spawn(move || {
+            let mut record = ByteRecord::new();
+            loop {
+                let mut batch = match written.try_recv() {
+                    Ok(mut batch) => {
+                        batch.clear();
+                        batch
+                    }
+                    Err(_) => Vec::with_capacity(BATCH_ROWS),
+                };
+                let mut ended = false;
+                while batch.len() < BATCH_ROWS {
+                    match csv.read_byte_record(&mut record) {
+                        Ok(true) => {
+                            let line = record.position().map_or(0, |p| p.line());
+                            batch.push(prepare(ctx, &record, line));
+                        }
+                        Ok(false) => {
+                            ended = true;
+                            break;
+                        }
+                        Err(e) => {
+                            // The rows before the error are written, then the error ends
+                            // the import (rolling all of it back).
+                            let _ = batches.send(Ok(batch));
+                            let _ = batches.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                // A closed channel means the writer stopped on an error: nothing more to do.
+                if batches.send(Ok(batch)).is_err() || ended {
+                    return;
+                }
+            }
+        });
+        for batch in received {
+            let mut batch = batch.map_err(csv_error)?;
+            for row in &mut batch {
+                rows.write_prepared(row)?;
+            }
+            // Back to the reading thread, which frees its rows' strings and refills it, so
+            // the writer spends no time on either.
+            let _ = spent.send(batch);
+        }
+        Ok::<(), IngestError>(())
+    })?;
     tx.record_sync_success(CSV_SOURCE_ID, now_ms)?;
     tx.commit()?;
     Ok(summary)
@@ -276,18 +332,45 @@ struct RowWriter<'a, 't> {
     /// Classifies each touch written (touch files only), from the row's user agent and verdict
     /// read before the payload was minimized.
     classifier: Option<TouchClassifier>,
-    /// What the current row said about its request (touch files with those columns).
-    traffic: TrafficParts,
 }
 
-impl RowWriter<'_, '_> {
-    fn row(
-        &mut self,
-        ctx: &RowContext<'_>,
-        record: &ByteRecord,
+/// What one data row comes to before anything of it is written (see [`prepare`]). Nearly
+/// every row is a `Write`, so its record stays inline rather than in a box of its own.
+#[allow(clippy::large_enum_variant)]
+enum Prepared {
+    /// A row that cannot be used: it becomes a dead letter at `line` with `reason`.
+    Reject {
         line: u64,
-        payload: &mut String,
-    ) -> Result<(), IngestError> {
+        reason: String,
+        payload: String,
+    },
+    /// A normalized row, its minimized payload, and what it said about its request (touch
+    /// files with those columns). The writer takes the record of a row of another kind than
+    /// touches out.
+    Write {
+        external_id: String,
+        record: Option<Record>,
+        payload: String,
+        traffic: TrafficParts,
+    },
+}
+
+/// Rows handed from the reading thread to the writing one at a time.
+const BATCH_ROWS: usize = 1_024;
+/// Batches the reading thread may be ahead of the writing one.
+const BATCHES_AHEAD: usize = 4;
+
+/// Reads one data row at `line`: checks it, hides its personal data, builds its payload and
+/// normalizes it. Touches nothing but the row, so it runs beside the writer.
+fn prepare(ctx: &RowContext<'_>, record: &ByteRecord, line: u64) -> Prepared {
+    let mut payload = String::with_capacity(256);
+    let reject = |reason: String, payload: String| Prepared::Reject {
+        line,
+        reason,
+        payload,
+    };
+    {
+        let payload = &mut payload;
         let columns = ctx.columns;
         let utf8: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
         let Ok(fields) = utf8 else {
@@ -305,10 +388,9 @@ impl RowWriter<'_, '_> {
                 .collect();
             hidden.extend(columns.email.map(|e| (e, WITHHELD)));
             write_payload(payload, &columns.payload_keys, &fields, &hidden);
-            return self.reject(
-                line,
+            return reject(
                 "the row is not valid UTF-8; save the file as UTF-8".to_owned(),
-                payload,
+                std::mem::take(payload),
             );
         };
         let misaligned = fields.len() != columns.width;
@@ -325,11 +407,12 @@ impl RowWriter<'_, '_> {
                 fields.len(),
                 columns.width
             );
-            return self.reject(line, reason, payload);
+            return reject(reason, std::mem::take(payload));
         }
         if let Some(reason) = pii.error.take() {
-            return self.reject(line, reason, payload);
+            return reject(reason, std::mem::take(payload));
         }
+        let mut traffic = TrafficParts::default();
         if let crate::columns::KindColumns::Touches(c) = &columns.kind {
             let text = |index: Option<usize>| {
                 index
@@ -338,15 +421,48 @@ impl RowWriter<'_, '_> {
                     .filter(|v| !v.is_empty())
                     .map(str::to_owned)
             };
-            self.traffic = TrafficParts {
+            traffic = TrafficParts {
                 agent: text(c.user_agent),
                 verdict: text(c.verdict),
                 headers: None,
             };
         }
         match normalize(ctx, &fields, &mut pii) {
-            Ok(normalized) => self.write(normalized.external_id, normalized.record, payload),
-            Err(reason) => self.reject(line, reason, payload),
+            Ok(normalized) => Prepared::Write {
+                external_id: normalized.external_id,
+                record: Some(normalized.record),
+                payload: std::mem::take(payload),
+                traffic,
+            },
+            Err(reason) => reject(reason, std::mem::take(payload)),
+        }
+    }
+}
+
+impl RowWriter<'_, '_> {
+    /// Writes a row [`prepare`] read, or its dead letter.
+    fn write_prepared(&mut self, row: &mut Prepared) -> Result<(), IngestError> {
+        match row {
+            Prepared::Reject {
+                line,
+                reason,
+                payload,
+            } => self.reject(*line, std::mem::take(reason), payload),
+            Prepared::Write {
+                external_id,
+                record: Some(Record::Touch(touch)),
+                payload,
+                traffic,
+            } => self.write_touch(external_id, touch, payload, traffic),
+            Prepared::Write {
+                external_id,
+                record,
+                payload,
+                ..
+            } => {
+                let record = record.take().expect("each row is written once");
+                self.write(external_id, record, payload)
+            }
         }
     }
 
@@ -369,33 +485,48 @@ impl RowWriter<'_, '_> {
         Ok(())
     }
 
-    fn write(
-        &mut self,
-        external_id: String,
-        record: Record,
-        payload: &str,
-    ) -> Result<(), IngestError> {
-        let event = NewRawEvent {
+    /// The raw event of the row with `external_id` and `payload`.
+    fn event<'e>(&self, external_id: &'e str, payload: &'e str) -> NewRawEvent<'e> {
+        NewRawEvent {
             source: SOURCE,
             stream: self.kind.as_str(),
-            external_id: &external_id,
+            external_id,
             received_at_ms: self.now_ms,
             payload,
             normalizer_version: NORMALIZER_VERSION,
-        };
-        if let Record::Touch(touch) = &record {
-            // Touch files are the bulk of what is imported: their payloads go into
-            // compressed blocks (`WriteTx::log_touch`).
-            let outcome = self.tx.log_touch(touch, &event)?;
-            if outcome == InsertOutcome::Inserted
-                && let Some(classifier) = self.classifier.as_mut()
-            {
-                let signals = self.traffic.signals(classifier.rules());
-                classifier.record(self.tx, touch, signals)?;
-            }
-            self.count(outcome, false);
-            return Ok(());
         }
+    }
+
+    /// Writes a touch. Touch files are the bulk of what is imported: their payloads go into
+    /// compressed blocks (`WriteTx::log_touch`).
+    fn write_touch(
+        &mut self,
+        external_id: &str,
+        touch: &Touch,
+        payload: &str,
+        traffic: &TrafficParts,
+    ) -> Result<(), IngestError> {
+        let outcome = self
+            .tx
+            .log_touch(touch, &self.event(external_id, payload))?;
+        if outcome == InsertOutcome::Inserted
+            && let Some(classifier) = self.classifier.as_mut()
+        {
+            let signals = traffic.signals(classifier.rules());
+            classifier.record(self.tx, touch, signals)?;
+        }
+        self.count(outcome, false);
+        Ok(())
+    }
+
+    /// Writes a row of any other kind, with its payload as a `raw_events` row.
+    fn write(
+        &mut self,
+        external_id: &str,
+        record: Record,
+        payload: &str,
+    ) -> Result<(), IngestError> {
+        let event = self.event(external_id, payload);
         let raw = self.tx.insert_raw_event(&event)?;
         let raw_event_id = Some(raw.raw_event_id());
         let restated = matches!(raw, RawEventOutcome::NewVersion(_));

@@ -1,7 +1,8 @@
 //! The CSV import of touches keeps raw payloads in compressed blocks (migration 0021): a
 //! re-import is all duplicates and writes nothing, a restated row is a new version readable
 //! byte for byte, an import that fails leaves no block, and the blocked payloads read back
-//! exactly as the same payloads stored as `raw_events` rows do.
+//! exactly as the same payloads stored as `raw_events` rows do. A file that mixes new and
+//! stored touches, and repeats its own rows, counts each row once.
 
 use std::io::{self, Read};
 
@@ -248,4 +249,94 @@ fn blocked_payloads_read_back_exactly_as_the_same_payloads_kept_as_rows() {
             .collect::<Vec<_>>()
     };
     assert_eq!(sources(&blocked), sources(&rows));
+}
+
+/// Row `i` of [`touches_csv`] under the id `id` and, if `channel` is given, on that channel.
+fn touch_row(csv: &str, i: usize, id: &str, channel: Option<&str>) -> String {
+    let line = csv.lines().nth(1 + i).unwrap();
+    let rest = line.split_once(',').unwrap().1;
+    let rest = match channel {
+        Some(channel) => {
+            let (at, after) = rest.split_once(',').unwrap();
+            format!("{at},{channel},{}", after.split_once(',').unwrap().1)
+        }
+        None => rest.to_owned(),
+    };
+    format!("{id},{rest}\n")
+}
+
+#[test]
+fn a_file_of_new_and_stored_touches_in_runs_with_repeats_counts_each_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
+    let base = touches_csv(30_000, None);
+    let first_rows: String = base
+        .lines()
+        .take(1 + 10_000)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    import_csv_reader(
+        &mut store,
+        ImportKind::Touches,
+        first_rows.as_bytes(),
+        "a.csv",
+        NOW,
+    )
+    .unwrap();
+
+    // Runs of stored and new touches, each new touch also repeated later in the same file,
+    // once as it was and once restated, past the point where a load stops looking each record
+    // up among the raw_events rows.
+    let mut mixed = String::from(base.lines().next().unwrap());
+    mixed.push('\n');
+    let mut new_ids = Vec::new();
+    for run in 0..20 {
+        for i in run * 500..run * 500 + 500 {
+            mixed.push_str(&touch_row(&base, i, &format!("t{i}"), None));
+        }
+        for i in 10_000 + run * 1_000..10_000 + run * 1_000 + 1_000 {
+            mixed.push_str(&touch_row(&base, i, &format!("t{i}"), None));
+            new_ids.push(i);
+        }
+    }
+    for &i in new_ids.iter().step_by(1_000) {
+        mixed.push_str(&touch_row(&base, i, &format!("t{i}"), None));
+        mixed.push_str(&touch_row(&base, i, &format!("t{i}"), Some("tiktok")));
+    }
+    let summary = import_csv_reader(
+        &mut store,
+        ImportKind::Touches,
+        mixed.as_bytes(),
+        "b.csv",
+        NOW + 1,
+    )
+    .unwrap();
+    assert_eq!(
+        (summary.imported, summary.duplicates, summary.rejected),
+        (20_000, 10_000 + 2 * 20, 0)
+    );
+    assert_eq!(store.row_count(Table::Touches).unwrap(), 30_000);
+    // One event per new touch, plus the 20 restated ones' second versions.
+    assert_eq!(csv_events(&store), (30_000 + 20, 30_000));
+    let versions = store
+        .raw_event_versions("csv", "touches", "t10000")
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    assert!(versions[1].payload.contains("tiktok"));
+    assert_eq!(store.totals().unwrap(), store.recount_totals().unwrap());
+    assert!(store.integrity_check().unwrap().is_empty());
+
+    // Imported again: no new touch. Each restated id meets its first payload again after the
+    // restated one was its latest (a new version), then the restated one (another).
+    let again = import_csv_reader(
+        &mut store,
+        ImportKind::Touches,
+        mixed.as_bytes(),
+        "b.csv",
+        NOW + 2,
+    )
+    .unwrap();
+    assert_eq!((again.imported, again.duplicates), (0, 30_000 + 2 * 20));
+    assert_eq!(csv_events(&store), (30_000 + 20 + 2 * 20, 30_000));
+    assert_eq!(store.totals().unwrap(), store.recount_totals().unwrap());
 }

@@ -32,8 +32,9 @@
 //! Architecture Invariants:
 //! - A slot is never moved or reused: erasure empties a slot, purge blanks its payload, and both
 //!   rewrite the whole frame in their transaction, so every pointer stays valid.
-//! - The write transaction buffers the block being filled and writes it when it is full and at
-//!   commit; a transaction dropped without commit leaves no block.
+//! - The write transaction buffers the block being filled and writes it when it is full (after
+//!   compressing it on a thread of its own while the writer goes on) and at commit; a
+//!   transaction dropped without commit leaves no block.
 //! - Every blocked event is counted in the workspace totals (0016) and the arrival counts
 //!   (0017) exactly as a row is: the writer counts what it appends, erasure takes out what it
 //!   deletes, and [`Store::recount_totals`] counts blocks by decoding them.
@@ -47,6 +48,7 @@
 //! rows/s against 77k.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -275,6 +277,22 @@ pub(crate) fn next_block_id(conn: &Connection) -> StoreResult<i64> {
 
 /// Writes `block` (a new one, or a rewrite of its frame).
 pub(crate) fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
+    write_compressed(conn, &compress_block(block)?)
+}
+
+/// A block ready to be written: its frame compressed, its slots gone.
+struct CompressedBlock {
+    block_id: i64,
+    source: String,
+    stream: String,
+    received_at_ms: i64,
+    normalizer_version: i64,
+    slots: i64,
+    events: i64,
+    frame_zstd: Vec<u8>,
+}
+
+fn compress_block(block: &Block) -> StoreResult<CompressedBlock> {
     // With zstd's checksum (4 bytes a block), a flipped bit anywhere in a frame is an error
     // when it is read, never a wrong payload: SQLite checks its pages' structure, not the bytes
     // of a value.
@@ -282,9 +300,22 @@ pub(crate) fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
     compressor
         .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
         .map_err(StoreError::Compression)?;
-    let frame = compressor
+    let frame_zstd = compressor
         .compress(&encode_frame(&block.slots))
         .map_err(StoreError::Compression)?;
+    Ok(CompressedBlock {
+        block_id: block.block_id,
+        source: block.source.clone(),
+        stream: block.stream.clone(),
+        received_at_ms: block.received_at_ms,
+        normalizer_version: block.normalizer_version,
+        slots: block.slots.len() as i64,
+        events: block.events(),
+        frame_zstd,
+    })
+}
+
+fn write_compressed(conn: &Connection, block: &CompressedBlock) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO raw_event_blocks (block_id, source, stream, received_at_ms, normalizer_version, slots, events,
                                        frame_zstd)
@@ -298,11 +329,75 @@ pub(crate) fn write_block(conn: &Connection, block: &Block) -> StoreResult<()> {
         block.stream,
         block.received_at_ms,
         block.normalizer_version,
-        block.slots.len() as i64,
-        block.events(),
-        frame,
+        block.slots,
+        block.events,
+        block.frame_zstd,
     ])?;
     Ok(())
+}
+
+/// Compresses the full blocks of a load on a thread of its own, so the writer, which holds the
+/// write lock, goes on inserting meanwhile. At most [`BLOCKS_IN_FLIGHT`] wait or are being
+/// compressed, which keeps memory flat; the writer writes each one back when it is done.
+struct BackgroundCompressor {
+    blocks: mpsc::SyncSender<Block>,
+    done: mpsc::Receiver<StoreResult<CompressedBlock>>,
+    /// Blocks handed over and not written yet.
+    in_flight: usize,
+}
+
+/// Full blocks that may wait for or be in compression at once (each ~2 MB before it).
+const BLOCKS_IN_FLIGHT: usize = 2;
+
+impl BackgroundCompressor {
+    fn start() -> BackgroundCompressor {
+        let (blocks, to_compress) = mpsc::sync_channel::<Block>(BLOCKS_IN_FLIGHT - 1);
+        let (finished, done) = mpsc::channel();
+        // The thread ends when the writer drops its end: at commit, or with a transaction
+        // dropped without one (whose blocks are then never written).
+        std::thread::spawn(move || {
+            for block in to_compress {
+                if finished.send(compress_block(&block)).is_err() {
+                    return;
+                }
+            }
+        });
+        BackgroundCompressor {
+            blocks,
+            done,
+            in_flight: 0,
+        }
+    }
+
+    /// Hands `block` over, writing first what is done (and, while [`BLOCKS_IN_FLIGHT`] are
+    /// out, waiting for the oldest).
+    fn compress(&mut self, conn: &Connection, block: Block) -> StoreResult<()> {
+        self.write_done(conn, BLOCKS_IN_FLIGHT - 1)?;
+        self.blocks.send(block).map_err(|_| {
+            StoreError::Compression(std::io::Error::other("the compressor stopped"))
+        })?;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// Writes the blocks compressed so far, waiting until at most `left` are still out.
+    fn write_done(&mut self, conn: &Connection, left: usize) -> StoreResult<()> {
+        while self.in_flight > 0 {
+            let compressed = if self.in_flight > left {
+                self.done.recv().map_err(|_| {
+                    StoreError::Compression(std::io::Error::other("the compressor stopped"))
+                })?
+            } else {
+                match self.done.try_recv() {
+                    Ok(compressed) => compressed,
+                    Err(_) => return Ok(()),
+                }
+            };
+            self.in_flight -= 1;
+            write_compressed(conn, &compressed?)?;
+        }
+        Ok(())
+    }
 }
 
 /// The ids of the blocks matching `filter`, by id (the order they were written).
@@ -329,17 +424,31 @@ pub(crate) struct BlockWriter {
     /// order they were first imported, so consecutive look-ups mostly land in one block.
     /// Nothing in a write transaction rewrites a stored frame, so it cannot go stale.
     last_read: Option<Block>,
+    /// Touches whose record [`WriteTx::log_touch`] looked up among the `raw_events` rows one
+    /// by one in this transaction (see [`WriteTx::may_have_raw_rows`]).
+    rows_probed: u32,
+    /// The source and stream of which this transaction found no `raw_events` rows at all, so
+    /// their touches skip that look-up; forgotten when the transaction writes a raw event row.
+    streams_without_rows: Option<(String, String)>,
+    /// Whether the last touch logged was stored already: a re-import meets its touches in
+    /// runs, so while it lasts the look-up goes first rather than an insert that would not
+    /// happen.
+    in_stored_run: bool,
+    /// Compresses the full blocks of this transaction, once it has filled one.
+    compressor: Option<BackgroundCompressor>,
 }
 
+/// How many touches of a transaction look their record up among the `raw_events` rows one at a
+/// time before the transaction asks once whether their stream has any rows (a scan of the
+/// rows, ~40 ms for 250,000 of them, which a load of millions of touches repays many times and
+/// a small file need not pay).
+const ROW_PROBES_BEFORE_SCAN: u32 = 20_000;
+
 impl BlockWriter {
-    /// Appends `slot` to the open block of this source, stream, arrival and normalizer
-    /// version (opening one, after writing a full or different one); returns its pointer.
-    fn append(
-        &mut self,
-        conn: &Connection,
-        event: &NewRawEvent<'_>,
-        slot: Slot,
-    ) -> StoreResult<i64> {
+    /// The pointer the next slot appended for `event` gets: that of the open block of this
+    /// source, stream, arrival and normalizer version, opening one (after writing a full or
+    /// different one) when there is none.
+    fn reserve(&mut self, conn: &Connection, event: &NewRawEvent<'_>) -> StoreResult<i64> {
         let fits = self.open.as_ref().is_some_and(|b| {
             b.slots.len() < BLOCK_SLOTS
                 && b.source == event.source
@@ -348,7 +457,16 @@ impl BlockWriter {
                 && b.normalizer_version == event.normalizer_version
         });
         if !fits {
-            self.flush(conn)?;
+            match self.open.take() {
+                Some(full) if full.slots.len() == BLOCK_SLOTS => self
+                    .compressor
+                    .get_or_insert_with(BackgroundCompressor::start)
+                    .compress(conn, full)?,
+                open => {
+                    self.open = open;
+                    self.flush(conn)?;
+                }
+            }
             let block_id = match self.next_block_id {
                 Some(id) => id,
                 None => next_block_id(conn)?,
@@ -363,9 +481,21 @@ impl BlockWriter {
                 slots: Vec::with_capacity(BLOCK_SLOTS),
             });
         }
-        let block = self.open.as_mut().expect("opened above");
-        block.slots.push(slot);
-        Ok(pointer(block.block_id, block.slots.len() - 1))
+        let block = self.open.as_ref().expect("opened above");
+        Ok(pointer(block.block_id, block.slots.len()))
+    }
+
+    /// Appends `slot` to the block [`BlockWriter::reserve`] picks for `event`; returns its
+    /// pointer.
+    fn append(
+        &mut self,
+        conn: &Connection,
+        event: &NewRawEvent<'_>,
+        slot: Slot,
+    ) -> StoreResult<i64> {
+        let at = self.reserve(conn, event)?;
+        self.open.as_mut().expect("reserved above").slots.push(slot);
+        Ok(at)
     }
 
     /// The SHA-256 of the payload as it arrived at slot `at` (the open block's or a stored
@@ -380,6 +510,10 @@ impl BlockWriter {
                     .as_ref()
                     .is_none_or(|b| b.block_id != block_id)
                 {
+                    // The block may be one of this transaction's, still in compression.
+                    if let Some(compressor) = self.compressor.as_mut() {
+                        compressor.write_done(conn, 0)?;
+                    }
                     self.last_read = Some(read_block(conn, block_id)?);
                 }
                 self.last_read.as_ref().expect("read above")
@@ -392,10 +526,17 @@ impl BlockWriter {
             .ok_or_else(|| undecodable(block_id, format!("it has no slot {slot}")))
     }
 
-    /// Writes the open block, if any.
+    /// Writes the open block, if any, and every block still in compression.
     pub(crate) fn flush(&mut self, conn: &Connection) -> StoreResult<()> {
-        if let Some(block) = self.open.take() {
-            write_block(conn, &block)?;
+        if let Some(compressor) = self.compressor.as_mut() {
+            compressor.write_done(conn, 0)?;
+        }
+        match self.open.take() {
+            // A block reserved for a slot that went unused (the touch was stored already)
+            // is not written, and its id goes to the next block.
+            Some(block) if block.slots.is_empty() => self.next_block_id = Some(block.block_id),
+            Some(block) => write_block(conn, &block)?,
+            None => {}
         }
         Ok(())
     }
@@ -416,12 +557,6 @@ impl WriteTx<'_> {
         event: &NewRawEvent<'_>,
     ) -> StoreResult<InsertOutcome> {
         debug_assert_eq!(touch.touch_id, event.external_id);
-        let sha = payload_sha256(event.payload);
-        let stored: Option<Option<i64>> = self
-            .tx
-            .prepare_cached("SELECT raw_slot FROM touches WHERE touch_id = ?1")?
-            .query_row(params![touch.touch_id], |row| row.get(0))
-            .optional()?;
         let slot = |previous: Option<i64>| Slot {
             external_id: event.external_id.to_owned(),
             payload: event.payload.to_owned(),
@@ -429,9 +564,35 @@ impl WriteTx<'_> {
             blanked_from: None,
             deleted: false,
         };
+        // A touch new to the workspace, the bulk of any load: its row goes in first, pointing
+        // at the slot its payload is about to take, so that finding it new costs the insert's
+        // own key look-up and nothing more. A touch stored already leaves the insert without
+        // effect and takes the path below, as do erased people's touches and records whose
+        // versions may be rows.
+        if !self.blocks.in_stored_run
+            && !self.is_suppressed(touch)?
+            && !self.may_have_raw_rows(event)?
+        {
+            let at = self.blocks.reserve(&self.tx, event)?;
+            if self.insert_touch_row(touch, Some(at))? == 1 {
+                let appended = self.blocks.append(&self.tx, event, slot(None))?;
+                debug_assert_eq!(appended, at, "the slot reserved for the row");
+                self.totals
+                    .raw_event_inserted(event.source, event.received_at_ms, true);
+                self.mark_inputs_changed(true);
+                self.totals.row_inserted(CountedRows::Touches);
+                return Ok(InsertOutcome::Inserted);
+            }
+        }
+        let stored: Option<Option<i64>> = self
+            .tx
+            .prepare_cached("SELECT raw_slot FROM touches WHERE touch_id = ?1")?
+            .query_row(params![touch.touch_id], |row| row.get(0))
+            .optional()?;
+        self.blocks.in_stored_run = stored.is_some();
         match stored {
             Some(Some(latest)) => {
-                if self.blocks.sha256_at(&self.tx, latest)? == sha {
+                if self.blocks.sha256_at(&self.tx, latest)? == payload_sha256(event.payload) {
                     return Ok(InsertOutcome::Duplicate);
                 }
                 let at = self.blocks.append(&self.tx, event, slot(Some(latest)))?;
@@ -442,14 +603,14 @@ impl WriteTx<'_> {
                     .raw_event_inserted(event.source, event.received_at_ms, false);
                 Ok(InsertOutcome::Duplicate)
             }
-            Some(None) => self.log_touch_as_row(touch, event, &sha),
+            Some(None) => self.log_touch_as_row(touch, event),
             None => {
                 let has_rows = self
                     .tx
                     .prepare_cached(LATEST_RAW_VERSION_SQL)?
                     .exists(params![event.source, event.stream, event.external_id])?;
                 if has_rows {
-                    return self.log_touch_as_row(touch, event, &sha);
+                    return self.log_touch_as_row(touch, event);
                 }
                 if self.is_suppressed(touch)? {
                     return Ok(InsertOutcome::Suppressed);
@@ -466,14 +627,54 @@ impl WriteTx<'_> {
         }
     }
 
+    /// Whether the record of `event` may have versions stored as `raw_events` rows (a touch
+    /// imported before migration 0021 and since removed, or one whose versions went to rows),
+    /// in which case [`WriteTx::log_touch`] keeps them there. The first
+    /// [`ROW_PROBES_BEFORE_SCAN`] touches of a transaction ask the rows' index one by one; then
+    /// the transaction asks once whether the stream has any rows, and a load into a stream with
+    /// none asks no more.
+    fn may_have_raw_rows(&mut self, event: &NewRawEvent<'_>) -> StoreResult<bool> {
+        if self
+            .blocks
+            .streams_without_rows
+            .as_ref()
+            .is_some_and(|(source, stream)| source == event.source && stream == event.stream)
+        {
+            return Ok(false);
+        }
+        self.blocks.rows_probed += 1;
+        if self.blocks.rows_probed == ROW_PROBES_BEFORE_SCAN {
+            let any: bool = self.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM raw_events WHERE source = ?1 AND stream = ?2)",
+                params![event.source, event.stream],
+                |row| row.get(0),
+            )?;
+            if !any {
+                self.blocks.streams_without_rows =
+                    Some((event.source.to_owned(), event.stream.to_owned()));
+                return Ok(false);
+            }
+        }
+        Ok(self
+            .tx
+            .prepare_cached(LATEST_RAW_VERSION_SQL)?
+            .exists(params![event.source, event.stream, event.external_id])?)
+    }
+
+    /// Notes that this transaction wrote a `raw_events` row, so no stream is known to be
+    /// without them any more (see [`WriteTx::may_have_raw_rows`]).
+    pub(crate) fn raw_event_row_written(&mut self) {
+        self.blocks.streams_without_rows = None;
+        self.blocks.rows_probed = 0;
+    }
+
     /// [`WriteTx::log_touch`] for a record kept as `raw_events` rows.
     fn log_touch_as_row(
         &mut self,
         touch: &Touch,
         event: &NewRawEvent<'_>,
-        sha: &[u8; 32],
     ) -> StoreResult<InsertOutcome> {
-        let raw = self.insert_raw_event_with_sha256(event, sha)?;
+        let raw = self.insert_raw_event(event)?;
         let touch = Touch {
             raw_event_id: Some(raw.raw_event_id()),
             ..touch.clone()

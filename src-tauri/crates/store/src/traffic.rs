@@ -140,6 +140,7 @@ impl TouchClassifier {
             self.version,
             &verdict,
             TrafficClass::Human,
+            true,
         )?;
         Ok(verdict.0.class)
     }
@@ -273,12 +274,15 @@ fn worth_keeping(signals: &TrafficSignals) -> bool {
 
 /// Records a touch's verdict: its class on the touch (when it changes from `before`) and the
 /// rule and signals beside it (or no row, for a human touch whose signals say nothing).
+/// `just_inserted`: the touch was inserted in this transaction, so it has no such row to
+/// delete (the delete trigger of 0019 removed any its id had before).
 fn write_verdict(
     conn: &Connection,
     touch_id: &str,
     version: u32,
     (verdict, signals): &(Classification, TrafficSignals),
     before: TrafficClass,
+    just_inserted: bool,
 ) -> StoreResult<()> {
     if verdict.class != before {
         conn.prepare_cached("UPDATE touch_rows SET traffic_class = ?2 WHERE touch_id = ?1")?
@@ -308,7 +312,7 @@ fn write_verdict(
             verdict.score,
             kept.to_json().to_string(),
         ])?;
-    } else {
+    } else if !just_inserted {
         conn.prepare_cached("DELETE FROM touch_traffic WHERE touch_id = ?1")?
             .execute([touch_id])?;
     }
@@ -593,7 +597,7 @@ fn reclassify(
     }
     drop(rows);
     for (touch_id, before, verdict) in &verdicts {
-        write_verdict(conn, touch_id, version, verdict, *before)?;
+        write_verdict(conn, touch_id, version, verdict, *before, false)?;
     }
     progress(summary.touches, total);
     Ok(summary)

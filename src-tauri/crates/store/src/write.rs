@@ -301,6 +301,7 @@ impl WriteTx<'_> {
             &payload_sha256(event.payload),
             "the precomputed SHA-256 must be the payload's"
         );
+        self.raw_event_row_written();
         // The latest version, of either layout (see `raw_payloads`). External ids are nearly
         // unique, so the index on them alone finds the few rows to check source and stream on.
         let latest: Option<(i64, [u8; 32])> = self
