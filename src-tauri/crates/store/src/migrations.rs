@@ -143,6 +143,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0024_narrow_touch_rows",
         sql: include_str!("../migrations/0024_narrow_touch_rows.sql"),
     },
+    Migration {
+        version: 25,
+        name: "0025_reserved_touch_time_span",
+        sql: include_str!("../migrations/0025_reserved_touch_time_span.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.
