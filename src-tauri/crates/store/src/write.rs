@@ -17,6 +17,7 @@ use crate::settings::bump_input_version;
 use crate::suppression::{ERASED_PAYLOAD, Suppression};
 use crate::totals::{CountedRows, TotalsDelta};
 use crate::touch_names::{TouchName, TouchNameIds};
+use crate::traffic_totals::TrafficTotalsDelta;
 use crate::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys,
     IdentityLink, InsertOutcome, MoneyFigure, NewDeadLetter, NewRawEvent, Order, OrderAdjustment,
@@ -100,6 +101,9 @@ pub struct WriteTx<'s> {
     /// The ids of the channels, sources and touch types this transaction wrote (see
     /// `touch_names`).
     touch_names: TouchNameIds,
+    /// The touches this transaction inserted per source and channel, added to the traffic
+    /// totals at commit (see `traffic_totals`).
+    traffic_totals: TrafficTotalsDelta,
 }
 
 impl Store {
@@ -119,6 +123,7 @@ impl Store {
             blocks: BlockWriter::default(),
             touch_indexes_deferred: false,
             touch_names: TouchNameIds::default(),
+            traffic_totals: TrafficTotalsDelta::default(),
         })
     }
 
@@ -196,6 +201,7 @@ impl WriteTx<'_> {
             self.touch_indexes_deferred = false;
         }
         self.totals.flush(&self.tx)?;
+        self.traffic_totals.flush(&self.tx)?;
         if self.inputs_changed {
             bump_input_version(&self.tx)?;
             self.inputs_changed = false;
@@ -505,7 +511,7 @@ impl WriteTx<'_> {
         let touch_type_id =
             self.touch_names
                 .id(&self.tx, TouchName::TouchType, &touch.touch_type)?;
-        Ok(self
+        let inserted = self
             .tx
             .prepare_cached(
                 "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
@@ -532,7 +538,11 @@ impl WriteTx<'_> {
                 id.device_id,
                 touch.raw_event_id,
                 raw_slot,
-            ])?)
+            ])?;
+        if inserted > 0 {
+            self.traffic_totals.touch_inserted(source_id, channel_id);
+        }
+        Ok(inserted)
     }
 
     /// Inserts an order; an order whose id is stored already is a `Duplicate`.
