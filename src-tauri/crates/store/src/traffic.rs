@@ -320,7 +320,12 @@ fn write_verdict(
             verdict.score,
             kept.to_json().to_string(),
         ])?;
-    } else {
+    } else if conn
+        .prepare_cached("SELECT 1 FROM touch_traffic WHERE touch_id = ?1")?
+        .exists([touch_id])?
+    {
+        // Probed first: nearly every touch an import writes has no row, and a DELETE on a
+        // table with triggers (0026's) costs more than the probe even when it finds nothing.
         conn.prepare_cached("DELETE FROM touch_traffic WHERE touch_id = ?1")?
             .execute([touch_id])?;
     }
