@@ -48,7 +48,10 @@ pub fn check(db: &Path, now_ms: i64) -> Result<()> {
         .into());
     }
     let mut store = Store::open(db)?;
-    let differences = store.totals()?.differences(&store.recount_totals()?);
+    let mut differences = store.totals()?.differences(&store.recount_totals()?);
+    if store.traffic_totals()? != store.recount_traffic_totals()? {
+        differences.push("touches per source, channel and traffic class".to_owned());
+    }
     if !differences.is_empty() {
         return Err(AppError::new(
             ErrorKind::Damaged,

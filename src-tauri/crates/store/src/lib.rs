@@ -92,6 +92,7 @@ mod sync_state;
 mod totals;
 mod touch_names;
 mod traffic;
+mod traffic_totals;
 mod trust_queries;
 mod upgrade;
 mod view_queries;
@@ -149,6 +150,7 @@ pub use totals::{
 pub use traffic::{
     BUILT_IN_RULES_VERSION, Reclassification, TouchClassifier, TrafficCount, TrafficRuleChange,
 };
+pub use traffic_totals::TrafficTotal;
 pub use trust_queries::{ConservationRow, OrphanAdjustment, ReconcileOrder};
 pub use upgrade::{PendingUpgrade, UpgradeControl, UpgradeProgress};
 pub use view_queries::{

@@ -148,6 +148,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0025_touch_time_span",
         sql: include_str!("../migrations/0025_touch_time_span.sql"),
     },
+    Migration {
+        version: 26,
+        name: "0026_traffic_totals",
+        sql: include_str!("../migrations/0026_traffic_totals.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -52,7 +52,7 @@ pub struct Reclassification {
 }
 
 /// The class stored as `code` in a touch row.
-fn class_of(code: i64) -> StoreResult<TrafficClass> {
+pub(crate) fn class_of(code: i64) -> StoreResult<TrafficClass> {
     TrafficClass::from_code(code).ok_or_else(|| StoreError::InvalidValue {
         field: "touches.traffic_class",
         detail: format!("{code} is not a class"),
@@ -272,6 +272,18 @@ fn worth_keeping(signals: &TrafficSignals) -> bool {
         || (signals.missing_browser_headers.is_some() && !signals.agent_present)
 }
 
+/// The family most of a non-human count's touches came from (the first by name among equals);
+/// `None` for human touches or when no family is known.
+fn top_family(class: TrafficClass, families: &[(String, u64)]) -> Option<String> {
+    if class == TrafficClass::Human {
+        return None;
+    }
+    families
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .map(|(family, _)| family.clone())
+}
+
 /// Records a touch's verdict: its class on the touch (when it changes from `before`) and the
 /// rule and signals beside it (or no row, for a human touch whose signals say nothing).
 /// `just_inserted`: the touch was inserted in this transaction, so it has no such row to
@@ -312,7 +324,14 @@ fn write_verdict(
             verdict.score,
             kept.to_json().to_string(),
         ])?;
-    } else if !just_inserted {
+    } else if !just_inserted
+        && conn
+            .prepare_cached("SELECT 1 FROM touch_traffic WHERE touch_id = ?1")?
+            .exists([touch_id])?
+    {
+        // A touch inserted in this transaction has no row (0019's delete trigger removed any
+        // old one); for the others, probed first: nearly every touch an import writes has
+        // none, and a DELETE on a table with triggers (0026's) costs more than the probe.
         conn.prepare_cached("DELETE FROM touch_traffic WHERE touch_id = ?1")?
             .execute([touch_id])?;
     }
@@ -416,72 +435,55 @@ impl Store {
         Ok(summary)
     }
 
-    /// Touches per source, channel and class (a scan of the touch table). Grouped by the
-    /// rows' source and channel ids and named in memory (migration 0024): through the
-    /// `touches` view every row and every probe of the family subquery would look names up.
+    /// Touches per source, channel and class, from the totals migration 0026 keeps (see
+    /// `traffic_totals`): a few hundred rows, however many touches there are.
     pub fn traffic_counts(&self) -> StoreResult<Vec<TrafficCount>> {
-        let sources = names_by_id(&self.conn, TouchName::Source)?;
-        let channels = names_by_id(&self.conn, TouchName::Channel)?;
-        let mut stmt = self.conn.prepare(
-            "SELECT t.source_id, t.channel_id, t.traffic_class, COUNT(*),
-                    (SELECT family FROM touch_traffic f JOIN touch_rows u ON u.touch_id = f.touch_id
-                      WHERE u.source_id = t.source_id AND u.channel_id = t.channel_id
-                        AND u.traffic_class = t.traffic_class AND f.family IS NOT NULL
-                      GROUP BY family ORDER BY COUNT(*) DESC, family LIMIT 1)
-             FROM touch_rows t GROUP BY t.source_id, t.channel_id, t.traffic_class",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, Option<String>>(4)?,
-            ))
-        })?;
-        let mut counts = Vec::new();
-        for row in rows {
-            let (source_id, channel_id, code, touches, family) = row?;
-            let class = class_of(code)?;
-            counts.push(TrafficCount {
-                source: sources.get(&source_id).cloned().unwrap_or_default(),
-                channel: channels.get(&channel_id).cloned().unwrap_or_default(),
-                class,
-                top_family: family.filter(|_| class != TrafficClass::Human),
-                touches: touches as u64,
+        let mut counts: Vec<TrafficCount> = Vec::new();
+        // Touches per family of the count being built, for its top family.
+        let mut families: Vec<(String, u64)> = Vec::new();
+        // The totals come sorted by source, channel, class, then family (none first).
+        for total in self.traffic_totals()? {
+            let same = counts.last().is_some_and(|c| {
+                c.source == total.source && c.channel == total.channel && c.class == total.class
             });
+            if !same {
+                if let Some(count) = counts.last_mut() {
+                    count.top_family = top_family(count.class, &families);
+                }
+                families.clear();
+                counts.push(TrafficCount {
+                    source: total.source,
+                    channel: total.channel,
+                    class: total.class,
+                    top_family: None,
+                    touches: 0,
+                });
+            }
+            let count = counts.last_mut().expect("pushed above");
+            count.touches += total.touches;
+            if let Some(family) = total.family {
+                families.push((family, total.touches));
+            }
         }
-        counts.sort_by(|a, b| {
-            (&a.source, &a.channel, a.class.code()).cmp(&(&b.source, &b.channel, b.class.code()))
-        });
+        if let Some(count) = counts.last_mut() {
+            count.top_family = top_family(count.class, &families);
+        }
         Ok(counts)
     }
 
     /// Revenue `run_id` credited per source, channel and traffic class of the credited touch,
-    /// in the run's reporting currency (minor units). Grouped by ids, named in memory, as
-    /// [`Store::traffic_counts`].
+    /// in the run's reporting currency (minor units), sorted. Kept per run (0026): the first
+    /// call for a run joins its credits with their touches and keeps the sums, later ones read
+    /// them (see `traffic_totals`).
     pub fn credited_by_traffic(
-        &self,
+        &mut self,
         run_id: i64,
     ) -> StoreResult<Vec<(String, String, TrafficClass, i64)>> {
+        let by_id = self.run_traffic_credit_ids(run_id)?;
         let sources = names_by_id(&self.conn, TouchName::Source)?;
         let channels = names_by_id(&self.conn, TouchName::Channel)?;
-        let mut stmt = self.conn.prepare(
-            "SELECT t.source_id, t.channel_id, t.traffic_class, SUM(c.revenue_minor)
-             FROM credits c JOIN touch_rows t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 GROUP BY t.source_id, t.channel_id, t.traffic_class",
-        )?;
-        let rows = stmt.query_map([run_id], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-            ))
-        })?;
-        let mut credited = Vec::new();
-        for row in rows {
-            let (source_id, channel_id, code, minor) = row?;
+        let mut credited = Vec::with_capacity(by_id.len());
+        for (source_id, channel_id, code, minor) in by_id {
             credited.push((
                 sources.get(&source_id).cloned().unwrap_or_default(),
                 channels.get(&channel_id).cloned().unwrap_or_default(),

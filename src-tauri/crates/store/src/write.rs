@@ -17,6 +17,7 @@ use crate::settings::bump_input_version;
 use crate::suppression::{ERASED_PAYLOAD, Suppression};
 use crate::totals::{CountedRows, TotalsDelta};
 use crate::touch_names::{TouchName, TouchNameIds};
+use crate::traffic_totals::TrafficTotalsDelta;
 use crate::{
     AdSpend, AdjustmentKind, Campaign, Content, Creator, CreatorCost, FxRate, IdentityKeys,
     IdentityLink, InsertOutcome, MoneyFigure, NewDeadLetter, NewRawEvent, Order, OrderAdjustment,
@@ -96,6 +97,9 @@ pub struct WriteTx<'s> {
     /// The ids of the channels, sources and touch types this transaction wrote (see
     /// `touch_names`).
     touch_names: TouchNameIds,
+    /// The touches this transaction inserted per source and channel, added to the traffic
+    /// totals at commit (see `traffic_totals`).
+    traffic_totals: TrafficTotalsDelta,
 }
 
 impl Store {
@@ -115,6 +119,7 @@ impl Store {
             blocks: BlockWriter::default(),
             touch_indexes_deferred: false,
             touch_names: TouchNameIds::default(),
+            traffic_totals: TrafficTotalsDelta::default(),
         })
     }
 
@@ -192,6 +197,7 @@ impl WriteTx<'_> {
             self.touch_indexes_deferred = false;
         }
         self.totals.flush(&self.tx)?;
+        self.traffic_totals.flush(&self.tx)?;
         if self.inputs_changed {
             bump_input_version(&self.tx)?;
             self.inputs_changed = false;
@@ -532,6 +538,7 @@ impl WriteTx<'_> {
             ])?;
         if inserted > 0 {
             self.totals.touch_inserted_at(touch.occurred_at_ms);
+            self.traffic_totals.touch_inserted(source_id, channel_id);
         }
         Ok(inserted)
     }

@@ -223,7 +223,7 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'
                    AND (sql LIKE '%table_rows%' OR sql LIKE '%money_totals%' OR sql LIKE '%source_totals%'
                         OR sql LIKE '%revenue_slots%' OR sql LIKE '%ad_spend_days%'
-                        OR name = 'raw_events_identity_fixed')",
+                        OR sql LIKE '%traffic_totals%' OR name = 'raw_events_identity_fixed')",
             )
             .unwrap()
             .query_map([], |row| row.get(0))
@@ -235,14 +235,16 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             conn.execute(&format!("DROP TRIGGER {trigger}"), [])
                 .unwrap();
         }
-        // Back to schema 15: 0025's touch span out and the time index back; (0023 only
-        // dropped 0021's raw_hash, which the rewind does not bring back) 0024's touch rows back to the `touches` table with names and hex
-        // e-mail hashes, 0021's raw-event blocks out (the file has none), 0019's traffic
+        // Back to schema 15: 0026's traffic totals out (their triggers went above), 0025's
+        // touch span out and the time index back; (0023 only dropped 0021's raw_hash, which the
+        // rewind does not bring back) 0024's touch rows back to the `touches` table with names
+        // and hex e-mail hashes, 0021's raw-event blocks out (the file has none), 0019's traffic
         // classes out, 0018's per-time money out, 0017's arrival counts out and 0012's index
         // back, then 0016's tables out (their triggers, 0017's delete trigger among them, went
         // above).
         conn.execute_batch(
-            "DROP TRIGGER touch_time_span_edge_delete;
+            "DROP TABLE traffic_totals; DROP TABLE run_traffic_credits;
+             DROP TRIGGER touch_time_span_edge_delete;
              DROP TABLE touch_time_span;
              CREATE INDEX touches_by_time ON touch_rows (occurred_at_ms);
              DROP VIEW touches;
@@ -278,6 +280,9 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
     let store = Store::open(&path).unwrap();
     assert_eq!(store.totals().unwrap(), expected);
     assert!(!expected.money.is_empty() && !expected.sources.is_empty());
+    let traffic = store.traffic_totals().unwrap();
+    assert_eq!(traffic, store.recount_traffic_totals().unwrap());
+    assert_eq!(traffic.iter().map(|t| t.touches).sum::<u64>(), 1);
     assert_arrivals_match_raw_events(&path);
 }
 

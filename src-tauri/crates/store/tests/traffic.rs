@@ -529,3 +529,304 @@ fn the_change_log_interleaves_model_and_traffic_rule_changes_by_time() {
         ]
     );
 }
+
+/// `touch` from another source and channel.
+fn elsewhere(mut touch: Touch) -> Touch {
+    touch.source = "ads".into();
+    touch.channel = "paid_social".into();
+    touch
+}
+
+/// Asserts the kept traffic totals equal a recount from the touch rows, and returns them.
+fn assert_traffic_totals_exact(store: &Store, after: &str) -> Vec<TrafficTotal> {
+    let kept = store.traffic_totals().unwrap();
+    assert_eq!(
+        kept,
+        store.recount_traffic_totals().unwrap(),
+        "after {after}"
+    );
+    kept
+}
+
+fn touches_of(totals: &[TrafficTotal], class: TrafficClass) -> u64 {
+    totals
+        .iter()
+        .filter(|t| t.class == class)
+        .map(|t| t.touches)
+        .sum()
+}
+
+#[test]
+fn the_traffic_totals_equal_a_recount_after_inserts_reclassification_erasure_and_deletes() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    let discord =
+        json!({"user_agent": "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"});
+    let slack = json!({"user_agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"});
+    ingest(
+        &mut store,
+        &[
+            (click("chat-1", "v1", "p1", HOUR_MS), discord.clone()),
+            (elsewhere(click("chat-2", "v2", "p1", HOUR_MS)), discord),
+            (click("slack-1", "v3", "p2", 2 * HOUR_MS), slack.clone()),
+            (click("slack-2", "v4", "p2", 2 * HOUR_MS), slack),
+            (
+                click("curl", "erase-me", "p3", 3 * HOUR_MS),
+                json!({"user_agent": "curl/8.5.0"}),
+            ),
+            (
+                click("headless", "v5", "p3", 3 * HOUR_MS),
+                json!({"headers": {"user-agent": BROWSER, "accept": "*/*"}}),
+            ),
+            (
+                click("person", "v6", "p1", 4 * HOUR_MS),
+                json!({"user_agent": BROWSER}),
+            ),
+            (
+                elsewhere(click("person-2", "erase-me", "p1", 4 * HOUR_MS)),
+                json!({}),
+            ),
+        ],
+    );
+    // Touches inserted by a transaction that rolls back count nothing.
+    {
+        let mut tx = store.begin().unwrap();
+        tx.insert_touch(&click("never", "v7", "p1", HOUR_MS))
+            .unwrap();
+    }
+    let kept = assert_traffic_totals_exact(&store, "ingest");
+    assert_eq!(kept.iter().map(|t| t.touches).sum::<u64>(), 8);
+    assert_eq!(touches_of(&kept, TrafficClass::Bot), 5);
+    assert!(
+        kept.iter()
+            .any(|t| t.family.as_deref() == Some("slack-preview") && t.touches == 2),
+        "{kept:?}"
+    );
+
+    // A new rule set moves the chat previews to suspicious, the next one back.
+    let mut rules = RuleSet::built_in();
+    rules
+        .rules
+        .iter_mut()
+        .find(|r| r.id == "chat-preview")
+        .unwrap()
+        .class = TrafficClass::Suspicious;
+    store
+        .adopt_traffic_rules(
+            &rules,
+            "ops",
+            "previews are readers",
+            5 * HOUR_MS,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    let kept = assert_traffic_totals_exact(&store, "a new rule set");
+    assert_eq!(touches_of(&kept, TrafficClass::Bot), 3);
+    store
+        .adopt_traffic_rules(
+            &RuleSet::built_in(),
+            "ops",
+            "back",
+            6 * HOUR_MS,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    store.reclassify_traffic(&mut |_, _| {}).unwrap();
+    let kept = assert_traffic_totals_exact(&store, "re-classification");
+    assert_eq!(touches_of(&kept, TrafficClass::Bot), 5);
+
+    // Erasure deletes a person's touches, one classified and one not.
+    let component = store
+        .identity_component(&IdentityKey {
+            key_type: IdentityKeyType::AnonymousId,
+            value: "erase-me".into(),
+        })
+        .unwrap();
+    store
+        .erase_person(&ErasureRequest {
+            component: &component,
+            extra_terms: Vec::new(),
+            requested_key_type: "anonymous_id".into(),
+            marker: "m".repeat(64),
+            suppression_salt: "5a".repeat(16),
+            erased_at_ms: 7 * HOUR_MS,
+        })
+        .unwrap();
+    let kept = assert_traffic_totals_exact(&store, "erasure");
+    assert_eq!(kept.iter().map(|t| t.touches).sum::<u64>(), 6);
+
+    // Any other write, from a SQL shell: the triggers keep the totals whatever code writes.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (what, sql) in [
+        (
+            "a family changed",
+            "UPDATE touch_traffic SET family = 'other-bot' WHERE touch_id = 'slack-1'",
+        ),
+        (
+            "a family cleared",
+            "UPDATE touch_traffic SET family = NULL WHERE touch_id = 'slack-2'",
+        ),
+        (
+            "a classification row deleted",
+            "DELETE FROM touch_traffic WHERE touch_id = 'chat-1'",
+        ),
+        (
+            "a class and channel changed",
+            "UPDATE touch_rows SET traffic_class = 1,
+                 channel_id = (SELECT channel_id FROM touch_channels WHERE name = 'paid_social')
+             WHERE touch_id = 'slack-1'",
+        ),
+        (
+            "a classified touch deleted",
+            "DELETE FROM touch_rows WHERE touch_id = 'chat-2'",
+        ),
+        (
+            "a human touch deleted",
+            "DELETE FROM touch_rows WHERE touch_id = 'person'",
+        ),
+    ] {
+        conn.execute(sql, []).unwrap();
+        assert_traffic_totals_exact(&store, what);
+    }
+    let kept = store.traffic_totals().unwrap();
+    assert_eq!(kept.iter().map(|t| t.touches).sum::<u64>(), 4);
+    assert!(
+        kept.iter()
+            .any(|t| t.family.as_deref() == Some("other-bot")),
+        "{kept:?}"
+    );
+}
+
+#[test]
+fn an_older_workspace_gets_its_traffic_totals_from_its_touches_when_it_upgrades() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    ingest(
+        &mut store,
+        &[
+            (
+                click("slack", "v1", "p", HOUR_MS),
+                json!({"user_agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}),
+            ),
+            (
+                elsewhere(click("curl", "v2", "p", HOUR_MS)),
+                json!({"user_agent": "curl/8.5.0"}),
+            ),
+            (
+                click("person", "v3", "p", HOUR_MS),
+                json!({"user_agent": BROWSER}),
+            ),
+        ],
+    );
+    let expected = store.recount_traffic_totals().unwrap();
+    assert!(expected.iter().any(|t| t.family.is_some()), "{expected:?}");
+    drop(store);
+    // Back to the schema before 0026.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER touch_rows_traffic_total_update; DROP TRIGGER touch_rows_traffic_total_delete;
+             DROP TRIGGER touch_traffic_total_insert; DROP TRIGGER touch_traffic_total_update;
+             DROP TRIGGER touch_traffic_total_delete;
+             DROP TABLE traffic_totals; DROP TABLE run_traffic_credits;",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 25).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.traffic_totals().unwrap(), expected);
+    assert_traffic_totals_exact(&store, "the upgrade");
+}
+
+#[test]
+fn a_runs_credit_by_traffic_class_is_kept_once_and_read_back_the_same() {
+    let (_dir, path) = workspace();
+    let mut store = Store::create(&path).unwrap();
+    ingest(
+        &mut store,
+        &[
+            (
+                click("bot", "v1", "p", HOUR_MS),
+                json!({"user_agent": "curl/8.5.0"}),
+            ),
+            (
+                click("person", "v2", "p", HOUR_MS),
+                json!({"user_agent": BROWSER}),
+            ),
+            (
+                elsewhere(click("person-2", "v3", "p", HOUR_MS)),
+                json!({"user_agent": BROWSER}),
+            ),
+        ],
+    );
+    let run_id = store
+        .insert_run(&NewRun {
+            model: "linear".into(),
+            parameters: "{}".into(),
+            lookback_days: 30,
+            settlement_days: 14,
+            reporting_currency: "USD".into(),
+            input_watermark: store.input_watermark().unwrap(),
+            started_at_ms: 100,
+        })
+        .unwrap();
+    let credit = |touch_id: &str, revenue_minor: i64| Credit {
+        order_id: "o1".into(),
+        touch_id: touch_id.into(),
+        share_ppb: 333_333_333,
+        revenue_minor,
+        join_kind: JoinKind::Deterministic,
+        confidence_ppm: 1_000_000,
+    };
+    store
+        .insert_credits(
+            run_id,
+            [
+                credit("bot", 300),
+                credit("person", 500),
+                credit("person-2", 200),
+            ],
+        )
+        .unwrap();
+    store
+        .finish_run(run_id, RunStatus::Complete, 200, None)
+        .unwrap();
+    let expected = vec![
+        (
+            "ads".to_owned(),
+            "paid_social".to_owned(),
+            TrafficClass::Human,
+            200,
+        ),
+        (
+            "links".to_owned(),
+            "email".to_owned(),
+            TrafficClass::Human,
+            500,
+        ),
+        (
+            "links".to_owned(),
+            "email".to_owned(),
+            TrafficClass::Bot,
+            300,
+        ),
+    ];
+    let kept_rows = |path: &PathBuf| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM run_traffic_credits", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(kept_rows(&path), 0);
+    assert_eq!(store.credited_by_traffic(run_id).unwrap(), expected);
+    assert_eq!(kept_rows(&path), 1);
+    // Read back from the kept row: the credits are not read again.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM credits WHERE run_id = ?1", [run_id])
+        .unwrap();
+    assert_eq!(store.credited_by_traffic(run_id).unwrap(), expected);
+    // The kept row goes with its run.
+    store.delete_run(run_id).unwrap();
+    assert_eq!(kept_rows(&path), 0);
+}
