@@ -243,9 +243,21 @@ const screens: { id: ScreenId; label: string; toolbar: boolean }[] = [
 const EMPTY_AWARE = new Set<ScreenId>(["roas", "cac", "cohorts", "compare", "reconcile"]);
 
 /** On an empty workspace: what to do next, with the way there; otherwise nothing. */
+/**
+ * The workspace (by path) last found to hold data. A workspace does not empty itself while it is
+ * open, so once it holds data the empty-state check stops asking: a model switch on ROAS would
+ * otherwise wait for a whole overview before its own view (issue 12's ≤ 100 ms repaint).
+ */
+let knownToHoldData: string | null = null;
+
 async function emptyWorkspaceNotice(go: (id: ScreenId) => void): Promise<HTMLElement | null> {
+  const path = shown?.path ?? null;
+  if (path !== null && knownToHoldData === path) return null;
   const o = await api.overview();
-  if (o.orders > 0 || o.touches > 0) return null;
+  if (o.orders > 0 || o.touches > 0) {
+    knownToHoldData = path;
+    return null;
+  }
   return h(
     "div",
     { class: "empty-state", "data-testid": "empty-workspace" },
