@@ -318,10 +318,21 @@ fn erasing_a_person_takes_their_touches_classification_with_them() {
             json!({"user_agent": "python-requests/2.31"}),
         )],
     );
+    erase_anonymous(&mut store, "erase-me", 2 * HOUR_MS);
+    assert_eq!(store.touch_traffic("gone").unwrap(), None);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM touch_traffic", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
+/// Erases the person of the anonymous id `visitor` at `at_ms`.
+fn erase_anonymous(store: &mut Store, visitor: &str, at_ms: i64) {
     let component = store
         .identity_component(&IdentityKey {
             key_type: IdentityKeyType::AnonymousId,
-            value: "erase-me".into(),
+            value: visitor.into(),
         })
         .unwrap();
     store
@@ -331,15 +342,9 @@ fn erasing_a_person_takes_their_touches_classification_with_them() {
             requested_key_type: "anonymous_id".into(),
             marker: "m".repeat(64),
             suppression_salt: "5a".repeat(16),
-            erased_at_ms: 2 * HOUR_MS,
+            erased_at_ms: at_ms,
         })
         .unwrap();
-    assert_eq!(store.touch_traffic("gone").unwrap(), None);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let rows: i64 = conn
-        .query_row("SELECT COUNT(*) FROM touch_traffic", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(rows, 0);
 }
 
 /// A paid order by `visitor` (by anonymous id) at `at_ms`.
@@ -636,22 +641,7 @@ fn the_traffic_totals_equal_a_recount_after_inserts_reclassification_erasure_and
     assert_eq!(touches_of(&kept, TrafficClass::Bot), 5);
 
     // Erasure deletes a person's touches, one classified and one not.
-    let component = store
-        .identity_component(&IdentityKey {
-            key_type: IdentityKeyType::AnonymousId,
-            value: "erase-me".into(),
-        })
-        .unwrap();
-    store
-        .erase_person(&ErasureRequest {
-            component: &component,
-            extra_terms: Vec::new(),
-            requested_key_type: "anonymous_id".into(),
-            marker: "m".repeat(64),
-            suppression_salt: "5a".repeat(16),
-            erased_at_ms: 7 * HOUR_MS,
-        })
-        .unwrap();
+    erase_anonymous(&mut store, "erase-me", 7 * HOUR_MS);
     let kept = assert_traffic_totals_exact(&store, "erasure");
     assert_eq!(kept.iter().map(|t| t.touches).sum::<u64>(), 6);
 
