@@ -536,12 +536,7 @@ impl RowWriter<'_, '_> {
             Record::Spend(mut spend) => {
                 // A spend day is keyed, not identified: a restated day replaces the stored one,
                 // and a duplicate payload leaves the row (and its updated_at_ms) alone.
-                match raw {
-                    RawEventOutcome::Duplicate(_) => self.summary.duplicates += 1,
-                    RawEventOutcome::Inserted(_) => self.summary.imported += 1,
-                    RawEventOutcome::NewVersion(_) => self.summary.updated += 1,
-                }
-                if !matches!(raw, RawEventOutcome::Duplicate(_)) {
+                if self.count_keyed(&raw) {
                     spend.raw_event_id = raw_event_id;
                     self.tx.upsert_ad_spend(&spend)?;
                 }
@@ -549,12 +544,7 @@ impl RowWriter<'_, '_> {
             }
             Record::Rate(rate) => {
                 // Keyed by pair and day like a spend day: a restated rate replaces the stored one.
-                match raw {
-                    RawEventOutcome::Duplicate(_) => self.summary.duplicates += 1,
-                    RawEventOutcome::Inserted(_) => self.summary.imported += 1,
-                    RawEventOutcome::NewVersion(_) => self.summary.updated += 1,
-                }
-                if !matches!(raw, RawEventOutcome::Duplicate(_)) {
+                if self.count_keyed(&raw) {
                     self.tx.upsert_fx_rate(&rate)?;
                 }
                 return Ok(());
@@ -594,6 +584,17 @@ impl RowWriter<'_, '_> {
         };
         self.count(inserted, applied);
         Ok(())
+    }
+
+    /// Counts a keyed record (a spend day, a day's rate) by what its raw event was, and says
+    /// whether its row is to be written: a new record or a restated one, not a duplicate.
+    fn count_keyed(&mut self, raw: &RawEventOutcome) -> bool {
+        match raw {
+            RawEventOutcome::Duplicate(_) => self.summary.duplicates += 1,
+            RawEventOutcome::Inserted(_) => self.summary.imported += 1,
+            RawEventOutcome::NewVersion(_) => self.summary.updated += 1,
+        }
+        !matches!(raw, RawEventOutcome::Duplicate(_))
     }
 
     /// Counts what writing a row did; `applied` when a known record's restatement changed it.
