@@ -244,9 +244,7 @@ fn print_health(health: &trust::SourceHealth, format: Format, now: i64) -> Resul
                         .then(|| format!("lookback source reconnect {}", s.name)),
                     "credential_expiry": s.credential_expiry.as_str(),
                     "credential_expires_at_ms": s.credential_expiry.expires_at_ms(),
-                    "credential_policy": matches!(s.credential_expiry, CredentialExpiry::Unknown)
-                        .then(|| lookback_sync::credential_lifetimes::lifetime_of(kind))
-                        .flatten()
+                    "credential_policy": lookback_app::sources::credential_policy(s.credential_expiry, kind)
                         .map(|l| l.in_words),
                     "api_version": version,
                     "api_version_warning": version_warning}))
@@ -264,7 +262,7 @@ fn print_health(health: &trust::SourceHealth, format: Format, now: i64) -> Resul
             for (s, kind) in &health.sources {
                 let credential = match s.credential_expiry {
                     CredentialExpiry::Unknown => {
-                        lookback_sync::credential_lifetimes::lifetime_of(kind)
+                        lookback_app::sources::credential_policy(s.credential_expiry, kind)
                             .map(|l| format!("  credential: {}", l.in_words))
                             .unwrap_or_default()
                     }

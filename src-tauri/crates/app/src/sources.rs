@@ -382,22 +382,33 @@ pub fn sync_one(
     })
 }
 
-/// The expiry a card shows: what the platform last reported (Meta), else, where it cannot be
-/// asked, its published policy for the kind, with the policy in words.
+/// The platform's published lifetime of `kind`'s credential, where the platform has reported
+/// nothing of this one (every kind but Meta): what the Sources card and `lookback health` say.
+pub fn credential_policy(
+    reported: lookback_trust::CredentialExpiry,
+    kind: &str,
+) -> Option<lookback_sync::credential_lifetimes::CredentialLifetime> {
+    matches!(reported, lookback_trust::CredentialExpiry::Unknown)
+        .then(|| lookback_sync::credential_lifetimes::lifetime_of(kind))
+        .flatten()
+}
+
+/// The expiry a card shows: what the platform last reported, else [`credential_policy`] with
+/// the policy in words.
 fn credential_terms(
     reported: lookback_trust::CredentialExpiry,
     kind: &str,
 ) -> (ipc::Expiry, Option<String>) {
-    use lookback_sync::credential_lifetimes::{Renewal, lifetime_of};
-    match (reported, lifetime_of(kind)) {
-        (lookback_trust::CredentialExpiry::Unknown, Some(lifetime)) => (
+    use lookback_sync::credential_lifetimes::Renewal;
+    match credential_policy(reported, kind) {
+        Some(lifetime) => (
             match lifetime.renewal {
                 Renewal::Never => ipc::Expiry::Never,
                 Renewal::ByLookback => ipc::Expiry::Renewed,
             },
             Some(lifetime.in_words.to_owned()),
         ),
-        (reported, _) => (reported.into(), None),
+        None => (reported.into(), None),
     }
 }
 
