@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use crate::read::COUNTED_ADJUSTMENT;
 use crate::{MoneyFigure, Store, StoreError, StoreResult};
@@ -480,28 +480,11 @@ impl Store {
     /// many touches. Counted from the rows when a delete took a touch at an end (the span is
     /// then marked not exact) or the file predates 0025.
     pub fn touch_span_ms(&self) -> StoreResult<(Option<i64>, Option<i64>)> {
-        if self.has_table("touch_time_span")? {
-            let kept: Option<(Option<i64>, Option<i64>)> = self
-                .conn
-                .prepare_cached(
-                    "SELECT first_at_ms, last_at_ms FROM touch_time_span WHERE one = 1 AND exact = 1",
-                )?
-                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()?;
-            if let Some(span) = kept {
-                return Ok(span);
-            }
-        }
-        self.recount_touch_span_ms()
+        touch_span_ms(&self.conn)
     }
 
-    /// The touch span from the touch rows: one scan of them (before 0025, one step into each
-    /// end of the time index).
     fn recount_touch_span_ms(&self) -> StoreResult<(Option<i64>, Option<i64>)> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT MIN(occurred_at_ms), MAX(occurred_at_ms) FROM touches")?
-            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
+        recount_touch_span_ms(&self.conn)
     }
 
     fn has_table(&self, name: &str) -> StoreResult<bool> {
@@ -537,6 +520,35 @@ impl Store {
             )?
             .query_row([], |row| row.get(0))?)
     }
+}
+
+/// [`Store::touch_span_ms`] on any connection (a write transaction's too).
+pub(crate) fn touch_span_ms(conn: &Connection) -> StoreResult<(Option<i64>, Option<i64>)> {
+    let has_span: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'touch_time_span')",
+        )?
+        .query_row([], |row| row.get(0))?;
+    if has_span {
+        let kept: Option<(Option<i64>, Option<i64>)> = conn
+            .prepare_cached(
+                "SELECT first_at_ms, last_at_ms FROM touch_time_span WHERE one = 1 AND exact = 1",
+            )?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        if let Some(span) = kept {
+            return Ok(span);
+        }
+    }
+    recount_touch_span_ms(conn)
+}
+
+/// The touch span from the touch rows: one scan of them (before 0025, one step into each end
+/// of the time index).
+fn recount_touch_span_ms(conn: &Connection) -> StoreResult<(Option<i64>, Option<i64>)> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(occurred_at_ms), MAX(occurred_at_ms) FROM touches")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
 
 /// Makes the kept touch span exact again after deletes took touches at its ends (0025's

@@ -209,10 +209,8 @@ fn visitor_sweeps(
     within_seconds: i64,
     min_touches: u32,
 ) -> StoreResult<HashMap<String, VisitorSweep>> {
-    let latest: Option<i64> =
-        conn.query_row("SELECT MAX(occurred_at_ms) FROM touches", [], |row| {
-            row.get(0)
-        })?;
+    // The latest touch from the span kept as touches land (0025), not a pass over every touch.
+    let (_, latest) = crate::totals::touch_span_ms(conn)?;
     let Some(latest) = latest else {
         return Ok(HashMap::new());
     };
