@@ -99,12 +99,7 @@ impl Store {
     /// are absent). A damaged workspace opened read-only at an older schema has no run log:
     /// then there are no runs to count, rather than an error.
     pub fn sync_run_totals(&self, since_ms: i64) -> StoreResult<Vec<SyncRunTotals>> {
-        let logged: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_runs')",
-            [],
-            |row| row.get(0),
-        )?;
-        if !logged {
+        if !crate::migrations::table_exists(&self.conn, "sync_runs")? {
             return Ok(Vec::new());
         }
         let mut statement = self.conn.prepare_cached(SYNC_RUN_TOTALS_SQL)?;
@@ -127,12 +122,7 @@ impl Store {
     pub fn daily_received_counts(&self, now_ms: i64, days: u32) -> StoreResult<Vec<DailyReceived>> {
         // A damaged workspace opened read-only at an older schema has no arrival counts: its
         // raw events are counted instead (slow, and only ever for such a file).
-        let kept: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'raw_events_received')",
-            [],
-            |row| row.get(0),
-        )?;
-        let sql = if kept {
+        let sql = if crate::migrations::table_exists(&self.conn, "raw_events_received")? {
             DAILY_RECEIVED_SQL
         } else {
             "SELECT source, MAX(0, (?1 - 1 - received_at_ms) / ?2) AS days_ago, COUNT(*)

@@ -163,6 +163,17 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 /// single table.
 pub const APPLICATION_ID: i32 = i32::from_be_bytes(*b"LBK1");
 
+/// Whether the file has the table `name`: a workspace opened read-only at an older schema (a
+/// damaged file is not migrated) may lack what a later migration made, and its readers then
+/// count from the base tables instead.
+pub(crate) fn table_exists(conn: &Connection, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        )?
+        .query_row([name], |row| row.get(0))?)
+}
+
 /// Applies every migration newer than the file's `user_version`, in one immediate transaction,
 /// and stamps the application id in the same transaction.
 pub(crate) fn apply_pending(conn: &mut Connection) -> StoreResult<()> {

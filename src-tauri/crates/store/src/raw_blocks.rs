@@ -927,12 +927,7 @@ impl Store {
 
     /// Whether the file has the table of 0021 (a read-only store may be older).
     pub(crate) fn has_blocks(&self) -> StoreResult<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'raw_event_blocks')",
-            )?
-            .query_row([], |row| row.get(0))?)
+        crate::migrations::table_exists(&self.conn, "raw_event_blocks")
     }
 }
 

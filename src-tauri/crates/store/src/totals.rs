@@ -488,12 +488,7 @@ impl Store {
     }
 
     fn has_table(&self, name: &str) -> StoreResult<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-            )?
-            .query_row([name], |row| row.get(0))?)
+        crate::migrations::table_exists(&self.conn, name)
     }
 
     /// Ad spend per currency and day as 0018 keeps it: a row per day and currency that has
@@ -513,23 +508,13 @@ impl Store {
     /// Whether the file has the tables of migration 0016 (a damaged workspace opened read-only
     /// at an older schema does not).
     fn has_maintained_totals(&self) -> StoreResult<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'source_totals')",
-            )?
-            .query_row([], |row| row.get(0))?)
+        self.has_table("source_totals")
     }
 }
 
 /// [`Store::touch_span_ms`] on any connection (a write transaction's too).
 pub(crate) fn touch_span_ms(conn: &Connection) -> StoreResult<(Option<i64>, Option<i64>)> {
-    let has_span: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'touch_time_span')",
-        )?
-        .query_row([], |row| row.get(0))?;
-    if has_span {
+    if crate::migrations::table_exists(conn, "touch_time_span")? {
         let kept: Option<(Option<i64>, Option<i64>)> = conn
             .prepare_cached(
                 "SELECT first_at_ms, last_at_ms FROM touch_time_span WHERE one = 1 AND exact = 1",

@@ -137,12 +137,7 @@ impl Store {
     /// Whether the file has 0026's tables (a workspace opened read-only at an older schema does
     /// not).
     pub(crate) fn has_traffic_totals(&self) -> StoreResult<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'traffic_totals')",
-            )?
-            .query_row([], |row| row.get(0))?)
+        crate::migrations::table_exists(&self.conn, "traffic_totals")
     }
 
     /// Revenue `run_id` credited per source id, channel id and class code of the credited
