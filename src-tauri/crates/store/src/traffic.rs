@@ -209,8 +209,12 @@ fn visitor_sweeps(
     within_seconds: i64,
     min_touches: u32,
 ) -> StoreResult<HashMap<String, VisitorSweep>> {
-    // The latest touch from the span kept as touches land (0025), not a pass over every touch.
-    let (_, latest) = crate::totals::touch_span_ms(conn)?;
+    // A pass over the touches, not the span 0025 keeps: re-classification runs inside write
+    // transactions (the demo's, an import's) whose own touches reach the span only at commit.
+    let latest: Option<i64> =
+        conn.query_row("SELECT MAX(occurred_at_ms) FROM touches", [], |row| {
+            row.get(0)
+        })?;
     let Some(latest) = latest else {
         return Ok(HashMap::new());
     };
