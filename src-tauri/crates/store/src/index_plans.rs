@@ -126,3 +126,51 @@ fn every_index_of_the_schema_has_its_query() {
         "every index the migrations create (and only those) is listed with its query"
     );
 }
+
+/// The opcodes of the program SQLite compiles for `sql`.
+fn opcodes(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut statement = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+    let mut rows = statement.raw_query();
+    let mut opcodes = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        opcodes.push(row.get::<_, String>(1).unwrap());
+    }
+    opcodes
+}
+
+/// The touch insert runs once per new touch: a temporary B-tree in its program (as 0019's
+/// `CHECK (traffic_class IN (0, 1, 2))` made, until 0027) is opened and closed every time.
+#[test]
+fn the_touch_insert_builds_no_temporary_table_and_still_checks_the_class() {
+    let conn = schema();
+    let opcodes = opcodes(&conn, crate::write::INSERT_TOUCH_ROW_SQL);
+    assert!(opcodes.iter().any(|op| op == "Insert"), "{opcodes:?}");
+    assert!(
+        !opcodes.iter().any(|op| op == "OpenEphemeral"),
+        "the touch insert builds a temporary table: {opcodes:?}"
+    );
+    let table: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'touch_rows'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        table.contains("CHECK (traffic_class BETWEEN 0 AND 2)"),
+        "{table}"
+    );
+    let insert = |class: i64| {
+        conn.execute(
+            "INSERT INTO touch_rows (touch_id, occurred_at_ms, traffic_class) VALUES (?1, 0, ?2)",
+            rusqlite::params![format!("t{class}"), class],
+        )
+    };
+    for class in [0, 1, 2] {
+        insert(class).unwrap();
+    }
+    for class in [-1, 3] {
+        let refused = insert(class).unwrap_err().to_string();
+        assert!(refused.contains("CHECK constraint failed"), "{refused}");
+    }
+}

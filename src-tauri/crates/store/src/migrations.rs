@@ -153,6 +153,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0026_traffic_totals",
         sql: include_str!("../migrations/0026_traffic_totals.sql"),
     },
+    Migration {
+        version: 27,
+        name: "0027_traffic_class_check_as_range",
+        sql: include_str!("../migrations/0027_traffic_class_check_as_range.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -49,6 +49,14 @@ pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
 /// The touch table's secondary indexes, each as migration 0001 created it (the text is what
 /// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
 /// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
+/// The insert of one touch row (the statement the CSV import runs once per new touch); its
+/// program builds no temporary table (see `index_plans`).
+pub(crate) const INSERT_TOUCH_ROW_SQL: &str = "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
+                        campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_hash,
+                        customer_id, device_id, raw_event_id, raw_slot)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+ ON CONFLICT (touch_id) DO NOTHING";
+
 const TOUCH_SECONDARY_INDEXES: [(&str, &str); 2] = [
     (
         "touches_by_click",
@@ -510,13 +518,7 @@ impl WriteTx<'_> {
                 .id(&self.tx, TouchName::TouchType, &touch.touch_type)?;
         let inserted = self
             .tx
-            .prepare_cached(
-                "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
-                                         campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_hash,
-                                         customer_id, device_id, raw_event_id, raw_slot)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-                 ON CONFLICT (touch_id) DO NOTHING",
-            )?
+            .prepare_cached(INSERT_TOUCH_ROW_SQL)?
             .execute(params![
                 touch.touch_id,
                 source_id,

@@ -109,6 +109,20 @@ fn an_old_workspace_is_upgraded_with_a_report_per_change_and_a_last_one() {
     assert_eq!(user_version(&path), SCHEMA_VERSION);
     assert_eq!(raw_event_count(&path), 50);
     assert_eq!(Store::pending_upgrade(&path).unwrap(), None);
+    // 0027 rewrote the traffic class's CHECK in the schema's text, which a new connection reads.
+    let touch_table: String = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'touch_rows'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        touch_table.contains("CHECK (traffic_class BETWEEN 0 AND 2)")
+            && !touch_table.contains(" IN (0, 1, 2)"),
+        "{touch_table}"
+    );
     // Up to date: nothing to do and nothing reported.
     let mut calls = 0;
     let again = Store::upgrade(&path, Duration::from_millis(1), &mut |_| {
