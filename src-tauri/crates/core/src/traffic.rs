@@ -21,6 +21,8 @@
 //! from the same signals. (Re-classification may know more signals than ingest did: a visitor's
 //! whole activity, [`TrafficSignals::visitor_sweep`], exists only then.)
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 /// What a touch's classification says about who made it.
@@ -718,9 +720,13 @@ fn walk(value: &Value, found: &mut Found, depth: usize) {
 /// re-classification, which reads in time order, counts them exactly).
 #[derive(Default)]
 pub struct BurstCounter {
-    recent: std::collections::HashMap<(String, String), Vec<i64>>,
+    /// Click times by pair, keyed by the visitor's length, the visitor and the link in one string
+    /// (unambiguous whatever they hold), built in `key` so that finding a known pair allocates
+    /// nothing.
+    recent: rustc_hash::FxHashMap<String, Vec<i64>>,
     latest_ms: i64,
     since_pruned: u32,
+    key: String,
 }
 
 impl BurstCounter {
@@ -738,11 +744,15 @@ impl BurstCounter {
             self.recent
                 .retain(|_, times| times.last().is_some_and(|t| *t >= horizon));
         }
-        let times = self
-            .recent
-            .entry((visitor.to_owned(), link.to_owned()))
-            .or_default();
-        times.retain(|t| at_ms - *t <= window_ms);
+        self.key.clear();
+        let _ = write!(self.key, "{}:{visitor}{link}", visitor.len());
+        let times = match self.recent.get_mut(self.key.as_str()) {
+            Some(times) => {
+                times.retain(|t| at_ms - *t <= window_ms);
+                times
+            }
+            None => self.recent.entry(self.key.clone()).or_default(),
+        };
         let earlier = times.iter().filter(|t| **t <= at_ms).count() as u32;
         times.push(at_ms);
         earlier

@@ -32,9 +32,11 @@ impl TouchName {
 
 /// The ids a write transaction has looked up or added, so each name costs one lookup per
 /// transaction, not one per touch.
+/// The ids this transaction has looked up, by kind and name (a fast non-cryptographic hash: the
+/// import asks three times per touch).
 #[derive(Debug, Default)]
 pub(crate) struct TouchNameIds {
-    known: [HashMap<String, i64>; 3],
+    known: [rustc_hash::FxHashMap<String, i64>; 3],
 }
 
 impl TouchNameIds {
