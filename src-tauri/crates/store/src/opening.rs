@@ -522,7 +522,7 @@ mod tests {
     #[test]
     fn a_bulk_load_has_the_larger_page_cache_and_gives_it_back() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::create(&dir.path().join("w.lookback")).unwrap();
+        let mut store = Store::create(dir.path().join("w.lookback")).unwrap();
         let cache = |store: &Store| -> i64 {
             store
                 .conn
