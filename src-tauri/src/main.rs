@@ -8,13 +8,6 @@
     windows_subsystem = "windows"
 )]
 
-/// The process's Rust allocations go through mimalloc rather than the C library's allocator:
-/// an import allocates a few small strings per row on one thread and frees them on another
-/// (the reading, writing and compressing threads), which glibc's per-thread arenas serve with
-/// a lock taken on every cross-thread free. (SQLite and the WebView keep the C allocator.)
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[cfg(test)]
 mod bindings;
 mod cli;
