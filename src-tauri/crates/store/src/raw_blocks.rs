@@ -341,9 +341,15 @@ fn write_compressed(conn: &Connection, block: &CompressedBlock) -> StoreResult<(
 /// compressed, which keeps memory flat; the writer writes each one back when it is done.
 struct BackgroundCompressor {
     blocks: mpsc::SyncSender<Block>,
-    done: mpsc::Receiver<StoreResult<CompressedBlock>>,
+    /// Each compressed block, with the slots it was made of handed back.
+    done: mpsc::Receiver<(StoreResult<CompressedBlock>, Vec<Slot>)>,
     /// Blocks handed over and not written yet.
     in_flight: usize,
+    /// Slots of compressed blocks, whose strings [`BlockWriter::new_slot`] fills again: a load
+    /// then allocates no strings per payload once the first blocks are back, and the strings
+    /// are freed by the thread that allocated them (the C allocator locks on every free from
+    /// another thread). At most [`BLOCKS_IN_FLIGHT`] blocks' worth.
+    spare_slots: Vec<Slot>,
 }
 
 /// Full blocks that may wait for or be in compression at once (each ~2 MB before it).
@@ -357,7 +363,8 @@ impl BackgroundCompressor {
         // dropped without one (whose blocks are then never written).
         std::thread::spawn(move || {
             for block in to_compress {
-                if finished.send(compress_block(&block)).is_err() {
+                let compressed = compress_block(&block);
+                if finished.send((compressed, block.slots)).is_err() {
                     return;
                 }
             }
@@ -366,6 +373,7 @@ impl BackgroundCompressor {
             blocks,
             done,
             in_flight: 0,
+            spare_slots: Vec::new(),
         }
     }
 
@@ -383,7 +391,7 @@ impl BackgroundCompressor {
     /// Writes the blocks compressed so far, waiting until at most `left` are still out.
     fn write_done(&mut self, conn: &Connection, left: usize) -> StoreResult<()> {
         while self.in_flight > 0 {
-            let compressed = if self.in_flight > left {
+            let (compressed, slots) = if self.in_flight > left {
                 self.done.recv().map_err(|_| {
                     StoreError::Compression(std::io::Error::other("the compressor stopped"))
                 })?
@@ -394,6 +402,7 @@ impl BackgroundCompressor {
                 }
             };
             self.in_flight -= 1;
+            self.spare_slots.extend(slots);
             write_compressed(conn, &compressed?)?;
         }
         Ok(())
@@ -487,6 +496,30 @@ impl BlockWriter {
 
     /// Appends `slot` to the block [`BlockWriter::reserve`] picks for `event`; returns its
     /// pointer.
+    /// The slot of `event`, whose last version is at `previous`: a spare one filled again
+    /// when a compressed block handed its slots back, else a new one.
+    fn new_slot(&mut self, event: &NewRawEvent<'_>, previous: Option<i64>) -> Slot {
+        match self.compressor.as_mut().and_then(|c| c.spare_slots.pop()) {
+            Some(mut slot) => {
+                slot.external_id.clear();
+                slot.external_id.push_str(event.external_id);
+                slot.payload.clear();
+                slot.payload.push_str(event.payload);
+                slot.previous = previous;
+                slot.blanked_from = None;
+                slot.deleted = false;
+                slot
+            }
+            None => Slot {
+                external_id: event.external_id.to_owned(),
+                payload: event.payload.to_owned(),
+                previous,
+                blanked_from: None,
+                deleted: false,
+            },
+        }
+    }
+
     fn append(
         &mut self,
         conn: &Connection,
@@ -557,13 +590,6 @@ impl WriteTx<'_> {
         event: &NewRawEvent<'_>,
     ) -> StoreResult<InsertOutcome> {
         debug_assert_eq!(touch.touch_id, event.external_id);
-        let slot = |previous: Option<i64>| Slot {
-            external_id: event.external_id.to_owned(),
-            payload: event.payload.to_owned(),
-            previous,
-            blanked_from: None,
-            deleted: false,
-        };
         // A touch new to the workspace, the bulk of any load: its row goes in first, pointing
         // at the slot its payload is about to take, so that finding it new costs the insert's
         // own key look-up and nothing more. A touch stored already leaves the insert without
@@ -575,7 +601,8 @@ impl WriteTx<'_> {
         {
             let at = self.blocks.reserve(&self.tx, event)?;
             if self.insert_touch_row(touch, Some(at))? == 1 {
-                let appended = self.blocks.append(&self.tx, event, slot(None))?;
+                let slot = self.blocks.new_slot(event, None);
+                let appended = self.blocks.append(&self.tx, event, slot)?;
                 debug_assert_eq!(appended, at, "the slot reserved for the row");
                 self.totals
                     .raw_event_inserted(event.source, event.received_at_ms, true);
@@ -595,7 +622,8 @@ impl WriteTx<'_> {
                 if self.blocks.sha256_at(&self.tx, latest)? == payload_sha256(event.payload) {
                     return Ok(InsertOutcome::Duplicate);
                 }
-                let at = self.blocks.append(&self.tx, event, slot(Some(latest)))?;
+                let slot = self.blocks.new_slot(event, Some(latest));
+                let at = self.blocks.append(&self.tx, event, slot)?;
                 self.tx
                     .prepare_cached("UPDATE touch_rows SET raw_slot = ?2 WHERE touch_id = ?1")?
                     .execute(params![touch.touch_id, at])?;
@@ -615,7 +643,8 @@ impl WriteTx<'_> {
                 if self.is_suppressed(touch)? {
                     return Ok(InsertOutcome::Suppressed);
                 }
-                let at = self.blocks.append(&self.tx, event, slot(None))?;
+                let slot = self.blocks.new_slot(event, None);
+                let at = self.blocks.append(&self.tx, event, slot)?;
                 self.totals
                     .raw_event_inserted(event.source, event.received_at_ms, true);
                 let changed = self.insert_touch_row(touch, Some(at))?;
