@@ -80,13 +80,18 @@ fn schema() -> Connection {
 }
 
 fn plan(conn: &Connection, sql: &str) -> String {
-    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    explained(conn, "EXPLAIN QUERY PLAN", sql, 3).join("\n")
+}
+
+/// Column `column` of each row `explain` (`EXPLAIN` or `EXPLAIN QUERY PLAN`) gives for `sql`.
+fn explained(conn: &Connection, explain: &str, sql: &str, column: usize) -> Vec<String> {
+    let mut statement = conn.prepare(&format!("{explain} {sql}")).unwrap();
     let mut rows = statement.raw_query();
-    let mut lines = Vec::new();
+    let mut values = Vec::new();
     while let Some(row) = rows.next().unwrap() {
-        lines.push(row.get::<_, String>(3).unwrap());
+        values.push(row.get::<_, String>(column).unwrap());
     }
-    lines.join("\n")
+    values
 }
 
 #[test]
@@ -127,23 +132,13 @@ fn every_index_of_the_schema_has_its_query() {
     );
 }
 
-/// The opcodes of the program SQLite compiles for `sql`.
-fn opcodes(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut statement = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
-    let mut rows = statement.raw_query();
-    let mut opcodes = Vec::new();
-    while let Some(row) = rows.next().unwrap() {
-        opcodes.push(row.get::<_, String>(1).unwrap());
-    }
-    opcodes
-}
-
 /// The touch insert runs once per new touch: a temporary B-tree in its program (as 0019's
 /// `CHECK (traffic_class IN (0, 1, 2))` made, until 0027) is opened and closed every time.
 #[test]
 fn the_touch_insert_builds_no_temporary_table_and_still_checks_the_class() {
     let conn = schema();
-    let opcodes = opcodes(&conn, crate::write::INSERT_TOUCH_ROW_SQL);
+    // Column 1 of `EXPLAIN` is the opcode.
+    let opcodes = explained(&conn, "EXPLAIN", crate::write::INSERT_TOUCH_ROW_SQL, 1);
     assert!(opcodes.iter().any(|op| op == "Insert"), "{opcodes:?}");
     assert!(
         !opcodes.iter().any(|op| op == "OpenEphemeral"),
