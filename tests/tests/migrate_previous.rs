@@ -306,6 +306,13 @@ fn a_previous_versions_demo_migrates_and_reports_exactly_as_before() {
         "an upgraded workspace is not upgraded again"
     );
     assert_reports_match(&home, &db, true, "after migrating");
+    let page_size = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .unwrap()
+    };
+    assert_eq!(page_size(), 4_096, "an upgrade does not rewrite the file");
 
     // Compacting the raw-event log changes no number.
     let compacted = home.lookback_ok(&["--db", db.to_str().unwrap(), "compact"]);
@@ -314,6 +321,8 @@ fn a_previous_versions_demo_migrates_and_reports_exactly_as_before() {
         "{compacted}"
     );
     assert_reports_match(&home, &db, true, "after compacting");
+    // The previous version's 4 KiB pages are 16 KiB ones now, as in a new workspace.
+    assert_eq!(page_size(), 16_384);
 
     // Runs computed now, from the migrated and compacted data, equal the previous version's.
     {

@@ -37,13 +37,13 @@ fn damaged_event(events: &mpsc::Receiver<AppEvent>) -> lookback_app::wire::Works
     }
 }
 
-/// A workspace of 5,000 touches, closed; `checked_at_ms` stamps a passing check.
+/// A workspace of 20,000 touches, closed; `checked_at_ms` stamps a passing check.
 fn workspace_of_touches(dir: &Path, checked_at_ms: Option<i64>) -> PathBuf {
     let path = dir.join("touches.lookback");
     let mut store = Store::create(&path).unwrap();
     store
         .write(|tx| {
-            for i in 0..5_000 {
+            for i in 0..20_000 {
                 tx.insert_touch(&Touch {
                     touch_id: format!("touch-{i:06}"),
                     source: "web".into(),
@@ -75,12 +75,16 @@ fn workspace_of_touches(dir: &Path, checked_at_ms: Option<i64>) -> PathBuf {
 /// Flips one bit in the first byte of 16 pages in the middle of the file (a b-tree page's
 /// type, or the next-page number of a list page): damage in the data, far from the header.
 fn flip_bits_in_the_middle(path: &Path) {
-    const PAGE: usize = 4096;
     let mut bytes = std::fs::read(path).unwrap();
-    let pages = bytes.len() / PAGE;
+    // The page size, from the header (bytes 16–17, big-endian; 1 means 65,536).
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65_536,
+        size => usize::from(size),
+    };
+    let pages = bytes.len() / page_size;
     assert!(pages > 100, "the test needs a file of many pages");
     for page in pages / 2..pages / 2 + 16 {
-        bytes[page * PAGE] ^= 0x40;
+        bytes[page * page_size] ^= 0x40;
     }
     std::fs::write(path, &bytes).unwrap();
 }

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use zstd::bulk::{Compressor, Decompressor};
 use zstd::zstd_safe::CParameter;
 
+use crate::opening::WORKSPACE_PAGE_SIZE;
 use crate::{ERASED_PAYLOAD, PURGED_PAYLOAD, Store, StoreError, StoreResult};
 
 /// zstd's compression level. Levels 1 and 3 give the same sizes on these small records (within
@@ -626,7 +627,8 @@ impl Store {
     /// imported before blocks existed into blocks (see `block_moves`), trains the dictionary of every stream
     /// that has [`TRAINING_ROWS`] payloads and none yet, converts rows of the old layout and
     /// re-encodes rows written before their stream had a dictionary, in batches of one short
-    /// transaction each, then gives the freed space back with `VACUUM`.
+    /// transaction each, then gives the freed space back with `VACUUM`, which also moves a file
+    /// of 4 KiB pages to 16 KiB ones (see [`Store::compact`]).
     ///
     /// `progress(done, total)` is called after every batch (row ids of the pass); `cancelled`
     /// is asked between batches and, when true, the run stops there. Safe to kill at any
@@ -701,7 +703,7 @@ impl Store {
             cursor = next;
             progress(moved_so_far + (cursor - start) as u64, moved_so_far + total);
         }
-        if self.setting_i64(VACUUM_SETTING)? > 0 {
+        if self.setting_i64(VACUUM_SETTING)? > 0 || self.page_size()? != WORKSPACE_PAGE_SIZE {
             if cancelled() {
                 summary.cancelled = true;
                 summary.bytes_after = self.file_bytes()?;

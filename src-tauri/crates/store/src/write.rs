@@ -48,9 +48,6 @@ pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
     }
 }
 
-/// The touch table's secondary indexes, each as migration 0001 created it (the text is what
-/// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
-/// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
 /// The insert of one touch row (the statement the CSV import runs once per new touch); its
 /// program builds no temporary table (see `index_plans`).
 pub(crate) const INSERT_TOUCH_ROW_SQL: &str = "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
@@ -59,6 +56,9 @@ pub(crate) const INSERT_TOUCH_ROW_SQL: &str = "INSERT INTO touch_rows (touch_id,
  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
  ON CONFLICT (touch_id) DO NOTHING";
 
+/// The touch table's secondary indexes, each as migration 0001 created it (the text is what
+/// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
+/// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
 const TOUCH_SECONDARY_INDEXES: [(&str, &str); 2] = [
     (
         "touches_by_click",

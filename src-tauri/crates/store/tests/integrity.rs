@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use lookback_store::*;
 use rusqlite::Connection;
 
-/// A workspace of 5,000 touches (a few hundred pages), closed, so every page is in the main
+/// A workspace of 20,000 touches (a few hundred pages), closed, so every page is in the main
 /// file and no WAL is left.
 fn populated() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -16,7 +16,7 @@ fn populated() -> (tempfile::TempDir, PathBuf) {
     let mut store = Store::create(&path).unwrap();
     store
         .write(|tx| {
-            for i in 0..5_000 {
+            for i in 0..20_000 {
                 tx.insert_touch(&touch(i))?;
             }
             Ok::<_, StoreError>(())
@@ -46,7 +46,15 @@ fn touch(i: i64) -> Touch {
     }
 }
 
-const PAGE: usize = 4096;
+/// The page size of the file at `path`, from its header (bytes 16–17, big-endian; 1 means
+/// 65,536).
+fn page_size(path: &Path) -> usize {
+    let bytes = std::fs::read(path).unwrap();
+    match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65_536,
+        size => usize::from(size),
+    }
+}
 
 /// Flips one bit of the page-type byte of a leaf page in the middle of the touch table (`touch_rows`):
 /// the kind of damage a bad disk sector or a bad copy leaves, in a page no open reads.
@@ -55,7 +63,11 @@ fn flip_a_bit_in_a_touches_page(path: &Path) -> usize {
     let page_size: usize = raw
         .pragma_query_value(None, "page_size", |r| r.get(0))
         .unwrap();
-    assert_eq!(page_size, PAGE);
+    assert_eq!(
+        page_size,
+        self::page_size(path),
+        "the header and SQLite agree"
+    );
     let pages: Vec<usize> = raw
         .prepare("SELECT pageno FROM dbstat WHERE name = 'touch_rows' AND pagetype = 'leaf' ORDER BY pageno")
         .unwrap()
@@ -67,7 +79,7 @@ fn flip_a_bit_in_a_touches_page(path: &Path) -> usize {
     assert!(pages.len() > 20, "the test needs a table of many pages");
     let page = pages[pages.len() / 2];
     let mut bytes = std::fs::read(path).unwrap();
-    bytes[(page - 1) * PAGE] ^= 0x40;
+    bytes[(page - 1) * page_size] ^= 0x40;
     std::fs::write(path, &bytes).unwrap();
     page
 }
@@ -76,9 +88,10 @@ fn flip_a_bit_in_a_touches_page(path: &Path) -> usize {
 fn a_file_cut_short_is_damaged_at_open_names_the_file_and_is_left_unchanged() {
     let (_dir, path) = populated();
     let full = std::fs::read(&path).unwrap();
-    assert!(full.len() > 100 * PAGE, "the test needs a multi-page file");
+    let page = page_size(&path);
+    assert!(full.len() > 100 * page, "the test needs a multi-page file");
     // Three whole pages gone from the end (a copy that stopped early), and a cut mid-page.
-    for keep in [full.len() - 3 * PAGE, full.len() / 2 + 1000] {
+    for keep in [full.len() - 3 * page, full.len() / 2 + 1000] {
         std::fs::write(&path, &full[..keep]).unwrap();
         for result in [Store::open(&path), Store::open_read_only(&path)] {
             match result {
