@@ -30,10 +30,9 @@ impl TouchName {
     }
 }
 
-/// The ids a write transaction has looked up or added, so each name costs one lookup per
-/// transaction, not one per touch.
-/// The ids this transaction has looked up, by kind and name (a fast non-cryptographic hash: the
-/// import asks three times per touch).
+/// The ids a write transaction has looked up or added, by kind and name, so each name costs one
+/// lookup per transaction, not one per touch (the import asks three times per touch, hence a
+/// fast non-cryptographic hash).
 #[derive(Debug, Default)]
 pub(crate) struct TouchNameIds {
     known: [rustc_hash::FxHashMap<String, i64>; 3],
