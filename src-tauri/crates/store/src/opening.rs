@@ -26,10 +26,11 @@ use crate::{StoreError, StoreResult};
 
 /// How long a writer waits for another connection's lock before reporting `SQLITE_BUSY`. Long
 /// enough for a sync batch to commit, short enough that the window can report a stuck lock.
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The page size of a new workspace's file, in bytes, and the size [`Store::compact`] moves an
-/// older file's pages to (files made before the 8th session have SQLite's 4 KiB).
+/// The page size of a new workspace's file, in bytes. Files made before the 8th session keep
+/// SQLite's 4 KiB: changing it means rebuilding the file outside WAL mode, which needs the
+/// file's only connection, and the window's compaction is not that (README, Benchmarks).
 ///
 /// Why 16 KiB: a monthly touch file's rows land all over the touch id and click id indexes, so
 /// its transaction dirties nearly every page of both; with four times fewer pages there are

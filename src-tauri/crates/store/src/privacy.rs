@@ -16,7 +16,6 @@ use std::collections::{BTreeSet, VecDeque};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use crate::opening::WORKSPACE_PAGE_SIZE;
 use crate::raw_blocks::{blank_blocks_before, erase_blocked};
 use crate::raw_payloads::{
     BLANK_PAYLOADS_BEFORE_SQL, drop_dictionaries_quoting, for_each_payload, quotes_any,
@@ -361,74 +360,16 @@ impl Store {
     }
 
     /// Folds the WAL into the file, rebuilds the file without free pages (`VACUUM`) and
-    /// truncates the WAL, so deleted data survives neither in the file nor beside it.
-    ///
-    /// A file whose pages are not [`WORKSPACE_PAGE_SIZE`] (one made before it) gets that size in
-    /// the same rebuild. SQLite changes a page size only outside WAL mode, so the rebuild then
-    /// runs under the rollback journal, which needs this to be the only connection to the file;
-    /// with another one open, the file is rebuilt at its old size and the next compaction tries
-    /// again. Either way a stop at any instant leaves the file as it was or rebuilt, never half
-    /// (the next open puts WAL back on).
+    /// truncates the WAL, so deleted data survives neither in the file nor beside it. The file
+    /// keeps its page size (see `WORKSPACE_PAGE_SIZE`).
     pub fn compact(&mut self) -> StoreResult<()> {
         self.ensure_writable()?;
         self.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        if self.page_size()? != WORKSPACE_PAGE_SIZE && self.leave_wal()? {
-            let rebuilt = self
-                .conn
-                .pragma_update(None, "page_size", WORKSPACE_PAGE_SIZE)
-                .and_then(|()| self.conn.execute_batch("VACUUM;"));
-            let back: String =
-                self.conn
-                    .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;
-            rebuilt?;
-            if !back.eq_ignore_ascii_case("wal") {
-                return Err(StoreError::InvalidValue {
-                    field: "journal mode",
-                    detail: format!("WAL could not be turned back on after the rebuild ({back})"),
-                });
-            }
-            // The WAL checkpoint setting counts pages, which are larger now.
-            crate::opening::configure_read_write(&self.conn)?;
-            // The rebuild ran outside WAL: there is nothing to fold in.
-            return Ok(());
-        }
         self.conn.execute_batch("VACUUM;")?;
         self.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
-    }
-
-    /// The file's page size in bytes.
-    pub fn page_size(&self) -> StoreResult<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "page_size", |row| row.get(0))?)
-    }
-
-    /// Switches the file from WAL to the rollback journal, which only the file's one connection
-    /// can do; `false` (and still WAL) when another connection has it open. Does not wait for
-    /// the others to close.
-    fn leave_wal(&self) -> StoreResult<bool> {
-        self.conn.busy_timeout(std::time::Duration::ZERO)?;
-        let mode = self
-            .conn
-            .pragma_update_and_check(None, "journal_mode", "delete", |row| {
-                row.get::<_, String>(0)
-            });
-        self.conn.busy_timeout(crate::opening::BUSY_TIMEOUT)?;
-        match mode {
-            Ok(mode) => Ok(mode.eq_ignore_ascii_case("delete")),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// The erasure audit log, oldest first.

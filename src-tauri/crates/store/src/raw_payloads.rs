@@ -27,7 +27,6 @@ use sha2::{Digest, Sha256};
 use zstd::bulk::{Compressor, Decompressor};
 use zstd::zstd_safe::CParameter;
 
-use crate::opening::WORKSPACE_PAGE_SIZE;
 use crate::{ERASED_PAYLOAD, PURGED_PAYLOAD, Store, StoreError, StoreResult};
 
 /// zstd's compression level. Levels 1 and 3 give the same sizes on these small records (within
@@ -627,8 +626,7 @@ impl Store {
     /// imported before blocks existed into blocks (see `block_moves`), trains the dictionary of every stream
     /// that has [`TRAINING_ROWS`] payloads and none yet, converts rows of the old layout and
     /// re-encodes rows written before their stream had a dictionary, in batches of one short
-    /// transaction each, then gives the freed space back with `VACUUM`, which also moves a file
-    /// of 4 KiB pages to 16 KiB ones (see [`Store::compact`]).
+    /// transaction each, then gives the freed space back with `VACUUM`.
     ///
     /// `progress(done, total)` is called after every batch (row ids of the pass); `cancelled`
     /// is asked between batches and, when true, the run stops there. Safe to kill at any
@@ -703,7 +701,7 @@ impl Store {
             cursor = next;
             progress(moved_so_far + (cursor - start) as u64, moved_so_far + total);
         }
-        if self.setting_i64(VACUUM_SETTING)? > 0 || self.page_size()? != WORKSPACE_PAGE_SIZE {
+        if self.setting_i64(VACUUM_SETTING)? > 0 {
             if cancelled() {
                 summary.cancelled = true;
                 summary.bytes_after = self.file_bytes()?;
@@ -938,10 +936,15 @@ impl Store {
         let pages: i64 = self
             .conn
             .pragma_query_value(None, "page_count", |row| row.get(0))?;
-        let page_size: i64 = self
+        Ok((pages * self.page_size()?) as u64)
+    }
+
+    /// The file's page size in bytes: 16 KiB for a workspace made by this version, 4 KiB for
+    /// one made before it (see `WORKSPACE_PAGE_SIZE`).
+    pub fn page_size(&self) -> StoreResult<i64> {
+        Ok(self
             .conn
-            .pragma_query_value(None, "page_size", |row| row.get(0))?;
-        Ok((pages * page_size) as u64)
+            .pragma_query_value(None, "page_size", |row| row.get(0))?)
     }
 }
 
