@@ -347,6 +347,19 @@ fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
         "orders-credited.csv",
     );
     assert_eq!(written, out);
+
+    // Once asked for, the table stays through a render of the screen (here a change of the
+    // selection; a live update renders the same way): no second click, and it shows the new
+    // selection.
+    let settled = session.wait_for("[data-testid=settled-only]");
+    session.click(&settled);
+    session.wait_until(
+        "the orders credited of the settled-only selection",
+        "const p = document.querySelector('[data-testid=order-credits]'); \
+         return !!p && p.dataset.settledOnly === 'true' \
+         && !!p.querySelector('[data-testid=order-credits-table] tbody tr') \
+         && !p.querySelector('[data-testid=order-credits-open]');",
+    );
 }
 
 #[test]

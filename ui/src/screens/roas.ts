@@ -27,6 +27,13 @@ async function exportOrderCredits(request: ViewRequest, status: HTMLElement): Pr
   }
 }
 
+/**
+ * Whether the user asked for the orders credited. Kept across renders of the screen, so a live
+ * update (new events from the receiver) or any other render does not fold the table away under
+ * the user, or swallow a click that landed just before it.
+ */
+let orderCreditsAsked = false;
+
 /** Each order's credit in the selection's run, read when asked for. */
 function orderCreditsPanel(request: ViewRequest): HTMLElement {
   const body = h("div", {});
@@ -39,8 +46,8 @@ function orderCreditsPanel(request: ViewRequest): HTMLElement {
     h("h2", {}, "Orders credited"),
     body,
   );
-  replaceChildren(body, show);
-  show.onclick = async () => {
+  const open = async () => {
+    orderCreditsAsked = true;
     replaceChildren(body, loading());
     try {
       const view = await api.orderCredits(request);
@@ -64,9 +71,13 @@ function orderCreditsPanel(request: ViewRequest): HTMLElement {
         status,
       );
     } catch (e) {
+      orderCreditsAsked = false;
       replaceChildren(body, errorBox(asAppError(e)), show);
     }
   };
+  show.onclick = () => void open();
+  if (orderCreditsAsked) void open();
+  else replaceChildren(body, show);
   return panel;
 }
 
