@@ -75,12 +75,9 @@ fn workspace_of_touches(dir: &Path, checked_at_ms: Option<i64>) -> PathBuf {
 /// Flips one bit in the first byte of 16 pages in the middle of the file (a b-tree page's
 /// type, or the next-page number of a list page): damage in the data, far from the header.
 fn flip_bits_in_the_middle(path: &Path) {
+    let page_size = usize::try_from(Store::open_read_only(path).unwrap().page_size().unwrap())
+        .expect("a page size is positive");
     let mut bytes = std::fs::read(path).unwrap();
-    // The page size, from the header (bytes 16–17, big-endian; 1 means 65,536).
-    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
-        1 => 65_536,
-        size => usize::from(size),
-    };
     let pages = bytes.len() / page_size;
     assert!(pages > 100, "the test needs a file of many pages");
     for page in pages / 2..pages / 2 + 16 {

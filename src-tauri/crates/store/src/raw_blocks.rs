@@ -494,8 +494,6 @@ impl BlockWriter {
         Ok(pointer(block.block_id, block.slots.len()))
     }
 
-    /// Appends `slot` to the block [`BlockWriter::reserve`] picks for `event`; returns its
-    /// pointer.
     /// The slot of `event`, whose last version is at `previous`: a spare one filled again
     /// when a compressed block handed its slots back, else a new one.
     fn new_slot(&mut self, event: &NewRawEvent<'_>, previous: Option<i64>) -> Slot {
@@ -520,6 +518,8 @@ impl BlockWriter {
         }
     }
 
+    /// Appends `slot` to the block [`BlockWriter::reserve`] picks for `event`; returns its
+    /// pointer.
     fn append(
         &mut self,
         conn: &Connection,
