@@ -6,8 +6,9 @@
 //! kinds, a small share of any workspace, keep one `raw_events` row per payload.
 //!
 //! Two threads share the work: one reads the rows and does everything that needs nothing but
-//! the row (parsing, hiding personal data, the payload, normalizing: [`prepare`]), in batches
-//! a few ahead of the other, which holds the transaction and only writes. What a row comes to
+//! the row (parsing, hiding personal data, the payload, normalizing, a touch's traffic class:
+//! [`prepare`]), in batches a few ahead of the other, which holds the transaction and only
+//! writes. What a row comes to
 //! does not depend on the thread it was prepared on, and the writer takes the rows in the
 //! file's order.
 //!
@@ -33,10 +34,10 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use csv::{ByteRecord, ReaderBuilder};
-use lookback_core::traffic::TrafficParts;
+use lookback_core::traffic::{TrafficClass, TrafficParts};
 use lookback_store::{
     InsertOutcome, NewDeadLetter, NewRawEvent, RawEventOutcome, Source, Store, Touch,
-    TouchClassifier, WriteTx, touch_indexes_worth_deferring,
+    TouchClassifier, TouchVerdict, WriteTx, touch_indexes_worth_deferring,
 };
 
 use crate::columns::Columns;
@@ -266,6 +267,13 @@ fn import_file<R: Read + Send>(
             last_error: None,
         })?;
     }
+    // A touch file's traffic is classified on the reading thread (nothing of a touch file
+    // writes content, so the classifier can read every publication time now).
+    let mut classifier = if kind == ImportKind::Touches {
+        Some(TouchClassifier::load_detached(&tx)?)
+    } else {
+        None
+    };
     let mut rows = RowWriter {
         tx: &mut tx,
         kind,
@@ -273,11 +281,7 @@ fn import_file<R: Read + Send>(
         now_ms,
         known_letters: &known_letters,
         summary: &mut summary,
-        classifier: None,
     };
-    if kind == ImportKind::Touches {
-        rows.classifier = Some(TouchClassifier::load(&*rows.tx)?);
-    }
     // The rows are read, checked, minimized and normalized on a thread of their own, a few
     // batches ahead of this one, which only writes: the two halves of an import take about
     // the same time, and a batch at a time keeps memory flat whatever the file's length.
@@ -301,7 +305,7 @@ fn import_file<R: Read + Send>(
                     match csv.read_byte_record(&mut record) {
                         Ok(true) => {
                             let line = record.position().map_or(0, |p| p.line());
-                            batch.push(prepare(ctx, &record, line));
+                            batch.push(prepare(ctx, classifier.as_mut(), &record, line));
                         }
                         Ok(false) => {
                             ended = true;
@@ -346,9 +350,6 @@ struct RowWriter<'a, 't> {
     now_ms: i64,
     known_letters: &'a HashSet<(String, String, String)>,
     summary: &'a mut ImportSummary,
-    /// Classifies each touch written (touch files only), from the row's user agent and verdict
-    /// read before the payload was minimized.
-    classifier: Option<TouchClassifier>,
 }
 
 /// What one data row comes to before anything of it is written (see [`prepare`]). Nearly
@@ -361,14 +362,14 @@ enum Prepared {
         reason: String,
         payload: String,
     },
-    /// A normalized row, its minimized payload, and what it said about its request (touch
-    /// files with those columns). The writer takes the record of a row of another kind than
-    /// touches out.
+    /// A normalized row and its minimized payload; a touch with its traffic verdict, from the
+    /// row's user agent and verdict read before the payload was minimized. The writer takes
+    /// the record of a row of another kind than touches out.
     Write {
         external_id: String,
         record: Option<Record>,
         payload: String,
-        traffic: TrafficParts,
+        verdict: Option<TouchVerdict>,
     },
 }
 
@@ -377,9 +378,15 @@ const BATCH_ROWS: usize = 1_024;
 /// Batches the reading thread may be ahead of the writing one.
 const BATCHES_AHEAD: usize = 4;
 
-/// Reads one data row at `line`: checks it, hides its personal data, builds its payload and
-/// normalizes it. Touches nothing but the row, so it runs beside the writer.
-fn prepare(ctx: &RowContext<'_>, record: &ByteRecord, line: u64) -> Prepared {
+/// Reads one data row at `line`: checks it, hides its personal data, builds its payload,
+/// normalizes it and, for a touch, decides its traffic class with the file's `classifier`.
+/// Touches nothing but the row and the classifier, so it runs beside the writer.
+fn prepare(
+    ctx: &RowContext<'_>,
+    classifier: Option<&mut TouchClassifier>,
+    record: &ByteRecord,
+    line: u64,
+) -> Prepared {
     let mut payload = String::with_capacity(256);
     let reject = |reason: String, payload: String| Prepared::Reject {
         line,
@@ -445,12 +452,21 @@ fn prepare(ctx: &RowContext<'_>, record: &ByteRecord, line: u64) -> Prepared {
             };
         }
         match normalize(ctx, &fields, &mut pii) {
-            Ok(normalized) => Prepared::Write {
-                external_id: normalized.external_id,
-                record: Some(normalized.record),
-                payload: std::mem::take(payload),
-                traffic,
-            },
+            Ok(normalized) => {
+                let verdict = match (&normalized.record, classifier) {
+                    (Record::Touch(touch), Some(classifier)) => {
+                        let signals = traffic.signals(classifier.rules());
+                        Some(classifier.decide(touch, signals))
+                    }
+                    _ => None,
+                };
+                Prepared::Write {
+                    external_id: normalized.external_id,
+                    record: Some(normalized.record),
+                    payload: std::mem::take(payload),
+                    verdict,
+                }
+            }
             Err(reason) => reject(reason, std::mem::take(payload)),
         }
     }
@@ -469,8 +485,8 @@ impl RowWriter<'_, '_> {
                 external_id,
                 record: Some(Record::Touch(touch)),
                 payload,
-                traffic,
-            } => self.write_touch(external_id, touch, payload, traffic),
+                verdict,
+            } => self.write_touch(external_id, touch, payload, verdict.as_ref()),
             Prepared::Write {
                 external_id,
                 record,
@@ -514,23 +530,24 @@ impl RowWriter<'_, '_> {
         }
     }
 
-    /// Writes a touch. Touch files are the bulk of what is imported: their payloads go into
+    /// Writes a touch, new ones with the class of their `verdict` (a touch file's rows all
+    /// have one). Touch files are the bulk of what is imported: their payloads go into
     /// compressed blocks (`WriteTx::log_touch`).
     fn write_touch(
         &mut self,
         external_id: &str,
         touch: &Touch,
         payload: &str,
-        traffic: &TrafficParts,
+        verdict: Option<&TouchVerdict>,
     ) -> Result<(), IngestError> {
+        let class = verdict.map_or(TrafficClass::Human, TouchVerdict::class);
         let outcome = self
             .tx
-            .log_touch(touch, &self.event(external_id, payload))?;
+            .log_touch(touch, &self.event(external_id, payload), class)?;
         if outcome == InsertOutcome::Inserted
-            && let Some(classifier) = self.classifier.as_mut()
+            && let Some(verdict) = verdict
         {
-            let signals = traffic.signals(classifier.rules());
-            classifier.record(self.tx, touch, signals)?;
+            verdict.record(self.tx, &touch.touch_id)?;
         }
         self.count(outcome, false);
         Ok(())

@@ -993,6 +993,59 @@ fn touches_are_classified_from_their_user_agent_and_verdict_before_the_agent_is_
     );
 }
 
+/// A touch file's bursts are decided on the import's reading thread, before anything is
+/// written: every click of the file counts, the ones stored by an earlier import too, so a
+/// file that overlaps the last one decides its new clicks as a re-classification of the whole
+/// workspace would. The rows are inserted with their class, and the maintained traffic
+/// totals stay equal to a recount.
+#[test]
+fn a_burst_counts_the_files_clicks_stored_already_as_a_reclassification_does() {
+    let (_dir, mut store) = workspace();
+    let header = "touch_id,occurred_at,channel,anonymous_id,content_id,user_agent\n";
+    let browser =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+    let first = format!(
+        "{header}b-1,2026-05-01T10:00:00Z,email,reader-a,news-9,{browser}\n\
+         b-2,2026-05-01T10:00:02Z,email,reader-a,news-9,{browser}\n"
+    );
+    let summary = import(&mut store, ImportKind::Touches, &first);
+    assert_eq!(summary.imported, 2);
+    assert_eq!(
+        store.touch_traffic("b-2").unwrap().unwrap().class,
+        TrafficClass::Human
+    );
+    // The next export repeats the two clicks and adds a third within the burst window.
+    let second = format!(
+        "{first}b-3,2026-05-01T10:00:04Z,email,reader-a,news-9,{browser}\n\
+         c-1,2026-05-01T10:00:04Z,email,reader-b,news-9,{browser}\n"
+    );
+    let summary = import(&mut store, ImportKind::Touches, &second);
+    assert_eq!((summary.imported, summary.duplicates), (2, 2));
+    let third = store.touch_traffic("b-3").unwrap().unwrap();
+    assert_eq!(third.class, TrafficClass::Bot);
+    assert_eq!(third.rule.as_deref(), Some("click-burst"));
+    assert_eq!(
+        store.touch_traffic("c-1").unwrap().unwrap().class,
+        TrafficClass::Human
+    );
+    assert_eq!(
+        store.traffic_totals().unwrap(),
+        store.recount_traffic_totals().unwrap()
+    );
+    // Hindsight over every stored touch decides the same: nothing moves class.
+    let reclassified = store.reclassify_traffic(&mut |_, _| {}).unwrap();
+    assert_eq!(reclassified.touches, 4);
+    assert!(
+        reclassified.moved.iter().all(|((from, to), _)| from == to),
+        "{:?}",
+        reclassified.moved
+    );
+    assert_eq!(
+        store.traffic_totals().unwrap(),
+        store.recount_traffic_totals().unwrap()
+    );
+}
+
 /// Daily exchange rates (`fx-rates`): a rate is kept in its canonical decimal, a duplicate row
 /// changes nothing, a restated day replaces the stored rate, and each unusable row goes to dead
 /// letters naming its line and the field at fault.

@@ -148,7 +148,8 @@ pub use totals::{
     MoneyTotal, RevenueSlot, SLOT_MS, SourceTotal, SpendDay, WorkspaceTotals, slot_of,
 };
 pub use traffic::{
-    BUILT_IN_RULES_VERSION, Reclassification, TouchClassifier, TrafficCount, TrafficRuleChange,
+    BUILT_IN_RULES_VERSION, Reclassification, TouchClassifier, TouchVerdict, TrafficCount,
+    TrafficRuleChange,
 };
 pub use traffic_totals::TrafficTotal;
 pub use trust_queries::{ConservationRow, OrphanAdjustment, ReconcileOrder};

@@ -50,6 +50,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::mpsc;
 
+use lookback_core::traffic::TrafficClass;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -584,10 +585,13 @@ impl WriteTx<'_> {
     /// touch whose record is stored as `raw_events` rows goes through
     /// [`WriteTx::insert_raw_event`] and [`WriteTx::insert_touch`] as before. A touch of an
     /// erased person is `Suppressed` before anything of it is written: no payload is kept.
+    /// A new touch's row is inserted with the traffic class `class` (see
+    /// [`crate::TouchVerdict`]); a touch stored already keeps its own.
     pub fn log_touch(
         &mut self,
         touch: &Touch,
         event: &NewRawEvent<'_>,
+        class: TrafficClass,
     ) -> StoreResult<InsertOutcome> {
         debug_assert_eq!(touch.touch_id, event.external_id);
         // A touch new to the workspace, the bulk of any load: its row goes in first, pointing
@@ -600,7 +604,7 @@ impl WriteTx<'_> {
             && !self.may_have_raw_rows(event)?
         {
             let at = self.blocks.reserve(&self.tx, event)?;
-            if self.insert_touch_row(touch, Some(at))? == 1 {
+            if self.insert_touch_row(touch, Some(at), class)? == 1 {
                 let slot = self.blocks.new_slot(event, None);
                 let appended = self.blocks.append(&self.tx, event, slot)?;
                 debug_assert_eq!(appended, at, "the slot reserved for the row");
@@ -631,14 +635,14 @@ impl WriteTx<'_> {
                     .raw_event_inserted(event.source, event.received_at_ms, false);
                 Ok(InsertOutcome::Duplicate)
             }
-            Some(None) => self.log_touch_as_row(touch, event),
+            Some(None) => self.log_touch_as_row(touch, event, class),
             None => {
                 let has_rows = self
                     .tx
                     .prepare_cached(LATEST_RAW_VERSION_SQL)?
                     .exists(params![event.source, event.stream, event.external_id])?;
                 if has_rows {
-                    return self.log_touch_as_row(touch, event);
+                    return self.log_touch_as_row(touch, event, class);
                 }
                 if self.is_suppressed(touch)? {
                     return Ok(InsertOutcome::Suppressed);
@@ -647,7 +651,7 @@ impl WriteTx<'_> {
                 let at = self.blocks.append(&self.tx, event, slot)?;
                 self.totals
                     .raw_event_inserted(event.source, event.received_at_ms, true);
-                let changed = self.insert_touch_row(touch, Some(at))?;
+                let changed = self.insert_touch_row(touch, Some(at), class)?;
                 debug_assert_eq!(changed, 1, "the touch was looked up above");
                 self.mark_inputs_changed(true);
                 self.totals.row_inserted(CountedRows::Touches);
@@ -702,13 +706,14 @@ impl WriteTx<'_> {
         &mut self,
         touch: &Touch,
         event: &NewRawEvent<'_>,
+        class: TrafficClass,
     ) -> StoreResult<InsertOutcome> {
         let raw = self.insert_raw_event(event)?;
         let touch = Touch {
             raw_event_id: Some(raw.raw_event_id()),
             ..touch.clone()
         };
-        self.insert_touch(&touch)
+        self.insert_touch_as(&touch, class)
     }
 }
 

@@ -5,7 +5,10 @@
 //! Two ways in:
 //! - at ingest, the path that wrote a touch hands its payload's signals (read before the
 //!   payload was minimized) to a [`TouchClassifier`], which adds the timing signals from the
-//!   store and the burst it has seen, classifies, and records the verdict;
+//!   store and the burst it has seen, classifies, and records the verdict. The CSV import of
+//!   touches decides each row's verdict before writing it ([`TouchVerdict`], on its reading
+//!   thread, where the burst counts every click of the file, stored already or not) and
+//!   inserts the row with its class;
 //! - [`Store::adopt_traffic_rules`] appends a rule set and re-classifies every touch under it,
 //!   from the kept signals and the canonical rows, in one transaction.
 //!
@@ -97,10 +100,46 @@ pub struct TouchClassifier {
     version: u32,
     rules: RuleSet,
     bursts: BurstCounter,
+    /// Publication times by content id, read as touches name them; all of them at once for a
+    /// detached classifier ([`TouchClassifier::load_detached`]).
     published_at: HashMap<String, Option<i64>>,
+    /// Whether `published_at` holds every content row of the workspace, so that the classifier
+    /// needs no connection.
+    detached: bool,
     /// The whole activity of visitors who could be a scanner's sweep, by visitor (the first
     /// identity key, as for bursts): worked out at re-classification only, empty at ingest.
     sweeps: HashMap<String, VisitorSweep>,
+}
+
+/// A new touch's traffic verdict, decided before the touch is written: the class its row is
+/// inserted with ([`WriteTx::log_touch`]), and the rule and signals
+/// [`TouchVerdict::record`] keeps beside it once the touch turned out new. The CSV import
+/// decides it on its reading thread ([`TouchClassifier::decide`]), so that its writer only
+/// writes.
+#[derive(Clone, Debug)]
+pub struct TouchVerdict {
+    version: u32,
+    decided: (Classification, TrafficSignals),
+}
+
+impl TouchVerdict {
+    /// The class the touch's row is inserted with.
+    pub fn class(&self) -> TrafficClass {
+        self.decided.0.class
+    }
+
+    /// Keeps the rule and signals of `touch_id`, just inserted in `tx` with
+    /// [`TouchVerdict::class`] (no row for a human touch whose signals say nothing).
+    pub fn record(&self, tx: &WriteTx<'_>, touch_id: &str) -> StoreResult<()> {
+        write_verdict(
+            &tx.tx,
+            touch_id,
+            self.version,
+            &self.decided,
+            self.class(),
+            true,
+        )
+    }
 }
 
 impl TouchClassifier {
@@ -110,13 +149,45 @@ impl TouchClassifier {
         Ok(TouchClassifier::new(version, rules))
     }
 
+    /// A classifier that needs no connection once made, for a thread beside the writer: the
+    /// rule set in force and the publication time of every content row are read now. Only
+    /// for a transaction that writes no content (a CSV import of touches).
+    pub fn load_detached(tx: &WriteTx<'_>) -> StoreResult<TouchClassifier> {
+        let mut classifier = TouchClassifier::load(tx)?;
+        let mut stmt = tx
+            .tx
+            .prepare("SELECT content_id, published_at_ms FROM content")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        for row in rows {
+            let (content_id, at): (String, Option<i64>) = row?;
+            classifier.published_at.insert(content_id, at);
+        }
+        classifier.detached = true;
+        Ok(classifier)
+    }
+
     fn new(version: u32, rules: RuleSet) -> TouchClassifier {
         TouchClassifier {
             version,
             rules,
             bursts: BurstCounter::default(),
             published_at: HashMap::new(),
+            detached: false,
             sweeps: HashMap::new(),
+        }
+    }
+
+    /// Decides the verdict of `touch`, about to be written, from its payload's `signals` plus
+    /// the timing and burst signals (a detached classifier only). The burst counts every
+    /// touch decided, new to the workspace or not.
+    pub fn decide(&mut self, touch: &Touch, signals: TrafficSignals) -> TouchVerdict {
+        debug_assert!(self.detached, "only a detached classifier decides alone");
+        let decided = self
+            .classify(None, touch, signals)
+            .expect("a detached classifier reads nothing");
+        TouchVerdict {
+            version: self.version,
+            decided,
         }
     }
 
@@ -133,7 +204,7 @@ impl TouchClassifier {
         touch: &Touch,
         signals: TrafficSignals,
     ) -> StoreResult<TrafficClass> {
-        let verdict = self.classify(&tx.tx, touch, signals)?;
+        let verdict = self.classify(Some(&tx.tx), touch, signals)?;
         write_verdict(
             &tx.tx,
             &touch.touch_id,
@@ -145,19 +216,26 @@ impl TouchClassifier {
         Ok(verdict.0.class)
     }
 
+    /// Classifies `touch`; `conn` reads the publication times a classifier that is not
+    /// detached has not read yet (a detached one knows every content row already).
     fn classify(
         &mut self,
-        conn: &Connection,
+        conn: Option<&Connection>,
         touch: &Touch,
         mut signals: TrafficSignals,
     ) -> StoreResult<(Classification, TrafficSignals)> {
         if let Some(content_id) = &touch.content_id {
             if !self.published_at.contains_key(content_id) {
-                let at: Option<i64> = conn
-                    .prepare_cached("SELECT published_at_ms FROM content WHERE content_id = ?1")?
-                    .query_row([content_id], |row| row.get(0))
-                    .optional()?
-                    .flatten();
+                let at: Option<i64> = match conn.filter(|_| !self.detached) {
+                    Some(conn) => conn
+                        .prepare_cached(
+                            "SELECT published_at_ms FROM content WHERE content_id = ?1",
+                        )?
+                        .query_row([content_id], |row| row.get(0))
+                        .optional()?
+                        .flatten(),
+                    None => None,
+                };
                 self.published_at.insert(content_id.clone(), at);
             }
             signals.seconds_after_carrier = self.published_at[content_id]
@@ -589,7 +667,7 @@ fn reclassify(
             .and_then(|text| serde_json::from_str(text).ok())
             .map(|value| TrafficSignals::from_json(&value))
             .unwrap_or_default();
-        let verdict = classifier.classify(conn, &touch, signals)?;
+        let verdict = classifier.classify(Some(conn), &touch, signals)?;
         *summary.moved.entry((before, verdict.0.class)).or_default() += 1;
         summary.touches += 1;
         if verdict.0.class != before || kept.is_some() || worth_keeping(&verdict.1) {

@@ -33,17 +33,20 @@ pub struct TrafficTotal {
     pub touches: u64,
 }
 
-/// The touches one write transaction inserted per (source id, channel id), all of class human
-/// with no family yet, added to `traffic_totals` when it commits.
+/// The touches one write transaction inserted per (source id, channel id, class), with no
+/// family yet, added to `traffic_totals` when it commits.
 #[derive(Debug, Default)]
 pub(crate) struct TrafficTotalsDelta {
-    inserted: HashMap<(i64, i64), i64>,
+    inserted: HashMap<(i64, i64, i64), i64>,
 }
 
 impl TrafficTotalsDelta {
-    /// A touch of `source_id` and `channel_id` was inserted.
-    pub(crate) fn touch_inserted(&mut self, source_id: i64, channel_id: i64) {
-        *self.inserted.entry((source_id, channel_id)).or_default() += 1;
+    /// A touch of `source_id` and `channel_id` was inserted with the class of `class_code`.
+    pub(crate) fn touch_inserted(&mut self, source_id: i64, channel_id: i64, class_code: i64) {
+        *self
+            .inserted
+            .entry((source_id, channel_id, class_code))
+            .or_default() += 1;
     }
 
     /// Adds what was counted to `traffic_totals` in `tx`, in key order, and forgets it.
@@ -51,16 +54,16 @@ impl TrafficTotalsDelta {
         if self.inserted.is_empty() {
             return Ok(());
         }
-        let mut inserted: Vec<((i64, i64), i64)> = self.inserted.drain().collect();
+        let mut inserted: Vec<((i64, i64, i64), i64)> = self.inserted.drain().collect();
         inserted.sort_unstable();
         let mut statement = tx.prepare_cached(
             "INSERT INTO traffic_totals (source_id, channel_id, traffic_class, family, touches)
-             VALUES (?1, ?2, 0, '', ?3)
+             VALUES (?1, ?2, ?3, '', ?4)
              ON CONFLICT (source_id, channel_id, traffic_class, family)
              DO UPDATE SET touches = touches + excluded.touches",
         )?;
-        for ((source_id, channel_id), touches) in inserted {
-            statement.execute(params![source_id, channel_id, touches])?;
+        for ((source_id, channel_id, class_code), touches) in inserted {
+            statement.execute(params![source_id, channel_id, class_code, touches])?;
         }
         Ok(())
     }

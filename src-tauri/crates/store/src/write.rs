@@ -7,6 +7,7 @@
 //! Every row inserted into a table the workspace totals count is told to the transaction's
 //! `TotalsDelta`, which commit adds to the totals (see `totals`).
 
+use lookback_core::traffic::TrafficClass;
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -52,8 +53,8 @@ pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
 /// program builds no temporary table (see `index_plans`).
 pub(crate) const INSERT_TOUCH_ROW_SQL: &str = "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
                         campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_hash,
-                        customer_id, device_id, raw_event_id, raw_slot)
- VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                        customer_id, device_id, raw_event_id, raw_slot, traffic_class)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
  ON CONFLICT (touch_id) DO NOTHING";
 
 /// The touch table's secondary indexes, each as migration 0001 created it (the text is what
@@ -493,11 +494,21 @@ impl WriteTx<'_> {
 
     /// Inserts a touch; a touch whose id is stored already is a `Duplicate` and changes nothing.
     pub fn insert_touch(&mut self, touch: &Touch) -> StoreResult<InsertOutcome> {
+        self.insert_touch_as(touch, TrafficClass::Human)
+    }
+
+    /// [`WriteTx::insert_touch`] for a touch whose traffic class was decided before it was
+    /// written (see `TouchVerdict`): a new touch's row is inserted with `class`.
+    pub(crate) fn insert_touch_as(
+        &mut self,
+        touch: &Touch,
+        class: TrafficClass,
+    ) -> StoreResult<InsertOutcome> {
         if self.is_suppressed(touch)? {
             self.erase_raw_payload(touch.raw_event_id)?;
             return Ok(InsertOutcome::Suppressed);
         }
-        let changed = self.insert_touch_row(touch, None)?;
+        let changed = self.insert_touch_row(touch, None, class)?;
         self.inputs_changed |= changed > 0;
         if changed > 0 {
             self.totals.row_inserted(CountedRows::Touches);
@@ -512,13 +523,14 @@ impl WriteTx<'_> {
             .matches(&touch.identity, touch.click_id.as_deref()))
     }
 
-    /// Inserts the row of `touch` unless its id is stored; `raw_slot` points at its payload's
-    /// block slot when the payload is in a block (see `raw_blocks`). Returns how many rows
-    /// were inserted.
+    /// Inserts the row of `touch`, of traffic class `class`, unless its id is stored;
+    /// `raw_slot` points at its payload's block slot when the payload is in a block (see
+    /// `raw_blocks`). Returns how many rows were inserted.
     pub(crate) fn insert_touch_row(
         &mut self,
         touch: &Touch,
         raw_slot: Option<i64>,
+        class: TrafficClass,
     ) -> StoreResult<usize> {
         let id = &touch.identity;
         let source_id = self
@@ -555,10 +567,12 @@ impl WriteTx<'_> {
                 id.device_id,
                 touch.raw_event_id,
                 raw_slot,
+                class.code(),
             ])?;
         if inserted > 0 {
             self.totals.touch_inserted_at(touch.occurred_at_ms);
-            self.traffic_totals.touch_inserted(source_id, channel_id);
+            self.traffic_totals
+                .touch_inserted(source_id, channel_id, class.code());
         }
         Ok(inserted)
     }

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use lookback_core::traffic::TrafficClass;
 use lookback_store::*;
 use rusqlite::Connection;
 
@@ -57,6 +58,7 @@ fn log_all(
                             payload: &text,
                             normalizer_version: 1,
                         },
+                        TrafficClass::Human,
                     )
                 })
                 .collect::<StoreResult<Vec<_>>>()
@@ -297,6 +299,7 @@ fn a_transaction_dropped_without_commit_leaves_no_block() {
                     payload: &text,
                     normalizer_version: 1,
                 },
+                TrafficClass::Human,
             )
             .unwrap();
         }
@@ -326,6 +329,7 @@ fn erasure_empties_every_version_of_the_persons_blocked_touches_and_keeps_the_re
                         payload: &payload,
                         normalizer_version: 1,
                     },
+                    TrafficClass::Human,
                 )
             })
             .unwrap()
