@@ -36,6 +36,11 @@ fn payload(store: &Store, stream: &str, external_id: &str) -> serde_json::Value 
     serde_json::from_str(&versions.last().expect("a raw event").payload).unwrap()
 }
 
+/// The traffic class stored for `touch_id`.
+fn class_of(store: &Store, touch_id: &str) -> TrafficClass {
+    store.touch_traffic(touch_id).unwrap().unwrap().class
+}
+
 #[test]
 fn sha_constant_is_the_hash_of_the_normalized_email() {
     assert_eq!(
@@ -971,17 +976,11 @@ fn touches_are_classified_from_their_user_agent_and_verdict_before_the_agent_is_
     let slack = store.touch_traffic("t-slack").unwrap().unwrap();
     assert_eq!(slack.class, TrafficClass::Bot);
     assert_eq!(slack.family.as_deref(), Some("slack-preview"));
-    assert_eq!(
-        store.touch_traffic("t-person").unwrap().unwrap().class,
-        TrafficClass::Human
-    );
+    assert_eq!(class_of(&store, "t-person"), TrafficClass::Human);
     let flagged = store.touch_traffic("t-flagged").unwrap().unwrap();
     assert_eq!(flagged.class, TrafficClass::Bot);
     assert_eq!(flagged.rule.as_deref(), Some("platform-bot-flag"));
-    assert_eq!(
-        store.touch_traffic("t-plain").unwrap().unwrap().class,
-        TrafficClass::Human
-    );
+    assert_eq!(class_of(&store, "t-plain"), TrafficClass::Human);
     // The user agent itself is not kept: the payload has it redacted.
     assert_eq!(
         payload(&store, "touches", "t-slack")["user_agent"],
@@ -1010,10 +1009,7 @@ fn a_burst_counts_the_files_clicks_stored_already_as_a_reclassification_does() {
     );
     let summary = import(&mut store, ImportKind::Touches, &first);
     assert_eq!(summary.imported, 2);
-    assert_eq!(
-        store.touch_traffic("b-2").unwrap().unwrap().class,
-        TrafficClass::Human
-    );
+    assert_eq!(class_of(&store, "b-2"), TrafficClass::Human);
     // The next export repeats the two clicks and adds a third within the burst window.
     let second = format!(
         "{first}b-3,2026-05-01T10:00:04Z,email,reader-a,news-9,{browser}\n\
@@ -1024,10 +1020,7 @@ fn a_burst_counts_the_files_clicks_stored_already_as_a_reclassification_does() {
     let third = store.touch_traffic("b-3").unwrap().unwrap();
     assert_eq!(third.class, TrafficClass::Bot);
     assert_eq!(third.rule.as_deref(), Some("click-burst"));
-    assert_eq!(
-        store.touch_traffic("c-1").unwrap().unwrap().class,
-        TrafficClass::Human
-    );
+    assert_eq!(class_of(&store, "c-1"), TrafficClass::Human);
     assert_eq!(
         store.traffic_totals().unwrap(),
         store.recount_traffic_totals().unwrap()
