@@ -981,6 +981,20 @@ fn touches_are_classified_from_their_user_agent_and_verdict_before_the_agent_is_
     assert_eq!(flagged.class, TrafficClass::Bot);
     assert_eq!(flagged.rule.as_deref(), Some("platform-bot-flag"));
     assert_eq!(class_of(&store, "t-plain"), TrafficClass::Human);
+    // Inserted with their class and family: the maintained counts are a recount's.
+    assert_eq!(
+        store.traffic_totals().unwrap(),
+        store.recount_traffic_totals().unwrap()
+    );
+    assert!(
+        store
+            .traffic_totals()
+            .unwrap()
+            .iter()
+            .any(|t| t.class == TrafficClass::Bot
+                && t.family.as_deref() == Some("slack-preview")
+                && t.touches == 1)
+    );
     // The user agent itself is not kept: the payload has it redacted.
     assert_eq!(
         payload(&store, "touches", "t-slack")["user_agent"],
