@@ -36,6 +36,14 @@ fn payload(store: &Store, stream: &str, external_id: &str) -> serde_json::Value 
     serde_json::from_str(&versions.last().expect("a raw event").payload).unwrap()
 }
 
+/// The maintained touch counts per source, channel, class and family equal a recount.
+fn assert_traffic_totals_are_a_recount(store: &Store) {
+    assert_eq!(
+        store.traffic_totals().unwrap(),
+        store.recount_traffic_totals().unwrap()
+    );
+}
+
 /// The traffic class stored for `touch_id`.
 fn class_of(store: &Store, touch_id: &str) -> TrafficClass {
     store.touch_traffic(touch_id).unwrap().unwrap().class
@@ -982,10 +990,7 @@ fn touches_are_classified_from_their_user_agent_and_verdict_before_the_agent_is_
     assert_eq!(flagged.rule.as_deref(), Some("platform-bot-flag"));
     assert_eq!(class_of(&store, "t-plain"), TrafficClass::Human);
     // Inserted with their class and family: the maintained counts are a recount's.
-    assert_eq!(
-        store.traffic_totals().unwrap(),
-        store.recount_traffic_totals().unwrap()
-    );
+    assert_traffic_totals_are_a_recount(&store);
     assert!(
         store
             .traffic_totals()
@@ -1035,10 +1040,7 @@ fn a_burst_counts_the_files_clicks_stored_already_as_a_reclassification_does() {
     assert_eq!(third.class, TrafficClass::Bot);
     assert_eq!(third.rule.as_deref(), Some("click-burst"));
     assert_eq!(class_of(&store, "c-1"), TrafficClass::Human);
-    assert_eq!(
-        store.traffic_totals().unwrap(),
-        store.recount_traffic_totals().unwrap()
-    );
+    assert_traffic_totals_are_a_recount(&store);
     // Hindsight over every stored touch decides the same: nothing moves class.
     let reclassified = store.reclassify_traffic(&mut |_, _| {}).unwrap();
     assert_eq!(reclassified.touches, 4);
@@ -1047,10 +1049,7 @@ fn a_burst_counts_the_files_clicks_stored_already_as_a_reclassification_does() {
         "{:?}",
         reclassified.moved
     );
-    assert_eq!(
-        store.traffic_totals().unwrap(),
-        store.recount_traffic_totals().unwrap()
-    );
+    assert_traffic_totals_are_a_recount(&store);
 }
 
 /// Daily exchange rates (`fx-rates`): a rate is kept in its canonical decimal, a duplicate row
