@@ -8,9 +8,8 @@
 //! Two threads share the work: one reads the rows and does everything that needs nothing but
 //! the row (parsing, hiding personal data, the payload, normalizing, a touch's traffic class:
 //! [`prepare`]), in batches a few ahead of the other, which holds the transaction and only
-//! writes. What a row comes to
-//! does not depend on the thread it was prepared on, and the writer takes the rows in the
-//! file's order.
+//! writes. What a row comes to does not depend on the thread it was prepared on, and the
+//! writer takes the rows in the file's order.
 //!
 //! Architecture Invariant: a file is imported in exactly one [`lookback_store::WriteTx`]. The
 //! good rows, the dead letters and the source's `last_success_at_ms` commit together, so a

@@ -59,8 +59,9 @@ pub enum StoreError {
     #[error("the stored payload of raw event {raw_event_id} cannot be read: {detail}")]
     UndecodablePayload { raw_event_id: i64, detail: String },
 
-    /// zstd could not compress a raw payload (it fails only when memory runs out).
-    #[error("compressing a raw payload failed: {0}")]
+    /// zstd could not compress what the store keeps compressed (a raw payload, a block of
+    /// them, a run's totals); it fails only when memory runs out.
+    #[error("compressing stored data failed: {0}")]
     Compression(#[source] std::io::Error),
 
     /// No attribution run has this id.

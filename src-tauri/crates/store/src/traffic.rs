@@ -216,8 +216,8 @@ impl TouchClassifier {
         Ok(verdict.0.class)
     }
 
-    /// Classifies `touch`; `conn` reads the publication times a classifier that is not
-    /// detached has not read yet (a detached one knows every content row already).
+    /// Classifies `touch`; `conn` reads the publication times not read yet. A detached
+    /// classifier has none (`None`): it read every content row when it was made.
     fn classify(
         &mut self,
         conn: Option<&Connection>,
@@ -226,7 +226,7 @@ impl TouchClassifier {
     ) -> StoreResult<(Classification, TrafficSignals)> {
         if let Some(content_id) = &touch.content_id {
             if !self.published_at.contains_key(content_id) {
-                let at: Option<i64> = match conn.filter(|_| !self.detached) {
+                let at: Option<i64> = match conn {
                     Some(conn) => conn
                         .prepare_cached(
                             "SELECT published_at_ms FROM content WHERE content_id = ?1",
