@@ -525,8 +525,7 @@ impl Store {
         )?;
         insert_batched(
             write.conn,
-            "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, occurred_at_ms, order_currency, \
-             day_start_ms, day_end_ms)",
+            RUN_ORDER_COLUMNS,
             &write.run_id,
             order_sequence.iter().map(|&index| &orders[index as usize]),
             |item, row| {
@@ -610,7 +609,7 @@ impl RunWrite<'_, '_> {
             .collect();
         insert_batched(
             conn,
-            "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)",
+            CREDIT_COLUMNS,
             &run_id,
             ids.iter().zip(&prepared.values),
             |((order_id, touch_id), values), row| {
@@ -1229,6 +1228,24 @@ const BATCH_ROWS: usize = 64;
 /// constraint stops the statement without undoing its earlier rows, which spares SQLite a
 /// statement journal (a copy of every page each statement touches); callers roll the whole
 /// transaction back on any error, so no partial run survives.
+/// The statement [`insert_batched`] runs for `rows` rows of `table_columns` (`table (col, …)`).
+pub(crate) fn batched_insert_sql(table_columns: &str, rows: usize) -> String {
+    let columns = table_columns.matches(',').count() + 1;
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    format!(
+        "INSERT OR FAIL INTO {table_columns} VALUES {}",
+        vec![row; rows].join(", ")
+    )
+}
+
+/// The table and columns of a run's row per order, as [`insert_batched`] takes them.
+pub(crate) const RUN_ORDER_COLUMNS: &str = "run_orders (run_id, order_id, outcome, net_minor, provisional, join_kind, \
+     occurred_at_ms, order_currency, day_start_ms, day_end_ms)";
+
+/// The table and columns of a run's row per (order, touch), as [`insert_batched`] takes them.
+pub(crate) const CREDIT_COLUMNS: &str =
+    "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)";
+
 fn insert_batched<'a, T: Copy + 'a>(
     tx: &rusqlite::Connection,
     table_columns: &str,
@@ -1237,18 +1254,12 @@ fn insert_batched<'a, T: Copy + 'a>(
     bind: impl Fn(&T, &mut Vec<&'a dyn ToSql>),
 ) -> StoreResult<()> {
     let columns = table_columns.matches(',').count() + 1;
-    let sql_for = |rows: usize| {
-        let row = format!("({})", vec!["?"; columns].join(", "));
-        format!(
-            "INSERT OR FAIL INTO {table_columns} VALUES {}",
-            vec![row; rows].join(", ")
-        )
-    };
     let mut values: Vec<&'a dyn ToSql> = Vec::with_capacity(BATCH_ROWS * columns);
     let mut rows = 0;
     let flush = |values: &mut Vec<&'a dyn ToSql>, rows: usize| -> StoreResult<()> {
         if rows > 0 {
-            tx.prepare_cached(&sql_for(rows))?.execute(&values[..])?;
+            tx.prepare_cached(&batched_insert_sql(table_columns, rows))?
+                .execute(&values[..])?;
             values.clear();
         }
         Ok(())

@@ -132,18 +132,73 @@ fn every_index_of_the_schema_has_its_query() {
     );
 }
 
+/// That `sql` inserts rows and builds no temporary B-tree to do it (which SQLite opens, fills and
+/// closes for every row inserted).
+fn assert_inserts_without_temporary_table(conn: &Connection, sql: &str) {
+    // Column 1 of `EXPLAIN` is the opcode.
+    let opcodes = explained(conn, "EXPLAIN", sql, 1);
+    assert!(
+        opcodes.iter().any(|op| op == "Insert"),
+        "{sql}: {opcodes:?}"
+    );
+    assert!(
+        !opcodes.iter().any(|op| op == "OpenEphemeral"),
+        "{sql} builds a temporary table: {opcodes:?}"
+    );
+}
+
+/// A new run inserts a row per order and one per (order, touch): 600k credit rows for a
+/// first-touch run on the 10M busy year. A temporary B-tree in those statements (as 0001's
+/// IN-list CHECKs of the join kind and the outcome made, until 0028) is built for every row.
+#[test]
+fn a_runs_row_inserts_build_no_temporary_table_and_still_check_their_kinds() {
+    use crate::attribution_io::{CREDIT_COLUMNS, RUN_ORDER_COLUMNS, batched_insert_sql};
+    let conn = schema();
+    // As while a run is written (`begin_run`): its rows name a run row of the same transaction.
+    conn.pragma_update(None, "foreign_keys", false).unwrap();
+    for columns in [RUN_ORDER_COLUMNS, CREDIT_COLUMNS] {
+        assert_inserts_without_temporary_table(&conn, &batched_insert_sql(columns, 2));
+    }
+    let order = |outcome: &str| {
+        conn.execute(
+            "INSERT INTO run_orders (run_id, order_id, outcome, net_minor, provisional) VALUES (1, ?1, ?1, 0, 0)",
+            [outcome],
+        )
+    };
+    let credit = |join_kind: &str| {
+        conn.execute(
+            "INSERT INTO credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind)
+             VALUES (1, 'o', ?1, 0, 0, ?1)",
+            [join_kind],
+        )
+    };
+    for outcome in ["attributed", "unattributed", "missing_fx"] {
+        order(outcome).unwrap();
+    }
+    for join_kind in ["deterministic", "identity_graph", "probabilistic"] {
+        credit(join_kind).unwrap();
+    }
+    // Each refusal names the column whose CHECK failed.
+    for (refused, column) in [
+        (order("Attributed"), "outcome"),
+        (order("refunded"), "outcome"),
+        (credit("Deterministic"), "join_kind"),
+        (credit("guess"), "join_kind"),
+    ] {
+        let message = refused.unwrap_err().to_string();
+        assert!(
+            message.contains("CHECK constraint failed") && message.contains(column),
+            "{message}"
+        );
+    }
+}
+
 /// The touch insert runs once per new touch: a temporary B-tree in its program (as 0019's
 /// `CHECK (traffic_class IN (0, 1, 2))` made, until 0027) is opened and closed every time.
 #[test]
 fn the_touch_insert_builds_no_temporary_table_and_still_checks_the_class() {
     let conn = schema();
-    // Column 1 of `EXPLAIN` is the opcode.
-    let opcodes = explained(&conn, "EXPLAIN", crate::write::INSERT_TOUCH_ROW_SQL, 1);
-    assert!(opcodes.iter().any(|op| op == "Insert"), "{opcodes:?}");
-    assert!(
-        !opcodes.iter().any(|op| op == "OpenEphemeral"),
-        "the touch insert builds a temporary table: {opcodes:?}"
-    );
+    assert_inserts_without_temporary_table(&conn, crate::write::INSERT_TOUCH_ROW_SQL);
     let table: String = conn
         .query_row(
             "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'touch_rows'",

@@ -158,6 +158,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0027_traffic_class_check_as_range",
         sql: include_str!("../migrations/0027_traffic_class_check_as_range.sql"),
     },
+    Migration {
+        version: 28,
+        name: "0028_run_checks_as_comparisons",
+        sql: include_str!("../migrations/0028_run_checks_as_comparisons.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -123,6 +123,29 @@ fn an_old_workspace_is_upgraded_with_a_report_per_change_and_a_last_one() {
             && !touch_table.contains(" IN (0, 1, 2)"),
         "{touch_table}"
     );
+    // 0028 did the same for the join kind of a run's credits and the outcome of its orders.
+    let table_sql = |name: &str| -> String {
+        Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [name],
+                |row| row.get(0),
+            )
+            .unwrap()
+    };
+    let (credits, run_orders) = (table_sql("credits"), table_sql("run_orders"));
+    assert!(
+        credits.contains("CHECK (join_kind = 'deterministic' OR join_kind = 'identity_graph' OR join_kind = 'probabilistic')")
+            && !credits.contains("join_kind IN ("),
+        "{credits}"
+    );
+    assert!(
+        run_orders.contains(
+            "CHECK (outcome = 'attributed' OR outcome = 'unattributed' OR outcome = 'missing_fx')"
+        ) && !run_orders.contains("outcome IN ("),
+        "{run_orders}"
+    );
     // Up to date: nothing to do and nothing reported.
     let mut calls = 0;
     let again = Store::upgrade(&path, Duration::from_millis(1), &mut |_| {
