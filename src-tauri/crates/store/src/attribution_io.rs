@@ -1222,12 +1222,6 @@ fn check_report_conservation(
 /// far below SQLite's limit, and most of the per-statement cost amortized.
 const BATCH_ROWS: usize = 64;
 
-/// Inserts `items` into `table_columns` (`"table (run_id, col, …)"`) with multi-row `INSERT`
-/// statements: `run_id` first, then the values `bind` pushes for each item. One statement per
-/// row costs most of a bulk insert's time outside SQLite's B-tree work. `OR FAIL`: a violated
-/// constraint stops the statement without undoing its earlier rows, which spares SQLite a
-/// statement journal (a copy of every page each statement touches); callers roll the whole
-/// transaction back on any error, so no partial run survives.
 /// The statement [`insert_batched`] runs for `rows` rows of `table_columns` (`table (col, …)`).
 pub(crate) fn batched_insert_sql(table_columns: &str, rows: usize) -> String {
     let columns = table_columns.matches(',').count() + 1;
@@ -1246,6 +1240,12 @@ pub(crate) const RUN_ORDER_COLUMNS: &str = "run_orders (run_id, order_id, outcom
 pub(crate) const CREDIT_COLUMNS: &str =
     "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)";
 
+/// Inserts `items` into `table_columns` (`"table (run_id, col, …)"`) with multi-row `INSERT`
+/// statements: `run_id` first, then the values `bind` pushes for each item. One statement per
+/// row costs most of a bulk insert's time outside SQLite's B-tree work. `OR FAIL`: a violated
+/// constraint stops the statement without undoing its earlier rows, which spares SQLite a
+/// statement journal (a copy of every page each statement touches); callers roll the whole
+/// transaction back on any error, so no partial run survives.
 fn insert_batched<'a, T: Copy + 'a>(
     tx: &rusqlite::Connection,
     table_columns: &str,
