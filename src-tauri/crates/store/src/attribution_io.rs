@@ -1254,14 +1254,18 @@ fn insert_batched<'a, T: Copy + 'a>(
     bind: impl Fn(&T, &mut Vec<&'a dyn ToSql>),
 ) -> StoreResult<()> {
     let columns = table_columns.matches(',').count() + 1;
+    // Every statement but the last has BATCH_ROWS rows: its text is built once, not per batch.
+    let full_batch = batched_insert_sql(table_columns, BATCH_ROWS);
     let mut values: Vec<&'a dyn ToSql> = Vec::with_capacity(BATCH_ROWS * columns);
     let mut rows = 0;
     let flush = |values: &mut Vec<&'a dyn ToSql>, rows: usize| -> StoreResult<()> {
-        if rows > 0 {
+        if rows == BATCH_ROWS {
+            tx.prepare_cached(&full_batch)?.execute(&values[..])?;
+        } else if rows > 0 {
             tx.prepare_cached(&batched_insert_sql(table_columns, rows))?
                 .execute(&values[..])?;
-            values.clear();
         }
+        values.clear();
         Ok(())
     };
     for item in items {
