@@ -109,21 +109,7 @@ fn an_old_workspace_is_upgraded_with_a_report_per_change_and_a_last_one() {
     assert_eq!(user_version(&path), SCHEMA_VERSION);
     assert_eq!(raw_event_count(&path), 50);
     assert_eq!(Store::pending_upgrade(&path).unwrap(), None);
-    // 0027 rewrote the traffic class's CHECK in the schema's text, which a new connection reads.
-    let touch_table: String = Connection::open(&path)
-        .unwrap()
-        .query_row(
-            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'touch_rows'",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap();
-    assert!(
-        touch_table.contains("CHECK (traffic_class BETWEEN 0 AND 2)")
-            && !touch_table.contains(" IN (0, 1, 2)"),
-        "{touch_table}"
-    );
-    // 0028 did the same for the join kind of a run's credits and the outcome of its orders.
+    // 0027 and 0028 rewrote CHECKs in the schema's text, which a new connection reads.
     let table_sql = |name: &str| -> String {
         Connection::open(&path)
             .unwrap()
@@ -134,6 +120,14 @@ fn an_old_workspace_is_upgraded_with_a_report_per_change_and_a_last_one() {
             )
             .unwrap()
     };
+    // 0027: the traffic class of a touch.
+    let touch_table = table_sql("touch_rows");
+    assert!(
+        touch_table.contains("CHECK (traffic_class BETWEEN 0 AND 2)")
+            && !touch_table.contains(" IN (0, 1, 2)"),
+        "{touch_table}"
+    );
+    // 0028: the join kind of a run's credits and the outcome of its orders.
     let (credits, run_orders) = (table_sql("credits"), table_sql("run_orders"));
     assert!(
         credits.contains("CHECK (join_kind = 'deterministic' OR join_kind = 'identity_graph' OR join_kind = 'probabilistic')")
