@@ -287,14 +287,9 @@ fn orders_credited_on_the_roas_screen_equal_the_cli_report() {
     );
     let nav = session.wait_for("[data-testid=nav-roas]");
     session.click(&nav);
-    // The button sits below the charts, which are drawn after the table: a click aimed at it
-    // while they paint lands where it was, on a chart (a WebDriver click is a pointer event at
-    // the element's centre). So click once the charts are drawn.
-    session.wait_until(
-        "the ROAS screen's charts drawn",
-        "return !!document.querySelector('[data-testid=order-credits-open]') \
-           && !document.querySelector('[data-testid=charts][aria-busy=true]')",
-    );
+    // Clicked at once, while the charts may still be drawing: the button sits above them, so
+    // their appearing does not move it (a WebDriver click is a pointer event at the element's
+    // centre, as a user's is).
     let open = session.wait_for("[data-testid=order-credits-open]");
     session.click(&open);
     session.wait_for("[data-testid=order-credits-table] tbody tr");

@@ -116,5 +116,7 @@ export async function renderRoas(content: HTMLElement, openCreator: (id: string)
     ],
   });
   const charts = laterCharts(() => api.roasCharts(request, view.provenance.run_id));
-  replaceChildren(content, byTabs("roas"), toggle, intervals ? intervalsCaption(intervals.settings) : null, table, status, charts, orderCreditsPanel(request), provenanceLine(view.provenance));
+  // The orders panel goes above the charts: they are drawn after the rest of the screen, and a
+  // button below them would move under the pointer when they appear.
+  replaceChildren(content, byTabs("roas"), toggle, intervals ? intervalsCaption(intervals.settings) : null, table, status, orderCreditsPanel(request), charts, provenanceLine(view.provenance));
 }
