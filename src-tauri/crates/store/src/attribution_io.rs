@@ -17,6 +17,7 @@ use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
 use crate::runs::{RunRowStart, insert_run_row};
+use crate::touch_generations::{click_lookup, generations, touch_clicks_sql};
 use crate::touch_names::{TouchName, names_by_id};
 use std::collections::BTreeMap;
 
@@ -66,13 +67,13 @@ pub(crate) const SETTLING_ORDERS_SQL: &str =
        AND NOT EXISTS (SELECT 1 FROM order_adjustments a
                        WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')";
 
-/// Every touch's click id and rowid, grouped by click id (`touches_by_click`).
-pub(crate) const TOUCH_CLICKS_SQL: &str =
-    "SELECT click_id, rowid FROM touches WHERE click_id IS NOT NULL ORDER BY click_id, rowid";
-
-/// The first touch with a click id (`touches_by_click`).
-pub(crate) const FIRST_TOUCH_WITH_CLICK_SQL: &str =
-    "SELECT MIN(rowid) FROM touches WHERE click_id = ?1 AND traffic_class <= ?2";
+/// The first touch with a click id (`touches_by_click`, a seek in each generation).
+pub(crate) fn first_touch_with_click_sql() -> String {
+    format!(
+        "SELECT MIN(rowid) FROM touch_rows WHERE {} AND click_id = ?1 AND traffic_class <= ?2",
+        click_lookup("")
+    )
+}
 
 /// A run's order buckets, to rebuild them (`run_order_buckets_by_run`).
 pub(crate) const DELETE_ORDER_BUCKETS_SQL: &str = "DELETE FROM run_order_buckets WHERE run_id = ?1";
@@ -129,9 +130,12 @@ impl Store {
 
     /// Calls `each` with the click id and rowid of every touch that has a click id, in click-id
     /// order (touches sharing one are adjacent, by rowid): a walk of the `touches_by_click`
-    /// index, which groups them without hashing millions of ids.
+    /// index, one sorted run per generation merged, which groups them without hashing millions
+    /// of ids.
     pub fn for_each_touch_click(&self, mut each: impl FnMut(&str, i64)) -> StoreResult<()> {
-        let mut statement = self.conn.prepare_cached(TOUCH_CLICKS_SQL)?;
+        let mut statement = self
+            .conn
+            .prepare_cached(&touch_clicks_sql(&generations(&self.conn)?))?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let click = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
@@ -148,7 +152,7 @@ impl Store {
     ) -> StoreResult<Option<i64>> {
         Ok(self
             .conn
-            .prepare_cached(FIRST_TOUCH_WITH_CLICK_SQL)?
+            .prepare_cached(&first_touch_with_click_sql())?
             .query_row(params![click, touches.max_class().code()], |row| row.get(0))?)
     }
 

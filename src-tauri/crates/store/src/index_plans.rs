@@ -21,11 +21,11 @@ fn index_queries() -> Vec<(&'static str, String)> {
         ),
         (
             "touches_by_click",
-            crate::attribution_io::TOUCH_CLICKS_SQL.to_owned(),
+            crate::touch_generations::touch_clicks_sql(&[0, 1]),
         ),
         (
             "touches_by_click",
-            crate::attribution_io::FIRST_TOUCH_WITH_CLICK_SQL.to_owned(),
+            crate::attribution_io::first_touch_with_click_sql(),
         ),
         (
             "touches_by_creator",
@@ -130,6 +130,37 @@ fn every_index_of_the_schema_has_its_query() {
         indexes, listed,
         "every index the migrations create (and only those) is listed with its query"
     );
+}
+
+#[test]
+fn readers_by_click_id_seek_in_each_generation_and_the_walk_merges_them_without_sorting() {
+    let conn = schema();
+    let walk = plan(
+        &conn,
+        &crate::touch_generations::touch_clicks_sql(&[0, 1, 2]),
+    );
+    assert!(
+        walk.contains("MERGE (UNION ALL)") && !walk.contains("TEMP B-TREE"),
+        "the walk by click id sorts instead of merging the generations' runs:\n{walk}"
+    );
+    assert_eq!(
+        walk.matches("COVERING INDEX touches_by_click (generation=? AND click_id>?)")
+            .count(),
+        3,
+        "{walk}"
+    );
+    for sql in [
+        crate::attribution_io::first_touch_with_click_sql(),
+        crate::realtime::creator_link_orders_sql(),
+    ] {
+        let plan = plan(&conn, &sql);
+        assert!(
+            plan.contains("INDEX touches_by_click (generation=? AND click_id=?)")
+                && plan.contains("touch_generations FOR IN-OPERATOR")
+                && !plan.contains("AUTOMATIC"),
+            "a look-up by click id does not seek in each generation:\n{sql}\nplan:\n{plan}"
+        );
+    }
 }
 
 /// That `sql` inserts rows and builds no temporary B-tree to do it (which SQLite opens, fills and

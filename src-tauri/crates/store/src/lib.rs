@@ -50,6 +50,9 @@
 //! - `traffic`: each touch's traffic class (human, suspicious, bot) with its rule and signals,
 //!   the workspace's versioned rule sets, [`TouchClassifier`] for ingest paths, and
 //!   re-classification when a rule set is adopted.
+//! - `touch_generations`: the generation each touch row is written in (its rowid's top bits),
+//!   by which `touches_by_click` is ordered so a new file's click ids stay in a small part of
+//!   it, and the readers by click id that look in every generation.
 //! - `change_log`: the model log as people read it — changes of model and of traffic rules
 //!   together, newest first.
 //!
@@ -90,6 +93,7 @@ mod statement_queries;
 mod suppression;
 mod sync_state;
 mod totals;
+mod touch_generations;
 mod touch_names;
 mod traffic;
 mod traffic_totals;

@@ -163,6 +163,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0028_run_checks_as_comparisons",
         sql: include_str!("../migrations/0028_run_checks_as_comparisons.sql"),
     },
+    Migration {
+        version: 29,
+        name: "0029_click_index_generations",
+        sql: include_str!("../migrations/0029_click_index_generations.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

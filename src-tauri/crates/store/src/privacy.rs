@@ -22,6 +22,7 @@ use crate::raw_payloads::{
 };
 use crate::settings::bump_input_version;
 use crate::suppression::{CLICK_ID, SALT_SETTING, key_hash};
+use crate::touch_generations::click_lookup;
 use crate::{IdentityKey, IdentityKeyType, Store, StoreError, StoreResult};
 
 /// The payload a purged raw event keeps: valid JSON that says what happened to it.
@@ -112,9 +113,15 @@ impl Store {
                 break;
             };
             for (table, columns, is_touch) in [
-                ("touches", record_columns, true),
+                ("touch_rows", record_columns, true),
                 ("orders", order_columns, false),
             ] {
+                // A touch's click id is looked up in each generation of `touches_by_click`.
+                let filter = if is_touch && filter.starts_with("click_id") {
+                    format!("{} AND {filter}", click_lookup(""))
+                } else {
+                    filter.clone()
+                };
                 let mut statement = self
                     .conn
                     .prepare_cached(&format!("SELECT {columns} FROM {table} WHERE {filter}"))?;

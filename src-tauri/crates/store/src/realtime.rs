@@ -354,17 +354,22 @@ impl WriteTx<'_> {
     }
 }
 
-/// Orders of a time range joined to the creator touch with their click id (`touches_by_click`).
+/// Orders of a time range joined to the creator touch with their click id (`touches_by_click`,
+/// a seek in each generation). Without statistics SQLite would rather build an automatic index
+/// of every touch's click id, or walk the touches outside, than seek per generation for each
+/// order: the join's order and index are spelt out.
 pub(crate) fn creator_link_orders_sql() -> String {
     format!(
         "SELECT o.order_id, MIN(t.creator_id), o.occurred_at_ms, o.gross_minor, o.currency, o.status,
                 COALESCE((SELECT SUM(a.amount_minor) FROM order_adjustments a
                           WHERE a.order_id = o.order_id AND a.currency = o.currency AND {counted}), 0),
                 {OPEN_CHARGEBACK}
-         FROM orders o JOIN touches t ON t.click_id = o.click_id AND t.creator_id IS NOT NULL
+         FROM orders o CROSS JOIN touch_rows t INDEXED BY touches_by_click
+              ON {by_click} AND t.click_id = o.click_id AND t.creator_id IS NOT NULL
          WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2
          GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
         counted = crate::COUNTED_ADJUSTMENT.replace("status", "a.status").replace("kind", "a.kind"),
+        by_click = crate::touch_generations::click_lookup("t."),
     )
 }
 

@@ -19,6 +19,7 @@ use crate::records::{check_currency, check_day};
 use crate::settings::bump_input_version;
 use crate::suppression::{ERASED_PAYLOAD, Suppression};
 use crate::totals::{CountedRows, TotalsDelta};
+use crate::touch_generations::NextTouchRow;
 use crate::touch_names::{TouchName, TouchNameIds};
 use crate::traffic_totals::TrafficTotalsDelta;
 use crate::{
@@ -49,21 +50,22 @@ pub(crate) fn stored_email_hash(hash: &str) -> rusqlite::types::Value {
     }
 }
 
-/// The insert of one touch row (the statement the CSV import runs once per new touch); its
-/// program builds no temporary table (see `index_plans`).
+/// The insert of one touch row (the statement the CSV import runs once per new touch), at the
+/// rowid and generation [`NextTouchRow`] gives it; its program builds no temporary table (see
+/// `index_plans`).
 pub(crate) const INSERT_TOUCH_ROW_SQL: &str = "INSERT INTO touch_rows (touch_id, source_id, occurred_at_ms, channel_id, touch_type_id, creator_id,
                         campaign_id, ad_id, content_id, click_id, person_id, anonymous_id, email_hash,
-                        customer_id, device_id, raw_event_id, raw_slot, traffic_class)
- VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                        customer_id, device_id, raw_event_id, raw_slot, traffic_class, rowid, generation)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
  ON CONFLICT (touch_id) DO NOTHING";
 
-/// The touch table's secondary indexes, each as migration 0001 created it (the text is what
+/// The touch table's secondary indexes, each as its last migration (0001, 0029) created it (the text is what
 /// `sqlite_master` keeps, so a rebuilt index is indistinguishable from the original; a store
 /// test compares them). [`WriteTx::defer_touch_indexes`] drops and rebuilds them.
 const TOUCH_SECONDARY_INDEXES: [(&str, &str); 2] = [
     (
         "touches_by_click",
-        "CREATE INDEX touches_by_click ON \"touch_rows\" (click_id) WHERE click_id IS NOT NULL",
+        "CREATE INDEX touches_by_click ON \"touch_rows\" (generation, click_id) WHERE click_id IS NOT NULL",
     ),
     (
         "touches_by_creator",
@@ -115,6 +117,9 @@ pub struct WriteTx<'s> {
     /// The ids of the channels, sources and touch types this transaction wrote (see
     /// `touch_names`).
     touch_names: TouchNameIds,
+    /// The rowid and generation of the next touch this transaction inserts (see
+    /// `touch_generations`).
+    next_touch: NextTouchRow,
     /// The touches this transaction inserted per source and channel, added to the traffic
     /// totals at commit (see `traffic_totals`).
     traffic_totals: TrafficTotalsDelta,
@@ -141,6 +146,7 @@ impl Store {
             blocks: BlockWriter::default(),
             touch_indexes_deferred: false,
             touch_names: TouchNameIds::default(),
+            next_touch: NextTouchRow::default(),
             traffic_totals: TrafficTotalsDelta::default(),
         })
     }
@@ -542,6 +548,7 @@ impl WriteTx<'_> {
         let touch_type_id =
             self.touch_names
                 .id(&self.tx, TouchName::TouchType, &touch.touch_type)?;
+        let (rowid, generation) = self.next_touch.peek(&self.tx)?;
         if self.touch_insert.is_none() {
             self.touch_insert = Some(self.conn.prepare_cached(INSERT_TOUCH_ROW_SQL)?);
         }
@@ -568,8 +575,11 @@ impl WriteTx<'_> {
                 touch.raw_event_id,
                 raw_slot,
                 class.code(),
+                rowid,
+                generation,
             ])?;
         if inserted > 0 {
+            self.next_touch.taken();
             self.totals.touch_inserted_at(touch.occurred_at_ms);
             self.traffic_totals
                 .touch_inserted(source_id, channel_id, class.code());

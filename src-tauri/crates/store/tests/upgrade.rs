@@ -140,6 +140,28 @@ fn an_old_workspace_is_upgraded_with_a_report_per_change_and_a_last_one() {
         ) && !run_orders.contains("outcome IN ("),
         "{run_orders}"
     );
+    // 0029: the click-id index in (generation, click id) order, generation 0 listed.
+    let conn = Connection::open(&path).unwrap();
+    let click_index: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'touches_by_click'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        click_index.contains("(generation, click_id) WHERE click_id IS NOT NULL"),
+        "{click_index}"
+    );
+    let listed: Vec<i64> = conn
+        .prepare("SELECT generation FROM touch_generations")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(listed, [0]);
+    drop(conn);
     // Up to date: nothing to do and nothing reported.
     let mut calls = 0;
     let again = Store::upgrade(&path, Duration::from_millis(1), &mut |_| {
