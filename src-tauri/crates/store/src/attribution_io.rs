@@ -17,7 +17,7 @@ use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
 use crate::runs::{RunRowStart, insert_run_row};
-use crate::touch_generations::{click_lookup, generations, touch_clicks_sql};
+use crate::touch_generations::{click_lookup, for_each_click_in_order};
 use crate::touch_names::{TouchName, names_by_id};
 use std::collections::BTreeMap;
 
@@ -132,16 +132,8 @@ impl Store {
     /// order (touches sharing one are adjacent, by rowid): a walk of the `touches_by_click`
     /// index, one sorted run per generation merged, which groups them without hashing millions
     /// of ids.
-    pub fn for_each_touch_click(&self, mut each: impl FnMut(&str, i64)) -> StoreResult<()> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&touch_clicks_sql(&generations(&self.conn)?))?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let click = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            each(click, row.get(1)?);
-        }
-        Ok(())
+    pub fn for_each_touch_click(&self, each: impl FnMut(&str, i64)) -> StoreResult<()> {
+        for_each_click_in_order(&self.conn, each)
     }
 
     /// The rowid of the first touch carrying click id `click` that `touches` admits, if any does.

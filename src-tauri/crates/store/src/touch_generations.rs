@@ -11,6 +11,9 @@
 //! click id in click-id order ([`touch_clicks_sql`]) merges the generations' sorted runs.
 //! [`NextTouchRow`] gives the touch insert its rowid and generation, and lists a new generation.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreResult;
@@ -33,19 +36,51 @@ pub(crate) fn generations(conn: &Connection) -> StoreResult<Vec<i64>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Every touch's click id and rowid in click-id order (touches sharing one adjacent, by rowid):
-/// one sorted run of `touches_by_click` per generation, merged by SQLite (a compound SELECT
-/// whose arms are each in the ORDER BY's order is merged, not sorted).
-pub(crate) fn touch_clicks_sql(generations: &[i64]) -> String {
-    let arms: Vec<String> = generations
+/// One generation's touches with a click id, in (click id, rowid) order: a walk of its part of
+/// `touches_by_click`.
+pub(crate) const TOUCH_CLICKS_OF_GENERATION_SQL: &str = "SELECT click_id, rowid FROM touch_rows
+     WHERE generation = ?1 AND click_id IS NOT NULL ORDER BY click_id, rowid";
+
+/// Calls `each` with every touch's click id and rowid in (click id, rowid) order, so touches
+/// sharing a click id come one after another whatever generation each is in: one walk per
+/// generation ([`TOUCH_CLICKS_OF_GENERATION_SQL`]), merged here through a heap of each walk's
+/// next row. (SQLite merges a compound SELECT of the walks too, but pairwise, so each row passed
+/// through up to one comparison per generation: 1.45 s against 0.54 s for one index's walk over
+/// the 10M busy year's 3.5M click ids.) Each walk's click-id buffer is reused, not reallocated.
+pub(crate) fn for_each_click_in_order(
+    conn: &Connection,
+    mut each: impl FnMut(&str, i64),
+) -> StoreResult<()> {
+    let generations = generations(conn)?;
+    let mut statements = generations
         .iter()
-        .map(|generation| {
-            format!(
-                "SELECT click_id, rowid FROM touch_rows WHERE generation = {generation} AND click_id IS NOT NULL"
-            )
-        })
-        .collect();
-    format!("{} ORDER BY 1, 2", arms.join(" UNION ALL "))
+        .map(|_| conn.prepare(TOUCH_CLICKS_OF_GENERATION_SQL))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut walks = statements
+        .iter_mut()
+        .zip(&generations)
+        .map(|(statement, generation)| statement.query(params![generation]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut next = BinaryHeap::with_capacity(walks.len());
+    for (walk, rows) in walks.iter_mut().enumerate() {
+        if let Some(row) = rows.next()? {
+            let click = row
+                .get_ref(0)?
+                .as_str()
+                .map_err(rusqlite::Error::from)?
+                .to_owned();
+            next.push(Reverse((click, row.get::<_, i64>(1)?, walk)));
+        }
+    }
+    while let Some(Reverse((mut click, rowid, walk))) = next.pop() {
+        each(&click, rowid);
+        if let Some(row) = walks[walk].next()? {
+            click.clear();
+            click.push_str(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+            next.push(Reverse((click, row.get(1)?, walk)));
+        }
+    }
+    Ok(())
 }
 
 /// The rowid and generation of the next touch a write transaction inserts: one past the largest
