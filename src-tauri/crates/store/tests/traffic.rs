@@ -711,11 +711,14 @@ fn an_older_workspace_gets_its_traffic_totals_from_its_touches_when_it_upgrades(
     let expected = store.recount_traffic_totals().unwrap();
     assert!(expected.iter().any(|t| t.family.is_some()), "{expected:?}");
     drop(store);
-    // Back to the schema before 0026.
+    // Back to the schema before 0026 (and so before 0029's touch generations).
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TRIGGER touch_rows_traffic_total_update; DROP TRIGGER touch_rows_traffic_total_delete;
+            "DROP INDEX touches_by_click; ALTER TABLE touch_rows DROP COLUMN generation;
+             DROP TABLE touch_generations;
+             CREATE INDEX touches_by_click ON touch_rows (click_id) WHERE click_id IS NOT NULL;
+             DROP TRIGGER touch_rows_traffic_total_update; DROP TRIGGER touch_rows_traffic_total_delete;
              DROP TRIGGER touch_traffic_total_insert; DROP TRIGGER touch_traffic_total_update;
              DROP TRIGGER touch_traffic_total_delete;
              DROP TABLE traffic_totals; DROP TABLE run_traffic_credits;",

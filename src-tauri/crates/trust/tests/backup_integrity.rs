@@ -172,11 +172,27 @@ fn a_truncated_workspace_opens_read_only_with_a_clear_message_and_is_never_writt
 fn a_corrupted_page_passes_the_open_is_caught_by_the_checks_and_reopens_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = populated(dir.path());
+    // Scribble over the root page of the touch table, keeping the header and the schema (its
+    // pages come first, but not only on page 1) intact. (A fixed place in the file, such as
+    // three quarters in, can be a free page, whose bytes no check reads.)
+    let (root, page_size) = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let root: usize = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = 'touch_rows'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        let page_size: usize = conn
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .unwrap();
+        (root, page_size)
+    };
+    assert!(root > 1);
     let mut bytes = std::fs::read(&db).unwrap();
-    // Scribble over the touches, which were written last and so fill the end of the file,
-    // keeping the header and the schema (its pages come first, but not only on page 1) intact.
-    let mid = bytes.len() * 3 / 4;
-    for b in &mut bytes[mid..mid + 8192] {
+    let start = (root - 1) * page_size;
+    for b in &mut bytes[start..start + page_size] {
         *b = 0xA5;
     }
     std::fs::write(&db, &bytes).unwrap();
