@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use lookback_core::identity::KeyType;
-use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig, NO_ID};
+use lookback_core::journey::{InternedOrders, InternedTouches, JourneyConfig};
 use lookback_core::money::{Currency, Money};
 use lookback_core::settlement::{is_provisional, net_revenue};
 use lookback_core::time::{Tz, day_in_zone, day_range_ms, parse_time_zone};
@@ -224,6 +224,7 @@ pub fn load_inputs(
         channel_names,
         mut keys,
         click_count,
+        order_clicks,
     } = load_touches(store, filter)?;
     let mut inputs = Inputs {
         touches,
@@ -265,15 +266,12 @@ pub fn load_inputs(
                 (KeyType::DeviceId, id.device_id.as_deref()),
             ],
         );
-        // A click id no touch carries can join nothing: it needs no id.
-        let click = match order.click_id.as_deref().filter(|c| !c.is_empty()) {
-            Some(click) => store
-                .first_touch_with_click(click, filter)?
-                .and_then(|rowid| touch_index(&inputs.touch_rowids, rowid))
-                .map(|touch| inputs.touches.click[touch])
-                .filter(|&id| id != NO_ID),
-            None => None,
-        };
+        // A click id no admitted touch carries can join nothing: it needs no id.
+        let click = order
+            .click_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .and_then(|click| order_clicks.group(click));
         inputs.orders.push(order.occurred_at_ms, click, &buffer);
         Ok(())
     })?;
@@ -292,6 +290,8 @@ struct LoadedTouches {
     keys: KeyInterner,
     /// How many click ids the touches' click ids were numbered into.
     click_count: u32,
+    /// The orders' click ids that admitted touches carry, with their numbers.
+    order_clicks: OrderClicks,
 }
 
 /// Touches per batch handed from the scan to the key-interning thread.
@@ -417,13 +417,15 @@ fn load_touches(store: &Store, filter: TouchFilter) -> Result<LoadedTouches, Eng
             Some(clicks) => clicks,
             None => ClickGroups::read(store)?,
         };
-        clicks.assign(&rowids, &mut touches.click);
+        let click_count = clicks.count;
+        let order_clicks = clicks.assign(&rowids, &mut touches.click);
         Ok(LoadedTouches {
             touches,
             rowids,
             channel_names,
             keys,
-            click_count: clicks.count,
+            click_count,
+            order_clicks,
         })
     })
 }
@@ -432,10 +434,16 @@ fn load_touches(store: &Store, filter: TouchFilter) -> Result<LoadedTouches, Eng
 /// are adjacent) instead of hashing millions of them: each touch's rowid with its click id's
 /// number, numbered in click-id order. The numbering does not matter to resolution, which only
 /// asks which touches share one. An empty click id is none.
+///
+/// The orders' click ids are numbered in the same walk: sorted, they are merged with it, so an
+/// order's click id is found without a look-up in the index per order (which would be a seek
+/// per touch generation, migration 0029).
 struct ClickGroups {
     rowids: Vec<i64>,
     groups: Vec<u32>,
     count: u32,
+    /// Each click id of an order that some touch carries, with its number, in click-id order.
+    order_clicks: Vec<(String, u32)>,
 }
 
 impl ClickGroups {
@@ -444,7 +452,9 @@ impl ClickGroups {
             rowids: Vec::new(),
             groups: Vec::new(),
             count: 0,
+            order_clicks: Vec::new(),
         };
+        let mut order_clicks = store.order_click_ids()?.into_iter().peekable();
         let mut last = String::new();
         store.for_each_touch_click(|click_id, rowid| {
             if click_id.is_empty() {
@@ -454,6 +464,14 @@ impl ClickGroups {
                 clicks.count += 1;
                 last.clear();
                 last.push_str(click_id);
+                // Orders' click ids before this one are carried by no touch.
+                while order_clicks
+                    .next_if(|order_click| order_click.as_str() < click_id)
+                    .is_some()
+                {}
+                if let Some(order_click) = order_clicks.next_if(|c| c.as_str() == click_id) {
+                    clicks.order_clicks.push((order_click, clicks.count - 1));
+                }
             }
             clicks.rowids.push(rowid);
             clicks.groups.push(clicks.count - 1);
@@ -462,13 +480,39 @@ impl ClickGroups {
     }
 
     /// Sets each scanned touch's click id (`click` is per touch, in the order of `rowids`); a
-    /// touch the scan did not see (written since) is skipped.
-    fn assign(&self, rowids: &[i64], click: &mut [u32]) {
+    /// touch the scan did not see (written since, or not admitted) is skipped. Hands back the
+    /// orders' click ids that a scanned touch carries.
+    fn assign(self, rowids: &[i64], click: &mut [u32]) -> OrderClicks {
+        let mut admitted = vec![false; self.count as usize];
         for (&rowid, &group) in self.rowids.iter().zip(&self.groups) {
             if let Some(touch) = touch_index(rowids, rowid) {
                 click[touch] = group;
+                admitted[group as usize] = true;
             }
         }
+        OrderClicks {
+            by_click: self
+                .order_clicks
+                .into_iter()
+                .filter(|&(_, group)| admitted[group as usize])
+                .collect(),
+        }
+    }
+}
+
+/// The click ids of orders that an admitted touch carries, each with the number its touches'
+/// click id has (see [`ClickGroups`]), in click-id order.
+struct OrderClicks {
+    by_click: Vec<(String, u32)>,
+}
+
+impl OrderClicks {
+    /// The number of click id `click`, if an admitted touch carries it.
+    fn group(&self, click: &str) -> Option<u32> {
+        self.by_click
+            .binary_search_by(|(known, _)| known.as_str().cmp(click))
+            .ok()
+            .map(|at| self.by_click[at].1)
     }
 }
 

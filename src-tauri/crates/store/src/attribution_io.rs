@@ -17,7 +17,7 @@ use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
 use crate::runs::{RunRowStart, insert_run_row};
-use crate::touch_generations::{click_lookup, for_each_click_in_order};
+use crate::touch_generations::for_each_click_in_order;
 use crate::touch_names::{TouchName, names_by_id};
 use std::collections::BTreeMap;
 
@@ -67,13 +67,10 @@ pub(crate) const SETTLING_ORDERS_SQL: &str =
        AND NOT EXISTS (SELECT 1 FROM order_adjustments a
                        WHERE a.order_id = ro.order_id AND a.kind = 'chargeback' AND a.status = 'open')";
 
-/// The first touch with a click id (`touches_by_click`, a seek in each generation).
-pub(crate) fn first_touch_with_click_sql() -> String {
-    format!(
-        "SELECT MIN(rowid) FROM touch_rows WHERE {} AND click_id = ?1 AND traffic_class <= ?2",
-        click_lookup("")
-    )
-}
+/// Every distinct click id orders carry, in click-id order (orders are few next to touches: a
+/// scan and a sort).
+pub(crate) const ORDER_CLICK_IDS_SQL: &str = "SELECT DISTINCT click_id FROM orders
+     WHERE click_id IS NOT NULL AND click_id <> '' ORDER BY click_id";
 
 /// A run's order buckets, to rebuild them (`run_order_buckets_by_run`).
 pub(crate) const DELETE_ORDER_BUCKETS_SQL: &str = "DELETE FROM run_order_buckets WHERE run_id = ?1";
@@ -136,16 +133,12 @@ impl Store {
         for_each_click_in_order(&self.conn, each)
     }
 
-    /// The rowid of the first touch carrying click id `click` that `touches` admits, if any does.
-    pub fn first_touch_with_click(
-        &self,
-        click: &str,
-        touches: TouchFilter,
-    ) -> StoreResult<Option<i64>> {
-        Ok(self
-            .conn
-            .prepare_cached(&first_touch_with_click_sql())?
-            .query_row(params![click, touches.max_class().code()], |row| row.get(0))?)
+    /// Every distinct non-empty click id of an order, in click-id order (the order
+    /// [`Store::for_each_touch_click`] walks touches' click ids in, so the two can be merged).
+    pub fn order_click_ids(&self) -> StoreResult<Vec<String>> {
+        let mut statement = self.conn.prepare_cached(ORDER_CLICK_IDS_SQL)?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records a run that failed before anything of it was written: a `failed` row with the

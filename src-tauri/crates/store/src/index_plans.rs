@@ -24,10 +24,6 @@ fn index_queries() -> Vec<(&'static str, String)> {
             crate::touch_generations::TOUCH_CLICKS_OF_GENERATION_SQL.to_owned(),
         ),
         (
-            "touches_by_click",
-            crate::attribution_io::first_touch_with_click_sql(),
-        ),
-        (
             "touches_by_creator",
             crate::view_queries::CREATOR_HAS_TOUCHES_SQL.to_owned(),
         ),
@@ -144,10 +140,7 @@ fn readers_by_click_id_seek_in_each_generation_and_the_walk_needs_no_sort() {
             && !walk.contains("TEMP B-TREE"),
         "a generation's walk by click id does not read its part of the index in order:\n{walk}"
     );
-    for sql in [
-        crate::attribution_io::first_touch_with_click_sql(),
-        crate::realtime::creator_link_orders_sql(),
-    ] {
+    for sql in [crate::realtime::creator_link_orders_sql()] {
         let plan = plan(&conn, &sql);
         assert!(
             plan.contains("INDEX touches_by_click (generation=? AND click_id=?)")

@@ -1150,18 +1150,6 @@ fn journey_touches_are_read_by_rowid_and_click_ids_come_grouped() {
         .collect();
     expected.sort();
     assert_eq!(clicks, expected);
-    assert_eq!(
-        store
-            .first_touch_with_click("c05", TouchFilter::All)
-            .unwrap(),
-        Some(rowids[16])
-    );
-    assert_eq!(
-        store
-            .first_touch_with_click("c99", TouchFilter::All)
-            .unwrap(),
-        None
-    );
 }
 
 /// The touch table's (`touch_rows`, migration 0024) indexes as `sqlite_master` holds them:
