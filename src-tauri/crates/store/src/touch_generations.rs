@@ -8,7 +8,8 @@
 //!
 //! The price is on the readers: a look-up by click id is a seek per generation
 //! ([`click_lookup`], over the generations `touch_generations` lists), and the walk of every
-//! click id in click-id order ([`touch_clicks_sql`]) merges the generations' sorted runs.
+//! click id in click-id order ([`for_each_click_in_order`]) merges the generations' walks. (The
+//! attribution engine merges the orders' click ids with that walk rather than look each up.)
 //! [`NextTouchRow`] gives the touch insert its rowid and generation, and lists a new generation.
 
 use std::cmp::Reverse;
