@@ -15,7 +15,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, Row, params};
 
 use crate::StoreResult;
 
@@ -65,23 +65,27 @@ pub(crate) fn for_each_click_in_order(
     let mut next = BinaryHeap::with_capacity(walks.len());
     for (walk, rows) in walks.iter_mut().enumerate() {
         if let Some(row) = rows.next()? {
-            let click = row
-                .get_ref(0)?
-                .as_str()
-                .map_err(rusqlite::Error::from)?
-                .to_owned();
-            next.push(Reverse((click, row.get::<_, i64>(1)?, walk)));
+            next.push(Reverse((
+                click_of(row)?.to_owned(),
+                row.get::<_, i64>(1)?,
+                walk,
+            )));
         }
     }
     while let Some(Reverse((mut click, rowid, walk))) = next.pop() {
         each(&click, rowid);
         if let Some(row) = walks[walk].next()? {
             click.clear();
-            click.push_str(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+            click.push_str(click_of(row)?);
             next.push(Reverse((click, row.get(1)?, walk)));
         }
     }
     Ok(())
+}
+
+/// The click id of a walk's row, borrowed from SQLite's buffer.
+fn click_of<'r>(row: &'r Row<'_>) -> StoreResult<&'r str> {
+    Ok(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)
 }
 
 /// The rowid and generation of the next touch a write transaction inserts: one past the largest
@@ -101,10 +105,9 @@ impl NextTouchRow {
         let rowid = match self.rowid {
             Some(rowid) => rowid,
             None => {
-                let last: Option<i64> = conn
-                    .query_row("SELECT MAX(rowid) FROM touch_rows", [], |row| row.get(0))
-                    .optional()?
-                    .flatten();
+                // An aggregate without GROUP BY gives one row, NULL on an empty table.
+                let last: Option<i64> =
+                    conn.query_row("SELECT MAX(rowid) FROM touch_rows", [], |row| row.get(0))?;
                 let next = last.unwrap_or(0) + 1;
                 self.rowid = Some(next);
                 next
