@@ -723,15 +723,17 @@ pub fn run_model_observed(
             let credits: Vec<NamedRunCredit<'_>> = computed
                 .credits
                 .iter()
-                .map(|credit| NamedRunCredit {
-                    order: credit.order,
-                    touch_id: journeys
-                        .strings
-                        .get(journeys.touches[credit.touch as usize].touch_id),
-                    share_ppb: credit.share_ppb,
-                    revenue_minor: credit.revenue_minor,
-                    join_kind: credit.join_kind,
-                    confidence_ppm: credit.confidence_ppm,
+                .map(|credit| {
+                    let touch = &journeys.touches[credit.touch as usize];
+                    NamedRunCredit {
+                        order: credit.order,
+                        touch_id: journeys.strings.get(touch.touch_id),
+                        touch_row: touch.rowid,
+                        share_ppb: credit.share_ppb,
+                        revenue_minor: credit.revenue_minor,
+                        join_kind: credit.join_kind,
+                        confidence_ppm: credit.confidence_ppm,
+                    }
                 })
                 .collect();
             let prepared = PreparedRun::new(orders_of_run, &credits, &computed.totals);

@@ -16,7 +16,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::reports::CAMPAIGN_CREATOR_KEY_SQL;
-use crate::runs::{RunRowStart, insert_run_row};
+use crate::runs::{RunRowStart, credit_touch_join, insert_run_row};
 use crate::touch_generations::for_each_click_in_order;
 use crate::touch_names::{TouchName, names_by_id};
 use std::collections::BTreeMap;
@@ -270,12 +270,14 @@ pub struct ReportedRunOrder {
     pub day_end_ms: i64,
 }
 
-/// A credit naming its touch by text id (the engine keeps the ids of journey touches), for
-/// [`PreparedRun::new`]; `order` indexes the run's orders.
+/// A credit naming its touch by text id and by rowid (the engine keeps both for journey
+/// touches), for [`PreparedRun::new`]; `order` indexes the run's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NamedRunCredit<'a> {
     pub order: u32,
     pub touch_id: &'a str,
+    /// The touch's rowid, stored as `credits.touch_row` (0030): what readers join touches by.
+    pub touch_row: i64,
     pub share_ppb: i64,
     pub revenue_minor: i64,
     pub join_kind: JoinKind,
@@ -605,6 +607,7 @@ impl RunWrite<'_, '_> {
                 row.extend([
                     order_id as &dyn ToSql,
                     touch_id,
+                    &values.touch_row,
                     &values.share_ppb,
                     &values.revenue_minor,
                     &values.join_kind,
@@ -680,6 +683,7 @@ pub struct PreparedRun<'o> {
 /// The columns of a credit besides its ids.
 #[derive(Debug, Clone, Copy)]
 struct CreditValues {
+    touch_row: i64,
     share_ppb: i64,
     revenue_minor: i64,
     join_kind: JoinKind,
@@ -783,6 +787,7 @@ impl<'o> PreparedRun<'o> {
                 prepared.ids.push_str(credit.touch_id);
                 prepared.id_ends.push(prepared.ids.len());
                 prepared.values.push(CreditValues {
+                    touch_row: credit.touch_row,
                     share_ppb: credit.share_ppb,
                     revenue_minor: credit.revenue_minor,
                     join_kind: credit.join_kind,
@@ -944,8 +949,9 @@ fn move_settled_totals(
                     o.occurred_at_ms, t.occurred_at_ms, c.share_ppb, c.revenue_minor
              FROM credits c
              JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
-             WHERE c.run_id = ?1 AND c.order_id = ?2"
+             JOIN touches t ON {credit_touch}
+             WHERE c.run_id = ?1 AND c.order_id = ?2",
+            credit_touch = credit_touch_join(tx)?,
         ))?;
         let keys = CASH_SLOTS;
         for order_id in settling {
@@ -1226,8 +1232,7 @@ pub(crate) const RUN_ORDER_COLUMNS: &str = "run_orders (run_id, order_id, outcom
      occurred_at_ms, order_currency, day_start_ms, day_end_ms)";
 
 /// The table and columns of a run's row per (order, touch), as [`insert_batched`] takes them.
-pub(crate) const CREDIT_COLUMNS: &str =
-    "credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)";
+pub(crate) const CREDIT_COLUMNS: &str = "credits (run_id, order_id, touch_id, touch_row, share_ppb, revenue_minor, join_kind, confidence_ppm)";
 
 /// Inserts `items` into `table_columns` (`"table (run_id, col, …)"`) with multi-row `INSERT`
 /// statements: `run_id` first, then the values `bind` pushes for each item. One statement per

@@ -12,6 +12,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use crate::runs::credit_touch_join;
 use crate::{JoinKind, RunOrderFilter, Store, StoreError, StoreResult};
 
 /// Which instant dates a credit.
@@ -132,18 +133,19 @@ impl Store {
                         touch_from: Option<i64>,
                         touch_until: Option<i64>|
          -> StoreResult<CrossingSums> {
-            let mut statement = self.conn.prepare_cached(
+            let mut statement = self.conn.prepare_cached(&format!(
                 "SELECT c.join_kind, SUM(c.revenue_minor),
                         SUM(CASE WHEN ro.provisional = 1 THEN c.revenue_minor ELSE 0 END)
                      FROM orders o
                      JOIN run_orders ro ON ro.run_id = ?1 AND ro.order_id = o.order_id
                      JOIN credits c ON c.run_id = ?1 AND c.order_id = o.order_id
-                     JOIN touches t ON t.touch_id = c.touch_id
+                     JOIN touches t ON {credit_touch}
                      WHERE o.occurred_at_ms >= ?2 AND o.occurred_at_ms < ?3
                        AND (?4 IS NULL OR t.occurred_at_ms >= ?4) AND (?5 IS NULL OR t.occurred_at_ms < ?5)
                        AND (?6 = 0 OR ro.provisional = 0)
                      GROUP BY c.join_kind ORDER BY c.join_kind",
-            )?;
+                credit_touch = credit_touch_join(&self.conn)?,
+            ))?;
             let mut rows = statement.query(params![
                 run_id,
                 orders_from,

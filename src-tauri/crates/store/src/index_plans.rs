@@ -150,6 +150,53 @@ fn readers_by_click_id_seek_in_each_generation_and_the_walk_needs_no_sort() {
     );
 }
 
+/// A run's credits reach their touches by the rowid each carries (0030): one descent of the
+/// touch table per credit, and no use of the touch-id key. A file older than 0030 (a damaged one
+/// opened read-only at its own schema) is still read, by touch id.
+#[test]
+fn credits_reach_their_touch_by_rowid_and_an_older_file_by_touch_id() {
+    use crate::runs::credit_touch_join;
+    let filter = crate::RunOrderFilter::default();
+    let readers = |conn: &Connection| {
+        let join = credit_touch_join(conn).unwrap();
+        [
+            crate::traffic_totals::run_traffic_credits_sql(join),
+            format!(
+                "SELECT COUNT(*) {}",
+                crate::view_queries::creator_credits_from(conn, &filter).unwrap()
+            ),
+        ]
+    };
+    let conn = schema();
+    assert_eq!(credit_touch_join(&conn).unwrap(), "t.rowid = c.touch_row");
+    for sql in readers(&conn) {
+        let plan = plan(&conn, &sql);
+        assert!(
+            // By the table's own key, or by (creator, rowid) in `touches_by_creator` when the
+            // query names the creator: either way one descent, located by the rowid.
+            plan.lines().any(|line| line.contains("rowid=?)")
+                && (line.contains("SEARCH t ") || line.contains("SEARCH touch_rows ")))
+                && !plan.contains("sqlite_autoindex_touch_rows"),
+            "credits do not reach their touches by rowid:\n{sql}\nplan:\n{plan}"
+        );
+    }
+    let older = Connection::open_in_memory().unwrap();
+    for migration in MIGRATIONS.iter().filter(|m| m.version < 30) {
+        older.execute_batch(migration.sql).unwrap();
+    }
+    assert_eq!(
+        credit_touch_join(&older).unwrap(),
+        "t.touch_id = c.touch_id"
+    );
+    for sql in readers(&older) {
+        let plan = plan(&older, &sql);
+        assert!(
+            plan.contains("sqlite_autoindex_touch_rows_1 (touch_id=?)"),
+            "{sql}\nplan:\n{plan}"
+        );
+    }
+}
+
 /// That `sql` inserts rows and builds no temporary B-tree to do it (which SQLite opens, fills and
 /// closes for every row inserted).
 fn assert_inserts_without_temporary_table(conn: &Connection, sql: &str) {

@@ -168,6 +168,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "0029_click_index_generations",
         sql: include_str!("../migrations/0029_click_index_generations.sql"),
     },
+    Migration {
+        version: 30,
+        name: "0030_credit_touch_rows",
+        sql: include_str!("../migrations/0030_credit_touch_rows.sql"),
+    },
 ];
 
 /// The schema version this binary writes and understands: the last migration's version.

@@ -13,6 +13,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::raw_payloads::{PayloadDecoder, StoredPayload, qualified_payload_columns};
+use crate::runs::credit_touch_join;
 use crate::{NewRawEvent, RawEventOutcome, Store, StoreError, StoreResult, WriteTx};
 
 /// A verified delivery to store, with the raw event it carries.
@@ -557,10 +558,11 @@ impl Store {
              FROM orders o
              JOIN run_orders ro ON ro.run_id = ?1 AND ro.order_id = o.order_id
              JOIN credits c ON c.run_id = ?1 AND c.order_id = o.order_id
-             JOIN touches t ON t.touch_id = c.touch_id AND t.creator_id IS NOT NULL
+             JOIN touches t ON {credit_touch} AND t.creator_id IS NOT NULL
              WHERE o.occurred_at_ms >= ?2 AND o.occurred_at_ms < ?3
              GROUP BY o.order_id, t.creator_id
-             ORDER BY o.occurred_at_ms, o.order_id, t.creator_id"
+             ORDER BY o.occurred_at_ms, o.order_id, t.creator_id",
+            credit_touch = credit_touch_join(&self.conn)?,
         ))?;
         let rows = statement
             .query_map(params![run_id, from_ms, to_ms], |row| {

@@ -12,6 +12,7 @@ use rusqlite::{OptionalExtension, params};
 /// One whole share in parts per billion (core's `SHARE_ONE_PPB`; the store does not depend on core).
 const SHARE_ONE: i64 = 1_000_000_000;
 
+use crate::runs::credit_touch_join;
 use crate::{CreditBasis, RunOrderOutcome, Store, StoreResult};
 
 /// What a credits report is keyed by.
@@ -146,9 +147,10 @@ impl Store {
              FROM credits c
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
+             JOIN touches t ON {credit_touch}
              WHERE c.run_id = ?1 AND {credit_filter}
              GROUP BY k ORDER BY k",
+            credit_touch = credit_touch_join(&self.conn)?,
             key = grouping.key_sql(),
             credit_filter = filter.basis.filter_sql(),
         );

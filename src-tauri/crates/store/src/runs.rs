@@ -156,8 +156,8 @@ impl Store {
         let mut written = 0u64;
         {
             let mut statement = tx.prepare_cached(
-                "INSERT INTO credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO credits (run_id, order_id, touch_id, share_ppb, revenue_minor, join_kind, confidence_ppm, touch_row)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT rowid FROM touch_rows WHERE touch_id = ?3))",
             )?;
             for credit in credits {
                 let credit = credit.borrow();
@@ -315,6 +315,23 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// How a query joins a credit `c` to the touch `t` it credits (the `touches` view or
+/// `touch_rows`): by the touch's rowid, which each credit carries since 0030 — one descent of the
+/// touch table, no touch-id index — or, on a file older than 0030 (a damaged one, opened
+/// read-only at its own schema), by touch id.
+pub(crate) fn credit_touch_join(conn: &rusqlite::Connection) -> StoreResult<&'static str> {
+    let by_row: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('credits') WHERE name = 'touch_row')",
+        )?
+        .query_row([], |row| row.get(0))?;
+    Ok(if by_row {
+        "t.rowid = c.touch_row"
+    } else {
+        "t.touch_id = c.touch_id"
+    })
 }
 
 fn ensure_run_exists(conn: &rusqlite::Connection, run_id: i64) -> StoreResult<()> {

@@ -4,6 +4,7 @@
 
 use rusqlite::params;
 
+use crate::runs::credit_touch_join;
 use crate::{COUNTED_ADJUSTMENT, OrderAdjustment, Store, StoreResult};
 
 impl Store {
@@ -21,9 +22,10 @@ impl Store {
             "SELECT adjustment_id, order_id, source, kind, occurred_at_ms, amount_minor, currency, status, raw_event_id
              FROM order_adjustments a
              WHERE {COUNTED_ADJUSTMENT} AND occurred_at_ms < ?3 AND EXISTS (
-                 SELECT 1 FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+                 SELECT 1 FROM credits c JOIN touches t ON {credit_touch}
                  WHERE c.run_id = ?1 AND c.order_id = a.order_id AND t.creator_id = ?2)
-             ORDER BY order_id, occurred_at_ms, adjustment_id"
+             ORDER BY order_id, occurred_at_ms, adjustment_id",
+            credit_touch = credit_touch_join(&self.conn)?,
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params![run_id, creator_id, until_at_ms], |row| {

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use lookback_core::traffic::TrafficClass;
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::runs::credit_touch_join;
 use crate::touch_names::{TouchName, names_by_id};
 use crate::traffic::class_of;
 use crate::{Store, StoreError, StoreResult};
@@ -79,11 +80,15 @@ const TRAFFIC_RECOUNT_SQL: &str =
      FROM touch_rows t LEFT JOIN touch_traffic f ON f.touch_id = t.touch_id
      GROUP BY 1, 2, 3, 4";
 
-/// The join a run's credit per source, channel and class is first computed with.
-const RUN_TRAFFIC_CREDITS_SQL: &str =
-    "SELECT t.source_id, t.channel_id, t.traffic_class, SUM(c.revenue_minor)
-     FROM credits c JOIN touch_rows t ON t.touch_id = c.touch_id
-     WHERE c.run_id = ?1 GROUP BY t.source_id, t.channel_id, t.traffic_class";
+/// The join a run's credit per source, channel and class is first computed with, the credits
+/// joined to their touches by `credit_touch` (see `credit_touch_join`).
+pub(crate) fn run_traffic_credits_sql(credit_touch: &str) -> String {
+    format!(
+        "SELECT t.source_id, t.channel_id, t.traffic_class, SUM(c.revenue_minor)
+         FROM credits c JOIN touch_rows t ON {credit_touch}
+         WHERE c.run_id = ?1 GROUP BY t.source_id, t.channel_id, t.traffic_class"
+    )
+}
 
 /// A run's credit per (source id, channel id, class code).
 type IdCredits = Vec<(i64, i64, i64, i64)>;
@@ -173,7 +178,9 @@ impl Store {
     }
 
     fn join_run_traffic_credits(&self, run_id: i64) -> StoreResult<IdCredits> {
-        let mut statement = self.conn.prepare_cached(RUN_TRAFFIC_CREDITS_SQL)?;
+        let mut statement = self
+            .conn
+            .prepare_cached(&run_traffic_credits_sql(credit_touch_join(&self.conn)?))?;
         let rows = statement.query_map([run_id], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?;

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::read::COUNTED_ADJUSTMENT;
-use crate::runs::{RUN_COLUMNS, run_from_row};
+use crate::runs::{RUN_COLUMNS, credit_touch_join, run_from_row};
 use crate::{Run, RunOrderOutcome, Store, StoreResult};
 
 /// One order in a reconciliation window, with everything needed to explain where its revenue
@@ -121,7 +121,7 @@ impl Store {
                     (EXISTS (SELECT 1 FROM touches t WHERE {}) OR {link_match}),
                     ro.outcome, ro.net_minor,
                     (SELECT COALESCE(SUM(c.revenue_minor), 0) FROM credits c WHERE c.run_id = ?3 AND c.order_id = o.order_id),
-                    (SELECT COALESCE(SUM(c.revenue_minor), 0) FROM credits c JOIN touches t ON t.touch_id = c.touch_id
+                    (SELECT COALESCE(SUM(c.revenue_minor), 0) FROM credits c JOIN touches t ON {credit_touch}
                       WHERE c.run_id = ?3 AND c.order_id = o.order_id
                         AND ((t.creator_id IS NOT NULL AND t.creator_id NOT IN (SELECT creator_id FROM creators))
                           OR (t.campaign_id IS NOT NULL AND t.campaign_id NOT IN (SELECT campaign_id FROM campaigns))))
@@ -129,7 +129,8 @@ impl Store {
              LEFT JOIN run_orders ro ON ro.run_id = ?3 AND ro.order_id = o.order_id
              WHERE o.occurred_at_ms >= ?1 AND o.occurred_at_ms < ?2
              ORDER BY o.occurred_at_ms, o.order_id",
-            key_match("t")
+            key_match("t"),
+            credit_touch = credit_touch_join(&self.conn)?,
         );
         let mut statement = self.conn.prepare(&sql)?;
         let rows = statement.query_map(params![from_ms, to_ms, run_id], |row| {
@@ -210,10 +211,11 @@ impl Store {
     /// Σ credited revenue of `run_id` per creator of the credited touch (`None`: touches with
     /// no creator, or erased since). In the run's reporting currency.
     pub fn run_revenue_by_creator(&self, run_id: i64) -> StoreResult<Vec<(Option<String>, i64)>> {
-        let mut statement = self.conn.prepare(
-            "SELECT t.creator_id, SUM(c.revenue_minor) FROM credits c LEFT JOIN touches t ON t.touch_id = c.touch_id
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT t.creator_id, SUM(c.revenue_minor) FROM credits c LEFT JOIN touches t ON {}
              WHERE c.run_id = ?1 GROUP BY t.creator_id ORDER BY t.creator_id",
-        )?;
+            credit_touch_join(&self.conn)?
+        ))?;
         let rows = statement.query_map(params![run_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }

@@ -13,6 +13,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::runs::credit_touch_join;
 use crate::{
     COUNTED_ADJUSTMENT, CreatorCost, CreditBasis, CreditGrouping, JoinKind, RunOrderFilter, Store,
     StoreError, StoreResult,
@@ -304,10 +305,11 @@ impl Store {
              FROM credits c
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
+             JOIN touches t ON {credit_touch}
              {joins}
              WHERE c.run_id = ?1 AND {credit_filter}
              GROUP BY k{time_group} ORDER BY k{time_group}",
+            credit_touch = credit_touch_join(&self.conn)?,
             key = dimension.key_sql(),
             joins = dimension.joins_sql(),
             credit_filter = filter.basis.filter_sql(),
@@ -503,8 +505,9 @@ impl Store {
              WHERE c.run_id = ?1 AND {credit_filter}
              GROUP BY c.join_kind ORDER BY c.join_kind",
             touches = match filter.basis {
-                CreditBasis::Cash => "",
-                CreditBasis::Accrual => "JOIN touches t ON t.touch_id = c.touch_id",
+                CreditBasis::Cash => String::new(),
+                CreditBasis::Accrual =>
+                    format!("JOIN touches t ON {}", credit_touch_join(&self.conn)?),
             },
             credit_filter = filter.basis.filter_sql(),
         );
@@ -630,10 +633,11 @@ impl Store {
              JOIN run_orders ro ON ro.run_id = ?1 AND ro.order_id = v.order_id
              JOIN orders o ON o.order_id = v.order_id
              JOIN credits c ON c.run_id = ?1 AND c.order_id = v.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
+             JOIN touches t ON {credit_touch}
              {joins}
              WHERE {credit_filter}
              ORDER BY v.order_id, c.touch_id",
+            credit_touch = credit_touch_join(&self.conn)?,
             key = dimension.key_sql(),
             joins = dimension.joins_sql(),
             credit_filter = filter.basis.filter_sql(),
@@ -673,7 +677,7 @@ impl Store {
             "SELECT o.order_id, o.occurred_at_ms, o.gross_minor, o.currency, ro.net_minor, ro.provisional,
                     SUM(c.share_ppb), SUM(c.revenue_minor)
              {from} GROUP BY o.order_id ORDER BY o.occurred_at_ms, o.order_id",
-            from = creator_credits_from(filter),
+            from = creator_credits_from(&self.conn, filter)?,
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -712,7 +716,7 @@ impl Store {
         let sql = format!(
             "SELECT {at} AS at, SUM(c.revenue_minor) {from} GROUP BY at ORDER BY at",
             at = filter.basis.time_sql(),
-            from = creator_credits_from(filter),
+            from = creator_credits_from(&self.conn, filter)?,
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -739,7 +743,7 @@ impl Store {
         let sql = format!(
             "SELECT NULLIF(t.content_id, '') AS k, SUM(c.share_ppb), SUM(c.revenue_minor)
              {from} GROUP BY k ORDER BY k",
-            from = creator_credits_from(filter),
+            from = creator_credits_from(&self.conn, filter)?,
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(
@@ -779,9 +783,10 @@ impl Store {
              FROM credits c
              JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
              JOIN orders o ON o.order_id = c.order_id
-             JOIN touches t ON t.touch_id = c.touch_id
+             JOIN touches t ON {credit_touch}
              WHERE c.run_id = ?1 AND {credit_filter}
              ORDER BY c.order_id, c.touch_id",
+            credit_touch = credit_touch_join(&self.conn)?,
             credit_filter = filter.basis.filter_sql(),
         );
         let mut statement = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
@@ -961,13 +966,17 @@ impl Store {
 
 /// The credits of creator `?5`'s touches in run `?1` that `filter` selects (its parameters
 /// `?2`–`?4`): the FROM and WHERE the creator view's reads share.
-fn creator_credits_from(filter: &RunOrderFilter) -> String {
-    format!(
+pub(crate) fn creator_credits_from(
+    conn: &rusqlite::Connection,
+    filter: &RunOrderFilter,
+) -> StoreResult<String> {
+    Ok(format!(
         "FROM credits c
          JOIN run_orders ro ON ro.run_id = c.run_id AND ro.order_id = c.order_id
          JOIN orders o ON o.order_id = c.order_id
-         JOIN touches t ON t.touch_id = c.touch_id
+         JOIN touches t ON {}
          WHERE c.run_id = ?1 AND t.creator_id = ?5 AND {}",
+        credit_touch_join(conn)?,
         filter.basis.filter_sql()
-    )
+    ))
 }

@@ -235,7 +235,8 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
             conn.execute(&format!("DROP TRIGGER {trigger}"), [])
                 .unwrap();
         }
-        // Back to schema 15: 0029's touch generations out and the click-id index as it was,
+        // Back to schema 15: 0030's credit touch rows out, 0029's touch generations out and the
+        // click-id index as it was,
         // 0026's traffic totals out (their triggers went above), 0025's
         // touch span out and the time index back; (0023 only dropped 0021's raw_hash, which the
         // rewind does not bring back) 0024's touch rows back to the `touches` table with names
@@ -244,7 +245,8 @@ fn an_existing_workspace_gets_its_totals_from_its_rows_when_it_upgrades() {
         // back, then 0016's tables out (their triggers, 0017's delete trigger among them, went
         // above).
         conn.execute_batch(
-            "DROP INDEX touches_by_click; ALTER TABLE touch_rows DROP COLUMN generation;
+            "ALTER TABLE credits DROP COLUMN touch_row;
+             DROP INDEX touches_by_click; ALTER TABLE touch_rows DROP COLUMN generation;
              DROP TABLE touch_generations;
              CREATE INDEX touches_by_click ON touch_rows (click_id) WHERE click_id IS NOT NULL;
              DROP TABLE traffic_totals; DROP TABLE run_traffic_credits;

@@ -711,11 +711,13 @@ fn an_older_workspace_gets_its_traffic_totals_from_its_touches_when_it_upgrades(
     let expected = store.recount_traffic_totals().unwrap();
     assert!(expected.iter().any(|t| t.family.is_some()), "{expected:?}");
     drop(store);
-    // Back to the schema before 0026 (and so before 0029's touch generations).
+    // Back to the schema before 0026 (and so before 0029's touch generations and 0030's credit
+    // touch rows).
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP INDEX touches_by_click; ALTER TABLE touch_rows DROP COLUMN generation;
+            "ALTER TABLE credits DROP COLUMN touch_row;
+             DROP INDEX touches_by_click; ALTER TABLE touch_rows DROP COLUMN generation;
              DROP TABLE touch_generations;
              CREATE INDEX touches_by_click ON touch_rows (click_id) WHERE click_id IS NOT NULL;
              DROP TRIGGER touch_rows_traffic_total_update; DROP TRIGGER touch_rows_traffic_total_delete;
