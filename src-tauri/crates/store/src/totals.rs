@@ -560,11 +560,13 @@ pub(crate) struct TotalsDelta {
     campaigns: i64,
     content: i64,
     money: Vec<(MoneyFigure, String, i64, i64)>,
-    /// Ad spend rows inserted per (currency, day): rows and sum.
-    spend_days: Vec<(String, String, i64, i64)>,
+    /// Ad spend rows inserted per (currency, day): rows and sum. A year of daily spend spans
+    /// hundreds of days per currency, so this is a map (in key order, the table's own).
+    spend_days: BTreeMap<(String, String), (i64, i64)>,
     /// Orders and counted adjustments inserted per (figure, currency, slot): rows and sum, the
     /// currency by its index in `slot_currencies` so counting an order allocates nothing. An
-    /// import spans many slots, so this one is a map.
+    /// import spans many slots, so this one is a map; the commit writes them in the table's
+    /// key order (see [`TotalsDelta::flush`]).
     revenue_slots: HashMap<(MoneyFigure, usize, i64), (i64, i64)>,
     slot_currencies: Vec<String>,
     sources: Vec<SourceDelta>,
@@ -705,19 +707,10 @@ impl TotalsDelta {
         day: &str,
         amount_minor: i64,
     ) -> StoreResult<()> {
-        let index = match self
+        let (rows, sum) = self
             .spend_days
-            .iter()
-            .position(|(c, d, _, _)| c == currency && d == day)
-        {
-            Some(index) => index,
-            None => {
-                self.spend_days
-                    .push((currency.to_owned(), day.to_owned(), 0, 0));
-                self.spend_days.len() - 1
-            }
-        };
-        let (_, _, rows, sum) = &mut self.spend_days[index];
+            .entry((currency.to_owned(), day.to_owned()))
+            .or_default();
         *rows += 1;
         *sum = sum
             .checked_add(amount_minor)
@@ -803,16 +796,27 @@ impl TotalsDelta {
             )?
             .execute(params![figure, currency, rows, sum])?;
         }
-        for ((figure, currency, slot), (rows, sum)) in &self.revenue_slots {
-            let currency = &self.slot_currencies[*currency];
-            tx.prepare_cached(
-                "INSERT INTO revenue_slots (figure, currency, slot, rows, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (figure, currency, slot) DO UPDATE SET
-                     rows = rows + excluded.rows, amount_minor = amount_minor + excluded.amount_minor",
-            )?
-            .execute(params![figure, currency, slot, rows, sum])?;
+        // In the table's key order, so that consecutive upserts land on the same or the next
+        // leaf page (an orders file touches tens of thousands of slots).
+        let mut slots: Vec<(&str, &str, i64, i64, i64)> = self
+            .revenue_slots
+            .iter()
+            .map(|(&(figure, currency, slot), &(rows, sum))| {
+                let currency = self.slot_currencies[currency].as_str();
+                (figure.as_str(), currency, slot, rows, sum)
+            })
+            .collect();
+        slots.sort_unstable();
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO revenue_slots (figure, currency, slot, rows, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (figure, currency, slot) DO UPDATE SET
+                 rows = rows + excluded.rows, amount_minor = amount_minor + excluded.amount_minor",
+        )?;
+        for (figure, currency, slot, rows, sum) in slots {
+            upsert.execute(params![figure, currency, slot, rows, sum])?;
         }
-        for (currency, day, rows, sum) in &self.spend_days {
+        drop(upsert);
+        for ((currency, day), (rows, sum)) in &self.spend_days {
             tx.prepare_cached(
                 "INSERT INTO ad_spend_days (currency, day, rows, amount_minor) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (currency, day) DO UPDATE SET

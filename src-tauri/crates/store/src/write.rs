@@ -817,23 +817,6 @@ impl WriteTx<'_> {
     pub fn upsert_ad_spend(&mut self, spend: &AdSpend) -> StoreResult<()> {
         check_currency("ad spend currency", &spend.currency)?;
         check_day("ad spend day", &spend.day)?;
-        let key = params![
-            spend.platform,
-            spend.account_id,
-            spend.campaign_id,
-            spend.ad_id,
-            spend.day
-        ];
-        // Insert or update rather than one upsert: a new day is counted here, a restated one by
-        // the update trigger of migration 0016, and an upsert would carry that trigger into
-        // every insert (see `totals`).
-        let known = self
-            .tx
-            .prepare_cached(
-                "SELECT 1 FROM ad_spend
-                 WHERE platform = ?1 AND account_id = ?2 AND campaign_id = ?3 AND ad_id = ?4 AND day = ?5",
-            )?
-            .exists(key)?;
         let values = params![
             spend.platform,
             spend.account_id,
@@ -851,7 +834,26 @@ impl WriteTx<'_> {
             spend.raw_event_id,
             spend.updated_at_ms,
         ];
-        if known {
+        // The insert first, the update only when the day is stored: a new day, which is most of
+        // any import, costs one descent of the key. A new day is counted here, a restated one by
+        // the update trigger of migration 0016; an upsert's DO UPDATE would carry that trigger
+        // into every insert (see `totals`), DO NOTHING carries none.
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO ad_spend (platform, account_id, campaign_id, ad_id, day, account_timezone, channel,
+                                       creator_id, spend_minor, currency, impressions, clicks, source, raw_event_id,
+                                       updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (platform, account_id, campaign_id, ad_id, day) DO NOTHING",
+            )?
+            .execute(values)?;
+        if inserted == 1 {
+            self.totals
+                .money_inserted(MoneyFigure::AdSpend, &spend.currency, spend.spend_minor)?;
+            self.totals
+                .spend_day_inserted(&spend.currency, &spend.day, spend.spend_minor)?;
+        } else {
             self.tx
                 .prepare_cached(
                     "UPDATE ad_spend SET account_timezone = ?6, channel = ?7, creator_id = ?8, spend_minor = ?9,
@@ -860,19 +862,6 @@ impl WriteTx<'_> {
                      WHERE platform = ?1 AND account_id = ?2 AND campaign_id = ?3 AND ad_id = ?4 AND day = ?5",
                 )?
                 .execute(values)?;
-        } else {
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO ad_spend (platform, account_id, campaign_id, ad_id, day, account_timezone, channel,
-                                           creator_id, spend_minor, currency, impressions, clicks, source, raw_event_id,
-                                           updated_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                )?
-                .execute(values)?;
-            self.totals
-                .money_inserted(MoneyFigure::AdSpend, &spend.currency, spend.spend_minor)?;
-            self.totals
-                .spend_day_inserted(&spend.currency, &spend.day, spend.spend_minor)?;
         }
         Ok(())
     }
