@@ -759,3 +759,29 @@ fn the_binarys_modules_have_no_cycle() {
 fn the_app_crates_modules_have_no_cycle() {
     assert_no_module_cycle("src-tauri/crates/app/src", "lib", ("jobs", "session"));
 }
+
+/// The commands' binary, `lookback`, does not link the window's libraries (WebKitGTK, GTK and
+/// the ~170 they bring: their dynamic linking was ~45 ms of every command's start); only
+/// `lookback-window` does. A `use tauri` reaching the CLI's code would fail this.
+#[test]
+#[cfg(target_os = "linux")]
+fn only_the_window_binary_links_the_window_libraries() {
+    let linked = |bin: &Path| -> String {
+        let out = Command::new("ldd").arg(bin).output().expect("run ldd");
+        assert!(out.status.success(), "ldd {}: {out:?}", bin.display());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let commands = lookback_tests::lookback_bin();
+    let libraries = linked(&commands);
+    assert!(
+        !libraries.contains("libwebkit2gtk") && !libraries.contains("libgtk-3"),
+        "{} links the window's libraries:\n{libraries}",
+        commands.display()
+    );
+    let window = commands.with_file_name("lookback-window");
+    assert!(
+        linked(&window).contains("libwebkit2gtk"),
+        "{} is the window",
+        window.display()
+    );
+}

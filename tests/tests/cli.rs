@@ -1,7 +1,7 @@
 //! Acceptance tests through the CLI on fresh temporary workspaces: what a user types, what
 //! they read back, and what ends up in the file.
 
-use lookback_tests::{TestHome, open_sqlite, query_i64};
+use lookback_tests::{TestHome, lookback_bin, open_sqlite, query_i64};
 
 #[test]
 fn demo_then_overview_reports_what_the_store_holds() {
@@ -184,6 +184,32 @@ fn bad_input_gives_one_clear_line_and_a_nonzero_exit() {
     let out = home.lookback(&["overview"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
+}
+
+/// `lookback` with no command opens the window by becoming `lookback-window` from its own
+/// directory (the window tests launch `lookback`, so they go that way). Copied somewhere
+/// without that binary, it names the file it could not run and exits non-zero.
+#[test]
+fn without_the_window_binary_beside_it_lookback_names_the_missing_file() {
+    let home = TestHome::new();
+    let alone = home.path("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    let bin = alone.join("lookback");
+    std::fs::copy(lookback_bin(), &bin).unwrap();
+    let mut cmd = std::process::Command::new(&bin);
+    home.apply(&mut cmd);
+    let out = cmd.output().expect("run the copied lookback");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let missing = alone.join("lookback-window");
+    assert!(
+        stderr.contains("cannot open the window") && stderr.contains(&*missing.to_string_lossy()),
+        "{stderr}"
+    );
+    // Commands need nothing beside it.
+    let mut version = std::process::Command::new(&bin);
+    let out = version.arg("--version").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
 }
 
 #[test]
