@@ -194,6 +194,14 @@ pub(crate) fn table_exists(conn: &Connection, name: &str) -> StoreResult<bool> {
         .query_row([name], |row| row.get(0))?)
 }
 
+/// Whether the file's table `table` has the column `column` (a later migration's column, which
+/// a damaged file opened read-only at an older schema may lack; see [`table_exists`]).
+pub(crate) fn column_exists(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)")?
+        .query_row([table, column], |row| row.get(0))?)
+}
+
 /// Applies every migration newer than the file's `user_version`, in one immediate transaction,
 /// and stamps the application id in the same transaction.
 pub(crate) fn apply_pending(conn: &mut Connection) -> StoreResult<()> {

@@ -322,16 +322,13 @@ impl Store {
 /// touch table, no touch-id index — or, on a file older than 0030 (a damaged one, opened
 /// read-only at its own schema), by touch id.
 pub(crate) fn credit_touch_join(conn: &rusqlite::Connection) -> StoreResult<&'static str> {
-    let by_row: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('credits') WHERE name = 'touch_row')",
-        )?
-        .query_row([], |row| row.get(0))?;
-    Ok(if by_row {
-        "t.rowid = c.touch_row"
-    } else {
-        "t.touch_id = c.touch_id"
-    })
+    Ok(
+        if crate::migrations::column_exists(conn, "credits", "touch_row")? {
+            "t.rowid = c.touch_row"
+        } else {
+            "t.touch_id = c.touch_id"
+        },
+    )
 }
 
 fn ensure_run_exists(conn: &rusqlite::Connection, run_id: i64) -> StoreResult<()> {

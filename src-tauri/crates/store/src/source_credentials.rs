@@ -77,12 +77,7 @@ impl Store {
     /// damaged workspace opened read-only at an older schema lacks them; it then reads as if
     /// no credential was ever refused or inspected.
     pub(crate) fn has_credential_columns(&self) -> StoreResult<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('sources') WHERE name = 'needs_reconnect_since_ms')",
-            )?
-            .query_row([], |row| row.get(0))?)
+        crate::migrations::column_exists(&self.conn, "sources", "needs_reconnect_since_ms")
     }
 
     /// The credential facts of every registered source, sorted by source id.

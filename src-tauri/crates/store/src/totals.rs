@@ -552,7 +552,8 @@ pub(crate) fn settle_touch_span(tx: &Transaction<'_>) -> StoreResult<()> {
 
 /// What one write transaction inserted into the counted tables, added to the totals when it
 /// commits (and dropped with it when it rolls back). A transaction touches a handful of sources
-/// and currencies, so lookups are linear scans that allocate only for a new key.
+/// and currencies, so those lookups are linear scans that allocate only for a new key; the spend
+/// days and revenue slots, which an import has hundreds or thousands of, are maps.
 #[derive(Debug, Default)]
 pub(crate) struct TotalsDelta {
     touches: i64,
@@ -815,7 +816,6 @@ impl TotalsDelta {
         for (figure, currency, slot, rows, sum) in slots {
             upsert.execute(params![figure, currency, slot, rows, sum])?;
         }
-        drop(upsert);
         for ((currency, day), (rows, sum)) in &self.spend_days {
             tx.prepare_cached(
                 "INSERT INTO ad_spend_days (currency, day, rows, amount_minor) VALUES (?1, ?2, ?3, ?4)
